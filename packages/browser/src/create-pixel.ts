@@ -1,0 +1,122 @@
+import { eventId } from './event-id.js';
+import {
+  type CustomData,
+  type EventName,
+  STANDARD_EVENTS,
+  type TrackArgs,
+  type TrackOptions,
+} from './events.js';
+import { ensureFbq, type PixelGlobals } from './fbq.js';
+import { createRelay, type RelayEvent } from './relay.js';
+
+/** Where fbevents.js is loaded from unless `scriptUrl` says otherwise. */
+export const DEFAULT_SCRIPT_URL = 'https://connect.facebook.net/en_US/fbevents.js';
+
+/** Where events are relayed unless `relay` says otherwise. */
+export const DEFAULT_RELAY_PATH = '/capi/events';
+
+/** Pixel Advanced Matching keys (`fbq('init', id, data)`); the Pixel hashes them itself. */
+export interface AdvancedMatching {
+  em?: string;
+  ph?: string;
+  fn?: string;
+  ln?: string;
+  ge?: string;
+  db?: string;
+  ct?: string;
+  st?: string;
+  zp?: string;
+  country?: string;
+  external_id?: string;
+}
+
+/** Options of {@link createPixel}. */
+export interface PixelOptions {
+  /** The Pixel (dataset) ID. */
+  pixelId: string;
+  /** Same-origin URL of your relay endpoint, or `false` for the Pixel alone. Default `/capi/events`. */
+  relay?: string | false;
+  /** Where to load fbevents.js from. Default Meta's `en_US` URL. */
+  scriptUrl?: string;
+  /** Inject fbevents.js when the page has no `fbq` yet. `false`: stub only, you load it (e.g. after consent). Default `true`. */
+  autoLoad?: boolean;
+  /** Advanced Matching for the Pixel only: it never goes to the relay. */
+  advancedMatching?: AdvancedMatching;
+}
+
+/** A Pixel whose every event is also relayed to your server with the same event ID. */
+export interface Pixel {
+  /**
+   * Fires an event on the Pixel and relays it; returns its `eventID`. Non-standard names use `trackCustom`.
+   * @example pixel.track('Purchase', { value: 42, currency: 'USD' }, { eventID: order.id })
+   */
+  track<N extends EventName>(eventName: N, ...args: TrackArgs<N>): string;
+  /** Fires a custom event (`fbq('trackCustom')`) and relays it; returns its `eventID`. */
+  trackCustom(eventName: string, custom_data?: CustomData, options?: TrackOptions): string;
+  /** Fires PageView for the current `location.href`; call it on load and on every SPA route change. */
+  pageView(options?: TrackOptions): string;
+  /** A fresh event ID, e.g. to share with your server before the event fires. */
+  eventId(): string;
+}
+
+// Pixel IDs init'ed on this page. Once there are two, `fbq('track')` would fire every event on
+// both pixels while the relay sends it for one, so events go through `trackSingle` instead.
+const initialized = new Set<string>();
+
+/**
+ * Loads the Pixel (once per page) and returns a tracker that sends each event twice: through the
+ * Pixel and through your first-party relay (`navigator.sendBeacon`), both with one `eventID` so
+ * Meta counts it once. Never throws: a blocked Pixel still leaves the relay copy.
+ * https://developers.facebook.com/documentation/ads-commerce/conversions-api/deduplicate-pixel-and-server-events
+ * @example const pixel = createPixel({ pixelId: '1234567890' }); pixel.pageView();
+ */
+export function createPixel(options: PixelOptions): Pixel {
+  const { pixelId, relay = DEFAULT_RELAY_PATH, advancedMatching } = options;
+  let send: ((event: RelayEvent) => void) | undefined;
+  try {
+    if (relay !== false) send = createRelay(relay, pixelId);
+    const fbq = ensureFbq(options.scriptUrl ?? DEFAULT_SCRIPT_URL, options.autoLoad !== false);
+    if (!initialized.has(pixelId)) {
+      initialized.add(pixelId);
+      if (advancedMatching) fbq('init', pixelId, advancedMatching);
+      else fbq('init', pixelId);
+    }
+  } catch {}
+
+  const fire = (
+    custom: boolean,
+    eventName: string,
+    custom_data?: CustomData,
+    options?: TrackOptions,
+  ): string => {
+    const eventID = options?.eventID || eventId();
+    try {
+      custom ||= !(STANDARD_EVENTS as readonly string[]).includes(eventName);
+      const single = initialized.size > 1;
+      const method = `track${single ? 'Single' : ''}${custom ? 'Custom' : ''}`;
+      const args = [eventName, custom_data ?? {}, { eventID }];
+      (globalThis as PixelGlobals).fbq!(method, ...(single ? [pixelId, ...args] : args));
+    } catch {}
+    try {
+      if (send) {
+        const event: RelayEvent = {
+          event_name: eventName,
+          event_id: eventID,
+          event_time: Math.floor(Date.now() / 1000),
+          event_source_url: location.href,
+        };
+        if (document.referrer) event.referrer_url = document.referrer;
+        if (custom_data) event.custom_data = custom_data;
+        send(event);
+      }
+    } catch {}
+    return eventID;
+  };
+
+  return {
+    track: (eventName, ...[custom_data, options]) => fire(false, eventName, custom_data, options),
+    trackCustom: (eventName, custom_data, options) => fire(true, eventName, custom_data, options),
+    pageView: (options) => fire(false, 'PageView', undefined, options),
+    eventId,
+  };
+}

@@ -1,0 +1,19 @@
+export {
+  type AdvancedMatching,
+  createPixel,
+  DEFAULT_RELAY_PATH,
+  DEFAULT_SCRIPT_URL,
+  type Pixel,
+  type PixelOptions,
+} from './create-pixel.js';
+export { eventId } from './event-id.js';
+export type {
+  Content,
+  CustomData,
+  EventName,
+  PurchaseData,
+  StandardEventName,
+  TrackArgs,
+  TrackOptions,
+} from './events.js';
+export { RELAY_PROTOCOL_VERSION, type RelayEvent, type RelayPayload } from './relay.js';

@@ -1,0 +1,209 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  type FakeBrowser,
+  fakeBrowser,
+  freshModule,
+  nextTick,
+  resetBrowser,
+  UUID_V4,
+} from './fake-browser.js';
+
+const PIXEL = '1234567890';
+let browser: FakeBrowser;
+let createPixel: Awaited<ReturnType<typeof freshModule>>['createPixel'];
+
+beforeEach(async () => {
+  browser = fakeBrowser();
+  ({ createPixel } = await freshModule());
+});
+afterEach(resetBrowser);
+
+describe('transport', () => {
+  it('sends a same-origin beacon with a JSON Blob to /capi/events', async () => {
+    createPixel({ pixelId: PIXEL }).track('Lead');
+    expect(browser.sendBeacon).not.toHaveBeenCalled(); // batched until the tick ends
+    await nextTick();
+    expect(browser.sendBeacon).toHaveBeenCalledTimes(1);
+    const [url, blob] = browser.sendBeacon.mock.calls[0]!;
+    expect(url).toBe('/capi/events');
+    expect(blob).toBeInstanceOf(Blob);
+    expect(blob.type).toBe('application/json');
+    expect(browser.fetch).not.toHaveBeenCalled();
+  });
+
+  it('posts to the relay URL it is given', async () => {
+    createPixel({ pixelId: PIXEL, relay: '/api/meta' }).track('Lead');
+    await nextTick();
+    expect(browser.sendBeacon.mock.calls[0]![0]).toBe('/api/meta');
+  });
+
+  const fetchFallback = async () => {
+    const eventID = createPixel({ pixelId: PIXEL }).track('Lead');
+    await nextTick();
+    expect(browser.fetch).toHaveBeenCalledTimes(1);
+    const [url, init] = browser.fetch.mock.calls[0]!;
+    expect(url).toBe('/capi/events');
+    expect(init).toMatchObject({
+      method: 'POST',
+      keepalive: true,
+      credentials: 'same-origin',
+      headers: { 'content-type': 'application/json' },
+    });
+    const body = JSON.parse(String(init.body));
+    expect(body).toMatchObject({ v: 1, pixel_id: PIXEL, events: [{ event_id: eventID }] });
+  };
+
+  it('falls back to fetch keepalive when sendBeacon is missing', async () => {
+    vi.stubGlobal('navigator', {});
+    await fetchFallback();
+  });
+
+  it('falls back to fetch keepalive when sendBeacon returns false (beacon queue full)', async () => {
+    browser.sendBeacon.mockReturnValue(false);
+    await fetchFallback();
+    expect(browser.sendBeacon).toHaveBeenCalledTimes(1);
+  });
+
+  it('falls back to fetch keepalive when sendBeacon throws', async () => {
+    browser.sendBeacon.mockImplementation(() => {
+      throw new TypeError('Illegal invocation');
+    });
+    await fetchFallback();
+  });
+
+  it('swallows a failed fetch', async () => {
+    vi.stubGlobal('navigator', {});
+    browser.fetch.mockRejectedValue(new TypeError('Failed to fetch'));
+    const unhandled = vi.fn();
+    process.on('unhandledRejection', unhandled);
+    try {
+      createPixel({ pixelId: PIXEL }).track('Lead');
+      await nextTick();
+      await nextTick();
+      expect(browser.fetch).toHaveBeenCalledTimes(1);
+      expect(unhandled).not.toHaveBeenCalled();
+    } finally {
+      process.off('unhandledRejection', unhandled);
+    }
+  });
+});
+
+describe('batching', () => {
+  it('sends the events of one tick in one beacon, in order', async () => {
+    const pixel = createPixel({ pixelId: PIXEL });
+    const ids = [pixel.pageView(), pixel.track('ViewContent'), pixel.trackCustom('Scrolled')];
+    await nextTick();
+    const later = pixel.track('AddToCart');
+    await nextTick();
+
+    expect(browser.sendBeacon).toHaveBeenCalledTimes(2);
+    const payloads = await browser.relayed();
+    expect(payloads.map((p) => p.events.map((e) => e.event_id))).toEqual([ids, [later]]);
+    expect(payloads[0]!.events.map((e) => e.event_name)).toEqual([
+      'PageView',
+      'ViewContent',
+      'Scrolled',
+    ]);
+  });
+
+  it('sends one payload per pixel', async () => {
+    const a = createPixel({ pixelId: '111' });
+    const b = createPixel({ pixelId: '222' });
+    a.track('Lead');
+    b.track('Lead');
+    a.track('Contact');
+    await nextTick();
+    const payloads = await browser.relayed();
+    expect(payloads.map((p) => [p.pixel_id, p.events.length])).toEqual([
+      ['111', 2],
+      ['222', 1],
+    ]);
+  });
+});
+
+describe('relay: false', () => {
+  it('fires the Pixel only', async () => {
+    const pixel = createPixel({ pixelId: PIXEL, relay: false });
+    const eventID = pixel.track('Lead');
+    await nextTick();
+    expect(browser.fbq().queue.at(-1)).toEqual(['track', 'Lead', {}, { eventID }]);
+    expect(browser.sendBeacon).not.toHaveBeenCalled();
+    expect(browser.fetch).not.toHaveBeenCalled();
+  });
+});
+
+describe('works when the Pixel is blocked', () => {
+  it('relays when fbevents.js never loads (blocked script)', async () => {
+    const pixel = createPixel({ pixelId: PIXEL });
+    expect(browser.scripts).toHaveLength(1); // its load fails: fbq stays a stub
+    const eventID = pixel.track('Lead');
+    await nextTick();
+    const [payload] = await browser.relayed();
+    expect(payload!.events[0]!.event_id).toBe(eventID);
+  });
+
+  it('relays when a blocker replaces fbq with something that throws', async () => {
+    (globalThis as { fbq?: unknown }).fbq = () => {
+      throw new Error('blocked');
+    };
+    const pixel = createPixel({ pixelId: PIXEL });
+    const eventID = pixel.track('Lead');
+    await nextTick();
+    const [payload] = await browser.relayed();
+    expect(payload!.events[0]!.event_id).toBe(eventID);
+  });
+
+  it('relays when fbq disappears after createPixel', async () => {
+    const pixel = createPixel({ pixelId: PIXEL });
+    delete (globalThis as { fbq?: unknown }).fbq;
+    const eventID = pixel.track('Lead');
+    await nextTick();
+    const [payload] = await browser.relayed();
+    expect(payload!.events[0]!.event_id).toBe(eventID);
+  });
+
+  it('relays when injecting the script throws', async () => {
+    vi.stubGlobal('document', { referrer: '' });
+    const pixel = createPixel({ pixelId: PIXEL });
+    const eventID = pixel.track('Lead');
+    await nextTick();
+    const [payload] = await browser.relayed();
+    expect(payload!.events[0]!.event_id).toBe(eventID);
+  });
+});
+
+describe('never throws into the page', () => {
+  it('returns an eventID with no document, location, navigator, fetch, crypto or fbq', async () => {
+    for (const name of ['document', 'location', 'navigator', 'fetch', 'crypto']) {
+      vi.stubGlobal(name, undefined);
+    }
+    const pixel = createPixel({ pixelId: PIXEL });
+    expect(pixel.track('Lead')).toMatch(UUID_V4);
+    expect(pixel.trackCustom('X', { a: 1 })).toMatch(UUID_V4);
+    expect(pixel.pageView()).toMatch(UUID_V4);
+    expect(pixel.eventId()).toMatch(UUID_V4);
+    await nextTick();
+  });
+
+  it('skips the relay copy of an event it cannot serialize and still fires the Pixel', async () => {
+    const pixel = createPixel({ pixelId: PIXEL });
+    const eventID = pixel.track('Lead', { big: 1n });
+    expect(browser.fbq().queue.at(-1)).toEqual(['track', 'Lead', { big: 1n }, { eventID }]);
+    pixel.track('Contact');
+    await nextTick();
+    const [payload] = await browser.relayed();
+    expect(payload!.events.map((e) => e.event_name)).toEqual(['Contact']);
+  });
+
+  it('survives createPixel on the server (SSR): no window at all', async () => {
+    resetBrowser();
+    for (const name of ['document', 'location', 'navigator']) vi.stubGlobal(name, undefined);
+    const fetch = vi.fn();
+    vi.stubGlobal('fetch', fetch);
+    const pixel = createPixel({ pixelId: PIXEL });
+    expect(pixel.pageView()).toMatch(UUID_V4);
+    await nextTick();
+    expect(fetch).not.toHaveBeenCalled();
+    expect(globalThis).not.toHaveProperty('fbq');
+  });
+});
