@@ -1,0 +1,93 @@
+#!/usr/bin/env node
+import { parseArgs } from 'node:util';
+import { type MockRequest, startMockGraph } from './index.js';
+
+const HELP = `capi-kit-mock: a mock Meta Graph API (Conversions API) for local development and tests
+
+Usage: capi-kit-mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--app-secret SECRET]
+
+Options:
+  -p, --port          port to listen on (default 4000; 0 picks a free port)
+  -H, --host          interface to listen on (default 127.0.0.1, loopback only)
+      --access-token  require this access token (else Graph error 190)
+      --app-secret    require appsecret_proof computed with this app secret
+  -q, --quiet         do not print a line per request
+  -h, --help          show this help
+
+Send events to  POST <url>/v26.0/<pixelId>/events
+Inspect with    GET <url>/_mock/events, GET <url>/_mock/requests, POST <url>/_mock/reset
+Script faults   POST <url>/_mock/faults {"fault": 503, "times": 2}, POST|DELETE <url>/_mock/outage
+Stops on SIGINT / SIGTERM.
+`;
+
+/** One line per request: `#3 POST /v26.0/123/events 200 2 events (Purchase, PageView) 4ms`. */
+const summarize = (r: MockRequest): string => {
+  const names =
+    r.eventNames.length > 0
+      ? ` (${r.eventNames.slice(0, 5).join(', ')}${r.eventNames.length > 5 ? ', …' : ''})`
+      : '';
+  const status = r.status === 0 ? (r.fault ?? 'no answer') : String(r.status);
+  const why = r.error
+    ? ` ${r.error.code}${r.error.error_subcode ? `/${r.error.error_subcode}` : ''}: ${r.error.error_user_msg ?? r.error.message}`
+    : '';
+  const fault = r.fault && r.status !== 0 ? ` [fault ${r.fault}]` : '';
+  const flags = `${r.tokenInUrl ? ' [token in URL]' : ''}${r.clientAborted ? ' [client aborted]' : ''}`;
+  return `#${r.index} ${r.method} ${r.path} ${status} ${r.eventCount} event${r.eventCount === 1 ? '' : 's'}${names} ${Math.round(r.durationMs)}ms${fault}${flags}${why}`;
+};
+
+const main = async (): Promise<void> => {
+  let values: ReturnType<typeof parse>['values'];
+  try {
+    values = parse().values;
+  } catch (error) {
+    process.stderr.write(`${(error as Error).message}\n\n${HELP}`);
+    process.exitCode = 2;
+    return;
+  }
+  if (values.help) {
+    process.stdout.write(HELP);
+    return;
+  }
+  const port = Number(values.port ?? '4000');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    process.stderr.write(`Invalid --port ${values.port}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  const mock = await startMockGraph({
+    port,
+    ...(values.host === undefined ? {} : { host: values.host }),
+    ...(values['access-token'] === undefined ? {} : { accessToken: values['access-token'] }),
+    ...(values['app-secret'] === undefined ? {} : { appSecret: values['app-secret'] }),
+    ...(values.quiet
+      ? {}
+      : { onRequest: (r: MockRequest) => process.stdout.write(`${summarize(r)}\n`) }),
+  });
+  process.stdout.write(`capi-kit-mock listening on ${mock.url}\n`);
+  const stop = () => {
+    mock.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+};
+
+const parse = () =>
+  parseArgs({
+    options: {
+      port: { type: 'string', short: 'p' },
+      host: { type: 'string', short: 'H' },
+      'access-token': { type: 'string' },
+      'app-secret': { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+
+main().catch((error: unknown) => {
+  process.stderr.write(`capi-kit-mock: ${(error as Error).message ?? String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,532 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { checkCredentials, readCredentials } from './auth.js';
+import {
+  answerForFault,
+  faultLatency,
+  type MockFault,
+  type MockFaultInput,
+  normalizeFault,
+} from './faults.js';
+import {
+  type GraphError,
+  type GraphErrorAnswer,
+  graphErrorAnswer,
+  newTraceId,
+} from './graph-error.js';
+import {
+  type MockDuplicate,
+  type MockEvent,
+  type MockEventFilter,
+  type MockRequest,
+  Recorder,
+  type WaitForEventsOptions,
+} from './recorder.js';
+import { parseBody, readBody } from './request-body.js';
+import { unreadableBody, validatePayload } from './validate-events.js';
+
+/** Options of {@link startMockGraph}. */
+export interface MockGraphOptions {
+  /** Interface to listen on; default `127.0.0.1` (loopback only). */
+  host?: string;
+  /** Port; default 0 (an ephemeral port, read it from {@link MockGraph.url}). */
+  port?: number;
+  /** When set, every request's access token must equal it (else Graph error 190). */
+  accessToken?: string;
+  /** When set, `appsecret_proof` = HMAC-SHA256(appSecret, token) hex is required (else error 100). */
+  appSecret?: string;
+  /** Larger bodies are answered 413; default 10 MiB. */
+  maxBodyBytes?: number;
+  /** How far in the future `event_time` may be, in seconds; default 300. */
+  maxFutureSeconds?: number;
+  /** Clock (epoch ms) for `event_time` checks; default `Date.now`. */
+  now?: () => number;
+  /** Called once per recorded request when it is finished (answered, reset, or hung and closed). */
+  onRequest?: (request: MockRequest) => void;
+}
+
+/** A running mock Graph API. See the package README for a tour. */
+export interface MockGraph {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:54321`. */
+  readonly url: string;
+  /** The events endpoint for a pixel, e.g. `eventsUrl('123')` → `${url}/v26.0/123/events`. */
+  eventsUrl(pixelId: string, version?: string): string;
+  /** Queues a one-shot fault for each of the next `times` events requests (FIFO; default 1). */
+  failNext(fault: MockFaultInput, times?: number): MockGraph;
+  /** Applies `fault` to every events request until {@link MockGraph.recover}; queued one-shot faults go first. */
+  outage(fault: MockFaultInput): MockGraph;
+  /** Ends an outage. Queued one-shot faults stay queued. */
+  recover(): MockGraph;
+  /** One-shot faults not consumed yet. */
+  pendingFaults(): number;
+  /** Accepted events in arrival order, optionally for one pixel and/or event name. */
+  events(filter?: MockEventFilter): MockEvent[];
+  /** Every recorded request in arrival order (health checks and `/_mock/*` are not recorded). */
+  requests(): MockRequest[];
+  /** Requests not answered 200: validation and auth errors, faults, hung and reset connections. */
+  rejections(): MockRequest[];
+  /** Accepted events seen more than once by (`pixelId`, `event_name`, `event_id`). */
+  duplicates(): MockDuplicate[];
+  /** Distinct `event_id`s of accepted events, in first-seen order. */
+  uniqueEventIds(): string[];
+  /** Resolves with the matching events once at least `count` were accepted; rejects on timeout. */
+  waitForEvents(count: number, options?: WaitForEventsOptions): Promise<MockEvent[]>;
+  /** Forgets events and requests and clears queued faults and any outage. */
+  reset(): void;
+  /** Stops listening and destroys open connections, hung ones included. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Default API version used by {@link MockGraph.eventsUrl}. */
+export const DEFAULT_GRAPH_VERSION = 'v26.0';
+
+const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+const EVENTS_PATH = /^\/([^/]+)\/([^/]+)\/events\/?$/;
+const VERSION = /^v\d+\.\d$/;
+const PIXEL_ID = /^\d+$/;
+const JSON_TYPE = 'application/json; charset=UTF-8';
+
+interface Answer {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+const graphAnswer = (answer: GraphErrorAnswer): Answer => ({
+  status: answer.status,
+  headers: { 'content-type': JSON_TYPE, ...answer.headers },
+  body: JSON.stringify({ error: answer.error }),
+});
+
+const jsonAnswer = (status: number, value: unknown): Answer => ({
+  status,
+  headers: { 'content-type': JSON_TYPE },
+  body: JSON.stringify(value),
+});
+
+const safeDecode = (segment: string): string => {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+};
+
+const stringField = (fields: Record<string, unknown>, key: string): string | undefined => {
+  const value = fields[key];
+  return typeof value === 'string' ? value : undefined;
+};
+
+class MockGraphServer implements MockGraph {
+  readonly url: string;
+  readonly #server: Server;
+  readonly #options: MockGraphOptions;
+  readonly #recorder = new Recorder();
+  #queue: MockFault[] = [];
+  #outage: MockFault | undefined;
+  #timers = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
+  #closing: Promise<void> | undefined;
+
+  constructor(server: Server, url: string, options: MockGraphOptions) {
+    this.#server = server;
+    this.url = url;
+    this.#options = options;
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.#handle(req, res).catch((error: unknown) => {
+        if (!res.headersSent && !res.destroyed) {
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`capi-kit mock internal error: ${String(error)}`);
+        }
+      });
+    });
+  }
+
+  eventsUrl(pixelId: string, version: string = DEFAULT_GRAPH_VERSION): string {
+    return `${this.url}/${version}/${encodeURIComponent(pixelId)}/events`;
+  }
+
+  failNext(fault: MockFaultInput, times = 1): MockGraph {
+    const normalized = normalizeFault(fault);
+    for (let i = 0; i < times; i++) this.#queue.push(normalized);
+    return this;
+  }
+
+  outage(fault: MockFaultInput): MockGraph {
+    this.#outage = normalizeFault(fault);
+    return this;
+  }
+
+  recover(): MockGraph {
+    this.#outage = undefined;
+    return this;
+  }
+
+  pendingFaults(): number {
+    return this.#queue.length;
+  }
+
+  events(filter?: MockEventFilter): MockEvent[] {
+    return this.#recorder.events(filter);
+  }
+
+  requests(): MockRequest[] {
+    return this.#recorder.requests();
+  }
+
+  rejections(): MockRequest[] {
+    return this.#recorder.rejections();
+  }
+
+  duplicates(): MockDuplicate[] {
+    return this.#recorder.duplicates();
+  }
+
+  uniqueEventIds(): string[] {
+    return this.#recorder.uniqueEventIds();
+  }
+
+  waitForEvents(count: number, options?: WaitForEventsOptions): Promise<MockEvent[]> {
+    if (this.#closing) return Promise.reject(new Error('waitForEvents: the mock is closed'));
+    return this.#recorder.waitForEvents(count, options);
+  }
+
+  reset(): void {
+    this.#recorder.reset();
+    this.#queue = [];
+    this.#outage = undefined;
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= new Promise<void>((resolve) => {
+      for (const pending of this.#timers) {
+        clearTimeout(pending.timer);
+        pending.done();
+      }
+      this.#timers.clear();
+      this.#recorder.abandonWaiters(
+        'waitForEvents: the mock was closed before enough events arrived',
+      );
+      this.#server.close(() => resolve());
+      // Idle keep-alive sockets and hung requests would otherwise hold close() open.
+      this.#server.closeAllConnections();
+    });
+    return this.#closing;
+  }
+
+  /** A delay that close() cuts short. */
+  #sleep(ms: number): Promise<void> {
+    if (ms <= 0 || this.#closing) return Promise.resolve();
+    return new Promise((resolve) => {
+      const pending = {
+        timer: setTimeout(() => {
+          this.#timers.delete(pending);
+          resolve();
+        }, ms),
+        done: () => resolve(),
+      };
+      this.#timers.add(pending);
+    });
+  }
+
+  #takeFault(): MockFault | undefined {
+    return this.#queue.shift() ?? this.#outage;
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const url = new URL(req.url ?? '/', 'http://mock.invalid');
+    const method = req.method ?? 'GET';
+
+    if (url.pathname === '/' && (method === 'GET' || method === 'HEAD')) {
+      this.#write(res, jsonAnswer(200, { ok: true, name: 'capi-kit-mock' }));
+      return;
+    }
+    if (url.pathname.startsWith('/_mock/')) {
+      await this.#control(req, res, url.pathname, method);
+      return;
+    }
+
+    const route = EVENTS_PATH.exec(url.pathname);
+    const record: MockRequest = {
+      index: this.#recorder.nextRequestIndex(),
+      method,
+      path: url.pathname,
+      ...(route ? { version: route[1] ?? '', pixelId: safeDecode(route[2] ?? '') } : {}),
+      status: 0,
+      eventCount: 0,
+      eventNames: [],
+      tokenInUrl: url.searchParams.has('access_token'),
+      tokenSources: [],
+      hasAuthorizationHeader: req.headers.authorization !== undefined,
+      receivedAt: Date.now(),
+      durationMs: 0,
+      clientAborted: false,
+    };
+    this.#recorder.addRequest(record);
+    let finished = false;
+    let resetByMock = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      record.durationMs = Math.round((performance.now() - started) * 10) / 10;
+      this.#options.onRequest?.({ ...record });
+    };
+    res.on('close', () => {
+      if (!res.writableFinished && !this.#closing && !resetByMock) record.clientAborted = true;
+      finish();
+    });
+
+    const raw = await readBody(req, this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+    const parsed = raw.tooLarge ? undefined : parseBody(raw.bytes, req.headers['content-type']);
+    const fields = parsed?.ok ? parsed.fields : {};
+    const credentials = readCredentials(req.headers, url.searchParams, fields);
+    record.tokenSources = credentials.tokens.map((t) => t.source);
+    const partnerAgent = stringField(fields, 'partner_agent');
+    if (partnerAgent !== undefined) record.partnerAgent = partnerAgent;
+    const testEventCode = stringField(fields, 'test_event_code');
+    if (testEventCode !== undefined) record.testEventCode = testEventCode;
+    if (Array.isArray(fields.data)) {
+      record.eventCount = fields.data.length;
+      record.eventNames = fields.data.map((e: unknown) =>
+        typeof e === 'object' &&
+        e !== null &&
+        typeof (e as { event_name?: unknown }).event_name === 'string'
+          ? (e as { event_name: string }).event_name
+          : '?',
+      );
+    }
+
+    if (!route) {
+      const notFound = graphErrorAnswer(404, {
+        message: `Unknown path components: ${url.pathname}`,
+        type: 'OAuthException',
+        code: 2500,
+        is_transient: false,
+      });
+      this.#write(res, this.#record(record, graphAnswer(notFound)));
+      return;
+    }
+    if (method !== 'POST') {
+      const unsupported = graphErrorAnswer(400, {
+        message: `Unsupported ${method.toLowerCase()} request. The events edge only accepts POST.`,
+        type: 'GraphMethodException',
+        code: 100,
+        is_transient: false,
+      });
+      this.#write(res, this.#record(record, graphAnswer(unsupported)));
+      return;
+    }
+
+    const fault = this.#takeFault();
+    let latency = 0;
+    if (fault) {
+      record.fault = fault.kind;
+      const action = answerForFault(fault);
+      if (action.action === 'hang') return; // res 'close' (client abort or close()) finishes the record
+      if (action.action === 'reset') {
+        await this.#sleep(faultLatency(fault));
+        resetByMock = true;
+        req.socket.destroy();
+        return;
+      }
+      if (action.action === 'respond') {
+        const answer = this.#record(record, action);
+        await this.#sleep(faultLatency(fault));
+        this.#write(res, answer);
+        return;
+      }
+      latency = faultLatency(fault);
+    }
+
+    const answer = this.#record(
+      record,
+      this.#process(
+        record,
+        route[1] ?? '',
+        record.pixelId ?? '',
+        raw.tooLarge,
+        parsed,
+        fields,
+        credentials,
+      ),
+    );
+    await this.#sleep(latency);
+    this.#write(res, answer);
+  }
+
+  /** Meta's own checks, in its order: path, body, token, payload. Records accepted events. */
+  #process(
+    record: MockRequest,
+    version: string,
+    pixelId: string,
+    tooLarge: boolean,
+    parsed: ReturnType<typeof parseBody> | undefined,
+    fields: Record<string, unknown>,
+    credentials: ReturnType<typeof readCredentials>,
+  ): Answer {
+    if (!VERSION.test(version)) {
+      return graphAnswer(
+        graphErrorAnswer(400, {
+          message: `Unknown path components: /${version} is not an API version (expected e.g. ${DEFAULT_GRAPH_VERSION})`,
+          type: 'OAuthException',
+          code: 2500,
+          is_transient: false,
+        }),
+      );
+    }
+    if (!PIXEL_ID.test(pixelId)) {
+      return graphAnswer(
+        graphErrorAnswer(400, {
+          message: `Unsupported post request. Object with ID '${pixelId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+          type: 'GraphMethodException',
+          code: 100,
+          error_subcode: 33,
+          is_transient: false,
+        }),
+      );
+    }
+    if (tooLarge || !parsed) {
+      return graphAnswer(
+        graphErrorAnswer(413, {
+          message: `Request body exceeds the mock's limit of ${this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`,
+          type: 'OAuthException',
+          code: 100,
+          is_transient: false,
+        }),
+      );
+    }
+    const authError = checkCredentials(credentials, this.#options);
+    if (authError) return graphAnswer(authError);
+    if (!parsed.ok) return graphAnswer(unreadableBody(parsed.reason));
+
+    const check = validatePayload(fields, {
+      nowMs: (this.#options.now ?? Date.now)(),
+      maxFutureSeconds: this.#options.maxFutureSeconds ?? 300,
+    });
+    if (!check.ok) {
+      if (check.invalidEvent) record.invalidEvent = check.invalidEvent;
+      return graphAnswer(check.answer);
+    }
+    const receivedAt = Date.now();
+    this.#recorder.addEvents(
+      check.events.map((event) => ({
+        pixelId,
+        version,
+        event,
+        receivedAt,
+        requestIndex: record.index,
+        ...(record.testEventCode === undefined ? {} : { testEventCode: record.testEventCode }),
+      })),
+    );
+    return jsonAnswer(200, {
+      events_received: check.events.length,
+      messages: [],
+      fbtrace_id: newTraceId(),
+    });
+  }
+
+  /**
+   * Records the answer on the request when it is decided (before any latency), and returns it
+   * with Meta's `x-fb-trace-id` header repeating the body's `fbtrace_id`.
+   */
+  #record(record: MockRequest, answer: Answer): Answer {
+    record.status = answer.status;
+    let traceId: string | undefined;
+    try {
+      const parsed = JSON.parse(answer.body) as { error?: GraphError; fbtrace_id?: string };
+      if (parsed.error && answer.status !== 200) record.error = parsed.error;
+      traceId = parsed.error?.fbtrace_id ?? parsed.fbtrace_id;
+    } catch {
+      // An HTML or empty fault body: nothing Graph-shaped to record.
+    }
+    if (answer.status !== 200) record.responseBody = answer.body;
+    return {
+      ...answer,
+      headers: { ...(traceId ? { 'x-fb-trace-id': traceId } : {}), ...answer.headers },
+    };
+  }
+
+  #write(res: ServerResponse, answer: Answer): void {
+    if (res.destroyed || res.writableEnded) return;
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  }
+
+  /**
+   * `/_mock/*`: the same inspection and fault API over HTTP, for a mock started with the
+   * `capi-kit-mock` bin in another process.
+   */
+  async #control(
+    req: IncomingMessage,
+    res: ServerResponse,
+    path: string,
+    method: string,
+  ): Promise<void> {
+    const raw = await readBody(req, 1024 * 1024);
+    const body = raw.tooLarge
+      ? undefined
+      : parseBody(raw.bytes, req.headers['content-type'] ?? 'application/json');
+    const input = body?.ok ? body.fields : {};
+    const route = `${method} ${path.replace(/\/$/, '')}`;
+    try {
+      switch (route) {
+        case 'GET /_mock/events':
+          this.#write(res, jsonAnswer(200, this.events()));
+          return;
+        case 'GET /_mock/requests':
+          this.#write(res, jsonAnswer(200, this.requests()));
+          return;
+        case 'GET /_mock/duplicates':
+          this.#write(res, jsonAnswer(200, this.duplicates()));
+          return;
+        case 'POST /_mock/reset':
+          this.reset();
+          this.#write(res, jsonAnswer(200, { ok: true }));
+          return;
+        case 'POST /_mock/faults':
+          this.failNext(
+            input.fault as MockFaultInput,
+            typeof input.times === 'number' ? input.times : 1,
+          );
+          this.#write(res, jsonAnswer(200, { ok: true, pending: this.pendingFaults() }));
+          return;
+        case 'POST /_mock/outage':
+          this.outage(input.fault as MockFaultInput);
+          this.#write(res, jsonAnswer(200, { ok: true }));
+          return;
+        case 'DELETE /_mock/outage':
+          this.recover();
+          this.#write(res, jsonAnswer(200, { ok: true }));
+          return;
+        default:
+          this.#write(res, jsonAnswer(404, { ok: false, error: `Unknown control route ${route}` }));
+      }
+    } catch (error) {
+      this.#write(res, jsonAnswer(400, { ok: false, error: String(error) }));
+    }
+  }
+}
+
+/**
+ * Starts a mock Graph API on loopback.
+ *
+ * @example
+ * const mock = await startMockGraph();
+ * // point the client at mock.url, send events, then:
+ * const [first] = await mock.waitForEvents(1);
+ * await mock.close();
+ */
+export const startMockGraph = async (options: MockGraphOptions = {}): Promise<MockGraph> => {
+  const server = createServer();
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const { port } = server.address() as AddressInfo;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  return new MockGraphServer(server, `http://${urlHost}:${port}`, options);
+};

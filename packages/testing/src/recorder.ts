@@ -1,0 +1,222 @@
+import type { TokenSource } from './auth.js';
+import type { MockFaultKind } from './faults.js';
+import type { GraphError } from './graph-error.js';
+import type { InvalidEvent, MockWireEvent } from './validate-events.js';
+
+/** One accepted event, as the mock received it. */
+export interface MockEvent {
+  /** Pixel (dataset) id from the URL. */
+  pixelId: string;
+  /** Graph API version from the URL, e.g. `v26.0`. */
+  version: string;
+  /** The parsed wire object exactly as sent. */
+  event: MockWireEvent;
+  /** When it arrived, epoch ms. */
+  receivedAt: number;
+  /** {@link MockRequest.index} of the request that carried it. */
+  requestIndex: number;
+  /** The request's `test_event_code`, when it had one. */
+  testEventCode?: string;
+}
+
+/** One request the mock answered (or hung, or reset). The access token itself is never stored. */
+export interface MockRequest {
+  /** 0-based arrival order. */
+  index: number;
+  /** HTTP method. */
+  method: string;
+  /** URL path without the query string. */
+  path: string;
+  /** Pixel id from the URL, when the path had the events shape. */
+  pixelId?: string;
+  /** API version from the URL, when the path had the events shape. */
+  version?: string;
+  /** HTTP status answered (set once decided, before any latency); 0 for hang, reset, or not decided yet. */
+  status: number;
+  /** Events in the body, accepted or not. */
+  eventCount: number;
+  /** `event_name` of each event in the body (missing names as `?`). */
+  eventNames: string[];
+  /** The token was sent as an `access_token` query parameter (our client never should). */
+  tokenInUrl: boolean;
+  /** Where a token was found: body, `Authorization` header, query string. */
+  tokenSources: TokenSource[];
+  /** An `Authorization` header was present. */
+  hasAuthorizationHeader: boolean;
+  /** Body `partner_agent`. */
+  partnerAgent?: string;
+  /** Body `test_event_code`. */
+  testEventCode?: string;
+  /** When it arrived, epoch ms. */
+  receivedAt: number;
+  /** Arrival to answer (or to connection close, for hang and reset). */
+  durationMs: number;
+  /** The scripted fault applied to it, if any. */
+  fault?: MockFaultKind;
+  /** The client closed the connection before the answer was sent. */
+  clientAborted: boolean;
+  /** The Graph error object answered, when the answer was Graph-shaped. */
+  error?: GraphError;
+  /** Raw body of a non-200 answer. */
+  responseBody?: string;
+  /** For validation errors: the first invalid event. */
+  invalidEvent?: InvalidEvent;
+}
+
+/** Events received more than once with the same (`pixelId`, `event_name`, `event_id`). */
+export interface MockDuplicate {
+  pixelId: string;
+  event_name: string;
+  event_id: string;
+  /** How many times it was accepted. */
+  count: number;
+}
+
+/** Narrows {@link MockGraph.events} to one pixel and/or one event name. */
+export interface MockEventFilter {
+  pixelId?: string;
+  event_name?: string;
+}
+
+/** Options of {@link MockGraph.waitForEvents}. */
+export interface WaitForEventsOptions extends MockEventFilter {
+  /** Give up after this long; default 2000 ms. */
+  timeoutMs?: number;
+}
+
+interface Waiter {
+  count: number;
+  filter: MockEventFilter;
+  resolve: (events: MockEvent[]) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const matches = (e: MockEvent, filter: MockEventFilter | undefined): boolean =>
+  (filter?.pixelId === undefined || e.pixelId === filter.pixelId) &&
+  (filter?.event_name === undefined || e.event.event_name === filter.event_name);
+
+/** Keeps what the mock saw and wakes up `waitForEvents` callers. */
+export class Recorder {
+  #events: MockEvent[] = [];
+  #requests: MockRequest[] = [];
+  #waiters = new Set<Waiter>();
+  #nextIndex = 0;
+
+  nextRequestIndex(): number {
+    return this.#nextIndex++;
+  }
+
+  addRequest(request: MockRequest): void {
+    this.#requests.push(request);
+  }
+
+  addEvents(events: MockEvent[]): void {
+    this.#events.push(...events);
+    for (const waiter of this.#waiters) {
+      const found = this.events(waiter.filter);
+      if (found.length >= waiter.count) {
+        this.#settle(waiter);
+        waiter.resolve(found);
+      }
+    }
+  }
+
+  events(filter?: MockEventFilter): MockEvent[] {
+    return this.#events.filter((e) => matches(e, filter)).map((e) => ({ ...e }));
+  }
+
+  requests(): MockRequest[] {
+    return this.#requests.map((r) => ({ ...r }));
+  }
+
+  rejections(): MockRequest[] {
+    // Status 0 without a fault is a request still being processed, not a rejection.
+    return this.requests().filter(
+      (r) => r.status !== 200 && (r.status !== 0 || r.fault !== undefined),
+    );
+  }
+
+  duplicates(): MockDuplicate[] {
+    const counts = new Map<string, MockDuplicate>();
+    for (const { pixelId, event } of this.#events) {
+      if (typeof event.event_id !== 'string') continue;
+      const key = JSON.stringify([pixelId, event.event_name, event.event_id]);
+      const seen = counts.get(key);
+      if (seen) seen.count++;
+      else
+        counts.set(key, {
+          pixelId,
+          event_name: event.event_name,
+          event_id: event.event_id,
+          count: 1,
+        });
+    }
+    return [...counts.values()].filter((d) => d.count > 1);
+  }
+
+  uniqueEventIds(): string[] {
+    const ids = new Set<string>();
+    for (const { event } of this.#events) {
+      if (typeof event.event_id === 'string') ids.add(event.event_id);
+    }
+    return [...ids];
+  }
+
+  waitForEvents(count: number, options: WaitForEventsOptions = {}): Promise<MockEvent[]> {
+    const { timeoutMs = 2000, ...filter } = options;
+    const found = this.events(filter);
+    if (found.length >= count) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        count,
+        filter,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#settle(waiter);
+          reject(new Error(this.#timeoutMessage(count, filter, timeoutMs)));
+        }, timeoutMs),
+      };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** Rejects pending waiters (the mock is closing). */
+  abandonWaiters(reason: string): void {
+    for (const waiter of this.#waiters) {
+      this.#settle(waiter);
+      waiter.reject(new Error(reason));
+    }
+  }
+
+  reset(): void {
+    this.#events = [];
+    this.#requests = [];
+    this.#nextIndex = 0;
+  }
+
+  #settle(waiter: Waiter): void {
+    clearTimeout(waiter.timer);
+    this.#waiters.delete(waiter);
+  }
+
+  /** Says what did arrive, so a failing test explains itself without extra logging. */
+  #timeoutMessage(count: number, filter: MockEventFilter, timeoutMs: number): string {
+    const which = [
+      filter.pixelId === undefined ? '' : ` for pixel ${filter.pixelId}`,
+      filter.event_name === undefined ? '' : ` named ${filter.event_name}`,
+    ].join('');
+    const got = this.events(filter).length;
+    const rejected = this.rejections();
+    const last = rejected.at(-1);
+    const lastWhy = last
+      ? `; last rejection: HTTP ${last.status}${last.fault ? ` (fault ${last.fault})` : ''}${
+          last.error
+            ? ` ${last.error.code}: ${last.error.error_user_msg ?? last.error.message}`
+            : ''
+        }`
+      : '';
+    return `waitForEvents: expected at least ${count} accepted event(s)${which} within ${timeoutMs} ms, got ${got} (${this.#requests.length} request(s), ${rejected.length} rejected${lastWhy})`;
+  }
+}

@@ -1,0 +1,535 @@
+import { isIP } from 'node:net';
+import { type GraphErrorAnswer, invalidParameter, SUBCODE } from './graph-error.js';
+
+/**
+ * A server event as it crossed the wire. Only the fields the mock guarantees after validation are
+ * typed; everything else the client sent is kept as is.
+ */
+export interface MockWireEvent {
+  event_name: string;
+  event_time: number;
+  action_source: string;
+  user_data: Record<string, unknown>;
+  event_id?: string;
+  event_source_url?: string;
+  custom_data?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+/** The first invalid event of a rejected batch: its index, the field and why. */
+export interface InvalidEvent {
+  /** Index in `data`. */
+  index: number;
+  /** Dotted field path inside the event, e.g. `custom_data.currency` or `user_data.em[1]`. */
+  field: string;
+  /** Why the field was refused. */
+  reason: string;
+}
+
+/** Validation outcome for a whole request body. */
+export type PayloadCheck =
+  | { ok: true; events: MockWireEvent[] }
+  | { ok: false; answer: GraphErrorAnswer; invalidEvent?: InvalidEvent };
+
+/** Clock and tolerance for `event_time`. */
+export interface ValidationClock {
+  nowMs: number;
+  maxFutureSeconds: number;
+}
+
+type PathPart = string | number;
+
+interface Violation {
+  path: PathPart[];
+  /** `required`: absent; `invalid`: present but wrong; the other two carry their own subcode. */
+  kind: 'required' | 'invalid' | 'too_old' | 'insufficient';
+  reason: string;
+}
+
+/** Meta's batch limit (reference §1, [UA]). */
+export const MAX_EVENTS_PER_REQUEST = 1000;
+
+/** [SE] action_source values. */
+export const ACTION_SOURCES = [
+  'email',
+  'website',
+  'app',
+  'phone_call',
+  'chat',
+  'physical_store',
+  'system_generated',
+  'business_messaging',
+  'other',
+] as const;
+
+/** [CIP] keys Meta wants SHA-256 hashed (the project also hashes `external_id`). */
+const HASHED_KEYS = new Set([
+  'em',
+  'ph',
+  'fn',
+  'ln',
+  'db',
+  'ge',
+  'ct',
+  'st',
+  'zp',
+  'country',
+  'external_id',
+  // Legacy hashed keys still listed by the Business SDKs.
+  'f5first',
+  'f5last',
+  'fi',
+  'dobd',
+  'dobm',
+  'doby',
+]);
+
+/** [CIP] keys sent raw as non-empty strings, checked only for shape. */
+const RAW_STRING_KEYS = new Set([
+  'subscription_id',
+  'madid',
+  'anon_id',
+  'page_id',
+  'page_scoped_user_id',
+  'ctwa_clid',
+  'ig_account_id',
+  'ig_sid',
+]);
+
+/** [CIP] keys Meta types as integers. */
+const INTEGER_KEYS = new Set(['fb_login_id', 'lead_id']);
+
+/**
+ * [BP] "Invalid combinations": an event whose customer information is only a subset of one of
+ * these sets is too broad to match.
+ */
+const TOO_BROAD_SETS: readonly (readonly string[])[] = [
+  ['ct', 'country', 'st', 'zp', 'ge', 'client_user_agent'],
+  ['db', 'client_user_agent'],
+  ['fn', 'ge'],
+  ['ln', 'ge'],
+];
+
+/** Parameter Builder appendix: `.` + 2 (v1) to 8 (v2) base64url characters (reference §5). */
+const APPENDIX = '(?:\\.[A-Za-z0-9_-]{2,8})?';
+const SHA256_HEX = new RegExp(`^[0-9a-f]{64}${APPENDIX}$`);
+const ANY_CASE_HEX_64 = /^[0-9a-fA-F]{64}$/;
+/** [FBC] `fb.{subdomainIndex}.{creationTime}.{payload}` plus the optional appendix. */
+const FB_COOKIE = new RegExp(`^fb\\.\\d\\.\\d+\\.[^.\\s]+${APPENDIX}$`);
+const APPENDIX_SUFFIX = /\.[A-Za-z0-9_-]{2,8}$/;
+
+const SECONDS_PER_DAY = 86_400;
+const EMPTY_STRING_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const isNonEmptyString = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
+
+const required = (path: PathPart[]): Violation => ({
+  path,
+  kind: 'required',
+  reason: 'is required',
+});
+const invalid = (path: PathPart[], reason: string): Violation => ({
+  path,
+  kind: 'invalid',
+  reason,
+});
+
+/** `$['data'][3]['custom_data']['currency']`, Meta's own notation in its error messages. */
+const jsonPath = (path: PathPart[]): string =>
+  `$${path.map((p) => (typeof p === 'number' ? `[${p}]` : `['${p}']`)).join('')}`;
+
+/** `custom_data.currency`, `user_data.em[1]`: the path inside one event. */
+const dottedField = (path: PathPart[]): string =>
+  path
+    .map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`))
+    .join('')
+    .replace(/^\./, '');
+
+const checkEventTime = (
+  value: unknown,
+  at: PathPart[],
+  actionSource: unknown,
+  clock: ValidationClock,
+): Violation | undefined => {
+  const path = [...at, 'event_time'];
+  if (value === undefined || value === null) return required(path);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+    return invalid(path, 'must be a Unix timestamp in whole seconds');
+  }
+  const nowSeconds = Math.floor(clock.nowMs / 1000);
+  if (value > nowSeconds + clock.maxFutureSeconds) {
+    return invalid(
+      path,
+      value > 1e11
+        ? 'looks like milliseconds; send Unix time in seconds'
+        : 'is in the future; send the time the event happened',
+    );
+  }
+  // [SE]/[UA]: 7 days, or 62 days for physical_store uploads.
+  const days = actionSource === 'physical_store' ? 62 : 7;
+  if (nowSeconds - value > days * SECONDS_PER_DAY) {
+    return {
+      path,
+      kind: 'too_old',
+      reason: `is more than ${days} days in the past`,
+    };
+  }
+  return undefined;
+};
+
+const checkHashed = (value: unknown, path: PathPart[]): Violation | undefined => {
+  const one = (v: unknown, p: PathPart[]): Violation | undefined => {
+    if (typeof v !== 'string') return invalid(p, 'must be a SHA-256 hex string');
+    if (SHA256_HEX.test(v)) {
+      // Meta accepts it, but it matches no one: the client hashed a missing value.
+      return v.startsWith(EMPTY_STRING_SHA256)
+        ? invalid(p, 'is the SHA-256 of an empty string; omit the key instead')
+        : undefined;
+    }
+    if (ANY_CASE_HEX_64.test(v.replace(APPENDIX_SUFFIX, ''))) {
+      return invalid(p, 'must be lowercase hex');
+    }
+    return invalid(p, 'must be SHA-256 hashed (64 lowercase hex characters); it looks unhashed');
+  };
+  if (Array.isArray(value)) {
+    if (value.length === 0) return invalid(path, 'must not be an empty list');
+    for (const [i, v] of value.entries()) {
+      const violation = one(v, [...path, i]);
+      if (violation) return violation;
+    }
+    return undefined;
+  }
+  return one(value, path);
+};
+
+const isIpWithOptionalAppendix = (v: string): boolean =>
+  isIP(v) !== 0 || (APPENDIX_SUFFIX.test(v) && isIP(v.replace(APPENDIX_SUFFIX, '')) !== 0);
+
+const checkUserDataKey = (key: string, value: unknown, path: PathPart[]): Violation | undefined => {
+  if (HASHED_KEYS.has(key)) return checkHashed(value, path);
+  if (key === 'client_ip_address') {
+    return typeof value === 'string' && isIpWithOptionalAppendix(value)
+      ? undefined
+      : invalid(path, 'must be a raw IPv4 or IPv6 address (not hashed, no spaces)');
+  }
+  if (key === 'client_user_agent') {
+    if (!isNonEmptyString(value)) return invalid(path, 'must be a non-empty string');
+    return SHA256_HEX.test(value) ? invalid(path, 'must be sent unhashed') : undefined;
+  }
+  if (key === 'fbc' || key === 'fbp') {
+    if (typeof value !== 'string') return invalid(path, 'must be a string');
+    if (ANY_CASE_HEX_64.test(value.replace(APPENDIX_SUFFIX, ''))) {
+      return invalid(path, 'must be sent unhashed');
+    }
+    return FB_COOKIE.test(value)
+      ? undefined
+      : invalid(path, 'must look like fb.<subdomainIndex>.<creationTime>.<id>');
+  }
+  if (RAW_STRING_KEYS.has(key)) {
+    return isNonEmptyString(value) ? undefined : invalid(path, 'must be a non-empty string');
+  }
+  if (INTEGER_KEYS.has(key)) {
+    return (typeof value === 'number' && Number.isInteger(value)) ||
+      (typeof value === 'string' && /^\d+$/.test(value))
+      ? undefined
+      : invalid(path, 'must be an integer id');
+  }
+  return invalid(path, 'is not a known user_data parameter');
+};
+
+const checkUserData = (
+  value: unknown,
+  at: PathPart[],
+  actionSource: unknown,
+): Violation | undefined => {
+  const path = [...at, 'user_data'];
+  if (value === undefined || value === null) return required(path);
+  if (!isRecord(value)) return invalid(path, 'must be an object');
+  const present: string[] = [];
+  for (const [key, v] of Object.entries(value)) {
+    if (v === undefined || v === null) continue;
+    const violation = checkUserDataKey(key, v, [...path, key]);
+    if (violation) return violation;
+    present.push(key);
+  }
+  if (actionSource === 'website' && !present.includes('client_user_agent')) {
+    return required([...path, 'client_user_agent']);
+  }
+  if (present.length === 0) {
+    return {
+      path,
+      kind: 'insufficient',
+      reason: 'must contain at least one customer information parameter',
+    };
+  }
+  const tooBroad = TOO_BROAD_SETS.find((set) => present.every((key) => set.includes(key)));
+  if (tooBroad) {
+    return {
+      path,
+      kind: 'insufficient',
+      reason: `is too broad to match: only ${present.join(', ')} (a subset of ${tooBroad.join('+')})`,
+    };
+  }
+  return undefined;
+};
+
+const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+
+const checkCustomData = (
+  value: unknown,
+  at: PathPart[],
+  eventName: string,
+): Violation | undefined => {
+  const path = [...at, 'custom_data'];
+  const isPurchase = eventName === 'Purchase';
+  if (value === undefined || value === null) return isPurchase ? required(path) : undefined;
+  if (!isRecord(value)) return invalid(path, 'must be an object');
+  // [CD]: value and currency are required for Purchase.
+  if (value.value === undefined || value.value === null) {
+    if (isPurchase) return required([...path, 'value']);
+  } else if (!isFiniteNumber(value.value)) {
+    return invalid([...path, 'value'], 'must be a number');
+  }
+  if (value.currency === undefined || value.currency === null) {
+    if (isPurchase) return required([...path, 'currency']);
+  } else if (typeof value.currency !== 'string' || !/^[A-Za-z]{3}$/.test(value.currency)) {
+    return invalid([...path, 'currency'], 'must be a 3-letter ISO 4217 code');
+  }
+  if (value.content_ids !== undefined) {
+    if (!Array.isArray(value.content_ids)) {
+      return invalid([...path, 'content_ids'], 'must be a list of ids');
+    }
+    for (const [i, id] of value.content_ids.entries()) {
+      if (!isNonEmptyString(id) && !isFiniteNumber(id)) {
+        return invalid([...path, 'content_ids', i], 'must be a non-empty string');
+      }
+    }
+  }
+  if (value.contents !== undefined) {
+    if (!Array.isArray(value.contents)) {
+      return invalid([...path, 'contents'], 'must be a list of objects');
+    }
+    for (const [i, item] of value.contents.entries()) {
+      const itemPath = [...path, 'contents', i];
+      if (!isRecord(item)) return invalid(itemPath, 'must be an object');
+      if (!isNonEmptyString(item.id) && !isFiniteNumber(item.id)) {
+        return required([...itemPath, 'id']);
+      }
+      for (const numeric of ['quantity', 'item_price'] as const) {
+        if (item[numeric] !== undefined && !isFiniteNumber(item[numeric])) {
+          return invalid([...itemPath, numeric], 'must be a number');
+        }
+      }
+    }
+  }
+  if (value.num_items !== undefined && !Number.isInteger(value.num_items)) {
+    return invalid([...path, 'num_items'], 'must be an integer');
+  }
+  return undefined;
+};
+
+/** [SE]/[UA] Limited Data Use: `['LDU']` needs a country (0|1) and a state; none of them without LDU. */
+const checkLdu = (event: Record<string, unknown>, at: PathPart[]): Violation | undefined => {
+  const options = event.data_processing_options;
+  const country = event.data_processing_options_country;
+  const state = event.data_processing_options_state;
+  let ldu = false;
+  if (options !== undefined && options !== null) {
+    const path = [...at, 'data_processing_options'];
+    if (!Array.isArray(options)) return invalid(path, "must be a list: ['LDU'] or []");
+    for (const [i, option] of options.entries()) {
+      if (option !== 'LDU') return invalid([...path, i], "the only supported option is 'LDU'");
+    }
+    ldu = options.length > 0;
+  }
+  if (!ldu) {
+    if (country !== undefined && country !== null) {
+      return invalid(
+        [...at, 'data_processing_options_country'],
+        "is only allowed with data_processing_options ['LDU']",
+      );
+    }
+    if (state !== undefined && state !== null) {
+      return invalid(
+        [...at, 'data_processing_options_state'],
+        "is only allowed with data_processing_options ['LDU']",
+      );
+    }
+    return undefined;
+  }
+  if (country === undefined || country === null) {
+    return required([...at, 'data_processing_options_country']);
+  }
+  if (country !== 0 && country !== 1) {
+    return invalid([...at, 'data_processing_options_country'], 'must be 1 (US) or 0 (geolocate)');
+  }
+  if (state === undefined || state === null) {
+    return required([...at, 'data_processing_options_state']);
+  }
+  if (typeof state !== 'number' || !Number.isInteger(state) || state < 0) {
+    return invalid(
+      [...at, 'data_processing_options_state'],
+      'must be a state code such as 1000 (California) or 0 (geolocate)',
+    );
+  }
+  return undefined;
+};
+
+const isHttpUrl = (v: string): boolean => {
+  try {
+    const url = new URL(v);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+};
+
+const checkEvent = (
+  event: unknown,
+  index: number,
+  clock: ValidationClock,
+): Violation | undefined => {
+  const at: PathPart[] = ['data', index];
+  if (!isRecord(event)) return invalid(at, 'must be an event object');
+
+  if (event.event_name === undefined || event.event_name === null) {
+    return required([...at, 'event_name']);
+  }
+  if (!isNonEmptyString(event.event_name)) {
+    return invalid([...at, 'event_name'], 'must be a non-empty string');
+  }
+
+  const actionSource = event.action_source;
+  if (actionSource === undefined || actionSource === null) {
+    return required([...at, 'action_source']);
+  }
+  if (
+    typeof actionSource !== 'string' ||
+    !(ACTION_SOURCES as readonly string[]).includes(actionSource)
+  ) {
+    return invalid([...at, 'action_source'], `must be one of ${ACTION_SOURCES.join(', ')}`);
+  }
+
+  const timeViolation = checkEventTime(event.event_time, at, actionSource, clock);
+  if (timeViolation) return timeViolation;
+
+  if (
+    event.event_id !== undefined &&
+    event.event_id !== null &&
+    !isNonEmptyString(event.event_id)
+  ) {
+    return invalid([...at, 'event_id'], 'must be a non-empty string');
+  }
+  if (event.opt_out !== undefined && typeof event.opt_out !== 'boolean') {
+    return invalid([...at, 'opt_out'], 'must be a boolean');
+  }
+
+  // [BP]: website events need event_source_url and client_user_agent.
+  const url = event.event_source_url;
+  if (url === undefined || url === null) {
+    if (actionSource === 'website') return required([...at, 'event_source_url']);
+  } else if (typeof url !== 'string' || !isHttpUrl(url)) {
+    return invalid([...at, 'event_source_url'], 'must be an absolute http(s) URL');
+  }
+
+  // [SE]: app_data is required for app events.
+  if (actionSource === 'app') {
+    if (event.app_data === undefined || event.app_data === null) {
+      return required([...at, 'app_data']);
+    }
+    if (!isRecord(event.app_data)) return invalid([...at, 'app_data'], 'must be an object');
+  }
+
+  return (
+    checkUserData(event.user_data, at, actionSource) ??
+    checkCustomData(event.custom_data, at, event.event_name) ??
+    checkLdu(event, at)
+  );
+};
+
+const answerFor = (violation: Violation): GraphErrorAnswer => {
+  const where = jsonPath(violation.path);
+  switch (violation.kind) {
+    case 'required':
+      return invalidParameter(
+        SUBCODE.parameter,
+        'Missing Parameter',
+        `The parameter ${where} is required.`,
+      );
+    case 'invalid':
+      return invalidParameter(
+        SUBCODE.parameter,
+        'Invalid Parameter',
+        `The parameter ${where} is invalid: it ${violation.reason}.`,
+      );
+    case 'too_old':
+      return invalidParameter(
+        SUBCODE.eventTooOld,
+        'Event Timestamp Too Old',
+        `The timestamp ${where} ${violation.reason}. Events must be sent within 7 days of when they occurred (62 days for physical_store).`,
+      );
+    case 'insufficient':
+      return invalidParameter(
+        SUBCODE.insufficientCustomerInfo,
+        'Insufficient Customer Information',
+        `The parameter ${where} ${violation.reason}. Add more customer information parameters.`,
+      );
+  }
+};
+
+/** Answer for a body that could not be read at all (bad JSON, unsupported Content-Type). */
+export const unreadableBody = (reason: string): GraphErrorAnswer =>
+  invalidParameter(SUBCODE.parameter, 'Invalid Request Body', `${reason}.`);
+
+/**
+ * Checks a request body the way Meta does: any invalid event rejects the whole batch [UA]. The
+ * answer names the first invalid event's index and field, which Meta itself does only sometimes.
+ */
+export const validatePayload = (
+  fields: Record<string, unknown>,
+  clock: ValidationClock,
+): PayloadCheck => {
+  const reject = (violation: Violation): PayloadCheck => {
+    const [, index, ...inside] = violation.path;
+    return {
+      ok: false,
+      answer: answerFor(violation),
+      ...(typeof index === 'number'
+        ? {
+            invalidEvent: {
+              index,
+              field: dottedField(inside),
+              reason: violation.reason,
+            },
+          }
+        : {}),
+    };
+  };
+
+  const data = fields.data;
+  if (data === undefined || data === null || data === '') return reject(required(['data']));
+  if (!Array.isArray(data)) return reject(invalid(['data'], 'must be a list of events'));
+  if (data.length === 0) return reject(invalid(['data'], 'must contain at least one event'));
+  if (data.length > MAX_EVENTS_PER_REQUEST) {
+    return reject(
+      invalid(
+        ['data'],
+        `must contain at most ${MAX_EVENTS_PER_REQUEST} events (got ${data.length})`,
+      ),
+    );
+  }
+  for (const key of ['test_event_code', 'partner_agent'] as const) {
+    const value = fields[key];
+    if (value !== undefined && !isNonEmptyString(value)) {
+      return reject(invalid([key], 'must be a non-empty string'));
+    }
+  }
+  for (const [index, event] of data.entries()) {
+    const violation = checkEvent(event, index, clock);
+    if (violation) return reject(violation);
+  }
+  return { ok: true, events: data as MockWireEvent[] };
+};

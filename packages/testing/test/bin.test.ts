@@ -1,0 +1,82 @@
+import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PIXEL, TOKEN, validEvent } from './fixtures.js';
+
+// The bin is tested as shipped: the built file, run by node. `npm test` builds first.
+const BIN = fileURLToPath(new URL('../dist/bin.mjs', import.meta.url));
+
+/** Collects a child's stdout and resolves when a line matches. */
+const waitForLine = (child: ChildProcessWithoutNullStreams, pattern: RegExp, timeoutMs = 5000) =>
+  new Promise<RegExpExecArray>((resolve, reject) => {
+    let output = '';
+    const timer = setTimeout(() => {
+      child.stdout.off('data', onData);
+      reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms; got:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = pattern.exec(output);
+      if (match) {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        resolve(match);
+      }
+    };
+    child.stdout.on('data', onData);
+  });
+
+let child: ChildProcessWithoutNullStreams | undefined;
+afterEach(() => {
+  if (child && child.exitCode === null) child.kill('SIGKILL');
+  child = undefined;
+});
+
+describe('capi-kit-mock bin', () => {
+  beforeAll(() => {
+    if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsdown\` first`);
+  });
+
+  it('keeps its shebang in the built file', () => {
+    expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('prints help', () => {
+    const result = spawnSync(process.execPath, [BIN, '--help'], { encoding: 'utf8' });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Usage: capi-kit-mock [--port 4000] [--host 127.0.0.1]');
+  });
+
+  it('refuses unknown options with exit code 2', () => {
+    const result = spawnSync(process.execPath, [BIN, '--nope'], { encoding: 'utf8' });
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('Usage');
+  });
+
+  it('starts, answers, logs one line per request and stops on SIGTERM', async () => {
+    child = spawn(process.execPath, [BIN, '--port', '0', '--access-token', TOKEN]);
+    const [, url] = await waitForLine(child, /listening on (http:\/\/127\.0\.0\.1:\d+)\n/);
+    const send = (token: string) =>
+      fetch(`${url}/v26.0/${PIXEL}/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ data: [validEvent(), validEvent({ event_name: 'Lead' })] }),
+      });
+
+    const logged = waitForLine(
+      child,
+      /#0 POST \/v26\.0\/\d+\/events 200 2 events \(Purchase, Lead\)/,
+    );
+    expect((await send(TOKEN)).status).toBe(200);
+    await logged;
+
+    const rejected = waitForLine(child, /#1 POST \S+ 400 2 events .* 190: /);
+    expect((await send('wrong')).status).toBe(400);
+    await rejected;
+
+    const exited = new Promise<number | null>((resolve) => child?.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});
