@@ -7,6 +7,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/delivery/no-unhandled-rejections.setup.ts'],
     reporters: ['default', ['json', { outputFile: '.vitest/report.json' }]],
     typecheck: { enabled: false },
   },

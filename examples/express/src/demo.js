@@ -1,0 +1,155 @@
+// @ts-check
+// `npm run demo`: the Express example against the embedded mock Graph API, a scripted visit, and a
+// report of what Meta received. With META_PIXEL_ID and META_ACCESS_TOKEN set it sends to Meta
+// instead (set META_TEST_EVENT_CODE to see the events in Events Manager's Test Events tab).
+import { startMockGraph } from '@capi-kit/testing';
+import { start } from './app.js';
+
+const real = Boolean(process.env.META_PIXEL_ID && process.env.META_ACCESS_TOKEN);
+const mock = real ? undefined : await startMockGraph();
+const env = real
+  ? { ...process.env, PORT: '0' }
+  : {
+      PORT: '0',
+      META_PIXEL_ID: '1234567890',
+      META_ACCESS_TOKEN: 'demo-access-token',
+      META_GRAPH_URL: mock?.url,
+      TRUST_PROXY: 'loopback',
+    };
+const app = await start(env);
+
+/** @type {{ events_received?: number, fbtrace_id?: string, pixelId?: string }[]} */
+const acknowledgements = [];
+app.client.on('sent', (info) => acknowledgements.push(/** @type {never} */ (info)));
+/** @type {string[]} */
+const problems = [];
+app.client.on('error', (info) =>
+  problems.push(String(/** @type {{ message?: string }} */ (info).message ?? 'error')),
+);
+
+const bold = (/** @type {string} */ s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
+const dim = (/** @type {string} */ s) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
+const short = (/** @type {string} */ id) => (id.length > 18 ? `${id.slice(0, 8)}…` : id);
+
+console.log(
+  bold('capi-kit demo: the Express example') +
+    (real ? ' → Meta Graph API (real credentials)' : ` → mock Graph API at ${mock?.url}`),
+);
+console.log(dim(`example app at ${app.url}`));
+
+// A browser's visit: it lands from an ad click (fbclid), leaves a lead, buys, and retries the buy.
+const ua =
+  'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Version/17.5 Safari/605.1.15';
+/** @type {Map<string, string>} */
+const jar = new Map();
+/**
+ * @param {string} method
+ * @param {string} path
+ * @param {unknown} [body]
+ */
+async function visit(method, path, body) {
+  const res = await fetch(`${app.url}${path}`, {
+    method,
+    headers: {
+      'user-agent': ua,
+      // As if behind a reverse proxy on loopback (TRUST_PROXY=loopback): the proxy appends the
+      // visitor's address, and only a trusted proxy's header is believed.
+      'x-forwarded-for': '203.0.113.7',
+      ...(method === 'GET'
+        ? { accept: 'text/html', 'sec-fetch-dest': 'document' }
+        : { 'content-type': 'application/json', referer: `${app.url}/` }),
+      ...(jar.size && { cookie: [...jar].map(([k, v]) => `${k}=${v}`).join('; ') }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  for (const header of res.headers.getSetCookie()) {
+    const [pair = ''] = header.split(';');
+    const eq = pair.indexOf('=');
+    jar.set(pair.slice(0, eq), pair.slice(eq + 1));
+  }
+  return res;
+}
+
+console.log(`\n${bold('The visit')}`);
+const landing = await visit('GET', '/?fbclid=IwAR1demoClickId_AbC-123');
+const html = await landing.text();
+const pixelEventId = /"eventID":"([^"]+)"/.exec(html)?.[1] ?? '';
+console.log(
+  `  GET  /?fbclid=…          ${landing.status}  cookies set: ${[...jar.keys()].join(', ')}; the page's Pixel fires PageView with eventID ${short(pixelEventId)}`,
+);
+const lead = await visit('POST', '/lead', {
+  email: ' Ada.Lovelace@Example.com ',
+  phone: '+44 (0)20 7946 0958',
+  first_name: 'Ada',
+  last_name: 'Lovelace',
+  country: 'GB',
+});
+console.log(`  POST /lead               ${lead.status}  ${JSON.stringify(await lead.json())}`);
+const order = {
+  email: 'ada.lovelace@example.com',
+  value: 49.9,
+  currency: 'gbp',
+  order_id: 'ORD-1001',
+  contents: [{ id: 'engine-manual', quantity: 1, item_price: 49.9 }],
+};
+for (const label of ['POST /purchase          ', 'POST /purchase (retry)  ']) {
+  const res = await visit('POST', '/purchase', order);
+  console.log(`  ${label} ${res.status}  ${JSON.stringify(await res.json())}`);
+}
+const bad = await visit('POST', '/purchase', { email: 'x@example.com', value: 'ten' });
+console.log(
+  `  POST /purchase (bad)     ${bad.status}  ${JSON.stringify(await bad.json())} (nothing sent)`,
+);
+
+await app.flush();
+
+/** @param {Record<string, unknown>} userData */
+const matchKeys = (userData) =>
+  Object.keys(userData)
+    .map((k) => ({ client_ip_address: 'ip', client_user_agent: 'ua' })[k] ?? k)
+    .join(' ');
+
+if (mock) {
+  const received = mock.events();
+  const requests = mock.requests().filter((r) => r.status === 200).length;
+  console.log(
+    `\n${bold(`What Meta received: ${received.length} events in ${requests} request(s)`)}`,
+  );
+  for (const { event } of received) {
+    const custom = /** @type {{ value?: number, currency?: string } | undefined} */ (
+      event.custom_data
+    );
+    console.log(
+      `  ${event.event_name.padEnd(9)} ${short(String(event.event_id)).padEnd(18)} match keys: ${matchKeys(
+        /** @type {Record<string, unknown>} */ (event.user_data ?? {}),
+      )}${custom?.value !== undefined ? `  value ${custom.value} ${custom.currency}` : ''}`,
+    );
+  }
+  console.log(dim('  (em, ph, fn, ln, country arrive as SHA-256 hashes of the normalized values)'));
+
+  console.log(`\n${bold('Deduplication (Meta counts each pair once)')}`);
+  const pageView = received.find((e) => e.event.event_name === 'PageView');
+  if (pageView && pageView.event.event_id === pixelEventId) {
+    console.log(
+      `  PageView ${short(pixelEventId)}: browser Pixel + server CAPI share one event_id`,
+    );
+  }
+  for (const dup of mock.duplicates()) {
+    console.log(
+      `  ${dup.event_name} ${dup.event_id}: sent ${dup.count}× by the server (a retried checkout), one event_id`,
+    );
+  }
+} else {
+  console.log(`\n${bold('What Meta acknowledged')}`);
+  for (const ack of acknowledgements) {
+    console.log(`  ${ack.events_received} event(s) received, fbtrace_id ${ack.fbtrace_id}`);
+  }
+  for (const problem of problems) console.log(`  error: ${problem}`);
+}
+const stats = app.client.stats();
+console.log(
+  `\n${dim(`client stats: sent ${stats.sent}, queued ${stats.queued}, dead-lettered ${stats.deadLettered}`)}`,
+);
+
+await app.close();
+await mock?.close();

@@ -1,0 +1,5 @@
+// @ts-check
+import { describeExampleContract } from 'capi-kit-example-contract';
+import { start } from '../src/app.js';
+
+describeExampleContract('express', start);

@@ -1,0 +1,78 @@
+// @ts-check
+import { capiPlugin } from '@capi-kit/fastify';
+import {
+  landingPage,
+  parseLead,
+  parsePurchase,
+  parseTrustProxy,
+  purchaseDataOf,
+  purchaseEventId,
+  userDataOf,
+} from 'capi-kit-example-shared';
+import Fastify from 'fastify';
+
+/**
+ * The example app. `env` holds the contract's variables (examples/README.md); capi-kit reads
+ * META_PIXEL_ID, META_ACCESS_TOKEN, META_GRAPH_URL and META_TEST_EVENT_CODE from it.
+ * @param {Record<string, string | undefined>} env
+ */
+export async function createApp(env = process.env) {
+  const app = Fastify();
+  await app.register(capiPlugin, { env, trustProxy: parseTrustProxy(env.TRUST_PROXY) });
+
+  app.get('/', (request, reply) => {
+    const { event_id } = request.capi.track('PageView');
+    reply.type('text/html').send(
+      landingPage({
+        pixelId: env.META_PIXEL_ID ?? '',
+        eventId: event_id,
+        scriptUrl: env.META_PIXEL_SCRIPT_URL,
+        framework: 'Fastify',
+      }),
+    );
+  });
+
+  app.post('/lead', (request, reply) => {
+    const parsed = parseLead(request.body);
+    if ('error' in parsed) return reply.code(400).send(parsed);
+    const { event_id } = request.capi.track('Lead', { user_data: userDataOf(parsed.lead) });
+    return { event_id };
+  });
+
+  /** @type {WeakMap<object, import('@capi-kit/core').TrackParams>} */
+  const purchases = new WeakMap();
+  // Route-level tracking: the plugin sends the Purchase in onResponse, only for a status < 400.
+  app.post(
+    '/purchase',
+    { config: { capi: { event: 'Purchase', map: (request) => purchases.get(request) } } },
+    (request, reply) => {
+      const parsed = parsePurchase(request.body);
+      if ('error' in parsed) return reply.code(400).send(parsed);
+      const event_id = purchaseEventId(parsed.purchase.order_id);
+      purchases.set(request, {
+        event_id,
+        user_data: userDataOf(parsed.purchase),
+        custom_data: purchaseDataOf(parsed.purchase),
+      });
+      return { event_id };
+    },
+  );
+
+  return app;
+}
+
+/**
+ * Starts the example on `env.PORT` (default 3000).
+ * @param {Record<string, string | undefined>} env
+ */
+export async function start(env = process.env) {
+  const app = await createApp(env);
+  await app.listen({ port: Number(env.PORT ?? 3000), host: '0.0.0.0' });
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : Number(env.PORT);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    flush: () => app.capiClient.flush(),
+    close: () => app.close(),
+  };
+}

@@ -1,0 +1,110 @@
+import {
+  getRequestContext,
+  type NodeRequestLike,
+  type RequestContext,
+  type RequestContextOptions,
+} from '../context/index.js';
+import {
+  type CapiClient,
+  type CapiOptions,
+  createCapi,
+  type TrackResult,
+} from '../delivery/index.js';
+import type { EventName, ServerEventInput } from '../event/index.js';
+
+/**
+ * What an adapter takes: the client's options and the request-context options in one object, or
+ * `client` to share a client created with `createCapi` (then the client options are ignored).
+ */
+export type CapiAdapterOptions = CapiOptions & RequestContextOptions & { client?: CapiClient };
+
+/** Everything of an event but its name, for `track(eventName, params)`. */
+export type TrackParams = Omit<Partial<ServerEventInput>, 'event_name'>;
+
+/**
+ * Params computed when the event is tracked, e.g. from a handler's result. If the function throws,
+ * the error goes to the client's `error` hook and logger, and nothing is tracked: the user's
+ * request never sees it.
+ */
+export type LazyTrackParams = () => TrackParams | undefined;
+
+/** The request-bound API adapters expose as `req.capi` / `request.capi`. */
+export interface RequestCapi {
+  /**
+   * Tracks an event with this request's context filled in (explicit values win). Synchronous and
+   * never throws (unless `strict`); the result says whether the event was accepted and why not.
+   * @example req.capi.track('Lead', { user_data: { em: email } })
+   */
+  track(eventName: EventName, params?: TrackParams | LazyTrackParams): TrackResult;
+  /** Tracks a complete event input with this request's context filled in. */
+  track(event: ServerEventInput): TrackResult;
+  /** A fresh event ID, to render into the page's Pixel call before tracking the server copy. */
+  eventId(): string;
+  /** The request context: client IP, user agent, `_fbp`/`_fbc`, page URL, consent. */
+  readonly context: RequestContext;
+}
+
+/** The pieces every framework adapter is made of: one client and a per-request binder. */
+export interface CapiAdapter {
+  /** The delivery client (created here, or the one passed as `options.client`). */
+  readonly client: CapiClient;
+  /** Whether the adapter created the client and so must close it when the app shuts down. */
+  readonly ownsClient: boolean;
+  /** Computes the request context of a Web `Request` or a Node-style request. */
+  contextOf(request: Request | NodeRequestLike, remoteAddress?: string): RequestContext;
+  /** Binds `track` and `eventId` to a request context. */
+  bind(context: RequestContext): RequestCapi;
+  /** Closes the client if the adapter owns it (flushes what is queued first). */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+/** Binds a client to one request's context: what `req.capi` is in every adapter. */
+export function bindRequest(client: CapiClient, context: RequestContext): RequestCapi {
+  return {
+    context,
+    eventId: () => crypto.randomUUID(),
+    track(
+      nameOrEvent: EventName | ServerEventInput,
+      params?: TrackParams | LazyTrackParams,
+    ): TrackResult {
+      if (typeof nameOrEvent !== 'string') return client.track(nameOrEvent, { context });
+      let resolved: TrackParams | undefined;
+      if (typeof params === 'function') {
+        try {
+          resolved = params();
+        } catch (error) {
+          client.reportError(error, `${nameOrEvent} params`);
+          return { event_id: '', accepted: false, issues: [], reason: 'error' };
+        }
+      } else {
+        resolved = params;
+      }
+      return client.track({ ...resolved, event_name: nameOrEvent } as ServerEventInput, {
+        context,
+      });
+    },
+  };
+}
+
+/**
+ * The shared start of every adapter: resolves the client (own or shared) and the context options.
+ * Third-party adapters for other frameworks are built from this, exactly like ours.
+ */
+export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter {
+  const { client: shared, ...rest } = options;
+  const client = shared ?? createCapi(rest);
+  const contextOptions: RequestContextOptions = rest;
+  return {
+    client,
+    ownsClient: shared === undefined,
+    contextOf: (request, remoteAddress) =>
+      getRequestContext(
+        request,
+        remoteAddress === undefined ? contextOptions : { ...contextOptions, remoteAddress },
+      ),
+    bind: (context) => bindRequest(client, context),
+    close: async (closeOptions) => {
+      if (shared === undefined) await client.close(closeOptions);
+    },
+  };
+}

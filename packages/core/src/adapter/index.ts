@@ -1,0 +1,8 @@
+export type {
+  CapiAdapter,
+  CapiAdapterOptions,
+  LazyTrackParams,
+  RequestCapi,
+  TrackParams,
+} from './adapter.js';
+export { bindRequest, createCapiAdapter } from './adapter.js';

@@ -1,0 +1,122 @@
+/**
+ * `_fbp` / `_fbc`: validation, the fbclid rule, minting, and the `Set-Cookie` headers.
+ * @see https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc [FBC]
+ */
+import { serialize } from 'cookie';
+import type { CookieScope } from './site-domain.js';
+
+/** Name of the browser-ID cookie the Meta Pixel reads and writes. */
+export const FBP_COOKIE = '_fbp';
+/** Name of the click-ID cookie the Meta Pixel reads and writes. */
+export const FBC_COOKIE = '_fbc';
+/** 90 days in seconds: the lifetime [FBC] asks for when the server sets `_fbc`/`_fbp`. */
+export const FB_COOKIE_MAX_AGE = 7_776_000;
+
+/** One cookie the response should set, structured and as a ready `Set-Cookie` header value. */
+export interface CookieToSet {
+  name: typeof FBP_COOKIE | typeof FBC_COOKIE;
+  value: string;
+  /** Seconds: always {@link FB_COOKIE_MAX_AGE}. */
+  maxAge: number;
+  /** Registrable domain; absent for host-only cookies (IP hosts, `localhost`). */
+  domain?: string;
+  path: '/';
+  sameSite: 'lax';
+  /** Set when the page is served over https. */
+  secure: boolean;
+  /** Always `false`: the Pixel script must be able to read these cookies. */
+  httpOnly: false;
+  /** The full `Set-Cookie` header value, e.g. `_fbp=fb.1.1700000000000.123; Max-Age=7776000; Domain=example.com; Path=/; SameSite=Lax`. */
+  header: string;
+}
+
+/**
+ * `fb.<subdomainIndex>.<creationTime>.<payload>` with an optional Parameter Builder appendix (2-char
+ * v1 or 8-char v2 token). Only URL-safe characters are accepted in the payload, which keeps every
+ * value we echo back free of `;`, `,`, spaces and control characters.
+ * @see https://github.com/facebook/capi-param-builder (validation in nodejs/.../ParamBuilder.js)
+ */
+const FB_VALUE_PATTERN =
+  /^fb\.[0-9]{1,3}\.[0-9]{1,16}\.([A-Za-z0-9_-]{1,500})(?:\.[A-Za-z0-9_-]{2,8})?$/;
+
+/**
+ * fbclids are URL-safe base64-like tokens (`IwAR…`, `IwZXh0bgNhZW0…_aem_…`). The client Parameter
+ * Builder ignores values over 500 characters; we do the same and accept only that alphabet, so a
+ * dot (the cookie's segment separator) or anything header-unsafe can never enter a cookie.
+ */
+const FBCLID_PATTERN = /^[A-Za-z0-9_-]{1,500}$/;
+
+/** True for a well-formed `_fbp`/`_fbc` value (kept byte-for-byte when valid). */
+export function isValidFbValue(value: string | undefined): value is string {
+  return value !== undefined && FB_VALUE_PATTERN.test(value);
+}
+
+/** The payload segment of a valid `_fbc` value: the fbclid it was built from (appendix excluded). */
+export function fbcClickId(value: string): string | undefined {
+  return FB_VALUE_PATTERN.exec(value)?.[1];
+}
+
+/** The fbclid if it is one we will use, else `undefined`. */
+export function validFbclid(value: string | null | undefined): string | undefined {
+  return value !== null && value !== undefined && FBCLID_PATTERN.test(value) ? value : undefined;
+}
+
+function isTimestamp(ms: number): boolean {
+  return Number.isSafeInteger(ms) && ms >= 0;
+}
+
+/** `fb.{subdomainIndex}.{ms}.{fbclid}`: fbclid kept exactly, case included ([FBC]: it is case-sensitive). */
+export function buildFbc(subdomainIndex: number, ms: number, fbclid: string): string | undefined {
+  return isTimestamp(ms) ? `fb.${subdomainIndex}.${ms}.${fbclid}` : undefined;
+}
+
+const randomWord = new Uint32Array(1);
+
+/** `fb.{subdomainIndex}.{ms}.{random 31-bit integer}`, the shape the Pixel and Parameter Builder use. */
+export function mintFbp(subdomainIndex: number, ms: number): string | undefined {
+  if (!isTimestamp(ms)) return undefined;
+  crypto.getRandomValues(randomWord);
+  return `fb.${subdomainIndex}.${ms}.${(randomWord[0] ?? 0) & 0x7fffffff}`;
+}
+
+const identity = (value: string): string => value;
+
+/**
+ * The cookie to set for `name=value` in `scope`. The value is validated again here so nothing that
+ * is not a well-formed fb value can reach a header, whatever the caller passed; `undefined` then.
+ */
+export function fbCookie(
+  name: CookieToSet['name'],
+  value: string,
+  scope: CookieScope,
+  secure: boolean,
+): CookieToSet | undefined {
+  if (!FB_VALUE_PATTERN.test(value)) return undefined;
+  try {
+    const header = serialize(name, value, {
+      // Values are already URL-safe; the default encoder would also be a no-op, but being explicit
+      // guarantees the header carries the value byte-for-byte.
+      encode: identity,
+      maxAge: FB_COOKIE_MAX_AGE,
+      ...(scope.domain === undefined ? {} : { domain: scope.domain }),
+      path: '/',
+      sameSite: 'lax',
+      secure,
+      httpOnly: false,
+    });
+    return {
+      name,
+      value,
+      maxAge: FB_COOKIE_MAX_AGE,
+      ...(scope.domain === undefined ? {} : { domain: scope.domain }),
+      path: '/',
+      sameSite: 'lax',
+      secure,
+      httpOnly: false,
+      header,
+    };
+  } catch {
+    // `serialize` throws on an invalid domain; a cookie we cannot write safely is not written.
+    return undefined;
+  }
+}

@@ -1,0 +1,111 @@
+/**
+ * Splitting of the two proxy-chain headers into hops, left (client side) to right (nearest proxy).
+ * A hop is the raw address text, or `undefined` when it cannot name an address, so the caller can
+ * fail closed exactly when it reaches such a hop.
+ */
+
+/** `X-Forwarded-For: client, proxy1, proxy2` → its comma-separated entries, untrimmed. */
+export function xForwardedForHops(value: string): (string | undefined)[] {
+  return value.split(',');
+}
+
+function isTokenChar(c: number): boolean {
+  // RFC 9110 §5.6.2 tchar
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x21 ||
+    (c >= 0x23 && c <= 0x27) ||
+    c === 0x2a ||
+    c === 0x2b ||
+    c === 0x2d ||
+    c === 0x2e ||
+    c === 0x5e ||
+    c === 0x5f ||
+    c === 0x60 ||
+    c === 0x7c ||
+    c === 0x7e
+  );
+}
+
+function isOws(c: number): boolean {
+  return c === 0x20 || c === 0x09;
+}
+
+/**
+ * RFC 7239 `Forwarded` → the `for=` value of each element (quotes and escapes removed), or
+ * `undefined` for an element without exactly one `for`. Returns `undefined` for the whole header
+ * when it does not parse, because then element boundaries (and so hop positions) are unknown.
+ *
+ * Unquoted values are read up to the next `;`, `,` or whitespace, which is laxer than the RFC's
+ * token rule (`for=[::1]:80` must be quoted there): the address parser decides what is valid.
+ * @see https://www.rfc-editor.org/rfc/rfc7239#section-4
+ */
+export function forwardedForHops(value: string): (string | undefined)[] | undefined {
+  const hops: (string | undefined)[] = [];
+  const length = value.length;
+  let i = 0;
+  let forValue: string | undefined;
+  let forCount = 0;
+  let pairs = 0;
+  for (;;) {
+    while (i < length && isOws(value.charCodeAt(i))) i++;
+    if (i < length && value.charCodeAt(i) !== 0x2c && value.charCodeAt(i) !== 0x3b) {
+      const nameStart = i;
+      while (i < length && isTokenChar(value.charCodeAt(i))) i++;
+      if (i === nameStart || value.charCodeAt(i) !== 0x3d /* = */) return undefined;
+      const name = value.slice(nameStart, i).toLowerCase();
+      i++;
+      let parsed: string;
+      if (value.charCodeAt(i) === 0x22 /* " */) {
+        i++;
+        parsed = '';
+        let closed = false;
+        while (i < length) {
+          const c = value.charCodeAt(i);
+          if (c === 0x22) {
+            closed = true;
+            i++;
+            break;
+          }
+          if (c === 0x5c /* \ */) {
+            i++;
+            if (i >= length) return undefined;
+          }
+          parsed += value[i];
+          i++;
+        }
+        if (!closed) return undefined;
+      } else {
+        const valueStart = i;
+        while (i < length) {
+          const c = value.charCodeAt(i);
+          if (c === 0x2c || c === 0x3b || c === 0x22 || isOws(c)) break;
+          i++;
+        }
+        parsed = value.slice(valueStart, i);
+      }
+      pairs++;
+      if (name === 'for') {
+        forCount++;
+        forValue = parsed;
+      }
+      while (i < length && isOws(value.charCodeAt(i))) i++;
+    }
+    const c = i < length ? value.charCodeAt(i) : -1;
+    if (c === 0x3b /* ; */) {
+      i++;
+      continue;
+    }
+    if (c !== 0x2c /* , */ && c !== -1) return undefined;
+    // An element with no pair at all (`a, , b`) names no hop; it still counts as one so positions
+    // stay right, and it fails the walk if the walk gets that far.
+    hops.push(pairs > 0 && forCount === 1 ? forValue : undefined);
+    forValue = undefined;
+    forCount = 0;
+    pairs = 0;
+    if (c === -1) return hops;
+    i++;
+  }
+}

@@ -1,0 +1,21 @@
+/**
+ * Request context: what one incoming request tells about its Conversions API event (client IP,
+ * user agent, `_fbp`/`_fbc`, page URL, referrer, consent) and the cookies its response must set.
+ */
+export type { ForwardedHeaderName, PlatformPreset } from './client-ip.js';
+export type { ConsentState, LduLocation, ParsedRequest } from './consent.js';
+export type { CookieToSet } from './fb-cookies.js';
+export { type ContextMergeable, mergeContext } from './merge-context.js';
+export {
+  getRequestContext,
+  type RequestContext,
+  type RequestContextOptions,
+  type RequestUserData,
+} from './request-context.js';
+export {
+  fromIncomingMessage,
+  type IncomingMessageLike,
+  type NodeHeaders,
+  type NodeRequestLike,
+} from './request-input.js';
+export type { TrustProxy, TrustProxyPreset } from './trust-proxy.js';

@@ -1,0 +1,71 @@
+import type { RequestContext, RequestUserData } from './request-context.js';
+
+/**
+ * The fields {@link mergeContext} may fill, typed structurally so any event-input type with these
+ * optional fields works. `user_data` is `object` because interface types are not assignable to
+ * `Record<string, unknown>` (no implicit index signature).
+ */
+export interface ContextMergeable {
+  user_data?: object | undefined;
+  event_source_url?: string | undefined;
+  referrer_url?: string | undefined;
+  data_processing_options?: readonly string[] | undefined;
+  data_processing_options_country?: number | undefined;
+  data_processing_options_state?: number | undefined;
+}
+
+const USER_DATA_KEYS = [
+  'client_ip_address',
+  'client_user_agent',
+  'fbp',
+  'fbc',
+] as const satisfies readonly (keyof RequestUserData)[];
+
+/**
+ * A new event input with what the request knows filled in: `user_data` IP, user agent, `fbp`,
+ * `fbc`; `event_source_url`; `referrer_url`; and the LDU fields. A value the input already has
+ * (anything but `undefined`) always wins, and an input that sets `data_processing_options` keeps
+ * its own LDU choice entirely. Neither argument is mutated.
+ * @example capi.track(mergeContext({ event_name: 'Lead', user_data: { em } }, ctx))
+ */
+export function mergeContext<T extends object>(
+  input: T & ContextMergeable,
+  context: RequestContext,
+): T {
+  const merged: ContextMergeable = { ...input };
+
+  const inputUserData = input.user_data as Readonly<Record<string, unknown>> | undefined;
+  let userData: Record<string, unknown> | undefined;
+  for (const key of USER_DATA_KEYS) {
+    const value = context.user_data[key];
+    if (value === undefined || inputUserData?.[key] !== undefined) continue;
+    userData ??= { ...inputUserData };
+    userData[key] = value;
+  }
+  if (userData !== undefined) merged.user_data = userData;
+
+  if (input.event_source_url === undefined && context.event_source_url !== undefined) {
+    merged.event_source_url = context.event_source_url;
+  }
+  if (input.referrer_url === undefined && context.referrer_url !== undefined) {
+    merged.referrer_url = context.referrer_url;
+  }
+
+  // The three LDU fields only make sense together ([SE]): an explicit data_processing_options
+  // (including `[]`, "no LDU") is the caller's whole decision.
+  if (
+    input.data_processing_options === undefined &&
+    context.data_processing_options !== undefined
+  ) {
+    merged.data_processing_options = [...context.data_processing_options];
+    const { data_processing_options_country: country, data_processing_options_state: state } =
+      context;
+    if (input.data_processing_options_country === undefined && country !== undefined) {
+      merged.data_processing_options_country = country;
+    }
+    if (input.data_processing_options_state === undefined && state !== undefined) {
+      merged.data_processing_options_state = state;
+    }
+  }
+  return merged as T;
+}

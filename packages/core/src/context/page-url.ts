@@ -1,0 +1,39 @@
+import type { HeaderReader } from './request-input.js';
+import { isValidHost } from './request-input.js';
+import { siteOf } from './site-domain.js';
+
+/**
+ * True for a top-level page load: a GET whose `Sec-Fetch-Dest` is `document`, or, from browsers
+ * without Fetch Metadata, a GET that accepts `text/html`. Everything else (fetch/XHR, form posts,
+ * iframes, assets) was made from a page, which is then the `Referer`.
+ * @see https://www.w3.org/TR/fetch-metadata/#sec-fetch-dest-header
+ */
+export function isPageNavigation(method: string, header: HeaderReader): boolean {
+  if (method !== 'GET') return false;
+  const dest = header('sec-fetch-dest');
+  if (dest !== undefined) return dest.trim().toLowerCase() === 'document';
+  return header('accept')?.toLowerCase().includes('text/html') === true;
+}
+
+/** The `Referer` as a URL when it is an absolute http(s) URL with a safe host; else `undefined`. */
+export function parseReferer(value: string | undefined): URL | undefined {
+  if (value === undefined || value === '') return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (!isValidHost(url.host)) return undefined;
+  if (url.hash !== '') url.hash = '';
+  return url;
+}
+
+/**
+ * Same registrable domain (schemeless "same site"), the test for whether a `Referer` is one of our
+ * own pages: `shop.example.com` and `www.example.com` are; `example.com` and `example.net` are not.
+ */
+export function isSameSite(a: URL, b: URL): boolean {
+  return a.hostname === b.hostname || siteOf(a.hostname) === siteOf(b.hostname);
+}

@@ -1,0 +1,252 @@
+import { parse } from 'cookie';
+import { type ForwardedHeaderName, type PlatformPreset, resolveClientIp } from './client-ip.js';
+import {
+  type ConsentState,
+  type LduLocation,
+  lduFields,
+  type ParsedRequest,
+  resolveConsent,
+} from './consent.js';
+import {
+  buildFbc,
+  type CookieToSet,
+  FBC_COOKIE,
+  FBP_COOKIE,
+  fbCookie,
+  fbcClickId,
+  isValidFbValue,
+  mintFbp,
+  validFbclid,
+} from './fb-cookies.js';
+import { parseAddress } from './ip-address.js';
+import { isPageNavigation, isSameSite, parseReferer } from './page-url.js';
+import { effectiveUrl, headerReader, type NodeRequestLike } from './request-input.js';
+import { type CookieScope, cookieScope } from './site-domain.js';
+import { compileTrustProxy, isPeerTrusted, type TrustProxy } from './trust-proxy.js';
+
+/** Options of {@link getRequestContext}; all optional, safe defaults (trust no proxy, cookies on). */
+export interface RequestContextOptions {
+  /**
+   * The socket's peer address. A Web `Request` carries none, so adapters pass it here
+   * (`server.requestIP(req)` on Bun, `info.remoteAddr` on Deno). Overrides `input.remoteAddress`.
+   */
+  remoteAddress?: string | undefined;
+  /**
+   * Which proxies may report the client address and the public host/scheme, like Express's
+   * `trust proxy`: `false` (default) → the socket address; `true` → the left-most forwarded
+   * address; `n` → n hops from the right; a list of IPs, CIDRs and presets (`'loopback'`,
+   * `'private'`, `'linklocal'`) → the first address, right to left, outside the list (unknown if
+   * none is). A malformed hop on the way makes the client IP unknown. See {@link TrustProxy}.
+   * @example trustProxy: ['loopback', '10.0.0.0/8']
+   */
+  trustProxy?: TrustProxy | undefined;
+  /**
+   * The one proxy-chain header your trusted proxies write: `'x-forwarded-for'` (default) or RFC 7239
+   * `'forwarded'`. Only that header is read: a client can send the other one unopposed.
+   */
+  forwardedHeader?: ForwardedHeaderName | undefined;
+  /**
+   * Read the client address from this platform's own header instead (`cf-connecting-ip`,
+   * `fly-client-ip`, …), with no fallback. Only set it when the app is reachable solely through
+   * that platform. It affects the client IP only: `X-Forwarded-Host`/`-Proto` still need `trustProxy`.
+   */
+  platform?: PlatformPreset | undefined;
+  /**
+   * Cookie domain to use instead of the request host's registrable domain (e.g. when a Public
+   * Suffix List entry is missing). Ignored when the request host is not inside it.
+   */
+  cookieDomain?: string | undefined;
+  /** `false` writes no cookies at all (existing `_fbp`/`_fbc` are still read). Default `true`. */
+  cookies?: boolean | undefined;
+  /** `false` never mints a new `_fbp` when the browser has none. Default `true`. */
+  generateFbp?: boolean | undefined;
+  /** Clock in milliseconds, for tests. Default `Date.now`. */
+  now?: (() => number) | undefined;
+  /**
+   * Decides consent per request; default: every request is `granted`. A callback that throws or
+   * returns something else yields `denied`.
+   * @example consent: (_req, { cookies }) => (cookies.consent === 'yes' ? 'granted' : 'denied')
+   */
+  consent?:
+    | ((input: Request | NodeRequestLike, request: ParsedRequest) => ConsentState)
+    | undefined;
+  /** Treat `Sec-GPC: 1` (Global Privacy Control) as `ldu`. Default `false`. */
+  respectGpc?: boolean | undefined;
+  /** LDU country/state for `ldu` consent; default `{ country: 0, state: 0 }` (Meta geolocates). */
+  ldu?: LduLocation | undefined;
+}
+
+/** The `user_data` fields a request can tell (none of them hashed, per [CIP]). */
+export interface RequestUserData {
+  client_ip_address?: string;
+  client_user_agent?: string;
+  fbp?: string;
+  fbc?: string;
+}
+
+/** What one request tells about its event: match keys, page URLs, cookies to write, consent. */
+export interface RequestContext {
+  /** Client IP (only from trusted sources), user agent, `_fbp` and `_fbc`. */
+  user_data: RequestUserData;
+  /**
+   * The page the event happened on: the URL for a navigation; for a fetch or form post, the
+   * same-site `Referer` (the page it was made from), or the request URL when there is none.
+   */
+  event_source_url?: string;
+  /** The page's own referrer: the `Referer` of a navigation; unknown (absent) for sub-requests. */
+  referrer_url?: string;
+  /** `_fbp`/`_fbc` cookies the response must set (`header` is the `Set-Cookie` value). */
+  cookiesToSet: CookieToSet[];
+  /** `denied` events are dropped by the delivery client; `ldu` adds the LDU fields below. */
+  consent: ConsentState;
+  /** Whether this request is a top-level page load (see `event_source_url`). */
+  isNavigation: boolean;
+  /** `['LDU']` when consent is `ldu`. */
+  data_processing_options?: 'LDU'[];
+  /** LDU country: 0 = geolocate, 1 = US. */
+  data_processing_options_country?: 0 | 1;
+  /** LDU state: 0 = geolocate, 1000 = California. */
+  data_processing_options_state?: 0 | 1000;
+}
+
+// Null prototype like `cookie.parse`'s result, so a consent callback sees the same kind of object.
+const EMPTY_COOKIES: Readonly<Record<string, string | undefined>> = Object.freeze(
+  Object.create(null) as Record<string, string | undefined>,
+);
+
+// Raw values: `_fbp`/`_fbc` must be echoed back byte-for-byte, so nothing is URI-decoded.
+const RAW_COOKIE_VALUES = { decode: (value: string) => value };
+
+function safeNow(now: (() => number) | undefined): number {
+  try {
+    return Math.floor((now ?? Date.now)());
+  } catch {
+    return Number.NaN;
+  }
+}
+
+function fbclidFrom(url: URL | undefined): string | undefined {
+  // Most URLs have no fbclid; skip building URLSearchParams for them.
+  if (url === undefined || !url.search.includes('fbclid=')) return undefined;
+  return validFbclid(url.searchParams.get('fbclid'));
+}
+
+/**
+ * Computes the request context: client IP (trusted sources only), user agent, `_fbp`/`_fbc` (read,
+ * refreshed from `fbclid`, minted), the page URL and referrer, the cookies to set, and consent.
+ * Accepts a Web `Request` or a Node-style request; both give the same context for the same request.
+ * Synchronous and side-effect free apart from reading the clock and the random source.
+ * @example
+ * const ctx = getRequestContext(request, { remoteAddress, trustProxy: 'loopback' });
+ * for (const c of ctx.cookiesToSet) response.headers.append('Set-Cookie', c.header);
+ */
+export function getRequestContext(
+  input: Request | NodeRequestLike,
+  options: RequestContextOptions = {},
+): RequestContext {
+  const header = headerReader(input.headers);
+  const method = (input.method ?? 'GET').toUpperCase();
+  const node = input as NodeRequestLike;
+  const remote = options.remoteAddress ?? node.remoteAddress;
+  const socket = remote === undefined ? undefined : parseAddress(remote);
+  const policy = compileTrustProxy(options.trustProxy);
+
+  const clientIp = resolveClientIp(header, socket, {
+    policy,
+    platform: options.platform,
+    forwardedHeader: options.forwardedHeader ?? 'x-forwarded-for',
+  });
+  const url = effectiveUrl(input.url, header, node.protocol, isPeerTrusted(policy, socket));
+  const isNavigation = isPageNavigation(method, header);
+  const referer = parseReferer(header('referer'));
+  const ownPage =
+    referer !== undefined && url !== undefined && isSameSite(referer, url) ? referer : undefined;
+
+  const cookieHeader = header('cookie');
+  const cookies =
+    cookieHeader === undefined || cookieHeader === ''
+      ? EMPTY_COOKIES
+      : parse(cookieHeader, RAW_COOKIE_VALUES);
+  const consent = resolveConsent(
+    input,
+    { header, cookies },
+    options.consent,
+    options.respectGpc === true,
+    header,
+  );
+
+  const user_data: RequestUserData = {};
+  if (clientIp !== undefined) user_data.client_ip_address = clientIp;
+  const userAgent = header('user-agent');
+  if (userAgent !== undefined && userAgent !== '') user_data.client_user_agent = userAgent;
+
+  // Cookies are written only when allowed and when we know which domain they belong to.
+  const scope: CookieScope | undefined =
+    options.cookies !== false && consent !== 'denied' && url !== undefined
+      ? cookieScope(url.hostname, options.cookieDomain)
+      : undefined;
+  const secure = url?.protocol === 'https:';
+  const cookiesToSet: CookieToSet[] = [];
+  const write = (name: CookieToSet['name'], value: string): void => {
+    if (scope === undefined) return;
+    const cookie = fbCookie(name, value, scope, secure);
+    if (cookie !== undefined) cookiesToSet.push(cookie);
+  };
+  let ms: number | undefined;
+  const clock = (): number => {
+    ms ??= safeNow(options.now);
+    return ms;
+  };
+
+  // _fbp: kept as sent when valid; re-set on navigations because a cookie from an HTTP response
+  // outlives the 7-day cap browsers put on script-written cookies. Minted only when it will be
+  // stored: an fbp that changes on every event would break matching and deduplication ([DD]).
+  const existingFbp = cookies[FBP_COOKIE];
+  if (isValidFbValue(existingFbp)) {
+    user_data.fbp = existingFbp;
+    if (isNavigation) write(FBP_COOKIE, existingFbp);
+  } else if (scope !== undefined && options.generateFbp !== false) {
+    const minted = mintFbp(scope.subdomainIndex, clock());
+    if (minted !== undefined) {
+      user_data.fbp = minted;
+      write(FBP_COOKIE, minted);
+    }
+  }
+
+  // _fbc: [FBC] — build from fbclid when there is no cookie or its click ID differs; the landing
+  // URL carries it on navigations, the page (same-site Referer) on sub-requests.
+  // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc
+  const existingFbc = cookies[FBC_COOKIE];
+  const validFbc = isValidFbValue(existingFbc) ? existingFbc : undefined;
+  let fbclid = fbclidFrom(url);
+  if (fbclid === undefined && !isNavigation) fbclid = fbclidFrom(ownPage);
+  if (fbclid !== undefined && (validFbc === undefined || fbcClickId(validFbc) !== fbclid)) {
+    // [FBC]: a server-generated fbc that is not saved as a cookie uses subdomain index 1.
+    const built = buildFbc(scope?.subdomainIndex ?? 1, clock(), fbclid);
+    if (built !== undefined) {
+      user_data.fbc = built;
+      write(FBC_COOKIE, built);
+    } else if (validFbc !== undefined) {
+      user_data.fbc = validFbc;
+    }
+  } else if (validFbc !== undefined) {
+    user_data.fbc = validFbc;
+    if (isNavigation) write(FBC_COOKIE, validFbc);
+  }
+
+  const context: RequestContext = { user_data, cookiesToSet, consent, isNavigation };
+  // For a sub-request the Referer is the page itself, and that page's own referrer never reaches
+  // the server, so referrer_url stays unknown rather than repeating the page URL. Without a
+  // same-site Referer (Referrer-Policy: no-referrer, privacy tools) the request URL stands in: it
+  // is on the site's own domain, and Meta rejects website events that have no event_source_url
+  // at all ([BP]), which would lose the conversion.
+  if (isNavigation) {
+    if (url !== undefined) context.event_source_url = url.href;
+    if (referer !== undefined) context.referrer_url = referer.href;
+  } else {
+    const page = ownPage ?? url;
+    if (page !== undefined) context.event_source_url = page.href;
+  }
+  if (consent === 'ldu') Object.assign(context, lduFields(options.ldu));
+  return context;
+}

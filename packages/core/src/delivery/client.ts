@@ -1,0 +1,502 @@
+import { mergeContext } from '../context/index.js';
+import { buildEvent, type EventName, type ServerEventInput } from '../event/index.js';
+import { CapiValidationError, type Issue } from '../event/issues.js';
+import { HookBus, type Listener } from './hooks.js';
+import { resolveOptions } from './options.js';
+import { memoryOutbox } from './outbox/memory.js';
+import type { AppendResult, Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
+import { isExpired, PixelPipe } from './pixel-pipe.js';
+import { describeError } from './redact.js';
+import { utf8ByteLength } from './transport.js';
+import type {
+  CapiHookMap,
+  CapiOptions,
+  CapiStats,
+  DropReason,
+  TrackOptions,
+  TrackResult,
+  UndeliverableReason,
+} from './types.js';
+
+/** Options of `close()`. */
+export interface CloseOptions {
+  /** Hard deadline: in-flight requests are aborted and `close()` resolves by then. Default 2000 ms. */
+  timeoutMs?: number;
+}
+
+/** The client returned by {@link createCapi}. */
+export interface CapiClient {
+  /**
+   * Builds, validates and queues one event for every configured pixel. Synchronous and O(1); never
+   * throws (except `CapiValidationError` in `strict` mode) and never returns a promise.
+   */
+  track<Name extends EventName>(input: ServerEventInput<Name>, options?: TrackOptions): TrackResult;
+  /**
+   * Sends what is queued now. Resolves when every event queued or in flight at the call has been
+   * attempted at least once — delivered, dead-lettered, dropped, or re-queued after a failure and
+   * now waiting on backoff, a throttle pause or an open circuit — so it does not wait out backoffs
+   * (use `close()` for that). Events tracked after the call may ride along but are not waited for.
+   * Never rejects.
+   */
+  flush(): Promise<void>;
+  /**
+   * Stops intake (`track` → not accepted, reason `closed`), sends what is queued (waiting out
+   * pauses that end before the deadline), aborts requests still in flight at the deadline and
+   * resolves by `timeoutMs`. With the default in-memory outbox, leftovers are counted as dropped
+   * (`shutdown`) and passed to `onUndeliverable`; a durable outbox keeps them. Never rejects;
+   * calling it again returns the same promise.
+   */
+  close(options?: CloseOptions): Promise<void>;
+  /** Counters, totals and per pixel. Synchronous. */
+  stats(): CapiStats;
+  /** Subscribes to a hook; returns the unsubscribe function. Listener failures are contained. */
+  on<K extends keyof CapiHookMap>(name: K, listener: Listener<CapiHookMap[K]>): () => void;
+  /** Closes an open auth circuit and lifts pauses for one pixel (or all), then sends what waits. */
+  resume(pixelId?: string): void;
+  /**
+   * Reports an error from code around the client (an adapter's `map` or `when` callback) through
+   * the logger and the `error` hook, redacted, instead of letting it reach the user's request.
+   */
+  reportError(error: unknown, source: string): void;
+  /** True once `close()` was called. */
+  readonly closed: boolean;
+}
+
+const emptyDrops = (): Record<DropReason, number> => ({
+  consent: 0,
+  closed: 0,
+  invalid: 0,
+  too_large: 0,
+  overflow: 0,
+  expired: 0,
+  shutdown: 0,
+  error: 0,
+});
+
+const isPromise = <T>(value: unknown): value is Promise<T> =>
+  typeof value === 'object' && value !== null && typeof (value as Promise<T>).then === 'function';
+
+const randomId = (): string => {
+  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
+  if (c?.randomUUID) return c.randomUUID();
+  // Runtimes without Web Crypto: not a security token, only an idempotency key.
+  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+};
+
+/**
+ * Creates a Conversions API client: `track()` on the request path, batching, retries, throttling,
+ * bisection of rejected batches and graceful shutdown in the background. Throws (at creation
+ * only) when no pixel or token is configured.
+ *
+ * @example
+ * const capi = createCapi({ pixelId: '123', accessToken: process.env.META_ACCESS_TOKEN });
+ * const { event_id } = capi.track({ event_name: 'Purchase', action_source: 'website', … });
+ */
+export const createCapi = (options: CapiOptions = {}): CapiClient => {
+  const resolved = resolveOptions(options);
+  const { clock, logger, redact } = resolved;
+  const hooks = new HookBus(logger);
+  const outbox: Outbox =
+    options.outbox ??
+    memoryOutbox({ maxEvents: resolved.maxQueuedEvents, maxBytes: resolved.maxQueuedBytes });
+  const intakeDrops = emptyDrops();
+  const pendingAppends = new Set<Promise<unknown>>();
+  const recordPrefix = `${randomId().slice(0, 8)}-`;
+  let recordSeq = 0;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let endFlushScheduled = false;
+  const endFlushWaiters = new Set<(promise: Promise<unknown>) => void>();
+  let cachedOutboxStats: OutboxStats | undefined;
+
+  const log = (
+    level: 'debug' | 'info' | 'warn' | 'error',
+    obj: Record<string, unknown>,
+    msg: string,
+  ) => {
+    try {
+      logger[level](obj, redact(msg));
+    } catch {
+      // A throwing logger must not break the caller.
+    }
+  };
+
+  const keepAlive = (
+    promise: Promise<unknown>,
+    extra?: Iterable<(p: Promise<unknown>) => void>,
+  ) => {
+    const targets = [...(extra ?? [])];
+    if (resolved.waitUntil) targets.push(resolved.waitUntil);
+    for (const waitUntil of targets) {
+      try {
+        waitUntil(promise);
+      } catch (error) {
+        log('warn', { error: describeError(error, redact) }, 'capi-kit: waitUntil threw');
+      }
+    }
+  };
+
+  const undeliverable = (records: readonly OutboxRecord[], reason: UndeliverableReason) => {
+    const sink = resolved.onUndeliverable;
+    if (!sink || records.length === 0) return;
+    try {
+      const result = sink(records, reason);
+      if (isPromise(result)) {
+        result.then(undefined, (error: unknown) =>
+          log(
+            'error',
+            { reason, error: describeError(error, redact) },
+            'capi-kit: onUndeliverable rejected',
+          ),
+        );
+      }
+    } catch (error) {
+      log(
+        'error',
+        { reason, error: describeError(error, redact) },
+        'capi-kit: onUndeliverable threw',
+      );
+    }
+  };
+
+  const pipes = new Map<string, PixelPipe>();
+  const envelopeBytes = new Map<string, number>();
+  for (const pixel of resolved.pixels) {
+    const envelope = utf8ByteLength(pixel.endpoint.prefix) + utf8ByteLength(pixel.endpoint.suffix);
+    envelopeBytes.set(pixel.pixelId, envelope);
+    pipes.set(
+      pixel.pixelId,
+      new PixelPipe({
+        pixelId: pixel.pixelId,
+        endpoint: pixel.endpoint,
+        fetch: resolved.fetch,
+        clock,
+        random: resolved.random,
+        outbox,
+        maxBatchEvents: resolved.maxBatchEvents,
+        maxBatchBytes: Math.max(1, resolved.maxBatchBytes - envelope),
+        flushIntervalMs: resolved.flushIntervalMs,
+        timeoutMs: resolved.timeoutMs,
+        maxConcurrency: resolved.maxConcurrency,
+        // Bisection may chain ⌈log2 n⌉+1 requests on one lease; keep it well past that.
+        leaseMs: Math.max(300_000, resolved.timeoutMs * 40),
+        retry: resolved.retry,
+        redact,
+        logger,
+        hooks,
+        undeliverable,
+        background: (promise) => keepAlive(promise),
+      }),
+    );
+  }
+  const smallestEventBudget = Math.min(
+    ...resolved.pixels.map((p) => resolved.maxBatchBytes - (envelopeBytes.get(p.pixelId) ?? 0)),
+  );
+
+  // Records already in a durable outbox (a previous run) are picked up on start.
+  const adoptExisting = (stats: OutboxStats) => {
+    cachedOutboxStats = stats;
+    for (const [pixelId, pixelStats] of Object.entries(stats.pixels)) {
+      const pipe = pipes.get(pixelId);
+      const waiting = pixelStats.queued + pixelStats.leased;
+      if (pipe && waiting > 0) {
+        pipe.noteAppended(waiting, pixelStats.bytes, true);
+        keepAlive(pipe.flush());
+      }
+    }
+  };
+  if (outbox.durable) {
+    try {
+      const initial = outbox.stats();
+      if (isPromise<OutboxStats>(initial)) {
+        initial.then(adoptExisting, (error: unknown) =>
+          log('error', { error: describeError(error, redact) }, 'capi-kit: outbox stats failed'),
+        );
+      } else adoptExisting(initial);
+    } catch (error) {
+      log('error', { error: describeError(error, redact) }, 'capi-kit: outbox stats failed');
+    }
+  }
+
+  const dropAtIntake = (
+    reason: DropReason,
+    eventId: string,
+    eventName: unknown,
+    issues: Issue[],
+  ): TrackResult => {
+    intakeDrops[reason]++;
+    hooks.emit('dropped', () => ({
+      reason,
+      count: 1,
+      events: [{ eventId, eventName: typeof eventName === 'string' ? eventName : '' }],
+    }));
+    return { event_id: eventId, accepted: false, issues, reason };
+  };
+
+  const handleAppend = (result: AppendResult | undefined) => {
+    const evicted = result?.evicted ?? [];
+    if (evicted.length === 0) return;
+    const byPixel = new Map<string, OutboxRecord[]>();
+    for (const record of evicted) {
+      const list = byPixel.get(record.pixelId);
+      if (list) list.push(record);
+      else byPixel.set(record.pixelId, [record]);
+    }
+    for (const [pixelId, list] of byPixel) pipes.get(pixelId)?.noteEvicted(list);
+  };
+
+  const scheduleEndFlush = (waitUntil: TrackOptions['waitUntil']) => {
+    if (waitUntil) endFlushWaiters.add(waitUntil);
+    if (endFlushScheduled) return;
+    endFlushScheduled = true;
+    // End of the current tick: every track() of this tick rides in the same request.
+    queueMicrotask(() => {
+      endFlushScheduled = false;
+      const waiters = [...endFlushWaiters];
+      endFlushWaiters.clear();
+      keepAlive(client.flush(), waiters);
+    });
+  };
+
+  const enqueue = (records: OutboxRecord[], flushNow: boolean) => {
+    let result: ReturnType<Outbox['append']>;
+    try {
+      result = outbox.append(records);
+    } catch (error) {
+      // Nothing was counted yet: track() reports it as one intake drop (reason `error`).
+      reportOutboxError(error);
+      return false;
+    }
+    for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, flushNow);
+    if (isPromise<AppendResult | undefined>(result)) {
+      const pending = result.then(
+        (value) => handleAppend(value),
+        (error: unknown) => {
+          for (const r of records) pipes.get(r.pixelId)?.noteAppendFailed([r]);
+          reportOutboxError(error);
+        },
+      );
+      pendingAppends.add(pending);
+      void pending.finally(() => pendingAppends.delete(pending));
+      return true;
+    }
+    handleAppend(result);
+    return true;
+  };
+
+  const reportOutboxError = (error: unknown) => {
+    const message = describeError(error, redact);
+    log('error', {}, `capi-kit: outbox append failed: ${message}`);
+    hooks.emit('error', () => ({ kind: 'outbox', error: new Error(message) }));
+  };
+
+  const track = <Name extends EventName>(
+    input: ServerEventInput<Name>,
+    trackOptions?: TrackOptions,
+  ): TrackResult => {
+    const given = (input as { event_id?: unknown } | undefined)?.event_id;
+    const givenId = typeof given === 'string' && given !== '' ? given : undefined;
+    const eventName = (input as { event_name?: unknown } | undefined)?.event_name;
+    if (closed) return dropAtIntake('closed', givenId ?? '', eventName, []);
+    try {
+      const context = trackOptions?.context;
+      if (context?.consent === 'denied')
+        return dropAtIntake('consent', givenId ?? '', eventName, []);
+      const merged = context ? mergeContext(input, context) : input;
+      const buildOptions: Parameters<typeof buildEvent>[1] = {
+        now: clock.now,
+        strict: resolved.strict,
+      };
+      if (resolved.defaultCountry !== undefined)
+        buildOptions.defaultCountry = resolved.defaultCountry;
+      const { event, issues } = buildEvent(merged, buildOptions);
+      if (!event) {
+        const error = new CapiValidationError(issues);
+        log(
+          'warn',
+          {
+            eventName,
+            issues: issues.filter((i) => i.severity === 'error').map((i) => `${i.path}:${i.code}`),
+          },
+          'capi-kit: event rejected by validation',
+        );
+        hooks.emit('error', () => ({ kind: 'validation', error, issues }));
+        return dropAtIntake('invalid', givenId ?? '', eventName, issues);
+      }
+      const wire = event as {
+        event_id?: unknown;
+        event_name: string;
+        event_time: number;
+        action_source?: unknown;
+      };
+      let eventId =
+        typeof wire.event_id === 'string' && wire.event_id !== '' ? wire.event_id : undefined;
+      let serialized: string;
+      if (eventId === undefined) {
+        // Stable from here on: retries resend this exact string, so Meta can deduplicate.
+        eventId = randomId();
+        serialized = JSON.stringify({ ...event, event_id: eventId });
+      } else {
+        serialized = JSON.stringify(event);
+      }
+      const bytes = utf8ByteLength(serialized);
+      if (bytes > smallestEventBudget) {
+        log('warn', { eventId, bytes }, 'capi-kit: event larger than maxBatchBytes, dropped');
+        return dropAtIntake('too_large', eventId, wire.event_name, issues);
+      }
+      const now = clock.now();
+      const actionSource = typeof wire.action_source === 'string' ? wire.action_source : '';
+      if (isExpired({ eventTime: wire.event_time, actionSource }, now)) {
+        return dropAtIntake('expired', eventId, wire.event_name, issues);
+      }
+      const records: OutboxRecord[] = [];
+      for (const pixelId of pipes.keys()) {
+        records.push({
+          id: recordPrefix + (recordSeq++).toString(36),
+          pixelId,
+          eventId,
+          eventName: wire.event_name,
+          eventTime: wire.event_time,
+          actionSource,
+          body: serialized,
+          bytes,
+          attempts: 0,
+          enqueuedAt: now,
+          retryAt: now,
+        });
+      }
+      const flushNow = resolved.flushOnEnd || trackOptions?.waitUntil !== undefined;
+      if (!enqueue(records, flushNow))
+        return dropAtIntake('error', eventId, wire.event_name, issues);
+      if (flushNow) scheduleEndFlush(trackOptions?.waitUntil);
+      return { event_id: eventId, accepted: true, issues };
+    } catch (error) {
+      if (error instanceof CapiValidationError) {
+        const result = dropAtIntake('invalid', givenId ?? '', eventName, [...error.issues]);
+        // strict mode: the caller asked for the throw.
+        if (resolved.strict) throw error;
+        return result;
+      }
+      const message = describeError(error, redact);
+      log('error', { eventName }, `capi-kit: track() failed: ${message}`);
+      hooks.emit('error', () => ({ kind: 'internal', error: new Error(message) }));
+      return dropAtIntake('error', givenId ?? '', eventName, []);
+    }
+  };
+
+  const flush = async (): Promise<void> => {
+    if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
+    await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
+  };
+
+  const close = (closeOptions: CloseOptions = {}): Promise<void> => {
+    if (closing) return closing;
+    closed = true;
+    const timeoutMs = Math.max(0, closeOptions.timeoutMs ?? 2000);
+    // Leave a little room between aborting and resolving so aborted requests can hand back their events.
+    const grace = Math.min(50, timeoutMs / 10);
+    const started = clock.now();
+    const deadline = started + timeoutMs - grace;
+    const sleep = (ms: number) => {
+      let handle: unknown;
+      const promise = new Promise<'deadline'>((resolve) => {
+        handle = clock.setTimeout(() => resolve('deadline'), Math.max(0, ms));
+      });
+      return { promise, cancel: () => clock.clearTimeout(handle) };
+    };
+    closing = (async () => {
+      const all = [...pipes.values()];
+      const drained = (async () => {
+        if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
+        await Promise.all(all.map((pipe) => pipe.drainForClose(deadline)));
+        return 'drained' as const;
+      })();
+      const first = sleep(timeoutMs - grace);
+      const winner = await Promise.race([drained, first.promise]);
+      first.cancel();
+      if (winner === 'deadline') {
+        for (const pipe of all) pipe.abortAll();
+        const settle = sleep(grace);
+        await Promise.race([drained, settle.promise]);
+        settle.cancel();
+      }
+      await Promise.all(all.map((pipe) => pipe.finalize()));
+      log('info', { elapsedMs: clock.now() - started, ...summary() }, 'capi-kit: closed');
+    })().catch((error: unknown) => {
+      log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
+    });
+    return closing;
+  };
+
+  const readOutboxStats = (): OutboxStats | undefined => {
+    try {
+      const stats = outbox.stats();
+      if (isPromise<OutboxStats>(stats)) {
+        // Async outbox: serve the last known figures, refresh in the background.
+        stats.then(
+          (value) => {
+            cachedOutboxStats = value;
+          },
+          () => {},
+        );
+        return cachedOutboxStats;
+      }
+      cachedOutboxStats = stats;
+      return stats;
+    } catch {
+      return cachedOutboxStats;
+    }
+  };
+
+  const summary = () => {
+    const s = stats();
+    return { queued: s.queued, sent: s.sent, deadLettered: s.deadLettered, dropped: s.dropped };
+  };
+
+  const stats = (): CapiStats => {
+    const outboxStats = readOutboxStats();
+    const total: CapiStats = {
+      queued: 0,
+      inFlight: 0,
+      sent: 0,
+      retried: 0,
+      dropped: { ...intakeDrops },
+      deadLettered: 0,
+      oldestQueuedAgeMs: 0,
+      pixels: {},
+    };
+    for (const [pixelId, pipe] of pipes) {
+      const s = pipe.stats(outboxStats?.pixels[pixelId]?.oldestEnqueuedAt);
+      total.pixels[pixelId] = s;
+      total.queued += s.queued;
+      total.inFlight += s.inFlight;
+      total.sent += s.sent;
+      total.retried += s.retried;
+      total.deadLettered += s.deadLettered;
+      total.oldestQueuedAgeMs = Math.max(total.oldestQueuedAgeMs, s.oldestQueuedAgeMs);
+      for (const reason of Object.keys(s.dropped) as DropReason[])
+        total.dropped[reason] += s.dropped[reason];
+    }
+    return total;
+  };
+
+  const client: CapiClient = {
+    track,
+    flush,
+    close,
+    stats,
+    on: (name, listener) => hooks.on(name, listener),
+    resume: (pixelId) => {
+      for (const [id, pipe] of pipes) if (pixelId === undefined || id === pixelId) pipe.resume();
+    },
+    reportError: (error, source) => {
+      const message = describeError(error, redact);
+      log('error', { source }, `capi-kit: ${source} threw: ${message}`);
+      hooks.emit('error', () => ({ kind: 'callback', source, error: new Error(message) }));
+    },
+    get closed() {
+      return closed;
+    },
+  };
+  return client;
+};

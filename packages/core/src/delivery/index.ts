@@ -1,0 +1,65 @@
+export { fullJitterDelay, throttleDelay } from './backoff.js';
+export {
+  AUTH_CODES,
+  classifyResponse,
+  type GraphErrorInfo,
+  type HeadersLike,
+  parseGraphError,
+  parseRegainAccess,
+  parseRetryAfter,
+  type ResponseClass,
+  retryDelayFromHeaders,
+  THROTTLE_CODES,
+  TRANSIENT_CODES,
+} from './classify.js';
+export { type CapiClient, type CloseOptions, createCapi } from './client.js';
+export { systemClock } from './clock.js';
+export type { Listener } from './hooks.js';
+export {
+  appsecretProof,
+  DEFAULT_API_VERSION,
+  DEFAULT_GRAPH_URL,
+  DEFAULT_PARTNER_AGENT,
+  DEFAULT_RETRY,
+  MAX_EVENTS_PER_REQUEST,
+} from './options.js';
+export {
+  type AppendResult,
+  type ClaimOptions,
+  type MaybePromise,
+  type MemoryOutbox,
+  type MemoryOutboxOptions,
+  memoryOutbox,
+  type Outbox,
+  type OutboxPixelStats,
+  type OutboxRecord,
+  type OutboxStats,
+} from './outbox/index.js';
+export { EVENT_WINDOW_MS, isExpired, PHYSICAL_STORE_WINDOW_MS } from './pixel-pipe.js';
+export { createRedactor, REDACTED, type Redactor } from './redact.js';
+export { installShutdownHooks, type ProcessLike, type ShutdownHookOptions } from './shutdown.js';
+export {
+  CapiDeliveryError,
+  type CapiHookMap,
+  type CapiOptions,
+  type CapiStats,
+  type Clock,
+  type DeadLetterInfo,
+  type DeadLetterReason,
+  type DeliveryCounters,
+  type DroppedInfo,
+  type DropReason,
+  type ErrorInfo,
+  type EventRef,
+  type FetchLike,
+  type Logger,
+  type PixelConfig,
+  type PixelStats,
+  type RetryInfo,
+  type RetryOptions,
+  type SentInfo,
+  type TrackOptions,
+  type TrackResult,
+  type UndeliverableReason,
+  type WarnInfo,
+} from './types.js';

@@ -1,0 +1,228 @@
+import { hmac } from '@noble/hashes/hmac';
+import { sha256 } from '@noble/hashes/sha2';
+import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { systemClock } from './clock.js';
+import { createRedactor, type Redactor } from './redact.js';
+import { bodySuffix, type PixelEndpoint } from './transport.js';
+import type { CapiOptions, Clock, FetchLike, Logger, RetryOptions } from './types.js';
+
+/** Graph API version used when none is configured: the newest in the changelog (capi.md §1 [CHG]). */
+export const DEFAULT_API_VERSION = 'v26.0';
+/** Graph API base URL. */
+export const DEFAULT_GRAPH_URL = 'https://graph.facebook.com';
+/** `partner_agent` sent with every request. */
+export const DEFAULT_PARTNER_AGENT = 'capi-kit';
+/** Meta's cap on events per request ([UA]: "up to 1,000 events in data"). */
+export const MAX_EVENTS_PER_REQUEST = 1000;
+
+/** Defaults of {@link RetryOptions}. */
+export const DEFAULT_RETRY: Readonly<Required<RetryOptions>> = Object.freeze({
+  baseDelayMs: 1000,
+  maxDelayMs: 60_000,
+  maxAttempts: 10,
+  maxRetryAfterMs: 300_000,
+  throttleBaseDelayMs: 5000,
+  freeThrottles: 20,
+  authProbeIntervalMs: 600_000,
+});
+
+const silent = (): void => {};
+/** The default logger: says nothing. */
+export const silentLogger: Logger = { debug: silent, info: silent, warn: silent, error: silent };
+
+/** One pixel, resolved. */
+export interface ResolvedPixel {
+  pixelId: string;
+  endpoint: PixelEndpoint;
+}
+
+/** Everything `createCapi` needs, validated and with defaults applied. */
+export interface ResolvedOptions {
+  pixels: ResolvedPixel[];
+  fetch: FetchLike;
+  clock: Clock;
+  random: () => number;
+  logger: Logger;
+  redact: Redactor;
+  maxBatchEvents: number;
+  maxBatchBytes: number;
+  flushIntervalMs: number;
+  maxQueuedEvents: number;
+  maxQueuedBytes: number;
+  timeoutMs: number;
+  maxConcurrency: number;
+  retry: Required<RetryOptions>;
+  strict: boolean;
+  flushOnEnd: boolean;
+  defaultCountry: string | undefined;
+  onUndeliverable: CapiOptions['onUndeliverable'];
+  waitUntil: ((promise: Promise<unknown>) => void) | undefined;
+}
+
+const readEnv = (env: CapiOptions['env']): Readonly<Record<string, string | undefined>> => {
+  if (env === false) return {};
+  if (env) return env;
+  // Read once, at creation; the core never imports `node:process` (edge runtimes lack it).
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env ?? {};
+};
+
+const positive = (
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  max = Number.POSITIVE_INFINITY,
+): number => {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max) {
+    throw new RangeError(
+      `createCapi: ${name} must be a number in (0, ${max}], got ${String(value)}`,
+    );
+  }
+  return v;
+};
+
+const nonNegative = (name: string, value: number | undefined, fallback: number): number => {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
+    throw new RangeError(`createCapi: ${name} must be a number ≥ 0, got ${String(value)}`);
+  }
+  return v;
+};
+
+const nonEmpty = (v: string | undefined): string | undefined =>
+  typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
+
+/**
+ * `appsecret_proof` = HMAC-SHA256(appSecret, accessToken) as hex ([NSDK] event-request.js). Pure JS
+ * (@noble/hashes) so it is synchronous on every runtime and computed once here, instead of Web
+ * Crypto's async `subtle.sign` that would make the first send wait on an initialization promise.
+ */
+export const appsecretProof = (appSecret: string, accessToken: string): string =>
+  bytesToHex(hmac(sha256, utf8ToBytes(appSecret), utf8ToBytes(accessToken)));
+
+/** Applies env fallbacks and defaults, validates, and precomputes each pixel's endpoint. Throws on misconfiguration. */
+export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
+  const env = readEnv(options.env);
+  const graphUrl = (
+    nonEmpty(options.graphUrl) ??
+    nonEmpty(env.META_GRAPH_URL) ??
+    DEFAULT_GRAPH_URL
+  ).replace(/\/+$/, '');
+  const apiVersion =
+    nonEmpty(options.apiVersion) ?? nonEmpty(env.META_API_VERSION) ?? DEFAULT_API_VERSION;
+  const testEventCode = nonEmpty(options.testEventCode) ?? nonEmpty(env.META_TEST_EVENT_CODE);
+  const partnerAgent = options.partnerAgent ?? DEFAULT_PARTNER_AGENT;
+  const appSecret = nonEmpty(options.appSecret);
+
+  const configs =
+    options.pixels && options.pixels.length > 0
+      ? options.pixels
+      : [
+          {
+            pixelId: nonEmpty(options.pixelId) ?? nonEmpty(env.META_PIXEL_ID) ?? '',
+            accessToken: nonEmpty(options.accessToken) ?? nonEmpty(env.META_ACCESS_TOKEN) ?? '',
+          },
+        ];
+  const secrets: (string | undefined)[] = [appSecret];
+  const seen = new Set<string>();
+  const pixels: ResolvedPixel[] = configs.map((config, index) => {
+    const pixelId = nonEmpty(config.pixelId);
+    const accessToken = nonEmpty(config.accessToken);
+    if (!pixelId || !accessToken) {
+      // Never echo the values: one of them is a secret.
+      throw new TypeError(
+        `createCapi: pixel #${index} needs a pixelId and an accessToken (options.pixelId/accessToken, options.pixels, or META_PIXEL_ID/META_ACCESS_TOKEN)`,
+      );
+    }
+    if (!/^\d+$/.test(pixelId)) {
+      throw new TypeError(
+        `createCapi: pixelId must be the numeric pixel (dataset) id, got "${pixelId}"`,
+      );
+    }
+    if (seen.has(pixelId)) throw new TypeError(`createCapi: pixel ${pixelId} is listed twice`);
+    seen.add(pixelId);
+    const proof = appSecret ? appsecretProof(appSecret, accessToken) : undefined;
+    secrets.push(accessToken, proof);
+    return {
+      pixelId,
+      endpoint: {
+        url: `${graphUrl}/${encodeURIComponent(apiVersion)}/${pixelId}/events`,
+        prefix: '{"data":[',
+        suffix: bodySuffix({
+          partnerAgent,
+          testEventCode: nonEmpty(config.testEventCode) ?? testEventCode,
+          appsecretProof: proof,
+          accessToken,
+        }),
+      },
+    };
+  });
+
+  const fetchFn = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
+  if (typeof fetchFn !== 'function') {
+    throw new TypeError('createCapi: no global fetch in this runtime; pass options.fetch');
+  }
+  const maxBatchEvents = Math.floor(
+    positive(
+      'maxBatchEvents',
+      options.maxBatchEvents,
+      MAX_EVENTS_PER_REQUEST,
+      MAX_EVENTS_PER_REQUEST,
+    ),
+  );
+  const retry: Required<RetryOptions> = {
+    baseDelayMs: nonNegative(
+      'retry.baseDelayMs',
+      options.retry?.baseDelayMs,
+      DEFAULT_RETRY.baseDelayMs,
+    ),
+    maxDelayMs: nonNegative(
+      'retry.maxDelayMs',
+      options.retry?.maxDelayMs,
+      DEFAULT_RETRY.maxDelayMs,
+    ),
+    maxAttempts: Math.floor(
+      positive('retry.maxAttempts', options.retry?.maxAttempts, DEFAULT_RETRY.maxAttempts),
+    ),
+    maxRetryAfterMs: nonNegative(
+      'retry.maxRetryAfterMs',
+      options.retry?.maxRetryAfterMs,
+      DEFAULT_RETRY.maxRetryAfterMs,
+    ),
+    throttleBaseDelayMs: nonNegative(
+      'retry.throttleBaseDelayMs',
+      options.retry?.throttleBaseDelayMs,
+      DEFAULT_RETRY.throttleBaseDelayMs,
+    ),
+    freeThrottles: Math.floor(
+      nonNegative('retry.freeThrottles', options.retry?.freeThrottles, DEFAULT_RETRY.freeThrottles),
+    ),
+    authProbeIntervalMs: positive(
+      'retry.authProbeIntervalMs',
+      options.retry?.authProbeIntervalMs,
+      DEFAULT_RETRY.authProbeIntervalMs,
+    ),
+  };
+  return {
+    pixels,
+    fetch: fetchFn,
+    clock: options.clock ?? systemClock,
+    random: options.random ?? Math.random,
+    logger: options.logger ?? silentLogger,
+    redact: createRedactor(secrets),
+    maxBatchEvents,
+    maxBatchBytes: positive('maxBatchBytes', options.maxBatchBytes, 1024 * 1024),
+    flushIntervalMs: nonNegative('flushIntervalMs', options.flushIntervalMs, 1000),
+    maxQueuedEvents: Math.floor(positive('maxQueuedEvents', options.maxQueuedEvents, 10_000)),
+    maxQueuedBytes: positive('maxQueuedBytes', options.maxQueuedBytes, 16 * 1024 * 1024),
+    timeoutMs: positive('timeoutMs', options.timeoutMs, 1500),
+    maxConcurrency: Math.floor(positive('maxConcurrency', options.maxConcurrency, 4)),
+    retry,
+    strict: options.strict === true,
+    flushOnEnd: options.flushOnEnd === true,
+    defaultCountry: options.buildOptions?.defaultCountry,
+    onUndeliverable: options.onUndeliverable,
+    waitUntil: options.waitUntil,
+  };
+};

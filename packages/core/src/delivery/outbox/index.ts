@@ -1,0 +1,10 @@
+export { type MemoryOutbox, type MemoryOutboxOptions, memoryOutbox } from './memory.js';
+export type {
+  AppendResult,
+  ClaimOptions,
+  MaybePromise,
+  Outbox,
+  OutboxPixelStats,
+  OutboxRecord,
+  OutboxStats,
+} from './types.js';

@@ -1,0 +1,98 @@
+/**
+ * The outbox contract the delivery engine is written against. Every method may answer
+ * synchronously (in-memory, SQLite via better-sqlite3) or with a promise (Redis, Postgres), so the
+ * same engine drives both. Delivery is at-least-once: a record leaves the outbox only through
+ * `ack`, `deadLetter` or eviction.
+ */
+
+/** A value or a promise of it: sync and async outboxes share one interface. */
+export type MaybePromise<T> = T | Promise<T>;
+
+/** One serialized event waiting to be sent to one pixel (fan-out makes one record per pixel). */
+export interface OutboxRecord {
+  /** Unique record id (not the `event_id`: one event sent to two pixels is two records). */
+  id: string;
+  /** Pixel (dataset) id the record is sent to. */
+  pixelId: string;
+  /** The event's `event_id`; never changes across retries, Meta deduplicates on it. */
+  eventId: string;
+  /** The event's `event_name`, for logs and hooks. */
+  eventName: string;
+  /** The event's `event_time` in Unix seconds; never changes across retries. */
+  eventTime: number;
+  /** The event's `action_source`; `physical_store` has a longer upload window. */
+  actionSource: string;
+  /** The wire event serialized once at `track()` (`JSON.stringify`), re-sent verbatim on retries. */
+  body: string;
+  /** UTF-8 size of `body` in bytes. */
+  bytes: number;
+  /** Failed delivery attempts so far (throttling and shutdown aborts do not count). */
+  attempts: number;
+  /** When the record was appended (epoch ms). */
+  enqueuedAt: number;
+  /** Not claimable before this time (epoch ms). */
+  retryAt: number;
+  /** The last failure, redacted (set by `nack`). */
+  lastError?: string;
+}
+
+/** Narrows a `claim`. */
+export interface ClaimOptions {
+  /** Only records for this pixel; the engine always sets it (pause and circuit are per pixel). */
+  pixelId?: string;
+  /** Stop before the claimed bodies (plus one comma each) exceed this many bytes; at least one record is returned. */
+  maxBytes?: number;
+  /** The engine's clock (epoch ms) for `retryAt` and lease checks; default `Date.now()`. */
+  now?: number;
+  /** Every remaining record regardless of `retryAt` and leases — used at shutdown by non-durable outboxes. */
+  all?: boolean;
+}
+
+/** What `append` did beyond storing: records evicted to stay within bounds (drop-oldest). */
+export interface AppendResult {
+  /** Records removed to make room, oldest first. May include just-appended ones when nothing older could go. */
+  evicted: readonly OutboxRecord[];
+}
+
+/** Per-pixel outbox counters. */
+export interface OutboxPixelStats {
+  /** Records waiting (not leased). */
+  queued: number;
+  /** Records claimed and not yet acked/nacked. */
+  leased: number;
+  /** UTF-8 bytes of all held records (queued + leased). */
+  bytes: number;
+  /** `enqueuedAt` of the oldest waiting record. */
+  oldestEnqueuedAt?: number;
+}
+
+/** Outbox counters, totals and per pixel. */
+export interface OutboxStats extends OutboxPixelStats {
+  /** Records dead-lettered over the outbox's lifetime. */
+  deadLettered: number;
+  /** Per pixel id. */
+  pixels: Record<string, OutboxPixelStats>;
+}
+
+/**
+ * Where accepted events wait until Meta acknowledges them. `memoryOutbox()` is the default;
+ * durable implementations (SQLite, Redis) live in `@capi-kit/outbox-*`.
+ */
+export interface Outbox {
+  /** True when records survive a process restart; non-durable records left at `close()` are reported as dropped (`shutdown`). */
+  readonly durable: boolean;
+  /** Stores records; evicts the oldest waiting ones beyond the outbox's bounds and reports them. */
+  append(records: readonly OutboxRecord[]): MaybePromise<AppendResult | undefined>;
+  /** Leases up to `limit` ready records (oldest first) for `leaseMs`; expired leases become claimable again. */
+  claim(limit: number, leaseMs: number, options?: ClaimOptions): MaybePromise<OutboxRecord[]>;
+  /** Delivered: remove. */
+  ack(ids: readonly string[]): MaybePromise<void>;
+  /** A failed attempt: `attempts + 1`, not claimable before `retryAt`. */
+  nack(ids: readonly string[], retryAt: number, error?: string): MaybePromise<void>;
+  /** Give back unattempted (throttle pause, shutdown abort, interrupted bisection): `attempts` unchanged. */
+  release(ids: readonly string[], retryAt: number): MaybePromise<void>;
+  /** Permanently undeliverable: remove from the queue (a durable outbox may keep them for inspection). */
+  deadLetter(ids: readonly string[], error: string): MaybePromise<void>;
+  /** Counters. */
+  stats(): MaybePromise<OutboxStats>;
+}

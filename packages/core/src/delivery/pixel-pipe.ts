@@ -1,0 +1,947 @@
+import { fullJitterDelay, throttleDelay } from './backoff.js';
+import {
+  classifyResponse,
+  type GraphErrorInfo,
+  parseGraphError,
+  type ResponseClass,
+  retryDelayFromHeaders,
+} from './classify.js';
+import type { HookBus } from './hooks.js';
+import type { Outbox, OutboxRecord } from './outbox/types.js';
+import { describeError, type Redactor } from './redact.js';
+import { buildBody, type PixelEndpoint, postBatch } from './transport.js';
+import {
+  CapiDeliveryError,
+  type Clock,
+  type DeadLetterReason,
+  type DropReason,
+  type EventRef,
+  type FetchLike,
+  type Logger,
+  type PixelStats,
+  type RetryInfo,
+  type RetryOptions,
+  type SentInfo,
+  type UndeliverableReason,
+} from './types.js';
+
+/** Meta refuses events older than 7 days; `physical_store` events may be 62 days old ([UA], [SE]). */
+export const EVENT_WINDOW_MS = 7 * 24 * 3600 * 1000;
+/** Upload window for `action_source: physical_store` ([UA]). */
+export const PHYSICAL_STORE_WINDOW_MS = 62 * 24 * 3600 * 1000;
+// A request takes up to `timeoutMs`; drop a little early so an event never crosses the line mid-flight.
+const EXPIRY_MARGIN_MS = 60_000;
+
+/** True when Meta would refuse the event's `event_time` as too old (whole batch rejected). */
+export const isExpired = (
+  record: Pick<OutboxRecord, 'eventTime' | 'actionSource'>,
+  nowMs: number,
+): boolean => {
+  const windowMs =
+    record.actionSource === 'physical_store' ? PHYSICAL_STORE_WINDOW_MS : EVENT_WINDOW_MS;
+  return nowMs - record.eventTime * 1000 > windowMs - EXPIRY_MARGIN_MS;
+};
+
+/** Settings one pixel's pipeline runs with (resolved by `createCapi`). */
+export interface PipeConfig {
+  pixelId: string;
+  endpoint: PixelEndpoint;
+  fetch: FetchLike;
+  clock: Clock;
+  random: () => number;
+  outbox: Outbox;
+  maxBatchEvents: number;
+  /** Bytes available for the events themselves (the batch cap minus the body envelope). */
+  maxBatchBytes: number;
+  flushIntervalMs: number;
+  timeoutMs: number;
+  maxConcurrency: number;
+  leaseMs: number;
+  retry: Required<RetryOptions>;
+  redact: Redactor;
+  logger: Logger;
+  hooks: HookBus;
+  undeliverable: (records: readonly OutboxRecord[], reason: UndeliverableReason) => void;
+  /** Hands a background flush promise to `waitUntil` (serverless). */
+  background: (promise: Promise<void>) => void;
+}
+
+/** How one answer is handled. */
+interface Verdict {
+  cls: ResponseClass | 'aborted';
+  status: number;
+  durationMs: number;
+  /** Redacted one-line description. */
+  message: string;
+  graphError?: GraphErrorInfo;
+  /** Server-requested wait (`Retry-After`, regain-access estimate), uncapped. */
+  retryAfterMs?: number;
+  body?: unknown;
+}
+
+/** One concurrency slot: a batch and, during bisection, its follow-up requests. */
+interface Slot {
+  controller: AbortController | undefined;
+  aborted: boolean;
+}
+
+type Waiter = { done: () => boolean; resolve: () => void };
+
+const emptyDrops = (): Record<DropReason, number> => ({
+  consent: 0,
+  closed: 0,
+  invalid: 0,
+  too_large: 0,
+  overflow: 0,
+  expired: 0,
+  shutdown: 0,
+  error: 0,
+});
+
+const refs = (records: readonly OutboxRecord[]): EventRef[] =>
+  records.map((r) => ({ eventId: r.eventId, eventName: r.eventName }));
+
+const ids = (records: readonly OutboxRecord[]): string[] => records.map((r) => r.id);
+
+const sumBytes = (records: readonly OutboxRecord[]): number => {
+  let total = 0;
+  for (const r of records) total += r.bytes;
+  return total;
+};
+
+const redactGraphError = (info: GraphErrorInfo, redact: Redactor): GraphErrorInfo => {
+  const out: GraphErrorInfo = { ...info };
+  if (out.message !== undefined) out.message = redact(out.message);
+  if (out.userTitle !== undefined) out.userTitle = redact(out.userTitle);
+  if (out.userMessage !== undefined) out.userMessage = redact(out.userMessage);
+  return out;
+};
+
+/**
+ * One pixel's delivery pipeline: batching, bounded concurrency, shared pause (throttle and
+ * backoff), circuit breaker (auth) and bisection (invalid). Only the engine's own counters are
+ * consulted on the hot path; the outbox is touched once per batch.
+ */
+export class PixelPipe {
+  readonly pixelId: string;
+
+  // Counters (events, not requests).
+  queued = 0;
+  queuedBytes = 0;
+  inFlightEvents = 0;
+  sent = 0;
+  retried = 0;
+  deadLettered = 0;
+  readonly dropped = emptyDrops();
+
+  private inFlightRequests = 0;
+  /** Records whose fate was decided at least once (attempted, dropped, evicted): flush's progress measure. */
+  private settled = 0;
+  private draining = false;
+  private closing = false;
+  private stopped = false;
+  /** Past the close deadline: abort what is in flight and start nothing new. */
+  private halted = false;
+  private claimEmpty = false;
+  private pumping = false;
+  private pumpAgain = false;
+  private pumpScheduled = false;
+  /** Shared pause: throttling and transient backoff stop the whole pixel, not one batch. */
+  private blockedUntil = 0;
+  private consecutiveFailures = 0;
+  private consecutiveThrottles = 0;
+  /** > 0 while the auth circuit is open; after it passes one probe batch is allowed (half-open). */
+  private circuitOpenUntil = 0;
+  private probing = false;
+  private wakeHandle: unknown;
+  private wakeAt = Number.POSITIVE_INFINITY;
+  private readonly slots = new Set<Slot>();
+  private readonly waiters = new Set<Waiter>();
+  private lastOverflowLog = Number.NEGATIVE_INFINITY;
+
+  constructor(private readonly config: PipeConfig) {
+    this.pixelId = config.pixelId;
+  }
+
+  // ---------------------------------------------------------------- intake
+
+  /** Records were appended for this pixel (before any eviction report). */
+  noteAppended(count: number, bytes: number, flushNow: boolean): void {
+    this.queued += count;
+    this.queuedBytes += bytes;
+    this.claimEmpty = false;
+    // flushOnEnd: the client flushes at the end of the tick, no batch timer needed.
+    if (this.stopped || flushNow) return;
+    if (
+      this.queued >= this.config.maxBatchEvents ||
+      this.queuedBytes >= this.config.maxBatchBytes
+    ) {
+      this.schedulePump();
+    } else if (this.wakeHandle === undefined) {
+      this.armWake(this.config.clock.now() + this.config.flushIntervalMs);
+    }
+  }
+
+  /** The outbox evicted these records (drop-oldest). */
+  noteEvicted(records: readonly OutboxRecord[]): void {
+    if (records.length === 0) return;
+    this.queued -= records.length;
+    this.queuedBytes -= sumBytes(records);
+    this.drop('overflow', records);
+    const now = this.config.clock.now();
+    // During a long outage every track() evicts one record: log at most every 10 s, count always.
+    if (now - this.lastOverflowLog >= 10_000) {
+      this.lastOverflowLog = now;
+      this.log(
+        'warn',
+        { pixelId: this.pixelId, dropped: this.dropped.overflow },
+        'capi-kit: queue full, dropping the oldest events',
+      );
+    }
+    this.notify();
+  }
+
+  /** An append failed (async outbox): the records never made it in. */
+  noteAppendFailed(records: readonly OutboxRecord[]): void {
+    this.queued -= records.length;
+    this.queuedBytes -= sumBytes(records);
+    this.drop('error', records);
+    this.notify();
+  }
+
+  // ---------------------------------------------------------------- control
+
+  /**
+   * Resolves when every event queued or in flight at the call has been attempted (delivered,
+   * dead-lettered, dropped, or re-queued after a failure), or earlier when the pixel has nothing it
+   * may send now (empty, paused, backing off, circuit open). Never rejects.
+   */
+  flush(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const target = this.settled + Math.max(0, this.queued) + this.inFlightEvents;
+    this.draining = true;
+    this.claimEmpty = false;
+    this.schedulePump();
+    return this.waitFor(() => this.stopped || this.settled >= target || this.isIdle());
+  }
+
+  /** Close phase 1: send everything, waiting out pauses that end before `deadline`. */
+  drainForClose(deadline: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    this.closing = true;
+    this.draining = true;
+    this.claimEmpty = false;
+    this.schedulePump();
+    return this.waitFor(
+      () =>
+        this.stopped ||
+        (this.inFlightRequests === 0 &&
+          !this.pumping &&
+          !this.pumpScheduled &&
+          (this.halted ||
+            this.queued <= 0 ||
+            this.claimEmpty ||
+            this.circuitOpenUntil > 0 ||
+            this.blockedUntil > deadline)),
+    );
+  }
+
+  /** Close phase 2 (deadline): abort every request in flight; their events are released unattempted. */
+  abortAll(): void {
+    this.halted = true;
+    for (const slot of this.slots) {
+      slot.aborted = true;
+      slot.controller?.abort();
+    }
+  }
+
+  /**
+   * Close phase 3: stop for good. A non-durable outbox's leftovers are reported as dropped
+   * (`shutdown`) and handed to `onUndeliverable`; a durable outbox keeps them for the next start.
+   */
+  async finalize(): Promise<void> {
+    if (this.stopped) return;
+    this.abortAll();
+    this.stopped = true;
+    this.clearWake();
+    const { outbox, clock } = this.config;
+    try {
+      if (!outbox.durable) {
+        const left = await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
+          pixelId: this.pixelId,
+          all: true,
+          now: clock.now(),
+        });
+        if (left.length > 0) {
+          await outbox.deadLetter(ids(left), 'shutdown: not delivered before close() deadline');
+          this.drop('shutdown', left);
+          this.log(
+            'warn',
+            { pixelId: this.pixelId, count: left.length },
+            'capi-kit: closed with undelivered events',
+          );
+        }
+        this.queued = 0;
+        this.queuedBytes = 0;
+      } else {
+        // Requests that never settled leave their records leased in the durable outbox: they
+        // come back when the lease expires, so they still count as queued.
+        this.queued += this.inFlightEvents;
+      }
+    } catch (error) {
+      this.reportOutboxError(error);
+    }
+    this.inFlightEvents = 0;
+    this.notify();
+  }
+
+  /** Closes the auth circuit and lifts any pause, then sends what is waiting. */
+  resume(): void {
+    if (this.stopped) return;
+    const wasOpen = this.circuitOpenUntil > 0;
+    this.circuitOpenUntil = 0;
+    this.probing = false;
+    this.blockedUntil = 0;
+    this.consecutiveFailures = 0;
+    this.consecutiveThrottles = 0;
+    if (wasOpen)
+      this.log('info', { pixelId: this.pixelId }, 'capi-kit: circuit closed by resume()');
+    this.config.background(this.flush());
+  }
+
+  /** Counters and state. `oldestEnqueuedAt` comes from the outbox. */
+  stats(oldestEnqueuedAt: number | undefined): PixelStats {
+    const now = this.config.clock.now();
+    const stats: PixelStats = {
+      pixelId: this.pixelId,
+      queued: Math.max(0, this.queued),
+      inFlight: this.inFlightEvents,
+      sent: this.sent,
+      retried: this.retried,
+      dropped: { ...this.dropped },
+      deadLettered: this.deadLettered,
+      oldestQueuedAgeMs:
+        oldestEnqueuedAt === undefined || this.queued <= 0
+          ? 0
+          : Math.max(0, now - oldestEnqueuedAt),
+      state: 'open',
+    };
+    if (this.circuitOpenUntil > 0) {
+      stats.state = 'circuit_open';
+      stats.pausedUntil = this.circuitOpenUntil;
+    } else if (this.blockedUntil > now) {
+      stats.state = 'paused';
+      stats.pausedUntil = this.blockedUntil;
+    }
+    return stats;
+  }
+
+  // ---------------------------------------------------------------- scheduling
+
+  private isBlocked(now: number): boolean {
+    if (this.circuitOpenUntil > 0 && (now < this.circuitOpenUntil || this.probing)) return true;
+    return now < this.blockedUntil;
+  }
+
+  private isIdle(): boolean {
+    return (
+      this.inFlightRequests === 0 &&
+      !this.pumping &&
+      !this.pumpScheduled &&
+      (this.queued <= 0 || this.claimEmpty || this.isBlocked(this.config.clock.now()))
+    );
+  }
+
+  private waitFor(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.add({ done, resolve }));
+  }
+
+  private notify(): void {
+    for (const waiter of [...this.waiters]) {
+      if (waiter.done()) {
+        this.waiters.delete(waiter);
+        waiter.resolve();
+      }
+    }
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled || this.stopped) return;
+    this.pumpScheduled = true;
+    // Coalesces every track() of the current tick into one claim, off the caller's stack.
+    queueMicrotask(() => {
+      this.pumpScheduled = false;
+      void this.pump();
+    });
+  }
+
+  private armWake(at: number): void {
+    if (this.stopped) return;
+    if (this.wakeHandle !== undefined && this.wakeAt <= at) return;
+    this.clearWake();
+    const { clock } = this.config;
+    this.wakeAt = at;
+    this.wakeHandle = clock.setTimeout(
+      () => {
+        this.wakeHandle = undefined;
+        this.wakeAt = Number.POSITIVE_INFINITY;
+        if (this.stopped) return;
+        this.config.background(this.flush());
+      },
+      Math.max(0, at - clock.now()),
+    );
+  }
+
+  private clearWake(): void {
+    if (this.wakeHandle !== undefined) this.config.clock.clearTimeout(this.wakeHandle);
+    this.wakeHandle = undefined;
+    this.wakeAt = Number.POSITIVE_INFINITY;
+  }
+
+  /** Next time something must happen: end of a pause, circuit probe, or the batch interval. */
+  private afterPump(): void {
+    if (this.stopped || this.queued <= 0) return;
+    const now = this.config.clock.now();
+    if (this.circuitOpenUntil > now) this.armWake(this.circuitOpenUntil);
+    else if (this.blockedUntil > now) this.armWake(this.blockedUntil);
+    else if (this.inFlightRequests === 0 || this.wakeHandle === undefined) {
+      this.armWake(now + this.config.flushIntervalMs);
+    }
+  }
+
+  private async pump(): Promise<void> {
+    if (this.pumping) {
+      this.pumpAgain = true;
+      return;
+    }
+    this.pumping = true;
+    try {
+      do {
+        this.pumpAgain = false;
+        await this.fillSlots();
+      } while (this.pumpAgain && !this.stopped);
+    } catch (error) {
+      this.reportOutboxError(error);
+      // The outbox failed to hand out work; try again after a short pause instead of spinning.
+      this.blockedUntil = Math.max(
+        this.blockedUntil,
+        this.config.clock.now() + this.config.retry.baseDelayMs,
+      );
+    } finally {
+      this.pumping = false;
+      this.afterPump();
+      this.notify();
+    }
+  }
+
+  private async fillSlots(): Promise<void> {
+    const { config } = this;
+    while (!this.stopped && !this.halted && this.inFlightRequests < config.maxConcurrency) {
+      const now = config.clock.now();
+      if (this.isBlocked(now)) return;
+      const sendPartial = this.draining || this.closing;
+      if (this.queued <= 0) {
+        this.draining = false;
+        return;
+      }
+      if (
+        !sendPartial &&
+        this.queued < config.maxBatchEvents &&
+        this.queuedBytes < config.maxBatchBytes
+      ) {
+        return;
+      }
+      const records = await config.outbox.claim(config.maxBatchEvents, config.leaseMs, {
+        pixelId: this.pixelId,
+        maxBytes: config.maxBatchBytes,
+        now,
+      });
+      if (this.stopped) {
+        // close() finished while we waited on an async outbox: put them back untouched.
+        if (records.length > 0) await config.outbox.release(ids(records), now);
+        return;
+      }
+      if (records.length === 0) {
+        this.claimEmpty = true;
+        this.draining = false;
+        return;
+      }
+      this.queued -= records.length;
+      this.queuedBytes -= sumBytes(records);
+      if (this.queued <= 0) this.draining = false;
+      const live = await this.dropExpired(records, now);
+      if (live.length === 0) continue;
+      if (this.circuitOpenUntil > 0) this.probing = true; // half-open: exactly one probe batch
+      this.startSlot(live);
+    }
+  }
+
+  private async dropExpired(records: OutboxRecord[], now: number): Promise<OutboxRecord[]> {
+    let expired: OutboxRecord[] | undefined;
+    let live = records;
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i] as OutboxRecord;
+      if (!isExpired(record, now)) continue;
+      if (!expired) {
+        expired = [];
+        live = records.slice(0, i);
+      }
+      expired.push(record);
+    }
+    if (!expired) return records;
+    if (live !== records) {
+      live = records.filter((r) => !isExpired(r, now));
+    }
+    await this.config.outbox.deadLetter(
+      ids(expired),
+      "expired: event_time is past Meta's upload window",
+    );
+    this.drop('expired', expired);
+    this.log(
+      'warn',
+      { pixelId: this.pixelId, count: expired.length },
+      'capi-kit: dropped events past the 7-day window',
+    );
+    return live;
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  private startSlot(records: OutboxRecord[]): void {
+    const slot: Slot = { controller: undefined, aborted: false };
+    this.slots.add(slot);
+    this.inFlightRequests++;
+    this.inFlightEvents += records.length;
+    void this.deliver(records, slot)
+      .catch((error: unknown) => this.reportOutboxError(error))
+      .finally(() => {
+        this.slots.delete(slot);
+        if (this.stopped) return;
+        this.inFlightRequests--;
+        this.inFlightEvents -= records.length;
+        this.settled += records.length;
+        this.probing = false;
+        this.schedulePump();
+        this.notify();
+      });
+  }
+
+  private async send(records: readonly OutboxRecord[], slot: Slot): Promise<Verdict> {
+    const { config } = this;
+    if (slot.aborted)
+      return { cls: 'aborted', status: 0, durationMs: 0, message: 'aborted by close()' };
+    const controller = new AbortController();
+    slot.controller = controller;
+    const body = buildBody(
+      config.endpoint,
+      records.map((r) => r.body),
+    );
+    const outcome = await postBatch(config.fetch, config.endpoint.url, body, {
+      timeoutMs: config.timeoutMs,
+      clock: config.clock,
+      controller,
+    });
+    slot.controller = undefined;
+    switch (outcome.kind) {
+      case 'aborted':
+        return {
+          cls: 'aborted',
+          status: 0,
+          durationMs: outcome.durationMs,
+          message: 'aborted by close()',
+        };
+      case 'timeout':
+        return {
+          cls: 'transient',
+          status: 0,
+          durationMs: outcome.durationMs,
+          message: `timed out after ${config.timeoutMs} ms`,
+        };
+      case 'network':
+        return {
+          cls: 'transient',
+          status: 0,
+          durationMs: outcome.durationMs,
+          message: `network error: ${describeError(outcome.error, config.redact)}`,
+        };
+      case 'response': {
+        const cls = classifyResponse(outcome.status, outcome.body, outcome.headers);
+        const verdict: Verdict = {
+          cls,
+          status: outcome.status,
+          durationMs: outcome.durationMs,
+          message: `HTTP ${outcome.status}`,
+          body: outcome.body,
+        };
+        if (cls === 'success') return verdict;
+        const graphError = parseGraphError(outcome.body);
+        if (graphError) {
+          verdict.graphError = redactGraphError(graphError, config.redact);
+          const code = graphError.code === undefined ? '' : ` code ${graphError.code}`;
+          const sub = graphError.subcode === undefined ? '' : `/${graphError.subcode}`;
+          // error_user_msg is where Meta explains which parameter failed and why.
+          const detail = [graphError.message, graphError.userTitle, graphError.userMessage]
+            .filter((part): part is string => typeof part === 'string' && part !== '')
+            .join(' — ');
+          verdict.message = config.redact(`HTTP ${outcome.status}${code}${sub}: ${detail}`.trim());
+        }
+        const retryAfterMs = retryDelayFromHeaders(outcome.headers, config.clock.now());
+        if (retryAfterMs !== undefined) verdict.retryAfterMs = retryAfterMs;
+        return verdict;
+      }
+    }
+  }
+
+  private async deliver(records: OutboxRecord[], slot: Slot): Promise<void> {
+    const verdict = await this.send(records, slot);
+    if (this.stopped) return;
+    if (verdict.cls === 'success') return this.delivered(records, verdict);
+    if (verdict.cls === 'invalid') return this.isolate(records, verdict, slot);
+    return this.failed(records, verdict);
+  }
+
+  private async delivered(records: readonly OutboxRecord[], verdict: Verdict): Promise<void> {
+    await this.config.outbox.ack(ids(records));
+    this.sent += records.length;
+    this.consecutiveFailures = 0;
+    this.consecutiveThrottles = 0;
+    if (this.circuitOpenUntil > 0) {
+      this.circuitOpenUntil = 0;
+      this.log('info', { pixelId: this.pixelId }, 'capi-kit: probe succeeded, circuit closed');
+    }
+    const body = (verdict.body ?? {}) as { events_received?: unknown; fbtrace_id?: unknown };
+    const received = typeof body.events_received === 'number' ? body.events_received : undefined;
+    if (received !== undefined && received !== records.length) {
+      const message = `Meta acknowledged ${received} of ${records.length} events`;
+      this.log(
+        'warn',
+        { pixelId: this.pixelId, received, count: records.length },
+        `capi-kit: ${message}`,
+      );
+      this.config.hooks.emit('warn', () => ({ message, pixelId: this.pixelId }));
+    }
+    this.config.hooks.emit('sent', () => {
+      const info: SentInfo = {
+        pixelId: this.pixelId,
+        count: records.length,
+        eventIds: records.map((r) => r.eventId),
+        durationMs: verdict.durationMs,
+      };
+      if (received !== undefined) info.eventsReceived = received;
+      if (typeof body.fbtrace_id === 'string') info.fbtraceId = body.fbtrace_id;
+      return info;
+    });
+    this.log(
+      'debug',
+      { pixelId: this.pixelId, count: records.length, durationMs: verdict.durationMs },
+      'capi-kit: batch sent',
+    );
+  }
+
+  /** Transient, throttled, auth or aborted: the records go back (or to the dead letters). */
+  private async failed(records: readonly OutboxRecord[], verdict: Verdict): Promise<void> {
+    const { config } = this;
+    const { outbox, clock, retry } = config;
+    const now = clock.now();
+    switch (verdict.cls) {
+      case 'aborted': {
+        await outbox.release(ids(records), now);
+        this.requeued(records);
+        return;
+      }
+      case 'auth': {
+        const alreadyOpen = this.circuitOpenUntil > 0;
+        this.circuitOpenUntil = now + retry.authProbeIntervalMs;
+        this.probing = false;
+        // Kept (bounded by the queue limits) and ready the moment resume() closes the circuit.
+        await outbox.release(ids(records), now);
+        this.requeued(records);
+        if (!alreadyOpen) {
+          const error = this.error(verdict);
+          this.log(
+            'error',
+            {
+              pixelId: this.pixelId,
+              status: verdict.status,
+              code: verdict.graphError?.code,
+              subcode: verdict.graphError?.subcode,
+              fbtraceId: verdict.graphError?.fbtraceId,
+              retryInMs: retry.authProbeIntervalMs,
+            },
+            `capi-kit: Meta refused the credentials for pixel ${this.pixelId}; sending stopped until resume() or the next probe. ${error.message}`,
+          );
+          config.hooks.emit('error', () => ({ kind: 'auth', pixelId: this.pixelId, error }));
+        }
+        return;
+      }
+      case 'throttled': {
+        this.consecutiveThrottles++;
+        const hinted = verdict.retryAfterMs;
+        const delayMs =
+          hinted === undefined
+            ? throttleDelay(
+                this.consecutiveThrottles,
+                retry.throttleBaseDelayMs,
+                retry.maxRetryAfterMs,
+                config.random,
+              )
+            : Math.min(hinted, retry.maxRetryAfterMs);
+        const retryAt = now + delayMs;
+        this.blockedUntil = Math.max(this.blockedUntil, retryAt);
+        if (this.consecutiveThrottles > retry.freeThrottles) {
+          await this.retryOrGiveUp(records, retryAt, verdict);
+        } else {
+          await outbox.release(ids(records), retryAt);
+          this.requeued(records);
+        }
+        this.retried += records.length;
+        this.emitRetry(records, verdict, 'throttled', delayMs);
+        return;
+      }
+      default: {
+        // transient (and, defensively, anything unexpected)
+        this.consecutiveFailures++;
+        const hinted = verdict.retryAfterMs;
+        const delayMs =
+          hinted === undefined
+            ? fullJitterDelay(
+                this.consecutiveFailures,
+                retry.baseDelayMs,
+                retry.maxDelayMs,
+                config.random,
+              )
+            : Math.min(hinted, retry.maxRetryAfterMs);
+        const retryAt = now + delayMs;
+        // One backoff for the whole pixel: during an outage a single batch probes, the rest wait.
+        this.blockedUntil = Math.max(this.blockedUntil, retryAt);
+        const kept = await this.retryOrGiveUp(records, retryAt, verdict);
+        this.retried += kept;
+        if (kept > 0) this.emitRetry(records, verdict, 'transient', delayMs);
+        return;
+      }
+    }
+  }
+
+  /** `nack` the records that have attempts left, dead-letter the rest. Returns how many were kept. */
+  private async retryOrGiveUp(
+    records: readonly OutboxRecord[],
+    retryAt: number,
+    verdict: Verdict,
+  ): Promise<number> {
+    const { maxAttempts } = this.config.retry;
+    const keep: OutboxRecord[] = [];
+    const spent: OutboxRecord[] = [];
+    for (const r of records) (r.attempts + 1 >= maxAttempts ? spent : keep).push(r);
+    if (keep.length > 0) {
+      await this.config.outbox.nack(ids(keep), retryAt, verdict.message);
+      this.requeued(keep);
+    }
+    if (spent.length > 0) await this.deadLetterRecords(spent, 'max_attempts', verdict);
+    return keep.length;
+  }
+
+  private requeued(records: readonly OutboxRecord[]): void {
+    this.queued += records.length;
+    this.queuedBytes += sumBytes(records);
+    this.claimEmpty = false;
+  }
+
+  /**
+   * Meta rejects a whole batch for one invalid event ([UA]). Find the bad ones by halving, using
+   * what each answer proves:
+   * - probe the first half A of a set S known to fail;
+   * - A succeeds → it is delivered and the other half B must hold the failure: recurse into B
+   *   without sending it;
+   * - A fails → recurse into A; B is untested and joins a pool sent in one request at the end.
+   * A single event is dead-lettered with Meta's message once its failure rests on two failed
+   * requests or on a request that carried it alone; one resting only on the original request (every
+   * probe succeeded — the signature of a one-off glitch) is first re-sent alone. With one bad event
+   * among n this costs at most ⌈log2 n⌉ + 1 requests after the original. A 413 proves nothing about
+   * any event, so a set that got one is split and both halves are sent.
+   */
+  private async isolate(initial: OutboxRecord[], first: Verdict, slot: Slot): Promise<void> {
+    type Suspect = { records: OutboxRecord[]; verdict: Verdict; failures: number; direct: boolean };
+    const known: Suspect[] = [{ records: initial, verdict: first, failures: 1, direct: true }];
+    const untested: OutboxRecord[][] = [];
+    let pool: OutboxRecord[] = [];
+    this.log(
+      'debug',
+      { pixelId: this.pixelId, count: initial.length, status: first.status },
+      'capi-kit: batch rejected, isolating invalid events',
+    );
+    const unresolved = (): OutboxRecord[] => [
+      ...known.flatMap((k) => k.records),
+      ...untested.flat(),
+      ...pool,
+    ];
+
+    while (!this.stopped) {
+      let sending: OutboxRecord[];
+      let onSuccess: (() => void) | undefined;
+      let onInvalid: (verdict: Verdict) => void;
+      let others: OutboxRecord[] = [];
+      const suspect = known.pop();
+      if (suspect) {
+        const { records, verdict, failures, direct } = suspect;
+        if (records.length === 1) {
+          if (direct || failures >= 2) {
+            await this.deadLetterRecords(records, 'rejected', verdict);
+            continue;
+          }
+          sending = records; // confirm before blaming it
+          onInvalid = (v) =>
+            known.push({ records, verdict: v, failures: failures + 1, direct: true });
+        } else {
+          const mid = Math.ceil(records.length / 2);
+          const a = records.slice(0, mid);
+          const b = records.slice(mid);
+          if (verdict.status === 413) {
+            untested.push(b, a);
+            continue;
+          }
+          sending = a;
+          others = b;
+          // A went through: B must hold the failure (same evidence as S).
+          onSuccess = () => known.push({ records: b, verdict, failures, direct: false });
+          onInvalid = (v) => {
+            known.push({ records: a, verdict: v, failures: failures + 1, direct: true });
+            pool.push(...b);
+          };
+        }
+      } else {
+        const next = untested.pop() ?? pool;
+        if (next.length === 0) return;
+        if (next === pool) pool = [];
+        sending = next;
+        onInvalid = (v) => known.push({ records: next, verdict: v, failures: 1, direct: true });
+      }
+      const verdict = await this.send(sending, slot);
+      if (this.stopped) return;
+      if (verdict.cls === 'success') {
+        await this.delivered(sending, verdict);
+        onSuccess?.();
+      } else if (verdict.cls === 'invalid') {
+        onInvalid(verdict);
+      } else {
+        // Throttled, transient, auth or aborted: the pixel-level rule applies to everything left.
+        await this.failed([...sending, ...others, ...unresolved()], verdict);
+        return;
+      }
+    }
+    // close() stopped us mid-way: finalize() or the durable outbox accounts for the rest.
+  }
+
+  private async deadLetterRecords(
+    records: readonly OutboxRecord[],
+    reason: DeadLetterReason,
+    verdict: Verdict,
+  ): Promise<void> {
+    const error = this.error(verdict);
+    await this.config.outbox.deadLetter(ids(records), error.message);
+    this.deadLettered += records.length;
+    // Meta's message may quote the rejected field; codes and trace ids are enough for the log.
+    this.log(
+      'warn',
+      {
+        pixelId: this.pixelId,
+        reason,
+        count: records.length,
+        eventIds: records.map((r) => r.eventId),
+        status: verdict.status,
+        code: verdict.graphError?.code,
+        subcode: verdict.graphError?.subcode,
+        fbtraceId: verdict.graphError?.fbtraceId,
+      },
+      reason === 'rejected'
+        ? 'capi-kit: Meta rejected events (dead-lettered)'
+        : 'capi-kit: events out of attempts (dead-lettered)',
+    );
+    this.config.hooks.emit('deadLetter', () => ({
+      pixelId: this.pixelId,
+      reason,
+      count: records.length,
+      events: refs(records),
+      error,
+    }));
+    this.config.undeliverable(records, reason);
+  }
+
+  // ---------------------------------------------------------------- reporting
+
+  private drop(reason: DropReason, records: readonly OutboxRecord[]): void {
+    this.dropped[reason] += records.length;
+    this.settled += records.length;
+    this.config.hooks.emit('dropped', () => ({
+      reason,
+      pixelId: this.pixelId,
+      count: records.length,
+      events: refs(records),
+    }));
+    if (reason === 'overflow' || reason === 'expired' || reason === 'shutdown') {
+      this.config.undeliverable(records, reason);
+    }
+  }
+
+  private emitRetry(
+    records: readonly OutboxRecord[],
+    verdict: Verdict,
+    reason: 'transient' | 'throttled',
+    delayMs: number,
+  ): void {
+    this.log(
+      'warn',
+      {
+        pixelId: this.pixelId,
+        reason,
+        count: records.length,
+        status: verdict.status,
+        code: verdict.graphError?.code,
+        delayMs,
+      },
+      reason === 'throttled'
+        ? 'capi-kit: throttled by Meta, pixel paused'
+        : 'capi-kit: delivery failed, retrying with backoff',
+    );
+    this.config.hooks.emit('retry', () => {
+      const info: RetryInfo = {
+        pixelId: this.pixelId,
+        count: records.length,
+        reason,
+        delayMs,
+        status: verdict.status,
+        error: verdict.message,
+      };
+      if (verdict.graphError) info.graphError = verdict.graphError;
+      return info;
+    });
+  }
+
+  private error(verdict: Verdict): CapiDeliveryError {
+    const details: ConstructorParameters<typeof CapiDeliveryError>[1] = {
+      classification: verdict.cls === 'aborted' ? 'transient' : verdict.cls,
+      status: verdict.status,
+      pixelId: this.pixelId,
+    };
+    if (verdict.graphError) details.graphError = verdict.graphError;
+    return new CapiDeliveryError(verdict.message, details);
+  }
+
+  private reportOutboxError(error: unknown): void {
+    const message = describeError(error, this.config.redact);
+    this.log('error', { pixelId: this.pixelId }, `capi-kit: outbox failure: ${message}`);
+    this.config.hooks.emit('error', () => ({
+      kind: 'outbox',
+      pixelId: this.pixelId,
+      error: new Error(message),
+    }));
+  }
+
+  private log(level: keyof Logger, obj: Record<string, unknown>, msg: string): void {
+    try {
+      this.config.logger[level](obj, this.config.redact(msg));
+    } catch {
+      // A throwing logger must not break delivery.
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * Secret redaction. The access token (and app secret, and the proof derived from them) must never
+ * reach a log line, an error message or a hook payload: Meta's own SDK leaked tokens through error
+ * URLs (facebook-nodejs-business-sdk #195, #262), and Graph error messages can echo parameters.
+ */
+
+/** What a secret is replaced with. */
+export const REDACTED = '[redacted]';
+
+// Shapes a token takes in text we did not write: query strings, JSON bodies, auth headers.
+const TOKEN_PATTERNS: readonly RegExp[] = [
+  /(access_token|appsecret_proof|app_secret|client_secret)=[^&\s"'<>]+/gi,
+  /("(?:access_token|appsecret_proof|app_secret|client_secret)"\s*:\s*")[^"]*(")/gi,
+  // 16+ chars so Meta's own "Invalid OAuth access token" survives.
+  /\b(Bearer|OAuth)\s+[A-Za-z0-9._~+/=-]{16,}/g,
+];
+
+// Meta tokens are long (EAA…, 100+ chars). Very short "secrets" (test fixtures like "x") would
+// shred every message if replaced literally, so they are only caught by the patterns above.
+const MIN_LITERAL_SECRET_LENGTH = 8;
+
+/** A function that removes the given secrets (and anything shaped like a token) from text. */
+export type Redactor = (text: string) => string;
+
+/** Builds a {@link Redactor} for a fixed set of secrets (tokens, app secret, proofs). */
+export const createRedactor = (secrets: Iterable<string | undefined>): Redactor => {
+  const literals = [...new Set([...secrets].filter((s): s is string => typeof s === 'string'))]
+    .filter((s) => s.length >= MIN_LITERAL_SECRET_LENGTH)
+    // Longest first, so a secret that contains another is removed whole.
+    .sort((a, b) => b.length - a.length);
+  return (text: string): string => {
+    let out = text;
+    for (const secret of literals) {
+      if (out.includes(secret)) out = out.split(secret).join(REDACTED);
+    }
+    return out
+      .replace(TOKEN_PATTERNS[0] as RegExp, `$1=${REDACTED}`)
+      .replace(TOKEN_PATTERNS[1] as RegExp, `$1${REDACTED}$2`)
+      .replace(TOKEN_PATTERNS[2] as RegExp, `$1 ${REDACTED}`);
+  };
+};
+
+/** The message of any thrown value (`Error`, string, object), with its `cause` chain, redacted. */
+export const describeError = (error: unknown, redact: Redactor): string => {
+  const parts: string[] = [];
+  let current: unknown = error;
+  for (let depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
+    if (current instanceof Error) {
+      parts.push(
+        current.name && current.name !== 'Error'
+          ? `${current.name}: ${current.message}`
+          : current.message,
+      );
+      current = (current as { cause?: unknown }).cause;
+    } else {
+      parts.push(typeof current === 'string' ? current : safeString(current));
+      break;
+    }
+  }
+  return redact(parts.join(' <- caused by: '));
+};
+
+const safeString = (value: unknown): string => {
+  try {
+    return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+};

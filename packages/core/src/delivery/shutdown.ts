@@ -1,0 +1,84 @@
+import type { CapiClient } from './client.js';
+
+/** The slice of Node's `process` the shutdown hooks use (injectable for tests). */
+export interface ProcessLike {
+  on(event: string, listener: (signal: string) => void): unknown;
+  removeListener(event: string, listener: (signal: string) => void): unknown;
+  listenerCount(event: string): number;
+  kill(pid: number, signal?: string): unknown;
+  exit(code?: number): unknown;
+  readonly pid: number;
+}
+
+/** Options of {@link installShutdownHooks}. */
+export interface ShutdownHookOptions {
+  /** Budget for `client.close()`; default 2000 ms (Vercel gives ~500 ms after SIGTERM: use ~200 there). */
+  timeoutMs?: number;
+  /** Signals to handle; default `['SIGTERM', 'SIGINT']`. */
+  signals?: readonly string[];
+  /** The process object; default `globalThis.process`. */
+  process?: ProcessLike;
+}
+
+// POSIX numbers for the exit code 128 + n that a default signal death reports.
+const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGTERM: 15,
+  SIGUSR2: 12,
+  SIGBREAK: 21,
+};
+
+/**
+ * Opt-in graceful shutdown: on SIGTERM/SIGINT, `client.close({ timeoutMs })`, then behave as if we
+ * had not been there. Our listener is removed first; if no other listener for the signal remains,
+ * the signal is re-raised so the process dies the default way (exit status 128 + signal number,
+ * e.g. 143 for SIGTERM); where re-raising is impossible, `process.exit(128 + n)`. If the app has
+ * its own listeners, the app owns the exit and we only close the client. A second signal during
+ * the close skips the wait. Returns a function that uninstalls the hooks. A no-op (returning a
+ * no-op) on runtimes without `process`.
+ */
+export const installShutdownHooks = (
+  client: Pick<CapiClient, 'close'>,
+  options: ShutdownHookOptions = {},
+): (() => void) => {
+  const proc = options.process ?? (globalThis as { process?: ProcessLike }).process;
+  if (!proc || typeof proc.on !== 'function') return () => {};
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  const timeoutMs = options.timeoutMs ?? 2000;
+  let installed = true;
+  let shuttingDown = false;
+
+  const uninstall = () => {
+    if (!installed) return;
+    installed = false;
+    for (const signal of signals) proc.removeListener(signal, onSignal);
+  };
+
+  const exitLike = (signal: string) => {
+    uninstall();
+    if (proc.listenerCount(signal) > 0) return; // the app handles this signal itself
+    try {
+      proc.kill(proc.pid, signal);
+    } catch {
+      proc.exit(128 + (SIGNAL_NUMBERS[signal] ?? 0));
+    }
+  };
+
+  function onSignal(signal: string): void {
+    if (shuttingDown) {
+      // Impatient operator (second Ctrl-C): stop waiting.
+      exitLike(signal);
+      return;
+    }
+    shuttingDown = true;
+    void client
+      .close({ timeoutMs })
+      .catch(() => {})
+      .then(() => exitLike(signal));
+  }
+
+  for (const signal of signals) proc.on(signal, onSignal);
+  return uninstall;
+};

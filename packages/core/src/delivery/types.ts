@@ -1,0 +1,331 @@
+import type { RequestContext } from '../context/index.js';
+import type { Issue } from '../event/issues.js';
+import type { GraphErrorInfo, ResponseClass } from './classify.js';
+import type { Outbox, OutboxRecord } from './outbox/types.js';
+
+/** Time source and timers; inject a fake one in tests to simulate minutes of backoff in milliseconds. */
+export interface Clock {
+  /** Epoch milliseconds. */
+  now(): number;
+  /** Runs `fn` after `ms`; the returned handle goes to `clearTimeout`. */
+  setTimeout(fn: () => void, ms: number): unknown;
+  /** Cancels a pending `setTimeout`. */
+  clearTimeout(handle: unknown): void;
+}
+
+/** A pino-compatible logger (`logger.warn({ pixelId, count }, 'message')`). Silent by default. */
+export interface Logger {
+  /** Detailed flow (batches, bisection steps). */
+  debug(obj: Record<string, unknown>, msg: string): void;
+  /** Notable but normal events (circuit closed, resume). */
+  info(obj: Record<string, unknown>, msg: string): void;
+  /** Retries, drops, dead letters. */
+  warn(obj: Record<string, unknown>, msg: string): void;
+  /** Auth failures (circuit open) and internal errors. */
+  error(obj: Record<string, unknown>, msg: string): void;
+}
+
+/** The `fetch` signature the transport needs; inject to test or to use another HTTP client. */
+export type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
+
+/** One destination pixel (dataset) and the token allowed to write to it. */
+export interface PixelConfig {
+  /** Pixel / dataset id. */
+  pixelId: string;
+  /** System-user access token with permission on this pixel. */
+  accessToken: string;
+  /** Overrides the client-level `testEventCode` for this pixel. */
+  testEventCode?: string;
+}
+
+/** Retry and backoff settings; see src/delivery/README.md for the full table. */
+export interface RetryOptions {
+  /** First backoff ceiling (full jitter draws in [0, ceiling)); default 1000 ms. */
+  baseDelayMs?: number;
+  /** Backoff ceiling cap; default 60 000 ms. */
+  maxDelayMs?: number;
+  /** Failed attempts after which an event is dead-lettered (reason `max_attempts`); default 10. */
+  maxAttempts?: number;
+  /** Longest server-requested wait honoured (`Retry-After`, Meta's regain-access estimate); default 300 000 ms. */
+  maxRetryAfterMs?: number;
+  /** First throttle pause when Meta gives no wait hint, doubled per consecutive throttle; default 5000 ms. */
+  throttleBaseDelayMs?: number;
+  /** Consecutive throttles that do not spend an attempt; beyond this they count. Default 20. */
+  freeThrottles?: number;
+  /** After an auth error the pixel's circuit stays open this long before one probe batch; default 600 000 ms. */
+  authProbeIntervalMs?: number;
+}
+
+/** Why an event was not (or will not be) delivered. */
+export type DropReason =
+  | 'consent'
+  | 'closed'
+  | 'invalid'
+  | 'too_large'
+  | 'overflow'
+  | 'expired'
+  | 'shutdown'
+  | 'error';
+
+/** Why Meta will never accept an event. */
+export type DeadLetterReason = 'rejected' | 'max_attempts';
+
+/** Reasons handed to `onUndeliverable` (losses after the event was accepted). */
+export type UndeliverableReason =
+  | Extract<DropReason, 'overflow' | 'expired' | 'shutdown'>
+  | DeadLetterReason;
+
+/** Options of {@link createCapi}. Unset credentials fall back to `META_*` environment variables. */
+export interface CapiOptions {
+  /** Pixel id (env `META_PIXEL_ID`). */
+  pixelId?: string;
+  /** Access token (env `META_ACCESS_TOKEN`); sent in the POST body, never in the URL. */
+  accessToken?: string;
+  /** Several destinations: each event is fanned out to every pixel. */
+  pixels?: readonly PixelConfig[];
+  /** Graph API version; default `v26.0` (env `META_API_VERSION`). */
+  apiVersion?: string;
+  /** Graph base URL; default `https://graph.facebook.com` (env `META_GRAPH_URL`). */
+  graphUrl?: string;
+  /** Routes events to Events Manager's Test Events tab (env `META_TEST_EVENT_CODE`). */
+  testEventCode?: string;
+  /** `partner_agent` body field; default `capi-kit`. */
+  partnerAgent?: string;
+  /** Adds `appsecret_proof` = HMAC-SHA256(appSecret, accessToken) to every request. */
+  appSecret?: string;
+  /** HTTP client; default global `fetch`. */
+  fetch?: FetchLike;
+  /** Events per request, 1–1000 (Meta's cap); default 1000. */
+  maxBatchEvents?: number;
+  /** Request body size cap in bytes; default 1 MiB. */
+  maxBatchBytes?: number;
+  /** Longest time a partial batch waits before it is sent; default 1000 ms. */
+  flushIntervalMs?: number;
+  /** Queue bound per pixel (drop-oldest beyond it, reason `overflow`); default 10 000. Ignored with a custom `outbox`. */
+  maxQueuedEvents?: number;
+  /** Queue bound per pixel in bytes; default 16 MiB. Ignored with a custom `outbox`. */
+  maxQueuedBytes?: number;
+  /** Per-request deadline; default 1500 ms (Meta's advice). */
+  timeoutMs?: number;
+  /** Requests in flight per pixel; default 4. */
+  maxConcurrency?: number;
+  /** Retry and backoff settings. */
+  retry?: RetryOptions;
+  /** pino-compatible logger; silent by default. Never receives PII or tokens. */
+  logger?: Logger;
+  /** Called with events that will never be delivered after being accepted (for a spill file, a DLQ…). */
+  onUndeliverable?: (
+    records: readonly OutboxRecord[],
+    reason: UndeliverableReason,
+  ) => void | Promise<void>;
+  /** Passed to `buildEvent`. */
+  buildOptions?: { defaultCountry?: string };
+  /** Time source and timers (tests). */
+  clock?: Clock;
+  /** Random source in [0, 1) for jitter (tests). */
+  random?: () => number;
+  /** `track()` throws `CapiValidationError` for invalid events instead of reporting them. */
+  strict?: boolean;
+  /** Where accepted events wait; default `memoryOutbox({ maxEvents: maxQueuedEvents, maxBytes: maxQueuedBytes })`. */
+  outbox?: Outbox;
+  /** Serverless keep-alive (Vercel `waitUntil`, Cloudflare `ctx.waitUntil`): receives every background flush promise. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+  /** Send at the end of the current tick instead of batching over `flushIntervalMs` (serverless). */
+  flushOnEnd?: boolean;
+  /** Environment to read `META_*` fallbacks from; default `process.env` when present, `false` to disable. */
+  env?: Readonly<Record<string, string | undefined>> | false;
+}
+
+/** Per-call options of `track()`. */
+export interface TrackOptions {
+  /** The request's context (from `getRequestContext`): fills IP, UA, fbp/fbc, URLs, consent. */
+  context?: RequestContext;
+  /** Request-scoped keep-alive (Cloudflare `ctx.waitUntil`) for the flush this event triggers. */
+  waitUntil?: (promise: Promise<unknown>) => void;
+}
+
+/** What `track()` did with the event. */
+export interface TrackResult {
+  /**
+   * The event's `event_id` (given or generated): hand it to the browser Pixel for deduplication.
+   * Empty when the event was dropped before an id was assigned and none was given.
+   */
+  event_id: string;
+  /** True when the event was queued for at least one pixel. */
+  accepted: boolean;
+  /** Validation findings (errors reject, warnings do not). Never contain PII values. */
+  issues: Issue[];
+  /** Why it was not accepted. */
+  reason?: DropReason;
+}
+
+/** Counters of one pixel, or of the whole client (summed over pixels). */
+export interface DeliveryCounters {
+  /** Waiting in the outbox (not in flight). */
+  queued: number;
+  /** In requests that have not answered yet. */
+  inFlight: number;
+  /** Acknowledged by Meta. */
+  sent: number;
+  /** Re-queued after a transient error or a throttle (counted per event per retry). */
+  retried: number;
+  /** Not delivered, by reason. */
+  dropped: Record<DropReason, number>;
+  /** Rejected by Meta or out of attempts. */
+  deadLettered: number;
+  /** Age of the oldest waiting event, 0 when none. */
+  oldestQueuedAgeMs: number;
+}
+
+/** Counters and state of one pixel. */
+export interface PixelStats extends DeliveryCounters {
+  /** Pixel id. */
+  pixelId: string;
+  /** `open` sending; `paused` throttled or backing off; `circuit_open` after an auth error. */
+  state: 'open' | 'paused' | 'circuit_open';
+  /** When a pause or open circuit ends (epoch ms). */
+  pausedUntil?: number;
+}
+
+/** `client.stats()`: totals plus one entry per pixel. Intake drops (consent, invalid, closed) count once per event. */
+export interface CapiStats extends DeliveryCounters {
+  /** Per pixel id. */
+  pixels: Record<string, PixelStats>;
+}
+
+/** A reference to an event that never contains user data. */
+export interface EventRef {
+  /** `event_id`. */
+  eventId: string;
+  /** `event_name`. */
+  eventName: string;
+}
+
+/** `sent` hook payload: a batch Meta acknowledged. */
+export interface SentInfo {
+  /** Pixel id. */
+  pixelId: string;
+  /** Events in the batch. */
+  count: number;
+  /** `event_id`s of the batch. */
+  eventIds: string[];
+  /** Request duration. */
+  durationMs: number;
+  /** Meta's `events_received`. */
+  eventsReceived?: number;
+  /** Meta's `fbtrace_id`. */
+  fbtraceId?: string;
+}
+
+/** `retry` hook payload: a batch goes back to the queue. */
+export interface RetryInfo {
+  /** Pixel id. */
+  pixelId: string;
+  /** Events re-queued. */
+  count: number;
+  /** `transient` (backoff, counts an attempt) or `throttled` (pixel pause). */
+  reason: Extract<ResponseClass, 'transient' | 'throttled'>;
+  /** Wait before the next try. */
+  delayMs: number;
+  /** HTTP status, 0 for network errors and timeouts. */
+  status: number;
+  /** Redacted description. */
+  error: string;
+  /** Meta's error fields when the answer was Graph-shaped. */
+  graphError?: GraphErrorInfo;
+}
+
+/** `dropped` hook payload. */
+export interface DroppedInfo {
+  /** Why. */
+  reason: DropReason;
+  /** Pixel id; absent for intake drops that precede fan-out. */
+  pixelId?: string;
+  /** Events dropped. */
+  count: number;
+  /** The events (ids and names only). */
+  events: EventRef[];
+}
+
+/** `deadLetter` hook payload: Meta will never accept these events. */
+export interface DeadLetterInfo {
+  /** Pixel id. */
+  pixelId: string;
+  /** `rejected` by Meta (isolated by bisection) or `max_attempts`. */
+  reason: DeadLetterReason;
+  /** Events dead-lettered. */
+  count: number;
+  /** The events (ids and names only). */
+  events: EventRef[];
+  /** Meta's error (redacted) or the last transient failure. */
+  error: CapiDeliveryError;
+}
+
+/** `error` hook payload. */
+export interface ErrorInfo {
+  /**
+   * `auth` (circuit opened), `validation` (event rejected by `track`), `outbox`, `internal`, or
+   * `callback` (a user callback such as an adapter's `map` threw; see `source`).
+   */
+  kind: 'auth' | 'validation' | 'outbox' | 'internal' | 'callback';
+  /** Which callback threw (kind `callback`), e.g. `trackConversion map`. */
+  source?: string;
+  /** Pixel id when one is concerned. */
+  pixelId?: string;
+  /** The error, redacted. */
+  error: Error;
+  /** Validation issues (kind `validation`). */
+  issues?: Issue[];
+}
+
+/** `warn` hook payload: something worth a look that is not an error. */
+export interface WarnInfo {
+  /** What happened. */
+  message: string;
+  /** Pixel id when one is concerned. */
+  pixelId?: string;
+}
+
+/** Hook names and their payloads. */
+export interface CapiHookMap {
+  /** A batch was acknowledged. */
+  sent: SentInfo;
+  /** A batch was re-queued. */
+  retry: RetryInfo;
+  /** Events were dropped. */
+  dropped: DroppedInfo;
+  /** Something needs attention (auth failure, invalid event, outbox failure). */
+  error: ErrorInfo;
+  /** Events are permanently undeliverable. */
+  deadLetter: DeadLetterInfo;
+  /** Advisory message. */
+  warn: WarnInfo;
+}
+
+/** A delivery failure as reported through hooks; the message never contains a token. */
+export class CapiDeliveryError extends Error {
+  /** How the answer was classified. */
+  readonly classification: ResponseClass;
+  /** HTTP status, 0 when there was no answer. */
+  readonly status: number;
+  /** Pixel id. */
+  readonly pixelId: string;
+  /** Meta's error fields, redacted. */
+  readonly graphError?: GraphErrorInfo;
+  constructor(
+    message: string,
+    details: {
+      classification: ResponseClass;
+      status: number;
+      pixelId: string;
+      graphError?: GraphErrorInfo;
+    },
+  ) {
+    super(message);
+    this.name = 'CapiDeliveryError';
+    this.classification = details.classification;
+    this.status = details.status;
+    this.pixelId = details.pixelId;
+    if (details.graphError) this.graphError = details.graphError;
+  }
+}

@@ -1,0 +1,292 @@
+import { hashUserData } from '../user-data/hash-user-data.js';
+import { isUserDataTooBroad } from '../user-data/match-keys.js';
+import type { UserData } from '../user-data/types.js';
+import { type ActionSource, isActionSource } from './action-source.js';
+import { normalizeAppData } from './app-data.js';
+import { normalizeCustomData } from './custom-data.js';
+import { applyDataProcessingOptions } from './data-processing-options.js';
+import { checkEventTimeWindow, toUnixSeconds } from './event-time.js';
+import { CapiValidationError, hasErrors, type Issue } from './issues.js';
+import { normalizeOriginalEventData } from './original-event-data.js';
+import { caseVariantOfStandardEvent, type EventName } from './standard-events.js';
+import type { ServerEvent, ServerEventInput } from './types.js';
+import { isAbsoluteUrl, isHttpUrl } from './urls.js';
+
+// Rules implemented here, by source:
+// - required fields, action_source values, website needs event_source_url + client_user_agent:
+//   https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event [SE]
+//   https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices [BP]
+// - at least one user_data parameter; too-broad combinations rejected:
+//   https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters [CIP]
+// One invalid event makes Meta reject its whole batch, so everything Meta would refuse is an error
+// here and the event is withheld; problems Meta tolerates (a dropped bad email) are warnings.
+
+/** Options of {@link buildEvent}. */
+export interface BuildEventOptions {
+  /** Millisecond clock, for the default `event_time` and the time window; default `Date.now`. */
+  now?: (() => number) | undefined;
+  /** Country (ISO code or name) for national phone numbers when `user_data.country` is absent. */
+  defaultCountry?: string | undefined;
+  /** Throw one {@link CapiValidationError} listing every issue when the event is rejected. */
+  strict?: boolean | undefined;
+}
+
+/** What {@link buildEvent} returns: the wire event, or `undefined` when any issue is an error. */
+export interface BuildEventResult {
+  /** The event to send, or `undefined` if an error-severity issue was found. */
+  event: ServerEvent | undefined;
+  /** Every problem found, errors and warnings; none contains customer data. */
+  issues: Issue[];
+}
+
+const EVENT_KEYS: ReadonlySet<string> = new Set([
+  'event_name',
+  'event_time',
+  'event_id',
+  'action_source',
+  'event_source_url',
+  'referrer_url',
+  'opt_out',
+  'user_data',
+  'custom_data',
+  'app_data',
+  'original_event_data',
+  'messaging_channel',
+  'data_processing_options',
+  'data_processing_options_country',
+  'data_processing_options_state',
+]);
+
+function error(issues: Issue[], path: string, code: string, message: string): void {
+  issues.push({ path, code, message, severity: 'error' });
+}
+
+function warning(issues: Issue[], path: string, code: string, message: string): void {
+  issues.push({ path, code, message, severity: 'warning' });
+}
+
+function checkUnknownKeys(source: Readonly<Record<string, unknown>>, issues: Issue[]): void {
+  for (const key of Object.keys(source)) {
+    if (EVENT_KEYS.has(key) || source[key] === undefined) continue;
+    warning(
+      issues,
+      key,
+      'unknown_event_field',
+      key === 'test_event_code'
+        ? 'test_event_code belongs to the request, not the event (set it on the client); dropped.'
+        : 'Not a documented server event parameter; dropped.',
+    );
+  }
+}
+
+function eventName(value: unknown, issues: Issue[]): string {
+  if (typeof value !== 'string' || value.trim() === '') {
+    error(issues, 'event_name', 'missing_event_name', 'event_name must be a non-empty string.');
+    return '';
+  }
+  const standard = caseVariantOfStandardEvent(value);
+  if (standard !== undefined) {
+    warning(
+      issues,
+      'event_name',
+      'nonstandard_event_name',
+      `Differs from the standard event ${standard} only in case; Meta treats it as a custom event.`,
+    );
+  }
+  return value;
+}
+
+function eventId(value: unknown, issues: Issue[]): string {
+  if (value === undefined || value === null) return crypto.randomUUID();
+  if (typeof value === 'string' && value.trim() !== '') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  error(issues, 'event_id', 'invalid_event_id', 'event_id must be a non-empty string.');
+  return '';
+}
+
+function eventTime(
+  value: unknown,
+  nowSeconds: number,
+  actionSource: string,
+  issues: Issue[],
+): number {
+  if (value === undefined || value === null) return nowSeconds;
+  const seconds = toUnixSeconds(value, 'event_time', issues);
+  if (seconds === undefined) return nowSeconds;
+  checkEventTimeWindow(seconds, nowSeconds, actionSource, issues);
+  return seconds;
+}
+
+function userData(
+  value: unknown,
+  website: boolean,
+  nowMs: number,
+  defaultCountry: string | undefined,
+  issues: Issue[],
+): UserData {
+  if (value === undefined || value === null) {
+    error(issues, 'user_data', 'missing_user_data', 'user_data is required.');
+    return {};
+  }
+  const hashed = hashUserData(value as Parameters<typeof hashUserData>[0], {
+    issues,
+    path: 'user_data',
+    defaultCountry,
+    now: () => nowMs,
+  });
+  let empty = true;
+  for (const _ in hashed) {
+    empty = false;
+    break;
+  }
+  if (empty) {
+    if (typeof value === 'object' && !Array.isArray(value)) {
+      error(
+        issues,
+        'user_data',
+        'missing_user_data',
+        'No customer information parameter is left after normalization; Meta needs at least one.',
+      );
+    }
+    return hashed;
+  }
+  if (website && hashed.client_user_agent === undefined) {
+    error(
+      issues,
+      'user_data.client_user_agent',
+      'missing_client_user_agent',
+      'Website events need the browser user agent.',
+    );
+  }
+  if (isUserDataTooBroad(hashed)) {
+    error(
+      issues,
+      'user_data',
+      'user_data_too_broad',
+      'Too broad to match a person: only keys among {ct, country, st, zp, ge, client_user_agent}, {db, client_user_agent}, {fn, ge} or {ln, ge}. Add em, ph, external_id, client_ip_address, fbp or fbc.',
+    );
+  }
+  return hashed;
+}
+
+function build(
+  input: unknown,
+  options: BuildEventOptions | undefined,
+  issues: Issue[],
+): ServerEvent | undefined {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    error(issues, 'event', 'invalid_event', 'The event must be an object.');
+    return undefined;
+  }
+  const source = input as Readonly<Record<string, unknown>>;
+  checkUnknownKeys(source, issues);
+  const nowMs = (options?.now ?? Date.now)();
+  const nowSeconds = Math.floor(nowMs / 1000);
+
+  const name = eventName(source.event_name, issues);
+  const requestedSource = source.action_source ?? 'website';
+  let actionSource: ActionSource = 'other';
+  if (isActionSource(requestedSource)) {
+    actionSource = requestedSource;
+  } else {
+    error(
+      issues,
+      'action_source',
+      'invalid_action_source',
+      'Must be one of email, website, app, phone_call, chat, physical_store, system_generated, business_messaging, other.',
+    );
+  }
+  const website = actionSource === 'website';
+
+  const event = {
+    event_name: name,
+    event_time: eventTime(source.event_time, nowSeconds, actionSource, issues),
+    event_id: eventId(source.event_id, issues),
+    action_source: actionSource,
+  } as ServerEvent;
+
+  const url = source.event_source_url;
+  if (url !== undefined && url !== null) {
+    if (typeof url === 'string' && isHttpUrl(url)) {
+      event.event_source_url = url;
+    } else {
+      error(
+        issues,
+        'event_source_url',
+        'invalid_event_source_url',
+        'Must be an absolute http(s) URL.',
+      );
+    }
+  } else if (website) {
+    error(
+      issues,
+      'event_source_url',
+      'missing_event_source_url',
+      'Website events need the page URL.',
+    );
+  }
+
+  const referrer = source.referrer_url;
+  if (referrer !== undefined && referrer !== null && referrer !== '') {
+    if (typeof referrer === 'string' && isAbsoluteUrl(referrer)) event.referrer_url = referrer;
+    else warning(issues, 'referrer_url', 'invalid_referrer_url', 'Not an absolute URL; dropped.');
+  }
+
+  const optOut = source.opt_out;
+  if (optOut !== undefined && optOut !== null) {
+    if (typeof optOut === 'boolean') event.opt_out = optOut;
+    else error(issues, 'opt_out', 'invalid_opt_out', 'opt_out must be true or false.');
+  }
+
+  event.user_data = userData(source.user_data, website, nowMs, options?.defaultCountry, issues);
+
+  const customData = normalizeCustomData(source.custom_data, name, issues);
+  if (customData !== undefined) event.custom_data = customData;
+
+  const appData = normalizeAppData(source.app_data, actionSource, issues);
+  if (appData !== undefined) event.app_data = appData;
+
+  const original = normalizeOriginalEventData(source.original_event_data, issues);
+  if (original !== undefined) event.original_event_data = original;
+
+  const channel = source.messaging_channel;
+  if (channel !== undefined && channel !== null) {
+    if (typeof channel === 'string' && channel.trim() !== '') {
+      event.messaging_channel = channel;
+    } else {
+      error(
+        issues,
+        'messaging_channel',
+        'invalid_messaging_channel',
+        'Must be a non-empty string.',
+      );
+    }
+  }
+
+  applyDataProcessingOptions(source, event, issues);
+  return event;
+}
+
+/**
+ * Builds the wire event Meta receives from what the caller wrote: fills `event_time` (now),
+ * `event_id` (random UUID) and `action_source` (`website`), normalizes and hashes `user_data`,
+ * validates everything Meta would reject. Never mutates `input`; never throws unless
+ * `options.strict`. `event` is `undefined` when any issue is an error.
+ * @example
+ * const { event, issues } = buildEvent({
+ *   event_name: 'Purchase',
+ *   event_source_url: 'https://shop.example/checkout',
+ *   user_data: { em: 'john_smith@gmail.com', client_user_agent: ua, client_ip_address: ip },
+ *   custom_data: { value: 42, currency: 'usd' },
+ * });
+ */
+export function buildEvent<Name extends EventName>(
+  input: ServerEventInput<Name>,
+  options?: BuildEventOptions,
+): BuildEventResult {
+  const issues: Issue[] = [];
+  const event = build(input, options, issues);
+  if (!hasErrors(issues)) return { event, issues };
+  if (options?.strict) throw new CapiValidationError(issues);
+  return { event: undefined, issues };
+}

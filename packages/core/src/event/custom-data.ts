@@ -1,0 +1,269 @@
+import { normalizeCurrency } from './currency.js';
+import type { Issue } from './issues.js';
+import type { Content, CustomData, CustomerSegmentation, DeliveryCategory } from './types.js';
+
+// https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data [CD]
+// `value` and `currency` are required for purchases; `contents[].id` identifies each product;
+// `delivery_category` has three values. Anything else in custom_data is a custom parameter.
+
+const DELIVERY_CATEGORIES: ReadonlySet<string> = new Set<DeliveryCategory>([
+  'in_store',
+  'curbside',
+  'home_delivery',
+]);
+
+const CUSTOMER_SEGMENTATIONS: ReadonlySet<string> = new Set<CustomerSegmentation>([
+  'new_customer_to_business',
+  'new_customer_to_business_line',
+  'new_customer_to_product_area',
+  'new_customer_to_medium',
+  'existing_customer_to_business',
+  'existing_customer_to_business_line',
+  'existing_customer_to_product_area',
+  'existing_customer_to_medium',
+  'customer_in_loyalty_program',
+]);
+
+/** Documented keys in the order they are written; everything else follows as custom parameters. */
+const KNOWN_KEYS = [
+  'value',
+  'currency',
+  'content_name',
+  'content_category',
+  'content_ids',
+  'contents',
+  'content_type',
+  'order_id',
+  'predicted_ltv',
+  'net_revenue',
+  'num_items',
+  'search_string',
+  'status',
+  'delivery_category',
+  'item_number',
+  'customer_segmentation',
+] as const;
+
+const KNOWN: ReadonlySet<string> = new Set(KNOWN_KEYS);
+
+const CONTENT_KEYS = [
+  'id',
+  'quantity',
+  'item_price',
+  'delivery_category',
+  'title',
+  'description',
+  'brand',
+  'category',
+] as const;
+
+const CONTENT_KNOWN: ReadonlySet<string> = new Set(CONTENT_KEYS);
+
+function error(issues: Issue[], path: string, code: string, message: string): void {
+  issues.push({ path, code, message, severity: 'error' });
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** Strings stay; numbers become strings (IDs and order numbers are often numeric in databases). */
+function text(value: unknown, path: string, issues: Issue[]): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  error(issues, path, 'invalid_type', 'Expected a string.');
+  return undefined;
+}
+
+function finite(value: unknown, path: string, code: string, issues: Issue[]): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  error(issues, path, code, 'Expected a finite number.');
+  return undefined;
+}
+
+function count(value: unknown, path: string, code: string, issues: Issue[]): number | undefined {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  error(issues, path, code, 'Expected a non-negative integer.');
+  return undefined;
+}
+
+function deliveryCategory(
+  value: unknown,
+  path: string,
+  issues: Issue[],
+): DeliveryCategory | undefined {
+  if (typeof value === 'string' && DELIVERY_CATEGORIES.has(value)) return value as DeliveryCategory;
+  error(issues, path, 'invalid_delivery_category', 'Must be in_store, curbside or home_delivery.');
+  return undefined;
+}
+
+function content(item: unknown, path: string, issues: Issue[]): Content | undefined {
+  if (!isObject(item)) {
+    error(issues, path, 'invalid_content', 'Each item of contents must be an object with an id.');
+    return undefined;
+  }
+  const rawId = item.id;
+  const id =
+    typeof rawId === 'string'
+      ? rawId.trim()
+      : typeof rawId === 'number' && Number.isFinite(rawId)
+        ? String(rawId)
+        : '';
+  if (id === '') {
+    error(issues, `${path}.id`, 'missing_content_id', 'Each item of contents needs an id.');
+    return undefined;
+  }
+  const out: Content = { id };
+  if (item.quantity !== undefined) {
+    const quantity = count(item.quantity, `${path}.quantity`, 'invalid_quantity', issues);
+    if (quantity !== undefined) out.quantity = quantity;
+  }
+  if (item.item_price !== undefined) {
+    const price = finite(item.item_price, `${path}.item_price`, 'invalid_item_price', issues);
+    if (price !== undefined) out.item_price = price;
+  }
+  if (item.delivery_category !== undefined) {
+    const category = deliveryCategory(item.delivery_category, `${path}.delivery_category`, issues);
+    if (category !== undefined) out.delivery_category = category;
+  }
+  for (const key of ['title', 'description', 'brand', 'category'] as const) {
+    if (item[key] === undefined) continue;
+    const value = text(item[key], `${path}.${key}`, issues);
+    if (value !== undefined) out[key] = value;
+  }
+  for (const key of Object.keys(item)) {
+    if (!CONTENT_KNOWN.has(key) && item[key] !== undefined) {
+      issues.push({
+        path: `${path}.${key}`,
+        code: 'unknown_content_field',
+        message: 'Not a documented contents field; dropped.',
+        severity: 'warning',
+      });
+    }
+  }
+  return out;
+}
+
+function list<T>(
+  value: unknown,
+  path: string,
+  issues: Issue[],
+  item: (element: unknown, path: string, issues: Issue[]) => T | undefined,
+): T[] | undefined {
+  if (!Array.isArray(value)) {
+    error(issues, path, 'invalid_type', 'Expected a list.');
+    return undefined;
+  }
+  const out: T[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const element = item(value[i], `${path}[${i}]`, issues);
+    if (element !== undefined) out.push(element);
+  }
+  return out;
+}
+
+type Field = (typeof KNOWN_KEYS)[number];
+
+function knownField(key: Field, value: unknown, path: string, issues: Issue[]): unknown {
+  switch (key) {
+    case 'value':
+      return finite(value, path, 'invalid_value', issues);
+    case 'currency': {
+      const currency = typeof value === 'string' ? normalizeCurrency(value) : undefined;
+      if (currency === undefined) {
+        error(issues, path, 'invalid_currency', 'Must be an ISO 4217 currency code such as USD.');
+      }
+      return currency;
+    }
+    case 'content_ids':
+      return list(value, path, issues, text);
+    case 'contents':
+      return list(value, path, issues, content);
+    case 'predicted_ltv':
+    case 'net_revenue':
+      return finite(value, path, 'invalid_number', issues);
+    case 'num_items':
+      return count(value, path, 'invalid_num_items', issues);
+    case 'status':
+      return typeof value === 'boolean' ? value : text(value, path, issues);
+    case 'delivery_category':
+      return deliveryCategory(value, path, issues);
+    case 'customer_segmentation':
+      if (typeof value === 'string' && CUSTOMER_SEGMENTATIONS.has(value)) return value;
+      error(
+        issues,
+        path,
+        'invalid_customer_segmentation',
+        'Must be one of Meta’s customer_segmentation values, e.g. new_customer_to_business.',
+      );
+      return undefined;
+    default:
+      return text(value, path, issues);
+  }
+}
+
+/**
+ * Validates and copies `custom_data`: documented fields checked and written first in a stable
+ * order (currency uppercased), custom parameters after them. `Purchase` needs `value` and
+ * `currency`. Returns `undefined` when there is nothing to send.
+ */
+export function normalizeCustomData(
+  input: unknown,
+  eventName: string,
+  issues: Issue[],
+): CustomData | undefined {
+  const purchase = eventName === 'Purchase';
+  if (input !== undefined && input !== null && !isObject(input)) {
+    error(issues, 'custom_data', 'invalid_custom_data', 'custom_data must be an object.');
+    return undefined;
+  }
+  const source: Record<string, unknown> = input ?? {};
+  const out: CustomData = {};
+  let size = 0;
+  for (const key of KNOWN_KEYS) {
+    const raw = source[key];
+    if (raw === undefined || raw === null) continue;
+    const value = knownField(key, raw, `custom_data.${key}`, issues);
+    if (value === undefined) continue;
+    // Each field's validator returned that field's type; the union of keys defeats the checker.
+    (out as Record<string, unknown>)[key] = value;
+    size++;
+  }
+  if (out.value === undefined && source.value == null && purchase) {
+    error(issues, 'custom_data.value', 'missing_value', 'A Purchase needs a value.');
+  }
+  if (out.currency === undefined && source.currency == null) {
+    if (purchase) {
+      error(issues, 'custom_data.currency', 'missing_currency', 'A Purchase needs a currency.');
+    } else if (out.value !== undefined) {
+      issues.push({
+        path: 'custom_data.currency',
+        code: 'missing_currency',
+        message: 'A value without a currency can’t be used for value optimization.',
+        severity: 'warning',
+      });
+    }
+  }
+  for (const key of Object.keys(source)) {
+    if (KNOWN.has(key)) continue;
+    const value = source[key];
+    if (value === undefined) continue;
+    if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+      error(issues, `custom_data.${key}`, 'invalid_custom_parameter', 'Must be JSON-serializable.');
+      continue;
+    }
+    // A `__proto__` key from JSON.parse is data; plain assignment would replace the prototype.
+    if (key === '__proto__') {
+      Object.defineProperty(out, key, {
+        value,
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    } else {
+      out[key] = value;
+    }
+    size++;
+  }
+  return size === 0 ? undefined : out;
+}

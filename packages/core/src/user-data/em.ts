@@ -1,0 +1,45 @@
+// `em`: trim leading and trailing whitespace, lowercase.
+// https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters [CIP]
+//
+// The shape check is deliberately loose: exactly one `@`, something before it, and a domain with
+// a dot and no empty labels. Unicode local parts and IDN domains are valid email (RFC 6531/5890);
+// Meta's Node SDK rejected them with an ASCII-only validator (facebook-nodejs-business-sdk #302).
+
+function isAsciiOnly(value: string): boolean {
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) >= 0x80) return false;
+  return true;
+}
+
+// Whitespace and control characters are never part of an address, in any script.
+const SPACE_OR_CONTROL = /[\s\p{Cc}]/u;
+
+function isValidShape(email: string): boolean {
+  if (SPACE_OR_CONTROL.test(email)) return false;
+  const at = email.indexOf('@');
+  if (at <= 0 || at !== email.lastIndexOf('@')) return false;
+  const domainStart = at + 1;
+  const length = email.length;
+  if (domainStart >= length) return false;
+  let sawDot = false;
+  let previous = 0x2e; // a leading dot in the domain counts as an empty label
+  for (let i = domainStart; i < length; i++) {
+    const c = email.charCodeAt(i);
+    if (c === 0x2e) {
+      if (previous === 0x2e) return false;
+      sawDot = true;
+    }
+    previous = c;
+  }
+  return sawDot && previous !== 0x2e;
+}
+
+/**
+ * Normalizes an email address the way Meta hashes it: trimmed, lowercased (Unicode NFC).
+ * Returns `undefined` when it isn't shaped like an address.
+ * @example normalizeEmail(' John_Smith@Gmail.com ') // 'john_smith@gmail.com'
+ */
+export function normalizeEmail(value: string): string | undefined {
+  let email = value.trim().toLowerCase();
+  if (!isAsciiOnly(email)) email = email.normalize('NFC');
+  return isValidShape(email) ? email : undefined;
+}

@@ -1,0 +1,310 @@
+import { sha256Hex } from '#sha256';
+import type { Issue } from '../event/issues.js';
+import { normalizeCity } from './city.js';
+import { isClientIpAddress } from './client-ip.js';
+import { normalizeCountry } from './country.js';
+import { normalizeDateOfBirth } from './date-of-birth.js';
+import { normalizeEmail } from './em.js';
+import { normalizeExternalId } from './external-id.js';
+import { isFbCookieValue } from './fb-cookie.js';
+import { normalizeGender } from './gender.js';
+import {
+  HASHED_USER_DATA_KEYS,
+  isHashedUserDataKey,
+  isPlainUserDataKey,
+  PLAIN_USER_DATA_KEYS,
+} from './keys.js';
+import { normalizeName } from './names.js';
+import { normalizePhoneNumber } from './ph.js';
+import { canonicalHash, isSha256Hash } from './prehashed.js';
+import { normalizeState } from './state.js';
+import type { HashedUserDataKey, UserData, UserDataInput, UserDataOptions } from './types.js';
+import { normalizeZip } from './zip.js';
+
+// Meta's rules per key: https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters [CIP]
+// A value that can't be normalized is dropped with a warning instead of failing the event: the
+// other keys still match the customer. Issue messages are fixed strings, so they never carry PII.
+
+const MESSAGES = {
+  invalid_user_data: 'user_data must be an object.',
+  unknown_user_data_key: 'Not a Meta customer information parameter; dropped.',
+  invalid_type: 'Expected a string (hashed keys also take a list of strings); dropped.',
+  invalid_email: 'Not an email address (one @ and a domain with a dot); dropped.',
+  invalid_phone: 'Not a phone number (7 to 15 digits including the country code); dropped.',
+  phone_without_country_code:
+    'National phone number with no country known: sent as digits, country code unverified. Set user_data.country or the defaultCountry option.',
+  invalid_name: 'No letters left after normalization; dropped.',
+  invalid_gender: 'Meta accepts only f or m (or a common synonym such as female or male); dropped.',
+  invalid_date_of_birth:
+    'Not a date of birth (YYYY-MM-DD, M/D/YYYY in US order, YYYYMMDD or a Date; year 1900 to this year); dropped.',
+  invalid_city: 'No letters left after normalization; dropped.',
+  invalid_state: 'No letters left after normalization; dropped.',
+  invalid_zip: 'No letters or digits left after normalization; dropped.',
+  invalid_country: 'Not an ISO 3166-1 country code or a known country name; dropped.',
+  invalid_external_id: 'Empty external ID; dropped.',
+  invalid_default_country:
+    'The defaultCountry option is not an ISO 3166-1 country code or a known country name; ignored.',
+  invalid_client_ip_address: 'Not a valid IPv4 or IPv6 address; dropped.',
+  invalid_fbc:
+    'Not shaped like fb.<subdomain index>.<creation time in ms>.<fbclid>; dropped. Build it from the fbclid query parameter rather than sending the raw fbclid.',
+  invalid_fbp:
+    'Not shaped like fb.<subdomain index>.<creation time in ms>.<random number>; dropped.',
+  invalid_fb_login_id: 'Must be an integer ID; dropped.',
+  invalid_lead_id: 'Must be an integer ID; dropped.',
+} as const;
+
+type Code = keyof typeof MESSAGES;
+
+const INVALID_CODE: Record<HashedUserDataKey, Code> = {
+  em: 'invalid_email',
+  ph: 'invalid_phone',
+  fn: 'invalid_name',
+  ln: 'invalid_name',
+  db: 'invalid_date_of_birth',
+  ge: 'invalid_gender',
+  ct: 'invalid_city',
+  st: 'invalid_state',
+  zp: 'invalid_zip',
+  country: 'invalid_country',
+  external_id: 'invalid_external_id',
+};
+
+/** What one normalization run needs: where issues go and what the address says about the country. */
+interface Run {
+  issues: Issue[] | undefined;
+  path: string;
+  /** Lowercase ISO alpha-2 from `user_data.country` or `defaultCountry`, if known in plaintext. */
+  country: string | undefined;
+  now: number;
+}
+
+function report(
+  run: Run,
+  key: string,
+  index: number,
+  code: Code,
+  severity: Issue['severity'] = 'warning',
+): void {
+  if (run.issues === undefined) return;
+  const path = index < 0 ? `${run.path}.${key}` : `${run.path}.${key}[${index}]`;
+  run.issues.push({ path, code, message: MESSAGES[code], severity });
+}
+
+/** Numbers are accepted where a string is expected (zip codes, IDs): JSON and spreadsheets produce them. */
+function asText(value: unknown): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint') return value.toString();
+  return undefined;
+}
+
+function normalizeOne(
+  key: HashedUserDataKey,
+  text: string,
+  run: Run,
+  index: number,
+): string | undefined {
+  switch (key) {
+    case 'em':
+      return normalizeEmail(text);
+    case 'ph': {
+      const phone = normalizePhoneNumber(text, run.country);
+      if (phone !== undefined && !phone.hasCountryCode) {
+        report(run, key, index, 'phone_without_country_code');
+      }
+      return phone?.digits;
+    }
+    case 'fn':
+    case 'ln':
+      return normalizeName(text);
+    case 'db':
+      return normalizeDateOfBirth(text, run.now);
+    case 'ge':
+      return normalizeGender(text);
+    case 'ct':
+      return normalizeCity(text);
+    case 'st':
+      return normalizeState(text, run.country);
+    case 'zp':
+      return normalizeZip(text, run.country);
+    case 'country':
+      return normalizeCountry(text);
+    case 'external_id':
+      return normalizeExternalId(text);
+  }
+}
+
+function addUnique(list: string[], value: string): void {
+  for (let i = 0; i < list.length; i++) if (list[i] === value) return;
+  list.push(value);
+}
+
+function normalizeValue(
+  key: HashedUserDataKey,
+  raw: unknown,
+  run: Run,
+  index: number,
+  out: string[],
+): void {
+  if (raw === undefined || raw === null) return;
+  if (key === 'db' && raw instanceof Date) {
+    const date = normalizeDateOfBirth(raw, run.now);
+    if (date === undefined) report(run, key, index, 'invalid_date_of_birth');
+    else addUnique(out, date);
+    return;
+  }
+  const text = asText(raw);
+  if (text === undefined) {
+    report(run, key, index, 'invalid_type');
+    return;
+  }
+  const trimmed = text.trim();
+  if (trimmed === '') return; // an empty form field is no data, not an error
+  if (isSha256Hash(trimmed)) {
+    addUnique(out, canonicalHash(trimmed));
+    return;
+  }
+  const normalized = normalizeOne(key, trimmed, run, index);
+  if (normalized === undefined) report(run, key, index, INVALID_CODE[key]);
+  else addUnique(out, normalized);
+}
+
+function normalizeHashedKey(key: HashedUserDataKey, raw: unknown, run: Run): string[] {
+  const out: string[] = [];
+  if (Array.isArray(raw)) {
+    for (let i = 0; i < raw.length; i++) normalizeValue(key, raw[i], run, i, out);
+  } else {
+    normalizeValue(key, raw, run, -1, out);
+  }
+  return out;
+}
+
+/** Hashes normalized values; de-duplicates again since a raw value and its hash may both be given. */
+function hashAll(values: readonly string[]): string[] {
+  const hashed: string[] = [];
+  for (const value of values) addUnique(hashed, isSha256Hash(value) ? value : sha256Hex(value));
+  return hashed;
+}
+
+function isDigits(value: string): boolean {
+  if (value.length === 0) return false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i);
+    if (c < 0x30 || c > 0x39) return false;
+  }
+  return true;
+}
+
+/** Validates an unhashed key; returns the value to send, or `undefined` to drop it. */
+function plainValue(key: string, raw: unknown, run: Run): string | number | undefined {
+  if (raw === undefined || raw === null) return undefined;
+  if (key === 'fb_login_id' || key === 'lead_id') {
+    // Meta types these as integers; IDs beyond 2^53 only survive as strings, so both are kept as given.
+    const valid =
+      typeof raw === 'number'
+        ? Number.isSafeInteger(raw) && raw >= 0
+        : typeof raw === 'string' && (raw.trim() === '' || isDigits(raw.trim()));
+    if (!valid) {
+      report(run, key, -1, key === 'fb_login_id' ? 'invalid_fb_login_id' : 'invalid_lead_id');
+      return undefined;
+    }
+    if (typeof raw === 'number') return raw;
+  }
+  const text = asText(raw);
+  if (text === undefined) {
+    report(run, key, -1, 'invalid_type');
+    return undefined;
+  }
+  const value = text.trim();
+  if (value === '') return undefined;
+  if (key === 'client_ip_address' && !isClientIpAddress(value)) {
+    report(run, key, -1, 'invalid_client_ip_address');
+    return undefined;
+  }
+  if ((key === 'fbc' || key === 'fbp') && !isFbCookieValue(value)) {
+    report(run, key, -1, key === 'fbc' ? 'invalid_fbc' : 'invalid_fbp');
+    return undefined;
+  }
+  return value;
+}
+
+function firstPlainCountry(countries: readonly string[]): string | undefined {
+  for (const country of countries) if (country.length === 2) return country;
+  return undefined;
+}
+
+/**
+ * Normalizes (and, with `hash`, hashes) every key of `input` into a new wire-shaped object, keys in
+ * Meta's documented order. Shared by {@link normalizeUserData} and `hashUserData`.
+ */
+export function processUserData(
+  input: UserDataInput,
+  options: UserDataOptions | undefined,
+  hash: boolean,
+): UserData {
+  const run: Run = {
+    issues: options?.issues,
+    path: options?.path ?? 'user_data',
+    country: undefined,
+    now: options?.now?.() ?? Date.now(),
+  };
+  const out: UserData = {};
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    run.issues?.push({
+      path: run.path,
+      code: 'invalid_user_data',
+      message: MESSAGES.invalid_user_data,
+      severity: 'error',
+    });
+    return out;
+  }
+  const source = input as Record<string, unknown>;
+  for (const key of Object.keys(source)) {
+    if (!isHashedUserDataKey(key) && !isPlainUserDataKey(key) && source[key] !== undefined) {
+      report(run, key, -1, 'unknown_user_data_key');
+    }
+  }
+
+  // The country is needed first: it decides how national phone numbers, US ZIP codes and
+  // state names are read.
+  const countries = normalizeHashedKey('country', source.country, run);
+  run.country = firstPlainCountry(countries);
+  if (run.country === undefined && options?.defaultCountry !== undefined) {
+    const fallback = normalizeCountry(options.defaultCountry);
+    if (fallback === undefined) {
+      run.issues?.push({
+        path: 'defaultCountry',
+        code: 'invalid_default_country',
+        message: MESSAGES.invalid_default_country,
+        severity: 'warning',
+      });
+    }
+    run.country = fallback;
+  }
+
+  for (const key of HASHED_USER_DATA_KEYS) {
+    const raw = source[key];
+    if (raw === undefined || raw === null) continue;
+    const values = key === 'country' ? countries : normalizeHashedKey(key, raw, run);
+    if (values.length === 0) continue;
+    out[key] = hash ? hashAll(values) : values;
+  }
+  for (const key of PLAIN_USER_DATA_KEYS) {
+    const value = plainValue(key, source[key], run);
+    if (value === undefined) continue;
+    // Only fb_login_id and lead_id may stay numbers; the rest were turned into strings above.
+    (out as Record<string, string | number>)[key] = value;
+  }
+  return out;
+}
+
+/**
+ * Normalizes raw `user_data` the way Meta hashes it, without hashing: hashed keys become
+ * de-duplicated string lists, already-hashed values pass through, invalid values are dropped and
+ * reported in `options.issues`. Never throws.
+ * @example normalizeUserData({ em: ' John_Smith@Gmail.com ', country: 'United States' })
+ * // { em: ['john_smith@gmail.com'], country: ['us'] }
+ */
+export function normalizeUserData(input: UserDataInput, options?: UserDataOptions): UserData {
+  return processUserData(input, options, false);
+}

@@ -1,0 +1,299 @@
+/**
+ * Done-when criterion: the same request gives the same context whether it arrives as a Web
+ * `Request` or as the Node shape. Every case below runs both (see `contextOf`).
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { RequestContext, RequestContextOptions } from '../../src/context/index.js';
+import { contextOf, MINTED_RANDOM, NOW, type RequestSpec } from './request-shapes.js';
+
+interface Scenario {
+  name: string;
+  spec: RequestSpec;
+  options?: RequestContextOptions;
+  expected: RequestContext;
+}
+
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36';
+
+const scenarios: Scenario[] = [
+  {
+    name: 'ad click landing behind nginx on loopback',
+    spec: {
+      url: 'https://www.shop.example.co.uk/sale?utm_source=fb&fbclid=IwAR3xYz_Ab-Cd',
+      remoteAddress: '::ffff:127.0.0.1',
+      headers: {
+        'user-agent': UA,
+        'sec-fetch-dest': 'document',
+        accept: 'text/html',
+        'x-forwarded-for': '6.6.6.6, 2a02:1234::beef',
+        referer: 'https://l.facebook.com/',
+        cookie: '_fbp=fb.2.1690000000000.987654321; session=abc',
+      },
+    },
+    options: { trustProxy: 'loopback' },
+    expected: {
+      user_data: {
+        client_ip_address: '2a02:1234::beef',
+        client_user_agent: UA,
+        fbp: 'fb.2.1690000000000.987654321',
+        fbc: `fb.2.${NOW}.IwAR3xYz_Ab-Cd`,
+      },
+      event_source_url: 'https://www.shop.example.co.uk/sale?utm_source=fb&fbclid=IwAR3xYz_Ab-Cd',
+      referrer_url: 'https://l.facebook.com/',
+      cookiesToSet: [
+        {
+          name: '_fbp',
+          value: 'fb.2.1690000000000.987654321',
+          maxAge: 7_776_000,
+          domain: 'example.co.uk',
+          path: '/',
+          sameSite: 'lax',
+          secure: true,
+          httpOnly: false,
+          header:
+            '_fbp=fb.2.1690000000000.987654321; Max-Age=7776000; Domain=example.co.uk; Path=/; Secure; SameSite=Lax',
+        },
+        {
+          name: '_fbc',
+          value: `fb.2.${NOW}.IwAR3xYz_Ab-Cd`,
+          maxAge: 7_776_000,
+          domain: 'example.co.uk',
+          path: '/',
+          sameSite: 'lax',
+          secure: true,
+          httpOnly: false,
+          header: `_fbc=fb.2.${NOW}.IwAR3xYz_Ab-Cd; Max-Age=7776000; Domain=example.co.uk; Path=/; Secure; SameSite=Lax`,
+        },
+      ],
+      consent: 'granted',
+      isNavigation: true,
+    },
+  },
+  {
+    name: 'checkout fetch from the landing page, Forwarded header, returning visitor',
+    spec: {
+      url: 'https://api.example.com/checkout',
+      method: 'POST',
+      remoteAddress: '10.0.3.7',
+      headers: {
+        'user-agent': UA,
+        'sec-fetch-dest': 'empty',
+        forwarded: 'for="[2001:db8:cafe::17]:4711";proto=https, for=10.0.1.1',
+        referer: 'https://www.example.com/landing?fbclid=NewClick',
+        cookie: '_fbp=fb.1.1690000000000.42.AQQAAQIB; _fbc=fb.1.1690000000000.OldClick',
+      },
+    },
+    options: { trustProxy: 'private', forwardedHeader: 'forwarded' },
+    expected: {
+      user_data: {
+        client_ip_address: '2001:db8:cafe::17',
+        client_user_agent: UA,
+        fbp: 'fb.1.1690000000000.42.AQQAAQIB',
+        fbc: `fb.1.${NOW}.NewClick`,
+      },
+      event_source_url: 'https://www.example.com/landing?fbclid=NewClick',
+      cookiesToSet: [
+        {
+          name: '_fbc',
+          value: `fb.1.${NOW}.NewClick`,
+          maxAge: 7_776_000,
+          domain: 'example.com',
+          path: '/',
+          sameSite: 'lax',
+          secure: true,
+          httpOnly: false,
+          header: `_fbc=fb.1.${NOW}.NewClick; Max-Age=7776000; Domain=example.com; Path=/; Secure; SameSite=Lax`,
+        },
+      ],
+      consent: 'granted',
+      isNavigation: false,
+    },
+  },
+  {
+    name: 'local development, first visit, spoofed headers without trustProxy',
+    spec: {
+      url: 'http://localhost:3000/',
+      remoteAddress: '::1',
+      headers: {
+        accept: 'text/html',
+        'x-forwarded-for': '1.2.3.4',
+        'x-forwarded-host': 'evil.example',
+      },
+    },
+    expected: {
+      user_data: { client_ip_address: '::1', fbp: `fb.0.${NOW}.${MINTED_RANDOM}` },
+      event_source_url: 'http://localhost:3000/',
+      cookiesToSet: [
+        {
+          name: '_fbp',
+          value: `fb.0.${NOW}.${MINTED_RANDOM}`,
+          maxAge: 7_776_000,
+          path: '/',
+          sameSite: 'lax',
+          secure: false,
+          httpOnly: false,
+          header: `_fbp=fb.0.${NOW}.${MINTED_RANDOM}; Max-Age=7776000; Path=/; SameSite=Lax`,
+        },
+      ],
+      consent: 'granted',
+      isNavigation: true,
+    },
+  },
+  {
+    name: 'Global Privacy Control on Cloudflare',
+    spec: {
+      url: 'https://example.com/thanks',
+      headers: {
+        'sec-fetch-dest': 'document',
+        'sec-gpc': '1',
+        'cf-connecting-ip': '198.51.100.7',
+        cookie: '_fbp=fb.1.1690000000000.42',
+      },
+    },
+    options: { platform: 'cloudflare', respectGpc: true, ldu: { country: 1, state: 1000 } },
+    expected: {
+      user_data: { client_ip_address: '198.51.100.7', fbp: 'fb.1.1690000000000.42' },
+      event_source_url: 'https://example.com/thanks',
+      cookiesToSet: [
+        {
+          name: '_fbp',
+          value: 'fb.1.1690000000000.42',
+          maxAge: 7_776_000,
+          domain: 'example.com',
+          path: '/',
+          sameSite: 'lax',
+          secure: true,
+          httpOnly: false,
+          header:
+            '_fbp=fb.1.1690000000000.42; Max-Age=7776000; Domain=example.com; Path=/; Secure; SameSite=Lax',
+        },
+      ],
+      consent: 'ldu',
+      isNavigation: true,
+      data_processing_options: ['LDU'],
+      data_processing_options_country: 1,
+      data_processing_options_state: 1000,
+    },
+  },
+  {
+    name: 'consent denied: identifiers read, nothing written',
+    spec: {
+      url: 'https://www.example.com/?fbclid=Click',
+      remoteAddress: '198.51.100.7',
+      headers: { 'sec-fetch-dest': 'document', cookie: '_fbp=fb.1.1690000000000.42' },
+    },
+    options: { consent: () => 'denied' },
+    expected: {
+      user_data: {
+        client_ip_address: '198.51.100.7',
+        fbp: 'fb.1.1690000000000.42',
+        fbc: `fb.1.${NOW}.Click`,
+      },
+      event_source_url: 'https://www.example.com/?fbclid=Click',
+      cookiesToSet: [],
+      consent: 'denied',
+      isNavigation: true,
+    },
+  },
+];
+
+describe('getRequestContext: Web Request and Node shape, one table', () => {
+  it.each(scenarios.map((s) => [s.name, s] as const))('%s', (_name, scenario) => {
+    expect(contextOf(scenario.spec, scenario.options)).toEqual(scenario.expected);
+  });
+});
+
+describe('getRequestContext: shape equivalence on generated requests', () => {
+  // Header values as a Web `Headers` keeps them: no CR/LF/NUL, no surrounding whitespace.
+  const value = (...pool: string[]) => fc.constantFrom(...pool);
+  const headers = fc.record(
+    {
+      'user-agent': value('UA/1', 'Mozilla/5.0 (iPhone)', 'curl/8.0'),
+      'sec-fetch-dest': value('document', 'empty', 'iframe', 'image'),
+      accept: value('text/html', 'application/json', '*/*'),
+      'sec-gpc': value('1', '0'),
+      referer: value(
+        'https://www.example.com/landing?fbclid=FromRef',
+        'https://blog.example.com/',
+        'https://other.example.net/?fbclid=Cross',
+        'not a url',
+        'http://localhost:3000/p',
+      ),
+      cookie: value(
+        '_fbp=fb.1.1690000000000.42',
+        '_fbp=fb.1.1690000000000.42; _fbc=fb.1.1690000000000.Old.AQQAAQIB',
+        '_fbc=garbage; _fbp=fb.1.x.1',
+        'a=1; b=2',
+      ),
+      'x-forwarded-for': value(
+        '198.51.100.7',
+        '6.6.6.6, 2001:db8::1',
+        'junk, 10.0.0.1',
+        '198.51.100.7,',
+      ),
+      forwarded: value('for=198.51.100.7', 'for="[2001:db8::1]:443", for=10.0.0.1', 'for=unknown'),
+      'x-forwarded-host': value('www.example.com', 'shop.example.org:8443', 'bad host'),
+      'x-forwarded-proto': value('https', 'http', 'ftp'),
+      'cf-connecting-ip': value('198.51.100.8', '240.1.2.3', 'x'),
+      'x-vercel-forwarded-for': value('198.51.100.9', '1.1.1.1, 2.2.2.2'),
+      'fly-client-ip': value('2001:db8::9'),
+    },
+    { requiredKeys: [] },
+  );
+  const spec = fc.record(
+    {
+      url: value(
+        'https://www.example.com/',
+        'https://www.example.com/p?fbclid=Abc_D-e&x=1',
+        'http://localhost:3000/a?fbclid=L',
+        'https://api.example.com/track',
+        'http://127.0.0.1:8080/',
+        'https://my-app.vercel.app/',
+      ),
+      method: value('GET', 'POST', 'HEAD', 'PUT'),
+      headers,
+      remoteAddress: value('127.0.0.1', '::ffff:10.0.0.2', '203.0.113.9', '::1', 'bogus'),
+    },
+    { requiredKeys: ['url', 'method', 'headers'] },
+  );
+  const options = fc.record(
+    {
+      trustProxy: fc.constantFrom<RequestContextOptions['trustProxy']>(
+        false,
+        true,
+        1,
+        2,
+        'loopback',
+        ['loopback', 'private'],
+        '10.0.0.0/8',
+      ),
+      forwardedHeader: fc.constantFrom<'x-forwarded-for' | 'forwarded'>(
+        'x-forwarded-for',
+        'forwarded',
+      ),
+      platform: fc.constantFrom<RequestContextOptions['platform']>(
+        'vercel',
+        'cloudflare',
+        'fly',
+        'aws-alb',
+      ),
+      cookies: fc.boolean(),
+      generateFbp: fc.boolean(),
+      respectGpc: fc.boolean(),
+      cookieDomain: value('example.com', 'nope.test'),
+    },
+    { requiredKeys: [] },
+  );
+
+  it('gives identical contexts for both shapes (contextOf asserts it)', () => {
+    fc.assert(
+      fc.property(spec, options, (s, o) => {
+        const context = contextOf(s as RequestSpec, o as RequestContextOptions);
+        for (const cookie of context.cookiesToSet)
+          expect(cookie.header.startsWith(`${cookie.name}=${cookie.value};`)).toBe(true);
+      }),
+      { numRuns: 400 },
+    );
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { parseAddress } from '../../src/context/ip-address.js';
+import {
+  compileTrustProxy,
+  isPeerTrusted,
+  type TrustProxy,
+} from '../../src/context/trust-proxy.js';
+
+const trusts = (trust: TrustProxy, socket: string): boolean =>
+  isPeerTrusted(compileTrustProxy(trust), parseAddress(socket));
+
+describe('compileTrustProxy', () => {
+  it.each([
+    [undefined, 'none'],
+    [false, 'none'],
+    [true, 'all'],
+    [0, 'none'],
+    [1.5, 'none'],
+    [-2, 'none'],
+    [Number.POSITIVE_INFINITY, 'none'],
+    [Number.NaN, 'none'],
+    [3, 'hops'],
+    ['', 'none'],
+    [' , ', 'none'],
+    ['loopback', 'ranges'],
+    [[], 'none'],
+  ] as const)('%j → %s', (trust, kind) => {
+    expect(compileTrustProxy(trust as TrustProxy | undefined).kind).toBe(kind);
+  });
+
+  it.each([
+    ['loopback', '127.255.0.1', true],
+    ['loopback', '::1', true],
+    ['loopback', '::ffff:127.0.0.1', true],
+    ['loopback', '10.0.0.1', false],
+    ['private', '10.0.0.1', true],
+    ['private', '172.16.5.4', true],
+    ['private', '192.168.0.1', true],
+    ['private', 'fd00::1', true],
+    ['private', '8.8.8.8', false],
+    ['uniquelocal', '10.0.0.1', true],
+    ['linklocal', '169.254.1.1', true],
+    ['linklocal', 'fe80::1', true],
+    ['linklocal', '127.0.0.1', false],
+  ] as const)('preset %s trusts %s: %s', (preset, socket, expected) => {
+    expect(trusts(preset, socket)).toBe(expected);
+  });
+
+  it('a range policy needs a known socket address; a hop count does not', () => {
+    expect(isPeerTrusted(compileTrustProxy('loopback'), undefined)).toBe(false);
+    expect(isPeerTrusted(compileTrustProxy(1), undefined)).toBe(true);
+  });
+
+  it('caches lists by identity: pass a new array to change the trusted set', () => {
+    const list = ['10.0.0.0/8'];
+    expect(trusts(list, '192.168.0.1')).toBe(false);
+    expect(compileTrustProxy(list)).toBe(compileTrustProxy(list));
+    expect(trusts([...list, '192.168.0.0/16'], '192.168.0.1')).toBe(true);
+  });
+});

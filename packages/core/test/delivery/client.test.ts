@@ -1,0 +1,930 @@
+import { createHmac } from 'node:crypto';
+import { describe, expect, it, vi } from 'vitest';
+import type { RequestContext } from '../../src/context/index.js';
+import { createCapi } from '../../src/delivery/client.js';
+import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
+import type { Outbox } from '../../src/delivery/outbox/types.js';
+import type { CapiHookMap, CapiOptions } from '../../src/delivery/types.js';
+import { CapiValidationError } from '../../src/event/issues.js';
+import {
+  captureLogger,
+  FakeClock,
+  graphError,
+  hang,
+  ok,
+  PIXEL,
+  PIXEL_2,
+  purchase,
+  type SeenRequest,
+  scriptedFetch,
+  settle,
+  TOKEN,
+  TOKEN_2,
+} from './helpers.js';
+
+const setup = (
+  handler?: (req: SeenRequest, index: number) => Response | Promise<Response>,
+  options: Partial<CapiOptions> = {},
+) => {
+  const clock = new FakeClock();
+  const { fetch, seen } = scriptedFetch(handler);
+  const log = captureLogger();
+  const client = createCapi({
+    ...(options.pixels ? {} : { pixelId: PIXEL, accessToken: TOKEN }),
+    fetch,
+    clock,
+    random: () => 0.5,
+    logger: log.logger,
+    env: false,
+    ...options,
+  });
+  const hooks: { [K in keyof CapiHookMap]: CapiHookMap[K][] } = {
+    sent: [],
+    retry: [],
+    dropped: [],
+    error: [],
+    deadLetter: [],
+    warn: [],
+  };
+  for (const name of Object.keys(hooks) as (keyof CapiHookMap)[]) {
+    client.on(name, (info) => {
+      (hooks[name] as unknown[]).push(info);
+    });
+  }
+  const track = (i: number, extra: Record<string, unknown> = {}) =>
+    client.track(purchase(i, clock.now(), extra));
+  const eventIds = (requests = seen) => requests.flatMap((r) => r.body.data.map((e) => e.event_id));
+  return { clock, seen, client, hooks, log, track, eventIds };
+};
+
+describe('createCapi: batching and the request', () => {
+  it('sends one JSON POST per ≤1000 events with the token in the body, never in the URL', async () => {
+    const { client, seen, track, eventIds } = setup(undefined, { testEventCode: 'TEST123' });
+    for (let i = 0; i < 2500; i++) expect(track(i).accepted).toBe(true);
+    await client.flush();
+    expect(seen.map((r) => r.body.data.length)).toEqual([1000, 1000, 500]);
+    const [first] = seen;
+    expect(first?.url).toBe(`https://graph.facebook.com/v26.0/${PIXEL}/events`);
+    expect(first?.headers['content-type']).toBe('application/json');
+    expect(first?.headers.authorization).toBeUndefined();
+    expect(first?.body).toMatchObject({
+      access_token: TOKEN,
+      partner_agent: 'capi-kit',
+      test_event_code: 'TEST123',
+    });
+    expect(first?.body.appsecret_proof).toBeUndefined();
+    expect(new Set(eventIds()).size).toBe(2500);
+    expect(client.stats()).toMatchObject({ sent: 2500, queued: 0, inFlight: 0 });
+  });
+
+  it('waits flushIntervalMs for a partial batch, and sends a full batch at once', async () => {
+    const { client, clock, seen, track } = setup(undefined, {
+      maxBatchEvents: 10,
+      flushIntervalMs: 1000,
+    });
+    track(1);
+    track(2);
+    await settle();
+    expect(seen).toHaveLength(0);
+    await clock.advance(999);
+    expect(seen).toHaveLength(0);
+    await clock.advance(1);
+    await client.flush();
+    expect(seen.map((r) => r.body.data.length)).toEqual([2]);
+    for (let i = 0; i < 10; i++) track(100 + i);
+    await settle();
+    expect(seen.map((r) => r.body.data.length)).toEqual([2, 10]);
+  });
+
+  it('caps a request by maxBatchBytes', async () => {
+    const { client, seen, track } = setup(undefined, { maxBatchBytes: 4000 });
+    for (let i = 0; i < 20; i++) track(i);
+    await client.flush();
+    expect(seen.length).toBeGreaterThan(1);
+    for (const r of seen)
+      expect(new TextEncoder().encode(r.rawBody).length).toBeLessThanOrEqual(4000);
+    expect(client.stats().sent).toBe(20);
+  });
+
+  it('adds appsecret_proof = HMAC-SHA256(appSecret, token)', async () => {
+    const { client, seen, track } = setup(undefined, { appSecret: 'app-secret-value' });
+    track(1);
+    await client.flush();
+    expect(seen[0]?.body.appsecret_proof).toBe(
+      createHmac('sha256', 'app-secret-value').update(TOKEN).digest('hex'),
+    );
+  });
+
+  it('serializes once: a retried body carries the same bytes, event_id and event_time', async () => {
+    const { client, clock, seen, track } = setup((req, i) =>
+      i === 0 ? graphError(500, 2) : ok(req),
+    );
+    const result = track(1, { event_id: undefined });
+    expect(result.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    await client.flush();
+    await clock.advance(60_000);
+    await client.flush();
+    expect(seen).toHaveLength(2);
+    expect(seen[1]?.rawBody).toBe(seen[0]?.rawBody);
+    expect(seen[0]?.body.data[0]?.event_id).toBe(result.event_id);
+  });
+
+  it('reads META_* from env once, at creation', async () => {
+    const clock = new FakeClock();
+    const { fetch, seen } = scriptedFetch();
+    const env: Record<string, string | undefined> = {
+      META_PIXEL_ID: PIXEL,
+      META_ACCESS_TOKEN: TOKEN,
+      META_TEST_EVENT_CODE: 'ENVCODE',
+      META_GRAPH_URL: 'http://graph.local/',
+      META_API_VERSION: 'v25.0',
+    };
+    const client = createCapi({ fetch, clock, env });
+    env.META_PIXEL_ID = '999';
+    client.track(purchase(1, clock.now()));
+    await client.flush();
+    expect(seen[0]?.url).toBe(`http://graph.local/v25.0/${PIXEL}/events`);
+    expect(seen[0]?.body.test_event_code).toBe('ENVCODE');
+  });
+
+  it('throws at creation without credentials, without echoing any value', () => {
+    expect(() => createCapi({ env: false })).toThrow(/pixelId and an accessToken/);
+    expect(() => createCapi({ env: false, pixelId: PIXEL })).toThrow(TypeError);
+    let message = '';
+    try {
+      createCapi({ env: false, pixelId: 'abc', accessToken: TOKEN });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/numeric/);
+    expect(message).not.toContain(TOKEN);
+    expect(() =>
+      createCapi({ env: false, pixelId: PIXEL, accessToken: TOKEN, maxBatchEvents: 1001 }),
+    ).toThrow(RangeError);
+  });
+});
+
+describe('createCapi: track()', () => {
+  it('rejects an invalid event through the result and the hooks, without throwing', () => {
+    const { client, hooks } = setup();
+    const result = client.track({ event_name: 'Purchase', action_source: 'website' } as never);
+    expect(result.accepted).toBe(false);
+    expect(result.reason).toBe('invalid');
+    expect(result.issues.some((i) => i.severity === 'error')).toBe(true);
+    expect(hooks.error[0]?.kind).toBe('validation');
+    expect(hooks.dropped[0]).toMatchObject({ reason: 'invalid', count: 1 });
+    expect(client.stats().dropped.invalid).toBe(1);
+  });
+
+  it('throws CapiValidationError in strict mode', () => {
+    const { client } = setup(undefined, { strict: true });
+    expect(() =>
+      client.track({ event_name: 'Purchase', action_source: 'website' } as never),
+    ).toThrow(CapiValidationError);
+    expect(client.stats().dropped.invalid).toBe(1);
+  });
+
+  it('never throws on garbage input', () => {
+    const { client } = setup();
+    for (const input of [undefined, null, 42, 'x', [], { event_name: {} }]) {
+      expect(() => client.track(input as never)).not.toThrow();
+      expect(client.track(input as never).accepted).toBe(false);
+    }
+  });
+
+  it('merges the request context; consent "denied" drops the event', async () => {
+    const { client, clock, seen } = setup();
+    const context: RequestContext = {
+      user_data: {
+        client_ip_address: '198.51.100.9',
+        client_user_agent: 'Ctx UA',
+        fbp: 'fb.1.1700000000000.42',
+      },
+      event_source_url: 'https://ctx.example.com/p',
+      cookiesToSet: [],
+      consent: 'granted',
+      isNavigation: true,
+    };
+    const input = purchase(1, clock.now());
+    const {
+      client_ip_address: _ip,
+      client_user_agent: _ua,
+      fbp: _fbp,
+      ...userData
+    } = input.user_data;
+    const { event_source_url: _url, ...rest } = input;
+    expect(client.track({ ...rest, user_data: userData }, { context }).accepted).toBe(true);
+    const denied = client.track(purchase(2, clock.now()), {
+      context: { ...context, consent: 'denied' },
+    });
+    expect(denied).toMatchObject({ accepted: false, reason: 'consent', event_id: 'evt-2' });
+    await client.flush();
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.body.data).toHaveLength(1);
+    expect(seen[0]?.body.data[0]).toMatchObject({
+      event_id: 'evt-1',
+      event_source_url: 'https://ctx.example.com/p',
+      user_data: { client_ip_address: '198.51.100.9', client_user_agent: 'Ctx UA' },
+    });
+    expect(client.stats().dropped.consent).toBe(1);
+  });
+
+  it('drops events past the 7-day window before sending (reason expired)', async () => {
+    const sentAt: number[] = [];
+    let now = () => 0;
+    const { client, clock, track, hooks } = setup(
+      () => {
+        sentAt.push(now());
+        return graphError(500, 2);
+      },
+      { retry: { baseDelayMs: 1000, maxDelayMs: 3_600_000, maxAttempts: 1000 } },
+    );
+    now = clock.now;
+    const trackedAt = clock.now();
+    track(1);
+    await client.flush();
+    expect(sentAt).toHaveLength(1);
+    // Backoff is capped at an hour: the event is retried for a week, then dropped, never sent late.
+    for (let i = 0; i < 40; i++) await clock.advance(6 * 3600 * 1000);
+    await client.flush();
+    const stats = client.stats();
+    expect(stats.dropped.expired).toBe(1);
+    expect(stats.queued).toBe(0);
+    expect(hooks.dropped.at(-1)).toMatchObject({ reason: 'expired', count: 1 });
+    expect(sentAt.length).toBeGreaterThan(100);
+    const lastAge = Math.max(...sentAt) - trackedAt;
+    expect(lastAge).toBeGreaterThan(6.9 * 86_400_000);
+    expect(lastAge).toBeLessThan(7 * 86_400_000);
+  });
+
+  it('after close(): not accepted, reason closed', async () => {
+    const { client, track } = setup();
+    await client.close();
+    expect(track(1)).toMatchObject({ accepted: false, reason: 'closed', event_id: 'evt-1' });
+    expect(client.stats().dropped.closed).toBe(1);
+  });
+});
+
+describe('createCapi: retry policy', () => {
+  it('transient 5xx: backs off with full jitter on the whole pixel, then delivers', async () => {
+    const { client, clock, seen, hooks, track } = setup((req, i) =>
+      i < 2 ? graphError(500, 1) : ok(req),
+    );
+    track(1);
+    await client.flush();
+    expect(seen).toHaveLength(1);
+    // random() = 0.5 → first delay 0.5 × 1000 ms.
+    expect(hooks.retry[0]).toMatchObject({
+      reason: 'transient',
+      delayMs: 500,
+      status: 500,
+      count: 1,
+    });
+    expect(client.stats().pixels[PIXEL]?.state).toBe('paused');
+    track(2); // joins the queue but the pixel is paused
+    await client.flush();
+    expect(seen).toHaveLength(1);
+    await clock.advance(499);
+    expect(seen).toHaveLength(1);
+    await clock.advance(1);
+    await client.flush();
+    expect(seen).toHaveLength(2);
+    expect(hooks.retry[1]).toMatchObject({ delayMs: 1000 }); // 0.5 × 2000
+    await clock.advance(1000);
+    await client.flush();
+    expect(seen).toHaveLength(3);
+    expect(seen[2]?.body.data.map((e) => e.event_id)).toEqual(['evt-1', 'evt-2']);
+    expect(seen[1]?.body.data.map((e) => e.event_id)).toEqual(['evt-1', 'evt-2']);
+    expect(client.stats()).toMatchObject({ sent: 2, retried: 3, queued: 0 }); // per event per retry
+  });
+
+  it('honours Retry-After on a 503', async () => {
+    const { client, clock, seen, track } = setup((req, i) =>
+      i === 0 ? new Response('down', { status: 503, headers: { 'retry-after': '7' } }) : ok(req),
+    );
+    track(1);
+    await client.flush();
+    await clock.advance(6999);
+    expect(seen).toHaveLength(1);
+    await clock.advance(1);
+    await client.flush();
+    expect(seen).toHaveLength(2);
+  });
+
+  it('network errors and timeouts are transient', async () => {
+    const { client, clock, seen, hooks, track } = setup(
+      (req, i) => {
+        if (i === 0) throw new TypeError('fetch failed');
+        if (i === 1) return hang(req);
+        return ok(req);
+      },
+      { timeoutMs: 1500 },
+    );
+    track(1);
+    await client.flush();
+    expect(hooks.retry[0]).toMatchObject({
+      status: 0,
+      error: 'network error: TypeError: fetch failed',
+    });
+    await clock.advance(500);
+    await settle();
+    expect(seen).toHaveLength(2);
+    await clock.advance(1500);
+    await client.flush();
+    expect(hooks.retry[1]).toMatchObject({ status: 0, error: 'timed out after 1500 ms' });
+    await clock.advance(60_000);
+    await client.flush();
+    expect(client.stats().sent).toBe(1);
+  });
+
+  it('dead-letters after maxAttempts', async () => {
+    const onUndeliverable = vi.fn();
+    const { client, clock, seen, hooks, track } = setup(() => graphError(500, 2), {
+      retry: { maxAttempts: 3 },
+      onUndeliverable,
+    });
+    track(1);
+    for (let i = 0; i < 5; i++) {
+      await client.flush();
+      await clock.advance(60_000);
+    }
+    expect(seen).toHaveLength(3);
+    expect(hooks.deadLetter).toHaveLength(1);
+    expect(hooks.deadLetter[0]).toMatchObject({
+      reason: 'max_attempts',
+      count: 1,
+      events: [{ eventId: 'evt-1' }],
+    });
+    expect(onUndeliverable).toHaveBeenCalledWith(
+      [expect.objectContaining({ eventId: 'evt-1' })],
+      'max_attempts',
+    );
+    expect(client.stats()).toMatchObject({ deadLettered: 1, queued: 0 });
+  });
+
+  it('throttling (code 4 answered with 400) pauses the pixel for Retry-After and spends no attempt', async () => {
+    const { client, clock, seen, hooks, track } = setup(
+      (req, i) =>
+        i < 3 ? graphError(400, 4, { is_transient: true }, { 'retry-after': '2' }) : ok(req),
+      { retry: { maxAttempts: 1 } },
+    );
+    track(1);
+    await client.flush();
+    expect(hooks.retry[0]).toMatchObject({ reason: 'throttled', delayMs: 2000 });
+    expect(client.stats().pixels[PIXEL]).toMatchObject({
+      state: 'paused',
+      pausedUntil: clock.now() + 2000,
+    });
+    for (let i = 0; i < 3; i++) {
+      const before = seen.length;
+      await clock.advance(1999);
+      expect(seen).toHaveLength(before);
+      await clock.advance(1);
+      await client.flush();
+      expect(seen).toHaveLength(before + 1);
+    }
+    // maxAttempts 1, yet three throttles did not dead-letter it.
+    expect(client.stats()).toMatchObject({ sent: 1, deadLettered: 0 });
+  });
+
+  it('throttling without a hint doubles the pause (equal jitter) and caps Retry-After', async () => {
+    const { client, clock, hooks, track } = setup(
+      (req, i) =>
+        i === 0
+          ? graphError(400, 613)
+          : i === 1
+            ? graphError(400, 17)
+            : i === 2
+              ? new Response('', { status: 429, headers: { 'retry-after': '3600' } })
+              : ok(req),
+      { retry: { throttleBaseDelayMs: 1000, maxRetryAfterMs: 300_000 } },
+    );
+    track(1);
+    await client.flush();
+    await clock.advance(750);
+    await client.flush();
+    await clock.advance(1500);
+    await client.flush();
+    expect(hooks.retry.map((r) => r.delayMs)).toEqual([750, 1500, 300_000]);
+    await clock.advance(300_000);
+    await client.flush();
+    expect(client.stats().sent).toBe(1);
+  });
+
+  it('auth (190): one request, no retry, circuit open, loud error; resume() sends again', async () => {
+    let allow = false;
+    const { client, clock, seen, hooks, log, track } = setup((req) =>
+      allow
+        ? ok(req)
+        : graphError(400, 190, { message: 'Error validating access token: Session has expired' }),
+    );
+    track(1);
+    track(2);
+    await client.flush();
+    expect(seen).toHaveLength(1);
+    expect(hooks.error).toHaveLength(1);
+    expect(hooks.error[0]).toMatchObject({ kind: 'auth', pixelId: PIXEL });
+    expect(hooks.error[0]?.error.message).toContain('Session has expired');
+    expect(log.lines.filter((l) => l.level === 'error')).toHaveLength(1);
+    expect(hooks.retry).toHaveLength(0);
+    for (let i = 0; i < 10; i++) {
+      track(10 + i);
+      await clock.advance(30_000);
+      await client.flush();
+    }
+    expect(seen).toHaveLength(1);
+    expect(client.stats()).toMatchObject({ queued: 12, sent: 0 });
+    expect(client.stats().pixels[PIXEL]?.state).toBe('circuit_open');
+    allow = true;
+    client.resume(PIXEL);
+    await settle();
+    await client.flush();
+    expect(client.stats()).toMatchObject({ queued: 0, sent: 12 });
+  });
+
+  it('auth: after authProbeIntervalMs one probe batch is tried', async () => {
+    let allow = false;
+    const { client, clock, seen, hooks, track } = setup(
+      (req) => (allow ? ok(req) : graphError(403, 200)),
+      { maxBatchEvents: 2, retry: { authProbeIntervalMs: 60_000 } },
+    );
+    for (let i = 0; i < 6; i++) track(i);
+    await client.flush();
+    expect(seen.length).toBeGreaterThanOrEqual(1);
+    const afterOpen = seen.length;
+    await clock.advance(59_999);
+    expect(seen).toHaveLength(afterOpen);
+    await clock.advance(1);
+    await settle();
+    expect(seen).toHaveLength(afterOpen + 1); // exactly one probe while half-open
+    await clock.advance(60_000);
+    allow = true;
+    await clock.advance(60_000);
+    await client.flush();
+    expect(client.stats()).toMatchObject({ sent: 6, queued: 0 });
+    expect(hooks.error).toHaveLength(1);
+  });
+});
+
+describe('createCapi: bisection of rejected batches', () => {
+  const rejecting =
+    (bad: Set<string>) =>
+    (req: SeenRequest): Response => {
+      const index = req.body.data.findIndex((e) => bad.has(e.event_id));
+      return index === -1
+        ? ok(req)
+        : graphError(400, 100, {
+            error_subcode: 2804019,
+            message: `The parameter $['data'][${index}]['custom_data'] is invalid`,
+          });
+    };
+
+  it.each([0, 1, 499, 500, 777, 998, 999])(
+    'one bad event at %i of 1000 costs ≤ ⌈log2 1000⌉+1 = 11 extra requests; the other 999 arrive',
+    async (position) => {
+      const bad = new Set([`evt-${position}`]);
+      const onUndeliverable = vi.fn();
+      const { client, seen, hooks, track, eventIds } = setup(rejecting(bad), { onUndeliverable });
+      for (let i = 0; i < 1000; i++) track(i);
+      await client.flush();
+      expect(seen.length - 1).toBeLessThanOrEqual(11);
+      const delivered = eventIds(seen.filter((r) => !r.body.data.some((e) => bad.has(e.event_id))));
+      expect(new Set(delivered).size).toBe(999);
+      expect(delivered).toHaveLength(999); // exactly once
+      expect(hooks.deadLetter).toHaveLength(1);
+      expect(hooks.deadLetter[0]).toMatchObject({
+        reason: 'rejected',
+        count: 1,
+        events: [{ eventId: `evt-${position}` }],
+      });
+      expect(hooks.deadLetter[0]?.error.graphError).toMatchObject({ code: 100, subcode: 2804019 });
+      expect(onUndeliverable).toHaveBeenCalledWith(
+        [expect.objectContaining({ eventId: `evt-${position}` })],
+        'rejected',
+      );
+      expect(client.stats()).toMatchObject({ sent: 999, deadLettered: 1, queued: 0, inFlight: 0 });
+    },
+  );
+
+  it('a one-off 100 that does not reproduce blames no event', async () => {
+    const { client, seen, hooks, track } = setup((req, i) =>
+      i === 0 ? graphError(400, 100) : ok(req),
+    );
+    for (let i = 0; i < 1000; i++) track(i);
+    await client.flush();
+    expect(hooks.deadLetter).toHaveLength(0);
+    expect(seen.length - 1).toBeLessThanOrEqual(11);
+    expect(client.stats()).toMatchObject({ sent: 1000, deadLettered: 0, queued: 0 });
+  });
+
+  it('isolates several bad events', async () => {
+    const bad = new Set(['evt-3', 'evt-4', 'evt-600', 'evt-999']);
+    const { client, hooks, track } = setup(rejecting(bad));
+    for (let i = 0; i < 1000; i++) track(i);
+    await client.flush();
+    expect(hooks.deadLetter.flatMap((d) => d.events.map((e) => e.eventId)).sort()).toEqual(
+      [...bad].sort(),
+    );
+    expect(client.stats()).toMatchObject({ sent: 996, deadLettered: 4, queued: 0 });
+  });
+
+  it('a 413 splits without blaming any event', async () => {
+    const { client, seen, hooks, track } = setup((req) =>
+      req.body.data.length > 100 ? new Response('', { status: 413 }) : ok(req),
+    );
+    for (let i = 0; i < 1000; i++) track(i);
+    await client.flush();
+    expect(hooks.deadLetter).toHaveLength(0);
+    expect(client.stats()).toMatchObject({ sent: 1000, deadLettered: 0 });
+    expect(seen.every((r) => r.body.data.length <= 1000)).toBe(true);
+  });
+
+  it('a throttle during bisection hands every unresolved event back', async () => {
+    const bad = new Set(['evt-10']);
+    let throttled = false;
+    const { client, clock, track } = setup((req, i) => {
+      if (i === 2 && !throttled) {
+        throttled = true;
+        return graphError(400, 4, {}, { 'retry-after': '1' });
+      }
+      return rejecting(bad)(req);
+    });
+    for (let i = 0; i < 100; i++) track(i);
+    await client.flush();
+    expect(client.stats().queued).toBeGreaterThan(0);
+    await clock.advance(1000);
+    await client.flush();
+    expect(client.stats()).toMatchObject({ sent: 99, deadLettered: 1, queued: 0 });
+  });
+});
+
+describe('createCapi: bounded queue', () => {
+  it('drops the oldest on overflow and the counters match exactly', async () => {
+    const onUndeliverable = vi.fn();
+    const { client, seen, hooks, track, eventIds } = setup(undefined, {
+      maxQueuedEvents: 100,
+      flushIntervalMs: 60_000,
+      onUndeliverable,
+    });
+    for (let i = 0; i < 150; i++) track(i);
+    const stats = client.stats();
+    expect(stats.dropped.overflow).toBe(50);
+    expect(stats.queued).toBe(100);
+    expect(
+      hooks.dropped.filter((d) => d.reason === 'overflow').reduce((n, d) => n + d.count, 0),
+    ).toBe(50);
+    expect(onUndeliverable.mock.calls.flatMap((c) => c[0]).map((r) => r.eventId)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `evt-${i}`),
+    );
+    await client.flush();
+    expect(eventIds(seen)).toEqual(Array.from({ length: 100 }, (_, i) => `evt-${50 + i}`));
+    expect(client.stats()).toMatchObject({ sent: 100, queued: 0 });
+  });
+
+  it('bounds bytes too', () => {
+    const { client, track } = setup(undefined, { maxQueuedBytes: 5000, flushIntervalMs: 60_000 });
+    for (let i = 0; i < 100; i++) track(i);
+    const { queued, dropped } = client.stats();
+    expect(queued + dropped.overflow).toBe(100);
+    expect(dropped.overflow).toBeGreaterThan(0);
+  });
+
+  it('reports the oldest queued age', async () => {
+    const { client, clock, track } = setup(() => graphError(500, 2));
+    track(1);
+    await client.flush();
+    await clock.advance(250);
+    expect(client.stats().oldestQueuedAgeMs).toBe(250);
+  });
+});
+
+describe('createCapi: flush and close', () => {
+  it('flush() resolves while events wait on backoff', async () => {
+    const { client, seen, track } = setup(() => graphError(500, 2));
+    track(1);
+    await client.flush();
+    expect(seen).toHaveLength(1);
+    expect(client.stats()).toMatchObject({ queued: 1, retried: 1 });
+  });
+
+  it('close() drains what is queued, waiting out a short backoff', async () => {
+    const { client, clock, seen, track } = setup((req, i) =>
+      i === 0 ? graphError(500, 2) : ok(req),
+    );
+    for (let i = 0; i < 5; i++) track(i);
+    const closed = client.close({ timeoutMs: 2000 });
+    await settle();
+    await clock.advance(600);
+    await closed;
+    expect(seen).toHaveLength(2);
+    expect(client.stats()).toMatchObject({ sent: 5, queued: 0 });
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('close() aborts hung requests at the deadline and reports leftovers as dropped (shutdown)', async () => {
+    const onUndeliverable = vi.fn();
+    const { client, clock, hooks, track, seen } = setup(hang, {
+      timeoutMs: 10_000,
+      onUndeliverable,
+    });
+    for (let i = 0; i < 3; i++) track(i);
+    void client.flush(); // never settles: the request hangs
+    await settle();
+    let done = false;
+    const closed = client.close({ timeoutMs: 500 }).then(() => {
+      done = true;
+    });
+    await clock.advance(449);
+    expect(done).toBe(false);
+    await clock.advance(51);
+    await closed;
+    expect(seen[0]?.signal?.aborted).toBe(true);
+    expect(client.stats()).toMatchObject({ queued: 0, inFlight: 0, sent: 0 });
+    expect(client.stats().dropped.shutdown).toBe(3);
+    expect(hooks.dropped.at(-1)).toMatchObject({ reason: 'shutdown', count: 3 });
+    expect(onUndeliverable).toHaveBeenCalledWith(expect.any(Array), 'shutdown');
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('close() resolves on time even when fetch ignores the abort signal', async () => {
+    const { client, clock, track } = setup(() => new Promise<Response>(() => {}));
+    track(1);
+    const closed = client.close({ timeoutMs: 300 });
+    await clock.advance(300);
+    await closed;
+    expect(client.stats().dropped.shutdown).toBe(1);
+  });
+
+  it('close() leaves records in a durable outbox', async () => {
+    const inner = memoryOutbox();
+    const durable = { ...inner, durable: true };
+    const { client, clock, track } = setup(() => graphError(500, 2), { outbox: durable });
+    track(1);
+    const closed = client.close({ timeoutMs: 100 });
+    await clock.advance(100);
+    await closed;
+    expect(client.stats().dropped.shutdown).toBe(0);
+    expect(inner.stats().queued).toBe(1);
+  });
+
+  it('close() is idempotent', async () => {
+    const { client } = setup();
+    const a = client.close();
+    expect(client.close()).toBe(a);
+    await a;
+    expect(client.closed).toBe(true);
+  });
+});
+
+describe('createCapi: hooks and serverless', () => {
+  it('contains throwing and rejecting listeners; unsubscribe works', async () => {
+    const { client, track, log } = setup();
+    client.on('sent', () => {
+      throw new Error('listener bug');
+    });
+    client.on('sent', () => Promise.reject(new Error('async listener bug')));
+    const spy = vi.fn();
+    const off = client.on('sent', spy);
+    track(1);
+    await client.flush();
+    expect(spy).toHaveBeenCalledTimes(1);
+    off();
+    track(2);
+    await client.flush();
+    await settle();
+    expect(spy).toHaveBeenCalledTimes(1);
+    expect(client.stats().sent).toBe(2);
+    expect(
+      log.lines.filter((l) => l.msg.includes('hook listener threw')).length,
+    ).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a throwing logger and a throwing onUndeliverable do not break delivery', async () => {
+    const boom = () => {
+      throw new Error('logger down');
+    };
+    const { client, track } = setup(undefined, {
+      logger: { debug: boom, info: boom, warn: boom, error: boom },
+      onUndeliverable: () => {
+        throw new Error('sink down');
+      },
+      maxQueuedEvents: 1,
+    });
+    track(1);
+    track(2);
+    await client.flush();
+    expect(client.stats()).toMatchObject({ sent: 1, dropped: { overflow: 1 } });
+  });
+
+  it('flushOnEnd + waitUntil: every track hands its flush promise to waitUntil', async () => {
+    const promises: Promise<unknown>[] = [];
+    const { seen, track } = setup(undefined, {
+      flushOnEnd: true,
+      waitUntil: (p) => promises.push(p),
+    });
+    track(1);
+    track(2);
+    expect(seen).toHaveLength(0); // nothing on the caller's stack
+    await Promise.resolve();
+    expect(promises).toHaveLength(1); // one flush for the whole tick
+    await Promise.all(promises);
+    expect(seen).toHaveLength(1);
+    expect(seen[0]?.body.data).toHaveLength(2);
+  });
+
+  it('a request-scoped waitUntil in track() gets the flush', async () => {
+    const { client, clock, seen } = setup();
+    const waitUntil = vi.fn();
+    client.track(purchase(1, clock.now()), { waitUntil });
+    await Promise.resolve();
+    expect(waitUntil).toHaveBeenCalledTimes(1);
+    await waitUntil.mock.calls[0]?.[0];
+    expect(seen).toHaveLength(1);
+  });
+
+  it('background (timer) flushes go to the client-level waitUntil', async () => {
+    const promises: Promise<unknown>[] = [];
+    const { clock, seen, track } = setup(undefined, { waitUntil: (p) => promises.push(p) });
+    track(1);
+    await clock.advance(1000);
+    expect(promises.length).toBeGreaterThanOrEqual(1);
+    await Promise.all(promises);
+    expect(seen).toHaveLength(1);
+  });
+});
+
+describe('createCapi: fan-out', () => {
+  it('sends every event to every pixel with its own token; one pixel failing does not block the other', async () => {
+    const { client, seen, hooks, track } = setup(
+      (req) => (req.url.includes(PIXEL_2) ? graphError(400, 190) : ok(req)),
+      {
+        pixels: [
+          { pixelId: PIXEL, accessToken: TOKEN },
+          { pixelId: PIXEL_2, accessToken: TOKEN_2, testEventCode: 'P2' },
+        ],
+      },
+    );
+    for (let i = 0; i < 10; i++) track(i);
+    await client.flush();
+    const p1 = seen.filter((r) => r.url.includes(PIXEL));
+    const p2 = seen.filter((r) => r.url.includes(PIXEL_2));
+    expect(p1[0]?.body).toMatchObject({ access_token: TOKEN });
+    expect(p1[0]?.body.test_event_code).toBeUndefined();
+    expect(p2[0]?.body).toMatchObject({ access_token: TOKEN_2, test_event_code: 'P2' });
+    const stats = client.stats();
+    expect(stats.pixels[PIXEL]).toMatchObject({ sent: 10, state: 'open' });
+    expect(stats.pixels[PIXEL_2]).toMatchObject({ sent: 0, queued: 10, state: 'circuit_open' });
+    expect(stats).toMatchObject({ sent: 10, queued: 10 });
+    expect(hooks.error[0]).toMatchObject({ kind: 'auth', pixelId: PIXEL_2 });
+  });
+});
+
+describe('createCapi: secrets never leak', () => {
+  it('no token in URLs, logs, errors or hook payloads', async () => {
+    const { client, clock, seen, hooks, log, track } = setup(
+      (req, i) => {
+        if (i === 0) throw new TypeError(`request to ${req.url}?access_token=${TOKEN} failed`);
+        if (i === 1) return graphError(500, 1, { message: `Temporary error for token ${TOKEN}` });
+        if (i === 2)
+          return graphError(400, 100, { message: `Invalid parameter access_token=${TOKEN}` });
+        return graphError(400, 190, { message: `Malformed access token ${TOKEN}` });
+      },
+      { appSecret: 'super-secret-app-secret' },
+    );
+    track(1);
+    for (let i = 0; i < 4; i++) {
+      await client.flush();
+      await clock.advance(60_000);
+    }
+    await client.close({ timeoutMs: 10 });
+    expect(seen.length).toBeGreaterThanOrEqual(3);
+    for (const r of seen) expect(r.url).not.toContain(TOKEN);
+    const everything = JSON.stringify({
+      logs: log.lines,
+      hooks,
+      errors: [...hooks.error, ...hooks.deadLetter].map((h) => [
+        h.error.message,
+        h.error.stack,
+        h.error,
+      ]),
+    });
+    expect(everything).not.toContain(TOKEN);
+    expect(everything).not.toContain('super-secret-app-secret');
+    expect(everything).toContain('[redacted]');
+    // Sanity: we did capture failures with messages.
+    expect(hooks.retry.length).toBeGreaterThanOrEqual(2);
+    expect(hooks.deadLetter).toHaveLength(1);
+  });
+
+  it('logs carry ids and counts, never user data', async () => {
+    const { client, clock, log, track } = setup(
+      (req, i) => (i === 0 ? graphError(500, 2) : ok(req)),
+      {
+        maxQueuedEvents: 1,
+      },
+    );
+    track(1);
+    track(2);
+    await client.flush();
+    await clock.advance(60_000);
+    await client.flush();
+    const text = log.text();
+    expect(log.lines.length).toBeGreaterThan(0);
+    for (const pii of [
+      'john_smith',
+      'John_Smith',
+      '203.0.113.7',
+      '650',
+      'Mozilla',
+      '62a14e44f765',
+    ]) {
+      expect(text).not.toContain(pii);
+    }
+  });
+});
+
+describe('createCapi: outbox contract', () => {
+  /** The memory outbox behind promises, with a delay: how a Redis outbox behaves. */
+  const asyncOutbox = () => {
+    const inner = memoryOutbox();
+    const later = <T>(fn: () => T): Promise<T> =>
+      new Promise((resolve, reject) =>
+        setImmediate(() => {
+          try {
+            resolve(fn());
+          } catch (error) {
+            reject(error);
+          }
+        }),
+      );
+    const outbox: Outbox = {
+      durable: false,
+      append: (records) => later(() => inner.append(records)),
+      claim: (limit, leaseMs, options) => later(() => inner.claim(limit, leaseMs, options)),
+      ack: (ids) => later(() => inner.ack(ids)),
+      nack: (ids, retryAt, error) => later(() => inner.nack(ids, retryAt, error)),
+      release: (ids, retryAt) => later(() => inner.release(ids, retryAt)),
+      deadLetter: (ids, error) => later(() => inner.deadLetter(ids, error)),
+      stats: () => later(() => inner.stats()),
+    };
+    return { outbox, inner };
+  };
+
+  it('drives an async (promise-returning) outbox the same way', async () => {
+    const { outbox, inner } = asyncOutbox();
+    const bad = 'evt-7';
+    const { client, clock, seen, hooks, track } = setup(
+      (req, i) => {
+        if (i === 0) return graphError(503, 2);
+        return req.body.data.some((e) => e.event_id === bad) ? graphError(400, 100) : ok(req);
+      },
+      { outbox },
+    );
+    for (let i = 0; i < 20; i++) expect(track(i).accepted).toBe(true);
+    await client.flush();
+    expect(seen).toHaveLength(1);
+    await clock.advance(1000);
+    await client.flush();
+    await settle();
+    expect(client.stats()).toMatchObject({ sent: 19, deadLettered: 1, queued: 0, inFlight: 0 });
+    expect(hooks.deadLetter[0]?.events).toEqual([{ eventId: bad, eventName: 'Purchase' }]);
+    expect(inner.stats()).toMatchObject({ queued: 0, leased: 0 });
+  });
+
+  it('an outbox that throws on append: not accepted (reason error), reported, no throw', () => {
+    const inner = memoryOutbox();
+    const { client, track, hooks } = setup(undefined, {
+      outbox: {
+        ...inner,
+        append: () => {
+          throw new Error('disk full');
+        },
+      },
+    });
+    expect(track(1)).toMatchObject({ accepted: false, reason: 'error' });
+    expect(hooks.error[0]).toMatchObject({ kind: 'outbox' });
+    expect(client.stats().dropped.error).toBe(1);
+  });
+
+  it('an outbox whose append rejects: counted as dropped (error), no unhandled rejection', async () => {
+    const inner = memoryOutbox();
+    const { client, track, hooks } = setup(undefined, {
+      outbox: { ...inner, append: () => Promise.reject(new Error('redis down')) },
+    });
+    expect(track(1).accepted).toBe(true); // accepted before the outbox answered
+    await client.flush();
+    expect(client.stats()).toMatchObject({ queued: 0, dropped: { error: 1 } });
+    expect(hooks.error[0]).toMatchObject({ kind: 'outbox' });
+  });
+
+  it('warns when Meta acknowledges fewer events than sent', async () => {
+    const { client, hooks, track } = setup(() =>
+      Response.json({ events_received: 1, fbtrace_id: 'T' }),
+    );
+    track(1);
+    track(2);
+    await client.flush();
+    expect(hooks.warn[0]?.message).toBe('Meta acknowledged 1 of 2 events');
+    expect(hooks.sent[0]).toMatchObject({ count: 2, eventsReceived: 1, fbtraceId: 'T' });
+  });
+});

@@ -1,0 +1,237 @@
+// Real HTTP on loopback against the mock Graph API from @capi-kit/testing (build it first:
+// `cd packages/testing && npx tsdown`). Backoff runs on an injected FakeClock so a 30 s outage is
+// walked through in well under a second of real time; only the HTTP round trips are real.
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCapi } from '../../src/delivery/client.js';
+import type { CapiHookMap, CapiOptions } from '../../src/delivery/types.js';
+import { captureLogger, FakeClock, PIXEL, PIXEL_2, purchase, TOKEN, TOKEN_2 } from './helpers.js';
+
+const mocks: MockGraph[] = [];
+const clients: { close(o?: { timeoutMs?: number }): Promise<void> }[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close({ timeoutMs: 50 })));
+  await Promise.all(mocks.splice(0).map((m) => m.close()));
+});
+
+// Deterministic jitter: a small LCG.
+const seeded = (seed = 42) => {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    return x / 2147483648;
+  };
+};
+
+/**
+ * Advances the fake clock in steps shorter than the request timeout, letting real HTTP finish in
+ * between: jumping a whole minute at once would fire the 1500 ms request timeout of a request that
+ * is still crossing loopback.
+ */
+const walk = async (
+  clock: FakeClock,
+  client: { flush(): Promise<void> },
+  ms: number,
+  stepMs = 250,
+) => {
+  for (let t = 0; t < ms; t += stepMs) {
+    await clock.advance(stepMs);
+    await client.flush();
+  }
+};
+
+const start = async (
+  mockOptions: Parameters<typeof startMockGraph>[0] = {},
+  options: Partial<CapiOptions> = {},
+) => {
+  const clock = options.clock instanceof FakeClock ? options.clock : new FakeClock();
+  const mock = await startMockGraph({ accessToken: TOKEN, now: clock.now, ...mockOptions });
+  mocks.push(mock);
+  const log = captureLogger();
+  const client = createCapi({
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    graphUrl: mock.url,
+    clock,
+    random: seeded(),
+    logger: log.logger,
+    env: false,
+    ...options,
+  });
+  clients.push(client);
+  const hooks: Partial<{ [K in keyof CapiHookMap]: CapiHookMap[K][] }> = {};
+  for (const name of ['sent', 'retry', 'dropped', 'error', 'deadLetter', 'warn'] as const) {
+    const list: unknown[] = [];
+    (hooks as Record<string, unknown[]>)[name] = list;
+    client.on(name, (info) => {
+      list.push(info);
+    });
+  }
+  return { mock, client, clock, log, hooks };
+};
+
+describe('delivery against the mock Graph API (loopback HTTP)', () => {
+  it('a 30 s outage followed by recovery delivers 100 % of events exactly once', async () => {
+    const { mock, client, clock } = await start();
+    mock.outage(503);
+    let n = 0;
+    // Simulated timeline: 10 events every 250 ms for 30 s while Meta answers 503.
+    for (let t = 0; t < 30_000; t += 250) {
+      for (let k = 0; k < 10; k++) client.track(purchase(n++, clock.now()));
+      await clock.advance(250);
+      await client.flush();
+    }
+    const outageRequests = mock.requests().length;
+    expect(mock.events()).toHaveLength(0);
+    expect(client.stats().queued).toBe(n);
+    mock.recover();
+    // Backoff is at most 60 s (simulated); walk until the queue is empty.
+    for (let i = 0; i < 200 && (client.stats().queued > 0 || client.stats().inFlight > 0); i++) {
+      await clock.advance(1000);
+      await client.flush();
+    }
+    expect(n).toBe(1200);
+    expect(mock.uniqueEventIds()).toHaveLength(n);
+    expect(mock.events()).toHaveLength(n); // exactly once
+    expect(mock.duplicates()).toEqual([]);
+    expect(client.stats()).toMatchObject({ sent: n, queued: 0, inFlight: 0, deadLettered: 0 });
+    expect(Object.values(client.stats().dropped).every((v) => v === 0)).toBe(true);
+    // The shared pixel backoff keeps the client from hammering a dead endpoint.
+    expect(outageRequests).toBeLessThan(20);
+  });
+
+  it('close({ timeoutMs: 500 }) against a server that never answers resolves within 600 ms (real time)', async () => {
+    const mock = await startMockGraph({ accessToken: TOKEN });
+    mocks.push(mock);
+    mock.outage('hang');
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      graphUrl: mock.url,
+      env: false,
+    });
+    for (let i = 0; i < 10; i++) client.track(purchase(i, Date.now()));
+    void client.flush();
+    const until = Date.now() + 2000;
+    while (mock.requests().length === 0 && Date.now() < until)
+      await new Promise((r) => setTimeout(r, 5));
+    expect(mock.requests()).toHaveLength(1);
+    const t0 = performance.now();
+    await client.close({ timeoutMs: 500 });
+    const elapsed = performance.now() - t0;
+    expect(elapsed).toBeLessThan(600);
+    expect(elapsed).toBeGreaterThanOrEqual(440);
+    expect(client.stats()).toMatchObject({
+      queued: 0,
+      inFlight: 0,
+      sent: 0,
+      dropped: { shutdown: 10 },
+    });
+    // The hung request was aborted and nothing new was started after the deadline.
+    await new Promise((r) => setTimeout(r, 20));
+    expect(mock.requests()).toHaveLength(1);
+    expect(mock.requests()[0]?.clientAborted).toBe(true);
+  });
+
+  it('a 190 is not retried: exactly one request, even minutes later', async () => {
+    const { mock, client, clock, hooks } = await start({
+      accessToken: 'the-right-token-0123456789',
+    });
+    for (let i = 0; i < 5; i++) client.track(purchase(i, clock.now()));
+    await client.flush();
+    await walk(clock, client, 9 * 60_000, 1000); // 9 simulated minutes
+    expect(mock.requests()).toHaveLength(1);
+    expect(mock.requests()[0]?.error?.code).toBe(190);
+    expect(hooks.error?.[0]).toMatchObject({ kind: 'auth', pixelId: PIXEL });
+    expect(client.stats()).toMatchObject({ queued: 5, sent: 0 });
+  });
+
+  it('one invalid event in 1000: ≤ 11 extra requests, the other 999 arrive once', async () => {
+    const { mock, client, clock, hooks } = await start({ maxFutureSeconds: 60 });
+    for (let i = 0; i < 1000; i++) {
+      // buildEvent tolerates 300 s of clock skew; this mock only 60 s, so it refuses exactly one event.
+      const extra = i === 613 ? { event_time: Math.floor(clock.now() / 1000) + 200 } : {};
+      client.track(purchase(i, clock.now(), extra));
+    }
+    await client.flush();
+    const requests = mock.requests();
+    expect(requests.length - 1).toBeLessThanOrEqual(11);
+    expect(mock.events()).toHaveLength(999);
+    expect(mock.uniqueEventIds()).toHaveLength(999);
+    expect(mock.uniqueEventIds()).not.toContain('evt-613');
+    expect(hooks.deadLetter).toHaveLength(1);
+    expect(hooks.deadLetter?.[0]).toMatchObject({
+      reason: 'rejected',
+      events: [{ eventId: 'evt-613' }],
+    });
+    expect(hooks.deadLetter?.[0]?.error.message).toMatch(/event_time/);
+    expect(client.stats()).toMatchObject({ sent: 999, deadLettered: 1, queued: 0 });
+  });
+
+  it('throttling (613 + Retry-After: 3) pauses the pixel and honours Retry-After', async () => {
+    const { mock, client, clock, hooks } = await start();
+    mock.failNext({ kind: 'graph', code: 613, subcode: 1487742, retryAfterSeconds: 3 });
+    for (let i = 0; i < 3; i++) client.track(purchase(i, clock.now()));
+    await client.flush();
+    expect(mock.requests()).toHaveLength(1);
+    expect(hooks.retry?.[0]).toMatchObject({ reason: 'throttled', delayMs: 3000, status: 400 });
+    expect(client.stats().pixels[PIXEL]?.state).toBe('paused');
+    client.track(purchase(3, clock.now()));
+    await clock.advance(2999);
+    await client.flush();
+    expect(mock.requests()).toHaveLength(1);
+    await clock.advance(1);
+    await client.flush();
+    expect(mock.requests()).toHaveLength(2);
+    expect(mock.events()).toHaveLength(4);
+  });
+
+  it('the token never appears in a URL, a log line, an error or a hook payload', async () => {
+    const { mock, client, clock, log, hooks } = await start(
+      { appSecret: 'app-secret-0123456789' },
+      { appSecret: 'app-secret-0123456789', retry: { baseDelayMs: 100, maxDelayMs: 1000 } },
+    );
+    mock
+      .failNext(503)
+      .failNext('reset')
+      .failNext({ kind: 'graph', code: 2, message: `echo ${TOKEN}` });
+    for (let i = 0; i < 5; i++) client.track(purchase(i, clock.now()));
+    await client.flush();
+    await walk(clock, client, 10_000);
+    expect(mock.events()).toHaveLength(5);
+    for (const r of mock.requests()) {
+      expect(r.tokenInUrl).toBe(false);
+      expect(r.path).not.toContain(TOKEN);
+      expect(r.tokenSources).toEqual(['body']);
+    }
+    // The mock echoed the token in a Graph error message: none of it may reach logs or hooks.
+    expect(mock.requests()[2]?.responseBody).toContain(TOKEN);
+    const dump = JSON.stringify({ logs: log.lines, hooks });
+    expect(dump).not.toContain(TOKEN);
+    expect(dump).not.toContain('app-secret-0123456789');
+    expect(dump).toContain('echo [redacted]');
+    expect(hooks.retry?.length).toBe(3);
+  });
+
+  it('fans out to two pixels, each with its own token', async () => {
+    const clock = new FakeClock();
+    const mock = await startMockGraph({ now: clock.now });
+    mocks.push(mock);
+    const client = createCapi({
+      pixels: [
+        { pixelId: PIXEL, accessToken: TOKEN },
+        { pixelId: PIXEL_2, accessToken: TOKEN_2 },
+      ],
+      graphUrl: mock.url,
+      clock,
+      env: false,
+    });
+    clients.push(client);
+    for (let i = 0; i < 50; i++) client.track(purchase(i, clock.now()));
+    await client.flush();
+    expect(mock.events({ pixelId: PIXEL })).toHaveLength(50);
+    expect(mock.events({ pixelId: PIXEL_2 })).toHaveLength(50);
+    expect(mock.duplicates()).toEqual([]);
+    expect(client.stats()).toMatchObject({ sent: 100 });
+  });
+});

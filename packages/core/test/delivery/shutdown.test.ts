@@ -1,0 +1,111 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it, vi } from 'vitest';
+import { systemClock } from '../../src/delivery/clock.js';
+import { installShutdownHooks, type ProcessLike } from '../../src/delivery/shutdown.js';
+
+const fakeProcess = () => {
+  const emitter = new EventEmitter();
+  const proc = Object.assign(emitter, {
+    pid: 4242,
+    kill: vi.fn((_pid: number, _signal?: string) => true),
+    exit: vi.fn((_code?: number) => undefined),
+  });
+  return proc as typeof proc & ProcessLike;
+};
+
+const deferred = () => {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => {
+    resolve = r;
+  });
+  return { promise, resolve };
+};
+
+describe('installShutdownHooks', () => {
+  it('closes the client with the budget, then re-raises the signal when nobody else listens', async () => {
+    const proc = fakeProcess();
+    const gate = deferred();
+    const close = vi.fn(() => gate.promise);
+    installShutdownHooks({ close }, { timeoutMs: 300, process: proc });
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(close).toHaveBeenCalledWith({ timeoutMs: 300 });
+    expect(proc.kill).not.toHaveBeenCalled();
+    gate.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(proc.listenerCount('SIGTERM')).toBe(0); // removed before re-raising: default death, 128+15
+    expect(proc.kill).toHaveBeenCalledWith(4242, 'SIGTERM');
+  });
+
+  it('falls back to exit(128 + n) when the signal cannot be re-raised', async () => {
+    const proc = fakeProcess();
+    proc.kill.mockImplementation(() => {
+      throw new Error('ENOSYS');
+    });
+    installShutdownHooks({ close: async () => {} }, { process: proc });
+    proc.emit('SIGINT', 'SIGINT');
+    await new Promise((r) => setImmediate(r));
+    expect(proc.exit).toHaveBeenCalledWith(130);
+  });
+
+  it('leaves the exit to the app when it has its own listener', async () => {
+    const proc = fakeProcess();
+    const appListener = vi.fn();
+    proc.on('SIGTERM', appListener);
+    const close = vi.fn(async () => {});
+    installShutdownHooks({ close }, { process: proc });
+    proc.emit('SIGTERM', 'SIGTERM');
+    await new Promise((r) => setImmediate(r));
+    expect(close).toHaveBeenCalledTimes(1);
+    expect(appListener).toHaveBeenCalled();
+    expect(proc.kill).not.toHaveBeenCalled();
+    expect(proc.exit).not.toHaveBeenCalled();
+  });
+
+  it('a second signal during the close exits at once', async () => {
+    const proc = fakeProcess();
+    const gate = deferred();
+    installShutdownHooks({ close: () => gate.promise }, { process: proc, signals: ['SIGINT'] });
+    proc.emit('SIGINT', 'SIGINT');
+    expect(proc.kill).not.toHaveBeenCalled();
+    // The first handler removed nothing yet; a second Ctrl-C reaches our listener again.
+    proc.emit('SIGINT', 'SIGINT');
+    expect(proc.kill).toHaveBeenCalledWith(4242, 'SIGINT');
+    gate.resolve();
+  });
+
+  it('a rejecting close still exits', async () => {
+    const proc = fakeProcess();
+    installShutdownHooks({ close: () => Promise.reject(new Error('boom')) }, { process: proc });
+    proc.emit('SIGTERM', 'SIGTERM');
+    await new Promise((r) => setImmediate(r));
+    expect(proc.kill).toHaveBeenCalledWith(4242, 'SIGTERM');
+  });
+
+  it('is removable', () => {
+    const proc = fakeProcess();
+    const uninstall = installShutdownHooks({ close: async () => {} }, { process: proc });
+    expect(proc.listenerCount('SIGTERM')).toBe(1);
+    expect(proc.listenerCount('SIGINT')).toBe(1);
+    uninstall();
+    uninstall();
+    expect(proc.listenerCount('SIGTERM')).toBe(0);
+    expect(proc.listenerCount('SIGINT')).toBe(0);
+  });
+
+  it('is a no-op without a process object', () => {
+    const uninstall = installShutdownHooks(
+      { close: async () => {} },
+      { process: {} as ProcessLike },
+    );
+    expect(uninstall).toBeTypeOf('function');
+    uninstall();
+  });
+});
+
+describe('systemClock', () => {
+  it('unrefs its timers so a client never keeps the process alive', () => {
+    const handle = systemClock.setTimeout(() => {}, 60_000) as { hasRef(): boolean };
+    expect(handle.hasRef()).toBe(false);
+    systemClock.clearTimeout(handle);
+  });
+});
