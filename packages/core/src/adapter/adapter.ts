@@ -10,6 +10,7 @@ import {
   createCapi,
   type TrackResult,
 } from '../delivery/index.js';
+import { newEventId } from '../event/event-id.js';
 import type { EventName, ServerEventInput } from '../event/index.js';
 
 /**
@@ -62,7 +63,7 @@ export interface CapiAdapter {
 export function bindRequest(client: CapiClient, context: RequestContext): RequestCapi {
   return {
     context,
-    eventId: () => crypto.randomUUID(),
+    eventId: newEventId,
     track(
       nameOrEvent: EventName | ServerEventInput,
       params?: TrackParams | LazyTrackParams,
@@ -74,7 +75,7 @@ export function bindRequest(client: CapiClient, context: RequestContext): Reques
           resolved = params();
         } catch (error) {
           client.reportError(error, `${nameOrEvent} params`);
-          return { event_id: '', accepted: false, issues: [], reason: 'error' };
+          return { event_id: newEventId(), accepted: false, issues: [], reason: 'error' };
         }
       } else {
         resolved = params;

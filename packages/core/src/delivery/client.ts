@@ -1,6 +1,13 @@
 import { mergeContext } from '../context/index.js';
+import {
+  createDiagnosticsRecorder,
+  DEFAULT_DIAGNOSTICS_WINDOW_MS,
+  describeDiagnosticsWarning,
+} from '../diagnostics/recorder.js';
+import type { DiagnosticsReport } from '../diagnostics/types.js';
 import { buildEvent, type EventName, type ServerEventInput } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
+import { newEventId } from '../event/event-id.js';
 import { HookBus, type Listener } from './hooks.js';
 import { resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
@@ -21,7 +28,7 @@ import type {
 /** Options of `close()`. */
 export interface CloseOptions {
   /** Hard deadline: in-flight requests are aborted and `close()` resolves by then. Default 2000 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
 }
 
 /** The client returned by {@link createCapi}. */
@@ -49,6 +56,12 @@ export interface CapiClient {
   close(options?: CloseOptions): Promise<void>;
   /** Counters, totals and per pixel. Synchronous. */
   stats(): CapiStats;
+  /**
+   * Per pixel and event name over the rolling window: the local match-quality estimate (not Meta's
+   * EMQ), match-key and dedup-key coverage, browser/server overlap and freshness
+   * (docs/diagnostics.md). Synchronous.
+   */
+  diagnostics(): DiagnosticsReport;
   /** Subscribes to a hook; returns the unsubscribe function. Listener failures are contained. */
   on<K extends keyof CapiHookMap>(name: K, listener: Listener<CapiHookMap[K]>): () => void;
   /** Closes an open auth circuit and lifts pauses for one pixel (or all), then sends what waits. */
@@ -76,12 +89,6 @@ const emptyDrops = (): Record<DropReason, number> => ({
 const isPromise = <T>(value: unknown): value is Promise<T> =>
   typeof value === 'object' && value !== null && typeof (value as Promise<T>).then === 'function';
 
-const randomId = (): string => {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string } }).crypto;
-  if (c?.randomUUID) return c.randomUUID();
-  // Runtimes without Web Crypto: not a security token, only an idempotency key.
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
-};
 
 /**
  * Creates a Conversions API client: `track()` on the request path, batching, retries, throttling,
@@ -100,8 +107,13 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     options.outbox ??
     memoryOutbox({ maxEvents: resolved.maxQueuedEvents, maxBytes: resolved.maxQueuedBytes });
   const intakeDrops = emptyDrops();
+  const dedup = { server: 0, relay: 0, withEventId: 0 };
+  const diagnostics =
+    options.diagnostics?.enabled === false
+      ? undefined
+      : createDiagnosticsRecorder(options.diagnostics);
   const pendingAppends = new Set<Promise<unknown>>();
-  const recordPrefix = `${randomId().slice(0, 8)}-`;
+  const recordPrefix = `${newEventId().slice(0, 8)}-`;
   let recordSeq = 0;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -118,6 +130,23 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       logger[level](obj, redact(msg));
     } catch {
       // A throwing logger must not break the caller.
+    }
+  };
+
+  // Diagnostics never break delivery: a failure is logged and the figures stay as they were.
+  const observe = (what: string, fn: (now: number) => void) => {
+    if (!diagnostics) return;
+    try {
+      const now = clock.now();
+      for (const warning of diagnostics.takeWarnings(now)) {
+        const message = describeDiagnosticsWarning(warning);
+        const { figure, pixelId, eventName, value, threshold } = warning;
+        log('warn', { pixelId, eventName, figure, value, threshold }, message);
+        hooks.emit('warn', () => ({ message, pixelId, diagnostics: warning }));
+      }
+      fn(now);
+    } catch (error) {
+      log('error', {}, `capi-kit: diagnostics ${what} failed: ${describeError(error, redact)}`);
     }
   };
 
@@ -186,9 +215,14 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         hooks,
         undeliverable,
         background: (promise) => keepAlive(promise),
+        acknowledged: (records) =>
+          observe('acknowledgement', (now) =>
+            diagnostics?.recordAcknowledged(pixel.pixelId, records, now),
+          ),
       }),
     );
   }
+  const pixelIds = [...pipes.keys()];
   const smallestEventBudget = Math.min(
     ...resolved.pixels.map((p) => resolved.maxBatchBytes - (envelopeBytes.get(p.pixelId) ?? 0)),
   );
@@ -218,6 +252,16 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     }
   }
 
+  const byPixel = (records: readonly OutboxRecord[]): Map<string, OutboxRecord[]> => {
+    const map = new Map<string, OutboxRecord[]>();
+    for (const record of records) {
+      const list = map.get(record.pixelId);
+      if (list) list.push(record);
+      else map.set(record.pixelId, [record]);
+    }
+    return map;
+  };
+
   const dropAtIntake = (
     reason: DropReason,
     eventId: string,
@@ -233,16 +277,15 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     return { event_id: eventId, accepted: false, issues, reason };
   };
 
-  const handleAppend = (result: AppendResult | undefined) => {
+  const handleAppend = (result: AppendResult | undefined, delegatedCounted = true) => {
     const evicted = result?.evicted ?? [];
-    if (evicted.length === 0) return;
-    const byPixel = new Map<string, OutboxRecord[]>();
-    for (const record of evicted) {
-      const list = byPixel.get(record.pixelId);
-      if (list) list.push(record);
-      else byPixel.set(record.pixelId, [record]);
+    if (evicted.length > 0) {
+      for (const [pixelId, list] of byPixel(evicted)) pipes.get(pixelId)?.noteEvicted(list);
     }
-    for (const [pixelId, list] of byPixel) pipes.get(pixelId)?.noteEvicted(list);
+    const delegated = result?.delegated ?? [];
+    if (delegatedCounted && delegated.length > 0) {
+      for (const [pixelId, list] of byPixel(delegated)) pipes.get(pixelId)?.noteDelegated(list);
+    }
   };
 
   const scheduleEndFlush = (waitUntil: TrackOptions['waitUntil']) => {
@@ -267,8 +310,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       reportOutboxError(error);
       return false;
     }
-    for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, flushNow);
     if (isPromise<AppendResult | undefined>(result)) {
+      for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, flushNow);
       const pending = result.then(
         (value) => handleAppend(value),
         (error: unknown) => {
@@ -280,15 +323,56 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       void pending.finally(() => pendingAppends.delete(pending));
       return true;
     }
-    handleAppend(result);
+    // Delegated records (a queue's workers deliver them) are never counted as ours.
+    const delegated = result?.delegated;
+    if (delegated === undefined || delegated.length === 0) {
+      for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, flushNow);
+    } else if (delegated.length < records.length) {
+      const away = new Set(delegated);
+      for (const r of records) {
+        if (!away.has(r)) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, flushNow);
+      }
+    }
+    handleAppend(result, false);
     return true;
   };
 
-  const reportOutboxError = (error: unknown) => {
+  // Durable outboxes buffer writes (group commit, bulk enqueue): flush() and close() wait for them.
+  const flushOutbox = async (): Promise<void> => {
+    if (!outbox.flush) return;
+    try {
+      await outbox.flush();
+    } catch (error) {
+      reportOutboxError(error, 'flush failed');
+    }
+  };
+
+  const reportOutboxError = (error: unknown, what = 'append failed') => {
     const message = describeError(error, redact);
-    log('error', {}, `capi-kit: outbox append failed: ${message}`);
+    log('error', {}, `capi-kit: outbox ${what}: ${message}`);
     hooks.emit('error', () => ({ kind: 'outbox', error: new Error(message) }));
   };
+
+  // The outbox's side channel: records it puts back (retried dead letters, a producer's fallback),
+  // evictions on its own schedule, and failures the app must hear about.
+  if (outbox.attach) {
+    try {
+      outbox.attach({
+        added: (records) => {
+          for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, false);
+        },
+        evicted: (records) => handleAppend({ evicted: records }),
+        error: (error) => reportOutboxError(error, 'failure'),
+        warn: (message) => {
+          const text = redact(message);
+          log('warn', {}, `capi-kit: ${text}`);
+          hooks.emit('warn', () => ({ message: text }));
+        },
+      });
+    } catch (error) {
+      log('error', { error: describeError(error, redact) }, 'capi-kit: outbox attach failed');
+    }
+  }
 
   const track = <Name extends EventName>(
     input: ServerEventInput<Name>,
@@ -334,7 +418,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       let serialized: string;
       if (eventId === undefined) {
         // Stable from here on: retries resend this exact string, so Meta can deduplicate.
-        eventId = randomId();
+        eventId = newEventId();
         serialized = JSON.stringify({ ...event, event_id: eventId });
       } else {
         serialized = JSON.stringify(event);
@@ -369,6 +453,24 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       if (!enqueue(records, flushNow))
         return dropAtIntake('error', eventId, wire.event_name, issues);
       if (flushNow) scheduleEndFlush(trackOptions?.waitUntil);
+      const source = trackOptions?.source === 'relay' ? 'relay' : 'server';
+      // Caller-supplied (or browser-supplied, through the relay) ids are the ones a Pixel can share.
+      const callerEventId = given !== undefined && given !== null;
+      dedup[source]++;
+      if (callerEventId) dedup.withEventId++;
+      observe('track', (at) =>
+        diagnostics?.recordEvent(
+          {
+            pixelIds,
+            eventName: wire.event_name,
+            eventId: eventId as string,
+            userData: event.user_data,
+            callerEventId,
+            source,
+          },
+          at,
+        ),
+      );
       return { event_id: eventId, accepted: true, issues };
     } catch (error) {
       if (error instanceof CapiValidationError) {
@@ -386,6 +488,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
 
   const flush = async (): Promise<void> => {
     if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
+    await flushOutbox();
     await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
   };
 
@@ -408,6 +511,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       const all = [...pipes.values()];
       const drained = (async () => {
         if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
+        await flushOutbox();
         await Promise.all(all.map((pipe) => pipe.drainForClose(deadline)));
         return 'drained' as const;
       })();
@@ -421,6 +525,19 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         settle.cancel();
       }
       await Promise.all(all.map((pipe) => pipe.finalize()));
+      if (outbox.close) {
+        // The outbox's final flush and release, bounded by what is left of the deadline.
+        const closed = (async () => {
+          try {
+            await outbox.close?.();
+          } catch (error) {
+            reportOutboxError(error, 'close failed');
+          }
+        })();
+        const rest = sleep(started + timeoutMs - clock.now());
+        await Promise.race([closed, rest.promise]);
+        rest.cancel();
+      }
       log('info', { elapsedMs: clock.now() - started, ...summary() }, 'capi-kit: closed');
     })().catch((error: unknown) => {
       log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
@@ -464,6 +581,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       deadLettered: 0,
       oldestQueuedAgeMs: 0,
       pixels: {},
+      dedup: { ...dedup },
     };
     for (const [pixelId, pipe] of pipes) {
       const s = pipe.stats(outboxStats?.pixels[pixelId]?.oldestEnqueuedAt);
@@ -485,6 +603,17 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     flush,
     close,
     stats,
+    diagnostics: () => {
+      if (diagnostics) return diagnostics.report(clock.now());
+      const now = clock.now();
+      return {
+        enabled: false,
+        windowMs: options.diagnostics?.windowMs ?? DEFAULT_DIAGNOSTICS_WINDOW_MS,
+        generatedAt: now,
+        from: now,
+        pixels: {},
+      };
+    },
     on: (name, listener) => hooks.on(name, listener),
     resume: (pixelId) => {
       for (const [id, pipe] of pipes) if (pixelId === undefined || id === pixelId) pipe.resume();

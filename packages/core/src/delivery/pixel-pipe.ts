@@ -64,6 +64,8 @@ export interface PipeConfig {
   undeliverable: (records: readonly OutboxRecord[], reason: UndeliverableReason) => void;
   /** Hands a background flush promise to `waitUntil` (serverless). */
   background: (promise: Promise<void>) => void;
+  /** Told of every batch Meta acknowledged (diagnostics: freshness). Must not throw. */
+  acknowledged?: (records: readonly OutboxRecord[]) => void;
 }
 
 /** How one answer is handled. */
@@ -198,6 +200,15 @@ export class PixelPipe {
         'capi-kit: queue full, dropping the oldest events',
       );
     }
+    this.notify();
+  }
+
+  /** The outbox handed these (already counted) records to an external deliverer: no longer ours. */
+  noteDelegated(records: readonly OutboxRecord[]): void {
+    if (records.length === 0) return;
+    this.queued -= records.length;
+    this.queuedBytes -= sumBytes(records);
+    this.settled += records.length;
     this.notify();
   }
 
@@ -604,6 +615,7 @@ export class PixelPipe {
   private async delivered(records: readonly OutboxRecord[], verdict: Verdict): Promise<void> {
     await this.config.outbox.ack(ids(records));
     this.sent += records.length;
+    this.config.acknowledged?.(records);
     this.consecutiveFailures = 0;
     this.consecutiveThrottles = 0;
     if (this.circuitOpenUntil > 0) {

@@ -1,4 +1,9 @@
 import type { RequestContext } from '../context/index.js';
+import type {
+  DiagnosticsOptions,
+  DiagnosticsWarning,
+  EventSource,
+} from '../diagnostics/types.js';
 import type { Issue } from '../event/issues.js';
 import type { GraphErrorInfo, ResponseClass } from './classify.js';
 import type { Outbox, OutboxRecord } from './outbox/types.js';
@@ -78,62 +83,63 @@ export type UndeliverableReason =
 /** Options of {@link createCapi}. Unset credentials fall back to `META_*` environment variables. */
 export interface CapiOptions {
   /** Pixel id (env `META_PIXEL_ID`). */
-  pixelId?: string;
+  pixelId?: string | undefined;
   /** Access token (env `META_ACCESS_TOKEN`); sent in the POST body, never in the URL. */
-  accessToken?: string;
+  accessToken?: string | undefined;
   /** Several destinations: each event is fanned out to every pixel. */
-  pixels?: readonly PixelConfig[];
+  pixels?: readonly PixelConfig[] | undefined;
   /** Graph API version; default `v26.0` (env `META_API_VERSION`). */
-  apiVersion?: string;
+  apiVersion?: string | undefined;
   /** Graph base URL; default `https://graph.facebook.com` (env `META_GRAPH_URL`). */
-  graphUrl?: string;
+  graphUrl?: string | undefined;
   /** Routes events to Events Manager's Test Events tab (env `META_TEST_EVENT_CODE`). */
-  testEventCode?: string;
+  testEventCode?: string | undefined;
   /** `partner_agent` body field; default `capi-kit`. */
-  partnerAgent?: string;
+  partnerAgent?: string | undefined;
   /** Adds `appsecret_proof` = HMAC-SHA256(appSecret, accessToken) to every request. */
-  appSecret?: string;
+  appSecret?: string | undefined;
   /** HTTP client; default global `fetch`. */
-  fetch?: FetchLike;
+  fetch?: FetchLike | undefined;
   /** Events per request, 1–1000 (Meta's cap); default 1000. */
-  maxBatchEvents?: number;
+  maxBatchEvents?: number | undefined;
   /** Request body size cap in bytes; default 1 MiB. */
-  maxBatchBytes?: number;
+  maxBatchBytes?: number | undefined;
   /** Longest time a partial batch waits before it is sent; default 1000 ms. */
-  flushIntervalMs?: number;
+  flushIntervalMs?: number | undefined;
   /** Queue bound per pixel (drop-oldest beyond it, reason `overflow`); default 10 000. Ignored with a custom `outbox`. */
-  maxQueuedEvents?: number;
+  maxQueuedEvents?: number | undefined;
   /** Queue bound per pixel in bytes; default 16 MiB. Ignored with a custom `outbox`. */
-  maxQueuedBytes?: number;
+  maxQueuedBytes?: number | undefined;
   /** Per-request deadline; default 1500 ms (Meta's advice). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Requests in flight per pixel; default 4. */
-  maxConcurrency?: number;
+  maxConcurrency?: number | undefined;
   /** Retry and backoff settings. */
-  retry?: RetryOptions;
+  retry?: RetryOptions | undefined;
   /** pino-compatible logger; silent by default. Never receives PII or tokens. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Called with events that will never be delivered after being accepted (for a spill file, a DLQ…). */
-  onUndeliverable?: (
-    records: readonly OutboxRecord[],
-    reason: UndeliverableReason,
-  ) => void | Promise<void>;
+  onUndeliverable?:
+    | ((records: readonly OutboxRecord[], reason: UndeliverableReason) => void | Promise<void>)
+    | undefined;
   /** Passed to `buildEvent`. */
-  buildOptions?: { defaultCountry?: string };
+  buildOptions?: { defaultCountry?: string } | undefined;
   /** Time source and timers (tests). */
-  clock?: Clock;
+  clock?: Clock | undefined;
   /** Random source in [0, 1) for jitter (tests). */
-  random?: () => number;
+  random?: (() => number) | undefined;
   /** `track()` throws `CapiValidationError` for invalid events instead of reporting them. */
-  strict?: boolean;
+  strict?: boolean | undefined;
   /** Where accepted events wait; default `memoryOutbox({ maxEvents: maxQueuedEvents, maxBytes: maxQueuedBytes })`. */
-  outbox?: Outbox;
+  outbox?: Outbox | undefined;
   /** Serverless keep-alive (Vercel `waitUntil`, Cloudflare `ctx.waitUntil`): receives every background flush promise. */
-  waitUntil?: (promise: Promise<unknown>) => void;
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
   /** Send at the end of the current tick instead of batching over `flushIntervalMs` (serverless). */
-  flushOnEnd?: boolean;
+  flushOnEnd?: boolean | undefined;
   /** Environment to read `META_*` fallbacks from; default `process.env` when present, `false` to disable. */
-  env?: Readonly<Record<string, string | undefined>> | false;
+  env?: Readonly<Record<string, string | undefined>> | false | undefined;
+  /** Match-quality, dedup-key, overlap and freshness figures over a rolling window (`client.diagnostics()`); on by default. */
+  diagnostics?: DiagnosticsOptions | undefined;
 }
 
 /** Per-call options of `track()`. */
@@ -142,6 +148,8 @@ export interface TrackOptions {
   context?: RequestContext;
   /** Request-scoped keep-alive (Cloudflare `ctx.waitUntil`) for the flush this event triggers. */
   waitUntil?: (promise: Promise<unknown>) => void;
+  /** `relay` when the event came from the browser through the relay; default `server`. Feeds dedup diagnostics. */
+  source?: EventSource | undefined;
 }
 
 /** What `track()` did with the event. */
@@ -187,10 +195,22 @@ export interface PixelStats extends DeliveryCounters {
   pausedUntil?: number;
 }
 
+/** Deduplication accounting of accepted events, since the client started (each event once, not per pixel). */
+export interface DedupCounters {
+  /** Events tracked by the app itself (`source: 'server'`). */
+  server: number;
+  /** Events that came from the browser through the relay (`source: 'relay'`). */
+  relay: number;
+  /** Events whose `event_id` the caller or the browser supplied (not generated), so the Pixel can share it. */
+  withEventId: number;
+}
+
 /** `client.stats()`: totals plus one entry per pixel. Intake drops (consent, invalid, closed) count once per event. */
 export interface CapiStats extends DeliveryCounters {
   /** Per pixel id. */
   pixels: Record<string, PixelStats>;
+  /** Accepted events by source and with a caller-supplied `event_id`. */
+  dedup: DedupCounters;
 }
 
 /** A reference to an event that never contains user data. */
@@ -284,6 +304,8 @@ export interface WarnInfo {
   message: string;
   /** Pixel id when one is concerned. */
   pixelId?: string;
+  /** Set when a diagnostics figure crossed its threshold (once per window per figure). */
+  diagnostics?: DiagnosticsWarning;
 }
 
 /** Hook names and their payloads. */

@@ -4,6 +4,7 @@ export type {
   ClaimOptions,
   MaybePromise,
   Outbox,
+  OutboxHost,
   OutboxPixelStats,
   OutboxRecord,
   OutboxStats,

@@ -52,6 +52,26 @@ export interface ClaimOptions {
 export interface AppendResult {
   /** Records removed to make room, oldest first. May include just-appended ones when nothing older could go. */
   evicted: readonly OutboxRecord[];
+  /**
+   * Records whose delivery the outbox hands to someone else (a queue's workers in other processes):
+   * the engine neither counts nor sends them. Absent or empty for outboxes the engine drains itself.
+   */
+  delegated?: readonly OutboxRecord[];
+}
+
+/**
+ * The engine as an outbox sees it after `attach`: the way to report what happens outside `append`
+ * (records put back for delivery, records dropped on the outbox's own schedule, failures).
+ */
+export interface OutboxHost {
+  /** Records became claimable without `append` (dead letters retried, a producer's fallback): the engine counts and sends them. */
+  added(records: readonly OutboxRecord[]): void;
+  /** Records the outbox removed to stay within its bounds: counted as dropped (`overflow`). */
+  evicted(records: readonly OutboxRecord[]): void;
+  /** A failure the app must hear about: `logger.error` and the `error` hook (kind `outbox`). */
+  error(error: unknown): void;
+  /** Something worth a look: `logger.warn` and the `warn` hook. */
+  warn(message: string): void;
 }
 
 /** Per-pixel outbox counters. */
@@ -95,4 +115,10 @@ export interface Outbox {
   deadLetter(ids: readonly string[], error: string): MaybePromise<void>;
   /** Counters. */
   stats(): MaybePromise<OutboxStats>;
+  /** Called once by `createCapi` with the engine's side of the contract. Optional. */
+  attach?(host: OutboxHost): void;
+  /** Makes what `append` buffered durable (a group commit, a bulk enqueue); awaited by `client.flush()` and `close()`. Optional. */
+  flush?(): MaybePromise<void>;
+  /** Releases the outbox's resources after a final `flush`; called at the end of `client.close()`, within its deadline. Optional. */
+  close?(): MaybePromise<void>;
 }

@@ -1,0 +1,23 @@
+import { CapiModule } from '@capi-kit/nestjs';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { type Env, EXAMPLE_CONFIG, type ExampleConfig, parseTrustProxy } from './config';
+import { ShopController } from './shop.controller';
+
+/** The example's root module; {@link appModule} configures it for one environment. */
+@Module({})
+export class AppModule {}
+
+/** The app for one environment: `process.env` in `main.ts`, the contract's in tests. */
+export function appModule(env: Env): DynamicModule {
+  const config: ExampleConfig = { pixelId: env.META_PIXEL_ID ?? '' };
+  if (env.META_PIXEL_SCRIPT_URL) config.pixelScriptUrl = env.META_PIXEL_SCRIPT_URL;
+  return {
+    module: AppModule,
+    imports: [
+      // Pixel ID, token, META_GRAPH_URL and META_TEST_EVENT_CODE are read from `env`.
+      CapiModule.forRoot({ env, trustProxy: parseTrustProxy(env.TRUST_PROXY) }),
+    ],
+    controllers: [ShopController],
+    providers: [{ provide: EXAMPLE_CONFIG, useValue: config }],
+  };
+}

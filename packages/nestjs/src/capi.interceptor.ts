@@ -1,0 +1,143 @@
+import type { CapiAdapter, RequestCapi, TrackParams } from '@capi-kit/core';
+import {
+  type CallHandler,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  Logger,
+  type NestInterceptor,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { type Observable, tap } from 'rxjs';
+import { bindRequestCapi, type HttpExchange, httpExchangeOf } from './request-capi.js';
+import { CAPI_ADAPTER } from './tokens.js';
+import { type ConversionMetadata, TRACK_CONVERSION_METADATA } from './track-conversion.js';
+
+type Callback = (result: unknown, request: unknown) => unknown;
+
+/**
+ * Registered globally by `CapiModule` (`APP_INTERCEPTOR`). For `http` and `graphql` calls it binds
+ * the request's context (writing `_fbp`/`_fbc`) and runs `@TrackConversion`; `rpc` and `ws` calls
+ * pass through untouched (a `@TrackConversion` there is ignored with a warning).
+ */
+export class CapiInterceptor implements NestInterceptor {
+  private readonly logger = new Logger('CapiModule');
+  private readonly warnedHandlers = new WeakSet<object>();
+
+  constructor(
+    private readonly adapter: CapiAdapter,
+    private readonly reflector: Reflector,
+  ) {}
+
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const conversion = this.reflector.getAllAndOverride<ConversionMetadata | undefined>(
+      TRACK_CONVERSION_METADATA,
+      [context.getHandler(), context.getClass()],
+    );
+    const exchange = httpExchangeOf(context);
+    if (exchange === undefined) {
+      if (conversion !== undefined) this.warnSkipped(context);
+      return next.handle();
+    }
+    let capi: RequestCapi;
+    try {
+      capi = bindRequestCapi(this.adapter, exchange);
+    } catch (error) {
+      this.report('capi-kit request context', error);
+      return next.handle();
+    }
+    if (conversion === undefined || !isTrackedCall(context)) return next.handle();
+    let last: unknown;
+    let resolved = false;
+    return next.handle().pipe(
+      tap({
+        next: (value) => {
+          last = value;
+          resolved = true;
+        },
+        // Only after the last value: an Observable handler is one response, so one conversion.
+        complete: () => {
+          if (resolved) this.track(conversion, capi, last, exchange);
+        },
+      }),
+    );
+  }
+
+  private track(
+    { eventName, options }: ConversionMetadata,
+    capi: RequestCapi,
+    result: unknown,
+    exchange: HttpExchange,
+  ): void {
+    const status = statusOf(exchange.response);
+    if (status !== undefined && status >= 400) return;
+    const source = `@TrackConversion('${eventName}')`;
+    let params: TrackParams | undefined;
+    try {
+      if (options.when !== undefined && !(options.when as Callback)(result, exchange.request)) {
+        return;
+      }
+    } catch (error) {
+      this.report(`${source} when`, error);
+      return;
+    }
+    try {
+      params = (options.map as Callback | undefined)?.(result, exchange.request) as
+        | TrackParams
+        | undefined;
+    } catch (error) {
+      this.report(`${source} map`, error);
+      return;
+    }
+    try {
+      capi.track(eventName, params);
+    } catch (error) {
+      // Only `strict` mode throws; the handler already succeeded, so its response must stand.
+      this.report(`${source} track`, error);
+    }
+  }
+
+  private warnSkipped(context: ExecutionContext): void {
+    const handler = context.getHandler();
+    if (this.warnedHandlers.has(handler)) return;
+    this.warnedHandlers.add(handler);
+    this.logger.warn(
+      `@TrackConversion on ${context.getClass().name}.${handler.name} is ignored: ` +
+        `'${context.getType()}' calls carry no HTTP request; only http routes and GraphQL ` +
+        'queries and mutations over HTTP are tracked',
+    );
+  }
+
+  /**
+   * Through the client (its logger and `error` hook, kind `callback`, redacted) and Nest's Logger,
+   * which is where a Nest app looks; never into the response.
+   */
+  private report(source: string, error: unknown): void {
+    this.adapter.client.reportError(error, source);
+    this.logger.error(
+      `${source} threw; nothing was tracked: ${error instanceof Error ? error.message : String(error)}`,
+      error instanceof Error ? error.stack : undefined,
+    );
+  }
+}
+
+Inject(CAPI_ADAPTER)(CapiInterceptor, undefined, 0);
+Inject(Reflector)(CapiInterceptor, undefined, 1);
+Injectable()(CapiInterceptor);
+
+/**
+ * GraphQL field resolvers run once per object of a result; only root fields (the query or
+ * mutation itself) count as a conversion. HTTP handlers always do.
+ */
+function isTrackedCall(context: ExecutionContext): boolean {
+  if (context.getType<string>() !== 'graphql') return true;
+  const info: unknown = context.getArgs()[3];
+  const path = (info as { path?: { prev?: unknown } } | undefined)?.path;
+  return path === undefined || path.prev === undefined;
+}
+
+/** The status the response will have: Express `res.statusCode`, Fastify `reply.statusCode`. */
+function statusOf(response: object | undefined): number | undefined {
+  const status = (response as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}

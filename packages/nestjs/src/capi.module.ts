@@ -1,0 +1,105 @@
+import { type CapiAdapter, createCapiAdapter } from '@capi-kit/core';
+import {
+  type DynamicModule,
+  Inject,
+  Module,
+  type OnApplicationShutdown,
+  type Provider,
+} from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
+import { CapiInterceptor } from './capi.interceptor.js';
+import { CapiService } from './capi.service.js';
+import type {
+  CapiModuleAsyncOptions,
+  CapiModuleOptions,
+  CapiModuleRootOptions,
+  CapiOptionsFactory,
+} from './options.js';
+import { CAPI_ADAPTER, CAPI_CLIENT, CAPI_OPTIONS } from './tokens.js';
+
+const createAdapter = ({ shutdownTimeoutMs: _, ...options }: CapiModuleOptions): CapiAdapter =>
+  createCapiAdapter(options);
+
+const sharedProviders: Provider[] = [
+  { provide: CAPI_ADAPTER, useFactory: createAdapter, inject: [CAPI_OPTIONS] },
+  {
+    provide: CAPI_CLIENT,
+    useFactory: (adapter: CapiAdapter) => adapter.client,
+    inject: [CAPI_ADAPTER],
+  },
+  CapiService,
+  { provide: APP_INTERCEPTOR, useClass: CapiInterceptor },
+];
+
+const exported = [CapiService, CAPI_CLIENT, CAPI_OPTIONS];
+
+function optionsProviders(options: CapiModuleAsyncOptions): Provider[] {
+  const fromFactory = (factory: CapiOptionsFactory) => factory.createCapiOptions();
+  if (options.useFactory !== undefined) {
+    return [
+      { provide: CAPI_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+    ];
+  }
+  if (options.useClass !== undefined) {
+    return [
+      { provide: options.useClass, useClass: options.useClass },
+      { provide: CAPI_OPTIONS, useFactory: fromFactory, inject: [options.useClass] },
+    ];
+  }
+  if (options.useExisting !== undefined) {
+    return [{ provide: CAPI_OPTIONS, useFactory: fromFactory, inject: [options.useExisting] }];
+  }
+  throw new TypeError('CapiModule.forRootAsync: pass useFactory, useClass or useExisting');
+}
+
+/**
+ * The Conversions API for a Nest app: provides `CapiService` and the `CAPI_CLIENT`/`CAPI_OPTIONS`
+ * tokens, registers the global interceptor behind `@TrackConversion`, `@CapiContext()` and the
+ * `_fbp`/`_fbc` cookies, and flushes the client on `app.close()` (if it created it). Import once.
+ * @example @Module({ imports: [CapiModule.forRoot({ trustProxy: 'loopback', isGlobal: true })] })
+ */
+export class CapiModule implements OnApplicationShutdown {
+  constructor(
+    private readonly adapter: CapiAdapter,
+    private readonly options: CapiModuleOptions,
+  ) {}
+
+  /**
+   * Configures the module from options known up front (unset credentials fall back to `META_*`
+   * environment variables, as in `createCapi`).
+   */
+  static forRoot(options: CapiModuleRootOptions = {}): DynamicModule {
+    const { isGlobal, ...moduleOptions } = options;
+    return {
+      module: CapiModule,
+      global: isGlobal === true,
+      providers: [{ provide: CAPI_OPTIONS, useValue: moduleOptions }, ...sharedProviders],
+      exports: exported,
+    };
+  }
+
+  /** Configures the module from other providers (`ConfigService`…) via a factory or a class. */
+  static forRootAsync(options: CapiModuleAsyncOptions): DynamicModule {
+    return {
+      module: CapiModule,
+      global: options.isGlobal === true,
+      imports: options.imports ?? [],
+      providers: [
+        ...optionsProviders(options),
+        ...(options.extraProviders ?? []),
+        ...sharedProviders,
+      ],
+      exports: exported,
+    };
+  }
+
+  /** Sends what is queued and closes the client, unless it was shared in as `options.client`. */
+  async onApplicationShutdown(): Promise<void> {
+    const timeoutMs = this.options.shutdownTimeoutMs;
+    await this.adapter.close(timeoutMs === undefined ? {} : { timeoutMs });
+  }
+}
+
+Inject(CAPI_ADAPTER)(CapiModule, undefined, 0);
+Inject(CAPI_OPTIONS)(CapiModule, undefined, 1);
+Module({})(CapiModule);

@@ -1,0 +1,149 @@
+/**
+ * One `RequestCapi` per request, whatever reaches it first (the global interceptor, `@CapiContext()`,
+ * `CapiService.forRequest`), and the `Set-Cookie` headers written once, on either platform.
+ */
+import {
+  type CapiAdapter,
+  fromIncomingMessage,
+  type IncomingMessageLike,
+  type RequestCapi,
+} from '@capi-kit/core';
+import type { ExecutionContext } from '@nestjs/common';
+
+/** The HTTP request (and response, when known) behind a handler call, as the platform gives them. */
+export interface HttpExchange {
+  /** Express `Request`, Fastify `FastifyRequest`, or a Node `IncomingMessage`. */
+  readonly request: object;
+  /** Express `Response`, Fastify `FastifyReply`, or a Node `ServerResponse`. */
+  readonly response?: object | undefined;
+}
+
+/** A Node `IncomingMessage` (or Express request), with the slot this module caches on it. */
+interface NodeRequest extends IncomingMessageLike {
+  /** Express keeps the URL before any router mount stripped a prefix. */
+  originalUrl?: string | undefined;
+  [SLOT]?: Slot;
+}
+
+interface Slot {
+  readonly capi: RequestCapi;
+  cookiesWritten: boolean;
+}
+
+// On the Node request itself: Fastify hands Nest a wrapper (`FastifyRequest`) but middleware the
+// raw `IncomingMessage`, so the raw one is the object every path agrees on. `Symbol.for` lets the
+// ESM and CJS builds of this package share the slot.
+const SLOT = Symbol.for('@capi-kit/nestjs:request-capi');
+
+const isObject = (value: unknown): value is Record<PropertyKey, unknown> =>
+  typeof value === 'object' && value !== null;
+
+const hasHeaders = (value: unknown): value is NodeRequest =>
+  isObject(value) && isObject(value.headers);
+
+/** The Node request under a platform request: `FastifyRequest.raw`, or the object itself. */
+function nodeRequestOf(request: object): NodeRequest | undefined {
+  const raw = (request as { raw?: unknown }).raw;
+  if (hasHeaders(raw)) return raw;
+  return hasHeaders(request) ? request : undefined;
+}
+
+/**
+ * The HTTP exchange of an execution context. `http`: the platform request and response. `graphql`:
+ * the request the GraphQL driver puts in its context (Apollo: `req`, plus `res` if the app's
+ * context adds it; Mercurius: `reply`), read from the resolver arguments so `@nestjs/graphql` is
+ * never imported. `rpc` and `ws` have no HTTP request: `undefined`.
+ */
+export function httpExchangeOf(context: ExecutionContext): HttpExchange | undefined {
+  const type = context.getType<'http' | 'graphql' | 'rpc' | 'ws'>();
+  if (type === 'http') {
+    const http = context.switchToHttp();
+    return { request: http.getRequest<object>(), response: http.getResponse<object>() };
+  }
+  if (type !== 'graphql') return undefined;
+  // Resolver arguments: (root, args, context, info).
+  const gql: unknown = context.getArgs()[2];
+  if (!isObject(gql)) return undefined;
+  const reply = isObject(gql.reply) ? gql.reply : undefined;
+  const request = gql.req ?? gql.request ?? reply?.request;
+  if (!isObject(request)) return undefined;
+  // Apollo's default context has only `req`; Express links the response from it (`req.res`).
+  const response = gql.res ?? reply ?? request.res;
+  return { request, response: isObject(response) ? response : undefined };
+}
+
+/** The request's `RequestCapi` if something already bound it, else `undefined`. */
+export function boundRequestCapi(request: object): RequestCapi | undefined {
+  return nodeRequestOf(request)?.[SLOT]?.capi;
+}
+
+/**
+ * The request's `RequestCapi`, computed once per request and cached on it; writes the `_fbp`/`_fbc`
+ * cookies the first time a response is at hand. Throws only when `request` is not an HTTP request.
+ */
+export function bindRequestCapi(adapter: CapiAdapter, exchange: HttpExchange): RequestCapi {
+  const node = nodeRequestOf(exchange.request);
+  if (node === undefined) {
+    throw new TypeError('capi-kit: not an HTTP request (Express, Fastify or Node IncomingMessage)');
+  }
+  let slot = node[SLOT];
+  if (slot === undefined) {
+    const context = adapter.contextOf(fromIncomingMessage(node, node.originalUrl ?? node.url));
+    slot = { capi: adapter.bind(context), cookiesWritten: false };
+    Object.defineProperty(node, SLOT, { value: slot, configurable: true });
+  }
+  if (!slot.cookiesWritten && exchange.response !== undefined) {
+    slot.cookiesWritten = appendSetCookies(
+      exchange.response,
+      slot.capi.context.cookiesToSet.map((cookie) => cookie.header),
+    );
+  }
+  return slot.capi;
+}
+
+interface ExpressResponse {
+  append(name: string, value: string): unknown;
+}
+interface FastifyReply {
+  raw: object;
+  header(name: string, value: string): unknown;
+}
+interface NodeResponse {
+  headersSent?: boolean;
+  getHeader(name: string): number | string | string[] | undefined;
+  setHeader(name: string, value: string | readonly string[]): unknown;
+}
+
+const isExpressResponse = (response: object): response is ExpressResponse =>
+  typeof (response as Partial<ExpressResponse>).append === 'function';
+const isFastifyReply = (response: object): response is FastifyReply =>
+  typeof (response as Partial<FastifyReply>).header === 'function' &&
+  isObject((response as Partial<FastifyReply>).raw);
+const isNodeResponse = (response: unknown): response is NodeResponse =>
+  isObject(response) &&
+  typeof response.getHeader === 'function' &&
+  typeof response.setHeader === 'function';
+
+/**
+ * Appends `Set-Cookie` values without dropping ones the app set: Express `res.append`, Fastify
+ * `reply.header('set-cookie', …)` (which appends for that header), or a merge on a raw Node response
+ * (a plain `setHeader` would replace). Returns false when the headers are already sent.
+ */
+function appendSetCookies(response: object, values: readonly string[]): boolean {
+  const node = isFastifyReply(response) ? response.raw : response;
+  if (isNodeResponse(node) && node.headersSent === true) return false;
+  if (values.length === 0) return true;
+  if (isExpressResponse(response)) {
+    for (const value of values) response.append('Set-Cookie', value);
+  } else if (isFastifyReply(response)) {
+    for (const value of values) response.header('set-cookie', value);
+  } else if (isNodeResponse(response)) {
+    const existing = response.getHeader('set-cookie');
+    const kept =
+      existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+    response.setHeader('Set-Cookie', [...kept, ...values]);
+  } else {
+    return false;
+  }
+  return true;
+}

@@ -1,0 +1,48 @@
+import type { EventName, TrackParams } from '@capi-kit/core';
+import { SetMetadata } from '@nestjs/common';
+
+/**
+ * Options of {@link TrackConversion}. `TResult` is what the handler resolves to (the last value of
+ * an Observable, a `StreamableFile`…), `TRequest` the platform request (Express `Request`, Fastify
+ * `FastifyRequest`, or the GraphQL context's `req`).
+ */
+export interface TrackConversionOptions<TResult = unknown, TRequest = unknown> {
+  /**
+   * The event's data from the handler's result: `user_data` (raw, hashed by the core),
+   * `custom_data`, `event_id` (e.g. derived from an order ID) and any other event field. Explicit
+   * values win over the request context. A throw is logged and the event is not tracked.
+   * @example map: (order: Order) => ({ event_id: order.id, custom_data: { value: order.total, currency: 'EUR' } })
+   */
+  map?: (result: TResult, request: TRequest) => TrackParams | undefined;
+  /** Tracks only when this returns true. A throw is logged and counts as false. */
+  when?: (result: TResult, request: TRequest) => boolean;
+}
+
+/** What `@TrackConversion` stores on a handler or controller. */
+export interface ConversionMetadata {
+  /** The event to track. */
+  readonly eventName: EventName;
+  /** `map` and `when`. */
+  readonly options: TrackConversionOptions<never, never>;
+}
+
+/** Metadata key of {@link TrackConversion}, read with `Reflector` over handler then class. */
+export const TRACK_CONVERSION_METADATA = 'capi-kit:track-conversion';
+
+/**
+ * Tracks `eventName` with the request's context after the handler succeeds: once, when its
+ * promise resolves or its Observable completes; never when it throws, when the response status is
+ * 400 or more, or when `options.when` returns false. On a controller class it applies to every
+ * handler; a handler's own `@TrackConversion` wins. Needs `CapiModule` imported.
+ * @example @Post('checkout') @TrackConversion('Purchase', { map: (order: Order) => ({ event_id: order.id }) })
+ */
+export function TrackConversion<TResult = unknown, TRequest = unknown>(
+  eventName: EventName,
+  options: TrackConversionOptions<TResult, TRequest> = {},
+): MethodDecorator & ClassDecorator {
+  const metadata: ConversionMetadata = {
+    eventName,
+    options: options as TrackConversionOptions<never, never>,
+  };
+  return SetMetadata(TRACK_CONVERSION_METADATA, metadata);
+}

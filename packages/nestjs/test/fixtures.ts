@@ -1,0 +1,94 @@
+import type { CapiClient } from '@capi-kit/core';
+import type { MockGraph } from '@capi-kit/testing';
+import type { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { Test } from '@nestjs/testing';
+import { CAPI_CLIENT, type CapiModuleOptions } from '../src/index.js';
+
+/** The two HTTP platforms every integration test runs on. */
+export const PLATFORMS = ['express', 'fastify'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export const PIXEL_ID = '1234567890';
+export const ACCESS_TOKEN = 'nestjs-test-token';
+export const UA = 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-nestjs-test/1.0';
+
+/** Module options that deliver to the mock and ignore the process environment. */
+export const capiOptions = (mock: MockGraph, extra: CapiModuleOptions = {}): CapiModuleOptions => ({
+  pixelId: PIXEL_ID,
+  accessToken: ACCESS_TOKEN,
+  graphUrl: mock.url,
+  env: false,
+  trustProxy: 'loopback',
+  ...extra,
+});
+
+/** A logger that keeps what it is given, to assert on reported errors and warnings. */
+export function recordingLogger() {
+  const entries: { level: string; message: string }[] = [];
+  const record =
+    (level: string) =>
+    (message: unknown): void => {
+      entries.push({ level, message: String(message) });
+    };
+  const logger: LoggerService = {
+    log: record('log'),
+    error: record('error'),
+    warn: record('warn'),
+    debug: record('debug'),
+    verbose: record('verbose'),
+    fatal: record('fatal'),
+  };
+  return { logger, entries, errors: () => entries.filter((e) => e.level === 'error') };
+}
+
+export interface RunningApp {
+  app: INestApplication;
+  url: string;
+  client: CapiClient;
+  /** fetch against the app with a browser-like user agent and a same-site Referer. */
+  request(
+    path: string,
+    init?: { method?: string; headers?: Record<string, string>; body?: string },
+  ): Promise<Response>;
+}
+
+/** Compiles `metadata` into an app on `platform`, listening on loopback. */
+export async function startApp(
+  platform: Platform,
+  metadata: ModuleMetadata,
+  logger: LoggerService | false = false,
+): Promise<RunningApp> {
+  const moduleRef = await Test.createTestingModule(metadata).compile();
+  const app = moduleRef.createNestApplication(
+    platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
+    { logger },
+  );
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address() as { port: number };
+  const url = `http://127.0.0.1:${address.port}`;
+  return {
+    app,
+    url,
+    client: app.get<CapiClient>(CAPI_CLIENT),
+    request: (path, init = {}) =>
+      fetch(`${url}${path}`, {
+        ...init,
+        headers: { 'user-agent': UA, referer: `${url}/shop`, ...init.headers },
+      }),
+  };
+}
+
+/** POSTs JSON. */
+export const postJson = (
+  running: RunningApp,
+  path: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+) =>
+  running.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify(body),
+  });

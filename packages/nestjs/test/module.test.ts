@@ -1,0 +1,238 @@
+import { type CapiClient, createCapi } from '@capi-kit/core';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { Controller, Get, Inject, Injectable, Module, Req } from '@nestjs/common';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Test } from '@nestjs/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import {
+  CAPI_CLIENT,
+  CAPI_OPTIONS,
+  CapiModule,
+  type CapiModuleOptions,
+  type CapiOptionsFactory,
+  CapiService,
+} from '../src/index.js';
+import { ACCESS_TOKEN, capiOptions, PIXEL_ID, startApp } from './fixtures.js';
+
+let mock: MockGraph;
+beforeAll(async () => {
+  mock = await startMockGraph();
+});
+afterAll(() => mock?.close());
+beforeEach(() => mock.reset());
+
+/** Compiles a module graph and returns the CapiService and client it resolved. */
+async function resolve(
+  imports: NonNullable<Parameters<typeof Test.createTestingModule>[0]['imports']>,
+) {
+  const moduleRef = await Test.createTestingModule({ imports }).compile();
+  return {
+    moduleRef,
+    service: moduleRef.get(CapiService),
+    client: moduleRef.get<CapiClient>(CAPI_CLIENT),
+    options: moduleRef.get<CapiModuleOptions>(CAPI_OPTIONS),
+  };
+}
+
+const lead = {
+  event_name: 'Lead',
+  user_data: { em: 'a@example.com' },
+  action_source: 'system_generated',
+} as const;
+
+describe('CapiModule.forRoot', () => {
+  it('provides CapiService, CAPI_CLIENT and CAPI_OPTIONS around one client', async () => {
+    const { moduleRef, service, client, options } = await resolve([
+      CapiModule.forRoot(capiOptions(mock)),
+    ]);
+    expect(service.client).toBe(client);
+    expect(options.pixelId).toBe(PIXEL_ID);
+    expect(service.eventId()).toMatch(/^[0-9a-f-]{36}$/);
+    const result = service.track(lead);
+    expect(result.accepted).toBe(true);
+    await client.flush();
+    expect(mock.events({ event_name: 'Lead' })[0]?.event.event_id).toBe(result.event_id);
+    await moduleRef.close();
+  });
+
+  it('closing the app sends what is still queued (onApplicationShutdown)', async () => {
+    const { moduleRef, service, client } = await resolve([
+      CapiModule.forRoot(capiOptions(mock, { flushIntervalMs: 60_000, shutdownTimeoutMs: 5000 })),
+    ]);
+    service.track(lead);
+    service.track({ ...lead, event_name: 'Contact' });
+    expect(mock.events()).toHaveLength(0);
+    await moduleRef.close();
+    expect(mock.events().map((e) => e.event.event_name)).toEqual(['Lead', 'Contact']);
+    expect(client.closed).toBe(true);
+  });
+
+  it('a shared options.client is used and left open on shutdown', async () => {
+    const shared = createCapi({
+      pixelId: PIXEL_ID,
+      accessToken: ACCESS_TOKEN,
+      graphUrl: mock.url,
+      env: false,
+    });
+    const { moduleRef, client } = await resolve([CapiModule.forRoot({ client: shared })]);
+    expect(client).toBe(shared);
+    await moduleRef.close();
+    expect(shared.closed).toBe(false);
+    await shared.close();
+  });
+});
+
+describe('CapiModule.forRootAsync', () => {
+  const env = () => ({
+    META_PIXEL_ID: PIXEL_ID,
+    META_ACCESS_TOKEN: ACCESS_TOKEN,
+    META_GRAPH_URL: mock.url,
+  });
+  const fromConfig = (config: ConfigService): CapiModuleOptions => ({
+    pixelId: config.getOrThrow<string>('META_PIXEL_ID'),
+    accessToken: config.getOrThrow<string>('META_ACCESS_TOKEN'),
+    graphUrl: config.getOrThrow<string>('META_GRAPH_URL'),
+    env: false,
+  });
+
+  it('useFactory + inject: ConfigService', async () => {
+    const { moduleRef, service, client } = await resolve([
+      CapiModule.forRootAsync({
+        imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [env] })],
+        inject: [ConfigService],
+        useFactory: fromConfig,
+      }),
+    ]);
+    service.track(lead);
+    await client.flush();
+    expect(mock.events({ pixelId: PIXEL_ID })).toHaveLength(1);
+    await moduleRef.close();
+  });
+
+  it('useFactory may be async', async () => {
+    const { moduleRef, options } = await resolve([
+      CapiModule.forRootAsync({
+        useFactory: async () => capiOptions(mock, { partnerAgent: 'async' }),
+      }),
+    ]);
+    expect(options.partnerAgent).toBe('async');
+    await moduleRef.close();
+  });
+
+  it('useClass: the factory gets its own dependencies injected', async () => {
+    @Injectable()
+    class CapiConfig implements CapiOptionsFactory {
+      constructor(@Inject(ConfigService) private readonly config: ConfigService) {}
+      createCapiOptions(): CapiModuleOptions {
+        return { ...fromConfig(this.config), partnerAgent: 'use-class' };
+      }
+    }
+    const { moduleRef, options, client } = await resolve([
+      CapiModule.forRootAsync({
+        imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [env] })],
+        useClass: CapiConfig,
+      }),
+    ]);
+    expect(options.partnerAgent).toBe('use-class');
+    expect(client.closed).toBe(false);
+    await moduleRef.close();
+  });
+
+  it('useExisting: reuses a factory provided by an imported module', async () => {
+    @Injectable()
+    class SharedConfig implements CapiOptionsFactory {
+      createCapiOptions(): CapiModuleOptions {
+        return capiOptions(mock, { partnerAgent: 'use-existing' });
+      }
+    }
+    @Module({ providers: [SharedConfig], exports: [SharedConfig] })
+    class SharedConfigModule {}
+    const { moduleRef, options } = await resolve([
+      CapiModule.forRootAsync({ imports: [SharedConfigModule], useExisting: SharedConfig }),
+    ]);
+    expect(options.partnerAgent).toBe('use-existing');
+    await moduleRef.close();
+  });
+
+  it('refuses options without a factory', () => {
+    expect(() => CapiModule.forRootAsync({})).toThrow(/useFactory, useClass or useExisting/);
+  });
+});
+
+describe('isGlobal', () => {
+  @Injectable()
+  class Checkout {
+    constructor(@Inject(CapiService) readonly capi: CapiService) {}
+  }
+  @Module({ providers: [Checkout], exports: [Checkout] })
+  class CheckoutModule {}
+
+  it('forRoot({ isGlobal: true }) lets feature modules inject CapiService without importing it', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [CapiModule.forRoot({ ...capiOptions(mock), isGlobal: true }), CheckoutModule],
+    }).compile();
+    expect(moduleRef.get(Checkout).capi).toBe(moduleRef.get(CapiService));
+    await moduleRef.close();
+  });
+
+  it('forRootAsync({ isGlobal: true }) too', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        CapiModule.forRootAsync({ isGlobal: true, useFactory: () => capiOptions(mock) }),
+        CheckoutModule,
+      ],
+    }).compile();
+    expect(moduleRef.get(Checkout).capi).toBeInstanceOf(CapiService);
+    await moduleRef.close();
+  });
+
+  it('without isGlobal a feature module that does not import CapiModule cannot inject it', async () => {
+    await expect(
+      Test.createTestingModule({
+        imports: [CapiModule.forRoot(capiOptions(mock)), CheckoutModule],
+      }).compile(),
+    ).rejects.toThrow(/CapiService/);
+  });
+});
+
+describe('CapiService with a request', () => {
+  @Controller()
+  class LeadController {
+    constructor(@Inject(CapiService) private readonly capi: CapiService) {}
+    @Get('lead')
+    lead(@Req() request: object) {
+      const a = this.capi.forRequest(request);
+      const b = this.capi.forRequest(request);
+      const { event_id } = this.capi.track(
+        { event_name: 'Lead', user_data: { em: 'b@example.com' } },
+        request,
+      );
+      return { event_id, same: a === b };
+    }
+  }
+
+  it.each(['express', 'fastify'] as const)(
+    'fills the request context in (%s)',
+    async (platform) => {
+      const running = await startApp(platform, {
+        imports: [CapiModule.forRoot(capiOptions(mock))],
+        controllers: [LeadController],
+      });
+      try {
+        const res = await running.request('/lead', {
+          headers: { 'x-forwarded-for': '198.51.100.4' },
+        });
+        const body = (await res.json()) as { event_id: string; same: boolean };
+        expect(body.same).toBe(true);
+        await running.client.flush();
+        expect(mock.events()[0]?.event).toMatchObject({
+          event_id: body.event_id,
+          event_source_url: `${running.url}/shop`,
+          user_data: { client_ip_address: '198.51.100.4' },
+        });
+      } finally {
+        await running.app.close();
+      }
+    },
+  );
+});

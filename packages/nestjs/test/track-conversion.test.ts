@@ -1,0 +1,261 @@
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Get,
+  HttpCode,
+  Post,
+  Query,
+  Res,
+  StreamableFile,
+} from '@nestjs/common';
+import { delay, of } from 'rxjs';
+import {
+  afterAll,
+  afterEach,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  it,
+  onTestFinished,
+} from 'vitest';
+import { CapiModule, TrackConversion } from '../src/index.js';
+import {
+  capiOptions,
+  PLATFORMS,
+  postJson,
+  type RunningApp,
+  recordingLogger,
+  startApp,
+  UA,
+} from './fixtures.js';
+
+interface Order {
+  id: string;
+  email: string;
+  total: number;
+}
+
+@Controller('shop')
+class ShopController {
+  @Post('purchase')
+  @TrackConversion('Purchase', {
+    map: (order: Order) => ({
+      event_id: `order-${order.id}`,
+      user_data: { em: order.email },
+      custom_data: { value: order.total, currency: 'EUR', order_id: order.id },
+    }),
+  })
+  purchase(@Body() body: Order): Order {
+    if (typeof body.email !== 'string') throw new BadRequestException({ field: 'email' });
+    return body;
+  }
+
+  @Get('crash')
+  @TrackConversion('Lead')
+  crash(): never {
+    throw new Error('boom');
+  }
+
+  @Get('gone')
+  @HttpCode(404)
+  @TrackConversion('Lead')
+  gone(): { ok: false } {
+    return { ok: false };
+  }
+
+  @Get('status')
+  @TrackConversion('Lead')
+  status(@Res({ passthrough: true }) res: { status(code: number): unknown }): string {
+    res.status(410);
+    return 'gone';
+  }
+
+  @Get('maybe')
+  @TrackConversion('Lead', {
+    when: (_result: unknown, request: { query: Record<string, string | undefined> }) =>
+      request.query.track === 'yes',
+  })
+  maybe(@Query('track') track: string): { track: string } {
+    return { track };
+  }
+
+  @Get('observable')
+  @TrackConversion('ViewContent', {
+    map: (value: number) => ({ custom_data: { value, currency: 'USD' } }),
+  })
+  observable() {
+    return of(1, 2, 3).pipe(delay(5));
+  }
+
+  @Get('file')
+  @TrackConversion('ViewContent', {
+    map: (file: StreamableFile) => ({
+      custom_data: { content_type: file instanceof StreamableFile ? 'product' : 'other' },
+    }),
+  })
+  file(): StreamableFile {
+    return new StreamableFile(Buffer.from('a file'), { type: 'text/plain' });
+  }
+
+  @Get('map-throws')
+  @TrackConversion('Lead', {
+    map: () => {
+      throw new Error('bad map');
+    },
+  })
+  mapThrows(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('when-throws')
+  @TrackConversion('Lead', {
+    when: () => {
+      throw new Error('bad when');
+    },
+  })
+  whenThrows(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('untracked')
+  untracked(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Controller('catalog')
+@TrackConversion('ViewContent')
+class CatalogController {
+  @Get('item')
+  item(): { id: string } {
+    return { id: 'sku-1' };
+  }
+
+  @Get('cart')
+  @TrackConversion('AddToCart')
+  cart(): { id: string } {
+    return { id: 'sku-1' };
+  }
+}
+
+describe.each(PLATFORMS)('@TrackConversion on %s', (platform) => {
+  let mock: MockGraph;
+  let running: RunningApp;
+  const log = recordingLogger();
+
+  beforeAll(async () => {
+    mock = await startMockGraph();
+    running = await startApp(
+      platform,
+      {
+        imports: [CapiModule.forRoot(capiOptions(mock))],
+        controllers: [ShopController, CatalogController],
+      },
+      log.logger,
+    );
+  });
+  afterAll(async () => {
+    await running?.app.close();
+    await mock?.close();
+  });
+  beforeEach(() => {
+    mock.reset();
+    log.entries.length = 0;
+  });
+  afterEach(() => running.client.flush());
+
+  const sent = async (eventName?: string) => {
+    await running.client.flush();
+    return mock.events(eventName === undefined ? {} : { event_name: eventName });
+  };
+
+  it('tracks once per successful call, with map() data and the request context', async () => {
+    const order = { id: 'A-1', email: 'Ann@Example.com', total: 12.5 };
+    // The socket is a trusted proxy (loopback), so the client is the forwarded address.
+    const forwarded = { 'x-forwarded-for': '203.0.113.9' };
+    const first = await postJson(running, '/shop/purchase', order, forwarded);
+    expect(first.status).toBe(201);
+    const second = await postJson(running, '/shop/purchase', { ...order, id: 'A-2' }, forwarded);
+    expect(second.status).toBe(201);
+    const events = await sent();
+    expect(events.map((e) => e.event.event_id)).toEqual(['order-A-1', 'order-A-2']);
+    expect(events[0]?.event).toMatchObject({
+      event_name: 'Purchase',
+      action_source: 'website',
+      event_source_url: `${running.url}/shop`,
+      user_data: { client_user_agent: UA, client_ip_address: '203.0.113.9' },
+      custom_data: { value: 12.5, currency: 'EUR', order_id: 'A-1' },
+    });
+    expect(events[0]?.event.user_data?.em).toHaveLength(1);
+  });
+
+  it('tracks nothing when the handler throws an HttpException (400) or an Error (500)', async () => {
+    expect((await postJson(running, '/shop/purchase', { id: 'x' })).status).toBe(400);
+    expect((await running.request('/shop/crash')).status).toBe(500);
+    expect(await sent()).toHaveLength(0);
+  });
+
+  it('tracks nothing when the status is 400 or more (@HttpCode, res.status)', async () => {
+    expect((await running.request('/shop/gone')).status).toBe(404);
+    expect((await running.request('/shop/status')).status).toBe(410);
+    expect(await sent()).toHaveLength(0);
+  });
+
+  it('tracks only when when() returns true', async () => {
+    expect((await running.request('/shop/maybe?track=no')).status).toBe(200);
+    expect(await sent()).toHaveLength(0);
+    expect((await running.request('/shop/maybe?track=yes')).status).toBe(200);
+    expect(await sent('Lead')).toHaveLength(1);
+  });
+
+  it('tracks an Observable result once, with its last value', async () => {
+    const res = await running.request('/shop/observable');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('3');
+    const events = await sent();
+    expect(events).toHaveLength(1);
+    expect(events[0]?.event.custom_data).toMatchObject({ value: 3, currency: 'USD' });
+  });
+
+  it('tracks a StreamableFile result and still streams the file', async () => {
+    const res = await running.request('/shop/file');
+    expect(res.status).toBe(200);
+    expect(await res.text()).toBe('a file');
+    const events = await sent('ViewContent');
+    expect(events).toHaveLength(1);
+    expect(events[0]?.event.custom_data).toMatchObject({ content_type: 'product' });
+  });
+
+  it('a throwing map() or when() keeps the response and is reported; nothing is tracked', async () => {
+    const hooked: { kind: string; source?: string | undefined; message: string }[] = [];
+    const off = running.client.on('error', ({ kind, source, error }) => {
+      hooked.push({ kind, source, message: error.message });
+    });
+    onTestFinished(off);
+    expect((await running.request('/shop/map-throws')).status).toBe(200);
+    expect((await running.request('/shop/when-throws')).status).toBe(200);
+    expect(await sent()).toHaveLength(0);
+    expect(log.errors().map((e) => e.message)).toEqual([
+      expect.stringMatching(/^@TrackConversion\('Lead'\) map threw; nothing was tracked: bad map/),
+      expect.stringMatching(
+        /^@TrackConversion\('Lead'\) when threw; nothing was tracked: bad when/,
+      ),
+    ]);
+    // Also through the client, for apps that route its `error` hook (kind `callback`).
+    expect(hooked).toEqual([
+      { kind: 'callback', source: "@TrackConversion('Lead') map", message: 'bad map' },
+      { kind: 'callback', source: "@TrackConversion('Lead') when", message: 'bad when' },
+    ]);
+  });
+
+  it('a class-level decorator covers every handler; a handler-level one wins', async () => {
+    await running.request('/catalog/item');
+    await running.request('/catalog/cart');
+    await running.request('/shop/untracked');
+    const events = await sent();
+    expect(events.map((e) => e.event.event_name)).toEqual(['ViewContent', 'AddToCart']);
+  });
+});
