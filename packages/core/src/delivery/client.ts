@@ -5,9 +5,9 @@ import {
   describeDiagnosticsWarning,
 } from '../diagnostics/recorder.js';
 import type { DiagnosticsReport } from '../diagnostics/types.js';
+import { newEventId } from '../event/event-id.js';
 import { buildEvent, type EventName, type ServerEventInput } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
-import { newEventId } from '../event/event-id.js';
 import { HookBus, type Listener } from './hooks.js';
 import { resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
@@ -88,7 +88,6 @@ const emptyDrops = (): Record<DropReason, number> => ({
 
 const isPromise = <T>(value: unknown): value is Promise<T> =>
   typeof value === 'object' && value !== null && typeof (value as Promise<T>).then === 'function';
-
 
 /**
  * Creates a Conversions API client: `track()` on the request path, batching, retries, throttling,

@@ -1,9 +1,5 @@
 import type { RequestContext } from '../context/index.js';
-import type {
-  DiagnosticsOptions,
-  DiagnosticsWarning,
-  EventSource,
-} from '../diagnostics/types.js';
+import type { DiagnosticsOptions, DiagnosticsWarning, EventSource } from '../diagnostics/types.js';
 import type { Issue } from '../event/issues.js';
 import type { GraphErrorInfo, ResponseClass } from './classify.js';
 import type { Outbox, OutboxRecord } from './outbox/types.js';
