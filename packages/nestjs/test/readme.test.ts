@@ -13,7 +13,18 @@ const blocks = new Map(
   [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]),
 );
 
+// The root README shows some of the same snippets; they must stay identical too.
+const rootReadme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
+const rootBlocks = [...rootReadme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
+
 describe('README', () => {
+  it('the root README shows NestJS snippets, each identical to its checked file', () => {
+    expect(rootBlocks.length).toBeGreaterThanOrEqual(3);
+    for (const [, file, code] of rootBlocks) {
+      expect(code).toBe(readFileSync(new URL(file as string, snippetDir), 'utf8'));
+    }
+  });
+
   const files = readdirSync(snippetDir).filter((f) => f.endsWith('.ts'));
 
   it('shows every snippet file, and nothing else as a snippet', () => {
