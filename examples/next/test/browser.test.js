@@ -1,0 +1,175 @@
+// @ts-check
+// The whole loop in a real browser: Debian's Chromium driven by playwright-core against
+// `next build && next start`, the mock Graph API, and a stub fbevents.js served here that records
+// every `fbq` call. One visit from an ad click, one signup: Meta must get each event from the
+// server with the browser's cookies and user agent and the same event ID the Pixel fired.
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { startMockGraph } from '@capi-kit/testing';
+import { ACCESS_TOKEN, PIXEL_ID } from 'capi-kit-example-contract';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startNext } from './next-server.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+
+/**
+ * The `eventID` of an `fbq('track', name, data, { eventID })` call.
+ * @param {unknown[] | undefined} call
+ */
+const eventIdOf = (call) => /** @type {{ eventID?: string } | undefined} */ (call?.[3])?.eventID;
+
+/** @param {string} s */
+const sha256 = (s) => createHash('sha256').update(s).digest('hex');
+
+// fbevents.js stand-in: takes over the queue stub the way Meta's library does (`callMethod`,
+// replaying `fbq.queue`) and keeps every call in `window.__pixelCalls`.
+const STUB_PIXEL = `(function () {
+  var f = window.fbq, calls = (window.__pixelCalls = window.__pixelCalls || []);
+  var copy = function (args) { return JSON.parse(JSON.stringify(Array.prototype.slice.call(args))); };
+  f.callMethod = function () { calls.push(copy(arguments)); };
+  for (var i = 0; i < f.queue.length; i++) calls.push(copy(f.queue[i]));
+  f.queue = [];
+})();`;
+
+if (!haveChromium && process.env.CI) {
+  describe('browser end-to-end', () => {
+    it('needs Chromium', () => {
+      throw new Error(
+        `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. CI must run this test.`,
+      );
+    });
+  });
+} else {
+  describe.skipIf(!haveChromium)(`browser end-to-end (Chromium at ${CHROMIUM})`, () => {
+    /** @type {Awaited<ReturnType<typeof startMockGraph>>} */
+    let mock;
+    /** @type {Awaited<ReturnType<typeof startNext>>} */
+    let app;
+    /** @type {import('node:http').Server} */
+    let pixelServer;
+    /** @type {import('playwright-core').Browser} */
+    let browser;
+    let scriptRequests = 0;
+
+    beforeAll(async () => {
+      mock = await startMockGraph({ accessToken: ACCESS_TOKEN });
+      pixelServer = createServer((req, res) => {
+        if (req.url !== '/fbevents.js') {
+          res.writeHead(404).end();
+          return;
+        }
+        scriptRequests++;
+        res.writeHead(200, { 'content-type': 'text/javascript' }).end(STUB_PIXEL);
+      });
+      await new Promise((resolve) => pixelServer.listen(0, '127.0.0.1', () => resolve(undefined)));
+      const address = pixelServer.address();
+      const pixelPort = typeof address === 'object' && address ? address.port : 0;
+      app = await startNext({
+        META_PIXEL_ID: PIXEL_ID,
+        META_ACCESS_TOKEN: ACCESS_TOKEN,
+        META_GRAPH_URL: mock.url,
+        META_PIXEL_SCRIPT_URL: `http://127.0.0.1:${pixelPort}/fbevents.js`,
+        TRUST_PROXY: 'loopback',
+      });
+      const { chromium } = await import('playwright-core');
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+    });
+
+    afterAll(async () => {
+      await browser?.close();
+      await app?.close();
+      await new Promise((resolve) =>
+        pixelServer ? pixelServer.close(resolve) : resolve(undefined),
+      );
+      await mock?.close();
+    });
+
+    it('an ad click lands, signs up, and each event reaches Meta once from both sides', async () => {
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      const fbclid = 'IwAR_e2e-Click_42';
+      await page.goto(`${app.url}/?fbclid=${fbclid}`);
+      const userAgent = await page.evaluate(() => navigator.userAgent);
+
+      /** @returns {Promise<unknown[][]>} */
+      const pixelCalls = () => page.evaluate('window.__pixelCalls || []');
+      /** @param {string} name */
+      const pixelEvent = async (name) => {
+        await page.waitForFunction(
+          `(window.__pixelCalls || []).some((call) => call[1] === ${JSON.stringify(name)})`,
+        );
+        return (await pixelCalls()).filter((call) => call[1] === name);
+      };
+
+      // Landing: the proxy set _fbp and _fbc (from fbclid) for the page and every later request.
+      const cookies = Object.fromEntries((await context.cookies()).map((c) => [c.name, c.value]));
+      expect(cookies._fbp).toMatch(/^fb\.0\.\d{13}\.\d+$/);
+      expect(cookies._fbc).toMatch(new RegExp(`^fb\\.0\\.\\d{13}\\.${fbclid}$`));
+
+      // The Pixel fired PageView once, with the ID the server used for its copy.
+      const pageViews = await pixelEvent('PageView');
+      expect(pageViews).toHaveLength(1);
+      const pageViewId = eventIdOf(pageViews[0]);
+      expect((await pixelCalls())[0]).toEqual(['init', PIXEL_ID]);
+      const [serverPageView] = await mock.waitForEvents(1, {
+        event_name: 'PageView',
+        timeoutMs: 10_000,
+      });
+      expect(serverPageView?.event).toMatchObject({
+        event_id: pageViewId,
+        event_source_url: `${app.url}/?fbclid=${fbclid}`,
+        user_data: { fbp: cookies._fbp, fbc: cookies._fbc, client_user_agent: userAgent },
+      });
+
+      // Signup through the Server Action: the browser copy carries the ID the action returned.
+      await page.fill('input[name="email"]', ' E2E.User@Example.com ');
+      await page.click('button[type="submit"]');
+      await page.getByRole('status').waitFor();
+      const registrations = await pixelEvent('CompleteRegistration');
+      expect(registrations).toHaveLength(1);
+      expect(registrations[0]?.[0]).toBe('track');
+      const registrationId = eventIdOf(registrations[0]);
+      const [serverRegistration] = await mock.waitForEvents(1, {
+        event_name: 'CompleteRegistration',
+        timeoutMs: 10_000,
+      });
+      expect(serverRegistration?.event).toMatchObject({
+        event_id: registrationId,
+        action_source: 'website',
+        event_source_url: `${app.url}/?fbclid=${fbclid}`,
+        user_data: {
+          em: [sha256('e2e.user@example.com')],
+          fbp: cookies._fbp,
+          fbc: cookies._fbc,
+          client_user_agent: userAgent,
+        },
+      });
+
+      // The Server Action wrote no cookie (the proxy already had), so the page was not re-rendered:
+      // one PageView, one CompleteRegistration, nothing twice, and fbevents.js loaded once.
+      expect(
+        mock
+          .events()
+          .map((e) => e.event.event_name)
+          .sort(),
+      ).toEqual(['CompleteRegistration', 'PageView']);
+      expect(mock.duplicates()).toEqual([]);
+      expect(scriptRequests).toBe(1);
+      await context.close();
+    });
+  });
+}

@@ -1,0 +1,5 @@
+// @ts-check
+import { describeExampleContract } from 'capi-kit-example-contract';
+import { startNext } from './next-server.js';
+
+describeExampleContract('next', startNext);

@@ -1,0 +1,365 @@
+import {
+  type CapiAdapter,
+  type CapiAdapterOptions,
+  type CapiClient,
+  createCapiAdapter,
+  type EventName,
+  type RequestContext,
+  type ServerEventInput,
+  type TrackParams,
+  type TrackResult,
+} from '@capi-kit/core';
+import { requestWaitUntil, type WaitUntil } from './keep-alive.js';
+import { isRedirectError, loadNextHeaders, rethrowNextErrors } from './next-runtime.js';
+import {
+  cookieValue,
+  requestFromScope,
+  requestInput,
+  withSetCookies,
+  writeCookies,
+} from './request-scope.js';
+import { createRequestStore } from './request-store.js';
+
+/**
+ * Options of {@link createNextCapi}: `createCapi`'s (credentials fall back to `META_*` env vars)
+ * and the request-context options (`trustProxy`, `platform`, `consent`…), or a shared `client`.
+ * `waitUntil` is the caller's keep-alive (e.g. `@vercel/functions`' or OpenNext's); when unset,
+ * delivery is kept alive with Next's `after()`, then Vercel's request context.
+ */
+export type NextCapiOptions = CapiAdapterOptions;
+
+/** Tracks one event from a Server Action, a Server Component or a `withCapi` route handler. */
+export interface TrackConversion {
+  /**
+   * Tracks `eventName` with the current request's context; resolves with the `event_id` to give
+   * the browser Pixel. Never rejects because of capi-kit (Next's own control-flow errors pass through).
+   * @example const { event_id } = await trackConversion('Lead', { user_data: { em: email } });
+   */
+  (eventName: EventName, params?: TrackParams): Promise<TrackResult>;
+  /** Tracks a complete event input with the current request's context. */
+  (event: ServerEventInput): Promise<TrackResult>;
+}
+
+/**
+ * What a `withConversion` action resolves with: its own result (a plain object, or `{}` for none)
+ * plus the server event's `event_id` for the browser Pixel's `eventID`; absent when `map` returned
+ * `null` (nothing tracked).
+ */
+export type WithEventId<R> =
+  | (Extract<R, object> & { event_id?: string })
+  | ([Exclude<R, object>] extends [never] ? never : { event_id?: string });
+
+/**
+ * The event's data from an action's result and arguments (`result` is `undefined` after a
+ * `redirect()`). Return `null` to track nothing, e.g. when the action returned a validation error.
+ */
+export type ConversionMap<Args extends unknown[], R> = (
+  result: R | undefined,
+  ...args: Args
+) => TrackParams | undefined | null | Promise<TrackParams | undefined | null>;
+
+/** Options of `withCapi`: an event to track once the handler answered with a status below 400. */
+export interface WithCapiOptions {
+  /** Tracked after a response with status < 400 (skipped when the handler throws). */
+  event?: EventName;
+  /**
+   * The event's data, from copies of the request and the response (so either body can be read
+   * again). Returning `undefined` tracks the bare event.
+   * @example map: async (request) => ({ user_data: { em: (await request.json()).email } })
+   */
+  map?: (
+    request: Request,
+    response: Response,
+  ) => TrackParams | undefined | Promise<TrackParams | undefined>;
+}
+
+/** The Next.js binding: one lazily created client and the helpers bound to it. */
+export interface NextCapi {
+  /** The delivery client, created on first use (so `next build` runs without credentials). Throws when misconfigured. */
+  readonly client: CapiClient;
+  /** Tracks from a Server Action or Server Component (reads `headers()`/`cookies()`), or inside `withCapi`. */
+  readonly trackConversion: TrackConversion;
+  /**
+   * Wraps a Server Action: runs it, then tracks `eventName` (also after a `redirect()`, which is a
+   * success; never after a throw, nor when `map` returns `null`) and adds the tracked `event_id`
+   * to the action's result for the Pixel.
+   * @example export const signup = withConversion('CompleteRegistration', saveUser, (_r, form) => ({ user_data: { em: String(form.get('email')) } }));
+   */
+  // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets actions that return nothing be wrapped.
+  withConversion<Args extends unknown[], R extends object | undefined | void>(
+    eventName: EventName,
+    action: (...args: Args) => Promise<R>,
+    map?: ConversionMap<Args, R>,
+  ): (...args: Args) => Promise<WithEventId<R>>;
+  /**
+   * Wraps an App Router route handler: computes the request context, makes `track` request-bound
+   * for the handler's duration, appends the `_fbp`/`_fbc` `Set-Cookie` headers to its response and
+   * tracks `options.event` after a response below 400.
+   * @example export const POST = withCapi(async (request) => Response.json(track('Lead', { user_data: { em } })));
+   */
+  withCapi<Req extends Request, Ctx>(
+    handler: (request: Req, context: Ctx) => Response | Promise<Response>,
+    options?: WithCapiOptions,
+  ): (request: Req, context: Ctx) => Promise<Response>;
+  /**
+   * Tracks synchronously with the request of the enclosing `withCapi` handler (bound through
+   * `AsyncLocalStorage`, so no `request` argument). Outside one it tracks without request data.
+   * @example const { event_id } = track('Lead', { user_data: { em: email } });
+   */
+  track(eventName: EventName, params?: TrackParams): TrackResult;
+  /** Tracks a complete event input with the enclosing `withCapi` handler's request. */
+  track(event: ServerEventInput): TrackResult;
+  /** A fresh event ID, to share between the Pixel and a server event tracked later. */
+  eventId(): string;
+  /** The request context of the enclosing `withCapi` handler, if any. */
+  requestContext(): RequestContext | undefined;
+  /**
+   * Sends what is queued now (see `CapiClient.flush`), in every client `createNextCapi` created in
+   * this process: Next.js may load your `lib/capi.ts` once per bundle layer, each with a client.
+   */
+  flush(): Promise<void>;
+  /** Flushes and closes every client `createNextCapi` created in this process (a shared `client` stays open). */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+interface Binding {
+  context: RequestContext | undefined;
+  waitUntil: WaitUntil | undefined;
+}
+
+const randomId = (): string => crypto.randomUUID();
+
+/**
+ * Every client created by `createNextCapi` in this JavaScript realm. Next.js instantiates an app
+ * module once per bundle layer (route handlers, and pages with their Server Actions, get separate
+ * module registries), so `lib/capi.ts` runs more than once and each copy has its own client;
+ * `flush()` and `close()` must reach all of them. Keyed on `globalThis`, shared by every copy.
+ */
+const ownedClients = (): Set<CapiClient> => {
+  const global = globalThis as { [key: symbol]: Set<CapiClient> | undefined };
+  const key = Symbol.for('@capi-kit/next.clients');
+  global[key] ??= new Set();
+  return global[key];
+};
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> => {
+  if (value === null || typeof value !== 'object') return false;
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+};
+
+const toInput = (
+  nameOrEvent: EventName | ServerEventInput,
+  params?: TrackParams,
+): ServerEventInput =>
+  typeof nameOrEvent === 'string'
+    ? ({ ...params, event_name: nameOrEvent } as ServerEventInput)
+    : nameOrEvent;
+
+/**
+ * Creates the Next.js binding: call it once in a module of your app (`lib/capi.ts`) and import the
+ * helpers where needed. The client is created on first use, so importing it during `next build`
+ * needs no credentials. Each request's events are flushed at the end of the request, kept alive by
+ * the caller's `waitUntil`, Next's `after()` or Vercel's request context: never blocking the
+ * response, never lost when a serverless function freezes.
+ * @example export const { trackConversion, withConversion, withCapi, track } = createNextCapi({ trustProxy: 1 });
+ */
+export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
+  const { waitUntil: callerWaitUntil, ...adapterOptions } = options;
+  const store = createRequestStore<Binding>();
+  let adapter: CapiAdapter | undefined;
+  let creationError: unknown;
+  let warnedOutside = false;
+
+  const report = (message: string, error?: unknown): void => {
+    const detail =
+      error instanceof Error ? error.message : error === undefined ? '' : String(error);
+    try {
+      if (options.logger) options.logger.error({ error: detail }, `capi-kit/next: ${message}`);
+      else console.error(`capi-kit/next: ${message}${detail ? `: ${detail}` : ''}`);
+    } catch {
+      // A throwing logger must not break the caller.
+    }
+  };
+
+  const getAdapter = (): CapiAdapter | undefined => {
+    if (adapter !== undefined || creationError !== undefined) return adapter;
+    try {
+      adapter = createCapiAdapter(adapterOptions);
+      if (adapter.ownsClient) ownedClients().add(adapter.client);
+    } catch (error) {
+      creationError = error ?? new Error('createCapi failed');
+      report('could not create the Conversions API client, events are not sent', error);
+    }
+    return adapter;
+  };
+
+  const trackWith = (
+    binding: Binding | undefined,
+    nameOrEvent: EventName | ServerEventInput,
+    params?: TrackParams,
+  ): TrackResult => {
+    const input = toInput(nameOrEvent, params);
+    const current = getAdapter();
+    if (current === undefined) {
+      const given = (input as { event_id?: unknown }).event_id;
+      return {
+        event_id: typeof given === 'string' && given !== '' ? given : randomId(),
+        accepted: false,
+        issues: [],
+        reason: 'error',
+      };
+    }
+    const trackOptions: Parameters<CapiClient['track']>[1] = {};
+    if (binding?.context !== undefined) trackOptions.context = binding.context;
+    if (binding?.waitUntil !== undefined) trackOptions.waitUntil = binding.waitUntil;
+    return current.client.track(input, trackOptions);
+  };
+
+  /** The binding of a Server Action or Server Component, from `headers()` and `cookies()`. */
+  const bindScope = async (): Promise<Binding | undefined> => {
+    // Request data first: reading it is what makes Next render the page per request (during a
+    // prerender it throws Next's bailout error, which trackConversion hands back untouched).
+    const nextHeaders = await loadNextHeaders();
+    const [headerBag, cookieStore] = await Promise.all([
+      nextHeaders.headers(),
+      nextHeaders.cookies(),
+    ]);
+    const current = getAdapter();
+    if (current === undefined) return undefined;
+    const { request, hasPageUrl } = requestFromScope(headerBag, cookieStore);
+    const context = current.contextOf(request);
+    // Without capiProxy a Server Component does not know its URL; `/` would be a wrong page.
+    if (!hasPageUrl && context.isNavigation) delete context.event_source_url;
+    if (!writeCookies(cookieStore, context.cookiesToSet)) {
+      // Server Components cannot set cookies: an `_fbp` that is never stored would differ on every
+      // event and break matching, so none is sent (capiProxy sets it on landing instead).
+      if (cookieValue(request.headers, '_fbp') !== context.user_data.fbp)
+        delete context.user_data.fbp;
+    }
+    return { context, waitUntil: await requestWaitUntil(callerWaitUntil) };
+  };
+
+  const trackConversion = (async (
+    nameOrEvent: EventName | ServerEventInput,
+    params?: TrackParams,
+  ): Promise<TrackResult> => {
+    const bound = store?.getStore();
+    if (bound !== undefined) return trackWith(bound, nameOrEvent, params);
+    let binding: Binding | undefined;
+    try {
+      binding = await bindScope();
+    } catch (error) {
+      await rethrowNextErrors(error);
+      report('could not read the request (is this a Server Action or Server Component?)', error);
+    }
+    return trackWith(binding, nameOrEvent, params);
+  }) as TrackConversion;
+
+  const withConversion: NextCapi['withConversion'] = (eventName, action, map) => {
+    /** Tracks the conversion; `undefined` when `map` said no or failed. */
+    const convert = async (result: unknown, args: unknown[]): Promise<TrackResult | undefined> => {
+      let params: TrackParams | undefined | null;
+      try {
+        params = await (map as ConversionMap<unknown[], unknown> | undefined)?.(result, ...args);
+      } catch (error) {
+        await rethrowNextErrors(error);
+        report(`withConversion('${eventName}'): map threw, the event is not tracked`, error);
+        return undefined;
+      }
+      return params === null ? undefined : trackConversion(eventName, params);
+    };
+    return async (...args) => {
+      let result: Awaited<ReturnType<typeof action>>;
+      try {
+        result = await action(...args);
+      } catch (error) {
+        // A redirect() ends a successful action (signed up, now off to the dashboard): track it,
+        // then hand Next its error untouched. notFound() and real errors are not conversions.
+        // Whatever tracking does, Next must get its redirect back.
+        if (isRedirectError(error)) await convert(undefined, args).catch(() => undefined);
+        throw error;
+      }
+      const tracked = await convert(result, args);
+      if (tracked === undefined) return (result ?? {}) as never;
+      const { event_id } = tracked;
+      return (
+        isPlainObject(result)
+          ? { ...result, event_id }
+          : result === undefined
+            ? { event_id }
+            : result
+      ) as never;
+    };
+  };
+
+  const withCapi: NextCapi['withCapi'] = (handler, handlerOptions = {}) => {
+    return async (request, context) => {
+      const current = getAdapter();
+      if (current === undefined) return handler(request, context);
+      let binding: Binding;
+      try {
+        binding = {
+          context: current.contextOf(requestInput(request)),
+          waitUntil: await requestWaitUntil(callerWaitUntil),
+        };
+      } catch (error) {
+        report('could not compute the request context', error);
+        return handler(request, context);
+      }
+      const { event, map } = handlerOptions;
+      const copy = event !== undefined && map !== undefined ? request.clone() : undefined;
+      const run = () => handler(request, context);
+      const response = await (store ? store.run(binding, run) : run());
+      if (event !== undefined && response.status < 400) {
+        let params: TrackParams | undefined;
+        let mapped = true;
+        try {
+          params = await map?.(copy ?? request, response.clone());
+        } catch (error) {
+          await rethrowNextErrors(error);
+          report(`withCapi event '${event}': map threw; the event is not tracked`, error);
+          mapped = false;
+        }
+        if (mapped) trackWith(binding, event, params);
+      }
+      return withSetCookies(response, binding.context?.cookiesToSet ?? []);
+    };
+  };
+
+  function track(nameOrEvent: EventName | ServerEventInput, params?: TrackParams): TrackResult {
+    const bound = store?.getStore();
+    if (bound === undefined && !warnedOutside) {
+      warnedOutside = true;
+      report(
+        'track() was called outside withCapi(): no request data is added (use trackConversion in actions and pages)',
+      );
+    }
+    return trackWith(bound, nameOrEvent, params);
+  }
+
+  return {
+    get client(): CapiClient {
+      const current = getAdapter();
+      if (current === undefined) throw creationError;
+      return current.client;
+    },
+    trackConversion,
+    withConversion,
+    withCapi,
+    track,
+    eventId: randomId,
+    requestContext: () => store?.getStore()?.context,
+    flush: async () => {
+      const clients = new Set(ownedClients());
+      if (adapter !== undefined) clients.add(adapter.client);
+      await Promise.all([...clients].map((client) => client.flush()));
+    },
+    close: async (closeOptions) => {
+      const clients = ownedClients();
+      const owned = [...clients];
+      clients.clear();
+      await Promise.all(owned.map((client) => client.close(closeOptions)));
+    },
+  };
+}

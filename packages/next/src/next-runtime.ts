@@ -1,0 +1,99 @@
+/**
+ * The few Next.js modules the server helpers use, loaded on first use so `@capi-kit/next` can be
+ * imported (and unit-tested) outside a Next.js app. The module promises are cached; the
+ * request-scoped calls (`headers()`, `cookies()`, `after()`) are made per request.
+ */
+
+/** A request header bag as `headers()` returns it (read-only `Headers`). */
+export interface HeaderBag {
+  get(name: string): string | null;
+  has(name: string): boolean;
+  forEach(callback: (value: string, name: string) => void): void;
+}
+
+/** The cookie store `cookies()` returns: read-only in Server Components, writable in actions. */
+export interface CookieStore {
+  getAll(): { name: string; value: string }[];
+  set(cookie: {
+    name: string;
+    value: string;
+    maxAge?: number;
+    domain?: string;
+    path?: string;
+    sameSite?: 'lax' | 'strict' | 'none';
+    secure?: boolean;
+    httpOnly?: boolean;
+  }): unknown;
+}
+
+interface NextHeadersModule {
+  headers(): Promise<HeaderBag> | HeaderBag;
+  cookies(): Promise<CookieStore> | CookieStore;
+}
+
+interface NextServerModule {
+  after?: (task: Promise<unknown>) => void;
+}
+
+interface NextNavigationModule {
+  unstable_rethrow?: (error: unknown) => void;
+}
+
+let headersModule: Promise<NextHeadersModule> | undefined;
+let serverModule: Promise<NextServerModule | undefined> | undefined;
+let navigationModule: Promise<NextNavigationModule | undefined> | undefined;
+
+// `.js` suffixes: Next has no `exports` map, so plain Node ESM needs the file name; bundlers accept both.
+/** `next/headers` (throws when Next.js is not installed: the caller asked for request data). */
+export const loadNextHeaders = (): Promise<NextHeadersModule> => {
+  headersModule ??= import('next/headers.js') as Promise<NextHeadersModule>;
+  return headersModule;
+};
+
+/** `next/server` for `after()`; `undefined` when it cannot be loaded. */
+export const loadNextServer = (): Promise<NextServerModule | undefined> => {
+  serverModule ??= (import('next/server.js') as Promise<NextServerModule>).catch(() => undefined);
+  return serverModule;
+};
+
+const loadNextNavigation = (): Promise<NextNavigationModule | undefined> => {
+  navigationModule ??= (import('next/navigation.js') as Promise<NextNavigationModule>).catch(
+    () => undefined,
+  );
+  return navigationModule;
+};
+
+const digestOf = (error: unknown): string | undefined => {
+  const digest = (error as { digest?: unknown } | null)?.digest;
+  return typeof digest === 'string' ? digest : undefined;
+};
+
+/** A `redirect()`/`permanentRedirect()` thrown by Next.js: the action succeeded and navigates on. */
+export const isRedirectError = (error: unknown): boolean =>
+  digestOf(error)?.startsWith('NEXT_REDIRECT') === true;
+
+// Control-flow errors Next.js throws through user code and must receive back untouched: navigation
+// (redirect, notFound/forbidden/unauthorized), dynamic-rendering bailouts and PPR postpones.
+const NEXT_DIGESTS = [
+  'NEXT_REDIRECT',
+  'NEXT_NOT_FOUND',
+  'NEXT_HTTP_ERROR_FALLBACK',
+  'DYNAMIC_SERVER_USAGE',
+  'BAILOUT_TO_CLIENT_SIDE_RENDERING',
+  'NEXT_PRERENDER_INTERRUPTED',
+  'HANGING_PROMISE_REJECTION',
+];
+
+/**
+ * Rethrows `error` when it is one of Next.js's own control-flow errors, so capi-kit's "never throw"
+ * catch blocks never swallow a redirect or a dynamic-rendering bailout. Uses `unstable_rethrow`
+ * where Next.js has it and falls back to the error's `digest` (as tRPC's `rethrowNextErrors` does).
+ */
+export async function rethrowNextErrors(error: unknown): Promise<void> {
+  const navigation = await loadNextNavigation();
+  if (typeof navigation?.unstable_rethrow === 'function') navigation.unstable_rethrow(error);
+  const digest = digestOf(error);
+  if (digest !== undefined && NEXT_DIGESTS.some((prefix) => digest.startsWith(prefix))) throw error;
+  if ((error as { $$typeof?: unknown } | null)?.$$typeof === Symbol.for('react.postpone'))
+    throw error;
+}

@@ -1,0 +1,132 @@
+/**
+ * `capiProxy()` for `proxy.ts` (Next 16) or `middleware.ts` (Next 15): sets `_fbp`/`_fbc` on landing
+ * and tells the pages behind it their URL. Edge-safe (no `node:` imports) and it never creates a
+ * delivery client: it only computes the request context and writes cookies.
+ */
+import { type CookieToSet, getRequestContext, type RequestContextOptions } from '@capi-kit/core';
+import { type NextFetchEvent, type NextRequest, NextResponse } from 'next/server.js';
+import { requestInput, URL_HEADER } from './request-scope.js';
+
+/** What a Next.js proxy (middleware) may return: a response, or nothing to continue. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a proxy that returns nothing continues the request.
+export type ProxyResult = Response | null | undefined | void;
+
+/** A Next.js proxy/middleware function, as `capiProxy` accepts (`next`) and returns it. */
+export type ProxyFunction = (
+  request: NextRequest,
+  event: NextFetchEvent,
+) => ProxyResult | Promise<ProxyResult>;
+
+/** Options of {@link capiProxy}: the request-context options, and your own proxy to compose with. */
+export interface CapiProxyOptions extends Omit<RequestContextOptions, 'remoteAddress'> {
+  /**
+   * Your existing proxy: it runs after capi-kit computed the cookies, and capi-kit adds them to
+   * whatever it returns (a redirect or a rewrite included).
+   * @example capiProxy({ next: (request) => auth(request) })
+   */
+  next?: ProxyFunction;
+}
+
+const FORWARD_PREFIX = 'x-middleware-request-';
+const FORWARD_LIST = 'x-middleware-override-headers';
+
+/**
+ * Adds request headers for the routes behind a proxy response that continues (`next()` or a
+ * rewrite). This is the header protocol `NextResponse.next({ request: { headers } })` writes; a
+ * composed proxy's response already exists, so its list is extended instead of rebuilt.
+ */
+function forwardRequestHeaders(response: Response, request: Headers, extra: Headers): void {
+  const { headers } = response;
+  if (!headers.has('x-middleware-next') && !headers.has('x-middleware-rewrite')) return;
+  const listed = headers.get(FORWARD_LIST);
+  if (listed === null) {
+    const names: string[] = [];
+    const all = new Headers(request);
+    extra.forEach((value, name) => {
+      all.set(name, value);
+    });
+    all.forEach((value, name) => {
+      headers.set(FORWARD_PREFIX + name, value);
+      names.push(name);
+    });
+    headers.set(FORWARD_LIST, names.join(','));
+    return;
+  }
+  const names = listed.split(',').filter((name) => name !== '');
+  extra.forEach((value, name) => {
+    headers.set(FORWARD_PREFIX + name, value);
+    if (!names.includes(name)) names.push(name);
+  });
+  headers.set(FORWARD_LIST, names.join(','));
+}
+
+/** The `Cookie` header with the new `_fbp`/`_fbc` values in place of any old ones. */
+function cookieHeaderWith(raw: string | null, cookies: readonly CookieToSet[]): string {
+  const names = new Set<string>(cookies.map((c) => c.name));
+  const parts = (raw ?? '')
+    .split(';')
+    .map((part) => part.trim())
+    .filter((part) => part !== '' && !names.has(part.slice(0, part.indexOf('=')).trim()));
+  for (const cookie of cookies) parts.push(`${cookie.name}=${cookie.value}`);
+  return parts.join('; ');
+}
+
+/** `path?query` of the page being requested, without Next's `_rsc` cache-busting parameter. */
+function pagePath(request: Request): string {
+  try {
+    const url = new URL(request.url);
+    url.searchParams.delete('_rsc');
+    return `${url.pathname}${url.search}`;
+  } catch {
+    return '/';
+  }
+}
+
+/**
+ * A proxy (middleware) that sets the `_fbp` cookie and, from an ad click's `?fbclid=`, `_fbc` on
+ * page loads, so the Pixel and every later server event share them. The routes behind it see the
+ * new cookies and their page URL (for `trackConversion` in Server Components). Composes with your
+ * own proxy through `next`; never throws because of capi-kit.
+ * @example export default capiProxy({ next: myProxy }); export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] };
+ */
+export function capiProxy(
+  options: CapiProxyOptions = {},
+): (request: NextRequest, event: NextFetchEvent) => Promise<Response> {
+  const { next, ...contextOptions } = options;
+  return async (request, event) => {
+    let cookies: readonly CookieToSet[] = [];
+    try {
+      const context = getRequestContext(requestInput(request), contextOptions);
+      if (context.isNavigation) cookies = context.cookiesToSet;
+    } catch {
+      // No cookies rather than a broken page.
+    }
+    const extra = new Headers({ [URL_HEADER]: pagePath(request) });
+    if (cookies.length > 0)
+      extra.set('cookie', cookieHeaderWith(request.headers.get('cookie'), cookies));
+
+    let response = next === undefined ? undefined : await next(request, event);
+    if (response === undefined || response === null) {
+      const headers = new Headers(request.headers);
+      extra.forEach((value, name) => {
+        headers.set(name, value);
+      });
+      response = NextResponse.next({ request: { headers } });
+    } else {
+      try {
+        forwardRequestHeaders(response, request.headers, extra);
+      } catch {
+        // Immutable headers: a finished response (e.g. `Response.redirect`) renders nothing behind it.
+      }
+    }
+    if (cookies.length === 0) return response;
+    try {
+      for (const cookie of cookies) response.headers.append('set-cookie', cookie.header);
+      return response;
+    } catch {
+      const copy = new Response(response.body, response);
+      for (const cookie of cookies) copy.headers.append('set-cookie', cookie.header);
+      return copy;
+    }
+  };
+}

@@ -1,0 +1,139 @@
+import { capiProxy } from '@capi-kit/next/proxy';
+import { NextRequest, NextResponse } from 'next/server.js';
+import { describe, expect, it, vi } from 'vitest';
+
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-next/1.0';
+const event = {} as Parameters<ReturnType<typeof capiProxy>>[1];
+
+/** A page load from an ad click, as a proxy receives it. */
+const landing = (path = '/?fbclid=IwAR_click-1', headers: Record<string, string> = {}) =>
+  new NextRequest(`http://localhost:3000${path}`, {
+    headers: {
+      host: 'shop.example.com',
+      accept: 'text/html',
+      'sec-fetch-dest': 'document',
+      'user-agent': UA,
+      ...headers,
+    },
+  });
+
+const setCookies = (response: Response) =>
+  Object.fromEntries(
+    response.headers.getSetCookie().map((c) => {
+      const [pair = ''] = c.split(';');
+      return [pair.slice(0, pair.indexOf('=')), c];
+    }),
+  );
+const forwarded = (response: Response, name: string) =>
+  response.headers.get(`x-middleware-request-${name}`);
+
+describe('capiProxy', () => {
+  it('sets _fbp and _fbc on landing and lets the routes behind see them and their URL', async () => {
+    const response = await capiProxy()(landing(), event);
+    expect(response.headers.get('x-middleware-next')).toBe('1');
+    const cookies = setCookies(response);
+    expect(cookies._fbp).toMatch(
+      /^_fbp=fb\.1\.\d{13}\.\d+; Max-Age=7776000; Domain=example\.com; Path=\/; SameSite=Lax$/,
+    );
+    expect(cookies._fbc).toMatch(
+      /^_fbc=fb\.1\.\d{13}\.IwAR_click-1; Max-Age=7776000; Domain=example\.com;/,
+    );
+    const cookieHeader = forwarded(response, 'cookie') ?? '';
+    expect(cookieHeader).toContain(cookies._fbp?.split(';')[0]);
+    expect(cookieHeader).toContain(cookies._fbc?.split(';')[0]);
+    expect(forwarded(response, 'x-capi-kit-url')).toBe('/?fbclid=IwAR_click-1');
+    expect(forwarded(response, 'user-agent')).toBe(UA);
+    expect(response.headers.get('x-middleware-override-headers')?.split(',')).toEqual(
+      expect.arrayContaining(['cookie', 'x-capi-kit-url', 'user-agent', 'host']),
+    );
+  });
+
+  it('keeps other cookies and refreshes a changed fbclid', async () => {
+    const response = await capiProxy()(
+      landing('/?fbclid=new_click', {
+        cookie: 'theme=dark; _fbp=fb.1.1700000000000.42; _fbc=fb.1.1700000000000.old_click',
+      }),
+      event,
+    );
+    const cookies = setCookies(response);
+    expect(cookies._fbp).toMatch(/^_fbp=fb\.1\.1700000000000\.42;/);
+    expect(cookies._fbc).toMatch(/\.new_click;/);
+    const header = forwarded(response, 'cookie') ?? '';
+    expect(header).toContain('theme=dark');
+    expect(header).not.toContain('old_click');
+  });
+
+  it('writes no cookie for requests that are not page loads, but still forwards the URL (minus _rsc)', async () => {
+    const request = new NextRequest('http://localhost:3000/pricing?_rsc=1x2y', {
+      headers: {
+        host: 'shop.example.com',
+        accept: 'text/x-component',
+        'sec-fetch-dest': 'empty',
+        'user-agent': UA,
+      },
+    });
+    const response = await capiProxy()(request, event);
+    expect(response.headers.getSetCookie()).toEqual([]);
+    expect(forwarded(response, 'x-capi-kit-url')).toBe('/pricing');
+    expect(forwarded(response, 'cookie')).toBeNull();
+  });
+
+  it('honours consent: a denied visitor gets no cookies', async () => {
+    const response = await capiProxy({ consent: () => 'denied' })(landing(), event);
+    expect(response.headers.getSetCookie()).toEqual([]);
+  });
+
+  it('composes: adds cookies and forwarded headers to the response of your own proxy', async () => {
+    const mine = vi.fn((request: NextRequest) =>
+      NextResponse.next({
+        request: {
+          headers: new Headers({ ...Object.fromEntries(request.headers), 'x-tenant': 'acme' }),
+        },
+      }),
+    );
+    const response = await capiProxy({ next: mine })(landing(), event);
+    expect(mine).toHaveBeenCalledTimes(1);
+    expect(forwarded(response, 'x-tenant')).toBe('acme');
+    expect(forwarded(response, 'x-capi-kit-url')).toBe('/?fbclid=IwAR_click-1');
+    expect(forwarded(response, 'cookie')).toMatch(/_fbp=fb\.1\./);
+    const listed = response.headers.get('x-middleware-override-headers')?.split(',') ?? [];
+    expect(listed).toEqual(expect.arrayContaining(['x-tenant', 'x-capi-kit-url', 'cookie']));
+    expect(new Set(listed).size).toBe(listed.length);
+    expect(Object.keys(setCookies(response)).sort()).toEqual(['_fbc', '_fbp']);
+  });
+
+  it('composes with a proxy that continues without a response of its own', async () => {
+    const response = await capiProxy({ next: () => undefined })(landing(), event);
+    expect(response.headers.get('x-middleware-next')).toBe('1');
+    expect(Object.keys(setCookies(response)).sort()).toEqual(['_fbc', '_fbp']);
+  });
+
+  it('adds the cookies to a redirect from your proxy, without forwarding headers to a route', async () => {
+    const response = await capiProxy({
+      next: () => NextResponse.redirect('https://shop.example.com/login'),
+    })(landing(), event);
+    expect(response.status).toBe(307);
+    expect(response.headers.get('x-middleware-override-headers')).toBeNull();
+    expect(Object.keys(setCookies(response)).sort()).toEqual(['_fbc', '_fbp']);
+  });
+
+  it('copies a response with immutable headers to add the cookies', async () => {
+    const response = await capiProxy({
+      next: () => Response.redirect('https://shop.example.com/a', 302),
+    })(landing(), event);
+    expect(response.status).toBe(302);
+    expect(response.headers.get('location')).toBe('https://shop.example.com/a');
+    expect(Object.keys(setCookies(response)).sort()).toEqual(['_fbc', '_fbp']);
+  });
+
+  it("lets your proxy's own errors through", async () => {
+    const failure = new Error('auth backend down');
+    await expect(
+      capiProxy({
+        next: () => {
+          throw failure;
+        },
+      })(landing(), event),
+    ).rejects.toBe(failure);
+  });
+});

@@ -1,0 +1,238 @@
+import { createHash } from 'node:crypto';
+import { createNextCapi, type NextCapi } from '@capi-kit/next';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { scope } from './next-mocks.ts';
+
+vi.mock('next/headers.js', async () => (await import('./next-mocks.ts')).nextHeadersMock());
+vi.mock('next/server.js', async () => (await import('./next-mocks.ts')).nextServerMock());
+vi.mock('next/navigation.js', async () => (await import('./next-mocks.ts')).nextNavigationMock());
+
+const PIXEL_ID = '1234567890';
+const TOKEN = 'next-test-token';
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-next/1.0';
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+let mock: MockGraph;
+let capi: NextCapi;
+
+/** A request as Next's server hands it over: its own hostname in the URL, the browser's in `Host`. */
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  new Request(`http://localhost:3000${path}`, {
+    method: 'POST',
+    headers: {
+      host: 'shop.example.com',
+      'content-type': 'application/json',
+      'user-agent': UA,
+      referer: 'https://shop.example.com/checkout',
+      'x-forwarded-for': '203.0.113.9',
+      ...headers,
+    },
+    body: JSON.stringify(body),
+  });
+
+beforeAll(async () => {
+  mock = await startMockGraph({ accessToken: TOKEN });
+});
+afterAll(() => mock.close());
+beforeEach(() => {
+  mock.reset();
+  scope.reset();
+  capi = createNextCapi({ pixelId: PIXEL_ID, accessToken: TOKEN, graphUrl: mock.url, env: false });
+});
+afterEach(() => capi.close());
+
+describe('withCapi', () => {
+  it('binds track() to the request (no request argument) and appends the cookies to the response', async () => {
+    const { withCapi, track } = capi;
+    const POST = withCapi(async (request: Request) => {
+      const { email } = (await request.json()) as { email: string };
+      return Response.json(track('Lead', { user_data: { em: email } }));
+    });
+    const response = await POST(post('/lead', { email: 'Bob@Example.com' }), {
+      params: Promise.resolve({}),
+    });
+    expect(response.status).toBe(200);
+    const { event_id, accepted } = (await response.json()) as {
+      event_id: string;
+      accepted: boolean;
+    };
+    expect(accepted).toBe(true);
+    const minted = response.headers.getSetCookie();
+    expect(minted).toEqual([
+      expect.stringMatching(
+        /^_fbp=fb\.1\.\d{13}\.\d+; Max-Age=7776000; Domain=example\.com; Path=\/; SameSite=Lax$/,
+      ),
+    ]);
+    const [lead] = await mock.waitForEvents(1);
+    expect(lead?.event).toMatchObject({
+      event_id,
+      event_source_url: 'https://shop.example.com/checkout',
+      user_data: {
+        em: [sha256('bob@example.com')],
+        fbp: minted[0]?.slice('_fbp='.length).split(';')[0],
+        client_user_agent: UA,
+        client_ip_address: '203.0.113.9',
+      },
+    });
+    // Delivery was handed to after(), not awaited by the handler.
+    expect(scope.afterTasks).toHaveLength(1);
+  });
+
+  it('tracks options.event after a response below 400, with map reading its own copy of the body', async () => {
+    const POST = capi.withCapi(
+      async (request: Request) => {
+        const { order } = (await request.json()) as { order: string };
+        return Response.json({ event_id: `purchase-${order}` });
+      },
+      {
+        event: 'Purchase',
+        map: async (request, response) => {
+          const { order, email } = (await request.json()) as { order: string; email: string };
+          const { event_id } = (await response.json()) as { event_id: string };
+          return {
+            event_id,
+            user_data: { em: email },
+            custom_data: { value: 10, currency: 'USD', order_id: order },
+          };
+        },
+      },
+    );
+    const response = await POST(post('/purchase', { order: 'A-1', email: 'c@example.com' }), {});
+    // The handler's response body is still readable by the client.
+    expect(await response.json()).toEqual({ event_id: 'purchase-A-1' });
+    const [purchase] = await mock.waitForEvents(1, { event_name: 'Purchase' });
+    expect(purchase?.event).toMatchObject({
+      event_id: 'purchase-A-1',
+      custom_data: { order_id: 'A-1' },
+    });
+  });
+
+  it('does not track options.event after a 4xx, and still sets the cookies', async () => {
+    const POST = capi.withCapi(
+      async () => Response.json({ error: 'email is required' }, { status: 400 }),
+      {
+        event: 'Lead',
+      },
+    );
+    const response = await POST(post('/lead', {}), {});
+    expect(response.status).toBe(400);
+    expect(response.headers.getSetCookie()).toHaveLength(1);
+    await capi.flush();
+    expect(mock.events()).toEqual([]);
+  });
+
+  it('rethrows what the handler throws, untouched, and tracks nothing', async () => {
+    const failure = new Error('boom');
+    const GET = capi.withCapi(
+      async () => {
+        throw failure;
+      },
+      { event: 'ViewContent' },
+    );
+    await expect(GET(new Request('http://localhost/x'), {})).rejects.toBe(failure);
+    await capi.flush();
+    expect(mock.events()).toEqual([]);
+  });
+
+  it('sets the cookies on a response whose headers are immutable (Response.redirect)', async () => {
+    const GET = capi.withCapi(async () => Response.redirect('https://shop.example.com/next', 303));
+    const response = await GET(
+      new Request('http://localhost:3000/go?fbclid=IwAR_xyz', {
+        headers: {
+          host: 'shop.example.com',
+          accept: 'text/html',
+          'sec-fetch-dest': 'document',
+          'user-agent': UA,
+        },
+      }),
+      {},
+    );
+    expect(response.status).toBe(303);
+    expect(response.headers.get('location')).toBe('https://shop.example.com/next');
+    const names = response.headers.getSetCookie().map((c) => c.split('=')[0]);
+    expect(names.sort()).toEqual(['_fbc', '_fbp']);
+  });
+
+  it('trackConversion inside withCapi uses the handler request, not headers()', async () => {
+    const POST = capi.withCapi(async () => Response.json(await capi.trackConversion('Contact')));
+    scope.headersError = new Error('headers() must not be called');
+    const response = await POST(post('/contact', {}), {});
+    expect(((await response.json()) as { accepted: boolean }).accepted).toBe(true);
+    const [contact] = await mock.waitForEvents(1);
+    expect(contact?.event.user_data?.client_user_agent).toBe(UA);
+  });
+
+  it('exposes the request context to the handler', async () => {
+    const GET = capi.withCapi(async () => Response.json(capi.requestContext()?.user_data ?? null));
+    const response = await GET(post('/x', {}, { cookie: '_fbp=fb.1.1700000000000.7' }), {});
+    expect(await response.json()).toMatchObject({
+      fbp: 'fb.1.1700000000000.7',
+      client_user_agent: UA,
+    });
+    expect(capi.requestContext()).toBeUndefined();
+  });
+
+  it('concurrent requests never mix contexts', async () => {
+    const POST = capi.withCapi(async (request: Request) => {
+      const { i } = (await request.json()) as { i: number };
+      // Yield between reading and tracking so the requests interleave.
+      await new Promise((resolve) => setTimeout(resolve, (i * 7) % 5));
+      return Response.json(capi.track('Lead', { user_data: { em: `u${i}@example.com` } }));
+    });
+    const ids = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const response = await POST(post('/lead', { i }, { 'user-agent': `UA-${i}` }), {});
+        return ((await response.json()) as { event_id: string }).event_id;
+      }),
+    );
+    await capi.flush();
+    const byId = new Map(mock.events().map((e) => [e.event.event_id, e.event]));
+    ids.forEach((id, i) => {
+      expect(byId.get(id)?.user_data).toMatchObject({
+        em: [sha256(`u${i}@example.com`)],
+        client_user_agent: `UA-${i}`,
+      });
+    });
+  });
+
+  it('track() outside withCapi warns once and tracks without request data', () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const first = capi.track('Lead', { user_data: { em: 'a@example.com' } });
+    capi.track('Lead', { user_data: { em: 'a@example.com' } });
+    // A website event needs the page URL and user agent, which only a request gives.
+    expect(first.accepted).toBe(false);
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(error.mock.calls[0]?.[0]).toMatch(/outside withCapi/);
+    error.mockRestore();
+  });
+});
+
+describe('flush and close', () => {
+  it('reach every client createNextCapi made in this process (Next loads lib/capi.ts once per bundle layer)', async () => {
+    mock.outage({ kind: 'latency', latencyMs: 150 });
+    const layerA = createNextCapi({
+      pixelId: PIXEL_ID,
+      accessToken: TOKEN,
+      graphUrl: mock.url,
+      env: false,
+    });
+    const layerB = createNextCapi({
+      pixelId: PIXEL_ID,
+      accessToken: TOKEN,
+      graphUrl: mock.url,
+      env: false,
+    });
+    const input = {
+      event_name: 'Lead',
+      action_source: 'system_generated',
+      user_data: { em: 'a@example.com' },
+    } as const;
+    layerA.client.track(input);
+    layerB.client.track(input);
+    await layerA.flush();
+    expect(mock.events()).toHaveLength(2);
+    await layerA.close();
+    expect(layerB.client.closed).toBe(true);
+  });
+});

@@ -1,0 +1,338 @@
+import { createHash } from 'node:crypto';
+import { createNextCapi, type NextCapi, type NextCapiOptions } from '@capi-kit/next';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { notFoundError, redirectError, scope } from './next-mocks.ts';
+
+vi.mock('next/headers.js', async () => (await import('./next-mocks.ts')).nextHeadersMock());
+vi.mock('next/server.js', async () => (await import('./next-mocks.ts')).nextServerMock());
+vi.mock('next/navigation.js', async () => (await import('./next-mocks.ts')).nextNavigationMock());
+
+const PIXEL_ID = '1234567890';
+const TOKEN = 'next-test-token';
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-next/1.0';
+const FBP = 'fb.1.1700000000000.42';
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** The headers Next gives a Server Action: a POST from the page in `Referer`. */
+const actionHeaders = (extra: Record<string, string> = {}) => ({
+  host: 'shop.example.com',
+  'next-action': '7f3a9c',
+  accept: 'text/x-component',
+  'user-agent': UA,
+  referer: 'https://shop.example.com/signup?plan=pro',
+  'x-forwarded-for': '198.51.100.7',
+  ...extra,
+});
+
+let mock: MockGraph;
+let capi: NextCapi;
+const bind = (options: NextCapiOptions = {}) => {
+  capi = createNextCapi({
+    pixelId: PIXEL_ID,
+    accessToken: TOKEN,
+    graphUrl: mock.url,
+    env: false,
+    ...options,
+  });
+  return capi;
+};
+
+beforeAll(async () => {
+  mock = await startMockGraph({ accessToken: TOKEN });
+});
+afterAll(() => mock.close());
+beforeEach(() => {
+  mock.reset();
+  scope.reset(actionHeaders());
+});
+afterEach(async () => {
+  await capi?.close();
+  vi.restoreAllMocks();
+  delete (globalThis as Record<symbol, unknown>)[Symbol.for('@vercel/request-context')];
+});
+
+describe('trackConversion in a Server Action', () => {
+  it('tracks with the request read from headers() and cookies(), and returns the event_id', async () => {
+    scope.reset(actionHeaders({ cookie: `theme=dark; _fbp=${FBP}` }));
+    const { trackConversion } = bind();
+    const result = await trackConversion('Lead', { user_data: { em: 'Alice@Example.com' } });
+    expect(result).toMatchObject({ accepted: true, issues: [] });
+    const [lead] = await mock.waitForEvents(1, { event_name: 'Lead' });
+    expect(lead?.event).toMatchObject({
+      event_id: result.event_id,
+      event_name: 'Lead',
+      action_source: 'website',
+      event_source_url: 'https://shop.example.com/signup?plan=pro',
+      user_data: {
+        em: [sha256('alice@example.com')],
+        fbp: FBP,
+        client_user_agent: UA,
+        client_ip_address: '198.51.100.7',
+      },
+    });
+    // The browser had its _fbp and this is no page load: nothing to write.
+    expect(scope.written).toEqual([]);
+  });
+
+  it('writes a minted _fbp through cookies().set and sends that same value', async () => {
+    const { trackConversion } = bind();
+    await trackConversion('Lead', { user_data: { em: 'a@example.com' } });
+    expect(scope.written).toHaveLength(1);
+    const [cookie] = scope.written;
+    expect(cookie).toMatchObject({
+      name: '_fbp',
+      value: expect.stringMatching(/^fb\.1\.\d{13}\.\d+$/),
+      maxAge: 7_776_000,
+      domain: 'example.com',
+      path: '/',
+      sameSite: 'lax',
+      httpOnly: false,
+    });
+    const [lead] = await mock.waitForEvents(1);
+    expect(lead?.event.user_data?.fbp).toBe(cookie?.value);
+  });
+
+  it('finishes delivery through after(), never before the action returns', async () => {
+    mock.outage('hang');
+    const { trackConversion } = bind();
+    const started = Date.now();
+    const { accepted } = await trackConversion('Lead', { user_data: { em: 'a@example.com' } });
+    expect(accepted).toBe(true);
+    expect(Date.now() - started).toBeLessThan(500);
+    await vi.waitFor(() => expect(scope.afterTasks).toHaveLength(1));
+    mock.recover();
+  });
+
+  it("uses Vercel's request-context waitUntil when after() is unavailable", async () => {
+    scope.afterTasks = undefined;
+    const waitUntil = vi.fn();
+    (globalThis as Record<symbol, unknown>)[Symbol.for('@vercel/request-context')] = {
+      get: () => ({ waitUntil }),
+    };
+    const { trackConversion } = bind();
+    await trackConversion('Lead', { user_data: { em: 'a@example.com' } });
+    await vi.waitFor(() => expect(waitUntil).toHaveBeenCalledTimes(1));
+    expect(waitUntil.mock.calls[0]?.[0]).toBeInstanceOf(Promise);
+    await mock.waitForEvents(1);
+  });
+
+  it('prefers a caller-supplied waitUntil over after()', async () => {
+    const waitUntil = vi.fn();
+    const { trackConversion } = bind({ waitUntil });
+    await trackConversion('Lead', { user_data: { em: 'a@example.com' } });
+    await vi.waitFor(() => expect(waitUntil).toHaveBeenCalledTimes(1));
+    expect(scope.afterTasks).toEqual([]);
+  });
+
+  it("hands Next's dynamic-rendering bailout back untouched", async () => {
+    const bailout = Object.assign(new Error('Dynamic server usage: headers'), {
+      digest: 'DYNAMIC_SERVER_USAGE',
+    });
+    scope.headersError = bailout;
+    const { trackConversion } = bind();
+    await expect(trackConversion('PageView')).rejects.toBe(bailout);
+  });
+
+  it('never rejects because of capi-kit: without request data the event is reported, not thrown', async () => {
+    scope.headersError = new Error('`headers` was called outside a request scope');
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { trackConversion } = bind();
+    const result = await trackConversion('Lead', { user_data: { em: 'a@example.com' } });
+    expect(result.accepted).toBe(false);
+    expect(result.issues.some((i) => i.severity === 'error')).toBe(true);
+    expect(error).toHaveBeenCalledWith(expect.stringContaining('could not read the request'));
+  });
+
+  it('creates the client on first use, and a missing token only fails that use', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    capi = createNextCapi({ env: false });
+    expect(error).not.toHaveBeenCalled();
+    const first = await capi.trackConversion('Lead');
+    const second = await capi.trackConversion('Lead');
+    expect(first).toMatchObject({ accepted: false, reason: 'error' });
+    expect(second.accepted).toBe(false);
+    expect(error).toHaveBeenCalledTimes(1);
+    expect(() => capi.client).toThrow(/pixelId/);
+  });
+});
+
+describe('trackConversion in a Server Component', () => {
+  it('is the page view of the URL capiProxy forwarded, and never sends an _fbp it could not store', async () => {
+    scope.reset({
+      host: 'shop.example.com',
+      accept: 'text/html',
+      'sec-fetch-dest': 'document',
+      'user-agent': UA,
+      referer: 'https://www.google.com/',
+      'x-capi-kit-url': '/landing?fbclid=IwAR_abc',
+    });
+    scope.cookiesWritable = false;
+    const { trackConversion } = bind();
+    const { event_id, accepted } = await trackConversion('PageView');
+    expect(accepted).toBe(true);
+    const [view] = await mock.waitForEvents(1);
+    expect(view?.event).toMatchObject({
+      event_id,
+      event_source_url: 'http://shop.example.com/landing?fbclid=IwAR_abc',
+      referrer_url: 'https://www.google.com/',
+      user_data: { fbc: expect.stringMatching(/\.IwAR_abc$/) },
+    });
+    expect(view?.event.user_data).not.toHaveProperty('fbp');
+  });
+
+  it('keeps the _fbp the proxy set on this request (it is in cookies(), not yet in the header)', async () => {
+    scope.reset({
+      host: 'shop.example.com',
+      accept: 'text/html',
+      'sec-fetch-dest': 'document',
+      'user-agent': UA,
+      cookie: `_fbp=${FBP}`,
+      'x-capi-kit-url': '/',
+    });
+    scope.cookiesWritable = false;
+    const { trackConversion } = bind();
+    await trackConversion('PageView');
+    const [view] = await mock.waitForEvents(1);
+    expect(view?.event.user_data?.fbp).toBe(FBP);
+  });
+
+  it('treats a client-side navigation (an RSC fetch) as a page view of the new URL', async () => {
+    scope.reset({
+      host: 'shop.example.com',
+      accept: 'text/x-component',
+      'sec-fetch-dest': 'empty',
+      'user-agent': UA,
+      cookie: `_fbp=${FBP}`,
+      referer: 'http://shop.example.com/',
+      'x-capi-kit-url': '/pricing',
+    });
+    scope.cookiesWritable = false;
+    const { trackConversion } = bind();
+    await trackConversion('ViewContent');
+    const [view] = await mock.waitForEvents(1);
+    expect(view?.event).toMatchObject({
+      event_source_url: 'http://shop.example.com/pricing',
+      referrer_url: 'http://shop.example.com/',
+    });
+  });
+
+  it('without capiProxy a page load has no URL: the event is refused, not sent with a wrong one', async () => {
+    scope.reset({
+      host: 'shop.example.com',
+      accept: 'text/html',
+      'sec-fetch-dest': 'document',
+      'user-agent': UA,
+      cookie: `_fbp=${FBP}`,
+    });
+    scope.cookiesWritable = false;
+    const { trackConversion } = bind();
+    const result = await trackConversion('PageView');
+    expect(result.accepted).toBe(false);
+    expect(result.issues.map((i) => i.path)).toContain('event_source_url');
+  });
+});
+
+describe('withConversion', () => {
+  const signup = vi.fn(async (_state: unknown, form: FormData) => ({
+    ok: true,
+    user: String(form.get('email')),
+  }));
+  const form = () => {
+    const data = new FormData();
+    data.set('email', 'New.User@Example.com');
+    return data;
+  };
+  const emailOf = (_result: unknown, _state: unknown, data: FormData) => ({
+    user_data: { em: String(data.get('email')) },
+  });
+
+  it('tracks after the action succeeded and adds the event_id to its result', async () => {
+    const { withConversion } = bind();
+    const action = withConversion('CompleteRegistration', signup, emailOf);
+    const result = await action(undefined, form());
+    expect(result).toEqual({
+      ok: true,
+      user: 'New.User@Example.com',
+      event_id: expect.any(String),
+    });
+    const [event] = await mock.waitForEvents(1);
+    expect(event?.event).toMatchObject({
+      event_name: 'CompleteRegistration',
+      event_id: result.event_id,
+      user_data: { em: [sha256('new.user@example.com')] },
+    });
+  });
+
+  it('returns { event_id } for an action without a result', async () => {
+    const { withConversion } = bind();
+    const action = withConversion('Subscribe', async () => {});
+    expect(await action()).toEqual({ event_id: expect.any(String) });
+  });
+
+  it('does not track when the action throws, and rethrows its error', async () => {
+    const { withConversion } = bind();
+    const failure = new Error('database down');
+    const action = withConversion('CompleteRegistration', async () => {
+      throw failure;
+    });
+    await expect(action()).rejects.toBe(failure);
+    await capi.flush();
+    expect(mock.events()).toEqual([]);
+  });
+
+  it('counts a redirect() as success: tracks, then rethrows the same redirect error', async () => {
+    const { withConversion } = bind();
+    const redirect = redirectError('/welcome');
+    const map = vi.fn(emailOf);
+    const action = withConversion(
+      'CompleteRegistration',
+      async (_state: unknown, _form: FormData): Promise<{ ok: boolean }> => {
+        throw redirect;
+      },
+      map,
+    );
+    await expect(action(undefined, form())).rejects.toBe(redirect);
+    expect(map).toHaveBeenCalledWith(undefined, undefined, expect.any(FormData));
+    await mock.waitForEvents(1, { event_name: 'CompleteRegistration' });
+  });
+
+  it('does not count notFound(): rethrown untouched, nothing tracked', async () => {
+    const { withConversion } = bind();
+    const missing = notFoundError();
+    const action = withConversion('Purchase', async () => {
+      throw missing;
+    });
+    await expect(action()).rejects.toBe(missing);
+    await capi.flush();
+    expect(mock.events()).toEqual([]);
+  });
+
+  it('tracks nothing when map returns null (e.g. a validation error the action returned)', async () => {
+    const { withConversion } = bind();
+    const action = withConversion(
+      'CompleteRegistration',
+      async () => ({ ok: false, error: 'email is invalid' }),
+      (result) => (result?.ok ? {} : null),
+    );
+    expect(await action()).toEqual({ ok: false, error: 'email is invalid' });
+    await capi.flush();
+    expect(mock.events()).toEqual([]);
+  });
+
+  it('a throwing map never breaks the action: its result comes back, nothing is tracked', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { withConversion } = bind();
+    const action = withConversion(
+      'Lead',
+      async () => ({ ok: true }),
+      () => {
+        throw new TypeError('bad map');
+      },
+    );
+    expect(await action()).toEqual({ ok: true });
+    expect(error).toHaveBeenCalledWith(expect.stringContaining('map threw'));
+    await capi.flush();
+    expect(mock.events()).toEqual([]);
+  });
+});
