@@ -53,14 +53,25 @@ export interface CapiAdapter {
   readonly ownsClient: boolean;
   /** Computes the request context of a Web `Request` or a Node-style request. */
   contextOf(request: Request | NodeRequestLike, remoteAddress?: string): RequestContext;
-  /** Binds `track` and `eventId` to a request context. */
-  bind(context: RequestContext): RequestCapi;
+  /** Binds `track` and `eventId` to a request context (and a request-scoped `waitUntil`). */
+  bind(context: RequestContext, options?: BindOptions): RequestCapi;
   /** Closes the client if the adapter owns it (flushes what is queued first). */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
+/** Per-request options of {@link bindRequest}. */
+export interface BindOptions {
+  /** Keeps a serverless invocation alive until the flush this request's events trigger is done. */
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
+}
+
 /** Binds a client to one request's context: what `req.capi` is in every adapter. */
-export function bindRequest(client: CapiClient, context: RequestContext): RequestCapi {
+export function bindRequest(
+  client: CapiClient,
+  context: RequestContext,
+  options: BindOptions = {},
+): RequestCapi {
+  const trackOptions = options.waitUntil ? { context, waitUntil: options.waitUntil } : { context };
   return {
     context,
     eventId: newEventId,
@@ -68,7 +79,7 @@ export function bindRequest(client: CapiClient, context: RequestContext): Reques
       nameOrEvent: EventName | ServerEventInput,
       params?: TrackParams | LazyTrackParams,
     ): TrackResult {
-      if (typeof nameOrEvent !== 'string') return client.track(nameOrEvent, { context });
+      if (typeof nameOrEvent !== 'string') return client.track(nameOrEvent, trackOptions);
       let resolved: TrackParams | undefined;
       if (typeof params === 'function') {
         try {
@@ -80,9 +91,10 @@ export function bindRequest(client: CapiClient, context: RequestContext): Reques
       } else {
         resolved = params;
       }
-      return client.track({ ...resolved, event_name: nameOrEvent } as ServerEventInput, {
-        context,
-      });
+      return client.track(
+        { ...resolved, event_name: nameOrEvent } as ServerEventInput,
+        trackOptions,
+      );
     },
   };
 }
@@ -103,7 +115,7 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
         request,
         remoteAddress === undefined ? contextOptions : { ...contextOptions, remoteAddress },
       ),
-    bind: (context) => bindRequest(client, context),
+    bind: (context, bindOptions) => bindRequest(client, context, bindOptions),
     close: async (closeOptions) => {
       if (shared === undefined) await client.close(closeOptions);
     },

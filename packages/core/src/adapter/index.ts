@@ -1,4 +1,5 @@
 export type {
+  BindOptions,
   CapiAdapter,
   CapiAdapterOptions,
   LazyTrackParams,

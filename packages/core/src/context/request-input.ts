@@ -79,7 +79,9 @@ function joinValue(
 export function headerReader(headers: NodeHeaders | Headers): HeaderReader {
   if (typeof (headers as Headers).get === 'function') {
     const web = headers as Headers;
-    return (name) => web.get(name) ?? undefined;
+    // Web `Headers` throws a TypeError on names that are not valid tokens, like HTTP/2's
+    // `:authority`; such a header can't be in it, so it is simply absent.
+    return (name) => (name.charCodeAt(0) === 0x3a ? undefined : (web.get(name) ?? undefined));
   }
   let record = headers as NodeHeaders;
   for (const key in record) {

@@ -1,0 +1,131 @@
+import { describe, expect, it } from 'vitest';
+import { bindRequest, createCapiAdapter } from '../../src/adapter/index.js';
+import { fromIncomingMessage, getRequestContext } from '../../src/context/index.js';
+import type { ErrorInfo } from '../../src/delivery/index.js';
+import { createCapi } from '../../src/delivery/index.js';
+import { PIXEL, scriptedFetch, TOKEN } from '../delivery/helpers.js';
+
+const UA = 'Mozilla/5.0 (adapter test)';
+
+function setup() {
+  const { fetch, seen } = scriptedFetch();
+  const client = createCapi({ pixelId: PIXEL, accessToken: TOKEN, fetch, env: false });
+  const context = getRequestContext({
+    method: 'POST',
+    url: '/signup',
+    headers: {
+      host: 'shop.example.com',
+      'user-agent': UA,
+      referer: 'https://shop.example.com/join',
+      cookie: '_fbp=fb.1.1700000000000.42',
+    },
+    protocol: 'https',
+  });
+  return { client, context, seen };
+}
+
+describe('bindRequest', () => {
+  it('fills the request context into events; explicit values win', async () => {
+    const { client, context, seen } = setup();
+    const capi = bindRequest(client, context);
+    const lead = capi.track('Lead', { user_data: { em: 'a@example.com' } });
+    const explicit = capi.track('Lead', {
+      event_source_url: 'https://shop.example.com/elsewhere',
+      user_data: { em: 'b@example.com', client_user_agent: 'explicit-UA' },
+    });
+    expect(lead.accepted && explicit.accepted).toBe(true);
+    await client.flush();
+    const [a, b] = seen.flatMap((r) => r.body.data) as Array<Record<string, never>>;
+    expect(a).toMatchObject({
+      event_id: lead.event_id,
+      event_source_url: 'https://shop.example.com/join',
+      user_data: { client_user_agent: UA, fbp: 'fb.1.1700000000000.42' },
+    });
+    expect(b).toMatchObject({
+      event_source_url: 'https://shop.example.com/elsewhere',
+      user_data: { client_user_agent: 'explicit-UA', fbp: 'fb.1.1700000000000.42' },
+    });
+    await client.close();
+  });
+
+  it('a throwing lazy params function is reported, not thrown, and tracks nothing', async () => {
+    const { client, context, seen } = setup();
+    const errors: ErrorInfo[] = [];
+    client.on('error', (info) => errors.push(info));
+    const result = bindRequest(client, context).track('Purchase', () => {
+      throw new Error('map failed');
+    });
+    expect(result).toMatchObject({ accepted: false, reason: 'error' });
+    expect(result.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(errors).toEqual([
+      expect.objectContaining({ kind: 'callback', source: 'Purchase params' }),
+    ]);
+    expect(errors[0]?.error.message).toContain('map failed');
+    await client.flush();
+    expect(seen).toHaveLength(0);
+    await client.close();
+  });
+
+  it('passes a request-scoped waitUntil to the flush the event triggers', async () => {
+    const { fetch } = scriptedFetch();
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      env: false,
+      flushOnEnd: true,
+    });
+    const kept: Promise<unknown>[] = [];
+    const capi = bindRequest(client, setup().context, { waitUntil: (p) => kept.push(p) });
+    capi.track('Lead', { user_data: { em: 'a@example.com' } });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(kept.length).toBeGreaterThan(0);
+    await Promise.all(kept);
+    expect(client.stats().sent).toBe(1);
+    await client.close();
+  });
+
+  it('eventId() gives fresh UUIDs', () => {
+    const { client, context } = setup();
+    const capi = bindRequest(client, context);
+    expect(capi.eventId()).not.toBe(capi.eventId());
+    void client.close();
+  });
+});
+
+describe('createCapiAdapter', () => {
+  it('closes a client it created, never a shared one', async () => {
+    const { client } = setup();
+    const shared = createCapiAdapter({ client });
+    expect(shared.ownsClient).toBe(false);
+    await shared.close();
+    expect(client.closed).toBe(false);
+
+    const own = createCapiAdapter({ pixelId: PIXEL, accessToken: TOKEN, env: false });
+    expect(own.ownsClient).toBe(true);
+    await own.close();
+    expect(own.client.closed).toBe(true);
+    await client.close();
+  });
+
+  it('reads a Node request through fromIncomingMessage, TLS scheme included', () => {
+    const adapter = createCapiAdapter({ client: setup().client });
+    const context = adapter.contextOf(
+      fromIncomingMessage({
+        method: 'GET',
+        url: '/?fbclid=AbC',
+        headers: { host: 'shop.example.com', accept: 'text/html', 'sec-fetch-dest': 'document' },
+        socket: { remoteAddress: '198.51.100.4', encrypted: true },
+      }),
+    );
+    expect(context.event_source_url).toBe('https://shop.example.com/?fbclid=AbC');
+    expect(context.user_data.client_ip_address).toBe('198.51.100.4');
+    expect(context.cookiesToSet.every((c) => c.secure)).toBe(true);
+  });
+
+  it('a Web Request with a path-only URL and no Host never throws', () => {
+    const context = getRequestContext({ method: 'GET', url: '/x', headers: new Headers() });
+    expect(context.event_source_url).toBeUndefined();
+    expect(context.cookiesToSet).toEqual([]);
+  });
+});
