@@ -25,6 +25,17 @@ describe('README', () => {
     expect(blocks.filter((block) => !checked.has(block ?? ''))).toEqual([]);
   });
 
+  it("the root README's Next.js section shows the same type-checked snippets", () => {
+    const rootReadme = readFileSync(join(root, '../../README.md'), 'utf8');
+    const section = rootReadme.slice(rootReadme.indexOf('## Next.js'));
+    const rootBlocks = [
+      ...section.slice(0, section.indexOf('\n## ', 1)).matchAll(/```tsx?\n([\s\S]*?)```/g),
+    ];
+    const checked = new Set(snippets.map((file) => readFileSync(file, 'utf8')));
+    expect(rootBlocks.length).toBe(3);
+    for (const [, block] of rootBlocks) expect(checked.has(block ?? '')).toBe(true);
+  });
+
   it('keeps the Next.js quick start (action, form with <MetaPixel/>, proxy) under 30 lines', () => {
     // Non-blank lines, without each snippet's first line (the comment naming its file).
     const quickStart = ['app/actions.ts', 'app/signup-form.tsx', 'proxy.ts'].flatMap((name) =>
