@@ -1,6 +1,6 @@
 /**
- * Meta Conversions API for Fastify. Built only from `@capi-kit/core`'s public exports, the same a
- * third-party adapter would use: request → `getRequestContext` → `track`.
+ * Meta Conversions API for Fastify 4 and 5. Built only from `@capi-kit/core`'s public exports, the
+ * same a third-party adapter would use: request → `getRequestContext` → `track`.
  */
 import {
   type CapiAdapterOptions,
@@ -14,11 +14,16 @@ import {
 import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
+export type { RequestCapi, TrackParams } from '@capi-kit/core';
+
 /** Route-level tracking: `config: { capi: { event: 'Purchase', map } }` tracks after a < 400 reply. */
 export interface CapiRouteConfig {
   /** The event to track once the reply has been sent with a status below 400. */
   event: EventName;
-  /** Event data from the request and reply, e.g. what the handler stored on the request. */
+  /**
+   * Event data from the request and reply, e.g. what the handler stored for this request. If it
+   * throws, the error goes to the client's `error` hook (kind `callback`) and nothing is tracked.
+   */
   map?: (request: FastifyRequest, reply: FastifyReply) => TrackParams | undefined;
 }
 
@@ -40,21 +45,45 @@ declare module 'fastify' {
 /** Options of {@link capiPlugin}: `createCapi`'s and the request-context options, or a shared `client`. */
 export type CapiFastifyOptions = CapiAdapterOptions;
 
+/**
+ * Adds `_fbp`/`_fbc` without dropping cookies the app set. `reply.header('set-cookie', …)` appends,
+ * but Fastify 4 keeps an array the app passed by reference and appends into it: a module-level
+ * array would then carry one visitor's cookies to the next. So an existing value is copied.
+ */
+function appendSetCookies(reply: FastifyReply, values: readonly string[]): void {
+  if (values.length === 0) return;
+  const existing = reply.getHeader('set-cookie');
+  if (existing === undefined) {
+    for (const value of values) reply.header('set-cookie', value);
+    return;
+  }
+  const kept = Array.isArray(existing) ? existing.map(String) : [String(existing)];
+  reply.removeHeader('set-cookie');
+  reply.header('set-cookie', [...kept, ...values]);
+}
+
 const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) => {
   const adapter = createCapiAdapter(options);
   app.decorate('capiClient', adapter.client);
   app.decorateRequest('capi', null as unknown as RequestCapi);
 
   app.addHook('onRequest', (request, reply, next) => {
+    // contextOf never throws (a failure gives an empty context, reported through the client).
     const context = adapter.contextOf(fromIncomingMessage(request.raw));
-    for (const cookie of context.cookiesToSet) reply.header('set-cookie', cookie.header);
+    appendSetCookies(
+      reply,
+      context.cookiesToSet.map((cookie) => cookie.header),
+    );
     request.capi = adapter.bind(context);
     next();
   });
 
   app.addHook('onResponse', (request, reply, next) => {
     const route = request.routeOptions.config?.capi;
-    if (route && reply.statusCode < 400) {
+    // `capi` is still the decorator's `null` when a request failed before `onRequest` ran.
+    const tracked = (request.capi as RequestCapi | null) !== null;
+    if (route !== undefined && tracked && reply.statusCode < 400) {
+      // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
       request.capi.track(route.event, () => route.map?.(request, reply));
     }
     next();
@@ -69,7 +98,7 @@ const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) =
 /**
  * Fastify plugin: computes each request's context (client IP, user agent, page URL, `_fbp`/`_fbc`),
  * writes the cookies, decorates `request.capi`, tracks route-level `config.capi` conversions in
- * `onResponse`, and closes its client in `onClose`.
+ * `onResponse`, and closes its client in `onClose` (a shared `client` is left open).
  * @example await app.register(capiPlugin, { pixelId, accessToken, trustProxy: 'loopback' })
  */
 export const capiPlugin = fp(plugin, { fastify: '4.x || 5.x', name: '@capi-kit/fastify' });

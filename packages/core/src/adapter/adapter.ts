@@ -29,6 +29,14 @@ export type TrackParams = Omit<Partial<ServerEventInput>, 'event_name'>;
  */
 export type LazyTrackParams = () => TrackParams | undefined;
 
+/** The context used when computing the real one failed: events carry only what the app passes. */
+const fallbackContext = (consent: RequestContext['consent']): RequestContext => ({
+  user_data: {},
+  cookiesToSet: [],
+  consent,
+  isNavigation: false,
+});
+
 /** The request-bound API adapters expose as `req.capi` / `request.capi`. */
 export interface RequestCapi {
   /**
@@ -51,7 +59,10 @@ export interface CapiAdapter {
   readonly client: CapiClient;
   /** Whether the adapter created the client and so must close it when the app shuts down. */
   readonly ownsClient: boolean;
-  /** Computes the request context of a Web `Request` or a Node-style request. */
+  /**
+   * Computes the request context of a Web `Request` or a Node-style request. Never throws: a
+   * failure is reported through the client and an empty context (no cookies) is returned.
+   */
   contextOf(request: Request | NodeRequestLike, remoteAddress?: string): RequestContext;
   /** Binds `track` and `eventId` to a request context (and a request-scoped `waitUntil`). */
   bind(context: RequestContext, options?: BindOptions): RequestCapi;
@@ -80,21 +91,26 @@ export function bindRequest(
       params?: TrackParams | LazyTrackParams,
     ): TrackResult {
       if (typeof nameOrEvent !== 'string') return client.track(nameOrEvent, trackOptions);
-      let resolved: TrackParams | undefined;
-      if (typeof params === 'function') {
-        try {
-          resolved = params();
-        } catch (error) {
-          client.reportError(error, `${nameOrEvent} params`);
-          return { event_id: newEventId(), accepted: false, issues: [], reason: 'error' };
-        }
-      } else {
-        resolved = params;
+      if (typeof params !== 'function') {
+        return client.track(
+          { ...params, event_name: nameOrEvent } as ServerEventInput,
+          trackOptions,
+        );
       }
-      return client.track(
-        { ...resolved, event_name: nameOrEvent } as ServerEventInput,
-        trackOptions,
-      );
+      // Lazy params run where nobody could catch an error (after the response was sent): every
+      // failure, a throwing function or a `strict`-mode rejection, is reported, never thrown.
+      let source = `${nameOrEvent} params`;
+      try {
+        const resolved = params();
+        source = `${nameOrEvent} track`;
+        return client.track(
+          { ...resolved, event_name: nameOrEvent } as ServerEventInput,
+          trackOptions,
+        );
+      } catch (error) {
+        client.reportError(error, source);
+        return { event_id: newEventId(), accepted: false, issues: [], reason: 'error' };
+      }
     },
   };
 }
@@ -107,14 +123,23 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
   const { client: shared, ...rest } = options;
   const client = shared ?? createCapi(rest);
   const contextOptions: RequestContextOptions = rest;
+  // If the context cannot be computed, consent is unknown: fail closed when the app decides it.
+  const consentOnFailure =
+    rest.consent !== undefined || rest.respectGpc === true ? 'denied' : 'granted';
   return {
     client,
     ownsClient: shared === undefined,
-    contextOf: (request, remoteAddress) =>
-      getRequestContext(
-        request,
-        remoteAddress === undefined ? contextOptions : { ...contextOptions, remoteAddress },
-      ),
+    contextOf: (request, remoteAddress) => {
+      try {
+        return getRequestContext(
+          request,
+          remoteAddress === undefined ? contextOptions : { ...contextOptions, remoteAddress },
+        );
+      } catch (error) {
+        client.reportError(error, 'request context');
+        return fallbackContext(consentOnFailure);
+      }
+    },
     bind: (context, bindOptions) => bindRequest(client, context, bindOptions),
     close: async (closeOptions) => {
       if (shared === undefined) await client.close(closeOptions);
