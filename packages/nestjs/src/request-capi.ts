@@ -106,7 +106,9 @@ interface ExpressResponse {
 }
 interface FastifyReply {
   raw: object;
-  header(name: string, value: string): unknown;
+  header(name: string, value: string | string[]): unknown;
+  getHeader(name: string): number | string | string[] | undefined;
+  removeHeader(name: string): unknown;
 }
 interface NodeResponse {
   headersSent?: boolean;
@@ -136,7 +138,16 @@ function appendSetCookies(response: object, values: readonly string[]): boolean 
   if (isExpressResponse(response)) {
     for (const value of values) response.append('Set-Cookie', value);
   } else if (isFastifyReply(response)) {
-    for (const value of values) response.header('set-cookie', value);
+    // Fastify 4 pushes into an array the app passed earlier: a shared array would leak one
+    // visitor's cookies into every later response. Copy it instead.
+    const existing = response.getHeader('set-cookie');
+    if (existing === undefined) {
+      for (const value of values) response.header('set-cookie', value);
+    } else {
+      const kept = Array.isArray(existing) ? existing.map(String) : [String(existing)];
+      response.removeHeader('set-cookie');
+      response.header('set-cookie', [...kept, ...values]);
+    }
   } else if (isNodeResponse(response)) {
     const existing = response.getHeader('set-cookie');
     const kept =
