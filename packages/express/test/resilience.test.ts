@@ -13,6 +13,14 @@ import {
   UA,
 } from './fixtures.js';
 
+/** Options that make `getRequestContext` throw, standing in for any bug on that path. */
+const brokenTrustList = (): string[] =>
+  new Proxy([] as string[], {
+    get() {
+      throw new Error('broken trust list');
+    },
+  });
+
 let mock: MockGraph;
 beforeAll(async () => {
   mock = await startMockGraph();
@@ -88,8 +96,8 @@ describe.each(MAJORS)('$name: a failing Graph API', ({ express }) => {
 
 describe.each(MAJORS)('$name: robustness of the middleware', ({ express }) => {
   it('calls next() with a working req.capi when the context cannot be computed', async () => {
-    // An unknown platform (a typo in a JS app) makes every context computation throw.
-    const tracking = capi(capiOptions(mock, { platform: 'heroku' as never }));
+    // A trust list whose every read throws: computing the context fails on each request.
+    const tracking = capi(capiOptions(mock, { trustProxy: brokenTrustList() }));
     const errors = errorsOf(tracking.client);
     const app = express();
     app.use(tracking);
@@ -134,7 +142,7 @@ describe.each(MAJORS)('$name: robustness of the middleware', ({ express }) => {
 
   it('fails closed on consent when the context fails and the app decides consent', async () => {
     const tracking = capi(
-      capiOptions(mock, { platform: 'heroku' as never, consent: () => 'granted' }),
+      capiOptions(mock, { trustProxy: brokenTrustList(), consent: () => 'granted' }),
     );
     const app = express();
     app.use(tracking);

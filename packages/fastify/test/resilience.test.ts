@@ -14,6 +14,14 @@ import {
   UA,
 } from './fixtures.js';
 
+/** Options that make `getRequestContext` throw, standing in for any bug on that path. */
+const brokenTrustList = (): string[] =>
+  new Proxy([] as string[], {
+    get() {
+      throw new Error('broken trust list');
+    },
+  });
+
 let mock: MockGraph;
 beforeAll(async () => {
   mock = await startMockGraph();
@@ -91,8 +99,8 @@ describe.each(MAJORS)('$name: a failing Graph API', ({ fastify }) => {
 describe.each(MAJORS)('$name: robustness of the plugin', ({ fastify }) => {
   it('continues with a working request.capi when the context cannot be computed', async () => {
     const app = fastify();
-    // An unknown platform (a typo in a JS app) makes every context computation throw.
-    await app.register(capiPlugin, capiOptions(mock, { platform: 'heroku' as never }));
+    // A trust list whose every read throws: computing the context fails on each request.
+    await app.register(capiPlugin, capiOptions(mock, { trustProxy: brokenTrustList() }));
     const errors = errorsOf(app.capiClient);
     app.get('/', (request) => ({
       result: request.capi.track('PageView', {
@@ -133,7 +141,7 @@ describe.each(MAJORS)('$name: robustness of the plugin', ({ fastify }) => {
     const app = fastify();
     await app.register(
       capiPlugin,
-      capiOptions(mock, { platform: 'heroku' as never, consent: () => 'granted' }),
+      capiOptions(mock, { trustProxy: brokenTrustList(), consent: () => 'granted' }),
     );
     app.get('/', (request) =>
       request.capi.track('PageView', { event_source_url: 'https://shop.example/' }),

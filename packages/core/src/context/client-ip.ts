@@ -47,7 +47,8 @@ function platformClientIp(header: HeaderReader, platform: PlatformPreset): strin
     const ip = parseAddress(value.slice(value.lastIndexOf(',') + 1));
     return ip === undefined ? undefined : formatIp(ip);
   }
-  for (const name of PLATFORM_HEADERS[platform]) {
+  // An unknown preset (a typo in a JavaScript app) trusts no header: fail closed, never throw.
+  for (const name of PLATFORM_HEADERS[platform] ?? []) {
     const value = header(name);
     if (value === undefined) continue;
     const ip = parseAddress(value);

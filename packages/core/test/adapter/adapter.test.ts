@@ -35,7 +35,7 @@ describe('bindRequest', () => {
     });
     expect(lead.accepted && explicit.accepted).toBe(true);
     await client.flush();
-    const [a, b] = seen.flatMap((r) => r.body.data) as Array<Record<string, never>>;
+    const [a, b] = seen.flatMap((r) => r.body.data);
     expect(a).toMatchObject({
       event_id: lead.event_id,
       event_source_url: 'https://shop.example.com/join',
@@ -127,5 +127,15 @@ describe('createCapiAdapter', () => {
     const context = getRequestContext({ method: 'GET', url: '/x', headers: new Headers() });
     expect(context.event_source_url).toBeUndefined();
     expect(context.cookiesToSet).toEqual([]);
+  });
+});
+
+describe('getRequestContext with a mistyped option from JavaScript', () => {
+  it('an unknown platform preset trusts no header instead of throwing', () => {
+    const context = getRequestContext(
+      { method: 'GET', url: '/', headers: { host: 'a.example', 'x-real-ip': '203.0.113.9' } },
+      { platform: 'heroku' as never, remoteAddress: '10.0.0.1' },
+    );
+    expect(context.user_data.client_ip_address).toBeUndefined();
   });
 });
