@@ -1,0 +1,39 @@
+import type { Redis, RedisOptions } from 'ioredis';
+
+/** Where Redis is: a `redis://` URL, ioredis options, or an ioredis instance you own. */
+export type RedisConnection = string | RedisOptions | Redis;
+
+/** True for an ioredis instance (it has a connection status), false for a URL or options. */
+export const isRedisInstance = (connection: RedisConnection): connection is Redis =>
+  typeof connection === 'object' &&
+  connection !== null &&
+  typeof (connection as Redis).status === 'string' &&
+  typeof (connection as Redis).duplicate === 'function';
+
+/** A URL's parts as ioredis options (so our own options can be merged in). */
+export const toRedisOptions = (connection: string | RedisOptions): RedisOptions => {
+  if (typeof connection !== 'string') return { ...connection };
+  const url = new URL(connection);
+  if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
+    throw new TypeError(`expected a redis:// or rediss:// URL, got ${url.protocol}`);
+  }
+  const options: RedisOptions = {
+    host: url.hostname || '127.0.0.1',
+    port: url.port === '' ? 6379 : Number(url.port),
+  };
+  if (url.username !== '') options.username = decodeURIComponent(url.username);
+  if (url.password !== '') options.password = decodeURIComponent(url.password);
+  const db = url.pathname.replace(/^\//, '');
+  if (db !== '') options.db = Number(db);
+  if (url.protocol === 'rediss:') options.tls = {};
+  return options;
+};
+
+/** Host:port for messages, without credentials. */
+export const describeConnection = (connection: RedisConnection): string => {
+  if (isRedisInstance(connection)) {
+    return `${connection.options.host ?? '127.0.0.1'}:${connection.options.port ?? 6379}`;
+  }
+  const options = toRedisOptions(connection);
+  return `${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
+};

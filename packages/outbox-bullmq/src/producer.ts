@@ -1,0 +1,393 @@
+import {
+  type AppendResult,
+  type ClaimOptions,
+  type Logger,
+  MAX_EVENTS_PER_REQUEST,
+  type MemoryOutboxOptions,
+  memoryOutbox,
+  type Outbox,
+  type OutboxHost,
+  type OutboxRecord,
+  type OutboxStats,
+} from '@capi-kit/core';
+import { type JobsOptions, Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import {
+  describeConnection,
+  isRedisInstance,
+  type RedisConnection,
+  toRedisOptions,
+} from './connection.js';
+import { type CapiJobData, DEFAULT_JOB_OPTIONS, DEFAULT_QUEUE_NAME } from './job.js';
+
+/** Options of {@link bullmqOutbox}. */
+export interface BullmqOutboxOptions {
+  /** Redis: a `redis://` URL, ioredis options, or an ioredis instance (yours to close; give it `enableOfflineQueue: false`). */
+  connection: RedisConnection;
+  /** BullMQ queue name; default `capi-kit-events`. Workers must use the same. */
+  queueName?: string | undefined;
+  /** BullMQ key prefix; default BullMQ's (`bull`). */
+  prefix?: string | undefined;
+  /** Events per job (one job = one Graph request), 1–1000; default 1000. */
+  maxJobEvents?: number | undefined;
+  /** Serialized bytes per job; default 1 000 000 (the request body stays under 1 MiB). */
+  maxJobBytes?: number | undefined;
+  /** Longest time an event waits in memory before its `addBulk`; default 10 ms. */
+  flushIntervalMs?: number | undefined;
+  /** How long the first `addBulk` waits for the connection before falling back; default 1000 ms. */
+  connectTimeoutMs?: number | undefined;
+  /** An `addBulk` slower than this counts as a failure (fallback); default 2000 ms. */
+  writeTimeoutMs?: number | undefined;
+  /** Events buffered for Redis (a slow Redis); beyond it new events go to the in-memory fallback. Default 50 000. */
+  maxBufferedEvents?: number | undefined;
+  /** BullMQ job options; default {@link DEFAULT_JOB_OPTIONS} (10 attempts, the workers' backoff). */
+  jobOptions?: JobsOptions | undefined;
+  /** Bounds of the in-memory fallback used while Redis is unreachable; default 10 000 events / 16 MiB per pixel. */
+  fallback?: MemoryOutboxOptions | undefined;
+  /** Where failures go before `createCapi` attaches (afterwards: its logger and hooks); default `console.error`. */
+  logger?: Logger | undefined;
+}
+
+/** {@link BullmqOutbox.producerStats}. */
+export interface BullmqProducerStats {
+  /** `redis`: events go to the queue; `fallback`: Redis was unreachable, events are delivered in this process. */
+  mode: 'redis' | 'fallback';
+  /** Events waiting for the next `addBulk`. */
+  buffered: number;
+  /** Events written to Redis since start. */
+  enqueuedEvents: number;
+  /** Jobs written to Redis since start. */
+  enqueuedJobs: number;
+  /** Events that went to the in-memory fallback since start. */
+  fallbackEvents: number;
+  /** `addBulk` calls that failed (each sent its events to the fallback). */
+  writeFailures: number;
+}
+
+/** The producer side: an {@link Outbox} whose records go to a BullMQ queue for the workers. */
+export interface BullmqOutbox extends Outbox {
+  /** False: what the engine itself holds is the in-memory fallback; the queue's events are the workers'. */
+  readonly durable: false;
+  /** The BullMQ queue (job counts, failed jobs = dead letters, `job.retry()`). */
+  readonly queue: Queue<CapiJobData>;
+  /** Writes what is buffered to Redis now (or to the fallback if it cannot). Never rejects. */
+  flush(): Promise<void>;
+  /** Final flush, then closes the queue (and the connection if this outbox opened it). */
+  close(): Promise<void>;
+  /** Called by `createCapi`: the fallback's records, the outage warning and evictions go through `host`. */
+  attach(host: OutboxHost): void;
+  /** Counters of the producer itself. */
+  producerStats(): BullmqProducerStats;
+}
+
+const positive = (name: string, value: number | undefined, fallback: number, max = Infinity) => {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !(v > 0) || v > max || Number.isNaN(v)) {
+    throw new RangeError(`bullmqOutbox: ${name} must be in (0, ${max}], got ${String(value)}`);
+  }
+  return v;
+};
+
+const messageOf = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);
+
+const consoleLogger: Logger = {
+  debug() {},
+  info() {},
+  warn: (obj, msg) => console.warn(msg, obj),
+  error: (obj, msg) => console.error(msg, obj),
+};
+
+/**
+ * The producer side of the Redis outbox, for `createCapi({ outbox })`. `append` (inside `track()`)
+ * only buffers in memory; every `flushIntervalMs` (10 ms) or `maxJobEvents` events the buffer goes
+ * to Redis in one `addBulk`, one job per ≤ 1000 events of a pixel. The engine never delivers these
+ * events itself — they are handed over (`delegated`) and `createCapiWorker` processes send them —
+ * so `claim` only ever returns events of the fallback: when Redis is unreachable (or too slow) the
+ * producer fails fast, says so loudly (`logger.error` and the `error` hook), and keeps the events in
+ * an in-memory outbox that this process delivers itself until Redis answers again.
+ *
+ * @example
+ * const capi = createCapi({ pixelId, accessToken, outbox: bullmqOutbox({ connection: process.env.REDIS_URL }) });
+ */
+export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
+  if (options?.connection === undefined || options.connection === '') {
+    throw new TypeError(
+      'bullmqOutbox: `connection` (a redis:// URL, options or instance) is required',
+    );
+  }
+  const maxJobEvents = Math.floor(
+    positive('maxJobEvents', options.maxJobEvents, MAX_EVENTS_PER_REQUEST, MAX_EVENTS_PER_REQUEST),
+  );
+  const maxJobBytes = positive('maxJobBytes', options.maxJobBytes, 1_000_000);
+  const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 10);
+  const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 1000);
+  const writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs, 2000);
+  const maxBufferedEvents = Math.floor(
+    positive('maxBufferedEvents', options.maxBufferedEvents, 50_000),
+  );
+  const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, ...options.jobOptions };
+  const logger = options.logger ?? consoleLogger;
+  const where = describeConnection(options.connection);
+
+  const ownsConnection = !isRedisInstance(options.connection);
+  const redis = isRedisInstance(options.connection)
+    ? options.connection
+    : new Redis({
+        ...toRedisOptions(options.connection),
+        // Fail fast: a command while disconnected rejects at once instead of waiting in a queue.
+        enableOfflineQueue: false,
+        connectTimeout: connectTimeoutMs,
+        commandTimeout: writeTimeoutMs,
+        maxRetriesPerRequest: 1,
+        // Keep trying to come back in the background; the fallback covers the meantime.
+        retryStrategy: (times: number) => Math.min(times * 500, 5000),
+      });
+  const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
+  const queue = new Queue<CapiJobData>(queueName, {
+    connection: redis,
+    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+  });
+  const fallback = memoryOutbox(options.fallback);
+  const started = Date.now();
+
+  let host: OutboxHost | undefined;
+  let mode: 'redis' | 'fallback' = 'redis';
+  let closed = false;
+  let buffer = new Map<string, OutboxRecord[]>();
+  let buffered = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let immediate: ReturnType<typeof setImmediate> | undefined;
+  let writing: Promise<void> | undefined;
+  let lastConnectionError: string | undefined;
+  const counters = { enqueuedEvents: 0, enqueuedJobs: 0, fallbackEvents: 0, writeFailures: 0 };
+
+  const reportError = (message: string) => {
+    const error = new Error(message);
+    if (host) host.error(error);
+    else logger.error({ queue: queueName }, message);
+  };
+  const reportWarn = (message: string) => {
+    if (host) host.warn(message);
+    else logger.warn({ queue: queueName }, message);
+  };
+
+  // ioredis and BullMQ emit `error` while Redis is down; without listeners those would throw.
+  const onRedisError = (error: unknown) => {
+    lastConnectionError = messageOf(error);
+  };
+  redis.on('error', onRedisError);
+  queue.on('error', onRedisError);
+  const onReady = () => {
+    if (mode === 'fallback' && !closed) {
+      mode = 'redis';
+      reportWarn(
+        `Redis at ${where} is reachable again: new events go to queue "${queueName}" (events kept in memory meanwhile are delivered by this process)`,
+      );
+    }
+  };
+  redis.on('ready', onReady);
+
+  const waitForReady = (ms: number): Promise<boolean> => {
+    if (redis.status === 'ready') return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(t);
+        redis.off('ready', onOk);
+        resolve(ok);
+      };
+      const onOk = () => done(true);
+      const t = setTimeout(() => done(false), Math.max(0, ms));
+      t.unref?.();
+      redis.on('ready', onOk);
+    });
+  };
+
+  const toFallback = (records: readonly OutboxRecord[]): AppendResult => {
+    counters.fallbackEvents += records.length;
+    return fallback.append(records);
+  };
+
+  /** Redis failed: these (already handed over) records come back to this process's engine. */
+  const recover = (records: OutboxRecord[], reason: string) => {
+    counters.writeFailures++;
+    const wasRedis = mode === 'redis';
+    mode = 'fallback';
+    const { evicted } = toFallback(records);
+    if (wasRedis) {
+      reportError(
+        `Redis at ${where} is unreachable (${reason}): ${records.length} event(s) and every new one are kept in memory and delivered by this process until it is back; they are lost if this process dies. Check Redis.`,
+      );
+    }
+    if (host) {
+      host.added(records);
+      if (evicted.length > 0) host.evicted(evicted);
+    }
+  };
+
+  const takeJobs = (): {
+    jobs: { name: string; data: CapiJobData; opts: JobsOptions }[];
+    records: OutboxRecord[];
+  } => {
+    const jobs: { name: string; data: CapiJobData; opts: JobsOptions }[] = [];
+    const records: OutboxRecord[] = [];
+    for (const [pixelId, list] of buffer) {
+      let chunk: OutboxRecord[] = [];
+      let bytes = 0;
+      for (const record of list) {
+        if (
+          chunk.length > 0 &&
+          (chunk.length >= maxJobEvents || bytes + record.bytes + 1 > maxJobBytes)
+        ) {
+          jobs.push({ name: 'events', data: { v: 1, pixelId, records: chunk }, opts: jobOptions });
+          chunk = [];
+          bytes = 0;
+        }
+        chunk.push(record);
+        bytes += record.bytes + 1;
+        records.push(record);
+      }
+      if (chunk.length > 0) {
+        jobs.push({ name: 'events', data: { v: 1, pixelId, records: chunk }, opts: jobOptions });
+      }
+    }
+    buffer = new Map();
+    buffered = 0;
+    return { jobs, records };
+  };
+
+  const writeOnce = async (): Promise<void> => {
+    const { jobs, records } = takeJobs();
+    if (jobs.length === 0) return;
+    if (redis.status !== 'ready') {
+      // Before the first connection, give it `connectTimeoutMs` from creation; after that, fail fast.
+      const left = connectTimeoutMs - (Date.now() - started);
+      if (left <= 0 || !(await waitForReady(left))) {
+        recover(records, `not connected${lastConnectionError ? `: ${lastConnectionError}` : ''}`);
+        return;
+      }
+    }
+    let timeout: ReturnType<typeof setTimeout> | undefined;
+    try {
+      await Promise.race([
+        queue.addBulk(jobs),
+        new Promise<never>((_, reject) => {
+          timeout = setTimeout(
+            () => reject(new Error(`addBulk took longer than ${writeTimeoutMs} ms`)),
+            writeTimeoutMs,
+          );
+          timeout.unref?.();
+        }),
+      ]);
+      counters.enqueuedEvents += records.length;
+      counters.enqueuedJobs += jobs.length;
+    } catch (error) {
+      // A timed-out addBulk may still land: then these events are delivered twice (same event_id, Meta deduplicates).
+      recover(records, messageOf(error));
+    } finally {
+      if (timeout !== undefined) clearTimeout(timeout);
+    }
+  };
+
+  const cancelTimers = () => {
+    if (timer !== undefined) clearTimeout(timer);
+    if (immediate !== undefined) clearImmediate(immediate);
+    timer = undefined;
+    immediate = undefined;
+  };
+
+  /** Writes until the buffer is empty, one `addBulk` at a time. Never rejects. */
+  const drain = (): Promise<void> => {
+    cancelTimers();
+    if (writing) return writing;
+    if (buffered === 0) return Promise.resolve();
+    writing = (async () => {
+      try {
+        while (buffered > 0) await writeOnce();
+      } catch (error) {
+        reportError(`bullmqOutbox: unexpected failure: ${messageOf(error)}`);
+      } finally {
+        writing = undefined;
+      }
+    })();
+    return writing;
+  };
+
+  const schedule = () => {
+    if (closed || writing) return; // the running write loops until the buffer is empty
+    if (buffered >= maxJobEvents) {
+      if (immediate !== undefined) return;
+      if (timer !== undefined) clearTimeout(timer);
+      timer = undefined;
+      immediate = setImmediate(() => {
+        immediate = undefined;
+        void drain();
+      });
+      immediate.unref?.();
+      return;
+    }
+    if (timer !== undefined || immediate !== undefined) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      void drain();
+    }, flushIntervalMs);
+    timer.unref?.();
+  };
+
+  const outbox: BullmqOutbox = {
+    durable: false,
+    queue,
+
+    append(records) {
+      if (closed) throw new Error('bullmqOutbox: closed');
+      if (mode === 'fallback' || buffered + records.length > maxBufferedEvents) {
+        return toFallback(records);
+      }
+      for (const record of records) {
+        const list = buffer.get(record.pixelId);
+        if (list) list.push(record);
+        else buffer.set(record.pixelId, [record]);
+      }
+      buffered += records.length;
+      schedule();
+      // The workers deliver these: the engine does not count or send them.
+      return { evicted: [], delegated: records };
+    },
+
+    // Only the fallback's records: everything else is the workers' job.
+    claim: (limit: number, leaseMs: number, claimOptions?: ClaimOptions) =>
+      fallback.claim(limit, leaseMs, claimOptions),
+    ack: (ids) => fallback.ack(ids),
+    nack: (ids, retryAt, error) => fallback.nack(ids, retryAt, error),
+    release: (ids, retryAt) => fallback.release(ids, retryAt),
+    deadLetter: (ids, error) => fallback.deadLetter(ids, error),
+    stats: (): OutboxStats => fallback.stats(),
+
+    attach(engine) {
+      host = engine;
+    },
+
+    flush: () => drain(),
+
+    async close() {
+      if (closed) return;
+      await drain();
+      closed = true;
+      cancelTimers();
+      redis.off('ready', onReady);
+      const quiet = new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, writeTimeoutMs);
+        t.unref?.();
+      });
+      await Promise.race([queue.close().catch(() => {}), quiet]);
+      if (ownsConnection) {
+        if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+        else redis.disconnect();
+      }
+      redis.off('error', onRedisError);
+    },
+
+    producerStats: () => ({ mode, buffered, ...counters }),
+  };
+  return outbox;
+};

@@ -1,0 +1,498 @@
+import {
+  type CapiHookMap,
+  type CapiOptions,
+  createCapi,
+  DEFAULT_RETRY,
+  fullJitterDelay,
+  isExpired,
+  type Listener,
+  type Logger,
+  memoryOutbox,
+  type Outbox,
+  type OutboxRecord,
+  type PixelConfig,
+  type RetryInfo,
+  type UndeliverableReason,
+} from '@capi-kit/core';
+import {
+  type ConnectionOptions,
+  type Job,
+  Queue,
+  UnrecoverableError,
+  Worker,
+  type WorkerOptions,
+} from 'bullmq';
+import type { RedisOptions } from 'ioredis';
+import { isRedisInstance, type RedisConnection, toRedisOptions } from './connection.js';
+import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
+
+/** Options of {@link createCapiWorker}. */
+export interface CapiWorkerOptions {
+  /** Redis: a `redis://` URL, ioredis options, or an ioredis instance (with `maxRetriesPerRequest: null`). */
+  connection: RedisConnection;
+  /** BullMQ queue name; default `capi-kit-events` (the producers' default). */
+  queueName?: string | undefined;
+  /** BullMQ key prefix; default BullMQ's (`bull`). */
+  prefix?: string | undefined;
+  /** Pixel id of a single destination (env `META_PIXEL_ID`). */
+  pixelId?: string | undefined;
+  /** Its access token (env `META_ACCESS_TOKEN`). */
+  accessToken?: string | undefined;
+  /** Every pixel the producers send to, with its token. A job for a pixel not listed here fails. */
+  pixels?: readonly PixelConfig[] | undefined;
+  /** Graph API version; default core's (env `META_API_VERSION`). */
+  apiVersion?: string | undefined;
+  /** Graph base URL; default `https://graph.facebook.com` (env `META_GRAPH_URL`). */
+  graphUrl?: string | undefined;
+  /** `appsecret_proof` for every request. */
+  appSecret?: string | undefined;
+  /** Test Events code (env `META_TEST_EVENT_CODE`). */
+  testEventCode?: string | undefined;
+  /** `partner_agent`; default `capi-kit`. */
+  partnerAgent?: string | undefined;
+  /** HTTP client; default global `fetch`. */
+  fetch?: CapiOptions['fetch'];
+  /** Per-request deadline; default 1500 ms. */
+  timeoutMs?: number | undefined;
+  /** Request body cap; a bigger job is sent in several requests. Default 1 MiB. */
+  maxBatchBytes?: number | undefined;
+  /** Jobs processed at once by this process; default 4. */
+  concurrency?: number | undefined;
+  /** Backoff between attempts of a failed job: full jitter from this base…; default 1000 ms. */
+  baseDelayMs?: number | undefined;
+  /** …capped here; default 60 000 ms. Meta's `Retry-After` wins (up to `maxRetryAfterMs`). */
+  maxDelayMs?: number | undefined;
+  /** Longest server-requested wait honoured; default 300 000 ms. */
+  maxRetryAfterMs?: number | undefined;
+  /** Queue-wide pause after a throttle without a wait hint; default 5000 ms. */
+  throttlePauseMs?: number | undefined;
+  /** Queue-wide pause after Meta refused the token; default 600 000 ms (fix the token, then `worker.queue.removeRateLimitKey()`). */
+  authPauseMs?: number | undefined;
+  /** pino-compatible logger; silent by default. */
+  logger?: Logger | undefined;
+  /** Receives events that will never be delivered (expired, rejected). */
+  onUndeliverable?: CapiOptions['onUndeliverable'];
+  /** Environment for `META_*` fallbacks; default `process.env`, `false` to disable. */
+  env?: CapiOptions['env'];
+  /** Extra BullMQ worker options (`stalledInterval`, `lockDuration`, `maxStalledCount`, …). */
+  workerOptions?: Partial<Omit<WorkerOptions, 'connection' | 'prefix' | 'concurrency'>> | undefined;
+}
+
+/** Counters of one worker process. */
+export interface CapiWorkerStats {
+  /** Jobs whose events were all delivered (or dropped as expired). */
+  completed: number;
+  /** Jobs failed for good (their events rejected by Meta, or out of attempts). */
+  failed: number;
+  /** Jobs handed back to BullMQ for a later attempt (transient failure). */
+  retried: number;
+  /** Jobs put back without spending an attempt (throttled, auth). */
+  rateLimited: number;
+  /** Jobs that had stalled before (their worker died or hung) and ran again here. */
+  rerun: number;
+  /** Events in those re-run jobs: the upper bound of duplicates a stall can cause. */
+  rerunEvents: number;
+  /** Events Meta acknowledged. */
+  sent: number;
+  /** Events Meta rejected (isolated by bisection). */
+  rejected: number;
+  /** Events dropped because they were past Meta's 7-day window. */
+  expired: number;
+}
+
+/** A running delivery worker. */
+export interface CapiWorker {
+  /** The BullMQ worker (events such as `failed`, `stalled`; `pause()`, `resume()`). */
+  readonly worker: Worker<CapiJobData>;
+  /** The queue it consumes (job counts, failed jobs, `rateLimit`). */
+  readonly queue: Queue<CapiJobData>;
+  /** The delivery hooks (`sent`, `retry`, `deadLetter`, `dropped`, `error`, `warn`), as `createCapi` has them. */
+  on<K extends keyof CapiHookMap>(name: K, listener: Listener<CapiHookMap[K]>): () => void;
+  /** Counters since start. */
+  stats(): CapiWorkerStats;
+  /** Stops taking jobs, waits for the running ones (each bounded by the request deadline), disconnects. */
+  close(): Promise<void>;
+}
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** How one job's events fared in one round of the engine. */
+interface Round {
+  delivered: OutboxRecord[];
+  rejected: { record: OutboxRecord; error: string }[];
+  /** Not delivered, not rejected: back to BullMQ. */
+  pending: OutboxRecord[];
+  /** Why they are pending. */
+  retry: RetryInfo | undefined;
+  authError: Error | undefined;
+}
+
+/** Carries the engine's wait (Meta's `Retry-After` when it sent one) to the backoff strategy. */
+class TransientDeliveryError extends Error {
+  constructor(
+    message: string,
+    readonly engineDelayMs: number | undefined,
+  ) {
+    super(message);
+    this.name = 'TransientDeliveryError';
+  }
+}
+
+/**
+ * Starts a delivery worker: takes jobs from the queue `bullmqOutbox` producers fill and sends each
+ * job's events (≤ 1000, one pixel) to Meta in one request, in as many processes as you like. Each
+ * job goes through the same engine as `createCapi` (core's transport, `classifyResponse`,
+ * redaction and bisection of rejected batches): delivered events are done; events Meta rejects are
+ * isolated and their job fails with `UnrecoverableError` and Meta's message (BullMQ's failed set is
+ * the dead-letter list); transient failures use BullMQ's attempts with the core's full-jitter
+ * backoff (Meta's `Retry-After` wins); throttling pauses the whole queue (`rateLimit` +
+ * `RateLimitError`, no attempt spent).
+ *
+ * @example
+ * const worker = createCapiWorker({ connection: process.env.REDIS_URL, pixelId, accessToken });
+ * process.on('SIGTERM', () => worker.close());
+ */
+export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
+  if (options?.connection === undefined || options.connection === '') {
+    throw new TypeError(
+      'createCapiWorker: `connection` (a redis:// URL, options or instance) is required',
+    );
+  }
+  const logger = options.logger ?? silentLogger;
+  const baseDelayMs = options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
+  const maxDelayMs = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_RETRY.maxRetryAfterMs;
+  const throttlePauseMs = options.throttlePauseMs ?? DEFAULT_RETRY.throttleBaseDelayMs;
+  const authPauseMs = options.authPauseMs ?? DEFAULT_RETRY.authProbeIntervalMs;
+
+  // The engine's options once, validated now (createCapi throws on a missing token), reused per job.
+  const engineOptions: CapiOptions = {
+    env: options.env,
+    logger,
+    apiVersion: options.apiVersion,
+    graphUrl: options.graphUrl,
+    appSecret: options.appSecret,
+    testEventCode: options.testEventCode,
+    partnerAgent: options.partnerAgent,
+    fetch: options.fetch,
+    timeoutMs: options.timeoutMs,
+    maxBatchBytes: options.maxBatchBytes,
+    // Every attempt of the job is one BullMQ attempt: the engine must not retry or give up itself.
+    retry: {
+      maxAttempts: Number.MAX_SAFE_INTEGER,
+      freeThrottles: Number.MAX_SAFE_INTEGER,
+      baseDelayMs,
+      maxDelayMs,
+      maxRetryAfterMs,
+      throttleBaseDelayMs: throttlePauseMs,
+    },
+  };
+  const env =
+    options.env === false
+      ? {}
+      : (options.env ??
+        (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ??
+        {});
+  const pixelList: PixelConfig[] =
+    options.pixels && options.pixels.length > 0
+      ? options.pixels.map((p) => ({ ...p, pixelId: p.pixelId.trim() }))
+      : [
+          {
+            pixelId: (options.pixelId ?? env.META_PIXEL_ID ?? '').trim(),
+            accessToken: (options.accessToken ?? env.META_ACCESS_TOKEN ?? '').trim(),
+          },
+        ];
+  // Validate now (createCapi throws on a missing token or a bad pixel id), not at the first job.
+  void createCapi({ ...engineOptions, pixels: pixelList, outbox: memoryOutbox() }).close({
+    timeoutMs: 0,
+  });
+  const pixelConfigs = new Map(pixelList.map((p) => [p.pixelId, p]));
+
+  const listeners: { [K in keyof CapiHookMap]?: Set<Listener<CapiHookMap[K]>> } = {};
+  const emit = <K extends keyof CapiHookMap>(name: K, info: CapiHookMap[K]) => {
+    for (const listener of [...(listeners[name] ?? [])] as Listener<CapiHookMap[K]>[]) {
+      try {
+        const result = listener(info);
+        if (result && typeof (result as PromiseLike<unknown>).then === 'function') {
+          (result as PromiseLike<unknown>).then(undefined, () =>
+            logger.error({ hook: name }, 'capi-kit worker: a hook listener rejected'),
+          );
+        }
+      } catch {
+        logger.error({ hook: name }, 'capi-kit worker: a hook listener threw');
+      }
+    }
+  };
+  const hookNames: (keyof CapiHookMap)[] = [
+    'sent',
+    'retry',
+    'dropped',
+    'deadLetter',
+    'error',
+    'warn',
+  ];
+
+  const counters: CapiWorkerStats = {
+    completed: 0,
+    failed: 0,
+    retried: 0,
+    rateLimited: 0,
+    rerun: 0,
+    rerunEvents: 0,
+    sent: 0,
+    rejected: 0,
+    expired: 0,
+  };
+
+  const undeliverable = (records: readonly OutboxRecord[], reason: UndeliverableReason) => {
+    if (!options.onUndeliverable || records.length === 0) return;
+    try {
+      void Promise.resolve(options.onUndeliverable(records, reason)).catch(() =>
+        logger.error({ reason }, 'capi-kit worker: onUndeliverable rejected'),
+      );
+    } catch {
+      logger.error({ reason }, 'capi-kit worker: onUndeliverable threw');
+    }
+  };
+
+  /** Runs the job's events through the core engine once and reports each event's fate. */
+  const deliverOnce = async (pixel: PixelConfig, records: OutboxRecord[]): Promise<Round> => {
+    const memory = memoryOutbox({ maxEvents: Number.MAX_SAFE_INTEGER, maxBytes: Infinity });
+    memory.append(records.map((r) => ({ ...r, attempts: 0, retryAt: 0 })));
+    const fate = new Map<string, 'acked' | 'dead' | 'back'>();
+    const errors = new Map<string, string>();
+    // The engine's view of this job: its records are "left over from a previous run" (durable),
+    // so createCapi adopts and sends them at once, and close() keeps whatever it did not settle.
+    const outbox: Outbox = {
+      durable: true,
+      append: (r) => memory.append(r),
+      claim: (limit, leaseMs, o) => memory.claim(limit, leaseMs, o),
+      ack: (ids) => {
+        for (const id of ids) fate.set(id, 'acked');
+        memory.ack(ids);
+      },
+      nack: (ids, retryAt, error) => {
+        for (const id of ids) fate.set(id, 'back');
+        memory.nack(ids, retryAt, error);
+      },
+      release: (ids, retryAt) => {
+        for (const id of ids) fate.set(id, 'back');
+        memory.release(ids, retryAt);
+      },
+      deadLetter: (ids, error) => {
+        for (const id of ids) {
+          fate.set(id, 'dead');
+          errors.set(id, error);
+        }
+        memory.deadLetter(ids, error);
+      },
+      stats: () => memory.stats(),
+    };
+    let retry: RetryInfo | undefined;
+    let authError: Error | undefined;
+    const client = createCapi({ ...engineOptions, pixels: [pixel], outbox, flushIntervalMs: 0 });
+    for (const name of hookNames) {
+      client.on(name, (info) => {
+        if (name === 'retry') retry = info as RetryInfo;
+        if (name === 'error' && (info as CapiHookMap['error']).kind === 'auth') {
+          authError = (info as CapiHookMap['error']).error;
+        }
+        emit(name, info as never);
+      });
+    }
+    await client.flush();
+    await client.close({ timeoutMs: 0 });
+    const round: Round = { delivered: [], rejected: [], pending: [], retry, authError };
+    for (const record of records) {
+      const f = fate.get(record.id);
+      if (f === 'acked') round.delivered.push(record);
+      else if (f === 'dead') round.rejected.push({ record, error: errors.get(record.id) ?? '' });
+      else round.pending.push(record);
+    }
+    return round;
+  };
+
+  // Workers block on Redis: BullMQ requires `maxRetriesPerRequest: null` on their connections.
+  const connection = (
+    isRedisInstance(options.connection)
+      ? options.connection
+      : ({
+          ...toRedisOptions(options.connection),
+          maxRetriesPerRequest: null,
+        } satisfies RedisOptions)
+  ) as ConnectionOptions;
+  const prefix = options.prefix === undefined ? {} : { prefix: options.prefix };
+  const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
+  const queue = new Queue<CapiJobData>(queueName, { connection, ...prefix });
+  queue.on('error', (error) =>
+    logger.error({ queue: queueName, error: error.message }, 'capi-kit worker: queue error'),
+  );
+
+  const pause = async (ms: number): Promise<never> => {
+    counters.rateLimited++;
+    await queue.rateLimit(Math.max(1, Math.round(ms)));
+    throw Worker.RateLimitError();
+  };
+
+  const processJob = async (
+    job: Job<CapiJobData>,
+  ): Promise<{ delivered: number; expired: number }> => {
+    const data = job.data;
+    if (data?.v !== 1 || !Array.isArray(data.records)) {
+      counters.failed++;
+      throw new UnrecoverableError(`not a capi-kit job (format ${String(data?.v)})`);
+    }
+    if (data.rejected !== undefined) {
+      counters.failed++;
+      throw new UnrecoverableError(data.rejected);
+    }
+    if (job.stalledCounter > 0) {
+      counters.rerun++;
+      counters.rerunEvents += data.records.length;
+    }
+    const pixel = pixelConfigs.get(data.pixelId);
+    if (!pixel) {
+      counters.failed++;
+      const message = `no access token configured for pixel ${data.pixelId} in this worker`;
+      logger.error({ pixelId: data.pixelId, jobId: job.id }, `capi-kit worker: ${message}`);
+      throw new UnrecoverableError(message);
+    }
+    const now = Date.now();
+    const live: OutboxRecord[] = [];
+    const expired: OutboxRecord[] = [];
+    for (const record of data.records) (isExpired(record, now) ? expired : live).push(record);
+    if (expired.length > 0) {
+      counters.expired += expired.length;
+      logger.warn(
+        { pixelId: data.pixelId, count: expired.length, jobId: job.id },
+        'capi-kit worker: dropped events past the 7-day window',
+      );
+      emit('dropped', {
+        reason: 'expired',
+        pixelId: data.pixelId,
+        count: expired.length,
+        events: expired.map((r) => ({ eventId: r.eventId, eventName: r.eventName })),
+      });
+      undeliverable(expired, 'expired');
+    }
+    if (live.length === 0) {
+      counters.completed++;
+      return { delivered: 0, expired: expired.length };
+    }
+
+    const round = await deliverOnce(pixel, live);
+    counters.sent += round.delivered.length;
+    counters.rejected += round.rejected.length;
+    const rejectedMessage =
+      round.rejected.length === 0
+        ? undefined
+        : `Meta rejected ${round.rejected.length} event(s): ${round.rejected[0]?.error}`;
+
+    if (round.pending.length === 0) {
+      if (!rejectedMessage) {
+        counters.completed++;
+        return { delivered: round.delivered.length, expired: expired.length };
+      }
+      // Only the rejected events stay in the failed job, with Meta's message: the dead letters.
+      await job.updateData({ ...data, records: round.rejected.map((r) => r.record) });
+      counters.failed++;
+      throw new UnrecoverableError(rejectedMessage);
+    }
+
+    // Some events must be tried again: the job keeps only those.
+    if (rejectedMessage) {
+      await queue.add(
+        'rejected',
+        {
+          v: 1,
+          pixelId: data.pixelId,
+          records: round.rejected.map((r) => r.record),
+          rejected: rejectedMessage,
+        },
+        { attempts: 1, removeOnFail: { count: 100_000 }, removeOnComplete: true },
+      );
+    }
+    if (round.pending.length < data.records.length) {
+      await job.updateData({ ...data, records: round.pending });
+    }
+    if (round.authError) {
+      logger.error(
+        { pixelId: data.pixelId, pauseMs: authPauseMs },
+        `capi-kit worker: Meta refused the access token for pixel ${data.pixelId}; queue paused`,
+      );
+      return pause(authPauseMs);
+    }
+    if (round.retry?.reason === 'throttled') {
+      return pause(
+        Math.min(round.retry.delayMs > 0 ? round.retry.delayMs : throttlePauseMs, maxRetryAfterMs),
+      );
+    }
+    if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) counters.retried++;
+    const hint = round.retry?.error ?? 'not delivered';
+    throw new TransientDeliveryError(hint, round.retry?.delayMs);
+  };
+
+  const worker = new Worker<CapiJobData>(queueName, processJob, {
+    ...options.workerOptions,
+    connection,
+    ...prefix,
+    concurrency: options.concurrency ?? 4,
+    maxStalledCount: options.workerOptions?.maxStalledCount ?? 3,
+    settings: {
+      ...options.workerOptions?.settings,
+      // Core's full jitter over the job's attempts; the engine's wait (Meta's Retry-After) when longer.
+      backoffStrategy: (attemptsMade, _type, error) => {
+        const jitter = fullJitterDelay(attemptsMade, baseDelayMs, maxDelayMs, Math.random);
+        const engine = (error as Partial<TransientDeliveryError> | undefined)?.engineDelayMs ?? 0;
+        return Math.min(Math.max(jitter, engine), maxRetryAfterMs);
+      },
+    },
+  });
+  worker.on('error', (error) =>
+    logger.error({ queue: queueName, error: error.message }, 'capi-kit worker: worker error'),
+  );
+  worker.on('failed', (job, error) => {
+    if (
+      job &&
+      job.attemptsMade >= (job.opts.attempts ?? 1) &&
+      !(error instanceof UnrecoverableError)
+    ) {
+      counters.failed++;
+      logger.error(
+        {
+          jobId: job.id,
+          pixelId: job.data.pixelId,
+          count: job.data.records.length,
+          attempts: job.attemptsMade,
+        },
+        'capi-kit worker: job out of attempts (kept in the failed set)',
+      );
+    }
+  });
+
+  let closing: Promise<void> | undefined;
+  return {
+    worker,
+    queue,
+    on(name, listener) {
+      let set = listeners[name] as Set<typeof listener> | undefined;
+      if (!set) {
+        set = new Set();
+        (listeners as Record<string, Set<typeof listener>>)[name] = set;
+      }
+      const entry: typeof listener = (info) => listener(info);
+      set.add(entry);
+      return () => {
+        set.delete(entry);
+      };
+    },
+    stats: () => ({ ...counters }),
+    close() {
+      closing ??= (async () => {
+        await worker.close();
+        await queue.close();
+      })();
+      return closing;
+    },
+  };
+};

@@ -1,0 +1,86 @@
+import type { OutboxRecord } from '@capi-kit/core';
+
+/** On-disk format version (`PRAGMA user_version`); bump with a migration when the tables change. */
+export const SCHEMA_VERSION = 1;
+
+/**
+ * `capi_outbox` holds waiting records, `seq` (the rowid) is the append order that "oldest" means.
+ * Leases are not stored: the file is opened by one process at a time (exclusive locking), so at
+ * open every lease of the previous process is void and its in-flight records are simply waiting.
+ */
+export const SCHEMA = `
+CREATE TABLE IF NOT EXISTS capi_outbox (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  pixel_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  event_name TEXT NOT NULL,
+  event_time INTEGER NOT NULL,
+  action_source TEXT NOT NULL,
+  body TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  retry_at INTEGER NOT NULL,
+  last_error TEXT
+);
+CREATE INDEX IF NOT EXISTS capi_outbox_pixel_seq ON capi_outbox (pixel_id, seq);
+CREATE TABLE IF NOT EXISTS capi_dead_letters (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  pixel_id TEXT NOT NULL,
+  event_id TEXT NOT NULL,
+  event_name TEXT NOT NULL,
+  event_time INTEGER NOT NULL,
+  action_source TEXT NOT NULL,
+  body TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  attempts INTEGER NOT NULL,
+  enqueued_at INTEGER NOT NULL,
+  dead_at INTEGER NOT NULL,
+  error TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS capi_dead_letters_id ON capi_dead_letters (id);
+`;
+
+/** A `capi_outbox` row as better-sqlite3 returns it. */
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  pixel_id: string;
+  event_id: string;
+  event_name: string;
+  event_time: number;
+  action_source: string;
+  body: string;
+  bytes: number;
+  attempts: number;
+  enqueued_at: number;
+  retry_at: number;
+  last_error: string | null;
+}
+
+/** A `capi_dead_letters` row. */
+export interface DeadLetterRow extends Omit<OutboxRow, 'retry_at' | 'last_error'> {
+  dead_at: number;
+  error: string;
+}
+
+/** Row → the engine's record. */
+export const toRecord = (row: OutboxRow | DeadLetterRow): OutboxRecord => {
+  const record: OutboxRecord = {
+    id: row.id,
+    pixelId: row.pixel_id,
+    eventId: row.event_id,
+    eventName: row.event_name,
+    eventTime: row.event_time,
+    actionSource: row.action_source,
+    body: row.body,
+    bytes: row.bytes,
+    attempts: row.attempts,
+    enqueuedAt: row.enqueued_at,
+    retryAt: 'retry_at' in row ? row.retry_at : row.enqueued_at,
+  };
+  if ('last_error' in row && row.last_error !== null) record.lastError = row.last_error;
+  return record;
+};

@@ -1,0 +1,230 @@
+import { spawnSync } from 'node:child_process';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { type SqliteOutbox, sqliteOutbox } from '../src/index.js';
+import { record, recordingHost, sleep, tempDir } from './helpers.js';
+
+let temp: ReturnType<typeof tempDir>;
+const open: SqliteOutbox[] = [];
+const make = (options: Partial<Parameters<typeof sqliteOutbox>[0]> = {}) => {
+  const outbox = sqliteOutbox({ path: temp.file(), ...options });
+  open.push(outbox);
+  return outbox;
+};
+const reopen = (
+  outbox: SqliteOutbox,
+  options: Partial<Parameters<typeof sqliteOutbox>[0]> = {},
+) => {
+  outbox.close();
+  return make({ path: outbox.path, ...options });
+};
+
+beforeEach(() => {
+  temp = tempDir();
+});
+afterEach(() => {
+  for (const outbox of open.splice(0)) outbox.close();
+  temp.cleanup();
+});
+
+describe('group commit', () => {
+  it('keeps appends in memory until the commit window ends, then writes them in one transaction', async () => {
+    const outbox = make({ commitIntervalMs: 20 });
+    outbox.append([record(), record()]);
+    outbox.append([record()]);
+    expect(outbox.stats()).toMatchObject({ pending: 3, commits: 0, queued: 3 });
+    await sleep(60);
+    expect(outbox.stats()).toMatchObject({ pending: 0, commits: 1, queued: 3 });
+  });
+
+  it('commits on the next event-loop turn once commitEvents are waiting, never inside append', async () => {
+    const outbox = make({ commitIntervalMs: 10_000, commitEvents: 10 });
+    outbox.append(Array.from({ length: 10 }, () => record()));
+    expect(outbox.stats().pending).toBe(10);
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(outbox.stats()).toMatchObject({ pending: 0, commits: 1 });
+  });
+
+  it('flush() and close() commit; what was committed is there after reopening', () => {
+    const outbox = make({ commitIntervalMs: 10_000 });
+    outbox.append([record({ eventId: 'a' })]);
+    outbox.flush();
+    expect(outbox.stats()).toMatchObject({ pending: 0, commits: 1 });
+    outbox.append([record({ eventId: 'b' })]);
+    const again = reopen(outbox);
+    expect(again.stats().queued).toBe(2);
+    expect(again.claim(10, 1000).map((r) => r.eventId)).toEqual(['a', 'b']);
+  });
+
+  it('commits the last window when the process exits normally, and its timers do not keep it alive', () => {
+    const path = temp.file();
+    const script = `
+      const { sqliteOutbox } = await import(${JSON.stringify(new URL('../dist/index.mjs', import.meta.url).href)});
+      const outbox = sqliteOutbox({ path: ${JSON.stringify(path)}, commitIntervalMs: 60000 });
+      outbox.append([{ id: 'x', pixelId: '1', eventId: 'x', eventName: 'Lead', eventTime: 1, actionSource: 'website', body: '{}', bytes: 2, attempts: 0, enqueuedAt: 1, retryAt: 1 }]);
+    `;
+    const started = Date.now();
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(child.status).toBe(0);
+    expect(Date.now() - started).toBeLessThan(10_000); // not held for the 60 s commit timer
+    const outbox = make({ path });
+    expect(outbox.stats().queued).toBe(1);
+  });
+});
+
+describe('claim, ack, nack, release', () => {
+  it('hands out the oldest ready records of one pixel, within maxBytes, and skips leased ones', () => {
+    const outbox = make();
+    const a = record({ pixelId: '1', eventId: 'a', bytes: 100 });
+    const b = record({ pixelId: '1', eventId: 'b', bytes: 100 });
+    const c = record({ pixelId: '1', eventId: 'c', bytes: 100 });
+    const other = record({ pixelId: '2', eventId: 'x' });
+    outbox.append([a, b, other, c]);
+    expect(outbox.claim(10, 60_000, { pixelId: '1', maxBytes: 202 }).map((r) => r.eventId)).toEqual(
+      ['a', 'b'],
+    );
+    expect(outbox.claim(10, 60_000, { pixelId: '1' }).map((r) => r.eventId)).toEqual(['c']);
+    expect(outbox.claim(10, 60_000, { pixelId: '1' })).toEqual([]);
+    expect(outbox.stats().pixels['1']).toMatchObject({ queued: 0, leased: 3 });
+    expect(outbox.claim(10, 60_000).map((r) => r.eventId)).toEqual(['x']);
+  });
+
+  it('ack removes; nack counts an attempt and waits until retryAt; release does not count', () => {
+    const outbox = make();
+    const now = Date.now();
+    outbox.append([record({ eventId: 'a' }), record({ eventId: 'b' }), record({ eventId: 'c' })]);
+    const [a, b, c] = outbox.claim(10, 60_000, { now });
+    outbox.ack([a?.id as string]);
+    outbox.nack([b?.id as string], now + 5000, 'HTTP 503');
+    outbox.release([c?.id as string], now);
+    expect(outbox.claim(10, 60_000, { now }).map((r) => [r.eventId, r.attempts])).toEqual([
+      ['c', 0],
+    ]);
+    const [retried] = outbox.claim(10, 60_000, { now: now + 5000 });
+    expect(retried).toMatchObject({ eventId: 'b', attempts: 1, lastError: 'HTTP 503' });
+    expect(outbox.stats()).toMatchObject({ queued: 0, leased: 2 });
+  });
+
+  it('an expired lease makes the record claimable again', () => {
+    const outbox = make();
+    const now = Date.now();
+    outbox.append([record({ eventId: 'a' })]);
+    expect(outbox.claim(10, 1000, { now })).toHaveLength(1);
+    expect(outbox.claim(10, 1000, { now: now + 999 })).toHaveLength(0);
+    expect(outbox.claim(10, 1000, { now: now + 1000 }).map((r) => r.eventId)).toEqual(['a']);
+  });
+
+  it('replays on open: records leased by a process that died are waiting again, attempts and backoff kept', () => {
+    const outbox = make();
+    const now = Date.now();
+    outbox.append([record({ eventId: 'a' }), record({ eventId: 'b' }), record({ eventId: 'c' })]);
+    const [a, b] = outbox.claim(2, 300_000, { now });
+    outbox.nack([b?.id as string], now + 60_000, 'timed out');
+    expect(a?.eventId).toBe('a'); // leased, never acknowledged: in flight when the process "died"
+    const again = reopen(outbox);
+    expect(again.stats()).toMatchObject({ queued: 3, leased: 0 });
+    expect(again.claim(10, 300_000, { now }).map((r) => r.eventId)).toEqual(['a', 'c']);
+    expect(again.claim(10, 300_000, { now: now + 60_000 })).toMatchObject([
+      { eventId: 'b', attempts: 1, lastError: 'timed out' },
+    ]);
+  });
+
+  it('refuses a second process (or connection) on the same file with a clear error', () => {
+    const outbox = make();
+    expect(() => sqliteOutbox({ path: outbox.path, lockTimeoutMs: 50 })).toThrow(
+      /open in another process/,
+    );
+  });
+});
+
+describe('bounds: drop-oldest', () => {
+  it('evicts the oldest waiting records of the pixel, never in-flight ones, and counts them', () => {
+    const outbox = make({ maxEvents: 3 });
+    const first = [record({ eventId: 'a' }), record({ eventId: 'b' })];
+    outbox.append(first);
+    outbox.flush();
+    outbox.claim(1, 60_000); // 'a' in flight
+    const result = outbox.append([record({ eventId: 'c' }), record({ eventId: 'd' })]);
+    expect(result.evicted.map((r) => r.eventId)).toEqual(['b']);
+    expect(outbox.append([record({ eventId: 'e' })]).evicted.map((r) => r.eventId)).toEqual(['c']);
+    expect(outbox.stats()).toMatchObject({ queued: 2, leased: 1, evicted: 2 });
+    const again = reopen(outbox);
+    expect(again.claim(10, 1000).map((r) => r.eventId)).toEqual(['a', 'd', 'e']);
+  });
+
+  it('bounds bytes per pixel, evicting from the uncommitted buffer when nothing older waits', () => {
+    const outbox = make({ maxBytes: 250, commitIntervalMs: 10_000 });
+    const result = outbox.append([
+      record({ eventId: 'a', bytes: 100 }),
+      record({ eventId: 'b', bytes: 100 }),
+      record({ eventId: 'c', bytes: 100 }),
+      record({ eventId: 'x', bytes: 100, pixelId: '2' }),
+    ]);
+    expect(result.evicted.map((r) => r.eventId)).toEqual(['a']);
+    expect(outbox.claim(10, 1000, { pixelId: '111' }).map((r) => r.eventId)).toEqual(['b', 'c']);
+  });
+
+  it('evicts records replayed from a previous run before fresh ones', () => {
+    const outbox = make({ maxEvents: 1000 });
+    outbox.append([record({ eventId: 'old-1' }), record({ eventId: 'old-2' })]);
+    const again = reopen(outbox, { maxEvents: 2 });
+    const result = again.append([record({ eventId: 'new' })]);
+    expect(result.evicted.map((r) => r.eventId)).toEqual(['old-1']);
+    expect(again.claim(10, 1000).map((r) => r.eventId)).toEqual(['old-2', 'new']);
+  });
+});
+
+describe('dead letters', () => {
+  it('keeps dead letters with the error, lists, retries and purges them', () => {
+    const outbox = make();
+    const { host, seen } = recordingHost();
+    outbox.attach(host);
+    outbox.append([
+      record({ eventId: 'bad', pixelId: '1' }),
+      record({ eventId: 'ok', pixelId: '2' }),
+    ]);
+    const claimed = outbox.claim(10, 60_000);
+    outbox.nack([claimed[0]?.id as string], 0, 'HTTP 500');
+    const [bad] = outbox.claim(10, 60_000, { pixelId: '1' });
+    outbox.deadLetter([bad?.id as string], 'HTTP 400 code 100/2804019: Invalid parameter');
+    outbox.deadLetter([claimed[1]?.id as string], 'expired: too old');
+    expect(outbox.stats()).toMatchObject({ deadLettered: 2, deadLetters: 2, queued: 0, leased: 0 });
+    const letters = outbox.deadLetters();
+    expect(letters.map((l) => [l.eventId, l.attempts, l.error])).toEqual([
+      ['bad', 1, 'HTTP 400 code 100/2804019: Invalid parameter'],
+      ['ok', 0, 'expired: too old'],
+    ]);
+    expect(outbox.deadLetters({ pixelId: '2' }).map((l) => l.eventId)).toEqual(['ok']);
+    expect(outbox.deadLetters({ limit: 1, offset: 1 }).map((l) => l.eventId)).toEqual(['ok']);
+    expect(JSON.parse(letters[0]?.body as string)).toMatchObject({ event_id: 'bad' });
+
+    expect(outbox.retryDeadLetters([letters[0]?.id as string])).toBe(1);
+    expect(seen.added.map((r) => [r.eventId, r.attempts])).toEqual([['bad', 0]]);
+    expect(outbox.stats()).toMatchObject({ queued: 1, deadLetters: 1 });
+    expect(outbox.claim(10, 1000).map((r) => r.eventId)).toEqual(['bad']);
+    expect(outbox.purgeDeadLetters()).toBe(1);
+    expect(outbox.deadLetters()).toEqual([]);
+  });
+
+  it('keeps at most maxDeadLetters, dropping the oldest', () => {
+    const outbox = make({ maxDeadLetters: 2 });
+    outbox.append([record({ eventId: '1' }), record({ eventId: '2' }), record({ eventId: '3' })]);
+    for (const r of outbox.claim(10, 1000)) outbox.deadLetter([r.id], 'rejected');
+    expect(outbox.deadLetters().map((l) => l.eventId)).toEqual(['2', '3']);
+    expect(reopen(outbox).stats().deadLetters).toBe(2);
+  });
+});
+
+describe('misuse', () => {
+  it('rejects bad options and use after close', () => {
+    expect(() => sqliteOutbox({ path: '' })).toThrow(/path/);
+    expect(() => sqliteOutbox({ path: temp.file(), commitIntervalMs: 0 })).toThrow(RangeError);
+    const outbox = make();
+    outbox.close();
+    outbox.close();
+    expect(() => outbox.append([record()])).toThrow(/closed/);
+  });
+});

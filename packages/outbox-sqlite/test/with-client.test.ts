@@ -1,0 +1,120 @@
+import { type CapiOptions, createCapi } from '@capi-kit/core';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type SqliteOutbox, sqliteOutbox } from '../src/index.js';
+import { leadEvent, sleep, tempDir } from './helpers.js';
+
+const TOKEN = 'EAAtest-token-0123456789';
+let mock: MockGraph;
+let temp: ReturnType<typeof tempDir>;
+
+beforeAll(async () => {
+  mock = await startMockGraph({ accessToken: TOKEN });
+});
+afterAll(() => mock.close());
+beforeEach(() => {
+  mock.reset();
+  temp = tempDir();
+});
+afterEach(() => temp.cleanup());
+
+const client = (outbox: SqliteOutbox, extra: Partial<CapiOptions> = {}) =>
+  createCapi({
+    pixelId: '1234567890',
+    accessToken: TOKEN,
+    graphUrl: mock.url,
+    env: false,
+    outbox,
+    flushIntervalMs: 20,
+    retry: { baseDelayMs: 20, maxDelayMs: 100 },
+    ...extra,
+  });
+
+const waitFor = async (done: () => boolean, timeoutMs = 5000) => {
+  const until = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > until) throw new Error('timed out waiting');
+    await sleep(10);
+  }
+};
+
+describe('sqliteOutbox with createCapi', () => {
+  it('delivers, and what Meta acknowledged is gone from the file', async () => {
+    const path = temp.file();
+    const capi = client(sqliteOutbox({ path }));
+    for (let i = 0; i < 30; i++) capi.track(leadEvent(i));
+    await mock.waitForEvents(30);
+    await capi.close();
+    const reopened = sqliteOutbox({ path });
+    expect(reopened.stats()).toMatchObject({ queued: 0, leased: 0 });
+    reopened.close();
+    expect(mock.duplicates()).toEqual([]);
+  });
+
+  it('client.flush() commits the group-commit buffer; close() closes the outbox', async () => {
+    mock.outage(503);
+    const outbox = sqliteOutbox({ path: temp.file(), commitIntervalMs: 60_000 });
+    const capi = client(outbox, { flushIntervalMs: 60_000 });
+    capi.track(leadEvent(1));
+    expect(outbox.stats().pending).toBe(1);
+    await capi.flush();
+    expect(outbox.stats().pending).toBe(0);
+    await capi.close({ timeoutMs: 200 });
+    expect(() => outbox.flush()).toThrow(/closed/);
+  });
+
+  it('keeps what was not delivered at close() and the next client on the file sends it', async () => {
+    mock.outage(503);
+    const path = temp.file();
+    const first = client(sqliteOutbox({ path }));
+    for (let i = 0; i < 50; i++) first.track(leadEvent(i));
+    await first.flush();
+    await first.close({ timeoutMs: 100 });
+    expect(first.stats().dropped.shutdown).toBe(0);
+    expect(mock.events()).toHaveLength(0);
+
+    mock.recover();
+    const outbox = sqliteOutbox({ path });
+    expect(outbox.stats().queued).toBe(50);
+    const second = client(outbox);
+    await mock.waitForEvents(50);
+    await waitFor(() => outbox.stats().queued + outbox.stats().leased === 0);
+    await second.close();
+    expect(mock.uniqueEventIds()).toHaveLength(50);
+    expect(mock.duplicates()).toEqual([]);
+  });
+
+  it("dead-letters an event Meta rejects, with Meta's message, and retryDeadLetters() sends it again", async () => {
+    const outbox = sqliteOutbox({ path: temp.file() });
+    const capi = client(outbox);
+    mock.failNext({
+      kind: 'graph',
+      code: 100,
+      subcode: 2804019,
+      message: 'Invalid parameter',
+      userMessage: 'The parameter $[data][0][custom_data][currency] is required.',
+    });
+    capi.track(leadEvent(7));
+    await waitFor(() => outbox.stats().deadLetters === 1);
+    const [letter] = outbox.deadLetters();
+    expect(letter).toMatchObject({ eventId: 'lead-7', eventName: 'Lead' });
+    expect(letter?.error).toContain('Invalid parameter');
+    expect(letter?.error).toContain('currency');
+    expect(letter?.error).not.toContain(TOKEN);
+
+    expect(outbox.retryDeadLetters()).toBe(1);
+    await mock.waitForEvents(1);
+    expect(mock.events()[0]?.event.event_id).toBe('lead-7');
+    await capi.close();
+  });
+
+  it('reports drop-oldest evictions as overflow drops', async () => {
+    mock.outage(503);
+    const outbox = sqliteOutbox({ path: temp.file(), maxEvents: 10 });
+    const capi = client(outbox, { flushIntervalMs: 60_000 });
+    for (let i = 0; i < 15; i++) capi.track(leadEvent(i));
+    expect(capi.stats().dropped.overflow).toBe(5);
+    expect(outbox.stats()).toMatchObject({ queued: 10, evicted: 5 });
+    await capi.close({ timeoutMs: 100 });
+  });
+});
