@@ -5,6 +5,7 @@ import { type ActionSource, isActionSource } from './action-source.js';
 import { normalizeAppData } from './app-data.js';
 import { normalizeCustomData } from './custom-data.js';
 import { applyDataProcessingOptions } from './data-processing-options.js';
+import { newEventId } from './event-id.js';
 import { checkEventTimeWindow, toUnixSeconds } from './event-time.js';
 import { CapiValidationError, hasErrors, type Issue } from './issues.js';
 import { normalizeOriginalEventData } from './original-event-data.js';
@@ -97,7 +98,7 @@ function eventName(value: unknown, issues: Issue[]): string {
 }
 
 function eventId(value: unknown, issues: Issue[]): string {
-  if (value === undefined || value === null) return crypto.randomUUID();
+  if (value === undefined || value === null) return newEventId();
   if (typeof value === 'string' && value.trim() !== '') return value;
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   error(issues, 'event_id', 'invalid_event_id', 'event_id must be a non-empty string.');

@@ -1,6 +1,7 @@
 export { ACTION_SOURCES, type ActionSource, isActionSource } from './action-source.js';
 export { type BuildEventOptions, type BuildEventResult, buildEvent } from './build-event.js';
 export { isCurrencyCode, normalizeCurrency } from './currency.js';
+export { newEventId } from './event-id.js';
 export {
   MAX_EVENT_AGE_SECONDS,
   MAX_EVENT_TIME_SKEW_SECONDS,

@@ -14,8 +14,9 @@ import {
 // and `+44 (0)7911 123456` keeps the trunk 0; Meta's written rule (E.164 digits) wins here.
 // libphonenumber parses national numbers correctly but costs 3–18 µs a call (numbers sharing a
 // calling code, like +44 with GG/IM/JE, are the slow ones), so the common shapes take a fast path:
-// `+`/`00` international numbers with no trunk 0 after the calling code, NANP (+1) numbers, and
-// UK and Australian national numbers.
+// `+`/`00` international numbers with a possible national length and no trunk 0 after the calling
+// code, NANP (+1) numbers, and UK and Australian national numbers. Tests check that these agree
+// with libphonenumber on every region's example number and on random valid numbers.
 
 const MIN_DIGITS = 7; // the shortest E.164 numbers in use (e.g. Niue +683 xxxx)
 const MAX_DIGITS = 15; // ITU-T E.164 maximum, country code included
@@ -56,7 +57,10 @@ function nationalLengths(callingCode: string): Set<number> | undefined {
       metadata.selectNumberingPlan(country);
       const code = getCountryCallingCode(country);
       let lengths = table.get(code);
-      if (lengths === undefined) table.set(code, (lengths = new Set()));
+      if (lengths === undefined) {
+        lengths = new Set();
+        table.set(code, lengths);
+      }
       for (const length of metadata.numberingPlan?.possibleLengths() ?? []) lengths.add(length);
     }
     lengthsByCallingCode = table;
@@ -203,13 +207,19 @@ function isPlainInternational(digits: string): boolean {
   return false;
 }
 
-function parseWithLibrary(text: string, region: CountryCode | undefined): string | undefined {
+function parseWithLibrary(
+  text: string,
+  region: CountryCode | undefined,
+  requireValid = false,
+): string | undefined {
   try {
     const parsed =
       region === undefined
         ? parsePhoneNumberFromString(text)
         : parsePhoneNumberFromString(text, { defaultCountry: region });
-    if (parsed === undefined || !parsed.isPossible()) return undefined;
+    if (parsed === undefined || !(requireValid ? parsed.isValid() : parsed.isPossible())) {
+      return undefined;
+    }
     const digits = parsed.number.slice(1);
     if (digits.length < MIN_DIGITS || digits.length > MAX_DIGITS) return undefined;
     // isPossible only checks length; NANP numbers have a strict, cheap-to-check structure.
@@ -252,7 +262,9 @@ export function normalizePhoneNumber(
       const parsed = parseWithLibrary(value, region.code);
       if (parsed !== undefined) return { digits: parsed, hasCountryCode: true };
     }
-    return international(digits.slice(2), undefined);
+    const parsed = international(digits.slice(2), undefined);
+    // Not a possible international number: read it as national when the country is known.
+    if (parsed !== undefined || region === undefined) return parsed;
   }
   if (region === undefined) {
     // What Meta's Parameter Builder does for every number; flagged because the digits may lack
@@ -276,6 +288,12 @@ export function normalizePhoneNumber(
     trunkZero.includes(digits.length - 1)
   ) {
     return { digits: region.callingCode + digits.slice(1), hasCountryCode: true };
+  }
+  if (plain && digits.startsWith(region.callingCode)) {
+    // Already E.164 without the `+` (what this function returns): read as national it would get
+    // its calling code twice (`4915123456789` in Germany), so a valid international reading wins.
+    const parsed = parseWithLibrary(`+${digits}`, undefined, true);
+    if (parsed !== undefined) return { digits: parsed, hasCountryCode: true };
   }
   let parsed = parseWithLibrary(value, region.code);
   if (parsed === undefined && plain && digits.length >= 11 && digits.charCodeAt(0) !== 0x30) {

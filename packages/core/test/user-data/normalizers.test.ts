@@ -1,3 +1,5 @@
+import examples from 'libphonenumber-js/examples.mobile.json';
+import { getCountries, getExampleNumber } from 'libphonenumber-js/min';
 import { describe, expect, it } from 'vitest';
 import {
   isClientIpAddress,
@@ -79,6 +81,21 @@ describe('ph', () => {
   ])('%j (country %s) → %s', (raw, country, digits) => {
     expect(normalizePhone(raw, country)).toBe(digits);
     expect(normalizePhoneNumber(raw, country)?.hasCountryCode).toBe(true);
+  });
+
+  it("reads every region's example mobile number, national and international, like libphonenumber", () => {
+    let checked = 0;
+    for (const region of getCountries()) {
+      const example = getExampleNumber(region, examples);
+      if (example === undefined) continue;
+      const e164 = example.number.slice(1);
+      expect([region, normalizePhone(example.formatInternational())]).toEqual([region, e164]);
+      expect([region, normalizePhone(example.formatNational(), region)]).toEqual([region, e164]);
+      expect([region, normalizePhone(`00${e164}`)]).toEqual([region, e164]);
+      expect([region, normalizePhone(e164, region.toLowerCase())]).toEqual([region, e164]);
+      checked++;
+    }
+    expect(checked).toBeGreaterThan(240);
   });
 
   it('keeps digits without leading zeros when no country is known, flagged', () => {
