@@ -1,5 +1,6 @@
 // @ts-check
 import { once } from 'node:events';
+import { STANDARD_EVENTS } from '@capi-kit/core';
 import { capi, trackConversion } from '@capi-kit/express';
 import {
   landingPage,
@@ -12,13 +13,22 @@ import {
 } from 'capi-kit-example-shared';
 import express from 'express';
 
+/** The custom event the example's relay accepts besides Meta's standard events. */
+export const RELAY_CUSTOM_EVENT = 'CtaClick';
+
 /**
  * The example app. `env` holds the contract's variables (examples/README.md); capi-kit reads
  * META_PIXEL_ID, META_ACCESS_TOKEN, META_GRAPH_URL and META_TEST_EVENT_CODE from it.
  * @param {Record<string, string | undefined>} env
  */
 export function createApp(env = process.env) {
-  const tracking = capi({ env, trustProxy: parseTrustProxy(env.TRUST_PROXY) });
+  const tracking = capi({
+    env,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    // POST /capi/events: @capi-kit/browser's first-party relay. Each Pixel event the page fires is
+    // forwarded through CAPI with the same event ID, so Meta dedups it and ad blockers lose nothing.
+    relay: { allowEvents: [...STANDARD_EVENTS, RELAY_CUSTOM_EVENT] },
+  });
   const app = express();
   app.use(express.json());
   app.use(tracking);

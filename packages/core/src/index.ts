@@ -5,7 +5,9 @@
 export * from './adapter/index.js';
 export * from './context/index.js';
 export * from './delivery/index.js';
+export * from './diagnostics/index.js';
 export * from './event/index.js';
 export { sha256Hex } from './hash/index.js';
 export * from './pixel/index.js';
+export * from './relay/index.js';
 export * from './user-data/index.js';

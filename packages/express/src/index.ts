@@ -6,9 +6,15 @@ import {
   type CapiAdapterOptions,
   type CapiClient,
   createCapiAdapter,
+  createRelay,
+  DEFAULT_RELAY_PATH,
   type EventName,
   fromIncomingMessage,
+  type Relay,
+  type RelayInput,
+  type RelayOptions,
   type RequestCapi,
+  type RequestContext,
   type TrackParams,
 } from '@capi-kit/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -24,8 +30,19 @@ declare global {
   }
 }
 
-/** Options of {@link capi}: `createCapi`'s and the request-context options, or a shared `client`. */
-export type CapiExpressOptions = CapiAdapterOptions;
+/** The first-party relay's options: the core's rules (`identify` gets the Express `req`) and its path. */
+export interface CapiExpressRelayOptions extends RelayOptions<Request> {
+  /** Path the browser posts to (from the site root); default `/capi/events`, `@capi-kit/browser`'s default. */
+  path?: string | undefined;
+}
+
+/**
+ * Options of {@link capi}: `createCapi`'s and the request-context options, or a shared `client`;
+ * `relay` also serves `@capi-kit/browser`'s first-party relay (`true` for the defaults).
+ */
+export type CapiExpressOptions = CapiAdapterOptions & {
+  relay?: boolean | CapiExpressRelayOptions | undefined;
+};
 
 /** The middleware, with the client it delivers through (close it on shutdown if you let it create one). */
 export type CapiMiddleware = RequestHandler & {
@@ -39,10 +56,13 @@ export type CapiMiddleware = RequestHandler & {
  * Express middleware: computes each request's context (client IP, user agent, page URL, `_fbp`/
  * `_fbc`), appends the cookies, and attaches `req.capi` with `track` and `eventId`.
  * Synchronous: it never delays the response and never calls `next(err)` because of capi-kit.
+ * With `relay`, it also answers the browser's `POST /capi/events` itself (see `@capi-kit/browser`).
  * @example app.use(capi({ pixelId, accessToken, trustProxy: 'loopback' }))
  */
 export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
-  const adapter = createCapiAdapter(options);
+  const { relay: relayOptions, ...adapterOptions } = options;
+  const adapter = createCapiAdapter(adapterOptions);
+  const relay = relayOptions ? relayOf(relayOptions, adapter.client, adapterOptions) : undefined;
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     // contextOf never throws (a failure gives an empty context, reported through the client).
     const context = adapter.contextOf(fromIncomingMessage(req, req.originalUrl));
@@ -50,6 +70,10 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
     // appends after ours (Express 4 and 5 alike).
     for (const cookie of context.cookiesToSet) res.append('Set-Cookie', cookie.header);
     req.capi = adapter.bind(context);
+    if (relay !== undefined && req.originalUrl.split('?', 1)[0] === relay.path) {
+      serveRelay(relay.relay, req, res, context);
+      return;
+    }
     next();
   };
   return Object.assign(middleware, {
@@ -76,4 +100,36 @@ export function trackConversion(
     });
     next();
   };
+}
+
+function relayOf(
+  options: true | CapiExpressRelayOptions,
+  client: CapiClient,
+  requestContext: CapiAdapterOptions,
+): { relay: Relay<Request>; path: string } {
+  const { path = DEFAULT_RELAY_PATH, ...rules } = options === true ? {} : options;
+  return { relay: createRelay<Request>({ ...rules, client, requestContext }), path };
+}
+
+/** Answers a relay request; the body comes from a parser that already ran, or is read here, capped. */
+function serveRelay(
+  relay: Relay<Request>,
+  req: Request,
+  res: Response,
+  context: RequestContext,
+): void {
+  const input: RelayInput<Request> = {
+    request: fromIncomingMessage(req, req.originalUrl),
+    context,
+    appRequest: req,
+  };
+  const body: unknown = req.body;
+  if (typeof body === 'string' || body instanceof Uint8Array) input.body = body;
+  else if (!req.readableEnded) input.body = req;
+  else input.parsedBody = body; // a JSON parser (`express.json()`) read the stream
+  // handle() never rejects.
+  void relay.handle(input).then((answer) => {
+    res.status(answer.status).set(answer.headers);
+    res.end(answer.body);
+  });
 }

@@ -6,12 +6,17 @@ import {
   type CapiAdapterOptions,
   type CapiClient,
   createCapiAdapter,
+  createRelay,
+  DEFAULT_RELAY_PATH,
   type EventName,
   fromIncomingMessage,
+  type RelayInput,
+  type RelayOptions,
+  type RelayResponse,
   type RequestCapi,
   type TrackParams,
 } from '@capi-kit/core';
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
 export type { RequestCapi, TrackParams } from '@capi-kit/core';
@@ -42,8 +47,19 @@ declare module 'fastify' {
   }
 }
 
-/** Options of {@link capiPlugin}: `createCapi`'s and the request-context options, or a shared `client`. */
-export type CapiFastifyOptions = CapiAdapterOptions;
+/** The first-party relay's options: the core's rules (`identify` gets the `FastifyRequest`) and its path. */
+export interface CapiFastifyRelayOptions extends RelayOptions<FastifyRequest> {
+  /** Route the browser posts to; default `/capi/events`, `@capi-kit/browser`'s default. */
+  path?: string | undefined;
+}
+
+/**
+ * Options of {@link capiPlugin}: `createCapi`'s and the request-context options, or a shared
+ * `client`; `relay` also registers `@capi-kit/browser`'s first-party relay route (`true`: defaults).
+ */
+export type CapiFastifyOptions = CapiAdapterOptions & {
+  relay?: boolean | CapiFastifyRelayOptions | undefined;
+};
 
 /**
  * Adds `_fbp`/`_fbc` without dropping cookies the app set. `reply.header('set-cookie', …)` appends,
@@ -63,7 +79,8 @@ function appendSetCookies(reply: FastifyReply, values: readonly string[]): void 
 }
 
 const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) => {
-  const adapter = createCapiAdapter(options);
+  const { relay, ...adapterOptions } = options;
+  const adapter = createCapiAdapter(adapterOptions);
   app.decorate('capiClient', adapter.client);
   app.decorateRequest('capi', null as unknown as RequestCapi);
 
@@ -92,8 +109,50 @@ const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) =
   app.addHook('onClose', async () => {
     await adapter.close();
   });
+  if (relay) registerRelay(app, relay, adapter.client, adapterOptions);
   done();
 };
+
+/**
+ * The relay route, in its own scope: a raw-bytes parser for every content type (capped at the
+ * relay's body limit) so the core checks the type and parses, without touching the app's parsers.
+ */
+function registerRelay(
+  app: FastifyInstance,
+  options: true | CapiFastifyRelayOptions,
+  client: CapiClient,
+  requestContext: CapiAdapterOptions,
+): void {
+  const { path = DEFAULT_RELAY_PATH, ...rules } = options === true ? {} : options;
+  const relay = createRelay<FastifyRequest>({ ...rules, client, requestContext });
+  const inputOf = (request: FastifyRequest): RelayInput<FastifyRequest> => {
+    const input: RelayInput<FastifyRequest> = {
+      request: fromIncomingMessage(request.raw),
+      appRequest: request,
+    };
+    if ((request.capi as RequestCapi | null) !== null) input.context = request.capi.context;
+    return input;
+  };
+  const send = (reply: FastifyReply, answer: RelayResponse) =>
+    reply.code(answer.status).headers(answer.headers).send(answer.body);
+  app.register(async (scope) => {
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser(
+      '*',
+      { parseAs: 'buffer', bodyLimit: relay.maxBodyBytes },
+      (_request, body, parsed) => parsed(null, body),
+    );
+    scope.setErrorHandler(async (error: { code?: string }, request, reply) => {
+      if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
+      return send(reply, await relay.handle({ ...inputOf(request), bodyTooLarge: true }));
+    });
+    scope.all(path, async (request, reply) => {
+      const input = inputOf(request);
+      if (request.body instanceof Uint8Array) input.body = request.body;
+      return send(reply, await relay.handle(input));
+    });
+  });
+}
 
 /**
  * Fastify plugin: computes each request's context (client IP, user agent, page URL, `_fbp`/`_fbc`),

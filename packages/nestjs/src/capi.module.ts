@@ -1,10 +1,13 @@
-import { type CapiAdapter, createCapiAdapter } from '@capi-kit/core';
+import { type CapiAdapter, createCapiAdapter, DEFAULT_RELAY_PATH } from '@capi-kit/core';
 import {
   type DynamicModule,
   Inject,
+  type MiddlewareConsumer,
   Module,
+  type NestModule,
   type OnApplicationShutdown,
   type Provider,
+  RequestMethod,
 } from '@nestjs/common';
 import { APP_INTERCEPTOR } from '@nestjs/core';
 import { CapiInterceptor } from './capi.interceptor.js';
@@ -15,10 +18,14 @@ import type {
   CapiModuleRootOptions,
   CapiOptionsFactory,
 } from './options.js';
+import { CapiRelayMiddleware } from './relay.middleware.js';
 import { CAPI_ADAPTER, CAPI_CLIENT, CAPI_OPTIONS } from './tokens.js';
 
-const createAdapter = ({ shutdownTimeoutMs: _, ...options }: CapiModuleOptions): CapiAdapter =>
-  createCapiAdapter(options);
+const createAdapter = ({
+  shutdownTimeoutMs: _,
+  relay: __,
+  ...options
+}: CapiModuleOptions): CapiAdapter => createCapiAdapter(options);
 
 const sharedProviders: Provider[] = [
   { provide: CAPI_ADAPTER, useFactory: createAdapter, inject: [CAPI_OPTIONS] },
@@ -58,7 +65,7 @@ function optionsProviders(options: CapiModuleAsyncOptions): Provider[] {
  * `_fbp`/`_fbc` cookies, and flushes the client on `app.close()` (if it created it). Import once.
  * @example @Module({ imports: [CapiModule.forRoot({ trustProxy: 'loopback', isGlobal: true })] })
  */
-export class CapiModule implements OnApplicationShutdown {
+export class CapiModule implements NestModule, OnApplicationShutdown {
   constructor(
     private readonly adapter: CapiAdapter,
     private readonly options: CapiModuleOptions,
@@ -91,6 +98,14 @@ export class CapiModule implements OnApplicationShutdown {
       ],
       exports: exported,
     };
+  }
+
+  /** Registers the relay middleware when `relay` is set. */
+  configure(consumer: MiddlewareConsumer): void {
+    const { relay } = this.options;
+    if (!relay) return;
+    const path = (relay === true ? undefined : relay.path) ?? DEFAULT_RELAY_PATH;
+    consumer.apply(CapiRelayMiddleware).forRoutes({ path, method: RequestMethod.ALL });
   }
 
   /** Sends what is queued and closes the client, unless it was shared in as `options.client`. */

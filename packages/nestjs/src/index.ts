@@ -12,6 +12,7 @@ export type {
   CapiModuleOptions,
   CapiModuleRootOptions,
   CapiOptionsFactory,
+  CapiRelayOptions,
 } from './options.js';
 export { CAPI_CLIENT, CAPI_OPTIONS } from './tokens.js';
 export {

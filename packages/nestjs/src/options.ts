@@ -1,4 +1,4 @@
-import type { CapiAdapterOptions } from '@capi-kit/core';
+import type { CapiAdapterOptions, IncomingMessageLike, RelayOptions } from '@capi-kit/core';
 import type { FactoryProvider, ModuleMetadata, Provider, Type } from '@nestjs/common';
 
 /**
@@ -10,6 +10,22 @@ import type { FactoryProvider, ModuleMetadata, Provider, Type } from '@nestjs/co
 export interface CapiModuleOptions extends CapiAdapterOptions {
   /** Deadline for sending queued events when the app shuts down; default the client's (2000 ms). */
   shutdownTimeoutMs?: number | undefined;
+  /**
+   * Serves `@capi-kit/browser`'s first-party relay (`true` for the defaults): a middleware on
+   * `path` (default `/capi/events`, under the app's global prefix) that forwards each browser
+   * event through CAPI with the same `event_id`.
+   * @example relay: { identify: (req) => sessionUser(req), allowEvents: [...STANDARD_EVENTS, 'DemoClick'] }
+   */
+  relay?: boolean | CapiRelayOptions | undefined;
+}
+
+/**
+ * The relay's rules (see `createRelay` in `@capi-kit/core`) and its path. `identify` gets the Node
+ * request: Express's `Request` on the Express platform, the raw `IncomingMessage` on Fastify.
+ */
+export interface CapiRelayOptions extends RelayOptions<IncomingMessageLike> {
+  /** Path the browser posts to; default `/capi/events`, `@capi-kit/browser`'s default. */
+  path?: string | undefined;
 }
 
 /** Options of `CapiModule.forRoot`: {@link CapiModuleOptions} plus `isGlobal`. */

@@ -13,3 +13,4 @@ export {
   type WithCapiOptions,
   type WithEventId,
 } from './next-capi.js';
+export { createRelayRoute, type RelayRoute, type RelayRouteOptions } from './relay.js';

@@ -5,7 +5,10 @@ const dist = (file: string) => readFileSync(new URL(`../dist/${file}`, import.me
 
 describe('the published package', () => {
   it('exposes the public API of each entry point (a change here is an API change)', async () => {
-    expect(Object.keys(await import('@capi-kit/next')).sort()).toEqual(['createNextCapi']);
+    expect(Object.keys(await import('@capi-kit/next')).sort()).toEqual([
+      'createNextCapi',
+      'createRelayRoute',
+    ]);
     expect(Object.keys(await import('@capi-kit/next/proxy')).sort()).toEqual(['capiProxy']);
     expect(Object.keys(await import('@capi-kit/next/client')).sort()).toEqual([
       'DEFAULT_PIXEL_SCRIPT_URL',

@@ -1,4 +1,12 @@
 export { appsecretProof, type TokenSource } from './auth.js';
+export {
+  computeDatasetQuality,
+  DATASET_QUALITY_FIELDS,
+  type DatasetQualityDedupeKey,
+  type DatasetQualityEvent,
+  type DatasetQualityMatchKey,
+  type DatasetQualityPercentage,
+} from './dataset-quality.js';
 export type {
   FaultAnswerOptions,
   GraphFault,
@@ -11,6 +19,7 @@ export type {
   ResetFault,
 } from './faults.js';
 export type { GraphError } from './graph-error.js';
+export { MOCK_USER } from './graph-reads.js';
 export {
   DEFAULT_GRAPH_VERSION,
   type MockGraph,

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkCredentials, readCredentials } from './auth.js';
+import type { DatasetQualityEvent } from './dataset-quality.js';
 import {
   answerForFault,
   faultLatency,
@@ -14,6 +15,7 @@ import {
   graphErrorAnswer,
   newTraceId,
 } from './graph-error.js';
+import { answerRead, type GraphReadRoute, matchReadRoute } from './graph-reads.js';
 import {
   type MockDuplicate,
   type MockEvent,
@@ -71,7 +73,12 @@ export interface MockGraph {
   uniqueEventIds(): string[];
   /** Resolves with the matching events once at least `count` were accepted; rejects on timeout. */
   waitForEvents(count: number, options?: WaitForEventsOptions): Promise<MockEvent[]>;
-  /** Forgets events and requests and clears queued faults and any outage. */
+  /**
+   * Scripts the Dataset Quality API answer (`GET /{version}/dataset_quality?dataset_id=pixelId`)
+   * for a pixel; without figures, it goes back to figures computed from the accepted events.
+   */
+  setDatasetQuality(pixelId: string, web?: DatasetQualityEvent[]): MockGraph;
+  /** Forgets events, requests and scripted dataset quality and clears queued faults and any outage. */
   reset(): void;
   /** Stops listening and destroys open connections, hung ones included. Safe to call twice. */
   close(): Promise<void>;
@@ -124,6 +131,7 @@ class MockGraphServer implements MockGraph {
   readonly #recorder = new Recorder();
   #queue: MockFault[] = [];
   #outage: MockFault | undefined;
+  #datasetQuality = new Map<string, DatasetQualityEvent[]>();
   #timers = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   #closing: Promise<void> | undefined;
 
@@ -190,7 +198,14 @@ class MockGraphServer implements MockGraph {
     return this.#recorder.waitForEvents(count, options);
   }
 
+  setDatasetQuality(pixelId: string, web?: DatasetQualityEvent[]): MockGraph {
+    if (web) this.#datasetQuality.set(pixelId, structuredClone(web));
+    else this.#datasetQuality.delete(pixelId);
+    return this;
+  }
+
   reset(): void {
+    this.#datasetQuality.clear();
     this.#recorder.reset();
     this.#queue = [];
     this.#outage = undefined;
@@ -243,6 +258,12 @@ class MockGraphServer implements MockGraph {
     }
     if (url.pathname.startsWith('/_mock/')) {
       await this.#control(req, res, url.pathname, method);
+      return;
+    }
+
+    const read = method === 'GET' ? matchReadRoute(url.pathname) : undefined;
+    if (read) {
+      this.#read(req, res, url, read, started);
       return;
     }
 
@@ -351,6 +372,52 @@ class MockGraphServer implements MockGraph {
       ),
     );
     await this.#sleep(latency);
+    this.#write(res, answer);
+  }
+
+  /**
+   * GET `/me`, `/{pixelId}` and `/dataset_quality` (graph-reads.ts): token first, like Graph, then
+   * the node. The `Date` header follows `options.now`, so a skewed mock clock shows in it.
+   */
+  #read(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    route: GraphReadRoute,
+    started: number,
+  ): void {
+    const credentials = readCredentials(req.headers, url.searchParams, {});
+    const record: MockRequest = {
+      index: this.#recorder.nextRequestIndex(),
+      method: 'GET',
+      path: url.pathname,
+      version: route.version,
+      ...(route.kind === 'pixel' ? { pixelId: route.pixelId } : {}),
+      status: 0,
+      eventCount: 0,
+      eventNames: [],
+      tokenInUrl: url.searchParams.has('access_token'),
+      tokenSources: credentials.tokens.map((t) => t.source),
+      hasAuthorizationHeader: req.headers.authorization !== undefined,
+      receivedAt: Date.now(),
+      durationMs: 0,
+      clientAborted: false,
+    };
+    this.#recorder.addRequest(record);
+    const authError = checkCredentials(credentials, this.#options);
+    let result: Answer;
+    if (authError) result = graphAnswer(authError);
+    else {
+      const read = answerRead(route, url.searchParams, {
+        events: (filter) => this.#recorder.events(filter),
+        datasetQuality: (pixelId) => this.#datasetQuality.get(pixelId),
+      });
+      result = read.status === 200 ? jsonAnswer(200, read.value) : graphAnswer(read.error);
+    }
+    const answer = this.#record(record, result);
+    answer.headers.date = new Date((this.#options.now ?? Date.now)()).toUTCString();
+    record.durationMs = Math.round((performance.now() - started) * 10) / 10;
+    this.#options.onRequest?.({ ...record });
     this.#write(res, answer);
   }
 
@@ -492,6 +559,13 @@ class MockGraphServer implements MockGraph {
           return;
         case 'POST /_mock/outage':
           this.outage(input.fault as MockFaultInput);
+          this.#write(res, jsonAnswer(200, { ok: true }));
+          return;
+        case 'POST /_mock/dataset-quality':
+          this.setDatasetQuality(
+            String(input.pixelId),
+            Array.isArray(input.web) ? (input.web as DatasetQualityEvent[]) : undefined,
+          );
           this.#write(res, jsonAnswer(200, { ok: true }));
           return;
         case 'DELETE /_mock/outage':

@@ -133,10 +133,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   };
 
   // Diagnostics never break delivery: a failure is logged and the figures stay as they were.
-  const observe = (what: string, fn: (now: number) => void) => {
+  const observe = (now: number, what: string, fn: (now: number) => void) => {
     if (!diagnostics) return;
     try {
-      const now = clock.now();
       for (const warning of diagnostics.takeWarnings(now)) {
         const message = describeDiagnosticsWarning(warning);
         const { figure, pixelId, eventName, value, threshold } = warning;
@@ -215,7 +214,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         undeliverable,
         background: (promise) => keepAlive(promise),
         acknowledged: (records) =>
-          observe('acknowledgement', (now) =>
+          observe(clock.now(), 'acknowledgement', (now) =>
             diagnostics?.recordAcknowledged(pixel.pixelId, records, now),
           ),
       }),
@@ -381,6 +380,17 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     const givenId = typeof given === 'string' && given !== '' ? given : undefined;
     const eventName = (input as { event_name?: unknown } | undefined)?.event_name;
     if (closed) return dropAtIntake('closed', givenId ?? '', eventName, []);
+    const only = trackOptions?.pixelIds;
+    const targets = only === undefined ? pixelIds : pixelIds.filter((id) => only.includes(id));
+    if (targets.length === 0) {
+      const issue: Issue = {
+        path: 'pixelIds',
+        code: 'unknown_pixel',
+        message: 'None of the given pixelIds is configured on this client.',
+        severity: 'error',
+      };
+      return dropAtIntake('invalid', givenId ?? '', eventName, [issue]);
+    }
     try {
       const context = trackOptions?.context;
       if (context?.consent === 'denied')
@@ -433,7 +443,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         return dropAtIntake('expired', eventId, wire.event_name, issues);
       }
       const records: OutboxRecord[] = [];
-      for (const pixelId of pipes.keys()) {
+      for (const pixelId of targets) {
         records.push({
           id: recordPrefix + (recordSeq++).toString(36),
           pixelId,
@@ -457,10 +467,10 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       const callerEventId = given !== undefined && given !== null;
       dedup[source]++;
       if (callerEventId) dedup.withEventId++;
-      observe('track', (at) =>
+      observe(now, 'track', (at) =>
         diagnostics?.recordEvent(
           {
-            pixelIds,
+            pixelIds: targets,
             eventName: wire.event_name,
             eventId: eventId as string,
             userData: event.user_data,

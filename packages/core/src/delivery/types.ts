@@ -146,6 +146,11 @@ export interface TrackOptions {
   waitUntil?: (promise: Promise<unknown>) => void;
   /** `relay` when the event came from the browser through the relay; default `server`. Feeds dedup diagnostics. */
   source?: EventSource | undefined;
+  /**
+   * Only these of the client's pixels (default all). The relay sends a browser event to the one
+   * pixel that fired it, so it dedups with that Pixel's copy and no other pixel gets it twice.
+   */
+  pixelIds?: readonly string[] | undefined;
 }
 
 /** What `track()` did with the event. */

@@ -1,0 +1,240 @@
+import { parseArgs } from 'node:util';
+import {
+  type CapiDeliveryError,
+  createCapi,
+  createRedactor,
+  type FetchLike,
+  type GraphErrorInfo,
+  type ServerEventInput,
+} from '@capi-kit/core';
+import { GRAPH_HELP, GRAPH_OPTIONS, readGraphConfig } from '../config.js';
+import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
+import { describeGraphError, describeNetworkError } from '../graph-request.js';
+import { type CliIo, createStyle, formatTable } from '../terminal.js';
+
+/** `capi-kit send-test --help`. */
+export const SEND_TEST_HELP = `Usage: capi-kit send-test [--event Purchase] [--test-event-code CODE] [options]
+
+Sends one realistic test event through @capi-kit/core's client to the Test Events tab of Events
+Manager and prints Meta's answer (events_received, fbtrace_id, messages). The customer data is
+made up (example.com, documentation IP ranges).
+
+Options:
+  -e, --event NAME           event_name (default Purchase)
+      --test-event-code C    Events Manager › Test events code (default: META_TEST_EVENT_CODE; required)
+      --url URL              event_source_url (default https://capi-kit.test/checkout)
+      --json                 print the result as JSON
+${GRAPH_HELP}
+  META_TEST_EVENT_CODE  test event code
+
+Exit codes: 0 Meta accepted the event; 1 Meta or validation rejected it; 2 usage error;
+3 configuration or network error.
+`;
+
+/** A made-up but complete website event, as a shop would send it. */
+export const testEvent = (eventName: string, url: string, nowMs: number): ServerEventInput => {
+  const id = globalThis.crypto.randomUUID();
+  return {
+    event_name: eventName,
+    event_id: `capi-kit-test-${id}`,
+    event_time: Math.floor(nowMs / 1000),
+    action_source: 'website',
+    event_source_url: url,
+    user_data: {
+      em: 'capi-kit-test@example.com',
+      ph: '+1 650 555 1212',
+      fn: 'Test',
+      ln: 'User',
+      ct: 'Menlo Park',
+      st: 'CA',
+      zp: '94025',
+      country: 'US',
+      external_id: 'capi-kit-test-user',
+      client_ip_address: '2001:db8::1',
+      client_user_agent: 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-send-test',
+      fbp: `fb.1.${nowMs}.${Math.floor(Math.random() * 2_147_483_647)}`,
+    },
+    custom_data: {
+      value: 42,
+      currency: 'USD',
+      content_ids: ['capi-kit-test-sku'],
+      content_type: 'product',
+      order_id: `capi-kit-test-${id.slice(0, 8)}`,
+    },
+  } as ServerEventInput;
+};
+
+interface SendTestResult {
+  ok: boolean;
+  pixelId: string;
+  eventName: string;
+  eventId: string;
+  testEventCode: string;
+  status?: number;
+  eventsReceived?: number;
+  fbtraceId?: string;
+  messages?: unknown[];
+  error?: string;
+  issues?: { path: string; code: string; message: string }[];
+}
+
+/** `capi-kit send-test`. */
+export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      event: { type: 'string', short: 'e' },
+      'test-event-code': { type: 'string' },
+      url: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+      ...GRAPH_OPTIONS,
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) {
+    io.stdout.write(SEND_TEST_HELP);
+    return EXIT_CODES.ok;
+  }
+  const config = readGraphConfig(io.env, values);
+  const testEventCode = (values['test-event-code'] ?? io.env.META_TEST_EVENT_CODE ?? '').trim();
+  if (!testEventCode) {
+    throw new CliError(
+      'send-test needs a test event code: --test-event-code or META_TEST_EVENT_CODE (Events Manager › Test events).',
+      EXIT_CODES.environment,
+    );
+  }
+  const eventName = values.event ?? 'Purchase';
+  const redact = createRedactor([config.accessToken]);
+  const baseFetch = io.fetch ?? fetch;
+  let lastAnswer: { status: number; body: unknown } | undefined;
+  let networkError: string | undefined;
+  // Keep Meta's whole answer (`messages` is not in the `sent` hook).
+  const capturingFetch: FetchLike = async (url, init) => {
+    try {
+      const res = await baseFetch(url, init);
+      const text = await res.clone().text();
+      let body: unknown;
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+      lastAnswer = { status: res.status, body };
+      return res;
+    } catch (error) {
+      networkError = redact(describeNetworkError(error));
+      throw error;
+    }
+  };
+  const client = createCapi({
+    pixelId: config.pixelId,
+    accessToken: config.accessToken,
+    apiVersion: config.apiVersion,
+    graphUrl: config.graphUrl,
+    testEventCode,
+    partnerAgent: 'capi-kit-cli',
+    fetch: capturingFetch,
+    timeoutMs: 10_000,
+    retry: { maxAttempts: 1, freeThrottles: 0 },
+    env: false,
+    diagnostics: { enabled: false },
+  });
+  let failure: { error: CapiDeliveryError | Error; graphError?: GraphErrorInfo } | undefined;
+  client.on('deadLetter', (info) => {
+    failure = info.error.graphError
+      ? { error: info.error, graphError: info.error.graphError }
+      : { error: info.error };
+  });
+  client.on('error', (info) => {
+    if (info.kind === 'auth') {
+      const graphError = (info.error as Partial<CapiDeliveryError>).graphError;
+      failure = graphError ? { error: info.error, graphError } : { error: info.error };
+    }
+  });
+
+  const tracked = client.track(
+    testEvent(eventName, values.url ?? 'https://capi-kit.test/checkout', Date.now()),
+  );
+  const result: SendTestResult = {
+    ok: false,
+    pixelId: config.pixelId,
+    eventName,
+    eventId: tracked.event_id,
+    testEventCode,
+  };
+  let code: ExitCode = EXIT_CODES.ok;
+  if (!tracked.accepted) {
+    result.issues = tracked.issues.map(({ path, code: c, message }) => ({
+      path,
+      code: c,
+      message,
+    }));
+    result.error = `the event failed local validation (${tracked.reason ?? 'invalid'})`;
+    code = EXIT_CODES.failed;
+  } else {
+    await client.flush();
+    if (lastAnswer) result.status = lastAnswer.status;
+    const body = (lastAnswer?.body ?? {}) as {
+      events_received?: unknown;
+      fbtrace_id?: unknown;
+      messages?: unknown;
+    };
+    if (!failure && lastAnswer && lastAnswer.status >= 200 && lastAnswer.status < 300) {
+      result.ok = true;
+      if (typeof body.events_received === 'number') result.eventsReceived = body.events_received;
+      if (typeof body.fbtrace_id === 'string') result.fbtraceId = body.fbtrace_id;
+      result.messages = Array.isArray(body.messages) ? body.messages : [];
+    } else if (networkError !== undefined || !lastAnswer) {
+      result.error = `could not reach ${config.graphUrl}: ${networkError ?? 'no answer'}`;
+      code = EXIT_CODES.environment;
+    } else {
+      result.error = redact(
+        describeGraphError(failure?.graphError, lastAnswer.status) ||
+          (failure ? failure.error.message : `HTTP ${lastAnswer.status}`),
+      );
+      if (failure?.graphError?.fbtraceId) result.fbtraceId = failure.graphError.fbtraceId;
+      code = EXIT_CODES.failed;
+    }
+  }
+  await client.close({ timeoutMs: 1000 });
+  print(io, result, values.json === true);
+  return code;
+};
+
+const print = (io: CliIo, r: SendTestResult, json: boolean): void => {
+  const out = io.stdout;
+  const style = createStyle(out, io.env);
+  if (json) {
+    out.write(`${JSON.stringify(r, null, 2)}\n`);
+    return;
+  }
+  const rows: string[][] = [
+    ['pixel', r.pixelId],
+    ['event', `${r.eventName} (event_id ${r.eventId || '—'})`],
+    ['test_event_code', r.testEventCode],
+  ];
+  if (r.status !== undefined) rows.push(['HTTP status', String(r.status)]);
+  if (r.eventsReceived !== undefined) rows.push(['events_received', String(r.eventsReceived)]);
+  if (r.fbtraceId !== undefined) rows.push(['fbtrace_id', r.fbtraceId]);
+  if (r.messages !== undefined)
+    rows.push(['messages', r.messages.length === 0 ? '(none)' : JSON.stringify(r.messages)]);
+  if (r.ok) {
+    out.write(`${style.green('✔')} ${style.bold('Meta accepted the test event')}\n`);
+  } else {
+    out.write(
+      `${style.red('✖')} ${style.bold('The test event was not accepted')}: ${r.error ?? ''}\n`,
+    );
+  }
+  for (const line of formatTable(rows)) out.write(`  ${line}\n`);
+  for (const issue of r.issues ?? [])
+    out.write(`  ${style.red(issue.path)} ${issue.code}: ${issue.message}\n`);
+  if (r.ok) {
+    out.write(
+      style.dim(
+        '  Look for it in Events Manager › Data sources › your pixel › Test events (it can take a few minutes).\n',
+      ),
+    );
+  }
+};

@@ -1,0 +1,137 @@
+// RFC 4180 CSV, read as a stream: fields separated by commas, records by CRLF (LF and lone CR are
+// accepted too); a field in double quotes may hold commas, line breaks and doubled quotes (""). A
+// UTF-8 byte order mark at the start is dropped. https://www.rfc-editor.org/rfc/rfc4180
+
+/** One record and where it starts in the file. */
+export interface CsvRecord {
+  /** The fields, unquoted. */
+  fields: string[];
+  /** 1-based line number where the record starts (a quoted line break makes a record span lines). */
+  line: number;
+  /** Set when the quoting is broken; the fields are a best-effort reading. */
+  error?: string;
+}
+
+const QUOTE = 34;
+const COMMA = 44;
+const CR = 13;
+const LF = 10;
+
+/**
+ * Reads CSV records from text or UTF-8 byte chunks (a file stream), one at a time, holding only
+ * the current record in memory. Blank lines are skipped.
+ * @example
+ * for await (const { fields, line } of readCsvRecords(createReadStream('orders.csv'))) { … }
+ */
+export async function* readCsvRecords(
+  chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+): AsyncGenerator<CsvRecord> {
+  const decoder = new TextDecoder('utf-8');
+  let fields: string[] = [];
+  let field = '';
+  let inQuotes = false;
+  let afterQuote = false;
+  let quoted = false;
+  let pendingCR = false;
+  let crInQuotes = false;
+  let line = 1;
+  let recordLine = 1;
+  let error: string | undefined;
+  let first = true;
+  const ready: CsvRecord[] = [];
+
+  const endRecord = () => {
+    fields.push(field);
+    const blank = fields.length === 1 && fields[0] === '' && !quoted;
+    if (!blank) {
+      const record: CsvRecord = { fields, line: recordLine };
+      if (error) record.error = error;
+      ready.push(record);
+    }
+    fields = [];
+    field = '';
+    quoted = false;
+    afterQuote = false;
+    error = undefined;
+  };
+
+  const feed = (text: string) => {
+    let start = 0; // start of the pending plain run in `text`
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (pendingCR) {
+        pendingCR = false;
+        if (c === LF) {
+          start = i + 1;
+          continue;
+        }
+      }
+      if (inQuotes) {
+        if (c === QUOTE) {
+          field += text.slice(start, i);
+          inQuotes = false;
+          afterQuote = true;
+          start = i + 1;
+        } else if (c === CR || (c === LF && !crInQuotes)) {
+          line++;
+        }
+        crInQuotes = c === CR;
+        continue;
+      }
+      if (afterQuote) {
+        afterQuote = false;
+        if (c === QUOTE) {
+          // "" inside a quoted field: a literal quote, and the field goes on.
+          field += '"';
+          inQuotes = true;
+          start = i + 1;
+          continue;
+        }
+        if (c !== COMMA && c !== CR && c !== LF) {
+          error ??= 'text after a closing quote';
+        }
+      }
+      if (c === COMMA) {
+        field += text.slice(start, i);
+        fields.push(field);
+        field = '';
+        quoted = false;
+        start = i + 1;
+      } else if (c === CR || c === LF) {
+        field += text.slice(start, i);
+        endRecord();
+        line++;
+        recordLine = line;
+        pendingCR = c === CR;
+        start = i + 1;
+      } else if (c === QUOTE) {
+        if (field === '' && i === start && !quoted) {
+          inQuotes = true;
+          quoted = true;
+          start = i + 1;
+        } else {
+          error ??= 'a quote inside an unquoted field';
+        }
+      }
+    }
+    if (start < text.length) field += text.slice(start);
+  };
+
+  for await (const chunk of chunks) {
+    let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    if (first && text.length > 0) {
+      first = false;
+      // TextDecoder drops a UTF-8 BOM itself; string input may still carry U+FEFF.
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    feed(text);
+    while (ready.length > 0) yield ready.shift() as CsvRecord;
+  }
+  feed(decoder.decode());
+  if (inQuotes) {
+    error ??= 'a quoted field is not closed before the end of the file';
+    inQuotes = false;
+  }
+  if (field !== '' || fields.length > 0 || quoted) endRecord();
+  while (ready.length > 0) yield ready.shift() as CsvRecord;
+}

@@ -1,0 +1,181 @@
+import { CliError, EXIT_CODES } from '../exit-codes.js';
+
+/** What a CSV column can feed: a `user_data` key, an event field or a `custom_data` field. */
+export type UploadField =
+  | 'em'
+  | 'ph'
+  | 'fn'
+  | 'ln'
+  | 'db'
+  | 'ge'
+  | 'ct'
+  | 'st'
+  | 'zp'
+  | 'country'
+  | 'external_id'
+  | 'event_name'
+  | 'event_time'
+  | 'event_id'
+  | 'action_source'
+  | 'value'
+  | 'currency'
+  | 'order_id'
+  | 'content_ids';
+
+/** `user_data` keys a column can feed (several columns may feed one: Meta accepts lists). */
+export const USER_DATA_FIELDS: ReadonlySet<UploadField> = new Set<UploadField>([
+  'em',
+  'ph',
+  'fn',
+  'ln',
+  'db',
+  'ge',
+  'ct',
+  'st',
+  'zp',
+  'country',
+  'external_id',
+]);
+
+// Header names are compared lowercased, with spaces, dashes and dots as underscores.
+const ALIASES: Readonly<Record<string, UploadField>> = {
+  em: 'em',
+  email: 'em',
+  e_mail: 'em',
+  email_address: 'em',
+  ph: 'ph',
+  phone: 'ph',
+  phone_number: 'ph',
+  telephone: 'ph',
+  mobile: 'ph',
+  fn: 'fn',
+  first_name: 'fn',
+  firstname: 'fn',
+  given_name: 'fn',
+  ln: 'ln',
+  last_name: 'ln',
+  lastname: 'ln',
+  surname: 'ln',
+  family_name: 'ln',
+  db: 'db',
+  dob: 'db',
+  date_of_birth: 'db',
+  birthdate: 'db',
+  birthday: 'db',
+  ge: 'ge',
+  gender: 'ge',
+  ct: 'ct',
+  city: 'ct',
+  st: 'st',
+  state: 'st',
+  province: 'st',
+  region: 'st',
+  zp: 'zp',
+  zip: 'zp',
+  zip_code: 'zp',
+  zipcode: 'zp',
+  postal_code: 'zp',
+  postcode: 'zp',
+  country: 'country',
+  country_code: 'country',
+  external_id: 'external_id',
+  customer_id: 'external_id',
+  event_name: 'event_name',
+  event: 'event_name',
+  event_time: 'event_time',
+  timestamp: 'event_time',
+  time: 'event_time',
+  date: 'event_time',
+  event_id: 'event_id',
+  action_source: 'action_source',
+  value: 'value',
+  amount: 'value',
+  total: 'value',
+  currency: 'currency',
+  order_id: 'order_id',
+  order: 'order_id',
+  transaction_id: 'order_id',
+  content_ids: 'content_ids',
+  sku: 'content_ids',
+  skus: 'content_ids',
+};
+
+const normalizeName = (name: string): string =>
+  name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s.-]+/g, '_');
+
+/** The field a header or `--map` target names, or undefined. */
+export const fieldFor = (name: string): UploadField | undefined => ALIASES[normalizeName(name)];
+
+/** How the columns of a file map to fields. */
+export interface ColumnMapping {
+  /** The field of each column (undefined: ignored). */
+  columns: (UploadField | undefined)[];
+  /** Header names of ignored columns. */
+  ignored: string[];
+  /** `header → field` for the report. */
+  mapped: { column: string; field: UploadField }[];
+}
+
+/** Parses `--map "Mail=email,Tel=phone"` into column → field pairs. */
+export const parseMapOption = (values: readonly string[]): Map<string, UploadField> => {
+  const out = new Map<string, UploadField>();
+  for (const part of values.flatMap((v) => v.split(','))) {
+    if (part.trim() === '') continue;
+    const eq = part.lastIndexOf('=');
+    const column = eq > 0 ? part.slice(0, eq).trim() : '';
+    const target = eq > 0 ? part.slice(eq + 1).trim() : '';
+    const field = fieldFor(target);
+    if (!column || !field) {
+      throw new CliError(
+        `--map expects column=field pairs with a known field (email, phone, event_time, value…), got "${part.trim()}"`,
+        EXIT_CODES.usage,
+      );
+    }
+    out.set(column.toLowerCase(), field);
+  }
+  return out;
+};
+
+/**
+ * Maps header names to fields: `--map` entries first (matched case-insensitively), then known
+ * header names and aliases. Throws a usage error for a `--map` column missing from the header or
+ * two columns feeding one single-valued field.
+ */
+export const mapColumns = (
+  header: readonly string[],
+  overrides: Map<string, UploadField>,
+): ColumnMapping => {
+  const byName = new Map(header.map((h, i) => [h.trim().toLowerCase(), i]));
+  for (const column of overrides.keys()) {
+    if (!byName.has(column)) {
+      throw new CliError(
+        `--map names a column the header does not have: "${column}"`,
+        EXIT_CODES.usage,
+      );
+    }
+  }
+  const columns = header.map((h) => overrides.get(h.trim().toLowerCase()) ?? fieldFor(h));
+  const seen = new Map<UploadField, string>();
+  const mapped: ColumnMapping['mapped'] = [];
+  const ignored: string[] = [];
+  columns.forEach((field, i) => {
+    const name = header[i] ?? '';
+    if (!field) {
+      ignored.push(name);
+      return;
+    }
+    const previous = seen.get(field);
+    if (previous !== undefined && !USER_DATA_FIELDS.has(field)) {
+      throw new CliError(
+        `Columns "${previous}" and "${name}" both map to ${field}; map one elsewhere with --map`,
+        EXIT_CODES.usage,
+      );
+    }
+    seen.set(field, name);
+    mapped.push({ column: name, field });
+  });
+  return { columns, ignored, mapped };
+};

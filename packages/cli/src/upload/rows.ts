@@ -1,0 +1,196 @@
+import {
+  type ActionSource,
+  buildEvent,
+  type CustomData,
+  isActionSource,
+  type ServerEventInput,
+  sha256Hex,
+  type UserDataInput,
+} from '@capi-kit/core';
+import type { CsvRecord } from '../csv.js';
+import { type UploadField, USER_DATA_FIELDS } from './columns.js';
+
+/** Why a row cannot be sent: the field and the rule, never the value (it may be PII). */
+export interface RowProblem {
+  /** `event_time`, `user_data.em`, `custom_data.value`, `row`… */
+  field: string;
+  /** Machine-readable rule (`invalid_event_time`, `csv_field_count`, a core `Issue` code…). */
+  rule: string;
+  /** What is wrong, without the value. */
+  message: string;
+}
+
+/** A row turned into an event, or the reasons it cannot be. */
+export type RowResult =
+  | {
+      ok: true;
+      /** The event as `track()` takes it. */
+      input: ServerEventInput;
+      /** Its `event_id` (from the row, its `order_id`, or a hash of its content). */
+      eventId: string;
+      /** Its `event_name`. */
+      eventName: string;
+    }
+  | { ok: false; problems: RowProblem[]; eventId?: string; eventName?: string };
+
+/** Settings that apply to every row. */
+export interface RowDefaults {
+  /** Used when the row has no `event_name`. */
+  eventName: string;
+  /** Used when the row has no `action_source`. */
+  actionSource: ActionSource;
+  /** Used when the row has no `currency`. */
+  currency?: string | undefined;
+  /** Country for national phone numbers when the row has none. */
+  defaultCountry?: string | undefined;
+}
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
+const INTEGER = /^\d+$/;
+
+const readEventTime = (raw: string, problems: RowProblem[]): number | Date | undefined => {
+  if (raw === '') {
+    problems.push({
+      field: 'event_time',
+      rule: 'missing_event_time',
+      message: 'event_time is required.',
+    });
+    return undefined;
+  }
+  if (INTEGER.test(raw)) return Number(raw); // Unix seconds (milliseconds are converted by buildEvent)
+  const ms = ISO_DATE.test(raw) ? Date.parse(raw) : Number.NaN;
+  if (!Number.isFinite(ms)) {
+    problems.push({
+      field: 'event_time',
+      rule: 'invalid_event_time',
+      message: 'Not an ISO 8601 date-time or a Unix timestamp.',
+    });
+    return undefined;
+  }
+  return new Date(ms);
+};
+
+/** The row's `event_id`: its own, else its `order_id` (Meta's advice), else a hash of its content. */
+const eventIdOf = (values: Map<UploadField, string[]>, eventName: string): string => {
+  const own = values.get('event_id')?.[0];
+  if (own) return own;
+  const order = values.get('order_id')?.[0];
+  if (order) return order;
+  const content = [...values.entries()]
+    .filter(([field]) => field !== 'event_id')
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  // Same row content → same id, so a row sent twice (a resumed upload) deduplicates at Meta.
+  return `row-${sha256Hex(JSON.stringify([eventName, content])).slice(0, 32)}`;
+};
+
+/**
+ * Reads one CSV record into a server event as `track()` takes it, with the CLI's own checks (CSV
+ * shape, `event_time`, `value`, `action_source`) but without the core's validation.
+ */
+export const rowToInput = (
+  record: CsvRecord,
+  columns: readonly (UploadField | undefined)[],
+  defaults: RowDefaults,
+): RowResult => {
+  const problems: RowProblem[] = [];
+  if (record.error)
+    problems.push({
+      field: 'row',
+      rule: 'csv_quoting',
+      message: `Malformed CSV: ${record.error}.`,
+    });
+  if (record.fields.length !== columns.length) {
+    problems.push({
+      field: 'row',
+      rule: 'csv_field_count',
+      message: `${record.fields.length} fields; the header has ${columns.length}.`,
+    });
+    return { ok: false, problems };
+  }
+  const values = new Map<UploadField, string[]>();
+  columns.forEach((field, i) => {
+    const value = (record.fields[i] ?? '').trim();
+    if (!field || value === '') return;
+    const list = values.get(field);
+    if (list) list.push(value);
+    else values.set(field, [value]);
+  });
+  const one = (field: UploadField) => values.get(field)?.[0];
+
+  const eventName = one('event_name') ?? defaults.eventName;
+  const eventId = eventIdOf(values, eventName);
+  const sourceRaw = one('action_source') ?? defaults.actionSource;
+  let actionSource: ActionSource = defaults.actionSource;
+  if (isActionSource(sourceRaw)) actionSource = sourceRaw;
+  else {
+    problems.push({
+      field: 'action_source',
+      rule: 'invalid_action_source',
+      message: "Not one of Meta's action_source values.",
+    });
+  }
+  const eventTime = readEventTime(one('event_time') ?? '', problems);
+
+  const userData: Record<string, string | string[]> = {};
+  for (const field of USER_DATA_FIELDS) {
+    const list = values.get(field);
+    if (list) userData[field] = list.length === 1 ? (list[0] as string) : list;
+  }
+  const customData: CustomData = {};
+  const valueRaw = one('value');
+  if (valueRaw !== undefined) {
+    const value = Number(valueRaw);
+    if (Number.isFinite(value)) customData.value = value;
+    else
+      problems.push({
+        field: 'custom_data.value',
+        rule: 'invalid_value',
+        message: 'Not a number.',
+      });
+  }
+  const currency = one('currency') ?? defaults.currency;
+  if (currency !== undefined) customData.currency = currency;
+  const orderId = one('order_id');
+  if (orderId !== undefined) customData.order_id = orderId;
+  const contentIds = one('content_ids');
+  if (contentIds !== undefined) {
+    customData.content_ids = contentIds
+      .split(/[|;]/)
+      .map((s) => s.trim())
+      .filter(Boolean);
+  }
+  if (problems.length > 0) return { ok: false, problems, eventId, eventName };
+  const input = {
+    event_name: eventName,
+    event_id: eventId,
+    action_source: actionSource,
+    user_data: userData as UserDataInput,
+    ...(eventTime === undefined ? {} : { event_time: eventTime }),
+    ...(Object.keys(customData).length > 0 ? { custom_data: customData } : {}),
+  } as ServerEventInput;
+  return { ok: true, input, eventId, eventName };
+};
+
+/**
+ * {@link rowToInput} plus the core's `buildEvent` validation (normalization and hashing included),
+ * as `track()` will do it at `nowMs`. Problems name fields and rules, never values.
+ */
+export const rowToEvent = (
+  record: CsvRecord,
+  columns: readonly (UploadField | undefined)[],
+  defaults: RowDefaults,
+  nowMs: number,
+): RowResult => {
+  const row = rowToInput(record, columns, defaults);
+  if (!row.ok) return row;
+  const { issues } = buildEvent(row.input, {
+    now: () => nowMs,
+    defaultCountry: defaults.defaultCountry,
+  });
+  const problems = issues
+    .filter((issue) => issue.severity === 'error')
+    .map((issue) => ({ field: issue.path, rule: issue.code, message: issue.message }));
+  if (problems.length > 0)
+    return { ok: false, problems, eventId: row.eventId, eventName: row.eventName };
+  return row;
+};

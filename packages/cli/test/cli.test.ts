@@ -1,0 +1,86 @@
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { BIN, runBin } from './helpers.js';
+
+describe('capi-kit', () => {
+  it('keeps its shebang in the built bin', () => {
+    expect(readFileSync(BIN, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it.each(['send-test', 'doctor', 'upload', 'mock'])(
+    '%s --help prints usage and exits 0',
+    async (name) => {
+      const result = await runBin([name, '--help']);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`Usage: capi-kit ${name}`);
+      expect(result.stdout).toContain('Exit codes:');
+    },
+  );
+
+  it('has a top-level help, help <command> and --version', async () => {
+    const help = await runBin(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/send-test[\s\S]*doctor[\s\S]*upload[\s\S]*mock/);
+    expect((await runBin(['help', 'upload'])).stdout).toContain('Usage: capi-kit upload');
+    const version = await runBin(['--version']);
+    expect(version.stdout.trim()).toBe(
+      JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version,
+    );
+  });
+
+  it('exits 2 on usage errors', async () => {
+    for (const args of [
+      [],
+      ['nope'],
+      ['doctor', '--nope'],
+      ['upload'],
+      ['send-test', 'extra'],
+      ['help', 'nope'],
+    ]) {
+      const result = await runBin(args);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toMatch(/error|Usage/);
+    }
+  });
+
+  it('uses colors only on a terminal or when forced, and never with NO_COLOR', async () => {
+    const plain = await runBin(['upload', 'missing.csv', '--dry-run']);
+    expect(plain.code).toBe(3);
+    expect(plain.stderr).not.toContain('\u001b[');
+    const forced = await runBin(['upload', 'missing.csv', '--dry-run'], { FORCE_COLOR: '1' });
+    expect(forced.stderr).toContain('\u001b[31merror');
+    const noColor = await runBin(['upload', 'missing.csv', '--dry-run'], { NO_COLOR: '1' });
+    expect(noColor.stderr).not.toContain('\u001b[');
+  });
+
+  it('mock starts the mock Graph API and stops on SIGTERM', async () => {
+    const child = spawn(process.execPath, [
+      BIN,
+      'mock',
+      '--port',
+      '0',
+      '--access-token',
+      'tok-12345678',
+    ]);
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      const timer = setTimeout(() => reject(new Error(`no URL in ${out}`)), 10_000);
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        const match = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+        if (match) {
+          clearTimeout(timer);
+          resolve(match[1] as string);
+        }
+      });
+    });
+    const me = await fetch(`${url}/v26.0/me`, {
+      headers: { authorization: 'Bearer tok-12345678' },
+    });
+    expect(await me.json()).toMatchObject({ name: 'capi-kit mock system user' });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+});

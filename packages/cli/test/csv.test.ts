@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { type CsvRecord, readCsvRecords } from '../src/index.js';
+
+const read = async (chunks: (string | Uint8Array)[]): Promise<CsvRecord[]> => {
+  const out: CsvRecord[] = [];
+  for await (const record of readCsvRecords(chunks)) out.push(record);
+  return out;
+};
+
+/** Every way to cut `text` into two chunks, plus one chunk per character. */
+const splits = (text: string): string[][] => [
+  [text],
+  [...text],
+  ...Array.from({ length: text.length - 1 }, (_, i) => [text.slice(0, i + 1), text.slice(i + 1)]),
+];
+
+describe('readCsvRecords', () => {
+  it('reads plain records with their line numbers', async () => {
+    expect(await read(['a,b,c\n1,2,3\n'])).toEqual([
+      { fields: ['a', 'b', 'c'], line: 1 },
+      { fields: ['1', '2', '3'], line: 2 },
+    ]);
+  });
+
+  it('reads quoted fields with commas, doubled quotes and line breaks (RFC 4180)', async () => {
+    const text =
+      'id,note\r\n1,"Hello, ""world"""\r\n2,"two\r\nlines"\r\n3,"three\nmore\nlines",\r\n4,end';
+    const expected = [
+      { fields: ['id', 'note'], line: 1 },
+      { fields: ['1', 'Hello, "world"'], line: 2 },
+      { fields: ['2', 'two\r\nlines'], line: 3 },
+      { fields: ['3', 'three\nmore\nlines', ''], line: 5 },
+      { fields: ['4', 'end'], line: 8 },
+    ];
+    for (const chunks of splits(text)) expect(await read(chunks)).toEqual(expected);
+  });
+
+  it('accepts LF, CRLF and lone CR line ends and skips blank lines', async () => {
+    expect(await read(['a\r\rb\n\nc\r\n'])).toEqual([
+      { fields: ['a'], line: 1 },
+      { fields: ['b'], line: 3 },
+      { fields: ['c'], line: 5 },
+    ]);
+  });
+
+  it('keeps empty fields and a quoted empty record', async () => {
+    expect(await read([',,\n""\n'])).toEqual([
+      { fields: ['', '', ''], line: 1 },
+      { fields: [''], line: 2 },
+    ]);
+  });
+
+  it('drops a UTF-8 byte order mark, also when the bytes are split', async () => {
+    const bytes = new TextEncoder().encode('\uFEFFemail,é\n1,ü\n');
+    expect(await read([bytes])).toEqual([
+      { fields: ['email', 'é'], line: 1 },
+      { fields: ['1', 'ü'], line: 2 },
+    ]);
+    const pieces = [...bytes].map((b) => Uint8Array.of(b));
+    expect((await read(pieces))[0]?.fields).toEqual(['email', 'é']);
+    expect((await read(['\uFEFFa,b']))[0]?.fields).toEqual(['a', 'b']);
+  });
+
+  it('reports broken quoting instead of guessing silently', async () => {
+    expect(await read(['a,b"c\n'])).toEqual([
+      { fields: ['a', 'b"c'], line: 1, error: 'a quote inside an unquoted field' },
+    ]);
+    expect(await read(['"a"x,b\n'])).toEqual([
+      { fields: ['ax', 'b'], line: 1, error: 'text after a closing quote' },
+    ]);
+    expect(await read(['ok\n"never closed,\nstill\n'])).toEqual([
+      { fields: ['ok'], line: 1 },
+      {
+        fields: ['never closed,\nstill\n'],
+        line: 2,
+        error: 'a quoted field is not closed before the end of the file',
+      },
+    ]);
+  });
+
+  it('streams a large input without holding it', async () => {
+    const rows = 20_000;
+    async function* generate() {
+      yield 'n,text\n';
+      for (let i = 0; i < rows; i++) yield `${i},"line ${i}, with a comma"\n`;
+    }
+    let count = 0;
+    let last: CsvRecord | undefined;
+    for await (const record of readCsvRecords(generate())) {
+      count++;
+      last = record;
+    }
+    expect(count).toBe(rows + 1);
+    expect(last).toEqual({
+      fields: [String(rows - 1), `line ${rows - 1}, with a comma`],
+      line: rows + 1,
+    });
+  });
+});

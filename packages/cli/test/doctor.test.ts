@@ -1,0 +1,148 @@
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { graphEnv, PIXEL, runBin, TOKEN } from './helpers.js';
+
+let mock: MockGraph;
+beforeAll(async () => {
+  mock = await startMockGraph({ accessToken: TOKEN });
+});
+beforeEach(() => mock.reset());
+afterAll(() => mock.close());
+
+type Check = { name: string; status: string; message: string };
+const checks = (stdout: string): Record<string, Check> =>
+  Object.fromEntries((JSON.parse(stdout).checks as Check[]).map((c) => [c.name, c]));
+
+describe('capi-kit doctor', () => {
+  it('passes on a healthy setup and shows Meta’s dataset quality', async () => {
+    await runBin(['send-test', '--test-event-code', 'T'], graphEnv(mock.url));
+    const result = await runBin(['doctor', '--json'], graphEnv(mock.url));
+    expect(result.code).toBe(0);
+    const c = checks(result.stdout);
+    expect(Object.fromEntries(Object.entries(c).map(([k, v]) => [k, v.status]))).toEqual({
+      'access token': 'ok',
+      pixel: 'ok',
+      'API version': 'ok',
+      clock: 'ok',
+      'dataset quality': 'ok',
+    });
+    expect(c['access token']?.message).toContain('capi-kit mock system user');
+    expect(c.pixel?.message).toContain('last event');
+    expect(JSON.parse(result.stdout).datasetQuality).toEqual([
+      { eventName: 'Purchase', emq: 10, eventIdServer: 100, freshness: 'real_time' },
+    ]);
+    // The token travels in a header, never in a URL.
+    expect(
+      mock
+        .requests()
+        .filter((r) => r.method === 'GET')
+        .every((r) => r.tokenSources.join() === 'header'),
+    ).toBe(true);
+  });
+
+  it('fails on a refused token (190) and skips what needs it', async () => {
+    const result = await runBin(
+      ['doctor'],
+      graphEnv(mock.url, { META_ACCESS_TOKEN: 'EAAB-expired-0123456789' }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/✖ access token\s+invalid or expired: 190: /);
+    expect(result.stdout).toMatch(/– pixel\s+skipped/);
+    expect(result.stdout).toContain('1 failed');
+    expect(result.stdout + result.stderr).not.toContain('EAAB-expired-0123456789');
+  });
+
+  it('warns about scripted low quality figures, and fails on them with --strict', async () => {
+    mock.setDatasetQuality(PIXEL, [
+      {
+        event_name: 'Purchase',
+        event_match_quality: { composite_score: 4.2 },
+        event_coverage: { percentage: 30, goal_percentage: 75 },
+        dedupe_key_feedback: [
+          { dedupe_key: 'event_id', server_events_with_dedupe_key: { percentage: 40 } },
+        ],
+        data_freshness: { upload_frequency: 'hourly' },
+      },
+    ]);
+    const result = await runBin(['doctor'], graphEnv(mock.url));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(
+      /⚠ dataset quality\s+1 event name: Purchase EMQ 4.2 < 6; Purchase event coverage 30% < 75%/,
+    );
+    expect(result.stdout).toMatch(
+      /event\s+EMQ \(Meta\)\s+EMQ est\.\s+event_id \(Meta\)\s+event_id \(local\)\s+overlap \(local\)\s+coverage \(Meta\)\s+freshness \(Meta\)\n/,
+    );
+    expect(result.stdout).toMatch(/Purchase\s+4\.2\s+—\s+40%\s+—\s+—\s+30% \(goal 75%\)\s+hourly/);
+    expect((await runBin(['doctor', '--strict'], graphEnv(mock.url))).code).toBe(1);
+  });
+
+  it('puts local estimates from --local-events next to Meta’s figures', async () => {
+    const file = join(tmpdir(), `capi-kit-doctor-${process.pid}.ndjson`);
+    const t = Math.floor(Date.now() / 1000) - 60;
+    const purchase = (id: string, user_data: object) => ({
+      event_name: 'Purchase',
+      event_id: id,
+      event_time: t,
+      event_source_url: 'https://shop.example/checkout',
+      user_data: { client_user_agent: 'Mozilla/5.0', ...user_data },
+      custom_data: { value: 5, currency: 'EUR' },
+    });
+    writeFileSync(
+      file,
+      [
+        JSON.stringify(purchase('o-1', { em: 'a@example.com', client_ip_address: '2001:db8::1' })),
+        JSON.stringify({
+          event: purchase('o-1', { fbp: 'fb.1.1700000000000.42' }),
+          source: 'relay',
+        }),
+        '{ not json',
+      ].join('\n'),
+    );
+    const result = await runBin(['doctor', '--json', '--local-events', file], graphEnv(mock.url));
+    rmSync(file, { force: true });
+    expect(result.code).toBe(0);
+    const json = JSON.parse(result.stdout);
+    expect(json.local.events).toBe(2);
+    expect(json.local.invalidLines).toEqual([3]);
+    // (4.5 + 1.25) / 2 = 2.875 → 2.9; both ids caller-supplied; one id from both sources.
+    expect(json.local.figures.events.Purchase).toMatchObject({
+      matchQuality: 2.9,
+      dedupKeyCoverage: 100,
+      sources: { server: 1, relay: 1 },
+      overlap: 100,
+    });
+    expect(checks(result.stdout)['local events']?.status).toBe('warn');
+  });
+
+  it('fails a version past its end and a skewed clock', async () => {
+    const skewed = await startMockGraph({
+      accessToken: TOKEN,
+      now: () => Date.now() - 10 * 60_000,
+    });
+    try {
+      const result = await runBin(
+        ['doctor', '--json', '--api-version', 'v20.0'],
+        graphEnv(skewed.url),
+      );
+      expect(result.code).toBe(1);
+      const c = checks(result.stdout);
+      expect(c['API version']).toMatchObject({ status: 'fail' });
+      expect(c.clock?.status).toBe('fail');
+      expect(c.clock?.message).toMatch(/local clock is 6\d\d s ahead of Graph's/);
+    } finally {
+      await skewed.close();
+    }
+  });
+
+  it('exits 3 when Graph cannot be reached or the configuration is missing', async () => {
+    const offline = await runBin(['doctor'], graphEnv('http://127.0.0.1:9'));
+    expect(offline.code).toBe(3);
+    expect(offline.stderr).toContain('Could not reach http://127.0.0.1:9');
+    const missing = await runBin(['doctor'], { META_GRAPH_URL: mock.url });
+    expect(missing.code).toBe(3);
+    expect(missing.stderr).toContain('META_PIXEL_ID');
+  });
+});

@@ -1,0 +1,60 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+// The CLI is tested as shipped: the built bin, run by node as a child process. `npm test` builds first.
+export const BIN = fileURLToPath(new URL('../dist/bin.mjs', import.meta.url));
+
+export const PIXEL = '1234567890';
+export const TOKEN = 'EAAB-cli-test-token-0123456789';
+
+export interface RunResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs the bin asynchronously (the mock lives in this process and must keep answering) with a
+ * clean environment: only what the test passes, plus PATH.
+ */
+export const runBin = (
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+  options: { cwd?: string; timeoutMs?: number } = {},
+): Promise<RunResult> => {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsdown\` first`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd ?? process.cwd(),
+      env: { PATH: process.env.PATH, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`capi-kit ${args.join(' ')} did not finish in time:\n${stdout}\n${stderr}`));
+    }, options.timeoutMs ?? 25_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+};
+
+/** The environment that points the CLI at a mock. */
+export const graphEnv = (url: string, extra: Record<string, string> = {}) => ({
+  META_GRAPH_URL: url,
+  META_ACCESS_TOKEN: TOKEN,
+  META_PIXEL_ID: PIXEL,
+  ...extra,
+});

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { CliError } from '../src/index.js';
+import { fieldFor, mapColumns, parseMapOption } from '../src/upload/columns.js';
+import { type RowDefaults, rowToEvent } from '../src/upload/rows.js';
+
+const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
+const defaults: RowDefaults = {
+  eventName: 'Purchase',
+  actionSource: 'physical_store',
+  currency: 'USD',
+};
+const HEADER = ['Email', 'Phone Number', 'first-name', 'Order ID', 'event_time', 'Amount', 'Notes'];
+const { columns } = mapColumns(HEADER, new Map());
+const DAY_AGO = String(NOW / 1000 - 86_400);
+const row = (fields: string[], line = 2) => rowToEvent({ fields, line }, columns, defaults, NOW);
+
+describe('column mapping', () => {
+  it('matches header names and aliases case- and separator-insensitively', () => {
+    expect(mapColumns(HEADER, new Map())).toEqual({
+      columns: ['em', 'ph', 'fn', 'order_id', 'event_time', 'value', undefined],
+      ignored: ['Notes'],
+      mapped: [
+        { column: 'Email', field: 'em' },
+        { column: 'Phone Number', field: 'ph' },
+        { column: 'first-name', field: 'fn' },
+        { column: 'Order ID', field: 'order_id' },
+        { column: 'event_time', field: 'event_time' },
+        { column: 'Amount', field: 'value' },
+      ],
+    });
+    expect(fieldFor(' ZIP code ')).toBe('zp');
+    expect(fieldFor('favourite colour')).toBeUndefined();
+  });
+
+  it('applies --map before the names and refuses bad maps', () => {
+    const map = parseMapOption(['Notes=external_id', 'Amount=value']);
+    expect(mapColumns(HEADER, map).columns.at(-1)).toBe('external_id');
+    expect(() => parseMapOption(['Notes'])).toThrow(CliError);
+    expect(() => parseMapOption(['Notes=shoe_size'])).toThrow(/known field/);
+    expect(() => mapColumns(HEADER, parseMapOption(['Missing=email']))).toThrow(/does not have/);
+    expect(() => mapColumns(['value', 'total'], new Map())).toThrow(/both map to value/);
+    // Several columns may feed one user_data key: Meta accepts lists.
+    expect(mapColumns(['email', 'email 2'], parseMapOption(['email 2=em'])).columns).toEqual([
+      'em',
+      'em',
+    ]);
+  });
+});
+
+describe('rowToEvent', () => {
+  it('builds the event, its id from order_id, ISO and Unix times', () => {
+    const iso = row([
+      'Jane@Example.com',
+      '+1 650 555 1212',
+      'Jane',
+      'A-1',
+      '2026-11-27T10:00:00Z',
+      '19.90',
+      'x',
+    ]);
+    expect(iso).toMatchObject({
+      ok: true,
+      eventId: 'A-1',
+      eventName: 'Purchase',
+      input: {
+        event_name: 'Purchase',
+        action_source: 'physical_store',
+        event_time: new Date('2026-11-27T10:00:00Z'),
+        user_data: { em: 'Jane@Example.com', ph: '+1 650 555 1212', fn: 'Jane' },
+        custom_data: { value: 19.9, currency: 'USD', order_id: 'A-1' },
+      },
+    });
+    const unix = row(['jane@example.com', '', '', 'A-2', DAY_AGO, '5', '']);
+    expect(unix.ok && unix.input.event_time).toBe(NOW / 1000 - 86_400);
+  });
+
+  it('derives a stable event_id from the content when there is no order_id', () => {
+    const a = row(['jane@example.com', '', '', '', DAY_AGO, '5', 'note 1']);
+    const b = row(['jane@example.com', '', '', '', DAY_AGO, '5', 'note 2']); // ignored column
+    const c = row(['jane@example.com', '', '', '', String(NOW / 1000 - 86_399), '5', '']);
+    expect(a.ok && a.eventId).toMatch(/^row-[0-9a-f]{32}$/);
+    expect(a.ok && a.eventId).toBe(b.ok && b.eventId);
+    expect(a.ok && a.eventId).not.toBe(c.ok && c.eventId);
+  });
+
+  it('reports problems by field and rule, never with the value', () => {
+    const cases: [string[], string][] = [
+      [['a@b.co', '', '', '1', '', '5', ''], 'missing_event_time'],
+      [['a@b.co', '', '', '1', 'yesterday', '5', ''], 'invalid_event_time'],
+      [['a@b.co', '', '', '1', DAY_AGO, 'ten', ''], 'invalid_value'],
+      [['a@b.co', '', '', '1', String(NOW / 1000 - 70 * 86_400), '5', ''], 'event_time_too_old'],
+      [['a@b.co', '', '', '1', DAY_AGO, '5'], 'csv_field_count'],
+    ];
+    for (const [fields, rule] of cases) {
+      const result = row(fields);
+      expect(result.ok).toBe(false);
+      if (result.ok) continue;
+      expect(result.problems.map((p) => p.rule)).toContain(rule);
+      expect(JSON.stringify(result.problems)).not.toContain('a@b.co');
+    }
+    const noKeys = row(['', '', '', '1', DAY_AGO, '5', '']);
+    expect(!noKeys.ok && noKeys.problems.map((p) => p.field)).toContain('user_data');
+  });
+
+  it('flags broken CSV quoting on the row', () => {
+    const result = rowToEvent(
+      {
+        fields: ['a@b.co', '', '', '1', DAY_AGO, '5', ''],
+        line: 9,
+        error: 'text after a closing quote',
+      },
+      columns,
+      defaults,
+      NOW,
+    );
+    expect(!result.ok && result.problems[0]?.rule).toBe('csv_quoting');
+  });
+});

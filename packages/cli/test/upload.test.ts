@@ -1,0 +1,253 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN, graphEnv, runBin, TOKEN } from './helpers.js';
+
+const ROWS = 25_000;
+const NOW_S = Math.floor(Date.now() / 1000);
+const BAD_RULES = [
+  'missing_event_time',
+  'invalid_value',
+  'event_time_too_old',
+  'invalid_event_time',
+  'csv_field_count',
+] as const;
+
+interface Generated {
+  text: string;
+  /** line → rule of every bad row. */
+  bad: Map<number, string>;
+  duplicates: { line: number; firstLine: number }[];
+  good: number;
+}
+
+/**
+ * 25 000 offline purchases: ISO and Unix times, quoted notes with commas, quotes and line breaks
+ * (so rows and physical lines diverge), 10 bad rows of 5 kinds, 2 rows repeating an order id.
+ */
+const generate = (): Generated => {
+  const out: string[] = [
+    '\uFEFFemail,phone,first_name,last_name,city,zip,country,order_id,event_time,value,currency,notes',
+  ];
+  const bad = new Map<number, string>();
+  const duplicates: Generated['duplicates'] = [];
+  let line = 2;
+  let previousLine = 0;
+  for (let i = 0; i < ROWS; i++) {
+    const start = line;
+    const ts = NOW_S - 3600 - i;
+    let eventTime = i % 2 === 0 ? new Date(ts * 1000).toISOString() : String(ts);
+    let value = (10 + (i % 90)).toFixed(2);
+    let order = `ord-${i}`;
+    const notes = i % 97 === 0 ? '"Called twice,\nleft a ""note"""' : `plain note ${i}`;
+    let drop = false;
+    if (i % 2500 === 1234) {
+      const rule = BAD_RULES[Math.floor(i / 2500) % BAD_RULES.length] as string;
+      bad.set(start, rule);
+      if (rule === 'missing_event_time') eventTime = '';
+      if (rule === 'invalid_value') value = 'abc';
+      if (rule === 'event_time_too_old') eventTime = String(NOW_S - 70 * 86_400);
+      if (rule === 'invalid_event_time') eventTime = 'next tuesday';
+      if (rule === 'csv_field_count') drop = true;
+    }
+    if (i === 5000 || i === 20_000) {
+      order = `ord-${i - 1}`;
+      duplicates.push({ line: start, firstLine: previousLine });
+    }
+    const fields = [
+      `user${i}@example.com`,
+      `+1 650 555 ${String(i % 10_000).padStart(4, '0')}`,
+      'Jane',
+      i % 3 === 0 ? '"Doe, Jr."' : 'Doe',
+      'Menlo Park',
+      '94025',
+      'US',
+      order,
+      eventTime,
+      value,
+      'USD',
+      notes,
+    ];
+    if (drop) fields.pop();
+    out.push(fields.join(','));
+    previousLine = start;
+    line += 1 + (notes.match(/\n/g)?.length ?? 0);
+  }
+  return {
+    text: `${out.join('\r\n')}\r\n`,
+    bad,
+    duplicates,
+    good: ROWS - bad.size - duplicates.length,
+  };
+};
+
+let mock: MockGraph;
+let dir: string;
+let file: string;
+let data: Generated;
+beforeAll(async () => {
+  mock = await startMockGraph({ accessToken: TOKEN });
+  dir = mkdtempSync(join(tmpdir(), 'capi-kit-upload-'));
+  file = join(dir, 'offline.csv');
+  data = generate();
+  writeFileSync(file, data.text);
+});
+afterAll(async () => {
+  await mock.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const upload = (args: string[], env = graphEnv(mock.url)) =>
+  runBin(['upload', file, ...args], env, { timeoutMs: 60_000 });
+
+describe('capi-kit upload', () => {
+  it('--dry-run reports bad rows by line and rule, without values, and sends nothing', async () => {
+    const result = await upload(['--dry-run', '--json'], {} as ReturnType<typeof graphEnv>);
+    expect(result.code).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({
+      dryRun: true,
+      rows: ROWS,
+      valid: data.good,
+      invalid: 10,
+      sent: 0,
+    });
+    expect(
+      report.invalidRows.map((r: { line: number; problems: { rule: string }[] }) => [
+        r.line,
+        r.problems[0]?.rule,
+      ]),
+    ).toEqual([...data.bad]);
+    expect(report.duplicates).toEqual(data.duplicates);
+    expect(report.ignoredColumns).toEqual(['notes']);
+    expect(result.stdout).not.toMatch(/user\d+@example\.com/);
+    expect(mock.requests()).toEqual([]);
+
+    const human = await upload(['--dry-run'], {} as ReturnType<typeof graphEnv>);
+    const [firstBad] = data.bad.keys();
+    expect(human.stdout).toContain(`line ${firstBad}: event_time: missing_event_time`);
+    expect(human.stdout).toContain('Nothing was sent (--dry-run)');
+    expect(human.stdout).not.toContain('\u001b[');
+  });
+
+  it('delivers every good row exactly once across an interrupted and a resumed run', async () => {
+    const first = await upload(['--max-batches', '10', '--json']);
+    expect(first.code, first.stderr).toBe(4);
+    const partial = JSON.parse(first.stdout);
+    expect(partial).toMatchObject({
+      sent: 10_000,
+      batches: 10,
+      stoppedEarly: 'max-batches',
+      invalid: 10,
+    });
+    expect(mock.events()).toHaveLength(10_000);
+    const checkpointPath = `${file}.capi-checkpoint.json`;
+    const checkpoint = JSON.parse(readFileSync(checkpointPath, 'utf8'));
+    expect(checkpoint.batches).toHaveLength(10);
+    expect(checkpoint.batches[0]).toMatchObject({ fromLine: 2 });
+    expect(checkpoint.batches[0].events).toHaveLength(1000);
+
+    const second = await upload(['--json']);
+    expect(second.code).toBe(1); // the 10 bad rows are still there
+    const rest = JSON.parse(second.stdout);
+    expect(rest).toMatchObject({
+      alreadyAcknowledged: 10_000,
+      sent: data.good - 10_000,
+      rejected: [],
+      notSent: 0,
+      invalid: 10,
+    });
+    expect(rest.duplicates).toHaveLength(2);
+
+    expect(mock.duplicates()).toEqual([]);
+    expect(mock.events()).toHaveLength(data.good);
+    expect(mock.uniqueEventIds()).toHaveLength(data.good);
+    expect(mock.rejections()).toEqual([]);
+    const [event] = mock.events();
+    expect(event?.event).toMatchObject({ action_source: 'physical_store', event_id: 'ord-0' });
+    expect(event?.event.user_data.em).toEqual([expect.stringMatching(/^[0-9a-f]{64}$/)]);
+    expect(JSON.stringify(mock.events().slice(0, 50))).not.toContain('@example.com');
+
+    const third = await upload([]);
+    expect(third.code).toBe(1);
+    expect(third.stdout).toMatch(
+      /already acknowledged \(skipped\): 24988|24988 already acknowledged/,
+    );
+    expect(mock.events()).toHaveLength(data.good);
+    expect(existsSync(checkpointPath)).toBe(true);
+  });
+
+  it('finishes the current batch on Ctrl-C (exit 130), then resumes without duplicates', async () => {
+    const rows = 5000;
+    const sigFile = join(dir, 'interrupted.csv');
+    const lines = ['email,order_id,event_time,value,currency'];
+    for (let i = 0; i < rows; i++)
+      lines.push(`sig${i}@example.com,sig-${i},${NOW_S - 60 - i},5,USD`);
+    writeFileSync(sigFile, `${lines.join('\n')}\n`);
+    const checkpointPath = `${sigFile}.capi-checkpoint.json`;
+    const ours = () => mock.events().filter((e) => e.event.event_id?.startsWith('sig-'));
+
+    const child = spawn(
+      process.execPath,
+      [BIN, 'upload', sigFile, '--batch-size', '100', '--json'],
+      {
+        env: { PATH: process.env.PATH, ...graphEnv(mock.url) },
+      },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+    while (!existsSync(checkpointPath)) await new Promise((r) => setTimeout(r, 10));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    const report = JSON.parse(stdout);
+    expect(report.stoppedEarly).toBe('interrupted');
+    const checkpoint = JSON.parse(readFileSync(checkpointPath, 'utf8'));
+    const acknowledged = checkpoint.batches.flatMap((b: { events: string[] }) => b.events);
+    expect(acknowledged.length).toBe(report.sent);
+    expect(report.sent).toBeLessThan(rows);
+    expect(ours()).toHaveLength(report.sent);
+
+    const resumed = await runBin(['upload', sigFile, '--json'], graphEnv(mock.url));
+    expect(resumed.code).toBe(0);
+    expect(JSON.parse(resumed.stdout)).toMatchObject({
+      alreadyAcknowledged: report.sent,
+      sent: rows - report.sent,
+    });
+    expect(ours()).toHaveLength(rows);
+    expect(mock.duplicates()).toEqual([]);
+  });
+
+  it('stops at once with exit 1 when Meta refuses the token, sending nothing', async () => {
+    const small = join(dir, 'small.csv');
+    writeFileSync(small, `email,event_time,value,currency\na@example.com,${NOW_S - 60},5,USD\n`);
+    const before = mock.events().length;
+    const result = await runBin(
+      ['upload', small],
+      graphEnv(mock.url, { META_ACCESS_TOKEN: 'EAAB-revoked-0123456789' }),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/Meta refused the token: 190/);
+    expect(result.stdout).toMatch(/not sent yet: 1/);
+    expect(result.stdout + result.stderr).not.toContain('EAAB-revoked-0123456789');
+    expect(mock.events()).toHaveLength(before);
+    expect(existsSync(`${small}.capi-checkpoint.json`)).toBe(false);
+  });
+
+  it('refuses a file without an event_time column or customer data (exit 2)', async () => {
+    const bare = join(dir, 'bare.csv');
+    writeFileSync(bare, 'email,value\na@example.com,5\n');
+    const noTime = await runBin(['upload', bare, '--dry-run']);
+    expect(noTime.code).toBe(2);
+    expect(noTime.stderr).toContain('event_time');
+    writeFileSync(bare, 'when,value\n2026-11-27T10:00:00Z,5\n');
+    const noKeys = await runBin(['upload', bare, '--dry-run', '--map', 'when=event_time']);
+    expect(noKeys.code).toBe(2);
+    expect(noKeys.stderr).toContain('customer information');
+  });
+});

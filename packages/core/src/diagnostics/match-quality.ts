@@ -1,0 +1,122 @@
+// A local, transparent stand-in for Meta's Event Match Quality. Meta publishes no per-parameter
+// weights; it names em, client_ip_address, fn/ln and ph as high-quality keys and shows email and IP
+// as the largest "potential ACR increase" ([BP], [VS], [DQ]; capi.md §6). The weights below are
+// this project's choice, documented in docs/diagnostics.md; they sum to 10.
+// https://developers.facebook.com/documentation/ads-commerce/conversions-api/dataset-quality-api [DQ]
+
+/** The `user_data` keys the diagnostics count, by their wire names. */
+export const MATCH_KEYS = [
+  'em',
+  'ph',
+  'client_ip_address',
+  'client_user_agent',
+  'fbc',
+  'fbp',
+  'external_id',
+  'fn',
+  'ln',
+  'db',
+  'ge',
+  'ct',
+  'st',
+  'zp',
+  'country',
+] as const;
+
+/** A `user_data` key the diagnostics count. */
+export type MatchKey = (typeof MATCH_KEYS)[number];
+
+/**
+ * The Dataset Quality API's `match_key_feedback.identifier` for each key. `email`, `phone`,
+ * `ip_address`, `user_agent`, `external_id`, `fbc` appear in Meta's examples; the others follow
+ * the same pattern (unverified).
+ */
+export const MATCH_KEY_IDENTIFIERS: Readonly<Record<MatchKey, string>> = {
+  em: 'email',
+  ph: 'phone',
+  client_ip_address: 'ip_address',
+  client_user_agent: 'user_agent',
+  fbc: 'fbc',
+  fbp: 'fbp',
+  external_id: 'external_id',
+  fn: 'first_name',
+  ln: 'last_name',
+  db: 'date_of_birth',
+  ge: 'gender',
+  ct: 'city',
+  st: 'state',
+  zp: 'zip',
+  country: 'country',
+};
+
+/**
+ * Points (hundredths of the 0–10 scale) each key adds. IP address and user agent count together:
+ * 1.5 for both, 0.5 for either alone (Meta matches browsers on the pair).
+ */
+export const MATCH_KEY_WEIGHTS: Readonly<Record<MatchKey, number>> = {
+  em: 300,
+  ph: 200,
+  client_ip_address: 0,
+  client_user_agent: 0,
+  fbc: 100,
+  fbp: 75,
+  external_id: 75,
+  fn: 25,
+  ln: 25,
+  db: 10,
+  ge: 5,
+  ct: 10,
+  st: 10,
+  zp: 10,
+  country: 5,
+};
+const IP_AND_USER_AGENT = 150;
+const IP_OR_USER_AGENT = 50;
+
+const INDEX: Readonly<Record<string, number>> = Object.fromEntries(
+  MATCH_KEYS.map((key, i) => [key, i]),
+);
+const IP_BIT = 1 << MATCH_KEYS.indexOf('client_ip_address');
+const UA_BIT = 1 << MATCH_KEYS.indexOf('client_user_agent');
+const WEIGHT_BY_BIT = MATCH_KEYS.map((key) => MATCH_KEY_WEIGHTS[key]);
+
+const present = (value: unknown): boolean => {
+  if (value === undefined || value === null || value === '') return false;
+  if (Array.isArray(value)) return value.length > 0;
+  return true;
+};
+
+/**
+ * Bit `i` is set when `userData` carries `MATCH_KEYS[i]` (non-empty). Reads key names only,
+ * never values.
+ * @example matchKeyMask({ em: ['…'], fbp: 'fb.1.…' }) // 0b100001
+ */
+export const matchKeyMask = (userData: object | undefined): number => {
+  let mask = 0;
+  if (!userData) return mask;
+  for (const key in userData) {
+    const i = INDEX[key];
+    if (i !== undefined && present((userData as Record<string, unknown>)[key])) mask |= 1 << i;
+  }
+  return mask;
+};
+
+/** The estimate of one event in hundredths (0–1000), from {@link matchKeyMask}. */
+export const matchQualityPoints = (mask: number): number => {
+  let points = 0;
+  for (let i = 0; i < WEIGHT_BY_BIT.length; i++)
+    if (mask & (1 << i)) points += WEIGHT_BY_BIT[i] as number;
+  const ip = (mask & IP_BIT) !== 0;
+  const ua = (mask & UA_BIT) !== 0;
+  if (ip && ua) points += IP_AND_USER_AGENT;
+  else if (ip || ua) points += IP_OR_USER_AGENT;
+  return points;
+};
+
+/**
+ * Local match-quality estimate (0–10) of one event from the keys its `user_data` carries: an
+ * estimate with published weights (docs/diagnostics.md), not Meta's Event Match Quality.
+ * @example estimateMatchQuality({ em: [h], client_ip_address: ip, client_user_agent: ua }) // 4.5
+ */
+export const estimateMatchQuality = (userData: object): number =>
+  matchQualityPoints(matchKeyMask(userData)) / 100;

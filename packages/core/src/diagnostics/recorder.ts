@@ -1,0 +1,399 @@
+import { freshnessIndex, histogramPercentile } from './freshness.js';
+import { MATCH_KEYS, type MatchKey, matchKeyMask, matchQualityPoints } from './match-quality.js';
+import type {
+  DiagnosticsOptions,
+  DiagnosticsReport,
+  DiagnosticsThresholds,
+  DiagnosticsWarning,
+  EventDiagnostics,
+  EventSource,
+  PixelDiagnostics,
+} from './types.js';
+
+/** Default thresholds of the `warn` hook. */
+export const DEFAULT_DIAGNOSTICS_THRESHOLDS: Readonly<DiagnosticsThresholds> = Object.freeze({
+  matchQuality: 6,
+  dedupKeyCoverage: 70,
+  overlap: 50,
+  freshnessP95Seconds: 3600,
+  minEvents: 20,
+});
+/** Default rolling window: one hour. */
+export const DEFAULT_DIAGNOSTICS_WINDOW_MS = 3_600_000;
+/** The window is kept as this many buckets; figures expire a bucket at a time. */
+export const DIAGNOSTICS_BUCKETS = 12;
+/** Event name under which names past `maxEventNames` are counted. */
+export const OTHER_EVENT_NAME = '(other)';
+
+const DEFAULT_MAX_EVENT_NAMES = 100;
+const DEFAULT_OVERLAP_CAPACITY = 50_000;
+const SERVER_BIT = 1;
+const RELAY_BIT = 2;
+
+/** One tracked event as the diagnostics see it: key names and flags, never values. */
+export interface DiagnosticsEventSample {
+  /** Pixels the event was queued for. */
+  pixelIds: readonly string[];
+  /** `event_name`. */
+  eventName: string;
+  /** `event_id` (given or generated). */
+  eventId: string;
+  /** The wire `user_data`; only which keys are non-empty is read. */
+  userData: object | undefined;
+  /** True when the caller (or the browser, through the relay) supplied the `event_id`. */
+  callerEventId: boolean;
+  /** Where the event came from. */
+  source: EventSource;
+}
+
+/** An acknowledged event: what freshness needs. */
+export interface AcknowledgedEvent {
+  /** `event_name`. */
+  eventName: string;
+  /** `event_time`, Unix seconds. */
+  eventTime: number;
+}
+
+/** Rolling-window figures with bounded memory; `createCapi` keeps one, the CLI uses one for sample files. */
+export interface DiagnosticsRecorder {
+  /** Window width in ms. */
+  readonly windowMs: number;
+  /** Effective thresholds. */
+  readonly thresholds: Readonly<DiagnosticsThresholds>;
+  /** Counts one accepted event at `nowMs`. O(pixels + keys). */
+  recordEvent(sample: DiagnosticsEventSample, nowMs: number): void;
+  /** Counts events Meta acknowledged at `ackMs` for one pixel (freshness). */
+  recordAcknowledged(pixelId: string, events: readonly AcknowledgedEvent[], ackMs: number): void;
+  /** The figures over the window ending at `nowMs`. */
+  report(nowMs: number): DiagnosticsReport;
+  /**
+   * Warnings due at `nowMs`: evaluated at most once per bucket (the first call in a new bucket),
+   * each (pixel, event name, figure) at most once per window. Returns `[]` otherwise.
+   */
+  takeWarnings(nowMs: number): DiagnosticsWarning[];
+}
+
+/** Counters of one event name in one bucket. */
+class Tally {
+  events = 0;
+  points = 0;
+  withEventId = 0;
+  server = 0;
+  relay = 0;
+  overlapping = 0;
+  readonly keys = new Uint32Array(MATCH_KEYS.length);
+  acknowledged = 0;
+  readonly freshness = new Map<number, number>();
+
+  add(other: Tally): void {
+    this.events += other.events;
+    this.points += other.points;
+    this.withEventId += other.withEventId;
+    this.server += other.server;
+    this.relay += other.relay;
+    this.overlapping += other.overlapping;
+    for (let i = 0; i < this.keys.length; i++)
+      this.keys[i] = (this.keys[i] as number) + (other.keys[i] as number);
+    this.acknowledged += other.acknowledged;
+    for (const [index, count] of other.freshness)
+      this.freshness.set(index, (this.freshness.get(index) ?? 0) + count);
+  }
+}
+
+interface Bucket {
+  index: number;
+  byName: Map<string, Tally>;
+}
+
+interface PixelWindow {
+  ring: (Bucket | undefined)[];
+  names: Set<string>;
+}
+
+const percent = (part: number, whole: number): number | null =>
+  whole > 0 ? Math.round((part / whole) * 1000) / 10 : null;
+
+const figures = (t: Tally): EventDiagnostics => {
+  const coverage = {} as Record<MatchKey, number>;
+  MATCH_KEYS.forEach((key, i) => {
+    coverage[key] = percent(t.keys[i] as number, t.events) ?? 0;
+  });
+  const smaller = Math.min(t.server, t.relay);
+  return {
+    events: t.events,
+    matchQuality: t.events > 0 ? Math.round(t.points / t.events / 10) / 10 : null,
+    matchKeyCoverage: coverage,
+    withEventId: t.withEventId,
+    dedupKeyCoverage: percent(t.withEventId, t.events),
+    sources: { server: t.server, relay: t.relay },
+    overlapping: t.overlapping,
+    overlap: smaller > 0 ? percent(Math.min(t.overlapping, smaller), smaller) : null,
+    freshness: {
+      acknowledged: t.acknowledged,
+      p50Seconds: histogramPercentile(t.freshness, 50),
+      p95Seconds: histogramPercentile(t.freshness, 95),
+    },
+  };
+};
+
+const positive = (name: string, value: number | undefined, fallback: number): number => {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
+    throw new RangeError(`diagnostics: ${name} must be a positive number, got ${String(value)}`);
+  }
+  return v;
+};
+
+/**
+ * Creates the rolling-window recorder behind `client.diagnostics()`. Memory is bounded: 12 buckets
+ * × pixels × at most `maxEventNames` names of fixed-size counters (freshness as a sparse histogram
+ * on a fixed grid), plus at most `overlapCapacity` remembered `event_id`s.
+ * @example
+ * const recorder = createDiagnosticsRecorder({ windowMs: 600_000 });
+ * recorder.recordEvent({ pixelIds: ['1'], eventName: 'Lead', eventId: 'l-1', userData, callerEventId: true, source: 'server' }, Date.now());
+ * recorder.report(Date.now()).pixels['1']?.events.Lead?.matchQuality;
+ */
+export const createDiagnosticsRecorder = (
+  options: Omit<DiagnosticsOptions, 'enabled'> = {},
+): DiagnosticsRecorder => {
+  const windowMs = positive('windowMs', options.windowMs, DEFAULT_DIAGNOSTICS_WINDOW_MS);
+  const maxEventNames = Math.floor(
+    positive('maxEventNames', options.maxEventNames, DEFAULT_MAX_EVENT_NAMES),
+  );
+  const overlapCapacity = Math.floor(
+    positive('overlapCapacity', options.overlapCapacity, DEFAULT_OVERLAP_CAPACITY),
+  );
+  const thresholds: DiagnosticsThresholds = { ...DEFAULT_DIAGNOSTICS_THRESHOLDS };
+  for (const [key, value] of Object.entries(options.thresholds ?? {}) as [
+    keyof DiagnosticsThresholds,
+    number | undefined,
+  ][]) {
+    if (value === undefined) continue;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new RangeError(`diagnostics: thresholds.${key} must be a number ≥ 0`);
+    }
+    thresholds[key] = value;
+  }
+  const bucketMs = windowMs / DIAGNOSTICS_BUCKETS;
+  const pixels = new Map<string, PixelWindow>();
+  // event_name + event_id → bucket index × 4 + source bits; insertion order is time order, so the
+  // oldest entries (expired or over capacity) are at the front.
+  const seenIds = new Map<string, number>();
+  let lastCheckedBucket: number | undefined;
+  let lastExpiredBucket = Number.NEGATIVE_INFINITY;
+  // Per-event points by key mask (2^15 masks), filled lazily: the hot path does one array read.
+  const pointsByMask = new Int16Array(1 << MATCH_KEYS.length).fill(-1);
+  const lastWarned = new Map<string, number>();
+
+  const bucketOf = (ms: number) => Math.floor(ms / bucketMs);
+
+  const pixelWindow = (pixelId: string): PixelWindow => {
+    let w = pixels.get(pixelId);
+    if (!w) {
+      w = { ring: new Array<Bucket | undefined>(DIAGNOSTICS_BUCKETS), names: new Set() };
+      pixels.set(pixelId, w);
+    }
+    return w;
+  };
+
+  const tallyFor = (w: PixelWindow, eventName: string, index: number): Tally => {
+    let name = eventName;
+    if (!w.names.has(name)) {
+      if (w.names.size < maxEventNames) w.names.add(name);
+      else name = OTHER_EVENT_NAME;
+    }
+    const slot = index % DIAGNOSTICS_BUCKETS;
+    let bucket = w.ring[slot];
+    if (!bucket || bucket.index !== index) {
+      bucket = { index, byName: new Map() };
+      w.ring[slot] = bucket;
+    }
+    let tally = bucket.byName.get(name);
+    if (!tally) {
+      tally = new Tally();
+      bucket.byName.set(name, tally);
+    }
+    return tally;
+  };
+
+  const noteOverlap = (sample: DiagnosticsEventSample, index: number): boolean => {
+    if (index !== lastExpiredBucket) {
+      // Entries expire a bucket at a time, so the scan runs once per bucket.
+      lastExpiredBucket = index;
+      const oldest = index - DIAGNOSTICS_BUCKETS;
+      for (const [key, value] of seenIds) {
+        if (Math.floor(value / 4) > oldest) break;
+        seenIds.delete(key);
+      }
+    }
+    const key = `${sample.eventName}\n${sample.eventId}`;
+    const bit = sample.source === 'relay' ? RELAY_BIT : SERVER_BIT;
+    const value = seenIds.get(key);
+    if (value === undefined) {
+      if (seenIds.size >= overlapCapacity) {
+        const first = seenIds.keys().next();
+        if (!first.done) seenIds.delete(first.value);
+      }
+      seenIds.set(key, index * 4 + bit);
+      return false;
+    }
+    const bits = value % 4;
+    if (bits & bit) return false;
+    seenIds.set(key, value - bits + (bits | bit));
+    return true;
+  };
+
+  const recordEvent = (sample: DiagnosticsEventSample, nowMs: number): void => {
+    const index = bucketOf(nowMs);
+    const mask = matchKeyMask(sample.userData);
+    let points = pointsByMask[mask] as number;
+    if (points < 0) {
+      points = matchQualityPoints(mask);
+      pointsByMask[mask] = points;
+    }
+    const overlapping = sample.callerEventId && noteOverlap(sample, index);
+    for (const pixelId of sample.pixelIds) {
+      const t = tallyFor(pixelWindow(pixelId), sample.eventName, index);
+      t.events++;
+      t.points += points;
+      if (sample.callerEventId) t.withEventId++;
+      if (sample.source === 'relay') t.relay++;
+      else t.server++;
+      if (overlapping) t.overlapping++;
+      for (let bits = mask; bits !== 0; bits &= bits - 1) {
+        const i = 31 - Math.clz32(bits & -bits); // lowest set bit
+        t.keys[i] = (t.keys[i] as number) + 1;
+      }
+    }
+  };
+
+  const recordAcknowledged = (
+    pixelId: string,
+    events: readonly AcknowledgedEvent[],
+    ackMs: number,
+  ): void => {
+    const index = bucketOf(ackMs);
+    const w = pixelWindow(pixelId);
+    for (const event of events) {
+      const t = tallyFor(w, event.eventName, index);
+      t.acknowledged++;
+      const slot = freshnessIndex((ackMs - event.eventTime * 1000) / 1000);
+      t.freshness.set(slot, (t.freshness.get(slot) ?? 0) + 1);
+    }
+  };
+
+  const report = (nowMs: number): DiagnosticsReport => {
+    const current = bucketOf(nowMs);
+    const oldest = current - DIAGNOSTICS_BUCKETS;
+    const out: DiagnosticsReport = {
+      enabled: true,
+      windowMs,
+      generatedAt: nowMs,
+      from: Math.round((oldest + 1) * bucketMs),
+      pixels: {},
+    };
+    for (const [pixelId, w] of pixels) {
+      const total = new Tally();
+      const byName = new Map<string, Tally>();
+      for (const bucket of w.ring) {
+        if (!bucket || bucket.index <= oldest || bucket.index > current) continue;
+        for (const [name, t] of bucket.byName) {
+          let sum = byName.get(name);
+          if (!sum) {
+            sum = new Tally();
+            byName.set(name, sum);
+          }
+          sum.add(t);
+          total.add(t);
+        }
+      }
+      const pixel: PixelDiagnostics = { pixelId, total: figures(total), events: {} };
+      for (const name of [...byName.keys()].sort()) {
+        pixel.events[name] = figures(byName.get(name) as Tally);
+      }
+      out.pixels[pixelId] = pixel;
+    }
+    return out;
+  };
+
+  const takeWarnings = (nowMs: number): DiagnosticsWarning[] => {
+    const current = bucketOf(nowMs);
+    if (lastCheckedBucket === current) return [];
+    const first = lastCheckedBucket === undefined;
+    lastCheckedBucket = current;
+    if (first) return [];
+    const warnings: DiagnosticsWarning[] = [];
+    const due = (w: DiagnosticsWarning) => {
+      const key = `${w.pixelId}\n${w.eventName}\n${w.figure}`;
+      const last = lastWarned.get(key);
+      if (last !== undefined && nowMs - last < windowMs) return;
+      lastWarned.set(key, nowMs);
+      warnings.push(w);
+    };
+    for (const pixel of Object.values(report(nowMs).pixels)) {
+      for (const [eventName, f] of Object.entries(pixel.events)) {
+        const base = { pixelId: pixel.pixelId, eventName, windowMs };
+        if (f.events >= thresholds.minEvents) {
+          if (f.matchQuality !== null && f.matchQuality < thresholds.matchQuality) {
+            due({
+              ...base,
+              figure: 'match_quality',
+              value: f.matchQuality,
+              threshold: thresholds.matchQuality,
+            });
+          }
+          if (f.dedupKeyCoverage !== null && f.dedupKeyCoverage < thresholds.dedupKeyCoverage) {
+            due({
+              ...base,
+              figure: 'dedup_key_coverage',
+              value: f.dedupKeyCoverage,
+              threshold: thresholds.dedupKeyCoverage,
+            });
+          }
+          if (f.overlap !== null && f.overlap < thresholds.overlap) {
+            due({ ...base, figure: 'overlap', value: f.overlap, threshold: thresholds.overlap });
+          }
+        }
+        const p95 = f.freshness.p95Seconds;
+        if (
+          f.freshness.acknowledged >= thresholds.minEvents &&
+          p95 !== null &&
+          p95 > thresholds.freshnessP95Seconds
+        ) {
+          due({
+            ...base,
+            figure: 'freshness_p95',
+            value: p95,
+            threshold: thresholds.freshnessP95Seconds,
+          });
+        }
+      }
+    }
+    return warnings;
+  };
+
+  return {
+    windowMs,
+    thresholds,
+    recordEvent,
+    recordAcknowledged,
+    report,
+    takeWarnings,
+  };
+};
+
+const FIGURE_LABELS: Readonly<Record<DiagnosticsWarning['figure'], string>> = {
+  match_quality: 'match-quality estimate',
+  dedup_key_coverage: 'dedup-key (event_id) coverage',
+  overlap: 'browser/server overlap',
+  freshness_p95: 'p95 freshness',
+};
+
+/** One-line description of a diagnostics warning (no user data). */
+export const describeDiagnosticsWarning = (w: DiagnosticsWarning): string => {
+  const unit = w.figure === 'freshness_p95' ? ' s' : w.figure === 'match_quality' ? '/10' : ' %';
+  const direction = w.figure === 'freshness_p95' ? 'above' : 'below';
+  const minutes = Math.round(w.windowMs / 60_000);
+  const note = w.figure === 'match_quality' ? " (local estimate, not Meta's EMQ)" : '';
+  return `capi-kit diagnostics: ${w.eventName} on pixel ${w.pixelId}: ${FIGURE_LABELS[w.figure]} ${w.value}${unit} is ${direction} ${w.threshold}${unit} over the last ${minutes} min${note}`;
+};

@@ -1,0 +1,510 @@
+import {
+  getRequestContext,
+  type NodeRequestLike,
+  type RequestContext,
+  type RequestContextOptions,
+} from '../context/index.js';
+import { headerReader } from '../context/request-input.js';
+import type { CapiClient } from '../delivery/client.js';
+import type { TrackOptions } from '../delivery/types.js';
+import { STANDARD_EVENTS } from '../event/standard-events.js';
+import type { UserDataInput } from '../user-data/types.js';
+import { checkFirstParty, relayRequestUrl } from './first-party.js';
+import { RELAY_PROTOCOL_VERSION } from './protocol.js';
+import {
+  createMemoryRateLimiter,
+  type MemoryRateLimiterOptions,
+  type RelayRateLimiter,
+  rateLimitKey,
+} from './rate-limit.js';
+import { type BodySource, type RelayBody, readRelayBody } from './read-body.js';
+import {
+  browserUserData,
+  DEFAULT_RELAY_CLOCK_SKEW_SECONDS,
+  DEFAULT_RELAY_CUSTOM_DATA_KEYS,
+  type RelayEventRules,
+  relayEventInput,
+} from './relay-event.js';
+
+/** Default body cap: 64 KiB, the browsers' budget for all keepalive/beacon bodies in flight. */
+export const DEFAULT_RELAY_MAX_BODY_BYTES = 64 * 1024;
+/** Default cap on events per request; a page sends 1–3 per tick. */
+export const DEFAULT_RELAY_MAX_EVENTS = 20;
+
+/** The signed-in user's customer information for a relayed event, or `undefined` when anonymous. */
+export type RelayIdentify<R> = (
+  request: R,
+) => UserDataInput | undefined | Promise<UserDataInput | undefined>;
+
+/** The relay's rules, shared by every adapter's `relay` option. All optional, safe defaults. */
+export interface RelayOptions<R = Request | NodeRequestLike> {
+  /** Pixel IDs the relay accepts in `pixel_id`; default every pixel the client delivers to. */
+  pixelIds?: readonly string[] | undefined;
+  /**
+   * Event names forwarded; others are dropped and counted. Default the standard events and
+   * `PageView` ({@link STANDARD_EVENTS}); list custom ones explicitly.
+   * @example allowEvents: [...STANDARD_EVENTS, 'WatchedDemo']
+   */
+  allowEvents?: readonly string[] | ((eventName: string) => boolean) | undefined;
+  /** `custom_data` keys forwarded (replaces the default {@link DEFAULT_RELAY_CUSTOM_DATA_KEYS}); other keys are dropped. */
+  allowCustomData?: readonly string[] | undefined;
+  /** Forward customer information (`em`, `ph`…) a page puts in `user_data`. Default `false`: ignored. */
+  allowUserData?: boolean | undefined;
+  /**
+   * The signed-in user behind the request (`em`, `external_id`…, raw: the core hashes them). It
+   * gets the framework's own request; a promise is awaited, so the answer waits for it (never for
+   * Meta). If it throws, the error goes to the client's `error` hook and events go without it.
+   * @example identify: (req) => req.user && { em: req.user.email, external_id: req.user.id }
+   */
+  identify?: RelayIdentify<R> | undefined;
+  /** Body cap in bytes; larger bodies get `413`. Default 64 KiB. */
+  maxBodyBytes?: number | undefined;
+  /** Events per request; a request with more gets `413` and nothing is tracked. Default 20. */
+  maxEvents?: number | undefined;
+  /**
+   * Per-client-IP token bucket in events (IPv6 keyed by /64; requests with no known client IP
+   * share one bucket): `429` with `Retry-After` when empty. Settings for the in-memory limiter
+   * (default 60 events a minute, burst 60), your own {@link RelayRateLimiter}, or `false`.
+   */
+  rateLimit?: MemoryRateLimiterOptions | RelayRateLimiter | false | undefined;
+  /** How far (seconds) a browser's `event_time` may lag the server clock before server time is used; default 300. */
+  maxClockSkewSeconds?: number | undefined;
+  /** Clock in epoch milliseconds (tests); default `Date.now`. */
+  now?: (() => number) | undefined;
+}
+
+/** Options of {@link createRelay}: the rules, the client to track through, and the context options. */
+export interface CreateRelayOptions<R = Request | NodeRequestLike> extends RelayOptions<R> {
+  /** The delivery client; relayed events go through its normal queue and retries. */
+  client: CapiClient;
+  /** The same request-context options as the app's adapter (`trustProxy`, `consent`…). */
+  requestContext?: RequestContextOptions | undefined;
+}
+
+/** One relay request as an adapter hands it over. */
+export interface RelayInput<R = Request | NodeRequestLike> {
+  /** The request: a Web `Request` or the Node shape (`fromIncomingMessage(req)`). */
+  request: Request | NodeRequestLike;
+  /**
+   * The raw body (text or bytes), or a stream the relay reads itself, capped at `maxBodyBytes`
+   * and only once the request passed the method, origin and content-type checks.
+   */
+  body?: string | Uint8Array | BodySource | null | undefined;
+  /** The body as a framework's JSON parser left it (`express.json()` ran first); used when `body` is absent. */
+  parsedBody?: unknown;
+  /** The adapter stopped reading the body at the cap. */
+  bodyTooLarge?: boolean | undefined;
+  /** The request context when the adapter already computed it (and wrote its cookies). */
+  context?: RequestContext | undefined;
+  /** What `identify` receives: the framework's request (Express `req`…); default `request`. */
+  appRequest?: R | undefined;
+  /** The socket's peer address when `request` carries none (a Web `Request` on Bun, Deno…). */
+  remoteAddress?: string | undefined;
+  /** Request-scoped keep-alive (serverless) for the flush the relayed events trigger. */
+  waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
+}
+
+/** What to answer: adapters copy it to their response as is. */
+export interface RelayResponse {
+  /** `204` accepted; `400`, `403`, `405`, `413`, `415`, `429` refused (for logs: the browser never reads it). */
+  status: number;
+  /** Response headers (`Retry-After`, `Allow`, `Cache-Control`, `Content-Type`). */
+  headers: Record<string, string>;
+  /** A small JSON body naming the refusal, e.g. `{"error":"cross_site"}`; none for `204`. */
+  body?: string;
+  /** `Set-Cookie` values to add: only when the relay computed the context itself (a minted `_fbp`). */
+  cookies: string[];
+}
+
+/** Why a whole relay request was refused. */
+export type RelayRefusal =
+  | 'method_not_allowed'
+  | 'cross_site'
+  | 'unknown_origin'
+  | 'unsupported_media_type'
+  | 'body_too_large'
+  | 'too_many_events'
+  | 'rate_limited'
+  | 'invalid_payload'
+  | 'unsupported_version'
+  | 'unknown_pixel';
+
+/** Why one event of an accepted request was not tracked. */
+export type RelayEventDropReason = 'malformed' | 'not_allowed' | 'not_accepted' | 'error';
+
+/** Counters of one relay since it was created. */
+export interface RelayStats {
+  /** Requests handled. */
+  requests: number;
+  /** Requests answered `204`. */
+  accepted: number;
+  /** Requests refused, by reason. */
+  refused: Record<RelayRefusal, number>;
+  /** Events in accepted requests. */
+  events: {
+    /** Events received in accepted requests. */
+    received: number;
+    /** Events handed to `track()` and accepted by it. */
+    tracked: number;
+    /** Events not tracked, by reason (`not_accepted`: `track()` refused it; see the client's stats). */
+    dropped: Record<RelayEventDropReason, number>;
+    /** Events whose browser time was replaced by server time. */
+    timeCorrected: number;
+  };
+  /** `custom_data` keys dropped because they are not allowed. */
+  customDataKeysDropped: number;
+  /** Events whose `user_data` from the page was ignored (`allowUserData` off). */
+  userDataIgnored: number;
+}
+
+/** The server side of the first-party relay (protocol v1): one per app, shared by all requests. */
+export interface Relay<R = Request | NodeRequestLike> {
+  /** Checks, enriches and tracks one relay request; resolves with the answer. Never rejects. */
+  handle(input: RelayInput<R>): Promise<RelayResponse>;
+  /**
+   * `handle` for Web runtimes (Next route handlers, Hono, Bun, Workers): reads the body itself and
+   * returns a `Response`, with the `_fbp` cookie when one was minted.
+   * @example export const POST = (request: Request) => relay.handleRequest(request)
+   */
+  handleRequest(
+    request: Request,
+    options?: Pick<RelayInput<R>, 'remoteAddress' | 'appRequest' | 'waitUntil'>,
+  ): Promise<Response>;
+  /** Counters since creation. */
+  stats(): RelayStats;
+  /** The body cap, for adapters that read the body themselves. */
+  readonly maxBodyBytes: number;
+}
+
+const emptyRefusals = (): Record<RelayRefusal, number> => ({
+  method_not_allowed: 0,
+  cross_site: 0,
+  unknown_origin: 0,
+  unsupported_media_type: 0,
+  body_too_large: 0,
+  too_many_events: 0,
+  rate_limited: 0,
+  invalid_payload: 0,
+  unsupported_version: 0,
+  unknown_pixel: 0,
+});
+
+const STATUS: Record<RelayRefusal, number> = {
+  method_not_allowed: 405,
+  cross_site: 403,
+  unknown_origin: 403,
+  unsupported_media_type: 415,
+  body_too_large: 413,
+  too_many_events: 413,
+  rate_limited: 429,
+  invalid_payload: 400,
+  unsupported_version: 400,
+  unknown_pixel: 403,
+};
+
+// The browser posts `application/json` (beacon Blob or fetch); `text/plain` is accepted for pages
+// that post a string beacon, which browsers send without a preflight. Form encodings are refused:
+// they are what a cross-site HTML form can post.
+const MEDIA_TYPES: ReadonlySet<string> = new Set(['application/json', 'text/plain']);
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const positiveInt = (value: number | undefined, fallback: number): number =>
+  typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
+
+const isBodySource = (body: unknown): body is BodySource =>
+  typeof body === 'object' &&
+  body !== null &&
+  (typeof (body as ReadableStream).getReader === 'function' ||
+    typeof (body as AsyncIterable<unknown>)[Symbol.asyncIterator] === 'function');
+
+// A Node HTTP/1 request whose body was left unread: the connection must close after the answer.
+const isHttp1Stream = (body: unknown): boolean =>
+  typeof body === 'object' &&
+  body !== null &&
+  (body as { httpVersionMajor?: unknown }).httpVersionMajor === 1;
+
+type Payload = { version: unknown; pixelId: unknown; events: unknown[] };
+
+function parsePayload(value: unknown): Payload | undefined {
+  if (!isRecord(value) || !Array.isArray(value.events)) return undefined;
+  return { version: value.v, pixelId: value.pixel_id, events: value.events };
+}
+
+/**
+ * Creates the server side of `@capi-kit/browser`'s first-party relay (protocol v1). Each request
+ * must be a same-site `POST` of JSON within the size and event caps and the client IP's rate
+ * limit; then each allowed event is forwarded with its browser `event_id` (so Meta dedups it with
+ * the Pixel's copy), server-side IP, user agent, `_fbp`/`_fbc`, consent and the signed-in user from
+ * `identify`, through `client.track(…, { source: 'relay' })`. Answers `204` without waiting for
+ * Meta; a bad event is dropped and counted, never a `500`.
+ * https://developers.facebook.com/documentation/ads-commerce/conversions-api/deduplicate-pixel-and-server-events
+ * @example const relay = createRelay({ client, requestContext: { trustProxy: 'loopback' } })
+ */
+export function createRelay<R = Request | NodeRequestLike>(
+  options: CreateRelayOptions<R>,
+): Relay<R> {
+  const { client } = options;
+  const contextOptions: RequestContextOptions = options.requestContext ?? {};
+  const maxBodyBytes = positiveInt(options.maxBodyBytes, DEFAULT_RELAY_MAX_BODY_BYTES);
+  const maxEvents = positiveInt(options.maxEvents, DEFAULT_RELAY_MAX_EVENTS);
+  const now = options.now ?? Date.now;
+  const allowEvents = options.allowEvents ?? STANDARD_EVENTS;
+  const allowedNames: ReadonlySet<string> | undefined =
+    typeof allowEvents === 'function' ? undefined : new Set(allowEvents);
+  const rules: RelayEventRules = {
+    allowEvent: (name) => {
+      if (allowedNames !== undefined) return allowedNames.has(name);
+      try {
+        return (allowEvents as (eventName: string) => boolean)(name) === true;
+      } catch (error) {
+        client.reportError(error, 'relay allowEvents');
+        return false;
+      }
+    },
+    customDataKeys: new Set(options.allowCustomData ?? DEFAULT_RELAY_CUSTOM_DATA_KEYS),
+    allowUserData: options.allowUserData === true,
+    maxSkewSeconds: Math.min(
+      86_400,
+      Math.max(0, options.maxClockSkewSeconds ?? DEFAULT_RELAY_CLOCK_SKEW_SECONDS),
+    ),
+  };
+  const rateLimit = options.rateLimit;
+  const limiter: RelayRateLimiter | undefined =
+    rateLimit === false
+      ? undefined
+      : rateLimit !== undefined && typeof (rateLimit as RelayRateLimiter).take === 'function'
+        ? (rateLimit as RelayRateLimiter)
+        : createMemoryRateLimiter(rateLimit as MemoryRateLimiterOptions | undefined);
+  // The client's pixels are fixed at creation; read them once, on first use.
+  let pixelIds: ReadonlySet<string> | undefined =
+    options.pixelIds === undefined ? undefined : new Set(options.pixelIds);
+  const knownPixels = (): ReadonlySet<string> => {
+    if (pixelIds === undefined) {
+      try {
+        pixelIds = new Set(Object.keys(client.stats().pixels));
+      } catch (error) {
+        client.reportError(error, 'relay pixelIds');
+        return new Set();
+      }
+    }
+    return pixelIds;
+  };
+  // When the context cannot be computed, consent is unknown: fail closed if the app decides it.
+  const fallbackConsent =
+    contextOptions.consent !== undefined || contextOptions.respectGpc === true
+      ? 'denied'
+      : 'granted';
+
+  const counters = {
+    requests: 0,
+    accepted: 0,
+    refused: emptyRefusals(),
+    received: 0,
+    tracked: 0,
+    dropped: { malformed: 0, not_allowed: 0, not_accepted: 0, error: 0 } as Record<
+      RelayEventDropReason,
+      number
+    >,
+    timeCorrected: 0,
+    customDataKeysDropped: 0,
+    userDataIgnored: 0,
+  };
+
+  const refuse = (reason: RelayRefusal, headers: Record<string, string> = {}): RelayResponse => {
+    counters.refused[reason]++;
+    return {
+      status: STATUS[reason],
+      headers: {
+        'cache-control': 'no-store',
+        'content-type': 'application/json; charset=utf-8',
+        ...headers,
+      },
+      body: JSON.stringify({ error: reason }),
+      cookies: [],
+    };
+  };
+
+  const identify = async (input: RelayInput<R>): Promise<UserDataInput | undefined> => {
+    if (options.identify === undefined) return undefined;
+    try {
+      const user = await options.identify((input.appRequest ?? input.request) as R);
+      return isRecord(user) ? (user as UserDataInput) : undefined;
+    } catch (error) {
+      client.reportError(error, 'relay identify');
+      return undefined;
+    }
+  };
+
+  const contextOf = (
+    input: RelayInput<R>,
+    requestOptions: RequestContextOptions,
+  ): { context: RequestContext; own: boolean } => {
+    if (input.context !== undefined) return { context: input.context, own: false };
+    try {
+      return { context: getRequestContext(input.request, requestOptions), own: true };
+    } catch (error) {
+      client.reportError(error, 'relay context');
+      return {
+        context: { user_data: {}, cookiesToSet: [], consent: fallbackConsent, isNavigation: false },
+        own: false,
+      };
+    }
+  };
+
+  const readBody = async (
+    input: RelayInput<R>,
+  ): Promise<{ ok: true; value: unknown } | { ok: false; reason: RelayRefusal }> => {
+    const { body } = input;
+    let bytes: Uint8Array | string;
+    if (body === undefined || body === null) {
+      if (!('parsedBody' in input)) return { ok: false, reason: 'invalid_payload' };
+      return { ok: true, value: input.parsedBody };
+    }
+    if (typeof body === 'string' || body instanceof Uint8Array) {
+      bytes = body;
+    } else if (isBodySource(body)) {
+      const read: RelayBody = await readRelayBody(body, maxBodyBytes);
+      if (read.tooLarge) return { ok: false, reason: 'body_too_large' };
+      bytes = read.bytes;
+    } else {
+      return { ok: false, reason: 'invalid_payload' };
+    }
+    const size =
+      typeof bytes === 'string' ? new TextEncoder().encode(bytes).byteLength : bytes.byteLength;
+    if (size > maxBodyBytes) return { ok: false, reason: 'body_too_large' };
+    const text = typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes);
+    try {
+      return { ok: true, value: JSON.parse(text) as unknown };
+    } catch {
+      return { ok: true, value: undefined };
+    }
+  };
+
+  const handleInput = async (input: RelayInput<R>): Promise<RelayResponse> => {
+    const { request } = input;
+    const header = headerReader(request.headers);
+    if ((request.method ?? 'GET').toUpperCase() !== 'POST') {
+      return refuse('method_not_allowed', { allow: 'POST' });
+    }
+    const requestOptions =
+      input.remoteAddress === undefined
+        ? contextOptions
+        : { ...contextOptions, remoteAddress: input.remoteAddress };
+    const requestUrl = relayRequestUrl(request, header, requestOptions);
+    const notFirstParty = checkFirstParty(header, requestUrl);
+    if (notFirstParty !== undefined) return refuse(notFirstParty);
+    const contentType = header('content-type');
+    if (contentType !== undefined && contentType.trim() !== '') {
+      const mediaType = contentType.split(';', 1)[0]?.trim().toLowerCase() ?? '';
+      if (!MEDIA_TYPES.has(mediaType)) return refuse('unsupported_media_type');
+    }
+    // The rest of an unread Node body would be drained after the answer: close the connection.
+    const tooLarge = () =>
+      refuse('body_too_large', isHttp1Stream(input.body) ? { connection: 'close' } : {});
+    const declared = Number(header('content-length'));
+    if (input.bodyTooLarge === true || (Number.isFinite(declared) && declared > maxBodyBytes)) {
+      return tooLarge();
+    }
+    const read = await readBody(input);
+    if (!read.ok) return read.reason === 'body_too_large' ? tooLarge() : refuse(read.reason);
+    const payload = parsePayload(read.value);
+
+    const { context, own } = contextOf(input, requestOptions);
+    if (limiter !== undefined) {
+      // Every request costs at least one token, so a flood of junk is limited like one of events.
+      const cost = Math.min(Math.max(payload?.events.length ?? 1, 1), maxEvents);
+      const key = rateLimitKey(context.user_data.client_ip_address);
+      const decision = await limiter.take(key, cost, now());
+      if (!decision.allowed) {
+        return refuse('rate_limited', { 'retry-after': String(decision.retryAfterSeconds) });
+      }
+    }
+    if (payload === undefined || payload.events.length === 0) return refuse('invalid_payload');
+    if (payload.version !== RELAY_PROTOCOL_VERSION) return refuse('unsupported_version');
+    if (typeof payload.pixelId !== 'string' || !knownPixels().has(payload.pixelId)) {
+      return refuse('unknown_pixel');
+    }
+    if (payload.events.length > maxEvents) return refuse('too_many_events');
+    const pixelId = payload.pixelId;
+
+    const user = await identify(input);
+    const nowSeconds = Math.floor(now() / 1000);
+    const trackOptions: TrackOptions = { context, source: 'relay', pixelIds: [pixelId] };
+    if (input.waitUntil !== undefined) trackOptions.waitUntil = input.waitUntil;
+    counters.received += payload.events.length;
+    for (const raw of payload.events) {
+      try {
+        const fromPage = isRecord(raw) ? raw.user_data : undefined;
+        let userData: UserDataInput | undefined;
+        if (rules.allowUserData) userData = browserUserData(fromPage);
+        else if (fromPage !== undefined) counters.userDataIgnored++;
+        // The signed-in user (the server's truth) wins over what the page says.
+        if (user !== undefined) userData = { ...userData, ...user };
+        const result = relayEventInput(raw, rules, requestUrl, nowSeconds, userData);
+        if ('drop' in result) {
+          counters.dropped[result.drop]++;
+          continue;
+        }
+        if (result.timeCorrected) counters.timeCorrected++;
+        counters.customDataKeysDropped += result.keysDropped;
+        const tracked = client.track(result.input, trackOptions);
+        if (tracked.accepted) counters.tracked++;
+        else counters.dropped.not_accepted++;
+      } catch (error) {
+        // `strict` clients throw on invalid events; the relay still answers 204.
+        counters.dropped.error++;
+        client.reportError(error, 'relay track');
+      }
+    }
+    counters.accepted++;
+    return {
+      status: 204,
+      headers: { 'cache-control': 'no-store' },
+      cookies: own ? context.cookiesToSet.map((cookie) => cookie.header) : [],
+    };
+  };
+
+  const handle = async (input: RelayInput<R>): Promise<RelayResponse> => {
+    counters.requests++;
+    try {
+      return await handleInput(input);
+    } catch (error) {
+      // Never a 500: the browser ignores the answer anyway, and the failure is reported.
+      client.reportError(error, 'relay');
+      counters.dropped.error++;
+      return { status: 204, headers: { 'cache-control': 'no-store' }, cookies: [] };
+    }
+  };
+
+  return {
+    handle,
+    async handleRequest(request, requestOptions = {}) {
+      const input: RelayInput<R> = { request, body: request.body };
+      if (requestOptions.appRequest !== undefined) input.appRequest = requestOptions.appRequest;
+      if (requestOptions.remoteAddress !== undefined) {
+        input.remoteAddress = requestOptions.remoteAddress;
+      }
+      if (requestOptions.waitUntil !== undefined) input.waitUntil = requestOptions.waitUntil;
+      const answer = await handle(input);
+      const headers = new Headers(answer.headers);
+      for (const cookie of answer.cookies) headers.append('set-cookie', cookie);
+      return new Response(answer.body ?? null, { status: answer.status, headers });
+    },
+    stats: () => ({
+      requests: counters.requests,
+      accepted: counters.accepted,
+      refused: { ...counters.refused },
+      events: {
+        received: counters.received,
+        tracked: counters.tracked,
+        dropped: { ...counters.dropped },
+        timeCorrected: counters.timeCorrected,
+      },
+      customDataKeysDropped: counters.customDataKeysDropped,
+      userDataIgnored: counters.userDataIgnored,
+    }),
+    maxBodyBytes,
+  };
+}

@@ -1,0 +1,157 @@
+import { isSameSite, parseReferer } from '../context/page-url.js';
+import type { ServerEventInput } from '../event/index.js';
+import { HASHED_USER_DATA_KEYS } from '../user-data/keys.js';
+import type { UserDataInput } from '../user-data/types.js';
+
+/**
+ * `custom_data` keys a relay forwards by default: Meta's documented keys
+ * (https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data)
+ * minus `search_string`, free text a visitor types and so the one likely to hold an email or a
+ * phone number. Custom keys are dropped unless listed in `allowCustomData`.
+ */
+export const DEFAULT_RELAY_CUSTOM_DATA_KEYS = [
+  'value',
+  'currency',
+  'content_name',
+  'content_category',
+  'content_ids',
+  'contents',
+  'content_type',
+  'order_id',
+  'predicted_ltv',
+  'net_revenue',
+  'num_items',
+  'status',
+  'delivery_category',
+  'item_number',
+  'customer_segmentation',
+] as const;
+
+/** Default allowed clock difference between browser and server, in seconds (5 minutes). */
+export const DEFAULT_RELAY_CLOCK_SKEW_SECONDS = 300;
+
+// Meta documents no length for event_id; a UUID is 36 characters and order IDs are short. The cap
+// only keeps a hostile page from filling the queue with megabyte-sized IDs.
+const MAX_EVENT_ID_LENGTH = 256;
+const MAX_EVENT_NAME_LENGTH = 100;
+const MAX_URL_LENGTH = 4096;
+
+/** Why one relayed event was dropped before tracking. */
+export type RelayEventDrop = 'malformed' | 'not_allowed';
+
+/** What the relay rules need to turn one browser event into a server event input. */
+export interface RelayEventRules {
+  readonly allowEvent: (eventName: string) => boolean;
+  readonly customDataKeys: ReadonlySet<string>;
+  readonly allowUserData: boolean;
+  readonly maxSkewSeconds: number;
+}
+
+/** A browser event made into a server event input, or why it was dropped. */
+export type RelayEventResult =
+  | { input: ServerEventInput; timeCorrected: boolean; keysDropped: number }
+  | { drop: RelayEventDrop };
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const nonEmpty = (value: unknown, max: number): value is string =>
+  typeof value === 'string' && value.trim() !== '' && value.length <= max;
+
+function pageUrl(value: unknown): URL | undefined {
+  return typeof value === 'string' && value.length <= MAX_URL_LENGTH
+    ? parseReferer(value)
+    : undefined;
+}
+
+/**
+ * The event time to forward: the browser's when it is within `maxSkewSeconds` before the server
+ * clock and not ahead of it, else the server's. Relay requests leave the page in the tick the
+ * event fired, so a larger gap means a wrong browser clock, and Meta rejects a whole request over
+ * a time 7 days old and does not attribute future times.
+ */
+export function relayEventTime(
+  browserTime: unknown,
+  nowSeconds: number,
+  maxSkewSeconds: number,
+): { time: number; corrected: boolean } {
+  if (typeof browserTime !== 'number' || !Number.isFinite(browserTime)) {
+    return { time: nowSeconds, corrected: true };
+  }
+  const time = Math.floor(browserTime);
+  if (time > nowSeconds || nowSeconds - time > maxSkewSeconds) {
+    return { time: nowSeconds, corrected: true };
+  }
+  return { time, corrected: false };
+}
+
+/** The customer information keys a page may send when `allowUserData` is on (never IP/UA/cookies). */
+export function browserUserData(value: unknown): UserDataInput | undefined {
+  if (!isRecord(value)) return undefined;
+  const out: Record<string, unknown> = {};
+  let any = false;
+  for (const key of HASHED_USER_DATA_KEYS) {
+    if (value[key] !== undefined) {
+      out[key] = value[key];
+      any = true;
+    }
+  }
+  return any ? (out as UserDataInput) : undefined;
+}
+
+/**
+ * Turns one untrusted browser event into a server event input: checks its shape and name, keeps
+ * `event_id` unchanged (Meta dedups it with the Pixel's copy), fixes the time, keeps only allowed
+ * `custom_data` keys, and keeps the page URL only when it is on the request's site. Request data
+ * (IP, user agent, cookies, consent) is added later from the request context, never from here.
+ */
+export function relayEventInput(
+  raw: unknown,
+  rules: RelayEventRules,
+  requestUrl: URL | undefined,
+  nowSeconds: number,
+  userData: UserDataInput | undefined,
+): RelayEventResult {
+  if (!isRecord(raw)) return { drop: 'malformed' };
+  const { event_name, event_id, custom_data } = raw;
+  if (!nonEmpty(event_name, MAX_EVENT_NAME_LENGTH) || !nonEmpty(event_id, MAX_EVENT_ID_LENGTH)) {
+    return { drop: 'malformed' };
+  }
+  if (custom_data !== undefined && custom_data !== null && !isRecord(custom_data)) {
+    return { drop: 'malformed' };
+  }
+  if (!rules.allowEvent(event_name)) return { drop: 'not_allowed' };
+
+  const { time, corrected } = relayEventTime(raw.event_time, nowSeconds, rules.maxSkewSeconds);
+  const input: Record<string, unknown> = {
+    event_name,
+    event_id,
+    event_time: time,
+    action_source: 'website',
+  };
+  const page = pageUrl(raw.event_source_url);
+  // Another site's URL would credit this site's events to it; the request context's page (the
+  // same-site Referer) stands in.
+  if (page !== undefined && requestUrl !== undefined && isSameSite(page, requestUrl)) {
+    input.event_source_url = page.href;
+  }
+  const referrer = pageUrl(raw.referrer_url);
+  if (referrer !== undefined) input.referrer_url = referrer.href;
+
+  let keysDropped = 0;
+  if (isRecord(custom_data)) {
+    const kept: Record<string, unknown> = {};
+    let any = false;
+    for (const key of Object.keys(custom_data)) {
+      if (rules.customDataKeys.has(key)) {
+        kept[key] = custom_data[key];
+        any = true;
+      } else {
+        keysDropped++;
+      }
+    }
+    if (any) input.custom_data = kept;
+  }
+  if (userData !== undefined) input.user_data = { ...userData };
+  return { input: input as unknown as ServerEventInput, timeCorrected: corrected, keysDropped };
+}

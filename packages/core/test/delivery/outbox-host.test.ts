@@ -1,0 +1,169 @@
+import { describe, expect, it } from 'vitest';
+import { createCapi } from '../../src/delivery/client.js';
+import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
+import type {
+  AppendResult,
+  Outbox,
+  OutboxHost,
+  OutboxRecord,
+} from '../../src/delivery/outbox/types.js';
+import type { CapiHookMap } from '../../src/delivery/types.js';
+import {
+  captureLogger,
+  FakeClock,
+  PIXEL,
+  purchase,
+  scriptedFetch,
+  settle,
+  TOKEN,
+} from './helpers.js';
+
+// The durable outboxes' side of the contract: `delegated` (a queue's workers deliver), `attach`
+// (records put back, evictions, failures reported by the outbox), and `flush`/`close`.
+
+const setup = (outbox: Outbox) => {
+  const clock = new FakeClock();
+  const { fetch, seen } = scriptedFetch();
+  const log = captureLogger();
+  const client = createCapi({
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    fetch,
+    clock,
+    random: () => 0.5,
+    logger: log.logger,
+    env: false,
+    outbox,
+    flushIntervalMs: 100,
+  });
+  const hooks = { error: [] as CapiHookMap['error'][], warn: [] as CapiHookMap['warn'][] };
+  const dropped: CapiHookMap['dropped'][] = [];
+  client.on('error', (info) => {
+    hooks.error.push(info);
+  });
+  client.on('warn', (info) => {
+    hooks.warn.push(info);
+  });
+  client.on('dropped', (info) => {
+    dropped.push(info);
+  });
+  return { clock, seen, client, log, hooks, dropped };
+};
+
+/** A memory outbox whose appends are delegated (taken by someone else) while `delegate` is true. */
+const delegatingOutbox = (mode: { delegate: boolean; async?: boolean }) => {
+  const memory = memoryOutbox();
+  const calls: string[] = [];
+  let host: OutboxHost | undefined;
+  const outbox: Outbox = {
+    durable: false,
+    append(records) {
+      const result: AppendResult = mode.delegate
+        ? { evicted: [], delegated: records }
+        : memory.append(records);
+      return mode.async ? Promise.resolve(result) : result;
+    },
+    claim: (limit, leaseMs, options) => memory.claim(limit, leaseMs, options),
+    ack: (ids) => memory.ack(ids),
+    nack: (ids, retryAt, error) => memory.nack(ids, retryAt, error),
+    release: (ids, retryAt) => memory.release(ids, retryAt),
+    deadLetter: (ids, error) => memory.deadLetter(ids, error),
+    stats: () => memory.stats(),
+    attach(engine) {
+      calls.push('attach');
+      host = engine;
+    },
+    flush() {
+      calls.push('flush');
+    },
+    close() {
+      calls.push('close');
+    },
+  };
+  return { outbox, memory, calls, host: () => host as OutboxHost };
+};
+
+describe('outbox side channel', () => {
+  it('delegated records are neither counted nor sent by the engine (sync result)', async () => {
+    const { outbox } = delegatingOutbox({ delegate: true });
+    const { client, seen, clock } = setup(outbox);
+    for (let i = 0; i < 5; i++) client.track(purchase(i, clock.now()));
+    expect(client.stats().queued).toBe(0);
+    await client.flush();
+    await clock.advance(1000);
+    expect(seen).toHaveLength(0);
+  });
+
+  it('delegated records leave the count once an async append resolves, and flush() does not wait on them', async () => {
+    const { outbox } = delegatingOutbox({ delegate: true, async: true });
+    const { client, seen, clock } = setup(outbox);
+    for (let i = 0; i < 5; i++) client.track(purchase(i, clock.now()));
+    await client.flush();
+    expect(client.stats().queued).toBe(0);
+    expect(seen).toHaveLength(0);
+  });
+
+  it('attach: records the outbox puts back are sent; its evictions, errors and warnings reach the hooks', async () => {
+    const box = delegatingOutbox({ delegate: false });
+    const { client, seen, clock, hooks, log, dropped } = setup(box.outbox);
+    expect(box.calls).toEqual(['attach']);
+    const record: OutboxRecord = {
+      id: 'back-1',
+      pixelId: PIXEL,
+      eventId: 'evt-back',
+      eventName: 'Purchase',
+      eventTime: Math.floor(clock.now() / 1000),
+      actionSource: 'website',
+      body: JSON.stringify({ event_name: 'Purchase', event_id: 'evt-back' }),
+      bytes: 40,
+      attempts: 0,
+      enqueuedAt: clock.now(),
+      retryAt: clock.now(),
+    };
+    box.memory.append([record]);
+    box.host().added([record]);
+    expect(client.stats().queued).toBe(1);
+    await client.flush();
+    expect(seen.flatMap((r) => r.body.data.map((e) => e.event_id))).toEqual(['evt-back']);
+
+    client.track(purchase(1, clock.now()));
+    const [tracked] = box.memory.claim(10, 1000, { now: clock.now() });
+    box.memory.ack([tracked?.id as string]);
+    box.host().evicted([tracked as OutboxRecord]);
+    expect(client.stats().dropped.overflow).toBe(1);
+    expect(dropped.at(-1)).toMatchObject({ reason: 'overflow', count: 1 });
+
+    box.host().error(new Error(`redis down, token ${TOKEN}`));
+    expect(hooks.error.at(-1)).toMatchObject({ kind: 'outbox' });
+    expect(hooks.error.at(-1)?.error.message).not.toContain(TOKEN);
+    expect(
+      log.lines.some((l) => l.level === 'error' && /outbox failure: redis down/.test(l.msg)),
+    ).toBe(true);
+    box.host().warn('redis is back');
+    expect(hooks.warn.at(-1)?.message).toBe('redis is back');
+    await client.close({ timeoutMs: 100 });
+  });
+
+  it('flush() flushes the outbox; close() flushes it before draining and closes it last', async () => {
+    const box = delegatingOutbox({ delegate: false });
+    const { client } = setup(box.outbox);
+    await client.flush();
+    expect(box.calls).toEqual(['attach', 'flush']);
+    await client.close({ timeoutMs: 100 });
+    expect(box.calls).toEqual(['attach', 'flush', 'flush', 'close']);
+  });
+
+  it('close() resolves by its deadline even when the outbox close hangs', async () => {
+    const box = delegatingOutbox({ delegate: false });
+    box.outbox.close = () => new Promise<void>(() => {});
+    const { client, clock } = setup(box.outbox);
+    let done = false;
+    void client.close({ timeoutMs: 500 }).then(() => {
+      done = true;
+    });
+    await settle();
+    expect(done).toBe(false);
+    await clock.advance(500);
+    expect(done).toBe(true);
+  });
+});

@@ -1,0 +1,271 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type CapiOptions,
+  createCapi,
+  diagnosticsToOtel,
+  type OtelBatchObserverLike,
+  type OtelMeterLike,
+  type WarnInfo,
+} from '../../src/index.js';
+import {
+  captureLogger,
+  FakeClock,
+  PIXEL,
+  PIXEL_2,
+  purchase,
+  scriptedFetch,
+  TOKEN,
+} from '../delivery/helpers.js';
+
+const setup = (options: Partial<CapiOptions> = {}) => {
+  const clock = new FakeClock();
+  const { fetch, seen } = scriptedFetch();
+  const log = captureLogger();
+  const client = createCapi({
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    fetch,
+    clock,
+    random: () => 0.5,
+    logger: log.logger,
+    env: false,
+    ...options,
+  });
+  const warnings: WarnInfo[] = [];
+  client.on('warn', (info) => {
+    warnings.push(info);
+  });
+  return { clock, seen, client, warnings, log };
+};
+
+/** A website Lead with only an email and a user agent: estimate 3.5, no caller event_id. */
+const poorLead = (nowMs: number) => ({
+  event_name: 'Lead' as const,
+  event_time: Math.floor(nowMs / 1000),
+  event_source_url: 'https://shop.example.com/signup',
+  user_data: { em: 'jane@example.com', client_user_agent: 'Mozilla/5.0' },
+});
+
+describe('client.diagnostics()', () => {
+  it('reports exact figures for scripted traffic, freshness from acknowledgements', async () => {
+    const { clock, client } = setup({ diagnostics: { windowMs: 600_000 } });
+    const now = clock.now();
+    // Purchase: em, ph, ip + ua, fbp = 7.25; given event_id; sent 30 s after it happened.
+    for (let i = 0; i < 3; i++) {
+      client.track(purchase(i, now, { event_time: Math.floor(now / 1000) - 30 }));
+    }
+    // One relayed browser copy of evt-0 and one browser-only purchase (ids supplied).
+    client.track(purchase(0, now), { source: 'relay' });
+    client.track(purchase(9, now, { event_time: Math.floor(now / 1000) - 600 }), {
+      source: 'relay',
+    });
+    client.track(poorLead(now));
+    await client.flush();
+
+    const report = client.diagnostics();
+    expect(report.enabled).toBe(true);
+    expect(report.windowMs).toBe(600_000);
+    const p = report.pixels[PIXEL];
+    const purchases = p?.events.Purchase;
+    expect(purchases?.events).toBe(5);
+    expect(purchases?.matchQuality).toBe(7.3); // 7.25 rounded to one decimal
+    expect(purchases?.matchKeyCoverage).toMatchObject({
+      em: 100,
+      ph: 100,
+      client_ip_address: 100,
+      client_user_agent: 100,
+      fbp: 100,
+      fbc: 0,
+      external_id: 0,
+    });
+    expect(purchases?.dedupKeyCoverage).toBe(100);
+    expect(purchases?.sources).toEqual({ server: 3, relay: 2 });
+    expect(purchases?.overlapping).toBe(1);
+    expect(purchases?.overlap).toBe(50); // 1 of the 2 relayed ids also came from the server
+    // Delays: 30, 30, 30, 0, 600 → p50 30 s, p95 600 s.
+    expect(purchases?.freshness).toEqual({ acknowledged: 5, p50Seconds: 30, p95Seconds: 600 });
+
+    const lead = p?.events.Lead;
+    expect(lead?.matchQuality).toBe(3.5);
+    expect(lead?.dedupKeyCoverage).toBe(0);
+    expect(lead?.overlap).toBeNull();
+    expect(p?.total.events).toBe(6);
+    expect(p?.total.withEventId).toBe(5);
+  });
+
+  it('keeps the dedup accounting in stats()', () => {
+    const { clock, client } = setup();
+    client.track(purchase(1, clock.now()));
+    client.track(purchase(2, clock.now()), { source: 'relay' });
+    client.track(poorLead(clock.now()));
+    client.track({ ...poorLead(clock.now()), user_data: {} }); // invalid: not counted
+    expect(client.stats().dedup).toEqual({ server: 2, relay: 1, withEventId: 2 });
+  });
+
+  it('counts an event once per pixel it goes to', async () => {
+    const { clock, client } = setup({
+      pixelId: undefined,
+      accessToken: undefined,
+      pixels: [
+        { pixelId: PIXEL, accessToken: TOKEN },
+        { pixelId: PIXEL_2, accessToken: TOKEN },
+      ],
+    });
+    client.track(purchase(1, clock.now()));
+    await client.flush();
+    const report = client.diagnostics();
+    expect(report.pixels[PIXEL]?.total.events).toBe(1);
+    expect(report.pixels[PIXEL_2]?.total.freshness.acknowledged).toBe(1);
+    expect(client.stats().dedup.server).toBe(1);
+  });
+
+  it('fires the warn hook once per window for each figure below its threshold', async () => {
+    const { clock, client, warnings, log } = setup({
+      diagnostics: { windowMs: 60_000, thresholds: { minEvents: 5 } },
+    });
+    for (let i = 0; i < 5; i++) client.track(poorLead(clock.now()));
+    expect(warnings).toEqual([]);
+    await clock.advance(5000);
+    client.track(poorLead(clock.now())); // first event of a new bucket: the check runs
+    expect(warnings.map((w) => w.diagnostics?.figure)).toEqual([
+      'match_quality',
+      'dedup_key_coverage',
+    ]);
+    expect(warnings[0]).toMatchObject({
+      pixelId: PIXEL,
+      diagnostics: { eventName: 'Lead', value: 3.5, threshold: 6, windowMs: 60_000 },
+    });
+    expect(warnings[0]?.message).toContain("not Meta's EMQ");
+    expect(log.lines.filter((l) => l.level === 'warn' && l.obj.figure)).toHaveLength(2);
+
+    for (let step = 0; step < 10; step++) {
+      await clock.advance(5000);
+      for (let i = 0; i < 5; i++) client.track(poorLead(clock.now()));
+    }
+    await clock.advance(5000);
+    client.track(poorLead(clock.now()));
+    expect(warnings).toHaveLength(2); // 55 s after the warnings: still the same window
+    await clock.advance(5000);
+    client.track(poorLead(clock.now()));
+    expect(warnings).toHaveLength(4); // a window later, still poor: warned again
+    await client.close();
+  });
+
+  it('warns about stale events (p95 freshness above an hour)', async () => {
+    const { clock, client, warnings } = setup({
+      diagnostics: { windowMs: 60_000, thresholds: { minEvents: 2 } },
+    });
+    const old = Math.floor(clock.now() / 1000) - 2 * 3600;
+    client.track(purchase(1, clock.now(), { event_time: old }));
+    client.track(purchase(2, clock.now(), { event_time: old }));
+    await client.flush();
+    await clock.advance(5000);
+    client.track(purchase(3, clock.now()));
+    expect(warnings.map((w) => [w.diagnostics?.figure, w.diagnostics?.value])).toEqual([
+      ['freshness_p95', 7200],
+    ]);
+    await client.close();
+  });
+
+  it('warns about a low overlap only while the relay is in use', async () => {
+    const { clock, client, warnings } = setup({
+      diagnostics: { windowMs: 60_000, thresholds: { minEvents: 4 } },
+    });
+    for (let i = 0; i < 4; i++) client.track(purchase(i, clock.now()));
+    await clock.advance(5000);
+    client.track(purchase(10, clock.now()));
+    expect(warnings).toEqual([]); // good figures, no relay: nothing to say
+    for (let i = 20; i < 24; i++) client.track(purchase(i, clock.now()), { source: 'relay' });
+    await clock.advance(5000);
+    client.track(purchase(30, clock.now()));
+    expect(warnings.map((w) => [w.diagnostics?.figure, w.diagnostics?.value])).toEqual([
+      ['overlap', 0],
+    ]);
+    await client.close();
+  });
+
+  it('does nothing when disabled', async () => {
+    const { clock, client, warnings } = setup({
+      diagnostics: { enabled: false, thresholds: { minEvents: 1 } },
+    });
+    client.track(poorLead(clock.now()));
+    await clock.advance(3_600_000);
+    client.track(poorLead(clock.now()));
+    const report = client.diagnostics();
+    expect(report).toMatchObject({ enabled: false, windowMs: 3_600_000, pixels: {} });
+    expect(warnings).toEqual([]);
+    expect(client.stats().dedup.server).toBe(2);
+  });
+
+  it('rejects invalid diagnostics options at creation', () => {
+    expect(() => setup({ diagnostics: { windowMs: -1 } })).toThrow(RangeError);
+  });
+});
+
+describe('diagnosticsToOtel', () => {
+  const fakeMeter = () => {
+    const gauges: { name: string; unit?: string }[] = [];
+    const callbacks = new Set<(observer: OtelBatchObserverLike) => void>();
+    const meter: OtelMeterLike = {
+      createObservableGauge: (name, options) => {
+        const gauge = { name, ...(options?.unit ? { unit: options.unit } : {}) };
+        gauges.push(gauge);
+        return gauge;
+      },
+      addBatchObservableCallback: (callback) => {
+        callbacks.add(callback);
+      },
+      removeBatchObservableCallback: (callback) => {
+        callbacks.delete(callback);
+      },
+    };
+    const collect = () => {
+      const points: { name: string; value: number; attributes?: Record<string, string> }[] = [];
+      for (const callback of callbacks) {
+        callback({
+          observe: (observable, value, attributes) => {
+            points.push({
+              name: (observable as { name: string }).name,
+              value,
+              ...(attributes ? { attributes } : {}),
+            });
+          },
+        });
+      }
+      return points;
+    };
+    return { meter, gauges, collect, callbacks };
+  };
+
+  it('publishes the figures as observable gauges and unregisters', async () => {
+    const { clock, client } = setup();
+    const { meter, gauges, collect, callbacks } = fakeMeter();
+    const stop = diagnosticsToOtel(client, meter);
+    expect(gauges.map((g) => g.name)).toContain('capi_kit.diagnostics.match_quality');
+    expect(gauges.find((g) => g.name.endsWith('freshness.p95'))?.unit).toBe('s');
+    expect(collect()).toEqual([]);
+
+    client.track(purchase(1, clock.now(), { event_time: Math.floor(clock.now() / 1000) - 12 }));
+    await client.flush();
+    const points = collect();
+    const attributes = { pixel_id: PIXEL, event_name: 'Purchase' };
+    expect(points).toContainEqual({
+      name: 'capi_kit.diagnostics.match_quality',
+      value: 7.3,
+      attributes,
+    });
+    expect(points).toContainEqual({
+      name: 'capi_kit.diagnostics.match_key_coverage',
+      value: 100,
+      attributes: { ...attributes, match_key: 'em' },
+    });
+    expect(points).toContainEqual({
+      name: 'capi_kit.diagnostics.freshness.p95',
+      value: 12,
+      attributes,
+    });
+    expect(points.some((p) => p.name.endsWith('.overlap'))).toBe(false); // no relay traffic
+    stop();
+    expect(callbacks.size).toBe(0);
+  });
+});

@@ -1,0 +1,261 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  freshnessIndex,
+  freshnessValue,
+  histogramPercentile,
+} from '../../src/diagnostics/freshness.js';
+import {
+  createDiagnosticsRecorder,
+  type DiagnosticsEventSample,
+  estimateMatchQuality,
+  MATCH_KEY_WEIGHTS,
+  MATCH_KEYS,
+  OTHER_EVENT_NAME,
+} from '../../src/index.js';
+
+const T0 = Date.UTC(2026, 8, 12, 10, 0, 0);
+const H = 'a'.repeat(64);
+const FULL = {
+  em: [H],
+  ph: [H],
+  client_ip_address: '2001:db8::1',
+  client_user_agent: 'UA',
+  fbc: 'fb.1.1.x',
+  fbp: 'fb.1.1.2',
+  external_id: [H],
+  fn: [H],
+  ln: [H],
+  db: [H],
+  ge: [H],
+  ct: [H],
+  st: [H],
+  zp: [H],
+  country: [H],
+};
+
+const sample = (over: Partial<DiagnosticsEventSample> = {}): DiagnosticsEventSample => ({
+  pixelIds: ['1'],
+  eventName: 'Purchase',
+  eventId: `id-${Math.random()}`,
+  userData: { em: [H] },
+  callerEventId: false,
+  source: 'server',
+  ...over,
+});
+
+describe('match-quality estimate', () => {
+  it('weights sum to 10 with the IP + user agent pair', () => {
+    const sum = Object.values(MATCH_KEY_WEIGHTS).reduce((a, b) => a + b, 0);
+    expect(sum + 150).toBe(1000);
+    expect(estimateMatchQuality(FULL)).toBe(10);
+    expect(estimateMatchQuality({})).toBe(0);
+  });
+
+  it.each([
+    [{ em: [H] }, 3],
+    [{ ph: [H] }, 2],
+    [{ client_ip_address: 'ip', client_user_agent: 'ua' }, 1.5],
+    [{ client_ip_address: 'ip' }, 0.5],
+    [{ client_user_agent: 'ua' }, 0.5],
+    [{ em: [H], ph: [H], client_ip_address: 'ip', client_user_agent: 'ua', fbp: 'f' }, 7.25],
+    [{ fbc: 'c', fbp: 'p', external_id: [H] }, 2.5],
+    [{ fn: [H], ln: [H], ct: [H], st: [H], zp: [H], country: [H], db: [H], ge: [H] }, 1],
+  ])('%j scores %d', (userData, score) => {
+    expect(estimateMatchQuality(userData)).toBe(score);
+  });
+
+  it('ignores empty values and keys it does not count', () => {
+    expect(estimateMatchQuality({ em: [], ph: '', fn: null, lead_id: 12, madid: 'x' })).toBe(0);
+  });
+});
+
+describe('freshness grid', () => {
+  it.each([
+    [0, 0],
+    [-5, 0],
+    [1, 1],
+    [1.2, 2],
+    [60, 60],
+    [61, 120],
+    [125, 180],
+    [3600, 3600],
+    [3601, 7200],
+    [86_400, 86_400],
+  ])('%d s rounds up to %d s', (seconds, value) => {
+    expect(freshnessValue(freshnessIndex(seconds))).toBe(value);
+  });
+
+  it('takes nearest-rank percentiles', () => {
+    const h = new Map<number, number>();
+    for (const s of [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 600]) {
+      h.set(freshnessIndex(s), (h.get(freshnessIndex(s)) ?? 0) + 1);
+    }
+    expect(histogramPercentile(h, 50)).toBe(10);
+    expect(histogramPercentile(h, 95)).toBe(19);
+    expect(histogramPercentile(h, 100)).toBe(600);
+    expect(histogramPercentile(new Map(), 50)).toBeNull();
+  });
+});
+
+describe('createDiagnosticsRecorder', () => {
+  it('reports exact figures for scripted traffic', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    // 4 purchases: full keys + caller id, em only, em+ip+ua, nothing countable.
+    r.recordEvent(sample({ userData: FULL, callerEventId: true, eventId: 'o-1' }), T0);
+    r.recordEvent(sample({ userData: { em: [H] } }), T0 + 1000);
+    r.recordEvent(
+      sample({
+        userData: { em: [H], client_ip_address: 'i', client_user_agent: 'u' },
+        callerEventId: true,
+      }),
+      T0 + 2000,
+    );
+    r.recordEvent(sample({ userData: { lead_id: 1 } }), T0 + 3000);
+    r.recordEvent(sample({ eventName: 'Lead', userData: { ph: [H] } }), T0 + 4000);
+
+    const report = r.report(T0 + 4000);
+    const purchase = report.pixels['1']?.events.Purchase;
+    expect(purchase?.events).toBe(4);
+    // (10 + 3 + 4.5 + 0) / 4 = 4.375 → 4.4
+    expect(purchase?.matchQuality).toBe(4.4);
+    expect(purchase?.matchKeyCoverage.em).toBe(75);
+    expect(purchase?.matchKeyCoverage.client_ip_address).toBe(50);
+    expect(purchase?.matchKeyCoverage.fbc).toBe(25);
+    expect(purchase?.matchKeyCoverage.ph).toBe(25);
+    expect(purchase?.withEventId).toBe(2);
+    expect(purchase?.dedupKeyCoverage).toBe(50);
+    expect(purchase?.sources).toEqual({ server: 4, relay: 0 });
+    expect(purchase?.overlap).toBeNull();
+    expect(purchase?.freshness).toEqual({ acknowledged: 0, p50Seconds: null, p95Seconds: null });
+    expect(Object.keys(purchase?.matchKeyCoverage ?? {})).toEqual([...MATCH_KEYS]);
+
+    const total = report.pixels['1']?.total;
+    expect(total?.events).toBe(5);
+    // (10 + 3 + 4.5 + 0 + 2) / 5 = 3.9
+    expect(total?.matchQuality).toBe(3.9);
+    expect(total?.dedupKeyCoverage).toBe(40);
+    expect(report.pixels['1']?.events.Lead?.matchQuality).toBe(2);
+    expect(report.windowMs).toBe(60_000);
+    expect(report.from).toBe(T0 + 5000 - 60_000);
+  });
+
+  it('measures browser/server overlap relative to the smaller source', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    // 10 server events with order ids, 4 relayed browser events: 3 share an id, 1 does not.
+    for (let i = 0; i < 10; i++) {
+      r.recordEvent(sample({ eventId: `o-${i}`, callerEventId: true }), T0 + i);
+    }
+    for (const id of ['o-1', 'o-2', 'o-3', 'b-9']) {
+      r.recordEvent(sample({ eventId: id, callerEventId: true, source: 'relay' }), T0 + 100);
+    }
+    // The same id under another event name is not an overlap (Meta dedups on name + id).
+    r.recordEvent(
+      sample({ eventName: 'Lead', eventId: 'o-4', callerEventId: true, source: 'relay' }),
+      T0 + 200,
+    );
+    // A repeat from the same source is not an overlap either.
+    r.recordEvent(sample({ eventId: 'o-1', callerEventId: true, source: 'relay' }), T0 + 300);
+    const p = r.report(T0 + 300).pixels['1']?.events.Purchase;
+    expect(p?.sources).toEqual({ server: 10, relay: 5 });
+    expect(p?.overlapping).toBe(3);
+    expect(p?.overlap).toBe(60);
+    expect(r.report(T0 + 300).pixels['1']?.events.Lead?.overlap).toBeNull();
+  });
+
+  it('forgets the oldest remembered ids beyond overlapCapacity', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000, overlapCapacity: 2 });
+    for (const id of ['a', 'b', 'c'])
+      r.recordEvent(sample({ eventId: id, callerEventId: true }), T0);
+    // 'a' was forgotten when 'c' arrived; the relayed 'a' is new (and pushes out 'b'), 'c' overlaps.
+    r.recordEvent(sample({ eventId: 'a', callerEventId: true, source: 'relay' }), T0);
+    r.recordEvent(sample({ eventId: 'c', callerEventId: true, source: 'relay' }), T0);
+    expect(r.report(T0).pixels['1']?.events.Purchase?.overlapping).toBe(1);
+  });
+
+  it('computes freshness percentiles from acknowledgements', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 3_600_000 });
+    const ackMs = T0 + 10_000;
+    const eventTime = (delay: number) => Math.floor(ackMs / 1000) - delay;
+    const delays = [...Array.from({ length: 18 }, (_, i) => i + 1), 1800, 7200];
+    r.recordAcknowledged(
+      '1',
+      delays.map((d) => ({ eventName: 'Purchase', eventTime: eventTime(d) })),
+      ackMs,
+    );
+    const f = r.report(ackMs).pixels['1']?.events.Purchase?.freshness;
+    expect(f).toEqual({ acknowledged: 20, p50Seconds: 10, p95Seconds: 1800 });
+  });
+
+  it('expires figures a bucket at a time', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.recordEvent(sample(), T0);
+    r.recordEvent(sample(), T0 + 30_000);
+    const count = (at: number) => r.report(at).pixels['1']?.total.events;
+    expect(count(T0 + 54_999)).toBe(2);
+    // The bucket [T0, T0+5s) leaves the window when the 13th bucket starts.
+    expect(count(T0 + 60_000)).toBe(1);
+    expect(count(T0 + 89_999)).toBe(1);
+    expect(count(T0 + 90_000)).toBe(0);
+    expect(r.report(T0 + 90_000).pixels['1']?.total.matchQuality).toBeNull();
+  });
+
+  it('counts names past maxEventNames under (other)', () => {
+    const r = createDiagnosticsRecorder({ maxEventNames: 2 });
+    for (const name of ['A', 'B', 'C', 'D', 'A']) r.recordEvent(sample({ eventName: name }), T0);
+    const events = r.report(T0).pixels['1']?.events ?? {};
+    expect(Object.keys(events).sort()).toEqual([OTHER_EVENT_NAME, 'A', 'B'].sort());
+    expect(events[OTHER_EVENT_NAME]?.events).toBe(2);
+    expect(events.A?.events).toBe(2);
+  });
+
+  it('fans one event out to every pixel', () => {
+    const r = createDiagnosticsRecorder();
+    r.recordEvent(sample({ pixelIds: ['1', '2'] }), T0);
+    expect(r.report(T0).pixels['2']?.total.events).toBe(1);
+  });
+
+  it('rejects nonsensical options', () => {
+    expect(() => createDiagnosticsRecorder({ windowMs: 0 })).toThrow(RangeError);
+    expect(() => createDiagnosticsRecorder({ thresholds: { overlap: -1 } })).toThrow(RangeError);
+  });
+
+  it('warns once per window per figure, evaluated on the first call in a new bucket', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 3 } });
+    expect(r.takeWarnings(T0)).toEqual([]);
+    for (let i = 0; i < 3; i++) r.recordEvent(sample(), T0 + i);
+    expect(r.takeWarnings(T0 + 4999)).toEqual([]); // same bucket
+    const first = r.takeWarnings(T0 + 5000);
+    expect(first.map((w) => [w.figure, w.value, w.threshold])).toEqual([
+      ['match_quality', 3, 6],
+      ['dedup_key_coverage', 0, 70],
+    ]);
+    expect(r.takeWarnings(T0 + 10_000)).toEqual([]);
+    r.recordEvent(sample(), T0 + 50_000);
+    r.recordEvent(sample(), T0 + 50_001);
+    r.recordEvent(sample(), T0 + 50_002);
+    expect(r.takeWarnings(T0 + 64_999)).toEqual([]); // 59.999 s after the warning
+    expect(r.takeWarnings(T0 + 65_000).map((w) => w.figure)).toEqual([
+      'match_quality',
+      'dedup_key_coverage',
+    ]);
+  });
+});
+
+describe('docs/diagnostics.md', () => {
+  it('documents the weights the code uses', () => {
+    const doc = readFileSync(new URL('../../../../docs/diagnostics.md', import.meta.url), 'utf8');
+    const rows = doc
+      .split('\n')
+      .filter((line) => line.startsWith('| `') || line.startsWith('| …'))
+      .map((line) => line.split('|').map((cell) => cell.trim()));
+    const pointsOf = (key: string) =>
+      rows.find((cells) => (cells[1] ?? '').includes(`\`${key}\``))?.[2]?.replace(' each', '');
+    for (const key of MATCH_KEYS) {
+      if (key === 'client_ip_address' || key === 'client_user_agent') continue;
+      expect(Number(pointsOf(key)), key).toBe(MATCH_KEY_WEIGHTS[key] / 100);
+    }
+    expect(pointsOf('client_ip_address')).toBe('1.5');
+    expect(rows.find((cells) => cells[1]?.startsWith('… only one'))?.[2]).toBe('0.5');
+  });
+});

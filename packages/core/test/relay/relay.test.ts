@@ -1,0 +1,809 @@
+import { createHash } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { NodeRequestLike } from '../../src/context/index.js';
+import { type CapiClient, createCapi } from '../../src/delivery/index.js';
+import type { CapiOptions, ErrorInfo } from '../../src/delivery/types.js';
+import { STANDARD_EVENTS } from '../../src/event/index.js';
+import {
+  type CreateRelayOptions,
+  createRelay,
+  type RelayInput,
+  type RelayRateLimiter,
+} from '../../src/relay/index.js';
+import { PIXEL, PIXEL_2, scriptedFetch, TOKEN } from '../delivery/helpers.js';
+
+const SITE = 'https://shop.example';
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-relay-test/1.0';
+const FBP = 'fb.1.1700000000000.123456789';
+const FBC = 'fb.1.1700000000001.IwAR_click';
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+
+interface Harness {
+  client: CapiClient;
+  relay: ReturnType<typeof createRelay<NodeRequestLike>>;
+  errors: ErrorInfo[];
+  /** Flushes the client and returns every event Meta got, with the pixel it went to. */
+  sent(): Promise<{ pixelId: string; event: Record<string, unknown> }[]>;
+  clock: { t: number };
+}
+
+const clients: CapiClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close({ timeoutMs: 100 })));
+});
+
+function harness(
+  relayOptions: Partial<CreateRelayOptions<NodeRequestLike>> = {},
+  capiOptions: CapiOptions = {},
+): Harness {
+  const { fetch, seen } = scriptedFetch();
+  const client = createCapi({
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    fetch,
+    env: false,
+    flushIntervalMs: 60_000,
+    ...capiOptions,
+  });
+  clients.push(client);
+  const errors: ErrorInfo[] = [];
+  client.on('error', (e) => errors.push(e));
+  const clock = { t: Date.now() };
+  const relay = createRelay<NodeRequestLike>({
+    client,
+    requestContext: { trustProxy: 'loopback' },
+    now: () => clock.t,
+    ...relayOptions,
+  });
+  return {
+    client,
+    relay,
+    errors,
+    clock,
+    async sent() {
+      await client.flush();
+      return seen.flatMap((r) =>
+        r.body.data.map((event) => ({
+          pixelId: /\/(\d+)\/events/.exec(r.url)?.[1] ?? '',
+          event: event as Record<string, unknown>,
+        })),
+      );
+    },
+  };
+}
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+const event = (extra: Record<string, unknown> = {}) => ({
+  event_name: 'AddToCart',
+  event_id: 'evt-1',
+  event_time: nowSeconds(),
+  event_source_url: `${SITE}/product/1`,
+  custom_data: { value: 19.9, currency: 'EUR', content_ids: ['sku-1'], content_type: 'product' },
+  ...extra,
+});
+
+const payload = (events: unknown[] = [event()], extra: Record<string, unknown> = {}) => ({
+  v: 1,
+  pixel_id: PIXEL,
+  events,
+  ...extra,
+});
+
+interface RequestSpec {
+  method?: string;
+  headers?: Record<string, string>;
+  ip?: string;
+  host?: string;
+  body?: unknown;
+}
+
+/** A same-origin beacon from a page of SITE, as Chromium sends it (through a loopback proxy). */
+function request(spec: RequestSpec = {}): RelayInput<NodeRequestLike> {
+  const headers: Record<string, string> = {
+    host: spec.host ?? 'shop.example',
+    'content-type': 'application/json',
+    'sec-fetch-site': 'same-origin',
+    origin: SITE,
+    referer: `${SITE}/product/1`,
+    'user-agent': UA,
+    cookie: `_fbp=${FBP}; _fbc=${FBC}`,
+    'x-forwarded-for': spec.ip ?? '203.0.113.7',
+    'x-forwarded-proto': 'https',
+  };
+  for (const [name, value] of Object.entries(spec.headers ?? {})) {
+    if (value === '') delete headers[name];
+    else headers[name] = value;
+  }
+  const body = spec.body === undefined ? payload() : spec.body;
+  return {
+    request: {
+      method: spec.method ?? 'POST',
+      url: '/capi/events',
+      headers,
+      remoteAddress: '127.0.0.1',
+    },
+    body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+  };
+}
+
+describe('createRelay: a first-party request', () => {
+  it('answers 204 and tracks the event with the browser event_id, enriched from the request', async () => {
+    const h = harness();
+    const answer = await h.relay.handle(request());
+    expect(answer).toEqual({ status: 204, headers: { 'cache-control': 'no-store' }, cookies: [] });
+    const [sent, ...rest] = await h.sent();
+    expect(rest).toEqual([]);
+    expect(sent?.pixelId).toBe(PIXEL);
+    expect(sent?.event).toMatchObject({
+      event_name: 'AddToCart',
+      event_id: 'evt-1',
+      action_source: 'website',
+      event_source_url: `${SITE}/product/1`,
+      user_data: {
+        client_ip_address: '203.0.113.7',
+        client_user_agent: UA,
+        fbp: FBP,
+        fbc: FBC,
+      },
+      custom_data: {
+        value: 19.9,
+        currency: 'EUR',
+        content_ids: ['sku-1'],
+        content_type: 'product',
+      },
+    });
+    expect(h.relay.stats()).toMatchObject({
+      requests: 1,
+      accepted: 1,
+      events: { received: 1, tracked: 1 },
+    });
+  });
+
+  it('counts relayed events apart from server events in the client dedup accounting', async () => {
+    const h = harness();
+    await h.relay.handle(
+      request({ body: payload([event(), event({ event_name: 'PageView', event_id: 'pv-1' })]) }),
+    );
+    const user_data = { em: 'a@b.co', client_user_agent: UA };
+    h.client.track({ event_name: 'Lead', event_source_url: SITE, user_data });
+    h.client.track({ event_name: 'Lead', event_id: 'lead-1', event_source_url: SITE, user_data });
+    expect(h.client.stats().dedup).toEqual({ server: 2, relay: 2, withEventId: 3 });
+    const diagnostics = h.client.diagnostics().pixels[PIXEL];
+    expect(diagnostics?.events.PageView?.sources).toEqual({ server: 0, relay: 1 });
+  });
+
+  it('tracks events of one request in firing order and never waits for Meta', async () => {
+    const h = harness({}, { fetch: () => new Promise(() => {}) });
+    const answer = await h.relay.handle(
+      request({
+        body: payload([
+          event({ event_name: 'PageView', event_id: 'a', custom_data: undefined }),
+          event({ event_id: 'b' }),
+        ]),
+      }),
+    );
+    expect(answer.status).toBe(204);
+    expect(h.client.stats().queued).toBe(2);
+  });
+
+  it('accepts the Node shape, a Web Request, bytes, text/plain and an already parsed body', async () => {
+    const h = harness();
+    const bytes = new TextEncoder().encode(JSON.stringify(payload([event({ event_id: 'bytes' })])));
+    expect((await h.relay.handle({ ...request(), body: bytes })).status).toBe(204);
+    const plain = request({
+      headers: { 'content-type': 'text/plain;charset=UTF-8' },
+      body: payload([event({ event_id: 'text' })]),
+    });
+    expect((await h.relay.handle(plain)).status).toBe(204);
+    const parsed = request();
+    expect(
+      (
+        await h.relay.handle({
+          request: parsed.request,
+          parsedBody: payload([event({ event_id: 'parsed' })]),
+        })
+      ).status,
+    ).toBe(204);
+    const web = new Request(`${SITE}/capi/events`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'sec-fetch-site': 'same-origin',
+        'user-agent': UA,
+        cookie: `_fbp=${FBP}`,
+      },
+      body: JSON.stringify(payload([event({ event_id: 'web' })])),
+    });
+    const response = await createRelay({ client: h.client }).handleRequest(web, {
+      remoteAddress: '198.51.100.4',
+    });
+    expect(response.status).toBe(204);
+    const ids = (await h.sent()).map((s) => s.event.event_id);
+    expect(ids).toEqual(['bytes', 'text', 'parsed', 'web']);
+    const web4 = (await h.sent()).find((s) => s.event.event_id === 'web');
+    expect(web4?.event.user_data).toMatchObject({ client_ip_address: '198.51.100.4', fbp: FBP });
+  });
+
+  it('hands the flush to a request-scoped waitUntil (serverless)', async () => {
+    const h = harness();
+    const kept: Promise<unknown>[] = [];
+    await h.relay.handle({ ...request(), waitUntil: (promise) => kept.push(promise) });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(kept).toHaveLength(1);
+    await kept[0];
+    expect(h.client.stats().sent).toBe(1);
+  });
+
+  it('handleRequest sets the _fbp it minted for a browser that had none', async () => {
+    const h = harness();
+    const web = new Request(`${SITE}/capi/events`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'sec-fetch-site': 'same-origin',
+        'user-agent': UA,
+      },
+      body: JSON.stringify(payload()),
+    });
+    const response = await createRelay({ client: h.client }).handleRequest(web);
+    expect(response.status).toBe(204);
+    const [cookie] = response.headers.getSetCookie();
+    expect(cookie).toMatch(/^_fbp=fb\.1\.\d{13}\.\d+; /);
+    const [sent] = await h.sent();
+    expect(sent?.event.user_data).toMatchObject({ fbp: cookie?.slice(5, cookie.indexOf(';')) });
+  });
+});
+
+describe('createRelay: first-party checks', () => {
+  it.each([
+    ['same-origin', 204],
+    ['same-site', 204],
+    ['cross-site', 403],
+    ['none', 403],
+    ['bogus', 403],
+  ])('Sec-Fetch-Site: %s → %i', async (site, status) => {
+    const h = harness();
+    // Fetch Metadata decides even when Origin says otherwise.
+    const answer = await h.relay.handle(
+      request({ headers: { 'sec-fetch-site': site, origin: 'https://evil.example' } }),
+    );
+    expect(answer.status).toBe(status);
+    if (status === 403) {
+      expect(answer.body).toBe('{"error":"cross_site"}');
+      expect(await h.sent()).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['https://shop.example', 'shop.example', 204],
+    ['https://www.shop.example', 'shop.example', 204],
+    ['http://shop.example', 'shop.example', 204],
+    ['https://a.example.co.uk', 'b.example.co.uk', 204],
+    ['https://evil.example', 'shop.example', 403],
+    ['https://shop.example.evil.example', 'shop.example', 403],
+    ['https://a.vercel.app', 'b.vercel.app', 403],
+    ['http://localhost:3000', '127.0.0.1:3000', 403],
+    ['http://127.0.0.1:4000', '127.0.0.1:3000', 204],
+    ['null', 'shop.example', 403],
+    ['file://', 'shop.example', 403],
+  ])('without Fetch Metadata, Origin %s on host %s → %i', async (origin, host, status) => {
+    const h = harness();
+    const answer = await h.relay.handle(
+      request({ host, headers: { 'sec-fetch-site': '', origin, 'x-forwarded-proto': '' } }),
+    );
+    expect(answer.status).toBe(status);
+  });
+
+  it('refuses a request with neither Fetch Metadata nor Origin (not a page)', async () => {
+    const h = harness();
+    const answer = await h.relay.handle(request({ headers: { 'sec-fetch-site': '', origin: '' } }));
+    expect(answer).toMatchObject({ status: 403, body: '{"error":"unknown_origin"}' });
+    expect(h.relay.stats().refused.unknown_origin).toBe(1);
+  });
+
+  it('compares Origin to X-Forwarded-Host only behind a trusted proxy', async () => {
+    const headers = {
+      'sec-fetch-site': '',
+      origin: 'https://shop.example',
+      'x-forwarded-host': 'shop.example',
+    };
+    const trusted = harness();
+    expect((await trusted.relay.handle(request({ host: 'internal:8080', headers }))).status).toBe(
+      204,
+    );
+    const untrusted = harness({ requestContext: {} });
+    expect((await untrusted.relay.handle(request({ host: 'internal:8080', headers }))).status).toBe(
+      403,
+    );
+  });
+
+  it('answers 405 with Allow: POST to other methods', async () => {
+    const h = harness();
+    for (const method of ['GET', 'PUT', 'OPTIONS']) {
+      const answer = await h.relay.handle(request({ method }));
+      expect(answer.status).toBe(405);
+      expect(answer.headers.allow).toBe('POST');
+    }
+  });
+
+  it('refuses form encodings (415) and accepts no content type', async () => {
+    const h = harness();
+    for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data; boundary=x']) {
+      expect((await h.relay.handle(request({ headers: { 'content-type': type } }))).status).toBe(
+        415,
+      );
+    }
+    expect((await h.relay.handle(request({ headers: { 'content-type': '' } }))).status).toBe(204);
+  });
+});
+
+describe('createRelay: caps', () => {
+  const big = (bytes: number) =>
+    JSON.stringify(payload([event({ custom_data: { content_name: 'x'.repeat(bytes) } })]));
+
+  it('refuses a body over 64 KiB with 413, however it arrives', async () => {
+    const h = harness();
+    const text = big(64 * 1024);
+    expect((await h.relay.handle(request({ body: text }))).status).toBe(413);
+    expect(
+      (await h.relay.handle(request({ headers: { 'content-length': '70000' }, body: '{}' })))
+        .status,
+    ).toBe(413);
+    expect((await h.relay.handle({ ...request(), bodyTooLarge: true })).status).toBe(413);
+    const parsed = request({ headers: { 'content-length': '70000' } });
+    expect((await h.relay.handle({ request: parsed.request, parsedBody: payload() })).status).toBe(
+      413,
+    );
+    const stream = new Blob([text]).stream();
+    expect((await h.relay.handle({ ...request(), body: stream })).status).toBe(413);
+    expect(h.relay.stats().refused.body_too_large).toBe(5);
+    expect(await h.sent()).toEqual([]);
+  });
+
+  it('accepts a body just under the cap, and honours maxBodyBytes', async () => {
+    const h = harness();
+    expect((await h.relay.handle(request({ body: big(60 * 1024) }))).status).toBe(204);
+    const small = harness({ maxBodyBytes: 1024 });
+    expect(small.relay.maxBodyBytes).toBe(1024);
+    expect((await small.relay.handle(request({ body: big(2000) }))).status).toBe(413);
+  });
+
+  it('closes the connection of a Node request whose body it stopped reading', async () => {
+    const h = harness();
+    const chunks = [new TextEncoder().encode(big(70 * 1024))];
+    const node = Object.assign(
+      (async function* () {
+        yield* chunks;
+      })(),
+      { httpVersionMajor: 1 },
+    );
+    const answer = await h.relay.handle({ ...request(), body: node });
+    expect(answer.status).toBe(413);
+    expect(answer.headers.connection).toBe('close');
+  });
+
+  it('refuses more than 20 events per request with 413 and tracks none of them', async () => {
+    const h = harness({ rateLimit: false });
+    const many = (n: number) =>
+      payload(Array.from({ length: n }, (_, i) => event({ event_id: `e-${i}` })));
+    expect((await h.relay.handle(request({ body: many(21) }))).status).toBe(413);
+    expect(await h.sent()).toEqual([]);
+    expect((await h.relay.handle(request({ body: many(20) }))).status).toBe(204);
+    expect(await h.sent()).toHaveLength(20);
+    const five = harness({ maxEvents: 5 });
+    expect((await five.relay.handle(request({ body: many(6) }))).status).toBe(413);
+  });
+});
+
+describe('createRelay: rate limit per client IP', () => {
+  const burst = (n: number, prefix: string) =>
+    payload(Array.from({ length: n }, (_, i) => event({ event_id: `${prefix}-${i}` })));
+
+  it('limits a flood from one IP with 429 + Retry-After without affecting another IP', async () => {
+    const h = harness();
+    for (let i = 0; i < 3; i++) {
+      expect(
+        (await h.relay.handle(request({ ip: '203.0.113.7', body: burst(20, `a${i}`) }))).status,
+      ).toBe(204);
+    }
+    const limited = await h.relay.handle(request({ ip: '203.0.113.7', body: burst(1, 'a4') }));
+    expect(limited.status).toBe(429);
+    expect(limited.headers['retry-after']).toBe('1');
+    expect(
+      (await h.relay.handle(request({ ip: '198.51.100.9', body: burst(20, 'b') }))).status,
+    ).toBe(204);
+    expect(h.relay.stats().refused.rate_limited).toBe(1);
+    const sent = await h.sent();
+    expect(sent).toHaveLength(80);
+    expect(sent.some((s) => s.event.event_id === 'a4-0')).toBe(false);
+  });
+
+  it('refills at the configured rate', async () => {
+    const h = harness({ rateLimit: { eventsPerMinute: 6, burst: 2 } });
+    const ip = '203.0.113.7';
+    expect((await h.relay.handle(request({ ip, body: burst(2, 'x') }))).status).toBe(204);
+    const limited = await h.relay.handle(request({ ip, body: burst(1, 'y') }));
+    expect(limited.status).toBe(429);
+    expect(limited.headers['retry-after']).toBe('10');
+    h.clock.t += 10_000;
+    expect((await h.relay.handle(request({ ip, body: burst(1, 'y') }))).status).toBe(204);
+    expect((await h.relay.handle(request({ ip, body: burst(1, 'z') }))).status).toBe(429);
+  });
+
+  it('keys IPv6 clients by /64 and requests with no known IP by one shared bucket', async () => {
+    const h = harness({ rateLimit: { eventsPerMinute: 1, burst: 1 } });
+    const send = async (ip: string | undefined) =>
+      (
+        await h.relay.handle(
+          ip === undefined
+            ? { ...request(), request: { ...request().request, remoteAddress: undefined } }
+            : request({ ip }),
+        )
+      ).status;
+    expect(await send('2001:db8:1:2::1')).toBe(204);
+    expect(await send('2001:db8:1:2:ffff::9')).toBe(429);
+    expect(await send('2001:db8:1:3::1')).toBe(204);
+    expect(await send(undefined)).toBe(204);
+    expect(await send(undefined)).toBe(429);
+  });
+
+  it('charges junk requests one token, so a flood of garbage is limited too', async () => {
+    const h = harness({ rateLimit: { eventsPerMinute: 2, burst: 2 } });
+    expect((await h.relay.handle(request({ body: 'not json' }))).status).toBe(400);
+    expect((await h.relay.handle(request({ body: 'not json' }))).status).toBe(400);
+    expect((await h.relay.handle(request({ body: 'not json' }))).status).toBe(429);
+  });
+
+  it('takes a custom limiter, or none', async () => {
+    const calls: [string, number][] = [];
+    const limiter: RelayRateLimiter = {
+      take: async (key, cost) => {
+        calls.push([key, cost]);
+        return { allowed: false, retryAfterSeconds: 42 };
+      },
+    };
+    const h = harness({ rateLimit: limiter });
+    const answer = await h.relay.handle(request({ body: burst(3, 'c') }));
+    expect(answer).toMatchObject({ status: 429, headers: { 'retry-after': '42' } });
+    expect(calls).toEqual([['203.0.113.7', 3]]);
+    const free = harness({ rateLimit: false });
+    for (let i = 0; i < 5; i++) {
+      expect((await free.relay.handle(request({ body: burst(20, `f${i}`) }))).status).toBe(204);
+    }
+  });
+});
+
+describe('createRelay: what is forwarded', () => {
+  it('forwards the standard events and PageView by default, and drops other names (counted)', async () => {
+    const h = harness();
+    const answer = await h.relay.handle(
+      request({
+        body: payload([
+          event({ event_name: 'PageView', event_id: 'pv', custom_data: undefined }),
+          event({ event_name: 'WatchedDemo', event_id: 'custom' }),
+          event({ event_name: 'purchase', event_id: 'wrong-case' }),
+        ]),
+      }),
+    );
+    expect(answer.status).toBe(204);
+    expect((await h.sent()).map((s) => s.event.event_id)).toEqual(['pv']);
+    expect(h.relay.stats().events.dropped.not_allowed).toBe(2);
+  });
+
+  it('forwards listed custom events (list or predicate)', async () => {
+    const list = harness({ allowEvents: [...STANDARD_EVENTS, 'WatchedDemo'] });
+    await list.relay.handle(request({ body: payload([event({ event_name: 'WatchedDemo' })]) }));
+    expect((await list.sent()).map((s) => s.event.event_name)).toEqual(['WatchedDemo']);
+    const predicate = harness({ allowEvents: (name) => name.startsWith('Demo') });
+    await predicate.relay.handle(
+      request({
+        body: payload([
+          event({ event_name: 'DemoClick', event_id: '1' }),
+          event({ event_name: 'Lead', event_id: '2' }),
+        ]),
+      }),
+    );
+    expect((await predicate.sent()).map((s) => s.event.event_name)).toEqual(['DemoClick']);
+  });
+
+  it("keeps only Meta's custom_data keys (minus search_string) unless told otherwise", async () => {
+    const h = harness();
+    await h.relay.handle(
+      request({
+        body: payload([
+          event({
+            event_name: 'Search',
+            custom_data: {
+              value: 1,
+              currency: 'USD',
+              search_string: 'jane@example.com',
+              email: 'jane@example.com',
+              plan: 'pro',
+            },
+          }),
+        ]),
+      }),
+    );
+    expect((await h.sent())[0]?.event.custom_data).toEqual({ value: 1, currency: 'USD' });
+    expect(h.relay.stats().customDataKeysDropped).toBe(3);
+
+    const custom = harness({ allowCustomData: ['search_string', 'plan'] });
+    await custom.relay.handle(
+      request({
+        body: payload([
+          event({
+            event_name: 'Search',
+            custom_data: { value: 1, search_string: 'shoes', plan: 'pro' },
+          }),
+        ]),
+      }),
+    );
+    expect((await custom.sent())[0]?.event.custom_data).toEqual({
+      search_string: 'shoes',
+      plan: 'pro',
+    });
+  });
+
+  it('ignores user_data from the page unless allowUserData, and never takes IP, UA or cookies from it', async () => {
+    const withPii = event({
+      user_data: {
+        em: 'jane@example.com',
+        client_ip_address: '10.6.6.6',
+        client_user_agent: 'forged',
+        fbp: 'fb.1.1.forged',
+      },
+    });
+    const h = harness();
+    await h.relay.handle(request({ body: payload([withPii]) }));
+    const [ignored] = await h.sent();
+    expect(ignored?.event.user_data).not.toHaveProperty('em');
+    expect(ignored?.event.user_data).toMatchObject({ client_ip_address: '203.0.113.7', fbp: FBP });
+    expect(h.relay.stats().userDataIgnored).toBe(1);
+
+    const allowed = harness({ allowUserData: true });
+    await allowed.relay.handle(request({ body: payload([withPii]) }));
+    const [kept] = await allowed.sent();
+    expect(kept?.event.user_data).toMatchObject({
+      em: [sha256('jane@example.com')],
+      client_ip_address: '203.0.113.7',
+      client_user_agent: UA,
+      fbp: FBP,
+    });
+  });
+
+  it("adds the signed-in user from identify (awaited), over the page's user_data", async () => {
+    const seen: unknown[] = [];
+    const h = harness({
+      allowUserData: true,
+      identify: async (req) => {
+        seen.push(req);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return { em: 'user@example.com', external_id: 'u-42' };
+      },
+    });
+    const input = request({
+      body: payload([event({ user_data: { em: 'page@example.com', fn: 'Jane' } })]),
+    });
+    await h.relay.handle(input);
+    expect(seen).toEqual([input.request]);
+    const [sent] = await h.sent();
+    expect(sent?.event.user_data).toMatchObject({
+      em: [sha256('user@example.com')],
+      fn: [sha256('jane')],
+      external_id: [sha256('u-42')],
+    });
+  });
+
+  it('gives identify the framework request (appRequest), and survives one that throws', async () => {
+    const app = { user: { email: 'a@b.co' } };
+    const got: unknown[] = [];
+    const h = harness({
+      identify: (req) => {
+        got.push(req);
+        throw new Error('session store down');
+      },
+    });
+    const answer = await h.relay.handle({ ...request(), appRequest: app as never });
+    expect(answer.status).toBe(204);
+    expect(got).toEqual([app]);
+    expect(await h.sent()).toHaveLength(1);
+    expect(h.errors.map((e) => [e.kind, e.source])).toEqual([['callback', 'relay identify']]);
+  });
+
+  it('sends each event only to the pixel that fired it, and refuses unknown pixels', async () => {
+    const h = harness(
+      {},
+      {
+        pixelId: undefined,
+        pixels: [
+          { pixelId: PIXEL, accessToken: TOKEN },
+          { pixelId: PIXEL_2, accessToken: TOKEN },
+        ],
+      },
+    );
+    await h.relay.handle(request({ body: payload([event({ event_id: 'one' })]) }));
+    await h.relay.handle(
+      request({ body: payload([event({ event_id: 'two' })], { pixel_id: PIXEL_2 }) }),
+    );
+    const unknown = await h.relay.handle(
+      request({ body: payload([event({ event_id: 'x' })], { pixel_id: '999' }) }),
+    );
+    expect(unknown).toMatchObject({ status: 403, body: '{"error":"unknown_pixel"}' });
+    const sent = await h.sent();
+    expect(sent.map((s) => [s.pixelId, s.event.event_id])).toEqual([
+      [PIXEL, 'one'],
+      [PIXEL_2, 'two'],
+    ]);
+
+    const only = harness({ pixelIds: ['555'] });
+    expect((await only.relay.handle(request())).status).toBe(403);
+  });
+
+  it('uses server time for a browser clock in the future or more than 5 minutes behind', async () => {
+    const h = harness();
+    const now = Math.floor(h.clock.t / 1000);
+    await h.relay.handle(
+      request({
+        body: payload([
+          event({ event_id: 'ok', event_time: now - 60 }),
+          event({ event_id: 'future', event_time: now + 30 }),
+          event({ event_id: 'late', event_time: now - 301 }),
+          event({ event_id: 'week-old', event_time: now - 8 * 86_400 }),
+          event({ event_id: 'ms', event_time: h.clock.t }),
+          event({ event_id: 'nan', event_time: 'soon' }),
+        ]),
+      }),
+    );
+    const times = Object.fromEntries(
+      (await h.sent()).map((s) => [s.event.event_id, s.event.event_time]),
+    );
+    expect(times).toEqual({
+      ok: now - 60,
+      future: now,
+      late: now,
+      'week-old': now,
+      ms: now,
+      nan: now,
+    });
+    expect(h.relay.stats().events.timeCorrected).toBe(5);
+  });
+
+  it('keeps event_source_url only when same-site with the request, else uses the Referer', async () => {
+    const h = harness();
+    await h.relay.handle(
+      request({
+        body: payload([
+          event({ event_id: 'same', event_source_url: 'https://www.shop.example/a?x=1' }),
+          event({ event_id: 'other', event_source_url: 'https://evil.example/a' }),
+          event({ event_id: 'junk', event_source_url: 'javascript:alert(1)' }),
+          event({ event_id: 'ref', referrer_url: 'https://www.google.com/' }),
+        ]),
+      }),
+    );
+    const urls = Object.fromEntries(
+      (await h.sent()).map((s) => [
+        s.event.event_id,
+        [s.event.event_source_url, s.event.referrer_url],
+      ]),
+    );
+    expect(urls).toEqual({
+      same: ['https://www.shop.example/a?x=1', undefined],
+      other: [`${SITE}/product/1`, undefined],
+      junk: [`${SITE}/product/1`, undefined],
+      ref: [`${SITE}/product/1`, 'https://www.google.com/'],
+    });
+  });
+});
+
+describe('track({ pixelIds })', () => {
+  it('sends only to the listed pixels, and drops an event none of whose pixels is configured', async () => {
+    const h = harness(
+      {},
+      {
+        pixelId: undefined,
+        pixels: [
+          { pixelId: PIXEL, accessToken: TOKEN },
+          { pixelId: PIXEL_2, accessToken: TOKEN },
+        ],
+      },
+    );
+    const input = {
+      event_name: 'Lead',
+      event_id: 'only-2',
+      action_source: 'system_generated',
+      user_data: { em: 'a@b.co' },
+    } as const;
+    expect(h.client.track(input, { pixelIds: [PIXEL_2] }).accepted).toBe(true);
+    const none = h.client.track({ ...input, event_id: 'none' }, { pixelIds: ['999'] });
+    expect(none).toMatchObject({ accepted: false, reason: 'invalid' });
+    expect(none.issues.map((i) => i.code)).toEqual(['unknown_pixel']);
+    expect((await h.sent()).map((s) => [s.pixelId, s.event.event_id])).toEqual([
+      [PIXEL_2, 'only-2'],
+    ]);
+  });
+});
+
+describe('createRelay: bad input', () => {
+  it.each([
+    ['not JSON', 400, 'nope', 'invalid_payload'],
+    ['not an object', 400, '[1]', 'invalid_payload'],
+    ['no events', 400, JSON.stringify(payload([])), 'invalid_payload'],
+    [
+      'events not a list',
+      400,
+      JSON.stringify({ v: 1, pixel_id: PIXEL, events: {} }),
+      'invalid_payload',
+    ],
+    ['another version', 400, JSON.stringify(payload(undefined, { v: 2 })), 'unsupported_version'],
+    ['no pixel', 403, JSON.stringify(payload(undefined, { pixel_id: 123 })), 'unknown_pixel'],
+  ])('%s → %s', async (_name, status, body, reason) => {
+    const h = harness();
+    const answer = await h.relay.handle(request({ body }));
+    expect(answer).toMatchObject({ status, body: JSON.stringify({ error: reason }) });
+    expect(await h.sent()).toEqual([]);
+  });
+
+  it('drops malformed events, keeps the good ones and still answers 204', async () => {
+    const h = harness();
+    const answer = await h.relay.handle(
+      request({
+        body: payload([
+          null,
+          'x',
+          event({ event_id: '' }),
+          event({ event_id: 7 }),
+          event({ event_name: undefined }),
+          event({ event_id: 'x'.repeat(300) }),
+          event({ custom_data: [1] }),
+          event({ event_id: 'good' }),
+          // Invalid for Meta (a Purchase needs a currency): track() refuses it, counted.
+          event({ event_name: 'Purchase', event_id: 'p', custom_data: { value: 1 } }),
+        ]),
+      }),
+    );
+    expect(answer.status).toBe(204);
+    expect((await h.sent()).map((s) => s.event.event_id)).toEqual(['good']);
+    expect(h.relay.stats().events).toMatchObject({
+      received: 9,
+      tracked: 1,
+      dropped: { malformed: 7, not_allowed: 0, not_accepted: 1, error: 0 },
+    });
+  });
+
+  it('answers 204, never 500, when a strict client throws', async () => {
+    const h = harness({}, { strict: true });
+    const answer = await h.relay.handle(
+      request({ body: payload([event({ event_name: 'Purchase', custom_data: { value: 1 } })]) }),
+    );
+    expect(answer.status).toBe(204);
+    expect(h.relay.stats().events.dropped.error).toBe(1);
+  });
+
+  it('lets consent drop the event (the request context decides)', async () => {
+    const h = harness({ requestContext: { consent: () => 'denied' } });
+    expect((await h.relay.handle(request())).status).toBe(204);
+    expect(await h.sent()).toEqual([]);
+    expect(h.relay.stats().events.dropped.not_accepted).toBe(1);
+    expect(h.client.stats().dropped.consent).toBe(1);
+  });
+
+  it('uses the context the adapter computed instead of computing one', async () => {
+    const h = harness();
+    await h.relay.handle({
+      ...request(),
+      context: {
+        user_data: { client_ip_address: '192.0.2.1', client_user_agent: 'adapter' },
+        cookiesToSet: [],
+        consent: 'granted',
+        isNavigation: false,
+        event_source_url: `${SITE}/from-adapter`,
+      },
+    });
+    const [sent] = await h.sent();
+    expect(sent?.event.user_data).toEqual({
+      client_ip_address: '192.0.2.1',
+      client_user_agent: 'adapter',
+    });
+  });
+});

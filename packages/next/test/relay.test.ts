@@ -1,0 +1,120 @@
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createNextCapi } from '../src/next-capi.ts';
+import { createRelayRoute } from '../src/relay.ts';
+import { scope } from './next-mocks.ts';
+
+vi.mock('next/headers.js', async () => (await import('./next-mocks.ts')).nextHeadersMock());
+vi.mock('next/server.js', async () => (await import('./next-mocks.ts')).nextServerMock());
+vi.mock('next/navigation.js', async () => (await import('./next-mocks.ts')).nextNavigationMock());
+
+const PIXEL_ID = '1234567890';
+const TOKEN = 'next-test-token';
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-next/1.0';
+const FBP = 'fb.2.1700000000000.42';
+
+let mock: MockGraph;
+beforeAll(async () => {
+  mock = await startMockGraph({ accessToken: TOKEN });
+});
+afterAll(() => mock.close());
+beforeEach(() => {
+  mock.reset();
+  scope.reset();
+});
+
+const options = () => ({
+  pixelId: PIXEL_ID,
+  accessToken: TOKEN,
+  graphUrl: mock.url,
+  env: false as const,
+});
+const body = (event_id: string, extra: Record<string, unknown> = {}) =>
+  JSON.stringify({
+    v: 1,
+    pixel_id: PIXEL_ID,
+    events: [
+      {
+        event_name: 'AddToCart',
+        event_id,
+        event_time: Math.floor(Date.now() / 1000),
+        event_source_url: 'https://shop.example.com/p/1',
+        custom_data: { value: 1, currency: 'EUR' },
+        ...extra,
+      },
+    ],
+  });
+/** A relay request as Next's server hands it over: its own hostname in the URL, the browser's in `Host`. */
+const beacon = (payload: string, headers: Record<string, string> = {}) =>
+  new Request('http://localhost:3000/capi/events', {
+    method: 'POST',
+    headers: {
+      host: 'shop.example.com',
+      'content-type': 'application/json',
+      'sec-fetch-site': 'same-origin',
+      'user-agent': UA,
+      cookie: `_fbp=${FBP}`,
+      referer: 'https://shop.example.com/p/1',
+      'x-forwarded-for': '203.0.113.9',
+      ...headers,
+    },
+    body: payload,
+  });
+
+describe('createRelayRoute', () => {
+  it('answers 204, delivers through after() with the browser event_id and the request data', async () => {
+    const identified: Request[] = [];
+    const { POST } = createRelayRoute({
+      ...options(),
+      identify: (request) => {
+        identified.push(request);
+        return { external_id: 'u-1' };
+      },
+    });
+    const response = await POST(beacon(body('next-1')));
+    expect(response.status).toBe(204);
+    expect(scope.afterTasks).toHaveLength(1);
+    await Promise.all(scope.afterTasks ?? []);
+    const [received] = mock.events();
+    expect(received?.event).toMatchObject({
+      event_id: 'next-1',
+      event_source_url: 'https://shop.example.com/p/1',
+      user_data: { client_ip_address: '203.0.113.9', client_user_agent: UA, fbp: FBP },
+    });
+    expect(identified).toHaveLength(1);
+  });
+
+  it('compares Origin with the browser host, not Next’s own hostname', async () => {
+    const { POST } = createRelayRoute(options());
+    const ok = await POST(
+      beacon(body('o1'), { 'sec-fetch-site': '', origin: 'https://shop.example.com' }),
+    );
+    expect(ok.status).toBe(204);
+    const cross = await POST(
+      beacon(body('o2'), { 'sec-fetch-site': '', origin: 'http://localhost:3000' }),
+    );
+    expect(cross.status).toBe(403);
+  });
+
+  it('sets the minted _fbp, rate-limits, and delivers through a shared binding', async () => {
+    const capi = createNextCapi(options());
+    const { POST } = createRelayRoute({ capi, rateLimit: { eventsPerMinute: 60, burst: 1 } });
+    const first = await POST(beacon(body('s1'), { cookie: '' }));
+    expect(first.status).toBe(204);
+    expect(first.headers.getSetCookie()[0]).toMatch(/^_fbp=fb\.1\./);
+    const second = await POST(beacon(body('s2')));
+    expect(second.status).toBe(429);
+    await capi.flush();
+    expect(mock.uniqueEventIds()).toContain('s1');
+    expect(mock.uniqueEventIds()).not.toContain('s2');
+    expect(capi.client.stats().dedup.relay).toBe(1);
+    await capi.close();
+  });
+
+  it('answers 503 when the client cannot be created', async () => {
+    const { POST } = createRelayRoute({ env: false });
+    const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
+    expect((await POST(beacon(body('x')))).status).toBe(503);
+    spy.mockRestore();
+  });
+});
