@@ -6,11 +6,13 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
-const workspaces = ['packages', 'examples'].flatMap((dir) =>
-  existsSync(join(root, dir))
-    ? readdirSync(join(root, dir)).map((name) => join(root, dir, name))
-    : [],
-);
+const workspaces = ['packages', 'examples']
+  .flatMap((dir) =>
+    existsSync(join(root, dir))
+      ? readdirSync(join(root, dir)).map((name) => join(root, dir, name))
+      : [],
+  )
+  .filter((ws) => existsSync(join(ws, 'package.json')));
 const reports = workspaces.map((ws) => join(ws, '.vitest', 'report.json'));
 for (const report of reports) rmSync(report, { force: true });
 
