@@ -1,3 +1,5 @@
+import { STANDARD_EVENTS } from '../event/standard-events.js';
+
 /** Meta's hosted Pixel library, loaded by the snippet unless `scriptUrl` overrides it. */
 export const DEFAULT_PIXEL_SCRIPT_URL = 'https://connect.facebook.net/en_US/fbevents.js';
 
@@ -27,26 +29,7 @@ export interface PixelSnippetOptions {
 
 // Standard events go through fbq('track'); anything else must use fbq('trackCustom') or the
 // Pixel logs a warning and Meta files it as custom anyway. https://developers.facebook.com/docs/meta-pixel/reference
-const STANDARD_PIXEL_EVENTS = new Set([
-  'AddPaymentInfo',
-  'AddToCart',
-  'AddToWishlist',
-  'CompleteRegistration',
-  'Contact',
-  'CustomizeProduct',
-  'Donate',
-  'FindLocation',
-  'InitiateCheckout',
-  'Lead',
-  'PageView',
-  'Purchase',
-  'Schedule',
-  'Search',
-  'StartTrial',
-  'SubmitApplication',
-  'Subscribe',
-  'ViewContent',
-]);
+const STANDARD_PIXEL_EVENTS: ReadonlySet<string> = new Set(STANDARD_EVENTS);
 
 const UNSAFE_IN_SCRIPT = /[<>&\u2028\u2029]/g;
 
