@@ -34,7 +34,9 @@ export function createApp(env = process.env) {
   app.use(tracking);
 
   app.get('/', (req, res) => {
-    const { event_id } = req.capi.track('PageView');
+    // One ID for both copies: rendered into the page's Pixel call and sent through CAPI.
+    const event_id = req.capi.eventId();
+    req.capi.track('PageView', { event_id });
     res.type('html').send(
       landingPage({
         pixelId: env.META_PIXEL_ID ?? '',

@@ -18,14 +18,13 @@ const env = real
     };
 const app = await start(env);
 
-/** @type {{ events_received?: number, fbtrace_id?: string, pixelId?: string }[]} */
+/** @type {import('@capi-kit/core').SentInfo[]} */
 const acknowledgements = [];
-app.client.on('sent', (info) => acknowledgements.push(/** @type {never} */ (info)));
+app.client.on('sent', (info) => acknowledgements.push(info));
 /** @type {string[]} */
 const problems = [];
-app.client.on('error', (info) =>
-  problems.push(String(/** @type {{ message?: string }} */ (info).message ?? 'error')),
-);
+app.client.on('error', (info) => problems.push(`${info.kind}: ${info.error.message}`));
+app.client.on('deadLetter', (info) => problems.push(`rejected by Meta: ${info.error.message}`));
 
 const bold = (/** @type {string} */ s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (/** @type {string} */ s) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
@@ -142,9 +141,19 @@ if (mock) {
 } else {
   console.log(`\n${bold('What Meta acknowledged')}`);
   for (const ack of acknowledgements) {
-    console.log(`  ${ack.events_received} event(s) received, fbtrace_id ${ack.fbtrace_id}`);
+    console.log(
+      `  pixel ${ack.pixelId}: ${ack.eventsReceived ?? ack.count} event(s) received, fbtrace_id ${ack.fbtraceId}`,
+    );
   }
   for (const problem of problems) console.log(`  error: ${problem}`);
+}
+console.log(`\n${bold("Local diagnostics (an estimate from the keys sent, not Meta's EMQ)")}`);
+for (const pixel of Object.values(app.client.diagnostics().pixels)) {
+  for (const [name, figures] of Object.entries(pixel.events)) {
+    console.log(
+      `  ${name.padEnd(9)} match quality ~${figures.matchQuality ?? '-'}/10, event_id from the app: ${figures.dedupKeyCoverage ?? '-'} %, freshness p50 ${figures.freshness.p50Seconds ?? '-'} s`,
+    );
+  }
 }
 const stats = app.client.stats();
 console.log(

@@ -21,7 +21,9 @@ export async function createApp(env = process.env) {
   await app.register(capiPlugin, { env, trustProxy: parseTrustProxy(env.TRUST_PROXY) });
 
   app.get('/', (request, reply) => {
-    const { event_id } = request.capi.track('PageView');
+    // One ID for both copies: rendered into the page's Pixel call and sent through CAPI.
+    const event_id = request.capi.eventId();
+    request.capi.track('PageView', { event_id });
     reply.type('text/html').send(
       landingPage({
         pixelId: env.META_PIXEL_ID ?? '',
