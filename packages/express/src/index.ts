@@ -11,10 +11,9 @@ import {
   type EventName,
   fromIncomingMessage,
   type Relay,
-  type RelayInput,
   type RelayOptions,
   type RequestCapi,
-  type RequestContext,
+  serveNodeRelay,
   type TrackParams,
 } from '@capi-kit/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
@@ -71,7 +70,11 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
     for (const cookie of context.cookiesToSet) res.append('Set-Cookie', cookie.header);
     req.capi = adapter.bind(context);
     if (relay !== undefined && req.originalUrl.split('?', 1)[0] === relay.path) {
-      serveRelay(relay.relay, req, res, context);
+      serveNodeRelay(relay.relay, adapter.client, req, res, {
+        url: req.originalUrl,
+        context,
+        appRequest: req,
+      });
       return;
     }
     next();
@@ -109,27 +112,4 @@ function relayOf(
 ): { relay: Relay<Request>; path: string } {
   const { path = DEFAULT_RELAY_PATH, ...rules } = options === true ? {} : options;
   return { relay: createRelay<Request>({ ...rules, client, requestContext }), path };
-}
-
-/** Answers a relay request; the body comes from a parser that already ran, or is read here, capped. */
-function serveRelay(
-  relay: Relay<Request>,
-  req: Request,
-  res: Response,
-  context: RequestContext,
-): void {
-  const input: RelayInput<Request> = {
-    request: fromIncomingMessage(req, req.originalUrl),
-    context,
-    appRequest: req,
-  };
-  const body: unknown = req.body;
-  if (typeof body === 'string' || body instanceof Uint8Array) input.body = body;
-  else if (!req.readableEnded) input.body = req;
-  else input.parsedBody = body; // a JSON parser (`express.json()`) read the stream
-  // handle() never rejects.
-  void relay.handle(input).then((answer) => {
-    res.status(answer.status).set(answer.headers);
-    res.end(answer.body);
-  });
 }

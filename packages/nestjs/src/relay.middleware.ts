@@ -1,28 +1,21 @@
 import {
   type CapiAdapter,
   createRelay,
-  fromIncomingMessage,
   type IncomingMessageLike,
+  type NodeRelayRequest,
+  type NodeRelayResponse,
   type Relay,
-  type RelayInput,
+  type RequestContext,
+  serveNodeRelay,
 } from '@capi-kit/core';
 import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import type { CapiModuleOptions } from './options.js';
 import { bindRequestCapi } from './request-capi.js';
 import { CAPI_ADAPTER, CAPI_OPTIONS } from './tokens.js';
 
-/** The Node request and response a Nest middleware gets (Express's, or Fastify's raw ones). */
-interface NodeRequest extends IncomingMessageLike {
+/** The Node request a Nest middleware gets (Express's, or Fastify's raw one). */
+interface NodeRequest extends NodeRelayRequest {
   originalUrl?: string | undefined;
-  body?: unknown;
-  /** Set by Nest with `NestFactory.create(…, { rawBody: true })`. */
-  rawBody?: unknown;
-  readableEnded?: boolean;
-}
-interface NodeResponse {
-  statusCode: number;
-  setHeader(name: string, value: string | readonly string[]): unknown;
-  end(body?: string): unknown;
 }
 
 /**
@@ -42,31 +35,22 @@ export class CapiRelayMiddleware implements NestMiddleware {
     this.relay = createRelay({ ...rules, client: adapter.client, requestContext });
   }
 
-  use(req: NodeRequest, res: NodeResponse, next: (error?: unknown) => void): void {
+  use(req: NodeRequest, res: NodeRelayResponse, next: (error?: unknown) => void): void {
     if (this.relay === undefined) {
       next();
       return;
     }
-    const input: RelayInput<IncomingMessageLike> = {
-      request: fromIncomingMessage(req, req.originalUrl ?? req.url),
-      appRequest: req,
-    };
+    let context: RequestContext | undefined;
     try {
       // The same cached context (and cookies) as the interceptor and `@CapiContext()` would use.
-      input.context = bindRequestCapi(this.adapter, { request: req, response: res }).context;
+      context = bindRequestCapi(this.adapter, { request: req, response: res }).context;
     } catch (error) {
       this.adapter.client.reportError(error, 'capi relay context');
     }
-    const { body, rawBody } = req;
-    if (rawBody instanceof Uint8Array) input.body = rawBody;
-    else if (typeof body === 'string' || body instanceof Uint8Array) input.body = body;
-    else if (req.readableEnded !== true) input.body = req as unknown as AsyncIterable<Uint8Array>;
-    else input.parsedBody = body; // Nest's JSON body parser read the stream (Express platform)
-    // handle() never rejects.
-    void this.relay.handle(input).then((answer) => {
-      res.statusCode = answer.status;
-      for (const [name, value] of Object.entries(answer.headers)) res.setHeader(name, value);
-      res.end(answer.body);
+    serveNodeRelay(this.relay, this.adapter.client, req, res, {
+      url: req.originalUrl ?? req.url,
+      context,
+      appRequest: req,
     });
   }
 }

@@ -39,3 +39,4 @@ export {
   DEFAULT_RELAY_CUSTOM_DATA_KEYS,
   relayEventTime,
 } from './relay-event.js';
+export { type NodeRelayRequest, type NodeRelayResponse, serveNodeRelay } from './serve-node.js';
