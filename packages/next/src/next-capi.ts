@@ -3,6 +3,7 @@ import {
   type CapiAdapterOptions,
   type CapiClient,
   createCapiAdapter,
+  createRedactor,
   type EventName,
   type RequestContext,
   type ServerEventInput,
@@ -171,9 +172,18 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   let creationError: unknown;
   let warnedOutside = false;
 
+  // Errors can echo configuration (a fetch error quoting the request): never print the secrets.
+  const env = typeof process === 'undefined' ? {} : process.env;
+  const redact = createRedactor([
+    options.accessToken,
+    options.appSecret,
+    ...(options.pixels ?? []).map((pixel) => pixel.accessToken),
+    env.META_ACCESS_TOKEN,
+  ]);
   const report = (message: string, error?: unknown): void => {
-    const detail =
-      error instanceof Error ? error.message : error === undefined ? '' : String(error);
+    const detail = redact(
+      error instanceof Error ? error.message : error === undefined ? '' : String(error),
+    );
     try {
       if (options.logger) options.logger.error({ error: detail }, `capi-kit/next: ${message}`);
       else console.error(`capi-kit/next: ${message}${detail ? `: ${detail}` : ''}`);

@@ -335,4 +335,20 @@ describe('withConversion', () => {
     await capi.flush();
     expect(mock.events()).toEqual([]);
   });
+
+  it('never prints the access token, even when an error quotes it', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { withConversion } = bind();
+    const action = withConversion(
+      'Lead',
+      async () => ({ ok: true }),
+      () => {
+        throw new Error(`request failed: https://graph.example/?access_token=${TOKEN}`);
+      },
+    );
+    await action();
+    const printed = error.mock.calls.flat().join(' ');
+    expect(printed).toContain('request failed');
+    expect(printed).not.toContain(TOKEN);
+  });
 });
