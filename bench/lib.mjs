@@ -1,12 +1,14 @@
-// Shared bits of the benches: loading the built packages, the event used, stats and the table.
-import { spawn } from 'node:child_process';
+// Shared bits of the benches: loading the built packages, the event used, stats, the tables (and
+// what run.mjs writes to RESULTS.md), and child processes for servers.
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import os from 'node:os';
 
 /**
  * The built @capi-kit/core. `CAPI_CORE=/path/to/index.mjs` points at another build (to compare two
  * builds, or while src/index.ts does not export the delivery client yet).
  */
 export const loadCore = async () => {
-  // biome-ignore lint/suspicious/noUndeclaredEnvVars: benches run with plain node, not through turbo.
   const core = await import(process.env.CAPI_CORE ?? '@capi-kit/core');
   if (typeof core.createCapi !== 'function') {
     throw new Error(
@@ -59,15 +61,145 @@ export const percentile = (sorted, p) =>
 
 export const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
 
-/** Prints rows (arrays of cells) as an aligned Markdown table. */
-export const printTable = (title, header, rows) => {
+export const median = (values) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+};
+
+/** Median and spread of repeated measurements: `{ median, min, max, spread }`, spread = (max − min) / median. */
+export const summarize = (values) => {
+  const m = median(values);
+  const min = Math.min(...values);
+  const max = Math.max(...values);
+  return { median: m, min, max, spread: m === 0 ? 0 : (max - min) / m, n: values.length };
+};
+
+/** `median (min–max)` with the given formatter. */
+export const fmtRange = (s, f = (n) => fmt(n)) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
+
+/** Command-line flags shared by run.mjs and every bench run on its own: `--quick`, `--only=a,b`. */
+export const benchArgs = (argv = process.argv.slice(2)) => ({
+  quick: argv.includes('--quick'),
+  only: argv
+    .find((a) => a.startsWith('--only='))
+    ?.slice('--only='.length)
+    .split(',')
+    .filter(Boolean),
+});
+
+/** Every table printed in this process, in order: run.mjs writes them to RESULTS.md. */
+export const tables = [];
+/** Every figure with a target, in order: run.mjs writes them first in RESULTS.md. */
+export const targets = [];
+
+/**
+ * Records a figure against its target (shown in the console and in RESULTS.md's first table).
+ * @param {{ figure: string, value: string, target: string, pass: boolean, note?: string }} t
+ */
+export const recordTarget = (t) => {
+  targets.push(t);
+  console.log(
+    `${t.pass ? 'PASS' : 'MISS'}  ${t.figure}: ${t.value} (target ${t.target})${t.note ? `: ${t.note}` : ''}`,
+  );
+};
+
+const markdownTable = (header, rows) => {
   const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells) =>
     `| ${cells.map((cell, c) => String(cell).padEnd(widths[c])).join(' | ')} |`;
+  return [line(header), `| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`, ...rows.map(line)];
+};
+
+/** Prints rows (arrays of cells) as an aligned Markdown table, and keeps it for RESULTS.md. */
+export const printTable = (title, header, rows, note) => {
+  tables.push({ title, header, rows, note });
   console.log(`\n${title}\n`);
-  console.log(line(header));
-  console.log(`| ${widths.map((w) => '-'.repeat(w)).join(' | ')} |`);
-  for (const row of rows) console.log(line(row));
+  for (const line of markdownTable(header, rows)) console.log(line);
+  if (note) console.log(`\n${note}`);
+};
+
+/** The machine, for RESULTS.md: CPU model and count, memory, OS, Node. */
+export const machine = () => {
+  const cpus = os.cpus();
+  return `${cpus.length} × ${cpus[0]?.model ?? 'unknown CPU'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB RAM, ${os.type()} ${os.release()}, Node ${process.version}`;
+};
+
+const NOTES_MARKER = '<!-- Notes below this line are kept when run.mjs rewrites this file. -->';
+
+/**
+ * RESULTS.md: machine, date, the targets table, then every table. Hand-written notes after
+ * NOTES_MARKER in the existing file are kept.
+ */
+export const resultsMarkdown = ({ previous = '', command, seconds }) => {
+  const at = previous.indexOf(NOTES_MARKER);
+  const notes = at === -1 ? '' : previous.slice(at + NOTES_MARKER.length).trim();
+  const out = [
+    '# Bench results',
+    '',
+    `Written by \`${command}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${Math.round(seconds)} s.`,
+    '',
+    `Machine: ${machine()}${commit() ? `. Commit: ${commit()} (plus the working tree)` : ''}.`,
+    '',
+  ];
+  if (targets.length > 0) {
+    out.push('## Targets', '');
+    out.push(
+      ...markdownTable(
+        ['figure', 'measured', 'target', 'result'],
+        targets.map((t) => [
+          t.figure,
+          t.value,
+          t.target,
+          `${t.pass ? 'pass' : '**miss**'}${t.note ? ` (${t.note})` : ''}`,
+        ]),
+      ),
+      '',
+    );
+  }
+  for (const t of tables) {
+    out.push(`## ${t.title}`, '', ...markdownTable(t.header, t.rows), '');
+    if (t.note) out.push(t.note, '');
+  }
+  out.push(NOTES_MARKER, '', notes, '');
+  return out.join('\n');
+};
+
+const commit = () => {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: new URL('.', import.meta.url),
+      stdio: ['ignore', 'pipe', 'ignore'],
+    })
+      .toString()
+      .trim();
+  } catch {
+    return '';
+  }
+};
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); NaN elsewhere. */
+export const processCpuSeconds = (pid) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks();
+  } catch {
+    return Number.NaN;
+  }
+};
+
+let ticks;
+const clockTicks = () => {
+  if (ticks === undefined) {
+    try {
+      ticks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
+    } catch {
+      ticks = 100;
+    }
+  }
+  return ticks;
 };
 
 export const fmt = (n, digits = 2) =>
@@ -89,8 +221,12 @@ export const startMockProcess = (args = []) =>
 export const startSinkProcess = () =>
   startServerProcess(new URL('./sink.mjs', import.meta.url).pathname, []);
 
-const startServerProcess = async (script, args) => {
-  const child = spawn(process.execPath, [script, ...args], {
+/**
+ * Starts a Node script that prints `listening on http://…` once it is ready; resolves with its URL,
+ * pid, and a stop function (SIGTERM, then waits for the exit).
+ */
+export const startServerProcess = async (script, args, { nodeArgs = [] } = {}) => {
+  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise((resolve, reject) => {
@@ -104,11 +240,43 @@ const startServerProcess = async (script, args) => {
   });
   return {
     url,
+    pid: child.pid,
     reset: () => fetch(`${url}/_mock/reset`, { method: 'POST' }).then((r) => r.arrayBuffer()),
     stop: () =>
       new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
         child.once('exit', resolve);
         child.kill('SIGTERM');
       }),
   };
+};
+
+/** CPU seconds the whole machine has spent busy since boot, from /proc/stat (Linux); NaN elsewhere. */
+export const machineBusySeconds = () => {
+  try {
+    const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/);
+    const [user, nice, system, , , irq, softirq, steal] = fields.map(Number);
+    return (user + nice + system + irq + softirq + steal) / clockTicks();
+  } catch {
+    return Number.NaN;
+  }
+};
+
+/**
+ * Waits (up to `timeoutMs`) until the rest of the machine uses less than `maxCores` over a one
+ * second window, so a run does not start while another job hogs the CPU. Resolves with the cores
+ * the machine used in the last window.
+ */
+export const waitForQuiet = async ({ maxCores = 0.25, timeoutMs = 30_000 } = {}) => {
+  const deadline = Date.now() + timeoutMs;
+  let busy = Number.NaN;
+  do {
+    const b0 = machineBusySeconds();
+    const own0 = process.cpuUsage();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const own = process.cpuUsage(own0);
+    busy = machineBusySeconds() - b0 - (own.user + own.system) / 1e6;
+    if (!(busy >= maxCores)) return busy;
+  } while (Date.now() < deadline);
+  return busy;
 };

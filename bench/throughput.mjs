@@ -4,17 +4,21 @@
 // (parses and validates every event like Meta) and a null sink (reads the body, validates nothing:
 // the client's own ceiling). Events are tracked first (timed separately), then delivered.
 import {
+  benchArgs,
   fmt,
   fullEvent,
   loadCore,
+  median,
   printTable,
   startMockProcess,
   startSinkProcess,
 } from './lib.mjs';
 
-const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-
-export const benchThroughput = async ({ events = 100_000, rounds = 3 } = {}) => {
+export const benchThroughput = async ({
+  quick = false,
+  events = quick ? 20_000 : 100_000,
+  rounds = quick ? 2 : 3,
+} = {}) => {
   const core = await loadCore();
   const rows = [];
   for (const [target, start] of [
@@ -98,4 +102,4 @@ export const benchThroughput = async ({ events = 100_000, rounds = 3 } = {}) => 
   return rows;
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchThroughput();
+if (import.meta.url === `file://${process.argv[1]}`) await benchThroughput(benchArgs());

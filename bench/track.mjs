@@ -2,9 +2,14 @@
 // track() cost per event on the request path: build + validate + normalize + hash 9 PII fields +
 // serialize once + enqueue. Sends go to a stub fetch that answers at once, so the queue drains
 // between rounds and what is timed is track() itself.
-import { fmt, fullEvent, loadCore, mean, percentile, printTable } from './lib.mjs';
+import { benchArgs, fmt, fullEvent, loadCore, mean, percentile, printTable } from './lib.mjs';
 
-export const benchTrack = async ({ events = 50_000, warmup = 10_000, round = 1000 } = {}) => {
+export const benchTrack = async ({
+  quick = false,
+  events = quick ? 10_000 : 50_000,
+  warmup = quick ? 2000 : 10_000,
+  round = 1000,
+} = {}) => {
   const core = await loadCore();
   const ok = (body) =>
     new Response(`{"events_received":${body.split('"event_name"').length - 1},"fbtrace_id":"B"}`, {
@@ -83,4 +88,4 @@ export const benchTrack = async ({ events = 50_000, warmup = 10_000, round = 100
   return rows;
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchTrack();
+if (import.meta.url === `file://${process.argv[1]}`) await benchTrack(benchArgs());
