@@ -218,7 +218,6 @@ describe.skipIf(!REDIS_URL)(
       const worker = startWorker({ throttlePauseMs: 300 });
       const { done } = jobsDone(worker);
       mock.failNext({ kind: 'graph', code: 613 });
-      const started = Date.now();
       await outbox.queue.add(
         'events',
         { v: 1, pixelId: PIXEL, records: [rawRecord(PIXEL, wireLead('th-1'))] },
@@ -227,7 +226,9 @@ describe.skipIf(!REDIS_URL)(
       await waitFor(() => done.length === 1);
       // attempts: 1 and still delivered: the throttled run did not spend the only attempt.
       expect(done[0]?.attemptsMade).toBe(1);
-      expect(Date.now() - started).toBeGreaterThanOrEqual(100);
+      // One throttled request, then the delivering one. (How long BullMQ holds the queue is its
+      // own timing; it is not asserted here.)
+      expect(mock.requests().map((r) => r.status)).toEqual([400, 200]);
       expect(mock.uniqueEventIds()).toEqual(['th-1']);
       expect(worker.stats().rateLimited).toBe(1);
     });
