@@ -1,5 +1,5 @@
 import {
-  getRequestContext,
+  getRequestContextOrEmpty,
   type NodeRequestLike,
   type RequestContext,
   type RequestContextOptions,
@@ -28,14 +28,6 @@ export type TrackParams = Omit<Partial<ServerEventInput>, 'event_name'>;
  * request never sees it.
  */
 export type LazyTrackParams = () => TrackParams | undefined;
-
-/** The context used when computing the real one failed: events carry only what the app passes. */
-const fallbackContext = (consent: RequestContext['consent']): RequestContext => ({
-  user_data: {},
-  cookiesToSet: [],
-  consent,
-  isNavigation: false,
-});
 
 /** The request-bound API adapters expose as `req.capi` / `request.capi`. */
 export interface RequestCapi {
@@ -123,23 +115,15 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
   const { client: shared, ...rest } = options;
   const client = shared ?? createCapi(rest);
   const contextOptions: RequestContextOptions = rest;
-  // If the context cannot be computed, consent is unknown: fail closed when the app decides it.
-  const consentOnFailure =
-    rest.consent !== undefined || rest.respectGpc === true ? 'denied' : 'granted';
   return {
     client,
     ownsClient: shared === undefined,
-    contextOf: (request, remoteAddress) => {
-      try {
-        return getRequestContext(
-          request,
-          remoteAddress === undefined ? contextOptions : { ...contextOptions, remoteAddress },
-        );
-      } catch (error) {
-        client.reportError(error, 'request context');
-        return fallbackContext(consentOnFailure);
-      }
-    },
+    contextOf: (request, remoteAddress) =>
+      getRequestContextOrEmpty(
+        request,
+        remoteAddress === undefined ? contextOptions : { ...contextOptions, remoteAddress },
+        (error) => client.reportError(error, 'request context'),
+      ),
     bind: (context, bindOptions) => bindRequest(client, context, bindOptions),
     close: async (closeOptions) => {
       if (shared === undefined) await client.close(closeOptions);

@@ -8,6 +8,7 @@ export type { CookieToSet } from './fb-cookies.js';
 export { type ContextMergeable, mergeContext } from './merge-context.js';
 export {
   getRequestContext,
+  getRequestContextOrEmpty,
   type RequestContext,
   type RequestContextOptions,
   type RequestUserData,

@@ -250,3 +250,27 @@ export function getRequestContext(
   if (consent === 'ldu') Object.assign(context, lduFields(options.ldu));
   return context;
 }
+
+/**
+ * {@link getRequestContext} that never throws: on failure `onError` gets the error and an empty
+ * context is returned (no cookies; consent `denied` when the app decides consent, since it is
+ * then unknown). What adapters and the relay use on the request path.
+ */
+export function getRequestContextOrEmpty(
+  input: Request | NodeRequestLike,
+  options: RequestContextOptions,
+  onError: (error: unknown) => void,
+): RequestContext {
+  try {
+    return getRequestContext(input, options);
+  } catch (error) {
+    onError(error);
+    const decidesConsent = options.consent !== undefined || options.respectGpc === true;
+    return {
+      user_data: {},
+      cookiesToSet: [],
+      consent: decidesConsent ? 'denied' : 'granted',
+      isNavigation: false,
+    };
+  }
+}

@@ -1,5 +1,5 @@
 import {
-  getRequestContext,
+  getRequestContextOrEmpty,
   type NodeRequestLike,
   type RequestContext,
   type RequestContextOptions,
@@ -291,11 +291,6 @@ export function createRelay<R = Request | NodeRequestLike>(
     }
     return pixelIds;
   };
-  // When the context cannot be computed, consent is unknown: fail closed if the app decides it.
-  const fallbackConsent =
-    contextOptions.consent !== undefined || contextOptions.respectGpc === true
-      ? 'denied'
-      : 'granted';
 
   const counters = {
     requests: 0,
@@ -342,15 +337,12 @@ export function createRelay<R = Request | NodeRequestLike>(
     requestOptions: RequestContextOptions,
   ): { context: RequestContext; own: boolean } => {
     if (input.context !== undefined) return { context: input.context, own: false };
-    try {
-      return { context: getRequestContext(input.request, requestOptions), own: true };
-    } catch (error) {
+    let failed = false;
+    const context = getRequestContextOrEmpty(input.request, requestOptions, (error) => {
+      failed = true;
       client.reportError(error, 'relay context');
-      return {
-        context: { user_data: {}, cookiesToSet: [], consent: fallbackConsent, isNavigation: false },
-        own: false,
-      };
-    }
+    });
+    return { context, own: !failed };
   };
 
   const readBody = async (
