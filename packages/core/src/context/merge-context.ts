@@ -22,6 +22,17 @@ const USER_DATA_KEYS = [
 ] as const satisfies readonly (keyof RequestUserData)[];
 
 /**
+ * A shallow copy that takes added properties cheaply. V8 (Node 20–24) gives `{ ...source }` a map
+ * that every later `obj.key = …` leaves slowly (~1 µs per added property, measured in bench/
+ * `track` before/after, bench/RESULTS.md), while `Object.assign({}, source)` does not. Assign runs
+ * the target's setters, and `{}` has one, `__proto__`: an own `__proto__` key (JSON.parse makes
+ * those) would change the copy's prototype, so that rare input takes the spread.
+ */
+export function copyForExtension<T extends object>(source: T): T {
+  return Object.hasOwn(source, '__proto__') ? { ...source } : Object.assign({}, source);
+}
+
+/**
  * A new event input with what the request knows filled in: `user_data` IP, user agent, `fbp`,
  * `fbc`; `event_source_url`; `referrer_url`; and the LDU fields. A value the input already has
  * (anything but `undefined`) always wins, and an input that sets `data_processing_options` keeps
@@ -32,14 +43,14 @@ export function mergeContext<T extends object>(
   input: T & ContextMergeable,
   context: RequestContext,
 ): T {
-  const merged: ContextMergeable = { ...input };
+  const merged: ContextMergeable = copyForExtension(input);
 
   const inputUserData = input.user_data as Readonly<Record<string, unknown>> | undefined;
   let userData: Record<string, unknown> | undefined;
   for (const key of USER_DATA_KEYS) {
     const value = context.user_data[key];
     if (value === undefined || inputUserData?.[key] !== undefined) continue;
-    userData ??= { ...inputUserData };
+    userData ??= inputUserData === undefined ? {} : copyForExtension(inputUserData);
     userData[key] = value;
   }
   if (userData !== undefined) merged.user_data = userData;

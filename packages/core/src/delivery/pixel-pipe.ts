@@ -544,10 +544,7 @@ export class PixelPipe {
       return { cls: 'aborted', status: 0, durationMs: 0, message: 'aborted by close()' };
     const controller = new AbortController();
     slot.controller = controller;
-    const body = buildBody(
-      config.endpoint,
-      records.map((r) => r.body),
-    );
+    const body = buildBody(config.endpoint, records);
     const outcome = await postBatch(config.fetch, config.endpoint.url, body, {
       timeoutMs: config.timeoutMs,
       clock: config.clock,

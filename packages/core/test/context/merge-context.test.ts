@@ -88,6 +88,20 @@ describe('mergeContext', () => {
     expect(merged).not.toBe(input);
   });
 
+  it('copies an own __proto__ key (parsed JSON) as data, never as the copy’s prototype', () => {
+    const input = JSON.parse(
+      '{"event_name":"Lead","__proto__":{"polluted":true},"user_data":{"__proto__":{"x":1},"em":"a@b.co"}}',
+    );
+    const merged = mergeContext(input, CONTEXT) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(merged)).toBe(Object.prototype);
+    expect(merged.polluted).toBeUndefined();
+    expect(Object.hasOwn(merged, '__proto__')).toBe(true);
+    const userData = merged.user_data as Record<string, unknown>;
+    expect(Object.getPrototypeOf(userData)).toBe(Object.prototype);
+    expect(userData.x).toBeUndefined();
+    expect(userData).toMatchObject({ em: 'a@b.co', client_ip_address: '198.51.100.7' });
+  });
+
   it('never mutates either argument', () => {
     fc.assert(
       fc.property(

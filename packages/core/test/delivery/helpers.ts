@@ -76,13 +76,17 @@ export interface SeenRequest {
 
 export type Reply = Response | Promise<Response>;
 
+/** The request body as text: the client sends UTF-8 bytes; a string is read as is. */
+export const bodyText = (body: RequestInit['body']): string =>
+  typeof body === 'string' ? body : new TextDecoder().decode(body as Uint8Array);
+
 /** A scriptable stand-in for Meta: `handler` answers each request (default: 200 with events_received). */
 export const scriptedFetch = (
   handler: (req: SeenRequest, index: number) => Reply = (req) => ok(req),
 ) => {
   const seen: SeenRequest[] = [];
   const fetch: FetchLike = async (url, init) => {
-    const rawBody = String(init.body);
+    const rawBody = bodyText(init.body);
     const headers: Record<string, string> = {};
     new Headers(init.headers).forEach((v, k) => {
       headers[k] = v;

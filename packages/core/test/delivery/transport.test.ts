@@ -32,14 +32,35 @@ describe('request body', () => {
       appsecretProof: 'abc',
       accessToken: 'tok"en',
     });
-    const body = buildBody({ url: 'u', prefix: '{"data":[', suffix }, ['{"a":1}', '{"b":"é"}']);
-    expect(JSON.parse(body)).toEqual({
-      data: [{ a: 1 }, { b: 'é' }],
+    const events = ['{"a":1}', '{"b":"é"}', '{"c":"정 𝄞"}'].map((body) => ({
+      body,
+      bytes: utf8ByteLength(body),
+    }));
+    const body = buildBody({ url: 'u', prefix: '{"data":[', suffix }, events);
+    expect(JSON.parse(new TextDecoder().decode(body))).toEqual({
+      data: [{ a: 1 }, { b: 'é' }, { c: '정 𝄞' }],
       partner_agent: 'capi-kit',
       test_event_code: 'TEST"1',
       appsecret_proof: 'abc',
       access_token: 'tok"en',
     });
+  });
+
+  it.each([
+    ['too small', -1],
+    ['too large', 3],
+  ])('still sends every byte when a stored byte count is %s', (_, error) => {
+    const events = [
+      { body: '{"a":"é"}', bytes: 10 },
+      { body: '{"b":2}', bytes: 7 + error },
+    ];
+    const body = buildBody({ url: 'u', prefix: '{"data":[', suffix: '],"x":1}' }, events);
+    expect(new TextDecoder().decode(body)).toBe('{"data":[{"a":"é"},{"b":2}],"x":1}');
+  });
+
+  it('sends an empty data array for no events', () => {
+    const body = buildBody({ url: 'u', prefix: '{"data":[', suffix: ']}' }, []);
+    expect(new TextDecoder().decode(body)).toBe('{"data":[]}');
   });
 
   it('reports an aborted request as aborted, not as a network error', async () => {
@@ -48,7 +69,7 @@ describe('request body', () => {
       new Promise<Response>((_, reject) =>
         init.signal?.addEventListener('abort', () => reject(new DOMException('x', 'AbortError'))),
       );
-    const pending = postBatch(fetch, 'http://x', '{}', {
+    const pending = postBatch(fetch, 'http://x', new Uint8Array([0x7b, 0x7d]), {
       timeoutMs: 10_000,
       clock: systemClock,
       controller,
@@ -61,7 +82,7 @@ describe('request body', () => {
     const outcome = await postBatch(
       async () => new Response('<html>oops</html>', { status: 502 }),
       'http://x',
-      '{}',
+      new Uint8Array([0x7b, 0x7d]),
       {
         timeoutMs: 1000,
         clock: systemClock,
