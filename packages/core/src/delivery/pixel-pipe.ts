@@ -448,7 +448,10 @@ export class PixelPipe {
 
   private async fillSlots(): Promise<void> {
     const { config } = this;
-    while (!this.stopped && !this.halted && this.inFlightRequests < config.maxConcurrency) {
+    // After a transient failure one batch probes at a time until one succeeds: a struggling
+    // Graph API gets one request, not `maxConcurrency`, and an outage holds one body in memory.
+    const limit = this.consecutiveFailures > 0 ? 1 : config.maxConcurrency;
+    while (!this.stopped && !this.halted && this.inFlightRequests < limit) {
       const now = config.clock.now();
       if (this.isBlocked(now)) return;
       const sendPartial = this.draining || this.closing;

@@ -94,7 +94,7 @@ export interface CapiOptions {
   partnerAgent?: string | undefined;
   /** Adds `appsecret_proof` = HMAC-SHA256(appSecret, accessToken) to every request. */
   appSecret?: string | undefined;
-  /** HTTP client; default global `fetch`. */
+  /** HTTP client; default global `fetch`. It is given the JSON body as UTF-8 bytes (`Uint8Array`). */
   fetch?: FetchLike | undefined;
   /** Events per request, 1–1000 (Meta's cap); default 1000. */
   maxBatchEvents?: number | undefined;

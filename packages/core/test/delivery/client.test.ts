@@ -266,6 +266,54 @@ describe('createCapi: track()', () => {
 });
 
 describe('createCapi: retry policy', () => {
+  it('after a transient failure one batch probes at a time, then concurrency comes back', async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const peaks: number[] = [];
+    const pending: (() => void)[] = [];
+    let failing = true;
+    const { client, clock, track } = setup(
+      async (req) => {
+        inFlight++;
+        peak = Math.max(peak, inFlight);
+        await new Promise<void>((resolve) => pending.push(resolve));
+        inFlight--;
+        return failing ? graphError(503, 2) : ok(req);
+      },
+      { maxBatchEvents: 1, maxConcurrency: 4 },
+    );
+    const answerAll = async () => {
+      while (pending.length > 0) {
+        for (const resolve of pending.splice(0)) resolve();
+        await settle();
+      }
+    };
+    for (let i = 1; i <= 8; i++) track(i);
+    await settle();
+    peaks.push(peak); // healthy: four requests at once
+    await answerAll(); // all four fail
+    for (let step = 0; step < 3; step++) {
+      peak = 0;
+      await clock.advance(60_000); // past any backoff
+      await settle();
+      peaks.push(peak);
+      await answerAll();
+    }
+    failing = false;
+    peak = 0;
+    await clock.advance(60_000);
+    await settle();
+    peaks.push(peak); // the probe that succeeds
+    peak = 0;
+    for (const resolve of pending.splice(0)) resolve();
+    await settle();
+    peaks.push(peak); // after its success: four at once again
+    await answerAll();
+    await client.flush();
+    expect(peaks).toEqual([4, 1, 1, 1, 1, 4]);
+    expect(client.stats()).toMatchObject({ sent: 8, queued: 0 });
+  });
+
   it('transient 5xx: backs off with full jitter on the whole pixel, then delivers', async () => {
     const { client, clock, seen, hooks, track } = setup((req, i) =>
       i < 2 ? graphError(500, 1) : ok(req),
