@@ -158,6 +158,11 @@ export class PixelPipe {
   private wakeHandle: unknown;
   private wakeAt = Number.POSITIVE_INFINITY;
   private readonly slots = new Set<Slot>();
+  /**
+   * The body buffer of the last settled request, reused by the next one: keeps garbage (and page
+   * faults) off the send path. At most one per pixel, as large as the largest body sent.
+   */
+  private spareBody: Uint8Array<ArrayBuffer> | undefined;
   private readonly waiters = new Set<Waiter>();
   private lastOverflowLog = Number.NEGATIVE_INFINITY;
 
@@ -547,12 +552,16 @@ export class PixelPipe {
       return { cls: 'aborted', status: 0, durationMs: 0, message: 'aborted by close()' };
     const controller = new AbortController();
     slot.controller = controller;
-    const body = buildBody(config.endpoint, records);
+    const body = buildBody(config.endpoint, records, this.spareBody);
+    this.spareBody = undefined;
     const outcome = await postBatch(config.fetch, config.endpoint.url, body, {
       timeoutMs: config.timeoutMs,
       clock: config.clock,
       controller,
     });
+    // Settled: `fetch` copies the body when it is called (Fetch standard, "extract a body"), and a
+    // wrapper is done with it once its answer is in, so the buffer can carry the next batch.
+    this.spareBody = new Uint8Array(body.buffer);
     slot.controller = undefined;
     switch (outcome.kind) {
       case 'aborted':

@@ -48,6 +48,18 @@ describe('bindRequest', () => {
     await client.close();
   });
 
+  it('the name argument wins over an event_name in params; null params are no params', async () => {
+    const { client, context, seen } = setup();
+    const capi = bindRequest(client, context);
+    const params = { event_name: 'Other', user_data: { em: 'a@example.com' } };
+    expect(capi.track('Lead', params as never).accepted).toBe(true);
+    expect(capi.track('Contact', null as never).accepted).toBe(true);
+    expect(params.event_name).toBe('Other'); // not mutated
+    await client.flush();
+    expect(seen.flatMap((r) => r.body.data).map((e) => e.event_name)).toEqual(['Lead', 'Contact']);
+    await client.close();
+  });
+
   it('a throwing lazy params function is reported, not thrown, and tracks nothing', async () => {
     const { client, context, seen } = setup();
     const errors: ErrorInfo[] = [];

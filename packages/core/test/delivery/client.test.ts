@@ -4,7 +4,7 @@ import type { RequestContext } from '../../src/context/index.js';
 import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { Outbox } from '../../src/delivery/outbox/types.js';
-import type { CapiHookMap, CapiOptions } from '../../src/delivery/types.js';
+import type { CapiHookMap, CapiOptions, FetchLike } from '../../src/delivery/types.js';
 import { CapiValidationError } from '../../src/event/issues.js';
 import {
   captureLogger,
@@ -58,6 +58,41 @@ const setup = (
 };
 
 describe('createCapi: batching and the request', () => {
+  it('reuses a settled body buffer, never one a request in flight may still read', async () => {
+    const bodies: string[] = [];
+    const buffers = new Set<ArrayBufferLike>();
+    // Reads the body only after a delay, as a wrapper that awaits something first would.
+    const fetch: FetchLike = async (_url, init) => {
+      const bytes = init.body as Uint8Array;
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      buffers.add(bytes.buffer);
+      const text = new TextDecoder().decode(bytes);
+      bodies.push(text);
+      return Response.json({ events_received: JSON.parse(text).data.length });
+    };
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      env: false,
+      maxBatchEvents: 3,
+      maxConcurrency: 2,
+    });
+    const now = Date.now();
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 7; i++) client.track(purchase(round * 7 + i, now));
+      await client.flush();
+    }
+    await client.close();
+    const ids = bodies.flatMap((text) =>
+      JSON.parse(text).data.map((event: { event_id: string }) => event.event_id),
+    );
+    expect(ids.sort()).toEqual(Array.from({ length: 28 }, (_, i) => `evt-${i}`).sort());
+    expect(bodies.length).toBe(12);
+    expect(buffers.size).toBeLessThan(bodies.length); // reused…
+    expect(buffers.size).toBeGreaterThan(1); // …but never while its request was in flight
+  });
+
   it('sends one JSON POST per ≤1000 events with the token in the body, never in the URL', async () => {
     const { client, seen, track, eventIds } = setup(undefined, { testEventCode: 'TEST123' });
     for (let i = 0; i < 2500; i++) expect(track(i).accepted).toBe(true);

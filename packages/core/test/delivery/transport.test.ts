@@ -58,6 +58,17 @@ describe('request body', () => {
     expect(new TextDecoder().decode(body)).toBe('{"data":[{"a":"é"},{"b":2}],"x":1}');
   });
 
+  it('writes into a spare buffer that is big enough, and allocates when it is not', () => {
+    const endpoint = { url: 'u', prefix: '{"data":[', suffix: ']}' };
+    const events = [{ body: '{"a":"é"}', bytes: 10 }];
+    const spare = new Uint8Array(64).fill(0x20);
+    const body = buildBody(endpoint, events, spare);
+    expect(body.buffer).toBe(spare.buffer);
+    expect(new TextDecoder().decode(body)).toBe('{"data":[{"a":"é"}]}');
+    const small = new Uint8Array(4);
+    expect(buildBody(endpoint, events, small).buffer).not.toBe(small.buffer);
+  });
+
   it('sends an empty data array for no events', () => {
     const body = buildBody({ url: 'u', prefix: '{"data":[', suffix: ']}' }, []);
     expect(new TextDecoder().decode(body)).toBe('{"data":[]}');
