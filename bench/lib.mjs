@@ -19,6 +19,20 @@ export const loadCore = async () => {
 };
 
 /** A fully populated Purchase: every user_data key the engine hashes, plus IP, UA, fbp, fbc and contents. */
+/** A request body as text: capi-kit hands `fetch` UTF-8 bytes; a string is read as is. */
+export const bodyText = (body) =>
+  typeof body === 'string' ? body : new TextDecoder().decode(body);
+
+/**
+ * A stub `fetch` that acknowledges every event at once, like Meta's 200 answer: for benches that
+ * time the client, not the network.
+ */
+export const okFetch = async (_url, init) =>
+  new Response(
+    `{"events_received":${bodyText(init.body).split('"event_name"').length - 1},"fbtrace_id":"B"}`,
+    { status: 200, headers: { 'content-type': 'application/json' } },
+  );
+
 export const fullEvent = (i, nowMs) => ({
   event_name: 'Purchase',
   event_id: `order-${i}`,

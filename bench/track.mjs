@@ -2,7 +2,16 @@
 // track() cost per event on the request path: build + validate + normalize + hash 9 PII fields +
 // serialize once + enqueue. Sends go to a stub fetch that answers at once, so the queue drains
 // between rounds and what is timed is track() itself.
-import { benchArgs, fmt, fullEvent, loadCore, mean, percentile, printTable } from './lib.mjs';
+import {
+  benchArgs,
+  fmt,
+  fullEvent,
+  loadCore,
+  mean,
+  okFetch,
+  percentile,
+  printTable,
+} from './lib.mjs';
 
 export const benchTrack = async ({
   quick = false,
@@ -11,15 +20,10 @@ export const benchTrack = async ({
   round = 1000,
 } = {}) => {
   const core = await loadCore();
-  const ok = (body) =>
-    new Response(`{"events_received":${body.split('"event_name"').length - 1},"fbtrace_id":"B"}`, {
-      status: 200,
-      headers: { 'content-type': 'application/json' },
-    });
   const client = core.createCapi({
     pixelId: '1234567890',
     accessToken: 'EAAbenchTOKEN0123456789',
-    fetch: async (_url, init) => ok(init.body),
+    fetch: okFetch,
     env: false,
     maxQueuedEvents: 1_000_000,
   });
