@@ -66,8 +66,15 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
     // contextOf never throws (a failure gives an empty context, reported through the client).
     const context = adapter.contextOf(fromIncomingMessage(req, req.originalUrl));
     // `append`, not `set`: cookies the app set before keep their place, and `res.cookie()`
-    // appends after ours (Express 4 and 5 alike).
-    for (const cookie of context.cookiesToSet) res.append('Set-Cookie', cookie.header);
+    // appends after ours (Express 4 and 5 alike). One call for both cookies: each `append` re-sets
+    // and re-validates the whole header.
+    const { cookiesToSet } = context;
+    if (cookiesToSet.length > 0) {
+      res.append(
+        'Set-Cookie',
+        cookiesToSet.map((cookie) => cookie.header),
+      );
+    }
     req.capi = adapter.bind(context);
     if (relay !== undefined && req.originalUrl.split('?', 1)[0] === relay.path) {
       serveNodeRelay(relay.relay, adapter.client, req, res, {
