@@ -19,7 +19,7 @@ import {
   startServerProcess,
   summarize,
 } from './lib.mjs';
-import { BROWSER_HEADERS } from './middleware.mjs';
+import { BROWSER_HEADERS, cpuSeconds, serverStats } from './middleware.mjs';
 
 const flags = Object.fromEntries(
   process.argv
@@ -46,9 +46,6 @@ const names = Object.keys(contenders);
 const cpu = Object.fromEntries(names.map((name) => [name, []]));
 const rps = Object.fromEntries(names.map((name) => [name, []]));
 
-const stats = async (url) => (await fetch(`${url}/_stats`)).json();
-const cpuMicros = (s) => s.cpu.user + s.cpu.system;
-
 const mock = await startMockProcess();
 try {
   for (let round = 0; round < rounds; round++) {
@@ -58,10 +55,10 @@ try {
       const server = await startServerProcess(script, [framework, serverVariant, mock.url]);
       const load = { url: `${server.url}/`, connections: 100, headers: BROWSER_HEADERS };
       await autocannon({ ...load, duration: 2 }); // warm-up: JIT and connections
-      const s0 = await stats(server.url);
+      const s0 = await serverStats(server.url);
       const result = await autocannon({ ...load, duration: 6 });
-      const s1 = await stats(server.url);
-      cpu[name].push((cpuMicros(s1) - cpuMicros(s0)) / result.requests.total);
+      const s1 = await serverStats(server.url);
+      cpu[name].push(((cpuSeconds(s1) - cpuSeconds(s0)) * 1e6) / result.requests.total);
       rps[name].push(result.requests.total / 6);
       await server.stop();
       await mock.reset();

@@ -60,9 +60,11 @@ const runLoad = (job) =>
     child.send(job);
   });
 
-const serverStats = async (url) => (await fetch(`${url}/_stats`)).json();
+/** The middleware server's `/_stats`: its CPU time, memory and the client's counters. */
+export const serverStats = async (url) => (await fetch(`${url}/_stats`)).json();
 
-const cpuSeconds = (s) => (s.cpu.user + s.cpu.system) / 1e6;
+/** CPU seconds (user + system) in a `/_stats` answer. */
+export const cpuSeconds = (s) => (s.cpu.user + s.cpu.system) / 1e6;
 
 /** Waits until the server's client has nothing queued or in flight (the mock acknowledged it all). */
 const drained = async (url) => {
