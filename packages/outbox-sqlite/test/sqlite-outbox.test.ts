@@ -94,8 +94,9 @@ describe('claim, ack, nack, release', () => {
 
   it('ack removes; nack counts an attempt and waits until retryAt; release does not count', () => {
     const outbox = make();
-    const now = Date.now();
     outbox.append([record({ eventId: 'a' }), record({ eventId: 'b' }), record({ eventId: 'c' })]);
+    // After the append: a record is due at its creation time, which must not be after `now`.
+    const now = Date.now();
     const [a, b, c] = outbox.claim(10, 60_000, { now });
     outbox.ack([a?.id as string]);
     outbox.nack([b?.id as string], now + 5000, 'HTTP 503');
@@ -110,8 +111,9 @@ describe('claim, ack, nack, release', () => {
 
   it('an expired lease makes the record claimable again', () => {
     const outbox = make();
-    const now = Date.now();
     outbox.append([record({ eventId: 'a' })]);
+    // After the append: a record is due at its creation time, which must not be after `now`.
+    const now = Date.now();
     expect(outbox.claim(10, 1000, { now })).toHaveLength(1);
     expect(outbox.claim(10, 1000, { now: now + 999 })).toHaveLength(0);
     expect(outbox.claim(10, 1000, { now: now + 1000 }).map((r) => r.eventId)).toEqual(['a']);
@@ -119,8 +121,9 @@ describe('claim, ack, nack, release', () => {
 
   it('replays on open: records leased by a process that died are waiting again, attempts and backoff kept', () => {
     const outbox = make();
-    const now = Date.now();
     outbox.append([record({ eventId: 'a' }), record({ eventId: 'b' }), record({ eventId: 'c' })]);
+    // After the append: a record is due at its creation time, which must not be after `now`.
+    const now = Date.now();
     const [a, b] = outbox.claim(2, 300_000, { now });
     outbox.nack([b?.id as string], now + 60_000, 'timed out');
     expect(a?.eventId).toBe('a'); // leased, never acknowledged: in flight when the process "died"
