@@ -52,8 +52,9 @@ export type CapiMiddleware = RequestHandler & {
 };
 
 /**
- * Express middleware: computes each request's context (client IP, user agent, page URL, `_fbp`/
- * `_fbc`), appends the cookies, and attaches `req.capi` with `track` and `eventId`.
+ * Express middleware: attaches `req.capi` with `track` and `eventId` (the request context: client
+ * IP, user agent, page URL, `_fbp`/`_fbc`) and appends the cookies. The context is computed when
+ * cookies may change or an event is tracked, so requests that track nothing cost almost nothing.
  * Synchronous: it never delays the response and never calls `next(err)` because of capi-kit.
  * With `relay`, it also answers the browser's `POST /capi/events` itself (see `@capi-kit/browser`).
  * @example app.use(capi({ pixelId, accessToken, trustProxy: 'loopback' }))
@@ -63,23 +64,24 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
   const adapter = createCapiAdapter(adapterOptions);
   const relay = relayOptions ? relayOf(relayOptions, adapter.client, adapterOptions) : undefined;
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
-    // contextOf never throws (a failure gives an empty context, reported through the client).
-    const context = adapter.contextOf(fromIncomingMessage(req, req.originalUrl));
+    // forRequest never throws (a failed context is empty and reported through the client). It
+    // defers the context when no cookie can change, so requests that never track stay cheap.
+    const bound = adapter.forRequest(fromIncomingMessage(req, req.originalUrl));
     // `append`, not `set`: cookies the app set before keep their place, and `res.cookie()`
     // appends after ours (Express 4 and 5 alike). One call for both cookies: each `append` re-sets
     // and re-validates the whole header.
-    const { cookiesToSet } = context;
+    const { cookiesToSet } = bound;
     if (cookiesToSet.length > 0) {
       res.append(
         'Set-Cookie',
         cookiesToSet.map((cookie) => cookie.header),
       );
     }
-    req.capi = adapter.bind(context);
+    req.capi = bound.capi;
     if (relay !== undefined && req.originalUrl.split('?', 1)[0] === relay.path) {
       serveNodeRelay(relay.relay, adapter.client, req, res, {
         url: req.originalUrl,
-        context,
+        context: bound.capi.context,
         appRequest: req,
       });
       return;

@@ -5,6 +5,7 @@ import {
   capiOptions,
   errorsOf,
   finishTracker,
+  KNOWN_FBP,
   listen,
   MAJORS,
   NAVIGATION,
@@ -95,50 +96,58 @@ describe.each(MAJORS)('$name: a failing Graph API', ({ express }) => {
 });
 
 describe.each(MAJORS)('$name: robustness of the middleware', ({ express }) => {
-  it('calls next() with a working req.capi when the context cannot be computed', async () => {
-    // A trust list whose every read throws: computing the context fails on each request.
-    const tracking = capi(capiOptions(mock, { trustProxy: brokenTrustList() }));
-    const errors = errorsOf(tracking.client);
-    const app = express();
-    app.use(tracking);
-    app.get('/', (req, res) => {
-      const result = req.capi.track('PageView', {
-        event_source_url: 'https://shop.example/',
-        user_data: { em: 'a@example.com', client_user_agent: String(req.headers['user-agent']) },
+  // A navigation computes the context at once; a returning visitor's sub-request defers it to
+  // the first track() or context read. Both must fail the same, harmless way.
+  it.each([
+    { when: 'a navigation', headers: NAVIGATION },
+    { when: 'a deferred sub-request', headers: { cookie: `_fbp=${KNOWN_FBP}` } },
+  ])(
+    'calls next() with a working req.capi when the context cannot be computed: $when',
+    async ({ headers }) => {
+      // A trust list whose every read throws: computing the context fails on each request.
+      const tracking = capi(capiOptions(mock, { trustProxy: brokenTrustList() }));
+      const errors = errorsOf(tracking.client);
+      const app = express();
+      app.use(tracking);
+      app.get('/', (req, res) => {
+        const result = req.capi.track('PageView', {
+          event_source_url: 'https://shop.example/',
+          user_data: { em: 'a@example.com', client_user_agent: String(req.headers['user-agent']) },
+        });
+        res.json({ result, context: req.capi.context });
       });
-      res.json({ result, context: req.capi.context });
-    });
-    app.use(((error, _req, res, _next) => {
-      res.status(500).json({ unexpected: String(error) });
-    }) as import('express').ErrorRequestHandler);
-    const running = await listen(app);
-    try {
-      const res = await running.request('/?fbclid=IwAR0abc', { headers: NAVIGATION });
-      expect(res.status).toBe(200);
-      expect(res.headers.getSetCookie()).toEqual([]);
-      const body = (await res.json()) as { result: { accepted: boolean }; context: unknown };
-      expect(body.result.accepted).toBe(true);
-      expect(body.context).toEqual({
-        user_data: {},
-        cookiesToSet: [],
-        consent: 'granted',
-        isNavigation: false,
-      });
-      expect(errors).toEqual([
-        expect.objectContaining({ kind: 'callback', source: 'request context' }),
-      ]);
-      await tracking.client.flush();
-      // Only what the app passed: no IP, fbp or fbc from the failed context.
-      expect(Object.keys(mock.events()[0]?.event.user_data ?? {}).sort()).toEqual([
-        'client_user_agent',
-        'em',
-      ]);
-      expect(mock.events()[0]?.event.user_data?.client_user_agent).toBe(UA);
-    } finally {
-      await running.close();
-      await tracking.close();
-    }
-  });
+      app.use(((error, _req, res, _next) => {
+        res.status(500).json({ unexpected: String(error) });
+      }) as import('express').ErrorRequestHandler);
+      const running = await listen(app);
+      try {
+        const res = await running.request('/', { headers });
+        expect(res.status).toBe(200);
+        expect(res.headers.getSetCookie()).toEqual([]);
+        const body = (await res.json()) as { result: { accepted: boolean }; context: unknown };
+        expect(body.result.accepted).toBe(true);
+        expect(body.context).toEqual({
+          user_data: {},
+          cookiesToSet: [],
+          consent: 'granted',
+          isNavigation: false,
+        });
+        expect(errors).toEqual([
+          expect.objectContaining({ kind: 'callback', source: 'request context' }),
+        ]);
+        await tracking.client.flush();
+        // Only what the app passed: no IP, fbp or fbc from the failed context.
+        expect(Object.keys(mock.events()[0]?.event.user_data ?? {}).sort()).toEqual([
+          'client_user_agent',
+          'em',
+        ]);
+        expect(mock.events()[0]?.event.user_data?.client_user_agent).toBe(UA);
+      } finally {
+        await running.close();
+        await tracking.close();
+      }
+    },
+  );
 
   it('fails closed on consent when the context fails and the app decides consent', async () => {
     const tracking = capi(

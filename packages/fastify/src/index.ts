@@ -85,13 +85,14 @@ const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) =
   app.decorateRequest('capi', null as unknown as RequestCapi);
 
   app.addHook('onRequest', (request, reply, next) => {
-    // contextOf never throws (a failure gives an empty context, reported through the client).
-    const context = adapter.contextOf(fromIncomingMessage(request.raw));
+    // forRequest never throws (a failed context is empty and reported through the client). It
+    // defers the context when no cookie can change, so requests that never track stay cheap.
+    const bound = adapter.forRequest(fromIncomingMessage(request.raw));
     appendSetCookies(
       reply,
-      context.cookiesToSet.map((cookie) => cookie.header),
+      bound.cookiesToSet.map((cookie) => cookie.header),
     );
-    request.capi = adapter.bind(context);
+    request.capi = bound.capi;
     next();
   });
 
@@ -155,8 +156,9 @@ function registerRelay(
 }
 
 /**
- * Fastify plugin: computes each request's context (client IP, user agent, page URL, `_fbp`/`_fbc`),
- * writes the cookies, decorates `request.capi`, tracks route-level `config.capi` conversions in
+ * Fastify plugin: decorates `request.capi` (the request context, computed only when cookies may
+ * change or an event is tracked: client IP, user agent, page URL, `_fbp`/`_fbc`), writes the
+ * cookies, tracks route-level `config.capi` conversions in
  * `onResponse`, and closes its client in `onClose` (a shared `client` is left open).
  * @example await app.register(capiPlugin, { pixelId, accessToken, trustProxy: 'loopback' })
  */

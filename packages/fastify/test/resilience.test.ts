@@ -5,6 +5,7 @@ import { capiPlugin } from '../src/index.js';
 import {
   capiOptions,
   errorsOf,
+  KNOWN_FBP,
   listen,
   MAJORS,
   NAVIGATION,
@@ -97,45 +98,53 @@ describe.each(MAJORS)('$name: a failing Graph API', ({ fastify }) => {
 });
 
 describe.each(MAJORS)('$name: robustness of the plugin', ({ fastify }) => {
-  it('continues with a working request.capi when the context cannot be computed', async () => {
-    const app = fastify();
-    // A trust list whose every read throws: computing the context fails on each request.
-    await app.register(capiPlugin, capiOptions(mock, { trustProxy: brokenTrustList() }));
-    const errors = errorsOf(app.capiClient);
-    app.get('/', (request) => ({
-      result: request.capi.track('PageView', {
-        event_source_url: 'https://shop.example/',
-        user_data: {
-          em: 'a@example.com',
-          client_user_agent: String(request.headers['user-agent']),
-        },
-      }),
-      context: request.capi.context,
-    }));
-    try {
-      const res = await (await listen(app)).request('/?fbclid=IwAR0abc', { headers: NAVIGATION });
-      expect(res.status).toBe(200);
-      expect(res.headers.getSetCookie()).toEqual([]);
-      const body = (await res.json()) as { result: { accepted: boolean }; context: unknown };
-      expect(body.result.accepted).toBe(true);
-      expect(body.context).toEqual({
-        user_data: {},
-        cookiesToSet: [],
-        consent: 'granted',
-        isNavigation: false,
-      });
-      expect(errors).toEqual([
-        expect.objectContaining({ kind: 'callback', source: 'request context' }),
-      ]);
-      await app.capiClient.flush();
-      // Only what the app passed: no IP, fbp or fbc from the failed context.
-      const userData = mock.events()[0]?.event.user_data ?? {};
-      expect(Object.keys(userData).sort()).toEqual(['client_user_agent', 'em']);
-      expect(userData.client_user_agent).toBe(UA);
-    } finally {
-      await app.close();
-    }
-  });
+  // A navigation computes the context at once; a returning visitor's sub-request defers it to
+  // the first track() or context read. Both must fail the same, harmless way.
+  it.each([
+    { when: 'a navigation', headers: NAVIGATION },
+    { when: 'a deferred sub-request', headers: { cookie: `_fbp=${KNOWN_FBP}` } },
+  ])(
+    'continues with a working request.capi when the context cannot be computed: $when',
+    async ({ headers }) => {
+      const app = fastify();
+      // A trust list whose every read throws: computing the context fails on each request.
+      await app.register(capiPlugin, capiOptions(mock, { trustProxy: brokenTrustList() }));
+      const errors = errorsOf(app.capiClient);
+      app.get('/', (request) => ({
+        result: request.capi.track('PageView', {
+          event_source_url: 'https://shop.example/',
+          user_data: {
+            em: 'a@example.com',
+            client_user_agent: String(request.headers['user-agent']),
+          },
+        }),
+        context: request.capi.context,
+      }));
+      try {
+        const res = await (await listen(app)).request('/', { headers });
+        expect(res.status).toBe(200);
+        expect(res.headers.getSetCookie()).toEqual([]);
+        const body = (await res.json()) as { result: { accepted: boolean }; context: unknown };
+        expect(body.result.accepted).toBe(true);
+        expect(body.context).toEqual({
+          user_data: {},
+          cookiesToSet: [],
+          consent: 'granted',
+          isNavigation: false,
+        });
+        expect(errors).toEqual([
+          expect.objectContaining({ kind: 'callback', source: 'request context' }),
+        ]);
+        await app.capiClient.flush();
+        // Only what the app passed: no IP, fbp or fbc from the failed context.
+        const userData = mock.events()[0]?.event.user_data ?? {};
+        expect(Object.keys(userData).sort()).toEqual(['client_user_agent', 'em']);
+        expect(userData.client_user_agent).toBe(UA);
+      } finally {
+        await app.close();
+      }
+    },
+  );
 
   it('fails closed on consent when the context fails and the app decides consent', async () => {
     const app = fastify();

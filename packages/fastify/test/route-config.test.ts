@@ -5,6 +5,7 @@ import { type CapiRouteConfig, capiPlugin } from '../src/index.js';
 import {
   capiOptions,
   errorsOf,
+  KNOWN_FBP,
   listen,
   MAJORS,
   postJson,
@@ -96,6 +97,23 @@ describe.each(MAJORS)('$name: route config.capi', ({ fastify }) => {
       custom_data: { value: 42, currency: 'USD' },
       event_source_url: `${running.url}/purchase`,
       user_data: { client_ip_address: '203.0.113.5', client_user_agent: UA },
+    });
+  });
+
+  it('computes a deferred context after the response: returning visitor on a sub-request', async () => {
+    // A valid _fbp, no fbclid, not a navigation: no cookie to set, so the context waits for the
+    // track() in onResponse; the socket address was read while the request was live.
+    const res = await postJson(
+      running,
+      '/purchase',
+      {},
+      { 'x-forwarded-for': '203.0.113.6', cookie: `_fbp=${KNOWN_FBP}` },
+    );
+    expect(res.headers.getSetCookie()).toEqual([]);
+    await delivered();
+    expect(mock.events({ event_name: 'Purchase' })[0]?.event).toMatchObject({
+      event_source_url: `${running.url}/purchase`,
+      user_data: { client_ip_address: '203.0.113.6', client_user_agent: UA, fbp: KNOWN_FBP },
     });
   });
 

@@ -1,5 +1,7 @@
 import {
+  type CookieToSet,
   getRequestContextOrEmpty,
+  mayWriteCookies,
   type NodeRequestLike,
   type RequestContext,
   type RequestContextOptions,
@@ -9,6 +11,7 @@ import {
   type CapiClient,
   type CapiOptions,
   createCapi,
+  type TrackOptions,
   type TrackResult,
 } from '../delivery/index.js';
 import { newEventId } from '../event/event-id.js';
@@ -58,7 +61,14 @@ export interface CapiAdapter {
    */
   contextOf(request: Request | NodeRequestLike, remoteAddress?: string): RequestContext;
   /** Binds `track` and `eventId` to a request context (and a request-scoped `waitUntil`). */
-  bind(context: RequestContext, options?: BindOptions): RequestCapi;
+  bind(context: RequestContext | (() => RequestContext), options?: BindOptions): RequestCapi;
+  /**
+   * What a middleware does per request: the `_fbp`/`_fbc` cookies to set now, and `req.capi`. The
+   * context is computed right away only when cookies may change (see `mayWriteCookies`); otherwise
+   * on the first `track()` or `context` read, so a request that tracks nothing costs ~nothing.
+   * @example const { capi, cookiesToSet } = adapter.forRequest(fromIncomingMessage(req))
+   */
+  forRequest(request: Request | NodeRequestLike, options?: ForRequestOptions): BoundRequest;
   /** Closes the client if the adapter owns it (flushes what is queued first). */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
@@ -68,6 +78,22 @@ export interface BindOptions {
   /** Keeps a serverless invocation alive until the flush this request's events trigger is done. */
   waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
 }
+
+/** Per-request options of {@link CapiAdapter.forRequest}. */
+export interface ForRequestOptions extends BindOptions {
+  /** The socket's peer address when `request` (a Web `Request`) does not carry one. */
+  remoteAddress?: string | undefined;
+}
+
+/** One request as an adapter sees it, from {@link CapiAdapter.forRequest}. */
+export interface BoundRequest {
+  /** What to expose as `req.capi`. */
+  readonly capi: RequestCapi;
+  /** The `Set-Cookie` values to add to the response before it is sent (often none). */
+  readonly cookiesToSet: readonly CookieToSet[];
+}
+
+const NO_COOKIES: readonly CookieToSet[] = Object.freeze([]);
 
 /**
  * `{ ...params, event_name }` without the spread literal: on V8 that shape costs ~0.7 µs and makes
@@ -80,36 +106,75 @@ function named(eventName: EventName, params: TrackParams | undefined): ServerEve
   return input as unknown as ServerEventInput;
 }
 
-/** Binds a client to one request's context: what `req.capi` is in every adapter. */
+/**
+ * `req.capi`: a class rather than an object literal because V8 builds a literal with a getter on
+ * a slow path (~1 µs per request, measured); `track` and `eventId` stay own functions so that
+ * `const { track } = req.capi` keeps working.
+ */
+class RequestBinding implements RequestCapi {
+  private compute: (() => RequestContext) | undefined;
+  private resolved: RequestContext | undefined;
+  private trackOptions: TrackOptions | undefined;
+
+  constructor(
+    private readonly client: CapiClient,
+    context: RequestContext | (() => RequestContext),
+    private readonly waitUntil: BindOptions['waitUntil'],
+  ) {
+    if (typeof context === 'function') this.compute = context;
+    else this.resolved = context;
+  }
+
+  get context(): RequestContext {
+    if (this.compute !== undefined) {
+      this.resolved = this.compute();
+      this.compute = undefined;
+    }
+    return this.resolved as RequestContext;
+  }
+
+  readonly eventId = newEventId;
+
+  readonly track = (
+    nameOrEvent: EventName | ServerEventInput,
+    params?: TrackParams | LazyTrackParams,
+  ): TrackResult => {
+    const { client } = this;
+    if (typeof nameOrEvent !== 'string') return client.track(nameOrEvent, this.optionsOfTrack());
+    if (typeof params !== 'function')
+      return client.track(named(nameOrEvent, params), this.optionsOfTrack());
+    // Lazy params run where nobody could catch an error (after the response was sent): every
+    // failure, a throwing function or a `strict`-mode rejection, is reported, never thrown.
+    let source = `${nameOrEvent} params`;
+    try {
+      const resolved = params();
+      source = `${nameOrEvent} track`;
+      return client.track(named(nameOrEvent, resolved), this.optionsOfTrack());
+    } catch (error) {
+      client.reportError(error, source);
+      return { event_id: newEventId(), accepted: false, issues: [], reason: 'error' };
+    }
+  };
+
+  private optionsOfTrack(): TrackOptions {
+    const { waitUntil } = this;
+    this.trackOptions ??= waitUntil
+      ? { context: this.context, waitUntil }
+      : { context: this.context };
+    return this.trackOptions;
+  }
+}
+
+/**
+ * Binds a client to one request's context, or to a function computing it on first use (called at
+ * most once): what `req.capi` is in every adapter.
+ */
 export function bindRequest(
   client: CapiClient,
-  context: RequestContext,
+  context: RequestContext | (() => RequestContext),
   options: BindOptions = {},
 ): RequestCapi {
-  const trackOptions = options.waitUntil ? { context, waitUntil: options.waitUntil } : { context };
-  return {
-    context,
-    eventId: newEventId,
-    track(
-      nameOrEvent: EventName | ServerEventInput,
-      params?: TrackParams | LazyTrackParams,
-    ): TrackResult {
-      if (typeof nameOrEvent !== 'string') return client.track(nameOrEvent, trackOptions);
-      if (typeof params !== 'function')
-        return client.track(named(nameOrEvent, params), trackOptions);
-      // Lazy params run where nobody could catch an error (after the response was sent): every
-      // failure, a throwing function or a `strict`-mode rejection, is reported, never thrown.
-      let source = `${nameOrEvent} params`;
-      try {
-        const resolved = params();
-        source = `${nameOrEvent} track`;
-        return client.track(named(nameOrEvent, resolved), trackOptions);
-      } catch (error) {
-        client.reportError(error, source);
-        return { event_id: newEventId(), accepted: false, issues: [], reason: 'error' };
-      }
-    },
-  };
+  return new RequestBinding(client, context, options.waitUntil);
 }
 
 /**
@@ -120,16 +185,36 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
   const { client: shared, ...rest } = options;
   const client = shared ?? createCapi(rest);
   const contextOptions: RequestContextOptions = rest;
+  const contextOf = (request: Request | NodeRequestLike, remoteAddress?: string) =>
+    getRequestContextOrEmpty(
+      request,
+      remoteAddress === undefined ? contextOptions : { ...contextOptions, remoteAddress },
+      (error) => client.reportError(error, 'request context'),
+    );
   return {
     client,
     ownsClient: shared === undefined,
-    contextOf: (request, remoteAddress) =>
-      getRequestContextOrEmpty(
-        request,
-        remoteAddress === undefined ? contextOptions : { ...contextOptions, remoteAddress },
-        (error) => client.reportError(error, 'request context'),
-      ),
+    contextOf,
     bind: (context, bindOptions) => bindRequest(client, context, bindOptions),
+    forRequest: (request, requestOptions = {}) => {
+      const { remoteAddress } = requestOptions;
+      let cookiesMayChange: boolean;
+      try {
+        cookiesMayChange = mayWriteCookies(request, contextOptions);
+      } catch {
+        // An input it cannot read takes the eager path, where contextOf reports the failure.
+        cookiesMayChange = true;
+      }
+      if (!cookiesMayChange) {
+        const lazy = () => contextOf(request, remoteAddress);
+        return { capi: bindRequest(client, lazy, requestOptions), cookiesToSet: NO_COOKIES };
+      }
+      const context = contextOf(request, remoteAddress);
+      return {
+        capi: bindRequest(client, context, requestOptions),
+        cookiesToSet: context.cookiesToSet,
+      };
+    },
     close: async (closeOptions) => {
       if (shared === undefined) await client.close(closeOptions);
     },

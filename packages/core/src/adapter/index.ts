@@ -1,7 +1,9 @@
 export type {
   BindOptions,
+  BoundRequest,
   CapiAdapter,
   CapiAdapterOptions,
+  ForRequestOptions,
   LazyTrackParams,
   RequestCapi,
   TrackParams,

@@ -9,6 +9,7 @@ export { type ContextMergeable, mergeContext } from './merge-context.js';
 export {
   getRequestContext,
   getRequestContextOrEmpty,
+  mayWriteCookies,
   type RequestContext,
   type RequestContextOptions,
   type RequestUserData,

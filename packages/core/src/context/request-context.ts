@@ -252,6 +252,30 @@ export function getRequestContext(
 }
 
 /**
+ * False only when {@link getRequestContext} would certainly set no cookie for this request: not a
+ * page navigation, a valid `_fbp` already stored (nothing to mint), and no `fbclid` in the URL or
+ * the `Referer` (no `_fbc` to build). Adapters then defer the whole context until the request
+ * tracks something, so requests that never track (API calls, assets) cost almost nothing. Kept in
+ * step with `getRequestContext`'s cookie rules; a test checks the two over every combination.
+ */
+export function mayWriteCookies(
+  input: Request | NodeRequestLike,
+  options: RequestContextOptions = {},
+): boolean {
+  if (options.cookies === false) return false;
+  const header = headerReader(input.headers);
+  if (isPageNavigation((input.method ?? 'GET').toUpperCase(), header)) return true;
+  if (options.generateFbp !== false) {
+    const cookieHeader = header('cookie');
+    if (cookieHeader === undefined || cookieHeader === '') return true;
+    if (!isValidFbValue(parse(cookieHeader, RAW_COOKIE_VALUES)[FBP_COOKIE])) return true;
+  }
+  // The raw target and Referer carry the query string as `getRequestContext` sees it (a parsed
+  // URL never turns anything else into `fbclid=`), so a plain substring test is enough.
+  return input.url?.includes('fbclid=') === true || header('referer')?.includes('fbclid=') === true;
+}
+
+/**
  * {@link getRequestContext} that never throws: on failure `onError` gets the error and an empty
  * context is returned (no cookies; consent `denied` when the app decides consent, since it is
  * then unknown). What adapters and the relay use on the request path.

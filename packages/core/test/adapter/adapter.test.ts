@@ -97,6 +97,21 @@ describe('bindRequest', () => {
     await client.close();
   });
 
+  it('track and eventId work destructured from req.capi', async () => {
+    const { client, context, seen } = setup();
+    const { track, eventId } = bindRequest(client, () => context);
+    const id = eventId();
+    expect(
+      track({ event_name: 'Lead', event_id: id, action_source: 'website' } as never).accepted,
+    ).toBe(true);
+    expect(track('Contact').accepted).toBe(true);
+    await client.flush();
+    const sent = seen.flatMap((r) => r.body.data);
+    expect(sent.map((e) => e.event_id)[0]).toBe(id);
+    for (const event of sent) expect(event).toMatchObject({ user_data: { client_user_agent: UA } });
+    await client.close();
+  });
+
   it('eventId() gives fresh UUIDs', () => {
     const { client, context } = setup();
     const capi = bindRequest(client, context);
@@ -139,6 +154,93 @@ describe('createCapiAdapter', () => {
     const context = getRequestContext({ method: 'GET', url: '/x', headers: new Headers() });
     expect(context.event_source_url).toBeUndefined();
     expect(context.cookiesToSet).toEqual([]);
+  });
+});
+
+describe('createCapiAdapter().forRequest', () => {
+  const FBP = 'fb.1.1700000000000.42';
+  /** An adapter whose consent callback counts how often a context is computed. */
+  function counting() {
+    const { client, seen } = setup();
+    const computed = { count: 0 };
+    const adapter = createCapiAdapter({
+      client,
+      consent: () => {
+        computed.count++;
+        return 'granted';
+      },
+    });
+    return { adapter, client, computed, seen };
+  }
+  const request = (headers: Record<string, string>, url = '/api/cart', method = 'POST') =>
+    fromIncomingMessage({
+      method,
+      url,
+      headers: { host: 'shop.example.com', 'user-agent': UA, ...headers },
+      socket: { remoteAddress: '198.51.100.4', encrypted: true },
+    });
+
+  it('defers the context of a sub-request that sets no cookie until it tracks, then computes it once', async () => {
+    const { adapter, client, computed, seen } = counting();
+    const bound = adapter.forRequest(
+      request({
+        cookie: `_fbp=${FBP}`,
+        referer: 'https://shop.example.com/cart',
+        'sec-fetch-dest': 'empty',
+      }),
+    );
+    expect(bound.cookiesToSet).toEqual([]);
+    expect(computed.count).toBe(0);
+    expect(bound.capi.track('AddToCart').accepted).toBe(true);
+    expect(bound.capi.track('Lead').accepted).toBe(true);
+    expect(bound.capi.context.user_data.fbp).toBe(FBP);
+    expect(computed.count).toBe(1);
+    await client.flush();
+    for (const event of seen.flatMap((r) => r.body.data)) {
+      expect(event).toMatchObject({
+        event_source_url: 'https://shop.example.com/cart',
+        user_data: { client_ip_address: '198.51.100.4', client_user_agent: UA, fbp: FBP },
+      });
+    }
+    await client.close();
+  });
+
+  it('a request that never tracks never computes its context', async () => {
+    const { adapter, client, computed } = counting();
+    adapter.forRequest(
+      request({ cookie: `_fbp=${FBP}`, accept: 'image/webp' }, '/logo.png', 'GET'),
+    );
+    expect(computed.count).toBe(0);
+    await client.close();
+  });
+
+  it('computes the context at once when cookies may change: navigation, new visitor, fbclid', async () => {
+    const { adapter, client, computed } = counting();
+    const navigation = adapter.forRequest(
+      request({ cookie: `_fbp=${FBP}`, 'sec-fetch-dest': 'document' }, '/', 'GET'),
+    );
+    expect(navigation.cookiesToSet.map((c) => c.name)).toEqual(['_fbp']);
+    expect(navigation.cookiesToSet).toBe(navigation.capi.context.cookiesToSet);
+    const newVisitor = adapter.forRequest(request({ 'sec-fetch-dest': 'empty' }));
+    expect(newVisitor.cookiesToSet.map((c) => c.name)).toEqual(['_fbp']);
+    const click = adapter.forRequest(
+      request({ cookie: `_fbp=${FBP}`, referer: 'https://shop.example.com/?fbclid=IwAR1' }),
+    );
+    expect(click.cookiesToSet.map((c) => c.name)).toEqual(['_fbc']);
+    expect(computed.count).toBe(3);
+    await client.close();
+  });
+
+  it('passes the request-scoped waitUntil through to deferred tracking', async () => {
+    const { adapter, client } = counting();
+    const waited: Promise<unknown>[] = [];
+    const { capi } = adapter.forRequest(request({ cookie: `_fbp=${FBP}` }), {
+      waitUntil: (promise) => waited.push(promise),
+    });
+    capi.track({ event_name: 'Lead', action_source: 'website' } as never);
+    await client.flush();
+    expect(waited.length).toBeGreaterThan(0);
+    await client.close();
   });
 });
 

@@ -4,8 +4,20 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { RequestContext, RequestContextOptions } from '../../src/context/index.js';
-import { contextOf, MINTED_RANDOM, NOW, type RequestSpec } from './request-shapes.js';
+import {
+  getRequestContext,
+  mayWriteCookies,
+  type RequestContext,
+  type RequestContextOptions,
+} from '../../src/context/index.js';
+import {
+  contextOf,
+  MINTED_RANDOM,
+  NOW,
+  type RequestSpec,
+  toNodeRequest,
+  toWebRequest,
+} from './request-shapes.js';
 
 interface Scenario {
   name: string;
@@ -225,6 +237,8 @@ describe('getRequestContext: shape equivalence on generated requests', () => {
         '_fbp=fb.1.1690000000000.42; _fbc=fb.1.1690000000000.Old.AQQAAQIB',
         '_fbc=garbage; _fbp=fb.1.x.1',
         'a=1; b=2',
+        '_fbp=fb.1.x.1; _fbp=fb.1.1690000000000.42',
+        'x_fbp=fb.1.1690000000000.42',
       ),
       'x-forwarded-for': value(
         '198.51.100.7',
@@ -295,5 +309,61 @@ describe('getRequestContext: shape equivalence on generated requests', () => {
       }),
       { numRuns: 400 },
     );
+  });
+
+  it('mayWriteCookies is false only where the context sets no cookie (both shapes)', () => {
+    let deferred = 0;
+    fc.assert(
+      fc.property(spec, options, (s, o) => {
+        const specOf = s as RequestSpec;
+        const opts = { now: () => NOW, ...(o as RequestContextOptions) };
+        const web = toWebRequest(specOf);
+        const node = toNodeRequest(specOf);
+        const webOptions =
+          specOf.remoteAddress === undefined
+            ? opts
+            : { ...opts, remoteAddress: specOf.remoteAddress };
+        expect(mayWriteCookies(node, opts)).toBe(mayWriteCookies(web, webOptions));
+        if (mayWriteCookies(node, opts)) return;
+        deferred++;
+        expect(getRequestContext(node, opts).cookiesToSet).toEqual([]);
+        expect(getRequestContext(web, webOptions).cookiesToSet).toEqual([]);
+      }),
+      { numRuns: 1000 },
+    );
+    // The generator covers the cheap case often enough for the property to mean something.
+    expect(deferred).toBeGreaterThan(100);
+  });
+});
+
+describe('mayWriteCookies', () => {
+  const fbp = '_fbp=fb.1.1690000000000.42';
+  const request = (headers: Record<string, string>, url = '/api/cart', method = 'POST') =>
+    toNodeRequest({ url: `https://www.example.com${url}`, method, headers });
+
+  it('is false for a sub-request that already has a valid _fbp and no fbclid', () => {
+    expect(mayWriteCookies(request({ cookie: fbp, 'sec-fetch-dest': 'empty' }))).toBe(false);
+    expect(
+      mayWriteCookies(request({ cookie: fbp, accept: 'image/avif' }, '/logo.png', 'GET')),
+    ).toBe(false);
+  });
+
+  it('is true where a cookie may be written: navigation, missing/invalid _fbp, fbclid', () => {
+    expect(mayWriteCookies(request({ cookie: fbp, accept: 'text/html' }, '/', 'GET'))).toBe(true);
+    expect(mayWriteCookies(request({ 'sec-fetch-dest': 'empty' }))).toBe(true);
+    expect(mayWriteCookies(request({ cookie: '_fbp=fb.1.x.1' }))).toBe(true);
+    expect(mayWriteCookies(request({ cookie: `x${fbp}` }))).toBe(true);
+    expect(mayWriteCookies(request({ cookie: fbp }, '/api/cart?fbclid=IwAR1'))).toBe(true);
+    expect(
+      mayWriteCookies(request({ cookie: fbp, referer: 'https://www.example.com/?fbclid=IwAR1' })),
+    ).toBe(true);
+  });
+
+  it('follows the options: cookies: false writes nothing; generateFbp: false mints nothing', () => {
+    expect(mayWriteCookies(request({ accept: 'text/html' }, '/', 'GET'), { cookies: false })).toBe(
+      false,
+    );
+    expect(mayWriteCookies(request({}), { generateFbp: false })).toBe(false);
+    expect(mayWriteCookies(request({}, '/?fbclid=IwAR1'), { generateFbp: false })).toBe(true);
   });
 });
