@@ -4,7 +4,10 @@
 // server, alternating within every round so that machine drift hits all three alike. Reports the
 // server's CPU µs per request (its own CPU time over the requests it answered), median over the
 // rounds, and the paired plain ÷ contender ratio.
-//   node bench/ab.mjs --before=/path/to/other/checkout [--rounds=5] <express|fastify> <capi|capi-pii>
+//   node bench/ab.mjs --before=/path/to/other/checkout [--rounds=5] [--request=subrequest]
+//     <express|fastify> <capi|capi-pii|mounted>
+// The load sends a page navigation (BROWSER_HEADERS) or, with --request=subrequest, the same
+// visitor's fetch() from that page (SUBREQUEST_HEADERS). `mounted` tracks nothing.
 // Make the other checkout with `git worktree add /tmp/before <commit>`, give it node_modules
 // (`cp -al node_modules /tmp/before/`: the workspace links are relative) and build its core and
 // adapters (`npx tsdown` in packages/core, packages/express, packages/fastify).
@@ -19,7 +22,7 @@ import {
   startServerProcess,
   summarize,
 } from './lib.mjs';
-import { BROWSER_HEADERS, cpuSeconds, serverStats } from './middleware.mjs';
+import { BROWSER_HEADERS, cpuSeconds, SUBREQUEST_HEADERS, serverStats } from './middleware.mjs';
 
 const flags = Object.fromEntries(
   process.argv
@@ -29,10 +32,11 @@ const flags = Object.fromEntries(
 );
 const [framework, variant] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const rounds = Number(flags.rounds ?? 5);
+const headers = flags.request === 'subrequest' ? SUBREQUEST_HEADERS : BROWSER_HEADERS;
 const beforeServer = `${flags.before}/bench/middleware-server.mjs`;
 if (!flags.before || !existsSync(beforeServer) || !['express', 'fastify'].includes(framework)) {
   console.error(
-    'usage: node bench/ab.mjs --before=<checkout> [--rounds=5] <express|fastify> <capi|capi-pii>',
+    'usage: node bench/ab.mjs --before=<checkout> [--rounds=5] [--request=subrequest] <express|fastify> <capi|capi-pii|mounted>',
   );
   process.exit(2);
 }
@@ -53,7 +57,7 @@ try {
     for (const name of order) {
       const [script, serverVariant] = contenders[name];
       const server = await startServerProcess(script, [framework, serverVariant, mock.url]);
-      const load = { url: `${server.url}/`, connections: 100, headers: BROWSER_HEADERS };
+      const load = { url: `${server.url}/`, connections: 100, headers };
       await autocannon({ ...load, duration: 2 }); // warm-up: JIT and connections
       const s0 = await serverStats(server.url);
       const result = await autocannon({ ...load, duration: 6 });
@@ -70,7 +74,7 @@ try {
 
 const paired = (name) => median(cpu[name].map((value, i) => cpu.plain[i] / value));
 printTable(
-  `Before/after: ${framework} ${variant}, ${rounds} alternating rounds × 6 s (autocannon, 100 connections); Node ${process.version}`,
+  `Before/after: ${framework} ${variant} (${flags.request ?? 'navigation'}), ${rounds} alternating rounds × 6 s (autocannon, 100 connections); Node ${process.version}`,
   [
     'server',
     'server CPU µs/req, median (min–max)',

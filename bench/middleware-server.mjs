@@ -3,7 +3,8 @@
 // plain or with capi-kit. `node middleware-server.mjs <express|fastify> <variant> [graphUrl]`.
 // Variants: `plain`; `capi` = the middleware and one ViewContent `track()` per request (request
 // context only: IP, UA, _fbp, _fbc, URL, plus custom_data); `capi-pii` = the same with a fully
-// populated Purchase (9 hashed user_data fields). GET /_stats answers this process's CPU time and
+// populated Purchase (9 hashed user_data fields); `mounted` = the middleware and no `track()`, what
+// every request that tracks nothing pays (assets, API calls). GET /_stats answers this process's CPU time and
 // the client's counters, for the orchestrator (middleware.mjs).
 import { fullEvent } from './lib.mjs';
 
@@ -38,7 +39,9 @@ const purchase = () => {
 const trackOne =
   variant === 'capi-pii'
     ? (capi) => capi.track('Purchase', purchase())
-    : (capi) => capi.track('ViewContent', viewContent);
+    : variant === 'mounted'
+      ? () => {}
+      : (capi) => capi.track('ViewContent', viewContent);
 
 const stats = (client) =>
   JSON.stringify({

@@ -40,6 +40,20 @@ export const BROWSER_HEADERS = {
   'x-forwarded-proto': 'https',
 };
 
+const { 'upgrade-insecure-requests': _navigationOnly, ...ANY_REQUEST_HEADERS } = BROWSER_HEADERS;
+/**
+ * The same visitor's `fetch()` from that page (a returning visitor: `_fbp` known, no `fbclid`): no
+ * cookie can change, so the middleware defers the request context until something is tracked.
+ */
+export const SUBREQUEST_HEADERS = {
+  ...ANY_REQUEST_HEADERS,
+  accept: '*/*',
+  referer: 'https://shop.example.com/product/42',
+  'sec-fetch-dest': 'empty',
+  'sec-fetch-mode': 'cors',
+  'sec-fetch-site': 'same-origin',
+};
+
 const VARIANTS = ['plain', 'capi', 'capi-pii'];
 const LABEL = {
   plain: 'plain',
