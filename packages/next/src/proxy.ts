@@ -3,7 +3,12 @@
  * and tells the pages behind it their URL. Edge-safe (no `node:` imports) and it never creates a
  * delivery client: it only computes the request context and writes cookies.
  */
-import { type CookieToSet, getRequestContext, type RequestContextOptions } from '@capi-kit/core';
+import {
+  type CookieToSet,
+  getRequestContext,
+  mayWriteCookies,
+  type RequestContextOptions,
+} from '@capi-kit/core';
 import { type NextFetchEvent, type NextRequest, NextResponse } from 'next/server.js';
 import { requestInput, URL_HEADER } from './request-scope.js';
 
@@ -96,8 +101,13 @@ export function capiProxy(
   return async (request, event) => {
     let cookies: readonly CookieToSet[] = [];
     try {
-      const context = getRequestContext(requestInput(request), contextOptions);
-      if (context.isNavigation) cookies = context.cookiesToSet;
+      // Most requests through a proxy are assets, RSC fetches and API calls of a returning
+      // visitor: no cookie can change, so skip the context (IP, URLs, consent) altogether.
+      const input = requestInput(request);
+      if (mayWriteCookies(input, contextOptions)) {
+        const context = getRequestContext(input, contextOptions);
+        if (context.isNavigation) cookies = context.cookiesToSet;
+      }
     } catch {
       // No cookies rather than a broken page.
     }

@@ -78,6 +78,25 @@ describe('capiProxy', () => {
     expect(forwarded(response, 'cookie')).toBeNull();
   });
 
+  it("skips the request context of a returning visitor's sub-request (no cookie can change)", async () => {
+    const consent = vi.fn(() => 'granted' as const);
+    const proxy = capiProxy({ consent });
+    const fetchFromPage = new NextRequest('http://localhost:3000/api/cart', {
+      headers: {
+        host: 'shop.example.com',
+        'sec-fetch-dest': 'empty',
+        cookie: '_fbp=fb.1.1700000000000.42',
+        'user-agent': UA,
+      },
+    });
+    expect((await proxy(fetchFromPage, event)).headers.getSetCookie()).toEqual([]);
+    expect(consent).not.toHaveBeenCalled();
+    // A page load of the same visitor re-sets _fbp, so its context is computed.
+    const reload = landing('/', { cookie: '_fbp=fb.1.1700000000000.42' });
+    expect(setCookies(await proxy(reload, event))._fbp).toMatch(/^_fbp=fb\.1\.1700000000000\.42;/);
+    expect(consent).toHaveBeenCalledTimes(1);
+  });
+
   it('honours consent: a denied visitor gets no cookies', async () => {
     const response = await capiProxy({ consent: () => 'denied' })(landing(), event);
     expect(response.headers.getSetCookie()).toEqual([]);
