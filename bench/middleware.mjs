@@ -54,11 +54,25 @@ export const SUBREQUEST_HEADERS = {
   'sec-fetch-site': 'same-origin',
 };
 
-const VARIANTS = ['plain', 'capi', 'capi-pii'];
+const VARIANTS = ['plain', 'capi', 'capi-pii', 'mounted'];
+/** Variants that track one event per request (the issue's contenders); `mounted` tracks none. */
+const TRACKING = ['capi', 'capi-pii'];
 const LABEL = {
   plain: 'plain',
   capi: 'capi (ViewContent)',
   'capi-pii': 'capi (Purchase, 9 PII)',
+  mounted: 'capi mounted, no track (fetch)',
+};
+/**
+ * What the load sends: a page navigation, or for `mounted` the same visitor's `fetch()`, the kind
+ * of request that tracks nothing in a real app. Plain is measured with the navigation headers
+ * (the frameworks parse both alike).
+ */
+const HEADERS = {
+  plain: BROWSER_HEADERS,
+  capi: BROWSER_HEADERS,
+  'capi-pii': BROWSER_HEADERS,
+  mounted: SUBREQUEST_HEADERS,
 };
 const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
 const LOAD = new URL('./load.mjs', import.meta.url).pathname;
@@ -136,7 +150,7 @@ const runRounds = async (rounds, servers, mock, job, quietTimeoutMs) => {
     await waitForQuiet({ maxCores: CONTENDED_CORES, timeoutMs: quietTimeoutMs });
     const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]);
     const r = {};
-    for (const v of order) r[v] = await measure(servers[v], mock, job);
+    for (const v of order) r[v] = await measure(servers[v], mock, { ...job, headers: HEADERS[v] });
     if (Object.values(r).some((x) => x.cpu.other > CONTENDED_CORES) && redone < rounds) {
       redone++;
       continue;
@@ -147,19 +161,24 @@ const runRounds = async (rounds, servers, mock, job, quietTimeoutMs) => {
   return { results, redone };
 };
 
-/** One request through the real stack, to check that the context is complete (and the cookies set). */
-const checkContext = async (server, mock) => {
-  await mock.reset();
+/** One GET / through node:http (which sends `host` as given); resolves with its Set-Cookie values. */
+const getSetCookies = async (server, headers) => {
   const { hostname, port } = new URL(server.url);
   const http = await import('node:http');
-  const setCookies = await new Promise((resolve, reject) => {
+  return new Promise((resolve, reject) => {
     http
-      .get({ hostname, port, path: '/', headers: BROWSER_HEADERS }, (res) => {
+      .get({ hostname, port, path: '/', headers }, (res) => {
         res.resume();
         res.once('end', () => resolve(res.headers['set-cookie'] ?? []));
       })
       .once('error', reject);
   });
+};
+
+/** One request through the real stack, to check that the context is complete (and the cookies set). */
+const checkContext = async (server, mock) => {
+  await mock.reset();
+  const setCookies = await getSetCookies(server, BROWSER_HEADERS);
   await drained(server.url);
   const events = await (await fetch(`${mock.url}/_mock/events`)).json();
   const event = events.at(-1)?.event ?? events.at(-1);
@@ -173,6 +192,22 @@ const checkContext = async (server, mock) => {
     );
   }
   return { event, setCookies };
+};
+
+const MOUNTED_NOTE =
+  "Mounted, no track: the middleware without a `track()`, loaded with a returning visitor's `fetch()` from the page (`_fbp` known, no `fbclid`: no cookie to set), so the request context is deferred and never computed: what API calls and assets pay in a real app. Plain is measured with the navigation headers.";
+
+/** The `mounted` server on a returning visitor's fetch(): no cookie to set and nothing tracked. */
+const checkUntracked = async (server, mock) => {
+  await mock.reset();
+  const setCookies = await getSetCookies(server, SUBREQUEST_HEADERS);
+  const s = await drained(server.url);
+  const events = await (await fetch(`${mock.url}/_mock/events`)).json();
+  if (setCookies.length > 0 || events.length > 0 || s.capi.sent > 0) {
+    throw new Error(
+      `mounted check failed: Set-Cookie ${JSON.stringify(setCookies)}, ${events.length} events`,
+    );
+  }
 };
 
 export const benchMiddleware = async ({
@@ -193,26 +228,22 @@ export const benchMiddleware = async ({
       for (const v of VARIANTS)
         servers[v] = await startServerProcess(SERVER, [framework, v, mock.url]);
       try {
-        for (const v of VARIANTS.slice(1)) await checkContext(servers[v], mock);
+        for (const v of TRACKING) await checkContext(servers[v], mock);
+        await checkUntracked(servers.mounted, mock);
         for (const v of VARIANTS) {
           await runLoad({
             mode: 'saturate',
             url: `${servers[v].url}/`,
             connections,
             seconds: plan.warmSeconds,
-            headers: BROWSER_HEADERS,
+            headers: HEADERS[v],
           });
         }
         const saturated = await runRounds(
           plan.rounds,
           servers,
           mock,
-          {
-            mode: 'saturate',
-            connections,
-            seconds: plan.seconds,
-            headers: BROWSER_HEADERS,
-          },
+          { mode: 'saturate', connections, seconds: plan.seconds },
           plan.quietMs,
         );
         const sat = saturated.results;
@@ -222,13 +253,7 @@ export const benchMiddleware = async ({
           plan.pacedRounds,
           servers,
           mock,
-          {
-            mode: 'paced',
-            rate,
-            connections,
-            seconds: plan.pacedSeconds,
-            headers: BROWSER_HEADERS,
-          },
+          { mode: 'paced', rate, connections, seconds: plan.pacedSeconds },
           plan.quietMs,
         );
         const paced = pacedRuns.results;
@@ -273,7 +298,7 @@ export const benchMiddleware = async ({
             `${pcpu('server')} / ${pcpu('load')} / ${pcpu('mock')} / ${pcpu('other')}`,
             pr.reduce((n, r) => n + r.non2xx + r.errors, 0),
           ]);
-          if (v !== 'plain') {
+          if (TRACKING.includes(v)) {
             const name = `${framework} + ${LABEL[v]}`;
             recordTarget({
               figure: `${name}: throughput ratio at saturation`,
@@ -335,7 +360,7 @@ export const benchMiddleware = async ({
       'errors',
     ],
     satRows,
-    `${cpuNote}\n\n${notes.join('\n')}`,
+    `${cpuNote} ${MOUNTED_NOTE}\n\n${notes.join('\n')}`,
   );
   printTable(
     `Latency at 50 % load (open-loop paced client at half the plain server's saturated req/s, ${plan.pacedRounds} rounds × ${plan.pacedSeconds} s, alternating)`,
@@ -353,7 +378,7 @@ export const benchMiddleware = async ({
       'errors',
     ],
     pacedRows,
-    cpuNote,
+    `${cpuNote} ${MOUNTED_NOTE}`,
   );
 };
 
