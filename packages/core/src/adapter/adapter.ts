@@ -112,25 +112,30 @@ function named(eventName: EventName, params: TrackParams | undefined): ServerEve
  * `const { track } = req.capi` keeps working.
  */
 class RequestBinding implements RequestCapi {
-  private compute: (() => RequestContext) | undefined;
-  private resolved: RequestContext | undefined;
-  private trackOptions: TrackOptions | undefined;
+  // `#` fields: req.capi shows (and serializes) only what users may touch.
+  readonly #client: CapiClient;
+  readonly #waitUntil: BindOptions['waitUntil'];
+  #compute: (() => RequestContext) | undefined;
+  #resolved: RequestContext | undefined;
+  #trackOptions: TrackOptions | undefined;
 
   constructor(
-    private readonly client: CapiClient,
+    client: CapiClient,
     context: RequestContext | (() => RequestContext),
-    private readonly waitUntil: BindOptions['waitUntil'],
+    waitUntil: BindOptions['waitUntil'],
   ) {
-    if (typeof context === 'function') this.compute = context;
-    else this.resolved = context;
+    this.#client = client;
+    this.#waitUntil = waitUntil;
+    if (typeof context === 'function') this.#compute = context;
+    else this.#resolved = context;
   }
 
   get context(): RequestContext {
-    if (this.compute !== undefined) {
-      this.resolved = this.compute();
-      this.compute = undefined;
+    if (this.#compute !== undefined) {
+      this.#resolved = this.#compute();
+      this.#compute = undefined;
     }
-    return this.resolved as RequestContext;
+    return this.#resolved as RequestContext;
   }
 
   readonly eventId = newEventId;
@@ -139,29 +144,29 @@ class RequestBinding implements RequestCapi {
     nameOrEvent: EventName | ServerEventInput,
     params?: TrackParams | LazyTrackParams,
   ): TrackResult => {
-    const { client } = this;
-    if (typeof nameOrEvent !== 'string') return client.track(nameOrEvent, this.optionsOfTrack());
+    const client = this.#client;
+    if (typeof nameOrEvent !== 'string') return client.track(nameOrEvent, this.#optionsOfTrack());
     if (typeof params !== 'function')
-      return client.track(named(nameOrEvent, params), this.optionsOfTrack());
+      return client.track(named(nameOrEvent, params), this.#optionsOfTrack());
     // Lazy params run where nobody could catch an error (after the response was sent): every
     // failure, a throwing function or a `strict`-mode rejection, is reported, never thrown.
     let source = `${nameOrEvent} params`;
     try {
       const resolved = params();
       source = `${nameOrEvent} track`;
-      return client.track(named(nameOrEvent, resolved), this.optionsOfTrack());
+      return client.track(named(nameOrEvent, resolved), this.#optionsOfTrack());
     } catch (error) {
       client.reportError(error, source);
       return { event_id: newEventId(), accepted: false, issues: [], reason: 'error' };
     }
   };
 
-  private optionsOfTrack(): TrackOptions {
-    const { waitUntil } = this;
-    this.trackOptions ??= waitUntil
+  #optionsOfTrack(): TrackOptions {
+    const waitUntil = this.#waitUntil;
+    this.#trackOptions ??= waitUntil
       ? { context: this.context, waitUntil }
       : { context: this.context };
-    return this.trackOptions;
+    return this.#trackOptions;
   }
 }
 

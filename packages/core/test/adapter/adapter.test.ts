@@ -109,6 +109,8 @@ describe('bindRequest', () => {
     const sent = seen.flatMap((r) => r.body.data);
     expect(sent.map((e) => e.event_id)[0]).toBe(id);
     for (const event of sent) expect(event).toMatchObject({ user_data: { client_user_agent: UA } });
+    // Nothing internal shows on req.capi (the client stays private): logging it is safe.
+    expect(Object.keys(bindRequest(client, context)).sort()).toEqual(['eventId', 'track']);
     await client.close();
   });
 
