@@ -119,6 +119,9 @@ const redactGraphError = (info: GraphErrorInfo, redact: Redactor): GraphErrorInf
   return out;
 };
 
+/** Events in the batch that probes a failing endpoint (see `fillSlots`). */
+const PROBE_EVENTS = 1;
+
 /**
  * One pixel's delivery pipeline: batching, bounded concurrency, shared pause (throttle and
  * backoff), circuit breaker (auth) and bisection (invalid). Only the engine's own counters are
@@ -453,9 +456,13 @@ export class PixelPipe {
 
   private async fillSlots(): Promise<void> {
     const { config } = this;
-    // After a transient failure one batch probes at a time until one succeeds: a struggling
-    // Graph API gets one request, not `maxConcurrency`, and an outage holds one body in memory.
-    const limit = this.consecutiveFailures > 0 ? 1 : config.maxConcurrency;
+    // After a transient failure one small batch probes at a time until one succeeds: a struggling
+    // Graph API gets one tiny request, not `maxConcurrency` full ones; an outage allocates no
+    // megabyte bodies per attempt (nor `fetch`'s copies of them); and only the probe's events spend
+    // attempts, so a long outage does not push whole batches towards `maxAttempts`.
+    const failing = this.consecutiveFailures > 0;
+    const limit = failing ? 1 : config.maxConcurrency;
+    const batchEvents = failing ? PROBE_EVENTS : config.maxBatchEvents;
     while (!this.stopped && !this.halted && this.inFlightRequests < limit) {
       const now = config.clock.now();
       if (this.isBlocked(now)) return;
@@ -471,7 +478,7 @@ export class PixelPipe {
       ) {
         return;
       }
-      const records = await config.outbox.claim(config.maxBatchEvents, config.leaseMs, {
+      const records = await config.outbox.claim(batchEvents, config.leaseMs, {
         pixelId: this.pixelId,
         maxBytes: config.maxBatchBytes,
         now,

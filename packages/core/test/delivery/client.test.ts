@@ -375,10 +375,34 @@ describe('createCapi: retry policy', () => {
     expect(hooks.retry[1]).toMatchObject({ delayMs: 1000 }); // 0.5 × 2000
     await clock.advance(1000);
     await client.flush();
-    expect(seen).toHaveLength(3);
-    expect(seen[2]?.body.data.map((e) => e.event_id)).toEqual(['evt-1', 'evt-2']);
-    expect(seen[1]?.body.data.map((e) => e.event_id)).toEqual(['evt-1', 'evt-2']);
-    expect(client.stats()).toMatchObject({ sent: 2, retried: 3, queued: 0 }); // per event per retry
+    // While failing, the probe carries one event; once it succeeds the rest follow in full batches.
+    expect(seen.map((r) => r.body.data.map((e) => e.event_id))).toEqual([
+      ['evt-1'],
+      ['evt-1'],
+      ['evt-1'],
+      ['evt-2'],
+    ]);
+    expect(client.stats()).toMatchObject({ sent: 2, retried: 2, queued: 0 }); // per event per retry
+  });
+
+  it('during an outage only the probe spends attempts: the queued batch survives', async () => {
+    // Five failed requests, then recovery. With maxAttempts 3, re-sending the whole batch would
+    // dead-letter all ten at the third request; with one-event probes two events run out (each
+    // probe event after two probes), and the other eight arrive.
+    const { client, clock, seen, track } = setup(
+      (req, i) => (i < 5 ? graphError(503, 2) : ok(req)),
+      {
+        retry: { baseDelayMs: 1000, maxDelayMs: 1000, maxAttempts: 3 },
+      },
+    );
+    for (let i = 1; i <= 10; i++) track(i);
+    await client.flush();
+    for (let step = 0; step < 6; step++) {
+      await clock.advance(1000);
+      await client.flush();
+    }
+    expect(seen.map((r) => r.body.data.length)).toEqual([10, 1, 1, 1, 1, 1, 7]);
+    expect(client.stats()).toMatchObject({ sent: 8, deadLettered: 2, queued: 0 });
   });
 
   it('honours Retry-After on a 503', async () => {
@@ -699,7 +723,8 @@ describe('createCapi: flush and close', () => {
     await settle();
     await clock.advance(600);
     await closed;
-    expect(seen).toHaveLength(2);
+    // The failed batch, then a one-event probe, then the other four together.
+    expect(seen.map((r) => r.body.data.length)).toEqual([5, 1, 4]);
     expect(client.stats()).toMatchObject({ sent: 5, queued: 0 });
     expect(clock.pending()).toBe(0);
   });
