@@ -71,6 +71,7 @@ const analyze = (name, r, plan) => {
   const recovery = inPhase('recovery');
   const later = [...outage, ...recovery];
   const peakRss = Math.max(...later.map((s) => s.rss));
+  const peakRssSample = later.find((s) => s.rss === peakRss);
   const peakHeap = Math.max(...later.map((s) => s.heapUsed));
   const baseExternal = median(base.map((s) => s.external));
   const peakExternal = Math.max(...later.map((s) => s.external));
@@ -90,6 +91,7 @@ const analyze = (name, r, plan) => {
     baseHeap,
     baseLive,
     peakRssDelta: peakRss - baseRss,
+    peakRssAt: `${Math.round(peakRssSample.t)} s, ${peakRssSample.phase}`,
     peakHeapDelta: peakHeap - baseHeap,
     peakExternalDelta: peakExternal - baseExternal,
     maxQueued: Math.max(...later.map((s) => s.queued + s.inFlight)),
@@ -121,7 +123,7 @@ export const benchOutage = async ({ quick = false } = {}) => {
     rows.push([
       name,
       `${mib(a.baseRss)} / ${mib(a.baseHeap)} / ${mib(a.baseLive)}`,
-      `+${mib(a.peakRssDelta)}`,
+      `+${mib(a.peakRssDelta)} (${a.peakRssAt})`,
       `+${mib(a.peakHeapDelta)}`,
       `+${mib(a.peakExternalDelta)}`,
       fmt(a.maxQueued, 0),
@@ -176,7 +178,7 @@ export const benchOutage = async ({ quick = false } = {}) => {
     [
       'outage',
       'baseline RSS / heap / live heap MiB',
-      'peak RSS Δ MiB',
+      'peak RSS Δ MiB (when)',
       'peak heap Δ MiB',
       'peak external Δ MiB',
       'max queued + in flight',
