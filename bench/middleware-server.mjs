@@ -4,8 +4,8 @@
 // Variants: `plain`; `capi` = the middleware and one ViewContent `track()` per request (request
 // context only: IP, UA, _fbp, _fbc, URL, plus custom_data); `capi-pii` = the same with a fully
 // populated Purchase (9 hashed user_data fields); `mounted` = the middleware and no `track()`, what
-// every request that tracks nothing pays (assets, API calls). GET /_stats answers this process's CPU time and
-// the client's counters, for the orchestrator (middleware.mjs).
+// every request that tracks nothing pays (assets, API calls). GET /_stats answers this process's
+// CPU time and the client's counters, for the orchestrator (middleware.mjs).
 import { fullEvent } from './lib.mjs';
 
 const [framework, variant, graphUrl] = process.argv.slice(2);

@@ -115,9 +115,8 @@ class RequestBinding implements RequestCapi {
   // `#` fields: req.capi shows (and serializes) only what users may touch.
   readonly #client: CapiClient;
   readonly #waitUntil: BindOptions['waitUntil'];
-  #compute: (() => RequestContext) | undefined;
-  #resolved: RequestContext | undefined;
-  #trackOptions: TrackOptions | undefined;
+  /** The context, or until first use the function that computes it. */
+  #context: RequestContext | (() => RequestContext);
 
   constructor(
     client: CapiClient,
@@ -126,16 +125,12 @@ class RequestBinding implements RequestCapi {
   ) {
     this.#client = client;
     this.#waitUntil = waitUntil;
-    if (typeof context === 'function') this.#compute = context;
-    else this.#resolved = context;
+    this.#context = context;
   }
 
   get context(): RequestContext {
-    if (this.#compute !== undefined) {
-      this.#resolved = this.#compute();
-      this.#compute = undefined;
-    }
-    return this.#resolved as RequestContext;
+    if (typeof this.#context === 'function') this.#context = this.#context();
+    return this.#context;
   }
 
   readonly eventId = newEventId;
@@ -163,10 +158,7 @@ class RequestBinding implements RequestCapi {
 
   #optionsOfTrack(): TrackOptions {
     const waitUntil = this.#waitUntil;
-    this.#trackOptions ??= waitUntil
-      ? { context: this.context, waitUntil }
-      : { context: this.context };
-    return this.#trackOptions;
+    return waitUntil ? { context: this.context, waitUntil } : { context: this.context };
   }
 }
 
