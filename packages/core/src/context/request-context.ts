@@ -1,4 +1,3 @@
-import { parse } from 'cookie';
 import { type ForwardedHeaderName, type PlatformPreset, resolveClientIp } from './client-ip.js';
 import {
   type ConsentState,
@@ -7,6 +6,7 @@ import {
   type ParsedRequest,
   resolveConsent,
 } from './consent.js';
+import { cookieValue, parseCookieHeader } from './cookie-header.js';
 import {
   buildFbc,
   type CookieToSet,
@@ -109,13 +109,10 @@ export interface RequestContext {
   data_processing_options_state?: 0 | 1000;
 }
 
-// Null prototype like `cookie.parse`'s result, so a consent callback sees the same kind of object.
+// Null prototype like `parseCookieHeader`'s result, so a consent callback sees one kind of object.
 const EMPTY_COOKIES: Readonly<Record<string, string | undefined>> = Object.freeze(
   Object.create(null) as Record<string, string | undefined>,
 );
-
-// Raw values: `_fbp`/`_fbc` must be echoed back byte-for-byte, so nothing is URI-decoded.
-const RAW_COOKIE_VALUES = { decode: (value: string) => value };
 
 function safeNow(now: (() => number) | undefined): number {
   try {
@@ -166,7 +163,7 @@ export function getRequestContext(
   const cookies =
     cookieHeader === undefined || cookieHeader === ''
       ? EMPTY_COOKIES
-      : parse(cookieHeader, RAW_COOKIE_VALUES);
+      : parseCookieHeader(cookieHeader);
   const consent = resolveConsent(
     input,
     { header, cookies },
@@ -268,7 +265,7 @@ export function mayWriteCookies(
   if (options.generateFbp !== false) {
     const cookieHeader = header('cookie');
     if (cookieHeader === undefined || cookieHeader === '') return true;
-    if (!isValidFbValue(parse(cookieHeader, RAW_COOKIE_VALUES)[FBP_COOKIE])) return true;
+    if (!isValidFbValue(cookieValue(cookieHeader, FBP_COOKIE))) return true;
   }
   // The raw target and Referer carry the query string as `getRequestContext` sees it (a parsed
   // URL never turns anything else into `fbclid=`), so a plain substring test is enough.

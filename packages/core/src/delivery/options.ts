@@ -1,6 +1,4 @@
-import { hmac } from '@noble/hashes/hmac';
-import { sha256 } from '@noble/hashes/sha2';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils';
+import { hmacSha256Hex } from '#sha256';
 import { systemClock } from './clock.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { bodySuffix, type PixelEndpoint } from './transport.js';
@@ -94,12 +92,12 @@ const nonEmpty = (v: string | undefined): string | undefined =>
   typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
 
 /**
- * `appsecret_proof` = HMAC-SHA256(appSecret, accessToken) as hex ([NSDK] event-request.js). Pure JS
- * (@noble/hashes) so it is synchronous on every runtime and computed once here, instead of Web
- * Crypto's async `subtle.sign` that would make the first send wait on an initialization promise.
+ * `appsecret_proof` = HMAC-SHA256(appSecret, accessToken) as hex ([NSDK] event-request.js), computed
+ * once here. Synchronous on every runtime (`node:crypto` on Node, pure JS elsewhere), so the first
+ * send never waits on Web Crypto's async `subtle.sign`.
  */
 export const appsecretProof = (appSecret: string, accessToken: string): string =>
-  bytesToHex(hmac(sha256, utf8ToBytes(appSecret), utf8ToBytes(accessToken)));
+  hmacSha256Hex(appSecret, accessToken);
 
 /** Applies env fallbacks and defaults, validates, and precomputes each pixel's endpoint. Throws on misconfiguration. */
 export const resolveOptions = (options: CapiOptions): ResolvedOptions => {

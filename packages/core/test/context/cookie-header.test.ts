@@ -1,0 +1,72 @@
+// The `Cookie` header reader against the `cookie` package (jshttp, the parser Express and Fastify
+// use), which the core depended on before: same pairs, same raw values, same first-wins rule.
+import { parse } from 'cookie';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { cookieValue, parseCookieHeader } from '../../src/context/cookie-header.js';
+
+const RAW = { decode: (value: string) => value };
+
+// Headers built from the characters that matter to the grammar, plus ordinary cookie text.
+const headerText = fc.string({
+  unit: fc.constantFrom(';', '=', ' ', '\t', '"', '%', 'a', 'b', '_', 'f', 'p', '.', '1', 'é'),
+  maxLength: 60,
+});
+const realistic = fc
+  .array(
+    fc.tuple(
+      fc.constantFrom('_fbp', '_fbc', 'sid', 'consent', ' _fbp', '_fbp ', '', 'a b'),
+      fc.string({ maxLength: 12 }).filter((v) => !v.includes(';')),
+      fc.constantFrom('; ', ';', ' ; ', ';\t'),
+    ),
+    { maxLength: 8 },
+  )
+  .map((pairs) => pairs.map(([name, value, sep]) => `${name}=${value}${sep}`).join(''));
+
+describe('parseCookieHeader', () => {
+  it('reads name=value pairs raw, trimmed, first one winning', () => {
+    const jar = parseCookieHeader(
+      ' _fbp=fb.1.1700000000000.123 ;_fbc = fb.1.1.Ab%20C ; _fbp=second; flag; q="x y"',
+    );
+    expect({ ...jar }).toEqual({
+      _fbp: 'fb.1.1700000000000.123',
+      _fbc: 'fb.1.1.Ab%20C',
+      q: '"x y"',
+    });
+    expect(Object.getPrototypeOf(jar)).toBeNull();
+    expect({ ...parseCookieHeader('') }).toEqual({});
+  });
+
+  it('agrees with the cookie package on any header', () => {
+    fc.assert(
+      fc.property(fc.oneof(headerText, realistic), (header) => {
+        // The package returns nothing for a header shorter than 2 characters, even `=`; here
+        // that is a nameless empty cookie, which no lookup by name can see either way.
+        fc.pre(header.length >= 2);
+        expect({ ...parseCookieHeader(header) }).toEqual({ ...parse(header, RAW) });
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('handles a header of thousands of pairs without `=` (linear, not a scan per pair)', () => {
+    const header = `${'x;'.repeat(50_000)}_fbp=fb.1.2.3`;
+    expect(parseCookieHeader(header)._fbp).toBe('fb.1.2.3');
+    expect(cookieValue(header, '_fbp')).toBe('fb.1.2.3');
+  });
+});
+
+describe('cookieValue', () => {
+  it('returns the first value of one cookie, as parseCookieHeader would', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(headerText, realistic),
+        fc.constantFrom('_fbp', '_fbc', 'a', ''),
+        (header, name) => {
+          expect(cookieValue(header, name)).toBe(parseCookieHeader(header)[name]);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+});
