@@ -3,6 +3,7 @@
 // populated events at a steady rate into a client with default queue limits, and samples memory
 // every `sampleMs`, plus the live heap (after a full GC) every `liveEveryMs`. The parent says which
 // phase it is (baseline, outage, recovery) and when to stop; the samples go back over IPC.
+import v8 from 'node:v8';
 import { fullEvent, loadCore } from './lib.mjs';
 
 let unhandled = 0;
@@ -24,6 +25,10 @@ let tracked = 0;
 const start = performance.now();
 const samples = [];
 const dropped = () => Object.values(client.stats().dropped).reduce((a, b) => a + b, 0);
+// V8's young generation (new space) is committed memory that grows and shrinks with the allocation
+// rate (up to 2 × 16 MiB semi-spaces on 64-bit Node 20): part of RSS that no queue limit governs.
+const youngGeneration = () =>
+  v8.getHeapSpaceStatistics().find((space) => space.space_name === 'new_space')?.space_size ?? 0;
 const sample = (live) => {
   const m = process.memoryUsage();
   const s = client.stats();
@@ -33,6 +38,7 @@ const sample = (live) => {
     rss: m.rss,
     heapUsed: m.heapUsed,
     external: m.external,
+    young: youngGeneration(),
     live,
     queued: s.queued,
     inFlight: s.inFlight,

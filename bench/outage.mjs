@@ -18,6 +18,7 @@ const ALLOWANCE_MIB = 25;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const mib = (bytes) => (bytes / MiB).toFixed(1);
+const signed = (bytes) => `${bytes >= 0 ? '+' : ''}${mib(bytes)}`;
 
 const control = (mock, method, path, body) =>
   fetch(`${mock.url}/_mock/${path}`, {
@@ -72,6 +73,7 @@ const analyze = (name, r, plan) => {
   const later = [...outage, ...recovery];
   const peakRss = Math.max(...later.map((s) => s.rss));
   const peakRssSample = later.find((s) => s.rss === peakRss);
+  const baseYoung = median(base.map((s) => s.young));
   const peakHeap = Math.max(...later.map((s) => s.heapUsed));
   const baseExternal = median(base.map((s) => s.external));
   const peakExternal = Math.max(...later.map((s) => s.external));
@@ -92,6 +94,8 @@ const analyze = (name, r, plan) => {
     baseLive,
     peakRssDelta: peakRss - baseRss,
     peakRssAt: `${Math.round(peakRssSample.t)} s, ${peakRssSample.phase}`,
+    peakRssYoungDelta: peakRssSample.young - baseYoung,
+    peakRssExternalDelta: peakRssSample.external - median(base.map((s) => s.external)),
     peakHeapDelta: peakHeap - baseHeap,
     peakExternalDelta: peakExternal - baseExternal,
     maxQueued: Math.max(...later.map((s) => s.queued + s.inFlight)),
@@ -123,27 +127,28 @@ export const benchOutage = async ({ quick = false } = {}) => {
     rows.push([
       name,
       `${mib(a.baseRss)} / ${mib(a.baseHeap)} / ${mib(a.baseLive)}`,
-      `+${mib(a.peakRssDelta)} (${a.peakRssAt})`,
-      `+${mib(a.peakHeapDelta)}`,
-      `+${mib(a.peakExternalDelta)}`,
+      `${signed(a.peakRssDelta)} (${a.peakRssAt})`,
+      `${signed(a.peakRssYoungDelta)} / ${signed(a.peakRssExternalDelta)}`,
+      signed(a.peakHeapDelta),
+      signed(a.peakExternalDelta),
       fmt(a.maxQueued, 0),
       fmt(a.droppedInOutage, 0),
       a.drainedAfter === undefined ? 'not within the run' : `${a.drainedAfter.toFixed(1)} s`,
       a.backAfter === undefined ? 'not within the run' : `${a.backAfter.toFixed(1)} s`,
-      `${a.endRssDelta >= 0 ? '+' : ''}${mib(a.endRssDelta)} / ${a.endLiveDelta >= 0 ? '+' : ''}${mib(a.endLiveDelta)}`,
+      `${signed(a.endRssDelta)} / ${signed(a.endLiveDelta)}`,
       r.unhandled,
       r.accounted ? 'yes' : `no (${JSON.stringify(r.after)})`,
     ]);
     const short = name.split(' ')[0];
     recordTarget({
       figure: `Outage ${short}: peak RSS over baseline`,
-      value: `+${mib(a.peakRssDelta)} MiB`,
+      value: `${signed(a.peakRssDelta)} MiB`,
       target: `≤ ${LIMIT_MIB} MiB queue limit + ${ALLOWANCE_MIB} MiB`,
       pass: a.peakRssDelta <= budget,
     });
     recordTarget({
       figure: `Outage ${short}: peak heap over baseline`,
-      value: `+${mib(a.peakHeapDelta)} MiB`,
+      value: `${signed(a.peakHeapDelta)} MiB`,
       target: `≤ ${LIMIT_MIB} MiB queue limit + ${ALLOWANCE_MIB} MiB`,
       pass: a.peakHeapDelta <= budget,
     });
@@ -179,6 +184,7 @@ export const benchOutage = async ({ quick = false } = {}) => {
       'outage',
       'baseline RSS / heap / live heap MiB',
       'peak RSS Δ MiB (when)',
+      'of which young gen / external Δ MiB',
       'peak heap Δ MiB',
       'peak external Δ MiB',
       'max queued + in flight',
@@ -190,7 +196,7 @@ export const benchOutage = async ({ quick = false } = {}) => {
       'every event accounted',
     ],
     rows,
-    'Baseline: medians over the last 10 s of the healthy phase. External: memory outside the JS heap (request bodies as bytes, sockets). Live heap: heapUsed right after a forced full GC (every 2 s). Peaks are over the outage and the recovery. "Accounted": sent + dropped + dead-lettered + still queued equals tracked, after close().',
+    'Baseline: medians over the last 10 s of the healthy phase. External: memory outside the JS heap (request bodies as bytes, sockets). Live heap: heapUsed right after a forced full GC (every 2 s). Peaks are over the outage and the recovery. Young gen: V8\'s new space (committed semi-spaces, resized by V8 with the allocation rate) at the peak-RSS sample, against the baseline\'s; external likewise (request bodies in flight during the drain). "Accounted": sent + dropped + dead-lettered + still queued equals tracked, after close().',
   );
   printTable(
     'Outage time series (RSS / heap / live heap MiB; queued + in flight / dropped so far)',
