@@ -95,7 +95,7 @@ const analyze = (name, r, plan) => {
     peakRssDelta: peakRss - baseRss,
     peakRssAt: `${Math.round(peakRssSample.t)} s, ${peakRssSample.phase}`,
     peakRssYoungDelta: peakRssSample.young - baseYoung,
-    peakRssExternalDelta: peakRssSample.external - median(base.map((s) => s.external)),
+    peakRssExternalDelta: peakRssSample.external - baseExternal,
     peakHeapDelta: peakHeap - baseHeap,
     peakExternalDelta: peakExternal - baseExternal,
     maxQueued: Math.max(...later.map((s) => s.queued + s.inFlight)),
