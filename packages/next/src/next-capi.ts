@@ -53,6 +53,7 @@ export type WithEventId<R> =
 /**
  * The event's data from an action's result and arguments (`result` is `undefined` after a
  * `redirect()`). Return `null` to track nothing, e.g. when the action returned a validation error.
+ * Write it `async` in a `'use server'` file: Next 15 rejects any function there that is not.
  */
 export type ConversionMap<Args extends unknown[], R> = (
   result: R | undefined,
@@ -84,7 +85,7 @@ export interface NextCapi {
    * Wraps a Server Action: runs it, then tracks `eventName` (also after a `redirect()`, which is a
    * success; never after a throw, nor when `map` returns `null`) and adds the tracked `event_id`
    * to the action's result for the Pixel.
-   * @example export const signup = withConversion('CompleteRegistration', saveUser, (_r, form) => ({ user_data: { em: String(form.get('email')) } }));
+   * @example export const signup = withConversion('CompleteRegistration', saveUser, async (_r, form) => ({ user_data: { em: String(form.get('email')) } }));
    */
   // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets actions that return nothing be wrapped.
   withConversion<Args extends unknown[], R extends object | undefined | void>(

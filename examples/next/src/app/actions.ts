@@ -21,7 +21,8 @@ export const signup = withConversion(
     // A real app would create the account here.
     return { ok: true };
   },
-  // Nothing to track when the action refused the input.
-  (result, _previous, form) =>
+  // Nothing to track when the action refused the input. `async` because Next 15 rejects every
+  // function of a 'use server' file that is not (Next 16 allows it).
+  async (result, _previous, form) =>
     result?.ok === false ? null : { user_data: { em: String(form.get('email')) } },
 );

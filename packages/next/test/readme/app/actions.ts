@@ -7,5 +7,5 @@ const { withConversion } = createNextCapi(); // META_PIXEL_ID, META_ACCESS_TOKEN
 export const signup = withConversion(
   'CompleteRegistration',
   async (_state: unknown, form: FormData) => ({ ok: form.has('email') }), // create the account here
-  (_result, _state, form) => ({ user_data: { em: String(form.get('email')) } }),
+  async (_result, _state, form) => ({ user_data: { em: String(form.get('email')) } }),
 );
