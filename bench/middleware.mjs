@@ -290,6 +290,9 @@ export const benchMiddleware = async ({
             LABEL[v],
             fmt(rate, 0),
             fmt(median(pr.map((r) => r.rps)), 0),
+            // How close the rate is to what this server serves at saturation: near 100 %, its
+            // latency is queueing, whatever the target calls the load.
+            `${Math.round((rate / rps.median) * 100)} %`,
             fmt(median(pr.map((r) => r.latency.p50))),
             fmtRange(pp99),
             v === 'plain' ? '' : fmtRange(pDelta),
@@ -369,6 +372,7 @@ export const benchMiddleware = async ({
       'server',
       'target req/s',
       'achieved req/s (median)',
+      "rate ÷ this server's saturated req/s",
       'p50 ms',
       'p99 ms median (min–max)',
       'p99 Δ ms (paired)',
