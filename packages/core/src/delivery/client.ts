@@ -9,6 +9,7 @@ import { newEventId } from '../event/event-id.js';
 import { buildEvent, type EventName, type ServerEventInput } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
 import { HookBus, type Listener } from './hooks.js';
+import { schedulingClock } from './clock.js';
 import { resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
 import type { AppendResult, Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
@@ -100,7 +101,10 @@ const isPromise = <T>(value: unknown): value is Promise<T> =>
  */
 export const createCapi = (options: CapiOptions = {}): CapiClient => {
   const resolved = resolveOptions(options);
-  const { clock, logger, redact } = resolved;
+  const { logger, redact } = resolved;
+  // Wall time for event_time, Meta's window and diagnostics; scheduling time for everything that waits.
+  const wall = resolved.clock;
+  const clock = schedulingClock(wall);
   const hooks = new HookBus(logger);
   const outbox: Outbox =
     options.outbox ??
@@ -198,6 +202,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         endpoint: pixel.endpoint,
         fetch: resolved.fetch,
         clock,
+        wallNow: () => wall.now(),
         random: resolved.random,
         outbox,
         maxBatchEvents: resolved.maxBatchEvents,
@@ -214,7 +219,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         undeliverable,
         background: (promise) => keepAlive(promise),
         acknowledged: (records) =>
-          observe(clock.now(), 'acknowledgement', (now) =>
+          observe(wall.now(), 'acknowledgement', (now) =>
             diagnostics?.recordAcknowledged(pixel.pixelId, records, now),
           ),
       }),
@@ -397,7 +402,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         return dropAtIntake('consent', givenId ?? '', eventName, []);
       const merged = context ? mergeContext(input, context) : input;
       const buildOptions: Parameters<typeof buildEvent>[1] = {
-        now: clock.now,
+        now: wall.now,
         strict: resolved.strict,
       };
       if (resolved.defaultCountry !== undefined)
@@ -437,9 +442,10 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         log('warn', { eventId, bytes }, 'capi-kit: event larger than maxBatchBytes, dropped');
         return dropAtIntake('too_large', eventId, wire.event_name, issues);
       }
+      const wallNow = wall.now();
       const now = clock.now();
       const actionSource = typeof wire.action_source === 'string' ? wire.action_source : '';
-      if (isExpired({ eventTime: wire.event_time, actionSource }, now)) {
+      if (isExpired({ eventTime: wire.event_time, actionSource }, wallNow)) {
         return dropAtIntake('expired', eventId, wire.event_name, issues);
       }
       const records: OutboxRecord[] = [];
@@ -467,7 +473,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       const callerEventId = given !== undefined && given !== null;
       dedup[source]++;
       if (callerEventId) dedup.withEventId++;
-      observe(now, 'track', (at) =>
+      observe(wallNow, 'track', (at) =>
         diagnostics?.recordEvent(
           {
             pixelIds: targets,
@@ -509,10 +515,14 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     const grace = Math.min(50, timeoutMs / 10);
     const started = clock.now();
     const deadline = started + timeoutMs - grace;
+    // close()'s own timers are the only ones that keep the process alive (every other timer is
+    // unref'd): a script or a SIGTERM handler whose last work is this drain must not exit before
+    // it ends (Node exits on an empty event loop, leaving `await close()` unsettled, exit code 13).
     const sleep = (ms: number) => {
       let handle: unknown;
       const promise = new Promise<'deadline'>((resolve) => {
         handle = clock.setTimeout(() => resolve('deadline'), Math.max(0, ms));
+        clock.ref?.(handle);
       });
       return { promise, cancel: () => clock.clearTimeout(handle) };
     };
@@ -613,8 +623,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     close,
     stats,
     diagnostics: () => {
-      if (diagnostics) return diagnostics.report(clock.now());
-      const now = clock.now();
+      if (diagnostics) return diagnostics.report(wall.now());
+      const now = wall.now();
       return {
         enabled: false,
         windowMs: options.diagnostics?.windowMs ?? DEFAULT_DIAGNOSTICS_WINDOW_MS,

@@ -1,11 +1,19 @@
 import type { Clock } from './types.js';
 
+const performanceNow = (globalThis as { performance?: { now?: () => number } }).performance?.now;
+
 /**
  * The real clock. Every timer is `unref()`'d where the runtime supports it (Node, Bun, Deno), so
- * a client never keeps a process or a Lambda alive (segmentio/analytics-node#102, Amplitude #272).
+ * an idle client never keeps a process or a Lambda alive (segmentio/analytics-node#102, Amplitude
+ * #272); `close()` alone re-`ref()`s its deadline so a process whose only work is the client's
+ * drain lives until the drain ends. `monotonic` is `performance.now()`, which never steps when
+ * NTP or an operator moves the wall clock.
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
+  ...(typeof performanceNow === 'function'
+    ? { monotonic: () => performanceNow.call(globalThis.performance) }
+    : {}),
   setTimeout: (fn, ms) => {
     const handle = globalThis.setTimeout(fn, ms) as unknown as { unref?: () => void };
     if (typeof handle === 'object' && handle !== null && typeof handle.unref === 'function') {
@@ -14,4 +22,34 @@ export const systemClock: Clock = {
     return handle;
   },
   clearTimeout: (handle) => globalThis.clearTimeout(handle as ReturnType<typeof setTimeout>),
+  ref: (handle) => {
+    const timer = handle as { ref?: () => void } | null;
+    if (typeof timer === 'object' && timer !== null && typeof timer.ref === 'function') timer.ref();
+  },
+};
+
+/**
+ * The clock the delivery engine schedules on: epoch milliseconds taken once from `clock.now()` at
+ * creation and advanced by `clock.monotonic()` from then on, so it never jumps. Backoff, pauses,
+ * the auth circuit, leases, `retryAt` and `close()`'s deadline all run on it; a wall clock stepped
+ * back ten minutes would otherwise stall delivery for ten minutes (and forward, expire a pause at
+ * once). The wall clock stays the source of `event_time` and of Meta's 7-day window. Without
+ * `monotonic` (a test's fake clock) the given clock is used as it is.
+ */
+export const schedulingClock = (clock: Clock): Clock => {
+  const { monotonic } = clock;
+  if (typeof monotonic !== 'function') return clock;
+  const wallAtStart = clock.now();
+  const monotonicAtStart = monotonic.call(clock);
+  const scheduling: Clock = {
+    now: () => wallAtStart + (monotonic.call(clock) - monotonicAtStart),
+    monotonic: () => monotonic.call(clock),
+    setTimeout: (fn, ms) => clock.setTimeout(fn, ms),
+    clearTimeout: (handle) => clock.clearTimeout(handle),
+  };
+  if (clock.ref) {
+    const { ref } = clock;
+    scheduling.ref = (handle) => ref.call(clock, handle);
+  }
+  return scheduling;
 };

@@ -47,7 +47,10 @@ export interface PipeConfig {
   pixelId: string;
   endpoint: PixelEndpoint;
   fetch: FetchLike;
+  /** The scheduling clock (`schedulingClock`): never steps, so pauses and deadlines hold. */
   clock: Clock;
+  /** Wall-clock epoch ms: Meta's upload window and `Retry-After` HTTP dates. */
+  wallNow: () => number;
   random: () => number;
   outbox: Outbox;
   maxBatchEvents: number;
@@ -496,7 +499,7 @@ export class PixelPipe {
       this.queued -= records.length;
       this.queuedBytes -= sumBytes(records);
       if (this.queued <= 0) this.draining = false;
-      const live = await this.dropExpired(records, now);
+      const live = await this.dropExpired(records, config.wallNow());
       if (live.length === 0) continue;
       if (this.circuitOpenUntil > 0) this.probing = true; // half-open: exactly one probe batch
       this.startSlot(live);
@@ -613,7 +616,7 @@ export class PixelPipe {
             .join(' — ');
           verdict.message = config.redact(`HTTP ${outcome.status}${code}${sub}: ${detail}`.trim());
         }
-        const retryAfterMs = retryDelayFromHeaders(outcome.headers, config.clock.now());
+        const retryAfterMs = retryDelayFromHeaders(outcome.headers, config.wallNow());
         if (retryAfterMs !== undefined) verdict.retryAfterMs = retryAfterMs;
         return verdict;
       }

@@ -6,12 +6,22 @@ import type { Outbox, OutboxRecord } from './outbox/types.js';
 
 /** Time source and timers; inject a fake one in tests to simulate minutes of backoff in milliseconds. */
 export interface Clock {
-  /** Epoch milliseconds. */
+  /** Epoch milliseconds (the wall clock): `event_time` and Meta's upload window. */
   now(): number;
+  /**
+   * Milliseconds from any origin that never steps back or jumps (`performance.now()`): backoff,
+   * pauses and deadlines are scheduled on it. Optional; without it `now()` is used for those too.
+   */
+  monotonic?(): number;
   /** Runs `fn` after `ms`; the returned handle goes to `clearTimeout`. */
   setTimeout(fn: () => void, ms: number): unknown;
   /** Cancels a pending `setTimeout`. */
   clearTimeout(handle: unknown): void;
+  /**
+   * Makes a timer keep the process alive (Node's `timer.ref()`). Optional; `close()` uses it for its
+   * deadline so a process whose only work left is the drain does not exit before it ends.
+   */
+  ref?(handle: unknown): void;
 }
 
 /** A pino-compatible logger (`logger.warn({ pixelId, count }, 'message')`). Silent by default. */
