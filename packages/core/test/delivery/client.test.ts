@@ -18,44 +18,12 @@ import {
   type SeenRequest,
   scriptedFetch,
   settle,
+  setupClient,
   TOKEN,
   TOKEN_2,
 } from './helpers.js';
 
-const setup = (
-  handler?: (req: SeenRequest, index: number) => Response | Promise<Response>,
-  options: Partial<CapiOptions> = {},
-) => {
-  const clock = new FakeClock();
-  const { fetch, seen } = scriptedFetch(handler);
-  const log = captureLogger();
-  const client = createCapi({
-    ...(options.pixels ? {} : { pixelId: PIXEL, accessToken: TOKEN }),
-    fetch,
-    clock,
-    random: () => 0.5,
-    logger: log.logger,
-    env: false,
-    ...options,
-  });
-  const hooks: { [K in keyof CapiHookMap]: CapiHookMap[K][] } = {
-    sent: [],
-    retry: [],
-    dropped: [],
-    error: [],
-    deadLetter: [],
-    warn: [],
-  };
-  for (const name of Object.keys(hooks) as (keyof CapiHookMap)[]) {
-    client.on(name, (info) => {
-      (hooks[name] as unknown[]).push(info);
-    });
-  }
-  const track = (i: number, extra: Record<string, unknown> = {}) =>
-    client.track(purchase(i, clock.now(), extra));
-  const eventIds = (requests = seen) => requests.flatMap((r) => r.body.data.map((e) => e.event_id));
-  return { clock, seen, client, hooks, log, track, eventIds };
-};
+const setup = setupClient;
 
 describe('createCapi: batching and the request', () => {
   it('reuses a settled body buffer, never one a request in flight may still read', async () => {

@@ -1,4 +1,11 @@
-import type { Clock, FetchLike, Logger } from '../../src/delivery/types.js';
+import { createCapi } from '../../src/delivery/client.js';
+import type {
+  CapiHookMap,
+  CapiOptions,
+  Clock,
+  FetchLike,
+  Logger,
+} from '../../src/delivery/types.js';
 
 /** Lets every pending promise chain (and one round of I/O callbacks) run. */
 export const settle = async (rounds = 3): Promise<void> => {
@@ -19,7 +26,18 @@ export class FakeClock implements Clock {
     this.t = start;
   }
 
-  now = (): number => this.t;
+  /** What a wall-clock step (NTP, an operator, a VM resume) has added to `now()`; timers ignore it. */
+  private wallOffset = 0;
+
+  now = (): number => this.t + this.wallOffset;
+
+  /** Never steps: only `advance()` moves it, like `performance.now()`. */
+  monotonic = (): number => this.t;
+
+  /** Steps the wall clock by `ms` (negative: back) without moving time or firing timers. */
+  stepWall(ms: number): void {
+    this.wallOffset += ms;
+  }
 
   setTimeout = (fn: () => void, ms: number): unknown => {
     const id = ++this.seq;
@@ -173,3 +191,39 @@ export const PIXEL = '1234567890';
 export const PIXEL_2 = '2345678901';
 export const TOKEN = 'EAAtestTOKENthatMustNeverLeak0123456789abcdef';
 export const TOKEN_2 = 'EAAsecondTOKENthatMustNeverLeak9876543210';
+
+/** A client on a fake clock and a scripted Meta, with every hook recorded. */
+export const setupClient = (
+  handler?: (req: SeenRequest, index: number) => Response | Promise<Response>,
+  options: Partial<CapiOptions> = {},
+) => {
+  const clock = new FakeClock();
+  const { fetch, seen } = scriptedFetch(handler);
+  const log = captureLogger();
+  const client = createCapi({
+    ...(options.pixels ? {} : { pixelId: PIXEL, accessToken: TOKEN }),
+    fetch,
+    clock,
+    random: () => 0.5,
+    logger: log.logger,
+    env: false,
+    ...options,
+  });
+  const hooks: { [K in keyof CapiHookMap]: CapiHookMap[K][] } = {
+    sent: [],
+    retry: [],
+    dropped: [],
+    error: [],
+    deadLetter: [],
+    warn: [],
+  };
+  for (const name of Object.keys(hooks) as (keyof CapiHookMap)[]) {
+    client.on(name, (info) => {
+      (hooks[name] as unknown[]).push(info);
+    });
+  }
+  const track = (i: number, extra: Record<string, unknown> = {}) =>
+    client.track(purchase(i, clock.now(), extra));
+  const eventIds = (requests = seen) => requests.flatMap((r) => r.body.data.map((e) => e.event_id));
+  return { clock, seen, client, hooks, log, track, eventIds };
+};
