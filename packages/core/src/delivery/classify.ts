@@ -171,6 +171,37 @@ export const retryDelayFromHeaders = (
   parseRetryAfter(readHeader(headers, 'retry-after'), nowMs) ?? parseRegainAccess(headers);
 
 /**
+ * True when a 2xx body is Meta's acknowledgement of exactly `eventsSent` events:
+ * `{"events_received": n, …}` ([UA] "Response": `events_received`, `messages`, `fbtrace_id`). A
+ * captive portal's HTML page, an empty or truncated body, `{}` from a misrouted proxy, or a short
+ * count are not deliveries, whatever their status says.
+ */
+export const isMetaAcknowledgement = (body: unknown, eventsSent: number): boolean =>
+  isRecord(body) && body.events_received === eventsSent;
+
+// Meta names the offending event in its parameter errors, e.g. "The parameter
+// $['data'][0]['event_time'] is required." (capi.md §1, 100/2804019).
+const EVENT_INDEX = /(?:\$\[\s*['"]data['"]\s*\]|\bdata)\s*\[\s*(\d+)\s*\]/;
+
+/**
+ * The index in `data` of the event a rejection names (Meta's `$['data'][3][…]` notation in the
+ * message, `error_user_title` or `error_user_msg`), when it names one inside the batch sent.
+ */
+export const rejectedEventIndex = (
+  error: GraphErrorInfo | undefined,
+  eventsSent: number,
+): number | undefined => {
+  if (!error) return undefined;
+  for (const text of [error.userMessage, error.message, error.userTitle]) {
+    const match = text === undefined ? null : EVENT_INDEX.exec(text);
+    if (!match) continue;
+    const index = Number(match[1]);
+    if (Number.isSafeInteger(index) && index < eventsSent) return index;
+  }
+  return undefined;
+};
+
+/**
  * Classifies one answer from `POST /{version}/{pixel}/events`. `status` 0 means no answer at all
  * (network error, timeout) and is transient. The Graph error code wins over the HTTP status
  * because Meta answers throttling with 400 and permission errors with 400 or 403.
@@ -178,7 +209,8 @@ export const retryDelayFromHeaders = (
  * | Condition (first match wins)                                   | Class       |
  * | -------------------------------------------------------------- | ----------- |
  * | status 0 (network error, reset, timeout)                       | transient   |
- * | 2xx and no `error` object                                      | success     |
+ * | 2xx, no `error`, and (given `eventsSent`) Meta's full count    | success     |
+ * | 2xx without Meta's acknowledgement (HTML, empty, `{}`, short)  | transient   |
  * | code 4, 17, 32, 341, 368, 613, 80003, 80004                    | throttled   |
  * | code 190, 102, 10, 3, 294, 200–299; code 100 with subcode 33   | auth        |
  * | code 1, 2; or `is_transient: true`                             | transient   |
@@ -186,18 +218,26 @@ export const retryDelayFromHeaders = (
  * | HTTP 429                                                       | throttled   |
  * | usage header with `estimated_time_to_regain_access` > 0        | throttled   |
  * | HTTP 401, 403                                                  | auth        |
- * | HTTP 408, 5xx                                                  | transient   |
- * | other 4xx (incl. 413, unknown codes)                           | invalid     |
- * | anything else (1xx, 3xx, unknown)                              | transient   |
+ * | HTTP 413                                                       | invalid     |
+ * | anything else (408, 5xx, other 4xx: unknown codes such as 2635 | transient   |
+ * | for a deprecated version, HTML or unparsable bodies; 1xx, 3xx) |             |
+ *
+ * Only code 100 and 413 say something about the events themselves and lead to bisection; every
+ * other rejection concerns the request as a whole, and splitting it would only multiply it.
  */
 export const classifyResponse = (
   status: number,
   body: unknown,
   headers?: HeadersLike,
+  eventsSent?: number,
 ): ResponseClass => {
   if (status === 0) return 'transient';
   const error = parseGraphError(body);
-  if (status >= 200 && status < 300 && !error) return 'success';
+  if (status >= 200 && status < 300 && !error) {
+    return eventsSent === undefined || isMetaAcknowledgement(body, eventsSent)
+      ? 'success'
+      : 'transient';
+  }
   const code = error?.code;
   if (code !== undefined) {
     if (THROTTLE_CODES.has(code)) return 'throttled';
@@ -210,8 +250,8 @@ export const classifyResponse = (
   if (status === 429) return 'throttled';
   if (status >= 400 && status < 500 && parseRegainAccess(headers) !== undefined) return 'throttled';
   if (status === 401 || status === 403) return 'auth';
-  if (status === 408 || status >= 500) return 'transient';
-  if (status >= 400 && status < 500) return 'invalid';
-  // A 2xx carrying an error object with an unknown code, or an unexpected 1xx/3xx: be safe, retry.
+  if (status === 413) return 'invalid';
+  // 408, 5xx, a 4xx that is not Meta's verdict on the events (unknown code, HTML page), a 2xx
+  // carrying an unknown error, an unexpected 1xx/3xx: the request failed as a whole; retry it.
   return 'transient';
 };

@@ -2,8 +2,11 @@ import { fullJitterDelay, throttleDelay } from './backoff.js';
 import {
   classifyResponse,
   type GraphErrorInfo,
+  type HeadersLike,
   parseGraphError,
   type ResponseClass,
+  readHeader,
+  rejectedEventIndex,
   retryDelayFromHeaders,
 } from './classify.js';
 import type { HookBus } from './hooks.js';
@@ -84,10 +87,12 @@ interface Verdict {
   body?: unknown;
 }
 
-/** One concurrency slot: a batch and, during bisection, its follow-up requests. */
+/** One concurrency slot: one request. */
 interface Slot {
   controller: AbortController | undefined;
   aborted: boolean;
+  /** Records of this request set aside for bisection: not settled yet, for `flush()`. */
+  suspected: number;
 }
 
 type Waiter = { done: () => boolean; resolve: () => void };
@@ -164,6 +169,12 @@ export class PixelPipe {
   private wakeHandle: unknown;
   private wakeAt = Number.POSITIVE_INFINITY;
   private readonly slots = new Set<Slot>();
+  /**
+   * Parts of rejected batches waiting to be sent on their own (bisection). Their records stay
+   * leased in the outbox and count as `queued`; they go out before anything new is claimed, each
+   * in its own slot, so a poisoned batch is taken apart at full concurrency.
+   */
+  private readonly suspects: OutboxRecord[][] = [];
   /**
    * The body buffer of the last settled request, reused by the next one: keeps garbage (and page
    * faults) off the send path. At most one per pixel, as large as the largest body sent.
@@ -286,6 +297,9 @@ export class PixelPipe {
     this.abortAll();
     this.stopped = true;
     this.clearWake();
+    // Parts of rejected batches are still leased in the outbox: the sweep below (non-durable) or
+    // the lease's expiry (durable) accounts for them, and they are already counted as queued.
+    this.suspects.length = 0;
     const { outbox, clock } = this.config;
     try {
       if (!outbox.durable) {
@@ -469,6 +483,14 @@ export class PixelPipe {
     while (!this.stopped && !this.halted && this.inFlightRequests < limit) {
       const now = config.clock.now();
       if (this.isBlocked(now)) return;
+      const suspect = this.suspects.shift();
+      if (suspect) {
+        this.queued -= suspect.length;
+        this.queuedBytes -= sumBytes(suspect);
+        const live = await this.dropExpired(suspect, config.wallNow());
+        if (live.length > 0) this.startSlot(live);
+        continue;
+      }
       const sendPartial = this.draining || this.closing;
       if (this.queued <= 0) {
         this.draining = false;
@@ -538,7 +560,7 @@ export class PixelPipe {
   // ---------------------------------------------------------------- sending
 
   private startSlot(records: OutboxRecord[]): void {
-    const slot: Slot = { controller: undefined, aborted: false };
+    const slot: Slot = { controller: undefined, aborted: false, suspected: 0 };
     this.slots.add(slot);
     this.inFlightRequests++;
     this.inFlightEvents += records.length;
@@ -549,7 +571,7 @@ export class PixelPipe {
         if (this.stopped) return;
         this.inFlightRequests--;
         this.inFlightEvents -= records.length;
-        this.settled += records.length;
+        this.settled += records.length - slot.suspected;
         this.probing = false;
         this.schedulePump();
         this.notify();
@@ -596,7 +618,7 @@ export class PixelPipe {
           message: `network error: ${describeError(outcome.error, config.redact)}`,
         };
       case 'response': {
-        const cls = classifyResponse(outcome.status, outcome.body, outcome.headers);
+        const cls = classifyResponse(outcome.status, outcome.body, outcome.headers, records.length);
         const verdict: Verdict = {
           cls,
           status: outcome.status,
@@ -605,6 +627,8 @@ export class PixelPipe {
           body: outcome.body,
         };
         if (cls === 'success') return verdict;
+        const notMeta = this.notMetaAnswer(outcome.status, outcome.body, outcome.headers, records);
+        if (notMeta !== undefined) verdict.message = notMeta;
         const graphError = parseGraphError(outcome.body);
         if (graphError) {
           verdict.graphError = redactGraphError(graphError, config.redact);
@@ -627,8 +651,39 @@ export class PixelPipe {
     const verdict = await this.send(records, slot);
     if (this.stopped) return;
     if (verdict.cls === 'success') return this.delivered(records, verdict);
-    if (verdict.cls === 'invalid') return this.isolate(records, verdict, slot);
+    if (verdict.cls === 'invalid') return this.rejected(records, verdict, slot);
     return this.failed(records, verdict);
+  }
+
+  /**
+   * Why an answer that is not an error is not a delivery either, for the retry message: a redirect
+   * (not followed: the token would travel to another origin) or a 2xx that is not Meta's
+   * acknowledgement. Names the configured URL, which never holds the token.
+   */
+  private notMetaAnswer(
+    status: number,
+    body: unknown,
+    headers: HeadersLike,
+    records: readonly OutboxRecord[],
+  ): string | undefined {
+    const url = this.config.endpoint.url;
+    if (status >= 300 && status < 400) {
+      const location = readHeader(headers, 'location');
+      return this.config.redact(
+        `HTTP ${status} redirect${location ? ` to ${location}` : ''} from ${url}; redirects are not followed (check graphUrl / META_GRAPH_URL)`,
+      );
+    }
+    if (status < 200 || status >= 300 || parseGraphError(body)) return undefined;
+    const received = (body as { events_received?: unknown } | undefined)?.events_received;
+    const what =
+      typeof received === 'number'
+        ? `acknowledged ${received} of ${records.length} events`
+        : body === undefined
+          ? 'an empty body'
+          : typeof body === 'string'
+            ? 'a body that is not JSON'
+            : 'JSON without events_received';
+    return `HTTP ${status} from ${url} is not Meta's acknowledgement (${what}); retrying`;
   }
 
   private async delivered(records: readonly OutboxRecord[], verdict: Verdict): Promise<void> {
@@ -641,17 +696,9 @@ export class PixelPipe {
       this.circuitOpenUntil = 0;
       this.log('info', { pixelId: this.pixelId }, 'capi-kit: probe succeeded, circuit closed');
     }
+    // classifyResponse made sure this is Meta's acknowledgement of every event sent.
     const body = (verdict.body ?? {}) as { events_received?: unknown; fbtrace_id?: unknown };
     const received = typeof body.events_received === 'number' ? body.events_received : undefined;
-    if (received !== undefined && received !== records.length) {
-      const message = `Meta acknowledged ${received} of ${records.length} events`;
-      this.log(
-        'warn',
-        { pixelId: this.pixelId, received, count: records.length },
-        `capi-kit: ${message}`,
-      );
-      this.config.hooks.emit('warn', () => ({ message, pixelId: this.pixelId }));
-    }
     this.config.hooks.emit('sent', () => {
       const info: SentInfo = {
         pixelId: this.pixelId,
@@ -675,6 +722,14 @@ export class PixelPipe {
     const { config } = this;
     const { outbox, clock, retry } = config;
     const now = clock.now();
+    if (verdict.cls !== 'aborted' && this.suspects.length > 0) {
+      // The pixel stops sending for a while: parts of rejected batches waiting for their turn go
+      // back to the outbox unattempted (their leases would otherwise run out while paused) and are
+      // bisected afresh if they are rejected again.
+      const waiting = this.suspects.splice(0).flat();
+      await outbox.release(ids(waiting), now);
+      this.claimEmpty = false;
+    }
     switch (verdict.cls) {
       case 'aborted': {
         await outbox.release(ids(records), now);
@@ -779,88 +834,46 @@ export class PixelPipe {
   }
 
   /**
-   * Meta rejects a whole batch for one invalid event ([UA]). Find the bad ones by halving, using
-   * what each answer proves:
-   * - probe the first half A of a set S known to fail;
-   * - A succeeds → it is delivered and the other half B must hold the failure: recurse into B
-   *   without sending it;
-   * - A fails → recurse into A; B is untested and joins a pool sent in one request at the end.
-   * A single event is dead-lettered with Meta's message once its failure rests on two failed
-   * requests or on a request that carried it alone; one resting only on the original request (every
-   * probe succeeded — the signature of a one-off glitch) is first re-sent alone. With one bad event
-   * among n this costs at most ⌈log2 n⌉ + 1 requests after the original. A 413 proves nothing about
-   * any event, so a set that got one is split and both halves are sent.
+   * Meta rejects a whole batch for one invalid event ([UA]: "If any event you send in a batch is
+   * invalid, we reject the entire batch"). Take it apart, each part sent in its own slot:
+   * - Meta named the event (`$['data'][i]…` in its message): dead-letter it with Meta's message,
+   *   and send the events before it (which passed) and the two halves of those after it. With k
+   *   named bad events this costs at most 3k requests after the original, never more than n.
+   * - Meta named none (or a 413, which blames no event): send both halves. Every request of a
+   *   batch of n then covers a node of a binary tree over it: at most 2n − 1 requests in all, about
+   *   2k·log2(n/k) for k bad events, and a one-off glitch (both halves pass) blames no one.
+   * A single event is dead-lettered only when it failed in a request of its own, or Meta named it.
    */
-  private async isolate(initial: OutboxRecord[], first: Verdict, slot: Slot): Promise<void> {
-    type Suspect = { records: OutboxRecord[]; verdict: Verdict; failures: number; direct: boolean };
-    const known: Suspect[] = [{ records: initial, verdict: first, failures: 1, direct: true }];
-    const untested: OutboxRecord[][] = [];
-    let pool: OutboxRecord[] = [];
+  private async rejected(records: OutboxRecord[], verdict: Verdict, slot: Slot): Promise<void> {
+    if (records.length === 1) {
+      await this.deadLetterRecords(records, 'rejected', verdict);
+      return;
+    }
+    const named =
+      verdict.status === 413 ? undefined : rejectedEventIndex(verdict.graphError, records.length);
+    let parts: OutboxRecord[][];
+    if (named === undefined) {
+      const mid = Math.ceil(records.length / 2);
+      parts = [records.slice(0, mid), records.slice(mid)];
+    } else {
+      const after = records.slice(named + 1);
+      const mid = Math.ceil(after.length / 2);
+      parts = [records.slice(0, named), after.slice(0, mid), after.slice(mid)];
+      await this.deadLetterRecords([records[named] as OutboxRecord], 'rejected', verdict);
+    }
     this.log(
       'debug',
-      { pixelId: this.pixelId, count: initial.length, status: first.status },
-      'capi-kit: batch rejected, isolating invalid events',
+      { pixelId: this.pixelId, count: records.length, status: verdict.status, named },
+      'capi-kit: batch rejected, sending its parts separately',
     );
-    const unresolved = (): OutboxRecord[] => [
-      ...known.flatMap((k) => k.records),
-      ...untested.flat(),
-      ...pool,
-    ];
-
-    while (!this.stopped) {
-      let sending: OutboxRecord[];
-      let onSuccess: (() => void) | undefined;
-      let onInvalid: (verdict: Verdict) => void;
-      let others: OutboxRecord[] = [];
-      const suspect = known.pop();
-      if (suspect) {
-        const { records, verdict, failures, direct } = suspect;
-        if (records.length === 1) {
-          if (direct || failures >= 2) {
-            await this.deadLetterRecords(records, 'rejected', verdict);
-            continue;
-          }
-          sending = records; // confirm before blaming it
-          onInvalid = (v) =>
-            known.push({ records, verdict: v, failures: failures + 1, direct: true });
-        } else {
-          const mid = Math.ceil(records.length / 2);
-          const a = records.slice(0, mid);
-          const b = records.slice(mid);
-          if (verdict.status === 413) {
-            untested.push(b, a);
-            continue;
-          }
-          sending = a;
-          others = b;
-          // A went through: B must hold the failure (same evidence as S).
-          onSuccess = () => known.push({ records: b, verdict, failures, direct: false });
-          onInvalid = (v) => {
-            known.push({ records: a, verdict: v, failures: failures + 1, direct: true });
-            pool.push(...b);
-          };
-        }
-      } else {
-        const next = untested.pop() ?? pool;
-        if (next.length === 0) return;
-        if (next === pool) pool = [];
-        sending = next;
-        onInvalid = (v) => known.push({ records: next, verdict: v, failures: 1, direct: true });
-      }
-      const verdict = await this.send(sending, slot);
-      if (this.stopped) return;
-      if (verdict.cls === 'success') {
-        await this.delivered(sending, verdict);
-        onSuccess?.();
-      } else if (verdict.cls === 'invalid') {
-        onInvalid(verdict);
-      } else {
-        // Throttled, transient, auth or aborted: the pixel-level rule applies to everything left.
-        await this.failed([...sending, ...others, ...unresolved()], verdict);
-        return;
-      }
+    for (const part of parts) {
+      if (part.length === 0) continue;
+      this.suspects.push(part);
+      this.queued += part.length;
+      this.queuedBytes += sumBytes(part);
+      slot.suspected += part.length;
     }
-    // close() stopped us mid-way: finalize() or the durable outbox accounts for the rest.
+    this.claimEmpty = false;
   }
 
   private async deadLetterRecords(

@@ -118,6 +118,9 @@ export const postBatch = async (
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body,
       signal: controller.signal,
+      // A redirect is never Meta's answer, and following it would carry the token in the body to
+      // wherever it points: it comes back as a 3xx and is retried as a failure naming graphUrl.
+      redirect: 'manual',
     });
     const text = await response.text();
     return {

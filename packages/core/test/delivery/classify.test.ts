@@ -1,10 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import {
   classifyResponse,
+  isMetaAcknowledgement,
   parseGraphError,
   parseRegainAccess,
   parseRetryAfter,
   type ResponseClass,
+  rejectedEventIndex,
   retryDelayFromHeaders,
 } from '../../src/delivery/classify.js';
 
@@ -54,8 +56,8 @@ describe('classifyResponse', () => {
       '100/33 object missing or no permission',
     ],
     [400, graph(100, { error_subcode: '33' }), undefined, 'auth', 'subcode as string'],
-    [400, graph(199), undefined, 'invalid', '199 is outside 200–299'],
-    [400, graph(300), undefined, 'invalid', '300 is outside 200–299'],
+    [400, graph(199), undefined, 'transient', '199 is outside 200–299: a request-level code'],
+    [400, graph(300), undefined, 'transient', '300 is outside 200–299: a request-level code'],
     // Transient codes and hints
     [500, graph(1), undefined, 'transient', 'code 1'],
     [500, graph(2), undefined, 'transient', 'code 2'],
@@ -99,11 +101,13 @@ describe('classifyResponse', () => {
       '100/2804050',
     ],
     [500, graph(100), undefined, 'invalid', 'code 100 wins over 5xx'],
-    [400, graph(12345), undefined, 'invalid', 'unknown code @400'],
-    [400, '<html>bad request</html>', undefined, 'invalid', 'non-JSON 400'],
-    [413, '', undefined, 'invalid', '413 body too large'],
-    [422, undefined, undefined, 'invalid', 'other 4xx'],
-    [404, 'Not Found', undefined, 'invalid', '404'],
+    // Rejections that concern the request, not its events: retried, never bisected.
+    [400, graph(12345), undefined, 'transient', 'unknown code @400'],
+    [400, graph(2635), undefined, 'transient', 'deprecated API version (2635) @400'],
+    [400, '<html>bad request</html>', undefined, 'transient', 'non-JSON 400'],
+    [413, '', undefined, 'invalid', '413 body too large: split'],
+    [422, undefined, undefined, 'transient', 'other 4xx'],
+    [404, 'Not Found', undefined, 'transient', '404'],
     // Status fallbacks
     [429, undefined, undefined, 'throttled', 'HTTP 429'],
     [429, graph(12345), undefined, 'throttled', '429 with unknown code'],
@@ -121,7 +125,7 @@ describe('classifyResponse', () => {
       400,
       undefined,
       { 'x-business-use-case-usage': '{"1":[{"estimated_time_to_regain_access":0}]}' },
-      'invalid',
+      'transient',
       'BUC usage header without a wait',
     ],
     [401, undefined, undefined, 'auth', 'HTTP 401'],
@@ -140,6 +144,26 @@ describe('classifyResponse', () => {
 
   it.each(table)('%i %j %j → %s (%s)', (status, body, headers, expected) => {
     expect(classifyResponse(status, body, headers)).toBe(expected);
+  });
+
+  // Given the number of events sent, a 2xx is a delivery only when it is Meta's acknowledgement.
+  const acknowledgements: [number, unknown, ResponseClass, string][] = [
+    [200, { events_received: 3, messages: [], fbtrace_id: 'A' }, 'success', "Meta's answer"],
+    [200, { events_received: 2, fbtrace_id: 'A' }, 'transient', 'short count'],
+    [200, { events_received: 4 }, 'transient', 'count above the events sent'],
+    [200, { events_received: '3' }, 'transient', 'count as a string'],
+    [200, {}, 'transient', '{} from a proxy'],
+    [200, undefined, 'transient', 'empty body'],
+    [200, '<html>Welcome to the hotel Wi-Fi</html>', 'transient', 'captive portal'],
+    [200, '{"events_rec', 'transient', 'truncated JSON'],
+    [200, [3], 'transient', 'an array'],
+    [204, undefined, 'transient', '204 no content'],
+    [302, undefined, 'transient', 'a redirect (not followed)'],
+    [200, graph(100), 'invalid', 'an error object still classifies as the error'],
+  ];
+
+  it.each(acknowledgements)('%i %j with 3 sent → %s (%s)', (status, body, expected) => {
+    expect(classifyResponse(status, body, undefined, 3)).toBe(expected);
   });
 
   it('accepts Headers objects', () => {
@@ -237,5 +261,37 @@ describe('retryDelayFromHeaders', () => {
   it('ignores malformed usage headers', () => {
     expect(retryDelayFromHeaders({ 'x-business-use-case-usage': '{not json' }, 0)).toBeUndefined();
     expect(retryDelayFromHeaders(undefined, 0)).toBeUndefined();
+  });
+});
+
+describe('isMetaAcknowledgement', () => {
+  it('needs an object whose events_received equals the events sent', () => {
+    expect(isMetaAcknowledgement({ events_received: 1000 }, 1000)).toBe(true);
+    expect(isMetaAcknowledgement({ events_received: 999 }, 1000)).toBe(false);
+    expect(isMetaAcknowledgement(null, 0)).toBe(false);
+  });
+});
+
+describe('rejectedEventIndex', () => {
+  const error = (userMessage: string, message = 'Invalid parameter') => ({
+    code: 100,
+    subcode: 2804019,
+    message,
+    userMessage,
+  });
+  it.each([
+    ["The parameter $['data'][0]['event_time'] is required.", 10, 0],
+    ["The parameter $['data'][7]['custom_data']['currency'] is required.", 10, 7],
+    ['The parameter $["data"][3]["user_data"] is invalid.', 10, 3],
+    ['Invalid value at data[4].event_name', 10, 4],
+    ["The parameter $['data'][12]['event_time'] is required.", 10, undefined],
+    ['Invalid parameter', 10, undefined],
+    ["$['metadata'][2] is wrong", 10, undefined],
+  ])('%s (%i sent) → %s', (text, sent, expected) => {
+    expect(rejectedEventIndex(error(text), sent)).toBe(expected);
+  });
+  it('reads the message when error_user_msg names nothing', () => {
+    expect(rejectedEventIndex(error('', "$['data'][2]['event_id']"), 5)).toBe(2);
+    expect(rejectedEventIndex(undefined, 5)).toBeUndefined();
   });
 });

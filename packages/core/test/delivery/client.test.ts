@@ -993,14 +993,23 @@ describe('createCapi: outbox contract', () => {
     expect(hooks.error[0]).toMatchObject({ kind: 'outbox' });
   });
 
-  it('warns when Meta acknowledges fewer events than sent', async () => {
-    const { client, hooks, track } = setup(() =>
-      Response.json({ events_received: 1, fbtrace_id: 'T' }),
+  it('a short acknowledgement is not a delivery: retried, and the full answer counts', async () => {
+    const { client, clock, hooks, seen, track } = setup((req, i) =>
+      i === 0 ? Response.json({ events_received: 1, fbtrace_id: 'T' }) : ok(req),
     );
     track(1);
     track(2);
     await client.flush();
-    expect(hooks.warn[0]?.message).toBe('Meta acknowledged 1 of 2 events');
-    expect(hooks.sent[0]).toMatchObject({ count: 2, eventsReceived: 1, fbtraceId: 'T' });
+    expect(client.stats()).toMatchObject({ sent: 0, queued: 2, retried: 2 });
+    expect(hooks.retry[0]?.error).toContain('acknowledged 1 of 2 events');
+    await clock.advance(1000);
+    await client.flush();
+    // After the failure one event probes, then the other follows.
+    expect(seen.map((r) => r.body.data.length)).toEqual([2, 1, 1]);
+    expect(client.stats()).toMatchObject({ sent: 2, queued: 0 });
+    expect(hooks.sent.map((h) => [h.count, h.eventsReceived])).toEqual([
+      [1, 1],
+      [1, 1],
+    ]);
   });
 });
