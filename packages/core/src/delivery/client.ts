@@ -20,6 +20,7 @@ import type {
   CapiHookMap,
   CapiOptions,
   CapiStats,
+  Clock,
   DropReason,
   TrackOptions,
   TrackResult,
@@ -29,6 +30,12 @@ import type {
 /** Options of `close()`. */
 export interface CloseOptions {
   /** Hard deadline: in-flight requests are aborted and `close()` resolves by then. Default 2000 ms. */
+  timeoutMs?: number | undefined;
+}
+
+/** Options of `drain()`. */
+export interface DrainOptions {
+  /** Longest wait in ms; default 10 000. */
   timeoutMs?: number | undefined;
 }
 
@@ -55,6 +62,15 @@ export interface CapiClient {
    * calling it again returns the same promise.
    */
   close(options?: CloseOptions): Promise<void>;
+  /**
+   * Waits until every event queued or in flight at the call has been delivered, dead-lettered or
+   * dropped, waiting out backoffs and pauses, or until `timeoutMs` (default 10 000) passes; with a
+   * durable outbox, until it holds them (committed), then one `flush()`. Intake stays open and
+   * nothing is aborted. What a request-scoped `waitUntil` (Next's `after()`, Cloudflare's
+   * `ctx.waitUntil`) is handed, so a platform keeps the invocation alive until its events are
+   * delivered, not just tried once. Never rejects.
+   */
+  drain(options?: DrainOptions): Promise<void>;
   /** Counters, totals and per pixel. Synchronous. */
   stats(): CapiStats;
   /**
@@ -86,6 +102,24 @@ const emptyDrops = (): Record<DropReason, number> => ({
   shutdown: 0,
   error: 0,
 });
+
+/**
+ * A timer for `close()` and `drain()` deadlines. These are the only timers that keep the process
+ * alive (every other one is unref'd): a script, or a SIGTERM handler, whose last work is the drain
+ * must not exit before it ends (Node exits on an empty event loop, leaving `await close()`
+ * unsettled, exit code 13). They are bounded by the caller's deadline.
+ */
+const deadlineTimer = (clock: Clock, ms: number) => {
+  let handle: unknown;
+  const promise = new Promise<'deadline'>((resolve) => {
+    handle = clock.setTimeout(() => resolve('deadline'), Math.max(0, ms));
+    clock.ref?.(handle);
+  });
+  return { promise, cancel: () => clock.clearTimeout(handle) };
+};
+
+/** Default bound of `drain()`, and of the wait a request-scoped `waitUntil` is handed. */
+export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 const isPromise = <T>(value: unknown): value is Promise<T> =>
   typeof value === 'object' && value !== null && typeof (value as Promise<T>).then === 'function';
@@ -300,7 +334,14 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       endFlushScheduled = false;
       const waiters = [...endFlushWaiters];
       endFlushWaiters.clear();
-      keepAlive(client.flush(), waiters);
+      if (waiters.length === 0) {
+        keepAlive(client.flush());
+        return;
+      }
+      // A request-scoped keep-alive (after(), ctx.waitUntil) holds the invocation until this
+      // tick's events are delivered or counted, not just tried once; the client-wide one, which
+      // also gets every timer flush, is handed the same.
+      keepAlive(drain(), waiters);
     });
   };
 
@@ -507,6 +548,26 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
   };
 
+  const drain = (drainOptions: DrainOptions = {}): Promise<void> =>
+    closing ?? drainFor(drainOptions);
+
+  const drainFor = async (drainOptions: DrainOptions): Promise<void> => {
+    const timeoutMs = Math.max(0, drainOptions.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    const timer = deadlineTimer(clock, timeoutMs);
+    const drained = (async () => {
+      if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
+      await flushOutbox();
+      // Committed to a durable outbox is handed off: this or a later process delivers it.
+      if (outbox.durable) await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
+      else await Promise.all([...pipes.values()].map((pipe) => pipe.drain()));
+    })();
+    try {
+      await Promise.race([drained, timer.promise]);
+    } finally {
+      timer.cancel();
+    }
+  };
+
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
     if (closing) return closing;
     closed = true;
@@ -515,17 +576,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     const grace = Math.min(50, timeoutMs / 10);
     const started = clock.now();
     const deadline = started + timeoutMs - grace;
-    // close()'s own timers are the only ones that keep the process alive (every other timer is
-    // unref'd): a script or a SIGTERM handler whose last work is this drain must not exit before
-    // it ends (Node exits on an empty event loop, leaving `await close()` unsettled, exit code 13).
-    const sleep = (ms: number) => {
-      let handle: unknown;
-      const promise = new Promise<'deadline'>((resolve) => {
-        handle = clock.setTimeout(() => resolve('deadline'), Math.max(0, ms));
-        clock.ref?.(handle);
-      });
-      return { promise, cancel: () => clock.clearTimeout(handle) };
-    };
+    const sleep = (ms: number) => deadlineTimer(clock, ms);
     closing = (async () => {
       const all = [...pipes.values()];
       const drained = (async () => {
@@ -620,6 +671,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   const client: CapiClient = {
     track,
     flush,
+    drain,
     close,
     stats,
     diagnostics: () => {

@@ -12,7 +12,7 @@ export {
   THROTTLE_CODES,
   TRANSIENT_CODES,
 } from './classify.js';
-export { type CapiClient, type CloseOptions, createCapi } from './client.js';
+export { type CapiClient, type CloseOptions, createCapi, type DrainOptions } from './client.js';
 export { systemClock } from './clock.js';
 export type { Listener } from './hooks.js';
 export {

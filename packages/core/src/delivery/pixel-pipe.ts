@@ -150,6 +150,8 @@ export class PixelPipe {
   private inFlightRequests = 0;
   /** Records whose fate was decided at least once (attempted, dropped, evicted): flush's progress measure. */
   private settled = 0;
+  /** Records that left for good (delivered, dead-lettered, dropped, delegated): drain's progress measure. */
+  private resolved = 0;
   private draining = false;
   private closing = false;
   private stopped = false;
@@ -231,6 +233,7 @@ export class PixelPipe {
     this.queued -= records.length;
     this.queuedBytes -= sumBytes(records);
     this.settled += records.length;
+    this.resolved += records.length;
     this.notify();
   }
 
@@ -256,6 +259,28 @@ export class PixelPipe {
     this.claimEmpty = false;
     this.schedulePump();
     return this.waitFor(() => this.stopped || this.settled >= target || this.isIdle());
+  }
+
+  /**
+   * Resolves when every event queued or in flight at the call has left for good (delivered,
+   * dead-lettered, dropped), or when nothing more can happen without outside help (an open auth
+   * circuit). Backoffs and pauses are waited out: the caller bounds the wait. Never rejects.
+   */
+  drain(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    const target = this.resolved + Math.max(0, this.queued) + this.inFlightEvents;
+    this.draining = true;
+    this.claimEmpty = false;
+    this.schedulePump();
+    return this.waitFor(
+      () =>
+        this.stopped ||
+        this.resolved >= target ||
+        (this.inFlightRequests === 0 &&
+          !this.pumping &&
+          !this.pumpScheduled &&
+          (this.queued <= 0 || this.claimEmpty || this.circuitOpenUntil > 0)),
+    );
   }
 
   /** Close phase 1: send everything, waiting out pauses that end before `deadline`. */
@@ -689,6 +714,7 @@ export class PixelPipe {
   private async delivered(records: readonly OutboxRecord[], verdict: Verdict): Promise<void> {
     await this.config.outbox.ack(ids(records));
     this.sent += records.length;
+    this.resolved += records.length;
     this.config.acknowledged?.(records);
     this.consecutiveFailures = 0;
     this.consecutiveThrottles = 0;
@@ -884,6 +910,7 @@ export class PixelPipe {
     const error = this.error(verdict);
     await this.config.outbox.deadLetter(ids(records), error.message);
     this.deadLettered += records.length;
+    this.resolved += records.length;
     // Meta's message may quote the rejected field; codes and trace ids are enough for the log.
     this.log(
       'warn',
@@ -916,6 +943,7 @@ export class PixelPipe {
   private drop(reason: DropReason, records: readonly OutboxRecord[]): void {
     this.dropped[reason] += records.length;
     this.settled += records.length;
+    this.resolved += records.length;
     this.config.hooks.emit('dropped', () => ({
       reason,
       pixelId: this.pixelId,

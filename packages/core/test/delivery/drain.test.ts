@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { graphError, ok, setupClient } from './helpers.js';
+
+const resolvedYet = (promise: Promise<unknown>) => {
+  let done = false;
+  void promise.then(() => {
+    done = true;
+  });
+  return () => done;
+};
+
+describe('drain()', () => {
+  it('waits out a backoff until the events are delivered', async () => {
+    const { client, clock, track } = setupClient((req, i) =>
+      i === 0 ? graphError(503, 2) : ok(req),
+    );
+    track(1);
+    track(2);
+    const done = resolvedYet(client.drain({ timeoutMs: 10_000 }));
+    await clock.advance(0);
+    expect(client.stats()).toMatchObject({ sent: 0, queued: 2 });
+    expect(done()).toBe(false);
+    await clock.advance(500);
+    await clock.advance(0);
+    expect(client.stats()).toMatchObject({ sent: 2, queued: 0 });
+    expect(done()).toBe(true);
+    await client.close();
+  });
+
+  it('resolves at its deadline while Meta keeps failing, and leaves the events queued', async () => {
+    const { client, clock, track } = setupClient(() => graphError(503, 2));
+    track(1);
+    const done = resolvedYet(client.drain({ timeoutMs: 3000 }));
+    await clock.advance(2999);
+    expect(done()).toBe(false);
+    await clock.advance(1);
+    expect(done()).toBe(true);
+    expect(client.stats()).toMatchObject({ sent: 0, queued: 1 });
+    await client.close({ timeoutMs: 0 });
+  });
+
+  it('resolves at once when only resume() can help (auth circuit open)', async () => {
+    const { client, clock, track } = setupClient(() => graphError(400, 190));
+    track(1);
+    const done = resolvedYet(client.drain());
+    await clock.advance(0);
+    expect(done()).toBe(true);
+    expect(client.stats().pixels['1234567890']?.state).toBe('circuit_open');
+    await client.close({ timeoutMs: 0 });
+  });
+
+  it("a request-scoped waitUntil is handed this tick's delivery, not its first attempt", async () => {
+    const { client, clock } = setupClient((req, i) => (i === 0 ? graphError(503, 2) : ok(req)));
+    const handed: Promise<unknown>[] = [];
+    const waitUntil = (promise: Promise<unknown>) => handed.push(promise);
+    client.track({ ...trackInput(clock.now()), event_id: 'a' }, { waitUntil });
+    client.track({ ...trackInput(clock.now()), event_id: 'b' }, { waitUntil });
+    await clock.advance(0);
+    expect(handed).toHaveLength(1);
+    const done = resolvedYet(handed[0] as Promise<unknown>);
+    await clock.advance(0);
+    expect(client.stats().retried).toBe(2);
+    expect(done()).toBe(false);
+    await clock.advance(500);
+    await clock.advance(0);
+    expect(client.stats().sent).toBe(2);
+    expect(done()).toBe(true);
+    await client.close();
+  });
+
+  it('after close() it is close() itself', async () => {
+    const { client } = setupClient();
+    const closing = client.close();
+    expect(client.drain()).toBe(closing);
+    await closing;
+  });
+});
+
+const trackInput = (nowMs: number) => ({
+  event_name: 'Lead' as const,
+  event_time: Math.floor(nowMs / 1000),
+  action_source: 'website' as const,
+  event_source_url: 'https://shop.example.com/',
+  user_data: { client_ip_address: '203.0.113.7', client_user_agent: 'UA' },
+});
