@@ -4,10 +4,9 @@ import type { RequestContext } from '../../src/context/index.js';
 import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { Outbox } from '../../src/delivery/outbox/types.js';
-import type { CapiHookMap, CapiOptions, FetchLike } from '../../src/delivery/types.js';
+import type { FetchLike } from '../../src/delivery/types.js';
 import { CapiValidationError } from '../../src/event/issues.js';
 import {
-  captureLogger,
   FakeClock,
   graphError,
   hang,
