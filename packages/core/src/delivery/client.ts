@@ -553,13 +553,14 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
 
   const drainFor = async (drainOptions: DrainOptions): Promise<void> => {
     const timeoutMs = Math.max(0, drainOptions.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    const deadline = clock.now() + timeoutMs;
     const timer = deadlineTimer(clock, timeoutMs);
     const drained = (async () => {
       if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
       await flushOutbox();
       // Committed to a durable outbox is handed off: this or a later process delivers it.
       if (outbox.durable) await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
-      else await Promise.all([...pipes.values()].map((pipe) => pipe.drain()));
+      else await Promise.all([...pipes.values()].map((pipe) => pipe.drain(deadline)));
     })();
     try {
       await Promise.race([drained, timer.promise]);

@@ -264,9 +264,10 @@ export class PixelPipe {
   /**
    * Resolves when every event queued or in flight at the call has left for good (delivered,
    * dead-lettered, dropped), or when nothing more can happen without outside help (an open auth
-   * circuit). Backoffs and pauses are waited out: the caller bounds the wait. Never rejects.
+   * circuit, or a pause that outlasts `deadline`). Shorter backoffs and pauses are waited out.
+   * Never rejects.
    */
-  drain(): Promise<void> {
+  drain(deadline: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
     const target = this.resolved + Math.max(0, this.queued) + this.inFlightEvents;
     this.draining = true;
@@ -279,7 +280,10 @@ export class PixelPipe {
         (this.inFlightRequests === 0 &&
           !this.pumping &&
           !this.pumpScheduled &&
-          (this.queued <= 0 || this.claimEmpty || this.circuitOpenUntil > 0)),
+          (this.queued <= 0 ||
+            this.claimEmpty ||
+            this.circuitOpenUntil > 0 ||
+            this.blockedUntil > deadline)),
     );
   }
 

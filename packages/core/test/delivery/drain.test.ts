@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { graphError, ok, setupClient } from './helpers.js';
+import { graphError, ok, settle, setupClient } from './helpers.js';
 
 const resolvedYet = (promise: Promise<unknown>) => {
   let done = false;
@@ -27,14 +27,23 @@ describe('drain()', () => {
     await client.close();
   });
 
-  it('resolves at its deadline while Meta keeps failing, and leaves the events queued', async () => {
+  it('stops waiting once the next backoff runs past its deadline, and leaves the events queued', async () => {
     const { client, clock, track } = setupClient(() => graphError(503, 2));
     track(1);
+    // Backoffs of 500, 1000, 2000 ms (random 0.5): drain() waits out those that end before its
+    // deadline and stops at the first that would end after it.
+    const started = clock.monotonic();
     const done = resolvedYet(client.drain({ timeoutMs: 3000 }));
-    await clock.advance(2999);
-    expect(done()).toBe(false);
-    await clock.advance(1);
+    let waited = 0;
+    while (!done() && waited < 3000) {
+      await clock.advance(250);
+      await settle();
+      waited += 250;
+    }
     expect(done()).toBe(true);
+    expect(waited).toBeLessThan(3000);
+    expect(client.stats().retried).toBeGreaterThanOrEqual(2);
+    expect(client.stats().pixels['1234567890']?.pausedUntil).toBeGreaterThan(started + 3000);
     expect(client.stats()).toMatchObject({ sent: 0, queued: 1 });
     await client.close({ timeoutMs: 0 });
   });
@@ -82,4 +91,18 @@ const trackInput = (nowMs: number) => ({
   action_source: 'website' as const,
   event_source_url: 'https://shop.example.com/',
   user_data: { client_ip_address: '203.0.113.7', client_user_agent: 'UA' },
+});
+
+describe('drain() and long pauses', () => {
+  it('resolves at once when Meta asks for a pause longer than the deadline', async () => {
+    const { client, clock, track } = setupClient(() =>
+      graphError(503, 2, {}, { 'retry-after': '120' }),
+    );
+    track(1);
+    const done = resolvedYet(client.drain({ timeoutMs: 10_000 }));
+    await clock.advance(0);
+    expect(done()).toBe(true);
+    expect(client.stats()).toMatchObject({ queued: 1, sent: 0 });
+    await client.close({ timeoutMs: 0 });
+  });
 });
