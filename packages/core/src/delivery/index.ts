@@ -4,16 +4,18 @@ export {
   classifyResponse,
   type GraphErrorInfo,
   type HeadersLike,
+  isMetaAcknowledgement,
   parseGraphError,
   parseRegainAccess,
   parseRetryAfter,
   type ResponseClass,
+  rejectedEventIndex,
   retryDelayFromHeaders,
   THROTTLE_CODES,
   TRANSIENT_CODES,
 } from './classify.js';
 export { type CapiClient, type CloseOptions, createCapi, type DrainOptions } from './client.js';
-export { systemClock } from './clock.js';
+export { schedulingClock, systemClock } from './clock.js';
 export type { Listener } from './hooks.js';
 export {
   appsecretProof,
