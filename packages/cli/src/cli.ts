@@ -4,6 +4,7 @@ import { MOCK_HELP, mock } from './commands/mock.js';
 import { SEND_TEST_HELP, sendTest } from './commands/send-test.js';
 import { UPLOAD_HELP, upload } from './commands/upload.js';
 import { CliError, EXIT_CODES, type ExitCode } from './exit-codes.js';
+import { withRedactedOutput } from './output-redaction.js';
 import { type CliIo, createStyle } from './terminal.js';
 
 const HELP = `capi-kit: tools for Meta Conversions API setups built with capi-kit
@@ -45,10 +46,13 @@ const version = (): string => {
 
 /**
  * Runs `capi-kit` with `argv` (without `node` and the script) and resolves with the exit code;
- * never throws and never calls `process.exit` (except a second Ctrl-C during an upload).
+ * never throws and never calls `process.exit` (except a second Ctrl-C during an upload). Whatever
+ * it writes to `io.stdout` and `io.stderr` has `META_ACCESS_TOKEN` redacted.
  * @example process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
  */
-export const runCli = async (argv: readonly string[], io: CliIo): Promise<ExitCode> => {
+export const runCli = async (argv: readonly string[], rawIo: CliIo): Promise<ExitCode> => {
+  // Every command writes through these streams only, so this is the one redaction of the output.
+  const io = withRedactedOutput(rawIo);
   const [name, ...rest] = argv;
   const style = createStyle(io.stderr, io.env);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {

@@ -1,4 +1,4 @@
-import { createRedactor, type GraphErrorInfo, parseGraphError } from '@capi-kit/core';
+import { type GraphErrorInfo, parseGraphError } from '@capi-kit/core';
 import type { GraphConfig } from './config.js';
 import { CliError, EXIT_CODES } from './exit-codes.js';
 
@@ -10,6 +10,10 @@ export interface GraphAnswer {
   body: unknown;
   /** Meta's error, when the body carried one. */
   error?: GraphErrorInfo;
+  /** The body as text, when it was not JSON (a proxy's or load balancer's page). */
+  text?: string;
+  /** The `Location` header of a redirect (not followed). */
+  location?: string;
   /** The `Date` header (epoch ms, 1 s resolution), when present. */
   date?: number;
   /** Local clock when the request left. */
@@ -20,7 +24,9 @@ export interface GraphAnswer {
 
 /**
  * GETs `{graphUrl}/{version}/{path}` with the token in an `Authorization: Bearer` header (never in
- * the URL). A network failure is an environment error (exit 3) whose message is redacted.
+ * the URL). Redirects are not followed (the token would travel with them), as in the core's
+ * client. A network failure is an environment error (exit 3); like everything the CLI prints, its
+ * message is redacted on the way out (output-redaction.ts).
  */
 export const graphGet = async (
   config: GraphConfig,
@@ -38,12 +44,12 @@ export const graphGet = async (
     res = await fetchImpl(url, {
       headers: { authorization: `Bearer ${config.accessToken}`, accept: 'application/json' },
       signal: AbortSignal.timeout(timeoutMs),
+      redirect: 'manual',
     });
     text = await res.text();
   } catch (error) {
-    const redact = createRedactor([config.accessToken]);
     throw new CliError(
-      `Could not reach ${config.graphUrl}: ${redact(describeNetworkError(error))}`,
+      `Could not reach ${config.graphUrl}: ${describeNetworkError(error)}`,
       EXIT_CODES.environment,
     );
   }
@@ -57,19 +63,75 @@ export const graphGet = async (
   const answer: GraphAnswer = { status: res.status, body, sentAt, receivedAt };
   const error = parseGraphError(body);
   if (error) answer.error = error;
+  if (body === undefined && text.trim() !== '') answer.text = text;
+  const location = res.headers.get('location');
+  if (location) answer.location = location;
   const date = Date.parse(res.headers.get('date') ?? '');
   if (Number.isFinite(date)) answer.date = date;
   return answer;
 };
 
-/** `190: Invalid OAuth access token (fbtrace_id A…)`, for printing. */
+/**
+ * `190/463: Invalid OAuth access token — Session expired — Generate a new token (fbtrace_id A…)`,
+ * for printing: Meta's message, then `error_user_title` and `error_user_msg`, where Meta says
+ * which parameter failed and why. Not redacted here: the output is (output-redaction.ts).
+ */
 export const describeGraphError = (error: GraphErrorInfo | undefined, status: number): string => {
   if (!error) return `HTTP ${status}`;
   const code =
     error.code === undefined ? '' : `${error.code}${error.subcode ? `/${error.subcode}` : ''}: `;
-  const text = error.userMessage ?? error.message ?? `HTTP ${status}`;
+  const parts = [error.message, error.userTitle, error.userMessage].filter(
+    (part, i, all): part is string =>
+      typeof part === 'string' && part !== '' && all.indexOf(part) === i,
+  );
+  const text = parts.length > 0 ? parts.join(' — ') : `HTTP ${status}`;
   const trace = error.fbtraceId ? ` (fbtrace_id ${error.fbtraceId})` : '';
   return `${code}${text}${trace}`;
+};
+
+/** What a Graph answer that is not a success says, for printing. */
+export interface AnswerToDescribe {
+  /** HTTP status. */
+  status: number;
+  /** Meta's error, when the body carried one. */
+  error?: GraphErrorInfo | undefined;
+  /** The body, when it was not JSON. */
+  text?: string | undefined;
+  /** The `Location` header of a redirect. */
+  location?: string | undefined;
+}
+
+const SNIPPET_CHARS = 200;
+
+/**
+ * The start of a non-JSON page on one line: whitespace collapsed, cut after about 200 characters.
+ * It is cut between words and otherwise left as it is (tags included), so a token in the page
+ * stays whole and the output redaction still recognises it; stripping tags could split a token
+ * that contains `<`.
+ */
+export const textSnippet = (text: string): string => {
+  let out = '';
+  for (const word of text.split(/\s+/)) {
+    if (word === '') continue;
+    if (out.length + word.length + 1 > SNIPPET_CHARS) return out === '' ? '…' : `${out} …`;
+    out = out === '' ? word : `${out} ${word}`;
+  }
+  return out;
+};
+
+/**
+ * Meta's error (see {@link describeGraphError}); else where a redirect pointed; else the text of
+ * a non-JSON page (a proxy, a load balancer); else the HTTP status.
+ */
+export const describeGraphAnswer = (answer: AnswerToDescribe): string => {
+  const { status, error, text, location } = answer;
+  if (error) return describeGraphError(error, status);
+  if (status >= 300 && status < 400) {
+    // A space before the parenthesis: `access_token=…` is redacted up to the next space.
+    return `HTTP ${status} redirect${location ? ` to ${location}` : ''} (not followed; check --graph-url / META_GRAPH_URL)`;
+  }
+  const snippet = text === undefined ? '' : textSnippet(text);
+  return snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`;
 };
 
 /** `fetch failed <- connect ECONNREFUSED 127.0.0.1:9` from an error and its causes. */

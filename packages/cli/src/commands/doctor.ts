@@ -13,7 +13,7 @@ import {
 import { checkApiVersion } from '../api-versions.js';
 import { GRAPH_HELP, GRAPH_OPTIONS, type GraphConfig, readGraphConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
-import { describeGraphError, type GraphAnswer, graphGet } from '../graph-request.js';
+import { describeGraphAnswer, type GraphAnswer, graphGet } from '../graph-request.js';
 import { type CliIo, createStyle, formatTable, type Status, statusMark } from '../terminal.js';
 
 /** `capi-kit doctor --help`. */
@@ -43,7 +43,7 @@ export interface DoctorCheck {
   name: string;
   /** Outcome. */
   status: Status;
-  /** One line for people; never contains the token. */
+  /** One line for people; may quote Graph, so it is printed through the output redaction. */
   message: string;
 }
 
@@ -220,7 +220,7 @@ export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     checks.push({
       name: 'access token',
       status: 'fail',
-      message: `${expired ? 'invalid or expired' : 'refused'}: ${describeGraphError(me.error, me.status)}`,
+      message: `${expired ? 'invalid or expired' : 'refused'}: ${describeGraphAnswer(me)}`,
     });
   }
 
@@ -241,7 +241,7 @@ export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
       quality = {
         name: 'dataset quality',
         status: 'warn',
-        message: `Dataset Quality API unavailable (needs ads_read and ads_management or business_management): ${describeGraphError(dq.error, dq.status)}`,
+        message: `Dataset Quality API unavailable (needs ads_read and ads_management or business_management): ${describeGraphAnswer(dq)}`,
       };
     }
   } else {
@@ -380,7 +380,7 @@ const pixelCheck = async (config: GraphConfig, fetchImpl: typeof fetch): Promise
     return {
       name: 'pixel',
       status: 'fail',
-      message: `not accessible with this token: ${describeGraphError(pixel.error, pixel.status)}`,
+      message: `not accessible with this token: ${describeGraphAnswer(pixel)}`,
     };
   }
   const body = rec(pixel.body);

@@ -2,14 +2,13 @@ import { parseArgs } from 'node:util';
 import {
   type CapiDeliveryError,
   createCapi,
-  createRedactor,
   type FetchLike,
   type GraphErrorInfo,
   type ServerEventInput,
 } from '@capi-kit/core';
 import { GRAPH_HELP, GRAPH_OPTIONS, readGraphConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
-import { describeGraphError, describeNetworkError } from '../graph-request.js';
+import { describeGraphAnswer, describeNetworkError } from '../graph-request.js';
 import { type CliIo, createStyle, formatTable } from '../terminal.js';
 
 /** `capi-kit send-test --help`. */
@@ -106,25 +105,30 @@ export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => 
     );
   }
   const eventName = values.event ?? 'Purchase';
-  const redact = createRedactor([config.accessToken]);
   const baseFetch = io.fetch ?? fetch;
-  let lastAnswer: { status: number; body: unknown } | undefined;
+  let lastAnswer:
+    | { status: number; body: unknown; text?: string; location?: string | null }
+    | undefined;
   let networkError: string | undefined;
-  // Keep Meta's whole answer (`messages` is not in the `sent` hook).
+  // Keep Meta's whole answer (`messages` is not in the `sent` hook; a proxy's page is in no hook).
+  // Nothing here is redacted: everything the CLI prints is, on its way out (output-redaction.ts).
   const capturingFetch: FetchLike = async (url, init) => {
     try {
       const res = await baseFetch(url, init);
       const text = await res.clone().text();
       let body: unknown;
+      let page: string | undefined;
       try {
         body = JSON.parse(text);
       } catch {
         body = text;
+        page = text;
       }
-      lastAnswer = { status: res.status, body };
+      lastAnswer = { status: res.status, body, location: res.headers.get('location') };
+      if (page !== undefined) lastAnswer.text = page;
       return res;
     } catch (error) {
-      networkError = redact(describeNetworkError(error));
+      networkError = describeNetworkError(error);
       throw error;
     }
   };
@@ -190,10 +194,12 @@ export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => 
       result.error = `could not reach ${config.graphUrl}: ${networkError ?? 'no answer'}`;
       code = EXIT_CODES.environment;
     } else {
-      result.error = redact(
-        describeGraphError(failure?.graphError, lastAnswer.status) ||
-          (failure ? failure.error.message : `HTTP ${lastAnswer.status}`),
-      );
+      result.error = describeGraphAnswer({
+        status: lastAnswer.status,
+        error: failure?.graphError,
+        text: lastAnswer.text,
+        location: lastAnswer.location ?? undefined,
+      });
       if (failure?.graphError?.fbtraceId) result.fbtraceId = failure.graphError.fbtraceId;
       code = EXIT_CODES.failed;
     }
