@@ -1,3 +1,6 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { REDACTED } from '@capi-kit/core';
 import { describe, expect, it } from 'vitest';
 import { textSnippet } from '../src/graph-request.js';
@@ -93,5 +96,23 @@ describe('textSnippet', () => {
     expect(textSnippet(`${'x '.repeat(60)}${TOKEN} ${'y '.repeat(50)}`)).toContain(TOKEN);
     // Where the token would cross the limit it is left out whole, not cut after "EAAB.+".
     expect(textSnippet(`${'x '.repeat(90)}${TOKEN} ${'y '.repeat(50)}`)).not.toContain('EAAB');
+  });
+});
+
+describe('the one path', () => {
+  const SRC = fileURLToPath(new URL('../src/', import.meta.url));
+  const sources = readdirSync(SRC, { recursive: true, encoding: 'utf8' })
+    .filter((f) => f.endsWith('.ts'))
+    .map((f) => ({ file: f.replaceAll('\\', '/'), text: readFileSync(join(SRC, f), 'utf8') }));
+
+  it('is the only use of a redactor, and commands never write to the process streams directly', () => {
+    expect(sources.length).toBeGreaterThan(10);
+    const redactors = sources.filter((s) => /createRedactor|createOutputRedactor/.test(s.text));
+    expect(redactors.map((s) => s.file).sort()).toEqual(['bin.ts', 'output-redaction.ts']);
+    // bin.ts hands the process streams to runCli (which wraps them) and redacts its last resort.
+    const direct = sources.filter(
+      (s) => s.file !== 'bin.ts' && /process\.std(out|err)\.write|console\./.test(s.text),
+    );
+    expect(direct.map((s) => s.file)).toEqual([]);
   });
 });
