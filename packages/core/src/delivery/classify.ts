@@ -53,6 +53,8 @@ export const THROTTLE_CODES: ReadonlySet<number> = new Set([
 /** Auth / permission codes: retrying cannot help until a human fixes the token or the grants. */
 export const AUTH_CODES: ReadonlySet<number> = new Set([3, 10, 102, 190, 294]);
 
+const APPSECRET_PROOF = /appsecret_proof/i;
+
 /** Graph "temporary downtime" codes: back off and retry. */
 export const TRANSIENT_CODES: ReadonlySet<number> = new Set([1, 2]);
 
@@ -213,6 +215,7 @@ export const rejectedEventIndex = (
  * | 2xx without Meta's acknowledgement (HTML, empty, `{}`, short)  | transient   |
  * | code 4, 17, 32, 341, 368, 613, 80003, 80004                    | throttled   |
  * | code 190, 102, 10, 3, 294, 200–299; code 100 with subcode 33   | auth        |
+ * | or about `appsecret_proof`                                     |             |
  * | code 1, 2; or `is_transient: true`                             | transient   |
  * | code 100 (any other subcode)                                   | invalid     |
  * | HTTP 429                                                       | throttled   |
@@ -243,6 +246,11 @@ export const classifyResponse = (
     if (THROTTLE_CODES.has(code)) return 'throttled';
     if (AUTH_CODES.has(code) || (code >= 200 && code <= 299)) return 'auth';
     if (code === 100 && error?.subcode === 33) return 'auth';
+    // A wrong or missing app secret is a code 100 about the request's credentials ("Invalid
+    // appsecret_proof provided in the API argument", "API calls from the server require an
+    // appsecret_proof argument": Graph API, Securing Requests,
+    // https://developers.facebook.com/docs/graph-api/security): no event is at fault.
+    if (code === 100 && APPSECRET_PROOF.test(error?.message ?? '')) return 'auth';
     if (TRANSIENT_CODES.has(code)) return 'transient';
   }
   if (error?.isTransient === true) return 'transient';

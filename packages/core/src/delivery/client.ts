@@ -10,7 +10,7 @@ import { buildEvent, type EventName, type ServerEventInput } from '../event/inde
 import { CapiValidationError, type Issue } from '../event/issues.js';
 import { schedulingClock } from './clock.js';
 import { HookBus, type Listener } from './hooks.js';
-import { resolveOptions } from './options.js';
+import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
 import type { AppendResult, Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
 import { isExpired, PixelPipe } from './pixel-pipe.js';
@@ -117,6 +117,15 @@ const deadlineTimer = (clock: Clock, ms: number) => {
   });
   return { promise, cancel: () => clock.clearTimeout(handle) };
 };
+
+// setTimeout's largest delay (2^31 − 1 ms, ~24.8 days); a larger one fires at once in Node.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/** A caller's deadline in ms: the default when absent or NaN, within [0, MAX_TIMER_MS] otherwise. */
+const deadlineMs = (value: number | undefined, fallback: number): number =>
+  typeof value !== 'number' || Number.isNaN(value)
+    ? fallback
+    : Math.min(MAX_TIMER_MS, Math.max(0, value));
 
 /** Default bound of `drain()`, and of the wait a request-scoped `waitUntil` is handed. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
@@ -244,8 +253,11 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         flushIntervalMs: resolved.flushIntervalMs,
         timeoutMs: resolved.timeoutMs,
         maxConcurrency: resolved.maxConcurrency,
-        // Bisection may chain ⌈log2 n⌉+1 requests on one lease; keep it well past that.
-        leaseMs: Math.max(300_000, resolved.timeoutMs * 40),
+        // Leases only guard against a record the engine lost track of (an outbox call that failed):
+        // this process is the only one claiming. Long enough for a whole bisection of the largest
+        // batch with every request running to its timeout, one at a time (2n requests); a part
+        // whose lease still runs short is given back (PixelPipe.fillSlots).
+        leaseMs: Math.max(3_600_000, resolved.timeoutMs * 2 * MAX_EVENTS_PER_REQUEST),
         retry: resolved.retry,
         redact,
         logger,
@@ -552,7 +564,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     closing ?? drainFor(drainOptions);
 
   const drainFor = async (drainOptions: DrainOptions): Promise<void> => {
-    const timeoutMs = Math.max(0, drainOptions.timeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS);
+    const timeoutMs = deadlineMs(drainOptions.timeoutMs, DEFAULT_DRAIN_TIMEOUT_MS);
     const deadline = clock.now() + timeoutMs;
     const timer = deadlineTimer(clock, timeoutMs);
     const drained = (async () => {
@@ -572,7 +584,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
     if (closing) return closing;
     closed = true;
-    const timeoutMs = Math.max(0, closeOptions.timeoutMs ?? 2000);
+    const timeoutMs = deadlineMs(closeOptions.timeoutMs, 2000);
     // Leave a little room between aborting and resolving so aborted requests can hand back their events.
     const grace = Math.min(50, timeoutMs / 10);
     const started = clock.now();

@@ -93,6 +93,18 @@ interface Slot {
   aborted: boolean;
   /** Records of this request set aside for bisection: not settled yet, for `flush()`. */
   suspected: number;
+  /** Events of this request not yet accounted elsewhere (sent, queued, dead-lettered): `inFlight`. */
+  events: number;
+  /** Their bytes. */
+  bytes: number;
+  /** When the outbox lease of these records ends (scheduling clock). */
+  leaseUntil: number;
+}
+
+/** A part of a rejected batch waiting for its own request; its records are still leased. */
+interface Part {
+  records: OutboxRecord[];
+  leaseUntil: number;
 }
 
 type Waiter = { done: () => boolean; resolve: () => void };
@@ -176,7 +188,7 @@ export class PixelPipe {
    * leased in the outbox and count as `queued`; they go out before anything new is claimed, each
    * in its own slot, so a poisoned batch is taken apart at full concurrency.
    */
-  private readonly suspects: OutboxRecord[][] = [];
+  private readonly suspects: Part[] = [];
   /**
    * The body buffer of the last settled request, reused by the next one: keeps garbage (and page
    * faults) off the send path. At most one per pixel, as large as the largest body sent.
@@ -339,6 +351,13 @@ export class PixelPipe {
         });
         if (left.length > 0) {
           await outbox.deadLetter(ids(left), 'shutdown: not delivered before close() deadline');
+        }
+        // Every queued and in-flight record of this pixel is among them: count them as dropped
+        // in the same step, so the figures add up inside the `dropped` hook too.
+        this.queued = 0;
+        this.queuedBytes = 0;
+        this.inFlightEvents = 0;
+        if (left.length > 0) {
           this.drop('shutdown', left);
           this.log(
             'warn',
@@ -346,17 +365,18 @@ export class PixelPipe {
             'capi-kit: closed with undelivered events',
           );
         }
-        this.queued = 0;
-        this.queuedBytes = 0;
       } else {
         // Requests that never settled leave their records leased in the durable outbox: they
         // come back when the lease expires, so they still count as queued.
         this.queued += this.inFlightEvents;
+        this.inFlightEvents = 0;
       }
     } catch (error) {
       this.reportOutboxError(error);
+      // Their fate is the outbox's now; they stay counted as waiting there.
+      this.queued += this.inFlightEvents;
+      this.inFlightEvents = 0;
     }
-    this.inFlightEvents = 0;
     this.notify();
   }
 
@@ -512,12 +532,19 @@ export class PixelPipe {
     while (!this.stopped && !this.halted && this.inFlightRequests < limit) {
       const now = config.clock.now();
       if (this.isBlocked(now)) return;
-      const suspect = this.suspects.shift();
-      if (suspect) {
-        this.queued -= suspect.length;
-        this.queuedBytes -= sumBytes(suspect);
-        const live = await this.dropExpired(suspect, config.wallNow());
-        if (live.length > 0) this.startSlot(live);
+      const part = this.suspects.shift();
+      if (part) {
+        if (part.leaseUntil - now < this.leaseReserve()) {
+          // Its lease could end mid-request, and the outbox would then hand the same records out
+          // again: give it back unattempted (still queued) and let it come back as a batch.
+          await config.outbox.release(ids(part.records), now);
+          this.claimEmpty = false;
+          continue;
+        }
+        const live = await this.dropExpired(part.records, config.wallNow());
+        if (live.length === 0) continue;
+        if (this.circuitOpenUntil > 0) this.probing = true; // half-open: one request
+        this.startSlot(live, part.leaseUntil);
         continue;
       }
       const sendPartial = this.draining || this.closing;
@@ -547,13 +574,11 @@ export class PixelPipe {
         this.draining = false;
         return;
       }
-      this.queued -= records.length;
-      this.queuedBytes -= sumBytes(records);
-      if (this.queued <= 0) this.draining = false;
+      if (this.queued <= records.length) this.draining = false;
       const live = await this.dropExpired(records, config.wallNow());
       if (live.length === 0) continue;
       if (this.circuitOpenUntil > 0) this.probing = true; // half-open: exactly one probe batch
-      this.startSlot(live);
+      this.startSlot(live, now + config.leaseMs);
     }
   }
 
@@ -577,6 +602,8 @@ export class PixelPipe {
       ids(expired),
       "expired: event_time is past Meta's upload window",
     );
+    this.queued -= expired.length;
+    this.queuedBytes -= sumBytes(expired);
     this.drop('expired', expired);
     this.log(
       'warn',
@@ -588,10 +615,21 @@ export class PixelPipe {
 
   // ---------------------------------------------------------------- sending
 
-  private startSlot(records: OutboxRecord[]): void {
-    const slot: Slot = { controller: undefined, aborted: false, suspected: 0 };
+  /** Moves claimed records from `queued` to `inFlight` in the same step, and sends them. */
+  private startSlot(records: OutboxRecord[], leaseUntil: number): void {
+    const bytes = sumBytes(records);
+    const slot: Slot = {
+      controller: undefined,
+      aborted: false,
+      suspected: 0,
+      events: records.length,
+      bytes,
+      leaseUntil,
+    };
     this.slots.add(slot);
     this.inFlightRequests++;
+    this.queued -= records.length;
+    this.queuedBytes -= bytes;
     this.inFlightEvents += records.length;
     void this.deliver(records, slot)
       .catch((error: unknown) => this.reportOutboxError(error))
@@ -599,12 +637,35 @@ export class PixelPipe {
         this.slots.delete(slot);
         if (this.stopped) return;
         this.inFlightRequests--;
-        this.inFlightEvents -= records.length;
+        if (slot.events > 0) {
+          // An outbox call failed before these were accounted: they are still leased in the
+          // outbox and come back when the lease ends, so they count as queued, not as nothing.
+          this.inFlightEvents -= slot.events;
+          this.queued += slot.events;
+          this.queuedBytes += slot.bytes;
+          this.claimEmpty = false;
+        }
         this.settled += records.length - slot.suspected;
         this.probing = false;
         this.schedulePump();
         this.notify();
       });
+  }
+
+  /** Lease a part needs left to be sent: one request (bounded by `timeoutMs`) and its outbox calls. */
+  private leaseReserve(): number {
+    return 2 * this.config.timeoutMs + 5_000;
+  }
+
+  /**
+   * These records of a request are no longer in flight: called in the same synchronous step as the
+   * counter that takes them (sent, queued, dead-lettered), so `stats()` adds up at every moment,
+   * hooks included.
+   */
+  private land(slot: Slot, records: readonly OutboxRecord[]): void {
+    slot.events -= records.length;
+    slot.bytes -= sumBytes(records);
+    this.inFlightEvents -= records.length;
   }
 
   private async send(records: readonly OutboxRecord[], slot: Slot): Promise<Verdict> {
@@ -679,9 +740,9 @@ export class PixelPipe {
   private async deliver(records: OutboxRecord[], slot: Slot): Promise<void> {
     const verdict = await this.send(records, slot);
     if (this.stopped) return;
-    if (verdict.cls === 'success') return this.delivered(records, verdict);
+    if (verdict.cls === 'success') return this.delivered(records, verdict, slot);
     if (verdict.cls === 'invalid') return this.rejected(records, verdict, slot);
-    return this.failed(records, verdict);
+    return this.failed(records, verdict, slot);
   }
 
   /**
@@ -712,11 +773,18 @@ export class PixelPipe {
           : typeof body === 'string'
             ? 'a body that is not JSON'
             : 'JSON without events_received';
-    return `HTTP ${status} from ${url} is not Meta's acknowledgement (${what}); retrying`;
+    return this.config.redact(
+      `HTTP ${status} from ${url} is not Meta's acknowledgement (${what}); retrying`,
+    );
   }
 
-  private async delivered(records: readonly OutboxRecord[], verdict: Verdict): Promise<void> {
+  private async delivered(
+    records: readonly OutboxRecord[],
+    verdict: Verdict,
+    slot: Slot,
+  ): Promise<void> {
     await this.config.outbox.ack(ids(records));
+    this.land(slot, records);
     this.sent += records.length;
     this.resolved += records.length;
     this.config.acknowledged?.(records);
@@ -748,22 +816,21 @@ export class PixelPipe {
   }
 
   /** Transient, throttled, auth or aborted: the records go back (or to the dead letters). */
-  private async failed(records: readonly OutboxRecord[], verdict: Verdict): Promise<void> {
+  private async failed(
+    records: readonly OutboxRecord[],
+    verdict: Verdict,
+    slot: Slot,
+  ): Promise<void> {
     const { config } = this;
     const { outbox, clock, retry } = config;
     const now = clock.now();
-    if (verdict.cls !== 'aborted' && this.suspects.length > 0) {
-      // The pixel stops sending for a while: parts of rejected batches waiting for their turn go
-      // back to the outbox unattempted (their leases would otherwise run out while paused) and are
-      // bisected afresh if they are rejected again.
-      const waiting = this.suspects.splice(0).flat();
-      await outbox.release(ids(waiting), now);
-      this.claimEmpty = false;
-    }
+    // Other parts of a rejected batch keep waiting for their turn through the pause: a failure of
+    // one part says nothing about them (a part whose lease runs short meanwhile is given back when
+    // its turn comes, see fillSlots).
     switch (verdict.cls) {
       case 'aborted': {
         await outbox.release(ids(records), now);
-        this.requeued(records);
+        this.requeued(records, slot);
         return;
       }
       case 'auth': {
@@ -772,7 +839,7 @@ export class PixelPipe {
         this.probing = false;
         // Kept (bounded by the queue limits) and ready the moment resume() closes the circuit.
         await outbox.release(ids(records), now);
-        this.requeued(records);
+        this.requeued(records, slot);
         if (!alreadyOpen) {
           const error = this.error(verdict);
           this.log(
@@ -806,10 +873,10 @@ export class PixelPipe {
         const retryAt = now + delayMs;
         this.blockedUntil = Math.max(this.blockedUntil, retryAt);
         if (this.consecutiveThrottles > retry.freeThrottles) {
-          await this.retryOrGiveUp(records, retryAt, verdict);
+          await this.retryOrGiveUp(records, retryAt, verdict, slot);
         } else {
           await outbox.release(ids(records), retryAt);
-          this.requeued(records);
+          this.requeued(records, slot);
         }
         this.retried += records.length;
         this.emitRetry(records, verdict, 'throttled', delayMs);
@@ -831,7 +898,7 @@ export class PixelPipe {
         const retryAt = now + delayMs;
         // One backoff for the whole pixel: during an outage a single batch probes, the rest wait.
         this.blockedUntil = Math.max(this.blockedUntil, retryAt);
-        const kept = await this.retryOrGiveUp(records, retryAt, verdict);
+        const kept = await this.retryOrGiveUp(records, retryAt, verdict, slot);
         this.retried += kept;
         if (kept > 0) this.emitRetry(records, verdict, 'transient', delayMs);
         return;
@@ -844,6 +911,7 @@ export class PixelPipe {
     records: readonly OutboxRecord[],
     retryAt: number,
     verdict: Verdict,
+    slot: Slot,
   ): Promise<number> {
     const { maxAttempts } = this.config.retry;
     const keep: OutboxRecord[] = [];
@@ -851,13 +919,14 @@ export class PixelPipe {
     for (const r of records) (r.attempts + 1 >= maxAttempts ? spent : keep).push(r);
     if (keep.length > 0) {
       await this.config.outbox.nack(ids(keep), retryAt, verdict.message);
-      this.requeued(keep);
+      this.requeued(keep, slot);
     }
-    if (spent.length > 0) await this.deadLetterRecords(spent, 'max_attempts', verdict);
+    if (spent.length > 0) await this.deadLetterRecords(spent, 'max_attempts', verdict, slot);
     return keep.length;
   }
 
-  private requeued(records: readonly OutboxRecord[]): void {
+  private requeued(records: readonly OutboxRecord[], slot: Slot): void {
+    this.land(slot, records);
     this.queued += records.length;
     this.queuedBytes += sumBytes(records);
     this.claimEmpty = false;
@@ -876,7 +945,7 @@ export class PixelPipe {
    */
   private async rejected(records: OutboxRecord[], verdict: Verdict, slot: Slot): Promise<void> {
     if (records.length === 1) {
-      await this.deadLetterRecords(records, 'rejected', verdict);
+      await this.deadLetterRecords(records, 'rejected', verdict, slot);
       return;
     }
     const named =
@@ -889,7 +958,7 @@ export class PixelPipe {
       const after = records.slice(named + 1);
       const mid = Math.ceil(after.length / 2);
       parts = [records.slice(0, named), after.slice(0, mid), after.slice(mid)];
-      await this.deadLetterRecords([records[named] as OutboxRecord], 'rejected', verdict);
+      await this.deadLetterRecords([records[named] as OutboxRecord], 'rejected', verdict, slot);
     }
     this.log(
       'debug',
@@ -898,7 +967,9 @@ export class PixelPipe {
     );
     for (const part of parts) {
       if (part.length === 0) continue;
-      this.suspects.push(part);
+      // The parts keep the batch's lease: fillSlots gives a part back if it runs short.
+      this.suspects.push({ records: part, leaseUntil: slot.leaseUntil });
+      this.land(slot, part);
       this.queued += part.length;
       this.queuedBytes += sumBytes(part);
       slot.suspected += part.length;
@@ -910,9 +981,11 @@ export class PixelPipe {
     records: readonly OutboxRecord[],
     reason: DeadLetterReason,
     verdict: Verdict,
+    slot: Slot,
   ): Promise<void> {
     const error = this.error(verdict);
     await this.config.outbox.deadLetter(ids(records), error.message);
+    this.land(slot, records);
     this.deadLettered += records.length;
     this.resolved += records.length;
     // Meta's message may quote the rejected field; codes and trace ids are enough for the log.

@@ -112,8 +112,16 @@ export const postBatch = async (
     controller.abort();
   }, options.timeoutMs);
   const elapsed = () => clock.now() - started;
+  // Settles (rejects) when the request is aborted, by the timeout or by close(): a `fetch` that
+  // ignores its signal (a wrapper, an old polyfill) must not hold the slot, flush() or close().
+  const abandoned = new Promise<never>((_, reject) => {
+    const { signal } = controller;
+    if (signal.aborted) reject(signal.reason);
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+  });
+  abandoned.catch(() => {});
   try {
-    const response = await fetchFn(url, {
+    const pending = fetchFn(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body,
@@ -122,7 +130,19 @@ export const postBatch = async (
       // wherever it points: it comes back as a 3xx and is retried as a failure naming graphUrl.
       redirect: 'manual',
     });
-    const text = await response.text();
+    pending.catch(() => {});
+    const response = await Promise.race([pending, abandoned]);
+    if (response.type === 'opaqueredirect') {
+      // Browsers hide a manual redirect's status (0) and location: say what it was.
+      return {
+        kind: 'network',
+        error: new Error(`${url} answered with a redirect, which is not followed (check graphUrl)`),
+        durationMs: elapsed(),
+      };
+    }
+    const reading = response.text();
+    reading.catch(() => {});
+    const text = await Promise.race([reading, abandoned]);
     return {
       kind: 'response',
       status: response.status,

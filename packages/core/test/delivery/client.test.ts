@@ -282,7 +282,8 @@ describe('createCapi: retry policy', () => {
         inFlight--;
         return failing ? graphError(503, 2) : ok(req);
       },
-      { maxBatchEvents: 1, maxConcurrency: 4 },
+      // Answers come when the test releases them, never by the request timeout.
+      { maxBatchEvents: 1, maxConcurrency: 4, timeoutMs: 600_000 },
     );
     const answerAll = async () => {
       while (pending.length > 0) {
