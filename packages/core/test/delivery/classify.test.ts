@@ -104,6 +104,20 @@ describe('classifyResponse', () => {
     // Rejections that concern the request, not its events: retried, never bisected.
     [400, graph(12345), undefined, 'transient', 'unknown code @400'],
     [400, graph(2635), undefined, 'transient', 'deprecated API version (2635) @400'],
+    [
+      400,
+      graph(100, { message: 'Invalid appsecret_proof provided in the API argument' }),
+      undefined,
+      'auth',
+      'a wrong app secret (100, appsecret_proof)',
+    ],
+    [
+      400,
+      graph(100, { message: 'API calls from the server require an appsecret_proof argument' }),
+      undefined,
+      'auth',
+      'a missing app secret (100, appsecret_proof)',
+    ],
     [400, '<html>bad request</html>', undefined, 'transient', 'non-JSON 400'],
     [413, '', undefined, 'invalid', '413 body too large: split'],
     [422, undefined, undefined, 'transient', 'other 4xx'],
