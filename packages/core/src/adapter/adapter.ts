@@ -6,7 +6,6 @@ import {
   type RequestContext,
   type RequestContextOptions,
 } from '../context/index.js';
-import { copyForExtension } from '../context/merge-context.js';
 import {
   type CapiClient,
   type CapiOptions,
@@ -16,6 +15,7 @@ import {
 } from '../delivery/index.js';
 import { newEventId } from '../event/event-id.js';
 import type { EventName, ServerEventInput } from '../event/index.js';
+import { CapiValidationError } from '../event/issues.js';
 
 /**
  * What an adapter takes: the client's options and the request-context options in one object, or
@@ -96,15 +96,15 @@ export interface BoundRequest {
 const NO_COOKIES: readonly CookieToSet[] = Object.freeze([]);
 
 /**
- * `{ ...params, event_name }` without the spread literal: on V8 that shape costs ~0.7 µs and makes
- * every later copy slow too; a copy then one added property is ~0.04 µs (bench/RESULTS.md notes).
+ * What a binding tracks with when its context function threw: nothing known, and consent
+ * `denied`, failing closed, since the function that failed may have been the one deciding it.
  */
-function named(eventName: EventName, params: TrackParams | undefined): ServerEventInput {
-  // `params` is typed, but JavaScript callers may pass null, which the spread accepted too.
-  const input = (params == null ? {} : copyForExtension(params)) as Record<string, unknown>;
-  input.event_name = eventName;
-  return input as unknown as ServerEventInput;
-}
+const unknownContext = (): RequestContext => ({
+  user_data: {},
+  cookiesToSet: [],
+  consent: 'denied',
+  isNavigation: false,
+});
 
 /**
  * `req.capi`: a class rather than an object literal because V8 builds a literal with a getter on
@@ -129,30 +129,41 @@ class RequestBinding implements RequestCapi {
   }
 
   get context(): RequestContext {
-    if (typeof this.#context === 'function') this.#context = this.#context();
+    const context = this.#context;
+    if (typeof context !== 'function') return context;
+    try {
+      this.#context = context();
+    } catch (error) {
+      // A context function given to `bind()` is app code: its failure must not reach the request.
+      this.#client.reportError(error, 'request context');
+      this.#context = unknownContext();
+    }
     return this.#context;
   }
 
   readonly eventId = newEventId;
 
+  // Caller data is handed to the client unread (params through `eventName`), so that every read
+  // of it happens inside track()'s one guard: a throwing getter or Proxy is dropped there, counted.
   readonly track = (
     nameOrEvent: EventName | ServerEventInput,
     params?: TrackParams | LazyTrackParams,
   ): TrackResult => {
     const client = this.#client;
     if (typeof nameOrEvent !== 'string') return client.track(nameOrEvent, this.#optionsOfTrack());
-    if (typeof params !== 'function')
-      return client.track(named(nameOrEvent, params), this.#optionsOfTrack());
-    // Lazy params run where nobody could catch an error (after the response was sent): every
-    // failure, a throwing function or a `strict`-mode rejection, is reported, never thrown.
-    let source = `${nameOrEvent} params`;
+    const options = this.#optionsOfTrack();
+    options.eventName = nameOrEvent;
+    // `params` stands in for the input: track() reads (or calls) it with `eventName` set.
+    const input = params as ServerEventInput | undefined as ServerEventInput;
+    if (typeof params !== 'function') return client.track(input, options);
+    // Lazy params run where nobody could catch an error (after the response was sent): a throwing
+    // function is reported by track() itself, and a `strict`-mode rejection here.
     try {
-      const resolved = params();
-      source = `${nameOrEvent} track`;
-      return client.track(named(nameOrEvent, resolved), this.#optionsOfTrack());
+      return client.track(input, options);
     } catch (error) {
-      client.reportError(error, source);
-      return { event_id: newEventId(), accepted: false, issues: [], reason: 'error' };
+      client.reportError(error, `${nameOrEvent} track`);
+      const issues = error instanceof CapiValidationError ? [...error.issues] : [];
+      return { event_id: '', accepted: false, issues, reason: issues.length ? 'invalid' : 'error' };
     }
   };
 
@@ -164,7 +175,8 @@ class RequestBinding implements RequestCapi {
 
 /**
  * Binds a client to one request's context, or to a function computing it on first use (called at
- * most once): what `req.capi` is in every adapter.
+ * most once; if it throws, the error is reported and the request tracks with an empty context and
+ * consent `denied`): what `req.capi` is in every adapter.
  */
 export function bindRequest(
   client: CapiClient,

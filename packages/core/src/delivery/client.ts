@@ -1,4 +1,5 @@
 import { mergeContext } from '../context/index.js';
+import { copyForExtension } from '../context/merge-context.js';
 import {
   createDiagnosticsRecorder,
   DEFAULT_DIAGNOSTICS_WINDOW_MS,
@@ -6,7 +7,12 @@ import {
 } from '../diagnostics/recorder.js';
 import type { DiagnosticsReport } from '../diagnostics/types.js';
 import { newEventId } from '../event/event-id.js';
-import { buildEvent, type EventName, type ServerEventInput } from '../event/index.js';
+import {
+  type BuildEventOptions,
+  buildEvent,
+  type EventName,
+  type ServerEventInput,
+} from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
 import { schedulingClock } from './clock.js';
 import { HookBus, type Listener } from './hooks.js';
@@ -26,6 +32,7 @@ import type {
   TrackResult,
   UndeliverableReason,
 } from './types.js';
+import { errorTypeOf, locateUnreadable } from './unreadable.js';
 
 /** Options of `close()`. */
 export interface CloseOptions {
@@ -43,7 +50,9 @@ export interface DrainOptions {
 export interface CapiClient {
   /**
    * Builds, validates and queues one event for every configured pixel. Synchronous and O(1); never
-   * throws (except `CapiValidationError` in `strict` mode) and never returns a promise.
+   * throws (except `CapiValidationError` in `strict` mode) and never returns a promise, whatever it
+   * is handed: an input or options whose getter, Proxy trap or `toJSON` throws, or a revoked Proxy,
+   * is dropped as `invalid` with an `unreadable_value` issue naming the field (docs/architecture.md).
    */
   track<Name extends EventName>(input: ServerEventInput<Name>, options?: TrackOptions): TrackResult;
   /**
@@ -129,6 +138,9 @@ const deadlineMs = (value: number | undefined, fallback: number): number =>
 
 /** Default bound of `drain()`, and of the wait a request-scoped `waitUntil` is handed. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+
+/** An event name fit for a log line or a hook: a string the caller gave, nothing else. */
+const nameOf = (eventName: unknown): string => (typeof eventName === 'string' ? eventName : '');
 
 const isPromise = <T>(value: unknown): value is Promise<T> =>
   typeof value === 'object' && value !== null && typeof (value as Promise<T>).then === 'function';
@@ -430,49 +442,81 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     }
   }
 
-  const track = <Name extends EventName>(
-    input: ServerEventInput<Name>,
-    trackOptions?: TrackOptions,
-  ): TrackResult => {
-    const given = (input as { event_id?: unknown } | undefined)?.event_id;
-    const givenId = typeof given === 'string' && given !== '' ? given : undefined;
-    const eventName = (input as { event_name?: unknown } | undefined)?.event_name;
-    if (closed) return dropAtIntake('closed', givenId ?? '', eventName, []);
-    const only = trackOptions?.pixelIds;
-    const targets = only === undefined ? pixelIds : pixelIds.filter((id) => only.includes(id));
-    if (targets.length === 0) {
-      const issue: Issue = {
-        path: 'pixelIds',
-        code: 'unknown_pixel',
-        message: 'None of the given pixelIds is configured on this client.',
-        severity: 'error',
-      };
-      return dropAtIntake('invalid', givenId ?? '', eventName, [issue]);
-    }
+  const buildOptions: BuildEventOptions = { now: wall.now };
+  if (resolved.defaultCountry !== undefined) buildOptions.defaultCountry = resolved.defaultCountry;
+
+  /**
+   * Everything `track()` does, with every read of the caller's data (input, lazy params, options,
+   * the context in them) inside its one `try`: a throwing getter, Proxy trap or `toJSON` never
+   * reaches the caller, it becomes an intake drop like any other. A `strict`-mode rejection is
+   * returned, not thrown, so the `catch` only ever sees what the caller's data (or a bug) threw.
+   */
+  const intake = (
+    input: unknown,
+    trackOptions: TrackOptions | undefined,
+  ): TrackResult | CapiValidationError => {
+    // What the failure path needs, filled in as reading goes.
+    let givenId = '';
+    let eventName: unknown;
+    let params: unknown = input;
+    let callingParams = false;
+    let queued: TrackResult | undefined;
     try {
-      const context = trackOptions?.context;
-      if (context?.consent === 'denied')
-        return dropAtIntake('consent', givenId ?? '', eventName, []);
-      const merged = context ? mergeContext(input, context) : input;
-      const buildOptions: Parameters<typeof buildEvent>[1] = {
-        now: wall.now,
-        strict: resolved.strict,
-      };
-      if (resolved.defaultCountry !== undefined)
-        buildOptions.defaultCountry = resolved.defaultCountry;
-      const { event, issues } = buildEvent(merged, buildOptions);
+      let context: TrackOptions['context'];
+      let waitUntil: TrackOptions['waitUntil'];
+      let only: TrackOptions['pixelIds'];
+      let source: TrackOptions['source'];
+      let name: TrackOptions['eventName'];
+      if (trackOptions !== undefined && trackOptions !== null) {
+        ({ context, waitUntil, pixelIds: only, source, eventName: name } = trackOptions);
+      }
+      if (name !== undefined) {
+        // `req.capi.track(name, params)` hands its params over unread, so they are read here.
+        eventName = name;
+        if (typeof params === 'function') {
+          callingParams = true;
+          params = params();
+          callingParams = false;
+        }
+        const named = (params == null ? {} : copyForExtension(params)) as Record<string, unknown>;
+        named.event_name = name;
+        params = named;
+      }
+      const given = (params as { event_id?: unknown } | null | undefined)?.event_id;
+      if (typeof given === 'string') givenId = given;
+      else if (typeof given === 'number' && Number.isFinite(given)) givenId = String(given);
+      eventName = (params as { event_name?: unknown } | null | undefined)?.event_name;
+      if (closed) return dropAtIntake('closed', givenId, eventName, []);
+      const targets = only === undefined ? pixelIds : pixelIds.filter((id) => only.includes(id));
+      if (targets.length === 0) {
+        const issue: Issue = {
+          path: 'pixelIds',
+          code: 'unknown_pixel',
+          message: 'None of the given pixelIds is configured on this client.',
+          severity: 'error',
+        };
+        return dropAtIntake('invalid', givenId, eventName, [issue]);
+      }
+      if (context?.consent === 'denied') return dropAtIntake('consent', givenId, eventName, []);
+      const merged = context ? mergeContext(params as ServerEventInput, context) : params;
+      const { event, issues } = buildEvent(merged as ServerEventInput, buildOptions);
       if (!event) {
+        // strict mode: the caller asked for the throw (track() throws what is returned here).
+        if (resolved.strict) {
+          dropAtIntake('invalid', givenId, eventName, issues);
+          return new CapiValidationError(issues);
+        }
         const error = new CapiValidationError(issues);
         log(
           'warn',
           {
-            eventName,
+            eventName: nameOf(eventName),
             issues: issues.filter((i) => i.severity === 'error').map((i) => `${i.path}:${i.code}`),
           },
           'capi-kit: event rejected by validation',
         );
         hooks.emit('error', () => ({ kind: 'validation', error, issues }));
-        return dropAtIntake('invalid', givenId ?? '', eventName, issues);
+        return dropAtIntake('invalid', givenId, eventName, issues);
       }
       const wire = event as {
         event_id?: unknown;
@@ -490,6 +534,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       } else {
         serialized = JSON.stringify(event);
       }
+      // Past this point nothing of the caller's is read: custom parameters were serialized above.
       const bytes = utf8ByteLength(serialized);
       if (bytes > smallestEventBudget) {
         log('warn', { eventId, bytes }, 'capi-kit: event larger than maxBatchBytes, dropped');
@@ -517,14 +562,16 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
           retryAt: now,
         });
       }
-      const flushNow = resolved.flushOnEnd || trackOptions?.waitUntil !== undefined;
+      const flushNow = resolved.flushOnEnd || waitUntil !== undefined;
       if (!enqueue(records, flushNow))
         return dropAtIntake('error', eventId, wire.event_name, issues);
-      if (flushNow) scheduleEndFlush(trackOptions?.waitUntil);
-      const source = trackOptions?.source === 'relay' ? 'relay' : 'server';
+      // Counted as accepted from here: a later failure must not count it as dropped too.
+      queued = { event_id: eventId, accepted: true, issues };
+      if (flushNow) scheduleEndFlush(waitUntil);
+      const from = source === 'relay' ? 'relay' : 'server';
       // Caller-supplied (or browser-supplied, through the relay) ids are the ones a Pixel can share.
       const callerEventId = given !== undefined && given !== null;
-      dedup[source]++;
+      dedup[from]++;
       if (callerEventId) dedup.withEventId++;
       observe(wallNow, 'track', (at) =>
         diagnostics?.recordEvent(
@@ -534,24 +581,102 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
             eventId: eventId as string,
             userData: event.user_data,
             callerEventId,
-            source,
+            source: from,
           },
           at,
         ),
       );
-      return { event_id: eventId, accepted: true, issues };
+      return queued;
     } catch (error) {
-      if (error instanceof CapiValidationError) {
-        const result = dropAtIntake('invalid', givenId ?? '', eventName, [...error.issues]);
-        // strict mode: the caller asked for the throw.
-        if (resolved.strict) throw error;
-        return result;
-      }
-      const message = describeError(error, redact);
-      log('error', { eventName }, `capi-kit: track() failed: ${message}`);
-      hooks.emit('error', () => ({ kind: 'internal', error: new Error(message) }));
-      return dropAtIntake('error', givenId ?? '', eventName, []);
+      return failedIntake(error, {
+        input: params,
+        trackOptions,
+        givenId,
+        eventName,
+        callingParams,
+        queued,
+      });
     }
+  };
+
+  /**
+   * What a throw inside {@link intake} becomes. Never the thrown value or its message (the
+   * caller's getter may have put customer data in it): the field it came from and its type.
+   */
+  const failedIntake = (
+    error: unknown,
+    failure: {
+      input: unknown;
+      trackOptions: unknown;
+      givenId: string;
+      eventName: unknown;
+      callingParams: boolean;
+      queued: TrackResult | undefined;
+    },
+  ): TrackResult | CapiValidationError => {
+    const { givenId, eventName } = failure;
+    if (failure.queued) {
+      // Only our own code runs after the event is queued; report it and keep the event.
+      const errorType = errorTypeOf(error);
+      log('error', { errorType }, `capi-kit: track() failed after queueing (${errorType})`);
+      hooks.emit('error', () => ({
+        kind: 'internal',
+        error: new Error(`track() failed after queueing (${errorType})`),
+      }));
+      return failure.queued;
+    }
+    if (failure.callingParams) {
+      // A lazy params function (an adapter's `map`) is app code, reported like every callback;
+      // it never throws, not even in strict mode: it runs after the response was sent.
+      client.reportError(error, `${nameOf(eventName)} params`);
+      return dropAtIntake('error', '', eventName, []);
+    }
+    const found = locateUnreadable([
+      ['options', failure.trackOptions],
+      ['', failure.input],
+    ]);
+    if (found === undefined) {
+      // Every read succeeds on a second look: our bug, or a getter that throws only once.
+      const errorType = errorTypeOf(error);
+      log(
+        'error',
+        { eventName: nameOf(eventName), errorType },
+        `capi-kit: track() failed (${errorType})`,
+      );
+      hooks.emit('error', () => ({
+        kind: 'internal',
+        error: new Error(`track() failed (${errorType})`),
+      }));
+      return dropAtIntake('error', givenId, eventName, []);
+    }
+    const issues: Issue[] = [
+      {
+        path: found.path,
+        code: 'unreadable_value',
+        message: `Reading it threw a ${found.errorType} (a getter, a Proxy trap or toJSON); the event was not tracked.`,
+        severity: 'error',
+      },
+    ];
+    const rejection = new CapiValidationError(issues);
+    if (!resolved.strict) {
+      log(
+        'warn',
+        { eventName: nameOf(eventName), issues: [`${found.path}:unreadable_value`] },
+        'capi-kit: event rejected, its data could not be read',
+      );
+      hooks.emit('error', () => ({ kind: 'validation', error: rejection, issues }));
+    }
+    const result = dropAtIntake('invalid', givenId, eventName, issues);
+    return resolved.strict ? rejection : result;
+  };
+
+  const track = <Name extends EventName>(
+    input: ServerEventInput<Name>,
+    trackOptions?: TrackOptions,
+  ): TrackResult => {
+    const outcome = intake(input, trackOptions);
+    if (outcome instanceof CapiValidationError) throw outcome;
+    return outcome;
   };
 
   const flush = async (): Promise<void> => {

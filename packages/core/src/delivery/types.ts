@@ -161,13 +161,22 @@ export interface TrackOptions {
    * pixel that fired it, so it dedups with that Pixel's copy and no other pixel gets it twice.
    */
   pixelIds?: readonly string[] | undefined;
+  /**
+   * Names the event over `input`'s own `event_name`. With it, `input` may be the rest of the event
+   * (`TrackParams`) or a function returning it, called inside `track()`: this is how
+   * `req.capi.track(name, params)` hands its params over unread, so that every read of them happens
+   * inside `track()`'s guard. A throwing function is reported (kind `callback`) and counted as
+   * dropped (reason `error`), never thrown, not even in `strict` mode.
+   */
+  eventName?: string | undefined;
 }
 
 /** What `track()` did with the event. */
 export interface TrackResult {
   /**
    * The event's `event_id` (given or generated): hand it to the browser Pixel for deduplication.
-   * Empty when the event was dropped before an id was assigned and none was given.
+   * Always a string: empty when the event was dropped before an id was assigned and none was
+   * given (or it could not be read).
    */
   event_id: string;
   /** True when the event was queued for at least one pixel. */

@@ -60,15 +60,16 @@ describe('bindRequest', () => {
     await client.close();
   });
 
-  it('a throwing lazy params function is reported, not thrown, and tracks nothing', async () => {
+  it('a throwing lazy params function is reported, not thrown, and counted as dropped', async () => {
     const { client, context, seen } = setup();
     const errors: ErrorInfo[] = [];
     client.on('error', (info) => errors.push(info));
     const result = bindRequest(client, context).track('Purchase', () => {
       throw new Error('map failed');
     });
-    expect(result).toMatchObject({ accepted: false, reason: 'error' });
-    expect(result.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    // No id was given or assigned: the documented empty string, not a made-up one.
+    expect(result).toEqual({ event_id: '', accepted: false, issues: [], reason: 'error' });
+    expect(client.stats().dropped.error).toBe(1);
     expect(errors).toEqual([
       expect.objectContaining({ kind: 'callback', source: 'Purchase params' }),
     ]);
