@@ -150,14 +150,6 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   return proto === Object.prototype || proto === null;
 };
 
-const toInput = (
-  nameOrEvent: EventName | ServerEventInput,
-  params?: TrackParams,
-): ServerEventInput =>
-  typeof nameOrEvent === 'string'
-    ? ({ ...params, event_name: nameOrEvent } as ServerEventInput)
-    : nameOrEvent;
-
 /**
  * Creates the Next.js binding: call it once in a module of your app (`lib/capi.ts`) and import the
  * helpers where needed. The client is created on first use, so importing it during `next build`
@@ -210,21 +202,17 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     nameOrEvent: EventName | ServerEventInput,
     params?: TrackParams,
   ): TrackResult => {
-    const input = toInput(nameOrEvent, params);
     const current = getAdapter();
-    if (current === undefined) {
-      const given = (input as { event_id?: unknown }).event_id;
-      return {
-        event_id: typeof given === 'string' && given !== '' ? given : randomId(),
-        accepted: false,
-        issues: [],
-        reason: 'error',
-      };
-    }
+    // Without a client nothing is read of the caller's data: only track() reads it, in its guard.
+    if (current === undefined)
+      return { event_id: '', accepted: false, issues: [], reason: 'error' };
     const trackOptions: Parameters<CapiClient['track']>[1] = {};
     if (binding?.context !== undefined) trackOptions.context = binding.context;
     if (binding?.waitUntil !== undefined) trackOptions.waitUntil = binding.waitUntil;
-    return current.client.track(input, trackOptions);
+    if (typeof nameOrEvent !== 'string') return current.client.track(nameOrEvent, trackOptions);
+    // The params go over unread, named by `eventName`: a throwing getter is track()'s to handle.
+    trackOptions.eventName = nameOrEvent;
+    return current.client.track(params as ServerEventInput, trackOptions);
   };
 
   /** The binding of a Server Action or Server Component, from `headers()` and `cookies()`. */
