@@ -653,7 +653,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       {
         path: found.path,
         code: 'unreadable_value',
-        message: `Reading it threw a ${found.errorType} (a getter, a Proxy trap or toJSON); the event was not tracked.`,
+        message: `Reading this field threw ${found.errorType} (from a getter, a Proxy trap or toJSON); the event was not tracked.`,
         severity: 'error',
       },
     ];

@@ -75,6 +75,8 @@ export function locateUnreadable(
       isArray = Array.isArray(value);
       keys = Reflect.ownKeys(value);
       for (const key of keys) Reflect.getOwnPropertyDescriptor(value, key);
+      // copyForExtension asks for an own `__proto__` before copying.
+      Reflect.getOwnPropertyDescriptor(value, '__proto__');
       // Getters a class declares (an ORM entity's `get email()`) are read like own fields.
       for (
         let proto = Reflect.getPrototypeOf(value);
