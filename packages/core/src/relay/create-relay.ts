@@ -10,6 +10,7 @@ import type { TrackOptions } from '../delivery/types.js';
 import { STANDARD_EVENTS } from '../event/standard-events.js';
 import type { UserDataInput } from '../user-data/types.js';
 import { checkFirstParty, relayRequestUrl } from './first-party.js';
+import { jsonByteLength } from './json-size.js';
 import { RELAY_PROTOCOL_VERSION } from './protocol.js';
 import {
   createMemoryRateLimiter,
@@ -57,7 +58,13 @@ export interface RelayOptions<R = Request | NodeRequestLike> {
    * @example identify: (req) => req.user && { em: req.user.email, external_id: req.user.id }
    */
   identify?: RelayIdentify<R> | undefined;
-  /** Body cap in bytes; larger bodies get `413`. Default 64 KiB. */
+  /**
+   * Body cap in bytes; larger bodies get `413` and nothing is tracked. Default 64 KiB. It holds
+   * whatever ran first: a body the relay reads is counted as it arrives and reading stops at the
+   * cap; one the app's JSON parser already read (chunked or not) is measured as its value
+   * re-serialized as JSON, in UTF-8 bytes; and every body must also fit re-serialized. See
+   * "How the body is measured" in `@capi-kit/browser`'s README.
+   */
   maxBodyBytes?: number | undefined;
   /** Events per request; a request with more gets `413` and nothing is tracked. Default 20. */
   maxEvents?: number | undefined;
@@ -90,7 +97,10 @@ export interface RelayInput<R = Request | NodeRequestLike> {
    * and only once the request passed the method, origin and content-type checks.
    */
   body?: string | Uint8Array | BodySource | null | undefined;
-  /** The body as a framework's JSON parser left it (`express.json()` ran first); used when `body` is absent. */
+  /**
+   * The body as a framework's JSON parser left it (`express.json()` ran first); used when `body` is
+   * absent, and measured against `maxBodyBytes` as its JSON re-serialization.
+   */
   parsedBody?: unknown;
   /** The adapter stopped reading the body at the cap. */
   bodyTooLarge?: boolean | undefined;
@@ -352,6 +362,11 @@ export function createRelay<R = Request | NodeRequestLike>(
     let bytes: Uint8Array | string;
     if (body === undefined || body === null) {
       if (!('parsedBody' in input)) return { ok: false, reason: 'invalid_payload' };
+      // The app's parser read the bytes and kept none; what is left to measure is the JSON the
+      // relay forwards from, re-serialized (see `maxBodyBytes`).
+      if (jsonByteLength(input.parsedBody, maxBodyBytes) > maxBodyBytes) {
+        return { ok: false, reason: 'body_too_large' };
+      }
       return { ok: true, value: input.parsedBody };
     }
     if (typeof body === 'string' || body instanceof Uint8Array) {
@@ -367,11 +382,18 @@ export function createRelay<R = Request | NodeRequestLike>(
       typeof bytes === 'string' ? new TextEncoder().encode(bytes).byteLength : bytes.byteLength;
     if (size > maxBodyBytes) return { ok: false, reason: 'body_too_large' };
     const text = typeof bytes === 'string' ? bytes : new TextDecoder().decode(bytes);
+    let value: unknown;
     try {
-      return { ok: true, value: JSON.parse(text) as unknown };
+      value = JSON.parse(text);
     } catch {
       return { ok: true, value: undefined };
     }
+    // The same rule as for a parsed body, so a body gets one answer whoever parsed it: a few bytes
+    // on the wire (`1e20`) can stand for many more in what is forwarded.
+    if (jsonByteLength(value, maxBodyBytes) > maxBodyBytes) {
+      return { ok: false, reason: 'body_too_large' };
+    }
+    return { ok: true, value };
   };
 
   const handleInput = async (input: RelayInput<R>): Promise<RelayResponse> => {

@@ -369,6 +369,54 @@ describe('createRelay: caps', () => {
     expect((await small.relay.handle(request({ body: big(2000) }))).status).toBe(413);
   });
 
+  it('measures a body a parser already read as its JSON, chunked or not', async () => {
+    const h = harness({ rateLimit: false });
+    // No Content-Length (a chunked upload): nothing but the parsed value is left to measure.
+    const parsed = (body: string) => ({
+      request: request().request,
+      parsedBody: JSON.parse(body) as unknown,
+    });
+    expect((await h.relay.handle(parsed(big(90 * 1024)))).status).toBe(413);
+    expect(await h.sent()).toEqual([]);
+    const under = big(64 * 1024 - 400);
+    expect(new TextEncoder().encode(under).byteLength).toBeLessThanOrEqual(64 * 1024);
+    expect((await h.relay.handle(parsed(under))).status).toBe(204);
+    expect(await h.sent()).toHaveLength(1);
+    expect(h.relay.stats().refused.body_too_large).toBe(1);
+  });
+
+  it('refuses a short body that expands when re-serialized, however it arrives', async () => {
+    const h = harness({ rateLimit: false });
+    // `1e20` is 4 bytes on the wire and 21 as JSON.stringify writes it: 20 KiB become ~100 KiB.
+    const numbers = `[${Array.from({ length: 4000 }, () => '1e20').join(',')}]`;
+    const wire = JSON.stringify(payload([event()])).replace('"evt-1"', `"evt-1","n":${numbers}`);
+    expect(wire.length).toBeLessThan(20 * 1024);
+    expect((await h.relay.handle(request({ body: wire }))).status).toBe(413);
+    expect(
+      (await h.relay.handle({ request: request().request, parsedBody: JSON.parse(wire) })).status,
+    ).toBe(413);
+    expect(await h.sent()).toEqual([]);
+  });
+
+  it('counts escaped unicode as it arrives when it reads the bytes, as JSON when a parser did', async () => {
+    const h = harness({ rateLimit: false });
+    // `\u00e9` is 6 bytes on the wire and `é` 2 as JSON: ~90 KiB received, ~30 KiB forwarded.
+    const wire = big(0).replace(
+      '"content_name":""',
+      `"content_name":"${'\\u00e9'.repeat(15_000)}"`,
+    );
+    expect(wire.length).toBeGreaterThan(88 * 1024);
+    expect((await h.relay.handle(request({ body: wire }))).status).toBe(413);
+    expect(await h.sent()).toEqual([]);
+    const answer = await h.relay.handle({
+      request: request().request,
+      parsedBody: JSON.parse(wire),
+    });
+    expect(answer.status).toBe(204);
+    const [sent] = await h.sent();
+    expect(sent?.event.custom_data).toEqual({ content_name: 'é'.repeat(15_000) });
+  });
+
   it('closes the connection of a Node request whose body it stopped reading', async () => {
     const h = harness();
     const chunks = [new TextEncoder().encode(big(70 * 1024))];
