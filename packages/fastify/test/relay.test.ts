@@ -47,6 +47,45 @@ function beacon(
   });
 }
 
+const CAP = 64 * 1024;
+/** A body's size just under the 64 KiB cap. */
+const UNDER_CAP = CAP - 400;
+const byteLength = (text: string) => new TextEncoder().encode(text).byteLength;
+
+/** A one-event relay body of about `bytes` bytes (the filler is an allowed `custom_data` key). */
+const bodyOf = (bytes: number) => {
+  const empty = JSON.stringify(payload(relayEvent('cap', { custom_data: { content_name: '' } })));
+  return empty.replace('"content_name":""', `"content_name":"${'x'.repeat(bytes - empty.length)}"`);
+};
+/** Under 20 KiB on the wire, ~100 KiB re-serialized: `1e20` is written out in full. */
+const expandingBody = () =>
+  JSON.stringify(payload(relayEvent('expanding'))).replace(
+    '"event_id":"expanding"',
+    `"event_id":"expanding","n":[${Array.from({ length: 4000 }, () => '1e20').join(',')}]`,
+  );
+/** ~90 KiB on the wire, ~30 KiB as JSON: `\u00e9` (6 bytes) is `é` (2 bytes) once parsed. */
+const escapedBody = () =>
+  JSON.stringify(payload(relayEvent('escaped', { custom_data: { content_name: '' } }))).replace(
+    '"content_name":""',
+    `"content_name":"${'\\u00e9'.repeat(15_000)}"`,
+  );
+
+/** POSTs a relay body chunked (a stream, so no Content-Length) or with its length. */
+function relayPost(running: Running, text: string, chunked: boolean) {
+  const body = chunked ? new Blob([text]).stream() : text;
+  return running.request('/capi/events', {
+    method: 'POST',
+    headers: {
+      'content-type': 'application/json',
+      'sec-fetch-site': 'same-origin',
+      origin: running.url,
+      'x-forwarded-for': '203.0.113.20',
+    },
+    body,
+    ...(chunked ? { duplex: 'half' } : {}),
+  } as RequestInit & { headers: Record<string, string> });
+}
+
 describe.each(MAJORS)('$name: relay option', ({ fastify }) => {
   const start = async (relay: CapiFastifyOptions['relay']) => {
     const app: FastifyInstance = fastify();
@@ -170,6 +209,80 @@ describe.each(MAJORS)('$name: relay option', ({ fastify }) => {
       req.end();
     });
     expect(chunked).toBe(413);
+  });
+
+  describe.each([
+    ["with Fastify's JSON parser", false],
+    ["after the app's own JSON parser (1 MiB limit)", true],
+  ])('the 64 KiB cap %s', (_label, ownParser) => {
+    let capped: FastifyInstance;
+    let cappedRunning: Running;
+    beforeAll(async () => {
+      capped = fastify();
+      if (ownParser) {
+        // Registered before the plugin, with a limit far above the relay's: the relay route
+        // still reads with its own parser and cap.
+        capped.addContentTypeParser(
+          'application/json',
+          { parseAs: 'string', bodyLimit: 1024 * 1024 },
+          (_request, body, done) => done(null, JSON.parse(String(body))),
+        );
+      }
+      await capped.register(capiPlugin, capiOptions(mock, { relay: { rateLimit: false } }));
+      cappedRunning = await listen(capped);
+    });
+    afterAll(() => capped.close());
+
+    /** Posts `text` chunked (no Content-Length) or with one; the answer and what was tracked. */
+    const post = async (text: string, chunked: boolean) => {
+      const before = capped.capiClient.stats().dedup.relay;
+      const res = await relayPost(cappedRunning, text, chunked);
+      await capped.capiClient.flush();
+      return { res, tracked: capped.capiClient.stats().dedup.relay - before };
+    };
+
+    it.each([
+      ['chunked', true],
+      ['with Content-Length', false],
+    ])('refuses a 90 KiB body sent %s: 413, nothing tracked or sent', async (_how, chunked) => {
+      const { res, tracked } = await post(bodyOf(90 * 1024), chunked);
+      expect(res.status).toBe(413);
+      expect(await res.json()).toEqual({ error: 'body_too_large' });
+      expect(tracked).toBe(0);
+      expect(mock.events()).toEqual([]);
+    });
+
+    it.each([
+      ['chunked', true],
+      ['with Content-Length', false],
+    ])('accepts a body just under the cap sent %s', async (_how, chunked) => {
+      const text = bodyOf(UNDER_CAP);
+      expect(byteLength(text)).toBeLessThanOrEqual(CAP);
+      const { res, tracked } = await post(text, chunked);
+      expect(res.status).toBe(204);
+      expect(tracked).toBe(1);
+      expect(mock.uniqueEventIds()).toEqual(['cap']);
+    });
+
+    it('refuses a short body that re-serializes over the cap (1e20 → 21 bytes)', async () => {
+      const text = expandingBody();
+      expect(byteLength(text)).toBeLessThan(20 * 1024);
+      const { res, tracked } = await post(text, true);
+      expect(res.status).toBe(413);
+      expect(tracked).toBe(0);
+      expect(mock.events()).toEqual([]);
+    });
+
+    it('refuses escaped unicode over the cap on the wire, chunked or not: the relay reads the bytes', async () => {
+      const text = escapedBody();
+      expect(byteLength(text)).toBeGreaterThan(88 * 1024);
+      for (const chunked of [false, true]) {
+        const { res, tracked } = await post(text, chunked);
+        expect(res.status).toBe(413);
+        expect(tracked).toBe(0);
+      }
+      expect(mock.events()).toEqual([]);
+    });
   });
 
   it("answers 405 to other methods and leaves the app's parsers alone", async () => {
