@@ -1,6 +1,11 @@
 import type { CapiClient } from '@capi-kit/core';
 import type { MockGraph } from '@capi-kit/testing';
-import type { INestApplication, LoggerService, ModuleMetadata } from '@nestjs/common';
+import type {
+  INestApplication,
+  LoggerService,
+  ModuleMetadata,
+  NestApplicationOptions,
+} from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
@@ -54,16 +59,17 @@ export interface RunningApp {
   ): Promise<Response>;
 }
 
-/** Compiles `metadata` into an app on `platform`, listening on loopback. */
+/** Compiles `metadata` into an app on `platform`, listening on loopback; `options` as Nest's (`rawBody`…). */
 export async function startApp(
   platform: Platform,
   metadata: ModuleMetadata,
   logger: LoggerService | false = false,
+  options: NestApplicationOptions = {},
 ): Promise<RunningApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
   const app = moduleRef.createNestApplication(
     platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
-    { logger },
+    { ...options, logger },
   );
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };

@@ -46,6 +46,46 @@ const beacon = (
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
 
+const CAP = 64 * 1024;
+/** A body's size just under the 64 KiB cap. */
+const UNDER_CAP = CAP - 400;
+const byteLength = (text: string) => new TextEncoder().encode(text).byteLength;
+
+/** A one-event relay body of about `bytes` bytes (the filler is an allowed `custom_data` key). */
+const bodyOf = (bytes: number) => {
+  const empty = JSON.stringify(payload(relayEvent('cap', { custom_data: { content_name: '' } })));
+  return empty.replace('"content_name":""', `"content_name":"${'x'.repeat(bytes - empty.length)}"`);
+};
+/** Under 20 KiB on the wire, ~100 KiB re-serialized: `1e20` is written out in full. */
+const expandingBody = () =>
+  JSON.stringify(payload(relayEvent('expanding'))).replace(
+    '"event_id":"expanding"',
+    `"event_id":"expanding","n":[${Array.from({ length: 4000 }, () => '1e20').join(',')}]`,
+  );
+/** ~90 KiB on the wire, ~30 KiB as JSON: `\u00e9` (6 bytes) is `é` (2 bytes) once parsed. */
+const escapedBody = () =>
+  JSON.stringify(payload(relayEvent('escaped', { custom_data: { content_name: '' } }))).replace(
+    '"content_name":""',
+    `"content_name":"${'\\u00e9'.repeat(15_000)}"`,
+  );
+
+/** POSTs a relay body chunked (a stream, so no Content-Length) or with its length. */
+function relayPost(running: RunningApp, text: string, chunked: boolean) {
+  const body = chunked ? new Blob([text]).stream() : text;
+  return fetch(`${running.url}/capi/events`, {
+    method: 'POST',
+    headers: {
+      'user-agent': UA,
+      'content-type': 'application/json',
+      'sec-fetch-site': 'same-origin',
+      origin: running.url,
+      'x-forwarded-for': '203.0.113.20',
+    },
+    body,
+    ...(chunked ? { duplex: 'half' } : {}),
+  } as RequestInit);
+}
+
 @Controller()
 class ShopController {
   @Get('shop')
@@ -204,5 +244,78 @@ describe.each(PLATFORMS)('CapiModule relay paths on %s', (platform) => {
       await custom.app.close();
       await none.app.close();
     }
+  });
+});
+
+// Nest on Express parses JSON before middleware run (unless `bodyParser: false`) and keeps the raw
+// bytes only with `rawBody: true`; on Fastify, middleware run before any parser, on the stream.
+describe.each([
+  ['express', "Nest's JSON parser", {}, true],
+  ['express', 'rawBody: true', { rawBody: true }, false],
+  ['express', 'bodyParser: false', { bodyParser: false }, false],
+  ['fastify', "Nest's JSON parser", {}, false],
+  ['fastify', 'rawBody: true', { rawBody: true }, false],
+] as const)('the relay 64 KiB cap on %s with %s', (platform, _label, nestOptions, parsedFirst) => {
+  let running: RunningApp;
+  beforeAll(async () => {
+    running = await startApp(
+      platform,
+      { imports: [appModule(capiOptions(mock, { relay: { rateLimit: false } }))] },
+      false,
+      nestOptions,
+    );
+  });
+  afterAll(() => running?.app.close());
+
+  /** Posts `text` chunked (no Content-Length) or with one; the answer and what was tracked. */
+  const post = async (text: string, chunked: boolean) => {
+    const before = running.client.stats().dedup.relay;
+    const res = await relayPost(running, text, chunked);
+    await running.client.flush();
+    return { res, tracked: running.client.stats().dedup.relay - before };
+  };
+
+  it.each([
+    ['chunked', true],
+    ['with Content-Length', false],
+  ])('refuses a 90 KiB body sent %s: 413, nothing tracked or sent', async (_how, chunked) => {
+    const { res, tracked } = await post(bodyOf(90 * 1024), chunked);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({ error: 'body_too_large' });
+    expect(tracked).toBe(0);
+    expect(mock.events()).toEqual([]);
+  });
+
+  it.each([
+    ['chunked', true],
+    ['with Content-Length', false],
+  ])('accepts a body just under the cap sent %s', async (_how, chunked) => {
+    const text = bodyOf(UNDER_CAP);
+    expect(byteLength(text)).toBeLessThanOrEqual(CAP);
+    const { res, tracked } = await post(text, chunked);
+    expect(res.status).toBe(204);
+    expect(tracked).toBe(1);
+    expect(mock.uniqueEventIds()).toEqual(['cap']);
+  });
+
+  it('refuses a short body that re-serializes over the cap (1e20 → 21 bytes)', async () => {
+    const text = expandingBody();
+    expect(byteLength(text)).toBeLessThan(20 * 1024);
+    const { res, tracked } = await post(text, true);
+    expect(res.status).toBe(413);
+    expect(tracked).toBe(0);
+    expect(mock.events()).toEqual([]);
+  });
+
+  it('escaped unicode over the cap on the wire: refused unless a parser kept only the value', async () => {
+    const text = escapedBody();
+    expect(byteLength(text)).toBeGreaterThan(88 * 1024);
+    const withLength = await post(text, false);
+    expect(withLength.res.status).toBe(413);
+    const chunked = await post(text, true);
+    // Only Nest's Express JSON parser without rawBody leaves nothing but ~30 KiB of JSON.
+    expect(chunked.res.status).toBe(parsedFirst ? 204 : 413);
+    expect(chunked.tracked).toBe(parsedFirst ? 1 : 0);
+    expect(mock.uniqueEventIds()).toEqual(parsedFirst ? ['escaped'] : []);
   });
 });
