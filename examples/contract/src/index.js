@@ -229,6 +229,48 @@ export function describeExampleContract(name, start) {
       );
     });
 
+    it('POST /capi/events refuses a chunked 90 KiB relay body with 413 and forwards nothing', async () => {
+      /** @param {string} event_id @param {number} filler */
+      const relayBody = (event_id, filler) =>
+        JSON.stringify({
+          v: 1,
+          pixel_id: PIXEL_ID,
+          events: [
+            {
+              event_name: 'AddToCart',
+              event_id,
+              event_time: Math.floor(Date.now() / 1000),
+              custom_data: { content_name: 'x'.repeat(filler) },
+            },
+          ],
+        });
+      /** @param {string} text */
+      const relayPost = (text) =>
+        fetch(
+          `${app.url}/capi/events`,
+          /** @type {RequestInit} */ ({
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': UA,
+              'sec-fetch-site': 'same-origin',
+              origin: app.url,
+            },
+            // A stream: sent chunked, with no Content-Length to check up front.
+            body: new Blob([text]).stream(),
+            duplex: 'half',
+          }),
+        );
+      const huge = await relayPost(relayBody('relay-huge', 90 * 1024));
+      expect(huge.status).toBe(413);
+      expect(await huge.json()).toEqual({ error: 'body_too_large' });
+      // The same route forwards a small body: the 413 is the cap, not a missing route.
+      const small = await relayPost(relayBody('relay-small', 10));
+      expect(small.status).toBe(204);
+      await app.flush();
+      expect(mock.uniqueEventIds()).toEqual(['relay-small']);
+    });
+
     it('concurrent requests never mix contexts', async () => {
       const n = 24;
       const replies = await Promise.all(

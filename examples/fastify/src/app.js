@@ -18,7 +18,12 @@ import Fastify from 'fastify';
  */
 export async function createApp(env = process.env) {
   const app = Fastify();
-  await app.register(capiPlugin, { env, trustProxy: parseTrustProxy(env.TRUST_PROXY) });
+  await app.register(capiPlugin, {
+    env,
+    trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    // POST /capi/events: @capi-kit/browser's first-party relay, with the default rules.
+    relay: true,
+  });
 
   app.get('/', (request, reply) => {
     // One ID for both copies: rendered into the page's Pixel call and sent through CAPI.

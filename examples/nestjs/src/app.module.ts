@@ -15,7 +15,8 @@ export function appModule(env: Env): DynamicModule {
     module: AppModule,
     imports: [
       // Pixel ID, token, META_GRAPH_URL and META_TEST_EVENT_CODE are read from `env`.
-      CapiModule.forRoot({ env, trustProxy: parseTrustProxy(env.TRUST_PROXY) }),
+      // `relay`: POST /capi/events, @capi-kit/browser's first-party relay, with the default rules.
+      CapiModule.forRoot({ env, trustProxy: parseTrustProxy(env.TRUST_PROXY), relay: true }),
     ],
     controllers: [ShopController],
     providers: [{ provide: EXAMPLE_CONFIG, useValue: config }],
