@@ -87,8 +87,13 @@ function serializable(value: unknown): boolean {
   return value !== undefined && typeof value !== 'function' && typeof value !== 'symbol';
 }
 
+const PLAIN_ASCII = /^[\x20\x21\x23-\x5b\x5d-\x7f]*$/;
+
 /** UTF-8 bytes of a JSON string literal: quotes, escapes, and well-formed `\uXXXX` for lone surrogates. */
 function stringByteLength(text: string): number {
+  // Most strings (IDs, names, URLs) are ASCII with nothing to escape: one byte a character, and a
+  // native regex scan is several times faster than the loop below.
+  if (PLAIN_ASCII.test(text)) return text.length + 2;
   let size = 2;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
