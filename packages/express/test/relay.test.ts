@@ -239,7 +239,12 @@ describe.each(MAJORS)('$name: capi({ relay })', ({ express }) => {
       const before = app.tracking.client.stats().dedup.relay;
       const res = await relayPost(app.running, text, chunked);
       await app.tracking.client.flush();
-      return { res, tracked: app.tracking.client.stats().dedup.relay - before };
+      const stats = app.tracking.client.stats();
+      // Every event the relay handed over was delivered: none queued, dropped or dead-lettered.
+      expect(stats.sent).toBe(stats.dedup.relay);
+      expect(stats.queued + stats.inFlight + stats.deadLettered).toBe(0);
+      expect(Object.values(stats.dropped).reduce((a, b) => a + b, 0)).toBe(0);
+      return { res, tracked: stats.dedup.relay - before };
     };
 
     it.each([

@@ -238,7 +238,12 @@ describe.each(MAJORS)('$name: relay option', ({ fastify }) => {
       const before = capped.capiClient.stats().dedup.relay;
       const res = await relayPost(cappedRunning, text, chunked);
       await capped.capiClient.flush();
-      return { res, tracked: capped.capiClient.stats().dedup.relay - before };
+      const stats = capped.capiClient.stats();
+      // Every event the relay handed over was delivered: none queued, dropped or dead-lettered.
+      expect(stats.sent).toBe(stats.dedup.relay);
+      expect(stats.queued + stats.inFlight + stats.deadLettered).toBe(0);
+      expect(Object.values(stats.dropped).reduce((a, b) => a + b, 0)).toBe(0);
+      return { res, tracked: stats.dedup.relay - before };
     };
 
     it.each([

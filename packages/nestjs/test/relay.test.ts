@@ -272,7 +272,12 @@ describe.each([
     const before = running.client.stats().dedup.relay;
     const res = await relayPost(running, text, chunked);
     await running.client.flush();
-    return { res, tracked: running.client.stats().dedup.relay - before };
+    const stats = running.client.stats();
+    // Every event the relay handed over was delivered: none queued, dropped or dead-lettered.
+    expect(stats.sent).toBe(stats.dedup.relay);
+    expect(stats.queued + stats.inFlight + stats.deadLettered).toBe(0);
+    expect(Object.values(stats.dropped).reduce((a, b) => a + b, 0)).toBe(0);
+    return { res, tracked: stats.dedup.relay - before };
   };
 
   it.each([

@@ -197,7 +197,12 @@ describe('createRelayRoute: the 64 KiB cap over HTTP', () => {
     const before = capi.client.stats().dedup.relay;
     const res = await server.post(text, chunked);
     await capi.flush();
-    return { res, tracked: capi.client.stats().dedup.relay - before };
+    const stats = capi.client.stats();
+    // Every event the relay handed over was delivered: none queued, dropped or dead-lettered.
+    expect(stats.sent).toBe(stats.dedup.relay);
+    expect(stats.queued + stats.inFlight + stats.deadLettered).toBe(0);
+    expect(Object.values(stats.dropped).reduce((a, b) => a + b, 0)).toBe(0);
+    return { res, tracked: stats.dedup.relay - before };
   };
 
   it.each([
