@@ -296,3 +296,5 @@ export function describeExampleContract(name, start) {
     });
   });
 }
+
+export { describeGracefulShutdown, SHUTDOWN_STATS_LINE } from './shutdown.js';

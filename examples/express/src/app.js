@@ -80,6 +80,50 @@ export function createApp(env = process.env) {
   return { app, tracking };
 }
 
+/** How long requests in flight may take to finish after shutdown begins before they are cut. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+/** close()'s budget for delivering what is queued once the server has stopped. */
+export const CAPI_CLOSE_TIMEOUT_MS = 5_000;
+
+/**
+ * Stops `server` the graceful way: no new connections, idle keep-alive sockets closed at once, each
+ * busy one closed as soon as its response is done, and only after `graceMs` are the stragglers cut.
+ * Resolves when every connection is gone.
+ * @param {import('node:http').Server} server
+ * @param {{ graceMs: number }} options
+ */
+function stopServer(server, { graceMs }) {
+  const stopped = new Promise((resolve) => server.close(() => resolve(undefined)));
+  // Node's close() closes the sockets idle right now; a keep-alive socket still busy would stay
+  // open for keepAliveTimeout after its response. Tell its client not to reuse it, and close it
+  // the moment it falls idle, so shutdown waits for the requests, not for the timeout.
+  const closeWhenDone = (/** @type {import('node:http').ServerResponse} */ res) => {
+    if (!res.headersSent) res.setHeader('connection', 'close');
+    res.once('finish', () => setImmediate(() => server.closeIdleConnections()));
+  };
+  for (const res of inFlight.get(server) ?? []) closeWhenDone(res);
+  server.on('request', (_req, res) => closeWhenDone(res));
+  server.closeIdleConnections();
+  const cut = setTimeout(() => server.closeAllConnections(), graceMs);
+  return stopped.finally(() => clearTimeout(cut));
+}
+
+/** The responses each server is still writing, so shutdown can find them. */
+const inFlight = new WeakMap();
+
+/**
+ * @param {import('node:http').Server} server
+ */
+function trackResponses(server) {
+  /** @type {Set<import('node:http').ServerResponse>} */
+  const open = new Set();
+  inFlight.set(server, open);
+  server.on('request', (_req, res) => {
+    open.add(res);
+    res.once('close', () => open.delete(res));
+  });
+}
+
 /**
  * Starts the example on `env.PORT` (default 3000).
  * @param {Record<string, string | undefined>} env
@@ -87,6 +131,7 @@ export function createApp(env = process.env) {
 export async function start(env = process.env) {
   const { app, tracking } = createApp(env);
   const server = app.listen(Number(env.PORT ?? 3000));
+  trackResponses(server);
   await once(server, 'listening');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : Number(env.PORT);
@@ -94,10 +139,16 @@ export async function start(env = process.env) {
     url: `http://127.0.0.1:${port}`,
     client: tracking.client,
     flush: () => tracking.client.flush(),
-    close: async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-      await tracking.close();
+    /**
+     * Graceful shutdown, in the order that loses nothing: stop accepting and let the requests in
+     * flight finish (they track their events, trackConversion's on 'finish'), then close the client,
+     * which delivers what is queued within its deadline. Closing the client first would refuse
+     * those events (`closed`); cutting connections first would reset the uploads.
+     * @param {{ graceMs?: number, timeoutMs?: number }} [options]
+     */
+    close: async ({ graceMs = SHUTDOWN_GRACE_MS, timeoutMs = CAPI_CLOSE_TIMEOUT_MS } = {}) => {
+      await stopServer(server, { graceMs });
+      await tracking.close({ timeoutMs });
     },
   };
 }

@@ -68,6 +68,9 @@ export async function createApp(env = process.env) {
   return app;
 }
 
+/** How long requests in flight may take to finish after shutdown begins before they are cut. */
+export const SHUTDOWN_GRACE_MS = 10_000;
+
 /**
  * Starts the example on `env.PORT` (default 3000).
  * @param {Record<string, string | undefined>} env
@@ -79,7 +82,19 @@ export async function start(env = process.env) {
   const port = typeof address === 'object' && address ? address.port : Number(env.PORT);
   return {
     url: `http://127.0.0.1:${port}`,
+    client: app.capiClient,
     flush: () => app.capiClient.flush(),
-    close: () => app.close(),
+    // Fastify stops accepting, closes idle keep-alive sockets, waits for the requests in flight
+    // (their onResponse hooks track their events), and only then runs onClose, where the capi
+    // plugin closes the client and delivers what is queued. A request still running after the
+    // grace period is cut, so a stuck client cannot hold the shutdown forever.
+    close: async () => {
+      const cut = setTimeout(() => app.server.closeAllConnections(), SHUTDOWN_GRACE_MS);
+      try {
+        await app.close();
+      } finally {
+        clearTimeout(cut);
+      }
+    },
   };
 }

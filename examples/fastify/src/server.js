@@ -4,5 +4,14 @@ import { start } from './app.js';
 const app = await start();
 console.log(`capi-kit Fastify example listening on ${app.url}`);
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
-  process.once(signal, () => void app.close().then(() => process.exit(0)));
+  // Graceful: stop accepting, let the requests in flight finish, deliver what they tracked, exit.
+  // A second signal (an impatient Ctrl-C) finds no listener left and ends the process at once.
+  process.once(signal, async () => {
+    await app.close();
+    const { queued, inFlight, sent, deadLettered, dropped } = app.client.stats();
+    console.log(
+      `capi-kit: shut down, delivery counters ${JSON.stringify({ queued, inFlight, sent, deadLettered, dropped })}`,
+    );
+    process.exit(0);
+  });
 }
