@@ -104,8 +104,11 @@ export function describeGracefulShutdown(name, target) {
 
       const child = spawn(process.execPath, target.args, {
         cwd: target.cwd,
+        // Only PATH from the runner: no META_* or NODE_* of the test's own leaks into the example,
+        // which runs as deployed (NODE_ENV=production).
         env: {
           PATH: process.env.PATH ?? '',
+          NODE_ENV: 'production',
           ...target.env,
           PORT: '0',
           META_PIXEL_ID: PIXEL_ID,

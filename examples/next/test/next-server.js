@@ -60,7 +60,10 @@ export async function startNext(env) {
   child.stderr?.on('data', (chunk) => {
     output += chunk;
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  /** @type {Promise<{ code: number | null, signal: NodeJS.Signals | null }>} */
+  const exited = new Promise((resolve) =>
+    child.once('exit', (code, signal) => resolve({ code, signal })),
+  );
   const url = `http://127.0.0.1:${port}`;
   const flush = async () => {
     const res = await fetch(`${url}/capi-test/flush`, { method: 'POST' });
@@ -85,8 +88,12 @@ export async function startNext(env) {
     url,
     flush,
     output: () => output,
+    /** Sends `signal` to the `next start` process. */
+    kill: (/** @type {NodeJS.Signals} */ signal) => child.kill(signal),
+    /** Resolves with how the process ended: `{ code, signal }`. */
+    exited,
     close: async () => {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
         await exited;

@@ -14,3 +14,8 @@ export {
   type WithEventId,
 } from './next-capi.js';
 export { createRelayRoute, type RelayRoute, type RelayRouteOptions } from './relay.js';
+export {
+  type RegisterShutdownOptions,
+  registerShutdown,
+  type ShutdownTarget,
+} from './shutdown.js';

@@ -137,7 +137,7 @@ const randomId = (): string => crypto.randomUUID();
  * module registries), so `lib/capi.ts` runs more than once and each copy has its own client;
  * `flush()` and `close()` must reach all of them. Keyed on `globalThis`, shared by every copy.
  */
-const ownedClients = (): Set<CapiClient> => {
+export const ownedClients = (): Set<CapiClient> => {
   const global = globalThis as { [key: symbol]: Set<CapiClient> | undefined };
   const key = Symbol.for('@capi-kit/next.clients');
   global[key] ??= new Set();

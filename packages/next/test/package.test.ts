@@ -8,6 +8,7 @@ describe('the published package', () => {
     expect(Object.keys(await import('@capi-kit/next')).sort()).toEqual([
       'createNextCapi',
       'createRelayRoute',
+      'registerShutdown',
     ]);
     expect(Object.keys(await import('@capi-kit/next/proxy')).sort()).toEqual(['capiProxy']);
     expect(Object.keys(await import('@capi-kit/next/client')).sort()).toEqual([

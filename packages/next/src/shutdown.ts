@@ -1,0 +1,135 @@
+import { type CapiClient, installShutdownHooks } from '@capi-kit/core';
+import { ownedClients } from './next-capi.js';
+
+/** Options of {@link registerShutdown}. */
+export interface RegisterShutdownOptions {
+  /**
+   * The budget, from the signal, for delivering what is queued; what is left then is counted as
+   * dropped (`shutdown`) and reported. Default 5000 ms; keep it under the platform's grace period
+   * (Kubernetes' `terminationGracePeriodSeconds`, 30 s by default).
+   */
+  timeoutMs?: number;
+  /** Signals to handle; default `['SIGTERM', 'SIGINT']`. */
+  signals?: readonly string[];
+}
+
+/** What `registerShutdown` needs of the binding: its `close()`, which closes every client it made. */
+export interface ShutdownTarget {
+  /** Flushes and closes every client the binding created. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+interface ProcessSlice {
+  env: Record<string, string | undefined>;
+  on(event: string, listener: (...args: unknown[]) => void): unknown;
+  once(event: string, listener: (...args: unknown[]) => void): unknown;
+  removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+}
+
+const DEFAULT_TIMEOUT_MS = 5000;
+const INSTALLED = Symbol.for('@capi-kit/next.shutdown');
+
+/** Events a client holds that the process's end would lose, or that close() gave up on. */
+const undelivered = (clients: Iterable<CapiClient>) => {
+  let queued = 0;
+  let inFlight = 0;
+  let dropped = 0;
+  let sent = 0;
+  for (const client of clients) {
+    const stats = client.stats();
+    queued += stats.queued;
+    inFlight += stats.inFlight;
+    dropped += stats.dropped.shutdown;
+    sent += stats.sent;
+  }
+  return { queued, inFlight, dropped, sent, lost: queued + inFlight + dropped };
+};
+
+/**
+ * Graceful shutdown for `next start` and standalone output (`node .next/standalone/server.js`):
+ * call it in `instrumentation.ts`'s `register()` under the Node.js runtime. Events are delivered
+ * within `timeoutMs` of SIGTERM/SIGINT; what cannot be is counted (`dropped.shutdown`) and
+ * reported in one `console.warn` line (counts only). Then the process ends the way it would have:
+ *
+ * - By default Next.js owns the signals: it stops accepting, waits for the requests in flight and
+ *   for what they handed to `after()` (their events' delivery), then exits with 143 (SIGTERM) or
+ *   130 (SIGINT). The client stays open meanwhile, so those requests' events are accepted; at
+ *   `timeoutMs` it is closed, which ends the wait and counts what is left.
+ * - With `NEXT_MANUAL_SIG_HANDLE=true` Next.js leaves the signals to the app: the client is closed
+ *   at once (core `installShutdownHooks`), then the signal is re-raised, so the process dies by it
+ *   (143) unless the app has its own listener. Next.js then neither stops accepting nor waits for
+ *   requests: let the load balancer drain first (a Kubernetes `preStop` hook).
+ *
+ * Idempotent per process; returns a function that uninstalls it. A no-op on the Edge runtime.
+ * @example export async function register() { if (process.env.NEXT_RUNTIME === 'nodejs') { const { capi } = await import('./lib/capi'); (await import('@capi-kit/next')).registerShutdown(capi); } }
+ */
+export function registerShutdown(
+  capi: ShutdownTarget,
+  options: RegisterShutdownOptions = {},
+): () => void {
+  const proc = (globalThis as { process?: ProcessSlice }).process;
+  // The Edge runtime has a `process` without signals: nothing to install there.
+  if (!proc || typeof proc.on !== 'function' || typeof proc.once !== 'function') return () => {};
+  if (proc.env?.NEXT_RUNTIME === 'edge') return () => {};
+  const global = globalThis as { [INSTALLED]?: () => void };
+  const existing = global[INSTALLED];
+  if (existing) return existing;
+
+  const timeoutMs = Math.max(0, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
+  // Next.js may load the app's capi module once per bundle layer, each with its own client:
+  // remember every client seen, since close() forgets them.
+  const seen = new Set<CapiClient>();
+  const remember = () => {
+    for (const client of ownedClients()) seen.add(client);
+  };
+  let reported = false;
+  const report = () => {
+    if (reported) return;
+    reported = true;
+    remember();
+    const { queued, inFlight, dropped, sent, lost } = undelivered(seen);
+    if (lost === 0) return;
+    console.warn(
+      `capi-kit/next: shutdown left ${lost} event(s) undelivered (dropped at shutdown ${dropped}, queued ${queued}, in flight ${inFlight}; delivered ${sent})`,
+    );
+  };
+  const closeAndReport = async (closeOptions: { timeoutMs?: number } = {}) => {
+    remember();
+    try {
+      await capi.close(closeOptions);
+    } finally {
+      report();
+    }
+  };
+
+  let uninstall: () => void;
+  if (proc.env.NEXT_MANUAL_SIG_HANDLE) {
+    uninstall = installShutdownHooks({ close: closeAndReport }, { timeoutMs, signals });
+  } else {
+    // Next.js's own handler runs too and ends with process.exit() once its requests and after()
+    // callbacks are done. Closing now would refuse the events those requests are about to track,
+    // so the client closes only at the deadline (ending the after() waits, counting the rest), and
+    // 'exit' reports whatever the process leaves behind.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const onSignal = () => {
+      if (timer !== undefined) return;
+      timer = setTimeout(() => void closeAndReport({ timeoutMs: 0 }), timeoutMs);
+      // Next.js decides when the process ends; this deadline must not postpone it.
+      (timer as { unref?: () => void }).unref?.();
+    };
+    for (const signal of signals) proc.on(signal, onSignal);
+    proc.once('exit', report);
+    uninstall = () => {
+      for (const signal of signals) proc.removeListener(signal, onSignal);
+      proc.removeListener('exit', report);
+      if (timer !== undefined) clearTimeout(timer);
+    };
+  }
+  const remove = () => {
+    uninstall();
+    if (global[INSTALLED] === remove) delete global[INSTALLED];
+  };
+  global[INSTALLED] = remove;
+  return remove;
+}
