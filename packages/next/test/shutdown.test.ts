@@ -1,0 +1,92 @@
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { createNextCapi, registerShutdown } from '../src/index.js';
+
+// In-process checks of what the real `next start` tests (examples/next/test/shutdown.test.js)
+// cannot isolate. The signal is a private event name: emitting a real SIGTERM here would reach
+// the test runner's own listeners. NEXT_MANUAL_SIG_HANDLE stays unset: in that mode the hook
+// re-raises the signal, which only a child process can take (the example's test does).
+const PIXEL_ID = '1234567890';
+const TOKEN = 'shutdown-test-token';
+const SIGNAL = 'capi-kit-test-shutdown';
+
+let mock: MockGraph;
+const uninstalls: (() => void)[] = [];
+beforeEach(async () => {
+  mock = await startMockGraph({ accessToken: TOKEN });
+});
+afterEach(async () => {
+  for (const uninstall of uninstalls.splice(0)) uninstall();
+  vi.restoreAllMocks();
+  await mock.close();
+});
+
+const newCapi = () =>
+  createNextCapi({ pixelId: PIXEL_ID, accessToken: TOKEN, graphUrl: mock.url, env: false });
+
+/** A complete server event (a website event needs its page URL and some user data). */
+const event = (event_name: 'Lead' | 'Purchase') => ({
+  event_name,
+  event_source_url: 'https://shop.example/signup',
+  user_data: { em: 'shutdown@example.com', client_user_agent: 'capi-kit-test/1.0' },
+  ...(event_name === 'Purchase' && { custom_data: { value: 10, currency: 'EUR' } }),
+});
+
+const until = async (condition: () => boolean) => {
+  for (let i = 0; i < 400 && !condition(); i++) await new Promise((r) => setTimeout(r, 25));
+  expect(condition()).toBe(true);
+};
+
+describe('registerShutdown, while Next.js owns the signal', () => {
+  it('keeps accepting events after the signal, then at the deadline closes, counts and reports what is left', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const capi = newCapi();
+    mock.outage({ kind: 'http', status: 503, retryAfterSeconds: 1 });
+    uninstalls.push(registerShutdown(capi, { timeoutMs: 300, signals: [SIGNAL] }));
+
+    expect(capi.client.track(event('Lead')).accepted).toBe(true);
+    process.emit(SIGNAL as 'SIGTERM', 'SIGTERM');
+    // A request Next.js is still finishing tracks after the signal: it must be accepted.
+    expect(capi.client.closed).toBe(false);
+    expect(capi.client.track(event('Purchase')).accepted).toBe(true);
+
+    await until(() => capi.client.closed && warn.mock.calls.length > 0);
+    const stats = capi.client.stats();
+    const dropped = Object.values(stats.dropped).reduce((a, b) => a + b, 0);
+    // Two tracked = sent + queued + inFlight + deadLettered + dropped, all of it dropped at shutdown.
+    expect(stats.sent + stats.queued + stats.inFlight + stats.deadLettered + dropped).toBe(2);
+    expect(stats.dropped.shutdown).toBe(2);
+    expect(warn.mock.calls).toEqual([
+      [
+        'capi-kit/next: shutdown left 2 event(s) undelivered (dropped at shutdown 2, queued 0, in flight 0; delivered 0)',
+      ],
+    ]);
+    expect(mock.events()).toHaveLength(0);
+  });
+
+  it('says nothing when everything was delivered before the deadline', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const capi = newCapi();
+    uninstalls.push(registerShutdown(capi, { timeoutMs: 200, signals: [SIGNAL] }));
+    capi.client.track(event('Lead'));
+    await capi.flush();
+    process.emit(SIGNAL as 'SIGTERM', 'SIGTERM');
+    await until(() => capi.client.closed);
+    expect(capi.client.stats().sent).toBe(1);
+    expect(mock.events()).toHaveLength(1);
+    expect(warn).not.toHaveBeenCalled();
+  });
+
+  it('installs once per process (instrumentation may run per bundle layer) and uninstalls cleanly', () => {
+    const before = process.listenerCount(SIGNAL);
+    const beforeExit = process.listenerCount('exit');
+    const first = registerShutdown(newCapi(), { signals: [SIGNAL] });
+    uninstalls.push(first);
+    expect(registerShutdown(newCapi(), { signals: [SIGNAL] })).toBe(first);
+    expect(process.listenerCount(SIGNAL)).toBe(before + 1);
+    expect(process.listenerCount('exit')).toBe(beforeExit + 1);
+    first();
+    expect(process.listenerCount(SIGNAL)).toBe(before);
+    expect(process.listenerCount('exit')).toBe(beforeExit);
+  });
+});
