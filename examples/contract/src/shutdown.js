@@ -162,6 +162,7 @@ export function describeGracefulShutdown(name, target) {
       // (a connection still in the listen backlog would be refused, which is not what this tests):
       // each body has most of itself still to come.
       await sleep(300);
+      const signalledAt = Date.now();
       child.kill('SIGTERM');
 
       const answers = await Promise.all(uploads.map((upload) => upload.done));
@@ -176,6 +177,7 @@ export function describeGracefulShutdown(name, target) {
       expect(new Set(eventIds).size).toBe(uploads.length);
 
       const exit = await exited;
+      const exitMs = Date.now() - signalledAt;
       expect(exit, output).toEqual(target.exit);
 
       // Every tracked event reached Meta: the first attempt got the 503, the retry delivered.
@@ -195,6 +197,9 @@ export function describeGracefulShutdown(name, target) {
         uploads.length,
       );
       expect(stats.sent).toBe(uploads.length);
+      console.log(
+        `${name}: SIGTERM mid-upload → ${answers.length}/${uploads.length} answered 200, ${received.length} events at the mock (after a 503), exit ${exit.code ?? exit.signal} ${exitMs} ms after the signal`,
+      );
       // A real process, a 1 s Retry-After and slow uploads: generous, whatever the runner's default.
     }, 60_000);
   });

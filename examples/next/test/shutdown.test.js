@@ -44,8 +44,12 @@ async function leadThenSigterm({ manual, graph }) {
   expect(res.status).toBe(200);
   const { event_id } = /** @type {{ event_id: string }} */ (await res.json());
   await sleep(300);
+  const signalledAt = Date.now();
   app.kill('SIGTERM');
   const exit = await app.exited;
+  console.log(
+    `next start (${manual ? 'NEXT_MANUAL_SIG_HANDLE=true' : 'Next.js handles the signal'}, Graph ${graph}): exit ${exit.code ?? exit.signal} ${Date.now() - signalledAt} ms after SIGTERM, ${mock.events().length} event(s) at the mock`,
+  );
   return { mock, app, event_id, exit };
 }
 
