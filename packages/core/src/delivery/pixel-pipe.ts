@@ -331,7 +331,8 @@ export class PixelPipe {
 
   /**
    * Close phase 3: stop for good. A non-durable outbox's leftovers are reported as dropped
-   * (`shutdown`) and handed to `onUndeliverable`; a durable outbox keeps them for the next start.
+   * (`shutdown`) and handed to `onUndeliverable`; a durable outbox keeps them for the next start,
+   * except those it reports through `takeNonDurable` (held in memory only), dropped likewise.
    */
   async finalize(): Promise<void> {
     if (this.stopped) return;
@@ -367,9 +368,21 @@ export class PixelPipe {
         }
       } else {
         // Requests that never settled leave their records leased in the durable outbox: they
-        // come back when the lease expires, so they still count as queued.
-        this.queued += this.inFlightEvents;
+        // come back when the lease expires, so they still count as queued — except the records
+        // the outbox could only keep in memory (its storage failed), which die with the process.
+        const left = (await outbox.takeNonDurable?.(this.pixelId)) ?? [];
+        // Counted in the same step as the drop, so the figures add up inside the `dropped` hook.
+        this.queued += this.inFlightEvents - left.length;
+        this.queuedBytes -= sumBytes(left);
         this.inFlightEvents = 0;
+        if (left.length > 0) {
+          this.drop('shutdown', left);
+          this.log(
+            'warn',
+            { pixelId: this.pixelId, count: left.length },
+            'capi-kit: closed with events the outbox could not make durable',
+          );
+        }
       }
     } catch (error) {
       this.reportOutboxError(error);

@@ -99,7 +99,7 @@ export interface OutboxStats extends OutboxPixelStats {
  * durable implementations (SQLite, Redis) live in `@capi-kit/outbox-*`.
  */
 export interface Outbox {
-  /** True when records survive a process restart; non-durable records left at `close()` are reported as dropped (`shutdown`). */
+  /** True when records survive a process restart; non-durable records left at `close()` are reported as dropped (`shutdown`), and so are those a durable outbox reports through `takeNonDurable`. */
   readonly durable: boolean;
   /** Stores records; evicts the oldest waiting ones beyond the outbox's bounds and reports them. */
   append(records: readonly OutboxRecord[]): MaybePromise<AppendResult | undefined>;
@@ -121,4 +121,12 @@ export interface Outbox {
   flush?(): MaybePromise<void>;
   /** Releases the outbox's resources after a final `flush`; called at the end of `client.close()`, within its deadline. Optional. */
   close?(): MaybePromise<void>;
+  /**
+   * Durable outboxes only: removes and returns this pixel's records the outbox holds in memory
+   * alone because its storage refused them (a full disk), waiting or leased — a restart would lose
+   * them. `close()` calls it once per pixel after the final flush and before `close`, counts them
+   * as dropped (`shutdown`) and hands them to `onUndeliverable`. Optional; without it every record
+   * of a durable outbox is taken to survive.
+   */
+  takeNonDurable?(pixelId: string): MaybePromise<readonly OutboxRecord[]>;
 }
