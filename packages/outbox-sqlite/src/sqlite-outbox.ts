@@ -1,15 +1,17 @@
-import type {
-  AppendResult,
-  ClaimOptions,
-  Logger,
-  Outbox,
-  OutboxHost,
-  OutboxPixelStats,
-  OutboxRecord,
-  OutboxStats,
+import {
+  type AppendResult,
+  type ClaimOptions,
+  type Logger,
+  memoryOutbox,
+  type Outbox,
+  type OutboxHost,
+  type OutboxPixelStats,
+  type OutboxRecord,
+  type OutboxStats,
 } from '@capi-kit/core';
 import Database from 'better-sqlite3';
 import { type DeadLetterRow, type OutboxRow, SCHEMA, SCHEMA_VERSION, toRecord } from './schema.js';
+import { QUIET_MS, WriteHealth } from './write-health.js';
 
 /** Options of {@link sqliteOutbox}. */
 export interface SqliteOutboxOptions {
@@ -37,6 +39,14 @@ export interface SqliteOutboxOptions {
   lockTimeoutMs?: number | undefined;
   /** Where failures go before `createCapi` attaches (afterwards: its logger and `error` hook). */
   logger?: Logger | undefined;
+  /**
+   * Bounds of the memory queue that takes new events while the file refuses writes (disk full,
+   * read-only file, I/O error), per pixel; beyond them the oldest are dropped (`overflow`).
+   * Default: the in-memory outbox's, 10 000 events and 16 MiB.
+   */
+  memoryFallback?: { maxEvents?: number | undefined; maxBytes?: number | undefined } | undefined;
+  /** While writes fail, how often they are tried again; default 1000 ms. */
+  writeRetryMs?: number | undefined;
 }
 
 /** A dead-lettered record and Meta's reason, as kept in the `capi_dead_letters` table. */
@@ -87,6 +97,20 @@ export interface SqliteOutboxStats extends OutboxStats {
   commits: number;
   /** Rows in the dead-letter table now. */
   deadLetters: number;
+  /**
+   * Records held in memory only (included in `queued`/`leased`), because the file refused them:
+   * a crash loses them, `close()` counts them as dropped (`shutdown`). 0 while writes work and
+   * what was held has been moved back to the file or delivered.
+   */
+  memory: number;
+  /** True while writes to the file fail: new events go to memory (`memory`) and are delivered from there. */
+  writeFailing: boolean;
+  /** Failed writes (group commits, acknowledgements, retries) since open. */
+  writeFailures: number;
+  /** When the current write failure began (epoch ms); set while `writeFailing`. */
+  writeFailingSince?: number;
+  /** SQLite's message for the last failed write, e.g. `database or disk is full`. */
+  lastWriteError?: string;
 }
 
 /** The SQLite {@link Outbox}: every method answers synchronously, plus inspection. */
@@ -121,6 +145,8 @@ export interface SqliteOutbox extends Outbox {
   retryDeadLetters(ids?: readonly string[]): number;
   /** Deletes dead letters (all, or these record ids). Returns how many. */
   purgeDeadLetters(ids?: readonly string[]): number;
+  /** Removes and returns the records this pixel has in memory only, after one last try to write them (called by `client.close()`). */
+  takeNonDurable(pixelId: string): OutboxRecord[];
 }
 
 interface Waiting {
@@ -196,6 +222,16 @@ const messageOf = (error: unknown): string =>
 
 const EVICT_READ_AHEAD = 256;
 
+const idsOf = (records: readonly OutboxRecord[]): string[] => records.map((r) => r.id);
+
+/** A dead letter whose write waits for the file to take writes again. */
+interface PendingDead {
+  seq: number;
+  rec: OutboxRecord;
+  deadAt: number;
+  error: string;
+}
+
 /**
  * A durable outbox on SQLite (better-sqlite3, WAL). `append` never touches the disk: records are
  * buffered and written in one transaction at most `commitIntervalMs` (25 ms) later or as soon as
@@ -220,6 +256,15 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
   const lockTimeoutMs = Math.floor(positive('lockTimeoutMs', options.lockTimeoutMs, 2000));
   const synchronous = options.synchronous === 'full' ? 'FULL' : 'NORMAL';
   const logger = options.logger ?? silentLogger;
+  const memoryMaxEvents = Math.floor(
+    positive('memoryFallback.maxEvents', options.memoryFallback?.maxEvents, 10_000),
+  );
+  const memoryMaxBytes = positive(
+    'memoryFallback.maxBytes',
+    options.memoryFallback?.maxBytes,
+    16 * 1024 * 1024,
+  );
+  const writeRetryMs = positive('writeRetryMs', options.writeRetryMs, 1000);
 
   const db = new Database(options.path, { timeout: lockTimeoutMs });
   try {
@@ -259,7 +304,6 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     nack: db.prepare(
       'UPDATE capi_outbox SET attempts = ?, retry_at = ?, last_error = ? WHERE seq = ?',
     ),
-    release: db.prepare('UPDATE capi_outbox SET retry_at = ? WHERE seq = ?'),
     fresh: db.prepare<[string, number, number], OutboxRow>(
       'SELECT * FROM capi_outbox WHERE pixel_id = ? AND seq > ? ORDER BY seq LIMIT ?',
     ),
@@ -312,11 +356,28 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
   let evictedTotal = 0;
   let commits = 0;
   let pendingCount = 0;
+  // Writes waiting for the next commit: evictions always; acknowledgements, retries and dead
+  // letters only while the file refuses writes (otherwise they are written at once).
   let pendingDeletes: number[] = [];
+  const pendingUpdates = new Map<number, OutboxRecord>();
+  let pendingDead: PendingDead[] = [];
   let commitTimer: ReturnType<typeof setTimeout> | undefined;
   let commitImmediate: ReturnType<typeof setImmediate> | undefined;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
+  let lastWriteAttempt = Number.NEGATIVE_INFINITY;
   let host: OutboxHost | undefined;
   let closed = false;
+  /** The engine's clock as last seen in a claim: `retryAt` and leases of records are on it. */
+  let engineNow: number | undefined;
+  const health = new WriteHealth();
+  // While the file refuses writes, new events wait in the core's in-memory outbox (its bounds,
+  // drop-oldest and leases) and are delivered from there; they go back into the file as soon as
+  // writes work again, so memory holds them only as long as it must.
+  const memory = memoryOutbox({ maxEvents: memoryMaxEvents, maxBytes: memoryMaxBytes });
+  const memoryHeld = (): number => {
+    const s = memory.stats();
+    return s.queued + s.leased;
+  };
 
   const reportError = (error: unknown, what: string) => {
     const wrapped = new Error(`sqliteOutbox (${options.path}): ${what}: ${messageOf(error)}`, {
@@ -326,32 +387,98 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     else logger.error({ path: options.path }, wrapped.message);
   };
 
+  const reportWarning = (message: string) => {
+    const text = `sqliteOutbox (${options.path}): ${message}`;
+    if (host) host.warn(text);
+    else logger.warn({ path: options.path }, text);
+  };
+
+  const reportEvicted = (evicted: readonly OutboxRecord[]) => {
+    if (evicted.length === 0) return;
+    evictedTotal += evicted.length;
+    if (host) host.evicted(evicted);
+    else
+      logger.error(
+        { path: options.path, count: evicted.length },
+        'sqliteOutbox: dropped the oldest events to stay within the bounds',
+      );
+  };
+
   const assertOpen = () => {
     if (closed) throw new Error(`sqliteOutbox: ${options.path} is closed`);
+  };
+
+  const insertRow = (seq: number, rec: OutboxRecord) =>
+    stmt.insert.run(
+      seq,
+      rec.id,
+      rec.pixelId,
+      rec.eventId,
+      rec.eventName,
+      rec.eventTime,
+      rec.actionSource,
+      rec.body,
+      rec.bytes,
+      rec.attempts,
+      rec.enqueuedAt,
+      rec.retryAt,
+      rec.lastError ?? null,
+    );
+
+  const insertDeadRow = ({ rec, deadAt, error }: PendingDead) =>
+    stmt.deadInsert.run(
+      rec.id,
+      rec.pixelId,
+      rec.eventId,
+      rec.eventName,
+      rec.eventTime,
+      rec.actionSource,
+      rec.body,
+      rec.bytes,
+      rec.attempts,
+      rec.enqueuedAt,
+      deadAt,
+      error,
+    );
+
+  const persistRetry = (seq: number, rec: OutboxRecord) =>
+    stmt.nack.run(rec.attempts, rec.retryAt, rec.lastError ?? null, seq);
+
+  const hasOps = () =>
+    pendingDeletes.length > 0 || pendingUpdates.size > 0 || pendingDead.length > 0;
+
+  /** The deferred writes (inside a transaction). */
+  const writeOps = () => {
+    for (const [seq, rec] of pendingUpdates) persistRetry(seq, rec);
+    for (const dead of pendingDead) {
+      insertDeadRow(dead);
+      stmt.delete.run(dead.seq);
+    }
+    const rows = deadLetterRows + pendingDead.length;
+    if (rows > maxDeadLetters) stmt.deadTrim.run(rows - maxDeadLetters);
+    for (const seq of pendingDeletes) stmt.delete.run(seq);
+  };
+
+  /** After the deferred writes were committed. */
+  const clearOps = () => {
+    deadLetterRows = Math.min(maxDeadLetters, deadLetterRows + pendingDead.length);
+    pendingDead = [];
+    pendingUpdates.clear();
+    pendingDeletes = [];
   };
 
   const writeBuffered = db.transaction(() => {
     for (const state of pixels.values()) {
       for (let i = state.head; i < state.buffered.length; i++) {
         const { seq, rec } = state.buffered[i] as Waiting;
-        stmt.insert.run(
-          seq,
-          rec.id,
-          rec.pixelId,
-          rec.eventId,
-          rec.eventName,
-          rec.eventTime,
-          rec.actionSource,
-          rec.body,
-          rec.bytes,
-          rec.attempts,
-          rec.enqueuedAt,
-          rec.retryAt,
-          rec.lastError ?? null,
-        );
+        insertRow(seq, rec);
       }
     }
-    for (const seq of pendingDeletes) stmt.delete.run(seq);
+    writeOps();
+  });
+  const writeOpsOnly = db.transaction(writeOps);
+  const insertRecords = db.transaction((records: readonly OutboxRecord[], firstSeq: number) => {
+    for (let i = 0; i < records.length; i++) insertRow(firstSeq + i, records[i] as OutboxRecord);
   });
 
   const cancelCommit = () => {
@@ -361,18 +488,137 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     commitImmediate = undefined;
   };
 
-  /** The group commit: every buffered append and pending eviction in one transaction. Throws on failure (buffer kept). */
-  const commit = (): void => {
-    cancelCommit();
-    if (pendingCount === 0 && pendingDeletes.length === 0) return;
-    writeBuffered();
-    commits++;
+  /** The records waiting for the group commit go to memory: while writes fail nothing waits in the buffer. */
+  const moveBufferedToMemory = () => {
+    const moved: OutboxRecord[] = [];
     for (const state of pixels.values()) {
+      for (let i = state.head; i < state.buffered.length; i++) {
+        const { rec } = state.buffered[i] as Waiting;
+        moved.push(rec);
+        state.count--;
+        state.bytes -= rec.bytes;
+      }
       state.buffered = [];
       state.head = 0;
     }
     pendingCount = 0;
-    pendingDeletes = [];
+    if (moved.length > 0) reportEvicted(memory.append(moved).evicted);
+  };
+
+  /**
+   * A write (or a read) of the file failed: the app hears it once per episode (write-health.ts),
+   * new events go to memory, and writes are tried again every `writeRetryMs`.
+   */
+  const storageFailed = (error: unknown) => {
+    lastWriteAttempt = Date.now();
+    const code = (error as { code?: unknown }).code;
+    const message = typeof code === 'string' ? `${code}: ${messageOf(error)}` : messageOf(error);
+    if (health.failed(message, Date.now()) === 'first-failure') {
+      reportError(
+        error,
+        `the file refuses writes; new events are kept in memory (up to ${memoryMaxEvents} per pixel, the oldest dropped beyond) and delivered from there, writes are retried every ${writeRetryMs} ms (stats().writeFailing)`,
+      );
+    }
+    moveBufferedToMemory();
+    scheduleRetry();
+  };
+
+  const storageWorked = () => {
+    if (health.succeeded(Date.now()) === 'episode-ended') {
+      reportWarning(
+        `writes have worked again for ${QUIET_MS / 1000} s after ${health.episodeFailures} failed writes`,
+      );
+      health.episodeFailures = 0;
+    }
+  };
+
+  /**
+   * Moves up to `limit` waiting in-memory records back into the file (in flight ones stay until
+   * they come back). Throws when the write fails; they stay in memory then.
+   */
+  const moveMemoryToFile = (limit: number): number => {
+    const now = engineNow ?? Date.now();
+    const records = memory.claim(limit, 60_000, { now });
+    if (records.length === 0) return 0;
+    const firstSeq = nextSeq;
+    nextSeq += records.length;
+    try {
+      insertRecords(records, firstSeq);
+    } catch (error) {
+      // All were ready (retryAt ≤ now): giving them back at `now` changes nothing.
+      memory.release(idsOf(records), now);
+      throw error;
+    }
+    memory.ack(idsOf(records));
+    const touched = new Set<PixelState>();
+    for (const rec of records) {
+      const state = stateFor(rec.pixelId);
+      state.count++;
+      state.bytes += rec.bytes;
+      touched.add(state);
+    }
+    const evicted: OutboxRecord[] = [];
+    for (const state of touched) evictOver(state, evicted);
+    reportEvicted(evicted);
+    return records.length;
+  };
+
+  /** While writes fail: the deferred writes first (deletes free space), then a chunk of what memory holds. */
+  const retryWrites = (force: boolean) => {
+    if (!force && Date.now() - lastWriteAttempt < writeRetryMs) return;
+    lastWriteAttempt = Date.now();
+    let moved = 0;
+    try {
+      // A WAL that reached the size limit takes no frame, not even a delete that would free
+      // space, until it is folded back into the database file and restarted from its beginning.
+      db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // The database file may be unable to grow too; the writes below tell.
+    }
+    try {
+      if (hasOps()) {
+        writeOpsOnly();
+        clearOps();
+      }
+      moved = moveMemoryToFile(commitEvents);
+    } catch (error) {
+      storageFailed(error);
+      return;
+    }
+    storageWorked();
+    if (moved > 0) commitSoon();
+  };
+
+  /** The group commit: every buffered append and pending write in one transaction; then a chunk of what memory holds goes back to the file. Never throws. */
+  const commit = (): void => {
+    cancelCommit();
+    if (health.failing) {
+      retryWrites(false);
+      return;
+    }
+    if (pendingCount > 0 || hasOps()) {
+      try {
+        writeBuffered();
+      } catch (error) {
+        storageFailed(error);
+        return;
+      }
+      commits++;
+      for (const state of pixels.values()) {
+        state.buffered = [];
+        state.head = 0;
+      }
+      pendingCount = 0;
+      clearOps();
+      storageWorked();
+    }
+    if (memoryHeld() > 0) {
+      try {
+        if (moveMemoryToFile(commitEvents) > 0) commitSoon();
+      } catch (error) {
+        storageFailed(error);
+      }
+    }
   };
 
   const commitInBackground = () => {
@@ -382,20 +628,27 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     try {
       commit();
     } catch (error) {
-      reportError(error, 'group commit failed (will retry)');
-      scheduleCommit();
+      reportError(error, 'group commit failed');
     }
+  };
+
+  /** Next turn of the event loop, never inside track(): the caller does not wait for the disk. */
+  const commitSoon = () => {
+    if (closed || commitImmediate !== undefined) return;
+    if (commitTimer !== undefined) clearTimeout(commitTimer);
+    commitTimer = undefined;
+    commitImmediate = setImmediate(commitInBackground);
+    commitImmediate.unref?.();
   };
 
   const scheduleCommit = () => {
     if (closed) return;
+    if (health.failing) {
+      scheduleRetry();
+      return;
+    }
     if (pendingCount >= commitEvents) {
-      if (commitImmediate !== undefined) return;
-      if (commitTimer !== undefined) clearTimeout(commitTimer);
-      commitTimer = undefined;
-      // Next turn of the event loop, never inside track(): the caller does not wait for the disk.
-      commitImmediate = setImmediate(commitInBackground);
-      commitImmediate.unref?.();
+      commitSoon();
       return;
     }
     if (commitTimer !== undefined || commitImmediate !== undefined) return;
@@ -403,10 +656,22 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     commitTimer.unref?.();
   };
 
+  function scheduleRetry() {
+    if (closed || retryTimer !== undefined) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (closed || !health.failing) return;
+      retryWrites(true);
+    }, writeRetryMs);
+    retryTimer.unref?.();
+  }
+
   const onExit = () => {
     // A normal exit (process.exit, end of work) still commits the last window; SIGKILL cannot.
     try {
-      if (!closed) commit();
+      if (closed) return;
+      if (health.failing) retryWrites(true);
+      else commit();
     } catch {
       // Exiting anyway.
     }
@@ -536,52 +801,91 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     return undefined;
   };
 
-  const giveBack = (
-    ids: readonly string[],
-    update: (rec: OutboxRecord) => OutboxRecord,
-    persist: (rec: OutboxRecord, seq: number) => void,
-  ) => {
-    const back: [PixelState, Leased, OutboxRecord][] = [];
-    for (const id of ids) {
-      const found = findLeased(id);
-      if (found) back.push([found[0], found[1], update(found[1].rec)]);
+  /**
+   * Runs a write at once, or, while the file refuses writes (or when this one fails), keeps it for
+   * the next commit that works: the in-memory state is updated either way, so delivery goes on.
+   */
+  const writeNowOrLater = (write: () => void, defer: () => void) => {
+    if (health.failing) {
+      defer();
+      scheduleRetry();
+      return;
     }
-    if (back.length === 0) return;
-    db.transaction(() => {
-      for (const [, entry, rec] of back) persist(rec, entry.seq);
-    })();
-    for (const [state, entry, rec] of back) {
-      state.leased.delete(entry.rec.id);
-      state.insertReturned({ seq: entry.seq, rec });
+    try {
+      write();
+    } catch (error) {
+      defer();
+      storageFailed(error);
     }
   };
 
-  const removeLeased = (ids: readonly string[], also?: (rec: OutboxRecord) => void): number => {
+  /** Records given back (nack/release); returns the ids that are not the file's (memory's). */
+  const giveBack = (ids: readonly string[], update: (rec: OutboxRecord) => OutboxRecord) => {
+    const back: [PixelState, Leased, OutboxRecord][] = [];
+    const others: string[] = [];
+    for (const id of ids) {
+      const found = findLeased(id);
+      if (found) back.push([found[0], found[1], update(found[1].rec)]);
+      else others.push(id);
+    }
+    if (back.length > 0) {
+      writeNowOrLater(
+        () =>
+          db.transaction(() => {
+            for (const [, entry, rec] of back) persistRetry(entry.seq, rec);
+          })(),
+        () => {
+          for (const [, entry, rec] of back) pendingUpdates.set(entry.seq, rec);
+        },
+      );
+      for (const [state, entry, rec] of back) {
+        state.leased.delete(entry.rec.id);
+        state.insertReturned({ seq: entry.seq, rec });
+      }
+    }
+    return others;
+  };
+
+  /** Records leaving the file (ack, or dead letter with `dead`); returns how many, and the ids that are not the file's. */
+  const removeLeased = (
+    ids: readonly string[],
+    dead?: { error: string; deadAt: number },
+  ): { removed: number; others: string[] } => {
     const gone: [PixelState, Leased][] = [];
+    const others: string[] = [];
     for (const id of ids) {
       const found = findLeased(id);
       if (found) gone.push(found);
+      else others.push(id);
     }
-    if (gone.length === 0) return 0;
-    db.transaction(() => {
-      for (const [, entry] of gone) {
-        also?.(entry.rec);
-        stmt.delete.run(entry.seq);
-      }
-    })();
+    if (gone.length === 0) return { removed: 0, others };
+    writeNowOrLater(
+      () => {
+        db.transaction(() => {
+          for (const [, entry] of gone) {
+            if (dead) insertDeadRow({ seq: entry.seq, rec: entry.rec, ...dead });
+            stmt.delete.run(entry.seq);
+          }
+          if (dead && deadLetterRows + gone.length > maxDeadLetters) {
+            stmt.deadTrim.run(deadLetterRows + gone.length - maxDeadLetters);
+          }
+        })();
+        if (dead) deadLetterRows = Math.min(maxDeadLetters, deadLetterRows + gone.length);
+      },
+      () => {
+        for (const [, entry] of gone) {
+          pendingUpdates.delete(entry.seq);
+          if (dead) pendingDead.push({ seq: entry.seq, rec: entry.rec, ...dead });
+          else pendingDeletes.push(entry.seq);
+        }
+      },
+    );
     for (const [state, entry] of gone) {
       state.leased.delete(entry.rec.id);
       state.count--;
       state.bytes -= entry.rec.bytes;
     }
-    return gone.length;
-  };
-
-  const trimDeadLetters = () => {
-    if (deadLetterRows > maxDeadLetters) {
-      stmt.deadTrim.run(deadLetterRows - maxDeadLetters);
-      deadLetterRows = maxDeadLetters;
-    }
+    return { removed: gone.length, others };
   };
 
   const toDeadLetter = (row: DeadLetterRow): DeadLetter => ({
@@ -608,6 +912,14 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
 
     append(records) {
       assertOpen();
+      if (health.failing) {
+        // The file refuses writes: memory takes them (bounded, drop-oldest); the engine counts
+        // what it evicts as dropped (`overflow`).
+        const { evicted } = memory.append(records);
+        evictedTotal += evicted.length;
+        scheduleRetry();
+        return { evicted };
+      }
       const evicted: OutboxRecord[] = [];
       const touched = new Set<PixelState>();
       for (const rec of records) {
@@ -627,89 +939,91 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
 
     claim(limit, leaseMs, claimOptions = {}) {
       assertOpen();
-      // What is claimed goes on the wire: it must be on disk first.
-      commit();
       const now = claimOptions.now ?? Date.now();
+      engineNow = now;
+      // What is claimed from the file goes on the wire: it must be on disk first. While writes
+      // fail this only retries them (at most every writeRetryMs) and never throws.
+      commit();
       const all = claimOptions.all === true;
       const maxClaimBytes = claimOptions.maxBytes ?? Number.POSITIVE_INFINITY;
       const out: OutboxRecord[] = [];
+      let bytes = 0;
+      if (memoryHeld() > 0) {
+        // Memory first: these are the records a crash or close() would lose.
+        const memoryOptions: ClaimOptions = { now, all, maxBytes: maxClaimBytes };
+        if (claimOptions.pixelId !== undefined) memoryOptions.pixelId = claimOptions.pixelId;
+        for (const rec of memory.claim(limit, leaseMs, memoryOptions)) {
+          out.push(rec);
+          bytes += rec.bytes + 1;
+        }
+        if (out.length >= limit || (out.length > 0 && bytes >= maxClaimBytes)) return out;
+      }
       const targets =
         claimOptions.pixelId === undefined
           ? [...pixels]
           : pixels.has(claimOptions.pixelId)
             ? [[claimOptions.pixelId, pixels.get(claimOptions.pixelId) as PixelState] as const]
             : [];
-      let bytes = 0;
-      for (const [pixelId, state] of targets) {
-        if (out.length >= limit) break;
-        state.expireLeases(now);
-        state.evictAhead = [];
-        bytes += claimFrom(
-          state,
-          pixelId,
-          limit,
-          now + leaseMs,
-          now,
-          maxClaimBytes - bytes,
-          all,
-          out,
-        );
+      try {
+        for (const [pixelId, state] of targets) {
+          if (out.length >= limit) break;
+          state.expireLeases(now);
+          state.evictAhead = [];
+          bytes += claimFrom(
+            state,
+            pixelId,
+            limit,
+            now + leaseMs,
+            now,
+            maxClaimBytes - bytes,
+            all,
+            out,
+          );
+        }
+      } catch (error) {
+        // An unreadable file (I/O error): what was claimed so far is leased and goes out; the
+        // rest waits for the next claim.
+        storageFailed(error);
       }
       return out;
     },
 
     ack(ids) {
       assertOpen();
-      removeLeased(ids);
+      const { others } = removeLeased(ids);
+      if (others.length > 0) memory.ack(others);
     },
 
     nack(ids, retryAt, error) {
       assertOpen();
-      giveBack(
-        ids,
-        (rec) => {
-          const next: OutboxRecord = { ...rec, attempts: rec.attempts + 1, retryAt };
-          if (error !== undefined) next.lastError = error;
-          return next;
-        },
-        (rec, seq) => stmt.nack.run(rec.attempts, rec.retryAt, rec.lastError ?? null, seq),
-      );
+      const others = giveBack(ids, (rec) => {
+        const next: OutboxRecord = { ...rec, attempts: rec.attempts + 1, retryAt };
+        if (error !== undefined) next.lastError = error;
+        return next;
+      });
+      if (others.length > 0) memory.nack(others, retryAt, error);
     },
 
     release(ids, retryAt) {
       assertOpen();
-      giveBack(
-        ids,
-        (rec) => ({ ...rec, retryAt }),
-        (rec, seq) => stmt.release.run(rec.retryAt, seq),
-      );
+      const others = giveBack(ids, (rec) => ({ ...rec, retryAt }));
+      if (others.length > 0) memory.release(others, retryAt);
     },
 
     deadLetter(ids, error) {
       assertOpen();
-      const deadAt = Date.now();
-      const removed = removeLeased(ids, (rec) => {
-        stmt.deadInsert.run(
-          rec.id,
-          rec.pixelId,
-          rec.eventId,
-          rec.eventName,
-          rec.eventTime,
-          rec.actionSource,
-          rec.body,
-          rec.bytes,
-          rec.attempts,
-          rec.enqueuedAt,
-          deadAt,
-          error,
-        );
-      });
+      const { removed, others } = removeLeased(ids, { error, deadAt: Date.now() });
       deadLettered += removed;
-      deadLetterRows += removed;
-      trimDeadLetters();
+      if (others.length > 0) {
+        // Held in memory only: not kept in the table; the engine hands them to onUndeliverable.
+        const before = memory.stats().deadLettered;
+        memory.deadLetter(others, error);
+        deadLettered += memory.stats().deadLettered - before;
+      }
     },
 
     stats() {
+      const inMemory = memory.stats();
       const result: SqliteOutboxStats = {
         queued: 0,
         leased: 0,
@@ -720,21 +1034,36 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
         evicted: evictedTotal,
         commits,
         deadLetters: deadLetterRows,
+        memory: inMemory.queued + inMemory.leased,
+        writeFailing: health.failing,
+        writeFailures: health.failures,
       };
-      for (const [pixelId, state] of pixels) {
+      if (health.since !== undefined) result.writeFailingSince = health.since;
+      if (health.lastError !== undefined) result.lastWriteError = health.lastError;
+      const pixelIds = new Set([...pixels.keys(), ...Object.keys(inMemory.pixels)]);
+      for (const pixelId of pixelIds) {
+        const state = pixels.get(pixelId);
+        const held = inMemory.pixels[pixelId];
         const s: OutboxPixelStats = {
-          queued: state.count - state.leased.size,
-          leased: state.leased.size,
-          bytes: state.bytes,
+          queued: (state ? state.count - state.leased.size : 0) + (held?.queued ?? 0),
+          leased: (state?.leased.size ?? 0) + (held?.leased ?? 0),
+          bytes: (state?.bytes ?? 0) + (held?.bytes ?? 0),
         };
-        let oldest = state.returned[0]?.rec.enqueuedAt;
-        if (!closed) {
-          const fresh = stmt.oldestFresh.get(pixelId, state.cursor)?.enqueued_at;
-          if (fresh !== undefined && (oldest === undefined || fresh < oldest)) oldest = fresh;
+        let oldest = held?.oldestEnqueuedAt;
+        const older = (at: number | undefined) => {
+          if (at !== undefined && (oldest === undefined || at < oldest)) oldest = at;
+        };
+        if (state) {
+          older(state.returned[0]?.rec.enqueuedAt);
+          if (!closed) {
+            try {
+              older(stmt.oldestFresh.get(pixelId, state.cursor)?.enqueued_at);
+            } catch {
+              // An unreadable file: the figure is approximate until it reads again.
+            }
+          }
+          older(state.buffered[state.head]?.rec.enqueuedAt);
         }
-        const buffered = state.buffered[state.head]?.rec.enqueuedAt;
-        if (buffered !== undefined && (oldest === undefined || buffered < oldest))
-          oldest = buffered;
         if (oldest !== undefined && s.queued > 0) s.oldestEnqueuedAt = oldest;
         result.pixels[pixelId] = s;
         result.queued += s.queued;
@@ -759,17 +1088,69 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
       commit();
     },
 
+    takeNonDurable(pixelId) {
+      if (closed) return [];
+      const now = engineNow ?? Date.now();
+      // Waiting and leased alike: at close() nothing more will be acknowledged in this process.
+      const left = memory.claim(Number.MAX_SAFE_INTEGER, 60_000, { pixelId, all: true, now });
+      if (left.length === 0) return [];
+      // One last try: written to the file, they are the next start's to deliver.
+      lastWriteAttempt = Date.now();
+      const firstSeq = nextSeq;
+      nextSeq += left.length;
+      try {
+        if (hasOps()) {
+          writeOpsOnly();
+          clearOps();
+        }
+        insertRecords(left, firstSeq);
+      } catch (error) {
+        storageFailed(error);
+        memory.ack(idsOf(left));
+        return left;
+      }
+      memory.ack(idsOf(left));
+      const state = stateFor(pixelId);
+      for (const rec of left) {
+        state.count++;
+        state.bytes += rec.bytes;
+      }
+      storageWorked();
+      return [];
+    },
+
     close() {
       if (closed) return;
       try {
-        commit();
+        if (health.failing) retryWrites(true);
+        else commit();
       } catch (error) {
         reportError(error, 'final commit failed');
       }
+      // What the engine did not take (takeNonDurable) or an app appended without an engine.
+      const lost = memoryHeld();
+      if (lost > 0) {
+        reportError(
+          new Error(`${lost} events held in memory could not be written`),
+          'closed while the file refuses writes',
+        );
+      }
+      const unwritten = pendingDeletes.length + pendingDead.length;
+      if (unwritten > 0) {
+        reportWarning(
+          `closed with ${unwritten} acknowledgements or dead letters not written (the file refuses writes): the next process sends those events again, and Meta deduplicates them by event_id`,
+        );
+      }
       closed = true;
       cancelCommit();
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      retryTimer = undefined;
       if (commitOnExit) process.off('exit', onExit);
-      db.close();
+      try {
+        db.close();
+      } catch (error) {
+        reportError(error, 'closing the database failed');
+      }
     },
 
     deadLetters(query = {}) {

@@ -1,0 +1,116 @@
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../helpers.js';
+import { accounted, assertBuilt, deliveries, startTracker, type TrackerReport } from './helpers.js';
+
+const EVENTS = 20_000;
+// bash's `ulimit -f` counts 1024-byte blocks: no file the child writes may pass 256 KiB, about
+// 700 of these events. The database and its WAL fill up within the first second of tracking.
+const FILE_LIMIT_KIB = 256;
+
+let mock: MockGraph;
+let temp: ReturnType<typeof tempDir>;
+beforeAll(async () => {
+  assertBuilt();
+  mock = await startMockGraph({ accessToken: 'EAAtest-token-0123456789' });
+  temp = tempDir();
+});
+afterAll(async () => {
+  await mock.close();
+  temp.cleanup();
+});
+
+const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+
+/**
+ * One process tracks EVENTS under `ulimit -f` and closes; then one with room opens the same file
+ * and delivers what it kept. Asserts the error was reported once, the accounting invariant at
+ * close, and that every event reached the mock or onUndeliverable. Returns the figures.
+ */
+const fullDiskRun = async (
+  label: string,
+  shape: { memoryMaxEvents?: number; closeTimeoutMs?: number },
+  metaDown: boolean,
+) => {
+  mock.reset();
+  if (metaDown) mock.outage(503);
+  const path = temp.file(`${label}.db`);
+  const tracker = startTracker(
+    [path, mock.url, String(EVENTS), 'close'],
+    `ulimit -f ${FILE_LIMIT_KIB};`,
+    shape,
+  );
+  const report = await tracker.firstJson<TrackerReport>();
+  expect((await tracker.exited).code).toBe(0);
+  mock.recover();
+  const requestsFull = mock.requests().length;
+  const deliveredFull = deliveries(mock);
+
+  // The disk was full for real, and the app heard of it once, not once per commit.
+  expect(report.outbox.sawWriteFailing).toBe(true);
+  expect(report.outbox.writeFailures).toBeGreaterThan(1);
+  expect(report.outboxErrors).toHaveLength(1);
+  expect(report.outboxErrors[0]).toContain('refuses writes');
+  // Every track() is accounted for, after close() too.
+  expect(report.accepted).toBe(EVENTS);
+  expect(accounted(report.stats)).toBe(EVENTS);
+  expect(report.stats.inFlight).toBe(0);
+
+  // A restart with room: the next process delivers what the file kept.
+  const restart = startTracker([path, mock.url, '0', 'deliver']);
+  const after = await restart.firstJson<TrackerReport>();
+  expect((await restart.exited).code).toBe(0);
+  expect(after.stats.queued).toBe(0);
+
+  const delivered = deliveries(mock);
+  const undeliverableIds = Object.values(report.undeliverable).flat();
+  const undeliverable = new Set(undeliverableIds);
+  let missing = 0;
+  for (let i = 0; i < EVENTS; i++) {
+    const id = `fault-${i}`;
+    if (!delivered.has(id) && !undeliverable.has(id)) missing++;
+  }
+  let duplicated = 0;
+  for (const times of delivered.values()) duplicated += times - 1;
+  const byReason = Object.fromEntries(
+    Object.entries(report.undeliverable).map(([reason, ids]) => [reason, ids.length]),
+  );
+  const dropped = Object.fromEntries(Object.entries(report.stats.dropped).filter(([, n]) => n > 0));
+  console.log(
+    `[full disk, ${label}] ulimit -f ${FILE_LIMIT_KIB} KiB; tracked ${report.accepted}; ` +
+      `full-disk process: sent ${report.stats.sent} (mock saw ${deliveredFull.size} unique) in ${requestsFull} requests, ` +
+      `write failures ${report.outbox.writeFailures} (${report.outbox.lastWriteError}), outbox error hooks ${report.outboxErrors.length}, ` +
+      `peak in memory ${report.outbox.peakMemory}, dead-lettered ${report.stats.deadLettered}, dropped ${JSON.stringify(dropped)}, ` +
+      `undeliverable ${JSON.stringify(byReason)}, left in the file ${report.stats.queued}; ` +
+      `restart: delivered ${after.stats.sent} in ${mock.requests().length - requestsFull} requests; ` +
+      `in all ${delivered.size} unique delivered, ${duplicated} duplicates, ${undeliverable.size} undeliverable, ${missing} missing`,
+  );
+  // Nothing unaccounted for: every event reached Meta or was handed to onUndeliverable, once.
+  expect(missing).toBe(0);
+  expect(undeliverable.size).toBe(undeliverableIds.length);
+  expect(undeliverableIds.length).toBe(sum(report.stats.dropped) + report.stats.deadLettered);
+  // What the restart found is what the first process counted as queued, plus deliveries whose
+  // acknowledgement it could not write (sent again; Meta deduplicates them by event_id).
+  expect(after.stats.sent).toBeGreaterThanOrEqual(report.stats.queued);
+  return { report, after, duplicated };
+};
+
+describe('a full disk (ulimit -f) under the SQLite outbox', () => {
+  it(`Meta up: keeps delivering from memory, reports it once, accounts for all ${EVENTS} events; a restart delivers what the file kept`, async () => {
+    const { report } = await fullDiskRun('meta up', {}, false);
+    // Meta was up the whole time: nothing had to be given up.
+    expect(report.stats.sent + report.stats.queued).toBe(EVENTS);
+  });
+
+  it(`Meta down as well: memory fills (2000 events), the oldest are dropped and counted, memory-only events are counted at close`, async () => {
+    const { report } = await fullDiskRun(
+      'meta down',
+      { memoryMaxEvents: 2000, closeTimeoutMs: 2000 },
+      true,
+    );
+    expect(report.stats.dropped.overflow).toBeGreaterThan(0);
+    expect(report.stats.dropped.shutdown).toBeGreaterThan(0);
+    expect(report.undeliverable.overflow?.length).toBe(report.stats.dropped.overflow);
+    expect(report.undeliverable.shutdown?.length).toBe(report.stats.dropped.shutdown);
+  });
+});
