@@ -1,0 +1,194 @@
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { Queue } from 'bullmq';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deliveries, ownRedis, startChild, until } from './helpers.js';
+
+const DIST = fileURLToPath(new URL('../../dist/index.mjs', import.meta.url));
+const EVENTS = 20_000;
+const QUEUE = 'capi-kit-events';
+
+interface ProducerReport {
+  done?: boolean;
+  tracked: number;
+  enqueued: number;
+  fallback: number;
+  mode: string;
+  outboxErrors?: number;
+  undeliverable?: Record<string, number>;
+  stats?: {
+    sent: number;
+    queued: number;
+    inFlight: number;
+    deadLettered: number;
+    dropped: Record<string, number>;
+  };
+}
+interface WorkerMessage {
+  type: 'ready' | 'active' | 'completed' | 'stats';
+  id?: string;
+  events?: number;
+  stats?: { rerun: number; rerunEvents: number; sent: number; completed: number };
+}
+
+let mock: MockGraph;
+let redis: Awaited<ReturnType<typeof ownRedis>>;
+const stopAll: (() => void)[] = [];
+beforeAll(async () => {
+  if (!existsSync(DIST)) throw new Error('build first: the child processes run dist/');
+  mock = await startMockGraph({ accessToken: 'EAAtest-token-0123456789' });
+  redis = await ownRedis();
+});
+afterAll(async () => {
+  for (const stop of stopAll) stop();
+  await mock.close();
+  await redis.stop();
+});
+
+const startWorker = (prefix: string) => {
+  const worker = startChild('worker.mjs', [redis.url, prefix, mock.url]);
+  stopAll.push(() => {
+    if (worker.child.exitCode === null) worker.child.kill('SIGKILL');
+  });
+  return worker;
+};
+
+const closeWorker = async (worker: ReturnType<typeof startWorker>) => {
+  worker.child.send('close');
+  const { stats } = await worker.waitFor<WorkerMessage>((m) => m.type === 'stats');
+  await worker.exited;
+  return stats as NonNullable<WorkerMessage['stats']>;
+};
+
+const waitingJobs = async (prefix: string): Promise<number> => {
+  const queue = new Queue(QUEUE, { connection: { host: '127.0.0.1', port: redis.port }, prefix });
+  try {
+    const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return Object.values(counts).reduce((a, b) => a + b, 0);
+  } finally {
+    await queue.close();
+  }
+};
+
+const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+
+describe('BullMQ outbox faults, on a redis-server of our own', () => {
+  it(`Redis killed (-9) and restarted during delivery: all ${EVENTS} events delivered at least once`, async () => {
+    const prefix = `capi-fault-restart-${Date.now().toString(36)}`;
+    mock.reset();
+    mock.outage({ kind: 'latency', latencyMs: 100 });
+    const workers = [startWorker(prefix), startWorker(prefix)];
+    await Promise.all(workers.map((w) => w.waitFor((m) => m.type === 'ready')));
+    const producer = startChild('producer.mjs', [
+      redis.url,
+      prefix,
+      mock.url,
+      String(EVENTS),
+      'close',
+    ]);
+    stopAll.push(() => producer.child.kill('SIGKILL'));
+
+    // Mid-delivery: Redis dies without warning and comes back a second later, same port and AOF.
+    expect(await until(() => mock.events().length >= 3000, 20_000)).toBe(true);
+    const seenAtKill = mock.events().length;
+    await redis.kill();
+    const downAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await redis.start();
+    const downMs = Date.now() - downAt;
+
+    const report = await producer.waitFor<ProducerReport>((m) => m.done === true);
+    expect((await producer.exited).code).toBe(0);
+    const all = (ids: Map<string, number>) => {
+      for (let i = 0; i < EVENTS; i++) if (!ids.has(`bq-${i}`)) return false;
+      return true;
+    };
+    expect(await until(() => all(deliveries(mock)), 25_000)).toBe(true);
+    const workerStats = await Promise.all(workers.map(closeWorker));
+
+    const delivered = deliveries(mock);
+    let missing = 0;
+    for (let i = 0; i < EVENTS; i++) if (!delivered.has(`bq-${i}`)) missing++;
+    let duplicated = 0;
+    for (const times of delivered.values()) duplicated += times - 1;
+    const stats = report.stats as NonNullable<ProducerReport['stats']>;
+    const accounted =
+      stats.sent + stats.queued + stats.inFlight + stats.deadLettered + sum(stats.dropped);
+    console.log(
+      `[redis restart] tracked ${report.tracked}; Redis down ${downMs} ms after the mock had ${seenAtKill} events; ` +
+        `producer: ${report.enqueued} to Redis, ${report.fallback} to its memory fallback (sent itself ${stats.sent}), outbox error hooks ${report.outboxErrors}, undeliverable ${JSON.stringify(report.undeliverable)}; ` +
+        `workers sent ${workerStats.map((s) => s.sent).join(' + ')}, re-ran ${workerStats.map((s) => s.rerunEvents).join(' + ')} events of stalled jobs; ` +
+        `mock: ${delivered.size} unique in ${mock.requests().length} requests, ${duplicated} duplicates, ${missing} missing`,
+    );
+    expect(missing).toBe(0);
+    // The producer's accounting: to Redis, or counted by its own engine (the fallback).
+    expect(report.enqueued + accounted).toBe(report.tracked);
+    expect(report.undeliverable).toEqual({});
+    expect(await waitingJobs(prefix)).toBe(0);
+  });
+
+  it('kill -9 of a worker and of a producer mid-batch: everything that reached Redis is delivered; duplicates only from the killed worker’s jobs', async () => {
+    const prefix = `capi-fault-kill-${Date.now().toString(36)}`;
+    mock.reset();
+    mock.outage({ kind: 'latency', latencyMs: 300 });
+    const doomed = startWorker(prefix);
+    const survivor = startWorker(prefix);
+    await Promise.all([doomed, survivor].map((w) => w.waitFor((m) => m.type === 'ready')));
+    const producer = startChild('producer.mjs', [
+      redis.url,
+      prefix,
+      mock.url,
+      String(EVENTS),
+      'hold',
+    ]);
+    stopAll.push(() => producer.child.kill('SIGKILL'));
+
+    // The worker dies with jobs in flight (sent to Meta, not acknowledged to BullMQ)…
+    await doomed.waitFor((m) => m.type === 'active');
+    await until(() => mock.events().length > 0, 10_000);
+    doomed.child.kill('SIGKILL');
+    expect((await doomed.exited).signal).toBe('SIGKILL');
+    const completedIds = new Set(
+      doomed.messages.filter((m) => m.type === 'completed').map((m) => String(m.id)),
+    );
+    const inFlightEvents = doomed.messages
+      .filter((m) => m.type === 'active' && !completedIds.has(String(m.id)))
+      .reduce((n, m) => n + Number(m.events), 0);
+
+    // …and the producer dies while tracking, with events enqueued and some only in its buffer.
+    const progress = await producer.waitFor<ProducerReport>((m) => Number(m.enqueued) >= 8000);
+    producer.child.kill('SIGKILL');
+    expect((await producer.exited).signal).toBe('SIGKILL');
+    const last = producer.messages.at(-1) as unknown as ProducerReport;
+    expect(last.tracked).toBeLessThan(EVENTS);
+
+    // The survivor takes over the stalled jobs and the rest of the queue.
+    const drained = async () => (await waitingJobs(prefix)) === 0;
+    const end = Date.now() + 25_000;
+    while (!(await drained()) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
+    const survivorStats = await closeWorker(survivor);
+
+    const delivered = deliveries(mock);
+    const enqueuedMissing: string[] = [];
+    for (let i = 0; i < last.enqueued; i++) {
+      if (!delivered.has(`bq-${i}`)) enqueuedMissing.push(`bq-${i}`);
+    }
+    let duplicated = 0;
+    for (const times of delivered.values()) duplicated += times - 1;
+    let trackedNotDelivered = 0;
+    for (let i = 0; i < last.tracked; i++) if (!delivered.has(`bq-${i}`)) trackedNotDelivered++;
+    console.log(
+      `[kill -9] worker killed with ${inFlightEvents} events in its active jobs; producer killed after tracking ≥ ${last.tracked} (reported ${progress.enqueued}→${last.enqueued} enqueued); ` +
+        `survivor sent ${survivorStats.sent}, re-ran ${survivorStats.rerunEvents} events of ${survivorStats.rerun} stalled jobs; ` +
+        `mock: ${delivered.size} unique in ${mock.requests().length} requests, ${duplicated} duplicates; ` +
+        `enqueued but not delivered ${enqueuedMissing.length}; tracked but only in the producer's unflushed buffer at the kill ${trackedNotDelivered}`,
+    );
+    // At least once for everything Redis acknowledged.
+    expect(enqueuedMissing).toEqual([]);
+    // Duplicates come only from the killed worker's jobs that BullMQ ran again.
+    expect(survivorStats.rerun).toBeGreaterThan(0);
+    expect(duplicated).toBeLessThanOrEqual(survivorStats.rerunEvents);
+    expect(await waitingJobs(prefix)).toBe(0);
+  });
+});
