@@ -11,6 +11,7 @@ import type { CapiHookMap } from '../../src/delivery/types.js';
 import {
   captureLogger,
   FakeClock,
+  hang,
   PIXEL,
   purchase,
   scriptedFetch,
@@ -165,5 +166,57 @@ describe('outbox side channel', () => {
     expect(done).toBe(false);
     await clock.advance(500);
     expect(done).toBe(true);
+  });
+
+  it('close() counts what a durable outbox holds only in memory (takeNonDurable) as dropped (shutdown) and hands it over', async () => {
+    // A durable outbox whose storage refused the writes: every record sits in memory only.
+    const memory = memoryOutbox();
+    const taken: string[] = [];
+    const outbox: Outbox = {
+      durable: true,
+      append: (records) => memory.append(records),
+      claim: (limit, leaseMs, options) => memory.claim(limit, leaseMs, options),
+      ack: (ids) => memory.ack(ids),
+      nack: (ids, retryAt, error) => memory.nack(ids, retryAt, error),
+      release: (ids, retryAt) => memory.release(ids, retryAt),
+      deadLetter: (ids, error) => memory.deadLetter(ids, error),
+      stats: () => memory.stats(),
+      takeNonDurable(pixelId) {
+        taken.push(pixelId);
+        const left = memory.claim(Number.MAX_SAFE_INTEGER, 1000, { pixelId, all: true });
+        memory.ack(left.map((r) => r.id));
+        return left;
+      },
+    };
+    const undeliverable: { reason: string; count: number }[] = [];
+    const clock = new FakeClock();
+    // Meta never answers: one request hangs until close() aborts it, the rest wait.
+    const { fetch } = scriptedFetch(hang);
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      clock,
+      random: () => 0.5,
+      logger: captureLogger().logger,
+      env: false,
+      outbox,
+      flushIntervalMs: 100,
+      maxBatchEvents: 2,
+      onUndeliverable: (records, reason) => {
+        undeliverable.push({ reason, count: records.length });
+      },
+    });
+    for (let i = 0; i < 5; i++) client.track(purchase(i, clock.now()));
+    await clock.advance(100);
+    expect(client.stats().inFlight).toBeGreaterThan(0);
+    const closing = client.close({ timeoutMs: 500 });
+    await clock.advance(500);
+    await closing;
+    expect(taken).toEqual([PIXEL]);
+    const s = client.stats();
+    expect(s.dropped.shutdown).toBe(5);
+    expect(s.queued + s.inFlight + s.sent).toBe(0);
+    expect(undeliverable).toEqual([{ reason: 'shutdown', count: 5 }]);
   });
 });
