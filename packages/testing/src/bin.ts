@@ -17,6 +17,7 @@ Options:
 Send events to  POST <url>/v26.0/<pixelId>/events
 Inspect with    GET <url>/_mock/events, GET <url>/_mock/requests, POST <url>/_mock/reset
 Script faults   POST <url>/_mock/faults {"fault": 503, "times": 2}, POST|DELETE <url>/_mock/outage
+Refuse events   POST <url>/_mock/reject-events {"eventIdPrefix": "bad-"}, DELETE to stop
 Stops on SIGINT / SIGTERM.
 `;
 

@@ -108,6 +108,7 @@ const DEFAULT_MESSAGES: Record<number, string> = {
   341: '(#341) Application limit reached',
   368: 'The action attempted has been deemed abusive or is otherwise disallowed',
   613: '(#613) Calls to this api have exceeded the rate limit.',
+  2635: '(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version.',
   80004: 'There have been too many calls to this ad-account. Wait a bit and try again.',
 };
 

@@ -1,4 +1,5 @@
 export { appsecretProof, type TokenSource } from './auth.js';
+export type { RejectEventsRule } from './control.js';
 export {
   computeDatasetQuality,
   DATASET_QUALITY_FIELDS,
@@ -16,7 +17,10 @@ export type {
   MockFault,
   MockFaultInput,
   MockFaultKind,
+  NonMetaSuccessFault,
+  RedirectFault,
   ResetFault,
+  ShortAckFault,
 } from './faults.js';
 export type { GraphError } from './graph-error.js';
 export { MOCK_USER } from './graph-reads.js';
@@ -24,6 +28,8 @@ export {
   DEFAULT_GRAPH_VERSION,
   type MockGraph,
   type MockGraphOptions,
+  type RejectEventsOptions,
+  type RejectEventsPredicate,
   startMockGraph,
 } from './mock-graph.js';
 export type {

@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { checkCredentials, readCredentials } from './auth.js';
+import { controlRoute } from './control.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
 import {
   answerForFault,
@@ -25,7 +26,12 @@ import {
   type WaitForEventsOptions,
 } from './recorder.js';
 import { parseBody, readBody } from './request-body.js';
-import { unreadableBody, validatePayload } from './validate-events.js';
+import {
+  type EventRejectionRule,
+  type MockWireEvent,
+  unreadableBody,
+  validatePayload,
+} from './validate-events.js';
 
 /** Options of {@link startMockGraph}. */
 export interface MockGraphOptions {
@@ -47,6 +53,18 @@ export interface MockGraphOptions {
   onRequest?: (request: MockRequest) => void;
 }
 
+/** Options of {@link MockGraph.rejectEvents}. */
+export interface RejectEventsOptions {
+  /**
+   * The field Meta's answer names as missing, as a dotted path inside the event; default
+   * `custom_data.currency` (answered as `$['data'][i]['custom_data']['currency'] is required`).
+   */
+  field?: string;
+}
+
+/** Which events {@link MockGraph.rejectEvents} refuses: `event` as sent, `index` in `data`. */
+export type RejectEventsPredicate = (event: MockWireEvent, index: number) => boolean;
+
 /** A running mock Graph API. See the package README for a tour. */
 export interface MockGraph {
   /** Base URL without a trailing slash, e.g. `http://127.0.0.1:54321`. */
@@ -61,11 +79,24 @@ export interface MockGraph {
   recover(): MockGraph;
   /** One-shot faults not consumed yet. */
   pendingFaults(): number;
+  /**
+   * Refuses, from now on, every request carrying an event that `predicate` picks, the way Meta
+   * refuses a batch with one invalid event: HTTP 400, code 100, subcode 2804019, naming the first
+   * such event (`$['data'][i]['custom_data']['currency'] is required`); nothing of the batch is
+   * recorded. Replaces the previous rule; without a predicate, removes it.
+   *
+   * @example
+   * mock.rejectEvents((event) => event.event_id?.startsWith('bad-') ?? false);
+   */
+  rejectEvents(predicate?: RejectEventsPredicate, options?: RejectEventsOptions): MockGraph;
   /** Accepted events in arrival order, optionally for one pixel and/or event name. */
   events(filter?: MockEventFilter): MockEvent[];
   /** Every recorded request in arrival order (health checks and `/_mock/*` are not recorded). */
   requests(): MockRequest[];
-  /** Requests not answered 200: validation and auth errors, faults, hung and reset connections. */
+  /**
+   * Requests not acknowledged in full by Meta's 200: validation and auth errors, faults, hung and
+   * reset connections, redirects, 2xx answers that are not Meta's, short acknowledgements.
+   */
   rejections(): MockRequest[];
   /** Accepted events seen more than once by (`pixelId`, `event_name`, `event_id`). */
   duplicates(): MockDuplicate[];
@@ -78,7 +109,7 @@ export interface MockGraph {
    * for a pixel; without figures, it goes back to figures computed from the accepted events.
    */
   setDatasetQuality(pixelId: string, web?: DatasetQualityEvent[]): MockGraph;
-  /** Forgets events, requests and scripted dataset quality and clears queued faults and any outage. */
+  /** Forgets events, requests and scripted dataset quality; clears queued faults, any outage and the rejectEvents rule. */
   reset(): void;
   /** Stops listening and destroys open connections, hung ones included. Safe to call twice. */
   close(): Promise<void>;
@@ -131,6 +162,7 @@ class MockGraphServer implements MockGraph {
   readonly #recorder = new Recorder();
   #queue: MockFault[] = [];
   #outage: MockFault | undefined;
+  #rejectRule: EventRejectionRule | undefined;
   #datasetQuality = new Map<string, DatasetQualityEvent[]>();
   #timers = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   #closing: Promise<void> | undefined;
@@ -173,6 +205,24 @@ class MockGraphServer implements MockGraph {
     return this.#queue.length;
   }
 
+  rejectEvents(predicate?: RejectEventsPredicate, options: RejectEventsOptions = {}): MockGraph {
+    if (predicate === undefined) {
+      this.#rejectRule = undefined;
+      return this;
+    }
+    if (typeof predicate !== 'function') {
+      throw new TypeError('rejectEvents takes a function (event, index) => boolean, or nothing.');
+    }
+    const field = options.field ?? 'custom_data.currency';
+    if (typeof field !== 'string' || field === '') {
+      throw new TypeError(
+        'rejectEvents: field must be a dotted path such as custom_data.currency.',
+      );
+    }
+    this.#rejectRule = (event, index) => (predicate(event, index) ? field : undefined);
+    return this;
+  }
+
   events(filter?: MockEventFilter): MockEvent[] {
     return this.#recorder.events(filter);
   }
@@ -209,6 +259,7 @@ class MockGraphServer implements MockGraph {
     this.#recorder.reset();
     this.#queue = [];
     this.#outage = undefined;
+    this.#rejectRule = undefined;
   }
 
   close(): Promise<void> {
@@ -340,9 +391,10 @@ class MockGraphServer implements MockGraph {
 
     const fault = this.#takeFault();
     let latency = 0;
+    let eventsReceived: number | undefined;
     if (fault) {
       record.fault = fault.kind;
-      const action = answerForFault(fault);
+      const action = answerForFault(fault, record.eventCount);
       if (action.action === 'hang') return; // res 'close' (client abort or close()) finishes the record
       if (action.action === 'reset') {
         await this.#sleep(faultLatency(fault));
@@ -355,6 +407,9 @@ class MockGraphServer implements MockGraph {
         await this.#sleep(faultLatency(fault));
         this.#write(res, answer);
         return;
+      }
+      if (action.action === 'acknowledge') {
+        eventsReceived = action.eventsReceived ?? Math.max(0, record.eventCount - 1);
       }
       latency = faultLatency(fault);
     }
@@ -369,6 +424,7 @@ class MockGraphServer implements MockGraph {
         parsed,
         fields,
         credentials,
+        eventsReceived,
       ),
     );
     await this.#sleep(latency);
@@ -421,7 +477,10 @@ class MockGraphServer implements MockGraph {
     this.#write(res, answer);
   }
 
-  /** Meta's own checks, in its order: path, body, token, payload. Records accepted events. */
+  /**
+   * Meta's own checks, in its order: path, body, token, payload. Records accepted events, or only
+   * the first `eventsReceived` of them (a short-ack fault), and acknowledges as many.
+   */
   #process(
     record: MockRequest,
     version: string,
@@ -430,6 +489,7 @@ class MockGraphServer implements MockGraph {
     parsed: ReturnType<typeof parseBody> | undefined,
     fields: Record<string, unknown>,
     credentials: ReturnType<typeof readCredentials>,
+    eventsReceived?: number,
   ): Answer {
     if (!VERSION.test(version)) {
       return graphAnswer(
@@ -466,17 +526,23 @@ class MockGraphServer implements MockGraph {
     if (authError) return graphAnswer(authError);
     if (!parsed.ok) return graphAnswer(unreadableBody(parsed.reason));
 
-    const check = validatePayload(fields, {
-      nowMs: (this.#options.now ?? Date.now)(),
-      maxFutureSeconds: this.#options.maxFutureSeconds ?? 300,
-    });
+    const check = validatePayload(
+      fields,
+      {
+        nowMs: (this.#options.now ?? Date.now)(),
+        maxFutureSeconds: this.#options.maxFutureSeconds ?? 300,
+      },
+      this.#rejectRule,
+    );
     if (!check.ok) {
       if (check.invalidEvent) record.invalidEvent = check.invalidEvent;
       return graphAnswer(check.answer);
     }
     const receivedAt = Date.now();
+    const accepted =
+      eventsReceived === undefined ? check.events : check.events.slice(0, eventsReceived);
     this.#recorder.addEvents(
-      check.events.map((event) => ({
+      accepted.map((event) => ({
         pixelId,
         version,
         event,
@@ -486,7 +552,7 @@ class MockGraphServer implements MockGraph {
       })),
     );
     return jsonAnswer(200, {
-      events_received: check.events.length,
+      events_received: accepted.length,
       messages: [],
       fbtrace_id: newTraceId(),
     });
@@ -506,7 +572,8 @@ class MockGraphServer implements MockGraph {
     } catch {
       // An HTML or empty fault body: nothing Graph-shaped to record.
     }
-    if (answer.status !== 200) record.responseBody = answer.body;
+    // A faulted 2xx (a portal's page, a short acknowledgement) is kept too: it is not Meta's answer.
+    if (answer.status !== 200 || record.fault !== undefined) record.responseBody = answer.body;
     return {
       ...answer,
       headers: { ...(traceId ? { 'x-fb-trace-id': traceId } : {}), ...answer.headers },
@@ -519,10 +586,7 @@ class MockGraphServer implements MockGraph {
     res.end(answer.body);
   }
 
-  /**
-   * `/_mock/*`: the same inspection and fault API over HTTP, for a mock started with the
-   * `capi-kit-mock` bin in another process.
-   */
+  /** `/_mock/*` (control.ts): the inspection and fault API over HTTP. */
   async #control(
     req: IncomingMessage,
     res: ServerResponse,
@@ -534,47 +598,9 @@ class MockGraphServer implements MockGraph {
       ? undefined
       : parseBody(raw.bytes, req.headers['content-type'] ?? 'application/json');
     const input = body?.ok ? body.fields : {};
-    const route = `${method} ${path.replace(/\/$/, '')}`;
     try {
-      switch (route) {
-        case 'GET /_mock/events':
-          this.#write(res, jsonAnswer(200, this.events()));
-          return;
-        case 'GET /_mock/requests':
-          this.#write(res, jsonAnswer(200, this.requests()));
-          return;
-        case 'GET /_mock/duplicates':
-          this.#write(res, jsonAnswer(200, this.duplicates()));
-          return;
-        case 'POST /_mock/reset':
-          this.reset();
-          this.#write(res, jsonAnswer(200, { ok: true }));
-          return;
-        case 'POST /_mock/faults':
-          this.failNext(
-            input.fault as MockFaultInput,
-            typeof input.times === 'number' ? input.times : 1,
-          );
-          this.#write(res, jsonAnswer(200, { ok: true, pending: this.pendingFaults() }));
-          return;
-        case 'POST /_mock/outage':
-          this.outage(input.fault as MockFaultInput);
-          this.#write(res, jsonAnswer(200, { ok: true }));
-          return;
-        case 'POST /_mock/dataset-quality':
-          this.setDatasetQuality(
-            String(input.pixelId),
-            Array.isArray(input.web) ? (input.web as DatasetQualityEvent[]) : undefined,
-          );
-          this.#write(res, jsonAnswer(200, { ok: true }));
-          return;
-        case 'DELETE /_mock/outage':
-          this.recover();
-          this.#write(res, jsonAnswer(200, { ok: true }));
-          return;
-        default:
-          this.#write(res, jsonAnswer(404, { ok: false, error: `Unknown control route ${route}` }));
-      }
+      const answer = controlRoute(this, `${method} ${path.replace(/\/$/, '')}`, input);
+      this.#write(res, jsonAnswer(answer.status, answer.value));
     } catch (error) {
       this.#write(res, jsonAnswer(400, { ok: false, error: String(error) }));
     }

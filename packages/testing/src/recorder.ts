@@ -57,7 +57,7 @@ export interface MockRequest {
   clientAborted: boolean;
   /** The Graph error object answered, when the answer was Graph-shaped. */
   error?: GraphError;
-  /** Raw body of a non-200 answer. */
+  /** Raw body of a non-200 answer or of any faulted answer (a portal's 200 page, a short acknowledgement). */
   responseBody?: string;
   /** For validation errors: the first invalid event. */
   invalidEvent?: InvalidEvent;
@@ -131,9 +131,13 @@ export class Recorder {
   }
 
   rejections(): MockRequest[] {
-    // Status 0 without a fault is a request still being processed, not a rejection.
+    // Status 0 without a fault is a request still being processed, not a rejection. A 2xx that
+    // is not Meta's acknowledgement, or acknowledges only part of the events, is one.
     return this.requests().filter(
-      (r) => r.status !== 200 && (r.status !== 0 || r.fault !== undefined),
+      (r) =>
+        (r.status !== 200 && (r.status !== 0 || r.fault !== undefined)) ||
+        r.fault === 'non-meta-2xx' ||
+        r.fault === 'short-ack',
     );
   }
 

@@ -37,6 +37,12 @@ export interface ValidationClock {
   maxFutureSeconds: number;
 }
 
+/**
+ * A test's own rule on top of Meta's (`MockGraph.rejectEvents`): the dotted field to blame when
+ * the event at `index` must be refused, `undefined` to let it through.
+ */
+export type EventRejectionRule = (event: MockWireEvent, index: number) => string | undefined;
+
 type PathPart = string | number;
 
 interface Violation {
@@ -450,6 +456,16 @@ const checkEvent = (
   );
 };
 
+/** `custom_data.currency` → `['custom_data', 'currency']`; `user_data.em[1]` → `['user_data', 'em', 1]`. */
+const parseDottedField = (field: string): PathPart[] =>
+  field
+    .split(/\.|(?=\[)/)
+    .filter((part) => part !== '')
+    .map((part) => {
+      const index = /^\[(\d+)\]$/.exec(part);
+      return index ? Number(index[1]) : part;
+    });
+
 const answerFor = (violation: Violation): GraphErrorAnswer => {
   const where = jsonPath(violation.path);
   switch (violation.kind) {
@@ -487,10 +503,12 @@ export const unreadableBody = (reason: string): GraphErrorAnswer =>
 /**
  * Checks a request body the way Meta does: any invalid event rejects the whole batch [UA]. The
  * answer names the first invalid event's index and field, which Meta itself does only sometimes.
+ * A `rule` refuses events Meta's checks would pass, with the same answer (a missing parameter).
  */
 export const validatePayload = (
   fields: Record<string, unknown>,
   clock: ValidationClock,
+  rule?: EventRejectionRule,
 ): PayloadCheck => {
   const reject = (violation: Violation): PayloadCheck => {
     const [, index, ...inside] = violation.path;
@@ -530,6 +548,9 @@ export const validatePayload = (
   for (const [index, event] of data.entries()) {
     const violation = checkEvent(event, index, clock);
     if (violation) return reject(violation);
+    // Only a valid event reaches the rule, so it always blames a well-formed event object.
+    const blamed = rule?.(event as MockWireEvent, index);
+    if (blamed !== undefined) return reject(required(['data', index, ...parseDottedField(blamed)]));
   }
   return { ok: true, events: data as MockWireEvent[] };
 };

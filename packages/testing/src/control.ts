@@ -1,0 +1,93 @@
+import type { DatasetQualityEvent } from './dataset-quality.js';
+import type { MockFaultInput } from './faults.js';
+import type { MockGraph, RejectEventsOptions } from './mock-graph.js';
+import type { MockWireEvent } from './validate-events.js';
+
+/** A control route's JSON answer. */
+export interface ControlAnswer {
+  status: number;
+  value: unknown;
+}
+
+/**
+ * The JSON form of {@link MockGraph.rejectEvents} for a mock in another process: an event is
+ * refused when it matches every condition given.
+ */
+export interface RejectEventsRule extends RejectEventsOptions {
+  /** Refuse events whose `event_id` starts with this. */
+  eventIdPrefix?: string;
+  /** Refuse events with this `event_name`. */
+  eventName?: string;
+}
+
+/** Builds the predicate of a JSON rule; a rule without any condition is refused. */
+const predicateFor = (rule: RejectEventsRule): ((event: MockWireEvent) => boolean) => {
+  const { eventIdPrefix, eventName } = rule;
+  if (eventIdPrefix !== undefined && typeof eventIdPrefix !== 'string') {
+    throw new TypeError('eventIdPrefix must be a string');
+  }
+  if (eventName !== undefined && typeof eventName !== 'string') {
+    throw new TypeError('eventName must be a string');
+  }
+  if (eventIdPrefix === undefined && eventName === undefined) {
+    // A rule matching everything is more likely a typo than a wish; 100 % is one prefix away.
+    throw new TypeError('A reject-events rule needs eventIdPrefix and/or eventName.');
+  }
+  return (event) =>
+    (eventIdPrefix === undefined ||
+      (typeof event.event_id === 'string' && event.event_id.startsWith(eventIdPrefix))) &&
+    (eventName === undefined || event.event_name === eventName);
+};
+
+/**
+ * `/_mock/*`: the same inspection and fault API over HTTP, for a mock started with the
+ * `capi-kit-mock` bin in another process. Throws `TypeError` for bad input (answered 400).
+ */
+export const controlRoute = (
+  mock: MockGraph,
+  route: string,
+  input: Record<string, unknown>,
+): ControlAnswer => {
+  switch (route) {
+    case 'GET /_mock/events':
+      return { status: 200, value: mock.events() };
+    case 'GET /_mock/requests':
+      return { status: 200, value: mock.requests() };
+    case 'GET /_mock/duplicates':
+      return { status: 200, value: mock.duplicates() };
+    case 'POST /_mock/reset':
+      mock.reset();
+      return { status: 200, value: { ok: true } };
+    case 'POST /_mock/faults':
+      mock.failNext(
+        input.fault as MockFaultInput,
+        typeof input.times === 'number' ? input.times : 1,
+      );
+      return { status: 200, value: { ok: true, pending: mock.pendingFaults() } };
+    case 'POST /_mock/outage':
+      mock.outage(input.fault as MockFaultInput);
+      return { status: 200, value: { ok: true } };
+    case 'DELETE /_mock/outage':
+      mock.recover();
+      return { status: 200, value: { ok: true } };
+    case 'POST /_mock/reject-events': {
+      const rule = input as RejectEventsRule;
+      if (rule.field !== undefined && typeof rule.field !== 'string') {
+        throw new TypeError('field must be a dotted path such as custom_data.currency');
+      }
+      mock.rejectEvents(predicateFor(rule), rule.field === undefined ? {} : { field: rule.field });
+      return { status: 200, value: { ok: true } };
+    }
+    case 'DELETE /_mock/reject-events':
+      mock.rejectEvents();
+      return { status: 200, value: { ok: true } };
+    case 'POST /_mock/dataset-quality':
+      mock.setDatasetQuality(
+        String(input.pixelId),
+        Array.isArray(input.web) ? (input.web as DatasetQualityEvent[]) : undefined,
+      );
+      return { status: 200, value: { ok: true } };
+    default:
+      return { status: 404, value: { ok: false, error: `Unknown control route ${route}` } };
+  }
+};
