@@ -572,8 +572,11 @@ class MockGraphServer implements MockGraph {
     } catch {
       // An HTML or empty fault body: nothing Graph-shaped to record.
     }
-    // A faulted 2xx (a portal's page, a short acknowledgement) is kept too: it is not Meta's answer.
-    if (answer.status !== 200 || record.fault !== undefined) record.responseBody = answer.body;
+    // A faulted 2xx (a portal's page, a short acknowledgement) is kept too: it is not Meta's
+    // whole answer. A latency fault delays Meta's own answer, which stays unrecorded as usual.
+    if (answer.status !== 200 || (record.fault !== undefined && record.fault !== 'latency')) {
+      record.responseBody = answer.body;
+    }
     return {
       ...answer,
       headers: { ...(traceId ? { 'x-fb-trace-id': traceId } : {}), ...answer.headers },

@@ -57,7 +57,7 @@ export interface MockRequest {
   clientAborted: boolean;
   /** The Graph error object answered, when the answer was Graph-shaped. */
   error?: GraphError;
-  /** Raw body of a non-200 answer or of any faulted answer (a portal's 200 page, a short acknowledgement). */
+  /** Raw body of a non-200 answer, or of a faulted 2xx (a portal's page, a short acknowledgement). */
   responseBody?: string;
   /** For validation errors: the first invalid event. */
   invalidEvent?: InvalidEvent;
