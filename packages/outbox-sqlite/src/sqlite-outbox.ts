@@ -1171,23 +1171,10 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
       const back: OutboxRecord[] = [];
       db.transaction(() => {
         for (const row of deadRows(ids)) {
-          const rec: OutboxRecord = { ...toRecord(row), attempts: 0, retryAt: now };
-          const seq = nextSeq++;
-          stmt.insert.run(
-            seq,
-            rec.id,
-            rec.pixelId,
-            rec.eventId,
-            rec.eventName,
-            rec.eventTime,
-            rec.actionSource,
-            rec.body,
-            rec.bytes,
-            0,
-            rec.enqueuedAt,
-            now,
-            null,
-          );
+          // A fresh start: no attempts spent, no error of the last life.
+          const { lastError: _lastError, ...kept } = toRecord(row);
+          const rec: OutboxRecord = { ...kept, attempts: 0, retryAt: now };
+          insertRow(nextSeq++, rec);
           stmt.deadDelete.run(row.seq);
           back.push(rec);
         }
