@@ -4,15 +4,12 @@
 // every `fbq` call. One visit from an ad click, one signup: Meta must get each event from the
 // server with the browser's cookies and user agent and the same event ID the Pixel fired.
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { startMockGraph } from '@capi-kit/testing';
 import { ACCESS_TOKEN, PIXEL_ID } from 'capi-kit-example-contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, haveChromium, launchChromium } from './chromium.js';
 import { startNext } from './next-server.js';
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 
 /**
  * The `eventID` of an `fbq('track', name, data, { eventID })` call.
@@ -35,10 +32,9 @@ const STUB_PIXEL = `(function () {
 
 if (!haveChromium && process.env.CI) {
   describe('browser end-to-end', () => {
-    it('needs Chromium', () => {
-      throw new Error(
-        `Chromium not found at ${CHROMIUM}: install it (apt-get install -y chromium) or set CHROMIUM_PATH. CI must run this test.`,
-      );
+    // launchChromium() fails with what to install.
+    it('needs Chromium', async () => {
+      await launchChromium();
     });
   });
 } else {
@@ -73,20 +69,7 @@ if (!haveChromium && process.env.CI) {
         META_PIXEL_SCRIPT_URL: `http://127.0.0.1:${pixelPort}/fbevents.js`,
         TRUST_PROXY: 'loopback',
       });
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
     });
 
     afterAll(async () => {
