@@ -1,13 +1,12 @@
 import { type MockFaultInput, type MockGraph, startMockGraph } from '@capi-kit/testing';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   assertAccounted,
   CASE_TIMEOUT_MS,
   PIXEL,
   printFigures,
-  requireBuiltCore,
   runChild,
-  startFaultMock,
+  useFaultMock,
 } from './harness.js';
 
 // Case d: every kind of answer that is not Meta's acknowledgement, three times in a row, then the
@@ -15,17 +14,12 @@ import {
 // event), and the events count as sent only once the real acknowledgement arrived: each faulted
 // answer shows up in the child as a retry, and the client's `sent` matches the mock's records.
 
-let mock: MockGraph;
+const mockOf = useFaultMock();
 let other: MockGraph;
-beforeAll(requireBuiltCore);
 beforeEach(async () => {
-  mock = await startFaultMock();
   other = await startMockGraph();
 });
-afterEach(async () => {
-  await mock.close();
-  await other.close();
-});
+afterEach(() => other.close());
 
 const RETRY = { baseDelayMs: 50, maxDelayMs: 200, throttleBaseDelayMs: 100 };
 // A short request deadline only where the mock hangs: elsewhere a loaded machine could make an
@@ -78,26 +72,26 @@ describe('d. answers that are not Meta’s acknowledgement, then recovery', {
   it.each(CASES)(
     '$name ×3: nothing lost, sent only on Meta’s answer',
     async ({ name, fault, status }) => {
-      mock.failNext(fault(other), TIMES);
-      const run = await runChild('track-and-close.mjs', mock, {
+      mockOf().failNext(fault(other), TIMES);
+      const run = await runChild('track-and-close.mjs', mockOf(), {
         config: {
           count: 50,
           options: { retry: RETRY, timeoutMs: timeoutFor(name) },
           closeTimeoutMs: 15_000,
         },
       });
-      const f = assertAccounted(mock, run);
+      const f = assertAccounted(mockOf(), run);
       printFigures(`d. ${name} ×${TIMES}`, f);
       expect(run.status, run.stderr).toBe(0);
       expect(f.delivered).toBe(50);
       expect(f.dropped).toEqual({});
       expect(run.result?.deadLetter).toEqual({});
-      expect(mock.pendingFaults()).toBe(0);
+      expect(mockOf().pendingFaults()).toBe(0);
       // Each faulted answer was a failure to the client, with the status it saw, before any success.
       expect(run.result?.retries.slice(0, TIMES).map((r) => r.status)).toEqual(
         Array(TIMES).fill(status),
       );
-      const requests = mock.requests();
+      const requests = mockOf().requests();
       expect(requests.slice(0, TIMES).every((r) => r.fault !== undefined)).toBe(true);
       expect(requests.length).toBeGreaterThan(TIMES);
       // The token travels in the body: a followed redirect would have carried it to the other origin.

@@ -1,24 +1,17 @@
-import type { MockGraph } from '@capi-kit/testing';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   assertAccounted,
   CASE_TIMEOUT_MS,
   printFigures,
-  requireBuiltCore,
   runChild,
-  startFaultMock,
+  useFaultMock,
 } from './harness.js';
 
 // Case f: the child's wall clock (Date.now) is stepped ten minutes back or forward during a 0.5 s
 // backoff, right after the first failure. Scheduled on the wall clock, the retry would wait ten
 // minutes (back: close() would then drop everything at its deadline) or come at once (forward).
 
-let mock: MockGraph;
-beforeAll(requireBuiltCore);
-beforeEach(async () => {
-  mock = await startFaultMock();
-});
-afterEach(() => mock.close());
+const mockOf = useFaultMock();
 
 const TEN_MINUTES = 10 * 60_000;
 
@@ -29,8 +22,8 @@ describe('f. a wall clock stepped during a backoff', { timeout: CASE_TIMEOUT_MS 
   ])(
     'stepped %s 10 minutes: the retry comes after the 0.5 s backoff, close() delivers everything',
     async (direction, step) => {
-      mock.failNext(503);
-      const run = await runChild('stepped-clock.mjs', mock, {
+      mockOf().failNext(503);
+      const run = await runChild('stepped-clock.mjs', mockOf(), {
         config: {
           count: 20,
           // random() = 0.5 in the script: the first backoff is 0.5 × 1000 ms.
@@ -39,8 +32,8 @@ describe('f. a wall clock stepped during a backoff', { timeout: CASE_TIMEOUT_MS 
         },
         env: { FAULT_STEP_MS: String(step) },
       });
-      const f = assertAccounted(mock, run);
-      const [failed, retried] = mock.requests();
+      const f = assertAccounted(mockOf(), run);
+      const [failed, retried] = mockOf().requests();
       const gap = (retried?.receivedAt ?? 0) - (failed?.receivedAt ?? 0);
       printFigures(
         `f. wall clock stepped ${direction} 10 min in a 0.5 s backoff`,

@@ -1,49 +1,46 @@
-import type { MockGraph } from '@capi-kit/testing';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   assertAccounted,
   CASE_TIMEOUT_MS,
   printFigures,
-  requireBuiltCore,
   runChild,
-  startFaultMock,
+  useFaultMock,
 } from './harness.js';
 
 // A process whose only remaining work is ours: the script tracks, then closes (or is sent SIGTERM)
 // while the client waits out a retry pause. Nothing may be lost silently, and the process must
 // end the way the docs say.
 
-let mock: MockGraph;
-beforeAll(requireBuiltCore);
-beforeEach(async () => {
-  mock = await startFaultMock();
-});
-afterEach(() => mock.close());
+const mockOf = useFaultMock();
 
 const FAST_RETRY = { retry: { baseDelayMs: 100, maxDelayMs: 400 }, timeoutMs: 1500 };
 
 describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT_MS }, () => {
   it('a. 503 then 503 with Retry-After: 1: close() waits them out, all 50 delivered, the line after close() runs, exit 0', async () => {
-    mock.failNext(503).failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
-    const run = await runChild('track-and-close.mjs', mock, {
+    mockOf().failNext(503).failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
+    const run = await runChild('track-and-close.mjs', mockOf(), {
       config: { count: 50, options: FAST_RETRY, closeTimeoutMs: 10_000 },
     });
-    const f = assertAccounted(mock, run);
+    const f = assertAccounted(mockOf(), run);
     printFigures('a. 503 + 503 Retry-After 1, close(10 s)', f, `closeMs ${run.result?.closeMs}`);
     expect(run.status, run.stderr).toBe(0);
     expect(run.result?.afterClose).toBe(true);
     expect(f.delivered).toBe(50);
     expect(f.duplicated).toBe(0);
-    expect(mock.rejections().map((r) => r.status)).toEqual([503, 503]);
+    expect(
+      mockOf()
+        .rejections()
+        .map((r) => r.status),
+    ).toEqual([503, 503]);
     // The Retry-After was honoured: the retry came at least a second after the second 503.
-    const [, second, third] = mock.requests();
+    const [, second, third] = mockOf().requests();
     expect((third?.receivedAt ?? 0) - (second?.receivedAt ?? 0)).toBeGreaterThanOrEqual(950);
   });
 
   it('b. SIGTERM during the retry pause with installShutdownHooks: all 50 delivered before the process dies of SIGTERM (143)', async () => {
-    mock.failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
+    mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
     let signalled = false;
-    const run = await runChild('sigterm.mjs', mock, {
+    const run = await runChild('sigterm.mjs', mockOf(), {
       config: { count: 50, options: FAST_RETRY, shutdownTimeoutMs: 5000 },
       onLine: (line, child) => {
         // The first retry line: the client is now in its one-second pause.
@@ -54,7 +51,7 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
       },
     });
     expect(signalled, 'the child never reported a retry').toBe(true);
-    const f = assertAccounted(mock, run);
+    const f = assertAccounted(mockOf(), run);
     printFigures(
       'b. SIGTERM in a Retry-After 1 pause, hooks 5 s',
       f,
@@ -67,19 +64,19 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
   });
 
   it('c. a Retry-After longer than close()’s deadline: close() resolves at its deadline, the 50 are dropped as shutdown and handed to onUndeliverable, exit 0', async () => {
-    mock.failNext({ kind: 'http', status: 503, retryAfterSeconds: 120 });
-    const run = await runChild('track-and-close.mjs', mock, {
+    mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 120 });
+    const run = await runChild('track-and-close.mjs', mockOf(), {
       config: { count: 50, options: FAST_RETRY, closeTimeoutMs: 1500 },
       // Waiting out the 120 s pause would take this bound; the deadline is 1.5 s.
       timeoutMs: 30_000,
     });
-    const f = assertAccounted(mock, run);
+    const f = assertAccounted(mockOf(), run);
     printFigures('c. Retry-After 120 > close(1.5 s)', f, `closeMs ${run.result?.closeMs}`);
     expect(run.status, run.stderr).toBe(0);
     expect(run.result?.afterClose).toBe(true);
     expect(f.delivered).toBe(0);
     expect(f.dropped).toEqual({ shutdown: 50 });
     expect(f.undeliverable).toEqual({ shutdown: 50 });
-    expect(mock.requests()).toHaveLength(1);
+    expect(mockOf().requests()).toHaveLength(1);
   });
 });

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import { expect } from 'vitest';
+import { afterEach, beforeAll, beforeEach, expect } from 'vitest';
 
 // The fault suite runs the real thing: a child Node process per case, importing the BUILT
 // @capi-kit/core (dist, as users get it), against the mock Graph API running here, in this
@@ -32,6 +32,27 @@ export const requireBuiltCore = (): void => {
 
 /** A mock that checks the token, like Meta. */
 export const startFaultMock = (): Promise<MockGraph> => startMockGraph({ accessToken: TOKEN });
+
+/**
+ * A case file's hooks: the built core is required, and every case gets a fresh fault mock, set up
+ * by `prepare`. Returns the getter a case reads it through.
+ */
+export const useFaultMock = (prepare?: (mock: MockGraph) => void): (() => MockGraph) => {
+  let current: MockGraph | undefined;
+  beforeAll(requireBuiltCore);
+  beforeEach(async () => {
+    current = await startFaultMock();
+    prepare?.(current);
+  });
+  afterEach(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error('the fault mock exists only inside a case');
+    return current;
+  };
+};
 
 /** A line the child printed: retries as they happen, the result at the end. */
 export type ChildLine = { type: string; [key: string]: unknown };

@@ -1,30 +1,24 @@
-import type { MockGraph } from '@capi-kit/testing';
-import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   assertAccounted,
   CASE_TIMEOUT_MS,
   printFigures,
-  requireBuiltCore,
   runChild,
-  startFaultMock,
+  useFaultMock,
 } from './harness.js';
 
 // Case e: Meta rejects a whole batch for one invalid event and names it ($['data'][i]). The mock
 // refuses every event whose id starts with `bad-`; the client must deliver every good event,
 // dead-letter every bad one as `rejected`, and isolate them within a bounded number of requests.
 
-let mock: MockGraph;
-beforeAll(requireBuiltCore);
-beforeEach(async () => {
-  mock = await startFaultMock();
-  mock.rejectEvents((event) => event.event_id?.startsWith('bad-') ?? false);
-});
-afterEach(() => mock.close());
+const mockOf = useFaultMock((mock) =>
+  mock.rejectEvents((event) => event.event_id?.startsWith('bad-') ?? false),
+);
 
 const N = 1000;
 
 const run = async (badEvery: number) => {
-  const child = await runChild('track-and-close.mjs', mock, {
+  const child = await runChild('track-and-close.mjs', mockOf(), {
     config: {
       count: N,
       badEvery,
@@ -33,14 +27,16 @@ const run = async (badEvery: number) => {
     },
     timeoutMs: 90_000,
   });
-  const f = assertAccounted(mock, child);
+  const f = assertAccounted(mockOf(), child);
   expect(child.status, child.stderr).toBe(0);
   const ids = (prefix: string) =>
     Array.from({ length: N }, (_, i) => i)
       .filter((i) => (badEvery > 0 && i % badEvery === badEvery - 1) === (prefix === 'bad'))
       .map((i) => `${prefix}-${i}`)
       .sort();
-  expect(mock.uniqueEventIds().sort(), 'every good event delivered, no bad one').toEqual(ids('ok'));
+  expect(mockOf().uniqueEventIds().sort(), 'every good event delivered, no bad one').toEqual(
+    ids('ok'),
+  );
   expect(
     child.result?.deadLetter.rejected?.slice().sort() ?? [],
     'every bad event dead-lettered as rejected',
