@@ -445,6 +445,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
 
   const buildOptions: BuildEventOptions = { now: wall.now };
   if (resolved.defaultCountry !== undefined) buildOptions.defaultCountry = resolved.defaultCountry;
+  if (resolved.dateOrder !== undefined) buildOptions.dateOrder = resolved.dateOrder;
 
   /**
    * Everything `track()` does, with every read of the caller's data (input, lazy params, options,
@@ -468,8 +469,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       let only: TrackOptions['pixelIds'];
       let source: TrackOptions['source'];
       let name: TrackOptions['eventName'];
+      let dateOrder: TrackOptions['dateOrder'];
       if (trackOptions !== undefined && trackOptions !== null) {
-        ({ context, waitUntil, pixelIds: only, source, eventName: name } = trackOptions);
+        ({ context, waitUntil, pixelIds: only, source, eventName: name, dateOrder } = trackOptions);
       }
       if (name !== undefined) {
         // `req.capi.track(name, params)` hands its params over unread, so they are read here.
@@ -500,7 +502,10 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       }
       if (context?.consent === 'denied') return dropAtIntake('consent', givenId, eventName, []);
       const merged = context ? mergeContext(params as ServerEventInput, context) : params;
-      const { event, issues } = buildEvent(merged as ServerEventInput, buildOptions);
+      const { event, issues } = buildEvent(
+        merged as ServerEventInput,
+        dateOrder === undefined ? buildOptions : { ...buildOptions, dateOrder },
+      );
       if (!event) {
         // strict mode: the caller asked for the throw (track() throws what is returned here).
         if (resolved.strict) {

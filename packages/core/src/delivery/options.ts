@@ -1,4 +1,5 @@
 import { hmacSha256Hex } from '#sha256';
+import type { DateOrder } from '../user-data/types.js';
 import { systemClock } from './clock.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { bodySuffix, type PixelEndpoint } from './transport.js';
@@ -53,6 +54,7 @@ export interface ResolvedOptions {
   strict: boolean;
   flushOnEnd: boolean;
   defaultCountry: string | undefined;
+  dateOrder: DateOrder | undefined;
   onUndeliverable: CapiOptions['onUndeliverable'];
   waitUntil: ((promise: Promise<unknown>) => void) | undefined;
 }
@@ -220,6 +222,7 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     strict: options.strict === true,
     flushOnEnd: options.flushOnEnd === true,
     defaultCountry: options.buildOptions?.defaultCountry,
+    dateOrder: options.buildOptions?.dateOrder,
     onUndeliverable: options.onUndeliverable,
     waitUntil: options.waitUntil,
   };

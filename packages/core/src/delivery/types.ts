@@ -1,6 +1,7 @@
 import type { RequestContext } from '../context/index.js';
 import type { DiagnosticsOptions, DiagnosticsWarning, EventSource } from '../diagnostics/types.js';
 import type { Issue } from '../event/issues.js';
+import type { DateOrder } from '../user-data/types.js';
 import type { GraphErrorInfo, ResponseClass } from './classify.js';
 import type { Outbox, OutboxRecord } from './outbox/types.js';
 
@@ -128,8 +129,11 @@ export interface CapiOptions {
   onUndeliverable?:
     | ((records: readonly OutboxRecord[], reason: UndeliverableReason) => void | Promise<void>)
     | undefined;
-  /** Passed to `buildEvent`. */
-  buildOptions?: { defaultCountry?: string } | undefined;
+  /**
+   * Passed to `buildEvent`: `defaultCountry` for national phone numbers, `dateOrder` for dates of
+   * birth like `05/06/1990` that read both ways (per call: `TrackOptions.dateOrder`).
+   */
+  buildOptions?: { defaultCountry?: string; dateOrder?: DateOrder | undefined } | undefined;
   /** Time source and timers (tests). */
   clock?: Clock | undefined;
   /** Random source in [0, 1) for jitter (tests). */
@@ -169,6 +173,11 @@ export interface TrackOptions {
    * dropped (reason `error`), never thrown, not even in `strict` mode.
    */
   eventName?: string | undefined;
+  /**
+   * Day/month order for this event's year-last dates of birth that read both ways (`05/06/1990`),
+   * over the client's `buildOptions.dateOrder`.
+   */
+  dateOrder?: DateOrder | undefined;
 }
 
 /** What `track()` did with the event. */

@@ -1,6 +1,6 @@
 import { hashUserData } from '../user-data/hash-user-data.js';
 import { isUserDataTooBroad } from '../user-data/match-keys.js';
-import type { UserData } from '../user-data/types.js';
+import type { DateOrder, UserData } from '../user-data/types.js';
 import { type ActionSource, isActionSource } from './action-source.js';
 import { normalizeAppData } from './app-data.js';
 import { normalizeCustomData } from './custom-data.js';
@@ -28,6 +28,8 @@ export interface BuildEventOptions {
   now?: (() => number) | undefined;
   /** Country (ISO code or name) for national phone numbers when `user_data.country` is absent. */
   defaultCountry?: string | undefined;
+  /** Day/month order for year-last dates of birth that read both ways (`05/06/1990`); unset, they are reported. */
+  dateOrder?: DateOrder | undefined;
   /** Throw one {@link CapiValidationError} listing every issue when the event is rejected. */
   strict?: boolean | undefined;
 }
@@ -122,7 +124,7 @@ function userData(
   value: unknown,
   website: boolean,
   nowMs: number,
-  defaultCountry: string | undefined,
+  options: BuildEventOptions | undefined,
   issues: Issue[],
 ): UserData {
   if (value === undefined || value === null) {
@@ -132,7 +134,8 @@ function userData(
   const hashed = hashUserData(value as Parameters<typeof hashUserData>[0], {
     issues,
     path: 'user_data',
-    defaultCountry,
+    defaultCountry: options?.defaultCountry,
+    dateOrder: options?.dateOrder,
     now: () => nowMs,
   });
   let empty = true;
@@ -239,7 +242,7 @@ function build(
     else error(issues, 'opt_out', 'invalid_opt_out', 'opt_out must be true or false.');
   }
 
-  event.user_data = userData(source.user_data, website, nowMs, options?.defaultCountry, issues);
+  event.user_data = userData(source.user_data, website, nowMs, options, issues);
 
   const customData = normalizeCustomData(source.custom_data, name, issues);
   if (customData !== undefined) event.custom_data = customData;

@@ -2,11 +2,26 @@
 // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters [CIP]
 //
 // Accepted text: ISO `YYYY-MM-DD` (a time part after it is ignored: a birthday is a calendar date,
-// not an instant), `YYYYMMDD`, `YYYY/M/D`, and `M/D/YYYY` read in US order (month first) as in
-// Meta's own example `2/16/1997`. `D/M/YYYY` can't be told apart from it, so pass ISO dates or
-// `Date` objects when your data is day-first.
+// not an instant), `YYYYMMDD`, year first `YYYY/M/D` and `YYYY.M.D` (China, Japan, Korea…), and
+// year last with `/`, `-` or `.` between the parts: day first (`20/05/1990`, most of the world) or
+// month first (`5/20/1990`, the US, as in Meta's own example `2/16/1997`).
+// A year-last date whose day and month can both be read either way (`05/06/1990`) is never
+// guessed: the caller's `dateOrder` decides, and without it the value is reported as ambiguous and
+// dropped. A wrong guess would hash to a different birthday, which matches nobody (or the wrong
+// person) without any sign. Two-digit years are not read (`1/2/97` is not a birthday Meta can use
+// without guessing the century either).
+
+import type { DateOrder } from './types.js';
 
 const MIN_YEAR = 1900;
+
+/** What {@link readDateOfBirth} found: a `YYYYMMDD` value, or why there is none. */
+export type DateOfBirthReading =
+  | { ok: true; value: string }
+  | { ok: false; reason: 'invalid' | 'ambiguous' };
+
+const INVALID: DateOfBirthReading = { ok: false, reason: 'invalid' };
+const AMBIGUOUS: DateOfBirthReading = { ok: false, reason: 'ambiguous' };
 
 function isDigit(c: number): boolean {
   return c >= 0x30 && c <= 0x39;
@@ -35,40 +50,77 @@ function format(year: number, month: number, day: number, currentYear: number): 
   return `${year}${month < 10 ? '0' : ''}${month}${day < 10 ? '0' : ''}${day}`;
 }
 
-function parseText(text: string, currentYear: number): string | undefined {
+function found(value: string | undefined): DateOfBirthReading {
+  return value === undefined ? INVALID : { ok: true, value };
+}
+
+/**
+ * A year-last date `a?b?YYYY`. Each order is tried; a date valid in only one order (a day above 12,
+ * `31/02` in neither) is read as that, whatever `order` says. Only when both orders give different
+ * real dates does `order` decide.
+ */
+function yearLast(
+  a: number,
+  b: number,
+  year: number,
+  currentYear: number,
+  order: DateOrder | undefined,
+): DateOfBirthReading {
+  const dayFirst = format(year, b, a, currentYear);
+  const monthFirst = format(year, a, b, currentYear);
+  if (dayFirst === undefined || monthFirst === undefined || dayFirst === monthFirst) {
+    return found(dayFirst ?? monthFirst);
+  }
+  if (order === 'dmy') return found(dayFirst);
+  if (order === 'mdy') return found(monthFirst);
+  return AMBIGUOUS; // `ymd` (or none) says nothing about a year-last date
+}
+
+function isSeparator(c: number): boolean {
+  return c === 0x2f || c === 0x2d || c === 0x2e; // `/`, `-`, `.`
+}
+
+function parseText(
+  text: string,
+  currentYear: number,
+  order: DateOrder | undefined,
+): DateOfBirthReading {
   const length = text.length;
   if (length === 8 && readNumber(text, 0, 8) >= 0) {
-    return format(
-      readNumber(text, 0, 4),
-      readNumber(text, 4, 6),
-      readNumber(text, 6, 8),
-      currentYear,
+    return found(
+      format(readNumber(text, 0, 4), readNumber(text, 4, 6), readNumber(text, 6, 8), currentYear),
     );
   }
   // ISO date, optionally followed by a time (`T`, space) that is ignored.
   if (length >= 10 && text.charCodeAt(4) === 0x2d && text.charCodeAt(7) === 0x2d) {
     if (length > 10) {
       const next = text.charCodeAt(10);
-      if (next !== 0x54 && next !== 0x74 && next !== 0x20) return undefined;
+      if (next !== 0x54 && next !== 0x74 && next !== 0x20) return INVALID;
     }
-    return format(
-      readNumber(text, 0, 4),
-      readNumber(text, 5, 7),
-      readNumber(text, 8, 10),
-      currentYear,
+    return found(
+      format(readNumber(text, 0, 4), readNumber(text, 5, 7), readNumber(text, 8, 10), currentYear),
     );
   }
-  const firstSlash = text.indexOf('/');
-  if (firstSlash === -1) return undefined;
-  const secondSlash = text.indexOf('/', firstSlash + 1);
-  if (secondSlash === -1 || text.indexOf('/', secondSlash + 1) !== -1) return undefined;
-  const a = readNumber(text, 0, firstSlash);
-  const b = readNumber(text, firstSlash + 1, secondSlash);
-  const c = readNumber(text, secondSlash + 1, length);
-  if (firstSlash === 4) return format(a, b, c, currentYear); // YYYY/M/D
-  if (firstSlash > 2 || secondSlash - firstSlash > 3 || length - secondSlash !== 5)
-    return undefined;
-  return format(c, a, b, currentYear); // M/D/YYYY (US order)
+  // Three numbers with one separator used twice (`20/05-1990` is not a date).
+  let first = 0;
+  while (first < length && isDigit(text.charCodeAt(first))) first++;
+  if (first === length || !isSeparator(text.charCodeAt(first))) return INVALID;
+  const separator = text[first] as string;
+  const second = text.indexOf(separator, first + 1);
+  if (second === -1 || text.indexOf(separator, second + 1) !== -1) return INVALID;
+  const a = readNumber(text, 0, first);
+  const b = readNumber(text, first + 1, second);
+  const c = readNumber(text, second + 1, length);
+  if (a < 0 || b < 0 || c < 0) return INVALID;
+  const middle = second - first - 1;
+  const last = length - second - 1;
+  if (first === 4) {
+    // Year first. With `-` only ISO's two-digit parts (handled above) are read, as before.
+    if (separator === '-' || middle > 2 || last > 2) return INVALID;
+    return found(format(a, b, c, currentYear));
+  }
+  if (first > 2 || middle > 2 || last !== 4) return INVALID;
+  return yearLast(a, b, c, currentYear, order);
 }
 
 /**
@@ -89,16 +141,32 @@ function parseDate(date: Date, currentYear: number): string | undefined {
 }
 
 /**
+ * Reads a date of birth as `YYYYMMDD`, telling an unreadable value (`invalid`) from one whose day
+ * and month could be either way round with no `order` to decide (`ambiguous`).
+ */
+export function readDateOfBirth(
+  value: string | Date,
+  now: number,
+  order: DateOrder | undefined,
+): DateOfBirthReading {
+  const currentYear = new Date(now).getUTCFullYear();
+  if (typeof value !== 'string') return found(parseDate(value, currentYear));
+  return parseText(value.trim(), currentYear, order);
+}
+
+/**
  * Normalizes a date of birth to `YYYYMMDD`. Accepts `YYYY-MM-DD` (time part ignored), `YYYYMMDD`,
- * `YYYY/M/D`, `M/D/YYYY` (US order, month first) and `Date` objects. Returns `undefined` for other
- * formats, impossible dates (Feb 30) and years outside 1900 to the current year.
- * @example normalizeDateOfBirth('2/16/1997') // '19970216'
+ * `YYYY/M/D`, `YYYY.M.D`, `D/M/YYYY` and `M/D/YYYY` (with `/`, `-` or `.`) and `Date` objects.
+ * A year-last date readable both ways (`05/06/1990`) needs `dateOrder`. Returns `undefined` for
+ * other formats, ambiguous dates without `dateOrder`, impossible dates (`31/02/1990`) and years
+ * outside 1900 to the current year.
+ * @example normalizeDateOfBirth('20.05.1990') // '19900520'
  */
 export function normalizeDateOfBirth(
   value: string | Date,
   now: number = Date.now(),
+  dateOrder?: DateOrder,
 ): string | undefined {
-  const currentYear = new Date(now).getUTCFullYear();
-  if (typeof value !== 'string') return parseDate(value, currentYear);
-  return parseText(value.trim(), currentYear);
+  const reading = readDateOfBirth(value, now, dateOrder);
+  return reading.ok ? reading.value : undefined;
 }

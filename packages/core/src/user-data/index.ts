@@ -15,6 +15,7 @@ export { type NormalizedPhone, normalizePhone, normalizePhoneNumber } from './ph
 export { isSha256Hash } from './prehashed.js';
 export { normalizeState } from './state.js';
 export type {
+  DateOrder,
   HashedInput,
   HashedUserDataKey,
   NormalizedUserData,

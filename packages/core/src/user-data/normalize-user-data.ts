@@ -3,7 +3,7 @@ import type { Issue } from '../event/issues.js';
 import { normalizeCity } from './city.js';
 import { isClientIpAddress } from './client-ip.js';
 import { normalizeCountry } from './country.js';
-import { normalizeDateOfBirth } from './date-of-birth.js';
+import { readDateOfBirth } from './date-of-birth.js';
 import { normalizeEmail } from './em.js';
 import { normalizeExternalId } from './external-id.js';
 import { isFbCookieValue } from './fb-cookie.js';
@@ -18,7 +18,13 @@ import { normalizeName } from './names.js';
 import { normalizePhoneNumber } from './ph.js';
 import { canonicalHash, isSha256Hash } from './prehashed.js';
 import { normalizeState } from './state.js';
-import type { HashedUserDataKey, UserData, UserDataInput, UserDataOptions } from './types.js';
+import type {
+  DateOrder,
+  HashedUserDataKey,
+  UserData,
+  UserDataInput,
+  UserDataOptions,
+} from './types.js';
 import { normalizeZip } from './zip.js';
 
 // Meta's rules per key: https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters [CIP]
@@ -36,7 +42,10 @@ const MESSAGES = {
   invalid_name: 'No letters left after normalization; dropped.',
   invalid_gender: 'Meta accepts only f or m (or a common synonym such as female or male); dropped.',
   invalid_date_of_birth:
-    'Not a date of birth (YYYY-MM-DD, M/D/YYYY in US order, YYYYMMDD or a Date; year 1900 to this year); dropped.',
+    'Not a date of birth (YYYY-MM-DD, YYYYMMDD, DD/MM/YYYY, MM/DD/YYYY with / - or ., or a Date; year 1900 to this year); dropped.',
+  ambiguous_date_of_birth:
+    "Day and month can be read either way round (both 12 or less); dropped, not guessed. Set the dateOrder option ('dmy' or 'mdy') or send YYYY-MM-DD.",
+  invalid_date_order: "The dateOrder option is not 'dmy', 'mdy' or 'ymd'; ignored.",
   invalid_city: 'No letters left after normalization; dropped.',
   invalid_state: 'No letters left after normalization; dropped.',
   invalid_zip: 'No letters or digits left after normalization; dropped.',
@@ -76,6 +85,8 @@ interface Run {
   /** Lowercase ISO alpha-2 from `user_data.country` or `defaultCountry`, if known in plaintext. */
   country: string | undefined;
   now: number;
+  /** Decides year-last dates of birth that read both ways; unset, they are reported. */
+  dateOrder: DateOrder | undefined;
 }
 
 function report(
@@ -98,6 +109,23 @@ function asText(value: unknown): string | undefined {
   return undefined;
 }
 
+/** `YYYYMMDD`, or `undefined` after reporting why not (an ambiguous date has its own code). */
+function dateOfBirth(value: string | Date, run: Run, index: number): string | undefined {
+  const reading = readDateOfBirth(value, run.now, run.dateOrder);
+  if (reading.ok) return reading.value;
+  report(
+    run,
+    'db',
+    index,
+    reading.reason === 'ambiguous' ? 'ambiguous_date_of_birth' : 'invalid_date_of_birth',
+  );
+  return undefined;
+}
+
+function isDateOrder(value: unknown): value is DateOrder {
+  return value === 'dmy' || value === 'mdy' || value === 'ymd';
+}
+
 function normalizeOne(
   key: HashedUserDataKey,
   text: string,
@@ -118,7 +146,7 @@ function normalizeOne(
     case 'ln':
       return normalizeName(text);
     case 'db':
-      return normalizeDateOfBirth(text, run.now);
+      return dateOfBirth(text, run, index);
     case 'ge':
       return normalizeGender(text);
     case 'ct':
@@ -148,9 +176,8 @@ function normalizeValue(
 ): void {
   if (raw === undefined || raw === null) return;
   if (key === 'db' && raw instanceof Date) {
-    const date = normalizeDateOfBirth(raw, run.now);
-    if (date === undefined) report(run, key, index, 'invalid_date_of_birth');
-    else addUnique(out, date);
+    const date = dateOfBirth(raw, run, index);
+    if (date !== undefined) addUnique(out, date);
     return;
   }
   const text = asText(raw);
@@ -165,8 +192,8 @@ function normalizeValue(
     return;
   }
   const normalized = normalizeOne(key, trimmed, run, index);
-  if (normalized === undefined) report(run, key, index, INVALID_CODE[key]);
-  else addUnique(out, normalized);
+  if (normalized !== undefined) addUnique(out, normalized);
+  else if (key !== 'db') report(run, key, index, INVALID_CODE[key]); // db reported its own reason
 }
 
 function normalizeHashedKey(key: HashedUserDataKey, raw: unknown, run: Run): string[] {
@@ -247,6 +274,7 @@ export function processUserData(
     path: options?.path ?? 'user_data',
     country: undefined,
     now: options?.now?.() ?? Date.now(),
+    dateOrder: undefined,
   };
   const out: UserData = {};
   if (typeof input !== 'object' || input === null || Array.isArray(input)) {
@@ -280,6 +308,17 @@ export function processUserData(
       });
     }
     run.country = fallback;
+  }
+
+  const dateOrder = options?.dateOrder;
+  if (isDateOrder(dateOrder)) run.dateOrder = dateOrder;
+  else if (dateOrder !== undefined) {
+    run.issues?.push({
+      path: 'dateOrder',
+      code: 'invalid_date_order',
+      message: MESSAGES.invalid_date_order,
+      severity: 'warning',
+    });
   }
 
   for (const key of HASHED_USER_DATA_KEYS) {

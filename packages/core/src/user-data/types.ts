@@ -144,6 +144,14 @@ export type HashedUserDataKey =
 /** A `user_data` key Meta wants sent as-is. */
 export type PlainUserDataKey = Exclude<keyof UserData, HashedUserDataKey>;
 
+/**
+ * How a year-last date of birth whose day and month could be either way round (`05/06/1990`) is
+ * read: `dmy` day first (UK, France, Germany, Brazil, India…), `mdy` month first (US), `ymd` year
+ * first (ISO, China, Japan, Korea; year-first dates are always read, so `ymd` leaves year-last
+ * ambiguous dates unread).
+ */
+export type DateOrder = 'dmy' | 'mdy' | 'ymd';
+
 /** Options of {@link normalizeUserData} and {@link hashUserData}. */
 export interface UserDataOptions {
   /**
@@ -151,6 +159,12 @@ export interface UserDataOptions {
    * US ZIP detection, used when `user_data.country` is absent or hashed.
    */
   defaultCountry?: string | undefined;
+  /**
+   * Order of day and month for dates of birth like `05/06/1990` that read both ways. Without it
+   * such a date is dropped and reported (`ambiguous_date_of_birth`), never guessed. Dates that
+   * read one way only (`20/05/1990`, `5/20/1990`) need no option.
+   */
+  dateOrder?: DateOrder | undefined;
   /** Problems found are pushed here (values are dropped, never thrown). */
   issues?: Issue[] | undefined;
   /** Prefix of issue paths; default `user_data`. */
