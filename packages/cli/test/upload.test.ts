@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -237,6 +238,42 @@ describe('capi-kit upload', () => {
     expect(result.stdout + result.stderr).not.toContain('EAAB-revoked-0123456789');
     expect(mock.events()).toHaveLength(before);
     expect(existsSync(`${small}.capi-checkpoint.json`)).toBe(false);
+  });
+
+  it('--date-order reads birth dates that go both ways; without it they are not guessed', async () => {
+    const dates = join(dir, 'dates.csv');
+    const when = new Date((NOW_S - 3600) * 1000).toISOString();
+    writeFileSync(
+      dates,
+      `event_id,email,date_of_birth,event_time,value,currency\n` +
+        `dob-1,a@example.com,05/06/1990,${when},5,EUR\n` +
+        `dob-2,b@example.com,20.05.1990,${when},5,EUR\n`,
+    );
+    const dbOf = (id: string) =>
+      mock.events().find((e) => e.event.event_id === id)?.event.user_data?.db;
+    const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+
+    const bad = await runBin(['upload', dates, '--dry-run', '--date-order', 'DD/MM/YYYY']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--date-order');
+
+    const guessless = await runBin(
+      ['upload', dates, '--checkpoint', join(dir, 'd1.json')],
+      graphEnv(mock.url),
+    );
+    expect(guessless.code).toBe(0);
+    expect(mock.events().filter((e) => e.event.event_id === 'dob-1')).toHaveLength(1);
+    expect(dbOf('dob-1')).toBeUndefined(); // 05/06/1990: ambiguous, dropped (the row is still sent)
+    expect(dbOf('dob-2')).toEqual([sha('19900520')]); // day above 12: read day first
+
+    const dmy = await runBin(
+      ['upload', dates, '--date-order', 'dmy', '--checkpoint', join(dir, 'd2.json')],
+      graphEnv(mock.url),
+    );
+    expect(dmy.code).toBe(0);
+    const latest = mock.events().filter((e) => e.event.event_id === 'dob-1');
+    expect(latest).toHaveLength(2);
+    expect(latest.at(-1)?.event.user_data?.db).toEqual([sha('19900605')]);
   });
 
   it('refuses a file without an event_time column or customer data (exit 2)', async () => {

@@ -45,6 +45,7 @@ Options:
       --event-name NAME    event_name for rows without one (default Purchase)
       --currency CODE      currency for rows without one (e.g. USD)
       --default-country C  country for phone numbers without a country code (e.g. US)
+      --date-order O       dmy or mdy: how to read birth dates like 05/06/1990 (unset: reported)
   -m, --map col=field,…    map columns by name, e.g. --map "Mail=email,Total=value"
       --dry-run            validate and report; send nothing
       --batch-size N       events per batch, 1–1000 (default 1000)
@@ -108,6 +109,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
       'event-name': { type: 'string' },
       currency: { type: 'string' },
       'default-country': { type: 'string' },
+      'date-order': { type: 'string' },
       map: { type: 'string', short: 'm', multiple: true },
       'dry-run': { type: 'boolean' },
       'batch-size': { type: 'string' },
@@ -135,6 +137,15 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
       EXIT_CODES.usage,
     );
   }
+  const dateOrder = values['date-order'];
+  if (
+    dateOrder !== undefined &&
+    dateOrder !== 'dmy' &&
+    dateOrder !== 'mdy' &&
+    dateOrder !== 'ymd'
+  ) {
+    throw new CliError(`--date-order: "${dateOrder}" is not dmy, mdy or ymd`, EXIT_CODES.usage);
+  }
   const batchSize = integerOption('--batch-size', values['batch-size'], 1000, 1, 1000);
   const maxBatches = integerOption(
     '--max-batches',
@@ -158,6 +169,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     actionSource: actionSource as ActionSource,
     currency: values.currency,
     defaultCountry: values['default-country'],
+    dateOrder,
   };
 
   const header = await readHeader(path);
@@ -270,7 +282,10 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     flushIntervalMs: 60_000,
     timeoutMs: 30_000,
     retry: { maxAttempts: 5, maxDelayMs: 30_000 },
-    buildOptions: defaults.defaultCountry ? { defaultCountry: defaults.defaultCountry } : {},
+    buildOptions: {
+      ...(defaults.defaultCountry ? { defaultCountry: defaults.defaultCountry } : {}),
+      ...(defaults.dateOrder ? { dateOrder: defaults.dateOrder } : {}),
+    },
     env: false,
     diagnostics: { enabled: false },
   });

@@ -2,6 +2,7 @@ import {
   type ActionSource,
   buildEvent,
   type CustomData,
+  type DateOrder,
   isActionSource,
   type ServerEventInput,
   sha256Hex,
@@ -43,6 +44,8 @@ export interface RowDefaults {
   currency?: string | undefined;
   /** Country for national phone numbers when the row has none. */
   defaultCountry?: string | undefined;
+  /** Day/month order for birth dates that read both ways (`05/06/1990`); unset, they are reported. */
+  dateOrder?: DateOrder | undefined;
 }
 
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
@@ -186,6 +189,7 @@ export const rowToEvent = (
   const { issues } = buildEvent(row.input, {
     now: () => nowMs,
     defaultCountry: defaults.defaultCountry,
+    dateOrder: defaults.dateOrder,
   });
   const problems = issues
     .filter((issue) => issue.severity === 'error')
