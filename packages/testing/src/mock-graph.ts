@@ -560,7 +560,7 @@ class MockGraphServer implements MockGraph {
 
   /**
    * Records the answer on the request when it is decided (before any latency), and returns it
-   * with Meta's `x-fb-trace-id` header repeating the body's `fbtrace_id`.
+   * with Meta's `x-fb-trace-id` header repeating the body's `fbtrace_id`, plus `x-capi-kit-mock: 1`.
    */
   #record(record: MockRequest, answer: Answer): Answer {
     record.status = answer.status;
@@ -579,7 +579,12 @@ class MockGraphServer implements MockGraph {
     }
     return {
       ...answer,
-      headers: { ...(traceId ? { 'x-fb-trace-id': traceId } : {}), ...answer.headers },
+      headers: {
+        ...(traceId ? { 'x-fb-trace-id': traceId } : {}),
+        // Meta never sends this: it lets a client (capi-kit send-test) tell the mock from Graph.
+        'x-capi-kit-mock': '1',
+        ...answer.headers,
+      },
     };
   }
 
