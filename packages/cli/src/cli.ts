@@ -22,10 +22,19 @@ Run \`capi-kit <command> --help\` for a command's options.
 Environment: META_ACCESS_TOKEN, META_PIXEL_ID, META_API_VERSION, META_GRAPH_URL,
 META_TEST_EVENT_CODE; NO_COLOR turns colors off (they are only used on a terminal).
 
-Exit codes: 0 ok; 1 a check failed or Meta/validation rejected something; 2 usage error;
-3 configuration, file or network error; 4 upload stopped early, run again to resume;
-130 interrupted.
+Exit codes: 0 ok; 1 a check failed or Meta/validation rejected something; 2 usage or
+configuration error (the message names the flag or variable); 3 file or network error;
+4 upload stopped early, run again to resume; 130 interrupted.
 `;
+
+/**
+ * An unexpected error's message without the internal function name our libraries prefix it with
+ * (`createCapi: …`): the user never called that function and cannot look it up.
+ */
+const userFacing = (error: unknown): string => {
+  const message = (error as Error)?.message ?? String(error);
+  return message.replace(/^[a-z][A-Za-z0-9]*: /, '');
+};
 
 type Command = (argv: string[], io: CliIo) => Promise<ExitCode>;
 
@@ -90,7 +99,7 @@ export const runCli = async (argv: readonly string[], rawIo: CliIo): Promise<Exi
       );
       return EXIT_CODES.usage;
     }
-    io.stderr.write(`${style.red('error')}: ${(error as Error)?.message ?? String(error)}\n`);
+    io.stderr.write(`${style.red('error')}: ${userFacing(error)}\n`);
     return EXIT_CODES.failed;
   }
 };

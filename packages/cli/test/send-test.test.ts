@@ -16,7 +16,10 @@ describe('capi-kit send-test', () => {
       graphEnv(mock.url, { META_TEST_EVENT_CODE: 'TEST4242' }),
     );
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain('Meta accepted the test event');
+    // The mock says who it is (x-capi-kit-mock), so the CLI does not send the user to Events Manager.
+    expect(result.stdout).toContain('The mock Graph API accepted the test event');
+    expect(result.stdout).toContain(`This went to the mock Graph API at ${mock.url}, not to Meta`);
+    expect(result.stdout).not.toContain('Look for it in Events Manager');
     expect(result.stdout).toMatch(/events_received\s+1/);
     expect(result.stdout).toMatch(/fbtrace_id\s+A\S+/);
     expect(result.stdout).toMatch(/messages\s+\(none\)/);
@@ -65,12 +68,12 @@ describe('capi-kit send-test', () => {
     expect(mock.requests()).toEqual([]);
   });
 
-  it('exits 3 without a test event code, credentials, or a reachable Graph', async () => {
+  it('exits 2 without a test event code or credentials, 3 without a reachable Graph', async () => {
     const noCode = await runBin(['send-test'], graphEnv(mock.url));
-    expect(noCode.code).toBe(3);
-    expect(noCode.stderr).toContain('META_TEST_EVENT_CODE');
+    expect(noCode.code).toBe(2);
+    expect(noCode.stderr).toContain('META_TEST_EVENT_CODE (or --test-event-code)');
     const noToken = await runBin(['send-test', '--test-event-code', 'T'], { META_PIXEL_ID: PIXEL });
-    expect(noToken.code).toBe(3);
+    expect(noToken.code).toBe(2);
     expect(noToken.stderr).toContain('META_ACCESS_TOKEN');
     const offline = await runBin(
       ['send-test', '--test-event-code', 'T'],

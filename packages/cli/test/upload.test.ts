@@ -234,7 +234,9 @@ describe('capi-kit upload', () => {
     );
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/Meta refused the token: 190/);
-    expect(result.stdout).toMatch(/not sent yet: 1/);
+    expect(result.stdout).toMatch(/kept for the next run \(not sent yet\): 1/);
+    expect(result.stdout).toContain('Set a valid META_ACCESS_TOKEN first');
+    expect(result.stdout).toContain(`capi-kit upload ${small}`);
     expect(result.stdout + result.stderr).not.toContain('EAAB-revoked-0123456789');
     expect(mock.events()).toHaveLength(before);
     expect(existsSync(`${small}.capi-checkpoint.json`)).toBe(false);

@@ -11,7 +11,7 @@ import {
   type ServerEventInput,
 } from '@capi-kit/core';
 import { checkApiVersion } from '../api-versions.js';
-import { GRAPH_HELP, GRAPH_OPTIONS, type GraphConfig, readGraphConfig } from '../config.js';
+import { GRAPH_OPTIONS, type GraphConfig, graphHelp, readGraphConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { describeGraphAnswer, type GraphAnswer, graphGet } from '../graph-request.js';
 import { type CliIo, createStyle, formatTable, type Status, statusMark } from '../terminal.js';
@@ -31,10 +31,10 @@ Options:
                            adds capi-kit's local estimates next to Meta's figures
       --strict             warnings fail too (exit 1)
       --json               print the result as JSON
-${GRAPH_HELP}
+${graphHelp()}
 
-Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage error;
-3 configuration or network error.
+Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage or
+configuration error (names the flag or variable); 3 network or file error.
 `;
 
 /** One line of the doctor's report. */
@@ -184,17 +184,20 @@ const readLocalEvents = async (
 const fmt = (v: number | null | undefined, suffix = ''): string =>
   v === undefined || v === null ? '—' : `${v}${suffix}`;
 
+/** `capi-kit doctor`'s options, for `parseArgs` (its help lists each one). */
+export const DOCTOR_OPTIONS = {
+  'local-events': { type: 'string' },
+  strict: { type: 'boolean' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  ...GRAPH_OPTIONS,
+} as const;
+
 /** `capi-kit doctor`. */
 export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      'local-events': { type: 'string' },
-      strict: { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      ...GRAPH_OPTIONS,
-    },
+    options: DOCTOR_OPTIONS,
     strict: true,
     allowPositionals: false,
   });

@@ -4,17 +4,20 @@ import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import type { CliIo } from '../terminal.js';
 
 /** `capi-kit mock --help`. */
-export const MOCK_HELP = `Usage: capi-kit mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--quiet]
+export const MOCK_HELP = `Usage: capi-kit mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--app-secret SECRET] [--quiet]
 
 Starts the mock Meta Graph API from @capi-kit/testing: the events edge with Meta's validation,
 GET /{version}/me, /{version}/{pixel} and /{version}/dataset_quality, and the /_mock/* control
-routes. Point the other commands (or your app) at it with META_GRAPH_URL. Stops on Ctrl-C.
+routes. Prints the environment to point the other commands (or your app) at it, then one line
+per request with the event names. Stops on Ctrl-C.
 
 Options:
-  -p, --port N            port (default 4000; 0 picks a free one)
-  -H, --host HOST         interface (default 127.0.0.1, loopback only)
-      --access-token T    require this token (else Graph error 190)
-  -q, --quiet             no line per request
+  -p, --port N             port (default 4000; 0 picks a free one)
+  -H, --host HOST          interface (default 127.0.0.1, loopback only)
+      --access-token T     require this token (else Graph error 190); default: accept any
+      --app-secret SECRET  require appsecret_proof computed with this app secret (else error 100)
+  -q, --quiet              no line per request
+  -h, --help               show this help
 
 Example:
   capi-kit mock --port 4000 --access-token dev &
@@ -23,26 +26,51 @@ Example:
 Exit codes: 0 stopped; 2 usage error; 3 the port is taken.
 `;
 
+/** One line per request: `#3 POST /v26.0/123/events 200 2 events (Purchase, Lead) 4ms`. */
 const describe = (r: MockRequest): string => {
   const why = r.error
     ? ` ${r.error.code}${r.error.error_subcode ? `/${r.error.error_subcode}` : ''}: ${r.error.error_user_msg ?? r.error.message}`
     : '';
+  const names =
+    r.eventNames.length > 0
+      ? ` (${r.eventNames.slice(0, 5).join(', ')}${r.eventNames.length > 5 ? ', …' : ''})`
+      : '';
   const events =
-    r.method === 'POST' ? ` ${r.eventCount} event${r.eventCount === 1 ? '' : 's'}` : '';
+    r.method === 'POST' ? ` ${r.eventCount} event${r.eventCount === 1 ? '' : 's'}${names}` : '';
   return `#${r.index} ${r.method} ${r.path} ${r.status || (r.fault ?? 'no answer')}${events} ${Math.round(r.durationMs)}ms${why}`;
 };
+
+/** `'value'` for a POSIX shell. */
+const shellQuote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * Lines to paste into a shell. The token is printed on purpose: it is the mock's own (given with
+ * --access-token, or a placeholder the mock accepts), not a credential. Quoting the values is what
+ * a shell needs, and it also keeps the token out of the output redaction's `access_token=…`
+ * shape rule, which is meant for URLs and form bodies; META_ACCESS_TOKEN from the environment is
+ * still redacted wherever it appears (output-redaction.ts).
+ */
+const envBlock = (url: string, token: string): string[] => [
+  `export META_GRAPH_URL=${shellQuote(url)}`,
+  `export META_ACCESS_TOKEN=${shellQuote(token)}`,
+  `export META_PIXEL_ID=${shellQuote('1234567890')}`,
+];
+
+/** `capi-kit mock`'s options, for `parseArgs` (its help lists each one). */
+export const MOCK_OPTIONS = {
+  port: { type: 'string', short: 'p' },
+  host: { type: 'string', short: 'H' },
+  'access-token': { type: 'string' },
+  'app-secret': { type: 'string' },
+  quiet: { type: 'boolean', short: 'q' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
 
 /** `capi-kit mock`: runs until SIGINT/SIGTERM (or `signal` aborts, in tests). */
 export const mock = async (argv: string[], io: CliIo, signal?: AbortSignal): Promise<ExitCode> => {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      port: { type: 'string', short: 'p' },
-      host: { type: 'string', short: 'H' },
-      'access-token': { type: 'string' },
-      quiet: { type: 'boolean', short: 'q' },
-      help: { type: 'boolean', short: 'h' },
-    },
+    options: MOCK_OPTIONS,
     strict: true,
     allowPositionals: false,
   });
@@ -62,6 +90,7 @@ export const mock = async (argv: string[], io: CliIo, signal?: AbortSignal): Pro
       port,
       ...(values.host === undefined ? {} : { host: values.host }),
       ...(values['access-token'] === undefined ? {} : { accessToken: values['access-token'] }),
+      ...(values['app-secret'] === undefined ? {} : { appSecret: values['app-secret'] }),
       ...(values.quiet
         ? {}
         : { onRequest: (r: MockRequest) => io.stdout.write(`${describe(r)}\n`) }),
@@ -73,7 +102,13 @@ export const mock = async (argv: string[], io: CliIo, signal?: AbortSignal): Pro
     );
   }
   io.stdout.write(`capi-kit mock listening on ${server.url}\n`);
-  io.stdout.write(`  export META_GRAPH_URL=${server.url}\n`);
+  io.stdout.write('Point capi-kit or your app at it (paste into a shell):\n');
+  for (const line of envBlock(server.url, values['access-token'] ?? 'capi-kit-mock-token'))
+    io.stdout.write(`  ${line}\n`);
+  if (values['app-secret'] !== undefined)
+    io.stdout.write(
+      "  (requests need appsecret_proof: set your client's appSecret to the same secret)\n",
+    );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     signal?.addEventListener('abort', stop, { once: true });

@@ -6,9 +6,10 @@ import {
   type GraphErrorInfo,
   type ServerEventInput,
 } from '@capi-kit/core';
-import { GRAPH_HELP, GRAPH_OPTIONS, readGraphConfig } from '../config.js';
+import { GRAPH_OPTIONS, graphHelp, readGraphConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { describeGraphAnswer, describeNetworkError } from '../graph-request.js';
+import { MOCK_GRAPH_HEADER } from '../mock-detection.js';
 import { type CliIo, createStyle, formatTable } from '../terminal.js';
 
 /** `capi-kit send-test --help`. */
@@ -18,16 +19,17 @@ Sends one realistic test event through @capi-kit/core's client to the Test Event
 Manager and prints Meta's answer (events_received, fbtrace_id, messages). The customer data is
 made up (example.com, documentation IP ranges).
 
-Options:
-  -e, --event NAME           event_name (default Purchase)
-      --test-event-code C    Events Manager › Test events code (default: META_TEST_EVENT_CODE; required)
-      --url URL              event_source_url (default https://capi-kit.test/checkout)
-      --json                 print the result as JSON
-${GRAPH_HELP}
-  META_TEST_EVENT_CODE  test event code
+Against the mock Graph API (capi-kit mock), it says so: nothing reaches Meta or Events Manager.
 
-Exit codes: 0 Meta accepted the event; 1 Meta or validation rejected it; 2 usage error;
-3 configuration or network error.
+Options:
+  -e, --event NAME         event_name (default Purchase)
+      --test-event-code C  Events Manager › Test events code (default: META_TEST_EVENT_CODE; required)
+      --url URL            event_source_url (default https://capi-kit.test/checkout)
+      --json               print the result as JSON
+${graphHelp([['META_TEST_EVENT_CODE', 'Events Manager › Test events code']])}
+
+Exit codes: 0 Meta (or the mock) accepted the event; 1 Meta or validation rejected it;
+2 usage or configuration error (names the flag or variable); 3 network error.
 `;
 
 /** A made-up but complete website event, as a shop would send it. */
@@ -69,6 +71,9 @@ interface SendTestResult {
   eventName: string;
   eventId: string;
   testEventCode: string;
+  /** True when the answer came from the mock Graph API (@capi-kit/testing), not from Meta. */
+  mock: boolean;
+  graphUrl: string;
   status?: number;
   eventsReceived?: number;
   fbtraceId?: string;
@@ -77,18 +82,21 @@ interface SendTestResult {
   issues?: { path: string; code: string; message: string }[];
 }
 
+/** `capi-kit send-test`'s options, for `parseArgs` (its help lists each one). */
+export const SEND_TEST_OPTIONS = {
+  event: { type: 'string', short: 'e' },
+  'test-event-code': { type: 'string' },
+  url: { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  ...GRAPH_OPTIONS,
+} as const;
+
 /** `capi-kit send-test`. */
 export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   const { values } = parseArgs({
     args: argv,
-    options: {
-      event: { type: 'string', short: 'e' },
-      'test-event-code': { type: 'string' },
-      url: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      ...GRAPH_OPTIONS,
-    },
+    options: SEND_TEST_OPTIONS,
     strict: true,
     allowPositionals: false,
   });
@@ -100,12 +108,13 @@ export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => 
   const testEventCode = (values['test-event-code'] ?? io.env.META_TEST_EVENT_CODE ?? '').trim();
   if (!testEventCode) {
     throw new CliError(
-      'send-test needs a test event code: --test-event-code or META_TEST_EVENT_CODE (Events Manager › Test events).',
-      EXIT_CODES.environment,
+      'Missing configuration: set META_TEST_EVENT_CODE (or --test-event-code); it is the code shown in Events Manager › Test events.',
+      EXIT_CODES.config,
     );
   }
   const eventName = values.event ?? 'Purchase';
   const baseFetch = io.fetch ?? fetch;
+  let answeredByMock = false;
   let lastAnswer:
     | { status: number; body: unknown; text?: string; location?: string | null }
     | undefined;
@@ -115,6 +124,7 @@ export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => 
   const capturingFetch: FetchLike = async (url, init) => {
     try {
       const res = await baseFetch(url, init);
+      if (res.headers.get(MOCK_GRAPH_HEADER) !== null) answeredByMock = true;
       const text = await res.clone().text();
       let body: unknown;
       let page: string | undefined;
@@ -132,6 +142,7 @@ export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => 
       throw error;
     }
   };
+  // readGraphConfig checked every value createCapi checks, so this cannot throw on configuration.
   const client = createCapi({
     pixelId: config.pixelId,
     accessToken: config.accessToken,
@@ -167,6 +178,8 @@ export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => 
     eventName,
     eventId: tracked.event_id,
     testEventCode,
+    mock: false,
+    graphUrl: config.graphUrl,
   };
   let code: ExitCode = EXIT_CODES.ok;
   if (!tracked.accepted) {
@@ -205,6 +218,7 @@ export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => 
     }
   }
   await client.close({ timeoutMs: 1000 });
+  result.mock = answeredByMock;
   print(io, result, values.json === true);
   return code;
 };
@@ -226,8 +240,9 @@ const print = (io: CliIo, r: SendTestResult, json: boolean): void => {
   if (r.fbtraceId !== undefined) rows.push(['fbtrace_id', r.fbtraceId]);
   if (r.messages !== undefined)
     rows.push(['messages', r.messages.length === 0 ? '(none)' : JSON.stringify(r.messages)]);
+  const who = r.mock ? 'The mock Graph API' : 'Meta';
   if (r.ok) {
-    out.write(`${style.green('✔')} ${style.bold('Meta accepted the test event')}\n`);
+    out.write(`${style.green('✔')} ${style.bold(`${who} accepted the test event`)}\n`);
   } else {
     out.write(
       `${style.red('✖')} ${style.bold('The test event was not accepted')}: ${r.error ?? ''}\n`,
@@ -236,7 +251,14 @@ const print = (io: CliIo, r: SendTestResult, json: boolean): void => {
   for (const line of formatTable(rows)) out.write(`  ${line}\n`);
   for (const issue of r.issues ?? [])
     out.write(`  ${style.red(issue.path)} ${issue.code}: ${issue.message}\n`);
-  if (r.ok) {
+  if (r.mock) {
+    // The mock says so in a header; Events Manager will never show this event.
+    out.write(
+      style.dim(
+        `  This went to the mock Graph API at ${r.graphUrl}, not to Meta: nothing appears in Events Manager.\n  See what it received: curl ${r.graphUrl}/_mock/events\n`,
+      ),
+    );
+  } else if (r.ok) {
     out.write(
       style.dim(
         '  Look for it in Events Manager › Data sources › your pixel › Test events (it can take a few minutes).\n',

@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type ActionSource, type CapiClient, createCapi, isActionSource } from '@capi-kit/core';
-import { GRAPH_HELP, GRAPH_OPTIONS, readGraphConfig } from '../config.js';
+import { GRAPH_OPTIONS, graphHelp, readGraphConfig } from '../config.js';
 import { readCsvRecords } from '../csv.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { describeGraphError } from '../graph-request.js';
@@ -53,11 +53,12 @@ Options:
       --test-event-code C  send to Events Manager's Test events (default: META_TEST_EVENT_CODE)
       --max-batches N      stop after N acknowledged batches (exit 4; run again to resume)
       --json               print the report as JSON
-${GRAPH_HELP}
+${graphHelp([['META_TEST_EVENT_CODE', 'Events Manager › Test events code (optional)']])}
 
 Exit codes: 0 every row delivered; 1 rows were invalid or rejected by Meta, or the token was
-refused; 2 usage error; 3 configuration, file or network error; 4 stopped early (--max-batches),
-run again to resume; 130 interrupted (Ctrl-C after the current batch).
+refused; 2 usage or configuration error (names the flag or variable); 3 file or network error
+(Graph unreachable or down: the rows not sent are kept, run again to resume); 4 stopped early
+(--max-batches), run again to resume; 130 interrupted (Ctrl-C after the current batch).
 `;
 
 const MAX_DETAILED_ROWS = 1000;
@@ -82,12 +83,18 @@ interface UploadReport {
   invalidByRule: Record<string, number>;
   invalidRows: BadRow[];
   duplicates: { line: number; firstLine: number }[];
+  /** Rows sent anyway with something the core changed or doubts, by rule (first lines only). */
+  warnings: Record<string, { field: string; message: string; rows: number; lines: number[] }>;
   alreadyAcknowledged: number;
   sent: number;
   rejected: { line: number; reason: string }[];
   notSent: number;
   batches: number;
+  /** Batches Meta acknowledged (in the checkpoint); `batches` counts the attempted ones too. */
+  acknowledgedBatches: number;
   checkpoint?: string;
+  /** The command that resumes this upload, when rows were kept for the next run. */
+  resumeCommand?: string;
   stoppedEarly?: 'max-batches' | 'interrupted' | 'auth' | 'network';
   error?: string;
 }
@@ -100,26 +107,29 @@ const readHeader = async (path: string): Promise<string[]> => {
   throw new CliError(`${path} is empty`, EXIT_CODES.usage);
 };
 
+/** `capi-kit upload`'s options, for `parseArgs` (its help lists each one). */
+export const UPLOAD_OPTIONS = {
+  'action-source': { type: 'string' },
+  'event-name': { type: 'string' },
+  currency: { type: 'string' },
+  'default-country': { type: 'string' },
+  'date-order': { type: 'string' },
+  map: { type: 'string', short: 'm', multiple: true },
+  'dry-run': { type: 'boolean' },
+  'batch-size': { type: 'string' },
+  checkpoint: { type: 'string' },
+  'test-event-code': { type: 'string' },
+  'max-batches': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+  ...GRAPH_OPTIONS,
+} as const;
+
 /** `capi-kit upload`. */
 export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   const { values, positionals } = parseArgs({
     args: argv,
-    options: {
-      'action-source': { type: 'string' },
-      'event-name': { type: 'string' },
-      currency: { type: 'string' },
-      'default-country': { type: 'string' },
-      'date-order': { type: 'string' },
-      map: { type: 'string', short: 'm', multiple: true },
-      'dry-run': { type: 'boolean' },
-      'batch-size': { type: 'string' },
-      checkpoint: { type: 'string' },
-      'test-event-code': { type: 'string' },
-      'max-batches': { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-      ...GRAPH_OPTIONS,
-    },
+    options: UPLOAD_OPTIONS,
     strict: true,
     allowPositionals: true,
   });
@@ -204,11 +214,13 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     invalidByRule: {},
     invalidRows: [],
     duplicates: [],
+    warnings: {},
     alreadyAcknowledged: 0,
     sent: 0,
     rejected: [],
     notSent: 0,
     batches: 0,
+    acknowledgedBatches: 0,
   };
   if (config) report.pixelId = config.pixelId;
   const testEventCode = (values['test-event-code'] ?? io.env.META_TEST_EVENT_CODE ?? '').trim();
@@ -244,6 +256,17 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     }
     firstLineOf.set(key, record.line);
     report.valid++;
+    for (const w of row.warnings ?? []) {
+      const entry = report.warnings[w.rule] ?? {
+        field: w.field,
+        message: w.message,
+        rows: 0,
+        lines: [],
+      };
+      report.warnings[w.rule] = entry;
+      entry.rows++;
+      if (entry.lines.length < SHOWN_ROWS) entry.lines.push(record.line);
+    }
     if (acknowledged.has(key)) report.alreadyAcknowledged++;
   }
   firstLineOf.clear();
@@ -303,6 +326,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     report.sent += outcome.acknowledged.length;
     report.rejected.push(...outcome.rejected);
     if (outcome.acknowledged.length > 0) {
+      report.acknowledgedBatches++;
       checkpoint.batches.push({
         fromLine: outcome.fromLine,
         toLine: outcome.toLine,
@@ -368,8 +392,18 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     await client.close({ timeoutMs: 2000 });
   }
   report.notSent = Math.max(0, toSend - report.sent - report.rejected.length);
+  if (report.notSent > 0 || report.rejected.length > 0) report.resumeCommand = resumeCommand(argv);
   return finish(io, style, report, values.json === true);
 };
+
+/**
+ * `capi-kit upload <the same arguments>`, quoted for a POSIX shell. Safe to print: the token is
+ * never a flag, and the arguments are file names and options, not customer data.
+ */
+const resumeCommand = (argv: readonly string[]): string =>
+  ['capi-kit', 'upload', ...argv]
+    .map((arg) => (/^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replaceAll("'", `'\\''`)}'`))
+    .join(' ');
 
 const defaultOnInterrupt = (handler: () => void): (() => void) => {
   process.on('SIGINT', handler);
@@ -551,6 +585,13 @@ const printValidation = (io: CliIo, style: Style, r: UploadReport): void => {
         .join(', ')}`,
     );
   }
+  for (const [rule, w] of Object.entries(r.warnings)) {
+    // Sent anyway, but the user should fix the file: e.g. event_time in milliseconds, which the
+    // docs define in seconds, is converted rather than refused.
+    out(
+      `  ${style.yellow('⚠')} ${w.field}: ${rule} in ${w.rows} row${w.rows === 1 ? '' : 's'} (line${w.rows === 1 ? '' : 's'} ${w.lines.join(', ')}${w.rows > w.lines.length ? ', …' : ''}): ${w.message.replace(/\.$/, '')}${rule === 'event_time_in_milliseconds' ? '; write Unix seconds or ISO 8601 to be sure' : ''}`,
+    );
+  }
   if (r.duplicates.length > 0) {
     const shown = r.duplicates
       .slice(0, SHOWN_ROWS)
@@ -588,9 +629,9 @@ const finish = (io: CliIo, style: Style, r: UploadReport, json: boolean): ExitCo
         : style.red('✖');
   out(`${mark} ${style.bold('Summary')}`);
   out(
-    `  sent (acknowledged by Meta): ${r.sent} in ${r.batches} batch${r.batches === 1 ? '' : 'es'}`,
+    `  sent and acknowledged by Meta: ${r.sent} row${r.sent === 1 ? '' : 's'} in ${r.acknowledgedBatches} batch${r.acknowledgedBatches === 1 ? '' : 'es'}${r.batches > r.acknowledgedBatches ? ` (${r.batches} attempted)` : ''}`,
   );
-  out(`  already acknowledged (skipped): ${r.alreadyAcknowledged}`);
+  out(`  already acknowledged by an earlier run (skipped): ${r.alreadyAcknowledged}`);
   out(`  duplicates skipped: ${r.duplicates.length}`);
   out(`  invalid (not sent): ${r.invalid}`);
   out(`  rejected by Meta: ${r.rejected.length}`);
@@ -603,15 +644,25 @@ const finish = (io: CliIo, style: Style, r: UploadReport, json: boolean): ExitCo
       `    ${reason}: line${lines.length === 1 ? '' : 's'} ${shown}${lines.length > SHOWN_ROWS ? `, … (${lines.length})` : ''}`,
     );
   }
-  if (r.notSent > 0) out(`  not sent yet: ${r.notSent}`);
+  out(`  kept for the next run (not sent yet): ${r.notSent}`);
   if (r.error) out(`  ${style.red(r.error)}`);
-  if (r.checkpoint) out(`  checkpoint: ${r.checkpoint}`);
-  if (
-    r.stoppedEarly === 'max-batches' ||
-    r.stoppedEarly === 'interrupted' ||
-    r.stoppedEarly === 'network'
-  ) {
-    out(`  Stopped early; run the same command again to resume.`);
+  if (r.checkpoint) out(`  checkpoint: ${r.checkpoint} (the acknowledged rows; never sent again)`);
+  const why: Record<NonNullable<UploadReport['stoppedEarly']>, string> = {
+    network: 'Graph could not be reached or kept failing, so the upload stopped',
+    auth: 'Set a valid META_ACCESS_TOKEN first',
+    interrupted: 'Interrupted after the current batch',
+    'max-batches': 'Stopped after --max-batches',
+  };
+  if (r.notSent > 0) {
+    out(
+      `  ${r.stoppedEarly ? `${why[r.stoppedEarly]}; ` : ''}${r.notSent} row${r.notSent === 1 ? ' is' : 's are'} kept for the next run. To resume, run the same command again:`,
+    );
+    if (r.resumeCommand) out(`    ${r.resumeCommand}`);
+  } else if (r.rejected.length > 0) {
+    out(
+      '  Rejected rows are not in the checkpoint: fix them in the file and run the same command again (acknowledged rows are skipped).',
+    );
+    if (r.resumeCommand) out(`    ${r.resumeCommand}`);
   }
   return code;
 };

@@ -31,6 +31,8 @@ export type RowResult =
       eventId: string;
       /** Its `event_name`. */
       eventName: string;
+      /** What the core changed or doubts but sends anyway (e.g. `event_time_in_milliseconds`). */
+      warnings?: RowProblem[];
     }
   | { ok: false; problems: RowProblem[]; eventId?: string; eventName?: string };
 
@@ -60,7 +62,9 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
     });
     return undefined;
   }
-  if (INTEGER.test(raw)) return Number(raw); // Unix seconds (milliseconds are converted by buildEvent)
+  // Unix seconds; a 13-digit value is milliseconds, which buildEvent converts and flags with an
+  // `event_time_in_milliseconds` warning that the upload reports (rowToEvent).
+  if (INTEGER.test(raw)) return Number(raw);
   const ms = ISO_DATE.test(raw) ? Date.parse(raw) : Number.NaN;
   if (!Number.isFinite(ms)) {
     problems.push({
@@ -196,5 +200,8 @@ export const rowToEvent = (
     .map((issue) => ({ field: issue.path, rule: issue.code, message: issue.message }));
   if (problems.length > 0)
     return { ok: false, problems, eventId: row.eventId, eventName: row.eventName };
-  return row;
+  const warnings = issues
+    .filter((issue) => issue.severity === 'warning')
+    .map((issue) => ({ field: issue.path, rule: issue.code, message: issue.message }));
+  return warnings.length > 0 ? { ...row, warnings } : row;
 };
