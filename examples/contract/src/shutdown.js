@@ -182,7 +182,7 @@ export function describeGracefulShutdown(name, target) {
 
       // Every tracked event reached Meta: the first attempt got the 503, the retry delivered.
       const received = mock.events({ pixelId: PIXEL_ID });
-      expect(received.map((e) => e.event.event_id).sort()).toEqual([...eventIds].sort());
+      expect(received.map((e) => e.event.event_id).sort(), output).toEqual([...eventIds].sort());
       expect(mock.requests().some((r) => r.status === 503)).toBe(true);
 
       // And the process's own books balance: tracked = sent + queued + inFlight + deadLettered + dropped.

@@ -23,6 +23,9 @@ export async function createApp(env = process.env) {
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
     // POST /capi/events: @capi-kit/browser's first-party relay, with the default rules.
     relay: true,
+    // On app.close() (SIGTERM) the client gets 5 s, like the Express example, to deliver what the
+    // last requests tracked: time for a Retry-After of a second or two on a busy host.
+    shutdownTimeoutMs: 5_000,
   });
 
   app.get('/', (request, reply) => {

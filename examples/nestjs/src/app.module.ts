@@ -16,7 +16,14 @@ export function appModule(env: Env): DynamicModule {
     imports: [
       // Pixel ID, token, META_GRAPH_URL and META_TEST_EVENT_CODE are read from `env`.
       // `relay`: POST /capi/events, @capi-kit/browser's first-party relay, with the default rules.
-      CapiModule.forRoot({ env, trustProxy: parseTrustProxy(env.TRUST_PROXY), relay: true }),
+      // `shutdownTimeoutMs`: on SIGTERM the client gets 5 s (like the Express example) to deliver
+      // what the last requests tracked, time for a `Retry-After` of a second or two on a busy host.
+      CapiModule.forRoot({
+        env,
+        trustProxy: parseTrustProxy(env.TRUST_PROXY),
+        relay: true,
+        shutdownTimeoutMs: 5_000,
+      }),
     ],
     controllers: [ShopController],
     providers: [{ provide: EXAMPLE_CONFIG, useValue: config }],

@@ -59,6 +59,11 @@ export interface CapiFastifyRelayOptions extends RelayOptions<FastifyRequest> {
  */
 export type CapiFastifyOptions = CapiAdapterOptions & {
   relay?: boolean | CapiFastifyRelayOptions | undefined;
+  /**
+   * The deadline `app.close()` gives the client to deliver what is queued (`client.close({ timeoutMs })`,
+   * in `onClose`, after the requests in flight have finished); default 2000 ms.
+   */
+  shutdownTimeoutMs?: number | undefined;
 };
 
 /**
@@ -79,7 +84,7 @@ function appendSetCookies(reply: FastifyReply, values: readonly string[]): void 
 }
 
 const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) => {
-  const { relay, ...adapterOptions } = options;
+  const { relay, shutdownTimeoutMs, ...adapterOptions } = options;
   const adapter = createCapiAdapter(adapterOptions);
   app.decorate('capiClient', adapter.client);
   app.decorateRequest('capi', null as unknown as RequestCapi);
@@ -108,7 +113,7 @@ const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) =
   });
 
   app.addHook('onClose', async () => {
-    await adapter.close();
+    await adapter.close(shutdownTimeoutMs === undefined ? {} : { timeoutMs: shutdownTimeoutMs });
   });
   if (relay) registerRelay(app, relay, adapter.client, adapterOptions);
   done();
