@@ -155,6 +155,8 @@ export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => 
     retry: { maxAttempts: 1, freeThrottles: 0 },
     env: false,
     diagnostics: { enabled: false },
+    // The command reports every row's issues and every delivery outcome itself, in its own format.
+    logger: false,
   });
   let failure: { error: CapiDeliveryError | Error; graphError?: GraphErrorInfo } | undefined;
   client.on('deadLetter', (info) => {

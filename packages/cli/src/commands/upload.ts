@@ -311,6 +311,8 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     },
     env: false,
     diagnostics: { enabled: false },
+    // The command reports every row's issues and every delivery outcome itself, in its own format.
+    logger: false,
   });
   const batch = new Batch(client);
   const progress = new ProgressBar(io.stderr, createStyle(io.stderr, io.env), toSend);

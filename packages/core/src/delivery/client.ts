@@ -15,6 +15,7 @@ import {
 } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
 import { schedulingClock } from './clock.js';
+import { Feedback } from './feedback.js';
 import { HookBus, type Listener } from './hooks.js';
 import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
@@ -162,6 +163,11 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   const wall = resolved.clock;
   const clock = schedulingClock(wall);
   const hooks = new HookBus(logger);
+  const feedback = new Feedback({
+    warn: (obj, msg) => log('warn', obj, msg),
+    development: resolved.development,
+    clock,
+  });
   const outbox: Outbox =
     options.outbox ??
     memoryOutbox({ maxEvents: resolved.maxQueuedEvents, maxBytes: resolved.maxQueuedBytes });
@@ -192,6 +198,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     }
   };
 
+  const level = resolved.development ? 'warn' : 'info';
   // Diagnostics never break delivery: a failure is logged and the figures stay as they were.
   const observe = (now: number, what: string, fn: (now: number) => void) => {
     if (!diagnostics) return;
@@ -199,7 +206,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       for (const warning of diagnostics.takeWarnings(now)) {
         const message = describeDiagnosticsWarning(warning);
         const { figure, pixelId, eventName, value, threshold } = warning;
-        log('warn', { pixelId, eventName, figure, value, threshold }, message);
+        // An advisory, not a failure: quiet in production unless the app's logger shows `info`.
+        log(level, { pixelId, eventName, figure, value, threshold }, message);
         hooks.emit('warn', () => ({ message, pixelId, diagnostics: warning }));
       }
       fn(now);
@@ -331,6 +339,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     issues: Issue[],
   ): TrackResult => {
     intakeDrops[reason]++;
+    if (reason !== 'invalid') feedback.dropped(reason, nameOf(eventName));
     hooks.emit('dropped', () => ({
       reason,
       count: 1,
@@ -513,14 +522,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
           return new CapiValidationError(issues);
         }
         const error = new CapiValidationError(issues);
-        log(
-          'warn',
-          {
-            eventName: nameOf(eventName),
-            issues: issues.filter((i) => i.severity === 'error').map((i) => `${i.path}:${i.code}`),
-          },
-          'capi-kit: event rejected by validation',
-        );
+        feedback.rejected(nameOf(eventName), issues);
         hooks.emit('error', () => ({ kind: 'validation', error, issues }));
         return dropAtIntake('invalid', givenId, eventName, issues);
       }
@@ -573,6 +575,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         return dropAtIntake('error', eventId, wire.event_name, issues);
       // Counted as accepted from here: a later failure must not count it as dropped too.
       queued = { event_id: eventId, accepted: true, issues };
+      if (issues.length > 0) feedback.changed(wire.event_name, issues);
       if (flushNow) scheduleEndFlush(waitUntil);
       const from = source === 'relay' ? 'relay' : 'server';
       // Caller-supplied (or browser-supplied, through the relay) ids are the ones a Pixel can share.
@@ -721,6 +724,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     const started = clock.now();
     const deadline = started + timeoutMs - grace;
     const sleep = (ms: number) => deadlineTimer(clock, ms);
+    // What was counted but not yet summarized is printed now, before the process may end.
+    feedback.close();
     closing = (async () => {
       const all = [...pipes.values()];
       const drained = (async () => {

@@ -16,6 +16,7 @@ export {
 } from './classify.js';
 export { type CapiClient, type CloseOptions, createCapi, type DrainOptions } from './client.js';
 export { schedulingClock, systemClock } from './clock.js';
+export { type ConsoleLogLevel, consoleLogger } from './console-logger.js';
 export type { Listener } from './hooks.js';
 export {
   appsecretProof,

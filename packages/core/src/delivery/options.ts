@@ -1,6 +1,7 @@
 import { hmacSha256Hex } from '#sha256';
 import type { DateOrder } from '../user-data/types.js';
 import { systemClock } from './clock.js';
+import { consoleLogger } from './console-logger.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { bodySuffix, type PixelEndpoint } from './transport.js';
 import type { CapiOptions, Clock, FetchLike, Logger, RetryOptions } from './types.js';
@@ -26,7 +27,7 @@ export const DEFAULT_RETRY: Readonly<Required<RetryOptions>> = Object.freeze({
 });
 
 const silent = (): void => {};
-/** The default logger: says nothing. */
+/** What `logger: false` logs with: nothing. */
 export const silentLogger: Logger = { debug: silent, info: silent, warn: silent, error: silent };
 
 /** One pixel, resolved. */
@@ -42,6 +43,8 @@ export interface ResolvedOptions {
   clock: Clock;
   random: () => number;
   logger: Logger;
+  /** Development feedback: a warning for every event rejected, dropped or changed; name suggestions. */
+  development: boolean;
   redact: Redactor;
   maxBatchEvents: number;
   maxBatchBytes: number;
@@ -104,6 +107,9 @@ export const appsecretProof = (appSecret: string, accessToken: string): string =
 /** Applies env fallbacks and defaults, validates, and precomputes each pixel's endpoint. Throws on misconfiguration. */
 export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   const env = readEnv(options.env);
+  // Development unless told otherwise: NODE_ENV is `production` in every framework's production
+  // build (Next inlines it, Nest and Express read it), and a developer's own machine rarely sets it.
+  const development = options.development ?? env.NODE_ENV !== 'production';
   const graphUrl = (
     nonEmpty(options.graphUrl) ??
     nonEmpty(env.META_GRAPH_URL) ??
@@ -209,7 +215,8 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     fetch: fetchFn,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,
-    logger: options.logger ?? silentLogger,
+    logger: options.logger === false ? silentLogger : (options.logger ?? consoleLogger('warn')),
+    development: options.logger !== false && development,
     redact: createRedactor(secrets),
     maxBatchEvents,
     maxBatchBytes: positive('maxBatchBytes', options.maxBatchBytes, 1024 * 1024),

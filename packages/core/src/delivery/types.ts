@@ -25,7 +25,7 @@ export interface Clock {
   ref?(handle: unknown): void;
 }
 
-/** A pino-compatible logger (`logger.warn({ pixelId, count }, 'message')`). Silent by default. */
+/** A pino-compatible logger (`logger.warn({ pixelId, count }, 'message')`); `consoleLogger` by default. */
 export interface Logger {
   /** Detailed flow (batches, bisection steps). */
   debug(obj: Record<string, unknown>, msg: string): void;
@@ -123,8 +123,18 @@ export interface CapiOptions {
   maxConcurrency?: number | undefined;
   /** Retry and backoff settings. */
   retry?: RetryOptions | undefined;
-  /** pino-compatible logger; silent by default. Never receives PII or tokens. */
-  logger?: Logger | undefined;
+  /**
+   * pino-compatible logger; never receives PII or tokens. Default: the console, `warn` and up;
+   * `false` silences everything.
+   */
+  logger?: Logger | false | undefined;
+  /**
+   * Development feedback: a warning for every event rejected, dropped or sent with changes
+   * (rate-limited), and "did you mean" for misspelled standard events. Default
+   * `NODE_ENV !== 'production'` (read from `env`). In production only losses and delivery failures
+   * are logged at `warn`; diagnostics advisories drop to `info`.
+   */
+  development?: boolean | undefined;
   /** Called with events that will never be delivered after being accepted (for a spill file, a DLQ…). */
   onUndeliverable?:
     | ((records: readonly OutboxRecord[], reason: UndeliverableReason) => void | Promise<void>)

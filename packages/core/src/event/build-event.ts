@@ -9,7 +9,7 @@ import { newEventId } from './event-id.js';
 import { checkEventTimeWindow, toUnixSeconds } from './event-time.js';
 import { CapiValidationError, hasErrors, type Issue } from './issues.js';
 import { normalizeOriginalEventData } from './original-event-data.js';
-import { caseVariantOfStandardEvent, type EventName } from './standard-events.js';
+import { type EventName, nearestStandardEvent } from './standard-events.js';
 import type { ServerEvent, ServerEventInput } from './types.js';
 import { isAbsoluteUrl, isHttpUrl } from './urls.js';
 
@@ -87,13 +87,13 @@ function eventName(value: unknown, issues: Issue[]): string {
     error(issues, 'event_name', 'missing_event_name', 'event_name must be a non-empty string.');
     return '';
   }
-  const standard = caseVariantOfStandardEvent(value);
+  const standard = nearestStandardEvent(value);
   if (standard !== undefined) {
     warning(
       issues,
       'event_name',
       'nonstandard_event_name',
-      `Differs from the standard event ${standard} only in case; Meta treats it as a custom event.`,
+      `Not a standard event; did you mean ${standard}? Sent as a custom event (Meta matches names exactly), so it neither optimizes as ${standard} nor deduplicates with a Pixel ${standard}.`,
     );
   }
   return value;

@@ -1,5 +1,6 @@
 import { normalizeCurrency } from './currency.js';
 import type { Issue } from './issues.js';
+import { closestName } from './spelling.js';
 import type { Content, CustomData, CustomerSegmentation, DeliveryCategory } from './types.js';
 
 // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data [CD]
@@ -251,6 +252,15 @@ export function normalizeCustomData(
     if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
       error(issues, `custom_data.${key}`, 'invalid_custom_parameter', 'Must be JSON-serializable.');
       continue;
+    }
+    const meant = closestName(key, KNOWN_KEYS);
+    if (meant !== undefined && source[meant] == null) {
+      issues.push({
+        path: `custom_data.${key}`,
+        code: 'possible_misspelling',
+        message: `Not a documented custom_data field, so it is sent as a custom parameter; did you mean ${meant}?`,
+        severity: 'warning',
+      });
     }
     // A `__proto__` key from JSON.parse is data; plain assignment would replace the prototype.
     if (key === '__proto__') {

@@ -1,3 +1,4 @@
+import { closestName } from './spelling.js';
 // Meta Pixel standard events, plus PageView from the base code.
 // https://developers.facebook.com/docs/meta-pixel/reference [PIX]
 
@@ -29,14 +30,19 @@ export type StandardEventName = (typeof STANDARD_EVENTS)[number];
 /** An event name: a standard one (autocompleted) or any custom name. */
 export type EventName = StandardEventName | (string & {});
 
-let byLowercase: Map<string, StandardEventName> | undefined;
+const nearMisses = new Map<string, StandardEventName | null>();
 
 /**
- * The standard event `name` was probably meant to be when it differs only in case (`purchase`),
- * otherwise `undefined`. Meta treats such a name as a different, custom event.
+ * The standard event `name` was probably meant to be: differing in case or separators
+ * (`purchase`, `add_to_cart`) or by a typo or two (`Purchse`, `ViewContnet`); otherwise
+ * `undefined`. Meta treats such a name as a different, custom event. Answers are cached (a few
+ * hundred names at most), since custom event names repeat on every call.
  */
-export function caseVariantOfStandardEvent(name: string): StandardEventName | undefined {
-  byLowercase ??= new Map(STANDARD_EVENTS.map((event) => [event.toLowerCase(), event]));
-  const standard = byLowercase.get(name.toLowerCase());
-  return standard === name ? undefined : standard;
+export function nearestStandardEvent(name: string): StandardEventName | undefined {
+  const known = nearMisses.get(name);
+  if (known !== undefined) return known ?? undefined;
+  const nearest = closestName(name, STANDARD_EVENTS);
+  if (nearMisses.size >= 512) nearMisses.clear();
+  nearMisses.set(name, nearest ?? null);
+  return nearest;
 }

@@ -192,6 +192,28 @@ describe('buildEvent: event_name', () => {
       expect.objectContaining({ code: 'nonstandard_event_name', severity: 'warning' }),
     ]);
   });
+
+  it.each([
+    ['Purchse', 'Purchase'],
+    ['purchase', 'Purchase'],
+    ['add_to_cart', 'AddToCart'],
+    ['ViewContnet', 'ViewContent'],
+    ['CompleteRegistation', 'CompleteRegistration'],
+    ['initiate checkout', 'InitiateCheckout'],
+  ])('suggests the standard event for %j', (name, standard) => {
+    const { event, issues } = build({ event_name: name });
+    expect(event?.event_name).toBe(name);
+    expect(issues).toHaveLength(1);
+    expect(issues[0]).toMatchObject({ path: 'event_name', code: 'nonstandard_event_name' });
+    expect(issues[0]?.message).toContain(`did you mean ${standard}?`);
+  });
+
+  it.each([['Lead'], ['Load'], ['SignUp'], ['CtaClick'], ['Purchase2024Promo'], ['Scheduling']])(
+    'leaves %j alone',
+    (name) => {
+      expect(build({ event_name: name }).issues).toEqual([]);
+    },
+  );
 });
 
 describe('buildEvent: event_time', () => {
@@ -391,6 +413,19 @@ describe('buildEvent: user_data', () => {
 describe('buildEvent: custom_data', () => {
   const purchase = (customData: unknown) =>
     build({ event_name: 'Purchase', custom_data: customData });
+
+  it('sends a near-miss of a documented key as a custom parameter and asks "did you mean"', () => {
+    const { event, issues } = purchase({ value: 1, curency: 'USD' });
+    expect(event).toBeUndefined();
+    expect(issues.map((i) => [i.path, i.code, i.severity])).toEqual([
+      ['custom_data.currency', 'missing_currency', 'error'],
+      ['custom_data.curency', 'possible_misspelling', 'warning'],
+    ]);
+    expect(issues[1]?.message).toContain('did you mean currency?');
+    const lead = build({ event_name: 'Lead', custom_data: { contnet_name: 'x', coupon: 'A' } });
+    expect(lead.event?.custom_data).toEqual({ contnet_name: 'x', coupon: 'A' });
+    expect(lead.issues.map((i) => i.path)).toEqual(['custom_data.contnet_name']);
+  });
 
   it.each([
     [

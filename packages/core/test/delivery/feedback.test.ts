@@ -1,0 +1,267 @@
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createCapi } from '../../src/delivery/client.js';
+import { consoleLogger } from '../../src/delivery/console-logger.js';
+import type { CapiOptions } from '../../src/delivery/types.js';
+import { FakeClock, PIXEL, scriptedFetch, TOKEN } from './helpers.js';
+
+// Issue 18 item 1: outside production every event capi-kit rejects, drops or changes is reported
+// once, through the logger (the console by default), with the event, the field path, the rule and
+// the fix, never the value; repeats are summarized; production reports only losses.
+
+const EMAIL = 'jane.doe@example.com';
+const PAGE = 'https://shop.example/checkout';
+const UA = 'Mozilla/5.0 (X11; Linux x86_64) Test/1.0';
+
+const consoleSpies = () => ({
+  warn: vi.spyOn(console, 'warn').mockImplementation(() => {}),
+  error: vi.spyOn(console, 'error').mockImplementation(() => {}),
+  info: vi.spyOn(console, 'info').mockImplementation(() => {}),
+  debug: vi.spyOn(console, 'debug').mockImplementation(() => {}),
+});
+
+const client = (nodeEnv: string | undefined, options: Partial<CapiOptions> = {}) => {
+  const clock = new FakeClock();
+  const { fetch } = scriptedFetch();
+  const capi = createCapi({
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    fetch,
+    clock,
+    env: nodeEnv === undefined ? {} : { NODE_ENV: nodeEnv },
+    ...options,
+  });
+  return { capi, clock };
+};
+
+const lines = (spy: ReturnType<typeof vi.spyOn>): string[] =>
+  spy.mock.calls.map((call) => String(call[0]));
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('development feedback, default logger (the console)', () => {
+  it('names the event, path, rule and fix of a rejected Purchase, without any value', async () => {
+    const spies = consoleSpies();
+    const { capi } = client('development');
+    const result = capi.track({
+      event_name: 'Purchase',
+      event_source_url: PAGE,
+      user_data: { em: EMAIL, client_user_agent: UA },
+      custom_data: { value: 1, curency: 'USD' },
+    } as never);
+    expect(result).toMatchObject({ accepted: false, reason: 'invalid' });
+    const [line, ...rest] = lines(spies.warn);
+    expect(rest).toEqual([]);
+    expect(line).toContain('capi-kit: Purchase not sent (invalid)');
+    expect(line).toContain('custom_data.currency');
+    expect(line).toContain('(missing_currency)');
+    expect(line).toContain("fix: add custom_data.currency, an ISO 4217 code such as 'USD'");
+    expect(line).toContain('custom_data.curency');
+    expect(line).toContain('did you mean currency?');
+    expect(line).not.toContain(EMAIL);
+    expect(line).not.toContain('USD"');
+    await capi.close();
+  });
+
+  it('reports an accepted event sent with changes, without the dropped value', async () => {
+    const spies = consoleSpies();
+    const { capi } = client(undefined);
+    const result = capi.track({
+      event_name: 'Lead',
+      event_source_url: PAGE,
+      user_data: { em: ['not-an-email', EMAIL], ph: '12', client_user_agent: UA },
+    });
+    expect(result.accepted).toBe(true);
+    const [line, ...rest] = lines(spies.warn);
+    expect(rest).toEqual([]);
+    expect(line).toMatch(/^capi-kit: Lead sent with changes: user_data\.em\[0\]: Not an email/);
+    expect(line).toContain('(invalid_email)');
+    expect(line).toContain('user_data.ph: Not a phone number');
+    expect(line).not.toContain('not-an-email');
+    expect(line).not.toContain(EMAIL);
+    await capi.close();
+  });
+
+  it('asks "did you mean" once for a misspelled standard event, then only counts', async () => {
+    const spies = consoleSpies();
+    const { capi, clock } = client('test');
+    const track = () =>
+      capi.track({
+        event_name: 'Purchse',
+        event_source_url: PAGE,
+        user_data: { em: EMAIL, client_user_agent: UA },
+      });
+    for (let i = 0; i < 50; i++) expect(track().accepted).toBe(true);
+    expect(lines(spies.warn)).toEqual([
+      expect.stringMatching(
+        /^capi-kit: Purchse sent with changes: event_name: Not a standard event; did you mean Purchase\?/,
+      ),
+    ]);
+    await clock.advance(60_000);
+    expect(lines(spies.warn)[1]).toBe(
+      'capi-kit: Purchse sent with changes 49 more times, for the same reason (reported above)',
+    );
+    for (let i = 0; i < 3; i++) track();
+    await capi.close();
+    // close() prints what is pending rather than losing it.
+    expect(lines(spies.warn).slice(2)).toEqual([
+      'capi-kit: Purchse sent with changes 3 more times, for the same reason (reported above)',
+    ]);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('rate-limits per kind: another field or event is a new first line', async () => {
+    const spies = consoleSpies();
+    const { capi } = client('development');
+    const base = { event_source_url: PAGE, user_data: { em: EMAIL, client_user_agent: UA } };
+    for (let i = 0; i < 10; i++) capi.track({ ...base, event_name: 'Purchase' } as never);
+    for (let i = 0; i < 10; i++) {
+      capi.track({ ...base, event_name: 'Purchase', custom_data: { value: 1 } } as never);
+    }
+    for (let i = 0; i < 10; i++) {
+      capi.track({ ...base, event_name: 'Lead', user_data: { ...base.user_data, ph: '12' } });
+    }
+    expect(lines(spies.warn).map((l) => l.slice(0, 60))).toEqual([
+      expect.stringContaining('Purchase not sent (invalid): custom_data.value'),
+      expect.stringContaining('Purchase not sent (invalid): custom_data.currency'),
+      expect.stringContaining('Lead sent with changes: user_data.ph'),
+    ]);
+    await capi.close();
+    expect(lines(spies.warn).slice(3)).toEqual([
+      expect.stringContaining('Purchase not sent 9 more times'),
+      expect.stringContaining('Purchase not sent 9 more times'),
+      expect.stringContaining('Lead sent with changes 9 more times'),
+    ]);
+  });
+
+  it('says why an event tracked after close() was dropped', async () => {
+    const spies = consoleSpies();
+    const { capi } = client('development');
+    await capi.close();
+    const result = capi.track({ event_name: 'Lead', user_data: { em: EMAIL } });
+    expect(result.reason).toBe('closed');
+    expect(lines(spies.warn)).toEqual([
+      'capi-kit: Lead tracked after close() began; not sent. Track before shutting the client down.',
+    ]);
+  });
+
+  it('never prints control characters or an endless event name', async () => {
+    const spies = consoleSpies();
+    const { capi } = client('development');
+    capi.track({ event_name: `Evil\n${'x'.repeat(500)}`, user_data: {} });
+    const [line] = lines(spies.warn);
+    expect(line).not.toContain('\n');
+    expect(line?.length).toBeLessThan(600);
+    expect(line).toContain('capi-kit: Evil?xxxx');
+    await capi.close();
+  });
+
+  it('keeps memory bounded: beyond 256 kinds the oldest is summarized and forgotten', async () => {
+    const spies = consoleSpies();
+    const { capi } = client('development');
+    const track = (i: number) => capi.track({ event_name: `Custom${i}`, user_data: {} });
+    const firstLines = () => lines(spies.warn).filter((l) => l.includes('not sent (invalid)'));
+    for (let i = 0; i < 300; i++) track(i);
+    expect(firstLines()).toHaveLength(300);
+    // The newest 256 kinds are remembered: their repeats are only counted.
+    for (let i = 44; i < 300; i++) track(i);
+    expect(firstLines()).toHaveLength(300);
+    // The oldest were forgotten: a repeat of one is a new first line.
+    track(0);
+    expect(firstLines()).toHaveLength(301);
+    await capi.close();
+  });
+});
+
+describe('production and silence', () => {
+  it('production: losses only; a changed event and diagnostics advisories stay quiet', async () => {
+    const spies = consoleSpies();
+    const { capi } = client('production');
+    for (let i = 0; i < 5; i++) {
+      capi.track({
+        event_name: 'Purchse',
+        event_source_url: PAGE,
+        user_data: { em: EMAIL, ph: '12', client_user_agent: UA },
+      });
+    }
+    expect(spies.warn).not.toHaveBeenCalled();
+    capi.track({ event_name: 'Purchase', user_data: { em: EMAIL } } as never);
+    const [line, ...rest] = lines(spies.warn);
+    expect(rest).toEqual([]);
+    expect(line).toContain('capi-kit: Purchase not sent (invalid)');
+    // The fix hints are for development; production says what was lost and why.
+    expect(line).not.toContain('fix:');
+    await capi.close();
+    expect(spies.info).not.toHaveBeenCalled();
+    expect(spies.debug).not.toHaveBeenCalled();
+  });
+
+  it('development: false turns the feedback off, a custom logger still gets losses', async () => {
+    const spies = consoleSpies();
+    const seen: string[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (_obj: Record<string, unknown>, msg: string) => seen.push(msg),
+      error: (_obj: Record<string, unknown>, msg: string) => seen.push(msg),
+    };
+    const { capi } = client('development', { development: false, logger });
+    capi.track({
+      event_name: 'Purchse',
+      event_source_url: PAGE,
+      user_data: { em: EMAIL, client_user_agent: UA },
+    });
+    capi.track({ event_name: 'Purchase', user_data: { em: EMAIL } } as never);
+    expect(seen).toEqual([expect.stringContaining('capi-kit: Purchase not sent (invalid)')]);
+    expect(spies.warn).not.toHaveBeenCalled();
+    await capi.close();
+  });
+
+  it('logger: false silences everything, even losses', async () => {
+    const spies = consoleSpies();
+    const { capi } = client('development', { logger: false });
+    capi.track({ event_name: 'Purchase', user_data: { em: EMAIL } } as never);
+    capi.track({ event_name: 'Purchse', user_data: { em: 'x' } });
+    await capi.close();
+    capi.track({ event_name: 'Lead', user_data: { em: EMAIL } });
+    for (const spy of Object.values(spies)) expect(spy).not.toHaveBeenCalled();
+  });
+
+  it('a throwing logger never reaches track()', async () => {
+    const boom = () => {
+      throw new Error('logger down');
+    };
+    const { capi } = client('development', {
+      logger: { debug: boom, info: boom, warn: boom, error: boom },
+    });
+    expect(capi.track({ event_name: 'Purchase', user_data: { em: EMAIL } } as never)).toMatchObject(
+      { accepted: false, reason: 'invalid' },
+    );
+    await capi.close();
+  });
+});
+
+describe('consoleLogger', () => {
+  it('prints the message with its fields, long lists as their length, from its level up', () => {
+    const spies = consoleSpies();
+    const logger = consoleLogger('warn');
+    logger.debug({ a: 1 }, 'capi-kit: batch sent');
+    logger.info({ a: 1 }, 'capi-kit: closed');
+    logger.warn(
+      { pixelId: '1', count: 7, eventIds: ['a', 'b', 'c', 'd', 'e', 'f', 'g'], missing: undefined },
+      'capi-kit: Meta rejected events (dead-lettered)',
+    );
+    logger.error({ codes: [190, 102], detail: { status: 401 } }, 'capi-kit: refused');
+    expect(spies.debug).not.toHaveBeenCalled();
+    expect(spies.info).not.toHaveBeenCalled();
+    expect(lines(spies.warn)).toEqual([
+      'capi-kit: Meta rejected events (dead-lettered) (pixelId=1, count=7, eventIds=[7 items])',
+    ]);
+    expect(lines(spies.error)).toEqual([
+      'capi-kit: refused (codes=[190, 102], detail={"status":401})',
+    ]);
+    consoleLogger('debug').debug({}, 'capi-kit: batch sent');
+    expect(lines(spies.debug)).toEqual(['capi-kit: batch sent']);
+  });
+});
