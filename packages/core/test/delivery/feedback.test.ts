@@ -33,7 +33,7 @@ const client = (nodeEnv: string | undefined, options: Partial<CapiOptions> = {})
   return { capi, clock };
 };
 
-const lines = (spy: ReturnType<typeof vi.spyOn>): string[] =>
+const lines = (spy: { mock: { calls: unknown[][] } }): string[] =>
   spy.mock.calls.map((call) => String(call[0]));
 
 afterEach(() => {
