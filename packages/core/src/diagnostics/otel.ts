@@ -74,8 +74,13 @@ export const diagnosticsToOtel = (
   const keyCoverage = gauge('match_key_coverage', 'Share of events carrying a match key', '%');
   const dedupKeyCoverage = gauge(
     'dedup_key_coverage',
-    'Share of events whose event_id came from the caller or the browser relay',
+    'Deduplicable share of the events whose event_id status is known (supplied, or generated and confirmed by the relay)',
     '%',
+  );
+  const dedupKeyUnconfirmed = gauge(
+    'dedup_key_unconfirmed',
+    'Events whose event_id capi-kit generated and no relay event confirmed: unknown whether the Pixel used it',
+    '{event}',
   );
   const overlap = gauge(
     'overlap',
@@ -93,6 +98,7 @@ export const diagnosticsToOtel = (
     matchQuality,
     keyCoverage,
     dedupKeyCoverage,
+    dedupKeyUnconfirmed,
     overlap,
     freshnessP50,
     freshnessP95,
@@ -112,6 +118,7 @@ export const diagnosticsToOtel = (
     }
     if (f.dedupKeyCoverage !== null)
       observer.observe(dedupKeyCoverage, f.dedupKeyCoverage, attributes);
+    observer.observe(dedupKeyUnconfirmed, f.unconfirmedEventIds, attributes);
     if (f.overlap !== null) observer.observe(overlap, f.overlap, attributes);
     if (f.freshness.p50Seconds !== null)
       observer.observe(freshnessP50, f.freshness.p50Seconds, attributes);

@@ -44,6 +44,11 @@ export interface DiagnosticsEventSample {
   callerEventId: boolean;
   /** Where the event came from. */
   source: EventSource;
+  /**
+   * True when the id is known never to have reached a browser (the CLI sets it for a sample line
+   * without `event_id`, whose id it made up itself): counted as not deduplicable. Default false.
+   */
+  eventIdNeverShared?: boolean | undefined;
 }
 
 /** An acknowledged event: what freshness needs. */
@@ -78,6 +83,9 @@ class Tally {
   events = 0;
   points = 0;
   withEventId = 0;
+  generated = 0;
+  confirmed = 0;
+  unshared = 0;
   server = 0;
   relay = 0;
   overlapping = 0;
@@ -89,6 +97,9 @@ class Tally {
     this.events += other.events;
     this.points += other.points;
     this.withEventId += other.withEventId;
+    this.generated += other.generated;
+    this.confirmed += other.confirmed;
+    this.unshared += other.unshared;
     this.server += other.server;
     this.relay += other.relay;
     this.overlapping += other.overlapping;
@@ -110,6 +121,20 @@ interface PixelWindow {
   names: Set<string>;
 }
 
+/** What the recorder remembers of one `event_name` + `event_id` within the window. */
+interface SeenId {
+  /** Bucket of the first sighting: the entry expires with it. */
+  index: number;
+  /** `SERVER_BIT` | `RELAY_BIT`: the sources the id came from. */
+  bits: number;
+  /** Pixels a relay event with this id went to: a server event generated later is confirmed there. */
+  relayPixelIds?: readonly string[] | undefined;
+  /** Bucket of the server event whose id capi-kit generated, awaiting the relay's copy. */
+  generatedIndex?: number | undefined;
+  /** That event's pixels not confirmed yet. */
+  generatedPixelIds?: readonly string[] | undefined;
+}
+
 const percent = (part: number, whole: number): number | null =>
   whole > 0 ? Math.round((part / whole) * 1000) / 10 : null;
 
@@ -119,12 +144,18 @@ const figures = (t: Tally): EventDiagnostics => {
     coverage[key] = percent(t.keys[i] as number, t.events) ?? 0;
   });
   const smaller = Math.min(t.server, t.relay);
+  // Only events whose fate capi-kit knows count: an unconfirmed generated id is unknown, not bad.
+  const deduplicable = t.withEventId + t.confirmed;
   return {
     events: t.events,
     matchQuality: t.events > 0 ? Math.round(t.points / t.events / 10) / 10 : null,
     matchKeyCoverage: coverage,
     withEventId: t.withEventId,
-    dedupKeyCoverage: percent(t.withEventId, t.events),
+    generatedEventIds: t.generated,
+    confirmedEventIds: t.confirmed,
+    unconfirmedEventIds: t.generated - t.confirmed,
+    unsharedEventIds: t.unshared,
+    dedupKeyCoverage: percent(deduplicable, deduplicable + t.unshared),
     sources: { server: t.server, relay: t.relay },
     overlapping: t.overlapping,
     overlap: smaller > 0 ? percent(Math.min(t.overlapping, smaller), smaller) : null,
@@ -147,7 +178,8 @@ const positive = (name: string, value: number | undefined, fallback: number): nu
 /**
  * Creates the rolling-window recorder behind `client.diagnostics()`. Memory is bounded: 12 buckets
  * × pixels × at most `maxEventNames` names of fixed-size counters (freshness as a sparse histogram
- * on a fixed grid), plus at most `overlapCapacity` remembered `event_id`s.
+ * on a fixed grid), plus at most `overlapCapacity` remembered `event_id`s (for the overlap and to
+ * confirm generated ids the browser sent back through the relay).
  * @example
  * const recorder = createDiagnosticsRecorder({ windowMs: 600_000 });
  * recorder.recordEvent({ pixelIds: ['1'], eventName: 'Lead', eventId: 'l-1', userData, callerEventId: true, source: 'server' }, Date.now());
@@ -176,9 +208,9 @@ export const createDiagnosticsRecorder = (
   }
   const bucketMs = windowMs / DIAGNOSTICS_BUCKETS;
   const pixels = new Map<string, PixelWindow>();
-  // event_name + event_id → bucket index × 4 + source bits; insertion order is time order, so the
-  // oldest entries (expired or over capacity) are at the front.
-  const seenIds = new Map<string, number>();
+  // event_name + event_id → what was seen of it; insertion order is time order, so the oldest
+  // entries (expired or over capacity) are at the front.
+  const seenIds = new Map<string, SeenId>();
   let lastCheckedBucket: number | undefined;
   let lastExpiredBucket = Number.NEGATIVE_INFINITY;
   // Per-event points by key mask (2^15 masks), filled lazily: the hot path does one array read.
@@ -216,31 +248,82 @@ export const createDiagnosticsRecorder = (
     return tally;
   };
 
-  const noteOverlap = (sample: DiagnosticsEventSample, index: number): boolean => {
+  /** The tally of `eventName` in bucket `index` if that bucket is still in the pixel's ring. */
+  const tallyInRing = (pixelId: string, eventName: string, index: number): Tally | undefined => {
+    const w = pixels.get(pixelId);
+    const bucket = w?.ring[index % DIAGNOSTICS_BUCKETS];
+    if (!w || !bucket || bucket.index !== index) return undefined;
+    return bucket.byName.get(w.names.has(eventName) ? eventName : OTHER_EVENT_NAME);
+  };
+
+  /**
+   * Remembers the id and returns whether it is the first sighting from the second source
+   * (overlap) and on which of the event's pixels a generated id is confirmed by the relay already.
+   * A relay sighting confirms an earlier generated server event in that event's own bucket, so the
+   * confirmation leaves the window together with the event.
+   */
+  const noteId = (
+    sample: DiagnosticsEventSample,
+    index: number,
+    generated: boolean,
+  ): { overlapping: boolean; confirmedOn: readonly string[] } => {
     if (index !== lastExpiredBucket) {
       // Entries expire a bucket at a time, so the scan runs once per bucket.
       lastExpiredBucket = index;
       const oldest = index - DIAGNOSTICS_BUCKETS;
-      for (const [key, value] of seenIds) {
-        if (Math.floor(value / 4) > oldest) break;
+      for (const [key, entry] of seenIds) {
+        if (entry.index > oldest) break;
         seenIds.delete(key);
       }
     }
     const key = `${sample.eventName}\n${sample.eventId}`;
-    const bit = sample.source === 'relay' ? RELAY_BIT : SERVER_BIT;
-    const value = seenIds.get(key);
-    if (value === undefined) {
+    // Flattens the concatenation (and a rope-built id such as Node's randomUUID()) into one flat
+    // string before the set keeps it: five times less memory per remembered id.
+    key.charCodeAt(0);
+    const relay = sample.source === 'relay';
+    const bit = relay ? RELAY_BIT : SERVER_BIT;
+    let entry = seenIds.get(key);
+    let overlapping = false;
+    if (entry === undefined) {
       if (seenIds.size >= overlapCapacity) {
         const first = seenIds.keys().next();
         if (!first.done) seenIds.delete(first.value);
       }
-      seenIds.set(key, index * 4 + bit);
-      return false;
+      entry = { index, bits: bit };
+      seenIds.set(key, entry);
+    } else if (!(entry.bits & bit)) {
+      entry.bits |= bit;
+      overlapping = true;
     }
-    const bits = value % 4;
-    if (bits & bit) return false;
-    seenIds.set(key, value - bits + (bits | bit));
-    return true;
+    if (relay) {
+      const seen = entry.relayPixelIds;
+      entry.relayPixelIds =
+        seen === undefined
+          ? [...sample.pixelIds]
+          : [...seen, ...sample.pixelIds.filter((p) => !seen.includes(p))];
+      const pending = entry.generatedPixelIds;
+      if (pending !== undefined && entry.generatedIndex !== undefined) {
+        for (const pixelId of pending) {
+          if (!sample.pixelIds.includes(pixelId)) continue;
+          const t = tallyInRing(pixelId, sample.eventName, entry.generatedIndex);
+          if (t) t.confirmed++;
+        }
+        const left = pending.filter((p) => !sample.pixelIds.includes(p));
+        entry.generatedPixelIds = left.length > 0 ? left : undefined;
+      }
+      return { overlapping, confirmedOn: [] };
+    }
+    if (!generated) return { overlapping, confirmedOn: [] };
+    const seen = entry.relayPixelIds;
+    if (seen === undefined) {
+      entry.generatedIndex = index;
+      entry.generatedPixelIds = sample.pixelIds;
+      return { overlapping, confirmedOn: [] };
+    }
+    const left = sample.pixelIds.filter((p) => !seen.includes(p));
+    entry.generatedIndex = index;
+    entry.generatedPixelIds = left.length > 0 ? left : undefined;
+    return { overlapping, confirmedOn: sample.pixelIds.filter((p) => seen.includes(p)) };
   };
 
   const recordEvent = (sample: DiagnosticsEventSample, nowMs: number): void => {
@@ -251,12 +334,21 @@ export const createDiagnosticsRecorder = (
       points = matchQualityPoints(mask);
       pointsByMask[mask] = points;
     }
-    const overlapping = sample.callerEventId && noteOverlap(sample, index);
+    const unshared = sample.eventIdNeverShared === true;
+    const supplied = !unshared && sample.callerEventId;
+    const generated = !unshared && !sample.callerEventId;
+    // An id nobody else has cannot overlap or be confirmed: not worth a slot in the set.
+    const { overlapping, confirmedOn } = unshared
+      ? { overlapping: false, confirmedOn: [] }
+      : noteId(sample, index, generated && sample.source === 'server');
     for (const pixelId of sample.pixelIds) {
       const t = tallyFor(pixelWindow(pixelId), sample.eventName, index);
       t.events++;
       t.points += points;
-      if (sample.callerEventId) t.withEventId++;
+      if (supplied) t.withEventId++;
+      else if (generated) t.generated++;
+      else t.unshared++;
+      if (confirmedOn.includes(pixelId)) t.confirmed++;
       if (sample.source === 'relay') t.relay++;
       else t.server++;
       if (overlapping) t.overlapping++;
@@ -333,26 +425,39 @@ export const createDiagnosticsRecorder = (
     for (const pixel of Object.values(report(nowMs).pixels)) {
       for (const [eventName, f] of Object.entries(pixel.events)) {
         const base = { pixelId: pixel.pixelId, eventName, windowMs };
-        if (f.events >= thresholds.minEvents) {
-          if (f.matchQuality !== null && f.matchQuality < thresholds.matchQuality) {
-            due({
-              ...base,
-              figure: 'match_quality',
-              value: f.matchQuality,
-              threshold: thresholds.matchQuality,
-            });
-          }
-          if (f.dedupKeyCoverage !== null && f.dedupKeyCoverage < thresholds.dedupKeyCoverage) {
-            due({
-              ...base,
-              figure: 'dedup_key_coverage',
-              value: f.dedupKeyCoverage,
-              threshold: thresholds.dedupKeyCoverage,
-            });
-          }
-          if (f.overlap !== null && f.overlap < thresholds.overlap) {
-            due({ ...base, figure: 'overlap', value: f.overlap, threshold: thresholds.overlap });
-          }
+        if (
+          f.events >= thresholds.minEvents &&
+          f.matchQuality !== null &&
+          f.matchQuality < thresholds.matchQuality
+        ) {
+          due({
+            ...base,
+            figure: 'match_quality',
+            value: f.matchQuality,
+            threshold: thresholds.matchQuality,
+          });
+        }
+        // Judged on known evidence only: an unconfirmed generated id is unknown, not bad, and a
+        // relay that never shares ids with the server is the overlap figure's to report.
+        const known = f.withEventId + f.confirmedEventIds + f.unsharedEventIds;
+        if (
+          known >= thresholds.minEvents &&
+          f.dedupKeyCoverage !== null &&
+          f.dedupKeyCoverage < thresholds.dedupKeyCoverage
+        ) {
+          due({
+            ...base,
+            figure: 'dedup_key_coverage',
+            value: f.dedupKeyCoverage,
+            threshold: thresholds.dedupKeyCoverage,
+          });
+        }
+        if (
+          f.events >= thresholds.minEvents &&
+          f.overlap !== null &&
+          f.overlap < thresholds.overlap
+        ) {
+          due({ ...base, figure: 'overlap', value: f.overlap, threshold: thresholds.overlap });
         }
         const p95 = f.freshness.p95Seconds;
         if (

@@ -7,7 +7,7 @@ export type EventSource = 'server' | 'relay';
 export interface DiagnosticsThresholds {
   /** Match-quality estimate (0–10) below this warns; default 6 (Meta's EMQ target [BP]). */
   matchQuality: number;
-  /** Dedup-key coverage (%) below this warns; default 70 (project-defined, capi.md §6). */
+  /** Dedup-key coverage (%) below this warns, once that many events have a known status (`minEvents`); default 70 (project-defined, capi.md §6). */
   dedupKeyCoverage: number;
   /** Browser/server overlap (%) below this warns while the relay is in use; default 50 (project-defined). */
   overlap: number;
@@ -27,7 +27,7 @@ export interface DiagnosticsOptions {
   thresholds?: Partial<DiagnosticsThresholds>;
   /** Distinct event names kept per pixel; later names are counted under `(other)`. Default 100. */
   maxEventNames?: number;
-  /** `event_id`s remembered for the browser/server overlap (oldest forgotten first); default 50 000. */
+  /** `event_id`s remembered for the browser/server overlap and relay confirmations (oldest forgotten first); default 50 000. */
   overlapCapacity?: number;
 }
 
@@ -49,9 +49,21 @@ export interface EventDiagnostics {
   matchQuality: number | null;
   /** Share of events carrying each match key, in % (one decimal). */
   matchKeyCoverage: Record<MatchKey, number>;
-  /** Events whose `event_id` came from the caller or the browser relay (not generated). */
+  /** Events whose `event_id` came from the caller or the browser relay (not generated): deduplicable. */
   withEventId: number;
-  /** `withEventId` / `events`, in % (one decimal); null without events. */
+  /** Events whose `event_id` capi-kit generated (and returned from `track()`). */
+  generatedEventIds: number;
+  /** Of `generatedEventIds`, those whose id came back from the browser through the relay: deduplicable. */
+  confirmedEventIds: number;
+  /** `generatedEventIds` − `confirmedEventIds`: capi-kit cannot tell whether the page used the id (unknown, not bad). */
+  unconfirmedEventIds: number;
+  /** Events whose id is known never to have reached a browser (a CLI sample line without `event_id`): not deduplicable. */
+  unsharedEventIds: number;
+  /**
+   * Deduplicable share of the events whose status is known: (`withEventId` + `confirmedEventIds`) /
+   * (that + `unsharedEventIds`), in % (one decimal); null when no event's status is known (then
+   * `unconfirmedEventIds` says how many are unknown).
+   */
   dedupKeyCoverage: number | null;
   /** Events by where they came from. */
   sources: Record<EventSource, number>;

@@ -87,10 +87,36 @@ describe('client.diagnostics()', () => {
 
     const lead = p?.events.Lead;
     expect(lead?.matchQuality).toBe(3.5);
-    expect(lead?.dedupKeyCoverage).toBe(0);
+    // Its id was generated and returned to the app; nothing shows whether the page used it.
+    expect(lead?.generatedEventIds).toBe(1);
+    expect(lead?.unconfirmedEventIds).toBe(1);
+    expect(lead?.dedupKeyCoverage).toBeNull();
     expect(lead?.overlap).toBeNull();
     expect(p?.total.events).toBe(6);
     expect(p?.total.withEventId).toBe(5);
+  });
+
+  it("confirms a generated event_id the browser sends back through the relay (README's Lead)", () => {
+    const { clock, client } = setup({ diagnostics: { windowMs: 60_000 } });
+    const { event_id } = client.track(poorLead(clock.now())); // returned to the page
+    expect(client.diagnostics().pixels[PIXEL]?.events.Lead?.dedupKeyCoverage).toBeNull();
+    // The page fires its Pixel Lead with that eventID; the relay forwards the copy.
+    const relayed = client.track(
+      {
+        ...poorLead(clock.now()),
+        event_id,
+        user_data: { client_user_agent: 'Mozilla/5.0', fbp: 'fb.1.1700000000000.42' },
+      },
+      { source: 'relay', pixelIds: [PIXEL] },
+    );
+    expect(relayed).toMatchObject({ event_id, accepted: true, issues: [] });
+    expect(client.diagnostics().pixels[PIXEL]?.events.Lead).toMatchObject({
+      generatedEventIds: 1,
+      confirmedEventIds: 1,
+      unconfirmedEventIds: 0,
+      dedupKeyCoverage: 100,
+      overlap: 100,
+    });
   });
 
   it('keeps the dedup accounting in stats()', () => {
@@ -127,16 +153,14 @@ describe('client.diagnostics()', () => {
     expect(warnings).toEqual([]);
     await clock.advance(5000);
     client.track(poorLead(clock.now())); // first event of a new bucket: the check runs
-    expect(warnings.map((w) => w.diagnostics?.figure)).toEqual([
-      'match_quality',
-      'dedup_key_coverage',
-    ]);
+    // The generated event_ids are unknown, not bad: only the estimate warns.
+    expect(warnings.map((w) => w.diagnostics?.figure)).toEqual(['match_quality']);
     expect(warnings[0]).toMatchObject({
       pixelId: PIXEL,
       diagnostics: { eventName: 'Lead', value: 3.5, threshold: 6, windowMs: 60_000 },
     });
     expect(warnings[0]?.message).toContain("not Meta's EMQ");
-    expect(log.lines.filter((l) => l.level === 'warn' && l.obj.figure)).toHaveLength(2);
+    expect(log.lines.filter((l) => l.level === 'warn' && l.obj.figure)).toHaveLength(1);
 
     for (let step = 0; step < 10; step++) {
       await clock.advance(5000);
@@ -144,10 +168,10 @@ describe('client.diagnostics()', () => {
     }
     await clock.advance(5000);
     client.track(poorLead(clock.now()));
-    expect(warnings).toHaveLength(2); // 55 s after the warnings: still the same window
+    expect(warnings).toHaveLength(1); // 55 s after the warnings: still the same window
     await clock.advance(5000);
     client.track(poorLead(clock.now()));
-    expect(warnings).toHaveLength(4); // a window later, still poor: warned again
+    expect(warnings).toHaveLength(2); // a window later, still poor: warned again
     await client.close();
   });
 
@@ -265,6 +289,25 @@ describe('diagnosticsToOtel', () => {
       attributes,
     });
     expect(points.some((p) => p.name.endsWith('.overlap'))).toBe(false); // no relay traffic
+    expect(points).toContainEqual({
+      name: 'capi_kit.diagnostics.dedup_key_unconfirmed',
+      value: 0,
+      attributes,
+    });
+
+    client.track(poorLead(clock.now())); // a generated event_id nobody confirmed
+    const lead = { pixel_id: PIXEL, event_name: 'Lead' };
+    const after = collect();
+    expect(after).toContainEqual({
+      name: 'capi_kit.diagnostics.dedup_key_unconfirmed',
+      value: 1,
+      attributes: lead,
+    });
+    expect(
+      after.some(
+        (p) => p.name.endsWith('.dedup_key_coverage') && p.attributes?.event_name === 'Lead',
+      ),
+    ).toBe(false); // unknown, so not observed
     stop();
     expect(callbacks.size).toBe(0);
   });

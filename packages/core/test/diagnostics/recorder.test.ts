@@ -124,7 +124,10 @@ describe('createDiagnosticsRecorder', () => {
     expect(purchase?.matchKeyCoverage.fbc).toBe(25);
     expect(purchase?.matchKeyCoverage.ph).toBe(25);
     expect(purchase?.withEventId).toBe(2);
-    expect(purchase?.dedupKeyCoverage).toBe(50);
+    // Two generated ids nobody confirmed: unknown, so the coverage is over the two known ones.
+    expect(purchase?.generatedEventIds).toBe(2);
+    expect(purchase?.unconfirmedEventIds).toBe(2);
+    expect(purchase?.dedupKeyCoverage).toBe(100);
     expect(purchase?.sources).toEqual({ server: 4, relay: 0 });
     expect(purchase?.overlap).toBeNull();
     expect(purchase?.freshness).toEqual({ acknowledged: 0, p50Seconds: null, p95Seconds: null });
@@ -134,7 +137,8 @@ describe('createDiagnosticsRecorder', () => {
     expect(total?.events).toBe(5);
     // (10 + 3 + 4.5 + 0 + 2) / 5 = 3.9
     expect(total?.matchQuality).toBe(3.9);
-    expect(total?.dedupKeyCoverage).toBe(40);
+    expect(total?.dedupKeyCoverage).toBe(100);
+    expect(total?.unconfirmedEventIds).toBe(3);
     expect(report.pixels['1']?.events.Lead?.matchQuality).toBe(2);
     expect(report.windowMs).toBe(60_000);
     expect(report.from).toBe(T0 + 5000 - 60_000);
@@ -222,8 +226,10 @@ describe('createDiagnosticsRecorder', () => {
 
   it('warns once per window per figure, evaluated on the first call in a new bucket', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 3 } });
+    // Ids known never to have reached a browser: the dedup figure has evidence to warn on.
+    const unshared = () => sample({ eventIdNeverShared: true });
     expect(r.takeWarnings(T0)).toEqual([]);
-    for (let i = 0; i < 3; i++) r.recordEvent(sample(), T0 + i);
+    for (let i = 0; i < 3; i++) r.recordEvent(unshared(), T0 + i);
     expect(r.takeWarnings(T0 + 4999)).toEqual([]); // same bucket
     const first = r.takeWarnings(T0 + 5000);
     expect(first.map((w) => [w.figure, w.value, w.threshold])).toEqual([
@@ -231,13 +237,162 @@ describe('createDiagnosticsRecorder', () => {
       ['dedup_key_coverage', 0, 70],
     ]);
     expect(r.takeWarnings(T0 + 10_000)).toEqual([]);
-    r.recordEvent(sample(), T0 + 50_000);
-    r.recordEvent(sample(), T0 + 50_001);
-    r.recordEvent(sample(), T0 + 50_002);
+    r.recordEvent(unshared(), T0 + 50_000);
+    r.recordEvent(unshared(), T0 + 50_001);
+    r.recordEvent(unshared(), T0 + 50_002);
     expect(r.takeWarnings(T0 + 64_999)).toEqual([]); // 59.999 s after the warning
     expect(r.takeWarnings(T0 + 65_000).map((w) => w.figure)).toEqual([
       'match_quality',
       'dedup_key_coverage',
+    ]);
+  });
+});
+
+describe('dedup-key status: what capi-kit can know about an event_id', () => {
+  const lead = (over: Partial<DiagnosticsEventSample> = {}) =>
+    sample({ eventName: 'Lead', userData: FULL, ...over });
+  const leadFigures = (r: ReturnType<typeof createDiagnosticsRecorder>, at: number, pixel = '1') =>
+    r.report(at).pixels[pixel]?.events.Lead;
+
+  it('counts an id the app supplied (track({ event_id }), eventId()) as deduplicable', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.recordEvent(lead({ eventId: 'l-1', callerEventId: true }), T0);
+    expect(leadFigures(r, T0)).toMatchObject({
+      withEventId: 1,
+      generatedEventIds: 0,
+      unconfirmedEventIds: 0,
+      dedupKeyCoverage: 100,
+    });
+  });
+
+  it("counts the browser's own id, arriving through the relay, as deduplicable", () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.recordEvent(lead({ eventId: 'pixel-1', callerEventId: true, source: 'relay' }), T0);
+    expect(leadFigures(r, T0)).toMatchObject({
+      withEventId: 1,
+      sources: { server: 0, relay: 1 },
+      dedupKeyCoverage: 100,
+    });
+  });
+
+  it('confirms a generated id the relay brings back later, in the bucket of the server event', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.recordEvent(lead({ eventId: 'gen-1' }), T0);
+    expect(leadFigures(r, T0)).toMatchObject({
+      generatedEventIds: 1,
+      confirmedEventIds: 0,
+      unconfirmedEventIds: 1,
+      dedupKeyCoverage: null,
+    });
+    // The page got the id from the response and fired its Pixel Lead with it, 12 s later.
+    r.recordEvent(lead({ eventId: 'gen-1', callerEventId: true, source: 'relay' }), T0 + 12_000);
+    expect(leadFigures(r, T0 + 12_000)).toMatchObject({
+      events: 2,
+      withEventId: 1,
+      generatedEventIds: 1,
+      confirmedEventIds: 1,
+      unconfirmedEventIds: 0,
+      dedupKeyCoverage: 100,
+      overlapping: 1,
+      overlap: 100,
+    });
+    // The server event's bucket leaves the window first, and its confirmation with it.
+    const f = leadFigures(r, T0 + 60_000);
+    expect(f).toMatchObject({ events: 1, generatedEventIds: 0, confirmedEventIds: 0 });
+    expect(f?.withEventId).toBe(1);
+  });
+
+  it('confirms a generated id the relay saw first', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.recordEvent(lead({ eventId: 'x-1', callerEventId: true, source: 'relay' }), T0);
+    r.recordEvent(lead({ eventId: 'x-1' }), T0 + 7000);
+    expect(leadFigures(r, T0 + 7000)).toMatchObject({
+      generatedEventIds: 1,
+      confirmedEventIds: 1,
+      unconfirmedEventIds: 0,
+      dedupKeyCoverage: 100,
+      overlapping: 1,
+    });
+  });
+
+  it('confirms only on the pixels the relay event went to, and only under the same name', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.recordEvent(lead({ eventId: 'two', pixelIds: ['1', '2'] }), T0);
+    // Same id under another name: Meta deduplicates on the pair, so it confirms nothing.
+    r.recordEvent(
+      sample({ eventName: 'Contact', eventId: 'two', callerEventId: true, source: 'relay' }),
+      T0,
+    );
+    expect(leadFigures(r, T0)?.confirmedEventIds).toBe(0);
+    r.recordEvent(lead({ eventId: 'two', callerEventId: true, source: 'relay' }), T0 + 1);
+    // A second relay copy for the same pixel confirms nothing twice.
+    r.recordEvent(lead({ eventId: 'two', callerEventId: true, source: 'relay' }), T0 + 2);
+    expect(leadFigures(r, T0 + 2, '1')).toMatchObject({
+      confirmedEventIds: 1,
+      unconfirmedEventIds: 0,
+    });
+    expect(leadFigures(r, T0 + 2, '2')).toMatchObject({
+      generatedEventIds: 1,
+      confirmedEventIds: 0,
+      unconfirmedEventIds: 1,
+      dedupKeyCoverage: null,
+    });
+  });
+
+  it('leaves an id unconfirmed once it was forgotten (capacity) or its window passed', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000, overlapCapacity: 1 });
+    r.recordEvent(lead({ eventId: 'old' }), T0);
+    r.recordEvent(lead({ eventId: 'newer' }), T0); // pushes 'old' out of the set
+    r.recordEvent(lead({ eventId: 'old', callerEventId: true, source: 'relay' }), T0 + 1);
+    expect(leadFigures(r, T0 + 1)).toMatchObject({ confirmedEventIds: 0, unconfirmedEventIds: 2 });
+
+    const late = createDiagnosticsRecorder({ windowMs: 60_000 });
+    late.recordEvent(lead({ eventId: 'slow' }), T0);
+    late.recordEvent(lead({ eventId: 'slow', callerEventId: true, source: 'relay' }), T0 + 61_000);
+    expect(leadFigures(late, T0 + 61_000)).toMatchObject({
+      events: 1,
+      generatedEventIds: 0,
+      confirmedEventIds: 0,
+      withEventId: 1,
+    });
+  });
+
+  it('reports only unconfirmed ids as unknown (null) and never warns about them', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 3 } });
+    for (let i = 0; i < 30; i++) r.recordEvent(lead(), T0 + i);
+    expect(leadFigures(r, T0 + 30)).toMatchObject({
+      events: 30,
+      withEventId: 0,
+      generatedEventIds: 30,
+      unconfirmedEventIds: 30,
+      dedupKeyCoverage: null,
+    });
+    r.takeWarnings(T0 + 30);
+    expect(r.takeWarnings(T0 + 5000)).toEqual([]);
+  });
+
+  it('mixes the classes: coverage over the known ones, a warning on known evidence only', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 4 } });
+    r.recordEvent(lead({ eventId: 's-1', callerEventId: true }), T0); // supplied
+    r.recordEvent(lead({ eventId: 'g-1' }), T0); // generated, confirmed below
+    r.recordEvent(lead({ eventId: 'g-1', callerEventId: true, source: 'relay' }), T0 + 1);
+    for (let i = 0; i < 10; i++) r.recordEvent(lead(), T0 + 2); // generated, unknown
+    r.recordEvent(lead({ eventIdNeverShared: true }), T0 + 3); // no id in a sample file
+    r.takeWarnings(T0 + 3);
+    expect(r.takeWarnings(T0 + 5000)).toEqual([]); // 3 of 4 known: 75 % ≥ 70 %
+    r.recordEvent(lead({ eventIdNeverShared: true }), T0 + 5001);
+    const f = leadFigures(r, T0 + 5001);
+    expect(f).toMatchObject({
+      events: 15,
+      withEventId: 2, // s-1 and the relay's own copy of g-1
+      generatedEventIds: 11,
+      confirmedEventIds: 1,
+      unconfirmedEventIds: 10,
+      unsharedEventIds: 2,
+      dedupKeyCoverage: 60, // 3 deduplicable of 5 known
+    });
+    expect(r.takeWarnings(T0 + 10_000).map((w) => [w.figure, w.value])).toEqual([
+      ['dedup_key_coverage', 60],
     ]);
   });
 });
