@@ -99,13 +99,20 @@ describe('capi-kit doctor', () => {
           source: 'relay',
         }),
         '{ not json',
+        // No event_id: the id the doctor makes up for it is one no Pixel can have used.
+        JSON.stringify({
+          event_name: 'Lead',
+          event_time: t,
+          event_source_url: 'https://shop.example/signup',
+          user_data: { em: 'b@example.com', client_user_agent: 'Mozilla/5.0' },
+        }),
       ].join('\n'),
     );
     const result = await runBin(['doctor', '--json', '--local-events', file], graphEnv(mock.url));
     rmSync(file, { force: true });
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
-    expect(json.local.events).toBe(2);
+    expect(json.local.events).toBe(3);
     expect(json.local.invalidLines).toEqual([3]);
     // (4.5 + 1.25) / 2 = 2.875 → 2.9; both ids caller-supplied; one id from both sources.
     expect(json.local.figures.events.Purchase).toMatchObject({
@@ -114,7 +121,15 @@ describe('capi-kit doctor', () => {
       sources: { server: 1, relay: 1 },
       overlap: 100,
     });
-    expect(checks(result.stdout)['local events']?.status).toBe('warn');
+    expect(json.local.figures.events.Lead).toMatchObject({
+      withEventId: 0,
+      unsharedEventIds: 1,
+      unconfirmedEventIds: 0,
+      dedupKeyCoverage: 0,
+    });
+    const local = checks(result.stdout)['local events'];
+    expect(local?.status).toBe('warn');
+    expect(local?.message).toContain('Lead event_id coverage 0% < 70%');
   });
 
   it('fails a version past its end and a skewed clock', async () => {

@@ -165,14 +165,17 @@ const readLocalEvents = async (
       continue;
     }
     const given = (input as { event_id?: unknown }).event_id;
+    const hasId = given !== undefined && given !== null && given !== '';
     recorder.recordEvent(
       {
         pixelIds: ['local'],
         eventName: event.event_name,
         eventId: event.event_id,
         userData: event.user_data,
-        callerEventId: given !== undefined && given !== null && given !== '',
+        callerEventId: hasId,
         source,
+        // buildEvent made this id up just now: no page can have fired its Pixel with it.
+        eventIdNeverShared: !hasId,
       },
       at,
     );
