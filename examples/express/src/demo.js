@@ -45,11 +45,13 @@ const jar = new Map();
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
+ * @param {Record<string, string>} [extraHeaders]
  */
-async function visit(method, path, body) {
+async function visit(method, path, body, extraHeaders = {}) {
   const res = await fetch(`${app.url}${path}`, {
     method,
     headers: {
+      ...extraHeaders,
       'user-agent': ua,
       // As if behind a reverse proxy on loopback (TRUST_PROXY=loopback): the proxy appends the
       // visitor's address, and only a trusted proxy's header is believed.
@@ -83,7 +85,30 @@ const lead = await visit('POST', '/lead', {
   last_name: 'Lovelace',
   country: 'GB',
 });
-console.log(`  POST /lead               ${lead.status}  ${JSON.stringify(await lead.json())}`);
+const leadAnswer = /** @type {{ event_id: string }} */ (await lead.json());
+console.log(`  POST /lead               ${lead.status}  ${JSON.stringify(leadAnswer)}`);
+// The README's Lead pattern: the page fires its Pixel Lead with the event_id it got back, and
+// @capi-kit/browser mirrors it to the app's relay, which is how capi-kit sees the id was used.
+const relayed = await visit(
+  'POST',
+  '/capi/events',
+  {
+    v: 1,
+    pixel_id: env.META_PIXEL_ID,
+    events: [
+      {
+        event_name: 'Lead',
+        event_id: leadAnswer.event_id,
+        event_time: Math.floor(Date.now() / 1000),
+        event_source_url: `${app.url}/`,
+      },
+    ],
+  },
+  { 'sec-fetch-site': 'same-origin' },
+);
+console.log(
+  `  POST /capi/events        ${relayed.status}  the page's Pixel Lead with eventID ${short(leadAnswer.event_id)}, mirrored by the relay`,
+);
 const order = {
   email: 'ada.lovelace@example.com',
   value: 49.9,
@@ -135,7 +160,9 @@ if (mock) {
   }
   for (const dup of mock.duplicates()) {
     console.log(
-      `  ${dup.event_name} ${dup.event_id}: sent ${dup.count}× by the server (a retried checkout), one event_id`,
+      dup.event_id === leadAnswer.event_id
+        ? `  ${dup.event_name} ${short(dup.event_id)}: the server's Lead and the browser's copy through the relay (and the Pixel) share one event_id`
+        : `  ${dup.event_name} ${dup.event_id}: sent ${dup.count}× by the server (a retried checkout), one event_id`,
     );
   }
 } else {
@@ -148,10 +175,24 @@ if (mock) {
   for (const problem of problems) console.log(`  error: ${problem}`);
 }
 console.log(`\n${bold("Local diagnostics (an estimate from the keys sent, not Meta's EMQ)")}`);
+/**
+ * What capi-kit knows about the event_ids (docs/diagnostics.md): a share when it has evidence,
+ * "unknown" when the only ids are ones it generated and nothing showed the page used them.
+ * @param {import('@capi-kit/core').EventDiagnostics} f
+ */
+const dedupOf = (f) => {
+  const unknown = f.unconfirmedEventIds;
+  if (f.dedupKeyCoverage === null) {
+    return unknown > 0
+      ? `deduplicable event_id: unknown: ${unknown} event(s) use IDs capi-kit generated; pass them to the Pixel and route it through the relay to confirm`
+      : 'deduplicable event_id: -';
+  }
+  return `deduplicable event_id: ${f.dedupKeyCoverage} %${unknown > 0 ? ` (+ ${unknown} unknown)` : ''}`;
+};
 for (const pixel of Object.values(app.client.diagnostics().pixels)) {
   for (const [name, figures] of Object.entries(pixel.events)) {
     console.log(
-      `  ${name.padEnd(9)} match quality ~${figures.matchQuality ?? '-'}/10, event_id from the app: ${figures.dedupKeyCoverage ?? '-'} %, freshness p50 ${figures.freshness.p50Seconds ?? '-'} s`,
+      `  ${name.padEnd(9)} match quality ~${figures.matchQuality ?? '-'}/10, ${dedupOf(figures)}, freshness p50 ${figures.freshness.p50Seconds ?? '-'} s`,
     );
   }
 }
