@@ -15,10 +15,11 @@ import {
   type RequestCapi,
   serveNodeRelay,
   type TrackParams,
+  type TrackParamsOrNone,
 } from '@capi-kit/core';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
-export type { RequestCapi, TrackParams } from '@capi-kit/core';
+export type { RequestCapi, TrackParams, TrackParamsOrNone } from '@capi-kit/core';
 
 declare global {
   namespace Express {
@@ -97,18 +98,23 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
 /**
  * Route middleware that tracks `eventName` once the response has finished with a status below 400,
  * with data from `map(req, res)` (e.g. what the handler put in `res.locals`). Needs `capi()` before
- * it. A `map` that throws is reported through the client's `error` hook (kind `callback`).
+ * it. A `map` that throws is reported through the client's `error` hook (kind `callback`). Typed by
+ * the name: a `Purchase` map must return `custom_data` with `value` and `currency`.
  * @example app.post('/checkout', trackConversion('Purchase', (req, res) => res.locals.purchase), handler)
  */
-export function trackConversion(
-  eventName: EventName,
-  map?: (req: Request, res: Response) => TrackParams | undefined,
+export function trackConversion<Name extends EventName>(
+  eventName: Name,
+  map?: (req: Request, res: Response) => TrackParamsOrNone<Name>,
 ): RequestHandler {
+  // The name's params were checked at the call; inside, the event is tracked as any name.
+  const lazy = map as ((req: Request, res: Response) => TrackParams | undefined) | undefined;
   return (req, res, next) => {
     res.once('finish', () => {
       // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
       if (res.statusCode < 400)
-        (req.capi as RequestCapi | undefined)?.track(eventName, () => map?.(req, res));
+        (req.capi as RequestCapi | undefined)?.track(eventName as EventName, () =>
+          lazy?.(req, res),
+        );
     });
     next();
   };

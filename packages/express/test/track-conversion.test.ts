@@ -160,6 +160,7 @@ describe.each(MAJORS)('$name: trackConversion edge cases', ({ express }) => {
     // A Purchase without currency is invalid: strict track() throws, after the response is sent.
     app.post(
       '/purchase',
+      // @ts-expect-error the types reject it too; JavaScript callers reach this run-time path.
       trackConversion('Purchase', () => ({ custom_data: { value: 1 } })),
       finished.middleware,
       (_req, res) => {

@@ -3,6 +3,7 @@ import type {
   RequestCapi,
   RequestContext,
   TrackParams,
+  TrackParamsOrNone,
   TrackResult,
 } from '@capi-kit/core';
 import express, { type Request, type RequestHandler, type Response } from 'express';
@@ -58,10 +59,50 @@ describe('types users rely on', () => {
     expectTypeOf(calls).toBeFunction();
   });
 
+  it('req.capi.track is generic over the event name', () => {
+    const app = express();
+    app.post('/checkout', (req, res) => {
+      req.capi.track('Purchase', { custom_data: { value: 9.99, currency: 'USD' } });
+      req.capi.track({ event_name: 'Purchase', custom_data: { value: 9.99, currency: 'USD' } });
+      req.capi.track('Purchase', () => ({ custom_data: { value: 9.99, currency: 'USD' } }));
+      req.capi.track('AddToCart');
+      req.capi.track('ViewContent', { event_id: 'e1' });
+      req.capi.track('MyCustomEvent', { custom_data: { custom_properties: { plan: 'pro' } } });
+      req.capi.track('Lead', {
+        custom_data: { value: 1, currency: 'EUR', custom_properties: { source: 'footer' } },
+      });
+      // @ts-expect-error a Purchase needs custom_data with value and currency
+      req.capi.track('Purchase', {});
+      // @ts-expect-error the same in the object form
+      req.capi.track({ event_name: 'Purchase' });
+      // @ts-expect-error lazy params of a Purchase too
+      req.capi.track('Purchase', () => ({ custom_data: { value: 1 } }));
+      // @ts-expect-error misspelled documented key
+      req.capi.track('Purchase', { custom_data: { value: 1, curency: 'USD' } });
+      // @ts-expect-error custom keys go in custom_data.custom_properties
+      req.capi.track('Lead', { custom_data: { plan: 'pro' } });
+      res.end();
+    });
+  });
+
   it('trackConversion maps (req, res) to event params', () => {
     type Map = NonNullable<Parameters<typeof trackConversion>[1]>;
     expectTypeOf<Map>().parameters.toEqualTypeOf<[Request, Response]>();
     expectTypeOf<Map>().returns.toEqualTypeOf<TrackParams | undefined>();
+    expectTypeOf<
+      NonNullable<Parameters<typeof trackConversion<'Purchase'>>[1]>
+    >().returns.toEqualTypeOf<TrackParamsOrNone<'Purchase'>>();
+    trackConversion('Purchase', () => ({ custom_data: { value: 1, currency: 'USD' } }));
+    trackConversion('Lead', () => undefined);
+    trackConversion('MyCustomEvent', (req) => ({
+      custom_data: { custom_properties: { path: req.path } },
+    }));
+    // @ts-expect-error a Purchase map must return value and currency
+    trackConversion('Purchase', () => ({ custom_data: { value: 1 } }));
+    // @ts-expect-error and must return them: not nothing
+    trackConversion('Purchase', () => undefined);
+    // @ts-expect-error misspelled documented key in a map
+    trackConversion('Lead', () => ({ custom_data: { curency: 'USD' } }));
     expectTypeOf(trackConversion).returns.toEqualTypeOf<RequestHandler>();
     trackConversion('Purchase', (_req, res) => res.locals.purchase);
     trackConversion('MyCustomEvent');

@@ -14,22 +14,71 @@ import {
   type RelayOptions,
   type RelayResponse,
   type RequestCapi,
+  type StandardEventName,
   type TrackParams,
+  type TrackParamsOrNone,
 } from '@capi-kit/core';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 
-export type { RequestCapi, TrackParams } from '@capi-kit/core';
+export type { RequestCapi, TrackParams, TrackParamsOrNone } from '@capi-kit/core';
 
-/** Route-level tracking: `config: { capi: { event: 'Purchase', map } }` tracks after a < 400 reply. */
-export interface CapiRouteConfig {
+/**
+ * Event data for a route's conversion, from the request and reply (e.g. what the handler stored
+ * for this request). If it throws, the error goes to the client's `error` hook (kind `callback`)
+ * and nothing is tracked. Typed by the name: a `Purchase` needs `custom_data.value`/`currency`.
+ */
+export type RouteConversionMap<Name extends EventName = EventName> = (
+  request: FastifyRequest,
+  reply: FastifyReply,
+) => TrackParamsOrNone<Name>;
+
+/** `config.capi` of a standard event, written inline: a `Purchase` needs a `map` returning its value. */
+export type StandardRouteConversion = {
+  [Name in StandardEventName]: Name extends 'Purchase'
+    ? { event: Name; map: RouteConversionMap<Name> }
+    : { event: Name; map?: RouteConversionMap<Name> | undefined };
+}[StandardEventName];
+
+declare const checkedByRouteConversion: unique symbol;
+
+/** An event name checked by {@link routeConversion}; plain strings are not, so custom names go through it. */
+export type RouteConversionEventName = EventName & { readonly [checkedByRouteConversion]: true };
+
+/** `config.capi` made by {@link routeConversion}: any event name, custom ones included. */
+export interface CheckedRouteConversion {
   /** The event to track once the reply has been sent with a status below 400. */
-  event: EventName;
-  /**
-   * Event data from the request and reply, e.g. what the handler stored for this request. If it
-   * throws, the error goes to the client's `error` hook (kind `callback`) and nothing is tracked.
-   */
-  map?: (request: FastifyRequest, reply: FastifyReply) => TrackParams | undefined;
+  readonly event: RouteConversionEventName;
+  /** Event data from the request and reply. */
+  readonly map?: RouteConversionMap | undefined;
+}
+
+/**
+ * Route-level tracking: `config: { capi: { event: 'Purchase', map } }` tracks after a < 400 reply.
+ * A standard event is written inline; a custom event with {@link routeConversion}.
+ */
+// A plain `{ event: EventName; map }` would let `event: 'Purchase'` match through the free-string
+// name and accept a map without currency: a route config is an object literal, not a generic call,
+// so nothing can infer the name. Hence one member per standard name, and custom names through a
+// generic helper whose result carries a name type a plain string cannot satisfy. What a user sees:
+// `map` without currency: "Property 'currency' is missing in type '{ value: number; }' but
+// required in type 'PurchaseCustomData'"; `event: 'MyEvent'` inline: "Type '"MyEvent"' is not
+// assignable to type '"AddPaymentInfo" | … | RouteConversionEventName'".
+export type CapiRouteConfig = StandardRouteConversion | CheckedRouteConversion;
+
+/**
+ * `config.capi` for any event name, custom ones included, with the map typed by the name (a
+ * `Purchase` map must return `value` and `currency`). Returns `{ event, map }` unchanged.
+ * @example app.post('/signup', { config: { capi: routeConversion('SignupStarted', (request) => ({ custom_data: { custom_properties: { plan: 'pro' } } })) } }, handler)
+ */
+export function routeConversion<Name extends EventName>(
+  event: Name,
+  ...map: Name extends 'Purchase'
+    ? [map: RouteConversionMap<Name>]
+    : [map?: RouteConversionMap<Name> | undefined]
+): CheckedRouteConversion {
+  const [mapper] = map;
+  return (mapper === undefined ? { event } : { event, map: mapper }) as CheckedRouteConversion;
 }
 
 declare module 'fastify' {
@@ -107,7 +156,8 @@ const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) =
     const tracked = (request.capi as RequestCapi | null) !== null;
     if (route !== undefined && tracked && reply.statusCode < 400) {
       // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
-      request.capi.track(route.event, () => route.map?.(request, reply));
+      const map = route.map as RouteConversionMap | undefined;
+      request.capi.track(route.event as EventName, () => map?.(request, reply));
     }
     next();
   });

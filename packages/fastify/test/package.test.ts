@@ -43,6 +43,7 @@ describe('the built package', () => {
       [
         "capiPlugin",
         "default",
+        "routeConversion",
       ]
     `);
     expect(api.default).toBe(api.capiPlugin);

@@ -1,7 +1,7 @@
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type CapiRouteConfig, capiPlugin } from '../src/index.js';
+import { type CapiRouteConfig, capiPlugin, routeConversion } from '../src/index.js';
 import {
   capiOptions,
   errorsOf,
@@ -41,7 +41,12 @@ describe.each(MAJORS)('$name: route config.capi', ({ fastify }) => {
     const purchases = new WeakMap<object, typeof PURCHASE>();
     const purchase: CapiRouteConfig = {
       event: 'Purchase',
-      map: (request) => purchases.get(request),
+      map: (request) => {
+        const params = purchases.get(request);
+        // A Purchase map must return value and currency; the handler set them for every < 400.
+        if (params === undefined) throw new Error('no purchase for this request');
+        return params;
+      },
     };
     app.post<{ Querystring: { status?: string } }>(
       '/purchase',
@@ -71,6 +76,17 @@ describe.each(MAJORS)('$name: route config.capi', ({ fastify }) => {
         },
       },
       async (_request, reply) => reply.code(201).send({ created: true }),
+    );
+    app.post(
+      '/signup',
+      {
+        config: {
+          capi: routeConversion('SignupStarted', (request) => ({
+            custom_data: { custom_properties: { plan: request.url.slice(1) } },
+          })),
+        },
+      },
+      async () => ({ ok: true }),
     );
     app.post('/untracked', async () => ({ ok: true }));
     running = await listen(app);
@@ -124,6 +140,14 @@ describe.each(MAJORS)('$name: route config.capi', ({ fastify }) => {
     expect(mock.events().map((e) => e.event.event_name)).toEqual(['CompleteRegistration']);
   });
 
+  it('tracks a custom event declared with routeConversion, custom properties on the wire', async () => {
+    await postJson(running, '/signup', {}, { 'x-forwarded-for': '203.0.113.5' });
+    await delivered();
+    const events = mock.events();
+    expect(events.map((e) => e.event.event_name)).toEqual(['SignupStarted']);
+    expect(events[0]?.event.custom_data).toEqual({ plan: 'signup' });
+  });
+
   it.each([400, 404, 422, 500, 503])('does not track after a %i', async (status) => {
     const res = await postJson(running, `/purchase?status=${status}`, {});
     expect(res.status).toBe(status);
@@ -157,6 +181,7 @@ describe.each(MAJORS)('$name: route config.capi', ({ fastify }) => {
     // A Purchase without currency is invalid: strict track() throws, after the reply is sent.
     strict.post(
       '/purchase',
+      // @ts-expect-error the types reject it too; JavaScript callers reach this run-time path.
       { config: { capi: { event: 'Purchase', map: () => ({ custom_data: { value: 1 } }) } } },
       async () => ({ ok: true }),
     );

@@ -14,7 +14,12 @@ import {
   type TrackResult,
 } from '../delivery/index.js';
 import { newEventId } from '../event/event-id.js';
-import type { EventName, ServerEventInput } from '../event/index.js';
+import type {
+  CustomDataFor,
+  EventName,
+  ServerEventInput,
+  ServerEventInputFields,
+} from '../event/index.js';
 import { CapiValidationError } from '../event/issues.js';
 
 /**
@@ -23,26 +28,55 @@ import { CapiValidationError } from '../event/issues.js';
  */
 export type CapiAdapterOptions = CapiOptions & RequestContextOptions & { client?: CapiClient };
 
-/** Everything of an event but its name, for `track(eventName, params)`. */
-export type TrackParams = Omit<Partial<ServerEventInput>, 'event_name'>;
+/**
+ * Everything of an event but its name, for `track(eventName, params)`, typed by the name: a
+ * `Purchase` needs `custom_data` with `value` and `currency`; other standard names and custom
+ * names need nothing. Without a name (`TrackParams`) everything is optional.
+ * @example const params: TrackParams<'Purchase'> = { custom_data: { value: 9.99, currency: 'USD' } }
+ */
+export type TrackParams<Name extends EventName = EventName> = ServerEventInputFields &
+  CustomDataFor<Name>;
+
+/**
+ * What a `map` callback or lazy params may return for `Name`: {@link TrackParams}, or `undefined`
+ * (nothing to add) for every name that requires nothing, i.e. all but `Purchase`.
+ */
+export type TrackParamsOrNone<Name extends EventName = EventName> = string extends Name
+  ? TrackParams<Name> | undefined
+  : Name extends 'Purchase'
+    ? TrackParams<Name>
+    : TrackParams<Name> | undefined;
 
 /**
  * Params computed when the event is tracked, e.g. from a handler's result. If the function throws,
  * the error goes to the client's `error` hook and logger, and nothing is tracked: the user's
  * request never sees it.
  */
-export type LazyTrackParams = () => TrackParams | undefined;
+export type LazyTrackParams<Name extends EventName = EventName> = () => TrackParamsOrNone<Name>;
 
 /** The request-bound API adapters expose as `req.capi` / `request.capi`. */
 export interface RequestCapi {
   /**
    * Tracks an event with this request's context filled in (explicit values win). Synchronous and
    * never throws (unless `strict`); the result says whether the event was accepted and why not.
+   * Generic over the name, so a `Purchase` without `custom_data.value`/`currency` or a misspelled
+   * `custom_data` key is a compile error; custom names take any params, custom parameters go in
+   * `custom_data.custom_properties`.
    * @example req.capi.track('Lead', { user_data: { em: email } })
    */
-  track(eventName: EventName, params?: TrackParams | LazyTrackParams): TrackResult;
+  // What a user sees, e.g. for `track('Purchase', { custom_data: { value: 1 } })`: "Property
+  // 'currency' is missing in type '{ value: number; }' but required in type 'PurchaseCustomData'";
+  // for `track('Purchase', {})`: "Argument of type '{}' is not assignable to parameter of type
+  // 'TrackParams<"Purchase"> | LazyTrackParams<"Purchase"> | undefined'". `params` stays optional
+  // for every name: requiring it for `Purchase` (a rest tuple) made `track('Purchase')` report the
+  // object form's mismatch ("'string' is not assignable to 'ServerEventInput'"), which misleads;
+  // that call is rejected at run time with `missing_value`/`missing_currency` instead.
+  track<Name extends EventName>(
+    eventName: Name,
+    params?: TrackParams<Name> | LazyTrackParams<Name>,
+  ): TrackResult;
   /** Tracks a complete event input with this request's context filled in. */
-  track(event: ServerEventInput): TrackResult;
+  track<Name extends EventName>(event: ServerEventInput<Name>): TrackResult;
   /** A fresh event ID, to render into the page's Pixel call before tracking the server copy. */
   eventId(): string;
   /** The request context: client IP, user agent, `_fbp`/`_fbc`, page URL, consent. */

@@ -7,5 +7,6 @@ export type {
   LazyTrackParams,
   RequestCapi,
   TrackParams,
+  TrackParamsOrNone,
 } from './adapter.js';
 export { bindRequest, createCapiAdapter } from './adapter.js';

@@ -203,10 +203,41 @@ function knownField(key: Field, value: unknown, path: string, issues: Issue[]): 
   }
 }
 
+/** The input key whose entries are sent as custom parameters (see `CustomDataInput`). */
+const CUSTOM_PROPERTIES = 'custom_properties';
+
+/** Copies one custom parameter into `out`; false (and an issue) when it cannot be sent. */
+function customParameter(
+  out: CustomData,
+  key: string,
+  value: unknown,
+  path: string,
+  issues: Issue[],
+): boolean {
+  if (value === undefined) return false;
+  if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
+    error(issues, path, 'invalid_custom_parameter', 'Must be JSON-serializable.');
+    return false;
+  }
+  // A `__proto__` key from JSON.parse is data; plain assignment would replace the prototype.
+  if (key === '__proto__') {
+    Object.defineProperty(out, key, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  } else {
+    out[key] = value;
+  }
+  return true;
+}
+
 /**
  * Validates and copies `custom_data`: documented fields checked and written first in a stable
- * order (currency uppercased), custom parameters after them. `Purchase` needs `value` and
- * `currency`. Returns `undefined` when there is nothing to send.
+ * order (currency uppercased), custom parameters after them: keys written directly in
+ * `custom_data` (untyped callers, the browser relay), then those of `custom_properties`.
+ * `Purchase` needs `value` and `currency`. Returns `undefined` when there is nothing to send.
  */
 export function normalizeCustomData(
   input: unknown,
@@ -246,13 +277,9 @@ export function normalizeCustomData(
     }
   }
   for (const key of Object.keys(source)) {
-    if (KNOWN.has(key)) continue;
-    const value = source[key];
-    if (value === undefined) continue;
-    if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
-      error(issues, `custom_data.${key}`, 'invalid_custom_parameter', 'Must be JSON-serializable.');
-      continue;
-    }
+    if (KNOWN.has(key) || key === CUSTOM_PROPERTIES) continue;
+    if (!customParameter(out, key, source[key], `custom_data.${key}`, issues)) continue;
+    size++;
     const meant = closestName(key, KNOWN_KEYS);
     if (meant !== undefined && source[meant] == null) {
       issues.push({
@@ -262,18 +289,39 @@ export function normalizeCustomData(
         severity: 'warning',
       });
     }
-    // A `__proto__` key from JSON.parse is data; plain assignment would replace the prototype.
-    if (key === '__proto__') {
-      Object.defineProperty(out, key, {
-        value,
-        enumerable: true,
-        writable: true,
-        configurable: true,
+  }
+  // `custom_properties` is the typed path for custom parameters (`CustomDataInput` has no index
+  // signature, so a misspelled documented key is a compile error). On the wire they are keys of
+  // `custom_data`, merged the way Meta's own Node Business SDK merges `CustomData.custom_properties`.
+  const properties = source[CUSTOM_PROPERTIES];
+  if (properties !== undefined && properties !== null) {
+    if (!isObject(properties)) {
+      issues.push({
+        path: `custom_data.${CUSTOM_PROPERTIES}`,
+        code: 'invalid_custom_properties',
+        message: 'custom_properties must be an object of custom parameters; dropped.',
+        severity: 'warning',
       });
     } else {
-      out[key] = value;
+      for (const key of Object.keys(properties)) {
+        const value = properties[key];
+        if (value === undefined) continue;
+        const path = `custom_data.${CUSTOM_PROPERTIES}.${key}`;
+        // A typed field (or a key written directly in custom_data) is never replaced unseen.
+        if (KNOWN.has(key) || Object.hasOwn(out, key)) {
+          issues.push({
+            path,
+            code: 'custom_property_conflict',
+            message: KNOWN.has(key)
+              ? `Is a documented custom_data field; set custom_data.${key} instead. Dropped.`
+              : `custom_data.${key} is also set and wins; dropped.`,
+            severity: 'warning',
+          });
+          continue;
+        }
+        if (customParameter(out, key, value, path, issues)) size++;
+      }
     }
-    size++;
   }
   return size === 0 ? undefined : out;
 }

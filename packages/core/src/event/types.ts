@@ -46,11 +46,8 @@ export interface Content {
   category?: string | undefined;
 }
 
-/**
- * `custom_data`: what the event is about. Any other key is sent as a custom parameter, as Meta
- * allows; keep customer information out of it (it belongs in `user_data`, hashed).
- */
-export interface CustomData {
+/** The documented `custom_data` fields, shared by the input ({@link CustomDataInput}) and the wire ({@link CustomData}) types. */
+export interface CustomDataFields {
   /** Monetary value of the event; required for `Purchase`. */
   value?: number | undefined;
   /** ISO 4217 currency code of `value` (`USD`); required for `Purchase`, sent uppercase. */
@@ -83,12 +80,34 @@ export interface CustomData {
   item_number?: string | undefined;
   /** Whether the customer is new or existing, relative to the business or a part of it. */
   customer_segmentation?: CustomerSegmentation | undefined;
+}
+
+/**
+ * `custom_data` as sent to Meta: the documented fields, then custom parameters as further keys
+ * (Meta takes custom parameters inside `custom_data`). What `buildEvent` returns; write events
+ * with {@link CustomDataInput}, whose custom parameters go in `custom_properties`.
+ */
+export interface CustomData extends CustomDataFields {
   /** Custom parameters. */
   [key: string]: unknown;
 }
 
+/**
+ * `custom_data` as callers write it: only the documented fields, so a misspelled one (`curency`)
+ * is a compile error; custom parameters go in `custom_properties` and are sent as `custom_data`
+ * keys. Keep customer information out of both (it belongs in `user_data`, hashed).
+ * @example custom_data: { value: 12.5, currency: 'EUR', custom_properties: { coupon: 'SPRING' } }
+ */
+export interface CustomDataInput extends CustomDataFields {
+  /**
+   * Custom parameters, sent as keys of `custom_data` next to the documented fields (the typed
+   * field wins over a custom property of the same name, which is reported).
+   */
+  custom_properties?: Readonly<Record<string, unknown>> | undefined;
+}
+
 /** `custom_data` of a `Purchase`: Meta requires `value` and `currency`. */
-export interface PurchaseCustomData extends CustomData {
+export interface PurchaseCustomData extends CustomDataInput {
   /** Monetary value of the purchase. */
   value: number;
   /** ISO 4217 currency code (`USD`). */
@@ -214,10 +233,10 @@ export interface ServerEventInputFields {
 
 /** `custom_data` typed by event name: required with `value` and `currency` for `Purchase`. */
 export type CustomDataFor<Name extends string> = string extends Name
-  ? { custom_data?: CustomData | undefined }
+  ? { custom_data?: CustomDataInput | undefined }
   : Name extends 'Purchase'
     ? { custom_data: PurchaseCustomData }
-    : { custom_data?: CustomData | undefined };
+    : { custom_data?: CustomDataInput | undefined };
 
 /**
  * A server event as callers write it. `event_time`, `event_id` and `action_source` have defaults;

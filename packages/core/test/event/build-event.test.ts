@@ -602,6 +602,65 @@ describe('buildEvent: custom_data', () => {
     );
   });
 
+  it('sends custom_properties as custom_data keys, after the documented fields', () => {
+    const { event, issues } = build({
+      event_name: 'Purchase',
+      custom_data: {
+        value: 5,
+        currency: 'usd',
+        custom_properties: { coupon: 'SPRING', bundle: { size: 3 }, skipped: undefined },
+      },
+    });
+    expect(issues).toEqual([]);
+    expect(JSON.stringify(event?.custom_data)).toBe(
+      '{"value":5,"currency":"USD","coupon":"SPRING","bundle":{"size":3}}',
+    );
+  });
+
+  it('reports a custom property named like a typed field, and the typed field wins', () => {
+    const { event, issues } = build({
+      event_name: 'Purchase',
+      custom_data: {
+        value: 5,
+        currency: 'EUR',
+        plan: 'pro',
+        custom_properties: { currency: 'USD', value: 'lots', plan: 'free', seats: 2 },
+      },
+    });
+    expect(event?.custom_data).toEqual({ value: 5, currency: 'EUR', plan: 'pro', seats: 2 });
+    expect(issues.map((i) => [i.path, i.code, i.severity])).toEqual([
+      ['custom_data.custom_properties.currency', 'custom_property_conflict', 'warning'],
+      ['custom_data.custom_properties.value', 'custom_property_conflict', 'warning'],
+      ['custom_data.custom_properties.plan', 'custom_property_conflict', 'warning'],
+    ]);
+    // Issues name the field, never the value.
+    expect(JSON.stringify(issues)).not.toMatch(/USD|lots|free/);
+  });
+
+  it('drops a documented key given only in custom_properties, unvalidated values never sent', () => {
+    const { event, issues } = build({ custom_data: { custom_properties: { currency: 'dollars' } } });
+    expect(event).toBeDefined();
+    expect(event && 'custom_data' in event).toBe(false);
+    expect(codes(issues)).toEqual(['custom_property_conflict']);
+  });
+
+  it.each([
+    ['a string', 'coupon=SPRING', 'invalid_custom_properties', 'warning'],
+    ['a list', ['SPRING'], 'invalid_custom_properties', 'warning'],
+  ])('drops custom_properties that is %s', (_, properties, code, severity) => {
+    const { event, issues } = build({ custom_data: { custom_properties: properties } });
+    expect(event).toBeDefined();
+    expect(issues.map((i) => [i.path, i.code, i.severity])).toEqual([
+      ['custom_data.custom_properties', code, severity],
+    ]);
+  });
+
+  it('rejects a custom property that cannot be serialized, naming its path', () => {
+    expect(errors(build({ custom_data: { custom_properties: { fn: () => 1 } } }).issues)).toEqual([
+      ['custom_data.custom_properties.fn', 'invalid_custom_parameter'],
+    ]);
+  });
+
   it('omits an empty custom_data', () => {
     const { event } = build({ custom_data: { order_id: undefined } });
     expect(event).toBeDefined();

@@ -3,7 +3,10 @@ import {
   type BoundRequest,
   bindRequest,
   createCapiAdapter,
+  type LazyTrackParams,
   type RequestCapi,
+  type TrackParams,
+  type TrackParamsOrNone,
 } from '../../src/adapter/index.js';
 import {
   type CookieToSet,
@@ -49,5 +52,50 @@ describe('adapter types: what a third-party adapter is written against', () => {
     // @ts-expect-error a function must return the context
     adapter.bind(() => undefined);
     await adapter.close();
+  });
+});
+
+describe('req.capi.track: generic over the event name', () => {
+  // Type checks only: never called.
+  const calls = (capi: RequestCapi) => {
+    capi.track('Purchase', { custom_data: { value: 9.99, currency: 'USD' } });
+    capi.track({ event_name: 'Purchase', custom_data: { value: 9.99, currency: 'USD' } });
+    capi.track('Purchase', () => ({ custom_data: { value: 9.99, currency: 'USD' } }));
+    capi.track('Lead');
+    capi.track('ViewContent', { user_data: { em: 'a@example.com' } });
+    capi.track('Lead', () => undefined);
+    capi.track('MyCustomEvent', { custom_data: { custom_properties: { plan: 'pro', seats: 3 } } });
+    capi.track({ event_name: 'MyCustomEvent' });
+    // @ts-expect-error a Purchase needs custom_data with value and currency
+    capi.track('Purchase', {});
+    // @ts-expect-error the same in the object form
+    capi.track({ event_name: 'Purchase' });
+    // @ts-expect-error currency is missing
+    capi.track('Purchase', { custom_data: { value: 1 } });
+    // @ts-expect-error lazy params of a Purchase need them too
+    capi.track('Purchase', () => ({ custom_data: { value: 1 } }));
+    // @ts-expect-error and cannot return nothing
+    capi.track('Purchase', () => undefined);
+    // @ts-expect-error misspelled documented key
+    capi.track('Purchase', { custom_data: { value: 1, curency: 'USD' } });
+    // @ts-expect-error misspelled documented key, custom event
+    capi.track('MyCustomEvent', { custom_data: { vlue: 1 } });
+    // @ts-expect-error custom keys go in custom_properties
+    capi.track({ event_name: 'Lead', custom_data: { plan: 'pro' } });
+    // A wide name (as adapters pass it) keeps everything optional.
+    const name: string = 'Purchase';
+    capi.track(name, {});
+  };
+
+  it('infers the literal name and types its params', () => {
+    expectTypeOf(calls).toBeFunction();
+    expectTypeOf<TrackParams<'Purchase'>['custom_data']['currency']>().toEqualTypeOf<string>();
+    expectTypeOf<TrackParams['custom_data']>().toEqualTypeOf<
+      TrackParams<'Lead'>['custom_data']
+    >();
+    expectTypeOf<TrackParamsOrNone<'Purchase'>>().toEqualTypeOf<TrackParams<'Purchase'>>();
+    expectTypeOf<TrackParamsOrNone<'Lead'>>().toEqualTypeOf<TrackParams<'Lead'> | undefined>();
+    expectTypeOf<TrackParamsOrNone>().toEqualTypeOf<TrackParams | undefined>();
+    expectTypeOf<LazyTrackParams<'Purchase'>>().returns.toEqualTypeOf<TrackParams<'Purchase'>>();
   });
 });

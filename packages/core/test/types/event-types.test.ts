@@ -5,6 +5,8 @@ import {
   type BuildEventResult,
   buildEvent,
   type CustomData,
+  type CustomDataFields,
+  type CustomDataInput,
   type EventName,
   type PurchaseCustomData,
   type ServerEvent,
@@ -64,7 +66,7 @@ describe('ServerEventInput', () => {
       event_name: 'MyCustomEvent',
       event_source_url,
       user_data,
-      custom_data: { plan: 'pro' },
+      custom_data: { custom_properties: { plan: 'pro' } },
     });
     buildEvent({
       event_name: 'ViewContent',
@@ -72,18 +74,45 @@ describe('ServerEventInput', () => {
       user_data,
       custom_data: { content_ids: ['a'] },
     });
-    expectTypeOf<ServerEventInput<'Lead'>['custom_data']>().toEqualTypeOf<CustomData | undefined>();
+    expectTypeOf<ServerEventInput<'Lead'>['custom_data']>().toEqualTypeOf<
+      CustomDataInput | undefined
+    >();
     expectTypeOf<ServerEventInput<'Signup'>['custom_data']>().toEqualTypeOf<
-      CustomData | undefined
+      CustomDataInput | undefined
     >();
   });
 
-  it('allows arbitrary custom parameters next to the typed custom_data fields', () => {
+  it('takes custom parameters in custom_properties, and only there', () => {
     buildEvent({
       event_name: 'Purchase',
       event_source_url,
       user_data,
-      custom_data: { value: 1, currency: 'USD', coupon: 'SPRING', bundle: { size: 3 } },
+      custom_data: {
+        value: 1,
+        currency: 'USD',
+        custom_properties: { coupon: 'SPRING', bundle: { size: 3 } },
+      },
+    });
+    buildEvent({
+      event_name: 'Purchase',
+      event_source_url,
+      user_data,
+      // @ts-expect-error a custom key directly in custom_data (it goes in custom_properties)
+      custom_data: { value: 1, currency: 'USD', coupon: 'SPRING' },
+    });
+    buildEvent({
+      event_name: 'Purchase',
+      event_source_url,
+      user_data,
+      // @ts-expect-error misspelled documented key
+      custom_data: { value: 1, curency: 'USD' },
+    });
+    buildEvent({
+      event_name: 'Lead',
+      event_source_url,
+      user_data,
+      // @ts-expect-error misspelled documented key, on any event
+      custom_data: { conten_ids: ['a'] },
     });
     buildEvent({
       event_name: 'Lead',
@@ -92,6 +121,15 @@ describe('ServerEventInput', () => {
       // @ts-expect-error documented fields keep their types
       custom_data: { num_items: 'three' },
     });
+    expectTypeOf<keyof CustomDataInput>().toEqualTypeOf<
+      keyof CustomDataFields | 'custom_properties'
+    >();
+  });
+
+  it('keeps the wire type open: Meta receives custom parameters as custom_data keys', () => {
+    expectTypeOf<ServerEvent['custom_data']>().toEqualTypeOf<CustomData | undefined>();
+    expectTypeOf<CustomData['coupon']>().toEqualTypeOf<unknown>();
+    expectTypeOf<CustomData>().toExtend<CustomDataFields>();
   });
 
   it('rejects unknown keys in a user_data object literal', () => {

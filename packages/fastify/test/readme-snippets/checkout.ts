@@ -16,7 +16,9 @@ app.post<{ Body: { email: string } }>(
         event: 'Purchase',
         map: (request) => {
           const order = orders.get(request);
-          if (order === undefined) return undefined;
+          // A Purchase map returns value and currency (a compile error otherwise); a throw is
+          // reported through the client's `error` hook and nothing is tracked.
+          if (order === undefined) throw new Error('no order for this request');
           // The same order always gives the same event_id, so a retried checkout is counted once.
           return {
             event_id: `order-${order.id}`,
