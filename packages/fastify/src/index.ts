@@ -73,7 +73,7 @@ export type CapiRouteConfig = StandardRouteConversion | CheckedRouteConversion;
  */
 export function routeConversion<Name extends EventName>(
   event: Name,
-  ...map: Name extends 'Purchase'
+  ...map: [Name] extends ['Purchase']
     ? [map: RouteConversionMap<Name>]
     : [map?: RouteConversionMap<Name> | undefined]
 ): CheckedRouteConversion {

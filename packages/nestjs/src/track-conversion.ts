@@ -1,4 +1,4 @@
-import type { EventName, TrackParams } from '@capi-kit/core';
+import type { EventName, TrackParamsOrNone } from '@capi-kit/core';
 import { SetMetadata } from '@nestjs/common';
 
 /**
@@ -6,14 +6,19 @@ import { SetMetadata } from '@nestjs/common';
  * an Observable, a `StreamableFile`…), `TRequest` the platform request (Express `Request`, Fastify
  * `FastifyRequest`, or the GraphQL context's `req`).
  */
-export interface TrackConversionOptions<TResult = unknown, TRequest = unknown> {
+export interface TrackConversionOptions<
+  TResult = unknown,
+  TRequest = unknown,
+  Name extends EventName = EventName,
+> {
   /**
    * The event's data from the handler's result: `user_data` (raw, hashed by the core),
    * `custom_data`, `event_id` (e.g. derived from an order ID) and any other event field. Explicit
-   * values win over the request context. A throw is logged and the event is not tracked.
+   * values win over the request context. A throw is logged and the event is not tracked. Typed by
+   * the event name: a `Purchase` map returns `custom_data` with `value` and `currency`.
    * @example map: (order: Order) => ({ event_id: order.id, custom_data: { value: order.total, currency: 'EUR' } })
    */
-  map?: (result: TResult, request: TRequest) => TrackParams | undefined;
+  map?: ((result: TResult, request: TRequest) => TrackParamsOrNone<Name>) | undefined;
   /** Tracks only when this returns true. A throw is logged and counts as false. */
   when?: (result: TResult, request: TRequest) => boolean;
 }
@@ -36,13 +41,22 @@ export const TRACK_CONVERSION_METADATA = 'capi-kit:track-conversion';
  * handler; a handler's own `@TrackConversion` wins. Needs `CapiModule` imported.
  * @example @Post('checkout') @TrackConversion('Purchase', { map: (order: Order) => ({ event_id: order.id }) })
  */
-export function TrackConversion<TResult = unknown, TRequest = unknown>(
-  eventName: EventName,
-  options: TrackConversionOptions<TResult, TRequest> = {},
+// Generic over the name (last, so explicit `<Order>` type arguments keep compiling; they turn the
+// name's inference off, so annotate `map`'s parameter instead). A `Purchase` requires `map`.
+export function TrackConversion<
+  TResult = unknown,
+  TRequest = unknown,
+  Name extends EventName = EventName,
+>(
+  eventName: Name,
+  ...options: [Name] extends ['Purchase']
+    ? [options: TrackConversionOptions<TResult, TRequest, Name> & { map: unknown }]
+    : [options?: TrackConversionOptions<TResult, TRequest, Name>]
 ): MethodDecorator & ClassDecorator {
   const metadata: ConversionMetadata = {
     eventName,
-    options: options as TrackConversionOptions<never, never>,
+    // Checked at the call; stored for any name and result.
+    options: (options[0] ?? {}) as unknown as TrackConversionOptions<never, never>,
   };
   return SetMetadata(TRACK_CONVERSION_METADATA, metadata);
 }

@@ -1,4 +1,10 @@
-import type { CapiClient, TrackParams, TrackResult } from '@capi-kit/core';
+import type {
+  CapiClient,
+  RequestCapi,
+  TrackParams,
+  TrackParamsOrNone,
+  TrackResult,
+} from '@capi-kit/core';
 import type { DynamicModule } from '@nestjs/common';
 import { describe, expectTypeOf, it } from 'vitest';
 import {
@@ -56,7 +62,7 @@ describe('types users rely on', () => {
     expectTypeOf<TrackParams>().toHaveProperty('user_data');
     expectTypeOf<TrackParams>().toHaveProperty('custom_data');
     expectTypeOf<TrackParams['event_id']>().toEqualTypeOf<string | undefined>();
-    expectTypeOf(TrackConversion).returns.toEqualTypeOf<MethodDecorator & ClassDecorator>();
+    expectTypeOf(TrackConversion('Lead')).toEqualTypeOf<MethodDecorator & ClassDecorator>();
 
     TrackConversion('Purchase', {
       map: (order: Order) => ({
@@ -77,6 +83,48 @@ describe('types users rely on', () => {
     TrackConversion('Lead', { when: () => 'yes' });
   });
 
+  it('@TrackConversion is typed by the event name', () => {
+    expectTypeOf<
+      NonNullable<TrackConversionOptions<Order, ExpressLikeRequest, 'Purchase'>['map']>
+    >().returns.toEqualTypeOf<TrackParamsOrNone<'Purchase'>>();
+    TrackConversion('Lead');
+    TrackConversion('ViewContent', { when: () => true });
+    TrackConversion('MyCustomEvent', {
+      map: (order: Order) => ({ custom_data: { custom_properties: { order_total: order.total } } }),
+    });
+    // Explicit type arguments keep compiling (the name is then not inferred).
+    TrackConversion<Order>('Lead', { map: (order) => ({ event_id: order.id }) });
+    TrackConversion('Purchase', {
+      // @ts-expect-error a Purchase map must return currency
+      map: (order: Order) => ({ custom_data: { value: order.total } }),
+    });
+    // @ts-expect-error nor may it return nothing
+    TrackConversion('Purchase', { map: () => undefined });
+    // @ts-expect-error a Purchase needs a map
+    TrackConversion('Purchase');
+    // @ts-expect-error misspelled documented key
+    TrackConversion('Lead', { map: () => ({ custom_data: { curency: 'EUR' } }) });
+    // @ts-expect-error custom keys go in custom_properties
+    TrackConversion('MyCustomEvent', { map: () => ({ custom_data: { plan: 'pro' } }) });
+  });
+
+  it('@CapiContext() capi.track is generic over the event name', () => {
+    const handler = (capi: RequestCapi) => {
+      capi.track('Purchase', { custom_data: { value: 1, currency: 'EUR' } });
+      capi.track('MyCustomEvent', { custom_data: { custom_properties: { plan: 'pro' } } });
+      capi.track('Lead', () => undefined);
+      // @ts-expect-error a Purchase needs custom_data with value and currency
+      capi.track('Purchase', {});
+      // @ts-expect-error the same in the object form
+      capi.track({ event_name: 'Purchase' });
+      // @ts-expect-error lazy params of a Purchase too
+      capi.track('Purchase', () => ({ custom_data: { value: 1 } }));
+      // @ts-expect-error misspelled documented key
+      capi.track('Purchase', { custom_data: { value: 1, curency: 'EUR' } });
+    };
+    expectTypeOf(handler).toBeFunction();
+  });
+
   it('CapiService.track checks Purchase data and returns a TrackResult', () => {
     expectTypeOf<CapiService['track']>().returns.toEqualTypeOf<TrackResult>();
     const capi = {} as CapiService;
@@ -84,6 +132,15 @@ describe('types users rely on', () => {
       capi.track({ event_name: 'Purchase', custom_data: { value: 1, currency: 'EUR' } });
     // @ts-expect-error a Purchase needs value and currency
     const incomplete = () => capi.track({ event_name: 'Purchase', custom_data: { value: 1 } });
+    const calls = (request: object) => {
+      capi.track({ event_name: 'MyCustomEvent', custom_data: { custom_properties: { a: 1 } } });
+      capi.track({ event_name: 'Lead' }, request);
+      // @ts-expect-error a Purchase needs custom_data
+      capi.track({ event_name: 'Purchase' }, request);
+      // @ts-expect-error misspelled documented key
+      capi.track({ event_name: 'Lead', custom_data: { curency: 'EUR' } });
+    };
+    expectTypeOf(calls).toBeFunction();
     expectTypeOf(purchase).returns.toEqualTypeOf<TrackResult>();
     expectTypeOf(incomplete).toBeFunction();
   });
