@@ -8,6 +8,7 @@ import {
   type RequestContext,
   type ServerEventInput,
   type TrackParams,
+  type TrackParamsOrNone,
   type TrackResult,
 } from '@capi-kit/core';
 import { requestWaitUntil, type WaitUntil } from './keep-alive.js';
@@ -36,9 +37,9 @@ export interface TrackConversion {
    * the browser Pixel. Never rejects because of capi-kit (Next's own control-flow errors pass through).
    * @example const { event_id } = await trackConversion('Lead', { user_data: { em: email } });
    */
-  (eventName: EventName, params?: TrackParams): Promise<TrackResult>;
+  <Name extends EventName>(eventName: Name, params?: TrackParams<Name>): Promise<TrackResult>;
   /** Tracks a complete event input with the current request's context. */
-  (event: ServerEventInput): Promise<TrackResult>;
+  <Name extends EventName>(event: ServerEventInput<Name>): Promise<TrackResult>;
 }
 
 /**
@@ -55,24 +56,29 @@ export type WithEventId<R> =
  * `redirect()`). Return `null` to track nothing, e.g. when the action returned a validation error.
  * Write it `async` in a `'use server'` file: Next 15 rejects any function there that is not.
  */
-export type ConversionMap<Args extends unknown[], R> = (
+export type ConversionMap<Args extends unknown[], R, Name extends EventName = EventName> = (
   result: R | undefined,
   ...args: Args
-) => TrackParams | undefined | null | Promise<TrackParams | undefined | null>;
+) => TrackParamsOrNone<Name> | null | Promise<TrackParamsOrNone<Name> | null>;
 
-/** Options of `withCapi`: an event to track once the handler answered with a status below 400. */
-export interface WithCapiOptions {
+/**
+ * Options of `withCapi`: an event to track once the handler answered with a status below 400.
+ * Typed by `event` (inferred at the `withCapi` call): a `Purchase` map returns `value` and `currency`.
+ */
+export interface WithCapiOptions<Name extends EventName = EventName> {
   /** Tracked after a response with status < 400 (skipped when the handler throws). */
-  event?: EventName;
+  event?: Name | undefined;
   /**
    * The event's data, from copies of the request and the response (so either body can be read
    * again). Returning `undefined` tracks the bare event.
    * @example map: async (request) => ({ user_data: { em: (await request.json()).email } })
    */
-  map?: (
-    request: Request,
-    response: Response,
-  ) => TrackParams | undefined | Promise<TrackParams | undefined>;
+  map?:
+    | ((
+        request: Request,
+        response: Response,
+      ) => TrackParamsOrNone<Name> | Promise<TrackParamsOrNone<Name>>)
+    | undefined;
 }
 
 /** The Next.js binding: one lazily created client and the helpers bound to it. */
@@ -87,11 +93,15 @@ export interface NextCapi {
    * to the action's result for the Pixel.
    * @example export const signup = withConversion('CompleteRegistration', saveUser, async (_r, form) => ({ user_data: { em: String(form.get('email')) } }));
    */
-  // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets actions that return nothing be wrapped.
-  withConversion<Args extends unknown[], R extends object | undefined | void>(
-    eventName: EventName,
+  withConversion<
+    Args extends unknown[],
+    // biome-ignore lint/suspicious/noConfusingVoidType: `void` lets actions that return nothing be wrapped.
+    R extends object | undefined | void,
+    Name extends EventName = EventName,
+  >(
+    eventName: Name,
     action: (...args: Args) => Promise<R>,
-    map?: ConversionMap<Args, R>,
+    map?: ConversionMap<Args, R, Name>,
   ): (...args: Args) => Promise<WithEventId<R>>;
   /**
    * Wraps an App Router route handler: computes the request context, makes `track` request-bound
@@ -99,18 +109,18 @@ export interface NextCapi {
    * tracks `options.event` after a response below 400.
    * @example export const POST = withCapi(async (request) => Response.json(track('Lead', { user_data: { em } })));
    */
-  withCapi<Req extends Request, Ctx>(
+  withCapi<Req extends Request, Ctx, Name extends EventName = EventName>(
     handler: (request: Req, context: Ctx) => Response | Promise<Response>,
-    options?: WithCapiOptions,
+    options?: WithCapiOptions<Name>,
   ): (request: Req, context: Ctx) => Promise<Response>;
   /**
    * Tracks synchronously with the request of the enclosing `withCapi` handler (bound through
    * `AsyncLocalStorage`, so no `request` argument). Outside one it tracks without request data.
    * @example const { event_id } = track('Lead', { user_data: { em: email } });
    */
-  track(eventName: EventName, params?: TrackParams): TrackResult;
+  track<Name extends EventName>(eventName: Name, params?: TrackParams<Name>): TrackResult;
   /** Tracks a complete event input with the enclosing `withCapi` handler's request. */
-  track(event: ServerEventInput): TrackResult;
+  track<Name extends EventName>(event: ServerEventInput<Name>): TrackResult;
   /** A fresh event ID, to share between the Pixel and a server event tracked later. */
   eventId(): string;
   /** The request context of the enclosing `withCapi` handler, if any. */

@@ -69,6 +69,63 @@ describe('types users rely on', () => {
     expectTypeOf(capi.requestContext).returns.toEqualTypeOf<RequestContext | undefined>();
   });
 
+  it('track, trackConversion, withConversion and withCapi are typed by the event name', () => {
+    // Type checks only: never called.
+    const calls = async () => {
+      await capi.trackConversion('Purchase', { custom_data: { value: 1, currency: 'EUR' } });
+      await capi.trackConversion('Lead');
+      await capi.trackConversion('MyCustomEvent', {
+        custom_data: { custom_properties: { plan: 'pro' } },
+      });
+      // @ts-expect-error a Purchase needs custom_data with value and currency
+      await capi.trackConversion('Purchase', {});
+      // @ts-expect-error the same in the object form
+      await capi.trackConversion({ event_name: 'Purchase' });
+      // @ts-expect-error misspelled documented key
+      await capi.trackConversion('Purchase', { custom_data: { value: 1, curency: 'EUR' } });
+      capi.track('Purchase', { custom_data: { value: 1, currency: 'EUR' } });
+      capi.track('ViewContent');
+      capi.track('MyCustomEvent', { custom_data: { custom_properties: { a: 1 } } });
+      // @ts-expect-error a Purchase needs custom_data with value and currency
+      capi.track('Purchase', {});
+      // @ts-expect-error the same in the object form
+      capi.track({ event_name: 'Purchase' });
+      // @ts-expect-error custom keys go in custom_properties
+      capi.track('Lead', { custom_data: { plan: 'pro' } });
+    };
+    expectTypeOf(calls).toBeFunction();
+    const save = async (_form: FormData) => ({ total: 5 });
+    capi.withConversion('Purchase', save, async (result) =>
+      result ? { custom_data: { value: result.total, currency: 'EUR' } } : null,
+    );
+    capi.withConversion('SignupStarted', save, async () => ({
+      custom_data: { custom_properties: { plan: 'pro' } },
+    }));
+    capi.withConversion('Lead', save);
+    // @ts-expect-error a Purchase map must return currency
+    capi.withConversion('Purchase', save, async () => ({ custom_data: { value: 1 } }));
+    // @ts-expect-error or null (nothing tracked), not undefined
+    capi.withConversion('Purchase', save, async () => undefined);
+    // @ts-expect-error misspelled documented key
+    capi.withConversion('Lead', save, async () => ({ custom_data: { curency: 'EUR' } }));
+    const handler = async () => new Response('ok');
+    capi.withCapi(handler, {
+      event: 'Purchase',
+      map: async () => ({ custom_data: { value: 1, currency: 'EUR' } }),
+    });
+    capi.withCapi(handler, { event: 'MyCustomEvent', map: () => undefined });
+    capi.withCapi(handler, {
+      event: 'Purchase',
+      // @ts-expect-error a Purchase map must return currency
+      map: async () => ({ custom_data: { value: 1 } }),
+    });
+    capi.withCapi(handler, {
+      event: 'Lead',
+      // @ts-expect-error misspelled documented key
+      map: () => ({ custom_data: { curency: 'EUR' } }),
+    });
+  });
+
   it('capiProxy is a Next.js proxy and composes with one', () => {
     const proxy = capiProxy({ trustProxy: 1, next: (_request: NextRequest) => undefined });
     expectTypeOf(proxy).parameters.toEqualTypeOf<[NextRequest, NextFetchEvent]>();
