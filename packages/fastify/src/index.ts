@@ -78,7 +78,10 @@ export function routeConversion<Name extends EventName>(
     : [map?: RouteConversionMap<Name> | undefined]
 ): CheckedRouteConversion {
   const [mapper] = map;
-  return (mapper === undefined ? { event } : { event, map: mapper }) as CheckedRouteConversion;
+  // The brand is type-only: at run time `config.capi` is the same `{ event, map }` as inline.
+  return (mapper === undefined
+    ? { event }
+    : { event, map: mapper }) as unknown as CheckedRouteConversion;
 }
 
 declare module 'fastify' {
