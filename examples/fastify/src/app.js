@@ -49,12 +49,25 @@ export async function createApp(env = process.env) {
     return { event_id };
   });
 
-  /** @type {WeakMap<object, import('@capi-kit/core').TrackParams>} */
+  /** @type {WeakMap<object, import('@capi-kit/core').TrackParams<'Purchase'>>} */
   const purchases = new WeakMap();
   // Route-level tracking: the plugin sends the Purchase in onResponse, only for a status < 400.
   app.post(
     '/purchase',
-    { config: { capi: { event: 'Purchase', map: (request) => purchases.get(request) } } },
+    {
+      config: {
+        capi: {
+          event: 'Purchase',
+          map: (request) => {
+            const params = purchases.get(request);
+            // Set for every reply below 400 (the only ones tracked); a Purchase map must return
+            // value and currency, and a throw is reported with nothing tracked.
+            if (params === undefined) throw new Error('no purchase for this request');
+            return params;
+          },
+        },
+      },
+    },
     (request, reply) => {
       const parsed = parsePurchase(request.body);
       if ('error' in parsed) return reply.code(400).send(parsed);

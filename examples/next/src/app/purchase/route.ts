@@ -25,13 +25,14 @@ export const POST = withCapi(
     event: 'Purchase',
     map: async (request) => {
       const purchase = purchaseOf(await request.json());
-      return (
-        purchase && {
-          event_id: purchaseEventId(purchase.order_id),
-          user_data: userDataOf(purchase),
-          custom_data: purchaseDataOf(purchase),
-        }
-      );
+      // A Purchase map must return value and currency; map only runs after the handler's 2xx,
+      // which a valid body alone gets (a throw here is reported and nothing is tracked).
+      if (purchase === undefined) throw new Error('no valid purchase in the request body');
+      return {
+        event_id: purchaseEventId(purchase.order_id),
+        user_data: userDataOf(purchase),
+        custom_data: purchaseDataOf(purchase),
+      };
     },
   },
 );
