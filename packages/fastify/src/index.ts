@@ -15,7 +15,6 @@ import {
   type RelayResponse,
   type RequestCapi,
   type StandardEventName,
-  type TrackParams,
   type TrackParamsOrNone,
 } from '@capi-kit/core';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
