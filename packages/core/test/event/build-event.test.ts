@@ -638,7 +638,9 @@ describe('buildEvent: custom_data', () => {
   });
 
   it('drops a documented key given only in custom_properties, unvalidated values never sent', () => {
-    const { event, issues } = build({ custom_data: { custom_properties: { currency: 'dollars' } } });
+    const { event, issues } = build({
+      custom_data: { custom_properties: { currency: 'dollars' } },
+    });
     expect(event).toBeDefined();
     expect(event && 'custom_data' in event).toBe(false);
     expect(codes(issues)).toEqual(['custom_property_conflict']);

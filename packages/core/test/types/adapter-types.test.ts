@@ -90,9 +90,7 @@ describe('req.capi.track: generic over the event name', () => {
   it('infers the literal name and types its params', () => {
     expectTypeOf(calls).toBeFunction();
     expectTypeOf<TrackParams<'Purchase'>['custom_data']['currency']>().toEqualTypeOf<string>();
-    expectTypeOf<TrackParams['custom_data']>().toEqualTypeOf<
-      TrackParams<'Lead'>['custom_data']
-    >();
+    expectTypeOf<TrackParams['custom_data']>().toEqualTypeOf<TrackParams<'Lead'>['custom_data']>();
     expectTypeOf<TrackParamsOrNone<'Purchase'>>().toEqualTypeOf<TrackParams<'Purchase'>>();
     expectTypeOf<TrackParamsOrNone<'Lead'>>().toEqualTypeOf<TrackParams<'Lead'> | undefined>();
     expectTypeOf<TrackParamsOrNone>().toEqualTypeOf<TrackParams | undefined>();
