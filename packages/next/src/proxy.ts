@@ -1,6 +1,6 @@
 /**
- * `capiProxy()` for `proxy.ts` (Next 16) or `middleware.ts` (Next 15): sets `_fbp`/`_fbc` on landing
- * and tells the pages behind it their URL. Edge-safe (no `node:` imports) and it never creates a
+ * `capiProxy()` for `proxy.ts` (Next 16) or `middleware.ts` (Next 15): sets `_fbp`/`_fbc` by the
+ * core's cookie rule and tells the pages behind it their URL. Edge-safe (no `node:` imports) and it never creates a
  * delivery client: it only computes the request context and writes cookies.
  */
 import {
@@ -88,8 +88,9 @@ function pagePath(request: Request): string {
 }
 
 /**
- * A proxy (middleware) that sets the `_fbp` cookie and, from an ad click's `?fbclid=`, `_fbc` on
- * page loads, so the Pixel and every later server event share them. The routes behind it see the
+ * A proxy (middleware) that sets the `_fbp` cookie when the browser has none and, from an ad
+ * click's `?fbclid=`, `_fbc`, and renews both on page loads, so the Pixel and every later server
+ * event share them (the rule every capi-kit adapter follows). The routes behind it see the
  * new cookies and their page URL (for `trackConversion` in Server Components). Composes with your
  * own proxy through `next`; never throws because of capi-kit.
  * @example export default capiProxy({ next: myProxy }); export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] };
@@ -104,9 +105,11 @@ export function capiProxy(
       // Most requests through a proxy are assets, RSC fetches and API calls of a returning
       // visitor: no cookie can change, so skip the context (IP, URLs, consent) altogether.
       const input = requestInput(request);
+      // The cookies are the core's decision, the same in every adapter: a missing _fbp is minted
+      // and a new fbclid becomes _fbc on any request (curl and fetch included); cookies the
+      // browser already has are renewed on page navigations only (docs/architecture.md, Cookies).
       if (mayWriteCookies(input, contextOptions)) {
-        const context = getRequestContext(input, contextOptions);
-        if (context.isNavigation) cookies = context.cookiesToSet;
+        cookies = getRequestContext(input, contextOptions).cookiesToSet;
       }
     } catch {
       // No cookies rather than a broken page.

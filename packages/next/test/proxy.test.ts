@@ -63,19 +63,47 @@ describe('capiProxy', () => {
     expect(header).not.toContain('old_click');
   });
 
-  it('writes no cookie for requests that are not page loads, but still forwards the URL (minus _rsc)', async () => {
+  it('renews no cookie on a sub-request (an RSC fetch), but still forwards the URL (minus _rsc)', async () => {
     const request = new NextRequest('http://localhost:3000/pricing?_rsc=1x2y', {
       headers: {
         host: 'shop.example.com',
         accept: 'text/x-component',
         'sec-fetch-dest': 'empty',
         'user-agent': UA,
+        cookie: '_fbp=fb.1.1700000000000.42; _fbc=fb.1.1700000000000.IwAR_old',
       },
     });
     const response = await capiProxy()(request, event);
     expect(response.headers.getSetCookie()).toEqual([]);
     expect(forwarded(response, 'x-capi-kit-url')).toBe('/pricing');
-    expect(forwarded(response, 'cookie')).toBeNull();
+    // The route behind sees the visitor's cookies as they are.
+    expect(forwarded(response, 'cookie')).toBe(
+      '_fbp=fb.1.1700000000000.42; _fbc=fb.1.1700000000000.IwAR_old',
+    );
+  });
+
+  // The rule of every adapter (docs/architecture.md, "Cookies"): what is missing or new is written
+  // on any request, not only on page navigations, so a visitor who arrives by curl, by a fetch or
+  // by a client-side navigation without an _fbp gets the same cookies as a browser's page load.
+  it.each([
+    [
+      'curl (no Accept: text/html, no Fetch Metadata)',
+      { accept: '*/*', 'user-agent': 'curl/8.5.0' },
+    ],
+    ['an RSC fetch', { accept: 'text/x-component', 'sec-fetch-dest': 'empty', 'user-agent': UA }],
+  ])('sets a new _fbp and _fbc on a request that is not a page load: %s', async (_, headers) => {
+    const request = new NextRequest('http://localhost:3000/?fbclid=IwAR_curl-2', {
+      headers: { host: 'shop.example.com', ...headers },
+    });
+    const response = await capiProxy()(request, event);
+    const cookies = setCookies(response);
+    expect(Object.keys(cookies).sort()).toEqual(['_fbc', '_fbp']);
+    expect(cookies._fbp).toMatch(/^_fbp=fb\.1\.\d{13}\.\d+; Max-Age=7776000; Domain=example\.com;/);
+    expect(cookies._fbc).toMatch(/^_fbc=fb\.1\.\d{13}\.IwAR_curl-2;/);
+    // The page behind the proxy tracks with the cookies it just got.
+    const cookieHeader = forwarded(response, 'cookie') ?? '';
+    expect(cookieHeader).toContain(cookies._fbp?.split(';')[0]);
+    expect(cookieHeader).toContain(cookies._fbc?.split(';')[0]);
   });
 
   it("skips the request context of a returning visitor's sub-request (no cookie can change)", async () => {
