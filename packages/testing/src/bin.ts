@@ -65,6 +65,16 @@ const main = async (): Promise<void> => {
       : { onRequest: (r: MockRequest) => process.stdout.write(`${summarize(r)}\n`) }),
   });
   process.stdout.write(`capi-kit-mock listening on ${mock.url}\n`);
+  // The same block as `capi-kit mock`: the mock's own token (any is accepted without
+  // --access-token), not a credential, quoted for a POSIX shell.
+  const quote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
+  process.stdout.write('Point your app at it (paste into a shell):\n');
+  for (const [name, value] of [
+    ['META_GRAPH_URL', mock.url],
+    ['META_ACCESS_TOKEN', values['access-token'] ?? 'capi-kit-mock-token'],
+    ['META_PIXEL_ID', '1234567890'],
+  ])
+    process.stdout.write(`  export ${name}=${quote(value ?? '')}\n`);
   const stop = () => {
     mock.close().then(
       () => process.exit(0),

@@ -6,6 +6,12 @@ import { PIXEL, TOKEN, validEvent } from './fixtures.js';
 
 // The bin is tested as shipped: the built file, run by node. `npm test` builds first.
 const BIN = fileURLToPath(new URL('../dist/bin.mjs', import.meta.url));
+const PACKAGE = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  bin: Record<string, string>;
+  files: string[];
+};
+// What npm links as `capi-kit-mock`.
+const COMMAND = fileURLToPath(new URL(`../${PACKAGE.bin['capi-kit-mock']}`, import.meta.url));
 
 /** Collects a child's stdout and resolves when a line matches. */
 const waitForLine = (child: ChildProcessWithoutNullStreams, pattern: RegExp, timeoutMs = 5000) =>
@@ -52,6 +58,32 @@ describe('capi-kit-mock bin', () => {
     const result = spawnSync(process.execPath, [BIN, '--nope'], { encoding: 'utf8' });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('Usage');
+  });
+
+  it('is a file of the source tree, so npm ci in a fresh clone links it before any build', () => {
+    const path = PACKAGE.bin['capi-kit-mock'] ?? '';
+    expect(path.startsWith('./dist/')).toBe(false);
+    expect(PACKAGE.files).toContain(path.split('/')[1]);
+    expect(readFileSync(COMMAND, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+  });
+
+  it('the linked command starts the mock and prints the env that points an app at it', async () => {
+    child = spawn(process.execPath, [COMMAND, '--port', '0', '--access-token', 'dev-token']);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitForLine(child, /export META_PIXEL_ID=.*\n/);
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(output)?.[1];
+    expect(output.split('\n').slice(1, 5)).toEqual([
+      'Point your app at it (paste into a shell):',
+      `  export META_GRAPH_URL='${url}'`,
+      "  export META_ACCESS_TOKEN='dev-token'",
+      "  export META_PIXEL_ID='1234567890'",
+    ]);
+    const exited = new Promise<number | null>((resolve) => child?.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
   });
 
   it('starts, answers, logs one line per request and stops on SIGTERM', async () => {
