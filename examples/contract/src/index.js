@@ -30,6 +30,146 @@ function cookieValue(setCookies, name) {
   return header?.slice(name.length + 1).split(';')[0];
 }
 
+const JSON_TYPE = 'application/json';
+/** @param {string} field @param {string} error */
+const fieldError = (field, error) => ({ status: 400, reply: { error, field } });
+const NOT_JSON = { status: 415, reply: { error: 'Content-Type must be application/json' } };
+const NOT_AN_OBJECT = { status: 400, reply: { error: 'the body must be a JSON object' } };
+const ORDER = { email: 'a@example.com', value: 10, currency: 'USD', order_id: 'o-1' };
+
+/**
+ * Bad requests and the exact answer every example gives (examples/README.md, "Invalid input"):
+ * the same status and the same JSON body, whatever the framework.
+ * @type {{ name: string, path: string, contentType?: string, body?: string, status: number, reply: object }[]}
+ */
+export const BAD_INPUTS = [
+  ...[
+    ['without email', '/lead', { phone: '+16505551212' }, fieldError('email', 'email is required')],
+    [
+      'with a numeric email',
+      '/lead',
+      { email: 42 },
+      fieldError('email', 'email must be a non-empty string'),
+    ],
+    [
+      'with a blank email',
+      '/lead',
+      { email: '  ' },
+      fieldError('email', 'email must be a non-empty string'),
+    ],
+    [
+      'with a numeric phone',
+      '/lead',
+      { email: 'a@example.com', phone: 6505551212 },
+      fieldError('phone', 'phone must be a string'),
+    ],
+    [
+      'without email',
+      '/purchase',
+      { ...ORDER, email: undefined },
+      fieldError('email', 'email is required'),
+    ],
+    [
+      'with value "ten"',
+      '/purchase',
+      { ...ORDER, value: 'ten' },
+      fieldError('value', 'value must be a number'),
+    ],
+    [
+      'without value',
+      '/purchase',
+      { ...ORDER, value: undefined },
+      fieldError('value', 'value is required'),
+    ],
+    [
+      'without currency',
+      '/purchase',
+      { ...ORDER, currency: undefined },
+      fieldError('currency', 'currency is required'),
+    ],
+    [
+      'with currency "euro"',
+      '/purchase',
+      { ...ORDER, currency: 'euro' },
+      fieldError('currency', 'currency must be a three-letter ISO 4217 code, like "EUR"'),
+    ],
+    [
+      'without order_id',
+      '/purchase',
+      { ...ORDER, order_id: undefined },
+      fieldError('order_id', 'order_id is required'),
+    ],
+    [
+      'with contents without id',
+      '/purchase',
+      { ...ORDER, contents: [{ quantity: 1 }] },
+      fieldError(
+        'contents',
+        'contents must be a list of { id, quantity?, item_price? } with a non-empty string id',
+      ),
+    ],
+    [
+      'with a text quantity',
+      '/purchase',
+      { ...ORDER, contents: [{ id: 'sku-1', quantity: 'two' }] },
+      fieldError(
+        'contents',
+        'contents must be a list of { id, quantity?, item_price? } with a non-empty string id',
+      ),
+    ],
+  ].map(([name, path, body, expected]) => ({
+    name: /** @type {string} */ (name),
+    path: /** @type {string} */ (path),
+    contentType: JSON_TYPE,
+    body: JSON.stringify(body),
+    .../** @type {{ status: number, reply: object }} */ (expected),
+  })),
+  // The body's type and syntax: JSON only, everywhere (no form posts).
+  {
+    name: 'form-encoded',
+    path: '/lead',
+    contentType: 'application/x-www-form-urlencoded',
+    body: 'email=a%40example.com',
+    ...NOT_JSON,
+  },
+  {
+    name: 'form-encoded',
+    path: '/purchase',
+    contentType: 'application/x-www-form-urlencoded',
+    body: 'email=a%40example.com&value=10&currency=USD&order_id=o-1',
+    ...NOT_JSON,
+  },
+  {
+    name: 'as text/plain',
+    path: '/lead',
+    contentType: 'text/plain',
+    body: '{"email":"a@example.com"}',
+    ...NOT_JSON,
+  },
+  { name: 'without a body or Content-Type', path: '/lead', ...NOT_JSON },
+  {
+    name: 'with broken JSON',
+    path: '/lead',
+    contentType: JSON_TYPE,
+    body: '{"email": "a@',
+    ...NOT_AN_OBJECT,
+  },
+  {
+    name: 'with an empty JSON body',
+    path: '/purchase',
+    contentType: JSON_TYPE,
+    body: '',
+    ...NOT_AN_OBJECT,
+  },
+  {
+    name: 'with a JSON array',
+    path: '/lead',
+    contentType: JSON_TYPE,
+    body: '[{"email":"a@example.com"}]',
+    ...NOT_AN_OBJECT,
+  },
+];
+
 /**
  * Registers the contract suite for one example.
  * @param {string} name
@@ -112,6 +252,64 @@ export function describeExampleContract(name, start) {
       });
     });
 
+    // The cookie rule, one for every adapter (docs/architecture.md, "Cookies"): a missing _fbp is
+    // minted and a new fbclid becomes _fbc on any request; cookies the browser already has are
+    // re-set only on page navigations. So curl, which sends no Accept: text/html and no Fetch
+    // Metadata, gets the same new cookies a browser does.
+    it("GET / without a browser's headers (curl) still sets a new _fbp and _fbc and sends them", async () => {
+      const res = await fetch(`${app.url}/?fbclid=IwAR_curl-7`, {
+        headers: { 'user-agent': 'curl/8.5.0', accept: '*/*' },
+      });
+      expect(res.status).toBe(200);
+      const cookies = res.headers.getSetCookie();
+      const fbp = cookieValue(cookies, '_fbp');
+      const fbc = cookieValue(cookies, '_fbc');
+      expect(fbp).toMatch(/^fb\.0\.\d{13}\.\d+$/);
+      expect(fbc).toMatch(/^fb\.0\.\d{13}\.IwAR_curl-7$/);
+      await res.text();
+      await app.flush();
+      const views = mock.events({ event_name: 'PageView' });
+      expect(views).toHaveLength(1);
+      expect(views[0]?.event.user_data).toMatchObject({
+        fbp,
+        fbc,
+        client_user_agent: 'curl/8.5.0',
+      });
+    });
+
+    it('re-sets the cookies a visitor already has on a page navigation, and only then', async () => {
+      const fbp = 'fb.0.1700000000000.42';
+      const fbc = 'fb.0.1700000000001.IwAR_old';
+      const cookie = `_fbp=${fbp}; _fbc=${fbc}`;
+      const navigation = await fetch(`${app.url}/`, {
+        headers: {
+          'user-agent': UA,
+          accept: 'text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8',
+          'sec-fetch-dest': 'document',
+          'sec-fetch-mode': 'navigate',
+          cookie,
+        },
+      });
+      await navigation.text();
+      // Renewed for another 90 days, values unchanged.
+      const renewed = navigation.headers.getSetCookie().filter((c) => /^_fb[pc]=/.test(c));
+      expect(renewed.map((c) => c.split(';')[0]).sort()).toEqual([`_fbc=${fbc}`, `_fbp=${fbp}`]);
+      for (const c of renewed) expect(c).toMatch(/; Max-Age=7776000;/);
+
+      const curl = await fetch(`${app.url}/`, {
+        headers: { 'user-agent': 'curl/8.5.0', accept: '*/*', cookie },
+      });
+      await curl.text();
+      expect(curl.headers.getSetCookie().filter((c) => /^_fb[pc]=/.test(c))).toEqual([]);
+
+      await app.flush();
+      const views = mock.events({ event_name: 'PageView' });
+      expect(views.map((v) => v.event.user_data)).toEqual([
+        expect.objectContaining({ fbp, fbc }),
+        expect.objectContaining({ fbp, fbc }),
+      ]);
+    });
+
     it('POST /lead sends a Lead with normalized, hashed user_data and the browser cookies', async () => {
       const res = await post(
         '/lead',
@@ -157,12 +355,14 @@ export function describeExampleContract(name, start) {
       const first = await post('/purchase', order);
       expect(first.status).toBe(200);
       const a = /** @type {{ event_id: string }} */ (await first.json());
+      // One rule in every example (examples/shared): the same order has this ID everywhere.
+      expect(a.event_id).toBe('purchase-ORD-1001');
       const b = /** @type {{ event_id: string }} */ (await (await post('/purchase', order)).json());
       const c = /** @type {{ event_id: string }} */ (
         await (await post('/purchase', { ...order, order_id: 'ORD-1002' })).json()
       );
       expect(b.event_id).toBe(a.event_id);
-      expect(c.event_id).not.toBe(a.event_id);
+      expect(c.event_id).toBe('purchase-ORD-1002');
 
       await app.flush();
       const purchases = mock.events({ event_name: 'Purchase' });
@@ -182,25 +382,17 @@ export function describeExampleContract(name, start) {
       ]);
     });
 
-    it.each([
-      ['/lead', 'email', { phone: '+16505551212' }],
-      ['/lead', 'email', { email: 42 }],
-      ['/purchase', 'email', { value: 10, currency: 'USD', order_id: 'o-1' }],
-      [
-        '/purchase',
-        'value',
-        { email: 'a@example.com', value: 'ten', currency: 'USD', order_id: 'o-1' },
-      ],
-      ['/purchase', 'currency', { email: 'a@example.com', value: 10, order_id: 'o-1' }],
-      ['/purchase', 'order_id', { email: 'a@example.com', value: 10, currency: 'USD' }],
-    ])(
-      'POST %s without a valid %s → 400 naming the field; nothing is sent',
-      async (path, field, body) => {
-        const res = await post(path, body);
-        expect(res.status).toBe(400);
-        const json = /** @type {{ error: string, field: string }} */ (await res.json());
-        expect(json.field).toBe(field);
-        expect(json.error).toEqual(expect.any(String));
+    it.each(BAD_INPUTS)(
+      'POST $path $name → $status with the same body in every example; nothing is sent',
+      async ({ path, contentType, body, status, reply }) => {
+        const res = await fetch(`${app.url}${path}`, {
+          method: 'POST',
+          headers: { 'user-agent': UA, ...(contentType && { 'content-type': contentType }) },
+          ...(body !== undefined && { body }),
+        });
+        expect(res.status).toBe(status);
+        expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+        expect(await res.json()).toEqual(reply);
         await app.flush();
         expect(mock.events()).toHaveLength(0);
       },
@@ -298,3 +490,4 @@ export function describeExampleContract(name, start) {
 }
 
 export { describeGracefulShutdown, SHUTDOWN_STATS_LINE } from './shutdown.js';
+export { describeStartWithoutEnv } from './start-without-env.js';

@@ -3,12 +3,14 @@ import { once } from 'node:events';
 import { STANDARD_EVENTS } from '@capi-kit/core';
 import { capi, trackConversion } from '@capi-kit/express';
 import {
+  bodyParserRejection,
   landingPage,
-  parseLead,
-  parsePurchase,
   parseTrustProxy,
   purchaseDataOf,
   purchaseEventId,
+  readLead,
+  readPurchase,
+  refuseEmptyJson,
   userDataOf,
 } from 'capi-kit-example-shared';
 import express from 'express';
@@ -30,7 +32,8 @@ export function createApp(env = process.env) {
     relay: { allowEvents: [...STANDARD_EVENTS, RELAY_CUSTOM_EVENT] },
   });
   const app = express();
-  app.use(express.json());
+  // An empty JSON body is refused like a malformed one (body-parser alone would read it as {}).
+  app.use(express.json({ verify: refuseEmptyJson }));
   app.use(tracking);
 
   app.get('/', (req, res) => {
@@ -48,9 +51,9 @@ export function createApp(env = process.env) {
   });
 
   app.post('/lead', (req, res) => {
-    const parsed = parseLead(req.body);
-    if ('error' in parsed) {
-      res.status(400).json(parsed);
+    const parsed = readLead({ contentType: req.get('content-type'), body: req.body });
+    if ('rejection' in parsed) {
+      res.status(parsed.rejection.status).json(parsed.rejection.body);
       return;
     }
     const { event_id } = req.capi.track('Lead', { user_data: userDataOf(parsed.lead) });
@@ -62,9 +65,9 @@ export function createApp(env = process.env) {
     '/purchase',
     trackConversion('Purchase', (_req, res) => res.locals.purchase),
     (req, res) => {
-      const parsed = parsePurchase(req.body);
-      if ('error' in parsed) {
-        res.status(400).json(parsed);
+      const parsed = readPurchase({ contentType: req.get('content-type'), body: req.body });
+      if ('rejection' in parsed) {
+        res.status(parsed.rejection.status).json(parsed.rejection.body);
         return;
       }
       const event_id = purchaseEventId(parsed.purchase.order_id);
@@ -77,7 +80,23 @@ export function createApp(env = process.env) {
     },
   );
 
+  app.use(answerRefusedBody);
+
   return { app, tracking };
+}
+
+/**
+ * A body express.json() refused (broken or empty JSON) gets the contract's answer, the same as in
+ * every example, rather than Express's HTML error page; other errors go on to Express.
+ * @param {unknown} error
+ * @param {import('express').Request} _req
+ * @param {import('express').Response} res
+ * @param {import('express').NextFunction} next
+ */
+function answerRefusedBody(error, _req, res, next) {
+  const rejection = bodyParserRejection(error);
+  if (rejection === undefined) next(error);
+  else res.status(rejection.status).json(rejection.body);
 }
 
 /** How long requests in flight may take to finish after shutdown begins before they are cut. */

@@ -1,6 +1,8 @@
 // @ts-check
+import { exitIfEnvMissing } from 'capi-kit-example-shared';
 import { start } from './app.js';
 
+exitIfEnvMissing(process.env, 'Express');
 const app = await start();
 console.log(`capi-kit Express example listening on ${app.url}`);
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {

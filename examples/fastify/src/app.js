@@ -1,12 +1,13 @@
 // @ts-check
 import { capiPlugin } from '@capi-kit/fastify';
 import {
+  bodyParserRejection,
   landingPage,
-  parseLead,
-  parsePurchase,
   parseTrustProxy,
   purchaseDataOf,
   purchaseEventId,
+  readLead,
+  readPurchase,
   userDataOf,
 } from 'capi-kit-example-shared';
 import Fastify from 'fastify';
@@ -28,6 +29,14 @@ export async function createApp(env = process.env) {
     shutdownTimeoutMs: 5_000,
   });
 
+  // A body Fastify refused (another content type, broken or empty JSON) gets the contract's answer
+  // rather than Fastify's own error object; every other error keeps Fastify's handling.
+  app.setErrorHandler((error, _request, reply) => {
+    const rejection = bodyParserRejection(error);
+    if (rejection === undefined) throw error;
+    return reply.code(rejection.status).send(rejection.body);
+  });
+
   app.get('/', (request, reply) => {
     // One ID for both copies: rendered into the page's Pixel call and sent through CAPI.
     const event_id = request.capi.eventId();
@@ -43,8 +52,9 @@ export async function createApp(env = process.env) {
   });
 
   app.post('/lead', (request, reply) => {
-    const parsed = parseLead(request.body);
-    if ('error' in parsed) return reply.code(400).send(parsed);
+    const parsed = readLead({ contentType: request.headers['content-type'], body: request.body });
+    if ('rejection' in parsed)
+      return reply.code(parsed.rejection.status).send(parsed.rejection.body);
     const { event_id } = request.capi.track('Lead', { user_data: userDataOf(parsed.lead) });
     return { event_id };
   });
@@ -69,8 +79,13 @@ export async function createApp(env = process.env) {
       },
     },
     (request, reply) => {
-      const parsed = parsePurchase(request.body);
-      if ('error' in parsed) return reply.code(400).send(parsed);
+      const parsed = readPurchase({
+        contentType: request.headers['content-type'],
+        body: request.body,
+      });
+      if ('rejection' in parsed) {
+        return reply.code(parsed.rejection.status).send(parsed.rejection.body);
+      }
       const event_id = purchaseEventId(parsed.purchase.order_id);
       purchases.set(request, {
         event_id,

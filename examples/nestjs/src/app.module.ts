@@ -1,6 +1,7 @@
 import { CapiModule } from '@capi-kit/nestjs';
 import { type DynamicModule, Module } from '@nestjs/common';
-import { type Env, EXAMPLE_CONFIG, type ExampleConfig, parseTrustProxy } from './config';
+import { parseTrustProxy } from 'capi-kit-example-shared';
+import { type Env, EXAMPLE_CONFIG, type ExampleConfig } from './config';
 import { ShopController } from './shop.controller';
 
 /** The example's root module; {@link appModule} configures it for one environment. */

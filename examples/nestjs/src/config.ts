@@ -11,10 +11,3 @@ export interface ExampleConfig {
 
 /** The process environment, or the one the contract suite passes to `start`. */
 export type Env = Readonly<Record<string, string | undefined>>;
-
-/** `TRUST_PROXY` as Express spells it: `true`, `false`, a hop count, or addresses and presets. */
-export function parseTrustProxy(value: string | undefined): boolean | number | string {
-  if (value === undefined || value === '' || value === 'false') return false;
-  if (value === 'true') return true;
-  return /^\d+$/.test(value) ? Number(value) : value;
-}

@@ -1,7 +1,9 @@
 import type { CapiClient } from '@capi-kit/core';
 import { CAPI_CLIENT } from '@capi-kit/nestjs';
+import { exitIfEnvMissing } from 'capi-kit-example-shared';
 import { start } from './start';
 
+exitIfEnvMissing(process.env, 'NestJS');
 start(process.env)
   .then(({ app, url }) => {
     // SIGTERM/SIGINT: the HTTP server stops accepting and waits for the requests in flight, then

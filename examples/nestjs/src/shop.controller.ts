@@ -1,35 +1,33 @@
-import { createHash } from 'node:crypto';
-import { pixelSnippet } from '@capi-kit/core';
 import { CapiContext, type RequestCapi, TrackConversion } from '@capi-kit/nestjs';
-import { Body, Controller, Get, Header, HttpCode, Inject, Post } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Header,
+  Headers,
+  HttpCode,
+  HttpException,
+  Inject,
+  Post,
+} from '@nestjs/common';
+import {
+  landingPage,
+  purchaseDataOf,
+  purchaseEventId,
+  type Rejection,
+  readLead,
+  readPurchase,
+  userDataOf,
+} from 'capi-kit-example-shared';
 import { EXAMPLE_CONFIG, type ExampleConfig } from './config';
-import { type PurchaseInput, parseLead, parsePurchase } from './inputs';
 
 /** What `/lead` and `/purchase` answer. */
 interface EventReply {
   event_id: string;
 }
 
-/**
- * The same order always gives the same event ID, so Meta counts a retried checkout once (it
- * deduplicates on event_name + event_id).
- */
-const purchaseEventId = (orderId: string): string =>
-  createHash('sha256').update(`Purchase:${orderId}`).digest('hex').slice(0, 32);
-
-const page = (head: string): string => `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>capi-kit NestJS example</title>
-${head}
-</head>
-<body>
-<h1>capi-kit NestJS example</h1>
-<p>This page fired a PageView from the Pixel and the same event, with the same ID, through the Conversions API.</p>
-</body>
-</html>
-`;
+/** The contract's answer to a refused body (`{ error, field? }` with its status), as Nest throws it. */
+const refuse = ({ status, body }: Rejection): HttpException => new HttpException(body, status);
 
 @Controller()
 export class ShopController {
@@ -40,48 +38,53 @@ export class ShopController {
   @Header('content-type', 'text/html; charset=utf-8')
   home(@CapiContext() capi: RequestCapi): string {
     const { event_id } = capi.track('PageView');
-    const { pixelId, pixelScriptUrl } = this.config;
-    return page(
-      pixelSnippet({
-        pixelId,
-        events: [{ event_name: 'PageView', event_id }],
-        ...(pixelScriptUrl === undefined ? {} : { scriptUrl: pixelScriptUrl }),
-      }),
-    );
+    return landingPage({
+      pixelId: this.config.pixelId,
+      eventId: event_id,
+      scriptUrl: this.config.pixelScriptUrl,
+      framework: 'NestJS',
+    });
   }
 
   /** A Lead, tracked by hand through the request-bound API. */
   @Post('lead')
   @HttpCode(200)
-  lead(@Body() body: unknown, @CapiContext() capi: RequestCapi): EventReply {
-    const lead = parseLead(body);
-    const { event_id } = capi.track('Lead', {
-      user_data: {
-        em: lead.email,
-        ph: lead.phone,
-        fn: lead.first_name,
-        ln: lead.last_name,
-        country: lead.country,
-      },
-    });
+  lead(
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+    @CapiContext() capi: RequestCapi,
+  ): EventReply {
+    const parsed = readLead({ contentType, body });
+    if ('rejection' in parsed) throw refuse(parsed.rejection);
+    const { event_id } = capi.track('Lead', { user_data: userDataOf(parsed.lead) });
     return { event_id };
   }
 
-  /** A Purchase, tracked by the decorator once the handler succeeded (never on a 400). */
+  /** A Purchase, tracked by the decorator once the handler succeeded (never on a 400 or 415). */
   @Post('purchase')
   @HttpCode(200)
   @TrackConversion('Purchase', {
-    // The handler only returns after `parsePurchase` accepted the body, so here it is valid.
-    map: (reply: EventReply, request: { body: PurchaseInput }) => {
-      const { email, value, currency, order_id, contents } = request.body;
+    map: (reply: EventReply, request: { body: unknown; headers: Record<string, unknown> }) => {
+      const parsed = readPurchase({
+        contentType: request.headers['content-type'] as string | undefined,
+        body: request.body,
+      });
+      // The handler only returns (and this map only runs) after readPurchase accepted the same
+      // body; a Purchase map must return value and currency, and a throw tracks nothing.
+      if ('rejection' in parsed) throw new Error('no valid purchase in the request body');
       return {
         event_id: reply.event_id,
-        user_data: { em: email },
-        custom_data: { value, currency, order_id, contents },
+        user_data: userDataOf(parsed.purchase),
+        custom_data: purchaseDataOf(parsed.purchase),
       };
     },
   })
-  purchase(@Body() body: unknown): EventReply {
-    return { event_id: purchaseEventId(parsePurchase(body).order_id) };
+  purchase(
+    @Body() body: unknown,
+    @Headers('content-type') contentType: string | undefined,
+  ): EventReply {
+    const parsed = readPurchase({ contentType, body });
+    if ('rejection' in parsed) throw refuse(parsed.rejection);
+    return { event_id: purchaseEventId(parsed.purchase.order_id) };
   }
 }

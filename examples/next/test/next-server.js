@@ -8,7 +8,8 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const nextBin = fileURLToPath(import.meta.resolve('next/dist/bin/next'));
+/** The `next` command's script, run with `node` as `npm start` runs it. */
+export const nextBin = fileURLToPath(import.meta.resolve('next/dist/bin/next'));
 
 /** A free loopback port (the OS picks it; closed again before `next start` binds it). */
 async function freePort() {

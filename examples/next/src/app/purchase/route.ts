@@ -1,15 +1,13 @@
-import {
-  parsePurchase,
-  purchaseDataOf,
-  purchaseEventId,
-  userDataOf,
-} from 'capi-kit-example-shared';
+import { purchaseDataOf, purchaseEventId, readPurchase, userDataOf } from 'capi-kit-example-shared';
 import { withCapi } from '@/lib/capi';
 
-const purchaseOf = (body: unknown) => {
-  const parsed = parsePurchase(body);
-  return 'error' in parsed ? undefined : parsed.purchase;
-};
+/** The purchase in a request, read the way every example reads it (see `readPurchase`). */
+const readPurchaseRequest = async (request: Request) =>
+  readPurchase({
+    contentType: request.headers.get('content-type'),
+    // A body that is not JSON is `undefined` here: readPurchase answers it like every example does.
+    body: await request.json().catch(() => undefined),
+  });
 
 /**
  * `POST /purchase`: `withCapi` tracks the Purchase only after a response below 400, from `map`,
@@ -17,17 +15,20 @@ const purchaseOf = (body: unknown) => {
  */
 export const POST = withCapi(
   async (request: Request) => {
-    const parsed = parsePurchase(await request.json().catch(() => undefined));
-    if ('error' in parsed) return Response.json(parsed, { status: 400 });
+    const parsed = await readPurchaseRequest(request);
+    if ('rejection' in parsed) {
+      return Response.json(parsed.rejection.body, { status: parsed.rejection.status });
+    }
     return Response.json({ event_id: purchaseEventId(parsed.purchase.order_id) });
   },
   {
     event: 'Purchase',
     map: async (request) => {
-      const purchase = purchaseOf(await request.json());
+      const parsed = await readPurchaseRequest(request);
       // A Purchase map must return value and currency; map only runs after the handler's 2xx,
       // which a valid body alone gets (a throw here is reported and nothing is tracked).
-      if (purchase === undefined) throw new Error('no valid purchase in the request body');
+      if ('rejection' in parsed) throw new Error('no valid purchase in the request body');
+      const { purchase } = parsed;
       return {
         event_id: purchaseEventId(purchase.order_id),
         user_data: userDataOf(purchase),

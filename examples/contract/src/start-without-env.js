@@ -1,0 +1,70 @@
+// @ts-check
+// The contract's start check (examples/README.md, "Environment"): started the way it ships but
+// without META_PIXEL_ID and META_ACCESS_TOKEN, an example prints one line saying what is missing
+// and how to start the mock Graph API, with no stack trace, and exits with 2.
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+
+/**
+ * How an example is started: `node` and its arguments, in its folder.
+ * @typedef {object} StartCommand
+ * @property {string[]} args `node` arguments, e.g. `['src/server.js']`.
+ * @property {string} cwd The example's folder.
+ * @property {Record<string, string>} [env] Extra environment.
+ */
+
+/**
+ * Runs the command with the contract's variables removed from the environment.
+ * @param {StartCommand} command
+ * @param {Record<string, string>} env
+ * @returns {Promise<{ code: number | null, stdout: string, stderr: string }>}
+ */
+function run({ args, cwd, env: extra = {} }, env) {
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([name]) => !name.startsWith('META_')),
+  );
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, {
+      cwd,
+      env: { ...base, PORT: '0', ...extra, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk) => {
+      stdout += chunk;
+    });
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+    });
+    // A started server would never exit by itself: end it so the test fails instead of hanging.
+    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/**
+ * Registers the start check for one example.
+ * @param {string} name
+ * @param {StartCommand} command
+ */
+export function describeStartWithoutEnv(name, command) {
+  describe(`example contract: ${name} started without its environment`, () => {
+    it.each([
+      [{}, 'META_PIXEL_ID and META_ACCESS_TOKEN are not set'],
+      [{ META_PIXEL_ID: '1234567890' }, 'META_ACCESS_TOKEN is not set'],
+      [{ META_ACCESS_TOKEN: 'a-token' }, 'META_PIXEL_ID is not set'],
+    ])('with %o: one line naming what is missing and the mock, exit code 2', async (env, says) => {
+      const { code, stdout, stderr } = await run(command, env);
+      const lines = stderr.split('\n').filter((line) => line.trim() !== '');
+      expect({ code, lines }).toEqual({ code: 2, lines: [expect.stringContaining(says)] });
+      expect(lines[0]).toContain('npx capi-kit-mock');
+      expect(`${stdout}${stderr}`).not.toMatch(/^\s+at /m);
+      expect(stdout).not.toMatch(/listening on/);
+    });
+  });
+}

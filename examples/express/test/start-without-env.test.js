@@ -1,0 +1,8 @@
+// @ts-check
+import { fileURLToPath } from 'node:url';
+import { describeStartWithoutEnv } from 'capi-kit-example-contract';
+
+describeStartWithoutEnv('express', {
+  args: ['src/server.js'],
+  cwd: fileURLToPath(new URL('..', import.meta.url)),
+});

@@ -1,0 +1,48 @@
+// @ts-check
+// The example contract's environment (examples/README.md, "Environment").
+
+/** The variables no example starts without. */
+export const REQUIRED_ENV = /** @type {const} */ (['META_PIXEL_ID', 'META_ACCESS_TOKEN']);
+
+/**
+ * The one line an example prints when a required variable is missing: which, and how to get a
+ * local stand-in for Meta. `undefined` when nothing is missing.
+ * @param {Readonly<Record<string, string | undefined>>} env
+ * @param {string} framework e.g. `Express`
+ */
+export function missingEnvMessage(env, framework) {
+  const missing = REQUIRED_ENV.filter((name) => (env[name] ?? '').trim() === '');
+  if (missing.length === 0) return undefined;
+  const names = missing.join(' and ');
+  return (
+    `capi-kit ${framework} example: ${names} ${missing.length === 1 ? 'is' : 'are'} not set. ` +
+    'To run it without a Meta account, start the mock Graph API in another terminal ' +
+    '(npx capi-kit-mock), paste the export lines it prints here, and run npm start again.'
+  );
+}
+
+/**
+ * Ends the process with exit code 2 and {@link missingEnvMessage}'s line on stderr when a required
+ * variable is missing; returns otherwise. For the examples' start scripts, before anything starts.
+ * @param {Readonly<Record<string, string | undefined>>} env
+ * @param {string} framework
+ */
+export function exitIfEnvMissing(env, framework) {
+  const message = missingEnvMessage(env, framework);
+  if (message === undefined) return;
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
+}
+
+/**
+ * `TRUST_PROXY` as capi-kit's `trustProxy` option: `true`/`false`, a hop count, or a comma list of
+ * presets (`loopback`, `private`) and IPs/CIDRs.
+ * @param {string | undefined} value
+ * @returns {boolean | number | string[]}
+ */
+export function parseTrustProxy(value) {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value.split(',').map((s) => s.trim());
+}
