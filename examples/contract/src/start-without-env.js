@@ -14,19 +14,16 @@ import { describe, expect, it } from 'vitest';
  */
 
 /**
- * Runs the command with the contract's variables removed from the environment.
+ * Runs the command with only PATH, NODE_ENV and `env`: none of the runner's META_* variables.
  * @param {StartCommand} command
  * @param {Record<string, string>} env
  * @returns {Promise<{ code: number | null, stdout: string, stderr: string }>}
  */
 function run({ args, cwd, env: extra = {} }, env) {
-  const base = Object.fromEntries(
-    Object.entries(process.env).filter(([name]) => !name.startsWith('META_')),
-  );
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd,
-      env: { ...base, PORT: '0', ...extra, ...env },
+      env: { PATH: process.env.PATH ?? '', NODE_ENV: 'production', PORT: '0', ...extra, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
