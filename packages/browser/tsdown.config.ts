@@ -1,4 +1,5 @@
 import { packageBuild } from '../../scripts/tsdown-preset.ts';
 
-// Browser-only code: ESM is all a bundler or a `<script type="module">` needs, so no CJS build.
-export default packageBuild({ format: ['esm'], platform: 'browser', target: 'es2022' });
+// Browser code, but dual like the other packages: CommonJS consumers that never see a bundler
+// load it too (Jest, as `next/jest` sets it up, requiring `@capi-kit/next/client`; Node < 20.19).
+export default packageBuild({ platform: 'browser', target: 'es2022' });
