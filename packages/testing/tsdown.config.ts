@@ -1,3 +1,4 @@
-import { packageBuild } from '../../scripts/tsdown-preset.ts';
+import { packageBuild, withExecutable } from '../../scripts/tsdown-preset.ts';
 
-export default packageBuild({ entry: { index: 'src/index.ts', bin: 'src/bin.ts' } });
+// `bin` is the executable package.json `bin` runs: ESM only, no declarations.
+export default packageBuild(withExecutable('bin'));
