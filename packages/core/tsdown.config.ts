@@ -1,33 +1,32 @@
-import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'tsdown';
 
-const hashFor = (runtime: 'node' | 'web') =>
-  fileURLToPath(new URL(`./src/hash/sha256.${runtime}.ts`, import.meta.url));
-
-// Two builds that differ only in the SHA-256 implementation: `node:crypto` for Node, a pure-JS
-// digest for edge/worker/browser runtimes. package.json `exports` conditions pick one, so no
-// runtime sniffing happens on the hot path.
+// One build of the library plus the two SHA-256 implementations: `node:crypto` for Node, a pure-JS
+// digest for edge/worker/browser runtimes. The library imports `#sha256`, which stays an import in
+// dist: package.json `imports` conditions pick the implementation when the app (or its bundler)
+// resolves it, so no runtime sniffing happens on the hot path and the ~270 KB library ships once
+// per format instead of once per runtime and format.
 export default defineConfig([
   {
     entry: { index: 'src/index.ts' },
     format: ['esm', 'cjs'],
     dts: true,
     fixedExtension: true,
-    platform: 'node',
-    target: 'node20',
-    alias: { '#sha256': hashFor('node') },
+    platform: 'neutral',
+    target: 'es2022',
+    deps: { neverBundle: ['#sha256'] },
     clean: true,
     tsconfig: 'tsconfig.build.json',
   },
-  {
-    entry: { 'web/index': 'src/index.ts' },
-    format: ['esm', 'cjs'],
+  // One build per implementation: built together, they would share a chunk (CJS interop), and
+  // the web digest would load the file that imports `node:crypto`.
+  ...(['node', 'web'] as const).map((runtime) => ({
+    entry: { [`hash/sha256.${runtime}`]: `src/hash/sha256.${runtime}.ts` },
+    format: ['esm', 'cjs'] as const,
     dts: false,
     fixedExtension: true,
-    platform: 'neutral',
+    platform: 'neutral' as const,
     target: 'es2022',
-    alias: { '#sha256': hashFor('web') },
     clean: false,
     tsconfig: 'tsconfig.build.json',
-  },
+  })),
 ]);
