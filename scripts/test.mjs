@@ -12,6 +12,7 @@ const workspaces = ['packages', 'examples']
       ? readdirSync(join(root, dir)).map((name) => join(root, dir, name))
       : [],
   )
+  .concat(join(root, 'smoke'))
   .filter((ws) => existsSync(join(ws, 'package.json')));
 const reports = workspaces.map((ws) => join(ws, '.vitest', 'report.json'));
 for (const report of reports) rmSync(report, { force: true });

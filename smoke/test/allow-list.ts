@@ -1,0 +1,78 @@
+/**
+ * What each tarball may hold, file by file; `*` stands for the content hash of a shared chunk.
+ * A file not listed (a test, a dead `bin.cjs`, a second copy of a build) fails the smoke test, and
+ * so does a listed file that is missing (README, LICENSE, an entry point).
+ */
+const COMMON = ['LICENSE', 'README.md', 'package.json'];
+const dual = (entry: string) =>
+  ['mjs', 'cjs', 'd.mts', 'd.cts'].map((ext) => `dist/${entry}.${ext}`);
+const chunk = (name: string) => [`dist/${name}-*.mjs`, `dist/${name}-*.cjs`];
+
+export const ALLOWED_FILES: Record<string, string[]> = {
+  '@capi-kit/browser': [...COMMON, ...dual('index')],
+  '@capi-kit/cli': [...COMMON, ...dual('index'), 'dist/bin.mjs', ...chunk('cli')],
+  '@capi-kit/core': [
+    ...COMMON,
+    ...dual('index'),
+    ...['node', 'web'].flatMap((rt) => [
+      `dist/hash/sha256.${rt}.mjs`,
+      `dist/hash/sha256.${rt}.cjs`,
+    ]),
+  ],
+  '@capi-kit/express': [...COMMON, ...dual('index')],
+  '@capi-kit/fastify': [...COMMON, ...dual('index')],
+  '@capi-kit/nestjs': [...COMMON, ...dual('index')],
+  '@capi-kit/next': [
+    ...COMMON,
+    ...dual('index'),
+    ...dual('proxy'),
+    ...dual('client'),
+    ...chunk('request-scope'),
+  ],
+  '@capi-kit/outbox-bullmq': [...COMMON, ...dual('index')],
+  '@capi-kit/outbox-sqlite': [...COMMON, ...dual('index')],
+  '@capi-kit/testing': [...COMMON, ...dual('index'), 'dist/bin.mjs', ...chunk('src')],
+};
+
+/**
+ * Unpacked size ceilings in bytes: the core ships its library once per format (the runtime's
+ * SHA-256 is picked through package.json `imports`), not once per runtime and format.
+ */
+export const MAX_UNPACKED_BYTES: Record<string, number> = {
+  '@capi-kit/core': 900_000,
+};
+
+const toRegExp = (pattern: string) =>
+  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[A-Za-z0-9_-]+')}$`);
+
+/** The files of `files` no pattern allows, and the patterns no file matches. */
+export function compareWithAllowList(
+  files: readonly string[],
+  allowed: readonly string[],
+): { unexpected: string[]; missing: string[] } {
+  const patterns = allowed.map((pattern) => ({ pattern, regExp: toRegExp(pattern) }));
+  return {
+    unexpected: files.filter((file) => !patterns.some(({ regExp }) => regExp.test(file))),
+    missing: patterns
+      .filter(({ regExp }) => !files.some((f) => regExp.test(f)))
+      .map((p) => p.pattern),
+  };
+}
+
+/** Every file path package.json points at (main, module, types, bin, exports, imports, typesVersions). */
+export function referencedFiles(manifest: Record<string, unknown>): string[] {
+  const found = new Set<string>();
+  const walk = (value: unknown): void => {
+    if (typeof value === 'string') {
+      if (value.startsWith('./')) found.add(value.slice(2));
+    } else if (Array.isArray(value)) {
+      for (const item of value) walk(item);
+    } else if (value !== null && typeof value === 'object') {
+      for (const item of Object.values(value)) walk(item);
+    }
+  };
+  for (const key of ['main', 'module', 'types', 'bin', 'exports', 'imports', 'typesVersions']) {
+    walk(manifest[key]);
+  }
+  return [...found];
+}
