@@ -31,7 +31,14 @@ export const ALLOWED_FILES: Record<string, string[]> = {
   ],
   '@capi-kit/outbox-bullmq': [...COMMON, ...dual('index')],
   '@capi-kit/outbox-sqlite': [...COMMON, ...dual('index')],
-  '@capi-kit/testing': [...COMMON, ...dual('index'), 'dist/bin.mjs', ...chunk('src')],
+  // bin/ holds the command package.json `bin` names; it runs dist/bin.mjs (see the file).
+  '@capi-kit/testing': [
+    ...COMMON,
+    ...dual('index'),
+    'bin/capi-kit-mock.mjs',
+    'dist/bin.mjs',
+    ...chunk('src'),
+  ],
 };
 
 /**

@@ -69,15 +69,16 @@ describe('each tarball', () => {
   });
 
   it('holds exactly the allowed files: entry points, README and LICENSE; no tests, no dead files', () => {
-    const mismatches = packed
-      .map(({ name, files }) => ({
-        name,
-        ...compareWithAllowList(
-          files.map((f) => f.path),
-          ALLOWED_FILES[name] ?? [],
-        ),
-      }))
-      .filter(({ unexpected, missing }) => unexpected.length > 0 || missing.length > 0);
+    const mismatches = packed.flatMap(({ name, files }) => {
+      const { unexpected, missing } = compareWithAllowList(
+        files.map((f) => f.path),
+        ALLOWED_FILES[name] ?? [],
+      );
+      return [
+        ...unexpected.map((file) => `${name}: ships ${file}, which the allow-list does not name`),
+        ...missing.map((pattern) => `${name}: ships no ${pattern}`),
+      ];
+    });
     expect(mismatches).toEqual([]);
   });
 
