@@ -1,4 +1,4 @@
-import { defineConfig } from 'tsdown';
+import { defineConfig, type UserConfig } from 'tsdown';
 
 // One build of the library plus the two SHA-256 implementations: `node:crypto` for Node, a pure-JS
 // digest for edge/worker/browser runtimes. The library imports `#sha256`, which stays an import in
@@ -19,14 +19,16 @@ export default defineConfig([
   },
   // One build per implementation: built together, they would share a chunk (CJS interop), and
   // the web digest would load the file that imports `node:crypto`.
-  ...(['node', 'web'] as const).map((runtime) => ({
-    entry: { [`hash/sha256.${runtime}`]: `src/hash/sha256.${runtime}.ts` },
-    format: ['esm', 'cjs'] as const,
-    dts: false,
-    fixedExtension: true,
-    platform: 'neutral' as const,
-    target: 'es2022',
-    clean: false,
-    tsconfig: 'tsconfig.build.json',
-  })),
+  ...(['node', 'web'] as const).map(
+    (runtime): UserConfig => ({
+      entry: { [`hash/sha256.${runtime}`]: `src/hash/sha256.${runtime}.ts` },
+      format: ['esm', 'cjs'],
+      dts: false,
+      fixedExtension: true,
+      platform: 'neutral',
+      target: 'es2022',
+      clean: false,
+      tsconfig: 'tsconfig.build.json',
+    }),
+  ),
 ]);
