@@ -10,7 +10,13 @@ const chunk = (name: string) => [`dist/${name}-*.mjs`, `dist/${name}-*.cjs`];
 
 export const ALLOWED_FILES: Record<string, string[]> = {
   '@capi-kit/browser': [...COMMON, ...dual('index')],
-  '@capi-kit/cli': [...COMMON, ...dual('index'), 'dist/bin.mjs', ...chunk('cli')],
+  '@capi-kit/cli': [
+    ...COMMON,
+    ...dual('index'),
+    'bin/capi-kit.mjs',
+    'dist/bin.mjs',
+    ...chunk('cli'),
+  ],
   '@capi-kit/core': [
     ...COMMON,
     ...dual('index'),

@@ -3,7 +3,9 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 // The CLI is tested as shipped: the built bin, run by node as a child process. `npm test` builds first.
-export const BIN = fileURLToPath(new URL('../dist/bin.mjs', import.meta.url));
+/** The `capi-kit` command as npm links it (`bin/capi-kit.mjs`, which runs the built `dist/bin.mjs`). */
+export const BIN = fileURLToPath(new URL('../bin/capi-kit.mjs', import.meta.url));
+const BUILT = fileURLToPath(new URL('../dist/bin.mjs', import.meta.url));
 
 export const PIXEL = '1234567890';
 export const TOKEN = 'EAAB-cli-test-token-0123456789';
@@ -24,7 +26,7 @@ export const runBin = (
   env: Record<string, string | undefined> = {},
   options: { cwd?: string; timeoutMs?: number } = {},
 ): Promise<RunResult> => {
-  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run \`npx tsdown\` first`);
+  if (!existsSync(BUILT)) throw new Error(`${BUILT} is missing: run \`npx tsdown\` first`);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? process.cwd(),
