@@ -6,7 +6,9 @@ import type { Clock, DropReason } from './types.js';
  * event through the logger, naming the event, the field path, the rule and the fix, never a value.
  * The first line of each kind is printed in full; repeats within `windowMs` are counted and
  * summarized in one line when the window ends (or at `close()`), so a loop that tracks the same
- * broken event a million times prints two lines a minute, not a million.
+ * broken event a million times prints two lines a minute, not a million. At most `MAX_LINES`
+ * different problems are printed per window (names, keys and paths clipped, a key that looks like
+ * an email or a phone number hidden), so events with ever-new names cannot flood the logs either.
  */
 
 /**
@@ -42,24 +44,73 @@ const DROP_TEXT: Partial<Record<DropReason, string>> = {
 
 /** Longest event name printed; a name is the developer's, but may be anything. */
 const MAX_NAME = 64;
+/** Longest field path printed: paths carry the caller's own keys (`custom_data.<key>`). */
+const MAX_PATH = 120;
 /** Kinds remembered for summaries; the oldest is summarized and forgotten beyond it. */
 const MAX_KINDS = 256;
+/**
+ * Full lines (first sightings) printed per window; beyond it new kinds are only counted and told
+ * in one line at the window's end, so events with ever-new names or keys cannot flood the logs.
+ */
+const MAX_LINES = 20;
+
+// Control characters (C0, DEL, C1), line and paragraph separators and bidi overrides: what could
+// forge a log line or reorder what a terminal shows.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+// A name or key holding an email address or a phone-length run of digits (not an `[index]`) is
+// customer information used as a name: it is hidden like any value would be.
+const LOOKS_PERSONAL = /@|(?<![[\d])\d{7,}/;
+const HIDDEN = '<hidden: looks like customer information>';
+
+const clip = (text: string, max: number): string =>
+  text.length > max ? `${text.slice(0, max)}…` : text;
 
 const printable = (name: string): string => {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is stripped
-  const clean = name.replace(/[\u0000-\u001f\u007f]/g, '?');
-  if (clean === '') return '(unnamed event)';
-  return clean.length > MAX_NAME ? `${clean.slice(0, MAX_NAME)}…` : clean;
+  if (name === '') return '(unnamed event)';
+  const clean = clip(name, MAX_NAME * 4).replace(UNPRINTABLE, '?');
+  return LOOKS_PERSONAL.test(clean) ? `(event name ${HIDDEN})` : clip(clean, MAX_NAME);
+};
+
+// The documented containers a path walks through before it reaches the caller's own key.
+const CONTAINERS =
+  /^(?:(?:user_data|custom_data|custom_properties|app_data|original_event_data|contents\[\d+\])\.)*/;
+
+/**
+ * An issue path as printed: unprintable characters replaced, clipped, and a key that looks like
+ * customer information hidden whole (only the documented containers before it are kept).
+ */
+const printablePath = (path: string): string => {
+  const clean = clip(path, MAX_PATH * 4).replace(UNPRINTABLE, '?');
+  if (LOOKS_PERSONAL.test(clean)) return `${CONTAINERS.exec(clean)?.[0] ?? ''}${HIDDEN}`;
+  return clip(clean, MAX_PATH);
 };
 
 /** `user_data.em[3]` and `user_data.em[0]` are one kind of problem. */
-const kindPath = (path: string): string => path.replace(/\[\d+\]/g, '[]');
+const kindPath = (path: string): string => printablePath(path).replace(/\[\d+\]/g, '[]');
 
 const describe = (issue: Issue, withFix: boolean): string => {
   const fix = withFix ? FIXES[issue.code] : undefined;
   const text = issue.message.replace(/\.$/, '');
-  return `${issue.path}: ${text} (${issue.code})${fix === undefined ? '' : `; fix: ${fix}`}`;
+  return `${printablePath(issue.path)}: ${text} (${issue.code})${fix === undefined ? '' : `; fix: ${fix}`}`;
 };
+
+/** Issues described in one line; an event with thousands (a list of bad emails) names the first. */
+const MAX_LISTED = 10;
+
+const details = (issues: readonly Issue[], withFix: boolean): string => {
+  const shown = issues.slice(0, MAX_LISTED).map((i) => describe(i, withFix));
+  const more = issues.length - shown.length;
+  return more > 0 ? `${shown.join('; ')}; and ${more} more issues` : shown.join('; ');
+};
+
+/** The kind of an event's problem: its distinct paths and codes (`em[0]` and `em[4]` are one). */
+const kindOf = (issues: readonly Issue[]): string =>
+  [...new Set(issues.map((i) => `${kindPath(i.path)}:${i.code}`))].slice(0, MAX_LISTED).join(',');
+
+/** The `issues` field given to the logger: printable paths, as many as the line names. */
+const listed = (issues: readonly Issue[]): string[] =>
+  issues.slice(0, MAX_LISTED).map((i) => `${printablePath(i.path)}:${i.code}`);
 
 interface Kind {
   /** Short form for the summary line. */
@@ -86,6 +137,11 @@ export class Feedback {
   readonly #options: FeedbackOptions;
   readonly #windowMs: number;
   readonly #kinds = new Map<string, Kind>();
+  /** Full lines printed in the current window, and the timer that ends it. */
+  #printed = 0;
+  #windowTimer: unknown;
+  /** First sightings beyond the window's budget: counted, not printed. */
+  #unshown = { events: 0, kinds: new Set<string>() };
 
   constructor(options: FeedbackOptions) {
     this.#options = options;
@@ -103,14 +159,12 @@ export class Feedback {
     // Warnings explain errors at times (`curency` next to a missing currency): listed after them.
     const notes = this.#options.development ? issues.filter((i) => i.severity !== 'error') : [];
     const name = printable(eventName);
-    const key = `rejected|${name}|${errors.map((i) => `${kindPath(i.path)}:${i.code}`).join(',')}`;
     const dev = this.#options.development;
-    const details = [...errors, ...notes].map((i) => describe(i, dev)).join('; ');
     this.#report(
-      key,
+      `rejected|${name}|${kindOf(errors)}`,
       `${name} not sent`,
-      `capi-kit: ${name} not sent (invalid): ${details}`,
-      errors.map((i) => `${i.path}:${i.code}`),
+      `capi-kit: ${name} not sent (invalid): ${details([...errors, ...notes], dev)}`,
+      listed(errors),
     );
   }
 
@@ -118,12 +172,11 @@ export class Feedback {
   changed(eventName: string, issues: readonly Issue[]): void {
     if (!this.#options.development || issues.length === 0) return;
     const name = printable(eventName);
-    const key = `changed|${name}|${issues.map((i) => `${kindPath(i.path)}:${i.code}`).join(',')}`;
     this.#report(
-      key,
+      `changed|${name}|${kindOf(issues)}`,
       `${name} sent with changes`,
-      `capi-kit: ${name} sent with changes: ${issues.map((i) => describe(i, true)).join('; ')}`,
-      issues.map((i) => `${i.path}:${i.code}`),
+      `capi-kit: ${name} sent with changes: ${details(issues, true)}`,
+      listed(issues),
     );
   }
 
@@ -143,6 +196,7 @@ export class Feedback {
   /** Prints the pending summaries now and stops their timers (the client is closing). */
   close(): void {
     for (const kind of this.#kinds.values()) this.#summarize(kind);
+    this.#endWindow();
   }
 
   #report(key: string, label: string, line: string, issues: string[]): void {
@@ -155,6 +209,18 @@ export class Feedback {
       }, this.#windowMs);
       return;
     }
+    if (this.#printed >= MAX_LINES) {
+      // Not remembered as a kind: its next sighting after this window is printed in full.
+      this.#unshown.events++;
+      this.#unshown.kinds.add(key);
+      return;
+    }
+    if (this.#printed++ === 0) {
+      this.#windowTimer = this.#options.clock.setTimeout(() => {
+        this.#windowTimer = undefined;
+        this.#endWindow();
+      }, this.#windowMs);
+    }
     if (this.#kinds.size >= MAX_KINDS) {
       const [oldestKey, oldest] = this.#kinds.entries().next().value as [string, Kind];
       this.#summarize(oldest);
@@ -162,6 +228,24 @@ export class Feedback {
     }
     this.#kinds.set(key, { label, repeats: 0, timer: undefined });
     this.#warn({ issues }, line);
+  }
+
+  /** Tells what the line budget held back, and opens the next window. */
+  #endWindow(): void {
+    if (this.#windowTimer !== undefined) {
+      this.#options.clock.clearTimeout(this.#windowTimer);
+      this.#windowTimer = undefined;
+    }
+    this.#printed = 0;
+    const { events, kinds } = this.#unshown;
+    if (events === 0) return;
+    this.#unshown = { events: 0, kinds: new Set() };
+    const what =
+      kinds.size === 1 ? 'another kind of problem' : `${kinds.size} other kinds of problems`;
+    this.#warn(
+      { repeats: events },
+      `capi-kit: ${events} more ${events === 1 ? 'event' : 'events'} with ${what} not shown (at most ${MAX_LINES} different problems are printed per window; client.stats() counts every rejected and dropped event)`,
+    );
   }
 
   #summarize(kind: Kind): void {

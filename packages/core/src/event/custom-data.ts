@@ -314,7 +314,7 @@ export function normalizeCustomData(
             code: 'custom_property_conflict',
             message: KNOWN.has(key)
               ? `Is a documented custom_data field; set custom_data.${key} instead. Dropped.`
-              : `custom_data.${key} is also set and wins; dropped.`,
+              : 'The same key written directly in custom_data wins; dropped.',
             severity: 'warning',
           });
           continue;

@@ -159,10 +159,14 @@ describe('development feedback, default logger (the console)', () => {
 
   it('keeps memory bounded: beyond 256 kinds the oldest is summarized and forgotten', async () => {
     const spies = consoleSpies();
-    const { capi } = client('development');
+    const { capi, clock } = client('development');
     const track = (i: number) => capi.track({ event_name: `Custom${i}`, user_data: {} });
     const firstLines = () => lines(spies.warn).filter((l) => l.includes('not sent (invalid)'));
-    for (let i = 0; i < 300; i++) track(i);
+    // 20 new kinds a window are printed (and remembered); 15 windows make 300 kinds.
+    for (let w = 0; w < 15; w++) {
+      for (let i = w * 20; i < w * 20 + 20; i++) track(i);
+      await clock.advance(60_000);
+    }
     expect(firstLines()).toHaveLength(300);
     // The newest 256 kinds are remembered: their repeats are only counted.
     for (let i = 44; i < 300; i++) track(i);
@@ -170,6 +174,84 @@ describe('development feedback, default logger (the console)', () => {
     // The oldest were forgotten: a repeat of one is a new first line.
     track(0);
     expect(firstLines()).toHaveLength(301);
+    await capi.close();
+  });
+
+  it('prints at most 20 different problems a window, then one line for the rest', async () => {
+    const spies = consoleSpies();
+    const { capi, clock } = client('production');
+    // Ever-new names: each its own kind of problem, a loss reported in production.
+    for (let i = 0; i < 10_000; i++) capi.track({ event_name: `Custom${i}`, user_data: {} });
+    expect(lines(spies.warn)).toHaveLength(20);
+    await clock.advance(60_000);
+    const all = lines(spies.warn);
+    expect(all).toHaveLength(21);
+    expect(all[20]).toBe(
+      'capi-kit: 9980 more events with 9980 other kinds of problems not shown (at most 20 different problems are printed per window; client.stats() counts every rejected and dropped event)',
+    );
+    // A new window has a new budget.
+    capi.track({ event_name: 'Custom10000', user_data: {} });
+    expect(lines(spies.warn)).toHaveLength(22);
+    await capi.close();
+  });
+
+  it('never prints a key that looks like customer information, a forged line or an endless key', async () => {
+    const spies = consoleSpies();
+    const { capi } = client('development');
+    const base = {
+      event_source_url: PAGE,
+      user_data: { external_id: 'u1', client_user_agent: UA },
+    };
+    capi.track({ event_name: 'Lead', ...base, [EMAIL]: 1 } as never);
+    capi.track({
+      event_name: 'Lead',
+      ...base,
+      custom_data: { contents: [{ id: '1', [EMAIL]: 1 }] },
+    } as never);
+    capi.track({
+      event_name: 'Lead',
+      ...base,
+      user_data: { ...base.user_data, '+14155550123': 'x' },
+    } as never);
+    capi.track({ event_name: 'Lead', ...base, 'k\ncapi-kit: forged\u2028line': 1 } as never);
+    capi.track({ event_name: 'Lead', ...base, ['k'.repeat(100_000)]: 1 } as never);
+    capi.track({ event_name: `Lead for ${EMAIL}`, ...base, custom_data: { value: 'x' } } as never);
+    const all = lines(spies.warn);
+    expect(all).toHaveLength(6);
+    expect(all.join('')).not.toContain('jane.doe');
+    expect(all.join('')).not.toContain('4155550123');
+    expect(all[0]).toContain(
+      'capi-kit: Lead sent with changes: <hidden: looks like customer information>: ',
+    );
+    expect(all[1]).toContain(
+      ': custom_data.contents[0].<hidden: looks like customer information>: ',
+    );
+    expect(all[2]).toContain('user_data.<hidden: looks like customer information>: ');
+    expect(all[3]).toContain('k?capi-kit: forged?line: ');
+    expect(all.every((l) => !/[\n\u2028]/.test(l) && l.length < 600)).toBe(true);
+    expect(all[5]).toContain(
+      'capi-kit: (event name <hidden: looks like customer information>) not sent',
+    );
+    await capi.close();
+  });
+
+  it('names the first 10 issues of an event with thousands, and counts the rest', async () => {
+    const spies = consoleSpies();
+    const logger = { debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() };
+    const { capi } = client('development', { logger });
+    const em = Array.from({ length: 5000 }, (_, i) => `not-an-email-${i}`);
+    capi.track({
+      event_name: 'Lead',
+      event_source_url: PAGE,
+      user_data: { em, external_id: 'u1', client_user_agent: UA },
+    });
+    expect(spies.warn).not.toHaveBeenCalled();
+    const [[fields, line]] = logger.warn.mock.calls as [[{ issues: string[] }, string]];
+    expect(line).toContain('user_data.em[9]: ');
+    expect(line).not.toContain('user_data.em[10]: ');
+    expect(line).toMatch(/; and 4990 more issues$/);
+    expect(line.length).toBeLessThan(2000);
+    expect(fields.issues).toHaveLength(10);
     await capi.close();
   });
 });
