@@ -102,12 +102,16 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
  * the name: a `Purchase` map must return `custom_data` with `value` and `currency`.
  * @example app.post('/checkout', trackConversion('Purchase', (req, res) => res.locals.purchase), handler)
  */
+// A `Purchase` requires `map` (its value and currency come from somewhere), as Fastify's
+// `routeConversion` and Nest's `@TrackConversion` do; without it every Purchase is rejected.
 export function trackConversion<Name extends EventName>(
   eventName: Name,
-  map?: (req: Request, res: Response) => TrackParamsOrNone<Name>,
+  ...map: [Name] extends ['Purchase']
+    ? [map: (req: Request, res: Response) => TrackParamsOrNone<Name>]
+    : [map?: ((req: Request, res: Response) => TrackParamsOrNone<Name>) | undefined]
 ): RequestHandler {
   // The name's params were checked at the call; inside, the event is tracked as any name.
-  const lazy = map as ((req: Request, res: Response) => TrackParams | undefined) | undefined;
+  const lazy = map[0] as ((req: Request, res: Response) => TrackParams | undefined) | undefined;
   return (req, res, next) => {
     res.once('finish', () => {
       // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.

@@ -103,9 +103,11 @@ describe('types users rely on', () => {
     trackConversion('Purchase', () => undefined);
     // @ts-expect-error misspelled documented key in a map
     trackConversion('Lead', () => ({ custom_data: { curency: 'USD' } }));
-    expectTypeOf(trackConversion).returns.toEqualTypeOf<RequestHandler>();
+    expectTypeOf(trackConversion('Lead')).toEqualTypeOf<RequestHandler>();
     trackConversion('Purchase', (_req, res) => res.locals.purchase);
     trackConversion('MyCustomEvent');
+    // @ts-expect-error a Purchase needs a map: its value and currency come from the request
+    trackConversion('Purchase');
     // @ts-expect-error map returns event params, not a promise
     trackConversion('Purchase', async () => ({ event_id: 'x' }));
   });
