@@ -18,6 +18,8 @@ import type { Clock, DropReason } from './types.js';
 const FIXES: Readonly<Record<string, string>> = {
   missing_currency: "add custom_data.currency, an ISO 4217 code such as 'USD'",
   missing_value: 'add custom_data.value, the amount as a number',
+  invalid_value: "pass a number, e.g. Number('12.50') for a decimal read as text",
+  invalid_number: "pass a number, e.g. Number('12.50') for a decimal read as text",
   missing_event_name: "name the event, e.g. track('Lead', { … })",
   missing_user_data:
     'add user_data (em, ph, external_id…), or track through req.capi so the request adds the IP, user agent and _fbp/_fbc',
@@ -132,6 +134,27 @@ export interface FeedbackOptions {
   windowMs?: number | undefined;
 }
 
+/**
+ * Feedback with summaries still to print. A script that tracks and then simply ends (no
+ * `close()`) would lose them, since their timers never hold the process open: Node's
+ * `beforeExit` (the loop is empty, the process is about to end naturally) prints them. One
+ * listener for the whole module, registered on first need; runtimes without `process.on` skip it.
+ */
+const unsummarized = new Set<Feedback>();
+let exitListener = false;
+
+const printBeforeExit = (feedback: Feedback): void => {
+  unsummarized.add(feedback);
+  if (exitListener) return;
+  exitListener = true;
+  const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => unknown } })
+    .process;
+  if (typeof proc?.on !== 'function') return;
+  proc.on('beforeExit', () => {
+    for (const pending of [...unsummarized]) pending.close();
+  });
+};
+
 /** Per-event feedback with rate limiting; see the file comment. */
 export class Feedback {
   readonly #options: FeedbackOptions;
@@ -195,6 +218,7 @@ export class Feedback {
 
   /** Prints the pending summaries now and stops their timers (the client is closing). */
   close(): void {
+    unsummarized.delete(this);
     for (const kind of this.#kinds.values()) this.#summarize(kind);
     this.#endWindow();
   }
@@ -203,22 +227,27 @@ export class Feedback {
     const known = this.#kinds.get(key);
     if (known !== undefined) {
       known.repeats++;
-      known.timer ??= this.#options.clock.setTimeout(() => {
-        known.timer = undefined;
-        this.#summarize(known);
-      }, this.#windowMs);
+      if (known.timer === undefined) {
+        printBeforeExit(this);
+        known.timer = this.#options.clock.setTimeout(() => {
+          known.timer = undefined;
+          this.#summarize(known);
+          this.#forgetIfDone();
+        }, this.#windowMs);
+      }
       return;
     }
     if (this.#printed >= MAX_LINES) {
       // Not remembered as a kind: its next sighting after this window is printed in full.
-      this.#unshown.events++;
-      this.#unshown.kinds.add(key);
+      if (this.#unshown.events++ === 0) printBeforeExit(this);
+      if (this.#unshown.kinds.size < MAX_KINDS) this.#unshown.kinds.add(key);
       return;
     }
     if (this.#printed++ === 0) {
       this.#windowTimer = this.#options.clock.setTimeout(() => {
         this.#windowTimer = undefined;
         this.#endWindow();
+        this.#forgetIfDone();
       }, this.#windowMs);
     }
     if (this.#kinds.size >= MAX_KINDS) {
@@ -240,12 +269,19 @@ export class Feedback {
     const { events, kinds } = this.#unshown;
     if (events === 0) return;
     this.#unshown = { events: 0, kinds: new Set() };
-    const what =
-      kinds.size === 1 ? 'another kind of problem' : `${kinds.size} other kinds of problems`;
+    const many = kinds.size >= MAX_KINDS ? `${MAX_KINDS}+` : String(kinds.size);
+    const what = kinds.size === 1 ? 'another kind of problem' : `${many} other kinds of problems`;
     this.#warn(
       { repeats: events },
       `capi-kit: ${events} more ${events === 1 ? 'event' : 'events'} with ${what} not shown (at most ${MAX_LINES} different problems are printed per window; client.stats() counts every rejected and dropped event)`,
     );
+  }
+
+  /** Leaves the before-exit set once nothing is left to summarize (so a dropped client is freed). */
+  #forgetIfDone(): void {
+    if (this.#unshown.events > 0) return;
+    for (const kind of this.#kinds.values()) if (kind.timer !== undefined) return;
+    unsummarized.delete(this);
   }
 
   #summarize(kind: Kind): void {

@@ -70,6 +70,18 @@ const readEnv = (env: CapiOptions['env']): Readonly<Record<string, string | unde
   return proc?.env ?? {};
 };
 
+/**
+ * `NODE_ENV` for the development default: from `env` when it is given and says, else from
+ * `process.env` (`env: false` only turns off the `META_*` fallbacks), else `production` where
+ * there is no `process` at all (Cloudflare Workers without `nodejs_compat`): a runtime that cannot
+ * say stays quiet rather than print development hints in production.
+ */
+const nodeEnv = (env: CapiOptions['env']): string | undefined => {
+  if (env && typeof env.NODE_ENV === 'string') return env.NODE_ENV;
+  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return proc?.env ? proc.env.NODE_ENV : 'production';
+};
+
 const positive = (
   name: string,
   value: number | undefined,
@@ -109,7 +121,7 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   const env = readEnv(options.env);
   // Development unless told otherwise: NODE_ENV is `production` in every framework's production
   // build (Next inlines it, Nest and Express read it), and a developer's own machine rarely sets it.
-  const development = options.development ?? env.NODE_ENV !== 'production';
+  const development = options.development ?? nodeEnv(options.env) !== 'production';
   const graphUrl = (
     nonEmpty(options.graphUrl) ??
     nonEmpty(env.META_GRAPH_URL) ??

@@ -131,7 +131,8 @@ export interface CapiOptions {
   /**
    * Development feedback: a warning for every event rejected, dropped or sent with changes
    * (rate-limited), and "did you mean" for misspelled standard events. Default
-   * `NODE_ENV !== 'production'` (read from `env`). In production only losses and delivery failures
+   * `NODE_ENV !== 'production'`, read from `env` when it sets `NODE_ENV`, else from `process.env`;
+   * quiet where there is no `process` (Workers without `nodejs_compat`). In production only losses and delivery failures
    * are logged at `warn`; diagnostics advisories drop to `info`.
    */
   development?: boolean | undefined;

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCapi } from '../../src/delivery/client.js';
 import { consoleLogger } from '../../src/delivery/console-logger.js';
@@ -187,7 +188,7 @@ describe('development feedback, default logger (the console)', () => {
     const all = lines(spies.warn);
     expect(all).toHaveLength(21);
     expect(all[20]).toBe(
-      'capi-kit: 9980 more events with 9980 other kinds of problems not shown (at most 20 different problems are printed per window; client.stats() counts every rejected and dropped event)',
+      'capi-kit: 9980 more events with 256+ other kinds of problems not shown (at most 20 different problems are printed per window; client.stats() counts every rejected and dropped event)',
     );
     // A new window has a new budget.
     capi.track({ event_name: 'Custom10000', user_data: {} });
@@ -345,5 +346,59 @@ describe('consoleLogger', () => {
     ]);
     consoleLogger('debug').debug({}, 'capi-kit: batch sent');
     expect(lines(spies.debug)).toEqual(['capi-kit: batch sent']);
+  });
+});
+
+describe('a script that ends without close()', () => {
+  it('still prints the summary of its repeats, and exits on its own at once', () => {
+    const script = new URL('../faults/scripts/track-and-end.mjs', import.meta.url);
+    const started = Date.now();
+    const child = spawnSync(process.execPath, [script.pathname], {
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { PATH: process.env.PATH },
+    });
+    expect(child.status).toBe(0);
+    // The summary timer is unref'd (a minute away): the process did not wait for it.
+    expect(Date.now() - started).toBeLessThan(15_000);
+    const printed = child.stderr.trim().split('\n');
+    expect(printed).toEqual([
+      expect.stringContaining('capi-kit: Purchase not sent (invalid): '),
+      'capi-kit: Purchase not sent 2 more times, for the same reason (reported above)',
+    ]);
+  });
+});
+
+describe('the development default', () => {
+  const changedLead = (capi: ReturnType<typeof createCapi>) =>
+    capi.track({
+      event_name: 'Purchse',
+      event_source_url: PAGE,
+      user_data: { em: EMAIL, client_user_agent: UA },
+    });
+
+  it('reads NODE_ENV from process.env when env is false or does not set it', async () => {
+    const spies = consoleSpies();
+    vi.stubEnv('NODE_ENV', 'production');
+    try {
+      for (const env of [false, {}] as const) {
+        const capi = createCapi({
+          pixelId: PIXEL,
+          accessToken: TOKEN,
+          env,
+          fetch: scriptedFetch().fetch,
+        });
+        changedLead(capi);
+        await capi.close();
+      }
+      expect(spies.warn).not.toHaveBeenCalled();
+      // An env that says otherwise wins.
+      const { capi } = client('development');
+      changedLead(capi);
+      await capi.close();
+      expect(lines(spies.warn)).toEqual([expect.stringContaining('did you mean Purchase?')]);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 });
