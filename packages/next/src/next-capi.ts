@@ -101,7 +101,11 @@ export interface NextCapi {
   >(
     eventName: Name,
     action: (...args: Args) => Promise<R>,
-    map?: ConversionMap<Args, R, Name>,
+    // A `Purchase` requires `map` (its value and currency come from somewhere), as Express's
+    // `trackConversion`, Fastify's `routeConversion` and Nest's `@TrackConversion` do.
+    ...map: [Name] extends ['Purchase']
+      ? [map: ConversionMap<Args, R, Name>]
+      : [map?: ConversionMap<Args, R, Name> | undefined]
   ): (...args: Args) => Promise<WithEventId<R>>;
   /**
    * Wraps an App Router route handler: computes the request context, makes `track` request-bound
@@ -265,12 +269,13 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     return trackWith(binding, nameOrEvent, params);
   }) as TrackConversion;
 
-  const withConversion: NextCapi['withConversion'] = (eventName, action, map) => {
+  const withConversion: NextCapi['withConversion'] = (eventName, action, ...rest) => {
+    const [map] = rest as [ConversionMap<unknown[], unknown> | undefined];
     /** Tracks the conversion; `undefined` when `map` said no or failed. */
     const convert = async (result: unknown, args: unknown[]): Promise<TrackResult | undefined> => {
       let params: TrackParams | undefined | null;
       try {
-        params = await (map as ConversionMap<unknown[], unknown> | undefined)?.(result, ...args);
+        params = await map?.(result, ...args);
       } catch (error) {
         await rethrowNextErrors(error);
         report(`withConversion('${eventName}'): map threw, the event is not tracked`, error);

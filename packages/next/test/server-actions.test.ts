@@ -300,7 +300,7 @@ describe('withConversion', () => {
   it('does not count notFound(): rethrown untouched, nothing tracked', async () => {
     const { withConversion } = bind();
     const missing = notFoundError();
-    const action = withConversion('Purchase', async () => {
+    const action = withConversion('Lead', async () => {
       throw missing;
     });
     await expect(action()).rejects.toBe(missing);

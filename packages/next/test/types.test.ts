@@ -102,6 +102,8 @@ describe('types users rely on', () => {
       custom_data: { custom_properties: { plan: 'pro' } },
     }));
     capi.withConversion('Lead', save);
+    // @ts-expect-error a Purchase needs a map (its value and currency come from somewhere)
+    capi.withConversion('Purchase', save);
     // @ts-expect-error a Purchase map must return currency
     capi.withConversion('Purchase', save, async () => ({ custom_data: { value: 1 } }));
     // @ts-expect-error or null (nothing tracked), not undefined
