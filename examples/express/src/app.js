@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { STANDARD_EVENTS } from '@capi-kit/core';
 import { capi, trackConversion } from '@capi-kit/express';
 import {
+  bodyParserJsonOptions,
   bodyParserRejection,
   landingPage,
   parseTrustProxy,
@@ -10,7 +11,6 @@ import {
   purchaseEventId,
   readLead,
   readPurchase,
-  refuseEmptyJson,
   userDataOf,
 } from 'capi-kit-example-shared';
 import express from 'express';
@@ -32,8 +32,9 @@ export function createApp(env = process.env) {
     relay: { allowEvents: [...STANDARD_EVENTS, RELAY_CUSTOM_EVENT] },
   });
   const app = express();
-  // An empty JSON body is refused like a malformed one (body-parser alone would read it as {}).
-  app.use(express.json({ verify: refuseEmptyJson }));
+  // The contract's JSON (examples/shared): UTF-8 only, at most 100 KB, an empty body and
+  // prototype-poisoning keys refused, as in every example; answerRefusedBody answers the refusals.
+  app.use(express.json(bodyParserJsonOptions));
   app.use(tracking);
 
   app.get('/', (req, res) => {
@@ -86,8 +87,9 @@ export function createApp(env = process.env) {
 }
 
 /**
- * A body express.json() refused (broken or empty JSON) gets the contract's answer, the same as in
- * every example, rather than Express's HTML error page; other errors go on to Express.
+ * A body express.json() refused (too large, broken or empty JSON, a `__proto__` key) gets the
+ * contract's answer, the same as in every example, rather than Express's HTML error page; other
+ * errors go on to Express.
  * @param {unknown} error
  * @param {import('express').Request} _req
  * @param {import('express').Response} res

@@ -1,13 +1,16 @@
 // @ts-check
 import { capiPlugin } from '@capi-kit/fastify';
 import {
+  BODY_LIMIT_BYTES,
   bodyParserRejection,
   landingPage,
+  parseFastifyJson,
   parseTrustProxy,
   purchaseDataOf,
   purchaseEventId,
   readLead,
   readPurchase,
+  refuseNonUtf8Json,
   userDataOf,
 } from 'capi-kit-example-shared';
 import Fastify from 'fastify';
@@ -18,7 +21,8 @@ import Fastify from 'fastify';
  * @param {Record<string, string | undefined>} env
  */
 export async function createApp(env = process.env) {
-  const app = Fastify();
+  // One body limit for every example: 100 KB (examples/shared), Express's default.
+  const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES });
   await app.register(capiPlugin, {
     env,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
@@ -29,8 +33,17 @@ export async function createApp(env = process.env) {
     shutdownTimeoutMs: 5_000,
   });
 
-  // A body Fastify refused (another content type, broken or empty JSON) gets the contract's answer
-  // rather than Fastify's own error object; every other error keeps Fastify's handling.
+  // JSON only, parsed the contract's way (examples/shared): Fastify's text/plain parser goes, so
+  // another content type is refused (415) before its body is read, as in every example; JSON in
+  // another charset than UTF-8 is refused before it is read; an empty or broken body, or one with a
+  // prototype-poisoning key, is refused while it is parsed.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parseFastifyJson);
+  app.addHook('onRequest', refuseNonUtf8Json);
+
+  // A body Fastify refused (another content type, too large, broken or empty JSON) gets the
+  // contract's answer rather than Fastify's own error object; every other error keeps Fastify's
+  // handling.
   app.setErrorHandler((error, _request, reply) => {
     const rejection = bodyParserRejection(error);
     if (rejection === undefined) throw error;

@@ -5,7 +5,13 @@ import type { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter, type NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { bodyParserRejection, refuseEmptyJson } from 'capi-kit-example-shared';
+import {
+  BODY_LIMIT_BYTES,
+  bodyParserJsonOptions,
+  bodyParserRejection,
+  parseFastifyJson,
+  refuseNonUtf8Json,
+} from 'capi-kit-example-shared';
 import { type ErrorRequestHandler, json } from 'express';
 import { appModule } from './app.module';
 import type { Env } from './config';
@@ -23,46 +29,58 @@ export interface RunningExample {
 }
 
 // Nest turns a body parser's error into its own `{ statusCode, message }` answer before any
-// exception filter sees what the error was. So each platform below settles the body before Nest:
-// POST /lead and /purchase then answer a broken body exactly as the other examples do.
+// exception filter sees what the error was. So each platform below settles the body before Nest,
+// with the rules of examples/shared (UTF-8 JSON only, at most 100 KB, no prototype-poisoning
+// keys): POST /lead and /purchase then answer a refused body exactly as the other examples do.
 
-/** Answers a body body-parser refused (broken or empty JSON) with the contract's rejection. */
+/** Answers a body body-parser refused (too large, broken, empty, poisoned) the contract's way. */
 const answerRefusedBody: ErrorRequestHandler = (error, _request, response, next) => {
   const rejection = bodyParserRejection(error);
   if (rejection === undefined) next(error);
   else response.status(rejection.status).json(rejection.body);
 };
 
-/** The app on Express: JSON bodies only (Nest's default adds form bodies), empty JSON refused. */
+/** The app on Express: the contract's JSON parser only (Nest's default adds form bodies). */
 async function createOnExpress(env: Env): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(
     appModule(env),
     new ExpressAdapter(),
     { logger: ['error', 'warn'], bodyParser: false },
   );
-  app.use(json({ verify: refuseEmptyJson }), answerRefusedBody);
+  app.use(json(bodyParserJsonOptions), answerRefusedBody);
   return app;
 }
 
 /**
- * The app on Fastify: no body is refused by the parser. Broken or empty JSON and other content
- * types reach the handler as `undefined`, and `readLead`/`readPurchase` answer them.
+ * Fastify under Nest, where a refused body gets the contract's answer: Nest installs its error
+ * handler (which would answer `{ statusCode, message }`) through this method when the app starts,
+ * so the body parser's errors are answered here first and every other error goes on to Nest.
+ */
+class ContractFastifyAdapter extends FastifyAdapter {
+  override setErrorHandler(handler: Parameters<FastifyAdapter['setErrorHandler']>[0]) {
+    return super.setErrorHandler(function (this: unknown, error, request, reply) {
+      const rejection = bodyParserRejection(error);
+      if (rejection === undefined) return handler.call(this as never, error, request, reply);
+      return reply.code(rejection.status).send(rejection.body);
+    });
+  }
+}
+
+/**
+ * The app on Fastify, set up like the Fastify example: a 100 KB body limit, JSON only (another
+ * content type is refused before it is read), other charsets than UTF-8 refused before the body
+ * is read, and the contract's JSON parsing.
  */
 async function createOnFastify(env: Env): Promise<INestApplication> {
   const app = await NestFactory.create<NestFastifyApplication>(
     appModule(env),
-    new FastifyAdapter(),
+    new ContractFastifyAdapter({ bodyLimit: BODY_LIMIT_BYTES }),
     { logger: ['error', 'warn'], bodyParser: false },
   );
   const fastify = app.getHttpAdapter().getInstance();
-  // Fastify's own JSON parser (prototype-poisoning checks included), its failure made `undefined`.
-  const parseJson = fastify.getDefaultJsonParser('error', 'error');
-  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    parseJson(request, String(body), (error, value) => done(null, error ? undefined : value));
-  });
-  fastify.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, _body, done) => {
-    done(null, undefined);
-  });
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser('application/json', { parseAs: 'string' }, parseFastifyJson);
+  fastify.addHook('onRequest', refuseNonUtf8Json);
   return app;
 }
 

@@ -1,16 +1,27 @@
 // @ts-check
 // What the example apps share, so each example shows only its framework's adapter and all four
 // answer the same request the same way: one event ID rule, one validation with one set of error
-// texts, one content-type rule (examples/README.md, "The example contract").
+// texts, one content-type, charset, size and JSON rule (examples/README.md, "The example contract").
 export { exitIfEnvMissing, missingEnvMessage, parseTrustProxy, REQUIRED_ENV } from './env.js';
 export { purchaseEventId } from './event-ids.js';
 export { purchaseDataOf, readLead, readPurchase, userDataOf } from './inputs.js';
 export { landingPage } from './landing-page.js';
 export {
+  BODY_LIMIT_BYTES,
+  BODY_TOO_LARGE,
+  bodyParserJsonOptions,
   bodyParserRejection,
-  isJsonContentType,
+  contentTypeRejection,
   NOT_A_JSON_OBJECT,
-  refuseEmptyJson,
+  PROTOTYPE_KEY,
+  PrototypeKeyError,
+  parseFastifyJson,
+  parseJsonBody,
+  RefusedJsonError,
+  readJsonRequest,
+  refuseNonUtf8Json,
+  refusePrototypeKeys,
+  UNSUPPORTED_CHARSET,
   UNSUPPORTED_CONTENT_TYPE,
 } from './request-body.js';
 

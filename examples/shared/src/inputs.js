@@ -1,7 +1,7 @@
 // @ts-check
 // `POST /lead` and `POST /purchase` inputs: one validation, one set of error texts, for every
 // example (examples/README.md, "Invalid input").
-import { isJsonContentType, NOT_A_JSON_OBJECT, UNSUPPORTED_CONTENT_TYPE } from './request-body.js';
+import { contentTypeRejection, NOT_A_JSON_OBJECT } from './request-body.js';
 
 /** @typedef {import('./request-body.js').Rejection} Rejection */
 /**
@@ -57,7 +57,8 @@ const isAbsent = (v) => v === undefined || v === null;
  * @returns {{ body: Record<string, unknown> } | { rejection: Rejection }}
  */
 function jsonObjectOf({ contentType, body }) {
-  if (!isJsonContentType(contentType)) return { rejection: UNSUPPORTED_CONTENT_TYPE };
+  const refused = contentTypeRejection(contentType);
+  if (refused !== undefined) return { rejection: refused };
   if (!isObject(body)) return { rejection: NOT_A_JSON_OBJECT };
   return { body };
 }

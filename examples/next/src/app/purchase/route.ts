@@ -1,13 +1,20 @@
-import { purchaseDataOf, purchaseEventId, readPurchase, userDataOf } from 'capi-kit-example-shared';
+import {
+  purchaseDataOf,
+  purchaseEventId,
+  readJsonRequest,
+  readPurchase,
+  userDataOf,
+} from 'capi-kit-example-shared';
 import { withCapi } from '@/lib/capi';
 
 /** The purchase in a request, read the way every example reads it (see `readPurchase`). */
-const readPurchaseRequest = async (request: Request) =>
-  readPurchase({
-    contentType: request.headers.get('content-type'),
-    // A body that is not JSON is `undefined` here: readPurchase answers it like every example does.
-    body: await request.json().catch(() => undefined),
-  });
+const readPurchaseRequest = async (request: Request) => {
+  // readJsonRequest applies the rules Express's and Fastify's parsers apply in the other examples
+  // (UTF-8 JSON only, 100 KB, no prototype-poisoning keys): request.json() applies none of them.
+  const json = await readJsonRequest(request);
+  if ('rejection' in json) return json;
+  return readPurchase({ contentType: request.headers.get('content-type'), body: json.body });
+};
 
 /**
  * `POST /purchase`: `withCapi` tracks the Purchase only after a response below 400, from `map`,

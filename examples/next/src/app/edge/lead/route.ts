@@ -1,14 +1,15 @@
-import { readLead, userDataOf } from 'capi-kit-example-shared';
+import { readJsonRequest, readLead, userDataOf } from 'capi-kit-example-shared';
 import { track, withCapi } from '@/lib/capi';
 
 /** `POST /edge/lead`: `/lead` on the Edge runtime (Web Crypto, fetch, pure-JS hashing). */
 export const runtime = 'edge';
 
 export const POST = withCapi(async (request: Request) => {
-  const parsed = readLead({
-    contentType: request.headers.get('content-type'),
-    body: await request.json().catch(() => undefined),
-  });
+  const json = await readJsonRequest(request);
+  const parsed =
+    'rejection' in json
+      ? json
+      : readLead({ contentType: request.headers.get('content-type'), body: json.body });
   if ('rejection' in parsed) {
     return Response.json(parsed.rejection.body, { status: parsed.rejection.status });
   }
