@@ -35,12 +35,35 @@ const JSON_TYPE = 'application/json';
 const fieldError = (field, error) => ({ status: 400, reply: { error, field } });
 const NOT_JSON = { status: 415, reply: { error: 'Content-Type must be application/json' } };
 const NOT_AN_OBJECT = { status: 400, reply: { error: 'the body must be a JSON object' } };
+const NOT_UTF8 = {
+  status: 415,
+  reply: { error: 'JSON must be UTF-8 (Content-Type: application/json, or with charset=utf-8)' },
+};
+const TOO_LARGE = { status: 413, reply: { error: 'the body is larger than 100 KB' } };
+const PROTOTYPE_KEY = {
+  status: 400,
+  reply: { error: 'the body must not contain a "__proto__" or "constructor.prototype" key' },
+};
 const ORDER = { email: 'a@example.com', value: 10, currency: 'USD', order_id: 'o-1' };
+
+/** The body limit of every example: 100 KiB, body-parser's default (examples/shared). */
+export const BODY_LIMIT_BYTES = 100 * 1024;
+
+/**
+ * A valid `/lead` body of exactly `bytes` bytes (UTF-8): the email, and an extra field that no
+ * example reads, padded to length.
+ * @param {number} bytes
+ */
+export function leadBodyOfSize(bytes) {
+  const empty = JSON.stringify({ email: 'big@example.com', note: '' });
+  return JSON.stringify({ email: 'big@example.com', note: 'x'.repeat(bytes - empty.length) });
+}
 
 /**
  * Bad requests and the exact answer every example gives (examples/README.md, "Invalid input"):
  * the same status and the same JSON body, whatever the framework.
- * @type {{ name: string, path: string, contentType?: string, body?: string, status: number, reply: object }[]}
+ * `chunked` sends the body as a stream, without `Content-Length`, so a size limit must count bytes.
+ * @type {{ name: string, path: string, contentType?: string, body?: string, chunked?: boolean, status: number, reply: object }[]}
  */
 export const BAD_INPUTS = [
   ...[
@@ -167,6 +190,90 @@ export const BAD_INPUTS = [
     contentType: JSON_TYPE,
     body: '[{"email":"a@example.com"}]',
     ...NOT_AN_OBJECT,
+  },
+  // JSON is UTF-8 (RFC 8259 §8.1): any other charset is refused before the body is read.
+  {
+    name: 'as JSON in charset=latin1',
+    path: '/lead',
+    contentType: 'application/json; charset=latin1',
+    body: '{"email":"a@example.com"}',
+    ...NOT_UTF8,
+  },
+  {
+    name: 'as JSON in charset=utf-16',
+    path: '/lead',
+    contentType: 'application/json; charset=utf-16',
+    body: '{"email":"a@example.com"}',
+    ...NOT_UTF8,
+  },
+  {
+    name: 'as JSON in charset=ISO-8859-1',
+    path: '/purchase',
+    contentType: 'application/json; charset=ISO-8859-1',
+    body: JSON.stringify(ORDER),
+    ...NOT_UTF8,
+  },
+  {
+    name: 'as 2 MB of JSON in charset=latin1 (the charset is checked before the size)',
+    path: '/lead',
+    contentType: 'application/json; charset=latin1',
+    body: leadBodyOfSize(2 * 1024 * 1024),
+    ...NOT_UTF8,
+  },
+  // One body limit everywhere: 100 KB, with or without Content-Length.
+  {
+    name: 'with 1 byte more than 100 KB of JSON',
+    path: '/lead',
+    contentType: JSON_TYPE,
+    body: leadBodyOfSize(BODY_LIMIT_BYTES + 1),
+    ...TOO_LARGE,
+  },
+  {
+    name: 'with 200 KB of JSON, chunked',
+    path: '/lead',
+    contentType: JSON_TYPE,
+    body: leadBodyOfSize(200 * 1024),
+    chunked: true,
+    ...TOO_LARGE,
+  },
+  {
+    name: 'with 2 MB of JSON',
+    path: '/purchase',
+    contentType: JSON_TYPE,
+    body: JSON.stringify({ ...ORDER, note: 'x'.repeat(2 * 1024 * 1024) }),
+    ...TOO_LARGE,
+  },
+  {
+    name: 'with 2 MB of text/plain (the content type is checked before the size)',
+    path: '/lead',
+    contentType: 'text/plain',
+    body: 'x'.repeat(2 * 1024 * 1024),
+    ...NOT_JSON,
+  },
+  // Prototype-poisoning keys are refused while parsing, at any depth (examples/shared).
+  {
+    name: 'with a "__proto__" key',
+    path: '/lead',
+    contentType: JSON_TYPE,
+    body: '{"__proto__":{"email":"a@example.com"}}',
+    ...PROTOTYPE_KEY,
+  },
+  {
+    name: 'with a "__proto__" key beside a valid email',
+    path: '/lead',
+    contentType: JSON_TYPE,
+    body: '{"email":"a@example.com","__proto__":{"isAdmin":true}}',
+    ...PROTOTYPE_KEY,
+  },
+  {
+    name: 'with "constructor.prototype" in contents',
+    path: '/purchase',
+    contentType: JSON_TYPE,
+    body: JSON.stringify({
+      ...ORDER,
+      contents: [{ id: 'sku-1', constructor: { prototype: { isAdmin: true } } }],
+    }),
+    ...PROTOTYPE_KEY,
   },
 ];
 
@@ -384,12 +491,16 @@ export function describeExampleContract(name, start) {
 
     it.each(BAD_INPUTS)(
       'POST $path $name → $status with the same body in every example; nothing is sent',
-      async ({ path, contentType, body, status, reply }) => {
-        const res = await fetch(`${app.url}${path}`, {
-          method: 'POST',
-          headers: { 'user-agent': UA, ...(contentType && { 'content-type': contentType }) },
-          ...(body !== undefined && { body }),
-        });
+      async ({ path, contentType, body, chunked, status, reply }) => {
+        const res = await fetch(
+          `${app.url}${path}`,
+          /** @type {RequestInit} */ ({
+            method: 'POST',
+            headers: { 'user-agent': UA, ...(contentType && { 'content-type': contentType }) },
+            ...(body !== undefined &&
+              (chunked ? { body: new Blob([body]).stream(), duplex: 'half' } : { body })),
+          }),
+        );
         expect(res.status).toBe(status);
         expect(res.headers.get('content-type')).toMatch(/^application\/json/);
         expect(await res.json()).toEqual(reply);
@@ -397,6 +508,34 @@ export function describeExampleContract(name, start) {
         expect(mock.events()).toHaveLength(0);
       },
     );
+
+    it('POST /lead takes JSON of exactly 100 KB, with charset=utf-8 in any case or quoted, or none', async () => {
+      const body = leadBodyOfSize(BODY_LIMIT_BYTES);
+      expect(new TextEncoder().encode(body).byteLength).toBe(BODY_LIMIT_BYTES);
+      for (const [contentType, chunked] of /** @type {const} */ ([
+        ['application/json', false],
+        ['application/json', true],
+        ['application/json; charset=utf-8', false],
+        ['application/json;charset="UTF-8"', false],
+      ])) {
+        const res = await fetch(
+          `${app.url}/lead`,
+          /** @type {RequestInit} */ ({
+            method: 'POST',
+            headers: { 'user-agent': UA, 'content-type': contentType },
+            ...(chunked ? { body: new Blob([body]).stream(), duplex: 'half' } : { body }),
+          }),
+        );
+        expect({ contentType, chunked, status: res.status }).toEqual({
+          contentType,
+          chunked,
+          status: 200,
+        });
+        expect(Object.keys(/** @type {object} */ (await res.json()))).toEqual(['event_id']);
+      }
+      await app.flush();
+      expect(mock.events({ event_name: 'Lead' })).toHaveLength(4);
+    });
 
     it('a failing Graph API never changes a response, and the events arrive after recovery', async () => {
       mock.outage('hang');
