@@ -1,4 +1,5 @@
 import { defineConfig, type UserConfig } from 'tsdown';
+import { buildChecks } from '../../scripts/tsdown-preset.ts';
 
 // One build of the library plus the two SHA-256 implementations: `node:crypto` for Node, a pure-JS
 // digest for edge/worker/browser runtimes. The library imports `#sha256`, which stays an import in
@@ -15,6 +16,7 @@ export default defineConfig([
     target: 'es2022',
     deps: { neverBundle: ['#sha256'] },
     clean: true,
+    checks: buildChecks,
     tsconfig: 'tsconfig.build.json',
   },
   // One build per implementation: built together, they would share a chunk (CJS interop), and
@@ -28,6 +30,7 @@ export default defineConfig([
       platform: 'neutral',
       target: 'es2022',
       clean: false,
+      checks: buildChecks,
       tsconfig: 'tsconfig.build.json',
     }),
   ),
