@@ -12,8 +12,9 @@ import {
 import {
   deleteKeys,
   leadEvent,
-  REDIS_URL,
+  needsRedis,
   rawRecord,
+  requireRedis,
   uniquePrefix,
   waitFor,
   wireLead,
@@ -84,165 +85,162 @@ describe('bullmqOutbox when Redis is unreachable (no Redis needed)', () => {
   });
 });
 
-describe.skipIf(!REDIS_URL)(
-  REDIS_URL ? 'bullmq with Redis (REDIS_URL)' : 'bullmq with Redis: skipped, REDIS_URL is unset',
-  () => {
-    const url = REDIS_URL as string;
-    let prefix: string;
-    const closers: (() => Promise<unknown>)[] = [];
+describe('bullmq with Redis', needsRedis, () => {
+  const url = needsRedis.skip ? '' : requireRedis();
+  let prefix: string;
+  const closers: (() => Promise<unknown>)[] = [];
 
-    beforeEach(() => {
-      prefix = uniquePrefix('unit');
-    });
-    afterEach(async () => {
-      for (const close of closers.splice(0).reverse()) await close();
-      await deleteKeys(url, prefix);
-    });
+  beforeEach(() => {
+    prefix = uniquePrefix('unit');
+  });
+  afterEach(async () => {
+    for (const close of closers.splice(0).reverse()) await close();
+    await deleteKeys(url, prefix);
+  });
 
-    const producer = (extra: Partial<Parameters<typeof bullmqOutbox>[0]> = {}) => {
-      const outbox = bullmqOutbox({ connection: url, prefix, ...extra });
-      closers.push(() => outbox.close());
-      return outbox;
-    };
-    const startWorker = (extra: Partial<Parameters<typeof createCapiWorker>[0]> = {}) => {
-      const worker = createCapiWorker({
-        connection: url,
-        prefix,
-        pixelId: PIXEL,
-        accessToken: TOKEN,
-        graphUrl: mock.url,
-        env: false,
-        baseDelayMs: 50,
-        maxDelayMs: 200,
-        ...extra,
-      });
-      closers.push(() => worker.close());
-      return worker;
-    };
-    const jobsDone = (worker: CapiWorker) => {
-      const done: Job<CapiJobData>[] = [];
-      const failed: { job: Job<CapiJobData>; error: Error }[] = [];
-      worker.worker.on('completed', (job) => done.push(job));
-      worker.worker.on('failed', (job, error) => {
-        if (job) failed.push({ job, error });
-      });
-      return { done, failed };
-    };
-
-    it('groups appends into addBulk jobs of ≤ 1000 events per pixel; the engine neither counts nor sends them', async () => {
-      const outbox = producer({ flushIntervalMs: 5 });
-      const capi = client(outbox);
-      for (let i = 0; i < 2500; i++) capi.track(leadEvent(`grp-${i}`));
-      expect(capi.stats().queued).toBe(0);
-      await capi.flush();
-      expect(outbox.producerStats()).toMatchObject({
-        mode: 'redis',
-        buffered: 0,
-        enqueuedEvents: 2500,
-        fallbackEvents: 0,
-      });
-      const jobs = await outbox.queue.getWaiting();
-      const sizes = jobs.map((j) => j.data.records.length).sort((a, b) => b - a);
-      expect(sizes.reduce((a, b) => a + b, 0)).toBe(2500);
-      expect(Math.max(...sizes)).toBeLessThanOrEqual(1000);
-      expect(outbox.producerStats().enqueuedJobs).toBe(jobs.length);
-      expect(jobs.length).toBeLessThan(20); // grouped, not one round trip per event
-      expect(mock.requests()).toHaveLength(0); // the workers' job, not this process's
-      await capi.close();
+  const producer = (extra: Partial<Parameters<typeof bullmqOutbox>[0]> = {}) => {
+    const outbox = bullmqOutbox({ connection: url, prefix, ...extra });
+    closers.push(() => outbox.close());
+    return outbox;
+  };
+  const startWorker = (extra: Partial<Parameters<typeof createCapiWorker>[0]> = {}) => {
+    const worker = createCapiWorker({
+      connection: url,
+      prefix,
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      graphUrl: mock.url,
+      env: false,
+      baseDelayMs: 50,
+      maxDelayMs: 200,
+      ...extra,
     });
-
-    it('a worker delivers every event once, one Graph request per job', async () => {
-      const outbox = producer();
-      const capi = client(outbox);
-      const worker = startWorker();
-      const { done } = jobsDone(worker);
-      for (let i = 0; i < 1500; i++) capi.track(leadEvent(`e2e-${i}`));
-      await capi.flush();
-      await mock.waitForEvents(1500, { timeoutMs: 10_000 });
-      await waitFor(() => done.length === outbox.producerStats().enqueuedJobs);
-      expect(mock.uniqueEventIds()).toHaveLength(1500);
-      expect(mock.duplicates()).toEqual([]);
-      expect(mock.requests().length).toBe(done.length);
-      expect(worker.stats()).toMatchObject({ sent: 1500, failed: 0, retried: 0 });
-      await capi.close();
+    closers.push(() => worker.close());
+    return worker;
+  };
+  const jobsDone = (worker: CapiWorker) => {
+    const done: Job<CapiJobData>[] = [];
+    const failed: { job: Job<CapiJobData>; error: Error }[] = [];
+    worker.worker.on('completed', (job) => done.push(job));
+    worker.worker.on('failed', (job, error) => {
+      if (job) failed.push({ job, error });
     });
+    return { done, failed };
+  };
 
-    it('isolates an event Meta rejects: the others are delivered, the job fails with Meta’s message holding only the bad one', async () => {
-      const outbox = producer();
-      const worker = startWorker();
-      const { failed } = jobsDone(worker);
-      const deadLetters: string[] = [];
-      worker.on('deadLetter', (info) => {
-        deadLetters.push(...info.events.map((e) => e.eventId));
-      });
-      const records = Array.from({ length: 10 }, (_, i) => rawRecord(PIXEL, wireLead(`bis-${i}`)));
-      const bad = { ...wireLead('bis-bad'), user_data: { em: 'a'.repeat(64) } }; // no client_user_agent
-      records.splice(6, 0, rawRecord(PIXEL, bad));
-      await outbox.queue.add('events', { v: 1, pixelId: PIXEL, records }, { attempts: 5 });
-      await waitFor(() => failed.length === 1);
-      const [{ job, error } = failed[0] as never] = failed;
-      expect(error.name).toBe('UnrecoverableError');
-      expect(error.message).toMatch(/Meta rejected 1 event\(s\): HTTP 400 code 100/);
-      expect(error.message).toContain('client_user_agent');
-      expect(error.message).not.toContain(TOKEN);
-      expect(job.attemptsMade).toBe(1);
-      const stored = await outbox.queue.getJob(job.id as string);
-      expect(stored?.data.records.map((r) => r.eventId)).toEqual(['bis-bad']);
-      expect(await stored?.getState()).toBe('failed');
-      expect(mock.uniqueEventIds().sort()).toEqual(
-        Array.from({ length: 10 }, (_, i) => `bis-${i}`).sort(),
-      );
-      expect(deadLetters).toEqual(['bis-bad']);
-      expect(worker.stats()).toMatchObject({ sent: 10, rejected: 1, failed: 1 });
+  it('groups appends into addBulk jobs of ≤ 1000 events per pixel; the engine neither counts nor sends them', async () => {
+    const outbox = producer({ flushIntervalMs: 5 });
+    const capi = client(outbox);
+    for (let i = 0; i < 2500; i++) capi.track(leadEvent(`grp-${i}`));
+    expect(capi.stats().queued).toBe(0);
+    await capi.flush();
+    expect(outbox.producerStats()).toMatchObject({
+      mode: 'redis',
+      buffered: 0,
+      enqueuedEvents: 2500,
+      fallbackEvents: 0,
     });
+    const jobs = await outbox.queue.getWaiting();
+    const sizes = jobs.map((j) => j.data.records.length).sort((a, b) => b - a);
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(2500);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(1000);
+    expect(outbox.producerStats().enqueuedJobs).toBe(jobs.length);
+    expect(jobs.length).toBeLessThan(20); // grouped, not one round trip per event
+    expect(mock.requests()).toHaveLength(0); // the workers' job, not this process's
+    await capi.close();
+  });
 
-    it('retries a transient failure through BullMQ attempts and backoff', async () => {
-      const outbox = producer();
-      const worker = startWorker();
-      const { done } = jobsDone(worker);
-      mock.failNext(503, 2);
-      await outbox.queue.add(
-        'events',
-        { v: 1, pixelId: PIXEL, records: [rawRecord(PIXEL, wireLead('tr-1'))] },
-        { attempts: 5, backoff: { type: 'capi', delay: 50 } },
-      );
-      await waitFor(() => done.length === 1);
-      expect(done[0]?.attemptsMade).toBe(3); // two failed attempts, then the one that delivered
-      expect(mock.rejections().map((r) => r.status)).toEqual([503, 503]);
-      expect(mock.uniqueEventIds()).toEqual(['tr-1']);
-      expect(worker.stats()).toMatchObject({ retried: 2, sent: 1 });
-    });
+  it('a worker delivers every event once, one Graph request per job', async () => {
+    const outbox = producer();
+    const capi = client(outbox);
+    const worker = startWorker();
+    const { done } = jobsDone(worker);
+    for (let i = 0; i < 1500; i++) capi.track(leadEvent(`e2e-${i}`));
+    await capi.flush();
+    await mock.waitForEvents(1500, { timeoutMs: 10_000 });
+    await waitFor(() => done.length === outbox.producerStats().enqueuedJobs);
+    expect(mock.uniqueEventIds()).toHaveLength(1500);
+    expect(mock.duplicates()).toEqual([]);
+    expect(mock.requests().length).toBe(done.length);
+    expect(worker.stats()).toMatchObject({ sent: 1500, failed: 0, retried: 0 });
+    await capi.close();
+  });
 
-    it('pauses the queue on throttling without spending an attempt', async () => {
-      const outbox = producer();
-      const worker = startWorker({ throttlePauseMs: 300 });
-      const { done } = jobsDone(worker);
-      mock.failNext({ kind: 'graph', code: 613 });
-      await outbox.queue.add(
-        'events',
-        { v: 1, pixelId: PIXEL, records: [rawRecord(PIXEL, wireLead('th-1'))] },
-        { attempts: 1 },
-      );
-      await waitFor(() => done.length === 1);
-      // attempts: 1 and still delivered: the throttled run did not spend the only attempt.
-      expect(done[0]?.attemptsMade).toBe(1);
-      // One throttled request, then the delivering one. (How long BullMQ holds the queue is its
-      // own timing; it is not asserted here.)
-      expect(mock.requests().map((r) => r.status)).toEqual([400, 200]);
-      expect(mock.uniqueEventIds()).toEqual(['th-1']);
-      expect(worker.stats().rateLimited).toBe(1);
+  it('isolates an event Meta rejects: the others are delivered, the job fails with Meta’s message holding only the bad one', async () => {
+    const outbox = producer();
+    const worker = startWorker();
+    const { failed } = jobsDone(worker);
+    const deadLetters: string[] = [];
+    worker.on('deadLetter', (info) => {
+      deadLetters.push(...info.events.map((e) => e.eventId));
     });
+    const records = Array.from({ length: 10 }, (_, i) => rawRecord(PIXEL, wireLead(`bis-${i}`)));
+    const bad = { ...wireLead('bis-bad'), user_data: { em: 'a'.repeat(64) } }; // no client_user_agent
+    records.splice(6, 0, rawRecord(PIXEL, bad));
+    await outbox.queue.add('events', { v: 1, pixelId: PIXEL, records }, { attempts: 5 });
+    await waitFor(() => failed.length === 1);
+    const [{ job, error } = failed[0] as never] = failed;
+    expect(error.name).toBe('UnrecoverableError');
+    expect(error.message).toMatch(/Meta rejected 1 event\(s\): HTTP 400 code 100/);
+    expect(error.message).toContain('client_user_agent');
+    expect(error.message).not.toContain(TOKEN);
+    expect(job.attemptsMade).toBe(1);
+    const stored = await outbox.queue.getJob(job.id as string);
+    expect(stored?.data.records.map((r) => r.eventId)).toEqual(['bis-bad']);
+    expect(await stored?.getState()).toBe('failed');
+    expect(mock.uniqueEventIds().sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `bis-${i}`).sort(),
+    );
+    expect(deadLetters).toEqual(['bis-bad']);
+    expect(worker.stats()).toMatchObject({ sent: 10, rejected: 1, failed: 1 });
+  });
 
-    it('drops events past the 7-day window instead of sending them', async () => {
-      const outbox = producer();
-      const worker = startWorker();
-      const { done } = jobsDone(worker);
-      const old = rawRecord(PIXEL, { ...wireLead('old'), event_time: 1_000_000_000 });
-      const fresh = rawRecord(PIXEL, wireLead('fresh'));
-      await outbox.queue.add('events', { v: 1, pixelId: PIXEL, records: [old, fresh] });
-      await waitFor(() => done.length === 1);
-      expect(mock.uniqueEventIds()).toEqual(['fresh']);
-      expect(worker.stats()).toMatchObject({ expired: 1, sent: 1 });
-    });
-  },
-);
+  it('retries a transient failure through BullMQ attempts and backoff', async () => {
+    const outbox = producer();
+    const worker = startWorker();
+    const { done } = jobsDone(worker);
+    mock.failNext(503, 2);
+    await outbox.queue.add(
+      'events',
+      { v: 1, pixelId: PIXEL, records: [rawRecord(PIXEL, wireLead('tr-1'))] },
+      { attempts: 5, backoff: { type: 'capi', delay: 50 } },
+    );
+    await waitFor(() => done.length === 1);
+    expect(done[0]?.attemptsMade).toBe(3); // two failed attempts, then the one that delivered
+    expect(mock.rejections().map((r) => r.status)).toEqual([503, 503]);
+    expect(mock.uniqueEventIds()).toEqual(['tr-1']);
+    expect(worker.stats()).toMatchObject({ retried: 2, sent: 1 });
+  });
+
+  it('pauses the queue on throttling without spending an attempt', async () => {
+    const outbox = producer();
+    const worker = startWorker({ throttlePauseMs: 300 });
+    const { done } = jobsDone(worker);
+    mock.failNext({ kind: 'graph', code: 613 });
+    await outbox.queue.add(
+      'events',
+      { v: 1, pixelId: PIXEL, records: [rawRecord(PIXEL, wireLead('th-1'))] },
+      { attempts: 1 },
+    );
+    await waitFor(() => done.length === 1);
+    // attempts: 1 and still delivered: the throttled run did not spend the only attempt.
+    expect(done[0]?.attemptsMade).toBe(1);
+    // One throttled request, then the delivering one. (How long BullMQ holds the queue is its
+    // own timing; it is not asserted here.)
+    expect(mock.requests().map((r) => r.status)).toEqual([400, 200]);
+    expect(mock.uniqueEventIds()).toEqual(['th-1']);
+    expect(worker.stats().rateLimited).toBe(1);
+  });
+
+  it('drops events past the 7-day window instead of sending them', async () => {
+    const outbox = producer();
+    const worker = startWorker();
+    const { done } = jobsDone(worker);
+    const old = rawRecord(PIXEL, { ...wireLead('old'), event_time: 1_000_000_000 });
+    const fresh = rawRecord(PIXEL, wireLead('fresh'));
+    await outbox.queue.add('events', { v: 1, pixelId: PIXEL, records: [old, fresh] });
+    await waitFor(() => done.length === 1);
+    expect(mock.uniqueEventIds()).toEqual(['fresh']);
+    expect(worker.stats()).toMatchObject({ expired: 1, sent: 1 });
+  });
+});

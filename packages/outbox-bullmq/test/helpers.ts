@@ -1,8 +1,55 @@
+import { connect } from 'node:net';
 import type { OutboxRecord } from '@capi-kit/core';
 import { Redis } from 'ioredis';
 
-/** Redis for these tests: CI exports `REDIS_URL`; without it the Redis tests are skipped, by name. */
-export const REDIS_URL = process.env.REDIS_URL;
+declare module 'vitest' {
+  interface TaskMeta {
+    /** Why a skipped test did not run; `npm test` prints one line per reason before its totals. */
+    skipReason?: string | undefined;
+  }
+}
+
+/** Whether a Redis answers `PING` at host:port within a second. */
+const answersPing = (host: string, port: number): Promise<boolean> =>
+  new Promise((resolve) => {
+    const socket = connect({ host, port });
+    const done = (answered: boolean) => {
+      socket.destroy();
+      resolve(answered);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once('error', () => done(false));
+    socket.once('connect', () => socket.write('PING\r\n'));
+    socket.once('data', (data) => done(data.toString('latin1').startsWith('+PONG')));
+  });
+
+/**
+ * Redis for these tests: `REDIS_URL` when set (an explicit choice wins: it may name a throwaway
+ * instance kept apart from a developer's own), else `127.0.0.1:6379` when a Redis answers there.
+ */
+const REDIS_URL: string | undefined =
+  process.env.REDIS_URL ??
+  ((await answersPing('127.0.0.1', 6379)) ? 'redis://127.0.0.1:6379' : undefined);
+
+/** Why the Redis tests cannot run here; `undefined` when they can. */
+export const NO_REDIS: string | undefined = REDIS_URL
+  ? undefined
+  : 'no Redis: REDIS_URL is unset and nothing answers PING on 127.0.0.1:6379 (start redis-server or set REDIS_URL)';
+
+/**
+ * Options for a `describe` that needs Redis: skipped without one, saying why, except in CI (`CI`
+ * set), where a missing Redis is a broken runner and `requireRedis()` fails the tests instead.
+ */
+export const needsRedis = {
+  skip: NO_REDIS !== undefined && !process.env.CI,
+  meta: { skipReason: NO_REDIS },
+};
+
+/** The Redis URL, or the reason there is none as an error (CI without Redis). */
+export const requireRedis = (): string => {
+  if (REDIS_URL === undefined) throw new Error(`${NO_REDIS}; CI must run these tests`);
+  return REDIS_URL;
+};
 
 /** A BullMQ key prefix unique to this run (several runs, or CI and a developer, may share one Redis). */
 export const uniquePrefix = (label: string): string =>
