@@ -15,6 +15,7 @@ import { createApp, RELAY_CUSTOM_EVENT } from '../src/app.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
+const noChromium = `no Chromium at ${CHROMIUM}${process.env.CHROMIUM_PATH ? ' (CHROMIUM_PATH)' : ''}: apt-get install -y chromium, or set CHROMIUM_PATH`;
 // The built module, as a page would load it from a CDN or a bundle.
 const BROWSER_MODULE = fileURLToPath(import.meta.resolve('@capi-kit/browser'));
 
@@ -119,7 +120,10 @@ if (!haveChromium && process.env.CI) {
     });
   });
 } else {
-  describe.skipIf(!haveChromium)(`relay in a real browser (Chromium at ${CHROMIUM})`, () => {
+  describe('relay in a real browser (Chromium)', {
+    skip: !haveChromium,
+    meta: { skipReason: noChromium },
+  }, () => {
     /** @type {Awaited<ReturnType<typeof startMockGraph>>} */
     let mock;
     /** @type {Awaited<ReturnType<typeof startExample>>} */

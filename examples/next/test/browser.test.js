@@ -8,7 +8,7 @@ import { createServer } from 'node:http';
 import { startMockGraph } from '@capi-kit/testing';
 import { ACCESS_TOKEN, PIXEL_ID } from 'capi-kit-example-contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, noChromium } from './chromium.js';
 import { startNext } from './next-server.js';
 
 /**
@@ -38,7 +38,10 @@ if (!haveChromium && process.env.CI) {
     });
   });
 } else {
-  describe.skipIf(!haveChromium)(`browser end-to-end (Chromium at ${CHROMIUM})`, () => {
+  describe('browser end-to-end (Chromium)', {
+    skip: !haveChromium,
+    meta: { skipReason: noChromium },
+  }, () => {
     /** @type {Awaited<ReturnType<typeof startMockGraph>>} */
     let mock;
     /** @type {Awaited<ReturnType<typeof startNext>>} */

@@ -9,6 +9,11 @@ export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 /** Chromium is installed. Without it browser tests are skipped locally and fail in CI (`CI` set). */
 export const haveChromium = existsSync(CHROMIUM);
 
+/** Why the browser tests are skipped (`meta.skipReason`, printed by `npm test`); `undefined` with Chromium. */
+export const noChromium = haveChromium
+  ? undefined
+  : `no Chromium at ${CHROMIUM}${process.env.CHROMIUM_PATH ? ' (CHROMIUM_PATH)' : ''}: apt-get install -y chromium, or set CHROMIUM_PATH`;
+
 /** Launches headless Chromium with nothing of its own on the network (updates, sync, QUIC). */
 export async function launchChromium() {
   if (!haveChromium)

@@ -8,7 +8,7 @@
 import { startMockGraph } from '@capi-kit/testing';
 import { ACCESS_TOKEN, PIXEL_ID } from 'capi-kit-example-contract';
 import { afterEach, describe, expect, it } from 'vitest';
-import { haveChromium, launchChromium } from './chromium.js';
+import { haveChromium, launchChromium, noChromium } from './chromium.js';
 import { startNext } from './next-server.js';
 
 const sleep = (/** @type {number} */ ms) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -140,9 +140,11 @@ describe.each(
 )('next start, SIGTERM with a delivery pending ($trigger, $mode)', ({ manual, exit, via }) => {
   // Without Chromium the Server Action cases are skipped locally; in CI launchChromium() fails.
   const needsSkip = via.browser && !haveChromium && !process.env.CI;
+  const skipped = { skip: needsSkip, meta: { skipReason: noChromium } };
 
-  it.skipIf(needsSkip)(
+  it(
     'delivers the event once Graph recovers, then ends the way Next.js (or the signal) does',
+    skipped,
     async () => {
       const {
         mock,
@@ -163,21 +165,13 @@ describe.each(
     },
   );
 
-  it.skipIf(needsSkip)(
-    'counts and reports the event when Graph stays down past the deadline',
-    async () => {
-      const {
-        mock,
-        app,
-        tracked,
-        exit: ended,
-      } = await sigtermAfter({ manual, graph: 'down', via });
-      expect(ended, app.output()).toEqual(exit);
-      // Only what was delivered before the outage (the landing's PageView for the action).
-      const delivered = tracked - 1;
-      expect(mock.events()).toHaveLength(delivered);
-      // Tracked = delivered + 1 dropped at shutdown, nothing left queued or in flight.
-      expect(reportOf(app.output()), app.output()).toEqual([1, 1, 0, 0, delivered]);
-    },
-  );
+  it('counts and reports the event when Graph stays down past the deadline', skipped, async () => {
+    const { mock, app, tracked, exit: ended } = await sigtermAfter({ manual, graph: 'down', via });
+    expect(ended, app.output()).toEqual(exit);
+    // Only what was delivered before the outage (the landing's PageView for the action).
+    const delivered = tracked - 1;
+    expect(mock.events()).toHaveLength(delivered);
+    // Tracked = delivered + 1 dropped at shutdown, nothing left queued or in flight.
+    expect(reportOf(app.output()), app.output()).toEqual([1, 1, 0, 0, delivered]);
+  });
 });
