@@ -1,49 +1,124 @@
 #!/usr/bin/env node
-// `npm test`: lint, then build + typecheck + package lint + every package's tests through turbo,
-// then one closing line with the suite's totals (`N passed, N failed[, N skipped]`), which CI reads.
+// `npm test`: lint, then build + typecheck + package lint + the tests of every package, example and
+// smoke/ through turbo, on the Node that runs it. `CAPI_KIT_TEST_NODES` (Node installation directories,
+// each with bin/node, separated by `:`; .ci/run sets it) adds a run of the packages' own tests on
+// each of those Nodes, against the same build. Then one line per reason a test was skipped and,
+// last and alone, the totals of every run (`N passed, N failed[, N skipped]`), which CI reads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { delimiter, join, relative } from 'node:path';
+import { restoreAddons, withAddonsFor } from './native-addons.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
-const workspaces = ['packages', 'examples']
-  .flatMap((dir) =>
-    existsSync(join(root, dir))
-      ? readdirSync(join(root, dir)).map((name) => join(root, dir, name))
-      : [],
-  )
-  .concat(join(root, 'smoke'))
-  .filter((ws) => existsSync(join(ws, 'package.json')));
-const reports = workspaces.map((ws) => join(ws, '.vitest', 'report.json'));
-for (const report of reports) rmSync(report, { force: true });
+const inDir = (dir) =>
+  existsSync(join(root, dir))
+    ? readdirSync(join(root, dir))
+        .map((name) => join(root, dir, name))
+        .filter((ws) => existsSync(join(ws, 'package.json')))
+    : [];
+const packages = inDir('packages');
+// smoke/: the packed tarballs installed into apps outside the workspace (once, on the main Node).
+const workspaces = [...packages, ...inDir('examples'), join(root, 'smoke')].filter((ws) =>
+  existsSync(join(ws, 'package.json')),
+);
+const reportOf = (ws) => join(ws, '.vitest', 'report.json');
+// biome-ignore lint/suspicious/noUndeclaredEnvVars: read here, outside turbo; no task depends on it
+const extraNodes = (process.env.CAPI_KIT_TEST_NODES ?? '').split(delimiter).filter(Boolean);
 
-const run = (cmd, args) => spawnSync(cmd, args, { cwd: root, stdio: 'inherit' }).status ?? 1;
-const extra = process.argv.slice(2);
-let status = run('npx', ['biome', 'ci', '.']);
-if (status === 0) {
+const run = (cmd, args, env = process.env) =>
+  spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env }).status ?? 1;
+
+/** Totals of every run, and the tests each skip reason covers. */
+const totals = { passed: 0, failed: 0, skipped: 0 };
+const skips = new Map();
+
+/** Adds one run's reports to the totals; a failure outside the test files counts as one failure. */
+function collect(label, runWorkspaces, status) {
+  const counts = { passed: 0, failed: 0, skipped: 0 };
+  for (const ws of runWorkspaces) {
+    if (!existsSync(reportOf(ws))) continue;
+    const json = JSON.parse(readFileSync(reportOf(ws), 'utf8'));
+    counts.passed += json.numPassedTests;
+    counts.failed += json.numFailedTests;
+    counts.skipped += json.numPendingTests + json.numTodoTests;
+    for (const file of json.testResults) {
+      for (const test of file.assertionResults) {
+        if (test.status === 'passed' || test.status === 'failed') continue;
+        const reason =
+          test.meta?.skipReason ??
+          (test.status === 'todo'
+            ? 'marked todo'
+            : `no reason given (${relative(root, file.name)}: ${test.fullName})`);
+        const entry = skips.get(reason) ?? { count: 0, where: new Set(), on: new Set() };
+        entry.count += 1;
+        entry.where.add(relative(root, ws));
+        entry.on.add(label);
+        skips.set(reason, entry);
+      }
+    }
+  }
+  // Lint, build, typecheck or an unhandled rejection can fail a run with every test passing.
+  if (status !== 0 && counts.failed === 0) counts.failed = 1;
+  for (const key of Object.keys(totals)) totals[key] += counts[key];
+  console.log(
+    `${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`,
+  );
+}
+
+const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+restoreAddons(root);
+for (const ws of workspaces) rmSync(reportOf(ws), { force: true });
+
+const turbo = ['turbo', 'run', '--output-logs=new-only', '--concurrency=2'];
+const lintStatus = run('npx', ['biome', 'ci', '.']);
+let status = lintStatus;
+if (lintStatus === 0) {
   status = run('npx', [
-    'turbo',
-    'run',
+    ...turbo,
     'typecheck',
     'lint:package',
     'test',
-    '--output-logs=new-only',
-    '--concurrency=2',
-    ...extra,
+    '--continue=dependencies-successful',
+    ...process.argv.slice(2),
   ]);
 }
+collect(`Node ${process.version}, all tests`, workspaces, status);
 
-let passed = 0;
-let failed = 0;
-let skipped = 0;
-for (const report of reports) {
-  if (!existsSync(report)) continue;
-  const json = JSON.parse(readFileSync(report, 'utf8'));
-  passed += json.numPassedTests;
-  failed += json.numFailedTests;
-  skipped += json.numPendingTests + json.numTodoTests;
+// The other Nodes run the packages' tests against the build just made (`--only`: no build, no
+// typecheck), always executed (`--cache=local:`: turbo's cache key does not include the Node
+// version, so a result cached on one Node must not stand in for another). Skipped when lint
+// failed, since then nothing was built.
+for (const nodeDir of lintStatus === 0 ? extraNodes : []) {
+  const node = join(nodeDir, 'bin', 'node');
+  const version = spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+  const label = `Node ${version ?? '?'}, packages' tests`;
+  for (const ws of packages) rmSync(reportOf(ws), { force: true });
+  console.log(`\n${label} (${nodeDir})`);
+  const env = { ...process.env, PATH: `${join(nodeDir, 'bin')}${delimiter}${process.env.PATH}` };
+  let runStatus = 1;
+  try {
+    if (!version) throw new Error(`CAPI_KIT_TEST_NODES: no Node at ${node}`);
+    runStatus = withAddonsFor(root, nodeDir, () =>
+      run(
+        'npx',
+        [...turbo, 'test', '--filter=./packages/*', '--only', '--cache=local:', '--continue'],
+        env,
+      ),
+    );
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+  }
+  collect(label, packages, runStatus);
+  if (runStatus !== 0) status = runStatus;
 }
-// A failure outside the test files (lint, build, typecheck, an unhandled rejection) still fails.
-if (status !== 0 && failed === 0) failed = 1;
-console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`);
+
+for (const [reason, { count, where, on }] of skips) {
+  console.log(
+    `skipped: ${reason} (${plural(count, 'test')} in ${[...where].join(', ')}; ${[...on].join('; ')})`,
+  );
+}
+console.log(
+  `${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`,
+);
 process.exit(status);
