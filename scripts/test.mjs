@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// `npm test`: lint, then build + typecheck + package lint + the tests of every package, example and
-// smoke/ through turbo, on the Node that runs it. `CAPI_KIT_TEST_NODES` (Node installation directories,
-// each with bin/node, separated by `:`; .ci/run sets it) adds a run of the packages' own tests on
-// each of those Nodes, against the same build. Then one line per reason a test was skipped and,
-// last and alone, the totals of every run (`N passed, N failed[, N skipped]`), which CI reads.
+// `npm test`: lint, then build + typecheck + package lint + the tests of every package, example
+// and smoke/ through turbo, on the Node that runs it. `CAPI_KIT_TEST_NODES` (Node installation
+// directories, each with bin/node, separated by `:`; .ci/run sets it) adds a run of the packages'
+// own tests on each of those Nodes, against the same build. Then one line per reason a test was
+// skipped and, last and alone, the totals of every run (`N passed, N failed[, N skipped]`), which
+// CI reads.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
