@@ -27,7 +27,8 @@ export default defineConfig([
       format: ['esm', 'cjs'],
       dts: false,
       fixedExtension: true,
-      platform: 'neutral',
+      // `node`: the Node digest imports `node:crypto`, a builtin there (neutral warns it unresolved).
+      platform: runtime === 'node' ? 'node' : 'neutral',
       target: 'es2022',
       clean: false,
       checks: buildChecks,
