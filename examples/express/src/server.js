@@ -1,5 +1,5 @@
 // @ts-check
-import { exitIfEnvMissing } from 'capi-kit-example-shared';
+import { exitIfEnvMissing } from 'capi-kit-example-shared/start';
 import { start } from './app.js';
 
 exitIfEnvMissing(process.env, 'Express');

@@ -1,6 +1,6 @@
 import type { CapiClient } from '@capi-kit/core';
 import { CAPI_CLIENT } from '@capi-kit/nestjs';
-import { exitIfEnvMissing } from 'capi-kit-example-shared';
+import { exitIfEnvMissing } from 'capi-kit-example-shared/start';
 import { start } from './start';
 
 exitIfEnvMissing(process.env, 'NestJS');

@@ -6,14 +6,9 @@
  * (README: Shutdown).
  */
 export async function register() {
-  if (process.env.NEXT_RUNTIME !== 'nodejs') return;
-  // `next build` needs no credentials: they are read when the server runs.
-  if (process.env.NEXT_PHASE === 'phase-production-build') return;
-  const { exitIfEnvMissing } = await import('capi-kit-example-shared');
-  exitIfEnvMissing(process.env, 'Next.js');
-  const [{ registerShutdown }, { capi }] = await Promise.all([
-    import('@capi-kit/next'),
-    import('@/lib/capi'),
-  ]);
-  registerShutdown(capi, { timeoutMs: 5000 });
+  // Next's recommended split: the Edge bundle of this file then holds no Node-only code.
+  if (process.env.NEXT_RUNTIME === 'nodejs') {
+    const { registerNode } = await import('./instrumentation-node');
+    await registerNode();
+  }
 }

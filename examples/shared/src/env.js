@@ -22,19 +22,6 @@ export function missingEnvMessage(env, framework) {
 }
 
 /**
- * Ends the process with exit code 2 and {@link missingEnvMessage}'s line on stderr when a required
- * variable is missing; returns otherwise. For the examples' start scripts, before anything starts.
- * @param {Readonly<Record<string, string | undefined>>} env
- * @param {string} framework
- */
-export function exitIfEnvMissing(env, framework) {
-  const message = missingEnvMessage(env, framework);
-  if (message === undefined) return;
-  process.stderr.write(`${message}\n`);
-  process.exit(2);
-}
-
-/**
  * `TRUST_PROXY` as capi-kit's `trustProxy` option: `true`/`false`, a hop count, or a comma list of
  * presets (`loopback`, `private`) and IPs/CIDRs.
  * @param {string | undefined} value

@@ -2,7 +2,7 @@
 // What the example apps share, so each example shows only its framework's adapter and all four
 // answer the same request the same way: one event ID rule, one validation with one set of error
 // texts, one content-type, charset, size and JSON rule (examples/README.md, "The example contract").
-export { exitIfEnvMissing, missingEnvMessage, parseTrustProxy, REQUIRED_ENV } from './env.js';
+export { missingEnvMessage, parseTrustProxy, REQUIRED_ENV } from './env.js';
 export { purchaseEventId } from './event-ids.js';
 export { purchaseDataOf, readLead, readPurchase, userDataOf } from './inputs.js';
 export { landingPage } from './landing-page.js';
