@@ -171,11 +171,6 @@ export class Feedback {
     this.#windowMs = options.windowMs ?? 60_000;
   }
 
-  /** Whether accepted events with warnings are worth looking at (the caller skips the work otherwise). */
-  get development(): boolean {
-    return this.#options.development;
-  }
-
   /** An event validation rejected: nothing was sent. Reported in production too (it is a loss). */
   rejected(eventName: string, issues: readonly Issue[]): void {
     const errors = issues.filter((i) => i.severity === 'error');

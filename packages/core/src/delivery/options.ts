@@ -62,12 +62,14 @@ export interface ResolvedOptions {
   waitUntil: ((promise: Promise<unknown>) => void) | undefined;
 }
 
+/** `process.env` where there is one; the core never imports `node:process` (edge runtimes lack it). */
+const processEnv = (): Readonly<Record<string, string | undefined>> | undefined =>
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env;
+
+// Read once, at creation.
 const readEnv = (env: CapiOptions['env']): Readonly<Record<string, string | undefined>> => {
   if (env === false) return {};
-  if (env) return env;
-  // Read once, at creation; the core never imports `node:process` (edge runtimes lack it).
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return proc?.env ?? {};
+  return env ?? processEnv() ?? {};
 };
 
 /**
@@ -78,8 +80,8 @@ const readEnv = (env: CapiOptions['env']): Readonly<Record<string, string | unde
  */
 const nodeEnv = (env: CapiOptions['env']): string | undefined => {
   if (env && typeof env.NODE_ENV === 'string') return env.NODE_ENV;
-  const proc = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return proc?.env ? proc.env.NODE_ENV : 'production';
+  const fromProcess = processEnv();
+  return fromProcess ? fromProcess.NODE_ENV : 'production';
 };
 
 const positive = (
