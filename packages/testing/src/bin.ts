@@ -64,6 +64,16 @@ const main = async (): Promise<void> => {
       ? {}
       : { onRequest: (r: MockRequest) => process.stdout.write(`${summarize(r)}\n`) }),
   });
+  // Before anything is printed: a script that starts the mock, waits for its env block and then
+  // stops it must find the handlers in place, or the signal kills the process (no exit code).
+  const stop = () => {
+    mock.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   process.stdout.write(`capi-kit-mock listening on ${mock.url}\n`);
   // The same block as `capi-kit mock`: the mock's own token (any is accepted without
   // --access-token), not a credential, quoted for a POSIX shell.
@@ -75,14 +85,6 @@ const main = async (): Promise<void> => {
     ['META_PIXEL_ID', '1234567890'],
   ])
     process.stdout.write(`  export ${name}=${quote(value ?? '')}\n`);
-  const stop = () => {
-    mock.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
 };
 
 const parse = () =>
