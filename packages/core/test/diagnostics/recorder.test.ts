@@ -177,6 +177,29 @@ describe('createDiagnosticsRecorder', () => {
     expect(r.report(T0).pixels['1']?.events.Purchase?.overlapping).toBe(1);
   });
 
+  it('keeps the newest overlapCapacity ids through expiry and wrap-around', () => {
+    // Capacity 5; ids expire a bucket (5 s of this 60 s window) at a time, the oldest first.
+    const r = createDiagnosticsRecorder({ windowMs: 60_000, overlapCapacity: 5 });
+    const server = (id: string, at: number) =>
+      r.recordEvent(sample({ eventId: id, callerEventId: true }), at);
+    const relay = (id: string, at: number) =>
+      r.recordEvent(sample({ eventId: id, callerEventId: true, source: 'relay' }), at);
+    server('a', T0);
+    server('b', T0);
+    server('c', T0 + 30_000);
+    // a and b leave the window with their bucket; c stays. Then d…h: h pushes out c.
+    for (const id of ['d', 'e', 'f', 'g', 'h']) server(id, T0 + 61_000);
+    // (Relayed ids are remembered too: the ones that overlap are relayed first.)
+    for (const id of ['d', 'h', 'a', 'c']) relay(id, T0 + 62_000);
+    const overlapping = () => r.report(T0 + 62_000).pixels['1']?.events.Purchase?.overlapping;
+    expect(overlapping()).toBe(2); // d and h
+    // Everything expires; the set starts over and wraps again without losing the newest ids.
+    for (let i = 0; i < 12; i++) server(`n${i}`, T0 + 200_000);
+    for (const id of ['n7', 'n11', 'n6', 'd']) relay(id, T0 + 200_000);
+    // n7 and n11 are among the 5 newest (n7…n11) when relayed; n6 was pushed out, d expired.
+    expect(r.report(T0 + 200_000).pixels['1']?.events.Purchase?.overlapping).toBe(2);
+  });
+
   it('computes freshness percentiles from acknowledgements', () => {
     const r = createDiagnosticsRecorder({ windowMs: 3_600_000 });
     const ackMs = T0 + 10_000;
