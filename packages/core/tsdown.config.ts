@@ -14,25 +14,27 @@ export default defineConfig([
     fixedExtension: true,
     platform: 'neutral',
     target: 'es2022',
-    deps: { neverBundle: ['#sha256'] },
+    deps: { neverBundle: ['#sha256', '#deps'] },
     clean: true,
     checks: buildChecks,
     tsconfig: 'tsconfig.build.json',
   },
   // One build per implementation: built together, they would share a chunk (CJS interop), and
-  // the web digest would load the file that imports `node:crypto`.
-  ...(['node', 'web'] as const).map(
-    (runtime): UserConfig => ({
-      entry: { [`hash/sha256.${runtime}`]: `src/hash/sha256.${runtime}.ts` },
+  // the web digest would load the file that imports `node:crypto`. The same for `#deps`: the
+  // heavy dependencies loaded on first use on Node, imported statically elsewhere.
+  ...(['node', 'web'] as const).flatMap((runtime): UserConfig[] =>
+    (['hash/sha256', 'deps/lazy'] as const).map((file) => ({
+      entry: { [`${file}.${runtime}`]: `src/${file}.${runtime}.ts` },
       format: ['esm', 'cjs'],
       dts: false,
       fixedExtension: true,
-      // `node`: the Node digest imports `node:crypto`, a builtin there (neutral warns it unresolved).
+      // `node`: the Node flavors import `node:crypto` and `node:module`, builtins there (neutral
+      // warns them unresolved).
       platform: runtime === 'node' ? 'node' : 'neutral',
       target: 'es2022',
       clean: false,
       checks: buildChecks,
       tsconfig: 'tsconfig.build.json',
-    }),
+    })),
   ),
 ]);

@@ -3,7 +3,10 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   resolve: {
-    alias: { '#sha256': fileURLToPath(new URL('./src/hash/sha256.node.ts', import.meta.url)) },
+    alias: {
+      '#sha256': fileURLToPath(new URL('./src/hash/sha256.node.ts', import.meta.url)),
+      '#deps': fileURLToPath(new URL('./src/deps/lazy.node.ts', import.meta.url)),
+    },
   },
   test: {
     include: ['test/**/*.test.ts'],

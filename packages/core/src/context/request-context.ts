@@ -177,16 +177,23 @@ export function getRequestContext(
   const userAgent = header('user-agent');
   if (userAgent !== undefined && userAgent !== '') user_data.client_user_agent = userAgent;
 
-  // Cookies are written only when allowed and when we know which domain they belong to.
-  const scope: CookieScope | undefined =
-    options.cookies !== false && consent !== 'denied' && url !== undefined
-      ? cookieScope(url.hostname, options.cookieDomain)
-      : undefined;
+  // Cookies are written only when allowed and when we know which domain they belong to. The
+  // scope (a Public Suffix List lookup) is worked out only when a cookie is written or minted: a
+  // returning visitor's sub-request needs neither.
+  const mayStore = options.cookies !== false && consent !== 'denied' && url !== undefined;
+  let scope: CookieScope | undefined;
+  const scoped = (): CookieScope | undefined => {
+    if (mayStore && scope === undefined) {
+      scope = cookieScope((url as URL).hostname, options.cookieDomain);
+    }
+    return scope;
+  };
   const secure = url?.protocol === 'https:';
   const cookiesToSet: CookieToSet[] = [];
   const write = (name: CookieToSet['name'], value: string): void => {
-    if (scope === undefined) return;
-    const cookie = fbCookie(name, value, scope, secure);
+    const where = scoped();
+    if (where === undefined) return;
+    const cookie = fbCookie(name, value, where, secure);
     if (cookie !== undefined) cookiesToSet.push(cookie);
   };
   let ms: number | undefined;
@@ -202,8 +209,8 @@ export function getRequestContext(
   if (isValidFbValue(existingFbp)) {
     user_data.fbp = existingFbp;
     if (isNavigation) write(FBP_COOKIE, existingFbp);
-  } else if (scope !== undefined && options.generateFbp !== false) {
-    const minted = mintFbp(scope.subdomainIndex, clock());
+  } else if (mayStore && options.generateFbp !== false) {
+    const minted = mintFbp((scoped() as CookieScope).subdomainIndex, clock());
     if (minted !== undefined) {
       user_data.fbp = minted;
       write(FBP_COOKIE, minted);
@@ -219,7 +226,7 @@ export function getRequestContext(
   if (fbclid === undefined && !isNavigation) fbclid = fbclidFrom(ownPage);
   if (fbclid !== undefined && (validFbc === undefined || fbcClickId(validFbc) !== fbclid)) {
     // [FBC]: a server-generated fbc that is not saved as a cookie uses subdomain index 1.
-    const built = buildFbc(scope?.subdomainIndex ?? 1, clock(), fbclid);
+    const built = buildFbc(scoped()?.subdomainIndex ?? 1, clock(), fbclid);
     if (built !== undefined) {
       user_data.fbc = built;
       write(FBC_COOKIE, built);

@@ -1,4 +1,4 @@
-import { getDomain } from 'tldts';
+import { publicSuffixLibrary } from '#deps';
 import { hostKind } from './request-input.js';
 
 // Browsers use the whole Public Suffix List, private section included: `a.vercel.app` and
@@ -25,7 +25,7 @@ export function registrableDomain(hostname: string): string | undefined {
   if (name === 'localhost' || name.endsWith('.localhost')) return undefined;
   let domain = domainCache.get(name);
   if (domain === undefined) {
-    domain = getDomain(name, TLDTS_OPTIONS);
+    domain = publicSuffixLibrary().getDomain(name, TLDTS_OPTIONS);
     if (domainCache.size >= MAX_CACHED_DOMAINS) domainCache.clear();
     domainCache.set(name, domain);
   }

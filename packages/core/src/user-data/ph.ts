@@ -1,11 +1,5 @@
-import {
-  type CountryCode,
-  getCountries,
-  getCountryCallingCode,
-  isSupportedCountry,
-  Metadata,
-  parsePhoneNumberFromString,
-} from 'libphonenumber-js/min';
+import type { CountryCode, Metadata } from 'libphonenumber-js/min';
+import { phoneLibrary } from '#deps';
 
 // `ph`: remove symbols, letters and leading zeros; the number must include its country code.
 // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters [CIP]
@@ -41,7 +35,7 @@ let numberingPlans: Metadata | undefined;
 let lengthsByCallingCode: Map<string, Set<number>> | undefined;
 
 function plans(): Metadata {
-  numberingPlans ??= new Metadata();
+  numberingPlans ??= new (phoneLibrary().Metadata)();
   return numberingPlans;
 }
 
@@ -53,6 +47,7 @@ function nationalLengths(callingCode: string): Set<number> | undefined {
   if (lengthsByCallingCode === undefined) {
     const table = new Map<string, Set<number>>();
     const metadata = plans();
+    const { getCountries, getCountryCallingCode } = phoneLibrary();
     for (const country of getCountries()) {
       metadata.selectNumberingPlan(country);
       const code = getCountryCallingCode(country);
@@ -94,6 +89,7 @@ function toRegion(country: string | undefined): Region | undefined {
   const upper = country.toUpperCase();
   let region = regions.get(upper); // at most 26² keys
   if (region === undefined) {
+    const { isSupportedCountry, getCountryCallingCode } = phoneLibrary();
     if (isSupportedCountry(upper)) {
       const metadata = plans();
       metadata.selectNumberingPlan(upper);
@@ -213,6 +209,7 @@ function parseWithLibrary(
   requireValid = false,
 ): string | undefined {
   try {
+    const { parsePhoneNumberFromString } = phoneLibrary();
     const parsed =
       region === undefined
         ? parsePhoneNumberFromString(text)

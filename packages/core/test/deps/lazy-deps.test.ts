@@ -1,0 +1,60 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import * as web from '../../src/deps/lazy.web.js';
+
+// The built package (turbo builds it before the tests), in a fresh process per module system: on
+// Node, `tldts` and `libphonenumber-js` load when first needed, never at import.
+const dist = (file: string) => fileURLToPath(new URL(`../../dist/${file}`, import.meta.url));
+
+const PROBE = `
+const { createRequire } = require('node:module');
+const heavy = () => Object.keys(require('node:module')._cache)
+  .map((path) => /node_modules\\/(tldts|libphonenumber-js)\\//.exec(path)?.[1])
+  .filter(Boolean).filter((name, i, all) => all.indexOf(name) === i).sort();
+const steps = {};
+const run = (core) => {
+  steps.imported = heavy();
+  // A fetch() from a page of a returning visitor: no cookie may change, no domain lookup.
+  core.getRequestContext({ url: '/api', headers: { host: 'shop.example.co.uk', cookie: '_fbp=fb.2.1700000000000.42', 'sec-fetch-dest': 'empty' } });
+  steps.subrequest = heavy();
+  // A page view: the cookies are written on the registrable domain, from the Public Suffix List.
+  const context = core.getRequestContext({ url: '/', headers: { host: 'shop.example.co.uk', 'sec-fetch-dest': 'document' } });
+  steps.navigation = heavy();
+  steps.domain = context.cookiesToSet[0].domain;
+  steps.phone = core.normalizePhone('020 7946 0958', 'GB');
+  steps.phoned = heavy();
+  process.stdout.write(JSON.stringify(steps));
+};
+`;
+
+const probe = (code: string) =>
+  JSON.parse(execFileSync(process.execPath, ['-e', code], { encoding: 'utf8' })) as Record<
+    string,
+    unknown
+  >;
+
+describe('heavy dependencies on Node', () => {
+  it.each([
+    ['ESM', `${PROBE} import(${JSON.stringify(dist('index.mjs'))}).then(run);`],
+    ['CommonJS', `${PROBE} run(require(${JSON.stringify(dist('index.cjs'))}));`],
+  ])('load on first use, not at import (%s)', (_system, code) => {
+    expect(probe(code)).toEqual({
+      imported: [],
+      subrequest: [],
+      navigation: ['tldts'],
+      domain: 'example.co.uk',
+      phone: '442079460958',
+      phoned: ['libphonenumber-js', 'tldts'],
+    });
+  });
+});
+
+describe('heavy dependencies elsewhere (edge, workers, browsers)', () => {
+  it('are the same libraries, imported statically', () => {
+    expect(web.publicSuffixLibrary().getDomain('a.b.example.co.uk')).toBe('example.co.uk');
+    expect(web.phoneLibrary().parsePhoneNumberFromString('+44 20 7946 0958')?.number).toBe(
+      '+442079460958',
+    );
+  });
+});
