@@ -1,10 +1,11 @@
 #!/usr/bin/env node
+import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { type MockRequest, startMockGraph } from './index.js';
 
 const HELP = `capi-kit-mock: a mock Meta Graph API (Conversions API) for local development and tests
 
-Usage: capi-kit-mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--app-secret SECRET]
+Usage: capi-kit-mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--app-secret SECRET] [--open]
 
 Options:
   -p, --port          port to listen on (default 4000; 0 picks a free port)
@@ -12,10 +13,14 @@ Options:
       --access-token  require this access token (else Graph error 190)
       --app-secret    require appsecret_proof computed with this app secret
   -q, --quiet         do not print a line per request
+      --open          open the Events Manager page in the default browser
   -h, --help          show this help
 
+Events Manager  <url>/ in a browser: every event, browser + server dedup, match keys, freshness
+Pixel stub      <url>/fbevents.js: set META_PIXEL_SCRIPT_URL to it, the page's Pixel events come here
 Send events to  POST <url>/v26.0/<pixelId>/events
-Inspect with    GET <url>/_mock/events, GET <url>/_mock/requests, POST <url>/_mock/reset
+Inspect with    GET <url>/_mock/events, /_mock/browser-events, /_mock/events-manager, /_mock/requests
+Forget          POST <url>/_mock/reset (everything), DELETE <url>/_mock/events (events only)
 Script faults   POST <url>/_mock/faults {"fault": 503, "times": 2}, POST|DELETE <url>/_mock/outage
 Refuse events   POST <url>/_mock/reject-events {"eventIdPrefix": "bad-"}, DELETE to stop
 Stops on SIGINT / SIGTERM.
@@ -83,8 +88,33 @@ const main = async (): Promise<void> => {
     ['META_GRAPH_URL', mock.url],
     ['META_ACCESS_TOKEN', values['access-token'] ?? 'capi-kit-mock-token'],
     ['META_PIXEL_ID', '1234567890'],
+    ['META_PIXEL_SCRIPT_URL', `${mock.url}/fbevents.js`],
   ])
     process.stdout.write(`  export ${name}=${quote(value ?? '')}\n`);
+  process.stdout.write(`Events Manager (open in a browser): ${mock.url}/\n`);
+  if (values.open) openInBrowser(`${mock.url}/`);
+};
+
+/**
+ * Hands the page's URL to the desktop's opener (`open`, `xdg-open`, `start`); without one (a
+ * server, a container) it says so, and the URL printed above is the way in.
+ */
+const openInBrowser = (url: string): void => {
+  const [command, args] =
+    process.platform === 'darwin'
+      ? ['open', [url]]
+      : process.platform === 'win32'
+        ? ['cmd', ['/c', 'start', '""', url]]
+        : ['xdg-open', [url]];
+  const cannot = (why: string) =>
+    process.stdout.write(`(--open: could not start ${command}: ${why}; open the URL yourself)\n`);
+  try {
+    const child = spawn(command, args, { stdio: 'ignore', detached: true });
+    child.once('error', (error) => cannot(error.message));
+    child.unref();
+  } catch (error) {
+    cannot((error as Error).message);
+  }
 };
 
 const parse = () =>
@@ -95,6 +125,7 @@ const parse = () =>
       'access-token': { type: 'string' },
       'app-secret': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
+      open: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,

@@ -55,6 +55,11 @@ export const controlRoute = (
       return { status: 200, value: mock.requests() };
     case 'GET /_mock/duplicates':
       return { status: 200, value: mock.duplicates() };
+    case 'GET /_mock/browser-events':
+      return { status: 200, value: mock.browserEvents() };
+    case 'DELETE /_mock/events':
+      mock.clearEvents();
+      return { status: 200, value: { ok: true } };
     case 'POST /_mock/reset':
       mock.reset();
       return { status: 200, value: { ok: true } };

@@ -9,6 +9,18 @@ export {
   type DatasetQualityPercentage,
 } from './dataset-quality.js';
 export type {
+  EventsManagerCopy,
+  EventsManagerDedup,
+  EventsManagerFilter,
+  EventsManagerMatchKey,
+  EventsManagerRow,
+  EventsManagerSource,
+  EventsManagerSummary,
+  EventsManagerValidation,
+  EventsManagerView,
+  FreshnessBucket,
+} from './events-manager-view.js';
+export type {
   FaultAnswerOptions,
   GraphFault,
   HangFault,
@@ -33,9 +45,11 @@ export {
   startMockGraph,
 } from './mock-graph.js';
 export type {
+  MockBrowserEvent,
   MockDuplicate,
   MockEvent,
   MockEventFilter,
+  MockRejectedEvent,
   MockRequest,
   WaitForEventsOptions,
 } from './recorder.js';

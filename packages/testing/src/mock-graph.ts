@@ -3,6 +3,13 @@ import type { AddressInfo } from 'node:net';
 import { checkCredentials, readCredentials } from './auth.js';
 import { controlRoute } from './control.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
+import { EVENTS_MANAGER_CSP, EVENTS_MANAGER_HTML } from './events-manager-page.js';
+import {
+  buildEventsManagerView,
+  type EventsManagerFilter,
+  type EventsManagerSource,
+  type EventsManagerView,
+} from './events-manager-view.js';
 import {
   answerForFault,
   faultLatency,
@@ -17,7 +24,9 @@ import {
   newTraceId,
 } from './graph-error.js';
 import { answerRead, type GraphReadRoute, matchReadRoute } from './graph-reads.js';
+import { MAX_BEACON_BYTES, PIXEL_STUB_SCRIPT, parseBeacon } from './pixel-stub.js';
 import {
+  type MockBrowserEvent,
   type MockDuplicate,
   type MockEvent,
   type MockEventFilter,
@@ -28,6 +37,7 @@ import {
 import { parseBody, readBody } from './request-body.js';
 import {
   type EventRejectionRule,
+  type InvalidEvent,
   type MockWireEvent,
   unreadableBody,
   validatePayload,
@@ -98,6 +108,14 @@ export interface MockGraph {
    * reset connections, redirects, 2xx answers that are not Meta's, short acknowledgements.
    */
   rejections(): MockRequest[];
+  /** Browser events the Pixel stub (`/fbevents.js`) reported, in arrival order. */
+  browserEvents(filter?: MockEventFilter): MockBrowserEvent[];
+  /**
+   * What the Events Manager page (`GET /` in a browser) shows: browser and server copies grouped
+   * by pixel + `event_name` + `event_id`, refused events with their rule, per-event-name figures.
+   * The same JSON as `GET /_mock/events-manager`.
+   */
+  eventsManager(filter?: EventsManagerFilter): EventsManagerView;
   /** Accepted events seen more than once by (`pixelId`, `event_name`, `event_id`). */
   duplicates(): MockDuplicate[];
   /** Distinct `event_id`s of accepted events, in first-seen order. */
@@ -111,6 +129,8 @@ export interface MockGraph {
   setDatasetQuality(pixelId: string, web?: DatasetQualityEvent[]): MockGraph;
   /** Forgets events, requests and scripted dataset quality; clears queued faults, any outage and the rejectEvents rule. */
   reset(): void;
+  /** Forgets recorded events (server, browser, refused) and requests only: the page's Clear button. */
+  clearEvents(): void;
   /** Stops listening and destroys open connections, hung ones included. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -142,6 +162,41 @@ const jsonAnswer = (status: number, value: unknown): Answer => ({
   body: JSON.stringify(value),
 });
 
+/** The stub and its beacons are used from the app's pages, on another origin. */
+const CROSS_ORIGIN = { 'access-control-allow-origin': '*' } as const;
+
+const textAnswer = (status: number, text: string): Answer => ({
+  status,
+  headers: { ...CROSS_ORIGIN, 'content-type': 'text/plain; charset=utf-8' },
+  body: text,
+});
+
+const pageAnswer = (): Answer => ({
+  status: 200,
+  headers: {
+    'content-type': 'text/html; charset=utf-8',
+    'content-security-policy': EVENTS_MANAGER_CSP,
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'cache-control': 'no-store',
+  },
+  body: EVENTS_MANAGER_HTML,
+});
+
+const SOURCES: readonly string[] = ['server', 'browser'] satisfies EventsManagerSource[];
+
+/** `?pixelId=…&event_name=…&source=server|browser` of `GET /_mock/events-manager`. */
+const viewFilter = (query: URLSearchParams): EventsManagerFilter => {
+  const pixelId = query.get('pixelId');
+  const eventName = query.get('event_name');
+  const source = query.get('source');
+  return {
+    ...(pixelId ? { pixelId } : {}),
+    ...(eventName ? { event_name: eventName } : {}),
+    ...(source && SOURCES.includes(source) ? { source: source as EventsManagerSource } : {}),
+  };
+};
+
 const safeDecode = (segment: string): string => {
   try {
     return decodeURIComponent(segment);
@@ -166,6 +221,9 @@ class MockGraphServer implements MockGraph {
   #datasetQuality = new Map<string, DatasetQualityEvent[]>();
   #timers = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   #closing: Promise<void> | undefined;
+  /** Moves with every change the Events Manager page shows; streamed to `/_mock/stream`. */
+  #version = 0;
+  #streams = new Set<ServerResponse>();
 
   constructor(server: Server, url: string, options: MockGraphOptions) {
     this.#server = server;
@@ -239,6 +297,23 @@ class MockGraphServer implements MockGraph {
     return this.#recorder.duplicates();
   }
 
+  browserEvents(filter?: MockEventFilter): MockBrowserEvent[] {
+    return this.#recorder.browserEvents(filter);
+  }
+
+  eventsManager(filter?: EventsManagerFilter): EventsManagerView {
+    return buildEventsManagerView(
+      {
+        events: this.#recorder.events(),
+        browserEvents: this.#recorder.browserEvents(),
+        rejectedEvents: this.#recorder.rejectedEvents(),
+        version: this.#version,
+        now: Date.now(),
+      },
+      filter,
+    );
+  }
+
   uniqueEventIds(): string[] {
     return this.#recorder.uniqueEventIds();
   }
@@ -260,6 +335,18 @@ class MockGraphServer implements MockGraph {
     this.#queue = [];
     this.#outage = undefined;
     this.#rejectRule = undefined;
+    this.#changed();
+  }
+
+  clearEvents(): void {
+    this.#recorder.reset();
+    this.#changed();
+  }
+
+  /** Tells the open Events Manager pages that what they show changed. */
+  #changed(): void {
+    this.#version++;
+    for (const stream of this.#streams) stream.write(`data: ${this.#version}\n\n`);
   }
 
   close(): Promise<void> {
@@ -304,7 +391,29 @@ class MockGraphServer implements MockGraph {
     const method = req.method ?? 'GET';
 
     if (url.pathname === '/' && (method === 'GET' || method === 'HEAD')) {
-      this.#write(res, jsonAnswer(200, { ok: true, name: 'capi-kit-mock' }));
+      // A browser gets the Events Manager page; scripts and health checks keep their JSON.
+      if (req.headers.accept?.includes('text/html')) this.#write(res, pageAnswer());
+      else this.#write(res, jsonAnswer(200, { ok: true, name: 'capi-kit-mock' }));
+      return;
+    }
+    if (url.pathname === '/fbevents.js' && (method === 'GET' || method === 'HEAD')) {
+      this.#write(res, {
+        status: 200,
+        headers: { ...CROSS_ORIGIN, 'content-type': 'text/javascript; charset=utf-8' },
+        body: PIXEL_STUB_SCRIPT,
+      });
+      return;
+    }
+    if (url.pathname === '/tr') {
+      await this.#beacon(req, res, method);
+      return;
+    }
+    if (url.pathname === '/_mock/stream' && method === 'GET') {
+      this.#stream(res);
+      return;
+    }
+    if (url.pathname === '/_mock/events-manager' && method === 'GET') {
+      this.#write(res, jsonAnswer(200, this.eventsManager(viewFilter(url.searchParams))));
       return;
     }
     if (url.pathname.startsWith('/_mock/')) {
@@ -342,6 +451,7 @@ class MockGraphServer implements MockGraph {
       finished = true;
       record.durationMs = Math.round((performance.now() - started) * 10) / 10;
       this.#options.onRequest?.({ ...record });
+      this.#changed();
     };
     res.on('close', () => {
       if (!res.writableFinished && !this.#closing && !resetByMock) record.clientAborted = true;
@@ -535,7 +645,10 @@ class MockGraphServer implements MockGraph {
       this.#rejectRule,
     );
     if (!check.ok) {
-      if (check.invalidEvent) record.invalidEvent = check.invalidEvent;
+      if (check.invalidEvent) {
+        record.invalidEvent = check.invalidEvent;
+        this.#recordRefused(record, pixelId, fields.data, check.invalidEvent, check.answer);
+      }
       return graphAnswer(check.answer);
     }
     const receivedAt = Date.now();
@@ -556,6 +669,79 @@ class MockGraphServer implements MockGraph {
       messages: [],
       fbtrace_id: newTraceId(),
     });
+  }
+
+  /** Keeps a refused batch's events for the Events Manager page, each with the batch's broken rule. */
+  #recordRefused(
+    record: MockRequest,
+    pixelId: string,
+    data: unknown,
+    invalidEvent: InvalidEvent,
+    answer: GraphErrorAnswer,
+  ): void {
+    if (!Array.isArray(data)) return;
+    const message = answer.error.error_user_msg ?? answer.error.message;
+    this.#recorder.addRejectedEvents(
+      data.map((event: unknown, index) => ({
+        pixelId,
+        event:
+          typeof event === 'object' && event !== null && !Array.isArray(event) ? { ...event } : {},
+        receivedAt: record.receivedAt,
+        requestIndex: record.index,
+        invalidEvent,
+        isInvalidOne: index === invalidEvent.index,
+        message,
+      })),
+    );
+  }
+
+  /** `POST /tr`: a browser event from the Pixel stub, answered like Meta's pixel endpoint (no content). */
+  async #beacon(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
+    if (method === 'OPTIONS') {
+      this.#write(res, {
+        status: 204,
+        headers: {
+          ...CROSS_ORIGIN,
+          'access-control-allow-methods': 'POST',
+          'access-control-allow-headers': 'content-type',
+        },
+        body: '',
+      });
+      return;
+    }
+    if (method !== 'POST') {
+      this.#write(res, textAnswer(405, 'The Pixel stub posts events to /tr.'));
+      return;
+    }
+    const raw = await readBody(req, MAX_BEACON_BYTES);
+    if (raw.tooLarge) {
+      this.#write(res, textAnswer(413, `A Pixel event is at most ${MAX_BEACON_BYTES} bytes.`));
+      return;
+    }
+    const parsed = parseBeacon(raw.bytes.toString('utf8'), {
+      hasUserAgent: req.headers['user-agent'] !== undefined,
+      hasIp: req.socket.remoteAddress !== undefined,
+      receivedAt: Date.now(),
+    });
+    if (!parsed.ok) {
+      this.#write(res, textAnswer(400, `Not a Pixel stub event: ${parsed.reason}.`));
+      return;
+    }
+    this.#recorder.addBrowserEvent(parsed.event);
+    this.#changed();
+    this.#write(res, { status: 204, headers: { ...CROSS_ORIGIN }, body: '' });
+  }
+
+  /** `GET /_mock/stream`: Server-Sent Events, one `data: <version>` per change. */
+  #stream(res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    res.write(`retry: 2000\ndata: ${this.#version}\n\n`);
+    this.#streams.add(res);
+    res.on('close', () => this.#streams.delete(res));
   }
 
   /**

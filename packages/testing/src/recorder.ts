@@ -63,6 +63,52 @@ export interface MockRequest {
   invalidEvent?: InvalidEvent;
 }
 
+/**
+ * One browser event the mock's Pixel stub (`/fbevents.js`) reported to `POST /tr`: what Meta's
+ * Pixel would send for an `fbq('track'|'trackCustom', name, data, { eventID })` call.
+ */
+export interface MockBrowserEvent {
+  /** Pixel (dataset) id of the `fbq('init')` the call went to. */
+  pixelId: string;
+  /** The Pixel event name. */
+  event_name: string;
+  /** The call's `eventID` option, the browser half of Meta's dedup key. */
+  event_id?: string;
+  /** The `fbq` method: `track`, `trackCustom`, `trackSingle` or `trackSingleCustom`. */
+  method: string;
+  /** The call's parameters object, as sent. */
+  custom_data: Record<string, unknown>;
+  /** The page's URL when the call was made. */
+  event_source_url?: string;
+  /** The browser's clock at the call, epoch seconds (the Pixel's own event time). */
+  event_time: number;
+  /**
+   * The match keys Meta's Pixel would attach, by name only (never a value): Advanced Matching keys
+   * given to `fbq('init')`, `fbp`/`fbc` when the cookies exist, and the request's IP and user agent.
+   */
+  matchKeys: string[];
+  /** When it arrived, epoch ms. */
+  receivedAt: number;
+}
+
+/** An event of a batch the mock refused: the invalid one names the rule, the others went with it. */
+export interface MockRejectedEvent {
+  /** Pixel (dataset) id from the URL. */
+  pixelId: string;
+  /** The event as sent (not validated: any field may be missing or malformed). */
+  event: Record<string, unknown>;
+  /** When the batch arrived, epoch ms. */
+  receivedAt: number;
+  /** {@link MockRequest.index} of the refused request. */
+  requestIndex: number;
+  /** The rule this event broke, or for the others of the batch, the batch's first broken rule. */
+  invalidEvent: InvalidEvent;
+  /** Whether this event is the one that broke it (Meta refuses the whole batch for one event). */
+  isInvalidOne: boolean;
+  /** Meta's error message for the batch. */
+  message: string;
+}
+
 /** Events received more than once with the same (`pixelId`, `event_name`, `event_id`). */
 export interface MockDuplicate {
   pixelId: string;
@@ -99,6 +145,8 @@ const matches = (e: MockEvent, filter: MockEventFilter | undefined): boolean =>
 /** Keeps what the mock saw and wakes up `waitForEvents` callers. */
 export class Recorder {
   #events: MockEvent[] = [];
+  #browserEvents: MockBrowserEvent[] = [];
+  #rejectedEvents: MockRejectedEvent[] = [];
   #requests: MockRequest[] = [];
   #waiters = new Set<Waiter>();
   #nextIndex = 0;
@@ -120,6 +168,28 @@ export class Recorder {
         waiter.resolve(found);
       }
     }
+  }
+
+  addBrowserEvent(event: MockBrowserEvent): void {
+    this.#browserEvents.push(event);
+  }
+
+  browserEvents(filter?: MockEventFilter): MockBrowserEvent[] {
+    return this.#browserEvents
+      .filter(
+        (e) =>
+          (filter?.pixelId === undefined || e.pixelId === filter.pixelId) &&
+          (filter?.event_name === undefined || e.event_name === filter.event_name),
+      )
+      .map((e) => ({ ...e }));
+  }
+
+  addRejectedEvents(events: MockRejectedEvent[]): void {
+    this.#rejectedEvents.push(...events);
+  }
+
+  rejectedEvents(): MockRejectedEvent[] {
+    return this.#rejectedEvents.map((e) => ({ ...e }));
   }
 
   events(filter?: MockEventFilter): MockEvent[] {
@@ -196,6 +266,8 @@ export class Recorder {
 
   reset(): void {
     this.#events = [];
+    this.#browserEvents = [];
+    this.#rejectedEvents = [];
     this.#requests = [];
     this.#nextIndex = 0;
   }

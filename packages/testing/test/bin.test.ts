@@ -73,7 +73,7 @@ describe('capi-kit-mock bin', () => {
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
     });
-    await waitForLine(child, /export META_PIXEL_ID=.*\n/);
+    await waitForLine(child, /Events Manager .*\n/);
     const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(output)?.[1];
     expect(output.split('\n').slice(1, 5)).toEqual([
       'Point your app at it (paste into a shell):',
@@ -81,6 +81,30 @@ describe('capi-kit-mock bin', () => {
       "  export META_ACCESS_TOKEN='dev-token'",
       "  export META_PIXEL_ID='1234567890'",
     ]);
+    expect(output).toContain(`  export META_PIXEL_SCRIPT_URL='${url}/fbevents.js'\n`);
+    expect(output).toContain(`Events Manager (open in a browser): ${url}/\n`);
+    const exited = new Promise<number | null>((resolve) => child?.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it('prints the Pixel stub and the Events Manager URL; --open without an opener still runs', async () => {
+    // No opener on PATH (a server, a container): the mock says so and keeps serving.
+    child = spawn(process.execPath, [BIN, '--port', '0', '--open'], {
+      env: { ...process.env, PATH: '/nonexistent' },
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    // The opener's failure is reported after the banner, so the URL is in by then.
+    await waitForLine(child, /--open: could not start/);
+    const url = /Events Manager \(open in a browser\): (\S+)\/\n/.exec(output)?.[1];
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    const page = await fetch(`${url}/`, { headers: { accept: 'text/html' } });
+    expect(await page.text()).toContain('<title>Events Manager');
+    const stub = await fetch(`${url}/fbevents.js`);
+    expect(stub.status).toBe(200);
     const exited = new Promise<number | null>((resolve) => child?.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

@@ -1,0 +1,519 @@
+// What the Events Manager page (events-manager-page.ts) shows, computed on the server so tests
+// and the CLI read the same figures at `GET /_mock/events-manager`. Meta's own page is the Test
+// Events tab; the dedup rule is Meta's: a browser and a server event with the same event_name and
+// event_id count once (https://developers.facebook.com/documentation/ads-commerce/conversions-api/deduplicate-pixel-and-server-events).
+//
+// The match-quality estimate is capi-kit's local one, the code of `client.diagnostics()` itself:
+// the core's match-quality.ts is bundled in at build time (it has no imports). It is the only part
+// of the core the mock contains, and validation never uses it.
+import { matchKeyMask, matchQualityPoints } from '../../core/src/diagnostics/match-quality.js';
+import type { MockBrowserEvent, MockEvent, MockRejectedEvent } from './recorder.js';
+
+/** Where a copy of an event came from: the Conversions API, or the browser's Pixel (the mock's stub). */
+export type EventsManagerSource = 'server' | 'browser';
+
+/** A match key as the page shows it: its name, and for a hashed key the first 8 hex digits. */
+export interface EventsManagerMatchKey {
+  /** `user_data` key (Meta's wire name). */
+  key: string;
+  /** First 8 characters of the SHA-256 hex of a hashed key (its first value); never a clear value. */
+  hashPrefix?: string;
+  /** A key Meta wants hashed that is not SHA-256 hex: shown without any value. */
+  notHashed?: true;
+}
+
+/** The validation result of one copy. */
+export type EventsManagerValidation =
+  | { ok: true; warnings: string[] }
+  | {
+      ok: false;
+      /** Dotted field path inside the event, e.g. `custom_data.currency`. */
+      field: string;
+      /** Why it was refused. */
+      reason: string;
+      /** Meta's error message for the batch. */
+      message: string;
+      /** False for the valid events refused with the invalid one (Meta refuses whole batches). */
+      isInvalidOne: boolean;
+    };
+
+/** One copy of an event: the server's (CAPI) or the browser's (Pixel). */
+export interface EventsManagerCopy {
+  /** Where it came from. */
+  source: EventsManagerSource;
+  /** Arrival at the mock, epoch ms. */
+  receivedAt: number;
+  /** The event's own `event_time`, epoch seconds, when it had a valid one. */
+  eventTime: number | null;
+  /** Arrival minus `event_time`, in seconds (freshness); null without a valid `event_time`. */
+  delaySeconds: number | null;
+  /** `action_source` (browser copies are `website`). */
+  actionSource: string | null;
+  /** Match keys present. */
+  matchKeys: EventsManagerMatchKey[];
+  /** capi-kit's local estimate (0–10) for this copy's keys, as `client.diagnostics()` computes it. */
+  matchQuality: number;
+  /** A short, single-line summary of `custom_data`. */
+  customData: string;
+  /** Validation result: accepted (with Pixel-style warnings) or the rule that failed. */
+  validation: EventsManagerValidation;
+  /** The request's `test_event_code`, when it had one. */
+  testEventCode?: string;
+}
+
+/** Dedup state of a row: both copies, one of them, or refused. */
+export type EventsManagerDedup = 'deduplicated' | 'server-only' | 'browser-only' | 'rejected';
+
+/** One row: every copy sharing a pixel, `event_name` and `event_id`, the way Meta counts them. */
+export interface EventsManagerRow {
+  /** Stable identifier of the row. */
+  id: string;
+  /** Pixel (dataset) id. */
+  pixelId: string;
+  /** Event name (attacker-controlled text: escape it). */
+  eventName: string;
+  /** The shared `event_id`, or null (an event without one is its own row). */
+  eventId: string | null;
+  /** Arrival of the newest copy, epoch ms (rows are sorted on it, newest first). */
+  receivedAt: number;
+  /** Deduplicated (browser + server), one side only, or refused by validation. */
+  dedup: EventsManagerDedup;
+  /**
+   * Why a one-sided row deserves a look: the other copy was expected because this event name also
+   * arrives from the other source, or the event has no `event_id` to pair on. Absent otherwise.
+   */
+  flag?: string;
+  /** Copies, newest first; several server copies are retries Meta also counts once. */
+  copies: EventsManagerCopy[];
+}
+
+/** A freshness bucket: events whose delay is at most `maxSeconds` (null: the rest). */
+export interface FreshnessBucket {
+  /** Bucket label, e.g. `≤ 1 min`. */
+  label: string;
+  /** Upper bound in seconds, null for the last bucket. */
+  maxSeconds: number | null;
+  /** Server copies in it. */
+  count: number;
+}
+
+/** The figures of one event name of one pixel. */
+export interface EventsManagerSummary {
+  /** Pixel (dataset) id. */
+  pixelId: string;
+  /** Event name. */
+  eventName: string;
+  /** Accepted server copies. */
+  server: number;
+  /** Browser copies. */
+  browser: number;
+  /** Refused server copies. */
+  rejected: number;
+  /** Rows with both copies. */
+  deduplicated: number;
+  /** Mean local estimate (0–10, one decimal) over accepted server copies, as `client.diagnostics()`; null without any. */
+  matchQuality: number | null;
+  /** Share (%) of browser copies whose `event_id` also came from the server; null without browser copies. */
+  dedupCoverage: number | null;
+  /** Server copies' delay from `event_time` to arrival. */
+  freshness: { p50Seconds: number | null; buckets: FreshnessBucket[] };
+}
+
+/** What the page shows, as `GET /_mock/events-manager` answers it. */
+export interface EventsManagerView {
+  /** When it was computed, epoch ms. */
+  generatedAt: number;
+  /** Changes with every recorded event; the page refetches when it moves. */
+  version: number;
+  /** Pixel ids seen, sorted. */
+  pixels: string[];
+  /** Event names seen, sorted. */
+  eventNames: string[];
+  /** Rows, newest first. */
+  rows: EventsManagerRow[];
+  /** One entry per pixel and event name, sorted by pixel then name. */
+  summaries: EventsManagerSummary[];
+  /** The estimate's target: capi-kit's diagnostics warn below it (Meta's advice: at least 6.0). */
+  matchQualityTarget: number;
+  /** Meta's event coverage goal (%), the dedup coverage chart's mark. */
+  coverageGoal: number;
+}
+
+/** Narrows the view to one pixel, event name and/or source. */
+export interface EventsManagerFilter {
+  pixelId?: string;
+  event_name?: string;
+  source?: EventsManagerSource;
+}
+
+/** Keys Meta wants SHA-256 hashed ([CIP]); `external_id` is hashed by capi-kit too. */
+const HASHED_KEYS = new Set([
+  'em',
+  'ph',
+  'fn',
+  'ln',
+  'db',
+  'ge',
+  'ct',
+  'st',
+  'zp',
+  'country',
+  'external_id',
+]);
+const SHA256_HEX = /^[0-9a-f]{64}/;
+const FRESHNESS_LIMITS: readonly [string, number | null][] = [
+  ['≤ 10 s', 10],
+  ['≤ 1 min', 60],
+  ['≤ 10 min', 600],
+  ['≤ 1 h', 3600],
+  ['≤ 1 day', 86_400],
+  ['> 1 day', null],
+];
+/** capi-kit's diagnostics threshold (DEFAULT_DIAGNOSTICS_THRESHOLDS.matchQuality) and Meta's advice. */
+const MATCH_QUALITY_TARGET = 6;
+/** `event_coverage.goal_percentage` in Meta's Dataset Quality API example (capi.md §6). */
+const COVERAGE_GOAL = 75;
+const SUMMARY_MAX = 160;
+const PRIORITY_KEYS = ['value', 'currency', 'content_ids', 'contents', 'content_type', 'order_id'];
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+const present = (v: unknown): boolean =>
+  v !== undefined && v !== null && v !== '' && !(Array.isArray(v) && v.length === 0);
+
+/** The page's key list: names, and a hash prefix only for a value that is SHA-256 hex. */
+const matchKeysOf = (userData: Record<string, unknown>): EventsManagerMatchKey[] => {
+  const keys: EventsManagerMatchKey[] = [];
+  for (const [key, value] of Object.entries(userData)) {
+    if (!present(value)) continue;
+    if (!HASHED_KEYS.has(key)) {
+      keys.push({ key });
+      continue;
+    }
+    const first = Array.isArray(value) ? value[0] : value;
+    keys.push(
+      typeof first === 'string' && SHA256_HEX.test(first)
+        ? { key, hashPrefix: first.slice(0, 8) }
+        : { key, notHashed: true },
+    );
+  }
+  return keys;
+};
+
+/** The estimate of one `user_data`, in hundredths: the core's own functions. */
+const pointsOf = (userData: Record<string, unknown>): number =>
+  matchQualityPoints(matchKeyMask(userData));
+
+const scalar = (v: unknown): string => {
+  if (typeof v === 'string') return v.length > 40 ? `${v.slice(0, 39)}…` : v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  if (Array.isArray(v)) return `[${v.length} item${v.length === 1 ? '' : 's'}]`;
+  if (isRecord(v)) return '{…}';
+  return String(v);
+};
+
+/** `value=49.9 currency=GBP contents=[1 item]`: priority keys first, cut at 160 characters. */
+const summarizeCustomData = (customData: unknown): string => {
+  if (!isRecord(customData)) return '';
+  const keys = Object.keys(customData);
+  const ordered = [
+    ...PRIORITY_KEYS.filter((k) => keys.includes(k)),
+    ...keys.filter((k) => !PRIORITY_KEYS.includes(k)),
+  ];
+  const text = ordered.map((k) => `${k}=${scalar(customData[k])}`).join(' ');
+  return text.length > SUMMARY_MAX ? `${text.slice(0, SUMMARY_MAX - 1)}…` : text;
+};
+
+const validTime = (t: unknown): number | null =>
+  typeof t === 'number' && Number.isFinite(t) && t > 0 ? t : null;
+
+const delayOf = (receivedAt: number, eventTime: number | null): number | null =>
+  eventTime === null ? null : Math.round(receivedAt / 1000 - eventTime);
+
+const serverCopy = (e: MockEvent): EventsManagerCopy => {
+  const eventTime = validTime(e.event.event_time);
+  const userData = isRecord(e.event.user_data) ? e.event.user_data : {};
+  return {
+    source: 'server',
+    receivedAt: e.receivedAt,
+    eventTime,
+    delaySeconds: delayOf(e.receivedAt, eventTime),
+    actionSource: e.event.action_source,
+    matchKeys: matchKeysOf(userData),
+    matchQuality: pointsOf(userData) / 100,
+    customData: summarizeCustomData(e.event.custom_data),
+    validation: { ok: true, warnings: [] },
+    ...(e.testEventCode === undefined ? {} : { testEventCode: e.testEventCode }),
+  };
+};
+
+/** What Meta's Pixel Helper would warn about for a browser event. */
+const browserWarnings = (e: MockBrowserEvent): string[] => {
+  const warnings: string[] = [];
+  if (e.event_id === undefined) warnings.push('no eventID: Meta cannot deduplicate it');
+  if (
+    e.event_name === 'Purchase' &&
+    (!present(e.custom_data.value) || !present(e.custom_data.currency))
+  ) {
+    warnings.push('Purchase without value and currency');
+  }
+  return warnings;
+};
+
+const browserCopy = (e: MockBrowserEvent): EventsManagerCopy => {
+  const keys = Object.fromEntries(e.matchKeys.map((k) => [k, true]));
+  return {
+    source: 'browser',
+    receivedAt: e.receivedAt,
+    eventTime: e.event_time,
+    delaySeconds: delayOf(e.receivedAt, e.event_time),
+    actionSource: 'website',
+    matchKeys: e.matchKeys.map((key) => ({ key })),
+    matchQuality: pointsOf(keys) / 100,
+    customData: summarizeCustomData(e.custom_data),
+    validation: { ok: true, warnings: browserWarnings(e) },
+  };
+};
+
+const rejectedCopy = (e: MockRejectedEvent): EventsManagerCopy => {
+  const eventTime = validTime(e.event.event_time);
+  const userData = isRecord(e.event.user_data) ? e.event.user_data : {};
+  return {
+    source: 'server',
+    receivedAt: e.receivedAt,
+    eventTime,
+    delaySeconds: delayOf(e.receivedAt, eventTime),
+    actionSource: typeof e.event.action_source === 'string' ? e.event.action_source : null,
+    matchKeys: matchKeysOf(userData),
+    matchQuality: pointsOf(userData) / 100,
+    customData: summarizeCustomData(e.event.custom_data),
+    validation: {
+      ok: false,
+      field: e.invalidEvent.field,
+      reason: e.invalidEvent.reason,
+      message: e.message,
+      isInvalidOne: e.isInvalidOne,
+    },
+  };
+};
+
+const percentile50 = (values: number[]): number | null => {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.ceil(sorted.length / 2) - 1] ?? null;
+};
+
+/** The recorded events the page shows. */
+export interface EventsManagerInput {
+  /** Accepted server events. */
+  events: readonly MockEvent[];
+  /** Browser events from the Pixel stub. */
+  browserEvents: readonly MockBrowserEvent[];
+  /** Events of refused batches. */
+  rejectedEvents: readonly MockRejectedEvent[];
+  /** The view's version (a change counter). */
+  version: number;
+  /** Clock, epoch ms. */
+  now: number;
+}
+
+interface Group {
+  row: EventsManagerRow;
+  server: number;
+  browser: number;
+}
+
+/**
+ * Groups the copies into rows (pixel + `event_name` + `event_id`, Meta's dedup key) and computes
+ * the per-event-name figures.
+ */
+export const buildEventsManagerView = (
+  input: EventsManagerInput,
+  filter: EventsManagerFilter = {},
+): EventsManagerView => {
+  const keep = (pixelId: string, name: unknown): boolean =>
+    (filter.pixelId === undefined || pixelId === filter.pixelId) &&
+    (filter.event_name === undefined || name === filter.event_name);
+  const pixels = new Set<string>();
+  const names = new Set<string>();
+  const note = (pixelId: string, name: unknown) => {
+    pixels.add(pixelId);
+    if (typeof name === 'string') names.add(name);
+  };
+
+  const groups = new Map<string, Group>();
+  let loose = 0;
+  const place = (
+    pixelId: string,
+    eventName: string,
+    eventId: string | undefined,
+    copy: EventsManagerCopy,
+  ) => {
+    const key =
+      eventId === undefined
+        ? `${copy.source}:${loose++}`
+        : JSON.stringify([pixelId, eventName, eventId]);
+    let group = groups.get(key);
+    if (!group) {
+      group = {
+        row: {
+          id: key,
+          pixelId,
+          eventName,
+          eventId: eventId ?? null,
+          receivedAt: copy.receivedAt,
+          dedup: copy.source === 'server' ? 'server-only' : 'browser-only',
+          copies: [],
+        },
+        server: 0,
+        browser: 0,
+      };
+      groups.set(key, group);
+    }
+    group.row.copies.push(copy);
+    group.row.receivedAt = Math.max(group.row.receivedAt, copy.receivedAt);
+    if (copy.source === 'server') group.server++;
+    else group.browser++;
+  };
+
+  for (const e of input.events) {
+    note(e.pixelId, e.event.event_name);
+    if (!keep(e.pixelId, e.event.event_name)) continue;
+    const id =
+      typeof e.event.event_id === 'string' && e.event.event_id !== ''
+        ? e.event.event_id
+        : undefined;
+    place(e.pixelId, e.event.event_name, id, serverCopy(e));
+  }
+  for (const e of input.browserEvents) {
+    note(e.pixelId, e.event_name);
+    if (!keep(e.pixelId, e.event_name)) continue;
+    place(e.pixelId, e.event_name, e.event_id, browserCopy(e));
+  }
+
+  const rows: EventsManagerRow[] = [];
+  // Which sources each pixel + event name arrives from: a one-sided row is flagged when the
+  // other source sends that event name too (then its copy was expected).
+  const sourcesByName = new Map<string, Set<EventsManagerSource>>();
+  for (const { row, server, browser } of groups.values()) {
+    const key = JSON.stringify([row.pixelId, row.eventName]);
+    const set = sourcesByName.get(key) ?? new Set();
+    if (server > 0) set.add('server');
+    if (browser > 0) set.add('browser');
+    sourcesByName.set(key, set);
+  }
+  for (const { row, server, browser } of groups.values()) {
+    if (server > 0 && browser > 0) row.dedup = 'deduplicated';
+    const bothSent = sourcesByName.get(JSON.stringify([row.pixelId, row.eventName]))?.size === 2;
+    if (row.eventId === null && bothSent) {
+      const [side, other] = server > 0 ? ['server', 'browser'] : ['browser', 'server'];
+      row.flag = `no event_id: Meta cannot pair this ${side} event with its ${other} copy`;
+    } else if (row.dedup === 'server-only' && bothSent) {
+      row.flag = `no browser copy with this event_id, though the Pixel sends ${row.eventName} too`;
+    } else if (row.dedup === 'browser-only' && bothSent) {
+      row.flag = `no server copy with this event_id, though the server sends ${row.eventName} too`;
+    }
+    row.copies.sort((a, b) => b.receivedAt - a.receivedAt);
+    rows.push(row);
+  }
+  for (const e of input.rejectedEvents) {
+    const name = typeof e.event.event_name === 'string' ? e.event.event_name : '';
+    note(e.pixelId, name);
+    if (!keep(e.pixelId, name)) continue;
+    const id =
+      typeof e.event.event_id === 'string' && e.event.event_id !== '' ? e.event.event_id : null;
+    const copy = rejectedCopy(e);
+    rows.push({
+      id: `rejected:${e.requestIndex}:${rows.length}`,
+      pixelId: e.pixelId,
+      eventName: name,
+      eventId: id,
+      receivedAt: e.receivedAt,
+      dedup: 'rejected',
+      copies: [copy],
+    });
+  }
+
+  const summaries = summarize(rows);
+  const shown =
+    filter.source === undefined
+      ? rows
+      : rows.filter((row) => row.copies.some((c) => c.source === filter.source));
+  shown.sort((a, b) => b.receivedAt - a.receivedAt);
+  return {
+    generatedAt: input.now,
+    version: input.version,
+    pixels: [...pixels].sort(),
+    eventNames: [...names].sort(),
+    rows: shown,
+    summaries,
+    matchQualityTarget: MATCH_QUALITY_TARGET,
+    coverageGoal: COVERAGE_GOAL,
+  };
+};
+
+const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] => {
+  const byName = new Map<
+    string,
+    EventsManagerSummary & { points: number; delays: number[]; covered: number }
+  >();
+  for (const row of rows) {
+    const key = JSON.stringify([row.pixelId, row.eventName]);
+    let s = byName.get(key);
+    if (!s) {
+      s = {
+        pixelId: row.pixelId,
+        eventName: row.eventName,
+        server: 0,
+        browser: 0,
+        rejected: 0,
+        deduplicated: 0,
+        matchQuality: null,
+        dedupCoverage: null,
+        freshness: { p50Seconds: null, buckets: [] },
+        points: 0,
+        delays: [],
+        covered: 0,
+      };
+      byName.set(key, s);
+    }
+    if (row.dedup === 'deduplicated') s.deduplicated++;
+    for (const copy of row.copies) {
+      if (copy.source === 'browser') {
+        s.browser++;
+        if (row.dedup === 'deduplicated') s.covered++;
+      } else if (!copy.validation.ok) {
+        s.rejected++;
+      } else {
+        s.server++;
+        s.points += Math.round(copy.matchQuality * 100);
+        if (copy.delaySeconds !== null) s.delays.push(copy.delaySeconds);
+      }
+    }
+  }
+  return [...byName.values()]
+    .sort((a, b) =>
+      a.pixelId === b.pixelId
+        ? a.eventName.localeCompare(b.eventName)
+        : a.pixelId.localeCompare(b.pixelId),
+    )
+    .map(({ points, delays, covered, ...s }) => ({
+      ...s,
+      // The rounding of the core's diagnostics recorder: mean of hundredths, to one decimal.
+      matchQuality: s.server > 0 ? Math.round(points / s.server / 10) / 10 : null,
+      dedupCoverage: s.browser > 0 ? Math.round((covered / s.browser) * 1000) / 10 : null,
+      freshness: {
+        p50Seconds: percentile50(delays),
+        buckets: FRESHNESS_LIMITS.map(([label, maxSeconds], i) => ({
+          label,
+          maxSeconds,
+          count: delays.filter(
+            (d) =>
+              (maxSeconds === null || d <= maxSeconds) &&
+              (i === 0 || d > (FRESHNESS_LIMITS[i - 1]?.[1] ?? 0)),
+          ).length,
+        })),
+      },
+    }));
+};
