@@ -1,11 +1,14 @@
 // @ts-check
 // `npm run demo`: the Express example against the embedded mock Graph API, a scripted visit, and a
-// report of what Meta received. With META_PIXEL_ID and META_ACCESS_TOKEN set it sends to Meta
-// instead (set META_TEST_EVENT_CODE to see the events in Events Manager's Test Events tab).
+// report of what Meta received; the mock's Events Manager page shows the same at its URL, and
+// `npm run demo -- --keep` keeps the app and the mock running to look at it. With META_PIXEL_ID
+// and META_ACCESS_TOKEN set it sends to Meta instead (set META_TEST_EVENT_CODE to see the events
+// in Events Manager's Test Events tab).
 import { startMockGraph } from '@capi-kit/testing';
 import { start } from './app.js';
 
 const real = Boolean(process.env.META_PIXEL_ID && process.env.META_ACCESS_TOKEN);
+const keep = process.argv.includes('--keep');
 const mock = real ? undefined : await startMockGraph();
 const env = real
   ? { ...process.env, PORT: '0' }
@@ -14,6 +17,8 @@ const env = real
       META_PIXEL_ID: '1234567890',
       META_ACCESS_TOKEN: 'demo-access-token',
       META_GRAPH_URL: mock?.url,
+      // The page's Pixel loads the mock's stub, so a browser's Pixel events reach the mock too.
+      META_PIXEL_SCRIPT_URL: `${mock?.url}/fbevents.js`,
       TRUST_PROXY: 'loopback',
     };
 const app = await start(env);
@@ -71,10 +76,39 @@ async function visit(method, path, body, extraHeaders = {}) {
   return res;
 }
 
+/**
+ * The browser half of a Pixel event, as the mock's Pixel stub (/fbevents.js) posts it from a real
+ * page for `fbq('track', name, data, { eventID })`: the scripted visit has no browser to run it.
+ * @param {string} name
+ * @param {string} eventID
+ * @param {Record<string, unknown>} [data]
+ */
+async function pixelFires(name, eventID, data = {}) {
+  if (!mock) return;
+  await fetch(`${mock.url}/tr`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', 'user-agent': ua },
+    body: JSON.stringify({
+      v: 1,
+      id: env.META_PIXEL_ID,
+      m: 'track',
+      ev: name,
+      eid: eventID,
+      cd: data,
+      dl: `${app.url}/`,
+      ts: Date.now(),
+      ud: [],
+      fbp: jar.has('_fbp'),
+      fbc: jar.has('_fbc'),
+    }),
+  });
+}
+
 console.log(`\n${bold('The visit')}`);
 const landing = await visit('GET', '/?fbclid=IwAR1demoClickId_AbC-123');
 const html = await landing.text();
 const pixelEventId = /"eventID":"([^"]+)"/.exec(html)?.[1] ?? '';
+await pixelFires('PageView', pixelEventId);
 console.log(
   `  GET  /?fbclid=…          ${landing.status}  cookies set: ${[...jar.keys()].join(', ')}; the page's Pixel fires PageView with eventID ${short(pixelEventId)}`,
 );
@@ -86,6 +120,7 @@ const lead = await visit('POST', '/lead', {
   country: 'GB',
 });
 const leadAnswer = /** @type {{ event_id: string }} */ (await lead.json());
+await pixelFires('Lead', leadAnswer.event_id);
 console.log(`  POST /lead               ${lead.status}  ${JSON.stringify(leadAnswer)}`);
 // The README's Lead pattern: the page fires its Pixel Lead with the event_id it got back, and
 // @capi-kit/browser mirrors it to the app's relay, which is how capi-kit sees the id was used.
@@ -116,9 +151,13 @@ const order = {
   order_id: 'ORD-1001',
   contents: [{ id: 'engine-manual', quantity: 1, item_price: 49.9 }],
 };
-for (const label of ['POST /purchase          ', 'POST /purchase (retry)  ']) {
+for (const [i, label] of ['POST /purchase          ', 'POST /purchase (retry)  '].entries()) {
   const res = await visit('POST', '/purchase', order);
-  console.log(`  ${label} ${res.status}  ${JSON.stringify(await res.json())}`);
+  const answer = /** @type {{ event_id: string }} */ (await res.json());
+  console.log(`  ${label} ${res.status}  ${JSON.stringify(answer)}`);
+  // The order confirmation page fires the Pixel once; the retry was the server's alone.
+  if (i === 0)
+    await pixelFires('Purchase', answer.event_id, { value: order.value, currency: 'GBP' });
 }
 const bad = await visit('POST', '/purchase', { email: 'x@example.com', value: 'ten' });
 console.log(
@@ -200,6 +239,23 @@ const stats = app.client.stats();
 console.log(
   `\n${dim(`client stats: sent ${stats.sent}, queued ${stats.queued}, dead-lettered ${stats.deadLettered}`)}`,
 );
+
+if (mock) {
+  console.log(
+    `\n${bold(`Events Manager: ${mock.url}/`)} ${dim('(open it in a browser: every event, the browser/server pairs deduplicated, match keys, freshness)')}`,
+  );
+}
+if (keep) {
+  console.log(
+    `Still running (--keep): the app at ${app.url}${mock ? ' (its page loads the Pixel stub, so a visit in your browser shows up there too)' : ''}. Ctrl-C to stop.`,
+  );
+  await new Promise((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+} else if (mock) {
+  console.log(dim('  npm run demo -- --keep keeps the app and the mock running to look at it.'));
+}
 
 await app.close();
 await mock?.close();

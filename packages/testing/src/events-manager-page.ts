@@ -25,7 +25,7 @@ svg.chart{display:block}.track{fill:#e4e6eb}.good{fill:#1e7d3a}.low{fill:#b35c00
 .scroll{overflow-x:auto;background:#fff;border:1px solid #c9ccd1;border-radius:6px}
 table{border-collapse:collapse;width:100%;font-size:.85rem}th,td{text-align:left;vertical-align:top;padding:.4rem .5rem;border-bottom:1px solid #e4e6eb}
 th{background:#f0f2f5;position:sticky;top:0}tr.copy+tr.copy td{border-top:1px dashed #e4e6eb}
-code{font:12px ui-monospace,monospace;overflow-wrap:anywhere}
+code{font:12px ui-monospace,monospace;overflow-wrap:anywhere}.keys code{white-space:nowrap;overflow-wrap:normal}
 .badge{display:inline-block;padding:0 .4rem;border-radius:3px;font-weight:600;font-size:.8rem}
 .deduplicated{background:#e3f5e8;color:#0a5a25}.server-only,.browser-only{background:#fff4d6;color:#6b4300}.rejected{background:#fde8e8;color:#9b1414}
 tbody.attention{background:#fffaf0}tbody.row{border-top:2px solid #c9ccd1}
@@ -115,7 +115,7 @@ const SCRIPT = `
       el('p', 'meta', 'pixel ' + s.pixelId + ' · server ' + s.server + ' · browser ' + s.browser + (s.rejected ? ' · rejected ' + s.rejected : '')), dl);
   }
   function keys(copy) {
-    var d = el('div');
+    var d = el('div', 'keys');
     if (copy.matchKeys.length === 0) d.textContent = 'none';
     copy.matchKeys.forEach(function (k, i) {
       if (i) d.appendChild(document.createTextNode(' '));

@@ -109,6 +109,7 @@ export const mock = async (argv: string[], io: CliIo, signal?: AbortSignal): Pro
     io.stdout.write(
       "  (requests need appsecret_proof: set your client's appSecret to the same secret)\n",
     );
+  io.stdout.write(`Events Manager (open in a browser): ${server.url}/\n`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     signal?.addEventListener('abort', stop, { once: true });
