@@ -129,8 +129,10 @@ export interface EventsManagerView {
   pixels: string[];
   /** Event names seen, sorted. */
   eventNames: string[];
-  /** Rows, newest first. */
+  /** Rows, newest first (the newest `limit` when the filter has one). */
   rows: EventsManagerRow[];
+  /** Rows matching the filter before `limit` cut them. */
+  totalRows: number;
   /** One entry per pixel and event name, sorted by pixel then name. */
   summaries: EventsManagerSummary[];
   /** The estimate's target: capi-kit's diagnostics warn below it (Meta's advice: at least 6.0). */
@@ -144,6 +146,8 @@ export interface EventsManagerFilter {
   pixelId?: string;
   event_name?: string;
   source?: EventsManagerSource;
+  /** At most this many rows, the newest (summaries still count every event). */
+  limit?: number;
 }
 
 /** Keys Meta wants SHA-256 hashed ([CIP]); `external_id` is hashed by capi-kit too. */
@@ -446,7 +450,8 @@ export const buildEventsManagerView = (
     version: input.version,
     pixels: [...pixels].sort(),
     eventNames: [...names].sort(),
-    rows: shown,
+    rows: filter.limit === undefined ? shown : shown.slice(0, Math.max(0, filter.limit)),
+    totalRows: shown.length,
     summaries,
     matchQualityTarget: MATCH_QUALITY_TARGET,
     coverageGoal: COVERAGE_GOAL,

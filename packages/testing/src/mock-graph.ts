@@ -185,12 +185,14 @@ const pageAnswer = (): Answer => ({
 
 const SOURCES: readonly string[] = ['server', 'browser'] satisfies EventsManagerSource[];
 
-/** `?pixelId=…&event_name=…&source=server|browser` of `GET /_mock/events-manager`. */
+/** `?pixelId=…&event_name=…&source=server|browser&limit=…` of `GET /_mock/events-manager`. */
 const viewFilter = (query: URLSearchParams): EventsManagerFilter => {
   const pixelId = query.get('pixelId');
   const eventName = query.get('event_name');
   const source = query.get('source');
+  const limit = Number(query.get('limit') ?? Number.NaN);
   return {
+    ...(Number.isInteger(limit) && limit >= 0 ? { limit } : {}),
     ...(pixelId ? { pixelId } : {}),
     ...(eventName ? { event_name: eventName } : {}),
     ...(source && SOURCES.includes(source) ? { source: source as EventsManagerSource } : {}),
@@ -346,7 +348,9 @@ class MockGraphServer implements MockGraph {
   /** Tells the open Events Manager pages that what they show changed. */
   #changed(): void {
     this.#version++;
-    for (const stream of this.#streams) stream.write(`data: ${this.#version}\n\n`);
+    for (const stream of this.#streams) {
+      if (!stream.destroyed && !stream.writableEnded) stream.write(`data: ${this.#version}\n\n`);
+    }
   }
 
   close(): Promise<void> {

@@ -263,6 +263,11 @@ describe('GET /_mock/events-manager', () => {
       'p-2',
     ]);
     expect(mock.eventsManager({ source: 'browser' }).rows).toHaveLength(1);
+    const newest = await view('?limit=1');
+    expect(newest.rows.map((r) => r.eventId)).toEqual(['v-1']);
+    expect(newest.totalRows).toBe(3);
+    // Summaries still count every event.
+    expect(newest.summaries.reduce((n, s) => n + s.server + s.browser, 0)).toBe(3);
   });
 
   it('DELETE /_mock/events (the Clear button) forgets events but keeps scripted faults', async () => {
