@@ -99,6 +99,11 @@ export interface CapiClient {
    * the logger and the `error` hook, redacted, instead of letting it reach the user's request.
    */
   reportError(error: unknown, source: string): void;
+  /**
+   * Says a first-party relay feeds this client browser events (`createRelay` calls it): diagnostics
+   * then remember `event_id`s to find the browser/server pairs, which without a relay never show.
+   */
+  attachRelay(): void;
   /** True once `close()` was called. */
   readonly closed: boolean;
 }
@@ -843,6 +848,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       log('error', { source }, `capi-kit: ${source} threw: ${message}`);
       hooks.emit('error', () => ({ kind: 'callback', source, error: new Error(message) }));
     },
+    attachRelay: () => diagnostics?.attachRelay(),
     get closed() {
       return closed;
     },

@@ -76,6 +76,12 @@ export interface DiagnosticsRecorder {
    * each (pixel, event name, figure) at most once per window. Returns `[]` otherwise.
    */
   takeWarnings(nowMs: number): DiagnosticsWarning[];
+  /**
+   * A first-party relay feeds this recorder browser events: from now on it remembers `event_id`s
+   * to find the pairs. Until then (or until the first relay event) none are remembered, since
+   * without a relay no browser copy can ever be seen.
+   */
+  attachRelay(): void;
 }
 
 /** Counters of one event name in one bucket. */
@@ -187,6 +193,11 @@ class SeenIds {
   }
 }
 
+const NOTHING_NOTED: { overlapping: boolean; confirmedOn: readonly string[] } = {
+  overlapping: false,
+  confirmedOn: [],
+};
+
 const percent = (part: number, whole: number): number | null =>
   whole > 0 ? Math.round((part / whole) * 1000) / 10 : null;
 
@@ -268,6 +279,9 @@ export const createDiagnosticsRecorder = (
   // Per-event points by key mask (2^15 masks), filled lazily: the hot path does one array read.
   const pointsByMask = new Int16Array(1 << MATCH_KEYS.length).fill(-1);
   const lastWarned = new Map<string, number>();
+  // Whether a relay feeds this recorder: without one, remembering ids (a lookup and an insert in
+  // a set of up to `overlapCapacity`, per event) could never find a pair.
+  let relayFed = false;
 
   const bucketOf = (ms: number) => Math.floor(ms / bucketMs);
 
@@ -381,10 +395,13 @@ export const createDiagnosticsRecorder = (
     const unshared = sample.eventIdNeverShared === true;
     const supplied = !unshared && sample.callerEventId;
     const generated = !unshared && !sample.callerEventId;
-    // An id nobody else has cannot overlap or be confirmed: not worth a slot in the set.
-    const { overlapping, confirmedOn } = unshared
-      ? { overlapping: false, confirmedOn: [] }
-      : noteId(sample, index, generated && sample.source === 'server');
+    if (sample.source === 'relay') relayFed = true;
+    // An id nobody else has cannot overlap or be confirmed: not worth a slot in the set; nor can
+    // any id while no relay feeds the recorder.
+    const { overlapping, confirmedOn } =
+      unshared || !relayFed
+        ? NOTHING_NOTED
+        : noteId(sample, index, generated && sample.source === 'server');
     for (const pixelId of sample.pixelIds) {
       const t = tallyFor(pixelWindow(pixelId), sample.eventName, index);
       t.events++;
@@ -528,6 +545,9 @@ export const createDiagnosticsRecorder = (
     recordAcknowledged,
     report,
     takeWarnings,
+    attachRelay: () => {
+      relayFed = true;
+    },
   };
 };
 

@@ -256,6 +256,9 @@ export function createRelay<R = Request | NodeRequestLike>(
   options: CreateRelayOptions<R>,
 ): Relay<R> {
   const { client } = options;
+  // Diagnostics start remembering event IDs to pair the server and browser copies. Guarded: a
+  // hand-made client object (tests, wrappers) may not have it.
+  if (typeof client.attachRelay === 'function') client.attachRelay();
   const contextOptions: RequestContextOptions = options.requestContext ?? {};
   const maxBodyBytes = positiveInt(options.maxBodyBytes, DEFAULT_RELAY_MAX_BODY_BYTES);
   const maxEvents = positiveInt(options.maxEvents, DEFAULT_RELAY_MAX_EVENTS);

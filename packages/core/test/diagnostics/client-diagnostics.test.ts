@@ -31,6 +31,8 @@ const setup = (options: Partial<CapiOptions> = {}) => {
     env: false,
     ...options,
   });
+  // The tests play the relay with `track(…, { source: 'relay' })`; createRelay says so itself.
+  client.attachRelay();
   const warnings: WarnInfo[] = [];
   client.on('warn', (info) => {
     warnings.push(info);

@@ -101,6 +101,7 @@ describe('freshness grid', () => {
 describe('createDiagnosticsRecorder', () => {
   it('reports exact figures for scripted traffic', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     // 4 purchases: full keys + caller id, em only, em+ip+ua, nothing countable.
     r.recordEvent(sample({ userData: FULL, callerEventId: true, eventId: 'o-1' }), T0);
     r.recordEvent(sample({ userData: { em: [H] } }), T0 + 1000);
@@ -146,6 +147,7 @@ describe('createDiagnosticsRecorder', () => {
 
   it('measures browser/server overlap relative to the smaller source', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     // 10 server events with order ids, 4 relayed browser events: 3 share an id, 1 does not.
     for (let i = 0; i < 10; i++) {
       r.recordEvent(sample({ eventId: `o-${i}`, callerEventId: true }), T0 + i);
@@ -169,6 +171,7 @@ describe('createDiagnosticsRecorder', () => {
 
   it('forgets the oldest remembered ids beyond overlapCapacity', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000, overlapCapacity: 2 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     for (const id of ['a', 'b', 'c'])
       r.recordEvent(sample({ eventId: id, callerEventId: true }), T0);
     // 'a' was forgotten when 'c' arrived; the relayed 'a' is new (and pushes out 'b'), 'c' overlaps.
@@ -177,9 +180,25 @@ describe('createDiagnosticsRecorder', () => {
     expect(r.report(T0).pixels['1']?.events.Purchase?.overlapping).toBe(1);
   });
 
+  it('remembers no event_id until a relay feeds it (no browser copy could ever be paired)', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    const server = (id: string) => r.recordEvent(sample({ eventId: id, callerEventId: true }), T0);
+    const relay = (id: string) =>
+      r.recordEvent(sample({ eventId: id, callerEventId: true, source: 'relay' }), T0);
+    server('a');
+    relay('a'); // the first relay event: from here on ids are remembered (this one included)
+    server('b');
+    relay('b');
+    server('a'); // the relayed 'a' was remembered
+    const purchase = r.report(T0).pixels['1']?.events.Purchase;
+    expect(purchase?.sources).toEqual({ server: 3, relay: 2 });
+    expect(purchase?.overlapping).toBe(2); // b, and a's second server copy; not the first pair
+  });
+
   it('keeps the newest overlapCapacity ids through expiry and wrap-around', () => {
     // Capacity 5; ids expire a bucket (5 s of this 60 s window) at a time, the oldest first.
     const r = createDiagnosticsRecorder({ windowMs: 60_000, overlapCapacity: 5 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     const server = (id: string, at: number) =>
       r.recordEvent(sample({ eventId: id, callerEventId: true }), at);
     const relay = (id: string, at: number) =>
@@ -202,6 +221,7 @@ describe('createDiagnosticsRecorder', () => {
 
   it('computes freshness percentiles from acknowledgements', () => {
     const r = createDiagnosticsRecorder({ windowMs: 3_600_000 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     const ackMs = T0 + 10_000;
     const eventTime = (delay: number) => Math.floor(ackMs / 1000) - delay;
     const delays = [...Array.from({ length: 18 }, (_, i) => i + 1), 1800, 7200];
@@ -216,6 +236,7 @@ describe('createDiagnosticsRecorder', () => {
 
   it('expires figures a bucket at a time', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     r.recordEvent(sample(), T0);
     r.recordEvent(sample(), T0 + 30_000);
     const count = (at: number) => r.report(at).pixels['1']?.total.events;
@@ -229,6 +250,7 @@ describe('createDiagnosticsRecorder', () => {
 
   it('counts names past maxEventNames under (other)', () => {
     const r = createDiagnosticsRecorder({ maxEventNames: 2 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     for (const name of ['A', 'B', 'C', 'D', 'A']) r.recordEvent(sample({ eventName: name }), T0);
     const events = r.report(T0).pixels['1']?.events ?? {};
     expect(Object.keys(events).sort()).toEqual([OTHER_EVENT_NAME, 'A', 'B'].sort());
@@ -238,6 +260,7 @@ describe('createDiagnosticsRecorder', () => {
 
   it('fans one event out to every pixel', () => {
     const r = createDiagnosticsRecorder();
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     r.recordEvent(sample({ pixelIds: ['1', '2'] }), T0);
     expect(r.report(T0).pixels['2']?.total.events).toBe(1);
   });
@@ -249,6 +272,7 @@ describe('createDiagnosticsRecorder', () => {
 
   it('warns once per window per figure, evaluated on the first call in a new bucket', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 3 } });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     // Ids known never to have reached a browser: the dedup figure has evidence to warn on.
     const unshared = () => sample({ eventIdNeverShared: true });
     expect(r.takeWarnings(T0)).toEqual([]);
@@ -279,6 +303,7 @@ describe('dedup-key status: what capi-kit can know about an event_id', () => {
 
   it('counts an id the app supplied (track({ event_id }), eventId()) as deduplicable', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     r.recordEvent(lead({ eventId: 'l-1', callerEventId: true }), T0);
     expect(leadFigures(r, T0)).toMatchObject({
       withEventId: 1,
@@ -290,6 +315,7 @@ describe('dedup-key status: what capi-kit can know about an event_id', () => {
 
   it("counts the browser's own id, arriving through the relay, as deduplicable", () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     r.recordEvent(lead({ eventId: 'pixel-1', callerEventId: true, source: 'relay' }), T0);
     expect(leadFigures(r, T0)).toMatchObject({
       withEventId: 1,
@@ -300,6 +326,7 @@ describe('dedup-key status: what capi-kit can know about an event_id', () => {
 
   it('confirms a generated id the relay brings back later, in the bucket of the server event', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     r.recordEvent(lead({ eventId: 'gen-1' }), T0);
     expect(leadFigures(r, T0)).toMatchObject({
       generatedEventIds: 1,
@@ -327,6 +354,7 @@ describe('dedup-key status: what capi-kit can know about an event_id', () => {
 
   it('confirms a generated id the relay saw first', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     r.recordEvent(lead({ eventId: 'x-1', callerEventId: true, source: 'relay' }), T0);
     r.recordEvent(lead({ eventId: 'x-1' }), T0 + 7000);
     expect(leadFigures(r, T0 + 7000)).toMatchObject({
@@ -340,6 +368,7 @@ describe('dedup-key status: what capi-kit can know about an event_id', () => {
 
   it('confirms only on the pixels the relay event went to, and only under the same name', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     r.recordEvent(lead({ eventId: 'two', pixelIds: ['1', '2'] }), T0);
     // Same id under another name: Meta deduplicates on the pair, so it confirms nothing.
     r.recordEvent(
@@ -364,6 +393,7 @@ describe('dedup-key status: what capi-kit can know about an event_id', () => {
 
   it('leaves an id unconfirmed once it was forgotten (capacity) or its window passed', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000, overlapCapacity: 1 });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     r.recordEvent(lead({ eventId: 'old' }), T0);
     r.recordEvent(lead({ eventId: 'newer' }), T0); // pushes 'old' out of the set
     r.recordEvent(lead({ eventId: 'old', callerEventId: true, source: 'relay' }), T0 + 1);
@@ -382,6 +412,7 @@ describe('dedup-key status: what capi-kit can know about an event_id', () => {
 
   it('reports only unconfirmed ids as unknown (null) and never warns about them', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 3 } });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     for (let i = 0; i < 30; i++) r.recordEvent(lead(), T0 + i);
     expect(leadFigures(r, T0 + 30)).toMatchObject({
       events: 30,
@@ -396,6 +427,7 @@ describe('dedup-key status: what capi-kit can know about an event_id', () => {
 
   it('mixes the classes: coverage over the known ones, a warning on known evidence only', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 4 } });
+    r.attachRelay(); // a relay feeds it (createRelay does this)
     r.recordEvent(lead({ eventId: 's-1', callerEventId: true }), T0); // supplied
     r.recordEvent(lead({ eventId: 'g-1' }), T0); // generated, confirmed below
     r.recordEvent(lead({ eventId: 'g-1', callerEventId: true, source: 'relay' }), T0 + 1);
