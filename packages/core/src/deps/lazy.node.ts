@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import type { PhoneLibrary, PublicSuffixLibrary } from './types.js';
 
 // On Node the two heavy dependencies load on first use, not at import: `libphonenumber-js` for a
-// phone number the fast path cannot settle, `tldts` for the first registrable-domain lookup (a
+// phone number the fast path (user-data/ph.ts, with the generated phone-plans.ts) cannot settle, `tldts` for the first registrable-domain lookup (a
 // request that may set cookies). Together they were most of `import('@capi-kit/core')`'s time
 // (≈ 80 ms and ≈ 25 ms of ≈ 130 ms as ESM on a 2-core machine), which a serverless cold start pays
 // whether or not it ever needs them. `require` keeps the lookup synchronous, as its callers are.

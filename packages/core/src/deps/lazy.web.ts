@@ -1,23 +1,11 @@
-import {
-  getCountries,
-  getCountryCallingCode,
-  isSupportedCountry,
-  Metadata,
-  parsePhoneNumberFromString,
-} from 'libphonenumber-js/min';
+import { parsePhoneNumberFromString } from 'libphonenumber-js/min';
 import { getDomain } from 'tldts';
 import type { PhoneLibrary, PublicSuffixLibrary } from './types.js';
 
 // Edge runtimes, workers and browsers have no synchronous `require`, and their bundlers need
 // static imports to include a dependency: both libraries load with the module here (see
 // lazy.node.ts for Node, where they load on first use).
-const phone: PhoneLibrary = {
-  getCountries,
-  getCountryCallingCode,
-  isSupportedCountry,
-  Metadata,
-  parsePhoneNumberFromString,
-};
+const phone: PhoneLibrary = { parsePhoneNumberFromString };
 const publicSuffix: PublicSuffixLibrary = { getDomain };
 
 /** `libphonenumber-js/min` (imported statically on this runtime). */

@@ -2,10 +2,7 @@ import type * as Phone from 'libphonenumber-js/min';
 import type * as PublicSuffix from 'tldts';
 
 /** The parts of `libphonenumber-js/min` the phone normalization uses. */
-export type PhoneLibrary = Pick<
-  typeof Phone,
-  'getCountries' | 'getCountryCallingCode' | 'isSupportedCountry' | 'parsePhoneNumberFromString'
-> & { Metadata: typeof Phone.Metadata };
+export type PhoneLibrary = Pick<typeof Phone, 'parsePhoneNumberFromString'>;
 
 /** The part of `tldts` the cookie scope uses. */
 export type PublicSuffixLibrary = Pick<typeof PublicSuffix, 'getDomain'>;

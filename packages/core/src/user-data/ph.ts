@@ -1,5 +1,6 @@
-import type { CountryCode, Metadata } from 'libphonenumber-js/min';
+import type { CountryCode } from 'libphonenumber-js/min';
 import { phoneLibrary } from '#deps';
+import { NATIONAL_LENGTHS, REGIONS } from './phone-plans.js';
 
 // `ph`: remove symbols, letters and leading zeros; the number must include its country code.
 // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters [CIP]
@@ -31,43 +32,20 @@ const TRUNK_ZERO_NATIONAL_LENGTHS: Readonly<Record<string, readonly number[]>> =
   '61': [9], // AU, CC, CX
 };
 
-let numberingPlans: Metadata | undefined;
-let lengthsByCallingCode: Map<string, Set<number>> | undefined;
-
-function plans(): Metadata {
-  numberingPlans ??= new (phoneLibrary().Metadata)();
-  return numberingPlans;
-}
-
 /**
  * Possible national-number lengths per calling code (over every region sharing it), from
- * libphonenumber's metadata; built on first use. `undefined` for an unassigned calling code.
+ * libphonenumber's metadata, generated into phone-plans.ts so that the fast path runs without
+ * loading the library. `undefined` for an unassigned calling code.
  */
-function nationalLengths(callingCode: string): Set<number> | undefined {
-  if (lengthsByCallingCode === undefined) {
-    const table = new Map<string, Set<number>>();
-    const metadata = plans();
-    const { getCountries, getCountryCallingCode } = phoneLibrary();
-    for (const country of getCountries()) {
-      metadata.selectNumberingPlan(country);
-      const code = getCountryCallingCode(country);
-      let lengths = table.get(code);
-      if (lengths === undefined) {
-        lengths = new Set();
-        table.set(code, lengths);
-      }
-      for (const length of metadata.numberingPlan?.possibleLengths() ?? []) lengths.add(length);
-    }
-    lengthsByCallingCode = table;
-  }
-  return lengthsByCallingCode.get(callingCode);
+function nationalLengths(callingCode: string): readonly number[] | undefined {
+  return Object.hasOwn(NATIONAL_LENGTHS, callingCode) ? NATIONAL_LENGTHS[callingCode] : undefined;
 }
 
 function isCallingCode(code: string): boolean {
   return nationalLengths(code) !== undefined;
 }
 
-/** A region libphonenumber knows, with its calling code (looked up once: each lookup allocates). */
+/** A region libphonenumber knows, with its calling code (looked up once per region). */
 interface Region {
   code: CountryCode;
   callingCode: string;
@@ -89,18 +67,11 @@ function toRegion(country: string | undefined): Region | undefined {
   const upper = country.toUpperCase();
   let region = regions.get(upper); // at most 26² keys
   if (region === undefined) {
-    const { isSupportedCountry, getCountryCallingCode } = phoneLibrary();
-    if (isSupportedCountry(upper)) {
-      const metadata = plans();
-      metadata.selectNumberingPlan(upper);
-      region = {
-        code: upper,
-        callingCode: getCountryCallingCode(upper),
-        doubleZeroIdd: metadata.numberingPlan?.IDDPrefix() === '00',
-      };
-    } else {
-      region = null;
-    }
+    const plan = Object.hasOwn(REGIONS, upper) ? REGIONS[upper] : undefined;
+    region =
+      plan === undefined
+        ? null
+        : { code: upper as CountryCode, callingCode: plan[0], doubleZeroIdd: plan[1] };
     regions.set(upper, region);
   }
   return region ?? undefined;
@@ -198,7 +169,7 @@ function isPlainInternational(digits: string): boolean {
     // A 0 (or another trunk prefix, like Russia's 8) typed after the calling code (+44 07…, +7 8…)
     // must be dropped, but Italy's leading 0 (+39 06…) is part of the number: libphonenumber
     // knows which, and a national part of an impossible length is sent to it as well.
-    return digits.charCodeAt(codeLength) !== 0x30 && lengths.has(digits.length - codeLength);
+    return digits.charCodeAt(codeLength) !== 0x30 && lengths.includes(digits.length - codeLength);
   }
   return false;
 }

@@ -22,8 +22,12 @@ const run = (core) => {
   const context = core.getRequestContext({ url: '/', headers: { host: 'shop.example.co.uk', 'sec-fetch-dest': 'document' } });
   steps.navigation = heavy();
   steps.domain = context.cookiesToSet[0].domain;
-  steps.phone = core.normalizePhone('020 7946 0958', 'GB');
-  steps.phoned = heavy();
+  // Common shapes take the fast path (generated numbering-plan tables): no library.
+  steps.phones = [core.normalizePhone('020 7946 0958', 'GB'), core.normalizePhone('+1 (650) 555-1212')];
+  steps.fastPath = heavy();
+  // A shape only the real parser reads (a German national number, with an extension).
+  steps.parsed = core.normalizePhone('030 901820 ext. 7', 'DE');
+  steps.parser = heavy();
   process.stdout.write(JSON.stringify(steps));
 };
 `;
@@ -44,8 +48,10 @@ describe('heavy dependencies on Node', () => {
       subrequest: [],
       navigation: ['tldts'],
       domain: 'example.co.uk',
-      phone: '442079460958',
-      phoned: ['libphonenumber-js', 'tldts'],
+      phones: ['442079460958', '16505551212'],
+      fastPath: ['tldts'],
+      parsed: '4930901820',
+      parser: ['libphonenumber-js', 'tldts'],
     });
   });
 });
