@@ -167,17 +167,21 @@ function addUnique(list: string[], value: string): void {
   list.push(value);
 }
 
+/** Turns a normalized value into what is sent: its SHA-256, or itself when not hashing. */
+type Finish = (normalized: string) => string;
+
 function normalizeValue(
   key: HashedUserDataKey,
   raw: unknown,
   run: Run,
   index: number,
   out: string[],
+  finish: Finish | undefined,
 ): void {
   if (raw === undefined || raw === null) return;
   if (key === 'db' && raw instanceof Date) {
     const date = dateOfBirth(raw, run, index);
-    if (date !== undefined) addUnique(out, date);
+    if (date !== undefined) addUnique(out, finish === undefined ? date : finish(date));
     return;
   }
   const text = asText(raw);
@@ -192,26 +196,51 @@ function normalizeValue(
     return;
   }
   const normalized = normalizeOne(key, trimmed, run, index);
-  if (normalized !== undefined) addUnique(out, normalized);
+  if (normalized !== undefined)
+    addUnique(out, finish === undefined ? normalized : finish(normalized));
   else if (key !== 'db') report(run, key, index, INVALID_CODE[key]); // db reported its own reason
 }
 
-function normalizeHashedKey(key: HashedUserDataKey, raw: unknown, run: Run): string[] {
+/**
+ * The values of one hashed key, normalized, de-duplicated and, with `finish`, hashed in the same
+ * pass (one list per key; a raw value and its hash given together end up as one hash).
+ */
+function normalizeHashedKey(
+  key: HashedUserDataKey,
+  raw: unknown,
+  run: Run,
+  finish?: Finish | undefined,
+): string[] {
   const out: string[] = [];
   if (Array.isArray(raw)) {
-    for (let i = 0; i < raw.length; i++) normalizeValue(key, raw[i], run, i, out);
+    for (let i = 0; i < raw.length; i++) normalizeValue(key, raw[i], run, i, out, finish);
   } else {
-    normalizeValue(key, raw, run, -1, out);
+    normalizeValue(key, raw, run, -1, out, finish);
   }
   return out;
 }
 
-/** Hashes normalized values; de-duplicates again since a raw value and its hash may both be given. */
-function hashAll(values: readonly string[]): string[] {
-  const hashed: string[] = [];
-  for (const value of values) addUnique(hashed, isSha256Hash(value) ? value : sha256Hex(value));
-  return hashed;
+// A country, a state or a gender is one of a few hundred values repeated on nearly every event, so
+// their hashes are kept (bounded: the values are client input) rather than recomputed: 2–3 of a
+// fully populated event's 9 digests. Not for the personal keys (email, phone, names, city, ZIP,
+// date of birth, external ID): a cache would keep customers' data in memory past their event.
+const ENUMERATED_KEYS: ReadonlySet<HashedUserDataKey> = new Set(['country', 'st', 'ge']);
+const enumeratedHashes = new Map<string, string>();
+const MAX_ENUMERATED_HASHES = 1024;
+
+function hashEnumerated(value: string): string {
+  if (isSha256Hash(value)) return value;
+  let digest = enumeratedHashes.get(value);
+  if (digest === undefined) {
+    digest = sha256Hex(value);
+    if (enumeratedHashes.size >= MAX_ENUMERATED_HASHES) enumeratedHashes.clear();
+    enumeratedHashes.set(value, digest);
+  }
+  return digest;
 }
+
+// A normalized value that already looks like a hash is sent as it is, as a raw one is.
+const hashPersonal: Finish = (value) => (isSha256Hash(value) ? value : sha256Hex(value));
 
 function isDigits(value: string): boolean {
   if (value.length === 0) return false;
@@ -324,9 +353,17 @@ export function processUserData(
   for (const key of HASHED_USER_DATA_KEYS) {
     const raw = source[key];
     if (raw === undefined || raw === null) continue;
-    const values = key === 'country' ? countries : normalizeHashedKey(key, raw, run);
+    const finish = hash ? (ENUMERATED_KEYS.has(key) ? hashEnumerated : hashPersonal) : undefined;
+    let values: string[];
+    if (key !== 'country') values = normalizeHashedKey(key, raw, run, finish);
+    else if (finish === undefined) values = countries;
+    else {
+      // Normalized first (run.country); hashed here, de-duplicated again like the others.
+      values = [];
+      for (const country of countries) addUnique(values, finish(country));
+    }
     if (values.length === 0) continue;
-    out[key] = hash ? hashAll(values) : values;
+    out[key] = values;
   }
   for (const key of PLAIN_USER_DATA_KEYS) {
     const value = plainValue(key, source[key], run);
