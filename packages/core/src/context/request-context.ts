@@ -20,7 +20,7 @@ import {
 } from './fb-cookies.js';
 import { parseAddress } from './ip-address.js';
 import { isPageNavigation, isSameSite, parseReferer } from './page-url.js';
-import { effectiveUrl, headerReader, type NodeRequestLike } from './request-input.js';
+import { effectiveUrl, type NodeRequestLike, requestHeaderReader } from './request-input.js';
 import { type CookieScope, cookieScope } from './site-domain.js';
 import { compileTrustProxy, isPeerTrusted, type TrustProxy } from './trust-proxy.js';
 
@@ -141,7 +141,7 @@ export function getRequestContext(
   input: Request | NodeRequestLike,
   options: RequestContextOptions = {},
 ): RequestContext {
-  const header = headerReader(input.headers);
+  const header = requestHeaderReader(input);
   const method = (input.method ?? 'GET').toUpperCase();
   const node = input as NodeRequestLike;
   const remote = options.remoteAddress ?? node.remoteAddress;
@@ -267,7 +267,7 @@ export function mayWriteCookies(
   options: RequestContextOptions = {},
 ): boolean {
   if (options.cookies === false) return false;
-  const header = headerReader(input.headers);
+  const header = requestHeaderReader(input);
   if (isPageNavigation((input.method ?? 'GET').toUpperCase(), header)) return true;
   if (options.generateFbp !== false) {
     const cookieHeader = header('cookie');

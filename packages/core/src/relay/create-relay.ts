@@ -4,7 +4,7 @@ import {
   type RequestContext,
   type RequestContextOptions,
 } from '../context/index.js';
-import { headerReader } from '../context/request-input.js';
+import { requestHeaderReader } from '../context/request-input.js';
 import type { CapiClient } from '../delivery/client.js';
 import type { TrackOptions } from '../delivery/types.js';
 import { STANDARD_EVENTS } from '../event/standard-events.js';
@@ -401,7 +401,7 @@ export function createRelay<R = Request | NodeRequestLike>(
 
   const handleInput = async (input: RelayInput<R>): Promise<RelayResponse> => {
     const { request } = input;
-    const header = headerReader(request.headers);
+    const header = requestHeaderReader(request);
     if ((request.method ?? 'GET').toUpperCase() !== 'POST') {
       return refuse('method_not_allowed', { allow: 'POST' });
     }
