@@ -1,4 +1,13 @@
 import { packageBuild, withExecutable } from '../../scripts/tsdown-preset.ts';
 
-// `bin` is the executable package.json `bin` runs: ESM only, no declarations.
-export default packageBuild(withExecutable('bin'));
+const executable = withExecutable('bin');
+
+// `bin` is the executable package.json `bin` runs: ESM only, no declarations. `adapter-kit` is the
+// conformance kit (`@capi-kit/testing/adapter-kit`), its own entry so the mock never loads vitest.
+export default packageBuild({
+  ...executable,
+  entry: {
+    ...(executable.entry as Record<string, string>),
+    'adapter-kit': 'src/adapter-kit/index.ts',
+  },
+});
