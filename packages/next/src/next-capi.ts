@@ -332,10 +332,18 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
           params = await map?.(copy ?? request, response.clone());
         } catch (error) {
           await rethrowNextErrors(error);
-          report(`withCapi event '${event}': map threw; the event is not tracked`, error);
+          // Through the client (its logger and `error` hook, kind `callback`), as every adapter's map.
+          current.client.reportError(error, `withCapi event '${event}' map`);
           mapped = false;
         }
-        if (mapped) trackWith(binding, event, params);
+        if (mapped) {
+          try {
+            trackWith(binding, event, params);
+          } catch (error) {
+            // Only `strict` mode throws; the handler already answered, so its response must stand.
+            current.client.reportError(error, `withCapi event '${event}' track`);
+          }
+        }
       }
       return withSetCookies(response, binding.context?.cookiesToSet ?? []);
     };

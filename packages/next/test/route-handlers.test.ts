@@ -108,6 +108,47 @@ describe('withCapi', () => {
     });
   });
 
+  // Found by the adapter conformance kit: both used to bypass the client's `error` hook, and the
+  // strict-mode throw turned the handler's answer into a 500.
+  it('reports a throwing map and a strict-mode rejection of options.event through the error hook; the response stands', async () => {
+    const strict = createNextCapi({
+      pixelId: PIXEL_ID,
+      accessToken: TOKEN,
+      graphUrl: mock.url,
+      env: false,
+      strict: true,
+    });
+    const errors: { kind: string; source?: string | undefined }[] = [];
+    strict.client.on('error', ({ kind, source }) => {
+      errors.push({ kind, source });
+    });
+    const logged = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const ok = async () => Response.json({ ok: true });
+    const badMap = strict.withCapi(ok, {
+      event: 'Lead',
+      map: () => {
+        throw new Error('map exploded');
+      },
+    });
+    const invalid = strict.withCapi(ok, {
+      event: 'Purchase',
+      // A Purchase without currency: the types refuse it, JavaScript reaches it.
+      map: () => ({ custom_data: { value: 1 } }) as never,
+    });
+    try {
+      expect((await badMap(post('/lead', {}), {})).status).toBe(200);
+      expect((await invalid(post('/buy', {}), {})).status).toBe(200);
+    } finally {
+      logged.mockRestore();
+    }
+    expect(errors).toEqual([
+      { kind: 'callback', source: "withCapi event 'Lead' map" },
+      { kind: 'callback', source: "withCapi event 'Purchase' track" },
+    ]);
+    await strict.flush();
+    expect(mock.events()).toEqual([]);
+  });
+
   it('does not track options.event after a 4xx, and still sets the cookies', async () => {
     const POST = capi.withCapi(
       async () => Response.json({ error: 'email is required' }, { status: 400 }),
