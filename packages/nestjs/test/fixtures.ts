@@ -9,25 +9,21 @@ import type {
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
+import { mockOptions } from '../../../scripts/test-support/adapter-fixtures.ts';
 import { CAPI_CLIENT, type CapiModuleOptions } from '../src/index.js';
+
+export { PIXEL_ID, postJson } from '../../../scripts/test-support/adapter-fixtures.ts';
 
 /** The two HTTP platforms every integration test runs on. */
 export const PLATFORMS = ['express', 'fastify'] as const;
 export type Platform = (typeof PLATFORMS)[number];
 
-export const PIXEL_ID = '1234567890';
 export const ACCESS_TOKEN = 'nestjs-test-token';
 export const UA = 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-nestjs-test/1.0';
 
 /** Module options that deliver to the mock and ignore the process environment. */
-export const capiOptions = (mock: MockGraph, extra: CapiModuleOptions = {}): CapiModuleOptions => ({
-  pixelId: PIXEL_ID,
-  accessToken: ACCESS_TOKEN,
-  graphUrl: mock.url,
-  env: false,
-  trustProxy: 'loopback',
-  ...extra,
-});
+export const capiOptions = (mock: MockGraph, extra: CapiModuleOptions = {}): CapiModuleOptions =>
+  mockOptions(mock, ACCESS_TOKEN, extra);
 
 /** A logger that keeps what it is given, to assert on reported errors and warnings. */
 export function recordingLogger() {
@@ -85,16 +81,3 @@ export async function startApp(
       }),
   };
 }
-
-/** POSTs JSON. */
-export const postJson = (
-  running: RunningApp,
-  path: string,
-  body: unknown,
-  headers: Record<string, string> = {},
-) =>
-  running.request(path, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify(body),
-  });

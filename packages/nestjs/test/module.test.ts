@@ -1,4 +1,4 @@
-import { type CapiClient, createCapi } from '@capi-kit/core';
+import type { CapiClient } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { Controller, Get, Inject, Injectable, Module, Req } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
@@ -53,32 +53,6 @@ describe('CapiModule.forRoot', () => {
     await client.flush();
     expect(mock.events({ event_name: 'Lead' })[0]?.event.event_id).toBe(result.event_id);
     await moduleRef.close();
-  });
-
-  it('closing the app sends what is still queued (onApplicationShutdown)', async () => {
-    const { moduleRef, service, client } = await resolve([
-      CapiModule.forRoot(capiOptions(mock, { flushIntervalMs: 60_000, shutdownTimeoutMs: 5000 })),
-    ]);
-    service.track(lead);
-    service.track({ ...lead, event_name: 'Contact' });
-    expect(mock.events()).toHaveLength(0);
-    await moduleRef.close();
-    expect(mock.events().map((e) => e.event.event_name)).toEqual(['Lead', 'Contact']);
-    expect(client.closed).toBe(true);
-  });
-
-  it('a shared options.client is used and left open on shutdown', async () => {
-    const shared = createCapi({
-      pixelId: PIXEL_ID,
-      accessToken: ACCESS_TOKEN,
-      graphUrl: mock.url,
-      env: false,
-    });
-    const { moduleRef, client } = await resolve([CapiModule.forRoot({ client: shared })]);
-    expect(client).toBe(shared);
-    await moduleRef.close();
-    expect(shared.closed).toBe(false);
-    await shared.close();
   });
 });
 

@@ -1,14 +1,16 @@
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { runConsumer } from '../../../scripts/test-support/package-checks.ts';
 import { ACCESS_TOKEN, PIXEL_ID, PLATFORMS } from './fixtures.js';
 
 // What ships: the built files, loaded by plain Node through the package's `exports` (`npm test`
 // builds first).
 const DIST_ESM = new URL('../dist/index.mjs', import.meta.url);
 const DIST_CJS = fileURLToPath(new URL('../dist/index.cjs', import.meta.url));
+
+const consumer = (file: string) => new URL(`./consumers/${file}`, import.meta.url);
 
 const PUBLIC_API = [
   'CAPI_CLIENT',
@@ -19,32 +21,6 @@ const PUBLIC_API = [
   'TRACK_CONVERSION_METADATA',
   'TrackConversion',
 ];
-
-/** Runs a consumer app with node and returns what it printed. */
-function runConsumer(file: string, env: Record<string, string>) {
-  return new Promise<Record<string, unknown>>((resolve, reject) => {
-    const child = spawn(
-      process.execPath,
-      [fileURLToPath(new URL(`./consumers/${file}`, import.meta.url))],
-      {
-        env: { ...process.env, ...env },
-      },
-    );
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    child.stderr.on('data', (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`${file} exited with ${code}:\n${stderr}`));
-      else resolve(JSON.parse(stdout) as Record<string, unknown>);
-    });
-  });
-}
 
 describe('the built package', () => {
   let mock: MockGraph;
@@ -64,7 +40,7 @@ describe('the built package', () => {
   });
 
   it.each(PLATFORMS)('works in a CommonJS Nest app (require) on %s', async (platform) => {
-    const out = await runConsumer('app.cjs', { ...env, NEST_PLATFORM: platform });
+    const out = await runConsumer(consumer('app.cjs'), { ...env, NEST_PLATFORM: platform });
     expect(out).toMatchObject({ status: 201, format: 'object' });
     expect(out.cookies).toEqual([expect.stringMatching(/^_fbp=fb\.0\./)]);
     expect(mock.events({ event_name: 'Purchase' }).map((e) => e.event.event_id)).toEqual([
@@ -73,7 +49,7 @@ describe('the built package', () => {
   });
 
   it.each(PLATFORMS)('works in an ESM Nest app (import) on %s', async (platform) => {
-    const out = await runConsumer('app.mjs', { ...env, NEST_PLATFORM: platform });
+    const out = await runConsumer(consumer('app.mjs'), { ...env, NEST_PLATFORM: platform });
     expect(out).toMatchObject({
       status: 200,
       format: 'undefined',

@@ -1,38 +1,27 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  describeReadmeSnippets,
+  readmeSnippets,
+} from '../../../scripts/test-support/package-checks.ts';
 import { CapiModule } from '../src/index.js';
 import { capiOptions, PLATFORMS, postJson, startApp } from './fixtures.js';
 import { SignupService } from './readme-snippets/capi-service.js';
 import { CheckoutController } from './readme-snippets/track-conversion.js';
 
 // README code blocks are the files in test/readme-snippets, which `tsc -p tsconfig.json` checks.
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
 const snippetDir = new URL('./readme-snippets/', import.meta.url);
-const blocks = new Map(
-  [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]),
-);
+describeReadmeSnippets(new URL('../README.md', import.meta.url), snippetDir);
 
 // The root README shows some of the same snippets; they must stay identical too.
-const rootReadme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-const rootBlocks = [...rootReadme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)];
-
-describe('README', () => {
-  it('the root README shows NestJS snippets, each identical to its checked file', () => {
+describe('the root README', () => {
+  it('shows NestJS snippets, each identical to its checked file', () => {
+    const rootBlocks = readmeSnippets(new URL('../../../README.md', import.meta.url));
     expect(rootBlocks.length).toBeGreaterThanOrEqual(3);
-    for (const [, file, code] of rootBlocks) {
-      expect(code).toBe(readFileSync(new URL(file as string, snippetDir), 'utf8'));
+    for (const [file, code] of rootBlocks) {
+      expect(code).toBe(readFileSync(new URL(file, snippetDir), 'utf8'));
     }
-  });
-
-  const files = readdirSync(snippetDir).filter((f) => f.endsWith('.ts'));
-
-  it('shows every snippet file, and nothing else as a snippet', () => {
-    expect([...blocks.keys()].sort()).toEqual(files.sort());
-  });
-
-  it.each(files)('%s is identical in the README', (file) => {
-    expect(blocks.get(file)).toBe(readFileSync(new URL(file, snippetDir), 'utf8'));
   });
 });
 
