@@ -20,15 +20,17 @@ export function readmeSnippets(readme: URL): [file: string, code: string][] {
 }
 
 /**
- * Declares the README checks: every file of `snippetDir` (which `tsc -p tsconfig.json` checks) is
+ * Declares the README checks of the package whose test file is `testFile` (`import.meta.url`):
+ * every file of `test/readme-snippets/` (which `tsc -p tsconfig.json` checks) is
  * shown verbatim under its `<!-- snippet: … -->` marker, nothing else is marked as a snippet, and
  * with `run`, the snippets work as shown (`META_*` pointing at a mock Graph API, see {@link mockGraphInEnv}).
  */
 export function describeReadmeSnippets(
-  readme: URL,
-  snippetDir: URL,
+  testFile: string,
   run?: { title: string; test: (mock: MockGraph) => Promise<void> },
 ): void {
+  const readme = new URL('../README.md', testFile);
+  const snippetDir = new URL('./readme-snippets/', testFile);
   if (run !== undefined) {
     describe('README snippets run', () => {
       const mockGraph = mockGraphInEnv('readme-token');

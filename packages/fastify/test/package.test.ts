@@ -1,13 +1,10 @@
 import { expect, it } from 'vitest';
-import {
-  describeCommonJsConsumer,
-  exportNames,
-} from '../../../scripts/test-support/package-checks.ts';
+import * as checks from '../../../scripts/test-support/package-checks.ts';
 
 // The built package, resolved by name through its `exports` the way users get it (tests run after
 // the build).
 it('has this public API (a change here is an API change); the default export is the plugin', async () => {
-  expect(await exportNames('@capi-kit/fastify')).toMatchInlineSnapshot(`
+  expect(await checks.exportNames('@capi-kit/fastify')).toMatchInlineSnapshot(`
     [
       "capiPlugin",
       "default",
@@ -18,4 +15,7 @@ it('has this public API (a change here is an API change); the default export is 
   expect(api.default).toBe(api.capiPlugin);
 });
 
-describeCommonJsConsumer(new URL('./consumers/app.cjs', import.meta.url), ['fastify5', 'fastify4']);
+checks.describeCommonJsConsumer(new URL('./consumers/app.cjs', import.meta.url), [
+  'fastify5',
+  'fastify4',
+]);

@@ -12,7 +12,7 @@ import { CheckoutController } from './readme-snippets/track-conversion.js';
 
 // README code blocks are the files in test/readme-snippets, which `tsc -p tsconfig.json` checks.
 const snippetDir = new URL('./readme-snippets/', import.meta.url);
-describeReadmeSnippets(new URL('../README.md', import.meta.url), snippetDir);
+describeReadmeSnippets(import.meta.url);
 
 // The root README shows some of the same snippets; they must stay identical too.
 describe('the root README', () => {
