@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -60,3 +60,47 @@ export const graphEnv = (url: string, extra: Record<string, string> = {}) => ({
   META_PIXEL_ID: PIXEL,
   ...extra,
 });
+
+/**
+ * Starts `capi-kit mock` on a free port as a child process (environment: PATH and `env`) and waits
+ * for its env block. `output` is what it printed so far on stdout, `errors` on stderr.
+ */
+export const startCliMock = async (
+  args: string[],
+  env: Record<string, string> = {},
+): Promise<{
+  child: ChildProcess;
+  env: Record<string, string>;
+  output: () => string;
+  errors: () => string;
+}> => {
+  const child = spawn(process.execPath, [BIN, 'mock', '--port', '0', ...args], {
+    env: { PATH: process.env.PATH, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const deadline = Date.now() + 20_000;
+  while (!/export META_PIXEL_ID='\d+'\n/.test(stdout)) {
+    if (Date.now() > deadline || child.exitCode !== null)
+      throw new Error(`capi-kit mock did not start: ${stdout}${stderr}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  const printed: Record<string, string> = {};
+  for (const [, key, value] of stdout.matchAll(/export (\w+)='([^']*)'/g))
+    printed[key as string] = value as string;
+  return { child, env: printed, output: () => stdout, errors: () => stderr };
+};
+
+/** Stops a {@link startCliMock} child with Ctrl-C; resolves with its exit code. */
+export const stopCliMock = (child: ChildProcess): Promise<number | null> =>
+  new Promise((resolve) => {
+    child.once('exit', resolve);
+    child.kill('SIGINT');
+  });

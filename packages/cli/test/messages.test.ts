@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -10,7 +9,7 @@ import { DOCTOR_OPTIONS } from '../src/commands/doctor.js';
 import { MOCK_OPTIONS } from '../src/commands/mock.js';
 import { SEND_TEST_OPTIONS } from '../src/commands/send-test.js';
 import { UPLOAD_OPTIONS } from '../src/commands/upload.js';
-import { BIN, graphEnv, PIXEL, runBin, TOKEN } from './helpers.js';
+import { graphEnv, PIXEL, runBin, startCliMock, stopCliMock, TOKEN } from './helpers.js';
 
 // What the user reads: exit codes, the flag or variable named, no internal function names.
 const INTERNAL = /createCapi|readGraphConfig|resolveOptions|TypeError|at file:|\.ts:\d/;
@@ -112,36 +111,6 @@ describe('every subcommand’s --help', () => {
   }
 });
 
-/** Starts `capi-kit mock` as a child process and waits for its env block. */
-const startCliMock = async (
-  args: string[],
-): Promise<{ child: ChildProcess; env: Record<string, string>; output: () => string }> => {
-  const child = spawn(process.execPath, [BIN, 'mock', '--port', '0', ...args], {
-    env: { PATH: process.env.PATH },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  const deadline = Date.now() + 20_000;
-  while (!/export META_PIXEL_ID='\d+'\n/.test(stdout)) {
-    if (Date.now() > deadline || child.exitCode !== null)
-      throw new Error(`capi-kit mock did not start: ${stdout}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  const env: Record<string, string> = {};
-  for (const [, key, value] of stdout.matchAll(/export (\w+)='([^']*)'/g))
-    env[key as string] = value as string;
-  return { child, env, output: () => stdout };
-};
-
-const stop = (child: ChildProcess): Promise<number | null> =>
-  new Promise((resolve) => {
-    child.once('exit', resolve);
-    child.kill('SIGINT');
-  });
-
 describe('capi-kit mock', () => {
   it('prints a copy-paste env block with its token and logs requests with event names', async () => {
     const { child, env, output } = await startCliMock(['--access-token', 'dev-mock-token']);
@@ -158,7 +127,7 @@ describe('capi-kit mock', () => {
         await new Promise((r) => setTimeout(r, 20));
       }
     } finally {
-      expect(await stop(child)).toBe(0);
+      expect(await stopCliMock(child)).toBe(0);
     }
   });
 
@@ -171,7 +140,7 @@ describe('capi-kit mock', () => {
       expect(sent.stdout).toMatch(/\b100\b/);
       expect(sent.stdout).toContain('appsecret_proof');
     } finally {
-      expect(await stop(child)).toBe(0);
+      expect(await stopCliMock(child)).toBe(0);
     }
   });
 });

@@ -115,4 +115,12 @@ describe('the one path', () => {
     );
     expect(direct.map((s) => s.file)).toEqual([]);
   });
+
+  it('words every Graph error the CLI prints in one module', () => {
+    // Meta's fields read anywhere else would be a second wording, as doctor once had.
+    const wording = sources.filter((s) =>
+      /error_user_(msg|title)|error_subcode|\.userMessage|\.userTitle/.test(s.text),
+    );
+    expect(wording.map((s) => s.file)).toEqual(['graph-request.ts']);
+  });
 });

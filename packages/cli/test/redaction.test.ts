@@ -3,9 +3,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { REDACTED } from '@capi-kit/core';
+import { DEFAULT_API_VERSION, REDACTED } from '@capi-kit/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PIXEL, type RunResult, runBin } from './helpers.js';
+import { PIXEL, type RunResult, runBin, startCliMock, stopCliMock } from './helpers.js';
 
 // A Graph stand-in that echoes the token it was sent back in every place Meta's answers can carry
 // text: error.message ("Malformed access token <token>", code 190), error_user_msg,
@@ -38,7 +38,7 @@ const fragments = (token: string): string[] => {
   return out;
 };
 
-const expectNoToken = (result: RunResult, token: string): void => {
+const expectNoToken = (result: Pick<RunResult, 'stdout' | 'stderr'>, token: string): void => {
   const printed = `${result.stdout}\n${result.stderr}`;
   for (const text of [...spellings(token), ...fragments(token)]) {
     expect(printed, `printed output contains ${JSON.stringify(text)}`).not.toContain(text);
@@ -243,4 +243,68 @@ describe('an exception that quotes the token', () => {
       expect(result.stdout + result.stderr).not.toContain('secondHalfSECRET');
     }
   });
+});
+
+describe('capi-kit mock', () => {
+  // The mock prints a line per request with the Graph error it answered. A fault scripted to echo
+  // the token, as Meta's 190 does, reaches the terminal worded like every command's Graph errors
+  // (graph-request.ts) and redacted like all their output.
+  const MOCK_SHAPES = ['message', 'error_user_msg', 'error_user_title', 'url-encoded'] as const;
+
+  it.each([
+    ['a plain token', PLAIN_TOKEN],
+    ['a token with special characters', SPECIAL_TOKEN],
+  ])('prints the Graph errors it answers without %s', async (_label, token) => {
+    const mock = await startCliMock([], { META_ACCESS_TOKEN: token });
+    const json = { 'content-type': 'application/json' };
+    try {
+      const url = mock.env.META_GRAPH_URL as string;
+      for (const s of MOCK_SHAPES) {
+        const { error } = JSON.parse(answer(s, token).body) as { error: Record<string, unknown> };
+        const fault = {
+          kind: 'graph',
+          code: error.code,
+          subcode: error.error_subcode,
+          message: error.message,
+          userTitle: error.error_user_title,
+          userMessage: error.error_user_msg,
+        };
+        const scripted = await fetch(`${url}/_mock/faults`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ fault }),
+        });
+        expect(scripted.status).toBe(200);
+        const res = await fetch(`${url}/${DEFAULT_API_VERSION}/${PIXEL}/events`, {
+          method: 'POST',
+          headers: json,
+          body: JSON.stringify({ data: [], access_token: token }),
+        });
+        expect(res.status).toBe(400);
+        expect(await res.text()).toContain('"code":190');
+      }
+      const deadline = Date.now() + 10_000;
+      while (!mock.output().includes(`#${MOCK_SHAPES.length - 1} POST`)) {
+        if (Date.now() > deadline) throw new Error(`no request lines: ${mock.output()}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      expect(await stopCliMock(mock.child)).toBe(0);
+    }
+    expectNoToken({ stdout: mock.output(), stderr: mock.errors() }, token);
+    for (const s of MOCK_SHAPES) {
+      // The mock makes up its own fbtrace_id.
+      for (const text of useful[s].filter((t) => t !== 'AtraceREDACTtest')) {
+        expect(mock.output()).toContain(text);
+      }
+    }
+  });
+});
+
+it('covers every command the CLI has', async () => {
+  const help = await runBin(['--help']);
+  const section = help.stdout.split('Commands:\n')[1]?.split('\n\n')[0] ?? '';
+  const commands = section.split('\n').map((line) => line.trim().split(/\s+/)[0]);
+  expect(commands.length).toBeGreaterThan(3);
+  expect(new Set(commands)).toEqual(new Set([...COMMANDS.map((c) => c.args[0]), 'mock']));
 });

@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import {
   buildEvent,
   createDiagnosticsRecorder,
@@ -11,6 +10,7 @@ import {
   type ServerEventInput,
 } from '@capi-kit/core';
 import { checkApiVersion } from '../api-versions.js';
+import { parseCommandArgs } from '../command-args.js';
 import { GRAPH_OPTIONS, type GraphConfig, graphHelp, readGraphConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { describeGraphAnswer, type GraphAnswer, graphGet } from '../graph-request.js';
@@ -187,7 +187,7 @@ const readLocalEvents = async (
 const fmt = (v: number | null | undefined, suffix = ''): string =>
   v === undefined || v === null ? '—' : `${v}${suffix}`;
 
-/** `capi-kit doctor`'s options, for `parseArgs` (its help lists each one). */
+/** `capi-kit doctor`'s options, for `parseCommandArgs` (its help lists each one). */
 export const DOCTOR_OPTIONS = {
   'local-events': { type: 'string' },
   strict: { type: 'boolean' },
@@ -198,16 +198,9 @@ export const DOCTOR_OPTIONS = {
 
 /** `capi-kit doctor`. */
 export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
-  const { values } = parseArgs({
-    args: argv,
-    options: DOCTOR_OPTIONS,
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    io.stdout.write(DOCTOR_HELP);
-    return EXIT_CODES.ok;
-  }
+  const args = parseCommandArgs(argv, io, { options: DOCTOR_OPTIONS, help: DOCTOR_HELP });
+  if (!args) return EXIT_CODES.ok;
+  const { values } = args;
   const config = readGraphConfig(io.env, values);
   const fetchImpl = io.fetch ?? fetch;
   const checks: DoctorCheck[] = [];

@@ -1,6 +1,8 @@
-import { parseArgs } from 'node:util';
+import { parseGraphError } from '@capi-kit/core';
 import type { MockGraph, MockRequest } from '@capi-kit/testing';
+import { parseCommandArgs } from '../command-args.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
+import { describeGraphError } from '../graph-request.js';
 import type { CliIo } from '../terminal.js';
 
 /** `capi-kit mock --help`. */
@@ -26,11 +28,13 @@ Example:
 Exit codes: 0 stopped; 2 usage error; 3 the port is taken.
 `;
 
-/** One line per request: `#3 POST /v26.0/123/events 200 2 events (Purchase, Lead) 4ms`. */
+/**
+ * One line per request: `#3 POST /v26.0/123/events 200 2 events (Purchase, Lead) 4ms`, and the
+ * Graph error the mock answered, worded as every command words Meta's (graph-request.ts).
+ */
 const describe = (r: MockRequest): string => {
-  const why = r.error
-    ? ` ${r.error.code}${r.error.error_subcode ? `/${r.error.error_subcode}` : ''}: ${r.error.error_user_msg ?? r.error.message}`
-    : '';
+  const error = r.error && parseGraphError({ error: r.error });
+  const why = error ? ` ${describeGraphError(error, r.status)}` : '';
   const names =
     r.eventNames.length > 0
       ? ` (${r.eventNames.slice(0, 5).join(', ')}${r.eventNames.length > 5 ? ', …' : ''})`
@@ -56,7 +60,7 @@ const envBlock = (url: string, token: string): string[] => [
   `export META_PIXEL_ID=${shellQuote('1234567890')}`,
 ];
 
-/** `capi-kit mock`'s options, for `parseArgs` (its help lists each one). */
+/** `capi-kit mock`'s options, for `parseCommandArgs` (its help lists each one). */
 export const MOCK_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string', short: 'H' },
@@ -68,16 +72,9 @@ export const MOCK_OPTIONS = {
 
 /** `capi-kit mock`: runs until SIGINT/SIGTERM (or `signal` aborts, in tests). */
 export const mock = async (argv: string[], io: CliIo, signal?: AbortSignal): Promise<ExitCode> => {
-  const { values } = parseArgs({
-    args: argv,
-    options: MOCK_OPTIONS,
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    io.stdout.write(MOCK_HELP);
-    return EXIT_CODES.ok;
-  }
+  const args = parseCommandArgs(argv, io, { options: MOCK_OPTIONS, help: MOCK_HELP });
+  if (!args) return EXIT_CODES.ok;
+  const { values } = args;
   const port = Number(values.port ?? '4000');
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new CliError(`--port must be an integer from 0 to 65535`, EXIT_CODES.usage);

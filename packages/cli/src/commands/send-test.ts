@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import {
   type CapiDeliveryError,
   createCapi,
@@ -6,6 +5,7 @@ import {
   type GraphErrorInfo,
   type ServerEventInput,
 } from '@capi-kit/core';
+import { parseCommandArgs } from '../command-args.js';
 import { GRAPH_OPTIONS, graphHelp, readGraphConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { describeGraphAnswer, describeNetworkError } from '../graph-request.js';
@@ -82,7 +82,7 @@ interface SendTestResult {
   issues?: { path: string; code: string; message: string }[];
 }
 
-/** `capi-kit send-test`'s options, for `parseArgs` (its help lists each one). */
+/** `capi-kit send-test`'s options, for `parseCommandArgs` (its help lists each one). */
 export const SEND_TEST_OPTIONS = {
   event: { type: 'string', short: 'e' },
   'test-event-code': { type: 'string' },
@@ -94,16 +94,9 @@ export const SEND_TEST_OPTIONS = {
 
 /** `capi-kit send-test`. */
 export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => {
-  const { values } = parseArgs({
-    args: argv,
-    options: SEND_TEST_OPTIONS,
-    strict: true,
-    allowPositionals: false,
-  });
-  if (values.help) {
-    io.stdout.write(SEND_TEST_HELP);
-    return EXIT_CODES.ok;
-  }
+  const args = parseCommandArgs(argv, io, { options: SEND_TEST_OPTIONS, help: SEND_TEST_HELP });
+  if (!args) return EXIT_CODES.ok;
+  const { values } = args;
   const config = readGraphConfig(io.env, values);
   const testEventCode = (values['test-event-code'] ?? io.env.META_TEST_EVENT_CODE ?? '').trim();
   if (!testEventCode) {

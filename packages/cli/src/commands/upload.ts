@@ -1,8 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { type ActionSource, type CapiClient, createCapi, isActionSource } from '@capi-kit/core';
+import { parseCommandArgs } from '../command-args.js';
 import { GRAPH_OPTIONS, graphHelp, readGraphConfig } from '../config.js';
 import { readCsvRecords } from '../csv.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
@@ -107,7 +107,7 @@ const readHeader = async (path: string): Promise<string[]> => {
   throw new CliError(`${path} is empty`, EXIT_CODES.usage);
 };
 
-/** `capi-kit upload`'s options, for `parseArgs` (its help lists each one). */
+/** `capi-kit upload`'s options, for `parseCommandArgs` (its help lists each one). */
 export const UPLOAD_OPTIONS = {
   'action-source': { type: 'string' },
   'event-name': { type: 'string' },
@@ -127,16 +127,13 @@ export const UPLOAD_OPTIONS = {
 
 /** `capi-kit upload`. */
 export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
-  const { values, positionals } = parseArgs({
-    args: argv,
+  const args = parseCommandArgs(argv, io, {
     options: UPLOAD_OPTIONS,
-    strict: true,
+    help: UPLOAD_HELP,
     allowPositionals: true,
   });
-  if (values.help) {
-    io.stdout.write(UPLOAD_HELP);
-    return EXIT_CODES.ok;
-  }
+  if (!args) return EXIT_CODES.ok;
+  const { values, positionals } = args;
   if (positionals.length !== 1) {
     throw new CliError('upload takes exactly one CSV file', EXIT_CODES.usage);
   }
