@@ -1,29 +1,14 @@
 // The 17 standard events of the Pixel reference plus PageView from the base code. Anything else
 // must go through fbq('trackCustom'), or the Pixel warns and files it as custom anyway.
 // https://developers.facebook.com/docs/meta-pixel/reference
-export const STANDARD_EVENTS = [
-  'AddPaymentInfo',
-  'AddToCart',
-  'AddToWishlist',
-  'CompleteRegistration',
-  'Contact',
-  'CustomizeProduct',
-  'Donate',
-  'FindLocation',
-  'InitiateCheckout',
-  'Lead',
-  'PageView',
-  'Purchase',
-  'Schedule',
-  'Search',
-  'StartTrial',
-  'SubmitApplication',
-  'Subscribe',
-  'ViewContent',
-] as const;
+// The list is the core's, inlined by this package's build: the browser module never loads
+// @capi-kit/core (packages/browser/turbo.json rebuilds it when the list changes).
+import type { StandardEventName } from '../../core/src/event/standard-event-names.js';
 
-/** A Meta standard event name (Pixel reference), offered by autocompletion in `track()`. */
-export type StandardEventName = (typeof STANDARD_EVENTS)[number];
+export {
+  STANDARD_EVENTS,
+  type StandardEventName,
+} from '../../core/src/event/standard-event-names.js';
 
 /** A standard event name, or any custom one (sent with `fbq('trackCustom')`). */
 export type EventName = StandardEventName | (string & Record<never, never>);

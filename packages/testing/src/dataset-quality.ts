@@ -1,3 +1,6 @@
+// The key → identifier names are the core's, inlined by this package's build (no run-time
+// dependency; packages/testing/turbo.json rebuilds the mock when they change).
+import { MATCH_KEY_IDENTIFIERS } from '../../core/src/diagnostics/match-keys.js';
 import type { MockEvent } from './recorder.js';
 
 // The Dataset Quality API (`GET /{version}/dataset_quality?dataset_id=…&fields=web{…}`), shapes as
@@ -75,23 +78,7 @@ export const DATASET_QUALITY_FIELDS = [
 ] as const;
 
 /** `user_data` key → `match_key_feedback.identifier`. */
-const IDENTIFIERS: Readonly<Record<string, string>> = {
-  em: 'email',
-  ph: 'phone',
-  client_ip_address: 'ip_address',
-  client_user_agent: 'user_agent',
-  fbc: 'fbc',
-  fbp: 'fbp',
-  external_id: 'external_id',
-  fn: 'first_name',
-  ln: 'last_name',
-  db: 'date_of_birth',
-  ge: 'gender',
-  ct: 'city',
-  st: 'state',
-  zp: 'zip',
-  country: 'country',
-};
+const IDENTIFIERS: Readonly<Record<string, string>> = MATCH_KEY_IDENTIFIERS;
 
 /**
  * The mock's stand-in score (Meta's model is unpublished): points per key, capped at 10. It is

@@ -4,50 +4,9 @@
 // this project's choice, documented in docs/diagnostics.md; they sum to 10.
 // https://developers.facebook.com/documentation/ads-commerce/conversions-api/dataset-quality-api [DQ]
 
-/** The `user_data` keys the diagnostics count, by their wire names. */
-export const MATCH_KEYS = [
-  'em',
-  'ph',
-  'client_ip_address',
-  'client_user_agent',
-  'fbc',
-  'fbp',
-  'external_id',
-  'fn',
-  'ln',
-  'db',
-  'ge',
-  'ct',
-  'st',
-  'zp',
-  'country',
-] as const;
+import { MATCH_KEY_IDENTIFIERS, MATCH_KEYS, type MatchKey } from './match-keys.js';
 
-/** A `user_data` key the diagnostics count. */
-export type MatchKey = (typeof MATCH_KEYS)[number];
-
-/**
- * The Dataset Quality API's `match_key_feedback.identifier` for each key. `email`, `phone`,
- * `ip_address`, `user_agent`, `external_id`, `fbc` appear in Meta's examples; the others follow
- * the same pattern (unverified).
- */
-export const MATCH_KEY_IDENTIFIERS: Readonly<Record<MatchKey, string>> = {
-  em: 'email',
-  ph: 'phone',
-  client_ip_address: 'ip_address',
-  client_user_agent: 'user_agent',
-  fbc: 'fbc',
-  fbp: 'fbp',
-  external_id: 'external_id',
-  fn: 'first_name',
-  ln: 'last_name',
-  db: 'date_of_birth',
-  ge: 'gender',
-  ct: 'city',
-  st: 'state',
-  zp: 'zip',
-  country: 'country',
-};
+export { MATCH_KEY_IDENTIFIERS, MATCH_KEYS, type MatchKey };
 
 /**
  * Points (hundredths of the 0–10 scale) each key adds. IP address and user agent count together:

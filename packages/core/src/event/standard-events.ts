@@ -1,31 +1,7 @@
 import { closestName } from './spelling.js';
-// Meta Pixel standard events, plus PageView from the base code.
-// https://developers.facebook.com/docs/meta-pixel/reference [PIX]
+import { STANDARD_EVENTS, type StandardEventName } from './standard-event-names.js';
 
-/** The 17 standard events and `PageView`, as Meta spells them (case matters for deduplication). */
-export const STANDARD_EVENTS = [
-  'AddPaymentInfo',
-  'AddToCart',
-  'AddToWishlist',
-  'CompleteRegistration',
-  'Contact',
-  'CustomizeProduct',
-  'Donate',
-  'FindLocation',
-  'InitiateCheckout',
-  'Lead',
-  'Purchase',
-  'Schedule',
-  'Search',
-  'StartTrial',
-  'SubmitApplication',
-  'Subscribe',
-  'ViewContent',
-  'PageView',
-] as const;
-
-/** A Meta standard event name. */
-export type StandardEventName = (typeof STANDARD_EVENTS)[number];
+export { STANDARD_EVENTS, type StandardEventName };
 
 /** An event name: a standard one (autocompleted) or any custom name. */
 export type EventName = StandardEventName | (string & {});
