@@ -1,6 +1,10 @@
 import {
   type AppendResult,
+  addPixelStats,
   type ClaimOptions,
+  type FreshEntries,
+  findLeased,
+  type LedgerEntry,
   type Logger,
   memoryOutbox,
   type Outbox,
@@ -8,6 +12,8 @@ import {
   type OutboxPixelStats,
   type OutboxRecord,
   type OutboxStats,
+  PixelLedger,
+  retriedRecord,
 } from '@capi-kit/core';
 import Database from 'better-sqlite3';
 import { type DeadLetterRow, type OutboxRow, SCHEMA, SCHEMA_VERSION, toRecord } from './schema.js';
@@ -149,61 +155,69 @@ export interface SqliteOutbox extends Outbox {
   takeNonDurable(pixelId: string): OutboxRecord[];
 }
 
-interface Waiting {
-  seq: number;
-  rec: OutboxRecord;
-}
-
-interface Leased extends Waiting {
-  leaseUntil: number;
-}
-
 /**
  * One pixel's bookkeeping. Rows in the file with `seq > cursor` are "fresh" (never claimed by this
- * process) and read in order straight from the index; everything claimed since open is tracked
- * here: leased, or given back (`returned`, few: at most the in-flight batches). This mirrors the
- * in-memory outbox, so a claim is one indexed range read and no write.
+ * process) and read in order straight from the index; everything claimed since open is kept in
+ * the ledger the in-memory outbox keeps too (the core's `PixelLedger`): leased, or given back
+ * (`returned`, few: at most the in-flight batches). So a claim is one indexed range read and no
+ * write.
  */
-class PixelState {
-  constructor(readonly pixelId: string) {}
-  count = 0;
-  bytes = 0;
+class PixelState extends PixelLedger {
+  constructor(readonly pixelId: string) {
+    super();
+  }
   cursor = 0;
   /** Appended since the last commit, in seq order; `head` skips the evicted. */
-  buffered: Waiting[] = [];
+  buffered: LedgerEntry[] = [];
   head = 0;
-  returned: Waiting[] = [];
-  leased = new Map<string, Leased>();
-  nextLeaseExpiry = Number.POSITIVE_INFINITY;
   /** The next fresh rows, read ahead for drop-oldest so an eviction is not a query. */
-  evictAhead: Waiting[] = [];
-
-  insertReturned(entry: Waiting): void {
-    const list = this.returned;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((list[mid] as Waiting).seq < entry.seq) lo = mid + 1;
-      else hi = mid;
-    }
-    list.splice(lo, 0, entry);
-  }
-
-  expireLeases(now: number): void {
-    if (now < this.nextLeaseExpiry) return;
-    let next = Number.POSITIVE_INFINITY;
-    for (const [id, entry] of this.leased) {
-      if (entry.leaseUntil <= now) {
-        this.leased.delete(id);
-        this.insertReturned({ seq: entry.seq, rec: entry.rec });
-      } else if (entry.leaseUntil < next) next = entry.leaseUntil;
-    }
-    this.nextLeaseExpiry = next;
-  }
+  evictAhead: LedgerEntry[] = [];
 
   bufferedLength(): number {
     return this.buffered.length - this.head;
+  }
+}
+
+/** The entry of a row the file holds, not leased. */
+const entryOf = (row: OutboxRow): LedgerEntry => ({
+  seq: row.seq,
+  rec: toRecord(row),
+  leaseUntil: 0,
+});
+
+/**
+ * A pixel's fresh rows for one claim, read from the index in chunks of what the claim still
+ * wants (at least 16); taking one moves the pixel's cursor past it.
+ */
+class FreshRows implements FreshEntries {
+  private rows: OutboxRow[] = [];
+  private index = 0;
+  private done = false;
+  private current: LedgerEntry | undefined;
+  constructor(
+    private readonly state: PixelState,
+    private readonly read: (pixelId: string, cursor: number, limit: number) => OutboxRow[],
+  ) {}
+
+  peek(wanted: number): LedgerEntry | undefined {
+    if (this.current) return this.current;
+    if (this.index >= this.rows.length) {
+      if (this.done) return undefined;
+      const want = Math.max(16, wanted);
+      this.rows = this.read(this.state.pixelId, this.state.cursor, want);
+      this.index = 0;
+      if (this.rows.length < want) this.done = true;
+    }
+    const row = this.rows[this.index];
+    this.current = row && entryOf(row);
+    return this.current;
+  }
+
+  take(): void {
+    if (!this.current) return;
+    this.state.cursor = this.current.seq;
+    this.index++;
+    this.current = undefined;
   }
 }
 
@@ -334,6 +348,9 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     ),
     deadDelete: db.prepare('DELETE FROM capi_dead_letters WHERE seq = ?'),
   };
+
+  const readFresh = (pixelId: string, cursor: number, limit: number): OutboxRow[] =>
+    stmt.fresh.all(pixelId, cursor, limit);
 
   const pixels = new Map<string, PixelState>();
   const stateFor = (pixelId: string): PixelState => {
@@ -470,7 +487,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
   const writeBuffered = db.transaction(() => {
     for (const state of pixels.values()) {
       for (let i = state.head; i < state.buffered.length; i++) {
-        const { seq, rec } = state.buffered[i] as Waiting;
+        const { seq, rec } = state.buffered[i] as LedgerEntry;
         insertRow(seq, rec);
       }
     }
@@ -493,7 +510,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     const moved: OutboxRecord[] = [];
     for (const state of pixels.values()) {
       for (let i = state.head; i < state.buffered.length; i++) {
-        const { rec } = state.buffered[i] as Waiting;
+        const { rec } = state.buffered[i] as LedgerEntry;
         moved.push(rec);
         state.count--;
         state.bytes -= rec.bytes;
@@ -681,15 +698,16 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
 
   // ------------------------------------------------------------- drop-oldest
 
-  const nextFresh = (state: PixelState): Waiting | undefined => {
-    while (state.evictAhead.length > 0 && (state.evictAhead[0] as Waiting).seq <= state.cursor) {
+  const nextFresh = (state: PixelState): LedgerEntry | undefined => {
+    while (
+      state.evictAhead.length > 0 &&
+      (state.evictAhead[0] as LedgerEntry).seq <= state.cursor
+    ) {
       state.evictAhead.shift();
     }
     if (state.evictAhead.length === 0 && state.count - state.bufferedLength() > 0) {
       // Evictions advance the cursor past what they remove, so these rows are all still waiting.
-      state.evictAhead = stmt.fresh
-        .all(state.pixelId, state.cursor, EVICT_READ_AHEAD)
-        .map((row) => ({ seq: row.seq, rec: toRecord(row) }));
+      state.evictAhead = stmt.fresh.all(state.pixelId, state.cursor, EVICT_READ_AHEAD).map(entryOf);
     }
     return state.evictAhead[0];
   };
@@ -699,7 +717,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
       const returned = state.returned[0];
       const fresh = nextFresh(state);
       const buffered = state.buffered[state.head];
-      let victim: Waiting | undefined;
+      let victim: LedgerEntry | undefined;
       if (returned && (!fresh || returned.seq < fresh.seq)) {
         victim = state.returned.shift();
         pendingDeletes.push(returned.seq);
@@ -709,7 +727,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
         pendingDeletes.push(fresh.seq);
       } else if (buffered) {
         victim = buffered;
-        state.buffered[state.head] = undefined as unknown as Waiting;
+        state.buffered[state.head] = undefined as unknown as LedgerEntry;
         state.head++;
         pendingCount--;
       }
@@ -722,84 +740,6 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
   };
 
   // ------------------------------------------------------------- claim
-
-  const claimFrom = (
-    state: PixelState,
-    pixelId: string,
-    limit: number,
-    leaseUntil: number,
-    now: number,
-    maxClaimBytes: number,
-    all: boolean,
-    out: OutboxRecord[],
-  ): number => {
-    let bytes = 0;
-    if (all) {
-      for (const entry of state.leased.values()) state.insertReturned(entry);
-      state.leased.clear();
-    }
-    let fresh: OutboxRow[] = [];
-    let freshIndex = 0;
-    let freshDone = false;
-    const peekFresh = (): OutboxRow | undefined => {
-      if (freshIndex < fresh.length) return fresh[freshIndex];
-      if (freshDone) return undefined;
-      const want = Math.max(16, limit - out.length);
-      fresh = stmt.fresh.all(pixelId, state.cursor, want);
-      freshIndex = 0;
-      if (fresh.length < want) freshDone = true;
-      return fresh[0];
-    };
-    let skip = 0;
-    while (out.length < limit) {
-      const f = peekFresh();
-      let r: Waiting | undefined;
-      while (skip < state.returned.length) {
-        const candidate = state.returned[skip] as Waiting;
-        if (all || candidate.rec.retryAt <= now) {
-          r = candidate;
-          break;
-        }
-        skip++;
-      }
-      let seq: number;
-      let rec: OutboxRecord;
-      if (f && (!r || f.seq < r.seq)) {
-        if (!all && f.retry_at > now) {
-          // Scheduled for later by the previous process (a backoff): wait with the returned ones.
-          freshIndex++;
-          state.cursor = f.seq;
-          state.insertReturned({ seq: f.seq, rec: toRecord(f) });
-          skip = 0;
-          continue;
-        }
-        seq = f.seq;
-        rec = toRecord(f);
-      } else if (r) {
-        seq = r.seq;
-        rec = r.rec;
-      } else break;
-      const cost = rec.bytes + 1;
-      if (out.length > 0 && bytes + cost > maxClaimBytes) break;
-      if (f && seq === f.seq) {
-        freshIndex++;
-        state.cursor = seq;
-      } else state.returned.splice(skip, 1);
-      bytes += cost;
-      state.leased.set(rec.id, { seq, rec, leaseUntil });
-      if (leaseUntil < state.nextLeaseExpiry) state.nextLeaseExpiry = leaseUntil;
-      out.push(rec);
-    }
-    return bytes;
-  };
-
-  const findLeased = (id: string): [PixelState, Leased] | undefined => {
-    for (const state of pixels.values()) {
-      const entry = state.leased.get(id);
-      if (entry) return [state, entry];
-    }
-    return undefined;
-  };
 
   /**
    * Runs a write at once, or, while the file refuses writes (or when this one fails), keeps it for
@@ -821,10 +761,10 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
 
   /** Records given back (nack/release); returns the ids that are not the file's (memory's). */
   const giveBack = (ids: readonly string[], update: (rec: OutboxRecord) => OutboxRecord) => {
-    const back: [PixelState, Leased, OutboxRecord][] = [];
+    const back: [PixelState, LedgerEntry, OutboxRecord][] = [];
     const others: string[] = [];
     for (const id of ids) {
-      const found = findLeased(id);
+      const found = findLeased(pixels.values(), id);
       if (found) back.push([found[0], found[1], update(found[1].rec)]);
       else others.push(id);
     }
@@ -838,10 +778,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
           for (const [, entry, rec] of back) pendingUpdates.set(entry.seq, rec);
         },
       );
-      for (const [state, entry, rec] of back) {
-        state.leased.delete(entry.rec.id);
-        state.insertReturned({ seq: entry.seq, rec });
-      }
+      for (const [state, entry, rec] of back) state.giveBack(entry, rec);
     }
     return others;
   };
@@ -851,10 +788,10 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     ids: readonly string[],
     dead?: { error: string; deadAt: number },
   ): { removed: number; others: string[] } => {
-    const gone: [PixelState, Leased][] = [];
+    const gone: [PixelState, LedgerEntry][] = [];
     const others: string[] = [];
     for (const id of ids) {
-      const found = findLeased(id);
+      const found = findLeased(pixels.values(), id);
       if (found) gone.push(found);
       else others.push(id);
     }
@@ -880,11 +817,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
         }
       },
     );
-    for (const [state, entry] of gone) {
-      state.leased.delete(entry.rec.id);
-      state.count--;
-      state.bytes -= entry.rec.bytes;
-    }
+    for (const [state, entry] of gone) state.remove(entry);
     return { removed: gone.length, others };
   };
 
@@ -924,7 +857,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
       const touched = new Set<PixelState>();
       for (const rec of records) {
         const state = stateFor(rec.pixelId);
-        state.buffered.push({ seq: nextSeq++, rec });
+        state.buffered.push({ seq: nextSeq++, rec, leaseUntil: 0 });
         state.count++;
         state.bytes += rec.bytes;
         pendingCount++;
@@ -965,13 +898,12 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
             ? [[claimOptions.pixelId, pixels.get(claimOptions.pixelId) as PixelState] as const]
             : [];
       try {
-        for (const [pixelId, state] of targets) {
+        for (const [, state] of targets) {
           if (out.length >= limit) break;
           state.expireLeases(now);
           state.evictAhead = [];
-          bytes += claimFrom(
-            state,
-            pixelId,
+          bytes += state.claim(
+            new FreshRows(state, readFresh),
             limit,
             now + leaseMs,
             now,
@@ -996,11 +928,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
 
     nack(ids, retryAt, error) {
       assertOpen();
-      const others = giveBack(ids, (rec) => {
-        const next: OutboxRecord = { ...rec, attempts: rec.attempts + 1, retryAt };
-        if (error !== undefined) next.lastError = error;
-        return next;
-      });
+      const others = giveBack(ids, (rec) => retriedRecord(rec, retryAt, error));
       if (others.length > 0) memory.nack(others, retryAt, error);
     },
 
@@ -1065,16 +993,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
           older(state.buffered[state.head]?.rec.enqueuedAt);
         }
         if (oldest !== undefined && s.queued > 0) s.oldestEnqueuedAt = oldest;
-        result.pixels[pixelId] = s;
-        result.queued += s.queued;
-        result.leased += s.leased;
-        result.bytes += s.bytes;
-        if (
-          s.oldestEnqueuedAt !== undefined &&
-          (result.oldestEnqueuedAt === undefined || s.oldestEnqueuedAt < result.oldestEnqueuedAt)
-        ) {
-          result.oldestEnqueuedAt = s.oldestEnqueuedAt;
-        }
+        addPixelStats(result, pixelId, s);
       }
       return result;
     },

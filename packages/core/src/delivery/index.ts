@@ -28,7 +28,11 @@ export {
 } from './options.js';
 export {
   type AppendResult,
+  addPixelStats,
   type ClaimOptions,
+  type FreshEntries,
+  findLeased,
+  type LedgerEntry,
   type MaybePromise,
   type MemoryOutbox,
   type MemoryOutboxOptions,
@@ -38,6 +42,8 @@ export {
   type OutboxPixelStats,
   type OutboxRecord,
   type OutboxStats,
+  PixelLedger,
+  retriedRecord,
 } from './outbox/index.js';
 export { EVENT_WINDOW_MS, isExpired, PHYSICAL_STORE_WINDOW_MS } from './pixel-pipe.js';
 export { createRedactor, REDACTED, type Redactor } from './redact.js';

@@ -1,3 +1,4 @@
+export * from './ledger.js';
 export { type MemoryOutbox, type MemoryOutboxOptions, memoryOutbox } from './memory.js';
 export type {
   AppendResult,

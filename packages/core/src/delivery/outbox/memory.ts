@@ -1,3 +1,11 @@
+import {
+  addPixelStats,
+  type FreshEntries,
+  findLeased,
+  type LedgerEntry,
+  PixelLedger,
+  retriedRecord,
+} from './ledger.js';
 import type {
   AppendResult,
   ClaimOptions,
@@ -26,39 +34,31 @@ export interface MemoryOutbox extends Outbox {
   stats(): OutboxStats;
 }
 
-interface Entry {
-  rec: OutboxRecord;
-  /** Append order: "oldest" means lowest seq, also after a retry puts it back. */
-  seq: number;
-  leaseUntil: number;
-}
-
 /**
  * One pixel's records. Fresh records form a FIFO (appended in seq order, leave only from the
- * front), so `track()` stays O(1) even while evicting. Records given back by nack/release go to a
- * small seq-sorted list: they are few (at most `maxConcurrency` batches) and older than the FIFO.
+ * front), so `track()` stays O(1) even while evicting. Leases and records given back by
+ * nack/release are the ledger's (ledger.ts), shared with the SQLite outbox.
  */
-class PixelStore {
-  fresh: Entry[] = [];
+class PixelStore extends PixelLedger implements FreshEntries {
+  fresh: LedgerEntry[] = [];
   head = 0;
-  returned: Entry[] = [];
-  leased = new Map<string, Entry>();
-  count = 0;
-  bytes = 0;
-  nextLeaseExpiry = Number.POSITIVE_INFINITY;
 
   freshLength(): number {
     return this.fresh.length - this.head;
   }
 
-  peekFresh(): Entry | undefined {
+  peek(): LedgerEntry | undefined {
     return this.fresh[this.head];
   }
 
-  shiftFresh(): Entry | undefined {
+  take(): void {
+    this.shiftFresh();
+  }
+
+  shiftFresh(): LedgerEntry | undefined {
     const entry = this.fresh[this.head];
     if (entry === undefined) return undefined;
-    this.fresh[this.head] = undefined as unknown as Entry;
+    this.fresh[this.head] = undefined as unknown as LedgerEntry;
     this.head++;
     // Compact lazily: amortized O(1) per record.
     if (this.head > 1024 && this.head * 2 > this.fresh.length) {
@@ -68,39 +68,13 @@ class PixelStore {
     return entry;
   }
 
-  insertReturned(entry: Entry): void {
-    const list = this.returned;
-    let lo = 0;
-    let hi = list.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if ((list[mid] as Entry).seq < entry.seq) lo = mid + 1;
-      else hi = mid;
-    }
-    list.splice(lo, 0, entry);
-  }
-
   /** The oldest waiting entry (ready or not) and where it lives. */
-  oldest(): { entry: Entry; from: 'fresh' | 'returned' } | undefined {
-    const f = this.peekFresh();
+  oldest(): { entry: LedgerEntry; from: 'fresh' | 'returned' } | undefined {
+    const f = this.peek();
     const r = this.returned[0];
     if (f && (!r || f.seq < r.seq)) return { entry: f, from: 'fresh' };
     if (r) return { entry: r, from: 'returned' };
     return undefined;
-  }
-
-  expireLeases(now: number): void {
-    if (now < this.nextLeaseExpiry) return;
-    let next = Number.POSITIVE_INFINITY;
-    for (const [id, entry] of this.leased) {
-      if (entry.leaseUntil <= now) {
-        this.leased.delete(id);
-        this.insertReturned(entry);
-      } else if (entry.leaseUntil < next) {
-        next = entry.leaseUntil;
-      }
-    }
-    this.nextLeaseExpiry = next;
   }
 
   stats(): OutboxPixelStats {
@@ -153,88 +127,20 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
 
   const giveBack = (ids: readonly string[], update: (rec: OutboxRecord) => OutboxRecord): void => {
     for (const id of ids) {
-      for (const store of stores.values()) {
-        const entry = store.leased.get(id);
-        if (!entry) continue;
-        store.leased.delete(id);
-        entry.rec = update(entry.rec);
-        entry.leaseUntil = 0;
-        store.insertReturned(entry);
-        break;
-      }
+      const found = findLeased(stores.values(), id);
+      if (found) found[0].giveBack(found[1], update(found[1].rec));
     }
   };
 
   const remove = (ids: readonly string[]): number => {
     let removed = 0;
     for (const id of ids) {
-      for (const store of stores.values()) {
-        const entry = store.leased.get(id);
-        if (!entry) continue;
-        store.leased.delete(id);
-        store.count--;
-        store.bytes -= entry.rec.bytes;
-        removed++;
-        break;
-      }
+      const found = findLeased(stores.values(), id);
+      if (!found) continue;
+      found[0].remove(found[1]);
+      removed++;
     }
     return removed;
-  };
-
-  const claimFrom = (
-    store: PixelStore,
-    limit: number,
-    leaseUntil: number,
-    now: number,
-    maxClaimBytes: number,
-    all: boolean,
-    out: OutboxRecord[],
-  ): number => {
-    let bytes = 0;
-    if (all) {
-      // Shutdown sweep: leased ones too, so nothing is left unaccounted.
-      for (const entry of store.leased.values()) store.insertReturned(entry);
-      store.leased.clear();
-    }
-    // Not-yet-ready returned entries are skipped in place; the list is short.
-    let skip = 0;
-    while (out.length < limit) {
-      const f = store.peekFresh();
-      let r: Entry | undefined;
-      while (skip < store.returned.length) {
-        const candidate = store.returned[skip] as Entry;
-        if (all || candidate.rec.retryAt <= now) {
-          r = candidate;
-          break;
-        }
-        skip++;
-      }
-      let entry: Entry;
-      if (f && (!r || f.seq < r.seq)) {
-        if (!all && f.rec.retryAt > now) {
-          // A fresh record scheduled for later (durable replay semantics): park it with the returned ones.
-          store.shiftFresh();
-          store.insertReturned(f);
-          skip = 0;
-          continue;
-        }
-        entry = f;
-      } else if (r) {
-        entry = r;
-      } else {
-        break;
-      }
-      const cost = entry.rec.bytes + 1;
-      if (out.length > 0 && bytes + cost > maxClaimBytes) break;
-      if (entry === f) store.shiftFresh();
-      else store.returned.splice(skip, 1);
-      bytes += cost;
-      entry.leaseUntil = leaseUntil;
-      store.leased.set(entry.rec.id, entry);
-      if (leaseUntil < store.nextLeaseExpiry) store.nextLeaseExpiry = leaseUntil;
-      out.push(entry.rec);
-    }
-    return bytes;
   };
 
   return {
@@ -267,7 +173,7 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
       for (const store of targets) {
         if (out.length >= limit) break;
         store.expireLeases(now);
-        bytes += claimFrom(store, limit, now + leaseMs, now, maxClaimBytes - bytes, all, out);
+        bytes += store.claim(store, limit, now + leaseMs, now, maxClaimBytes - bytes, all, out);
       }
       return out;
     },
@@ -277,11 +183,7 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
     },
 
     nack(ids: readonly string[], retryAt: number, error?: string): void {
-      giveBack(ids, (rec) => {
-        const next: OutboxRecord = { ...rec, attempts: rec.attempts + 1, retryAt };
-        if (error !== undefined) next.lastError = error;
-        return next;
-      });
+      giveBack(ids, (rec) => retriedRecord(rec, retryAt, error));
     },
 
     release(ids: readonly string[], retryAt: number): void {
@@ -296,19 +198,7 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
     stats(): OutboxStats {
       const pixels: Record<string, OutboxPixelStats> = {};
       const total: OutboxStats = { queued: 0, leased: 0, bytes: 0, deadLettered, pixels };
-      for (const [pixelId, store] of stores) {
-        const s = store.stats();
-        pixels[pixelId] = s;
-        total.queued += s.queued;
-        total.leased += s.leased;
-        total.bytes += s.bytes;
-        if (
-          s.oldestEnqueuedAt !== undefined &&
-          (total.oldestEnqueuedAt === undefined || s.oldestEnqueuedAt < total.oldestEnqueuedAt)
-        ) {
-          total.oldestEnqueuedAt = s.oldestEnqueuedAt;
-        }
-      }
+      for (const [pixelId, store] of stores) addPixelStats(total, pixelId, store.stats());
       return total;
     },
   };
