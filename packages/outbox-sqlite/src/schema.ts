@@ -1,4 +1,5 @@
 import type { OutboxRecord } from '@capi-kit/core';
+import Database from 'better-sqlite3';
 
 /** On-disk format version (`PRAGMA user_version`); bump with a migration when the tables change. */
 export const SCHEMA_VERSION = 1;
@@ -83,4 +84,44 @@ export const toRecord = (row: OutboxRow | DeadLetterRow): OutboxRecord => {
   };
   if ('last_error' in row && row.last_error !== null) record.lastError = row.last_error;
   return record;
+};
+
+/**
+ * Opens (creating if missing) and migrates the file: exclusive locking, WAL, `synchronous`, the
+ * tables, `user_version`. Throws a message naming the file when another process holds it or when
+ * a newer version of this package wrote it.
+ */
+export const openDatabase = (
+  path: string,
+  options: { synchronous: 'NORMAL' | 'FULL'; lockTimeoutMs: number },
+): Database.Database => {
+  const db = new Database(path, { timeout: options.lockTimeoutMs });
+  try {
+    // Exclusive before WAL: no shared-memory index, and the lock taken below is held until close,
+    // so a second process gets SQLITE_BUSY instead of stealing (and re-sending) our records.
+    db.pragma('locking_mode = EXCLUSIVE');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous}`);
+    db.pragma('journal_size_limit = 67108864');
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) {
+      throw new Error(
+        `the file was written by a newer @capi-kit/outbox-sqlite (format ${version}, this one reads ${SCHEMA_VERSION})`,
+      );
+    }
+    db.exec('BEGIN EXCLUSIVE');
+    db.exec(SCHEMA);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    db.exec('COMMIT');
+  } catch (error) {
+    db.close();
+    const busy = (error as { code?: string }).code === 'SQLITE_BUSY';
+    throw new Error(
+      busy
+        ? `sqliteOutbox: ${path} is open in another process (one process per file: give each process its own path)`
+        : `sqliteOutbox: cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      { cause: error },
+    );
+  }
+  return db;
 };

@@ -1,0 +1,67 @@
+import type { LedgerEntry, OutboxRecord } from '@capi-kit/core';
+import { type OutboxState, stateFor } from './outbox-state.js';
+import { entryOf, type PixelState } from './pixel-state.js';
+
+// Drop-oldest: beyond `maxEvents`/`maxBytes` a pixel loses its oldest waiting records (fresher
+// conversions are worth more, and Meta refuses events older than 7 days anyway), whether they
+// were given back, are in the file or still wait for the group commit; in-flight ones stay.
+
+const EVICT_READ_AHEAD = 256;
+
+const nextFresh = (s: OutboxState, state: PixelState): LedgerEntry | undefined => {
+  while (state.evictAhead.length > 0 && (state.evictAhead[0] as LedgerEntry).seq <= state.cursor) {
+    state.evictAhead.shift();
+  }
+  if (state.evictAhead.length === 0 && state.count - state.bufferedLength() > 0) {
+    // Evictions advance the cursor past what they remove, so these rows are all still waiting.
+    state.evictAhead = s.stmt.fresh.all(state.pixelId, state.cursor, EVICT_READ_AHEAD).map(entryOf);
+  }
+  return state.evictAhead[0];
+};
+
+/** Drops the pixel's oldest waiting records until it is within the bounds; adds them to `evicted`. */
+export const evictOver = (s: OutboxState, state: PixelState, evicted: OutboxRecord[]): void => {
+  const { maxEvents, maxBytes } = s.opts;
+  while (state.count > maxEvents || state.bytes > maxBytes) {
+    const returned = state.returned[0];
+    const fresh = nextFresh(s, state);
+    const buffered = state.buffered[state.head];
+    let victim: LedgerEntry | undefined;
+    if (returned && (!fresh || returned.seq < fresh.seq)) {
+      victim = state.returned.shift();
+      s.pendingDeletes.push(returned.seq);
+    } else if (fresh) {
+      victim = state.evictAhead.shift();
+      state.cursor = fresh.seq;
+      s.pendingDeletes.push(fresh.seq);
+    } else if (buffered) {
+      victim = buffered;
+      state.buffered[state.head] = undefined as unknown as LedgerEntry;
+      state.head++;
+      s.pendingCount--;
+    }
+    if (!victim) return; // everything left is in flight: nothing we may drop
+    state.count--;
+    state.bytes -= victim.rec.bytes;
+    s.evictedTotal++;
+    evicted.push(victim.rec);
+  }
+};
+
+/**
+ * Records just written to the file outside `append` (moved back from memory, retried dead
+ * letters) join their pixels' counts; a pixel now over its bounds drops its oldest. Returns what
+ * was dropped.
+ */
+export const countWritten = (s: OutboxState, records: readonly OutboxRecord[]): OutboxRecord[] => {
+  const touched = new Set<PixelState>();
+  for (const rec of records) {
+    const state = stateFor(s, rec.pixelId);
+    state.count++;
+    state.bytes += rec.bytes;
+    touched.add(state);
+  }
+  const evicted: OutboxRecord[] = [];
+  for (const state of touched) evictOver(s, state, evicted);
+  return evicted;
+};

@@ -1,0 +1,92 @@
+import type { Logger } from '@capi-kit/core';
+
+/** Options of {@link sqliteOutbox}. */
+export interface SqliteOutboxOptions {
+  /** Database file, created if missing. One process at a time: use one file per process (e.g. per cluster worker). */
+  path: string;
+  /**
+   * `normal` (default): in WAL mode a committed write survives a process crash but the last
+   * transactions may roll back on power loss or an OS crash. `full`: fsync at every commit,
+   * survives both, costs more per commit (see the README's table).
+   */
+  synchronous?: 'normal' | 'full' | undefined;
+  /** Longest time an appended record waits in memory before its group commit; default 25 ms. */
+  commitIntervalMs?: number | undefined;
+  /** Records that trigger a group commit right away (on the next event-loop turn); default 500. */
+  commitEvents?: number | undefined;
+  /** Most records held per pixel (waiting + in flight); beyond it the oldest waiting ones are dropped. Default 1 000 000. */
+  maxEvents?: number | undefined;
+  /** Most UTF-8 bytes held per pixel; default 1 GiB. */
+  maxBytes?: number | undefined;
+  /** Dead letters kept (oldest removed beyond it); default 100 000. */
+  maxDeadLetters?: number | undefined;
+  /** Commit what is buffered when the process exits normally (`process.on('exit')`); default true. */
+  commitOnExit?: boolean | undefined;
+  /** How long opening waits for a lock held by another process before failing; default 2000 ms. */
+  lockTimeoutMs?: number | undefined;
+  /** Where failures go before `createCapi` attaches (afterwards: its logger and `error` hook). */
+  logger?: Logger | undefined;
+  /**
+   * Bounds of the memory queue that takes new events while the file refuses writes (disk full,
+   * read-only file, I/O error), per pixel; beyond them the oldest are dropped (`overflow`).
+   * Default: the in-memory outbox's, 10 000 events and 16 MiB.
+   */
+  memoryFallback?: { maxEvents?: number | undefined; maxBytes?: number | undefined } | undefined;
+  /** While writes fail, how often they are tried again; default 1000 ms. */
+  writeRetryMs?: number | undefined;
+}
+
+/** {@link SqliteOutboxOptions} checked, with every default filled in. */
+export interface ResolvedOptions {
+  path: string;
+  commitIntervalMs: number;
+  commitEvents: number;
+  maxEvents: number;
+  maxBytes: number;
+  maxDeadLetters: number;
+  lockTimeoutMs: number;
+  synchronous: 'NORMAL' | 'FULL';
+  logger: Logger;
+  memoryMaxEvents: number;
+  memoryMaxBytes: number;
+  writeRetryMs: number;
+  commitOnExit: boolean;
+}
+
+const positive = (name: string, value: number | undefined, fallback: number): number => {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
+    throw new RangeError(`sqliteOutbox: ${name} must be a positive number, got ${String(value)}`);
+  }
+  return v;
+};
+
+const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** Checks `options` (a `TypeError` or `RangeError` naming the option) and fills in the defaults. */
+export const resolveOptions = (options: SqliteOutboxOptions): ResolvedOptions => {
+  if (typeof options?.path !== 'string' || options.path === '') {
+    throw new TypeError('sqliteOutbox: `path` (the database file) is required');
+  }
+  return {
+    path: options.path,
+    commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 25),
+    commitEvents: Math.floor(positive('commitEvents', options.commitEvents, 500)),
+    maxEvents: Math.floor(positive('maxEvents', options.maxEvents, 1_000_000)),
+    maxBytes: positive('maxBytes', options.maxBytes, 1024 * 1024 * 1024),
+    maxDeadLetters: Math.floor(positive('maxDeadLetters', options.maxDeadLetters, 100_000)),
+    lockTimeoutMs: Math.floor(positive('lockTimeoutMs', options.lockTimeoutMs, 2000)),
+    synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL',
+    logger: options.logger ?? silentLogger,
+    memoryMaxEvents: Math.floor(
+      positive('memoryFallback.maxEvents', options.memoryFallback?.maxEvents, 10_000),
+    ),
+    memoryMaxBytes: positive(
+      'memoryFallback.maxBytes',
+      options.memoryFallback?.maxBytes,
+      16 * 1024 * 1024,
+    ),
+    writeRetryMs: positive('writeRetryMs', options.writeRetryMs, 1000),
+    commitOnExit: options.commitOnExit !== false,
+  };
+};

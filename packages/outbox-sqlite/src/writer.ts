@@ -1,0 +1,341 @@
+import type { LedgerEntry, OutboxRecord } from '@capi-kit/core';
+import { countWritten } from './eviction.js';
+import {
+  idsOf,
+  memoryHeld,
+  messageOf,
+  type OutboxState,
+  reportError,
+  reportEvicted,
+  reportWarning,
+  stateFor,
+} from './outbox-state.js';
+import { insertDeadRow, insertRow, persistRetry } from './statements.js';
+import { QUIET_MS } from './write-health.js';
+
+// Every write to the file. `append` never touches the disk: records are buffered and written in
+// one transaction (the group commit) at most `commitIntervalMs` later or as soon as
+// `commitEvents` are waiting. Acknowledgements, retries and dead letters are written at once;
+// evictions wait for the next commit. When the file refuses writes (full disk, read-only file,
+// I/O error), new events and the buffer go to the memory queue, the writes the file owes wait,
+// and everything is tried again every `writeRetryMs` until the file takes it.
+
+/** The writes of one open outbox (see {@link createWriter}). */
+export interface Writer {
+  /** The group commit: every buffered append and pending write in one transaction; then a chunk of what memory holds goes back to the file. Never throws. */
+  commit(): void;
+  /** A group commit on the next turn of the event loop. */
+  commitSoon(): void;
+  /** A group commit within `commitIntervalMs` (sooner when `commitEvents` wait). */
+  scheduleCommit(): void;
+  /** While writes fail: a retry in `writeRetryMs`. */
+  scheduleRetry(): void;
+  /** While writes fail: the deferred writes, then a chunk of memory; `force` skips the `writeRetryMs` wait. */
+  retryWrites(force: boolean): void;
+  /** A write or read failed: reported once per episode, the buffer goes to memory, a retry is scheduled. */
+  storageFailed(error: unknown): void;
+  /** Runs `write` at once, or (while writes fail, or when it fails) `defer`s it to the next commit that works. */
+  writeNowOrLater(write: () => void, defer: () => void): void;
+  /** Removes and returns the pixel's records memory alone holds, after one last try to write them. */
+  takeNonDurable(pixelId: string): OutboxRecord[];
+  /** Stops the commit and retry timers and the exit hook (at close). */
+  stop(): void;
+}
+
+/**
+ * The writer of one open outbox. With `commitOnExit`, a normal process exit commits the last
+ * window (SIGKILL cannot).
+ */
+export const createWriter = (s: OutboxState): Writer => {
+  const hasOps = () =>
+    s.pendingDeletes.length > 0 || s.pendingUpdates.size > 0 || s.pendingDead.length > 0;
+
+  /** The deferred writes (inside a transaction). */
+  const writeOps = () => {
+    for (const [seq, rec] of s.pendingUpdates) persistRetry(s.stmt, seq, rec);
+    for (const dead of s.pendingDead) {
+      insertDeadRow(s.stmt, dead);
+      s.stmt.delete.run(dead.seq);
+    }
+    const rows = s.deadLetterRows + s.pendingDead.length;
+    if (rows > s.opts.maxDeadLetters) s.stmt.deadTrim.run(rows - s.opts.maxDeadLetters);
+    for (const seq of s.pendingDeletes) s.stmt.delete.run(seq);
+  };
+
+  /** After the deferred writes were committed. */
+  const clearOps = () => {
+    s.deadLetterRows = Math.min(s.opts.maxDeadLetters, s.deadLetterRows + s.pendingDead.length);
+    s.pendingDead = [];
+    s.pendingUpdates.clear();
+    s.pendingDeletes = [];
+  };
+
+  const writeBuffered = s.db.transaction(() => {
+    for (const state of s.pixels.values()) {
+      for (let i = state.head; i < state.buffered.length; i++) {
+        const { seq, rec } = state.buffered[i] as LedgerEntry;
+        insertRow(s.stmt, seq, rec);
+      }
+    }
+    writeOps();
+  });
+  const writeOpsOnly = s.db.transaction(writeOps);
+  const insertRecords = s.db.transaction((records: readonly OutboxRecord[], firstSeq: number) => {
+    for (let i = 0; i < records.length; i++)
+      insertRow(s.stmt, firstSeq + i, records[i] as OutboxRecord);
+  });
+
+  const cancelCommit = () => {
+    if (s.commitTimer !== undefined) clearTimeout(s.commitTimer);
+    if (s.commitImmediate !== undefined) clearImmediate(s.commitImmediate);
+    s.commitTimer = undefined;
+    s.commitImmediate = undefined;
+  };
+
+  /** The records waiting for the group commit go to memory: while writes fail nothing waits in the buffer. */
+  const moveBufferedToMemory = () => {
+    const moved: OutboxRecord[] = [];
+    for (const state of s.pixels.values()) {
+      for (let i = state.head; i < state.buffered.length; i++) {
+        const { rec } = state.buffered[i] as LedgerEntry;
+        moved.push(rec);
+        state.count--;
+        state.bytes -= rec.bytes;
+      }
+      state.buffered = [];
+      state.head = 0;
+    }
+    s.pendingCount = 0;
+    if (moved.length > 0) reportEvicted(s, s.memory.append(moved).evicted);
+  };
+
+  /**
+   * A write (or a read) of the file failed: the app hears it once per episode (write-health.ts),
+   * new events go to memory, and writes are tried again every `writeRetryMs`.
+   */
+  const storageFailed = (error: unknown) => {
+    s.lastWriteAttempt = Date.now();
+    const code = (error as { code?: unknown }).code;
+    const message = typeof code === 'string' ? `${code}: ${messageOf(error)}` : messageOf(error);
+    if (s.health.failed(message, Date.now()) === 'first-failure') {
+      reportError(
+        s,
+        error,
+        `the file refuses writes; new events are kept in memory (up to ${s.opts.memoryMaxEvents} per pixel, the oldest dropped beyond) and delivered from there, writes are retried every ${s.opts.writeRetryMs} ms (stats().writeFailing)`,
+      );
+    }
+    moveBufferedToMemory();
+    scheduleRetry();
+  };
+
+  const storageWorked = () => {
+    if (s.health.succeeded(Date.now()) === 'episode-ended') {
+      reportWarning(
+        s,
+        `writes have worked again for ${QUIET_MS / 1000} s after ${s.health.episodeFailures} failed writes`,
+      );
+      s.health.episodeFailures = 0;
+    }
+  };
+
+  /**
+   * Moves up to `limit` waiting in-memory records back into the file (in flight ones stay until
+   * they come back). Throws when the write fails; they stay in memory then.
+   */
+  const moveMemoryToFile = (limit: number): number => {
+    const now = s.engineNow ?? Date.now();
+    const records = s.memory.claim(limit, 60_000, { now });
+    if (records.length === 0) return 0;
+    const firstSeq = s.nextSeq;
+    s.nextSeq += records.length;
+    try {
+      insertRecords(records, firstSeq);
+    } catch (error) {
+      // All were ready (retryAt ≤ now): giving them back at `now` changes nothing.
+      s.memory.release(idsOf(records), now);
+      throw error;
+    }
+    s.memory.ack(idsOf(records));
+    reportEvicted(s, countWritten(s, records));
+    return records.length;
+  };
+
+  /** While writes fail: the deferred writes first (deletes free space), then a chunk of what memory holds. */
+  const retryWrites = (force: boolean) => {
+    if (!force && Date.now() - s.lastWriteAttempt < s.opts.writeRetryMs) return;
+    s.lastWriteAttempt = Date.now();
+    let moved = 0;
+    try {
+      // A WAL that reached the size limit takes no frame, not even a delete that would free
+      // space, until it is folded back into the database file and restarted from its beginning.
+      s.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // The database file may be unable to grow too; the writes below tell.
+    }
+    try {
+      if (hasOps()) {
+        writeOpsOnly();
+        clearOps();
+      }
+      moved = moveMemoryToFile(s.opts.commitEvents);
+    } catch (error) {
+      storageFailed(error);
+      return;
+    }
+    storageWorked();
+    if (moved > 0) commitSoon();
+  };
+
+  /** The group commit: every buffered append and pending write in one transaction; then a chunk of what memory holds goes back to the file. Never throws. */
+  const commit = (): void => {
+    cancelCommit();
+    if (s.health.failing) {
+      retryWrites(false);
+      return;
+    }
+    if (s.pendingCount > 0 || hasOps()) {
+      try {
+        writeBuffered();
+      } catch (error) {
+        storageFailed(error);
+        return;
+      }
+      s.commits++;
+      for (const state of s.pixels.values()) {
+        state.buffered = [];
+        state.head = 0;
+      }
+      s.pendingCount = 0;
+      clearOps();
+      storageWorked();
+    }
+    if (memoryHeld(s) > 0) {
+      try {
+        if (moveMemoryToFile(s.opts.commitEvents) > 0) commitSoon();
+      } catch (error) {
+        storageFailed(error);
+      }
+    }
+  };
+
+  const commitInBackground = () => {
+    s.commitTimer = undefined;
+    s.commitImmediate = undefined;
+    if (s.closed) return;
+    try {
+      commit();
+    } catch (error) {
+      reportError(s, error, 'group commit failed');
+    }
+  };
+
+  /** Next turn of the event loop, never inside track(): the caller does not wait for the disk. */
+  const commitSoon = () => {
+    if (s.closed || s.commitImmediate !== undefined) return;
+    if (s.commitTimer !== undefined) clearTimeout(s.commitTimer);
+    s.commitTimer = undefined;
+    s.commitImmediate = setImmediate(commitInBackground);
+    s.commitImmediate.unref?.();
+  };
+
+  const scheduleCommit = () => {
+    if (s.closed) return;
+    if (s.health.failing) {
+      scheduleRetry();
+      return;
+    }
+    if (s.pendingCount >= s.opts.commitEvents) {
+      commitSoon();
+      return;
+    }
+    if (s.commitTimer !== undefined || s.commitImmediate !== undefined) return;
+    s.commitTimer = setTimeout(commitInBackground, s.opts.commitIntervalMs);
+    s.commitTimer.unref?.();
+  };
+
+  function scheduleRetry(): void {
+    if (s.closed || s.retryTimer !== undefined) return;
+    s.retryTimer = setTimeout(() => {
+      s.retryTimer = undefined;
+      if (s.closed || !s.health.failing) return;
+      retryWrites(true);
+    }, s.opts.writeRetryMs);
+    s.retryTimer.unref?.();
+  }
+
+  const writeNowOrLater = (write: () => void, defer: () => void) => {
+    if (s.health.failing) {
+      defer();
+      scheduleRetry();
+      return;
+    }
+    try {
+      write();
+    } catch (error) {
+      defer();
+      storageFailed(error);
+    }
+  };
+
+  const takeNonDurable = (pixelId: string): OutboxRecord[] => {
+    if (s.closed) return [];
+    const now = s.engineNow ?? Date.now();
+    // Waiting and leased alike: at close() nothing more will be acknowledged in this process.
+    const left = s.memory.claim(Number.MAX_SAFE_INTEGER, 60_000, { pixelId, all: true, now });
+    if (left.length === 0) return [];
+    // One last try: written to the file, they are the next start's to deliver.
+    s.lastWriteAttempt = Date.now();
+    const firstSeq = s.nextSeq;
+    s.nextSeq += left.length;
+    try {
+      if (hasOps()) {
+        writeOpsOnly();
+        clearOps();
+      }
+      insertRecords(left, firstSeq);
+    } catch (error) {
+      storageFailed(error);
+      s.memory.ack(idsOf(left));
+      return left;
+    }
+    s.memory.ack(idsOf(left));
+    const state = stateFor(s, pixelId);
+    for (const rec of left) {
+      state.count++;
+      state.bytes += rec.bytes;
+    }
+    storageWorked();
+    return [];
+  };
+
+  const onExit = () => {
+    // A normal exit (process.exit, end of work) still commits the last window; SIGKILL cannot.
+    try {
+      if (s.closed) return;
+      if (s.health.failing) retryWrites(true);
+      else commit();
+    } catch {
+      // Exiting anyway.
+    }
+  };
+  if (s.opts.commitOnExit) process.on('exit', onExit);
+
+  const stop = () => {
+    cancelCommit();
+    if (s.retryTimer !== undefined) clearTimeout(s.retryTimer);
+    s.retryTimer = undefined;
+    if (s.opts.commitOnExit) process.off('exit', onExit);
+  };
+
+  return {
+    commit,
+    commitSoon,
+    scheduleCommit,
+    scheduleRetry,
+    retryWrites,
+    storageFailed,
+    writeNowOrLater,
+    takeNonDurable,
+    stop,
+  };
+};
