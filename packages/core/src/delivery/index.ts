@@ -17,6 +17,7 @@ export {
 export { type CapiClient, type CloseOptions, createCapi, type DrainOptions } from './client.js';
 export { schedulingClock, systemClock } from './clock.js';
 export { type ConsoleLogLevel, consoleLogger } from './console-logger.js';
+export { EVENT_WINDOW_MS, isExpired, PHYSICAL_STORE_WINDOW_MS } from './expiry.js';
 export type { Listener } from './hooks.js';
 export {
   appsecretProof,
@@ -45,7 +46,6 @@ export {
   PixelLedger,
   retriedRecord,
 } from './outbox/index.js';
-export { EVENT_WINDOW_MS, isExpired, PHYSICAL_STORE_WINDOW_MS } from './pixel-pipe.js';
 export { createRedactor, REDACTED, type Redactor } from './redact.js';
 export { installShutdownHooks, type ProcessLike, type ShutdownHookOptions } from './shutdown.js';
 export {

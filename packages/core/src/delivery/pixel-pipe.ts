@@ -1,111 +1,29 @@
+// Over 500 lines: one class whose counters change in the same synchronous step as the outbox call
+// they reflect (delivery guarantees, docs/architecture.md); scheduling, sending and answer handling
+// all move them, so they share the class and its private state.
 import { fullJitterDelay, throttleDelay } from './backoff.js';
-import {
-  classifyResponse,
-  type GraphErrorInfo,
-  type HeadersLike,
-  parseGraphError,
-  type ResponseClass,
-  readHeader,
-  rejectedEventIndex,
-  retryDelayFromHeaders,
-} from './classify.js';
-import type { HookBus } from './hooks.js';
-import type { Outbox, OutboxRecord } from './outbox/types.js';
-import { describeError, type Redactor } from './redact.js';
-import { buildBody, type PixelEndpoint, postBatch } from './transport.js';
-import {
+import { splitRejected } from './bisection.js';
+import { isExpired } from './expiry.js';
+import type { OutboxRecord } from './outbox/types.js';
+import type { PipeConfig } from './pipe-config.js';
+import { describeError } from './redact.js';
+import type { Part, Slot } from './slots.js';
+import { buildBody, postBatch } from './transport.js';
+import type {
   CapiDeliveryError,
-  type Clock,
-  type DeadLetterReason,
-  type DropReason,
-  type EventRef,
-  type FetchLike,
-  type Logger,
-  type PixelStats,
-  type RetryInfo,
-  type RetryOptions,
-  type SentInfo,
-  type UndeliverableReason,
+  DeadLetterReason,
+  DropReason,
+  EventRef,
+  Logger,
+  PixelStats,
+  RetryInfo,
+  SentInfo,
 } from './types.js';
+import { deliveryError, type Verdict, verdictOf } from './verdict.js';
 
-/** Meta refuses events older than 7 days; `physical_store` events may be 62 days old ([UA], [SE]). */
-export const EVENT_WINDOW_MS = 7 * 24 * 3600 * 1000;
-/** Upload window for `action_source: physical_store` ([UA]). */
-export const PHYSICAL_STORE_WINDOW_MS = 62 * 24 * 3600 * 1000;
-// A request takes up to `timeoutMs`; drop a little early so an event never crosses the line mid-flight.
-const EXPIRY_MARGIN_MS = 60_000;
-
-/** True when Meta would refuse the event's `event_time` as too old (whole batch rejected). */
-export const isExpired = (
-  record: Pick<OutboxRecord, 'eventTime' | 'actionSource'>,
-  nowMs: number,
-): boolean => {
-  const windowMs =
-    record.actionSource === 'physical_store' ? PHYSICAL_STORE_WINDOW_MS : EVENT_WINDOW_MS;
-  return nowMs - record.eventTime * 1000 > windowMs - EXPIRY_MARGIN_MS;
-};
-
-/** Settings one pixel's pipeline runs with (resolved by `createCapi`). */
-export interface PipeConfig {
-  pixelId: string;
-  endpoint: PixelEndpoint;
-  fetch: FetchLike;
-  /** The scheduling clock (`schedulingClock`): never steps, so pauses and deadlines hold. */
-  clock: Clock;
-  /** Wall-clock epoch ms: Meta's upload window and `Retry-After` HTTP dates. */
-  wallNow: () => number;
-  random: () => number;
-  outbox: Outbox;
-  maxBatchEvents: number;
-  /** Bytes available for the events themselves (the batch cap minus the body envelope). */
-  maxBatchBytes: number;
-  flushIntervalMs: number;
-  timeoutMs: number;
-  maxConcurrency: number;
-  leaseMs: number;
-  retry: Required<RetryOptions>;
-  redact: Redactor;
-  logger: Logger;
-  hooks: HookBus;
-  undeliverable: (records: readonly OutboxRecord[], reason: UndeliverableReason) => void;
-  /** Hands a background flush promise to `waitUntil` (serverless). */
-  background: (promise: Promise<void>) => void;
-  /** Told of every batch Meta acknowledged (diagnostics: freshness). Must not throw. */
-  acknowledged?: (records: readonly OutboxRecord[]) => void;
-}
-
-/** How one answer is handled. */
-interface Verdict {
-  cls: ResponseClass | 'aborted';
-  status: number;
-  durationMs: number;
-  /** Redacted one-line description. */
-  message: string;
-  graphError?: GraphErrorInfo;
-  /** Server-requested wait (`Retry-After`, regain-access estimate), uncapped. */
-  retryAfterMs?: number;
-  body?: unknown;
-}
-
-/** One concurrency slot: one request. */
-interface Slot {
-  controller: AbortController | undefined;
-  aborted: boolean;
-  /** Records of this request set aside for bisection: not settled yet, for `flush()`. */
-  suspected: number;
-  /** Events of this request not yet accounted elsewhere (sent, queued, dead-lettered): `inFlight`. */
-  events: number;
-  /** Their bytes. */
-  bytes: number;
-  /** When the outbox lease of these records ends (scheduling clock). */
-  leaseUntil: number;
-}
-
-/** A part of a rejected batch waiting for its own request; its records are still leased. */
-interface Part {
-  records: OutboxRecord[];
-  leaseUntil: number;
-}
+// The pipe's pure parts live beside it: expiry.ts (Meta's upload window), verdict.ts (what an
+// answer means), bisection.ts (how a rejected batch is taken apart), backoff.ts, transport.ts.
+export { isExpired } from './expiry.js';
 
 type Waiter = { done: () => boolean; resolve: () => void };
 
@@ -129,14 +47,6 @@ const sumBytes = (records: readonly OutboxRecord[]): number => {
   let total = 0;
   for (const r of records) total += r.bytes;
   return total;
-};
-
-const redactGraphError = (info: GraphErrorInfo, redact: Redactor): GraphErrorInfo => {
-  const out: GraphErrorInfo = { ...info };
-  if (out.message !== undefined) out.message = redact(out.message);
-  if (out.userTitle !== undefined) out.userTitle = redact(out.userTitle);
-  if (out.userMessage !== undefined) out.userMessage = redact(out.userMessage);
-  return out;
 };
 
 /** Events in the batch that probes a failing endpoint (see `fillSlots`). */
@@ -698,56 +608,7 @@ export class PixelPipe {
     // wrapper is done with it once its answer is in, so the buffer can carry the next batch.
     this.spareBody = new Uint8Array(body.buffer);
     slot.controller = undefined;
-    switch (outcome.kind) {
-      case 'aborted':
-        return {
-          cls: 'aborted',
-          status: 0,
-          durationMs: outcome.durationMs,
-          message: 'aborted by close()',
-        };
-      case 'timeout':
-        return {
-          cls: 'transient',
-          status: 0,
-          durationMs: outcome.durationMs,
-          message: `timed out after ${config.timeoutMs} ms`,
-        };
-      case 'network':
-        return {
-          cls: 'transient',
-          status: 0,
-          durationMs: outcome.durationMs,
-          message: `network error: ${describeError(outcome.error, config.redact)}`,
-        };
-      case 'response': {
-        const cls = classifyResponse(outcome.status, outcome.body, outcome.headers, records.length);
-        const verdict: Verdict = {
-          cls,
-          status: outcome.status,
-          durationMs: outcome.durationMs,
-          message: `HTTP ${outcome.status}`,
-          body: outcome.body,
-        };
-        if (cls === 'success') return verdict;
-        const notMeta = this.notMetaAnswer(outcome.status, outcome.body, outcome.headers, records);
-        if (notMeta !== undefined) verdict.message = notMeta;
-        const graphError = parseGraphError(outcome.body);
-        if (graphError) {
-          verdict.graphError = redactGraphError(graphError, config.redact);
-          const code = graphError.code === undefined ? '' : ` code ${graphError.code}`;
-          const sub = graphError.subcode === undefined ? '' : `/${graphError.subcode}`;
-          // error_user_msg is where Meta explains which parameter failed and why.
-          const detail = [graphError.message, graphError.userTitle, graphError.userMessage]
-            .filter((part): part is string => typeof part === 'string' && part !== '')
-            .join(' — ');
-          verdict.message = config.redact(`HTTP ${outcome.status}${code}${sub}: ${detail}`.trim());
-        }
-        const retryAfterMs = retryDelayFromHeaders(outcome.headers, config.wallNow());
-        if (retryAfterMs !== undefined) verdict.retryAfterMs = retryAfterMs;
-        return verdict;
-      }
-    }
+    return verdictOf(outcome, records, config);
   }
 
   private async deliver(records: OutboxRecord[], slot: Slot): Promise<void> {
@@ -756,39 +617,6 @@ export class PixelPipe {
     if (verdict.cls === 'success') return this.delivered(records, verdict, slot);
     if (verdict.cls === 'invalid') return this.rejected(records, verdict, slot);
     return this.failed(records, verdict, slot);
-  }
-
-  /**
-   * Why an answer that is not an error is not a delivery either, for the retry message: a redirect
-   * (not followed: the token would travel to another origin) or a 2xx that is not Meta's
-   * acknowledgement. Names the configured URL, which never holds the token.
-   */
-  private notMetaAnswer(
-    status: number,
-    body: unknown,
-    headers: HeadersLike,
-    records: readonly OutboxRecord[],
-  ): string | undefined {
-    const url = this.config.endpoint.url;
-    if (status >= 300 && status < 400) {
-      const location = readHeader(headers, 'location');
-      return this.config.redact(
-        `HTTP ${status} redirect${location ? ` to ${location}` : ''} from ${url}; redirects are not followed (check graphUrl / META_GRAPH_URL)`,
-      );
-    }
-    if (status < 200 || status >= 300 || parseGraphError(body)) return undefined;
-    const received = (body as { events_received?: unknown } | undefined)?.events_received;
-    const what =
-      typeof received === 'number'
-        ? `acknowledged ${received} of ${records.length} events`
-        : body === undefined
-          ? 'an empty body'
-          : typeof body === 'string'
-            ? 'a body that is not JSON'
-            : 'JSON without events_received';
-    return this.config.redact(
-      `HTTP ${status} from ${url} is not Meta's acknowledgement (${what}); retrying`,
-    );
   }
 
   private async delivered(
@@ -946,31 +774,16 @@ export class PixelPipe {
   }
 
   /**
-   * Meta rejects a whole batch for one invalid event ([UA]: "If any event you send in a batch is
-   * invalid, we reject the entire batch"). Take it apart, each part sent in its own slot:
-   * - Meta named the event (`$['data'][i]…` in its message): dead-letter it with Meta's message,
-   *   and send the events before it (which passed) and the two halves of those after it. With k
-   *   named bad events this costs at most 3k requests after the original, never more than n.
-   * - Meta named none (or a 413, which blames no event): send both halves. Every request of a
-   *   batch of n then covers a node of a binary tree over it: at most 2n − 1 requests in all, about
-   *   2k·log2(n/k) for k bad events, and a one-off glitch (both halves pass) blames no one.
-   * A single event is dead-lettered only when it failed in a request of its own, or Meta named it.
+   * Meta rejected a batch of more than one event: the event it named is dead-lettered, the parts
+   * wait for their own requests (bisection.ts). A single event is dead-lettered.
    */
   private async rejected(records: OutboxRecord[], verdict: Verdict, slot: Slot): Promise<void> {
     if (records.length === 1) {
       await this.deadLetterRecords(records, 'rejected', verdict, slot);
       return;
     }
-    const named =
-      verdict.status === 413 ? undefined : rejectedEventIndex(verdict.graphError, records.length);
-    let parts: OutboxRecord[][];
-    if (named === undefined) {
-      const mid = Math.ceil(records.length / 2);
-      parts = [records.slice(0, mid), records.slice(mid)];
-    } else {
-      const after = records.slice(named + 1);
-      const mid = Math.ceil(after.length / 2);
-      parts = [records.slice(0, named), after.slice(0, mid), after.slice(mid)];
+    const { named, parts } = splitRejected(records, verdict);
+    if (named !== undefined) {
       await this.deadLetterRecords([records[named] as OutboxRecord], 'rejected', verdict, slot);
     }
     this.log(
@@ -1080,13 +893,7 @@ export class PixelPipe {
   }
 
   private error(verdict: Verdict): CapiDeliveryError {
-    const details: ConstructorParameters<typeof CapiDeliveryError>[1] = {
-      classification: verdict.cls === 'aborted' ? 'transient' : verdict.cls,
-      status: verdict.status,
-      pixelId: this.pixelId,
-    };
-    if (verdict.graphError) details.graphError = verdict.graphError;
-    return new CapiDeliveryError(verdict.message, details);
+    return deliveryError(verdict, this.pixelId);
   }
 
   private reportOutboxError(error: unknown): void {

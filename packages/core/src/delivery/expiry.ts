@@ -1,0 +1,21 @@
+import type { OutboxRecord } from './outbox/types.js';
+
+// Meta's upload window: an event whose `event_time` is past it makes Meta reject the whole batch,
+// so the pipe dead-letters it before sending.
+
+/** Meta refuses events older than 7 days; `physical_store` events may be 62 days old ([UA], [SE]). */
+export const EVENT_WINDOW_MS = 7 * 24 * 3600 * 1000;
+/** Upload window for `action_source: physical_store` ([UA]). */
+export const PHYSICAL_STORE_WINDOW_MS = 62 * 24 * 3600 * 1000;
+// A request takes up to `timeoutMs`; drop a little early so an event never crosses the line mid-flight.
+const EXPIRY_MARGIN_MS = 60_000;
+
+/** True when Meta would refuse the event's `event_time` as too old (whole batch rejected). */
+export const isExpired = (
+  record: Pick<OutboxRecord, 'eventTime' | 'actionSource'>,
+  nowMs: number,
+): boolean => {
+  const windowMs =
+    record.actionSource === 'physical_store' ? PHYSICAL_STORE_WINDOW_MS : EVENT_WINDOW_MS;
+  return nowMs - record.eventTime * 1000 > windowMs - EXPIRY_MARGIN_MS;
+};

@@ -1,0 +1,24 @@
+import type { OutboxRecord } from './outbox/types.js';
+
+// A pixel sends at most `maxConcurrency` requests at once (one while probing after a failure):
+// each is a slot, which tracks its events until every one is accounted for elsewhere.
+
+/** One concurrency slot: one request. */
+export interface Slot {
+  controller: AbortController | undefined;
+  aborted: boolean;
+  /** Records of this request set aside for bisection: not settled yet, for `flush()`. */
+  suspected: number;
+  /** Events of this request not yet accounted elsewhere (sent, queued, dead-lettered): `inFlight`. */
+  events: number;
+  /** Their bytes. */
+  bytes: number;
+  /** When the outbox lease of these records ends (scheduling clock). */
+  leaseUntil: number;
+}
+
+/** A part of a rejected batch waiting for its own request; its records are still leased. */
+export interface Part {
+  records: OutboxRecord[];
+  leaseUntil: number;
+}
