@@ -126,6 +126,8 @@ const readLocalEvents = async (
   path: string,
 ): Promise<{ report: DiagnosticsReport; events: number; invalidLines: number[] }> => {
   const recorder = createDiagnosticsRecorder();
+  // The file may hold relay events after the server events they pair with: remember every id.
+  recorder.attachRelay();
   const at = Date.now();
   let events = 0;
   const invalidLines: number[] = [];
