@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-// Before/after of the middleware cost in one run: the same hello-world server (middleware-server.mjs)
-// from another checkout ("before", its packages built) and from this one ("after"), plus the plain
-// server, alternating within every round so that machine drift hits all three alike. Reports the
-// server's CPU µs per request (its own CPU time over the requests it answered), median over the
-// rounds, and the paired plain ÷ contender ratio.
-//   node bench/ab.mjs --before=/path/to/other/checkout [--rounds=5] [--request=subrequest]
-//     <express|fastify> <capi|capi-pii|mounted>
-// The load sends a page navigation (BROWSER_HEADERS) or, with --request=subrequest, the same
-// visitor's fetch() from that page (SUBREQUEST_HEADERS). `mounted` tracks nothing.
+// Before/after of the middleware cost in one run: this checkout's hello-world server
+// (middleware-server.mjs) on another checkout's built @capi-kit packages ("before", loaded through
+// resolve-from.mjs, so both sides serve the same code and track the same event) and on this one's
+// ("after"), plus the plain server, alternating within every round so that machine drift hits all
+// three alike. Reports the server's CPU µs per request (its own CPU time over the requests it
+// answered), median over the rounds, and the paired plain ÷ contender ratio.
+//   node bench/ab.mjs --before=/path/to/other/checkout [--rounds=5] [--rate=<req/s>]
+//     [--request=first-visit|subrequest] <express|fastify> <capi|mounted|naive|sdk>
+// The load sends a returning visitor's page navigation (VISITORS.returning), with
+// --request=first-visit a first visit from an ad (`?fbclid=`, no cookie), or with
+// --request=subrequest the returning visitor's fetch() from that page. `mounted` tracks nothing;
+// `naive` and `sdk` use no capi-kit package (a control: before and after should agree).
+// `--rate=N` measures at N req/s with the paced client (load.mjs) instead of at saturation: at
+// saturation a faster server spends less CPU per request, so a fixed rate below both servers'
+// ceilings compares like with like (as `npm run bench` does).
 // Make the other checkout with `git worktree add /tmp/before <commit>`, give it node_modules
 // (`cp -al node_modules /tmp/before/`: the workspace links are relative) and build its core and
 // adapters (`npx tsdown` in packages/core, packages/express, packages/fastify).
@@ -22,7 +28,7 @@ import {
   startServerProcess,
   summarize,
 } from './lib.mjs';
-import { BROWSER_HEADERS, cpuSeconds, SUBREQUEST_HEADERS, serverStats } from './middleware.mjs';
+import { cpuSeconds, serverStats, startLoad, VISITORS } from './middleware.mjs';
 
 const flags = Object.fromEntries(
   process.argv
@@ -32,49 +38,63 @@ const flags = Object.fromEntries(
 );
 const [framework, variant] = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
 const rounds = Number(flags.rounds ?? 5);
-const headers = flags.request === 'subrequest' ? SUBREQUEST_HEADERS : BROWSER_HEADERS;
-const beforeServer = `${flags.before}/bench/middleware-server.mjs`;
-if (!flags.before || !existsSync(beforeServer) || !['express', 'fastify'].includes(framework)) {
+const rate = flags.rate === undefined ? undefined : Number(flags.rate);
+const visitor = { 'first-visit': 'first', subrequest: 'fetch' }[flags.request] ?? 'returning';
+const { path, headers } = VISITORS[visitor];
+if (
+  !flags.before ||
+  !existsSync(`${flags.before}/packages/core/dist`) ||
+  !['express', 'fastify'].includes(framework)
+) {
   console.error(
-    'usage: node bench/ab.mjs --before=<checkout> [--rounds=5] [--request=subrequest] <express|fastify> <capi|capi-pii|mounted>',
+    'usage: node bench/ab.mjs --before=<checkout> [--rounds=5] [--rate=<req/s>] [--request=first-visit|subrequest] <express|fastify> <capi|mounted|naive|sdk>',
   );
   process.exit(2);
 }
-const afterServer = new URL('./middleware-server.mjs', import.meta.url).pathname;
+const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
+const BEFORE = ['--import', new URL('./resolve-from.mjs', import.meta.url).pathname];
+process.env.CAPI_KIT_PACKAGES_FROM = flags.before; // read by resolve-from.mjs only
 const contenders = {
-  plain: [afterServer, 'plain'],
-  before: [beforeServer, variant],
-  after: [afterServer, variant],
+  plain: ['plain', []],
+  before: [variant, BEFORE],
+  after: [variant, []],
 };
 const names = Object.keys(contenders);
 const cpu = Object.fromEntries(names.map((name) => [name, []]));
 const rps = Object.fromEntries(names.map((name) => [name, []]));
 
+const SECONDS = 6;
 const mock = await startMockProcess();
+const paced = rate === undefined ? undefined : startLoad();
 try {
   for (let round = 0; round < rounds; round++) {
     const order = names.slice(round % names.length).concat(names.slice(0, round % names.length));
     for (const name of order) {
-      const [script, serverVariant] = contenders[name];
-      const server = await startServerProcess(script, [framework, serverVariant, mock.url]);
-      const load = { url: `${server.url}/`, connections: 100, headers };
+      const [serverVariant, nodeArgs] = contenders[name];
+      const server = await startServerProcess(SERVER, [framework, serverVariant, mock.url], {
+        nodeArgs,
+      });
+      const load = { url: `${server.url}${path}`, connections: 100, headers };
       await autocannon({ ...load, duration: 2 }); // warm-up: JIT and connections
       const s0 = await serverStats(server.url);
-      const result = await autocannon({ ...load, duration: 6 });
+      const requests = paced
+        ? (await paced.run({ ...load, mode: 'paced', rate, seconds: SECONDS })).requests
+        : (await autocannon({ ...load, duration: SECONDS })).requests.total;
       const s1 = await serverStats(server.url);
-      cpu[name].push(((cpuSeconds(s1) - cpuSeconds(s0)) * 1e6) / result.requests.total);
-      rps[name].push(result.requests.total / 6);
+      cpu[name].push(((cpuSeconds(s1) - cpuSeconds(s0)) * 1e6) / requests);
+      rps[name].push(requests / SECONDS);
       await server.stop();
       await mock.reset();
     }
   }
 } finally {
+  paced?.stop();
   await mock.stop();
 }
 
 const paired = (name) => median(cpu[name].map((value, i) => cpu.plain[i] / value));
 printTable(
-  `Before/after: ${framework} ${variant} (${flags.request ?? 'navigation'}), ${rounds} alternating rounds × 6 s (autocannon, 100 connections); Node ${process.version}`,
+  `Before/after: ${framework} ${variant} (${VISITORS[visitor].label}), ${rounds} alternating rounds × ${SECONDS} s (${rate === undefined ? 'autocannon, 100 connections' : `paced at ${fmt(rate, 0)} req/s`}); Node ${process.version}`,
   [
     'server',
     'server CPU µs/req, median (min–max)',

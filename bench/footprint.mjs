@@ -8,14 +8,15 @@
 //   "own code": every bare import external; "with dependencies": only node: built-ins and peer
 //   dependencies external. Adapters' bundles are tree-shaken to what the adapter uses of the core.
 //   The SDK has no ESM build: its `main` (dist/cjs.js) is what a bundler gets.
-// - Cold import: a fresh `node` process timing `await import(name)`, alternating, median.
+// - Cold start: cold-start.mjs (import and require in fresh processes, and the first event).
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { rolldown } from 'rolldown';
-import { benchArgs, fmt, fmtRange, printTable, recordTarget, summarize } from './lib.mjs';
+import { coldStart } from './cold-start.mjs';
+import { benchArgs, fmt, printTable, recordTarget } from './lib.mjs';
 
 const BENCH = new URL('.', import.meta.url).pathname;
 const SDK = 'facebook-nodejs-business-sdk';
@@ -135,13 +136,6 @@ const bundleSizes = async (name) => {
   return { own, withDeps };
 };
 
-const coldImport = (name) => {
-  const script = `const t=performance.now();await import(${JSON.stringify(name)});process.stdout.write(String(performance.now()-t))`;
-  const t0 = performance.now();
-  const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: BENCH });
-  return { importMs: Number(out.toString()), processMs: performance.now() - t0 };
-};
-
 /** Per-feature size of the core: an entry importing one export, tree-shaken, deps external. */
 const featureSizes = async () => {
   const { file } = nodeEntry('@capi-kit/core');
@@ -209,36 +203,8 @@ export const benchFootprint = async ({ quick = false } = {}) => {
     pass: coreGzip < CORE_TARGET_KB * KB,
   });
 
-  // Cold import: alternate the contenders in fresh processes; `node:path` is the empty baseline.
-  const rounds = quick ? 5 : 15;
-  const targetsToImport = ['node:path', ...names];
-  const times = Object.fromEntries(targetsToImport.map((n) => [n, []]));
-  for (let round = 0; round < rounds; round++) {
-    for (let i = 0; i < targetsToImport.length; i++) {
-      const name = targetsToImport[(i + round) % targetsToImport.length];
-      times[name].push(coldImport(name));
-    }
-  }
-  const baseProcess = summarize(times['node:path'].map((t) => t.processMs)).median;
-  const importRows = targetsToImport.map((name) => {
-    const importMs = summarize(times[name].map((t) => t.importMs));
-    const processMs = summarize(times[name].map((t) => t.processMs));
-    return [
-      name === 'node:path' ? 'node:path (baseline: an empty import)' : name,
-      fmtRange(importMs, (n) => fmt(n, 1)),
-      fmt(processMs.median, 0),
-      name === 'node:path' ? '' : `+${fmt(processMs.median - baseProcess, 0)}`,
-    ];
-  });
-  printTable(
-    `Cold import (fresh \`node --input-type=module -e "await import(name)"\`, ${rounds} runs each, alternating)`,
-    ['module', 'import ms, median (min–max)', 'whole process ms', 'process ms over baseline'],
-    importRows,
-  );
-  const core = summarize(times['@capi-kit/core'].map((t) => t.importMs)).median;
-  const sdk = summarize(times[SDK].map((t) => t.importMs)).median;
-  console.log(`\ncold import: @capi-kit/core ${fmt(core, 1)} ms vs ${SDK} ${fmt(sdk, 1)} ms`);
-  return { sizes, times };
+  const cold = await coldStart({ quick });
+  return { sizes, cold };
 };
 
 if (import.meta.url === `file://${process.argv[1]}`) await benchFootprint(benchArgs());

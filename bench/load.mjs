@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The load generator of the middleware bench, in its own process (forked by middleware.mjs): it
-// gets one job over IPC, runs it, answers the result and exits.
+// gets jobs over IPC, runs each, answers its result, and exits when its parent disconnects (one
+// process for all runs: no start-up per run).
 // - `saturate`: autocannon's API, closed loop (`connections` requests always outstanding).
 // - `paced`: open loop at a fixed rate over raw keep-alive sockets. autocannon's own rate limit
 //   sends each connection's per-second budget back to back at the start of every second, which
@@ -159,9 +160,10 @@ const paced = async ({ url, rate, seconds, headers, connections }) => {
   };
 };
 
-process.once('message', async (job) => {
+process.on('message', async (job) => {
   const cpu0 = process.cpuUsage();
   const result = job.mode === 'paced' ? await paced(job) : await saturate(job);
   const cpu = process.cpuUsage(cpu0);
-  process.send({ ...result, cpuSeconds: (cpu.user + cpu.system) / 1e6 }, () => process.exit(0));
+  process.send({ ...result, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
 });
+process.once('disconnect', () => process.exit(0));
