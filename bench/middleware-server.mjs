@@ -21,7 +21,8 @@ import {
 } from './naive-middleware.mjs';
 
 const [framework, variant, graphUrl] = process.argv.slice(2);
-const PIXEL_ID = '1234567890';
+// One pixel per variant, so that the orchestrator counts at the mock only this server's events.
+const PIXEL_ID = String(1234567890 + ['plain', 'naive', 'capi', 'sdk', 'mounted'].indexOf(variant));
 const ACCESS_TOKEN = 'EAAbenchTOKEN0123456789';
 
 const capiOptions = {
@@ -150,6 +151,7 @@ const stats = () => {
       }
     : counters();
   return JSON.stringify({
+    pixelId: PIXEL_ID,
     cpu: process.cpuUsage(),
     memory: process.memoryUsage(),
     delivery: { tracked, ...delivery },
