@@ -388,7 +388,10 @@ export const benchMiddleware = async ({
               s === 'capi'
                 ? added.capi.flatMap((a, i) => (added.naive[i] > 0 ? [a / added.naive[i]] : []))
                 : [];
-            const perNaive = ratios.length > added.naive.length / 2 ? summarize(ratios) : undefined;
+            const perNaive =
+              s === 'capi' && ratios.length > added.naive.length / 2
+                ? summarize(ratios)
+                : undefined;
             const perNaiveCell =
               s !== 'capi'
                 ? ''
