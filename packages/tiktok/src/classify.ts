@@ -1,0 +1,129 @@
+import { type HeadersLike, parseRetryAfter, type ResponseClass } from '@capi-kit/core';
+
+// TikTok's Business API answers HTTP 200 with an envelope `{ code, message, request_id, data }`
+// whatever happened; `code: 0` is success and the code says the rest ([CODES] in sources.ts):
+//
+// | condition (first match wins)                                       | class     |
+// | ------------------------------------------------------------------ | --------- |
+// | status 0 (network error, reset, timeout)                           | transient |
+// | TikTok envelope, code 0, 2xx                                       | success   |
+// | code 40100 (too many requests)                                     | throttled |
+// | code 40001 (no permission), 40007 (object, e.g. the pixel, not     | auth      |
+// | found), 40101–40199 (access token missing, expired, invalid)       |           |
+// | code 40002 and other 400xx (parameters: an event is at fault)      | invalid   |
+// | code 5xxxx (TikTok internal errors), any other code                | transient |
+// | no envelope: HTTP 429                                              | throttled |
+// | no envelope: HTTP 401, 403                                         | auth      |
+// | no envelope: HTTP 413                                              | invalid   |
+// | no envelope: anything else (a 2xx proxy page, 5xx, HTML, 3xx)      | transient |
+//
+// The five classes are the core's (`ResponseClass`), so the shared engine reacts to TikTok as it
+// does to Meta: back off, pause the stream, open the circuit, or split the batch. Only `invalid`
+// splits: TikTok fails the whole batch for one bad event ([BATCH]). The ranges beyond the five
+// codes [CODES] lists (40101–40199 as auth, other 400xx as invalid, 5xxxx as transient) are this
+// package's reading of TikTok's numbering, unverified against TikTok's own code table.
+
+/** TikTok's rate-limit code. */
+export const TIKTOK_THROTTLE_CODE = 40100;
+
+/** What {@link classifyTikTokResponse} found. */
+export interface TikTokVerdict {
+  /** What the delivery engine does with the answer. */
+  class: ResponseClass;
+  /** TikTok's `code`, when the body was TikTok's envelope. */
+  code?: number;
+  /** TikTok's `message`; may echo request values, so redact before logging. */
+  message?: string;
+  /** TikTok's `request_id`, to quote to TikTok support. */
+  requestId?: string;
+  /** Server-requested wait in ms (`Retry-After`). */
+  retryAfterMs?: number;
+}
+
+/** TikTok's answer envelope, when `body` (object or JSON text) is one. */
+export interface TikTokEnvelopeBody {
+  code: number;
+  message?: string;
+  request_id?: string;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Reads `{ code, message, request_id }`; `undefined` when the body is not TikTok's envelope. */
+export function parseTikTokBody(body: unknown): TikTokEnvelopeBody | undefined {
+  let value = body;
+  if (typeof value === 'string') {
+    try {
+      value = JSON.parse(value);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isRecord(value)) return undefined;
+  const code =
+    typeof value.code === 'number'
+      ? value.code
+      : typeof value.code === 'string' && /^\d+$/.test(value.code)
+        ? Number(value.code)
+        : undefined;
+  if (code === undefined || !Number.isSafeInteger(code)) return undefined;
+  const out: TikTokEnvelopeBody = { code };
+  if (typeof value.message === 'string') out.message = value.message;
+  if (typeof value.request_id === 'string') out.request_id = value.request_id;
+  return out;
+}
+
+function classOfCode(code: number, status: number): ResponseClass {
+  if (code === 0) return status >= 200 && status < 300 ? 'success' : 'transient';
+  if (code === TIKTOK_THROTTLE_CODE) return 'throttled';
+  if (code === 40001 || code === 40007 || (code > 40100 && code < 40200)) return 'auth';
+  if (code >= 40000 && code < 40100) return 'invalid';
+  return 'transient';
+}
+
+function classOfStatus(status: number): ResponseClass {
+  if (status === 429) return 'throttled';
+  if (status === 401 || status === 403) return 'auth';
+  if (status === 413) return 'invalid';
+  return 'transient';
+}
+
+function readHeader(headers: HeadersLike | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  if (typeof (headers as { get?: unknown }).get === 'function') {
+    return (headers as { get(n: string): string | null }).get(name) ?? undefined;
+  }
+  for (const [key, value] of Object.entries(headers as Record<string, unknown>)) {
+    if (key.toLowerCase() !== name) continue;
+    if (typeof value === 'string') return value;
+    if (Array.isArray(value) && typeof value[0] === 'string') return value[0];
+  }
+  return undefined;
+}
+
+/**
+ * Classifies one answer from the track endpoint (table above). `status` 0 means no answer. Pure.
+ * @example classifyTikTokResponse({ status: 200, body: { code: 40100, message: 'Too many requests' } }).class // 'throttled'
+ */
+export function classifyTikTokResponse(
+  answer: { status: number; body?: unknown; headers?: HeadersLike | undefined },
+  nowMs: number = Date.now(),
+): TikTokVerdict {
+  const { status } = answer;
+  if (status === 0) return { class: 'transient' };
+  const envelope = parseTikTokBody(answer.body);
+  const verdict: TikTokVerdict = {
+    class: envelope === undefined ? classOfStatus(status) : classOfCode(envelope.code, status),
+  };
+  if (envelope !== undefined) {
+    verdict.code = envelope.code;
+    if (envelope.message !== undefined) verdict.message = envelope.message;
+    if (envelope.request_id !== undefined) verdict.requestId = envelope.request_id;
+  }
+  if (verdict.class !== 'success') {
+    const wait = parseRetryAfter(readHeader(answer.headers, 'retry-after'), nowMs);
+    if (wait !== undefined) verdict.retryAfterMs = wait;
+  }
+  return verdict;
+}

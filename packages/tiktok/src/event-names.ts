@@ -1,0 +1,68 @@
+import type { StandardEventName } from '@capi-kit/core';
+
+// Meta standard event → TikTok event name ([SE], [SEO] in sources.ts). A name TikTok also uses
+// stays as it is; a name with no TikTok standard event passes unchanged and TikTok records it as a
+// custom event (reporting and audiences, no optimization). Deduplication with the TikTok Pixel is
+// on the event name too, so the browser's `ttq.track` must use the name in this table.
+//
+// | Meta                 | TikTok               | note                                                   |
+// | -------------------- | -------------------- | ------------------------------------------------------ |
+// | AddPaymentInfo       | AddPaymentInfo       | standard [SE]                                          |
+// | AddToCart            | AddToCart            | standard [SE]                                          |
+// | AddToWishlist        | AddToWishlist        | standard [SE]                                          |
+// | CompleteRegistration | CompleteRegistration | standard [SE]                                          |
+// | Contact              | Contact              | standard [SE]                                          |
+// | CustomizeProduct     | CustomizeProduct     | standard [SE]                                          |
+// | Donate               | Donate               | custom: TikTok has no donation event                   |
+// | FindLocation         | FindLocation         | standard [SE]                                          |
+// | InitiateCheckout     | InitiateCheckout     | standard [SE]                                          |
+// | Lead                 | SubmitForm           | standard [SEO]; TikTok's form-submission event         |
+// | PageView             | PageView             | custom: no Events API page-view event in [SE]          |
+// | Purchase             | Purchase             | standard [SE] since 2025 (was CompletePayment [SEO])   |
+// | Schedule             | Schedule             | standard [SE]                                          |
+// | Search               | Search               | standard [SE]                                          |
+// | StartTrial           | StartTrial           | passes as is (not in the part of [SE] we could read)   |
+// | SubmitApplication    | SubmitApplication    | passes as is (not in the part of [SE] we could read)   |
+// | Subscribe            | Subscribe            | standard [SEO]                                         |
+// | ViewContent          | ViewContent          | standard [SEO]                                         |
+
+/** Meta standard event → TikTok event name, for every Meta standard event (see the table above). */
+export const TIKTOK_EVENT_NAMES: Readonly<Record<StandardEventName, string>> = Object.freeze({
+  AddPaymentInfo: 'AddPaymentInfo',
+  AddToCart: 'AddToCart',
+  AddToWishlist: 'AddToWishlist',
+  CompleteRegistration: 'CompleteRegistration',
+  Contact: 'Contact',
+  CustomizeProduct: 'CustomizeProduct',
+  Donate: 'Donate',
+  FindLocation: 'FindLocation',
+  InitiateCheckout: 'InitiateCheckout',
+  Lead: 'SubmitForm',
+  PageView: 'PageView',
+  Purchase: 'Purchase',
+  Schedule: 'Schedule',
+  Search: 'Search',
+  StartTrial: 'StartTrial',
+  SubmitApplication: 'SubmitApplication',
+  Subscribe: 'Subscribe',
+  ViewContent: 'ViewContent',
+});
+
+/**
+ * The TikTok event name for a Meta event name: the table's entry for a Meta standard event, the
+ * name itself for anything else (a custom event). `overrides` win, e.g. `{ Purchase: 'CompletePayment' }`
+ * for a TikTok Pixel still firing the older name.
+ * @example tiktokEventName('Lead') // 'SubmitForm'
+ */
+export function tiktokEventName(
+  metaName: string,
+  overrides?: Readonly<Record<string, string>>,
+): string {
+  if (overrides !== undefined && Object.hasOwn(overrides, metaName)) {
+    const name = overrides[metaName];
+    if (typeof name === 'string' && name !== '') return name;
+  }
+  return Object.hasOwn(TIKTOK_EVENT_NAMES, metaName)
+    ? TIKTOK_EVENT_NAMES[metaName as StandardEventName]
+    : metaName;
+}

@@ -1,0 +1,143 @@
+import type { EventName, Issue, ServerEventInput } from '@capi-kit/core';
+import type { TikTokContext } from './context.js';
+import { tiktokEventName } from './event-names.js';
+import { type TikTokProperties, toTikTokProperties } from './properties.js';
+import { normalizeTikTokUser, type TikTokUser } from './user.js';
+
+// One item of TikTok's `data` array ([EAPI] in sources.ts): `event`, `event_time` (Unix seconds),
+// `event_id` (deduplicated with the TikTok Pixel's event ID within 48 hours, [DEDUP]), `user`,
+// `properties`, `page` (`url`, `referrer`) and `limited_data_use`. Built from the same Meta-named
+// input `track()` takes, after the request context is merged, with the `event_id` the core fixed
+// for every destination, so the Meta and TikTok copies of one event share it.
+
+/** TikTok's `data[].page` object. */
+export interface TikTokPage {
+  url?: string;
+  referrer?: string;
+}
+
+/** One event of TikTok's `data` array, as sent. */
+export interface TikTokEvent {
+  /** TikTok event name (standard or custom), see `TIKTOK_EVENT_NAMES`. */
+  event: string;
+  /** Unix time in seconds. */
+  event_time: number;
+  /** Deduplication ID shared with the TikTok Pixel (and with the Meta copy of the event). */
+  event_id: string;
+  user: TikTokUser;
+  properties?: TikTokProperties;
+  page?: TikTokPage;
+  /** Limited data use (from Meta's `data_processing_options: ['LDU']`). */
+  limited_data_use?: boolean;
+}
+
+/** Options of {@link toTikTokEvent}. */
+export interface ToTikTokEventOptions {
+  /** The event's ID, fixed once for every destination. */
+  eventId: string;
+  /** `ttclid` and `ttp` of the request (`readTikTokContext`). */
+  context?: TikTokContext | undefined;
+  /** Event-name overrides, see `tiktokEventName`. */
+  eventNames?: Readonly<Record<string, string>> | undefined;
+  /** Clock in milliseconds for a missing `event_time`; default `Date.now`. */
+  now?: (() => number) | undefined;
+}
+
+/** What {@link toTikTokEvent} returns: the event, or `undefined` when an issue is an error. */
+export interface TikTokEventResult {
+  event: TikTokEvent | undefined;
+  issues: Issue[];
+}
+
+// Above this a number is read as milliseconds (year 5138 in seconds), as the core does for Meta.
+const MS_THRESHOLD = 1e11;
+
+function eventTimeOf(value: unknown, now: () => number): number | undefined {
+  if (value === undefined || value === null) return Math.floor(now() / 1000);
+  const ms =
+    value instanceof Date
+      ? value.getTime()
+      : typeof value === 'number'
+        ? value > MS_THRESHOLD
+          ? value
+          : value * 1000
+        : Number.NaN;
+  return Number.isFinite(ms) && ms > 0 ? Math.floor(ms / 1000) : undefined;
+}
+
+const error = (path: string, code: string, message: string): Issue => ({
+  path,
+  code,
+  message,
+  severity: 'error',
+});
+
+/**
+ * A Meta-named event (as `track()` takes it, context merged) → one TikTok Events API event.
+ * Pure and synchronous; never throws. Errors (no name, an unreadable time, a non-website
+ * `action_source`) give no event; everything else that TikTok cannot use is a warning. Typed by
+ * event name like `track()`: a literal `'Purchase'` needs `custom_data.value` and `currency`.
+ * @example toTikTokEvent({ event_name: 'Purchase', custom_data: { value: 10, currency: 'USD' } }, { eventId: 'order-1' })
+ */
+export function toTikTokEvent<Name extends EventName>(
+  input: ServerEventInput<Name>,
+  options: ToTikTokEventOptions,
+): TikTokEventResult {
+  const issues: Issue[] = [];
+  const name = input.event_name;
+  if (typeof name !== 'string' || name.trim() === '') {
+    issues.push(error('event_name', 'missing_event_name', 'An event needs a name.'));
+  }
+  if (typeof options.eventId !== 'string' || options.eventId === '') {
+    issues.push(
+      error(
+        'event_id',
+        'missing_event_id',
+        'TikTok deduplicates on event_id; it is required here.',
+      ),
+    );
+  }
+  const eventTime = eventTimeOf(input.event_time, options.now ?? Date.now);
+  if (eventTime === undefined) {
+    issues.push(
+      error(
+        'event_time',
+        'invalid_event_time',
+        'event_time must be Unix seconds, milliseconds or a Date.',
+      ),
+    );
+  }
+  // Events API 2.0 takes web, app and offline events with different `event_source`s; only web
+  // events (Meta's `website`) are built here (docs/destinations.md, "Not built yet").
+  if (input.action_source !== undefined && input.action_source !== 'website') {
+    issues.push(
+      error(
+        'action_source',
+        'tiktok_action_source',
+        "Only 'website' events are sent to TikTok for now.",
+      ),
+    );
+  }
+  const { user, issues: userIssues } = normalizeTikTokUser(input.user_data, options.context);
+  issues.push(...userIssues);
+  const { properties, issues: propertyIssues } = toTikTokProperties(input.custom_data);
+  issues.push(...propertyIssues);
+  if (issues.some((issue) => issue.severity === 'error')) return { event: undefined, issues };
+  const event: TikTokEvent = {
+    event: tiktokEventName((name as string).trim(), options.eventNames),
+    event_time: eventTime as number,
+    event_id: options.eventId,
+    user,
+  };
+  if (properties !== undefined) event.properties = properties;
+  const page: TikTokPage = {};
+  if (typeof input.event_source_url === 'string' && input.event_source_url !== '') {
+    page.url = input.event_source_url;
+  }
+  if (typeof input.referrer_url === 'string' && input.referrer_url !== '') {
+    page.referrer = input.referrer_url;
+  }
+  if (page.url !== undefined || page.referrer !== undefined) event.page = page;
+  if (input.data_processing_options?.includes('LDU')) event.limited_data_use = true;
+  return { event, issues };
+}

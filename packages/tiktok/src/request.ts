@@ -1,0 +1,105 @@
+import type { TikTokEvent } from './event.js';
+
+// `POST https://business-api.tiktok.com/open_api/v1.3/event/track/` with the `Access-Token`
+// header and `{ event_source: 'web', event_source_id: <pixel code>, data: [...] }` ([EAPI] in
+// sources.ts); `test_event_code` beside them routes the request to Events Manager's test events.
+// The token is only ever a header: never in the URL (proxies and access logs keep URLs) and never
+// in the body (a logged body would carry it).
+
+/** TikTok's Events API 2.0 track endpoint. */
+export const TIKTOK_EVENTS_URL = 'https://business-api.tiktok.com/open_api/v1.3/event/track/';
+
+/** Events per request: up to 1,000 ([BATCH]). */
+export const TIKTOK_MAX_EVENTS_PER_REQUEST = 1000;
+
+/** What every request to one TikTok pixel shares. */
+export interface TikTokEndpointOptions {
+  /** The TikTok pixel code (`event_source_id`). */
+  pixelCode: string;
+  /** The Events API access token; sent only in the `Access-Token` header. */
+  accessToken: string;
+  /** Events Manager test code; omit in production. */
+  testEventCode?: string | undefined;
+  /** Another endpoint (a mock, a proxy); default {@link TIKTOK_EVENTS_URL}. */
+  url?: string | undefined;
+}
+
+/**
+ * The fixed parts of every request to one pixel, shaped like the core's Meta endpoint
+ * (`prefix` + comma-joined events + `suffix`), so the core can encode batches from each event's
+ * cached JSON without re-serializing. `headers` holds the token: never log it.
+ */
+export interface TikTokEnvelope {
+  url: string;
+  headers: Readonly<Record<string, string>>;
+  /** `{"event_source":"web","event_source_id":…[,"test_event_code":…],"data":[`. */
+  prefix: string;
+  /** `]}`. */
+  suffix: string;
+}
+
+/**
+ * The envelope of every request to one TikTok pixel. Throws a `TypeError` (at configuration time,
+ * never per event) when the pixel code or token is empty or the URL is not https/http.
+ * @example tiktokEnvelope({ pixelCode: 'C4ABCD', accessToken: process.env.TIKTOK_ACCESS_TOKEN })
+ */
+export function tiktokEnvelope(options: TikTokEndpointOptions): TikTokEnvelope {
+  const { pixelCode, accessToken, testEventCode } = options;
+  if (typeof pixelCode !== 'string' || pixelCode.trim() === '') {
+    throw new TypeError('TikTok pixelCode is required');
+  }
+  if (typeof accessToken !== 'string' || accessToken.trim() === '') {
+    throw new TypeError('TikTok accessToken is required');
+  }
+  const url = options.url ?? TIKTOK_EVENTS_URL;
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new TypeError('TikTok url must be an absolute URL');
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
+    throw new TypeError('TikTok url must be http(s)');
+  }
+  let prefix = `{"event_source":"web","event_source_id":${JSON.stringify(pixelCode.trim())}`;
+  if (testEventCode) prefix += `,"test_event_code":${JSON.stringify(testEventCode)}`;
+  prefix += ',"data":[';
+  return {
+    url,
+    headers: {
+      'content-type': 'application/json',
+      accept: 'application/json',
+      'access-token': accessToken.trim(),
+    },
+    prefix,
+    suffix: ']}',
+  };
+}
+
+/** One request, ready for `fetch(url, { method: 'POST', headers, body })`. */
+export interface TikTokRequest {
+  url: string;
+  headers: Readonly<Record<string, string>>;
+  body: string;
+}
+
+/**
+ * The request carrying `events` to one pixel. Throws a `RangeError` for an empty batch or one over
+ * {@link TIKTOK_MAX_EVENTS_PER_REQUEST}: splitting batches is the caller's job (the core's batcher).
+ * @example const { url, headers, body } = tiktokRequest({ pixelCode, accessToken }, [event])
+ */
+export function tiktokRequest(
+  options: TikTokEndpointOptions | TikTokEnvelope,
+  events: readonly TikTokEvent[],
+): TikTokRequest {
+  if (events.length === 0) throw new RangeError('A TikTok request needs at least one event');
+  if (events.length > TIKTOK_MAX_EVENTS_PER_REQUEST) {
+    throw new RangeError(
+      `A TikTok request holds at most ${TIKTOK_MAX_EVENTS_PER_REQUEST} events (got ${events.length})`,
+    );
+  }
+  const envelope = 'prefix' in options ? options : tiktokEnvelope(options);
+  const body =
+    envelope.prefix + events.map((event) => JSON.stringify(event)).join(',') + envelope.suffix;
+  return { url: envelope.url, headers: envelope.headers, body };
+}

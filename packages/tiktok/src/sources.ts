@@ -1,0 +1,26 @@
+// The pages this package implements, cited by tag in each module.
+//
+// [SE]  TikTok Ads Manager help, "About supported standard events" (last updated September 2025):
+//       https://ads.tiktok.com/help/article/supported-standard-events
+// [SEO] The same page before 2025 ("About Standard and Custom events", October 2023), which still
+//       lists CompletePayment, PlaceAnOrder, SubmitForm and ClickButton:
+//       https://ads.tiktok.com/help/article?aid=10028
+// [EAPI] TikTok Events API 2.0 request sample (`/open_api/v1.3/event/track/`, `Access-Token` header,
+//       `event_source`, `event_source_id`, `data[].user.{ttclid,external_id,phone,email,ttp,ip,
+//       user_agent}`, `page.url`, `properties.contents[].content_id`), as reproduced from TikTok's
+//       Events Manager setup guide; TikTok's developer reference itself
+//       (https://business-api.tiktok.com/portal/docs?id=1771101027431425) is not in the corpus
+//       this package was written from. Reproduction: https://cozyclimb.store ; endpoint and
+//       version also in Tealium's connector docs: https://docs.tealium.com/server-side-connectors/tiktok-events-connector/
+// [PH]  Phone in E.164 with the `+` before hashing ("Country code must be included and prefixed
+//       with the '+' sign"): Cloudflare's TikTok managed component,
+//       https://github.com/managed-components/tiktok ; also /work/shared/reference/destinations.md.
+// [BATCH] Up to 1,000 events per call, and TikTok fails the whole batch on one bad event:
+//       Hightouch's TikTok destination docs, https://hightouch.com/docs/destinations/tiktok
+// [CODES] Business API codes 40001 (permission), 40002 (parameters), 40007 (object does not
+//       exist), 40100 (rate limit), 40105 (access token missing or wrong): SleekFlow's TikTok
+//       Business Messaging troubleshooting page (same Business API),
+//       https://help.sleekflow.io/en_US/tiktok-business-messaging/troubleshooting-your-tiktok-business-messaging-channels
+// [DEDUP] `event_id` deduplication with the TikTok Pixel within 48 hours:
+//       /work/shared/reference/destinations.md (issue 23).
+export {};

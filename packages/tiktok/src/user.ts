@@ -1,0 +1,207 @@
+import {
+  type Issue,
+  isClientIpAddress,
+  isSha256Hash,
+  normalizeCountry,
+  normalizeEmail,
+  normalizeExternalId,
+  normalizePhoneNumber,
+  sha256Hex,
+  type UserDataInput,
+} from '@capi-kit/core';
+import type { TikTokContext } from './context.js';
+
+// TikTok's `user` object ([EAPI] in sources.ts): `email`, `phone` and `external_id` SHA-256
+// hashed; `ttclid`, `ttp`, `ip` and `user_agent` raw. Email and external ID are normalized as
+// for Meta (trim + lowercase; trim), so the core's normalizers are reused. The phone is where the
+// platforms differ: Meta hashes the E.164 digits without `+`, TikTok the E.164 string with it
+// ([PH]), so the same normalizer runs and a different string is hashed.
+
+/** TikTok's `data[].user` object, as sent. */
+export interface TikTokUser {
+  /** SHA-256 of the normalized email. */
+  email?: string;
+  /** SHA-256 of the phone in E.164 with `+` (`+16505551212`). */
+  phone?: string;
+  /** SHA-256 of the trimmed external ID. */
+  external_id?: string;
+  /** TikTok click ID, raw. */
+  ttclid?: string;
+  /** `_ttp` cookie value, raw. */
+  ttp?: string;
+  /** Client IP, raw. */
+  ip?: string;
+  /** Client user agent, raw. */
+  user_agent?: string;
+}
+
+/** What {@link normalizeTikTokUser} returns: the user object and what it could not use. */
+export interface TikTokUserResult {
+  user: TikTokUser;
+  issues: Issue[];
+}
+
+type Values = string | readonly string[] | null | undefined;
+
+/** The string values of a Meta `user_data` field, with their issue paths. */
+function valuesOf(value: Values, path: string): { value: string; path: string }[] {
+  if (value === null || value === undefined) return [];
+  if (typeof value === 'string') return [{ value, path }];
+  if (!Array.isArray(value)) return [];
+  const out: { value: string; path: string }[] = [];
+  value.forEach((item, i) => {
+    if (typeof item === 'string') out.push({ value: item, path: `${path}[${i}]` });
+  });
+  return out;
+}
+
+const warning = (path: string, code: string, message: string): Issue => ({
+  path,
+  code,
+  message,
+  severity: 'warning',
+});
+
+/** A value hashed upstream, as TikTok takes it: the 64 hex digits, lowercased (a Parameter Builder appendix is Meta's and is cut). */
+const canonicalHex = (value: string): string => value.slice(0, 64).toLowerCase();
+
+/**
+ * TikTok takes one value per key (the request sample shows strings, [EAPI]); the first usable one
+ * is sent and later ones are reported, so a customer with two emails is never silently half-sent.
+ */
+function first<T>(
+  entries: readonly { value: string; path: string }[],
+  use: (entry: { value: string; path: string }) => T | undefined,
+  issues: Issue[],
+  field: string,
+): T | undefined {
+  let chosen: T | undefined;
+  for (const entry of entries) {
+    const result = use(entry);
+    if (result === undefined) continue;
+    if (chosen === undefined) chosen = result;
+    else {
+      issues.push(
+        warning(
+          entry.path,
+          'tiktok_one_value',
+          `TikTok takes one ${field}; only the first usable value is sent.`,
+        ),
+      );
+    }
+  }
+  return chosen;
+}
+
+function hashEmail(entry: { value: string; path: string }, issues: Issue[]): string | undefined {
+  const raw = entry.value.trim();
+  if (isSha256Hash(raw)) return canonicalHex(raw);
+  const email = normalizeEmail(raw);
+  if (email === undefined) {
+    issues.push(warning(entry.path, 'invalid_email', 'Not an email address; not sent to TikTok.'));
+    return undefined;
+  }
+  return sha256Hex(email);
+}
+
+function hashPhone(
+  entry: { value: string; path: string },
+  country: string | undefined,
+  issues: Issue[],
+): string | undefined {
+  const raw = entry.value.trim();
+  if (isSha256Hash(raw)) {
+    // Whether it was hashed with TikTok's `+` cannot be seen; Meta's rule (no `+`) would not match.
+    issues.push(
+      warning(
+        entry.path,
+        'tiktok_prehashed_phone',
+        "A pre-hashed phone is sent as is: TikTok matches only a hash of E.164 with '+' (+16505551212), not Meta's digits-only form.",
+      ),
+    );
+    return canonicalHex(raw);
+  }
+  const phone = normalizePhoneNumber(raw, country);
+  if (phone === undefined) {
+    issues.push(warning(entry.path, 'invalid_phone', 'Not a phone number; not sent to TikTok.'));
+    return undefined;
+  }
+  if (!phone.hasCountryCode) {
+    issues.push(
+      warning(
+        entry.path,
+        'tiktok_phone_without_country_code',
+        "TikTok needs the country code: write the number with '+' or set user_data.country. Not sent to TikTok.",
+      ),
+    );
+    return undefined;
+  }
+  return sha256Hex(`+${phone.digits}`);
+}
+
+function hashExternalId(entry: { value: string; path: string }): string | undefined {
+  const raw = entry.value.trim();
+  if (isSha256Hash(raw)) return canonicalHex(raw);
+  const id = normalizeExternalId(raw);
+  return id === undefined ? undefined : sha256Hex(id);
+}
+
+function countryOf(value: Values): string | undefined {
+  const [entry] = valuesOf(value, 'user_data.country');
+  return entry === undefined ? undefined : normalizeCountry(entry.value);
+}
+
+/**
+ * Meta-named `user_data` (raw, as `track()` takes it) and the request's TikTok context → TikTok's
+ * `user` object, normalized and hashed by TikTok's rules. Never throws; unusable values are left
+ * out and reported as warnings (path and rule, never the value).
+ * @example normalizeTikTokUser({ em: ' Jane@Example.com ', ph: '+1 (650) 555-1212' }).user.phone
+ * // sha256('+16505551212')
+ */
+export function normalizeTikTokUser(
+  userData: UserDataInput | undefined,
+  context: TikTokContext = {},
+): TikTokUserResult {
+  const issues: Issue[] = [];
+  const user: TikTokUser = {};
+  const data = userData ?? {};
+  const email = first(
+    valuesOf(data.em, 'user_data.em'),
+    (e) => hashEmail(e, issues),
+    issues,
+    'email',
+  );
+  if (email !== undefined) user.email = email;
+  const country = countryOf(data.country);
+  const phone = first(
+    valuesOf(data.ph, 'user_data.ph'),
+    (e) => hashPhone(e, country, issues),
+    issues,
+    'phone',
+  );
+  if (phone !== undefined) user.phone = phone;
+  const externalId = first(
+    valuesOf(data.external_id, 'user_data.external_id'),
+    hashExternalId,
+    issues,
+    'external_id',
+  );
+  if (externalId !== undefined) user.external_id = externalId;
+  if (context.ttclid !== undefined) user.ttclid = context.ttclid;
+  if (context.ttp !== undefined) user.ttp = context.ttp;
+  const ip = data.client_ip_address?.trim();
+  if (ip) {
+    if (isClientIpAddress(ip)) user.ip = ip;
+    else
+      issues.push(
+        warning(
+          'user_data.client_ip_address',
+          'invalid_ip',
+          'Not an IP address; not sent to TikTok.',
+        ),
+      );
+  }
+  const userAgent = data.client_user_agent?.trim();
+  if (userAgent) user.user_agent = userAgent;
+  return { user, issues };
+}

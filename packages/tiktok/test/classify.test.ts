@@ -1,0 +1,87 @@
+import { classifyTikTokResponse, parseTikTokBody } from '@capi-kit/tiktok';
+import { describe, expect, it } from 'vitest';
+
+const NOW = Date.UTC(2026, 11, 4, 12, 0, 0);
+
+describe('classifyTikTokResponse', () => {
+  it.each([
+    [0, undefined, 'transient'],
+    [200, { code: 0, message: 'OK', request_id: 'r', data: {} }, 'success'],
+    [200, '{"code":0,"message":"OK"}', 'success'],
+    [200, { code: '0', message: 'OK' }, 'success'],
+    [500, { code: 0 }, 'transient'],
+    [200, { code: 40100, message: 'Too many requests' }, 'throttled'],
+    [200, { code: 40001, message: 'No permission' }, 'auth'],
+    [200, { code: 40007, message: 'Pixel does not exist' }, 'auth'],
+    [200, { code: 40102, message: 'Access token expired' }, 'auth'],
+    [200, { code: 40105, message: 'Access token is incorrect' }, 'auth'],
+    [200, { code: 40002, message: 'Invalid parameters' }, 'invalid'],
+    [200, { code: 40050 }, 'invalid'],
+    [200, { code: 50000, message: 'Internal error' }, 'transient'],
+    [200, { code: 51234 }, 'transient'],
+    [200, { code: 12345 }, 'transient'],
+    [200, undefined, 'transient'],
+    [200, {}, 'transient'],
+    [200, '<html>captive portal</html>', 'transient'],
+    [200, { code: 1.5 }, 'transient'],
+    [429, undefined, 'throttled'],
+    [401, '', 'auth'],
+    [403, 'Forbidden', 'auth'],
+    [413, 'Payload Too Large', 'invalid'],
+    [502, '<html>Bad gateway</html>', 'transient'],
+    [302, undefined, 'transient'],
+  ])('status %i with %j → %s', (status, body, expected) => {
+    expect(classifyTikTokResponse({ status, body }, NOW).class).toBe(expected);
+  });
+
+  it('lets TikTok’s code win over the HTTP status', () => {
+    expect(classifyTikTokResponse({ status: 429, body: { code: 40002 } }).class).toBe('invalid');
+    expect(classifyTikTokResponse({ status: 400, body: { code: 40100 } }).class).toBe('throttled');
+  });
+
+  it('reports code, message and request_id', () => {
+    expect(
+      classifyTikTokResponse({
+        status: 200,
+        body: { code: 40002, message: 'bad', request_id: 'req-9' },
+      }),
+    ).toEqual({ class: 'invalid', code: 40002, message: 'bad', requestId: 'req-9' });
+  });
+
+  it('reads Retry-After from Headers or a plain object, on failures only', () => {
+    expect(
+      classifyTikTokResponse({ status: 429, headers: new Headers({ 'Retry-After': '7' }) }, NOW)
+        .retryAfterMs,
+    ).toBe(7000);
+    expect(
+      classifyTikTokResponse(
+        {
+          status: 200,
+          body: { code: 40100 },
+          headers: { 'retry-after': new Date(NOW + 30_000).toUTCString() },
+        },
+        NOW,
+      ).retryAfterMs,
+    ).toBe(30_000);
+    expect(
+      classifyTikTokResponse(
+        { status: 200, body: { code: 0 }, headers: { 'retry-after': '5' } },
+        NOW,
+      ),
+    ).toEqual({ class: 'success', code: 0 });
+  });
+});
+
+describe('parseTikTokBody', () => {
+  it('reads the envelope and nothing else', () => {
+    expect(parseTikTokBody('{"code":40002,"message":"m","request_id":"r"}')).toEqual({
+      code: 40002,
+      message: 'm',
+      request_id: 'r',
+    });
+    expect(parseTikTokBody('{')).toBeUndefined();
+    expect(parseTikTokBody([{ code: 0 }])).toBeUndefined();
+    expect(parseTikTokBody({ code: 'x' })).toBeUndefined();
+    expect(parseTikTokBody(null)).toBeUndefined();
+  });
+});

@@ -1,0 +1,39 @@
+import { STANDARD_EVENTS } from '@capi-kit/core';
+import { TIKTOK_EVENT_NAMES, tiktokEventName } from '@capi-kit/tiktok';
+import { describe, expect, it } from 'vitest';
+
+describe('tiktokEventName', () => {
+  it('has an entry for every Meta standard event, and no other', () => {
+    expect(Object.keys(TIKTOK_EVENT_NAMES).sort()).toEqual([...STANDARD_EVENTS].sort());
+  });
+
+  it.each([
+    ['Purchase', 'Purchase'],
+    ['Lead', 'SubmitForm'],
+    ['AddToCart', 'AddToCart'],
+    ['ViewContent', 'ViewContent'],
+    ['InitiateCheckout', 'InitiateCheckout'],
+    ['CompleteRegistration', 'CompleteRegistration'],
+    ['Donate', 'Donate'],
+    ['PageView', 'PageView'],
+  ])('maps %s to %s', (meta, tiktok) => {
+    expect(tiktokEventName(meta)).toBe(tiktok);
+  });
+
+  it('passes unknown names as custom events, unchanged (case included)', () => {
+    expect(tiktokEventName('NewsletterSignup')).toBe('NewsletterSignup');
+    expect(tiktokEventName('purchase')).toBe('purchase');
+    expect(tiktokEventName('toString')).toBe('toString');
+    expect(tiktokEventName('__proto__')).toBe('__proto__');
+  });
+
+  it('lets overrides win, ignoring empty ones', () => {
+    expect(tiktokEventName('Purchase', { Purchase: 'CompletePayment' })).toBe('CompletePayment');
+    expect(tiktokEventName('Lead', { Lead: '' })).toBe('SubmitForm');
+    expect(tiktokEventName('MyEvent', { MyEvent: 'Contact' })).toBe('Contact');
+  });
+
+  it('is frozen', () => {
+    expect(Object.isFrozen(TIKTOK_EVENT_NAMES)).toBe(true);
+  });
+});

@@ -1,0 +1,90 @@
+import { toTikTokProperties } from '@capi-kit/tiktok';
+import { describe, expect, it } from 'vitest';
+
+describe('toTikTokProperties', () => {
+  it('maps a purchase: contents, value, currency, content type, order id', () => {
+    expect(
+      toTikTokProperties({
+        value: 59.5,
+        currency: 'eur',
+        content_type: 'product',
+        order_id: 'ord-77',
+        content_ids: ['ignored-when-contents-given'],
+        contents: [
+          {
+            id: 'sku-1',
+            quantity: 2,
+            item_price: 20,
+            title: 'Shirt',
+            category: 'Tops',
+            brand: 'Acme',
+          },
+          { id: 'sku-2', quantity: 1, item_price: 19.5 },
+        ],
+      }),
+    ).toEqual({
+      properties: {
+        contents: [
+          {
+            content_id: 'sku-1',
+            quantity: 2,
+            price: 20,
+            content_name: 'Shirt',
+            content_category: 'Tops',
+            brand: 'Acme',
+          },
+          { content_id: 'sku-2', quantity: 1, price: 19.5 },
+        ],
+        content_type: 'product',
+        value: 59.5,
+        currency: 'EUR',
+        order_id: 'ord-77',
+      },
+      issues: [],
+    });
+  });
+
+  it('builds contents from content_ids when there are no contents', () => {
+    expect(toTikTokProperties({ content_ids: ['a', ' b ', ''] }).properties).toEqual({
+      contents: [{ content_id: 'a' }, { content_id: 'b' }],
+    });
+  });
+
+  it('maps search_string to query and content_name to description', () => {
+    expect(
+      toTikTokProperties({ search_string: 'red shoes', content_name: 'Shoes' }).properties,
+    ).toEqual({
+      query: 'red shoes',
+      description: 'Shoes',
+    });
+  });
+
+  it('reports a content without id and a content_type TikTok does not know', () => {
+    const { properties, issues } = toTikTokProperties({
+      content_type: 'hotel',
+      contents: [{ id: '', quantity: 1 }, { id: 'ok' }],
+    });
+    expect(properties).toEqual({ contents: [{ content_id: 'ok' }] });
+    expect(issues.map((i) => `${i.path}:${i.code}:${i.severity}`)).toEqual([
+      'custom_data.contents[0].id:missing_content_id:warning',
+      'custom_data.content_type:tiktok_content_type:warning',
+    ]);
+  });
+
+  it('leaves out what TikTok has no field for, and non-finite numbers', () => {
+    expect(
+      toTikTokProperties({
+        predicted_ltv: 100,
+        net_revenue: 3,
+        num_items: 2,
+        status: true,
+        value: Number.NaN,
+        custom_properties: { coupon: 'X' },
+      }),
+    ).toEqual({ properties: undefined, issues: [] });
+  });
+
+  it('gives no properties for no custom_data', () => {
+    expect(toTikTokProperties(undefined)).toEqual({ properties: undefined, issues: [] });
+  });
+});

@@ -1,0 +1,3 @@
+import { packageBuild } from '../../scripts/tsdown-preset.ts';
+
+export default packageBuild();
