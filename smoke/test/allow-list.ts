@@ -47,6 +47,7 @@ export const ALLOWED_FILES: Record<string, string[]> = {
     'dist/bin.mjs',
     ...chunk('mock-graph'),
   ],
+  '@capi-kit/tiktok': [...COMMON, ...dual('index')],
 };
 
 /**

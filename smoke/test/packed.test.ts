@@ -144,7 +144,7 @@ describe('installed from the tarballs', () => {
     for (const [entry, exportCount] of Object.entries(result.loaded)) {
       expect(exportCount, entry).toBeGreaterThan(0);
     }
-    expect(Object.keys(result.loaded)).toHaveLength(12);
+    expect(Object.keys(result.loaded)).toHaveLength(13);
     expect(result.pixelCalls).toContainEqual([
       'track',
       'ViewContent',

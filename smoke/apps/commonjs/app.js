@@ -17,6 +17,7 @@ const ENTRIES = [
   '@capi-kit/outbox-sqlite',
   '@capi-kit/outbox-bullmq',
   '@capi-kit/cli',
+  '@capi-kit/tiktok',
 ];
 // Nest's decorators need the metadata polyfill loaded first, as in any Nest app.
 require('reflect-metadata');

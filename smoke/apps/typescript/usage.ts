@@ -14,6 +14,7 @@ import { capiProxy } from '@capi-kit/next/proxy';
 import { bullmqOutbox } from '@capi-kit/outbox-bullmq';
 import { sqliteOutbox } from '@capi-kit/outbox-sqlite';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { type TikTokEvent, toTikTokEvent } from '@capi-kit/tiktok';
 
 export const client: CapiClient = createCapi({ pixelId: '1', accessToken: 't', env: false });
 export const tracked: TrackResult = client.track({ event_name: 'Lead' });
@@ -50,3 +51,10 @@ export const cli: Promise<number> = runCli(['--help'], {
   cwd: '/',
 });
 export const outboxes = [sqliteOutbox, bullmqOutbox] as const;
+
+export const tiktokEvent: TikTokEvent | undefined = toTikTokEvent(
+  { event_name: 'Lead' },
+  { eventId },
+).event;
+// @ts-expect-error a Purchase needs value and currency for TikTok too
+toTikTokEvent({ event_name: 'Purchase', custom_data: {} }, { eventId });
