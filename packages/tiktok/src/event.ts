@@ -74,9 +74,11 @@ const error = (path: string, code: string, message: string): Issue => ({
 
 /**
  * A Meta-named event (as `track()` takes it, context merged) → one TikTok Events API event.
- * Pure and synchronous; never throws. Errors (no name, an unreadable time, a non-website
- * `action_source`) give no event; everything else that TikTok cannot use is a warning. Typed by
- * event name like `track()`: a literal `'Purchase'` needs `custom_data.value` and `currency`.
+ * Pure and synchronous; never throws on plain data (a throwing getter is the caller's: the core
+ * reads `track()`'s input once, guarded, before any destination sees it). Errors (no name, an
+ * unreadable time, a non-website `action_source`) give no event; everything else TikTok cannot use
+ * is a warning. Typed by event name like `track()`: a literal `'Purchase'` needs
+ * `custom_data.value` and `currency`.
  * @example toTikTokEvent({ event_name: 'Purchase', custom_data: { value: 10, currency: 'USD' } }, { eventId: 'order-1' })
  */
 export function toTikTokEvent<Name extends EventName>(

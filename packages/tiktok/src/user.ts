@@ -153,7 +153,7 @@ function countryOf(value: Values): string | undefined {
 
 /**
  * Meta-named `user_data` (raw, as `track()` takes it) and the request's TikTok context → TikTok's
- * `user` object, normalized and hashed by TikTok's rules. Never throws; unusable values are left
+ * `user` object, normalized and hashed by TikTok's rules. Never throws on plain data; unusable values are left
  * out and reported as warnings (path and rule, never the value).
  * @example normalizeTikTokUser({ em: ' Jane@Example.com ', ph: '+1 (650) 555-1212' }).user.phone
  * // sha256('+16505551212')
