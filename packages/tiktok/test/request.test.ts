@@ -87,11 +87,17 @@ describe('tiktokRequest', () => {
   });
 
   it('never names the token in its errors', () => {
+    let thrown: unknown;
     try {
-      tiktokEnvelope({ pixelCode: '', accessToken: TOKEN });
+      tiktokEnvelope({ pixelCode: '', accessToken: TOKEN, url: `https://x.example/?t=${TOKEN}` });
     } catch (error) {
-      expect(String(error)).not.toContain(TOKEN);
+      thrown = error;
     }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect(String(thrown)).not.toContain(TOKEN);
+    expect(() =>
+      tiktokEnvelope({ pixelCode: 'C4', accessToken: TOKEN, url: `not a url ${TOKEN}` }),
+    ).toThrow(/^TikTok url must be an absolute URL$/);
   });
 });
 
