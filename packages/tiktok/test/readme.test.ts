@@ -1,0 +1,98 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SHA256 } from './vectors.js';
+
+// README code blocks are the files in test/readme-snippets, which `tsc -p tsconfig.json` checks
+// against src; here they must match the README and run as shown against the built package.
+const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+const blocks = new Map(
+  [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]),
+);
+const snippetDir = new URL('./readme-snippets/', import.meta.url);
+const files = readdirSync(snippetDir).filter((f) => f.endsWith('.ts'));
+
+describe('README', () => {
+  it('shows every snippet file, and nothing else as a snippet', () => {
+    expect([...blocks.keys()].sort()).toEqual(files.sort());
+  });
+
+  it.each(files)('%s is identical in the README', (file) => {
+    expect(blocks.get(file)).toBe(readFileSync(new URL(file, snippetDir), 'utf8'));
+  });
+});
+
+describe('the usage snippet runs as shown (built package, a loopback TikTok)', () => {
+  const received: { token: string | undefined; body: unknown }[] = [];
+  let endpoint = '';
+  const server = createServer((req, res) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk) => {
+      text += chunk;
+    });
+    req.on('end', () => {
+      received.push({
+        token: req.headers['access-token'] as string | undefined,
+        body: JSON.parse(text),
+      });
+      res.setHeader('content-type', 'application/json');
+      res.end('{"code":0,"message":"OK","request_id":"req-1","data":{}}');
+    });
+  });
+
+  beforeAll(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/open_api/v1.3/event/track/`;
+    process.env.TIKTOK_PIXEL_CODE = 'C4README';
+    process.env.TIKTOK_ACCESS_TOKEN = 'readme-token';
+  });
+  afterAll(async () => {
+    delete process.env.TIKTOK_PIXEL_CODE;
+    delete process.env.TIKTOK_ACCESS_TOKEN;
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  it('sends the purchase with the order id as event_id and reads the answer', async () => {
+    const { sendPurchase } = await import('./readme-snippets/usage.js');
+    const request = new Request('https://shop.example/api/checkout', {
+      method: 'POST',
+      headers: {
+        referer: 'https://shop.example/cart?ttclid=E.C.P.readme',
+        cookie: '_ttp=ttp-readme',
+        'user-agent': 'ReadmeUA/1.0',
+      },
+    });
+    const verdict = await sendPurchase(
+      request,
+      { id: 'order-42', email: 'Jane@Example.com', total: 59.9 },
+      endpoint,
+    );
+    expect(verdict).toEqual({ class: 'success', code: 0, message: 'OK', requestId: 'req-1' });
+    expect(received).toEqual([
+      {
+        token: 'readme-token',
+        body: {
+          event_source: 'web',
+          event_source_id: 'C4README',
+          data: [
+            {
+              event: 'Purchase',
+              event_time: expect.any(Number),
+              event_id: 'order-42',
+              user: {
+                email: SHA256['jane@example.com'],
+                ttclid: 'E.C.P.readme',
+                ttp: 'ttp-readme',
+                user_agent: 'ReadmeUA/1.0',
+              },
+              properties: { value: 59.9, currency: 'USD', order_id: 'order-42' },
+              page: { url: 'https://shop.example/cart?ttclid=E.C.P.readme' },
+            },
+          ],
+        },
+      },
+    ]);
+  });
+});
