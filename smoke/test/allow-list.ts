@@ -23,6 +23,9 @@ export const ALLOWED_FILES: Record<string, string[]> = {
     ...['node', 'web'].flatMap((rt) => [
       `dist/hash/sha256.${rt}.mjs`,
       `dist/hash/sha256.${rt}.cjs`,
+      // package.json `imports` `#deps`: libphonenumber-js and tldts loaded on first use (Node) or statically.
+      `dist/deps/lazy.${rt}.mjs`,
+      `dist/deps/lazy.${rt}.cjs`,
     ]),
   ],
   '@capi-kit/express': [...COMMON, ...dual('index')],
