@@ -82,6 +82,12 @@ describe('value validation', () => {
       expect(Number(fbp?.split('.')[3])).toBeLessThan(2 ** 31);
     }
   });
+
+  it('mints distinct fbps across refills of its pool of random words', () => {
+    const minted = new Set(Array.from({ length: 2000 }, () => mintFbp(1, NOW)));
+    // 2000 draws from 2^31 values: a repeat would mean a pool served twice (p ≈ 0.1 % otherwise).
+    expect(minted.size).toBeGreaterThanOrEqual(1998);
+  });
 });
 
 describe('Set-Cookie round trip through the cookie parser and serializer', () => {
