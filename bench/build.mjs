@@ -90,8 +90,9 @@ export const benchBuild = async ({ quick = false } = {}) => {
   recordTarget({
     figure: 'Event build: capi-kit ÷ raw limit (events per CPU-second)',
     value: `${fmtRange(vsRaw, (n) => `${(n * 100).toFixed(0)} %`)}`,
-    target: '≥ 50 %',
-    pass: vsRaw.median >= 0.5,
+    // Issue 20: keep or raise the 56 % measured on Node 20 (November 2026).
+    target: '≥ 56 %',
+    pass: vsRaw.median >= 0.56,
   });
   return runs;
 };

@@ -9,6 +9,7 @@ import { benchArgs, resultsMarkdown } from './lib.mjs';
 import { benchMiddleware } from './middleware.mjs';
 import { benchOutage } from './outage.mjs';
 import { benchOutbox } from './outbox.mjs';
+import { benchRequestPath } from './request-path.mjs';
 import { benchThroughput } from './throughput.mjs';
 import { benchTrack } from './track.mjs';
 
@@ -16,6 +17,7 @@ const BENCHES = [
   ['track', benchTrack],
   ['build', benchBuild],
   ['throughput', benchThroughput],
+  ['request-path', benchRequestPath],
   ['middleware', benchMiddleware],
   ['outage', benchOutage],
   ['outbox', benchOutbox],

@@ -1,0 +1,135 @@
+#!/usr/bin/env node
+import { benchArgs, fmtRange, okFetch, printTable, recordTarget, summarize } from './lib.mjs';
+// What a tracked request costs the library itself, without HTTP: the middleware's per-request work
+// and one ViewContent `track()` (email + request context), with delivery included (batches of up
+// to 1000 serialized and handed to a `fetch` that answers at once, in the same process). capi-kit
+// (`forRequest(fromIncomingMessage(req))` + `req.capi.track`) against the naive hand-written
+// middleware of naive-middleware.mjs doing the same for the same visitors, and capi-kit mounted
+// with nothing tracked. CPU µs per request of this process, alternating contenders over rounds.
+// The in-server figures (middleware.mjs) add the framework, HTTP and the kernel, the same for
+// every contender, and on a shared 2-core machine they carry tens of µs of noise per request:
+// this isolates the part the library decides.
+import { BROWSER_HEADERS, FBCLID, SUBREQUEST_HEADERS } from './middleware.mjs';
+import { createNaiveTracker, naiveContext, setCookieHeader } from './naive-middleware.mjs';
+
+const { cookie: _none, ...FIRST_HEADERS } = BROWSER_HEADERS;
+const VISITORS = {
+  returning: { url: '/product/42', query: {}, headers: BROWSER_HEADERS },
+  first: { url: `/product/42?fbclid=${FBCLID}`, query: { fbclid: FBCLID }, headers: FIRST_HEADERS },
+  fetch: { url: '/api/cart', query: {}, headers: SUBREQUEST_HEADERS },
+};
+const custom_data = {
+  content_type: 'product',
+  content_ids: ['SKU-1'],
+  value: 42.5,
+  currency: 'USD',
+};
+const socket = { remoteAddress: '127.0.0.1', encrypted: false };
+
+export const benchRequestPath = async ({ quick = false } = {}) => {
+  const requests = quick ? 10_000 : 40_000;
+  const rounds = quick ? 3 : 7;
+  const core = await import('@capi-kit/core');
+  // Both contenders' batches go to the same in-process fetch, which reads the body as a server would.
+  globalThis.fetch = okFetch;
+  const naive = createNaiveTracker({
+    graphUrl: 'http://mock.invalid',
+    pixelId: '1',
+    accessToken: 'EAAbenchTOKEN0123456789',
+  });
+  const adapter = core.createCapiAdapter({
+    pixelId: '1',
+    accessToken: 'EAAbenchTOKEN0123456789',
+    fetch: okFetch,
+    env: false,
+    logger: false,
+    trustProxy: 'loopback',
+  });
+  let seq = 0;
+  const email = () => `Customer.${seq++}@Example.com`;
+  const contenders = {
+    naive: (visitor) => {
+      const req = { headers: visitor.headers, url: visitor.url };
+      const context = naiveContext(req.headers, socket.remoteAddress, req.url, visitor.query);
+      const cookies = context.newCookies.map((pair) => setCookieHeader(pair, context.secure));
+      naive.track('ViewContent', context, { email: email(), custom_data });
+      return cookies;
+    },
+    capi: (visitor) => {
+      const req = { method: 'GET', url: visitor.url, headers: visitor.headers, socket };
+      const bound = adapter.forRequest(core.fromIncomingMessage(req));
+      const cookies = bound.cookiesToSet.map((cookie) => cookie.header);
+      const result = bound.capi.track('ViewContent', { user_data: { em: email() }, custom_data });
+      if (!result.accepted) throw new Error(`not accepted: ${JSON.stringify(result.issues)}`);
+      return cookies;
+    },
+    mounted: (visitor) => {
+      const req = { method: 'GET', url: visitor.url, headers: visitor.headers, socket };
+      return adapter.forRequest(core.fromIncomingMessage(req)).cookiesToSet;
+    },
+  };
+  const drain = {
+    naive: () => naive.drain(),
+    capi: () => adapter.client.flush(),
+    mounted: () => {},
+  };
+  const runs = [
+    ['returning', 'naive'],
+    ['returning', 'capi'],
+    ['first', 'naive'],
+    ['first', 'capi'],
+    ['fetch', 'mounted'],
+  ];
+  const cpu = Object.fromEntries(runs.map((run) => [run.join('/'), []]));
+  const measure = async (visitorName, name, n) => {
+    const visitor = VISITORS[visitorName];
+    const one = contenders[name];
+    const c0 = process.cpuUsage();
+    for (let i = 0; i < n; i++) {
+      one(visitor);
+      // Give the event loop its turn as a server would between requests: deliveries go out.
+      if ((i & 255) === 255) await new Promise((resolve) => setImmediate(resolve));
+    }
+    await drain[name]();
+    const c = process.cpuUsage(c0);
+    return (c.user + c.system) / n;
+  };
+  for (const [visitor, name] of runs) await measure(visitor, name, requests / 4); // warm-up
+  for (let round = 0; round < rounds; round++) {
+    const order = runs.slice(round % runs.length).concat(runs.slice(0, round % runs.length));
+    for (const [visitor, name] of order)
+      cpu[`${visitor}/${name}`].push(await measure(visitor, name, requests));
+  }
+  const rows = [];
+  for (const visitor of ['returning', 'first']) {
+    const naiveCpu = summarize(cpu[`${visitor}/naive`]);
+    const capiCpu = summarize(cpu[`${visitor}/capi`]);
+    const ratios = summarize(cpu[`${visitor}/capi`].map((v, i) => v / cpu[`${visitor}/naive`][i]));
+    rows.push([visitor, fmtRange(naiveCpu), fmtRange(capiCpu), fmtRange(ratios)]);
+    recordTarget({
+      figure: `in-process request path, ${visitor === 'first' ? 'first visit' : 'returning visitor'}: capi-kit ÷ naive CPU per tracked request`,
+      value: `${fmtRange(ratios)} (${capiCpu.median.toFixed(1)} vs ${naiveCpu.median.toFixed(1)} µs)`,
+      target: '≤ 2.0',
+      pass: ratios.median <= 2,
+    });
+  }
+  const mounted = summarize(cpu['fetch/mounted']);
+  rows.push(['fetch() (capi-kit mounted, no track)', '', fmtRange(mounted), '']);
+  recordTarget({
+    figure: 'in-process request path: capi-kit mounted without tracking, CPU per request',
+    value: `${fmtRange(mounted)} µs`,
+    target: '≤ 2 µs',
+    pass: mounted.median <= 2,
+  });
+  printTable(
+    `Request path without HTTP: CPU µs per request of the library's own work, delivery included (${rounds} rounds × ${requests} requests, alternating; Node ${process.version})`,
+    ['visitor', 'naive µs/req', 'capi-kit µs/req', 'capi-kit ÷ naive (paired)'],
+    rows,
+    "What the middleware and one ViewContent track() cost per request in-process: the naive middleware of naive-middleware.mjs and capi-kit on the same synthetic Node requests, batches serialized and handed to an in-process fetch that reads the body and answers at once. Framework, HTTP parsing and the kernel are left out (the same for every contender; middleware.mjs measures them in-server). Mounted: the page's fetch() of a returning visitor, nothing tracked.",
+  );
+  await adapter.close({ timeoutMs: 1000 });
+  await naive.close();
+  return rows;
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) await benchRequestPath(benchArgs());
