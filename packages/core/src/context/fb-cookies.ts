@@ -75,6 +75,11 @@ export function buildFbc(subdomainIndex: number, ms: number, fbclid: string): st
 const randomPool = new Uint32Array(256);
 let nextRandom = randomPool.length;
 
+/** Drops the words left in the pool, so that the next mint draws new ones (tests pin them). */
+export function discardRandomPool(): void {
+  nextRandom = randomPool.length;
+}
+
 function randomWord(): number {
   if (nextRandom === randomPool.length) {
     crypto.getRandomValues(randomPool);

@@ -3,6 +3,7 @@
  * `IncomingMessage`. Every context test runs both and requires identical contexts.
  */
 import { expect, vi } from 'vitest';
+import { discardRandomPool } from '../../src/context/fb-cookies.js';
 import {
   getRequestContext,
   type NodeRequestLike,
@@ -43,6 +44,8 @@ export function toNodeRequest(spec: RequestSpec): NodeRequestLike {
 
 /** Makes `crypto.getRandomValues` deterministic so a minted `_fbp` is the same for both shapes. */
 function withFixedRandom<T>(run: () => T): T {
+  // Minted words come from a pool: empty it so the spy fills it, and again after.
+  discardRandomPool();
   const spy = vi
     .spyOn(crypto, 'getRandomValues')
     .mockImplementation(<A extends ArrayBufferView | null>(array: A): A => {
@@ -53,6 +56,7 @@ function withFixedRandom<T>(run: () => T): T {
     return run();
   } finally {
     spy.mockRestore();
+    discardRandomPool();
   }
 }
 
