@@ -1,3 +1,4 @@
+// Over 500 lines: createCapi is one closure; intake, outbox calls and shutdown share its state.
 import { mergeContext } from '../context/index.js';
 import { copyForExtension } from '../context/merge-context.js';
 import {

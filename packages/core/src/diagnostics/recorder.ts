@@ -1,11 +1,12 @@
-import { freshnessIndex, histogramPercentile } from './freshness.js';
-import { MATCH_KEYS, type MatchKey, matchKeyMask, matchQualityPoints } from './match-quality.js';
+import { freshnessIndex } from './freshness.js';
+import { MATCH_KEYS, matchKeyMask, matchQualityPoints } from './match-quality.js';
+import { RELAY_BIT, SERVER_BIT, SeenIds } from './seen-ids.js';
+import { figures, Tally } from './tally.js';
 import type {
   DiagnosticsOptions,
   DiagnosticsReport,
   DiagnosticsThresholds,
   DiagnosticsWarning,
-  EventDiagnostics,
   EventSource,
   PixelDiagnostics,
 } from './types.js';
@@ -27,8 +28,6 @@ export const OTHER_EVENT_NAME = '(other)';
 
 const DEFAULT_MAX_EVENT_NAMES = 100;
 const DEFAULT_OVERLAP_CAPACITY = 50_000;
-const SERVER_BIT = 1;
-const RELAY_BIT = 2;
 
 /** One tracked event as the diagnostics see it: key names and flags, never values. */
 export interface DiagnosticsEventSample {
@@ -84,39 +83,6 @@ export interface DiagnosticsRecorder {
   attachRelay(): void;
 }
 
-/** Counters of one event name in one bucket. */
-class Tally {
-  events = 0;
-  points = 0;
-  withEventId = 0;
-  generated = 0;
-  confirmed = 0;
-  unshared = 0;
-  server = 0;
-  relay = 0;
-  overlapping = 0;
-  readonly keys = new Uint32Array(MATCH_KEYS.length);
-  acknowledged = 0;
-  readonly freshness = new Map<number, number>();
-
-  add(other: Tally): void {
-    this.events += other.events;
-    this.points += other.points;
-    this.withEventId += other.withEventId;
-    this.generated += other.generated;
-    this.confirmed += other.confirmed;
-    this.unshared += other.unshared;
-    this.server += other.server;
-    this.relay += other.relay;
-    this.overlapping += other.overlapping;
-    for (let i = 0; i < this.keys.length; i++)
-      this.keys[i] = (this.keys[i] as number) + (other.keys[i] as number);
-    this.acknowledged += other.acknowledged;
-    for (const [index, count] of other.freshness)
-      this.freshness.set(index, (this.freshness.get(index) ?? 0) + count);
-  }
-}
-
 interface Bucket {
   index: number;
   byName: Map<string, Tally>;
@@ -127,107 +93,9 @@ interface PixelWindow {
   names: Set<string>;
 }
 
-/** What the recorder remembers of one `event_name` + `event_id` within the window. */
-interface SeenId {
-  /** Bucket of the first sighting: the entry expires with it. */
-  index: number;
-  /** `SERVER_BIT` | `RELAY_BIT`: the sources the id came from. */
-  bits: number;
-  /** Pixels a relay event with this id went to: a server event generated later is confirmed there. */
-  relayPixelIds?: readonly string[] | undefined;
-  /** Bucket of the server event whose id capi-kit generated, awaiting the relay's copy. */
-  generatedIndex?: number | undefined;
-  /** That event's pixels not confirmed yet. */
-  generatedPixelIds?: readonly string[] | undefined;
-}
-
-/**
- * The remembered ids, oldest first, with O(1) eviction. A `Map` alone keeps insertion order, but
- * removing its oldest key (`keys().next()` then `delete`) makes V8 walk the deleted slots left at
- * the front on every call until the table is rehashed: 30 µs per event once the set is full
- * (measured on Node 26 at 50 000 ids), which every busy server reaches within minutes. A ring of
- * the keys in insertion order finds the oldest without walking anything.
- */
-class SeenIds {
-  readonly #byKey = new Map<string, SeenId>();
-  readonly #ring: (string | undefined)[] = [];
-  #head = 0;
-  readonly #capacity: number;
-
-  constructor(capacity: number) {
-    this.#capacity = capacity;
-  }
-
-  get(key: string): SeenId | undefined {
-    return this.#byKey.get(key);
-  }
-
-  /** Adds a new key, evicting the oldest one when full. */
-  add(key: string, entry: SeenId): void {
-    const ring = this.#ring;
-    if (this.#byKey.size >= this.#capacity) this.#evictOldest();
-    else if (this.#byKey.size === 0) {
-      // Empty (everything expired): start over, so a ring still growing stays contiguous.
-      ring.length = 0;
-      this.#head = 0;
-    }
-    if (ring.length < this.#capacity) ring.push(key);
-    else ring[(this.#head + this.#byKey.size) % this.#capacity] = key;
-    this.#byKey.set(key, entry);
-  }
-
-  /** Removes every entry first seen in bucket `oldest` or before (entries are in bucket order). */
-  expire(oldest: number): void {
-    while (this.#byKey.size > 0) {
-      const entry = this.#byKey.get(this.#ring[this.#head] as string);
-      if (entry !== undefined && entry.index > oldest) return;
-      this.#evictOldest();
-    }
-  }
-
-  #evictOldest(): void {
-    const ring = this.#ring;
-    this.#byKey.delete(ring[this.#head] as string);
-    ring[this.#head] = undefined;
-    this.#head = (this.#head + 1) % ring.length;
-  }
-}
-
 const NOTHING_NOTED: { overlapping: boolean; confirmedOn: readonly string[] } = {
   overlapping: false,
   confirmedOn: [],
-};
-
-const percent = (part: number, whole: number): number | null =>
-  whole > 0 ? Math.round((part / whole) * 1000) / 10 : null;
-
-const figures = (t: Tally): EventDiagnostics => {
-  const coverage = {} as Record<MatchKey, number>;
-  MATCH_KEYS.forEach((key, i) => {
-    coverage[key] = percent(t.keys[i] as number, t.events) ?? 0;
-  });
-  const smaller = Math.min(t.server, t.relay);
-  // Only events whose fate capi-kit knows count: an unconfirmed generated id is unknown, not bad.
-  const deduplicable = t.withEventId + t.confirmed;
-  return {
-    events: t.events,
-    matchQuality: t.events > 0 ? Math.round(t.points / t.events / 10) / 10 : null,
-    matchKeyCoverage: coverage,
-    withEventId: t.withEventId,
-    generatedEventIds: t.generated,
-    confirmedEventIds: t.confirmed,
-    unconfirmedEventIds: t.generated - t.confirmed,
-    unsharedEventIds: t.unshared,
-    dedupKeyCoverage: percent(deduplicable, deduplicable + t.unshared),
-    sources: { server: t.server, relay: t.relay },
-    overlapping: t.overlapping,
-    overlap: smaller > 0 ? percent(Math.min(t.overlapping, smaller), smaller) : null,
-    freshness: {
-      acknowledged: t.acknowledged,
-      p50Seconds: histogramPercentile(t.freshness, 50),
-      p95Seconds: histogramPercentile(t.freshness, 95),
-    },
-  };
 };
 
 const positive = (name: string, value: number | undefined, fallback: number): number => {

@@ -5,7 +5,6 @@ import {
   type RequestContextOptions,
 } from '../context/index.js';
 import { requestHeaderReader } from '../context/request-input.js';
-import type { CapiClient } from '../delivery/client.js';
 import type { TrackOptions } from '../delivery/types.js';
 import { STANDARD_EVENTS } from '../event/standard-events.js';
 import type { UserDataInput } from '../user-data/types.js';
@@ -26,165 +25,19 @@ import {
   type RelayEventRules,
   relayEventInput,
 } from './relay-event.js';
+import type {
+  CreateRelayOptions,
+  Relay,
+  RelayEventDropReason,
+  RelayInput,
+  RelayRefusal,
+  RelayResponse,
+} from './types.js';
 
 /** Default body cap: 64 KiB, the browsers' budget for all keepalive/beacon bodies in flight. */
 export const DEFAULT_RELAY_MAX_BODY_BYTES = 64 * 1024;
 /** Default cap on events per request; a page sends 1–3 per tick. */
 export const DEFAULT_RELAY_MAX_EVENTS = 20;
-
-/** The signed-in user's customer information for a relayed event, or `undefined` when anonymous. */
-export type RelayIdentify<R> = (
-  request: R,
-) => UserDataInput | undefined | Promise<UserDataInput | undefined>;
-
-/** The relay's rules, shared by every adapter's `relay` option. All optional, safe defaults. */
-export interface RelayOptions<R = Request | NodeRequestLike> {
-  /** Pixel IDs the relay accepts in `pixel_id`; default every pixel the client delivers to. */
-  pixelIds?: readonly string[] | undefined;
-  /**
-   * Event names forwarded; others are dropped and counted. Default the standard events and
-   * `PageView` ({@link STANDARD_EVENTS}); list custom ones explicitly.
-   * @example allowEvents: [...STANDARD_EVENTS, 'WatchedDemo']
-   */
-  allowEvents?: readonly string[] | ((eventName: string) => boolean) | undefined;
-  /** `custom_data` keys forwarded (replaces the default {@link DEFAULT_RELAY_CUSTOM_DATA_KEYS}); other keys are dropped. */
-  allowCustomData?: readonly string[] | undefined;
-  /** Forward customer information (`em`, `ph`…) a page puts in `user_data`. Default `false`: ignored. */
-  allowUserData?: boolean | undefined;
-  /**
-   * The signed-in user behind the request (`em`, `external_id`…, raw: the core hashes them). It
-   * gets the framework's own request; a promise is awaited, so the answer waits for it (never for
-   * Meta). If it throws, the error goes to the client's `error` hook and events go without it.
-   * @example identify: (req) => req.user && { em: req.user.email, external_id: req.user.id }
-   */
-  identify?: RelayIdentify<R> | undefined;
-  /**
-   * Body cap in bytes; larger bodies get `413` and nothing is tracked. Default 64 KiB. It holds
-   * whatever ran first: a body the relay reads is counted as it arrives and reading stops at the
-   * cap; one the app's JSON parser already read (chunked or not) is measured as its value
-   * re-serialized as JSON, in UTF-8 bytes; and every body must also fit re-serialized. See
-   * "How the body is measured" in `@capi-kit/browser`'s README.
-   */
-  maxBodyBytes?: number | undefined;
-  /** Events per request; a request with more gets `413` and nothing is tracked. Default 20. */
-  maxEvents?: number | undefined;
-  /**
-   * Per-client-IP token bucket in events (IPv6 keyed by /64; requests with no known client IP
-   * share one bucket): `429` with `Retry-After` when empty. Settings for the in-memory limiter
-   * (default 60 events a minute, burst 60), your own {@link RelayRateLimiter}, or `false`.
-   */
-  rateLimit?: MemoryRateLimiterOptions | RelayRateLimiter | false | undefined;
-  /** How far (seconds) a browser's `event_time` may lag the server clock before server time is used; default 300. */
-  maxClockSkewSeconds?: number | undefined;
-  /** Clock in epoch milliseconds (tests); default `Date.now`. */
-  now?: (() => number) | undefined;
-}
-
-/** Options of {@link createRelay}: the rules, the client to track through, and the context options. */
-export interface CreateRelayOptions<R = Request | NodeRequestLike> extends RelayOptions<R> {
-  /** The delivery client; relayed events go through its normal queue and retries. */
-  client: CapiClient;
-  /** The same request-context options as the app's adapter (`trustProxy`, `consent`…). */
-  requestContext?: RequestContextOptions | undefined;
-}
-
-/** One relay request as an adapter hands it over. */
-export interface RelayInput<R = Request | NodeRequestLike> {
-  /** The request: a Web `Request` or the Node shape (`fromIncomingMessage(req)`). */
-  request: Request | NodeRequestLike;
-  /**
-   * The raw body (text or bytes), or a stream the relay reads itself, capped at `maxBodyBytes`
-   * and only once the request passed the method, origin and content-type checks.
-   */
-  body?: string | Uint8Array | BodySource | null | undefined;
-  /**
-   * The body as a framework's JSON parser left it (`express.json()` ran first); used when `body` is
-   * absent, and measured against `maxBodyBytes` as its JSON re-serialization.
-   */
-  parsedBody?: unknown;
-  /** The adapter stopped reading the body at the cap. */
-  bodyTooLarge?: boolean | undefined;
-  /** The request context when the adapter already computed it (and wrote its cookies). */
-  context?: RequestContext | undefined;
-  /** What `identify` receives: the framework's request (Express `req`…); default `request`. */
-  appRequest?: R | undefined;
-  /** The socket's peer address when `request` carries none (a Web `Request` on Bun, Deno…). */
-  remoteAddress?: string | undefined;
-  /** Request-scoped keep-alive (serverless) for the flush the relayed events trigger. */
-  waitUntil?: ((promise: Promise<unknown>) => void) | undefined;
-}
-
-/** What to answer: adapters copy it to their response as is. */
-export interface RelayResponse {
-  /** `204` accepted; `400`, `403`, `405`, `413`, `415`, `429` refused (for logs: the browser never reads it). */
-  status: number;
-  /** Response headers (`Retry-After`, `Allow`, `Cache-Control`, `Content-Type`). */
-  headers: Record<string, string>;
-  /** A small JSON body naming the refusal, e.g. `{"error":"cross_site"}`; none for `204`. */
-  body?: string;
-  /** `Set-Cookie` values to add: only when the relay computed the context itself (a minted `_fbp`). */
-  cookies: string[];
-}
-
-/** Why a whole relay request was refused. */
-export type RelayRefusal =
-  | 'method_not_allowed'
-  | 'cross_site'
-  | 'unknown_origin'
-  | 'unsupported_media_type'
-  | 'body_too_large'
-  | 'too_many_events'
-  | 'rate_limited'
-  | 'invalid_payload'
-  | 'unsupported_version'
-  | 'unknown_pixel';
-
-/** Why one event of an accepted request was not tracked. */
-export type RelayEventDropReason = 'malformed' | 'not_allowed' | 'not_accepted' | 'error';
-
-/** Counters of one relay since it was created. */
-export interface RelayStats {
-  /** Requests handled. */
-  requests: number;
-  /** Requests answered `204`. */
-  accepted: number;
-  /** Requests refused, by reason. */
-  refused: Record<RelayRefusal, number>;
-  /** Events in accepted requests. */
-  events: {
-    /** Events received in accepted requests. */
-    received: number;
-    /** Events handed to `track()` and accepted by it. */
-    tracked: number;
-    /** Events not tracked, by reason (`not_accepted`: `track()` refused it; see the client's stats). */
-    dropped: Record<RelayEventDropReason, number>;
-    /** Events whose browser time was replaced by server time. */
-    timeCorrected: number;
-  };
-  /** `custom_data` keys dropped because they are not allowed. */
-  customDataKeysDropped: number;
-  /** Events whose `user_data` from the page was ignored (`allowUserData` off). */
-  userDataIgnored: number;
-}
-
-/** The server side of the first-party relay (protocol v1): one per app, shared by all requests. */
-export interface Relay<R = Request | NodeRequestLike> {
-  /** Checks, enriches and tracks one relay request; resolves with the answer. Never rejects. */
-  handle(input: RelayInput<R>): Promise<RelayResponse>;
-  /**
-   * `handle` for Web runtimes (Next route handlers, Hono, Bun, Workers): reads the body itself and
-   * returns a `Response`, with the `_fbp` cookie when one was minted.
-   * @example export const POST = (request: Request) => relay.handleRequest(request)
-   */
-  handleRequest(
-    request: Request,
-    options?: Pick<RelayInput<R>, 'remoteAddress' | 'appRequest' | 'waitUntil'>,
-  ): Promise<Response>;
-  /** Counters since creation. */
-  stats(): RelayStats;
-  /** The body cap, for adapters that read the body themselves. */
-  readonly maxBodyBytes: number;
-}
 
 const emptyRefusals = (): Record<RelayRefusal, number> => ({
   method_not_allowed: 0,

@@ -3,18 +3,9 @@
  * site too, and the relay forwards it through the Conversions API with the same `event_id`.
  */
 export {
-  type CreateRelayOptions,
   createRelay,
   DEFAULT_RELAY_MAX_BODY_BYTES,
   DEFAULT_RELAY_MAX_EVENTS,
-  type Relay,
-  type RelayEventDropReason,
-  type RelayIdentify,
-  type RelayInput,
-  type RelayOptions,
-  type RelayRefusal,
-  type RelayResponse,
-  type RelayStats,
 } from './create-relay.js';
 export { checkFirstParty, type FirstPartyRefusal } from './first-party.js';
 export {
@@ -40,3 +31,14 @@ export {
   relayEventTime,
 } from './relay-event.js';
 export { type NodeRelayRequest, type NodeRelayResponse, serveNodeRelay } from './serve-node.js';
+export type {
+  CreateRelayOptions,
+  Relay,
+  RelayEventDropReason,
+  RelayIdentify,
+  RelayInput,
+  RelayOptions,
+  RelayRefusal,
+  RelayResponse,
+  RelayStats,
+} from './types.js';

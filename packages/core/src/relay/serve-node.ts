@@ -1,8 +1,8 @@
 import type { RequestContext } from '../context/index.js';
 import { fromIncomingMessage, type IncomingMessageLike } from '../context/index.js';
 import type { CapiClient } from '../delivery/index.js';
-import type { Relay, RelayInput } from './create-relay.js';
 import type { BodySource } from './read-body.js';
+import type { Relay, RelayInput } from './types.js';
 
 /** The Node `IncomingMessage` parts {@link serveNodeRelay} reads, plus what a body parser left. */
 export interface NodeRelayRequest extends IncomingMessageLike {
