@@ -10,13 +10,15 @@ export {
 } from './dataset-quality.js';
 export type {
   EventsManagerCopy,
+  EventsManagerMatchKey,
+  EventsManagerSource,
+  EventsManagerValidation,
+} from './events-manager-copy.js';
+export type {
   EventsManagerDedup,
   EventsManagerFilter,
-  EventsManagerMatchKey,
   EventsManagerRow,
-  EventsManagerSource,
   EventsManagerSummary,
-  EventsManagerValidation,
   EventsManagerView,
   FreshnessBucket,
 } from './events-manager-view.js';

@@ -1,13 +1,21 @@
+// Over 500 lines: one server class; routing, Meta's checks and recording share its private state.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  type Answer,
+  CROSS_ORIGIN,
+  graphAnswer,
+  jsonAnswer,
+  pageAnswer,
+  textAnswer,
+} from './answers.js';
 import { checkCredentials, readCredentials } from './auth.js';
 import { controlRoute } from './control.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
-import { EVENTS_MANAGER_CSP, EVENTS_MANAGER_HTML } from './events-manager-page.js';
+import type { EventsManagerSource } from './events-manager-copy.js';
 import {
   buildEventsManagerView,
   type EventsManagerFilter,
-  type EventsManagerSource,
   type EventsManagerView,
 } from './events-manager-view.js';
 import {
@@ -142,46 +150,6 @@ const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const EVENTS_PATH = /^\/([^/]+)\/([^/]+)\/events\/?$/;
 const VERSION = /^v\d+\.\d$/;
 const PIXEL_ID = /^\d+$/;
-const JSON_TYPE = 'application/json; charset=UTF-8';
-
-interface Answer {
-  status: number;
-  headers: Record<string, string>;
-  body: string;
-}
-
-const graphAnswer = (answer: GraphErrorAnswer): Answer => ({
-  status: answer.status,
-  headers: { 'content-type': JSON_TYPE, ...answer.headers },
-  body: JSON.stringify({ error: answer.error }),
-});
-
-const jsonAnswer = (status: number, value: unknown): Answer => ({
-  status,
-  headers: { 'content-type': JSON_TYPE },
-  body: JSON.stringify(value),
-});
-
-/** The stub and its beacons are used from the app's pages, on another origin. */
-const CROSS_ORIGIN = { 'access-control-allow-origin': '*' } as const;
-
-const textAnswer = (status: number, text: string): Answer => ({
-  status,
-  headers: { ...CROSS_ORIGIN, 'content-type': 'text/plain; charset=utf-8' },
-  body: text,
-});
-
-const pageAnswer = (): Answer => ({
-  status: 200,
-  headers: {
-    'content-type': 'text/html; charset=utf-8',
-    'content-security-policy': EVENTS_MANAGER_CSP,
-    'x-content-type-options': 'nosniff',
-    'referrer-policy': 'no-referrer',
-    'cache-control': 'no-store',
-  },
-  body: EVENTS_MANAGER_HTML,
-});
 
 const SOURCES: readonly string[] = ['server', 'browser'] satisfies EventsManagerSource[];
 
