@@ -260,5 +260,34 @@ if (!haveChromium && process.env.CI) {
       await visitor.close();
       await viewer.close();
     });
+
+    it("pairs the landing page's own PageView, Lead and Purchase (its buttons, the Pixel stub)", async () => {
+      // What the test before left in the app's queue goes out first, then the page starts empty.
+      await example.client.flush();
+      await fetch(`${mock.url}/_mock/events`, { method: 'DELETE' });
+      const visitor = await browser.newContext();
+      const app = await visitor.newPage();
+      await app.goto(`${example.url}/`);
+      await app.click('#lead');
+      await app.locator('#status', { hasText: 'Lead sent' }).waitFor();
+      await app.click('#purchase');
+      await app.locator('#status', { hasText: 'Purchase sent' }).waitFor();
+      await example.client.flush();
+      /** @returns {Promise<{ rows: { eventName: string, dedup: string }[] }>} */
+      const view = async () => (await fetch(`${mock.url}/_mock/events-manager`)).json();
+      const pairs = async () =>
+        (await view()).rows
+          .filter((row) => row.dedup === 'deduplicated')
+          .map((row) => row.eventName)
+          .sort();
+      await expect.poll(pairs, { timeout: 10_000 }).toEqual(['Lead', 'PageView', 'Purchase']);
+      // One row per event: each server copy met its browser copy, nothing left one-sided.
+      expect((await view()).rows.map((row) => [row.eventName, row.dedup]).sort()).toEqual([
+        ['Lead', 'deduplicated'],
+        ['PageView', 'deduplicated'],
+        ['Purchase', 'deduplicated'],
+      ]);
+      await visitor.close();
+    });
   });
 }

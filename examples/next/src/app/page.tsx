@@ -1,5 +1,6 @@
 import { MetaPixel } from '@capi-kit/next/client';
 import { trackConversion } from '@/lib/capi';
+import { ConversionButtons } from './conversion-buttons';
 import { SignupForm } from './signup-form';
 
 /**
@@ -20,6 +21,7 @@ export default async function Home() {
         This page view was sent to Meta twice, by the Pixel and by the server, with one event ID.
       </p>
       <SignupForm />
+      <ConversionButtons />
     </main>
   );
 }
