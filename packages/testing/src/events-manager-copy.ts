@@ -6,6 +6,7 @@
 // the core's match-quality.ts is bundled in at build time (it has no imports). It is the only part
 // of the core the mock contains, and validation never uses it.
 import { matchKeyMask, matchQualityPoints } from '../../core/src/diagnostics/match-quality.js';
+import { HASHED_USER_DATA_KEYS } from '../../core/src/user-data/keys.js';
 import type { MockBrowserEvent, MockEvent, MockRejectedEvent } from './recorder.js';
 
 /** Where a copy of an event came from: the Conversions API, or the browser's Pixel (the mock's stub). */
@@ -61,19 +62,7 @@ export interface EventsManagerCopy {
 }
 
 /** Keys Meta wants SHA-256 hashed ([CIP]); `external_id` is hashed by capi-kit too. */
-const HASHED_KEYS = new Set([
-  'em',
-  'ph',
-  'fn',
-  'ln',
-  'db',
-  'ge',
-  'ct',
-  'st',
-  'zp',
-  'country',
-  'external_id',
-]);
+const HASHED_KEYS: ReadonlySet<string> = new Set(HASHED_USER_DATA_KEYS);
 const SHA256_HEX = /^[0-9a-f]{64}/;
 const SUMMARY_MAX = 160;
 const PRIORITY_KEYS = ['value', 'currency', 'content_ids', 'contents', 'content_type', 'order_id'];

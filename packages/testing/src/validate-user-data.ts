@@ -1,4 +1,6 @@
 import { isIP } from 'node:net';
+// The core's list, bundled in at build time like match-quality.ts (no run-time dependency on core).
+import { HASHED_USER_DATA_KEYS } from '../../core/src/user-data/keys.js';
 import {
   invalid,
   isNonEmptyString,
@@ -9,18 +11,8 @@ import {
 } from './field-checks.js';
 
 /** [CIP] keys Meta wants SHA-256 hashed (the project also hashes `external_id`). */
-const HASHED_KEYS = new Set([
-  'em',
-  'ph',
-  'fn',
-  'ln',
-  'db',
-  'ge',
-  'ct',
-  'st',
-  'zp',
-  'country',
-  'external_id',
+const HASHED_KEYS: ReadonlySet<string> = new Set([
+  ...HASHED_USER_DATA_KEYS,
   // Legacy hashed keys still listed by the Business SDKs.
   'f5first',
   'f5last',
