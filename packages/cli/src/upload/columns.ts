@@ -1,3 +1,4 @@
+import { HASHED_USER_DATA_KEYS } from '@capi-kit/core';
 import { CliError, EXIT_CODES } from '../exit-codes.js';
 
 /** What a CSV column can feed: a `user_data` key, an event field or a `custom_data` field. */
@@ -23,19 +24,9 @@ export type UploadField =
   | 'content_ids';
 
 /** `user_data` keys a column can feed (several columns may feed one: Meta accepts lists). */
-export const USER_DATA_FIELDS: ReadonlySet<UploadField> = new Set<UploadField>([
-  'em',
-  'ph',
-  'fn',
-  'ln',
-  'db',
-  'ge',
-  'ct',
-  'st',
-  'zp',
-  'country',
-  'external_id',
-]);
+export const USER_DATA_FIELDS: ReadonlySet<UploadField> = new Set<UploadField>(
+  HASHED_USER_DATA_KEYS,
+);
 
 // Header names are compared lowercased, with spaces, dashes and dots as underscores.
 const ALIASES: Readonly<Record<string, UploadField>> = {
