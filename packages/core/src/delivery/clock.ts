@@ -1,6 +1,8 @@
 import type { Clock } from './types.js';
 
-const performanceNow = (globalThis as { performance?: { now?: () => number } }).performance?.now;
+// `in`, not a read: on Node `performance` is a lazy global whose first read loads `perf_hooks`
+// (eleven internal modules), which `import('@capi-kit/core')` should not pay before the first send.
+const hasPerformance = 'performance' in globalThis;
 
 /**
  * The real clock. Every timer is `unref()`'d where the runtime supports it (Node, Bun, Deno), so
@@ -11,9 +13,7 @@ const performanceNow = (globalThis as { performance?: { now?: () => number } }).
  */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  ...(typeof performanceNow === 'function'
-    ? { monotonic: () => performanceNow.call(globalThis.performance) }
-    : {}),
+  ...(hasPerformance ? { monotonic: () => globalThis.performance.now() } : {}),
   setTimeout: (fn, ms) => {
     const handle = globalThis.setTimeout(fn, ms) as unknown as { unref?: () => void };
     if (typeof handle === 'object' && handle !== null && typeof handle.unref === 'function') {

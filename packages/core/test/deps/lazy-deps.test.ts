@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import * as web from '../../src/deps/lazy.web.js';
@@ -53,6 +56,42 @@ describe('heavy dependencies on Node', () => {
       parsed: '4930901820',
       parser: ['libphonenumber-js', 'tldts'],
     });
+  });
+});
+
+// Node's own lazily loaded builtins: `node:crypto` (with the streams it pulls in) loads on the
+// first digest, `perf_hooks` on the first read of the `performance` global. A script file, not
+// `-e`: evaluating `-e` loads `node:crypto` itself.
+const BUILTINS = `
+const loaded = () => new Set(process.moduleLoadList);
+const before = loaded();
+const added = () => [...loaded()].filter((m) => !before.has(m) && /^NativeModule (crypto|perf_hooks|stream)$/.test(m)).sort();
+const run = (core) => {
+  const steps = { imported: added() };
+  core.sha256Hex('a');
+  steps.hashed = added();
+  process.stdout.write(JSON.stringify(steps));
+};
+`;
+
+describe("Node's builtins", () => {
+  it.each([
+    ['ESM', 'probe.mjs', `${BUILTINS} import(${JSON.stringify(dist('index.mjs'))}).then(run);`],
+    ['CommonJS', 'probe.cjs', `${BUILTINS} run(require(${JSON.stringify(dist('index.cjs'))}));`],
+  ])('node:crypto and perf_hooks are not loaded at import (%s)', (_system, file, code) => {
+    const dir = mkdtempSync(join(tmpdir(), 'capi-kit-builtins-'));
+    try {
+      writeFileSync(join(dir, file), code);
+      const steps = JSON.parse(
+        execFileSync(process.execPath, [join(dir, file)], { encoding: 'utf8' }),
+      ) as Record<string, unknown>;
+      expect(steps).toEqual({
+        imported: [],
+        hashed: ['NativeModule crypto', 'NativeModule stream'],
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
