@@ -41,13 +41,13 @@ function isConsentState(value: unknown): value is ConsentState {
  */
 export function resolveConsent<I>(
   input: I,
-  request: ParsedRequest,
+  request: ParsedRequest | undefined,
   callback: ((input: I, request: ParsedRequest) => ConsentState) | undefined,
   respectGpc: boolean,
   header: HeaderReader,
 ): ConsentState {
   let state: ConsentState = 'granted';
-  if (callback !== undefined) {
+  if (callback !== undefined && request !== undefined) {
     try {
       const answer: unknown = callback(input, request);
       state = isConsentState(answer) ? answer : 'denied';

@@ -7,25 +7,20 @@
 const SPACE = 0x20;
 const TAB = 0x09;
 
-/** `header.slice(start, end)` without leading and trailing spaces and tabs. */
-function trimmedSlice(header: string, start: number, end: number): string {
-  let from = start;
-  let to = end;
-  while (from < to && isBlank(header.charCodeAt(from))) from++;
-  while (to > from && isBlank(header.charCodeAt(to - 1))) to--;
-  return header.slice(from, to);
-}
-
 function isBlank(code: number): boolean {
   return code === SPACE || code === TAB;
 }
 
 /**
- * Calls `visit` with each pair's name and raw value in header order until it returns `true`.
- * Linear in the header's length: the position of the next `=` is found once and reused while the
- * pairs before it have none (a header of many `;` must not cost a scan per pair).
+ * Calls `visit` with the bounds of each pair's name and raw value (spaces and tabs around each
+ * trimmed off) in header order until it returns `true`. Linear in the header's length: the
+ * position of the next `=` is found once and reused while the pairs before it have none (a header
+ * of many `;` must not cost a scan per pair).
  */
-function eachCookie(header: string, visit: (name: string, value: string) => boolean): void {
+function eachPair(
+  header: string,
+  visit: (nameFrom: number, nameTo: number, valueFrom: number, valueTo: number) => boolean,
+): void {
   const length = header.length;
   let start = 0;
   let equals = -1;
@@ -37,11 +32,25 @@ function eachCookie(header: string, visit: (name: string, value: string) => bool
       if (equals === -1) equals = length;
     }
     if (equals < end) {
-      const name = trimmedSlice(header, start, equals);
-      if (visit(name, trimmedSlice(header, equals + 1, end))) return;
+      let nameFrom = start;
+      let nameTo = equals;
+      while (nameFrom < nameTo && isBlank(header.charCodeAt(nameFrom))) nameFrom++;
+      while (nameTo > nameFrom && isBlank(header.charCodeAt(nameTo - 1))) nameTo--;
+      let valueFrom = equals + 1;
+      let valueTo = end;
+      while (valueFrom < valueTo && isBlank(header.charCodeAt(valueFrom))) valueFrom++;
+      while (valueTo > valueFrom && isBlank(header.charCodeAt(valueTo - 1))) valueTo--;
+      if (visit(nameFrom, nameTo, valueFrom, valueTo)) return;
     }
     start = end + 1;
   }
+}
+
+/** {@link eachPair} with the name and value sliced out. */
+function eachCookie(header: string, visit: (name: string, value: string) => boolean): void {
+  eachPair(header, (nameFrom, nameTo, valueFrom, valueTo) =>
+    visit(header.slice(nameFrom, nameTo), header.slice(valueFrom, valueTo)),
+  );
 }
 
 /** Every cookie of a `Cookie` header as name → raw value, in a null-prototype object. */
@@ -52,6 +61,31 @@ export function parseCookieHeader(header: string): Record<string, string | undef
     return false;
   });
   return cookies;
+}
+
+/**
+ * The raw values of the first cookies called `first` and `second`, in one pass that compares
+ * names in place and slices only the two values: what a request needs (`_fbp`, `_fbc`) without
+ * the object and the strings of every other cookie (sessions, analytics) that
+ * {@link parseCookieHeader} builds.
+ */
+export function cookieValues(
+  header: string,
+  first: string,
+  second: string,
+): [string | undefined, string | undefined] {
+  const found: [string | undefined, string | undefined] = [undefined, undefined];
+  const is = (name: string, from: number, to: number): boolean =>
+    to - from === name.length && header.startsWith(name, from);
+  eachPair(header, (nameFrom, nameTo, valueFrom, valueTo) => {
+    if (found[0] === undefined && is(first, nameFrom, nameTo)) {
+      found[0] = header.slice(valueFrom, valueTo);
+    } else if (found[1] === undefined && is(second, nameFrom, nameTo)) {
+      found[1] = header.slice(valueFrom, valueTo);
+    }
+    return found[0] !== undefined && found[1] !== undefined;
+  });
+  return found;
 }
 
 /** The raw value of the first cookie called `name` in a `Cookie` header, without parsing the rest. */

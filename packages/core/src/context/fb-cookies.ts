@@ -112,8 +112,23 @@ export function fbCookie(
   secure: boolean,
 ): CookieToSet | undefined {
   if (!FB_VALUE_PATTERN.test(value)) return undefined;
+  if (scope.domain && !DOMAIN_ATTRIBUTE_PATTERN.test(scope.domain)) return undefined;
+  return validFbCookie(name, value, scope, secure);
+}
+
+/**
+ * {@link fbCookie} for a value and scope already known to be valid: `getRequestContext` writes
+ * only values that passed {@link isValidFbValue} or that it built from validated parts, in a scope
+ * from `cookieScope` (whose domain passed a stricter pattern). Saves two regular expressions per
+ * cookie on every page view.
+ */
+export function validFbCookie(
+  name: CookieToSet['name'],
+  value: string,
+  scope: CookieScope,
+  secure: boolean,
+): CookieToSet {
   const { domain } = scope;
-  if (domain && !DOMAIN_ATTRIBUTE_PATTERN.test(domain)) return undefined;
   // Written out rather than with `cookie.serialize`, which re-validates what is validated above and
   // took ~2.5 µs per cookie (most of it its Max-Age branch): two cookies on every page view were
   // the largest single cost of the request context. Same attributes, same order.

@@ -6,16 +6,16 @@ import {
   type ParsedRequest,
   resolveConsent,
 } from './consent.js';
-import { cookieValue, parseCookieHeader } from './cookie-header.js';
+import { cookieValue, cookieValues, parseCookieHeader } from './cookie-header.js';
 import {
   buildFbc,
   type CookieToSet,
   FBC_COOKIE,
   FBP_COOKIE,
-  fbCookie,
   fbcClickId,
   isValidFbValue,
   mintFbp,
+  validFbCookie,
   validFbclid,
 } from './fb-cookies.js';
 import { parseAddress } from './ip-address.js';
@@ -160,17 +160,21 @@ export function getRequestContext(
     referer !== undefined && url !== undefined && isSameSite(referer, url) ? referer : undefined;
 
   const cookieHeader = header('cookie');
-  const cookies =
-    cookieHeader === undefined || cookieHeader === ''
-      ? EMPTY_COOKIES
-      : parseCookieHeader(cookieHeader);
+  const noCookies = cookieHeader === undefined || cookieHeader === '';
+  // Every cookie is parsed only for a consent callback (it sees them all); the request itself
+  // needs two, read in one pass without the others' strings.
   const consent = resolveConsent(
     input,
-    { header, cookies },
+    options.consent === undefined
+      ? undefined
+      : { header, cookies: noCookies ? EMPTY_COOKIES : parseCookieHeader(cookieHeader) },
     options.consent,
     options.respectGpc === true,
     header,
   );
+  const [existingFbp, existingFbc] = noCookies
+    ? [undefined, undefined]
+    : cookieValues(cookieHeader, FBP_COOKIE, FBC_COOKIE);
 
   const user_data: RequestUserData = {};
   if (clientIp !== undefined) user_data.client_ip_address = clientIp;
@@ -193,8 +197,8 @@ export function getRequestContext(
   const write = (name: CookieToSet['name'], value: string): void => {
     const where = scoped();
     if (where === undefined) return;
-    const cookie = fbCookie(name, value, where, secure);
-    if (cookie !== undefined) cookiesToSet.push(cookie);
+    // Every value written here passed isValidFbValue or was built from validated parts.
+    cookiesToSet.push(validFbCookie(name, value, where, secure));
   };
   let ms: number | undefined;
   const clock = (): number => {
@@ -205,7 +209,6 @@ export function getRequestContext(
   // _fbp: kept as sent when valid; re-set on navigations because a cookie from an HTTP response
   // outlives the 7-day cap browsers put on script-written cookies. Minted only when it will be
   // stored: an fbp that changes on every event would break matching and deduplication ([DD]).
-  const existingFbp = cookies[FBP_COOKIE];
   if (isValidFbValue(existingFbp)) {
     user_data.fbp = existingFbp;
     if (isNavigation) write(FBP_COOKIE, existingFbp);
@@ -220,7 +223,6 @@ export function getRequestContext(
   // _fbc: [FBC] — build from fbclid when there is no cookie or its click ID differs; the landing
   // URL carries it on navigations, the page (same-site Referer) on sub-requests.
   // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc
-  const existingFbc = cookies[FBC_COOKIE];
   const validFbc = isValidFbValue(existingFbc) ? existingFbc : undefined;
   let fbclid = fbclidFrom(url);
   if (fbclid === undefined && !isNavigation) fbclid = fbclidFrom(ownPage);

@@ -197,7 +197,9 @@ export function effectiveUrl(
     parsed !== undefined && parsed.host === host && parsed.protocol === `${scheme}:`
       ? parsed
       : tryUrl(`${scheme}://${host}${path}`);
-  if (url === undefined || !isValidHost(url.host)) return undefined;
+  // The parser may rewrite the host (percent-decoding, IDNA): check what it made of it, unless it
+  // kept the host already checked above.
+  if (url === undefined || (url.host !== host && !isValidHost(url.host))) return undefined;
   // Browsers never send the fragment; drop one a caller's absolute URL may carry.
   if (url.hash !== '') url.hash = '';
   return url;

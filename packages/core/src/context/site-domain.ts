@@ -32,9 +32,27 @@ export function registrableDomain(hostname: string): string | undefined {
   return domain ?? undefined;
 }
 
+// The site and the default cookie scope of each request host, memoized by the host name as the URL
+// parser gave it (bounded: the Host header is client-controlled). Every page view asks for both.
+const siteCache = new Map<string, string>();
+const scopeCache = new Map<string, CookieScope>();
+
+function remember<V>(cache: Map<string, V>, key: string, value: V): V {
+  if (cache.size >= MAX_CACHED_DOMAINS) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
 /** The "site" of a host for same-site checks: its registrable domain, else the host itself. */
 export function siteOf(hostname: string): string {
-  return registrableDomain(hostname) ?? stripTrailingDot(hostname.toLowerCase());
+  return (
+    siteCache.get(hostname) ??
+    remember(
+      siteCache,
+      hostname,
+      registrableDomain(hostname) ?? stripTrailingDot(hostname.toLowerCase()),
+    )
+  );
 }
 
 /** Where `_fbp`/`_fbc` are written and the subdomain index their values carry. */
@@ -59,6 +77,13 @@ function labelCount(name: string): number {
  * @see https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc [FBC]
  */
 export function cookieScope(hostname: string, cookieDomain: string | undefined): CookieScope {
+  if (cookieDomain !== undefined) return computeScope(hostname, cookieDomain);
+  return (
+    scopeCache.get(hostname) ?? remember(scopeCache, hostname, computeScope(hostname, undefined))
+  );
+}
+
+function computeScope(hostname: string, cookieDomain: string | undefined): CookieScope {
   if (hostKind(hostname) === 'ip') return { domain: undefined, subdomainIndex: 0 };
   const host = stripTrailingDot(hostname.toLowerCase());
   if (cookieDomain !== undefined) {
