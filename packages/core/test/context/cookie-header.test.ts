@@ -3,7 +3,7 @@
 import { parse } from 'cookie';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { cookieValue, parseCookieHeader } from '../../src/context/cookie-header.js';
+import { cookieValue, cookieValues, parseCookieHeader } from '../../src/context/cookie-header.js';
 
 const RAW = { decode: (value: string) => value };
 
@@ -68,5 +68,33 @@ describe('cookieValue', () => {
       ),
       { numRuns: 2000 },
     );
+  });
+});
+
+describe('cookieValues', () => {
+  it('returns the first value of each of two cookies, as parseCookieHeader would', () => {
+    fc.assert(
+      fc.property(
+        fc.oneof(headerText, realistic),
+        fc.constantFrom<[string, string]>(
+          ['_fbp', '_fbc'],
+          ['_fbc', '_fbp'],
+          ['a', '_fbp'],
+          ['', 'b'],
+        ),
+        (header, [first, second]) => {
+          const jar = parseCookieHeader(header);
+          expect(cookieValues(header, first, second)).toEqual([jar[first], jar[second]]);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('compares names exactly (a prefix or a longer name is another cookie)', () => {
+    expect(cookieValues('_fb=1; _fbpx=2; _fbp =3; _fbc=4; _fbp=5', '_fbp', '_fbc')).toEqual([
+      '3',
+      '4',
+    ]);
   });
 });
