@@ -21,7 +21,7 @@ export interface MemoryRateLimiterOptions {
   eventsPerMinute?: number | undefined;
   /** Bucket size, the burst a key may send at once; default `eventsPerMinute`. */
   burst?: number | undefined;
-  /** Keys remembered (least recently used forgotten first); default 10 000. */
+  /** Keys remembered, at most (least recently used forgotten first, half of them at a time); default 10 000. */
   maxKeys?: number | undefined;
 }
 
@@ -46,26 +46,30 @@ export function createMemoryRateLimiter(options: MemoryRateLimiterOptions = {}):
   const capacity = positive(options.burst, perMinute);
   const maxKeys = Math.max(1, Math.floor(positive(options.maxKeys, 10_000)));
   const perMs = perMinute / 60_000;
-  const buckets = new Map<string, Bucket>();
+  // Two generations instead of one map kept in use order: a key used is moved into `young`; when
+  // `young` is full it becomes `old` and the previous `old` (keys unused for a whole generation)
+  // is forgotten at once. Every step is O(1). A single map evicting its first key with
+  // `keys().next()` after `delete` + `set` on each use walks the deleted slots V8 leaves at the
+  // front: 4.3 µs per new key under a flood of new client IPs (one /64 each), 0.24 µs otherwise.
+  const generation = Math.max(1, Math.floor(maxKeys / 2));
+  let young = new Map<string, Bucket>();
+  let old = new Map<string, Bucket>();
   return {
     take(key, cost, now) {
-      const existing = buckets.get(key);
-      let bucket: Bucket;
-      if (existing === undefined) {
-        bucket = { tokens: capacity, at: now };
-        if (buckets.size >= maxKeys) {
-          const oldest = buckets.keys().next();
-          if (oldest.done !== true) buckets.delete(oldest.value);
+      let bucket = young.get(key);
+      if (bucket === undefined) {
+        bucket = old.get(key);
+        if (bucket === undefined) bucket = { tokens: capacity, at: now };
+        else old.delete(key);
+        if (young.size >= generation) {
+          old = young;
+          young = new Map();
         }
-      } else {
-        bucket = existing;
-        // Re-inserted so the map's order is least recently used first.
-        buckets.delete(key);
-        const elapsed = Math.max(0, now - bucket.at);
-        bucket.tokens = Math.min(capacity, bucket.tokens + elapsed * perMs);
-        bucket.at = Math.max(bucket.at, now);
+        young.set(key, bucket);
       }
-      buckets.set(key, bucket);
+      const elapsed = Math.max(0, now - bucket.at);
+      bucket.tokens = Math.min(capacity, bucket.tokens + elapsed * perMs);
+      bucket.at = Math.max(bucket.at, now);
       // A request larger than the bucket could never pass; it costs a full bucket instead.
       const need = Math.min(cost, capacity);
       if (bucket.tokens >= need) {

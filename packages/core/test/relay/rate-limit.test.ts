@@ -48,6 +48,19 @@ describe('createMemoryRateLimiter', () => {
     expect(limiter.take('b', 1, 0).allowed).toBe(true); // b starts over (evicts c)
   });
 
+  it('keeps a key in use through a flood of new keys, and forgets the idle ones', () => {
+    const limiter = createMemoryRateLimiter({ eventsPerMinute: 1, burst: 1, maxKeys: 100 });
+    expect(limiter.take('busy', 1, 0).allowed).toBe(true);
+    expect(limiter.take('idle', 1, 0).allowed).toBe(true);
+    for (let i = 0; i < 10_000; i++) {
+      expect(limiter.take(`flood-${i}`, 1, 0).allowed).toBe(true);
+      if (i % 10 === 0) expect(limiter.take('busy', 1, 0).allowed).toBe(false);
+    }
+    expect(limiter.take('idle', 1, 0).allowed).toBe(true); // forgotten: a full bucket again
+    expect(limiter.take('flood-9999', 1, 0).allowed).toBe(false); // recent: remembered
+    expect(limiter.take('flood-0', 1, 0).allowed).toBe(true); // long gone
+  });
+
   it('does not refill when the clock goes backwards', () => {
     const limiter = createMemoryRateLimiter({ eventsPerMinute: 60, burst: 1 });
     expect(limiter.take('a', 1, 10_000).allowed).toBe(true);
