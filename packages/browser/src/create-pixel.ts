@@ -8,6 +8,7 @@ import {
 } from './events.js';
 import { ensureFbq, type PixelGlobals } from './fbq.js';
 import { createRelay, type RelayEvent } from './relay.js';
+import { type TikTokOptions, trackTikTok } from './tiktok.js';
 
 /** Where fbevents.js is loaded from unless `scriptUrl` says otherwise. */
 export const DEFAULT_SCRIPT_URL = 'https://connect.facebook.net/en_US/fbevents.js';
@@ -42,6 +43,11 @@ export interface PixelOptions {
   autoLoad?: boolean;
   /** Advanced Matching for the Pixel only: it never goes to the relay. */
   advancedMatching?: AdvancedMatching;
+  /**
+   * The TikTok Pixel copy of each event (`ttq.track`, same event ID), sent whenever the page has
+   * `window.ttq`. Options to rename events or address one TikTok pixel; `false` turns it off.
+   */
+  tiktok?: boolean | TikTokOptions;
 }
 
 /** A Pixel whose every event is also relayed to your server with the same event ID. */
@@ -66,12 +72,13 @@ const initialized = new Set<string>();
 /**
  * Loads the Pixel (once per page) and returns a tracker that sends each event twice: through the
  * Pixel and through your first-party relay (`navigator.sendBeacon`), both with one `eventID` so
- * Meta counts it once. Never throws: a blocked Pixel still leaves the relay copy.
+ * Meta counts it once; and, when the page has the TikTok Pixel, a third time through `ttq.track`
+ * with the same ID. Never throws: a blocked Pixel still leaves the relay copy.
  * https://developers.facebook.com/documentation/ads-commerce/conversions-api/deduplicate-pixel-and-server-events
  * @example const pixel = createPixel({ pixelId: '1234567890' }); pixel.pageView();
  */
 export function createPixel(options: PixelOptions): Pixel {
-  const { pixelId, relay = DEFAULT_RELAY_PATH, advancedMatching } = options;
+  const { pixelId, relay = DEFAULT_RELAY_PATH, advancedMatching, tiktok } = options;
   let send: ((event: RelayEvent) => void) | undefined;
   try {
     if (relay !== false) send = createRelay(relay, pixelId);
@@ -97,6 +104,11 @@ export function createPixel(options: PixelOptions): Pixel {
       const args = [eventName, custom_data ?? {}, { eventID }];
       (globalThis as PixelGlobals).fbq!(method, ...(single ? [pixelId, ...args] : args));
     } catch {}
+    // Looked up per event (trackTikTok reads `window.ttq` then): the TikTok base code may be
+    // added after this tracker, by a tag manager or once consent is given.
+    if (tiktok !== false && options?.tiktok !== false) {
+      trackTikTok(eventName, custom_data, { ...(tiktok as TikTokOptions), eventID });
+    }
     try {
       if (send) {
         const event: RelayEvent = {

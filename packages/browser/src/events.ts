@@ -67,6 +67,8 @@ export interface PurchaseData extends CustomData {
 export interface TrackOptions {
   /** Dedup key shared by the Pixel and the relayed CAPI copy; generated when absent. */
   eventID?: string;
+  /** `false`: this event skips the TikTok Pixel (it still goes to the Meta Pixel and the relay). */
+  tiktok?: boolean;
 }
 
 /** `track()`'s arguments after the event name: Purchase requires `custom_data`, others don't. */

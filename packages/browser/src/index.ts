@@ -17,3 +17,11 @@ export type {
   TrackOptions,
 } from './events.js';
 export { RELAY_PROTOCOL_VERSION, type RelayEvent, type RelayPayload } from './relay.js';
+export {
+  type TikTokOptions,
+  type TikTokPixelContent,
+  type TikTokPixelProperties,
+  type Ttq,
+  toTikTokPixelEvent,
+  trackTikTok,
+} from './tiktok.js';

@@ -7,6 +7,9 @@ import type {
   RelayEvent,
   RelayPayload,
   StandardEventName,
+  TikTokOptions,
+  TikTokPixelProperties,
+  TrackOptions,
 } from '../src/index.js';
 import * as browser from '../src/index.js';
 
@@ -18,6 +21,8 @@ describe('public API', () => {
       'RELAY_PROTOCOL_VERSION',
       'createPixel',
       'eventId',
+      'toTikTokPixelEvent',
+      'trackTikTok',
     ]);
     expect(browser.DEFAULT_RELAY_PATH).toBe('/capi/events');
     expect(browser.DEFAULT_SCRIPT_URL).toBe('https://connect.facebook.net/en_US/fbevents.js');
@@ -35,6 +40,13 @@ describe('public API', () => {
     expectTypeOf<'MyCustomEvent'>().toExtend<EventName>();
     expectTypeOf<RelayPayload['v']>().toEqualTypeOf<1>();
     expectTypeOf<RelayEvent['custom_data']>().toEqualTypeOf<CustomData | undefined>();
+    expectTypeOf<PixelOptions['tiktok']>().toEqualTypeOf<boolean | TikTokOptions | undefined>();
+    expectTypeOf<TrackOptions['tiktok']>().toEqualTypeOf<boolean | undefined>();
+    expectTypeOf(browser.trackTikTok).returns.toBeBoolean();
+    expectTypeOf(browser.toTikTokPixelEvent).returns.toEqualTypeOf<{
+      event: string;
+      properties: TikTokPixelProperties;
+    }>();
     expectTypeOf<CustomData['content_type']>().toEqualTypeOf<
       'product' | 'product_group' | undefined
     >();

@@ -1,0 +1,140 @@
+// The TikTok Pixel's copy of an event. TikTok deduplicates a Pixel event and an Events API event
+// that share both `event` and `event_id` (48 hours; merged within 5 minutes), so the name and
+// properties here must be the ones the server's TikTok destination (@capi-kit/tiktok) sends for
+// the same Meta-named event. https://ads.tiktok.com/help/article/event-deduplication
+// Call shape `ttq.track(event, properties, { event_id })`, with `pixel_code` in the same options to
+// address one pixel: TikTok's own GTM template, https://github.com/tiktok/gtm-template-pixel
+// (template.js), which also lists the base code's queue methods (`track`, `identify`, `page`…).
+//
+// Why a copy of @capi-kit/tiktok's mapping and not an import of it: inlined, its full name table
+// and issue-reporting property mapper took this bundle from 1.3 KB to 2.2 KB min+gzip, past the
+// 2 KB budget (test/size.test.ts). The rules below are the same rules in fewer bytes, and
+// test/tiktok.test.ts holds them equal to the server's (every standard name, and generated
+// custom_data against toTikTokProperties), so a change on one side fails the build until the other
+// follows.
+import type { CustomData } from './events.js';
+
+/** One item of the TikTok Pixel's `contents`. */
+export interface TikTokPixelContent {
+  content_id: string;
+  quantity?: number;
+  price?: number;
+  content_name?: string;
+  content_category?: string;
+  brand?: string;
+}
+
+/** The properties object given to `ttq.track`, mapped from Meta's `custom_data`. */
+export interface TikTokPixelProperties {
+  contents?: TikTokPixelContent[];
+  content_type?: 'product' | 'product_group';
+  value?: number;
+  currency?: string;
+  order_id?: string;
+  query?: string;
+  description?: string;
+}
+
+/** The TikTok Pixel's global, as far as this module uses it (the base code's queue or events.js). */
+export interface Ttq {
+  track(event: string, properties?: object, options?: object): unknown;
+}
+
+/** How events reach the TikTok Pixel (`createPixel({ tiktok })`, `trackTikTok`). */
+export interface TikTokOptions {
+  /** Meta → TikTok name overrides, e.g. `{ Purchase: 'CompletePayment' }`; give the server's TikTok destination the same map. */
+  eventNames?: Readonly<Record<string, string>>;
+  /** Send to this TikTok pixel only (`pixel_code`), when the page loads several. */
+  pixelCode?: string;
+}
+
+/**
+ * The TikTok Pixel's copy of a Meta-named event: TikTok's event name (`Lead` → `SubmitForm`,
+ * unknown names unchanged, as custom events) and `properties` (`contents`, `content_type`, `value`,
+ * `currency`, `order_id`, `query`, `description`), mapped exactly as `@capi-kit/tiktok` maps the
+ * server copy. Fields TikTok has no place for are left out.
+ * @example toTikTokPixelEvent('Lead') // { event: 'SubmitForm', properties: {} }
+ */
+export function toTikTokPixelEvent(
+  eventName: string,
+  custom_data?: CustomData,
+  eventNames?: Readonly<Record<string, string>>,
+): { event: string; properties: TikTokPixelProperties } {
+  const renamed = eventNames && Object.hasOwn(eventNames, eventName) && eventNames[eventName];
+  return {
+    event:
+      typeof renamed === 'string' && renamed
+        ? renamed
+        : Object.hasOwn(RENAMED, eventName)
+          ? RENAMED[eventName]!
+          : eventName,
+    properties: toProperties(custom_data ?? {}),
+  };
+}
+
+/**
+ * Fires `ttq.track(event, properties, { event_id })` for a Meta-named event, when the page has the
+ * TikTok Pixel (`window.ttq`); pass the `eventID` the Meta Pixel and the server got. Returns
+ * whether `ttq` was called. Never throws.
+ * @example trackTikTok('Purchase', { value: 42, currency: 'USD' }, { eventID: order.id })
+ */
+export function trackTikTok(
+  eventName: string,
+  custom_data: CustomData | undefined,
+  options: TikTokOptions & { eventID: string },
+): boolean {
+  try {
+    const ttq = (globalThis as { ttq?: Ttq }).ttq;
+    if (!ttq) return false;
+    const { event, properties } = toTikTokPixelEvent(eventName, custom_data, options.eventNames);
+    const tiktokOptions: { event_id: string; pixel_code?: string } = { event_id: options.eventID };
+    if (options.pixelCode) tiktokOptions.pixel_code = options.pixelCode;
+    ttq.track(event, properties, tiktokOptions);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// The Meta standard events TikTok names differently (@capi-kit/tiktok's TIKTOK_EVENT_NAMES maps
+// every other one to itself; a name not in it is a custom event and passes unchanged).
+const RENAMED: Readonly<Record<string, string>> = { Lead: 'SubmitForm' };
+
+const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+const text = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
+
+// Meta's custom_data → TikTok's properties, as @capi-kit/tiktok's toTikTokProperties: contents
+// (id/quantity/item_price/title/category/brand → content_id/quantity/price/content_name/
+// content_category/brand; content_ids when there are no contents), content_type (product,
+// product_group), value, currency (uppercased), order_id, search_string → query,
+// content_name → description. The rest has no TikTok counterpart and stays out.
+function toProperties(data: CustomData): TikTokPixelProperties {
+  const out: TikTokPixelProperties = {};
+  const { contents, content_ids, content_type } = data;
+  let items: TikTokPixelContent[] | undefined;
+  if (Array.isArray(contents) && contents.length) {
+    items = [];
+    for (const item of contents) {
+      const { id, quantity, item_price, title, category, brand } = item ?? {};
+      if (!text(id) && !finite(id)) continue;
+      const content: TikTokPixelContent = { content_id: String(id).trim() };
+      if (finite(quantity)) content.quantity = quantity;
+      if (finite(item_price)) content.price = item_price;
+      if (text(title)) content.content_name = title;
+      if (text(category)) content.content_category = category;
+      if (text(brand)) content.brand = brand;
+      items.push(content);
+    }
+  } else if (Array.isArray(content_ids)) {
+    items = content_ids.filter(text).map((id) => ({ content_id: id.trim() }));
+  }
+  if (items?.length) out.contents = items;
+  if (content_type === 'product' || content_type === 'product_group')
+    out.content_type = content_type;
+  if (finite(data.value)) out.value = data.value;
+  if (text(data.currency)) out.currency = data.currency.trim().toUpperCase();
+  if (text(data.order_id)) out.order_id = data.order_id;
+  if (text(data.search_string)) out.query = data.search_string;
+  if (text(data.content_name)) out.description = data.content_name;
+  return out;
+}

@@ -1,0 +1,184 @@
+// The built module in a real browser: Debian's Chromium (through playwright-core) loads a page with
+// a stub `fbq` and a `ttq` shaped like TikTok's base code (an array queue whose methods push
+// `[method, ...args]`), both recording their calls, and a loopback server standing in for the
+// relay. One click fires one event: the Meta Pixel, the TikTok Pixel and the relay POST must all
+// carry the same ID.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RelayPayload } from '../src/index.js';
+
+declare module 'vitest' {
+  interface TaskMeta {
+    /** Why a skipped test did not run; `npm test` prints one line per reason before its totals. */
+    skipReason?: string | undefined;
+  }
+}
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const haveChromium = existsSync(CHROMIUM);
+const noChromium = `no Chromium at ${CHROMIUM}${process.env.CHROMIUM_PATH ? ' (CHROMIUM_PATH)' : ''}: apt-get install -y chromium, or set CHROMIUM_PATH`;
+// What ships: the ESM build (turbo builds the package before its tests).
+const BUILT_MODULE = fileURLToPath(new URL('../dist/index.mjs', import.meta.url));
+const PIXEL_ID = '1234567890';
+
+const PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>pixels</title>
+<script>
+  // Meta: an fbq the page already has (createPixel then loads nothing), recording each call.
+  window.__fbqCalls = [];
+  window.fbq = function () { window.__fbqCalls.push(JSON.parse(JSON.stringify([].slice.call(arguments)))); };
+  // TikTok: the base code's queue, before events.js arrives to replay it.
+  var ttq = (window.ttq = []);
+  ['page', 'track', 'identify'].forEach(function (method) {
+    ttq[method] = function () { ttq.push(JSON.parse(JSON.stringify([method].concat([].slice.call(arguments))))); };
+  });
+  ttq.page();
+</script></head>
+<body>
+<button id="buy">Buy</button>
+<script type="module">
+  import { createPixel } from '/capi-kit-browser.mjs';
+  const pixel = createPixel({ pixelId: ${JSON.stringify(PIXEL_ID)} });
+  document.getElementById('buy').addEventListener('click', () => {
+    window.__eventId = pixel.track('Purchase', {
+      value: 59.8,
+      currency: 'eur',
+      content_type: 'product',
+      contents: [{ id: 'sku-1', quantity: 2, item_price: 29.9 }],
+      order_id: 'order-1',
+    });
+  });
+  window.__ready = true;
+</script>
+</body></html>`;
+
+type RelayPost = { headers: IncomingHttpHeaders; body: RelayPayload };
+
+async function startSite(): Promise<{ url: string; posts: RelayPost[]; server: Server }> {
+  const moduleCode = await readFile(BUILT_MODULE, 'utf8');
+  const posts: RelayPost[] = [];
+  const server = createServer((req, res) => {
+    if (req.method === 'POST' && req.url === '/capi/events') {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        posts.push({
+          headers: req.headers,
+          body: JSON.parse(Buffer.concat(chunks).toString('utf8')) as RelayPayload,
+        });
+        res.writeHead(204).end();
+      });
+      return;
+    }
+    if (req.url === '/capi-kit-browser.mjs') {
+      res.writeHead(200, { 'content-type': 'text/javascript' }).end(moduleCode);
+    } else if (req.url === '/') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(PAGE);
+    } else {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { url: `http://127.0.0.1:${port}`, posts, server };
+}
+
+if (!haveChromium && process.env.CI) {
+  describe('pixels in a real browser', () => {
+    it('needs Chromium', () => {
+      throw new Error(`${noChromium}. CI must run this test.`);
+    });
+  });
+} else {
+  describe('pixels in a real browser (Chromium)', {
+    skip: !haveChromium,
+    meta: { skipReason: noChromium },
+  }, () => {
+    let site: Awaited<ReturnType<typeof startSite>>;
+    let browser: Browser;
+
+    beforeAll(async () => {
+      site = await startSite();
+      const { chromium } = await import('playwright-core');
+      browser = await chromium.launch({
+        executablePath: CHROMIUM,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+    }, 30_000);
+
+    afterAll(async () => {
+      await browser?.close();
+      site?.server.closeAllConnections();
+      await new Promise((resolve) => site?.server.close(resolve));
+    });
+
+    it('one click: fbq, ttq and the relay POST get the same event ID', async () => {
+      const page = await browser.newPage();
+      await page.goto(`${site.url}/`);
+      await page.waitForFunction('window.__ready === true');
+      await page.click('#buy');
+      const eventId = (await page.evaluate('window.__eventId')) as string;
+      expect(eventId).toMatch(/^[0-9a-f-]{36}$/);
+
+      const fbqCalls = (await page.evaluate('window.__fbqCalls')) as unknown[][];
+      expect(fbqCalls).toEqual([
+        ['init', PIXEL_ID],
+        [
+          'track',
+          'Purchase',
+          {
+            value: 59.8,
+            currency: 'eur',
+            content_type: 'product',
+            contents: [{ id: 'sku-1', quantity: 2, item_price: 29.9 }],
+            order_id: 'order-1',
+          },
+          { eventID: eventId },
+        ],
+      ]);
+
+      // The base code's own page() stays first; then the event, in TikTok's names.
+      const ttqQueue = (await page.evaluate('Array.from(window.ttq)')) as unknown[][];
+      expect(ttqQueue).toEqual([
+        ['page'],
+        [
+          'track',
+          'Purchase',
+          {
+            contents: [{ content_id: 'sku-1', quantity: 2, price: 29.9 }],
+            content_type: 'product',
+            value: 59.8,
+            currency: 'EUR',
+            order_id: 'order-1',
+          },
+          { event_id: eventId },
+        ],
+      ]);
+
+      await expect.poll(() => site.posts.length, { timeout: 5000 }).toBe(1);
+      const [post] = site.posts;
+      expect(post!.headers['sec-fetch-site']).toBe('same-origin');
+      expect(post!.body).toMatchObject({
+        v: 1,
+        pixel_id: PIXEL_ID,
+        events: [{ event_name: 'Purchase', event_id: eventId }],
+      });
+      expect(post!.body.events).toHaveLength(1);
+      await page.close();
+    });
+  });
+}
