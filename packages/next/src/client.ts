@@ -2,11 +2,13 @@
 import { eventId } from '@capi-kit/browser';
 /**
  * The browser half for Next.js: `<MetaPixel/>` loads the Meta Pixel once and fires the server's
- * events with their `event_id`; `trackPixel` fires the browser copy of an event a Server Action
- * tracked, with the ID it returned. One event, counted once by Meta.
+ * events with their `event_id`, `<TikTokPixel/>` does the same for the TikTok Pixel; `trackPixel`
+ * fires the browser copy of an event a Server Action tracked, with the ID it returned, on both.
+ * One event, counted once by each platform.
  */
 import { createElement, type ReactElement, useEffect, useMemo, useSyncExternalStore } from 'react';
 import { bootPixel } from './boot-pixel.js';
+import { bootTikTok } from './boot-tiktok.js';
 import {
   type MetaPixelProps,
   startPixel,
@@ -15,6 +17,7 @@ import {
   toInlineJson,
   trackPixel,
 } from './pixel-runtime.js';
+import { startTikTok, type TikTokPixelProps, toTikTokBootConfig } from './tiktok-runtime.js';
 
 export {
   DEFAULT_PIXEL_SCRIPT_URL,
@@ -22,6 +25,10 @@ export {
   type TrackPixelOptions,
   trackPixel,
 } from './pixel-runtime.js';
+export {
+  DEFAULT_TIKTOK_SCRIPT_URL,
+  type TikTokPixelProps,
+} from './tiktok-runtime.js';
 
 const noSubscription = () => () => {};
 
@@ -50,6 +57,32 @@ export function MetaPixel(props: MetaPixelProps): ReactElement | null {
     suppressHydrationWarning: true,
     // biome-ignore lint/security/noDangerouslySetInnerHtml: our own function and JSON escaped by toInlineJson; an inline script is how the Pixel fires before hydration.
     dangerouslySetInnerHTML: { __html: `(${bootPixel.toString()})(${toInlineJson(config)});` },
+  });
+}
+
+/**
+ * Loads the TikTok Pixel once per page (TikTok's base code, `ttq.load`, `ttq.page()`) and fires
+ * `events` (the server's, in Meta's names, the list `<MetaPixel/>` gets) once each as
+ * `ttq.track(tiktokName, properties, { event_id })`, so TikTok deduplicates them against the
+ * Events API copies. Server-rendered as an inline script like `<MetaPixel/>`.
+ * @example <TikTokPixel pixelCode={process.env.TIKTOK_PIXEL_CODE!} events={events} nonce={nonce} />
+ */
+export function TikTokPixel(props: TikTokPixelProps): ReactElement | null {
+  const config = toTikTokBootConfig(props);
+  const key = JSON.stringify(config);
+  const serverRendered = useSyncExternalStore(
+    noSubscription,
+    () => false,
+    () => true,
+  );
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `key` stands for the props it serialises.
+  useEffect(() => startTikTok(props), [key]);
+  if (!serverRendered) return null;
+  return createElement('script', {
+    nonce: props.nonce,
+    suppressHydrationWarning: true,
+    // biome-ignore lint/security/noDangerouslySetInnerHtml: our own function and JSON escaped by toInlineJson; an inline script is how the Pixel fires before hydration.
+    dangerouslySetInnerHTML: { __html: `(${bootTikTok.toString()})(${toInlineJson(config)});` },
   });
 }
 

@@ -5,6 +5,7 @@
 import { createPixel, eventId, type Pixel } from '@capi-kit/browser';
 import type { PixelEvent } from '@capi-kit/core';
 import { type BootConfig, bootPixel, type PixelWindow } from './boot-pixel.js';
+import { trackTikTokCopy } from './tiktok-runtime.js';
 
 /** Meta's hosted Pixel library, loaded unless `scriptUrl` says otherwise. */
 export const DEFAULT_PIXEL_SCRIPT_URL = 'https://connect.facebook.net/en_US/fbevents.js';
@@ -35,6 +36,8 @@ export interface TrackPixelOptions {
   eventID?: string | undefined;
   /** Send to this pixel only (`trackSingle`) when several are on the page. */
   pixelId?: string | undefined;
+  /** `false`: no TikTok Pixel copy of this event (by default it gets one, same ID, when the page has `window.ttq`). */
+  tiktok?: boolean | undefined;
 }
 
 const pageWindow = (): PixelWindow | undefined =>
@@ -64,9 +67,11 @@ export const toInlineJson = (value: unknown): string =>
 function bootRelayed(relay: string, config: BootConfig): void {
   let pair = relayed.get(config.id);
   if (pair === undefined) {
+    // TikTok copies are trackPixel's and <TikTokPixel/>'s, once per ID: not these trackers'.
     const base = {
       pixelId: config.id,
       scriptUrl: config.src,
+      tiktok: false,
       ...(config.am && { advancedMatching: config.am }),
     };
     pair = {
@@ -106,7 +111,8 @@ export function startPixel(props: MetaPixelProps): void {
  * Fires a browser Pixel event; returns its `eventID`. Pass the `event_id` the server returned
  * (`trackConversion`, `withConversion`) as `eventID` so Meta counts the pair once. Without an
  * `eventID` a new one is generated and, when `<MetaPixel relay>` is set, the event is also relayed
- * to your server. Never throws; does nothing during a server render.
+ * to your server. When the page has the TikTok Pixel (`<TikTokPixel/>`), it gets the event too,
+ * with the same ID, in TikTok's names. Never throws; does nothing during a server render.
  * @example trackPixel('CompleteRegistration', {}, { eventID: result.event_id })
  */
 export function trackPixel(
@@ -115,6 +121,7 @@ export function trackPixel(
   options: TrackPixelOptions = {},
 ): string {
   const id = options.eventID || eventId();
+  if (options.tiktok !== false) trackTikTokCopy(eventName, custom_data, id);
   const registry = pageWindow()?.__capiKitPixel;
   const pixelId = options.pixelId ?? registry?.ids[0];
   // Before <MetaPixel/> ran (or during a server render) there is no Pixel to fire on.

@@ -13,7 +13,9 @@ describe('the published package', () => {
     expect(Object.keys(await import('@capi-kit/next/proxy')).sort()).toEqual(['capiProxy']);
     expect(Object.keys(await import('@capi-kit/next/client')).sort()).toEqual([
       'DEFAULT_PIXEL_SCRIPT_URL',
+      'DEFAULT_TIKTOK_SCRIPT_URL',
       'MetaPixel',
+      'TikTokPixel',
       'trackPixel',
       'usePixel',
     ]);
