@@ -1,17 +1,19 @@
 #!/usr/bin/env node
 import { spawn } from 'node:child_process';
 import { parseArgs } from 'node:util';
-import { type MockRequest, startMockGraph } from './index.js';
+import { type MockRequest, type MockTikTokRequest, startMockGraph } from './index.js';
 
 const HELP = `capi-kit-mock: a mock Meta Graph API (Conversions API) for local development and tests
 
-Usage: capi-kit-mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--app-secret SECRET] [--open]
+Usage: capi-kit-mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--app-secret SECRET]
+                     [--tiktok-access-token TOKEN] [--open]
 
 Options:
   -p, --port          port to listen on (default 4000; 0 picks a free port)
   -H, --host          interface to listen on (default 127.0.0.1, loopback only)
       --access-token  require this access token (else Graph error 190)
       --app-secret    require appsecret_proof computed with this app secret
+      --tiktok-access-token  require this TikTok Access-Token header (else TikTok code 40105)
   -q, --quiet         do not print a line per request
       --open          open the Events Manager page in the default browser
   -h, --help          show this help
@@ -23,6 +25,9 @@ Inspect with    GET <url>/_mock/events, /_mock/browser-events, /_mock/events-man
 Forget          POST <url>/_mock/reset (everything), DELETE <url>/_mock/events (events only)
 Script faults   POST <url>/_mock/faults {"fault": 503, "times": 2}, POST|DELETE <url>/_mock/outage
 Refuse events   POST <url>/_mock/reject-events {"eventIdPrefix": "bad-"}, DELETE to stop
+TikTok          POST <url>/open_api/v1.3/event/track/ (Events API 2.0, Access-Token header);
+                GET <url>/_mock/tiktok/events, /_mock/tiktok/requests; POST <url>/_mock/tiktok/reset;
+                POST <url>/_mock/tiktok/faults {"fault": "throttle"}, POST|DELETE <url>/_mock/tiktok/outage
 Stops on SIGINT / SIGTERM.
 `;
 
@@ -39,6 +44,20 @@ const summarize = (r: MockRequest): string => {
   const fault = r.fault && r.status !== 0 ? ` [fault ${r.fault}]` : '';
   const flags = `${r.tokenInUrl ? ' [token in URL]' : ''}${r.clientAborted ? ' [client aborted]' : ''}`;
   return `#${r.index} ${r.method} ${r.path} ${status} ${r.eventCount} event${r.eventCount === 1 ? '' : 's'}${names} ${Math.round(r.durationMs)}ms${fault}${flags}${why}`;
+};
+
+/** One line per TikTok request: `#0 tiktok POST /open_api/v1.3/event/track/ 200 code 0 1 event (Purchase) 3ms`. */
+const summarizeTikTok = (r: MockTikTokRequest): string => {
+  const names =
+    r.eventNames.length > 0
+      ? ` (${r.eventNames.slice(0, 5).join(', ')}${r.eventNames.length > 5 ? ', …' : ''})`
+      : '';
+  const status = r.status === 0 ? (r.fault ?? 'no answer') : String(r.status);
+  const code = r.code === undefined ? '' : ` code ${r.code}`;
+  const why = r.code !== undefined && r.code !== 0 && r.message ? `: ${r.message}` : '';
+  const fault = r.fault && r.status !== 0 ? ` [fault ${r.fault}]` : '';
+  const flags = `${r.tokenInUrl ? ' [token in URL]' : ''}${r.tokenInBody ? ' [token in body]' : ''}${r.clientAborted ? ' [client aborted]' : ''}`;
+  return `#${r.index} tiktok ${r.method} ${r.path} ${status}${code} ${r.eventCount} event${r.eventCount === 1 ? '' : 's'}${names} ${Math.round(r.durationMs)}ms${fault}${flags}${why}`;
 };
 
 const main = async (): Promise<void> => {
@@ -65,9 +84,16 @@ const main = async (): Promise<void> => {
     ...(values.host === undefined ? {} : { host: values.host }),
     ...(values['access-token'] === undefined ? {} : { accessToken: values['access-token'] }),
     ...(values['app-secret'] === undefined ? {} : { appSecret: values['app-secret'] }),
+    ...(values['tiktok-access-token'] === undefined
+      ? {}
+      : { tiktokAccessToken: values['tiktok-access-token'] }),
     ...(values.quiet
       ? {}
-      : { onRequest: (r: MockRequest) => process.stdout.write(`${summarize(r)}\n`) }),
+      : {
+          onRequest: (r: MockRequest) => process.stdout.write(`${summarize(r)}\n`),
+          onTikTokRequest: (r: MockTikTokRequest) =>
+            process.stdout.write(`${summarizeTikTok(r)}\n`),
+        }),
   });
   // Before anything is printed: a script that starts the mock, waits for its env block and then
   // stops it must find the handlers in place, or the signal kills the process (no exit code).
@@ -89,6 +115,10 @@ const main = async (): Promise<void> => {
     ['META_ACCESS_TOKEN', values['access-token'] ?? 'capi-kit-mock-token'],
     ['META_PIXEL_ID', '1234567890'],
     ['META_PIXEL_SCRIPT_URL', `${mock.url}/fbevents.js`],
+    // TikTok's Events API 2.0, served by the same process: TikTok's `url` option.
+    ['TIKTOK_EVENTS_URL', mock.tiktok.url],
+    ['TIKTOK_ACCESS_TOKEN', values['tiktok-access-token'] ?? 'capi-kit-mock-tiktok-token'],
+    ['TIKTOK_PIXEL_CODE', 'C4MOCKPIXEL000000000'],
   ])
     process.stdout.write(`  export ${name}=${quote(value ?? '')}\n`);
   process.stdout.write(`Events Manager (open in a browser): ${mock.url}/\n`);
@@ -124,6 +154,7 @@ const parse = () =>
       host: { type: 'string', short: 'H' },
       'access-token': { type: 'string' },
       'app-secret': { type: 'string' },
+      'tiktok-access-token': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       open: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

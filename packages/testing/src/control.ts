@@ -1,6 +1,7 @@
 import type { DatasetQualityEvent } from './dataset-quality.js';
 import type { MockFaultInput } from './faults.js';
 import type { MockGraph, RejectEventsOptions } from './mock-graph.js';
+import type { TikTokFaultInput } from './tiktok/faults.js';
 import type { MockWireEvent } from './validate-events.js';
 
 /** A control route's JSON answer. */
@@ -83,6 +84,28 @@ export const controlRoute = (
       mock.rejectEvents(predicateFor(rule), rule.field === undefined ? {} : { field: rule.field });
       return { status: 200, value: { ok: true } };
     }
+    // TikTok's endpoint (mock.tiktok), the same verbs under /_mock/tiktok/.
+    case 'GET /_mock/tiktok/events':
+      return { status: 200, value: mock.tiktok.events() };
+    case 'GET /_mock/tiktok/requests':
+      return { status: 200, value: mock.tiktok.requests() };
+    case 'GET /_mock/tiktok/rejections':
+      return { status: 200, value: mock.tiktok.rejections() };
+    case 'POST /_mock/tiktok/reset':
+      mock.tiktok.reset();
+      return { status: 200, value: { ok: true } };
+    case 'POST /_mock/tiktok/faults':
+      mock.tiktok.failNext(
+        input.fault as TikTokFaultInput,
+        typeof input.times === 'number' ? input.times : 1,
+      );
+      return { status: 200, value: { ok: true, pending: mock.tiktok.pendingFaults() } };
+    case 'POST /_mock/tiktok/outage':
+      mock.tiktok.outage(input.fault as TikTokFaultInput);
+      return { status: 200, value: { ok: true } };
+    case 'DELETE /_mock/tiktok/outage':
+      mock.tiktok.recover();
+      return { status: 200, value: { ok: true } };
     case 'DELETE /_mock/reject-events':
       mock.rejectEvents();
       return { status: 200, value: { ok: true } };

@@ -59,6 +59,8 @@ export interface EventsManagerCopy {
   validation: EventsManagerValidation;
   /** The request's `test_event_code`, when it had one. */
   testEventCode?: string;
+  /** `'tiktok'` for a copy TikTok's endpoint received; absent for Meta's. */
+  platform?: 'tiktok';
 }
 
 /** Keys Meta wants SHA-256 hashed ([CIP]); `external_id` is hashed by capi-kit too. */
@@ -105,7 +107,7 @@ const scalar = (v: unknown): string => {
 };
 
 /** `value=49.9 currency=GBP contents=[1 item]`: priority keys first, cut at 160 characters. */
-const summarizeCustomData = (customData: unknown): string => {
+export const summarizeCustomData = (customData: unknown): string => {
   if (!isRecord(customData)) return '';
   const keys = Object.keys(customData);
   const ordered = [
@@ -116,10 +118,12 @@ const summarizeCustomData = (customData: unknown): string => {
   return text.length > SUMMARY_MAX ? `${text.slice(0, SUMMARY_MAX - 1)}…` : text;
 };
 
-const validTime = (t: unknown): number | null =>
+/** An `event_time` in seconds, or null when it is not one. */
+export const validTime = (t: unknown): number | null =>
   typeof t === 'number' && Number.isFinite(t) && t > 0 ? t : null;
 
-const delayOf = (receivedAt: number, eventTime: number | null): number | null =>
+/** Arrival minus `event_time`, in whole seconds. */
+export const delayOf = (receivedAt: number, eventTime: number | null): number | null =>
   eventTime === null ? null : Math.round(receivedAt / 1000 - eventTime);
 
 /** An accepted server event as the page shows it. */

@@ -42,6 +42,8 @@ const SCRIPT = `
   // The newest rows only: a load test can record far more than a page should draw.
   var LIMIT = 500, view = null, loading = false, again = false;
   var SOURCE = { server: 'server (CAPI)', browser: 'browser (Pixel)' };
+  // TikTok's events (mock.tiktok) are server copies marked platform: 'tiktok'.
+  function pixelLabel(x) { return (x.platform === 'tiktok' ? 'TikTok pixel ' : 'pixel ') + x.pixelId; }
   var DEDUP = { deduplicated: 'deduplicated', 'server-only': 'server only', 'browser-only': 'browser only', rejected: 'rejected' };
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -104,7 +106,7 @@ const SCRIPT = `
     var mq = s.matchQuality, cov = s.dedupCoverage, p50 = s.freshness.p50Seconds;
     var dl = add(el('dl'),
       el('dt', null, 'Match quality (local estimate, as client.diagnostics())'),
-      add(el('dd', null, mq == null ? 'no server events' : mq + ' / 10'),
+      add(el('dd', null, s.platform === 'tiktok' ? 'not estimated for TikTok' : mq == null ? 'no server events' : mq + ' / 10'),
         bar(mq, 10, view.matchQualityTarget, '', 'Match quality ' + (mq == null ? 'unknown' : mq + ' of 10') + ', target ' + view.matchQualityTarget)),
       el('dt', null, 'Dedup coverage (browser events with a server copy)'),
       add(el('dd', null, cov == null ? 'no browser events' : cov + ' % (' + s.deduplicated + ' deduplicated)'),
@@ -113,7 +115,7 @@ const SCRIPT = `
       add(el('dd', null, p50 == null ? 'no server events' : 'median ' + span(p50)),
         histogram(s.freshness.buckets, 'Freshness: ' + s.freshness.buckets.map(function (b) { return b.label + ' ' + b.count; }).join(', '))));
     return add(el('article', 'card'), el('h3', null, s.eventName),
-      el('p', 'meta', 'pixel ' + s.pixelId + ' · server ' + s.server + ' · browser ' + s.browser + (s.rejected ? ' · rejected ' + s.rejected : '')), dl);
+      el('p', 'meta', pixelLabel(s) + ' · server ' + s.server + ' · browser ' + s.browser + (s.rejected ? ' · rejected ' + s.rejected : '')), dl);
   }
   function keys(copy) {
     var d = el('div', 'keys');
@@ -149,7 +151,7 @@ const SCRIPT = `
     if (servers > 1) dedup.appendChild(el('div', 'meta', 'server sent it ' + servers + '×, counted once'));
     var shared = [
       el('td', null, new Date(row.receivedAt).toLocaleTimeString()),
-      add(el('td'), el('strong', null, row.eventName), el('div', 'meta', 'pixel ' + row.pixelId)),
+      add(el('td'), el('strong', null, row.eventName), el('div', 'meta', pixelLabel(row))),
       add(el('td'), row.eventId == null ? el('span', 'meta', 'none') : el('code', null, row.eventId)),
       dedup];
     shared.forEach(function (td) { td.rowSpan = n; });
@@ -157,7 +159,7 @@ const SCRIPT = `
       var tr = el('tr', 'copy ' + c.source);
       if (i === 0) add.apply(null, [tr].concat(shared));
       add(tr,
-        el('td', null, SOURCE[c.source] + (c.testEventCode ? ' · test ' + c.testEventCode : '')),
+        el('td', null, (c.platform === 'tiktok' ? 'server (TikTok Events API)' : SOURCE[c.source]) + (c.testEventCode ? ' · test ' + c.testEventCode : '')),
         el('td', null, c.actionSource == null ? '—' : c.actionSource),
         el('td', null, freshness(c.delaySeconds)),
         add(el('td'), keys(c)),

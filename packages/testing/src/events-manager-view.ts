@@ -10,7 +10,9 @@ import {
   rejectedCopy,
   serverCopy,
 } from './events-manager-copy.js';
+import { tiktokRejectedCopy, tiktokServerCopy } from './events-manager-tiktok.js';
 import type { MockBrowserEvent, MockEvent, MockRejectedEvent } from './recorder.js';
+import type { MockTikTokEvent, MockTikTokRejectedEvent } from './tiktok/recorder.js';
 
 /** Dedup state of a row: both copies, one of them, or refused. */
 export type EventsManagerDedup = 'deduplicated' | 'server-only' | 'browser-only' | 'rejected';
@@ -36,6 +38,8 @@ export interface EventsManagerRow {
   flag?: string;
   /** Copies, newest first; several server copies are retries Meta also counts once. */
   copies: EventsManagerCopy[];
+  /** `'tiktok'` for TikTok's events (pixel code, TikTok event name); absent for Meta's. */
+  platform?: 'tiktok';
 }
 
 /** A freshness bucket: events whose delay is at most `maxSeconds` (null: the rest). */
@@ -62,7 +66,9 @@ export interface EventsManagerSummary {
   rejected: number;
   /** Rows with both copies. */
   deduplicated: number;
-  /** Mean local estimate (0–10, one decimal) over accepted server copies, as `client.diagnostics()`; null without any. */
+  /** `'tiktok'` for a TikTok pixel's event name; absent for Meta's. */
+  platform?: 'tiktok';
+  /** Mean local estimate (0–10, one decimal) over accepted server copies, as `client.diagnostics()`; null without any (always for TikTok). */
   matchQuality: number | null;
   /** Share (%) of browser copies whose `event_id` also came from the server; null without browser copies. */
   dedupCoverage: number | null;
@@ -127,6 +133,10 @@ export interface EventsManagerInput {
   browserEvents: readonly MockBrowserEvent[];
   /** Events of refused batches. */
   rejectedEvents: readonly MockRejectedEvent[];
+  /** Events TikTok's endpoint accepted. */
+  tiktokEvents?: readonly MockTikTokEvent[];
+  /** Events of batches TikTok's endpoint refused. */
+  tiktokRejectedEvents?: readonly MockTikTokRejectedEvent[];
   /** The view's version (a change counter). */
   version: number;
   /** Clock, epoch ms. */
@@ -165,10 +175,15 @@ export const buildEventsManagerView = (
     eventId: string | undefined,
     copy: EventsManagerCopy,
   ) => {
+    // TikTok's events pair only among themselves: another platform, another dedup.
     const key =
       eventId === undefined
         ? `${copy.source}:${loose++}`
-        : JSON.stringify([pixelId, eventName, eventId]);
+        : JSON.stringify(
+            copy.platform === undefined
+              ? [pixelId, eventName, eventId]
+              : [copy.platform, pixelId, eventName, eventId],
+          );
     let group = groups.get(key);
     if (!group) {
       group = {
@@ -180,6 +195,7 @@ export const buildEventsManagerView = (
           receivedAt: copy.receivedAt,
           dedup: copy.source === 'server' ? 'server-only' : 'browser-only',
           copies: [],
+          ...(copy.platform === undefined ? {} : { platform: copy.platform }),
         },
         server: 0,
         browser: 0,
@@ -205,6 +221,15 @@ export const buildEventsManagerView = (
     note(e.pixelId, e.event_name);
     if (!keep(e.pixelId, e.event_name)) continue;
     place(e.pixelId, e.event_name, e.event_id, browserCopy(e));
+  }
+  for (const e of input.tiktokEvents ?? []) {
+    note(e.pixelCode, e.event.event);
+    if (!keep(e.pixelCode, e.event.event)) continue;
+    const id =
+      typeof e.event.event_id === 'string' && e.event.event_id !== ''
+        ? e.event.event_id
+        : undefined;
+    place(e.pixelCode, e.event.event, id, tiktokServerCopy(e));
   }
 
   const rows: EventsManagerRow[] = [];
@@ -250,6 +275,24 @@ export const buildEventsManagerView = (
     });
   }
 
+  for (const e of input.tiktokRejectedEvents ?? []) {
+    const name = typeof e.event.event === 'string' ? e.event.event : '';
+    note(e.pixelCode, name);
+    if (!keep(e.pixelCode, name)) continue;
+    const id =
+      typeof e.event.event_id === 'string' && e.event.event_id !== '' ? e.event.event_id : null;
+    rows.push({
+      id: `tiktok-rejected:${e.requestIndex}:${rows.length}`,
+      pixelId: e.pixelCode,
+      eventName: name,
+      eventId: id,
+      receivedAt: e.receivedAt,
+      dedup: 'rejected',
+      copies: [tiktokRejectedCopy(e)],
+      platform: 'tiktok',
+    });
+  }
+
   const summaries = summarize(rows);
   const shown =
     filter.source === undefined
@@ -275,12 +318,13 @@ const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] =>
     EventsManagerSummary & { points: number; delays: number[]; covered: number }
   >();
   for (const row of rows) {
-    const key = JSON.stringify([row.pixelId, row.eventName]);
+    const key = JSON.stringify([row.platform ?? 'meta', row.pixelId, row.eventName]);
     let s = byName.get(key);
     if (!s) {
       s = {
         pixelId: row.pixelId,
         eventName: row.eventName,
+        ...(row.platform === undefined ? {} : { platform: row.platform }),
         server: 0,
         browser: 0,
         rejected: 0,
@@ -317,7 +361,8 @@ const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] =>
     .map(({ points, delays, covered, ...s }) => ({
       ...s,
       // The rounding of the core's diagnostics recorder: mean of hundredths, to one decimal.
-      matchQuality: s.server > 0 ? Math.round(points / s.server / 10) / 10 : null,
+      matchQuality:
+        s.server > 0 && s.platform === undefined ? Math.round(points / s.server / 10) / 10 : null,
       dedupCoverage: s.browser > 0 ? Math.round((covered / s.browser) * 1000) / 10 : null,
       freshness: {
         p50Seconds: percentile50(delays),

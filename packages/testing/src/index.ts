@@ -55,6 +55,28 @@ export type {
   MockRequest,
   WaitForEventsOptions,
 } from './recorder.js';
+export { TIKTOK_CODE, type TikTokEnvelope } from './tiktok/answers.js';
+export { type MockTikTok, TIKTOK_TRACK_PATH } from './tiktok/endpoint.js';
+export type {
+  TikTokCodeFault,
+  TikTokFault,
+  TikTokFaultInput,
+  TikTokFaultKind,
+  TikTokHttpFault,
+} from './tiktok/faults.js';
+export type {
+  MockTikTokDuplicate,
+  MockTikTokEvent,
+  MockTikTokEventFilter,
+  MockTikTokRejectedEvent,
+  MockTikTokRequest,
+  WaitForTikTokEventsOptions,
+} from './tiktok/recorder.js';
+export {
+  TIKTOK_MAX_EVENT_AGE_DAYS,
+  TIKTOK_MAX_EVENTS,
+  type TikTokWireEvent,
+} from './tiktok/validate-request.js';
 export {
   ACTION_SOURCES,
   type InvalidEvent,

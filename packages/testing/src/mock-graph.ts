@@ -43,6 +43,8 @@ import {
   type WaitForEventsOptions,
 } from './recorder.js';
 import { parseBody, readBody } from './request-body.js';
+import { type MockTikTok, TikTokEndpoint } from './tiktok/endpoint.js';
+import type { MockTikTokRequest } from './tiktok/recorder.js';
 import {
   type EventRejectionRule,
   type InvalidEvent,
@@ -69,6 +71,10 @@ export interface MockGraphOptions {
   now?: () => number;
   /** Called once per recorded request when it is finished (answered, reset, or hung and closed). */
   onRequest?: (request: MockRequest) => void;
+  /** When set, TikTok's `Access-Token` header must equal it (else code 40105); any token otherwise. */
+  tiktokAccessToken?: string;
+  /** {@link MockGraphOptions.onRequest} for requests to TikTok's endpoint (`/open_api/…`). */
+  onTikTokRequest?: (request: MockTikTokRequest) => void;
 }
 
 /** Options of {@link MockGraph.rejectEvents}. */
@@ -109,7 +115,7 @@ export interface MockGraph {
   rejectEvents(predicate?: RejectEventsPredicate, options?: RejectEventsOptions): MockGraph;
   /** Accepted events in arrival order, optionally for one pixel and/or event name. */
   events(filter?: MockEventFilter): MockEvent[];
-  /** Every recorded request in arrival order (health checks and `/_mock/*` are not recorded). */
+  /** Every recorded request in arrival order (health checks, `/_mock/*` and TikTok's `/open_api/*`, see `tiktok.requests()`, are not recorded here). */
   requests(): MockRequest[];
   /**
    * Requests not acknowledged in full by Meta's 200: validation and auth errors, faults, hung and
@@ -135,9 +141,14 @@ export interface MockGraph {
    * for a pixel; without figures, it goes back to figures computed from the accepted events.
    */
   setDatasetQuality(pixelId: string, web?: DatasetQualityEvent[]): MockGraph;
-  /** Forgets events, requests and scripted dataset quality; clears queued faults, any outage and the rejectEvents rule. */
+  /**
+   * TikTok's Events API 2.0 track endpoint, served by this same server at
+   * `POST /open_api/v1.3/event/track/`: its URL, fault queue and what it received.
+   */
+  readonly tiktok: MockTikTok;
+  /** Forgets events, requests and scripted dataset quality; clears queued faults, any outage and the rejectEvents rule. TikTok's too. */
   reset(): void;
-  /** Forgets recorded events (server, browser, refused) and requests only: the page's Clear button. */
+  /** Forgets recorded events (server, browser, refused; TikTok's too) and requests only: the page's Clear button. */
   clearEvents(): void;
   /** Stops listening and destroys open connections, hung ones included. Safe to call twice. */
   close(): Promise<void>;
@@ -182,6 +193,8 @@ const stringField = (fields: Record<string, unknown>, key: string): string | und
 
 class MockGraphServer implements MockGraph {
   readonly url: string;
+  readonly tiktok: MockTikTok;
+  readonly #tiktok: TikTokEndpoint;
   readonly #server: Server;
   readonly #options: MockGraphOptions;
   readonly #recorder = new Recorder();
@@ -199,6 +212,19 @@ class MockGraphServer implements MockGraph {
     this.#server = server;
     this.url = url;
     this.#options = options;
+    this.#tiktok = new TikTokEndpoint({
+      url,
+      accessToken: options.tiktokAccessToken,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      maxFutureSeconds: options.maxFutureSeconds ?? 300,
+      now: options.now ?? Date.now,
+      onRequest: options.onTikTokRequest,
+      changed: () => this.#changed(),
+      sleep: (ms) => this.#sleep(ms),
+      closing: () => this.#closing !== undefined,
+      write: (res, answer) => this.#write(res, answer),
+    });
+    this.tiktok = this.#tiktok;
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent && !res.destroyed) {
@@ -277,6 +303,8 @@ class MockGraphServer implements MockGraph {
         events: this.#recorder.events(),
         browserEvents: this.#recorder.browserEvents(),
         rejectedEvents: this.#recorder.rejectedEvents(),
+        tiktokEvents: this.#tiktok.events(),
+        tiktokRejectedEvents: this.#tiktok.rejectedEvents(),
         version: this.#version,
         now: Date.now(),
       },
@@ -305,11 +333,12 @@ class MockGraphServer implements MockGraph {
     this.#queue = [];
     this.#outage = undefined;
     this.#rejectRule = undefined;
-    this.#changed();
+    this.#tiktok.reset();
   }
 
   clearEvents(): void {
     this.#recorder.reset();
+    this.#tiktok.clearEvents();
     this.#changed();
   }
 
@@ -331,6 +360,7 @@ class MockGraphServer implements MockGraph {
       this.#recorder.abandonWaiters(
         'waitForEvents: the mock was closed before enough events arrived',
       );
+      this.#tiktok.abandonWaiters();
       this.#server.close(() => resolve());
       // Idle keep-alive sockets and hung requests would otherwise hold close() open.
       this.#server.closeAllConnections();
@@ -390,6 +420,11 @@ class MockGraphServer implements MockGraph {
     }
     if (url.pathname.startsWith('/_mock/')) {
       await this.#control(req, res, url.pathname, method);
+      return;
+    }
+    // TikTok's Business API lives under /open_api/, which no Graph path starts with.
+    if (url.pathname.startsWith('/open_api/')) {
+      await this.#tiktok.handle(req, res, url, method);
       return;
     }
 

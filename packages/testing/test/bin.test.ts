@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PIXEL, TOKEN, validEvent } from './fixtures.js';
+import { TIKTOK_TOKEN, tiktokBody } from './tiktok-fixtures.js';
 
 // The bin is tested as shipped: the built file, run by node. `npm test` builds first.
 const BIN = fileURLToPath(new URL('../dist/bin.mjs', import.meta.url));
@@ -131,6 +132,40 @@ describe('capi-kit-mock bin', () => {
     expect((await send('wrong')).status).toBe(400);
     await rejected;
 
+    const exited = new Promise<number | null>((resolve) => child?.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
+  it("serves TikTok's endpoint too: prints its env, checks its token, logs its requests without the token", async () => {
+    child = spawn(process.execPath, [BIN, '--port', '0', '--tiktok-access-token', TIKTOK_TOKEN]);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    await waitForLine(child, /Events Manager .*\n/);
+    const url = /listening on (http:\/\/127\.0\.0\.1:\d+)\n/.exec(output)?.[1];
+    expect(output).toContain(`  export TIKTOK_EVENTS_URL='${url}/open_api/v1.3/event/track/'\n`);
+    expect(output).toContain(`  export TIKTOK_ACCESS_TOKEN='${TIKTOK_TOKEN}'\n`);
+    expect(output).toMatch(/ {2}export TIKTOK_PIXEL_CODE='[A-Z0-9]+'\n/);
+    const send = (token: string) =>
+      fetch(`${url}/open_api/v1.3/event/track/`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'access-token': token },
+        body: JSON.stringify(tiktokBody()),
+      });
+    const accepted = waitForLine(
+      child,
+      /#0 tiktok POST \/open_api\/v1\.3\/event\/track\/ 200 code 0 1 event \(Purchase\)/,
+    );
+    expect(((await (await send(TIKTOK_TOKEN)).json()) as { code: number }).code).toBe(0);
+    await accepted;
+    const refused = waitForLine(child, /#1 tiktok POST \S+ 200 code 40105 .*incorrect/);
+    expect(((await (await send('tt-wrong')).json()) as { code: number }).code).toBe(40105);
+    await refused;
+    const logLines = output.split('\n').filter((line) => line.startsWith('#'));
+    expect(logLines.join('\n')).not.toContain('tt-wrong');
+    expect(logLines.join('\n')).not.toContain(TIKTOK_TOKEN);
     const exited = new Promise<number | null>((resolve) => child?.on('exit', resolve));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);

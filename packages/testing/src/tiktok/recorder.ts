@@ -1,0 +1,240 @@
+import type { InvalidEvent } from '../validate-events.js';
+import type { TikTokFaultKind } from './faults.js';
+import type { TikTokWireEvent } from './validate-request.js';
+
+/** One event TikTok's endpoint accepted, as the mock received it. */
+export interface MockTikTokEvent {
+  /** Always `'tiktok'`: tells these entries from Meta's where both are listed. */
+  platform: 'tiktok';
+  /** The request's `event_source_id` (TikTok pixel code). */
+  pixelCode: string;
+  /** The wire object exactly as sent. */
+  event: TikTokWireEvent;
+  /** When it arrived, epoch ms. */
+  receivedAt: number;
+  /** {@link MockTikTokRequest.index} of the request that carried it. */
+  requestIndex: number;
+  /** The request's `test_event_code`, when it had one. */
+  testEventCode?: string;
+}
+
+/** One request to TikTok's endpoint (answered, hung or reset). The access token is never stored. */
+export interface MockTikTokRequest {
+  /** Always `'tiktok'`. */
+  platform: 'tiktok';
+  /** 0-based arrival order among TikTok requests. */
+  index: number;
+  /** HTTP method. */
+  method: string;
+  /** URL path without the query string. */
+  path: string;
+  /** `event_source_id` of the body, when it had a string one. */
+  pixelCode?: string;
+  /** HTTP status answered (set when decided); 0 for hang, reset, or not decided yet. */
+  status: number;
+  /** TikTok's `code` answered, when the answer was TikTok's envelope (0: success). */
+  code?: number;
+  /** TikTok's `message` answered (the rule broken, by path; never a value). */
+  message?: string;
+  /** `request_id` answered. */
+  requestId?: string;
+  /** Events in the body, accepted or not. */
+  eventCount: number;
+  /** `event` of each event in the body (missing names as `?`). */
+  eventNames: string[];
+  /** An `Access-Token` header was present (its value is never kept). */
+  hasAccessToken: boolean;
+  /** An `access_token` query parameter was present: a token in a URL leaks into logs. */
+  tokenInUrl: boolean;
+  /** The body had an `access_token` field (refused: the token goes only in the header). */
+  tokenInBody: boolean;
+  /** Body `test_event_code`. */
+  testEventCode?: string;
+  /** When it arrived, epoch ms. */
+  receivedAt: number;
+  /** Arrival to answer (or to connection close, for hang and reset). */
+  durationMs: number;
+  /** The scripted fault applied to it, if any. */
+  fault?: TikTokFaultKind;
+  /** The client closed the connection before the answer was sent. */
+  clientAborted: boolean;
+  /** Raw body of an answer that was not a success. */
+  responseBody?: string;
+  /** For validation errors: the first invalid event. */
+  invalidEvent?: InvalidEvent;
+}
+
+/** An event of a batch TikTok's endpoint refused: the invalid one names the rule, the others went with it. */
+export interface MockTikTokRejectedEvent {
+  /** Always `'tiktok'`. */
+  platform: 'tiktok';
+  /** The request's `event_source_id`. */
+  pixelCode: string;
+  /** The event as sent (not validated). */
+  event: Record<string, unknown>;
+  /** When the batch arrived, epoch ms. */
+  receivedAt: number;
+  /** {@link MockTikTokRequest.index} of the refused request. */
+  requestIndex: number;
+  /** The rule this event broke, or for the others of the batch, the batch's first broken rule. */
+  invalidEvent: InvalidEvent;
+  /** Whether this event is the one that broke it. */
+  isInvalidOne: boolean;
+  /** The answer's message. */
+  message: string;
+}
+
+/** Narrows TikTok events to one pixel code and/or one event name. */
+export interface MockTikTokEventFilter {
+  pixelCode?: string;
+  /** TikTok's event name (`Purchase`, `SubmitForm`…). */
+  event?: string;
+}
+
+/** Options of {@link MockTikTok.waitForEvents}. */
+export interface WaitForTikTokEventsOptions extends MockTikTokEventFilter {
+  /** Give up after this long; default 2000 ms. */
+  timeoutMs?: number;
+}
+
+/** Events accepted more than once with the same (`pixelCode`, `event`, `event_id`). */
+export interface MockTikTokDuplicate {
+  pixelCode: string;
+  event: string;
+  event_id: string;
+  /** How many times it was accepted. */
+  count: number;
+}
+
+interface Waiter {
+  count: number;
+  filter: MockTikTokEventFilter;
+  resolve: (events: MockTikTokEvent[]) => void;
+  reject: (error: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const matches = (e: MockTikTokEvent, filter: MockTikTokEventFilter | undefined): boolean =>
+  (filter?.pixelCode === undefined || e.pixelCode === filter.pixelCode) &&
+  (filter?.event === undefined || e.event.event === filter.event);
+
+/** Keeps what TikTok's endpoint saw and wakes up `waitForEvents` callers. */
+export class TikTokRecorder {
+  #events: MockTikTokEvent[] = [];
+  #rejected: MockTikTokRejectedEvent[] = [];
+  #requests: MockTikTokRequest[] = [];
+  #waiters = new Set<Waiter>();
+  #nextIndex = 0;
+
+  nextRequestIndex(): number {
+    return this.#nextIndex++;
+  }
+
+  addRequest(request: MockTikTokRequest): void {
+    this.#requests.push(request);
+  }
+
+  addEvents(events: MockTikTokEvent[]): void {
+    this.#events.push(...events);
+    for (const waiter of this.#waiters) {
+      const found = this.events(waiter.filter);
+      if (found.length >= waiter.count) {
+        this.#settle(waiter);
+        waiter.resolve(found);
+      }
+    }
+  }
+
+  addRejectedEvents(events: MockTikTokRejectedEvent[]): void {
+    this.#rejected.push(...events);
+  }
+
+  rejectedEvents(): MockTikTokRejectedEvent[] {
+    return this.#rejected.map((e) => ({ ...e }));
+  }
+
+  events(filter?: MockTikTokEventFilter): MockTikTokEvent[] {
+    return this.#events.filter((e) => matches(e, filter)).map((e) => ({ ...e }));
+  }
+
+  requests(): MockTikTokRequest[] {
+    return this.#requests.map((r) => ({ ...r }));
+  }
+
+  /** Requests not answered with TikTok's success (code 0): errors, faults, hung and reset ones. */
+  rejections(): MockTikTokRequest[] {
+    return this.requests().filter(
+      (r) => (r.status !== 0 && r.code !== 0) || (r.status === 0 && r.fault !== undefined),
+    );
+  }
+
+  duplicates(): MockTikTokDuplicate[] {
+    const counts = new Map<string, MockTikTokDuplicate>();
+    for (const { pixelCode, event } of this.#events) {
+      if (typeof event.event_id !== 'string') continue;
+      const key = JSON.stringify([pixelCode, event.event, event.event_id]);
+      const seen = counts.get(key);
+      if (seen) seen.count++;
+      else counts.set(key, { pixelCode, event: event.event, event_id: event.event_id, count: 1 });
+    }
+    return [...counts.values()].filter((d) => d.count > 1);
+  }
+
+  waitForEvents(
+    count: number,
+    options: WaitForTikTokEventsOptions = {},
+  ): Promise<MockTikTokEvent[]> {
+    const { timeoutMs = 2000, ...filter } = options;
+    const found = this.events(filter);
+    if (found.length >= count) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = {
+        count,
+        filter,
+        resolve,
+        reject,
+        timer: setTimeout(() => {
+          this.#settle(waiter);
+          reject(new Error(this.#timeoutMessage(count, filter, timeoutMs)));
+        }, timeoutMs),
+      };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  /** Rejects pending waiters (the mock is closing). */
+  abandonWaiters(reason: string): void {
+    for (const waiter of this.#waiters) {
+      this.#settle(waiter);
+      waiter.reject(new Error(reason));
+    }
+  }
+
+  /** Forgets events and requests (not the waiters: a test may be waiting across a clear). */
+  reset(): void {
+    this.#events = [];
+    this.#rejected = [];
+    this.#requests = [];
+    this.#nextIndex = 0;
+  }
+
+  #settle(waiter: Waiter): void {
+    clearTimeout(waiter.timer);
+    this.#waiters.delete(waiter);
+  }
+
+  #timeoutMessage(count: number, filter: MockTikTokEventFilter, timeoutMs: number): string {
+    const which = [
+      filter.pixelCode === undefined ? '' : ` for pixel ${filter.pixelCode}`,
+      filter.event === undefined ? '' : ` named ${filter.event}`,
+    ].join('');
+    const rejected = this.rejections();
+    const last = rejected.at(-1);
+    const lastWhy = last
+      ? `; last rejection: HTTP ${last.status}${last.fault ? ` (fault ${last.fault})` : ''}${
+          last.code === undefined ? '' : ` code ${last.code}: ${last.message ?? ''}`
+        }`
+      : '';
+    return `tiktok.waitForEvents: expected at least ${count} accepted TikTok event(s)${which} within ${timeoutMs} ms, got ${this.events(filter).length} (${this.#requests.length} request(s), ${rejected.length} rejected${lastWhy})`;
+  }
+}
