@@ -87,6 +87,8 @@ export const controlRoute = (
     // TikTok's endpoint (mock.tiktok), the same verbs under /_mock/tiktok/.
     case 'GET /_mock/tiktok/events':
       return { status: 200, value: mock.tiktok.events() };
+    case 'GET /_mock/tiktok/browser-events':
+      return { status: 200, value: mock.tiktok.browserEvents() };
     case 'GET /_mock/tiktok/requests':
       return { status: 200, value: mock.tiktok.requests() };
     case 'GET /_mock/tiktok/rejections':

@@ -42,7 +42,8 @@ const SCRIPT = `
   // The newest rows only: a load test can record far more than a page should draw.
   var LIMIT = 500, view = null, loading = false, again = false;
   var SOURCE = { server: 'server (CAPI)', browser: 'browser (Pixel)' };
-  // TikTok's events (mock.tiktok) are server copies marked platform: 'tiktok'.
+  // TikTok's copies (mock.tiktok: the Events API and the TikTok Pixel stub) are marked platform: 'tiktok'.
+  var TIKTOK_SOURCE = { server: 'server (TikTok Events API)', browser: 'browser (TikTok Pixel)' };
   function pixelLabel(x) { return (x.platform === 'tiktok' ? 'TikTok pixel ' : 'pixel ') + x.pixelId; }
   var DEDUP = { deduplicated: 'deduplicated', 'server-only': 'server only', 'browser-only': 'browser only', rejected: 'rejected' };
   function el(tag, cls, text) {
@@ -159,7 +160,7 @@ const SCRIPT = `
       var tr = el('tr', 'copy ' + c.source);
       if (i === 0) add.apply(null, [tr].concat(shared));
       add(tr,
-        el('td', null, (c.platform === 'tiktok' ? 'server (TikTok Events API)' : SOURCE[c.source]) + (c.testEventCode ? ' · test ' + c.testEventCode : '')),
+        el('td', null, (c.platform === 'tiktok' ? TIKTOK_SOURCE : SOURCE)[c.source] + (c.testEventCode ? ' · test ' + c.testEventCode : '')),
         el('td', null, c.actionSource == null ? '—' : c.actionSource),
         el('td', null, freshness(c.delaySeconds)),
         add(el('td'), keys(c)),
@@ -202,7 +203,7 @@ const SCRIPT = `
     fetch('/_mock/events', { method: 'DELETE' }).then(load, load);
   });
   var origin = location.origin;
-  $('env').textContent = "export META_GRAPH_URL='" + origin + "'\\nexport META_ACCESS_TOKEN='capi-kit-mock-token'\\nexport META_PIXEL_ID='1234567890'\\nexport META_PIXEL_SCRIPT_URL='" + origin + "/fbevents.js'";
+  $('env').textContent = "export META_GRAPH_URL='" + origin + "'\\nexport META_ACCESS_TOKEN='capi-kit-mock-token'\\nexport META_PIXEL_ID='1234567890'\\nexport META_PIXEL_SCRIPT_URL='" + origin + "/fbevents.js'\\nexport TIKTOK_PIXEL_SCRIPT_URL='" + origin + "/i18n/pixel/events.js'";
   if (window.EventSource) {
     var stream = new EventSource('/_mock/stream');
     stream.onmessage = load;
@@ -257,7 +258,7 @@ export const EVENTS_MANAGER_HTML = `<!doctype html>
 </section>
 <section aria-labelledby="h-events">
 <h2 id="h-events">Events <span id="count"></span></h2>
-<div id="empty"><p>No events yet. Start your app with these variables; its server events arrive through the Conversions API, its page's Pixel events through the stub at <code>/fbevents.js</code>:</p><pre><code id="env"></code></pre></div>
+<div id="empty"><p>No events yet. Start your app with these variables; its server events arrive through the Conversions API, its page's Pixel events through the stubs at <code>/fbevents.js</code> (Meta) and <code>/i18n/pixel/events.js</code> (TikTok):</p><pre><code id="env"></code></pre></div>
 <div class="scroll" tabindex="0" role="region" aria-labelledby="h-events">
 <table id="events">
 <caption class="sr">Every received event, newest first. Browser and server copies with the same event name and event_id share one row.</caption>

@@ -1,5 +1,6 @@
-// A TikTok event as the Events Manager page shows it: a server copy marked `platform: 'tiktok'`,
-// with TikTok's `user` keys (names and hash prefixes, never values) and a summary of `properties`.
+// A TikTok event as the Events Manager page shows it: a copy marked `platform: 'tiktok'`, the
+// Events API's (server) or the Pixel stub's (browser), with TikTok's `user` keys (names and hash
+// prefixes, never values) and a summary of `properties`.
 // capi-kit's match-quality estimate is Meta's (docs/destinations.md: it stays Meta's until another
 // platform documents its weights), so a TikTok copy carries none (0, and null in its summary).
 import {
@@ -9,7 +10,11 @@ import {
   summarizeCustomData,
   validTime,
 } from './events-manager-copy.js';
-import type { MockTikTokEvent, MockTikTokRejectedEvent } from './tiktok/recorder.js';
+import type {
+  MockTikTokBrowserEvent,
+  MockTikTokEvent,
+  MockTikTokRejectedEvent,
+} from './tiktok/recorder.js';
 
 const HASHED: readonly string[] = ['email', 'phone', 'external_id'];
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -62,5 +67,26 @@ export const tiktokRejectedCopy = (e: MockTikTokRejectedEvent): EventsManagerCop
     reason: e.invalidEvent.reason,
     message: e.message,
     isInvalidOne: e.isInvalidOne,
+  },
+});
+
+/**
+ * A browser event from the TikTok Pixel stub as the page shows it. Its one warning is the one that
+ * stops the pairing: without `event_id` TikTok cannot deduplicate it against the Events API copy
+ * (https://ads.tiktok.com/help/article/event-deduplication).
+ */
+export const tiktokBrowserCopy = (e: MockTikTokBrowserEvent): EventsManagerCopy => ({
+  source: 'browser',
+  platform: 'tiktok',
+  receivedAt: e.receivedAt,
+  eventTime: e.event_time,
+  delaySeconds: delayOf(e.receivedAt, e.event_time),
+  actionSource: 'web',
+  matchKeys: e.matchKeys.map((key) => ({ key })),
+  matchQuality: 0,
+  customData: summarizeCustomData(e.properties),
+  validation: {
+    ok: true,
+    warnings: e.event_id === undefined ? ['no event_id: TikTok cannot deduplicate it'] : [],
   },
 });

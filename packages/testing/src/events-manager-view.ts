@@ -10,9 +10,17 @@ import {
   rejectedCopy,
   serverCopy,
 } from './events-manager-copy.js';
-import { tiktokRejectedCopy, tiktokServerCopy } from './events-manager-tiktok.js';
+import {
+  tiktokBrowserCopy,
+  tiktokRejectedCopy,
+  tiktokServerCopy,
+} from './events-manager-tiktok.js';
 import type { MockBrowserEvent, MockEvent, MockRejectedEvent } from './recorder.js';
-import type { MockTikTokEvent, MockTikTokRejectedEvent } from './tiktok/recorder.js';
+import type {
+  MockTikTokBrowserEvent,
+  MockTikTokEvent,
+  MockTikTokRejectedEvent,
+} from './tiktok/recorder.js';
 
 /** Dedup state of a row: both copies, one of them, or refused. */
 export type EventsManagerDedup = 'deduplicated' | 'server-only' | 'browser-only' | 'rejected';
@@ -135,6 +143,8 @@ export interface EventsManagerInput {
   rejectedEvents: readonly MockRejectedEvent[];
   /** Events TikTok's endpoint accepted. */
   tiktokEvents?: readonly MockTikTokEvent[];
+  /** Browser events from the TikTok Pixel stub. */
+  tiktokBrowserEvents?: readonly MockTikTokBrowserEvent[];
   /** Events of batches TikTok's endpoint refused. */
   tiktokRejectedEvents?: readonly MockTikTokRejectedEvent[];
   /** The view's version (a change counter). */
@@ -175,7 +185,8 @@ export const buildEventsManagerView = (
     eventId: string | undefined,
     copy: EventsManagerCopy,
   ) => {
-    // TikTok's events pair only among themselves: another platform, another dedup.
+    // TikTok's events pair only among themselves (Pixel with Events API, on pixel code, event and
+    // event_id): another platform, another dedup.
     const key =
       eventId === undefined
         ? `${copy.source}:${loose++}`
@@ -231,13 +242,20 @@ export const buildEventsManagerView = (
         : undefined;
     place(e.pixelCode, e.event.event, id, tiktokServerCopy(e));
   }
+  for (const e of input.tiktokBrowserEvents ?? []) {
+    note(e.pixelCode, e.event);
+    if (!keep(e.pixelCode, e.event)) continue;
+    place(e.pixelCode, e.event, e.event_id, tiktokBrowserCopy(e));
+  }
 
   const rows: EventsManagerRow[] = [];
   // Which sources each pixel + event name arrives from: a one-sided row is flagged when the
   // other source sends that event name too (then its copy was expected).
   const sourcesByName = new Map<string, Set<EventsManagerSource>>();
+  const nameKey = (row: EventsManagerRow) =>
+    JSON.stringify([row.platform ?? 'meta', row.pixelId, row.eventName]);
   for (const { row, server, browser } of groups.values()) {
-    const key = JSON.stringify([row.pixelId, row.eventName]);
+    const key = nameKey(row);
     const set = sourcesByName.get(key) ?? new Set();
     if (server > 0) set.add('server');
     if (browser > 0) set.add('browser');
@@ -245,10 +263,11 @@ export const buildEventsManagerView = (
   }
   for (const { row, server, browser } of groups.values()) {
     if (server > 0 && browser > 0) row.dedup = 'deduplicated';
-    const bothSent = sourcesByName.get(JSON.stringify([row.pixelId, row.eventName]))?.size === 2;
+    const bothSent = sourcesByName.get(nameKey(row))?.size === 2;
     if (row.eventId === null && bothSent) {
       const [side, other] = server > 0 ? ['server', 'browser'] : ['browser', 'server'];
-      row.flag = `no event_id: Meta cannot pair this ${side} event with its ${other} copy`;
+      const platform = row.platform === 'tiktok' ? 'TikTok' : 'Meta';
+      row.flag = `no event_id: ${platform} cannot pair this ${side} event with its ${other} copy`;
     } else if (row.dedup === 'server-only' && bothSent) {
       row.flag = `no browser copy with this event_id, though the Pixel sends ${row.eventName} too`;
     } else if (row.dedup === 'browser-only' && bothSent) {

@@ -65,6 +65,7 @@ export type {
   TikTokHttpFault,
 } from './tiktok/faults.js';
 export type {
+  MockTikTokBrowserEvent,
   MockTikTokDuplicate,
   MockTikTokEvent,
   MockTikTokEventFilter,

@@ -304,6 +304,7 @@ class MockGraphServer implements MockGraph {
         browserEvents: this.#recorder.browserEvents(),
         rejectedEvents: this.#recorder.rejectedEvents(),
         tiktokEvents: this.#tiktok.events(),
+        tiktokBrowserEvents: this.#tiktok.browserEvents(),
         tiktokRejectedEvents: this.#tiktok.rejectedEvents(),
         version: this.#version,
         now: Date.now(),
@@ -420,6 +421,10 @@ class MockGraphServer implements MockGraph {
     }
     if (url.pathname.startsWith('/_mock/')) {
       await this.#control(req, res, url.pathname, method);
+      return;
+    }
+    if (TikTokEndpoint.isPixelPath(url.pathname)) {
+      await this.#tiktok.handlePixel(req, res, url, method);
       return;
     }
     // TikTok's Business API lives under /open_api/, which no Graph path starts with.

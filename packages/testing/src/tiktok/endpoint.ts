@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Answer } from '../answers.js';
+import { type Answer, CROSS_ORIGIN, textAnswer } from '../answers.js';
 import { isRecord } from '../field-checks.js';
 import { readBody } from '../request-body.js';
 import { TIKTOK_CODE, tiktokAnswer } from './answers.js';
@@ -12,6 +12,14 @@ import {
   tiktokFaultLatency,
 } from './faults.js';
 import {
+  MAX_TIKTOK_BEACON_BYTES,
+  parseTikTokBeacon,
+  TIKTOK_PIXEL_BEACON_PATH,
+  TIKTOK_PIXEL_SCRIPT_PATH,
+  TIKTOK_PIXEL_STUB_SCRIPT,
+} from './pixel-stub.js';
+import {
+  type MockTikTokBrowserEvent,
   type MockTikTokDuplicate,
   type MockTikTokEvent,
   type MockTikTokEventFilter,
@@ -33,6 +41,11 @@ export const TIKTOK_TRACK_PATH = '/open_api/v1.3/event/track/';
 export interface MockTikTok {
   /** The track endpoint, e.g. `http://127.0.0.1:54321/open_api/v1.3/event/track/`: TikTok's `url` option. */
   readonly url: string;
+  /**
+   * The TikTok Pixel stub, e.g. `http://127.0.0.1:54321/i18n/pixel/events.js` (TikTok's path on the
+   * mock's host): `<TikTokPixel scriptUrl>`, or the URL in TikTok's base code.
+   */
+  readonly pixelScriptUrl: string;
   /** Queues a one-shot fault for each of the next `times` TikTok requests (FIFO; default 1). */
   failNext(fault: TikTokFaultInput, times?: number): MockTikTok;
   /** Applies `fault` to every TikTok request until {@link MockTikTok.recover}; queued faults go first. */
@@ -43,6 +56,8 @@ export interface MockTikTok {
   pendingFaults(): number;
   /** Accepted TikTok events in arrival order, optionally for one pixel code and/or event name. */
   events(filter?: MockTikTokEventFilter): MockTikTokEvent[];
+  /** Browser events the TikTok Pixel stub reported, in arrival order, optionally for one pixel code and/or event name. */
+  browserEvents(filter?: MockTikTokEventFilter): MockTikTokBrowserEvent[];
   /** Every request to `/open_api/…`, in arrival order. */
   requests(): MockTikTokRequest[];
   /** Requests not answered with `code: 0`: validation and token errors, faults, hung and reset ones. */
@@ -53,7 +68,7 @@ export interface MockTikTok {
   duplicates(): MockTikTokDuplicate[];
   /** Resolves with the matching events once at least `count` were accepted; rejects on timeout. */
   waitForEvents(count: number, options?: WaitForTikTokEventsOptions): Promise<MockTikTokEvent[]>;
-  /** Forgets TikTok's events and requests, and clears its queued faults and outage. Meta's are kept. */
+  /** Forgets TikTok's events (server and browser) and requests, and clears its queued faults and outage. Meta's are kept. */
   reset(): void;
 }
 
@@ -110,6 +125,7 @@ const parseJson = (
 /** TikTok's endpoint: routing, checks, faults and recording for `/open_api/…`. */
 export class TikTokEndpoint implements MockTikTok {
   readonly url: string;
+  readonly pixelScriptUrl: string;
   readonly #host: TikTokHost;
   readonly #recorder = new TikTokRecorder();
   #queue: TikTokFault[] = [];
@@ -118,6 +134,7 @@ export class TikTokEndpoint implements MockTikTok {
   constructor(host: TikTokHost) {
     this.#host = host;
     this.url = `${host.url}${TIKTOK_TRACK_PATH}`;
+    this.pixelScriptUrl = `${host.url}${TIKTOK_PIXEL_SCRIPT_PATH}`;
   }
 
   failNext(fault: TikTokFaultInput, times = 1): MockTikTok {
@@ -142,6 +159,10 @@ export class TikTokEndpoint implements MockTikTok {
 
   events(filter?: MockTikTokEventFilter): MockTikTokEvent[] {
     return this.#recorder.events(filter);
+  }
+
+  browserEvents(filter?: MockTikTokEventFilter): MockTikTokBrowserEvent[] {
+    return this.#recorder.browserEvents(filter);
   }
 
   requests(): MockTikTokRequest[] {
@@ -184,6 +205,75 @@ export class TikTokEndpoint implements MockTikTok {
     this.#recorder.abandonWaiters(
       'tiktok.waitForEvents: the mock was closed before enough events arrived',
     );
+  }
+
+  /** Whether `pathname` is the Pixel stub's script or its beacon endpoint (the server routes them here). */
+  static isPixelPath(pathname: string): boolean {
+    return pathname === TIKTOK_PIXEL_SCRIPT_PATH || pathname === TIKTOK_PIXEL_BEACON_PATH;
+  }
+
+  /**
+   * `GET /i18n/pixel/events.js` (the stub; the base code's `?sdkid=…&lib=ttq` is ignored) and
+   * `POST /tiktok/pixel` (its events, answered with no content like Meta's `/tr`). Not logged in
+   * {@link MockTikTok.requests}, which is the Events API's log.
+   */
+  async handlePixel(
+    req: IncomingMessage,
+    res: ServerResponse,
+    url: URL,
+    method: string,
+  ): Promise<void> {
+    if (url.pathname === TIKTOK_PIXEL_SCRIPT_PATH) {
+      if (method !== 'GET' && method !== 'HEAD') {
+        this.#host.write(res, textAnswer(405, 'The TikTok Pixel stub is fetched with GET.'));
+        return;
+      }
+      this.#host.write(res, {
+        status: 200,
+        headers: { ...CROSS_ORIGIN, 'content-type': 'text/javascript; charset=utf-8' },
+        body: TIKTOK_PIXEL_STUB_SCRIPT,
+      });
+      return;
+    }
+    if (method === 'OPTIONS') {
+      this.#host.write(res, {
+        status: 204,
+        headers: {
+          ...CROSS_ORIGIN,
+          'access-control-allow-methods': 'POST',
+          'access-control-allow-headers': 'content-type',
+        },
+        body: '',
+      });
+      return;
+    }
+    if (method !== 'POST') {
+      this.#host.write(
+        res,
+        textAnswer(405, `The TikTok Pixel stub posts events to ${TIKTOK_PIXEL_BEACON_PATH}.`),
+      );
+      return;
+    }
+    const raw = await readBody(req, MAX_TIKTOK_BEACON_BYTES);
+    if (raw.tooLarge) {
+      this.#host.write(
+        res,
+        textAnswer(413, `A TikTok Pixel event is at most ${MAX_TIKTOK_BEACON_BYTES} bytes.`),
+      );
+      return;
+    }
+    const parsed = parseTikTokBeacon(raw.bytes.toString('utf8'), {
+      hasUserAgent: req.headers['user-agent'] !== undefined,
+      hasIp: req.socket.remoteAddress !== undefined,
+      receivedAt: Date.now(),
+    });
+    if (!parsed.ok) {
+      this.#host.write(res, textAnswer(400, `Not a TikTok Pixel stub event: ${parsed.reason}.`));
+      return;
+    }
+    this.#recorder.addBrowserEvent(parsed.event);
+    this.#host.changed();
+    this.#host.write(res, { status: 204, headers: { ...CROSS_ORIGIN }, body: '' });
   }
 
   /** Answers one request under `/open_api/` (the server routes them all here). */

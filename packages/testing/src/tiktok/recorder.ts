@@ -18,6 +18,38 @@ export interface MockTikTokEvent {
   testEventCode?: string;
 }
 
+/**
+ * One browser event the mock's TikTok Pixel stub (`/i18n/pixel/events.js`) reported: what TikTok's
+ * Pixel would send for `ttq.track(event, properties, { event_id })` or `ttq.page()`.
+ */
+export interface MockTikTokBrowserEvent {
+  /** Always `'tiktok'`. */
+  platform: 'tiktok';
+  /** Always `'browser'`: the Pixel's copy, paired with the Events API's by `event` + `event_id`. */
+  source: 'browser';
+  /** The pixel code the call went to (`ttq.load(code)`, an instance, or `pixel_code`). */
+  pixelCode: string;
+  /** TikTok's event name (`Pageview` for `ttq.page()`). */
+  event: string;
+  /** The call's `event_id` option, the browser half of TikTok's dedup key. */
+  event_id?: string;
+  /** The `ttq` method: `track` or `page`. */
+  method: 'track' | 'page';
+  /** The call's properties object, as sent. */
+  properties: Record<string, unknown>;
+  /** The page's URL when the call was made. */
+  page_url?: string;
+  /** The browser's clock at the call, epoch seconds. */
+  event_time: number;
+  /**
+   * Match keys by name only, as the Events API's `user` names them: `identify` keys (`email`,
+   * `phone`, `external_id`), `ttclid` (URL or cookie), `ttp` (the `_ttp` cookie), `ip`, `user_agent`.
+   */
+  matchKeys: string[];
+  /** When it arrived, epoch ms. */
+  receivedAt: number;
+}
+
 /** One request to TikTok's endpoint (answered, hung or reset). The access token is never stored. */
 export interface MockTikTokRequest {
   /** Always `'tiktok'`. */
@@ -123,6 +155,7 @@ export class TikTokRecorder {
   #events: MockTikTokEvent[] = [];
   #rejected: MockTikTokRejectedEvent[] = [];
   #requests: MockTikTokRequest[] = [];
+  #browser: MockTikTokBrowserEvent[] = [];
   #waiters = new Set<Waiter>();
   #nextIndex = 0;
 
@@ -147,6 +180,20 @@ export class TikTokRecorder {
 
   addRejectedEvents(events: MockTikTokRejectedEvent[]): void {
     this.#rejected.push(...events);
+  }
+
+  addBrowserEvent(event: MockTikTokBrowserEvent): void {
+    this.#browser.push(event);
+  }
+
+  browserEvents(filter?: MockTikTokEventFilter): MockTikTokBrowserEvent[] {
+    return this.#browser
+      .filter(
+        (e) =>
+          (filter?.pixelCode === undefined || e.pixelCode === filter.pixelCode) &&
+          (filter?.event === undefined || e.event === filter.event),
+      )
+      .map((e) => ({ ...e, properties: { ...e.properties }, matchKeys: [...e.matchKeys] }));
   }
 
   rejectedEvents(): MockTikTokRejectedEvent[] {
@@ -210,11 +257,12 @@ export class TikTokRecorder {
     }
   }
 
-  /** Forgets events and requests (not the waiters: a test may be waiting across a clear). */
+  /** Forgets events (server and browser) and requests (not the waiters: a test may be waiting across a clear). */
   reset(): void {
     this.#events = [];
     this.#rejected = [];
     this.#requests = [];
+    this.#browser = [];
     this.#nextIndex = 0;
   }
 
