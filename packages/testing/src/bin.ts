@@ -20,13 +20,15 @@ Options:
 
 Events Manager  <url>/ in a browser: every event, browser + server dedup, match keys, freshness
 Pixel stub      <url>/fbevents.js: set META_PIXEL_SCRIPT_URL to it, the page's Pixel events come here
+TikTok Pixel    <url>/i18n/pixel/events.js: <TikTokPixel scriptUrl> or the base code's URL; its events come here
 Send events to  POST <url>/v26.0/<pixelId>/events
 Inspect with    GET <url>/_mock/events, /_mock/browser-events, /_mock/events-manager, /_mock/requests
 Forget          POST <url>/_mock/reset (everything), DELETE <url>/_mock/events (events only)
 Script faults   POST <url>/_mock/faults {"fault": 503, "times": 2}, POST|DELETE <url>/_mock/outage
 Refuse events   POST <url>/_mock/reject-events {"eventIdPrefix": "bad-"}, DELETE to stop
 TikTok          POST <url>/open_api/v1.3/event/track/ (Events API 2.0, Access-Token header);
-                GET <url>/_mock/tiktok/events, /_mock/tiktok/requests; POST <url>/_mock/tiktok/reset;
+                GET <url>/_mock/tiktok/events, /_mock/tiktok/browser-events, /_mock/tiktok/requests;
+                POST <url>/_mock/tiktok/reset;
                 POST <url>/_mock/tiktok/faults {"fault": "throttle"}, POST|DELETE <url>/_mock/tiktok/outage
 Stops on SIGINT / SIGTERM.
 `;
@@ -119,6 +121,8 @@ const main = async (): Promise<void> => {
     ['TIKTOK_EVENTS_URL', mock.tiktok.url],
     ['TIKTOK_ACCESS_TOKEN', values['tiktok-access-token'] ?? 'capi-kit-mock-tiktok-token'],
     ['TIKTOK_PIXEL_CODE', 'C4MOCKPIXEL000000000'],
+    // The TikTok Pixel stub: <TikTokPixel scriptUrl>, like META_PIXEL_SCRIPT_URL for <MetaPixel/>.
+    ['TIKTOK_PIXEL_SCRIPT_URL', mock.tiktok.pixelScriptUrl],
   ])
     process.stdout.write(`  export ${name}=${quote(value ?? '')}\n`);
   process.stdout.write(`Events Manager (open in a browser): ${mock.url}/\n`);

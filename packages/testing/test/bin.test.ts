@@ -148,6 +148,10 @@ describe('capi-kit-mock bin', () => {
     expect(output).toContain(`  export TIKTOK_EVENTS_URL='${url}/open_api/v1.3/event/track/'\n`);
     expect(output).toContain(`  export TIKTOK_ACCESS_TOKEN='${TIKTOK_TOKEN}'\n`);
     expect(output).toMatch(/ {2}export TIKTOK_PIXEL_CODE='[A-Z0-9]+'\n/);
+    expect(output).toContain(`  export TIKTOK_PIXEL_SCRIPT_URL='${url}/i18n/pixel/events.js'\n`);
+    const stub = await fetch(`${url}/i18n/pixel/events.js?sdkid=C4MOCKPIXEL000000000&lib=ttq`);
+    expect(stub.status).toBe(200);
+    expect(await stub.text()).toContain('TiktokAnalyticsObject');
     const send = (token: string) =>
       fetch(`${url}/open_api/v1.3/event/track/`, {
         method: 'POST',
