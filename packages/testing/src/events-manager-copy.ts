@@ -59,7 +59,7 @@ export interface EventsManagerCopy {
   validation: EventsManagerValidation;
   /** The request's `test_event_code`, when it had one. */
   testEventCode?: string;
-  /** `'tiktok'` for a copy TikTok's endpoint received; absent for Meta's. */
+  /** `'tiktok'` for a copy of TikTok's (the Events API endpoint or the TikTok Pixel stub); absent for Meta's. */
   platform?: 'tiktok';
 }
 

@@ -2,6 +2,8 @@
 // and the CLI read the same figures at `GET /_mock/events-manager`. Meta's own page is the Test
 // Events tab; the dedup rule is Meta's: a browser and a server event with the same event_name and
 // event_id count once (https://developers.facebook.com/documentation/ads-commerce/conversions-api/deduplicate-pixel-and-server-events).
+// TikTok's is the same rule on its own copies (pixel code, `event`, `event_id`:
+// https://ads.tiktok.com/help/article/event-deduplication), so the two platforms never share a row.
 // Each copy is shaped in events-manager-copy.ts.
 import {
   browserCopy,
