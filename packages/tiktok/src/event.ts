@@ -51,6 +51,20 @@ export interface TikTokEventResult {
 
 // Above this a number is read as milliseconds (year 5138 in seconds), as the core does for Meta.
 const MS_THRESHOLD = 1e11;
+/** Clock skew allowed into the future, in seconds: the core's rule for Meta, applied to TikTok too. */
+const MAX_FUTURE_SECONDS = 300;
+
+/** An absolute http(s) URL, as TikTok's `page.url`/`page.referrer` must be; else `undefined`. */
+function httpUrl(value: unknown): string | undefined {
+  if (typeof value !== 'string' || value === '') return undefined;
+  let protocol: string;
+  try {
+    protocol = new URL(value).protocol; // not URL.parse: Node 22.0 lacks it
+  } catch {
+    return undefined;
+  }
+  return protocol === 'http:' || protocol === 'https:' ? value : undefined;
+}
 
 function eventTimeOf(value: unknown, now: () => number): number | undefined {
   if (value === undefined || value === null) return Math.floor(now() / 1000);
@@ -99,8 +113,17 @@ export function toTikTokEvent<Name extends EventName>(
       ),
     );
   }
-  const eventTime = eventTimeOf(input.event_time, options.now ?? Date.now);
-  if (eventTime === undefined) {
+  const now = options.now ?? Date.now;
+  const eventTime = eventTimeOf(input.event_time, now);
+  if (eventTime !== undefined && eventTime > Math.floor(now() / 1000) + MAX_FUTURE_SECONDS) {
+    issues.push(
+      error(
+        'event_time',
+        'event_time_in_future',
+        'More than 5 minutes in the future; TikTok refuses events from the future.',
+      ),
+    );
+  } else if (eventTime === undefined) {
     issues.push(
       error(
         'event_time',
@@ -132,14 +155,26 @@ export function toTikTokEvent<Name extends EventName>(
     user,
   };
   if (properties !== undefined) event.properties = properties;
-  const page: TikTokPage = {};
-  if (typeof input.event_source_url === 'string' && input.event_source_url !== '') {
-    page.url = input.event_source_url;
+  // TikTok's `page` needs an absolute `url` when it is sent at all; a relative or non-http URL is
+  // left out (a warning), never sent to fail the batch it travels in.
+  const pageUrl = httpUrl(input.event_source_url);
+  const referrer = httpUrl(input.referrer_url);
+  for (const [key, value, kept] of [
+    ['event_source_url', input.event_source_url, pageUrl],
+    ['referrer_url', input.referrer_url, referrer],
+  ] as const) {
+    if (value !== undefined && value !== null && value !== '' && kept === undefined) {
+      issues.push({
+        path: key,
+        code: 'tiktok_page_url',
+        message: 'Not an absolute http(s) URL; not sent to TikTok.',
+        severity: 'warning',
+      });
+    }
   }
-  if (typeof input.referrer_url === 'string' && input.referrer_url !== '') {
-    page.referrer = input.referrer_url;
+  if (pageUrl !== undefined) {
+    event.page = referrer === undefined ? { url: pageUrl } : { url: pageUrl, referrer };
   }
-  if (page.url !== undefined || page.referrer !== undefined) event.page = page;
   if (input.data_processing_options?.includes('LDU')) event.limited_data_use = true;
   return { event, issues };
 }

@@ -1,4 +1,4 @@
-import type { CustomDataInput, Issue } from '@capi-kit/core';
+import { type CustomDataInput, type Issue, normalizeCurrency } from '@capi-kit/core';
 
 // TikTok's `properties` ([EAPI] in sources.ts; recommended parameters per event in [SE]):
 // `contents[]` (`content_id`, `quantity`, `price`, `content_name`, `content_category`, `brand`),
@@ -11,7 +11,7 @@ import type { CustomDataInput, Issue } from '@capi-kit/core';
 // | `contents[].title/category/brand`     | `contents[].content_name/content_category/brand`        |
 // | `content_ids` (without `contents`)    | `contents[].content_id`                                 |
 // | `content_type`                        | `content_type` (only `product`, `product_group`)        |
-// | `value`, `currency`                   | `value`, `currency` (uppercased)                        |
+// | `value`, `currency`                   | `value`, `currency` (an ISO 4217 code, uppercased)      |
 // | `order_id`                            | `order_id`                                              |
 // | `search_string`                       | `query`                                                 |
 // | `content_name`                        | `description`                                           |
@@ -104,7 +104,20 @@ export function toTikTokProperties(customData: CustomDataInput | undefined): {
     });
   }
   if (finite(customData.value)) out.value = customData.value;
-  if (text(customData.currency)) out.currency = customData.currency.trim().toUpperCase();
+  if (text(customData.currency)) {
+    // TikTok fails the whole batch on one bad event, so a currency that is not an ISO 4217 code
+    // ('dollars') is left out rather than sent uppercased.
+    const currency = normalizeCurrency(customData.currency);
+    if (currency !== undefined) out.currency = currency;
+    else {
+      issues.push({
+        path: 'custom_data.currency',
+        code: 'invalid_currency',
+        message: 'Not an ISO 4217 currency code; currency not sent to TikTok.',
+        severity: 'warning',
+      });
+    }
+  }
   if (text(customData.order_id)) out.order_id = customData.order_id;
   if (text(customData.search_string)) out.query = customData.search_string;
   if (text(customData.content_name)) out.description = customData.content_name;

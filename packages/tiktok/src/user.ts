@@ -93,9 +93,24 @@ function first<T>(
   return chosen;
 }
 
+// SHA-256 of the empty string: a value hashed by a caller that had nothing to hash. TikTok would
+// take it as a real email, phone or id (and refuse it, per the mock's reading of [EAPI]), so it is
+// left out like an empty value.
+const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
+/** A pre-hashed value as sent (lowercase hex), or `undefined` with a warning for a hash of nothing. */
+function prehashed(raw: string, path: string, issues: Issue[]): string | undefined {
+  const hex = canonicalHex(raw);
+  if (hex !== EMPTY_SHA256) return hex;
+  issues.push(
+    warning(path, 'hash_of_empty_value', 'The SHA-256 of an empty string; not sent to TikTok.'),
+  );
+  return undefined;
+}
+
 function hashEmail(entry: { value: string; path: string }, issues: Issue[]): string | undefined {
   const raw = entry.value.trim();
-  if (isSha256Hash(raw)) return canonicalHex(raw);
+  if (isSha256Hash(raw)) return prehashed(raw, entry.path, issues);
   const email = normalizeEmail(raw);
   if (email === undefined) {
     issues.push(warning(entry.path, 'invalid_email', 'Not an email address; not sent to TikTok.'));
@@ -119,7 +134,7 @@ function hashPhone(
         "A pre-hashed phone is sent as is: TikTok matches only a hash of E.164 with '+' (+16505551212), not Meta's digits-only form.",
       ),
     );
-    return canonicalHex(raw);
+    return prehashed(raw, entry.path, issues);
   }
   const phone = normalizePhoneNumber(raw, country);
   if (phone === undefined) {
@@ -139,9 +154,12 @@ function hashPhone(
   return sha256Hex(`+${phone.digits}`);
 }
 
-function hashExternalId(entry: { value: string; path: string }): string | undefined {
+function hashExternalId(
+  entry: { value: string; path: string },
+  issues: Issue[],
+): string | undefined {
   const raw = entry.value.trim();
-  if (isSha256Hash(raw)) return canonicalHex(raw);
+  if (isSha256Hash(raw)) return prehashed(raw, entry.path, issues);
   const id = normalizeExternalId(raw);
   return id === undefined ? undefined : sha256Hex(id);
 }
@@ -182,7 +200,7 @@ export function normalizeTikTokUser(
   if (phone !== undefined) user.phone = phone;
   const externalId = first(
     valuesOf(data.external_id, 'user_data.external_id'),
-    hashExternalId,
+    (e) => hashExternalId(e, issues),
     issues,
     'external_id',
   );

@@ -124,3 +124,77 @@ describe('toTikTokEvent', () => {
     expect(issues.map((i) => i.severity)).toEqual(['warning']);
   });
 });
+
+// What TikTok refuses (and the whole batch with it, the strict mock in @capi-kit/testing agrees)
+// is never sent: a field it cannot take is left out with a warning, a time it refuses drops the
+// TikTok copy only.
+describe('toTikTokEvent: values TikTok would refuse', () => {
+  const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+  const codes = (issues: { path: string; code: string }[]) =>
+    issues.map((issue) => `${issue.path}:${issue.code}`);
+
+  it('leaves out a currency that is not an ISO 4217 code, keeps a real one uppercased', () => {
+    const bad = toTikTokEvent(
+      { event_name: 'ViewContent', custom_data: { value: 5, currency: 'dollars' } },
+      { eventId: 'e', now },
+    );
+    expect(bad.event?.properties).toEqual({ value: 5 });
+    expect(codes(bad.issues)).toEqual(['custom_data.currency:invalid_currency']);
+    const good = toTikTokEvent(
+      { event_name: 'ViewContent', custom_data: { value: 5, currency: ' eur ' } },
+      { eventId: 'e', now },
+    );
+    expect(good.event?.properties).toEqual({ value: 5, currency: 'EUR' });
+  });
+
+  it.each([
+    ['/checkout', 'https://shop.example/cart'],
+    ['javascript:alert(1)', undefined],
+    ['shop.example/checkout', undefined],
+  ])('leaves out a page URL that is not absolute http(s): %s', (url, referrer) => {
+    const { event, issues } = toTikTokEvent(
+      { event_name: 'ViewContent', event_source_url: url, referrer_url: referrer },
+      { eventId: 'e', now },
+    );
+    expect(event?.page).toBeUndefined();
+    expect(codes(issues)).toEqual(['event_source_url:tiktok_page_url']);
+  });
+
+  it('keeps the page URL and leaves out a bad referrer', () => {
+    const { event, issues } = toTikTokEvent(
+      { event_name: 'ViewContent', event_source_url: 'https://shop.example/', referrer_url: 'x' },
+      { eventId: 'e', now },
+    );
+    expect(event?.page).toEqual({ url: 'https://shop.example/' });
+    expect(codes(issues)).toEqual(['referrer_url:tiktok_page_url']);
+  });
+
+  it('drops an event more than 5 minutes in the future, keeps one within the skew', () => {
+    const ahead = (seconds: number) =>
+      toTikTokEvent(
+        { event_name: 'ViewContent', event_time: NOW / 1000 + seconds },
+        { eventId: 'e', now },
+      );
+    expect(ahead(300).event?.event_time).toBe(NOW / 1000 + 300);
+    const future = ahead(301);
+    expect(future.event).toBeUndefined();
+    expect(codes(future.issues)).toEqual(['event_time:event_time_in_future']);
+  });
+
+  it('leaves out a pre-hashed value that is the hash of an empty string', () => {
+    const { event, issues } = toTikTokEvent(
+      {
+        event_name: 'ViewContent',
+        user_data: { em: EMPTY_SHA256, ph: EMPTY_SHA256.toUpperCase(), external_id: EMPTY_SHA256 },
+      },
+      { eventId: 'e', now },
+    );
+    expect(event?.user).toEqual({});
+    expect(codes(issues)).toEqual([
+      'user_data.em:hash_of_empty_value',
+      'user_data.ph:tiktok_prehashed_phone',
+      'user_data.ph:hash_of_empty_value',
+      'user_data.external_id:hash_of_empty_value',
+    ]);
+  });
+});
