@@ -13,9 +13,10 @@ export const FB_COOKIE_MAX_AGE = 7_776_000;
 
 /** One cookie the response should set, structured and as a ready `Set-Cookie` header value. */
 export interface CookieToSet {
-  name: typeof FBP_COOKIE | typeof FBC_COOKIE;
+  /** `_fbp`, `_fbc`, or a destination's own cookie (TikTok's `ttclid`, see `ContextNeeds.persist`). */
+  name: typeof FBP_COOKIE | typeof FBC_COOKIE | (string & {});
   value: string;
-  /** Seconds: always {@link FB_COOKIE_MAX_AGE}. */
+  /** Seconds: {@link FB_COOKIE_MAX_AGE} for `_fbp`/`_fbc`, the destination's own for its cookies. */
   maxAge: number;
   /** Registrable domain; absent for host-only cookies (IP hosts, `localhost`). */
   domain?: string;

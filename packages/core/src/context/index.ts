@@ -4,6 +4,13 @@
  */
 export type { ForwardedHeaderName, PlatformPreset } from './client-ip.js';
 export type { ConsentState, LduLocation, ParsedRequest } from './consent.js';
+export {
+  type ContextNeeds,
+  type DestinationCaptures,
+  type DestinationContextSource,
+  isSafeCaptureValue,
+  type PersistedParam,
+} from './destination-context.js';
 export type { CookieToSet } from './fb-cookies.js';
 export { type ContextMergeable, mergeContext } from './merge-context.js';
 export {

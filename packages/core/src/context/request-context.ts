@@ -8,6 +8,12 @@ import {
 } from './consent.js';
 import { cookieValue, cookieValues, parseCookieHeader } from './cookie-header.js';
 import {
+  captureDestinationContext,
+  type DestinationCaptures,
+  type DestinationContextSource,
+  destinationsMayWriteCookies,
+} from './destination-context.js';
+import {
   buildFbc,
   type CookieToSet,
   FBC_COOKIE,
@@ -74,6 +80,11 @@ export interface RequestContextOptions {
   respectGpc?: boolean | undefined;
   /** LDU country/state for `ldu` consent; default `{ country: 0, state: 0 }` (Meta geolocates). */
   ldu?: LduLocation | undefined;
+  /**
+   * Destinations beside Meta whose request needs (click IDs, cookies) are read into
+   * `RequestContext.destinations`; the same list `createCapi` takes, so adapters pass it through.
+   */
+  destinations?: readonly DestinationContextSource[] | undefined;
 }
 
 /** The `user_data` fields a request can tell (none of them hashed, per [CIP]). */
@@ -107,6 +118,8 @@ export interface RequestContext {
   data_processing_options_country?: 0 | 1;
   /** LDU state: 0 = geolocate, 1000 = California. */
   data_processing_options_state?: 0 | 1000;
+  /** What each destination's `context` needs captured, by destination name (absent without any). */
+  destinations?: DestinationCaptures;
 }
 
 // Null prototype like `parseCookieHeader`'s result, so a consent callback sees one kind of object.
@@ -241,6 +254,11 @@ export function getRequestContext(
   }
 
   const context: RequestContext = { user_data, cookiesToSet, consent, isNavigation };
+  if (options.destinations !== undefined && options.destinations.length > 0) {
+    const request = { url, ownPage, isNavigation, cookieHeader, scope: scoped, secure };
+    const captured = captureDestinationContext(options.destinations, request, cookiesToSet);
+    if (captured !== undefined) context.destinations = captured;
+  }
   // For a sub-request the Referer is the page itself, and that page's own referrer never reaches
   // the server, so referrer_url stays unknown rather than repeating the page URL. Without a
   // same-site Referer (Referrer-Policy: no-referrer, privacy tools) the request URL stands in: it
@@ -278,7 +296,12 @@ export function mayWriteCookies(
   }
   // The raw target and Referer carry the query string as `getRequestContext` sees it (a parsed
   // URL never turns anything else into `fbclid=`), so a plain substring test is enough.
-  return input.url?.includes('fbclid=') === true || header('referer')?.includes('fbclid=') === true;
+  const referer = header('referer');
+  if (input.url?.includes('fbclid=') === true || referer?.includes('fbclid=') === true) return true;
+  const { destinations } = options;
+  return (
+    destinations !== undefined && destinationsMayWriteCookies(destinations, input.url, referer)
+  );
 }
 
 /**
