@@ -1,9 +1,9 @@
-import { rejectedEventIndex } from './classify.js';
 import type { OutboxRecord } from './outbox/types.js';
 import type { Verdict } from './verdict.js';
 
 /**
- * Meta rejects a whole batch for one invalid event ([UA]: "If any event you send in a batch is
+ * A platform rejects a whole batch for one invalid event (TikTok too, [BATCH] in @capi-kit/tiktok).
+ * Meta ([UA]: "If any event you send in a batch is
  * invalid, we reject the entire batch"). Take it apart, each part sent in its own slot:
  * - Meta named the event (`$['data'][i]…` in its message): dead-letter it with Meta's message,
  *   and send the events before it (which passed) and the two halves of those after it. With k
@@ -18,8 +18,9 @@ export const splitRejected = (
   records: OutboxRecord[],
   verdict: Verdict,
 ): { named: number | undefined; parts: OutboxRecord[][] } => {
-  const named =
-    verdict.status === 413 ? undefined : rejectedEventIndex(verdict.graphError, records.length);
+  // The destination's classifier names the event when the platform does (Meta: not for a 413).
+  const index = verdict.rejectedIndex;
+  const named = index !== undefined && index >= 0 && index < records.length ? index : undefined;
   let parts: OutboxRecord[][];
   if (named === undefined) {
     const mid = Math.ceil(records.length / 2);

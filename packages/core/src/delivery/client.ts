@@ -8,27 +8,25 @@ import {
 } from '../diagnostics/recorder.js';
 import type { DiagnosticsReport } from '../diagnostics/types.js';
 import { newEventId } from '../event/event-id.js';
-import {
-  type BuildEventOptions,
-  buildEvent,
-  type EventName,
-  type ServerEventInput,
-} from '../event/index.js';
+import type { BuildEventOptions, EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
 import { schedulingClock } from './clock.js';
+import type { Destination, DestinationBuildContext, Envelope } from './destination.js';
 import { Feedback } from './feedback.js';
 import { HookBus, type Listener } from './hooks.js';
+import { metaBuild, metaDestination } from './meta-destination.js';
 import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
 import type { AppendResult, Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
 import { isExpired, PixelPipe } from './pixel-pipe.js';
 import { describeError } from './redact.js';
-import { utf8ByteLength } from './transport.js';
+import { requestHeaders, utf8ByteLength } from './transport.js';
 import type {
   CapiHookMap,
   CapiOptions,
   CapiStats,
   Clock,
+  DestinationOutcome,
   DropReason,
   TrackOptions,
   TrackResult,
@@ -260,48 +258,84 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     }
   };
 
+  const buildOptions: BuildEventOptions = { now: wall.now };
+  if (resolved.defaultCountry !== undefined) buildOptions.defaultCountry = resolved.defaultCountry;
+  if (resolved.dateOrder !== undefined) buildOptions.dateOrder = resolved.dateOrder;
+
+  /** One destination's stream: its pipe, and the largest event one of its requests can carry. */
+  interface Stream {
+    key: string;
+    destination: Destination;
+    pipe: PixelPipe;
+    /** Bytes an event may have to fit a request with the envelope (else `too_large`). */
+    budget: number;
+    /** A Meta pixel of this client's own options (diagnostics are Meta's, docs/diagnostics.md). */
+    meta: boolean;
+  }
   const pipes = new Map<string, PixelPipe>();
-  const envelopeBytes = new Map<string, number>();
+  const streams: Stream[] = [];
+  const addStream = (key: string, destination: Destination, envelope: Envelope, meta: boolean) => {
+    const envelopeSize = utf8ByteLength(envelope.prefix) + utf8ByteLength(envelope.suffix);
+    const maxBytes = Math.min(resolved.maxBatchBytes, destination.limits.maxBytes);
+    const pipe = new PixelPipe({
+      pixelId: key,
+      destination,
+      endpoint: {
+        url: envelope.url,
+        prefix: envelope.prefix,
+        suffix: envelope.suffix,
+        headers: requestHeaders(envelope.headers),
+      },
+      fetch: resolved.fetch,
+      clock,
+      wallNow: () => wall.now(),
+      random: resolved.random,
+      outbox,
+      maxBatchEvents: Math.max(
+        1,
+        Math.min(resolved.maxBatchEvents, Math.floor(destination.limits.maxEvents)),
+      ),
+      maxBatchBytes: Math.max(1, maxBytes - envelopeSize),
+      flushIntervalMs: resolved.flushIntervalMs,
+      timeoutMs: resolved.timeoutMs,
+      maxConcurrency: resolved.maxConcurrency,
+      // Leases only guard against a record the engine lost track of (an outbox call that failed):
+      // this process is the only one claiming. Long enough for a whole bisection of the largest
+      // batch with every request running to its timeout, one at a time (2n requests); a part
+      // whose lease still runs short is given back (PixelPipe.fillSlots).
+      leaseMs: Math.max(3_600_000, resolved.timeoutMs * 2 * MAX_EVENTS_PER_REQUEST),
+      retry: resolved.retry,
+      redact,
+      logger,
+      hooks,
+      undeliverable,
+      background: (promise) => keepAlive(promise),
+      acknowledged: meta
+        ? (records) =>
+            observe(wall.now(), 'acknowledgement', (now) =>
+              diagnostics?.recordAcknowledged(key, records, now),
+            )
+        : undefined,
+    });
+    pipes.set(key, pipe);
+    streams.push({ key, destination, pipe, budget: maxBytes - envelopeSize, meta });
+  };
+  // Meta first, one destination per pixel sharing one build: an event is built (and hashed) once
+  // for all of them, as before destinations.
+  const buildMeta = metaBuild(buildOptions);
   for (const pixel of resolved.pixels) {
-    const envelope = utf8ByteLength(pixel.endpoint.prefix) + utf8ByteLength(pixel.endpoint.suffix);
-    envelopeBytes.set(pixel.pixelId, envelope);
-    pipes.set(
+    addStream(
       pixel.pixelId,
-      new PixelPipe({
-        pixelId: pixel.pixelId,
-        endpoint: pixel.endpoint,
-        fetch: resolved.fetch,
-        clock,
-        wallNow: () => wall.now(),
-        random: resolved.random,
-        outbox,
-        maxBatchEvents: resolved.maxBatchEvents,
-        maxBatchBytes: Math.max(1, resolved.maxBatchBytes - envelope),
-        flushIntervalMs: resolved.flushIntervalMs,
-        timeoutMs: resolved.timeoutMs,
-        maxConcurrency: resolved.maxConcurrency,
-        // Leases only guard against a record the engine lost track of (an outbox call that failed):
-        // this process is the only one claiming. Long enough for a whole bisection of the largest
-        // batch with every request running to its timeout, one at a time (2n requests); a part
-        // whose lease still runs short is given back (PixelPipe.fillSlots).
-        leaseMs: Math.max(3_600_000, resolved.timeoutMs * 2 * MAX_EVENTS_PER_REQUEST),
-        retry: resolved.retry,
-        redact,
-        logger,
-        hooks,
-        undeliverable,
-        background: (promise) => keepAlive(promise),
-        acknowledged: (records) =>
-          observe(wall.now(), 'acknowledgement', (now) =>
-            diagnostics?.recordAcknowledged(pixel.pixelId, records, now),
-          ),
-      }),
+      metaDestination(pixel.pixelId, pixel.endpoint, buildMeta),
+      pixel.endpoint,
+      true,
     );
   }
-  const pixelIds = [...pipes.keys()];
-  const smallestEventBudget = Math.min(
-    ...resolved.pixels.map((p) => resolved.maxBatchBytes - (envelopeBytes.get(p.pixelId) ?? 0)),
-  );
+  for (const { destination, envelope, stream } of resolved.destinations) {
+    addStream(stream, destination, envelope, false);
+  }
+  /** Destinations beside Meta: `track()` then fixes the `event_id` first and reports per stream. */
+  const fanOut = resolved.destinations.length > 0;
 
   // Records already in a durable outbox (a previous run) are picked up on start.
   const adoptExisting = (stats: OutboxStats) => {
@@ -458,9 +492,148 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     }
   }
 
-  const buildOptions: BuildEventOptions = { now: wall.now };
-  if (resolved.defaultCountry !== undefined) buildOptions.defaultCountry = resolved.defaultCountry;
-  if (resolved.dateOrder !== undefined) buildOptions.dateOrder = resolved.dateOrder;
+  /** One destination's build of a tracked event, shared by the streams whose `build` it is. */
+  interface Built {
+    build: Destination['build'];
+    name: string;
+    meta: boolean;
+    event: unknown;
+    issues: Issue[];
+    /** Set when this destination cannot take the event: `invalid` (its issues), `error` (it threw). */
+    failed: DropReason | undefined;
+    serialized: string | undefined;
+    bytes: number | undefined;
+    eventId: string;
+    eventName: string;
+    eventTime: number;
+    actionSource: string;
+  }
+  /** What became of the event for one stream: queued (`reason` undefined) or dropped there. */
+  interface StreamOutcome {
+    stream: Stream;
+    built: Built;
+    reason: DropReason | undefined;
+  }
+
+  /**
+   * Builds and serializes the event for one destination. Meta's build runs unguarded, inside
+   * intake's `try`, as always (a throwing getter of the caller's is located there); another
+   * destination's throw is that destination's failure, dropped for it alone (`error`).
+   */
+  const buildFor = (
+    stream: Stream,
+    input: ServerEventInput,
+    buildContext: DestinationBuildContext,
+  ): Built => {
+    const { destination } = stream;
+    const built: Built = {
+      build: destination.build,
+      name: destination.name,
+      meta: stream.meta,
+      event: undefined,
+      issues: [],
+      failed: 'invalid',
+      serialized: undefined,
+      bytes: undefined,
+      eventId: buildContext.eventId,
+      eventName: '',
+      eventTime: 0,
+      actionSource: '',
+    };
+    const run = (): void => {
+      const result = destination.build(input, buildContext);
+      if (Array.isArray(result?.issues)) built.issues = result.issues;
+      if (result?.event === undefined || result.event === null) return;
+      built.event = result.event;
+      built.eventName =
+        typeof result.eventName === 'string' ? result.eventName : nameOf(input?.event_name);
+      built.eventTime =
+        typeof result.eventTime === 'number' ? result.eventTime : Math.floor(wall.now() / 1000);
+      built.actionSource = typeof result.actionSource === 'string' ? result.actionSource : '';
+      const wireId = (result.event as { event_id?: unknown }).event_id;
+      if (!fanOut && (typeof wireId !== 'string' || wireId === '')) {
+        // Stable from here on: retries resend this exact string, so Meta can deduplicate.
+        built.eventId = newEventId();
+        built.serialized = JSON.stringify({ ...(result.event as object), event_id: built.eventId });
+      } else {
+        if (!fanOut) built.eventId = wireId as string;
+        built.serialized = JSON.stringify(result.event);
+      }
+      // Past this point nothing of the caller's is read: custom parameters were serialized above.
+      built.bytes = utf8ByteLength(built.serialized);
+      built.failed = undefined;
+    };
+    if (stream.meta) {
+      run();
+      return built;
+    }
+    try {
+      run();
+    } catch (error) {
+      const errorType = errorTypeOf(error);
+      log(
+        'error',
+        { pixelId: stream.key, errorType },
+        `capi-kit: destination ${destination.name} could not build the event (${errorType})`,
+      );
+      hooks.emit('error', () => ({
+        kind: 'internal',
+        pixelId: stream.key,
+        error: new Error(
+          `destination ${destination.name} could not build the event (${errorType})`,
+        ),
+      }));
+      built.failed = 'error';
+      built.serialized = undefined;
+    }
+    return built;
+  };
+
+  /** Adds the per-stream outcomes to a result, on clients with destinations beside Meta. */
+  const withOutcomes = (
+    result: TrackResult,
+    outcomes: readonly (StreamOutcome | undefined)[],
+  ): TrackResult => {
+    if (!fanOut) return result;
+    const destinations: Record<string, DestinationOutcome> = {};
+    for (const outcome of outcomes) {
+      if (outcome === undefined) continue;
+      const entry: DestinationOutcome = {
+        accepted: outcome.reason === undefined,
+        issues: outcome.built.issues,
+      };
+      if (outcome.reason !== undefined) entry.reason = outcome.reason;
+      destinations[outcome.stream.key] = entry;
+    }
+    result.destinations = destinations;
+    return result;
+  };
+
+  /** Streams that could not take an event other streams queued: counted and reported there only. */
+  const rejectedByStreams = (outcomes: readonly (StreamOutcome | undefined)[], eventId: string) => {
+    for (const outcome of outcomes) {
+      if (outcome === undefined || outcome.reason === undefined) continue;
+      const { stream, built, reason } = outcome;
+      const name = built.eventName;
+      stream.pipe.noteRejected(reason, eventId, name);
+      if (reason === 'invalid') {
+        const issues = built.issues;
+        feedback.rejected(name, issues);
+        hooks.emit('error', () => ({
+          kind: 'validation',
+          pixelId: stream.key,
+          error: new CapiValidationError(issues),
+          issues,
+        }));
+      } else if (reason === 'too_large') {
+        log(
+          'warn',
+          { pixelId: stream.key, eventId, bytes: built.bytes },
+          'capi-kit: event larger than maxBatchBytes, dropped for this destination',
+        );
+      }
+    }
+  };
 
   /**
    * Everything `track()` does, with every read of the caller's data (input, lazy params, options,
@@ -485,8 +658,17 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       let source: TrackOptions['source'];
       let name: TrackOptions['eventName'];
       let dateOrder: TrackOptions['dateOrder'];
+      let onlyNames: TrackOptions['destinations'];
       if (trackOptions !== undefined && trackOptions !== null) {
-        ({ context, waitUntil, pixelIds: only, source, eventName: name, dateOrder } = trackOptions);
+        ({
+          context,
+          waitUntil,
+          pixelIds: only,
+          source,
+          eventName: name,
+          dateOrder,
+          destinations: onlyNames,
+        } = trackOptions);
       }
       if (name !== undefined) {
         // `req.capi.track(name, params)` hands its params over unread, so they are read here.
@@ -505,7 +687,16 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       else if (typeof given === 'number' && Number.isFinite(given)) givenId = String(given);
       eventName = (params as { event_name?: unknown } | null | undefined)?.event_name;
       if (closed) return dropAtIntake('closed', givenId, eventName, []);
-      const targets = only === undefined ? pixelIds : pixelIds.filter((id) => only.includes(id));
+      const targets =
+        only === undefined && onlyNames === undefined
+          ? streams
+          : streams.filter(
+              (stream) =>
+                (only === undefined ||
+                  only.includes(stream.destination.id) ||
+                  only.includes(stream.key)) &&
+                (onlyNames === undefined || onlyNames.includes(stream.destination.name)),
+            );
       if (targets.length === 0) {
         const issue: Issue = {
           path: 'pixelIds',
@@ -516,91 +707,144 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         return dropAtIntake('invalid', givenId, eventName, [issue]);
       }
       if (context?.consent === 'denied') return dropAtIntake('consent', givenId, eventName, []);
-      const merged = context ? mergeContext(params as ServerEventInput, context) : params;
-      const { event, issues } = buildEvent(
-        merged as ServerEventInput,
-        dateOrder === undefined ? buildOptions : { ...buildOptions, dateOrder },
-      );
-      if (!event) {
-        // strict mode: the caller asked for the throw (track() throws what is returned here).
-        if (resolved.strict) {
-          dropAtIntake('invalid', givenId, eventName, issues);
-          return new CapiValidationError(issues);
-        }
-        const error = new CapiValidationError(issues);
-        feedback.rejected(nameOf(eventName), issues);
-        hooks.emit('error', () => ({ kind: 'validation', error, issues }));
-        return dropAtIntake('invalid', givenId, eventName, issues);
+      let merged = (context ? mergeContext(params as ServerEventInput, context) : params) as
+        | ServerEventInput
+        | undefined;
+      // One event_id for every destination, fixed before any of them builds, so each platform
+      // deduplicates with its own Pixel on the id the page got. Meta alone keeps building it
+      // itself (buildEvent), exactly as before destinations.
+      let fixedId: string | undefined;
+      if (fanOut) {
+        if (given === undefined || given === null) {
+          fixedId = newEventId();
+          merged = { ...(merged as ServerEventInput), event_id: fixedId };
+        } else fixedId = givenId.trim() === '' ? '' : givenId;
       }
-      const wire = event as {
-        event_id?: unknown;
-        event_name: string;
-        event_time: number;
-        action_source?: unknown;
-      };
-      let eventId =
-        typeof wire.event_id === 'string' && wire.event_id !== '' ? wire.event_id : undefined;
-      let serialized: string;
-      if (eventId === undefined) {
-        // Stable from here on: retries resend this exact string, so Meta can deduplicate.
-        eventId = newEventId();
-        serialized = JSON.stringify({ ...event, event_id: eventId });
-      } else {
-        serialized = JSON.stringify(event);
-      }
-      // Past this point nothing of the caller's is read: custom parameters were serialized above.
-      const bytes = utf8ByteLength(serialized);
-      if (bytes > smallestEventBudget) {
-        log('warn', { eventId, bytes }, 'capi-kit: event larger than maxBatchBytes, dropped');
-        return dropAtIntake('too_large', eventId, wire.event_name, issues);
-      }
+      const captures = fanOut ? context?.destinations : undefined;
       const wallNow = wall.now();
-      const now = clock.now();
-      const actionSource = typeof wire.action_source === 'string' ? wire.action_source : '';
-      if (isExpired({ eventTime: wire.event_time, actionSource }, wallNow)) {
-        return dropAtIntake('expired', eventId, wire.event_name, issues);
+      // Destinations sharing one build (Meta's pixels) share the built event and its JSON.
+      const builds: Built[] = [];
+      const outcomes: (StreamOutcome | undefined)[] = [];
+      let acceptedCount = 0;
+      for (const stream of targets) {
+        const { destination } = stream;
+        let built = builds.find(
+          (b) => b.build === destination.build && b.name === destination.name,
+        );
+        if (built === undefined) {
+          built = buildFor(stream, merged as ServerEventInput, {
+            eventId: fixedId ?? '',
+            captured: captures?.[destination.name],
+            now: wall.now,
+            dateOrder,
+          });
+          builds.push(built);
+        }
+        let outcome: StreamOutcome;
+        if (built.failed !== undefined) outcome = { stream, built, reason: built.failed };
+        else if ((built.bytes as number) > stream.budget) {
+          outcome = { stream, built, reason: 'too_large' };
+        } else if (
+          isExpired(
+            { eventTime: built.eventTime, actionSource: built.actionSource },
+            wallNow,
+            destination.limits.maxAgeSeconds,
+          )
+        ) {
+          outcome = { stream, built, reason: 'expired' };
+        } else {
+          outcome = { stream, built, reason: undefined };
+          acceptedCount++;
+        }
+        outcomes.push(outcome);
       }
+      // What the caller is told first: Meta's findings when Meta was asked, else everyone's.
+      const metaBuilt = builds.find((b) => b.meta);
+      const issues = metaBuilt ? metaBuilt.issues : builds.flatMap((b) => b.issues);
+      const eventId = fixedId ?? builds[0]?.eventId ?? givenId;
+      if (acceptedCount === 0) {
+        // No destination took it: one intake drop, as when Meta alone rejects an event.
+        const first = outcomes[0] as StreamOutcome;
+        const invalid = outcomes.every((o) => o?.reason === 'invalid');
+        if (invalid) {
+          // strict mode: the caller asked for the throw (track() throws what is returned here).
+          if (resolved.strict) {
+            dropAtIntake('invalid', givenId, eventName, issues);
+            return new CapiValidationError(issues);
+          }
+          const error = new CapiValidationError(issues);
+          feedback.rejected(nameOf(eventName), issues);
+          hooks.emit('error', () => ({ kind: 'validation', error, issues }));
+          return withOutcomes(dropAtIntake('invalid', givenId, eventName, issues), outcomes);
+        }
+        const failed = outcomes.find((o) => o?.reason !== 'invalid') ?? first;
+        const reason = failed.reason as DropReason;
+        const wireName = failed.built.eventName;
+        if (reason === 'too_large') {
+          log(
+            'warn',
+            { eventId, bytes: failed.built.bytes },
+            'capi-kit: event larger than maxBatchBytes, dropped',
+          );
+        }
+        return withOutcomes(dropAtIntake(reason, eventId, wireName, issues), outcomes);
+      }
+      const now = clock.now();
       const records: OutboxRecord[] = [];
-      for (const pixelId of targets) {
+      for (const outcome of outcomes) {
+        if (outcome === undefined || outcome.reason !== undefined) continue;
+        const { built, stream } = outcome;
         records.push({
           id: recordPrefix + (recordSeq++).toString(36),
-          pixelId,
+          pixelId: stream.key,
           eventId,
-          eventName: wire.event_name,
-          eventTime: wire.event_time,
-          actionSource,
-          body: serialized,
-          bytes,
+          eventName: built.eventName,
+          eventTime: built.eventTime,
+          actionSource: built.actionSource,
+          body: built.serialized as string,
+          bytes: built.bytes as number,
           attempts: 0,
           enqueuedAt: now,
           retryAt: now,
         });
       }
+      const wireName =
+        (metaBuilt?.serialized !== undefined
+          ? metaBuilt
+          : builds.find((b) => b.serialized !== undefined)
+        )?.eventName ?? nameOf(eventName);
       const flushNow = resolved.flushOnEnd || waitUntil !== undefined;
-      if (!enqueue(records, flushNow))
-        return dropAtIntake('error', eventId, wire.event_name, issues);
+      if (!enqueue(records, flushNow)) return dropAtIntake('error', eventId, wireName, issues);
       // Counted as accepted from here: a later failure must not count it as dropped too.
-      queued = { event_id: eventId, accepted: true, issues };
-      if (issues.length > 0) feedback.changed(wire.event_name, issues);
+      queued = withOutcomes({ event_id: eventId, accepted: true, issues }, outcomes);
+      // Streams that could not take it while others did: dropped there only, counted there.
+      if (acceptedCount < outcomes.length) rejectedByStreams(outcomes, eventId);
+      if (issues.length > 0) feedback.changed(wireName, issues);
       if (flushNow) scheduleEndFlush(waitUntil);
       const from = source === 'relay' ? 'relay' : 'server';
       // Caller-supplied (or browser-supplied, through the relay) ids are the ones a Pixel can share.
       const callerEventId = given !== undefined && given !== null;
       dedup[from]++;
       if (callerEventId) dedup.withEventId++;
-      observe(wallNow, 'track', (at) =>
-        diagnostics?.recordEvent(
-          {
-            pixelIds: targets,
-            eventName: wire.event_name,
-            eventId: eventId as string,
-            userData: event.user_data,
-            callerEventId,
-            source: from,
-          },
-          at,
-        ),
-      );
+      if (metaBuilt?.serialized !== undefined && diagnostics) {
+        const metaEvent = metaBuilt.event as { user_data?: unknown };
+        const metaTargets: string[] = [];
+        for (const o of outcomes)
+          if (o?.reason === undefined && o?.stream.meta) metaTargets.push(o.stream.key);
+        observe(wallNow, 'track', (at) =>
+          diagnostics?.recordEvent(
+            {
+              pixelIds: metaTargets,
+              eventName: metaBuilt.eventName,
+              eventId,
+              userData: metaEvent.user_data as never,
+              callerEventId,
+              source: from,
+            },
+            at,
+          ),
+        );
+      }
       return queued;
     } catch (error) {
       return failedIntake(error, {

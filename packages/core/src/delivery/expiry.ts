@@ -10,12 +10,20 @@ export const PHYSICAL_STORE_WINDOW_MS = 62 * 24 * 3600 * 1000;
 // A request takes up to `timeoutMs`; drop a little early so an event never crosses the line mid-flight.
 const EXPIRY_MARGIN_MS = 60_000;
 
-/** True when Meta would refuse the event's `event_time` as too old (whole batch rejected). */
+/**
+ * True when the platform would refuse the event's `event_time` as too old (whole batch rejected):
+ * past `maxAgeSeconds` (a destination's `limits.maxAgeSeconds`), by default Meta's window.
+ */
 export const isExpired = (
   record: Pick<OutboxRecord, 'eventTime' | 'actionSource'>,
   nowMs: number,
+  maxAgeSeconds?: (record: Pick<OutboxRecord, 'actionSource'>) => number,
 ): boolean => {
   const windowMs =
-    record.actionSource === 'physical_store' ? PHYSICAL_STORE_WINDOW_MS : EVENT_WINDOW_MS;
+    maxAgeSeconds !== undefined
+      ? maxAgeSeconds(record) * 1000
+      : record.actionSource === 'physical_store'
+        ? PHYSICAL_STORE_WINDOW_MS
+        : EVENT_WINDOW_MS;
   return nowMs - record.eventTime * 1000 > windowMs - EXPIRY_MARGIN_MS;
 };

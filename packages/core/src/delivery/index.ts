@@ -17,6 +17,18 @@ export {
 export { type CapiClient, type CloseOptions, createCapi, type DrainOptions } from './client.js';
 export { schedulingClock, systemClock } from './clock.js';
 export { type ConsoleLogLevel, consoleLogger } from './console-logger.js';
+export {
+  type Acknowledgement,
+  type Classified,
+  type Destination,
+  type DestinationAnswer,
+  type DestinationBuild,
+  type DestinationBuildContext,
+  type DestinationLimits,
+  type Envelope,
+  META_DESTINATION,
+  streamKey,
+} from './destination.js';
 export { EVENT_WINDOW_MS, isExpired, PHYSICAL_STORE_WINDOW_MS } from './expiry.js';
 export type { Listener } from './hooks.js';
 export {
@@ -58,6 +70,7 @@ export {
   type DeadLetterReason,
   type DedupCounters,
   type DeliveryCounters,
+  type DestinationOutcome,
   type DroppedInfo,
   type DropReason,
   type ErrorInfo,

@@ -2,6 +2,7 @@ import { hmacSha256Hex } from '#sha256';
 import type { DateOrder } from '../user-data/types.js';
 import { systemClock } from './clock.js';
 import { consoleLogger } from './console-logger.js';
+import { checkDestination, type Destination, type Envelope, streamKey } from './destination.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { bodySuffix, type PixelEndpoint } from './transport.js';
 import type { CapiOptions, Clock, FetchLike, Logger, RetryOptions } from './types.js';
@@ -36,9 +37,20 @@ export interface ResolvedPixel {
   endpoint: PixelEndpoint;
 }
 
+/** A destination from `options.destinations`, checked, with its envelope computed once. */
+export interface ResolvedDestination {
+  destination: Destination;
+  envelope: Envelope;
+  /** `<name>:<id>`. */
+  stream: string;
+}
+
 /** Everything `createCapi` needs, validated and with defaults applied. */
 export interface ResolvedOptions {
+  /** Meta's pixels; empty only when `destinations` are given and no Meta credentials at all. */
   pixels: ResolvedPixel[];
+  /** The other destinations, in the order given. */
+  destinations: ResolvedDestination[];
   fetch: FetchLike;
   clock: Clock;
   random: () => number;
@@ -135,17 +147,46 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   const partnerAgent = options.partnerAgent ?? DEFAULT_PARTNER_AGENT;
   const appSecret = nonEmpty(options.appSecret);
 
-  const configs =
-    options.pixels && options.pixels.length > 0
-      ? options.pixels
-      : [
-          {
-            pixelId: nonEmpty(options.pixelId) ?? nonEmpty(env.META_PIXEL_ID) ?? '',
-            accessToken: nonEmpty(options.accessToken) ?? nonEmpty(env.META_ACCESS_TOKEN) ?? '',
-          },
-        ];
+  const destinations: ResolvedDestination[] = [];
   const secrets: (string | undefined)[] = [appSecret];
   const seen = new Set<string>();
+  if (options.destinations !== undefined && !Array.isArray(options.destinations)) {
+    throw new TypeError('createCapi: destinations must be an array of destinations');
+  }
+  (options.destinations ?? []).forEach((given, index) => {
+    const destination = checkDestination(given, index);
+    const envelope = destination.envelope();
+    const stream = streamKey(destination);
+    if (seen.has(stream)) throw new TypeError(`createCapi: destination ${stream} is listed twice`);
+    seen.add(stream);
+    if (
+      typeof envelope !== 'object' ||
+      envelope === null ||
+      typeof envelope.url !== 'string' ||
+      typeof envelope.prefix !== 'string' ||
+      typeof envelope.suffix !== 'string'
+    ) {
+      throw new TypeError(
+        `createCapi: destinations[${index}].envelope() must return { url, prefix, suffix } strings`,
+      );
+    }
+    secrets.push(...(envelope.secrets ?? []));
+    destinations.push({ destination, envelope, stream });
+  });
+  const metaPixelId = nonEmpty(options.pixelId) ?? nonEmpty(env.META_PIXEL_ID);
+  const metaToken = nonEmpty(options.accessToken) ?? nonEmpty(env.META_ACCESS_TOKEN);
+  // Meta stays the default: it is left out only when other destinations are given and nothing at
+  // all configures Meta (a TikTok-only app); half a Meta configuration is still an error.
+  const withoutMeta =
+    destinations.length > 0 &&
+    (options.pixels === undefined || options.pixels.length === 0) &&
+    metaPixelId === undefined &&
+    metaToken === undefined;
+  const configs = withoutMeta
+    ? []
+    : options.pixels && options.pixels.length > 0
+      ? options.pixels
+      : [{ pixelId: metaPixelId ?? '', accessToken: metaToken ?? '' }];
   const pixels: ResolvedPixel[] = configs.map((config, index) => {
     const pixelId = nonEmpty(config.pixelId);
     const accessToken = nonEmpty(config.accessToken);
@@ -226,6 +267,7 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   };
   return {
     pixels,
+    destinations,
     fetch: fetchFn,
     clock: options.clock ?? systemClock,
     random: options.random ?? Math.random,

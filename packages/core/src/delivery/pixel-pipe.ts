@@ -3,6 +3,7 @@
 // all move them, so they share the class and its private state.
 import { fullJitterDelay, throttleDelay } from './backoff.js';
 import { splitRejected } from './bisection.js';
+import { META_DESTINATION } from './destination.js';
 import { isExpired } from './expiry.js';
 import type { OutboxRecord } from './outbox/types.js';
 import type { PipeConfig } from './pipe-config.js';
@@ -21,7 +22,7 @@ import type {
 } from './types.js';
 import { deliveryError, type Verdict, verdictOf } from './verdict.js';
 
-// The pipe's pure parts live beside it: expiry.ts (Meta's upload window), verdict.ts (what an
+// The pipe's pure parts live beside it: expiry.ts (the upload window), verdict.ts (what an
 // answer means), bisection.ts (how a rejected batch is taken apart), backoff.ts, transport.ts.
 export { isExpired } from './expiry.js';
 
@@ -43,6 +44,13 @@ const refs = (records: readonly OutboxRecord[]): EventRef[] =>
 
 const ids = (records: readonly OutboxRecord[]): string[] => records.map((r) => r.id);
 
+/** The platform's error code and trace id for a log line (Meta's Graph fields when it sent them). */
+const answerFields = (verdict: Verdict): Record<string, unknown> => {
+  const graph = verdict.graphError;
+  if (graph) return { code: graph.code, subcode: graph.subcode, fbtraceId: graph.fbtraceId };
+  return { code: verdict.code, traceId: verdict.traceId };
+};
+
 const sumBytes = (records: readonly OutboxRecord[]): number => {
   let total = 0;
   for (const r of records) total += r.bytes;
@@ -53,12 +61,18 @@ const sumBytes = (records: readonly OutboxRecord[]): number => {
 const PROBE_EVENTS = 1;
 
 /**
- * One pixel's delivery pipeline: batching, bounded concurrency, shared pause (throttle and
- * backoff), circuit breaker (auth) and bisection (invalid). Only the engine's own counters are
- * consulted on the hot path; the outbox is touched once per batch.
+ * One stream's delivery pipeline (a Meta pixel, a TikTok pixel code: its destination says how to
+ * read answers): batching, bounded concurrency, shared pause (throttle and backoff), circuit
+ * breaker (auth) and bisection (invalid). Only the engine's own counters are consulted on the hot
+ * path; the outbox is touched once per batch.
  */
 export class PixelPipe {
   readonly pixelId: string;
+  /** The platform as log lines name it (`Meta`, `TikTok`). */
+  private readonly label: string;
+  private readonly expired: (record: OutboxRecord, nowMs: number) => boolean;
+  /** Where the `sent` hook puts the trace id: `fbtraceId` predates destinations and stays Meta's. */
+  private readonly traceField: 'fbtraceId' | 'traceId';
 
   // Counters (events, not requests).
   queued = 0;
@@ -109,6 +123,28 @@ export class PixelPipe {
 
   constructor(private readonly config: PipeConfig) {
     this.pixelId = config.pixelId;
+    const { destination } = config;
+    this.label = destination.label ?? destination.name;
+    const maxAge = destination.limits.maxAgeSeconds;
+    this.expired = (record, nowMs) => isExpired(record, nowMs, maxAge);
+    this.traceField = destination.name === META_DESTINATION ? 'fbtraceId' : 'traceId';
+  }
+
+  /**
+   * `track()` built no record for this stream (its destination rejected the event, or it was too
+   * large or too old for it) while other streams took it: counted here, so this stream's figures
+   * add up to the `track()` calls that targeted it.
+   */
+  noteRejected(reason: DropReason, eventId: string, eventName: string): void {
+    // Never queued: flush's and drain's progress measures do not move, and nothing is
+    // undeliverable (the event was not accepted here), like a client-level intake drop.
+    this.dropped[reason]++;
+    this.config.hooks.emit('dropped', () => ({
+      reason,
+      pixelId: this.pixelId,
+      count: 1,
+      events: [{ eventId, eventName }],
+    }));
   }
 
   // ---------------------------------------------------------------- intake
@@ -510,7 +546,7 @@ export class PixelPipe {
     let live = records;
     for (let i = 0; i < records.length; i++) {
       const record = records[i] as OutboxRecord;
-      if (!isExpired(record, now)) continue;
+      if (!this.expired(record, now)) continue;
       if (!expired) {
         expired = [];
         live = records.slice(0, i);
@@ -519,11 +555,11 @@ export class PixelPipe {
     }
     if (!expired) return records;
     if (live !== records) {
-      live = records.filter((r) => !isExpired(r, now));
+      live = records.filter((r) => !this.expired(r, now));
     }
     await this.config.outbox.deadLetter(
       ids(expired),
-      "expired: event_time is past Meta's upload window",
+      `expired: event_time is past ${this.label}'s upload window`,
     );
     this.queued -= expired.length;
     this.queuedBytes -= sumBytes(expired);
@@ -600,6 +636,7 @@ export class PixelPipe {
     const body = buildBody(config.endpoint, records, this.spareBody);
     this.spareBody = undefined;
     const outcome = await postBatch(config.fetch, config.endpoint.url, body, {
+      headers: config.endpoint.headers,
       timeoutMs: config.timeoutMs,
       clock: config.clock,
       controller,
@@ -635,9 +672,15 @@ export class PixelPipe {
       this.circuitOpenUntil = 0;
       this.log('info', { pixelId: this.pixelId }, 'capi-kit: probe succeeded, circuit closed');
     }
-    // classifyResponse made sure this is Meta's acknowledgement of every event sent.
-    const body = (verdict.body ?? {}) as { events_received?: unknown; fbtrace_id?: unknown };
-    const received = typeof body.events_received === 'number' ? body.events_received : undefined;
+    // The destination's classifier made sure this acknowledges every event sent.
+    let ack: ReturnType<PipeConfig['destination']['acknowledgement']> = {};
+    try {
+      ack = this.config.destination.acknowledgement(verdict.body);
+    } catch {
+      // Only the hook's figures come from it: the delivery stands.
+    }
+    const received = ack.received;
+    const traceId = ack.traceId;
     this.config.hooks.emit('sent', () => {
       const info: SentInfo = {
         pixelId: this.pixelId,
@@ -646,7 +689,7 @@ export class PixelPipe {
         durationMs: verdict.durationMs,
       };
       if (received !== undefined) info.eventsReceived = received;
-      if (typeof body.fbtrace_id === 'string') info.fbtraceId = body.fbtrace_id;
+      if (typeof traceId === 'string') info[this.traceField] = traceId;
       return info;
     });
     this.log(
@@ -688,12 +731,10 @@ export class PixelPipe {
             {
               pixelId: this.pixelId,
               status: verdict.status,
-              code: verdict.graphError?.code,
-              subcode: verdict.graphError?.subcode,
-              fbtraceId: verdict.graphError?.fbtraceId,
+              ...answerFields(verdict),
               retryInMs: retry.authProbeIntervalMs,
             },
-            `capi-kit: Meta refused the credentials for pixel ${this.pixelId}; sending stopped until resume() or the next probe. ${error.message}`,
+            `capi-kit: ${this.label} refused the credentials for pixel ${this.pixelId}; sending stopped until resume() or the next probe. ${error.message}`,
           );
           config.hooks.emit('error', () => ({ kind: 'auth', pixelId: this.pixelId, error }));
         }
@@ -774,7 +815,7 @@ export class PixelPipe {
   }
 
   /**
-   * Meta rejected a batch of more than one event: the event it named is dead-lettered, the parts
+   * The platform rejected a batch of more than one event: the event it named is dead-lettered, the parts
    * wait for their own requests (bisection.ts). A single event is dead-lettered.
    */
   private async rejected(records: OutboxRecord[], verdict: Verdict, slot: Slot): Promise<void> {
@@ -814,7 +855,7 @@ export class PixelPipe {
     this.land(slot, records);
     this.deadLettered += records.length;
     this.resolved += records.length;
-    // Meta's message may quote the rejected field; codes and trace ids are enough for the log.
+    // The platform's message may quote the rejected field; codes and trace ids are enough for the log.
     this.log(
       'warn',
       {
@@ -823,12 +864,10 @@ export class PixelPipe {
         count: records.length,
         eventIds: records.map((r) => r.eventId),
         status: verdict.status,
-        code: verdict.graphError?.code,
-        subcode: verdict.graphError?.subcode,
-        fbtraceId: verdict.graphError?.fbtraceId,
+        ...answerFields(verdict),
       },
       reason === 'rejected'
-        ? 'capi-kit: Meta rejected events (dead-lettered)'
+        ? `capi-kit: ${this.label} rejected events (dead-lettered)`
         : 'capi-kit: events out of attempts (dead-lettered)',
     );
     this.config.hooks.emit('deadLetter', () => ({
@@ -871,11 +910,11 @@ export class PixelPipe {
         reason,
         count: records.length,
         status: verdict.status,
-        code: verdict.graphError?.code,
+        code: verdict.graphError?.code ?? verdict.code,
         delayMs,
       },
       reason === 'throttled'
-        ? 'capi-kit: throttled by Meta, pixel paused'
+        ? `capi-kit: throttled by ${this.label}, pixel paused`
         : 'capi-kit: delivery failed, retrying with backoff',
     );
     this.config.hooks.emit('retry', () => {

@@ -8,15 +8,33 @@ export type SendOutcome =
   | { kind: 'timeout'; durationMs: number }
   | { kind: 'aborted'; durationMs: number };
 
-/** Fixed parts of every request to one pixel, computed once at creation. */
+/** Fixed parts of every request to one stream (a destination's `Envelope`), computed once at creation. */
 export interface PixelEndpoint {
-  /** `{graphUrl}/{version}/{pixelId}/events` — no token, ever. */
+  /** Meta: `{graphUrl}/{version}/{pixelId}/events` — no token, ever. */
   url: string;
-  /** `'{"data":['`. */
+  /** Meta: `'{"data":['`. */
   prefix: string;
-  /** `'],"partner_agent":…,"access_token":…}'`: holds the secret, so it is never logged. */
+  /** Meta: `'],"partner_agent":…,"access_token":…}'`: holds the secret, so it is never logged. */
   suffix: string;
+  /** Extra headers (TikTok's `Access-Token`): sent with every request, never logged. */
+  headers?: Readonly<Record<string, string>> | undefined;
 }
+
+const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'content-type': 'application/json',
+  accept: 'application/json',
+});
+
+/** The request headers of a stream: JSON in and out, plus the envelope's own. Computed once. */
+export const requestHeaders = (
+  extra: Readonly<Record<string, string>> | undefined,
+): Readonly<Record<string, string>> => {
+  if (extra === undefined) return BASE_HEADERS;
+  const out: Record<string, string> = { ...BASE_HEADERS };
+  // Lowercased so an envelope's `Content-Type` replaces ours instead of doubling it.
+  for (const [name, value] of Object.entries(extra)) out[name.toLowerCase()] = value;
+  return Object.freeze(out);
+};
 
 /** Everything after the `data` array, JSON-escaped once. The token is last so truncated logs of a body would cut it first. */
 export const bodySuffix = (fields: {
@@ -102,7 +120,13 @@ export const postBatch = async (
   fetchFn: FetchLike,
   url: string,
   body: Uint8Array<ArrayBuffer>,
-  options: { timeoutMs: number; clock: Clock; controller: AbortController },
+  options: {
+    timeoutMs: number;
+    clock: Clock;
+    controller: AbortController;
+    /** Default: JSON content type and accept (`requestHeaders(undefined)`). */
+    headers?: Readonly<Record<string, string>> | undefined;
+  },
 ): Promise<SendOutcome> => {
   const { clock, controller } = options;
   const started = clock.now();
@@ -123,11 +147,14 @@ export const postBatch = async (
   try {
     const pending = fetchFn(url, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      headers: options.headers ?? {
+        'content-type': 'application/json',
+        accept: 'application/json',
+      },
       body,
       signal: controller.signal,
-      // A redirect is never Meta's answer, and following it would carry the token in the body to
-      // wherever it points: it comes back as a 3xx and is retried as a failure naming graphUrl.
+      // A redirect is never the platform's answer, and following it would carry the token (in the
+      // body, or a header) to wherever it points: it comes back as a 3xx, retried as a failure.
       redirect: 'manual',
     });
     pending.catch(() => {});

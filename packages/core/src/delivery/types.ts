@@ -3,6 +3,7 @@ import type { DiagnosticsOptions, DiagnosticsWarning, EventSource } from '../dia
 import type { Issue } from '../event/issues.js';
 import type { DateOrder } from '../user-data/types.js';
 import type { GraphErrorInfo, ResponseClass } from './classify.js';
+import type { Destination } from './destination.js';
 import type { Outbox, OutboxRecord } from './outbox/types.js';
 
 /** Time source and timers; inject a fake one in tests to simulate minutes of backoff in milliseconds. */
@@ -95,6 +96,14 @@ export interface CapiOptions {
   accessToken?: string | undefined;
   /** Several destinations: each event is fanned out to every pixel. */
   pixels?: readonly PixelConfig[] | undefined;
+  /**
+   * Ad platforms beside Meta, each from its package (`tiktok({ pixelCode, accessToken })` from
+   * `@capi-kit/tiktok`): every `track()` reaches each of them too, with the same `event_id`,
+   * through its own stream (`stats().pixels['tiktok:<code>']`). Adapters pass it to
+   * `getRequestContext` too, which then captures what each needs (click IDs, cookies). With
+   * destinations and no Meta credentials at all, the client sends to them alone.
+   */
+  destinations?: readonly Destination[] | undefined;
   /** Graph API version; default `v26.0` (env `META_API_VERSION`). */
   apiVersion?: string | undefined;
   /** Graph base URL; default `https://graph.facebook.com` (env `META_GRAPH_URL`). */
@@ -177,6 +186,11 @@ export interface TrackOptions {
    */
   pixelIds?: readonly string[] | undefined;
   /**
+   * Only the destinations of these names (`'meta'`, `'tiktok'`; default all). With `pixelIds`,
+   * a stream must match both; `pixelIds` also matches other destinations' ids or stream keys.
+   */
+  destinations?: readonly string[] | undefined;
+  /**
    * Names the event over `input`'s own `event_name`. With it, `input` may be the rest of the event
    * (`TrackParams`) or a function returning it, called inside `track()`: this is how
    * `req.capi.track(name, params)` hands its params over unread, so that every read of them happens
@@ -204,6 +218,22 @@ export interface TrackResult {
   /** Validation findings (errors reject, warnings do not). Never contain PII values. */
   issues: Issue[];
   /** Why it was not accepted. */
+  reason?: DropReason;
+  /**
+   * Per stream (`'<pixel id>'`, `'tiktok:<code>'`), only on clients with destinations beside
+   * Meta: whether that destination took the event, its own issues, and why not. An event one
+   * destination rejects is dropped for that destination only.
+   */
+  destinations?: Record<string, DestinationOutcome>;
+}
+
+/** What one destination did with a tracked event (`TrackResult.destinations`). */
+export interface DestinationOutcome {
+  /** Queued for this stream. */
+  accepted: boolean;
+  /** This destination's findings (errors reject it here only). Never PII values. */
+  issues: Issue[];
+  /** Why not, when not accepted. */
   reason?: DropReason;
 }
 
@@ -275,6 +305,8 @@ export interface SentInfo {
   eventsReceived?: number;
   /** Meta's `fbtrace_id`. */
   fbtraceId?: string;
+  /** Another destination's trace id (TikTok's `request_id`). */
+  traceId?: string;
 }
 
 /** `retry` hook payload: a batch goes back to the queue. */

@@ -1,20 +1,13 @@
-import {
-  classifyResponse,
-  type GraphErrorInfo,
-  type HeadersLike,
-  parseGraphError,
-  type ResponseClass,
-  readHeader,
-  retryDelayFromHeaders,
-} from './classify.js';
+import type { GraphErrorInfo, ResponseClass } from './classify.js';
 import type { OutboxRecord } from './outbox/types.js';
 import type { PipeConfig } from './pipe-config.js';
 import { describeError, type Redactor } from './redact.js';
 import type { SendOutcome } from './transport.js';
 import { CapiDeliveryError } from './types.js';
 
-// What one request's outcome means for its records (classify.ts sorts Meta's answers), in the
-// words every log line, hook and dead letter then uses: redacted, with Meta's own explanation.
+// What one request's outcome means for its records (the stream's destination reads the answer:
+// classify.ts for Meta), in the words every log line, hook and dead letter then uses: redacted,
+// with the platform's own explanation.
 
 /** How one answer is handled. */
 export interface Verdict {
@@ -26,6 +19,11 @@ export interface Verdict {
   graphError?: GraphErrorInfo;
   /** Server-requested wait (`Retry-After`, regain-access estimate), uncapped. */
   retryAfterMs?: number;
+  /** The event the platform blamed (`invalid`), index in the batch sent. */
+  rejectedIndex?: number;
+  /** The platform's error code and trace id, for log lines. */
+  code?: number;
+  traceId?: string;
   body?: unknown;
 }
 
@@ -35,40 +33,6 @@ const redactGraphError = (info: GraphErrorInfo, redact: Redactor): GraphErrorInf
   if (out.userTitle !== undefined) out.userTitle = redact(out.userTitle);
   if (out.userMessage !== undefined) out.userMessage = redact(out.userMessage);
   return out;
-};
-
-/**
- * Why an answer that is not an error is not a delivery either, for the retry message: a redirect
- * (not followed: the token would travel to another origin) or a 2xx that is not Meta's
- * acknowledgement. Names the configured URL, which never holds the token.
- */
-const notMetaAnswer = (
-  config: PipeConfig,
-  status: number,
-  body: unknown,
-  headers: HeadersLike,
-  records: readonly OutboxRecord[],
-): string | undefined => {
-  const url = config.endpoint.url;
-  if (status >= 300 && status < 400) {
-    const location = readHeader(headers, 'location');
-    return config.redact(
-      `HTTP ${status} redirect${location ? ` to ${location}` : ''} from ${url}; redirects are not followed (check graphUrl / META_GRAPH_URL)`,
-    );
-  }
-  if (status < 200 || status >= 300 || parseGraphError(body)) return undefined;
-  const received = (body as { events_received?: unknown } | undefined)?.events_received;
-  const what =
-    typeof received === 'number'
-      ? `acknowledged ${received} of ${records.length} events`
-      : body === undefined
-        ? 'an empty body'
-        : typeof body === 'string'
-          ? 'a body that is not JSON'
-          : 'JSON without events_received';
-  return config.redact(
-    `HTTP ${status} from ${url} is not Meta's acknowledgement (${what}); retrying`,
-  );
 };
 
 /** The verdict on one request's outcome (`aborted` only when close() aborted it). */
@@ -100,30 +64,38 @@ export const verdictOf = (
         message: `network error: ${describeError(outcome.error, config.redact)}`,
       };
     case 'response': {
-      const cls = classifyResponse(outcome.status, outcome.body, outcome.headers, records.length);
-      const verdict: Verdict = {
-        cls,
-        status: outcome.status,
-        durationMs: outcome.durationMs,
-        message: `HTTP ${outcome.status}`,
-        body: outcome.body,
-      };
-      if (cls === 'success') return verdict;
-      const notMeta = notMetaAnswer(config, outcome.status, outcome.body, outcome.headers, records);
-      if (notMeta !== undefined) verdict.message = notMeta;
-      const graphError = parseGraphError(outcome.body);
-      if (graphError) {
-        verdict.graphError = redactGraphError(graphError, config.redact);
-        const code = graphError.code === undefined ? '' : ` code ${graphError.code}`;
-        const sub = graphError.subcode === undefined ? '' : `/${graphError.subcode}`;
-        // error_user_msg is where Meta explains which parameter failed and why.
-        const detail = [graphError.message, graphError.userTitle, graphError.userMessage]
-          .filter((part): part is string => typeof part === 'string' && part !== '')
-          .join(' — ');
-        verdict.message = config.redact(`HTTP ${outcome.status}${code}${sub}: ${detail}`.trim());
+      const { status, headers, body } = outcome;
+      let classified: ReturnType<PipeConfig['destination']['classify']>;
+      try {
+        classified = config.destination.classify(
+          { status, headers, body },
+          records.length,
+          config.wallNow(),
+        );
+      } catch (error) {
+        // A destination's classifier is not ours to trust blindly: an answer it cannot read is
+        // retried like any answer that is not an acknowledgement.
+        classified = {
+          class: 'transient',
+          message: `HTTP ${status}; classifying the answer failed: ${describeError(error, config.redact)}`,
+        };
       }
-      const retryAfterMs = retryDelayFromHeaders(outcome.headers, config.wallNow());
-      if (retryAfterMs !== undefined) verdict.retryAfterMs = retryAfterMs;
+      const verdict: Verdict = {
+        cls: classified.class,
+        status,
+        durationMs: outcome.durationMs,
+        message: `HTTP ${status}`,
+        body,
+      };
+      if (classified.class === 'success') return verdict;
+      if (classified.message !== undefined) verdict.message = config.redact(classified.message);
+      if (classified.graphError) {
+        verdict.graphError = redactGraphError(classified.graphError, config.redact);
+      }
+      if (classified.retryAfterMs !== undefined) verdict.retryAfterMs = classified.retryAfterMs;
+      if (classified.rejectedIndex !== undefined) verdict.rejectedIndex = classified.rejectedIndex;
+      if (classified.code !== undefined) verdict.code = classified.code;
+      if (classified.traceId !== undefined) verdict.traceId = classified.traceId;
       return verdict;
     }
   }
