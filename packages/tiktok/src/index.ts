@@ -1,8 +1,9 @@
 /**
- * @capi-kit/tiktok: TikTok Events API 2.0 for capi-kit. Meta-named events (the input `track()`
- * takes) mapped to TikTok's events, customer information normalized and hashed by TikTok's rules,
- * request bodies and answer classification. Pure functions; wiring them into `track()` as a
- * destination is the next step (docs/destinations.md).
+ * @capi-kit/tiktok: TikTok Events API 2.0 for capi-kit. `tiktok({ pixelCode, accessToken })` is a
+ * destination for `createCapi({ destinations })` (and every adapter), so one `track()` reaches
+ * Meta and TikTok with one `event_id`. Its building blocks are exported too: Meta-named events
+ * mapped to TikTok's, customer information normalized and hashed by TikTok's rules, request
+ * bodies and answer classification, all pure (docs/destinations.md).
  */
 
 export {
@@ -21,6 +22,11 @@ export {
   TTCLID_PARAM,
   TTP_COOKIE,
 } from './context.js';
+export {
+  type TikTokDestinationOptions,
+  TTCLID_COOKIE_MAX_AGE,
+  tiktok,
+} from './destination.js';
 export {
   type TikTokEvent,
   type TikTokEventResult,

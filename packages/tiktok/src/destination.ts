@@ -1,0 +1,115 @@
+import type { Classified, ContextNeeds, Destination, ServerEventInput } from '@capi-kit/core';
+import { classifyTikTokResponse, parseTikTokBody } from './classify.js';
+import { isTikTokIdValue, type TikTokContext, TTCLID_PARAM, TTP_COOKIE } from './context.js';
+import { type TikTokEvent, toTikTokEvent } from './event.js';
+import { TIKTOK_MAX_EVENTS_PER_REQUEST, tiktokEnvelope } from './request.js';
+
+// This package's functions behind the core's `Destination` interface (docs/destinations.md), so
+// `createCapi({ pixelId, accessToken, destinations: [tiktok({ pixelCode, accessToken })] })` sends
+// every tracked event to TikTok too, with the same `event_id`, through the core's queue, retries,
+// pauses, circuit breaker, bisection and outboxes. Every adapter passes its options to
+// `createCapi` and to the request context, so the `ttclid` cookie and `_ttp` work there unchanged.
+
+/** 90 days in seconds: how long the first-party `ttclid` cookie keeps the click, like `_fbc` ([EAPI]). */
+export const TTCLID_COOKIE_MAX_AGE = 7_776_000;
+
+/** Options of {@link tiktok}. */
+export interface TikTokDestinationOptions {
+  /** The TikTok pixel code (`event_source_id`), e.g. `C4ABCDEFGHIJ`. */
+  pixelCode: string;
+  /** The Events API access token; sent only in the `Access-Token` header, never logged. */
+  accessToken: string;
+  /** Events Manager test code; omit in production. */
+  testEventCode?: string | undefined;
+  /** Another endpoint (a mock, a proxy); default TikTok's `/open_api/v1.3/event/track/`. */
+  apiUrl?: string | undefined;
+  /** Event-name overrides (`{ Purchase: 'CompletePayment' }`), see `tiktokEventName`. */
+  eventNames?: Readonly<Record<string, string>> | undefined;
+}
+
+/** What the request context captures for TikTok: the click ID (kept in a `ttclid` cookie) and `_ttp`. */
+const NEEDS: ContextNeeds = Object.freeze({
+  cookies: Object.freeze([TTP_COOKIE]),
+  persist: Object.freeze([
+    Object.freeze({
+      param: TTCLID_PARAM,
+      cookie: TTCLID_PARAM,
+      maxAgeSeconds: TTCLID_COOKIE_MAX_AGE,
+    }),
+  ]),
+});
+
+/** The captures of one request (`RequestContext.destinations.tiktok`) as `toTikTokEvent` reads them. */
+const contextOf = (captured: Readonly<Record<string, string>> | undefined): TikTokContext => {
+  const context: TikTokContext = {};
+  const ttclid = captured?.[TTCLID_PARAM];
+  if (ttclid !== undefined && isTikTokIdValue(ttclid)) context.ttclid = ttclid;
+  const ttp = captured?.[TTP_COOKIE];
+  if (ttp !== undefined && isTikTokIdValue(ttp)) context.ttp = ttp;
+  return context;
+};
+
+/**
+ * TikTok's Events API 2.0 as a capi-kit destination. Throws a `TypeError` at configuration time
+ * (empty pixel code or token, a URL that is not http(s)); never per event.
+ * @example
+ * const capi = createCapi({
+ *   pixelId: process.env.META_PIXEL_ID,
+ *   accessToken: process.env.META_ACCESS_TOKEN,
+ *   destinations: [tiktok({ pixelCode: 'C4ABCD', accessToken: process.env.TIKTOK_ACCESS_TOKEN })],
+ * });
+ */
+export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEvent> {
+  const { pixelCode, accessToken, testEventCode, apiUrl, eventNames } = options;
+  const envelope = tiktokEnvelope({ pixelCode, accessToken, testEventCode, url: apiUrl });
+  const token = accessToken.trim();
+  return {
+    name: 'tiktok',
+    id: pixelCode.trim(),
+    label: 'TikTok',
+    build: (input: ServerEventInput, context) => {
+      const { event, issues } = toTikTokEvent(input, {
+        eventId: context.eventId,
+        context: contextOf(context.captured),
+        eventNames,
+        now: context.now,
+      });
+      if (event === undefined) return { issues };
+      return {
+        event,
+        issues,
+        eventName: event.event,
+        eventTime: event.event_time,
+        actionSource: typeof input.action_source === 'string' ? input.action_source : 'website',
+      };
+    },
+    // The token travels in the `Access-Token` header only; `secrets` makes the core redact it
+    // from every log line and error, whatever a proxy or TikTok echoes back.
+    envelope: () => ({ ...envelope, secrets: [token] }),
+    limits: {
+      maxEvents: TIKTOK_MAX_EVENTS_PER_REQUEST,
+      // TikTok's per-request byte limit is not documented in the sources this package cites
+      // (docs/destinations.md, "Not built yet"): the client's `maxBatchBytes` (1 MiB) applies.
+      maxBytes: Number.POSITIVE_INFINITY,
+    },
+    classify: (answer, _eventsSent, nowMs): Classified => {
+      const verdict = classifyTikTokResponse(answer, nowMs);
+      const out: Classified = { class: verdict.class };
+      if (verdict.class === 'success') return out;
+      if (verdict.retryAfterMs !== undefined) out.retryAfterMs = verdict.retryAfterMs;
+      if (verdict.code !== undefined) out.code = verdict.code;
+      if (verdict.requestId !== undefined) out.traceId = verdict.requestId;
+      // TikTok names no event in a rejected batch: the core bisects it.
+      out.message =
+        verdict.code === undefined
+          ? `HTTP ${answer.status} without TikTok's answer envelope`
+          : `HTTP ${answer.status} TikTok code ${verdict.code}${verdict.message ? `: ${verdict.message}` : ''}`;
+      return out;
+    },
+    acknowledgement: (body) => {
+      const requestId = parseTikTokBody(body)?.request_id;
+      return requestId === undefined ? {} : { traceId: requestId };
+    },
+    context: NEEDS,
+  };
+}
