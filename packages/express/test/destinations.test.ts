@@ -1,0 +1,144 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { tiktok } from '@capi-kit/tiktok';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { capi } from '../src/index.js';
+import { capiOptions, KNOWN_FBP, listen, MAJORS, PIXEL_ID, postJson } from './fixtures.js';
+
+// `capi()` passes its options through to the core, so a destination given to it is configured in
+// the client and in the request context alike, with no Express-specific code: the `ttclid` cookie
+// is set from the landing URL, `_ttp` is read, and one `req.capi.track()` reaches Meta (the strict
+// mock) and TikTok (a loopback endpoint checking the Access-Token header) with one event_id.
+
+const TIKTOK_TOKEN = 'express-tiktok-token';
+const PIXEL_CODE = 'C4EXPRESS';
+
+interface TikTokRequest {
+  token: string | undefined;
+  body: { event_source_id: string; data: Record<string, unknown>[] };
+}
+
+let mock: MockGraph;
+const tiktokRequests: TikTokRequest[] = [];
+const tiktokServer = createServer((req, res) => {
+  let text = '';
+  req.setEncoding('utf8');
+  req.on('data', (chunk) => {
+    text += chunk;
+  });
+  req.on('end', () => {
+    const token = req.headers['access-token'] as string | undefined;
+    tiktokRequests.push({ token, body: JSON.parse(text) });
+    res.setHeader('content-type', 'application/json');
+    res.end(
+      JSON.stringify(
+        token === TIKTOK_TOKEN
+          ? { code: 0, message: 'OK', request_id: 'req-express', data: {} }
+          : { code: 40105, message: 'Access token is invalid', data: {} },
+      ),
+    );
+  });
+});
+let tiktokUrl = '';
+
+beforeAll(async () => {
+  mock = await startMockGraph();
+  await new Promise<void>((resolve) => tiktokServer.listen(0, '127.0.0.1', resolve));
+  tiktokUrl = `http://127.0.0.1:${(tiktokServer.address() as AddressInfo).port}/open_api/v1.3/event/track/`;
+});
+beforeEach(() => {
+  mock.reset();
+  tiktokRequests.length = 0;
+});
+afterAll(async () => {
+  await mock.close();
+  await new Promise<void>((resolve) => tiktokServer.close(() => resolve()));
+});
+
+describe.each(MAJORS)('$name: capi({ destinations: [tiktok(…)] })', ({ express }) => {
+  it('sets the ttclid cookie from the landing URL; one track() reaches Meta and TikTok with one event_id', async () => {
+    const tracking = capi(
+      capiOptions(mock, {
+        flushIntervalMs: 5,
+        destinations: [
+          tiktok({ pixelCode: PIXEL_CODE, accessToken: TIKTOK_TOKEN, apiUrl: tiktokUrl }),
+        ],
+      }),
+    );
+    const app = express();
+    app.use(express.json());
+    app.use(tracking);
+    app.get('/landing', (_req, res) => {
+      res.send('<html>shop</html>');
+    });
+    app.post('/buy', (req, res) => {
+      res.json(
+        req.capi.track('Purchase', {
+          user_data: { em: 'jane@example.com' },
+          custom_data: { value: 25, currency: 'USD', order_id: 'o-9' },
+        }),
+      );
+    });
+    const running = await listen(app);
+    try {
+      const landing = await running.request('/landing?ttclid=E.C.P.click-9', {
+        headers: { 'sec-fetch-dest': 'document', cookie: `_fbp=${KNOWN_FBP}; _ttp=ttp-cookie-9` },
+      });
+      expect(landing.status).toBe(200);
+      const cookies = landing.headers.getSetCookie();
+      // Loopback is an IP host: host-only cookies, no Domain.
+      expect(cookies).toContain('ttclid=E.C.P.click-9; Max-Age=7776000; Path=/; SameSite=Lax');
+      expect(cookies.some((c) => c.startsWith(`_fbp=${KNOWN_FBP}`))).toBe(true);
+
+      const bought = await postJson(
+        running,
+        '/buy',
+        {},
+        {
+          cookie: `_fbp=${KNOWN_FBP}; ttclid=E.C.P.click-9; _ttp=ttp-cookie-9`,
+          referer: `${running.url}/product`,
+        },
+      );
+      const result = (await bought.json()) as {
+        event_id: string;
+        accepted: boolean;
+        destinations: Record<string, { accepted: boolean }>;
+      };
+      expect(result.accepted).toBe(true);
+      expect(result.destinations).toMatchObject({
+        [PIXEL_ID]: { accepted: true },
+        [`tiktok:${PIXEL_CODE}`]: { accepted: true },
+      });
+      // A fetch from a page without a new click changes no cookie.
+      expect(bought.headers.getSetCookie()).toEqual([]);
+      await tracking.client.flush();
+
+      const metaEvents = mock.events({ pixelId: PIXEL_ID });
+      expect(metaEvents.map((e) => e.event.event_id)).toEqual([result.event_id]);
+      expect(mock.rejections()).toEqual([]);
+      const sent = tiktokRequests.flatMap((r) => r.body.data);
+      expect(sent).toHaveLength(1);
+      expect(sent[0]).toMatchObject({
+        event: 'Purchase',
+        event_id: result.event_id,
+        user: {
+          ttclid: 'E.C.P.click-9',
+          ttp: 'ttp-cookie-9',
+          user_agent: expect.stringContaining('capi-kit-express-test'),
+        },
+        properties: { value: 25, currency: 'USD', order_id: 'o-9' },
+        page: { url: `${running.url}/product` },
+      });
+      expect(tiktokRequests.map((r) => [r.token, r.body.event_source_id])).toEqual([
+        [TIKTOK_TOKEN, PIXEL_CODE],
+      ]);
+      const stats = tracking.client.stats();
+      expect(stats.pixels[PIXEL_ID]?.sent).toBe(1);
+      expect(stats.pixels[`tiktok:${PIXEL_CODE}`]?.sent).toBe(1);
+    } finally {
+      await running.close();
+      await tracking.close();
+    }
+  });
+});
