@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { META_TOKEN, startMeta, startTikTok, TIKTOK_TOKEN } from './platforms.js';
 import { SHA256 } from './vectors.js';
 
 // README code blocks are the files in test/readme-snippets, which `tsc -p tsconfig.json` checks
@@ -94,5 +95,42 @@ describe('the usage snippet runs as shown (built package, a loopback TikTok)', (
         },
       },
     ]);
+  });
+});
+
+describe('the destination snippet runs as shown (built packages, loopback Meta and TikTok)', () => {
+  it('one track() reaches both with one event_id', async () => {
+    const [meta, tt] = await Promise.all([startMeta(), startTikTok()]);
+    const env = {
+      META_PIXEL_ID: '1234567890',
+      META_ACCESS_TOKEN: META_TOKEN,
+      META_GRAPH_URL: meta.base,
+      TIKTOK_PIXEL_CODE: 'C4SNIPPET',
+      TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN,
+      TIKTOK_API_URL: `${tt.base}/open_api/v1.3/event/track/`,
+    };
+    Object.assign(process.env, env);
+    try {
+      const { capi } = await import('./readme-snippets/destination.js');
+      const { event_id } = capi.track({
+        event_name: 'Lead',
+        event_source_url: 'https://shop.example/signup',
+        user_data: { em: 'jane@example.com', client_user_agent: 'ReadmeUA/1.0' },
+      });
+      await capi.close();
+      expect(meta.events().map((e) => e.event_id)).toEqual([event_id]);
+      expect(tt.events()).toEqual([
+        expect.objectContaining({
+          event: 'SubmitForm',
+          event_id,
+          user: { email: SHA256['jane@example.com'], user_agent: 'ReadmeUA/1.0' },
+        }),
+      ]);
+      expect(tt.received[0]?.headers['access-token']).toBe(TIKTOK_TOKEN);
+      expect(Object.keys(capi.stats().pixels)).toEqual(['1234567890', 'tiktok:C4SNIPPET']);
+    } finally {
+      for (const key of Object.keys(env)) delete process.env[key];
+      await Promise.all([meta.close(), tt.close()]);
+    }
   });
 });
