@@ -229,7 +229,14 @@ export function bindRequest(
 export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter {
   const { client: shared, ...rest } = options;
   const client = shared ?? createCapi(rest);
-  const contextOptions: RequestContextOptions = rest;
+  // A shared client's destinations need the request context too (their click IDs and cookies).
+  const sharedDestinations = shared?.destinations;
+  const contextOptions: RequestContextOptions =
+    rest.destinations === undefined &&
+    sharedDestinations !== undefined &&
+    sharedDestinations.length > 0
+      ? { ...rest, destinations: sharedDestinations }
+      : rest;
   const contextOf = (request: Request | NodeRequestLike, remoteAddress?: string) =>
     getRequestContextOrEmpty(
       request,

@@ -105,6 +105,11 @@ export interface CapiClient {
   attachRelay(): void;
   /** True once `close()` was called. */
   readonly closed: boolean;
+  /**
+   * The destinations beside Meta this client sends to (`options.destinations`, checked): an
+   * adapter given this client as `client` reads their request needs from here.
+   */
+  readonly destinations?: readonly Destination[];
 }
 
 const emptyDrops = (): Record<DropReason, number> => ({
@@ -1097,6 +1102,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     get closed() {
       return closed;
     },
+    destinations: Object.freeze(resolved.destinations.map((d) => d.destination)),
   };
   return client;
 };

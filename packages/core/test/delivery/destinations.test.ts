@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { createCapiAdapter } from '../../src/adapter/index.js';
 import type { Classified, Destination, DestinationBuild } from '../../src/delivery/destination.js';
 import { streamKey } from '../../src/delivery/destination.js';
 import { createCapi } from '../../src/delivery/index.js';
@@ -289,6 +290,25 @@ describe('destinations beside Meta', () => {
     expect(stats.pixels[STREAM]).toMatchObject({ queued: 5, dropped: { overflow: 11 } });
     expect(accounted(stats.pixels[PIXEL])).toBe(4);
     expect(accounted(stats.pixels[STREAM])).toBe(16);
+  });
+
+  it('an adapter sharing a client reads its destinations’ request needs', async () => {
+    const withNeeds = acme({
+      context: { persist: [{ param: 'xclid', cookie: 'xclid', maxAgeSeconds: 60 }] },
+    });
+    const { client, seen } = setupClient(route(), { destinations: [withNeeds] });
+    expect(client.destinations).toEqual([withNeeds]);
+    const adapter = createCapiAdapter({ client });
+    const request = new Request('https://shop.example/api/cart?xclid=C-9', {
+      method: 'POST',
+      headers: { cookie: '_fbp=fb.1.1700000000000.1', 'user-agent': 'UA/1' },
+    });
+    const { capi, cookiesToSet } = adapter.forRequest(request);
+    expect(cookiesToSet.map((c) => `${c.name}=${c.value}`)).toEqual(['xclid=C-9']);
+    expect(capi.context.destinations).toEqual({ acme: { xclid: 'C-9' } });
+    capi.track('Lead', { user_data: { em: 'a@b.co' } });
+    await client.flush();
+    expect(acmeEvents(seen)).toHaveLength(1);
   });
 
   it('rejects a misconfigured destination with the rule, never a secret', () => {
