@@ -11,14 +11,21 @@ import { newEventId } from '../event/event-id.js';
 import type { BuildEventOptions, EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
 import { schedulingClock } from './clock.js';
-import type { Destination, DestinationBuildContext, Envelope } from './destination.js';
+import type { Destination, Envelope } from './destination.js';
+import {
+  type FanOutDeps,
+  fanOutEvent,
+  outcomesByStream,
+  type Stream,
+  type StreamOutcome,
+} from './fan-out.js';
 import { Feedback } from './feedback.js';
 import { HookBus, type Listener } from './hooks.js';
 import { metaBuild, metaDestination } from './meta-destination.js';
 import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
 import type { AppendResult, Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
-import { isExpired, PixelPipe } from './pixel-pipe.js';
+import { PixelPipe } from './pixel-pipe.js';
 import { describeError } from './redact.js';
 import { requestHeaders, utf8ByteLength } from './transport.js';
 import type {
@@ -26,7 +33,6 @@ import type {
   CapiOptions,
   CapiStats,
   Clock,
-  DestinationOutcome,
   DropReason,
   TrackOptions,
   TrackResult,
@@ -267,16 +273,6 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   if (resolved.defaultCountry !== undefined) buildOptions.defaultCountry = resolved.defaultCountry;
   if (resolved.dateOrder !== undefined) buildOptions.dateOrder = resolved.dateOrder;
 
-  /** One destination's stream: its pipe, and the largest event one of its requests can carry. */
-  interface Stream {
-    key: string;
-    destination: Destination;
-    pipe: PixelPipe;
-    /** Bytes an event may have to fit a request with the envelope (else `too_large`). */
-    budget: number;
-    /** A Meta pixel of this client's own options (diagnostics are Meta's, docs/diagnostics.md). */
-    meta: boolean;
-  }
   const pipes = new Map<string, PixelPipe>();
   const streams: Stream[] = [];
   const addStream = (key: string, destination: Destination, envelope: Envelope, meta: boolean) => {
@@ -497,127 +493,32 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     }
   }
 
-  /** One destination's build of a tracked event, shared by the streams whose `build` it is. */
-  interface Built {
-    build: Destination['build'];
-    name: string;
-    meta: boolean;
-    event: unknown;
-    issues: Issue[];
-    /** Set when this destination cannot take the event: `invalid` (its issues), `error` (it threw). */
-    failed: DropReason | undefined;
-    serialized: string | undefined;
-    bytes: number | undefined;
-    eventId: string;
-    eventName: string;
-    eventTime: number;
-    actionSource: string;
-  }
-  /** What became of the event for one stream: queued (`reason` undefined) or dropped there. */
-  interface StreamOutcome {
-    stream: Stream;
-    built: Built;
-    reason: DropReason | undefined;
-  }
-
-  /**
-   * Builds and serializes the event for one destination. Meta's build runs unguarded, inside
-   * intake's `try`, as always (a throwing getter of the caller's is located there); another
-   * destination's throw is that destination's failure, dropped for it alone (`error`).
-   */
-  const buildFor = (
-    stream: Stream,
-    input: ServerEventInput,
-    buildContext: DestinationBuildContext,
-  ): Built => {
-    const { destination } = stream;
-    const built: Built = {
-      build: destination.build,
-      name: destination.name,
-      meta: stream.meta,
-      event: undefined,
-      issues: [],
-      failed: 'invalid',
-      serialized: undefined,
-      bytes: undefined,
-      eventId: buildContext.eventId,
-      eventName: '',
-      eventTime: 0,
-      actionSource: '',
-    };
-    const run = (): void => {
-      const result = destination.build(input, buildContext);
-      if (Array.isArray(result?.issues)) built.issues = result.issues;
-      if (result?.event === undefined || result.event === null) return;
-      built.event = result.event;
-      built.eventName =
-        typeof result.eventName === 'string' ? result.eventName : nameOf(input?.event_name);
-      built.eventTime =
-        typeof result.eventTime === 'number' ? result.eventTime : Math.floor(wall.now() / 1000);
-      built.actionSource = typeof result.actionSource === 'string' ? result.actionSource : '';
-      const wireId = (result.event as { event_id?: unknown }).event_id;
-      if (!fanOut && (typeof wireId !== 'string' || wireId === '')) {
-        // Stable from here on: retries resend this exact string, so Meta can deduplicate.
-        built.eventId = newEventId();
-        built.serialized = JSON.stringify({ ...(result.event as object), event_id: built.eventId });
-      } else {
-        if (!fanOut) built.eventId = wireId as string;
-        built.serialized = JSON.stringify(result.event);
-      }
-      // Past this point nothing of the caller's is read: custom parameters were serialized above.
-      built.bytes = utf8ByteLength(built.serialized);
-      built.failed = undefined;
-    };
-    if (stream.meta) {
-      run();
-      return built;
-    }
-    try {
-      run();
-    } catch (error) {
-      const errorType = errorTypeOf(error);
-      log(
-        'error',
-        { pixelId: stream.key, errorType },
-        `capi-kit: destination ${destination.name} could not build the event (${errorType})`,
-      );
-      hooks.emit('error', () => ({
-        kind: 'internal',
-        pixelId: stream.key,
-        error: new Error(
-          `destination ${destination.name} could not build the event (${errorType})`,
-        ),
-      }));
-      built.failed = 'error';
-      built.serialized = undefined;
-    }
-    return built;
-  };
-
   /** Adds the per-stream outcomes to a result, on clients with destinations beside Meta. */
-  const withOutcomes = (
-    result: TrackResult,
-    outcomes: readonly (StreamOutcome | undefined)[],
-  ): TrackResult => {
-    if (!fanOut) return result;
-    const destinations: Record<string, DestinationOutcome> = {};
-    for (const outcome of outcomes) {
-      if (outcome === undefined) continue;
-      const entry: DestinationOutcome = {
-        accepted: outcome.reason === undefined,
-        issues: outcome.built.issues,
-      };
-      if (outcome.reason !== undefined) entry.reason = outcome.reason;
-      destinations[outcome.stream.key] = entry;
-    }
-    result.destinations = destinations;
+  const withOutcomes = (result: TrackResult, outcomes: readonly StreamOutcome[]): TrackResult => {
+    if (fanOut) result.destinations = outcomesByStream(outcomes);
     return result;
   };
 
+  // A destination's build that throws is that destination's failure, reported with its stream.
+  const fanOutDeps: FanOutDeps = {
+    fanOut,
+    wallNow: () => wall.now(),
+    buildFailed: (stream, error) => {
+      const errorType = errorTypeOf(error);
+      const what = `destination ${stream.destination.name} could not build the event (${errorType})`;
+      log('error', { pixelId: stream.key, errorType }, `capi-kit: ${what}`);
+      hooks.emit('error', () => ({
+        kind: 'internal',
+        pixelId: stream.key,
+        error: new Error(what),
+      }));
+    },
+  };
+
   /** Streams that could not take an event other streams queued: counted and reported there only. */
-  const rejectedByStreams = (outcomes: readonly (StreamOutcome | undefined)[], eventId: string) => {
+  const rejectedByStreams = (outcomes: readonly StreamOutcome[], eventId: string) => {
     for (const outcome of outcomes) {
-      if (outcome === undefined || outcome.reason === undefined) continue;
+      if (outcome.reason === undefined) continue;
       const { stream, built, reason } = outcome;
       const name = built.eventName;
       stream.pipe.noteRejected(reason, eventId, name);
@@ -725,44 +626,23 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
           merged = { ...(merged as ServerEventInput), event_id: fixedId };
         } else fixedId = givenId.trim() === '' ? '' : givenId;
       }
-      const captures = fanOut ? context?.destinations : undefined;
       const wallNow = wall.now();
-      // Destinations sharing one build (Meta's pixels) share the built event and its JSON.
-      const builds: Built[] = [];
-      const outcomes: (StreamOutcome | undefined)[] = [];
-      let acceptedCount = 0;
-      for (const stream of targets) {
-        const { destination } = stream;
-        let built = builds.find(
-          (b) => b.build === destination.build && b.name === destination.name,
-        );
-        if (built === undefined) {
-          built = buildFor(stream, merged as ServerEventInput, {
-            eventId: fixedId ?? '',
-            captured: captures?.[destination.name],
-            now: wall.now,
-            dateOrder,
-          });
-          builds.push(built);
-        }
-        let outcome: StreamOutcome;
-        if (built.failed !== undefined) outcome = { stream, built, reason: built.failed };
-        else if ((built.bytes as number) > stream.budget) {
-          outcome = { stream, built, reason: 'too_large' };
-        } else if (
-          isExpired(
-            { eventTime: built.eventTime, actionSource: built.actionSource },
-            wallNow,
-            destination.limits.maxAgeSeconds,
-          )
-        ) {
-          outcome = { stream, built, reason: 'expired' };
-        } else {
-          outcome = { stream, built, reason: undefined };
-          acceptedCount++;
-        }
-        outcomes.push(outcome);
-      }
+      const {
+        builds,
+        outcomes,
+        accepted: acceptedCount,
+      } = fanOutEvent(
+        targets,
+        merged as ServerEventInput,
+        {
+          eventId: fixedId ?? '',
+          captures: fanOut ? context?.destinations : undefined,
+          now: wall.now,
+          dateOrder,
+          fallbackName: nameOf(eventName),
+        },
+        fanOutDeps,
+      );
       // What the caller is told first: Meta's findings when Meta was asked, else everyone's.
       const metaBuilt = builds.find((b) => b.meta);
       const issues = metaBuilt ? metaBuilt.issues : builds.flatMap((b) => b.issues);
@@ -770,7 +650,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       if (acceptedCount === 0) {
         // No destination took it: one intake drop, as when Meta alone rejects an event.
         const first = outcomes[0] as StreamOutcome;
-        const invalid = outcomes.every((o) => o?.reason === 'invalid');
+        const invalid = outcomes.every((o) => o.reason === 'invalid');
         if (invalid) {
           // strict mode: the caller asked for the throw (track() throws what is returned here).
           if (resolved.strict) {
@@ -782,7 +662,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
           hooks.emit('error', () => ({ kind: 'validation', error, issues }));
           return withOutcomes(dropAtIntake('invalid', givenId, eventName, issues), outcomes);
         }
-        const failed = outcomes.find((o) => o?.reason !== 'invalid') ?? first;
+        const failed = outcomes.find((o) => o.reason !== 'invalid') ?? first;
         const reason = failed.reason as DropReason;
         const wireName = failed.built.eventName;
         if (reason === 'too_large') {
@@ -797,7 +677,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       const now = clock.now();
       const records: OutboxRecord[] = [];
       for (const outcome of outcomes) {
-        if (outcome === undefined || outcome.reason !== undefined) continue;
+        if (outcome.reason !== undefined) continue;
         const { built, stream } = outcome;
         records.push({
           id: recordPrefix + (recordSeq++).toString(36),
@@ -831,18 +711,22 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       const callerEventId = given !== undefined && given !== null;
       dedup[from]++;
       if (callerEventId) dedup.withEventId++;
-      if (metaBuilt?.serialized !== undefined && diagnostics) {
-        const metaEvent = metaBuilt.event as { user_data?: unknown };
-        const metaTargets: string[] = [];
-        for (const o of outcomes)
-          if (o?.reason === undefined && o?.stream.meta) metaTargets.push(o.stream.key);
+      // Diagnostics (match quality, key coverage) are Meta's: the Meta pixels that took it.
+      const metaTargets: string[] = [];
+      if (diagnostics) {
+        for (const o of outcomes) {
+          if (o.reason === undefined && o.stream.meta) metaTargets.push(o.stream.key);
+        }
+      }
+      if (metaBuilt !== undefined && metaTargets.length > 0) {
+        const metaEvent = metaBuilt.event as { user_data?: object };
         observe(wallNow, 'track', (at) =>
           diagnostics?.recordEvent(
             {
               pixelIds: metaTargets,
               eventName: metaBuilt.eventName,
               eventId,
-              userData: metaEvent.user_data as never,
+              userData: metaEvent.user_data,
               callerEventId,
               source: from,
             },

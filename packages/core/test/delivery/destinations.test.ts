@@ -181,7 +181,7 @@ describe('destinations beside Meta', () => {
         reason: 'invalid',
         pixelId: STREAM,
         count: 1,
-        events: [{ eventId: 'evt-1', eventName: '' }],
+        events: [{ eventId: 'evt-1', eventName: 'Purchase' }],
       },
     ]);
     expect(hooks.error.map((e) => [e.kind, e.pixelId])).toEqual([['validation', STREAM]]);

@@ -1,0 +1,189 @@
+import type { DestinationCaptures } from '../context/destination-context.js';
+import { newEventId } from '../event/event-id.js';
+import type { ServerEventInput } from '../event/index.js';
+import type { Issue } from '../event/issues.js';
+import type { DateOrder } from '../user-data/types.js';
+import type { Destination } from './destination.js';
+import { isExpired } from './expiry.js';
+import type { PixelPipe } from './pixel-pipe.js';
+import { utf8ByteLength } from './transport.js';
+import type { DestinationOutcome, DropReason } from './types.js';
+
+// One tracked event, built for each destination it targets (docs/destinations.md): destinations
+// that share a `build` (a client's Meta pixels) share the built event and its JSON, so Meta's
+// hashing still runs once per event; each stream then takes the event, or drops it for itself
+// (its destination's issues, too large for its requests, too old for its platform).
+
+/** One destination's stream: its pipe, and the largest event one of its requests can carry. */
+export interface Stream {
+  /** `pixelId` of its records, stats and hooks (Meta: the pixel id; others `<name>:<id>`). */
+  key: string;
+  destination: Destination;
+  pipe: PixelPipe;
+  /** Bytes an event may have to fit a request with the envelope (else `too_large`). */
+  budget: number;
+  /** A Meta pixel of the client's own options: its build runs unguarded, diagnostics are Meta's. */
+  meta: boolean;
+}
+
+/** One destination's build of a tracked event, shared by the streams whose `build` it is. */
+export interface Built {
+  build: Destination['build'];
+  name: string;
+  meta: boolean;
+  event: unknown;
+  issues: Issue[];
+  /** Set when this destination cannot take the event: `invalid` (its issues), `error` (it threw). */
+  failed: DropReason | undefined;
+  serialized: string | undefined;
+  bytes: number | undefined;
+  eventId: string;
+  eventName: string;
+  eventTime: number;
+  actionSource: string;
+}
+
+/** What became of the event for one stream: queued (`reason` undefined) or dropped there. */
+export interface StreamOutcome {
+  stream: Stream;
+  built: Built;
+  reason: DropReason | undefined;
+}
+
+/** What {@link fanOutEvent} needs of the client. */
+export interface FanOutDeps {
+  /** Destinations beside Meta: the `event_id` is then fixed before building (`eventId`). */
+  fanOut: boolean;
+  /** Wall clock in epoch ms (expiry, a missing `eventTime`). */
+  wallNow: () => number;
+  /** Reports a destination's `build` that threw (never a Meta build: those reach intake's guard). */
+  buildFailed: (stream: Stream, error: unknown) => void;
+}
+
+/** Per event: the fixed id, the request's captures, the clock and the caller's name for it. */
+export interface FanOutInput {
+  eventId: string;
+  captures: DestinationCaptures | undefined;
+  now: () => number;
+  dateOrder: DateOrder | undefined;
+  /** The caller's `event_name`, for hooks about a destination that built nothing. */
+  fallbackName: string;
+}
+
+/**
+ * Builds and serializes the event for one destination. Meta's build runs unguarded, inside
+ * intake's `try`, as always (a throwing getter of the caller's is located there); another
+ * destination's throw is that destination's failure, dropped for it alone (`error`).
+ */
+const buildFor = (
+  stream: Stream,
+  input: ServerEventInput,
+  at: FanOutInput,
+  deps: FanOutDeps,
+): Built => {
+  const { destination } = stream;
+  const built: Built = {
+    build: destination.build,
+    name: destination.name,
+    meta: stream.meta,
+    event: undefined,
+    issues: [],
+    failed: 'invalid',
+    serialized: undefined,
+    bytes: undefined,
+    eventId: at.eventId,
+    eventName: at.fallbackName,
+    eventTime: 0,
+    actionSource: '',
+  };
+  const run = (): void => {
+    const result = destination.build(input, {
+      eventId: at.eventId,
+      captured: at.captures?.[destination.name],
+      now: at.now,
+      dateOrder: at.dateOrder,
+    });
+    if (Array.isArray(result?.issues)) built.issues = result.issues;
+    if (result?.event === undefined || result.event === null) return;
+    built.event = result.event;
+    if (typeof result.eventName === 'string') built.eventName = result.eventName;
+    built.eventTime =
+      typeof result.eventTime === 'number' ? result.eventTime : Math.floor(deps.wallNow() / 1000);
+    built.actionSource = typeof result.actionSource === 'string' ? result.actionSource : '';
+    const wireId = (result.event as { event_id?: unknown }).event_id;
+    if (!deps.fanOut && (typeof wireId !== 'string' || wireId === '')) {
+      // Stable from here on: retries resend this exact string, so Meta can deduplicate.
+      built.eventId = newEventId();
+      built.serialized = JSON.stringify({ ...(result.event as object), event_id: built.eventId });
+    } else {
+      if (!deps.fanOut) built.eventId = wireId as string;
+      built.serialized = JSON.stringify(result.event);
+    }
+    // Past this point nothing of the caller's is read: custom parameters were serialized above.
+    built.bytes = utf8ByteLength(built.serialized);
+    built.failed = undefined;
+  };
+  if (stream.meta) {
+    run();
+    return built;
+  }
+  try {
+    run();
+  } catch (error) {
+    deps.buildFailed(stream, error);
+    built.failed = 'error';
+    built.serialized = undefined;
+  }
+  return built;
+};
+
+/**
+ * The event for every targeted stream: built once per distinct destination build, then taken or
+ * dropped per stream (the destination's issues, its request budget, its upload window).
+ */
+export const fanOutEvent = (
+  targets: readonly Stream[],
+  input: ServerEventInput,
+  at: FanOutInput,
+  deps: FanOutDeps,
+): { builds: Built[]; outcomes: StreamOutcome[]; accepted: number } => {
+  const builds: Built[] = [];
+  const outcomes: StreamOutcome[] = [];
+  const wallNow = deps.wallNow();
+  let accepted = 0;
+  for (const stream of targets) {
+    const { destination } = stream;
+    let built: Built | undefined;
+    for (const b of builds) {
+      if (b.build === destination.build && b.name === destination.name) built = b;
+    }
+    if (built === undefined) {
+      built = buildFor(stream, input, at, deps);
+      builds.push(built);
+    }
+    // A destination that could not build it keeps its reason; otherwise the stream's own limits.
+    let reason: DropReason | undefined = built.failed;
+    if (reason === undefined) {
+      const { eventTime, actionSource } = built;
+      if ((built.bytes as number) > stream.budget) reason = 'too_large';
+      else if (isExpired({ eventTime, actionSource }, wallNow, destination.limits.maxAgeSeconds)) {
+        reason = 'expired';
+      } else accepted++;
+    }
+    outcomes.push({ stream, built, reason });
+  }
+  return { builds, outcomes, accepted };
+};
+
+/** `TrackResult.destinations`: what each stream did with the event. */
+export const outcomesByStream = (
+  outcomes: readonly StreamOutcome[],
+): Record<string, DestinationOutcome> => {
+  const out: Record<string, DestinationOutcome> = {};
+  for (const { stream, built, reason } of outcomes) {
+    const entry: DestinationOutcome = { accepted: reason === undefined, issues: built.issues };
+    if (reason !== undefined) entry.reason = reason;
+    out[stream.key] = entry;
+  }
+  return out;
+};
