@@ -1,5 +1,6 @@
 import { cookieValue } from './cookie-header.js';
 import type { CookieToSet } from './fb-cookies.js';
+import type { HeaderReader } from './request-input.js';
 import type { CookieScope } from './site-domain.js';
 
 // What a destination other than Meta reads from a request (docs/destinations.md): query
@@ -96,6 +97,12 @@ const cookieHeaderOf = (
   };
 };
 
+/** True when some destination declares {@link ContextNeeds}: otherwise a request reads nothing for them. */
+export function hasContextNeeds(destinations: readonly DestinationContextSource[]): boolean {
+  for (const destination of destinations) if (destination.context !== undefined) return true;
+  return false;
+}
+
 /**
  * Reads every destination's {@link ContextNeeds} from one request: returns the captures by
  * destination name and pushes the cookies to set onto `cookiesToSet`. The page a parameter is read
@@ -157,12 +164,15 @@ export function captureDestinationContext(
 export function destinationsMayWriteCookies(
   destinations: readonly DestinationContextSource[],
   url: string | undefined,
-  referer: string | undefined,
+  header: HeaderReader,
 ): boolean {
+  let referer: string | undefined | null = null;
   for (const destination of destinations) {
     for (const kept of destination.context?.persist ?? []) {
       const needle = `${kept.param}=`;
-      if (url?.includes(needle) === true || referer?.includes(needle) === true) return true;
+      if (url?.includes(needle) === true) return true;
+      if (referer === null) referer = header('referer');
+      if (referer?.includes(needle) === true) return true;
     }
   }
   return false;

@@ -12,6 +12,7 @@ import {
   type DestinationCaptures,
   type DestinationContextSource,
   destinationsMayWriteCookies,
+  hasContextNeeds,
 } from './destination-context.js';
 import {
   buildFbc,
@@ -254,7 +255,7 @@ export function getRequestContext(
   }
 
   const context: RequestContext = { user_data, cookiesToSet, consent, isNavigation };
-  if (options.destinations !== undefined && options.destinations.length > 0) {
+  if (options.destinations !== undefined && hasContextNeeds(options.destinations)) {
     const request = { url, ownPage, isNavigation, cookieHeader, scope: scoped, secure };
     const captured = captureDestinationContext(options.destinations, request, cookiesToSet);
     if (captured !== undefined) context.destinations = captured;
@@ -296,12 +297,10 @@ export function mayWriteCookies(
   }
   // The raw target and Referer carry the query string as `getRequestContext` sees it (a parsed
   // URL never turns anything else into `fbclid=`), so a plain substring test is enough.
-  const referer = header('referer');
-  if (input.url?.includes('fbclid=') === true || referer?.includes('fbclid=') === true) return true;
+  if (input.url?.includes('fbclid=') === true || header('referer')?.includes('fbclid=') === true)
+    return true;
   const { destinations } = options;
-  return (
-    destinations !== undefined && destinationsMayWriteCookies(destinations, input.url, referer)
-  );
+  return destinations !== undefined && destinationsMayWriteCookies(destinations, input.url, header);
 }
 
 /**
