@@ -675,11 +675,11 @@ export class PixelPipe {
     // The destination's classifier made sure this acknowledges every event sent.
     let ack: ReturnType<PipeConfig['destination']['acknowledgement']> = {};
     try {
-      ack = this.config.destination.acknowledgement(verdict.body);
+      ack = this.config.destination.acknowledgement(verdict.body) ?? {};
     } catch {
       // Only the hook's figures come from it: the delivery stands.
     }
-    const received = ack.received;
+    const received = typeof ack.received === 'number' ? ack.received : undefined;
     const traceId = ack.traceId;
     this.config.hooks.emit('sent', () => {
       const info: SentInfo = {
