@@ -149,7 +149,9 @@ export function createRelay<R = Request | NodeRequestLike>(
   const knownPixels = (): ReadonlySet<string> => {
     if (pixelIds === undefined) {
       try {
-        pixelIds = new Set(Object.keys(client.stats().pixels));
+        // Meta's pixels only: a relayed event is what a Meta Pixel fired. Other destinations'
+        // streams (`tiktok:…`, never a bare pixel id) are not the browser's to address.
+        pixelIds = new Set(Object.keys(client.stats().pixels).filter((id) => !id.includes(':')));
       } catch (error) {
         client.reportError(error, 'relay pixelIds');
         return new Set();

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { NodeRequestLike } from '../../src/context/index.js';
+import type { Destination } from '../../src/delivery/destination.js';
 import { type CapiClient, createCapi } from '../../src/delivery/index.js';
 import type { CapiOptions, ErrorInfo } from '../../src/delivery/types.js';
 import { STANDARD_EVENTS } from '../../src/event/index.js';
@@ -686,6 +687,34 @@ describe('createRelay: what is forwarded', () => {
 
     const only = harness({ pixelIds: ['555'] });
     expect((await only.relay.handle(request())).status).toBe(403);
+  });
+
+  it('addresses Meta pixels only: another destination’s stream is unknown to the browser', async () => {
+    const other: Destination = {
+      name: 'acme',
+      id: 'A1',
+      build: (_input, context) => ({
+        event: { id: context.eventId },
+        issues: [],
+        eventName: 'x',
+        eventTime: Math.floor(Date.now() / 1000),
+      }),
+      envelope: () => ({ url: 'https://acme.example/collect', prefix: '[', suffix: ']' }),
+      limits: { maxEvents: 10, maxBytes: 100_000 },
+      classify: () => ({ class: 'success' }),
+      acknowledgement: () => ({}),
+    };
+    const h = harness({}, { destinations: [other] });
+    const refused = await h.relay.handle(
+      request({ body: payload([event({ event_id: 'x' })], { pixel_id: 'acme:A1' }) }),
+    );
+    expect(refused).toMatchObject({ status: 403, body: '{"error":"unknown_pixel"}' });
+    expect((await h.relay.handle(request())).status).toBe(204);
+    await h.client.flush();
+    const stats = h.client.stats().pixels;
+    expect(stats[PIXEL]?.sent).toBe(1);
+    // The relayed event went to the pixel that fired it, not to the other destination.
+    expect(stats['acme:A1']).toMatchObject({ sent: 0, queued: 0, inFlight: 0 });
   });
 
   it('uses server time for a browser clock in the future or more than 5 minutes behind', async () => {
