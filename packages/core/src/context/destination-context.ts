@@ -143,11 +143,11 @@ export function captureDestinationContext(
       // Written when the click is new, and on navigations so the cookie outlives script caps.
       if ((fresh !== undefined && fresh !== existing) || request.isNavigation) {
         const scope = request.scope();
-        const cookie =
+        const toSet =
           scope === undefined
             ? undefined
             : cookieHeaderOf(kept.cookie, value, kept.maxAgeSeconds, scope, request.secure);
-        if (cookie !== undefined) cookiesToSet.push(cookie);
+        if (toSet !== undefined) cookiesToSet.push(toSet);
       }
     }
     out ??= {};
