@@ -143,21 +143,26 @@ export function createRelay<R = Request | NodeRequestLike>(
       : rateLimit !== undefined && typeof (rateLimit as RelayRateLimiter).take === 'function'
         ? (rateLimit as RelayRateLimiter)
         : createMemoryRateLimiter(rateLimit as MemoryRateLimiterOptions | undefined);
-  // The client's pixels are fixed at creation; read them once, on first use.
+  // The client's streams are fixed at creation; read them once, on first use.
   let pixelIds: ReadonlySet<string> | undefined =
     options.pixelIds === undefined ? undefined : new Set(options.pixelIds);
-  const knownPixels = (): ReadonlySet<string> => {
-    if (pixelIds === undefined) {
-      try {
-        // Meta's pixels only: a relayed event is what a Meta Pixel fired. Other destinations'
-        // streams (`tiktok:…`, never a bare pixel id) are not the browser's to address.
-        pixelIds = new Set(Object.keys(client.stats().pixels).filter((id) => !id.includes(':')));
-      } catch (error) {
-        client.reportError(error, 'relay pixelIds');
-        return new Set();
-      }
+  let otherStreams: readonly string[] | undefined;
+  const readStreams = (): void => {
+    try {
+      const keys = Object.keys(client.stats().pixels);
+      // A relayed event is what one Meta Pixel fired: the browser addresses Meta's pixels only.
+      // Other destinations' streams (`tiktok:…`, never a bare pixel id) each get the event too,
+      // with the same event_id: the page's own pixel for that platform (`ttq.track`, mirrored by
+      // @capi-kit/browser) fired its copy with that id, so the platform counts it once.
+      pixelIds ??= new Set(keys.filter((key) => !key.includes(':')));
+      otherStreams = keys.filter((key) => key.includes(':'));
+    } catch (error) {
+      client.reportError(error, 'relay pixelIds');
     }
-    return pixelIds;
+  };
+  const knownPixels = (): ReadonlySet<string> => {
+    if (otherStreams === undefined) readStreams();
+    return pixelIds ?? new Set();
   };
 
   const counters = {
@@ -303,7 +308,11 @@ export function createRelay<R = Request | NodeRequestLike>(
 
     const user = await identify(input);
     const nowSeconds = Math.floor(now() / 1000);
-    const trackOptions: TrackOptions = { context, source: 'relay', pixelIds: [pixelId] };
+    const trackOptions: TrackOptions = {
+      context,
+      source: 'relay',
+      pixelIds: otherStreams?.length ? [pixelId, ...otherStreams] : [pixelId],
+    };
     if (input.waitUntil !== undefined) trackOptions.waitUntil = input.waitUntil;
     counters.received += payload.events.length;
     for (const raw of payload.events) {

@@ -689,17 +689,19 @@ describe('createRelay: what is forwarded', () => {
     expect((await only.relay.handle(request())).status).toBe(403);
   });
 
-  it('addresses Meta pixels only: another destination’s stream is unknown to the browser', async () => {
+  it('addresses Meta pixels only, and forwards to every other destination with the same event_id', async () => {
+    const built: string[] = [];
     const other: Destination = {
       name: 'acme',
       id: 'A1',
       build: (_input, context) => ({
+        ...(built.push(context.eventId) && {}),
         event: { id: context.eventId },
         issues: [],
         eventName: 'x',
         eventTime: Math.floor(Date.now() / 1000),
       }),
-      envelope: () => ({ url: 'https://acme.example/collect', prefix: '[', suffix: ']' }),
+      envelope: () => ({ url: 'https://acme.example/collect', prefix: '{"data":[', suffix: ']}' }),
       limits: { maxEvents: 10, maxBytes: 100_000 },
       classify: () => ({ class: 'success' }),
       acknowledgement: () => ({}),
@@ -709,12 +711,19 @@ describe('createRelay: what is forwarded', () => {
       request({ body: payload([event({ event_id: 'x' })], { pixel_id: 'acme:A1' }) }),
     );
     expect(refused).toMatchObject({ status: 403, body: '{"error":"unknown_pixel"}' });
-    expect((await h.relay.handle(request())).status).toBe(204);
-    await h.client.flush();
+    expect(
+      (await h.relay.handle(request({ body: payload([event({ event_id: 'same-id' })]) }))).status,
+    ).toBe(204);
+    const meta = await h.sent();
     const stats = h.client.stats().pixels;
-    expect(stats[PIXEL]?.sent).toBe(1);
-    // The relayed event went to the pixel that fired it, not to the other destination.
-    expect(stats['acme:A1']).toMatchObject({ sent: 0, queued: 0, inFlight: 0 });
+    // The pixel that fired it, and the other platform (whose own pixel fired its copy with the id).
+    expect(stats[PIXEL]).toMatchObject({ sent: 1, queued: 0 });
+    expect(stats['acme:A1']).toMatchObject({ sent: 1, queued: 0 });
+    expect(meta.map((m) => [m.pixelId, m.event.event_id ?? m.event.id])).toEqual([
+      [PIXEL, 'same-id'],
+      ['', 'same-id'],
+    ]);
+    expect(built).toEqual(['same-id']);
   });
 
   it('uses server time for a browser clock in the future or more than 5 minutes behind', async () => {
