@@ -6,6 +6,7 @@
 import { describe } from 'vitest';
 import { describeConversions } from './conversions.js';
 import { describeCookies } from './cookies.js';
+import { describeDestinations } from './destinations.js';
 import type { AdapterDriver } from './driver.js';
 import { kitFor } from './kit.js';
 import { describeLifecycle } from './lifecycle.js';
@@ -29,7 +30,7 @@ export { answerKitCall, type KitCall, type KitCallAnswer } from './kit-call.js';
 /**
  * Declares the conformance suites for one adapter (call it at the top level of a test file): the
  * request context captured, cookies written beside the app's own, `track` bound to the request,
- * route-level tracking only after success, capi-kit failures never failing the request, the relay,
+ * destinations beside Meta served from the request, route-level tracking only after success, capi-kit failures never failing the request, the relay,
  * shutdown delivering what is queued, typed results.
  * @example describeAdapterConformance({ name: 'Express 5', cookieOrder: ['csrf', 'session', '_fbp', '_fbc', 'theme'], start: startExpressKitApp })
  */
@@ -38,6 +39,7 @@ export function describeAdapterConformance(driver: AdapterDriver): void {
     const kit = kitFor(driver);
     describeRequestContext(kit);
     describeCookies(kit);
+    describeDestinations(kit);
     describeConversions(kit);
     describeResilience(kit);
     describeLifecycle(kit);
