@@ -311,12 +311,10 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       hooks,
       undeliverable,
       background: (promise) => keepAlive(promise),
-      acknowledged: meta
-        ? (records) =>
-            observe(wall.now(), 'acknowledgement', (now) =>
-              diagnostics?.recordAcknowledged(key, records, now),
-            )
-        : undefined,
+      acknowledged: (records) =>
+        observe(wall.now(), 'acknowledgement', (now) =>
+          diagnostics?.recordAcknowledged(key, records, now),
+        ),
     });
     pipes.set(key, pipe);
     streams.push({ key, destination, pipe, budget: maxBytes - envelopeSize, meta });
@@ -711,28 +709,47 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       const callerEventId = given !== undefined && given !== null;
       dedup[from]++;
       if (callerEventId) dedup.withEventId++;
-      // Diagnostics (match quality, key coverage) are Meta's: the Meta pixels that took it.
-      const metaTargets: string[] = [];
+      // Diagnostics per stream that took the event: Meta's pixels with the match-quality estimate
+      // (Meta's keys, one sample for all of them); every other destination's stream with the
+      // figures that mean the same on any platform (events, dedup keys, sources, overlap).
       if (diagnostics) {
+        const metaTargets: string[] = [];
         for (const o of outcomes) {
-          if (o.reason === undefined && o.stream.meta) metaTargets.push(o.stream.key);
+          if (o.reason !== undefined) continue;
+          if (o.stream.meta) metaTargets.push(o.stream.key);
+          else {
+            const { stream, built } = o;
+            observe(wallNow, 'track', (at) =>
+              diagnostics?.recordEvent(
+                {
+                  pixelIds: [stream.key],
+                  eventName: built.eventName,
+                  eventId,
+                  userData: false,
+                  callerEventId,
+                  source: from,
+                },
+                at,
+              ),
+            );
+          }
         }
-      }
-      if (metaBuilt !== undefined && metaTargets.length > 0) {
-        const metaEvent = metaBuilt.event as { user_data?: object };
-        observe(wallNow, 'track', (at) =>
-          diagnostics?.recordEvent(
-            {
-              pixelIds: metaTargets,
-              eventName: metaBuilt.eventName,
-              eventId,
-              userData: metaEvent.user_data,
-              callerEventId,
-              source: from,
-            },
-            at,
-          ),
-        );
+        if (metaBuilt !== undefined && metaTargets.length > 0) {
+          const metaEvent = metaBuilt.event as { user_data?: object };
+          observe(wallNow, 'track', (at) =>
+            diagnostics?.recordEvent(
+              {
+                pixelIds: metaTargets,
+                eventName: metaBuilt.eventName,
+                eventId,
+                userData: metaEvent.user_data,
+                callerEventId,
+                source: from,
+              },
+              at,
+            ),
+          );
+        }
       }
       return queued;
     } catch (error) {

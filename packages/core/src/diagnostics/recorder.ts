@@ -37,8 +37,12 @@ export interface DiagnosticsEventSample {
   eventName: string;
   /** `event_id` (given or generated). */
   eventId: string;
-  /** The wire `user_data`; only which keys are non-empty is read. */
-  userData: object | undefined;
+  /**
+   * The wire `user_data` of a Meta event; only which keys are non-empty is read. `false` for
+   * another destination's event: its match keys are not Meta's, so it counts in every figure but
+   * the match-quality estimate and key coverage.
+   */
+  userData: object | undefined | false;
   /** True when the caller (or the browser, through the relay) supplied the `event_id`. */
   callerEventId: boolean;
   /** Where the event came from. */
@@ -254,7 +258,8 @@ export const createDiagnosticsRecorder = (
 
   const recordEvent = (sample: DiagnosticsEventSample, nowMs: number): void => {
     const index = bucketOf(nowMs);
-    const mask = matchKeyMask(sample.userData);
+    const scored = sample.userData !== false;
+    const mask = scored ? matchKeyMask(sample.userData as object | undefined) : 0;
     let points = pointsByMask[mask] as number;
     if (points < 0) {
       points = matchQualityPoints(mask);
@@ -273,7 +278,10 @@ export const createDiagnosticsRecorder = (
     for (const pixelId of sample.pixelIds) {
       const t = tallyFor(pixelWindow(pixelId), sample.eventName, index);
       t.events++;
-      t.points += points;
+      if (scored) {
+        t.scored++;
+        t.points += points;
+      }
       if (supplied) t.withEventId++;
       else if (generated) t.generated++;
       else t.unshared++;

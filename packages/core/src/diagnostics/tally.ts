@@ -5,6 +5,8 @@ import type { EventDiagnostics } from './types.js';
 /** Counters of one event name in one bucket. */
 export class Tally {
   events = 0;
+  /** Events whose match keys were scored (Meta's); other destinations' events are not. */
+  scored = 0;
   points = 0;
   withEventId = 0;
   generated = 0;
@@ -19,6 +21,7 @@ export class Tally {
 
   add(other: Tally): void {
     this.events += other.events;
+    this.scored += other.scored;
     this.points += other.points;
     this.withEventId += other.withEventId;
     this.generated += other.generated;
@@ -42,14 +45,14 @@ const percent = (part: number, whole: number): number | null =>
 export const figures = (t: Tally): EventDiagnostics => {
   const coverage = {} as Record<MatchKey, number>;
   MATCH_KEYS.forEach((key, i) => {
-    coverage[key] = percent(t.keys[i] as number, t.events) ?? 0;
+    coverage[key] = percent(t.keys[i] as number, t.scored) ?? 0;
   });
   const smaller = Math.min(t.server, t.relay);
   // Only events whose fate capi-kit knows count: an unconfirmed generated id is unknown, not bad.
   const deduplicable = t.withEventId + t.confirmed;
   return {
     events: t.events,
-    matchQuality: t.events > 0 ? Math.round(t.points / t.events / 10) / 10 : null,
+    matchQuality: t.scored > 0 ? Math.round(t.points / t.scored / 10) / 10 : null,
     matchKeyCoverage: coverage,
     withEventId: t.withEventId,
     generatedEventIds: t.generated,

@@ -127,6 +127,29 @@ describe('destinations beside Meta', () => {
     expect(isSha256Hash(em ?? '')).toBe(true);
   });
 
+  it('diagnostics per stream: the other destination has its figures, the match-quality estimate stays Meta’s', async () => {
+    const { client, track } = setupClient(route(), { destinations: [acme()] });
+    track(1); // the caller's event_id
+    track(2, { event_id: undefined }); // one capi-kit generates
+    await client.flush();
+    const { pixels } = client.diagnostics();
+    const meta = pixels[PIXEL]?.total;
+    const other = pixels[STREAM]?.total;
+    expect(meta).toMatchObject({ events: 2, withEventId: 1, generatedEventIds: 1 });
+    expect(meta?.matchQuality).toBeGreaterThan(0);
+    expect(meta?.matchKeyCoverage.em).toBe(100);
+    expect(other).toMatchObject({
+      events: 2,
+      matchQuality: null,
+      withEventId: 1,
+      generatedEventIds: 1,
+      sources: { server: 2, relay: 0 },
+      freshness: { acknowledged: 2 },
+    });
+    expect(other?.matchKeyCoverage.em).toBe(0);
+    expect(Object.keys(pixels[STREAM]?.events ?? {})).toEqual(['Purchase']);
+  });
+
   it('Meta alone: TrackResult and requests keep their shape', async () => {
     const { client, seen, track } = setupClient();
     const result = track(1);
