@@ -132,9 +132,16 @@ export const metaDestination = (
 export const metaBuild =
   (options: BuildEventOptions): Destination<MetaWire>['build'] =>
   (input: ServerEventInput, context): DestinationBuild<MetaWire> => {
-    const { dateOrder } = context;
+    const { dateOrder, eventId } = context;
+    // The fixed id when the input has none (the client puts it in the input itself; a direct
+    // caller, the destination kit say, relies on the contract). Meta alone passes '': buildEvent
+    // then makes one, as before destinations.
+    const source =
+      eventId !== '' && (input.event_id === undefined || input.event_id === null)
+        ? { ...input, event_id: eventId }
+        : input;
     const { event, issues } = buildEvent(
-      input,
+      source,
       dateOrder === undefined ? options : { ...options, dateOrder },
     );
     if (!event) return { issues };

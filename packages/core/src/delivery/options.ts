@@ -216,6 +216,7 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
           appsecretProof: proof,
           accessToken,
         }),
+        secrets: [accessToken, proof],
       },
     };
   });

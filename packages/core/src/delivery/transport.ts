@@ -18,6 +18,8 @@ export interface PixelEndpoint {
   suffix: string;
   /** Extra headers (TikTok's `Access-Token`): sent with every request, never logged. */
   headers?: Readonly<Record<string, string>> | undefined;
+  /** The secrets the suffix or headers hold (Meta: the token and its proof): redacted everywhere. */
+  secrets?: readonly (string | undefined)[] | undefined;
 }
 
 const BASE_HEADERS: Readonly<Record<string, string>> = Object.freeze({
