@@ -41,11 +41,13 @@ export const ALLOWED_FILES: Record<string, string[]> = {
   '@capi-kit/outbox-bullmq': [...COMMON, ...dual('index')],
   '@capi-kit/outbox-sqlite': [...COMMON, ...dual('index')],
   // bin/ holds the command package.json `bin` names; it runs dist/bin.mjs (see the file).
-  // adapter-kit is the conformance kit (`@capi-kit/testing/adapter-kit`), sharing the mock's chunk.
+  // adapter-kit is the conformance kit (`@capi-kit/testing/adapter-kit`), sharing the mock's chunk;
+  // destination-kit the destinations' contract (`@capi-kit/testing/destination-kit`).
   '@capi-kit/testing': [
     ...COMMON,
     ...dual('index'),
     ...dual('adapter-kit'),
+    ...dual('destination-kit'),
     'bin/capi-kit-mock.mjs',
     'dist/bin.mjs',
     ...chunk('mock-graph'),
