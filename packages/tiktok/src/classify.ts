@@ -10,6 +10,9 @@ import { type HeadersLike, parseRetryAfter, type ResponseClass } from '@capi-kit
 // | code 40100 (too many requests)                                     | throttled |
 // | code 40001 (no permission), 40007 (object, e.g. the pixel, not     | auth      |
 // | found), 40101–40199 (access token missing, expired, invalid)       |           |
+// | 400xx naming a request field (`event_source_id`, `test_event_code`, | auth      |
+// | `event_source`, `pixel_code`) and no event (`data[…]`): the request |           |
+// | itself is wrong, which no split of the batch can fix               |           |
 // | code 40002 and other 400xx (parameters: an event is at fault)      | invalid   |
 // | code 5xxxx (TikTok internal errors), any other code                | transient |
 // | no envelope: HTTP 429                                              | throttled |
@@ -74,11 +77,21 @@ export function parseTikTokBody(body: unknown): TikTokEnvelopeBody | undefined {
   return out;
 }
 
-function classOfCode(code: number, status: number): ResponseClass {
+// A parameter error about the request rather than one of its events: splitting the batch would
+// send every event alone (2n - 1 requests for n events) to have each refused the same way, and
+// drop them all. As `auth`, the stream stops and keeps its events until the configuration is fixed.
+const REQUEST_FIELD = /\b(event_source_id|event_source|test_event_code|pixel_code)\b/;
+const EVENT_FIELD = /\bdata\s*[[.]/;
+
+function classOfCode(code: number, status: number, message: string | undefined): ResponseClass {
   if (code === 0) return status >= 200 && status < 300 ? 'success' : 'transient';
   if (code === TIKTOK_THROTTLE_CODE) return 'throttled';
   if (code === 40001 || code === 40007 || (code > 40100 && code < 40200)) return 'auth';
-  if (code >= 40000 && code < 40100) return 'invalid';
+  if (code >= 40000 && code < 40100) {
+    const aboutRequest =
+      message !== undefined && REQUEST_FIELD.test(message) && !EVENT_FIELD.test(message);
+    return aboutRequest ? 'auth' : 'invalid';
+  }
   return 'transient';
 }
 
@@ -114,7 +127,10 @@ export function classifyTikTokResponse(
   if (status === 0) return { class: 'transient' };
   const envelope = parseTikTokBody(answer.body);
   const verdict: TikTokVerdict = {
-    class: envelope === undefined ? classOfStatus(status) : classOfCode(envelope.code, status),
+    class:
+      envelope === undefined
+        ? classOfStatus(status)
+        : classOfCode(envelope.code, status, envelope.message),
   };
   if (envelope !== undefined) {
     verdict.code = envelope.code;

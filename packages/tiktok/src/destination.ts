@@ -60,12 +60,17 @@ const contextOf = (captured: Readonly<Record<string, string>> | undefined): TikT
  * });
  */
 export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEvent> {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(
+      'tiktok(options): options must be an object with pixelCode and accessToken',
+    );
+  }
   const { pixelCode, accessToken, testEventCode, apiUrl, eventNames } = options;
   const envelope = tiktokEnvelope({ pixelCode, accessToken, testEventCode, url: apiUrl });
-  const token = accessToken.trim();
+  const token = envelope.headers['access-token'] as string;
   return {
     name: 'tiktok',
-    id: pixelCode.trim(),
+    id: pixelCode.trim(), // checked by tiktokEnvelope above
     label: 'TikTok',
     build: (input: ServerEventInput, context) => {
       const { event, issues } = toTikTokEvent(input, {

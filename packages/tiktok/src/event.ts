@@ -175,6 +175,7 @@ export function toTikTokEvent<Name extends EventName>(
   if (pageUrl !== undefined) {
     event.page = referrer === undefined ? { url: pageUrl } : { url: pageUrl, referrer };
   }
-  if (input.data_processing_options?.includes('LDU')) event.limited_data_use = true;
+  const dpo: unknown = input.data_processing_options;
+  if (Array.isArray(dpo) && dpo.includes('LDU')) event.limited_data_use = true;
   return { event, issues };
 }

@@ -38,19 +38,65 @@ export interface TikTokEnvelope {
   suffix: string;
 }
 
-/**
- * The envelope of every request to one TikTok pixel. Throws a `TypeError` (at configuration time,
- * never per event) when the pixel code or token is empty or the URL is not https/http.
- * @example tiktokEnvelope({ pixelCode: 'C4ABCD', accessToken: process.env.TIKTOK_ACCESS_TOKEN })
- */
-export function tiktokEnvelope(options: TikTokEndpointOptions): TikTokEnvelope {
-  const { pixelCode, accessToken, testEventCode } = options;
+// A pixel code is a short alphanumeric id (`C4ABCD…`, [EAPI]'s `event_source_id`); an Events API
+// token is a long secret. Given the wrong way round, the token would become the stream's name in
+// `stats()`, logs and hooks, and the request body: so the two are told apart at configuration, by
+// shape, and no message ever quotes either value.
+const PIXEL_CODE = /^[A-Za-z0-9]{4,40}$/;
+const TOKEN_LIKE = /^[0-9a-f]{32,}$/;
+// What an HTTP header value may hold (RFC 9110 §5.5, visible ASCII; no spaces inside a token).
+const HEADER_SAFE = /^[\x21-\x7e]+$/;
+
+function checkCredentials(
+  pixelCode: unknown,
+  accessToken: unknown,
+): { pixelCode: string; accessToken: string } {
   if (typeof pixelCode !== 'string' || pixelCode.trim() === '') {
     throw new TypeError('TikTok pixelCode is required');
   }
   if (typeof accessToken !== 'string' || accessToken.trim() === '') {
     throw new TypeError('TikTok accessToken is required');
   }
+  const code = pixelCode.trim();
+  const token = accessToken.trim();
+  if (code === token || TOKEN_LIKE.test(code)) {
+    throw new TypeError(
+      'TikTok pixelCode looks like an access token: are pixelCode and accessToken swapped?',
+    );
+  }
+  if (!PIXEL_CODE.test(code)) {
+    throw new TypeError(
+      'TikTok pixelCode must be the pixel code from Events Manager: 4 to 40 letters and digits',
+    );
+  }
+  if (/^\d+$/.test(code)) {
+    throw new TypeError(
+      "TikTok pixelCode is all digits, like a Meta pixel id: TikTok's pixel code has letters (C4…)",
+    );
+  }
+  if (!HEADER_SAFE.test(token)) {
+    throw new TypeError(
+      'TikTok accessToken must be printable ASCII without spaces (it is sent as an HTTP header)',
+    );
+  }
+  return { pixelCode: code, accessToken: token };
+}
+
+/**
+ * The envelope of every request to one TikTok pixel. Throws a `TypeError` (at configuration time,
+ * never per event, quoting neither value) when the pixel code or token is missing or malformed,
+ * when they look swapped, or when the URL is not https/http.
+ * @example tiktokEnvelope({ pixelCode: 'C4ABCD', accessToken: process.env.TIKTOK_ACCESS_TOKEN })
+ */
+export function tiktokEnvelope(options: TikTokEndpointOptions): TikTokEnvelope {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError('TikTok options must be an object with pixelCode and accessToken');
+  }
+  const { pixelCode, accessToken } = checkCredentials(options.pixelCode, options.accessToken);
+  const testEventCode =
+    typeof options.testEventCode === 'string' && options.testEventCode.trim() !== ''
+      ? options.testEventCode.trim()
+      : undefined;
   const url = options.url ?? TIKTOK_EVENTS_URL;
   let parsed: URL;
   try {
@@ -61,15 +107,15 @@ export function tiktokEnvelope(options: TikTokEndpointOptions): TikTokEnvelope {
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new TypeError('TikTok url must be http(s)');
   }
-  let prefix = `{"event_source":"web","event_source_id":${JSON.stringify(pixelCode.trim())}`;
-  if (testEventCode) prefix += `,"test_event_code":${JSON.stringify(testEventCode)}`;
+  let prefix = `{"event_source":"web","event_source_id":${JSON.stringify(pixelCode)}`;
+  if (testEventCode !== undefined) prefix += `,"test_event_code":${JSON.stringify(testEventCode)}`;
   prefix += ',"data":[';
   return {
     url,
     headers: {
       'content-type': 'application/json',
       accept: 'application/json',
-      'access-token': accessToken.trim(),
+      'access-token': accessToken,
     },
     prefix,
     suffix: ']}',

@@ -207,7 +207,8 @@ export function normalizeTikTokUser(
   if (externalId !== undefined) user.external_id = externalId;
   if (context.ttclid !== undefined) user.ttclid = context.ttclid;
   if (context.ttp !== undefined) user.ttp = context.ttp;
-  const ip = data.client_ip_address?.trim();
+  // Plain data of any type may reach here (the core hands the caller's input on): never throw.
+  const ip = typeof data.client_ip_address === 'string' ? data.client_ip_address.trim() : undefined;
   if (ip) {
     if (isClientIpAddress(ip)) user.ip = ip;
     else
@@ -219,7 +220,8 @@ export function normalizeTikTokUser(
         ),
       );
   }
-  const userAgent = data.client_user_agent?.trim();
+  const userAgent =
+    typeof data.client_user_agent === 'string' ? data.client_user_agent.trim() : undefined;
   if (userAgent) user.user_agent = userAgent;
   return { user, issues };
 }

@@ -17,6 +17,11 @@ describe('classifyTikTokResponse', () => {
     [200, { code: 40105, message: 'Access token is incorrect' }, 'auth'],
     [200, { code: 40002, message: 'Invalid parameters' }, 'invalid'],
     [200, { code: 40050 }, 'invalid'],
+    // The request itself, not an event: splitting the batch cannot help (auth: stop, keep events).
+    [200, { code: 40002, message: 'test_event_code: must be a non-empty string' }, 'auth'],
+    [200, { code: 40002, message: 'Invalid value for event_source_id' }, 'auth'],
+    [200, { code: 40002, message: 'data[3].event_source_id: not allowed here' }, 'invalid'],
+    [200, { code: 40002, message: 'data.user.email: must be a SHA-256 hash' }, 'invalid'],
     [200, { code: 50000, message: 'Internal error' }, 'transient'],
     [200, { code: 51234 }, 'transient'],
     [200, { code: 12345 }, 'transient'],

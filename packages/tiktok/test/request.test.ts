@@ -52,22 +52,22 @@ describe('tiktokRequest', () => {
     );
   });
 
-  it('escapes the pixel code and test code as JSON', () => {
+  it('escapes the test code as JSON', () => {
     const envelope = tiktokEnvelope({
-      pixelCode: 'C4"x',
+      pixelCode: 'C4ABCD',
       accessToken: TOKEN,
-      testEventCode: 'a\\b',
+      testEventCode: ' a\\b" ',
     });
     expect(JSON.parse(`${envelope.prefix}${envelope.suffix}`)).toEqual({
       event_source: 'web',
-      event_source_id: 'C4"x',
-      test_event_code: 'a\\b',
+      event_source_id: 'C4ABCD',
+      test_event_code: 'a\\b"',
       data: [],
     });
   });
 
   it(`holds 1 to ${TIKTOK_MAX_EVENTS_PER_REQUEST} events`, () => {
-    const options = { pixelCode: 'C4', accessToken: TOKEN };
+    const options = { pixelCode: 'C4ABCD', accessToken: TOKEN };
     expect(TIKTOK_MAX_EVENTS_PER_REQUEST).toBe(1000);
     expect(() => tiktokRequest(options, [])).toThrow(RangeError);
     const full = Array.from({ length: 1000 }, (_, i) => event(String(i)));
@@ -78,10 +78,10 @@ describe('tiktokRequest', () => {
   it('rejects a missing pixel code or token and a non-http URL at configuration time', () => {
     expect(() => tiktokEnvelope({ pixelCode: ' ', accessToken: TOKEN })).toThrow(TypeError);
     expect(() => tiktokEnvelope({ pixelCode: 'C4', accessToken: '' })).toThrow(TypeError);
-    expect(() => tiktokEnvelope({ pixelCode: 'C4', accessToken: TOKEN, url: 'ftp://x/' })).toThrow(
-      TypeError,
-    );
-    expect(() => tiktokEnvelope({ pixelCode: 'C4', accessToken: TOKEN, url: 'track' })).toThrow(
+    expect(() =>
+      tiktokEnvelope({ pixelCode: 'C4ABCD', accessToken: TOKEN, url: 'ftp://x/' }),
+    ).toThrow(TypeError);
+    expect(() => tiktokEnvelope({ pixelCode: 'C4ABCD', accessToken: TOKEN, url: 'track' })).toThrow(
       TypeError,
     );
   });
@@ -96,8 +96,51 @@ describe('tiktokRequest', () => {
     expect(thrown).toBeInstanceOf(TypeError);
     expect(String(thrown)).not.toContain(TOKEN);
     expect(() =>
-      tiktokEnvelope({ pixelCode: 'C4', accessToken: TOKEN, url: `not a url ${TOKEN}` }),
+      tiktokEnvelope({ pixelCode: 'C4ABCD', accessToken: TOKEN, url: `not a url ${TOKEN}` }),
     ).toThrow(/^TikTok url must be an absolute URL$/);
+  });
+});
+
+describe('tiktokEnvelope: configuration mistakes', () => {
+  const SWAPPED_TOKEN = '0123456789abcdef0123456789abcdef01234567';
+  it.each([
+    ['swapped credentials', { pixelCode: SWAPPED_TOKEN, accessToken: 'C4ABCDEFGHIJ' }, /swapped/],
+    ['the token as the code', { pixelCode: 'SAMEVALUE1', accessToken: 'SAMEVALUE1' }, /swapped/],
+    ['a Meta pixel id', { pixelCode: '1234567890', accessToken: TOKEN }, /Meta pixel id/],
+    ['a code with punctuation', { pixelCode: 'C4-TEST', accessToken: TOKEN }, /letters and digits/],
+    [
+      'a code of 5000 characters',
+      { pixelCode: 'C'.repeat(5000), accessToken: TOKEN },
+      /letters and digits/,
+    ],
+    ['a token with a newline', { pixelCode: 'C4ABCD', accessToken: 'tok\nen' }, /printable ASCII/],
+    [
+      'a token with a space inside',
+      { pixelCode: 'C4ABCD', accessToken: 'tok en' },
+      /printable ASCII/,
+    ],
+    ['a token beyond Latin-1', { pixelCode: 'C4ABCD', accessToken: 'tokén' }, /printable ASCII/],
+  ])('refuses %s, quoting neither value', (_label, options, message) => {
+    let thrown: unknown;
+    try {
+      tiktokEnvelope(options);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(TypeError);
+    expect(String(thrown)).toMatch(message);
+    expect(String(thrown)).not.toContain(options.accessToken);
+    expect(String(thrown)).not.toContain(options.pixelCode);
+  });
+
+  it('refuses missing options clearly, and leaves out a blank test code', () => {
+    expect(() => tiktokEnvelope(undefined as never)).toThrow(/options must be an object/);
+    const envelope = tiktokEnvelope({
+      pixelCode: 'C4ABCD',
+      accessToken: TOKEN,
+      testEventCode: '  ',
+    });
+    expect(envelope.prefix).not.toContain('test_event_code');
   });
 });
 

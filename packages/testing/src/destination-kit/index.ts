@@ -109,6 +109,15 @@ const HOSTILE: readonly [string, unknown][] = [
     { event_name: 'Lead', user_data: { em: 5, ph: {}, external_id: [null] } },
   ],
   ['arrays of values', { event_name: 'Lead', user_data: { em: [RAW_EMAIL, ''], ph: [RAW_PHONE] } }],
+  [
+    'request fields of wrong types',
+    {
+      event_name: 'Lead',
+      user_data: { client_ip_address: 203, client_user_agent: ['ua'], fbp: {} },
+      data_processing_options: { LDU: true },
+      event_source_url: 42,
+    },
+  ],
   ['nulls', { event_name: 'Lead', user_data: null, custom_data: null, event_source_url: null }],
   [
     'a __proto__ key',
