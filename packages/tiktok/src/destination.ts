@@ -78,6 +78,7 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
         context: contextOf(context.captured),
         eventNames,
         now: context.now,
+        defaultCountry: context.defaultCountry,
       });
       if (event === undefined) return { issues };
       return {

@@ -41,6 +41,8 @@ export interface ToTikTokEventOptions {
   eventNames?: Readonly<Record<string, string>> | undefined;
   /** Clock in milliseconds for a missing `event_time`; default `Date.now`. */
   now?: (() => number) | undefined;
+  /** Country for national phone numbers when `user_data.country` is absent (the client's `defaultCountry`). */
+  defaultCountry?: string | undefined;
 }
 
 /** What {@link toTikTokEvent} returns: the event, or `undefined` when an issue is an error. */
@@ -143,7 +145,11 @@ export function toTikTokEvent<Name extends EventName>(
       ),
     );
   }
-  const { user, issues: userIssues } = normalizeTikTokUser(input.user_data, options.context);
+  const { user, issues: userIssues } = normalizeTikTokUser(
+    input.user_data,
+    options.context,
+    options.defaultCountry,
+  );
   issues.push(...userIssues);
   const { properties, issues: propertyIssues } = toTikTokProperties(input.custom_data);
   issues.push(...propertyIssues);

@@ -146,7 +146,7 @@ function hashPhone(
       warning(
         entry.path,
         'tiktok_phone_without_country_code',
-        "TikTok needs the country code: write the number with '+' or set user_data.country. Not sent to TikTok.",
+        "TikTok needs the country code: write the number with '+', or set user_data.country or the client's defaultCountry. Not sent to TikTok.",
       ),
     );
     return undefined;
@@ -179,6 +179,7 @@ function countryOf(value: Values): string | undefined {
 export function normalizeTikTokUser(
   userData: UserDataInput | undefined,
   context: TikTokContext = {},
+  defaultCountry?: string,
 ): TikTokUserResult {
   const issues: Issue[] = [];
   const user: TikTokUser = {};
@@ -190,7 +191,10 @@ export function normalizeTikTokUser(
     'email',
   );
   if (email !== undefined) user.email = email;
-  const country = countryOf(data.country);
+  // As for Meta: the caller's country, else the client's `defaultCountry`, reads national numbers.
+  const country =
+    countryOf(data.country) ??
+    (defaultCountry === undefined ? undefined : normalizeCountry(defaultCountry));
   const phone = first(
     valuesOf(data.ph, 'user_data.ph'),
     (e) => hashPhone(e, country, issues),

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { toTikTokEvent } from '@capi-kit/tiktok';
 import { describe, expect, it } from 'vitest';
 import { SHA256 } from './vectors.js';
@@ -196,5 +197,19 @@ describe('toTikTokEvent: values TikTok would refuse', () => {
       'user_data.ph:hash_of_empty_value',
       'user_data.external_id:hash_of_empty_value',
     ]);
+  });
+});
+
+describe('toTikTokEvent: the client’s defaultCountry', () => {
+  it('reads a national phone number with it when user_data.country is absent', () => {
+    const input = { event_name: 'Lead', user_data: { ph: '(650) 555-1212' } } as const;
+    const without = toTikTokEvent(input, { eventId: 'e', now });
+    expect(without.event?.user.phone).toBeUndefined();
+    expect(without.issues.map((i) => i.code)).toEqual(['tiktok_phone_without_country_code']);
+    const withCountry = toTikTokEvent(input, { eventId: 'e', now, defaultCountry: 'US' });
+    expect(withCountry.event?.user.phone).toBe(
+      createHash('sha256').update('+16505551212').digest('hex'),
+    );
+    expect(withCountry.issues).toEqual([]);
   });
 });

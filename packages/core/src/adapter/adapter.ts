@@ -10,6 +10,7 @@ import {
   type CapiClient,
   type CapiOptions,
   createCapi,
+  streamKey,
   type TrackOptions,
   type TrackResult,
 } from '../delivery/index.js';
@@ -231,6 +232,17 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
   const client = shared ?? createCapi(rest);
   // A shared client's destinations need the request context too (their click IDs and cookies).
   const sharedDestinations = shared?.destinations;
+  if (shared !== undefined && rest.destinations !== undefined) {
+    // Destinations are the client's: given to the adapter beside a shared client they would only
+    // set cookies (`ttclid`) for events that never leave for that platform.
+    const sent = new Set((sharedDestinations ?? []).map(streamKey));
+    const missing = rest.destinations.map(streamKey).filter((key) => !sent.has(key));
+    if (missing.length > 0) {
+      throw new TypeError(
+        `capi-kit: the shared client does not send to ${missing.join(', ')}; give destinations to createCapi() for that client, not to the adapter`,
+      );
+    }
+  }
   const contextOptions: RequestContextOptions =
     rest.destinations === undefined &&
     sharedDestinations !== undefined &&

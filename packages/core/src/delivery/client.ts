@@ -501,6 +501,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   const fanOutDeps: FanOutDeps = {
     fanOut,
     wallNow: () => wall.now(),
+    defaultCountry: resolved.defaultCountry,
     buildFailed: (stream, error) => {
       const errorType = errorTypeOf(error);
       const what = `destination ${stream.destination.name} could not build the event (${errorType})`;
@@ -573,6 +574,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
           dateOrder,
           destinations: onlyNames,
         } = trackOptions);
+        // From JavaScript a lone string may come in: a list of one, never a substring match.
+        if (typeof only === 'string') only = [only];
+        if (typeof onlyNames === 'string') onlyNames = [onlyNames];
       }
       if (name !== undefined) {
         // `req.capi.track(name, params)` hands its params over unread, so they are read here.
@@ -602,12 +606,25 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
                 (onlyNames === undefined || onlyNames.includes(stream.destination.name)),
             );
       if (targets.length === 0) {
-        const issue: Issue = {
-          path: 'pixelIds',
-          code: 'unknown_pixel',
-          message: 'None of the given pixelIds is configured on this client.',
-          severity: 'error',
-        };
+        // Say which filter matched nothing: destination names are not secrets, so list them.
+        const byName =
+          onlyNames !== undefined &&
+          !streams.some((stream) => onlyNames.includes(stream.destination.name));
+        const issue: Issue = byName
+          ? {
+              path: 'destinations',
+              code: 'unknown_destination',
+              message: `None of the given destinations is configured on this client; their names are ${[
+                ...new Set(streams.map((stream) => `'${stream.destination.name}'`)),
+              ].join(', ')}.`,
+              severity: 'error',
+            }
+          : {
+              path: 'pixelIds',
+              code: 'unknown_pixel',
+              message: 'None of the given pixelIds is configured on this client.',
+              severity: 'error',
+            };
         return dropAtIntake('invalid', givenId, eventName, [issue]);
       }
       if (context?.consent === 'denied') return dropAtIntake('consent', givenId, eventName, []);
@@ -623,6 +640,11 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
           fixedId = newEventId();
           merged = { ...(merged as ServerEventInput), event_id: fixedId };
         } else fixedId = givenId.trim() === '' ? '' : givenId;
+        // One event_time too: each destination reading the clock itself could straddle a second.
+        const time = (merged as ServerEventInput).event_time;
+        if (time === undefined || time === null) {
+          merged = { ...(merged as ServerEventInput), event_time: Math.floor(wall.now() / 1000) };
+        }
       }
       const wallNow = wall.now();
       const {
@@ -702,7 +724,13 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       queued = withOutcomes({ event_id: eventId, accepted: true, issues }, outcomes);
       // Streams that could not take it while others did: dropped there only, counted there.
       if (acceptedCount < outcomes.length) rejectedByStreams(outcomes, eventId);
-      if (issues.length > 0) feedback.changed(wireName, issues);
+      // Each build's warnings under the name it sent (Meta's Lead, TikTok's SubmitForm), once per
+      // build: a rejection elsewhere was reported by rejectedByStreams, under that stream.
+      outcomes.forEach(({ built, reason }, i) => {
+        if (reason !== undefined || built.issues.length === 0) return;
+        const again = outcomes.some((o, j) => j < i && o.built === built && o.reason === undefined);
+        if (!again) feedback.changed(built.eventName, built.issues);
+      });
       if (flushNow) scheduleEndFlush(waitUntil);
       const from = source === 'relay' ? 'relay' : 'server';
       // Caller-supplied (or browser-supplied, through the relay) ids are the ones a Pixel can share.

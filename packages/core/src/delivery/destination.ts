@@ -45,6 +45,8 @@ export interface DestinationBuildContext {
   now: () => number;
   /** Day/month order for ambiguous dates of birth (`TrackOptions.dateOrder`). */
   dateOrder?: DateOrder | undefined;
+  /** The client's `defaultCountry`, for national phone numbers when `user_data.country` is absent. */
+  defaultCountry?: string | undefined;
 }
 
 /** What {@link Destination.build} returns: the wire event (absent when an issue is an error) and its issues. */

@@ -56,6 +56,8 @@ export interface FanOutDeps {
   fanOut: boolean;
   /** Wall clock in epoch ms (expiry, a missing `eventTime`). */
   wallNow: () => number;
+  /** The client's `defaultCountry`, handed to every destination's build. */
+  defaultCountry?: string | undefined;
   /** Reports a destination's `build` that threw (never a Meta build: those reach intake's guard). */
   buildFailed: (stream: Stream, error: unknown) => void;
 }
@@ -102,6 +104,7 @@ const buildFor = (
       captured: at.captures?.[destination.name],
       now: at.now,
       dateOrder: at.dateOrder,
+      defaultCountry: deps.defaultCountry,
     });
     if (Array.isArray(result?.issues)) built.issues = result.issues;
     if (result?.event === undefined || result.event === null) return;

@@ -689,7 +689,7 @@ export class PixelPipe {
         durationMs: verdict.durationMs,
       };
       if (received !== undefined) info.eventsReceived = received;
-      if (typeof traceId === 'string') info[this.traceField] = traceId;
+      if (typeof traceId === 'string') info[this.traceField] = this.config.redact(traceId);
       return info;
     });
     this.log(

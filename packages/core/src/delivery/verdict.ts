@@ -95,7 +95,9 @@ export const verdictOf = (
       if (classified.retryAfterMs !== undefined) verdict.retryAfterMs = classified.retryAfterMs;
       if (classified.rejectedIndex !== undefined) verdict.rejectedIndex = classified.rejectedIndex;
       if (classified.code !== undefined) verdict.code = classified.code;
-      if (classified.traceId !== undefined) verdict.traceId = classified.traceId;
+      // A platform may echo what it was sent into its trace id: redacted like the message.
+      if (typeof classified.traceId === 'string')
+        verdict.traceId = config.redact(classified.traceId);
       return verdict;
     }
   }

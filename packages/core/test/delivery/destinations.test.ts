@@ -273,6 +273,94 @@ describe('destinations beside Meta', () => {
     expect(log.text()).not.toContain(TOKEN);
   });
 
+  it('a trace id echoing the secret is redacted in log fields and hooks, failures and successes alike', async () => {
+    let calls = 0;
+    const { client, track, hooks, log } = setupClient(
+      route((req) => {
+        calls++;
+        if (calls === 1) return Response.json({ trace: `echo-${SECRET}` }, { status: 503 });
+        const count = (req.body as unknown as { batch: unknown[] }).batch.length;
+        return Response.json({ ok: true, count, trace: `echo-${SECRET}` });
+      }),
+      {
+        destinations: [
+          acme({
+            acknowledgement: (body) => ({ traceId: (body as { trace: string }).trace }),
+            classify: ({ status, body }) =>
+              status === 200
+                ? { class: 'success' }
+                : { class: 'transient', traceId: (body as { trace: string }).trace },
+          }),
+        ],
+        retry: { baseDelayMs: 1, maxDelayMs: 1 },
+      },
+    );
+    track(1);
+    await client.flush();
+    await client.drain({ timeoutMs: 5_000 });
+    expect(client.stats().pixels[STREAM]?.sent).toBe(1);
+    expect(JSON.stringify(log.lines)).not.toContain(SECRET);
+    expect(JSON.stringify(hooks)).not.toContain(SECRET);
+    expect(hooks.sent.find((s) => s.pixelId === STREAM)?.traceId).toBe('echo-[redacted]');
+  });
+
+  it('names what matched nothing: destinations by name, or pixel ids', () => {
+    const { client } = setupClient(route(), { destinations: [acme()] });
+    const byName = client.track(purchase(1, Date.now()), { destinations: ['Acme'] });
+    expect(byName.accepted).toBe(false);
+    expect(byName.issues).toEqual([
+      expect.objectContaining({
+        path: 'destinations',
+        code: 'unknown_destination',
+        message:
+          "None of the given destinations is configured on this client; their names are 'meta', 'acme'.",
+      }),
+    ]);
+    // A lone string from JavaScript is a list of one, not a substring to search.
+    const loose = client.track(purchase(2, Date.now()), { destinations: 'acme' as never });
+    expect(Object.keys(loose.destinations ?? {})).toEqual([STREAM]);
+    const partial = client.track(purchase(3, Date.now()), { destinations: 'acm' as never });
+    expect(partial.issues[0]?.code).toBe('unknown_destination');
+  });
+
+  it('fixes one event_time for every destination when the caller gives none', async () => {
+    let clock: { stepWall(ms: number): void } | undefined;
+    const setup = setupClient(route(), {
+      destinations: [
+        acme({
+          // Reads the time the way TikTok's build does (the input's, else its clock), after a
+          // second has passed since Meta's build: without one fixed time the two would differ.
+          build: (input, context) => {
+            clock?.stepWall(1_500);
+            const given = input.event_time;
+            const ts = typeof given === 'number' ? given : Math.floor(context.now() / 1000);
+            return {
+              event: { name: String(input.event_name), id: context.eventId, ts },
+              issues: [],
+              eventName: String(input.event_name),
+              eventTime: ts,
+            };
+          },
+        }),
+      ],
+    });
+    clock = setup.clock;
+    setup.track(1, { event_time: undefined });
+    await setup.client.flush();
+    const meta = setup.seen.find((r) => r.url !== ACME_URL)?.body.data[0]?.event_time;
+    expect(typeof meta).toBe('number');
+    expect(acmeEvents(setup.seen)[0]?.ts).toBe(meta);
+  });
+
+  it('refuses destinations given to an adapter beside a shared client that does not send to them', () => {
+    const { client } = setupClient(route());
+    expect(() => createCapiAdapter({ client, destinations: [acme()] })).toThrow(
+      'capi-kit: the shared client does not send to acme:A1; give destinations to createCapi() for that client, not to the adapter',
+    );
+    const withAcme = setupClient(route(), { destinations: [acme()] }).client;
+    expect(() => createCapiAdapter({ client: withAcme, destinations: [acme()] })).not.toThrow();
+  });
+
   it('the sent hook carries the destination’s acknowledgement', async () => {
     const { client, track, hooks } = setupClient(route(), { destinations: [acme()] });
     track(1);
