@@ -60,14 +60,16 @@ export function toTikTokPixelEvent(
   custom_data?: CustomData,
   eventNames?: Readonly<Record<string, string>>,
 ): { event: string; properties: TikTokPixelProperties } {
-  const renamed = eventNames && Object.hasOwn(eventNames, eventName) && eventNames[eventName];
+  // Trimmed as the server's copy is (TikTok deduplicates on the name and the id together).
+  const name = eventName.trim();
+  const renamed = eventNames && Object.hasOwn(eventNames, name) && eventNames[name];
   return {
     event:
       typeof renamed === 'string' && renamed
         ? renamed
-        : Object.hasOwn(RENAMED, eventName)
-          ? RENAMED[eventName]!
-          : eventName,
+        : Object.hasOwn(RENAMED, name)
+          ? RENAMED[name]!
+          : name,
     properties: toProperties(custom_data ?? {}),
   };
 }
@@ -132,7 +134,10 @@ function toProperties(data: CustomData): TikTokPixelProperties {
   if (content_type === 'product' || content_type === 'product_group')
     out.content_type = content_type;
   if (finite(data.value)) out.value = data.value;
-  if (text(data.currency)) out.currency = data.currency.trim().toUpperCase();
+  // Three letters, as ISO 4217 codes are ('dollars' and 'US$' never reach TikTok); the server
+  // copy also checks the code against the ISO list, which is too large to ship to the page.
+  const currency = text(data.currency) ? data.currency.trim().toUpperCase() : '';
+  if (/^[A-Z]{3}$/.test(currency)) out.currency = currency;
   if (text(data.order_id)) out.order_id = data.order_id;
   if (text(data.search_string)) out.query = data.search_string;
   if (text(data.content_name)) out.description = data.content_name;

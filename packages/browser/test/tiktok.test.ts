@@ -210,6 +210,25 @@ describe('the same mapping as the server copy (@capi-kit/tiktok)', () => {
     }
   });
 
+  it('trims names as the server copy does, so TikTok can pair the two', () => {
+    for (const name of [' Lead', 'Purchase  ', '\tWatchedDemo ']) {
+      expect(module.toTikTokPixelEvent(name).event, name).toBe(tiktokEventName(name.trim()));
+    }
+  });
+
+  it('sends only currency codes of three letters (what the server checks against ISO 4217)', () => {
+    for (const [currency, sent] of [
+      [' usd ', 'USD'],
+      ['dollars', undefined],
+      ['US$', undefined],
+      ['EURO', undefined],
+    ] as const) {
+      expect(
+        module.toTikTokPixelEvent('Purchase', { value: 1, currency }).properties.currency,
+      ).toBe(sent);
+    }
+  });
+
   it('maps custom_data to the properties toTikTokProperties gives, for any input', () => {
     const junk = fc.oneof(
       fc.constant(undefined),
