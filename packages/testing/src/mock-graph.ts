@@ -1,4 +1,5 @@
 // Over 500 lines: one server class; routing, Meta's checks and recording share its private state.
+
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -9,6 +10,7 @@ import {
   pageAnswer,
   textAnswer,
 } from './answers.js';
+import { arrivalTime } from './arrival.js';
 import { checkCredentials, readCredentials } from './auth.js';
 import { controlRoute } from './control.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
@@ -451,7 +453,7 @@ class MockGraphServer implements MockGraph {
       tokenInUrl: url.searchParams.has('access_token'),
       tokenSources: [],
       hasAuthorizationHeader: req.headers.authorization !== undefined,
-      receivedAt: Date.now(),
+      receivedAt: arrivalTime(),
       durationMs: 0,
       clientAborted: false,
     };
@@ -577,7 +579,7 @@ class MockGraphServer implements MockGraph {
       tokenInUrl: url.searchParams.has('access_token'),
       tokenSources: credentials.tokens.map((t) => t.source),
       hasAuthorizationHeader: req.headers.authorization !== undefined,
-      receivedAt: Date.now(),
+      receivedAt: arrivalTime(),
       durationMs: 0,
       clientAborted: false,
     };
@@ -663,7 +665,7 @@ class MockGraphServer implements MockGraph {
       }
       return graphAnswer(check.answer);
     }
-    const receivedAt = Date.now();
+    const receivedAt = arrivalTime();
     const accepted =
       eventsReceived === undefined ? check.events : check.events.slice(0, eventsReceived);
     this.#recorder.addEvents(
@@ -733,7 +735,7 @@ class MockGraphServer implements MockGraph {
     const parsed = parseBeacon(raw.bytes.toString('utf8'), {
       hasUserAgent: req.headers['user-agent'] !== undefined,
       hasIp: req.socket.remoteAddress !== undefined,
-      receivedAt: Date.now(),
+      receivedAt: arrivalTime(),
     });
     if (!parsed.ok) {
       this.#write(res, textAnswer(400, `Not a Pixel stub event: ${parsed.reason}.`));

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Answer, CROSS_ORIGIN, textAnswer } from '../answers.js';
+import { arrivalTime } from '../arrival.js';
 import { isRecord } from '../field-checks.js';
 import { readBody } from '../request-body.js';
 import { TIKTOK_CODE, tiktokAnswer } from './answers.js';
@@ -265,7 +266,7 @@ export class TikTokEndpoint implements MockTikTok {
     const parsed = parseTikTokBeacon(raw.bytes.toString('utf8'), {
       hasUserAgent: req.headers['user-agent'] !== undefined,
       hasIp: req.socket.remoteAddress !== undefined,
-      receivedAt: Date.now(),
+      receivedAt: arrivalTime(),
     });
     if (!parsed.ok) {
       this.#host.write(res, textAnswer(400, `Not a TikTok Pixel stub event: ${parsed.reason}.`));
@@ -290,7 +291,7 @@ export class TikTokEndpoint implements MockTikTok {
       hasAccessToken: headerValue(req.headers['access-token']) !== undefined,
       tokenInUrl: url.searchParams.has('access_token'),
       tokenInBody: false,
-      receivedAt: Date.now(),
+      receivedAt: arrivalTime(),
       durationMs: 0,
       clientAborted: false,
     };
@@ -424,7 +425,7 @@ export class TikTokEndpoint implements MockTikTok {
       }
       return tiktokAnswer(TIKTOK_CODE.invalidParameter, check.message);
     }
-    const receivedAt = Date.now();
+    const receivedAt = arrivalTime();
     this.#recorder.addEvents(
       check.events.map((event) => ({
         platform: 'tiktok',

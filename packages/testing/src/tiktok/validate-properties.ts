@@ -1,3 +1,4 @@
+import { isCurrencyCode } from '../../../core/src/event/currency.js';
 import {
   invalid,
   isNonEmptyString,
@@ -17,8 +18,8 @@ const CONTENT_TYPES: readonly unknown[] = ['product', 'product_group'];
 const STRING_KEYS = ['order_id', 'query', 'description', 'shop_id'] as const;
 const CONTENT_STRING_KEYS = ['content_name', 'content_category', 'brand'] as const;
 
-/** ISO 4217 codes as the runtime's Intl knows them (Node ships the full list). */
-const ISO_4217: ReadonlySet<string> = new Set(Intl.supportedValuesOf('currency'));
+// The active ISO 4217 codes, the core's own list (bundled at build time, like the match keys), not
+// the runtime's `Intl` list: that one depends on the ICU build and keeps withdrawn codes.
 
 const isFiniteNumber = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -60,8 +61,8 @@ const checkContent = (item: unknown, path: PathPart[]): Violation | undefined =>
 
 const checkCurrency = (value: unknown, path: PathPart[]): Violation | undefined => {
   if (typeof value !== 'string') return invalid(path, 'must be a 3-letter ISO 4217 code');
-  if (ISO_4217.has(value)) return undefined;
-  if (ISO_4217.has(value.toUpperCase())) return invalid(path, 'must be uppercase (ISO 4217)');
+  if (isCurrencyCode(value)) return undefined;
+  if (isCurrencyCode(value.toUpperCase())) return invalid(path, 'must be uppercase (ISO 4217)');
   return invalid(path, 'must be an ISO 4217 currency code');
 };
 
