@@ -12,6 +12,7 @@ import type { BuildEventOptions, EventName, ServerEventInput } from '../event/in
 import { CapiValidationError, type Issue } from '../event/issues.js';
 import { schedulingClock } from './clock.js';
 import type { Destination, Envelope } from './destination.js';
+import { closeAtExit } from './exit-close.js';
 import {
   type FanOutDeps,
   fanOutEvent,
@@ -1033,5 +1034,16 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     },
     destinations: Object.freeze(resolved.destinations.map((d) => d.destination)),
   };
+  const exit = options.closeOnExit ?? true;
+  if (exit !== false) {
+    closeAtExit(client, deadlineMs(exit === true ? undefined : exit.timeoutMs, 2000), () => {
+      const { queued, inFlight } = stats();
+      log(
+        'info',
+        { queued, inFlight },
+        'capi-kit: the process is ending with events pending; closing the client to send them (closeOnExit)',
+      );
+    });
+  }
   return client;
 };

@@ -145,6 +145,14 @@ export interface CapiOptions {
    * are logged at `warn`; diagnostics advisories drop to `info`.
    */
   development?: boolean | undefined;
+  /**
+   * When the process is about to end on its own (Node's `beforeExit`: a script that tracked and
+   * returned, a job, a CLI) with events still queued or in flight, `close({ timeoutMs })` them
+   * first: delivered, or counted as dropped (`shutdown`) and handed to `onUndeliverable`, with a
+   * log line either way, instead of left in memory as the process exits. Default on, with 2000 ms;
+   * `false` leaves it to your own `close()`. A server never reaches `beforeExit` while it listens.
+   */
+  closeOnExit?: boolean | { timeoutMs: number } | undefined;
   /** Called with events that will never be delivered after being accepted (for a spill file, a DLQ…). */
   onUndeliverable?:
     | ((records: readonly OutboxRecord[], reason: UndeliverableReason) => void | Promise<void>)

@@ -1,0 +1,51 @@
+// A script that tracks events and then simply ends (no `close()`, no signal) would exit with its
+// events still in memory: the engine's timers are unref'd so that an idle client never holds a
+// process open (segmentio/analytics-node#102). Node's `beforeExit` fires when the event loop is
+// empty and the process is about to end naturally, and work scheduled there keeps it alive. So a
+// client with events pending is closed there: they are sent, or counted and reported, before the
+// process ends. One listener for the module; clients are held weakly, so one the app dropped is
+// not kept alive by it.
+
+/** What {@link closeAtExit} needs of a client. */
+export interface ExitClosable {
+  stats(): { queued: number; inFlight: number };
+  close(options: { timeoutMs: number }): Promise<void>;
+  readonly closed: boolean;
+}
+
+const clients = new Set<WeakRef<ExitClosable>>();
+const settings = new WeakMap<ExitClosable, { timeoutMs: number; closing: () => void }>();
+let listening = false;
+
+const onBeforeExit = (): void => {
+  for (const ref of [...clients]) {
+    const client = ref.deref();
+    const setting = client === undefined ? undefined : settings.get(client);
+    if (client === undefined || setting === undefined || client.closed) {
+      clients.delete(ref);
+      continue;
+    }
+    const { queued, inFlight } = client.stats();
+    if (queued + inFlight === 0) continue;
+    clients.delete(ref);
+    setting.closing();
+    // close() never rejects; the catch keeps a listener from ever throwing.
+    client.close({ timeoutMs: setting.timeoutMs }).catch(() => {});
+  }
+};
+
+/**
+ * Closes `client` at `beforeExit` when events are still queued or in flight then, calling
+ * `closing` first (a log line). No-op where there is no `process.on` (edge runtimes, browsers).
+ */
+export const closeAtExit = (client: ExitClosable, timeoutMs: number, closing: () => void): void => {
+  const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => unknown } })
+    .process;
+  if (typeof proc?.on !== 'function' || typeof WeakRef !== 'function') return;
+  settings.set(client, { timeoutMs, closing });
+  clients.add(new WeakRef(client));
+  if (!listening) {
+    listening = true;
+    proc.on('beforeExit', onBeforeExit);
+  }
+};
