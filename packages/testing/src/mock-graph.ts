@@ -10,7 +10,6 @@ import {
   pageAnswer,
   textAnswer,
 } from './answers.js';
-import { arrivalTime } from './arrival.js';
 import { checkCredentials, readCredentials } from './auth.js';
 import { controlRoute } from './control.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
@@ -453,7 +452,7 @@ class MockGraphServer implements MockGraph {
       tokenInUrl: url.searchParams.has('access_token'),
       tokenSources: [],
       hasAuthorizationHeader: req.headers.authorization !== undefined,
-      receivedAt: arrivalTime(),
+      receivedAt: Date.now(),
       durationMs: 0,
       clientAborted: false,
     };
@@ -579,7 +578,7 @@ class MockGraphServer implements MockGraph {
       tokenInUrl: url.searchParams.has('access_token'),
       tokenSources: credentials.tokens.map((t) => t.source),
       hasAuthorizationHeader: req.headers.authorization !== undefined,
-      receivedAt: arrivalTime(),
+      receivedAt: Date.now(),
       durationMs: 0,
       clientAborted: false,
     };
@@ -665,7 +664,7 @@ class MockGraphServer implements MockGraph {
       }
       return graphAnswer(check.answer);
     }
-    const receivedAt = arrivalTime();
+    const receivedAt = Date.now();
     const accepted =
       eventsReceived === undefined ? check.events : check.events.slice(0, eventsReceived);
     this.#recorder.addEvents(
@@ -735,7 +734,7 @@ class MockGraphServer implements MockGraph {
     const parsed = parseBeacon(raw.bytes.toString('utf8'), {
       hasUserAgent: req.headers['user-agent'] !== undefined,
       hasIp: req.socket.remoteAddress !== undefined,
-      receivedAt: arrivalTime(),
+      receivedAt: Date.now(),
     });
     if (!parsed.ok) {
       this.#write(res, textAnswer(400, `Not a Pixel stub event: ${parsed.reason}.`));

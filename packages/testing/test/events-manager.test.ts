@@ -123,7 +123,9 @@ describe('GET /_mock/events-manager', () => {
     });
     expect((await post(mock, { data: [server] })).status).toBe(200);
     expect((await beacon({ eid: 'pv-1' })).status).toBe(204);
-    // Same id, other name: Meta's key is the pair, so this is another row.
+    // Same id, other name: Meta's key is the pair, so this is another row, and the newest (rows are
+    // ordered by arrival in milliseconds: it must arrive in a later one).
+    await new Promise((resolve) => setTimeout(resolve, 5));
     expect((await beacon({ ev: 'ViewContent', eid: 'pv-1' })).status).toBe(204);
 
     const v = await view();
@@ -254,6 +256,8 @@ describe('GET /_mock/events-manager', () => {
   it('filters by pixel, event name and source, like the page', async () => {
     await post(mock, { data: [validEvent({ event_id: 'p-1' })] });
     await post(mock, { data: [validEvent({ event_id: 'p-2' })] }, { pixelId: '999' });
+    // Rows are ordered by arrival in milliseconds: the newest must arrive in a later one.
+    await new Promise((resolve) => setTimeout(resolve, 5));
     await beacon({ eid: 'v-1', ev: 'ViewContent' });
     expect((await view('?pixelId=999')).rows.map((r) => r.eventId)).toEqual(['p-2']);
     expect((await view('?event_name=ViewContent')).rows.map((r) => r.eventId)).toEqual(['v-1']);

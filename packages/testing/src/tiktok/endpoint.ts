@@ -1,7 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Answer, CROSS_ORIGIN, textAnswer } from '../answers.js';
-import { arrivalTime } from '../arrival.js';
 import { isRecord } from '../field-checks.js';
 import { readBody } from '../request-body.js';
 import { TIKTOK_CODE, tiktokAnswer } from './answers.js';
@@ -266,7 +265,7 @@ export class TikTokEndpoint implements MockTikTok {
     const parsed = parseTikTokBeacon(raw.bytes.toString('utf8'), {
       hasUserAgent: req.headers['user-agent'] !== undefined,
       hasIp: req.socket.remoteAddress !== undefined,
-      receivedAt: arrivalTime(),
+      receivedAt: Date.now(),
     });
     if (!parsed.ok) {
       this.#host.write(res, textAnswer(400, `Not a TikTok Pixel stub event: ${parsed.reason}.`));
@@ -291,7 +290,7 @@ export class TikTokEndpoint implements MockTikTok {
       hasAccessToken: headerValue(req.headers['access-token']) !== undefined,
       tokenInUrl: url.searchParams.has('access_token'),
       tokenInBody: false,
-      receivedAt: arrivalTime(),
+      receivedAt: Date.now(),
       durationMs: 0,
       clientAborted: false,
     };
@@ -425,7 +424,7 @@ export class TikTokEndpoint implements MockTikTok {
       }
       return tiktokAnswer(TIKTOK_CODE.invalidParameter, check.message);
     }
-    const receivedAt = arrivalTime();
+    const receivedAt = Date.now();
     this.#recorder.addEvents(
       check.events.map((event) => ({
         platform: 'tiktok',
