@@ -900,9 +900,12 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     }
   };
 
+  // Set once the client is registered for closeOnExit; a closed client needs no entry there.
+  let forgetAtExit: (() => void) | undefined;
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
     if (closing) return closing;
     closed = true;
+    forgetAtExit?.();
     const timeoutMs = deadlineMs(closeOptions.timeoutMs, 2000);
     // Leave a little room between aborting and resolving so aborted requests can hand back their events.
     const grace = Math.min(50, timeoutMs / 10);
@@ -1036,14 +1039,18 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   };
   const exit = options.closeOnExit ?? true;
   if (exit !== false) {
-    closeAtExit(client, deadlineMs(exit === true ? undefined : exit.timeoutMs, 2000), () => {
-      const { queued, inFlight } = stats();
-      log(
-        'info',
-        { queued, inFlight },
-        'capi-kit: the process is ending with events pending; closing the client to send them (closeOnExit)',
-      );
-    });
+    forgetAtExit = closeAtExit(
+      client,
+      deadlineMs(exit === true ? undefined : exit.timeoutMs, 2000),
+      () => {
+        const { queued, inFlight } = stats();
+        log(
+          'info',
+          { queued, inFlight },
+          'capi-kit: the process is ending with events pending; closing the client to send them (closeOnExit)',
+        );
+      },
+    );
   }
   return client;
 };

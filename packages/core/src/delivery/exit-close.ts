@@ -36,16 +36,26 @@ const onBeforeExit = (): void => {
 
 /**
  * Closes `client` at `beforeExit` when events are still queued or in flight then, calling
- * `closing` first (a log line). No-op where there is no `process.on` (edge runtimes, browsers).
+ * `closing` first (a log line). Returns what forgets it (`close()` calls it, so a process that
+ * creates and closes many clients keeps no entry for them). No-op where there is no `process.on`
+ * (edge runtimes, browsers).
  */
-export const closeAtExit = (client: ExitClosable, timeoutMs: number, closing: () => void): void => {
+export const closeAtExit = (
+  client: ExitClosable,
+  timeoutMs: number,
+  closing: () => void,
+): (() => void) => {
   const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => unknown } })
     .process;
-  if (typeof proc?.on !== 'function' || typeof WeakRef !== 'function') return;
+  if (typeof proc?.on !== 'function' || typeof WeakRef !== 'function') return () => {};
   settings.set(client, { timeoutMs, closing });
-  clients.add(new WeakRef(client));
+  const ref = new WeakRef(client);
+  clients.add(ref);
   if (!listening) {
     listening = true;
     proc.on('beforeExit', onBeforeExit);
   }
+  return () => {
+    clients.delete(ref);
+  };
 };
