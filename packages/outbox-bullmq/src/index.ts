@@ -13,6 +13,7 @@ export {
   type BullmqOutbox,
   type BullmqOutboxOptions,
   type BullmqProducerStats,
+  type BullmqStreamStats,
   bullmqOutbox,
 } from './producer.js';
 export {

@@ -7,15 +7,15 @@ export const DEFAULT_QUEUE_NAME = 'capi-kit-events';
 /** Name of the custom backoff the workers implement (full jitter, `Retry-After` honoured). */
 export const CAPI_BACKOFF = 'capi';
 
-/** A job: up to 1000 events for one pixel, sent by a worker in one Graph request. */
+/** A job: up to 1000 events of one stream, sent by a worker in one request to that stream's platform. */
 export interface CapiJobData {
   /** Job format version. */
   v: 1;
-  /** Pixel the events are for; the worker needs its access token. */
+  /** The stream the events are for: a Meta pixel id, or `<destination>:<id>` (`tiktok:C4…`); the worker needs its destination. */
   pixelId: string;
   /** The events, serialized once by the producer's `track()` (`body`), with their ids. */
   records: OutboxRecord[];
-  /** Set on a job that only carries events Meta rejected: the worker fails it at once with this message. */
+  /** Set on a job that only carries events the platform rejected: the worker fails it at once with this message. */
   rejected?: string;
 }
 

@@ -28,7 +28,7 @@ export interface BullmqOutboxOptions {
   queueName?: string | undefined;
   /** BullMQ key prefix; default BullMQ's (`bull`). */
   prefix?: string | undefined;
-  /** Events per job (one job = one Graph request), 1–1000; default 1000. */
+  /** Events per job (one job = one request of its stream), 1–1000; default 1000. */
   maxJobEvents?: number | undefined;
   /** Serialized bytes per job; default 1 000 000 (the request body stays under 1 MiB). */
   maxJobBytes?: number | undefined;
@@ -62,6 +62,20 @@ export interface BullmqProducerStats {
   fallbackEvents: number;
   /** `addBulk` calls that failed (each sent its events to the fallback). */
   writeFailures: number;
+  /**
+   * The event counters per stream (`pixelId` of the records: Meta's pixel id, `tiktok:<code>`…):
+   * per stream, `enqueuedEvents` + what the client's `stats().pixels[stream]` accounts for (the
+   * fallback's events) = the events tracked for it.
+   */
+  streams: Record<string, BullmqStreamStats>;
+}
+
+/** {@link BullmqProducerStats.streams}: one stream's events. */
+export interface BullmqStreamStats {
+  /** Events of this stream written to Redis since start. */
+  enqueuedEvents: number;
+  /** Events of this stream that went to the in-memory fallback since start. */
+  fallbackEvents: number;
 }
 
 /** The producer side: an {@link Outbox} whose records go to a BullMQ queue for the workers. */
@@ -101,7 +115,8 @@ const consoleLogger: Logger = {
 /**
  * The producer side of the Redis outbox, for `createCapi({ outbox })`. `append` (inside `track()`)
  * only buffers in memory; every `flushIntervalMs` (10 ms) or `maxJobEvents` events the buffer goes
- * to Redis in one `addBulk`, one job per ≤ 1000 events of a pixel. The engine never delivers these
+ * to Redis in one `addBulk`, one job per ≤ 1000 events of a stream (a Meta pixel, or another
+ * destination's `tiktok:<code>`: give the workers the same `destinations`). The engine never delivers these
  * events itself — they are handed over (`delegated`) and `createCapiWorker` processes send them —
  * so `claim` only ever returns events of the fallback: when Redis is unreachable (or too slow) the
  * producer fails fast, says so loudly (`logger.error` and the `error` hook), and keeps the events in
@@ -161,6 +176,17 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   let writing: Promise<void> | undefined;
   let lastConnectionError: string | undefined;
   const counters = { enqueuedEvents: 0, enqueuedJobs: 0, fallbackEvents: 0, writeFailures: 0 };
+  const streams = new Map<string, BullmqStreamStats>();
+  const countStream = (records: readonly OutboxRecord[], field: keyof BullmqStreamStats) => {
+    for (const record of records) {
+      let entry = streams.get(record.pixelId);
+      if (!entry) {
+        entry = { enqueuedEvents: 0, fallbackEvents: 0 };
+        streams.set(record.pixelId, entry);
+      }
+      entry[field]++;
+    }
+  };
 
   const reportError = (message: string) => {
     const error = new Error(message);
@@ -205,6 +231,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
 
   const toFallback = (records: readonly OutboxRecord[]): AppendResult => {
     counters.fallbackEvents += records.length;
+    countStream(records, 'fallbackEvents');
     return fallback.append(records);
   };
 
@@ -281,6 +308,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       ]);
       counters.enqueuedEvents += records.length;
       counters.enqueuedJobs += jobs.length;
+      countStream(records, 'enqueuedEvents');
     } catch (error) {
       // A timed-out addBulk may still land: then these events are delivered twice (same event_id, Meta deduplicates).
       recover(records, messageOf(error));
@@ -387,7 +415,12 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       redis.off('error', onRedisError);
     },
 
-    producerStats: () => ({ mode, buffered, ...counters }),
+    producerStats: () => ({
+      mode,
+      buffered,
+      ...counters,
+      streams: Object.fromEntries([...streams].map(([key, entry]) => [key, { ...entry }])),
+    }),
   };
   return outbox;
 };

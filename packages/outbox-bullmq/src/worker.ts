@@ -3,6 +3,7 @@ import {
   type CapiOptions,
   createCapi,
   DEFAULT_RETRY,
+  type Destination,
   fullJitterDelay,
   isExpired,
   type Listener,
@@ -12,10 +13,12 @@ import {
   type OutboxRecord,
   type PixelConfig,
   type RetryInfo,
+  streamKey,
   type UndeliverableReason,
 } from '@capi-kit/core';
 import {
   type ConnectionOptions,
+  DelayedError,
   type Job,
   Queue,
   UnrecoverableError,
@@ -38,8 +41,21 @@ export interface CapiWorkerOptions {
   pixelId?: string | undefined;
   /** Its access token (env `META_ACCESS_TOKEN`). */
   accessToken?: string | undefined;
-  /** Every pixel the producers send to, with its token. A job for a pixel not listed here fails. */
+  /** Every pixel the producers send to, with its token. A job for a pixel not listed here waits (see `unroutedRetryMs`). */
   pixels?: readonly PixelConfig[] | undefined;
+  /**
+   * The destinations beside Meta the producers send to (`[tiktok({ pixelCode, accessToken })]`),
+   * the same as their `createCapi({ destinations })`: a job of stream `tiktok:<code>` is sent
+   * through that destination's envelope, classifier, acknowledgement and limits. Given without
+   * any Meta configuration (options or `META_*` env), the worker sends to them alone.
+   */
+  destinations?: readonly Destination[] | undefined;
+  /**
+   * How long a job waits in the delayed set before it is tried again when this worker has no
+   * destination for its stream (a worker deployed without the producers' new destination); no
+   * attempt is spent, so a worker that has it delivers the job. Default 60 000 ms.
+   */
+  unroutedRetryMs?: number | undefined;
   /** Graph API version; default core's (env `META_API_VERSION`). */
   apiVersion?: string | undefined;
   /** Graph base URL; default `https://graph.facebook.com` (env `META_GRAPH_URL`). */
@@ -64,9 +80,12 @@ export interface CapiWorkerOptions {
   maxDelayMs?: number | undefined;
   /** Longest server-requested wait honoured; default 300 000 ms. */
   maxRetryAfterMs?: number | undefined;
-  /** Queue-wide pause after a throttle without a wait hint; default 5000 ms. */
+  /** Pause after a throttle without a wait hint (queue-wide without `destinations`, per stream with them); default 5000 ms. */
   throttlePauseMs?: number | undefined;
-  /** Queue-wide pause after Meta refused the token; default 600 000 ms (fix the token, then `worker.queue.removeRateLimitKey()`). */
+  /**
+   * Pause after the platform refused the token; default 600 000 ms. Queue-wide without
+   * `destinations` (fix the token, then `worker.queue.removeRateLimitKey()`); per stream with them.
+   */
   authPauseMs?: number | undefined;
   /** pino-compatible logger; silent by default. */
   logger?: Logger | undefined;
@@ -86,17 +105,19 @@ export interface CapiWorkerStats {
   failed: number;
   /** Jobs handed back to BullMQ for a later attempt (transient failure). */
   retried: number;
-  /** Jobs put back without spending an attempt (throttled, auth). */
+  /** Jobs put back without spending an attempt (throttled, auth, their stream paused). */
   rateLimited: number;
+  /** Jobs put back (no attempt spent) because this worker has no destination for their stream. */
+  unrouted: number;
   /** Jobs that had stalled before (their worker died or hung) and ran again here. */
   rerun: number;
   /** Events in those re-run jobs: the upper bound of duplicates a stall can cause. */
   rerunEvents: number;
-  /** Events Meta acknowledged. */
+  /** Events the platforms acknowledged. */
   sent: number;
-  /** Events Meta rejected (isolated by bisection). */
+  /** Events the platforms rejected (isolated by bisection). */
   rejected: number;
-  /** Events dropped because they were past Meta's 7-day window. */
+  /** Events dropped because they were past their platform's upload window (Meta: 7 days). */
   expired: number;
 }
 
@@ -140,16 +161,24 @@ class TransientDeliveryError extends Error {
 
 /**
  * Starts a delivery worker: takes jobs from the queue `bullmqOutbox` producers fill and sends each
- * job's events (≤ 1000, one pixel) to Meta in one request, in as many processes as you like. Each
- * job goes through the same engine as `createCapi` (core's transport, `classifyResponse`,
- * redaction and bisection of rejected batches): delivered events are done; events Meta rejects are
- * isolated and their job fails with `UnrecoverableError` and Meta's message (BullMQ's failed set is
- * the dead-letter list); transient failures use BullMQ's attempts with the core's full-jitter
- * backoff (Meta's `Retry-After` wins); throttling pauses the whole queue (`rateLimit` +
- * `RateLimitError`, no attempt spent).
+ * job's events (≤ 1000, one stream) in one request, in as many processes as you like. A job of a
+ * Meta pixel goes to Meta; a job of another destination's stream (`tiktok:<code>`) goes through
+ * that destination, given in `destinations` as the producers give it to `createCapi`. Each job
+ * goes through the same engine as `createCapi` (core's transport, the stream's classifier,
+ * redaction and bisection of rejected batches): delivered events are done; events the platform
+ * rejects are isolated and their job fails with `UnrecoverableError` and the platform's message
+ * (BullMQ's failed set is the dead-letter list); transient failures use BullMQ's attempts with the
+ * core's full-jitter backoff (`Retry-After` wins); throttling pauses the queue (`rateLimit`), or
+ * only the stream when the worker has `destinations`, without spending an attempt. A job of a
+ * stream the worker cannot send waits in the delayed set, said loudly, until a worker can.
  *
  * @example
- * const worker = createCapiWorker({ connection: process.env.REDIS_URL, pixelId, accessToken });
+ * const worker = createCapiWorker({
+ *   connection: process.env.REDIS_URL,
+ *   pixelId,
+ *   accessToken,
+ *   destinations: [tiktok({ pixelCode, accessToken: process.env.TIKTOK_ACCESS_TOKEN })],
+ * });
  * process.on('SIGTERM', () => worker.close());
  */
 export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
@@ -193,8 +222,18 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       : (options.env ??
         (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ??
         {});
-  const pixelList: PixelConfig[] =
-    options.pixels && options.pixels.length > 0
+  const destinations = [...(options.destinations ?? [])];
+  const given = (value: string | undefined) => value !== undefined && value.trim() !== '';
+  // As createCapi decides: Meta is left out only when destinations are given and nothing at all
+  // configures Meta (a TikTok-only worker); half a Meta configuration is still an error.
+  const withoutMeta =
+    destinations.length > 0 &&
+    (options.pixels === undefined || options.pixels.length === 0) &&
+    !given(options.pixelId ?? env.META_PIXEL_ID) &&
+    !given(options.accessToken ?? env.META_ACCESS_TOKEN);
+  const pixelList: PixelConfig[] = withoutMeta
+    ? []
+    : options.pixels && options.pixels.length > 0
       ? options.pixels.map((p) => ({ ...p, pixelId: p.pixelId.trim() }))
       : [
           {
@@ -202,11 +241,53 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
             accessToken: (options.accessToken ?? env.META_ACCESS_TOKEN ?? '').trim(),
           },
         ];
-  // Validate now (createCapi throws on a missing token or a bad pixel id), not at the first job.
-  void createCapi({ ...engineOptions, pixels: pixelList, outbox: memoryOutbox() }).close({
-    timeoutMs: 0,
-  });
-  const pixelConfigs = new Map(pixelList.map((p) => [p.pixelId, p]));
+  // Validate now (createCapi throws on a missing token, a bad pixel id, a destination that is not
+  // one or is listed twice), not at the first job.
+  void createCapi({
+    ...engineOptions,
+    pixels: pixelList,
+    destinations,
+    outbox: memoryOutbox(),
+  }).close({ timeoutMs: 0 });
+  const unroutedRetryMs = options.unroutedRetryMs ?? 60_000;
+  if (!(unroutedRetryMs > 0) || !Number.isFinite(unroutedRetryMs)) {
+    throw new RangeError('createCapiWorker: unroutedRetryMs must be a positive number of ms');
+  }
+
+  /** Where a job of one stream goes: a Meta pixel of this worker's, or another destination. */
+  interface Route {
+    key: string;
+    /** The platform as messages name it. */
+    label: string;
+    /** The engine's options for one job of this stream. */
+    engine: CapiOptions;
+    maxAgeSeconds: Destination['limits']['maxAgeSeconds'];
+  }
+  const routes = new Map<string, Route>();
+  for (const pixel of pixelList) {
+    routes.set(pixel.pixelId, {
+      key: pixel.pixelId,
+      label: 'Meta',
+      engine: { ...engineOptions, pixels: [pixel] },
+      maxAgeSeconds: undefined,
+    });
+  }
+  for (const destination of destinations) {
+    const key = streamKey(destination);
+    routes.set(key, {
+      key,
+      label: destination.label ?? destination.name,
+      // This stream alone: no Meta pixel from options or the META_* environment beside it.
+      engine: { ...engineOptions, env: false, destinations: [destination] },
+      maxAgeSeconds: destination.limits.maxAgeSeconds,
+    });
+  }
+  // Several platforms may share the queue: a throttle or a refused token then pauses only its own
+  // stream (its jobs wait in the delayed set), so one platform's trouble never holds another's
+  // events. A Meta-only worker keeps pausing the whole queue (BullMQ's rate limit, no job churn).
+  const perStreamPauses = destinations.length > 0;
+  const pausedUntil = new Map<string, number>();
+  const unroutedLoggedAt = new Map<string, number>();
 
   const listeners: { [K in keyof CapiHookMap]?: Set<Listener<CapiHookMap[K]>> } = {};
   const emit = <K extends keyof CapiHookMap>(name: K, info: CapiHookMap[K]) => {
@@ -237,6 +318,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     failed: 0,
     retried: 0,
     rateLimited: 0,
+    unrouted: 0,
     rerun: 0,
     rerunEvents: 0,
     sent: 0,
@@ -256,7 +338,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
   };
 
   /** Runs the job's events through the core engine once and reports each event's fate. */
-  const deliverOnce = async (pixel: PixelConfig, records: OutboxRecord[]): Promise<Round> => {
+  const deliverOnce = async (route: Route, records: OutboxRecord[]): Promise<Round> => {
     const memory = memoryOutbox({ maxEvents: Number.MAX_SAFE_INTEGER, maxBytes: Infinity });
     memory.append(records.map((r) => ({ ...r, attempts: 0, retryAt: 0 })));
     const fate = new Map<string, 'acked' | 'dead' | 'back'>();
@@ -290,7 +372,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     };
     let retry: RetryInfo | undefined;
     let authError: Error | undefined;
-    const client = createCapi({ ...engineOptions, pixels: [pixel], outbox, flushIntervalMs: 0 });
+    const client = createCapi({ ...route.engine, outbox, flushIntervalMs: 0 });
     for (const name of hookNames) {
       client.on(name, (info) => {
         if (name === 'retry') retry = info as RetryInfo;
@@ -334,8 +416,58 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     throw Worker.RateLimitError();
   };
 
+  /** Back to the delayed set until `until`, no attempt spent (BullMQ's DelayedError). */
+  const putBack = async (job: Job<CapiJobData>, token: string | undefined, until: number) => {
+    await job.moveToDelayed(Math.max(until, Date.now() + 1), token);
+    throw new DelayedError();
+  };
+
+  /** Pauses one stream (throttled, token refused): this job and the stream's next ones wait. */
+  const pauseStream = async (
+    job: Job<CapiJobData>,
+    token: string | undefined,
+    key: string,
+    ms: number,
+  ): Promise<never> => {
+    const until = Date.now() + Math.max(1, Math.round(ms));
+    pausedUntil.set(key, Math.max(pausedUntil.get(key) ?? 0, until));
+    counters.rateLimited++;
+    return putBack(job, token, until);
+  };
+
+  /** What to configure for a stream this worker cannot send (names the stream, never a token). */
+  const missingConfig = (key: string): string => {
+    const colon = key.indexOf(':');
+    return colon < 0
+      ? `add pixels: [{ pixelId: '${key}', accessToken }] (or pixelId/accessToken) to createCapiWorker`
+      : `add the ${key.slice(0, colon)} destination for id ${key.slice(colon + 1)} to createCapiWorker({ destinations }), as the producers' createCapi has it`;
+  };
+
+  /**
+   * A job of a stream this worker has no destination for: it waits in the delayed set and comes
+   * back every `unroutedRetryMs` (no attempt spent), so it is never dropped and a worker that has
+   * the destination (a rolling deploy) delivers it. Said loudly, once per stream per interval.
+   */
+  const unrouted = async (
+    job: Job<CapiJobData>,
+    token: string | undefined,
+    key: string,
+  ): Promise<never> => {
+    counters.unrouted++;
+    const message = `no destination for stream ${key} in this worker: ${missingConfig(key)}. The job waits in the delayed set and is tried again every ${unroutedRetryMs} ms`;
+    const now = Date.now();
+    if (now - (unroutedLoggedAt.get(key) ?? Number.NEGATIVE_INFINITY) >= unroutedRetryMs) {
+      unroutedLoggedAt.set(key, now);
+      logger.error({ pixelId: key, jobId: job.id }, `capi-kit worker: ${message}`);
+      emit('error', { kind: 'outbox', pixelId: key, error: new Error(message) });
+    }
+    await job.log(message).catch(() => {});
+    return putBack(job, token, now + unroutedRetryMs);
+  };
+
   const processJob = async (
     job: Job<CapiJobData>,
+    token?: string,
   ): Promise<{ delivered: number; expired: number }> => {
     const data = job.data;
     if (data?.v !== 1 || !Array.isArray(data.records)) {
@@ -350,22 +482,29 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       counters.rerun++;
       counters.rerunEvents += data.records.length;
     }
-    const pixel = pixelConfigs.get(data.pixelId);
-    if (!pixel) {
-      counters.failed++;
-      const message = `no access token configured for pixel ${data.pixelId} in this worker`;
-      logger.error({ pixelId: data.pixelId, jobId: job.id }, `capi-kit worker: ${message}`);
-      throw new UnrecoverableError(message);
+    const route = routes.get(data.pixelId);
+    if (!route) return unrouted(job, token, data.pixelId);
+    const paused = pausedUntil.get(route.key);
+    if (paused !== undefined) {
+      if (paused > Date.now()) {
+        counters.rateLimited++;
+        return putBack(job, token, paused);
+      }
+      pausedUntil.delete(route.key);
     }
     const now = Date.now();
     const live: OutboxRecord[] = [];
     const expired: OutboxRecord[] = [];
-    for (const record of data.records) (isExpired(record, now) ? expired : live).push(record);
+    for (const record of data.records) {
+      (isExpired(record, now, route.maxAgeSeconds) ? expired : live).push(record);
+    }
     if (expired.length > 0) {
       counters.expired += expired.length;
       logger.warn(
         { pixelId: data.pixelId, count: expired.length, jobId: job.id },
-        'capi-kit worker: dropped events past the 7-day window',
+        route.label === 'Meta'
+          ? 'capi-kit worker: dropped events past the 7-day window'
+          : `capi-kit worker: dropped events past ${route.label}'s upload window`,
       );
       emit('dropped', {
         reason: 'expired',
@@ -380,20 +519,20 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       return { delivered: 0, expired: expired.length };
     }
 
-    const round = await deliverOnce(pixel, live);
+    const round = await deliverOnce(route, live);
     counters.sent += round.delivered.length;
     counters.rejected += round.rejected.length;
     const rejectedMessage =
       round.rejected.length === 0
         ? undefined
-        : `Meta rejected ${round.rejected.length} event(s): ${round.rejected[0]?.error}`;
+        : `${route.label} rejected ${round.rejected.length} event(s): ${round.rejected[0]?.error}`;
 
     if (round.pending.length === 0) {
       if (!rejectedMessage) {
         counters.completed++;
         return { delivered: round.delivered.length, expired: expired.length };
       }
-      // Only the rejected events stay in the failed job, with Meta's message: the dead letters.
+      // Only the rejected events stay in the failed job, with the platform's message: the dead letters.
       await job.updateData({ ...data, records: round.rejected.map((r) => r.record) });
       counters.failed++;
       throw new UnrecoverableError(rejectedMessage);
@@ -416,16 +555,21 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       await job.updateData({ ...data, records: round.pending });
     }
     if (round.authError) {
+      const what = route.label === 'Meta' ? `pixel ${route.key}` : `stream ${route.key}`;
       logger.error(
         { pixelId: data.pixelId, pauseMs: authPauseMs },
-        `capi-kit worker: Meta refused the access token for pixel ${data.pixelId}; queue paused`,
+        `capi-kit worker: ${route.label} refused the access token for ${what}; ${perStreamPauses ? 'stream' : 'queue'} paused`,
       );
+      if (perStreamPauses) return pauseStream(job, token, route.key, authPauseMs);
       return pause(authPauseMs);
     }
     if (round.retry?.reason === 'throttled') {
-      return pause(
-        Math.min(round.retry.delayMs > 0 ? round.retry.delayMs : throttlePauseMs, maxRetryAfterMs),
+      const ms = Math.min(
+        round.retry.delayMs > 0 ? round.retry.delayMs : throttlePauseMs,
+        maxRetryAfterMs,
       );
+      if (perStreamPauses) return pauseStream(job, token, route.key, ms);
+      return pause(ms);
     }
     if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) counters.retried++;
     const hint = round.retry?.error ?? 'not delivered';
