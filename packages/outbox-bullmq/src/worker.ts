@@ -9,11 +9,8 @@ import {
   type Listener,
   type Logger,
   memoryOutbox,
-  type Outbox,
   type OutboxRecord,
   type PixelConfig,
-  type RetryInfo,
-  streamKey,
   type UndeliverableReason,
 } from '@capi-kit/core';
 import {
@@ -28,6 +25,8 @@ import {
 import type { RedisOptions } from 'ioredis';
 import { isRedisInstance, type RedisConnection, toRedisOptions } from './connection.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
+import { deliverOnce } from './round.js';
+import { missingConfig, workerRoutes } from './routes.js';
 
 /** Options of {@link createCapiWorker}. */
 export interface CapiWorkerOptions {
@@ -137,17 +136,6 @@ export interface CapiWorker {
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-/** How one job's events fared in one round of the engine. */
-interface Round {
-  delivered: OutboxRecord[];
-  rejected: { record: OutboxRecord; error: string }[];
-  /** Not delivered, not rejected: back to BullMQ. */
-  pending: OutboxRecord[];
-  /** Why they are pending. */
-  retry: RetryInfo | undefined;
-  authError: Error | undefined;
-}
-
 /** Carries the engine's wait (Meta's `Retry-After` when it sent one) to the backoff strategy. */
 class TransientDeliveryError extends Error {
   constructor(
@@ -222,25 +210,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       : (options.env ??
         (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ??
         {});
-  const destinations = [...(options.destinations ?? [])];
-  const given = (value: string | undefined) => value !== undefined && value.trim() !== '';
-  // As createCapi decides: Meta is left out only when destinations are given and nothing at all
-  // configures Meta (a TikTok-only worker); half a Meta configuration is still an error.
-  const withoutMeta =
-    destinations.length > 0 &&
-    (options.pixels === undefined || options.pixels.length === 0) &&
-    !given(options.pixelId ?? env.META_PIXEL_ID) &&
-    !given(options.accessToken ?? env.META_ACCESS_TOKEN);
-  const pixelList: PixelConfig[] = withoutMeta
-    ? []
-    : options.pixels && options.pixels.length > 0
-      ? options.pixels.map((p) => ({ ...p, pixelId: p.pixelId.trim() }))
-      : [
-          {
-            pixelId: (options.pixelId ?? env.META_PIXEL_ID ?? '').trim(),
-            accessToken: (options.accessToken ?? env.META_ACCESS_TOKEN ?? '').trim(),
-          },
-        ];
+  const { routes, pixels: pixelList, destinations } = workerRoutes(options, engineOptions, env);
   // Validate now (createCapi throws on a missing token, a bad pixel id, a destination that is not
   // one or is listed twice), not at the first job.
   void createCapi({
@@ -254,34 +224,6 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     throw new RangeError('createCapiWorker: unroutedRetryMs must be a positive number of ms');
   }
 
-  /** Where a job of one stream goes: a Meta pixel of this worker's, or another destination. */
-  interface Route {
-    key: string;
-    /** The platform as messages name it. */
-    label: string;
-    /** The engine's options for one job of this stream. */
-    engine: CapiOptions;
-    maxAgeSeconds: Destination['limits']['maxAgeSeconds'];
-  }
-  const routes = new Map<string, Route>();
-  for (const pixel of pixelList) {
-    routes.set(pixel.pixelId, {
-      key: pixel.pixelId,
-      label: 'Meta',
-      engine: { ...engineOptions, pixels: [pixel] },
-      maxAgeSeconds: undefined,
-    });
-  }
-  for (const destination of destinations) {
-    const key = streamKey(destination);
-    routes.set(key, {
-      key,
-      label: destination.label ?? destination.name,
-      // This stream alone: no Meta pixel from options or the META_* environment beside it.
-      engine: { ...engineOptions, env: false, destinations: [destination] },
-      maxAgeSeconds: destination.limits.maxAgeSeconds,
-    });
-  }
   // Several platforms may share the queue: a throttle or a refused token then pauses only its own
   // stream (its jobs wait in the delayed set), so one platform's trouble never holds another's
   // events. A Meta-only worker keeps pausing the whole queue (BullMQ's rate limit, no job churn).
@@ -304,15 +246,6 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       }
     }
   };
-  const hookNames: (keyof CapiHookMap)[] = [
-    'sent',
-    'retry',
-    'dropped',
-    'deadLetter',
-    'error',
-    'warn',
-  ];
-
   const counters: CapiWorkerStats = {
     completed: 0,
     failed: 0,
@@ -335,63 +268,6 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     } catch {
       logger.error({ reason }, 'capi-kit worker: onUndeliverable threw');
     }
-  };
-
-  /** Runs the job's events through the core engine once and reports each event's fate. */
-  const deliverOnce = async (route: Route, records: OutboxRecord[]): Promise<Round> => {
-    const memory = memoryOutbox({ maxEvents: Number.MAX_SAFE_INTEGER, maxBytes: Infinity });
-    memory.append(records.map((r) => ({ ...r, attempts: 0, retryAt: 0 })));
-    const fate = new Map<string, 'acked' | 'dead' | 'back'>();
-    const errors = new Map<string, string>();
-    // The engine's view of this job: its records are "left over from a previous run" (durable),
-    // so createCapi adopts and sends them at once, and close() keeps whatever it did not settle.
-    const outbox: Outbox = {
-      durable: true,
-      append: (r) => memory.append(r),
-      claim: (limit, leaseMs, o) => memory.claim(limit, leaseMs, o),
-      ack: (ids) => {
-        for (const id of ids) fate.set(id, 'acked');
-        memory.ack(ids);
-      },
-      nack: (ids, retryAt, error) => {
-        for (const id of ids) fate.set(id, 'back');
-        memory.nack(ids, retryAt, error);
-      },
-      release: (ids, retryAt) => {
-        for (const id of ids) fate.set(id, 'back');
-        memory.release(ids, retryAt);
-      },
-      deadLetter: (ids, error) => {
-        for (const id of ids) {
-          fate.set(id, 'dead');
-          errors.set(id, error);
-        }
-        memory.deadLetter(ids, error);
-      },
-      stats: () => memory.stats(),
-    };
-    let retry: RetryInfo | undefined;
-    let authError: Error | undefined;
-    const client = createCapi({ ...route.engine, outbox, flushIntervalMs: 0 });
-    for (const name of hookNames) {
-      client.on(name, (info) => {
-        if (name === 'retry') retry = info as RetryInfo;
-        if (name === 'error' && (info as CapiHookMap['error']).kind === 'auth') {
-          authError = (info as CapiHookMap['error']).error;
-        }
-        emit(name, info as never);
-      });
-    }
-    await client.flush();
-    await client.close({ timeoutMs: 0 });
-    const round: Round = { delivered: [], rejected: [], pending: [], retry, authError };
-    for (const record of records) {
-      const f = fate.get(record.id);
-      if (f === 'acked') round.delivered.push(record);
-      else if (f === 'dead') round.rejected.push({ record, error: errors.get(record.id) ?? '' });
-      else round.pending.push(record);
-    }
-    return round;
   };
 
   // Workers block on Redis: BullMQ requires `maxRetriesPerRequest: null` on their connections.
@@ -433,14 +309,6 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     pausedUntil.set(key, Math.max(pausedUntil.get(key) ?? 0, until));
     counters.rateLimited++;
     return putBack(job, token, until);
-  };
-
-  /** What to configure for a stream this worker cannot send (names the stream, never a token). */
-  const missingConfig = (key: string): string => {
-    const colon = key.indexOf(':');
-    return colon < 0
-      ? `add pixels: [{ pixelId: '${key}', accessToken }] (or pixelId/accessToken) to createCapiWorker`
-      : `add the ${key.slice(0, colon)} destination for id ${key.slice(colon + 1)} to createCapiWorker({ destinations }), as the producers' createCapi has it`;
   };
 
   /**
@@ -519,7 +387,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       return { delivered: 0, expired: expired.length };
     }
 
-    const round = await deliverOnce(route, live);
+    const round = await deliverOnce(route.engine, live, emit);
     counters.sent += round.delivered.length;
     counters.rejected += round.rejected.length;
     const rejectedMessage =
