@@ -14,9 +14,9 @@ export interface SqliteOutboxOptions {
   commitIntervalMs?: number | undefined;
   /** Records that trigger a group commit right away (on the next event-loop turn); default 500. */
   commitEvents?: number | undefined;
-  /** Most records held per pixel (waiting + in flight); beyond it the oldest waiting ones are dropped. Default 1 000 000. */
+  /** Most records held per stream (a Meta pixel, `tiktok:<code>`…; waiting + in flight); beyond it the oldest waiting ones are dropped. Default 1 000 000. */
   maxEvents?: number | undefined;
-  /** Most UTF-8 bytes held per pixel; default 1 GiB. */
+  /** Most UTF-8 bytes held per stream; default 1 GiB. */
   maxBytes?: number | undefined;
   /** Dead letters kept (oldest removed beyond it); default 100 000. */
   maxDeadLetters?: number | undefined;
@@ -28,7 +28,7 @@ export interface SqliteOutboxOptions {
   logger?: Logger | undefined;
   /**
    * Bounds of the memory queue that takes new events while the file refuses writes (disk full,
-   * read-only file, I/O error), per pixel; beyond them the oldest are dropped (`overflow`).
+   * read-only file, I/O error), per stream; beyond them the oldest are dropped (`overflow`).
    * Default: the in-memory outbox's, 10 000 events and 16 MiB.
    */
   memoryFallback?: { maxEvents?: number | undefined; maxBytes?: number | undefined } | undefined;
