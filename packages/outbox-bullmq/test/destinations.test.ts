@@ -214,6 +214,33 @@ describe('bullmq with Redis and a destination beside Meta', needsRedis, () => {
     await capi.close();
   });
 
+  it('part to Redis, part to the fallback (a slow Redis): each stream still adds up on the producer, and every event reaches both platforms once', async () => {
+    // 50 records may wait for Redis; the rest of the burst goes to the in-memory fallback,
+    // which this process delivers itself.
+    const outbox = producer({ maxBufferedEvents: 50 });
+    const capi = client(outbox);
+    startWorker();
+    for (let i = 0; i < 200; i++) capi.track(leadEvent(`mixed-${i}`));
+    await capi.flush();
+    await mock.waitForEvents(200, { timeoutMs: 10_000 });
+    await mock.tiktok.waitForEvents(200, { timeoutMs: 10_000 });
+    await waitFor(() => capi.stats().queued + capi.stats().inFlight === 0);
+    const producerStats = outbox.producerStats();
+    for (const stream of [PIXEL, STREAM]) {
+      const { enqueuedEvents = 0, fallbackEvents = 0 } = producerStats.streams[stream] ?? {};
+      expect(enqueuedEvents).toBeGreaterThan(0);
+      expect(fallbackEvents).toBeGreaterThan(0);
+      expect(enqueuedEvents + fallbackEvents).toBe(200);
+      expect(capi.stats().pixels[stream]?.sent).toBe(fallbackEvents);
+      expect(accountedOnProducer(capi.stats(), producerStats, stream)).toBe(200);
+    }
+    expect(tiktokIds()).toEqual(metaIds());
+    expect(tiktokIds()).toHaveLength(200);
+    expect(mock.duplicates()).toEqual([]);
+    expect(mock.tiktok.duplicates()).toEqual([]);
+    await capi.close();
+  });
+
   it('a TikTok outage does not delay Meta in the worker, and TikTok gets every event after it', async () => {
     const outbox = producer();
     const capi = client(outbox);
@@ -443,7 +470,9 @@ describe('bullmq with Redis and a destination beside Meta', needsRedis, () => {
     for (let i = 0; i < 120; i++) capi.track(leadEvent(`kill-${i}`));
     await capi.flush();
     await mock.waitForEvents(120);
-    // The child's TikTok job is active: its request hangs at the mock.
+    // Meta's job done (acknowledged to BullMQ, else BullMQ would rightly run it again), and the
+    // child's TikTok job active: its request hangs at the mock.
+    await waitFor(() => messages.some((m) => m.type === 'completed' && m.stream === PIXEL));
     await waitFor(() => messages.some((m) => m.type === 'active' && m.stream === STREAM));
     await waitFor(() => mock.tiktok.requests().length > 0);
     child.kill('SIGKILL');
@@ -478,7 +507,9 @@ describe('bullmq with Redis and a destination beside Meta', needsRedis, () => {
     for (let i = 0; i < 5; i++) capi.track(leadEvent(`ttonly-${i}`));
     await capi.flush();
     await mock.tiktok.waitForEvents(5);
-    await waitFor(() => worker.stats().unrouted === 1);
+    // Counted first, then moved: wait until BullMQ shows it delayed.
+    await waitFor(async () => (await outbox.queue.getDelayed()).length === 1);
+    expect(worker.stats().unrouted).toBe(1);
     expect(mock.requests()).toHaveLength(0);
     const delayed = await outbox.queue.getDelayed();
     expect(delayed.map((j) => j.data.pixelId)).toEqual([PIXEL]);
