@@ -112,6 +112,25 @@ describe('bullmqOutbox with a destination beside Meta, Redis unreachable (no Red
   });
 });
 
+describe('createCapiWorker configuration with destinations (no Redis needed)', () => {
+  const base = { connection: 'redis://127.0.0.1:1', env: false as const };
+  it('refuses a destination listed twice, half a Meta configuration beside destinations, and a bad unroutedRetryMs, before connecting, without the token', () => {
+    const twice = () => createCapiWorker({ ...base, destinations: [tt(), tt()] });
+    expect(twice).toThrow(`destination ${STREAM} is listed twice`);
+    const halfMeta = () => createCapiWorker({ ...base, pixelId: PIXEL, destinations: [tt()] });
+    expect(halfMeta).toThrow(/needs a pixelId and an accessToken/);
+    const badRetry = () => createCapiWorker({ ...base, destinations: [tt()], unroutedRetryMs: 0 });
+    expect(badRetry).toThrow(RangeError);
+    for (const attempt of [twice, halfMeta, badRetry]) {
+      try {
+        attempt();
+      } catch (error) {
+        expect(String((error as Error).message)).not.toContain(TT_TOKEN);
+      }
+    }
+  });
+});
+
 describe('bullmq with Redis and a destination beside Meta', needsRedis, () => {
   const url = needsRedis.skip ? '' : requireRedis();
   let prefix: string;
