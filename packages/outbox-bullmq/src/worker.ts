@@ -194,6 +194,9 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
     maxBatchBytes: options.maxBatchBytes,
+    // One short-lived client per job, closed by the round itself: none is registered for the
+    // core's beforeExit close (a long-running worker would otherwise hold one entry per job).
+    closeOnExit: false,
     // Every attempt of the job is one BullMQ attempt: the engine must not retry or give up itself.
     retry: {
       maxAttempts: Number.MAX_SAFE_INTEGER,
