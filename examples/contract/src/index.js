@@ -1,10 +1,12 @@
 // @ts-check
 // The example contract (examples/README.md) as one test suite. Each example's test calls
 // `describeExampleContract(name, start)`; the suite starts the mock Graph API, starts the example
-// against it, and checks every route over real HTTP on loopback.
+// against it, and checks every route over real HTTP on loopback; then starts it again with TikTok
+// configured too (./tiktok.js) and checks that one visit reaches both platforms.
 import { createHash } from 'node:crypto';
 import { startMockGraph } from '@capi-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describeTikTokContract, itSendsNothingToTikTok } from './tiktok.js';
 
 /**
  * A started example app: its base URL, a way to deliver what it has queued, and a way to stop it.
@@ -326,6 +328,8 @@ export function describeExampleContract(name, start) {
         body: JSON.stringify(body),
       });
 
+    itSendsNothingToTikTok(() => ({ app, mock }));
+
     it('GET / sets _fbp and _fbc and fires PageView with one event ID in the page and in CAPI', async () => {
       const res = await fetch(`${app.url}/?fbclid=IwAR2xYz_AbC-123`, {
         headers: {
@@ -626,7 +630,15 @@ export function describeExampleContract(name, start) {
       });
     });
   });
+
+  describeTikTokContract(name, start, { pixelId: PIXEL_ID, accessToken: ACCESS_TOKEN });
 }
 
 export { describeGracefulShutdown, SHUTDOWN_STATS_LINE } from './shutdown.js';
 export { describeStartWithoutEnv } from './start-without-env.js';
+export {
+  bothPlatformsEnv,
+  TIKTOK_ACCESS_TOKEN,
+  TIKTOK_PIXEL_CODE,
+  TIKTOK_TEST_EVENT_CODE,
+} from './tiktok.js';

@@ -1,7 +1,8 @@
 // @ts-check
 // The contract's start check (examples/README.md, "Environment"): started the way it ships but
-// without META_PIXEL_ID and META_ACCESS_TOKEN, an example prints one line saying what is missing
-// and how to start the mock Graph API, with no stack trace, and exits with 2.
+// without META_PIXEL_ID and META_ACCESS_TOKEN, or with only one of TIKTOK_PIXEL_CODE and
+// TIKTOK_ACCESS_TOKEN, an example prints one line saying what is missing and how to start the
+// mock, with no stack trace, and exits with 2.
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 
@@ -44,6 +45,9 @@ function run({ args, cwd, env: extra = {} }, env) {
   });
 }
 
+/** Meta's two variables, for the cases that leave out a TikTok one. */
+const META = { META_PIXEL_ID: '1234567890', META_ACCESS_TOKEN: 'a-token' };
+
 /**
  * Registers the start check for one example.
  * @param {string} name
@@ -55,6 +59,19 @@ export function describeStartWithoutEnv(name, command) {
       [{}, 'META_PIXEL_ID and META_ACCESS_TOKEN are not set'],
       [{ META_PIXEL_ID: '1234567890' }, 'META_ACCESS_TOKEN is not set'],
       [{ META_ACCESS_TOKEN: 'a-token' }, 'META_PIXEL_ID is not set'],
+      // Half a TikTok configuration is refused too, rather than quietly sending to Meta alone.
+      [
+        { ...META, TIKTOK_PIXEL_CODE: 'C4ABCDEF' },
+        'TIKTOK_PIXEL_CODE is set but TIKTOK_ACCESS_TOKEN is not',
+      ],
+      [
+        {
+          ...META,
+          TIKTOK_ACCESS_TOKEN: 'a-tiktok-token',
+          TIKTOK_EVENTS_URL: 'http://127.0.0.1:9/',
+        },
+        'TIKTOK_ACCESS_TOKEN is set but TIKTOK_PIXEL_CODE is not',
+      ],
     ])('with %o: one line naming what is missing and the mock, exit code 2', async (env, says) => {
       const { code, stdout, stderr } = await run(command, env);
       const lines = stderr.split('\n').filter((line) => line.trim() !== '');

@@ -5,12 +5,14 @@ import { capi, trackConversion } from '@capi-kit/express';
 import {
   bodyParserJsonOptions,
   bodyParserRejection,
+  destinationsFromEnv,
   landingPage,
   parseTrustProxy,
   purchaseDataOf,
   purchaseEventId,
   readLead,
   readPurchase,
+  tiktokPixelFromEnv,
   userDataOf,
 } from 'capi-kit-example-shared';
 import express from 'express';
@@ -20,13 +22,18 @@ export const RELAY_CUSTOM_EVENT = 'CtaClick';
 
 /**
  * The example app. `env` holds the contract's variables (examples/README.md); capi-kit reads
- * META_PIXEL_ID, META_ACCESS_TOKEN, META_GRAPH_URL and META_TEST_EVENT_CODE from it.
+ * META_PIXEL_ID, META_ACCESS_TOKEN, META_GRAPH_URL and META_TEST_EVENT_CODE from it, and with
+ * TIKTOK_PIXEL_CODE and TIKTOK_ACCESS_TOKEN every event goes to TikTok too, with the same event ID.
  * @param {Record<string, string | undefined>} env
  */
 export function createApp(env = process.env) {
+  const tiktok = tiktokPixelFromEnv(env);
   const tracking = capi({
     env,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    // [] or [tiktok(…)] from the TIKTOK_* variables (examples/shared); TikTok's ttclid cookie and
+    // _ttp come with it, with no other change here.
+    destinations: destinationsFromEnv(env),
     // POST /capi/events: @capi-kit/browser's first-party relay. Each Pixel event the page fires is
     // forwarded through CAPI with the same event ID, so Meta dedups it and ad blockers lose nothing.
     relay: { allowEvents: [...STANDARD_EVENTS, RELAY_CUSTOM_EVENT] },
@@ -47,6 +54,7 @@ export function createApp(env = process.env) {
         eventId: event_id,
         scriptUrl: env.META_PIXEL_SCRIPT_URL,
         framework: 'Express',
+        tiktok,
       }),
     );
   });

@@ -3,6 +3,7 @@ import { capiPlugin } from '@capi-kit/fastify';
 import {
   BODY_LIMIT_BYTES,
   bodyParserRejection,
+  destinationsFromEnv,
   landingPage,
   parseFastifyJson,
   parseTrustProxy,
@@ -11,21 +12,26 @@ import {
   readLead,
   readPurchase,
   refuseNonUtf8Json,
+  tiktokPixelFromEnv,
   userDataOf,
 } from 'capi-kit-example-shared';
 import Fastify from 'fastify';
 
 /**
  * The example app. `env` holds the contract's variables (examples/README.md); capi-kit reads
- * META_PIXEL_ID, META_ACCESS_TOKEN, META_GRAPH_URL and META_TEST_EVENT_CODE from it.
+ * META_PIXEL_ID, META_ACCESS_TOKEN, META_GRAPH_URL and META_TEST_EVENT_CODE from it, and with
+ * TIKTOK_PIXEL_CODE and TIKTOK_ACCESS_TOKEN every event goes to TikTok too, with the same event ID.
  * @param {Record<string, string | undefined>} env
  */
 export async function createApp(env = process.env) {
+  const tiktok = tiktokPixelFromEnv(env);
   // One body limit for every example: 100 KB (examples/shared), Express's default.
   const app = Fastify({ bodyLimit: BODY_LIMIT_BYTES });
   await app.register(capiPlugin, {
     env,
     trustProxy: parseTrustProxy(env.TRUST_PROXY),
+    // [] or [tiktok(…)] from the TIKTOK_* variables (examples/shared).
+    destinations: destinationsFromEnv(env),
     // POST /capi/events: @capi-kit/browser's first-party relay, with the default rules.
     relay: true,
     // On app.close() (SIGTERM) the client gets 5 s, like the Express example, to deliver what the
@@ -60,6 +66,7 @@ export async function createApp(env = process.env) {
         eventId: event_id,
         scriptUrl: env.META_PIXEL_SCRIPT_URL,
         framework: 'Fastify',
+        tiktok,
       }),
     );
   });

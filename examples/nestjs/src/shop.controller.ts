@@ -43,6 +43,7 @@ export class ShopController {
       eventId: event_id,
       scriptUrl: this.config.pixelScriptUrl,
       framework: 'NestJS',
+      tiktok: this.config.tiktok,
     });
   }
 
