@@ -5,13 +5,20 @@
 // page using @capi-kit/browser (Pixel + first-party relay) sends Lead and Purchase with the ids the
 // app answered. Then the mock's page must show each browser/server pair once, marked
 // deduplicated, an invalid event with the rule it broke, the charts, and hostile text as text.
+// Started with TikTok configured too, the landing page's TikTok Pixel (the mock's stub) must fire
+// each event with the id of the server's TikTok copy.
 // Screenshots go to .vitest/screenshots/ (gitignored).
 import { existsSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { startMockGraph } from '@capi-kit/testing';
-import { ACCESS_TOKEN, PIXEL_ID } from 'capi-kit-example-contract';
+import {
+  ACCESS_TOKEN,
+  PIXEL_ID,
+  TIKTOK_ACCESS_TOKEN,
+  TIKTOK_PIXEL_CODE,
+} from 'capi-kit-example-contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../src/app.js';
 
@@ -288,6 +295,76 @@ if (!haveChromium && process.env.CI) {
         ['Purchase', 'deduplicated'],
       ]);
       await visitor.close();
+    });
+
+    it("with TikTok configured, the landing page's TikTok Pixel (the mock's stub) fires each event with the server's event_id, in TikTok's names", async () => {
+      await example.client.flush();
+      await fetch(`${mock.url}/_mock/events`, { method: 'DELETE' });
+      const both = await startExample({
+        META_PIXEL_ID: PIXEL_ID,
+        META_ACCESS_TOKEN: ACCESS_TOKEN,
+        META_GRAPH_URL: mock.url,
+        META_PIXEL_SCRIPT_URL: `${mock.url}/fbevents.js`,
+        TIKTOK_PIXEL_CODE,
+        TIKTOK_ACCESS_TOKEN,
+        TIKTOK_EVENTS_URL: mock.tiktok.url,
+        TIKTOK_PIXEL_SCRIPT_URL: mock.tiktok.pixelScriptUrl,
+      });
+      try {
+        const visitor = await browser.newContext();
+        const app = await visitor.newPage();
+        await app.goto(`${both.url}/?ttclid=E.C.P.chromium-1`);
+        await app.click('#lead');
+        await app.locator('#status', { hasText: 'Lead sent' }).waitFor();
+        await app.click('#purchase');
+        await app.locator('#status', { hasText: 'Purchase sent' }).waitFor();
+        await both.client.flush();
+        /** @param {{ event: string, event_id?: string }[]} events */
+        const pairs = (events) => events.map((e) => `${e.event} ${e.event_id}`).sort();
+        const server = pairs(mock.tiktok.events().map((e) => e.event));
+        expect(server).toHaveLength(3);
+        // The stub's `ttq.track` copies, each the server copy's name and event_id; TikTok's own
+        // `ttq.page()` (its base code's page event, without an ID) comes besides.
+        await expect
+          .poll(() => pairs(mock.tiktok.browserEvents().filter((e) => e.method === 'track')), {
+            timeout: 10_000,
+          })
+          .toEqual(server);
+        expect(server.map((pair) => pair.split(' ')[0])).toEqual([
+          'PageView',
+          'Purchase',
+          'SubmitForm',
+        ]);
+        const browserCopies = mock.tiktok.browserEvents().filter((e) => e.method === 'track');
+        expect(browserCopies.every((e) => e.pixelCode === TIKTOK_PIXEL_CODE)).toBe(true);
+        expect(browserCopies.find((e) => e.event === 'Purchase')?.properties).toEqual({
+          value: 42.5,
+          currency: 'USD',
+        });
+        // The same ids on Meta's side: every event a deduplicated pair on each platform.
+        const view = mock.eventsManager();
+        expect(
+          view.rows.map((row) => [row.platform ?? 'meta', row.eventName, row.dedup]).sort(),
+        ).toEqual([
+          ['meta', 'Lead', 'deduplicated'],
+          ['meta', 'PageView', 'deduplicated'],
+          ['meta', 'Purchase', 'deduplicated'],
+          ['tiktok', 'PageView', 'deduplicated'],
+          ['tiktok', 'Pageview', expect.any(String)],
+          ['tiktok', 'Purchase', 'deduplicated'],
+          ['tiktok', 'SubmitForm', 'deduplicated'],
+        ]);
+        for (const row of view.rows) {
+          const twin = view.rows.find(
+            (other) =>
+              other !== row && other.eventId === row.eventId && other.platform !== row.platform,
+          );
+          if (row.eventId !== null) expect(twin).toBeDefined();
+        }
+        await visitor.close();
+      } finally {
+        await both.close();
+      }
     });
   });
 }
