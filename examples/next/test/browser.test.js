@@ -2,11 +2,12 @@
 // The whole loop in a real browser: Debian's Chromium driven by playwright-core against
 // `next build && next start`, the mock Graph API, and a stub fbevents.js served here that records
 // every `fbq` call. One visit from an ad click, one signup: Meta must get each event from the
-// server with the browser's cookies and user agent and the same event ID the Pixel fired.
+// server with the browser's cookies and user agent and the same event ID the Pixel fired. With
+// TikTok configured too, the TikTok Pixel (the mock's stub) fires each event with the same IDs.
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
 import { startMockGraph } from '@capi-kit/testing';
-import { ACCESS_TOKEN, PIXEL_ID } from 'capi-kit-example-contract';
+import { ACCESS_TOKEN, bothPlatformsEnv, PIXEL_ID } from 'capi-kit-example-contract';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { haveChromium, launchChromium, noChromium } from './chromium.js';
 import { startNext } from './next-server.js';
@@ -156,6 +157,49 @@ if (!haveChromium && process.env.CI) {
       expect(mock.duplicates()).toEqual([]);
       expect(scriptRequests).toBe(1);
       await context.close();
+    });
+
+    it("with TikTok configured, <TikTokPixel/> and trackPixel fire TikTok's copy of each event with the server's event_id", async () => {
+      mock.reset();
+      // Both Pixels are the mock's stubs here, so both platforms' browser copies are recorded.
+      const both = await startNext(
+        bothPlatformsEnv(mock, { pixelId: PIXEL_ID, accessToken: ACCESS_TOKEN }),
+      );
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        await page.goto(`${both.url}/?ttclid=E.C.P.next-e2e_1`);
+        // The proxy, given the same destinations, kept TikTok's click ID for later requests.
+        const cookies = Object.fromEntries((await context.cookies()).map((c) => [c.name, c.value]));
+        expect(cookies.ttclid).toBe('E.C.P.next-e2e_1');
+        await page.getByRole('button', { name: 'Sign up (Lead)' }).click();
+        await page.getByText(/^Lead sent/).waitFor();
+        await page.getByRole('button', { name: 'Buy (Purchase)' }).click();
+        await page.getByText(/^Purchase sent/).waitFor();
+        await both.flush();
+        /** @param {{ event: string, event_id?: string }[]} events */
+        const pairs = (events) => events.map((e) => `${e.event} ${e.event_id}`).sort();
+        const server = pairs(mock.tiktok.events().map((e) => e.event));
+        expect(server.map((pair) => pair.split(' ')[0])).toEqual([
+          'PageView',
+          'Purchase',
+          'SubmitForm',
+        ]);
+        // TikTok's own ttq.page() (no ID) comes besides the ttq.track copies.
+        await expect
+          .poll(() => pairs(mock.tiktok.browserEvents().filter((e) => e.method === 'track')), {
+            timeout: 10_000,
+          })
+          .toEqual(server);
+        // The same ids on Meta's side, from the server and the Meta Pixel.
+        const metaIds = mock.events().map((e) => String(e.event.event_id));
+        expect(server.map((pair) => pair.split(' ')[1]).sort()).toEqual([...metaIds].sort());
+        expect(mock.tiktok.events()[0]?.event.user).toMatchObject({ ttclid: 'E.C.P.next-e2e_1' });
+        expect(mock.tiktok.rejections()).toEqual([]);
+      } finally {
+        await context.close();
+        await both.close();
+      }
     });
   });
 }
