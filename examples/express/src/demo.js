@@ -236,6 +236,16 @@ if (mock) {
       })`,
     )}`,
   );
+  /**
+   * Where a platform's server copies of one event came from: the Lead's second is the relay's
+   * (the page's Pixel Lead, forwarded to every destination); a Purchase's, the retried checkout.
+   * @param {string} id
+   * @param {number} count
+   */
+  const serverCopies = (id, count) =>
+    id === leadAnswer.event_id && count === 2
+      ? 'server + relay'
+      : `server${count > 1 ? ` ×${count}` : ''}`;
   /** @type {string[]} */
   const ids = [...new Set(meta.map((e) => String(e.event.event_id)))];
   for (const id of ids) {
@@ -250,10 +260,7 @@ if (mock) {
       first.custom_data
     );
     const value = custom?.value !== undefined ? `  value ${custom.value} ${custom.currency}` : '';
-    const server =
-      id === leadAnswer.event_id
-        ? 'server + relay'
-        : `server${copies.length > 1 ? ` ×${copies.length}` : ''}`;
+    const server = serverCopies(id, copies.length);
     const metaPixel = mock.browserEvents().some((b) => b.event_id === id) ? ' + Pixel' : '';
     console.log(
       `    Meta    ${first.event_name.padEnd(10)} ${`${server}${metaPixel}`.padEnd(22)} keys: ${matchKeys(
@@ -267,7 +274,7 @@ if (mock) {
         tiktokCopies[0]?.event
       );
     const ttPixel = mock.tiktok.browserEvents().some((b) => b.event_id === id) ? ' + Pixel' : '';
-    const ttServer = tiktokCopies.length > 1 ? `server ×${tiktokCopies.length}` : 'server';
+    const ttServer = serverCopies(id, tiktokCopies.length);
     const ttValue =
       tt?.properties?.value !== undefined
         ? `  value ${tt.properties.value} ${tt.properties.currency}`

@@ -71,8 +71,10 @@ describe('npm run demo', () => {
     });
     expect(lead?.copies).toEqual({
       Meta: expect.stringMatching(/^Lead server \+ relay \+ Pixel +keys: em ph /),
-      // Meta's Lead is TikTok's SubmitForm, from the server and the TikTok Pixel.
-      TikTok: expect.stringMatching(/^SubmitForm server \+ Pixel +keys: email phone ttclid ttp /),
+      // Meta's Lead is TikTok's SubmitForm: the app's, the relay's copy and the TikTok Pixel's.
+      TikTok: expect.stringMatching(
+        /^SubmitForm server \+ relay \+ Pixel +keys: email phone ttclid ttp /,
+      ),
     });
     expect(purchase?.id).toBe('purchase-ORD-1001');
     expect(purchase?.copies).toEqual({
@@ -80,7 +82,7 @@ describe('npm run demo', () => {
       TikTok: expect.stringMatching(/^Purchase server ×2 \+ Pixel .* value 49\.9 GBP$/),
     });
     expect(report).toContain(
-      'client stats: Meta sent 5, queued 0, dead-lettered 0; TikTok sent 4, queued 0, dead-lettered 0',
+      'client stats: Meta sent 5, queued 0, dead-lettered 0; TikTok sent 5, queued 0, dead-lettered 0',
     );
     expect(report).not.toContain('demo-tiktok-access-token');
     expect(report).not.toContain('demo-access-token');
