@@ -1,5 +1,5 @@
 import { createNextCapi } from '@capi-kit/next';
-import { destinationsFromEnv, parseTrustProxy } from 'capi-kit-example-shared';
+import { capiOptions } from './capi-options';
 
 /**
  * One binding for the whole app. capi-kit reads META_PIXEL_ID, META_ACCESS_TOKEN, META_GRAPH_URL and
@@ -7,9 +7,6 @@ import { destinationsFromEnv, parseTrustProxy } from 'capi-kit-example-shared';
  * With TIKTOK_PIXEL_CODE and TIKTOK_ACCESS_TOKEN, `destinations` holds `tiktok(…)` (examples/shared)
  * and every event goes to TikTok too, with the same event ID; without them it is empty.
  */
-export const capi = createNextCapi({
-  trustProxy: parseTrustProxy(process.env.TRUST_PROXY),
-  destinations: destinationsFromEnv(process.env),
-});
+export const capi = createNextCapi(capiOptions);
 
 export const { trackConversion, withConversion, withCapi, track } = capi;
