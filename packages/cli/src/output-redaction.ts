@@ -1,7 +1,7 @@
 import { createRedactor, type Redactor } from '@capi-kit/core';
 import type { CliIo, OutputStream } from './terminal.js';
 
-// The one place where the CLI keeps the access token out of what it prints. Graph echoes tokens
+// The one place where the CLI keeps the access tokens out of what it prints. Graph echoes tokens
 // back ("Malformed access token <token>", code 190), proxies echo them in HTML pages, fetch quotes
 // header values in its exceptions; rather than redacting at each place such text is formatted
 // (and missing the next one), every byte written to stdout and stderr passes through here.
@@ -24,17 +24,23 @@ const spellings = (secret: string): string[] => [
     .replaceAll("'", '&#39;'),
 ];
 
+/** The variables holding a platform's secret: never printed, in any spelling. */
+const SECRET_VARIABLES = ['META_ACCESS_TOKEN', 'TIKTOK_ACCESS_TOKEN'] as const;
+
 /**
- * The redactor for everything the CLI prints: `META_ACCESS_TOKEN` (as set and trimmed) in every
- * spelling, plus anything shaped like a token (`access_token=…`, `Bearer …`), replaced by the
- * core's `[redacted]` marker. Tokens under 8 characters are only caught by shape (the core's rule:
- * replacing "dev" everywhere would shred the output; real Meta tokens are 100+ characters).
+ * The redactor for everything the CLI prints: `META_ACCESS_TOKEN` and `TIKTOK_ACCESS_TOKEN` (as
+ * set and trimmed) in every spelling, plus anything shaped like a token (`access_token=…`,
+ * `Bearer …`), replaced by the core's `[redacted]` marker. Tokens under 8 characters are only
+ * caught by shape (the core's rule: replacing "dev" everywhere would shred the output; real Meta
+ * and TikTok tokens are far longer).
  */
 export const createOutputRedactor = (
   env: Readonly<Record<string, string | undefined>>,
 ): Redactor => {
-  const token = env.META_ACCESS_TOKEN;
-  const secrets = token === undefined ? [] : [token, token.trim()];
+  const secrets = SECRET_VARIABLES.flatMap((name) => {
+    const token = env[name];
+    return token === undefined ? [] : [token, token.trim()];
+  });
   return createRedactor(secrets.flatMap(spellings));
 };
 

@@ -34,6 +34,30 @@ describe('createOutputRedactor', () => {
     },
   );
 
+  it('redacts TIKTOK_ACCESS_TOKEN in every spelling too, beside META_ACCESS_TOKEN', () => {
+    const tiktok = String.raw`tt.+*?^$(x)[y]|\/&<z>="%41'`;
+    const both = createOutputRedactor({
+      META_ACCESS_TOKEN: TOKEN,
+      TIKTOK_ACCESS_TOKEN: `${tiktok}\n`,
+    });
+    for (const spelling of [
+      tiktok,
+      encodeURIComponent(tiktok),
+      new URLSearchParams({ t: tiktok }).toString().slice(2),
+      JSON.stringify(tiktok).slice(1, -1),
+      tiktok
+        .replaceAll('&', '&amp;')
+        .replaceAll('<', '&lt;')
+        .replaceAll('>', '&gt;')
+        .replaceAll('"', '&quot;')
+        .replaceAll("'", '&#39;'),
+    ]) {
+      expect(both(`code 40105: token ${spelling} refused; meta ${TOKEN}`)).toBe(
+        `code 40105: token ${REDACTED} refused; meta ${REDACTED}`,
+      );
+    }
+  });
+
   it('keeps JSON valid when it redacts a JSON document', () => {
     const json = JSON.stringify({ message: `Malformed access token ${TOKEN}`, code: 190 });
     expect(JSON.parse(redact(json))).toEqual({
