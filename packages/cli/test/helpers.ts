@@ -53,6 +53,20 @@ export const runBin = (
   });
 };
 
+/** A TikTok Events API token as long as a real one, so the output redaction replaces it literally. */
+export const TIKTOK_TOKEN = 'tt-cli-test-token-abcdef0123456789';
+/** A TikTok pixel code shaped like TikTok's. */
+export const TIKTOK_PIXEL = 'C4CLITESTPIXEL000001';
+
+/** The environment that points the CLI's TikTok half at a mock (`mock.tiktok.url`). */
+export const tiktokEnv = (eventsUrl: string, extra: Record<string, string> = {}) => ({
+  TIKTOK_EVENTS_URL: eventsUrl,
+  TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN,
+  TIKTOK_PIXEL_CODE: TIKTOK_PIXEL,
+  TIKTOK_TEST_EVENT_CODE: 'TTTEST42',
+  ...extra,
+});
+
 /** The environment that points the CLI at a mock. */
 export const graphEnv = (url: string, extra: Record<string, string> = {}) => ({
   META_GRAPH_URL: url,
@@ -87,7 +101,8 @@ export const startCliMock = async (
     stderr += chunk.toString();
   });
   const deadline = Date.now() + 20_000;
-  while (!/export META_PIXEL_ID='\d+'\n/.test(stdout)) {
+  // The env block is whole once the line after it is out.
+  while (!/export META_PIXEL_ID='\d+'\n[\s\S]*Events Manager \(open in a browser\)/.test(stdout)) {
     if (Date.now() > deadline || child.exitCode !== null)
       throw new Error(`capi-kit mock did not start: ${stdout}${stderr}`);
     await new Promise((r) => setTimeout(r, 20));

@@ -75,11 +75,29 @@ describe('configuration errors exit 2 and name the flag or variable', () => {
   });
 });
 
-const optionLines = (help: string): string[] =>
-  help.split('\n').filter((line) => /^\s+(-\w, )?--[\w-]+/.test(line));
-/** Column where the description starts: after the flag, its argument and two or more spaces. */
-const descriptionColumn = (line: string): number =>
-  /^(\s+(?:-\w, )?--[\w-]+(?: \S+)?\s{2,})/.exec(line)?.[1]?.length ?? -1;
+/** A flag's line and the column where its description starts. */
+interface OptionLine {
+  line: string;
+  column: number;
+}
+
+/**
+ * Option lines and their description columns: after the flag, its argument and two or more
+ * spaces; or, for a flag too long for the column that stands alone on its line, where the
+ * description on the next line starts.
+ */
+const optionLines = (help: string): OptionLine[] => {
+  const lines = help.split('\n');
+  const out: OptionLine[] = [];
+  lines.forEach((line, i) => {
+    if (!/^\s+(-\w, )?--[\w-]+/.test(line)) return;
+    const inline = /^(\s+(?:-\w, )?--[\w-]+(?: \S+)?\s{2,})/.exec(line)?.[1]?.length;
+    const alone = /^\s+(?:-\w, )?--[\w-]+(?: \S+)?$/.test(line);
+    const next = alone ? /^(\s+)\S/.exec(lines[i + 1] ?? '')?.[1]?.length : undefined;
+    out.push({ line, column: inline ?? next ?? -1 });
+  });
+  return out;
+};
 const envColumn = (line: string): number => /^(\s+[A-Z_]+\s{2,})/.exec(line)?.[1]?.length ?? -1;
 
 describe('every subcommand’s --help', () => {
@@ -95,12 +113,14 @@ describe('every subcommand’s --help', () => {
       expect(result.code).toBe(0);
       const lines = optionLines(result.stdout);
       for (const [name, spec] of Object.entries(options)) {
-        const line = lines.find((l) => l.includes(`--${name} `) || l.endsWith(`--${name}`));
+        const line = lines
+          .map((l) => l.line)
+          .find((l) => l.includes(`--${name} `) || l.endsWith(`--${name}`));
         expect(line, `--${name} in ${command} --help`).toBeDefined();
         const short = (spec as { short?: string }).short;
         if (short) expect(line).toContain(`-${short}, --${name}`);
       }
-      expect(new Set(lines.map(descriptionColumn))).toEqual(new Set([27]));
+      expect(new Set(lines.map((l) => l.column))).toEqual(new Set([27]));
       const env = result.stdout.split('Environment:\n')[1]?.split('\n\n')[0];
       if (env !== undefined) {
         const envLines = env.split('\n').filter((l) => l.trim() !== '');
@@ -119,7 +139,10 @@ describe('capi-kit mock', () => {
       expect(env).toMatchObject({ META_ACCESS_TOKEN: 'dev-mock-token', META_PIXEL_ID: PIXEL });
       expect(env.META_GRAPH_URL).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       // The block works as printed: send-test with exactly that environment is accepted.
-      const sent = await runBin(['send-test', '-e', 'Lead', '--test-event-code', 'T1'], env);
+      const sent = await runBin(
+        ['send-test', '-e', 'Lead', '--test-event-code', 'T1', '--tiktok-test-event-code', 'T2'],
+        env,
+      );
       expect(sent.code).toBe(0);
       const deadline = Date.now() + 10_000;
       while (!/POST \/v[\d.]+\/\d+\/events 200 1 event \(Lead\)/.test(output())) {
@@ -135,7 +158,10 @@ describe('capi-kit mock', () => {
     const { child, env } = await startCliMock(['--app-secret', 'mock-app-secret']);
     try {
       // The CLI sends no appsecret_proof, so the mock refuses with Graph's error 100.
-      const sent = await runBin(['send-test', '--test-event-code', 'T1'], env);
+      const sent = await runBin(
+        ['send-test', '--platform', 'meta', '--test-event-code', 'T1'],
+        env,
+      );
       expect(sent.code).toBe(1);
       expect(sent.stdout).toMatch(/\b100\b/);
       expect(sent.stdout).toContain('appsecret_proof');
