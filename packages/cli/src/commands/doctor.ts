@@ -13,8 +13,11 @@ import { checkApiVersion } from '../api-versions.js';
 import { parseCommandArgs } from '../command-args.js';
 import { GRAPH_OPTIONS, type GraphConfig, graphHelp, readGraphConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
-import { describeGraphAnswer, type GraphAnswer, graphGet } from '../graph-request.js';
+import { describeGraphAnswer, graphGet } from '../graph-request.js';
+import { PLATFORM_HELP, PLATFORM_OPTION, selectPlatforms } from '../platforms.js';
 import { type CliIo, createStyle, formatTable, type Status, statusMark } from '../terminal.js';
+import { TIKTOK_ENV, TIKTOK_OPTIONS, TIKTOK_OPTIONS_HELP } from '../tiktok-config.js';
+import { type TikTokSection, tiktokSection } from './doctor-tiktok.js';
 
 /** `capi-kit doctor --help`. */
 export const DOCTOR_HELP = `Usage: capi-kit doctor [--local-events FILE.ndjson] [--strict] [--json] [options]
@@ -26,12 +29,21 @@ Checks a Conversions API setup against Graph and prints Meta's Dataset Quality f
   clock          skew between the local clock and Graph's Date header (warns > 60 s, fails > 5 min)
   quality        GET /{version}/dataset_quality: EMQ, event coverage, dedup keys, freshness
 
+With TikTok configured (TIKTOK_PIXEL_CODE, TIKTOK_ACCESS_TOKEN), a TikTok section too:
+  TikTok pixel code, access token, endpoint   the configuration, checked locally
+  TikTok test event   SENDS ONE TEST EVENT (only with TIKTOK_TEST_EVENT_CODE): TikTok documents
+                      no read-only check of an Events API token, so sending to Test Events is the
+                      live check; without a code it is skipped
+  clock               from TikTok's Date header when Meta is not checked
+
 Options:
       --local-events FILE  NDJSON of tracked events (one event per line, or {"event":…,"source":"relay"}):
                            adds capi-kit's local estimates next to Meta's figures
       --strict             warnings fail too (exit 1)
       --json               print the result as JSON
-${graphHelp()}
+${PLATFORM_HELP}
+${TIKTOK_OPTIONS_HELP}
+${graphHelp(TIKTOK_ENV)}
 
 Exit codes: 0 every check passed (warnings allowed); 1 a check failed; 2 usage or
 configuration error (names the flag or variable); 3 network or file error.
@@ -97,18 +109,29 @@ const readMetaFigures = (body: unknown): MetaFigures[] => {
   });
 };
 
-const clockCheck = (answer: GraphAnswer): DoctorCheck => {
+/** When a platform's answer was sent and received, and the `Date` header it carried. */
+interface AnswerTiming {
+  date?: number | undefined;
+  sentAt: number;
+  receivedAt: number;
+}
+
+/**
+ * The local clock against a platform's `Date` header: Graph's `/me` answer when Meta is checked,
+ * else the TikTok test event's answer. `whose` is `Graph` or `TikTok`.
+ */
+const clockCheck = (answer: AnswerTiming, whose: string): DoctorCheck => {
   if (answer.date === undefined) {
-    return { name: 'clock', status: 'skip', message: 'Graph sent no Date header' };
+    return { name: 'clock', status: 'skip', message: `${whose} sent no Date header` };
   }
   // The Date header has 1 s resolution: compare the middle of the request with the middle of that second.
   const skew = Math.round((answer.sentAt + answer.receivedAt) / 2 - (answer.date + 500));
   const seconds = Math.round(Math.abs(skew) / 1000);
   const side = skew > 0 ? 'ahead of' : 'behind';
   if (Math.abs(skew) <= 1500) {
-    return { name: 'clock', status: 'ok', message: "in sync with Graph's clock (±1 s)" };
+    return { name: 'clock', status: 'ok', message: `in sync with ${whose}'s clock (±1 s)` };
   }
-  const message = `local clock is ${seconds} s ${side} Graph's`;
+  const message = `local clock is ${seconds} s ${side} ${whose}'s`;
   if (Math.abs(skew) > CLOCK_FAIL_MS) {
     return {
       name: 'clock',
@@ -195,16 +218,16 @@ export const DOCTOR_OPTIONS = {
   strict: { type: 'boolean' },
   json: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
+  ...PLATFORM_OPTION,
+  ...TIKTOK_OPTIONS,
   ...GRAPH_OPTIONS,
 } as const;
 
-/** `capi-kit doctor`. */
-export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
-  const args = parseCommandArgs(argv, io, { options: DOCTOR_OPTIONS, help: DOCTOR_HELP });
-  if (!args) return EXIT_CODES.ok;
-  const { values } = args;
-  const config = readGraphConfig(io.env, values);
-  const fetchImpl = io.fetch ?? fetch;
+/** Meta's checks: token, pixel, API version, clock (Graph's Date header), dataset quality. */
+const metaChecks = async (
+  config: GraphConfig,
+  fetchImpl: typeof fetch,
+): Promise<{ checks: DoctorCheck[]; figures: MetaFigures[] | undefined }> => {
   const checks: DoctorCheck[] = [];
 
   const me = await graphGet(config, 'me', { fields: 'id,name' }, fetchImpl);
@@ -255,8 +278,44 @@ export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   }
   const version = checkApiVersion(config.apiVersion, Date.now());
   checks.push({ name: 'API version', status: version.status, message: version.message });
-  checks.push(clockCheck(me));
+  checks.push(clockCheck(me, 'Graph'));
   checks.push(quality);
+  return { checks, figures: meta };
+};
+
+/** `capi-kit doctor`. */
+export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
+  const args = parseCommandArgs(argv, io, { options: DOCTOR_OPTIONS, help: DOCTOR_HELP });
+  if (!args) return EXIT_CODES.ok;
+  const { values } = args;
+  const platforms = selectPlatforms(values.platform, io.env, values);
+  const config = platforms.includes('meta') ? readGraphConfig(io.env, values) : undefined;
+  const fetchImpl = io.fetch ?? fetch;
+  const checks: DoctorCheck[] = [];
+
+  let meta: MetaFigures[] | undefined;
+  if (config) {
+    const found = await metaChecks(config, fetchImpl);
+    checks.push(...found.checks);
+    meta = found.figures;
+  }
+  let tiktok: TikTokSection | undefined;
+  if (platforms.includes('tiktok')) {
+    tiktok = await tiktokSection(io.env, values, fetchImpl);
+    checks.push(...tiktok.checks);
+    // One clock check: Meta's when Meta was checked, else from TikTok's answer, if it gave one.
+    if (!config) {
+      checks.push(
+        tiktok.clock
+          ? clockCheck(tiktok.clock, 'TikTok')
+          : {
+              name: 'clock',
+              status: 'skip',
+              message: 'no TikTok answer to compare with (no test event was sent)',
+            },
+      );
+    }
+  }
 
   let local: Awaited<ReturnType<typeof readLocalEvents>> | undefined;
   const localPath = values['local-events'];
@@ -296,9 +355,19 @@ export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
       `${JSON.stringify(
         {
           ok: code === EXIT_CODES.ok,
-          pixelId: config.pixelId,
-          apiVersion: config.apiVersion,
-          graphUrl: config.graphUrl,
+          platforms,
+          ...(config
+            ? { pixelId: config.pixelId, apiVersion: config.apiVersion, graphUrl: config.graphUrl }
+            : {}),
+          ...(tiktok
+            ? {
+                tiktok: {
+                  pixelCode: tiktok.pixelCode ?? null,
+                  eventsUrl: tiktok.eventsUrl,
+                  testEvent: tiktok.testEvent ?? null,
+                },
+              }
+            : {}),
           checks,
           datasetQuality: meta ?? null,
           local: local
@@ -318,11 +387,20 @@ export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
 
   const style = createStyle(io.stdout, io.env);
   const out = (line = '') => io.stdout.write(`${line}\n`);
-  out(
-    style.bold(
-      `capi-kit doctor: pixel ${config.pixelId}, Graph ${config.apiVersion} at ${config.graphUrl}`,
-    ),
-  );
+  if (config) {
+    out(
+      style.bold(
+        `capi-kit doctor: pixel ${config.pixelId}, Graph ${config.apiVersion} at ${config.graphUrl}`,
+      ),
+    );
+  }
+  if (tiktok) {
+    out(
+      style.bold(
+        `capi-kit doctor: TikTok pixel ${tiktok.pixelCode ?? '(not set)'}, Events API at ${tiktok.eventsUrl}`,
+      ),
+    );
+  }
   out();
   formatTable(checks.map((c) => [c.name, c.message])).forEach((line, i) => {
     out(`${statusMark(style, checks[i]?.status ?? 'skip')} ${line}`);
