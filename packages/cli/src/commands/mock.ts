@@ -1,23 +1,28 @@
 import { parseGraphError } from '@capi-kit/core';
-import type { MockGraph, MockRequest } from '@capi-kit/testing';
+import type { MockGraph, MockRequest, MockTikTokRequest } from '@capi-kit/testing';
 import { parseCommandArgs } from '../command-args.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { describeGraphError } from '../graph-request.js';
 import type { CliIo } from '../terminal.js';
 
 /** `capi-kit mock --help`. */
-export const MOCK_HELP = `Usage: capi-kit mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--app-secret SECRET] [--quiet]
+export const MOCK_HELP = `Usage: capi-kit mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--app-secret SECRET]
+                     [--tiktok-access-token TOKEN] [--quiet]
 
 Starts the mock Meta Graph API from @capi-kit/testing: the events edge with Meta's validation,
 GET /{version}/me, /{version}/{pixel} and /{version}/dataset_quality, and the /_mock/* control
-routes. Prints the environment to point the other commands (or your app) at it, then one line
-per request with the event names. Stops on Ctrl-C.
+routes; on the same port, TikTok's Events API 2.0 (POST /open_api/v1.3/event/track/ with TikTok's
+validation and codes, /_mock/tiktok/* routes). Prints the environment to point the other
+commands (or your app) at it, Meta's and TikTok's, then one line per request with the event
+names. Stops on Ctrl-C.
 
 Options:
   -p, --port N             port (default 4000; 0 picks a free one)
   -H, --host HOST          interface (default 127.0.0.1, loopback only)
       --access-token T     require this token (else Graph error 190); default: accept any
       --app-secret SECRET  require appsecret_proof computed with this app secret (else error 100)
+      --tiktok-access-token T
+                           require this TikTok Access-Token (else TikTok code 40105); default: any
   -q, --quiet              no line per request
   -h, --help               show this help
 
@@ -44,6 +49,22 @@ const describe = (r: MockRequest): string => {
   return `#${r.index} ${r.method} ${r.path} ${r.status || (r.fault ?? 'no answer')}${events} ${Math.round(r.durationMs)}ms${why}`;
 };
 
+/**
+ * One line per TikTok request: `#0 tiktok POST /open_api/v1.3/event/track/ 200 code 0 1 event
+ * (Purchase) 3ms`, with TikTok's message when the code is not 0.
+ */
+const describeTikTok = (r: MockTikTokRequest): string => {
+  const names =
+    r.eventNames.length > 0
+      ? ` (${r.eventNames.slice(0, 5).join(', ')}${r.eventNames.length > 5 ? ', …' : ''})`
+      : '';
+  const code = r.code === undefined ? '' : ` code ${r.code}`;
+  const why = r.code !== undefined && r.code !== 0 && r.message ? `: ${r.message}` : '';
+  const events =
+    r.method === 'POST' ? ` ${r.eventCount} event${r.eventCount === 1 ? '' : 's'}${names}` : '';
+  return `#${r.index} tiktok ${r.method} ${r.path} ${r.status || (r.fault ?? 'no answer')}${code}${events} ${Math.round(r.durationMs)}ms${why}`;
+};
+
 /** `'value'` for a POSIX shell. */
 const shellQuote = (value: string): string => `'${value.replaceAll("'", `'\\''`)}'`;
 
@@ -60,12 +81,36 @@ const envBlock = (url: string, token: string): string[] => [
   `export META_PIXEL_ID=${shellQuote('1234567890')}`,
 ];
 
+// The placeholders `capi-kit-mock` (@capi-kit/testing's bin) prints for TikTok. The testing package
+// does not export its env block, so they are repeated here; a test holds the two commands' TikTok
+// lines equal, so they cannot drift apart unnoticed.
+const MOCK_TIKTOK_TOKEN = 'capi-kit-mock-tiktok-token';
+const MOCK_TIKTOK_PIXEL_CODE = 'C4MOCKPIXEL000000000';
+
+/**
+ * TikTok's lines, the ones `capi-kit-mock` prints: the track endpoint on the same server, the
+ * mock's own TikTok token (not a credential), a pixel code, and the TikTok Pixel stub's script
+ * URL when this version of @capi-kit/testing serves one (it came after the Events API mock).
+ */
+const tiktokEnvBlock = (server: MockGraph, token: string): string[] => {
+  const scriptUrl = (server.tiktok as { readonly pixelScriptUrl?: unknown }).pixelScriptUrl;
+  return [
+    `export TIKTOK_EVENTS_URL=${shellQuote(server.tiktok.url)}`,
+    `export TIKTOK_ACCESS_TOKEN=${shellQuote(token)}`,
+    `export TIKTOK_PIXEL_CODE=${shellQuote(MOCK_TIKTOK_PIXEL_CODE)}`,
+    ...(typeof scriptUrl === 'string'
+      ? [`export TIKTOK_PIXEL_SCRIPT_URL=${shellQuote(scriptUrl)}`]
+      : []),
+  ];
+};
+
 /** `capi-kit mock`'s options, for `parseCommandArgs` (its help lists each one). */
 export const MOCK_OPTIONS = {
   port: { type: 'string', short: 'p' },
   host: { type: 'string', short: 'H' },
   'access-token': { type: 'string' },
   'app-secret': { type: 'string' },
+  'tiktok-access-token': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -88,9 +133,15 @@ export const mock = async (argv: string[], io: CliIo, signal?: AbortSignal): Pro
       ...(values.host === undefined ? {} : { host: values.host }),
       ...(values['access-token'] === undefined ? {} : { accessToken: values['access-token'] }),
       ...(values['app-secret'] === undefined ? {} : { appSecret: values['app-secret'] }),
+      ...(values['tiktok-access-token'] === undefined
+        ? {}
+        : { tiktokAccessToken: values['tiktok-access-token'] }),
       ...(values.quiet
         ? {}
-        : { onRequest: (r: MockRequest) => io.stdout.write(`${describe(r)}\n`) }),
+        : {
+            onRequest: (r: MockRequest) => io.stdout.write(`${describe(r)}\n`),
+            onTikTokRequest: (r: MockTikTokRequest) => io.stdout.write(`${describeTikTok(r)}\n`),
+          }),
     });
   } catch (error) {
     throw new CliError(
@@ -101,6 +152,8 @@ export const mock = async (argv: string[], io: CliIo, signal?: AbortSignal): Pro
   io.stdout.write(`capi-kit mock listening on ${server.url}\n`);
   io.stdout.write('Point capi-kit or your app at it (paste into a shell):\n');
   for (const line of envBlock(server.url, values['access-token'] ?? 'capi-kit-mock-token'))
+    io.stdout.write(`  ${line}\n`);
+  for (const line of tiktokEnvBlock(server, values['tiktok-access-token'] ?? MOCK_TIKTOK_TOKEN))
     io.stdout.write(`  ${line}\n`);
   if (values['app-secret'] !== undefined)
     io.stdout.write(
