@@ -7,20 +7,21 @@ import { CliError, EXIT_CODES, type ExitCode } from './exit-codes.js';
 import { withRedactedOutput } from './output-redaction.js';
 import { type CliIo, createStyle } from './terminal.js';
 
-const HELP = `capi-kit: tools for Meta Conversions API setups built with capi-kit
+const HELP = `capi-kit: tools for Meta Conversions API setups built with capi-kit (and TikTok's Events API beside it)
 
 Usage: capi-kit <command> [options]
 
 Commands:
-  send-test   send one realistic test event to Events Manager › Test events
-  doctor      check the token, pixel, API version, clock and Meta's dataset quality
+  send-test   send one realistic test event to Events Manager › Test events (Meta, TikTok: one event_id)
+  doctor      check the token, pixel, API version, clock and Meta's dataset quality; TikTok's setup
   upload      upload offline conversions from a CSV file (validated, hashed locally, resumable)
-  mock        run the mock Graph API locally
+  mock        run the mock Graph API and TikTok Events API locally
 
 Run \`capi-kit <command> --help\` for a command's options.
 
 Environment: META_ACCESS_TOKEN, META_PIXEL_ID, META_API_VERSION, META_GRAPH_URL,
-META_TEST_EVENT_CODE; NO_COLOR turns colors off (they are only used on a terminal).
+META_TEST_EVENT_CODE; TIKTOK_ACCESS_TOKEN, TIKTOK_PIXEL_CODE, TIKTOK_EVENTS_URL,
+TIKTOK_TEST_EVENT_CODE; NO_COLOR turns colors off (they are only used on a terminal).
 
 Exit codes: 0 ok; 1 a check failed or Meta/validation rejected something; 2 usage or
 configuration error (the message names the flag or variable); 3 file or network error;
@@ -56,7 +57,7 @@ const version = (): string => {
 /**
  * Runs `capi-kit` with `argv` (without `node` and the script) and resolves with the exit code;
  * never throws and never calls `process.exit` (except a second Ctrl-C during an upload). Whatever
- * it writes to `io.stdout` and `io.stderr` has `META_ACCESS_TOKEN` redacted.
+ * it writes to `io.stdout` and `io.stderr` has `META_ACCESS_TOKEN` and `TIKTOK_ACCESS_TOKEN` redacted.
  * @example process.exitCode = await runCli(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() });
  */
 export const runCli = async (argv: readonly string[], rawIo: CliIo): Promise<ExitCode> => {

@@ -1,6 +1,6 @@
 /**
- * @capi-kit/cli: the `capi-kit` command (send-test, doctor, upload, mock), and the pieces it is
- * made of for programs that want them.
+ * @capi-kit/cli: the `capi-kit` command (send-test, doctor, upload, mock; Meta, and TikTok beside
+ * it), and the pieces it is made of for programs that want them.
  */
 export {
   API_VERSIONS,

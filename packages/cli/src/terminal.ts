@@ -14,11 +14,11 @@ export interface CliIo {
   stdout: OutputStream;
   /** Diagnostics, progress bar and errors. */
   stderr: OutputStream;
-  /** Environment (`META_*`, `NO_COLOR`, `FORCE_COLOR`). */
+  /** Environment (`META_*`, `TIKTOK_*`, `NO_COLOR`, `FORCE_COLOR`). */
   env: Readonly<Record<string, string | undefined>>;
   /** Resolves relative paths. */
   cwd: string;
-  /** `fetch` for Graph calls; default global `fetch`. */
+  /** `fetch` for Graph and TikTok calls; default global `fetch`. */
   fetch?: typeof fetch;
   /** Subscribes to SIGINT; returns the unsubscribe function. Default: `process.once('SIGINT')`. */
   onInterrupt?: (handler: () => void) => () => void;
