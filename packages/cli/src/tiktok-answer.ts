@@ -110,18 +110,27 @@ export const reportTikTokAnswer = (
   }
   if (verdict.retryAfterMs !== undefined)
     report.retryAfterSeconds = Math.ceil(verdict.retryAfterMs / 1000);
-  if (verdict.class !== 'success')
-    report.error = `TikTok ${MEANING[verdict.class]}: ${describe(answer, report)}`;
+  if (verdict.class !== 'success') {
+    // A redirect says nothing about TikTok: the URL is wrong (or a proxy wants a login).
+    report.error = isRedirect(answer)
+      ? describe(answer, report)
+      : `TikTok ${MEANING[verdict.class]}: ${describe(answer, report)}`;
+  }
   return report;
 };
 
+/** A redirect that is not TikTok's envelope (never followed: the token would travel with it). */
+const isRedirect = (answer: TikTokAnswer): boolean =>
+  answer.status >= 300 && answer.status < 400 && parseTikTokBody(answer.text) === undefined;
+
 /**
- * The exit code an answer class means: 0 accepted; 1 refused (auth, invalid), which the user must
- * fix; 3 throttled or failing, which is the environment's and passes with time.
+ * The exit code an answer means: 0 accepted; 1 refused (auth, invalid) or redirected (the URL is
+ * wrong), which the user must fix; 3 throttled or failing, which is the environment's and passes
+ * with time.
  */
-export const tiktokExitCode = (cls: ResponseClass): ExitCode =>
+export const tiktokExitCode = (answer: TikTokAnswer, cls: ResponseClass): ExitCode =>
   cls === 'success'
     ? EXIT_CODES.ok
-    : cls === 'auth' || cls === 'invalid'
+    : cls === 'auth' || cls === 'invalid' || isRedirect(answer)
       ? EXIT_CODES.failed
       : EXIT_CODES.environment;

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -238,6 +240,60 @@ describe('capi-kit send-test with TikTok configured', () => {
     expect(both.stdout).toMatch(/event_source_url \S+: .*not sent to TikTok/);
     expect(mock.requests()).toEqual([]);
     expect(mock.tiktok.events()).toHaveLength(2);
+  });
+});
+
+describe('capi-kit send-test against a TikTok stand-in that echoes the token', () => {
+  // What a proxy or an edge in front of TikTok might do: quote the Access-Token header back in an
+  // HTML page, or redirect to a URL carrying it. Neither reaches the terminal.
+  let server: Server;
+  let base: string;
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      const token = String(req.headers['access-token'] ?? '');
+      req.resume();
+      req.on('end', () => {
+        if (req.url?.startsWith('/redirect')) {
+          res.writeHead(302, {
+            location: `https://tiktok.example/login?access_token=${encodeURIComponent(token)}&next=/`,
+          });
+          res.end();
+          return;
+        }
+        res.writeHead(502, { 'content-type': 'text/html' });
+        res.end(
+          `<html><body><h1>502</h1><p>Upstream refused Access-Token: ${token}</p></body></html>`,
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+
+  it('prints the page, redacted, and exits 3', async () => {
+    const result = await runBin(['send-test'], tiktokEnv(`${base}/open_api/v1.3/event/track/`));
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain(
+      "HTTP 502 without TikTok's answer envelope: <html><body><h1>502</h1><p>Upstream refused Access-Token: [redacted]</p></body></html>",
+    );
+    expect(result.stdout).toMatch(/class\s+transient/);
+    // Not the mock: nothing says so, and there is no mock to curl.
+    expect(result.stdout).not.toContain('_mock');
+    expectNoTikTokToken(result);
+  });
+
+  it('does not follow a redirect, says where it pointed, redacted', async () => {
+    const result = await runBin(['send-test', '--json'], tiktokEnv(`${base}/redirect/track/`));
+    // The URL is the user's to fix, as for Meta's redirects: exit 1, not 3.
+    expect(result.code).toBe(1);
+    const { tiktok } = JSON.parse(result.stdout);
+    expect(tiktok.status).toBe(302);
+    expect(tiktok.error).toBe(
+      'HTTP 302 redirect to https://tiktok.example/login?access_token=[redacted]&next=/ (not followed; check --tiktok-events-url / TIKTOK_EVENTS_URL)',
+    );
+    expectNoTikTokToken(result);
+    expectNoTikTokToken(result, encodeURIComponent(TIKTOK_TOKEN));
   });
 });
 

@@ -1,6 +1,7 @@
 import { tiktokRequest, toTikTokEvent } from '@capi-kit/tiktok';
 import { describeNetworkError } from '../graph-request.js';
 import type { Status } from '../terminal.js';
+import { testEvent, testTtp } from '../test-event.js';
 import {
   readTikTokAnswer,
   reportTikTokAnswer,
@@ -12,7 +13,6 @@ import {
   readTikTokSettings,
   type TikTokFlags,
 } from '../tiktok-config.js';
-import { testEvent, testTtp } from './send-test.js';
 
 // The doctor's TikTok section. Meta's doctor reads (GET /me, /{pixel}, /dataset_quality) and
 // changes nothing; TikTok documents no such read for an Events API token. The token is generated
