@@ -42,12 +42,21 @@ const tiktokLines = (stdout: string, url: string): string[] =>
 describe('capi-kit mock and TikTok', () => {
   it('prints the same TikTok lines as @capi-kit/testing’s bin, and they work as printed', async () => {
     const expected = await testingBinTikTokLines();
-    expect(expected.length).toBeGreaterThanOrEqual(3);
+    expect(expected.map((line) => line.split('=')[0])).toEqual([
+      'export TIKTOK_EVENTS_URL',
+      'export TIKTOK_ACCESS_TOKEN',
+      'export TIKTOK_PIXEL_CODE',
+      'export TIKTOK_PIXEL_SCRIPT_URL',
+    ]);
     const { child, env, output } = await startCliMock([]);
     try {
       const url = env.META_GRAPH_URL as string;
       expect(tiktokLines(output(), url)).toEqual(expected);
       expect(env.TIKTOK_EVENTS_URL).toBe(`${url}/open_api/v1.3/event/track/`);
+      // The TikTok Pixel stub is served where the line says.
+      const script = await fetch(env.TIKTOK_PIXEL_SCRIPT_URL as string);
+      expect(script.status).toBe(200);
+      expect(await script.text()).toContain('ttq');
       // Paste the block as printed, add a test code: both platforms accept one event_id.
       const sent = await runBin(['send-test', '--json'], {
         ...env,

@@ -90,19 +90,14 @@ const MOCK_TIKTOK_PIXEL_CODE = 'C4MOCKPIXEL000000000';
 /**
  * TikTok's lines, the ones `capi-kit-mock` prints: the track endpoint on the same server, the
  * mock's own TikTok token (not a credential), a pixel code, and the TikTok Pixel stub's script
- * URL when this version of @capi-kit/testing serves one (it came after the Events API mock).
+ * (`<TikTokPixel scriptUrl>`, as META_PIXEL_SCRIPT_URL is for `<MetaPixel/>`).
  */
-const tiktokEnvBlock = (server: MockGraph, token: string): string[] => {
-  const scriptUrl = (server.tiktok as { readonly pixelScriptUrl?: unknown }).pixelScriptUrl;
-  return [
-    `export TIKTOK_EVENTS_URL=${shellQuote(server.tiktok.url)}`,
-    `export TIKTOK_ACCESS_TOKEN=${shellQuote(token)}`,
-    `export TIKTOK_PIXEL_CODE=${shellQuote(MOCK_TIKTOK_PIXEL_CODE)}`,
-    ...(typeof scriptUrl === 'string'
-      ? [`export TIKTOK_PIXEL_SCRIPT_URL=${shellQuote(scriptUrl)}`]
-      : []),
-  ];
-};
+const tiktokEnvBlock = (server: MockGraph, token: string): string[] => [
+  `export TIKTOK_EVENTS_URL=${shellQuote(server.tiktok.url)}`,
+  `export TIKTOK_ACCESS_TOKEN=${shellQuote(token)}`,
+  `export TIKTOK_PIXEL_CODE=${shellQuote(MOCK_TIKTOK_PIXEL_CODE)}`,
+  `export TIKTOK_PIXEL_SCRIPT_URL=${shellQuote(server.tiktok.pixelScriptUrl)}`,
+];
 
 /** `capi-kit mock`'s options, for `parseCommandArgs` (its help lists each one). */
 export const MOCK_OPTIONS = {
