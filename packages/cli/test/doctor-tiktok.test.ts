@@ -103,6 +103,33 @@ describe('capi-kit doctor with TikTok configured', () => {
     expect((await runBin(['doctor', '--strict'], tiktokEnv(mock.tiktok.url))).code).toBe(1);
   });
 
+  it('takes the clock from TikTok’s Date header when Meta is not checked', async () => {
+    // The mock's TikTok answers carry the real clock; a scripted answer carries one 10 min back.
+    mock.tiktok.failNext({
+      kind: 'tiktok',
+      code: 40100,
+      headers: { date: new Date(Date.now() - 10 * 60_000).toUTCString() },
+    });
+    const result = await runBin(['doctor', '--json'], tiktokEnv(mock.tiktok.url));
+    expect(result.code).toBe(1);
+    const clock = check(result.stdout, 'clock');
+    expect(clock?.status).toBe('fail');
+    expect(clock?.message).toMatch(/local clock is (59\d|6\d\d) s ahead of TikTok's/);
+    // With Meta checked too, the one clock check is Graph's.
+    mock.tiktok.failNext({
+      kind: 'tiktok',
+      code: 40100,
+      headers: { date: new Date(Date.now() - 10 * 60_000).toUTCString() },
+    });
+    const both = await runBin(['doctor', '--json'], {
+      ...graphEnv(mock.url),
+      ...tiktokEnv(mock.tiktok.url),
+    });
+    const clocks = (JSON.parse(both.stdout).checks as Check[]).filter((c) => c.name === 'clock');
+    expect(clocks).toHaveLength(1);
+    expect(clocks[0]?.message).toContain("Graph's clock");
+  });
+
   it('fails an unreachable endpoint as a check, and the rest still report', async () => {
     const result = await runBin(
       ['doctor', '--json'],
