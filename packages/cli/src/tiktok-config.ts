@@ -1,4 +1,4 @@
-import { TIKTOK_EVENTS_URL } from '@capi-kit/tiktok';
+import { TIKTOK_EVENTS_URL, tiktokEnvelope } from '@capi-kit/tiktok';
 import { CliError, EXIT_CODES } from './exit-codes.js';
 
 // TikTok's half of the configuration, read the way config.ts reads Meta's: flags override the
@@ -58,9 +58,6 @@ export const tiktokConfigured = (env: Env, flags: TikTokFlags): boolean =>
   nonEmpty(env.TIKTOK_PIXEL_CODE) !== undefined ||
   nonEmpty(env.TIKTOK_ACCESS_TOKEN) !== undefined;
 
-/** A pixel code as TikTok's request sample and the mock take it: letters and digits only. */
-export const TIKTOK_PIXEL_CODE_SHAPE = /^[A-Za-z0-9]+$/;
-
 /** One of TikTok's settings as read, before it is judged, and where it came from. */
 export interface TikTokSetting {
   value: string | undefined;
@@ -94,11 +91,48 @@ export const readTikTokSettings = (env: Env, flags: TikTokFlags): TikTokSettings
   };
 };
 
-/** Why a pixel code is malformed, or undefined when it is fine. Quotes it: it is not a secret. */
-export const pixelCodeProblem = (setting: TikTokSetting): string | undefined =>
-  setting.value === undefined || TIKTOK_PIXEL_CODE_SHAPE.test(setting.value)
+/**
+ * What @capi-kit/tiktok's own configuration check (`tiktokEnvelope`, the one `tiktok()` runs) says
+ * of a pixel code and token, so the CLI refuses exactly what the destination would, before
+ * anything is sent. Its messages quote neither value.
+ */
+const credentialsVerdict = (pixelCode: string, accessToken: string): string | undefined => {
+  try {
+    tiktokEnvelope({ pixelCode, accessToken });
+    return undefined;
+  } catch (error) {
+    if (error instanceof TypeError) return error.message;
+    throw error;
+  }
+};
+
+// A stand-in token for judging a pixel code alone (the doctor checks each setting on its own).
+const PLACEHOLDER_TOKEN = 'capi-kit-cli-placeholder-token';
+
+/**
+ * Why a pixel code is malformed, or undefined when it is fine: @capi-kit/tiktok's rule (letters
+ * and digits, not a Meta pixel id's digits only, not a token given in its place). The value is
+ * never quoted: a token pasted into TIKTOK_PIXEL_CODE would otherwise be printed, and the output
+ * redaction only knows TIKTOK_ACCESS_TOKEN's value.
+ */
+export const pixelCodeProblem = (setting: TikTokSetting): string | undefined => {
+  if (setting.value === undefined) return undefined;
+  const verdict = credentialsVerdict(setting.value, PLACEHOLDER_TOKEN);
+  return verdict === undefined
     ? undefined
-    : `${setting.source}: "${setting.value}" is not a TikTok pixel code (letters and digits, as shown in TikTok Events Manager › Data sources).`;
+    : `${setting.source} is not a TikTok pixel code (${verdict}); use the code shown in TikTok Events Manager › Data sources.`;
+};
+
+/**
+ * Why the token cannot be used with this pixel code, or undefined: not sendable as an HTTP header,
+ * or the same value as the pixel code (the two swapped). Quotes neither.
+ */
+export const accessTokenProblem = (accessToken: string, pixelCode: string): string | undefined => {
+  const verdict = credentialsVerdict(pixelCode, accessToken);
+  if (verdict === undefined || credentialsVerdict(pixelCode, PLACEHOLDER_TOKEN) !== undefined)
+    return undefined;
+  return `TIKTOK_ACCESS_TOKEN: ${verdict}.`;
+};
 
 /**
  * Why the track endpoint URL is unusable, or undefined. It must be http(s), without credentials
@@ -141,7 +175,10 @@ export const readTikTokConfig = (env: Env, flags: TikTokFlags): TikTokConfig => 
       EXIT_CODES.config,
     );
   }
-  const problem = pixelCodeProblem(pixelCode) ?? eventsUrlProblem(settings.eventsUrl);
+  const problem =
+    pixelCodeProblem(pixelCode) ??
+    accessTokenProblem(accessToken, pixelCode.value) ??
+    eventsUrlProblem(settings.eventsUrl);
   if (problem !== undefined) throw new CliError(problem, EXIT_CODES.config);
   return { pixelCode: pixelCode.value, accessToken, eventsUrl: settings.eventsUrl.value };
 };

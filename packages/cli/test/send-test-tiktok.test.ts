@@ -303,7 +303,16 @@ describe('capi-kit send-test TikTok configuration errors exit 2 and name the var
     { env: { TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN }, names: ['TIKTOK_PIXEL_CODE'] },
     {
       env: { TIKTOK_PIXEL_CODE: 'C4-not a code', TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN },
-      names: ['TIKTOK_PIXEL_CODE', 'C4-not a code'],
+      names: ['TIKTOK_PIXEL_CODE is not a TikTok pixel code', 'letters and digits'],
+    },
+    {
+      // A Meta pixel id where the TikTok code goes: @capi-kit/tiktok's own rule, checked up front.
+      env: { TIKTOK_PIXEL_CODE: '1234567890', TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN },
+      names: ['TIKTOK_PIXEL_CODE is not a TikTok pixel code', 'Meta pixel id'],
+    },
+    {
+      env: { TIKTOK_PIXEL_CODE: TIKTOK_PIXEL, TIKTOK_ACCESS_TOKEN: 'tt token with spaces 0123' },
+      names: ['TIKTOK_ACCESS_TOKEN:', 'HTTP header'],
     },
     {
       env: { TIKTOK_PIXEL_CODE: TIKTOK_PIXEL, TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN },
@@ -346,6 +355,30 @@ describe('capi-kit send-test TikTok configuration errors exit 2 and name the var
     expect(result.stderr).toContain('--platform meta');
     // Not even Meta's copy went out: configuration is checked first, for every platform.
     expect(mock.requests()).toEqual([]);
+    expect(mock.tiktok.requests()).toEqual([]);
+  });
+
+  it('never quotes a pixel code it refuses: it may be the token, swapped', async () => {
+    const token = 'a3f1c9e07b2d4e6f8a0b1c2d3e4f5a6b7c8d9e0f';
+    const result = await runBin(['send-test'], {
+      ...tiktokOnly(),
+      TIKTOK_PIXEL_CODE: token,
+      TIKTOK_ACCESS_TOKEN: TIKTOK_PIXEL,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('swapped');
+    expect(result.stdout + result.stderr).not.toContain(token);
+    const doctor = await runBin(['doctor'], {
+      ...tiktokOnly(),
+      TIKTOK_PIXEL_CODE: token,
+      TIKTOK_ACCESS_TOKEN: TIKTOK_PIXEL,
+    });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain('TikTok pixel (not set or invalid)');
+    expect(doctor.stdout).toMatch(
+      /✖ TikTok pixel code\s+TIKTOK_PIXEL_CODE is not a TikTok pixel code/,
+    );
+    expect(doctor.stdout + doctor.stderr).not.toContain(token);
     expect(mock.tiktok.requests()).toEqual([]);
   });
 

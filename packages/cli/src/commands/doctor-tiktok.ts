@@ -8,6 +8,7 @@ import {
   type TikTokVerdictReport,
 } from '../tiktok-answer.js';
 import {
+  accessTokenProblem,
   eventsUrlProblem,
   pixelCodeProblem,
   readTikTokSettings,
@@ -57,13 +58,13 @@ export const tiktokSection = async (
 ): Promise<TikTokSection> => {
   const settings = readTikTokSettings(env, flags);
   const checks: TikTokCheck[] = [];
+  const codeProblem = pixelCodeProblem(settings.pixelCode);
   const section: TikTokSection = {
     checks,
-    pixelCode: settings.pixelCode.value,
+    // Only a valid code is shown: a token pasted in its place must not be printed.
+    pixelCode: codeProblem === undefined ? settings.pixelCode.value : undefined,
     eventsUrl: settings.eventsUrl.value,
   };
-
-  const codeProblem = pixelCodeProblem(settings.pixelCode);
   if (settings.pixelCode.value === undefined) {
     checks.push({
       name: 'TikTok pixel code',
@@ -80,6 +81,10 @@ export const tiktokSection = async (
     });
   }
 
+  const tokenProblem =
+    settings.accessToken !== undefined && settings.pixelCode.value !== undefined
+      ? accessTokenProblem(settings.accessToken, settings.pixelCode.value)
+      : undefined;
   checks.push(
     settings.accessToken === undefined
       ? {
@@ -88,12 +93,14 @@ export const tiktokSection = async (
           message:
             'not set: set TIKTOK_ACCESS_TOKEN (Events Manager › your pixel › Settings › Events API › Generate Access Token)',
         }
-      : {
-          name: 'TikTok access token',
-          status: 'ok',
-          message:
-            'set in TIKTOK_ACCESS_TOKEN (sent only in the Access-Token header, never printed)',
-        },
+      : tokenProblem !== undefined
+        ? { name: 'TikTok access token', status: 'fail', message: tokenProblem }
+        : {
+            name: 'TikTok access token',
+            status: 'ok',
+            message:
+              'set in TIKTOK_ACCESS_TOKEN (sent only in the Access-Token header, never printed)',
+          },
   );
 
   const urlProblem = eventsUrlProblem(settings.eventsUrl);
@@ -126,6 +133,7 @@ export const tiktokSection = async (
     settings.pixelCode.value !== undefined &&
     codeProblem === undefined &&
     settings.accessToken !== undefined &&
+    tokenProblem === undefined &&
     urlOk;
   if (!configured) {
     checks.push({

@@ -397,7 +397,7 @@ export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   if (tiktok) {
     out(
       style.bold(
-        `capi-kit doctor: TikTok pixel ${tiktok.pixelCode ?? '(not set)'}, Events API at ${tiktok.eventsUrl}`,
+        `capi-kit doctor: TikTok pixel ${tiktok.pixelCode ?? '(not set or invalid)'}, Events API at ${tiktok.eventsUrl}`,
       ),
     );
   }
