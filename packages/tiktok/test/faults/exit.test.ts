@@ -80,20 +80,23 @@ describe('e. the process ends on its own with TikTok down', { timeout: CASE_TIME
     expect(mock.tiktok.duplicates()).toEqual([]);
   });
 
-  it('no listener at all: when the process exits, every event is delivered or still counted (the identity holds at exit)', async () => {
-    // What the core does for a script that never calls close(): nothing holds the process open,
-    // so TikTok's events in backoff end with it. They stay counted (queued) in stats(), but no
-    // onUndeliverable call and no log line says so: see this folder's README, "Found".
+  it("no listener at all: the core closes the client at beforeExit (closeOnExit), TikTok's events counted as shutdown and reported", async () => {
+    // What the core does for a script that never calls close(): Node's beforeExit closes every
+    // client with events pending (closeOnExit, 2000 ms by default). TikTok is still down, so its
+    // events are counted as dropped at shutdown and handed to onUndeliverable, never left queued.
     const { mock } = mockOf();
     mock.tiktok.outage('reset');
     const run = await runChild('before-exit.mjs', mock, {
       config: { count: N, options: OPTIONS, handler: 'none' },
     });
     const result = assertAccounted(mock, run);
-    printFigures('e. no beforeExit listener, TikTok down', mock, result);
+    printFigures('e. no beforeExit listener, TikTok down, closeOnExit', mock, result);
     expect(run.status, run.stderr).toBe(0);
     expect(result.atExit).toBe(true);
     assertMetaUnaffected(mock, result);
     expect(mock.tiktok.events()).toEqual([]);
+    expect(result.stats.pixels[STREAM]).toMatchObject({ queued: 0, inFlight: 0 });
+    expect(result.stats.pixels[STREAM]?.dropped.shutdown).toBe(N);
+    expect(result.streams[STREAM]?.undeliverable.shutdown).toHaveLength(N);
   });
 });
