@@ -6,6 +6,7 @@ import {
   createRedactor,
   type EventName,
   type RequestContext,
+  type RequestContextOptions,
   type ServerEventInput,
   type TrackParams,
   type TrackParamsOrNone,
@@ -130,6 +131,11 @@ export interface NextCapi {
   /** The request context of the enclosing `withCapi` handler, if any. */
   requestContext(): RequestContext | undefined;
   /**
+   * How this binding reads a request (`trustProxy`, `consent`, `destinations`…, never credentials),
+   * so a relay route or proxy given this binding reads requests the same way.
+   */
+  readonly requestContextOptions: Readonly<RequestContextOptions>;
+  /**
    * Sends what is queued now (see `CapiClient.flush`), in every client `createNextCapi` created in
    * this process: Next.js may load your `lib/capi.ts` once per bundle layer, each with a client.
    */
@@ -172,6 +178,28 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => {
  * response, never lost when a serverless function freezes.
  * @example export const { trackConversion, withConversion, withCapi, track } = createNextCapi({ trustProxy: 1 });
  */
+// The request-context options of a binding's options: what `getRequestContext` reads, no
+// credentials (a relay route given the binding reads its requests the same way).
+const CONTEXT_KEYS = [
+  'trustProxy',
+  'forwardedHeader',
+  'platform',
+  'cookieDomain',
+  'cookies',
+  'generateFbp',
+  'now',
+  'consent',
+  'respectGpc',
+  'ldu',
+  'destinations',
+] as const satisfies readonly (keyof RequestContextOptions)[];
+
+const contextOptionsOf = (options: NextCapiOptions): Readonly<RequestContextOptions> => {
+  const picked: Record<string, unknown> = {};
+  for (const key of CONTEXT_KEYS) if (options[key] !== undefined) picked[key] = options[key];
+  return Object.freeze(picked as RequestContextOptions);
+};
+
 export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   const { waitUntil: callerWaitUntil, ...adapterOptions } = options;
   const store = createRequestStore<Binding>();
@@ -372,6 +400,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     track,
     eventId: randomId,
     requestContext: () => store?.getStore()?.context,
+    requestContextOptions: contextOptionsOf(adapterOptions),
     flush: async () => {
       const clients = new Set(ownedClients());
       if (adapter !== undefined) clients.add(adapter.client);

@@ -52,7 +52,11 @@ export function createRelayRoute(options: RelayRouteOptions = {}): RelayRoute {
     if (rest[key] !== undefined) Object.assign(rules, { [key]: rest[key] });
     delete capiOptions[key];
   }
-  const contextOptions = capiOptions as NextCapiOptions;
+  // Given a binding, requests are read as it reads them (its trustProxy, consent, destinations),
+  // with this route's own options on top.
+  const contextOptions = (
+    shared === undefined ? capiOptions : { ...shared.requestContextOptions, ...capiOptions }
+  ) as NextCapiOptions;
   const capi = shared ?? createNextCapi(contextOptions);
   let relay: Relay<Request> | undefined;
 

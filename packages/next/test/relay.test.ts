@@ -113,6 +113,19 @@ describe('createRelayRoute', () => {
     await capi.close();
   });
 
+  it('reads requests as the shared binding does (its consent, trustProxy, destinations), route options on top', async () => {
+    const capi = createNextCapi({ ...options(), consent: () => 'denied' });
+    expect(capi.requestContextOptions).toEqual({ consent: expect.any(Function) });
+    expect(JSON.stringify(capi.requestContextOptions)).not.toContain(TOKEN);
+    const denied = createRelayRoute({ capi });
+    expect((await denied.POST(beacon(body('c1')))).status).toBe(204);
+    const granted = createRelayRoute({ capi, consent: () => 'granted' });
+    expect((await granted.POST(beacon(body('c2')))).status).toBe(204);
+    await capi.flush();
+    expect(mock.uniqueEventIds()).toEqual(['c2']);
+    await capi.close();
+  });
+
   it('answers 503 when the client cannot be created', async () => {
     const { POST } = createRelayRoute({ env: false });
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});

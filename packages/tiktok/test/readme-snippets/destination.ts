@@ -11,7 +11,7 @@ export const capi = createCapi({
     tiktok({
       pixelCode: process.env.TIKTOK_PIXEL_CODE ?? '',
       accessToken: process.env.TIKTOK_ACCESS_TOKEN ?? '', // sent only in the Access-Token header
-      apiUrl: process.env.TIKTOK_API_URL, // default: TikTok's /open_api/v1.3/event/track/
+      apiUrl: process.env.TIKTOK_EVENTS_URL, // default: TikTok's /open_api/v1.3/event/track/
     }),
   ],
 });
