@@ -107,7 +107,7 @@ describe('the destination snippet runs as shown (built packages, loopback Meta a
       META_GRAPH_URL: meta.base,
       TIKTOK_PIXEL_CODE: 'C4SNIPPET',
       TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN,
-      TIKTOK_API_URL: `${tt.base}/open_api/v1.3/event/track/`,
+      TIKTOK_EVENTS_URL: `${tt.base}/open_api/v1.3/event/track/`,
     };
     Object.assign(process.env, env);
     try {
