@@ -48,7 +48,10 @@ const fullDiskRun = async (
 
   // The disk was full for real, and the app heard of it once, not once per commit.
   expect(report.outbox.sawWriteFailing).toBe(true);
-  expect(report.outbox.writeFailures).toBeGreaterThan(1);
+  // With Meta down, what memory holds waits on Meta's backoff, so a retry may find nothing ready
+  // to write and no second write is attempted (timing: seen on a faster machine); with Meta up
+  // the retries always write, and fail, again.
+  expect(report.outbox.writeFailures).toBeGreaterThan(metaDown ? 0 : 1);
   expect(report.outboxErrors).toHaveLength(1);
   expect(report.outboxErrors[0]).toContain('refuses writes');
   // Every track() is accounted for, after close() too.
