@@ -135,10 +135,11 @@ describe.each(MAJORS)('$name: req.capi.track with hostile params', ({ express })
             cases.delete(id);
           },
         ),
-        { numRuns: 120 },
+        { numRuns: 250 },
       );
-      // Hostile reads happened and were caught, or the 200s above prove nothing.
-      expect(unreadable).toBeGreaterThan(10);
+      // Hostile reads happened and were caught, or the 200s above prove nothing. About one run in
+      // twelve reads a throwing value (10 of 120 seen): at 250 runs, 6 or fewer is a ~0.05 % fluke.
+      expect(unreadable).toBeGreaterThan(6);
       await tracking.client.flush();
       expect(accounted(tracking.client.stats())).toBe(calls);
     } finally {

@@ -45,16 +45,24 @@ export const closeAtExit = (
   timeoutMs: number,
   closing: () => void,
 ): (() => void) => {
-  const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => unknown } })
-    .process;
-  if (typeof proc?.on !== 'function' || typeof WeakRef !== 'function') return () => {};
+  if (typeof WeakRef !== 'function') return () => {};
+  if (!listening) {
+    // Next's Edge runtime has a `process` whose `on` throws when touched ("A Node.js API is used
+    // (process.on)…"), and no process lifetime to speak of: there, and wherever `on` is missing or
+    // throws, nothing is registered.
+    try {
+      const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => unknown } })
+        .process;
+      if (typeof proc?.on !== 'function') return () => {};
+      proc.on('beforeExit', onBeforeExit);
+      listening = true;
+    } catch {
+      return () => {};
+    }
+  }
   settings.set(client, { timeoutMs, closing });
   const ref = new WeakRef(client);
   clients.add(ref);
-  if (!listening) {
-    listening = true;
-    proc.on('beforeExit', onBeforeExit);
-  }
   return () => {
     clients.delete(ref);
   };

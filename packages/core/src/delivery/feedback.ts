@@ -147,12 +147,17 @@ const printBeforeExit = (feedback: Feedback): void => {
   unsummarized.add(feedback);
   if (exitListener) return;
   exitListener = true;
-  const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => unknown } })
-    .process;
-  if (typeof proc?.on !== 'function') return;
-  proc.on('beforeExit', () => {
-    for (const pending of [...unsummarized]) pending.close();
-  });
+  // Next's Edge runtime throws when `process.on` is touched: no listener there (exit-close.ts).
+  try {
+    const proc = (globalThis as { process?: { on?: (event: string, fn: () => void) => unknown } })
+      .process;
+    if (typeof proc?.on !== 'function') return;
+    proc.on('beforeExit', () => {
+      for (const pending of [...unsummarized]) pending.close();
+    });
+  } catch {
+    // Summaries then print on their timers or at close().
+  }
 };
 
 /** Per-event feedback with rate limiting; see the file comment. */
