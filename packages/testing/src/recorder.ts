@@ -1,4 +1,5 @@
 import type { TokenSource } from './auth.js';
+import { EventWaiters } from './event-waiters.js';
 import type { MockFaultKind } from './faults.js';
 import type { GraphError } from './graph-error.js';
 import type { InvalidEvent, MockWireEvent } from './validate-events.js';
@@ -130,14 +131,6 @@ export interface WaitForEventsOptions extends MockEventFilter {
   timeoutMs?: number;
 }
 
-interface Waiter {
-  count: number;
-  filter: MockEventFilter;
-  resolve: (events: MockEvent[]) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 const matches = (e: MockEvent, filter: MockEventFilter | undefined): boolean =>
   (filter?.pixelId === undefined || e.pixelId === filter.pixelId) &&
   (filter?.event_name === undefined || e.event.event_name === filter.event_name);
@@ -148,7 +141,7 @@ export class Recorder {
   #browserEvents: MockBrowserEvent[] = [];
   #rejectedEvents: MockRejectedEvent[] = [];
   #requests: MockRequest[] = [];
-  #waiters = new Set<Waiter>();
+  readonly #waiters = new EventWaiters<MockEvent, MockEventFilter>((filter) => this.events(filter));
   #nextIndex = 0;
 
   nextRequestIndex(): number {
@@ -161,13 +154,7 @@ export class Recorder {
 
   addEvents(events: MockEvent[]): void {
     this.#events.push(...events);
-    for (const waiter of this.#waiters) {
-      const found = this.events(waiter.filter);
-      if (found.length >= waiter.count) {
-        this.#settle(waiter);
-        waiter.resolve(found);
-      }
-    }
+    this.#waiters.notify();
   }
 
   addBrowserEvent(event: MockBrowserEvent): void {
@@ -239,29 +226,14 @@ export class Recorder {
 
   waitForEvents(count: number, options: WaitForEventsOptions = {}): Promise<MockEvent[]> {
     const { timeoutMs = 2000, ...filter } = options;
-    const found = this.events(filter);
-    if (found.length >= count) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        count,
-        filter,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#settle(waiter);
-          reject(new Error(this.#timeoutMessage(count, filter, timeoutMs)));
-        }, timeoutMs),
-      };
-      this.#waiters.add(waiter);
-    });
+    return this.#waiters.wait(count, filter, timeoutMs, (n, f, ms) =>
+      this.#timeoutMessage(n, f, ms),
+    );
   }
 
   /** Rejects pending waiters (the mock is closing). */
   abandonWaiters(reason: string): void {
-    for (const waiter of this.#waiters) {
-      this.#settle(waiter);
-      waiter.reject(new Error(reason));
-    }
+    this.#waiters.abandon(reason);
   }
 
   reset(): void {
@@ -270,11 +242,6 @@ export class Recorder {
     this.#rejectedEvents = [];
     this.#requests = [];
     this.#nextIndex = 0;
-  }
-
-  #settle(waiter: Waiter): void {
-    clearTimeout(waiter.timer);
-    this.#waiters.delete(waiter);
   }
 
   /** Says what did arrive, so a failing test explains itself without extra logging. */

@@ -1,3 +1,4 @@
+import { EventWaiters } from '../event-waiters.js';
 import type { InvalidEvent } from '../validate-events.js';
 import type { TikTokFaultKind } from './faults.js';
 import type { TikTokWireEvent } from './validate-request.js';
@@ -138,14 +139,6 @@ export interface MockTikTokDuplicate {
   count: number;
 }
 
-interface Waiter {
-  count: number;
-  filter: MockTikTokEventFilter;
-  resolve: (events: MockTikTokEvent[]) => void;
-  reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 const matches = (e: MockTikTokEvent, filter: MockTikTokEventFilter | undefined): boolean =>
   (filter?.pixelCode === undefined || e.pixelCode === filter.pixelCode) &&
   (filter?.event === undefined || e.event.event === filter.event);
@@ -156,7 +149,9 @@ export class TikTokRecorder {
   #rejected: MockTikTokRejectedEvent[] = [];
   #requests: MockTikTokRequest[] = [];
   #browser: MockTikTokBrowserEvent[] = [];
-  #waiters = new Set<Waiter>();
+  readonly #waiters = new EventWaiters<MockTikTokEvent, MockTikTokEventFilter>((filter) =>
+    this.events(filter),
+  );
   #nextIndex = 0;
 
   nextRequestIndex(): number {
@@ -169,13 +164,7 @@ export class TikTokRecorder {
 
   addEvents(events: MockTikTokEvent[]): void {
     this.#events.push(...events);
-    for (const waiter of this.#waiters) {
-      const found = this.events(waiter.filter);
-      if (found.length >= waiter.count) {
-        this.#settle(waiter);
-        waiter.resolve(found);
-      }
-    }
+    this.#waiters.notify();
   }
 
   addRejectedEvents(events: MockTikTokRejectedEvent[]): void {
@@ -232,29 +221,14 @@ export class TikTokRecorder {
     options: WaitForTikTokEventsOptions = {},
   ): Promise<MockTikTokEvent[]> {
     const { timeoutMs = 2000, ...filter } = options;
-    const found = this.events(filter);
-    if (found.length >= count) return Promise.resolve(found);
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = {
-        count,
-        filter,
-        resolve,
-        reject,
-        timer: setTimeout(() => {
-          this.#settle(waiter);
-          reject(new Error(this.#timeoutMessage(count, filter, timeoutMs)));
-        }, timeoutMs),
-      };
-      this.#waiters.add(waiter);
-    });
+    return this.#waiters.wait(count, filter, timeoutMs, (n, f, ms) =>
+      this.#timeoutMessage(n, f, ms),
+    );
   }
 
   /** Rejects pending waiters (the mock is closing). */
   abandonWaiters(reason: string): void {
-    for (const waiter of this.#waiters) {
-      this.#settle(waiter);
-      waiter.reject(new Error(reason));
-    }
+    this.#waiters.abandon(reason);
   }
 
   /** Forgets events (server and browser) and requests (not the waiters: a test may be waiting across a clear). */
@@ -264,11 +238,6 @@ export class TikTokRecorder {
     this.#requests = [];
     this.#browser = [];
     this.#nextIndex = 0;
-  }
-
-  #settle(waiter: Waiter): void {
-    clearTimeout(waiter.timer);
-    this.#waiters.delete(waiter);
   }
 
   #timeoutMessage(count: number, filter: MockTikTokEventFilter, timeoutMs: number): string {
