@@ -1,4 +1,6 @@
 // Over 500 lines: createCapi is one closure; intake, outbox calls and shutdown share its state.
+// What needs none of it lives beside: fan-out.ts (an event per destination, which streams it
+// targets), client-stats.ts (the counters summed), exit-close.ts (closeOnExit).
 import { mergeContext } from '../context/index.js';
 import { copyForExtension } from '../context/merge-context.js';
 import {
@@ -10,6 +12,7 @@ import type { DiagnosticsReport } from '../diagnostics/types.js';
 import { newEventId } from '../event/event-id.js';
 import type { BuildEventOptions, EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
+import { sumStats } from './client-stats.js';
 import { schedulingClock } from './clock.js';
 import type { Destination, Envelope } from './destination.js';
 import { closeAtExit } from './exit-close.js';
@@ -19,6 +22,7 @@ import {
   outcomesByStream,
   type Stream,
   type StreamOutcome,
+  selectStreams,
 } from './fan-out.js';
 import { Feedback } from './feedback.js';
 import { HookBus, type Listener } from './hooks.js';
@@ -596,38 +600,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       else if (typeof given === 'number' && Number.isFinite(given)) givenId = String(given);
       eventName = (params as { event_name?: unknown } | null | undefined)?.event_name;
       if (closed) return dropAtIntake('closed', givenId, eventName, []);
-      const targets =
-        only === undefined && onlyNames === undefined
-          ? streams
-          : streams.filter(
-              (stream) =>
-                (only === undefined ||
-                  only.includes(stream.destination.id) ||
-                  only.includes(stream.key)) &&
-                (onlyNames === undefined || onlyNames.includes(stream.destination.name)),
-            );
-      if (targets.length === 0) {
-        // Say which filter matched nothing: destination names are not secrets, so list them.
-        const byName =
-          onlyNames !== undefined &&
-          !streams.some((stream) => onlyNames.includes(stream.destination.name));
-        const issue: Issue = byName
-          ? {
-              path: 'destinations',
-              code: 'unknown_destination',
-              message: `None of the given destinations is configured on this client; their names are ${[
-                ...new Set(streams.map((stream) => `'${stream.destination.name}'`)),
-              ].join(', ')}.`,
-              severity: 'error',
-            }
-          : {
-              path: 'pixelIds',
-              code: 'unknown_pixel',
-              message: 'None of the given pixelIds is configured on this client.',
-              severity: 'error',
-            };
-        return dropAtIntake('invalid', givenId, eventName, [issue]);
-      }
+      const targets = selectStreams(streams, only, onlyNames);
+      if ('path' in targets) return dropAtIntake('invalid', givenId, eventName, [targets]);
       if (context?.consent === 'denied') return dropAtIntake('consent', givenId, eventName, []);
       let merged = (context ? mergeContext(params as ServerEventInput, context) : params) as
         | ServerEventInput
@@ -977,33 +951,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     return { queued: s.queued, sent: s.sent, deadLettered: s.deadLettered, dropped: s.dropped };
   };
 
-  const stats = (): CapiStats => {
-    const outboxStats = readOutboxStats();
-    const total: CapiStats = {
-      queued: 0,
-      inFlight: 0,
-      sent: 0,
-      retried: 0,
-      dropped: { ...intakeDrops },
-      deadLettered: 0,
-      oldestQueuedAgeMs: 0,
-      pixels: {},
-      dedup: { ...dedup },
-    };
-    for (const [pixelId, pipe] of pipes) {
-      const s = pipe.stats(outboxStats?.pixels[pixelId]?.oldestEnqueuedAt);
-      total.pixels[pixelId] = s;
-      total.queued += s.queued;
-      total.inFlight += s.inFlight;
-      total.sent += s.sent;
-      total.retried += s.retried;
-      total.deadLettered += s.deadLettered;
-      total.oldestQueuedAgeMs = Math.max(total.oldestQueuedAgeMs, s.oldestQueuedAgeMs);
-      for (const reason of Object.keys(s.dropped) as DropReason[])
-        total.dropped[reason] += s.dropped[reason];
-    }
-    return total;
-  };
+  const stats = (): CapiStats => sumStats(pipes, readOutboxStats()?.pixels, intakeDrops, dedup);
 
   const client: CapiClient = {
     track,

@@ -190,3 +190,39 @@ export const outcomesByStream = (
   }
   return out;
 };
+
+/**
+ * The streams `track()` options select (`pixelIds` by destination id or stream key, `destinations`
+ * by name; all without either), or the issue saying which filter matched nothing: destination
+ * names are not secrets, so they are listed.
+ */
+export const selectStreams = (
+  streams: readonly Stream[],
+  only: readonly string[] | undefined,
+  onlyNames: readonly string[] | undefined,
+): readonly Stream[] | Issue => {
+  if (only === undefined && onlyNames === undefined) return streams;
+  const targets = streams.filter(
+    (stream) =>
+      (only === undefined || only.includes(stream.destination.id) || only.includes(stream.key)) &&
+      (onlyNames === undefined || onlyNames.includes(stream.destination.name)),
+  );
+  if (targets.length > 0) return targets;
+  const byName =
+    onlyNames !== undefined && !streams.some((s) => onlyNames.includes(s.destination.name));
+  if (!byName) {
+    return {
+      path: 'pixelIds',
+      code: 'unknown_pixel',
+      message: 'None of the given pixelIds is configured on this client.',
+      severity: 'error',
+    };
+  }
+  const names = [...new Set(streams.map((s) => `'${s.destination.name}'`))].join(', ');
+  return {
+    path: 'destinations',
+    code: 'unknown_destination',
+    message: `None of the given destinations is configured on this client; their names are ${names}.`,
+    severity: 'error',
+  };
+};
