@@ -43,8 +43,19 @@ export function mergeContext<T extends object>(
   input: T & ContextMergeable,
   context: RequestContext,
 ): T {
-  const merged: ContextMergeable = copyForExtension(input);
+  return fillFromContext(copyForExtension(input), context);
+}
 
+/**
+ * {@link mergeContext} into `merged`, a copy the caller made and owns (it is mutated and returned;
+ * its `user_data` is copied before it is extended, as that object is still the caller's). For
+ * `track()`, which has already copied its input to add the event name.
+ */
+export function fillFromContext<T extends object>(
+  merged: T & ContextMergeable,
+  context: RequestContext,
+): T {
+  const input = merged as ContextMergeable;
   const inputUserData = input.user_data as Readonly<Record<string, unknown>> | undefined;
   let userData: Record<string, unknown> | undefined;
   for (const key of USER_DATA_KEYS) {
@@ -53,13 +64,13 @@ export function mergeContext<T extends object>(
     userData ??= inputUserData === undefined ? {} : copyForExtension(inputUserData);
     userData[key] = value;
   }
-  if (userData !== undefined) merged.user_data = userData;
+  if (userData !== undefined) input.user_data = userData;
 
   if (input.event_source_url === undefined && context.event_source_url !== undefined) {
-    merged.event_source_url = context.event_source_url;
+    input.event_source_url = context.event_source_url;
   }
   if (input.referrer_url === undefined && context.referrer_url !== undefined) {
-    merged.referrer_url = context.referrer_url;
+    input.referrer_url = context.referrer_url;
   }
 
   // The three LDU fields only make sense together ([SE]): an explicit data_processing_options
@@ -68,15 +79,15 @@ export function mergeContext<T extends object>(
     input.data_processing_options === undefined &&
     context.data_processing_options !== undefined
   ) {
-    merged.data_processing_options = [...context.data_processing_options];
+    input.data_processing_options = [...context.data_processing_options];
     const { data_processing_options_country: country, data_processing_options_state: state } =
       context;
     if (input.data_processing_options_country === undefined && country !== undefined) {
-      merged.data_processing_options_country = country;
+      input.data_processing_options_country = country;
     }
     if (input.data_processing_options_state === undefined && state !== undefined) {
-      merged.data_processing_options_state = state;
+      input.data_processing_options_state = state;
     }
   }
-  return merged as T;
+  return merged;
 }

@@ -1,3 +1,4 @@
+import { noteHttpUrl } from '../event/urls.js';
 import { type ForwardedHeaderName, type PlatformPreset, resolveClientIp } from './client-ip.js';
 import {
   type ConsentState,
@@ -170,8 +171,18 @@ export function getRequestContext(
   const url = effectiveUrl(input.url, header, node.protocol, isPeerTrusted(policy, socket));
   const isNavigation = isPageNavigation(method, header);
   const referer = parseReferer(header('referer'));
+  const withDestinations =
+    options.destinations !== undefined && hasContextNeeds(options.destinations);
+  // Whether the Referer is one of the site's own pages (a registrable-domain comparison) matters
+  // for sub-requests, whose page it is, and to destinations; a navigation's Referer is its
+  // referrer whatever its site.
   const ownPage =
-    referer !== undefined && url !== undefined && isSameSite(referer, url) ? referer : undefined;
+    referer !== undefined &&
+    url !== undefined &&
+    (!isNavigation || withDestinations) &&
+    isSameSite(referer, url)
+      ? referer
+      : undefined;
 
   const cookieHeader = header('cookie');
   const noCookies = cookieHeader === undefined || cookieHeader === '';
@@ -255,9 +266,13 @@ export function getRequestContext(
   }
 
   const context: RequestContext = { user_data, cookiesToSet, consent, isNavigation };
-  if (options.destinations !== undefined && hasContextNeeds(options.destinations)) {
+  if (withDestinations) {
     const request = { url, ownPage, isNavigation, cookieHeader, scope: scoped, secure };
-    const captured = captureDestinationContext(options.destinations, request, cookiesToSet);
+    const captured = captureDestinationContext(
+      options.destinations as readonly DestinationContextSource[],
+      request,
+      cookiesToSet,
+    );
     if (captured !== undefined) context.destinations = captured;
   }
   // For a sub-request the Referer is the page itself, and that page's own referrer never reaches
@@ -265,12 +280,13 @@ export function getRequestContext(
   // same-site Referer (Referrer-Policy: no-referrer, privacy tools) the request URL stands in: it
   // is on the site's own domain, and Meta rejects website events that have no event_source_url
   // at all ([BP]), which would lose the conversion.
+  // Each is an http(s) URL the parser made: noted, so building the event does not parse it again.
   if (isNavigation) {
-    if (url !== undefined) context.event_source_url = url.href;
-    if (referer !== undefined) context.referrer_url = referer.href;
+    if (url !== undefined) context.event_source_url = noteHttpUrl(url.href);
+    if (referer !== undefined) context.referrer_url = noteHttpUrl(referer.href);
   } else {
     const page = ownPage ?? url;
-    if (page !== undefined) context.event_source_url = page.href;
+    if (page !== undefined) context.event_source_url = noteHttpUrl(page.href);
   }
   if (consent === 'ldu') Object.assign(context, lduFields(options.ldu));
   return context;

@@ -125,13 +125,22 @@ function lowercased(record: NodeHeaders): NodeHeaders {
 const HOST_PATTERN =
   /^(?:\[([0-9A-Fa-f:.]{2,45})\]|[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62})(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,62}))*\.?)(?::([0-9]{1,5}))?$/;
 
+// Hosts that passed: a site's own host (and its visitors' usual referrers) come back on every
+// request, and the pattern below is among the dearest steps of a page view's context. Bounded.
+const validHosts = new Set<string>();
+const MAX_VALID_HOSTS = 256;
+
 /** True for a syntactically safe `host[:port]` (RFC 9110 §7.2 Host). */
 export function isValidHost(host: string): boolean {
+  if (validHosts.has(host)) return true;
   if (host.length === 0 || host.length > 261) return false;
   const match = HOST_PATTERN.exec(host);
   if (match === null) return false;
   if (match[1] !== undefined && parseIpv6(match[1]) === undefined) return false;
-  return match[2] === undefined || Number(match[2]) <= 65535;
+  if (match[2] !== undefined && Number(match[2]) > 65535) return false;
+  if (validHosts.size >= MAX_VALID_HOSTS) validHosts.clear();
+  validHosts.add(host);
+  return true;
 }
 
 /** What kind of host name a URL has, which decides the cookie domain and same-site comparison. */

@@ -2,7 +2,7 @@
 // What needs none of it lives beside: fan-out.ts (an event per destination, which streams it
 // targets), client-stats.ts (the counters summed), exit-close.ts (closeOnExit).
 import { mergeContext } from '../context/index.js';
-import { copyForExtension } from '../context/merge-context.js';
+import { copyForExtension, fillFromContext } from '../context/merge-context.js';
 import {
   createDiagnosticsRecorder,
   DEFAULT_DIAGNOSTICS_WINDOW_MS,
@@ -603,9 +603,14 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       const targets = selectStreams(streams, only, onlyNames);
       if ('path' in targets) return dropAtIntake('invalid', givenId, eventName, [targets]);
       if (context?.consent === 'denied') return dropAtIntake('consent', givenId, eventName, []);
-      let merged = (context ? mergeContext(params as ServerEventInput, context) : params) as
-        | ServerEventInput
-        | undefined;
+      // A named event's params were copied above: the context fills that copy (one copy, not two).
+      let merged = (
+        context
+          ? name !== undefined
+            ? fillFromContext(params as ServerEventInput, context)
+            : mergeContext(params as ServerEventInput, context)
+          : params
+      ) as ServerEventInput | undefined;
       // One event_id for every destination, fixed before any of them builds, so each platform
       // deduplicates with its own Pixel on the id the page got. Meta alone keeps building it
       // itself (buildEvent), exactly as before destinations.

@@ -72,6 +72,42 @@ export interface FanOutInput {
   fallbackName: string;
 }
 
+/** Runs `destination`'s build into `built` (a function of its own: no closure per event). */
+const runBuild = (
+  built: Built,
+  destination: Destination,
+  input: ServerEventInput,
+  at: FanOutInput,
+  deps: FanOutDeps,
+): void => {
+  const result = destination.build(input, {
+    eventId: at.eventId,
+    captured: at.captures?.[destination.name],
+    now: at.now,
+    dateOrder: at.dateOrder,
+    defaultCountry: deps.defaultCountry,
+  });
+  if (Array.isArray(result?.issues)) built.issues = result.issues;
+  if (result?.event === undefined || result.event === null) return;
+  built.event = result.event;
+  if (typeof result.eventName === 'string') built.eventName = result.eventName;
+  built.eventTime =
+    typeof result.eventTime === 'number' ? result.eventTime : Math.floor(deps.wallNow() / 1000);
+  built.actionSource = typeof result.actionSource === 'string' ? result.actionSource : '';
+  const wireId = (result.event as { event_id?: unknown }).event_id;
+  if (!deps.fanOut && (typeof wireId !== 'string' || wireId === '')) {
+    // Stable from here on: retries resend this exact string, so Meta can deduplicate.
+    built.eventId = newEventId();
+    built.serialized = JSON.stringify({ ...(result.event as object), event_id: built.eventId });
+  } else {
+    if (!deps.fanOut) built.eventId = wireId as string;
+    built.serialized = JSON.stringify(result.event);
+  }
+  // Past this point nothing of the caller's is read: custom parameters were serialized above.
+  built.bytes = utf8ByteLength(built.serialized);
+  built.failed = undefined;
+};
+
 /**
  * Builds and serializes the event for one destination. Meta's build runs unguarded, inside
  * intake's `try`, as always (a throwing getter of the caller's is located there); another
@@ -98,40 +134,12 @@ const buildFor = (
     eventTime: 0,
     actionSource: '',
   };
-  const run = (): void => {
-    const result = destination.build(input, {
-      eventId: at.eventId,
-      captured: at.captures?.[destination.name],
-      now: at.now,
-      dateOrder: at.dateOrder,
-      defaultCountry: deps.defaultCountry,
-    });
-    if (Array.isArray(result?.issues)) built.issues = result.issues;
-    if (result?.event === undefined || result.event === null) return;
-    built.event = result.event;
-    if (typeof result.eventName === 'string') built.eventName = result.eventName;
-    built.eventTime =
-      typeof result.eventTime === 'number' ? result.eventTime : Math.floor(deps.wallNow() / 1000);
-    built.actionSource = typeof result.actionSource === 'string' ? result.actionSource : '';
-    const wireId = (result.event as { event_id?: unknown }).event_id;
-    if (!deps.fanOut && (typeof wireId !== 'string' || wireId === '')) {
-      // Stable from here on: retries resend this exact string, so Meta can deduplicate.
-      built.eventId = newEventId();
-      built.serialized = JSON.stringify({ ...(result.event as object), event_id: built.eventId });
-    } else {
-      if (!deps.fanOut) built.eventId = wireId as string;
-      built.serialized = JSON.stringify(result.event);
-    }
-    // Past this point nothing of the caller's is read: custom parameters were serialized above.
-    built.bytes = utf8ByteLength(built.serialized);
-    built.failed = undefined;
-  };
   if (stream.meta) {
-    run();
+    runBuild(built, destination, input, at, deps);
     return built;
   }
   try {
-    run();
+    runBuild(built, destination, input, at, deps);
   } catch (error) {
     deps.buildFailed(stream, error);
     built.failed = 'error';

@@ -21,12 +21,31 @@ function hasHttpScheme(value: string): boolean {
   return scheme === 'http://' || scheme === 'https://';
 }
 
+// http(s) URLs known to pass: a site's pages repeat from event to event, and the request context
+// notes the page URLs it built (from a parsed URL), so the page a tracked event happened on is not
+// parsed a second time by the build. Bounded: cleared when full, long URLs never kept.
+const knownHttpUrls = new Set<string>();
+const MAX_KNOWN_URLS = 512;
+const MAX_KNOWN_URL_LENGTH = 2048;
+
+/** Notes `href` (an http(s) `URL.href`, or a value {@link isHttpUrl} accepted) as valid; returns it. */
+export function noteHttpUrl(href: string): string {
+  if (href.length <= MAX_KNOWN_URL_LENGTH) {
+    if (knownHttpUrls.size >= MAX_KNOWN_URLS) knownHttpUrls.clear();
+    knownHttpUrls.add(href);
+  }
+  return href;
+}
+
 /** True for an absolute `http:` or `https:` URL with a host. */
 export function isHttpUrl(value: string): boolean {
-  return hasHttpScheme(value) && canParse(value);
+  if (knownHttpUrls.has(value)) return true;
+  if (!hasHttpScheme(value) || !canParse(value)) return false;
+  noteHttpUrl(value);
+  return true;
 }
 
 /** True for any absolute URL (referrers may be `android-app://…`). */
 export function isAbsoluteUrl(value: string): boolean {
-  return canParse(value);
+  return knownHttpUrls.has(value) || canParse(value);
 }

@@ -48,6 +48,25 @@ describe('bindRequest', () => {
     await client.close();
   });
 
+  it("track(name, params) fills the context into one copy: the caller's params and user_data stay as they were", async () => {
+    const { client, context, seen } = setup();
+    const capi = bindRequest(client, context);
+    const user_data = Object.freeze({ em: 'a@example.com' });
+    const params = Object.freeze({ user_data, custom_data: Object.freeze({ value: 1 }) });
+    expect(capi.track('Lead', params).accepted).toBe(true);
+    expect(params).toEqual({ user_data: { em: 'a@example.com' }, custom_data: { value: 1 } });
+    expect(user_data).toEqual({ em: 'a@example.com' });
+    await client.flush();
+    const [sent] = seen.flatMap((r) => r.body.data);
+    expect(sent).toMatchObject({
+      event_name: 'Lead',
+      event_source_url: 'https://shop.example.com/join',
+      user_data: { client_user_agent: UA, fbp: 'fb.1.1700000000000.42' },
+      custom_data: { value: 1 },
+    });
+    await client.close();
+  });
+
   it('the name argument wins over an event_name in params; null params are no params', async () => {
     const { client, context, seen } = setup();
     const capi = bindRequest(client, context);

@@ -38,6 +38,25 @@ describe('memoryOutbox', () => {
     expect(idsOf(box.claim(5, 1000, { now: 0 }) as OutboxRecord[])).toEqual([a[1]?.id]);
   });
 
+  it('one append over several pixels bounds each pixel on its own; acks of several pixels in one call', () => {
+    const box = memoryOutbox({ maxEvents: 2 });
+    const a = [rec('1'), rec('2'), rec('1'), rec('2'), rec('1'), rec('3'), rec('2')];
+    // Pixel 1 holds three and pixel 2 three: the oldest of each goes, pixel 3 keeps its one.
+    expect(idsOf(box.append(a).evicted)).toEqual([a[0]?.id, a[1]?.id]);
+    expect(box.stats()).toMatchObject({
+      queued: 5,
+      pixels: { 1: { queued: 2 }, 2: { queued: 2 }, 3: { queued: 1 } },
+    });
+    const claimed = box.claim(10, 1000, { now: 0 }) as OutboxRecord[];
+    expect(claimed).toHaveLength(5);
+    box.ack(idsOf(claimed));
+    expect(box.stats()).toMatchObject({ queued: 0, leased: 0, bytes: 0 });
+    // Nothing evicted: an empty list every time, never one a later append could have filled.
+    const first = box.append([rec('1')]);
+    box.append([rec('1'), rec('1')]);
+    expect(first.evicted).toEqual([]);
+  });
+
   it('maxBytes counts one comma per record and always returns at least one', () => {
     const box = memoryOutbox();
     box.append([rec('1', 100), rec('1', 100), rec('1', 100)]);

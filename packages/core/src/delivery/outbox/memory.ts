@@ -89,6 +89,8 @@ class PixelStore extends PixelLedger implements FreshEntries {
   }
 }
 
+const NOTHING_EVICTED: AppendResult = Object.freeze({ evicted: Object.freeze([]) });
+
 /**
  * The default, in-process {@link Outbox}: bounded per pixel by count and bytes, dropping the oldest
  * waiting records on overflow (fresher conversions are worth more, and Meta refuses events older
@@ -125,17 +127,21 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
     }
   };
 
+  // The stores listed once per call, not once per id: an ack of a 1000-event batch would otherwise
+  // make 1000 iterators.
   const giveBack = (ids: readonly string[], update: (rec: OutboxRecord) => OutboxRecord): void => {
+    const ledgers = [...stores.values()];
     for (const id of ids) {
-      const found = findLeased(stores.values(), id);
+      const found = findLeased(ledgers, id);
       if (found) found[0].giveBack(found[1], update(found[1].rec));
     }
   };
 
   const remove = (ids: readonly string[]): number => {
     let removed = 0;
+    const ledgers = [...stores.values()];
     for (const id of ids) {
-      const found = findLeased(stores.values(), id);
+      const found = findLeased(ledgers, id);
       if (!found) continue;
       found[0].remove(found[1]);
       removed++;
@@ -148,16 +154,17 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
 
     append(records: readonly OutboxRecord[]): AppendResult {
       const evicted: OutboxRecord[] = [];
-      const touched = new Set<PixelStore>();
+      // `track()` appends one record per stream: the stores touched are few, kept in an array.
+      const touched: PixelStore[] = [];
       for (const rec of records) {
         const store = storeFor(rec.pixelId);
         store.fresh.push({ rec, seq: seq++, leaseUntil: 0 });
         store.count++;
         store.bytes += rec.bytes;
-        touched.add(store);
+        if (!touched.includes(store)) touched.push(store);
       }
       for (const store of touched) evictOver(store, evicted);
-      return { evicted };
+      return evicted.length === 0 ? NOTHING_EVICTED : { evicted };
     },
 
     claim(limit: number, leaseMs: number, claimOptions: ClaimOptions = {}): OutboxRecord[] {
