@@ -24,14 +24,16 @@ const COLON = 0x3a;
 /** Parses strict dotted-decimal IPv4 (`1.2.3.4`); leading zeros are rejected as they read as octal in some parsers. */
 export function parseIpv4(text: string): number[] | undefined {
   if (text.length < 7 || text.length > 15) return undefined;
-  const parts: number[] = [];
+  // Four slots up front: an empty array grown by `push` would allocate room for seventeen.
+  const parts = [0, 0, 0, 0];
+  let count = 0;
   let value = 0;
   let digits = 0;
   for (let i = 0; i <= text.length; i++) {
     const c = i < text.length ? text.charCodeAt(i) : DOT;
     if (c === DOT) {
-      if (digits === 0 || parts.length === 4) return undefined;
-      parts.push(value);
+      if (digits === 0 || count === 4) return undefined;
+      parts[count++] = value;
       value = 0;
       digits = 0;
     } else if (c >= 0x30 && c <= 0x39) {
@@ -43,7 +45,7 @@ export function parseIpv4(text: string): number[] | undefined {
       return undefined;
     }
   }
-  return parts.length === 4 ? parts : undefined;
+  return count === 4 ? parts : undefined;
 }
 
 function hexValue(c: number): number {

@@ -69,7 +69,9 @@ function warning(issues: Issue[], path: string, code: string, message: string): 
 }
 
 function checkUnknownKeys(source: Readonly<Record<string, unknown>>, issues: Issue[]): void {
-  for (const key of Object.keys(source)) {
+  // `for…in` with an own-key check: the same keys as `Object.keys`, without an array per event.
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
     if (EVENT_KEYS.has(key) || source[key] === undefined) continue;
     warning(
       issues,

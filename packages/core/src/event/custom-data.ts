@@ -276,7 +276,9 @@ export function normalizeCustomData(
       });
     }
   }
-  for (const key of Object.keys(source)) {
+  // `for…in` with an own-key check: the same keys as `Object.keys`, without an array per event.
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
     if (KNOWN.has(key) || key === CUSTOM_PROPERTIES) continue;
     if (!customParameter(out, key, source[key], `custom_data.${key}`, issues)) continue;
     size++;

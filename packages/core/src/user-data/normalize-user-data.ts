@@ -316,7 +316,9 @@ export function processUserData(
     return out;
   }
   const source = input as Record<string, unknown>;
-  for (const key of Object.keys(source)) {
+  // `for…in` with an own-key check: the same keys as `Object.keys`, without an array per event.
+  for (const key in source) {
+    if (!Object.hasOwn(source, key)) continue;
     if (!isHashedUserDataKey(key) && !isPlainUserDataKey(key) && source[key] !== undefined) {
       report(run, key, -1, 'unknown_user_data_key');
     }
