@@ -134,6 +134,27 @@ function appendSetCookies(reply: FastifyReply, values: readonly string[]): void 
   reply.header('set-cookie', [...kept, ...values]);
 }
 
+/**
+ * Tracks a route's `config.capi` conversion once the reply is over (its `finish`, or an `error`,
+ * as Fastify's own `onResponse` hooks run), when its status is below 400. Listeners on the route's
+ * responses rather than an `onResponse` hook: any `onResponse` hook makes Fastify set up response
+ * listeners and run its hook chain on every request of the app, which cost more than the rest of
+ * the plugin together on requests that track nothing (bench/RESULTS.md, notes on Fastify).
+ */
+function trackOnceReplied(request: FastifyRequest, reply: FastifyReply, route: CapiRouteConfig) {
+  const response = reply.raw;
+  const replied = (): void => {
+    response.removeListener('finish', replied);
+    response.removeListener('error', replied);
+    if (reply.statusCode >= 400) return;
+    // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
+    const map = route.map as RouteConversionMap | undefined;
+    request.capi.track(route.event as EventName, () => map?.(request, reply));
+  };
+  response.on('finish', replied);
+  response.on('error', replied);
+}
+
 const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) => {
   const { relay, shutdownTimeoutMs, ...adapterOptions } = options;
   const adapter = createCapiAdapter(adapterOptions);
@@ -149,18 +170,8 @@ const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) =
       bound.cookiesToSet.map((cookie) => cookie.header),
     );
     request.capi = bound.capi;
-    next();
-  });
-
-  app.addHook('onResponse', (request, reply, next) => {
     const route = request.routeOptions.config?.capi;
-    // `capi` is still the decorator's `null` when a request failed before `onRequest` ran.
-    const tracked = (request.capi as RequestCapi | null) !== null;
-    if (route !== undefined && tracked && reply.statusCode < 400) {
-      // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
-      const map = route.map as RouteConversionMap | undefined;
-      request.capi.track(route.event as EventName, () => map?.(request, reply));
-    }
+    if (route !== undefined) trackOnceReplied(request, reply, route);
     next();
   });
 
@@ -215,8 +226,8 @@ function registerRelay(
 /**
  * Fastify plugin: decorates `request.capi` (the request context, computed only when cookies may
  * change or an event is tracked: client IP, user agent, page URL, `_fbp`/`_fbc`), writes the
- * cookies, tracks route-level `config.capi` conversions in
- * `onResponse`, and closes its client in `onClose` (a shared `client` is left open).
+ * cookies, tracks route-level `config.capi` conversions once their reply has finished, and closes
+ * its client in `onClose` (a shared `client` is left open).
  * @example await app.register(capiPlugin, { pixelId, accessToken, trustProxy: 'loopback' })
  */
 export const capiPlugin = fp(plugin, { fastify: '4.x || 5.x', name: '@capi-kit/fastify' });

@@ -34,6 +34,58 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     }
   });
 
+  it('tracks config.capi routes whatever the registration order, and only after a reply below 400', async () => {
+    const app = fastify();
+    // Declared before the plugin is registered, after an un-awaited register, and in a child scope.
+    app.post('/before', { config: { capi: { event: 'Lead' } } }, async () => ({ ok: true }));
+    app.register(capiPlugin, capiOptions(mock));
+    app.post('/after', { config: { capi: { event: 'Contact' } } }, async () => ({ ok: true }));
+    app.register(async (scope) => {
+      scope.post('/child', { config: { capi: { event: 'Schedule' } } }, async () => ({ ok: 1 }));
+      scope.post(
+        '/refused',
+        { config: { capi: { event: 'SubmitApplication' } } },
+        async (_request, reply) => reply.code(409).send({ ok: false }),
+      );
+    });
+    app.post('/plain', async () => ({ ok: true }));
+    const responses = responseTracker(app);
+    try {
+      const running = await listen(app);
+      for (const path of ['/before', '/after', '/child', '/refused', '/plain']) {
+        expect((await postJson(running, path, {})).status).toBe(path === '/refused' ? 409 : 200);
+      }
+      await responses.settled();
+      await app.capiClient.flush();
+      expect(mock.events().map((e) => e.event.event_name)).toEqual(['Lead', 'Contact', 'Schedule']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('adds no response listener to requests of routes without config.capi', async () => {
+    const finishListeners = async (withPlugin: boolean) => {
+      const app = fastify();
+      if (withPlugin) await app.register(capiPlugin, capiOptions(mock));
+      app.get('/', (_request, reply) => ({ finish: reply.raw.listenerCount('finish') }));
+      app.get('/tracked', { config: { capi: { event: 'ViewContent' } } }, (_request, reply) => ({
+        finish: reply.raw.listenerCount('finish'),
+      }));
+      try {
+        const running = await listen(app);
+        const read = async (path: string) =>
+          ((await (await running.request(path)).json()) as { finish: number }).finish;
+        return { plain: await read('/'), tracked: await read('/tracked') };
+      } finally {
+        await app.close();
+      }
+    };
+    const without = await finishListeners(false);
+    const withCapi = await finishListeners(true);
+    expect(withCapi.plain).toBe(without.plain);
+    expect(withCapi.tracked).toBe(without.tracked + 1);
+  });
+
   it("never grows an array of the app's cookies passed to reply.header", async () => {
     // A module-level array, as apps write them. Fastify 4 stores such an array by reference and
     // appends later cookies into it, which would carry one visitor's _fbp into the next reply.

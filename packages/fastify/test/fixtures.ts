@@ -36,8 +36,9 @@ export async function listen(app: FastifyInstance): Promise<TestServer> {
 export const NAVIGATION = { 'sec-fetch-dest': 'document', accept: 'text/html' } as const;
 
 /**
- * Call after registering the plugin: this `onResponse` hook runs after the plugin's, so once
- * `settled()` resolves every reply so far was considered for route-level tracking.
+ * Once `settled()` resolves, every reply so far was considered for route-level tracking: the
+ * plugin tracks from a listener on the reply's `finish`, the same emit that runs this `onResponse`
+ * hook, synchronously, before anything awaiting `settled()` resumes.
  */
 export function responseTracker(app: FastifyInstance) {
   const pending: Promise<void>[] = [];
