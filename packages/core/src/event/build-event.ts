@@ -69,9 +69,10 @@ function warning(issues: Issue[], path: string, code: string, message: string): 
 }
 
 function checkUnknownKeys(source: Readonly<Record<string, unknown>>, issues: Issue[]): void {
-  // `for…in` with an own-key check: the same keys as `Object.keys`, without an array per event.
-  for (const key in source) {
-    if (!Object.hasOwn(source, key)) continue;
+  // `Object.keys`, not `for…in` + `Object.hasOwn`: `for…in` also enumerates the prototype chain,
+  // which runs the traps of a Proxy there (or this object's `getPrototypeOf` trap) and turned an
+  // event Object.keys reads fine into an `unreadable_value` drop; and on Node 26 it was no faster.
+  for (const key of Object.keys(source)) {
     if (EVENT_KEYS.has(key) || source[key] === undefined) continue;
     warning(
       issues,

@@ -276,9 +276,10 @@ export function normalizeCustomData(
       });
     }
   }
-  // `for…in` with an own-key check: the same keys as `Object.keys`, without an array per event.
-  for (const key in source) {
-    if (!Object.hasOwn(source, key)) continue;
+  // `Object.keys`, not `for…in` + `Object.hasOwn`: `for…in` also enumerates the prototype chain,
+  // which runs the traps of a Proxy there (or this object's `getPrototypeOf` trap) and turned an
+  // event Object.keys reads fine into an `unreadable_value` drop; and on Node 26 it was no faster.
+  for (const key of Object.keys(source)) {
     if (KNOWN.has(key) || key === CUSTOM_PROPERTIES) continue;
     if (!customParameter(out, key, source[key], `custom_data.${key}`, issues)) continue;
     size++;

@@ -316,9 +316,10 @@ export function processUserData(
     return out;
   }
   const source = input as Record<string, unknown>;
-  // `for…in` with an own-key check: the same keys as `Object.keys`, without an array per event.
-  for (const key in source) {
-    if (!Object.hasOwn(source, key)) continue;
+  // `Object.keys`, not `for…in` + `Object.hasOwn`: `for…in` also enumerates the prototype chain,
+  // which runs the traps of a Proxy there (or this object's `getPrototypeOf` trap) and turned an
+  // event Object.keys reads fine into an `unreadable_value` drop; and on Node 26 it was no faster.
+  for (const key of Object.keys(source)) {
     if (!isHashedUserDataKey(key) && !isPlainUserDataKey(key) && source[key] !== undefined) {
       report(run, key, -1, 'unknown_user_data_key');
     }

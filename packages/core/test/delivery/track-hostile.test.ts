@@ -447,3 +447,66 @@ describe('track() with hostile caller data (the reproduced cases)', () => {
     await h.client.close();
   });
 });
+
+// Issue 20 review: the unknown-key walks (event, user_data, custom_data) read own keys only. A
+// `for…in` walk also enumerates the prototype chain, which runs traps no read of the event
+// touches: these events, readable field by field, were dropped as `unreadable_value` by it.
+describe('track() reads own keys only: a hostile prototype nothing reads is not a failure', () => {
+  const boom = () => {
+    throw new Error(MARK);
+  };
+  const onHostileProto = <T extends object>(fields: T, traps: ProxyHandler<object>): T =>
+    Object.assign(Object.create(new Proxy({ inherited: 1 }, traps)), fields);
+  const userData = () => ({ em: 'proto@example.com', client_user_agent: 'UA' });
+  const customData = () => ({ value: 12, currency: 'EUR', plan: 'pro' });
+  const purchase = (id: string, fields: Record<string, unknown> = {}) => ({
+    event_name: 'Purchase',
+    event_id: id,
+    event_source_url: 'https://shop.example/checkout',
+    user_data: userData(),
+    custom_data: customData(),
+    ...fields,
+  });
+
+  it.each([
+    [
+      'user_data on a Proxy whose ownKeys throws',
+      (id: string) => purchase(id, { user_data: onHostileProto(userData(), { ownKeys: boom }) }),
+    ],
+    [
+      'custom_data on a Proxy whose ownKeys throws',
+      (id: string) =>
+        purchase(id, { custom_data: onHostileProto(customData(), { ownKeys: boom }) }),
+    ],
+    [
+      'the event on a Proxy whose getOwnPropertyDescriptor throws',
+      (id: string) => onHostileProto(purchase(id), { getOwnPropertyDescriptor: boom }),
+    ],
+    [
+      'user_data a Proxy whose getPrototypeOf throws',
+      (id: string) => purchase(id, { user_data: new Proxy(userData(), { getPrototypeOf: boom }) }),
+    ],
+    [
+      'custom_data a Proxy whose getPrototypeOf throws',
+      (id: string) =>
+        purchase(id, { custom_data: new Proxy(customData(), { getPrototypeOf: boom }) }),
+    ],
+    [
+      'the event a Proxy whose getPrototypeOf throws',
+      (id: string) => new Proxy(purchase(id), { getPrototypeOf: boom }),
+    ],
+  ])('%s: accepted and delivered', async (name, input) => {
+    const h = harness();
+    const id = `proto-${name.length}-${name.slice(0, 12).replace(/\W/g, '')}`;
+    const result = h.call(() => h.client.track(input(id) as never));
+    expect(result).toEqual({ event_id: id, accepted: true, issues: [] });
+    await h.finish();
+    const sent = mock.events({ pixelId: PIXEL }).find((e) => e.event.event_id === id);
+    expect(sent?.event).toMatchObject({
+      event_name: 'Purchase',
+      custom_data: { value: 12, currency: 'EUR', plan: 'pro' },
+      user_data: { client_user_agent: 'UA' },
+    });
+    expect(h.errors).toEqual([]);
+  });
+});
