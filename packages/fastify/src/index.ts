@@ -141,15 +141,28 @@ function appendSetCookies(reply: FastifyReply, values: readonly string[]): void 
  * listeners and run its hook chain on every request of the app, which cost more than the rest of
  * the plugin together on requests that track nothing (bench/RESULTS.md, notes on Fastify).
  */
-function trackOnceReplied(request: FastifyRequest, reply: FastifyReply, route: CapiRouteConfig) {
+function trackOnceReplied(
+  request: FastifyRequest,
+  reply: FastifyReply,
+  route: CapiRouteConfig,
+  client: CapiClient,
+) {
   const response = reply.raw;
   const replied = (): void => {
     response.removeListener('finish', replied);
     response.removeListener('error', replied);
-    if (reply.statusCode >= 400) return;
-    // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
-    const map = route.map as RouteConversionMap | undefined;
-    request.capi.track(route.event as EventName, () => map?.(request, reply));
+    // `reply.callNotFound()` hands the request to the 404 handler: that reply is not the route's
+    // (an `onResponse` hook, which reads the route config when the reply ends, saw none).
+    if (reply.statusCode >= 400 || request.is404) return;
+    // A listener's throw has no caller: it would be an uncaught exception, where an `onResponse`
+    // hook's was logged by Fastify. Only app data can throw here (a `config.capi` getter).
+    try {
+      // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
+      const map = route.map as RouteConversionMap | undefined;
+      request.capi.track(route.event as EventName, () => map?.(request, reply));
+    } catch (error) {
+      client.reportError(error, 'config.capi');
+    }
   };
   response.on('finish', replied);
   response.on('error', replied);
@@ -170,8 +183,11 @@ const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) =
       bound.cookiesToSet.map((cookie) => cookie.header),
     );
     request.capi = bound.capi;
+    // `capi: null` (from JavaScript) is no conversion, not a listener that throws once replied.
     const route = request.routeOptions.config?.capi;
-    if (route !== undefined) trackOnceReplied(request, reply, route);
+    if (route !== undefined && route !== null) {
+      trackOnceReplied(request, reply, route, adapter.client);
+    }
     next();
   });
 

@@ -86,6 +86,74 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     expect(withCapi.tracked).toBe(without.tracked + 1);
   });
 
+  it('does not track a route that handed its request to the 404 handler, whatever that answers', async () => {
+    // An SPA fallback answers 200 from the not-found handler: that reply is not the route's own.
+    const app = fastify();
+    await app.register(capiPlugin, capiOptions(mock));
+    const responses = responseTracker(app);
+    app.setNotFoundHandler((_request, reply) => reply.code(200).send('index.html'));
+    const lead = { config: { capi: { event: 'Lead' as const } } };
+    app.get('/moved', lead, async (_request, reply) => reply.callNotFound());
+    app.get('/here', lead, async () => 'ok');
+    try {
+      const running = await listen(app);
+      expect((await running.request('/moved')).status).toBe(200);
+      expect((await running.request('/here')).status).toBe(200);
+      await responses.settled();
+      await app.capiClient.flush();
+      expect(mock.events().map((e) => e.event.event_name)).toEqual(['Lead']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('a config.capi that cannot be read is reported once replied, never thrown, and null tracks nothing', async () => {
+    // Both throw in the reply's `finish` listener if unguarded: an uncaught exception, the process down.
+    const app = fastify();
+    await app.register(capiPlugin, capiOptions(mock));
+    const responses = responseTracker(app);
+    const errors: { kind: string; source: string | undefined }[] = [];
+    app.capiClient.on('error', (info) => {
+      errors.push({ kind: info.kind, source: 'source' in info ? info.source : undefined });
+    });
+    const unreadable = {
+      get event(): never {
+        throw new Error('config getter');
+      },
+    };
+    app.get('/unreadable', { config: { capi: unreadable as never } }, async () => 'ok');
+    app.get('/null', { config: { capi: null as never } }, async () => 'ok');
+    app.get('/lead', { config: { capi: { event: 'Lead' } } }, async () => 'ok');
+    try {
+      const running = await listen(app);
+      for (const path of ['/unreadable', '/null', '/lead']) {
+        expect((await running.request(path)).status).toBe(200);
+      }
+      await responses.settled();
+      await app.capiClient.flush();
+      expect(errors).toEqual([{ kind: 'callback', source: 'config.capi' }]);
+      expect(mock.events().map((e) => e.event.event_name)).toEqual(['Lead']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it("tracks even when an app's onResponse hook registered before the plugin fails", async () => {
+    // Tracking is the reply's own listener: a hook earlier in the chain no longer decides it.
+    const app = fastify();
+    app.addHook('onResponse', (_request, _reply, next) => next(new Error('metrics down')));
+    // flushOnEnd: no onResponse hook after the failing one would tell the test the reply ended.
+    await app.register(capiPlugin, capiOptions(mock, { flushOnEnd: true }));
+    app.get('/lead', { config: { capi: { event: 'Lead' } } }, async () => 'ok');
+    try {
+      expect((await (await listen(app)).request('/lead')).status).toBe(200);
+      const events = await mock.waitForEvents(1, { timeoutMs: 3000 });
+      expect(events.map((e) => e.event.event_name)).toEqual(['Lead']);
+    } finally {
+      await app.close();
+    }
+  });
+
   it("never grows an array of the app's cookies passed to reply.header", async () => {
     // A module-level array, as apps write them. Fastify 4 stores such an array by reference and
     // appends later cookies into it, which would carry one visitor's _fbp into the next reply.
