@@ -23,14 +23,16 @@ function hasHttpScheme(value: string): boolean {
 
 // http(s) URLs known to pass: a site's pages repeat from event to event, and the request context
 // notes the page URLs it built (from a parsed URL), so the page a tracked event happened on is not
-// parsed a second time by the build. Bounded: cleared when full, long URLs never kept.
+// parsed a second time by the build. Bounded: cleared when full, long URLs never kept. Nor are
+// URLs with a query string or userinfo, which can carry a visitor's data (`?email=…`): nothing
+// personal stays in memory past its event (as for hashes, user-data/normalize-user-data.ts).
 const knownHttpUrls = new Set<string>();
 const MAX_KNOWN_URLS = 512;
 const MAX_KNOWN_URL_LENGTH = 2048;
 
 /** Notes `href` (an http(s) `URL.href`, or a value {@link isHttpUrl} accepted) as valid; returns it. */
 export function noteHttpUrl(href: string): string {
-  if (href.length <= MAX_KNOWN_URL_LENGTH) {
+  if (href.length <= MAX_KNOWN_URL_LENGTH && !href.includes('?') && !href.includes('@')) {
     if (knownHttpUrls.size >= MAX_KNOWN_URLS) knownHttpUrls.clear();
     knownHttpUrls.add(href);
   }

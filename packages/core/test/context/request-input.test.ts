@@ -83,6 +83,10 @@ describe("validation memos (a site's host and pages repeat from request to reque
       for (let i = 0; i < 600; i++)
         expect(isHttpUrl(`https://shop.example.com/${round}/${i}`)).toBe(true);
     }
+    // With a query string (kept out of memory), still answered, every time.
+    expect(isHttpUrl('https://shop.example.com/a?email=a%40b.example')).toBe(true);
+    expect(isHttpUrl('https://shop.example.com/a?email=a%40b.example')).toBe(true);
+    expect(isHttpUrl('https://user:secret@shop.example.com/a')).toBe(true);
     // Too long to be kept, still answered.
     const long = `https://shop.example.com/${'x'.repeat(5000)}`;
     expect(isHttpUrl(long)).toBe(true);
