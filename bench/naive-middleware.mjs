@@ -57,7 +57,13 @@ export const setCookieHeader = ([name, value], secure) =>
  * The queue and its sender: `track(eventName, context, { email, custom_data })` builds Meta's wire
  * event and queues it. `stats()` gives what the bench checks against the mock.
  */
-export const createNaiveTracker = ({ graphUrl, pixelId, accessToken, version = 'v26.0' }) => {
+export const createNaiveTracker = ({
+  graphUrl,
+  pixelId,
+  accessToken,
+  version = 'v26.0',
+  flushIntervalMs = 1000,
+}) => {
   const endpoint = `${graphUrl}/${version}/${pixelId}/events`;
   let queue = [];
   const counters = { tracked: 0, delivered: 0, failed: 0, inFlight: 0 };
@@ -86,7 +92,7 @@ export const createNaiveTracker = ({ graphUrl, pixelId, accessToken, version = '
       });
     requests.add(sending);
   };
-  const timer = setInterval(flush, 1000);
+  const timer = setInterval(flush, flushIntervalMs);
   timer.unref();
   return {
     track(eventName, context, { email, custom_data }) {

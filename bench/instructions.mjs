@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+// The request path in instructions, not seconds: the in-process loop of request-path.mjs (one
+// ViewContent per request, email + request context, batches of 256 handed to an in-process fetch)
+// run under valgrind's callgrind, which counts the instructions the process executes whatever else
+// the machine is doing. Per request: (instructions of an N2-request run − those of an N1-request
+// run) ÷ (N2 − N1), so start-up and warm-up cancel out. `node --predictable` keeps V8's compiler
+// and GC on the main thread and off wall-clock heuristics (the memory reducer), so the count does
+// not move with the machine's load: the same within 0.1 % alone and beside another callgrind run. For before/after of a change on a shared machine, where the timed benches
+// carry tens of percent of noise. Needs valgrind (Debian's `valgrind`); not part of `npm run bench`.
+//   node bench/instructions.mjs [--visitor=returning|first] [--before=<checkout>] [--n1=2000] [--n2=20000]
+// `--before`: also the same loop on another checkout's built core (`git worktree add`, then
+// `npx tsdown` in its packages/core), run beside this one.
+// Worker mode (what callgrind runs): node bench/instructions.mjs --worker=<capi|naive> <visitor> <n> [core]
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { okFetch, printTable } from './lib.mjs';
+import { BROWSER_HEADERS, FBCLID } from './middleware.mjs';
+import { createNaiveTracker, naiveContext, setCookieHeader } from './naive-middleware.mjs';
+
+const flags = Object.fromEntries(
+  process.argv
+    .slice(2)
+    .filter((arg) => arg.startsWith('--'))
+    .map((arg) => arg.slice(2).split('=')),
+);
+const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+
+const { cookie: _none, ...FIRST_HEADERS } = BROWSER_HEADERS;
+const VISITORS = {
+  returning: { url: '/product/42', query: {}, headers: BROWSER_HEADERS },
+  first: { url: `/product/42?fbclid=${FBCLID}`, query: { fbclid: FBCLID }, headers: FIRST_HEADERS },
+};
+const custom_data = {
+  content_type: 'product',
+  content_ids: ['SKU-1'],
+  value: 42.5,
+  currency: 'USD',
+};
+const socket = { remoteAddress: '127.0.0.1', encrypted: false };
+
+// Batches are flushed every 256 requests by the loop: a timer's flush would depend on how fast
+// the machine runs the loop, and so would the instruction count.
+const HOUR = 3_600_000;
+
+/** The loop callgrind measures: `n` requests of one contender, batches flushed every 256. */
+const work = async (contender, visitor, n, corePath) => {
+  globalThis.fetch = okFetch;
+  let seq = 0;
+  if (contender === 'naive') {
+    const naive = createNaiveTracker({
+      graphUrl: 'http://mock.invalid',
+      pixelId: '1',
+      accessToken: 'x',
+      flushIntervalMs: HOUR,
+    });
+    for (let i = 0; i < n; i++) {
+      const context = naiveContext(
+        visitor.headers,
+        socket.remoteAddress,
+        visitor.url,
+        visitor.query,
+      );
+      context.newCookies.map((pair) => setCookieHeader(pair, context.secure));
+      naive.track('ViewContent', context, { email: `Customer.${seq++}@Example.com`, custom_data });
+      if ((i & 255) === 255) await naive.drain();
+    }
+    await naive.close();
+    return;
+  }
+  const core = await import(corePath ?? '@capi-kit/core');
+  const adapter = core.createCapiAdapter({
+    pixelId: '1',
+    accessToken: 'EAAbenchTOKEN0123456789',
+    fetch: okFetch,
+    env: false,
+    logger: false,
+    trustProxy: 'loopback',
+    flushIntervalMs: HOUR,
+  });
+  for (let i = 0; i < n; i++) {
+    const req = { method: 'GET', url: visitor.url, headers: visitor.headers, socket };
+    const bound = adapter.forRequest(core.fromIncomingMessage(req));
+    bound.cookiesToSet.map((cookie) => cookie.header);
+    bound.capi.track('ViewContent', {
+      user_data: { em: `Customer.${seq++}@Example.com` },
+      custom_data,
+    });
+    if ((i & 255) === 255) await adapter.client.flush();
+  }
+  await adapter.close({ timeoutMs: 1000 });
+};
+
+const run = promisify(execFile);
+/** Instructions callgrind collected for one worker run. */
+const collected = async (contender, visitorName, n, corePath) => {
+  const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath];
+  args.push('--predictable', new URL(import.meta.url).pathname);
+  args.push(`--worker=${contender}`, visitorName, String(n), ...(corePath ? [corePath] : []));
+  const { stderr } = await run('valgrind', args, { maxBuffer: 1 << 24 });
+  const match = /Collected : (\d+)/.exec(stderr);
+  if (!match) throw new Error(`callgrind printed no total:\n${stderr.slice(-2000)}`);
+  return Number(match[1]);
+};
+
+if (flags.worker) {
+  await work(flags.worker, VISITORS[positional[0]], Number(positional[1]), positional[2]);
+} else {
+  try {
+    await run('valgrind', ['--version']);
+  } catch {
+    console.error('bench/instructions.mjs needs valgrind (apt-get install valgrind)');
+    process.exit(2);
+  }
+  const visitorName = flags.visitor ?? 'returning';
+  const n1 = Number(flags.n1 ?? 2000);
+  const n2 = Number(flags.n2 ?? 20000);
+  const contenders = [['naive'], ['capi']];
+  if (flags.before) {
+    const core = `${flags.before}/packages/core/dist/index.mjs`;
+    if (!existsSync(core)) throw new Error(`no built core at ${core}`);
+    contenders.push(['capi', core]);
+  }
+  // Two at a time: the counts do not depend on the load, only the wall time does.
+  const perRequest = [];
+  for (const [contender, core] of contenders) {
+    const [a, b] = await Promise.all([
+      collected(contender, visitorName, n1, core),
+      collected(contender, visitorName, n2, core),
+    ]);
+    perRequest.push((b - a) / (n2 - n1));
+  }
+  const [naive] = perRequest;
+  printTable(
+    `Request path in instructions (callgrind, node --predictable), ${visitorName} visitor, (${n2} − ${n1} requests); Node ${process.version}`,
+    ['contender', 'instructions per request', '÷ naive'],
+    contenders.map(([contender, core], i) => [
+      core ? `${contender} (--before)` : contender,
+      Math.round(perRequest[i]).toLocaleString('en-US'),
+      (perRequest[i] / naive).toFixed(2),
+    ]),
+  );
+}
