@@ -15,8 +15,8 @@ import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { okFetch, printTable } from './lib.mjs';
-import { BROWSER_HEADERS, FBCLID } from './middleware.mjs';
 import { createNaiveTracker, naiveContext, setCookieHeader } from './naive-middleware.mjs';
+import { custom_data, socket, VISITORS } from './request-path.mjs';
 
 const flags = Object.fromEntries(
   process.argv
@@ -25,19 +25,6 @@ const flags = Object.fromEntries(
     .map((arg) => arg.slice(2).split('=')),
 );
 const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
-
-const { cookie: _none, ...FIRST_HEADERS } = BROWSER_HEADERS;
-const VISITORS = {
-  returning: { url: '/product/42', query: {}, headers: BROWSER_HEADERS },
-  first: { url: `/product/42?fbclid=${FBCLID}`, query: { fbclid: FBCLID }, headers: FIRST_HEADERS },
-};
-const custom_data = {
-  content_type: 'product',
-  content_ids: ['SKU-1'],
-  value: 42.5,
-  currency: 'USD',
-};
-const socket = { remoteAddress: '127.0.0.1', encrypted: false };
 
 // Batches are flushed every 256 requests by the loop: a timer's flush would depend on how fast
 // the machine runs the loop, and so would the instruction count.

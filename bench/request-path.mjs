@@ -13,18 +13,21 @@ import { BROWSER_HEADERS, FBCLID, SUBREQUEST_HEADERS } from './middleware.mjs';
 import { createNaiveTracker, naiveContext, setCookieHeader } from './naive-middleware.mjs';
 
 const { cookie: _none, ...FIRST_HEADERS } = BROWSER_HEADERS;
-const VISITORS = {
+/** The synthetic requests: a returning visitor's page view, a first visit from an ad, a fetch(). */
+export const VISITORS = {
   returning: { url: '/product/42', query: {}, headers: BROWSER_HEADERS },
   first: { url: `/product/42?fbclid=${FBCLID}`, query: { fbclid: FBCLID }, headers: FIRST_HEADERS },
   fetch: { url: '/api/cart', query: {}, headers: SUBREQUEST_HEADERS },
 };
-const custom_data = {
+/** What each tracked ViewContent carries beside the email. */
+export const custom_data = {
   content_type: 'product',
   content_ids: ['SKU-1'],
   value: 42.5,
   currency: 'USD',
 };
-const socket = { remoteAddress: '127.0.0.1', encrypted: false };
+/** The socket of every synthetic request: a proxy on loopback. */
+export const socket = { remoteAddress: '127.0.0.1', encrypted: false };
 
 export const benchRequestPath = async ({ quick = false } = {}) => {
   const requests = quick ? 10_000 : 40_000;
