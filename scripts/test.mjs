@@ -3,8 +3,9 @@
 // and smoke/ through turbo, on the Node that runs it. `CAPI_KIT_TEST_NODES` (Node installation
 // directories, each with bin/node, separated by `:`; .ci/run sets it) adds a run of the packages'
 // own tests on each of those Nodes, against the same build. Then one line per reason a test was
-// skipped and, last and alone, the totals of every run (`N passed, N failed[, N skipped]`), which
-// CI reads.
+// skipped, one line per failed test (`failed: <run>: <file>: <test>`) and, last and alone, the
+// totals of every run (`N passed, N failed[, N skipped]`), which CI reads. A file that fails
+// outside its tests (import, hook, unhandled rejection) counts as one failure.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { delimiter, join, relative } from 'node:path';
@@ -23,7 +24,6 @@ const workspaces = [...packages, ...inDir('examples'), join(root, 'smoke')].filt
   existsSync(join(ws, 'package.json')),
 );
 const reportOf = (ws) => join(ws, '.vitest', 'report.json');
-// biome-ignore lint/suspicious/noUndeclaredEnvVars: read here, outside turbo; no task depends on it
 const extraNodes = (process.env.CAPI_KIT_TEST_NODES ?? '').split(delimiter).filter(Boolean);
 
 const run = (cmd, args, env = process.env) =>
@@ -32,6 +32,8 @@ const run = (cmd, args, env = process.env) =>
 /** Totals of every run, and the tests each skip reason covers. */
 const totals = { passed: 0, failed: 0, skipped: 0 };
 const skips = new Map();
+/** One line per failed test (or failed file without a failed test), printed above the totals. */
+const failures = [];
 
 /** Adds one run's reports to the totals; a failure outside the test files counts as one failure. */
 function collect(label, runWorkspaces, status) {
@@ -43,23 +45,38 @@ function collect(label, runWorkspaces, status) {
     counts.failed += json.numFailedTests;
     counts.skipped += json.numPendingTests + json.numTodoTests;
     for (const file of json.testResults) {
+      const where = relative(root, file.name);
+      let failedHere = 0;
       for (const test of file.assertionResults) {
+        if (test.status === 'failed') {
+          failedHere += 1;
+          failures.push(`${label}: ${where}: ${test.fullName}`);
+        }
         if (test.status === 'passed' || test.status === 'failed') continue;
         const reason =
           test.meta?.skipReason ??
-          (test.status === 'todo'
-            ? 'marked todo'
-            : `no reason given (${relative(root, file.name)}: ${test.fullName})`);
+          (test.status === 'todo' ? 'marked todo' : `no reason given (${where}: ${test.fullName})`);
         const entry = skips.get(reason) ?? { count: 0, where: new Set(), on: new Set() };
         entry.count += 1;
         entry.where.add(relative(root, ws));
         entry.on.add(label);
         skips.set(reason, entry);
       }
+      // A file can fail with no failed test: an error at import, a hook, an unhandled rejection.
+      if (file.status === 'failed' && failedHere === 0) {
+        const firstLine = String(file.message ?? '').split('\n', 1)[0];
+        failures.push(`${label}: ${where}: ${firstLine || 'failed outside its tests'}`);
+        counts.failed += 1;
+      }
     }
   }
   // Lint, build, typecheck or an unhandled rejection can fail a run with every test passing.
-  if (status !== 0 && counts.failed === 0) counts.failed = 1;
+  if (status !== 0 && counts.failed === 0) {
+    counts.failed = 1;
+    failures.push(
+      `${label}: a step outside the tests failed (lint, build, typecheck, a test file's own error); see the log above`,
+    );
+  }
   for (const key of Object.keys(totals)) totals[key] += counts[key];
   console.log(
     `${label}: ${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`,
@@ -119,6 +136,8 @@ for (const [reason, { count, where, on }] of skips) {
     `skipped: ${reason} (${plural(count, 'test')} in ${[...where].join(', ')}; ${[...on].join('; ')})`,
   );
 }
+// The failures last, next to the totals: a log cut to its tail still names them.
+for (const line of failures) console.log(`failed: ${line}`);
 console.log(
   `${totals.passed} passed, ${totals.failed} failed${totals.skipped ? `, ${totals.skipped} skipped` : ''}`,
 );
