@@ -87,6 +87,34 @@ export const toRecord = (row: OutboxRow | DeadLetterRow): OutboxRecord => {
 };
 
 /**
+ * better-sqlite3 loads its native addon on the first `new Database`. When its install script never
+ * ran (npm 12 and pnpm 10 run a dependency's install script only when the project approves it) or
+ * it was built for another Node.js, that throws a list of paths or an ABI number: this says which
+ * it is and the command that fixes it.
+ */
+const openFile = (path: string, timeout: number): Database.Database => {
+  try {
+    return new Database(path, { timeout });
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    const firstLine = message.split('\n', 1)[0];
+    if (/Could not locate the bindings file/.test(message)) {
+      throw new Error(
+        `sqliteOutbox: better-sqlite3's native addon is not built (its install script did not run; npm 12 and pnpm 10 run it only when your project approves it). Run \`npm approve-scripts better-sqlite3 && npm rebuild better-sqlite3\` (pnpm: \`pnpm approve-builds\`). better-sqlite3 said: ${firstLine}`,
+        { cause: error },
+      );
+    }
+    if (/NODE_MODULE_VERSION|invalid ELF header|wrong ELF class/.test(message)) {
+      throw new Error(
+        `sqliteOutbox: better-sqlite3's native addon was built for another Node.js or platform than this one (${process.version}, ${process.platform}-${process.arch}). Run \`npm rebuild better-sqlite3\` with this Node. Node.js said: ${message.replace(/\s*\n\s*/g, ' ')}`,
+        { cause: error },
+      );
+    }
+    throw new Error(`sqliteOutbox: cannot open ${path}: ${message}`, { cause: error });
+  }
+};
+
+/**
  * Opens (creating if missing) and migrates the file: exclusive locking, WAL, `synchronous`, the
  * tables, `user_version`. Throws a message naming the file when another process holds it or when
  * a newer version of this package wrote it.
@@ -95,7 +123,7 @@ export const openDatabase = (
   path: string,
   options: { synchronous: 'NORMAL' | 'FULL'; lockTimeoutMs: number },
 ): Database.Database => {
-  const db = new Database(path, { timeout: options.lockTimeoutMs });
+  const db = openFile(path, options.lockTimeoutMs);
   try {
     // Exclusive before WAL: no shared-memory index, and the lock taken below is held until close,
     // so a second process gets SQLITE_BUSY instead of stealing (and re-sending) our records.
