@@ -51,12 +51,18 @@ beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'capi-kit-smoke-'));
   const tarballs = join(root, 'tarballs');
   mkdirSync(tarballs);
+  const t0 = performance.now();
   packed = await packAll(
     tarballs,
     WORKSPACES.map((dir) => `packages/${dir}`),
   );
+  const t1 = performance.now();
   appDir = join(root, 'app');
   await installApp(appDir, packed);
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  console.log(
+    `[smoke] packed ${packed.length} packages in ${seconds(t1 - t0)} s, installed the app in ${seconds(performance.now() - t1)} s`,
+  );
 });
 
 afterAll(() => {

@@ -85,19 +85,58 @@ export async function installApp(dir: string, tarballs: readonly PackedPackage[]
   );
   // --ignore-scripts: better-sqlite3 would compile its addon, which no app here opens.
   // --omit=optional: Next's compiler binaries (~100 MB); no app here runs `next build`.
+  // --fetch-timeout: a registry request that stalls fails after 30 s and npm retries it, where
+  // npm's default (5 minutes, 2 retries) outlasted the hook's 10 minutes on a fresh machine's CI.
   const flags = [
     '--prefer-offline',
     '--no-audit',
     '--no-fund',
     '--ignore-scripts',
     '--omit=optional',
+    '--fetch-timeout=30000',
+    '--fetch-retries=4',
   ];
-  await run('npm', ['install', ...flags, '--loglevel=error'], {
-    cwd: dir,
-    env: cleanEnv(),
-    maxBuffer: 16 * 1024 * 1024,
-  });
+  // Alone it takes about a minute, 50 s with an empty npm cache. Bounded, and run once more if
+  // that fails: one stuck install must not fail the suite with nothing but a hook timeout.
+  const attempt = () =>
+    run('npm', ['install', ...flags, '--loglevel=error'], {
+      cwd: dir,
+      env: cleanEnv(),
+      maxBuffer: 16 * 1024 * 1024,
+      timeout: INSTALL_TIMEOUT_MS,
+      killSignal: 'SIGKILL',
+    });
+  const started = performance.now();
+  try {
+    await attempt();
+  } catch (error) {
+    const seconds = ((performance.now() - started) / 1000).toFixed(0);
+    console.warn(
+      `npm install of the smoke app failed after ${seconds} s, once more: ${why(error)}`,
+    );
+    try {
+      await attempt();
+    } catch (again) {
+      throw new Error(`npm install of the smoke app failed twice; last: ${why(again)}`, {
+        cause: again,
+      });
+    }
+  }
 }
+
+/** How long one `npm install` of the smoke app may take before it is killed and run again. */
+const INSTALL_TIMEOUT_MS = 240_000;
+
+/** A failed child process in one line: killed by the timeout, or its exit code and stderr's end. */
+const why = (error: unknown): string => {
+  const { killed, code, stderr } = error as { killed?: boolean; code?: unknown; stderr?: string };
+  if (killed) return `killed after ${INSTALL_TIMEOUT_MS / 1000} s`;
+  return `exit ${String(code)}: ${String(stderr ?? error)
+    .trim()
+    .split('\n')
+    .slice(-3)
+    .join(' | ')}`;
+};
 
 /** Copies the app `name` (a folder of `smoke/apps`) into the installed app directory. */
 export function copyApp(name: string, appDir: string): string {
