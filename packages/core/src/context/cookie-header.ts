@@ -91,9 +91,11 @@ export function cookieValues(
 /** The raw value of the first cookie called `name` in a `Cookie` header, without parsing the rest. */
 export function cookieValue(header: string, name: string): string | undefined {
   let found: string | undefined;
-  eachCookie(header, (pairName, value) => {
-    if (pairName !== name) return false;
-    found = value;
+  // Names are compared in place: only the value found is sliced out of the header, not every
+  // pair's name and value (a request's Cookie header carries the whole site's cookies).
+  eachPair(header, (nameFrom, nameTo, valueFrom, valueTo) => {
+    if (nameTo - nameFrom !== name.length || !header.startsWith(name, nameFrom)) return false;
+    found = header.slice(valueFrom, valueTo);
     return true;
   });
   return found;
