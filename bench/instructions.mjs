@@ -11,10 +11,20 @@
 // `--before`: also the same loop on another checkout's built core (`git worktree add`, then
 // `npx tsdown` in its packages/core), run beside this one.
 // Worker mode (what callgrind runs): node bench/instructions.mjs --worker=<capi|naive> <visitor> <n> [core]
-import { execFile } from 'node:child_process';
+//
+// `--in-server=<express|fastify>`: what mounting capi-kit costs a real server for requests that
+// track nothing (a returning visitor's fetch()), framework and HTTP included: middleware-server.mjs
+// plain, with a no-op middleware (what the framework charges for any), and with capi-kit mounted,
+// each under callgrind, answering N sequential keep-alive requests from this process. Windows are
+// long (default 5,000 → 45,000 requests) because one full GC of the server's heap is tens of
+// millions of instructions: in a window of a few thousand requests it adds thousands per request
+// to whichever variant it happened to fall in.
+import { execFile, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { Agent, request } from 'node:http';
 import { promisify } from 'node:util';
 import { okFetch, printTable } from './lib.mjs';
+import { VISITORS as SERVER_VISITORS } from './middleware.mjs';
 import { createNaiveTracker, naiveContext, setCookieHeader } from './naive-middleware.mjs';
 import { custom_data, socket, VISITORS } from './request-path.mjs';
 
@@ -90,6 +100,86 @@ const collected = async (contender, visitorName, n, corePath) => {
   return Number(match[1]);
 };
 
+const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
+
+/**
+ * Instructions callgrind collected in a middleware server (`variant`) that answered `n` sequential
+ * keep-alive requests of a returning visitor's fetch(), start-up and shutdown included.
+ */
+const collectedInServer = async (framework, variant, n) => {
+  const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath];
+  args.push('--predictable', SERVER, framework, variant, 'http://127.0.0.1:9');
+  const child = spawn('valgrind', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const url = await new Promise((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (chunk) => {
+      out += chunk;
+      const match = /listening on (http\S+)/.exec(out);
+      if (match) resolve(match[1]);
+    });
+    exited.then(() => reject(new Error(`${framework} ${variant} exited:\n${stderr.slice(-2000)}`)));
+  });
+  const { path, headers } = SERVER_VISITORS.fetch;
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  const get = () =>
+    new Promise((resolve, reject) => {
+      const req = request(`${url}${path}`, { agent, headers }, (res) => {
+        if (res.statusCode !== 200) reject(new Error(`${framework} ${variant}: ${res.statusCode}`));
+        res.resume();
+        res.once('end', resolve);
+      });
+      req.once('error', reject);
+      req.end();
+    });
+  for (let i = 0; i < n; i++) await get();
+  agent.destroy();
+  child.kill('SIGTERM');
+  await exited;
+  const match = /Collected : (\d+)/.exec(stderr);
+  if (!match) throw new Error(`callgrind printed no total:\n${stderr.slice(-2000)}`);
+  return Number(match[1]);
+};
+
+/** The in-server table: plain, a no-op middleware and capi-kit mounted, per request. */
+const inServer = async (framework) => {
+  const n1 = Number(flags.n1 ?? 5000);
+  const n2 = Number(flags.n2 ?? 45000);
+  const perRequest = {};
+  for (const variant of ['plain', 'noop', 'mounted']) {
+    // Two at a time: the counts do not depend on the load, only the wall time does.
+    const [a, b] = await Promise.all([
+      collectedInServer(framework, variant, n1),
+      collectedInServer(framework, variant, n2),
+    ]);
+    perRequest[variant] = (b - a) / (n2 - n1);
+  }
+  const k = (x) => `${(x / 1000).toFixed(1)}k`;
+  printTable(
+    `${framework} in-server, a returning visitor's fetch() that tracks nothing: instructions per request (callgrind, node --predictable), (${n2} − ${n1} requests); Node ${process.version}`,
+    ['server', 'instructions per request', '− plain', '− no-op middleware'],
+    [
+      ['plain', k(perRequest.plain), '', ''],
+      [
+        'a no-op middleware (what the framework charges for any)',
+        k(perRequest.noop),
+        k(perRequest.noop - perRequest.plain),
+        '',
+      ],
+      [
+        'capi-kit mounted',
+        k(perRequest.mounted),
+        k(perRequest.mounted - perRequest.plain),
+        k(perRequest.mounted - perRequest.noop),
+      ],
+    ],
+  );
+};
+
 if (flags.worker) {
   await work(flags.worker, VISITORS[positional[0]], Number(positional[1]), positional[2]);
 } else {
@@ -98,6 +188,10 @@ if (flags.worker) {
   } catch {
     console.error('bench/instructions.mjs needs valgrind (apt-get install valgrind)');
     process.exit(2);
+  }
+  if (flags['in-server']) {
+    await inServer(flags['in-server']);
+    process.exit(0);
   }
   const visitorName = flags.visitor ?? 'returning';
   const n1 = Number(flags.n1 ?? 2000);

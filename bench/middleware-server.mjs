@@ -9,6 +9,8 @@
 //   with a catch; the request context (cookies, IP, URL) comes from the same hand-written code as
 //   `naive`, since the SDK has none.
 // - `mounted`: capi-kit mounted, nothing tracked (what requests that track nothing pay).
+// - `noop`: a middleware (Express) or `onRequest` hook (Fastify) that does nothing: what the
+//   framework itself charges for any middleware, the floor under `mounted` (instructions.mjs).
 // Every tracking variant tracks one ViewContent per request with an email and the request context.
 // GET /_stats answers this process's CPU time, memory and its delivery counters (tracked,
 // delivered, failed, pending), for the orchestrator (middleware.mjs).
@@ -22,7 +24,9 @@ import {
 
 const [framework, variant, graphUrl] = process.argv.slice(2);
 // One pixel per variant, so that the orchestrator counts at the mock only this server's events.
-const PIXEL_ID = String(1234567890 + ['plain', 'naive', 'capi', 'sdk', 'mounted'].indexOf(variant));
+const PIXEL_ID = String(
+  1234567890 + ['plain', 'naive', 'capi', 'sdk', 'mounted', 'noop'].indexOf(variant),
+);
 const ACCESS_TOKEN = 'EAAbenchTOKEN0123456789';
 
 const capiOptions = {
@@ -46,7 +50,7 @@ const nextEmail = () => `Customer.${tracked++}@Example.com`;
 
 /** One tracked ViewContent per request: `track(req)` for the handler, `counters()` for /_stats. */
 const contender = () => {
-  if (variant === 'plain' || variant === 'mounted')
+  if (variant === 'plain' || variant === 'mounted' || variant === 'noop')
     return { track: () => {}, counters: () => ({}) };
   if (variant === 'capi') {
     return {
@@ -200,6 +204,7 @@ if (framework === 'express') {
       res.send('Hello World!');
     });
   } else {
+    if (variant === 'noop') app.use((_req, _res, next) => next());
     app.get('/', (_req, res) => {
       res.send('Hello World!');
     });
@@ -251,6 +256,7 @@ if (framework === 'express') {
       return 'Hello World!';
     });
   } else {
+    if (variant === 'noop') app.addHook('onRequest', (_request, _reply, done) => done());
     app.get('/', () => 'Hello World!');
   }
   await app.listen({ port: 0, host: '127.0.0.1' });
