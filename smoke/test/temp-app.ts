@@ -85,8 +85,10 @@ export async function installApp(dir: string, tarballs: readonly PackedPackage[]
   );
   // --ignore-scripts: better-sqlite3 would compile its addon, which no app here opens.
   // --omit=optional: Next's compiler binaries (~100 MB); no app here runs `next build`.
-  // --fetch-timeout: a registry request that stalls fails after 30 s and npm retries it, where
-  // npm's default (5 minutes, 2 retries) outlasted the hook's 10 minutes on a fresh machine's CI.
+  // --fetch-timeout: a registry request that stalls fails after 30 s and npm retries it (npm's
+  // default waits 5 minutes per try). On a fresh machine's CI the hook once ran out its 10 minutes
+  // with no output; a stalled request is the likeliest cause, not a proven one (the same install
+  // with an empty npm cache takes 50 s here).
   const flags = [
     '--prefer-offline',
     '--no-audit',
