@@ -11,7 +11,13 @@ import { siteOf } from './site-domain.js';
 export function isPageNavigation(method: string, header: HeaderReader): boolean {
   if (method !== 'GET') return false;
   const dest = header('sec-fetch-dest');
-  if (dest !== undefined) return dest.trim().toLowerCase() === 'document';
+  // Browsers send the token as is (`document`, `empty`, …): compared directly first, and trimmed
+  // and lowercased only when it could still be `document` written another way.
+  if (dest !== undefined) {
+    return (
+      dest === 'document' || (dest.length >= 8 && dest.trim().toLowerCase() === 'document')
+    );
+  }
   return header('accept')?.toLowerCase().includes('text/html') === true;
 }
 

@@ -305,7 +305,10 @@ export function mayWriteCookies(
 ): boolean {
   if (options.cookies === false) return false;
   const header = requestHeaderReader(input);
-  if (isPageNavigation((input.method ?? 'GET').toUpperCase(), header)) return true;
+  const method = input.method;
+  // `GET` as Node and every framework spell it skips the case conversion.
+  const upper = method === undefined || method === 'GET' ? 'GET' : method.toUpperCase();
+  if (isPageNavigation(upper, header)) return true;
   if (options.generateFbp !== false) {
     const cookieHeader = header('cookie');
     if (cookieHeader === undefined || cookieHeader === '') return true;
