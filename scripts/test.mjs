@@ -46,11 +46,13 @@ function collect(label, runWorkspaces, status) {
     counts.skipped += json.numPendingTests + json.numTodoTests;
     for (const file of json.testResults) {
       const where = relative(root, file.name);
+      // One line per failure whatever a test's name holds: the totals line stays last and alone.
+      const oneLine = (text) => String(text).replace(/\s*\n\s*/g, ' ');
       let failedHere = 0;
       for (const test of file.assertionResults) {
         if (test.status === 'failed') {
           failedHere += 1;
-          failures.push(`${label}: ${where}: ${test.fullName}`);
+          failures.push(`${label}: ${where}: ${oneLine(test.fullName)}`);
         }
         if (test.status === 'passed' || test.status === 'failed') continue;
         const reason =

@@ -75,17 +75,20 @@ export function cookieValues(
   second: string,
 ): [string | undefined, string | undefined] {
   const found: [string | undefined, string | undefined] = [undefined, undefined];
-  const is = (name: string, from: number, to: number): boolean =>
-    to - from === name.length && header.startsWith(name, from);
   eachPair(header, (nameFrom, nameTo, valueFrom, valueTo) => {
-    if (found[0] === undefined && is(first, nameFrom, nameTo)) {
+    if (found[0] === undefined && nameIs(header, first, nameFrom, nameTo)) {
       found[0] = header.slice(valueFrom, valueTo);
-    } else if (found[1] === undefined && is(second, nameFrom, nameTo)) {
+    } else if (found[1] === undefined && nameIs(header, second, nameFrom, nameTo)) {
       found[1] = header.slice(valueFrom, valueTo);
     }
     return found[0] !== undefined && found[1] !== undefined;
   });
   return found;
+}
+
+/** True when `header` holds exactly `name` from `from` to `to`: compared in place, nothing sliced. */
+function nameIs(header: string, name: string, from: number, to: number): boolean {
+  return to - from === name.length && header.startsWith(name, from);
 }
 
 /** The raw value of the first cookie called `name` in a `Cookie` header, without parsing the rest. */
@@ -94,7 +97,7 @@ export function cookieValue(header: string, name: string): string | undefined {
   // Names are compared in place: only the value found is sliced out of the header, not every
   // pair's name and value (a request's Cookie header carries the whole site's cookies).
   eachPair(header, (nameFrom, nameTo, valueFrom, valueTo) => {
-    if (nameTo - nameFrom !== name.length || !header.startsWith(name, nameFrom)) return false;
+    if (!nameIs(header, name, nameFrom, nameTo)) return false;
     found = header.slice(valueFrom, valueTo);
     return true;
   });

@@ -14,9 +14,7 @@ export function isPageNavigation(method: string, header: HeaderReader): boolean 
   // Browsers send the token as is (`document`, `empty`, …): compared directly first, and trimmed
   // and lowercased only when it could still be `document` written another way.
   if (dest !== undefined) {
-    return (
-      dest === 'document' || (dest.length >= 8 && dest.trim().toLowerCase() === 'document')
-    );
+    return dest === 'document' || (dest.length >= 8 && dest.trim().toLowerCase() === 'document');
   }
   return header('accept')?.toLowerCase().includes('text/html') === true;
 }

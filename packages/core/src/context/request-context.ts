@@ -157,7 +157,7 @@ export function getRequestContext(
   options: RequestContextOptions = {},
 ): RequestContext {
   const header = requestHeaderReader(input);
-  const method = (input.method ?? 'GET').toUpperCase();
+  const method = upperMethod(input.method);
   const node = input as NodeRequestLike;
   const remote = options.remoteAddress ?? node.remoteAddress;
   const socket = remote === undefined ? undefined : parseAddress(remote);
@@ -293,6 +293,15 @@ export function getRequestContext(
 }
 
 /**
+ * The request's method in uppercase, `GET` when absent; `GET` as Node and every framework spell it
+ * skips the case conversion. One helper, so that {@link getRequestContext} and
+ * {@link mayWriteCookies} read the method alike.
+ */
+function upperMethod(method: string | null | undefined): string {
+  return method === undefined || method === null || method === 'GET' ? 'GET' : method.toUpperCase();
+}
+
+/**
  * False only when {@link getRequestContext} would certainly set no cookie for this request: not a
  * page navigation, a valid `_fbp` already stored (nothing to mint), and no `fbclid` in the URL or
  * the `Referer` (no `_fbc` to build). Adapters then defer the whole context until the request
@@ -305,10 +314,7 @@ export function mayWriteCookies(
 ): boolean {
   if (options.cookies === false) return false;
   const header = requestHeaderReader(input);
-  const method = input.method;
-  // `GET` as Node and every framework spell it skips the case conversion.
-  const upper = method === undefined || method === 'GET' ? 'GET' : method.toUpperCase();
-  if (isPageNavigation(upper, header)) return true;
+  if (isPageNavigation(upperMethod(input.method), header)) return true;
   if (options.generateFbp !== false) {
     const cookieHeader = header('cookie');
     if (cookieHeader === undefined || cookieHeader === '') return true;

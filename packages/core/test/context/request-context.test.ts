@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import {
   getRequestContext,
   mayWriteCookies,
+  type NodeRequestLike,
   type RequestContext,
   type RequestContextOptions,
 } from '../../src/context/index.js';
@@ -365,5 +366,17 @@ describe('mayWriteCookies', () => {
     );
     expect(mayWriteCookies(request({}), { generateFbp: false })).toBe(false);
     expect(mayWriteCookies(request({}, '/?fbclid=IwAR1'), { generateFbp: false })).toBe(true);
+  });
+
+  it('reads the method as the context does: absent or null is GET, any case is uppercased', () => {
+    const page = { headers: { accept: 'text/html', cookie: fbp }, url: '/' };
+    for (const method of [undefined, null, 'GET', 'get', 'Get']) {
+      const input = { ...page, method } as unknown as NodeRequestLike;
+      expect(mayWriteCookies(input), String(method)).toBe(true);
+      expect(getRequestContext(input, { remoteAddress: '203.0.113.7' }).isNavigation).toBe(true);
+    }
+    const post = { ...page, method: 'post' } as NodeRequestLike;
+    expect(mayWriteCookies(post)).toBe(false);
+    expect(getRequestContext(post).isNavigation).toBe(false);
   });
 });
