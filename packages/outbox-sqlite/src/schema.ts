@@ -88,31 +88,41 @@ export const toRecord = (row: OutboxRow | DeadLetterRow): OutboxRecord => {
 
 /**
  * better-sqlite3 loads its native addon on the first `new Database`. When its install script never
- * ran (npm 12 and pnpm 10 run a dependency's install script only when the project approves it) or
- * it was built for another Node.js, that throws a list of paths or an ABI number: this says which
- * it is and the command that fixes it.
+ * ran (npm 12 and pnpm 10 run a dependency's install script only when the project approves it),
+ * the `bindings` package throws its list of the paths it tried; when the addon is there but cannot
+ * be loaded (built for another Node.js, another platform, or damaged), Node throws
+ * `ERR_DLOPEN_FAILED`. Either way this says so, with the command that fixes it, instead of
+ * blaming the database file.
  */
 const openFile = (path: string, timeout: number): Database.Database => {
   try {
     return new Database(path, { timeout });
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    const firstLine = message.split('\n', 1)[0];
-    if (/Could not locate the bindings file/.test(message)) {
+    const oneLine = message.replace(/\s*\n\s*/g, ' ');
+    if (/^Could not locate the bindings file/.test(message)) {
       throw new Error(
-        `sqliteOutbox: better-sqlite3's native addon is not built (its install script did not run; npm 12 and pnpm 10 run it only when your project approves it). Run \`npm approve-scripts better-sqlite3 && npm rebuild better-sqlite3\` (pnpm: \`pnpm approve-builds\`). better-sqlite3 said: ${firstLine}`,
+        `sqliteOutbox: better-sqlite3's native addon is not built (its install script did not run; npm 12 and pnpm 10 run it only when your project approves it). Run \`npm approve-scripts better-sqlite3 && npm rebuild better-sqlite3\` (pnpm: \`pnpm approve-builds\`). better-sqlite3 said: ${message.split('\n', 1)[0]}`,
         { cause: error },
       );
     }
-    if (/NODE_MODULE_VERSION|invalid ELF header|wrong ELF class/.test(message)) {
+    if ((error as { code?: unknown }).code === 'ERR_DLOPEN_FAILED') {
+      const otherNode = /NODE_MODULE_VERSION/.test(message);
       throw new Error(
-        `sqliteOutbox: better-sqlite3's native addon was built for another Node.js or platform than this one (${process.version}, ${process.platform}-${process.arch}). Run \`npm rebuild better-sqlite3\` with this Node. Node.js said: ${message.replace(/\s*\n\s*/g, ' ')}`,
+        `sqliteOutbox: better-sqlite3's native addon cannot be loaded by this Node.js (${process.version}, ${process.platform}-${process.arch}): ${otherNode ? 'it was built for another Node.js' : 'it was built for another platform, or is damaged'}. Run \`npm rebuild better-sqlite3\` with this Node. Node.js said: ${oneLine}`,
         { cause: error },
       );
     }
-    throw new Error(`sqliteOutbox: cannot open ${path}: ${message}`, { cause: error });
+    throw cannotOpen(path, error);
   }
 };
+
+/** The error for a file SQLite cannot open or set up, naming the file. */
+const cannotOpen = (path: string, error: unknown): Error =>
+  new Error(
+    `sqliteOutbox: cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`,
+    { cause: error },
+  );
 
 /**
  * Opens (creating if missing) and migrates the file: exclusive locking, WAL, `synchronous`, the
@@ -144,10 +154,9 @@ export const openDatabase = (
   } catch (error) {
     db.close();
     const busy = (error as { code?: string }).code === 'SQLITE_BUSY';
+    if (!busy) throw cannotOpen(path, error);
     throw new Error(
-      busy
-        ? `sqliteOutbox: ${path} is open in another process (one process per file: give each process its own path)`
-        : `sqliteOutbox: cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`,
+      `sqliteOutbox: ${path} is open in another process (one process per file: give each process its own path)`,
       { cause: error },
     );
   }

@@ -3,7 +3,7 @@
 // directory whose better-sqlite3 has no build (or another Node's), and a child process that
 // creates the outbox, as an app does at start-up.
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, symlinkSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,7 +30,7 @@ beforeAll(() => {
 afterAll(() => temp.cleanup());
 
 /** An app directory with this package's build, core, and better-sqlite3's JS with `addon` or none. */
-const appWith = (name: string, addon: 'none' | 'this Node'): string => {
+const appWith = (name: string, addon: 'none' | 'this Node' | 'damaged'): string => {
   const app = join(temp.dir, name);
   const modules = join(app, 'node_modules');
   mkdirSync(join(modules, '@capi-kit'), { recursive: true });
@@ -43,10 +43,11 @@ const appWith = (name: string, addon: 'none' | 'this Node'): string => {
   const sqlite = join(modules, 'better-sqlite3');
   cpSync(join(BETTER_SQLITE3, 'package.json'), join(sqlite, 'package.json'));
   cpSync(join(BETTER_SQLITE3, 'lib'), join(sqlite, 'lib'), { recursive: true });
-  if (addon === 'this Node') {
-    mkdirSync(join(sqlite, 'build', 'Release'), { recursive: true });
-    cpSync(ADDON, join(sqlite, 'build', 'Release', 'better_sqlite3.node'));
-  }
+  if (addon !== 'none') mkdirSync(join(sqlite, 'build', 'Release'), { recursive: true });
+  const built = join(sqlite, 'build', 'Release', 'better_sqlite3.node');
+  if (addon === 'this Node') cpSync(ADDON, built);
+  // What a truncated download, or an addon copied from another platform, is to dlopen.
+  if (addon === 'damaged') writeFileSync(built, 'not a shared object\n');
   return app;
 };
 
@@ -95,6 +96,15 @@ describe('better-sqlite3 without a usable native addon', () => {
     expect(cause).toContain('Could not locate the bindings file');
   });
 
+  it('says an addon that cannot be loaded was built for another platform or is damaged, not that the file cannot be opened', () => {
+    const { message, cause } = openIn(appWith('damaged', 'damaged'));
+    expect(message).toMatch(
+      /^sqliteOutbox: better-sqlite3's native addon cannot be loaded by this Node\.js .*: it was built for another platform, or is damaged\. Run `npm rebuild better-sqlite3` with this Node\./,
+    );
+    expect(message).not.toContain('outbox.db');
+    expect(cause).toContain('better_sqlite3.node');
+  });
+
   it('says the addon was built for another Node and to rebuild it (run on another Node major)', {
     skip: otherNode === undefined,
     meta: {
@@ -104,9 +114,10 @@ describe('better-sqlite3 without a usable native addon', () => {
   }, () => {
     const { message } = openIn(appWith('other-node', 'this Node'), otherNode);
     expect(message).toMatch(
-      /^sqliteOutbox: better-sqlite3's native addon was built for another Node\.js/,
+      /^sqliteOutbox: better-sqlite3's native addon cannot be loaded by this Node\.js \(v\d+\.\d+\.\d+, [a-z0-9]+-[a-z0-9]+\): it was built for another Node\.js\./,
     );
     expect(message).toContain('npm rebuild better-sqlite3');
     expect(message).toContain('NODE_MODULE_VERSION');
+    expect(message).not.toContain('\n');
   });
 });
