@@ -200,14 +200,20 @@ describe.each(MAJORS)('$name: both strict mocks', ({ express }) => {
       await tracking.client.flush();
       expect(strict.rejections()).toEqual([]);
       expect(strict.tiktok.rejections()).toEqual([]);
-      expect(strict.events().map((e) => e.event.event_id)).toEqual(ids);
-      expect(strict.tiktok.events().map((e) => e.event.event_id)).toEqual(ids);
-      expect(strict.tiktok.events().map((e) => e.event.event)).toEqual([
+      // Batches sent in turn may arrive out of turn (a loaded CI run saw the third event's batch
+      // land after the fourth's): each event is matched by its id, not by its place.
+      expect(strict.events().map((e) => e.event.event_id)).toEqual(expect.arrayContaining(ids));
+      expect(strict.events()).toHaveLength(ids.length);
+      const tiktokNameOf = new Map(
+        strict.tiktok.events().map((e) => [e.event.event_id, e.event.event]),
+      );
+      expect(ids.map((id) => tiktokNameOf.get(id))).toEqual([
         'Purchase',
         'SubmitForm',
         'Search',
         'SpinWheel',
       ]);
+      expect(strict.tiktok.events()).toHaveLength(ids.length);
       expect(strict.duplicates()).toEqual([]);
       expect(strict.tiktok.duplicates()).toEqual([]);
       expect(
