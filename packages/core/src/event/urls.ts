@@ -1,3 +1,5 @@
+import { flatString } from './flat-string.js';
+
 // `event_source_url` is the browser URL where the event happened and "should match the verified
 // domain", so it must be an absolute http(s) URL.
 // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event [SE]
@@ -26,22 +28,40 @@ function hasHttpScheme(value: string): boolean {
 // parsed a second time by the build. Bounded: cleared when full, long URLs never kept. Nor are
 // URLs with a query string or userinfo, which can carry a visitor's data (`?email=…`): nothing
 // personal stays in memory past its event (as for hashes, user-data/normalize-user-data.ts).
-const knownHttpUrls = new Set<string>();
+// A map to the first copy of each URL, which the context then uses: V8 turns a string looked up in
+// a Map or Set into a forwarding view of the stored copy, and `JSON.stringify` leaves its fast path
+// for a whole event that holds such a view (the stored copy itself keeps it fast).
+const knownHttpUrls = new Map<string, string>();
 const MAX_KNOWN_URLS = 512;
 const MAX_KNOWN_URL_LENGTH = 2048;
 
-/** Notes `href` (an http(s) `URL.href`, or a value {@link isHttpUrl} accepted) as valid; returns it. */
+/**
+ * Whether `value` may be among the known URLs. Checked before any lookup: a lookup also turns the
+ * string into a view of an equal stored one when V8 has one, which `JSON.stringify` refuses too.
+ */
+function mayBeKnown(value: string): boolean {
+  return value.length <= MAX_KNOWN_URL_LENGTH && !value.includes('?') && !value.includes('@');
+}
+
+/**
+ * Notes `href` (an http(s) `URL.href`, or a value {@link isHttpUrl} accepted) as valid; returns it
+ * as one flat string (the copy noted first when it was noted before; see flatString).
+ */
 export function noteHttpUrl(href: string): string {
-  if (href.length <= MAX_KNOWN_URL_LENGTH && !href.includes('?') && !href.includes('@')) {
+  if (mayBeKnown(href)) {
+    const known = knownHttpUrls.get(href);
+    if (known !== undefined) return known;
     if (knownHttpUrls.size >= MAX_KNOWN_URLS) knownHttpUrls.clear();
-    knownHttpUrls.add(href);
+    knownHttpUrls.set(href, href);
+    return href;
   }
-  return href;
+  // Not kept: copied flat instead, since Node may build a URL's `href` by concatenation.
+  return flatString(href);
 }
 
 /** True for an absolute `http:` or `https:` URL with a host. */
 export function isHttpUrl(value: string): boolean {
-  if (knownHttpUrls.has(value)) return true;
+  if (mayBeKnown(value) && knownHttpUrls.has(value)) return true;
   if (!hasHttpScheme(value) || !canParse(value)) return false;
   noteHttpUrl(value);
   return true;
@@ -49,5 +69,5 @@ export function isHttpUrl(value: string): boolean {
 
 /** True for any absolute URL (referrers may be `android-app://…`). */
 export function isAbsoluteUrl(value: string): boolean {
-  return knownHttpUrls.has(value) || canParse(value);
+  return (mayBeKnown(value) && knownHttpUrls.has(value)) || canParse(value);
 }

@@ -1,4 +1,5 @@
 import { sha256Hex } from '#sha256';
+import { flatString } from '../event/flat-string.js';
 import type { Issue } from '../event/issues.js';
 import { normalizeCity } from './city.js';
 import { isClientIpAddress } from './client-ip.js';
@@ -271,8 +272,10 @@ function plainValue(key: string, raw: unknown, run: Run): string | number | unde
     report(run, key, -1, 'invalid_type');
     return undefined;
   }
-  const value = text.trim();
-  if (value === '') return undefined;
+  const trimmed = text.trim();
+  if (trimmed === '') return undefined;
+  // Trimming made a view into the caller's string (see flatString).
+  const value = trimmed.length === text.length ? text : flatString(trimmed);
   if (key === 'client_ip_address' && !isClientIpAddress(value)) {
     report(run, key, -1, 'invalid_client_ip_address');
     return undefined;
