@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -89,7 +89,10 @@ export async function installApp(dir: string, tarballs: readonly PackedPackage[]
   // default waits 5 minutes per try). On a fresh machine's CI the hook once ran out its 10 minutes
   // with no output; a stalled request is the likeliest cause, not a proven one (the same install
   // with an empty npm cache takes 50 s here).
+  // --logs-dir: npm's debug logs of this install, read to say why it failed (npmTrouble).
+  const logsDir = join(dir, '..', 'npm-logs');
   const flags = [
+    `--logs-dir=${logsDir}`,
     '--prefer-offline',
     '--no-audit',
     '--no-fund',
@@ -114,14 +117,17 @@ export async function installApp(dir: string, tarballs: readonly PackedPackage[]
   } catch (error) {
     const seconds = ((performance.now() - started) / 1000).toFixed(0);
     console.warn(
-      `npm install of the smoke app failed after ${seconds} s, once more: ${why(error)}`,
+      `npm install of the smoke app failed after ${seconds} s, once more: ${why(error)}${npmTrouble(logsDir)}`,
     );
     try {
       await attempt();
     } catch (again) {
-      throw new Error(`npm install of the smoke app failed twice; last: ${why(again)}`, {
-        cause: again,
-      });
+      throw new Error(
+        `npm install of the smoke app failed twice; last: ${why(again)}${npmTrouble(logsDir)}`,
+        {
+          cause: again,
+        },
+      );
     }
   }
 }
@@ -138,6 +144,30 @@ const why = (error: unknown): string => {
     .split('\n')
     .slice(-3)
     .join(' | ')}`;
+};
+
+/**
+ * What npm's newest debug log in `logsDir` says went wrong (its last failed requests or errors), as
+ * `; npm's log: …`, with a hint when the registry's TLS certificate was refused: npm waits, retries
+ * and reports nothing else at `--loglevel=error` until it gives up.
+ */
+const npmTrouble = (logsDir: string): string => {
+  let lines: string[];
+  try {
+    const newest = readdirSync(logsDir).sort().at(-1);
+    if (newest === undefined) return '';
+    lines = readFileSync(join(logsDir, newest), 'utf8')
+      .split('\n')
+      .filter((line) => /failed with|\berror\b/i.test(line) && !line.includes('complete log'))
+      .map((line) => line.replace(/^\d+\s+/, ''));
+  } catch {
+    return '';
+  }
+  if (lines.length === 0) return '';
+  const certificate = lines.some((line) => /CERT|certificate|UNABLE_TO_(GET|VERIFY)/.test(line))
+    ? " (the registry's TLS certificate is not trusted by this Node.js: behind a TLS-intercepting proxy, NODE_EXTRA_CA_CERTS must name its CA, and turbo.json must pass it through)"
+    : '';
+  return `; npm's log: ${lines.slice(-2).join(' | ')}${certificate}`;
 };
 
 /** Copies the app `name` (a folder of `smoke/apps`) into the installed app directory. */
