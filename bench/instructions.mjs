@@ -12,18 +12,20 @@
 // `npx tsdown` in its packages/core), run beside this one.
 // Worker mode (what callgrind runs): node bench/instructions.mjs --worker=<capi|naive> <visitor> <n> [core]
 //
-// `--in-server=<express|fastify>`: what mounting capi-kit costs a real server for requests that
-// track nothing (a returning visitor's fetch()), framework and HTTP included: middleware-server.mjs
-// plain, with a no-op middleware (what the framework charges for any), and with capi-kit mounted,
-// each under callgrind, answering N sequential keep-alive requests from this process. Windows are
+// `--in-server=<express|fastify> [--variants=plain,noop,mounted] [--visitor=fetch]`: the same in a
+// real server, framework and HTTP included: middleware-server.mjs variants (default: plain, a no-op
+// middleware, what the framework charges for any, and capi-kit mounted, for a returning visitor's
+// fetch() that tracks nothing; `--variants=plain,naive,capi --visitor=returning|first` for the
+// issue-20 ratio of tracked requests, deliveries going to the null sink outside callgrind), each
+// under callgrind, answering N sequential keep-alive requests from this process. Windows are
 // long (default 5,000 → 45,000 requests) because one full GC of the server's heap is tens of
 // millions of instructions: in a window of a few thousand requests it adds thousands per request
 // to whichever variant it happened to fall in.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { Agent, request } from 'node:http';
 import { promisify } from 'node:util';
-import { okFetch, printTable } from './lib.mjs';
+import { okFetch, printTable, startServerProcess, startSinkProcess } from './lib.mjs';
 import { VISITORS as SERVER_VISITORS } from './middleware.mjs';
 import { createNaiveTracker, naiveContext, setCookieHeader } from './naive-middleware.mjs';
 import { custom_data, socket, VISITORS } from './request-path.mjs';
@@ -104,31 +106,18 @@ const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
 
 /**
  * Instructions callgrind collected in a middleware server (`variant`) that answered `n` sequential
- * keep-alive requests of a returning visitor's fetch(), start-up and shutdown included.
+ * keep-alive requests of `visitor`, start-up and shutdown included; its deliveries go to `graphUrl`.
  */
-const collectedInServer = async (framework, variant, n) => {
-  const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath];
-  args.push('--predictable', SERVER, framework, variant, 'http://127.0.0.1:9');
-  const child = spawn('valgrind', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk) => {
-    stderr += chunk;
+const collectedInServer = async (framework, variant, visitor, n, graphUrl) => {
+  const server = await startServerProcess(SERVER, [framework, variant, graphUrl], {
+    nodeArgs: ['--predictable'],
+    wrapper: ['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null'],
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  const url = await new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (chunk) => {
-      out += chunk;
-      const match = /listening on (http\S+)/.exec(out);
-      if (match) resolve(match[1]);
-    });
-    exited.then(() => reject(new Error(`${framework} ${variant} exited:\n${stderr.slice(-2000)}`)));
-  });
-  const { path, headers } = SERVER_VISITORS.fetch;
+  const { path, headers } = SERVER_VISITORS[visitor];
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   const get = () =>
     new Promise((resolve, reject) => {
-      const req = request(`${url}${path}`, { agent, headers }, (res) => {
+      const req = request(`${server.url}${path}`, { agent, headers }, (res) => {
         if (res.statusCode !== 200) reject(new Error(`${framework} ${variant}: ${res.statusCode}`));
         res.resume();
         res.once('end', resolve);
@@ -138,45 +127,59 @@ const collectedInServer = async (framework, variant, n) => {
     });
   for (let i = 0; i < n; i++) await get();
   agent.destroy();
-  child.kill('SIGTERM');
-  await exited;
-  const match = /Collected : (\d+)/.exec(stderr);
-  if (!match) throw new Error(`callgrind printed no total:\n${stderr.slice(-2000)}`);
+  await server.stop();
+  const match = /Collected : (\d+)/.exec(server.stderr());
+  if (!match) throw new Error(`callgrind printed no total:\n${server.stderr().slice(-2000)}`);
   return Number(match[1]);
 };
 
-/** The in-server table: plain, a no-op middleware and capi-kit mounted, per request. */
+/**
+ * The in-server table: per request, each variant (default plain, a no-op middleware and capi-kit
+ * mounted, for a returning visitor's fetch()), what it adds to plain, and for capi-kit what it
+ * adds over the no-op middleware or, with `naive` among the variants, its added ÷ naive's added.
+ */
 const inServer = async (framework) => {
   const n1 = Number(flags.n1 ?? 5000);
   const n2 = Number(flags.n2 ?? 45000);
+  const visitor = flags.visitor ?? 'fetch';
+  const variants = (flags.variants ?? 'plain,noop,mounted').split(',');
+  if (variants[0] !== 'plain') throw new Error('--variants: plain comes first');
+  // Deliveries (naive, capi) go to the null sink, outside callgrind.
+  const sink = await startSinkProcess();
   const perRequest = {};
-  for (const variant of ['plain', 'noop', 'mounted']) {
-    // Two at a time: the counts do not depend on the load, only the wall time does.
-    const [a, b] = await Promise.all([
-      collectedInServer(framework, variant, n1),
-      collectedInServer(framework, variant, n2),
-    ]);
-    perRequest[variant] = (b - a) / (n2 - n1);
+  try {
+    for (const variant of variants) {
+      // Two at a time: the counts do not depend on the load, only the wall time does.
+      const [a, b] = await Promise.all([
+        collectedInServer(framework, variant, visitor, n1, sink.url),
+        collectedInServer(framework, variant, visitor, n2, sink.url),
+      ]);
+      perRequest[variant] = (b - a) / (n2 - n1);
+    }
+  } finally {
+    await sink.stop();
   }
   const k = (x) => `${(x / 1000).toFixed(1)}k`;
+  const added = (variant) => perRequest[variant] - perRequest.plain;
+  const floor = perRequest.naive === undefined ? 'noop' : 'naive';
   printTable(
-    `${framework} in-server, a returning visitor's fetch() that tracks nothing: instructions per request (callgrind, node --predictable), (${n2} − ${n1} requests); Node ${process.version}`,
-    ['server', 'instructions per request', '− plain', '− no-op middleware'],
+    `${framework} in-server, ${SERVER_VISITORS[visitor].label}: instructions per request (callgrind, node --predictable), (${n2} − ${n1} requests); Node ${process.version}`,
     [
-      ['plain', k(perRequest.plain), '', ''],
-      [
-        'a no-op middleware (what the framework charges for any)',
-        k(perRequest.noop),
-        k(perRequest.noop - perRequest.plain),
-        '',
-      ],
-      [
-        'capi-kit mounted',
-        k(perRequest.mounted),
-        k(perRequest.mounted - perRequest.plain),
-        k(perRequest.mounted - perRequest.noop),
-      ],
+      'server',
+      'instructions per request',
+      '− plain',
+      floor === 'naive' ? 'added ÷ naive added' : '− no-op middleware',
     ],
+    variants.map((variant) => [
+      variant,
+      k(perRequest[variant]),
+      variant === 'plain' ? '' : k(added(variant)),
+      variant === 'plain' || variant === floor || perRequest[floor] === undefined
+        ? ''
+        : floor === 'naive'
+          ? (added(variant) / added('naive')).toFixed(2)
+          : k(perRequest[variant] - perRequest.noop),
+    ]),
   );
 };
 

@@ -237,12 +237,20 @@ export const startSinkProcess = () =>
 
 /**
  * Starts a Node script that prints `listening on http://…` once it is ready; resolves with its URL,
- * pid, and a stop function (SIGTERM, then waits for the exit).
+ * pid, and a stop function (SIGTERM, then waits for the exit). `wrapper` runs Node under another
+ * command (`['valgrind', '--tool=callgrind', …]`); its stderr is then kept for `stderr()` instead
+ * of shown.
  */
-export const startServerProcess = async (script, args, { nodeArgs = [] } = {}) => {
-  const child = spawn(process.execPath, [...nodeArgs, script, ...args], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+export const startServerProcess = async (script, args, { nodeArgs = [], wrapper = [] } = {}) => {
+  const [command, ...prefix] = [...wrapper, process.execPath];
+  const child = spawn(command, [...prefix, ...nodeArgs, script, ...args], {
+    stdio: ['ignore', 'pipe', wrapper.length > 0 ? 'pipe' : 'inherit'],
   });
+  let stderr = '';
+  child.stderr?.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = await new Promise((resolve, reject) => {
     let out = '';
     child.stdout.on('data', (chunk) => {
@@ -250,18 +258,19 @@ export const startServerProcess = async (script, args, { nodeArgs = [] } = {}) =
       const match = /listening on (http\S+)/.exec(out);
       if (match) resolve(match[1]);
     });
-    child.once('exit', (code) => reject(new Error(`mock exited with ${code}`)));
+    exited.then((code) =>
+      reject(new Error(`${script} exited with ${code}${stderr && `:\n${stderr.slice(-2000)}`}`)),
+    );
   });
   return {
     url,
     pid: child.pid,
+    stderr: () => stderr,
     reset: () => fetch(`${url}/_mock/reset`, { method: 'POST' }).then((r) => r.arrayBuffer()),
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        child.once('exit', resolve);
-        child.kill('SIGTERM');
-      }),
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      return exited;
+    },
   };
 };
 
