@@ -1,4 +1,3 @@
-import { flatString } from '../event/flat-string.js';
 /**
  * `_fbp` / `_fbc`: validation, the fbclid rule, minting, and the `Set-Cookie` headers.
  * @see https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc [FBC]
@@ -68,7 +67,7 @@ function isTimestamp(ms: number): boolean {
 
 /** `fb.{subdomainIndex}.{ms}.{fbclid}`: fbclid kept exactly, case included ([FBC]: it is case-sensitive). */
 export function buildFbc(subdomainIndex: number, ms: number, fbclid: string): string | undefined {
-  return isTimestamp(ms) ? flatString(`fb.${subdomainIndex}.${ms}.${fbclid}`) : undefined;
+  return isTimestamp(ms) ? `fb.${subdomainIndex}.${ms}.${fbclid}` : undefined;
 }
 
 // Random words for minted `_fbp`s, drawn from Web Crypto 256 at a time: one `getRandomValues`
@@ -93,7 +92,7 @@ function randomWord(): number {
 /** `fb.{subdomainIndex}.{ms}.{random 31-bit integer}`, the shape the Pixel and Parameter Builder use. */
 export function mintFbp(subdomainIndex: number, ms: number): string | undefined {
   if (!isTimestamp(ms)) return undefined;
-  return flatString(`fb.${subdomainIndex}.${ms}.${randomWord() & 0x7fffffff}`);
+  return `fb.${subdomainIndex}.${ms}.${randomWord() & 0x7fffffff}`;
 }
 
 // The `Domain` attribute rule of the `cookie` package's serializer (RFC 6265 §4.1.1 domain-value),

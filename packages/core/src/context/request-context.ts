@@ -1,4 +1,3 @@
-import { flatString } from '../event/flat-string.js';
 import { noteHttpUrl } from '../event/urls.js';
 import { type ForwardedHeaderName, type PlatformPreset, resolveClientIp } from './client-ip.js';
 import {
@@ -236,8 +235,7 @@ export function getRequestContext(
   // outlives the 7-day cap browsers put on script-written cookies. Minted only when it will be
   // stored: an fbp that changes on every event would break matching and deduplication ([DD]).
   if (isValidFbValue(existingFbp)) {
-    // Cut from the Cookie header: a view into it until copied (see flatString).
-    user_data.fbp = flatString(existingFbp);
+    user_data.fbp = existingFbp;
     if (isNavigation) write(FBP_COOKIE, existingFbp);
   } else if (mayStore && options.generateFbp !== false) {
     const minted = mintFbp((scoped() as CookieScope).subdomainIndex, clock());
@@ -260,10 +258,10 @@ export function getRequestContext(
       user_data.fbc = built;
       write(FBC_COOKIE, built);
     } else if (validFbc !== undefined) {
-      user_data.fbc = flatString(validFbc);
+      user_data.fbc = validFbc;
     }
   } else if (validFbc !== undefined) {
-    user_data.fbc = flatString(validFbc);
+    user_data.fbc = validFbc;
     if (isNavigation) write(FBC_COOKIE, validFbc);
   }
 

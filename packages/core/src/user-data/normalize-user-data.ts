@@ -280,9 +280,14 @@ function plainValue(key: string, raw: unknown, run: Run): string | number | unde
     report(run, key, -1, 'invalid_client_ip_address');
     return undefined;
   }
-  if ((key === 'fbc' || key === 'fbp') && !isFbCookieValue(value)) {
-    report(run, key, -1, key === 'fbc' ? 'invalid_fbc' : 'invalid_fbp');
-    return undefined;
+  if (key === 'fbc' || key === 'fbp') {
+    if (!isFbCookieValue(value)) {
+      report(run, key, -1, key === 'fbc' ? 'invalid_fbc' : 'invalid_fbp');
+      return undefined;
+    }
+    // Nearly always a view into the Cookie header or a concatenation (a minted `_fbp`, a built
+    // `_fbc`): copied here, for tracked events only, rather than in every request's context.
+    return flatString(value);
   }
   return value;
 }
