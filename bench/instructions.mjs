@@ -7,7 +7,7 @@
 // and GC on the main thread and off wall-clock heuristics (the memory reducer), so the count does
 // not move with the machine's load: the same within 0.1 % alone and beside another callgrind run. For before/after of a change on a shared machine, where the timed benches
 // carry tens of percent of noise. Needs valgrind (Debian's `valgrind`); not part of `npm run bench`.
-//   node bench/instructions.mjs [--visitor=returning|first] [--before=<checkout>] [--n1=2000] [--n2=20000]
+//   node bench/instructions.mjs [--visitor=returning|first] [--before=<checkout>] [--n1=2000] [--n2=20000] [--steady-gc]
 // `--before`: also the same loop on another checkout's built core (`git worktree add`, then
 // `npx tsdown` in its packages/core), run beside this one.
 // Worker mode (what callgrind runs): node bench/instructions.mjs --worker=<capi|naive> <visitor> <n> [core]
@@ -91,10 +91,22 @@ const work = async (contender, visitor, n, corePath) => {
 };
 
 const run = promisify(execFile);
+
+// `--steady-gc`: young and old generations large enough that almost no collection runs in the
+// window. Which request a collection lands on moves with every allocation a change adds or removes,
+// and a full one is tens of millions of instructions: the difference between two builds in the
+// same window moved by 5-12k per request from one window to another without it (December 2026,
+// first visit), and by 0.6k with it (the count itself still moves with the window, as the JIT
+// tiers up at other points). It leaves most of the collector's work out, so a change that
+// allocates more looks cheaper than it is: decide with it, then check without.
+const STEADY_GC =
+  flags['steady-gc'] === undefined
+    ? []
+    : ['--min-semi-space-size=128', '--max-semi-space-size=128', '--initial-old-space-size=1024'];
 /** Instructions callgrind collected for one worker run. */
 const collected = async (contender, visitorName, n, corePath) => {
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath];
-  args.push('--predictable', new URL(import.meta.url).pathname);
+  args.push('--predictable', ...STEADY_GC, new URL(import.meta.url).pathname);
   args.push(`--worker=${contender}`, visitorName, String(n), ...(corePath ? [corePath] : []));
   const { stderr } = await run('valgrind', args, { maxBuffer: 1 << 24 });
   const match = /Collected : (\d+)/.exec(stderr);
@@ -110,7 +122,7 @@ const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
  */
 const collectedInServer = async (framework, variant, visitor, n, graphUrl) => {
   const server = await startServerProcess(SERVER, [framework, variant, graphUrl], {
-    nodeArgs: ['--predictable'],
+    nodeArgs: ['--predictable', ...STEADY_GC],
     wrapper: ['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null'],
   });
   const { path, headers } = SERVER_VISITORS[visitor];
