@@ -99,10 +99,9 @@ const run = promisify(execFile);
 // first visit), and by 0.6k with it (the count itself still moves with the window, as the JIT
 // tiers up at other points). It leaves most of the collector's work out, so a change that
 // allocates more looks cheaper than it is: decide with it, then check without.
-const STEADY_GC =
-  flags['steady-gc'] === undefined
-    ? []
-    : ['--min-semi-space-size=128', '--max-semi-space-size=128', '--initial-old-space-size=1024'];
+const STEADY_GC = !('steady-gc' in flags)
+  ? []
+  : ['--min-semi-space-size=128', '--max-semi-space-size=128', '--initial-old-space-size=1024'];
 /** Instructions callgrind collected for one worker run. */
 const collected = async (contender, visitorName, n, corePath) => {
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath];

@@ -250,8 +250,10 @@ export const startServerProcess = async (script, args, { nodeArgs = [], wrapper 
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': stderr may still be arriving when the process has exited.
+  const exited = new Promise((resolve) => child.once('close', resolve));
   const url = await new Promise((resolve, reject) => {
+    child.once('error', reject); // the command itself could not start (a missing wrapper)
     let out = '';
     child.stdout.on('data', (chunk) => {
       out += chunk;

@@ -158,7 +158,7 @@ const npmTrouble = (logsDir: string): string => {
     if (newest === undefined) return '';
     lines = readFileSync(join(logsDir, newest), 'utf8')
       .split('\n')
-      .filter((line) => /failed with|\berror\b/i.test(line) && !line.includes('complete log'))
+      .filter((line) => /^\d+ error |failed with/.test(line) && !line.includes('complete log'))
       .map((line) => line.replace(/^\d+\s+/, ''));
   } catch {
     return '';

@@ -52,8 +52,11 @@ export function noteHttpUrl(href: string): string {
     const known = knownHttpUrls.get(href);
     if (known !== undefined) return known;
     if (knownHttpUrls.size >= MAX_KNOWN_URLS) knownHttpUrls.clear();
-    knownHttpUrls.set(href, href);
-    return href;
+    // A copy: `href` may be a view into a longer string (a caller's URL with its query sliced
+    // off), which kept would keep that whole string, query and all, alive.
+    const copy = flatString(href);
+    knownHttpUrls.set(copy, copy);
+    return copy;
   }
   // Not kept: copied flat instead, since Node may build a URL's `href` by concatenation.
   return flatString(href);

@@ -272,10 +272,8 @@ function plainValue(key: string, raw: unknown, run: Run): string | number | unde
     report(run, key, -1, 'invalid_type');
     return undefined;
   }
-  const trimmed = text.trim();
-  if (trimmed === '') return undefined;
-  // Trimming made a view into the caller's string (see flatString).
-  const value = trimmed.length === text.length ? text : flatString(trimmed);
+  const value = text.trim();
+  if (value === '') return undefined;
   if (key === 'client_ip_address' && !isClientIpAddress(value)) {
     report(run, key, -1, 'invalid_client_ip_address');
     return undefined;
@@ -289,7 +287,8 @@ function plainValue(key: string, raw: unknown, run: Run): string | number | unde
     // `_fbc`): copied here, for tracked events only, rather than in every request's context.
     return flatString(value);
   }
-  return value;
+  // Trimming made a view into the caller's string (see flatString).
+  return value.length === text.length ? value : flatString(value);
 }
 
 function firstPlainCountry(countries: readonly string[]): string | undefined {
