@@ -61,6 +61,16 @@ const closeWorker = async (worker: ReturnType<typeof startWorker>) => {
   return stats as NonNullable<WorkerMessage['stats']>;
 };
 
+/** Jobs BullMQ has failed for good (its failed set), e.g. past the stall limit. */
+const failedJobs = async (prefix: string): Promise<number> => {
+  const queue = new Queue(QUEUE, { connection: { host: '127.0.0.1', port: redis.port }, prefix });
+  try {
+    return (await queue.getJobCounts('failed')).failed ?? 0;
+  } finally {
+    await queue.close();
+  }
+};
+
 const waitingJobs = async (prefix: string): Promise<number> => {
   const queue = new Queue(QUEUE, { connection: { host: '127.0.0.1', port: redis.port }, prefix });
   try {
@@ -134,7 +144,8 @@ describe('BullMQ outbox faults, on a redis-server of our own', () => {
       `[redis restart] tracked ${report.tracked}; Redis down ${downMs} ms after the mock had ${seenAtKill} events; ` +
         `producer: ${report.enqueued} to Redis, ${report.fallback} to its memory fallback (sent itself ${stats.sent}), outbox error hooks ${report.outboxErrors}, dropped and handed to onUndeliverable ${JSON.stringify(byReason)}; ` +
         `workers sent ${workerStats.map((s) => s.sent).join(' + ')}, re-ran ${workerStats.map((s) => s.rerunEvents).join(' + ')} events of stalled jobs; ` +
-        `mock: ${delivered.size} unique in ${mock.requests().length} requests, ${duplicated} duplicates; neither delivered nor handed over: ${missing}`,
+        `mock: ${delivered.size} unique in ${mock.requests().length} requests, ${duplicated} duplicates; neither delivered nor handed over: ${missing}; ` +
+        `jobs still waiting ${await waitingJobs(prefix)}, failed ${await failedJobs(prefix)}`,
     );
     expect(missing).toBe(0);
     // The producer's accounting: to Redis, or counted by its own engine (the fallback).
