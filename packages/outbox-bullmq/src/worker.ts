@@ -100,7 +100,7 @@ export interface CapiWorkerOptions {
 export interface CapiWorkerStats {
   /** Jobs whose events were all delivered (or dropped as expired). */
   completed: number;
-  /** Jobs failed for good (their events rejected by Meta, or out of attempts). */
+  /** Jobs failed for good (events rejected by the platform, out of attempts, or past BullMQ's stall limit). */
   failed: number;
   /** Jobs handed back to BullMQ for a later attempt (transient failure). */
   retried: number;
@@ -336,19 +336,25 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     return putBack(job, token, now + unroutedRetryMs);
   };
 
+  // The failures processJob counts itself as it throws them; every other final failure (BullMQ's
+  // own, like a job past `maxStalledCount`) is counted by the `failed` listener below.
+  const counted = new WeakSet<Error>();
+  const countedFailure = (message: string): UnrecoverableError => {
+    counters.failed++;
+    const error = new UnrecoverableError(message);
+    counted.add(error);
+    return error;
+  };
+
   const processJob = async (
     job: Job<CapiJobData>,
     token?: string,
   ): Promise<{ delivered: number; expired: number }> => {
     const data = job.data;
     if (data?.v !== 1 || !Array.isArray(data.records)) {
-      counters.failed++;
-      throw new UnrecoverableError(`not a capi-kit job (format ${String(data?.v)})`);
+      throw countedFailure(`not a capi-kit job (format ${String(data?.v)})`);
     }
-    if (data.rejected !== undefined) {
-      counters.failed++;
-      throw new UnrecoverableError(data.rejected);
-    }
+    if (data.rejected !== undefined) throw countedFailure(data.rejected);
     if (job.stalledCounter > 0) {
       counters.rerun++;
       counters.rerunEvents += data.records.length;
@@ -405,8 +411,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       }
       // Only the rejected events stay in the failed job, with the platform's message: the dead letters.
       await job.updateData({ ...data, records: round.rejected.map((r) => r.record) });
-      counters.failed++;
-      throw new UnrecoverableError(rejectedMessage);
+      throw countedFailure(rejectedMessage);
     }
 
     // Some events must be tried again: the job keeps only those.
@@ -467,22 +472,25 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     logger.error({ queue: queueName, error: error.message }, 'capi-kit worker: worker error'),
   );
   worker.on('failed', (job, error) => {
-    if (
-      job &&
-      job.attemptsMade >= (job.opts.attempts ?? 1) &&
-      !(error instanceof UnrecoverableError)
-    ) {
-      counters.failed++;
-      logger.error(
-        {
-          jobId: job.id,
-          pixelId: job.data.pixelId,
-          count: job.data.records.length,
-          attempts: job.attemptsMade,
-        },
-        'capi-kit worker: job out of attempts (kept in the failed set)',
-      );
-    }
+    if (!job || counted.has(error)) return;
+    // Final: out of attempts, or failed by BullMQ itself for good (an UnrecoverableError this
+    // processor did not throw: a job past `maxStalledCount`, its worker having died or hung too
+    // often). Either way its events wait in the failed set, counted and said.
+    const byBullmq = error instanceof UnrecoverableError;
+    if (!byBullmq && job.attemptsMade < (job.opts.attempts ?? 1)) return;
+    counters.failed++;
+    logger.error(
+      {
+        jobId: job.id,
+        pixelId: job.data?.pixelId,
+        count: job.data?.records?.length,
+        attempts: job.attemptsMade,
+        ...(byBullmq ? { reason: error.message } : {}),
+      },
+      byBullmq
+        ? 'capi-kit worker: job failed by BullMQ (kept in the failed set)'
+        : 'capi-kit worker: job out of attempts (kept in the failed set)',
+    );
   });
 
   let closing: Promise<void> | undefined;

@@ -1,6 +1,6 @@
 import { type CapiOptions, createCapi, type Logger } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import type { Job } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   type BullmqOutbox,
@@ -9,6 +9,7 @@ import {
   type CapiWorker,
   createCapiWorker,
 } from '../src/index.js';
+import { DEFAULT_QUEUE_NAME } from '../src/job.js';
 import {
   deleteKeys,
   leadEvent,
@@ -193,6 +194,42 @@ describe('bullmq with Redis', needsRedis, () => {
     );
     expect(deadLetters).toEqual(['bis-bad']);
     expect(worker.stats()).toMatchObject({ sent: 10, rejected: 1, failed: 1 });
+  });
+
+  it('counts and logs a job BullMQ fails past its stall limit: its events wait in the failed set', async () => {
+    const outbox = producer();
+    // A worker that takes the job and then stops renewing its lock, as a hung or killed one does.
+    const hung = new Worker(DEFAULT_QUEUE_NAME, () => new Promise<never>(() => {}), {
+      connection: { url },
+      prefix,
+      lockDuration: 300,
+      stalledInterval: 200,
+      maxStalledCount: 0,
+    });
+    const taken = new Promise<void>((resolve) => hung.once('active', () => resolve()));
+    const records = [
+      rawRecord(PIXEL, wireLead('stalled-1')),
+      rawRecord(PIXEL, wireLead('stalled-2')),
+    ];
+    await outbox.queue.add('events', { v: 1, pixelId: PIXEL, records }, { attempts: 5 });
+    await taken;
+    await hung.close(true);
+    const { logger, lines } = logs();
+    const worker = startWorker({
+      logger,
+      workerOptions: { stalledInterval: 200, lockDuration: 300, maxStalledCount: 0 },
+    });
+    const { failed } = jobsDone(worker);
+    await waitFor(() => failed.length === 1);
+    const [{ job, error } = failed[0] as never] = failed;
+    expect(error.message).toMatch(/stalled more than allowable limit/);
+    expect(await (await outbox.queue.getJob(job.id as string))?.getState()).toBe('failed');
+    expect(mock.uniqueEventIds()).toEqual([]);
+    expect(worker.stats()).toMatchObject({ sent: 0, failed: 1 });
+    expect(lines).toContainEqual({
+      level: 'error',
+      msg: 'capi-kit worker: job failed by BullMQ (kept in the failed set)',
+    });
   });
 
   it('retries a transient failure through BullMQ attempts and backoff', async () => {
