@@ -69,6 +69,8 @@ export interface ClientIpSettings {
   readonly policy: TrustPolicy;
   readonly platform: PlatformPreset | undefined;
   readonly forwardedHeader: ForwardedHeaderName;
+  /** `isPeerTrusted(policy, socket)`, when the caller has worked it out already. */
+  readonly peerTrusted?: boolean | undefined;
 }
 
 /**
@@ -115,7 +117,9 @@ export function resolveClientIp(
 ): string | undefined {
   if (settings.platform !== undefined) return platformClientIp(header, settings.platform);
   const { policy } = settings;
-  if (!isPeerTrusted(policy, socket)) return socket === undefined ? undefined : formatIp(socket);
+  if (!(settings.peerTrusted ?? isPeerTrusted(policy, socket))) {
+    return socket === undefined ? undefined : formatIp(socket);
+  }
   const value = header(settings.forwardedHeader);
   if (value === undefined || value.trim() === '') {
     // No chain: with `true` or a hop count the socket is the furthest address known (Express);

@@ -14,13 +14,6 @@ export interface ContextMergeable {
   data_processing_options_state?: number | undefined;
 }
 
-const USER_DATA_KEYS = [
-  'client_ip_address',
-  'client_user_agent',
-  'fbp',
-  'fbc',
-] as const satisfies readonly (keyof RequestUserData)[];
-
 /**
  * A shallow copy that takes added properties cheaply. On V8, `{ ...source }` gives a copy that
  * every later `obj.key = …` extends slowly (~1 µs per added property on Node 20: 3.5 → 0.12 µs per
@@ -57,13 +50,19 @@ export function fillFromContext<T extends object>(
 ): T {
   const input = merged as ContextMergeable;
   const inputUserData = input.user_data as Readonly<Record<string, unknown>> | undefined;
+  // Read by name, not `context.user_data[key]` over a list of keys: a keyed read in a loop is a
+  // megamorphic lookup on V8, about ten times the price (see `hashedValuesOf`).
+  const from = context.user_data;
   let userData: Record<string, unknown> | undefined;
-  for (const key of USER_DATA_KEYS) {
-    const value = context.user_data[key];
-    if (value === undefined || inputUserData?.[key] !== undefined) continue;
+  const fill = (key: keyof RequestUserData, value: string | undefined, own: unknown) => {
+    if (value === undefined || own !== undefined) return;
     userData ??= inputUserData === undefined ? {} : copyForExtension(inputUserData);
     userData[key] = value;
-  }
+  };
+  fill('client_ip_address', from.client_ip_address, inputUserData?.client_ip_address);
+  fill('client_user_agent', from.client_user_agent, inputUserData?.client_user_agent);
+  fill('fbp', from.fbp, inputUserData?.fbp);
+  fill('fbc', from.fbc, inputUserData?.fbc);
   if (userData !== undefined) input.user_data = userData;
 
   if (input.event_source_url === undefined && context.event_source_url !== undefined) {

@@ -26,11 +26,16 @@ import {
   validFbCookie,
   validFbclid,
 } from './fb-cookies.js';
-import { parseAddress } from './ip-address.js';
+import { type IpAddress, parseAddress } from './ip-address.js';
 import { isPageNavigation, isSameSite, parseReferer } from './page-url.js';
 import { effectiveUrl, type NodeRequestLike, requestHeaderReader } from './request-input.js';
 import { type CookieScope, cookieScope } from './site-domain.js';
-import { compileTrustProxy, isPeerTrusted, type TrustProxy } from './trust-proxy.js';
+import {
+  compileTrustProxy,
+  isPeerTrusted,
+  type TrustPolicy,
+  type TrustProxy,
+} from './trust-proxy.js';
 
 /** Options of {@link getRequestContext}; all optional, safe defaults (trust no proxy, cookies on). */
 export interface RequestContextOptions {
@@ -137,6 +142,14 @@ function safeNow(now: (() => number) | undefined): number {
   }
 }
 
+/**
+ * The last socket peer a request came from that `trustProxy` trusts, parsed: behind a proxy or load
+ * balancer nearly every request comes from the same one, so its address is parsed and checked once
+ * rather than per request. Only a trusted peer is kept: an untrusted one is the visitor, and a
+ * visitor's address is never kept past its request.
+ */
+let trustedPeer: { raw: string; policy: TrustPolicy; address: IpAddress } | undefined;
+
 function fbclidFrom(url: URL | undefined): string | undefined {
   // Most URLs have no fbclid; skip building URLSearchParams for them.
   if (url === undefined || !url.search.includes('fbclid=')) return undefined;
@@ -160,15 +173,33 @@ export function getRequestContext(
   const method = upperMethod(input.method);
   const node = input as NodeRequestLike;
   const remote = options.remoteAddress ?? node.remoteAddress;
-  const socket = remote === undefined ? undefined : parseAddress(remote);
   const policy = compileTrustProxy(options.trustProxy);
+  let socket: IpAddress | undefined;
+  let peerTrusted: boolean;
+  const known = trustedPeer;
+  if (
+    remote !== undefined &&
+    known !== undefined &&
+    known.raw === remote &&
+    known.policy === policy
+  ) {
+    socket = known.address;
+    peerTrusted = true;
+  } else {
+    socket = remote === undefined ? undefined : parseAddress(remote);
+    peerTrusted = isPeerTrusted(policy, socket);
+    if (peerTrusted && remote !== undefined && socket !== undefined) {
+      trustedPeer = { raw: remote, policy, address: socket };
+    }
+  }
 
   const clientIp = resolveClientIp(header, socket, {
     policy,
     platform: options.platform,
     forwardedHeader: options.forwardedHeader ?? 'x-forwarded-for',
+    peerTrusted,
   });
-  const url = effectiveUrl(input.url, header, node.protocol, isPeerTrusted(policy, socket));
+  const url = effectiveUrl(input.url, header, node.protocol, peerTrusted);
   const isNavigation = isPageNavigation(method, header);
   const referer = parseReferer(header('referer'));
   const withDestinations =

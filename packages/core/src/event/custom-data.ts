@@ -47,6 +47,34 @@ const KNOWN_KEYS = [
 
 const KNOWN: ReadonlySet<string> = new Set(KNOWN_KEYS);
 
+/**
+ * The values of `source`'s {@link KNOWN_KEYS}, in that order, read by name: a keyed read per key
+ * in a loop costs about ten times as much on V8, and most keys are absent (see `hashedValuesOf`).
+ */
+export function knownValuesOf(source: Readonly<Record<string, unknown>>): unknown[] {
+  return [
+    source.value,
+    source.currency,
+    source.content_name,
+    source.content_category,
+    source.content_ids,
+    source.contents,
+    source.content_type,
+    source.order_id,
+    source.predicted_ltv,
+    source.net_revenue,
+    source.num_items,
+    source.search_string,
+    source.status,
+    source.delivery_category,
+    source.item_number,
+    source.customer_segmentation,
+  ];
+}
+
+/** {@link KNOWN_KEYS}, for the test that keeps {@link knownValuesOf} in step with it. */
+export const KNOWN_CUSTOM_DATA_KEYS: readonly string[] = KNOWN_KEYS;
+
 const CONTENT_KEYS = [
   'id',
   'quantity',
@@ -249,12 +277,21 @@ export function normalizeCustomData(
     error(issues, 'custom_data', 'invalid_custom_data', 'custom_data must be an object.');
     return undefined;
   }
-  const source: Record<string, unknown> = input ?? {};
+  if (input === undefined || input === null) {
+    if (purchase) {
+      error(issues, 'custom_data.value', 'missing_value', 'A Purchase needs a value.');
+      error(issues, 'custom_data.currency', 'missing_currency', 'A Purchase needs a currency.');
+    }
+    return undefined;
+  }
+  const source = input as Record<string, unknown>;
   const out: CustomData = {};
   let size = 0;
-  for (const key of KNOWN_KEYS) {
-    const raw = source[key];
+  const known = knownValuesOf(source);
+  for (let i = 0; i < KNOWN_KEYS.length; i++) {
+    const raw = known[i];
     if (raw === undefined || raw === null) continue;
+    const key = KNOWN_KEYS[i] as Field;
     const value = knownField(key, raw, `custom_data.${key}`, issues);
     if (value === undefined) continue;
     // Each field's validator returned that field's type; the union of keys defeats the checker.

@@ -48,3 +48,46 @@ export function isHashedUserDataKey(key: string): key is HashedUserDataKey {
 export function isPlainUserDataKey(key: string): key is PlainUserDataKey {
   return plain.has(key);
 }
+
+// Reading a list of keys off a caller's object with `source[key]` in a loop is a megamorphic keyed
+// lookup per key, and most of them miss (an event has 3-5 of the 25 keys): about 190 instructions
+// each on V8 14 (Node 26), 4.7k per event. A read by name is a cached property access, about 15
+// (callgrind, December 2026, docs/architecture.md). So the two lists are read by name here, in
+// list order; a test keeps each function in step with its list.
+
+/** The values of `source`'s {@link HASHED_USER_DATA_KEYS}, in that order, read by name. */
+export function hashedValuesOf(source: Readonly<Record<string, unknown>>): unknown[] {
+  return [
+    source.em,
+    source.ph,
+    source.fn,
+    source.ln,
+    source.db,
+    source.ge,
+    source.ct,
+    source.st,
+    source.zp,
+    source.country,
+    source.external_id,
+  ];
+}
+
+/** The values of `source`'s {@link PLAIN_USER_DATA_KEYS}, in that order, read by name. */
+export function plainValuesOf(source: Readonly<Record<string, unknown>>): unknown[] {
+  return [
+    source.client_ip_address,
+    source.client_user_agent,
+    source.fbc,
+    source.fbp,
+    source.subscription_id,
+    source.fb_login_id,
+    source.lead_id,
+    source.anon_id,
+    source.madid,
+    source.page_id,
+    source.page_scoped_user_id,
+    source.ctwa_clid,
+    source.ig_account_id,
+    source.ig_sid,
+  ];
+}

@@ -11,9 +11,11 @@ import { isFbCookieValue } from './fb-cookie.js';
 import { normalizeGender } from './gender.js';
 import {
   HASHED_USER_DATA_KEYS,
+  hashedValuesOf,
   isHashedUserDataKey,
   isPlainUserDataKey,
   PLAIN_USER_DATA_KEYS,
+  plainValuesOf,
 } from './keys.js';
 import { normalizeName } from './names.js';
 import { normalizePhoneNumber } from './ph.js';
@@ -291,6 +293,8 @@ function plainValue(key: string, raw: unknown, run: Run): string | number | unde
   return value.length === text.length ? value : flatString(value);
 }
 
+const COUNTRY_AT = HASHED_USER_DATA_KEYS.indexOf('country');
+
 function firstPlainCountry(countries: readonly string[]): string | undefined {
   for (const country of countries) if (country.length === 2) return country;
   return undefined;
@@ -332,9 +336,10 @@ export function processUserData(
     }
   }
 
-  // The country is needed first: it decides how national phone numbers, US ZIP codes and
-  // state names are read.
-  const countries = normalizeHashedKey('country', source.country, run);
+  // Each key read once, by name (see hashedValuesOf). The country is needed first: it decides how
+  // national phone numbers, US ZIP codes and state names are read.
+  const hashedRaw = hashedValuesOf(source);
+  const countries = normalizeHashedKey('country', hashedRaw[COUNTRY_AT], run);
   run.country = firstPlainCountry(countries);
   if (run.country === undefined && options?.defaultCountry !== undefined) {
     const fallback = normalizeCountry(options.defaultCountry);
@@ -360,9 +365,10 @@ export function processUserData(
     });
   }
 
-  for (const key of HASHED_USER_DATA_KEYS) {
-    const raw = source[key];
+  for (let i = 0; i < HASHED_USER_DATA_KEYS.length; i++) {
+    const raw = hashedRaw[i];
     if (raw === undefined || raw === null) continue;
+    const key = HASHED_USER_DATA_KEYS[i] as HashedUserDataKey;
     const finish = hash ? (ENUMERATED_KEYS.has(key) ? hashEnumerated : hashPersonal) : undefined;
     let values: string[];
     if (key !== 'country') values = normalizeHashedKey(key, raw, run, finish);
@@ -375,8 +381,10 @@ export function processUserData(
     if (values.length === 0) continue;
     out[key] = values;
   }
-  for (const key of PLAIN_USER_DATA_KEYS) {
-    const value = plainValue(key, source[key], run);
+  const plainRaw = plainValuesOf(source);
+  for (let i = 0; i < PLAIN_USER_DATA_KEYS.length; i++) {
+    const key = PLAIN_USER_DATA_KEYS[i] as string;
+    const value = plainValue(key, plainRaw[i], run);
     if (value === undefined) continue;
     // Only fb_login_id and lead_id may stay numbers; the rest were turned into strings above.
     (out as Record<string, string | number>)[key] = value;

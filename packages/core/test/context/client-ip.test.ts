@@ -525,3 +525,29 @@ describe('platform presets (opt-in, no fallback)', () => {
     },
   ]);
 });
+
+// getRequestContext keeps the last trusted peer it parsed (behind a proxy, nearly every request
+// comes from it). Requests in a row must still be decided each on its own peer and policy.
+describe('client IP across consecutive requests (the trusted peer kept between them)', () => {
+  it('a trusted peer, then an untrusted one, then other policies, then the first again', () => {
+    const xff = { 'x-forwarded-for': '198.51.100.7' };
+    const loopback: RequestContextOptions = { trustProxy: 'loopback' };
+    const tenNet: RequestContextOptions = { trustProxy: ['10.0.0.0/8'] };
+    const sequence: [string, Record<string, string>, RequestContextOptions, string | undefined][] =
+      [
+        ['127.0.0.1', xff, loopback, '198.51.100.7'],
+        ['127.0.0.1', xff, loopback, '198.51.100.7'],
+        ['203.0.113.9', xff, loopback, '203.0.113.9'],
+        ['127.0.0.1', xff, {}, '127.0.0.1'],
+        ['127.0.0.1', xff, tenNet, '127.0.0.1'],
+        ['10.1.2.3', xff, tenNet, '198.51.100.7'],
+        ['10.1.2.3', xff, loopback, '10.1.2.3'],
+        ['127.0.0.1', {}, loopback, undefined],
+        ['127.0.0.1', xff, loopback, '198.51.100.7'],
+      ];
+    const seen = sequence.map(([socket, headers, options]) =>
+      clientIp({ name: '', socket, headers, options, expected: undefined }),
+    );
+    expect(seen).toEqual(sequence.map(([, , , ip]) => ip));
+  });
+});
