@@ -32,9 +32,9 @@ export const MATCH_KEY_WEIGHTS: Readonly<Record<MatchKey, number>> = {
 const IP_AND_USER_AGENT = 150;
 const IP_OR_USER_AGENT = 50;
 
-const INDEX: Readonly<Record<string, number>> = Object.fromEntries(
-  MATCH_KEYS.map((key, i) => [key, i]),
-);
+// A Map: a key of the caller's object is looked up, and an object's prototype would answer for
+// `toString` or `constructor` (a function, which `1 << i` turned into the email's bit).
+const INDEX: ReadonlyMap<string, number> = new Map(MATCH_KEYS.map((key, i) => [key, i]));
 const IP_BIT = 1 << MATCH_KEYS.indexOf('client_ip_address');
 const UA_BIT = 1 << MATCH_KEYS.indexOf('client_user_agent');
 const WEIGHT_BY_BIT = MATCH_KEYS.map((key) => MATCH_KEY_WEIGHTS[key]);
@@ -54,7 +54,7 @@ export const matchKeyMask = (userData: object | undefined): number => {
   let mask = 0;
   if (!userData) return mask;
   for (const key in userData) {
-    const i = INDEX[key];
+    const i = INDEX.get(key);
     if (i !== undefined && present((userData as Record<string, unknown>)[key])) mask |= 1 << i;
   }
   return mask;

@@ -15,17 +15,19 @@ const FN = 1 << 7;
 const LN = 1 << 8;
 const OTHER = 1 << 9;
 
-const BITS: Readonly<Record<string, number>> = {
-  ct: CT,
-  country: COUNTRY,
-  st: ST,
-  zp: ZP,
-  ge: GE,
-  client_user_agent: USER_AGENT,
-  db: DB,
-  fn: FN,
-  ln: LN,
-};
+// A Map rather than an object: a lookup by a key from a `for…in` is a megamorphic keyed read on
+// an object (about twice a Map's price, callgrind), and needs an own-property check besides.
+const BITS: ReadonlyMap<string, number> = new Map([
+  ['ct', CT],
+  ['country', COUNTRY],
+  ['st', ST],
+  ['zp', ZP],
+  ['ge', GE],
+  ['client_user_agent', USER_AGENT],
+  ['db', DB],
+  ['fn', FN],
+  ['ln', LN],
+]);
 
 const TOO_BROAD = [CT | COUNTRY | ST | ZP | GE | USER_AGENT, DB | USER_AGENT, FN | GE, LN | GE];
 
@@ -38,7 +40,7 @@ export function isUserDataTooBroad(userData: UserData): boolean {
   let mask = 0;
   for (const key in userData) {
     if ((userData as Record<string, unknown>)[key] === undefined) continue;
-    mask |= Object.hasOwn(BITS, key) ? (BITS[key] as number) : OTHER;
+    mask |= BITS.get(key) ?? OTHER;
   }
   if (mask === 0) return false;
   for (const combination of TOO_BROAD) if ((mask & ~combination) === 0) return true;

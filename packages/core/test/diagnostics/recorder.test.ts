@@ -68,6 +68,13 @@ describe('match-quality estimate', () => {
   it('ignores empty values and keys it does not count', () => {
     expect(estimateMatchQuality({ em: [], ph: '', fn: null, lead_id: 12, madid: 'x' })).toBe(0);
   });
+
+  it("never counts a key an object's prototype knows (toString, constructor) as a match key", () => {
+    // Looked up on a plain object, these found Object.prototype's functions: scored as the email.
+    expect(estimateMatchQuality({ constructor: 'x' })).toBe(0);
+    expect(estimateMatchQuality({ toString: 'x', fbp: 'p' })).toBe(0.75);
+    expect(estimateMatchQuality(JSON.parse('{"__proto__": "x", "hasOwnProperty": 1}'))).toBe(0);
+  });
 });
 
 describe('freshness grid', () => {
