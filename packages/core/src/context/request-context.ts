@@ -143,10 +143,10 @@ function safeNow(now: (() => number) | undefined): number {
 }
 
 /**
- * The last socket peer a request came from that `trustProxy` trusts, parsed: behind a proxy or load
- * balancer nearly every request comes from the same one, so its address is parsed and checked once
- * rather than per request. Only a trusted peer is kept: an untrusted one is the visitor, and a
- * visitor's address is never kept past its request.
+ * The last socket peer a request came from that a `trustProxy` list of ranges trusts, parsed:
+ * behind a proxy or load balancer nearly every request comes from the same one, so its address is
+ * parsed and checked once rather than per request. Only a peer inside the declared ranges is kept:
+ * any other is, or may be, the visitor, and a visitor's address is never kept past its request.
  */
 let trustedPeer: { raw: string; policy: TrustPolicy; address: IpAddress } | undefined;
 
@@ -188,7 +188,9 @@ export function getRequestContext(
   } else {
     socket = remote === undefined ? undefined : parseAddress(remote);
     peerTrusted = isPeerTrusted(policy, socket);
-    if (peerTrusted && remote !== undefined && socket !== undefined) {
+    // Only under a list of ranges: there a trusted peer is inside the app's declared proxies. `true`
+    // and a hop count trust any peer, the visitor's own socket too when no proxy is in front.
+    if (peerTrusted && policy.kind === 'ranges' && remote !== undefined && socket !== undefined) {
       trustedPeer = { raw: remote, policy, address: socket };
     }
   }

@@ -1,5 +1,6 @@
+import { getHeapSnapshot } from 'node:v8';
 import { describe, expect, it } from 'vitest';
-import type { RequestContextOptions } from '../../src/context/index.js';
+import { getRequestContext, type RequestContextOptions } from '../../src/context/index.js';
 import { contextOf, type RequestSpec } from './request-shapes.js';
 
 const PAGE = 'https://www.example.com/page';
@@ -549,5 +550,42 @@ describe('client IP across consecutive requests (the trusted peer kept between t
       clientIp({ name: '', socket, headers, options, expected: undefined }),
     );
     expect(seen).toEqual(sequence.map(([, , , ip]) => ip));
+  });
+});
+
+// The peer kept between requests must never be the visitor. A heap snapshot (taken after a full
+// collection) holds every string still reachable: the visitor's address must not be among them
+// once its request is done. The address is built at run time, so no literal of it is in this file.
+describe('what getRequestContext keeps of a peer after its request', () => {
+  const contextFrom = (remoteAddress: string, trustProxy: RequestContextOptions['trustProxy']) => {
+    const ctx = getRequestContext(
+      { method: 'GET', url: '/p', headers: { host: 'shop.example' } },
+      { remoteAddress, trustProxy, cookies: false },
+    );
+    // Without a forwarded chain the socket is the visitor, except a declared proxy's.
+    const proxy = Array.isArray(trustProxy);
+    expect(ctx.user_data.client_ip_address).toBe(proxy ? undefined : remoteAddress);
+  };
+  const heapHolds = async (needle: string): Promise<boolean> => {
+    /x/.exec('y'); // V8 keeps the last subject a regular expression matched
+    const chunks: string[] = [];
+    for await (const chunk of getHeapSnapshot()) chunks.push(String(chunk));
+    return chunks.join('').includes(`"${needle}"`);
+  };
+
+  it.each([
+    ['true', true],
+    ['a hop count', 1],
+    ['none', false],
+  ] as const)('trustProxy %s: the socket address (the visitor) is not kept', async (_, trust) => {
+    const octet = 100 + Math.floor(Math.random() * 100);
+    contextFrom(['203', '0', '113', String(octet)].join('.'), trust);
+    expect(await heapHolds(`203.0.113.${octet}`)).toBe(false);
+  });
+
+  it('a peer inside the declared ranges (the proxy) is kept, which the check above would see', async () => {
+    const octet = 100 + Math.floor(Math.random() * 100);
+    contextFrom(['127', '0', '0', String(octet)].join('.'), ['127.0.0.0/8']);
+    expect(await heapHolds(`127.0.0.${octet}`)).toBe(true);
   });
 });
