@@ -1,10 +1,11 @@
-import type {
-  CapiAdapter,
-  CapiClient,
-  EventName,
-  RequestCapi,
-  ServerEventInput,
-  TrackResult,
+import {
+  type CapiAdapter,
+  type CapiClient,
+  type EventName,
+  newEventId,
+  type RequestCapi,
+  type ServerEventInput,
+  type TrackResult,
 } from '@capi-kit/core';
 import { Inject, Injectable } from '@nestjs/common';
 import { bindRequestCapi } from './request-capi.js';
@@ -34,7 +35,7 @@ export class CapiService {
 
   /** A fresh event ID, to render into the page's Pixel call before tracking the server copy. */
   eventId(): string {
-    return crypto.randomUUID();
+    return newEventId();
   }
 
   /**

@@ -5,6 +5,7 @@ import {
   createCapiAdapter,
   createRedactor,
   type EventName,
+  newEventId,
   type RequestContext,
   type RequestContextOptions,
   type ServerEventInput,
@@ -148,8 +149,6 @@ interface Binding {
   context: RequestContext | undefined;
   waitUntil: WaitUntil | undefined;
 }
-
-const randomId = (): string => crypto.randomUUID();
 
 /**
  * Every client created by `createNextCapi` in this JavaScript realm. Next.js instantiates an app
@@ -398,7 +397,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     withConversion,
     withCapi,
     track,
-    eventId: randomId,
+    eventId: newEventId,
     requestContext: () => store?.getStore()?.context,
     requestContextOptions: contextOptionsOf(adapterOptions),
     flush: async () => {

@@ -18,12 +18,20 @@ describe('flatString', () => {
 });
 
 describe('newEventId', () => {
-  it('returns distinct lowercase UUID v4 strings', () => {
-    const ids = Array.from({ length: 500 }, newEventId);
+  it('returns distinct lowercase UUID v4 strings, across refills of its random pool', () => {
+    // 2,000 ids: the pool holds 256, so this crosses seven refills.
+    const ids = Array.from({ length: 2000 }, newEventId);
     for (const id of ids) {
       expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     }
-    expect(new Set(ids).size).toBe(500);
+    expect(new Set(ids).size).toBe(2000);
+    // Every random position takes every hex digit (a digit missing from one of them over 2,000 ids
+    // has a probability of about 16 × (15/16)^2000): no byte is skipped, repeated or half-used.
+    for (let at = 0; at < 36; at++) {
+      if ([8, 13, 14, 18, 23].includes(at)) continue; // dashes and the version digit
+      const seen = new Set(ids.map((id) => id[at]));
+      expect(seen.size, `position ${at}`).toBe(at === 19 ? 4 : 16);
+    }
   });
 });
 
