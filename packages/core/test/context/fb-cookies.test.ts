@@ -1,4 +1,5 @@
 import { parse, parseSetCookie } from 'cookie';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   buildFbc,
@@ -47,6 +48,51 @@ describe('value validation', () => {
     ['', false],
   ])('%j valid: %s', (value, expected) => {
     expect(isValidFbValue(value)).toBe(expected);
+  });
+
+  // isValidFbValue checks short values with a pattern whose payload is unbounded (cheaper for
+  // irregexp): it must answer as the bounded rule does, at the 500-character payload limit above all.
+  const BOUNDED = /^fb\.[0-9]{1,3}\.[0-9]{1,16}\.([A-Za-z0-9_-]{1,500})(?:\.[A-Za-z0-9_-]{2,8})?$/;
+  it.each([
+    ['fb.1.1.', 500, ''],
+    ['fb.1.1.', 501, ''],
+    ['fb.1.1.', 500, '.AQ'],
+    ['fb.1.1.', 501, '.AQ'],
+    ['fb.123.1234567890123456.', 500, '.AQQAAQIB'],
+    ['fb.123.1234567890123456.', 501, '.AQQAAQIB'],
+    ['fb.1.1.', 499, '.'],
+    ['fb.1.1.', 600, ''],
+  ])('%s + %i payload characters + %j: as the bounded rule', (head, n, tail) => {
+    const value = `${head}${'a'.repeat(n)}${tail}`;
+    expect(isValidFbValue(value)).toBe(BOUNDED.test(value));
+    expect(isValidFbValue(value)).toBe(n <= 500 && tail !== '.');
+  });
+
+  it('accepts exactly what the bounded rule accepts, lengths around the limit included', () => {
+    const unit = fc.constantFrom(...'fb.0123456789aZ_-;. é');
+    const part = (min: number, max: number) =>
+      fc.oneof(
+        fc.string({ unit: fc.constantFrom(...'aZ09_-'), minLength: min, maxLength: max }),
+        fc.string({ unit, maxLength: 3 }),
+      );
+    const value = fc
+      .tuple(
+        fc.constantFrom('fb.1.', 'fb.123.', 'fb.1234.', 'fb..', 'fc.1.'),
+        fc.oneof(fc.string({ unit: fc.constantFrom(...'0123456789'), maxLength: 17 }), part(0, 2)),
+        fc.constantFrom('.', '', ','),
+        fc.oneof(part(1, 20), part(490, 510)),
+        fc.oneof(
+          fc.constant(''),
+          part(0, 10).map((a) => `.${a}`),
+        ),
+      )
+      .map((parts) => parts.join(''));
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(isValidFbValue(v)).toBe(BOUNDED.test(v));
+      }),
+      { numRuns: 5_000 },
+    );
   });
 
   it('the fbc click ID is the payload segment, appendix excluded', () => {
