@@ -1,4 +1,4 @@
-import type { HashedUserDataKey, PlainUserDataKey } from './types.js';
+import type { HashedUserDataKey, PlainUserDataKey, UserData } from './types.js';
 
 // The split between hashed and plain keys follows Meta's list of keys not to hash.
 // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters [CIP]
@@ -90,4 +90,103 @@ export function plainValuesOf(source: Readonly<Record<string, unknown>>): unknow
     source.ig_account_id,
     source.ig_sid,
   ];
+}
+
+// Writing works the same way: `out[key] = value` with the key from a list is a megamorphic keyed
+// store (about 150 instructions a key), a store by name a cached one. One `case` per list entry,
+// each its own store site.
+
+/**
+ * Sets `out`'s {@link HASHED_USER_DATA_KEYS} entry number `index` to `value`, by name. Called in
+ * list order, it writes the keys in their wire order.
+ */
+export function writeHashedValue(out: UserData, index: number, value: string[]): void {
+  switch (index) {
+    case 0:
+      out.em = value;
+      return;
+    case 1:
+      out.ph = value;
+      return;
+    case 2:
+      out.fn = value;
+      return;
+    case 3:
+      out.ln = value;
+      return;
+    case 4:
+      out.db = value;
+      return;
+    case 5:
+      out.ge = value;
+      return;
+    case 6:
+      out.ct = value;
+      return;
+    case 7:
+      out.st = value;
+      return;
+    case 8:
+      out.zp = value;
+      return;
+    case 9:
+      out.country = value;
+      return;
+    case 10:
+      out.external_id = value;
+      return;
+  }
+  throw new RangeError(`no hashed user_data key at ${index}`);
+}
+
+/**
+ * Sets `out`'s {@link PLAIN_USER_DATA_KEYS} entry number `index` to `value`, by name. Only
+ * `fb_login_id` and `lead_id` take numbers; for the others the caller passes strings.
+ */
+export function writePlainValue(out: UserData, index: number, value: string | number): void {
+  switch (index) {
+    case 0:
+      out.client_ip_address = value as string;
+      return;
+    case 1:
+      out.client_user_agent = value as string;
+      return;
+    case 2:
+      out.fbc = value as string;
+      return;
+    case 3:
+      out.fbp = value as string;
+      return;
+    case 4:
+      out.subscription_id = value as string;
+      return;
+    case 5:
+      out.fb_login_id = value;
+      return;
+    case 6:
+      out.lead_id = value;
+      return;
+    case 7:
+      out.anon_id = value as string;
+      return;
+    case 8:
+      out.madid = value as string;
+      return;
+    case 9:
+      out.page_id = value as string;
+      return;
+    case 10:
+      out.page_scoped_user_id = value as string;
+      return;
+    case 11:
+      out.ctwa_clid = value as string;
+      return;
+    case 12:
+      out.ig_account_id = value as string;
+      return;
+    case 13:
+      out.ig_sid = value as string;
+      return;
+  }
+  throw new RangeError(`no plain user_data key at ${index}`);
 }

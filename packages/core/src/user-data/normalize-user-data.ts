@@ -16,6 +16,8 @@ import {
   isPlainUserDataKey,
   PLAIN_USER_DATA_KEYS,
   plainValuesOf,
+  writeHashedValue,
+  writePlainValue,
 } from './keys.js';
 import { normalizeName } from './names.js';
 import { normalizePhoneNumber } from './ph.js';
@@ -379,7 +381,7 @@ export function processUserData(
       for (const country of countries) addUnique(values, finish(country));
     }
     if (values.length === 0) continue;
-    out[key] = values;
+    writeHashedValue(out, i, values);
   }
   const plainRaw = plainValuesOf(source);
   for (let i = 0; i < PLAIN_USER_DATA_KEYS.length; i++) {
@@ -387,7 +389,7 @@ export function processUserData(
     const value = plainValue(key, plainRaw[i], run);
     if (value === undefined) continue;
     // Only fb_login_id and lead_id may stay numbers; the rest were turned into strings above.
-    (out as Record<string, string | number>)[key] = value;
+    writePlainValue(out, i, value);
   }
   return out;
 }

@@ -1,11 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { KNOWN_CUSTOM_DATA_KEYS, knownValuesOf } from '../../src/event/custom-data.js';
+import {
+  KNOWN_CUSTOM_DATA_KEYS,
+  knownValuesOf,
+  writeKnownValue,
+} from '../../src/event/custom-data.js';
 import { buildEvent } from '../../src/event/index.js';
 import {
   HASHED_USER_DATA_KEYS,
   hashedValuesOf,
   PLAIN_USER_DATA_KEYS,
   plainValuesOf,
+  writeHashedValue,
+  writePlainValue,
 } from '../../src/user-data/keys.js';
 
 // The hot path reads these key lists by name (one function per list), not with `source[key]` in a
@@ -21,6 +27,25 @@ describe('key lists read by name', () => {
     const source = Object.fromEntries(keys.map((key) => [key, `value of ${key}`]));
     expect(read(source)).toEqual(keys.map((key) => `value of ${key}`));
     expect(read({ unrelated: 1 })).toEqual(keys.map(() => undefined));
+  });
+
+  // And written by name (one store site per key): entry i of each list is written to its own key.
+  const writers = [
+    ['HASHED_USER_DATA_KEYS', HASHED_USER_DATA_KEYS, writeHashedValue],
+    ['PLAIN_USER_DATA_KEYS', PLAIN_USER_DATA_KEYS, writePlainValue],
+    ['custom_data known keys', KNOWN_CUSTOM_DATA_KEYS, writeKnownValue],
+  ] as const;
+  it.each(writers)('%s: written by index, each to its own key, in list order', (_, keys, write) => {
+    const write_ = write as (out: object, index: number, value: never) => void;
+    keys.forEach((key, i) => {
+      const one = {};
+      write_(one, i, [`value ${i}`] as never);
+      expect(one).toEqual({ [key]: [`value ${i}`] });
+    });
+    const all = {};
+    keys.forEach((_key, i) => write_(all, i, i as never));
+    expect(Object.keys(all)).toEqual([...keys]);
+    expect(() => write_({}, keys.length, 1 as never)).toThrow(RangeError);
   });
 
   it('still reads keys a class provides through getters on its prototype', () => {
