@@ -4,10 +4,12 @@
 // run under valgrind's callgrind, which counts the instructions the process executes whatever else
 // the machine is doing. Per request: (instructions of an N2-request run − those of an N1-request
 // run) ÷ (N2 − N1), so start-up and warm-up cancel out. `node --predictable` keeps V8's compiler
-// and GC on the main thread and off wall-clock heuristics (the memory reducer), so the count does
-// not move with the machine's load: the same within 0.1 % alone and beside another callgrind run. For before/after of a change on a shared machine, where the timed benches
-// carry tens of percent of noise. Needs valgrind (Debian's `valgrind`); not part of `npm run bench`.
-//   node bench/instructions.mjs [--visitor=returning|first] [--before=<checkout>] [--n1=2000] [--n2=20000] [--steady-gc]
+// and GC on the main thread and off wall-clock heuristics (the memory reducer), so the count
+// hardly moves with the machine's load; what still does is work on a timer or the wall clock,
+// which the load speeds up or slows down (see WARM below for the spread). For before/after of a
+// change on a shared machine, where the timed benches carry tens of percent of noise. Needs
+// valgrind (Debian's `valgrind`); not part of `npm run bench`.
+//   node bench/instructions.mjs [--visitor=returning|first] [--before=<checkout>] [--n1=25000] [--n2=45000] [--steady-gc]
 // `--before`: also the same loop on another checkout's built core (`git worktree add`, then
 // `npx tsdown` in its packages/core), run beside this one.
 // Worker mode (what callgrind runs): node bench/instructions.mjs --worker=<capi|naive> <visitor> <n> [core]
@@ -18,12 +20,15 @@
 // fetch() that tracks nothing; `--variants=plain,naive,capi --visitor=returning|first` for the
 // issue-20 ratio of tracked requests, deliveries going to the null sink outside callgrind), each
 // under callgrind, answering N sequential keep-alive requests from this process. Windows are
-// long (default 5,000 → 45,000 requests) because one full GC of the server's heap is tens of
+// long (default 30,000 → 60,000 requests) because one full GC of the server's heap is tens of
 // millions of instructions: in a window of a few thousand requests it adds thousands per request
 // to whichever variant it happened to fall in.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { okFetch, printTable, startServerProcess, startSinkProcess } from './lib.mjs';
 import { VISITORS as SERVER_VISITORS } from './middleware.mjs';
@@ -37,6 +42,24 @@ const flags = Object.fromEntries(
     .map((arg) => arg.slice(2).split('=')),
 );
 const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+
+// Windows start warm. V8 optimizes a function only after it has run hot for a while (one on the
+// flush path, run once per 256 requests, much later), and until then each request pays the slower
+// tiers and the optimizing compiler itself: in a 2,000 → 20,000 window, the default until December
+// 2026, compilation alone was 43k of capi-kit's 135k instructions per request and 4k of the naive
+// middleware's 39k (callgrind with --perf-basic-prof symbols, Node 26), so the ratio measured how
+// much code each had to compile as much as what a request costs. The timed benches measure warm
+// servers (their saturation rounds run before the fixed-rate ones), and so does this from 25,000
+// requests on. What warming up costs is a figure of its own, printed beside: the instructions the
+// first n1 requests took beyond n1 warm ones (start-up, the 0-request run, excluded). Warm
+// windows repeat less exactly than the old ones did: one build counted 75.5k and 78.0k per request
+// in two runs and 84.4k in a copy of this loop (returning visitor, in process; in a server, the
+// naive middleware 43.1k and 41.0k), as V8 still tiers up the odd function, and the wall clock (slowed fifty-fold under
+// callgrind) decides when the diagnostics' and the delivery's timed work falls. Differences of a
+// few thousand are decided with `--profile`, which says which functions moved.
+const WARM = { n1: 25_000, n2: 45_000, inServerN1: 30_000, inServerN2: 60_000 };
+/** `x` instructions as millions, one decimal. */
+const millions = (x) => `${(x / 1e6).toFixed(1)}M`;
 
 // Batches are flushed every 256 requests by the loop: a timer's flush would depend on how fast
 // the machine runs the loop, and so would the instruction count.
@@ -119,10 +142,14 @@ const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
  * Instructions callgrind collected in a middleware server (`variant`) that answered `n` sequential
  * keep-alive requests of `visitor`, start-up and shutdown included; its deliveries go to `graphUrl`.
  */
-const collectedInServer = async (framework, variant, visitor, n, graphUrl) => {
+const collectedInServer = async (framework, variant, visitor, n, graphUrl, profile) => {
   const server = await startServerProcess(SERVER, [framework, variant, graphUrl], {
-    nodeArgs: ['--predictable', ...STEADY_GC],
-    wrapper: ['valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null'],
+    nodeArgs: ['--predictable', ...STEADY_GC, ...(profile ? ['--perf-basic-prof'] : [])],
+    wrapper: [
+      'valgrind',
+      '--tool=callgrind',
+      `--callgrind-out-file=${profile?.out ?? '/dev/null'}`,
+    ],
   });
   const { path, headers } = SERVER_VISITORS[visitor];
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
@@ -139,6 +166,7 @@ const collectedInServer = async (framework, variant, visitor, n, graphUrl) => {
   for (let i = 0; i < n; i++) await get();
   agent.destroy();
   await server.stop();
+  if (profile) return server.pid;
   const match = /Collected : (\d+)/.exec(server.stderr());
   if (!match) throw new Error(`callgrind printed no total:\n${server.stderr().slice(-2000)}`);
   return Number(match[1]);
@@ -150,22 +178,23 @@ const collectedInServer = async (framework, variant, visitor, n, graphUrl) => {
  * adds over the no-op middleware or, with `naive` among the variants, its added ÷ naive's added.
  */
 const inServer = async (framework) => {
-  const n1 = Number(flags.n1 ?? 5000);
-  const n2 = Number(flags.n2 ?? 45000);
+  const n1 = Number(flags.n1 ?? WARM.inServerN1);
+  const n2 = Number(flags.n2 ?? WARM.inServerN2);
   const visitor = flags.visitor ?? 'fetch';
   const variants = (flags.variants ?? 'plain,noop,mounted').split(',');
   if (variants[0] !== 'plain') throw new Error('--variants: plain comes first');
   // Deliveries (naive, capi) go to the null sink, outside callgrind.
   const sink = await startSinkProcess();
   const perRequest = {};
+  const warmUp = {};
   try {
     for (const variant of variants) {
-      // Two at a time: the counts do not depend on the load, only the wall time does.
-      const [a, b] = await Promise.all([
-        collectedInServer(framework, variant, visitor, n1, sink.url),
-        collectedInServer(framework, variant, visitor, n2, sink.url),
-      ]);
+      // Side by side: the load moves the wall time, the counts only through timed work (WARM).
+      const [z, a, b] = await Promise.all(
+        [0, n1, n2].map((n) => collectedInServer(framework, variant, visitor, n, sink.url)),
+      );
       perRequest[variant] = (b - a) / (n2 - n1);
+      warmUp[variant] = a - z - n1 * perRequest[variant];
     }
   } finally {
     await sink.stop();
@@ -180,6 +209,7 @@ const inServer = async (framework) => {
       'instructions per request',
       '− plain',
       floor === 'naive' ? 'added ÷ naive added' : '− no-op middleware',
+      `warm-up, once (first ${n1} requests)`,
     ],
     variants.map((variant) => [
       variant,
@@ -190,8 +220,121 @@ const inServer = async (framework) => {
         : floor === 'naive'
           ? (added(variant) / added('naive')).toFixed(2)
           : k(perRequest[variant] - perRequest.noop),
+      millions(warmUp[variant]),
     ]),
   );
+};
+
+/**
+ * `--profile=<contender or variant>`: where the warm requests' instructions go, by function. Two
+ * runs under callgrind (n1 and n2 requests) with V8's `--perf-basic-prof`, which names each piece
+ * of generated code in /tmp/perf-<pid>.map (callgrind sees JIT code as bare addresses); each
+ * function's own instructions in the n2 run minus the n1 run, per request of the window. V8's
+ * optimized JavaScript is marked `*`, Maglev's `+`, Sparkplug's `^`. In process by default, in a
+ * real server with `--in-server=<framework>`.
+ */
+const profileOf = async (who) => {
+  const framework = flags['in-server'];
+  const n1 = Number(flags.n1 ?? (framework ? WARM.inServerN1 : WARM.n1));
+  const n2 = Number(flags.n2 ?? (framework ? WARM.inServerN2 : WARM.n2));
+  const visitorName = flags.visitor ?? 'returning';
+  const dir = await mkdtemp(join(tmpdir(), 'capi-kit-profile-'));
+  const sink = framework ? await startSinkProcess() : undefined;
+  try {
+    const [before, after] = await Promise.all(
+      [n1, n2].map((n) =>
+        ownInstructions(who, framework, visitorName, n, join(dir, `${n}.out`), sink),
+      ),
+    );
+    const window = n2 - n1;
+    const rows = [...new Set([...before.keys(), ...after.keys()])]
+      .map((name) => [name, ((after.get(name) ?? 0) - (before.get(name) ?? 0)) / window])
+      .sort((a, b) => b[1] - a[1]);
+    const total = rows.reduce((sum, [, count]) => sum + count, 0);
+    printTable(
+      `Where ${who}'s instructions go${framework ? ` (${framework} in-server)` : ''}, ${visitorName} visitor: (${n2} − ${n1} requests), ${Math.round(total).toLocaleString('en-US')} per request in all; Node ${process.version}`,
+      ['own instructions per request', 'share', 'function'],
+      rows
+        .slice(0, Number(flags.top ?? 40))
+        .map(([name, count]) => [
+          Math.round(count).toLocaleString('en-US'),
+          `${((100 * count) / total).toFixed(1)} %`,
+          name.replaceAll('|', '\\|'),
+        ]),
+    );
+  } finally {
+    await sink?.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+};
+
+/** One callgrind run of `n` requests: every function's own instructions, JIT code named. */
+const ownInstructions = async (who, framework, visitorName, n, out, sink) => {
+  let pid;
+  if (framework) {
+    pid = await collectedInServer(framework, who, visitorName, n, sink.url, { out });
+  } else {
+    const args = ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath];
+    args.push(
+      '--predictable',
+      '--perf-basic-prof',
+      ...STEADY_GC,
+      new URL(import.meta.url).pathname,
+    );
+    args.push(`--worker=${who}`, visitorName, String(n));
+    const { stderr } = await run('valgrind', args, { maxBuffer: 1 << 24 });
+    pid = Number(/^==(\d+)==/m.exec(stderr)?.[1]);
+  }
+  if (!Number.isInteger(pid)) throw new Error('--profile: no process id from the callgrind run');
+  // Where node --perf-basic-prof writes its map (--perf-basic-prof-path's default).
+  const mapFile = `/tmp/perf-${pid}.map`;
+  const text = await readFile(mapFile, 'utf8').finally(() => rm(mapFile, { force: true }));
+  // The last range starting at or below an address names it; a range freed and reused by a
+  // smaller piece of code can leave an address inside the older one: read as `(generated code)`.
+  const ranges = text
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [start, size, ...name] = line.split(' ');
+      const at = Number.parseInt(start, 16);
+      return { at, end: at + Number.parseInt(size, 16), name: name.join(' ') };
+    })
+    .sort((a, b) => a.at - b.at);
+  const jitName = (address) => {
+    let lo = 0;
+    let hi = ranges.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (ranges[mid].at <= address) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    const range = ranges[hi];
+    // Line and column go: they move with every build, and the name says enough.
+    return range && address < range.end
+      ? range.name.replace(/^JS:/, '').replace(/:\d+:\d+$/, '')
+      : '(generated code)';
+  };
+  const { stdout } = await run('callgrind_annotate', ['--threshold=100', '--auto=no', out], {
+    maxBuffer: 1 << 28,
+  });
+  const own = new Map();
+  for (const line of stdout.split('\n')) {
+    const match = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
+    if (!match || match[2].startsWith('PROGRAM TOTALS')) continue;
+    const jit = /^\?\?\?:0x([0-9a-f]+)(?: |$)/.exec(match[2]);
+    const name = (
+      jit
+        ? jitName(Number.parseInt(jit[1], 16))
+        : match[2]
+            .replace(/^[^:]*:/, '')
+            .replace(/ \[[^\]]*\]$/, '')
+            .replace(/'\d+$/, '') // callgrind's recursion depth
+            .replace(/ const$/, '')
+            .replace(/\((?:[^()]|\([^()]*\))*\)$/, '')
+    ).replace(/file:\/\/\S*?\/(packages|bench|node_modules)\//, '$1/');
+    own.set(name, (own.get(name) ?? 0) + Number(match[1].replaceAll(',', '')));
+  }
+  return own;
 };
 
 if (flags.worker) {
@@ -203,36 +346,42 @@ if (flags.worker) {
     console.error('bench/instructions.mjs needs valgrind (apt-get install valgrind)');
     process.exit(2);
   }
+  if (flags.profile) {
+    await profileOf(flags.profile);
+    process.exit(0);
+  }
   if (flags['in-server']) {
     await inServer(flags['in-server']);
     process.exit(0);
   }
   const visitorName = flags.visitor ?? 'returning';
-  const n1 = Number(flags.n1 ?? 2000);
-  const n2 = Number(flags.n2 ?? 20000);
+  const n1 = Number(flags.n1 ?? WARM.n1);
+  const n2 = Number(flags.n2 ?? WARM.n2);
   const contenders = [['naive'], ['capi']];
   if (flags.before) {
     const core = `${flags.before}/packages/core/dist/index.mjs`;
     if (!existsSync(core)) throw new Error(`no built core at ${core}`);
     contenders.push(['capi', core]);
   }
-  // Two at a time: the counts do not depend on the load, only the wall time does.
+  // Side by side: the load moves the wall time, the counts only through timed work (WARM).
   const perRequest = [];
+  const warmUp = [];
   for (const [contender, core] of contenders) {
-    const [a, b] = await Promise.all([
-      collected(contender, visitorName, n1, core),
-      collected(contender, visitorName, n2, core),
-    ]);
+    const [z, a, b] = await Promise.all(
+      [0, n1, n2].map((n) => collected(contender, visitorName, n, core)),
+    );
     perRequest.push((b - a) / (n2 - n1));
+    warmUp.push(a - z - n1 * perRequest.at(-1));
   }
   const [naive] = perRequest;
   printTable(
     `Request path in instructions (callgrind, node --predictable), ${visitorName} visitor, (${n2} − ${n1} requests); Node ${process.version}`,
-    ['contender', 'instructions per request', '÷ naive'],
+    ['contender', 'instructions per request', '÷ naive', `warm-up, once (first ${n1} requests)`],
     contenders.map(([contender, core], i) => [
       core ? `${contender} (--before)` : contender,
       Math.round(perRequest[i]).toLocaleString('en-US'),
       (perRequest[i] / naive).toFixed(2),
+      millions(warmUp[i]),
     ]),
   );
 }
