@@ -144,7 +144,7 @@ const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
  */
 const collectedInServer = async (framework, variant, visitor, n, graphUrl, profile) => {
   const server = await startServerProcess(SERVER, [framework, variant, graphUrl], {
-    nodeArgs: ['--predictable', ...STEADY_GC, ...(profile ? ['--perf-basic-prof'] : [])],
+    nodeArgs: ['--predictable', ...STEADY_GC, ...(profile ? perfMapFlags(profile.out) : [])],
     wrapper: [
       'valgrind',
       '--tool=callgrind',
@@ -268,6 +268,16 @@ const profileOf = async (who) => {
   }
 };
 
+/**
+ * V8's map of the code it generates, for `--profile`. The flag also turns on V8's log, written to
+ * the working directory unless sent elsewhere: next to the callgrind output, removed with it.
+ */
+const perfMapFlags = (out) => [
+  '--perf-basic-prof',
+  '--no-logfile-per-isolate',
+  `--logfile=${out}.v8.log`,
+];
+
 /** One callgrind run of `n` requests: every function's own instructions, JIT code named. */
 const ownInstructions = async (who, framework, visitorName, n, out, sink) => {
   let pid;
@@ -275,12 +285,8 @@ const ownInstructions = async (who, framework, visitorName, n, out, sink) => {
     pid = await collectedInServer(framework, who, visitorName, n, sink.url, { out });
   } else {
     const args = ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath];
-    args.push(
-      '--predictable',
-      '--perf-basic-prof',
-      ...STEADY_GC,
-      new URL(import.meta.url).pathname,
-    );
+    args.push('--predictable', ...perfMapFlags(out), ...STEADY_GC);
+    args.push(new URL(import.meta.url).pathname);
     args.push(`--worker=${who}`, visitorName, String(n));
     const { stderr } = await run('valgrind', args, { maxBuffer: 1 << 24 });
     pid = Number(/^==(\d+)==/m.exec(stderr)?.[1]);
