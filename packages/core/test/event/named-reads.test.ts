@@ -43,7 +43,7 @@ describe('key lists read by name', () => {
       expect(one).toEqual({ [key]: [`value ${i}`] });
     });
     const all = {};
-    keys.forEach((_key, i) => write_(all, i, i as never));
+    for (let i = 0; i < keys.length; i++) write_(all, i, i as never);
     expect(Object.keys(all)).toEqual([...keys]);
     expect(() => write_({}, keys.length, 1 as never)).toThrow(RangeError);
   });
