@@ -6,8 +6,13 @@
 
 // Letters (\p{L}), combining marks (\p{M}, needed by Indic, Thai, Hangul jamo and decomposed Latin)
 // and decimal digits survive; everything else (punctuation, symbols, spaces, controls) goes.
-const NOT_LETTER_OR_DIGIT = /[^\p{L}\p{M}\p{Nd}]+/gu;
-const COMBINING_MARKS = /\p{M}+/gu;
+//
+// Built on first use from strings, not written as literals: V8 expands a literal's Unicode property
+// classes through ICU when it parses the file, even inside a function never called. These two cost
+// about 7 million instructions, an eighth of importing the whole package (docs/architecture.md,
+// fourteenth session), for text that is ASCII in most events and never reaches them.
+let notLetterOrDigit: RegExp | undefined;
+let combiningMarks: RegExp | undefined;
 
 /**
  * Lowercases `value` and removes everything but letters, combining marks and digits, then composes
@@ -35,7 +40,9 @@ export function compactLowercase(value: string): string {
 function unicodeCompact(value: string): string {
   // Stripping before composing matters: `e` `-` U+0301 must become `é`, and composing first would
   // leave a bare mark that a second pass would compose differently (normalization stays idempotent).
-  return value.toLowerCase().replace(NOT_LETTER_OR_DIGIT, '').normalize('NFC');
+  // biome-ignore lint/complexity/useRegexLiterals: a literal is expanded when the file is parsed (above)
+  notLetterOrDigit ??= new RegExp('[^\\p{L}\\p{M}\\p{Nd}]+', 'gu');
+  return value.toLowerCase().replace(notLetterOrDigit, '').normalize('NFC');
 }
 
 /**
@@ -46,7 +53,9 @@ export function lookupKey(value: string): string {
   const compact = compactLowercase(value);
   for (let i = 0; i < compact.length; i++) {
     if (compact.charCodeAt(i) >= 0x80) {
-      return compact.normalize('NFD').replace(COMBINING_MARKS, '').normalize('NFC');
+      // biome-ignore lint/complexity/useRegexLiterals: a literal is expanded when the file is parsed
+      combiningMarks ??= new RegExp('\\p{M}+', 'gu');
+      return compact.normalize('NFD').replace(combiningMarks, '').normalize('NFC');
     }
   }
   return compact;

@@ -1,8 +1,9 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import * as web from '../../src/deps/lazy.web.js';
 
@@ -101,5 +102,28 @@ describe('heavy dependencies elsewhere (edge, workers, browsers)', () => {
     expect(web.phoneLibrary().parsePhoneNumberFromString('+44 20 7946 0958')?.number).toBe(
       '+442079460958',
     );
+  });
+});
+
+// What the parser pays at import. V8 checks a regular expression literal when it parses the file,
+// even inside a function that never runs, and a Unicode property class (`\p{L}`) is expanded there
+// through ICU: three such literals were about 7.6 million of the 56 million instructions importing
+// the package took (docs/architecture.md, fourteenth session). Those patterns are built from strings
+// on first use instead.
+describe('regular expression literals in the built package', () => {
+  it.each(['index.mjs', 'index.cjs'])('use no Unicode property escape (%s)', (file) => {
+    const source = ts.createSourceFile(
+      file,
+      readFileSync(dist(file), 'utf8'),
+      ts.ScriptTarget.Latest,
+    );
+    const literals: string[] = [];
+    const visit = (node: ts.Node): void => {
+      if (node.kind === ts.SyntaxKind.RegularExpressionLiteral) literals.push(node.getText(source));
+      ts.forEachChild(node, visit);
+    };
+    visit(source);
+    expect(literals.length).toBeGreaterThan(20);
+    expect(literals.filter((literal) => /\\[pP]\{/.test(literal))).toEqual([]);
   });
 });

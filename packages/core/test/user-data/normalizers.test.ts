@@ -52,6 +52,19 @@ describe('em', () => {
   ])('rejects %j', (raw) => {
     expect(normalizeEmail(raw)).toBeUndefined();
   });
+
+  // The check is written without a Unicode property escape (src/user-data/em.ts): every code point
+  // in the local part must be refused exactly when `\s` or `\p{Cc}` matches it.
+  it('refuses every whitespace and control code point, and only those', () => {
+    const spaceOrControl = /[\s\p{Cc}]/u;
+    const wrong: string[] = [];
+    for (let cp = 0; cp <= 0x10ffff; cp++) {
+      const ch = String.fromCodePoint(cp);
+      const refused = normalizeEmail(`a${ch}b@example.com`) === undefined;
+      if (refused !== (ch === '@' || spaceOrControl.test(ch))) wrong.push(cp.toString(16));
+    }
+    expect(wrong).toEqual([]);
+  });
 });
 
 describe('ph', () => {
