@@ -16,7 +16,7 @@ const SDK = 'facebook-nodejs-business-sdk';
 const IMPORT_TARGET_MS = 20;
 
 /** What is timed, and what the process loads first (untimed): the framework the adapter plugs into. */
-const MODULES = [
+export const MODULES = [
   { name: 'node:path', label: 'node:path (baseline: an empty import)', preload: [] },
   { name: '@capi-kit/core', preload: [], target: true },
   { name: '@capi-kit/express', preload: ['express'], target: true },
@@ -31,19 +31,27 @@ const MODULES = [
   { name: '@capi-kit/outbox-bullmq', preload: [] },
   { name: SDK, preload: [] },
 ];
-const SYSTEMS = ['esm', 'cjs'];
+export const SYSTEMS = ['esm', 'cjs'];
 
+// Page faults beside the time: on the virtual machines these benches run on, a fault costs about
+// 11 µs (a C loop touching fresh pages), so what an import touches weighs as much as what it runs
+// (docs/architecture.md, fourteenth session). The count hardly depends on the machine's load.
+const faults = 'process.resourceUsage().minorPageFault';
 const esmImport = ({ name, preload }) =>
   `for (const p of ${JSON.stringify(preload)}) await import(p);
+const f = ${faults};
 const t = performance.now();
 await import(${JSON.stringify(name)});
-process.stdout.write(JSON.stringify({ ms: performance.now() - t }));`;
+const ms = performance.now() - t;
+process.stdout.write(JSON.stringify({ ms, faults: ${faults} - f }));`;
 
 const cjsRequire = ({ name, preload }) =>
   `for (const p of ${JSON.stringify(preload)}) require(p);
+const f = ${faults};
 const t = performance.now();
 require(${JSON.stringify(name)});
-process.stdout.write(JSON.stringify({ ms: performance.now() - t }));`;
+const ms = performance.now() - t;
+process.stdout.write(JSON.stringify({ ms, faults: ${faults} - f }));`;
 
 /** The first event's script, after `core` is loaded (`await import` or `require`). */
 const firstEventBody = `
@@ -139,6 +147,9 @@ export const coldStart = async ({ quick = false } = {}) => {
     m.label ?? m.name,
     m.preload.length > 0 ? m.preload.join(', ') : '',
     ...SYSTEMS.map((s) => cell(samples[`${m.name}/${s}`].map((x) => x.ms))),
+    SYSTEMS.map((s) => summarize(samples[`${m.name}/${s}`].map((x) => x.faults)).median).join(
+      ' / ',
+    ),
   ]);
   const first = Object.fromEntries(SYSTEMS.map((s) => [s, samples[`first-event/${s}`]]));
   for (const s of SYSTEMS) {
@@ -150,18 +161,26 @@ export const coldStart = async ({ quick = false } = {}) => {
       'first event after importing @capi-kit/core: `createCapi` + `getRequestContext` + `track()`',
       '@capi-kit/core',
       ...SYSTEMS.map((s) => cell(first[s].map((x) => x.trackMs))),
+      '',
     ],
     [
       'first event, on until its batch body reaches `fetch` (`flush()`)',
       '@capi-kit/core',
       ...SYSTEMS.map((s) => cell(first[s].map((x) => x.sentMs))),
+      '',
     ],
   );
   printTable(
     `Cold start (a fresh \`node\` process per figure, ${rounds} each, alternating; Node ${process.version})`,
-    ['module', 'loaded first (untimed)', 'ESM `import()` ms', 'CJS `require()` ms'],
+    [
+      'module',
+      'loaded first (untimed)',
+      'ESM `import()` ms',
+      'CJS `require()` ms',
+      'page faults (ESM / CJS)',
+    ],
     rows,
-    `Medians (min–max) over ${rounds} fresh processes. An adapter is timed with its framework already loaded in the same process (the "loaded first" column): an app loads its framework anyway, so the figure is what the adapter adds, @capi-kit/core included. The first-event rows time, in a process that has just imported @capi-kit/core, the first Purchase tracked with a national-format phone number (\`030 1234567\`, DE: a shape the fast path leaves to libphonenumber-js) and the request context of a first visit from an ad on \`shop.example.co.uk\` (cookies to write: the registrable-domain lookup): what the first request pays for dependencies loaded when first needed; \`fetch\` is a stub. The cookies it set carry \`${first.esm[0].cookies.join(', ')}\`.`,
+    `Medians (min–max) over ${rounds} fresh processes; page faults are the median count of minor faults during the import (\`process.resourceUsage()\`), each about 11 µs on the machines of December 2026. An adapter is timed with its framework already loaded in the same process (the "loaded first" column): an app loads its framework anyway, so the figure is what the adapter adds, @capi-kit/core included. The first-event rows time, in a process that has just imported @capi-kit/core, the first Purchase tracked with a national-format phone number (\`030 1234567\`, DE: a shape the fast path leaves to libphonenumber-js) and the request context of a first visit from an ad on \`shop.example.co.uk\` (cookies to write: the registrable-domain lookup): what the first request pays for dependencies loaded when first needed; \`fetch\` is a stub. The cookies it set carry \`${first.esm[0].cookies.join(', ')}\`.`,
   );
   for (const m of MODULES.filter((x) => x.target)) {
     for (const s of SYSTEMS) {

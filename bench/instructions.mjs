@@ -23,6 +23,13 @@
 // long (default 30,000 → 60,000 requests) because one full GC of the server's heap is tens of
 // millions of instructions: in a window of a few thousand requests it adds thousands per request
 // to whichever variant it happened to fall in.
+//
+// `--import`: what importing each module of the cold-start bench costs in instructions, the same
+// modules with the same frameworks loaded first, in both module systems: a fresh `node
+// --predictable --single-threaded` per count (V8 compiles on the main thread only), minus the same
+// process loading only the framework. The timed cold start (cold-start.mjs) follows the machine's
+// speed (core's import took 10-11 ms in one session and about 30 in later ones, on the same code);
+// this does not, so it says whether a change made importing cheaper.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -30,6 +37,7 @@ import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { MODULES, SYSTEMS } from './cold-start.mjs';
 import { okFetch, printTable, startServerProcess, startSinkProcess } from './lib.mjs';
 import { VISITORS as SERVER_VISITORS } from './middleware.mjs';
 import { createNaiveTracker, naiveContext, setCookieHeader } from './naive-middleware.mjs';
@@ -343,6 +351,57 @@ const ownInstructions = async (who, framework, visitorName, n, out, sink) => {
   return own;
 };
 
+/** Instructions of a fresh process that loads `preload`, then `name` when given, in `system`. */
+const importCount = async (system, preload, name) => {
+  const load = (id) =>
+    system === 'esm' ? `await import(${JSON.stringify(id)});` : `require(${JSON.stringify(id)});`;
+  const script = [...preload, ...(name ? [name] : [])].map(load).join('\n');
+  const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath];
+  args.push('--predictable', '--single-threaded');
+  args.push(...(system === 'esm' ? ['--input-type=module'] : []), '-e', script);
+  const cwd = new URL('.', import.meta.url).pathname;
+  const { stderr } = await run('valgrind', args, { cwd, maxBuffer: 1 << 24 });
+  const match = /Collected : (\d+)/.exec(stderr);
+  if (!match) throw new Error(`callgrind printed no total:\n${stderr.slice(-2000)}`);
+  return Number(match[1]);
+};
+
+/** `--import`: each cold-start module's import in instructions, beyond its framework's. */
+const imports = async () => {
+  const modules = MODULES.filter((m) => !m.name.startsWith('node:'));
+  const jobs = [];
+  for (const m of modules) {
+    for (const system of SYSTEMS) {
+      jobs.push({ key: `${m.name}/${system}`, run: () => importCount(system, m.preload, m.name) });
+      const base = `${m.preload.join(',')}/${system}`;
+      if (!jobs.some((job) => job.key === base)) {
+        jobs.push({ key: base, run: () => importCount(system, m.preload) });
+      }
+    }
+  }
+  // Two at a time (the counts do not depend on what runs beside them).
+  const counts = new Map();
+  for (let i = 0; i < jobs.length; i += 2) {
+    const pair = jobs.slice(i, i + 2);
+    const values = await Promise.all(pair.map((job) => job.run()));
+    for (const [j, job] of pair.entries()) counts.set(job.key, values[j]);
+  }
+  const added = (m, system) =>
+    counts.get(`${m.name}/${system}`) - counts.get(`${m.preload.join(',')}/${system}`);
+  const sdk = modules.find((m) => m.name === 'facebook-nodejs-business-sdk');
+  printTable(
+    `Import in instructions (callgrind, node --predictable --single-threaded, a fresh process each, beyond the same process loading only the framework); Node ${process.version}`,
+    ['module', 'loaded first', 'ESM import()', 'CJS require()', '÷ SDK (ESM / CJS)'],
+    modules.map((m) => [
+      m.name,
+      m.preload.join(', '),
+      millions(added(m, 'esm')),
+      millions(added(m, 'cjs')),
+      SYSTEMS.map((s) => (added(m, s) / added(sdk, s)).toFixed(2)).join(' / '),
+    ]),
+  );
+};
+
 if (flags.worker) {
   await work(flags.worker, VISITORS[positional[0]], Number(positional[1]), positional[2]);
 } else {
@@ -354,6 +413,10 @@ if (flags.worker) {
   }
   if (flags.profile) {
     await profileOf(flags.profile);
+    process.exit(0);
+  }
+  if ('import' in flags) {
+    await imports();
     process.exit(0);
   }
   if (flags['in-server']) {

@@ -1,5 +1,5 @@
 import { defineConfig, type UserConfig } from 'tsdown';
-import { buildChecks } from '../../scripts/tsdown-preset.ts';
+import { asciiOutput, buildChecks } from '../../scripts/tsdown-preset.ts';
 
 // One build of the library plus the two SHA-256 implementations: `node:crypto` for Node, a pure-JS
 // digest for edge/worker/browser runtimes. The library imports `#sha256`, which stays an import in
@@ -17,6 +17,7 @@ export default defineConfig([
     deps: { neverBundle: ['#sha256', '#deps'] },
     clean: true,
     checks: buildChecks,
+    plugins: [asciiOutput],
     tsconfig: 'tsconfig.build.json',
   },
   // One build per implementation: built together, they would share a chunk (CJS interop), and
