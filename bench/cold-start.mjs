@@ -37,21 +37,22 @@ export const SYSTEMS = ['esm', 'cjs'];
 // 11 µs (a C loop touching fresh pages), so what an import touches weighs as much as what it runs
 // (docs/architecture.md, fourteenth session). The count hardly depends on the machine's load.
 const faults = 'process.resourceUsage().minorPageFault';
+// Both are read once before the span (`performance` loads lazily, ~65 faults), and both results
+// are taken before `process.stdout` is touched: its first use sets the stream up (~5 ms, ~250
+// faults), which the span must not hold.
+const span = (load) => `performance.now(); ${faults};
+const f = ${faults};
+const t = performance.now();
+${load}
+const ms = performance.now() - t;
+const added = ${faults} - f;
+process.stdout.write(JSON.stringify({ ms, faults: added }));`;
 const esmImport = ({ name, preload }) =>
   `for (const p of ${JSON.stringify(preload)}) await import(p);
-const f = ${faults};
-const t = performance.now();
-await import(${JSON.stringify(name)});
-const ms = performance.now() - t;
-process.stdout.write(JSON.stringify({ ms, faults: ${faults} - f }));`;
-
+${span(`await import(${JSON.stringify(name)});`)}`;
 const cjsRequire = ({ name, preload }) =>
   `for (const p of ${JSON.stringify(preload)}) require(p);
-const f = ${faults};
-const t = performance.now();
-require(${JSON.stringify(name)});
-const ms = performance.now() - t;
-process.stdout.write(JSON.stringify({ ms, faults: ${faults} - f }));`;
+${span(`require(${JSON.stringify(name)});`)}`;
 
 /** The first event's script, after `core` is loaded (`await import` or `require`). */
 const firstEventBody = `

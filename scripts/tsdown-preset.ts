@@ -7,17 +7,20 @@ import { defineConfig, type Rolldown, type UserConfig } from 'tsdown';
  */
 export const buildChecks = { pluginTimings: false } as const;
 
-/** The escape of UTF-16 code unit `unit`: `\u` and four hex digits. */
+/** `\u` and four hex digits: one UTF-16 code unit. */
 const unitEscape = (unit: number): string => `\\u${unit.toString(16).padStart(4, '0')}`;
 
 /**
- * Writes every non-ASCII character of the built JavaScript as a `\uXXXX` escape (astral ones as a
- * surrogate pair, which means the same code point in strings, templates and both kinds of regular
- * expression). One character above U+00FF anywhere in a file, comments included, makes Node hand
- * V8 the whole source as a two-byte string: twice the memory to read, scan and keep, which on these
- * machines (a page fault costs about 11 µs) made importing core about 3 ms slower
- * (docs/architecture.md, fourteenth session). Refuses the two places where an escape would change
- * the program: a tagged template's raw text and a character already escaped by a backslash.
+ * Writes every non-ASCII character of the built JavaScript as an escape that means the same: `\uXXXX`,
+ * and for a character beyond U+FFFF `\u{XXXXX}` (the only form an identifier accepts) or, inside a
+ * regular expression literal, its surrogate pair (a pattern without the `u` flag has no `\u{}`).
+ * One character above U+00FF anywhere in a file, comments included, makes Node hand V8 the whole
+ * source as a two-byte string: twice the memory to read, scan and keep, which on these machines (a
+ * page fault costs about 11 µs) made importing core about 3 ms slower (docs/architecture.md,
+ * fourteenth session). The program is the same; its text is not where code reads it back
+ * (`regex.source`, `Function.prototype.toString` show the escapes). Refuses, as a build error, what
+ * an escape would change: a tagged template's text (its raw strings), a character escaped by a
+ * backslash, a hashbang line, a source map (its columns would move); and checks the result parses.
  */
 export const asciiOutput: Rolldown.Plugin = {
   name: 'capi-kit:ascii-output',
@@ -26,7 +29,11 @@ export const asciiOutput: Rolldown.Plugin = {
   generateBundle(_options, bundle) {
     for (const file of Object.values(bundle)) {
       if (file.type !== 'chunk' || /\.d\.[cm]?ts$/.test(file.fileName)) continue;
-      if (/\P{ASCII}/u.test(file.code)) file.code = asciiEscaped(file.code, file.fileName, this);
+      if (!/\P{ASCII}/u.test(file.code)) continue;
+      if (file.map) {
+        throw new Error(`${file.fileName}: asciiOutput cannot move a source map's columns`);
+      }
+      file.code = asciiEscaped(file.code, file.fileName, this);
     }
   },
 };
@@ -36,26 +43,45 @@ function asciiEscaped(code: string, fileName: string, context: Rolldown.PluginCo
   const refuse = (what: string) => {
     throw new Error(`${fileName}: ${what} holds a non-ASCII character; write it as an escape`);
   };
+  if (/^#!.*\P{ASCII}/u.test(code)) refuse('the hashbang line');
+  // Regular expression literals (their spans), where an astral character becomes a surrogate pair.
+  const patterns: [start: number, end: number][] = [];
   const visit = (node: unknown): void => {
     if (node === null || typeof node !== 'object') return;
     if (Array.isArray(node)) {
       for (const child of node) visit(child);
       return;
     }
-    const record = node as { type?: string; quasi?: { start: number; end: number } };
+    const record = node as {
+      type?: string;
+      start: number;
+      end: number;
+      regex?: unknown;
+      quasi?: { quasis: { start: number; end: number }[] };
+    };
     if (record.type === 'TaggedTemplateExpression' && record.quasi !== undefined) {
-      if (/\P{ASCII}/u.test(code.slice(record.quasi.start, record.quasi.end))) {
-        refuse('a tagged template');
+      for (const text of record.quasi.quasis) {
+        if (/\P{ASCII}/u.test(code.slice(text.start, text.end))) refuse('a tagged template');
       }
+    }
+    if (record.type === 'Literal' && record.regex !== undefined) {
+      patterns.push([record.start, record.end]);
     }
     for (const value of Object.values(record)) visit(value);
   };
   visit(context.parse(code));
   if (/(?<!\\)(?:\\\\)*\\\P{ASCII}/u.test(code)) refuse('a backslash escape');
-  return code.replace(/\P{ASCII}/gu, (character) => {
+  const inPattern = (offset: number) =>
+    patterns.some(([start, end]) => offset > start && offset < end);
+  const escaped = code.replace(/\P{ASCII}/gu, (character, offset: number) => {
     if (character.length === 1) return unitEscape(character.charCodeAt(0));
-    return unitEscape(character.charCodeAt(0)) + unitEscape(character.charCodeAt(1));
+    if (inPattern(offset)) {
+      return unitEscape(character.charCodeAt(0)) + unitEscape(character.charCodeAt(1));
+    }
+    return `\\u{${(character.codePointAt(0) as number).toString(16)}}`;
   });
+  context.parse(escaped);
+  return escaped;
 }
 
 /** The build every publishable package shares: dual ESM + CJS with declarations, Node 22 target (the oldest supported major). */

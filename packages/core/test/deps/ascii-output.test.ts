@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,29 +47,76 @@ describe('asciiOutput', () => {
     return readFileSync(join(dir, 'dist', `${name}.mjs`), 'utf8');
   };
 
+  /** Builds `source` and imports both it and the build: their exports, and the built text. */
+  const bothWays = async (source: string) => {
+    const code = await built(source);
+    const name = `module${n++}`;
+    writeFileSync(join(dir, `${name}.original.mjs`), source);
+    writeFileSync(join(dir, `${name}.built.mjs`), code);
+    // Each imported by a fresh Node, as users load it (vite's import analysis cannot read every
+    // identifier Node can), its exports back as JSON.
+    const load = (file: string) =>
+      JSON.parse(
+        execFileSync(
+          process.execPath,
+          [
+            '--input-type=module',
+            '-e',
+            `process.stdout.write(JSON.stringify({ ...(await import(${JSON.stringify(pathToFileURL(join(dir, file)).href)})) }))`,
+          ],
+          { encoding: 'utf8' },
+        ),
+      ) as Record<string, unknown>;
+    return {
+      code,
+      original: load(`${name}.original.mjs`),
+      escaped: load(`${name}.built.mjs`),
+    };
+  };
+
   it('escapes strings, templates, regular expressions and comments to the same program', async () => {
-    const source = `// São Paulo → sãopaulo, 女性 😀
+    const { code, original, escaped } = await bothWays(`// São Paulo → sãopaulo, 女性 😀
 export const strings = ['Curaçao', 'женщина', '😀', \`\${'a'}…é\`];
 export const matches = [/😀/u.test('x😀'), /^.$/u.test('😀'), /[é–]/.test('–'), /😀/.test('😀')];
 export const lengths = strings.map((s) => s.length);
-`;
-    const code = await built(source);
+`);
     expect(nonAscii.test(code)).toBe(false);
-    expect(code).toContain('\\ud83d\\ude00');
-    const file = join(dir, 'check.mjs');
-    writeFileSync(file, code);
-    const escaped = await import(pathToFileURL(file).href);
-    writeFileSync(join(dir, 'original.mjs'), source);
-    const original = await import(pathToFileURL(join(dir, 'original.mjs')).href);
+    // Inside a pattern, an astral character is its surrogate pair (`/😀/` has no `u` flag).
+    expect(code).toContain('/\\ud83d\\ude00/.test');
     expect(escaped.strings).toEqual(['Curaçao', 'женщина', '😀', 'a…é']);
-    expect({ ...escaped }).toEqual({ ...original });
+    expect(escaped).toEqual(original);
     expect(escaped.matches).toEqual([true, true, true, true]);
+  });
+
+  it('writes an astral character in an identifier as one code point escape', async () => {
+    const { code, original, escaped } = await bothWays(`export const 𝒜 = 41;
+export function get𝒜() { return 𝒜; }
+export const result = get𝒜() + 1;
+`);
+    expect(code).toContain('\\u{1d49c}');
+    expect(escaped).toEqual(original);
+    expect(escaped.result).toBe(42);
+  });
+
+  it('accepts a tagged template whose non-ASCII is only in a substitution', async () => {
+    const { original, escaped } =
+      await bothWays(`const tag = (s, ...v) => s.raw.join('|') + v.join(',');
+export const result = tag\`name=\${'José'}\`;
+`);
+    expect(escaped).toEqual(original);
+    expect(escaped.result).toBe('name=|José');
   });
 
   it('refuses a tagged template whose raw text holds one (String.raw would change)', async () => {
     await expect(built('export const raw = String.raw`→`;\n')).rejects.toThrow(
       /a tagged template holds a non-ASCII character/,
     );
+  });
+
+  it('refuses a hashbang line that holds one (the kernel reads it, not JavaScript)', async () => {
+    await expect(
+      built('#!/usr/bin/env -S node --title=café\nexport const a = 1;\n'),
+    ).rejects.toThrow(/the hashbang line holds a non-ASCII character/);
   });
 
   // String literals are printed again by the bundler (an identity escape `'\é'` comes out `"é"`);
