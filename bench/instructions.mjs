@@ -27,9 +27,12 @@
 // `--import`: what importing each module of the cold-start bench costs in instructions, the same
 // modules with the same frameworks loaded first, in both module systems: a fresh `node
 // --predictable --single-threaded` per count (V8 compiles on the main thread only), minus the same
-// process loading only the framework. The timed cold start (cold-start.mjs) follows the machine's
-// speed (core's import took 10-11 ms in one session and about 30 in later ones, on the same code);
-// this does not, so it says whether a change made importing cheaper.
+// process loading only the framework. The timed cold start (cold-start.mjs) follows the machine;
+// this does not, so it says whether a change made importing run less. It is not the import's time:
+// on the virtual machines of December 2026 a page fault costs about 11 µs, and the memory an import
+// touches weighs as much as what it runs (cold-start.mjs prints the faults). A collection that
+// falls inside one count and not its base adds tens of millions: Nest's CommonJS row read 110M
+// against 49M as ESM in December 2026 with no other file loaded, most likely for that reason.
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
