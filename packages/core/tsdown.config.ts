@@ -35,6 +35,7 @@ export default defineConfig([
       target: 'es2022',
       clean: false,
       checks: buildChecks,
+      plugins: [asciiOutput],
       tsconfig: 'tsconfig.build.json',
     })),
   ),
