@@ -1,11 +1,13 @@
 import { defineConfig, type UserConfig } from 'tsdown';
 import { asciiOutput, buildChecks } from '../../scripts/tsdown-preset.ts';
 
-// One build of the library plus the two SHA-256 implementations: `node:crypto` for Node, a pure-JS
-// digest for edge/worker/browser runtimes. The library imports `#sha256`, which stays an import in
-// dist: package.json `imports` conditions pick the implementation when the app (or its bundler)
-// resolves it, so no runtime sniffing happens on the hot path and the ~270 KB library ships once
-// per format instead of once per runtime and format.
+// One build of the library plus the two flavors of `#platform`: on Node, `node:crypto` for SHA-256
+// and the heavy dependencies loaded on first use; on edge/worker/browser runtimes, a pure-JS digest
+// and the dependencies imported statically. The library imports `#platform`, which stays an import
+// in dist: package.json `imports` conditions pick the flavor when the app (or its bundler) resolves
+// it, so no runtime sniffing happens on the hot path and the ~330 KB library ships once per format
+// instead of once per runtime and format. One module per flavor, not one per concern: each is one
+// more file to resolve and load at `import` (src/platform/node.ts).
 export default defineConfig([
   {
     entry: { index: 'src/index.ts' },
@@ -14,29 +16,27 @@ export default defineConfig([
     fixedExtension: true,
     platform: 'neutral',
     target: 'es2022',
-    deps: { neverBundle: ['#sha256', '#deps'] },
+    deps: { neverBundle: ['#platform'] },
     clean: true,
     checks: buildChecks,
     plugins: [asciiOutput],
     tsconfig: 'tsconfig.build.json',
   },
-  // One build per implementation: built together, they would share a chunk (CJS interop), and
-  // the web digest would load the file that imports `node:crypto`. The same for `#deps`: the
-  // heavy dependencies loaded on first use on Node, imported statically elsewhere.
-  ...(['node', 'web'] as const).flatMap((runtime): UserConfig[] =>
-    (['hash/sha256', 'deps/lazy'] as const).map((file) => ({
-      entry: { [`${file}.${runtime}`]: `src/${file}.${runtime}.ts` },
+  // One build per flavor: built together, they would share a chunk (CJS interop), and the web
+  // flavor would load the file that imports `node:crypto`.
+  ...(['node', 'web'] as const).map(
+    (runtime): UserConfig => ({
+      entry: { [`platform/${runtime}`]: `src/platform/${runtime}.ts` },
       format: ['esm', 'cjs'],
       dts: false,
       fixedExtension: true,
-      // `node`: the Node flavors import `node:crypto` and `node:module`, builtins there (neutral
-      // warns them unresolved).
+      // `node`: the Node flavor imports `node:module`, a builtin there (neutral warns it unresolved).
       platform: runtime === 'node' ? 'node' : 'neutral',
       target: 'es2022',
       clean: false,
       checks: buildChecks,
       plugins: [asciiOutput],
       tsconfig: 'tsconfig.build.json',
-    })),
+    }),
   ),
 ]);

@@ -4,8 +4,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   resolve: {
     alias: {
-      '#sha256': fileURLToPath(new URL('./src/hash/sha256.node.ts', import.meta.url)),
-      '#deps': fileURLToPath(new URL('./src/deps/lazy.node.ts', import.meta.url)),
+      '#platform': fileURLToPath(new URL('./src/platform/node.ts', import.meta.url)),
     },
   },
   test: {

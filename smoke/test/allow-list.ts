@@ -20,13 +20,9 @@ export const ALLOWED_FILES: Record<string, string[]> = {
   '@capi-kit/core': [
     ...COMMON,
     ...dual('index'),
-    ...['node', 'web'].flatMap((rt) => [
-      `dist/hash/sha256.${rt}.mjs`,
-      `dist/hash/sha256.${rt}.cjs`,
-      // package.json `imports` `#deps`: libphonenumber-js and tldts loaded on first use (Node) or statically.
-      `dist/deps/lazy.${rt}.mjs`,
-      `dist/deps/lazy.${rt}.cjs`,
-    ]),
+    // package.json `imports` `#platform`: SHA-256 by node:crypto, libphonenumber-js and tldts loaded
+    // on first use (Node), or pure-JS SHA-256 and both imported statically (everywhere else).
+    ...['node', 'web'].flatMap((rt) => [`dist/platform/${rt}.mjs`, `dist/platform/${rt}.cjs`]),
   ],
   '@capi-kit/express': [...COMMON, ...dual('index')],
   '@capi-kit/fastify': [...COMMON, ...dual('index')],

@@ -173,15 +173,15 @@ describe('installed from the tarballs', () => {
 
   it("@capi-kit/next/client loads as Jest loads it (require only, jsdom's browser condition)", async () => {
     const result = await runApp<
-      Arrived & { event_id: string; html: string; serverTrack: string; hashModules: string[] }
+      Arrived & { event_id: string; html: string; serverTrack: string; platformModules: string[] }
     >(copyApp('jest-like', appDir), 'next-client.js', [
       '--no-experimental-require-module',
       '--conditions=browser',
     ]);
     expect(result.html).toContain(result.event_id);
     expect(result.serverTrack).toBe('string');
-    // The browser condition picks the core's pure-JS SHA-256, not the node:crypto one.
-    expect(result.hashModules).toEqual(['sha256.web.cjs']);
+    // The browser condition picks the core's web flavor (pure-JS SHA-256), not the node:crypto one.
+    expect(result.platformModules).toEqual(['web.cjs']);
     expect(result.arrived.map((a) => [a.pixelId, a.event.event_name, a.event.event_id])).toEqual([
       [PIXEL_ID, 'PageView', result.event_id],
     ]);

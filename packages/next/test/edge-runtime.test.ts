@@ -21,8 +21,8 @@ async function bundleForEdge(): Promise<{ code: string; modules: string[] }> {
   const bundle = await rolldown({
     input: fixture('edge-entry.ts'),
     platform: 'neutral',
-    // As in an app: the packages' own tsconfig.json is not published. The core's maps `#sha256`
-    // to the Node implementation for type-checking its src; an app resolves `#sha256` through
+    // As in an app: the packages' own tsconfig.json is not published. The core's maps `#platform`
+    // to the Node flavor for type-checking its src; an app resolves `#platform` through
     // the core's package.json `imports` conditions.
     tsconfig: false,
     resolve: {
@@ -71,9 +71,9 @@ function edgeRuntime() {
 }
 
 describe('on the Edge runtime', () => {
-  it("bundles the core's web SHA-256 (package.json `imports`) and nothing from Node", () => {
-    expect(bundled.modules.some((id) => id.includes('/core/dist/hash/sha256.web.mjs'))).toBe(true);
-    expect(bundled.modules.some((id) => id.includes('/core/dist/hash/sha256.node'))).toBe(false);
+  it("bundles the core's web flavor, pure-JS SHA-256 (package.json `imports`), and nothing from Node", () => {
+    expect(bundled.modules.some((id) => id.includes('/core/dist/platform/web.mjs'))).toBe(true);
+    expect(bundled.modules.some((id) => id.includes('/core/dist/platform/node'))).toBe(false);
     expect(bundled.code).not.toMatch(/require\(["']node:/);
   });
 

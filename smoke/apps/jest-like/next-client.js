@@ -34,11 +34,11 @@ async function main() {
   await capi.close();
   const arrived = mock.events().map((e) => ({ pixelId: e.pixelId, event: e.event }));
   await mock.close();
-  const hashModules = Object.keys(require.cache)
-    .filter((file) => file.includes('@capi-kit/core/dist/hash/'))
+  const platformModules = Object.keys(require.cache)
+    .filter((file) => file.includes('@capi-kit/core/dist/platform/'))
     .map((file) => file.slice(file.lastIndexOf('/') + 1));
   console.log(
-    `SMOKE_RESULT ${JSON.stringify({ event_id, html, serverTrack, arrived, hashModules })}`,
+    `SMOKE_RESULT ${JSON.stringify({ event_id, html, serverTrack, arrived, platformModules })}`,
   );
 }
 

@@ -1,4 +1,4 @@
-import { publicSuffixLibrary } from '#deps';
+import { publicSuffixLibrary } from '#platform';
 import { hostKind } from './request-input.js';
 
 // Browsers use the whole Public Suffix List, private section included: `a.vercel.app` and

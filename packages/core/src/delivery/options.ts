@@ -1,4 +1,4 @@
-import { hmacSha256Hex } from '#sha256';
+import { hmacSha256Hex } from '#platform';
 import type { DateOrder } from '../user-data/types.js';
 import { systemClock } from './clock.js';
 import { consoleLogger } from './console-logger.js';

@@ -7,20 +7,22 @@ import type { PhoneLibrary, PublicSuffixLibrary } from './types.js';
 // (≈ 80 ms and ≈ 25 ms of ≈ 130 ms as ESM on a 2-core machine), which a serverless cold start pays
 // whether or not it ever needs them. `require` keeps the lookup synchronous, as its callers are.
 // Bundlers and runtimes without `require` (edge, browsers) get `lazy.web.ts`, which imports both
-// statically (package.json `imports`, `#deps`).
-const load = createRequire(import.meta.url);
+// statically (package.json `imports`, `#platform`). The `require` itself is made on first use too.
+let load: NodeJS.Require | undefined;
 
 let phone: PhoneLibrary | undefined;
 let publicSuffix: PublicSuffixLibrary | undefined;
 
 /** `libphonenumber-js/min`, loaded on the first call. */
 export const phoneLibrary = (): PhoneLibrary => {
+  load ??= createRequire(import.meta.url);
   phone ??= load('libphonenumber-js/min') as PhoneLibrary;
   return phone;
 };
 
 /** `tldts`, loaded on the first call. */
 export const publicSuffixLibrary = (): PublicSuffixLibrary => {
+  load ??= createRequire(import.meta.url);
   publicSuffix ??= load('tldts') as PublicSuffixLibrary;
   return publicSuffix;
 };

@@ -1,4 +1,4 @@
-import { sha256Hex } from '#sha256';
+import { sha256Hex } from '#platform';
 import { flatString } from '../event/flat-string.js';
 import type { Issue } from '../event/issues.js';
 import { normalizeCity } from './city.js';

@@ -1,5 +1,5 @@
 import type { CountryCode } from 'libphonenumber-js/min';
-import { phoneLibrary } from '#deps';
+import { phoneLibrary } from '#platform';
 import { NATIONAL_LENGTHS, REGIONS } from './phone-plans.js';
 
 // `ph`: remove symbols, letters and leading zeros; the number must include its country code.

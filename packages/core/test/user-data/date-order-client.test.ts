@@ -3,7 +3,7 @@
 // over loopback HTTP (build it first: `cd packages/testing && npx tsdown`).
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
-import { sha256Hex } from '#sha256';
+import { sha256Hex } from '#platform';
 import { createCapi } from '../../src/delivery/client.js';
 import type { CapiOptions } from '../../src/delivery/types.js';
 import { PIXEL, purchase, TOKEN } from '../delivery/helpers.js';

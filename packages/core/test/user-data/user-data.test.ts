@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { sha256Hex } from '#sha256';
+import { sha256Hex } from '#platform';
 import type { Issue } from '../../src/event/index.js';
 import {
   HASHED_USER_DATA_KEYS,
