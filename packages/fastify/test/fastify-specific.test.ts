@@ -14,6 +14,32 @@ beforeEach(() => mock.reset());
 afterAll(() => mock.close());
 
 describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
+  it('registers as a named plugin that is not encapsulated, a version range Fastify checks', async () => {
+    const app = fastify();
+    await app.register(capiPlugin, capiOptions(mock));
+    try {
+      // The decorators land on the app itself, not on a child scope of the plugin's own.
+      expect(app.hasRequestDecorator('capi')).toBe(true);
+      expect(app.hasDecorator('capiClient')).toBe(true);
+      expect(app.hasPlugin('@capi-kit/fastify')).toBe(true);
+      expect(app.printPlugins()).toContain('@capi-kit/fastify');
+      // Fastify refuses to register a plugin whose range excludes its own version.
+      const meta = (capiPlugin as unknown as Record<symbol, { fastify: string; name: string }>)[
+        Symbol.for('plugin-meta')
+      ] as { fastify: string; name: string };
+      const old = Object.assign(
+        (_app: unknown, _options: unknown, done: () => void) => {
+          done();
+        },
+        { [Symbol.for('plugin-meta')]: { ...meta, fastify: '3.x', name: 'too-old' } },
+      );
+      await expect(fastify().register(old)).rejects.toThrow(/fastify-plugin: too-old/);
+      expect(meta.fastify).toBe('4.x || 5.x');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('tracks a custom event declared with routeConversion, custom properties on the wire', async () => {
     const app = fastify();
     await app.register(capiPlugin, capiOptions(mock));

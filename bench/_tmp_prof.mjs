@@ -1,0 +1,25 @@
+import * as core from '@capi-kit/core';
+import { okFetch } from './lib.mjs';
+import { custom_data, socket, VISITORS } from './request-path.mjs';
+globalThis.fetch = okFetch;
+const adapter = core.createCapiAdapter({ pixelId: '1', accessToken: 'EAAbenchTOKEN0123456789', fetch: okFetch, env: false, logger: false, trustProxy: 'loopback' });
+let seq = 0;
+const visitor = VISITORS[process.argv[2] ?? 'returning'];
+const n = Number(process.argv[3] ?? 300000);
+const one = () => {
+  const req = { method: 'GET', url: visitor.url, headers: visitor.headers, socket };
+  const bound = adapter.forRequest(core.fromIncomingMessage(req));
+  const cookies = bound.cookiesToSet.map((c) => c.header);
+  const r = bound.capi.track('ViewContent', { user_data: { em: `Customer.${seq++}@Example.com` }, custom_data });
+  if (!r.accepted) throw new Error('x');
+  return cookies;
+};
+const run = async (n) => { for (let i = 0; i < n; i++) { one(); if ((i & 255) === 255) await new Promise((r) => setImmediate(r)); } await adapter.client.flush(); };
+await run(50000);
+if (globalThis.__startHeap) await globalThis.__startHeap();
+const c0 = process.cpuUsage(); const t0 = performance.now();
+await run(n);
+const c = process.cpuUsage(c0);
+if (globalThis.__stopHeap) await globalThis.__stopHeap();
+console.log('µs/req cpu', ((c.user + c.system) / n).toFixed(2), 'wall', ((performance.now() - t0) * 1000 / n).toFixed(2));
+await adapter.close({ timeoutMs: 1000 });
