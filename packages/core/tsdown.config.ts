@@ -32,6 +32,14 @@ export default defineConfig([
       fixedExtension: true,
       // `node`: the Node flavor imports `node:module`, a builtin there (neutral warns it unresolved).
       platform: runtime === 'node' ? 'node' : 'neutral',
+      // Which module system the build is for (src/deps/lazy.node.ts: how `load` is made).
+      inputOptions: (options, format) => ({
+        ...options,
+        transform: {
+          ...options.transform,
+          define: { ...options.transform?.define, __CAPI_KIT_CJS__: String(format === 'cjs') },
+        },
+      }),
       target: 'es2022',
       clean: false,
       checks: buildChecks,

@@ -7,22 +7,27 @@ import type { PhoneLibrary, PublicSuffixLibrary } from './types.js';
 // (≈ 80 ms and ≈ 25 ms of ≈ 130 ms as ESM on a 2-core machine), which a serverless cold start pays
 // whether or not it ever needs them. `require` keeps the lookup synchronous, as its callers are.
 // Bundlers and runtimes without `require` (edge, browsers) get `lazy.web.ts`, which imports both
-// statically (package.json `imports`, `#platform`). The `require` itself is made on first use too.
-let load: NodeJS.Require | undefined;
+// statically (package.json `imports`, `#platform`).
+//
+// `load` is a top-level `const`, `createRequire(import.meta.url)` in the ESM build and `require`
+// itself in the CommonJS one (tsdown.config.ts defines `__CAPI_KIT_CJS__` per format and the dead
+// branch goes): the shapes file tracers (@vercel/nft, which decides what a Vercel function or a Next
+// standalone build deploys) read as a `require`, so both libraries ship with the app. A test traces
+// the built package (packages/next/test/file-trace.test.ts).
+declare const __CAPI_KIT_CJS__: boolean;
+const load: NodeJS.Require = __CAPI_KIT_CJS__ ? require : createRequire(import.meta.url);
 
 let phone: PhoneLibrary | undefined;
 let publicSuffix: PublicSuffixLibrary | undefined;
 
 /** `libphonenumber-js/min`, loaded on the first call. */
 export const phoneLibrary = (): PhoneLibrary => {
-  load ??= createRequire(import.meta.url);
   phone ??= load('libphonenumber-js/min') as PhoneLibrary;
   return phone;
 };
 
 /** `tldts`, loaded on the first call. */
 export const publicSuffixLibrary = (): PublicSuffixLibrary => {
-  load ??= createRequire(import.meta.url);
   publicSuffix ??= load('tldts') as PublicSuffixLibrary;
   return publicSuffix;
 };
