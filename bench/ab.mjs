@@ -19,6 +19,7 @@
 // adapters (`npx tsdown` in packages/core, packages/express, packages/fastify).
 import { existsSync } from 'node:fs';
 import autocannon from 'autocannon';
+import { cpuPlan, pinHelper } from './cpus.mjs';
 import {
   fmt,
   fmtRange,
@@ -51,6 +52,9 @@ if (
   );
   process.exit(2);
 }
+// The servers under test on the measured CPU; this process, which runs autocannon, beside the mock.
+cpuPlan();
+pinHelper(process.pid);
 const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
 const BEFORE = ['--import', new URL('./resolve-from.mjs', import.meta.url).pathname];
 process.env.CAPI_KIT_PACKAGES_FROM = flags.before; // read by resolve-from.mjs only
@@ -73,6 +77,7 @@ try {
       const [serverVariant, nodeArgs] = contenders[name];
       const server = await startServerProcess(SERVER, [framework, serverVariant, mock.url], {
         nodeArgs,
+        cpu: 'measured',
       });
       const load = { url: `${server.url}${path}`, connections: 100, headers };
       await autocannon({ ...load, duration: 2 }); // warm-up: JIT and connections

@@ -3,6 +3,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { cpuPlan, describeCpus, pinHelper, pinMeasured } from './cpus.mjs';
 
 /**
  * The built @capi-kit/core. `CAPI_CORE=/path/to/index.mjs` points at another build (to compare two
@@ -93,7 +94,14 @@ export const summarize = (values) => {
 export const fmtRange = (s, f = (n) => fmt(n)) => `${f(s.median)} (${f(s.min)}–${f(s.max)})`;
 
 /** Command-line flags shared by run.mjs and every bench run on its own: `--quick`, `--only=a,b`. */
-export const benchArgs = (argv = process.argv.slice(2)) => ({
+export const benchArgs = (argv = process.argv.slice(2)) => {
+  // Every bench entry parses its arguments first: the moment to move this process to the measured
+  // CPU (bench/cpus.mjs), before anything is timed.
+  cpuPlan();
+  return parseBenchArgs(argv);
+};
+
+const parseBenchArgs = (argv) => ({
   quick: argv.includes('--quick'),
   only: argv
     .find((a) => a.startsWith('--only='))
@@ -153,7 +161,7 @@ export const resultsMarkdown = ({ previous = '', command, seconds }) => {
     '',
     `Written by \`${command}\` on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${Math.round(seconds)} s.`,
     '',
-    `Machine: ${machine()}${commit() ? `. Commit: ${commit()} (plus the working tree)` : ''}.`,
+    `Machine: ${machine()}${commit() ? `. Commit: ${commit()} (plus the working tree)` : ''}. CPUs: ${describeCpus()}.`,
     '',
   ];
   if (targets.length > 0) {
@@ -239,13 +247,20 @@ export const startSinkProcess = () =>
  * Starts a Node script that prints `listening on http://…` once it is ready; resolves with its URL,
  * pid, and a stop function (SIGTERM, then waits for the exit). `wrapper` runs Node under another
  * command (`['valgrind', '--tool=callgrind', …]`); its stderr is then kept for `stderr()` instead
- * of shown.
+ * of shown. `cpu`: `'measured'` for a server under test, `'helper'` (default) for the rest.
  */
-export const startServerProcess = async (script, args, { nodeArgs = [], wrapper = [] } = {}) => {
+export const startServerProcess = async (
+  script,
+  args,
+  { nodeArgs = [], wrapper = [], cpu = 'helper' } = {},
+) => {
   const [command, ...prefix] = [...wrapper, process.execPath];
   const child = spawn(command, [...prefix, ...nodeArgs, script, ...args], {
     stdio: ['ignore', 'pipe', wrapper.length > 0 ? 'pipe' : 'inherit'],
   });
+  // A server under test on the measured CPU, the mock and the sink beside it (bench/cpus.mjs).
+  if (cpu === 'measured') pinMeasured(child.pid);
+  else pinHelper(child.pid);
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;

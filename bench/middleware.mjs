@@ -14,6 +14,7 @@
 //    fixed rate compares like with like.
 import { fork } from 'node:child_process';
 import { request } from 'node:http';
+import { pinHelper } from './cpus.mjs';
 import {
   benchArgs,
   fmt,
@@ -110,6 +111,7 @@ const LOAD = new URL('./load.mjs', import.meta.url).pathname;
 /** The load generator: one child process for every run (load.mjs), one job at a time. */
 export const startLoad = () => {
   const child = fork(LOAD, [], { execArgv: [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  pinHelper(child.pid);
   let failed;
   child.once('exit', (code) => {
     failed = new Error(`load generator exited with ${code}`);
@@ -322,7 +324,9 @@ export const benchMiddleware = async ({
     for (const framework of frameworks) {
       const servers = {};
       for (const s of SERVERS)
-        servers[s] = await startServerProcess(SERVER, [framework, s, mock.url]);
+        servers[s] = await startServerProcess(SERVER, [framework, s, mock.url], {
+          cpu: 'measured',
+        });
       try {
         const cookiesSet = {};
         for (const s of TRACKING) {

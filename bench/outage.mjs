@@ -9,6 +9,7 @@
 // that would count their growth as outage memory. `--quick`: 30 s baseline, 15 s outage, 15 s
 // recovery.
 import { fork } from 'node:child_process';
+import { unpin } from './cpus.mjs';
 import { benchArgs, fmt, median, printTable, recordTarget, startMockProcess } from './lib.mjs';
 
 const WORKER = new URL('./outage-worker.mjs', import.meta.url).pathname;
@@ -33,6 +34,8 @@ const runScenario = async (fault, plan) => {
     execArgv: ['--expose-gc'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
+  // The two scenarios run side by side and measure memory, not CPU: every CPU, as before pinning.
+  unpin(worker.pid);
   try {
     const ready = new Promise((resolve) => worker.once('message', resolve));
     worker.send({ graphUrl: mock.url, rate: plan.rate, sampleMs: 250, liveEveryMs: 2000 });

@@ -8,6 +8,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuPlan } from './cpus.mjs';
 import { startMockProcess, startServerProcess } from './lib.mjs';
 import { serverStats, startLoad, VISITORS } from './middleware.mjs';
 
@@ -24,12 +25,13 @@ const rate = Number(flags.rate ?? 1500);
 const seconds = Number(flags.seconds ?? 10);
 const visitor = VISITORS[flags.visitor ?? (variant === 'mounted' ? 'fetch' : 'returning')];
 
+cpuPlan(); // the server on the measured CPU, the mock and the load beside it (bench/cpus.mjs)
 const dir = mkdtempSync(join(tmpdir(), 'capi-kit-profile-'));
 const mock = await startMockProcess();
 const server = await startServerProcess(
   new URL('./middleware-server.mjs', import.meta.url).pathname,
   [framework, variant, mock.url],
-  { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`] },
+  { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`], cpu: 'measured' },
 );
 const load = startLoad();
 const job = {
