@@ -9,25 +9,32 @@ import type { PhoneLibrary, PublicSuffixLibrary } from './types.js';
 // Bundlers and runtimes without `require` (edge, browsers) get `lazy.web.ts`, which imports both
 // statically (package.json `imports`, `#platform`).
 //
-// `load` is a top-level `const`, `createRequire(import.meta.url)` in the ESM build and `require`
-// itself in the CommonJS one (tsdown.config.ts defines `__CAPI_KIT_CJS__` per format and the dead
-// branch goes): the shapes file tracers (@vercel/nft, which decides what a Vercel function or a Next
-// standalone build deploys) read as a `require`, so both libraries ship with the app. A test traces
-// the built package (packages/next/test/file-trace.test.ts).
+// How each build loads them is the shape tools read as a dependency: in the ESM build a top-level
+// `const load = createRequire(import.meta.url)`, in the CommonJS one a plain `require('…')` call
+// (tsdown.config.ts defines `__CAPI_KIT_CJS__` per format and the dead branch goes). File tracers
+// (@vercel/nft, which decides what a Vercel function or a Next standalone build deploys) then ship
+// both libraries with the app, and a bundler that bundles a CommonJS server bundles them too. A test
+// traces the built package (packages/next/test/file-trace.test.ts).
 declare const __CAPI_KIT_CJS__: boolean;
-const load: NodeJS.Require = __CAPI_KIT_CJS__ ? require : createRequire(import.meta.url);
+const load = __CAPI_KIT_CJS__ ? undefined : createRequire(import.meta.url);
 
 let phone: PhoneLibrary | undefined;
 let publicSuffix: PublicSuffixLibrary | undefined;
 
 /** `libphonenumber-js/min`, loaded on the first call. */
 export const phoneLibrary = (): PhoneLibrary => {
-  phone ??= load('libphonenumber-js/min') as PhoneLibrary;
+  phone ??= (
+    __CAPI_KIT_CJS__
+      ? require('libphonenumber-js/min')
+      : (load as NodeJS.Require)('libphonenumber-js/min')
+  ) as PhoneLibrary;
   return phone;
 };
 
 /** `tldts`, loaded on the first call. */
 export const publicSuffixLibrary = (): PublicSuffixLibrary => {
-  publicSuffix ??= load('tldts') as PublicSuffixLibrary;
+  publicSuffix ??= (
+    __CAPI_KIT_CJS__ ? require('tldts') : (load as NodeJS.Require)('tldts')
+  ) as PublicSuffixLibrary;
   return publicSuffix;
 };
