@@ -60,9 +60,9 @@ let plan;
 
 /**
  * The CPU plan, made on first use: each allowed CPU timed with SPIN, `measured` the fastest,
- * `helpers` the rest (the same CPU when there is one). This process is moved to `measured`, all
- * its threads, so in-process benches and the children it starts without a role of their own run
- * there. `pinned: false` (nothing moved) without taskset or with a single CPU.
+ * `helpers` the rest. This process is moved to `measured`, all its threads, so in-process benches
+ * and the children it starts without a role of their own run there. `pinned: false` (nothing
+ * moved) off Linux, with a single CPU, without taskset, or when taskset may not set affinity.
  */
 export const cpuPlan = () => {
   if (plan) return plan;
@@ -113,7 +113,7 @@ export const pinMeasured = (pid) => pinProcess(pid, String(cpuPlan().measured));
  */
 export const describeCpus = () => {
   const p = cpuPlan();
-  if (!p.pinned) return 'processes not pinned to CPUs (no taskset, or one CPU)';
+  if (!p.pinned) return 'processes not pinned to CPUs (not Linux, one CPU, or no usable taskset)';
   const times = (speeds) => p.cpus.map((cpu) => `CPU ${cpu} ${speeds[cpu].toFixed(0)} ms`);
   let end = 'could not be timed at the end';
   try {
