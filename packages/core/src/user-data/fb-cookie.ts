@@ -9,11 +9,14 @@
 // Cookie header, callgrind, Node 26), and every tracked page view checks one or two. Payload
 // characters are printable ASCII except `.` (the part separator) and the cookie delimiters
 // `"` `,` `;` `\`; the appendix is 2-8 base64url characters (prehashed.ts' `isAppendix`).
-const FB_COOKIE_VALUE = /^fb\.[0-9]\.[0-9]+\.[!#-+\-/-:<-[\]-~]+(?:\.[A-Za-z0-9_-]{2,8})?$/;
+// The subdomain index counts the cookie domain's labels less one ([FBC]: `com` 0, `example.com` 1,
+// `www.example.com` 2), so it is not one digit by definition: 1-3 digits, the request context's
+// rule (`context/fb-cookies.ts`), so a cookie the context reads is never refused here.
+const FB_COOKIE_VALUE = /^fb\.[0-9]{1,3}\.[0-9]+\.[!#-+\-/-:<-[\]-~]+(?:\.[A-Za-z0-9_-]{2,8})?$/;
 
 /**
  * True when `value` has the shape of an `_fbc`/`_fbp` cookie value:
- * `fb.<0-9>.<creation time in ms>.<payload>` with an optional Parameter Builder appendix.
+ * `fb.<subdomain index, 1-3 digits>.<creation time in ms>.<payload>` with an optional Parameter Builder appendix.
  * @example isFbCookieValue('fb.1.1554763741205.AbCdEfGhIjKlMnOpQrStUvWxYz1234567890') // true
  */
 export function isFbCookieValue(value: string): boolean {

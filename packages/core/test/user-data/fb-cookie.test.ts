@@ -1,5 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isValidFbValue } from '../../src/context/fb-cookies.js';
+import { getRequestContext, mergeContext } from '../../src/context/index.js';
+import { buildEvent } from '../../src/event/build-event.js';
 import { isFbCookieValue } from '../../src/user-data/index.js';
 
 // The rule as the character loop it was written as before it became a pattern: the pattern must
@@ -11,11 +14,13 @@ const isBase64Url = (c: number) =>
   (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || isDigit(c) || c === 0x2d || c === 0x5f;
 const byTheLoop = (value: string): boolean => {
   const length = value.length;
-  if (length < 8 || !value.startsWith('fb.') || !isDigit(value.charCodeAt(3))) return false;
-  if (value.charCodeAt(4) !== 0x2e) return false;
-  let i = 5;
+  if (length < 8 || !value.startsWith('fb.')) return false;
+  let i = 3;
+  while (i < length && i < 6 && isDigit(value.charCodeAt(i))) i++;
+  if (i === 3 || value.charCodeAt(i) !== 0x2e) return false;
+  const timeStart = ++i;
   while (i < length && isDigit(value.charCodeAt(i))) i++;
-  if (i === 5 || value.charCodeAt(i) !== 0x2e) return false;
+  if (i === timeStart || value.charCodeAt(i) !== 0x2e) return false;
   const payloadStart = ++i;
   while (i < length && isPayloadChar(value.charCodeAt(i))) i++;
   if (i === payloadStart) return false;
@@ -41,7 +46,7 @@ const payload = fc.string({
 const base64url = fc.string({ unit: fc.constantFrom(...'aZ09-_'), minLength: 1, maxLength: 9 });
 const candidate = fc
   .tuple(
-    part(fc.constantFrom('fb.1.', 'fb.0.', 'fb.2.')),
+    part(fc.constantFrom('fb.1.', 'fb.0.', 'fb.2.', 'fb.12.', 'fb.123.', 'fb.1234.')),
     part(digits),
     part(fc.constant('.')),
     part(payload),
@@ -65,7 +70,10 @@ describe('isFbCookieValue', () => {
     ['fb.1.1.x', true],
     ['fb.1.1.x.A', false],
     ['fb.1.1.x.ABCDEFGHI', false],
-    ['fb.12.1.x', false],
+    ['fb.12.1.x', true],
+    ['fb.123.1.x', true],
+    ['fb.1234.1.x', false],
+    ['fb..1.x', false],
     ['fb.1..x', false],
     ['fb.1.1.', false],
     ['fb.1.1.a"b', false],
@@ -76,5 +84,42 @@ describe('isFbCookieValue', () => {
   ])('%j → %s', (value, expected) => {
     expect(isFbCookieValue(value)).toBe(expected);
     expect(byTheLoop(value)).toBe(expected);
+  });
+});
+
+// The request context reads `_fbp`/`_fbc` under its own, narrower rule (a URL-safe payload of at
+// most 500 characters: it echoes them back in `Set-Cookie`). A cookie it reads is filled into
+// every event, where this rule checks it again: it must never be refused there as `invalid_fbp`.
+describe('the request context and the event agree on fb values', () => {
+  it('every value the context accepts, the event accepts', () => {
+    fc.assert(
+      fc.property(candidate, (value) => {
+        if (isValidFbValue(value)) expect(isFbCookieValue(value)).toBe(true);
+      }),
+      { numRuns: 20_000 },
+    );
+  });
+
+  it.each([
+    'fb.12.1596403881668.1116446470',
+    'fb.123.1596403881668.IwAR2F4-dbP0l7Mn1IawQQ.AQQAAQIB',
+  ])('%j passes both', (value) => {
+    expect(isValidFbValue(value)).toBe(true);
+    expect(isFbCookieValue(value)).toBe(true);
+  });
+
+  it('a deep-subdomain `_fbp` read from the Cookie header reaches the event with no issue', () => {
+    const fbp = 'fb.12.1596403881668.1116446470';
+    const context = getRequestContext(
+      new Request('https://shop.example.com/', {
+        headers: { cookie: `_fbp=${fbp}`, 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64)' },
+      }),
+    );
+    expect(context.user_data.fbp).toBe(fbp);
+    const { event, issues } = buildEvent(
+      mergeContext({ event_name: 'PageView', action_source: 'website' }, context),
+    );
+    expect(issues).toEqual([]);
+    expect(event?.user_data.fbp).toBe(fbp);
   });
 });

@@ -406,6 +406,7 @@ describe('fbc / fbp', () => {
     ['fb.0.1596403881668.1116446470'],
     ['fb.2.1596403881668.1116446470.AQQAAQIB'], // Parameter Builder appendix
     ['fb.1.1596403881668.1116446470.BA'], // legacy 2-char appendix
+    ['fb.12.1596403881668.1116446470'], // a domain of 13 labels: the index is not one digit
   ])('accepts %j', (raw) => {
     expect(isFbCookieValue(raw)).toBe(true);
   });
@@ -414,7 +415,7 @@ describe('fbc / fbp', () => {
     [''],
     ['IwAR2F4-dbP0l7Mn1IawQQGCINEz7PYXQvwjNwB'], // a raw fbclid, not an fbc
     ['fb.1.AbCdEf'],
-    ['fb.12.1554763741205.abc'],
+    ['fb.1234.1554763741205.abc'],
     ['fb.x.1554763741205.abc'],
     ['fb.1..abc'],
     ['fb.1.1554763741205.'],
