@@ -244,6 +244,17 @@ export const startSinkProcess = () =>
   startServerProcess(new URL('./sink.mjs', import.meta.url).pathname, []);
 
 /**
+ * Servers started by {@link startServerProcess} and not yet exited. A bench that throws or exits
+ * before stopping them would leave them listening (the mock, a server under test) and loading the
+ * machine under the next run: they are sent SIGTERM when this process exits, however it exits
+ * short of SIGKILL.
+ */
+const running = new Set();
+process.once('exit', () => {
+  for (const child of running) child.kill('SIGTERM');
+});
+
+/**
  * Starts a Node script that prints `listening on http://…` once it is ready; resolves with its URL,
  * pid, and a stop function (SIGTERM, then waits for the exit). `wrapper` runs Node under another
  * command (`['valgrind', '--tool=callgrind', …]`); its stderr is then kept for `stderr()` instead
@@ -261,12 +272,14 @@ export const startServerProcess = async (
   // A server under test on the measured CPU, the mock and the sink beside it (bench/cpus.mjs).
   if (cpu === 'measured') pinMeasured(child.pid);
   else pinHelper(child.pid);
+  running.add(child);
   let stderr = '';
   child.stderr?.on('data', (chunk) => {
     stderr += chunk;
   });
   // 'close', not 'exit': stderr may still be arriving when the process has exited.
   const exited = new Promise((resolve) => child.once('close', resolve));
+  child.once('exit', () => running.delete(child));
   const url = await new Promise((resolve, reject) => {
     child.once('error', reject); // the command itself could not start (a missing wrapper)
     let out = '';
