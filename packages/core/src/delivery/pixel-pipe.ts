@@ -90,6 +90,8 @@ export class PixelPipe {
   private resolved = 0;
   private draining = false;
   private closing = false;
+  /** Set by `drainForClose`: no request starts at or after it (`fillSlots`). */
+  private closeDeadline = Number.POSITIVE_INFINITY;
   private stopped = false;
   /** Past the close deadline: abort what is in flight and start nothing new. */
   private halted = false;
@@ -249,6 +251,7 @@ export class PixelPipe {
   drainForClose(deadline: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
     this.closing = true;
+    this.closeDeadline = deadline;
     this.draining = true;
     this.claimEmpty = false;
     this.schedulePump();
@@ -262,7 +265,8 @@ export class PixelPipe {
             this.queued <= 0 ||
             this.claimEmpty ||
             this.circuitOpenUntil > 0 ||
-            this.blockedUntil > deadline)),
+            this.blockedUntil > deadline ||
+            this.config.clock.now() >= deadline)),
     );
   }
 
@@ -491,6 +495,11 @@ export class PixelPipe {
     while (!this.stopped && !this.halted && this.inFlightRequests < limit) {
       const now = config.clock.now();
       if (this.isBlocked(now)) return;
+      // A request started at close's deadline would be aborted at once, yet it may already have
+      // reached the platform: then its events, released as unattempted, are sent again later (a
+      // duplicate, as a BullMQ worker's round saw when its backoff had run out while the event loop
+      // was busy). `close({ timeoutMs: 0 })` sends nothing.
+      if (this.closing && now >= this.closeDeadline) return;
       const part = this.suspects.shift();
       if (part) {
         if (part.leaseUntil - now < this.leaseReserve()) {

@@ -743,6 +743,33 @@ describe('createCapi: flush and close', () => {
     expect(inner.stats().queued).toBe(1);
   });
 
+  it('close() starts no request at or after its deadline: close({ timeoutMs: 0 }) sends nothing, even when a backoff ran out while the event loop was busy', async () => {
+    // A request started at the deadline is aborted at once, yet may already have reached Meta:
+    // its events, released as unattempted, would be sent again (a BullMQ worker's round, which
+    // closes its engine with timeoutMs 0, sent its probe event twice that way).
+    const inner = memoryOutbox();
+    const durable = { ...inner, durable: true };
+    const { client, clock, seen, track } = setup(
+      (req, i) => (i === 0 ? graphError(503, 2) : ok(req)),
+      {
+        outbox: durable,
+      },
+    );
+    track(1);
+    await client.flush();
+    expect(seen).toHaveLength(1);
+    expect(client.stats()).toMatchObject({ queued: 1, retried: 1 });
+    clock.stall(10_000); // the backoff's wake-up is due and has not run
+    const closed = client.close({ timeoutMs: 0 });
+    await settle();
+    await clock.advance(0);
+    await closed;
+    expect(seen).toHaveLength(1);
+    expect(inner.stats().queued).toBe(1);
+    expect(client.stats()).toMatchObject({ sent: 0, inFlight: 0 });
+    expect(clock.pending()).toBe(0);
+  });
+
   it('close() is idempotent', async () => {
     const { client } = setup();
     const a = client.close();

@@ -49,6 +49,14 @@ export class FakeClock implements Clock {
     this.timers.delete(handle as number);
   };
 
+  /**
+   * Moves time forward by `ms` without firing any timer: the event loop was blocked (a CPU-bound
+   * request, a loaded machine) while timers came due; they run at the next `advance()`.
+   */
+  stall(ms: number): void {
+    this.t += ms;
+  }
+
   /** Pending timers (a client must not leave any behind after close). */
   pending(): number {
     return this.timers.size;
