@@ -76,8 +76,8 @@ export interface CapiClient {
   flush(): Promise<void>;
   /**
    * Stops intake (`track` → not accepted, reason `closed`), sends what is queued (waiting out
-   * pauses that end before the deadline), aborts requests still in flight at the deadline and
-   * resolves by `timeoutMs`. With the default in-memory outbox, leftovers are counted as dropped
+   * pauses that end before the deadline; no request starts at or after it, so `timeoutMs: 0` sends
+   * nothing), aborts requests still in flight at the deadline and resolves by `timeoutMs`. With the default in-memory outbox, leftovers are counted as dropped
    * (`shutdown`) and passed to `onUndeliverable`; a durable outbox keeps them, except records it
    * could only hold in memory (`Outbox.takeNonDurable`), which are counted the same way. Never rejects;
    * calling it again returns the same promise.
