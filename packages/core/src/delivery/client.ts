@@ -890,6 +890,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     const grace = Math.min(50, timeoutMs / 10);
     const started = clock.now();
     const deadline = started + timeoutMs - grace;
+    // Before any await: a backoff's wake-up that fires while close waits on the outbox must not
+    // start a request past the deadline either.
+    for (const pipe of pipes.values()) pipe.beginClose(deadline);
     const sleep = (ms: number) => deadlineTimer(clock, ms);
     // What was counted but not yet summarized is printed now, before the process may end.
     feedback.close();

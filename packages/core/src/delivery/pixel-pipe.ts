@@ -90,7 +90,7 @@ export class PixelPipe {
   private resolved = 0;
   private draining = false;
   private closing = false;
-  /** Set by `drainForClose`: no request starts at or after it (`fillSlots`). */
+  /** Close's deadline, set by `beginClose`: no request starts at or after it (`fillSlots`). */
   private closeDeadline = Number.POSITIVE_INFINITY;
   private stopped = false;
   /** Past the close deadline: abort what is in flight and start nothing new. */
@@ -247,11 +247,19 @@ export class PixelPipe {
     );
   }
 
+  /**
+   * Close begins: from now on no request starts at or after `deadline`. Called by `close()` before
+   * it awaits anything (its outbox's flush may take I/O, and a backoff's wake-up may fire meanwhile).
+   */
+  beginClose(deadline: number): void {
+    this.closeDeadline = Math.min(this.closeDeadline, deadline);
+  }
+
   /** Close phase 1: send everything, waiting out pauses that end before `deadline`. */
   drainForClose(deadline: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
     this.closing = true;
-    this.closeDeadline = deadline;
+    this.beginClose(deadline);
     this.draining = true;
     this.claimEmpty = false;
     this.schedulePump();
@@ -499,7 +507,7 @@ export class PixelPipe {
       // reached the platform: then its events, released as unattempted, are sent again later (a
       // duplicate, as a BullMQ worker's round saw when its backoff had run out while the event loop
       // was busy). `close({ timeoutMs: 0 })` sends nothing.
-      if (this.closing && now >= this.closeDeadline) return;
+      if (now >= this.closeDeadline) return;
       const part = this.suspects.shift();
       if (part) {
         if (part.leaseUntil - now < this.leaseReserve()) {

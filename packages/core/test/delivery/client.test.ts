@@ -770,6 +770,39 @@ describe('createCapi: flush and close', () => {
     expect(clock.pending()).toBe(0);
   });
 
+  it('close() starts no request past its deadline while it waits on an outbox whose flush takes I/O', async () => {
+    const inner = memoryOutbox();
+    // A group-commit outbox (a database, a queue): its flush resolves after a turn of I/O, and a
+    // backoff's overdue wake-up fires meanwhile.
+    const slowFlush = {
+      ...inner,
+      durable: true,
+      flush: () => new Promise<void>((r) => setImmediate(r)),
+    };
+    const { client, clock, seen, track } = setup(
+      (req, i) =>
+        i === 0
+          ? graphError(503, 2)
+          : new Promise<Response>((_resolve, reject) => {
+              req.signal?.addEventListener('abort', () =>
+                reject(new DOMException('aborted', 'AbortError')),
+              );
+            }),
+      { outbox: slowFlush },
+    );
+    track(1);
+    await client.flush();
+    expect(seen).toHaveLength(1);
+    clock.stall(10_000);
+    const closed = client.close({ timeoutMs: 0 });
+    await clock.advance(0); // the overdue wake-up runs while close() awaits the outbox's flush
+    await settle();
+    await clock.advance(0);
+    await closed;
+    expect(seen).toHaveLength(1);
+    expect(inner.stats().queued).toBe(1);
+  });
+
   it('close() is idempotent', async () => {
     const { client } = setup();
     const a = client.close();
