@@ -244,15 +244,23 @@ export const startSinkProcess = () =>
   startServerProcess(new URL('./sink.mjs', import.meta.url).pathname, []);
 
 /**
- * Servers started by {@link startServerProcess} and not yet exited. A bench that throws or exits
- * before stopping them would leave them listening (the mock, a server under test) and loading the
- * machine under the next run: they are sent SIGTERM when this process exits, however it exits
- * short of SIGKILL.
+ * Servers started by {@link startServerProcess} and not yet exited. A bench that throws, exits or
+ * is signalled before stopping them would leave them listening (the mock, a server under test),
+ * holding this process's stderr and loading the machine under the next run: they get SIGTERM when
+ * this process exits or gets SIGINT, SIGTERM or SIGHUP (re-raised afterwards, so the exit status
+ * stays the signal's). SIGKILL leaves them.
  */
 const running = new Set();
-process.once('exit', () => {
+const stopRunning = () => {
   for (const child of running) child.kill('SIGTERM');
-});
+};
+process.once('exit', stopRunning);
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.once(signal, () => {
+    stopRunning();
+    process.kill(process.pid, signal);
+  });
+}
 
 /**
  * Starts a Node script that prints `listening on http://…` once it is ready; resolves with its URL,
