@@ -77,10 +77,11 @@ export interface CapiClient {
   /**
    * Stops intake (`track` → not accepted, reason `closed`), sends what is queued (waiting out
    * pauses that end before the deadline; no request starts at or after it, so `timeoutMs: 0` sends
-   * nothing), aborts requests still in flight at the deadline and resolves by `timeoutMs`. With the default in-memory outbox, leftovers are counted as dropped
-   * (`shutdown`) and passed to `onUndeliverable`; a durable outbox keeps them, except records it
-   * could only hold in memory (`Outbox.takeNonDurable`), which are counted the same way. Never rejects;
-   * calling it again returns the same promise.
+   * nothing), aborts requests still in flight at the deadline and resolves by `timeoutMs`. With
+   * the default in-memory outbox, leftovers are counted as dropped (`shutdown`) and passed to
+   * `onUndeliverable`; a durable outbox keeps them, except records it could only hold in memory
+   * (`Outbox.takeNonDurable`), which are counted the same way. Never rejects; calling it again
+   * returns the same promise.
    */
   close(options?: CloseOptions): Promise<void>;
   /**

@@ -16,7 +16,8 @@ const FB_COOKIE_VALUE = /^fb\.[0-9]{1,3}\.[0-9]+\.[!#-+\-/-:<-[\]-~]+(?:\.[A-Za-
 
 /**
  * True when `value` has the shape of an `_fbc`/`_fbp` cookie value:
- * `fb.<subdomain index, 1-3 digits>.<creation time in ms>.<payload>` with an optional Parameter Builder appendix.
+ * `fb.<subdomain index, 1-3 digits>.<creation time in ms>.<payload>` with an optional Parameter
+ * Builder appendix.
  * @example isFbCookieValue('fb.1.1554763741205.AbCdEfGhIjKlMnOpQrStUvWxYz1234567890') // true
  */
 export function isFbCookieValue(value: string): boolean {
