@@ -506,7 +506,7 @@ export class PixelPipe {
       // A request started at close's deadline would be aborted at once, yet it may already have
       // reached the platform: then its events, released as unattempted, are sent again later (a
       // duplicate, as a BullMQ worker's round saw when its backoff had run out while the event loop
-      // was busy). `close({ timeoutMs: 0 })` sends nothing.
+      // was busy). `close({ timeoutMs: 0 })` sends nothing. Checked again after each await below.
       if (now >= this.closeDeadline) return;
       const part = this.suspects.shift();
       if (part) {
@@ -519,6 +519,10 @@ export class PixelPipe {
         }
         const live = await this.dropExpired(part.records, config.wallNow());
         if (live.length === 0) continue;
+        if (this.mayNotStart()) {
+          await config.outbox.release(ids(live), now);
+          return;
+        }
         if (this.circuitOpenUntil > 0) this.probing = true; // half-open: one request
         this.startSlot(live, part.leaseUntil);
         continue;
@@ -540,8 +544,9 @@ export class PixelPipe {
         maxBytes: config.maxBatchBytes,
         now,
       });
-      if (this.stopped) {
-        // close() finished while we waited on an async outbox: put them back untouched.
+      if (this.mayNotStart()) {
+        // close() reached its deadline (or finished) while we waited on an async outbox: put
+        // them back untouched.
         if (records.length > 0) await config.outbox.release(ids(records), now);
         return;
       }
@@ -553,9 +558,22 @@ export class PixelPipe {
       if (this.queued <= records.length) this.draining = false;
       const live = await this.dropExpired(records, config.wallNow());
       if (live.length === 0) continue;
+      if (this.mayNotStart()) {
+        await config.outbox.release(ids(live), now);
+        return;
+      }
       if (this.circuitOpenUntil > 0) this.probing = true; // half-open: exactly one probe batch
       this.startSlot(live, now + config.leaseMs);
     }
+  }
+
+  /**
+   * No request may start now: the pipe stopped, or close's deadline came (`halted`, or the clock
+   * at it). Checked after every await in `fillSlots`, since an async outbox (a claim, a dead
+   * letter) can hold the pump across the deadline.
+   */
+  private mayNotStart(): boolean {
+    return this.stopped || this.halted || this.config.clock.now() >= this.closeDeadline;
   }
 
   private async dropExpired(records: OutboxRecord[], now: number): Promise<OutboxRecord[]> {

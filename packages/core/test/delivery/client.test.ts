@@ -803,6 +803,57 @@ describe('createCapi: flush and close', () => {
     expect(inner.stats().queued).toBe(1);
   });
 
+  describe('close() with an outbox whose claim takes I/O (a database, a queue)', () => {
+    /** A durable outbox whose `claim` answers after `delay` (the fake clock) or a turn of I/O. */
+    const slowClaim = (delay: (done: () => void) => void) => {
+      const inner = memoryOutbox();
+      let claims = 0;
+      const outbox: Outbox = {
+        ...inner,
+        durable: true,
+        claim: (...args: Parameters<Outbox['claim']>) => {
+          claims++;
+          return new Promise((resolve) => delay(() => resolve(inner.claim(...args))));
+        },
+      };
+      return { inner, outbox, claims: () => claims };
+    };
+    const claimPending = async (claims: () => number) => {
+      for (let i = 0; i < 20 && claims() === 0; i++) await Promise.resolve();
+      expect(claims()).toBe(1);
+    };
+
+    it('a claim that answers after close({ timeoutMs: 0 }) was called starts no request', async () => {
+      const { inner, outbox, claims } = slowClaim((done) => setImmediate(done));
+      const { client, clock, seen, track } = setup(hang, { outbox });
+      track(1);
+      void client.flush();
+      await claimPending(claims);
+      const closed = client.close({ timeoutMs: 0 });
+      await settle();
+      await clock.advance(0);
+      await closed;
+      expect(seen).toHaveLength(0);
+      expect(inner.stats().queued).toBe(1);
+    });
+
+    it('a claim that answers past the deadline, inside the grace, starts no request', async () => {
+      let clockOf: { setTimeout(fn: () => void, ms: number): unknown } | undefined;
+      const { inner, outbox, claims } = slowClaim((done) => clockOf?.setTimeout(done, 960));
+      const { client, clock, seen, track } = setup(hang, { outbox });
+      clockOf = clock;
+      track(1);
+      void client.flush();
+      await claimPending(claims);
+      const closed = client.close({ timeoutMs: 1000 }); // deadline at 950 ms, 50 ms of grace
+      await settle();
+      await clock.advance(2000);
+      await closed;
+      expect(seen).toHaveLength(0);
+      expect(inner.stats().queued).toBe(1);
+    });
+  });
+
   it('close() is idempotent', async () => {
     const { client } = setup();
     const a = client.close();
