@@ -84,6 +84,26 @@ describe('bullmqOutbox when Redis is unreachable (no Redis needed)', () => {
     await capi.close();
     expect(mock.duplicates()).toEqual([]);
   });
+
+  it('events whose Redis write outlasts close() are counted as dropped (shutdown) and handed over, not left queued', async () => {
+    // A shutdown budget shorter than the wait for Redis: close() returns, then the producer gives
+    // up on Redis and its fallback takes the events, for a client that will never send again.
+    const outbox = bullmqOutbox({ connection: 'redis://127.0.0.1:1', connectTimeoutMs: 600 });
+    const undeliverable: [number, string][] = [];
+    const capi = client(outbox, {
+      logger: logs().logger,
+      onUndeliverable: (records, reason) => {
+        undeliverable.push([records.length, reason]);
+      },
+    });
+    for (let i = 0; i < 3; i++) capi.track(leadEvent(`late-${i}`));
+    await capi.close({ timeoutMs: 100 });
+    await waitFor(() => outbox.producerStats().fallbackEvents === 3, 5000);
+    await waitFor(() => capi.stats().dropped.shutdown === 3, 5000);
+    expect(capi.stats()).toMatchObject({ queued: 0, inFlight: 0, sent: 0 });
+    expect(undeliverable).toEqual([[3, 'shutdown']]);
+    expect(mock.requests()).toHaveLength(0);
+  });
 });
 
 describe('bullmq with Redis', needsRedis, () => {

@@ -90,6 +90,10 @@ export class PixelPipe {
   private resolved = 0;
   private draining = false;
   private closing = false;
+  /** A sweep of records put back after the pipe stopped (`sweepAfterStop`), while it runs. */
+  private lateSweep: Promise<void> | undefined;
+  /** More records were put back while `lateSweep` ran: it sweeps once more. */
+  private lateSweepAgain = false;
   /** Close's deadline, set by `beginClose`: no request starts at or after it (`fillSlots`). */
   private closeDeadline = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -156,8 +160,12 @@ export class PixelPipe {
     this.queued += count;
     this.queuedBytes += bytes;
     this.claimEmpty = false;
+    if (this.stopped) {
+      if (!this.config.outbox.durable) this.sweepAfterStop();
+      return;
+    }
     // flushOnEnd: the client flushes at the end of the tick, no batch timer needed.
-    if (this.stopped || flushNow) return;
+    if (flushNow) return;
     if (
       this.queued >= this.config.maxBatchEvents ||
       this.queuedBytes >= this.config.maxBatchBytes
@@ -300,30 +308,10 @@ export class PixelPipe {
     // Parts of rejected batches are still leased in the outbox: the sweep below (non-durable) or
     // the lease's expiry (durable) accounts for them, and they are already counted as queued.
     this.suspects.length = 0;
-    const { outbox, clock } = this.config;
+    const { outbox } = this.config;
     try {
       if (!outbox.durable) {
-        const left = await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
-          pixelId: this.pixelId,
-          all: true,
-          now: clock.now(),
-        });
-        if (left.length > 0) {
-          await outbox.deadLetter(ids(left), 'shutdown: not delivered before close() deadline');
-        }
-        // Every queued and in-flight record of this pixel is among them: count them as dropped
-        // in the same step, so the figures add up inside the `dropped` hook too.
-        this.queued = 0;
-        this.queuedBytes = 0;
-        this.inFlightEvents = 0;
-        if (left.length > 0) {
-          this.drop('shutdown', left);
-          this.log(
-            'warn',
-            { pixelId: this.pixelId, count: left.length },
-            'capi-kit: closed with undelivered events',
-          );
-        }
+        await this.sweepNonDurable();
       } else {
         // Requests that never settled leave their records leased in the durable outbox: they
         // come back when the lease expires, so they still count as queued — except the records
@@ -349,6 +337,63 @@ export class PixelPipe {
       this.inFlightEvents = 0;
     }
     this.notify();
+  }
+
+  /**
+   * Non-durable outbox, pipe stopped: every record of this pixel still in it (queued or leased)
+   * is dead-lettered and counted as dropped `shutdown` (handed to `onUndeliverable`).
+   */
+  private async sweepNonDurable(): Promise<void> {
+    const { outbox, clock } = this.config;
+    const left = await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
+      pixelId: this.pixelId,
+      all: true,
+      now: clock.now(),
+    });
+    if (left.length > 0) {
+      await outbox.deadLetter(ids(left), 'shutdown: not delivered before close() deadline');
+    }
+    // Every queued and in-flight record of this pixel is among them: count them as dropped
+    // in the same step, so the figures add up inside the `dropped` hook too.
+    this.queued = 0;
+    this.queuedBytes = 0;
+    this.inFlightEvents = 0;
+    if (left.length > 0) {
+      this.drop('shutdown', left);
+      this.log(
+        'warn',
+        { pixelId: this.pixelId, count: left.length },
+        'capi-kit: closed with undelivered events',
+      );
+    }
+  }
+
+  /**
+   * Records an outbox put back after the pipe stopped (a BullMQ producer's fallback taking a
+   * batch whose Redis write failed after `close()` gave up waiting for it): nothing here will
+   * send them, so a non-durable outbox's are counted as dropped `shutdown` now rather than left
+   * as queued on a closed client.
+   */
+  private sweepAfterStop(): void {
+    // One sweep at a time: a sweep claims with `all`, leased records included, so two at once
+    // would both count the same records.
+    if (this.lateSweep) {
+      this.lateSweepAgain = true;
+      return;
+    }
+    this.lateSweep = (async () => {
+      do {
+        this.lateSweepAgain = false;
+        try {
+          await this.sweepNonDurable();
+        } catch (error) {
+          this.reportOutboxError(error);
+        }
+      } while (this.lateSweepAgain);
+      this.lateSweep = undefined;
+      this.notify();
+    })();
+    this.config.background(this.lateSweep);
   }
 
   /** Closes the auth circuit and lifts any pause, then sends what is waiting. */

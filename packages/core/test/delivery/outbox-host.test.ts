@@ -145,6 +145,38 @@ describe('outbox side channel', () => {
     await client.close({ timeoutMs: 100 });
   });
 
+  it('records the outbox puts back after close() are counted as dropped (shutdown), not left queued', async () => {
+    // A BullMQ producer whose Redis write outlasted close(): its fallback takes the batch later
+    // and reports it through `added`, to a client that will never send again.
+    const box = delegatingOutbox({ delegate: false });
+    const { client, clock, seen, dropped } = setup(box.outbox);
+    await client.close({ timeoutMs: 100 });
+    const record: OutboxRecord = {
+      id: 'late-1',
+      pixelId: PIXEL,
+      eventId: 'evt-late',
+      eventName: 'Purchase',
+      eventTime: Math.floor(clock.now() / 1000),
+      actionSource: 'website',
+      body: JSON.stringify({ event_name: 'Purchase', event_id: 'evt-late' }),
+      bytes: 40,
+      attempts: 0,
+      enqueuedAt: clock.now(),
+      retryAt: clock.now(),
+    };
+    const records = ['late-1', 'late-2', 'late-3'].map((id) => ({ ...record, id }));
+    box.memory.append(records);
+    box.host().added(records);
+    box.host().added([]); // an empty report changes nothing
+    await settle();
+    expect(seen).toHaveLength(0);
+    expect(client.stats()).toMatchObject({ queued: 0, inFlight: 0 });
+    // Each counted once, though the host reports them one by one to the pipe.
+    expect(client.stats().dropped.shutdown).toBe(3);
+    expect(dropped.reduce((n, d) => n + (d.reason === 'shutdown' ? d.count : 0), 0)).toBe(3);
+    expect(box.memory.stats().queued).toBe(0);
+  });
+
   it('flush() flushes the outbox; close() flushes it before draining and closes it last', async () => {
     const box = delegatingOutbox({ delegate: false });
     const { client } = setup(box.outbox);
