@@ -311,7 +311,19 @@ export class PixelPipe {
     const { outbox } = this.config;
     try {
       if (!outbox.durable) {
-        await this.sweepNonDurable();
+        // Registered as the running sweep: records put back meanwhile (`noteAppended`) wait for
+        // it and are swept after it, not by a second sweep claiming the same leased records.
+        const sweep = this.sweepNonDurable(false);
+        this.lateSweep = sweep.then(
+          () => {},
+          () => {},
+        );
+        try {
+          await sweep;
+        } finally {
+          this.lateSweep = undefined;
+          if (this.lateSweepAgain) this.sweepAfterStop();
+        }
       } else {
         // Requests that never settled leave their records leased in the durable outbox: they
         // come back when the lease expires, so they still count as queued — except the records
@@ -341,9 +353,10 @@ export class PixelPipe {
 
   /**
    * Non-durable outbox, pipe stopped: every record of this pixel still in it (queued or leased)
-   * is dead-lettered and counted as dropped `shutdown` (handed to `onUndeliverable`).
+   * is dead-lettered and counted as dropped `shutdown` (handed to `onUndeliverable`). `late`: a
+   * sweep after `finalize`'s, for records put back since.
    */
-  private async sweepNonDurable(): Promise<void> {
+  private async sweepNonDurable(late: boolean): Promise<void> {
     const { outbox, clock } = this.config;
     const left = await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
       pixelId: this.pixelId,
@@ -354,9 +367,15 @@ export class PixelPipe {
       await outbox.deadLetter(ids(left), 'shutdown: not delivered before close() deadline');
     }
     // Every queued and in-flight record of this pixel is among them: count them as dropped
-    // in the same step, so the figures add up inside the `dropped` hook too.
-    this.queued = 0;
-    this.queuedBytes = 0;
+    // in the same step, so the figures add up inside the `dropped` hook too. A late sweep takes
+    // off only what it found: a record put back while it awaited stays counted for the next one.
+    if (late) {
+      this.queued = Math.max(0, this.queued - left.length);
+      this.queuedBytes = Math.max(0, this.queuedBytes - sumBytes(left));
+    } else {
+      this.queued = 0;
+      this.queuedBytes = 0;
+    }
     this.inFlightEvents = 0;
     if (left.length > 0) {
       this.drop('shutdown', left);
@@ -385,7 +404,7 @@ export class PixelPipe {
       do {
         this.lateSweepAgain = false;
         try {
-          await this.sweepNonDurable();
+          await this.sweepNonDurable(true);
         } catch (error) {
           this.reportOutboxError(error);
         }

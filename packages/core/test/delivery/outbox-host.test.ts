@@ -177,6 +177,92 @@ describe('outbox side channel', () => {
     expect(box.memory.stats().queued).toBe(0);
   });
 
+  describe('records put back while a shutdown sweep is still running', () => {
+    /** A non-durable memory outbox whose claim and dead-lettering can be held or made to fail. */
+    const heldOutbox = () => {
+      const box = delegatingOutbox({ delegate: false });
+      const holds: {
+        deadLetter?: Promise<void>;
+        claim?: (call: number) => Promise<void> | 'fail' | undefined;
+      } = {};
+      let claims = 0;
+      box.outbox.deadLetter = async (ids, error) => {
+        await holds.deadLetter;
+        box.memory.deadLetter(ids, error);
+      };
+      box.outbox.claim = (limit, leaseMs, options) => {
+        const hold = holds.claim?.(++claims);
+        if (hold === 'fail') throw new Error('claim failed');
+        const records = box.memory.claim(limit, leaseMs, options);
+        return hold ? hold.then(() => records) : records;
+      };
+      return { ...box, holds };
+    };
+    const lateRecord = (id: string, now: number): OutboxRecord => ({
+      id,
+      pixelId: PIXEL,
+      eventId: id,
+      eventName: 'Purchase',
+      eventTime: Math.floor(now / 1000),
+      actionSource: 'website',
+      body: JSON.stringify({ event_name: 'Purchase', event_id: id }),
+      bytes: 40,
+      attempts: 0,
+      enqueuedAt: now,
+      retryAt: now,
+    });
+    const opened = () => {
+      let open!: () => void;
+      const promise = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      return { promise, open };
+    };
+
+    it("while close()'s own sweep awaits the outbox: every record counted once", async () => {
+      const box = heldOutbox();
+      const { client, clock, dropped } = setup(box.outbox);
+      client.track(purchase(1, clock.now()));
+      client.track(purchase(2, clock.now()));
+      const held = opened();
+      box.holds.deadLetter = held.promise;
+      const closed = client.close({ timeoutMs: 0 });
+      await settle();
+      await clock.advance(0);
+      await settle();
+      const late = lateRecord('late-1', clock.now());
+      box.memory.append([late]);
+      box.host().added([late]);
+      held.open();
+      await closed;
+      await settle();
+      expect(client.stats().dropped.shutdown).toBe(3);
+      expect(client.stats().queued).toBe(0);
+      expect(dropped.reduce((n, d) => n + d.count, 0)).toBe(3);
+    });
+
+    it('while a late sweep awaits the outbox, and the next sweep fails: the record stays counted as queued', async () => {
+      const box = heldOutbox();
+      const { client, clock, hooks } = setup(box.outbox);
+      await client.close({ timeoutMs: 100 });
+      const held = opened();
+      box.holds.claim = (call) => (call === 1 ? held.promise : 'fail');
+      for (const id of ['late-1', 'late-2']) {
+        const late = lateRecord(id, clock.now());
+        box.memory.append([late]);
+        box.host().added([late]);
+      }
+      expect(client.stats().queued).toBe(2);
+      held.open();
+      await settle();
+      // late-1 swept; late-2 still in the outbox and counted there, and the failure reported.
+      expect(client.stats().dropped.shutdown).toBe(1);
+      expect(client.stats().queued).toBe(1);
+      expect(box.memory.stats().queued).toBe(1);
+      expect(hooks.error.at(-1)).toMatchObject({ kind: 'outbox' });
+    });
+  });
+
   it('flush() flushes the outbox; close() flushes it before draining and closes it last', async () => {
     const box = delegatingOutbox({ delegate: false });
     const { client } = setup(box.outbox);
