@@ -94,6 +94,9 @@ export class PixelPipe {
   private lateSweep: Promise<void> | undefined;
   /** More records were put back while `lateSweep` ran: it sweeps once more. */
   private lateSweepAgain = false;
+  /** Records (and bytes) put back since `finalize`'s sweep claimed: what it leaves counted. */
+  private putBack = 0;
+  private putBackBytes = 0;
   /** Close's deadline, set by `beginClose`: no request starts at or after it (`fillSlots`). */
   private closeDeadline = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -161,6 +164,8 @@ export class PixelPipe {
     this.queuedBytes += bytes;
     this.claimEmpty = false;
     if (this.stopped) {
+      this.putBack += count;
+      this.putBackBytes += bytes;
       if (!this.config.outbox.durable) this.sweepAfterStop();
       return;
     }
@@ -363,18 +368,23 @@ export class PixelPipe {
       all: true,
       now: clock.now(),
     });
+    if (!late) {
+      this.putBack = 0;
+      this.putBackBytes = 0;
+    }
     if (left.length > 0) {
       await outbox.deadLetter(ids(left), 'shutdown: not delivered before close() deadline');
     }
     // Every queued and in-flight record of this pixel is among them: count them as dropped
-    // in the same step, so the figures add up inside the `dropped` hook too. A late sweep takes
-    // off only what it found: a record put back while it awaited stays counted for the next one.
+    // in the same step, so the figures add up inside the `dropped` hook too. What was put back
+    // after the claim stays counted for the next sweep: all of it after `finalize`'s (its claim
+    // took every record), and a late sweep takes off only what it found.
     if (late) {
       this.queued = Math.max(0, this.queued - left.length);
       this.queuedBytes = Math.max(0, this.queuedBytes - sumBytes(left));
     } else {
-      this.queued = 0;
-      this.queuedBytes = 0;
+      this.queued = this.putBack;
+      this.queuedBytes = this.putBackBytes;
     }
     this.inFlightEvents = 0;
     if (left.length > 0) {

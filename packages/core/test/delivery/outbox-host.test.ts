@@ -241,6 +241,30 @@ describe('outbox side channel', () => {
       expect(dropped.reduce((n, d) => n + d.count, 0)).toBe(3);
     });
 
+    it("while close()'s own sweep awaits the outbox, and the next sweep fails: the record stays counted as queued", async () => {
+      const box = heldOutbox();
+      const { client, clock } = setup(box.outbox);
+      client.track(purchase(1, clock.now()));
+      client.track(purchase(2, clock.now()));
+      const held = opened();
+      box.holds.deadLetter = held.promise;
+      const closed = client.close({ timeoutMs: 0 });
+      await settle();
+      await clock.advance(0);
+      await settle();
+      const late = lateRecord('late-1', clock.now());
+      box.memory.append([late]);
+      box.host().added([late]);
+      expect(client.stats().queued).toBe(3);
+      box.holds.claim = () => 'fail';
+      held.open();
+      await closed;
+      await settle();
+      expect(client.stats().dropped.shutdown).toBe(2);
+      expect(client.stats().queued).toBe(1);
+      expect(box.memory.stats().queued).toBe(1);
+    });
+
     it('while a late sweep awaits the outbox, and the next sweep fails: the record stays counted as queued', async () => {
       const box = heldOutbox();
       const { client, clock, hooks } = setup(box.outbox);
