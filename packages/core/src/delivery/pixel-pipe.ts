@@ -338,14 +338,7 @@ export class PixelPipe {
         this.queued += this.inFlightEvents - left.length;
         this.queuedBytes -= sumBytes(left);
         this.inFlightEvents = 0;
-        if (left.length > 0) {
-          this.drop('shutdown', left);
-          this.log(
-            'warn',
-            { pixelId: this.pixelId, count: left.length },
-            'capi-kit: closed with events the outbox could not make durable',
-          );
-        }
+        this.dropAtShutdown(left, 'capi-kit: closed with events the outbox could not make durable');
       }
     } catch (error) {
       this.reportOutboxError(error);
@@ -387,14 +380,14 @@ export class PixelPipe {
       this.queuedBytes = this.putBackBytes;
     }
     this.inFlightEvents = 0;
-    if (left.length > 0) {
-      this.drop('shutdown', left);
-      this.log(
-        'warn',
-        { pixelId: this.pixelId, count: left.length },
-        'capi-kit: closed with undelivered events',
-      );
-    }
+    this.dropAtShutdown(left, 'capi-kit: closed with undelivered events');
+  }
+
+  /** Counts `records` as dropped `shutdown` (handed to `onUndeliverable`) and says why, if any. */
+  private dropAtShutdown(records: readonly OutboxRecord[], message: string): void {
+    if (records.length === 0) return;
+    this.drop('shutdown', records);
+    this.log('warn', { pixelId: this.pixelId, count: records.length }, message);
   }
 
   /**

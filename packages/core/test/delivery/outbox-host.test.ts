@@ -51,6 +51,21 @@ const setup = (outbox: Outbox) => {
   return { clock, seen, client, log, hooks, dropped };
 };
 
+/** A record an outbox hands back to the engine (`added`), created at `now`. */
+const outboxRecord = (id: string, now: number, eventId = id): OutboxRecord => ({
+  id,
+  pixelId: PIXEL,
+  eventId,
+  eventName: 'Purchase',
+  eventTime: Math.floor(now / 1000),
+  actionSource: 'website',
+  body: JSON.stringify({ event_name: 'Purchase', event_id: eventId }),
+  bytes: 40,
+  attempts: 0,
+  enqueuedAt: now,
+  retryAt: now,
+});
+
 /** A memory outbox whose appends are delegated (taken by someone else) while `delegate` is true. */
 const delegatingOutbox = (mode: { delegate: boolean; async?: boolean }) => {
   const memory = memoryOutbox();
@@ -108,19 +123,7 @@ describe('outbox side channel', () => {
     const box = delegatingOutbox({ delegate: false });
     const { client, seen, clock, hooks, log, dropped } = setup(box.outbox);
     expect(box.calls).toEqual(['attach']);
-    const record: OutboxRecord = {
-      id: 'back-1',
-      pixelId: PIXEL,
-      eventId: 'evt-back',
-      eventName: 'Purchase',
-      eventTime: Math.floor(clock.now() / 1000),
-      actionSource: 'website',
-      body: JSON.stringify({ event_name: 'Purchase', event_id: 'evt-back' }),
-      bytes: 40,
-      attempts: 0,
-      enqueuedAt: clock.now(),
-      retryAt: clock.now(),
-    };
+    const record = outboxRecord('back-1', clock.now(), 'evt-back');
     box.memory.append([record]);
     box.host().added([record]);
     expect(client.stats().queued).toBe(1);
@@ -151,20 +154,7 @@ describe('outbox side channel', () => {
     const box = delegatingOutbox({ delegate: false });
     const { client, clock, seen, dropped } = setup(box.outbox);
     await client.close({ timeoutMs: 100 });
-    const record: OutboxRecord = {
-      id: 'late-1',
-      pixelId: PIXEL,
-      eventId: 'evt-late',
-      eventName: 'Purchase',
-      eventTime: Math.floor(clock.now() / 1000),
-      actionSource: 'website',
-      body: JSON.stringify({ event_name: 'Purchase', event_id: 'evt-late' }),
-      bytes: 40,
-      attempts: 0,
-      enqueuedAt: clock.now(),
-      retryAt: clock.now(),
-    };
-    const records = ['late-1', 'late-2', 'late-3'].map((id) => ({ ...record, id }));
+    const records = ['late-1', 'late-2', 'late-3'].map((id) => outboxRecord(id, clock.now()));
     box.memory.append(records);
     box.host().added(records);
     box.host().added([]); // an empty report changes nothing
@@ -198,19 +188,6 @@ describe('outbox side channel', () => {
       };
       return { ...box, holds };
     };
-    const lateRecord = (id: string, now: number): OutboxRecord => ({
-      id,
-      pixelId: PIXEL,
-      eventId: id,
-      eventName: 'Purchase',
-      eventTime: Math.floor(now / 1000),
-      actionSource: 'website',
-      body: JSON.stringify({ event_name: 'Purchase', event_id: id }),
-      bytes: 40,
-      attempts: 0,
-      enqueuedAt: now,
-      retryAt: now,
-    });
     const opened = () => {
       let open!: () => void;
       const promise = new Promise<void>((resolve) => {
@@ -230,7 +207,7 @@ describe('outbox side channel', () => {
       await settle();
       await clock.advance(0);
       await settle();
-      const late = lateRecord('late-1', clock.now());
+      const late = outboxRecord('late-1', clock.now());
       box.memory.append([late]);
       box.host().added([late]);
       held.open();
@@ -252,7 +229,7 @@ describe('outbox side channel', () => {
       await settle();
       await clock.advance(0);
       await settle();
-      const late = lateRecord('late-1', clock.now());
+      const late = outboxRecord('late-1', clock.now());
       box.memory.append([late]);
       box.host().added([late]);
       expect(client.stats().queued).toBe(3);
@@ -272,7 +249,7 @@ describe('outbox side channel', () => {
       const held = opened();
       box.holds.claim = (call) => (call === 1 ? held.promise : 'fail');
       for (const id of ['late-1', 'late-2']) {
-        const late = lateRecord(id, clock.now());
+        const late = outboxRecord(id, clock.now());
         box.memory.append([late]);
         box.host().added([late]);
       }
