@@ -94,9 +94,11 @@ export class PixelPipe {
   private lateSweep: Promise<void> | undefined;
   /** More records were put back while `lateSweep` ran: it sweeps once more. */
   private lateSweepAgain = false;
-  /** Records (and bytes) put back since `finalize`'s sweep claimed: what it leaves counted. */
-  private putBack = 0;
-  private putBackBytes = 0;
+  /**
+   * Expired records the pump is dead-lettering (`dropExpired`): counted as queued until the outbox
+   * answers, then as dropped `expired`; a shutdown sweep leaves them to it (`ownedIds`).
+   */
+  private readonly expiring = new Set<readonly OutboxRecord[]>();
   /** Close's deadline, set by `beginClose`: no request starts at or after it (`fillSlots`). */
   private closeDeadline = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -164,9 +166,7 @@ export class PixelPipe {
     this.queuedBytes += bytes;
     this.claimEmpty = false;
     if (this.stopped) {
-      this.putBack += count;
-      this.putBackBytes += bytes;
-      if (!this.config.outbox.durable) this.sweepAfterStop();
+      this.sweepAfterStop();
       return;
     }
     // flushOnEnd: the client flushes at the end of the tick, no batch timer needed.
@@ -313,12 +313,25 @@ export class PixelPipe {
     // Parts of rejected batches are still leased in the outbox: the sweep below (non-durable) or
     // the lease's expiry (durable) accounts for them, and they are already counted as queued.
     this.suspects.length = 0;
+    // Requests still waiting for an answer are abandoned: their records stay leased in the
+    // outbox, so they count as queued from here, for the sweep below (non-durable) or for the
+    // next start (durable). A request whose answer is being recorded (`settling`: its outbox calls
+    // outlasted close()'s grace) keeps its records and counts them when those calls return.
+    for (const slot of this.slots) {
+      if (slot.settling) continue;
+      this.inFlightEvents -= slot.events;
+      this.queued += slot.events;
+      this.queuedBytes += slot.bytes;
+      slot.events = 0;
+      slot.bytes = 0;
+      slot.unlanded = [];
+    }
     const { outbox } = this.config;
     try {
       if (!outbox.durable) {
         // Registered as the running sweep: records put back meanwhile (`noteAppended`) wait for
         // it and are swept after it, not by a second sweep claiming the same leased records.
-        const sweep = this.sweepNonDurable(false);
+        const sweep = this.sweepNonDurable();
         this.lateSweep = sweep.then(
           () => {},
           () => {},
@@ -330,73 +343,80 @@ export class PixelPipe {
           if (this.lateSweepAgain) this.sweepAfterStop();
         }
       } else {
-        // Requests that never settled leave their records leased in the durable outbox: they
-        // come back when the lease expires, so they still count as queued — except the records
-        // the outbox could only keep in memory (its storage failed), which die with the process.
-        const left = (await outbox.takeNonDurable?.(this.pixelId)) ?? [];
-        // Counted in the same step as the drop, so the figures add up inside the `dropped` hook.
-        this.queued += this.inFlightEvents - left.length;
-        this.queuedBytes -= sumBytes(left);
-        this.inFlightEvents = 0;
-        this.dropAtShutdown(left, 'capi-kit: closed with events the outbox could not make durable');
+        // The records the outbox could only keep in memory (its storage failed) die with the
+        // process; the rest come back at the next start.
+        const owned = this.ownedIds();
+        const taken = (await outbox.takeNonDurable?.(this.pixelId)) ?? [];
+        this.sweptAtShutdown(
+          taken.filter((r) => !owned.has(r.id)),
+          'capi-kit: closed with events the outbox could not make durable',
+        );
       }
     } catch (error) {
-      this.reportOutboxError(error);
       // Their fate is the outbox's now; they stay counted as waiting there.
-      this.queued += this.inFlightEvents;
-      this.inFlightEvents = 0;
+      this.reportOutboxError(error);
     }
     this.notify();
   }
 
   /**
-   * Non-durable outbox, pipe stopped: every record of this pixel still in it (queued or leased)
-   * is dead-lettered and counted as dropped `shutdown` (handed to `onUndeliverable`). `late`: a
-   * sweep after `finalize`'s, for records put back since.
+   * Ids of the records an outbox call in progress will account for (a request's answer being
+   * recorded, expired records being dead-lettered): a shutdown sweep that claims them too leaves
+   * them alone, or both would count them. Read synchronously before the sweep's claim: whatever
+   * the order in which the outbox serves the two calls, a record belongs to exactly one.
    */
-  private async sweepNonDurable(late: boolean): Promise<void> {
+  private ownedIds(): Set<string> {
+    const owned = new Set<string>();
+    for (const slot of this.slots) {
+      if (slot.settling) for (const r of slot.unlanded) owned.add(r.id);
+    }
+    for (const batch of this.expiring) for (const r of batch) owned.add(r.id);
+    return owned;
+  }
+
+  /**
+   * Non-durable outbox, pipe stopped: every record of this pixel still in it (queued or leased)
+   * is dead-lettered and counted as dropped `shutdown` (handed to `onUndeliverable`), except those
+   * an outbox call in progress accounts for (`ownedIds`). Each sweep takes off `queued` what it
+   * found, so records put back meanwhile stay counted for the next one.
+   */
+  private async sweepNonDurable(): Promise<void> {
     const { outbox, clock } = this.config;
-    const left = await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
+    const owned = this.ownedIds();
+    const claimed = await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
       pixelId: this.pixelId,
       all: true,
       now: clock.now(),
     });
-    if (!late) {
-      this.putBack = 0;
-      this.putBackBytes = 0;
-    }
+    const left = owned.size === 0 ? claimed : claimed.filter((r) => !owned.has(r.id));
     if (left.length > 0) {
       await outbox.deadLetter(ids(left), 'shutdown: not delivered before close() deadline');
     }
-    // Every queued and in-flight record of this pixel is among them: count them as dropped
-    // in the same step, so the figures add up inside the `dropped` hook too. What was put back
-    // after the claim stays counted for the next sweep: all of it after `finalize`'s (its claim
-    // took every record), and a late sweep takes off only what it found.
-    if (late) {
-      this.queued = Math.max(0, this.queued - left.length);
-      this.queuedBytes = Math.max(0, this.queuedBytes - sumBytes(left));
-    } else {
-      this.queued = this.putBack;
-      this.queuedBytes = this.putBackBytes;
-    }
-    this.inFlightEvents = 0;
-    this.dropAtShutdown(left, 'capi-kit: closed with undelivered events');
+    this.sweptAtShutdown(left, 'capi-kit: closed with undelivered events');
   }
 
-  /** Counts `records` as dropped `shutdown` (handed to `onUndeliverable`) and says why, if any. */
-  private dropAtShutdown(records: readonly OutboxRecord[], message: string): void {
+  /**
+   * Records a shutdown took from the outbox, all counted as queued: counted as dropped `shutdown`
+   * (handed to `onUndeliverable`) in the same step, so the figures add up inside the `dropped`
+   * hook too, and the reason logged.
+   */
+  private sweptAtShutdown(records: readonly OutboxRecord[], message: string): void {
     if (records.length === 0) return;
+    this.queued = Math.max(0, this.queued - records.length);
+    this.queuedBytes = Math.max(0, this.queuedBytes - sumBytes(records));
     this.drop('shutdown', records);
     this.log('warn', { pixelId: this.pixelId, count: records.length }, message);
   }
 
   /**
-   * Records an outbox put back after the pipe stopped (a BullMQ producer's fallback taking a
-   * batch whose Redis write failed after `close()` gave up waiting for it): nothing here will
-   * send them, so a non-durable outbox's are counted as dropped `shutdown` now rather than left
-   * as queued on a closed client.
+   * Records went back to the outbox after the pipe stopped (a BullMQ producer's fallback taking a
+   * batch whose Redis write failed after `close()` gave up waiting for it; a request whose answer
+   * was recorded after close()'s grace): nothing here will send them, so a non-durable outbox's
+   * are counted as dropped `shutdown` now rather than left as queued on a closed client. A durable
+   * outbox keeps them for the next start, and they stay counted as queued.
    */
   private sweepAfterStop(): void {
+    if (this.config.outbox.durable) return;
     // One sweep at a time: a sweep claims with `all`, leased records included, so two at once
     // would both count the same records.
     if (this.lateSweep) {
@@ -407,7 +427,7 @@ export class PixelPipe {
       do {
         this.lateSweepAgain = false;
         try {
-          await this.sweepNonDurable(true);
+          await this.sweepNonDurable();
         } catch (error) {
           this.reportOutboxError(error);
         }
@@ -659,10 +679,21 @@ export class PixelPipe {
     if (live !== records) {
       live = records.filter((r) => !this.expired(r, now));
     }
-    await this.config.outbox.deadLetter(
-      ids(expired),
-      `expired: event_time is past ${this.label}'s upload window`,
-    );
+    // Counted by this call, not by a shutdown sweep that runs while the outbox holds it.
+    const batch: readonly OutboxRecord[] = expired;
+    this.expiring.add(batch);
+    try {
+      await this.config.outbox.deadLetter(
+        ids(expired),
+        `expired: event_time is past ${this.label}'s upload window`,
+      );
+    } catch (error) {
+      // Still in the outbox and counted as queued; past a shutdown, only a sweep would find them.
+      this.expiring.delete(batch);
+      if (this.stopped) this.sweepAfterStop();
+      throw error;
+    }
+    this.expiring.delete(batch);
     this.queued -= expired.length;
     this.queuedBytes -= sumBytes(expired);
     this.drop('expired', expired);
@@ -686,6 +717,8 @@ export class PixelPipe {
       events: records.length,
       bytes,
       leaseUntil,
+      unlanded: records,
+      settling: false,
     };
     this.slots.add(slot);
     this.inFlightRequests++;
@@ -696,16 +729,18 @@ export class PixelPipe {
       .catch((error: unknown) => this.reportOutboxError(error))
       .finally(() => {
         this.slots.delete(slot);
-        if (this.stopped) return;
         this.inFlightRequests--;
         if (slot.events > 0) {
           // An outbox call failed before these were accounted: they are still leased in the
           // outbox and come back when the lease ends, so they count as queued, not as nothing.
+          // (A request abandoned at shutdown has none left: `finalize` counted them.)
           this.inFlightEvents -= slot.events;
           this.queued += slot.events;
           this.queuedBytes += slot.bytes;
           this.claimEmpty = false;
+          if (this.stopped) this.sweepAfterStop();
         }
+        if (this.stopped) return;
         this.settled += records.length - slot.suspected;
         this.probing = false;
         this.schedulePump();
@@ -724,6 +759,12 @@ export class PixelPipe {
    * hooks included.
    */
   private land(slot: Slot, records: readonly OutboxRecord[]): void {
+    if (records.length >= slot.events) {
+      slot.unlanded = [];
+    } else {
+      const landed = new Set(records);
+      slot.unlanded = slot.unlanded.filter((r) => !landed.has(r));
+    }
     slot.events -= records.length;
     slot.bytes -= sumBytes(records);
     this.inFlightEvents -= records.length;
@@ -753,6 +794,8 @@ export class PixelPipe {
   private async deliver(records: OutboxRecord[], slot: Slot): Promise<void> {
     const verdict = await this.send(records, slot);
     if (this.stopped) return;
+    // From here its records are this request's to count, even past a shutdown (`ownedIds`).
+    slot.settling = true;
     if (verdict.cls === 'success') return this.delivered(records, verdict, slot);
     if (verdict.cls === 'invalid') return this.rejected(records, verdict, slot);
     return this.failed(records, verdict, slot);
@@ -914,6 +957,8 @@ export class PixelPipe {
     this.queued += records.length;
     this.queuedBytes += sumBytes(records);
     this.claimEmpty = false;
+    // Back in the outbox after a shutdown (the answer was recorded past close()'s grace).
+    if (this.stopped) this.sweepAfterStop();
   }
 
   /**
@@ -937,13 +982,15 @@ export class PixelPipe {
     for (const part of parts) {
       if (part.length === 0) continue;
       // The parts keep the batch's lease: fillSlots gives a part back if it runs short.
-      this.suspects.push({ records: part, leaseUntil: slot.leaseUntil });
+      if (!this.stopped) this.suspects.push({ records: part, leaseUntil: slot.leaseUntil });
       this.land(slot, part);
       this.queued += part.length;
       this.queuedBytes += sumBytes(part);
       slot.suspected += part.length;
     }
     this.claimEmpty = false;
+    // Past a shutdown nothing sends the parts: they are swept (still leased, counted as queued).
+    if (this.stopped) this.sweepAfterStop();
   }
 
   private async deadLetterRecords(

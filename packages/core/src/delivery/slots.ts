@@ -15,6 +15,13 @@ export interface Slot {
   bytes: number;
   /** When the outbox lease of these records ends (scheduling clock). */
   leaseUntil: number;
+  /** The records behind `events`: those of this request not yet accounted elsewhere. */
+  unlanded: readonly OutboxRecord[];
+  /**
+   * Its answer is being recorded (outbox calls in progress): the records in `unlanded` are this
+   * request's to count, and a shutdown sweep leaves them to it.
+   */
+  settling: boolean;
 }
 
 /** A part of a rejected batch waiting for its own request; its records are still leased. */

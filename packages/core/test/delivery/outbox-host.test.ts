@@ -11,6 +11,7 @@ import type { CapiHookMap } from '../../src/delivery/types.js';
 import {
   captureLogger,
   FakeClock,
+  graphError,
   hang,
   PIXEL,
   purchase,
@@ -261,6 +262,258 @@ describe('outbox side channel', () => {
       expect(client.stats().queued).toBe(1);
       expect(box.memory.stats().queued).toBe(1);
       expect(hooks.error.at(-1)).toMatchObject({ kind: 'outbox' });
+    });
+  });
+
+  describe("outbox calls that outlast close()'s grace: each record counted once", () => {
+    // An async outbox (a custom one on a database, say) whose call recording an answer or an
+    // expiry is still running when close() gives up: the call, not the shutdown sweep, counts its
+    // records. Before, both did (sent or expired, and dropped `shutdown`), or the sweep zeroed
+    // records the call then put back, leaving them queued on a closed client.
+    type Method = 'ack' | 'nack' | 'release' | 'deadLetter';
+    /** A memory outbox whose next call of a method can be held, then let through or failed. */
+    const gatedOutbox = (durable: boolean) => {
+      const memory = memoryOutbox();
+      let host: OutboxHost | undefined;
+      const held = new Map<Method, Promise<void>>();
+      const calls: Method[] = [];
+      const gate =
+        <A extends unknown[]>(method: Method, apply: (...args: A) => void) =>
+        async (...args: A): Promise<void> => {
+          calls.push(method);
+          const hold = held.get(method);
+          held.delete(method);
+          if (hold) await hold;
+          apply(...args);
+        };
+      const outbox: Outbox = {
+        durable,
+        append: (records) => memory.append(records),
+        claim: async (limit, leaseMs, options) => memory.claim(limit, leaseMs, options),
+        ack: gate('ack', (ids: readonly string[]) => memory.ack(ids)),
+        nack: gate('nack', (ids: readonly string[], retryAt: number, error: string) =>
+          memory.nack(ids, retryAt, error),
+        ),
+        release: gate('release', (ids: readonly string[], retryAt: number) =>
+          memory.release(ids, retryAt),
+        ),
+        deadLetter: gate('deadLetter', (ids: readonly string[], error: string) =>
+          memory.deadLetter(ids, error),
+        ),
+        stats: () => memory.stats(),
+        attach(engine) {
+          host = engine;
+        },
+      };
+      /** Holds the next call of `method`; `open()` lets it through, `fail()` makes it throw. */
+      const hold = (method: Method) => {
+        let open!: () => void;
+        let fail!: () => void;
+        held.set(
+          method,
+          new Promise<void>((resolve, reject) => {
+            open = resolve;
+            fail = () => reject(new Error(`${method} failed`));
+          }),
+        );
+        return { open, fail };
+      };
+      return { outbox, memory, hold, calls, host: () => host as OutboxHost };
+    };
+
+    const start = (durable: boolean, reply: Parameters<typeof scriptedFetch>[0]) => {
+      const box = gatedOutbox(durable);
+      const clock = new FakeClock();
+      const { fetch, seen } = scriptedFetch(reply);
+      const undeliverable: [string, number][] = [];
+      const client = createCapi({
+        pixelId: PIXEL,
+        accessToken: TOKEN,
+        fetch,
+        clock,
+        random: () => 0.5,
+        logger: captureLogger().logger,
+        env: false,
+        outbox: box.outbox,
+        flushIntervalMs: 100,
+        onUndeliverable: (records, reason) => {
+          undeliverable.push([reason, records.length]);
+        },
+      });
+      /** close({ timeoutMs: 100 }) run to its end: the deadline, the abort, the grace, the sweep. */
+      const closeToTheEnd = async () => {
+        const closed = client.close({ timeoutMs: 100 });
+        for (let i = 0; i < 4; i++) {
+          await settle();
+          await clock.advance(50);
+        }
+        await closed;
+      };
+      /** Every track() is in exactly one state. */
+      const total = () => {
+        const s = client.stats();
+        const dropped = Object.values(s.dropped).reduce((a, b) => a + b, 0);
+        return s.sent + s.queued + s.inFlight + s.deadLettered + dropped;
+      };
+      return { box, clock, seen, client, undeliverable, closeToTheEnd, total };
+    };
+
+    it('Meta took the batch and the ack outlasts close(): counted as sent, not also as dropped', async () => {
+      const t = start(false, undefined);
+      const ack = t.box.hold('ack');
+      t.client.track(purchase(1, t.clock.now()));
+      t.client.track(purchase(2, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      expect(t.seen).toHaveLength(1);
+      expect(t.box.calls).toEqual(['ack']);
+      await t.closeToTheEnd();
+      // The sweep left them to the ack: still in flight, nothing dropped.
+      expect(t.client.stats()).toMatchObject({ inFlight: 2, queued: 0, sent: 0 });
+      expect(t.client.stats().dropped.shutdown).toBe(0);
+      ack.open();
+      await settle();
+      expect(t.client.stats()).toMatchObject({ inFlight: 0, queued: 0, sent: 2 });
+      expect(t.client.stats().dropped.shutdown).toBe(0);
+      expect(t.total()).toBe(2);
+      expect(t.undeliverable).toEqual([]);
+    });
+
+    it('a 503 whose nack outlasts close(): the records it puts back are swept as dropped (shutdown), once', async () => {
+      const t = start(false, () => graphError(503, 2));
+      const nack = t.box.hold('nack');
+      t.client.track(purchase(1, t.clock.now()));
+      t.client.track(purchase(2, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      expect(t.box.calls).toEqual(['nack']);
+      await t.closeToTheEnd();
+      expect(t.client.stats()).toMatchObject({ inFlight: 2, queued: 0 });
+      nack.open();
+      await settle();
+      // Back in a non-durable outbox of a closed client: nothing would ever send them.
+      expect(t.client.stats()).toMatchObject({ inFlight: 0, queued: 0, sent: 0 });
+      expect(t.client.stats().dropped.shutdown).toBe(2);
+      expect(t.undeliverable).toEqual([['shutdown', 2]]);
+      expect(t.box.memory.stats().queued).toBe(0);
+      expect(t.total()).toBe(2);
+    });
+
+    it('a batch Meta rejected naming one event, whose dead letter outlasts close(): the event is dead-lettered, the parts swept, each once', async () => {
+      const t = start(false, () =>
+        graphError(400, 100, { message: "The parameter $['data'][0]['event_time'] is required." }),
+      );
+      const deadLetter = t.box.hold('deadLetter');
+      for (let i = 1; i <= 3; i++) t.client.track(purchase(i, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      expect(t.box.calls).toEqual(['deadLetter']);
+      await t.closeToTheEnd();
+      expect(t.client.stats()).toMatchObject({ inFlight: 3, queued: 0 });
+      deadLetter.open();
+      await settle();
+      const s = t.client.stats();
+      expect(s).toMatchObject({ inFlight: 0, queued: 0, deadLettered: 1, sent: 0 });
+      expect(s.dropped.shutdown).toBe(2);
+      expect(t.undeliverable).toEqual([
+        ['rejected', 1],
+        ['shutdown', 2],
+      ]);
+      expect(t.seen).toHaveLength(1); // the parts were not sent after close()
+      expect(t.total()).toBe(3);
+    });
+
+    const eightDaysAgo = (clock: FakeClock) => clock.now() - 8 * 24 * 3600 * 1000;
+
+    it('an expired event whose dead letter outlasts close(): counted as expired; the live event claimed with it as dropped (shutdown)', async () => {
+      const t = start(false, undefined);
+      const deadLetter = t.box.hold('deadLetter');
+      const old = outboxRecord('old-1', eightDaysAgo(t.clock));
+      const fresh = outboxRecord('fresh-1', t.clock.now());
+      t.box.memory.append([old, fresh]);
+      t.box.host().added([old, fresh]);
+      void t.client.flush();
+      await settle();
+      expect(t.box.calls).toEqual(['deadLetter']);
+      await t.closeToTheEnd();
+      expect(t.client.stats().dropped).toMatchObject({ expired: 0, shutdown: 1 });
+      expect(t.client.stats().queued).toBe(1);
+      deadLetter.open();
+      await settle();
+      const s = t.client.stats();
+      expect(s.dropped).toMatchObject({ expired: 1, shutdown: 1 });
+      expect(s).toMatchObject({ queued: 0, inFlight: 0, sent: 0 });
+      expect(t.seen).toHaveLength(0);
+      expect(t.undeliverable).toEqual([
+        ['shutdown', 1],
+        ['expired', 1],
+      ]);
+      expect(t.total()).toBe(2);
+    });
+
+    it('an expired event whose dead letter fails after close(): swept as dropped (shutdown) instead', async () => {
+      const t = start(false, undefined);
+      const deadLetter = t.box.hold('deadLetter');
+      const old = outboxRecord('old-1', eightDaysAgo(t.clock));
+      t.box.memory.append([old]);
+      t.box.host().added([old]);
+      void t.client.flush();
+      await settle();
+      await t.closeToTheEnd();
+      expect(t.client.stats().queued).toBe(1);
+      deadLetter.fail();
+      await settle();
+      const s = t.client.stats();
+      expect(s.dropped).toMatchObject({ expired: 0, shutdown: 1 });
+      expect(s.queued).toBe(0);
+      expect(t.box.memory.stats().queued).toBe(0);
+      expect(t.total()).toBe(1);
+    });
+
+    it('an ack that fails after close(): the records, still in the outbox, are swept as dropped (shutdown)', async () => {
+      const t = start(false, undefined);
+      const ack = t.box.hold('ack');
+      t.client.track(purchase(1, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      await t.closeToTheEnd();
+      ack.fail();
+      await settle();
+      const s = t.client.stats();
+      expect(s).toMatchObject({ inFlight: 0, queued: 0, sent: 0 });
+      expect(s.dropped.shutdown).toBe(1);
+      expect(t.total()).toBe(1);
+    });
+
+    it('durable outbox: an ack that outlasts close() counts its records as sent, not also as queued for the next start', async () => {
+      const t = start(true, undefined);
+      const ack = t.box.hold('ack');
+      t.client.track(purchase(1, t.clock.now()));
+      t.client.track(purchase(2, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      await t.closeToTheEnd();
+      expect(t.client.stats()).toMatchObject({ inFlight: 2, queued: 0 });
+      ack.open();
+      await settle();
+      expect(t.client.stats()).toMatchObject({ inFlight: 0, queued: 0, sent: 2 });
+      expect(t.total()).toBe(2);
+    });
+
+    it('durable outbox: a release that outlasts close() leaves its records queued for the next start', async () => {
+      const t = start(true, () => graphError(503, 2));
+      const nack = t.box.hold('nack');
+      t.client.track(purchase(1, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      await t.closeToTheEnd();
+      nack.open();
+      await settle();
+      const s = t.client.stats();
+      expect(s).toMatchObject({ inFlight: 0, queued: 1, sent: 0 });
+      expect(s.dropped.shutdown).toBe(0);
+      expect(t.box.memory.stats().queued).toBe(1);
+      expect(t.total()).toBe(1);
     });
   });
 
