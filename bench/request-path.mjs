@@ -33,8 +33,9 @@ export const benchRequestPath = async ({ quick = false } = {}) => {
   const requests = quick ? 10_000 : 40_000;
   const rounds = quick ? 3 : 7;
   const core = await import('@capi-kit/core');
-  // Both contenders' batches go to the same in-process fetch, which reads the body as a server
-  // would (the naive middleware calls the global one: restored at the end, other benches need it).
+  // Both contenders' batches go to the same in-process fetch, which charges each what a real fetch
+  // does with its body (the naive middleware calls the global one: restored at the end, other
+  // benches need it).
   const realFetch = globalThis.fetch;
   globalThis.fetch = okFetch;
   try {
@@ -138,7 +139,7 @@ const measureRequestPath = async (core, { requests, rounds }) => {
     `Request path without HTTP: CPU µs per request of the library's own work, delivery included (${rounds} rounds × ${requests} requests, alternating; Node ${process.version})`,
     ['visitor', 'naive µs/req', 'capi-kit µs/req', 'capi-kit ÷ naive (paired)'],
     rows,
-    "What the middleware and one ViewContent track() cost per request in-process: the naive middleware of naive-middleware.mjs and capi-kit on the same synthetic Node requests, batches serialized and handed to an in-process fetch that reads the body and answers at once. Framework, HTTP parsing and the kernel are left out (the same for every contender; middleware.mjs measures them in-server). Mounted: the page's fetch() of a returning visitor, nothing tracked.",
+    "What the middleware and one ViewContent track() cost per request in-process: the naive middleware of naive-middleware.mjs and capi-kit on the same synthetic Node requests, batches serialized and handed to an in-process fetch that takes the body as fetch does (a string encoded, bytes copied), counts its events without decoding it and answers at once. Framework, HTTP parsing and the kernel are left out (the same for every contender; middleware.mjs measures them in-server). Mounted: the page's fetch() of a returning visitor, nothing tracked.",
   );
   await adapter.close({ timeoutMs: 1000 });
   await naive.close();
