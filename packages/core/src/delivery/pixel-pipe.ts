@@ -99,6 +99,8 @@ export class PixelPipe {
    * answers, then as dropped `expired`; a shutdown sweep leaves them to it (`ownedIds`).
    */
   private readonly expiring = new Set<readonly OutboxRecord[]>();
+  /** Records being given back to the outbox, already counted as queued (`putBack`). */
+  private readonly givingBack = new Set<readonly OutboxRecord[]>();
   /** Close's deadline, set by `beginClose`: no request starts at or after it (`fillSlots`). */
   private closeDeadline = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -326,43 +328,37 @@ export class PixelPipe {
       slot.bytes = 0;
       slot.unlanded = [];
     }
-    const { outbox } = this.config;
+    // A durable outbox's `takeNonDurable` removes what it returns, so it waits until no outbox
+    // call owns a record (one that puts its records back would put them back nowhere): the last
+    // such call to end runs it (`sweepAfterStop`).
+    if (this.config.outbox.durable && this.hasOwned()) {
+      this.notify();
+      return;
+    }
+    // Registered as the running sweep: records put back meanwhile (`noteAppended`) wait for it
+    // and are swept after it, not by a second sweep claiming the same leased records.
+    const sweep = this.sweep();
+    this.lateSweep = sweep.then(
+      () => {},
+      () => {},
+    );
     try {
-      if (!outbox.durable) {
-        // Registered as the running sweep: records put back meanwhile (`noteAppended`) wait for
-        // it and are swept after it, not by a second sweep claiming the same leased records.
-        const sweep = this.sweepNonDurable();
-        this.lateSweep = sweep.then(
-          () => {},
-          () => {},
-        );
-        try {
-          await sweep;
-        } finally {
-          this.lateSweep = undefined;
-          if (this.lateSweepAgain) this.sweepAfterStop();
-        }
-      } else {
-        // The records the outbox could only keep in memory (its storage failed) die with the
-        // process; the rest come back at the next start.
-        const owned = this.ownedIds();
-        const taken = (await outbox.takeNonDurable?.(this.pixelId)) ?? [];
-        this.sweptAtShutdown(
-          taken.filter((r) => !owned.has(r.id)),
-          'capi-kit: closed with events the outbox could not make durable',
-        );
-      }
+      await sweep;
     } catch (error) {
       // Their fate is the outbox's now; they stay counted as waiting there.
       this.reportOutboxError(error);
+    } finally {
+      this.lateSweep = undefined;
+      if (this.lateSweepAgain) this.sweepAfterStop();
     }
     this.notify();
   }
 
   /**
-   * Ids of the records an outbox call in progress will account for (a request's answer being
-   * recorded, expired records being dead-lettered): a shutdown sweep that claims them too leaves
-   * them alone, or both would count them. Read synchronously before the sweep's claim: whatever
+   * Ids of the records an outbox call in progress will account for or changes (a request's
+   * answer being recorded, expired records being dead-lettered, records being given back): a
+   * shutdown sweep that claims them too leaves them alone, or both would count them, or the call
+   * would land after the sweep's claim and put back what the sweep counted as dropped. Read synchronously before the sweep's claim: whatever
    * the order in which the outbox serves the two calls, a record belongs to exactly one.
    */
   private ownedIds(): Set<string> {
@@ -371,24 +367,40 @@ export class PixelPipe {
       if (slot.settling) for (const r of slot.unlanded) owned.add(r.id);
     }
     for (const batch of this.expiring) for (const r of batch) owned.add(r.id);
+    for (const batch of this.givingBack) for (const r of batch) owned.add(r.id);
     return owned;
   }
 
+  /** Whether an outbox call in progress owns any record (see `ownedIds`). */
+  private hasOwned(): boolean {
+    if (this.expiring.size > 0 || this.givingBack.size > 0) return true;
+    for (const slot of this.slots) if (slot.settling && slot.unlanded.length > 0) return true;
+    return false;
+  }
+
   /**
-   * Non-durable outbox, pipe stopped: every record of this pixel still in it (queued or leased)
-   * is dead-lettered and counted as dropped `shutdown` (handed to `onUndeliverable`), except those
-   * an outbox call in progress accounts for (`ownedIds`). Each sweep takes off `queued` what it
-   * found, so records put back meanwhile stay counted for the next one.
+   * Pipe stopped. Non-durable outbox: every record of this pixel still in it (queued or leased)
+   * is dead-lettered. Durable: the records it holds in memory only (`takeNonDurable`: its storage
+   * failed) are taken; the rest come back at the next start. Either way they are counted as
+   * dropped `shutdown` (handed to `onUndeliverable`), except those an outbox call in progress
+   * accounts for (`ownedIds`). Each sweep takes off `queued` what it found, so records put back
+   * meanwhile stay counted for the next one.
    */
-  private async sweepNonDurable(): Promise<void> {
+  private async sweep(): Promise<void> {
     const { outbox, clock } = this.config;
     const owned = this.ownedIds();
-    const claimed = await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
-      pixelId: this.pixelId,
-      all: true,
-      now: clock.now(),
-    });
-    const left = owned.size === 0 ? claimed : claimed.filter((r) => !owned.has(r.id));
+    const taken = outbox.durable
+      ? ((await outbox.takeNonDurable?.(this.pixelId)) ?? [])
+      : await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
+          pixelId: this.pixelId,
+          all: true,
+          now: clock.now(),
+        });
+    const left = owned.size === 0 ? taken : taken.filter((r) => !owned.has(r.id));
+    if (outbox.durable) {
+      this.sweptAtShutdown(left, 'capi-kit: closed with events the outbox could not make durable');
+      return;
+    }
     if (left.length > 0) {
       await outbox.deadLetter(ids(left), 'shutdown: not delivered before close() deadline');
     }
@@ -411,12 +423,14 @@ export class PixelPipe {
   /**
    * Records went back to the outbox after the pipe stopped (a BullMQ producer's fallback taking a
    * batch whose Redis write failed after `close()` gave up waiting for it; a request whose answer
-   * was recorded after close()'s grace): nothing here will send them, so a non-durable outbox's
-   * are counted as dropped `shutdown` now rather than left as queued on a closed client. A durable
-   * outbox keeps them for the next start, and they stay counted as queued.
+   * was recorded after close()'s grace), or an outbox call that owned records ended: nothing here
+   * will send them, so a non-durable outbox's are counted as dropped `shutdown` now rather than
+   * left as queued on a closed client. A durable outbox keeps them for the next start (counted as
+   * queued), except what it holds in memory only, taken once no outbox call owns a record.
    */
   private sweepAfterStop(): void {
-    if (this.config.outbox.durable) return;
+    const { outbox } = this.config;
+    if (outbox.durable && (outbox.takeNonDurable === undefined || this.hasOwned())) return;
     // One sweep at a time: a sweep claims with `all`, leased records included, so two at once
     // would both count the same records.
     if (this.lateSweep) {
@@ -427,7 +441,7 @@ export class PixelPipe {
       do {
         this.lateSweepAgain = false;
         try {
-          await this.sweepNonDurable();
+          await this.sweep();
         } catch (error) {
           this.reportOutboxError(error);
         }
@@ -600,14 +614,15 @@ export class PixelPipe {
         if (part.leaseUntil - now < this.leaseReserve()) {
           // Its lease could end mid-request, and the outbox would then hand the same records out
           // again: give it back unattempted (still queued) and let it come back as a batch.
-          await config.outbox.release(ids(part.records), now);
-          this.claimEmpty = false;
+          await this.putBack(part.records, undefined, () =>
+            config.outbox.release(ids(part.records), now),
+          );
           continue;
         }
         const live = await this.dropExpired(part.records, config.wallNow());
         if (live.length === 0) continue;
         if (this.mayNotStart()) {
-          await config.outbox.release(ids(live), now);
+          await this.unclaim(live, now);
           return;
         }
         if (this.circuitOpenUntil > 0) this.probing = true; // half-open: one request
@@ -632,9 +647,8 @@ export class PixelPipe {
         now,
       });
       if (this.mayNotStart()) {
-        // close() reached its deadline (or finished) while we waited on an async outbox: put
-        // them back untouched.
-        if (records.length > 0) await config.outbox.release(ids(records), now);
+        // close() reached its deadline (or finished) while we waited on an async outbox.
+        await this.unclaim(records, now);
         return;
       }
       if (records.length === 0) {
@@ -646,11 +660,27 @@ export class PixelPipe {
       const live = await this.dropExpired(records, config.wallNow());
       if (live.length === 0) continue;
       if (this.mayNotStart()) {
-        await config.outbox.release(ids(live), now);
+        await this.unclaim(live, now);
         return;
       }
       if (this.circuitOpenUntil > 0) this.probing = true; // half-open: exactly one probe batch
       this.startSlot(live, now + config.leaseMs);
+    }
+  }
+
+  /**
+   * Records the pump claimed that no request will carry: close() reached its deadline, or
+   * finished, while the outbox answered. A durable outbox gets them back untouched, for the next
+   * start. A non-durable one keeps them leased: its shutdown sweep claims leased records too, and
+   * a release landing between that sweep's claim and its dead letter would leave them in the
+   * outbox after they were counted as dropped, for a later sweep to count again.
+   */
+  private async unclaim(records: readonly OutboxRecord[], now: number): Promise<void> {
+    if (records.length === 0) return;
+    if (this.config.outbox.durable) {
+      await this.putBack(records, undefined, () => this.config.outbox.release(ids(records), now));
+    } else if (this.stopped) {
+      this.sweepAfterStop();
     }
   }
 
@@ -702,6 +732,8 @@ export class PixelPipe {
       { pixelId: this.pixelId, count: expired.length },
       'capi-kit: dropped events past the 7-day window',
     );
+    // A durable outbox's in-memory records may have waited for this call (`finalize`).
+    if (this.stopped && this.config.outbox.durable) this.sweepAfterStop();
     return live;
   }
 
@@ -730,17 +762,22 @@ export class PixelPipe {
       .finally(() => {
         this.slots.delete(slot);
         this.inFlightRequests--;
-        if (slot.events > 0) {
+        const left = slot.events;
+        if (left > 0) {
           // An outbox call failed before these were accounted: they are still leased in the
           // outbox and come back when the lease ends, so they count as queued, not as nothing.
           // (A request abandoned at shutdown has none left: `finalize` counted them.)
-          this.inFlightEvents -= slot.events;
-          this.queued += slot.events;
+          this.inFlightEvents -= left;
+          this.queued += left;
           this.queuedBytes += slot.bytes;
           this.claimEmpty = false;
-          if (this.stopped) this.sweepAfterStop();
         }
-        if (this.stopped) return;
+        if (this.stopped) {
+          // What it left behind is swept; so are a durable outbox's in-memory records, which
+          // waited for the calls recording this answer (`finalize`).
+          if (left > 0 || (slot.settling && this.config.outbox.durable)) this.sweepAfterStop();
+          return;
+        }
         this.settled += records.length - slot.suspected;
         this.probing = false;
         this.schedulePump();
@@ -858,8 +895,7 @@ export class PixelPipe {
     // its turn comes, see fillSlots).
     switch (verdict.cls) {
       case 'aborted': {
-        await outbox.release(ids(records), now);
-        this.requeued(records, slot);
+        await this.putBack(records, slot, () => outbox.release(ids(records), now));
         return;
       }
       case 'auth': {
@@ -867,8 +903,7 @@ export class PixelPipe {
         this.circuitOpenUntil = now + retry.authProbeIntervalMs;
         this.probing = false;
         // Kept (bounded by the queue limits) and ready the moment resume() closes the circuit.
-        await outbox.release(ids(records), now);
-        this.requeued(records, slot);
+        await this.putBack(records, slot, () => outbox.release(ids(records), now));
         if (!alreadyOpen) {
           const error = this.error(verdict);
           this.log(
@@ -902,8 +937,7 @@ export class PixelPipe {
         if (this.consecutiveThrottles > retry.freeThrottles) {
           await this.retryOrGiveUp(records, retryAt, verdict, slot);
         } else {
-          await outbox.release(ids(records), retryAt);
-          this.requeued(records, slot);
+          await this.putBack(records, slot, () => outbox.release(ids(records), retryAt));
         }
         this.retried += records.length;
         this.emitRetry(records, verdict, 'throttled', delayMs);
@@ -945,20 +979,42 @@ export class PixelPipe {
     const spent: OutboxRecord[] = [];
     for (const r of records) (r.attempts + 1 >= maxAttempts ? spent : keep).push(r);
     if (keep.length > 0) {
-      await this.config.outbox.nack(ids(keep), retryAt, verdict.message);
-      this.requeued(keep, slot);
+      await this.putBack(keep, slot, () =>
+        this.config.outbox.nack(ids(keep), retryAt, verdict.message),
+      );
     }
     if (spent.length > 0) await this.deadLetterRecords(spent, 'max_attempts', verdict, slot);
     return keep.length;
   }
 
-  private requeued(records: readonly OutboxRecord[], slot: Slot): void {
-    this.land(slot, records);
-    this.queued += records.length;
-    this.queuedBytes += sumBytes(records);
+  /**
+   * Gives records back to the outbox (`call`: a release or a nack), counted as queued from before
+   * the call (those of `slot` move there from in flight): an outbox that takes the call before it
+   * answers may hand them out again at once, and they must never count as in flight and queued
+   * together. A shutdown sweep leaves them to the call (`ownedIds`), and once it returns after a
+   * shutdown a non-durable outbox's are swept; a durable one keeps them for the next start, and
+   * its in-memory records, which waited for the call, are taken (a request's at its end).
+   */
+  private async putBack(
+    records: readonly OutboxRecord[],
+    slot: Slot | undefined,
+    call: () => unknown,
+  ): Promise<void> {
+    this.givingBack.add(records);
+    if (slot !== undefined) {
+      this.land(slot, records);
+      this.queued += records.length;
+      this.queuedBytes += sumBytes(records);
+    }
     this.claimEmpty = false;
-    // Back in the outbox after a shutdown (the answer was recorded past close()'s grace).
-    if (this.stopped) this.sweepAfterStop();
+    try {
+      await call();
+    } finally {
+      this.givingBack.delete(records);
+      if (this.stopped && (!this.config.outbox.durable || slot === undefined)) {
+        this.sweepAfterStop();
+      }
+    }
   }
 
   /**
@@ -989,8 +1045,9 @@ export class PixelPipe {
       slot.suspected += part.length;
     }
     this.claimEmpty = false;
-    // Past a shutdown nothing sends the parts: they are swept (still leased, counted as queued).
-    if (this.stopped) this.sweepAfterStop();
+    // Past a shutdown nothing sends the parts: a non-durable outbox's are swept (still leased,
+    // counted as queued); a durable one keeps them for the next start.
+    if (this.stopped && !this.config.outbox.durable) this.sweepAfterStop();
   }
 
   private async deadLetterRecords(

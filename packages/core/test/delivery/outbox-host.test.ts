@@ -3,6 +3,7 @@ import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type {
   AppendResult,
+  ClaimOptions,
   Outbox,
   OutboxHost,
   OutboxRecord,
@@ -13,6 +14,7 @@ import {
   FakeClock,
   graphError,
   hang,
+  ok,
   PIXEL,
   purchase,
   scriptedFetch,
@@ -270,28 +272,41 @@ describe('outbox side channel', () => {
     // expiry is still running when close() gives up: the call, not the shutdown sweep, counts its
     // records. Before, both did (sent or expired, and dropped `shutdown`), or the sweep zeroed
     // records the call then put back, leaving them queued on a closed client.
-    type Method = 'ack' | 'nack' | 'release' | 'deadLetter';
-    /** A memory outbox whose next call of a method can be held, then let through or failed. */
-    const gatedOutbox = (durable: boolean) => {
+    type Method = 'claim' | 'ack' | 'nack' | 'release' | 'deadLetter' | 'takeNonDurable';
+    /**
+     * A memory outbox whose next call of a method can be held, then let through or failed.
+     * `early`: the call takes effect at once (a database committed it) and only its answer is
+     * held. `inMemoryOnly`: a durable outbox whose storage failed, holding every record in memory
+     * only (`takeNonDurable` takes them all).
+     */
+    const gatedOutbox = (durable: boolean, inMemoryOnly = false) => {
       const memory = memoryOutbox();
       let host: OutboxHost | undefined;
-      const held = new Map<Method, Promise<void>>();
+      const held = new Map<Method, { gate: Promise<void>; early: boolean }>();
       const calls: Method[] = [];
       const gate =
-        <A extends unknown[]>(method: Method, apply: (...args: A) => void) =>
-        async (...args: A): Promise<void> => {
+        <A extends unknown[], R>(method: Method, apply: (...args: A) => R) =>
+        async (...args: A): Promise<R> => {
           calls.push(method);
           const hold = held.get(method);
           held.delete(method);
-          if (hold) await hold;
-          apply(...args);
+          if (hold === undefined) return apply(...args);
+          if (!hold.early) {
+            await hold.gate;
+            return apply(...args);
+          }
+          const result = apply(...args);
+          await hold.gate;
+          return result;
         };
       const outbox: Outbox = {
         durable,
         append: (records) => memory.append(records),
-        claim: async (limit, leaseMs, options) => memory.claim(limit, leaseMs, options),
+        claim: gate('claim', (limit: number, leaseMs: number, options?: ClaimOptions) =>
+          memory.claim(limit, leaseMs, options),
+        ),
         ack: gate('ack', (ids: readonly string[]) => memory.ack(ids)),
-        nack: gate('nack', (ids: readonly string[], retryAt: number, error: string) =>
+        nack: gate('nack', (ids: readonly string[], retryAt: number, error?: string) =>
           memory.nack(ids, retryAt, error),
         ),
         release: gate('release', (ids: readonly string[], retryAt: number) =>
@@ -305,27 +320,42 @@ describe('outbox side channel', () => {
           host = engine;
         },
       };
+      if (inMemoryOnly) {
+        outbox.takeNonDurable = gate('takeNonDurable', (pixelId: string) => {
+          const left = memory.claim(Number.MAX_SAFE_INTEGER, 1000, { pixelId, all: true });
+          memory.ack(left.map((r) => r.id));
+          return left;
+        });
+      }
       /** Holds the next call of `method`; `open()` lets it through, `fail()` makes it throw. */
-      const hold = (method: Method) => {
+      const hold = (method: Method, early = false) => {
         let open!: () => void;
         let fail!: () => void;
-        held.set(
-          method,
-          new Promise<void>((resolve, reject) => {
-            open = resolve;
-            fail = () => reject(new Error(`${method} failed`));
-          }),
-        );
+        const gate = new Promise<void>((resolve, reject) => {
+          open = resolve;
+          fail = () => reject(new Error(`${method} failed`));
+        });
+        held.set(method, { gate, early });
         return { open, fail };
       };
-      return { outbox, memory, hold, calls, host: () => host as OutboxHost };
+      /** What the outbox still holds for the pixel, waiting or leased. */
+      const holding = () => {
+        const pixel = memory.stats().pixels[PIXEL];
+        return (pixel?.queued ?? 0) + (pixel?.leased ?? 0);
+      };
+      return { outbox, memory, hold, calls, holding, host: () => host as OutboxHost };
     };
 
-    const start = (durable: boolean, reply: Parameters<typeof scriptedFetch>[0]) => {
-      const box = gatedOutbox(durable);
+    const start = (
+      durable: boolean,
+      reply: Parameters<typeof scriptedFetch>[0],
+      inMemoryOnly = false,
+    ) => {
+      const box = gatedOutbox(durable, inMemoryOnly);
       const clock = new FakeClock();
       const { fetch, seen } = scriptedFetch(reply);
       const undeliverable: [string, number][] = [];
+      const undeliverableIds: string[] = [];
       const client = createCapi({
         pixelId: PIXEL,
         accessToken: TOKEN,
@@ -338,16 +368,20 @@ describe('outbox side channel', () => {
         flushIntervalMs: 100,
         onUndeliverable: (records, reason) => {
           undeliverable.push([reason, records.length]);
+          for (const r of records) undeliverableIds.push(`${reason}:${r.eventId}`);
         },
       });
-      /** close({ timeoutMs: 100 }) run to its end: the deadline, the abort, the grace, the sweep. */
-      const closeToTheEnd = async () => {
+      /**
+       * close({ timeoutMs: 100 }) run past its deadline: the abort, the grace, the sweep. Awaited
+       * to its end unless the sweep itself is held (`wait: false`).
+       */
+      const closeToTheEnd = async (wait = true) => {
         const closed = client.close({ timeoutMs: 100 });
         for (let i = 0; i < 4; i++) {
           await settle();
           await clock.advance(50);
         }
-        await closed;
+        if (wait) await closed;
       };
       /** Every track() is in exactly one state. */
       const total = () => {
@@ -355,7 +389,7 @@ describe('outbox side channel', () => {
         const dropped = Object.values(s.dropped).reduce((a, b) => a + b, 0);
         return s.sent + s.queued + s.inFlight + s.deadLettered + dropped;
       };
-      return { box, clock, seen, client, undeliverable, closeToTheEnd, total };
+      return { box, clock, seen, client, undeliverable, undeliverableIds, closeToTheEnd, total };
     };
 
     it('Meta took the batch and the ack outlasts close(): counted as sent, not also as dropped', async () => {
@@ -366,7 +400,7 @@ describe('outbox side channel', () => {
       void t.client.flush();
       await settle();
       expect(t.seen).toHaveLength(1);
-      expect(t.box.calls).toEqual(['ack']);
+      expect(t.box.calls).toEqual(['claim', 'ack']);
       await t.closeToTheEnd();
       // The sweep left them to the ack: still in flight, nothing dropped.
       expect(t.client.stats()).toMatchObject({ inFlight: 2, queued: 0, sent: 0 });
@@ -386,9 +420,10 @@ describe('outbox side channel', () => {
       t.client.track(purchase(2, t.clock.now()));
       void t.client.flush();
       await settle();
-      expect(t.box.calls).toEqual(['nack']);
+      expect(t.box.calls).toEqual(['claim', 'nack']);
       await t.closeToTheEnd();
-      expect(t.client.stats()).toMatchObject({ inFlight: 2, queued: 0 });
+      // Counted as queued from the moment the retry was asked; the sweep left them to the nack.
+      expect(t.client.stats()).toMatchObject({ inFlight: 0, queued: 2 });
       nack.open();
       await settle();
       // Back in a non-durable outbox of a closed client: nothing would ever send them.
@@ -407,7 +442,7 @@ describe('outbox side channel', () => {
       for (let i = 1; i <= 3; i++) t.client.track(purchase(i, t.clock.now()));
       void t.client.flush();
       await settle();
-      expect(t.box.calls).toEqual(['deadLetter']);
+      expect(t.box.calls).toEqual(['claim', 'deadLetter']);
       await t.closeToTheEnd();
       expect(t.client.stats()).toMatchObject({ inFlight: 3, queued: 0 });
       deadLetter.open();
@@ -434,7 +469,7 @@ describe('outbox side channel', () => {
       t.box.host().added([old, fresh]);
       void t.client.flush();
       await settle();
-      expect(t.box.calls).toEqual(['deadLetter']);
+      expect(t.box.calls).toEqual(['claim', 'deadLetter']);
       await t.closeToTheEnd();
       expect(t.client.stats().dropped).toMatchObject({ expired: 0, shutdown: 1 });
       expect(t.client.stats().queued).toBe(1);
@@ -500,7 +535,7 @@ describe('outbox side channel', () => {
       expect(t.total()).toBe(2);
     });
 
-    it('durable outbox: a release that outlasts close() leaves its records queued for the next start', async () => {
+    it('durable outbox: a retry (nack) that outlasts close() leaves its records queued for the next start', async () => {
       const t = start(true, () => graphError(503, 2));
       const nack = t.box.hold('nack');
       t.client.track(purchase(1, t.clock.now()));
@@ -514,6 +549,88 @@ describe('outbox side channel', () => {
       expect(s.dropped.shutdown).toBe(0);
       expect(t.box.memory.stats().queued).toBe(1);
       expect(t.total()).toBe(1);
+    });
+
+    it('records given back that the outbox takes at once but answers late: never counted as in flight and queued together', async () => {
+      // Found by review: the record counted as in flight until the release answered, while a claim
+      // had already handed it out again and counted it in flight a second time.
+      // A throttle (429) pauses the pixel without entering the one-probe mode of failures, so
+      // another request may start while the first one's records are being given back.
+      const t = start(false, (req, i) => (i === 0 ? graphError(429, 4) : ok(req)));
+      const release = t.box.hold('release', true);
+      t.client.track(purchase(1, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      expect(t.box.calls).toEqual(['claim', 'release']);
+      expect(t.total()).toBe(1);
+      // Another event: when the pause ends, one claim takes both, the one given back included.
+      t.client.track(purchase(2, t.clock.now()));
+      expect(t.total()).toBe(2);
+      await t.clock.advance(120_000);
+      await settle();
+      expect(t.seen).toHaveLength(2);
+      expect(t.seen[1]?.body.data.map((e) => e.event_id)).toEqual(['evt-1', 'evt-2']);
+      expect(t.client.stats()).toMatchObject({ sent: 2, queued: 0, inFlight: 0 });
+      expect(t.total()).toBe(2);
+      release.open();
+      await settle();
+      expect(t.client.stats()).toMatchObject({ sent: 2, queued: 0, inFlight: 0 });
+      expect(t.total()).toBe(2);
+      await t.client.close({ timeoutMs: 100 });
+    });
+
+    it("a claim answered after close()'s sweep claimed its records: they stay leased for the sweeps, each counted once", async () => {
+      // Found by review: the pump put back (released) what its late claim returned, and when the
+      // release landed between the sweep's claim and its dead letter, the record stayed in the
+      // outbox after it was counted as dropped, for the next sweep to count again.
+      const t = start(false, undefined);
+      const ack = t.box.hold('ack');
+      t.client.track(purchase(1, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      expect(t.box.calls).toEqual(['claim', 'ack']);
+      const claim = t.box.hold('claim', true); // evt-2 is leased at once, the answer comes late
+      t.client.track(purchase(2, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      const sweepDeadLetter = t.box.hold('deadLetter');
+      await t.closeToTheEnd(false);
+      expect(t.box.calls.filter((c) => c === 'claim')).toHaveLength(3); // the sweep's too
+      claim.open();
+      await settle();
+      sweepDeadLetter.open();
+      await settle();
+      ack.fail(); // evt-1 is left behind, and swept by a late sweep
+      await settle();
+      expect(t.undeliverableIds.sort()).toEqual(['shutdown:evt-1', 'shutdown:evt-2']);
+      expect(t.client.stats().dropped.shutdown).toBe(2);
+      expect(t.client.stats()).toMatchObject({ queued: 0, inFlight: 0, sent: 0 });
+      expect(t.box.holding()).toBe(0);
+      expect(t.total()).toBe(2);
+    });
+
+    it('durable outbox holding records in memory only: a retry (nack) that outlasts close() is counted as dropped (shutdown), not left queued in an outbox that lost it', async () => {
+      // Found by review: `takeNonDurable` removes what it returns, so taking the record while the
+      // nack was pending left the nack nothing to put back: counted as queued, held nowhere.
+      const t = start(true, () => graphError(503, 2), true);
+      const nack = t.box.hold('nack');
+      t.client.track(purchase(1, t.clock.now()));
+      t.client.track(purchase(2, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      await t.closeToTheEnd();
+      expect(t.box.calls).not.toContain('takeNonDurable'); // waits for the nack
+      // Counted as queued from the moment the retry was asked; the sweep left them to the nack.
+      expect(t.client.stats()).toMatchObject({ inFlight: 0, queued: 2 });
+      nack.open();
+      await settle();
+      expect(t.box.calls.filter((c) => c === 'takeNonDurable')).toHaveLength(1);
+      const s = t.client.stats();
+      expect(s).toMatchObject({ inFlight: 0, queued: 0, sent: 0 });
+      expect(s.dropped.shutdown).toBe(2);
+      expect(t.undeliverableIds.sort()).toEqual(['shutdown:evt-1', 'shutdown:evt-2']);
+      expect(t.box.holding()).toBe(0);
+      expect(t.total()).toBe(2);
     });
   });
 
