@@ -57,6 +57,9 @@ const sumBytes = (records: readonly OutboxRecord[]): number => {
   return total;
 };
 
+/** Why a durable outbox's records were dropped at shutdown (`takeNonDurable`). */
+const NOT_DURABLE = 'capi-kit: closed with events the outbox could not make durable';
+
 /** Events in the batch that probes a failing endpoint (see `fillSlots`). */
 const PROBE_EVENTS = 1;
 
@@ -101,6 +104,14 @@ export class PixelPipe {
   private readonly expiring = new Set<readonly OutboxRecord[]>();
   /** Records being given back to the outbox, already counted as queued (`putBack`). */
   private readonly givingBack = new Set<readonly OutboxRecord[]>();
+  /**
+   * Ids a durable outbox's `takeNonDurable` returned at close while an outbox call owned them:
+   * the call counts them, except where it would leave them queued in an outbox that no longer
+   * holds them (`lostAtShutdown`).
+   */
+  private readonly takenWhileOwned = new Set<string>();
+  /** While the take at close runs: ids owning calls left queued meanwhile (`takeAtShutdown`). */
+  private leftQueued: Set<string> | undefined;
   /** Close's deadline, set by `beginClose`: no request starts at or after it (`fillSlots`). */
   private closeDeadline = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -328,13 +339,6 @@ export class PixelPipe {
       slot.bytes = 0;
       slot.unlanded = [];
     }
-    // A durable outbox's `takeNonDurable` removes what it returns, so it waits until no outbox
-    // call owns a record (one that puts its records back would put them back nowhere): the last
-    // such call to end runs it (`sweepAfterStop`).
-    if (this.config.outbox.durable && this.hasOwned()) {
-      this.notify();
-      return;
-    }
     // Registered as the running sweep: records put back meanwhile (`noteAppended`) wait for it
     // and are swept after it, not by a second sweep claiming the same leased records.
     const sweep = this.sweep();
@@ -358,8 +362,9 @@ export class PixelPipe {
    * Ids of the records an outbox call in progress will account for or changes (a request's
    * answer being recorded, expired records being dead-lettered, records being given back): a
    * shutdown sweep that claims them too leaves them alone, or both would count them, or the call
-   * would land after the sweep's claim and put back what the sweep counted as dropped. Read synchronously before the sweep's claim: whatever
-   * the order in which the outbox serves the two calls, a record belongs to exactly one.
+   * would land after the sweep's claim and put back what the sweep counted as dropped. Read
+   * synchronously before the sweep's claim: whatever the order in which the outbox serves the two
+   * calls, a record belongs to exactly one.
    */
   private ownedIds(): Set<string> {
     const owned = new Set<string>();
@@ -369,13 +374,6 @@ export class PixelPipe {
     for (const batch of this.expiring) for (const r of batch) owned.add(r.id);
     for (const batch of this.givingBack) for (const r of batch) owned.add(r.id);
     return owned;
-  }
-
-  /** Whether an outbox call in progress owns any record (see `ownedIds`). */
-  private hasOwned(): boolean {
-    if (this.expiring.size > 0 || this.givingBack.size > 0) return true;
-    for (const slot of this.slots) if (slot.settling && slot.unlanded.length > 0) return true;
-    return false;
   }
 
   /**
@@ -388,23 +386,45 @@ export class PixelPipe {
    */
   private async sweep(): Promise<void> {
     const { outbox, clock } = this.config;
+    if (outbox.durable) return this.takeAtShutdown();
     const owned = this.ownedIds();
-    const taken = outbox.durable
-      ? ((await outbox.takeNonDurable?.(this.pixelId)) ?? [])
-      : await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
-          pixelId: this.pixelId,
-          all: true,
-          now: clock.now(),
-        });
+    const taken = await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
+      pixelId: this.pixelId,
+      all: true,
+      now: clock.now(),
+    });
     const left = owned.size === 0 ? taken : taken.filter((r) => !owned.has(r.id));
-    if (outbox.durable) {
-      this.sweptAtShutdown(left, 'capi-kit: closed with events the outbox could not make durable');
-      return;
-    }
     if (left.length > 0) {
       await outbox.deadLetter(ids(left), 'shutdown: not delivered before close() deadline');
     }
     this.sweptAtShutdown(left, 'capi-kit: closed with undelivered events');
+  }
+
+  /**
+   * Durable outbox, at close: `takeNonDurable` removes and returns what the outbox holds in memory
+   * only (its storage failed), counted as dropped `shutdown`. A record an outbox call owned when
+   * the take began is that call's to count, unless the call leaves it queued, in an outbox that
+   * no longer holds it: then it is lost, and counted so, whether the call ended before the take
+   * answered (`leftQueued`) or ends after it (`takenWhileOwned`, `lostAtShutdown`).
+   */
+  private async takeAtShutdown(): Promise<void> {
+    const owned = this.ownedIds();
+    const leftQueued = new Set<string>();
+    this.leftQueued = leftQueued;
+    let taken: readonly OutboxRecord[];
+    try {
+      taken = (await this.config.outbox.takeNonDurable?.(this.pixelId)) ?? [];
+    } finally {
+      this.leftQueued = undefined;
+    }
+    const stillOwned = owned.size === 0 ? owned : this.ownedIds();
+    const lost: OutboxRecord[] = [];
+    for (const r of taken) {
+      if (!owned.has(r.id) || leftQueued.has(r.id)) lost.push(r);
+      else if (stillOwned.has(r.id)) this.takenWhileOwned.add(r.id);
+      // Otherwise its call ended meanwhile and counted it (sent, dead-lettered, expired).
+    }
+    this.sweptAtShutdown(lost, NOT_DURABLE);
   }
 
   /**
@@ -421,16 +441,44 @@ export class PixelPipe {
   }
 
   /**
+   * Records left among the queued after the stop (an owning call put them back or failed) that a
+   * durable outbox's `takeNonDurable` had already taken: no outbox holds them any more, so they
+   * are counted as dropped `shutdown` (handed to `onUndeliverable`) rather than queued for a next
+   * start that will not see them.
+   */
+  private lostAtShutdown(records: readonly OutboxRecord[]): void {
+    const { leftQueued } = this;
+    if (leftQueued === undefined && this.takenWhileOwned.size === 0) return;
+    // A record given back may have been claimed again meanwhile: then the request carrying it
+    // now counts it (and `forgetTaken` once it did).
+    const others = this.ownedIds();
+    const left = others.size === 0 ? records : records.filter((r) => !others.has(r.id));
+    if (leftQueued !== undefined) {
+      // The take has not answered yet: it decides (`takeAtShutdown`).
+      for (const r of left) leftQueued.add(r.id);
+      return;
+    }
+    this.sweptAtShutdown(
+      left.filter((r) => this.takenWhileOwned.delete(r.id)),
+      NOT_DURABLE,
+    );
+  }
+
+  /** These records were counted for good (sent, dead-lettered, expired): none is lost any more. */
+  private forgetTaken(records: readonly OutboxRecord[]): void {
+    if (this.takenWhileOwned.size === 0) return;
+    for (const r of records) this.takenWhileOwned.delete(r.id);
+  }
+
+  /**
    * Records went back to the outbox after the pipe stopped (a BullMQ producer's fallback taking a
    * batch whose Redis write failed after `close()` gave up waiting for it; a request whose answer
-   * was recorded after close()'s grace), or an outbox call that owned records ended: nothing here
-   * will send them, so a non-durable outbox's are counted as dropped `shutdown` now rather than
-   * left as queued on a closed client. A durable outbox keeps them for the next start (counted as
-   * queued), except what it holds in memory only, taken once no outbox call owns a record.
+   * was recorded after close()'s grace): nothing here will send them, so a non-durable outbox's
+   * are counted as dropped `shutdown` now rather than left as queued on a closed client. A durable
+   * outbox keeps them for the next start, and they stay counted as queued.
    */
   private sweepAfterStop(): void {
-    const { outbox } = this.config;
-    if (outbox.durable && (outbox.takeNonDurable === undefined || this.hasOwned())) return;
+    if (this.config.outbox.durable) return;
     // One sweep at a time: a sweep claims with `all`, leased records included, so two at once
     // would both count the same records.
     if (this.lateSweep) {
@@ -720,10 +768,14 @@ export class PixelPipe {
     } catch (error) {
       // Still in the outbox and counted as queued; past a shutdown, only a sweep would find them.
       this.expiring.delete(batch);
-      if (this.stopped) this.sweepAfterStop();
+      if (this.stopped) {
+        this.sweepAfterStop();
+        this.lostAtShutdown(expired);
+      }
       throw error;
     }
     this.expiring.delete(batch);
+    this.forgetTaken(expired);
     this.queued -= expired.length;
     this.queuedBytes -= sumBytes(expired);
     this.drop('expired', expired);
@@ -732,8 +784,6 @@ export class PixelPipe {
       { pixelId: this.pixelId, count: expired.length },
       'capi-kit: dropped events past the 7-day window',
     );
-    // A durable outbox's in-memory records may have waited for this call (`finalize`).
-    if (this.stopped && this.config.outbox.durable) this.sweepAfterStop();
     return live;
   }
 
@@ -763,6 +813,7 @@ export class PixelPipe {
         this.slots.delete(slot);
         this.inFlightRequests--;
         const left = slot.events;
+        const leftBehind = left > 0 && this.stopped ? slot.unlanded : undefined;
         if (left > 0) {
           // An outbox call failed before these were accounted: they are still leased in the
           // outbox and come back when the lease ends, so they count as queued, not as nothing.
@@ -773,9 +824,11 @@ export class PixelPipe {
           this.claimEmpty = false;
         }
         if (this.stopped) {
-          // What it left behind is swept; so are a durable outbox's in-memory records, which
-          // waited for the calls recording this answer (`finalize`).
-          if (left > 0 || (slot.settling && this.config.outbox.durable)) this.sweepAfterStop();
+          // What it left behind is swept, or lost if a durable outbox's take had it.
+          if (leftBehind !== undefined) {
+            this.sweepAfterStop();
+            this.lostAtShutdown(leftBehind);
+          }
           return;
         }
         this.settled += records.length - slot.suspected;
@@ -845,6 +898,7 @@ export class PixelPipe {
   ): Promise<void> {
     await this.config.outbox.ack(ids(records));
     this.land(slot, records);
+    this.forgetTaken(records);
     this.sent += records.length;
     this.resolved += records.length;
     this.config.acknowledged?.(records);
@@ -992,8 +1046,8 @@ export class PixelPipe {
    * the call (those of `slot` move there from in flight): an outbox that takes the call before it
    * answers may hand them out again at once, and they must never count as in flight and queued
    * together. A shutdown sweep leaves them to the call (`ownedIds`), and once it returns after a
-   * shutdown a non-durable outbox's are swept; a durable one keeps them for the next start, and
-   * its in-memory records, which waited for the call, are taken (a request's at its end).
+   * shutdown a non-durable outbox's are swept; a durable one keeps them for the next start (those
+   * its `takeNonDurable` took meanwhile are lost: `lostAtShutdown`).
    */
   private async putBack(
     records: readonly OutboxRecord[],
@@ -1006,13 +1060,15 @@ export class PixelPipe {
       this.queued += records.length;
       this.queuedBytes += sumBytes(records);
     }
-    this.claimEmpty = false;
     try {
       await call();
     } finally {
       this.givingBack.delete(records);
-      if (this.stopped && (!this.config.outbox.durable || slot === undefined)) {
+      // Claimable again (a claim made meanwhile may have found them still leased).
+      this.claimEmpty = false;
+      if (this.stopped) {
         this.sweepAfterStop();
+        this.lostAtShutdown(records);
       }
     }
   }
@@ -1047,7 +1103,10 @@ export class PixelPipe {
     this.claimEmpty = false;
     // Past a shutdown nothing sends the parts: a non-durable outbox's are swept (still leased,
     // counted as queued); a durable one keeps them for the next start.
-    if (this.stopped && !this.config.outbox.durable) this.sweepAfterStop();
+    if (this.stopped) {
+      this.sweepAfterStop();
+      for (const part of parts) this.lostAtShutdown(part);
+    }
   }
 
   private async deadLetterRecords(
@@ -1059,6 +1118,7 @@ export class PixelPipe {
     const error = this.error(verdict);
     await this.config.outbox.deadLetter(ids(records), error.message);
     this.land(slot, records);
+    this.forgetTaken(records);
     this.deadLettered += records.length;
     this.resolved += records.length;
     // The platform's message may quote the rejected field; codes and trace ids are enough for the log.

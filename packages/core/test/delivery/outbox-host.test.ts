@@ -8,7 +8,7 @@ import type {
   OutboxHost,
   OutboxRecord,
 } from '../../src/delivery/outbox/types.js';
-import type { CapiHookMap } from '../../src/delivery/types.js';
+import type { CapiHookMap, CapiOptions } from '../../src/delivery/types.js';
 import {
   captureLogger,
   FakeClock,
@@ -350,6 +350,7 @@ describe('outbox side channel', () => {
       durable: boolean,
       reply: Parameters<typeof scriptedFetch>[0],
       inMemoryOnly = false,
+      options: Partial<CapiOptions> = {},
     ) => {
       const box = gatedOutbox(durable, inMemoryOnly);
       const clock = new FakeClock();
@@ -370,6 +371,7 @@ describe('outbox side channel', () => {
           undeliverable.push([reason, records.length]);
           for (const r of records) undeliverableIds.push(`${reason}:${r.eventId}`);
         },
+        ...options,
       });
       /**
        * close({ timeoutMs: 100 }) run past its deadline: the abort, the grace, the sweep. Awaited
@@ -619,18 +621,71 @@ describe('outbox side channel', () => {
       void t.client.flush();
       await settle();
       await t.closeToTheEnd();
-      expect(t.box.calls).not.toContain('takeNonDurable'); // waits for the nack
-      // Counted as queued from the moment the retry was asked; the sweep left them to the nack.
+      // Taken at close (before the outbox closes), and left to the nack to count.
+      expect(t.box.calls.filter((c) => c === 'takeNonDurable')).toHaveLength(1);
       expect(t.client.stats()).toMatchObject({ inFlight: 0, queued: 2 });
+      expect(t.client.stats().dropped.shutdown).toBe(0);
       nack.open();
       await settle();
-      expect(t.box.calls.filter((c) => c === 'takeNonDurable')).toHaveLength(1);
       const s = t.client.stats();
       expect(s).toMatchObject({ inFlight: 0, queued: 0, sent: 0 });
       expect(s.dropped.shutdown).toBe(2);
       expect(t.undeliverableIds.sort()).toEqual(['shutdown:evt-1', 'shutdown:evt-2']);
       expect(t.box.holding()).toBe(0);
       expect(t.total()).toBe(2);
+    });
+
+    it("durable outbox holding records in memory only: an ack that outlasts close() does not delay the take past the outbox's close", async () => {
+      // Found by review of the first fix, which waited for the ack: the take then ran after
+      // close() had closed the outbox (against its contract), which had nothing left to give.
+      // One request at a time: evt-2 waits while evt-1's ack is pending.
+      const t = start(true, undefined, true, { maxConcurrency: 1 });
+      const order: string[] = [];
+      t.box.outbox.close = () => {
+        order.push('close');
+      };
+      const take = t.box.outbox.takeNonDurable as NonNullable<Outbox['takeNonDurable']>;
+      t.box.outbox.takeNonDurable = (pixelId) => {
+        order.push('takeNonDurable');
+        return take(pixelId);
+      };
+      const ack = t.box.hold('ack');
+      t.client.track(purchase(1, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      t.client.track(purchase(2, t.clock.now())); // held in memory only, not sent yet
+      await t.closeToTheEnd();
+      expect(order).toEqual(['takeNonDurable', 'close']);
+      expect(t.undeliverableIds).toEqual(['shutdown:evt-2']);
+      ack.open();
+      await settle();
+      expect(t.client.stats()).toMatchObject({ sent: 1, queued: 0, inFlight: 0 });
+      expect(t.client.stats().dropped.shutdown).toBe(1);
+      expect(t.total()).toBe(2);
+    });
+
+    it('drain() during a release the outbox answers late still waits for the retry it releases', async () => {
+      // Found by review: records given back count as queued before the release answers, and a
+      // drain's claim made meanwhile found them still leased and marked the outbox empty; nothing
+      // cleared that mark when the release answered, and drain() resolved with the event queued.
+      const t = start(false, (req, i) =>
+        i === 0 ? graphError(429, 4, {}, { 'retry-after': '0' }) : ok(req),
+      );
+      const release = t.box.hold('release');
+      t.client.track(purchase(1, t.clock.now()));
+      void t.client.flush();
+      await settle();
+      expect(t.box.calls).toEqual(['claim', 'release']);
+      let drained = false;
+      void t.client.drain({ timeoutMs: 10_000 }).then(() => {
+        drained = true;
+      });
+      await settle();
+      release.open();
+      await settle();
+      for (let k = 0; k < 5 && !drained; k++) await t.clock.advance(500);
+      expect({ drained, sent: t.client.stats().sent }).toEqual({ drained: true, sent: 1 });
+      await t.client.close({ timeoutMs: 100 });
     });
   });
 
