@@ -102,8 +102,11 @@ export class PixelPipe {
    * answers, then as dropped `expired`; a shutdown sweep leaves them to it (`ownedIds`).
    */
   private readonly expiring = new Set<readonly OutboxRecord[]>();
-  /** Records being given back to the outbox, already counted as queued (`putBack`). */
-  private readonly givingBack = new Set<readonly OutboxRecord[]>();
+  /**
+   * Ids being given back to the outbox, already counted as queued, one set per call (`putBack`);
+   * a request that claims one again takes it out (`startSlot`): it is that request's now.
+   */
+  private readonly givingBack = new Set<Set<string>>();
   /**
    * Ids a durable outbox's `takeNonDurable` returned at close while an outbox call owned them:
    * the call counts them, except where it would leave them queued in an outbox that no longer
@@ -372,7 +375,7 @@ export class PixelPipe {
       if (slot.settling) for (const r of slot.unlanded) owned.add(r.id);
     }
     for (const batch of this.expiring) for (const r of batch) owned.add(r.id);
-    for (const batch of this.givingBack) for (const r of batch) owned.add(r.id);
+    for (const giving of this.givingBack) for (const id of giving) owned.add(id);
     return owned;
   }
 
@@ -791,6 +794,8 @@ export class PixelPipe {
 
   /** Moves claimed records from `queued` to `inFlight` in the same step, and sends them. */
   private startSlot(records: OutboxRecord[], leaseUntil: number): void {
+    // Records given back by a call that has not answered yet: they are this request's now.
+    for (const giving of this.givingBack) for (const r of records) giving.delete(r.id);
     const bytes = sumBytes(records);
     const slot: Slot = {
       controller: undefined,
@@ -1054,7 +1059,8 @@ export class PixelPipe {
     slot: Slot | undefined,
     call: () => unknown,
   ): Promise<void> {
-    this.givingBack.add(records);
+    const giving = new Set(ids(records));
+    this.givingBack.add(giving);
     if (slot !== undefined) {
       this.land(slot, records);
       this.queued += records.length;
@@ -1063,12 +1069,13 @@ export class PixelPipe {
     try {
       await call();
     } finally {
-      this.givingBack.delete(records);
+      this.givingBack.delete(giving);
       // Claimable again (a claim made meanwhile may have found them still leased).
       this.claimEmpty = false;
       if (this.stopped) {
         this.sweepAfterStop();
-        this.lostAtShutdown(records);
+        // Those claimed again meanwhile are the claiming request's to count.
+        this.lostAtShutdown(records.filter((r) => giving.has(r.id)));
       }
     }
   }

@@ -664,6 +664,41 @@ describe('outbox side channel', () => {
       expect(t.total()).toBe(2);
     });
 
+    for (const last of ['take', 'release'] as const) {
+      it(`durable outbox holding records in memory only: a record given back, claimed again and sent while the release is pending is counted once (the ${last} answers last)`, async () => {
+        // Found by review: the release still claimed the record after another request had
+        // carried it, so the take at close counted it as lost although Meta had taken it.
+        const t = start(true, (req, i) => (i === 0 ? graphError(429, 4) : ok(req)), true);
+        const release = t.box.hold('release', true); // takes effect at once, answers late
+        t.client.track(purchase(1, t.clock.now()));
+        void t.client.flush();
+        await settle();
+        const ack = t.box.hold('ack');
+        await t.clock.advance(120_000); // the pause ends: evt-1 is claimed again and sent
+        await settle();
+        expect(t.seen).toHaveLength(2);
+        expect(t.client.stats()).toMatchObject({ inFlight: 1, queued: 0 });
+        const take = t.box.hold('takeNonDurable', true); // removes evt-1 at once, answers late
+        await t.closeToTheEnd(false);
+        expect(t.box.holding()).toBe(0);
+        ack.open(); // Meta took it
+        await settle();
+        const [first, second] = last === 'take' ? [release, take] : [take, release];
+        first.open();
+        await settle();
+        second.open();
+        await settle();
+        const s = t.client.stats();
+        expect({ sent: s.sent, shutdown: s.dropped.shutdown, queued: s.queued }).toEqual({
+          sent: 1,
+          shutdown: 0,
+          queued: 0,
+        });
+        expect(t.undeliverableIds).toEqual([]);
+        expect(t.total()).toBe(1);
+      });
+    }
+
     it('drain() during a release the outbox answers late still waits for the retry it releases', async () => {
       // Found by review: records given back count as queued before the release answers, and a
       // drain's claim made meanwhile found them still leased and marked the outbox empty; nothing
