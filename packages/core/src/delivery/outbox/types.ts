@@ -97,6 +97,12 @@ export interface OutboxStats extends OutboxPixelStats {
 /**
  * Where accepted events wait until Meta acknowledges them. `memoryOutbox()` is the default;
  * durable implementations (SQLite, Redis) live in `@capi-kit/outbox-*`.
+ *
+ * Methods may return promises, and their calls then overlap: at shutdown a `claim` with `all`
+ * also returns records another call is still acknowledging or giving back, and `ack`, `nack`,
+ * `release` and `deadLetter` may name ids the outbox no longer holds or no longer leases. Ignore
+ * those ids; the engine counts every event once whatever order the calls take effect in
+ * (docs/architecture.md, delivery guarantees).
  */
 export interface Outbox {
   /** True when records survive a process restart; non-durable records left at `close()` are reported as dropped (`shutdown`), and so are those a durable outbox reports through `takeNonDurable`. */
