@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { Outbox } from '../../src/delivery/outbox/types.js';
-import type { CapiStats } from '../../src/delivery/types.js';
 import {
+  accounted,
   graphError,
   hang,
   ok,
@@ -15,14 +15,6 @@ import {
   setupClient,
   TOKEN,
 } from './helpers.js';
-
-/** Every event track() accepted or refused is in exactly one of these (one-pixel client). */
-const accounted = (s: CapiStats): number =>
-  s.sent +
-  s.queued +
-  s.inFlight +
-  s.deadLettered +
-  Object.values(s.dropped).reduce((a, b) => a + b, 0);
 
 const oddIsBad = (req: SeenRequest): Response =>
   req.body.data.some((e) => Number(e.event_id.slice(4)) % 2 === 1)

@@ -3,6 +3,7 @@ import type {
   CapiHookMap,
   CapiOptions,
   Clock,
+  DeliveryCounters,
   FetchLike,
   Logger,
 } from '../../src/delivery/types.js';
@@ -201,6 +202,14 @@ export const TOKEN = 'EAAtestTOKENthatMustNeverLeak0123456789abcdef';
 export const TOKEN_2 = 'EAAsecondTOKENthatMustNeverLeak9876543210';
 
 /** A client on a fake clock and a scripted Meta, with every hook recorded. */
+/** Every event track() accepted or refused is in exactly one of these (one-pixel client). */
+export const accounted = (s: DeliveryCounters): number =>
+  s.sent +
+  s.queued +
+  s.inFlight +
+  s.deadLettered +
+  Object.values(s.dropped).reduce((a, b) => a + b, 0);
+
 export const setupClient = (
   handler?: (req: SeenRequest, index: number) => Response | Promise<Response>,
   options: Partial<CapiOptions> = {},

@@ -3,6 +3,7 @@ import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { Outbox } from '../../src/delivery/outbox/types.js';
 import {
+  accounted,
   captureLogger,
   FakeClock,
   graphError,
@@ -153,11 +154,7 @@ const scenario = async (
       }
     },
   });
-  const total = () => {
-    const s = client.stats();
-    const d = Object.values(s.dropped).reduce((a, b) => a + b, 0);
-    return s.sent + s.queued + s.inFlight + s.deadLettered + d;
-  };
+  const total = () => accounted(client.stats());
   const check = (where: string) => {
     const t = total();
     if (t !== accepted) {

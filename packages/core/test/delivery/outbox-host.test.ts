@@ -10,6 +10,7 @@ import type {
 } from '../../src/delivery/outbox/types.js';
 import type { CapiHookMap, CapiOptions } from '../../src/delivery/types.js';
 import {
+  accounted,
   captureLogger,
   FakeClock,
   graphError,
@@ -19,6 +20,7 @@ import {
   purchase,
   scriptedFetch,
   settle,
+  setupClient,
   TOKEN,
 } from './helpers.js';
 
@@ -353,18 +355,9 @@ describe('outbox side channel', () => {
       options: Partial<CapiOptions> = {},
     ) => {
       const box = gatedOutbox(durable, inMemoryOnly);
-      const clock = new FakeClock();
-      const { fetch, seen } = scriptedFetch(reply);
       const undeliverable: [string, number][] = [];
       const undeliverableIds: string[] = [];
-      const client = createCapi({
-        pixelId: PIXEL,
-        accessToken: TOKEN,
-        fetch,
-        clock,
-        random: () => 0.5,
-        logger: captureLogger().logger,
-        env: false,
+      const { clock, seen, client } = setupClient(reply, {
         outbox: box.outbox,
         flushIntervalMs: 100,
         onUndeliverable: (records, reason) => {
@@ -386,11 +379,7 @@ describe('outbox side channel', () => {
         if (wait) await closed;
       };
       /** Every track() is in exactly one state. */
-      const total = () => {
-        const s = client.stats();
-        const dropped = Object.values(s.dropped).reduce((a, b) => a + b, 0);
-        return s.sent + s.queued + s.inFlight + s.deadLettered + dropped;
-      };
+      const total = () => accounted(client.stats());
       return { box, clock, seen, client, undeliverable, undeliverableIds, closeToTheEnd, total };
     };
 
