@@ -4,12 +4,12 @@ import { describe, expect, it } from 'vitest';
 import { runBin, startCliMock, stopCliMock } from './helpers.js';
 
 // `capi-kit mock` plays TikTok's Events API too (the same server as the mock Graph API), and
-// prints TikTok's lines of the env block as @capi-kit/testing's own bin does.
+// prints the env block @capi-kit/testing's own bin prints, Meta's and TikTok's lines alike.
 
 const TESTING_BIN = fileURLToPath(new URL('../../testing/bin/capi-kit-mock.mjs', import.meta.url));
 
-/** The `export TIKTOK_…` lines `capi-kit-mock` (@capi-kit/testing's bin) prints, its URL as `<url>`. */
-const testingBinTikTokLines = async (): Promise<string[]> => {
+/** The `export …` lines `capi-kit-mock` (@capi-kit/testing's bin) prints, its URL as `<url>`. */
+const testingBinEnvLines = async (): Promise<string[]> => {
   const child = spawn(process.execPath, [TESTING_BIN, '--port', '0'], {
     env: { PATH: process.env.PATH },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -29,20 +29,24 @@ const testingBinTikTokLines = async (): Promise<string[]> => {
     child.kill('SIGINT');
   }
   const url = /listening on (\S+)/.exec(stdout)?.[1] ?? '';
-  return tiktokLines(stdout, url);
+  return envLines(stdout, url);
 };
 
-const tiktokLines = (stdout: string, url: string): string[] =>
+const envLines = (stdout: string, url: string): string[] =>
   stdout
     .split('\n')
     .map((line) => line.trim())
-    .filter((line) => line.startsWith('export TIKTOK_'))
+    .filter((line) => line.startsWith('export '))
     .map((line) => line.replaceAll(url, '<url>'));
 
 describe('capi-kit mock and TikTok', () => {
-  it('prints the same TikTok lines as @capi-kit/testing’s bin, and they work as printed', async () => {
-    const expected = await testingBinTikTokLines();
+  it('prints the same env block as @capi-kit/testing’s bin, and it works as printed', async () => {
+    const expected = await testingBinEnvLines();
     expect(expected.map((line) => line.split('=')[0])).toEqual([
+      'export META_GRAPH_URL',
+      'export META_ACCESS_TOKEN',
+      'export META_PIXEL_ID',
+      'export META_PIXEL_SCRIPT_URL',
       'export TIKTOK_EVENTS_URL',
       'export TIKTOK_ACCESS_TOKEN',
       'export TIKTOK_PIXEL_CODE',
@@ -51,9 +55,12 @@ describe('capi-kit mock and TikTok', () => {
     const { child, env, output } = await startCliMock([]);
     try {
       const url = env.META_GRAPH_URL as string;
-      expect(tiktokLines(output(), url)).toEqual(expected);
+      expect(envLines(output(), url)).toEqual(expected);
+      // Both Pixel stubs are served where the lines say.
+      const metaScript = await fetch(env.META_PIXEL_SCRIPT_URL as string);
+      expect(metaScript.status).toBe(200);
+      expect(await metaScript.text()).toContain('fbq');
       expect(env.TIKTOK_EVENTS_URL).toBe(`${url}/open_api/v1.3/event/track/`);
-      // The TikTok Pixel stub is served where the line says.
       const script = await fetch(env.TIKTOK_PIXEL_SCRIPT_URL as string);
       expect(script.status).toBe(200);
       expect(await script.text()).toContain('ttq');

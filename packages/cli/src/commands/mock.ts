@@ -79,11 +79,14 @@ const envBlock = (url: string, token: string): string[] => [
   `export META_GRAPH_URL=${shellQuote(url)}`,
   `export META_ACCESS_TOKEN=${shellQuote(token)}`,
   `export META_PIXEL_ID=${shellQuote('1234567890')}`,
+  // The Pixel stub the same server serves: the examples' pages load fbevents.js from here, so
+  // their Pixel events reach the mock beside the server's.
+  `export META_PIXEL_SCRIPT_URL=${shellQuote(`${url}/fbevents.js`)}`,
 ];
 
 // The placeholders `capi-kit-mock` (@capi-kit/testing's bin) prints for TikTok. The testing package
-// does not export its env block, so they are repeated here; a test holds the two commands' TikTok
-// lines equal, so they cannot drift apart unnoticed.
+// does not export its env block, so they are repeated here; a test holds the two commands' env
+// blocks equal, line for line, so they cannot drift apart unnoticed.
 const MOCK_TIKTOK_TOKEN = 'capi-kit-mock-tiktok-token';
 const MOCK_TIKTOK_PIXEL_CODE = 'C4MOCKPIXEL000000000';
 
