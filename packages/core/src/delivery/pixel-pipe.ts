@@ -1,11 +1,13 @@
 // Over 500 lines: one class whose counters change in the same synchronous step as the outbox call
 // they reflect (delivery guarantees, docs/architecture.md); scheduling, sending and answer handling
-// all move them, so they share the class and its private state.
+// all move them, so they share the class and its private state. Who owns a record while outbox
+// calls outlast a shutdown is ownership.ts's to know; the pipe asks it and moves the counters.
 import { fullJitterDelay, throttleDelay } from './backoff.js';
 import { splitRejected } from './bisection.js';
 import { META_DESTINATION } from './destination.js';
 import { isExpired } from './expiry.js';
 import type { OutboxRecord } from './outbox/types.js';
+import { RecordOwnership } from './ownership.js';
 import type { PipeConfig } from './pipe-config.js';
 import { describeError } from './redact.js';
 import type { Part, Slot } from './slots.js';
@@ -97,24 +99,6 @@ export class PixelPipe {
   private lateSweep: Promise<void> | undefined;
   /** More records were put back while `lateSweep` ran: it sweeps once more. */
   private lateSweepAgain = false;
-  /**
-   * Expired records the pump is dead-lettering (`dropExpired`): counted as queued until the outbox
-   * answers, then as dropped `expired`; a shutdown sweep leaves them to it (`ownedIds`).
-   */
-  private readonly expiring = new Set<readonly OutboxRecord[]>();
-  /**
-   * Ids being given back to the outbox, already counted as queued, one set per call (`putBack`);
-   * a request that claims one again takes it out (`startSlot`): it is that request's now.
-   */
-  private readonly givingBack = new Set<Set<string>>();
-  /**
-   * Ids a durable outbox's `takeNonDurable` returned at close while an outbox call owned them:
-   * the call counts them, except where it would leave them queued in an outbox that no longer
-   * holds them (`lostAtShutdown`).
-   */
-  private readonly takenWhileOwned = new Set<string>();
-  /** While the take at close runs: ids owning calls left queued meanwhile (`takeAtShutdown`). */
-  private leftQueued: Set<string> | undefined;
   /** Close's deadline, set by `beginClose`: no request starts at or after it (`fillSlots`). */
   private closeDeadline = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -134,6 +118,8 @@ export class PixelPipe {
   private wakeHandle: unknown;
   private wakeAt = Number.POSITIVE_INFINITY;
   private readonly slots = new Set<Slot>();
+  /** Which outbox call counts a record when calls outlast a shutdown (ownership.ts). */
+  private readonly owners = new RecordOwnership(this.slots);
   /**
    * Parts of rejected batches waiting to be sent on their own (bisection). Their records stay
    * leased in the outbox and count as `queued`; they go out before anything new is claimed, each
@@ -362,35 +348,17 @@ export class PixelPipe {
   }
 
   /**
-   * Ids of the records an outbox call in progress will account for or changes (a request's
-   * answer being recorded, expired records being dead-lettered, records being given back): a
-   * shutdown sweep that claims them too leaves them alone, or both would count them, or the call
-   * would land after the sweep's claim and put back what the sweep counted as dropped. Read
-   * synchronously before the sweep's claim: whatever the order in which the outbox serves the two
-   * calls, a record belongs to exactly one.
-   */
-  private ownedIds(): Set<string> {
-    const owned = new Set<string>();
-    for (const slot of this.slots) {
-      if (slot.settling) for (const r of slot.unlanded) owned.add(r.id);
-    }
-    for (const batch of this.expiring) for (const r of batch) owned.add(r.id);
-    for (const giving of this.givingBack) for (const id of giving) owned.add(id);
-    return owned;
-  }
-
-  /**
    * Pipe stopped. Non-durable outbox: every record of this pixel still in it (queued or leased)
    * is dead-lettered. Durable: the records it holds in memory only (`takeNonDurable`: its storage
    * failed) are taken; the rest come back at the next start. Either way they are counted as
    * dropped `shutdown` (handed to `onUndeliverable`), except those an outbox call in progress
-   * accounts for (`ownedIds`). Each sweep takes off `queued` what it found, so records put back
+   * accounts for (ownership.ts). Each sweep takes off `queued` what it found, so records put back
    * meanwhile stay counted for the next one.
    */
   private async sweep(): Promise<void> {
     const { outbox, clock } = this.config;
     if (outbox.durable) return this.takeAtShutdown();
-    const owned = this.ownedIds();
+    const owned = this.owners.ids();
     const taken = await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
       pixelId: this.pixelId,
       all: true,
@@ -405,28 +373,11 @@ export class PixelPipe {
 
   /**
    * Durable outbox, at close: `takeNonDurable` removes and returns what the outbox holds in memory
-   * only (its storage failed), counted as dropped `shutdown`. A record an outbox call owned when
-   * the take began is that call's to count, unless the call leaves it queued, in an outbox that
-   * no longer holds it: then it is lost, and counted so, whether the call ended before the take
-   * answered (`leftQueued`) or ends after it (`takenWhileOwned`, `lostAtShutdown`).
+   * only (its storage failed), counted as dropped `shutdown`, except what an outbox call in
+   * progress still counts (`RecordOwnership.take`).
    */
   private async takeAtShutdown(): Promise<void> {
-    const owned = this.ownedIds();
-    const leftQueued = new Set<string>();
-    this.leftQueued = leftQueued;
-    let taken: readonly OutboxRecord[];
-    try {
-      taken = (await this.config.outbox.takeNonDurable?.(this.pixelId)) ?? [];
-    } finally {
-      this.leftQueued = undefined;
-    }
-    const stillOwned = owned.size === 0 ? owned : this.ownedIds();
-    const lost: OutboxRecord[] = [];
-    for (const r of taken) {
-      if (!owned.has(r.id) || leftQueued.has(r.id)) lost.push(r);
-      else if (stillOwned.has(r.id)) this.takenWhileOwned.add(r.id);
-      // Otherwise its call ended meanwhile and counted it (sent, dead-lettered, expired).
-    }
+    const lost = await this.owners.take(() => this.config.outbox.takeNonDurable?.(this.pixelId));
     this.sweptAtShutdown(lost, NOT_DURABLE);
   }
 
@@ -444,33 +395,13 @@ export class PixelPipe {
   }
 
   /**
-   * Records left among the queued after the stop (an owning call put them back or failed) that a
-   * durable outbox's `takeNonDurable` had already taken: no outbox holds them any more, so they
-   * are counted as dropped `shutdown` (handed to `onUndeliverable`) rather than queued for a next
-   * start that will not see them.
+   * An outbox call ended after the stop and left these records queued (put back, or failed):
+   * a non-durable outbox's are swept; a durable one's stay for the next start, except those its
+   * `takeNonDurable` had already taken, lost and counted so (`RecordOwnership.lost`).
    */
-  private lostAtShutdown(records: readonly OutboxRecord[]): void {
-    const { leftQueued } = this;
-    if (leftQueued === undefined && this.takenWhileOwned.size === 0) return;
-    // A record given back may have been claimed again meanwhile: then the request carrying it
-    // now counts it (and `forgetTaken` once it did).
-    const others = this.ownedIds();
-    const left = others.size === 0 ? records : records.filter((r) => !others.has(r.id));
-    if (leftQueued !== undefined) {
-      // The take has not answered yet: it decides (`takeAtShutdown`).
-      for (const r of left) leftQueued.add(r.id);
-      return;
-    }
-    this.sweptAtShutdown(
-      left.filter((r) => this.takenWhileOwned.delete(r.id)),
-      NOT_DURABLE,
-    );
-  }
-
-  /** These records were counted for good (sent, dead-lettered, expired): none is lost any more. */
-  private forgetTaken(records: readonly OutboxRecord[]): void {
-    if (this.takenWhileOwned.size === 0) return;
-    for (const r of records) this.takenWhileOwned.delete(r.id);
+  private leftAfterStop(records: readonly OutboxRecord[]): void {
+    this.sweepAfterStop();
+    this.sweptAtShutdown(this.owners.lost(records), NOT_DURABLE);
   }
 
   /**
@@ -762,7 +693,7 @@ export class PixelPipe {
     }
     // Counted by this call, not by a shutdown sweep that runs while the outbox holds it.
     const batch: readonly OutboxRecord[] = expired;
-    this.expiring.add(batch);
+    this.owners.expiryBegins(batch);
     try {
       await this.config.outbox.deadLetter(
         ids(expired),
@@ -770,15 +701,12 @@ export class PixelPipe {
       );
     } catch (error) {
       // Still in the outbox and counted as queued; past a shutdown, only a sweep would find them.
-      this.expiring.delete(batch);
-      if (this.stopped) {
-        this.sweepAfterStop();
-        this.lostAtShutdown(expired);
-      }
+      this.owners.expiryEnds(batch);
+      if (this.stopped) this.leftAfterStop(expired);
       throw error;
     }
-    this.expiring.delete(batch);
-    this.forgetTaken(expired);
+    this.owners.expiryEnds(batch);
+    this.owners.counted(expired);
     this.queued -= expired.length;
     this.queuedBytes -= sumBytes(expired);
     this.drop('expired', expired);
@@ -795,7 +723,7 @@ export class PixelPipe {
   /** Moves claimed records from `queued` to `inFlight` in the same step, and sends them. */
   private startSlot(records: OutboxRecord[], leaseUntil: number): void {
     // Records given back by a call that has not answered yet: they are this request's now.
-    for (const giving of this.givingBack) for (const r of records) giving.delete(r.id);
+    this.owners.claimed(records);
     const bytes = sumBytes(records);
     const slot: Slot = {
       controller: undefined,
@@ -830,10 +758,7 @@ export class PixelPipe {
         }
         if (this.stopped) {
           // What it left behind is swept, or lost if a durable outbox's take had it.
-          if (leftBehind !== undefined) {
-            this.sweepAfterStop();
-            this.lostAtShutdown(leftBehind);
-          }
+          if (leftBehind !== undefined) this.leftAfterStop(leftBehind);
           return;
         }
         this.settled += records.length - slot.suspected;
@@ -889,7 +814,7 @@ export class PixelPipe {
   private async deliver(records: OutboxRecord[], slot: Slot): Promise<void> {
     const verdict = await this.send(records, slot);
     if (this.stopped) return;
-    // From here its records are this request's to count, even past a shutdown (`ownedIds`).
+    // From here its records are this request's to count, even past a shutdown (ownership.ts).
     slot.settling = true;
     if (verdict.cls === 'success') return this.delivered(records, verdict, slot);
     if (verdict.cls === 'invalid') return this.rejected(records, verdict, slot);
@@ -903,7 +828,7 @@ export class PixelPipe {
   ): Promise<void> {
     await this.config.outbox.ack(ids(records));
     this.land(slot, records);
-    this.forgetTaken(records);
+    this.owners.counted(records);
     this.sent += records.length;
     this.resolved += records.length;
     this.config.acknowledged?.(records);
@@ -1050,17 +975,16 @@ export class PixelPipe {
    * Gives records back to the outbox (`call`: a release or a nack), counted as queued from before
    * the call (those of `slot` move there from in flight): an outbox that takes the call before it
    * answers may hand them out again at once, and they must never count as in flight and queued
-   * together. A shutdown sweep leaves them to the call (`ownedIds`), and once it returns after a
+   * together. A shutdown sweep leaves them to the call (ownership.ts), and once it returns after a
    * shutdown a non-durable outbox's are swept; a durable one keeps them for the next start (those
-   * its `takeNonDurable` took meanwhile are lost: `lostAtShutdown`).
+   * its `takeNonDurable` took meanwhile are lost: `leftAfterStop`).
    */
   private async putBack(
     records: readonly OutboxRecord[],
     slot: Slot | undefined,
     call: () => unknown,
   ): Promise<void> {
-    const giving = new Set(ids(records));
-    this.givingBack.add(giving);
+    const giving = this.owners.giveBackBegins(records);
     if (slot !== undefined) {
       this.land(slot, records);
       this.queued += records.length;
@@ -1069,14 +993,11 @@ export class PixelPipe {
     try {
       await call();
     } finally {
-      this.givingBack.delete(giving);
+      this.owners.giveBackEnds(giving);
       // Claimable again (a claim made meanwhile may have found them still leased).
       this.claimEmpty = false;
-      if (this.stopped) {
-        this.sweepAfterStop();
-        // Those claimed again meanwhile are the claiming request's to count.
-        this.lostAtShutdown(records.filter((r) => giving.has(r.id)));
-      }
+      // Those claimed again meanwhile are the claiming request's to count.
+      if (this.stopped) this.leftAfterStop(records.filter((r) => giving.has(r.id)));
     }
   }
 
@@ -1110,10 +1031,7 @@ export class PixelPipe {
     this.claimEmpty = false;
     // Past a shutdown nothing sends the parts: a non-durable outbox's are swept (still leased,
     // counted as queued); a durable one keeps them for the next start.
-    if (this.stopped) {
-      this.sweepAfterStop();
-      for (const part of parts) this.lostAtShutdown(part);
-    }
+    if (this.stopped) this.leftAfterStop(parts.flat());
   }
 
   private async deadLetterRecords(
@@ -1125,7 +1043,7 @@ export class PixelPipe {
     const error = this.error(verdict);
     await this.config.outbox.deadLetter(ids(records), error.message);
     this.land(slot, records);
-    this.forgetTaken(records);
+    this.owners.counted(records);
     this.deadLettered += records.length;
     this.resolved += records.length;
     // The platform's message may quote the rejected field; codes and trace ids are enough for the log.
