@@ -17,6 +17,7 @@ import { schedulingClock } from './clock.js';
 import type { Destination, Envelope } from './destination.js';
 import { closeAtExit } from './exit-close.js';
 import {
+  type Built,
   type FanOutDeps,
   fanOutEvent,
   outcomesByStream,
@@ -424,19 +425,28 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     });
   };
 
-  const enqueue = (records: OutboxRecord[], flushNow: boolean) => {
+  /**
+   * Appends one event's records and counts them. Returns what a synchronous append threw, wrapped
+   * (nothing was counted: track() counts it as one intake drop before it reports the error, so the
+   * figures add up inside the `error` hook too); undefined once the records are in.
+   */
+  const enqueue = (records: OutboxRecord[], flushNow: boolean): { error: unknown } | undefined => {
     let result: ReturnType<Outbox['append']>;
     try {
       result = outbox.append(records);
     } catch (error) {
-      // Nothing was counted yet: track() reports it as one intake drop (reason `error`).
-      reportOutboxError(error);
-      return false;
+      return { error };
     }
     if (isPromise<AppendResult | undefined>(result)) {
       for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, flushNow);
       const pending = result.then(
-        (value) => handleAppend(value),
+        (value) => {
+          handleAppend(value);
+          // Past a shutdown that gave up waiting for it, nothing will send what it added.
+          for (const pixelId of new Set(records.map((r) => r.pixelId))) {
+            pipes.get(pixelId)?.noteAppendLanded();
+          }
+        },
         (error: unknown) => {
           for (const r of records) pipes.get(r.pixelId)?.noteAppendFailed([r]);
           reportOutboxError(error);
@@ -444,7 +454,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       );
       pendingAppends.add(pending);
       void pending.finally(() => pendingAppends.delete(pending));
-      return true;
+      return undefined;
     }
     // Delegated records (a queue's workers deliver them) are never counted as ours.
     const delegated = result?.delegated;
@@ -457,7 +467,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       }
     }
     handleAppend(result, false);
-    return true;
+    return undefined;
   };
 
   // Durable outboxes buffer writes (group commit, bulk enqueue): flush() and close() wait for them.
@@ -508,8 +518,18 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     fanOut,
     wallNow: () => wall.now(),
     defaultCountry: resolved.defaultCountry,
-    buildFailed: (stream, error) => {
-      const errorType = errorTypeOf(error);
+  };
+
+  /**
+   * Reports each destination build among `outcomes` that threw, once per build, under the first
+   * stream it was for. Called once the event is counted (queued or dropped), never before.
+   */
+  const reportBuildFailures = (outcomes: readonly StreamOutcome[]) => {
+    const reported = new Set<Built>();
+    for (const { stream, built } of outcomes) {
+      if (built.failed !== 'error' || reported.has(built)) continue;
+      reported.add(built);
+      const errorType = errorTypeOf(built.thrown);
       const what = `destination ${stream.destination.name} could not build the event (${errorType})`;
       log('error', { pixelId: stream.key, errorType }, `capi-kit: ${what}`);
       hooks.emit('error', () => ({
@@ -517,16 +537,20 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         pixelId: stream.key,
         error: new Error(what),
       }));
-    },
+    }
   };
 
   /** Streams that could not take an event other streams queued: counted and reported there only. */
   const rejectedByStreams = (outcomes: readonly StreamOutcome[], eventId: string) => {
+    // Every stream counts first: the figures add up inside the hooks reported below.
+    for (const { stream, reason } of outcomes) {
+      if (reason !== undefined) stream.pipe.noteRejected(reason);
+    }
     for (const outcome of outcomes) {
       if (outcome.reason === undefined) continue;
       const { stream, built, reason } = outcome;
       const name = built.eventName;
-      stream.pipe.noteRejected(reason, eventId, name);
+      stream.pipe.reportRejected(reason, eventId, name);
       if (reason === 'invalid') {
         const issues = built.issues;
         feedback.rejected(name, issues);
@@ -658,10 +682,12 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
             dropAtIntake('invalid', givenId, eventName, issues);
             return new CapiValidationError(issues);
           }
+          // Counted before it is reported: the figures add up inside the `error` hook too.
+          const dropped = dropAtIntake('invalid', givenId, eventName, issues);
           const error = new CapiValidationError(issues);
           feedback.rejected(nameOf(eventName), issues);
           hooks.emit('error', () => ({ kind: 'validation', error, issues }));
-          return withOutcomes(dropAtIntake('invalid', givenId, eventName, issues), outcomes);
+          return withOutcomes(dropped, outcomes);
         }
         const failed = outcomes.find((o) => o.reason !== 'invalid') ?? first;
         const reason = failed.reason as DropReason;
@@ -673,7 +699,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
             'capi-kit: event larger than maxBatchBytes, dropped',
           );
         }
-        return withOutcomes(dropAtIntake(reason, eventId, wireName, issues), outcomes);
+        const dropped = dropAtIntake(reason, eventId, wireName, issues);
+        reportBuildFailures(outcomes);
+        return withOutcomes(dropped, outcomes);
       }
       const now = clock.now();
       const records: OutboxRecord[] = [];
@@ -700,11 +728,19 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
           : builds.find((b) => b.serialized !== undefined)
         )?.eventName ?? nameOf(eventName);
       const flushNow = resolved.flushOnEnd || waitUntil !== undefined;
-      if (!enqueue(records, flushNow)) return dropAtIntake('error', eventId, wireName, issues);
+      const refused = enqueue(records, flushNow);
+      if (refused !== undefined) {
+        const dropped = dropAtIntake('error', eventId, wireName, issues);
+        reportOutboxError(refused.error);
+        return dropped;
+      }
       // Counted as accepted from here: a later failure must not count it as dropped too.
       queued = withOutcomes({ event_id: eventId, accepted: true, issues }, outcomes);
       // Streams that could not take it while others did: dropped there only, counted there.
-      if (acceptedCount < outcomes.length) rejectedByStreams(outcomes, eventId);
+      if (acceptedCount < outcomes.length) {
+        rejectedByStreams(outcomes, eventId);
+        reportBuildFailures(outcomes);
+      }
       // Each build's warnings under the name it sent (Meta's Lead, TikTok's SubmitForm), once per
       // build: a rejection elsewhere was reported by rejectedByStreams, under that stream.
       outcomes.forEach(({ built, reason }, i) => {
@@ -802,8 +838,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     if (failure.callingParams) {
       // A lazy params function (an adapter's `map`) is app code, reported like every callback;
       // it never throws, not even in strict mode: it runs after the response was sent.
+      const dropped = dropAtIntake('error', '', eventName, []);
       client.reportError(error, `${nameOf(eventName)} params`);
-      return dropAtIntake('error', '', eventName, []);
+      return dropped;
     }
     const found = locateUnreadable([
       ['options', failure.trackOptions],
@@ -811,6 +848,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     ]);
     if (found === undefined) {
       // Every read succeeds on a second look: our bug, or a getter that throws only once.
+      const dropped = dropAtIntake('error', givenId, eventName, []);
       const errorType = errorTypeOf(error);
       log(
         'error',
@@ -821,7 +859,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         kind: 'internal',
         error: new Error(`track() failed (${errorType})`),
       }));
-      return dropAtIntake('error', givenId, eventName, []);
+      return dropped;
     }
     const issues: Issue[] = [
       {
@@ -832,6 +870,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       },
     ];
     const rejection = new CapiValidationError(issues);
+    const result = dropAtIntake('invalid', givenId, eventName, issues);
     if (!resolved.strict) {
       log(
         'warn',
@@ -840,7 +879,6 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       );
       hooks.emit('error', () => ({ kind: 'validation', error: rejection, issues }));
     }
-    const result = dropAtIntake('invalid', givenId, eventName, issues);
     return resolved.strict ? rejection : result;
   };
 

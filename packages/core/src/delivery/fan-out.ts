@@ -41,6 +41,11 @@ export interface Built {
   eventName: string;
   eventTime: number;
   actionSource: string;
+  /**
+   * What this destination's build threw (`failed` is then `error`): reported by the client once the
+   * event is counted, so the figures add up inside the `error` hook.
+   */
+  thrown: unknown;
 }
 
 /** What became of the event for one stream: queued (`reason` undefined) or dropped there. */
@@ -58,8 +63,6 @@ export interface FanOutDeps {
   wallNow: () => number;
   /** The client's `defaultCountry`, handed to every destination's build. */
   defaultCountry?: string | undefined;
-  /** Reports a destination's `build` that threw (never a Meta build: those reach intake's guard). */
-  buildFailed: (stream: Stream, error: unknown) => void;
 }
 
 /** Per event: the fixed id, the request's captures, the clock and the caller's name for it. */
@@ -133,6 +136,7 @@ const buildFor = (
     eventName: at.fallbackName,
     eventTime: 0,
     actionSource: '',
+    thrown: undefined,
   };
   if (stream.meta) {
     runBuild(built, destination, input, at, deps);
@@ -141,9 +145,10 @@ const buildFor = (
   try {
     runBuild(built, destination, input, at, deps);
   } catch (error) {
-    deps.buildFailed(stream, error);
+    // Never a Meta build: those reach intake's guard.
     built.failed = 'error';
     built.serialized = undefined;
+    built.thrown = error;
   }
   return built;
 };

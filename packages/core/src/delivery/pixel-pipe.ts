@@ -148,10 +148,14 @@ export class PixelPipe {
    * large or too old for it) while other streams took it: counted here, so this stream's figures
    * add up to the `track()` calls that targeted it.
    */
-  noteRejected(reason: DropReason, eventId: string, eventName: string): void {
+  noteRejected(reason: DropReason): void {
     // Never queued: flush's and drain's progress measures do not move, and nothing is
     // undeliverable (the event was not accepted here), like a client-level intake drop.
     this.dropped[reason]++;
+  }
+
+  /** The `dropped` hook of a {@link noteRejected} event, once every stream counted its own. */
+  reportRejected(reason: DropReason, eventId: string, eventName: string): void {
     this.config.hooks.emit('dropped', () => ({
       reason,
       pixelId: this.pixelId,
@@ -181,6 +185,15 @@ export class PixelPipe {
     } else if (this.wakeHandle === undefined) {
       this.armWake(this.config.clock.now() + this.config.flushIntervalMs);
     }
+  }
+
+  /**
+   * An async append answered: its records, counted as queued when it was made, are in the outbox.
+   * Past the stop (close() gave up waiting for it) nothing will send them: a non-durable outbox's
+   * are swept, as every record put back late is; a durable one keeps them for the next start.
+   */
+  noteAppendLanded(): void {
+    if (this.stopped) this.sweepAfterStop();
   }
 
   /** The outbox evicted these records (drop-oldest). */

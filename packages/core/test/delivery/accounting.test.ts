@@ -90,6 +90,56 @@ describe('the figures add up at every moment', () => {
   });
 });
 
+describe('an event track() refuses is counted before its hooks run', () => {
+  /** A client whose every hook records the sum at that moment. */
+  const observed = (options: Parameters<typeof setupClient>[1] = {}) => {
+    const setup = setupClient(undefined, options);
+    const inHooks: string[] = [];
+    for (const hook of ['dropped', 'error', 'warn'] as const) {
+      setup.client.on(hook, () => inHooks.push(`${hook} ${accounted(setup.client.stats())}`));
+    }
+    return { ...setup, inHooks };
+  };
+
+  it('an outbox whose append throws (reason error)', () => {
+    const { client, track, inHooks } = observed({
+      outbox: {
+        ...memoryOutbox(),
+        append: () => {
+          throw new Error('disk full');
+        },
+      },
+    });
+    expect(track(0)).toMatchObject({ accepted: false, reason: 'error' });
+    expect(accounted(client.stats())).toBe(1);
+    expect(inHooks).toEqual(['dropped 1', 'error 1']);
+  });
+
+  it('an invalid event (reason invalid)', () => {
+    const { client, inHooks } = observed();
+    const result = client.track({ event_name: 'Purchase', action_source: 'website' } as never);
+    expect(result).toMatchObject({ accepted: false, reason: 'invalid' });
+    expect(inHooks).toEqual(['dropped 1', 'error 1']);
+  });
+
+  it('lazy params that throw, and a field that throws when read', () => {
+    const { client, inHooks } = observed();
+    const throwing = () => {
+      throw new Error('app bug');
+    };
+    expect(client.track(throwing as never, { eventName: 'Lead' })).toMatchObject({
+      accepted: false,
+      reason: 'error',
+    });
+    const unreadable = Object.defineProperty({ event_name: 'Lead' }, 'action_source', {
+      enumerable: true,
+      get: throwing,
+    });
+    expect(client.track(unreadable as never)).toMatchObject({ accepted: false, reason: 'invalid' });
+    expect(inHooks).toEqual(['dropped 1', 'error 1', 'dropped 2', 'error 2']);
+  });
+});
+
 describe('bisection and leases', () => {
   it('a bisection that outlasts its lease sends no record twice and keeps the figures', async () => {
     const delivered: string[] = [];

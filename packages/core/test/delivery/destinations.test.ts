@@ -233,6 +233,39 @@ describe('destinations beside Meta', () => {
     expect(JSON.stringify(hooks.error[0]?.error.message)).not.toContain(SECRET);
   });
 
+  it('every stream has counted the event when a hook about it runs (a build that throws, one that rejects)', () => {
+    const issue: Issue = {
+      path: 'custom_data',
+      code: 'acme_never',
+      message: 'Acme takes nothing.',
+      severity: 'error',
+    };
+    const { client, track } = setupClient(route(), {
+      destinations: [
+        acme({ id: 'A1', build: () => ({ issues: [issue] }) }),
+        acme({
+          id: 'A2',
+          build: () => {
+            throw new TypeError('bug');
+          },
+        }),
+      ],
+    });
+    const inHooks: string[] = [];
+    for (const hook of ['dropped', 'error'] as const) {
+      client.on(hook, () => {
+        const { pixels } = client.stats();
+        const sums = [PIXEL, 'acme:A1', 'acme:A2'].map((key) => accounted(pixels[key]));
+        inHooks.push(`${hook} ${sums.join(' ')}`);
+      });
+    }
+    const result = track(1);
+    expect(result.accepted).toBe(true);
+    expect(result.destinations?.['acme:A1']).toMatchObject({ accepted: false, reason: 'invalid' });
+    expect(result.destinations?.['acme:A2']).toMatchObject({ accepted: false, reason: 'error' });
+    expect(inHooks).toEqual(['dropped 1 1 1', 'error 1 1 1', 'dropped 1 1 1', 'error 1 1 1']);
+  });
+
   it('a classifier that throws makes the answer a transient failure, retried', async () => {
     let calls = 0;
     const { client, seen, track, hooks, clock } = setupClient(route(), {

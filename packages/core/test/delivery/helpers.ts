@@ -201,7 +201,6 @@ export const PIXEL_2 = '2345678901';
 export const TOKEN = 'EAAtestTOKENthatMustNeverLeak0123456789abcdef';
 export const TOKEN_2 = 'EAAsecondTOKENthatMustNeverLeak9876543210';
 
-/** A client on a fake clock and a scripted Meta, with every hook recorded. */
 /** Every event track() accepted or refused is in exactly one of these (one-pixel client). */
 export const accounted = (s: DeliveryCounters): number =>
   s.sent +
@@ -210,6 +209,7 @@ export const accounted = (s: DeliveryCounters): number =>
   s.deadLettered +
   Object.values(s.dropped).reduce((a, b) => a + b, 0);
 
+/** A client on a fake clock and a scripted Meta, with every hook recorded. */
 export const setupClient = (
   handler?: (req: SeenRequest, index: number) => Response | Promise<Response>,
   options: Partial<CapiOptions> = {},

@@ -172,6 +172,53 @@ describe('outbox side channel', () => {
     expect(box.memory.stats().queued).toBe(0);
   });
 
+  it('an async append answered after close() gave up on it: swept (non-durable), or kept for the next start (durable)', async () => {
+    for (const durable of [false, true]) {
+      const memory = memoryOutbox();
+      let land: (() => void) | undefined;
+      const outbox: Outbox = {
+        ...memory,
+        durable,
+        append: (records) =>
+          new Promise<AppendResult>((resolve) => {
+            land = () => resolve(memory.append(records));
+          }),
+      };
+      const undeliverable: string[] = [];
+      const { client, clock, seen, track } = setupClient(undefined, {
+        outbox,
+        onUndeliverable: (records, reason) => {
+          for (const r of records) undeliverable.push(`${reason} ${r.eventId}`);
+        },
+      });
+      expect(track(1).accepted).toBe(true);
+      const closed = client.close({ timeoutMs: 100 });
+      await clock.advance(200);
+      await closed;
+      land?.();
+      await settle();
+      const s = client.stats();
+      expect(seen).toHaveLength(0);
+      expect(accounted(s)).toBe(1);
+      if (durable) {
+        // In the outbox for the next start, and counted so.
+        expect({ queued: s.queued, held: memory.stats().queued, undeliverable }).toEqual({
+          queued: 1,
+          held: 1,
+          undeliverable: [],
+        });
+      } else {
+        // Nothing will send it: counted as dropped at shutdown and handed over, not left queued.
+        expect({ queued: s.queued, shutdown: s.dropped.shutdown, undeliverable }).toEqual({
+          queued: 0,
+          shutdown: 1,
+          undeliverable: ['shutdown evt-1'],
+        });
+        expect(memory.stats().queued).toBe(0);
+      }
+    }
+  });
+
   describe('records put back while a shutdown sweep is still running', () => {
     /** A non-durable memory outbox whose claim and dead-lettering can be held or made to fail. */
     const heldOutbox = () => {
