@@ -40,22 +40,30 @@ export const createRedactor = (secrets: Iterable<string | undefined>): Redactor 
   };
 };
 
-/** The message of any thrown value (`Error`, string, object), with its `cause` chain, redacted. */
+/**
+ * The message of any thrown value (`Error`, string, object), with its `cause` chain, redacted.
+ * Never throws: what an outbox, a `fetch` or app code threw may be a Proxy or carry a throwing
+ * `message` or `cause` getter, and the caller is reporting a failure, not looking for another.
+ */
 export const describeError = (error: unknown, redact: Redactor): string => {
   const parts: string[] = [];
   let current: unknown = error;
-  for (let depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
-    if (current instanceof Error) {
-      parts.push(
-        current.name && current.name !== 'Error'
-          ? `${current.name}: ${current.message}`
-          : current.message,
-      );
-      current = (current as { cause?: unknown }).cause;
-    } else {
-      parts.push(typeof current === 'string' ? current : safeString(current));
-      break;
+  try {
+    for (let depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
+      if (current instanceof Error) {
+        parts.push(
+          current.name && current.name !== 'Error'
+            ? `${current.name}: ${current.message}`
+            : current.message,
+        );
+        current = (current as { cause?: unknown }).cause;
+      } else {
+        parts.push(typeof current === 'string' ? current : safeString(current));
+        break;
+      }
     }
+  } catch {
+    parts.push('(an error whose message could not be read)');
   }
   return redact(parts.join(' <- caused by: '));
 };

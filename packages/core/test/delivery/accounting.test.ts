@@ -115,6 +115,34 @@ describe('an event track() refuses is counted before its hooks run', () => {
     expect(inHooks).toEqual(['dropped 1', 'error 1']);
   });
 
+  it('an append that throws or rejects with an error whose message cannot be read: counted once', async () => {
+    const hostile = () =>
+      Object.defineProperty(new Error('x'), 'message', {
+        get: () => {
+          throw new Error('getter');
+        },
+      });
+    const { client, track, inHooks } = observed({
+      outbox: {
+        ...memoryOutbox(),
+        append: (records) => {
+          if (records[0]?.eventId === 'evt-0') throw hostile();
+          return Promise.reject(hostile());
+        },
+      },
+    });
+    expect(track(0)).toMatchObject({ accepted: false, reason: 'error' });
+    expect(track(1)).toMatchObject({ accepted: true });
+    await settle();
+    const s = client.stats();
+    expect({ total: accounted(s), error: s.dropped.error, queued: s.queued }).toEqual({
+      total: 2,
+      error: 2,
+      queued: 0,
+    });
+    expect(inHooks).toEqual(['dropped 1', 'error 1', 'dropped 2', 'error 2']);
+  });
+
   it('an invalid event (reason invalid)', () => {
     const { client, inHooks } = observed();
     const result = client.track({ event_name: 'Purchase', action_source: 'website' } as never);

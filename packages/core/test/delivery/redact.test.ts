@@ -57,5 +57,19 @@ describe('createRedactor', () => {
     const circular: Record<string, unknown> = {};
     circular.self = circular;
     expect(describeError(circular, redact)).toBe('[object Object]');
+    // A thrown value whose message, cause or prototype cannot be read is still described.
+    const throwing = () => {
+      throw new Error('getter');
+    };
+    const hostileMessage = Object.defineProperty(new Error('x'), 'message', { get: throwing });
+    expect(describeError(hostileMessage, redact)).toBe(
+      '(an error whose message could not be read)',
+    );
+    const hostileCause = Object.defineProperty(new Error('outer'), 'cause', { get: throwing });
+    expect(describeError(hostileCause, redact)).toBe(
+      'outer <- caused by: (an error whose message could not be read)',
+    );
+    const proxy = new Proxy({}, { getPrototypeOf: throwing });
+    expect(describeError(proxy, redact)).toBe('(an error whose message could not be read)');
   });
 });
