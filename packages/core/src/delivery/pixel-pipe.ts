@@ -104,7 +104,14 @@ export class PixelPipe {
   private stopped = false;
   /** Past the close deadline: abort what is in flight and start nothing new. */
   private halted = false;
+  /** The last claim found nothing, and nothing since could have put a record in reach. */
   private claimEmpty = false;
+  /**
+   * Bumped by everything that may put records in reach of a claim, or asks for a partial batch
+   * (`mayHaveRecords`): an empty answer to a claim made before a bump is stale, and says nothing
+   * about the outbox now.
+   */
+  private claimEpoch = 0;
   private pumping = false;
   private pumpAgain = false;
   private pumpScheduled = false;
@@ -164,13 +171,19 @@ export class PixelPipe {
     }));
   }
 
+  /** Records may be in reach of a claim again, or a flush or drain wants a partial batch. */
+  private mayHaveRecords(): void {
+    this.claimEmpty = false;
+    this.claimEpoch++;
+  }
+
   // ---------------------------------------------------------------- intake
 
   /** Records were appended for this pixel (before any eviction report). */
   noteAppended(count: number, bytes: number, flushNow: boolean): void {
     this.queued += count;
     this.queuedBytes += bytes;
-    this.claimEmpty = false;
+    this.mayHaveRecords();
     if (this.stopped) {
       this.sweepAfterStop();
       return;
@@ -188,12 +201,18 @@ export class PixelPipe {
   }
 
   /**
-   * An async append answered: its records, counted as queued when it was made, are in the outbox.
-   * Past the stop (close() gave up waiting for it) nothing will send them: a non-durable outbox's
-   * are swept, as every record put back late is; a durable one keeps them for the next start.
+   * An async append answered: its records, counted as queued when it was made, are in the outbox,
+   * and a claim that found the outbox empty before is stale. Past the stop (close() gave up
+   * waiting for it) nothing will send them: a non-durable outbox's are swept, as every record put
+   * back late is; a durable one keeps them for the next start.
    */
   noteAppendLanded(): void {
-    if (this.stopped) this.sweepAfterStop();
+    if (this.stopped) {
+      this.sweepAfterStop();
+      return;
+    }
+    // A claim made before they landed may answer that the outbox is empty: it is asked again.
+    this.mayHaveRecords();
   }
 
   /** The outbox evicted these records (drop-oldest). */
@@ -244,7 +263,7 @@ export class PixelPipe {
     if (this.stopped) return Promise.resolve();
     const target = this.settled + Math.max(0, this.queued) + this.inFlightEvents;
     this.draining = true;
-    this.claimEmpty = false;
+    this.mayHaveRecords();
     this.schedulePump();
     return this.waitFor(() => this.stopped || this.settled >= target || this.isIdle());
   }
@@ -259,7 +278,7 @@ export class PixelPipe {
     if (this.stopped) return Promise.resolve();
     const target = this.resolved + Math.max(0, this.queued) + this.inFlightEvents;
     this.draining = true;
-    this.claimEmpty = false;
+    this.mayHaveRecords();
     this.schedulePump();
     return this.waitFor(
       () =>
@@ -289,7 +308,7 @@ export class PixelPipe {
     this.closing = true;
     this.beginClose(deadline);
     this.draining = true;
-    this.claimEmpty = false;
+    this.mayHaveRecords();
     this.schedulePump();
     return this.waitFor(
       () =>
@@ -636,6 +655,7 @@ export class PixelPipe {
       ) {
         return;
       }
+      const epoch = this.claimEpoch;
       const records = await config.outbox.claim(batchEvents, config.leaseMs, {
         pixelId: this.pixelId,
         maxBytes: config.maxBatchBytes,
@@ -647,6 +667,9 @@ export class PixelPipe {
         return;
       }
       if (records.length === 0) {
+        // Asked before an append landed or a drain began (an async outbox, or one that answers
+        // from a snapshot): the outbox may hold records now, and a drain wants them. Ask again.
+        if (epoch !== this.claimEpoch) continue;
         this.claimEmpty = true;
         this.draining = false;
         return;
@@ -767,7 +790,7 @@ export class PixelPipe {
           this.inFlightEvents -= left;
           this.queued += left;
           this.queuedBytes += slot.bytes;
-          this.claimEmpty = false;
+          this.mayHaveRecords();
         }
         if (this.stopped) {
           // What it left behind is swept, or lost if a durable outbox's take had it.
@@ -1008,7 +1031,7 @@ export class PixelPipe {
     } finally {
       this.owners.giveBackEnds(giving);
       // Claimable again (a claim made meanwhile may have found them still leased).
-      this.claimEmpty = false;
+      this.mayHaveRecords();
       // Those claimed again meanwhile are the claiming request's to count.
       if (this.stopped) this.leftAfterStop(records.filter((r) => giving.has(r.id)));
     }
@@ -1041,7 +1064,7 @@ export class PixelPipe {
       this.queuedBytes += sumBytes(part);
       slot.suspected += part.length;
     }
-    this.claimEmpty = false;
+    this.mayHaveRecords();
     // Past a shutdown nothing sends the parts: a non-durable outbox's are swept (still leased,
     // counted as queued); a durable one keeps them for the next start.
     if (this.stopped) this.leftAfterStop(parts.flat());

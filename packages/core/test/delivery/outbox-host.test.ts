@@ -219,6 +219,91 @@ describe('outbox side channel', () => {
     }
   });
 
+  describe('a claim that answers empty before an async append lands', () => {
+    /** An async append that takes effect when the test lands it, and claims held on request. */
+    const lateOutbox = () => {
+      const memory = memoryOutbox();
+      const appends: (() => void)[] = [];
+      const claims: (() => void)[] = [];
+      let holdClaims = false;
+      const outbox: Outbox = {
+        ...memory,
+        append: (records) =>
+          new Promise<AppendResult>((resolve) => {
+            appends.push(() => resolve(memory.append(records)));
+          }),
+        claim: (limit, leaseMs, options) => {
+          const found = memory.claim(limit, leaseMs, options);
+          if (!holdClaims) return found;
+          return new Promise<OutboxRecord[]>((resolve) => {
+            claims.push(() => resolve(found));
+          });
+        },
+      };
+      return {
+        outbox,
+        landAppends: () => {
+          for (const land of appends.splice(0)) land();
+        },
+        answerClaims: () => {
+          for (const answer of claims.splice(0)) answer();
+        },
+        holdClaims: (hold: boolean) => {
+          holdClaims = hold;
+        },
+      };
+    };
+
+    it('the append lands while the claim is out: the claim is made again at once', async () => {
+      const box = lateOutbox();
+      const { client, clock, seen, track } = setupClient(undefined, {
+        outbox: box.outbox,
+        flushIntervalMs: 20,
+      });
+      track(0);
+      box.holdClaims(true);
+      await clock.advance(20); // the interval's claim runs before the append lands
+      box.landAppends();
+      await settle();
+      box.holdClaims(false);
+      box.answerClaims(); // nothing, as the outbox held then
+      await clock.advance(1);
+      // Not another 20 ms later: the empty answer was stale.
+      expect(seen).toHaveLength(1);
+      expect(client.stats()).toMatchObject({ queued: 0, sent: 1 });
+      await client.close({ timeoutMs: 100 });
+    });
+
+    it('drain() waits for an event that a claim made before it began could not see', async () => {
+      // Found by interleavings.test.ts (several streams, non-durable, seed 1156): the stale empty
+      // answer marked the outbox empty and ended drain()'s partial batch, and drain() resolved
+      // with the event queued, which went out at the next interval, after drain() said it was done.
+      const box = lateOutbox();
+      const { client, clock, seen, track } = setupClient(undefined, {
+        outbox: box.outbox,
+        flushIntervalMs: 20,
+        maxBatchEvents: 4,
+      });
+      track(0);
+      box.holdClaims(true);
+      await clock.advance(20); // the interval's claim runs before the append lands
+      box.landAppends();
+      let atDrained: { queued: number; inFlight: number; sent: number } | undefined;
+      void client.drain({ timeoutMs: 5_000 }).then(() => {
+        const { queued, inFlight, sent } = client.stats();
+        atDrained = { queued, inFlight, sent };
+      });
+      await clock.advance(1);
+      box.holdClaims(false);
+      box.answerClaims(); // the stale claim answers: nothing
+      await clock.advance(1);
+      await clock.advance(1);
+      expect(seen).toHaveLength(1);
+      expect(atDrained).toEqual({ queued: 0, inFlight: 0, sent: 1 });
+      await client.close({ timeoutMs: 100 });
+    });
+  });
+
   describe('records put back while a shutdown sweep is still running', () => {
     /** A non-durable memory outbox whose claim and dead-lettering can be held or made to fail. */
     const heldOutbox = () => {
