@@ -104,7 +104,10 @@ export interface CapiClient {
   diagnostics(): DiagnosticsReport;
   /** Subscribes to a hook; returns the unsubscribe function. Listener failures are contained. */
   on<K extends keyof CapiHookMap>(name: K, listener: Listener<CapiHookMap[K]>): () => void;
-  /** Closes an open auth circuit and lifts pauses for one pixel (or all), then sends what waits. */
+  /**
+   * Closes an open auth circuit and lifts pauses for one pixel (or all), then sends what waits;
+   * events given back with a backoff of their own (a retry, a throttle) still wait it out.
+   */
   resume(pixelId?: string): void;
   /**
    * Reports an error from code around the client (an adapter's `map` or `when` callback) through

@@ -117,6 +117,11 @@ export class PixelPipe {
   private pumpScheduled = false;
   /** Shared pause: throttling and transient backoff stop the whole pixel, not one batch. */
   private blockedUntil = 0;
+  /**
+   * The latest `retryAt` of records given back with a backoff (nack): no claim finds them before
+   * it, and `resume()` lifts the pixel's pause, not theirs.
+   */
+  private retryWaitUntil = 0;
   private consecutiveFailures = 0;
   private consecutiveThrottles = 0;
   /** > 0 while the auth circuit is open; after it passes one probe batch is allowed (half-open). */
@@ -670,6 +675,13 @@ export class PixelPipe {
         // Asked before an append landed or a drain began (an async outbox, or one that answers
         // from a snapshot): the outbox may hold records now, and a drain wants them. Ask again.
         if (epoch !== this.claimEpoch) continue;
+        if (this.queued > 0 && this.retryWaitUntil > now) {
+          // Records waiting out their own backoff (a resume() lifted the pixel's pause, not
+          // theirs): the pixel waits with them, so drain() and close() see a pause to wait out
+          // within their deadline, not an empty outbox.
+          this.blockedUntil = Math.max(this.blockedUntil, this.retryWaitUntil);
+          return;
+        }
         this.claimEmpty = true;
         this.draining = false;
         return;
@@ -954,6 +966,7 @@ export class PixelPipe {
             : Math.min(hinted, retry.maxRetryAfterMs);
         const retryAt = now + delayMs;
         this.blockedUntil = Math.max(this.blockedUntil, retryAt);
+        this.retryWaitUntil = Math.max(this.retryWaitUntil, retryAt);
         if (this.consecutiveThrottles > retry.freeThrottles) {
           await this.retryOrGiveUp(records, retryAt, verdict, slot);
         } else {
@@ -979,6 +992,7 @@ export class PixelPipe {
         const retryAt = now + delayMs;
         // One backoff for the whole pixel: during an outage a single batch probes, the rest wait.
         this.blockedUntil = Math.max(this.blockedUntil, retryAt);
+        this.retryWaitUntil = Math.max(this.retryWaitUntil, retryAt);
         const kept = await this.retryOrGiveUp(records, retryAt, verdict, slot);
         this.retried += kept;
         if (kept > 0) this.emitRetry(records, verdict, 'transient', delayMs);

@@ -36,7 +36,11 @@ import {
 // outbox still holds it, handed to onUndeliverable at most once and never when it was sent.
 // Seeded (xorshift): a failure names its seed, and `FUZZ_LOG=<seed>` prints that run's calls;
 // `FUZZ_N` and `FUZZ_BASE` choose the seeds (hunting: `FUZZ_N=20000 FUZZ_BASE=100000`). Found the
-// shutdown races fixed in December 2026.
+// shutdown races fixed in December 2026 and, extended to several streams, a late async append,
+// refusals reported before they were counted, a stale empty claim ending drain() early, and
+// drain()/close() not waiting for records in their own backoff after resume(). The engine bug
+// still open is reproduced in interleavings-repro.test.ts (`it.fails`); the exemption below that
+// names that file leaves exactly that case out, and goes with the fix.
 //
 // Two families of modes share one scenario. The one-pixel modes (default outbox bounds and
 // concurrency, calls failing only after close()) replay the same seeds as when they were written.
@@ -214,6 +218,16 @@ const scenario = async (seed: number, mode: Mode) => {
         });
       });
     };
+  const nackCall = wrap('nack', (ids: readonly string[], at: number, e?: string) =>
+    memory.nack(ids, at, e),
+  );
+  const releaseCall = wrap('release', (ids: readonly string[], at: number) =>
+    memory.release(ids, at),
+  );
+  const resume = (only?: string) => {
+    resumes++;
+    client.resume(only);
+  };
   const outbox: Outbox = {
     durable: mode.durable,
     append: config?.asyncAppend
@@ -232,8 +246,8 @@ const scenario = async (seed: number, mode: Mode) => {
       memory.claim(limit, leaseMs, o),
     ),
     ack: wrap('ack', (ids: readonly string[]) => memory.ack(ids)),
-    nack: wrap('nack', (ids: readonly string[], at: number, e?: string) => memory.nack(ids, at, e)),
-    release: wrap('release', (ids: readonly string[], at: number) => memory.release(ids, at)),
+    nack: nackCall,
+    release: releaseCall,
     deadLetter: wrap('deadLetter', (ids: readonly string[], e: string) =>
       memory.deadLetter(ids, e),
     ),
@@ -634,13 +648,15 @@ const scenario = async (seed: number, mode: Mode) => {
       p?.run();
       await settle(1);
     } else if (rich && a < 0.72) {
-      const what = pick(['resume', 'resume one', 'drain', 'flush', 'track'] as const);
+      const what = pick(['resume', 'resume one', 'drain', 'drain', 'flush', 'track'] as const);
       log.push(what);
-      if (what === 'resume') client.resume();
-      else if (what === 'resume one') client.resume(pick(keys));
-      else if (what === 'drain') startDrain(pick([0, 30, 500, 5_000, 60_000]), r() < 0.5);
-      if (what.startsWith('resume')) resumes++;
-      else if (what === 'flush') expectSettled(`flush() #${waits.size}`, client.flush());
+      if (what === 'drain') {
+        const quiet = !closed && r() < 0.5;
+        startDrain(quiet ? pick([500, 5_000, 60_000]) : pick([0, 30, 500]), quiet);
+      } else if (what === 'flush' || (quietDrain && what.startsWith('resume'))) {
+        expectSettled(`flush() #${waits.size}`, client.flush());
+      } else if (what === 'resume') resume();
+      else if (what === 'resume one') resume(pick(keys));
       else track(i++, false);
       await settle(1);
     } else {
