@@ -179,6 +179,6 @@ if (!haveChromium && process.env.CI) {
       });
       expect(post!.body.events).toHaveLength(1);
       await page.close();
-    });
+    }, 30_000); // a real browser on a shared 2-core machine: the 5 s default is too tight under load
   });
 }
