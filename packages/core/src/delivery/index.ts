@@ -45,6 +45,7 @@ export {
   type ClaimOptions,
   type FreshEntries,
   findLeased,
+  LeaseTable,
   type LedgerEntry,
   type MaybePromise,
   type MemoryOutbox,

@@ -128,11 +128,21 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
   };
 
   // The stores listed once per call, not once per id: an ack of a 1000-event batch would otherwise
-  // make 1000 iterators.
+  // make 1000 iterators. One store (one pixel) is the common case: asked first, no tuple per id.
+  const leasedEntry = (
+    ledgers: PixelStore[],
+    id: string,
+  ): [PixelStore, LedgerEntry] | undefined => {
+    const only = ledgers.length === 1 ? ledgers[0] : undefined;
+    if (only === undefined) return findLeased(ledgers, id);
+    const entry = only.leased.get(id);
+    return entry === undefined ? undefined : [only, entry];
+  };
+
   const giveBack = (ids: readonly string[], update: (rec: OutboxRecord) => OutboxRecord): void => {
     const ledgers = [...stores.values()];
     for (const id of ids) {
-      const found = findLeased(ledgers, id);
+      const found = leasedEntry(ledgers, id);
       if (found) found[0].giveBack(found[1], update(found[1].rec));
     }
   };
@@ -140,10 +150,17 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
   const remove = (ids: readonly string[]): number => {
     let removed = 0;
     const ledgers = [...stores.values()];
+    const only = ledgers.length === 1 ? ledgers[0] : undefined;
     for (const id of ids) {
-      const found = findLeased(ledgers, id);
-      if (!found) continue;
-      found[0].remove(found[1]);
+      if (only !== undefined) {
+        const entry = only.leased.get(id);
+        if (entry === undefined) continue;
+        only.remove(entry);
+      } else {
+        const found = findLeased(ledgers, id);
+        if (!found) continue;
+        found[0].remove(found[1]);
+      }
       removed++;
     }
     return removed;
@@ -158,7 +175,7 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
       const touched: PixelStore[] = [];
       for (const rec of records) {
         const store = storeFor(rec.pixelId);
-        store.fresh.push({ rec, seq: seq++, leaseUntil: 0 });
+        store.fresh.push({ rec, seq: seq++, leaseUntil: 0, leaseSlot: undefined });
         store.count++;
         store.bytes += rec.bytes;
         if (!touched.includes(store)) touched.push(store);
