@@ -1,5 +1,6 @@
 import { cookieValue } from './cookie-header.js';
 import type { CookieToSet } from './fb-cookies.js';
+import type { PageUrl } from './plain-url.js';
 import type { HeaderReader } from './request-input.js';
 import type { CookieScope } from './site-domain.js';
 
@@ -56,9 +57,9 @@ export const isSafeCaptureValue = (value: string | null | undefined): value is s
 /** What {@link captureDestinationContext} reads, all computed by `getRequestContext` already. */
 export interface DestinationRequest {
   /** The request URL (for a navigation, the page). */
-  url: URL | undefined;
+  url: PageUrl | undefined;
   /** The same-site `Referer` (the page of a sub-request). */
-  ownPage: URL | undefined;
+  ownPage: PageUrl | undefined;
   isNavigation: boolean;
   /** The `Cookie` header; each wanted cookie is read from it alone (`cookieValue`). */
   cookieHeader: string | undefined;
@@ -67,7 +68,7 @@ export interface DestinationRequest {
   secure: boolean;
 }
 
-const paramOf = (url: URL | undefined, name: string): string | undefined => {
+const paramOf = (url: PageUrl | undefined, name: string): string | undefined => {
   if (url === undefined || !url.search.includes(`${name}=`)) return undefined;
   const value = url.searchParams.get(name);
   return isSafeCaptureValue(value) ? value : undefined;

@@ -13,6 +13,7 @@ export {
 } from './destination-context.js';
 export type { CookieToSet } from './fb-cookies.js';
 export { type ContextMergeable, mergeContext } from './merge-context.js';
+export type { PageUrl } from './plain-url.js';
 export {
   getRequestContext,
   getRequestContextOrEmpty,

@@ -1,3 +1,4 @@
+import { type PageUrl, plainHttpUrl } from './plain-url.js';
 import type { HeaderReader } from './request-input.js';
 import { isValidHost } from './request-input.js';
 import { siteOf } from './site-domain.js';
@@ -20,8 +21,10 @@ export function isPageNavigation(method: string, header: HeaderReader): boolean 
 }
 
 /** The `Referer` as a URL when it is an absolute http(s) URL with a safe host; else `undefined`. */
-export function parseReferer(value: string | undefined): URL | undefined {
+export function parseReferer(value: string | undefined): PageUrl | undefined {
   if (value === undefined || value === '') return undefined;
+  const plain = plainHttpUrl(value);
+  if (plain !== undefined) return plain;
   let url: URL;
   try {
     url = new URL(value);
@@ -38,6 +41,6 @@ export function parseReferer(value: string | undefined): URL | undefined {
  * Same registrable domain (schemeless "same site"), the test for whether a `Referer` is one of our
  * own pages: `shop.example.com` and `www.example.com` are; `example.com` and `example.net` are not.
  */
-export function isSameSite(a: URL, b: URL): boolean {
+export function isSameSite(a: PageUrl, b: PageUrl): boolean {
   return a.hostname === b.hostname || siteOf(a.hostname) === siteOf(b.hostname);
 }

@@ -28,6 +28,7 @@ import {
 } from './fb-cookies.js';
 import { type IpAddress, parseAddress } from './ip-address.js';
 import { isPageNavigation, isSameSite, parseReferer } from './page-url.js';
+import type { PageUrl } from './plain-url.js';
 import { effectiveUrl, type NodeRequestLike, requestHeaderReader } from './request-input.js';
 import { type CookieScope, cookieScope } from './site-domain.js';
 import {
@@ -150,7 +151,7 @@ function safeNow(now: (() => number) | undefined): number {
  */
 let trustedPeer: { raw: string; policy: TrustPolicy; address: IpAddress } | undefined;
 
-function fbclidFrom(url: URL | undefined): string | undefined {
+function fbclidFrom(url: PageUrl | undefined): string | undefined {
   // Most URLs have no fbclid; skip building URLSearchParams for them.
   if (url === undefined || !url.search.includes('fbclid=')) return undefined;
   return validFbclid(url.searchParams.get('fbclid'));
@@ -246,7 +247,7 @@ export function getRequestContext(
   let scope: CookieScope | undefined;
   const scoped = (): CookieScope | undefined => {
     if (mayStore && scope === undefined) {
-      scope = cookieScope((url as URL).hostname, options.cookieDomain);
+      scope = cookieScope((url as PageUrl).hostname, options.cookieDomain);
     }
     return scope;
   };

@@ -1,4 +1,5 @@
 import { parseIpv4, parseIpv6 } from './ip-address.js';
+import { type PageUrl, plainHttpUrl } from './plain-url.js';
 
 /** Node-style headers (`IncomingMessage.headers`): lowercase names, repeated headers as arrays. */
 export type NodeHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -172,7 +173,7 @@ export function effectiveUrl(
   header: HeaderReader,
   protocol: 'http' | 'https' | undefined,
   proxyTrusted: boolean,
-): URL | undefined {
+): PageUrl | undefined {
   const target = rawUrl === undefined || rawUrl === '' ? '/' : rawUrl;
   let scheme: string;
   let host: string | undefined;
@@ -201,11 +202,16 @@ export function effectiveUrl(
   }
   if (host === undefined || !isValidHost(host)) return undefined;
   // Concatenated rather than resolved against a base: a target like `//evil.example/x` must stay
-  // a path on this host, not become a scheme-relative URL.
+  // a path on this host, not become a scheme-relative URL. Most are already in the parser's form.
+  const text = `${scheme}://${host}${path}`;
+  if (parsed === undefined) {
+    const plain = plainHttpUrl(text);
+    if (plain !== undefined) return plain;
+  }
   const url =
     parsed !== undefined && parsed.host === host && parsed.protocol === `${scheme}:`
       ? parsed
-      : tryUrl(`${scheme}://${host}${path}`);
+      : tryUrl(text);
   // The parser may rewrite the host (percent-decoding, IDNA): check what it made of it, unless it
   // kept the host already checked above.
   if (url === undefined || (url.host !== host && !isValidHost(url.host))) return undefined;

@@ -1,5 +1,6 @@
 import { parseAddress } from '../context/ip-address.js';
 import { isSameSite } from '../context/page-url.js';
+import type { PageUrl } from '../context/plain-url.js';
 import type { RequestContextOptions } from '../context/request-context.js';
 import { effectiveUrl, type HeaderReader, type NodeRequestLike } from '../context/request-input.js';
 import { compileTrustProxy, isPeerTrusted } from '../context/trust-proxy.js';
@@ -15,7 +16,7 @@ export function relayRequestUrl(
   input: Request | NodeRequestLike,
   header: HeaderReader,
   options: RequestContextOptions,
-): URL | undefined {
+): PageUrl | undefined {
   const node = input as NodeRequestLike;
   const remote = options.remoteAddress ?? node.remoteAddress;
   const socket = remote === undefined ? undefined : parseAddress(remote);
@@ -33,7 +34,7 @@ export function relayRequestUrl(
  */
 export function checkFirstParty(
   header: HeaderReader,
-  requestUrl: URL | undefined,
+  requestUrl: PageUrl | undefined,
 ): FirstPartyRefusal | undefined {
   const site = header('sec-fetch-site')?.trim().toLowerCase();
   if (site !== undefined && site !== '') {

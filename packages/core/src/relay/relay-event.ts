@@ -1,4 +1,5 @@
 import { isSameSite, parseReferer } from '../context/page-url.js';
+import type { PageUrl } from '../context/plain-url.js';
 import type { ServerEventInput } from '../event/index.js';
 import { HASHED_USER_DATA_KEYS } from '../user-data/keys.js';
 import type { UserDataInput } from '../user-data/types.js';
@@ -58,7 +59,7 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const nonEmpty = (value: unknown, max: number): value is string =>
   typeof value === 'string' && value.trim() !== '' && value.length <= max;
 
-function pageUrl(value: unknown): URL | undefined {
+function pageUrl(value: unknown): PageUrl | undefined {
   return typeof value === 'string' && value.length <= MAX_URL_LENGTH
     ? parseReferer(value)
     : undefined;
@@ -108,7 +109,7 @@ export function browserUserData(value: unknown): UserDataInput | undefined {
 export function relayEventInput(
   raw: unknown,
   rules: RelayEventRules,
-  requestUrl: URL | undefined,
+  requestUrl: PageUrl | undefined,
   nowSeconds: number,
   userData: UserDataInput | undefined,
 ): RelayEventResult {
