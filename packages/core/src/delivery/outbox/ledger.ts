@@ -89,8 +89,10 @@ export class LeaseTable {
       return;
     }
     while (this.order[this.head] === undefined) this.head++;
-    // Compact once the empty front is most of the list: amortized O(1) per entry.
-    if (this.head > 1024 && this.head * 2 > this.order.length) this.compact();
+    // Compact once most slots are empty, at the front or behind a lease that stays open (a request
+    // never answered holds its records until the lease ends, and the records claimed after it are
+    // acked meanwhile): memory stays proportional to the leases held. Amortized O(1) per entry.
+    if (this.order.length > 1024 && this.size * 2 < this.order.length) this.compact();
   }
 
   /** The leased entries, in claim order (a copy: ending leases while reading it is safe). */
@@ -117,16 +119,20 @@ export class LeaseTable {
     this.size = 0;
   }
 
-  /** Drops the empty front; slots move, so the index is rebuilt when next needed. */
+  /** Keeps the leased entries alone; slots move, so the index is rebuilt when next needed. */
   private compact(): void {
-    const shift = this.head;
-    this.order = this.order.slice(shift);
-    this.head = 0;
-    this.cursor = Math.max(0, this.cursor - shift);
-    for (let slot = 0; slot < this.order.length; slot++) {
+    const kept: LedgerEntry[] = [];
+    let cursor = -1;
+    for (let slot = this.head; slot < this.order.length; slot++) {
+      if (cursor === -1 && slot >= this.cursor) cursor = kept.length;
       const entry = this.order[slot];
-      if (entry !== undefined) entry.leaseSlot = slot;
+      if (entry === undefined) continue;
+      entry.leaseSlot = kept.length;
+      kept.push(entry);
     }
+    this.order = kept;
+    this.head = 0;
+    this.cursor = cursor === -1 ? kept.length : cursor;
     this.index = undefined;
     this.indexed = 0;
   }
