@@ -1,7 +1,6 @@
-import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type MockGraph, startMockGraph } from '../src/index.js';
-import { PIXEL, post, TOKEN, validEvent } from './fixtures.js';
+import { PIXEL, post, postInTwoParts as postTwoParts, TOKEN, validEvent } from './fixtures.js';
 
 let mock: MockGraph;
 beforeEach(async () => {
@@ -250,34 +249,14 @@ describe('requests in flight', () => {
 });
 
 describe('what holds when a request comes in decides its answer', () => {
-  /**
-   * A POST whose body arrives in two parts: `between` runs once the mock has the request (it is
-   * recorded) and before the rest of the body is sent. Resolves with the answer's status.
-   */
-  const postInTwoParts = async (between: () => void): Promise<number> => {
-    const text = JSON.stringify({ data: [validEvent()], access_token: TOKEN });
-    const half = Math.floor(text.length / 2);
-    const before = mock.requests().length;
-    return new Promise<number>((resolve, reject) => {
-      const req = request(
-        mock.eventsUrl(PIXEL),
-        { method: 'POST', headers: { 'content-type': 'application/json' } },
-        (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode ?? 0));
-        },
-      );
-      req.on('error', reject);
-      req.write(text.slice(0, half));
-      const waitForArrival = () => {
-        if (mock.requests().length > before) {
-          between();
-          req.end(text.slice(half));
-        } else setTimeout(waitForArrival, 5);
-      };
-      waitForArrival();
-    });
-  };
+  const postInTwoParts = (between: () => void) =>
+    postTwoParts(
+      mock.eventsUrl(PIXEL),
+      { 'content-type': 'application/json' },
+      JSON.stringify({ data: [validEvent()], access_token: TOKEN }),
+      () => mock.requests().length,
+      between,
+    );
 
   it('an outage: a request that came in during it is refused even if recover() comes before its body ends (found in CI)', async () => {
     mock.outage(503);

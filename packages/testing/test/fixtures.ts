@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { request } from 'node:http';
 import type { MockGraph } from '../src/index.js';
 
 export const PIXEL = '1234567890';
@@ -75,4 +76,34 @@ export const post = async (
     json = undefined;
   }
   return { status: res.status, headers: res.headers, text, json };
+};
+
+/**
+ * A POST whose body arrives in two parts: `between` runs once the mock has recorded the request
+ * (`recorded()` grew) and before the rest of the body is sent. Resolves with the answer's status.
+ */
+export const postInTwoParts = async (
+  url: string,
+  headers: Record<string, string>,
+  text: string,
+  recorded: () => number,
+  between: () => void,
+): Promise<number> => {
+  const half = Math.floor(text.length / 2);
+  const before = recorded();
+  return new Promise<number>((resolve, reject) => {
+    const req = request(url, { method: 'POST', headers }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.write(text.slice(0, half));
+    const waitForArrival = () => {
+      if (recorded() > before) {
+        between();
+        req.end(text.slice(half));
+      } else setTimeout(waitForArrival, 5);
+    };
+    waitForArrival();
+  });
 };

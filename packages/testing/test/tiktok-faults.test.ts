@@ -3,8 +3,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 // every fault the mock scripts must read as the class it is meant to exercise.
 import { classifyTikTokResponse } from '../../tiktok/src/index.js';
 import { type MockGraph, startMockGraph } from '../src/index.js';
-import { post, validEvent } from './fixtures.js';
-import { postTikTok, tiktokBody } from './tiktok-fixtures.js';
+import { post, postInTwoParts, validEvent } from './fixtures.js';
+import { postTikTok, TIKTOK_TOKEN, tiktokBody } from './tiktok-fixtures.js';
 
 let mock: MockGraph;
 beforeEach(async () => {
@@ -157,5 +157,31 @@ describe('TikTok faults', () => {
     mock.reset();
     expect(mock.tiktok.pendingFaults()).toBe(0);
     expect((await postTikTok(mock)).json.code).toBe(0);
+  });
+});
+
+describe('TikTok: what holds when a request comes in decides its answer', () => {
+  const postInTwo = (between: () => void) =>
+    postInTwoParts(
+      mock.tiktok.url,
+      { 'content-type': 'application/json', 'access-token': TIKTOK_TOKEN },
+      JSON.stringify(tiktokBody()),
+      () => mock.tiktok.requests().length,
+      between,
+    );
+
+  it('an outage: a request that came in during it is refused even if recover() comes before its body ends', async () => {
+    mock.tiktok.outage({ kind: 'tiktok', code: 50000, status: 500 });
+    expect(await postInTwo(() => mock.tiktok.recover())).toBe(500);
+    expect(mock.tiktok.events()).toEqual([]);
+    expect((await postTikTok(mock)).status).toBe(200);
+    expect(mock.tiktok.events()).toHaveLength(1);
+  });
+
+  it('reset(): events of a request that came in before it are answered and recorded nowhere', async () => {
+    expect(await postInTwo(() => mock.tiktok.reset())).toBe(200);
+    expect(mock.tiktok.events()).toEqual([]);
+    expect((await postTikTok(mock)).status).toBe(200);
+    expect(mock.tiktok.events()).toHaveLength(1);
   });
 });

@@ -130,6 +130,8 @@ export class TikTokEndpoint implements MockTikTok {
   readonly #recorder = new TikTokRecorder();
   #queue: TikTokFault[] = [];
   #outage: TikTokFault | undefined;
+  /** Moves at every `reset()`/`clearEvents()`: a request that came in before keeps out of what follows. */
+  #generation = 0;
 
   constructor(host: TikTokHost) {
     this.#host = host;
@@ -189,6 +191,7 @@ export class TikTokEndpoint implements MockTikTok {
   }
 
   reset(): void {
+    this.#generation++;
     this.#recorder.reset();
     this.#queue = [];
     this.#outage = undefined;
@@ -197,6 +200,7 @@ export class TikTokEndpoint implements MockTikTok {
 
   /** Forgets events and requests only (the page's Clear button, the server's reset). */
   clearEvents(): void {
+    this.#generation++;
     this.#recorder.reset();
   }
 
@@ -295,6 +299,9 @@ export class TikTokEndpoint implements MockTikTok {
       clientAborted: false,
     };
     this.#recorder.addRequest(record);
+    // As for Meta's endpoint: what holds when the request comes in decides its answer.
+    const outage = this.#outage;
+    const generation = this.#generation;
     let finished = false;
     let resetByMock = false;
     const finish = () => {
@@ -328,7 +335,7 @@ export class TikTokEndpoint implements MockTikTok {
       return;
     }
 
-    const fault = this.#queue.shift() ?? this.#outage;
+    const fault = this.#queue.shift() ?? outage;
     let latency = 0;
     if (fault) {
       record.fault = fault.kind;
@@ -350,7 +357,11 @@ export class TikTokEndpoint implements MockTikTok {
       latency = tiktokFaultLatency(fault);
     }
 
-    const answer = this.#record(record, this.#process(req, record, raw.tooLarge, parsed, body));
+    const keep = generation === this.#generation;
+    const answer = this.#record(
+      record,
+      this.#process(req, record, raw.tooLarge, parsed, body, keep),
+    );
     await this.#host.sleep(latency);
     this.#host.write(res, answer);
   }
@@ -375,6 +386,7 @@ export class TikTokEndpoint implements MockTikTok {
     tooLarge: boolean,
     parsed: ReturnType<typeof parseJson> | undefined,
     body: Record<string, unknown>,
+    keep: boolean,
   ): Answer {
     if (tooLarge || parsed === undefined) {
       return tiktokAnswer(
@@ -404,8 +416,8 @@ export class TikTokEndpoint implements MockTikTok {
       maxFutureSeconds: this.#host.maxFutureSeconds,
     });
     if (!check.ok) {
-      if (check.invalidEvent) {
-        record.invalidEvent = check.invalidEvent;
+      if (check.invalidEvent) record.invalidEvent = check.invalidEvent;
+      if (check.invalidEvent && keep) {
         const { invalidEvent, message } = check;
         const pixelCode = record.pixelCode ?? '';
         const data = Array.isArray(body.data) ? (body.data as unknown[]) : [];
@@ -425,6 +437,8 @@ export class TikTokEndpoint implements MockTikTok {
       return tiktokAnswer(TIKTOK_CODE.invalidParameter, check.message);
     }
     const receivedAt = Date.now();
+    // A request from before the last reset() is answered as TikTok would, and recorded nowhere.
+    if (!keep) return tiktokAnswer(TIKTOK_CODE.ok);
     this.#recorder.addEvents(
       check.events.map((event) => ({
         platform: 'tiktok',
