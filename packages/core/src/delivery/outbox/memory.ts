@@ -128,41 +128,33 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
   };
 
   // The stores listed once per call, not once per id: an ack of a 1000-event batch would otherwise
-  // make 1000 iterators. One store (one pixel) is the common case: asked first, no tuple per id.
-  const leasedEntry = (
-    ledgers: PixelStore[],
-    id: string,
-  ): [PixelStore, LedgerEntry] | undefined => {
-    const only = ledgers.length === 1 ? ledgers[0] : undefined;
-    if (only === undefined) return findLeased(ledgers, id);
-    const entry = only.leased.get(id);
-    return entry === undefined ? undefined : [only, entry];
-  };
-
-  const giveBack = (ids: readonly string[], update: (rec: OutboxRecord) => OutboxRecord): void => {
-    const ledgers = [...stores.values()];
-    for (const id of ids) {
-      const found = leasedEntry(ledgers, id);
-      if (found) found[0].giveBack(found[1], update(found[1].rec));
-    }
-  };
-
-  const remove = (ids: readonly string[]): number => {
-    let removed = 0;
+  // make 1000 iterators. One store (one pixel) is the common case: asked directly, no pair per id.
+  const eachLeased = (
+    ids: readonly string[],
+    visit: (store: PixelStore, entry: LedgerEntry) => void,
+  ): void => {
     const ledgers = [...stores.values()];
     const only = ledgers.length === 1 ? ledgers[0] : undefined;
     for (const id of ids) {
       if (only !== undefined) {
         const entry = only.leased.get(id);
-        if (entry === undefined) continue;
-        only.remove(entry);
+        if (entry !== undefined) visit(only, entry);
       } else {
         const found = findLeased(ledgers, id);
-        if (!found) continue;
-        found[0].remove(found[1]);
+        if (found) visit(found[0], found[1]);
       }
-      removed++;
     }
+  };
+
+  const giveBack = (ids: readonly string[], update: (rec: OutboxRecord) => OutboxRecord): void =>
+    eachLeased(ids, (store, entry) => store.giveBack(entry, update(entry.rec)));
+
+  const remove = (ids: readonly string[]): number => {
+    let removed = 0;
+    eachLeased(ids, (store, entry) => {
+      store.remove(entry);
+      removed++;
+    });
     return removed;
   };
 
