@@ -59,8 +59,6 @@ export interface StreamOutcome {
 export interface FanOutDeps {
   /** Destinations beside Meta: the `event_id` is then fixed before building (`eventId`). */
   fanOut: boolean;
-  /** Wall clock in epoch ms (expiry, a missing `eventTime`). */
-  wallNow: () => number;
   /** The client's `defaultCountry`, handed to every destination's build. */
   defaultCountry?: string | undefined;
 }
@@ -69,6 +67,10 @@ export interface FanOutDeps {
 export interface FanOutInput {
   eventId: string;
   captures: DestinationCaptures | undefined;
+  /**
+   * The wall clock's one reading for this event, epoch ms: every build's default `event_time`,
+   * and the expiry check. Read once by the caller, not once per use (each read is a clock call).
+   */
   now: () => number;
   dateOrder: DateOrder | undefined;
   /** The caller's `event_name`, for hooks about a destination that built nothing. */
@@ -95,7 +97,7 @@ const runBuild = (
   built.event = result.event;
   if (typeof result.eventName === 'string') built.eventName = result.eventName;
   built.eventTime =
-    typeof result.eventTime === 'number' ? result.eventTime : Math.floor(deps.wallNow() / 1000);
+    typeof result.eventTime === 'number' ? result.eventTime : Math.floor(at.now() / 1000);
   built.actionSource = typeof result.actionSource === 'string' ? result.actionSource : '';
   const wireId = (result.event as { event_id?: unknown }).event_id;
   if (!deps.fanOut && (typeof wireId !== 'string' || wireId === '')) {
@@ -165,7 +167,7 @@ export const fanOutEvent = (
 ): { builds: Built[]; outcomes: StreamOutcome[]; accepted: number } => {
   const builds: Built[] = [];
   const outcomes: StreamOutcome[] = [];
-  const wallNow = deps.wallNow();
+  const wallNow = at.now();
   let accepted = 0;
   for (const stream of targets) {
     const { destination } = stream;

@@ -128,11 +128,16 @@ export const metaDestination = (
   },
 });
 
-/** Meta's `build`: `buildEvent` with the client's options (`dateOrder` per call). */
+/**
+ * Meta's `build`: `buildEvent` with the client's options, on the build context's clock (the event's
+ * one reading) and its `dateOrder` when the call gives one.
+ */
 export const metaBuild =
-  (options: BuildEventOptions): Destination<MetaWire>['build'] =>
+  (
+    options: Pick<BuildEventOptions, 'defaultCountry' | 'dateOrder'>,
+  ): Destination<MetaWire>['build'] =>
   (input: ServerEventInput, context): DestinationBuild<MetaWire> => {
-    const { dateOrder, eventId } = context;
+    const { dateOrder, eventId, now } = context;
     // The fixed id when the input has none (the client puts it in the input itself; a direct
     // caller, the destination kit say, relies on the contract). Meta alone passes '': buildEvent
     // then makes one, as before destinations.
@@ -140,10 +145,11 @@ export const metaBuild =
       eventId !== '' && (input.event_id === undefined || input.event_id === null)
         ? { ...input, event_id: eventId }
         : input;
-    const { event, issues } = buildEvent(
-      source,
-      dateOrder === undefined ? options : { ...options, dateOrder },
-    );
+    const { event, issues } = buildEvent(source, {
+      now,
+      defaultCountry: options.defaultCountry,
+      dateOrder: dateOrder ?? options.dateOrder,
+    });
     if (!event) return { issues };
     const wire = event as unknown as MetaWire;
     return {

@@ -385,6 +385,27 @@ describe('destinations beside Meta', () => {
     expect(acmeEvents(setup.seen)[0]?.ts).toBe(meta);
   });
 
+  it('reads the wall clock once per tracked event, for its event_time and every check', async () => {
+    for (const destinations of [[], [acme()]]) {
+      const setup = setupClient(route(), { destinations });
+      const wall = setup.clock.now;
+      let reads = 0;
+      // Each read a millisecond later: a second read would give the event another time.
+      setup.clock.now = () => {
+        reads++;
+        setup.clock.stall(1);
+        return wall();
+      };
+      const at = wall();
+      setup.client.track(purchase(1, at, { event_time: undefined }));
+      expect(reads).toBe(1);
+      setup.clock.now = wall;
+      await setup.client.flush();
+      const meta = setup.seen.find((r) => r.url !== ACME_URL)?.body.data[0]?.event_time;
+      expect(meta).toBe(Math.floor((at + 1) / 1000));
+    }
+  });
+
   it('refuses destinations given to an adapter beside a shared client that does not send to them', () => {
     const { client } = setupClient(route());
     expect(() => createCapiAdapter({ client, destinations: [acme()] })).toThrow(
