@@ -16,9 +16,13 @@
 // at 2.62, 2.04 and 2.54 (December 2026, twentieth session), and the same capi-kit build in ten
 // fresh processes, pinned to one CPU and warmed alike, cost 7.6 to 11.7 µs. What V8 compiled, and
 // when, differs from process to process; a median over processes does not rest on one of them.
-// The contenders still share each process: alone in a process of its own the naive middleware
-// cost more (4.4-4.9 µs, its small heap collected more often), which would have flattered the
-// ratio for a reason that has nothing to do with capi-kit.
+// The contenders still share each process, as they always did: alone in a process of its own the
+// naive middleware cost more (4.4-4.9 µs against 3.1-3.4 beside capi-kit), which put the ratio at
+// 1.67 for a reason that has nothing to do with capi-kit.
+//   node bench/request-path.mjs [--quick] [--before=<checkout>]
+// `--before`: the same on another checkout's built core too (`git worktree add`, `cp -al
+// node_modules`, `npx tsdown` in its packages/core), its processes alternating with this one's,
+// and capi-kit's figures side by side: a before/after of a change, a median over processes each.
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import {
@@ -52,18 +56,22 @@ export const socket = { remoteAddress: '127.0.0.1', encrypted: false };
 
 const SELF = fileURLToPath(import.meta.url);
 
-/** One fresh process's rounds: CPU µs per request of each run, one figure per round. */
-const inFreshProcess = (requests, rounds) =>
+/**
+ * One fresh process's rounds: CPU µs per request of each run, one figure per round. `core`: a
+ * built `@capi-kit/core` to load instead of this checkout's (`--before`).
+ */
+const inFreshProcess = (requests, rounds, core) =>
   new Promise((resolve, reject) => {
-    const child = fork(SELF, ['--worker', `--requests=${requests}`, `--rounds=${rounds}`]);
+    const args = ['--worker', `--requests=${requests}`, `--rounds=${rounds}`];
+    const child = fork(SELF, core === undefined ? args : [...args, `--core=${core}`]);
     child.once('message', resolve);
     child.once('error', reject);
     child.once('exit', (code) => reject(new Error(`request-path worker exited (${code})`)));
   });
 
 /** A worker process: every contender's rounds in this process, sent to the parent. */
-const serve = async ({ requests, rounds }) => {
-  const core = await import('@capi-kit/core');
+const serve = async ({ requests, rounds, core: path }) => {
+  const core = await import(path ?? '@capi-kit/core');
   // Both contenders' batches go to the same in-process fetch, which charges each what a real fetch
   // does with its body (the naive middleware calls the global one).
   globalThis.fetch = okFetch;
@@ -71,14 +79,46 @@ const serve = async ({ requests, rounds }) => {
   process.send(cpu, () => process.exit(0));
 };
 
-export const benchRequestPath = async ({ quick = false } = {}) => {
+export const benchRequestPath = async ({ quick = false, before } = {}) => {
   const requests = quick ? 10_000 : 40_000;
   const rounds = quick ? 3 : 5;
   const processes = quick ? 2 : 6;
   const perProcess = [];
-  // One after another, never side by side: each on this process's CPU (children inherit it).
-  for (let p = 0; p < processes; p++) perProcess.push(await inFreshProcess(requests, rounds));
+  const beforeProcesses = [];
+  // One after another, never side by side: each on this process's CPU (children inherit it). With
+  // `before`, that build's processes alternate with this one's.
+  for (let p = 0; p < processes; p++) {
+    if (before !== undefined && p % 2 === 1)
+      beforeProcesses.push(await inFreshProcess(requests, rounds, before));
+    perProcess.push(await inFreshProcess(requests, rounds));
+    if (before !== undefined && p % 2 === 0)
+      beforeProcesses.push(await inFreshProcess(requests, rounds, before));
+  }
+  if (before !== undefined) compare(beforeProcesses, perProcess, before);
   return report(perProcess, { requests, rounds, processes });
+};
+
+/** `--before`: capi-kit's figures on the other build beside this one's, process by process. */
+const compare = (beforeProcesses, afterProcesses, before) => {
+  const rows = ['returning', 'first'].map((visitor) => {
+    const capi = (cpu) => median(cpu[`${visitor}/capi`]);
+    const perNaive = (cpu) => capi(cpu) / median(cpu[`${visitor}/naive`]);
+    const b = beforeProcesses.map(capi);
+    const a = afterProcesses.map(capi);
+    return [
+      visitor,
+      fmtRange(summarize(b)),
+      fmtRange(summarize(a)),
+      (median(a) / median(b)).toFixed(3),
+      fmtRange(summarize(beforeProcesses.map(perNaive))),
+      fmtRange(summarize(afterProcesses.map(perNaive))),
+    ];
+  });
+  printTable(
+    `Before (${before}) and after (this checkout): capi-kit CPU µs per tracked request, medians over fresh processes`,
+    ['visitor', 'before µs', 'after µs', 'after ÷ before', 'before ÷ naive', 'after ÷ naive'],
+    rows,
+  );
 };
 
 const measureRequestPath = async (core, { requests, rounds }) => {
@@ -196,6 +236,16 @@ const report = (perProcess, { requests, rounds, processes }) => {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const flag = (name) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
   if (process.argv.includes('--worker')) {
-    await serve({ requests: Number(flag('requests')), rounds: Number(flag('rounds')) });
-  } else await benchRequestPath(benchArgs());
+    await serve({
+      requests: Number(flag('requests')),
+      rounds: Number(flag('rounds')),
+      core: flag('core'),
+    });
+  } else {
+    const before = flag('before');
+    await benchRequestPath({
+      ...benchArgs(),
+      before: before === undefined ? undefined : `${before}/packages/core/dist/index.mjs`,
+    });
+  }
 }
