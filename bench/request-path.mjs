@@ -24,7 +24,9 @@
 // node_modules`, `npx tsdown` in its packages/core), its processes alternating with this one's,
 // and capi-kit's figures side by side: a before/after of a change, a median over processes each.
 import { fork } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   benchArgs,
   fmtRange,
@@ -233,8 +235,11 @@ const report = (perProcess, { requests, rounds, processes }) => {
   return rows;
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const flag = (name) => process.argv.find((arg) => arg.startsWith(`--${name}=`))?.split('=')[1];
+// Compared as paths, not as `file://` + argv: a URL percent-encodes a space in the checkout's path,
+// and the workers `npm run bench` forks must still know they were started.
+if (process.argv[1] !== undefined && SELF === resolve(process.argv[1])) {
+  const flag = (name) =>
+    process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
   if (process.argv.includes('--worker')) {
     await serve({
       requests: Number(flag('requests')),
@@ -243,9 +248,15 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     });
   } else {
     const before = flag('before');
+    const beforeCore =
+      before === undefined ? undefined : resolve(before, 'packages/core/dist/index.mjs');
+    if (beforeCore !== undefined && !existsSync(beforeCore)) {
+      throw new Error(`no built core at ${beforeCore}`);
+    }
     await benchRequestPath({
       ...benchArgs(),
-      before: before === undefined ? undefined : `${before}/packages/core/dist/index.mjs`,
+      // A file URL from a path resolved against the working directory (not against bench/).
+      before: beforeCore === undefined ? undefined : pathToFileURL(beforeCore).href,
     });
   }
 }

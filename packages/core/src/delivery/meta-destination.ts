@@ -148,7 +148,8 @@ export const metaBuild =
     const { event, issues } = buildEvent(source, {
       now,
       defaultCountry: options.defaultCountry,
-      dateOrder: dateOrder ?? options.dateOrder,
+      // A call's own dateOrder, even an invalid one (reported), overrides the client's.
+      dateOrder: dateOrder === undefined ? options.dateOrder : dateOrder,
     });
     if (!event) return { issues };
     const wire = event as unknown as MetaWire;

@@ -406,6 +406,42 @@ describe('destinations beside Meta', () => {
     }
   });
 
+  it('a clock written as a class keeps its `this`: its reading is taken as a method call', async () => {
+    // Before one reading per event, Meta's build got `now` detached from its clock, and a class
+    // whose now() reads a field made every track() fail with a TypeError.
+    class StartOfDay {
+      private readonly at = Date.UTC(2026, 8, 12, 10, 0, 0);
+      now(): number {
+        return this.at;
+      }
+      setTimeout(fn: () => void, ms: number): unknown {
+        const timer = setTimeout(fn, ms);
+        timer.unref();
+        return timer;
+      }
+      clearTimeout(handle: unknown): void {
+        clearTimeout(handle as NodeJS.Timeout);
+      }
+    }
+    const { client, seen } = setupClient(route(), { clock: new StartOfDay() });
+    const result = client.track(
+      purchase(1, Date.UTC(2026, 8, 12, 10, 0, 0), { event_time: undefined }),
+    );
+    expect(result.accepted).toBe(true);
+    await client.flush();
+    expect(seen[0]?.body.data[0]?.event_time).toBe(Date.UTC(2026, 8, 12, 10, 0, 0) / 1000);
+    await client.close();
+  });
+
+  it('a call’s own dateOrder overrides the client’s, an invalid one reported', () => {
+    const { client } = setupClient(route(), { buildOptions: { dateOrder: 'dmy' } });
+    const event = purchase(1, Date.now(), { user_data: { em: 'a@example.com', db: '05/06/1990' } });
+    expect(client.track(event).issues.map((i) => i.code)).not.toContain('invalid_date_order');
+    // From JavaScript: `null` is not a DateOrder, and it is the caller's word for this event.
+    const codes = client.track(event, { dateOrder: null as never }).issues.map((i) => i.code);
+    expect(codes).toContain('invalid_date_order');
+  });
+
   it('refuses destinations given to an adapter beside a shared client that does not send to them', () => {
     const { client } = setupClient(route());
     expect(() => createCapiAdapter({ client, destinations: [acme()] })).toThrow(
