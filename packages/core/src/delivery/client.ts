@@ -636,12 +636,12 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
             : mergeContext(params as ServerEventInput, context)
           : params
       ) as ServerEventInput | undefined;
+      // The wall clock, read once for the event: its default event_time in every build, the expiry
+      // check and diagnostics (each read is a clock call, 50-85 ns on the machines of 2026).
+      const wallNow = wall.now();
       // One event_id for every destination, fixed before any of them builds, so each platform
       // deduplicates with its own Pixel on the id the page got. Meta alone keeps building it
       // itself (buildEvent), exactly as before destinations.
-      // The wall clock, read once for the event: its default event_time in every build, the expiry
-      // check and diagnostics (three reads were 2-3 % of a tracked request's CPU).
-      const wallNow = wall.now();
       let fixedId: string | undefined;
       if (fanOut) {
         if (given === undefined || given === null) {
