@@ -104,7 +104,9 @@ export const benchRequestPath = async ({ quick = false, before } = {}) => {
 const compare = (beforeProcesses, afterProcesses, before) => {
   const rows = ['returning', 'first'].map((visitor) => {
     const capi = (cpu) => median(cpu[`${visitor}/capi`]);
-    const perNaive = (cpu) => capi(cpu) / median(cpu[`${visitor}/naive`]);
+    // As report() pairs them: the median of one process's per-round ratios.
+    const perNaive = (cpu) =>
+      median(cpu[`${visitor}/capi`].map((v, i) => v / cpu[`${visitor}/naive`][i]));
     const b = beforeProcesses.map(capi);
     const a = afterProcesses.map(capi);
     return [
