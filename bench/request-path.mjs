@@ -100,13 +100,15 @@ export const benchRequestPath = async ({ quick = false, before } = {}) => {
   return report(perProcess, { requests, rounds, processes });
 };
 
+/** One process's capi-kit ÷ naive for `visitor`: the median of its rounds' paired ratios. */
+const pairedRatio = (cpu, visitor) =>
+  median(cpu[`${visitor}/capi`].map((v, i) => v / cpu[`${visitor}/naive`][i]));
+
 /** `--before`: capi-kit's figures on the other build beside this one's, process by process. */
 const compare = (beforeProcesses, afterProcesses, before) => {
   const rows = ['returning', 'first'].map((visitor) => {
     const capi = (cpu) => median(cpu[`${visitor}/capi`]);
-    // As report() pairs them: the median of one process's per-round ratios.
-    const perNaive = (cpu) =>
-      median(cpu[`${visitor}/capi`].map((v, i) => v / cpu[`${visitor}/naive`][i]));
+    const perNaive = (cpu) => pairedRatio(cpu, visitor);
     const b = beforeProcesses.map(capi);
     const a = afterProcesses.map(capi);
     return [
@@ -203,10 +205,7 @@ const measureRequestPath = async (core, { requests, rounds }) => {
 const report = (perProcess, { requests, rounds, processes }) => {
   // A process's figure for a run: the median of its rounds; its ratio: the median of its paired ones.
   const figure = (key) => perProcess.map((cpu) => median(cpu[key]));
-  const ratio = (visitor) =>
-    perProcess.map((cpu) =>
-      median(cpu[`${visitor}/capi`].map((v, i) => v / cpu[`${visitor}/naive`][i])),
-    );
+  const ratio = (visitor) => perProcess.map((cpu) => pairedRatio(cpu, visitor));
   const rows = [];
   for (const visitor of ['returning', 'first']) {
     const naiveCpu = summarize(figure(`${visitor}/naive`));
