@@ -958,6 +958,17 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       if (outbox.close) {
         // The outbox's final flush and release, bounded by what is left of the deadline.
         const closed = (async () => {
+          // Sweeps and takes of records that landed after the stop end first: a take answered
+          // after the outbox's close would find nothing, the records lost uncounted. Late records
+          // landing from here on are the outbox's to keep or report (`outboxCloses`).
+          for (;;) {
+            const sweeps = all
+              .map((pipe) => pipe.runningLateSweep())
+              .filter((p) => p !== undefined);
+            if (sweeps.length === 0) break;
+            await Promise.all(sweeps);
+          }
+          for (const pipe of all) pipe.outboxCloses();
           try {
             await outbox.close?.();
           } catch (error) {

@@ -113,18 +113,20 @@ export class RecordOwnership {
   /**
    * A call that ended after the stop left these records queued (put back, or failed): those a
    * durable outbox's take had already removed are lost, and returned to be counted as dropped
-   * `shutdown`. A record claimed again meanwhile is the claiming request's. While the take runs,
-   * it decides instead (nothing is returned).
+   * `shutdown`. A record claimed again meanwhile is the claiming request's. While a take runs
+   * (the one at close, or a later one for records that landed after it), it decides about the
+   * others: it may still find them in memory only.
    */
   lost(records: readonly OutboxRecord[]): readonly OutboxRecord[] {
     const { leftQueued } = this;
     if (leftQueued === undefined && this.takenWhileOwned.size === 0) return NONE;
     const others = this.ids();
     const left = others.size === 0 ? records : records.filter((r) => !others.has(r.id));
-    if (leftQueued !== undefined) {
-      for (const r of left) leftQueued.add(r.id);
-      return NONE;
+    const lost: OutboxRecord[] = [];
+    for (const r of left) {
+      if (this.takenWhileOwned.delete(r.id)) lost.push(r);
+      else leftQueued?.add(r.id);
     }
-    return left.filter((r) => this.takenWhileOwned.delete(r.id));
+    return lost;
   }
 }

@@ -99,6 +99,8 @@ export class PixelPipe {
   private lateSweep: Promise<void> | undefined;
   /** More records were put back while `lateSweep` ran: it sweeps once more. */
   private lateSweepAgain = false;
+  /** close() called the outbox's own `close()`: no take asks it about late records any more. */
+  private outboxClosing = false;
   /** Close's deadline, set by `beginClose`: no request starts at or after it (`fillSlots`). */
   private closeDeadline = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -209,7 +211,8 @@ export class PixelPipe {
    * An async append answered: its records, counted as queued when it was made, are in the outbox,
    * and a claim that found the outbox empty before is stale. Past the stop (close() gave up
    * waiting for it) nothing will send them: a non-durable outbox's are swept, as every record put
-   * back late is; a durable one keeps them for the next start.
+   * back late is; a durable one keeps them for the next start, except what it holds in memory
+   * only, which its `takeNonDurable` is asked about again.
    */
   noteAppendLanded(): void {
     if (this.stopped) {
@@ -434,7 +437,8 @@ export class PixelPipe {
   /**
    * An outbox call ended after the stop and left these records queued (put back, or failed):
    * a non-durable outbox's are swept; a durable one's stay for the next start, except those its
-   * `takeNonDurable` had already taken, lost and counted so (`RecordOwnership.lost`).
+   * `takeNonDurable` had already taken, lost and counted so (`RecordOwnership.lost`), and those
+   * the take this starts finds in memory only.
    */
   private leftAfterStop(records: readonly OutboxRecord[]): void {
     this.sweepAfterStop();
@@ -444,12 +448,15 @@ export class PixelPipe {
   /**
    * Records went back to the outbox after the pipe stopped (a BullMQ producer's fallback taking a
    * batch whose Redis write failed after `close()` gave up waiting for it; a request whose answer
-   * was recorded after close()'s grace): nothing here will send them, so a non-durable outbox's
-   * are counted as dropped `shutdown` now rather than left as queued on a closed client. A durable
-   * outbox keeps them for the next start, and they stay counted as queued.
+   * was recorded after close()'s grace; an async append answered late): nothing here will send
+   * them, so a non-durable outbox's are counted as dropped `shutdown` now rather than left as
+   * queued on a closed client. A durable outbox keeps them for the next start, and they stay
+   * counted as queued, except what it holds in memory only: its `takeNonDurable` is asked again,
+   * as at close, until close() calls the outbox's own `close()` (`outboxCloses`).
    */
   private sweepAfterStop(): void {
-    if (this.config.outbox.durable) return;
+    const { outbox } = this.config;
+    if (outbox.durable && (outbox.takeNonDurable === undefined || this.outboxClosing)) return;
     // One sweep at a time: a sweep claims with `all`, leased records included, so two at once
     // would both count the same records.
     if (this.lateSweep) {
@@ -469,6 +476,16 @@ export class PixelPipe {
       this.notify();
     })();
     this.config.background(this.lateSweep);
+  }
+
+  /** The sweep (durable: take) of records put back or appended after the stop, while it runs. */
+  runningLateSweep(): Promise<void> | undefined {
+    return this.lateSweep;
+  }
+
+  /** close() is about to call the outbox's own `close()`: late records are the outbox's from here. */
+  outboxCloses(): void {
+    this.outboxClosing = true;
   }
 
   /** Closes the auth circuit and lifts any pause, then sends what is waiting. */

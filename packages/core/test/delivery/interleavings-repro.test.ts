@@ -4,11 +4,11 @@ import type { AppendResult, Outbox, OutboxRecord } from '../../src/delivery/outb
 import { graphError, ok, setupClient } from './helpers.js';
 
 // Engine bugs the random interleavings (interleavings.test.ts) found, each reduced to the fewest
-// calls that show it. Marked `it.fails` while the engine has the bug: CI stays green, and the day
-// a fix lands the test fails, telling whoever fixed it to drop the `.fails` (and the random
-// test's exemption that names this file).
+// calls that show it. One still open goes in as `it.fails` (CI stays green, and the day a fix
+// lands the test fails, telling whoever fixed it to drop the `.fails` and any exemption the
+// random test made for it); fixed ones stay as tests.
 
-describe('found by the random interleavings (it.fails until the engine is fixed)', () => {
+describe('found by the random interleavings, fixed', () => {
   // interleavings.test.ts, several-streams mode "durable outbox holding records in memory only"
   // (takeNonDurable returns and removes everything it holds, and its close() loses what is left,
   // as the process does at exit), seed 13: about a quarter of the seeds with async appends failed
@@ -17,9 +17,11 @@ describe('found by the random interleavings (it.fails until the engine is fixed)
   // the engine counts its record as queued for the next start (`noteAppendLanded`: "a durable
   // outbox keeps them"), but the outbox holds it in memory only, and `takeNonDurable` is called
   // once, before it landed, so it is never counted as dropped `shutdown` nor handed to
-  // onUndeliverable. Low stakes today: @capi-kit/outbox-sqlite, the one outbox with
-  // takeNonDurable, appends synchronously; the Outbox contract allows async appends.
-  it.fails('an async append answered after the take at close is asked about too (durable outbox holding records in memory only)', async () => {
+  // onUndeliverable. Low stakes then: @capi-kit/outbox-sqlite, the one outbox with
+  // takeNonDurable, appends synchronously; the Outbox contract allows async appends. Fixed: a
+  // late record after the stop asks `takeNonDurable` again (`sweepAfterStop`), until close()
+  // calls the outbox's own close(), which waits for those takes first.
+  it('an async append answered after the take at close is asked about too (durable outbox holding records in memory only)', async () => {
     const memory = memoryOutbox();
     const landings: (() => void)[] = [];
     const outbox: Outbox = {
@@ -52,18 +54,16 @@ describe('found by the random interleavings (it.fails until the engine is fixed)
     expect(undeliverable).toEqual(['shutdown evt-1']); // taken at close
     landings.shift()?.();
     await clock.advance(100);
-    expect(memory.stats().queued).toBe(1); // in memory only: gone when the process exits
+    expect(memory.stats().queued).toBe(0); // taken again: was left in memory, lost at exit
     const s = client.stats();
-    // Fails: { queued: 1, shutdown: 1, undeliverable: ['shutdown evt-1'] }.
+    // Was { queued: 1, shutdown: 1, undeliverable: ['shutdown evt-1'] }.
     expect({ queued: s.queued, shutdown: s.dropped.shutdown, undeliverable }).toEqual({
       queued: 0,
       shutdown: 2,
       undeliverable: ['shutdown evt-1', 'shutdown evt-2'],
     });
   });
-});
 
-describe('found by the random interleavings, fixed', () => {
   // interleavings.test.ts, several-streams mode "non-durable outbox", seed 192 (with drain() made
   // to run often and to its end): drain() resolved with an event queued that no pause, circuit
   // or deadline excused. A 429 put the event back with its own retryAt (release/nack, here 3.75 s

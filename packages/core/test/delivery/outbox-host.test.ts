@@ -919,4 +919,64 @@ describe('outbox side channel', () => {
     expect(s.queued + s.inFlight + s.sent).toBe(0);
     expect(undeliverable).toEqual([{ reason: 'shutdown', count: 5 }]);
   });
+
+  it('close() asks takeNonDurable again about records that land after the take, and waits for that before it closes the outbox', async () => {
+    // A durable outbox holding everything in memory only (its storage refuses writes), whose
+    // appends and takes answer when the test lets them.
+    const memory = memoryOutbox();
+    const calls: string[] = [];
+    const landings: (() => void)[] = [];
+    const takes: (() => void)[] = [];
+    const outbox: Outbox = {
+      ...memory,
+      durable: true,
+      append: (records) =>
+        new Promise<AppendResult>((resolve) => {
+          landings.push(() => resolve(memory.append(records)));
+        }),
+      takeNonDurable: (pixelId) => {
+        calls.push('take');
+        return new Promise<OutboxRecord[]>((resolve) => {
+          takes.push(() => {
+            const left = memory.claim(Number.MAX_SAFE_INTEGER, 60_000, { pixelId, all: true });
+            memory.ack(left.map((r) => r.id));
+            resolve(left);
+          });
+        });
+      },
+      close: () => {
+        calls.push('close');
+      },
+    };
+    const undeliverable: string[] = [];
+    const { client, clock, track } = setupClient(undefined, {
+      outbox,
+      onUndeliverable: (records, reason) => {
+        for (const r of records) undeliverable.push(`${reason} ${r.eventId}`);
+      },
+    });
+    track(1);
+    track(2);
+    void client.close({ timeoutMs: 100 });
+    await clock.advance(100); // close() stops waiting for the two appends
+    expect(calls).toEqual(['take']);
+    landings.shift()?.(); // evt-1 lands while the take at close runs
+    await settle();
+    takes.shift()?.(); // it answered before evt-1 landed: nothing
+    await settle();
+    // A second take for evt-1, and the outbox is not closed under it.
+    expect(calls).toEqual(['take', 'take']);
+    takes.shift()?.();
+    await settle();
+    expect(calls).toEqual(['take', 'take', 'close']);
+    expect(undeliverable).toEqual(['shutdown evt-1']);
+    // evt-2 lands after the outbox's close(): the outbox's to keep or report (SQLite logs what
+    // it could not write); the engine asks nothing of a closed outbox and counts it as queued.
+    landings.shift()?.();
+    await settle();
+    expect(calls).toEqual(['take', 'take', 'close']);
+    const s = client.stats();
+    expect({ queued: s.queued, shutdown: s.dropped.shutdown }).toEqual({ queued: 1, shutdown: 1 });
+    expect(accounted(s)).toBe(2);
+  });
 });

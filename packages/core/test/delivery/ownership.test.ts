@@ -82,6 +82,22 @@ describe('RecordOwnership', () => {
     expect(idsOf(owners.lost([rec('c')]))).toEqual(['c']);
   });
 
+  it('a record an earlier take removed, left queued while a later take runs, is lost at once', async () => {
+    const owners = new RecordOwnership(new Set());
+    const giving = owners.giveBackBegins([rec('a')]);
+    // The take at close removes `a` while its give-back runs: the give-back's to count.
+    expect(await owners.take(() => [rec('a')])).toEqual([]);
+    // A record landed late, so a second take runs; the give-back of `a` fails meanwhile. The
+    // second take cannot find `a` (the first removed it): leaving it to that take would lose it.
+    let answer: (records: OutboxRecord[]) => void = () => {};
+    const again = owners.take(() => new Promise<OutboxRecord[]>((resolve) => (answer = resolve)));
+    owners.giveBackEnds(giving);
+    expect(idsOf(owners.lost([rec('a')]))).toEqual(['a']);
+    answer([rec('late')]);
+    expect(idsOf(await again)).toEqual(['late']);
+    expect(owners.lost([rec('a')])).toEqual([]);
+  });
+
   it('nothing is lost without a take', () => {
     const owners = new RecordOwnership(new Set());
     expect(owners.lost([rec('a')])).toEqual([]);

@@ -130,9 +130,10 @@ export interface Outbox {
   /**
    * Durable outboxes only: removes and returns this pixel's records the outbox holds in memory
    * alone because its storage refused them (a full disk), waiting or leased — a restart would lose
-   * them. `close()` calls it once per pixel after the final flush and before `close`, counts them
-   * as dropped (`shutdown`) and hands them to `onUndeliverable`. Optional; without it every record
-   * of a durable outbox is taken to survive.
+   * them. `close()` calls it once per pixel after the final flush, and again whenever records land
+   * after that (an async append answered late, records put back), until it calls `close`; it counts
+   * them as dropped (`shutdown`) and hands them to `onUndeliverable`. Optional; without it every
+   * record of a durable outbox is taken to survive.
    */
   takeNonDurable?(pixelId: string): MaybePromise<readonly OutboxRecord[]>;
 }
