@@ -954,31 +954,26 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         await Promise.race([drained, settle.promise]);
         settle.cancel();
       }
-      await Promise.all(all.map((pipe) => pipe.finalize()));
+      // What is left of the deadline bounds the rest: each pipe's shutdown sweep (or take) and the
+      // outbox's own close. An outbox call that never answers leaves its records counted as they
+      // were (queued, in flight), never a hung close(); one that answers later is counted then.
+      const rest = sleep(started + timeoutMs - clock.now());
+      await Promise.race([Promise.all(all.map((pipe) => pipe.finalize())), rest.promise]);
       if (outbox.close) {
-        // The outbox's final flush and release, bounded by what is left of the deadline.
+        // Records landing from here on are the outbox's to keep or report: no take asks about
+        // them (`outboxCloses`). A take already called is served before the close (Outbox).
+        for (const pipe of all) pipe.outboxCloses();
+        // The outbox's final flush and release, started before close() resolves.
         const closed = (async () => {
-          // Sweeps and takes of records that landed after the stop end first: a take answered
-          // after the outbox's close would find nothing, the records lost uncounted. Late records
-          // landing from here on are the outbox's to keep or report (`outboxCloses`).
-          for (;;) {
-            const sweeps = all
-              .map((pipe) => pipe.runningLateSweep())
-              .filter((p) => p !== undefined);
-            if (sweeps.length === 0) break;
-            await Promise.all(sweeps);
-          }
-          for (const pipe of all) pipe.outboxCloses();
           try {
             await outbox.close?.();
           } catch (error) {
             reportOutboxError(error, 'close failed');
           }
         })();
-        const rest = sleep(started + timeoutMs - clock.now());
         await Promise.race([closed, rest.promise]);
-        rest.cancel();
       }
+      rest.cancel();
       log('info', { elapsedMs: clock.now() - started, ...summary() }, 'capi-kit: closed');
     })().catch((error: unknown) => {
       log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);

@@ -21,13 +21,18 @@ export class RecordOwnership {
    */
   private readonly givingBack = new Set<Set<string>>();
   /**
-   * Ids a durable outbox's `takeNonDurable` returned at close while an outbox call owned them:
-   * the call counts them, except where it would leave them queued in an outbox that no longer
-   * holds them (`lost`).
+   * Ids a durable outbox's `takeNonDurable` returned while an outbox call owned them: the call
+   * counts them, except where it would leave them queued in an outbox that no longer holds them
+   * (`lost`).
    */
   private readonly takenWhileOwned = new Set<string>();
-  /** While the take at close runs: ids owning calls left queued meanwhile (`take`). */
+  /** While a take runs: ids owning calls left queued meanwhile (`take`). */
   private leftQueued: Set<string> | undefined;
+  /**
+   * Ids every take so far returned: a record is counted once, even from an outbox that returns
+   * it again (its `takeNonDurable` should have removed it).
+   */
+  private readonly takenIds = new Set<string>();
 
   /** `slots`: the pipe's requests in flight (the live set, read at each question). */
   constructor(private readonly slots: ReadonlySet<Slot>) {}
@@ -83,10 +88,11 @@ export class RecordOwnership {
   }
 
   /**
-   * Runs a durable outbox's `takeNonDurable` at close and returns the records it took that are
-   * lost now (to count as dropped `shutdown`): those no call owned when it began, and those an
-   * owning call left queued while it ran. What an owning call still holds when it answers stays
-   * that call's to count (`takenWhileOwned`, decided by `lost` when the call ends).
+   * Runs a durable outbox's `takeNonDurable` (at close, and for records that land after it) and
+   * returns the records it took that are lost now (to count as dropped `shutdown`): those no call
+   * owned when it began, and those an owning call left queued while it ran. What an owning call
+   * still holds when it answers stays that call's to count (`takenWhileOwned`, decided by `lost`
+   * when the call ends). One take at a time (the pipe's late sweep serializes them).
    */
   async take(
     call: () => MaybePromise<readonly OutboxRecord[]> | undefined,
@@ -103,6 +109,8 @@ export class RecordOwnership {
     const stillOwned = owned.size === 0 ? owned : this.ids();
     const lost: OutboxRecord[] = [];
     for (const r of taken) {
+      if (this.takenIds.has(r.id)) continue;
+      this.takenIds.add(r.id);
       if (!owned.has(r.id) || leftQueued.has(r.id)) lost.push(r);
       else if (stillOwned.has(r.id)) this.takenWhileOwned.add(r.id);
       // Otherwise its call ended meanwhile and counted it (sent, dead-lettered, expired).

@@ -412,9 +412,9 @@ export class PixelPipe {
   }
 
   /**
-   * Durable outbox, at close: `takeNonDurable` removes and returns what the outbox holds in memory
-   * only (its storage failed), counted as dropped `shutdown`, except what an outbox call in
-   * progress still counts (`RecordOwnership.take`).
+   * Durable outbox, at close and for records that land after it: `takeNonDurable` removes and
+   * returns what the outbox holds in memory only (its storage failed), counted as dropped
+   * `shutdown`, except what an outbox call in progress still counts (`RecordOwnership.take`).
    */
   private async takeAtShutdown(): Promise<void> {
     const lost = await this.owners.take(() => this.config.outbox.takeNonDurable?.(this.pixelId));
@@ -476,11 +476,6 @@ export class PixelPipe {
       this.notify();
     })();
     this.config.background(this.lateSweep);
-  }
-
-  /** The sweep (durable: take) of records put back or appended after the stop, while it runs. */
-  runningLateSweep(): Promise<void> | undefined {
-    return this.lateSweep;
   }
 
   /** close() is about to call the outbox's own `close()`: late records are the outbox's from here. */

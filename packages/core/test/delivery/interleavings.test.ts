@@ -276,12 +276,19 @@ const scenario = async (seed: number, mode: Mode) => {
     memory.ack(left.map((x) => x.id));
     return left;
   };
+  /**
+   * Takes (`remove`) called but not yet in effect. The outbox serves its calls in order where it
+   * matters: a take called before its close() takes effect before it (the Outbox contract), so
+   * the close applies them first; their answers may still come later.
+   */
+  const takesNotApplied = new Set<() => void>();
   if (rich) {
     // A durable outbox's group commit, and its close: an outbox holding records in memory only
     // (takeNonDurable `remove`) loses them then, as the process does at exit, and a take after it
     // has nothing left to give.
     outbox.flush = wrap('flush', () => undefined);
     const closeCall = wrap('close', () => {
+      for (const apply of [...takesNotApplied]) apply();
       outboxClosed = true;
       if (mode.take !== 'remove') return;
       for (const k of Object.keys(memory.stats().pixels)) {
@@ -296,11 +303,29 @@ const scenario = async (seed: number, mode: Mode) => {
   }
   if (mode.durable) {
     if (mode.take === 'remove') {
-      outbox.takeNonDurable = wrap(
-        'takeNonDurable',
-        (pixelId: string) => (outboxClosed ? [] : takeAll(pixelId)),
-        false,
-      );
+      // As `wrap` (in effect when called or when answered, never failing), and applied by the
+      // outbox's close() if still pending then.
+      outbox.takeNonDurable = (pixelId) => {
+        const early = r() < 0.5;
+        log.push(`call takeNonDurable ${JSON.stringify([pixelId])} early=${early} fail=no`);
+        let value: OutboxRecord[] | undefined;
+        const apply = () => {
+          takesNotApplied.delete(apply);
+          value = outboxClosed ? [] : takeAll(pixelId);
+        };
+        if (early) apply();
+        else takesNotApplied.add(apply);
+        return new Promise<OutboxRecord[]>((resolve) => {
+          pending.push({
+            name: 'takeNonDurable',
+            run: () => {
+              if (value === undefined) apply();
+              log.push(`done takeNonDurable -> ${value?.length}`);
+              resolve(value ?? []);
+            },
+          });
+        });
+      };
     }
     if (mode.take === 'keep') {
       outbox.takeNonDurable = wrap(
@@ -630,16 +655,22 @@ const scenario = async (seed: number, mode: Mode) => {
   let closeAt = Math.floor(steps / 3 + r() * steps * 0.66);
   let closed: Promise<void> | undefined;
   let closeDone = false;
+  let closeDeadline = Number.POSITIVE_INFINITY;
   for (let step = 0; step < steps || pending.length > 0 || !closed; step++) {
     // A quiet drain puts close() off for a while, as an app waits for after() before it stops.
     if (step === closeAt && quietDrain && closeAt < steps + 300) closeAt++;
     else if (step === closeAt || (step >= steps + 300 && !closed)) {
       const timeoutMs = pick(rich ? [0, 10, 50, 100, 300] : [10, 50, 100, 300]);
       log.push(`close ${timeoutMs}`);
+      const deadline = clock.monotonic() + timeoutMs;
+      closeDeadline = deadline;
       closed = client.close({ timeoutMs });
       void closed.then(() => {
         closeDone = true;
         log.push('closed');
+        if (clock.monotonic() > deadline) {
+          problems.push(`close() resolved ${clock.monotonic() - deadline} ms after its deadline`);
+        }
       });
     }
     const a = r();
@@ -667,6 +698,9 @@ const scenario = async (seed: number, mode: Mode) => {
     }
     // After close() some calls fail more often (the engine stops at finalize, a little later).
     if (closed) stopped = true;
+    if (closed && !closeDone && clock.monotonic() > closeDeadline) {
+      problems.push('close() still pending past its deadline');
+    }
     check(`step ${step}`);
     if (rich) checkReports(`step ${step}`);
     if (step > 5000) {

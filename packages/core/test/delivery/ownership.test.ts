@@ -98,6 +98,12 @@ describe('RecordOwnership', () => {
     expect(owners.lost([rec('a')])).toEqual([]);
   });
 
+  it('a record a take returns again is counted once (an outbox that did not remove it)', async () => {
+    const owners = new RecordOwnership(new Set());
+    expect(idsOf(await owners.take(() => [rec('a')]))).toEqual(['a']);
+    expect(idsOf(await owners.take(() => [rec('a'), rec('b')]))).toEqual(['b']);
+  });
+
   it('nothing is lost without a take', () => {
     const owners = new RecordOwnership(new Set());
     expect(owners.lost([rec('a')])).toEqual([]);

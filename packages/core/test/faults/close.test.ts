@@ -8,7 +8,7 @@ import {
 } from './harness.js';
 
 // A process whose only remaining work is ours: the script tracks, then closes (or is sent SIGTERM)
-// while the client waits out a retry pause. Nothing may be lost silently, and the process must
+// while the client waits out a retry pause, or while its outbox never answers. Nothing may be lost silently, and the process must
 // end the way the docs say.
 
 const mockOf = useFaultMock();
@@ -78,5 +78,25 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
     expect(f.dropped).toEqual({ shutdown: 50 });
     expect(f.undeliverable).toEqual({ shutdown: 50 });
     expect(mockOf().requests()).toHaveLength(1);
+  });
+
+  it('h. a durable outbox whose take at close never answers: close() resolves at its deadline, the outbox is closed, the 50 stay queued for the next start, exit 0', async () => {
+    mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 120 });
+    const run = await runChild('hung-take-close.mjs', mockOf(), {
+      config: { count: 50, options: FAST_RETRY, closeTimeoutMs: 1500 },
+      timeoutMs: 30_000,
+    });
+    const f = assertAccounted(mockOf(), run);
+    printFigures(
+      'h. take at close never answers, close(1.5 s)',
+      f,
+      `closeMs ${run.result?.closeMs}`,
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.result?.afterClose).toBe(true);
+    expect(run.result?.outboxClosed).toBe(true);
+    expect(run.result?.stats.queued).toBe(50);
+    expect(f.delivered).toBe(0);
+    expect(f.dropped).toEqual({});
   });
 });

@@ -132,8 +132,9 @@ export interface Outbox {
    * alone because its storage refused them (a full disk), waiting or leased — a restart would lose
    * them. `close()` calls it once per pixel after the final flush, and again whenever records land
    * after that (an async append answered late, records put back), until it calls `close`; it counts
-   * them as dropped (`shutdown`) and hands them to `onUndeliverable`. Optional; without it every
-   * record of a durable outbox is taken to survive.
+   * them as dropped (`shutdown`) and hands them to `onUndeliverable`. A take called before `close`
+   * takes effect before it, even when it answers later. Optional; without it every record of a
+   * durable outbox is taken to survive.
    */
   takeNonDurable?(pixelId: string): MaybePromise<readonly OutboxRecord[]>;
 }
