@@ -1,5 +1,5 @@
 import { parseIpv4, parseIpv6 } from './ip-address.js';
-import { type PageUrl, plainHttpUrl } from './plain-url.js';
+import { type PageUrl, plainPageUrl } from './plain-url.js';
 
 /** Node-style headers (`IncomingMessage.headers`): lowercase names, repeated headers as arrays. */
 export type NodeHeaders = Readonly<Record<string, string | readonly string[] | undefined>>;
@@ -201,13 +201,14 @@ export function effectiveUrl(
     if (forwardedHost !== undefined && isValidHost(forwardedHost)) host = forwardedHost;
   }
   if (host === undefined || !isValidHost(host)) return undefined;
-  // Concatenated rather than resolved against a base: a target like `//evil.example/x` must stay
-  // a path on this host, not become a scheme-relative URL. Most are already in the parser's form.
-  const text = `${scheme}://${host}${path}`;
-  if (parsed === undefined) {
-    const plain = plainHttpUrl(text);
+  // Most are already in the parser's form, proved by a scan of the parts.
+  if (parsed === undefined && (scheme === 'https' || scheme === 'http')) {
+    const plain = plainPageUrl(scheme === 'https', host, path);
     if (plain !== undefined) return plain;
   }
+  // Concatenated rather than resolved against a base: a target like `//evil.example/x` must stay
+  // a path on this host, not become a scheme-relative URL.
+  const text = `${scheme}://${host}${path}`;
   const url =
     parsed !== undefined && parsed.host === host && parsed.protocol === `${scheme}:`
       ? parsed

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { plainHttpUrl } from '../../src/context/plain-url.js';
+import { type PageUrl, plainHttpUrl, plainPageUrl } from '../../src/context/plain-url.js';
 import { isValidHost } from '../../src/context/request-input.js';
 
 /** A seeded generator (mulberry32), so a failing case can be replayed. */
@@ -109,17 +109,35 @@ const pick = <T>(next: () => number, list: readonly T[]): T =>
 const pickMostly = <T>(next: () => number, list: readonly T[], common: number): T =>
   next() < 0.8 ? (list[Math.floor(next() * common)] as T) : pick(next, list);
 
-const candidate = (next: () => number): string => {
+/** A URL's parts: scheme with its `://` (or a broken one), `host[:port]`, path and query. */
+const candidateParts = (next: () => number) => {
   const labels = Array.from({ length: 1 + Math.floor(next() * 4) }, () =>
     pickMostly(next, HOST_PARTS, 5),
   );
-  const host = labels.join('.') + (next() < 0.05 ? '.' : '');
+  const hostname = labels.join('.') + (next() < 0.05 ? '.' : '');
   const path = Array.from({ length: Math.floor(next() * 8) }, () =>
     pickMostly(next, PATH_PIECES, 7),
   ).join('');
   const start = next() < 0.85 ? '/' : '';
-  return `${pickMostly(next, SCHEMES, 2)}${host}${pickMostly(next, PORTS, 4)}${start}${path}`;
+  const scheme = pickMostly(next, SCHEMES, 2);
+  return { scheme, host: `${hostname}${pickMostly(next, PORTS, 4)}`, target: `${start}${path}` };
 };
+
+const candidate = (next: () => number): string => {
+  const { scheme, host, target } = candidateParts(next);
+  return `${scheme}${host}${target}`;
+};
+
+/** What a test compares of a {@link PageUrl}. */
+const fields = (url: PageUrl | undefined) =>
+  url && {
+    href: url.href,
+    protocol: url.protocol,
+    host: url.host,
+    hostname: url.hostname,
+    search: url.search,
+    params: [...url.searchParams],
+  };
 
 describe('plainHttpUrl', () => {
   it('vouches only for URLs the WHATWG parser gives back unchanged (random differential check)', () => {
@@ -205,6 +223,53 @@ describe('plainHttpUrl', () => {
       ' https://example.com/',
     ]) {
       expect(plainHttpUrl(text), text).toBeUndefined();
+    }
+  });
+});
+
+describe('plainPageUrl', () => {
+  it('answers as plainHttpUrl does for the parts put together (random differential check)', () => {
+    let vouched = 0;
+    let checked = 0;
+    for (let seed = 1; seed <= 20; seed++) {
+      const next = random(seed);
+      for (let i = 0; i < 2500; i++) {
+        const { scheme, host, target } = candidateParts(next);
+        if (scheme !== 'https://' && scheme !== 'http://') continue;
+        const whole = plainHttpUrl(`${scheme}${host}${target}`);
+        const parts = plainPageUrl(scheme === 'https://', host, target);
+        checked++;
+        if (parts !== undefined) vouched++;
+        // A request's target starts with `/`; without one the parts are not that URL's.
+        if (target.startsWith('/')) expect(fields(parts), target).toEqual(fields(whole));
+        else expect(parts, target).toBeUndefined();
+      }
+    }
+    expect(vouched).toBeGreaterThan(checked / 20);
+    expect(checked - vouched).toBeGreaterThan(checked / 5);
+  });
+
+  it('takes a request to a plain host, with or without a port', () => {
+    expect(fields(plainPageUrl(true, 'shop.example.com', '/p/42?c=1'))).toEqual({
+      href: 'https://shop.example.com/p/42?c=1',
+      protocol: 'https:',
+      host: 'shop.example.com',
+      hostname: 'shop.example.com',
+      search: '?c=1',
+      params: [['c', '1']],
+    });
+    expect(plainPageUrl(false, 'localhost:3000', '/')?.hostname).toBe('localhost');
+    for (const [host, target] of [
+      ['localhost:80', '/'], // default port, dropped by the parser
+      ['example.com:3000x', '/'],
+      ['example.com/a', '/'],
+      ['example.com?', '/'],
+      ['Example.com', '/'],
+      ['example.com', ''],
+      ['example.com', '?q'],
+      ['example.com', '/./a'],
+    ] as const) {
+      expect(plainPageUrl(false, host, target), `${host} ${target}`).toBeUndefined();
     }
   });
 });
