@@ -954,25 +954,32 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         await Promise.race([drained, settle.promise]);
         settle.cancel();
       }
-      // What is left of the deadline bounds the rest: each pipe's shutdown sweep (or take) and the
-      // outbox's own close. An outbox call that never answers leaves its records counted as they
-      // were (queued, in flight), never a hung close(); one that answers later is counted then.
-      const rest = sleep(started + timeoutMs - clock.now());
-      await Promise.race([Promise.all(all.map((pipe) => pipe.finalize())), rest.promise]);
-      if (outbox.close) {
-        // Records landing from here on are the outbox's to keep or report: no take asks about
-        // them (`outboxCloses`). A take already called is served before the close (Outbox).
+      // The engine's last calls on the outbox (each pipe's shutdown sweep or take, then the takes
+      // of records that land after it, one after another while they land), then the outbox's own
+      // close: never under a call of ours, which would lose or miscount its records. close()
+      // waits for them up to its deadline; one that outlasts it is counted when it answers, and
+      // the outbox is closed then (never, if it never answers: close() resolves all the same).
+      const finish = (async () => {
+        await Promise.all(all.map((pipe) => pipe.finalize()));
+        for (;;) {
+          const sweeps = all.map((pipe) => pipe.runningLateSweep()).filter((p) => p !== undefined);
+          if (sweeps.length === 0) break;
+          await Promise.all(sweeps);
+        }
+        if (!outbox.close) return;
+        // Records landing from here on are the outbox's to keep or report (`outboxCloses`).
         for (const pipe of all) pipe.outboxCloses();
-        // The outbox's final flush and release, started before close() resolves.
-        const closed = (async () => {
-          try {
-            await outbox.close?.();
-          } catch (error) {
-            reportOutboxError(error, 'close failed');
-          }
-        })();
-        await Promise.race([closed, rest.promise]);
-      }
+        try {
+          await outbox.close();
+        } catch (error) {
+          reportOutboxError(error, 'close failed');
+        }
+      })().catch((error: unknown) => {
+        // Past the deadline nobody awaits it: reported here, never an unhandled rejection.
+        log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
+      });
+      const rest = sleep(started + timeoutMs - clock.now());
+      await Promise.race([finish, rest.promise]);
       rest.cancel();
       log('info', { elapsedMs: clock.now() - started, ...summary() }, 'capi-kit: closed');
     })().catch((error: unknown) => {

@@ -478,6 +478,11 @@ export class PixelPipe {
     this.config.background(this.lateSweep);
   }
 
+  /** The sweep (durable: take) of records put back or appended after the stop, while it runs. */
+  runningLateSweep(): Promise<void> | undefined {
+    return this.lateSweep;
+  }
+
   /** close() is about to call the outbox's own `close()`: late records are the outbox's from here. */
   outboxCloses(): void {
     this.outboxClosing = true;

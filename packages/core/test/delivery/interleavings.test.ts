@@ -306,6 +306,7 @@ const scenario = async (seed: number, mode: Mode) => {
       // As `wrap` (in effect when called or when answered, never failing), and applied by the
       // outbox's close() if still pending then.
       outbox.takeNonDurable = (pixelId) => {
+        if (outboxCloseCalled) problems.push('takeNonDurable called after the outbox was closed');
         const early = r() < 0.5;
         log.push(`call takeNonDurable ${JSON.stringify([pixelId])} early=${early} fail=no`);
         let value: OutboxRecord[] | undefined;

@@ -17,6 +17,7 @@ import {
   hang,
   ok,
   PIXEL,
+  PIXEL_2,
   purchase,
   scriptedFetch,
   settle,
@@ -920,9 +921,9 @@ describe('outbox side channel', () => {
     expect(undeliverable).toEqual([{ reason: 'shutdown', count: 5 }]);
   });
 
-  it('close() keeps its deadline while a take at close is unanswered, counts what it takes when it answers, and asks nothing after the outbox closes', async () => {
+  it('close() keeps its deadline while a take at close is unanswered; the outbox is closed once it answers, its records counted, and asked nothing after', async () => {
     // A durable outbox holding everything in memory only (its storage refuses writes), whose
-    // appends and takes answer when the test lets them; it serves a take before its close.
+    // appends and takes answer when the test lets them.
     const memory = memoryOutbox();
     const calls: string[] = [];
     const landings: (() => void)[] = [];
@@ -934,6 +935,7 @@ describe('outbox side channel', () => {
         new Promise<AppendResult>((resolve) => {
           landings.push(() => resolve(memory.append(records)));
         }),
+      // Removes at once what it holds, answers when the test lets it.
       takeNonDurable: (pixelId) => {
         calls.push('take');
         const left = memory.claim(Number.MAX_SAFE_INTEGER, 60_000, { pixelId, all: true });
@@ -955,24 +957,185 @@ describe('outbox side channel', () => {
     });
     track(1);
     landings.shift()?.();
-    track(2); // its append answers only after close()
+    track(2);
+    track(3); // their appends answer only after close()
     let closed = false;
     void client.close({ timeoutMs: 100 }).then(() => {
       closed = true;
     });
     await clock.advance(100);
-    // The take at close has not answered: the outbox is closed all the same, within the deadline.
-    expect({ calls, closed }).toEqual({ calls: ['take', 'close'], closed: true });
-    takes.shift()?.(); // it took evt-1: counted when it answers
+    // close() resolved at its deadline; the outbox is not closed under the take still running.
+    expect({ calls, closed }).toEqual({ calls: ['take'], closed: true });
+    landings.shift()?.(); // evt-2 lands while that take runs: asked about in turn
     await settle();
-    expect(undeliverable).toEqual(['shutdown evt-1']);
-    // evt-2 lands after the outbox's close(): the outbox's to keep or report (SQLite logs what
+    takes.shift()?.(); // the take at close: evt-1, counted when it answers
+    await settle();
+    expect({ calls, undeliverable }).toEqual({
+      calls: ['take', 'take'],
+      undeliverable: ['shutdown evt-1'],
+    });
+    takes.shift()?.(); // evt-2's take; then the outbox's close
+    await settle();
+    expect({ calls, undeliverable }).toEqual({
+      calls: ['take', 'take', 'close'],
+      undeliverable: ['shutdown evt-1', 'shutdown evt-2'],
+    });
+    // evt-3 lands after the outbox's close(): the outbox's to keep or report (SQLite logs what
     // it could not write); the engine asks nothing of a closed outbox and counts it as queued.
     landings.shift()?.();
     await settle();
-    expect(calls).toEqual(['take', 'close']);
+    expect(calls).toEqual(['take', 'take', 'close']);
     const s = client.stats();
-    expect({ queued: s.queued, shutdown: s.dropped.shutdown }).toEqual({ queued: 1, shutdown: 1 });
-    expect(accounted(s)).toBe(2);
+    expect({ queued: s.queued, shutdown: s.dropped.shutdown }).toEqual({ queued: 1, shutdown: 2 });
+    expect(accounted(s)).toBe(3);
+  });
+
+  it('records an outbox puts back while a late take runs are taken before its close(), on every pixel', async () => {
+    // Found by review: a put-back during a late take of one pixel, while the other pixel's take
+    // at close was the last to answer, was taken only after the outbox's close (and lost then).
+    const memory = memoryOutbox();
+    const calls: string[] = [];
+    const takes: (() => void)[] = [];
+    let host: OutboxHost | undefined;
+    const outbox: Outbox = {
+      ...memory,
+      durable: true,
+      attach: (engine) => {
+        host = engine;
+      },
+      takeNonDurable: (pixelId) => {
+        calls.push(`take ${pixelId}`);
+        const left = memory.claim(Number.MAX_SAFE_INTEGER, 60_000, { pixelId, all: true });
+        memory.ack(left.map((r) => r.id));
+        return new Promise<OutboxRecord[]>((resolve) => {
+          takes.push(() => resolve(left));
+        });
+      },
+      close: () => {
+        calls.push('close');
+      },
+    };
+    const undeliverable: string[] = [];
+    const clock = new FakeClock();
+    const client = createCapi({
+      pixels: [
+        { pixelId: PIXEL, accessToken: TOKEN },
+        { pixelId: PIXEL_2, accessToken: TOKEN },
+      ],
+      fetch: scriptedFetch(hang).fetch,
+      clock,
+      logger: captureLogger().logger,
+      env: false,
+      outbox,
+      onUndeliverable: (records, reason) => {
+        for (const r of records) undeliverable.push(`${reason} ${r.eventId}`);
+      },
+    });
+    const putBack = (eventId: string) => {
+      const record: OutboxRecord = {
+        id: `put-${eventId}`,
+        pixelId: PIXEL,
+        eventId,
+        eventName: 'Purchase',
+        eventTime: Math.floor(clock.now() / 1000),
+        actionSource: 'website',
+        body: `{"event_id":"${eventId}"}`,
+        bytes: 20,
+        attempts: 0,
+        enqueuedAt: clock.now(),
+        retryAt: clock.now(),
+      };
+      memory.append([record]);
+      host?.added([record]);
+    };
+    void client.close({ timeoutMs: 1000 });
+    await settle();
+    expect(calls).toEqual([`take ${PIXEL}`, `take ${PIXEL_2}`]);
+    takes.shift()?.(); // PIXEL's take at close answers
+    await settle();
+    putBack('late-1'); // a late take of PIXEL starts and runs
+    await settle();
+    putBack('late-2'); // lands while it runs: PIXEL takes once more after it
+    await settle();
+    takes.shift()?.(); // PIXEL_2's take at close answers: the last take at close
+    await settle();
+    expect(calls).not.toContain('close');
+    takes.shift()?.(); // late-1's take
+    await settle();
+    takes.shift()?.(); // late-2's
+    await settle();
+    expect(calls).toEqual([
+      `take ${PIXEL}`,
+      `take ${PIXEL_2}`,
+      `take ${PIXEL}`,
+      `take ${PIXEL}`,
+      'close',
+    ]);
+    expect(undeliverable).toEqual(['shutdown late-1', 'shutdown late-2']);
+    const s = client.stats();
+    expect({ queued: s.queued, shutdown: s.dropped.shutdown }).toEqual({ queued: 0, shutdown: 2 });
+  });
+
+  it('a non-durable async outbox: its sweep at close(0) still counts the leftovers, and the outbox is closed after it', async () => {
+    // Found by review: an outbox closed under the engine's own sweep (it answers only after a
+    // timer, and refuses calls once closed) left the events queued on a closed client for good.
+    const memory = memoryOutbox();
+    const calls: string[] = [];
+    let closedOutbox = false;
+    const later =
+      <A extends unknown[], R>(name: string, fn: (...args: A) => R) =>
+      (...args: A): Promise<R> =>
+        new Promise<R>((resolve, reject) => {
+          setTimeout(() => {
+            if (closedOutbox) reject(new Error(`${name} on a closed outbox`));
+            else resolve(fn(...args));
+          }, 2);
+        });
+    const outbox: Outbox = {
+      durable: false,
+      append: (records) => memory.append(records),
+      claim: later('claim', (limit: number, leaseMs: number, o?: ClaimOptions) =>
+        memory.claim(limit, leaseMs, o),
+      ),
+      ack: later('ack', (ids: readonly string[]) => memory.ack(ids)),
+      nack: later('nack', (ids: readonly string[], at: number, e?: string) =>
+        memory.nack(ids, at, e),
+      ),
+      release: later('release', (ids: readonly string[], at: number) => memory.release(ids, at)),
+      deadLetter: later('deadLetter', (ids: readonly string[], e: string) =>
+        memory.deadLetter(ids, e),
+      ),
+      stats: () => memory.stats(),
+      close: () => {
+        calls.push('close');
+        closedOutbox = true;
+      },
+    };
+    const undeliverable: string[] = [];
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch: scriptedFetch(hang).fetch,
+      logger: captureLogger().logger,
+      env: false,
+      outbox,
+      onUndeliverable: (records, reason) => {
+        for (const r of records) undeliverable.push(`${reason} ${r.eventId}`);
+      },
+    });
+    for (let i = 0; i < 20; i++) client.track(purchase(i, Date.now()));
+    await client.close({ timeoutMs: 0 });
+    // Real timers: the sweep's claim and dead letter answer a few ms after close() resolved.
+    for (let k = 0; k < 100 && calls.length === 0; k++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    const s = client.stats();
+    expect({ calls, queued: s.queued, shutdown: s.dropped.shutdown }).toEqual({
+      calls: ['close'],
+      queued: 0,
+      shutdown: 20,
+    });
+    expect(undeliverable).toHaveLength(20);
+    expect(memory.stats().queued + memory.stats().leased).toBe(0);
   });
 });

@@ -80,7 +80,7 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
     expect(mockOf().requests()).toHaveLength(1);
   });
 
-  it('h. a durable outbox whose take at close never answers: close() resolves at its deadline, the outbox is closed, the 50 stay queued for the next start, exit 0', async () => {
+  it('h. a durable outbox whose take at close never answers: close() resolves at its deadline all the same (the outbox is not closed under that call), the 50 stay queued for the next start, exit 0', async () => {
     mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 120 });
     const run = await runChild('hung-take-close.mjs', mockOf(), {
       config: { count: 50, options: FAST_RETRY, closeTimeoutMs: 1500 },
@@ -94,7 +94,8 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
     );
     expect(run.status, run.stderr).toBe(0);
     expect(run.result?.afterClose).toBe(true);
-    expect(run.result?.outboxClosed).toBe(true);
+    // Never closed under a call of the engine's that has not answered.
+    expect(run.result?.outboxClosed).toBe(false);
     expect(run.result?.stats.queued).toBe(50);
     expect(f.delivered).toBe(0);
     expect(f.dropped).toEqual({});

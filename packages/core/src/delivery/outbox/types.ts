@@ -125,16 +125,16 @@ export interface Outbox {
   attach?(host: OutboxHost): void;
   /** Makes what `append` buffered durable (a group commit, a bulk enqueue); awaited by `client.flush()` and `close()`. Optional. */
   flush?(): MaybePromise<void>;
-  /** Releases the outbox's resources after a final `flush`; called at the end of `client.close()`, within its deadline. Optional. */
+  /** Releases the outbox's resources after a final `flush`; called at the end of `client.close()`, once the engine's own calls on the outbox have answered. Optional. */
   close?(): MaybePromise<void>;
   /**
    * Durable outboxes only: removes and returns this pixel's records the outbox holds in memory
    * alone because its storage refused them (a full disk), waiting or leased — a restart would lose
-   * them. `close()` calls it once per pixel after the final flush, and again whenever records land
-   * after that (an async append answered late, records put back), until it calls `close`; it counts
-   * them as dropped (`shutdown`) and hands them to `onUndeliverable`. A take called before `close`
-   * takes effect before it, even when it answers later. Optional; without it every record of a
-   * durable outbox is taken to survive.
+   * them. `close()` calls it once per pixel after the final flush (or at its deadline), and again
+   * whenever records land after that (an async append answered late, records put back), until
+   * those takes have answered and it calls `close`; it counts them as dropped (`shutdown`) and
+   * hands them to `onUndeliverable`. Optional; without it every record of a durable outbox is
+   * taken to survive.
    */
   takeNonDurable?(pixelId: string): MaybePromise<readonly OutboxRecord[]>;
 }
