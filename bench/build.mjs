@@ -9,7 +9,7 @@
 // wall second are shown next to it.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { benchArgs, fmt, fmtRange, printTable, recordTarget, summarize } from './lib.mjs';
+import { benchArgs, fmt, fmtRange, isMain, printTable, recordTarget, summarize } from './lib.mjs';
 
 const WORKER = new URL('./build-worker.mjs', import.meta.url).pathname;
 const CONTENDERS = ['capi', 'sdk', 'raw'];
@@ -97,4 +97,4 @@ export const benchBuild = async ({ quick = false } = {}) => {
   return runs;
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchBuild(benchArgs());
+if (isMain(import.meta.url)) await benchBuild(benchArgs());

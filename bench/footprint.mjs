@@ -16,7 +16,7 @@ import { dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { rolldown } from 'rolldown';
 import { coldStart } from './cold-start.mjs';
-import { benchArgs, fmt, printTable, recordTarget } from './lib.mjs';
+import { benchArgs, fmt, isMain, printTable, recordTarget } from './lib.mjs';
 
 const BENCH = new URL('.', import.meta.url).pathname;
 const SDK = 'facebook-nodejs-business-sdk';
@@ -207,4 +207,4 @@ export const benchFootprint = async ({ quick = false } = {}) => {
   return { sizes, cold };
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchFootprint(benchArgs());
+if (isMain(import.meta.url)) await benchFootprint(benchArgs());

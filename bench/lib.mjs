@@ -3,7 +3,16 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cpuPlan, describeCpus, pinHelper, pinMeasured } from './cpus.mjs';
+
+/**
+ * True when the module at `url` (its `import.meta.url`) is the script node was started with.
+ * Compared as paths, not as `file://` + argv: a URL percent-encodes a space in the checkout's path.
+ */
+export const isMain = (url) =>
+  process.argv[1] !== undefined && fileURLToPath(url) === resolve(process.argv[1]);
 
 /**
  * The built @capi-kit/core. `CAPI_CORE=/path/to/index.mjs` points at another build (to compare two

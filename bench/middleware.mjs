@@ -19,6 +19,7 @@ import {
   benchArgs,
   fmt,
   fmtRange,
+  isMain,
   machineBusySeconds,
   median,
   printTable,
@@ -520,4 +521,4 @@ export const benchMiddleware = async ({
   );
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchMiddleware(benchArgs());
+if (isMain(import.meta.url)) await benchMiddleware(benchArgs());

@@ -10,7 +10,15 @@
 // recovery.
 import { fork } from 'node:child_process';
 import { unpin } from './cpus.mjs';
-import { benchArgs, fmt, median, printTable, recordTarget, startMockProcess } from './lib.mjs';
+import {
+  benchArgs,
+  fmt,
+  isMain,
+  median,
+  printTable,
+  recordTarget,
+  startMockProcess,
+} from './lib.mjs';
 
 const WORKER = new URL('./outage-worker.mjs', import.meta.url).pathname;
 const MiB = 1024 * 1024;
@@ -216,4 +224,4 @@ export const benchOutage = async ({ quick = false } = {}) => {
   return results;
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchOutage(benchArgs());
+if (isMain(import.meta.url)) await benchOutage(benchArgs());

@@ -12,6 +12,7 @@ import {
   benchArgs,
   fmt,
   fullEvent,
+  isMain,
   loadCore,
   mean,
   okFetch,
@@ -269,4 +270,4 @@ export const benchOutbox = async ({ quick = false } = {}) => {
   return { costRows, rateRows };
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchOutbox(benchArgs());
+if (isMain(import.meta.url)) await benchOutbox(benchArgs());

@@ -30,6 +30,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   benchArgs,
   fmtRange,
+  isMain,
   median,
   okFetch,
   printTable,
@@ -236,9 +237,8 @@ const report = (perProcess, { requests, rounds, processes }) => {
   return rows;
 };
 
-// Compared as paths, not as `file://` + argv: a URL percent-encodes a space in the checkout's path,
-// and the workers `npm run bench` forks must still know they were started.
-if (process.argv[1] !== undefined && SELF === resolve(process.argv[1])) {
+// The workers `npm run bench` forks must know they were started, whatever the checkout's path.
+if (isMain(import.meta.url)) {
   const flag = (name) =>
     process.argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
   if (process.argv.includes('--worker')) {

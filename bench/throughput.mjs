@@ -7,6 +7,7 @@ import {
   benchArgs,
   fmt,
   fullEvent,
+  isMain,
   loadCore,
   median,
   printTable,
@@ -102,4 +103,4 @@ export const benchThroughput = async ({
   return rows;
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchThroughput(benchArgs());
+if (isMain(import.meta.url)) await benchThroughput(benchArgs());

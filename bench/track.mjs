@@ -6,6 +6,7 @@ import {
   benchArgs,
   fmt,
   fullEvent,
+  isMain,
   loadCore,
   mean,
   okFetch,
@@ -92,4 +93,4 @@ export const benchTrack = async ({
   return rows;
 };
 
-if (import.meta.url === `file://${process.argv[1]}`) await benchTrack(benchArgs());
+if (isMain(import.meta.url)) await benchTrack(benchArgs());
