@@ -18,6 +18,7 @@
 // (`cp -al node_modules /tmp/before/`: the workspace links are relative) and build its core and
 // adapters (`npx tsdown` in packages/core, packages/express, packages/fastify).
 import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import autocannon from 'autocannon';
 import { cpuPlan, pinHelper } from './cpus.mjs';
 import {
@@ -55,8 +56,8 @@ if (
 // The servers under test on the measured CPU; this process, which runs autocannon, beside the mock.
 cpuPlan();
 pinHelper(process.pid);
-const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
-const BEFORE = ['--import', new URL('./resolve-from.mjs', import.meta.url).pathname];
+const SERVER = fileURLToPath(new URL('./middleware-server.mjs', import.meta.url));
+const BEFORE = ['--import', fileURLToPath(new URL('./resolve-from.mjs', import.meta.url))];
 process.env.CAPI_KIT_PACKAGES_FROM = flags.before; // read by resolve-from.mjs only
 const contenders = {
   plain: ['plain', []],

@@ -9,9 +9,10 @@
 // wall second are shown next to it.
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
 import { benchArgs, fmt, fmtRange, isMain, printTable, recordTarget, summarize } from './lib.mjs';
 
-const WORKER = new URL('./build-worker.mjs', import.meta.url).pathname;
+const WORKER = fileURLToPath(new URL('./build-worker.mjs', import.meta.url));
 const CONTENDERS = ['capi', 'sdk', 'raw'];
 
 const sdkVersion = () =>

@@ -9,9 +9,10 @@
 //   (the numbering-plan parser), and on until the batch body reaches `fetch` (a stub).
 // Contenders alternate within each round (the first one rotates); medians with min–max.
 import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { fmt, fmtRange, printTable, recordTarget, summarize } from './lib.mjs';
 
-const BENCH = new URL('.', import.meta.url).pathname;
+const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const SDK = 'facebook-nodejs-business-sdk';
 const IMPORT_TARGET_MS = 20;
 

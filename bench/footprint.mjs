@@ -13,12 +13,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, realpathSync, statSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { rolldown } from 'rolldown';
 import { coldStart } from './cold-start.mjs';
 import { benchArgs, fmt, isMain, printTable, recordTarget } from './lib.mjs';
 
-const BENCH = new URL('.', import.meta.url).pathname;
+const BENCH = fileURLToPath(new URL('.', import.meta.url));
 const SDK = 'facebook-nodejs-business-sdk';
 const KB = 1000;
 const CORE_TARGET_KB = 15;

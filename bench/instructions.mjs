@@ -39,6 +39,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { MODULES, SYSTEMS } from './cold-start.mjs';
 import { okFetch, printTable, startServerProcess, startSinkProcess } from './lib.mjs';
@@ -53,6 +54,27 @@ const flags = Object.fromEntries(
     .map((arg) => arg.slice(2).split('=')),
 );
 const positional = process.argv.slice(2).filter((arg) => !arg.startsWith('--'));
+// An unknown flag (a typo, `--help`) stops here, before minutes of callgrind on the defaults.
+const KNOWN_FLAGS = [
+  'before',
+  'import',
+  'in-server',
+  'n1',
+  'n2',
+  'profile',
+  'steady-gc',
+  'top',
+  'variants',
+  'visitor',
+  'worker',
+];
+const unknownFlags = Object.keys(flags).filter((name) => !KNOWN_FLAGS.includes(name));
+if (unknownFlags.length > 0) {
+  console.error(
+    `bench/instructions.mjs: unknown ${unknownFlags.map((name) => `--${name}`).join(', ')}; the flags are ${KNOWN_FLAGS.map((name) => `--${name}`).join(', ')} (see the header of this file)`,
+  );
+  process.exit(2);
+}
 
 // Windows start warm. V8 optimizes a function only after it has run hot for a while (one on the
 // flush path, run once per 256 requests, much later), and until then each request pays the slower
@@ -139,7 +161,7 @@ const STEADY_GC = !('steady-gc' in flags)
 /** Instructions callgrind collected for one worker run. */
 const collected = async (contender, visitorName, n, corePath) => {
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath];
-  args.push('--predictable', ...STEADY_GC, new URL(import.meta.url).pathname);
+  args.push('--predictable', ...STEADY_GC, fileURLToPath(new URL(import.meta.url)));
   args.push(`--worker=${contender}`, visitorName, String(n), ...(corePath ? [corePath] : []));
   const { stderr } = await run('valgrind', args, { maxBuffer: 1 << 24 });
   const match = /Collected : (\d+)/.exec(stderr);
@@ -147,7 +169,7 @@ const collected = async (contender, visitorName, n, corePath) => {
   return Number(match[1]);
 };
 
-const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
+const SERVER = fileURLToPath(new URL('./middleware-server.mjs', import.meta.url));
 
 /**
  * Instructions callgrind collected in a middleware server (`variant`) that answered `n` sequential
@@ -297,7 +319,7 @@ const ownInstructions = async (who, framework, visitorName, n, out, sink) => {
   } else {
     const args = ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath];
     args.push('--predictable', ...perfMapFlags(out), ...STEADY_GC);
-    args.push(new URL(import.meta.url).pathname);
+    args.push(fileURLToPath(new URL(import.meta.url)));
     args.push(`--worker=${who}`, visitorName, String(n));
     const { stderr } = await run('valgrind', args, { maxBuffer: 1 << 24 });
     pid = Number(/^==(\d+)==/m.exec(stderr)?.[1]);
@@ -368,7 +390,7 @@ const importCount = async (system, preload, name) => {
   const args = ['--tool=callgrind', '--callgrind-out-file=/dev/null', process.execPath];
   args.push('--predictable', '--single-threaded');
   args.push(...(system === 'esm' ? ['--input-type=module'] : []), '-e', script);
-  const cwd = new URL('.', import.meta.url).pathname;
+  const cwd = fileURLToPath(new URL('.', import.meta.url));
   const { stderr } = await run('valgrind', args, { cwd, maxBuffer: 1 << 24 });
   const match = /Collected : (\d+)/.exec(stderr);
   if (!match) throw new Error(`callgrind printed no total:\n${stderr.slice(-2000)}`);

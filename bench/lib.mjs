@@ -260,7 +260,7 @@ export const fmt = (n, digits = 2) =>
  * share the event loop with the client under test. Resolves with its URL and a stop function.
  */
 export const startMockProcess = (args = []) =>
-  startServerProcess(new URL('../packages/testing/dist/bin.mjs', import.meta.url).pathname, [
+  startServerProcess(fileURLToPath(new URL('../packages/testing/dist/bin.mjs', import.meta.url)), [
     '--port',
     '0',
     '--quiet',
@@ -269,7 +269,7 @@ export const startMockProcess = (args = []) =>
 
 /** Starts the null sink (bench/sink.mjs) in its own process. */
 export const startSinkProcess = () =>
-  startServerProcess(new URL('./sink.mjs', import.meta.url).pathname, []);
+  startServerProcess(fileURLToPath(new URL('./sink.mjs', import.meta.url)), []);
 
 /**
  * Servers started by {@link startServerProcess} and not yet exited. A bench that throws, exits or

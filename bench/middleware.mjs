@@ -14,6 +14,7 @@
 //    fixed rate compares like with like.
 import { fork } from 'node:child_process';
 import { request } from 'node:http';
+import { fileURLToPath } from 'node:url';
 import { pinHelper } from './cpus.mjs';
 import {
   benchArgs,
@@ -106,8 +107,8 @@ const RUNS = [
 ];
 const key = (run) => `${run.visitor}/${run.server}`;
 
-const SERVER = new URL('./middleware-server.mjs', import.meta.url).pathname;
-const LOAD = new URL('./load.mjs', import.meta.url).pathname;
+const SERVER = fileURLToPath(new URL('./middleware-server.mjs', import.meta.url));
+const LOAD = fileURLToPath(new URL('./load.mjs', import.meta.url));
 
 /** The load generator: one child process for every run (load.mjs), one job at a time. */
 export const startLoad = () => {

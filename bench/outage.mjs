@@ -9,6 +9,7 @@
 // that would count their growth as outage memory. `--quick`: 30 s baseline, 15 s outage, 15 s
 // recovery.
 import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { unpin } from './cpus.mjs';
 import {
   benchArgs,
@@ -20,7 +21,7 @@ import {
   startMockProcess,
 } from './lib.mjs';
 
-const WORKER = new URL('./outage-worker.mjs', import.meta.url).pathname;
+const WORKER = fileURLToPath(new URL('./outage-worker.mjs', import.meta.url));
 const MiB = 1024 * 1024;
 const LIMIT_MIB = 16; // the default maxQueuedBytes per pixel
 const ALLOWANCE_MIB = 25;

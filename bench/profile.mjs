@@ -8,6 +8,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cpuPlan } from './cpus.mjs';
 import { startMockProcess, startServerProcess } from './lib.mjs';
 import { serverStats, startLoad, VISITORS } from './middleware.mjs';
@@ -29,7 +30,7 @@ cpuPlan(); // the server on the measured CPU, the mock and the load beside it (b
 const dir = mkdtempSync(join(tmpdir(), 'capi-kit-profile-'));
 const mock = await startMockProcess();
 const server = await startServerProcess(
-  new URL('./middleware-server.mjs', import.meta.url).pathname,
+  fileURLToPath(new URL('./middleware-server.mjs', import.meta.url)),
   [framework, variant, mock.url],
   { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`], cpu: 'measured' },
 );
@@ -59,7 +60,7 @@ try {
 }
 
 // Rolldown's region markers map each line of the core bundle to its source module.
-const distFile = new URL('../packages/core/dist/index.mjs', import.meta.url).pathname;
+const distFile = fileURLToPath(new URL('../packages/core/dist/index.mjs', import.meta.url));
 const regionOfLine = [];
 let region = '(core: outside a module)';
 for (const line of readFileSync(distFile, 'utf8').split('\n')) {

@@ -12,6 +12,7 @@
 //     <express|fastify> [variants, default plain,naive,capi]
 // Variants are middleware-server.mjs's (plain, naive, capi, sdk, mounted, noop); each one's CPU µs
 // per request (user and system), and paired per round: what it adds to plain's, and capi ÷ naive.
+import { fileURLToPath } from 'node:url';
 import { cpuPlan } from './cpus.mjs';
 import { fmtRange, printTable, startMockProcess, startServerProcess, summarize } from './lib.mjs';
 import { cpuSeconds, serverStats, startLoad, VISITORS } from './middleware.mjs';
@@ -40,7 +41,7 @@ const servers = {};
 try {
   for (const v of variants) {
     servers[v] = await startServerProcess(
-      new URL('./middleware-server.mjs', import.meta.url).pathname,
+      fileURLToPath(new URL('./middleware-server.mjs', import.meta.url)),
       [framework, v, mock.url],
       { cpu: 'measured' },
     );
