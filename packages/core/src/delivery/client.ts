@@ -956,9 +956,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       }
       // The engine's last calls on the outbox (each pipe's shutdown sweep or take, then the takes
       // of records that land after it, one after another while they land), then the outbox's own
-      // close: never under a call of ours, which would lose or miscount its records. close()
-      // waits for them up to its deadline; one that outlasts it is counted when it answers, and
-      // the outbox is closed then (never, if it never answers: close() resolves all the same).
+      // close: never under those, which would lose or miscount their records. close() waits for
+      // them up to its deadline; one that outlasts it is counted when it answers, and the outbox
+      // is closed then (never, if it never answers: close() resolves all the same).
       const finish = (async () => {
         await Promise.all(all.map((pipe) => pipe.finalize()));
         for (;;) {
@@ -967,7 +967,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
           await Promise.all(sweeps);
         }
         if (!outbox.close) return;
-        // Records landing from here on are the outbox's to keep or report (`outboxCloses`).
+        // A durable outbox's records landing from here on are its own to keep or report: no take
+        // asks about them (`outboxCloses`).
         for (const pipe of all) pipe.outboxCloses();
         try {
           await outbox.close();

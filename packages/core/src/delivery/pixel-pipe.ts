@@ -60,6 +60,15 @@ const sumBytes = (records: readonly OutboxRecord[]): number => {
 };
 
 /** Why a durable outbox's records were dropped at shutdown (`takeNonDurable`). */
+/** A promise and the function that resolves it. */
+const deferred = (): { promise: Promise<void>; resolve: () => void } => {
+  let resolve: () => void = () => {};
+  const promise = new Promise<void>((done) => {
+    resolve = done;
+  });
+  return { promise, resolve };
+};
+
 const NOT_DURABLE = 'capi-kit: closed with events the outbox could not make durable';
 
 /** Events in the batch that probes a failing endpoint (see `fillSlots`). */
@@ -368,20 +377,19 @@ export class PixelPipe {
       slot.bytes = 0;
       slot.unlanded = [];
     }
-    // Registered as the running sweep: records put back meanwhile (`noteAppended`) wait for it
-    // and are swept after it, not by a second sweep claiming the same leased records.
-    const sweep = this.sweep();
-    this.lateSweep = sweep.then(
-      () => {},
-      () => {},
-    );
+    // Registered as the running sweep before its first outbox call (an outbox may report records
+    // put back from inside that call): records put back meanwhile (`noteAppended`) wait for it and
+    // are swept after it, not by a second sweep claiming the same leased records.
+    const ended = deferred();
+    this.lateSweep = ended.promise;
     try {
-      await sweep;
+      await this.sweep();
     } catch (error) {
       // Their fate is the outbox's now; they stay counted as waiting there.
       this.reportOutboxError(error);
     } finally {
       this.lateSweep = undefined;
+      ended.resolve();
       if (this.lateSweepAgain) this.sweepAfterStop();
     }
     this.notify();
@@ -463,7 +471,10 @@ export class PixelPipe {
       this.lateSweepAgain = true;
       return;
     }
-    this.lateSweep = (async () => {
+    // Registered before the first outbox call, as in `finalize`.
+    const ended = deferred();
+    this.lateSweep = ended.promise;
+    void (async () => {
       do {
         this.lateSweepAgain = false;
         try {
@@ -473,9 +484,10 @@ export class PixelPipe {
         }
       } while (this.lateSweepAgain);
       this.lateSweep = undefined;
+      ended.resolve();
       this.notify();
     })();
-    this.config.background(this.lateSweep);
+    this.config.background(ended.promise);
   }
 
   /** The sweep (durable: take) of records put back or appended after the stop, while it runs. */

@@ -1138,4 +1138,59 @@ describe('outbox side channel', () => {
     expect(undeliverable).toHaveLength(20);
     expect(memory.stats().queued + memory.stats().leased).toBe(0);
   });
+
+  it('records an outbox reports from inside the shutdown sweep’s own claim wait for that sweep: each counted once', async () => {
+    // Found by review: the sweep was registered as running only after its claim returned, so a
+    // record reported from inside the claim started a second sweep beside it, which counted the
+    // tracked event a second time (and, repeated, nested without bound).
+    const memory = memoryOutbox();
+    let host: OutboxHost | undefined;
+    let reported = false;
+    const outbox: Outbox = {
+      ...memory,
+      attach: (engine) => {
+        host = engine;
+      },
+      claim: (limit, leaseMs, options) => {
+        if (options?.all && !reported) {
+          reported = true;
+          const record: OutboxRecord = {
+            id: 'put-back',
+            pixelId: PIXEL,
+            eventId: 'put-back',
+            eventName: 'Purchase',
+            eventTime: 0,
+            actionSource: 'website',
+            body: '{"event_id":"put-back"}',
+            bytes: 23,
+            attempts: 0,
+            enqueuedAt: 0,
+            retryAt: 0,
+          };
+          memory.append([record]);
+          host?.added([record]);
+        }
+        return memory.claim(limit, leaseMs, options);
+      },
+    };
+    const undeliverable: string[] = [];
+    const { client, clock, track } = setupClient(hang, {
+      outbox,
+      onUndeliverable: (records, reason) => {
+        for (const r of records) undeliverable.push(`${reason} ${r.eventId}`);
+      },
+    });
+    track(1);
+    const closing = client.close({ timeoutMs: 50 });
+    await clock.advance(50);
+    await closing;
+    await settle();
+    const s = client.stats();
+    expect(undeliverable.sort()).toEqual(['shutdown evt-1', 'shutdown put-back']);
+    expect({ shutdown: s.dropped.shutdown, queued: s.queued, inFlight: s.inFlight }).toEqual({
+      shutdown: 2,
+      queued: 0,
+      inFlight: 0,
+    });
+  });
 });
