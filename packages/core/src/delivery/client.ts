@@ -31,6 +31,7 @@ import { metaBuild, metaDestination } from './meta-destination.js';
 import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
 import type { AppendResult, Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
+import { countOutboxCalls } from './outbox-calls.js';
 import { PixelPipe } from './pixel-pipe.js';
 import { describeError } from './redact.js';
 import { requestHeaders, utf8ByteLength } from './transport.js';
@@ -169,6 +170,13 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 /** An event name fit for a log line or a hook: a string the caller gave, nothing else. */
 const nameOf = (eventName: unknown): string => (typeof eventName === 'string' ? eventName : '');
 
+/** After the microtasks queued now, and the timers due: a macrotask turn (setImmediate in Node). */
+const nextTurn = (): Promise<void> =>
+  new Promise((resolve) => {
+    if (typeof setImmediate === 'function') setImmediate(resolve);
+    else setTimeout(resolve, 0);
+  });
+
 const isPromise = <T>(value: unknown): value is Promise<T> =>
   typeof value === 'object' && value !== null && typeof (value as Promise<T>).then === 'function';
 
@@ -193,8 +201,11 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     development: resolved.development,
     clock,
   });
+  // A given outbox's calls are counted while they run (close() closes it only after them); the
+  // default in-memory one answers every call at once.
+  const calls = options.outbox === undefined ? undefined : countOutboxCalls(options.outbox);
   const outbox: Outbox =
-    options.outbox ??
+    calls?.outbox ??
     memoryOutbox({ maxEvents: resolved.maxQueuedEvents, maxBytes: resolved.maxQueuedBytes });
   const intakeDrops = emptyDrops();
   const dedup = { server: 0, relay: 0, withEventId: 0 };
@@ -203,6 +214,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       ? undefined
       : createDiagnosticsRecorder(options.diagnostics);
   const pendingAppends = new Set<Promise<unknown>>();
+  /** close() called the outbox's own `close()`: nothing asks it anything more. */
+  let outboxClosed = false;
   const recordPrefix = `${newEventId().slice(0, 8)}-`;
   let recordSeq = 0;
   let closed = false;
@@ -473,7 +486,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
 
   // Durable outboxes buffer writes (group commit, bulk enqueue): flush() and close() wait for them.
   const flushOutbox = async (): Promise<void> => {
-    if (!outbox.flush) return;
+    // A flush() after close() has nothing to make durable, and a closed outbox refuses it.
+    if (!outbox.flush || outboxClosed) return;
     try {
       await outbox.flush();
     } catch (error) {
@@ -955,21 +969,36 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         settle.cancel();
       }
       // The engine's last calls on the outbox (each pipe's shutdown sweep or take, then the takes
-      // of records that land after it, one after another while they land), then the outbox's own
-      // close: never under those, which would lose or miscount their records. close() waits for
-      // them up to its deadline; one that outlasts it is counted when it answers, and the outbox
-      // is closed then (never, if it never answers: close() resolves all the same).
+      // of records that land after it, one after another while they land, and every other call
+      // still running), then the outbox's own close: never under one of them, which would lose or
+      // miscount its records. close() waits for them up to its deadline; one that outlasts it is
+      // counted when it answers, and the outbox is closed then (never, if it never answers:
+      // close() resolves all the same).
       const finish = (async () => {
         await Promise.all(all.map((pipe) => pipe.finalize()));
         for (;;) {
           const sweeps = all.map((pipe) => pipe.runningLateSweep()).filter((p) => p !== undefined);
-          if (sweeps.length === 0) break;
-          await Promise.all(sweeps);
+          if (sweeps.length > 0) {
+            await Promise.all(sweeps);
+            continue;
+          }
+          // An outbox to close: after every other call of the engine's too (a request's answer
+          // being recorded, an expiry's dead letter, a flush, an append).
+          if (!outbox.close) return;
+          if (calls !== undefined && calls.running() > 0) {
+            await calls.idle();
+            continue;
+          }
+          // What answered last may start another call once its continuations have run (a record
+          // put back is swept): look again after them.
+          await nextTurn();
+          const more = all.some((pipe) => pipe.runningLateSweep() !== undefined);
+          if (!more && (calls === undefined || calls.running() === 0)) break;
         }
-        if (!outbox.close) return;
         // A durable outbox's records landing from here on are its own to keep or report: no take
         // asks about them (`outboxCloses`).
         for (const pipe of all) pipe.outboxCloses();
+        outboxClosed = true;
         try {
           await outbox.close();
         } catch (error) {

@@ -196,6 +196,10 @@ const scenario = async (seed: number, mode: Mode) => {
   const wrap =
     <A extends unknown[], R>(name: string, apply: (...args: A) => R, mayFail = true) =>
     (...args: A): Promise<R> => {
+      // The engine closes the outbox only after every call of its own has answered.
+      if (outboxCloseCalled && name !== 'close') {
+        problems.push(`${name} called after the outbox was closed`);
+      }
       const early = r() < 0.5;
       const fail = failure(mayFail);
       log.push(`call ${name} ${JSON.stringify(args)?.slice(0, 100)} early=${early} fail=${fail}`);

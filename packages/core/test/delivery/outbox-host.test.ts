@@ -777,10 +777,12 @@ describe('outbox side channel', () => {
       await settle();
       t.client.track(purchase(2, t.clock.now())); // held in memory only, not sent yet
       await t.closeToTheEnd();
-      expect(order).toEqual(['takeNonDurable', 'close']);
+      // The take ran before any close; the outbox is closed once the ack has answered too.
+      expect(order).toEqual(['takeNonDurable']);
       expect(t.undeliverableIds).toEqual(['shutdown:evt-2']);
       ack.open();
       await settle();
+      expect(order).toEqual(['takeNonDurable', 'close']);
       expect(t.client.stats()).toMatchObject({ sent: 1, queued: 0, inFlight: 0 });
       expect(t.client.stats().dropped.shutdown).toBe(1);
       expect(t.total()).toBe(2);
@@ -853,6 +855,9 @@ describe('outbox side channel', () => {
     expect(box.calls).toEqual(['attach', 'flush']);
     await client.close({ timeoutMs: 100 });
     expect(box.calls).toEqual(['attach', 'flush', 'flush', 'close']);
+    // A flush() after close() asks nothing of the closed outbox (SQLite's refuses it, an error).
+    await client.flush();
+    expect(box.calls).toEqual(['attach', 'flush', 'flush', 'close']);
   });
 
   it('close() resolves by its deadline even when the outbox close hangs', async () => {
@@ -921,7 +926,7 @@ describe('outbox side channel', () => {
     expect(undeliverable).toEqual([{ reason: 'shutdown', count: 5 }]);
   });
 
-  it('close() keeps its deadline while a take at close is unanswered; the outbox is closed once it answers, its records counted, and asked nothing after', async () => {
+  it('close() keeps its deadline while a take at close is unanswered; the outbox is closed once every call has answered, each late record taken first', async () => {
     // A durable outbox holding everything in memory only (its storage refuses writes), whose
     // appends and takes answer when the test lets them.
     const memory = memoryOutbox();
@@ -974,19 +979,23 @@ describe('outbox side channel', () => {
       calls: ['take', 'take'],
       undeliverable: ['shutdown evt-1'],
     });
-    takes.shift()?.(); // evt-2's take; then the outbox's close
+    takes.shift()?.(); // evt-2's take
     await settle();
+    // evt-3's append is still running: the outbox is not closed under it.
     expect({ calls, undeliverable }).toEqual({
-      calls: ['take', 'take', 'close'],
+      calls: ['take', 'take'],
       undeliverable: ['shutdown evt-1', 'shutdown evt-2'],
     });
-    // evt-3 lands after the outbox's close(): the outbox's to keep or report (SQLite logs what
-    // it could not write); the engine asks nothing of a closed outbox and counts it as queued.
-    landings.shift()?.();
+    landings.shift()?.(); // evt-3 lands: asked about in turn
     await settle();
-    expect(calls).toEqual(['take', 'take', 'close']);
+    takes.shift()?.();
+    await settle();
+    expect({ calls, undeliverable }).toEqual({
+      calls: ['take', 'take', 'take', 'close'],
+      undeliverable: ['shutdown evt-1', 'shutdown evt-2', 'shutdown evt-3'],
+    });
     const s = client.stats();
-    expect({ queued: s.queued, shutdown: s.dropped.shutdown }).toEqual({ queued: 1, shutdown: 2 });
+    expect({ queued: s.queued, shutdown: s.dropped.shutdown }).toEqual({ queued: 0, shutdown: 3 });
     expect(accounted(s)).toBe(3);
   });
 
@@ -1191,6 +1200,75 @@ describe('outbox side channel', () => {
       shutdown: 2,
       queued: 0,
       inFlight: 0,
+    });
+  });
+
+  it('an async outbox is closed only after every call of the engine’s has answered, a slow nack at close(0) included', async () => {
+    // Found by review: close() closed the outbox while a request's nack was still running; the
+    // outbox refused it, and the event stayed queued on a closed client for good.
+    const memory = memoryOutbox();
+    const calls: string[] = [];
+    let closedOutbox = false;
+    const later =
+      <A extends unknown[], R>(name: string, ms: number, fn: (...args: A) => R) =>
+      (...args: A): Promise<R> => {
+        calls.push(name);
+        return new Promise<R>((resolve, reject) => {
+          setTimeout(() => {
+            if (closedOutbox) reject(new Error(`${name} on a closed outbox`));
+            else resolve(fn(...args));
+          }, ms);
+        });
+      };
+    const outbox: Outbox = {
+      durable: false,
+      append: (records) => memory.append(records),
+      claim: later('claim', 2, (limit: number, leaseMs: number, o?: ClaimOptions) =>
+        memory.claim(limit, leaseMs, o),
+      ),
+      ack: later('ack', 2, (ids: readonly string[]) => memory.ack(ids)),
+      nack: later('nack', 40, (ids: readonly string[], at: number, e?: string) =>
+        memory.nack(ids, at, e),
+      ),
+      release: later('release', 2, (ids: readonly string[], at: number) => memory.release(ids, at)),
+      deadLetter: later('deadLetter', 2, (ids: readonly string[], e: string) =>
+        memory.deadLetter(ids, e),
+      ),
+      stats: () => memory.stats(),
+      close: () => {
+        calls.push('close');
+        closedOutbox = true;
+      },
+    };
+    const undeliverable: string[] = [];
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch: scriptedFetch(() => graphError(503, 2)).fetch,
+      logger: captureLogger().logger,
+      env: false,
+      outbox,
+      flushIntervalMs: 1,
+      onUndeliverable: (records, reason) => {
+        for (const r of records) undeliverable.push(`${reason} ${r.eventId}`);
+      },
+    });
+    client.track(purchase(1, Date.now()));
+    for (let k = 0; k < 200 && !calls.includes('nack'); k++) {
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    expect(calls).toContain('nack');
+    await client.close({ timeoutMs: 0 });
+    for (let k = 0; k < 200 && !calls.includes('close'); k++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    // The nack answered, then the sweep took the event, then the outbox was closed.
+    expect(calls.indexOf('close')).toBeGreaterThan(calls.lastIndexOf('deadLetter'));
+    const s = client.stats();
+    expect({ queued: s.queued, shutdown: s.dropped.shutdown, undeliverable }).toEqual({
+      queued: 0,
+      shutdown: 1,
+      undeliverable: ['shutdown evt-1'],
     });
   });
 });

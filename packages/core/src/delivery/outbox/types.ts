@@ -125,7 +125,7 @@ export interface Outbox {
   attach?(host: OutboxHost): void;
   /** Makes what `append` buffered durable (a group commit, a bulk enqueue); awaited by `client.flush()` and `close()`. Optional. */
   flush?(): MaybePromise<void>;
-  /** Releases the outbox's resources after a final `flush`; called at the end of `client.close()`, once its shutdown sweep or takes have answered. Optional. */
+  /** Releases the outbox's resources after a final `flush`; called at the end of `client.close()`, once every call of the engine's on it has answered. Optional. */
   close?(): MaybePromise<void>;
   /**
    * Durable outboxes only: removes and returns this pixel's records the outbox holds in memory
