@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
+import type { Outbox } from '../../src/delivery/outbox/types.js';
+import { countOutboxCalls } from '../../src/delivery/outbox-calls.js';
+
+describe('countOutboxCalls', () => {
+  it('counts the calls that return a promise until they settle, rejected ones included', async () => {
+    const memory = memoryOutbox();
+    const gates: { open: () => void; fail: () => void }[] = [];
+    const held = <T>(value: T) =>
+      new Promise<T>((resolve, reject) => {
+        gates.push({ open: () => resolve(value), fail: () => reject(new Error('refused')) });
+      });
+    const outbox: Outbox = { ...memory, ack: () => held(undefined), nack: () => held(undefined) };
+    const calls = countOutboxCalls(outbox);
+    calls.outbox.claim(10, 1000); // synchronous: not counted
+    const ack = calls.outbox.ack(['a']);
+    const nack = calls.outbox.nack(['b'], 0);
+    expect(calls.running()).toBe(2);
+    let idle = false;
+    void calls.idle().then(() => {
+      idle = true;
+    });
+    gates[0]?.open();
+    await ack;
+    expect({ running: calls.running(), idle }).toEqual({ running: 1, idle: false });
+    gates[1]?.fail();
+    await expect(nack).rejects.toThrow('refused');
+    await Promise.resolve();
+    expect({ running: calls.running(), idle }).toEqual({ running: 0, idle: true });
+    await calls.idle(); // none running: at once
+  });
+
+  it('reads durable and the optional methods from the outbox at each use', () => {
+    const outbox: Outbox = memoryOutbox();
+    const calls = countOutboxCalls(outbox);
+    expect([calls.outbox.close, calls.outbox.flush, calls.outbox.takeNonDurable]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+    ]);
+    const closed: string[] = [];
+    outbox.close = () => {
+      closed.push('close');
+    };
+    calls.outbox.close?.();
+    expect(closed).toEqual(['close']);
+    expect(calls.outbox.durable).toBe(false);
+  });
+});
