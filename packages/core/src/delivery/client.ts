@@ -31,7 +31,7 @@ import { metaBuild, metaDestination } from './meta-destination.js';
 import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
 import type { AppendResult, Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
-import { countOutboxCalls } from './outbox-calls.js';
+import { countOutboxCalls, isPromise } from './outbox-calls.js';
 import { PixelPipe } from './pixel-pipe.js';
 import { describeError } from './redact.js';
 import { requestHeaders, utf8ByteLength } from './transport.js';
@@ -177,9 +177,6 @@ const nextTurn = (): Promise<void> =>
     else setTimeout(resolve, 0);
   });
 
-const isPromise = <T>(value: unknown): value is Promise<T> =>
-  typeof value === 'object' && value !== null && typeof (value as Promise<T>).then === 'function';
-
 /**
  * Creates a Conversions API client: `track()` on the request path, batching, retries, throttling,
  * bisection of rejected batches and graceful shutdown in the background. Throws (at creation
@@ -214,7 +211,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       ? undefined
       : createDiagnosticsRecorder(options.diagnostics);
   const pendingAppends = new Set<Promise<unknown>>();
-  /** close() called the outbox's own `close()`: nothing asks it anything more. */
+  /** close() called the outbox's own `close()`: `flush()` leaves it alone from then on. */
   let outboxClosed = false;
   const recordPrefix = `${newEventId().slice(0, 8)}-`;
   let recordSeq = 0;

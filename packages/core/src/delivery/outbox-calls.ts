@@ -16,8 +16,9 @@ export interface CountedOutbox {
   idle(): Promise<void>;
 }
 
-const isPromise = (value: unknown): value is Promise<unknown> =>
-  typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+/** True for a promise (any thenable object), as an outbox method may return. */
+export const isPromise = <T>(value: unknown): value is Promise<T> =>
+  typeof value === 'object' && value !== null && typeof (value as Promise<T>).then === 'function';
 
 /** Wraps `outbox` so that every call of the engine's that returns a promise is counted until it settles. */
 export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
