@@ -32,11 +32,15 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
     for (const resolve of ready) resolve();
   };
   const count = <R>(result: R): R => {
-    if (isPromise(result)) {
-      running++;
-      result.then(ended, ended);
-    }
-    return result;
+    if (!isPromise(result)) return result;
+    // Adopted once into a native promise, which is what the engine then awaits: a thenable's
+    // `then` runs exactly once (a query builder runs its query on every `then`, so a second one
+    // would insert or delete twice), it settles the count once whatever it calls back, and a
+    // `then` that throws rejects instead. A native promise comes back as itself.
+    const settled = Promise.resolve(result);
+    running++;
+    settled.then(ended, ended);
+    return settled as R;
   };
   // The optional methods and `durable` are read from the outbox at each use, as if it were
   // called directly: one given a method after it was handed over still has it.

@@ -31,6 +31,47 @@ describe('countOutboxCalls', () => {
     await calls.idle(); // none running: at once
   });
 
+  it('calls a thenable’s then once, and counts it settled once whatever it does', async () => {
+    const memory = memoryOutbox();
+    let thens = 0;
+    const outbox: Outbox = {
+      ...memory,
+      // A lazy query builder: every `then` runs the query again.
+      ack: (ids) =>
+        ({
+          // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test is about
+          then(resolve: () => void, reject: (e: unknown) => void) {
+            thens++;
+            return Promise.resolve(memory.ack(ids)).then(resolve, reject);
+          },
+        }) as unknown as Promise<void>,
+      // Calls back twice.
+      nack: () =>
+        ({
+          // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test is about
+          then(resolve: () => void) {
+            resolve();
+            resolve();
+          },
+        }) as unknown as Promise<void>,
+      // Its then throws.
+      release: () =>
+        ({
+          // biome-ignore lint/suspicious/noThenProperty: a thenable is what this test is about
+          then() {
+            throw new Error('broken then');
+          },
+        }) as unknown as Promise<void>,
+    };
+    const calls = countOutboxCalls(outbox);
+    await calls.outbox.ack(['a']);
+    expect(thens).toBe(1);
+    await calls.outbox.nack(['b'], 0);
+    await expect(calls.outbox.release(['c'], 0)).rejects.toThrow('broken then');
+    await Promise.resolve();
+    expect(calls.running()).toBe(0);
+  });
+
   it('reads durable and the optional methods from the outbox at each use', () => {
     const outbox: Outbox = memoryOutbox();
     const calls = countOutboxCalls(outbox);
