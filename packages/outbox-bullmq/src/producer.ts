@@ -54,6 +54,8 @@ export interface BullmqProducerStats {
   mode: 'redis' | 'fallback';
   /** Events waiting for the next `addBulk`. */
   buffered: number;
+  /** Events taken from the buffer whose `addBulk` (or wait for the connection) has not answered yet. */
+  writing: number;
   /** Events written to Redis since start. */
   enqueuedEvents: number;
   /** Jobs written to Redis since start. */
@@ -64,14 +66,22 @@ export interface BullmqProducerStats {
   writeFailures: number;
   /**
    * The event counters per stream (`pixelId` of the records: Meta's pixel id, `tiktok:<code>`…):
-   * per stream, `enqueuedEvents` + what the client's `stats().pixels[stream]` accounts for (the
-   * fallback's events) = the events tracked for it.
+   * per stream, `bufferedEvents + writingEvents + enqueuedEvents` + what the client's
+   * `stats().pixels[stream]` accounts for (the fallback's events) = the events tracked for it, at
+   * every moment.
    */
   streams: Record<string, BullmqStreamStats>;
 }
 
-/** {@link BullmqProducerStats.streams}: one stream's events. */
+/**
+ * {@link BullmqProducerStats.streams}: one stream's events. Each event the producer took is in
+ * exactly one of the buffer, a pending write, Redis, or the fallback (which the client counts).
+ */
 export interface BullmqStreamStats {
+  /** Events of this stream waiting in memory for the next `addBulk`. */
+  bufferedEvents: number;
+  /** Events of this stream in an `addBulk` that has not answered yet (then enqueued, or the fallback). */
+  writingEvents: number;
   /** Events of this stream written to Redis since start. */
   enqueuedEvents: number;
   /** Events of this stream that went to the in-memory fallback since start. */
@@ -171,21 +181,31 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   let closed = false;
   let buffer = new Map<string, OutboxRecord[]>();
   let buffered = 0;
+  let writing = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let immediate: ReturnType<typeof setImmediate> | undefined;
-  let writing: Promise<void> | undefined;
+  let draining: Promise<void> | undefined;
   let lastConnectionError: string | undefined;
   const counters = { enqueuedEvents: 0, enqueuedJobs: 0, fallbackEvents: 0, writeFailures: 0 };
   const streams = new Map<string, BullmqStreamStats>();
-  const countStream = (records: readonly OutboxRecord[], field: keyof BullmqStreamStats) => {
-    for (const record of records) {
-      let entry = streams.get(record.pixelId);
-      if (!entry) {
-        entry = { enqueuedEvents: 0, fallbackEvents: 0 };
-        streams.set(record.pixelId, entry);
-      }
-      entry[field]++;
+  /**
+   * Moves `count` events of `stream` from one of its counters to another (`from` undefined: newly
+   * taken). Called in the same synchronous step as the move itself, so that each event is in
+   * exactly one counter (or the client's figures) whenever anyone reads them.
+   */
+  const moveStream = (
+    stream: string,
+    count: number,
+    from: keyof BullmqStreamStats | undefined,
+    to: keyof BullmqStreamStats,
+  ) => {
+    let entry = streams.get(stream);
+    if (!entry) {
+      entry = { bufferedEvents: 0, writingEvents: 0, enqueuedEvents: 0, fallbackEvents: 0 };
+      streams.set(stream, entry);
     }
+    if (from !== undefined) entry[from] -= count;
+    entry[to] += count;
   };
 
   const reportError = (message: string) => {
@@ -229,18 +249,20 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     });
   };
 
-  const toFallback = (records: readonly OutboxRecord[]): AppendResult => {
+  /** To the in-memory fallback: from `append` (nothing counted them yet), or from a failed write. */
+  const toFallback = (records: readonly OutboxRecord[], from?: 'writingEvents'): AppendResult => {
     counters.fallbackEvents += records.length;
-    countStream(records, 'fallbackEvents');
+    for (const record of records) moveStream(record.pixelId, 1, from, 'fallbackEvents');
     return fallback.append(records);
   };
 
   /** Redis failed: these (already handed over) records come back to this process's engine. */
   const recover = (records: OutboxRecord[], reason: string) => {
     counters.writeFailures++;
+    writing -= records.length;
     const wasRedis = mode === 'redis';
     mode = 'fallback';
-    const { evicted } = toFallback(records);
+    const { evicted } = toFallback(records, 'writingEvents');
     if (wasRedis) {
       reportError(
         `Redis at ${where} is unreachable (${reason}): ${records.length} event(s) and every new one are kept in memory and delivered by this process until it is back; they are lost if this process dies. Check Redis.`,
@@ -252,13 +274,18 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     }
   };
 
+  /** Empties the buffer into jobs; its events count as `writing` until the write answers. */
   const takeJobs = (): {
     jobs: { name: string; data: CapiJobData; opts: JobsOptions }[];
     records: OutboxRecord[];
+    byStream: Map<string, number>;
   } => {
     const jobs: { name: string; data: CapiJobData; opts: JobsOptions }[] = [];
     const records: OutboxRecord[] = [];
+    const byStream = new Map<string, number>();
     for (const [pixelId, list] of buffer) {
+      byStream.set(pixelId, list.length);
+      moveStream(pixelId, list.length, 'bufferedEvents', 'writingEvents');
       let chunk: OutboxRecord[] = [];
       let bytes = 0;
       for (const record of list) {
@@ -279,12 +306,13 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       }
     }
     buffer = new Map();
+    writing += buffered;
     buffered = 0;
-    return { jobs, records };
+    return { jobs, records, byStream };
   };
 
   const writeOnce = async (): Promise<void> => {
-    const { jobs, records } = takeJobs();
+    const { jobs, records, byStream } = takeJobs();
     if (jobs.length === 0) return;
     if (redis.status !== 'ready') {
       // Before the first connection, give it `connectTimeoutMs` from creation; after that, fail fast.
@@ -306,9 +334,12 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
           timeout.unref?.();
         }),
       ]);
+      writing -= records.length;
       counters.enqueuedEvents += records.length;
       counters.enqueuedJobs += jobs.length;
-      countStream(records, 'enqueuedEvents');
+      for (const [stream, count] of byStream) {
+        moveStream(stream, count, 'writingEvents', 'enqueuedEvents');
+      }
     } catch (error) {
       // A timed-out addBulk may still land: then these events are delivered twice (same event_id, Meta deduplicates).
       recover(records, messageOf(error));
@@ -327,22 +358,22 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   /** Writes until the buffer is empty, one `addBulk` at a time. Never rejects. */
   const drain = (): Promise<void> => {
     cancelTimers();
-    if (writing) return writing;
+    if (draining) return draining;
     if (buffered === 0) return Promise.resolve();
-    writing = (async () => {
+    draining = (async () => {
       try {
         while (buffered > 0) await writeOnce();
       } catch (error) {
         reportError(`bullmqOutbox: unexpected failure: ${messageOf(error)}`);
       } finally {
-        writing = undefined;
+        draining = undefined;
       }
     })();
-    return writing;
+    return draining;
   };
 
   const schedule = () => {
-    if (closed || writing) return; // the running write loops until the buffer is empty
+    if (closed || draining) return; // the running write loops until the buffer is empty
     if (buffered >= maxJobEvents) {
       if (immediate !== undefined) return;
       if (timer !== undefined) clearTimeout(timer);
@@ -375,6 +406,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
         const list = buffer.get(record.pixelId);
         if (list) list.push(record);
         else buffer.set(record.pixelId, [record]);
+        moveStream(record.pixelId, 1, undefined, 'bufferedEvents');
       }
       buffered += records.length;
       schedule();
@@ -418,6 +450,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     producerStats: () => ({
       mode,
       buffered,
+      writing,
       ...counters,
       streams: Object.fromEntries([...streams].map(([key, entry]) => [key, { ...entry }])),
     }),

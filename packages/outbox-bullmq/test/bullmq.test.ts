@@ -158,6 +158,7 @@ describe('bullmq with Redis', needsRedis, () => {
     expect(outbox.producerStats()).toMatchObject({
       mode: 'redis',
       buffered: 0,
+      writing: 0,
       enqueuedEvents: 2500,
       fallbackEvents: 0,
     });

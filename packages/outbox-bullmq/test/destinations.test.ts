@@ -71,11 +71,12 @@ const client = (outbox: BullmqOutbox, extra: Partial<CapiOptions> = {}) =>
 
 const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
 
-/** Per stream: what Redis took plus what the producer's engine accounts for = what was tracked. */
+/** Per stream: what the producer holds or Redis took, plus what its engine accounts for = what was tracked. */
 const accountedOnProducer = (stats: CapiStats, producer: BullmqProducerStats, stream: string) => {
   const p = stats.pixels[stream];
   const engine = p ? p.sent + p.queued + p.inFlight + p.deadLettered + sum(p.dropped) : 0;
-  return (producer.streams[stream]?.enqueuedEvents ?? 0) + engine;
+  const s = producer.streams[stream];
+  return (s ? s.bufferedEvents + s.writingEvents + s.enqueuedEvents : 0) + engine;
 };
 
 const metaIds = () => mock.uniqueEventIds().sort();
@@ -96,8 +97,8 @@ describe('bullmqOutbox with a destination beside Meta, Redis unreachable (no Red
     await mock.tiktok.waitForEvents(30);
     const producer = outbox.producerStats();
     expect(producer.streams).toEqual({
-      [PIXEL]: { enqueuedEvents: 0, fallbackEvents: 30 },
-      [STREAM]: { enqueuedEvents: 0, fallbackEvents: 30 },
+      [PIXEL]: { bufferedEvents: 0, writingEvents: 0, enqueuedEvents: 0, fallbackEvents: 30 },
+      [STREAM]: { bufferedEvents: 0, writingEvents: 0, enqueuedEvents: 0, fallbackEvents: 30 },
     });
     const stats = capi.stats();
     expect(stats.pixels[PIXEL]?.sent).toBe(30);
@@ -194,8 +195,8 @@ describe('bullmq with Redis and a destination beside Meta', needsRedis, () => {
     expect(perStream).toEqual({ [PIXEL]: 300, [STREAM]: 300 });
     const producerStats = outbox.producerStats();
     expect(producerStats.streams).toEqual({
-      [PIXEL]: { enqueuedEvents: 300, fallbackEvents: 0 },
-      [STREAM]: { enqueuedEvents: 300, fallbackEvents: 0 },
+      [PIXEL]: { bufferedEvents: 0, writingEvents: 0, enqueuedEvents: 300, fallbackEvents: 0 },
+      [STREAM]: { bufferedEvents: 0, writingEvents: 0, enqueuedEvents: 300, fallbackEvents: 0 },
     });
     const stats = capi.stats();
     expect(stats.queued + stats.inFlight + stats.sent).toBe(0); // the workers' job

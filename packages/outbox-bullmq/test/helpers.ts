@@ -1,4 +1,4 @@
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import type { OutboxRecord } from '@capi-kit/core';
 import { Redis } from 'ioredis';
 
@@ -126,4 +126,59 @@ export const waitFor = async (done: () => boolean | Promise<boolean>, timeoutMs 
     if (Date.now() > until) throw new Error('timed out waiting');
     await sleep(20);
   }
+};
+
+/**
+ * A loopback TCP proxy to the Redis at `url` whose client-to-Redis direction the test can hold:
+ * while stalled, commands wait in the proxy (the connection stays up, ioredis stays `ready`) as
+ * they would behind a Redis that hangs; `resume()` passes them on. Only connections through the
+ * proxy are held: the shared Redis and every other test's connections are left alone.
+ */
+export const stallableProxy = async (url: string) => {
+  const target = new URL(url);
+  const pairs = new Set<{ client: Socket; upstream: Socket; held: Buffer[] }>();
+  let stalled = false;
+  const server = createServer((client) => {
+    const upstream = connect({ host: target.hostname, port: Number(target.port || 6379) });
+    const pair = { client, upstream, held: [] as Buffer[] };
+    pairs.add(pair);
+    client.on('data', (chunk) => {
+      if (stalled) pair.held.push(chunk);
+      else upstream.write(chunk);
+    });
+    upstream.pipe(client);
+    const end = () => {
+      pairs.delete(pair);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const proxied = new URL(url);
+  proxied.hostname = '127.0.0.1';
+  proxied.port = String((server.address() as { port: number }).port);
+  return {
+    url: proxied.href,
+    /** From now on, what clients send waits in the proxy. */
+    stall: () => {
+      stalled = true;
+    },
+    /** Passes on what waited, in order, and everything after it. */
+    resume: () => {
+      stalled = false;
+      for (const pair of pairs) {
+        for (const chunk of pair.held.splice(0)) pair.upstream.write(chunk);
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const { client, upstream } of pairs) {
+          client.destroy();
+          upstream.destroy();
+        }
+        server.close(() => resolve());
+      }),
+  };
 };

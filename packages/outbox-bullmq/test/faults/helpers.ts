@@ -66,12 +66,19 @@ export const ownRedis = async () => {
     dying.kill('SIGKILL');
     await gone;
   };
+  /** SIGSTOP / SIGCONT: Redis keeps its connections open and answers nothing meanwhile (a hung server). */
+  const signal = (name: 'SIGSTOP' | 'SIGCONT') => {
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(name);
+  };
   await start();
   return {
     url,
     port,
     start,
     kill,
+    stall: () => signal('SIGSTOP'),
+    resume: () => signal('SIGCONT'),
     /** Stops the server and removes its directory. */
     stop: async () => {
       await kill();

@@ -8,22 +8,36 @@ import { deliveries, ownRedis, startChild, until } from './helpers.js';
 const DIST = fileURLToPath(new URL('../../dist/index.mjs', import.meta.url));
 const EVENTS = 20_000;
 const QUEUE = 'capi-kit-events';
+const PIXEL = '1234567890';
 
+interface EngineCounts {
+  sent: number;
+  queued: number;
+  inFlight: number;
+  deadLettered: number;
+  dropped: Record<string, number>;
+}
+/** One stream's figures in a producer report: the producer's counters and its client's stats. */
+interface StreamAccount {
+  buffered: number;
+  writing: number;
+  enqueued: number;
+  client?: EngineCounts;
+}
 interface ProducerReport {
   done?: boolean;
+  half?: boolean;
+  closed?: boolean;
   tracked: number;
   enqueued: number;
   fallback: number;
   mode: string;
+  buffered: number;
+  writing: number;
+  account: Record<string, StreamAccount>;
   outboxErrors?: number;
   undeliverable?: Record<string, string[]>;
-  stats?: {
-    sent: number;
-    queued: number;
-    inFlight: number;
-    deadLettered: number;
-    dropped: Record<string, number>;
-  };
+  stats?: EngineCounts;
 }
 interface WorkerMessage {
   type: 'ready' | 'active' | 'completed' | 'stats';
@@ -83,6 +97,30 @@ const waitingJobs = async (prefix: string): Promise<number> => {
 
 const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
 
+/**
+ * The reports (one per event-loop turn of the producer, and its final ones) where the README's
+ * invariant fails: per stream, buffered + writing + enqueued + the client's sent, queued, in
+ * flight, dead-lettered and dropped = the events tracked (each track() is one event of the pixel).
+ */
+const notAddingUp = (reports: readonly ProducerReport[]): string[] =>
+  reports.flatMap((report) => {
+    const streams = Object.keys(report.account);
+    const off = [PIXEL, ...streams.filter((s) => s !== PIXEL)].filter((stream) => {
+      const a = report.account[stream];
+      const c = a?.client;
+      const engine = c ? c.sent + c.queued + c.inFlight + c.deadLettered + sum(c.dropped) : 0;
+      const accounted = a ? a.buffered + a.writing + a.enqueued + engine : 0;
+      return accounted !== (stream === PIXEL ? report.tracked : 0);
+    });
+    return off.map(
+      (stream) => `tracked ${report.tracked}: ${stream} ${JSON.stringify(report.account[stream])}`,
+    );
+  });
+
+/** How many reports caught events in the buffer, and in a pending write (the moments that used to be missed). */
+const moments = (reports: readonly ProducerReport[]) =>
+  `${reports.length} reports, ${reports.filter((r) => r.buffered > 0).length} with events buffered, ${reports.filter((r) => r.writing > 0).length} with a write pending`;
+
 describe('BullMQ outbox faults, on a redis-server of our own', () => {
   it(`Redis killed (-9) and restarted during delivery: all ${EVENTS} events delivered at least once`, async () => {
     const prefix = `capi-fault-restart-${Date.now().toString(36)}`;
@@ -110,6 +148,7 @@ describe('BullMQ outbox faults, on a redis-server of our own', () => {
 
     const report = await producer.waitFor<ProducerReport>((m) => m.done === true);
     expect((await producer.exited).code).toBe(0);
+    const reports = producer.messages as unknown as ProducerReport[];
     // Delivered, or counted by the producer and handed to onUndeliverable (asserted empty below).
     const handedOver = new Set(Object.values(report.undeliverable ?? {}).flat());
     const all = () => {
@@ -145,10 +184,13 @@ describe('BullMQ outbox faults, on a redis-server of our own', () => {
         `producer: ${report.enqueued} to Redis, ${report.fallback} to its memory fallback (sent itself ${stats.sent}), outbox error hooks ${report.outboxErrors}, dropped and handed to onUndeliverable ${JSON.stringify(byReason)}; ` +
         `workers sent ${workerStats.map((s) => s.sent).join(' + ')}, re-ran ${workerStats.map((s) => s.rerunEvents).join(' + ')} events of stalled jobs; ` +
         `mock: ${delivered.size} unique in ${mock.requests().length} requests, ${duplicated} duplicates; neither delivered nor handed over: ${missing}; ` +
-        `jobs still waiting ${await waitingJobs(prefix)}, failed ${await failedJobs(prefix)}`,
+        `jobs still waiting ${await waitingJobs(prefix)}, failed ${await failedJobs(prefix)}; ` +
+        `producer's figures checked at ${moments(reports)}`,
     );
     expect(missing).toBe(0);
-    // The producer's accounting: to Redis, or counted by its own engine (the fallback).
+    // The producer's accounting, at every turn through the outage and at the end: buffered,
+    // writing, to Redis, or counted by its own engine (the fallback).
+    expect(notAddingUp(reports)).toEqual([]);
     expect(report.enqueued + accounted).toBe(report.tracked);
     // Nothing given up: the fallback (sized for the run) delivered what Redis could not take.
     expect(report.undeliverable).toEqual({});
@@ -188,8 +230,11 @@ describe('BullMQ outbox faults, on a redis-server of our own', () => {
     const progress = await producer.waitFor<ProducerReport>((m) => Number(m.enqueued) >= 8000);
     producer.child.kill('SIGKILL');
     expect((await producer.exited).signal).toBe('SIGKILL');
-    const last = producer.messages.at(-1) as unknown as ProducerReport;
+    const reports = producer.messages as unknown as ProducerReport[];
+    const last = reports.at(-1) as ProducerReport;
     expect(last.tracked).toBeLessThan(EVENTS);
+    // Up to its last report before the kill, the producer accounted for every event it took.
+    expect(notAddingUp(reports)).toEqual([]);
 
     // The survivor takes over the stalled jobs and the rest of the queue.
     const drained = async () => (await waitingJobs(prefix)) === 0;
@@ -210,13 +255,93 @@ describe('BullMQ outbox faults, on a redis-server of our own', () => {
       `[kill -9] worker killed with ${inFlightEvents} events in its active jobs; producer killed after tracking ≥ ${last.tracked} (reported ${progress.enqueued}→${last.enqueued} enqueued); ` +
         `survivor sent ${survivorStats.sent}, re-ran ${survivorStats.rerunEvents} events of ${survivorStats.rerun} stalled jobs; ` +
         `mock: ${delivered.size} unique in ${mock.requests().length} requests, ${duplicated} duplicates; ` +
-        `enqueued but not delivered ${enqueuedMissing.length}; tracked but only in the producer's unflushed buffer at the kill ${trackedNotDelivered}`,
+        `enqueued but not delivered ${enqueuedMissing.length}; tracked but not delivered (the producer's buffer or pending write at the kill) ${trackedNotDelivered}; ` +
+        `producer's figures checked at ${moments(reports)}`,
     );
     // At least once for everything Redis acknowledged.
     expect(enqueuedMissing).toEqual([]);
+    // What the kill lost was in the producer's figures as buffered or writing at its last report.
+    expect(trackedNotDelivered).toBeLessThanOrEqual(last.buffered + last.writing);
     // Duplicates come only from the killed worker's jobs that BullMQ ran again.
     expect(survivorStats.rerun).toBeGreaterThan(0);
     expect(duplicated).toBeLessThanOrEqual(survivorStats.rerunEvents);
     expect(await waitingJobs(prefix)).toBe(0);
+  });
+
+  it('Redis hung (SIGSTOP) at close(): right after close({ timeoutMs }) gave up, the events Redis holds or that wait behind them are counted as writing and buffered; when the writes time out, as dropped (shutdown); every event by id', async () => {
+    const prefix = `capi-fault-stall-${Date.now().toString(36)}`;
+    const count = 4000;
+    mock.reset();
+    const producer = startChild('producer.mjs', [
+      redis.url,
+      prefix,
+      mock.url,
+      String(count),
+      'stall',
+    ]);
+    stopAll.push(() => producer.child.kill('SIGKILL'));
+    let closed: ProducerReport;
+    let done: ProducerReport;
+    try {
+      // The first half reaches Redis; then Redis stops answering, connections open, and the
+      // producer tracks the second half and closes with 300 ms to spare, less than a write's 2 s.
+      const half = await producer.waitFor<ProducerReport>((m) => m.half === true);
+      expect(half).toMatchObject({
+        tracked: count / 2,
+        enqueued: count / 2,
+        buffered: 0,
+        writing: 0,
+      });
+      redis.stall();
+      producer.child.send('go');
+      closed = await producer.waitFor<ProducerReport>((m) => m.closed === true);
+      done = await producer.waitFor<ProducerReport>((m) => m.done === true, 20_000);
+    } finally {
+      redis.resume();
+    }
+    expect((await producer.exited).code).toBe(0);
+    const reports = producer.messages as unknown as ProducerReport[];
+    const stats = done.stats as EngineCounts;
+    const handedOver = done.undeliverable?.shutdown ?? [];
+    console.log(
+      `[redis stalled at close] right after close(): ${closed.buffered} buffered, ${closed.writing} writing, ${closed.enqueued} in Redis; ` +
+        `at the end: ${done.enqueued} in Redis, ${done.fallback} to the fallback (sent ${stats.sent}, dropped ${JSON.stringify(stats.dropped)}), ` +
+        `handed to onUndeliverable ${handedOver.length}; producer's figures checked at ${moments(reports)}`,
+    );
+    // At every turn, right after close(), and once the writes failed: everything adds up.
+    expect(notAddingUp(reports)).toEqual([]);
+    // The moment the figures used to miss was reached: close() returned with a write pending.
+    expect(closed.tracked).toBe(count);
+    expect(closed.writing).toBeGreaterThan(0);
+    expect(closed.enqueued).toBe(count / 2);
+    expect(done).toMatchObject({
+      buffered: 0,
+      writing: 0,
+      enqueued: count / 2,
+      fallback: count / 2,
+    });
+    // The second half went to the fallback of a closed client: dropped (shutdown) and handed over,
+    // unless this process sent some itself (a machine slow enough to fail a write before close).
+    const shutdown = stats.dropped.shutdown ?? 0;
+    expect(stats.sent + shutdown).toBe(count / 2);
+    expect(handedOver).toHaveLength(shutdown);
+    const delivered = deliveries(mock);
+    const handed = new Set(handedOver);
+    const queue = new Queue(QUEUE, { connection: { host: '127.0.0.1', port: redis.port }, prefix });
+    const inRedis = new Set<string>();
+    try {
+      for (const job of await queue.getJobs(['waiting'])) {
+        for (const record of job.data.records as { eventId: string }[]) inRedis.add(record.eventId);
+      }
+    } finally {
+      await queue.close();
+    }
+    const unaccounted: string[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = `bq-${i}`;
+      const where = i < count / 2 ? inRedis.has(id) : delivered.has(id) || handed.has(id);
+      if (!where) unaccounted.push(id);
+    }
+    expect(unaccounted).toEqual([]);
   });
 });

@@ -1,0 +1,243 @@
+import { type CapiOptions, type CapiStats, createCapi } from '@capi-kit/core';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { tiktok } from '@capi-kit/tiktok';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type BullmqOutbox, type BullmqProducerStats, bullmqOutbox } from '../src/index.js';
+import {
+  deleteKeys,
+  leadEvent,
+  needsRedis,
+  requireRedis,
+  sleep,
+  stallableProxy,
+  uniquePrefix,
+  waitFor,
+} from './helpers.js';
+
+// The producer's accounting at every moment (README, "The producer's accounting per stream"): each
+// event a stream tracked is in the producer's buffer, in an addBulk Redis has not answered, in
+// Redis, or counted by the client (the fallback's events). The moments the figures used to miss:
+// the 10 ms buffer, and a write held by a slow Redis, in particular after a close() that gave up.
+
+const TOKEN = 'EAAtest-token-0123456789';
+const TT_TOKEN = 'tt-secret-token-9876543210';
+const PIXEL = '1234567890';
+const CODE = 'C4ABCDEFGHIJ';
+const STREAM = `tiktok:${CODE}`;
+let mock: MockGraph;
+
+beforeAll(async () => {
+  mock = await startMockGraph({ accessToken: TOKEN, tiktokAccessToken: TT_TOKEN });
+});
+afterAll(() => mock.close());
+beforeEach(() => mock.reset());
+
+const silent = { debug() {}, info() {}, warn() {}, error() {} };
+
+const client = (outbox: BullmqOutbox, extra: Partial<CapiOptions> = {}) =>
+  createCapi({
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    graphUrl: mock.url,
+    env: false,
+    logger: false,
+    outbox,
+    destinations: [tiktok({ pixelCode: CODE, accessToken: TT_TOKEN, apiUrl: mock.tiktok.url })],
+    flushIntervalMs: 20,
+    retry: { baseDelayMs: 20, maxDelayMs: 100 },
+    ...extra,
+  });
+
+const sum = (values: Record<string, number>) => Object.values(values).reduce((a, b) => a + b, 0);
+
+/** Per stream: buffered + writing + in Redis + what the client counts (the fallback's events). */
+const accounted = (stats: CapiStats, producer: BullmqProducerStats) => {
+  const out: Record<string, number> = {};
+  for (const stream of [PIXEL, STREAM]) {
+    const p = stats.pixels[stream];
+    const engine = p ? p.sent + p.queued + p.inFlight + p.deadLettered + sum(p.dropped) : 0;
+    const s = producer.streams[stream];
+    out[stream] = (s ? s.bufferedEvents + s.writingEvents + s.enqueuedEvents : 0) + engine;
+  }
+  return out;
+};
+
+/** Every event tracked so far adds up, on both streams (each track() is one event per stream). */
+const expectAddsUp = (capi: ReturnType<typeof client>, outbox: BullmqOutbox, tracked: number) => {
+  expect(accounted(capi.stats(), outbox.producerStats())).toEqual({
+    [PIXEL]: tracked,
+    [STREAM]: tracked,
+  });
+};
+
+/** One stream's `producerStats().streams` entry. */
+const counts = (bufferedEvents: number, writingEvents: number, enqueued: number, fallback = 0) => ({
+  bufferedEvents,
+  writingEvents,
+  enqueuedEvents: enqueued,
+  fallbackEvents: fallback,
+});
+
+describe('the producer accounts for events waiting for the first connection (no Redis needed)', () => {
+  it('counts them as writing until it gives up, then the client counts the fallback', async () => {
+    const outbox = bullmqOutbox({
+      connection: 'redis://127.0.0.1:1',
+      connectTimeoutMs: 1000,
+      logger: silent,
+    });
+    const capi = client(outbox);
+    for (let i = 0; i < 5; i++) capi.track(leadEvent(`first-${i}`));
+    expect(outbox.producerStats()).toMatchObject({ buffered: 10, writing: 0 });
+    expectAddsUp(capi, outbox, 5);
+    // The 10 ms flush takes them; the write then waits for the connection (connectTimeoutMs).
+    await waitFor(() => {
+      expectAddsUp(capi, outbox, 5);
+      return outbox.producerStats().writing === 10;
+    });
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(0, 5, 0),
+      [STREAM]: counts(0, 5, 0),
+    });
+    await waitFor(() => {
+      expectAddsUp(capi, outbox, 5);
+      return outbox.producerStats().fallbackEvents === 10;
+    });
+    expect(outbox.producerStats()).toMatchObject({ mode: 'fallback', buffered: 0, writing: 0 });
+    expectAddsUp(capi, outbox, 5);
+    await capi.close();
+    expectAddsUp(capi, outbox, 5);
+    expect(capi.stats().pixels[PIXEL]?.sent).toBe(5);
+  });
+});
+
+describe('the producer accounts for a write Redis holds', needsRedis, () => {
+  const url = needsRedis.skip ? '' : requireRedis();
+  let prefix: string;
+  let proxy: Awaited<ReturnType<typeof stallableProxy>>;
+  const closers: (() => Promise<unknown>)[] = [];
+
+  beforeEach(async () => {
+    prefix = uniquePrefix('accounting');
+    proxy = await stallableProxy(url);
+  });
+  afterEach(async () => {
+    proxy.resume(); // a failed test may leave it stalled: the producers' close() goes through it
+    for (const close of closers.splice(0).reverse()) await close();
+    await proxy.close();
+    await deleteKeys(url, prefix);
+  });
+
+  /** A producer whose Redis connection goes through the proxy, warmed up with one event per stream. */
+  const connected = async (writeTimeoutMs: number, extra: Partial<CapiOptions> = {}) => {
+    const outbox = bullmqOutbox({ connection: proxy.url, prefix, writeTimeoutMs, logger: silent });
+    closers.push(() => outbox.close());
+    const capi = client(outbox, extra);
+    capi.track(leadEvent('warm-up'));
+    await capi.flush();
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(0, 0, 1),
+      [STREAM]: counts(0, 0, 1),
+    });
+    return { outbox, capi };
+  };
+
+  it('buffered, then writing while Redis holds the addBulk, then enqueued: each stream adds up at every step', async () => {
+    const { outbox, capi } = await connected(10_000);
+    proxy.stall();
+    for (let i = 0; i < 20; i++) capi.track(leadEvent(`held-${i}`));
+    // In the buffer, before the 10 ms flush: neither the client's nor Redis's.
+    expect(outbox.producerStats()).toMatchObject({ buffered: 40, writing: 0 });
+    expectAddsUp(capi, outbox, 21);
+    await waitFor(() => {
+      expectAddsUp(capi, outbox, 21);
+      return outbox.producerStats().writing === 40;
+    });
+    // More events while the write is held: they wait in the buffer behind it.
+    for (let i = 20; i < 30; i++) capi.track(leadEvent(`held-${i}`));
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(10, 20, 1),
+      [STREAM]: counts(10, 20, 1),
+    });
+    await sleep(150);
+    expect(outbox.producerStats()).toMatchObject({ buffered: 20, writing: 40, enqueuedEvents: 2 });
+    expectAddsUp(capi, outbox, 31);
+
+    proxy.resume();
+    const flushed = capi.flush();
+    await waitFor(() => {
+      expectAddsUp(capi, outbox, 31);
+      return outbox.producerStats().enqueuedEvents === 62;
+    });
+    await flushed;
+    expect(outbox.producerStats()).toMatchObject({ buffered: 0, writing: 0, fallbackEvents: 0 });
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(0, 0, 31),
+      [STREAM]: counts(0, 0, 31),
+    });
+    const jobs = await outbox.queue.getWaiting();
+    expect(jobs.reduce((n, job) => n + job.data.records.length, 0)).toBe(62);
+    await capi.close();
+    expectAddsUp(capi, outbox, 31);
+  });
+
+  it('a write held past writeTimeoutMs is counted as writing until then, then by the client (fallback)', async () => {
+    const { outbox, capi } = await connected(1000);
+    proxy.stall();
+    for (let i = 0; i < 10; i++) capi.track(leadEvent(`timeout-${i}`));
+    await waitFor(() => {
+      expectAddsUp(capi, outbox, 11);
+      return outbox.producerStats().writing === 20;
+    });
+    await waitFor(() => {
+      expectAddsUp(capi, outbox, 11);
+      return outbox.producerStats().fallbackEvents === 20;
+    });
+    expect(outbox.producerStats()).toMatchObject({
+      mode: 'fallback',
+      writing: 0,
+      writeFailures: 1,
+    });
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(0, 0, 1, 10),
+      [STREAM]: counts(0, 0, 1, 10),
+    });
+    // This process delivers the fallback itself.
+    await mock.waitForEvents(10);
+    await mock.tiktok.waitForEvents(10);
+    await waitFor(() => capi.stats().sent === 20);
+    expectAddsUp(capi, outbox, 11);
+    proxy.resume();
+    await capi.close();
+    expectAddsUp(capi, outbox, 11);
+  });
+
+  it('right after close({ timeoutMs }) gave up on a held write, its events are counted as writing; when it fails, as dropped (shutdown)', async () => {
+    const undeliverable: Record<string, number> = {};
+    const { outbox, capi } = await connected(1000, {
+      onUndeliverable: (records, reason) => {
+        undeliverable[reason] = (undeliverable[reason] ?? 0) + records.length;
+      },
+    });
+    proxy.stall();
+    for (let i = 0; i < 10; i++) capi.track(leadEvent(`close-${i}`));
+    await capi.close({ timeoutMs: 100 });
+    // close() flushed the buffer into a write Redis has not answered: the events are there.
+    expect(outbox.producerStats()).toMatchObject({ buffered: 0, writing: 20, enqueuedEvents: 2 });
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(0, 10, 1),
+      [STREAM]: counts(0, 10, 1),
+    });
+    expectAddsUp(capi, outbox, 11);
+    expect(capi.stats()).toMatchObject({ queued: 0, inFlight: 0, sent: 0 });
+
+    await waitFor(() => {
+      expectAddsUp(capi, outbox, 11);
+      return outbox.producerStats().fallbackEvents === 20;
+    }, 5000);
+    expect(outbox.producerStats().writing).toBe(0);
+    expect(capi.stats().pixels[PIXEL]?.dropped.shutdown).toBe(10);
+    expect(capi.stats().pixels[STREAM]?.dropped.shutdown).toBe(10);
+    expect(undeliverable).toEqual({ shutdown: 20 });
+    expectAddsUp(capi, outbox, 11);
+  });
+});
