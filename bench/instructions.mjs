@@ -10,6 +10,7 @@
 // change on a shared machine, where the timed benches carry tens of percent of noise. Needs
 // valgrind (Debian's `valgrind`); not part of `npm run bench`.
 //   node bench/instructions.mjs [--visitor=returning|first] [--before=<checkout>] [--n1=25000] [--n2=45000] [--steady-gc]
+//   node bench/instructions.mjs --profile=<capi|naive> [--misses=I1mr|D1mr|D1mw] [--top=40]
 // `--before`: also the same loop on another checkout's built core (`git worktree add`, then
 // `npx tsdown` in its packages/core), run beside this one.
 // Worker mode (what callgrind runs): node bench/instructions.mjs --worker=<capi|naive> <visitor> <n> [core]
@@ -59,6 +60,7 @@ const KNOWN_FLAGS = [
   'before',
   'import',
   'in-server',
+  'misses',
   'n1',
   'n2',
   'profile',
@@ -181,6 +183,7 @@ const collectedInServer = async (framework, variant, visitor, n, graphUrl, profi
     wrapper: [
       'valgrind',
       '--tool=callgrind',
+      ...(profile ? CACHE_SIM : []),
       `--callgrind-out-file=${profile?.out ?? '/dev/null'}`,
     ],
   });
@@ -285,8 +288,8 @@ const profileOf = async (who) => {
       .sort((a, b) => b[1] - a[1]);
     const total = rows.reduce((sum, [, count]) => sum + count, 0);
     printTable(
-      `Where ${who}'s instructions go${framework ? ` (${framework} in-server)` : ''}, ${visitorName} visitor: (${n2} − ${n1} requests), ${Math.round(total).toLocaleString('en-US')} per request in all; Node ${process.version}`,
-      ['own instructions per request', 'share', 'function'],
+      `Where ${who}'s ${MISSES ? `${MISSES} misses` : 'instructions'} go${framework ? ` (${framework} in-server)` : ''}, ${visitorName} visitor: (${n2} − ${n1} requests), ${Math.round(total).toLocaleString('en-US')} per request in all; Node ${process.version}`,
+      [`own ${MISSES ? `${MISSES} misses` : 'instructions'} per request`, 'share', 'function'],
       rows
         .slice(0, Number(flags.top ?? 40))
         .map(([name, count]) => [
@@ -311,14 +314,23 @@ const perfMapFlags = (out) => [
   `--logfile=${out}.v8.log`,
 ];
 
-/** One callgrind run of `n` requests: every function's own instructions, JIT code named. */
+// `--profile --misses=I1mr` (or D1mr, DLmr, …: callgrind's event names): simulated cache misses
+// per function instead of instructions. Instructions alone undercount capi-kit: per tracked request
+// it runs 1.75× the naive middleware's instructions but misses the 32 kB level-1 instruction cache
+// 3× as often (2,850 against 960) and the data cache 3.8× (1,110 against 290) (cachegrind, Node 26,
+// December 2026), which is how 1.75× the instructions take about 2.6× the time. The last level is
+// set to 32 MB: the virtual machines report an L3 of 512 MB, which would hide every miss there.
+const MISSES = flags.misses;
+const CACHE_SIM = MISSES ? ['--cache-sim=yes', '--LL=33554432,16,64'] : [];
+
+/** One callgrind run of `n` requests: every function's own instructions (or misses), JIT code named. */
 const ownInstructions = async (who, framework, visitorName, n, out, sink) => {
   let pid;
   if (framework) {
     pid = await collectedInServer(framework, who, visitorName, n, sink.url, { out });
   } else {
-    const args = ['--tool=callgrind', `--callgrind-out-file=${out}`, process.execPath];
-    args.push('--predictable', ...perfMapFlags(out), ...STEADY_GC);
+    const args = ['--tool=callgrind', ...CACHE_SIM, `--callgrind-out-file=${out}`];
+    args.push(process.execPath, '--predictable', ...perfMapFlags(out), ...STEADY_GC);
     args.push(fileURLToPath(new URL(import.meta.url)));
     args.push(`--worker=${who}`, visitorName, String(n));
     const { stderr } = await run('valgrind', args, { maxBuffer: 1 << 24 });
@@ -353,9 +365,14 @@ const ownInstructions = async (who, framework, visitorName, n, out, sink) => {
       ? range.name.replace(/^JS:/, '').replace(/:\d+:\d+$/, '')
       : '(generated code)';
   };
-  const { stdout } = await run('callgrind_annotate', ['--threshold=100', '--auto=no', out], {
-    maxBuffer: 1 << 28,
-  });
+  const shown = MISSES ? [`--show=${MISSES}`, `--sort=${MISSES}`] : [];
+  const { stdout } = await run(
+    'callgrind_annotate',
+    ['--threshold=100', '--auto=no', ...shown, out],
+    {
+      maxBuffer: 1 << 28,
+    },
+  );
   const own = new Map();
   for (const line of stdout.split('\n')) {
     const match = /^\s*([\d,]+) \([^)]*\)\s+(.*)$/.exec(line);
