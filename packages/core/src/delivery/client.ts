@@ -368,7 +368,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   };
   if (outbox.durable) {
     try {
-      const initial = outbox.stats();
+      // Counted like the engine's other calls: close() closes the outbox only after it answers,
+      // since its answer makes the engine count (and, once stopped, ask about) those records.
+      const initial = calls ? calls.counted(outbox.stats()) : outbox.stats();
       if (isPromise<OutboxStats>(initial)) {
         initial.then(adoptExisting, (error: unknown) =>
           log('error', { error: describeError(error, redact) }, 'capi-kit: outbox stats failed'),

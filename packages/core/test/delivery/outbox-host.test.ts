@@ -7,6 +7,7 @@ import type {
   Outbox,
   OutboxHost,
   OutboxRecord,
+  OutboxStats,
 } from '../../src/delivery/outbox/types.js';
 import type { CapiHookMap, CapiOptions } from '../../src/delivery/types.js';
 import {
@@ -1270,5 +1271,77 @@ describe('outbox side channel', () => {
       shutdown: 1,
       undeliverable: ['shutdown evt-1'],
     });
+  });
+
+  it('a durable outbox’s start-up stats() still unanswered at close(): the outbox is closed after it answers, and what it reports stays counted for the next start', async () => {
+    // A previous run left three records in a durable outbox whose stats() is slow (a database
+    // still connecting). close() right after start used to close the outbox under that call, and
+    // its answer then asked the closed outbox about them.
+    const memory = memoryOutbox();
+    const clock = new FakeClock();
+    memory.append([0, 1, 2].map((i) => outboxRecord(`old-${i}`, clock.now())));
+    const calls: string[] = [];
+    let answerStats: (() => void) | undefined;
+    let closedOutbox = false;
+    const log = (name: string) => {
+      calls.push(closedOutbox ? `${name} after close` : name);
+    };
+    const outbox: Outbox = {
+      durable: true,
+      append: (records) => {
+        log('append');
+        return memory.append(records);
+      },
+      claim: (limit, leaseMs, options) => {
+        log('claim');
+        return memory.claim(limit, leaseMs, options);
+      },
+      ack: (ids) => memory.ack(ids),
+      nack: (ids, retryAt, error) => memory.nack(ids, retryAt, error),
+      release: (ids, retryAt) => memory.release(ids, retryAt),
+      deadLetter: (ids, error) => memory.deadLetter(ids, error),
+      stats: () => {
+        if (answerStats !== undefined) return memory.stats(); // client.stats() from here on
+        log('stats');
+        return new Promise<OutboxStats>((resolve) => {
+          answerStats = () => resolve(memory.stats());
+        });
+      },
+      takeNonDurable: () => {
+        log('take');
+        return []; // everything it holds is stored
+      },
+      close: () => {
+        log('close');
+        closedOutbox = true;
+      },
+    };
+    const { fetch, seen } = scriptedFetch(ok);
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      clock,
+      random: () => 0.5,
+      logger: captureLogger().logger,
+      env: false,
+      outbox,
+    });
+    let closed = false;
+    void client.close({ timeoutMs: 100 }).then(() => {
+      closed = true;
+    });
+    await clock.advance(100);
+    // close() kept its deadline; the outbox is not closed under the stats() call.
+    expect({ calls, closed }).toEqual({ calls: ['stats', 'take'], closed: true });
+    answerStats?.();
+    await settle();
+    // Its records are not sent by a closed client: counted as queued, kept for the next start;
+    // the outbox is closed after the call, and nothing asks it anything after that.
+    expect(seen).toHaveLength(0);
+    expect(calls.at(-1)).toBe('close');
+    expect(calls.filter((c) => c.endsWith('after close'))).toEqual([]);
+    expect(client.stats().queued).toBe(3);
+    expect(memory.stats().queued).toBe(3);
   });
 });
