@@ -1,6 +1,7 @@
 // Over 500 lines: createCapi is one closure; intake, outbox calls and shutdown share its state.
 // What needs none of it lives beside: fan-out.ts (an event per destination, which streams it
-// targets), client-stats.ts (the counters summed), exit-close.ts (closeOnExit).
+// targets), client-stats.ts (the counters summed), exit-close.ts (closeOnExit), close-outbox.ts
+// (close()'s last calls on the outbox, then its own close).
 import { mergeContext } from '../context/index.js';
 import { copyForExtension, fillFromContext } from '../context/merge-context.js';
 import {
@@ -14,6 +15,7 @@ import type { EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
 import { sumStats } from './client-stats.js';
 import { schedulingClock } from './clock.js';
+import { closeOutboxLast } from './close-outbox.js';
 import type { Destination, Envelope } from './destination.js';
 import { closeAtExit } from './exit-close.js';
 import {
@@ -169,13 +171,6 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 
 /** An event name fit for a log line or a hook: a string the caller gave, nothing else. */
 const nameOf = (eventName: unknown): string => (typeof eventName === 'string' ? eventName : '');
-
-/** After the microtasks queued now, and the timers due: a macrotask turn (setImmediate in Node). */
-const nextTurn = (): Promise<void> =>
-  new Promise((resolve) => {
-    if (typeof setImmediate === 'function') setImmediate(resolve);
-    else setTimeout(resolve, 0);
-  });
 
 /**
  * Creates a Conversions API client: `track()` on the request path, batching, retries, throttling,
@@ -967,43 +962,21 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         await Promise.race([drained, settle.promise]);
         settle.cancel();
       }
-      // The engine's last calls on the outbox (each pipe's shutdown sweep or take, then the takes
-      // of records that land after it, one after another while they land, and every other call
-      // still running), then the outbox's own close: never under one of them, which would lose or
-      // miscount its records. close() waits for them up to its deadline; one that outlasts it is
-      // counted when it answers, and the outbox is closed then (never, if it never answers:
-      // close() resolves all the same).
-      const finish = (async () => {
-        await Promise.all(all.map((pipe) => pipe.finalize()));
-        for (;;) {
-          const sweeps = all.map((pipe) => pipe.runningLateSweep()).filter((p) => p !== undefined);
-          if (sweeps.length > 0) {
-            await Promise.all(sweeps);
-            continue;
-          }
-          // An outbox to close: after every other call of the engine's too (a request's answer
-          // being recorded, an expiry's dead letter, a flush, an append).
-          if (!outbox.close) return;
-          if (calls !== undefined && calls.running() > 0) {
-            await calls.idle();
-            continue;
-          }
-          // What answered last may start another call once its continuations have run (a record
-          // put back is swept): look again after them.
-          await nextTurn();
-          const more = all.some((pipe) => pipe.runningLateSweep() !== undefined);
-          if (!more && (calls === undefined || calls.running() === 0)) break;
-        }
-        // A durable outbox's records landing from here on are its own to keep or report: no take
-        // asks about them (`outboxCloses`).
-        for (const pipe of all) pipe.outboxCloses();
-        outboxClosed = true;
-        try {
-          await outbox.close();
-        } catch (error) {
-          reportOutboxError(error, 'close failed');
-        }
-      })().catch((error: unknown) => {
+      // The engine's last calls on the outbox, then its own close (close-outbox.ts). close() waits
+      // for them up to its deadline; one that outlasts it is counted when it answers, and the
+      // outbox is closed then (never, if it never answers: close() resolves all the same).
+      const finish = closeOutboxLast(
+        all,
+        outbox,
+        calls,
+        () => {
+          // A durable outbox's records landing from here on are its own to keep or report: no
+          // take asks about them (`outboxCloses`).
+          for (const pipe of all) pipe.outboxCloses();
+          outboxClosed = true;
+        },
+        (error) => reportOutboxError(error, 'close failed'),
+      ).catch((error: unknown) => {
         // Past the deadline nobody awaits it: reported here, never an unhandled rejection.
         log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
       });
