@@ -263,14 +263,16 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     const wasRedis = mode === 'redis';
     mode = 'fallback';
     const { evicted } = toFallback(records, 'writingEvents');
+    // The client counts them before anyone hears of the failure: a logger or an `error` listener
+    // that reads the figures finds these events in them, not between the producer's and the client's.
+    if (host) {
+      host.added(records);
+      if (evicted.length > 0) host.evicted(evicted);
+    }
     if (wasRedis) {
       reportError(
         `Redis at ${where} is unreachable (${reason}): ${records.length} event(s) and every new one are kept in memory and delivered by this process until it is back; they are lost if this process dies. Check Redis.`,
       );
-    }
-    if (host) {
-      host.added(records);
-      if (evicted.length > 0) host.evicted(evicted);
     }
   };
 

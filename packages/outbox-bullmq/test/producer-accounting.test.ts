@@ -78,6 +78,48 @@ const counts = (bufferedEvents: number, writingEvents: number, enqueued: number,
   fallbackEvents: fallback,
 });
 
+type Reading = { where: string; got: Record<string, number>; tracked: number };
+
+/**
+ * A client whose figures are read where an app reads them: in its logger, in its hooks and every
+ * few milliseconds. A hook listener's failure is contained by the client, so each reading that does
+ * not add up is kept in `misses` and the test asserts on it afterwards.
+ */
+const observed = (outbox: BullmqOutbox, extra: Partial<CapiOptions> = {}) => {
+  let tracked = 0;
+  const misses: Reading[] = [];
+  const seen: Record<string, number> = {};
+  let capi: ReturnType<typeof client> | undefined;
+  const read = (where: string) => {
+    if (!capi) return; // a logger call while createCapi runs: nothing is tracked yet
+    seen[where] = (seen[where] ?? 0) + 1;
+    const got = accounted(capi.stats(), outbox.producerStats());
+    if (got[PIXEL] !== tracked || got[STREAM] !== tracked) misses.push({ where, got, tracked });
+  };
+  const logger = {
+    debug() {},
+    info() {},
+    warn: () => read('logger.warn'),
+    error: () => read('logger.error'),
+  };
+  const created = client(outbox, { ...extra, logger });
+  capi = created;
+  for (const hook of ['error', 'warn', 'dropped', 'sent'] as const) {
+    created.on(hook, () => read(`${hook} hook`));
+  }
+  const poll = setInterval(() => read('poll'), 2);
+  return {
+    capi: created,
+    misses,
+    seen,
+    track: (id: string) => {
+      tracked++;
+      created.track(leadEvent(id));
+    },
+    stop: () => clearInterval(poll),
+  };
+};
+
 describe('the producer accounts for events waiting for the first connection (no Redis needed)', () => {
   it('counts them as writing until it gives up, then the client counts the fallback', async () => {
     const outbox = bullmqOutbox({
@@ -107,6 +149,21 @@ describe('the producer accounts for events waiting for the first connection (no 
     await capi.close();
     expectAddsUp(capi, outbox, 5);
     expect(capi.stats().pixels[PIXEL]?.sent).toBe(5);
+  });
+
+  it('the logger and the error hook, called as it gives up, see the events already counted by the client', async () => {
+    const outbox = bullmqOutbox({
+      connection: 'redis://127.0.0.1:1',
+      connectTimeoutMs: 300,
+      logger: silent,
+    });
+    const watched = observed(outbox);
+    for (let i = 0; i < 5; i++) watched.track(`gives-up-${i}`);
+    await waitFor(() => outbox.producerStats().fallbackEvents === 10);
+    await watched.capi.close();
+    watched.stop();
+    expect(watched.seen).toMatchObject({ 'error hook': 1, 'logger.error': 1 });
+    expect(watched.misses).toEqual([]);
   });
 });
 
@@ -209,6 +266,33 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
     proxy.resume();
     await capi.close();
     expectAddsUp(capi, outbox, 11);
+  });
+
+  it('a held write that times out into a small fallback: the error hook, the logger and the dropped hook see every event counted', async () => {
+    const outbox = bullmqOutbox({
+      connection: proxy.url,
+      prefix,
+      writeTimeoutMs: 300,
+      fallback: { maxEvents: 3 },
+      logger: silent,
+    });
+    closers.push(() => outbox.close());
+    const watched = observed(outbox);
+    closers.push(async () => watched.stop());
+    watched.track('warm-up');
+    await watched.capi.flush();
+    proxy.stall();
+    for (let i = 0; i < 10; i++) watched.track(`evicted-${i}`);
+    await waitFor(() => outbox.producerStats().fallbackEvents === 20);
+    // The fallback keeps 3 events per stream: 7 of each are dropped (overflow) as they arrive.
+    expect(watched.capi.stats().pixels[PIXEL]?.dropped.overflow).toBe(7);
+    expect(watched.capi.stats().pixels[STREAM]?.dropped.overflow).toBe(7);
+    proxy.resume();
+    await watched.capi.close();
+    watched.stop();
+    expect(watched.seen).toMatchObject({ 'error hook': 1, 'logger.error': 1 });
+    expect(watched.seen['dropped hook']).toBeGreaterThan(0);
+    expect(watched.misses).toEqual([]);
   });
 
   it('right after close({ timeoutMs }) gave up on a held write, its events are counted as writing; when it fails, as dropped (shutdown)', async () => {
