@@ -433,7 +433,10 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
 
     async close() {
       if (closed) return;
-      await drain();
+      // An append in a reaction to the drain (a `.then` on flush()) runs before `closed` is set:
+      // drain until nothing is buffered, or its timer would be cancelled below with it.
+      do await drain();
+      while (buffered > 0);
       closed = true;
       cancelTimers();
       redis.off('ready', onReady);

@@ -7,11 +7,13 @@ import {
   deleteKeys,
   leadEvent,
   needsRedis,
+  rawRecord,
   requireRedis,
   sleep,
   stallableProxy,
   uniquePrefix,
   waitFor,
+  wireLead,
 } from './helpers.js';
 
 // The producer's accounting at every moment (README, "The producer's accounting per stream"): each
@@ -293,6 +295,25 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
     expect(watched.seen).toMatchObject({ 'error hook': 1, 'logger.error': 1 });
     expect(watched.seen['dropped hook']).toBeGreaterThan(0);
     expect(watched.misses).toEqual([]);
+  });
+
+  it('close() also writes an append made in a reaction to its last flush: nothing is left in the buffer', async () => {
+    // Direct use of the outbox (no client): an append chained on flush() runs after the write it
+    // waited for, while close() is still draining.
+    const outbox = bullmqOutbox({ connection: url, prefix, logger: silent });
+    closers.push(() => outbox.close());
+    await outbox.queue.waitUntilReady();
+    outbox.append([rawRecord(PIXEL, wireLead('before-close'))]);
+    const late = outbox.flush().then(() => outbox.append([rawRecord(PIXEL, wireLead('late'))]));
+    await outbox.close();
+    await late;
+    expect(outbox.producerStats()).toMatchObject({
+      buffered: 0,
+      writing: 0,
+      enqueuedEvents: 2,
+      fallbackEvents: 0,
+    });
+    expect(outbox.producerStats().streams).toEqual({ [PIXEL]: counts(0, 0, 2) });
   });
 
   it('right after close({ timeoutMs }) gave up on a held write, its events are counted as writing; when it fails, as dropped (shutdown)', async () => {
