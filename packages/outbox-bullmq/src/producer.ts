@@ -32,11 +32,11 @@ export interface BullmqOutboxOptions {
   maxJobEvents?: number | undefined;
   /** Serialized bytes per job; default 1 000 000 (the request body stays under 1 MiB). */
   maxJobBytes?: number | undefined;
-  /** Longest time an event waits in memory before its `addBulk`; default 10 ms. */
+  /** Longest time an event waits in memory before its `addBulk`; default 10 ms, at most 2^31 − 1. */
   flushIntervalMs?: number | undefined;
-  /** How long the first `addBulk` waits for the connection before falling back; default 1000 ms. */
+  /** How long the first `addBulk` waits for the connection before falling back; default 1000 ms, at most 2^31 − 1. */
   connectTimeoutMs?: number | undefined;
-  /** An `addBulk` slower than this counts as a failure (fallback); default 2000 ms. */
+  /** An `addBulk` slower than this counts as a failure (fallback); default 2000 ms, at most 2^31 − 1. */
   writeTimeoutMs?: number | undefined;
   /** Events buffered for Redis (a slow Redis); beyond it new events go to the in-memory fallback. Default 50 000. */
   maxBufferedEvents?: number | undefined;
@@ -112,6 +112,11 @@ const positive = (name: string, value: number | undefined, fallback: number, max
   return v;
 };
 
+// setTimeout's largest delay (2^31 − 1 ms, ~24.8 days): Node runs a longer one after 1 ms, so a
+// larger writeTimeoutMs would fail every write. Timer options past it are refused, as core refuses
+// other out-of-range options.
+const MAX_TIMER_MS = 2_147_483_647;
+
 const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
@@ -145,9 +150,14 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     positive('maxJobEvents', options.maxJobEvents, MAX_EVENTS_PER_REQUEST, MAX_EVENTS_PER_REQUEST),
   );
   const maxJobBytes = positive('maxJobBytes', options.maxJobBytes, 1_000_000);
-  const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 10);
-  const connectTimeoutMs = positive('connectTimeoutMs', options.connectTimeoutMs, 1000);
-  const writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs, 2000);
+  const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 10, MAX_TIMER_MS);
+  const connectTimeoutMs = positive(
+    'connectTimeoutMs',
+    options.connectTimeoutMs,
+    1000,
+    MAX_TIMER_MS,
+  );
+  const writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs, 2000, MAX_TIMER_MS);
   const maxBufferedEvents = Math.floor(
     positive('maxBufferedEvents', options.maxBufferedEvents, 50_000),
   );

@@ -59,6 +59,23 @@ const client = (outbox: BullmqOutbox, extra: Partial<CapiOptions> = {}) =>
     ...extra,
   });
 
+describe('bullmqOutbox options (no Redis needed)', () => {
+  it('refuses a timer option past setTimeout’s limit (2^31 − 1 ms, which Node turns into 1 ms), naming it', async () => {
+    for (const name of ['flushIntervalMs', 'connectTimeoutMs', 'writeTimeoutMs'] as const) {
+      for (const value of [2 ** 31, Number.POSITIVE_INFINITY]) {
+        const create = () => {
+          // Closed at once if it is (wrongly) accepted, so no connection attempt outlives the test.
+          void bullmqOutbox({ connection: 'redis://127.0.0.1:1', [name]: value }).close();
+        };
+        expect(create).toThrow(RangeError);
+        expect(create).toThrow(`bullmqOutbox: ${name} must be in (0, 2147483647], got ${value}`);
+      }
+      const outbox = bullmqOutbox({ connection: 'redis://127.0.0.1:1', [name]: 2 ** 31 - 1 });
+      await outbox.close();
+    }
+  });
+});
+
 describe('bullmqOutbox when Redis is unreachable (no Redis needed)', () => {
   it('fails fast, says so loudly, and delivers from memory in this process', async () => {
     const { logger, lines } = logs();
