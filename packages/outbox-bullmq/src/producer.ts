@@ -50,7 +50,12 @@ export interface BullmqOutboxOptions {
 
 /** {@link BullmqOutbox.producerStats}. */
 export interface BullmqProducerStats {
-  /** `redis`: events go to the queue; `fallback`: Redis was unreachable, events are delivered in this process. */
+  /**
+   * `redis`: new events go to the queue; `fallback`: a write failed (Redis unreachable or too slow),
+   * new events go to the in-memory fallback that this process delivers, until ioredis reconnects
+   * or, on a connection that stayed up, until the next try after a backoff (1 s, doubled after each
+   * try that fails, up to 30 s).
+   */
   mode: 'redis' | 'fallback';
   /** Events waiting for the next `addBulk`. */
   buffered: number;
@@ -116,6 +121,11 @@ const positive = (name: string, value: number | undefined, fallback: number, max
 // larger writeTimeoutMs would fail every write. Timer options past it are refused, as core refuses
 // other out-of-range options.
 const MAX_TIMER_MS = 2_147_483_647;
+
+// After a failed write, new events try Redis again after this wait, doubled after each try that
+// fails, up to the maximum; a write that goes through resets it.
+const RETRY_MIN_MS = 1000;
+const RETRY_MAX_MS = 30_000;
 
 const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
@@ -196,6 +206,10 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   let immediate: ReturnType<typeof setImmediate> | undefined;
   let draining: Promise<void> | undefined;
   let lastConnectionError: string | undefined;
+  /** The producer said Redis is unreachable and has not said it is back yet: one error per outage. */
+  let outage = false;
+  let retryDelayMs = RETRY_MIN_MS;
+  let retryTimer: ReturnType<typeof setTimeout> | undefined;
   const counters = { enqueuedEvents: 0, enqueuedJobs: 0, fallbackEvents: 0, writeFailures: 0 };
   const streams = new Map<string, BullmqStreamStats>();
   /**
@@ -234,15 +248,43 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   };
   redis.on('error', onRedisError);
   queue.on('error', onRedisError);
+  /** Redis answered (ioredis reconnected, or a write went through): new events go to it again. */
+  const backToRedis = () => {
+    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    retryTimer = undefined;
+    retryDelayMs = RETRY_MIN_MS;
+    mode = 'redis';
+    if (!outage) return;
+    outage = false;
+    reportWarn(
+      `Redis at ${where} is reachable again: new events go to queue "${queueName}" (events kept in memory meanwhile are delivered by this process)`,
+    );
+  };
   const onReady = () => {
-    if (mode === 'fallback' && !closed) {
-      mode = 'redis';
-      reportWarn(
-        `Redis at ${where} is reachable again: new events go to queue "${queueName}" (events kept in memory meanwhile are delivered by this process)`,
-      );
-    }
+    if (outage && !closed) backToRedis();
   };
   redis.on('ready', onReady);
+
+  /**
+   * In fallback mode, lets new events try Redis again after a backoff. A Redis that was slow but
+   * kept the connection never emits `ready`, and without this the producer would keep every new
+   * event in memory (lost if the process dies) although Redis answers again. The try is the next
+   * write itself: it goes through (`backToRedis`), or it fails into the fallback like any write and
+   * the next try waits twice as long. `append` never waits for any of it.
+   */
+  const retryLater = () => {
+    if (closed || retryTimer !== undefined) return;
+    const delay = retryDelayMs;
+    retryDelayMs = Math.min(retryDelayMs * 2, RETRY_MAX_MS);
+    retryTimer = setTimeout(() => {
+      retryTimer = undefined;
+      if (closed || mode !== 'fallback') return;
+      // Disconnected: a try would fail at once; ioredis's `ready` ends the outage instead.
+      if (redis.status !== 'ready') retryLater();
+      else mode = 'redis';
+    }, delay);
+    retryTimer.unref?.();
+  };
 
   const waitForReady = (ms: number): Promise<boolean> => {
     if (redis.status === 'ready') return Promise.resolve(true);
@@ -270,7 +312,6 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   const recover = (records: OutboxRecord[], reason: string) => {
     counters.writeFailures++;
     writing -= records.length;
-    const wasRedis = mode === 'redis';
     mode = 'fallback';
     const { evicted } = toFallback(records, 'writingEvents');
     // The client counts them before anyone hears of the failure: a logger or an `error` listener
@@ -279,11 +320,14 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       host.added(records);
       if (evicted.length > 0) host.evicted(evicted);
     }
-    if (wasRedis) {
+    // A failed try after the backoff is the same outage: said once, at its start.
+    if (!outage) {
+      outage = true;
       reportError(
         `Redis at ${where} is unreachable (${reason}): ${records.length} event(s) and every new one are kept in memory and delivered by this process until it is back; they are lost if this process dies. Check Redis.`,
       );
     }
+    retryLater();
   };
 
   /** Empties the buffer into jobs; its events count as `writing` until the write answers. */
@@ -346,18 +390,22 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
           timeout.unref?.();
         }),
       ]);
-      writing -= records.length;
-      counters.enqueuedEvents += records.length;
-      counters.enqueuedJobs += jobs.length;
-      for (const [stream, count] of byStream) {
-        moveStream(stream, count, 'writingEvents', 'enqueuedEvents');
-      }
     } catch (error) {
       // A timed-out addBulk may still land: then these events are delivered twice (same event_id, Meta deduplicates).
       recover(records, messageOf(error));
+      return;
     } finally {
       if (timeout !== undefined) clearTimeout(timeout);
     }
+    writing -= records.length;
+    counters.enqueuedEvents += records.length;
+    counters.enqueuedJobs += jobs.length;
+    for (const [stream, count] of byStream) {
+      moveStream(stream, count, 'writingEvents', 'enqueuedEvents');
+    }
+    // Redis took a write during an outage (the try after the backoff, or events that waited behind
+    // the write that failed): it answers again.
+    if (outage && !closed) backToRedis();
   };
 
   const cancelTimers = () => {
@@ -449,6 +497,8 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       while (buffered > 0);
       closed = true;
       cancelTimers();
+      if (retryTimer !== undefined) clearTimeout(retryTimer);
+      retryTimer = undefined;
       redis.off('ready', onReady);
       const quiet = new Promise<void>((resolve) => {
         const t = setTimeout(resolve, writeTimeoutMs);

@@ -2,7 +2,12 @@ import { type CapiOptions, type CapiStats, createCapi } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { tiktok } from '@capi-kit/tiktok';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type BullmqOutbox, type BullmqProducerStats, bullmqOutbox } from '../src/index.js';
+import {
+  type BullmqOutbox,
+  type BullmqOutboxOptions,
+  type BullmqProducerStats,
+  bullmqOutbox,
+} from '../src/index.js';
 import {
   deleteKeys,
   leadEvent,
@@ -109,11 +114,16 @@ const observed = (outbox: BullmqOutbox, extra: Partial<CapiOptions> = {}) => {
   for (const hook of ['error', 'warn', 'dropped', 'sent'] as const) {
     created.on(hook, () => read(`${hook} hook`));
   }
+  /** What the `error` and `warn` hooks said, in order. */
+  const messages: string[] = [];
+  created.on('error', (info) => messages.push(`error: ${info.error.message}`));
+  created.on('warn', (info) => messages.push(`warn: ${info.message}`));
   const poll = setInterval(() => read('poll'), 2);
   return {
     capi: created,
     misses,
     seen,
+    messages,
     track: (id: string) => {
       tracked++;
       created.track(leadEvent(id));
@@ -200,6 +210,30 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
     return { outbox, capi };
   };
 
+  /** Like `connected`, with a client whose logger, hooks and a poll read the figures (`observed`). */
+  const watchedProducer = async (options: Partial<BullmqOutboxOptions>) => {
+    const outbox = bullmqOutbox({ connection: proxy.url, prefix, logger: silent, ...options });
+    closers.push(() => outbox.close());
+    const watched = observed(outbox);
+    closers.push(async () => {
+      watched.stop();
+      await watched.capi.close({ timeoutMs: 500 });
+    });
+    watched.track('warm-up');
+    await watched.capi.flush();
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(0, 0, 1),
+      [STREAM]: counts(0, 0, 1),
+    });
+    return { outbox, ...watched };
+  };
+
+  /** The ids of the events in the queue's waiting jobs. */
+  const waitingIds = async (outbox: BullmqOutbox) =>
+    (await outbox.queue.getWaiting(0, -1)).flatMap((job) =>
+      job.data.records.map((record) => record.eventId),
+    );
+
   it('buffered, then writing while Redis holds the addBulk, then enqueued: each stream adds up at every step', async () => {
     const { outbox, capi } = await connected(10_000);
     proxy.stall();
@@ -271,18 +305,10 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
   });
 
   it('a held write that times out into a small fallback: the error hook, the logger and the dropped hook see every event counted', async () => {
-    const outbox = bullmqOutbox({
-      connection: proxy.url,
-      prefix,
+    const { outbox, ...watched } = await watchedProducer({
       writeTimeoutMs: 300,
       fallback: { maxEvents: 3 },
-      logger: silent,
     });
-    closers.push(() => outbox.close());
-    const watched = observed(outbox);
-    closers.push(async () => watched.stop());
-    watched.track('warm-up');
-    await watched.capi.flush();
     proxy.stall();
     for (let i = 0; i < 10; i++) watched.track(`evicted-${i}`);
     await waitFor(() => outbox.producerStats().fallbackEvents === 20);
@@ -314,6 +340,97 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
       fallbackEvents: 0,
     });
     expect(outbox.producerStats().streams).toEqual({ [PIXEL]: counts(0, 0, 2) });
+  });
+
+  it('after a write times out on a Redis that stays connected, new events go to Redis again after a backoff; every figure adds up', async () => {
+    const { outbox, capi, track, misses, messages, stop } = await watchedProducer({
+      writeTimeoutMs: 300,
+    });
+    proxy.stall();
+    for (let i = 0; i < 5; i++) track(`slow-${i}`);
+    await waitFor(() => outbox.producerStats().mode === 'fallback');
+    const failedAt = Date.now();
+    // Redis answers again, and the connection never dropped: no `ready` event to wait for.
+    proxy.resume();
+    track('meanwhile'); // within the backoff: to memory
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(0, 0, 1, 6),
+      [STREAM]: counts(0, 0, 1, 6),
+    });
+    await waitFor(() => outbox.producerStats().mode === 'redis', 5000);
+    expect(Date.now() - failedAt).toBeGreaterThanOrEqual(900); // the first backoff: 1 s
+    for (let i = 0; i < 5; i++) track(`back-${i}`);
+    await capi.flush();
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(0, 0, 6, 6),
+      [STREAM]: counts(0, 0, 6, 6),
+    });
+    const backInRedis = (await waitingIds(outbox)).filter((id) => id.startsWith('back-'));
+    expect(backInRedis).toHaveLength(10); // 5 events × 2 streams
+    await waitFor(() => capi.stats().sent === 12); // the fallback's, sent by this process
+    await capi.close();
+    stop();
+    expect(messages.filter((message) => message.includes('Redis at'))).toEqual([
+      expect.stringMatching(/^error: .* is unreachable \(addBulk took longer than 300 ms\)/),
+      expect.stringMatching(/^warn: .* is reachable again/),
+    ]);
+    expect(misses).toEqual([]);
+  });
+
+  it('a try that fails again goes back to memory without a second error and waits twice as long; a write that succeeds resets the wait', async () => {
+    const { outbox, capi, track, misses, messages, stop } = await watchedProducer({
+      writeTimeoutMs: 300,
+    });
+    const mode = () => outbox.producerStats().mode;
+    /** Milliseconds until the producer is in `want` mode. */
+    const until = async (want: BullmqProducerStats['mode']) => {
+      const from = Date.now();
+      await waitFor(() => mode() === want, 10_000);
+      return Date.now() - from;
+    };
+    proxy.stall();
+    track('slow-1');
+    await until('fallback');
+    const first = await until('redis');
+    track('try-1'); // Redis still holds writes: this one times out as well
+    await waitFor(() => outbox.producerStats().writeFailures === 2);
+    expect(mode()).toBe('fallback');
+    proxy.resume();
+    const second = await until('redis');
+    track('back-1');
+    await capi.flush();
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(0, 0, 2, 2),
+      [STREAM]: counts(0, 0, 2, 2),
+    });
+    // A new outage after that success starts again at 1 s.
+    proxy.stall();
+    track('slow-2');
+    await until('fallback');
+    const third = await until('redis');
+    proxy.resume();
+    track('back-2');
+    await capi.flush();
+    expect(outbox.producerStats().streams).toEqual({
+      [PIXEL]: counts(0, 0, 3, 3),
+      [STREAM]: counts(0, 0, 3, 3),
+    });
+    expect((await waitingIds(outbox)).filter((id) => id.startsWith('back-'))).toHaveLength(4);
+    // Timers never fire early; a loaded machine may make them late, hence the wide upper bound.
+    expect(first).toBeGreaterThanOrEqual(900); // 1 s
+    expect(second).toBeGreaterThanOrEqual(1900); // 2 s after the failed try
+    expect(third).toBeLessThan(3000); // 1 s again, not 4 s
+    await waitFor(() => capi.stats().sent === 6);
+    await capi.close();
+    stop();
+    // One error per outage (the failed try is the same outage), one warning when it ends.
+    expect(messages.filter((message) => message.includes('Redis at'))).toEqual([
+      expect.stringMatching(/^error: .* is unreachable/),
+      expect.stringMatching(/^warn: .* is reachable again/),
+      expect.stringMatching(/^error: .* is unreachable/),
+      expect.stringMatching(/^warn: .* is reachable again/),
+    ]);
+    expect(misses).toEqual([]);
   });
 
   it('right after close({ timeoutMs }) gave up on a held write, its events are counted as writing; when it fails, as dropped (shutdown)', async () => {
