@@ -232,14 +232,22 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     entry[to] += count;
   };
 
+  // Before createCapi attaches, the producer's own logger. One that throws must not break a write
+  // (flush() never rejects; a timer's drain would be an unhandled rejection), as in core's client.
+  const log = (level: 'error' | 'warn', message: string) => {
+    try {
+      logger[level]({ queue: queueName }, message);
+    } catch {
+      // Nowhere left to say it.
+    }
+  };
   const reportError = (message: string) => {
-    const error = new Error(message);
-    if (host) host.error(error);
-    else logger.error({ queue: queueName }, message);
+    if (host) host.error(new Error(message));
+    else log('error', message);
   };
   const reportWarn = (message: string) => {
     if (host) host.warn(message);
-    else logger.warn({ queue: queueName }, message);
+    else log('warn', message);
   };
 
   // ioredis and BullMQ emit `error` while Redis is down; without listeners those would throw.

@@ -102,6 +102,26 @@ describe('bullmqOutbox when Redis is unreachable (no Redis needed)', () => {
     expect(mock.duplicates()).toEqual([]);
   });
 
+  it('a logger that throws (before createCapi attaches) does not break the write: flush() resolves, the events are in the fallback', async () => {
+    const broken = () => {
+      throw new Error('logger broke');
+    };
+    const outbox = bullmqOutbox({
+      connection: 'redis://127.0.0.1:1',
+      connectTimeoutMs: 100,
+      logger: { debug() {}, info() {}, warn: broken, error: broken },
+    });
+    outbox.append([rawRecord(PIXEL, wireLead('logged'))]);
+    await expect(outbox.flush()).resolves.toBeUndefined();
+    expect(outbox.producerStats()).toMatchObject({
+      mode: 'fallback',
+      writing: 0,
+      fallbackEvents: 1,
+    });
+    expect((await outbox.stats()).queued).toBe(1);
+    await outbox.close();
+  });
+
   it('events whose Redis write outlasts close() are counted as dropped (shutdown) and handed over, not left queued', async () => {
     // A shutdown budget shorter than the wait for Redis: close() returns, then the producer gives
     // up on Redis and its fallback takes the events, for a client that will never send again.
