@@ -14,7 +14,7 @@ import { newEventId } from '../event/event-id.js';
 import type { EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
 import { sumStats } from './client-stats.js';
-import { schedulingClock } from './clock.js';
+import { MAX_TIMER_MS, schedulingClock } from './clock.js';
 import { closeOutboxLast } from './close-outbox.js';
 import type { Destination, Envelope } from './destination.js';
 import { closeAtExit } from './exit-close.js';
@@ -156,9 +156,6 @@ const deadlineTimer = (clock: Clock, ms: number) => {
   });
   return { promise, cancel: () => clock.clearTimeout(handle) };
 };
-
-// setTimeout's largest delay (2^31 − 1 ms, ~24.8 days); a larger one fires at once in Node.
-const MAX_TIMER_MS = 2_147_483_647;
 
 /** A caller's deadline in ms: the default when absent or NaN, within [0, MAX_TIMER_MS] otherwise. */
 const deadlineMs = (value: number | undefined, fallback: number): number =>

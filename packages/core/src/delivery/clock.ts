@@ -4,6 +4,9 @@ import type { Clock } from './types.js';
 // (eleven internal modules), which `import('@capi-kit/core')` should not pay before the first send.
 const hasPerformance = 'performance' in globalThis;
 
+/** The longest delay `setTimeout` honours (2^31 − 1 ms, about 24.8 days). */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * The real clock. Every timer is `unref()`'d where the runtime supports it (Node, Bun, Deno), so
  * an idle client never keeps a process or a Lambda alive (segmentio/analytics-node#102, Amplitude
@@ -15,7 +18,12 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   ...(hasPerformance ? { monotonic: () => globalThis.performance.now() } : {}),
   setTimeout: (fn, ms) => {
-    const handle = globalThis.setTimeout(fn, ms) as unknown as { unref?: () => void };
+    // Node (and browsers) run a delay above 2^31 − 1 ms after 1 ms instead: a backoff, pause or
+    // timeout built from large options (`retry.maxDelayMs`, a long `Retry-After`) would fire at
+    // once, again and again. Capped, it waits 24.8 days, and whoever armed it checks the time.
+    const handle = globalThis.setTimeout(fn, Math.min(ms, MAX_TIMER_MS)) as unknown as {
+      unref?: () => void;
+    };
     if (typeof handle === 'object' && handle !== null && typeof handle.unref === 'function') {
       handle.unref();
     }

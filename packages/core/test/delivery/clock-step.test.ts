@@ -95,4 +95,16 @@ describe('schedulingClock', () => {
     expect(handle.hasRef()).toBe(true);
     systemClock.clearTimeout(handle);
   });
+
+  it('the system clock holds a delay above 2^31 − 1 ms instead of firing it at once', async () => {
+    let fired = 0;
+    const handles = [2 ** 31, 2 ** 40, Number.MAX_SAFE_INTEGER].map((ms) =>
+      systemClock.setTimeout(() => {
+        fired++;
+      }, ms),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    for (const handle of handles) systemClock.clearTimeout(handle);
+    expect(fired).toBe(0);
+  });
 });
