@@ -1287,19 +1287,12 @@ describe('outbox side channel', () => {
       calls.push(closedOutbox ? `${name} after close` : name);
     };
     const outbox: Outbox = {
+      ...memory,
       durable: true,
-      append: (records) => {
-        log('append');
-        return memory.append(records);
-      },
       claim: (limit, leaseMs, options) => {
         log('claim');
         return memory.claim(limit, leaseMs, options);
       },
-      ack: (ids) => memory.ack(ids),
-      nack: (ids, retryAt, error) => memory.nack(ids, retryAt, error),
-      release: (ids, retryAt) => memory.release(ids, retryAt),
-      deadLetter: (ids, error) => memory.deadLetter(ids, error),
       stats: () => {
         if (answerStats !== undefined) return memory.stats(); // client.stats() from here on
         log('stats');
