@@ -461,6 +461,30 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     timer.unref?.();
   };
 
+  /** The producer's close: the buffer written out, timers stopped, the queue and (own) connection closed. */
+  const closeOnce = async (): Promise<void> => {
+    // An append in a reaction to the drain (a `.then` on flush()) runs before `closed` is set:
+    // drain until nothing is buffered, or its timer would be cancelled below with it.
+    do await drain();
+    while (buffered > 0);
+    closed = true;
+    cancelTimers();
+    if (retryTimer !== undefined) clearTimeout(retryTimer);
+    retryTimer = undefined;
+    redis.off('ready', onReady);
+    const quiet = new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, writeTimeoutMs);
+      t.unref?.();
+    });
+    await Promise.race([queue.close().catch(() => {}), quiet]);
+    if (ownsConnection) {
+      if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
+      else redis.disconnect();
+    }
+    redis.off('error', onRedisError);
+  };
+  let closing: Promise<void> | undefined;
+
   const outbox: BullmqOutbox = {
     durable: false,
     queue,
@@ -497,27 +521,11 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
 
     flush: () => drain(),
 
-    async close() {
-      if (closed) return;
-      // An append in a reaction to the drain (a `.then` on flush()) runs before `closed` is set:
-      // drain until nothing is buffered, or its timer would be cancelled below with it.
-      do await drain();
-      while (buffered > 0);
-      closed = true;
-      cancelTimers();
-      if (retryTimer !== undefined) clearTimeout(retryTimer);
-      retryTimer = undefined;
-      redis.off('ready', onReady);
-      const quiet = new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, writeTimeoutMs);
-        t.unref?.();
-      });
-      await Promise.race([queue.close().catch(() => {}), quiet]);
-      if (ownsConnection) {
-        if (redis.status === 'ready') await redis.quit().catch(() => redis.disconnect());
-        else redis.disconnect();
-      }
-      redis.off('error', onRedisError);
+    close() {
+      // Once: a second call, even while the first still drains, waits for the same close rather
+      // than closing the queue and the connection a second time.
+      closing ??= closeOnce();
+      return closing;
     },
 
     producerStats: () => ({

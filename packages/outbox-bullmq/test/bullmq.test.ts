@@ -77,6 +77,24 @@ describe('bullmqOutbox options (no Redis needed)', () => {
 });
 
 describe('bullmqOutbox when Redis is unreachable (no Redis needed)', () => {
+  it('close() twice at once closes the queue once, and both calls wait for that close', async () => {
+    const outbox = bullmqOutbox({ connection: 'redis://127.0.0.1:1', connectTimeoutMs: 200 });
+    const queueClose = outbox.queue.close.bind(outbox.queue);
+    let closes = 0;
+    let queueClosed = false;
+    outbox.queue.close = async () => {
+      closes++;
+      await queueClose();
+      queueClosed = true;
+    };
+    const seen: boolean[] = [];
+    await Promise.all(
+      [outbox.close(), outbox.close()].map((p) => p.then(() => seen.push(queueClosed))),
+    );
+    await outbox.close(); // after it: nothing more
+    expect({ closes, seen }).toEqual({ closes: 1, seen: [true, true] });
+  });
+
   it('fails fast, says so loudly, and delivers from memory in this process', async () => {
     const { logger, lines } = logs();
     const outbox = bullmqOutbox({ connection: 'redis://127.0.0.1:1', connectTimeoutMs: 200 });
