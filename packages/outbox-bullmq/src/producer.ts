@@ -38,7 +38,7 @@ export interface BullmqOutboxOptions {
   connectTimeoutMs?: number | undefined;
   /** An `addBulk` slower than this counts as a failure (fallback); default 2000 ms, at most 2^31 − 1. */
   writeTimeoutMs?: number | undefined;
-  /** Events buffered for Redis (a slow Redis); beyond it new events go to the in-memory fallback. Default 50 000. */
+  /** Events held for Redis (buffered, or in a write it has not answered: a slow Redis); beyond it new events go to the in-memory fallback. Default 50 000. */
   maxBufferedEvents?: number | undefined;
   /** BullMQ job options; default {@link DEFAULT_JOB_OPTIONS} (10 attempts, the workers' backoff). */
   jobOptions?: JobsOptions | undefined;
@@ -491,7 +491,9 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
 
     append(records) {
       if (closed) throw new Error('bullmqOutbox: closed');
-      if (mode === 'fallback' || buffered + records.length > maxBufferedEvents) {
+      // What waits for Redis, buffered or in a write it has not answered, is bounded: a slow Redis
+      // must not hold more than `maxBufferedEvents` in this process's memory.
+      if (mode === 'fallback' || buffered + writing + records.length > maxBufferedEvents) {
         return toFallback(records);
       }
       for (const record of records) {

@@ -200,6 +200,9 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
   const connected = async (writeTimeoutMs: number, extra: Partial<CapiOptions> = {}) => {
     const outbox = bullmqOutbox({ connection: proxy.url, prefix, writeTimeoutMs, logger: silent });
     closers.push(() => outbox.close());
+    // The queue's connection set-up (scripts, a version check) before the first write's short
+    // timeout: on a loaded machine it could take the warm-up write past it into the fallback.
+    await outbox.queue.waitUntilReady();
     const capi = client(outbox, extra);
     capi.track(leadEvent('warm-up'));
     await capi.flush();
@@ -214,6 +217,7 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
   const watchedProducer = async (options: Partial<BullmqOutboxOptions>) => {
     const outbox = bullmqOutbox({ connection: proxy.url, prefix, logger: silent, ...options });
     closers.push(() => outbox.close());
+    await outbox.queue.waitUntilReady(); // as in `connected`
     const watched = observed(outbox);
     closers.push(async () => {
       watched.stop();
@@ -271,6 +275,33 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
     expect(jobs.reduce((n, job) => n + job.data.records.length, 0)).toBe(62);
     await capi.close();
     expectAddsUp(capi, outbox, 31);
+  });
+
+  it('maxBufferedEvents bounds what waits for Redis, the events of a write Redis holds included', async () => {
+    const outbox = bullmqOutbox({
+      connection: proxy.url,
+      prefix,
+      writeTimeoutMs: 10_000,
+      maxBufferedEvents: 30,
+      logger: silent,
+    });
+    closers.push(() => outbox.close());
+    await outbox.queue.waitUntilReady();
+    const capi = client(outbox);
+    capi.track(leadEvent('warm-up'));
+    await capi.flush();
+    proxy.stall();
+    for (let i = 0; i < 10; i++) capi.track(leadEvent(`bound-${i}`));
+    await waitFor(() => outbox.producerStats().writing === 20);
+    // 20 in the held write: room for 10 more in memory for Redis; the rest go to the fallback.
+    for (let i = 10; i < 20; i++) capi.track(leadEvent(`bound-${i}`));
+    expect(outbox.producerStats()).toMatchObject({ writing: 20, buffered: 10, fallbackEvents: 10 });
+    expectAddsUp(capi, outbox, 21);
+    proxy.resume();
+    await capi.flush();
+    await capi.close();
+    expect(outbox.producerStats()).toMatchObject({ writing: 0, buffered: 0, enqueuedEvents: 32 });
+    expectAddsUp(capi, outbox, 21);
   });
 
   it('a write held past writeTimeoutMs is counted as writing until then, then by the client (fallback)', async () => {
