@@ -346,8 +346,16 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   /** Destinations beside Meta: `track()` then fixes the `event_id` first and reports per stream. */
   const fanOut = resolved.destinations.length > 0;
 
-  // Records already in a durable outbox (a previous run) are picked up on start.
+  // Records already in a durable outbox (a previous run) are picked up on start. close() does not
+  // wait for this call: closing under it changes nothing in the outbox (an outbox's close may well
+  // be what ends it: a pool ended rejects what it had pending). An answer once the outbox is
+  // closed is dropped, unreported: nothing may ask a closed outbox about those records, and they
+  // stay in it, uncounted by this run, for the next start.
   const adoptExisting = (stats: OutboxStats) => {
+    if (outboxClosed) return;
+    if (typeof stats?.pixels !== 'object' || stats.pixels === null) {
+      throw new TypeError('stats() answered without `pixels`');
+    }
     cachedOutboxStats = stats;
     for (const [pixelId, pixelStats] of Object.entries(stats.pixels)) {
       const pipe = pipes.get(pixelId);
@@ -358,18 +366,19 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       }
     }
   };
+  const startStatsFailed = (error: unknown) => {
+    if (outboxClosed) return;
+    log('error', { error: describeError(error, redact) }, 'capi-kit: outbox stats failed');
+  };
   if (outbox.durable) {
     try {
-      // Counted like the engine's other calls: close() closes the outbox only after it answers,
-      // since its answer makes the engine count (and, once stopped, ask about) those records.
-      const initial = calls ? calls.counted(outbox.stats()) : outbox.stats();
-      if (isPromise<OutboxStats>(initial)) {
-        initial.then(adoptExisting, (error: unknown) =>
-          log('error', { error: describeError(error, redact) }, 'capi-kit: outbox stats failed'),
-        );
-      } else adoptExisting(initial);
+      const initial = outbox.stats();
+      // A malformed answer throws in adoptExisting: reported like a failure, never unhandled.
+      if (isPromise<OutboxStats>(initial))
+        initial.then(adoptExisting).then(undefined, startStatsFailed);
+      else adoptExisting(initial);
     } catch (error) {
-      log('error', { error: describeError(error, redact) }, 'capi-kit: outbox stats failed');
+      startStatsFailed(error);
     }
   }
 
@@ -988,6 +997,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   };
 
   const readOutboxStats = (): OutboxStats | undefined => {
+    // A closed outbox is not asked: its last figures stand (close()'s own log line reads them).
+    if (outboxClosed) return cachedOutboxStats;
     try {
       const stats = outbox.stats();
       if (isPromise<OutboxStats>(stats)) {

@@ -4,16 +4,12 @@ import type { Outbox } from './outbox/types.js';
 // promises), so that close() calls the outbox's own `close()` only once they have all answered:
 // closed under a call of the engine's (a request's answer being recorded, an expiry's dead letter,
 // a flush, an append), an outbox that refuses it would leave that call's records counted as
-// queued on a closed client. `stats` and `attach` are not counted: they change nothing, except
-// the engine's start-up `stats()` of a durable outbox, whose answer hands the engine the previous
-// run's records, and which the client counts through `counted`.
+// queued on a closed client. `stats` and `attach` are not counted: they change nothing.
 
 /** What {@link countOutboxCalls} returns. */
 export interface CountedOutbox {
   /** The same outbox, its calls counted while they run. */
   outbox: Outbox;
-  /** Counts one more call's result like the wrapper's own (the engine's start-up `stats()`); returns what to await. */
-  counted<R>(result: R): R;
   /** Calls of the engine's still running. */
   running(): number;
   /** Resolves when no call is running (at once if none is). */
@@ -81,7 +77,6 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
   } as Outbox;
   return {
     outbox: counted,
-    counted: count,
     running: () => running,
     idle: () =>
       running === 0

@@ -31,24 +31,6 @@ describe('countOutboxCalls', () => {
     await calls.idle(); // none running: at once
   });
 
-  it('counted: a call the engine makes outside the wrapper (start-up stats) is counted the same way; stats itself is not', async () => {
-    const memory = memoryOutbox();
-    let answer: (() => void) | undefined;
-    const calls = countOutboxCalls({ ...memory, stats: () => memory.stats() });
-    void calls.outbox.stats();
-    expect(calls.running()).toBe(0);
-    const pending = calls.counted(
-      new Promise<number>((resolve) => {
-        answer = () => resolve(3);
-      }),
-    );
-    expect(calls.counted(7)).toBe(7); // not a promise: returned as is, not counted
-    expect(calls.running()).toBe(1);
-    answer?.();
-    await expect(pending).resolves.toBe(3);
-    expect(calls.running()).toBe(0);
-  });
-
   it('calls a thenable’s then once, and counts it settled once whatever it does', async () => {
     const memory = memoryOutbox();
     let thens = 0;

@@ -1273,10 +1273,10 @@ describe('outbox side channel', () => {
     });
   });
 
-  it('a durable outbox’s start-up stats() still unanswered at close(): the outbox is closed after it answers, and what it reports stays counted for the next start', async () => {
+  it('a durable outbox’s start-up stats() still unanswered at close(): the outbox is closed at the deadline, and the late answer asks it nothing', async () => {
     // A previous run left three records in a durable outbox whose stats() is slow (a database
-    // still connecting). close() right after start used to close the outbox under that call, and
-    // its answer then asked the closed outbox about them.
+    // still connecting). Its answer after the outbox's close used to run a take on the closed
+    // outbox; waiting for it instead would keep open an outbox whose close is what ends it.
     const memory = memoryOutbox();
     const clock = new FakeClock();
     memory.append([0, 1, 2].map((i) => outboxRecord(`old-${i}`, clock.now())));
@@ -1294,8 +1294,8 @@ describe('outbox side channel', () => {
         return memory.claim(limit, leaseMs, options);
       },
       stats: () => {
-        if (answerStats !== undefined) return memory.stats(); // client.stats() from here on
         log('stats');
+        if (answerStats !== undefined) return memory.stats();
         return new Promise<OutboxStats>((resolve) => {
           answerStats = () => resolve(memory.stats());
         });
@@ -1310,13 +1310,14 @@ describe('outbox side channel', () => {
       },
     };
     const { fetch, seen } = scriptedFetch(ok);
+    const logger = captureLogger();
     const client = createCapi({
       pixelId: PIXEL,
       accessToken: TOKEN,
       fetch,
       clock,
       random: () => 0.5,
-      logger: captureLogger().logger,
+      logger: logger.logger,
       env: false,
       outbox,
     });
@@ -1325,16 +1326,42 @@ describe('outbox side channel', () => {
       closed = true;
     });
     await clock.advance(100);
-    // close() kept its deadline; the outbox is not closed under the stats() call.
-    expect({ calls, closed }).toEqual({ calls: ['stats', 'take'], closed: true });
+    // Closed at the deadline, after the take at close (close() reads the figures on the way).
+    expect({ closed, last: calls.at(-1), took: calls.includes('take') }).toEqual({
+      closed: true,
+      last: 'close',
+      took: true,
+    });
+    const before = [...calls];
     answerStats?.();
     await settle();
-    // Its records are not sent by a closed client: counted as queued, kept for the next start;
-    // the outbox is closed after the call, and nothing asks it anything after that.
+    // Dropped: nothing sent, nothing asked of the closed outbox (client.stats() included), the
+    // records left in it for the next start and not counted by this run.
+    void client.stats();
     expect(seen).toHaveLength(0);
-    expect(calls.at(-1)).toBe('close');
-    expect(calls.filter((c) => c.endsWith('after close'))).toEqual([]);
-    expect(client.stats().queued).toBe(3);
+    expect(calls).toEqual(before);
+    expect(client.stats().queued).toBe(0);
     expect(memory.stats().queued).toBe(3);
+  });
+
+  it('a start-up stats() that answers without `pixels` is reported, never an unhandled rejection', async () => {
+    for (const answer of [undefined, {}, null]) {
+      const log = captureLogger();
+      const client = createCapi({
+        pixelId: PIXEL,
+        accessToken: TOKEN,
+        fetch: scriptedFetch(ok).fetch,
+        logger: log.logger,
+        env: false,
+        outbox: {
+          ...memoryOutbox(),
+          durable: true,
+          stats: () => Promise.resolve(answer as unknown as OutboxStats),
+        },
+      });
+      await settle();
+      expect(log.lines.filter((l) => l.msg === 'capi-kit: outbox stats failed')).toHaveLength(1);
+      await client.close({ timeoutMs: 0 });
+    }
   });
 });
