@@ -20,7 +20,8 @@ export const systemClock: Clock = {
   setTimeout: (fn, ms) => {
     // Node (and browsers) run a delay above 2^31 − 1 ms after 1 ms instead: a backoff, pause or
     // timeout built from large options (`retry.maxDelayMs`, a long `Retry-After`) would fire at
-    // once, again and again. Capped, it waits 24.8 days, and whoever armed it checks the time.
+    // once, again and again. Capped, it fires after 24.8 days: a wake-up of the pipe checks the
+    // time and waits again; a request timeout (`timeoutMs` above the cap) ends the request then.
     const handle = globalThis.setTimeout(fn, Math.min(ms, MAX_TIMER_MS)) as unknown as {
       unref?: () => void;
     };
