@@ -13,6 +13,7 @@ import type { DiagnosticsReport } from '../diagnostics/types.js';
 import { newEventId } from '../event/event-id.js';
 import type { EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
+import { adoptPreviousRun } from './adopt.js';
 import { sumStats } from './client-stats.js';
 import { MAX_TIMER_MS, schedulingClock } from './clock.js';
 import { closeOutboxLast } from './close-outbox.js';
@@ -346,41 +347,31 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   /** Destinations beside Meta: `track()` then fixes the `event_id` first and reports per stream. */
   const fanOut = resolved.destinations.length > 0;
 
-  // Records already in a durable outbox (a previous run) are picked up on start. close() does not
-  // wait for this call: closing under it changes nothing in the outbox (an outbox's close may well
-  // be what ends it: a pool ended rejects what it had pending). An answer once the outbox is
-  // closed is dropped, unreported: nothing may ask a closed outbox about those records, and they
-  // stay in it, uncounted by this run, for the next start.
-  const adoptExisting = (stats: OutboxStats) => {
-    if (outboxClosed) return;
-    if (typeof stats?.pixels !== 'object' || stats.pixels === null) {
-      throw new TypeError('stats() answered without `pixels`');
-    }
-    cachedOutboxStats = stats;
-    for (const [pixelId, pixelStats] of Object.entries(stats.pixels)) {
-      const pipe = pipes.get(pixelId);
-      const waiting = pixelStats.queued + pixelStats.leased;
-      if (pipe && waiting > 0) {
-        pipe.noteAppended(waiting, pixelStats.bytes, true);
-        keepAlive(pipe.flush());
-      }
-    }
-  };
-  const startStatsFailed = (error: unknown) => {
-    if (outboxClosed) return;
-    log('error', { error: describeError(error, redact) }, 'capi-kit: outbox stats failed');
-  };
-  if (outbox.durable) {
-    try {
-      const initial = outbox.stats();
-      // A malformed answer throws in adoptExisting: reported like a failure, never unhandled.
-      if (isPromise<OutboxStats>(initial))
-        initial.then(adoptExisting).then(undefined, startStatsFailed);
-      else adoptExisting(initial);
-    } catch (error) {
-      startStatsFailed(error);
-    }
-  }
+  // Records a previous run left in a durable outbox are counted on start (adopt.ts); until they
+  // are, every other call of the engine's on the outbox waits. close() does not wait for the
+  // count: closing under it changes nothing in the outbox (its close may well be what ends it: a
+  // pool ended rejects what it had pending); it gives the count up when it stops waiting for its
+  // drain, and an answer after that is dropped, those records left uncounted for the next start.
+  const adoption =
+    outbox.durable && calls !== undefined
+      ? adoptPreviousRun({
+          calls,
+          clock,
+          log,
+          describe: (error) => describeError(error, redact),
+          count: (stats) => {
+            cachedOutboxStats = stats;
+            for (const [pixelId, pixelStats] of Object.entries(stats.pixels)) {
+              const pipe = pipes.get(pixelId);
+              const waiting = pixelStats.queued + pixelStats.leased;
+              if (pipe && waiting > 0) {
+                pipe.noteAppended(waiting, pixelStats.bytes, true);
+                keepAlive(pipe.flush());
+              }
+            }
+          },
+        })
+      : undefined;
 
   const byPixel = (records: readonly OutboxRecord[]): Map<string, OutboxRecord[]> => {
     const map = new Map<string, OutboxRecord[]>();
@@ -962,6 +953,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       const first = sleep(timeoutMs - grace);
       const winner = await Promise.race([drained, first.promise]);
       first.cancel();
+      // A start-up count still unknown holds every call: the held appends are let through now, to
+      // land in the outbox, rather than wait in this process's memory for it.
+      adoption?.giveUp();
       if (winner === 'deadline') {
         for (const pipe of all) pipe.abortAll();
         const settle = sleep(grace);

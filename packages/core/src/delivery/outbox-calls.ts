@@ -5,6 +5,10 @@ import type { Outbox } from './outbox/types.js';
 // closed under a call of the engine's (a request's answer being recorded, an expiry's dead letter,
 // a flush, an append), an outbox that refuses it would leave that call's records counted as
 // queued on a closed client. `stats` and `attach` are not counted: they change nothing.
+//
+// It can also hold the engine's calls until a promise settles (`holdUntil`): a durable async
+// outbox's start-up `stats()` counts what a previous run left, and an append or a claim made
+// before it answers would make that count include, or miss, this run's own records.
 
 /** What {@link countOutboxCalls} returns. */
 export interface CountedOutbox {
@@ -14,6 +18,11 @@ export interface CountedOutbox {
   running(): number;
   /** Resolves when no call is running (at once if none is). */
   idle(): Promise<void>;
+  /**
+   * Calls made from now until `gate` settles wait for it, then run in the order they were made
+   * (`stats`, `attach` and `close` are never held). Each held call counts as running.
+   */
+  holdUntil(gate: Promise<unknown>): void;
 }
 
 /** True for a promise (any thenable object), as an outbox method may return. */
@@ -31,6 +40,12 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
     waiters = [];
     for (const resolve of ready) resolve();
   };
+  // Held calls, in order: `held` is the promise they chain on, `waiting` how many of them have not
+  // run yet. The gate lifts once its promise settled and the last held call ran, so a call made
+  // meanwhile (by a held call's answer, say) still queues behind the ones made before it.
+  let held: Promise<unknown> | undefined;
+  let waiting = 0;
+  let gateOpen = false;
   const count = <R>(result: R): R => {
     if (!isPromise(result)) return result;
     // Adopted once into a native promise, which is what the engine then awaits: a thenable's
@@ -44,9 +59,19 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
   };
   // The optional methods and `durable` are read from the outbox at each use, as if it were
   // called directly: one given a method after it was handed over still has it.
+  const call = <R>(run: () => R): R => {
+    if (held === undefined) return count(run());
+    waiting++;
+    const later = held.then(() => {
+      waiting--;
+      if (waiting === 0 && gateOpen) held = undefined;
+      return run();
+    });
+    return count(later) as R;
+  };
   const takeNonDurable: NonNullable<Outbox['takeNonDurable']> = (pixelId) =>
-    count(outbox.takeNonDurable?.(pixelId) ?? []);
-  const flush: NonNullable<Outbox['flush']> = () => count(outbox.flush?.());
+    call(() => outbox.takeNonDurable?.(pixelId) ?? []);
+  const flush: NonNullable<Outbox['flush']> = () => call(() => outbox.flush?.());
   const close: NonNullable<Outbox['close']> = () => outbox.close?.();
   const attach: NonNullable<Outbox['attach']> = (host) => outbox.attach?.(host);
   // Getters of an absent method answer `undefined`, which the engine reads as absent (it never
@@ -55,12 +80,12 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
     get durable() {
       return outbox.durable;
     },
-    append: (records) => count(outbox.append(records)),
-    claim: (limit, leaseMs, options) => count(outbox.claim(limit, leaseMs, options)),
-    ack: (ids) => count(outbox.ack(ids)),
-    nack: (ids, retryAt, error) => count(outbox.nack(ids, retryAt, error)),
-    release: (ids, retryAt) => count(outbox.release(ids, retryAt)),
-    deadLetter: (ids, error) => count(outbox.deadLetter(ids, error)),
+    append: (records) => call(() => outbox.append(records)),
+    claim: (limit, leaseMs, options) => call(() => outbox.claim(limit, leaseMs, options)),
+    ack: (ids) => call(() => outbox.ack(ids)),
+    nack: (ids, retryAt, error) => call(() => outbox.nack(ids, retryAt, error)),
+    release: (ids, retryAt) => call(() => outbox.release(ids, retryAt)),
+    deadLetter: (ids, error) => call(() => outbox.deadLetter(ids, error)),
     stats: () => outbox.stats(),
     get takeNonDurable() {
       return outbox.takeNonDurable ? takeNonDurable : undefined;
@@ -84,5 +109,13 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
         : new Promise<void>((resolve) => {
             waiters.push(resolve);
           }),
+    holdUntil: (gate) => {
+      gateOpen = false;
+      const opened = () => {
+        gateOpen = true;
+        if (waiting === 0) held = undefined;
+      };
+      held = gate.then(opened, opened);
+    },
   };
 };

@@ -88,4 +88,61 @@ describe('countOutboxCalls', () => {
     expect(closed).toEqual(['close']);
     expect(calls.outbox.durable).toBe(false);
   });
+
+  it('holds calls until the gate settles, then runs them in the order made, later calls behind them', async () => {
+    const memory = memoryOutbox();
+    const order: string[] = [];
+    const outbox: Outbox = {
+      ...memory,
+      append: (records) => {
+        order.push(`append ${records.map((r) => r.id).join(',')}`);
+        return memory.append(records);
+      },
+      claim: (limit, leaseMs, options) => {
+        order.push('claim');
+        return memory.claim(limit, leaseMs, options);
+      },
+      stats: () => {
+        order.push('stats');
+        return memory.stats();
+      },
+    };
+    const calls = countOutboxCalls(outbox);
+    let open: (() => void) | undefined;
+    calls.holdUntil(
+      new Promise<void>((resolve) => {
+        open = resolve;
+      }),
+    );
+    const record = (id: string) => ({
+      id,
+      pixelId: 'p',
+      eventId: id,
+      eventName: 'Purchase',
+      eventTime: 1,
+      actionSource: 'website',
+      body: '{}',
+      bytes: 2,
+      attempts: 0,
+      enqueuedAt: 0,
+      retryAt: 0,
+    });
+    calls.outbox.append([record('a')]);
+    const second = calls.outbox.claim(10, 1000, { pixelId: 'p', now: 0 });
+    calls.outbox.stats(); // never held
+    await Promise.resolve();
+    expect({ order, running: calls.running() }).toEqual({ order: ['stats'], running: 2 });
+    open?.();
+    // Made once the gate settled but before the held calls ran: it runs behind them.
+    let later: unknown;
+    queueMicrotask(() => {
+      later = calls.outbox.append([record('c')]);
+    });
+    expect(await second).toHaveLength(1);
+    await later;
+    expect(order).toEqual(['stats', 'append a', 'claim', 'append c']);
+    // The gate is down: calls answer as the outbox does, synchronously here.
+    expect(Array.isArray(calls.outbox.claim(10, 1000, { pixelId: 'p', now: 0 }))).toBe(true);
+    expect(calls.running()).toBe(0);
+  });
 });

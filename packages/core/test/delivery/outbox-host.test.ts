@@ -1344,6 +1344,207 @@ describe('outbox side channel', () => {
     expect(memory.stats().queued).toBe(3);
   });
 
+  /**
+   * A durable outbox holding three records of a previous run, whose stats() answers when the test
+   * says, with what it holds then (a database query), and which logs the calls it serves.
+   */
+  const slowStatsOutbox = (clock: FakeClock) => {
+    const memory = memoryOutbox();
+    memory.append([0, 1, 2].map((i) => outboxRecord(`old-${i}`, clock.now())));
+    const calls: string[] = [];
+    const answers: (() => void)[] = [];
+    const outbox: Outbox = {
+      ...memory,
+      durable: true,
+      append: (records) => {
+        calls.push('append');
+        return memory.append(records);
+      },
+      claim: (limit, leaseMs, options) => {
+        calls.push('claim');
+        return memory.claim(limit, leaseMs, options);
+      },
+      stats: () =>
+        new Promise<OutboxStats>((resolve) => {
+          answers.push(() => resolve(memory.stats()));
+        }),
+      takeNonDurable: () => [],
+      close: () => {
+        calls.push('close');
+      },
+    };
+    return { memory, outbox, calls, answerStats: () => answers.shift()?.() };
+  };
+
+  it('events tracked before a durable outbox’s start-up stats() answers are counted once, the previous run’s records once', async () => {
+    // The answer counts what the outbox held when it answered: this run's records that had
+    // landed by then were counted a second time, and a claim before it took records not yet
+    // counted. The engine's calls now wait for the answer.
+    const clock = new FakeClock();
+    const { memory, outbox, calls, answerStats } = slowStatsOutbox(clock);
+    const { fetch, seen } = scriptedFetch(ok);
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      clock,
+      random: () => 0.5,
+      logger: captureLogger().logger,
+      env: false,
+      outbox,
+      flushIntervalMs: 100,
+    });
+    client.track(purchase(1, clock.now()));
+    client.track(purchase(2, clock.now()));
+    await clock.advance(150); // past a flush interval: a claim is due
+    expect({ calls, queued: client.stats().queued, held: memory.stats().queued }).toEqual({
+      calls: [],
+      queued: 2,
+      held: 3,
+    });
+    answerStats();
+    await settle();
+    expect(accounted(client.stats())).toBe(5);
+    await clock.advance(200);
+    await client.flush();
+    await settle();
+    const s = client.stats();
+    expect({
+      sent: s.sent,
+      queued: s.queued,
+      inFlight: s.inFlight,
+      accounted: accounted(s),
+    }).toEqual({ sent: 5, queued: 0, inFlight: 0, accounted: 5 });
+    expect(seen.flatMap((r) => r.body.data.map((e) => e.event_id)).sort()).toEqual([
+      'evt-1',
+      'evt-2',
+      'old-0',
+      'old-1',
+      'old-2',
+    ]);
+    expect(calls.slice(0, 2)).toEqual(['append', 'append']);
+    await client.close({ timeoutMs: 100 });
+  });
+
+  it('close() before a durable outbox’s start-up stats() answers lets the held appends land at its deadline; the late answer is dropped', async () => {
+    const clock = new FakeClock();
+    const { memory, outbox, calls, answerStats } = slowStatsOutbox(clock);
+    const { fetch, seen } = scriptedFetch(ok);
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      clock,
+      random: () => 0.5,
+      logger: captureLogger().logger,
+      env: false,
+      outbox,
+    });
+    client.track(purchase(1, clock.now()));
+    let closed = false;
+    void client.close({ timeoutMs: 100 }).then(() => {
+      closed = true;
+    });
+    await clock.advance(100);
+    // The event is in the outbox for the next start, counted as queued; the outbox closed after it.
+    expect({ closed, calls, held: memory.stats().queued, queued: client.stats().queued }).toEqual({
+      closed: true,
+      calls: ['append', 'close'],
+      held: 4,
+      queued: 1,
+    });
+    answerStats();
+    await settle();
+    expect({ queued: client.stats().queued, sent: seen.length }).toEqual({ queued: 1, sent: 0 });
+  });
+
+  it('a start-up stats() that fails is asked again, the calls held, until it answers (a database still starting)', async () => {
+    // It used to be reported and given up: the previous run's records went uncounted, and a claim
+    // taking them drove this run's queued count below zero, so its own events stopped being sent.
+    const clock = new FakeClock();
+    const { memory, outbox, calls } = slowStatsOutbox(clock);
+    let refusals = 2;
+    outbox.stats = () =>
+      refusals-- > 0 ? Promise.reject(new Error('connect ECONNREFUSED')) : memory.stats();
+    const log = captureLogger();
+    const { fetch, seen } = scriptedFetch(ok);
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      clock,
+      random: () => 0.5,
+      logger: log.logger,
+      env: false,
+      outbox,
+      flushIntervalMs: 100,
+    });
+    client.track(purchase(1, clock.now()));
+    await settle(); // the first refusal is in: asked again at 1 s, then at 3 s
+    await clock.advance(2_999);
+    expect({ calls, failed: log.lines.filter((l) => l.msg === 'capi-kit: outbox stats failed') })
+      .toMatchObject({ calls: [], failed: [{ level: 'error', obj: { retryInMs: 1_000 } }] });
+    await clock.advance(1);
+    await settle();
+    expect(log.lines.filter((l) => l.msg === 'capi-kit: outbox stats answered')).toHaveLength(1);
+    await clock.advance(200);
+    await client.flush();
+    await settle();
+    const s = client.stats();
+    expect({ sent: s.sent, queued: s.queued, accounted: accounted(s) }).toEqual({
+      sent: 4,
+      queued: 0,
+      accounted: 4,
+    });
+    expect(seen.flatMap((r) => r.body.data.map((e) => e.event_id)).sort()).toEqual([
+      'evt-1',
+      'old-0',
+      'old-1',
+      'old-2',
+    ]);
+    expect(memory.stats().queued + memory.stats().leased).toBe(0);
+    expect(log.lines.filter((l) => l.msg === 'capi-kit: outbox stats failed')).toHaveLength(1);
+    await client.close({ timeoutMs: 100 });
+  });
+
+  it('a start-up stats() that never answers is told after 10 s: events wait in memory until it does', async () => {
+    const clock = new FakeClock();
+    const { memory, outbox, calls } = slowStatsOutbox(clock);
+    const log = captureLogger();
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch: scriptedFetch(ok).fetch,
+      clock,
+      random: () => 0.5,
+      logger: log.logger,
+      env: false,
+      outbox,
+    });
+    client.track(purchase(1, clock.now()));
+    const waiting = () => log.lines.filter((l) => l.msg.includes('stats() has not answered'));
+    await clock.advance(9_999);
+    expect(waiting()).toHaveLength(0);
+    await clock.advance(1);
+    expect(waiting()).toHaveLength(1);
+    expect(waiting()[0]?.level).toBe('warn');
+    await clock.advance(60_000);
+    expect({ warnings: waiting().length, calls, held: memory.stats().queued }).toEqual({
+      warnings: 1,
+      calls: [],
+      held: 3,
+    });
+    const closing = client.close({ timeoutMs: 0 });
+    await clock.advance(1);
+    await closing;
+    // The held append landed, then the held claim (given back: no request may start), then close.
+    expect({ calls, held: memory.stats().queued, queued: client.stats().queued }).toEqual({
+      calls: ['append', 'claim', 'close'],
+      held: 4,
+      queued: 1,
+    });
+  });
+
   it('a start-up stats() that answers without `pixels` is reported, never an unhandled rejection', async () => {
     for (const answer of [undefined, {}, null]) {
       const log = captureLogger();

@@ -1,0 +1,116 @@
+import type { OutboxStats } from './outbox/types.js';
+import { type CountedOutbox, isPromise } from './outbox-calls.js';
+import type { Clock } from './types.js';
+
+// What a previous run left in a durable outbox is counted at start, from the outbox's `stats()`:
+// queued, then sent, as if this run had tracked it. The count must be exactly those records, so
+// until it is known every other call of the engine's on the outbox waits (`holdUntil`): an append
+// landing before an async answer would be counted twice, a claim before it would take records not
+// counted yet. A failed `stats()` is asked again (a database still starting is the usual cause),
+// with the calls still held; close() gives the count up (`giveUp`) when it stops waiting for its
+// drain, and an answer after that is dropped, its records left in the outbox for the next start.
+
+/** First pause before `stats()` is asked again after it failed; doubles up to the maximum. */
+export const ADOPT_RETRY_MS = 1_000;
+/** Longest pause between two `stats()` calls. */
+export const ADOPT_RETRY_MAX_MS = 30_000;
+/** How long the count may take before a warning says that events wait on it. */
+export const ADOPT_WARN_MS = 10_000;
+
+/** What {@link adoptPreviousRun} needs of the client. */
+export interface AdoptContext {
+  /** The durable outbox as the engine calls it. */
+  calls: CountedOutbox;
+  /** The engine's clock, for the retries and the warning. */
+  clock: Clock;
+  /** Counts a valid answer: its records as queued, per pixel. */
+  count(stats: OutboxStats): void;
+  /** The client's logger (never throws). */
+  log(level: 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void;
+  /** An error as it may be logged (redacted). */
+  describe(error: unknown): string;
+}
+
+/** Asks a durable outbox what a previous run left and counts it; returns close()'s way to give the count up. */
+export const adoptPreviousRun = (ctx: AdoptContext): { giveUp(): void } => {
+  const { calls, clock, log } = ctx;
+  let state: 'asking' | 'done' | 'given up' = 'asking';
+  let failures = 0;
+  let retry: unknown;
+  let warn: unknown;
+  let openGate: (() => void) | undefined;
+
+  const end = (next: 'done' | 'given up') => {
+    state = next;
+    if (retry !== undefined) clock.clearTimeout(retry);
+    if (warn !== undefined) clock.clearTimeout(warn);
+    openGate?.();
+  };
+  const answered = (stats: OutboxStats) => {
+    if (state !== 'asking') return;
+    try {
+      if (typeof stats?.pixels !== 'object' || stats.pixels === null) {
+        throw new TypeError('stats() answered without `pixels`');
+      }
+      // Counted before the held calls run: a claim then finds those records already counted.
+      ctx.count(stats);
+      if (failures > 0) log('info', { failures }, 'capi-kit: outbox stats answered');
+    } catch (error) {
+      // A malformed answer is the outbox's bug, which asking again would not mend.
+      log('error', { error: ctx.describe(error) }, 'capi-kit: outbox stats failed');
+    }
+    end('done');
+  };
+  const failed = (error: unknown) => {
+    if (state !== 'asking') return;
+    const retryInMs = Math.min(ADOPT_RETRY_MS * 2 ** failures, ADOPT_RETRY_MAX_MS);
+    failures++;
+    // Once per start, not once per try: the warning below says what waits meanwhile.
+    if (failures === 1) {
+      log('error', { error: ctx.describe(error), retryInMs }, 'capi-kit: outbox stats failed');
+    }
+    retry = clock.setTimeout(() => {
+      retry = undefined;
+      ask();
+    }, retryInMs);
+  };
+  const ask = () => {
+    let answer: ReturnType<CountedOutbox['outbox']['stats']>;
+    try {
+      answer = calls.outbox.stats();
+    } catch (error) {
+      failed(error);
+      return;
+    }
+    if (isPromise<OutboxStats>(answer)) {
+      Promise.resolve(answer).then(answered, failed);
+    } else {
+      answered(answer);
+    }
+  };
+
+  ask();
+  if (state === 'asking') {
+    calls.holdUntil(
+      new Promise<void>((resolve) => {
+        openGate = resolve;
+      }),
+    );
+    // An outbox whose stats() never settles (a promise nobody resolves) or keeps failing would
+    // otherwise hold every event in memory without a word.
+    warn = clock.setTimeout(() => {
+      warn = undefined;
+      if (state !== 'asking') return;
+      log(
+        'warn',
+        { waitedMs: ADOPT_WARN_MS, failures },
+        `capi-kit: the outbox's stats() has not answered in ${ADOPT_WARN_MS / 1000} s; events wait in memory until it does (or until close())`,
+      );
+    }, ADOPT_WARN_MS);
+  }
+  return {
+    giveUp: () => {
+      if (state === 'asking') end('given up');
+    },
+  };
+};
