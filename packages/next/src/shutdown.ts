@@ -6,7 +6,9 @@ export interface RegisterShutdownOptions {
   /**
    * The budget, from the signal, for delivering what is queued; what is left then is counted as
    * dropped (`shutdown`) and reported. Default 5000 ms; keep it under the platform's grace period
-   * (Kubernetes' `terminationGracePeriodSeconds`, 30 s by default).
+   * (Kubernetes' `terminationGracePeriodSeconds`, 30 s by default). Clamped to [0, 2^31 − 1] ms
+   * (setTimeout's limit, about 24.8 days), as core clamps `close()`'s deadline; `NaN` means the
+   * default.
    */
   timeoutMs?: number;
   /** Signals to handle; default `['SIGTERM', 'SIGINT']`. */
@@ -27,6 +29,19 @@ interface ProcessSlice {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
+// setTimeout's largest delay (2^31 − 1 ms, ~24.8 days): Node runs a longer one after 1 ms (with a
+// TimeoutOverflowWarning), which would close the client right at the signal.
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * The caller's budget as a deadline: the default when absent or NaN, within [0, MAX_TIMER_MS]
+ * otherwise, as core's `close({ timeoutMs })` takes it. Clamped, not refused: it is a deadline
+ * like close()'s, and a throw here would fail the server's start-up over its shutdown.
+ */
+const budgetMs = (value: number | undefined): number =>
+  typeof value !== 'number' || Number.isNaN(value)
+    ? DEFAULT_TIMEOUT_MS
+    : Math.min(MAX_TIMER_MS, Math.max(0, value));
 const INSTALLED = Symbol.for('@capi-kit/next.shutdown');
 
 /** Events a client holds that the process's end would lose, or that close() gave up on. */
@@ -75,7 +90,7 @@ export function registerShutdown(
   const existing = global[INSTALLED];
   if (existing) return existing;
 
-  const timeoutMs = Math.max(0, options.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  const timeoutMs = budgetMs(options.timeoutMs);
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
   // Next.js may load the app's capi module once per bundle layer, each with its own client:
   // remember every client seen, since close() forgets them.

@@ -80,6 +80,23 @@ describe('registerShutdown, while Next.js owns the signal', () => {
     expect(warn).not.toHaveBeenCalled();
   });
 
+  it('takes a timeoutMs past setTimeout’s limit (2^31 − 1 ms) as that limit, not as 1 ms, and NaN as the default', async () => {
+    for (const timeoutMs of [2 ** 31, Number.POSITIVE_INFINITY, Number.NaN]) {
+      const capi = newCapi();
+      const uninstall = registerShutdown(capi, { timeoutMs, signals: [SIGNAL] });
+      uninstalls.push(uninstall); // also if an expectation fails (calling it twice is harmless)
+      // The client exists (it is made at first use) before the signal, as in a serving process.
+      expect(capi.client.track(event('Lead')).accepted).toBe(true);
+      process.emit(SIGNAL as 'SIGTERM', 'SIGTERM');
+      // Node runs a delay above 2^31 − 1 ms (or NaN) after 1 ms: the client would be closed by now.
+      await new Promise((r) => setTimeout(r, 100));
+      expect(capi.client.closed, `timeoutMs ${timeoutMs}`).toBe(false);
+      expect(capi.client.track(event('Purchase')).accepted).toBe(true);
+      uninstall();
+      await capi.close();
+    }
+  });
+
   it('installs once per process (instrumentation may run per bundle layer) and uninstalls cleanly', () => {
     const before = process.listenerCount(SIGNAL);
     const beforeExit = process.listenerCount('exit');
