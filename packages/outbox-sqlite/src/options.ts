@@ -10,7 +10,7 @@ export interface SqliteOutboxOptions {
    * survives both, costs more per commit (see the README's table).
    */
   synchronous?: 'normal' | 'full' | undefined;
-  /** Longest time an appended record waits in memory before its group commit; default 25 ms. */
+  /** Longest time an appended record waits in memory before its group commit; default 25 ms, at most 2^31 − 1 (a timer). */
   commitIntervalMs?: number | undefined;
   /** Records that trigger a group commit right away (on the next event-loop turn); default 500. */
   commitEvents?: number | undefined;
@@ -22,7 +22,7 @@ export interface SqliteOutboxOptions {
   maxDeadLetters?: number | undefined;
   /** Commit what is buffered when the process exits normally (`process.on('exit')`); default true. */
   commitOnExit?: boolean | undefined;
-  /** How long opening waits for a lock held by another process before failing; default 2000 ms. */
+  /** How long opening waits for a lock held by another process before failing; default 2000 ms, at most 2^31 − 1 (SQLite's busy timeout). */
   lockTimeoutMs?: number | undefined;
   /** Where failures go before `createCapi` attaches (afterwards: its logger and `error` hook). */
   logger?: Logger | undefined;
@@ -32,7 +32,7 @@ export interface SqliteOutboxOptions {
    * Default: the in-memory outbox's, 10 000 events and 16 MiB.
    */
   memoryFallback?: { maxEvents?: number | undefined; maxBytes?: number | undefined } | undefined;
-  /** While writes fail, how often they are tried again; default 1000 ms. */
+  /** While writes fail, how often they are tried again; default 1000 ms, at most 2^31 − 1 (a timer). */
   writeRetryMs?: number | undefined;
 }
 
@@ -53,10 +53,24 @@ export interface ResolvedOptions {
   commitOnExit: boolean;
 }
 
-const positive = (name: string, value: number | undefined, fallback: number): number => {
+// setTimeout's largest delay (2^31 − 1 ms, ~24.8 days): Node runs a longer one after 1 ms (with a
+// TimeoutOverflowWarning), so a larger commitIntervalMs would commit at once and a larger
+// writeRetryMs would retry failing writes every millisecond. SQLite's busy timeout (lockTimeoutMs)
+// is a 32-bit int too. Such values are refused, as other out-of-range values are.
+const MAX_TIMER_MS = 2_147_483_647;
+
+const positive = (
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  max = Number.POSITIVE_INFINITY,
+): number => {
   const v = value ?? fallback;
-  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v)) {
-    throw new RangeError(`sqliteOutbox: ${name} must be a positive number, got ${String(value)}`);
+  if (typeof v !== 'number' || !(v > 0) || !Number.isFinite(v) || v > max) {
+    const bound = max === Number.POSITIVE_INFINITY ? '' : ` ≤ ${max}`;
+    throw new RangeError(
+      `sqliteOutbox: ${name} must be a positive number${bound}, got ${String(value)}`,
+    );
   }
   return v;
 };
@@ -70,12 +84,12 @@ export const resolveOptions = (options: SqliteOutboxOptions): ResolvedOptions =>
   }
   return {
     path: options.path,
-    commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 25),
+    commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 25, MAX_TIMER_MS),
     commitEvents: Math.floor(positive('commitEvents', options.commitEvents, 500)),
     maxEvents: Math.floor(positive('maxEvents', options.maxEvents, 1_000_000)),
     maxBytes: positive('maxBytes', options.maxBytes, 1024 * 1024 * 1024),
     maxDeadLetters: Math.floor(positive('maxDeadLetters', options.maxDeadLetters, 100_000)),
-    lockTimeoutMs: Math.floor(positive('lockTimeoutMs', options.lockTimeoutMs, 2000)),
+    lockTimeoutMs: Math.floor(positive('lockTimeoutMs', options.lockTimeoutMs, 2000, MAX_TIMER_MS)),
     synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL',
     logger: options.logger ?? silentLogger,
     memoryMaxEvents: Math.floor(
@@ -86,7 +100,7 @@ export const resolveOptions = (options: SqliteOutboxOptions): ResolvedOptions =>
       options.memoryFallback?.maxBytes,
       16 * 1024 * 1024,
     ),
-    writeRetryMs: positive('writeRetryMs', options.writeRetryMs, 1000),
+    writeRetryMs: positive('writeRetryMs', options.writeRetryMs, 1000, MAX_TIMER_MS),
     commitOnExit: options.commitOnExit !== false,
   };
 };

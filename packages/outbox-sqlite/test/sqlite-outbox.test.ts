@@ -230,4 +230,17 @@ describe('misuse', () => {
     outbox.close();
     expect(() => outbox.append([record()])).toThrow(/closed/);
   });
+
+  it('refuses a timer option past 2^31 − 1 ms (setTimeout’s limit, which Node turns into 1 ms), naming it', () => {
+    for (const name of ['commitIntervalMs', 'writeRetryMs', 'lockTimeoutMs'] as const) {
+      for (const value of [2 ** 31, Number.POSITIVE_INFINITY]) {
+        const create = () => make({ [name]: value });
+        expect(create).toThrow(RangeError);
+        expect(create).toThrow(
+          `sqliteOutbox: ${name} must be a positive number ≤ 2147483647, got ${value}`,
+        );
+      }
+      expect(make({ [name]: 2 ** 31 - 1 }).stats().writeFailing).toBe(false);
+    }
+  });
 });
