@@ -52,7 +52,8 @@ export interface CapiWorkerOptions {
   /**
    * How long a job waits in the delayed set before it is tried again when this worker has no
    * destination for its stream (a worker deployed without the producers' new destination); no
-   * attempt is spent, so a worker that has it delivers the job. Default 60 000 ms.
+   * attempt is spent, so a worker that has it delivers the job. Default 60 000 ms; in
+   * (0, 2^53 − 1] (a delay kept in Redis, not a Node timer).
    */
   unroutedRetryMs?: number | undefined;
   /** Graph API version; default core's (env `META_API_VERSION`). */
@@ -67,23 +68,28 @@ export interface CapiWorkerOptions {
   partnerAgent?: string | undefined;
   /** HTTP client; default global `fetch`. */
   fetch?: CapiOptions['fetch'];
-  /** Per-request deadline; default 1500 ms. */
+  /** Per-request deadline; default 1500 ms. Checked as `createCapi` checks it (its timer is capped at 2^31 − 1 ms). */
   timeoutMs?: number | undefined;
   /** Request body cap; a bigger job is sent in several requests. Default 1 MiB. */
   maxBatchBytes?: number | undefined;
   /** Jobs processed at once by this process; default 4. */
   concurrency?: number | undefined;
-  /** Backoff between attempts of a failed job: full jitter from this base…; default 1000 ms. */
+  /** Backoff between attempts of a failed job: full jitter from this base…; default 1000 ms, in [0, 2^53 − 1] (a BullMQ job delay, kept in Redis). */
   baseDelayMs?: number | undefined;
-  /** …capped here; default 60 000 ms. Meta's `Retry-After` wins (up to `maxRetryAfterMs`). */
+  /** …capped here; default 60 000 ms, in [0, 2^53 − 1]. Meta's `Retry-After` wins (up to `maxRetryAfterMs`). */
   maxDelayMs?: number | undefined;
-  /** Longest server-requested wait honoured; default 300 000 ms. */
+  /** Longest server-requested wait honoured (it also caps the backoff and the throttle pause); default 300 000 ms, in [0, 2^53 − 1]. */
   maxRetryAfterMs?: number | undefined;
-  /** Pause after a throttle without a wait hint (queue-wide without `destinations`, per stream with them); default 5000 ms. */
+  /**
+   * Pause after a throttle without a wait hint (queue-wide without `destinations`, per stream with
+   * them); default 5000 ms, in [0, 2^53 − 1] (the queue's rate-limit key or the job's delay, kept
+   * in Redis, not a Node timer).
+   */
   throttlePauseMs?: number | undefined;
   /**
-   * Pause after the platform refused the token; default 600 000 ms. Queue-wide without
-   * `destinations` (fix the token, then `worker.queue.removeRateLimitKey()`); per stream with them.
+   * Pause after the platform refused the token; default 600 000 ms, in (0, 2^53 − 1] (kept in
+   * Redis, not a Node timer). Queue-wide without `destinations` (fix the token, then
+   * `worker.queue.removeRateLimitKey()`); per stream with them.
    */
   authPauseMs?: number | undefined;
   /** pino-compatible logger; silent by default. */
@@ -136,6 +142,31 @@ export interface CapiWorker {
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+// The worker's own delays are kept in Redis, not in Node timers: a pause is the queue's rate-limit
+// key (`SET … PX ms`) or the job's time in the delayed set, a backoff is BullMQ's job delay, and
+// BullMQ's waits on them are capped (`maximumRateLimitDelay`, `maximumBlockTimeout`). So
+// setTimeout's 2^31 − 1 ms does not bound them; Redis does: PX takes an integer, which NaN,
+// Infinity and 1e20 are not (the pause then failed at the first refused token, spending an
+// attempt instead). 2^53 − 1 ms (~285 000 years) is the largest whole number a delay is exact at.
+const MAX_DELAY_MS = Number.MAX_SAFE_INTEGER;
+
+/** A delay option checked now, naming it: a number in [0, MAX_DELAY_MS], or (0, …] if `positive`. */
+const delayMs = (
+  name: string,
+  value: number | undefined,
+  fallback: number,
+  positive = false,
+): number => {
+  const v = value ?? fallback;
+  // NaN fails both lower bounds.
+  if (typeof v !== 'number' || !(positive ? v > 0 : v >= 0) || v > MAX_DELAY_MS) {
+    throw new RangeError(
+      `createCapiWorker: ${name} must be in ${positive ? '(' : '['}0, ${MAX_DELAY_MS}], got ${String(value)}`,
+    );
+  }
+  return v;
+};
+
 /** Carries the engine's wait (Meta's `Retry-After` when it sent one) to the backoff strategy. */
 class TransientDeliveryError extends Error {
   constructor(
@@ -176,11 +207,28 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     );
   }
   const logger = options.logger ?? silentLogger;
-  const baseDelayMs = options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs;
-  const maxDelayMs = options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs;
-  const maxRetryAfterMs = options.maxRetryAfterMs ?? DEFAULT_RETRY.maxRetryAfterMs;
-  const throttlePauseMs = options.throttlePauseMs ?? DEFAULT_RETRY.throttleBaseDelayMs;
-  const authPauseMs = options.authPauseMs ?? DEFAULT_RETRY.authProbeIntervalMs;
+  // Checked here under the worker's names (the engine's own check would name `retry.*`); ≥ 0 as
+  // the engine takes them, a token pause > 0 as its `authProbeIntervalMs` (0 would retry a refused
+  // token every millisecond).
+  const baseDelayMs = delayMs('baseDelayMs', options.baseDelayMs, DEFAULT_RETRY.baseDelayMs);
+  const maxDelayMs = delayMs('maxDelayMs', options.maxDelayMs, DEFAULT_RETRY.maxDelayMs);
+  const maxRetryAfterMs = delayMs(
+    'maxRetryAfterMs',
+    options.maxRetryAfterMs,
+    DEFAULT_RETRY.maxRetryAfterMs,
+  );
+  const throttlePauseMs = delayMs(
+    'throttlePauseMs',
+    options.throttlePauseMs,
+    DEFAULT_RETRY.throttleBaseDelayMs,
+  );
+  const authPauseMs = delayMs(
+    'authPauseMs',
+    options.authPauseMs,
+    DEFAULT_RETRY.authProbeIntervalMs,
+    true,
+  );
+  const unroutedRetryMs = delayMs('unroutedRetryMs', options.unroutedRetryMs, 60_000, true);
 
   // The engine's options once, validated now (createCapi throws on a missing token), reused per job.
   const engineOptions: CapiOptions = {
@@ -222,10 +270,6 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     destinations,
     outbox: memoryOutbox(),
   }).close({ timeoutMs: 0 });
-  const unroutedRetryMs = options.unroutedRetryMs ?? 60_000;
-  if (!(unroutedRetryMs > 0) || !Number.isFinite(unroutedRetryMs)) {
-    throw new RangeError('createCapiWorker: unroutedRetryMs must be a positive number of ms');
-  }
 
   // Several platforms may share the queue: a throttle or a refused token then pauses only its own
   // stream (its jobs wait in the delayed set), so one platform's trouble never holds another's

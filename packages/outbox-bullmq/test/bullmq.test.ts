@@ -76,6 +76,51 @@ describe('bullmqOutbox options (no Redis needed)', () => {
   });
 });
 
+describe('createCapiWorker options (no Redis needed)', () => {
+  const base = {
+    connection: 'redis://127.0.0.1:1',
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    env: false as const,
+    // Not started: an accepted worker is closed at once, before it asks Redis for a job.
+    workerOptions: { autorun: false },
+  };
+  const delays = [
+    'baseDelayMs',
+    'maxDelayMs',
+    'maxRetryAfterMs',
+    'throttlePauseMs',
+    'authPauseMs',
+    'unroutedRetryMs',
+  ] as const;
+  const positive = new Set<string>(['authPauseMs', 'unroutedRetryMs']);
+
+  it('refuses a delay that is not a number Redis takes as one (NaN, negative, Infinity, above 2^53 − 1), naming it and the bound', () => {
+    for (const name of delays) {
+      const bad: unknown[] = [Number.NaN, -1, Number.POSITIVE_INFINITY, 1e20, '5'];
+      if (positive.has(name)) bad.push(0);
+      for (const value of bad) {
+        const create = () => {
+          // Closed at once if it is (wrongly) accepted, so no connection attempt outlives the test.
+          void createCapiWorker({ ...base, [name]: value }).close();
+        };
+        expect(create).toThrow(RangeError);
+        expect(create).toThrow(
+          `createCapiWorker: ${name} must be in ${positive.has(name) ? '(' : '['}0, 9007199254740991], got ${String(value)}`,
+        );
+      }
+    }
+  });
+
+  it('takes a delay past setTimeout’s limit: it is kept in Redis (a rate-limit key, a delayed job), not in a Node timer', async () => {
+    for (const name of delays) {
+      for (const value of [2 ** 31, Number.MAX_SAFE_INTEGER]) {
+        await createCapiWorker({ ...base, [name]: value }).close();
+      }
+    }
+  });
+});
+
 describe('bullmqOutbox when Redis is unreachable (no Redis needed)', () => {
   it('close() twice at once closes the queue once, and both calls wait for that close', async () => {
     const outbox = bullmqOutbox({ connection: 'redis://127.0.0.1:1', connectTimeoutMs: 200 });
