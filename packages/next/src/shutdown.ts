@@ -1,4 +1,4 @@
-import { type CapiClient, installShutdownHooks } from '@capi-kit/core';
+import { type CapiClient, installShutdownHooks, MAX_TIMER_MS } from '@capi-kit/core';
 import { ownedClients } from './next-capi.js';
 
 /** Options of {@link registerShutdown}. */
@@ -29,13 +29,11 @@ interface ProcessSlice {
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
-// setTimeout's largest delay (2^31 − 1 ms, ~24.8 days): Node runs a longer one after 1 ms (with a
-// TimeoutOverflowWarning), which would close the client right at the signal.
-const MAX_TIMER_MS = 2_147_483_647;
 
 /**
  * The caller's budget as a deadline: the default when absent or NaN, within [0, MAX_TIMER_MS]
- * otherwise, as core's `close({ timeoutMs })` takes it. Clamped, not refused: it is a deadline
+ * (setTimeout's largest delay: Node runs a longer one after 1 ms, closing the client right at the
+ * signal) otherwise, as core's `close({ timeoutMs })` takes it. Clamped, not refused: it is a deadline
  * like close()'s, and a throw here would fail the server's start-up over its shutdown.
  */
 const budgetMs = (value: number | undefined): number =>

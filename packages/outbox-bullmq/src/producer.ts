@@ -3,6 +3,7 @@ import {
   type ClaimOptions,
   type Logger,
   MAX_EVENTS_PER_REQUEST,
+  MAX_TIMER_MS,
   type MemoryOutboxOptions,
   memoryOutbox,
   type Outbox,
@@ -117,10 +118,9 @@ const positive = (name: string, value: number | undefined, fallback: number, max
   return v;
 };
 
-// setTimeout's largest delay (2^31 − 1 ms, ~24.8 days): Node runs a longer one after 1 ms, so a
-// larger writeTimeoutMs would fail every write. Timer options past it are refused, as core refuses
-// other out-of-range options.
-const MAX_TIMER_MS = 2_147_483_647;
+// Timer options past MAX_TIMER_MS, setTimeout's largest delay (2^31 − 1 ms, ~24.8 days), are
+// refused, as core refuses other out-of-range options: Node runs a longer one after 1 ms, so a
+// larger writeTimeoutMs would fail every write.
 
 // After a failed write, new events try Redis again after this wait, doubled after each try that
 // fails, up to the maximum; a write that goes through resets it.

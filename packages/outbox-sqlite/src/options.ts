@@ -1,4 +1,4 @@
-import type { Logger } from '@capi-kit/core';
+import { type Logger, MAX_TIMER_MS } from '@capi-kit/core';
 
 /** Options of {@link sqliteOutbox}. */
 export interface SqliteOutboxOptions {
@@ -53,12 +53,11 @@ export interface ResolvedOptions {
   commitOnExit: boolean;
 }
 
-// setTimeout's largest delay (2^31 − 1 ms, ~24.8 days): Node runs a longer one after 1 ms (with a
-// TimeoutOverflowWarning), so a larger commitIntervalMs would commit at once and a larger
-// writeRetryMs would retry failing writes every millisecond. SQLite's busy timeout (lockTimeoutMs)
-// is a 32-bit int too. Such values are refused, as other out-of-range values are.
-const MAX_TIMER_MS = 2_147_483_647;
-
+// Timer options are bounded by MAX_TIMER_MS, setTimeout's largest delay (2^31 − 1 ms, ~24.8 days):
+// Node runs a longer one after 1 ms (with a TimeoutOverflowWarning), so a larger commitIntervalMs
+// would commit at once and a larger writeRetryMs would retry failing writes every millisecond.
+// SQLite's busy timeout (lockTimeoutMs) is a 32-bit int too. Such values are refused, as other
+// out-of-range values are.
 const positive = (
   name: string,
   value: number | undefined,

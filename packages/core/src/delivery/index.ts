@@ -15,7 +15,7 @@ export {
   TRANSIENT_CODES,
 } from './classify.js';
 export { type CapiClient, type CloseOptions, createCapi, type DrainOptions } from './client.js';
-export { schedulingClock, systemClock } from './clock.js';
+export { MAX_TIMER_MS, schedulingClock, systemClock } from './clock.js';
 export { type ConsoleLogLevel, consoleLogger } from './console-logger.js';
 export {
   type Acknowledgement,
