@@ -3,7 +3,7 @@
  * requests made the way a browser makes them.
  */
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach } from 'vitest';
+import { afterAll, beforeAll, beforeEach, expect } from 'vitest';
 import { type MockGraph, startMockGraph } from '../mock-graph.js';
 import {
   type AdapterDriver,
@@ -116,6 +116,17 @@ export interface WireResult {
 
 /** The track result of a `/kit/call` answer. */
 export const resultOf = async (res: Response) => (await answerOf(res)).result as WireResult;
+
+/**
+ * The event the mock received with this `event_id`, asserted present. A test reads its own event,
+ * never the first: the mock is shared by a file, and an earlier test's event may reach it late (a
+ * request aborted by a `close()` on a loaded machine).
+ */
+export function sentEvent(kit: Kit, eventId: string) {
+  const found = kit.mock.events().find((e) => e.event.event_id === eventId);
+  expect(found, `no event ${eventId} reached the mock`).toBeDefined();
+  return found?.event;
+}
 
 /** Records what the client reports through its `error` hook. */
 export function errorsOf(client: KitClient): KitErrorInfo[] {

@@ -8,6 +8,7 @@ import {
   NAVIGATION,
   resultOf,
   send,
+  sentEvent,
   sha256,
   UA,
   type WireResult,
@@ -34,8 +35,8 @@ export function describeRequestContext(kit: Kit): void {
       expect(result.accepted).toBe(true);
       await app.client.flush();
       const fbp = res.headers.getSetCookie().find((c) => c.startsWith('_fbp='));
-      expect(kit.mock.events({ event_name: 'PageView' })[0]?.event).toMatchObject({
-        event_id: result.event_id,
+      expect(sentEvent(kit, result.event_id)).toMatchObject({
+        event_name: 'PageView',
         action_source: 'website',
         event_source_url: `${app.url}/kit/call?fbclid=IwAR0click`,
         referrer_url: 'https://ads.example/',
@@ -60,8 +61,7 @@ export function describeRequestContext(kit: Kit): void {
       });
       const { event_id } = await resultOf(res);
       await app.client.flush();
-      expect(kit.mock.events()[0]?.event).toMatchObject({
-        event_id,
+      expect(sentEvent(kit, event_id)).toMatchObject({
         event_source_url: `${app.url}/pricing`,
         user_data: {
           client_ip_address: '2001:db8::1',
@@ -73,6 +73,7 @@ export function describeRequestContext(kit: Kit): void {
 
     it('lets explicit values win over the request context', async () => {
       const explicit = {
+        event_id: 'kit-explicit-values',
         event_source_url: 'https://shop.example/checkout',
         user_data: {
           em: 'a@example.com',
@@ -87,7 +88,7 @@ export function describeRequestContext(kit: Kit): void {
         call: { track: ['Lead', explicit] },
       });
       await app.client.flush();
-      expect(kit.mock.events()[0]?.event).toMatchObject({
+      expect(sentEvent(kit, explicit.event_id)).toMatchObject({
         event_source_url: 'https://shop.example/checkout',
         user_data: {
           client_ip_address: '192.0.2.1',
@@ -112,9 +113,8 @@ export function describeRequestContext(kit: Kit): void {
       expect(result.accepted).toBe(true);
       expect(result.event_id).toMatch(/^[0-9a-f-]{36}$/);
       await app.client.flush();
-      expect(kit.mock.events()[0]?.event).toMatchObject({
+      expect(sentEvent(kit, result.event_id)).toMatchObject({
         event_name: 'Subscribe',
-        event_id: result.event_id,
         custom_data: { value: 9.5, currency: 'EUR' },
         user_data: { client_user_agent: UA },
       });

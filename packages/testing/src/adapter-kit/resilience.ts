@@ -11,6 +11,7 @@ import {
   postJson,
   resultOf,
   send,
+  sentEvent,
   UA,
 } from './kit.js';
 
@@ -110,9 +111,7 @@ export function describeResilience(kit: Kit): void {
         ]);
         await app.client.flush();
         // Only what the app passed: no IP, fbp or fbc from the failed context.
-        const sent = kit.mock.events().find((e) => e.event.event_id === eventId);
-        expect(sent).toBeDefined();
-        const userData = sent?.event.user_data ?? {};
+        const userData = sentEvent(kit, eventId)?.user_data ?? {};
         expect(Object.keys(userData).sort()).toEqual(['client_user_agent', 'em']);
       } finally {
         await app.close();
