@@ -1482,8 +1482,10 @@ describe('outbox side channel', () => {
     client.track(purchase(1, clock.now()));
     await settle(); // the first refusal is in: asked again at 1 s, then at 3 s
     await clock.advance(2_999);
-    expect({ calls, failed: log.lines.filter((l) => l.msg === 'capi-kit: outbox stats failed') })
-      .toMatchObject({ calls: [], failed: [{ level: 'error', obj: { retryInMs: 1_000 } }] });
+    expect({
+      calls,
+      failed: log.lines.filter((l) => l.msg === 'capi-kit: outbox stats failed'),
+    }).toMatchObject({ calls: [], failed: [{ level: 'error', obj: { retryInMs: 1_000 } }] });
     await clock.advance(1);
     await settle();
     expect(log.lines.filter((l) => l.msg === 'capi-kit: outbox stats answered')).toHaveLength(1);

@@ -1,0 +1,476 @@
+import { mergeContext } from '../context/index.js';
+import { copyForExtension, fillFromContext } from '../context/merge-context.js';
+import type { DiagnosticsRecorder } from '../diagnostics/recorder.js';
+import { newEventId } from '../event/event-id.js';
+import type { ServerEventInput } from '../event/index.js';
+import { CapiValidationError, type Issue } from '../event/issues.js';
+import {
+  type Built,
+  type FanOutDeps,
+  fanOutEvent,
+  outcomesByStream,
+  type Stream,
+  type StreamOutcome,
+  selectStreams,
+} from './fan-out.js';
+import type { Feedback } from './feedback.js';
+import type { HookBus } from './hooks.js';
+import type { ResolvedOptions } from './options.js';
+import type { OutboxRecord } from './outbox/types.js';
+import type { Clock, DedupCounters, DropReason, TrackOptions, TrackResult } from './types.js';
+import { errorTypeOf, locateUnreadable } from './unreadable.js';
+
+// `track()`'s side of the client: reading the caller's event and options, building it once per
+// destination, and handing the records to the outbox or counting the event as an intake drop.
+// Everything the caller hands over is read inside one `try`, so a throwing getter, Proxy trap or
+// `toJSON` becomes a counted drop and never reaches the caller. The delivery side (the pipes, the
+// outbox, close) stays in client.ts, which passes what intake needs as `IntakeDeps`.
+
+/** An event name fit for a log line or a hook: a string the caller gave, nothing else. */
+export const nameOf = (eventName: unknown): string =>
+  typeof eventName === 'string' ? eventName : '';
+
+/** What intake needs of the client it belongs to. */
+export interface IntakeDeps {
+  /** `strict` mode: a rejected event is thrown by `track()` (returned here). */
+  strict: boolean;
+  /** Flush at the end of the tick after each `track()` (serverless). */
+  flushOnEnd: boolean;
+  /** Default country for phone numbers, handed to every destination's build. */
+  defaultCountry: ResolvedOptions['defaultCountry'];
+  /** Every stream (a Meta pixel or another destination) in creation order. */
+  streams: readonly Stream[];
+  /** Destinations beside Meta: `track()` then fixes the `event_id` first and reports per stream. */
+  fanOut: boolean;
+  /** The wall clock (event times) and the scheduling clock (records' enqueue and retry times). */
+  wall: Clock;
+  clock: Clock;
+  /** This run's prefix of record ids. */
+  recordPrefix: string;
+  /** `close()` began: new events are refused. */
+  isClosed(): boolean;
+  /** Intake drops by reason, counted once per event. */
+  intakeDrops: Record<DropReason, number>;
+  /** Accepted events by source and with a caller-supplied id. */
+  dedup: DedupCounters;
+  /** Appends one event's records and counts them; what a synchronous append threw, wrapped. */
+  enqueue(records: OutboxRecord[], flushNow: boolean): { error: unknown } | undefined;
+  /** Reports an outbox failure (logger and `error` hook). */
+  reportOutboxError(error: unknown): void;
+  /** Flushes at the end of this tick; a request-scoped `waitUntil` is handed the wait. */
+  scheduleEndFlush(waitUntil: TrackOptions['waitUntil']): void;
+  feedback: Feedback;
+  hooks: HookBus;
+  log(level: 'debug' | 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void;
+  diagnostics: DiagnosticsRecorder | undefined;
+  /** Runs a diagnostics step; a failure is logged, never thrown. */
+  observe(now: number, what: string, fn: (now: number) => void): void;
+  /** Reports an app callback's error (`client.reportError`). */
+  reportError(error: unknown, source: string): void;
+}
+
+/** `track()` without its throw: the result, or the rejection strict mode throws. */
+export type Intake = (
+  input: unknown,
+  trackOptions: TrackOptions | undefined,
+) => TrackResult | CapiValidationError;
+
+/** Creates a client's intake. */
+export const createIntake = (deps: IntakeDeps): Intake => {
+  // Read once: the closure keeps them as its own slots, as when they lived in createCapi.
+  const { strict, flushOnEnd, defaultCountry, streams, fanOut, wall, clock, recordPrefix } = deps;
+  const { isClosed, intakeDrops, dedup, enqueue, reportOutboxError, scheduleEndFlush } = deps;
+  const { feedback, hooks, log, diagnostics, observe, reportError } = deps;
+  let recordSeq = 0;
+
+  const dropAtIntake = (
+    reason: DropReason,
+    eventId: string,
+    eventName: unknown,
+    issues: Issue[],
+  ): TrackResult => {
+    intakeDrops[reason]++;
+    if (reason !== 'invalid') feedback.dropped(reason, nameOf(eventName));
+    hooks.emit('dropped', () => ({
+      reason,
+      count: 1,
+      events: [{ eventId, eventName: typeof eventName === 'string' ? eventName : '' }],
+    }));
+    return { event_id: eventId, accepted: false, issues, reason };
+  };
+
+  /** Adds the per-stream outcomes to a result, on clients with destinations beside Meta. */
+  const withOutcomes = (result: TrackResult, outcomes: readonly StreamOutcome[]): TrackResult => {
+    if (fanOut) result.destinations = outcomesByStream(outcomes);
+    return result;
+  };
+
+  // A destination's build that throws is that destination's failure, reported with its stream.
+  const fanOutDeps: FanOutDeps = { fanOut, defaultCountry };
+
+  /**
+   * Reports each destination build among `outcomes` that threw, once per build, under the first
+   * stream it was for. Called once the event is counted (queued or dropped), never before.
+   */
+  const reportBuildFailures = (outcomes: readonly StreamOutcome[]) => {
+    const reported = new Set<Built>();
+    for (const { stream, built } of outcomes) {
+      if (built.failed !== 'error' || reported.has(built)) continue;
+      reported.add(built);
+      const errorType = errorTypeOf(built.thrown);
+      const what = `destination ${stream.destination.name} could not build the event (${errorType})`;
+      log('error', { pixelId: stream.key, errorType }, `capi-kit: ${what}`);
+      hooks.emit('error', () => ({
+        kind: 'internal',
+        pixelId: stream.key,
+        error: new Error(what),
+      }));
+    }
+  };
+
+  /** Streams that could not take an event other streams queued: counted and reported there only. */
+  const rejectedByStreams = (outcomes: readonly StreamOutcome[], eventId: string) => {
+    // Every stream counts first: the figures add up inside the hooks reported below.
+    for (const { stream, reason } of outcomes) {
+      if (reason !== undefined) stream.pipe.noteRejected(reason);
+    }
+    for (const outcome of outcomes) {
+      if (outcome.reason === undefined) continue;
+      const { stream, built, reason } = outcome;
+      const name = built.eventName;
+      stream.pipe.reportRejected(reason, eventId, name);
+      if (reason === 'invalid') {
+        const issues = built.issues;
+        feedback.rejected(name, issues);
+        hooks.emit('error', () => ({
+          kind: 'validation',
+          pixelId: stream.key,
+          error: new CapiValidationError(issues),
+          issues,
+        }));
+      } else if (reason === 'too_large') {
+        log(
+          'warn',
+          { pixelId: stream.key, eventId, bytes: built.bytes },
+          'capi-kit: event larger than maxBatchBytes, dropped for this destination',
+        );
+      }
+    }
+  };
+
+  /**
+   * Everything `track()` does, with every read of the caller's data (input, lazy params, options,
+   * the context in them) inside its one `try`: a throwing getter, Proxy trap or `toJSON` never
+   * reaches the caller, it becomes an intake drop like any other. A `strict`-mode rejection is
+   * returned, not thrown, so the `catch` only ever sees what the caller's data (or a bug) threw.
+   */
+  const intake = (
+    input: unknown,
+    trackOptions: TrackOptions | undefined,
+  ): TrackResult | CapiValidationError => {
+    // What the failure path needs, filled in as reading goes.
+    let givenId = '';
+    let eventName: unknown;
+    let params: unknown = input;
+    let callingParams = false;
+    let queued: TrackResult | undefined;
+    try {
+      let context: TrackOptions['context'];
+      let waitUntil: TrackOptions['waitUntil'];
+      let only: TrackOptions['pixelIds'];
+      let source: TrackOptions['source'];
+      let name: TrackOptions['eventName'];
+      let dateOrder: TrackOptions['dateOrder'];
+      let onlyNames: TrackOptions['destinations'];
+      if (trackOptions !== undefined && trackOptions !== null) {
+        ({
+          context,
+          waitUntil,
+          pixelIds: only,
+          source,
+          eventName: name,
+          dateOrder,
+          destinations: onlyNames,
+        } = trackOptions);
+        // From JavaScript a lone string may come in: a list of one, never a substring match.
+        if (typeof only === 'string') only = [only];
+        if (typeof onlyNames === 'string') onlyNames = [onlyNames];
+      }
+      if (name !== undefined) {
+        // `req.capi.track(name, params)` hands its params over unread, so they are read here.
+        eventName = name;
+        if (typeof params === 'function') {
+          callingParams = true;
+          params = params();
+          callingParams = false;
+        }
+        const named = (params == null ? {} : copyForExtension(params)) as Record<string, unknown>;
+        named.event_name = name;
+        params = named;
+      }
+      const given = (params as { event_id?: unknown } | null | undefined)?.event_id;
+      if (typeof given === 'string') givenId = given;
+      else if (typeof given === 'number' && Number.isFinite(given)) givenId = String(given);
+      eventName = (params as { event_name?: unknown } | null | undefined)?.event_name;
+      if (isClosed()) return dropAtIntake('closed', givenId, eventName, []);
+      const targets = selectStreams(streams, only, onlyNames);
+      if ('path' in targets) return dropAtIntake('invalid', givenId, eventName, [targets]);
+      if (context?.consent === 'denied') return dropAtIntake('consent', givenId, eventName, []);
+      // A named event's params were copied above: the context fills that copy (one copy, not two).
+      let merged = (
+        context
+          ? name !== undefined
+            ? fillFromContext(params as ServerEventInput, context)
+            : mergeContext(params as ServerEventInput, context)
+          : params
+      ) as ServerEventInput | undefined;
+      // The wall clock, read once for the event: its default event_time in every build, the expiry
+      // check and diagnostics (each read is a clock call, 50-85 ns on the machines of 2026).
+      const wallNow = wall.now();
+      // One event_id for every destination, fixed before any of them builds, so each platform
+      // deduplicates with its own Pixel on the id the page got. Meta alone keeps building it
+      // itself (buildEvent), exactly as before destinations.
+      let fixedId: string | undefined;
+      if (fanOut) {
+        if (given === undefined || given === null) {
+          fixedId = newEventId();
+          merged = { ...(merged as ServerEventInput), event_id: fixedId };
+        } else fixedId = givenId.trim() === '' ? '' : givenId;
+        // One event_time too: each destination reading the clock itself could straddle a second.
+        const time = (merged as ServerEventInput).event_time;
+        if (time === undefined || time === null) {
+          merged = { ...(merged as ServerEventInput), event_time: Math.floor(wallNow / 1000) };
+        }
+      }
+      const {
+        builds,
+        outcomes,
+        accepted: acceptedCount,
+      } = fanOutEvent(
+        targets,
+        merged as ServerEventInput,
+        {
+          eventId: fixedId ?? '',
+          captures: fanOut ? context?.destinations : undefined,
+          now: () => wallNow,
+          dateOrder,
+          fallbackName: nameOf(eventName),
+        },
+        fanOutDeps,
+      );
+      // What the caller is told first: Meta's findings when Meta was asked, else everyone's.
+      const metaBuilt = builds.find((b) => b.meta);
+      const issues = metaBuilt ? metaBuilt.issues : builds.flatMap((b) => b.issues);
+      const eventId = fixedId ?? builds[0]?.eventId ?? givenId;
+      if (acceptedCount === 0) {
+        // No destination took it: one intake drop, as when Meta alone rejects an event.
+        const first = outcomes[0] as StreamOutcome;
+        const invalid = outcomes.every((o) => o.reason === 'invalid');
+        if (invalid) {
+          // strict mode: the caller asked for the throw (track() throws what is returned here).
+          if (strict) {
+            dropAtIntake('invalid', givenId, eventName, issues);
+            return new CapiValidationError(issues);
+          }
+          // Counted before it is reported: the figures add up inside the `error` hook too.
+          const dropped = dropAtIntake('invalid', givenId, eventName, issues);
+          const error = new CapiValidationError(issues);
+          feedback.rejected(nameOf(eventName), issues);
+          hooks.emit('error', () => ({ kind: 'validation', error, issues }));
+          return withOutcomes(dropped, outcomes);
+        }
+        const failed = outcomes.find((o) => o.reason !== 'invalid') ?? first;
+        const reason = failed.reason as DropReason;
+        const wireName = failed.built.eventName;
+        if (reason === 'too_large') {
+          log(
+            'warn',
+            { eventId, bytes: failed.built.bytes },
+            'capi-kit: event larger than maxBatchBytes, dropped',
+          );
+        }
+        const dropped = dropAtIntake(reason, eventId, wireName, issues);
+        reportBuildFailures(outcomes);
+        return withOutcomes(dropped, outcomes);
+      }
+      const now = clock.now();
+      const records: OutboxRecord[] = [];
+      for (const outcome of outcomes) {
+        if (outcome.reason !== undefined) continue;
+        const { built, stream } = outcome;
+        records.push({
+          id: recordPrefix + (recordSeq++).toString(36),
+          pixelId: stream.key,
+          eventId,
+          eventName: built.eventName,
+          eventTime: built.eventTime,
+          actionSource: built.actionSource,
+          body: built.serialized as string,
+          bytes: built.bytes as number,
+          attempts: 0,
+          enqueuedAt: now,
+          retryAt: now,
+        });
+      }
+      const wireName =
+        (metaBuilt?.serialized !== undefined
+          ? metaBuilt
+          : builds.find((b) => b.serialized !== undefined)
+        )?.eventName ?? nameOf(eventName);
+      const flushNow = flushOnEnd || waitUntil !== undefined;
+      const refused = enqueue(records, flushNow);
+      if (refused !== undefined) {
+        const dropped = dropAtIntake('error', eventId, wireName, issues);
+        reportOutboxError(refused.error);
+        return dropped;
+      }
+      // Counted as accepted from here: a later failure must not count it as dropped too.
+      queued = withOutcomes({ event_id: eventId, accepted: true, issues }, outcomes);
+      // Streams that could not take it while others did: dropped there only, counted there.
+      if (acceptedCount < outcomes.length) {
+        rejectedByStreams(outcomes, eventId);
+        reportBuildFailures(outcomes);
+      }
+      // Each build's warnings under the name it sent (Meta's Lead, TikTok's SubmitForm), once per
+      // build: a rejection elsewhere was reported by rejectedByStreams, under that stream.
+      outcomes.forEach(({ built, reason }, i) => {
+        if (reason !== undefined || built.issues.length === 0) return;
+        const again = outcomes.some((o, j) => j < i && o.built === built && o.reason === undefined);
+        if (!again) feedback.changed(built.eventName, built.issues);
+      });
+      if (flushNow) scheduleEndFlush(waitUntil);
+      const from = source === 'relay' ? 'relay' : 'server';
+      // Caller-supplied (or browser-supplied, through the relay) ids are the ones a Pixel can share.
+      const callerEventId = given !== undefined && given !== null;
+      dedup[from]++;
+      if (callerEventId) dedup.withEventId++;
+      // Diagnostics per stream that took the event: Meta's pixels with the match-quality estimate
+      // (Meta's keys, one sample for all of them); every other destination's stream with the
+      // figures that mean the same on any platform (events, dedup keys, sources, overlap).
+      if (diagnostics) {
+        const metaTargets: string[] = [];
+        for (const o of outcomes) {
+          if (o.reason !== undefined) continue;
+          if (o.stream.meta) metaTargets.push(o.stream.key);
+          else {
+            const { stream, built } = o;
+            observe(wallNow, 'track', (at) =>
+              diagnostics?.recordEvent(
+                {
+                  pixelIds: [stream.key],
+                  eventName: built.eventName,
+                  eventId,
+                  userData: false,
+                  callerEventId,
+                  source: from,
+                },
+                at,
+              ),
+            );
+          }
+        }
+        if (metaBuilt !== undefined && metaTargets.length > 0) {
+          const metaEvent = metaBuilt.event as { user_data?: object };
+          observe(wallNow, 'track', (at) =>
+            diagnostics?.recordEvent(
+              {
+                pixelIds: metaTargets,
+                eventName: metaBuilt.eventName,
+                eventId,
+                userData: metaEvent.user_data,
+                callerEventId,
+                source: from,
+              },
+              at,
+            ),
+          );
+        }
+      }
+      return queued;
+    } catch (error) {
+      return failedIntake(error, {
+        input: params,
+        trackOptions,
+        givenId,
+        eventName,
+        callingParams,
+        queued,
+      });
+    }
+  };
+
+  /**
+   * What a throw inside {@link intake} becomes. Never the thrown value or its message (the
+   * caller's getter may have put customer data in it): the field it came from and its type.
+   */
+  const failedIntake = (
+    error: unknown,
+    failure: {
+      input: unknown;
+      trackOptions: unknown;
+      givenId: string;
+      eventName: unknown;
+      callingParams: boolean;
+      queued: TrackResult | undefined;
+    },
+  ): TrackResult | CapiValidationError => {
+    const { givenId, eventName } = failure;
+    if (failure.queued) {
+      // Only our own code runs after the event is queued; report it and keep the event.
+      const errorType = errorTypeOf(error);
+      log('error', { errorType }, `capi-kit: track() failed after queueing (${errorType})`);
+      hooks.emit('error', () => ({
+        kind: 'internal',
+        error: new Error(`track() failed after queueing (${errorType})`),
+      }));
+      return failure.queued;
+    }
+    if (failure.callingParams) {
+      // A lazy params function (an adapter's `map`) is app code, reported like every callback;
+      // it never throws, not even in strict mode: it runs after the response was sent.
+      const dropped = dropAtIntake('error', '', eventName, []);
+      reportError(error, `${nameOf(eventName)} params`);
+      return dropped;
+    }
+    const found = locateUnreadable([
+      ['options', failure.trackOptions],
+      ['', failure.input],
+    ]);
+    if (found === undefined) {
+      // Every read succeeds on a second look: our bug, or a getter that throws only once.
+      const dropped = dropAtIntake('error', givenId, eventName, []);
+      const errorType = errorTypeOf(error);
+      log(
+        'error',
+        { eventName: nameOf(eventName), errorType },
+        `capi-kit: track() failed (${errorType})`,
+      );
+      hooks.emit('error', () => ({
+        kind: 'internal',
+        error: new Error(`track() failed (${errorType})`),
+      }));
+      return dropped;
+    }
+    const issues: Issue[] = [
+      {
+        path: found.path,
+        code: 'unreadable_value',
+        message: `Reading this field threw ${found.errorType} (from a getter, a Proxy trap or toJSON); the event was not tracked.`,
+        severity: 'error',
+      },
+    ];
+    const rejection = new CapiValidationError(issues);
+    const result = dropAtIntake('invalid', givenId, eventName, issues);
+    if (!strict) {
+      log(
+        'warn',
+        { eventName: nameOf(eventName), issues: [`${found.path}:unreadable_value`] },
+        'capi-kit: event rejected, its data could not be read',
+      );
+      hooks.emit('error', () => ({ kind: 'validation', error: rejection, issues }));
+    }
+    return strict ? rejection : result;
+  };
+
+  return intake;
+};
