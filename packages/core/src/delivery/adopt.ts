@@ -76,16 +76,20 @@ export const adoptPreviousRun = (ctx: AdoptContext): { giveUp(): void } => {
   };
   const ask = () => {
     let answer: ReturnType<CountedOutbox['outbox']['stats']>;
+    let later: boolean;
     try {
       answer = calls.outbox.stats();
+      // Inside the try: reading `then` may throw too (a Proxy, a getter), at start out of
+      // createCapi() and on a retry out of a timer's callback.
+      later = isPromise<OutboxStats>(answer);
     } catch (error) {
       failed(error);
       return;
     }
-    if (isPromise<OutboxStats>(answer)) {
+    if (later) {
       Promise.resolve(answer).then(answered, failed);
     } else {
-      answered(answer);
+      answered(answer as OutboxStats);
     }
   };
 
