@@ -1,0 +1,91 @@
+import { describe, expect, it } from 'vitest';
+import { createCapi } from '../../src/delivery/client.js';
+import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
+import type { Outbox, OutboxRecord, OutboxStats } from '../../src/delivery/outbox/types.js';
+import { captureLogger, FakeClock, ok, PIXEL, scriptedFetch, settle, TOKEN } from './helpers.js';
+
+// A durable outbox's start-up count (adopt.ts) holds every outbox call of the engine's until it is
+// known: what must not wait on it, and what it must never throw out of.
+
+/** A record a previous run left in the outbox. */
+const leftover = (id: string, now: number): OutboxRecord => ({
+  id,
+  pixelId: PIXEL,
+  eventId: id,
+  eventName: 'Purchase',
+  eventTime: Math.floor(now / 1000),
+  actionSource: 'website',
+  body: JSON.stringify({ event_name: 'Purchase', event_id: id }),
+  bytes: 40,
+  attempts: 0,
+  enqueuedAt: now,
+  retryAt: now,
+});
+
+/** A durable outbox holding one record of a previous run, whose stats() is the test's. */
+const durableOutbox = (clock: FakeClock, stats: (memory: Outbox) => Outbox['stats']) => {
+  const memory = memoryOutbox();
+  memory.append([leftover('old-0', clock.now())]);
+  const outbox: Outbox = {
+    ...memory,
+    durable: true,
+    stats: stats(memory),
+    takeNonDurable: () => [],
+    close: () => {},
+  };
+  return { memory, outbox };
+};
+
+const start = (clock: FakeClock, outbox: Outbox) => {
+  const log = captureLogger();
+  const { fetch, seen } = scriptedFetch(ok);
+  const client = createCapi({
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    fetch,
+    clock,
+    random: () => 0.5,
+    logger: log.logger,
+    env: false,
+    outbox,
+    flushIntervalMs: 100,
+    closeOnExit: false,
+  });
+  return { client, log, seen };
+};
+
+describe('a durable outbox’s start-up count', () => {
+  it('a stats() answer whose `then` cannot be read is a failed count: never a throw out of createCapi() or a timer', async () => {
+    // A Proxy or getter-backed result: reading `then` throws. The old start-up code read it inside
+    // its try; adopt.ts read it outside, so createCapi() threw, and on a retry the throw left the
+    // timer's callback (an uncaught exception in a server).
+    const unreadable = () =>
+      Object.defineProperty({}, 'then', {
+        get: () => {
+          throw new Error('then unreadable');
+        },
+      }) as unknown as OutboxStats;
+    for (const refusalsFirst of [0, 1]) {
+      const clock = new FakeClock();
+      let asked = 0;
+      const { memory, outbox } = durableOutbox(clock, () => () => {
+        asked++;
+        if (asked <= refusalsFirst) return Promise.reject(new Error('connect ECONNREFUSED'));
+        return asked <= refusalsFirst + 1 ? unreadable() : memory.stats();
+      });
+      const { client, log } = start(clock, outbox);
+      await settle();
+      // Asked again at 1 s (then 2 s, 4 s later): the answers stand as failures until one reads.
+      await clock.advance(8_000);
+      await settle();
+      expect({
+        failed: log.lines.filter((l) => l.msg === 'capi-kit: outbox stats failed').length,
+        answered: log.lines.filter((l) => l.msg === 'capi-kit: outbox stats answered').length,
+        sent: client.stats().sent,
+      }).toEqual({ failed: 1, answered: 1, sent: 1 });
+      const closing = client.close({ timeoutMs: 100 });
+      await clock.advance(100);
+      await closing;
+    }
+  });
+});
