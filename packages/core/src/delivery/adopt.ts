@@ -31,20 +31,38 @@ export interface AdoptContext {
   describe(error: unknown): string;
 }
 
+/** What {@link adoptPreviousRun} returns. */
+export interface Adoption {
+  /** close()'s way to give the count up: the held calls run, a later answer is dropped. */
+  giveUp(): void;
+  /**
+   * While the count is unknown, what a wait for the held calls (`flush()`, a background flush)
+   * races: `known` once the count is (or was given up), `stalled` once a `stats()` failed (it is
+   * asked again after a pause) or none answered in {@link ADOPT_WARN_MS}. Undefined once known.
+   */
+  wait(): Promise<'known' | 'stalled'> | undefined;
+}
+
 /** Asks a durable outbox what a previous run left and counts it; returns close()'s way to give the count up. */
-export const adoptPreviousRun = (ctx: AdoptContext): { giveUp(): void } => {
+export const adoptPreviousRun = (ctx: AdoptContext): Adoption => {
   const { calls, clock, log } = ctx;
   let state: 'asking' | 'done' | 'given up' = 'asking';
   let failures = 0;
   let retry: unknown;
   let warn: unknown;
   let openGate: (() => void) | undefined;
+  // Settled once: `stalled` stays once it came first (the count is then backing off, like a pause).
+  let decide: (outcome: 'known' | 'stalled') => void = () => {};
+  const decided = new Promise<'known' | 'stalled'>((resolve) => {
+    decide = resolve;
+  });
 
   const end = (next: 'done' | 'given up') => {
     state = next;
     if (retry !== undefined) clock.clearTimeout(retry);
     if (warn !== undefined) clock.clearTimeout(warn);
     openGate?.();
+    decide('known');
   };
   const answered = (stats: OutboxStats) => {
     if (state !== 'asking') return;
@@ -65,6 +83,7 @@ export const adoptPreviousRun = (ctx: AdoptContext): { giveUp(): void } => {
     if (state !== 'asking') return;
     const retryInMs = Math.min(ADOPT_RETRY_MS * 2 ** failures, ADOPT_RETRY_MAX_MS);
     failures++;
+    decide('stalled');
     // Once per start, not once per try: the warning below says what waits meanwhile.
     if (failures === 1) {
       log('error', { error: ctx.describe(error), retryInMs }, 'capi-kit: outbox stats failed');
@@ -105,6 +124,7 @@ export const adoptPreviousRun = (ctx: AdoptContext): { giveUp(): void } => {
     warn = clock.setTimeout(() => {
       warn = undefined;
       if (state !== 'asking') return;
+      decide('stalled');
       log(
         'warn',
         { waitedMs: ADOPT_WARN_MS, failures },
@@ -116,5 +136,6 @@ export const adoptPreviousRun = (ctx: AdoptContext): { giveUp(): void } => {
     giveUp: () => {
       if (state === 'asking') end('given up');
     },
+    wait: () => (state === 'asking' ? decided : undefined),
   };
 };

@@ -7,7 +7,7 @@ import type { DiagnosticsReport } from '../diagnostics/types.js';
 import { newEventId } from '../event/event-id.js';
 import type { EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError } from '../event/issues.js';
-import { adoptPreviousRun } from './adopt.js';
+import { type Adoption, adoptPreviousRun } from './adopt.js';
 import { sumStats } from './client-stats.js';
 import { MAX_TIMER_MS, schedulingClock } from './clock.js';
 import { closeOutboxLast } from './close-outbox.js';
@@ -61,8 +61,9 @@ export interface CapiClient {
    * Sends what is queued now. Resolves when every event queued or in flight at the call has been
    * attempted at least once — delivered, dead-lettered, dropped, or re-queued after a failure and
    * now waiting on backoff, a throttle pause or an open circuit — so it does not wait out backoffs
-   * (use `close()` for that). Events tracked after the call may ride along but are not waited for.
-   * Never rejects.
+   * (use `close()` for that), nor a durable outbox's start-up count that failed or has not answered
+   * in 10 s (docs/architecture.md). Events tracked after the call may ride along but are not waited
+   * for. Never rejects.
    */
   flush(): Promise<void>;
   /**
@@ -266,6 +267,22 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
 
   const buildOptions = { defaultCountry: resolved.defaultCountry, dateOrder: resolved.dateOrder };
 
+  /** A durable outbox's start-up count (adopt.ts), set once the pipes exist. */
+  let adoption: Adoption | undefined;
+  /**
+   * `work` (a flush) as flush() and the background keep-alives wait for it: a start-up count still
+   * unknown holds every outbox call, and one that failed (asked again after a pause) or is long in
+   * coming is not waited out, like a pause; one that answers is, and the work then with it.
+   * close() and drain() bound their waits themselves.
+   */
+  const pastCount = <T>(work: Promise<T>): Promise<unknown> => {
+    const count = adoption?.wait();
+    if (count === undefined) return work;
+    return Promise.race([work.then(() => 'done' as const), count]).then((first) =>
+      first === 'known' ? work : undefined,
+    );
+  };
+
   const pipes = new Map<string, PixelPipe>();
   const streams: Stream[] = [];
   const addStream = (key: string, destination: Destination, envelope: Envelope, meta: boolean) => {
@@ -303,7 +320,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       logger,
       hooks,
       undeliverable,
-      background: (promise) => keepAlive(promise),
+      background: (promise) => keepAlive(pastCount(promise)),
       acknowledged: (records) =>
         observe(wall.now(), 'acknowledgement', (now) =>
           diagnostics?.recordAcknowledged(key, records, now),
@@ -334,7 +351,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   // count: closing under it changes nothing in the outbox (its close may well be what ends it: a
   // pool ended rejects what it had pending); it gives the count up when it stops waiting for its
   // drain, and an answer after that is dropped, those records left uncounted for the next start.
-  const adoption =
+  adoption =
     outbox.durable && calls !== undefined
       ? adoptPreviousRun({
           calls,
@@ -512,9 +529,13 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   };
 
   const flush = async (): Promise<void> => {
-    if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
-    await flushOutbox();
-    await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
+    await pastCount(
+      (async () => {
+        if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
+        await flushOutbox();
+        await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
+      })(),
+    );
   };
 
   const drain = (drainOptions: DrainOptions = {}): Promise<void> =>
