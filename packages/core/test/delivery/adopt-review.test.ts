@@ -2,7 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { Outbox, OutboxRecord, OutboxStats } from '../../src/delivery/outbox/types.js';
-import { captureLogger, FakeClock, ok, PIXEL, scriptedFetch, settle, TOKEN } from './helpers.js';
+import {
+  accounted,
+  captureLogger,
+  FakeClock,
+  ok,
+  PIXEL,
+  purchase,
+  scriptedFetch,
+  settle,
+  TOKEN,
+} from './helpers.js';
 
 // A durable outbox's start-up count (adopt.ts) holds every outbox call of the engine's until it is
 // known: what must not wait on it, and what it must never throw out of.
@@ -36,7 +46,7 @@ const durableOutbox = (clock: FakeClock, stats: (memory: Outbox) => Outbox['stat
   return { memory, outbox };
 };
 
-const start = (clock: FakeClock, outbox: Outbox) => {
+const start = (clock: FakeClock, outbox: Outbox, waitUntil?: (p: Promise<unknown>) => void) => {
   const log = captureLogger();
   const { fetch, seen } = scriptedFetch(ok);
   const client = createCapi({
@@ -50,11 +60,86 @@ const start = (clock: FakeClock, outbox: Outbox) => {
     outbox,
     flushIntervalMs: 100,
     closeOnExit: false,
+    ...(waitUntil ? { waitUntil } : {}),
   });
   return { client, log, seen };
 };
 
+/** Whether each promise has settled, read after the microtasks queued now. */
+const settledFlags = (promises: readonly Promise<unknown>[]) => {
+  const flags = promises.map(() => false);
+  promises.forEach((p, i) => {
+    void p.then(
+      () => {
+        flags[i] = true;
+      },
+      () => {
+        flags[i] = true;
+      },
+    );
+  });
+  return flags;
+};
+
 describe('a durable outbox’s start-up count', () => {
+  it('client.flush() and the promises handed to waitUntil do not wait out a start-up count that keeps failing', async () => {
+    // A database down at start: stats() is asked again every 1 s … 30 s, every outbox call held.
+    // flush() used to resolve (it never waited for the count); now it waited for as long as the
+    // database stayed down, and so did every background flush handed to `waitUntil` (a serverless
+    // invocation kept alive to its platform's limit, a request awaiting flush() hung).
+    const clock = new FakeClock();
+    let down = true;
+    const { outbox } = durableOutbox(
+      clock,
+      (memory) => () => (down ? Promise.reject(new Error('connect ECONNREFUSED')) : memory.stats()),
+    );
+    const kept: Promise<unknown>[] = [];
+    const { client, seen } = start(clock, outbox, (p) => kept.push(p));
+    client.track(purchase(1, clock.now()));
+    const flushed = settledFlags([client.flush()]);
+    await clock.advance(120_000);
+    const background = settledFlags(kept);
+    await settle();
+    // Like a pause: nothing may be sent while the count is unknown, so neither waits for it.
+    expect({
+      flushed,
+      background: kept.length > 0 && background.every(Boolean),
+      queued: client.stats().queued,
+    }).toEqual({ flushed: [true], background: true, queued: 1 });
+    // Once the count is known, flush() sends and waits as before: the leftover and the event.
+    down = false;
+    await clock.advance(30_000);
+    await settle();
+    await client.flush();
+    expect({ sent: client.stats().sent, accounted: accounted(client.stats()) }).toEqual({
+      sent: 2,
+      accounted: 2,
+    });
+    expect(seen.flatMap((r) => r.body.data.map((e) => e.event_id)).sort()).toEqual([
+      'evt-1',
+      'old-0',
+    ]);
+    const closing = client.close({ timeoutMs: 100 });
+    await clock.advance(100);
+    await closing;
+  });
+
+  it('client.flush() waits for a start-up count that never answers no longer than its warning', async () => {
+    const clock = new FakeClock();
+    const { outbox } = durableOutbox(clock, () => () => new Promise<OutboxStats>(() => {}));
+    const { client } = start(clock, outbox);
+    client.track(purchase(1, clock.now()));
+    const flushed = settledFlags([client.flush()]);
+    await clock.advance(9_999);
+    expect(flushed).toEqual([false]);
+    await clock.advance(1);
+    await settle();
+    expect(flushed).toEqual([true]);
+    const closing = client.close({ timeoutMs: 0 });
+    await clock.advance(1);
+    await closing;
+  });
+
   it('a stats() answer whose `then` cannot be read is a failed count: never a throw out of createCapi() or a timer', async () => {
     // A Proxy or getter-backed result: reading `then` throws. The old start-up code read it inside
     // its try; adopt.ts read it outside, so createCapi() threw, and on a retry the throw left the
