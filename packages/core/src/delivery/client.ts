@@ -16,7 +16,7 @@ import { closeAtExit } from './exit-close.js';
 import type { Stream } from './fan-out.js';
 import { Feedback } from './feedback.js';
 import { HookBus, type Listener } from './hooks.js';
-import { createIntake } from './intake.js';
+import { createIntake, type EnqueueRefusal } from './intake.js';
 import { metaBuild, metaDestination } from './meta-destination.js';
 import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
@@ -414,11 +414,28 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   };
 
   /**
+   * Events (and their bytes) appended while a durable outbox's start-up count holds every call:
+   * they wait in this process's memory, bounded as the in-memory outbox is (`maxQueuedEvents`,
+   * `maxQueuedBytes`), so a database down at start cannot grow the heap with the traffic.
+   */
+  let heldEvents = 0;
+  let heldBytes = 0;
+
+  /**
    * Appends one event's records and counts them. Returns what a synchronous append threw, wrapped
    * (nothing was counted: track() counts it as one intake drop before it reports the error, so the
-   * figures add up inside the `error` hook too); undefined once the records are in.
+   * figures add up inside the `error` hook too), or `overflow` when the appends held in memory are
+   * at their bound; undefined once the records are in.
    */
-  const enqueue = (records: OutboxRecord[], flushNow: boolean): { error: unknown } | undefined => {
+  const enqueue = (records: OutboxRecord[], flushNow: boolean): EnqueueRefusal | undefined => {
+    let held = false;
+    let bytes = 0;
+    if (adoption?.wait() !== undefined) {
+      for (const r of records) bytes += r.bytes;
+      if (heldEvents + 1 > resolved.maxQueuedEvents || heldBytes + bytes > resolved.maxQueuedBytes)
+        return { overflow: true };
+      held = true;
+    }
     let result: ReturnType<Outbox['append']>;
     try {
       result = outbox.append(records);
@@ -427,6 +444,11 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     }
     if (isPromise<AppendResult | undefined>(result)) {
       for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, flushNow);
+      // None of them runs before the count is known, and none is held after: no release needed.
+      if (held) {
+        heldEvents++;
+        heldBytes += bytes;
+      }
       const pending = result.then(
         (value) => {
           handleAppend(value);

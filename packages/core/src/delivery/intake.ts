@@ -53,8 +53,8 @@ export interface IntakeDeps {
   intakeDrops: Record<DropReason, number>;
   /** Accepted events by source and with a caller-supplied id. */
   dedup: DedupCounters;
-  /** Appends one event's records and counts them; what a synchronous append threw, wrapped. */
-  enqueue(records: OutboxRecord[], flushNow: boolean): { error: unknown } | undefined;
+  /** Appends one event's records and counts them; what a synchronous append threw, wrapped, or `overflow` (held appends at their bound). */
+  enqueue(records: OutboxRecord[], flushNow: boolean): EnqueueRefusal | undefined;
   /** Reports an outbox failure (logger and `error` hook). */
   reportOutboxError(error: unknown): void;
   /** Flushes at the end of this tick; a request-scoped `waitUntil` is handed the wait. */
@@ -68,6 +68,9 @@ export interface IntakeDeps {
   /** Reports an app callback's error (`client.reportError`). */
   reportError(error: unknown, source: string): void;
 }
+
+/** Why `enqueue` did not take an event: a synchronous append threw, or held appends are at their bound. */
+export type EnqueueRefusal = { error: unknown } | { overflow: true };
 
 /** `track()` without its throw: the result, or the rejection strict mode throws. */
 export type Intake = (
@@ -320,6 +323,7 @@ export const createIntake = (deps: IntakeDeps): Intake => {
       const flushNow = flushOnEnd || waitUntil !== undefined;
       const refused = enqueue(records, flushNow);
       if (refused !== undefined) {
+        if ('overflow' in refused) return dropAtIntake('overflow', eventId, wireName, issues);
         const dropped = dropAtIntake('error', eventId, wireName, issues);
         reportOutboxError(refused.error);
         return dropped;

@@ -1509,6 +1509,66 @@ describe('outbox side channel', () => {
     await client.close({ timeoutMs: 100 });
   });
 
+  it('events held while the start-up count is unknown are bounded by maxQueuedEvents: the rest are counted as overflow', async () => {
+    // A database down at start: every track() waits in memory for the count. Unbounded, the heap
+    // grew with the traffic, and a crash lost what it held without a count.
+    const clock = new FakeClock();
+    const { memory, outbox, answerStats } = slowStatsOutbox(clock);
+    const { fetch, seen } = scriptedFetch(ok);
+    const dropped: CapiHookMap['dropped'][] = [];
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      clock,
+      random: () => 0.5,
+      logger: captureLogger().logger,
+      env: false,
+      outbox,
+      maxQueuedEvents: 3,
+    });
+    client.on('dropped', (info) => {
+      dropped.push(info);
+    });
+    const results = [1, 2, 3, 4, 5].map((i) => client.track(purchase(i, clock.now())));
+    expect(results.map((r) => r.reason ?? 'accepted')).toEqual([
+      'accepted',
+      'accepted',
+      'accepted',
+      'overflow',
+      'overflow',
+    ]);
+    expect(dropped.map((d) => `${d.reason} ${d.events[0]?.eventId}`)).toEqual([
+      'overflow evt-4',
+      'overflow evt-5',
+    ]);
+    expect(client.stats()).toMatchObject({ queued: 3, dropped: { overflow: 2 } });
+    answerStats();
+    await settle();
+    // Landed: the bound is free again.
+    expect(client.track(purchase(6, clock.now())).accepted).toBe(true);
+    await clock.advance(2_000);
+    await client.flush();
+    await settle();
+    const s = client.stats();
+    expect({ sent: s.sent, overflow: s.dropped.overflow, accounted: accounted(s) }).toEqual({
+      sent: 7, // three of the previous run's, four of this run's
+      overflow: 2,
+      accounted: 9,
+    });
+    expect(seen.flatMap((r) => r.body.data.map((e) => e.event_id)).sort()).toEqual([
+      'evt-1',
+      'evt-2',
+      'evt-3',
+      'evt-6',
+      'old-0',
+      'old-1',
+      'old-2',
+    ]);
+    expect(memory.stats().queued).toBe(0);
+    await client.close({ timeoutMs: 100 });
+  });
+
   it('a start-up stats() that never answers is told after 10 s: events wait in memory until it does', async () => {
     const clock = new FakeClock();
     const { memory, outbox, calls } = slowStatsOutbox(clock);
