@@ -27,7 +27,7 @@ describe('delivery types', () => {
     const minimal: Clock = { now: () => 0, setTimeout: () => 0, clearTimeout: () => {} };
     expectTypeOf(schedulingClock(minimal)).toEqualTypeOf<Clock>();
     expectTypeOf(systemClock.monotonic).toEqualTypeOf<(() => number) | undefined>();
-    // The bound the outboxes check their timer options against: a literal, not widened.
+    // The bound the outboxes check their timer options against.
     expectTypeOf(MAX_TIMER_MS).toBeNumber();
     // @ts-expect-error: now() is required
     const broken: Clock = { setTimeout: () => 0, clearTimeout: () => {} };
