@@ -130,8 +130,53 @@ const nonEmpty = (v: string | undefined): string | undefined =>
 export const appsecretProof = (appSecret: string, accessToken: string): string =>
   hmacSha256Hex(appSecret, accessToken);
 
+/** The methods every outbox has (delivery/README.md, Outbox contract), and those it may have. */
+const OUTBOX_METHODS = [
+  'append',
+  'claim',
+  'ack',
+  'nack',
+  'release',
+  'deadLetter',
+  'stats',
+] as const;
+const OUTBOX_OPTIONAL = ['attach', 'flush', 'close', 'takeNonDurable'] as const;
+
+/**
+ * A given outbox is checked at creation, as a token is: one missing a method would otherwise fail
+ * on the first event (or, for `stats`, hold every call of a durable one while it is asked again).
+ * The usual slip is the factory itself, `sqliteOutbox` for `sqliteOutbox({ path })`.
+ */
+const checkOutbox = (outbox: unknown): void => {
+  if (outbox === undefined) return;
+  if (typeof outbox === 'function') {
+    throw new TypeError(
+      'createCapi: outbox is a function, not an outbox: call the factory (`outbox: sqliteOutbox({ path })`, not `outbox: sqliteOutbox`)',
+    );
+  }
+  if (typeof outbox !== 'object' || outbox === null) {
+    throw new TypeError(
+      `createCapi: outbox must be an object, got ${outbox === null ? 'null' : typeof outbox}`,
+    );
+  }
+  const given = outbox as Record<string, unknown>;
+  for (const name of OUTBOX_METHODS) {
+    if (typeof given[name] !== 'function') {
+      throw new TypeError(
+        `createCapi: outbox.${name} must be a function (an outbox has ${OUTBOX_METHODS.join(', ')})`,
+      );
+    }
+  }
+  for (const name of OUTBOX_OPTIONAL) {
+    if (given[name] !== undefined && typeof given[name] !== 'function') {
+      throw new TypeError(`createCapi: outbox.${name} must be a function when given`);
+    }
+  }
+};
+
 /** Applies env fallbacks and defaults, validates, and precomputes each pixel's endpoint. Throws on misconfiguration. */
 export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
+  checkOutbox(options.outbox);
   const env = readEnv(options.env);
   // Development unless told otherwise: NODE_ENV is `production` in every framework's production
   // build (Next inlines it, Nest and Express read it), and a developer's own machine rarely sets it.

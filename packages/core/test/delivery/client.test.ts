@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from 'vitest';
 import type { RequestContext } from '../../src/context/index.js';
 import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
-import type { Outbox } from '../../src/delivery/outbox/types.js';
+import type { ClaimOptions, Outbox, OutboxRecord } from '../../src/delivery/outbox/types.js';
 import type { FetchLike } from '../../src/delivery/types.js';
 import { CapiValidationError } from '../../src/event/issues.js';
 import {
@@ -163,6 +163,48 @@ describe('createCapi: batching and the request', () => {
     expect(() =>
       createCapi({ env: false, pixelId: PIXEL, accessToken: TOKEN, maxBatchEvents: 1001 }),
     ).toThrow(RangeError);
+  });
+
+  it('throws at creation on an outbox that is not one: the factory itself, a missing method', () => {
+    const make = (outbox: unknown) => () =>
+      createCapi({ env: false, pixelId: PIXEL, accessToken: TOKEN, outbox: outbox as Outbox });
+    // The usual slip: `outbox: sqliteOutbox` for `outbox: sqliteOutbox({ path })`.
+    expect(make(memoryOutbox)).toThrow(/outbox is a function, not an outbox: call the factory/);
+    expect(make(null)).toThrow(/outbox must be an object, got null/);
+    const { stats: _stats, ...noStats } = memoryOutbox();
+    expect(make({ ...noStats, durable: true })).toThrow(/outbox\.stats must be a function/);
+    expect(make({ ...memoryOutbox(), flush: true })).toThrow(
+      /outbox\.flush must be a function when given/,
+    );
+    // A whole one, and one built as a class instance (methods on the prototype), are taken.
+    class Boxed {
+      readonly durable = false;
+      readonly #memory = memoryOutbox();
+      append(records: readonly OutboxRecord[]) {
+        return this.#memory.append(records);
+      }
+      claim(limit: number, leaseMs: number, options?: ClaimOptions) {
+        return this.#memory.claim(limit, leaseMs, options);
+      }
+      ack(ids: readonly string[]) {
+        return this.#memory.ack(ids);
+      }
+      nack(ids: readonly string[], retryAt: number, error?: string) {
+        return this.#memory.nack(ids, retryAt, error);
+      }
+      release(ids: readonly string[], retryAt: number) {
+        return this.#memory.release(ids, retryAt);
+      }
+      deadLetter(ids: readonly string[], error: string) {
+        return this.#memory.deadLetter(ids, error);
+      }
+      stats() {
+        return this.#memory.stats();
+      }
+    }
+    for (const outbox of [memoryOutbox(), new Boxed()]) {
+      void (make(outbox)() as ReturnType<typeof createCapi>).close({ timeoutMs: 0 });
+    }
   });
 });
 
