@@ -68,10 +68,14 @@ import {
 // engine counts them, and never once close() gave the count up: they then stay in the outbox,
 // uncounted. The model's own `client.stats()` reads get the outbox's figures at once.
 
-/** xorshift32: the same runs on every machine. */
+/**
+ * xorshift32: the same runs on every machine. A small seed's first outputs are small too (the
+ * one-pixel modes' step count, drawn first, was 40 for every seed below about 550), so the first
+ * eight are discarded.
+ */
 const rng = (seed: number) => {
   let s = seed >>> 0 || 1;
-  return () => {
+  const next = () => {
     s ^= s << 13;
     s >>>= 0;
     s ^= s >>> 17;
@@ -79,6 +83,8 @@ const rng = (seed: number) => {
     s >>>= 0;
     return s / 2 ** 32;
   };
+  for (let i = 0; i < 8; i++) next();
+  return next;
 };
 
 /**
