@@ -1373,7 +1373,24 @@ describe('outbox side channel', () => {
         calls.push('close');
       },
     };
-    return { memory, outbox, calls, answerStats: () => answers.shift()?.() };
+    /** A client on this outbox and clock, Meta answering every request. */
+    const start = (options: Partial<CapiOptions> = {}) => {
+      const { fetch, seen } = scriptedFetch(ok);
+      const log = captureLogger();
+      const client = createCapi({
+        pixelId: PIXEL,
+        accessToken: TOKEN,
+        fetch,
+        clock,
+        random: () => 0.5,
+        logger: log.logger,
+        env: false,
+        outbox,
+        ...options,
+      });
+      return { client, seen, log };
+    };
+    return { memory, outbox, calls, answerStats: () => answers.shift()?.(), start };
   };
 
   it('events tracked before a durable outbox’s start-up stats() answers are counted once, the previous run’s records once', async () => {
@@ -1381,17 +1398,8 @@ describe('outbox side channel', () => {
     // landed by then were counted a second time, and a claim before it took records not yet
     // counted. The engine's calls now wait for the answer.
     const clock = new FakeClock();
-    const { memory, outbox, calls, answerStats } = slowStatsOutbox(clock);
-    const { fetch, seen } = scriptedFetch(ok);
-    const client = createCapi({
-      pixelId: PIXEL,
-      accessToken: TOKEN,
-      fetch,
-      clock,
-      random: () => 0.5,
-      logger: captureLogger().logger,
-      env: false,
-      outbox,
+    const { memory, calls, answerStats, start } = slowStatsOutbox(clock);
+    const { client, seen } = start({
       flushIntervalMs: 100,
     });
     client.track(purchase(1, clock.now()));
@@ -1428,18 +1436,8 @@ describe('outbox side channel', () => {
 
   it('close() before a durable outbox’s start-up stats() answers lets the held appends land at its deadline; the late answer is dropped', async () => {
     const clock = new FakeClock();
-    const { memory, outbox, calls, answerStats } = slowStatsOutbox(clock);
-    const { fetch, seen } = scriptedFetch(ok);
-    const client = createCapi({
-      pixelId: PIXEL,
-      accessToken: TOKEN,
-      fetch,
-      clock,
-      random: () => 0.5,
-      logger: captureLogger().logger,
-      env: false,
-      outbox,
-    });
+    const { memory, calls, answerStats, start } = slowStatsOutbox(clock);
+    const { client, seen } = start();
     client.track(purchase(1, clock.now()));
     let closed = false;
     void client.close({ timeoutMs: 100 }).then(() => {
@@ -1462,21 +1460,11 @@ describe('outbox side channel', () => {
     // It used to be reported and given up: the previous run's records went uncounted, and a claim
     // taking them drove this run's queued count below zero, so its own events stopped being sent.
     const clock = new FakeClock();
-    const { memory, outbox, calls } = slowStatsOutbox(clock);
+    const { memory, outbox, calls, start } = slowStatsOutbox(clock);
     let refusals = 2;
     outbox.stats = () =>
       refusals-- > 0 ? Promise.reject(new Error('connect ECONNREFUSED')) : memory.stats();
-    const log = captureLogger();
-    const { fetch, seen } = scriptedFetch(ok);
-    const client = createCapi({
-      pixelId: PIXEL,
-      accessToken: TOKEN,
-      fetch,
-      clock,
-      random: () => 0.5,
-      logger: log.logger,
-      env: false,
-      outbox,
+    const { client, seen, log } = start({
       flushIntervalMs: 100,
     });
     client.track(purchase(1, clock.now()));
@@ -1513,18 +1501,9 @@ describe('outbox side channel', () => {
     // A database down at start: every track() waits in memory for the count. Unbounded, the heap
     // grew with the traffic, and a crash lost what it held without a count.
     const clock = new FakeClock();
-    const { memory, outbox, answerStats } = slowStatsOutbox(clock);
-    const { fetch, seen } = scriptedFetch(ok);
+    const { memory, answerStats, start } = slowStatsOutbox(clock);
     const dropped: CapiHookMap['dropped'][] = [];
-    const client = createCapi({
-      pixelId: PIXEL,
-      accessToken: TOKEN,
-      fetch,
-      clock,
-      random: () => 0.5,
-      logger: captureLogger().logger,
-      env: false,
-      outbox,
+    const { client, seen } = start({
       maxQueuedEvents: 3,
     });
     client.on('dropped', (info) => {
@@ -1571,18 +1550,8 @@ describe('outbox side channel', () => {
 
   it('a start-up stats() that never answers is told after 10 s: events wait in memory until it does', async () => {
     const clock = new FakeClock();
-    const { memory, outbox, calls } = slowStatsOutbox(clock);
-    const log = captureLogger();
-    const client = createCapi({
-      pixelId: PIXEL,
-      accessToken: TOKEN,
-      fetch: scriptedFetch(ok).fetch,
-      clock,
-      random: () => 0.5,
-      logger: log.logger,
-      env: false,
-      outbox,
-    });
+    const { memory, calls, start } = slowStatsOutbox(clock);
+    const { client, log } = start();
     client.track(purchase(1, clock.now()));
     const waiting = () => log.lines.filter((l) => l.msg.includes('stats() has not answered'));
     await clock.advance(9_999);
