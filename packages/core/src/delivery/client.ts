@@ -720,6 +720,14 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
           'capi-kit: the process is ending with events pending; closing the client to send them (closeOnExit)',
         );
       },
+      () => {
+        let pending = 0;
+        for (const pipe of pipes.values()) {
+          const { queued, inFlight } = pipe.stats(undefined);
+          pending += queued + inFlight;
+        }
+        return pending;
+      },
     );
   }
   return client;

@@ -8,13 +8,25 @@
 
 /** What {@link closeAtExit} needs of a client. */
 export interface ExitClosable {
-  stats(): { queued: number; inFlight: number };
   close(options: { timeoutMs: number }): Promise<void>;
   readonly closed: boolean;
 }
 
+/** How one client is closed at exit; held by the WeakMap only while the client lives. */
+interface ExitSetting {
+  timeoutMs: number;
+  closing: () => void;
+  /**
+   * Events queued or in flight, from the engine's own counts. Not `client.stats()`: that asks an
+   * async outbox for its figures, and a query is work that keeps the process alive, so each
+   * `beforeExit` would start another and the process would never end (a Postgres pool with
+   * `allowExitOnIdle`, say).
+   */
+  pending: () => number;
+}
+
 const clients = new Set<WeakRef<ExitClosable>>();
-const settings = new WeakMap<ExitClosable, { timeoutMs: number; closing: () => void }>();
+const settings = new WeakMap<ExitClosable, ExitSetting>();
 let listening = false;
 
 const onBeforeExit = (): void => {
@@ -25,8 +37,7 @@ const onBeforeExit = (): void => {
       clients.delete(ref);
       continue;
     }
-    const { queued, inFlight } = client.stats();
-    if (queued + inFlight === 0) continue;
+    if (setting.pending() === 0) continue;
     clients.delete(ref);
     setting.closing();
     // close() never rejects; the catch keeps a listener from ever throwing.
@@ -35,7 +46,7 @@ const onBeforeExit = (): void => {
 };
 
 /**
- * Closes `client` at `beforeExit` when events are still queued or in flight then, calling
+ * Closes `client` at `beforeExit` when `pending()` (events queued or in flight) is not 0, calling
  * `closing` first (a log line). Returns what forgets it (`close()` calls it, so a process that
  * creates and closes many clients keeps no entry for them). No-op where there is no `process.on`
  * (edge runtimes, browsers).
@@ -44,6 +55,7 @@ export const closeAtExit = (
   client: ExitClosable,
   timeoutMs: number,
   closing: () => void,
+  pending: () => number,
 ): (() => void) => {
   if (typeof WeakRef !== 'function') return () => {};
   if (!listening) {
@@ -60,7 +72,7 @@ export const closeAtExit = (
       return () => {};
     }
   }
-  settings.set(client, { timeoutMs, closing });
+  settings.set(client, { timeoutMs, closing, pending });
   const ref = new WeakRef(client);
   clients.add(ref);
   return () => {
