@@ -420,6 +420,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
    */
   let heldEvents = 0;
   let heldBytes = 0;
+  /** Events refused past that bound, and when that was last logged (at most every 10 s). */
+  let heldOverflow = 0;
+  let heldOverflowLoggedAt = Number.NEGATIVE_INFINITY;
 
   /**
    * Appends one event's records and counts them. Returns what a synchronous append threw, wrapped
@@ -432,8 +435,23 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     let bytes = 0;
     if (adoption?.wait() !== undefined) {
       for (const r of records) bytes += r.bytes;
-      if (heldEvents + 1 > resolved.maxQueuedEvents || heldBytes + bytes > resolved.maxQueuedBytes)
+      if (
+        heldEvents + 1 > resolved.maxQueuedEvents ||
+        heldBytes + bytes > resolved.maxQueuedBytes
+      ) {
+        heldOverflow++;
+        // Said as the in-memory outbox's 'queue full' is: the default logger shows warnings only.
+        const now = clock.now();
+        if (now - heldOverflowLoggedAt >= 10_000) {
+          heldOverflowLoggedAt = now;
+          log(
+            'warn',
+            { dropped: heldOverflow, heldEvents, heldBytes },
+            "capi-kit: events waiting for the outbox's start-up stats() are at maxQueuedEvents/maxQueuedBytes; new events are dropped (overflow)",
+          );
+        }
         return { overflow: true };
+      }
       held = true;
     }
     let result: ReturnType<Outbox['append']>;

@@ -1548,6 +1548,40 @@ describe('outbox side channel', () => {
     await client.close({ timeoutMs: 100 });
   });
 
+  it('events dropped as overflow while the start-up count is unknown are logged, as an outbox overflow is', async () => {
+    // The default logger shows warnings only: without a line, a database down at start dropped the
+    // traffic past the bound with nothing in the logs (the 10 s warning says events wait).
+    const clock = new FakeClock();
+    const { outbox, answerStats } = slowStatsOutbox(clock);
+    const log = captureLogger();
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch: scriptedFetch(ok).fetch,
+      clock,
+      random: () => 0.5,
+      logger: log.logger,
+      env: false,
+      outbox,
+      maxQueuedEvents: 1,
+    });
+    const full = () => log.lines.filter((l) => l.level === 'warn' && l.msg.includes('overflow'));
+    expect(client.track(purchase(1, clock.now())).accepted).toBe(true);
+    expect(full()).toHaveLength(0);
+    for (const i of [2, 3, 4])
+      expect(client.track(purchase(i, clock.now())).reason).toBe('overflow');
+    // Once per 10 s, counted always, as the in-memory outbox's 'queue full' line.
+    expect(full()).toHaveLength(1);
+    expect(full()[0]?.obj).toMatchObject({ dropped: 1 });
+    await clock.advance(10_000);
+    expect(client.track(purchase(5, clock.now())).reason).toBe('overflow');
+    expect(full()).toHaveLength(2);
+    expect(full()[1]?.obj).toMatchObject({ dropped: 4 });
+    answerStats();
+    await settle();
+    await client.close({ timeoutMs: 100 });
+  });
+
   it('a start-up stats() that never answers is told after 10 s: events wait in memory until it does', async () => {
     const clock = new FakeClock();
     const { memory, calls, start } = slowStatsOutbox(clock);
