@@ -149,12 +149,17 @@ const OUTBOX_OPTIONAL = ['attach', 'flush', 'close', 'takeNonDurable'] as const;
  */
 const checkOutbox = (outbox: unknown): void => {
   if (outbox === undefined) return;
-  if (typeof outbox === 'function') {
+  // A function carrying the methods is an outbox all the same (callable objects exist); one
+  // without `append` is the factory.
+  if (
+    typeof outbox === 'function' &&
+    typeof (outbox as { append?: unknown }).append !== 'function'
+  ) {
     throw new TypeError(
       'createCapi: outbox is a function, not an outbox: call the factory (`outbox: sqliteOutbox({ path })`, not `outbox: sqliteOutbox`)',
     );
   }
-  if (typeof outbox !== 'object' || outbox === null) {
+  if ((typeof outbox !== 'object' && typeof outbox !== 'function') || outbox === null) {
     throw new TypeError(
       `createCapi: outbox must be an object, got ${outbox === null ? 'null' : typeof outbox}`,
     );

@@ -206,6 +206,30 @@ describe('createCapi: batching and the request', () => {
       void (make(outbox)() as ReturnType<typeof createCapi>).close({ timeoutMs: 0 });
     }
   });
+
+  it('takes every shape a whole outbox comes in: callable, a Proxy, methods up a prototype chain, durable as a getter', async () => {
+    const make = (outbox: unknown) =>
+      createCapi({
+        env: false,
+        pixelId: PIXEL,
+        accessToken: TOKEN,
+        fetch: scriptedFetch(ok).fetch,
+        outbox: outbox as Outbox,
+      });
+    const inner = memoryOutbox();
+    const outboxes: unknown[] = [
+      // A function carrying every method is an outbox, not a factory.
+      Object.assign(() => undefined, memoryOutbox()),
+      new Proxy(memoryOutbox(), {}),
+      Object.create(Object.create(memoryOutbox())),
+      Object.defineProperty({ ...inner }, 'durable', { get: () => false, enumerable: true }),
+    ];
+    for (const outbox of outboxes) {
+      const client = make(outbox);
+      expect(client.track(purchase(1, Date.now())).accepted).toBe(true);
+      await client.close({ timeoutMs: 0 });
+    }
+  });
 });
 
 describe('createCapi: track()', () => {
