@@ -1,3 +1,8 @@
+// Over 500 lines: createCapi is one closure; the pipes, outbox calls and shutdown share its state.
+// What needs little of it lives beside: intake.ts (track()'s side, handed what it needs),
+// adopt.ts (a durable outbox's start-up count), fan-out.ts (an event per destination, which
+// streams it targets), client-stats.ts (the counters summed), exit-close.ts (closeOnExit),
+// close-outbox.ts (close()'s last calls on the outbox, then its own close).
 import {
   createDiagnosticsRecorder,
   DEFAULT_DIAGNOSTICS_WINDOW_MS,
