@@ -33,7 +33,17 @@ export interface AdoptContext {
 
 /** What {@link adoptPreviousRun} returns. */
 export interface Adoption {
-  /** close()'s way to give the count up: the held calls run, a later answer is dropped. */
+  /** True while the count is being asked for. */
+  asking(): boolean;
+  /** Resolves once the count is known or given up. */
+  ended(): Promise<void>;
+  /**
+   * close()'s first step when the count is still unknown: it is given up (a later answer is
+   * dropped) and the held writes run, so the appends have close()'s budget to land; the other
+   * calls (claims, which could take a previous run's uncounted records) stay held until `giveUp`.
+   */
+  closing(): void;
+  /** close()'s last: every held call runs; a count still unknown is given up. */
   giveUp(): void;
   /**
    * While the count is unknown, what a wait for the held calls (`flush()`, a background flush)
@@ -51,18 +61,26 @@ export const adoptPreviousRun = (ctx: AdoptContext): Adoption => {
   let retry: unknown;
   let warn: unknown;
   let openGate: (() => void) | undefined;
+  let openWrites: (() => void) | undefined;
+  let markEnded: () => void = () => {};
+  const endedPromise = new Promise<void>((resolve) => {
+    markEnded = resolve;
+  });
   // Settled once: `stalled` stays once it came first (the count is then backing off, like a pause).
   let decide: (outcome: 'known' | 'stalled') => void = () => {};
   const decided = new Promise<'known' | 'stalled'>((resolve) => {
     decide = resolve;
   });
 
-  const end = (next: 'done' | 'given up') => {
+  /** The count is known or given up: no more asking; the writes run, and the rest unless `holdRest`. */
+  const end = (next: 'done' | 'given up', holdRest = false) => {
     state = next;
     if (retry !== undefined) clock.clearTimeout(retry);
     if (warn !== undefined) clock.clearTimeout(warn);
-    openGate?.();
+    openWrites?.();
+    if (!holdRest) openGate?.();
     decide('known');
+    markEnded();
   };
   const answered = (stats: OutboxStats) => {
     if (state !== 'asking') return;
@@ -118,6 +136,9 @@ export const adoptPreviousRun = (ctx: AdoptContext): Adoption => {
       new Promise<void>((resolve) => {
         openGate = resolve;
       }),
+      new Promise<void>((resolve) => {
+        openWrites = resolve;
+      }),
     );
     // An outbox whose stats() never settles (a promise nobody resolves) or keeps failing would
     // otherwise hold every event in memory without a word.
@@ -133,8 +154,14 @@ export const adoptPreviousRun = (ctx: AdoptContext): Adoption => {
     }, ADOPT_WARN_MS);
   }
   return {
+    asking: () => state === 'asking',
+    ended: () => endedPromise,
+    closing: () => {
+      if (state === 'asking') end('given up', true);
+    },
     giveUp: () => {
       if (state === 'asking') end('given up');
+      else openGate?.();
     },
     wait: () => (state === 'asking' ? decided : undefined),
   };

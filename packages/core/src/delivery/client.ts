@@ -623,17 +623,27 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     feedback.close();
     closing = (async () => {
       const all = [...pipes.values()];
+      if (adoption?.asking()) {
+        // A durable outbox's start-up count still unknown holds every call. It gets half the
+        // budget; then it is given up and the held appends run, with the other half to land in
+        // the outbox (claims stay held to the deadline: one could take a previous run's records,
+        // which are not counted).
+        const half = sleep((timeoutMs - grace) / 2);
+        await Promise.race([adoption.ended(), half.promise]);
+        half.cancel();
+        adoption.closing();
+      }
       const drained = (async () => {
         if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
         await flushOutbox();
         await Promise.all(all.map((pipe) => pipe.drainForClose(deadline)));
         return 'drained' as const;
       })();
-      const first = sleep(timeoutMs - grace);
+      const first = sleep(deadline - clock.now());
       const winner = await Promise.race([drained, first.promise]);
       first.cancel();
-      // A start-up count still unknown holds every call: the held appends are let through now, to
-      // land in the outbox, rather than wait in this process's memory for it.
+      // The claims a given-up start-up count still held run now, past the deadline: each gives
+      // its records back.
       adoption?.giveUp();
       if (winner === 'deadline') {
         for (const pipe of all) pipe.abortAll();

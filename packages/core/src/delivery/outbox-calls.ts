@@ -20,9 +20,11 @@ export interface CountedOutbox {
   idle(): Promise<void>;
   /**
    * Calls made from now until `gate` settles wait for it, then run in the order they were made
-   * (`stats`, `attach` and `close` are never held). Each held call counts as running.
+   * (`stats`, `attach` and `close` are never held). Each held call counts as running. The writes
+   * (`append`, `flush`, `takeNonDurable`) may be let through earlier, when `writesGate` settles;
+   * it must settle no later than `gate`.
    */
-  holdUntil(gate: Promise<unknown>): void;
+  holdUntil(gate: Promise<unknown>, writesGate?: Promise<unknown>): void;
 }
 
 /** True for a promise (any thenable object), as an outbox method may return. */
@@ -40,12 +42,25 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
     waiters = [];
     for (const resolve of ready) resolve();
   };
-  // Held calls, in order: `held` is the promise they chain on, `waiting` how many of them have not
-  // run yet. The gate lifts once its promise settled and the last held call ran, so a call made
-  // meanwhile (by a held call's answer, say) still queues behind the ones made before it.
-  let held: Promise<unknown> | undefined;
-  let waiting = 0;
-  let gateOpen = false;
+  // Held calls, in order, one hold for the writes (append, flush, takeNonDurable) and one for the
+  // rest: each chains its calls on its gate and counts those that have not run yet. A hold lifts
+  // once its gate settled and its last held call ran, so a call made meanwhile (by a held call's
+  // answer, say) still queues behind the ones made before it.
+  interface Hold {
+    chain: Promise<unknown>;
+    waiting: number;
+    open: boolean;
+  }
+  const hold = (gate: Promise<unknown>): Hold => {
+    const h: Hold = { chain: gate, waiting: 0, open: false };
+    const opened = () => {
+      h.open = true;
+    };
+    h.chain = gate.then(opened, opened);
+    return h;
+  };
+  let writes: Hold | undefined;
+  let others: Hold | undefined;
   const count = <R>(result: R): R => {
     if (!isPromise(result)) return result;
     // Adopted once into a native promise, which is what the engine then awaits: a thenable's
@@ -59,19 +74,20 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
   };
   // The optional methods and `durable` are read from the outbox at each use, as if it were
   // called directly: one given a method after it was handed over still has it.
-  const call = <R>(run: () => R): R => {
-    if (held === undefined) return count(run());
-    waiting++;
-    const later = held.then(() => {
-      waiting--;
-      if (waiting === 0 && gateOpen) held = undefined;
+  const call = <R>(h: Hold | undefined, run: () => R): R => {
+    if (h === undefined || (h.open && h.waiting === 0)) return count(run());
+    h.waiting++;
+    const later = h.chain.then(() => {
+      h.waiting--;
       return run();
     });
     return count(later) as R;
   };
+  const write = <R>(run: () => R): R => call(writes, run);
+  const other = <R>(run: () => R): R => call(others, run);
   const takeNonDurable: NonNullable<Outbox['takeNonDurable']> = (pixelId) =>
-    call(() => outbox.takeNonDurable?.(pixelId) ?? []);
-  const flush: NonNullable<Outbox['flush']> = () => call(() => outbox.flush?.());
+    write(() => outbox.takeNonDurable?.(pixelId) ?? []);
+  const flush: NonNullable<Outbox['flush']> = () => write(() => outbox.flush?.());
   const close: NonNullable<Outbox['close']> = () => outbox.close?.();
   const attach: NonNullable<Outbox['attach']> = (host) => outbox.attach?.(host);
   // Getters of an absent method answer `undefined`, which the engine reads as absent (it never
@@ -80,12 +96,12 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
     get durable() {
       return outbox.durable;
     },
-    append: (records) => call(() => outbox.append(records)),
-    claim: (limit, leaseMs, options) => call(() => outbox.claim(limit, leaseMs, options)),
-    ack: (ids) => call(() => outbox.ack(ids)),
-    nack: (ids, retryAt, error) => call(() => outbox.nack(ids, retryAt, error)),
-    release: (ids, retryAt) => call(() => outbox.release(ids, retryAt)),
-    deadLetter: (ids, error) => call(() => outbox.deadLetter(ids, error)),
+    append: (records) => write(() => outbox.append(records)),
+    claim: (limit, leaseMs, options) => other(() => outbox.claim(limit, leaseMs, options)),
+    ack: (ids) => other(() => outbox.ack(ids)),
+    nack: (ids, retryAt, error) => other(() => outbox.nack(ids, retryAt, error)),
+    release: (ids, retryAt) => other(() => outbox.release(ids, retryAt)),
+    deadLetter: (ids, error) => other(() => outbox.deadLetter(ids, error)),
     stats: () => outbox.stats(),
     get takeNonDurable() {
       return outbox.takeNonDurable ? takeNonDurable : undefined;
@@ -109,13 +125,11 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
         : new Promise<void>((resolve) => {
             waiters.push(resolve);
           }),
-    holdUntil: (gate) => {
-      gateOpen = false;
-      const opened = () => {
-        gateOpen = true;
-        if (waiting === 0) held = undefined;
-      };
-      held = gate.then(opened, opened);
+    holdUntil: (gate, writesGate) => {
+      // One hold for all when they lift together, so the calls run in the order made; with two,
+      // the writes' gate settles first (it never settles later), and its calls run first.
+      writes = hold(writesGate ?? gate);
+      others = writesGate === undefined ? writes : hold(gate);
     },
   };
 };

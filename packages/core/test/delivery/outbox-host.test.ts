@@ -1434,7 +1434,9 @@ describe('outbox side channel', () => {
     await client.close({ timeoutMs: 100 });
   });
 
-  it('close() before a durable outbox’s start-up stats() answers lets the held appends land at its deadline; the late answer is dropped', async () => {
+  it('close() before a durable outbox’s start-up stats() answers gives it half its budget, then lets the held appends land; claims wait for the deadline; the late answer is dropped', async () => {
+    // The appends used to be let through only at the deadline, with close()'s 10 % grace (at most
+    // 50 ms) to land before a signalled process ends.
     const clock = new FakeClock();
     const { memory, calls, answerStats, start } = slowStatsOutbox(clock);
     const { client, seen } = start();
@@ -1443,11 +1445,21 @@ describe('outbox side channel', () => {
     void client.close({ timeoutMs: 100 }).then(() => {
       closed = true;
     });
-    await clock.advance(100);
-    // The event is in the outbox for the next start, counted as queued; the outbox closed after it.
+    // Deadline 90 (100 less a 10 ms grace): the count waited for until 45.
+    await clock.advance(44);
+    expect({ closed, calls }).toEqual({ closed: false, calls: [] });
+    await clock.advance(1);
+    expect({ closed, calls, held: memory.stats().queued }).toEqual({
+      closed: false,
+      calls: ['append'],
+      held: 4,
+    });
+    await clock.advance(55);
+    // In the outbox for the next start, counted as queued. The drain's claim ran past the
+    // deadline and gave its records back; the outbox closed after it.
     expect({ closed, calls, held: memory.stats().queued, queued: client.stats().queued }).toEqual({
       closed: true,
-      calls: ['append', 'close'],
+      calls: ['append', 'claim', 'close'],
       held: 4,
       queued: 1,
     });

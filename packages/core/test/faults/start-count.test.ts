@@ -111,4 +111,57 @@ describe('a durable async outbox whose start-up count is late', {
     await expectEveryEventOnce(run);
     expect(run.result?.statsCalls).toBeGreaterThanOrEqual(3);
   });
+
+  it('i3. SIGTERM while stats() is out (10 s late), appends taking 300 ms: they land within close()’s budget, the process dies of SIGTERM, and the next process delivers all 43 once', async () => {
+    // The held appends used to start only at close()'s deadline, 50 ms before it resolved and the
+    // hooks re-raised the signal: 300-ms appends were still out when the process died.
+    let signalled = false;
+    const first = await runChild('slow-start-count.mjs', mockOf(), {
+      config: { count: COUNT, shutdownTimeoutMs: 2000 },
+      env: {
+        FAULT_OUTBOX_FILE: file,
+        FAULT_STATS_MS: '10000',
+        FAULT_WRITE_MS: '300',
+        FAULT_SIGTERM: '1',
+      },
+      onLine: (line, child) => {
+        if (line.type === 'tracked' && !signalled) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(signalled, 'the child never reported its events tracked').toBe(true);
+    expect(first.status, first.stderr).toBe(143);
+    const stats = first.result?.stats;
+    expect(stats, `no result line; stderr: ${first.stderr}`).toBeDefined();
+    // The count was given up: this run's 40 are counted, as queued for the next start; nothing
+    // was sent; the previous run's 3 stay uncounted by it.
+    expect({ sent: stats?.sent, queued: stats?.queued, tracked: first.result?.tracked }).toEqual({
+      sent: 0,
+      queued: COUNT,
+      tracked: COUNT,
+    });
+    expect(mockOf().events({ pixelId: PIXEL })).toHaveLength(0);
+    // They were in the outbox when the process died, with the previous run's.
+    expect(JSON.parse(await readFile(file, 'utf8'))).toHaveLength(COUNT + PREVIOUS);
+
+    // The next process: no new events; it counts the 43 at start and delivers them.
+    const next = await runChild('slow-start-count.mjs', mockOf(), {
+      config: { count: 0 },
+      env: { FAULT_OUTBOX_FILE: file },
+    });
+    expect(next.status, next.stderr).toBe(0);
+    const received = mockOf()
+      .events({ pixelId: PIXEL })
+      .map((e) => String(e.event.event_id));
+    expect(received.sort()).toEqual(
+      [
+        ...Array.from({ length: PREVIOUS }, (_, i) => `prev-${i}`),
+        ...Array.from({ length: COUNT }, (_, i) => `ok-${i}`),
+      ].sort(),
+    );
+    expect(next.result?.stats).toMatchObject({ sent: COUNT + PREVIOUS, queued: 0 });
+    expect(JSON.parse(await readFile(file, 'utf8'))).toEqual([]);
+  });
 });
