@@ -43,7 +43,10 @@ export interface Adoption {
    * calls (claims, which could take a previous run's uncounted records) stay held until `giveUp`.
    */
   closing(): void;
-  /** close()'s last: every held call runs; a count still unknown is given up. */
+  /**
+   * close()'s last: every held call runs; a count still unknown is given up, and a count given up
+   * leaves the held claims empty (they do not ask the outbox).
+   */
   giveUp(): void;
   /**
    * While the count is unknown, what a wait for the held calls (`flush()`, a background flush)
@@ -160,8 +163,11 @@ export const adoptPreviousRun = (ctx: AdoptContext): Adoption => {
       if (state === 'asking') end('given up', true);
     },
     giveUp: () => {
-      if (state === 'asking') end('given up');
-      else openGate?.();
+      if (state === 'asking') end('given up', true);
+      // Given up, close()'s deadline came: a held claim could only take records (a previous run's
+      // uncounted ones too) to give them back, and a process ending first would leave them leased.
+      if (state === 'given up') calls.emptyHeldClaims();
+      openGate?.();
     },
     wait: () => (state === 'asking' ? decided : undefined),
   };

@@ -642,8 +642,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       const first = sleep(deadline - clock.now());
       const winner = await Promise.race([drained, first.promise]);
       first.cancel();
-      // The claims a given-up start-up count still held run now, past the deadline: each gives
-      // its records back.
+      // The claims a given-up start-up count still held answer now, past the deadline, empty:
+      // they ask the outbox nothing (adopt.ts).
       adoption?.giveUp();
       if (winner === 'deadline') {
         for (const pipe of all) pipe.abortAll();

@@ -25,6 +25,12 @@ export interface CountedOutbox {
    * it must settle no later than `gate`.
    */
   holdUntil(gate: Promise<unknown>, writesGate?: Promise<unknown>): void;
+  /**
+   * The claims held until `gate` answer empty when it lifts, without asking the outbox (close()
+   * gave the start-up count up and its deadline came: nothing they took would be sent, and a
+   * record leased then stays leased in the outbox if the process ends before it is given back).
+   */
+  emptyHeldClaims(): void;
 }
 
 /** True for a promise (any thenable object), as an outbox method may return. */
@@ -50,9 +56,11 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
     chain: Promise<unknown>;
     waiting: number;
     open: boolean;
+    /** Held claims answer empty (`emptyHeldClaims`). */
+    emptyClaims: boolean;
   }
   const hold = (gate: Promise<unknown>): Hold => {
-    const h: Hold = { chain: gate, waiting: 0, open: false };
+    const h: Hold = { chain: gate, waiting: 0, open: false, emptyClaims: false };
     const opened = () => {
       h.open = true;
     };
@@ -74,12 +82,12 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
   };
   // The optional methods and `durable` are read from the outbox at each use, as if it were
   // called directly: one given a method after it was handed over still has it.
-  const call = <R>(h: Hold | undefined, run: () => R): R => {
+  const call = <R>(h: Hold | undefined, run: () => R, ifEmptied?: () => R): R => {
     if (h === undefined || (h.open && h.waiting === 0)) return count(run());
     h.waiting++;
     const later = h.chain.then(() => {
       h.waiting--;
-      return run();
+      return h.emptyClaims && ifEmptied !== undefined ? ifEmptied() : run();
     });
     return count(later) as R;
   };
@@ -97,7 +105,12 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
       return outbox.durable;
     },
     append: (records) => write(() => outbox.append(records)),
-    claim: (limit, leaseMs, options) => other(() => outbox.claim(limit, leaseMs, options)),
+    claim: (limit, leaseMs, options) =>
+      call(
+        others,
+        () => outbox.claim(limit, leaseMs, options),
+        () => [],
+      ),
     ack: (ids) => other(() => outbox.ack(ids)),
     nack: (ids, retryAt, error) => other(() => outbox.nack(ids, retryAt, error)),
     release: (ids, retryAt) => other(() => outbox.release(ids, retryAt)),
@@ -130,6 +143,9 @@ export const countOutboxCalls = (outbox: Outbox): CountedOutbox => {
       // the writes' gate settles first (it never settles later), and its calls run first.
       writes = hold(writesGate ?? gate);
       others = writesGate === undefined ? writes : hold(gate);
+    },
+    emptyHeldClaims: () => {
+      if (others !== undefined) others.emptyClaims = true;
     },
   };
 };

@@ -173,4 +173,52 @@ describe('a durable outbox’s start-up count', () => {
       await closing;
     }
   });
+
+  it('close() under a count still unknown: the held claim asks the outbox nothing at the deadline, so no record is left leased when close() resolves', async () => {
+    // Review of 3223481: the drain's held claim ran at the deadline (a real query, on an outbox
+    // whose stats() is slow), leased this run's records and the previous run's for leaseMs (an
+    // hour at least), and gave them back only when it answered. One answering after close()
+    // resolved (a signalled process ends there) left them leased: the next start could send
+    // none of them for an hour. Past the deadline nothing it took would be sent anyway.
+    const clock = new FakeClock();
+    const memory = memoryOutbox();
+    memory.append([leftover('old-0', clock.now())]);
+    const calls: string[] = [];
+    const outbox: Outbox = {
+      ...memory,
+      durable: true,
+      append: (records) => {
+        calls.push('append');
+        return memory.append(records);
+      },
+      claim: (limit, leaseMs, options) => {
+        calls.push('claim');
+        const taken = memory.claim(limit, leaseMs, options);
+        return new Promise<OutboxRecord[]>((resolve) => {
+          clock.setTimeout(() => resolve(taken), 40); // a slow database
+        });
+      },
+      stats: () => new Promise<OutboxStats>(() => {}), // never answers
+      takeNonDurable: () => [],
+      close: () => {
+        calls.push('close');
+      },
+    };
+    const { client } = start(clock, outbox);
+    client.track(purchase(1, clock.now()));
+    await clock.advance(150); // past a flush interval: the pump's claim is made, and held
+    let closed = false;
+    void client.close({ timeoutMs: 100 }).then(() => {
+      closed = true;
+    });
+    await clock.advance(100);
+    expect({ closed, leased: memory.stats().leased, queued: memory.stats().queued }).toEqual({
+      closed: true,
+      leased: 0,
+      queued: 2,
+    });
+    expect(calls).toEqual(['append', 'close']);
+    expect(accounted(client.stats())).toBe(1);
+    expect(clock.pending()).toBe(0);
+  });
 });
