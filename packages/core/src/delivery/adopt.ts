@@ -7,8 +7,10 @@ import type { Clock } from './types.js';
 // until it is known every other call of the engine's on the outbox waits (`holdUntil`): an append
 // landing before an async answer would be counted twice, a claim before it would take records not
 // counted yet. A failed `stats()` is asked again (a database still starting is the usual cause),
-// with the calls still held; close() gives the count up (`giveUp`) when it stops waiting for its
-// drain, and an answer after that is dropped, its records left in the outbox for the next start.
+// with the calls still held. close() waits for the count for half its budget, then gives it up
+// (`closing`: the held writes run, the claims stay held) and at its deadline lifts the rest
+// (`giveUp`: the held claims answer empty); an answer after that is dropped, its records left in
+// the outbox for the next start.
 
 /** First pause before `stats()` is asked again after it failed; doubles up to the maximum. */
 export const ADOPT_RETRY_MS = 1_000;
@@ -38,9 +40,10 @@ export interface Adoption {
   /** Resolves once the count is known or given up. */
   ended(): Promise<void>;
   /**
-   * close()'s first step when the count is still unknown: it is given up (a later answer is
-   * dropped) and the held writes run, so the appends have close()'s budget to land; the other
-   * calls (claims, which could take a previous run's uncounted records) stay held until `giveUp`.
+   * close()'s step once it waited half its budget for a count still unknown: the count is given
+   * up (a later answer is dropped) and the held writes run, so the appends have the rest of the
+   * budget to land; the other calls (claims, which could take a previous run's uncounted records)
+   * stay held until `giveUp`.
    */
   closing(): void;
   /**
