@@ -1,18 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { Outbox, OutboxRecord, OutboxStats } from '../../src/delivery/outbox/types.js';
-import {
-  accounted,
-  captureLogger,
-  FakeClock,
-  ok,
-  PIXEL,
-  purchase,
-  scriptedFetch,
-  settle,
-  TOKEN,
-} from './helpers.js';
+import { accounted, FakeClock, ok, PIXEL, purchase, settle, setupClient } from './helpers.js';
 
 // A durable outbox's start-up count (adopt.ts) holds every outbox call of the engine's until it is
 // known: what must not wait on it, and what it must never throw out of.
@@ -46,24 +35,14 @@ const durableOutbox = (clock: FakeClock, stats: (memory: Outbox) => Outbox['stat
   return { memory, outbox };
 };
 
-const start = (clock: FakeClock, outbox: Outbox, waitUntil?: (p: Promise<unknown>) => void) => {
-  const log = captureLogger();
-  const { fetch, seen } = scriptedFetch(ok);
-  const client = createCapi({
-    pixelId: PIXEL,
-    accessToken: TOKEN,
-    fetch,
+const start = (clock: FakeClock, outbox: Outbox, waitUntil?: (p: Promise<unknown>) => void) =>
+  setupClient(ok, {
     clock,
-    random: () => 0.5,
-    logger: log.logger,
-    env: false,
     outbox,
     flushIntervalMs: 100,
     closeOnExit: false,
     ...(waitUntil ? { waitUntil } : {}),
   });
-  return { client, log, seen };
-};
 
 /** Whether each promise has settled, read after the microtasks queued now. */
 const settledFlags = (promises: readonly Promise<unknown>[]) => {

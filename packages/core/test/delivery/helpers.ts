@@ -209,12 +209,15 @@ export const accounted = (s: DeliveryCounters): number =>
   s.deadLettered +
   Object.values(s.dropped).reduce((a, b) => a + b, 0);
 
-/** A client on a fake clock and a scripted Meta, with every hook recorded. */
+/**
+ * A client on a fake clock and a scripted Meta, with every hook recorded. A {@link FakeClock} in
+ * `options.clock` (one the test made first, for an outbox that reads it too) is the one returned.
+ */
 export const setupClient = (
   handler?: (req: SeenRequest, index: number) => Response | Promise<Response>,
   options: Partial<CapiOptions> = {},
 ) => {
-  const clock = new FakeClock();
+  const clock = options.clock instanceof FakeClock ? options.clock : new FakeClock();
   const { fetch, seen } = scriptedFetch(handler);
   const log = captureLogger();
   const client = createCapi({

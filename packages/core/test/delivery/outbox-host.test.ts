@@ -30,32 +30,8 @@ import {
 // (records put back, evictions, failures reported by the outbox), and `flush`/`close`.
 
 const setup = (outbox: Outbox) => {
-  const clock = new FakeClock();
-  const { fetch, seen } = scriptedFetch();
-  const log = captureLogger();
-  const client = createCapi({
-    pixelId: PIXEL,
-    accessToken: TOKEN,
-    fetch,
-    clock,
-    random: () => 0.5,
-    logger: log.logger,
-    env: false,
-    outbox,
-    flushIntervalMs: 100,
-  });
-  const hooks = { error: [] as CapiHookMap['error'][], warn: [] as CapiHookMap['warn'][] };
-  const dropped: CapiHookMap['dropped'][] = [];
-  client.on('error', (info) => {
-    hooks.error.push(info);
-  });
-  client.on('warn', (info) => {
-    hooks.warn.push(info);
-  });
-  client.on('dropped', (info) => {
-    dropped.push(info);
-  });
-  return { clock, seen, client, log, hooks, dropped };
+  const kit = setupClient(undefined, { outbox, flushIntervalMs: 100 });
+  return { ...kit, dropped: kit.hooks.dropped };
 };
 
 /** A record an outbox hands back to the engine (`added`), created at `now`. */
@@ -898,15 +874,8 @@ describe('outbox side channel', () => {
     const undeliverable: { reason: string; count: number }[] = [];
     const clock = new FakeClock();
     // Meta never answers: one request hangs until close() aborts it, the rest wait.
-    const { fetch } = scriptedFetch(hang);
-    const client = createCapi({
-      pixelId: PIXEL,
-      accessToken: TOKEN,
-      fetch,
+    const { client } = setupClient(hang, {
       clock,
-      random: () => 0.5,
-      logger: captureLogger().logger,
-      env: false,
       outbox,
       flushIntervalMs: 100,
       maxBatchEvents: 2,
@@ -1309,18 +1278,7 @@ describe('outbox side channel', () => {
         closedOutbox = true;
       },
     };
-    const { fetch, seen } = scriptedFetch(ok);
-    const logger = captureLogger();
-    const client = createCapi({
-      pixelId: PIXEL,
-      accessToken: TOKEN,
-      fetch,
-      clock,
-      random: () => 0.5,
-      logger: logger.logger,
-      env: false,
-      outbox,
-    });
+    const { seen, client } = setupClient(ok, { clock, outbox });
     let closed = false;
     void client.close({ timeoutMs: 100 }).then(() => {
       closed = true;
@@ -1374,22 +1332,8 @@ describe('outbox side channel', () => {
       },
     };
     /** A client on this outbox and clock, Meta answering every request. */
-    const start = (options: Partial<CapiOptions> = {}) => {
-      const { fetch, seen } = scriptedFetch(ok);
-      const log = captureLogger();
-      const client = createCapi({
-        pixelId: PIXEL,
-        accessToken: TOKEN,
-        fetch,
-        clock,
-        random: () => 0.5,
-        logger: log.logger,
-        env: false,
-        outbox,
-        ...options,
-      });
-      return { client, seen, log };
-    };
+    const start = (options: Partial<CapiOptions> = {}) =>
+      setupClient(ok, { clock, outbox, ...options });
     return { memory, outbox, calls, answerStats: () => answers.shift()?.(), start };
   };
 
@@ -1566,18 +1510,7 @@ describe('outbox side channel', () => {
     // traffic past the bound with nothing in the logs (the 10 s warning says events wait).
     const clock = new FakeClock();
     const { outbox, answerStats } = slowStatsOutbox(clock);
-    const log = captureLogger();
-    const client = createCapi({
-      pixelId: PIXEL,
-      accessToken: TOKEN,
-      fetch: scriptedFetch(ok).fetch,
-      clock,
-      random: () => 0.5,
-      logger: log.logger,
-      env: false,
-      outbox,
-      maxQueuedEvents: 1,
-    });
+    const { client, log } = setupClient(ok, { clock, outbox, maxQueuedEvents: 1 });
     const full = () => log.lines.filter((l) => l.level === 'warn' && l.msg.includes('overflow'));
     expect(client.track(purchase(1, clock.now())).accepted).toBe(true);
     expect(full()).toHaveLength(0);

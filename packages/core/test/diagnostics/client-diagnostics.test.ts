@@ -1,43 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import {
   type CapiOptions,
-  createCapi,
   diagnosticsToOtel,
   type OtelBatchObserverLike,
   type OtelMeterLike,
-  type WarnInfo,
 } from '../../src/index.js';
-import {
-  captureLogger,
-  FakeClock,
-  PIXEL,
-  PIXEL_2,
-  purchase,
-  scriptedFetch,
-  TOKEN,
-} from '../delivery/helpers.js';
+import { PIXEL, PIXEL_2, purchase, setupClient, TOKEN } from '../delivery/helpers.js';
 
 const setup = (options: Partial<CapiOptions> = {}) => {
-  const clock = new FakeClock();
-  const { fetch, seen } = scriptedFetch();
-  const log = captureLogger();
-  const client = createCapi({
-    pixelId: PIXEL,
-    accessToken: TOKEN,
-    fetch,
-    clock,
-    random: () => 0.5,
-    logger: log.logger,
-    env: false,
-    ...options,
-  });
+  const kit = setupClient(undefined, options);
   // The tests play the relay with `track(…, { source: 'relay' })`; createRelay says so itself.
-  client.attachRelay();
-  const warnings: WarnInfo[] = [];
-  client.on('warn', (info) => {
-    warnings.push(info);
-  });
-  return { clock, seen, client, warnings, log };
+  kit.client.attachRelay();
+  return { ...kit, warnings: kit.hooks.warn };
 };
 
 /** A website Lead with only an email and a user agent: estimate 3.5, no caller event_id. */
