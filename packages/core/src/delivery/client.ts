@@ -2,7 +2,8 @@
 // What needs little of it lives beside: intake.ts (track()'s side, handed what it needs),
 // adopt.ts (a durable outbox's start-up count), fan-out.ts (an event per destination, which
 // streams it targets), client-stats.ts (the counters summed), exit-close.ts (closeOnExit),
-// close-outbox.ts (close()'s last calls on the outbox, then its own close).
+// client-close.ts (what close() does once started), close-outbox.ts (its last calls on the
+// outbox, then the outbox's own close).
 import {
   createDiagnosticsRecorder,
   DEFAULT_DIAGNOSTICS_WINDOW_MS,
@@ -13,9 +14,9 @@ import { newEventId } from '../event/event-id.js';
 import type { EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError } from '../event/issues.js';
 import { type Adoption, adoptPreviousRun } from './adopt.js';
+import { closeClient, deadlineMs, deadlineTimer } from './client-close.js';
 import { sumStats } from './client-stats.js';
-import { MAX_TIMER_MS, schedulingClock } from './clock.js';
-import { closeOutboxLast } from './close-outbox.js';
+import { schedulingClock } from './clock.js';
 import type { Destination, Envelope } from './destination.js';
 import { closeAtExit } from './exit-close.js';
 import type { Stream } from './fan-out.js';
@@ -34,7 +35,6 @@ import type {
   CapiHookMap,
   CapiOptions,
   CapiStats,
-  Clock,
   DropReason,
   TrackOptions,
   TrackResult,
@@ -134,27 +134,6 @@ const emptyDrops = (): Record<DropReason, number> => ({
   shutdown: 0,
   error: 0,
 });
-
-/**
- * A timer for `close()` and `drain()` deadlines. These are the only timers that keep the process
- * alive (every other one is unref'd): a script, or a SIGTERM handler, whose last work is the drain
- * must not exit before it ends (Node exits on an empty event loop, leaving `await close()`
- * unsettled, exit code 13). They are bounded by the caller's deadline.
- */
-const deadlineTimer = (clock: Clock, ms: number) => {
-  let handle: unknown;
-  const promise = new Promise<'deadline'>((resolve) => {
-    handle = clock.setTimeout(() => resolve('deadline'), Math.max(0, ms));
-    clock.ref?.(handle);
-  });
-  return { promise, cancel: () => clock.clearTimeout(handle) };
-};
-
-/** A caller's deadline in ms: the default when absent or NaN, within [0, MAX_TIMER_MS] otherwise. */
-const deadlineMs = (value: number | undefined, fallback: number): number =>
-  typeof value !== 'number' || Number.isNaN(value)
-    ? fallback
-    : Math.min(MAX_TIMER_MS, Math.max(0, value));
 
 /** Default bound of `drain()`, and of the wait a request-scoped `waitUntil` is handed. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
@@ -610,72 +589,26 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     if (closing) return closing;
     closed = true;
     forgetAtExit?.();
-    const timeoutMs = deadlineMs(closeOptions.timeoutMs, 2000);
-    // Leave a little room between aborting and resolving so aborted requests can hand back their events.
-    const grace = Math.min(50, timeoutMs / 10);
-    const started = clock.now();
-    const deadline = started + timeoutMs - grace;
-    // Before any await: a backoff's wake-up that fires while close waits on the outbox must not
-    // start a request past the deadline either.
-    for (const pipe of pipes.values()) pipe.beginClose(deadline);
-    const sleep = (ms: number) => deadlineTimer(clock, ms);
-    // What was counted but not yet summarized is printed now, before the process may end.
-    feedback.close();
-    closing = (async () => {
-      const all = [...pipes.values()];
-      if (adoption?.asking()) {
-        // A durable outbox's start-up count still unknown holds every call. It gets half the
-        // budget; then it is given up and the held appends run, with the other half to land in
-        // the outbox (claims stay held to the deadline: one could take a previous run's records,
-        // which are not counted).
-        const half = sleep((timeoutMs - grace) / 2);
-        await Promise.race([adoption.ended(), half.promise]);
-        half.cancel();
-        adoption.closing();
-      }
-      const drained = (async () => {
-        if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
-        await flushOutbox();
-        await Promise.all(all.map((pipe) => pipe.drainForClose(deadline)));
-        return 'drained' as const;
-      })();
-      const first = sleep(deadline - clock.now());
-      const winner = await Promise.race([drained, first.promise]);
-      first.cancel();
-      // The claims a given-up start-up count still held answer now, past the deadline, empty:
-      // they ask the outbox nothing (adopt.ts).
-      adoption?.giveUp();
-      if (winner === 'deadline') {
-        for (const pipe of all) pipe.abortAll();
-        const settle = sleep(grace);
-        await Promise.race([drained, settle.promise]);
-        settle.cancel();
-      }
-      // The engine's last calls on the outbox, then its own close (close-outbox.ts). close() waits
-      // for them up to its deadline; one that outlasts it is counted when it answers, and the
-      // outbox is closed then (never, if it never answers: close() resolves all the same).
-      const finish = closeOutboxLast(
-        all,
+    closing = closeClient(
+      {
+        clock,
+        pipes,
         outbox,
         calls,
-        () => {
-          // A durable outbox's records landing from here on are its own to keep or report: no
-          // take asks about them (`outboxCloses`).
-          for (const pipe of all) pipe.outboxCloses();
+        adoption,
+        pendingAppends,
+        flushOutbox,
+        feedback,
+        log,
+        redact,
+        reportOutboxError,
+        outboxClosing: () => {
           outboxClosed = true;
         },
-        (error) => reportOutboxError(error, 'close failed'),
-      ).catch((error: unknown) => {
-        // Past the deadline nobody awaits it: reported here, never an unhandled rejection.
-        log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
-      });
-      const rest = sleep(started + timeoutMs - clock.now());
-      await Promise.race([finish, rest.promise]);
-      rest.cancel();
-      log('info', { elapsedMs: clock.now() - started, ...summary() }, 'capi-kit: closed');
-    })().catch((error: unknown) => {
-      log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
-    });
+        summary,
+      },
+      deadlineMs(closeOptions.timeoutMs, 2000),
+    );
     return closing;
   };
 

@@ -1,0 +1,135 @@
+import type { Adoption } from './adopt.js';
+import { MAX_TIMER_MS } from './clock.js';
+import { closeOutboxLast } from './close-outbox.js';
+import type { Feedback } from './feedback.js';
+import type { Outbox } from './outbox/types.js';
+import type { CountedOutbox } from './outbox-calls.js';
+import type { PixelPipe } from './pixel-pipe.js';
+import { describeError } from './redact.js';
+import type { Clock } from './types.js';
+
+// `client.close()`: the order in which a client's streams, its held appends, a durable outbox's
+// start-up count and the outbox itself are brought to an end within one deadline. The client
+// (client.ts) decides when close starts and refuses events from then on; this says what closing
+// does.
+
+/**
+ * A timer for `close()` and `drain()` deadlines. These are the only timers that keep the process
+ * alive (every other one is unref'd): a script, or a SIGTERM handler, whose last work is the drain
+ * must not exit before it ends (Node exits on an empty event loop, leaving `await close()`
+ * unsettled, exit code 13). They are bounded by the caller's deadline.
+ */
+export const deadlineTimer = (clock: Clock, ms: number) => {
+  let handle: unknown;
+  const promise = new Promise<'deadline'>((resolve) => {
+    handle = clock.setTimeout(() => resolve('deadline'), Math.max(0, ms));
+    clock.ref?.(handle);
+  });
+  return { promise, cancel: () => clock.clearTimeout(handle) };
+};
+
+/** A caller's deadline in ms: the default when absent or NaN, within [0, MAX_TIMER_MS] otherwise. */
+export const deadlineMs = (value: number | undefined, fallback: number): number =>
+  typeof value !== 'number' || Number.isNaN(value)
+    ? fallback
+    : Math.min(MAX_TIMER_MS, Math.max(0, value));
+
+/** What closing needs of the client it closes. */
+export interface ClientCloseDeps {
+  /** The scheduling clock: deadlines and the timers that wait for them. */
+  clock: Clock;
+  /** Every stream's pipe, in creation order. */
+  pipes: ReadonlyMap<string, PixelPipe>;
+  outbox: Outbox;
+  /** The engine's outbox calls still running (none for the built-in outbox). */
+  calls: CountedOutbox | undefined;
+  /** A durable outbox's start-up count, while one is asked (adopt.ts). */
+  adoption: Adoption | undefined;
+  /** Async appends not answered yet. */
+  pendingAppends: ReadonlySet<Promise<unknown>>;
+  /** Hands what the outbox holds to the pipes (`outbox.flush`, when it has one). */
+  flushOutbox(): Promise<void>;
+  feedback: Feedback;
+  log(level: 'debug' | 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void;
+  redact(text: string): string;
+  /** Reports an outbox failure (logger and `error` hook). */
+  reportOutboxError(error: unknown, what: string): void;
+  /** The outbox's own close is about to be called: its figures are final from here. */
+  outboxClosing(): void;
+  /** The figures of the closing log line. */
+  summary(): Record<string, unknown>;
+}
+
+/**
+ * Closes within `timeoutMs`: the pipes stop starting requests past the deadline at once (before
+ * any await), what is queued is delivered until then, requests still out are aborted, and the
+ * outbox is closed after the engine's last calls on it (close-outbox.ts). Never rejects.
+ */
+export const closeClient = (deps: ClientCloseDeps, timeoutMs: number): Promise<void> => {
+  const { clock, pipes, adoption, log, redact } = deps;
+  // Leave a little room between aborting and resolving so aborted requests can hand back their events.
+  const grace = Math.min(50, timeoutMs / 10);
+  const started = clock.now();
+  const deadline = started + timeoutMs - grace;
+  // Before any await: a backoff's wake-up that fires while close waits on the outbox must not
+  // start a request past the deadline either.
+  for (const pipe of pipes.values()) pipe.beginClose(deadline);
+  const sleep = (ms: number) => deadlineTimer(clock, ms);
+  // What was counted but not yet summarized is printed now, before the process may end.
+  deps.feedback.close();
+  return (async () => {
+    const all = [...pipes.values()];
+    if (adoption?.asking()) {
+      // A durable outbox's start-up count still unknown holds every call. It gets half the
+      // budget; then it is given up and the held appends run, with the other half to land in
+      // the outbox (claims stay held to the deadline: one could take a previous run's records,
+      // which are not counted).
+      const half = sleep((timeoutMs - grace) / 2);
+      await Promise.race([adoption.ended(), half.promise]);
+      half.cancel();
+      adoption.closing();
+    }
+    const drained = (async () => {
+      if (deps.pendingAppends.size > 0) await Promise.allSettled([...deps.pendingAppends]);
+      await deps.flushOutbox();
+      await Promise.all(all.map((pipe) => pipe.drainForClose(deadline)));
+      return 'drained' as const;
+    })();
+    const first = sleep(deadline - clock.now());
+    const winner = await Promise.race([drained, first.promise]);
+    first.cancel();
+    // The claims a given-up start-up count still held answer now, past the deadline, empty:
+    // they ask the outbox nothing (adopt.ts).
+    adoption?.giveUp();
+    if (winner === 'deadline') {
+      for (const pipe of all) pipe.abortAll();
+      const settle = sleep(grace);
+      await Promise.race([drained, settle.promise]);
+      settle.cancel();
+    }
+    // The engine's last calls on the outbox, then its own close (close-outbox.ts). close() waits
+    // for them up to its deadline; one that outlasts it is counted when it answers, and the
+    // outbox is closed then (never, if it never answers: close() resolves all the same).
+    const finish = closeOutboxLast(
+      all,
+      deps.outbox,
+      deps.calls,
+      () => {
+        // A durable outbox's records landing from here on are its own to keep or report: no
+        // take asks about them (`outboxCloses`).
+        for (const pipe of all) pipe.outboxCloses();
+        deps.outboxClosing();
+      },
+      (error) => deps.reportOutboxError(error, 'close failed'),
+    ).catch((error: unknown) => {
+      // Past the deadline nobody awaits it: reported here, never an unhandled rejection.
+      log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
+    });
+    const rest = sleep(started + timeoutMs - clock.now());
+    await Promise.race([finish, rest.promise]);
+    rest.cancel();
+    log('info', { elapsedMs: clock.now() - started, ...deps.summary() }, 'capi-kit: closed');
+  })().catch((error: unknown) => {
+    log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
+  });
+};
