@@ -2,6 +2,18 @@ import type { OutboxPixelStats } from './outbox/types.js';
 import type { PixelPipe } from './pixel-pipe.js';
 import type { CapiStats, DedupCounters, DropReason } from './types.js';
 
+/** A count of zero for every drop reason: the client's intake drops, and each pipe's. */
+export const emptyDrops = (): Record<DropReason, number> => ({
+  consent: 0,
+  closed: 0,
+  invalid: 0,
+  too_large: 0,
+  overflow: 0,
+  expired: 0,
+  shutdown: 0,
+  error: 0,
+});
+
 /**
  * `client.stats()`: each stream's counters (its pipe's, with the outbox's oldest record), and the
  * client's totals, which add the drops at intake (counted once per `track()`, before any stream).

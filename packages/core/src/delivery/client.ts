@@ -15,7 +15,7 @@ import type { EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError } from '../event/issues.js';
 import { type Adoption, adoptPreviousRun } from './adopt.js';
 import { closeClient, deadlineMs, deadlineTimer } from './client-close.js';
-import { sumStats } from './client-stats.js';
+import { emptyDrops, sumStats } from './client-stats.js';
 import { schedulingClock } from './clock.js';
 import type { Destination, Envelope } from './destination.js';
 import { closeAtExit } from './exit-close.js';
@@ -35,7 +35,6 @@ import type {
   CapiHookMap,
   CapiOptions,
   CapiStats,
-  DropReason,
   TrackOptions,
   TrackResult,
   UndeliverableReason,
@@ -123,17 +122,6 @@ export interface CapiClient {
    */
   readonly destinations?: readonly Destination[];
 }
-
-const emptyDrops = (): Record<DropReason, number> => ({
-  consent: 0,
-  closed: 0,
-  invalid: 0,
-  too_large: 0,
-  overflow: 0,
-  expired: 0,
-  shutdown: 0,
-  error: 0,
-});
 
 /** Default bound of `drain()`, and of the wait a request-scoped `waitUntil` is handed. */
 export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;

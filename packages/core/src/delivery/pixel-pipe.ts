@@ -4,6 +4,7 @@
 // calls outlast a shutdown is ownership.ts's to know; the pipe asks it and moves the counters.
 import { fullJitterDelay, throttleDelay } from './backoff.js';
 import { splitRejected } from './bisection.js';
+import { emptyDrops } from './client-stats.js';
 import { META_DESTINATION } from './destination.js';
 import { isExpired } from './expiry.js';
 import type { OutboxRecord } from './outbox/types.js';
@@ -29,17 +30,6 @@ import { deliveryError, type Verdict, verdictOf } from './verdict.js';
 export { isExpired } from './expiry.js';
 
 type Waiter = { done: () => boolean; resolve: () => void };
-
-const emptyDrops = (): Record<DropReason, number> => ({
-  consent: 0,
-  closed: 0,
-  invalid: 0,
-  too_large: 0,
-  overflow: 0,
-  expired: 0,
-  shutdown: 0,
-  error: 0,
-});
 
 const refs = (records: readonly OutboxRecord[]): EventRef[] =>
   records.map((r) => ({ eventId: r.eventId, eventName: r.eventName }));
