@@ -26,7 +26,7 @@ const CUSTOMER_SEGMENTATIONS: ReadonlySet<string> = new Set<CustomerSegmentation
 ]);
 
 /** Documented keys in the order they are written; everything else follows as custom parameters. */
-const KNOWN_KEYS = [
+export const KNOWN_KEYS = [
   'value',
   'currency',
   'content_name',

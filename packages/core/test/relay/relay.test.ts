@@ -4,10 +4,12 @@ import type { NodeRequestLike } from '../../src/context/index.js';
 import type { Destination } from '../../src/delivery/destination.js';
 import { type CapiClient, createCapi } from '../../src/delivery/index.js';
 import type { CapiOptions, ErrorInfo } from '../../src/delivery/types.js';
+import { KNOWN_KEYS } from '../../src/event/custom-data.js';
 import { STANDARD_EVENTS } from '../../src/event/index.js';
 import {
   type CreateRelayOptions,
   createRelay,
+  DEFAULT_RELAY_CUSTOM_DATA_KEYS,
   type RelayInput,
   type RelayRateLimiter,
 } from '../../src/relay/index.js';
@@ -554,6 +556,14 @@ describe('createRelay: what is forwarded', () => {
       }),
     );
     expect((await predicate.sent()).map((s) => s.event.event_name)).toEqual(['DemoClick']);
+  });
+
+  it("forwards by default every custom_data key the build knows as Meta's, but search_string", () => {
+    // Two lists: a key Meta documents later, added to the build's, must be added here too (or
+    // left out with a reason, as search_string: free text a visitor types).
+    expect([...DEFAULT_RELAY_CUSTOM_DATA_KEYS]).toEqual(
+      KNOWN_KEYS.filter((key) => key !== 'search_string'),
+    );
   });
 
   it("keeps only Meta's custom_data keys (minus search_string) unless told otherwise", async () => {
