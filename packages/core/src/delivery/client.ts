@@ -575,27 +575,36 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   let forgetAtExit: (() => void) | undefined;
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
     if (closing) return closing;
+    const timeoutMs = deadlineMs(closeOptions.timeoutMs, 2000);
     closed = true;
     forgetAtExit?.();
-    closing = closeClient(
-      {
-        clock,
-        pipes,
-        outbox,
-        calls,
-        adoption,
-        pendingAppends,
-        flushOutbox,
-        feedback,
-        log,
-        redact,
-        reportOutboxError,
-        outboxClosing: () => {
-          outboxClosed = true;
+    // Set before closing starts: its first steps call the logger and the `error` hook, and a
+    // close() from there must get this promise, not start a second close (and a third…).
+    let started: (closed: Promise<void>) => void = () => {};
+    closing = new Promise<void>((resolve) => {
+      started = resolve;
+    });
+    started(
+      closeClient(
+        {
+          clock,
+          pipes,
+          outbox,
+          calls,
+          adoption,
+          pendingAppends,
+          flushOutbox,
+          feedback,
+          log,
+          redact,
+          reportOutboxError,
+          outboxClosing: () => {
+            outboxClosed = true;
+          },
+          summary,
         },
-        summary,
-      },
-      deadlineMs(closeOptions.timeoutMs, 2000),
+        timeoutMs,
+      ),
     );
     return closing;
   };

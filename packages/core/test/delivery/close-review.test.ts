@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { createCapi } from '../../src/delivery/client.js';
+import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
+import type { Outbox } from '../../src/delivery/outbox/types.js';
+import type { Logger } from '../../src/delivery/types.js';
+import { FakeClock, PIXEL, scriptedFetch, settle, setupClient, TOKEN } from './helpers.js';
+
+/** The in-memory outbox, its `close()` counted, and `flush()` when one is given. */
+const countedOutbox = (flush?: () => void) => {
+  const inner = memoryOutbox({ maxEvents: 100, maxBytes: 1_000_000 });
+  let closes = 0;
+  const outbox: Outbox = {
+    durable: false,
+    append: (records) => inner.append(records),
+    claim: (limit, leaseMs, options) => inner.claim(limit, leaseMs, options),
+    ack: (ids) => inner.ack(ids),
+    nack: (ids, retryAt, error) => inner.nack(ids, retryAt, error),
+    release: (ids, retryAt) => inner.release(ids, retryAt),
+    deadLetter: (ids, error) => inner.deadLetter(ids, error),
+    stats: () => inner.stats(),
+    close: () => {
+      closes++;
+    },
+    ...(flush ? { flush } : {}),
+  };
+  return { outbox, closes: () => closes };
+};
+
+describe('close() called again from inside its own first steps', () => {
+  it('from the logger, while close() prints the pending feedback summaries: one close, one promise', async () => {
+    const clock = new FakeClock();
+    const { fetch } = scriptedFetch();
+    const { outbox, closes } = countedOutbox();
+    const returned: Promise<void>[] = [];
+    const closedLines: string[] = [];
+    let client: ReturnType<typeof createCapi> | undefined;
+    const note = (_obj: Record<string, unknown>, msg: string) => {
+      if (msg === 'capi-kit: closed') closedLines.push(msg);
+      // A logger that makes sure the client is closed once it hears of a shutdown.
+      if (client?.closed) returned.push(client.close({ timeoutMs: 100 }));
+    };
+    const logger: Logger = { debug: note, info: note, warn: note, error: note };
+    client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      clock,
+      logger,
+      outbox,
+      env: false,
+    });
+    // The same invalid event twice: the second is a repeat, summarized when close() begins.
+    client.track({ event_name: 'Purchase' } as never);
+    client.track({ event_name: 'Purchase' } as never);
+    const first = client.close({ timeoutMs: 1000 });
+    await settle();
+    await clock.advance(1000);
+    await first;
+    await settle();
+    expect(closes()).toBe(1);
+    expect(closedLines).toHaveLength(1);
+    expect(returned.length).toBeGreaterThan(0);
+    for (const p of returned) expect(p).toBe(first);
+  });
+
+  it("from an `error` listener, when the outbox's flush throws at close(): one close, one promise", async () => {
+    const { outbox, closes } = countedOutbox(() => {
+      throw new Error('flush failed');
+    });
+    const { client, clock, log } = setupClient(undefined, { outbox });
+    const returned: Promise<void>[] = [];
+    // "Close the client on any error": a common pattern.
+    client.on('error', () => {
+      returned.push(client.close());
+    });
+    const first = client.close({ timeoutMs: 500 });
+    await settle();
+    await clock.advance(500);
+    await first;
+    await settle();
+    expect(closes()).toBe(1);
+    expect(log.lines.filter((l) => l.msg === 'capi-kit: closed')).toHaveLength(1);
+    expect(returned).toHaveLength(1);
+    expect(returned[0]).toBe(first);
+  });
+});
