@@ -34,6 +34,20 @@ export const deadlineMs = (value: number | undefined, fallback: number): number 
     ? fallback
     : Math.min(MAX_TIMER_MS, Math.max(0, value));
 
+/**
+ * The `timeoutMs` of `close()`'s or `drain()`'s options, as {@link deadlineMs} reads it. Read
+ * without throwing: plain JavaScript may pass `null`, or options whose getter throws, and neither
+ * call may throw or reject.
+ */
+export const optionsDeadlineMs = (options: unknown, fallback: number): number => {
+  try {
+    const { timeoutMs } = (options ?? {}) as { timeoutMs?: unknown };
+    return deadlineMs(typeof timeoutMs === 'number' ? timeoutMs : undefined, fallback);
+  } catch {
+    return fallback;
+  }
+};
+
 /** What closing needs of the client it closes. */
 export interface ClientCloseDeps {
   /** The scheduling clock: deadlines and the timers that wait for them. */

@@ -14,7 +14,7 @@ import { newEventId } from '../event/event-id.js';
 import type { EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError } from '../event/issues.js';
 import { type Adoption, adoptPreviousRun } from './adopt.js';
-import { closeClient, deadlineMs, deadlineTimer } from './client-close.js';
+import { closeClient, deadlineMs, deadlineTimer, optionsDeadlineMs } from './client-close.js';
 import { emptyDrops, sumStats } from './client-stats.js';
 import { schedulingClock } from './clock.js';
 import type { Destination, Envelope } from './destination.js';
@@ -554,7 +554,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     closing ?? drainFor(drainOptions);
 
   const drainFor = async (drainOptions: DrainOptions): Promise<void> => {
-    const timeoutMs = deadlineMs(drainOptions.timeoutMs, DEFAULT_DRAIN_TIMEOUT_MS);
+    const timeoutMs = optionsDeadlineMs(drainOptions, DEFAULT_DRAIN_TIMEOUT_MS);
     const deadline = clock.now() + timeoutMs;
     const timer = deadlineTimer(clock, timeoutMs);
     const drained = (async () => {
@@ -575,7 +575,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   let forgetAtExit: (() => void) | undefined;
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
     if (closing) return closing;
-    const timeoutMs = deadlineMs(closeOptions.timeoutMs, 2000);
+    const timeoutMs = optionsDeadlineMs(closeOptions, 2000);
     closed = true;
     forgetAtExit?.();
     // Set before closing starts: its first steps call the logger and the `error` hook, and a

@@ -84,3 +84,37 @@ describe('close() called again from inside its own first steps', () => {
     expect(returned[0]).toBe(first);
   });
 });
+
+describe('close() and drain() options from plain JavaScript', () => {
+  it('null, or a timeoutMs getter that throws: the default deadline, never a throw or a rejection', async () => {
+    const throwing = {
+      get timeoutMs(): number {
+        throw new Error('options getter');
+      },
+    };
+    for (const options of [null, throwing]) {
+      const { client, clock, track } = setupClient();
+      track(1);
+      const outcome: unknown[] = [];
+      const run = (call: () => Promise<void>) => {
+        try {
+          call().then(
+            () => outcome.push('resolved'),
+            (error: unknown) => outcome.push(error),
+          );
+        } catch (error) {
+          outcome.push(error);
+        }
+      };
+      run(() => client.drain(options as never));
+      await settle();
+      await clock.advance(100);
+      run(() => client.close(options as never));
+      await settle();
+      await clock.advance(2000);
+      await settle();
+      expect(outcome).toEqual(['resolved', 'resolved']);
+      expect(client.stats()).toMatchObject({ sent: 1, queued: 0 });
+    }
+  });
+});
