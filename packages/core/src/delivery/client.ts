@@ -576,6 +576,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
     if (closing) return closing;
     const timeoutMs = optionsDeadlineMs(closeOptions, 2000);
+    // The caller's getter may have called close() itself.
+    if (closing) return closing;
     closed = true;
     forgetAtExit?.();
     // Set before closing starts: its first steps call the logger and the `error` hook, and a

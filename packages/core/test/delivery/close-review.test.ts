@@ -117,4 +117,22 @@ describe('close() and drain() options from plain JavaScript', () => {
       expect(client.stats()).toMatchObject({ sent: 1, queued: 0 });
     }
   });
+
+  it('a timeoutMs getter that calls close() itself: one close, one promise', async () => {
+    const { outbox, closes } = countedOutbox();
+    const { client, clock } = setupClient(undefined, { outbox });
+    let inner: Promise<void> | undefined;
+    const first = client.close({
+      get timeoutMs() {
+        inner = client.close({ timeoutMs: 100 });
+        return 300;
+      },
+    });
+    await settle();
+    await clock.advance(300);
+    await first;
+    await settle();
+    expect(inner).toBe(first);
+    expect(closes()).toBe(1);
+  });
 });
