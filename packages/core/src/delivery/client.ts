@@ -586,28 +586,35 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     closing = new Promise<void>((resolve) => {
       started = resolve;
     });
-    started(
-      closeClient(
-        {
-          clock,
-          pipes,
-          outbox,
-          calls,
-          adoption,
-          pendingAppends,
-          flushOutbox,
-          feedback,
-          log,
-          redact,
-          reportOutboxError,
-          outboxClosing: () => {
-            outboxClosed = true;
+    try {
+      started(
+        closeClient(
+          {
+            clock,
+            pipes,
+            outbox,
+            calls,
+            adoption,
+            pendingAppends,
+            flushOutbox,
+            feedback,
+            log,
+            redact,
+            reportOutboxError,
+            outboxClosing: () => {
+              outboxClosed = true;
+            },
+            summary,
           },
-          summary,
-        },
-        timeoutMs,
-      ),
-    );
+          timeoutMs,
+        ),
+      );
+    } catch (error) {
+      // Its first steps run the pipes' and the clock's code before any await: a throw there must
+      // neither reach the caller nor leave every later close() waiting on a promise never settled.
+      log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
+      started(Promise.resolve());
+    }
     return closing;
   };
 

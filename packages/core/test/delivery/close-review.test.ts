@@ -136,3 +136,29 @@ describe('close() and drain() options from plain JavaScript', () => {
     expect(closes()).toBe(1);
   });
 });
+
+describe('close() whose first steps throw', () => {
+  it('a clock that throws as close() begins: close() neither throws nor leaves later calls waiting', async () => {
+    // close() stops the feedback window's timer before any await; an app's clock may throw there.
+    const clock = new FakeClock();
+    const clear = clock.clearTimeout;
+    let broken = false;
+    clock.clearTimeout = (handle) => {
+      if (broken) throw new Error('clock gone');
+      clear(handle);
+    };
+    const { client, log } = setupClient(undefined, { clock });
+    // An invalid event is reported, which starts the feedback window that close() ends.
+    client.track({ event_name: 'Purchase' } as never);
+    broken = true;
+    let first: Promise<void> | undefined;
+    expect(() => {
+      first = client.close({ timeoutMs: 100 });
+    }).not.toThrow();
+    expect(client.close({ timeoutMs: 100 })).toBe(first);
+    await expect(first).resolves.toBeUndefined();
+    expect(log.lines.some((l) => l.level === 'error' && l.msg.includes('close() failed'))).toBe(
+      true,
+    );
+  });
+});

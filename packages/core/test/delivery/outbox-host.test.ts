@@ -1191,7 +1191,7 @@ describe('outbox side channel', () => {
   it('an async outbox is closed only after every call of the engine’s has answered, a slow nack at close(0) included', async () => {
     // Found by review: close() closed the outbox while a request's nack was still running; the
     // outbox refused it, and the event stayed queued on a closed client for good.
-    const { memory, calls, outbox } = timedOutbox({ nack: 40 });
+    const { calls, outbox } = timedOutbox({ nack: 40 });
     const undeliverable: string[] = [];
     const client = createCapi({
       pixelId: PIXEL,
