@@ -235,7 +235,14 @@ export function createRelay<R = Request | NodeRequestLike>(
     if (typeof body === 'string' || body instanceof Uint8Array) {
       bytes = body;
     } else if (isBodySource(body)) {
-      const read: RelayBody = await readRelayBody(body, maxBodyBytes);
+      let read: RelayBody;
+      try {
+        read = await readRelayBody(body, maxBodyBytes);
+      } catch {
+        // The client went away mid-body (a closed tab, a reset): a truncated body, like one that
+        // is not JSON. Not the app's error, and no event of it was received.
+        return { ok: false, reason: 'invalid_payload' };
+      }
       if (read.tooLarge) return { ok: false, reason: 'body_too_large' };
       bytes = read.bytes;
     } else {

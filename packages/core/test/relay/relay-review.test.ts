@@ -1,0 +1,108 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { NodeRequestLike } from '../../src/context/index.js';
+import { type CapiClient, createCapi } from '../../src/delivery/index.js';
+import type { ErrorInfo } from '../../src/delivery/types.js';
+import { type CreateRelayOptions, createRelay, type RelayInput } from '../../src/relay/index.js';
+import { PIXEL, scriptedFetch, TOKEN } from '../delivery/helpers.js';
+
+// What a hostile (or just unlucky) client can send the relay, beyond relay.test.ts.
+
+const clients: CapiClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close({ timeoutMs: 100 })));
+});
+
+function harness(relayOptions: Partial<CreateRelayOptions<NodeRequestLike>> = {}) {
+  const { fetch, seen } = scriptedFetch();
+  const client = createCapi({
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    fetch,
+    env: false,
+    flushIntervalMs: 60_000,
+  });
+  clients.push(client);
+  const errors: ErrorInfo[] = [];
+  client.on('error', (e) => errors.push(e));
+  const relay = createRelay<NodeRequestLike>({
+    client,
+    requestContext: { trustProxy: 'loopback' },
+    ...relayOptions,
+  });
+  const sent = async () => {
+    await client.flush();
+    return seen.flatMap((r) => r.body.data as Record<string, unknown>[]);
+  };
+  return { client, relay, errors, sent };
+}
+
+const event = (extra: Record<string, unknown> = {}) => ({
+  event_name: 'AddToCart',
+  event_id: 'evt-1',
+  event_time: Math.floor(Date.now() / 1000),
+  event_source_url: 'https://shop.example/product/1',
+  ...extra,
+});
+
+const body = (events: unknown[] = [event()]) => JSON.stringify({ v: 1, pixel_id: PIXEL, events });
+
+function request(payload: RelayInput<NodeRequestLike>['body']): RelayInput<NodeRequestLike> {
+  return {
+    request: {
+      method: 'POST',
+      url: '/capi/events',
+      headers: {
+        host: 'shop.example',
+        'content-type': 'application/json',
+        'sec-fetch-site': 'same-origin',
+        'user-agent': 'Mozilla/5.0 relay-review',
+        'x-forwarded-for': '203.0.113.7',
+        'x-forwarded-proto': 'https',
+      },
+      remoteAddress: '127.0.0.1',
+    },
+    body: payload,
+  };
+}
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+describe('relay review: a body the client stops sending', () => {
+  it('is a refused request, not an app error or a dropped event', async () => {
+    const h = harness();
+    const half = bytes(body()).slice(0, 20);
+    // A Node request whose client went away mid-body: its iterator rejects ('aborted').
+    const node = Object.assign(
+      (async function* () {
+        yield half;
+        throw Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
+      })(),
+      { httpVersionMajor: 1 },
+    );
+    // A Web request body whose connection broke.
+    const web = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(half);
+        controller.error(new TypeError('network error'));
+      },
+    });
+    for (const stream of [node, web]) {
+      const answer = await h.relay.handle(request(stream));
+      expect(answer.status).toBe(400);
+    }
+    const stats = h.relay.stats();
+    expect(stats.refused.invalid_payload).toBe(2);
+    // No event was received, so none can have been dropped: received = tracked + dropped holds.
+    expect(stats.events).toMatchObject({ received: 0, tracked: 0 });
+    expect(stats.events.dropped).toEqual({
+      malformed: 0,
+      not_allowed: 0,
+      not_accepted: 0,
+      error: 0,
+    });
+    // A visitor closing a tab mid-beacon is not the app's error (nor a line in its error log).
+    expect(h.errors).toEqual([]);
+    // The same request read whole still goes through.
+    expect((await h.relay.handle(request(bytes(body())))).status).toBe(204);
+  });
+});
