@@ -167,9 +167,15 @@ function normalizeOne(
   }
 }
 
-function addUnique(list: string[], value: string): void {
-  for (let i = 0; i < list.length; i++) if (list[i] === value) return;
-  list.push(value);
+/**
+ * `list` without repeats, first occurrences in order. One `Set` for the whole list: a scan of the
+ * kept values per value is quadratic, and a relay with `allowUserData` takes lists from the page
+ * (40 000 IDs in a 440 KB body took 6.5 s of one thread that way).
+ */
+function unique(list: string[]): string[] {
+  if (list.length < 2) return list;
+  const seen = new Set(list);
+  return seen.size === list.length ? list : Array.from(seen);
 }
 
 /** Turns a normalized value into what is sent: its SHA-256, or itself when not hashing. */
@@ -186,7 +192,7 @@ function normalizeValue(
   if (raw === undefined || raw === null) return;
   if (key === 'db' && raw instanceof Date) {
     const date = dateOfBirth(raw, run, index);
-    if (date !== undefined) addUnique(out, finish === undefined ? date : finish(date));
+    if (date !== undefined) out.push(finish === undefined ? date : finish(date));
     return;
   }
   const text = asText(raw);
@@ -197,12 +203,11 @@ function normalizeValue(
   const trimmed = text.trim();
   if (trimmed === '') return; // an empty form field is no data, not an error
   if (isSha256Hash(trimmed)) {
-    addUnique(out, canonicalHash(trimmed));
+    out.push(canonicalHash(trimmed));
     return;
   }
   const normalized = normalizeOne(key, trimmed, run, index);
-  if (normalized !== undefined)
-    addUnique(out, finish === undefined ? normalized : finish(normalized));
+  if (normalized !== undefined) out.push(finish === undefined ? normalized : finish(normalized));
   else if (key !== 'db') report(run, key, index, INVALID_CODE[key]); // db reported its own reason
 }
 
@@ -219,9 +224,9 @@ function normalizeHashedKey(
   const out: string[] = [];
   if (Array.isArray(raw)) {
     for (let i = 0; i < raw.length; i++) normalizeValue(key, raw[i], run, i, out, finish);
-  } else {
-    normalizeValue(key, raw, run, -1, out, finish);
+    return unique(out);
   }
+  normalizeValue(key, raw, run, -1, out, finish);
   return out;
 }
 
@@ -377,8 +382,7 @@ export function processUserData(
     else if (finish === undefined) values = countries;
     else {
       // Normalized first (run.country); hashed here, de-duplicated again like the others.
-      values = [];
-      for (const country of countries) addUnique(values, finish(country));
+      values = unique(countries.map(finish));
     }
     if (values.length === 0) continue;
     writeHashedValue(out, i, values);
