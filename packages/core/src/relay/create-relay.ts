@@ -235,6 +235,11 @@ export function createRelay<R = Request | NodeRequestLike>(
     if (typeof body === 'string' || body instanceof Uint8Array) {
       bytes = body;
     } else if (isBodySource(body)) {
+      // A Web stream the app (or a middleware) already read is the app's mistake, reported as one
+      // by the caller's catch; a failed read below is the client's doing.
+      if ((body as { locked?: unknown }).locked === true) {
+        throw new TypeError('the request body stream was already read (locked) before the relay');
+      }
       let read: RelayBody;
       try {
         read = await readRelayBody(body, maxBodyBytes);

@@ -107,6 +107,16 @@ describe('relay review: a body the client stops sending', () => {
     // The same request read whole still goes through.
     expect((await h.relay.handle(request(bytes(body())))).status).toBe(204);
   });
+
+  it("a Web stream the app already read is still reported as the app's mistake", async () => {
+    const h = harness();
+    const stream = new Response(body()).body as ReadableStream<Uint8Array>;
+    stream.getReader(); // a middleware took the body first
+    await h.relay.handle(request(stream));
+    expect(h.errors.map((e) => e.kind)).toEqual(['callback']);
+    expect(String((h.errors[0] as { error?: unknown }).error)).toContain('already read');
+    expect(h.relay.stats().refused.invalid_payload).toBe(0);
+  });
 });
 
 describe('relay review: user_data from the page (allowUserData)', () => {
@@ -117,9 +127,9 @@ describe('relay review: user_data from the page (allowUserData)', () => {
     const ids = Array.from({ length: 60_000 }, (_, i) => `u${i}`);
     const wire = body([event({ user_data: { external_id: ids } })]);
     expect(wire.length).toBeLessThan(1024 * 1024);
-    const start = performance.now();
+    // No timing asserted here (speed is the benches'): the old scan made this one call take
+    // seconds, past the test's own timeout; now it is one pass and one Set.
     expect((await h.relay.handle(request(wire))).status).toBe(204);
-    expect(performance.now() - start).toBeLessThan(1500);
     // Far past maxBatchBytes once hashed: dropped at intake, as any oversized event.
     expect(h.relay.stats().events.received).toBe(1);
     // Repeats still go once, in first-seen order, a raw value and its hash as one.
