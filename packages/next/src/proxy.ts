@@ -40,7 +40,12 @@ const FORWARD_LIST = 'x-middleware-override-headers';
  * rewrite). This is the header protocol `NextResponse.next({ request: { headers } })` writes; a
  * composed proxy's response already exists, so its list is extended instead of rebuilt.
  */
-function forwardRequestHeaders(response: Response, request: Headers, extra: Headers): void {
+function forwardRequestHeaders(
+  response: Response,
+  request: Headers,
+  extra: Headers,
+  cookies: readonly CookieToSet[],
+): void {
   const { headers } = response;
   if (!headers.has('x-middleware-next') && !headers.has('x-middleware-rewrite')) return;
   const listed = headers.get(FORWARD_LIST);
@@ -58,8 +63,15 @@ function forwardRequestHeaders(response: Response, request: Headers, extra: Head
     return;
   }
   const names = listed.split(',').filter((name) => name !== '');
+  // The composed proxy forwards its own `Cookie` (e.g. a refreshed session set with
+  // `request.cookies.set`): capi-kit's cookies go into that value, not the one the browser sent.
+  const forwardedCookie = names.includes('cookie') ? headers.get(`${FORWARD_PREFIX}cookie`) : null;
   extra.forEach((value, name) => {
-    headers.set(FORWARD_PREFIX + name, value);
+    const merged =
+      name === 'cookie' && forwardedCookie !== null
+        ? cookieHeaderWith(forwardedCookie, cookies)
+        : value;
+    headers.set(FORWARD_PREFIX + name, merged);
     if (!names.includes(name)) names.push(name);
   });
   headers.set(FORWARD_LIST, names.join(','));
@@ -127,7 +139,7 @@ export function capiProxy(
       response = NextResponse.next({ request: { headers } });
     } else {
       try {
-        forwardRequestHeaders(response, request.headers, extra);
+        forwardRequestHeaders(response, request.headers, extra, cookies);
       } catch {
         // Immutable headers: a finished response (e.g. `Response.redirect`) renders nothing behind it.
       }

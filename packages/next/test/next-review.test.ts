@@ -1,0 +1,31 @@
+import { capiProxy } from '@capi-kit/next/proxy';
+import { NextRequest, NextResponse } from 'next/server.js';
+import { describe, expect, it } from 'vitest';
+
+const event = {} as Parameters<ReturnType<typeof capiProxy>>[1];
+
+describe('capiProxy composed with a proxy that forwards its own request cookies', () => {
+  it('merges _fbp/_fbc into the cookie header the composed proxy forwards (a refreshed session)', async () => {
+    // The Supabase SSR pattern: refresh the session, put it in the request cookies for the
+    // Server Components behind, and continue with `NextResponse.next({ request })`.
+    const request = new NextRequest('http://localhost:3000/dashboard?fbclid=IwAR_click-1', {
+      headers: {
+        host: 'shop.example.com',
+        accept: 'text/html',
+        'sec-fetch-dest': 'document',
+        cookie: 'sb-token=stale; _fbp=fb.1.1700000000000.42',
+      },
+    });
+    const response = await capiProxy({
+      next: (incoming) => {
+        incoming.cookies.set('sb-token', 'fresh');
+        return NextResponse.next({ request: incoming });
+      },
+    })(request, event);
+    const forwarded = response.headers.get('x-middleware-request-cookie') ?? '';
+    expect(forwarded).toContain('sb-token=fresh');
+    expect(forwarded).not.toContain('sb-token=stale');
+    expect(forwarded).toContain('_fbp=fb.1.1700000000000.42');
+    expect(forwarded).toMatch(/_fbc=fb\.1\.\d{13}\.IwAR_click-1/);
+  });
+});
