@@ -378,7 +378,8 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
 
   function track(nameOrEvent: EventName | ServerEventInput, params?: TrackParams): TrackResult {
     const bound = store?.getStore();
-    if (bound === undefined && !warnedOutside) {
+    // Without a client, withCapi runs its handler unbound: the creation error is the one to read.
+    if (bound === undefined && !warnedOutside && getAdapter() !== undefined) {
       warnedOutside = true;
       report(
         'track() was called outside withCapi(): no request data is added (use trackConversion in actions and pages)',

@@ -1,6 +1,7 @@
+import { createNextCapi } from '@capi-kit/next';
 import { capiProxy } from '@capi-kit/next/proxy';
 import { NextRequest, NextResponse } from 'next/server.js';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 const event = {} as Parameters<ReturnType<typeof capiProxy>>[1];
 
@@ -27,5 +28,29 @@ describe('capiProxy composed with a proxy that forwards its own request cookies'
     expect(forwarded).not.toContain('sb-token=stale');
     expect(forwarded).toContain('_fbp=fb.1.1700000000000.42');
     expect(forwarded).toMatch(/_fbc=fb\.1\.\d{13}\.IwAR_click-1/);
+  });
+});
+
+describe('withCapi without credentials', () => {
+  it('reports the missing credentials, not a track() outside withCapi() that did not happen', async () => {
+    const errors: string[] = [];
+    const spy = vi.spyOn(console, 'error').mockImplementation((message: unknown) => {
+      errors.push(String(message));
+    });
+    try {
+      const capi = createNextCapi({ env: false });
+      const POST = capi.withCapi(async () => Response.json(capi.track('Lead')));
+      const response = await POST(
+        new Request('http://localhost:3000/lead', {
+          method: 'POST',
+          headers: { host: 'shop.example.com' },
+        }),
+        {},
+      );
+      expect(await response.json()).toMatchObject({ accepted: false });
+      expect(errors).toEqual([expect.stringContaining('needs a pixelId and an accessToken')]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });
