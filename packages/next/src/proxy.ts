@@ -88,6 +88,25 @@ function cookieHeaderWith(raw: string | null, cookies: readonly CookieToSet[]): 
   return parts.join('; ');
 }
 
+/** Next's own files (`/_next/static`, `/_next/image`…): never a page, often publicly cached. */
+function isNextAsset(request: NextRequest): boolean {
+  const path = request.nextUrl?.pathname ?? new URL(request.url).pathname;
+  return path.startsWith('/_next/');
+}
+
+let warnedAsset = false;
+function warnAssetOnce(): void {
+  if (warnedAsset) return;
+  warnedAsset = true;
+  try {
+    console.warn(
+      "capi-kit/next: capiProxy ran on a /_next/ asset and set no cookie there; exclude it from the proxy's matcher: export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] }",
+    );
+  } catch {
+    // Logging must not break the request.
+  }
+}
+
 /** `path?query` of the page being requested, without Next's `_rsc` cache-busting parameter. */
 function pagePath(request: Request): string {
   try {
@@ -120,7 +139,10 @@ export function capiProxy(
       // The cookies are the core's decision, the same in every adapter: a missing _fbp is minted
       // and a new fbclid becomes _fbc on any request (curl and fetch included); cookies the
       // browser already has are renewed on page navigations only (docs/architecture.md, Cookies).
-      if (mayWriteCookies(input, contextOptions)) {
+      // Never on a build asset: it is cached for a year, by shared caches too, and a Set-Cookie
+      // there could hand one visitor's _fbp to everyone; the matcher should not reach it at all.
+      if (isNextAsset(request)) warnAssetOnce();
+      else if (mayWriteCookies(input, contextOptions)) {
         cookies = getRequestContext(input, contextOptions).cookiesToSet;
       }
     } catch {

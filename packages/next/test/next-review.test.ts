@@ -54,3 +54,33 @@ describe('withCapi without credentials', () => {
     }
   });
 });
+
+describe('capiProxy on a /_next/ asset (a matcher that covers static files)', () => {
+  it('sets no cookie on the asset and says once how to fix the matcher', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => undefined);
+    try {
+      const asset = () =>
+        new NextRequest('http://localhost:3000/_next/static/chunks/main-abc.js', {
+          headers: { host: 'shop.example.com', 'sec-fetch-dest': 'script', accept: '*/*' },
+        });
+      const proxy = capiProxy();
+      const first = await proxy(asset(), event);
+      const second = await proxy(asset(), event);
+      expect(first.headers.getSetCookie()).toEqual([]);
+      expect(second.headers.getSetCookie()).toEqual([]);
+      expect(first.headers.get('x-middleware-next')).toBe('1');
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(String(warn.mock.calls[0]?.[0])).toContain('matcher');
+      // Pages still get their cookies.
+      const page = await proxy(
+        new NextRequest('http://localhost:3000/', {
+          headers: { host: 'shop.example.com', 'sec-fetch-dest': 'document', accept: 'text/html' },
+        }),
+        event,
+      );
+      expect(page.headers.getSetCookie()).toEqual([expect.stringMatching(/^_fbp=fb\.1\./)]);
+    } finally {
+      warn.mockRestore();
+    }
+  });
+});
