@@ -7,4 +7,4 @@ import { capiOptions } from './lib/capi-options';
  */
 export const proxy = capiProxy(capiOptions);
 
-export const config = { matcher: ['/((?!_next/static|_next/image|favicon.ico).*)'] };
+export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] };
