@@ -10,14 +10,7 @@ const countedOutbox = (flush?: () => void) => {
   const inner = memoryOutbox({ maxEvents: 100, maxBytes: 1_000_000 });
   let closes = 0;
   const outbox: Outbox = {
-    durable: false,
-    append: (records) => inner.append(records),
-    claim: (limit, leaseMs, options) => inner.claim(limit, leaseMs, options),
-    ack: (ids) => inner.ack(ids),
-    nack: (ids, retryAt, error) => inner.nack(ids, retryAt, error),
-    release: (ids, retryAt) => inner.release(ids, retryAt),
-    deadLetter: (ids, error) => inner.deadLetter(ids, error),
-    stats: () => inner.stats(),
+    ...inner,
     close: () => {
       closes++;
     },
