@@ -178,6 +178,7 @@ export function createRelay<R = Request | NodeRequestLike>(
     timeCorrected: 0,
     customDataKeysDropped: 0,
     userDataIgnored: 0,
+    userDataValuesDropped: 0,
   };
 
   const refuse = (reason: RelayRefusal, headers: Record<string, string> = {}): RelayResponse => {
@@ -331,8 +332,11 @@ export function createRelay<R = Request | NodeRequestLike>(
       try {
         const fromPage = isRecord(raw) ? raw.user_data : undefined;
         let userData: UserDataInput | undefined;
-        if (rules.allowUserData) userData = browserUserData(fromPage);
-        else if (fromPage !== undefined) counters.userDataIgnored++;
+        let valuesDropped = 0;
+        if (rules.allowUserData) {
+          // Capped before anything reads the values: normalizing them is the costly part.
+          ({ userData, valuesDropped } = browserUserData(fromPage));
+        } else if (fromPage !== undefined) counters.userDataIgnored++;
         // The signed-in user (the server's truth) wins over what the page says.
         if (user !== undefined) userData = { ...userData, ...user };
         const result = relayEventInput(raw, rules, requestUrl, nowSeconds, userData);
@@ -342,6 +346,7 @@ export function createRelay<R = Request | NodeRequestLike>(
         }
         if (result.timeCorrected) counters.timeCorrected++;
         counters.customDataKeysDropped += result.keysDropped;
+        counters.userDataValuesDropped += valuesDropped;
         const tracked = client.track(result.input, trackOptions);
         if (tracked.accepted) counters.tracked++;
         else counters.dropped.not_accepted++;
@@ -397,6 +402,7 @@ export function createRelay<R = Request | NodeRequestLike>(
       },
       customDataKeysDropped: counters.customDataKeysDropped,
       userDataIgnored: counters.userDataIgnored,
+      userDataValuesDropped: counters.userDataValuesDropped,
     }),
     maxBodyBytes,
   };

@@ -86,18 +86,48 @@ export function relayEventTime(
   return { time, corrected: false };
 }
 
-/** The customer information keys a page may send when `allowUserData` is on (never IP/UA/cookies). */
-export function browserUserData(value: unknown): UserDataInput | undefined {
-  if (!isRecord(value)) return undefined;
+/**
+ * Values taken per `user_data` key from a page (`allowUserData`); the rest are dropped unread and
+ * counted (`RelayStats.userDataValuesDropped`). Meta takes a list per key ("string or
+ * list<string>",
+ * https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters),
+ * but a page speaks for one visitor and sends one or two: the address they typed, perhaps the one
+ * on file. 10 leaves room for that and more, and bounds what one event costs: each value is
+ * normalized and hashed on the request path, synchronously (a phone number takes a few µs, 10-16
+ * on a busy machine), so a 64 KiB body of nothing but phone numbers (some 4 000) held the event
+ * loop for tens of milliseconds. Capped, an event costs at most 10 values a key.
+ */
+export const RELAY_USER_DATA_VALUES_PER_KEY = 10;
+
+/** The customer information a page sent, capped, and how many values the cap left out. */
+export interface BrowserUserData {
+  /** The kept keys, `undefined` when none. */
+  userData: UserDataInput | undefined;
+  /** Values beyond {@link RELAY_USER_DATA_VALUES_PER_KEY} of a key, summed over the keys. */
+  valuesDropped: number;
+}
+
+/**
+ * The customer information keys a page may send when `allowUserData` is on (never IP/UA/cookies),
+ * each list cut to its first {@link RELAY_USER_DATA_VALUES_PER_KEY} values.
+ */
+export function browserUserData(value: unknown): BrowserUserData {
+  if (!isRecord(value)) return { userData: undefined, valuesDropped: 0 };
   const out: Record<string, unknown> = {};
   let any = false;
+  let valuesDropped = 0;
   for (const key of HASHED_USER_DATA_KEYS) {
-    if (value[key] !== undefined) {
-      out[key] = value[key];
-      any = true;
+    const given = value[key];
+    if (given === undefined) continue;
+    if (Array.isArray(given) && given.length > RELAY_USER_DATA_VALUES_PER_KEY) {
+      valuesDropped += given.length - RELAY_USER_DATA_VALUES_PER_KEY;
+      out[key] = given.slice(0, RELAY_USER_DATA_VALUES_PER_KEY);
+    } else {
+      out[key] = given;
     }
+    any = true;
   }
-  return any ? (out as UserDataInput) : undefined;
+  return { userData: any ? (out as UserDataInput) : undefined, valuesDropped };
 }
 
 /**

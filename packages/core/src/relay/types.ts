@@ -21,7 +21,11 @@ export interface RelayOptions<R = Request | NodeRequestLike> {
   allowEvents?: readonly string[] | ((eventName: string) => boolean) | undefined;
   /** `custom_data` keys forwarded (replaces the default {@link DEFAULT_RELAY_CUSTOM_DATA_KEYS}); other keys are dropped. */
   allowCustomData?: readonly string[] | undefined;
-  /** Forward customer information (`em`, `ph`…) a page puts in `user_data`. Default `false`: ignored. */
+  /**
+   * Forward customer information (`em`, `ph`…) a page puts in `user_data`. Default `false`:
+   * ignored. At most 10 values a key are taken; the rest are dropped and counted
+   * (`stats().userDataValuesDropped`).
+   */
   allowUserData?: boolean | undefined;
   /**
    * The signed-in user behind the request (`em`, `external_id`…, raw: the core hashes them). It
@@ -137,6 +141,11 @@ export interface RelayStats {
   customDataKeysDropped: number;
   /** Events whose `user_data` from the page was ignored (`allowUserData` off). */
   userDataIgnored: number;
+  /**
+   * Values of the page's `user_data` dropped unread (`allowUserData` on): beyond the first 10 of
+   * a key, which are kept and the event tracked with them.
+   */
+  userDataValuesDropped: number;
 }
 
 /** The server side of the first-party relay (protocol v1): one per app, shared by all requests. */
