@@ -28,6 +28,7 @@ const FIXES: Readonly<Record<string, string>> = {
   missing_event_source_url:
     "track through the adapter's req.capi (it adds the page URL), or set event_source_url",
   invalid_event_source_url: "pass the page's full URL, e.g. https://shop.example/checkout",
+  url_credentials_removed: 'build page and referrer URLs without user:password@',
   unknown_event_field:
     'remove it; custom parameters go in custom_data, customer information in user_data',
   event_time_in_milliseconds: 'pass Unix seconds (Math.floor(Date.now() / 1000)) or a Date',

@@ -11,7 +11,7 @@ import { CapiValidationError, hasErrors, type Issue } from './issues.js';
 import { normalizeOriginalEventData } from './original-event-data.js';
 import { type EventName, nearestStandardEvent } from './standard-events.js';
 import type { ServerEvent, ServerEventInput } from './types.js';
-import { isAbsoluteUrl, isHttpUrl } from './urls.js';
+import { isAbsoluteUrl, isHttpUrl, withoutCredentials } from './urls.js';
 
 // Rules implemented here, by source:
 // - required fields, action_source values, website needs event_source_url + client_user_agent:
@@ -66,6 +66,23 @@ function error(issues: Issue[], path: string, code: string, message: string): vo
 
 function warning(issues: Issue[], path: string, code: string, message: string): void {
   issues.push({ path, code, message, severity: 'warning' });
+}
+
+/**
+ * `url` (valid) as sent: without a user name or password in it, which are reported (by the field,
+ * never the text) and never reach Meta. See {@link withoutCredentials}.
+ */
+function sendableUrl(url: string, path: string, issues: Issue[]): string {
+  const sendable = withoutCredentials(url);
+  if (sendable !== url) {
+    warning(
+      issues,
+      path,
+      'url_credentials_removed',
+      'Carried a user name or password (user:password@host); removed, the rest of the URL sent.',
+    );
+  }
+  return sendable;
 }
 
 function checkUnknownKeys(source: Readonly<Record<string, unknown>>, issues: Issue[]): void {
@@ -215,7 +232,7 @@ function build(
   const url = source.event_source_url;
   if (url !== undefined && url !== null) {
     if (typeof url === 'string' && isHttpUrl(url)) {
-      event.event_source_url = url;
+      event.event_source_url = sendableUrl(url, 'event_source_url', issues);
     } else {
       error(
         issues,
@@ -235,8 +252,11 @@ function build(
 
   const referrer = source.referrer_url;
   if (referrer !== undefined && referrer !== null && referrer !== '') {
-    if (typeof referrer === 'string' && isAbsoluteUrl(referrer)) event.referrer_url = referrer;
-    else warning(issues, 'referrer_url', 'invalid_referrer_url', 'Not an absolute URL; dropped.');
+    if (typeof referrer === 'string' && isAbsoluteUrl(referrer)) {
+      event.referrer_url = sendableUrl(referrer, 'referrer_url', issues);
+    } else {
+      warning(issues, 'referrer_url', 'invalid_referrer_url', 'Not an absolute URL; dropped.');
+    }
   }
 
   const optOut = source.opt_out;

@@ -74,3 +74,29 @@ export function isHttpUrl(value: string): boolean {
 export function isAbsoluteUrl(value: string): boolean {
   return (mayBeKnown(value) && knownHttpUrls.has(value)) || canParse(value);
 }
+
+/**
+ * `value` without the user name and password of its authority (`https://user:pass@shop.example/`
+ * becomes `https://shop.example/`), or `value` itself when it carries none. `event_source_url` is
+ * the browser URL where the event happened and `referrer_url` the HTTP referrer
+ * (https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event):
+ * neither is where credentials belong, and browsers strip them from every referrer they send
+ * (https://w3c.github.io/webappsec-referrer-policy/#strip-url). A URL with no `@` has no userinfo,
+ * and that is every known URL ({@link mayBeKnown} refuses `@`): only those with one are parsed.
+ * Call it on a value {@link isHttpUrl} or {@link isAbsoluteUrl} accepted.
+ * @example withoutCredentials('https://user:pass@shop.example/p') // 'https://shop.example/p'
+ */
+export function withoutCredentials(value: string): string {
+  if (!value.includes('@')) return value;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return value;
+  }
+  if (url.username === '' && url.password === '') return value;
+  url.username = '';
+  url.password = '';
+  // Flat, as noteHttpUrl's copies are: Node may build `href` by concatenation.
+  return flatString(url.href);
+}

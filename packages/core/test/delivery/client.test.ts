@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
-import type { RequestContext } from '../../src/context/index.js';
+import { getRequestContext, type RequestContext } from '../../src/context/index.js';
 import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { ClaimOptions, Outbox, OutboxRecord } from '../../src/delivery/outbox/types.js';
@@ -1067,6 +1067,51 @@ describe('createCapi: secrets never leak', () => {
     // Sanity: we did capture failures with messages.
     expect(hooks.retry.length).toBeGreaterThanOrEqual(2);
     expect(hooks.deadLetter).toHaveLength(1);
+  });
+
+  it('never sends the user name or password of a page or referrer URL, given or from the request', async () => {
+    const { client, clock, seen, log } = setup(undefined, { development: true });
+    const given = {
+      event_source_url: 'https://shopper:s3cret-pw@shop.example.com/checkout',
+      referrer_url: 'https://admin:hunter2@ads.example/c?id=1',
+    };
+    // Twice: a URL seen before must not skip the check (the build's known-URL cache).
+    const first = client.track(purchase(1, clock.now(), given));
+    client.track(purchase(2, clock.now(), given));
+    expect(first.accepted).toBe(true);
+    expect(first.issues.map((i) => [i.path, i.code, i.severity])).toEqual([
+      ['event_source_url', 'url_credentials_removed', 'warning'],
+      ['referrer_url', 'url_credentials_removed', 'warning'],
+    ]);
+    // A sub-request whose page (its Referer) carries them: the request context's event_source_url.
+    const context = getRequestContext(
+      {
+        method: 'POST',
+        url: '/api/cart',
+        headers: {
+          host: 'shop.example.com',
+          referer: 'https://shopper:s3cret-pw@shop.example.com/cart',
+          'user-agent': 'Mozilla/5.0 (X11; Linux x86_64)',
+        },
+        remoteAddress: '203.0.113.7',
+      },
+      { now: () => clock.now() },
+    );
+    const { event_source_url: _page, ...rest } = purchase(3, clock.now());
+    expect(client.track(rest, { context }).accepted).toBe(true);
+    await client.flush();
+    const sent = seen.flatMap((r) => r.body.data);
+    expect(sent.map((e) => [e.event_id, e.event_source_url, e.referrer_url])).toEqual([
+      ['evt-1', 'https://shop.example.com/checkout', 'https://ads.example/c?id=1'],
+      ['evt-2', 'https://shop.example.com/checkout', 'https://ads.example/c?id=1'],
+      ['evt-3', 'https://shop.example.com/cart', undefined],
+    ]);
+    const everything = JSON.stringify({ bodies: seen.map((r) => r.body), logs: log.lines });
+    for (const secret of ['shopper', 's3cret-pw', 'admin', 'hunter2']) {
+      expect(everything).not.toContain(secret);
+    }
+    // Development feedback names the field and the rule.
+    expect(log.text()).toContain('url_credentials_removed');
   });
 
   it('logs carry ids and counts, never user data', async () => {

@@ -327,6 +327,43 @@ describe('buildEvent: website requirements and URLs', () => {
     ]);
   });
 
+  it('removes a user name and password from event_source_url and referrer_url, with a warning', () => {
+    // Built twice: the second build must not take the URL from the known-URL cache unchecked.
+    for (let round = 0; round < 2; round++) {
+      const { event, issues } = build({
+        event_source_url: 'https://shopper:s3cret-pw@shop.example/checkout?step=2',
+        referrer_url: 'https://admin@ads.example/c',
+      });
+      expect(event?.event_source_url).toBe('https://shop.example/checkout?step=2');
+      expect(event?.referrer_url).toBe('https://ads.example/c');
+      expect(issues).toEqual([
+        expect.objectContaining({
+          path: 'event_source_url',
+          code: 'url_credentials_removed',
+          severity: 'warning',
+        }),
+        expect.objectContaining({
+          path: 'referrer_url',
+          code: 'url_credentials_removed',
+          severity: 'warning',
+        }),
+      ]);
+      expect(JSON.stringify(issues)).not.toMatch(/shopper|s3cret|admin/);
+    }
+    // The clean URL, built before and after, stays as it is.
+    expect(build({ event_source_url: 'https://shop.example/checkout' }).issues).toEqual([]);
+  });
+
+  it.each([
+    ['https://shop.example/u/@jane'],
+    ['https://@shop.example/'],
+    ['https://shop.example/p?ref=a@b.example'],
+  ])('leaves %s, an @ that is no user name or password, as it is', (url) => {
+    const { event, issues } = build({ event_source_url: url, referrer_url: url });
+    expect([event?.event_source_url, event?.referrer_url]).toEqual([url, url]);
+    expect(codes(issues)).toEqual([]);
+  });
+
   it('requires client_user_agent on website events only', () => {
     const userData = { em: 'a@example.com', client_ip_address: '203.0.113.7' };
     expect(errors(build({ user_data: userData }).issues)).toEqual([

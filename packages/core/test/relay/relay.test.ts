@@ -827,6 +827,41 @@ describe('createRelay: what is forwarded', () => {
       ref: [`${SITE}/product/1`, 'https://www.google.com/'],
     });
   });
+
+  it("never forwards a user name or password in the page's URLs or the Referer", async () => {
+    const log = captureLogger();
+    const h = harness({}, { logger: log.logger, development: true });
+    await h.relay.handle(
+      request({
+        body: payload([
+          event({
+            event_id: 'page',
+            event_source_url: 'https://shopper:s3cret-pw@shop.example/checkout',
+            referrer_url: 'https://admin:hunter2@ads.example/c?id=1',
+          }),
+          // Another site's URL: the request's Referer stands in, and it carries them too.
+          event({ event_id: 'referer', event_source_url: 'https://evil.example/a' }),
+        ]),
+        headers: { referer: 'https://shopper:s3cret-pw@shop.example/product/1' },
+      }),
+    );
+    const sent = await h.sent();
+    expect(
+      sent.map((s) => [s.event.event_id, s.event.event_source_url, s.event.referrer_url]),
+    ).toEqual([
+      ['page', `${SITE}/checkout`, 'https://ads.example/c?id=1'],
+      ['referer', `${SITE}/product/1`, undefined],
+    ]);
+    expect(h.relay.stats().events).toMatchObject({ received: 2, tracked: 2 });
+    // Reported by field and rule (development feedback, warn), never with the text removed.
+    const warnings = log.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
+    expect(warnings.join('\n')).toMatch(/event_source_url: .*\(url_credentials_removed\)/);
+    expect(warnings.join('\n')).toMatch(/referrer_url: .*\(url_credentials_removed\)/);
+    const everything = JSON.stringify({ sent, logs: log.lines });
+    for (const secret of ['shopper', 's3cret-pw', 'admin', 'hunter2']) {
+      expect(everything).not.toContain(secret);
+    }
+  });
 });
 
 describe('track({ pixelIds })', () => {
