@@ -33,6 +33,7 @@ const RULES = [
   'identify',
   'maxBodyBytes',
   'maxEvents',
+  'bodyTimeoutMs',
   'rateLimit',
   'maxClockSkewSeconds',
 ] as const satisfies readonly (keyof RelayOptions<Request>)[];

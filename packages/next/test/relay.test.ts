@@ -126,6 +126,26 @@ describe('createRelayRoute', () => {
     await capi.close();
   });
 
+  it('takes bodyTimeoutMs as a relay rule: a body that stalls gets 408', async () => {
+    const { POST } = createRelayRoute({ ...options(), bodyTimeoutMs: 50 });
+    const half = new TextEncoder().encode(body('stalled')).slice(0, 20);
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(half); // and nothing more
+      },
+    });
+    const { headers } = beacon('');
+    const request = new Request('http://localhost:3000/capi/events', {
+      method: 'POST',
+      headers,
+      body: stalled,
+      duplex: 'half',
+    } as RequestInit);
+    const response = await POST(request);
+    expect(response.status).toBe(408);
+    expect(await response.json()).toEqual({ error: 'body_timeout' });
+  });
+
   it('answers 503 when the client cannot be created', async () => {
     const { POST } = createRelayRoute({ env: false });
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});

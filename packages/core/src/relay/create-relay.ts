@@ -5,6 +5,7 @@ import {
   type RequestContextOptions,
 } from '../context/index.js';
 import { requestHeaderReader } from '../context/request-input.js';
+import { MAX_TIMER_MS, systemClock } from '../delivery/clock.js';
 import type { TrackOptions } from '../delivery/types.js';
 import { STANDARD_EVENTS } from '../event/standard-events.js';
 import type { UserDataInput } from '../user-data/types.js';
@@ -17,7 +18,7 @@ import {
   type RelayRateLimiter,
   rateLimitKey,
 } from './rate-limit.js';
-import { type BodySource, type RelayBody, readRelayBody } from './read-body.js';
+import { type BodySource, readRelayBodyWithin, type TimedRelayBody } from './read-body.js';
 import {
   browserUserData,
   DEFAULT_RELAY_CLOCK_SKEW_SECONDS,
@@ -38,6 +39,13 @@ import type {
 export const DEFAULT_RELAY_MAX_BODY_BYTES = 64 * 1024;
 /** Default cap on events per request; a page sends 1–3 per tick. */
 export const DEFAULT_RELAY_MAX_EVENTS = 20;
+/**
+ * Default deadline for reading a body: 10 s. A beacon is at most 64 KiB, sent as the event fires,
+ * which even a slow mobile link delivers in a second or two; a client still sending after 10 s is
+ * stalled (or stalling on purpose), and without a deadline it held the request until the server's
+ * own `requestTimeout` (Node: 300 s).
+ */
+export const DEFAULT_RELAY_BODY_TIMEOUT_MS = 10_000;
 
 const emptyRefusals = (): Record<RelayRefusal, number> => ({
   method_not_allowed: 0,
@@ -48,6 +56,7 @@ const emptyRefusals = (): Record<RelayRefusal, number> => ({
   too_many_events: 0,
   rate_limited: 0,
   invalid_payload: 0,
+  body_timeout: 0,
   unsupported_version: 0,
   unknown_pixel: 0,
 });
@@ -61,6 +70,7 @@ const STATUS: Record<RelayRefusal, number> = {
   too_many_events: 413,
   rate_limited: 429,
   invalid_payload: 400,
+  body_timeout: 408,
   unsupported_version: 400,
   unknown_pixel: 403,
 };
@@ -115,6 +125,12 @@ export function createRelay<R = Request | NodeRequestLike>(
   const contextOptions: RequestContextOptions = options.requestContext ?? {};
   const maxBodyBytes = positiveInt(options.maxBodyBytes, DEFAULT_RELAY_MAX_BODY_BYTES);
   const maxEvents = positiveInt(options.maxEvents, DEFAULT_RELAY_MAX_EVENTS);
+  const bodyTimeoutMs = Math.min(
+    positiveInt(options.bodyTimeoutMs, DEFAULT_RELAY_BODY_TIMEOUT_MS),
+    MAX_TIMER_MS,
+  );
+  // Unref'd timers (systemClock): a body read in progress never keeps a process alive.
+  const bodyLimits = { maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs, timers: systemClock };
   const now = options.now ?? Date.now;
   const allowEvents = options.allowEvents ?? STANDARD_EVENTS;
   const allowedNames: ReadonlySet<string> | undefined =
@@ -241,15 +257,17 @@ export function createRelay<R = Request | NodeRequestLike>(
       if ((body as { locked?: unknown }).locked === true) {
         throw new TypeError('the request body stream was already read (locked) before the relay');
       }
-      let read: RelayBody;
+      let read: TimedRelayBody;
       try {
-        read = await readRelayBody(body, maxBodyBytes);
+        read = await readRelayBodyWithin(body, bodyLimits);
       } catch {
         // The client went away mid-body (a closed tab, a reset): a truncated body, like one that
         // is not JSON. Not the app's error, and no event of it was received.
         return { ok: false, reason: 'invalid_payload' };
       }
       if (read.tooLarge) return { ok: false, reason: 'body_too_large' };
+      // Half a body and then nothing: refused like a truncated one, with its own answer.
+      if ('timedOut' in read) return { ok: false, reason: 'body_timeout' };
       bytes = read.bytes;
     } else {
       return { ok: false, reason: 'invalid_payload' };
@@ -291,14 +309,19 @@ export function createRelay<R = Request | NodeRequestLike>(
       if (!MEDIA_TYPES.has(mediaType)) return refuse('unsupported_media_type');
     }
     // The rest of an unread Node body would be drained after the answer: close the connection.
-    const tooLarge = () =>
-      refuse('body_too_large', isHttp1Stream(input.body) ? { connection: 'close' } : {});
+    const unread = (reason: 'body_too_large' | 'body_timeout') =>
+      refuse(reason, isHttp1Stream(input.body) ? { connection: 'close' } : {});
     const declared = Number(header('content-length'));
     if (input.bodyTooLarge === true || (Number.isFinite(declared) && declared > maxBodyBytes)) {
-      return tooLarge();
+      return unread('body_too_large');
     }
     const read = await readBody(input);
-    if (!read.ok) return read.reason === 'body_too_large' ? tooLarge() : refuse(read.reason);
+    if (!read.ok) {
+      const { reason } = read;
+      return reason === 'body_too_large' || reason === 'body_timeout'
+        ? unread(reason)
+        : refuse(reason);
+    }
     const payload = parsePayload(read.value);
 
     const { context, own } = contextOf(input, requestOptions);

@@ -4,6 +4,7 @@
  */
 export {
   createRelay,
+  DEFAULT_RELAY_BODY_TIMEOUT_MS,
   DEFAULT_RELAY_MAX_BODY_BYTES,
   DEFAULT_RELAY_MAX_EVENTS,
 } from './create-relay.js';

@@ -45,6 +45,14 @@ export interface RelayOptions<R = Request | NodeRequestLike> {
   /** Events per request; a request with more gets `413` and nothing is tracked. Default 20. */
   maxEvents?: number | undefined;
   /**
+   * Milliseconds for a body the relay reads itself to arrive whole, from when reading starts;
+   * a body not whole by then gets `408` (`refused.body_timeout`) and nothing is tracked. Default
+   * 10 000. Without it a client that sends half a body and stalls holds the request until the
+   * server's own timeout (Node's `requestTimeout`: 300 s). A body the app's parser or the
+   * framework read (`express.json()`, Fastify's relay route) is read under their timeouts.
+   */
+  bodyTimeoutMs?: number | undefined;
+  /**
    * Per-client-IP token bucket in events (IPv6 keyed by /64; requests with no known client IP
    * share one bucket): `429` with `Retry-After` when empty. Settings for the in-memory limiter
    * (default 60 events a minute, burst 60), your own {@link RelayRateLimiter}, or `false`.
@@ -92,7 +100,7 @@ export interface RelayInput<R = Request | NodeRequestLike> {
 
 /** What to answer: adapters copy it to their response as is. */
 export interface RelayResponse {
-  /** `204` accepted; `400`, `403`, `405`, `413`, `415`, `429` refused (for logs: the browser never reads it). */
+  /** `204` accepted; `400`, `403`, `405`, `408`, `413`, `415`, `429` refused (for logs: the browser never reads it). */
   status: number;
   /** Response headers (`Retry-After`, `Allow`, `Cache-Control`, `Content-Type`). */
   headers: Record<string, string>;
@@ -112,6 +120,7 @@ export type RelayRefusal =
   | 'too_many_events'
   | 'rate_limited'
   | 'invalid_payload'
+  | 'body_timeout'
   | 'unsupported_version'
   | 'unknown_pixel';
 

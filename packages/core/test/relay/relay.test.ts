@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { NodeRequestLike } from '../../src/context/index.js';
 import type { Destination } from '../../src/delivery/destination.js';
 import { type CapiClient, createCapi } from '../../src/delivery/index.js';
@@ -1020,6 +1020,74 @@ describe('createRelay: a body the client stops sending', () => {
     expect(h.errors).toEqual([]);
     // The same request read whole still goes through.
     expect((await h.relay.handle(withBody(bytes(JSON.stringify(payload()))))).status).toBe(204);
+  });
+
+  it('gets 408 when it stalls past bodyTimeoutMs, and the stream is cancelled', async () => {
+    const h = harness({ bodyTimeoutMs: 50 });
+    let cancelled = false;
+    // Half a body, then nothing: the connection stays open and silent.
+    const stalled = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.enqueue(bytes(JSON.stringify(payload())).slice(0, 20));
+      },
+      cancel() {
+        cancelled = true;
+      },
+    });
+    const response = await h.relay.handleRequest(
+      new Request('https://shop.example/capi/events', {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'sec-fetch-site': 'same-origin',
+          'user-agent': UA,
+        },
+        body: stalled,
+        duplex: 'half',
+      } as RequestInit),
+    );
+    expect(response.status).toBe(408);
+    expect(await response.json()).toEqual({ error: 'body_timeout' });
+    expect(cancelled).toBe(true);
+    const stats = h.relay.stats();
+    expect(stats).toMatchObject({ requests: 1, accepted: 0, refused: { body_timeout: 1 } });
+    expect(stats.events).toMatchObject({ received: 0, tracked: 0 });
+    expect(Object.values(stats.events.dropped)).toEqual([0, 0, 0, 0]);
+    expect(h.errors).toEqual([]);
+  });
+
+  it('clears its deadline timer whichever way the read ends: whole, too large, cut off', async () => {
+    const DEADLINE = 4321;
+    const set = vi.spyOn(globalThis, 'setTimeout');
+    const clear = vi.spyOn(globalThis, 'clearTimeout');
+    try {
+      const h = harness({ bodyTimeoutMs: DEADLINE, maxBodyBytes: 1024 });
+      const whole = bytes(JSON.stringify(payload()));
+      const streamOf = (chunks: Uint8Array[], end: 'close' | 'error') =>
+        new ReadableStream<Uint8Array>({
+          start(controller) {
+            for (const chunk of chunks) controller.enqueue(chunk);
+            if (end === 'close') controller.close();
+            else controller.error(new TypeError('network error'));
+          },
+        });
+      const answers = [
+        await h.relay.handle(withBody(streamOf([whole], 'close'))),
+        await h.relay.handle(withBody(streamOf([new Uint8Array(2048)], 'close'))),
+        await h.relay.handle(withBody(streamOf([whole.slice(0, 20)], 'error'))),
+      ];
+      expect(answers.map((a) => a.status)).toEqual([204, 413, 400]);
+      const timers = set.mock.calls
+        .map((call, i) => [call[1], set.mock.results[i]?.value] as const)
+        .filter(([ms]) => ms === DEADLINE)
+        .map(([, timer]) => timer);
+      expect(timers).toHaveLength(3);
+      const cleared = new Set(clear.mock.calls.map((call) => call[0]));
+      expect(timers.filter((timer) => !cleared.has(timer))).toEqual([]);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
   });
 
   it("a Web stream the app already read is still reported as the app's mistake", async () => {

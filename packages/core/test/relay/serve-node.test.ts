@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { createCapi } from '../../src/delivery/index.js';
 import type { ErrorInfo } from '../../src/delivery/types.js';
@@ -86,4 +88,86 @@ describe('serveNodeRelay', () => {
     expect(errors).toEqual([expect.objectContaining({ kind: 'callback', source: 'relay answer' })]);
     await client.close();
   });
+
+  it('answers 408 to a client that sends half a body and stalls, on a real server', async () => {
+    const { fetch, seen } = scriptedFetch();
+    const client = createCapi({ pixelId: PIXEL, accessToken: TOKEN, fetch, env: false });
+    const errors: ErrorInfo[] = [];
+    client.on('error', (e) => errors.push(e));
+    const relay = createRelay({ client, bodyTimeoutMs: 100 });
+    const server = createServer((req, res) => serveNodeRelay(relay, client, req, res));
+    const port = await listen(server);
+    try {
+      // Content-Length promises the whole payload; 20 bytes of it come, then nothing.
+      const stalled = await exchange(port, `${head(payload.length)}${payload.slice(0, 20)}`);
+      expect(stalled.text).toMatch(/^HTTP\/1\.1 408 /);
+      expect(stalled.text.toLowerCase()).toContain('connection: close');
+      expect(stalled.text.endsWith('{"error":"body_timeout"}')).toBe(true);
+      // The server closed the connection it will never read to the end.
+      expect(stalled.closedByServer).toBe(true);
+      // The same server still takes a whole body.
+      const whole = await exchange(port, `${head(payload.length)}${payload}`, true);
+      expect(whole.text).toMatch(/^HTTP\/1\.1 204 /);
+      const stats = relay.stats();
+      expect(stats).toMatchObject({ requests: 2, accepted: 1, refused: { body_timeout: 1 } });
+      // No event of the stalled body was received: received = tracked + dropped holds.
+      expect(stats.events).toMatchObject({ received: 1, tracked: 1 });
+      expect(Object.values(stats.events.dropped)).toEqual([0, 0, 0, 0]);
+      expect(errors).toEqual([]);
+      await client.flush();
+      expect(seen.flatMap((r) => r.body.data).map((e) => e.event_id)).toEqual(['e-1']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+      await client.close();
+    }
+  });
 });
+
+function listen(server: Server): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : 0);
+    });
+  });
+}
+
+const head = (length: number) =>
+  [
+    'POST /capi/events HTTP/1.1',
+    'Host: shop.example.com',
+    'Content-Type: application/json',
+    'Sec-Fetch-Site: same-origin',
+    'User-Agent: UA',
+    `Content-Length: ${length}`,
+    '',
+    '',
+  ].join('\r\n');
+
+/**
+ * Writes `raw` on a new loopback connection and collects the answer until the server closes the
+ * connection (or, with `endAfterAnswer`, until an answer has come, then closes it itself).
+ */
+function exchange(
+  port: number,
+  raw: string,
+  endAfterAnswer = false,
+): Promise<{ text: string; closedByServer: boolean }> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1');
+    let text = '';
+    let closedByServer = false;
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => {
+      text += chunk;
+      if (endAfterAnswer && text.includes('\r\n\r\n')) socket.end();
+    });
+    socket.on('end', () => {
+      closedByServer = !endAfterAnswer;
+    });
+    socket.on('error', reject);
+    socket.on('close', () => resolve({ text, closedByServer }));
+    socket.write(raw);
+  });
+}
