@@ -56,16 +56,26 @@ const MS_THRESHOLD = 1e11;
 /** Clock skew allowed into the future, in seconds: the core's rule for Meta, applied to TikTok too. */
 const MAX_FUTURE_SECONDS = 300;
 
-/** An absolute http(s) URL, as TikTok's `page.url`/`page.referrer` must be; else `undefined`. */
-function httpUrl(value: unknown): string | undefined {
+/**
+ * An absolute http(s) URL, as TikTok's `page.url`/`page.referrer` must be, without a user name or
+ * password (the core removes them for Meta too; browsers strip them from every referrer they send,
+ * https://w3c.github.io/webappsec-referrer-policy/#strip-url); else `undefined`.
+ */
+function httpUrl(value: unknown): { url: string; credentialsRemoved: boolean } | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
-  let protocol: string;
+  let parsed: URL;
   try {
-    protocol = new URL(value).protocol; // not URL.parse: Node 22.0 lacks it
+    parsed = new URL(value); // not URL.parse: Node 22.0 lacks it
   } catch {
     return undefined;
   }
-  return protocol === 'http:' || protocol === 'https:' ? value : undefined;
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
+  if (parsed.username === '' && parsed.password === '') {
+    return { url: value, credentialsRemoved: false };
+  }
+  parsed.username = '';
+  parsed.password = '';
+  return { url: parsed.href, credentialsRemoved: true };
 }
 
 function eventTimeOf(value: unknown, now: () => number): number | undefined {
@@ -176,10 +186,19 @@ export function toTikTokEvent<Name extends EventName>(
         message: 'Not an absolute http(s) URL; not sent to TikTok.',
         severity: 'warning',
       });
+    } else if (kept?.credentialsRemoved === true) {
+      issues.push({
+        path: key,
+        code: 'url_credentials_removed',
+        message:
+          'Carried a user name or password (user:password@host); removed, the rest of the URL sent.',
+        severity: 'warning',
+      });
     }
   }
   if (pageUrl !== undefined) {
-    event.page = referrer === undefined ? { url: pageUrl } : { url: pageUrl, referrer };
+    event.page =
+      referrer === undefined ? { url: pageUrl.url } : { url: pageUrl.url, referrer: referrer.url };
   }
   const dpo: unknown = input.data_processing_options;
   if (Array.isArray(dpo) && dpo.includes('LDU')) event.limited_data_use = true;

@@ -170,6 +170,33 @@ describe('toTikTokEvent: values TikTok would refuse', () => {
     expect(codes(issues)).toEqual(['referrer_url:tiktok_page_url']);
   });
 
+  it('sends page URLs without a user name or password, and says so without the text', () => {
+    const { event, issues } = toTikTokEvent(
+      {
+        event_name: 'ViewContent',
+        event_source_url: 'https://ann:s3cret@shop.example/p?q=a@b',
+        referrer_url: 'https://bob@ref.example/',
+      },
+      { eventId: 'e', now },
+    );
+    expect(event?.page).toEqual({
+      url: 'https://shop.example/p?q=a@b',
+      referrer: 'https://ref.example/',
+    });
+    expect(codes(issues)).toEqual([
+      'event_source_url:url_credentials_removed',
+      'referrer_url:url_credentials_removed',
+    ]);
+    expect(JSON.stringify(issues)).not.toMatch(/s3cret|ann|bob/);
+    // An `@` in the path or query is not a credential: kept as given, nothing reported.
+    const plain = toTikTokEvent(
+      { event_name: 'ViewContent', event_source_url: 'https://shop.example/u/@ann?to=a@b' },
+      { eventId: 'e', now },
+    );
+    expect(plain.event?.page).toEqual({ url: 'https://shop.example/u/@ann?to=a@b' });
+    expect(plain.issues).toEqual([]);
+  });
+
   it('drops an event more than 5 minutes in the future, keeps one within the skew', () => {
     const ahead = (seconds: number) =>
       toTikTokEvent(
