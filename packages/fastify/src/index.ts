@@ -3,6 +3,7 @@
  * same a third-party adapter would use: request → `getRequestContext` → `track`.
  */
 import {
+  type BodySource,
   type CapiAdapterOptions,
   type CapiClient,
   createCapiAdapter,
@@ -12,7 +13,6 @@ import {
   fromIncomingMessage,
   type RelayInput,
   type RelayOptions,
-  type RelayResponse,
   type RequestCapi,
   type StandardEventName,
   type TrackParamsOrNone,
@@ -201,8 +201,9 @@ const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) =
 };
 
 /**
- * The relay route, in its own scope: a raw-bytes parser for every content type (capped at the
- * relay's body limit) so the core checks the type and parses, without touching the app's parsers.
+ * The relay route, in its own scope: a parser for every content type that hands the request
+ * stream over unread, so the core checks the type and reads the body under its own cap and
+ * deadline (`bodyTimeoutMs`), without touching the app's parsers.
  */
 function registerRelay(
   app: FastifyInstance,
@@ -212,31 +213,24 @@ function registerRelay(
 ): void {
   const { path = DEFAULT_RELAY_PATH, ...rules } = options === true ? {} : options;
   const relay = createRelay<FastifyRequest>({ ...rules, client, requestContext });
-  const inputOf = (request: FastifyRequest): RelayInput<FastifyRequest> => {
-    const input: RelayInput<FastifyRequest> = {
-      request: fromIncomingMessage(request.raw),
-      appRequest: request,
-    };
-    if ((request.capi as RequestCapi | null) !== null) input.context = request.capi.context;
-    return input;
-  };
-  const send = (reply: FastifyReply, answer: RelayResponse) =>
-    reply.code(answer.status).headers(answer.headers).send(answer.body);
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
-    scope.addContentTypeParser(
-      '*',
-      { parseAs: 'buffer', bodyLimit: relay.maxBodyBytes },
-      (_request, body, parsed) => parsed(null, body),
-    );
-    scope.setErrorHandler(async (error: { code?: string }, request, reply) => {
-      if (error.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') throw error;
-      return send(reply, await relay.handle({ ...inputOf(request), bodyTooLarge: true }));
-    });
+    // Not `parseAs`: Fastify's own read has no deadline and its `requestTimeout` is off by
+    // default, so half a body and a stall would hold the request as long as the client likes.
+    // Fastify checks no `bodyLimit` for a parser that reads nothing: the relay refuses a
+    // `Content-Length` over its cap before reading, and stops reading a chunked body at the cap.
+    // The payload is `request.raw`, or the stream an app's `preParsing` hook put in its place.
+    scope.addContentTypeParser('*', (_request, payload, parsed) => parsed(null, payload));
     scope.all(path, async (request, reply) => {
-      const input = inputOf(request);
-      if (request.body instanceof Uint8Array) input.body = request.body;
-      return send(reply, await relay.handle(input));
+      const input: RelayInput<FastifyRequest> = {
+        request: fromIncomingMessage(request.raw),
+        appRequest: request,
+      };
+      if ((request.capi as RequestCapi | null) !== null) input.context = request.capi.context;
+      // No parser ran for a request without a body (a GET, an empty POST): the relay reads none.
+      if (request.body !== undefined) input.body = request.body as BodySource;
+      const answer = await relay.handle(input);
+      return reply.code(answer.status).headers(answer.headers).send(answer.body);
     });
   });
 }

@@ -18,11 +18,9 @@ const fastifyDriver = ({ name, fastify }: (typeof MAJORS)[number]): kit.AdapterD
   relayVariants: [
     { name: "with Fastify's JSON parser", parsesJsonFirst: false },
     // Registered before the plugin, with a limit far above the relay's: the relay route still
-    // reads with its own parser and cap.
+    // hands the stream to the relay, which reads it with its own cap.
     { name: OWN_PARSER, parsesJsonFirst: false },
   ],
-  // Fastify 4 reads the rest of an oversized chunked upload itself and keeps the connection.
-  relayKeepsOversizedConnections: name === 'Fastify 4',
   errorSources: { map: 'Purchase params', track: 'Purchase track' },
   createClient: (options) => createCapi(options),
   async start({ capi: options, variant }) {

@@ -126,8 +126,9 @@ export interface AdapterDriver {
    */
   relayAnswersOtherMethods?: boolean;
   /**
-   * True when the framework, not the adapter, reads a chunked upload over the relay's cap and keeps
-   * the connection open after the 413 (Fastify 4); else the kit expects `Connection: close`.
+   * True when the framework's server, not the adapter, decides what becomes of the connection
+   * after the 413 to a chunked upload over the relay's cap, and keeps it open (Next.js); else the
+   * kit expects `Connection: close`.
    */
   relayKeepsOversizedConnections?: boolean;
   /**
