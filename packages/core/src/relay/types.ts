@@ -48,8 +48,8 @@ export interface RelayOptions<R = Request | NodeRequestLike> {
    * Milliseconds for a body the relay reads itself to arrive whole, from when reading starts;
    * a body not whole by then gets `408` (`refused.body_timeout`) and nothing is tracked. Default
    * 10 000. Without it a client that sends half a body and stalls holds the request until the
-   * server's own timeout (Node's `requestTimeout`: 300 s). A body the app's parser or the
-   * framework read (`express.json()`, Fastify's relay route) is read under their timeouts.
+   * server's own timeout (Node's `requestTimeout`: 300 s). A body the app's parser read first
+   * (`express.json()`, Nest's parser on Express) is read under the server's own timeout.
    */
   bodyTimeoutMs?: number | undefined;
   /**
