@@ -48,6 +48,84 @@ export const optionsDeadlineMs = (options: unknown, fallback: number): number =>
   }
 };
 
+/**
+ * The deadlines of one `close()`, which a later `close()` brings forward when its own end (now +
+ * its `timeoutMs`) comes sooner, never back: an app's shutdown code closes with the default 2 s,
+ * then a SIGTERM hook with 200 ms because the orchestrator kills the process soon after. Its
+ * waits ({@link CloseDeadline.wait}) follow the deadlines as they move.
+ */
+export class CloseDeadline {
+  /** When close() began. */
+  readonly started: number;
+  /** close() resolves by then. */
+  end: number;
+  /** No request starts at or after it; requests still out then are aborted. */
+  abortAt: number;
+  /**
+   * Room between aborting and resolving, so aborted requests can hand back their events. An abort
+   * that came late (a busy event loop) still gets it, unless a later close() asked for sooner.
+   */
+  readonly grace: number;
+  /** The end a later, sooner close() asked for; infinite until one does. */
+  cut = Number.POSITIVE_INFINITY;
+  /** Called, in order, when the deadlines come forward: the pipes told, the waits re-armed. */
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly clock: Clock,
+    timeoutMs: number,
+  ) {
+    this.started = clock.now();
+    this.end = this.started + timeoutMs;
+    this.grace = graceMs(timeoutMs);
+    this.abortAt = this.end - this.grace;
+  }
+
+  /** A later close() with `timeoutMs`: its end, if sooner, becomes this close's. */
+  tighten(timeoutMs: number): void {
+    const end = this.clock.now() + timeoutMs;
+    if (end >= this.end) return;
+    this.end = end;
+    this.cut = end;
+    this.abortAt = Math.min(this.abortAt, end - graceMs(timeoutMs));
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  /** Calls `listener` each time the deadlines come forward; returns what stops that. */
+  onTighten(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * What `work` resolves to, or 'deadline' once the time `at()` comes first. `at` is read again
+   * each time the deadlines come forward; its timer, a {@link deadlineTimer}, is cleared either way.
+   */
+  async wait<T>(at: () => number, work?: Promise<T>): Promise<T | 'deadline'> {
+    let timer: ReturnType<typeof deadlineTimer> | undefined;
+    let fire: (value: 'deadline') => void = () => {};
+    const deadline = new Promise<'deadline'>((resolve) => {
+      fire = resolve;
+    });
+    const arm = () => {
+      timer?.cancel();
+      timer = deadlineTimer(this.clock, at() - this.clock.now());
+      void timer.promise.then(fire);
+    };
+    const stop = this.onTighten(arm);
+    try {
+      arm();
+      return await Promise.race(work === undefined ? [deadline] : [work, deadline]);
+    } finally {
+      stop();
+      timer?.cancel();
+    }
+  }
+}
+
+/** Room between aborting and resolving, so aborted requests can hand back their events. */
+const graceMs = (timeoutMs: number): number => Math.min(50, timeoutMs / 10);
+
 /** What closing needs of the client it closes. */
 export interface ClientCloseDeps {
   /** The scheduling clock: deadlines and the timers that wait for them. */
@@ -75,20 +153,22 @@ export interface ClientCloseDeps {
 }
 
 /**
- * Closes within `timeoutMs`: the pipes stop starting requests past the deadline at once (before
+ * Closes by `deadline.end`: the pipes stop starting requests at `deadline.abortAt` at once (before
  * any await), what is queued is delivered until then, requests still out are aborted, and the
- * outbox is closed after the engine's last calls on it (close-outbox.ts). Never rejects.
+ * outbox is closed after the engine's last calls on it (close-outbox.ts). A later close() that
+ * brings the deadlines forward (`CloseDeadline.tighten`) is followed at once, by the pipes and by
+ * the wait under way. Never rejects.
  */
-export const closeClient = (deps: ClientCloseDeps, timeoutMs: number): Promise<void> => {
+export const closeClient = (deps: ClientCloseDeps, deadline: CloseDeadline): Promise<void> => {
   const { clock, pipes, adoption, log, redact } = deps;
-  // Leave a little room between aborting and resolving so aborted requests can hand back their events.
-  const grace = Math.min(50, timeoutMs / 10);
-  const started = clock.now();
-  const deadline = started + timeoutMs - grace;
+  const { started } = deadline;
   // Before any await: a backoff's wake-up that fires while close waits on the outbox must not
-  // start a request past the deadline either.
-  for (const pipe of pipes.values()) pipe.beginClose(deadline);
-  const sleep = (ms: number) => deadlineTimer(clock, ms);
+  // start a request past the deadline either; nor past one a later close() brings forward.
+  const tellPipes = () => {
+    for (const pipe of pipes.values()) pipe.beginClose(deadline.abortAt);
+  };
+  deadline.onTighten(tellPipes);
+  tellPipes();
   // What was counted but not yet summarized is printed now, before the process may end.
   deps.feedback.close();
   return (async () => {
@@ -98,28 +178,23 @@ export const closeClient = (deps: ClientCloseDeps, timeoutMs: number): Promise<v
       // budget; then it is given up and the held appends run, with the other half to land in
       // the outbox (claims stay held to the deadline: one could take a previous run's records,
       // which are not counted).
-      const half = sleep((timeoutMs - grace) / 2);
-      await Promise.race([adoption.ended(), half.promise]);
-      half.cancel();
+      await deadline.wait(() => started + (deadline.abortAt - started) / 2, adoption.ended());
       adoption.closing();
     }
     const drained = (async () => {
       if (deps.pendingAppends.size > 0) await Promise.allSettled([...deps.pendingAppends]);
       await deps.flushOutbox();
-      await Promise.all(all.map((pipe) => pipe.drainForClose(deadline)));
+      await Promise.all(all.map((pipe) => pipe.drainForClose(deadline.abortAt)));
       return 'drained' as const;
     })();
-    const first = sleep(deadline - clock.now());
-    const winner = await Promise.race([drained, first.promise]);
-    first.cancel();
+    const winner = await deadline.wait(() => deadline.abortAt, drained);
     // The claims a given-up start-up count still held answer now, past the deadline, empty:
     // they ask the outbox nothing (adopt.ts).
     adoption?.giveUp();
     if (winner === 'deadline') {
       for (const pipe of all) pipe.abortAll();
-      const settle = sleep(grace);
-      await Promise.race([drained, settle.promise]);
-      settle.cancel();
+      const settled = clock.now() + deadline.grace;
+      await deadline.wait(() => Math.min(settled, deadline.cut), drained);
     }
     // The engine's last calls on the outbox, then its own close (close-outbox.ts). close() waits
     // for them up to its deadline; one that outlasts it is counted when it answers, and the
@@ -139,9 +214,7 @@ export const closeClient = (deps: ClientCloseDeps, timeoutMs: number): Promise<v
       // Past the deadline nobody awaits it: reported here, never an unhandled rejection.
       log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
     });
-    const rest = sleep(started + timeoutMs - clock.now());
-    await Promise.race([finish, rest.promise]);
-    rest.cancel();
+    await deadline.wait(() => deadline.end, finish);
     log('info', { elapsedMs: clock.now() - started, ...deps.summary() }, 'capi-kit: closed');
   })().catch((error: unknown) => {
     log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);

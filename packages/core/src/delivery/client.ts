@@ -14,7 +14,13 @@ import { newEventId } from '../event/event-id.js';
 import type { EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError } from '../event/issues.js';
 import { type Adoption, adoptPreviousRun } from './adopt.js';
-import { closeClient, deadlineMs, deadlineTimer, optionsDeadlineMs } from './client-close.js';
+import {
+  CloseDeadline,
+  closeClient,
+  deadlineMs,
+  deadlineTimer,
+  optionsDeadlineMs,
+} from './client-close.js';
 import { emptyDrops, sumStats } from './client-stats.js';
 import { schedulingClock } from './clock.js';
 import type { Destination, Envelope } from './destination.js';
@@ -76,8 +82,10 @@ export interface CapiClient {
    * nothing), aborts requests still in flight at the deadline and resolves by `timeoutMs`. With
    * the default in-memory outbox, leftovers are counted as dropped (`shutdown`) and passed to
    * `onUndeliverable`; a durable outbox keeps them, except records it could only hold in memory
-   * (`Outbox.takeNonDurable`), which are counted the same way. Never rejects; calling it again
-   * returns the same promise.
+   * (`Outbox.takeNonDurable`), which are counted the same way. Never rejects. Calling it again
+   * returns the same promise; a call whose deadline (now + its `timeoutMs`) comes sooner than the
+   * running close's brings it forward, so the promise resolves by the sooner one (a SIGTERM hook's
+   * short budget after the app's own `close()`), and one whose deadline comes later changes nothing.
    */
   close(options?: CloseOptions): Promise<void>;
   /**
@@ -573,11 +581,20 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
 
   // Set once the client is registered for closeOnExit; a closed client needs no entry there.
   let forgetAtExit: (() => void) | undefined;
+  /** The running close's deadlines, which a later close() may bring forward. */
+  let closeDeadline: CloseDeadline | undefined;
   const close = (closeOptions: CloseOptions = {}): Promise<void> => {
-    if (closing) return closing;
+    // Read first: the caller's getter may have called close() itself.
     const timeoutMs = optionsDeadlineMs(closeOptions, 2000);
-    // The caller's getter may have called close() itself.
-    if (closing) return closing;
+    if (closing) {
+      // A SIGTERM hook's short budget after the app's own close(): the sooner end wins.
+      try {
+        closeDeadline?.tighten(timeoutMs);
+      } catch (error) {
+        log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
+      }
+      return closing;
+    }
     closed = true;
     forgetAtExit?.();
     // Set before closing starts: its first steps call the logger and the `error` hook, and a
@@ -587,6 +604,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       started = resolve;
     });
     try {
+      closeDeadline = new CloseDeadline(clock, timeoutMs);
       started(
         closeClient(
           {
@@ -606,7 +624,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
             },
             summary,
           },
-          timeoutMs,
+          closeDeadline,
         ),
       );
     } catch (error) {

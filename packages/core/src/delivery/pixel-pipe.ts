@@ -303,13 +303,17 @@ export class PixelPipe {
 
   /**
    * Close begins: from now on no request starts at or after `deadline`. Called by `close()` before
-   * it awaits anything (its outbox's flush may take I/O, and a backoff's wake-up may fire meanwhile).
+   * it awaits anything (its outbox's flush may take I/O, and a backoff's wake-up may fire meanwhile),
+   * and again when a later `close()` brings the deadline forward; a later deadline is ignored.
    */
   beginClose(deadline: number): void {
     this.closeDeadline = Math.min(this.closeDeadline, deadline);
   }
 
-  /** Close phase 1: send everything, waiting out pauses that end before `deadline`. */
+  /**
+   * Close phase 1: send everything, waiting out pauses that end before `deadline`, or before the
+   * sooner one a later `beginClose` sets.
+   */
   drainForClose(deadline: number): Promise<void> {
     if (this.stopped) return Promise.resolve();
     this.closing = true;
@@ -327,8 +331,8 @@ export class PixelPipe {
             this.queued <= 0 ||
             this.claimEmpty ||
             this.circuitOpenUntil > 0 ||
-            this.blockedUntil > deadline ||
-            this.config.clock.now() >= deadline)),
+            this.blockedUntil > this.closeDeadline ||
+            this.config.clock.now() >= this.closeDeadline)),
     );
   }
 

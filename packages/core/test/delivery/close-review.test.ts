@@ -3,7 +3,16 @@ import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { Outbox } from '../../src/delivery/outbox/types.js';
 import type { Logger } from '../../src/delivery/types.js';
-import { FakeClock, PIXEL, scriptedFetch, settle, setupClient, TOKEN } from './helpers.js';
+import {
+  accounted,
+  FakeClock,
+  hang,
+  PIXEL,
+  scriptedFetch,
+  settle,
+  setupClient,
+  TOKEN,
+} from './helpers.js';
 
 /** The in-memory outbox, its `close()` counted, and `flush()` when one is given. */
 const countedOutbox = (flush?: () => void) => {
@@ -153,5 +162,80 @@ describe('close() whose first steps throw', () => {
     expect(log.lines.some((l) => l.level === 'error' && l.msg.includes('close() failed'))).toBe(
       true,
     );
+  });
+});
+
+describe('close() called again with a sooner deadline', () => {
+  /** A client whose one request hangs at Meta until aborted, and a close() already running. */
+  const closingOnHang = (timeoutMs?: number) => {
+    const kit = setupClient(hang);
+    kit.track(1);
+    const first = kit.client.close(timeoutMs === undefined ? undefined : { timeoutMs });
+    let done = false;
+    void first.then(() => {
+      done = true;
+    });
+    return { ...kit, first, done: () => done };
+  };
+
+  it('close() (2 s), then close({ timeoutMs: 200 }) 10 ms later: the one promise resolves by 210 ms, the hung request aborted and its event counted as dropped (shutdown)', async () => {
+    // The app's shutdown code closed with the default budget; a SIGTERM hook then asks for 200 ms
+    // because the orchestrator kills the process soon. It used to get the first call's 2 s.
+    const { client, clock, seen, hooks, first, done } = closingOnHang();
+    await settle();
+    expect(seen).toHaveLength(1);
+    await clock.advance(10);
+    expect(client.close({ timeoutMs: 200 })).toBe(first);
+    // Aborted at 190 (210 less a 20 ms grace), not before.
+    await clock.advance(179);
+    expect({ done: done(), aborted: seen[0]?.signal?.aborted }).toEqual({
+      done: false,
+      aborted: false,
+    });
+    await clock.advance(21);
+    expect({ done: done(), aborted: seen[0]?.signal?.aborted }).toEqual({
+      done: true,
+      aborted: true,
+    });
+    await expect(first).resolves.toBeUndefined();
+    const stats = client.stats();
+    expect({ sent: stats.sent, queued: stats.queued, inFlight: stats.inFlight }).toEqual({
+      sent: 0,
+      queued: 0,
+      inFlight: 0,
+    });
+    expect(stats.dropped.shutdown).toBe(1);
+    expect(accounted(stats)).toBe(1);
+    expect(hooks.dropped.map((d) => [d.reason, d.count])).toEqual([['shutdown', 1]]);
+    expect(seen).toHaveLength(1);
+    expect(clock.pending()).toBe(0);
+  });
+
+  it('one whose deadline comes later changes nothing, before or after a sooner one', async () => {
+    // Alone: close({ timeoutMs: 500 }) ends as it would have (aborted at 450), not at 5 s.
+    const alone = closingOnHang(500);
+    await settle();
+    await alone.clock.advance(10);
+    expect(alone.client.close({ timeoutMs: 5_000 })).toBe(alone.first);
+    await alone.clock.advance(439);
+    expect(alone.done()).toBe(false);
+    await alone.clock.advance(51);
+    expect(alone.done()).toBe(true);
+    expect(alone.client.stats().dropped.shutdown).toBe(1);
+    expect(alone.clock.pending()).toBe(0);
+
+    // After a sooner one: the deadline does not move back.
+    const { client, clock, first, done } = closingOnHang();
+    await settle();
+    await clock.advance(10);
+    void client.close({ timeoutMs: 200 });
+    await clock.advance(10);
+    expect(client.close({ timeoutMs: 5_000 })).toBe(first);
+    expect(client.close()).toBe(first);
+    await clock.advance(190);
+    expect(done()).toBe(true);
+    expect(client.stats().dropped.shutdown).toBe(1);
+    expect(accounted(client.stats())).toBe(1);
+    expect(clock.pending()).toBe(0);
   });
 });

@@ -1395,6 +1395,41 @@ describe('outbox side channel', () => {
     expect({ queued: client.stats().queued, sent: seen.length }).toEqual({ queued: 1, sent: 0 });
   });
 
+  it('a later close() with a sooner deadline during the start-up count: the count is waited for until half-way to the sooner deadline, the appends land, close() resolves by the sooner deadline', async () => {
+    const clock = new FakeClock();
+    const { memory, calls, answerStats, start } = slowStatsOutbox(clock);
+    const { client, seen } = start();
+    client.track(purchase(1, clock.now()));
+    let closed = false;
+    const first = client.close(); // 2 s: the count would be waited for until 975
+    void first.then(() => {
+      closed = true;
+    });
+    await clock.advance(10);
+    expect(client.close({ timeoutMs: 200 })).toBe(first);
+    // Deadline 190 (210 less a 20 ms grace): the count waited for until 95.
+    await clock.advance(84);
+    expect({ closed, calls }).toEqual({ closed: false, calls: [] });
+    await clock.advance(1);
+    expect({ closed, calls, held: memory.stats().queued }).toEqual({
+      closed: false,
+      calls: ['append'],
+      held: 4,
+    });
+    await clock.advance(115);
+    expect({ closed, calls, held: memory.stats().queued, queued: client.stats().queued }).toEqual({
+      closed: true,
+      calls: ['append', 'close'],
+      held: 4,
+      queued: 1,
+    });
+    expect(accounted(client.stats())).toBe(1);
+    expect(clock.pending()).toBe(0);
+    answerStats();
+    await settle();
+    expect({ queued: client.stats().queued, sent: seen.length }).toEqual({ queued: 1, sent: 0 });
+  });
+
   it('a start-up stats() that fails is asked again, the calls held, until it answers (a database still starting)', async () => {
     // It used to be reported and given up: the previous run's records went uncounted, and a claim
     // taking them drove this run's queued count below zero, so its own events stopped being sent.
