@@ -100,4 +100,50 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
     expect(f.delivered).toBe(0);
     expect(f.dropped).toEqual({});
   });
+
+  it('j. SIGTERM while the app’s own close() (2 min) waits on a request Meta never answers: the hooks’ close({ timeoutMs: 300 }) brings it forward, the 50 are dropped as shutdown and handed to onUndeliverable, the process dies of SIGTERM (143)', async () => {
+    mockOf().failNext('hang');
+    let signalled = false;
+    let poll: ReturnType<typeof setInterval> | undefined;
+    try {
+      const run = await runChild('close-then-sigterm.mjs', mockOf(), {
+        // A request deadline past the first close's: only close() ends the hung request.
+        config: {
+          count: 50,
+          options: { ...FAST_RETRY, timeoutMs: 300_000 },
+          closeTimeoutMs: 120_000,
+          shutdownTimeoutMs: 300,
+        },
+        onLine: (line, child) => {
+          if (line.type !== 'closing') return;
+          // Once the request hangs at the mock: the first close is waiting on it.
+          poll = setInterval(() => {
+            if (mockOf().requests().length === 0) return;
+            clearInterval(poll);
+            signalled = true;
+            child.kill('SIGTERM');
+          }, 10);
+        },
+        // Well under the first close's 2 minutes; without the second budget it is killed here.
+        timeoutMs: 30_000,
+      });
+      expect(signalled, 'the request never reached the mock').toBe(true);
+      const f = assertAccounted(mockOf(), run);
+      printFigures(
+        'j. close(2 min) then SIGTERM: close(300 ms), Meta hangs',
+        f,
+        `closeMs ${run.result?.closeMs}`,
+      );
+      expect(run.signal).toBe('SIGTERM');
+      expect(run.status).toBe(143);
+      expect(run.result?.afterClose).toBe(true);
+      expect(run.result?.samePromise).toBe(true);
+      expect(f.delivered).toBe(0);
+      expect(f.dropped).toEqual({ shutdown: 50 });
+      expect(f.undeliverable).toEqual({ shutdown: 50 });
+      expect(f.requests).toBe(1);
+    } finally {
+      clearInterval(poll);
+    }
+  });
 });
