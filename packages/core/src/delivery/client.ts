@@ -94,7 +94,8 @@ export interface CapiClient {
    * durable outbox, until it holds them (committed), then one `flush()`. Intake stays open and
    * nothing is aborted. What a request-scoped `waitUntil` (Next's `after()`, Cloudflare's
    * `ctx.waitUntil`) is handed, so a platform keeps the invocation alive until its events are
-   * delivered, not just tried once. Never rejects.
+   * delivered, not just tried once. Once `close()` began, it waits for the close, still no
+   * longer than its own `timeoutMs`. Never rejects.
    */
   drain(options?: DrainOptions): Promise<void>;
   /** Counters, totals and per pixel. Synchronous. */
@@ -559,7 +560,18 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   };
 
   const drain = (drainOptions: DrainOptions = {}): Promise<void> =>
-    closing ?? drainFor(drainOptions);
+    closing === undefined ? drainFor(drainOptions) : closedWithin(closing, drainOptions);
+
+  // Once close() began, drain() waits for it, but no longer than its own `timeoutMs`: a waitUntil
+  // handed a 100 ms drain must not be held for the whole close (2 s by default, or more).
+  const closedWithin = async (closed: Promise<void>, drainOptions: DrainOptions) => {
+    const timer = deadlineTimer(clock, optionsDeadlineMs(drainOptions, DEFAULT_DRAIN_TIMEOUT_MS));
+    try {
+      await Promise.race([closed, timer.promise]);
+    } finally {
+      timer.cancel();
+    }
+  };
 
   const drainFor = async (drainOptions: DrainOptions): Promise<void> => {
     const timeoutMs = optionsDeadlineMs(drainOptions, DEFAULT_DRAIN_TIMEOUT_MS);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { graphError, ok, settle, setupClient } from './helpers.js';
+import { graphError, hang, ok, settle, setupClient } from './helpers.js';
 
 const resolvedYet = (promise: Promise<unknown>) => {
   let done = false;
@@ -77,11 +77,26 @@ describe('drain()', () => {
     await client.close();
   });
 
-  it('after close() it is close() itself', async () => {
-    const { client } = setupClient();
-    const closing = client.close();
-    expect(client.drain()).toBe(closing);
-    await closing;
+  it('after close() it waits for close(), but no longer than its own timeoutMs', async () => {
+    // The one request hangs at Meta until close() aborts it at its deadline (2 s by default).
+    const { client, clock, track } = setupClient(hang);
+    track(1);
+    await clock.advance(0);
+    const closing = resolvedYet(client.close());
+    const shortDrain = resolvedYet(client.drain({ timeoutMs: 100 }));
+    const longDrain = resolvedYet(client.drain());
+    await clock.advance(99);
+    expect(shortDrain()).toBe(false);
+    await clock.advance(1);
+    await settle();
+    expect(shortDrain()).toBe(true);
+    expect(closing()).toBe(false);
+    await clock.advance(1900);
+    await settle();
+    expect(closing()).toBe(true);
+    // A drain with a longer deadline than the close's ends with the close.
+    expect(longDrain()).toBe(true);
+    expect(clock.pending()).toBe(0);
   });
 });
 
