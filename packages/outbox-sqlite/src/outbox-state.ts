@@ -7,7 +7,7 @@ import {
 import type Database from 'better-sqlite3';
 import type { ResolvedOptions } from './options.js';
 import { PixelState } from './pixel-state.js';
-import { openDatabase } from './schema.js';
+import { cannotOpen, openDatabase } from './schema.js';
 import { type DeadRecord, prepareStatements, type Statements } from './statements.js';
 import { WriteHealth } from './write-health.js';
 
@@ -57,14 +57,25 @@ export interface OutboxState {
  */
 export const openOutboxState = (opts: ResolvedOptions): OutboxState => {
   const db = openDatabase(opts.path, opts);
-  const stmt = prepareStatements(db);
+  let stmt: Statements;
+  let recovered: ReturnType<typeof readRecovered>;
+  try {
+    stmt = prepareStatements(db);
+    recovered = readRecovered(stmt);
+  } catch (error) {
+    // A damaged file can pass the open and fail its first full read (the totals). Closed here, or
+    // the connection keeps the exclusive lock: every later open, a fixed file's too, would be
+    // told the file is open in another process.
+    db.close();
+    throw cannotOpen(opts.path, error);
+  }
   const s: OutboxState = {
     opts,
     db,
     stmt,
     pixels: new Map(),
-    nextSeq: (stmt.maxSeq.get()?.s ?? 0) + 1,
-    deadLetterRows: stmt.deadCount.get()?.n ?? 0,
+    nextSeq: recovered.maxSeq + 1,
+    deadLetterRows: recovered.deadLetterRows,
     deadLettered: 0,
     evictedTotal: 0,
     commits: 0,
@@ -82,13 +93,20 @@ export const openOutboxState = (opts: ResolvedOptions): OutboxState => {
     health: new WriteHealth(),
     memory: memoryOutbox({ maxEvents: opts.memoryMaxEvents, maxBytes: opts.memoryMaxBytes }),
   };
-  for (const row of stmt.totals.all()) {
+  for (const row of recovered.totals) {
     const state = stateFor(s, row.pixel_id);
     state.count = row.n;
     state.bytes = row.b;
   }
   return s;
 };
+
+/** What the previous process left, read once at open (the totals read every row). */
+const readRecovered = (stmt: Statements) => ({
+  maxSeq: stmt.maxSeq.get()?.s ?? 0,
+  deadLetterRows: stmt.deadCount.get()?.n ?? 0,
+  totals: stmt.totals.all(),
+});
 
 /** The pixel's bookkeeping, created on first use. */
 export const stateFor = (s: OutboxState, pixelId: string): PixelState => {

@@ -117,12 +117,22 @@ const openFile = (path: string, timeout: number): Database.Database => {
   }
 };
 
-/** The error for a file SQLite cannot open or set up, naming the file. */
-const cannotOpen = (path: string, error: unknown): Error =>
-  new Error(
-    `sqliteOutbox: cannot open ${path}: ${error instanceof Error ? error.message : String(error)}`,
+/**
+ * The error for a file SQLite cannot open, set up or read at open, naming the file. A damaged
+ * file (`SQLITE_CORRUPT`, `SQLITE_NOTADB`) says what to do: SQLite will not repair it in place.
+ */
+export const cannotOpen = (path: string, error: unknown): Error => {
+  const code = (error as { code?: unknown } | null)?.code;
+  const damaged =
+    typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+  const hint = damaged
+    ? ' (the file is damaged or is not a SQLite database: move it aside and start with a new file; `sqlite3 <file> .recover` may retrieve the events it holds)'
+    : '';
+  return new Error(
+    `sqliteOutbox: cannot open ${path}: ${error instanceof Error ? error.message : String(error)}${hint}`,
     { cause: error },
   );
+};
 
 /**
  * Opens (creating if missing) and migrates the file: exclusive locking, WAL, `synchronous`, the
