@@ -2,7 +2,7 @@ import { type Logger, MAX_TIMER_MS } from '@capi-kit/core';
 
 /** Options of {@link sqliteOutbox}. */
 export interface SqliteOutboxOptions {
-  /** Database file, created if missing. One process at a time: use one file per process (e.g. per cluster worker). */
+  /** Database file of its own (another app's database is refused), created if missing. One process at a time: use one file per process (e.g. per cluster worker). */
   path: string;
   /**
    * `normal` (default): in WAL mode a committed write survives a process crash but the last

@@ -134,10 +134,13 @@ export const cannotOpen = (path: string, error: unknown): Error => {
   );
 };
 
+/** The file is a SQLite database, but not one this package wrote. */
+class NotAnOutbox extends Error {}
+
 /**
  * Opens (creating if missing) and migrates the file: exclusive locking, WAL, `synchronous`, the
- * tables, `user_version`. Throws a message naming the file when another process holds it or when
- * a newer version of this package wrote it.
+ * tables, `user_version`. Throws a message naming the file when another process holds it, when
+ * a newer version of this package wrote it, or when it is another app's database.
  */
 export const openDatabase = (
   path: string,
@@ -151,6 +154,19 @@ export const openDatabase = (
     db.pragma('journal_mode = WAL');
     db.pragma(`synchronous = ${options.synchronous}`);
     db.pragma('journal_size_limit = 67108864');
+    const tables = db
+      .prepare<[], { name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
+      )
+      .all()
+      .map((t) => t.name);
+    if (tables.length > 0 && !tables.includes('capi_outbox')) {
+      // Another app's database: our tables and user_version would be written into it, and the
+      // exclusive lock would shut its own connections out.
+      throw new NotAnOutbox(
+        `it is not an outbox file: it holds other tables (${tables.slice(0, 5).join(', ')}${tables.length > 5 ? ', …' : ''}). Give the outbox a file of its own`,
+      );
+    }
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) {
       throw new Error(
@@ -163,6 +179,9 @@ export const openDatabase = (
     db.exec('COMMIT');
   } catch (error) {
     db.close();
+    if (error instanceof NotAnOutbox) {
+      throw new Error(`sqliteOutbox: ${path}: ${error.message}`);
+    }
     const busy = (error as { code?: string }).code === 'SQLITE_BUSY';
     if (!busy) throw cannotOpen(path, error);
     throw new Error(

@@ -1,9 +1,10 @@
 // Files an app may hand sqliteOutbox() by mistake or by bad luck: a damaged file, a directory that
-// does not exist, a file that is not a database. Each one fails at start-up with a message naming
+// does not exist, a file that is not a database, another app's database. Each one fails at start-up with a message naming
 // the file, and leaves nothing locked behind: once the file is fixed or moved aside, the same
 // process opens the path.
 import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
+import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { sqliteOutbox } from '../src/index.js';
 import { record, tempDir } from './helpers.js';
@@ -76,5 +77,55 @@ describe('a path that cannot hold a file', () => {
     expect(openError(temp.dir)?.message).toMatch(
       new RegExp(`^sqliteOutbox: cannot open ${temp.dir}: unable to open database file`),
     );
+  });
+});
+
+describe("another app's database", () => {
+  const appDatabase = (path: string, userVersion: number) => {
+    const db = new Database(path);
+    db.exec(
+      'CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT); CREATE TABLE orders (id INTEGER)',
+    );
+    db.pragma(`user_version = ${userVersion}`);
+    db.close();
+  };
+  const shape = (path: string) => {
+    const db = new Database(path, { readonly: true });
+    const tables = db
+      .prepare<[], { name: string }>(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+      )
+      .all()
+      .map((t) => t.name);
+    const userVersion = db.pragma('user_version', { simple: true });
+    db.close();
+    return { tables, userVersion };
+  };
+
+  it('is refused, naming its tables, and left as it was (no tables added, user_version kept)', () => {
+    const path = temp.file('app.db');
+    appDatabase(path, 0);
+    expect(openError(path)?.message).toBe(
+      `sqliteOutbox: ${path}: it is not an outbox file: it holds other tables (orders, users). Give the outbox a file of its own`,
+    );
+    expect(shape(path)).toEqual({ tables: ['orders', 'users'], userVersion: 0 });
+  });
+
+  it('whatever its user_version, it is not called a newer outbox format', () => {
+    const path = temp.file('app-v7.db');
+    appDatabase(path, 7);
+    expect(openError(path)?.message).toMatch(/it is not an outbox file/);
+    expect(shape(path).userVersion).toBe(7);
+  });
+
+  it('an outbox file with a table of its owner’s beside ours still opens', () => {
+    const path = temp.file();
+    fileWith(path, 3);
+    const db = new Database(path);
+    db.exec('CREATE TABLE notes (text TEXT)');
+    db.close();
+    const outbox = sqliteOutbox({ path });
+    expect(outbox.stats().queued).toBe(3);
+    outbox.close();
   });
 });
