@@ -35,8 +35,13 @@ const toDeadLetter = (row: DeadLetterRow): DeadLetter => {
   return { ...record, deadAt: row.dead_at, error: row.error };
 };
 
+// Each id once: rows are read before any is moved or deleted, so an id named twice would be put
+// back in the queue twice (sent twice, counted twice) or purged twice (the row count going below
+// zero, and the maxDeadLetters bound with it).
 const deadRows = (s: OutboxState, ids: readonly string[] | undefined): DeadLetterRow[] =>
-  ids === undefined ? s.stmt.deadAll.all() : ids.flatMap((id) => s.stmt.deadById.all(id));
+  ids === undefined
+    ? s.stmt.deadAll.all()
+    : [...new Set(ids)].flatMap((id) => s.stmt.deadById.all(id));
 
 /** Dead letters with Meta's error message, oldest first. */
 export const listDeadLetters = (s: OutboxState, query: DeadLetterQuery = {}): DeadLetter[] => {

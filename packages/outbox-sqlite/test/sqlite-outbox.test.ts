@@ -212,6 +212,30 @@ describe('dead letters', () => {
     expect(outbox.deadLetters()).toEqual([]);
   });
 
+  it('an id named twice is retried or purged once', () => {
+    const outbox = make({ maxDeadLetters: 3 });
+    const { host, seen } = recordingHost();
+    outbox.attach(host);
+    outbox.append([record({ eventId: 'a' }), record({ eventId: 'b' })]);
+    const [a, b] = outbox.claim(10, 60_000);
+    outbox.deadLetter([a?.id as string, b?.id as string], 'rejected');
+
+    expect(outbox.retryDeadLetters([a?.id as string, a?.id as string])).toBe(1);
+    expect(seen.added.map((r) => r.eventId)).toEqual(['a']);
+    expect(outbox.claim(10, 60_000).map((r) => r.eventId)).toEqual(['a']);
+    expect(outbox.stats()).toMatchObject({ queued: 0, leased: 1, deadLetters: 1 });
+
+    expect(outbox.purgeDeadLetters([b?.id as string, b?.id as string])).toBe(1);
+    expect(outbox.stats().deadLetters).toBe(0);
+    // The count still bounds the table: four more dead letters keep the newest three.
+    outbox.append(['c', 'd', 'e', 'f'].map((eventId) => record({ eventId })));
+    for (const r of outbox.claim(10, 60_000, { pixelId: '111' })) {
+      if (r.eventId !== 'a') outbox.deadLetter([r.id], 'rejected');
+    }
+    expect(outbox.deadLetters().map((l) => l.eventId)).toEqual(['d', 'e', 'f']);
+    expect(outbox.stats().deadLetters).toBe(3);
+  });
+
   it('keeps at most maxDeadLetters, dropping the oldest', () => {
     const outbox = make({ maxDeadLetters: 2 });
     outbox.append([record({ eventId: '1' }), record({ eventId: '2' }), record({ eventId: '3' })]);
