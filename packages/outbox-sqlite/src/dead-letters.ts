@@ -1,4 +1,5 @@
 import type { OutboxRecord } from '@capi-kit/core';
+import type Database from 'better-sqlite3';
 import { countWritten } from './eviction.js';
 import { assertOpen, type OutboxState } from './outbox-state.js';
 import { type DeadLetterRow, toRecord } from './schema.js';
@@ -43,6 +44,44 @@ const deadRows = (s: OutboxState, ids: readonly string[] | undefined): DeadLette
     ? s.stmt.deadAll.all()
     : [...new Set(ids)].flatMap((id) => s.stmt.deadById.all(id));
 
+/** The dead-letter error of a record whose stored body is not a JSON object. */
+export const UNREADABLE_BODY =
+  'unreadable: the body stored in the file is not a JSON object (changed outside capi-kit, or damaged); not sent, since it would make every request it joined unreadable';
+
+// A body is the event as JSON.stringify wrote it: a JSON object. Spliced verbatim into a request,
+// anything that does not parse makes the whole request unreadable to the platform (Meta answers
+// that no access token was sent, which stops the stream's delivery until a probe, and the probe
+// carries it again).
+const UNREADABLE_ROWS = `CASE WHEN typeof(body) = 'text' AND json_valid(body) THEN json_type(body) != 'object' ELSE 1 END`;
+
+/**
+ * At open, before anything is counted or claimed: rows of a previous run whose body is not a JSON
+ * object (the file was edited outside capi-kit, or damaged) move to the dead letters with
+ * {@link UNREADABLE_BODY}. Returns how many. One pass of SQLite's own JSON check over the bodies.
+ */
+export const setAsideUnreadable = (db: Database.Database, deadAt: number): number =>
+  db.transaction(() => {
+    const moved = db
+      .prepare(
+        `INSERT INTO capi_dead_letters (id, pixel_id, event_id, event_name, event_time, action_source, body, bytes, attempts, enqueued_at, dead_at, error)
+           SELECT id, pixel_id, event_id, event_name, event_time, action_source, body, bytes, attempts, enqueued_at, ?, ?
+           FROM capi_outbox WHERE ${UNREADABLE_ROWS} ORDER BY seq`,
+      )
+      .run(deadAt, UNREADABLE_BODY).changes;
+    if (moved > 0) db.prepare(`DELETE FROM capi_outbox WHERE ${UNREADABLE_ROWS}`).run();
+    return moved;
+  })();
+
+const isJsonObject = (body: unknown): boolean => {
+  if (typeof body !== 'string') return false;
+  try {
+    const value: unknown = JSON.parse(body);
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+  } catch {
+    return false;
+  }
+};
+
 /** Dead letters with Meta's error message, oldest first. */
 export const listDeadLetters = (s: OutboxState, query: DeadLetterQuery = {}): DeadLetter[] => {
   assertOpen(s);
@@ -57,7 +96,8 @@ export const listDeadLetters = (s: OutboxState, query: DeadLetterQuery = {}): De
 
 /**
  * Puts dead letters (all, or these record ids) back in the queue with attempts reset and hands
- * them to the attached engine, which counts and sends them. Returns how many.
+ * them to the attached engine, which counts and sends them. Returns how many. A dead letter whose
+ * body is not a JSON object stays.
  */
 export const retryDeadLetters = (
   s: OutboxState,
@@ -70,6 +110,8 @@ export const retryDeadLetters = (
   const back: OutboxRecord[] = [];
   s.db.transaction(() => {
     for (const row of deadRows(s, ids)) {
+      // Sent, it would break the request it joins: it stays here (purge it, or fix its body).
+      if (!isJsonObject(row.body)) continue;
       // A fresh start: no attempts spent, no error of the last life.
       const { lastError: _lastError, ...kept } = toRecord(row);
       const rec: OutboxRecord = { ...kept, attempts: 0, retryAt: now };

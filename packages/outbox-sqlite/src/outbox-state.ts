@@ -5,6 +5,7 @@ import {
   type OutboxRecord,
 } from '@capi-kit/core';
 import type Database from 'better-sqlite3';
+import { setAsideUnreadable } from './dead-letters.js';
 import type { ResolvedOptions } from './options.js';
 import { PixelState } from './pixel-state.js';
 import { cannotOpen, openDatabase } from './schema.js';
@@ -42,6 +43,8 @@ export interface OutboxState {
   closed: boolean;
   /** The engine's clock as last seen in a claim: `retryAt` and leases of records are on it. */
   engineNow: number | undefined;
+  /** Rows of a previous run set aside at open, their body not a JSON object (told the app at attach). */
+  unreadableAtOpen: number;
   readonly health: WriteHealth;
   /**
    * While the file refuses writes, new events wait in the core's in-memory outbox (its bounds,
@@ -59,8 +62,10 @@ export const openOutboxState = (opts: ResolvedOptions): OutboxState => {
   const db = openDatabase(opts.path, opts);
   let stmt: Statements;
   let recovered: ReturnType<typeof readRecovered>;
+  let unreadable: number;
   try {
     stmt = prepareStatements(db);
+    unreadable = setAsideUnreadable(db, Date.now());
     recovered = readRecovered(stmt);
   } catch (error) {
     // A damaged file can pass the open and fail its first full read (the totals). Closed here, or
@@ -90,6 +95,7 @@ export const openOutboxState = (opts: ResolvedOptions): OutboxState => {
     host: undefined,
     closed: false,
     engineNow: undefined,
+    unreadableAtOpen: unreadable,
     health: new WriteHealth(),
     memory: memoryOutbox({ maxEvents: opts.memoryMaxEvents, maxBytes: opts.memoryMaxBytes }),
   };
@@ -98,8 +104,19 @@ export const openOutboxState = (opts: ResolvedOptions): OutboxState => {
     state.count = row.n;
     state.bytes = row.b;
   }
+  if (unreadable > 0) reportUnreadable(s);
   return s;
 };
+
+/** Rows set aside at open: the logger hears it at once, the engine's `error` hook when it attaches. */
+export const reportUnreadable = (s: OutboxState): void =>
+  reportError(
+    s,
+    new Error(
+      `${s.unreadableAtOpen} records in the file had a body that is not a JSON object (changed outside capi-kit, or damaged): moved to the dead letters instead of being sent, where each would have made its whole request unreadable (deadLetters() lists them)`,
+    ),
+    'records set aside at open',
+  );
 
 /** What the previous process left, read once at open (the totals read every row). */
 const readRecovered = (stmt: Statements) => ({

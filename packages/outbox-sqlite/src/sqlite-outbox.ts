@@ -21,6 +21,7 @@ import {
   memoryHeld,
   openOutboxState,
   reportError,
+  reportUnreadable,
   reportWarning,
   stateFor,
 } from './outbox-state.js';
@@ -163,6 +164,9 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
 
     attach(engine) {
       s.host = engine;
+      // attach runs inside createCapi: told once the caller's synchronous code has run, so an
+      // `error` listener added right after createCapi hears it.
+      if (s.unreadableAtOpen > 0) queueMicrotask(() => reportUnreadable(s));
     },
 
     flush() {

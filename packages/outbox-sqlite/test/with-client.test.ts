@@ -1,5 +1,6 @@
 import { type CapiOptions, createCapi } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type SqliteOutbox, sqliteOutbox } from '../src/index.js';
 import { leadEvent, sleep, tempDir } from './helpers.js';
@@ -111,6 +112,50 @@ describe('sqliteOutbox with createCapi', () => {
     await mock.waitForEvents(1);
     expect(mock.events()[0]?.event.event_id).toBe('lead-7');
     await capi.close();
+  });
+
+  it('a row whose body was changed outside capi-kit into something not JSON does not stop the others: it is set aside as a dead letter at open, and the app hears of it', async () => {
+    mock.outage(503);
+    const path = temp.file();
+    const first = client(sqliteOutbox({ path }));
+    for (let i = 0; i < 5; i++) first.track(leadEvent(i));
+    await first.flush();
+    await first.close({ timeoutMs: 100 });
+    // A hand edit, a script of the app's, a bit flip: one body is no longer a JSON object.
+    const db = new Database(path);
+    db.prepare(
+      'UPDATE capi_outbox SET body = \'{"event_name":"Lead",\' WHERE event_id = \'lead-2\'',
+    ).run();
+    db.prepare("UPDATE capi_outbox SET body = '[1,2]' WHERE event_id = 'lead-3'").run();
+    db.close();
+    await sleep(500); // requests close() aborted are answered 503, not taken (as above)
+    mock.recover();
+
+    const outbox = sqliteOutbox({ path });
+    const errors: string[] = [];
+    const second = client(outbox);
+    second.on('error', (info) => {
+      if (info.kind === 'outbox') errors.push(String((info.error as Error).message));
+    });
+    await mock.waitForEvents(3);
+    await waitFor(() => outbox.stats().queued + outbox.stats().leased === 0);
+    await second.close();
+    // Spliced into a request, the broken body made the whole batch unreadable to Meta (the mock
+    // answers that no access token was sent, which opens the auth circuit for every event).
+    expect(mock.uniqueEventIds().sort()).toEqual(['lead-0', 'lead-1', 'lead-4']);
+    expect(second.stats()).toMatchObject({ sent: 3, queued: 0, inFlight: 0, deadLettered: 0 });
+    const reopened = sqliteOutbox({ path });
+    expect(reopened.deadLetters().map((l) => [l.eventId, l.error])).toEqual([
+      ['lead-2', expect.stringContaining('not a JSON object')],
+      ['lead-3', expect.stringContaining('not a JSON object')],
+    ]);
+    // Retrying it would break the batch it joins again: it stays where it is.
+    expect(reopened.retryDeadLetters()).toBe(0);
+    expect(reopened.deadLetters()).toHaveLength(2);
+    reopened.close();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain('2 records');
+    expect(errors[0]).toContain(path);
   });
 
   it('reports drop-oldest evictions as overflow drops', async () => {
