@@ -106,7 +106,9 @@ export const retryDeadLetters = (
 ): number => {
   assertOpen(s);
   writer.commit();
-  const now = Date.now();
+  // Due at once on the engine's clock (claims say what it reads), which may be behind the wall
+  // clock: it runs on a monotonic clock, which stands still while the host is suspended.
+  const now = Math.min(Date.now(), s.engineNow ?? Date.now());
   const back: OutboxRecord[] = [];
   s.db.transaction(() => {
     for (const row of deadRows(s, ids)) {

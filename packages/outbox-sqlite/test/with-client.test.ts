@@ -158,6 +158,34 @@ describe('sqliteOutbox with createCapi', () => {
     expect(errors[0]).toContain(path);
   });
 
+  it('retryDeadLetters() hands records to the engine due on its clock, not on the wall clock, which may be ahead of it', async () => {
+    // The engine schedules on the wall clock at its start advanced by a monotonic clock, which
+    // stands still while the host is suspended (Linux CLOCK_MONOTONIC) and ignores NTP steps:
+    // after an hour of suspend, Date.now() is an hour ahead of the engine's clock.
+    const behind = 3_600_000;
+    const outbox = sqliteOutbox({ path: temp.file() });
+    const capi = client(outbox, {
+      clock: {
+        now: () => Date.now() - behind,
+        monotonic: () => performance.now(),
+        setTimeout: (fn, ms) => {
+          const timer = setTimeout(fn, ms);
+          timer.unref();
+          return timer;
+        },
+        clearTimeout: (handle) => clearTimeout(handle as ReturnType<typeof setTimeout>),
+      },
+    });
+    mock.failNext({ kind: 'graph', code: 100, subcode: 2804019, message: 'Invalid parameter' });
+    capi.track(leadEvent(9, Date.now() - behind));
+    await waitFor(() => outbox.stats().deadLetters === 1);
+    expect(outbox.retryDeadLetters()).toBe(1);
+    // Due at once: not an hour from now on the engine's clock.
+    await mock.waitForEvents(1);
+    expect(mock.events()[0]?.event.event_id).toBe('lead-9');
+    await capi.close();
+  });
+
   it('reports drop-oldest evictions as overflow drops', async () => {
     mock.outage(503);
     const outbox = sqliteOutbox({ path: temp.file(), maxEvents: 10 });
