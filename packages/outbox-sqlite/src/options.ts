@@ -74,6 +74,13 @@ const positive = (
   return v;
 };
 
+/** A count of records: a positive number, rounded down, that must still be at least 1 (0.5 would become 0: every event dropped). */
+const count = (name: string, value: number | undefined, fallback: number): number => {
+  const v = Math.floor(positive(name, value, fallback));
+  if (v < 1) throw new RangeError(`sqliteOutbox: ${name} must be at least 1, got ${String(value)}`);
+  return v;
+};
+
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Checks `options` (a `TypeError` or `RangeError` naming the option) and fills in the defaults. */
@@ -84,16 +91,14 @@ export const resolveOptions = (options: SqliteOutboxOptions): ResolvedOptions =>
   return {
     path: options.path,
     commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 25, MAX_TIMER_MS),
-    commitEvents: Math.floor(positive('commitEvents', options.commitEvents, 500)),
-    maxEvents: Math.floor(positive('maxEvents', options.maxEvents, 1_000_000)),
+    commitEvents: count('commitEvents', options.commitEvents, 500),
+    maxEvents: count('maxEvents', options.maxEvents, 1_000_000),
     maxBytes: positive('maxBytes', options.maxBytes, 1024 * 1024 * 1024),
-    maxDeadLetters: Math.floor(positive('maxDeadLetters', options.maxDeadLetters, 100_000)),
+    maxDeadLetters: count('maxDeadLetters', options.maxDeadLetters, 100_000),
     lockTimeoutMs: Math.floor(positive('lockTimeoutMs', options.lockTimeoutMs, 2000, MAX_TIMER_MS)),
     synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL',
     logger: options.logger ?? silentLogger,
-    memoryMaxEvents: Math.floor(
-      positive('memoryFallback.maxEvents', options.memoryFallback?.maxEvents, 10_000),
-    ),
+    memoryMaxEvents: count('memoryFallback.maxEvents', options.memoryFallback?.maxEvents, 10_000),
     memoryMaxBytes: positive(
       'memoryFallback.maxBytes',
       options.memoryFallback?.maxBytes,

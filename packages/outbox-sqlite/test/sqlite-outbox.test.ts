@@ -255,6 +255,18 @@ describe('misuse', () => {
     expect(() => outbox.append([record()])).toThrow(/closed/);
   });
 
+  it('refuses a count below 1 once rounded down, naming it (maxEvents: 0.5 dropped every event)', () => {
+    for (const name of ['commitEvents', 'maxEvents', 'maxDeadLetters'] as const) {
+      expect(() => make({ [name]: 0.5 })).toThrow(
+        `sqliteOutbox: ${name} must be at least 1, got 0.5`,
+      );
+    }
+    expect(() => make({ memoryFallback: { maxEvents: 0.9 } })).toThrow(
+      'sqliteOutbox: memoryFallback.maxEvents must be at least 1, got 0.9',
+    );
+    expect(make({ maxEvents: 1.5 }).append([record(), record()]).evicted).toHaveLength(1);
+  });
+
   it('refuses a timer option past 2^31 − 1 ms (setTimeout’s limit, which Node turns into 1 ms), naming it', () => {
     for (const name of ['commitIntervalMs', 'writeRetryMs', 'lockTimeoutMs'] as const) {
       for (const value of [2 ** 31, Number.POSITIVE_INFINITY]) {
