@@ -186,6 +186,19 @@ describe('sqliteOutbox with createCapi', () => {
     await capi.close();
   });
 
+  it('one outbox serves one client: a second createCapi on it is refused, the first keeps its count', async () => {
+    // One opener per file makes sharing the instance the natural slip (two pixels, two configs).
+    // Shared, the first client sent the second's events as its own (sent 100 of 50 tracked),
+    // the second counted its 50 as queued forever, and the first close() closed the file under it.
+    const outbox = sqliteOutbox({ path: temp.file() });
+    const first = client(outbox);
+    expect(() => client(outbox)).toThrow(/this outbox is already used by another client/);
+    for (let i = 0; i < 20; i++) first.track(leadEvent(i));
+    await mock.waitForEvents(20);
+    await first.close();
+    expect(first.stats()).toMatchObject({ sent: 20, queued: 0, inFlight: 0 });
+  });
+
   it('reports drop-oldest evictions as overflow drops', async () => {
     mock.outage(503);
     const outbox = sqliteOutbox({ path: temp.file(), maxEvents: 10 });

@@ -34,6 +34,7 @@ import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
 import type { AppendResult, Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
 import { countOutboxCalls, isPromise } from './outbox-calls.js';
+import { assertOutboxFree, holdOutbox } from './outbox-holder.js';
 import { PixelPipe } from './pixel-pipe.js';
 import { describeError } from './redact.js';
 import { requestHeaders, utf8ByteLength } from './transport.js';
@@ -146,6 +147,7 @@ export const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
  */
 export const createCapi = (options: CapiOptions = {}): CapiClient => {
   const resolved = resolveOptions(options);
+  if (options.outbox !== undefined) assertOutboxFree(options.outbox);
   const { logger, redact } = resolved;
   // Wall time for event_time, Meta's window and diagnostics; scheduling time for everything that waits.
   const wall = resolved.clock;
@@ -171,6 +173,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   const pendingAppends = new Set<Promise<unknown>>();
   /** close() called the outbox's own `close()`: `flush()` leaves it alone from then on. */
   let outboxClosed = false;
+  let releaseOutbox: (() => void) | undefined;
   const recordPrefix = `${newEventId().slice(0, 8)}-`;
   let closed = false;
   let closing: Promise<void> | undefined;
@@ -645,6 +648,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
       started(Promise.resolve());
     }
+    const release = () => releaseOutbox?.();
+    void closing.then(release, release);
     return closing;
   };
 
@@ -709,6 +714,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     },
     destinations: Object.freeze(resolved.destinations.map((d) => d.destination)),
   };
+  // Released once close() has resolved: the outbox may then serve another client.
+  if (options.outbox !== undefined) releaseOutbox = holdOutbox(options.outbox);
   const exit = options.closeOnExit ?? true;
   if (exit !== false) {
     forgetAtExit = closeAtExit(

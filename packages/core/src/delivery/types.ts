@@ -168,7 +168,7 @@ export interface CapiOptions {
   random?: (() => number) | undefined;
   /** `track()` throws `CapiValidationError` for invalid events instead of reporting them. */
   strict?: boolean | undefined;
-  /** Where accepted events wait; default `memoryOutbox({ maxEvents: maxQueuedEvents, maxBytes: maxQueuedBytes })`. */
+  /** Where accepted events wait; default `memoryOutbox({ maxEvents: maxQueuedEvents, maxBytes: maxQueuedBytes })`. One client per outbox instance: another client on it is refused until this one's `close()` has resolved. */
   outbox?: Outbox | undefined;
   /** Serverless keep-alive (Vercel `waitUntil`, Cloudflare `ctx.waitUntil`): receives every background flush promise. */
   waitUntil?: ((promise: Promise<unknown>) => void) | undefined;

@@ -1594,3 +1594,39 @@ describe('outbox side channel', () => {
     }
   });
 });
+
+describe('one outbox, one client', () => {
+  it('a second client on an outbox a live client holds is refused at creation; once the first has closed, the outbox is free', async () => {
+    const outbox = memoryOutbox();
+    const first = setup(outbox);
+    const second = () =>
+      createCapi({
+        pixelId: PIXEL,
+        accessToken: TOKEN,
+        fetch: scriptedFetch(ok).fetch,
+        env: false,
+        outbox,
+      });
+    expect(second).toThrow(TypeError);
+    expect(second).toThrow(/this outbox is already used by another client/);
+    // The first client's count is untouched by the refused one.
+    first.track(1);
+    expect(first.client.stats().queued).toBe(1);
+    await first.client.close({ timeoutMs: 0 });
+    const third = second();
+    await third.close({ timeoutMs: 0 });
+  });
+
+  it('a client whose creation failed holds nothing', () => {
+    const outbox = memoryOutbox();
+    expect(() => createCapi({ pixelId: PIXEL, env: false, outbox })).toThrow();
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch: scriptedFetch(ok).fetch,
+      env: false,
+      outbox,
+    });
+    void client.close({ timeoutMs: 0 });
+  });
+});
