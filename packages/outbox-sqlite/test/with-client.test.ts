@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { type CapiOptions, createCapi } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import Database from 'better-sqlite3';
@@ -197,6 +198,38 @@ describe('sqliteOutbox with createCapi', () => {
     await mock.waitForEvents(20);
     await first.close();
     expect(first.stats()).toMatchObject({ sent: 20, queued: 0, inFlight: 0 });
+  });
+
+  it('the access token never reaches the file, even when Meta quotes it in its errors', async () => {
+    const path = temp.file();
+    const outbox = sqliteOutbox({ path, commitIntervalMs: 5 });
+    const capi = client(outbox);
+    // A transient error (stored as the record's lastError by nack), then a rejection (stored as
+    // the dead letter's error), each quoting the token.
+    mock.failNext({ kind: 'graph', code: 2, message: `Service unavailable for ${TOKEN}` });
+    capi.track(leadEvent(1));
+    await mock.waitForEvents(1);
+    mock.failNext({
+      kind: 'graph',
+      code: 100,
+      subcode: 2804019,
+      message: `Invalid parameter (access_token=${TOKEN})`,
+      userMessage: `"access_token":"${TOKEN}" is not allowed here`,
+    });
+    capi.track(leadEvent(2));
+    await waitFor(() => outbox.stats().deadLetters === 1);
+    mock.outage(503);
+    capi.track(leadEvent(3)); // left in the file, nacked
+    await waitFor(() => mock.requests().length >= 4);
+    await capi.close({ timeoutMs: 100 });
+    const stored = [path, `${path}-wal`].filter(existsSync).map((f) => readFileSync(f));
+    expect(stored.length).toBeGreaterThan(0);
+    // The scan sees the errors Meta sent (redacted), so it would see the token in them.
+    expect(stored.some((bytes) => bytes.includes('Invalid parameter (access_token='))).toBe(true);
+    for (const bytes of stored) expect(bytes.includes(TOKEN)).toBe(false);
+    const reopened = sqliteOutbox({ path });
+    expect(reopened.deadLetters()[0]?.error).toContain('Invalid parameter');
+    reopened.close();
   });
 
   it('reports drop-oldest evictions as overflow drops', async () => {
