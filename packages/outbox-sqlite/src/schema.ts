@@ -1,3 +1,5 @@
+import { accessSync, constants, existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { OutboxRecord } from '@capi-kit/core';
 import Database from 'better-sqlite3';
 
@@ -117,6 +119,25 @@ const openFile = (path: string, timeout: number): Database.Database => {
   }
 };
 
+/** Why this process may not write `path` or create files beside it, if that is the case. */
+const notWritable = (path: string): string | undefined => {
+  const check = (target: string, what: string): string | undefined => {
+    try {
+      accessSync(target, constants.W_OK);
+      return undefined;
+    } catch (error) {
+      const code = (error as { code?: unknown }).code;
+      return code === 'ENOENT'
+        ? undefined
+        : `${what} is not writable by this process, ${String(code)}`;
+    }
+  };
+  return (
+    (existsSync(path) ? check(path, 'the file') : undefined) ??
+    check(dirname(resolve(path)), `its directory ${dirname(resolve(path))}`)
+  );
+};
+
 /**
  * The error for a file SQLite cannot open, set up or read at open, naming the file. A damaged
  * file (`SQLITE_CORRUPT`, `SQLITE_NOTADB`) says what to do: SQLite will not repair it in place.
@@ -125,9 +146,17 @@ export const cannotOpen = (path: string, error: unknown): Error => {
   const code = (error as { code?: unknown } | null)?.code;
   const damaged =
     typeof code === 'string' && (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB');
+  // SQLite says 'disk I/O error' or 'unable to open database file' for a file or directory it
+  // may not write (a read-only file system, a file of another user): what is wrong is the access.
+  const access =
+    typeof code === 'string' && /^SQLITE_(IOERR|CANTOPEN|READONLY)/.test(code)
+      ? notWritable(path)
+      : undefined;
   const hint = damaged
     ? ' (the file is damaged or is not a SQLite database: move it aside and start with a new file; `sqlite3 <file> .recover` may retrieve the events it holds)'
-    : '';
+    : access !== undefined
+      ? ` (${access}; the outbox writes the file and a -wal file beside it)`
+      : '';
   return new Error(
     `sqliteOutbox: cannot open ${path}: ${error instanceof Error ? error.message : String(error)}${hint}`,
     { cause: error },

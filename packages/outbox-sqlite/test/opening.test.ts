@@ -2,7 +2,18 @@
 // does not exist, a file that is not a database, another app's database. Each one fails at start-up with a message naming
 // the file, and leaves nothing locked behind: once the file is fixed or moved aside, the same
 // process opens the path.
-import { closeSync, mkdirSync, openSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  closeSync,
+  mkdirSync,
+  mkdtempSync,
+  openSync,
+  rmdirSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -127,5 +138,45 @@ describe("another app's database", () => {
     const outbox = sqliteOutbox({ path });
     expect(outbox.stats().queued).toBe(3);
     outbox.close();
+  });
+});
+
+// A read-only file system is the one unwritable place root cannot write either (tests run as
+// root): a tmpfs mounted here, then remounted read-only. Where mounting is not allowed, skipped.
+const mount = (...args: string[]) => spawnSync('mount', args, { encoding: 'utf8' }).status === 0;
+const canMount = (() => {
+  if (process.platform !== 'linux' || process.getuid?.() !== 0) return false;
+  const dir = mkdtempSync(join(tmpdir(), 'capi-outbox-mount-'));
+  const mounted = mount('-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir);
+  if (mounted) spawnSync('umount', [dir]);
+  rmdirSync(dir);
+  return mounted;
+})();
+
+describe('a place this process may not write', () => {
+  it('a read-only file system: SQLite’s "disk I/O error" or "unable to open" comes with the reason', {
+    skip: !canMount,
+    meta: { skipReason: 'mounting a tmpfs needs root on Linux with CAP_SYS_ADMIN' },
+  }, () => {
+    const dir = join(temp.dir, 'mnt');
+    mkdirSync(dir);
+    expect(mount('-t', 'tmpfs', '-o', 'size=4m', 'tmpfs', dir)).toBe(true);
+    try {
+      const path = join(dir, 'outbox.db');
+      fileWith(path, 3);
+      expect(mount('-o', 'remount,ro', dir)).toBe(true);
+      // Before: 'cannot open …: disk I/O error' and 'unable to open database file', no reason.
+      expect(openError(path)?.message).toMatch(
+        new RegExp(
+          `^sqliteOutbox: cannot open ${path}: .* \\(the file is not writable by this process, EROFS; the outbox writes the file and a -wal file beside it\\)$`,
+        ),
+      );
+      const fresh = join(dir, 'new.db');
+      expect(openError(fresh)?.message).toBe(
+        `sqliteOutbox: cannot open ${fresh}: unable to open database file (its directory ${dir} is not writable by this process, EROFS; the outbox writes the file and a -wal file beside it)`,
+      );
+    } finally {
+      spawnSync('umount', [dir]);
+    }
   });
 });
