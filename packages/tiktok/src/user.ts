@@ -164,6 +164,24 @@ function hashExternalId(
   return id === undefined ? undefined : sha256Hex(id);
 }
 
+/**
+ * The bare address of a `client_ip_address`, or `undefined` when it is not one. Meta's Parameter
+ * Builder returns `<ip>.<appendix>`, which the core accepts and Meta takes as is ([PBL]:
+ * https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameter-builder-library);
+ * TikTok's `user.ip` is the "non-hashed public IP address of the browser" ([EAPI]), and a value
+ * that is not one fails the whole batch ([BATCH]), so the appendix is cut, as for pre-hashed
+ * values. A bare IPv4 never loses its last octet here: what is left of it (`a.b.c`) is no address.
+ */
+function bareIp(value: string): string | undefined {
+  if (!isClientIpAddress(value)) return undefined;
+  const dot = value.lastIndexOf('.');
+  if (dot > 0) {
+    const address = value.slice(0, dot);
+    if (isClientIpAddress(address)) return address;
+  }
+  return value;
+}
+
 function countryOf(value: Values): string | undefined {
   const [entry] = valuesOf(value, 'user_data.country');
   return entry === undefined ? undefined : normalizeCountry(entry.value);
@@ -214,7 +232,8 @@ export function normalizeTikTokUser(
   // Plain data of any type may reach here (the core hands the caller's input on): never throw.
   const ip = typeof data.client_ip_address === 'string' ? data.client_ip_address.trim() : undefined;
   if (ip) {
-    if (isClientIpAddress(ip)) user.ip = ip;
+    const address = bareIp(ip);
+    if (address !== undefined) user.ip = address;
     else
       issues.push(
         warning(

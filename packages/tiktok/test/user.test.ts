@@ -96,6 +96,18 @@ describe('normalizeTikTokUser', () => {
     });
   });
 
+  it("sends the bare IP of Meta's Parameter Builder output (`<ip>.<appendix>`)", () => {
+    const ip = (client_ip_address: string) => normalizeTikTokUser({ client_ip_address }).user.ip;
+    expect(ip('203.0.113.7.AQYBAQIA')).toBe('203.0.113.7');
+    expect(ip('203.0.113.7.Zk')).toBe('203.0.113.7');
+    expect(ip('2001:db8::1.AQYBAQIA')).toBe('2001:db8::1');
+    expect(ip('::ffff:203.0.113.7.AQYBAQIA')).toBe('::ffff:203.0.113.7');
+    // A bare address keeps every octet, whatever its last one looks like.
+    expect(ip('10.20.30.40')).toBe('10.20.30.40');
+    expect(ip('::ffff:10.20.30.40')).toBe('::ffff:10.20.30.40');
+    expect(ip('1.2.3.4.5')).toBeUndefined();
+  });
+
   it('leaves out Meta-only keys (names, city, fbp, fbc…)', () => {
     const { user, issues } = normalizeTikTokUser({
       fn: 'Jane',
