@@ -99,6 +99,27 @@ const error = (path: string, code: string, message: string): Issue => ({
 });
 
 /**
+ * Whether the caller asked for Limited Data Use: Meta's `data_processing_options`, `['LDU']` or `[]`
+ * (https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event),
+ * becomes TikTok's per-event `limited_data_use` ([LDU] in sources.ts). Anything else (`['ldu']`, a
+ * lone string) is an error, as Meta's build makes it: the caller's consent setting cannot be read,
+ * and TikTok's copy sent without `limited_data_use` would carry less protection than was asked for.
+ */
+function limitedDataUseOf(value: unknown, issues: Issue[]): boolean {
+  if (value === undefined || value === null) return false;
+  if (Array.isArray(value) && value.length === 0) return false;
+  if (Array.isArray(value) && value.length === 1 && value[0] === 'LDU') return true;
+  issues.push(
+    error(
+      'data_processing_options',
+      'invalid_data_processing_options',
+      "Must be [] (no Limited Data Use) or ['LDU']; not sent to TikTok without knowing which.",
+    ),
+  );
+  return false;
+}
+
+/**
  * A Meta-named event (as `track()` takes it, context merged) → one TikTok Events API event.
  * Pure and synchronous; never throws on plain data (a throwing getter is the caller's: the core
  * reads `track()`'s input once, guarded, before any destination sees it). Errors (no name, an
@@ -155,6 +176,7 @@ export function toTikTokEvent<Name extends EventName>(
       ),
     );
   }
+  const limitedDataUse = limitedDataUseOf(input.data_processing_options, issues);
   const { user, issues: userIssues } = normalizeTikTokUser(
     input.user_data,
     options.context,
@@ -200,7 +222,6 @@ export function toTikTokEvent<Name extends EventName>(
     event.page =
       referrer === undefined ? { url: pageUrl.url } : { url: pageUrl.url, referrer: referrer.url };
   }
-  const dpo: unknown = input.data_processing_options;
-  if (Array.isArray(dpo) && dpo.includes('LDU')) event.limited_data_use = true;
+  if (limitedDataUse) event.limited_data_use = true;
   return { event, issues };
 }

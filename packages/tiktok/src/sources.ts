@@ -21,6 +21,10 @@
 //       exist), 40100 (rate limit), 40105 (access token missing or wrong): SleekFlow's TikTok
 //       Business Messaging troubleshooting page (same Business API),
 //       https://help.sleekflow.io/en_US/tiktok-business-messaging/troubleshooting-your-tiktok-business-messaging-channels
+// [LDU] `limited_data_use`, a boolean per event of `data` (limited data use for GDPR/CCPA):
+//       Perspection's TikTok Events API guide, https://www.perspection.app/library/connect-tiktok-events-api-guide ;
+//       sent per event by Segment's TikTok Conversions destination,
+//       https://github.com/segmentio/action-destinations (tiktok-conversions/reportWebEvent/utils.ts).
 // [DEDUP] `event_id` deduplication with the TikTok Pixel within 48 hours:
 //       /work/shared/reference/destinations.md (issue 23).
 export {};

@@ -99,6 +99,37 @@ describe('toTikTokEvent', () => {
   });
 
   it.each([
+    ['a lowercase ldu', ['ldu']],
+    ['a string, not a list', 'LDU'],
+    ['LDU beside another value', ['LDU', 'CCPA']],
+    ['an unknown value', ['GDPR']],
+    ['an object', { LDU: true }],
+  ])('refuses data_processing_options that are not [] or [LDU] (%s), as Meta does', (_, dpo) => {
+    const { event, issues } = toTikTokEvent(
+      { event_name: 'ViewContent', data_processing_options: dpo as never },
+      { eventId: 'e', now },
+    );
+    // Sent without limited_data_use, it would be TikTok's copy with less protection than asked.
+    expect(event).toBeUndefined();
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'data_processing_options',
+        code: 'invalid_data_processing_options',
+        severity: 'error',
+      }),
+    ]);
+  });
+
+  it('takes null data_processing_options as none, as Meta does', () => {
+    const { event, issues } = toTikTokEvent(
+      { event_name: 'ViewContent', data_processing_options: null as never },
+      { eventId: 'e', now },
+    );
+    expect(issues).toEqual([]);
+    expect(event?.limited_data_use).toBeUndefined();
+  });
+
+  it.each([
     [{ event_name: '' }, 'e', 'event_name:missing_event_name'],
     [{ event_name: 'Lead', event_time: Number.NaN }, 'e', 'event_time:invalid_event_time'],
     [{ event_name: 'Lead', event_time: new Date('nope') }, 'e', 'event_time:invalid_event_time'],

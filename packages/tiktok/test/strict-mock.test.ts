@@ -75,3 +75,31 @@ describe('Meta Parameter Builder output', () => {
     expect(accounted(stats)).toBe(3);
   });
 });
+
+describe('Limited Data Use', () => {
+  it('a data_processing_options Meta refuses is refused for TikTok too, never sent without limited_data_use', async () => {
+    const capi = client();
+    const mistyped = capi.track(
+      lead({ em: 'jane@example.com' }, { data_processing_options: ['ldu'] as never }),
+    );
+    const limited = capi.track(
+      lead(
+        { em: 'jane@example.com' },
+        {
+          data_processing_options: ['LDU'],
+          data_processing_options_country: 0,
+          data_processing_options_state: 0,
+        },
+      ),
+    );
+    await capi.drain({ timeoutMs: 5000 });
+    // Neither platform got the event whose consent setting cannot be read: one intake drop.
+    expect(mistyped.accepted).toBe(false);
+    expect(mistyped.destinations?.[STREAM]).toMatchObject({ accepted: false, reason: 'invalid' });
+    expect(tiktokEvent(mistyped.event_id)).toBeUndefined();
+    expect(tiktokEvent(limited.event_id)?.event.limited_data_use).toBe(true);
+    expect(mock.tiktok.events()).toHaveLength(1);
+    expect(capi.stats().dropped.invalid).toBe(1);
+    expect(accounted(capi.stats().pixels[STREAM])).toBe(1);
+  });
+});
