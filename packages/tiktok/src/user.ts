@@ -43,24 +43,42 @@ export interface TikTokUserResult {
 
 type Values = string | readonly string[] | null | undefined;
 
-/** The string values of a Meta `user_data` field, with their issue paths. */
-function valuesOf(value: Values, path: string): { value: string; path: string }[] {
-  if (value === null || value === undefined) return [];
-  if (typeof value === 'string') return [{ value, path }];
-  if (!Array.isArray(value)) return [];
-  const out: { value: string; path: string }[] = [];
-  value.forEach((item, i) => {
-    if (typeof item === 'string') out.push({ value: item, path: `${path}[${i}]` });
-  });
-  return out;
-}
-
 const warning = (path: string, code: string, message: string): Issue => ({
   path,
   code,
   message,
   severity: 'warning',
 });
+
+/**
+ * A value as text, the way the core reads `user_data` for Meta: strings, and numbers (IDs and
+ * phones come as numbers from databases, spreadsheets and JSON); anything else is reported.
+ */
+function textOf(value: unknown, path: string, issues: Issue[]): string | undefined {
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint') return value.toString();
+  issues.push(warning(path, 'invalid_type', 'Not a string or number; not sent to TikTok.'));
+  return undefined;
+}
+
+/** The values of a Meta `user_data` field as text, with their issue paths. */
+function valuesOf(
+  value: unknown,
+  path: string,
+  issues: Issue[],
+): { value: string; path: string }[] {
+  if (value === null || value === undefined) return [];
+  const out: { value: string; path: string }[] = [];
+  const add = (item: unknown, at: string) => {
+    if (item === null || item === undefined) return;
+    const text = textOf(item, at, issues);
+    if (text !== undefined) out.push({ value: text, path: at });
+  };
+  if (!Array.isArray(value)) add(value, path);
+  else for (let i = 0; i < value.length; i++) add(value[i], `${path}[${i}]`);
+  return out;
+}
 
 /** A value hashed upstream, as TikTok takes it: the 64 hex digits, lowercased (a Parameter Builder appendix is Meta's and is cut). */
 const canonicalHex = (value: string): string => value.slice(0, 64).toLowerCase();
@@ -183,7 +201,8 @@ function bareIp(value: string): string | undefined {
 }
 
 function countryOf(value: Values): string | undefined {
-  const [entry] = valuesOf(value, 'user_data.country');
+  // Unusable countries are the phone's concern here (a national number is reported), not reported twice.
+  const [entry] = valuesOf(value, 'user_data.country', []);
   return entry === undefined ? undefined : normalizeCountry(entry.value);
 }
 
@@ -203,7 +222,7 @@ export function normalizeTikTokUser(
   const user: TikTokUser = {};
   const data = userData ?? {};
   const email = first(
-    valuesOf(data.em, 'user_data.em'),
+    valuesOf(data.em, 'user_data.em', issues),
     (e) => hashEmail(e, issues),
     issues,
     'email',
@@ -214,14 +233,14 @@ export function normalizeTikTokUser(
     countryOf(data.country) ??
     (defaultCountry === undefined ? undefined : normalizeCountry(defaultCountry));
   const phone = first(
-    valuesOf(data.ph, 'user_data.ph'),
+    valuesOf(data.ph, 'user_data.ph', issues),
     (e) => hashPhone(e, country, issues),
     issues,
     'phone',
   );
   if (phone !== undefined) user.phone = phone;
   const externalId = first(
-    valuesOf(data.external_id, 'user_data.external_id'),
+    valuesOf(data.external_id, 'user_data.external_id', issues),
     (e) => hashExternalId(e, issues),
     issues,
     'external_id',

@@ -3,6 +3,7 @@ import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { tiktok } from '@capi-kit/tiktok';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { accounted } from './platforms.js';
+import { SHA256 } from './vectors.js';
 
 // One client, Meta and TikTok, against @capi-kit/testing's strict mocks of both over loopback:
 // inputs a Meta user writes (or Meta's own tooling hands them) reach TikTok in TikTok's form, and
@@ -73,6 +74,22 @@ describe('Meta Parameter Builder output', () => {
     expect(stats?.sent).toBe(3);
     expect(stats?.deadLettered).toBe(0);
     expect(accounted(stats)).toBe(3);
+  });
+});
+
+describe('numeric identifiers', () => {
+  it('a numeric external_id and phone reach TikTok hashed, as they reach Meta', async () => {
+    const capi = client();
+    const { event_id } = capi.track(
+      lead({ external_id: 12345 as never, ph: 6505551212 as never, country: 'US' }),
+    );
+    await capi.drain({ timeoutMs: 5000 });
+    const meta = mock.events().find((e) => e.event.event_id === event_id)?.event.user_data;
+    expect(meta?.external_id).toEqual([SHA256['12345']]);
+    expect(tiktokEvent(event_id)?.event.user).toMatchObject({
+      external_id: SHA256['12345'],
+      phone: SHA256['+16505551212'],
+    });
   });
 });
 

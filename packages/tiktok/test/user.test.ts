@@ -108,6 +108,33 @@ describe('normalizeTikTokUser', () => {
     expect(ip('1.2.3.4.5')).toBeUndefined();
   });
 
+  it('reads numbers as the core reads them for Meta (IDs and phones from a database or JSON)', () => {
+    const { user, issues } = normalizeTikTokUser({
+      external_id: 12345 as never,
+      ph: 6505551212 as never,
+      country: 'US',
+    });
+    expect(user).toEqual({ external_id: SHA256['12345'], phone: SHA256['+16505551212'] });
+    expect(issues).toEqual([]);
+    expect(normalizeTikTokUser({ external_id: [12345n, 'second'] as never }).user).toEqual({
+      external_id: SHA256['12345'],
+    });
+  });
+
+  it('reports a value of another type instead of leaving it out unsaid', () => {
+    const { user, issues } = normalizeTikTokUser({
+      em: [{ address: 'jane@example.com' }, 'jane@example.com'] as never,
+      external_id: true as never,
+      ph: Number.NaN as never,
+    });
+    expect(user).toEqual({ email: SHA256['jane@example.com'] });
+    expect(codes(issues)).toEqual([
+      'user_data.em[0]:invalid_type',
+      'user_data.ph:invalid_type',
+      'user_data.external_id:invalid_type',
+    ]);
+  });
+
   it('leaves out Meta-only keys (names, city, fbp, fbc…)', () => {
     const { user, issues } = normalizeTikTokUser({
       fn: 'Jane',
