@@ -104,6 +104,13 @@ const RENAMED: Readonly<Record<string, string>> = { Lead: 'SubmitForm' };
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
+// Numbers as their digits, as the server's copy (and Meta's) sends numeric ids.
+const textOf = (v: unknown): string | undefined =>
+  text(v) ? v : finite(v) ? String(v) : undefined;
+const putText = (out: object, key: string, value: unknown): void => {
+  const t = textOf(value);
+  if (t !== undefined) (out as Record<string, string>)[key] = t;
+};
 
 // Meta's custom_data → TikTok's properties, as @capi-kit/tiktok's toTikTokProperties: contents
 // (id/quantity/item_price/title/category/brand → content_id/quantity/price/content_name/
@@ -118,17 +125,22 @@ function toProperties(data: CustomData): TikTokPixelProperties {
     items = [];
     for (const item of contents) {
       const { id, quantity, item_price, title, category, brand } = item ?? {};
-      if (!text(id) && !finite(id)) continue;
-      const content: TikTokPixelContent = { content_id: String(id).trim() };
+      const contentId = textOf(id);
+      if (contentId === undefined) continue;
+      const content: TikTokPixelContent = { content_id: contentId.trim() };
       if (finite(quantity)) content.quantity = quantity;
       if (finite(item_price)) content.price = item_price;
-      if (text(title)) content.content_name = title;
-      if (text(category)) content.content_category = category;
-      if (text(brand)) content.brand = brand;
+      putText(content, 'content_name', title);
+      putText(content, 'content_category', category);
+      putText(content, 'brand', brand);
       items.push(content);
     }
   } else if (Array.isArray(content_ids)) {
-    items = content_ids.filter(text).map((id) => ({ content_id: id.trim() }));
+    items = [];
+    for (const id of content_ids as unknown[]) {
+      const contentId = textOf(id);
+      if (contentId !== undefined) items.push({ content_id: contentId.trim() });
+    }
   }
   if (items?.length) out.contents = items;
   if (content_type === 'product' || content_type === 'product_group')
@@ -138,8 +150,8 @@ function toProperties(data: CustomData): TikTokPixelProperties {
   // copy also checks the code against the ISO list, which is too large to ship to the page.
   const currency = text(data.currency) ? data.currency.trim().toUpperCase() : '';
   if (/^[A-Z]{3}$/.test(currency)) out.currency = currency;
-  if (text(data.order_id)) out.order_id = data.order_id;
-  if (text(data.search_string)) out.query = data.search_string;
-  if (text(data.content_name)) out.description = data.content_name;
+  putText(out, 'order_id', data.order_id);
+  putText(out, 'query', data.search_string);
+  putText(out, 'description', data.content_name);
   return out;
 }

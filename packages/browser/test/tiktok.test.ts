@@ -286,6 +286,11 @@ describe('the same mapping as the server copy (@capi-kit/tiktok)', () => {
       [undefined, {}],
       [{}, {}],
       [{ content_ids: ['a', ' b ', ''] }, { contents: [{ content_id: 'a' }, { content_id: 'b' }] }],
+      // numeric ids, as a Pixel's custom_data often has them: strings, as the server sends them
+      [
+        { content_ids: [1077218] as never, order_id: 98765 as never },
+        { contents: [{ content_id: '1077218' }], order_id: '98765' },
+      ],
       // contents win over content_ids, even when none of them has an id
       [{ contents: [{ id: '' }], content_ids: ['a'] }, {}],
       [

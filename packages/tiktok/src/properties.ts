@@ -44,6 +44,13 @@ export interface TikTokProperties {
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
+/**
+ * A field TikTok takes as a string ([EAPI]: `content_id`, `order_id`…): a non-blank string as
+ * given, a finite number as its digits. The core sends numbers to Meta the same way ("IDs and order
+ * numbers are often numeric in databases"), so the two copies of an event carry the same ids.
+ */
+const textOf = (v: unknown): string | undefined =>
+  text(v) ? v : finite(v) ? String(v) : undefined;
 
 function toContent(item: unknown, path: string, issues: Issue[]): TikTokContent | undefined {
   const source = (item ?? {}) as Record<string, unknown>;
@@ -60,9 +67,12 @@ function toContent(item: unknown, path: string, issues: Issue[]): TikTokContent 
   const content: TikTokContent = { content_id: String(id).trim() };
   if (finite(source.quantity)) content.quantity = source.quantity;
   if (finite(source.item_price)) content.price = source.item_price;
-  if (text(source.title)) content.content_name = source.title;
-  if (text(source.category)) content.content_category = source.category;
-  if (text(source.brand)) content.brand = source.brand;
+  const name = textOf(source.title);
+  if (name !== undefined) content.content_name = name;
+  const category = textOf(source.category);
+  if (category !== undefined) content.content_category = category;
+  const brand = textOf(source.brand);
+  if (brand !== undefined) content.brand = brand;
   return content;
 }
 
@@ -87,9 +97,11 @@ export function toTikTokProperties(customData: CustomDataInput | undefined): {
     });
     if (contents.length > 0) out.contents = contents;
   } else if (Array.isArray(customData.content_ids) && customData.content_ids.length > 0) {
-    const contents = customData.content_ids
-      .filter((id): id is string => text(id))
-      .map((id) => ({ content_id: id.trim() }));
+    const contents: TikTokContent[] = [];
+    for (const id of customData.content_ids as readonly unknown[]) {
+      const contentId = textOf(id);
+      if (contentId !== undefined) contents.push({ content_id: contentId.trim() });
+    }
     if (contents.length > 0) out.contents = contents;
   }
   const type = customData.content_type;
@@ -118,8 +130,11 @@ export function toTikTokProperties(customData: CustomDataInput | undefined): {
       });
     }
   }
-  if (text(customData.order_id)) out.order_id = customData.order_id;
-  if (text(customData.search_string)) out.query = customData.search_string;
-  if (text(customData.content_name)) out.description = customData.content_name;
+  const orderId = textOf(customData.order_id);
+  if (orderId !== undefined) out.order_id = orderId;
+  const query = textOf(customData.search_string);
+  if (query !== undefined) out.query = query;
+  const description = textOf(customData.content_name);
+  if (description !== undefined) out.description = description;
   return { properties: Object.keys(out).length > 0 ? out : undefined, issues };
 }

@@ -50,6 +50,32 @@ describe('toTikTokProperties', () => {
     });
   });
 
+  it('sends numeric ids and texts as strings, as the core sends them to Meta', () => {
+    expect(
+      toTikTokProperties({
+        content_ids: [1077218, 'sku-2'],
+        order_id: 98765,
+        search_string: 42,
+        content_name: 7,
+      } as never),
+    ).toEqual({
+      properties: {
+        contents: [{ content_id: '1077218' }, { content_id: 'sku-2' }],
+        order_id: '98765',
+        query: '42',
+        description: '7',
+      },
+      issues: [],
+    });
+    expect(
+      toTikTokProperties({
+        contents: [{ id: 5, title: 501, category: 12, brand: 3 }],
+      } as never).properties,
+    ).toEqual({
+      contents: [{ content_id: '5', content_name: '501', content_category: '12', brand: '3' }],
+    });
+  });
+
   it('maps search_string to query and content_name to description', () => {
     expect(
       toTikTokProperties({ search_string: 'red shoes', content_name: 'Shoes' }).properties,

@@ -91,6 +91,32 @@ describe('numeric identifiers', () => {
       phone: SHA256['+16505551212'],
     });
   });
+  it('numeric content_ids and order_id reach TikTok as strings, as they reach Meta', async () => {
+    const capi = client();
+    const { event_id } = capi.track(
+      lead(
+        { em: 'jane@example.com' },
+        {
+          event_name: 'Purchase',
+          custom_data: {
+            value: 25,
+            currency: 'USD',
+            order_id: 98765 as never,
+            content_ids: [1077218, 1077219] as never,
+          },
+        },
+      ),
+    );
+    await capi.drain({ timeoutMs: 5000 });
+    const meta = mock.events().find((e) => e.event.event_id === event_id)?.event.custom_data;
+    expect(meta).toMatchObject({ order_id: '98765', content_ids: ['1077218', '1077219'] });
+    expect(tiktokEvent(event_id)?.event.properties).toEqual({
+      contents: [{ content_id: '1077218' }, { content_id: '1077219' }],
+      value: 25,
+      currency: 'USD',
+      order_id: '98765',
+    });
+  });
 });
 
 describe('Limited Data Use', () => {
