@@ -93,10 +93,12 @@ export function tiktokEnvelope(options: TikTokEndpointOptions): TikTokEnvelope {
     throw new TypeError('TikTok options must be an object with pixelCode and accessToken');
   }
   const { pixelCode, accessToken } = checkCredentials(options.pixelCode, options.accessToken);
-  const testEventCode =
-    typeof options.testEventCode === 'string' && options.testEventCode.trim() !== ''
-      ? options.testEventCode.trim()
-      : undefined;
+  const given: unknown = options.testEventCode;
+  if (given !== undefined && given !== null && typeof given !== 'string') {
+    // Ignored, it would send test traffic to the live pixel.
+    throw new TypeError(`TikTok testEventCode must be a string, got ${typeof given}`);
+  }
+  const testEventCode = typeof given === 'string' && given.trim() !== '' ? given.trim() : undefined;
   const url = options.url ?? TIKTOK_EVENTS_URL;
   let parsed: URL;
   try {
@@ -106,6 +108,10 @@ export function tiktokEnvelope(options: TikTokEndpointOptions): TikTokEnvelope {
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
     throw new TypeError('TikTok url must be http(s)');
+  }
+  if (parsed.username !== '' || parsed.password !== '') {
+    // Not echoed: it may be a secret. `fetch` refuses to send such a URL at all.
+    throw new TypeError('TikTok url must not carry a user name or password');
   }
   let prefix = `{"event_source":"web","event_source_id":${JSON.stringify(pixelCode)}`;
   if (testEventCode !== undefined) prefix += `,"test_event_code":${JSON.stringify(testEventCode)}`;

@@ -86,6 +86,28 @@ describe('tiktokRequest', () => {
     );
   });
 
+  it('rejects credentials in the URL and a testEventCode that is not a string, without echoing them', () => {
+    let message = '';
+    try {
+      tiktokEnvelope({
+        pixelCode: 'C4ABCD',
+        accessToken: TOKEN,
+        url: 'https://proxy-user:s3cret@business-api.example/open_api/v1.3/event/track/',
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/must not carry a user name or password/);
+    expect(message).not.toMatch(/s3cret|proxy-user/);
+    // Ignored, a mistyped test code would have sent test traffic to the live pixel.
+    expect(() =>
+      tiktokEnvelope({ pixelCode: 'C4ABCD', accessToken: TOKEN, testEventCode: 12345 as never }),
+    ).toThrow(/testEventCode must be a string, got number/);
+    expect(
+      tiktokEnvelope({ pixelCode: 'C4ABCD', accessToken: TOKEN, testEventCode: ' ' }).prefix,
+    ).not.toContain('test_event_code');
+  });
+
   it('never names the token in its errors', () => {
     let thrown: unknown;
     try {

@@ -179,6 +179,34 @@ const checkOutbox = (outbox: unknown): void => {
   }
 };
 
+/**
+ * `graphUrl` (or `META_GRAPH_URL`) without its trailing slashes, once it is a base URL the
+ * endpoint can be built on: absolute http(s), with no user name or password (`fetch` refuses to
+ * send a URL that has them) and no query or fragment (the path is appended after it). Each of
+ * these failed every delivery until the event ran out of attempts; now `createCapi` says so. The
+ * value is not echoed: a query or userinfo may hold a secret.
+ */
+const checkedGraphUrl = (value: string): string => {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  const wrong =
+    url === undefined
+      ? 'is not an absolute URL (e.g. https://graph.facebook.com)'
+      : url.protocol !== 'https:' && url.protocol !== 'http:'
+        ? 'must be http(s)'
+        : url.username !== '' || url.password !== ''
+          ? 'must not carry a user name or password (fetch refuses such URLs)'
+          : url.search !== '' || url.hash !== ''
+            ? 'must not have a query or fragment (the version, pixel and /events are appended to it)'
+            : undefined;
+  if (wrong !== undefined) throw new TypeError(`createCapi: graphUrl (or META_GRAPH_URL) ${wrong}`);
+  return value.replace(/\/+$/, '');
+};
+
 /** Applies env fallbacks and defaults, validates, and precomputes each pixel's endpoint. Throws on misconfiguration. */
 export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   checkOutbox(options.outbox);
@@ -186,11 +214,9 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   // Development unless told otherwise: NODE_ENV is `production` in every framework's production
   // build (Next inlines it, Nest and Express read it), and a developer's own machine rarely sets it.
   const development = options.development ?? nodeEnv(options.env) !== 'production';
-  const graphUrl = (
-    nonEmpty(options.graphUrl) ??
-    nonEmpty(env.META_GRAPH_URL) ??
-    DEFAULT_GRAPH_URL
-  ).replace(/\/+$/, '');
+  const graphUrl = checkedGraphUrl(
+    nonEmpty(options.graphUrl) ?? nonEmpty(env.META_GRAPH_URL) ?? DEFAULT_GRAPH_URL,
+  );
   const apiVersion =
     nonEmpty(options.apiVersion) ?? nonEmpty(env.META_API_VERSION) ?? DEFAULT_API_VERSION;
   const testEventCode = nonEmpty(options.testEventCode) ?? nonEmpty(env.META_TEST_EVENT_CODE);

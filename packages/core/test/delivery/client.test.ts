@@ -165,6 +165,36 @@ describe('createCapi: batching and the request', () => {
     ).toThrow(RangeError);
   });
 
+  it('throws at creation on a graphUrl no request could be sent to, without echoing it', () => {
+    const make =
+      (graphUrl: string, env: Record<string, string> | false = false) =>
+      () =>
+        createCapi({ env, pixelId: PIXEL, accessToken: TOKEN, graphUrl });
+    // The usual slip: the host without its scheme. Every delivery failed until the event ran out of attempts.
+    expect(make('graph.facebook.com')).toThrow(
+      /graphUrl \(or META_GRAPH_URL\) is not an absolute URL/,
+    );
+    expect(make('ftp://graph.example')).toThrow(/must be http\(s\)/);
+    expect(make('https://graph.example/?access_token=secret0')).toThrow(/query or fragment/);
+    let message = '';
+    try {
+      make('https://proxy-user:s3cret@graph.example')();
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/must not carry a user name or password/);
+    expect(message).not.toMatch(/s3cret|proxy-user/);
+    expect(() =>
+      createCapi({
+        env: { META_GRAPH_URL: 'graph.example' },
+        pixelId: PIXEL,
+        accessToken: TOKEN,
+      }),
+    ).toThrow(/META_GRAPH_URL/);
+    // A base URL with a path and trailing slashes is one.
+    expect(make('http://127.0.0.1:4000/mock/')).not.toThrow();
+  });
+
   it('throws at creation on an outbox that is not one: the factory itself, a missing method', () => {
     const make = (outbox: unknown) => () =>
       createCapi({ env: false, pixelId: PIXEL, accessToken: TOKEN, outbox: outbox as Outbox });
