@@ -52,6 +52,23 @@ const text = (v: unknown): v is string => typeof v === 'string' && v.trim() !== 
 const textOf = (v: unknown): string | undefined =>
   text(v) ? v : finite(v) ? String(v) : undefined;
 
+/**
+ * A number TikTok takes (`value`, `price`, `quantity`): a finite number as given. Anything else
+ * given (a string, `NaN`) is left out with a warning, where it used to vanish without a word (the
+ * core's build refuses the same values for Meta, as `invalid_value`, `invalid_item_price`…).
+ */
+function number(v: unknown, path: string, code: string, issues: Issue[]): number | undefined {
+  if (v === undefined || v === null) return undefined;
+  if (finite(v)) return v;
+  issues.push({
+    path,
+    code,
+    message: 'Not a finite number; not sent to TikTok.',
+    severity: 'warning',
+  });
+  return undefined;
+}
+
 function toContent(item: unknown, path: string, issues: Issue[]): TikTokContent | undefined {
   const source = (item ?? {}) as Record<string, unknown>;
   const id = source.id;
@@ -65,8 +82,10 @@ function toContent(item: unknown, path: string, issues: Issue[]): TikTokContent 
     return undefined;
   }
   const content: TikTokContent = { content_id: String(id).trim() };
-  if (finite(source.quantity)) content.quantity = source.quantity;
-  if (finite(source.item_price)) content.price = source.item_price;
+  const quantity = number(source.quantity, `${path}.quantity`, 'invalid_number', issues);
+  if (quantity !== undefined) content.quantity = quantity;
+  const price = number(source.item_price, `${path}.item_price`, 'invalid_item_price', issues);
+  if (price !== undefined) content.price = price;
   const name = textOf(source.title);
   if (name !== undefined) content.content_name = name;
   const category = textOf(source.category);
@@ -115,7 +134,8 @@ export function toTikTokProperties(customData: CustomDataInput | undefined): {
       severity: 'warning',
     });
   }
-  if (finite(customData.value)) out.value = customData.value;
+  const value = number(customData.value, 'custom_data.value', 'invalid_value', issues);
+  if (value !== undefined) out.value = value;
   if (text(customData.currency)) {
     // TikTok fails the whole batch on one bad event, so a currency that is not an ISO 4217 code
     // ('dollars') is left out rather than sent uppercased.

@@ -97,17 +97,30 @@ describe('toTikTokProperties', () => {
     ]);
   });
 
-  it('leaves out what TikTok has no field for, and non-finite numbers', () => {
+  it('leaves out what TikTok has no field for, without a word', () => {
     expect(
       toTikTokProperties({
         predicted_ltv: 100,
         net_revenue: 3,
         num_items: 2,
         status: true,
-        value: Number.NaN,
         custom_properties: { coupon: 'X' },
       }),
     ).toEqual({ properties: undefined, issues: [] });
+  });
+
+  it('leaves out numbers that are not finite numbers, and says which', () => {
+    const { properties, issues } = toTikTokProperties({
+      value: '59.50' as never,
+      currency: 'USD',
+      contents: [{ id: 'sku-1', quantity: Number.NaN, item_price: '9.99' as never }],
+    });
+    expect(properties).toEqual({ currency: 'USD', contents: [{ content_id: 'sku-1' }] });
+    expect(issues.map((i) => `${i.path}:${i.code}:${i.severity}`)).toEqual([
+      'custom_data.contents[0].quantity:invalid_number:warning',
+      'custom_data.contents[0].item_price:invalid_item_price:warning',
+      'custom_data.value:invalid_value:warning',
+    ]);
   });
 
   it('gives no properties for no custom_data', () => {
