@@ -85,7 +85,8 @@ const canonicalHex = (value: string): string => value.slice(0, 64).toLowerCase()
 
 /**
  * TikTok takes one value per key (the request sample shows strings, [EAPI]); the first usable one
- * is sent and later ones are reported, so a customer with two emails is never silently half-sent.
+ * is sent and later different ones are reported, so a customer with two emails is never silently
+ * half-sent.
  */
 function first<T>(
   entries: readonly { value: string; path: string }[],
@@ -98,7 +99,8 @@ function first<T>(
     const result = use(entry);
     if (result === undefined) continue;
     if (chosen === undefined) chosen = result;
-    else {
+    // The same value again (an email given twice, or raw and hashed) loses nothing.
+    else if (result !== chosen) {
       issues.push(
         warning(
           entry.path,

@@ -66,6 +66,14 @@ describe('normalizeTikTokUser', () => {
     ]);
   });
 
+  it('does not report the same value given again, raw or hashed', () => {
+    const { user, issues } = normalizeTikTokUser({
+      em: ['Jane@Example.com', ' jane@example.com', SHA256['jane@example.com'] as string],
+    });
+    expect(user.email).toBe(SHA256['jane@example.com']);
+    expect(issues).toEqual([]);
+  });
+
   it('reports unusable values by path and rule, never by value', () => {
     const { user, issues } = normalizeTikTokUser({
       em: 'secret-value',
