@@ -42,6 +42,19 @@ export interface Writer {
   stop(): void;
 }
 
+// Every open outbox's commit at exit, run by one `exit` listener: one listener per outbox made
+// Node warn of a likely leak (MaxListenersExceededWarning) once an app had more than ten open.
+const exitCommits = new Set<() => void>();
+const commitAll = () => {
+  for (const commitAtExit of exitCommits) commitAtExit();
+};
+let listening = false;
+const atExit = (commitAtExit: () => void): void => {
+  if (!listening) process.on('exit', commitAll);
+  listening = true;
+  exitCommits.add(commitAtExit);
+};
+
 /**
  * The writer of one open outbox. With `commitOnExit`, a normal process exit commits the last
  * window (SIGKILL cannot).
@@ -318,13 +331,13 @@ export const createWriter = (s: OutboxState): Writer => {
       // Exiting anyway.
     }
   };
-  if (s.opts.commitOnExit) process.on('exit', onExit);
+  if (s.opts.commitOnExit) atExit(onExit);
 
   const stop = () => {
     cancelCommit();
     if (s.retryTimer !== undefined) clearTimeout(s.retryTimer);
     s.retryTimer = undefined;
-    if (s.opts.commitOnExit) process.off('exit', onExit);
+    if (s.opts.commitOnExit) exitCommits.delete(onExit);
   };
 
   return {

@@ -73,6 +73,28 @@ describe('group commit', () => {
     const outbox = make({ path });
     expect(outbox.stats().queued).toBe(1);
   });
+
+  it('commits every open outbox at exit through one listener: twelve open, no leak warning', () => {
+    const paths = Array.from({ length: 12 }, () => temp.file());
+    const script = `
+      const { sqliteOutbox } = await import(${JSON.stringify(new URL('../dist/index.mjs', import.meta.url).href)});
+      const before = process.listenerCount('exit');
+      for (const [i, path] of ${JSON.stringify(paths)}.entries()) {
+        const outbox = sqliteOutbox({ path, commitIntervalMs: 60000 });
+        outbox.append([{ id: 'x' + i, pixelId: '1', eventId: 'x' + i, eventName: 'Lead', eventTime: 1, actionSource: 'website', body: '{}', bytes: 2, attempts: 0, enqueuedAt: 1, retryAt: 1 }]);
+      }
+      console.log(process.listenerCount('exit') - before);
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    // One listener more however many are open, so Node prints no MaxListenersExceededWarning.
+    expect(child.stderr).toBe('');
+    expect(child.stdout.trim()).toBe('1');
+    expect(child.status).toBe(0);
+    for (const path of paths) expect(make({ path }).stats().queued).toBe(1);
+  });
 });
 
 describe('claim, ack, nack, release', () => {
