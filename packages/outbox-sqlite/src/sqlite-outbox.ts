@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import {
   type AppendResult,
   type ClaimOptions,
@@ -75,6 +76,9 @@ export interface SqliteOutbox extends Outbox {
   takeNonDurable(pixelId: string): OutboxRecord[];
 }
 
+/** The files this process has open as outboxes (resolved paths), until their `close()`. */
+const openHere = new Set<string>();
+
 /**
  * A durable outbox on SQLite (better-sqlite3, WAL). `append` never touches the disk: records are
  * buffered and written in one transaction at most `commitIntervalMs` (25 ms) later or as soon as
@@ -89,7 +93,16 @@ export interface SqliteOutbox extends Outbox {
  */
 export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
   const opts = resolveOptions(options);
+  const file = opts.path === ':memory:' ? undefined : resolve(opts.path);
+  if (file !== undefined && openHere.has(file)) {
+    // SQLite's lock does not tell this process from another: the open would wait `lockTimeoutMs`,
+    // blocking the event loop, and then blame another process.
+    throw new Error(
+      `sqliteOutbox: ${opts.path} is already open in this process (one outbox per file): close the first (its client's close() does) before opening the file again, or keep one client and outbox for the process (a dev server reloading a module that opens it, for one)`,
+    );
+  }
   const s = openOutboxState(opts);
+  if (file !== undefined) openHere.add(file);
   const writer = createWriter(s);
 
   const outbox: SqliteOutbox = {
@@ -204,6 +217,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
       }
       s.closed = true;
       writer.stop();
+      if (file !== undefined) openHere.delete(file);
       try {
         s.db.close();
       } catch (error) {

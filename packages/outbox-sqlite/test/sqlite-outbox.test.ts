@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { basename, dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SqliteOutbox, sqliteOutbox } from '../src/index.js';
 import { record, recordingHost, sleep, tempDir } from './helpers.js';
@@ -157,11 +158,22 @@ describe('claim, ack, nack, release', () => {
     ]);
   });
 
-  it('refuses a second process (or connection) on the same file with a clear error', () => {
+  it('refuses a second outbox on the same file in this process at once, naming this process', () => {
     const outbox = make();
-    expect(() => sqliteOutbox({ path: outbox.path, lockTimeoutMs: 50 })).toThrow(
-      /open in another process/,
+    // At once: waiting for the lock (10 s here) would block the event loop, then blame
+    // another process; past the test's own 5 s limit, it fails.
+    expect(() => sqliteOutbox({ path: outbox.path, lockTimeoutMs: 10_000 })).toThrow(
+      /is already open in this process \(one outbox per file\)/,
     );
+    // The same file by another spelling of its path is the same file.
+    expect(() =>
+      sqliteOutbox({ path: `${dirname(outbox.path)}/./${basename(outbox.path)}` }),
+    ).toThrow(/already open in this process/);
+    // Closed, it opens again.
+    outbox.close();
+    const again = sqliteOutbox({ path: outbox.path });
+    expect(again.stats().queued).toBe(0);
+    again.close();
   });
 });
 
