@@ -124,6 +124,13 @@ export interface CapiClient {
    * then remember `event_id`s to find the browser/server pairs, which without a relay never show.
    */
   attachRelay(): void;
+  /**
+   * Reports a request the first-party relay refused (`createRelay` calls it) through the client's
+   * feedback: a warn line per reason, then a count per minute. The browser never reads the relay's
+   * answer, so without it a page whose beacons are all refused (another pixel ID, an old browser
+   * module) would say nothing anywhere.
+   */
+  reportRelayRefusal(reason: string, status: number, text: string): void;
   /** True once `close()` was called. */
   readonly closed: boolean;
   /**
@@ -709,6 +716,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       hooks.emit('error', () => ({ kind: 'callback', source, error: new Error(message) }));
     },
     attachRelay: () => diagnostics?.attachRelay(),
+    reportRelayRefusal: (reason, status, text) => feedback.relayRefused(reason, status, text),
     get closed() {
       return closed;
     },

@@ -217,6 +217,19 @@ export class Feedback {
     );
   }
 
+  /**
+   * A request the first-party relay refused (reported in production too: a page's events were
+   * not taken, and the browser never reads the answer). One line per reason, then a count.
+   */
+  relayRefused(reason: string, status: number, text: string): void {
+    this.#report(
+      `relay|${reason}`,
+      `the relay refused a request (${reason})`,
+      `capi-kit: the relay refused a request with ${status} (${reason}): ${text}`,
+      [reason],
+    );
+  }
+
   /** Prints the pending summaries now and stops their timers (the client is closing). */
   close(): void {
     unsummarized.delete(this);

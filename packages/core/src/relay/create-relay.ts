@@ -75,6 +75,25 @@ const STATUS: Record<RelayRefusal, number> = {
   unknown_pixel: 403,
 };
 
+/** What each refusal means for the app, and what to check: the feedback line's second half. */
+const REFUSAL_TEXT: Record<RelayRefusal, string> = {
+  method_not_allowed: "not a POST; the relay takes the browser module's POSTs only",
+  cross_site:
+    "sent from another site (Fetch Metadata or Origin); the relay takes requests of the site's own pages only",
+  unknown_origin:
+    "neither Sec-Fetch-Site nor Origin says the request came from one of the site's pages",
+  unsupported_media_type: 'its Content-Type is not application/json or text/plain',
+  body_too_large: 'its body is over maxBodyBytes',
+  too_many_events: 'it carries more events than maxEvents',
+  rate_limited: "its client IP is over the relay's rateLimit",
+  invalid_payload: 'its body is not a relay payload (or was cut off); nothing of it was tracked',
+  body_timeout: 'its body did not arrive whole within bodyTimeoutMs',
+  unsupported_version:
+    "the page's browser module speaks another protocol version: deploy @capi-kit/browser and the server package from one release",
+  unknown_pixel:
+    "its pixel_id is not one this client sends to: give the browser module the pixel ID the server uses (or add it to the client's pixels)",
+};
+
 // The browser posts `application/json` (beacon Blob or fetch); `text/plain` is accepted for pages
 // that post a string beacon, which browsers send without a preflight. Form encodings are refused:
 // they are what a cross-site HTML form can post.
@@ -199,6 +218,12 @@ export function createRelay<R = Request | NodeRequestLike>(
 
   const refuse = (reason: RelayRefusal, headers: Record<string, string> = {}): RelayResponse => {
     counters.refused[reason]++;
+    // Told the app (rate-limited): the browser never reads the answer. Guarded like attachRelay.
+    try {
+      client.reportRelayRefusal?.(reason, STATUS[reason], REFUSAL_TEXT[reason]);
+    } catch {
+      // A hand-made client's report failing changes nothing of the answer.
+    }
     return {
       status: STATUS[reason],
       headers: {

@@ -736,6 +736,28 @@ describe('createRelay: what is forwarded', () => {
     expect((await only.relay.handle(request())).status).toBe(403);
   });
 
+  it('tells the app through its logger what it refused and what to check, once per reason, then a count', async () => {
+    const log = captureLogger();
+    const h = harness({}, { logger: log.logger, development: false });
+    const wrongPixel = () =>
+      h.relay.handle(request({ body: payload([event({ event_id: 'x' })], { pixel_id: '999' }) }));
+    expect((await wrongPixel()).status).toBe(403);
+    expect((await wrongPixel()).status).toBe(403);
+    expect((await h.relay.handle(request({ body: '{"v":1' }))).status).toBe(400);
+    const warned = log.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
+    // In production too: the browser never reads the answer, so nothing else would say it.
+    expect(warned).toEqual([
+      "capi-kit: the relay refused a request with 403 (unknown_pixel): its pixel_id is not one this client sends to: give the browser module the pixel ID the server uses (or add it to the client's pixels)",
+      'capi-kit: the relay refused a request with 400 (invalid_payload): its body is not a relay payload (or was cut off); nothing of it was tracked',
+    ]);
+    // The repeat is counted, and told when the client closes (or after a minute).
+    await h.client.close({ timeoutMs: 100 });
+    expect(log.lines.map((l) => l.msg)).toContain(
+      'capi-kit: the relay refused a request (unknown_pixel) once more, for the same reason (reported above)',
+    );
+    expect(h.relay.stats().refused).toMatchObject({ unknown_pixel: 2, invalid_payload: 1 });
+  });
+
   it('addresses Meta pixels only, and forwards to every other destination with the same event_id', async () => {
     const built: string[] = [];
     const other: Destination = {
