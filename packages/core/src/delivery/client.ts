@@ -569,31 +569,21 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     );
   };
 
-  const drain = (drainOptions: DrainOptions = {}): Promise<void> =>
-    closing === undefined ? drainFor(drainOptions) : closedWithin(closing, drainOptions);
-
-  // Once close() began, drain() waits for it, but no longer than its own `timeoutMs`: a waitUntil
-  // handed a 100 ms drain must not be held for the whole close (2 s by default, or more).
-  const closedWithin = async (closed: Promise<void>, drainOptions: DrainOptions) => {
-    const timer = deadlineTimer(clock, optionsDeadlineMs(drainOptions, DEFAULT_DRAIN_TIMEOUT_MS));
-    try {
-      await Promise.race([closed, timer.promise]);
-    } finally {
-      timer.cancel();
-    }
-  };
-
-  const drainFor = async (drainOptions: DrainOptions): Promise<void> => {
+  const drain = async (drainOptions: DrainOptions = {}): Promise<void> => {
     const timeoutMs = optionsDeadlineMs(drainOptions, DEFAULT_DRAIN_TIMEOUT_MS);
     const deadline = clock.now() + timeoutMs;
     const timer = deadlineTimer(clock, timeoutMs);
-    const drained = (async () => {
-      if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
-      await flushOutbox();
-      // Committed to a durable outbox is handed off: this or a later process delivers it.
-      if (outbox.durable) await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
-      else await Promise.all([...pipes.values()].map((pipe) => pipe.drain(deadline)));
-    })();
+    // Once close() began, drain() waits for it, still no longer than its own `timeoutMs`: a
+    // waitUntil handed a 100 ms drain must not be held for the whole close.
+    const drained =
+      closing ??
+      (async () => {
+        if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
+        await flushOutbox();
+        // Committed to a durable outbox is handed off: this or a later process delivers it.
+        if (outbox.durable) await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
+        else await Promise.all([...pipes.values()].map((pipe) => pipe.drain(deadline)));
+      })();
     try {
       await Promise.race([drained, timer.promise]);
     } finally {
