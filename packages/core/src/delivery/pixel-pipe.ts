@@ -2,7 +2,6 @@
 // they reflect (delivery guarantees, docs/architecture.md); scheduling, sending and answer handling
 // all move them, so they share the class and its private state. Who owns a record while outbox
 // calls outlast a shutdown is ownership.ts's to know; the pipe asks it and moves the counters.
-import { fullJitterDelay, throttleDelay } from './backoff.js';
 import { splitRejected } from './bisection.js';
 import { emptyDrops } from './client-stats.js';
 import { META_DESTINATION } from './destination.js';
@@ -11,6 +10,7 @@ import type { OutboxRecord } from './outbox/types.js';
 import { RecordOwnership } from './ownership.js';
 import type { PipeConfig } from './pipe-config.js';
 import { describeError } from './redact.js';
+import { SendGate } from './send-gate.js';
 import type { Part, Slot } from './slots.js';
 import { buildBody, postBatch } from './transport.js';
 import type {
@@ -25,8 +25,9 @@ import type {
 } from './types.js';
 import { deliveryError, type Verdict, verdictOf } from './verdict.js';
 
-// The pipe's pure parts live beside it: expiry.ts (the upload window), verdict.ts (what an
-// answer means), bisection.ts (how a rejected batch is taken apart), backoff.ts, transport.ts.
+// The pipe's other parts live beside it: expiry.ts (the upload window), verdict.ts (what an
+// answer means), bisection.ts (how a rejected batch is taken apart), send-gate.ts (the pause,
+// backoff and auth circuit: when the stream may send), transport.ts.
 export { isExpired } from './expiry.js';
 
 type Waiter = { done: () => boolean; resolve: () => void };
@@ -116,18 +117,8 @@ export class PixelPipe {
   private pumping = false;
   private pumpAgain = false;
   private pumpScheduled = false;
-  /** Shared pause: throttling and transient backoff stop the whole pixel, not one batch. */
-  private blockedUntil = 0;
-  /**
-   * The latest `retryAt` of records given back with a backoff (nack): no claim finds them before
-   * it, and `resume()` lifts the pixel's pause, not theirs.
-   */
-  private retryWaitUntil = 0;
-  private consecutiveFailures = 0;
-  private consecutiveThrottles = 0;
-  /** > 0 while the auth circuit is open; after it passes one probe batch is allowed (half-open). */
-  private circuitOpenUntil = 0;
-  private probing = false;
+  /** When the stream may send: the shared pause, the records' backoff, the auth circuit. */
+  private readonly gate: SendGate;
   private wakeHandle: unknown;
   private wakeAt = Number.POSITIVE_INFINITY;
   private readonly slots = new Set<Slot>();
@@ -154,6 +145,7 @@ export class PixelPipe {
     const maxAge = destination.limits.maxAgeSeconds;
     this.expired = (record, nowMs) => isExpired(record, nowMs, maxAge);
     this.traceField = destination.name === META_DESTINATION ? 'fbtraceId' : 'traceId';
+    this.gate = new SendGate(config.retry, config.random);
   }
 
   /**
@@ -296,8 +288,8 @@ export class PixelPipe {
           !this.pumpScheduled &&
           (this.queued <= 0 ||
             this.claimEmpty ||
-            this.circuitOpenUntil > 0 ||
-            this.blockedUntil > deadline)),
+            this.gate.circuitOpen ||
+            this.gate.pausedPast(deadline))),
     );
   }
 
@@ -330,8 +322,8 @@ export class PixelPipe {
           (this.halted ||
             this.queued <= 0 ||
             this.claimEmpty ||
-            this.circuitOpenUntil > 0 ||
-            this.blockedUntil > this.closeDeadline ||
+            this.gate.circuitOpen ||
+            this.gate.pausedPast(this.closeDeadline) ||
             this.config.clock.now() >= this.closeDeadline)),
     );
   }
@@ -497,13 +489,7 @@ export class PixelPipe {
   /** Closes the auth circuit and lifts any pause, then sends what is waiting. */
   resume(): void {
     if (this.stopped) return;
-    const wasOpen = this.circuitOpenUntil > 0;
-    this.circuitOpenUntil = 0;
-    this.probing = false;
-    this.blockedUntil = 0;
-    this.consecutiveFailures = 0;
-    this.consecutiveThrottles = 0;
-    if (wasOpen)
+    if (this.gate.resume())
       this.log('info', { pixelId: this.pixelId }, 'capi-kit: circuit closed by resume()');
     this.config.background(this.flush());
   }
@@ -511,7 +497,7 @@ export class PixelPipe {
   /** Counters and state. `oldestEnqueuedAt` comes from the outbox. */
   stats(oldestEnqueuedAt: number | undefined): PixelStats {
     const now = this.config.clock.now();
-    const stats: PixelStats = {
+    return {
       pixelId: this.pixelId,
       queued: Math.max(0, this.queued),
       inFlight: this.inFlightEvents,
@@ -523,31 +509,18 @@ export class PixelPipe {
         oldestEnqueuedAt === undefined || this.queued <= 0
           ? 0
           : Math.max(0, now - oldestEnqueuedAt),
-      state: 'open',
+      ...this.gate.state(now),
     };
-    if (this.circuitOpenUntil > 0) {
-      stats.state = 'circuit_open';
-      stats.pausedUntil = this.circuitOpenUntil;
-    } else if (this.blockedUntil > now) {
-      stats.state = 'paused';
-      stats.pausedUntil = this.blockedUntil;
-    }
-    return stats;
   }
 
   // ---------------------------------------------------------------- scheduling
-
-  private isBlocked(now: number): boolean {
-    if (this.circuitOpenUntil > 0 && (now < this.circuitOpenUntil || this.probing)) return true;
-    return now < this.blockedUntil;
-  }
 
   private isIdle(): boolean {
     return (
       this.inFlightRequests === 0 &&
       !this.pumping &&
       !this.pumpScheduled &&
-      (this.queued <= 0 || this.claimEmpty || this.isBlocked(this.config.clock.now()))
+      (this.queued <= 0 || this.claimEmpty || this.gate.isBlocked(this.config.clock.now()))
     );
   }
 
@@ -602,8 +575,8 @@ export class PixelPipe {
   private afterPump(): void {
     if (this.stopped || this.queued <= 0) return;
     const now = this.config.clock.now();
-    if (this.circuitOpenUntil > now) this.armWake(this.circuitOpenUntil);
-    else if (this.blockedUntil > now) this.armWake(this.blockedUntil);
+    const wake = this.gate.wakeAfter(now);
+    if (wake !== undefined) this.armWake(wake);
     else if (this.inFlightRequests === 0 || this.wakeHandle === undefined) {
       this.armWake(now + this.config.flushIntervalMs);
     }
@@ -623,10 +596,7 @@ export class PixelPipe {
     } catch (error) {
       this.reportOutboxError(error);
       // The outbox failed to hand out work; try again after a short pause instead of spinning.
-      this.blockedUntil = Math.max(
-        this.blockedUntil,
-        this.config.clock.now() + this.config.retry.baseDelayMs,
-      );
+      this.gate.outboxFailed(this.config.clock.now());
     } finally {
       this.pumping = false;
       this.afterPump();
@@ -640,12 +610,12 @@ export class PixelPipe {
     // Graph API gets one tiny request, not `maxConcurrency` full ones; an outage allocates no
     // megabyte bodies per attempt (nor `fetch`'s copies of them); and only the probe's events spend
     // attempts, so a long outage does not push whole batches towards `maxAttempts`.
-    const failing = this.consecutiveFailures > 0;
+    const failing = this.gate.failing;
     const limit = failing ? 1 : config.maxConcurrency;
     const batchEvents = failing ? PROBE_EVENTS : config.maxBatchEvents;
     while (!this.stopped && !this.halted && this.inFlightRequests < limit) {
       const now = config.clock.now();
-      if (this.isBlocked(now)) return;
+      if (this.gate.isBlocked(now)) return;
       // A request started at close's deadline would be aborted at once, yet it may already have
       // reached the platform: then its events, released as unattempted, are sent again later (a
       // duplicate, as a BullMQ worker's round saw when its backoff had run out while the event loop
@@ -667,7 +637,7 @@ export class PixelPipe {
           await this.unclaim(live, now);
           return;
         }
-        if (this.circuitOpenUntil > 0) this.probing = true; // half-open: one request
+        this.gate.starting(); // half-open circuit: this is the one probe
         this.startSlot(live, part.leaseUntil);
         continue;
       }
@@ -698,13 +668,8 @@ export class PixelPipe {
         // Asked before an append landed or a drain began (an async outbox, or one that answers
         // from a snapshot): the outbox may hold records now, and a drain wants them. Ask again.
         if (epoch !== this.claimEpoch) continue;
-        if (this.queued > 0 && this.retryWaitUntil > now) {
-          // Records waiting out their own backoff (a resume() lifted the pixel's pause, not
-          // theirs): the pixel waits with them, so drain() and close() see a pause to wait out
-          // within their deadline, not an empty outbox.
-          this.blockedUntil = Math.max(this.blockedUntil, this.retryWaitUntil);
-          return;
-        }
+        // Records waiting out their own backoff: the stream waits with them (send-gate.ts).
+        if (this.queued > 0 && this.gate.waitForRetries(now)) return;
         this.claimEmpty = true;
         this.draining = false;
         return;
@@ -716,7 +681,7 @@ export class PixelPipe {
         await this.unclaim(live, now);
         return;
       }
-      if (this.circuitOpenUntil > 0) this.probing = true; // half-open: exactly one probe batch
+      this.gate.starting(); // half-open circuit: exactly one probe batch
       this.startSlot(live, now + config.leaseMs);
     }
   }
@@ -833,7 +798,7 @@ export class PixelPipe {
           return;
         }
         this.settled += records.length - slot.suspected;
-        this.probing = false;
+        this.gate.settled();
         this.schedulePump();
         this.notify();
       });
@@ -903,10 +868,7 @@ export class PixelPipe {
     this.sent += records.length;
     this.resolved += records.length;
     this.config.acknowledged?.(records);
-    this.consecutiveFailures = 0;
-    this.consecutiveThrottles = 0;
-    if (this.circuitOpenUntil > 0) {
-      this.circuitOpenUntil = 0;
+    if (this.gate.succeeded()) {
       this.log('info', { pixelId: this.pixelId }, 'capi-kit: probe succeeded, circuit closed');
     }
     // The destination's classifier made sure this acknowledges every event sent.
@@ -954,12 +916,10 @@ export class PixelPipe {
         return;
       }
       case 'auth': {
-        const alreadyOpen = this.circuitOpenUntil > 0;
-        this.circuitOpenUntil = now + retry.authProbeIntervalMs;
-        this.probing = false;
+        const opened = this.gate.authRefused(now);
         // Kept (bounded by the queue limits) and ready the moment resume() closes the circuit.
         await this.putBack(records, slot, () => outbox.release(ids(records), now));
-        if (!alreadyOpen) {
+        if (opened) {
           const error = this.error(verdict);
           this.log(
             'error',
@@ -976,21 +936,8 @@ export class PixelPipe {
         return;
       }
       case 'throttled': {
-        this.consecutiveThrottles++;
-        const hinted = verdict.retryAfterMs;
-        const delayMs =
-          hinted === undefined
-            ? throttleDelay(
-                this.consecutiveThrottles,
-                retry.throttleBaseDelayMs,
-                retry.maxRetryAfterMs,
-                config.random,
-              )
-            : Math.min(hinted, retry.maxRetryAfterMs);
-        const retryAt = now + delayMs;
-        this.blockedUntil = Math.max(this.blockedUntil, retryAt);
-        this.retryWaitUntil = Math.max(this.retryWaitUntil, retryAt);
-        if (this.consecutiveThrottles > retry.freeThrottles) {
+        const { delayMs, retryAt, spendsAttempt } = this.gate.throttled(now, verdict.retryAfterMs);
+        if (spendsAttempt) {
           await this.retryOrGiveUp(records, retryAt, verdict, slot);
         } else {
           await this.putBack(records, slot, () => outbox.release(ids(records), retryAt));
@@ -1001,21 +948,7 @@ export class PixelPipe {
       }
       default: {
         // transient (and, defensively, anything unexpected)
-        this.consecutiveFailures++;
-        const hinted = verdict.retryAfterMs;
-        const delayMs =
-          hinted === undefined
-            ? fullJitterDelay(
-                this.consecutiveFailures,
-                retry.baseDelayMs,
-                retry.maxDelayMs,
-                config.random,
-              )
-            : Math.min(hinted, retry.maxRetryAfterMs);
-        const retryAt = now + delayMs;
-        // One backoff for the whole pixel: during an outage a single batch probes, the rest wait.
-        this.blockedUntil = Math.max(this.blockedUntil, retryAt);
-        this.retryWaitUntil = Math.max(this.retryWaitUntil, retryAt);
+        const { delayMs, retryAt } = this.gate.transient(now, verdict.retryAfterMs);
         const kept = await this.retryOrGiveUp(records, retryAt, verdict, slot);
         this.retried += kept;
         if (kept > 0) this.emitRetry(records, verdict, 'transient', delayMs);

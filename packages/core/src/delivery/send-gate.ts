@@ -1,0 +1,173 @@
+import { fullJitterDelay, throttleDelay } from './backoff.js';
+import type { RetryOptions } from './types.js';
+
+// When one stream may send: the shared pause (throttling and transient backoff stop the whole
+// stream, not one batch), the records' own backoff, and the auth circuit breaker (open after a
+// refused credential, half-open for one probe request per `authProbeIntervalMs`). Times are on the
+// engine's scheduling clock. The pipe (pixel-pipe.ts) asks it before every request and tells it
+// every answer; the counters of events stay the pipe's.
+
+/** The wait a failed request sets, from the platform's hint or the backoff. */
+export interface Backoff {
+  /** How long the stream pauses, in ms. */
+  delayMs: number;
+  /** When the records may be sent again (scheduling clock, epoch ms). */
+  retryAt: number;
+}
+
+/** The pause, backoff and auth circuit of one stream. */
+export class SendGate {
+  /** End of the shared pause (throttle or backoff); nothing is sent before it. */
+  private pausedUntil = 0;
+  /**
+   * The latest `retryAt` of records given back with a backoff: no claim finds them before it, and
+   * `resume()` lifts the stream's pause, not theirs.
+   */
+  private retryWaitUntil = 0;
+  private consecutiveFailures = 0;
+  private consecutiveThrottles = 0;
+  /** > 0 while the auth circuit is open; once it passes, one probe request is allowed (half-open). */
+  private circuitOpenUntil = 0;
+  /** The half-open circuit's probe request is in flight. */
+  private probing = false;
+
+  constructor(
+    private readonly retry: Required<RetryOptions>,
+    private readonly random: () => number,
+  ) {}
+
+  /** The last request failed transiently: one small batch probes at a time until one succeeds. */
+  get failing(): boolean {
+    return this.consecutiveFailures > 0;
+  }
+
+  /** The auth circuit is open (a credential was refused and no probe succeeded since). */
+  get circuitOpen(): boolean {
+    return this.circuitOpenUntil > 0;
+  }
+
+  /** No request may start at `now`: paused, or the circuit is open and its probe not due or out. */
+  isBlocked(now: number): boolean {
+    if (this.circuitOpenUntil > 0 && (now < this.circuitOpenUntil || this.probing)) return true;
+    return now < this.pausedUntil;
+  }
+
+  /** The pause outlasts `deadline` (drain and close stop waiting for it). */
+  pausedPast(deadline: number): boolean {
+    return this.pausedUntil > deadline;
+  }
+
+  /** When the pump must wake to send again, if a pause or the circuit holds it past `now`. */
+  wakeAfter(now: number): number | undefined {
+    if (this.circuitOpenUntil > now) return this.circuitOpenUntil;
+    if (this.pausedUntil > now) return this.pausedUntil;
+    return undefined;
+  }
+
+  /** The state `stats()` reports. */
+  state(now: number): { state: 'open' | 'paused' | 'circuit_open'; pausedUntil?: number } {
+    if (this.circuitOpenUntil > 0)
+      return { state: 'circuit_open', pausedUntil: this.circuitOpenUntil };
+    if (this.pausedUntil > now) return { state: 'paused', pausedUntil: this.pausedUntil };
+    return { state: 'open' };
+  }
+
+  /** A request starts: while the circuit is open it is the one probe (half-open). */
+  starting(): void {
+    if (this.circuitOpenUntil > 0) this.probing = true;
+  }
+
+  /** A request settled, whatever its answer: the next probe may go when due. */
+  settled(): void {
+    this.probing = false;
+  }
+
+  /** The platform accepted a request. Returns true when that closed the auth circuit. */
+  succeeded(): boolean {
+    this.consecutiveFailures = 0;
+    this.consecutiveThrottles = 0;
+    if (this.circuitOpenUntil === 0) return false;
+    this.circuitOpenUntil = 0;
+    return true;
+  }
+
+  /** The platform refused the credentials: the circuit opens (again) until the next probe. Returns true when it was closed. */
+  authRefused(now: number): boolean {
+    const wasOpen = this.circuitOpenUntil > 0;
+    this.circuitOpenUntil = now + this.retry.authProbeIntervalMs;
+    this.probing = false;
+    return !wasOpen;
+  }
+
+  /**
+   * Throttled: the stream pauses for the platform's hint (capped) or a doubling step. `spendsAttempt`
+   * once the throttles in a row pass `freeThrottles`.
+   */
+  throttled(now: number, hintedMs: number | undefined): Backoff & { spendsAttempt: boolean } {
+    this.consecutiveThrottles++;
+    const { retry } = this;
+    const delayMs =
+      hintedMs === undefined
+        ? throttleDelay(
+            this.consecutiveThrottles,
+            retry.throttleBaseDelayMs,
+            retry.maxRetryAfterMs,
+            this.random,
+          )
+        : Math.min(hintedMs, retry.maxRetryAfterMs);
+    const retryAt = this.pauseForRetry(now + delayMs);
+    return { delayMs, retryAt, spendsAttempt: this.consecutiveThrottles > retry.freeThrottles };
+  }
+
+  /**
+   * A transient failure: one backoff for the whole stream (full jitter, or the platform's hint), so
+   * during an outage a single batch probes while the rest wait.
+   */
+  transient(now: number, hintedMs: number | undefined): Backoff {
+    this.consecutiveFailures++;
+    const { retry } = this;
+    const delayMs =
+      hintedMs === undefined
+        ? fullJitterDelay(
+            this.consecutiveFailures,
+            retry.baseDelayMs,
+            retry.maxDelayMs,
+            this.random,
+          )
+        : Math.min(hintedMs, retry.maxRetryAfterMs);
+    return { delayMs, retryAt: this.pauseForRetry(now + delayMs) };
+  }
+
+  /** The outbox failed to hand out work: pause one base delay instead of spinning. */
+  outboxFailed(now: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, now + this.retry.baseDelayMs);
+  }
+
+  /**
+   * A claim found nothing while records wait out their own backoff (a `resume()` lifted the
+   * stream's pause, not theirs): the stream pauses with them, so drain() and close() see a pause
+   * to wait out within their deadline, not an empty outbox. Returns true when it did.
+   */
+  waitForRetries(now: number): boolean {
+    if (this.retryWaitUntil <= now) return false;
+    this.pausedUntil = Math.max(this.pausedUntil, this.retryWaitUntil);
+    return true;
+  }
+
+  /** `resume()`: closes the circuit and lifts the pause. Returns true when the circuit was open. */
+  resume(): boolean {
+    const wasOpen = this.circuitOpenUntil > 0;
+    this.circuitOpenUntil = 0;
+    this.probing = false;
+    this.pausedUntil = 0;
+    this.consecutiveFailures = 0;
+    this.consecutiveThrottles = 0;
+    return wasOpen;
+  }
+
+  private pauseForRetry(retryAt: number): number {
+    this.pausedUntil = Math.max(this.pausedUntil, retryAt);
+    this.retryWaitUntil = Math.max(this.retryWaitUntil, retryAt);
+    return retryAt;
+  }
+}

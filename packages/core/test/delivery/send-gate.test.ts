@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_RETRY } from '../../src/delivery/options.js';
+import { SendGate } from '../../src/delivery/send-gate.js';
+
+// The gate alone, on hand-picked times; the pipe's use of it is covered by the delivery suites
+// (rejections, drain, close, the interleavings fuzz) and the real-process fault cases.
+
+const retry = { ...DEFAULT_RETRY, freeThrottles: 2 };
+/** `random()` always answers `r`: the jittered delays become exact. */
+const gateWith = (r = 0.5) => new SendGate(retry, () => r);
+
+describe('SendGate', () => {
+  it('starts open: nothing blocks, nothing to wake for, stats say open', () => {
+    const gate = gateWith();
+    expect(gate.isBlocked(0)).toBe(false);
+    expect(gate.failing).toBe(false);
+    expect(gate.circuitOpen).toBe(false);
+    expect(gate.wakeAfter(0)).toBeUndefined();
+    expect(gate.state(0)).toEqual({ state: 'open' });
+  });
+
+  it('a transient failure pauses the stream for the full-jitter backoff, doubling per failure in a row', () => {
+    const gate = gateWith(0.5);
+    expect(gate.transient(1000, undefined)).toEqual({ delayMs: 500, retryAt: 1500 });
+    expect(gate.failing).toBe(true);
+    expect(gate.isBlocked(1499)).toBe(true);
+    expect(gate.isBlocked(1500)).toBe(false);
+    expect(gate.state(1200)).toEqual({ state: 'paused', pausedUntil: 1500 });
+    expect(gate.wakeAfter(1200)).toBe(1500);
+    // Second in a row: ceiling 2 s, half of it.
+    expect(gate.transient(2000, undefined)).toEqual({ delayMs: 1000, retryAt: 3000 });
+    // A hint wins, capped at maxRetryAfterMs.
+    expect(gate.transient(0, 10_000_000).delayMs).toBe(retry.maxRetryAfterMs);
+    expect(gate.succeeded()).toBe(false);
+    expect(gate.failing).toBe(false);
+  });
+
+  it('a pause never shortens: a later, shorter backoff keeps the longer one', () => {
+    const gate = gateWith(0.5);
+    gate.transient(0, 60_000);
+    gate.transient(1000, 100);
+    expect(gate.isBlocked(30_000)).toBe(true);
+    expect(gate.pausedPast(59_999)).toBe(true);
+    expect(gate.pausedPast(60_000)).toBe(false);
+  });
+
+  it('throttles spend no attempt until more than freeThrottles come in a row', () => {
+    const gate = gateWith(0);
+    const first = gate.throttled(0, undefined);
+    // Equal jitter: at least half the step (5 s) with random() = 0.
+    expect(first).toEqual({ delayMs: 2500, retryAt: 2500, spendsAttempt: false });
+    expect(gate.throttled(0, undefined).spendsAttempt).toBe(false);
+    expect(gate.throttled(0, 1000)).toEqual({ delayMs: 1000, retryAt: 1000, spendsAttempt: true });
+    gate.succeeded();
+    expect(gate.throttled(0, 1000).spendsAttempt).toBe(false);
+  });
+
+  it('resume() lifts the stream pause but records still wait out their own backoff', () => {
+    const gate = gateWith(0.5);
+    gate.transient(0, 5000);
+    expect(gate.resume()).toBe(false);
+    expect(gate.isBlocked(0)).toBe(false);
+    // A claim then finds nothing before 5000: the stream waits with its records.
+    expect(gate.waitForRetries(1000)).toBe(true);
+    expect(gate.isBlocked(4999)).toBe(true);
+    expect(gate.waitForRetries(5000)).toBe(false);
+  });
+
+  it('the auth circuit: open until the probe time, then one probe at a time, closed by a success', () => {
+    const gate = gateWith();
+    expect(gate.authRefused(0)).toBe(true);
+    expect(gate.circuitOpen).toBe(true);
+    expect(gate.state(0)).toEqual({
+      state: 'circuit_open',
+      pausedUntil: retry.authProbeIntervalMs,
+    });
+    expect(gate.wakeAfter(0)).toBe(retry.authProbeIntervalMs);
+    expect(gate.isBlocked(retry.authProbeIntervalMs - 1)).toBe(true);
+    expect(gate.isBlocked(retry.authProbeIntervalMs)).toBe(false);
+    gate.starting();
+    expect(gate.isBlocked(retry.authProbeIntervalMs)).toBe(true); // the probe is out
+    gate.settled();
+    expect(gate.isBlocked(retry.authProbeIntervalMs)).toBe(false);
+    // Refused again: the circuit stays open (not newly opened), pushed to the next probe time.
+    expect(gate.authRefused(retry.authProbeIntervalMs)).toBe(false);
+    expect(gate.isBlocked(2 * retry.authProbeIntervalMs - 1)).toBe(true);
+    expect(gate.succeeded()).toBe(true);
+    expect(gate.circuitOpen).toBe(false);
+    expect(gate.isBlocked(0)).toBe(false);
+  });
+
+  it('resume() closes an open circuit and says so', () => {
+    const gate = gateWith();
+    gate.authRefused(0);
+    gate.starting();
+    expect(gate.resume()).toBe(true);
+    expect(gate.isBlocked(0)).toBe(false);
+    expect(gate.resume()).toBe(false);
+  });
+
+  it('an outbox failure pauses one base delay', () => {
+    const gate = gateWith();
+    gate.outboxFailed(100);
+    expect(gate.isBlocked(100 + retry.baseDelayMs - 1)).toBe(true);
+    expect(gate.isBlocked(100 + retry.baseDelayMs)).toBe(false);
+    expect(gate.failing).toBe(false);
+  });
+});
