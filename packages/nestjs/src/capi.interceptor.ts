@@ -114,10 +114,8 @@ export class CapiInterceptor implements NestInterceptor {
    */
   private report(source: string, error: unknown): void {
     this.adapter.client.reportError(error, source);
-    this.logger.error(
-      `${source} threw; nothing was tracked: ${error instanceof Error ? error.message : String(error)}`,
-      error instanceof Error ? error.stack : undefined,
-    );
+    const { message, stack } = describeThrown(error);
+    this.logger.error(`${source} threw; nothing was tracked: ${message}`, stack);
   }
 }
 
@@ -140,4 +138,24 @@ function isTrackedCall(context: ExecutionContext): boolean {
 function statusOf(response: object | undefined): number | undefined {
   const status = (response as { statusCode?: unknown } | undefined)?.statusCode;
   return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * A thrown value's message and stack for Nest's Logger. App code may throw anything: a value
+ * without `toString` (`Object.create(null)`), a Proxy whose traps throw, an Error whose `message`
+ * getter throws. Describing it must never throw, or the handler's response would become a 500.
+ */
+function describeThrown(error: unknown): { message: string; stack?: string | undefined } {
+  try {
+    if (error instanceof Error) {
+      const stack: unknown = error.stack;
+      return {
+        message: String(error.message),
+        stack: typeof stack === 'string' ? stack : undefined,
+      };
+    }
+    return { message: String(error) };
+  } catch {
+    return { message: 'a value that cannot be read as text' };
+  }
 }

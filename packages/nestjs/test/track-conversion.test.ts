@@ -120,6 +120,33 @@ class ShopController {
     return { ok: true };
   }
 
+  @Get('map-throws-bare')
+  @TrackConversion('Lead', {
+    map: () => {
+      // No prototype, so no toString: String() of it throws.
+      throw Object.create(null);
+    },
+  })
+  mapThrowsBare(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('when-throws-unreadable')
+  @TrackConversion('Lead', {
+    when: () => {
+      const error = new Error('hidden');
+      Object.defineProperty(error, 'message', {
+        get() {
+          throw new Error('no message for you');
+        },
+      });
+      throw error;
+    },
+  })
+  whenThrowsUnreadable(): { ok: true } {
+    return { ok: true };
+  }
+
   @Get('untracked')
   untracked(): { ok: true } {
     return { ok: true };
@@ -248,6 +275,20 @@ describe.each(PLATFORMS)('@TrackConversion on %s', (platform) => {
     expect(hooked).toEqual([
       { kind: 'callback', source: "@TrackConversion('Lead') map", message: 'bad map' },
       { kind: 'callback', source: "@TrackConversion('Lead') when", message: 'bad when' },
+    ]);
+  });
+
+  it('a map() or when() throwing a value that cannot be printed keeps the response', async () => {
+    const bare = await running.request('/shop/map-throws-bare');
+    expect(bare.status).toBe(200);
+    expect(await bare.json()).toEqual({ ok: true });
+    const unreadable = await running.request('/shop/when-throws-unreadable');
+    expect(unreadable.status).toBe(200);
+    expect(await unreadable.json()).toEqual({ ok: true });
+    expect(await sent()).toHaveLength(0);
+    expect(log.errors().map((e) => e.message)).toEqual([
+      "@TrackConversion('Lead') map threw; nothing was tracked: a value that cannot be read as text",
+      "@TrackConversion('Lead') when threw; nothing was tracked: a value that cannot be read as text",
     ]);
   });
 
