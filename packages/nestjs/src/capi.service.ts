@@ -26,7 +26,8 @@ export class CapiService {
 
   /**
    * Tracks `event`; with `request` (Express, Fastify or Node request) its context is filled in,
-   * explicit values win. Synchronous, never throws (unless `strict`).
+   * explicit values win. Synchronous, never throws (unless `strict`); with something that is not a
+   * request (`null`, a GraphQL context) the event is dropped and the mistake reported.
    */
   track<Name extends EventName>(event: ServerEventInput<Name>, request?: object): TrackResult {
     if (request === undefined) return this.adapter.client.track(event);
@@ -41,10 +42,20 @@ export class CapiService {
   /**
    * The request-bound API (`track`, `eventId`, `context`) that `@CapiContext()` gives handlers;
    * the same object for every call with the same request. Pass `response` to also write the
-   * `_fbp`/`_fbc` cookies (the global interceptor does this for every handler already).
+   * `_fbp`/`_fbc` cookies (the global interceptor does this for every handler already). Never
+   * throws: given something that is not a request, its `track()` reports that and drops the event.
    */
   forRequest(request: object, response?: object): RequestCapi {
-    return bindRequestCapi(this.adapter, { request, response });
+    try {
+      return bindRequestCapi(this.adapter, { request, response });
+    } catch (error) {
+      // Not a request (or one that cannot be read): a binding whose context fails, which the core
+      // reports on first use and tracks nothing with (consent `denied`, failing closed), rather
+      // than a throw into the caller's request.
+      return this.adapter.bind(() => {
+        throw error;
+      });
+    }
   }
 }
 

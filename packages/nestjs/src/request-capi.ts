@@ -42,8 +42,9 @@ const hasHeaders = (value: unknown): value is NodeRequest =>
   isObject(value) && isObject(value.headers);
 
 /** The Node request under a platform request: `FastifyRequest.raw`, or the object itself. */
-function nodeRequestOf(request: object): NodeRequest | undefined {
-  const raw = (request as { raw?: unknown }).raw;
+function nodeRequestOf(request: unknown): NodeRequest | undefined {
+  if (!isObject(request)) return undefined;
+  const raw = request.raw;
   if (hasHeaders(raw)) return raw;
   return hasHeaders(request) ? request : undefined;
 }
@@ -84,7 +85,11 @@ export function boundRequestCapi(request: object): RequestCapi | undefined {
 export function bindRequestCapi(adapter: CapiAdapter, exchange: HttpExchange): RequestCapi {
   const node = nodeRequestOf(exchange.request);
   if (node === undefined) {
-    throw new TypeError('capi-kit: not an HTTP request (Express, Fastify or Node IncomingMessage)');
+    // No value in the message: an app object passed by mistake may hold anything.
+    throw new TypeError(
+      `capi-kit: got ${exchange.request === null ? 'null' : typeof exchange.request} without headers where the HTTP request belongs ` +
+        "(Express Request, FastifyRequest or Node IncomingMessage; in a GraphQL resolver, the context's req)",
+    );
   }
   let slot = node[SLOT];
   if (slot === undefined) {

@@ -185,6 +185,50 @@ describe('CapiService with a request', () => {
     }
   }
 
+  @Controller()
+  class MistakeController {
+    constructor(@Inject(CapiService) private readonly capi: CapiService) {}
+    @Get('not-a-request')
+    notARequest(@Req() request: object) {
+      const event = { event_name: 'Lead', user_data: { em: 'b@example.com' } } as const;
+      // A GraphQL context instead of its req, and a request that is not there (a job's null).
+      const graphqlContext = this.capi.track(event, { req: request });
+      const nothing = this.capi.track(event, null as unknown as object);
+      return { results: [graphqlContext, nothing].map(({ accepted }) => accepted) };
+    }
+  }
+
+  it.each(['express', 'fastify'] as const)(
+    'something that is not a request: the handler still answers, the event is reported, not sent (%s)',
+    async (platform) => {
+      const running = await startApp(platform, {
+        imports: [CapiModule.forRoot(capiOptions(mock))],
+        controllers: [MistakeController],
+      });
+      const errors: string[] = [];
+      running.client.on('error', ({ error }) => {
+        errors.push(error.message);
+      });
+      try {
+        const res = await running.request('/not-a-request');
+        expect(res.status).toBe(200);
+        expect(await res.json()).toEqual({ results: [false, false] });
+        await running.client.flush();
+        expect(mock.events()).toEqual([]);
+        expect(errors).toEqual([
+          expect.stringMatching(
+            /^TypeError: capi-kit: got object without headers where the HTTP request belongs.*context's req/,
+          ),
+          expect.stringMatching(/^TypeError: capi-kit: got null without headers/),
+        ]);
+        // Counted: dropped the way the core drops an unreadable context (failing closed).
+        expect(running.client.stats().dropped).toMatchObject({ consent: 2 });
+      } finally {
+        await running.app.close();
+      }
+    },
+  );
+
   it.each(['express', 'fastify'] as const)(
     'fills the request context in (%s)',
     async (platform) => {
