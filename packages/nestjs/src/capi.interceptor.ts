@@ -16,6 +16,13 @@ import { type ConversionMetadata, TRACK_CONVERSION_METADATA } from './track-conv
 type Callback = (result: unknown, request: unknown) => unknown;
 
 /**
+ * The handler calls a `CapiInterceptor` already took. Nest hands every interceptor of one call the
+ * same `ExecutionContext`; with `CapiModule` registered twice (two `forRoot` with different
+ * options) there are two global interceptors, and each would track the call's conversion.
+ */
+const claimedCalls = new WeakMap<ExecutionContext, CapiInterceptor>();
+
+/**
  * Registered globally by `CapiModule` (`APP_INTERCEPTOR`). For `http` and `graphql` calls it binds
  * the request's context (writing `_fbp`/`_fbc`) and runs `@TrackConversion`; `rpc` and `ws` calls
  * pass through untouched (a `@TrackConversion` there is ignored with a warning).
@@ -23,6 +30,7 @@ type Callback = (result: unknown, request: unknown) => unknown;
 export class CapiInterceptor implements NestInterceptor {
   private readonly logger = new Logger('CapiModule');
   private readonly warnedHandlers = new WeakSet<object>();
+  private warnedTwice = false;
 
   constructor(
     private readonly adapter: CapiAdapter,
@@ -30,6 +38,12 @@ export class CapiInterceptor implements NestInterceptor {
   ) {}
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const claimant = claimedCalls.get(context);
+    if (claimant !== undefined && claimant !== this) {
+      this.warnRegisteredTwice();
+      return next.handle();
+    }
+    claimedCalls.set(context, this);
     const conversion = this.reflector.getAllAndOverride<ConversionMetadata | undefined>(
       TRACK_CONVERSION_METADATA,
       [context.getHandler(), context.getClass()],
@@ -95,6 +109,16 @@ export class CapiInterceptor implements NestInterceptor {
       // Only `strict` mode throws; the handler already succeeded, so its response must stand.
       this.report(`${source} track`, error);
     }
+  }
+
+  private warnRegisteredTwice(): void {
+    if (this.warnedTwice) return;
+    this.warnedTwice = true;
+    this.logger.warn(
+      'CapiModule is registered more than once in this app (forRoot/forRootAsync with different ' +
+        'options): only the first registration binds requests and tracks @TrackConversion; ' +
+        'import CapiModule once, in the root module (isGlobal: true makes CapiService injectable everywhere)',
+    );
   }
 
   private warnSkipped(context: ExecutionContext): void {

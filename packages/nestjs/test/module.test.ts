@@ -11,8 +11,9 @@ import {
   type CapiModuleOptions,
   type CapiOptionsFactory,
   CapiService,
+  TrackConversion,
 } from '../src/index.js';
-import { ACCESS_TOKEN, capiOptions, PIXEL_ID, startApp } from './fixtures.js';
+import { ACCESS_TOKEN, capiOptions, PIXEL_ID, recordingLogger, startApp } from './fixtures.js';
 
 let mock: MockGraph;
 beforeAll(async () => {
@@ -167,6 +168,49 @@ describe('isGlobal', () => {
       }).compile(),
     ).rejects.toThrow(/CapiService/);
   });
+});
+
+describe('CapiModule registered twice', () => {
+  @Controller()
+  class SignupController {
+    @Get('signup')
+    @TrackConversion('Lead')
+    signup() {
+      return { ok: true };
+    }
+  }
+  // A feature module with its own forRoot (other options, so Nest keeps both instances).
+  @Module({
+    imports: [
+      CapiModule.forRootAsync({ useFactory: () => capiOptions(mock, { partnerAgent: 'feature' }) }),
+    ],
+  })
+  class FeatureModule {}
+
+  it.each(['express', 'fastify'] as const)(
+    'tracks each conversion once and warns once (%s)',
+    async (platform) => {
+      const log = recordingLogger();
+      const running = await startApp(
+        platform,
+        {
+          imports: [CapiModule.forRoot(capiOptions(mock)), FeatureModule],
+          controllers: [SignupController],
+        },
+        log.logger,
+      );
+      try {
+        expect((await running.request('/signup')).status).toBe(200);
+        expect((await running.request('/signup')).status).toBe(200);
+      } finally {
+        // Closes (and so flushes) both modules' clients.
+        await running.app.close();
+      }
+      expect(mock.events({ event_name: 'Lead' })).toHaveLength(2);
+      const warnings = log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
+      expect(warnings).toEqual([expect.stringMatching(/^CapiModule is registered more than once/)]);
+    },
+  );
 });
 
 describe('CapiService with a request', () => {
