@@ -96,9 +96,13 @@ export class CapiInterceptor implements NestInterceptor {
       return;
     }
     try {
-      params = (options.map as Callback | undefined)?.(result, exchange.request) as
-        | TrackParams
-        | undefined;
+      const mapped = (options.map as Callback | undefined)?.(result, exchange.request);
+      const wrong = notEventFields(mapped);
+      if (wrong !== undefined) {
+        this.report(`${source} map`, new TypeError(wrong), 'returned no event fields');
+        return;
+      }
+      params = mapped as TrackParams | undefined;
     } catch (error) {
       this.report(`${source} map`, error);
       return;
@@ -136,10 +140,10 @@ export class CapiInterceptor implements NestInterceptor {
    * Through the client (its logger and `error` hook, kind `callback`, redacted) and Nest's Logger,
    * which is where a Nest app looks; never into the response.
    */
-  private report(source: string, error: unknown): void {
+  private report(source: string, error: unknown, happened = 'threw'): void {
     this.adapter.client.reportError(error, source);
     const { message, stack } = describeThrown(error);
-    this.logger.error(`${source} threw; nothing was tracked: ${message}`, stack);
+    this.logger.error(`${source} ${happened}; nothing was tracked: ${message}`, stack);
   }
 }
 
@@ -162,6 +166,25 @@ function isTrackedCall(context: ExecutionContext): boolean {
 function statusOf(response: object | undefined): number | undefined {
   const status = (response as { statusCode?: unknown } | undefined)?.statusCode;
   return typeof status === 'number' ? status : undefined;
+}
+
+/**
+ * Why a `map` result is not an event's fields, or `undefined` when it is (an object, or nothing).
+ * Tracked as it is, an async `map`'s Promise (a JavaScript app, or a cast) or a string would send
+ * the event without the data the map was written for, and say nothing.
+ */
+function notEventFields(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'object') {
+    return `map returned a ${typeof value}; it must return the event's fields (an object) or undefined`;
+  }
+  if (Array.isArray(value)) {
+    return "map returned an array; it must return the event's fields (an object) or undefined";
+  }
+  if (typeof (value as { then?: unknown }).then === 'function') {
+    return 'map returned a Promise; map must be synchronous: await in the handler and return what map needs';
+  }
+  return undefined;
 }
 
 /**

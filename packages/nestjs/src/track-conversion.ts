@@ -14,7 +14,8 @@ export interface TrackConversionOptions<
   /**
    * The event's data from the handler's result: `user_data` (raw, hashed by the core),
    * `custom_data`, `event_id` (e.g. derived from an order ID) and any other event field. Explicit
-   * values win over the request context. A throw is logged and the event is not tracked. Typed by
+   * values win over the request context. Synchronous: a throw, or a result that is not an object
+   * or `undefined` (a Promise), is logged and the event is not tracked. Typed by
    * the event name: a `Purchase` map returns `custom_data` with `value` and `currency`.
    * @example map: (order: Order) => ({ event_id: order.id, custom_data: { value: order.total, currency: 'EUR' } })
    */

@@ -147,6 +147,21 @@ class ShopController {
     return { ok: true };
   }
 
+  @Get('map-async')
+  // What a JavaScript app (or a cast) can pass: TypeScript rejects a Promise here.
+  @TrackConversion('Lead', {
+    map: (async (order: Order) => ({ user_data: { em: order.email } })) as never,
+  })
+  mapAsync(): Order {
+    return { id: 'A-3', email: 'ann@example.com', total: 1 };
+  }
+
+  @Get('map-string')
+  @TrackConversion('Lead', { map: (() => 'ann@example.com') as never })
+  mapString(): { ok: true } {
+    return { ok: true };
+  }
+
   @Get('untracked')
   untracked(): { ok: true } {
     return { ok: true };
@@ -290,6 +305,27 @@ describe.each(PLATFORMS)('@TrackConversion on %s', (platform) => {
       "@TrackConversion('Lead') map threw; nothing was tracked: a value that cannot be read as text",
       "@TrackConversion('Lead') when threw; nothing was tracked: a value that cannot be read as text",
     ]);
+  });
+
+  it('a map() returning a Promise or a string is reported; nothing is tracked', async () => {
+    const hooked: string[] = [];
+    const off = running.client.on('error', ({ error }) => {
+      hooked.push(error.message);
+    });
+    onTestFinished(off);
+    expect((await running.request('/shop/map-async')).status).toBe(200);
+    expect((await running.request('/shop/map-string')).status).toBe(200);
+    expect(await sent()).toHaveLength(0);
+    expect(log.errors().map((e) => e.message)).toEqual([
+      "@TrackConversion('Lead') map returned no event fields; nothing was tracked: map returned a Promise; map must be synchronous: await in the handler and return what map needs",
+      "@TrackConversion('Lead') map returned no event fields; nothing was tracked: map returned a string; it must return the event's fields (an object) or undefined",
+    ]);
+    expect(hooked).toEqual([
+      expect.stringContaining('map returned a Promise'),
+      expect.stringContaining('map returned a string'),
+    ]);
+    // The value the map returned never reaches a log line.
+    expect(JSON.stringify([log.entries, hooked])).not.toContain('ann@example.com');
   });
 
   it('a class-level decorator covers every handler; a handler-level one wins', async () => {
