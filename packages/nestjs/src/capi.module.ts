@@ -21,11 +21,17 @@ import type {
 import { CapiRelayMiddleware } from './relay.middleware.js';
 import { CAPI_ADAPTER, CAPI_CLIENT, CAPI_OPTIONS } from './tokens.js';
 
-const createAdapter = ({
-  shutdownTimeoutMs: _,
-  relay: __,
-  ...options
-}: CapiModuleOptions): CapiAdapter => createCapiAdapter(options);
+function createAdapter(options: CapiModuleOptions): CapiAdapter {
+  if (typeof options !== 'object' || options === null) {
+    // A factory body in braces without `return` is the usual cause; say so rather than let the
+    // destructuring below fail with "Cannot destructure property … of 'undefined'".
+    throw new TypeError(
+      `CapiModule.forRootAsync: the options factory (useFactory, or createCapiOptions() of useClass/useExisting) resolved to ${options === null ? 'null' : typeof options}; return the options object (an arrow function with a body in braces needs \`return\`)`,
+    );
+  }
+  const { shutdownTimeoutMs: _, relay: __, ...adapterOptions } = options;
+  return createCapiAdapter(adapterOptions);
+}
 
 const sharedProviders: Provider[] = [
   { provide: CAPI_ADAPTER, useFactory: createAdapter, inject: [CAPI_OPTIONS] },

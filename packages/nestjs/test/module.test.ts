@@ -129,6 +129,21 @@ describe('CapiModule.forRootAsync', () => {
     await moduleRef.close();
   });
 
+  it.each([undefined, null])('says so when the factory resolves to %s', async (value) => {
+    await expect(
+      Test.createTestingModule({
+        imports: [
+          CapiModule.forRootAsync({
+            // A body in braces without `return`, as JavaScript (or `any`) lets through.
+            useFactory: (() => value) as unknown as () => CapiModuleOptions,
+          }),
+        ],
+      }).compile(),
+    ).rejects.toThrow(
+      `CapiModule.forRootAsync: the options factory (useFactory, or createCapiOptions() of useClass/useExisting) resolved to ${value === null ? 'null' : 'undefined'}; return the options object`,
+    );
+  });
+
   it('refuses options without a factory', () => {
     expect(() => CapiModule.forRootAsync({})).toThrow(/useFactory, useClass or useExisting/);
   });
