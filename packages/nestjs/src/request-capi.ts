@@ -4,6 +4,7 @@
  */
 import {
   type CapiAdapter,
+  type CookieToSet,
   fromIncomingMessage,
   type IncomingMessageLike,
   type RequestCapi,
@@ -27,6 +28,8 @@ interface NodeRequest extends IncomingMessageLike {
 
 interface Slot {
   readonly capi: RequestCapi;
+  /** What the core says to set; empty when no cookie may change (the context then waits). */
+  readonly cookiesToSet: readonly CookieToSet[];
   cookiesWritten: boolean;
 }
 
@@ -79,8 +82,9 @@ export function boundRequestCapi(request: object): RequestCapi | undefined {
 }
 
 /**
- * The request's `RequestCapi`, computed once per request and cached on it; writes the `_fbp`/`_fbc`
- * cookies the first time a response is at hand. Throws only when `request` is not an HTTP request.
+ * The request's `RequestCapi`, made once per request and cached on it (its context computed when a
+ * cookie may change, else on first use); writes the `_fbp`/`_fbc` cookies the first time a
+ * response is at hand. Throws only when `request` is not an HTTP request.
  */
 export function bindRequestCapi(adapter: CapiAdapter, exchange: HttpExchange): RequestCapi {
   const node = nodeRequestOf(exchange.request);
@@ -93,14 +97,18 @@ export function bindRequestCapi(adapter: CapiAdapter, exchange: HttpExchange): R
   }
   let slot = node[SLOT];
   if (slot === undefined) {
-    const context = adapter.contextOf(fromIncomingMessage(node, node.originalUrl ?? node.url));
-    slot = { capi: adapter.bind(context), cookiesWritten: false };
+    // `forRequest` computes the context now only when a cookie may change; otherwise on the first
+    // `track()` or `context` read, so a handler that tracks nothing costs almost nothing.
+    const { capi, cookiesToSet } = adapter.forRequest(
+      fromIncomingMessage(node, node.originalUrl ?? node.url),
+    );
+    slot = { capi, cookiesToSet, cookiesWritten: false };
     Object.defineProperty(node, SLOT, { value: slot, configurable: true });
   }
   if (!slot.cookiesWritten && exchange.response !== undefined) {
     slot.cookiesWritten = appendSetCookies(
       exchange.response,
-      slot.capi.context.cookiesToSet.map((cookie) => cookie.header),
+      slot.cookiesToSet.map((cookie) => cookie.header),
     );
   }
   return slot.capi;
