@@ -273,8 +273,13 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
       );
     }
     if (!/^\d+$/.test(pixelId)) {
+      // Not the value either: with META_PIXEL_ID and META_ACCESS_TOKEN swapped it is the token,
+      // and this message lands in the app's start-up log.
       throw new TypeError(
-        `createCapi: pixelId must be the numeric pixel (dataset) id, got "${pixelId}"`,
+        `createCapi: pixel #${index}: pixelId must be the numeric pixel (dataset) id; got ${pixelId.length} characters, not all digits` +
+          (pixelId.startsWith('EAA')
+            ? ' and shaped like an access token (pixelId and accessToken swapped?)'
+            : ''),
       );
     }
     if (seen.has(pixelId)) throw new TypeError(`createCapi: pixel ${pixelId} is listed twice`);

@@ -160,6 +160,20 @@ describe('createCapi: batching and the request', () => {
     }
     expect(message).toMatch(/numeric/);
     expect(message).not.toContain(TOKEN);
+    // Swapped (META_PIXEL_ID holding the token): the message must not print the token either.
+    for (const options of [
+      { env: false as const, pixelId: 'EAAB-secret-token', accessToken: PIXEL },
+      { env: { META_PIXEL_ID: 'EAAB-secret-token', META_ACCESS_TOKEN: PIXEL } },
+    ]) {
+      let swapped = '';
+      try {
+        createCapi(options);
+      } catch (error) {
+        swapped = (error as Error).message;
+      }
+      expect(swapped).toMatch(/numeric .*swapped/);
+      expect(swapped).not.toContain('secret');
+    }
     expect(() =>
       createCapi({ env: false, pixelId: PIXEL, accessToken: TOKEN, maxBatchEvents: 1001 }),
     ).toThrow(RangeError);
