@@ -39,7 +39,8 @@ export const TRACK_CONVERSION_METADATA = 'capi-kit:track-conversion';
  * Tracks `eventName` with the request's context after the handler succeeds: once, when its
  * promise resolves or its Observable completes; never when it throws, when the response status is
  * 400 or more, or when `options.when` returns false. On a controller class it applies to every
- * handler; a handler's own `@TrackConversion` wins. Needs `CapiModule` imported.
+ * handler; a handler's own `@TrackConversion` wins. One per handler or class: a second on the same
+ * one throws when the class is defined. Needs `CapiModule` imported.
  * @example @Post('checkout') @TrackConversion('Purchase', { map: (order: Order) => ({ event_id: order.id }) })
  */
 // Generic over the name (last, so explicit `<Order>` type arguments keep compiling; they turn the
@@ -59,5 +60,35 @@ export function TrackConversion<
     // Checked at the call; stored for any name and result.
     options: (options[0] ?? {}) as unknown as TrackConversionOptions<never, never>,
   };
-  return SetMetadata(TRACK_CONVERSION_METADATA, metadata);
+  const setMetadata = SetMetadata(TRACK_CONVERSION_METADATA, metadata);
+  const decorate = (target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    // Metadata holds one conversion: a second decorator on the same handler or class would
+    // replace the first without a word, and its conversion would never be tracked.
+    const holder: unknown = descriptor === undefined ? target : descriptor.value;
+    const earlier = ownConversion(holder);
+    if (earlier !== undefined) {
+      const where =
+        key === undefined
+          ? (target as { name?: string }).name
+          : `${(target as { constructor?: { name?: string } }).constructor?.name}.${String(key)}`;
+      throw new TypeError(
+        `@TrackConversion('${eventName}') on ${where}: it already has @TrackConversion('${earlier.eventName}'), ` +
+          'and a handler tracks one conversion; track the other in the handler with @CapiContext() capi.track()',
+      );
+    }
+    (setMetadata as (...args: unknown[]) => unknown)(target, key, descriptor);
+  };
+  return decorate as MethodDecorator & ClassDecorator;
+}
+
+/** The conversion set on this very handler or class (not inherited), if any. */
+function ownConversion(holder: unknown): ConversionMetadata | undefined {
+  if ((typeof holder !== 'object' && typeof holder !== 'function') || holder === null) return;
+  // reflect-metadata's API, loaded by every Nest app (a peer dependency).
+  const reflect = Reflect as unknown as {
+    getOwnMetadata?: (key: string, target: object) => unknown;
+  };
+  return reflect.getOwnMetadata?.(TRACK_CONVERSION_METADATA, holder) as
+    | ConversionMetadata
+    | undefined;
 }

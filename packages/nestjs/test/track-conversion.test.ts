@@ -336,3 +336,40 @@ describe.each(PLATFORMS)('@TrackConversion on %s', (platform) => {
     expect(events.map((e) => e.event.event_name)).toEqual(['ViewContent', 'AddToCart']);
   });
 });
+
+describe('@TrackConversion applied twice', () => {
+  it('on one handler: fails at definition, naming both, instead of dropping one', () => {
+    expect(() => {
+      class CheckoutController {
+        @TrackConversion('Purchase', {
+          map: () => ({ custom_data: { value: 1, currency: 'EUR' } }),
+        })
+        @TrackConversion('CompleteRegistration')
+        checkout(): void {}
+      }
+      return CheckoutController;
+    }).toThrow(
+      "@TrackConversion('Purchase') on CheckoutController.checkout: it already has @TrackConversion('CompleteRegistration')",
+    );
+  });
+
+  it('on one class: the same', () => {
+    expect(() => {
+      @TrackConversion('ViewContent')
+      @TrackConversion('Search')
+      class SearchController {}
+      return SearchController;
+    }).toThrow("@TrackConversion('ViewContent') on SearchController: it already has");
+  });
+
+  it('on a class and its handler, or on a subclass of a decorated class: allowed', () => {
+    @TrackConversion('ViewContent')
+    class BaseController {
+      @TrackConversion('AddToCart')
+      cart(): void {}
+    }
+    @TrackConversion('Search')
+    class SubController extends BaseController {}
+    expect(SubController).toBeTypeOf('function');
+  });
+});
