@@ -1,3 +1,10 @@
+// The server relay's default caps (createRelay's maxEvents, maxBodyBytes), inlined by this
+// package's build like the standard events: a request over either is refused whole (413) and none
+// of its events is tracked. 64 KiB is also what a browser lets keepalive requests carry in flight.
+import {
+  DEFAULT_RELAY_MAX_BODY_BYTES as MAX_BYTES,
+  DEFAULT_RELAY_MAX_EVENTS as MAX_EVENTS,
+} from '../../core/src/relay/protocol.js';
 import type { CustomData } from './events.js';
 
 /** Version of the relay protocol this module speaks (the `v` of every payload). */
@@ -26,12 +33,18 @@ export interface RelayPayload {
   events: RelayEvent[];
 }
 
-/** Returns `send(event)`, which batches the events of one tick into one POST to `url`. */
+const byteLength = (text: string): number => new Blob([text]).size;
+
+/**
+ * Returns `send(event)`, which batches the events of one tick into as few POSTs to `url` as the
+ * relay's caps allow (20 events, 64 KiB each).
+ */
 export function createRelay(url: string, pixelId: string): (event: RelayEvent) => void {
-  let batch: string[] = [];
-  const flush = () => {
-    const body = `{"v":${RELAY_PROTOCOL_VERSION},"pixel_id":${JSON.stringify(pixelId)},"events":[${batch.join(',')}]}`;
-    batch = [];
+  const head = `{"v":${RELAY_PROTOCOL_VERSION},"pixel_id":${JSON.stringify(pixelId)},"events":[`;
+  const empty = byteLength(head) + 2; // `]}`
+  const batch: string[] = [];
+  const post = (events: string[]) => {
+    const body = `${head}${events.join(',')}]}`;
     // A beacon survives the page unloading right after a click. Its `application/json` type is not
     // CORS-safelisted: fine same-origin (the relay's place), refused by some browsers cross-origin.
     // When sendBeacon is missing, throws, or returns false (queue full), fetch keepalive instead.
@@ -47,6 +60,23 @@ export function createRelay(url: string, pixelId: string): (event: RelayEvent) =
         body,
       }).catch(() => {});
     } catch {}
+  };
+  const flush = () => {
+    // One oversized event (a huge `custom_data`) goes alone and is refused alone: the events fired
+    // with it still arrive.
+    let events: string[] = [];
+    let bytes = empty;
+    for (const json of batch.splice(0)) {
+      const size = byteLength(json) + 1;
+      if (events.length && (events.length === MAX_EVENTS || bytes + size > MAX_BYTES)) {
+        post(events);
+        events = [];
+        bytes = empty;
+      }
+      events.push(json);
+      bytes += size;
+    }
+    post(events);
   };
   return (event) => {
     // Serialize now: the page may change `custom_data` before the batch leaves.

@@ -1,5 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  DEFAULT_RELAY_MAX_BODY_BYTES as MAX_BYTES,
+  DEFAULT_RELAY_MAX_EVENTS as MAX_EVENTS,
+} from '../../core/src/relay/protocol.js';
+import {
   type FakeBrowser,
   fakeBrowser,
   freshModule,
@@ -117,6 +121,56 @@ describe('batching', () => {
     expect(payloads.map((p) => [p.pixel_id, p.events.length])).toEqual([
       ['111', 2],
       ['222', 1],
+    ]);
+  });
+});
+
+// The server's default caps: a request over either is refused whole (413), none of its events tracked.
+describe("within the server relay's caps (20 events, 64 KiB a request)", () => {
+  const bodies = async () =>
+    Promise.all(browser.sendBeacon.mock.calls.map(([, blob]) => blob.text()));
+
+  it('splits a tick of more than 20 events into requests of at most 20, in order', async () => {
+    const pixel = createPixel({ pixelId: PIXEL });
+    const ids = Array.from({ length: 2 * MAX_EVENTS + 5 }, (_, i) =>
+      pixel.track('ViewContent', { n: i }),
+    );
+    await nextTick();
+    const payloads = await browser.relayed();
+    expect(payloads.map((p) => p.events.length)).toEqual([MAX_EVENTS, MAX_EVENTS, 5]);
+    expect(payloads.flatMap((p) => p.events.map((e) => e.event_id))).toEqual(ids);
+    expect(payloads.every((p) => p.v === 1 && p.pixel_id === PIXEL)).toBe(true);
+  });
+
+  it('keeps each request within 64 KiB, counted in UTF-8 bytes', async () => {
+    const pixel = createPixel({ pixelId: PIXEL });
+    // 3 bytes a character in UTF-8: each event is over half the cap, two of them do not fit.
+    const ids = [0, 1, 2].map((i) =>
+      pixel.track('ViewContent', { content_name: '€'.repeat(MAX_BYTES / 4), n: i }),
+    );
+    await nextTick();
+    const sizes = (await bodies()).map((body) => new Blob([body]).size);
+    expect(sizes).toHaveLength(3);
+    for (const size of sizes) expect(size).toBeLessThanOrEqual(MAX_BYTES);
+    const payloads = await browser.relayed();
+    expect(payloads.flatMap((p) => p.events.map((e) => e.event_id))).toEqual(ids);
+  });
+
+  it('sends an event too large for the relay alone, so the events fired with it still arrive', async () => {
+    const pixel = createPixel({ pixelId: PIXEL });
+    const before = pixel.pageView();
+    const huge = pixel.track('Purchase', {
+      value: 1,
+      currency: 'USD',
+      content_name: 'x'.repeat(MAX_BYTES),
+    });
+    const after = pixel.track('Lead');
+    await nextTick();
+    const payloads = await browser.relayed();
+    expect(payloads.map((p) => p.events.map((e) => e.event_id))).toEqual([
+      [before],
+      [huge],
+      [after],
     ]);
   });
 });

@@ -11,7 +11,11 @@ import { STANDARD_EVENTS } from '../event/standard-events.js';
 import type { UserDataInput } from '../user-data/types.js';
 import { checkFirstParty, relayRequestUrl } from './first-party.js';
 import { jsonByteLength } from './json-size.js';
-import { RELAY_PROTOCOL_VERSION } from './protocol.js';
+import {
+  DEFAULT_RELAY_MAX_BODY_BYTES,
+  DEFAULT_RELAY_MAX_EVENTS,
+  RELAY_PROTOCOL_VERSION,
+} from './protocol.js';
 import {
   createMemoryRateLimiter,
   type MemoryRateLimiterOptions,
@@ -35,10 +39,6 @@ import type {
   RelayResponse,
 } from './types.js';
 
-/** Default body cap: 64 KiB, the browsers' budget for all keepalive/beacon bodies in flight. */
-export const DEFAULT_RELAY_MAX_BODY_BYTES = 64 * 1024;
-/** Default cap on events per request; a page sends 1–3 per tick. */
-export const DEFAULT_RELAY_MAX_EVENTS = 20;
 /**
  * Default deadline for reading a body: 10 s. A beacon is at most 64 KiB, sent as the event fires,
  * which even a slow mobile link delivers in a second or two; a client still sending after 10 s is

@@ -1,9 +1,15 @@
 // The relay protocol v1, server side: what `@capi-kit/browser` POSTs to the first-party endpoint.
 // The contract is written down in packages/browser/README.md ("The relay protocol (v1)"); the core
-// cannot import the browser package, so the wire types are repeated here.
+// cannot import the browser package, so the wire types are repeated here. No imports, on purpose:
+// @capi-kit/browser bundles the caps below at build time, so it splits its requests to fit them.
 
 /** The relay protocol version this handler speaks; other versions are refused with `400`. */
 export const RELAY_PROTOCOL_VERSION = 1;
+
+/** Default body cap: 64 KiB, the browsers' budget for all keepalive/beacon bodies in flight. */
+export const DEFAULT_RELAY_MAX_BODY_BYTES = 64 * 1024;
+/** Default cap on events per request; a page sends 1–3 per tick, and splits more to fit. */
+export const DEFAULT_RELAY_MAX_EVENTS = 20;
 
 /** Where `@capi-kit/browser` relays to unless told otherwise, and where the adapters listen. */
 export const DEFAULT_RELAY_PATH = '/capi/events';
