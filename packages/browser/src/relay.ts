@@ -47,14 +47,19 @@ export function createRelay(url: string, pixelId: string): (event: RelayEvent) =
     const body = `${head}${events.join(',')}]}`;
     // A beacon survives the page unloading right after a click. Its `application/json` type is not
     // CORS-safelisted: fine same-origin (the relay's place), refused by some browsers cross-origin.
-    // When sendBeacon is missing, throws, or returns false (queue full), fetch keepalive instead.
+    // When sendBeacon is missing or throws, a keepalive fetch survives the unload as well. When it
+    // returns false, the 64 KiB a page may have in flight in keepalive requests is used up (by
+    // this tick's earlier requests, or another script's beacons), and a keepalive fetch would be
+    // refused the same way: a plain fetch still arrives unless the page closes first.
+    let keepalive = true;
     try {
       if (navigator.sendBeacon(url, new Blob([body], { type: 'application/json' }))) return;
+      keepalive = false;
     } catch {}
     try {
       fetch(url, {
         method: 'POST',
-        keepalive: true,
+        keepalive,
         credentials: 'same-origin',
         headers: { 'content-type': 'application/json' },
         body,

@@ -41,7 +41,7 @@ describe('transport', () => {
     expect(browser.sendBeacon.mock.calls[0]![0]).toBe('/api/meta');
   });
 
-  const fetchFallback = async () => {
+  const fetchFallback = async (keepalive = true) => {
     const eventID = createPixel({ pixelId: PIXEL }).track('Lead');
     await nextTick();
     expect(browser.fetch).toHaveBeenCalledTimes(1);
@@ -49,7 +49,7 @@ describe('transport', () => {
     expect(url).toBe('/capi/events');
     expect(init).toMatchObject({
       method: 'POST',
-      keepalive: true,
+      keepalive,
       credentials: 'same-origin',
       headers: { 'content-type': 'application/json' },
     });
@@ -62,9 +62,9 @@ describe('transport', () => {
     await fetchFallback();
   });
 
-  it('falls back to fetch keepalive when sendBeacon returns false (beacon queue full)', async () => {
+  it('falls back to a plain fetch when sendBeacon returns false (keepalive budget used up)', async () => {
     browser.sendBeacon.mockReturnValue(false);
-    await fetchFallback();
+    await fetchFallback(false);
     expect(browser.sendBeacon).toHaveBeenCalledTimes(1);
   });
 
