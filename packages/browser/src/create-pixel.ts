@@ -35,7 +35,7 @@ export interface AdvancedMatching {
 export interface PixelOptions {
   /** The Pixel (dataset) ID. */
   pixelId: string;
-  /** Same-origin URL of your relay endpoint, or `false` for the Pixel alone. Default `/capi/events`. */
+  /** URL of your relay endpoint (on the page's site), or `false` for the Pixel alone. Default `/capi/events`. */
   relay?: string | false;
   /** Where to load fbevents.js from. Default Meta's `en_US` URL. */
   scriptUrl?: string;

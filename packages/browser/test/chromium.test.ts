@@ -73,6 +73,20 @@ const BIG_PAGE = `<!doctype html>
 </script>
 </body></html>`;
 
+// A relay on another origin of the same site (pages on www., the relay on api.), which the server
+// relay takes as first-party.
+const API_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>api</title></head>
+<body>
+<script type="module">
+  import { createPixel } from '/capi-kit-browser.mjs';
+  const relay = 'http://api.shop.test:' + location.port + '/capi/events';
+  const pixel = createPixel({ pixelId: ${JSON.stringify(PIXEL_ID)}, autoLoad: false, relay });
+  window.__fire = () => pixel.track('Lead');
+  window.__ready = true;
+</script>
+</body></html>`;
+
 type RelayPost = { headers: IncomingHttpHeaders; body: RelayPayload };
 
 async function startSite(): Promise<{ url: string; posts: RelayPost[]; server: Server }> {
@@ -95,6 +109,14 @@ async function startSite(): Promise<{ url: string; posts: RelayPost[]; server: S
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(moduleCode);
     } else if (req.url === '/' || req.url === '/big') {
       res.writeHead(200, { 'content-type': 'text/html' }).end(req.url === '/' ? PAGE : BIG_PAGE);
+    } else if (req.url === '/api') {
+      // The Pixel's first-party cookie, set on the site (as fbevents.js does) for the relay to read.
+      res
+        .writeHead(200, {
+          'content-type': 'text/html',
+          'set-cookie': '_fbp=fb.1.1767225600000.42; Domain=shop.test; Path=/',
+        })
+        .end(API_PAGE);
     } else {
       res.writeHead(404).end();
     }
@@ -132,6 +154,8 @@ if (!haveChromium && process.env.CI) {
           '--disable-background-networking',
           '--disable-component-update',
           '--disable-sync',
+          // www.shop.test and api.shop.test: two origins of one site, both on the loopback server.
+          '--host-resolver-rules=MAP *.shop.test 127.0.0.1',
         ],
       });
     }, 30_000);
@@ -206,6 +230,21 @@ if (!haveChromium && process.env.CI) {
       await expect.poll(() => site.posts.length, { timeout: 5000 }).toBe(2);
       const relayed = site.posts.flatMap((post) => post.body.events.map((e) => e.event_id));
       expect(relayed.sort()).toEqual([...ids].sort());
+      await page.close();
+    }, 30_000);
+
+    it('a relay on another origin of the site gets the event and the cookies', async () => {
+      site.posts.length = 0;
+      const page = await browser.newPage();
+      await page.goto(`${site.url.replace('127.0.0.1', 'www.shop.test')}/api`);
+      await page.waitForFunction('window.__ready === true');
+      const eventId = (await page.evaluate('window.__fire()')) as string;
+      await expect.poll(() => site.posts.length, { timeout: 5000 }).toBe(1);
+      const [post] = site.posts;
+      expect(post!.headers.host).toMatch(/^api\.shop\.test:/);
+      expect(post!.headers['content-type']).toBe('text/plain');
+      expect(post!.headers.cookie).toBe('_fbp=fb.1.1767225600000.42');
+      expect(post!.body.events.map((e) => e.event_id)).toEqual([eventId]);
       await page.close();
     }, 30_000);
   });

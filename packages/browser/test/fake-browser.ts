@@ -37,6 +37,7 @@ export function fakeBrowser(): FakeBrowser {
   );
   vi.stubGlobal('document', document);
   vi.stubGlobal('location', location);
+  vi.stubGlobal('origin', 'https://shop.example');
   vi.stubGlobal('navigator', { sendBeacon });
   vi.stubGlobal('fetch', fetch);
   const fbq = () => (globalThis as unknown as { fbq: Fbq }).fbq;
@@ -50,7 +51,7 @@ export function fakeBrowser(): FakeBrowser {
     async relayed() {
       const bodies = [
         ...(await Promise.all(sendBeacon.mock.calls.map(([, blob]) => blob.text()))),
-        ...fetch.mock.calls.map(([, init]) => String(init.body)),
+        ...(await Promise.all(fetch.mock.calls.map(([, init]) => new Response(init.body).text()))),
       ];
       return bodies.map((body) => JSON.parse(body) as RelayPayload);
     },

@@ -41,19 +41,34 @@ describe('transport', () => {
     expect(browser.sendBeacon.mock.calls[0]![0]).toBe('/api/meta');
   });
 
+  it('sends JSON to a same-origin relay and text/plain to another origin (no CORS preflight)', async () => {
+    for (const relay of [
+      '/capi/events',
+      'https://shop.example/capi/events',
+      'https://api.shop.example/capi/events',
+      '//shop.example:8443/capi/events',
+    ]) {
+      createPixel({ pixelId: PIXEL, relay }).track('Lead');
+    }
+    await nextTick();
+    expect(browser.sendBeacon.mock.calls.map(([, blob]) => blob.type)).toEqual([
+      'application/json',
+      'application/json',
+      'text/plain',
+      'text/plain',
+    ]);
+  });
+
   const fetchFallback = async (keepalive = true) => {
     const eventID = createPixel({ pixelId: PIXEL }).track('Lead');
     await nextTick();
     expect(browser.fetch).toHaveBeenCalledTimes(1);
     const [url, init] = browser.fetch.mock.calls[0]!;
     expect(url).toBe('/capi/events');
-    expect(init).toMatchObject({
-      method: 'POST',
-      keepalive,
-      credentials: 'same-origin',
-      headers: { 'content-type': 'application/json' },
-    });
-    const body = JSON.parse(String(init.body));
+    expect(init).toMatchObject({ method: 'POST', keepalive, credentials: 'include' });
+    expect(init.body).toBeInstanceOf(Blob);
+    expect((init.body as Blob).type).toBe('application/json');
+    const body = JSON.parse(await (init.body as Blob).text());
     expect(body).toMatchObject({ v: 1, pixel_id: PIXEL, events: [{ event_id: eventID }] });
   };
 
