@@ -60,16 +60,14 @@ export function toTikTokPixelEvent(
   custom_data?: CustomData,
   eventNames?: Readonly<Record<string, string>>,
 ): { event: string; properties: TikTokPixelProperties } {
-  // Trimmed as the server's copy is (TikTok deduplicates on the name and the id together).
+  // Trimmed as the server's copy is (TikTok deduplicates on the name and the id together). `Lead`
+  // is the one Meta standard event TikTok names differently (@capi-kit/tiktok's TIKTOK_EVENT_NAMES
+  // maps every other one to itself, test/tiktok.test.ts holds the two equal); a name not in it is
+  // a custom event and passes unchanged.
   const name = eventName.trim();
   const renamed = eventNames && Object.hasOwn(eventNames, name) && eventNames[name];
   return {
-    event:
-      typeof renamed === 'string' && renamed
-        ? renamed
-        : Object.hasOwn(RENAMED, name)
-          ? RENAMED[name]!
-          : name,
+    event: typeof renamed === 'string' && renamed ? renamed : name === 'Lead' ? 'SubmitForm' : name,
     properties: toProperties(custom_data ?? {}),
   };
 }
@@ -97,10 +95,6 @@ export function trackTikTok(
     return false;
   }
 }
-
-// The Meta standard events TikTok names differently (@capi-kit/tiktok's TIKTOK_EVENT_NAMES maps
-// every other one to itself; a name not in it is a custom event and passes unchanged).
-const RENAMED: Readonly<Record<string, string>> = { Lead: 'SubmitForm' };
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';

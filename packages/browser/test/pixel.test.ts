@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   type FakeBrowser,
   fakeBrowser,
@@ -71,6 +71,25 @@ describe('eventID shared by the Pixel and the relay', () => {
     await nextTick();
     const [payload] = await browser.relayed();
     expect(payload!.events[0]).toMatchObject({ event_name: 'Purchase', event_id: 'order-77' });
+  });
+
+  it('sends a numeric eventID (an order number, from JavaScript) as a string everywhere', async () => {
+    (globalThis as { ttq?: unknown }).ttq = { track: vi.fn() };
+    try {
+      const pixel = createPixel({ pixelId: PIXEL });
+      // The relay drops an event whose event_id is not a string: only the Pixel had it.
+      const options = { eventID: 98765 } as unknown as { eventID: string };
+      const eventID = pixel.track('Purchase', { value: 42, currency: 'USD' }, options);
+      expect(eventID).toBe('98765');
+      expect(browser.fbq().queue.at(-1)![3]).toEqual({ eventID: '98765' });
+      const ttq = (globalThis as unknown as { ttq: { track: ReturnType<typeof vi.fn> } }).ttq;
+      expect(ttq.track.mock.calls[0]![2]).toEqual({ event_id: '98765' });
+      await nextTick();
+      const [payload] = await browser.relayed();
+      expect(payload!.events[0]!.event_id).toBe('98765');
+    } finally {
+      delete (globalThis as { ttq?: unknown }).ttq;
+    }
   });
 
   it('gives every event its own ID', () => {
