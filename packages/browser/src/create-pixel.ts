@@ -39,7 +39,7 @@ export interface PixelOptions {
   relay?: string | false;
   /** Where to load fbevents.js from. Default Meta's `en_US` URL. */
   scriptUrl?: string;
-  /** Inject fbevents.js when the page has no `fbq` yet. `false`: stub only, you load it (e.g. after consent). Default `true`. */
+  /** Inject fbevents.js when the page has no `fbq` yet. `false`: stub only, you load the script (e.g. after consent; not Meta's snippet, which stops when `fbq` exists). Default `true`. */
   autoLoad?: boolean;
   /** Advanced Matching for the Pixel only: it never goes to the relay. */
   advancedMatching?: AdvancedMatching;
