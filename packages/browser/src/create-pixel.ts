@@ -78,7 +78,11 @@ const initialized = new Set<string>();
  * @example const pixel = createPixel({ pixelId: '1234567890' }); pixel.pageView();
  */
 export function createPixel(options: PixelOptions): Pixel {
-  const { pixelId, relay = DEFAULT_RELAY_PATH, advancedMatching, tiktok } = options;
+  const { relay = DEFAULT_RELAY_PATH, advancedMatching, tiktok } = options;
+  // A string whatever the page passed: the relay refuses a `pixel_id` that is not one (a number
+  // from a JSON config), and an unset one (`process.env.…` missing at build) left the body no JSON
+  // at all. As "undefined" it is refused as an unknown pixel, which the server's log explains.
+  const pixelId = `${options.pixelId}`;
   let send: ((event: RelayEvent) => void) | undefined;
   try {
     if (relay !== false) send = createRelay(relay, pixelId);

@@ -7,6 +7,7 @@ import {
   resetBrowser,
   UUID_V4,
 } from './fake-browser.js';
+import { serverRelay } from './server-relay.js';
 
 const PIXEL = '1234567890';
 let browser: FakeBrowser;
@@ -90,6 +91,26 @@ describe('eventID shared by the Pixel and the relay', () => {
     } finally {
       delete (globalThis as { ttq?: unknown }).ttq;
     }
+  });
+
+  it('relays a pixelId given as a number (a JSON config) as the string the server relay takes', async () => {
+    const pixel = createPixel({ pixelId: 1234567890 as unknown as string });
+    const eventID = pixel.track('Lead');
+    expect(browser.fbq().queue[0]).toEqual(['init', PIXEL]);
+    await nextTick();
+    const bodies = await Promise.all(browser.sendBeacon.mock.calls.map(([, blob]) => blob.text()));
+    expect(await serverRelay(bodies, [PIXEL])).toEqual({ statuses: [204], tracked: [eventID] });
+  });
+
+  it('sends a relay payload, refused as an unknown pixel, when pixelId is unset (a missing env variable)', async () => {
+    const pixel = createPixel({ pixelId: undefined as unknown as string });
+    pixel.track('Lead');
+    await nextTick();
+    // JSON the server can read, so its refusal (logged) says what to fix: the pixel ID.
+    const [payload] = await browser.relayed();
+    expect(payload!.pixel_id).toBe('undefined');
+    const bodies = await Promise.all(browser.sendBeacon.mock.calls.map(([, blob]) => blob.text()));
+    expect((await serverRelay(bodies, [PIXEL])).statuses).toEqual([403]);
   });
 
   it('gives every event its own ID', () => {

@@ -11,6 +11,7 @@ import {
   resetBrowser,
   UUID_V4,
 } from './fake-browser.js';
+import { serverRelay } from './server-relay.js';
 
 const PIXEL = '1234567890';
 let browser: FakeBrowser;
@@ -155,6 +156,9 @@ describe("within the server relay's caps (20 events, 64 KiB a request)", () => {
     expect(payloads.map((p) => p.events.length)).toEqual([MAX_EVENTS, MAX_EVENTS, 5]);
     expect(payloads.flatMap((p) => p.events.map((e) => e.event_id))).toEqual(ids);
     expect(payloads.every((p) => p.v === 1 && p.pixel_id === PIXEL)).toBe(true);
+    // The server relay takes every one of them.
+    const server = await serverRelay(await bodies(), [PIXEL]);
+    expect(server).toEqual({ statuses: [204, 204, 204], tracked: ids });
   });
 
   it('keeps each request within 64 KiB, counted in UTF-8 bytes', async () => {
@@ -169,6 +173,7 @@ describe("within the server relay's caps (20 events, 64 KiB a request)", () => {
     for (const size of sizes) expect(size).toBeLessThanOrEqual(MAX_BYTES);
     const payloads = await browser.relayed();
     expect(payloads.flatMap((p) => p.events.map((e) => e.event_id))).toEqual(ids);
+    expect((await serverRelay(await bodies(), [PIXEL])).tracked).toEqual(ids);
   });
 
   it('sends an event too large for the relay alone, so the events fired with it still arrive', async () => {
