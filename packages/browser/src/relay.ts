@@ -44,25 +44,27 @@ export function createRelay(url: string, pixelId: string): (event: RelayEvent) =
   const empty = byteLength(head) + 2; // `]}`
   const batch: string[] = [];
   const post = (events: string[]) => {
-    // Same-origin, the relay's usual place, as JSON. Another origin of the site (the relay on
-    // api.shop.example for pages on www.shop.example, first-party for the server relay) as
-    // text/plain, CORS-safelisted: a JSON request there needs a preflight the relay does not answer,
-    // and was dropped after sendBeacon had returned true. `credentials: 'include'` carries the
-    // `_fbp`/`_fbc` cookies there too (a beacon always does). `origin` is the page's.
-    const type = new URL(url, location.href).origin === origin ? 'application/json' : 'text/plain';
-    const body = new Blob([`${head}${events.join(',')}]}`], { type });
     // A beacon survives the page unloading right after a click. When sendBeacon is missing or
     // throws, a keepalive fetch survives the unload as well. When it returns false, the 64 KiB a
     // page may have in flight in keepalive requests is used up (by this tick's earlier requests, or
     // another script's beacons), and a keepalive fetch would be refused the same way: a plain fetch
     // still arrives unless the page closes first.
     let keepalive = true;
+    let body: Blob | string = `${head}${events.join(',')}]}`;
     try {
+      // Same-origin, the relay's usual place, as JSON. Another origin of the site (the relay on
+      // api.shop.example for pages on www.shop.example, first-party for the server relay) as
+      // text/plain, CORS-safelisted: a JSON request there needs a preflight the relay does not
+      // answer, and was dropped after sendBeacon had returned true. `credentials: 'include'`
+      // carries the `_fbp`/`_fbc` cookies there too (a beacon always does). A relay URL that does
+      // not parse throws here, never out of this microtask into the page.
+      const json = new URL(url, location.href).origin === location.origin;
+      body = new Blob([body], { type: json ? 'application/json' : 'text/plain' });
       if (navigator.sendBeacon(url, body)) return;
       keepalive = false;
     } catch {}
     try {
-      // The Blob's type is the request's Content-Type.
+      // A Blob's type is the request's Content-Type.
       fetch(url, { method: 'POST', keepalive, credentials: 'include', body }).catch(() => {});
     } catch {}
   };

@@ -13,7 +13,7 @@ export interface FakeBrowser {
   scripts: { tagName: string; async: boolean; src: string }[];
   sendBeacon: ReturnType<typeof vi.fn<(url: string, data: Blob) => boolean>>;
   fetch: ReturnType<typeof vi.fn<(url: string, init: RequestInit) => Promise<Response>>>;
-  location: { href: string };
+  location: { href: string; origin: string };
   document: { referrer: string };
   /** The page's `window.fbq`, whoever installed it. */
   fbq(): Fbq;
@@ -25,7 +25,10 @@ export interface FakeBrowser {
 
 export function fakeBrowser(): FakeBrowser {
   const scripts: FakeBrowser['scripts'] = [];
-  const location = { href: 'https://shop.example/products/1?utm_source=fb' };
+  const location = {
+    href: 'https://shop.example/products/1?utm_source=fb',
+    origin: 'https://shop.example',
+  };
   const document = {
     referrer: 'https://www.facebook.com/',
     createElement: (tagName: string) => ({ tagName, async: false, src: '' }),
@@ -37,7 +40,6 @@ export function fakeBrowser(): FakeBrowser {
   );
   vi.stubGlobal('document', document);
   vi.stubGlobal('location', location);
-  vi.stubGlobal('origin', 'https://shop.example');
   vi.stubGlobal('navigator', { sendBeacon });
   vi.stubGlobal('fetch', fetch);
   const fbq = () => (globalThis as unknown as { fbq: Fbq }).fbq;

@@ -60,6 +60,25 @@ describe('transport', () => {
     ]);
   });
 
+  it('never throws into the page from its microtask: a relay URL that does not parse, a location without origin', async () => {
+    const uncaught = vi.fn();
+    process.on('uncaughtException', uncaught);
+    try {
+      createPixel({ pixelId: PIXEL, relay: 'http://[not-a-host/capi/events' }).track('Lead');
+      await nextTick();
+      expect(uncaught).not.toHaveBeenCalled();
+      // A page stand-in with only `href` (as some test set-ups have): the event still leaves.
+      vi.stubGlobal('location', { href: 'https://shop.example/' });
+      const eventID = createPixel({ pixelId: PIXEL }).track('Lead');
+      await nextTick();
+      expect(uncaught).not.toHaveBeenCalled();
+      const [, blob] = browser.sendBeacon.mock.calls.at(-1)!;
+      expect(JSON.parse(await blob.text()).events[0].event_id).toBe(eventID);
+    } finally {
+      process.off('uncaughtException', uncaught);
+    }
+  });
+
   const fetchFallback = async (keepalive = true) => {
     const eventID = createPixel({ pixelId: PIXEL }).track('Lead');
     await nextTick();
