@@ -104,10 +104,15 @@ export const readGraphConfig = (
   if (!pixel || !accessToken) {
     throw configError(`Missing configuration: set ${missing.join(' and ')}.`);
   }
-  // Pixel (dataset) ids are numeric; the value is not a secret, so it is quoted back.
+  // Pixel (dataset) ids are numeric. The value is not quoted back: with META_PIXEL_ID and
+  // META_ACCESS_TOKEN swapped it is the token, which the output's redaction (keyed on
+  // META_ACCESS_TOKEN's value) would not know to hide. Its length and shape say enough.
   if (!/^\d+$/.test(pixel.value)) {
+    const swapped = /^EAA/.test(pixel.value)
+      ? '; it looks like an access token: are META_PIXEL_ID and META_ACCESS_TOKEN swapped?'
+      : '';
     throw configError(
-      `${pixel.source}: "${pixel.value}" is not a pixel (dataset) id; it is the number shown in Events Manager › Data sources.`,
+      `${pixel.source} is not a pixel (dataset) id (${pixel.value.length} characters, not all digits)${swapped}; it is the number shown in Events Manager › Data sources.`,
     );
   }
   return {

@@ -57,6 +57,21 @@ describe('configuration errors exit 2 and name the flag or variable', () => {
     });
   }
 
+  it('never prints a refused pixel id: swapped with the access token, it is the token', async () => {
+    const token = `EAA${'x'.repeat(40)}`;
+    const result = await runBin(['send-test', '--test-event-code', 'T'], {
+      ...graphEnv(mock.url),
+      META_PIXEL_ID: token,
+      META_ACCESS_TOKEN: PIXEL,
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('META_PIXEL_ID');
+    expect(result.stderr).toContain('swapped');
+    expect(result.stderr + result.stdout).not.toContain(token);
+    expect(result.stderr + result.stdout).not.toContain('xxxxxxxx');
+    expect(mock.requests()).toEqual([]);
+  });
+
   it('suggests the version meant and lists the known ones for --api-version 26', async () => {
     const result = await runBin(['doctor', '--api-version', '26'], graphEnv(mock.url));
     expect(result.code).toBe(2);
