@@ -30,6 +30,21 @@ import { errorTypeOf, locateUnreadable } from './unreadable.js';
 export const nameOf = (eventName: unknown): string =>
   typeof eventName === 'string' ? eventName : '';
 
+/**
+ * What a named event's params are when they cannot be its fields, or `undefined` when they can
+ * (an object, or none). An `async` map (JavaScript, or a cast) hands over a Promise, whose copy is
+ * empty: the event would go out without the data the map was written for, and nothing would say so.
+ */
+const notEventFields = (params: unknown): string | undefined => {
+  if (params === undefined || params === null) return undefined;
+  if (typeof params !== 'object') return `a ${typeof params}`;
+  if (Array.isArray(params)) return 'an array';
+  if (typeof (params as { then?: unknown }).then === 'function') {
+    return 'a Promise (a params function must return the fields, not a promise of them)';
+  }
+  return undefined;
+};
+
 /** What intake needs of the client it belongs to. */
 export interface IntakeDeps {
   /** `strict` mode: a rejected event is thrown by `track()` (returned here). */
@@ -100,6 +115,25 @@ export const createIntake = (deps: IntakeDeps): Intake => {
       events: [{ eventId, eventName: typeof eventName === 'string' ? eventName : '' }],
     }));
     return { event_id: eventId, accepted: false, issues, reason };
+  };
+
+  /** An event no destination may take for `issues`: an intake drop, reported, or strict mode's throw. */
+  const rejectAll = (
+    givenId: string,
+    eventName: unknown,
+    issues: Issue[],
+  ): TrackResult | CapiValidationError => {
+    // strict mode: the caller asked for the throw (track() throws what is returned here).
+    if (strict) {
+      dropAtIntake('invalid', givenId, eventName, issues);
+      return new CapiValidationError(issues);
+    }
+    // Counted before it is reported: the figures add up inside the `error` hook too.
+    const dropped = dropAtIntake('invalid', givenId, eventName, issues);
+    const error = new CapiValidationError(issues);
+    feedback.rejected(nameOf(eventName), issues);
+    hooks.emit('error', () => ({ kind: 'validation', error, issues }));
+    return dropped;
   };
 
   /** Adds the per-stream outcomes to a result, on clients with destinations beside Meta. */
@@ -207,6 +241,18 @@ export const createIntake = (deps: IntakeDeps): Intake => {
           params = params();
           callingParams = false;
         }
+        const shape = notEventFields(params);
+        if (shape !== undefined) {
+          const issues: Issue[] = [
+            {
+              path: 'event',
+              code: 'invalid_event',
+              message: `The event's fields must be an object; got ${shape}.`,
+              severity: 'error',
+            },
+          ];
+          return rejectAll(givenId, name, issues);
+        }
         const named = (params == null ? {} : copyForExtension(params)) as Record<string, unknown>;
         named.event_name = name;
         params = named;
@@ -270,17 +316,10 @@ export const createIntake = (deps: IntakeDeps): Intake => {
         const first = outcomes[0] as StreamOutcome;
         const invalid = outcomes.every((o) => o.reason === 'invalid');
         if (invalid) {
-          // strict mode: the caller asked for the throw (track() throws what is returned here).
-          if (strict) {
-            dropAtIntake('invalid', givenId, eventName, issues);
-            return new CapiValidationError(issues);
-          }
-          // Counted before it is reported: the figures add up inside the `error` hook too.
-          const dropped = dropAtIntake('invalid', givenId, eventName, issues);
-          const error = new CapiValidationError(issues);
-          feedback.rejected(nameOf(eventName), issues);
-          hooks.emit('error', () => ({ kind: 'validation', error, issues }));
-          return withOutcomes(dropped, outcomes);
+          const rejected = rejectAll(givenId, eventName, issues);
+          return rejected instanceof CapiValidationError
+            ? rejected
+            : withOutcomes(rejected, outcomes);
         }
         const failed = outcomes.find((o) => o.reason !== 'invalid') ?? first;
         const reason = failed.reason as DropReason;

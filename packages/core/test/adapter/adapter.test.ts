@@ -98,6 +98,53 @@ describe('bindRequest', () => {
     await client.close();
   });
 
+  it('params that are not the event fields (the Promise of an async map, a string) are rejected and reported, never sent without their data', async () => {
+    const { client, context, seen } = setup();
+    const errors: ErrorInfo[] = [];
+    client.on('error', (info) => errors.push(info));
+    const capi = bindRequest(client, context);
+    const lazy = capi.track('Lead', (async () => ({
+      user_data: { em: 'a@example.com' },
+    })) as never);
+    const direct = capi.track('Contact', 'a@example.com' as never);
+    for (const [result, got] of [
+      [lazy, 'a Promise'],
+      [direct, 'a string'],
+    ] as const) {
+      expect(result.accepted).toBe(false);
+      expect(result.reason).toBe('invalid');
+      expect(result.issues).toEqual([
+        expect.objectContaining({ path: 'event', code: 'invalid_event', severity: 'error' }),
+      ]);
+      expect(result.issues[0]?.message).toContain(got);
+      // Never the value: only what kind it was.
+      expect(result.issues[0]?.message).not.toContain('a@example.com');
+    }
+    expect(client.stats().dropped.invalid).toBe(2);
+    expect(errors.map((e) => e.kind)).toEqual(['validation', 'validation']);
+    await client.flush();
+    expect(seen).toHaveLength(0);
+    await client.close();
+  });
+
+  it('in strict mode such lazy params are reported, not thrown (they run after the response)', async () => {
+    const { fetch } = scriptedFetch();
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      env: false,
+      strict: true,
+    });
+    const errors: ErrorInfo[] = [];
+    client.on('error', (info) => errors.push(info));
+    const result = bindRequest(client, setup().context).track('Lead', (() => 'oops') as never);
+    expect(result).toMatchObject({ accepted: false, reason: 'invalid' });
+    expect(errors).toEqual([expect.objectContaining({ kind: 'callback', source: 'Lead track' })]);
+    expect(client.stats().dropped.invalid).toBe(1);
+    await client.close();
+  });
+
   it('passes a request-scoped waitUntil to the flush the event triggers', async () => {
     const { fetch } = scriptedFetch();
     const client = createCapi({
