@@ -68,7 +68,7 @@ export type ConversionMap<Args extends unknown[], R, Name extends EventName = Ev
  * Typed by `event` (inferred at the `withCapi` call): a `Purchase` map returns `value` and `currency`.
  */
 export interface WithCapiOptions<Name extends EventName = EventName> {
-  /** Tracked after a response with status < 400 (skipped when the handler throws). */
+  /** Tracked after a response with status < 400, once it is handed back (skipped when the handler throws). */
   event?: Name | undefined;
   /**
    * The event's data, from copies of the request and the response (so either body can be read
@@ -334,6 +334,29 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     };
   };
 
+  /** `withCapi`'s event once the response is out: map's data, then track; never rejects. */
+  const trackAfterResponse = async (
+    current: CapiAdapter,
+    binding: Binding,
+    event: EventName,
+    mapParams: () => TrackParamsOrNone | Promise<TrackParamsOrNone> | undefined,
+  ): Promise<void> => {
+    let params: TrackParams | undefined;
+    try {
+      params = await mapParams();
+    } catch (error) {
+      // Through the client (its logger and `error` hook, kind `callback`), as every adapter's map.
+      current.client.reportError(error, `withCapi event '${event}' map`);
+      return;
+    }
+    try {
+      trackWith(binding, event, params);
+    } catch (error) {
+      // Only `strict` mode throws; the handler already answered, so its response must stand.
+      current.client.reportError(error, `withCapi event '${event}' track`);
+    }
+  };
+
   const withCapi: NextCapi['withCapi'] = (handler, handlerOptions = {}) => {
     return async (request, context) => {
       const current = getAdapter();
@@ -353,23 +376,22 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       const run = () => handler(request, context);
       const response = await (store ? store.run(binding, run) : run());
       if (event !== undefined && response.status < 400) {
-        let params: TrackParams | undefined;
-        let mapped = true;
+        // `map` runs after the response is handed back, as Express's trackConversion runs on
+        // 'finish': awaiting it here held the response for as long as map took, and a map reading
+        // a streamed response (SSE, an AI answer) held it until the stream ended, or for ever.
+        // The request's keep-alive (after(), waitUntil) carries it to the end.
+        let responseCopy: Response | undefined;
         try {
-          params = await map?.(copy ?? request, response.clone());
+          if (map !== undefined) responseCopy = response.clone();
         } catch (error) {
-          await rethrowNextErrors(error);
-          // Through the client (its logger and `error` hook, kind `callback`), as every adapter's map.
+          // A body already read cannot be copied: map could not read it either.
           current.client.reportError(error, `withCapi event '${event}' map`);
-          mapped = false;
         }
-        if (mapped) {
-          try {
-            trackWith(binding, event, params);
-          } catch (error) {
-            // Only `strict` mode throws; the handler already answered, so its response must stand.
-            current.client.reportError(error, `withCapi event '${event}' track`);
-          }
+        if (map === undefined || responseCopy !== undefined) {
+          const later = trackAfterResponse(current, binding, event, () =>
+            map?.(copy ?? request, responseCopy as Response),
+          );
+          binding.waitUntil?.(later);
         }
       }
       return withSetCookies(response, binding.context?.cookiesToSet ?? []);

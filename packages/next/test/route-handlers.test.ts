@@ -108,6 +108,42 @@ describe('withCapi', () => {
     });
   });
 
+  it('hands back a streamed response before map has read it; the event follows once the stream ends', async () => {
+    let send: ReadableStreamDefaultController<Uint8Array> | undefined;
+    const encoder = new TextEncoder();
+    const POST = capi.withCapi(
+      async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            start(controller) {
+              send = controller;
+              controller.enqueue(encoder.encode('data: order A-7\n\n'));
+            },
+          }),
+          { headers: { 'content-type': 'text/event-stream' } },
+        ),
+      {
+        event: 'Purchase',
+        // Reads the whole answer: it ends when the stream does.
+        map: async (_request, response) => ({
+          custom_data: { value: 7, currency: 'EUR', order_id: (await response.text()).trim() },
+        }),
+      },
+    );
+    // Awaiting map here held the response until the stream ended: this await never returned.
+    const response = await POST(post('/chat', {}), {});
+    const reader = response.body?.getReader();
+    const first = await reader?.read();
+    expect(new TextDecoder().decode(first?.value)).toBe('data: order A-7\n\n');
+    expect(mock.events()).toEqual([]);
+    send?.close();
+    expect((await reader?.read())?.done).toBe(true);
+    // The request's keep-alive holds the event until it is tracked and delivered.
+    await Promise.all(scope.afterTasks ?? []);
+    const [purchase] = await mock.waitForEvents(1, { event_name: 'Purchase' });
+    expect(purchase?.event.custom_data).toMatchObject({ order_id: 'data: order A-7' });
+  });
+
   // Found by the adapter conformance kit: both used to bypass the client's `error` hook, and the
   // strict-mode throw turned the handler's answer into a 500.
   it('reports a throwing map and a strict-mode rejection of options.event through the error hook; the response stands', async () => {
@@ -138,6 +174,8 @@ describe('withCapi', () => {
     try {
       expect((await badMap(post('/lead', {}), {})).status).toBe(200);
       expect((await invalid(post('/buy', {}), {})).status).toBe(200);
+      // map and track run after the response, kept alive by after().
+      await Promise.all(scope.afterTasks ?? []);
     } finally {
       logged.mockRestore();
     }
