@@ -163,6 +163,20 @@ export const ownedClients = (): Set<CapiClient> => {
   return global[key];
 };
 
+/** The `event_id` the caller gave, when it is a non-empty string that reads without throwing. */
+const givenEventId = (
+  nameOrEvent: EventName | ServerEventInput,
+  params: TrackParams | undefined,
+): string | undefined => {
+  try {
+    const id = (typeof nameOrEvent === 'string' ? params : nameOrEvent)?.event_id;
+    return typeof id === 'string' && id !== '' ? id : undefined;
+  } catch {
+    // A throwing getter: a fresh ID is as good for a Pixel copy.
+    return undefined;
+  }
+};
+
 const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   if (value === null || typeof value !== 'object') return false;
   const proto = Object.getPrototypeOf(value);
@@ -244,9 +258,17 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     params?: TrackParams,
   ): TrackResult => {
     const current = getAdapter();
-    // Without a client nothing is read of the caller's data: only track() reads it, in its guard.
+    // Without a client the browser Pixel still fires its copy, and needs an ID to do so: an empty
+    // one made `if (state.event_id) trackPixel(...)` skip the browser conversion, and `<MetaPixel/>`
+    // fire only the first '' of the page (later ones look already fired). The caller's own ID if
+    // readable (an order ID the Pixel also uses), else a fresh one.
     if (current === undefined)
-      return { event_id: '', accepted: false, issues: [], reason: 'error' };
+      return {
+        event_id: givenEventId(nameOrEvent, params) ?? newEventId(),
+        accepted: false,
+        issues: [],
+        reason: 'error',
+      };
     const trackOptions: Parameters<CapiClient['track']>[1] = {};
     if (binding?.context !== undefined) trackOptions.context = binding.context;
     if (binding?.waitUntil !== undefined) trackOptions.waitUntil = binding.waitUntil;

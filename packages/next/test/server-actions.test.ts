@@ -155,6 +155,26 @@ describe('trackConversion in a Server Action', () => {
     expect(error).toHaveBeenCalledTimes(1);
     expect(() => capi.client).toThrow(/pixelId/);
   });
+
+  it('without a client still returns an event_id, so the browser Pixel fires its copy', async () => {
+    vi.spyOn(console, 'error').mockImplementation(() => {});
+    capi = createNextCapi({ env: false }); // META_ACCESS_TOKEN missing on the server
+    // An empty ID made the README's `if (state?.event_id) trackPixel(...)` skip the browser
+    // conversion, and <MetaPixel/> fired only the first '' of a visit (the next look fired).
+    const views = [await capi.trackConversion('PageView'), await capi.trackConversion('PageView')];
+    expect(views.map((view) => view.accepted)).toEqual([false, false]);
+    expect(views[0]?.event_id).toMatch(/^[0-9a-f-]{36}$/);
+    expect(views[1]?.event_id).not.toBe(views[0]?.event_id);
+    const signup = capi.withConversion('CompleteRegistration', async () => ({ ok: true }));
+    expect((await signup()).event_id).toMatch(/^[0-9a-f-]{36}$/);
+    // An ID the caller gave (an order ID the Pixel uses too) is kept.
+    const order = await capi.trackConversion('Purchase', {
+      event_id: 'order-1001',
+      custom_data: { value: 5, currency: 'EUR' },
+    });
+    expect(order).toMatchObject({ event_id: 'order-1001', accepted: false });
+    expect(capi.track({ event_name: 'Lead', event_id: 'lead-9' }).event_id).toBe('lead-9');
+  });
 });
 
 describe('trackConversion in a Server Component', () => {
