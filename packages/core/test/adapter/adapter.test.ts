@@ -1,15 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { bindRequest, createCapiAdapter } from '../../src/adapter/index.js';
 import { fromIncomingMessage, getRequestContext } from '../../src/context/index.js';
-import type { ErrorInfo } from '../../src/delivery/index.js';
+import type { CapiOptions, ErrorInfo } from '../../src/delivery/index.js';
 import { createCapi } from '../../src/delivery/index.js';
 import { PIXEL, scriptedFetch, TOKEN } from '../delivery/helpers.js';
 
 const UA = 'Mozilla/5.0 (adapter test)';
 
-function setup() {
+function setup(options: Pick<CapiOptions, 'strict' | 'flushOnEnd'> = {}) {
   const { fetch, seen } = scriptedFetch();
-  const client = createCapi({ pixelId: PIXEL, accessToken: TOKEN, fetch, env: false });
+  const client = createCapi({ pixelId: PIXEL, accessToken: TOKEN, fetch, env: false, ...options });
   const context = getRequestContext({
     method: 'POST',
     url: '/signup',
@@ -128,17 +128,10 @@ describe('bindRequest', () => {
   });
 
   it('in strict mode such lazy params are reported, not thrown (they run after the response)', async () => {
-    const { fetch } = scriptedFetch();
-    const client = createCapi({
-      pixelId: PIXEL,
-      accessToken: TOKEN,
-      fetch,
-      env: false,
-      strict: true,
-    });
+    const { client, context } = setup({ strict: true });
     const errors: ErrorInfo[] = [];
     client.on('error', (info) => errors.push(info));
-    const result = bindRequest(client, setup().context).track('Lead', (() => 'oops') as never);
+    const result = bindRequest(client, context).track('Lead', (() => 'oops') as never);
     expect(result).toMatchObject({ accepted: false, reason: 'invalid' });
     expect(errors).toEqual([expect.objectContaining({ kind: 'callback', source: 'Lead track' })]);
     expect(client.stats().dropped.invalid).toBe(1);
@@ -146,16 +139,9 @@ describe('bindRequest', () => {
   });
 
   it('passes a request-scoped waitUntil to the flush the event triggers', async () => {
-    const { fetch } = scriptedFetch();
-    const client = createCapi({
-      pixelId: PIXEL,
-      accessToken: TOKEN,
-      fetch,
-      env: false,
-      flushOnEnd: true,
-    });
+    const { client, context } = setup({ flushOnEnd: true });
     const kept: Promise<unknown>[] = [];
-    const capi = bindRequest(client, setup().context, { waitUntil: (p) => kept.push(p) });
+    const capi = bindRequest(client, context, { waitUntil: (p) => kept.push(p) });
     capi.track('Lead', { user_data: { em: 'a@example.com' } });
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(kept.length).toBeGreaterThan(0);
