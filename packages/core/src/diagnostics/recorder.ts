@@ -40,7 +40,7 @@ export interface DiagnosticsEventSample {
   /**
    * The wire `user_data` of a Meta event; only which keys are non-empty is read. `false` for
    * another destination's event: its match keys are not Meta's, so it counts in every figure but
-   * the match-quality estimate and key coverage.
+   * the match-quality estimate and key coverage, and its ids pair only within its own stream.
    */
   userData: object | undefined | false;
   /** True when the caller (or the browser, through the relay) supplied the `event_id`. */
@@ -210,7 +210,13 @@ export const createDiagnosticsRecorder = (
       lastExpiredBucket = index;
       seenIds.expire(index - DIAGNOSTICS_BUCKETS);
     }
-    const key = `${sample.eventName}\n${sample.eventId}`;
+    // Each platform pairs its own copies (Meta on pixel + event_name + event_id [DD]); another
+    // destination's stream (a `tiktok:…` key, `userData: false`) is one scope of its own, all of
+    // Meta's pixels another. Without the scope, Meta and TikTok both naming an event `Purchase`
+    // shared one entry: the first stream's relay copy took the pair, the second never had one.
+    // [DD] https://developers.facebook.com/documentation/ads-commerce/conversions-api/deduplicate-pixel-and-server-events
+    const scope = sample.userData === false ? sample.pixelIds.join(' ') : '';
+    const key = `${scope}\n${sample.eventName}\n${sample.eventId}`;
     // Flattens the concatenation (and a rope-built id such as Node's randomUUID()) into one flat
     // string before the set keeps it: five times less memory per remembered id.
     key.charCodeAt(0);

@@ -150,6 +150,30 @@ describe('destinations beside Meta', () => {
     expect(Object.keys(pixels[STREAM]?.events ?? {})).toEqual(['Purchase']);
   });
 
+  it('diagnostics pair a relayed copy with its server event on every stream, Meta’s and the other destination’s', async () => {
+    // Meta and Acme both call the event Purchase: the same event_name + event_id seen by two
+    // streams must not count as one remembered pair, or the second stream never sees its overlap
+    // (Meta's read 0 % beside TikTok) nor its generated id confirmed.
+    const { client, clock, track } = setupClient(route(), { destinations: [acme()] });
+    client.attachRelay();
+    track(1); // the caller's event_id evt-1, then its browser copy through the relay
+    client.track(purchase(1, clock.now()), { source: 'relay' });
+    const { event_id } = track(2, { event_id: undefined }); // generated, returned to the page
+    client.track({ ...purchase(2, clock.now()), event_id }, { source: 'relay' });
+    await client.flush();
+    const { pixels } = client.diagnostics();
+    for (const stream of [PIXEL, STREAM]) {
+      expect(pixels[stream]?.events.Purchase, stream).toMatchObject({
+        sources: { server: 2, relay: 2 },
+        overlapping: 2,
+        overlap: 100,
+        generatedEventIds: 1,
+        confirmedEventIds: 1,
+        unconfirmedEventIds: 0,
+      });
+    }
+  });
+
   it('Meta alone: TrackResult and requests keep their shape', async () => {
     const { client, seen, track } = setupClient();
     const result = track(1);
