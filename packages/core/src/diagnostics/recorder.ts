@@ -166,17 +166,31 @@ export const createDiagnosticsRecorder = (
     return w;
   };
 
-  const tallyFor = (w: PixelWindow, eventName: string, index: number): Tally => {
-    let name = eventName;
-    if (!w.names.has(name)) {
-      if (w.names.size < maxEventNames) w.names.add(name);
-      else name = OTHER_EVENT_NAME;
+  /**
+   * The names of the events still in the window once bucket `index` starts: a name whose events
+   * all left the window gives its place back, or the first `maxEventNames` names of a long run
+   * would keep theirs for ever and every later one (a new event, a renamed one) read `(other)`.
+   */
+  const keepNamesInWindow = (w: PixelWindow, index: number): void => {
+    w.names.clear();
+    for (const bucket of w.ring) {
+      if (!bucket || bucket.index <= index - DIAGNOSTICS_BUCKETS) continue;
+      for (const name of bucket.byName.keys()) if (name !== OTHER_EVENT_NAME) w.names.add(name);
     }
+  };
+
+  const tallyFor = (w: PixelWindow, eventName: string, index: number): Tally => {
     const slot = index % DIAGNOSTICS_BUCKETS;
     let bucket = w.ring[slot];
     if (!bucket || bucket.index !== index) {
       bucket = { index, byName: new Map() };
       w.ring[slot] = bucket;
+      keepNamesInWindow(w, index);
+    }
+    let name = eventName;
+    if (!w.names.has(name)) {
+      if (w.names.size < maxEventNames) w.names.add(name);
+      else name = OTHER_EVENT_NAME;
     }
     let tally = bucket.byName.get(name);
     if (!tally) {
@@ -191,7 +205,8 @@ export const createDiagnosticsRecorder = (
     const w = pixels.get(pixelId);
     const bucket = w?.ring[index % DIAGNOSTICS_BUCKETS];
     if (!w || !bucket || bucket.index !== index) return undefined;
-    return bucket.byName.get(w.names.has(eventName) ? eventName : OTHER_EVENT_NAME);
+    // Counted under its own name in that bucket, or under (other) when the names were full then.
+    return bucket.byName.get(eventName) ?? bucket.byName.get(OTHER_EVENT_NAME);
   };
 
   /**
@@ -357,6 +372,8 @@ export const createDiagnosticsRecorder = (
     const first = lastCheckedBucket === undefined;
     lastCheckedBucket = current;
     if (first) return [];
+    // Names come and go (keepNamesInWindow): what was warned about a window ago is forgotten.
+    for (const [key, at] of lastWarned) if (nowMs - at >= windowMs) lastWarned.delete(key);
     const warnings: DiagnosticsWarning[] = [];
     const due = (w: DiagnosticsWarning) => {
       const key = `${w.pixelId}\n${w.eventName}\n${w.figure}`;

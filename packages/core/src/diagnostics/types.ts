@@ -25,7 +25,7 @@ export interface DiagnosticsOptions {
   windowMs?: number;
   /** Warning thresholds; unset ones keep their defaults. */
   thresholds?: Partial<DiagnosticsThresholds>;
-  /** Distinct event names kept per pixel; later names are counted under `(other)`. Default 100. */
+  /** Distinct event names per pixel in the window; later names are counted under `(other)` until one leaves the window. Default 100. */
   maxEventNames?: number;
   /** `event_id`s remembered for the browser/server overlap and relay confirmations (oldest forgotten first); default 50 000. */
   overlapCapacity?: number;

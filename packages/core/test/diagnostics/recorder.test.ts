@@ -265,6 +265,43 @@ describe('createDiagnosticsRecorder', () => {
     expect(events.A?.events).toBe(2);
   });
 
+  it('frees the name of an event no longer in the window: a new name is not (other) for ever', () => {
+    // 12 buckets of 1 s. A and B fill the names; once they have left the window, C is its own.
+    const r = createDiagnosticsRecorder({ windowMs: 12_000, maxEventNames: 2 });
+    r.recordEvent(sample({ eventName: 'A' }), T0);
+    r.recordEvent(sample({ eventName: 'B' }), T0);
+    r.recordEvent(sample({ eventName: 'C' }), T0 + 13_000);
+    r.recordEvent(sample({ eventName: 'D' }), T0 + 13_000);
+    r.recordEvent(sample({ eventName: 'E' }), T0 + 13_000); // two names again: E is (other)
+    const events = r.report(T0 + 13_000).pixels['1']?.events ?? {};
+    expect(Object.keys(events).sort()).toEqual([OTHER_EVENT_NAME, 'C', 'D'].sort());
+    expect(events.C?.events).toBe(1);
+    // A name still in the window keeps its place, even when it is not tracked again.
+    const kept = createDiagnosticsRecorder({ windowMs: 12_000, maxEventNames: 2 });
+    kept.recordEvent(sample({ eventName: 'A' }), T0);
+    kept.recordEvent(sample({ eventName: 'B' }), T0 + 5_000);
+    kept.recordEvent(sample({ eventName: 'C' }), T0 + 11_000);
+    expect(Object.keys(kept.report(T0 + 11_000).pixels['1']?.events ?? {}).sort()).toEqual(
+      [OTHER_EVENT_NAME, 'A', 'B'].sort(),
+    );
+  });
+
+  it('forgets what it warned about once the window has passed (names come and go)', () => {
+    const r = createDiagnosticsRecorder({
+      windowMs: 12_000,
+      maxEventNames: 1,
+      thresholds: { minEvents: 1 },
+    });
+    r.takeWarnings(T0); // the first call only sets the clock
+    // One poorly matched event name per window, each a new name: every one warns once.
+    for (let i = 0; i < 5; i++) {
+      const at = T0 + i * 13_000;
+      r.recordEvent(sample({ eventName: `N${i}`, userData: {} }), at);
+      const warned = r.takeWarnings(at + 1_000).map((w) => w.eventName);
+      expect(warned).toEqual([`N${i}`]);
+    }
+  });
+
   it('fans one event out to every pixel', () => {
     const r = createDiagnosticsRecorder();
     r.attachRelay(); // a relay feeds it (createRelay does this)
