@@ -65,10 +65,7 @@ export const controlRoute = (
       mock.reset();
       return { status: 200, value: { ok: true } };
     case 'POST /_mock/faults':
-      mock.failNext(
-        input.fault as MockFaultInput,
-        typeof input.times === 'number' ? input.times : 1,
-      );
+      mock.failNext(input.fault as MockFaultInput, (input.times ?? 1) as number);
       return { status: 200, value: { ok: true, pending: mock.pendingFaults() } };
     case 'POST /_mock/outage':
       mock.outage(input.fault as MockFaultInput);
@@ -97,10 +94,7 @@ export const controlRoute = (
       mock.tiktok.reset();
       return { status: 200, value: { ok: true } };
     case 'POST /_mock/tiktok/faults':
-      mock.tiktok.failNext(
-        input.fault as TikTokFaultInput,
-        typeof input.times === 'number' ? input.times : 1,
-      );
+      mock.tiktok.failNext(input.fault as TikTokFaultInput, (input.times ?? 1) as number);
       return { status: 200, value: { ok: true, pending: mock.tiktok.pendingFaults() } };
     case 'POST /_mock/tiktok/outage':
       mock.tiktok.outage(input.fault as TikTokFaultInput);

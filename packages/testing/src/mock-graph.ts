@@ -19,6 +19,7 @@ import {
   type EventsManagerFilter,
   type EventsManagerView,
 } from './events-manager-view.js';
+import { FaultQueue } from './fault-queue.js';
 import {
   answerForFault,
   faultLatency,
@@ -96,7 +97,7 @@ export interface MockGraph {
   readonly url: string;
   /** The events endpoint for a pixel, e.g. `eventsUrl('123')` → `${url}/v26.0/123/events`. */
   eventsUrl(pixelId: string, version?: string): string;
-  /** Queues a one-shot fault for each of the next `times` events requests (FIFO; default 1). */
+  /** Queues a one-shot fault for each of the next `times` events requests (FIFO; default 1, a whole number ≥ 0, else a `TypeError`). */
   failNext(fault: MockFaultInput, times?: number): MockGraph;
   /** Applies `fault` to every events request until {@link MockGraph.recover}; queued one-shot faults go first. */
   outage(fault: MockFaultInput): MockGraph;
@@ -199,7 +200,7 @@ class MockGraphServer implements MockGraph {
   readonly #server: Server;
   readonly #options: MockGraphOptions;
   readonly #recorder = new Recorder();
-  #queue: MockFault[] = [];
+  readonly #queue = new FaultQueue<MockFault>();
   /** Moves at every `reset()`/`clearEvents()`: a request that came in before keeps out of what follows. */
   #generation = 0;
   #outage: MockFault | undefined;
@@ -243,8 +244,7 @@ class MockGraphServer implements MockGraph {
   }
 
   failNext(fault: MockFaultInput, times = 1): MockGraph {
-    const normalized = normalizeFault(fault);
-    for (let i = 0; i < times; i++) this.#queue.push(normalized);
+    this.#queue.push(normalizeFault(fault), times);
     return this;
   }
 
@@ -259,7 +259,7 @@ class MockGraphServer implements MockGraph {
   }
 
   pendingFaults(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   rejectEvents(predicate?: RejectEventsPredicate, options: RejectEventsOptions = {}): MockGraph {
@@ -335,7 +335,7 @@ class MockGraphServer implements MockGraph {
     this.#generation++;
     this.#datasetQuality.clear();
     this.#recorder.reset();
-    this.#queue = [];
+    this.#queue.clear();
     this.#outage = undefined;
     this.#rejectRule = undefined;
     this.#tiktok.reset();
@@ -391,7 +391,7 @@ class MockGraphServer implements MockGraph {
 
   /** The next one-shot fault, else the outage there was when the request came in. */
   #takeFault(outage: MockFault | undefined): MockFault | undefined {
-    return this.#queue.shift() ?? outage;
+    return this.#queue.take() ?? outage;
   }
 
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

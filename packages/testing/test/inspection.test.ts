@@ -146,6 +146,41 @@ describe('control routes (/_mock/*) for a mock in another process', () => {
     expect(mock.requests()).toEqual([]);
   });
 
+  it('refuses a times that is not a whole number of requests, and keeps any count in constant memory', async () => {
+    // 1e999 is JSON for Infinity: the mock used to queue copies until it ran out of memory.
+    for (const times of ['1.5', '-1', '"2"', '1e999']) {
+      const res = await fetch(`${mock.url}/_mock/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"fault":503,"times":${times}}`,
+      });
+      expect(res.status, `times ${times}`).toBe(400);
+      expect(((await res.json()) as { error: string }).error).toContain('whole number');
+    }
+    expect(mock.pendingFaults()).toBe(0);
+    expect(() => mock.tiktok.failNext('throttle', Number.POSITIVE_INFINITY)).toThrow(TypeError);
+
+    // A billion one-shot faults, then another kind: counted, consumed one request at a time, FIFO.
+    expect((await control('POST', 'faults', { fault: 503, times: 1e9 })).json).toEqual({
+      ok: true,
+      pending: 1e9,
+    });
+    mock.failNext(429, 0); // nothing queued
+    expect((await post(mock, { data: [validEvent()] })).status).toBe(503);
+    expect(mock.pendingFaults()).toBe(1e9 - 1);
+    mock.reset();
+    mock.failNext(502, 2).failNext(504);
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await post(mock, { data: [validEvent()] })).status);
+    expect(statuses).toEqual([502, 502, 504, 200]);
+    expect(
+      (await control('POST', 'tiktok/faults', { fault: 'throttle', times: 1e9 })).json,
+    ).toEqual({
+      ok: true,
+      pending: 1e9,
+    });
+  });
+
   it('answers bad control input with 400 and unknown control routes with 404', async () => {
     expect((await control('POST', 'faults', { fault: 42 })).status).toBe(400);
     expect((await control('GET', 'nothing')).status).toBe(404);

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Answer, CROSS_ORIGIN, textAnswer } from '../answers.js';
+import { FaultQueue } from '../fault-queue.js';
 import { isRecord } from '../field-checks.js';
 import { readBody } from '../request-body.js';
 import { TIKTOK_CODE, tiktokAnswer } from './answers.js';
@@ -46,7 +47,7 @@ export interface MockTikTok {
    * mock's host): `<TikTokPixel scriptUrl>`, or the URL in TikTok's base code.
    */
   readonly pixelScriptUrl: string;
-  /** Queues a one-shot fault for each of the next `times` TikTok requests (FIFO; default 1). */
+  /** Queues a one-shot fault for each of the next `times` TikTok requests (FIFO; default 1, a whole number ≥ 0, else a `TypeError`). */
   failNext(fault: TikTokFaultInput, times?: number): MockTikTok;
   /** Applies `fault` to every TikTok request until {@link MockTikTok.recover}; queued faults go first. */
   outage(fault: TikTokFaultInput): MockTikTok;
@@ -128,7 +129,7 @@ export class TikTokEndpoint implements MockTikTok {
   readonly pixelScriptUrl: string;
   readonly #host: TikTokHost;
   readonly #recorder = new TikTokRecorder();
-  #queue: TikTokFault[] = [];
+  readonly #queue = new FaultQueue<TikTokFault>();
   #outage: TikTokFault | undefined;
   /** Moves at every `reset()`/`clearEvents()`: a request that came in before keeps out of what follows. */
   #generation = 0;
@@ -140,8 +141,7 @@ export class TikTokEndpoint implements MockTikTok {
   }
 
   failNext(fault: TikTokFaultInput, times = 1): MockTikTok {
-    const normalized = normalizeTikTokFault(fault);
-    for (let i = 0; i < times; i++) this.#queue.push(normalized);
+    this.#queue.push(normalizeTikTokFault(fault), times);
     return this;
   }
 
@@ -156,7 +156,7 @@ export class TikTokEndpoint implements MockTikTok {
   }
 
   pendingFaults(): number {
-    return this.#queue.length;
+    return this.#queue.size;
   }
 
   events(filter?: MockTikTokEventFilter): MockTikTokEvent[] {
@@ -193,7 +193,7 @@ export class TikTokEndpoint implements MockTikTok {
   reset(): void {
     this.#generation++;
     this.#recorder.reset();
-    this.#queue = [];
+    this.#queue.clear();
     this.#outage = undefined;
     this.#host.changed();
   }
@@ -335,7 +335,7 @@ export class TikTokEndpoint implements MockTikTok {
       return;
     }
 
-    const fault = this.#queue.shift() ?? outage;
+    const fault = this.#queue.take() ?? outage;
     let latency = 0;
     if (fault) {
       record.fault = fault.kind;
