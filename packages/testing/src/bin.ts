@@ -33,6 +33,17 @@ TikTok          POST <url>/open_api/v1.3/event/track/ (Events API 2.0, Access-To
 Stops on SIGINT / SIGTERM.
 `;
 
+// Control characters (C0, DEL, C1) and bidirectional overrides, as found in a request's event
+// names and error messages. Anyone who can reach the mock sends them (a web page can, with a form
+// post), and written raw they drive the terminal: escape sequences clear it, rewrite the clipboard
+// (OSC 52) or forge a line that looks like the mock's own.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the point
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/g;
+
+/** A log line with every control character written as `\u001b`: one line, inert in any terminal. */
+const printable = (line: string): string =>
+  line.replace(UNPRINTABLE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+
 /** One line per request: `#3 POST /v26.0/123/events 200 2 events (Purchase, PageView) 4ms`. */
 const summarize = (r: MockRequest): string => {
   const names =
@@ -92,9 +103,9 @@ const main = async (): Promise<void> => {
     ...(values.quiet
       ? {}
       : {
-          onRequest: (r: MockRequest) => process.stdout.write(`${summarize(r)}\n`),
+          onRequest: (r: MockRequest) => process.stdout.write(`${printable(summarize(r))}\n`),
           onTikTokRequest: (r: MockTikTokRequest) =>
-            process.stdout.write(`${summarizeTikTok(r)}\n`),
+            process.stdout.write(`${printable(summarizeTikTok(r))}\n`),
         }),
   });
   // Before anything is printed: a script that starts the mock, waits for its env block and then

@@ -137,6 +137,40 @@ describe('capi-kit-mock bin', () => {
     expect(await exited).toBe(0);
   });
 
+  it('logs hostile event names inert: control characters escaped, one line per request', async () => {
+    child = spawn(process.execPath, [BIN, '--port', '0']);
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    const [, url] = await waitForLine(child, /listening on (http:\/\/127\.0\.0\.1:\d+)\n/);
+    // What any web page can post to a mock on loopback (a form: no preflight): an event name that
+    // clears the screen, writes the clipboard (OSC 52) and forges a line of the mock's own.
+    const name =
+      '\u001b[2J\u001b]52;c;ZXZpbA==\u0007Lead\n#7 POST /v26.0/1/events 200 1 event (Purchase) 1ms';
+    const logged = waitForLine(child, /#0 POST .*\n/);
+    const res = await fetch(`${url}/v26.0/${PIXEL}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        access_token: TOKEN,
+        data: JSON.stringify([validEvent({ event_name: name })]),
+      }),
+    });
+    expect(res.status).toBe(200);
+    await logged;
+    const lines = output.split('\n').filter((line) => line.startsWith('#'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(
+      '(\\u001b[2J\\u001b]52;c;ZXZpbA==\\u0007Lead\\u000a#7 POST /v26.0/1/events 200 1 event (Purchase) 1ms)',
+    );
+    expect(output).not.toContain('\u001b');
+    expect(output).not.toContain('\u0007');
+    const exited = new Promise<number | null>((resolve) => child?.on('exit', resolve));
+    child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+  });
+
   it("serves TikTok's endpoint too: prints its env, checks its token, logs its requests without the token", async () => {
     child = spawn(process.execPath, [BIN, '--port', '0', '--tiktok-access-token', TIKTOK_TOKEN]);
     let output = '';
