@@ -1,3 +1,4 @@
+import { RELAY_MAX_EVENT_ID_LENGTH } from '../relay/protocol.js';
 import { freshnessIndex } from './freshness.js';
 import { MATCH_KEYS, matchKeyMask, matchQualityPoints } from './match-quality.js';
 import { RELAY_BIT, SERVER_BIT, SeenIds } from './seen-ids.js';
@@ -291,9 +292,10 @@ export const createDiagnosticsRecorder = (
     const generated = !unshared && !sample.callerEventId;
     if (sample.source === 'relay') relayFed = true;
     // An id nobody else has cannot overlap or be confirmed: not worth a slot in the set; nor can
-    // any id while no relay feeds the recorder.
+    // any id while no relay feeds the recorder, nor one longer than a relayed event may carry (an
+    // app passing ids from requests through would otherwise fill the set with their lengths).
     const { overlapping, confirmedOn } =
-      unshared || !relayFed
+      unshared || !relayFed || sample.eventId.length > RELAY_MAX_EVENT_ID_LENGTH
         ? NOTHING_NOTED
         : noteId(sample, index, generated && sample.source === 'server');
     for (const pixelId of sample.pixelIds) {

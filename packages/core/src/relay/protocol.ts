@@ -11,6 +11,13 @@ export const DEFAULT_RELAY_MAX_BODY_BYTES = 64 * 1024;
 /** Default cap on events per request; a page sends 1–3 per tick, and splits more to fit. */
 export const DEFAULT_RELAY_MAX_EVENTS = 20;
 
+/**
+ * The longest `event_id` a relayed event may carry. Meta documents no length for `event_id`; a UUID
+ * is 36 characters and order IDs are short. The cap keeps a hostile page from filling the queue
+ * with megabyte-sized IDs, and tells diagnostics that a longer server id can never be paired.
+ */
+export const RELAY_MAX_EVENT_ID_LENGTH = 256;
+
 /** Where `@capi-kit/browser` relays to unless told otherwise, and where the adapters listen. */
 export const DEFAULT_RELAY_PATH = '/capi/events';
 

@@ -3,6 +3,7 @@ import type { PageUrl } from '../context/plain-url.js';
 import type { ServerEventInput } from '../event/index.js';
 import { HASHED_USER_DATA_KEYS } from '../user-data/keys.js';
 import type { UserDataInput } from '../user-data/types.js';
+import { RELAY_MAX_EVENT_ID_LENGTH } from './protocol.js';
 
 /**
  * `custom_data` keys a relay forwards by default: Meta's documented keys
@@ -31,9 +32,6 @@ export const DEFAULT_RELAY_CUSTOM_DATA_KEYS = [
 /** Default allowed clock difference between browser and server, in seconds (5 minutes). */
 export const DEFAULT_RELAY_CLOCK_SKEW_SECONDS = 300;
 
-// Meta documents no length for event_id; a UUID is 36 characters and order IDs are short. The cap
-// only keeps a hostile page from filling the queue with megabyte-sized IDs.
-const MAX_EVENT_ID_LENGTH = 256;
 const MAX_EVENT_NAME_LENGTH = 100;
 const MAX_URL_LENGTH = 4096;
 
@@ -145,7 +143,10 @@ export function relayEventInput(
 ): RelayEventResult {
   if (!isRecord(raw)) return { drop: 'malformed' };
   const { event_name, event_id, custom_data } = raw;
-  if (!nonEmpty(event_name, MAX_EVENT_NAME_LENGTH) || !nonEmpty(event_id, MAX_EVENT_ID_LENGTH)) {
+  if (
+    !nonEmpty(event_name, MAX_EVENT_NAME_LENGTH) ||
+    !nonEmpty(event_id, RELAY_MAX_EVENT_ID_LENGTH)
+  ) {
     return { drop: 'malformed' };
   }
   if (custom_data !== undefined && custom_data !== null && !isRecord(custom_data)) {

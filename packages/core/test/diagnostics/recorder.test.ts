@@ -187,6 +187,19 @@ describe('createDiagnosticsRecorder', () => {
     expect(r.report(T0).pixels['1']?.events.Purchase?.overlapping).toBe(1);
   });
 
+  it('remembers no event_id longer than a relayed event may carry: it could never be paired', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000, overlapCapacity: 2 });
+    r.attachRelay();
+    r.recordEvent(sample({ eventId: 'a', callerEventId: true }), T0);
+    // An app passing a request's ids through: these must not push 'a' out of the set.
+    for (const fill of ['x', 'y', 'z'])
+      r.recordEvent(sample({ eventId: fill.repeat(257), callerEventId: true }), T0);
+    r.recordEvent(sample({ eventId: 'a', callerEventId: true, source: 'relay' }), T0);
+    const purchase = r.report(T0).pixels['1']?.events.Purchase;
+    expect(purchase?.sources).toEqual({ server: 4, relay: 1 });
+    expect(purchase?.overlapping).toBe(1);
+  });
+
   it('remembers no event_id until a relay feeds it (no browser copy could ever be paired)', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000 });
     const server = (id: string) => r.recordEvent(sample({ eventId: id, callerEventId: true }), T0);
