@@ -2,6 +2,9 @@
 // names and values ignored (RFC 6265 §4.2.1 and §5.4, https://www.rfc-editor.org/rfc/rfc6265).
 // Values are kept raw, never URI-decoded: `_fbp`/`_fbc` must be echoed back byte-for-byte. When a
 // name repeats, the first pair wins: browsers send the cookie with the longest path first (§5.4).
+// A lookup with an `accept` test takes the first value that passes it instead: a browser holding
+// two `_fbp` (a host-only one and one on the site's domain) sends them by creation time, so an old
+// malformed one would otherwise hide the valid one on every request.
 // Pairs without `=` carry no name we could look up and are skipped.
 
 const SPACE = 0x20;
@@ -63,27 +66,35 @@ export function parseCookieHeader(header: string): Record<string, string | undef
   return cookies;
 }
 
+/** Which values a lookup takes: every value, or those a test accepts. */
+type Accept = ((value: string) => boolean) | undefined;
+
 /**
- * The raw values of the first cookies called `first` and `second`, in one pass that compares
- * names in place and slices only the two values: what a request needs (`_fbp`, `_fbc`) without
- * the object and the strings of every other cookie (sessions, analytics) that
- * {@link parseCookieHeader} builds.
+ * The raw values of the first cookies called `first` and `second` (with `accept`, the first that
+ * pass it), in one pass that compares names in place and slices only the values it looks at: what
+ * a request needs (`_fbp`, `_fbc`) without the object and the strings of every other cookie
+ * (sessions, analytics) that {@link parseCookieHeader} builds.
  */
 export function cookieValues(
   header: string,
   first: string,
   second: string,
+  accept?: Accept,
 ): [string | undefined, string | undefined] {
   const found: [string | undefined, string | undefined] = [undefined, undefined];
   eachPair(header, (nameFrom, nameTo, valueFrom, valueTo) => {
     if (found[0] === undefined && nameIs(header, first, nameFrom, nameTo)) {
-      found[0] = header.slice(valueFrom, valueTo);
+      found[0] = accepted(header.slice(valueFrom, valueTo), accept);
     } else if (found[1] === undefined && nameIs(header, second, nameFrom, nameTo)) {
-      found[1] = header.slice(valueFrom, valueTo);
+      found[1] = accepted(header.slice(valueFrom, valueTo), accept);
     }
     return found[0] !== undefined && found[1] !== undefined;
   });
   return found;
+}
+
+function accepted(value: string, accept: Accept): string | undefined {
+  return accept === undefined || accept(value) ? value : undefined;
 }
 
 /** True when `header` holds exactly `name` from `from` to `to`: compared in place, nothing sliced. */
@@ -91,15 +102,18 @@ function nameIs(header: string, name: string, from: number, to: number): boolean
   return to - from === name.length && header.startsWith(name, from);
 }
 
-/** The raw value of the first cookie called `name` in a `Cookie` header, without parsing the rest. */
-export function cookieValue(header: string, name: string): string | undefined {
+/**
+ * The raw value of the first cookie called `name` (with `accept`, the first that passes it) in a
+ * `Cookie` header, without parsing the rest.
+ */
+export function cookieValue(header: string, name: string, accept?: Accept): string | undefined {
   let found: string | undefined;
-  // Names are compared in place: only the value found is sliced out of the header, not every
-  // pair's name and value (a request's Cookie header carries the whole site's cookies).
+  // Names are compared in place: only the values looked at are sliced out of the header, not
+  // every pair's name and value (a request's Cookie header carries the whole site's cookies).
   eachPair(header, (nameFrom, nameTo, valueFrom, valueTo) => {
     if (!nameIs(header, name, nameFrom, nameTo)) return false;
-    found = header.slice(valueFrom, valueTo);
-    return true;
+    found = accepted(header.slice(valueFrom, valueTo), accept);
+    return found !== undefined;
   });
   return found;
 }

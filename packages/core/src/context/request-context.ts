@@ -231,9 +231,11 @@ export function getRequestContext(
     options.respectGpc === true,
     header,
   );
-  const [existingFbp, existingFbc] = noCookies
+  // The first valid value of each: a malformed duplicate sent first (an older host-only cookie)
+  // must not hide the valid one, or a new `_fbp` would be minted on every request and never win.
+  const [validFbp, validFbc] = noCookies
     ? [undefined, undefined]
-    : cookieValues(cookieHeader, FBP_COOKIE, FBC_COOKIE);
+    : cookieValues(cookieHeader, FBP_COOKIE, FBC_COOKIE, isValidFbValue);
 
   const user_data: RequestUserData = {};
   if (clientIp !== undefined) user_data.client_ip_address = clientIp;
@@ -268,9 +270,9 @@ export function getRequestContext(
   // _fbp: kept as sent when valid; re-set on navigations because a cookie from an HTTP response
   // outlives the 7-day cap browsers put on script-written cookies. Minted only when it will be
   // stored: an fbp that changes on every event would break matching and deduplication ([DD]).
-  if (isValidFbValue(existingFbp)) {
-    user_data.fbp = existingFbp;
-    if (isNavigation) write(FBP_COOKIE, existingFbp);
+  if (validFbp !== undefined) {
+    user_data.fbp = validFbp;
+    if (isNavigation) write(FBP_COOKIE, validFbp);
   } else if (mayStore && options.generateFbp !== false) {
     const minted = mintFbp((scoped() as CookieScope).subdomainIndex, clock());
     if (minted !== undefined) {
@@ -282,7 +284,6 @@ export function getRequestContext(
   // _fbc: [FBC] — build from fbclid when there is no cookie or its click ID differs; the landing
   // URL carries it on navigations, the page (same-site Referer) on sub-requests.
   // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc
-  const validFbc = isValidFbValue(existingFbc) ? existingFbc : undefined;
   let fbclid = fbclidFrom(url);
   if (fbclid === undefined && !isNavigation) fbclid = fbclidFrom(ownPage);
   if (fbclid !== undefined && (validFbc === undefined || fbcClickId(validFbc) !== fbclid)) {
@@ -352,7 +353,7 @@ export function mayWriteCookies(
   if (options.generateFbp !== false) {
     const cookieHeader = header('cookie');
     if (cookieHeader === undefined || cookieHeader === '') return true;
-    if (!isValidFbValue(cookieValue(cookieHeader, FBP_COOKIE))) return true;
+    if (cookieValue(cookieHeader, FBP_COOKIE, isValidFbValue) === undefined) return true;
   }
   // The raw target and Referer carry the query string as `getRequestContext` sees it (a parsed
   // URL never turns anything else into `fbclid=`), so a plain substring test is enough.

@@ -98,3 +98,37 @@ describe('cookieValues', () => {
     ]);
   });
 });
+
+describe('lookups with an accept test', () => {
+  const digits = (value: string) => /^[0-9]+$/.test(value);
+
+  it('take the first value that passes, skipping earlier ones of the same name', () => {
+    const header = 'a=x; b=; a=12; b=3; a=45';
+    expect(cookieValue(header, 'a', digits)).toBe('12');
+    expect(cookieValues(header, 'a', 'b', digits)).toEqual(['12', '3']);
+    expect(cookieValue('a=x; a=y', 'a', digits)).toBeUndefined();
+    expect(cookieValues('a=x; b=1', 'a', 'b', digits)).toEqual([undefined, '1']);
+  });
+
+  it('agree with filtering every pair of the header', () => {
+    fc.assert(
+      fc.property(fc.oneof(headerText, realistic), (header) => {
+        const all = header.split(';').flatMap((pair) => {
+          const equals = pair.indexOf('=');
+          return equals === -1
+            ? []
+            : [[pair.slice(0, equals).trim(), pair.slice(equals + 1).trim()]];
+        });
+        const firstPassing = (name: string) =>
+          all.find(([n, v]) => n === name && v !== undefined && v.startsWith('f'))?.[1];
+        const accept = (value: string) => value.startsWith('f');
+        expect(cookieValue(header, '_fbp', accept)).toBe(firstPassing('_fbp'));
+        expect(cookieValues(header, '_fbp', '_fbc', accept)).toEqual([
+          firstPassing('_fbp'),
+          firstPassing('_fbc'),
+        ]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});

@@ -380,3 +380,49 @@ describe('mayWriteCookies', () => {
     expect(getRequestContext(post).isNavigation).toBe(false);
   });
 });
+
+describe('duplicate _fbp/_fbc cookies', () => {
+  // A browser holding two cookies of one name and path sends the older first (RFC 6265 §5.4):
+  // here a malformed host-only `_fbp` (a consent tool's `deleted`, an old integration's quoting)
+  // left beside the one on the site's domain. The first one winning made the context mint a new
+  // `_fbp` on every request; the minted cookie could never come first, so every page view had a
+  // different fbp and the visitor could not be matched or deduplicated.
+  const valid = 'fb.1.1690000000000.42';
+  const click = 'fb.1.1690000000000.IwAR_kept';
+
+  it('reads the first valid value and re-sets it instead of minting', () => {
+    const ctx = contextOf({
+      url: 'https://www.example.com/',
+      headers: {
+        'sec-fetch-dest': 'document',
+        cookie: `_fbp=deleted; _fbc="quoted"; sid=1; _fbp=${valid}; _fbc=${click}`,
+      },
+    });
+    expect(ctx.user_data.fbp).toBe(valid);
+    expect(ctx.user_data.fbc).toBe(click);
+    expect(ctx.cookiesToSet.map((cookie) => [cookie.name, cookie.value])).toEqual([
+      ['_fbp', valid],
+      ['_fbc', click],
+    ]);
+  });
+
+  it('keeps the first of two valid values (the one the Pixel reads too)', () => {
+    const ctx = contextOf({
+      url: 'https://www.example.com/api',
+      method: 'POST',
+      headers: { cookie: `_fbp=${valid}; _fbp=fb.1.1700000000000.7` },
+    });
+    expect(ctx.user_data.fbp).toBe(valid);
+    expect(ctx.cookiesToSet).toEqual([]);
+  });
+
+  it('mayWriteCookies agrees: a sub-request with a valid _fbp after a malformed one sets nothing', () => {
+    const input = toNodeRequest({
+      url: 'https://www.example.com/api/cart',
+      method: 'POST',
+      headers: { cookie: `_fbp=; _fbp=${valid}`, 'sec-fetch-dest': 'empty' },
+    });
+    expect(mayWriteCookies(input)).toBe(false);
+    expect(getRequestContext(input).cookiesToSet).toEqual([]);
+  });
+});
