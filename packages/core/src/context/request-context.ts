@@ -67,7 +67,8 @@ export interface RequestContextOptions {
   platform?: PlatformPreset | undefined;
   /**
    * Cookie domain to use instead of the request host's registrable domain (e.g. when a Public
-   * Suffix List entry is missing). Ignored when the request host is not inside it.
+   * Suffix List entry is missing). Ignored when the request host is not inside it, or when it is
+   * a public suffix itself (`co.uk`, `vercel.app`), which browsers refuse as a cookie domain.
    */
   cookieDomain?: string | undefined;
   /** `false` writes no cookies at all (existing `_fbp`/`_fbc` are still read). Default `true`. */

@@ -88,11 +88,14 @@ function computeScope(hostname: string, cookieDomain: string | undefined): Cooki
   const host = stripTrailingDot(hostname.toLowerCase());
   if (cookieDomain !== undefined) {
     const wanted = stripTrailingDot(cookieDomain.trim().toLowerCase().replace(/^\./, ''));
-    // A single label (`localhost`, `com`) is never a valid cookie domain for browsers.
+    // A single label (`localhost`, `com`) is never a valid cookie domain for browsers, nor is a
+    // public suffix (`co.uk`, `vercel.app`): one with no registrable domain of its own. Browsers
+    // refuse such a cookie (RFC 6265 §5.3 step 5), so it would never be stored.
     if (
       COOKIE_DOMAIN_PATTERN.test(wanted) &&
       wanted.includes('.') &&
-      (host === wanted || host.endsWith(`.${wanted}`))
+      (host === wanted || host.endsWith(`.${wanted}`)) &&
+      registrableDomain(wanted) !== undefined
     ) {
       return { domain: wanted, subdomainIndex: labelCount(wanted) - 1 };
     }

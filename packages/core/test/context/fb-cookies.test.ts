@@ -204,6 +204,11 @@ describe('subdomain index and cookie domain', () => {
     ['https://a.shop.example.com/', '.Shop.Example.com', 'shop.example.com', 2],
     ['https://www.example.com/', 'other.com', 'example.com', 1],
     ['https://www.example.com/', 'com', 'example.com', 1],
+    // A public suffix (ICANN or private section) is no cookie domain: browsers refuse the cookie
+    // (RFC 6265 §5.3 step 5), so it would never be stored and a new _fbp minted on every request.
+    ['https://www.example.co.uk/', 'co.uk', 'example.co.uk', 2],
+    ['https://my-app.vercel.app/', 'vercel.app', 'my-app.vercel.app', 2],
+    ['https://a.b.github.io/', '.github.io', 'b.github.io', 2],
     ['http://intranet/', undefined, undefined, 0],
   ])('%s (cookieDomain %j) → Domain %j, index %i', (url, cookieDomain, domain, index) => {
     const context = ctx({ url, headers: NAV }, cookieDomain === undefined ? {} : { cookieDomain });
