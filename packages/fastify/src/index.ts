@@ -179,7 +179,9 @@ const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) =
   app.addHook('onRequest', (request, reply, next) => {
     // forRequest never throws (a failed context is empty and reported through the client). It
     // defers the context when no cookie can change, so requests that never track stay cheap.
-    const bound = adapter.forRequest(fromIncomingMessage(request.raw));
+    // `originalUrl`: the target as the browser sent it, before an app's `rewriteUrl` replaced
+    // `raw.url` (the page URL and its fbclid are the browser's, like Express's `originalUrl`).
+    const bound = adapter.forRequest(fromIncomingMessage(request.raw, request.originalUrl));
     appendSetCookies(
       reply,
       bound.cookiesToSet.map((cookie) => cookie.header),
@@ -223,7 +225,7 @@ function registerRelay(
     scope.addContentTypeParser('*', (_request, payload, parsed) => parsed(null, payload));
     scope.all(path, async (request, reply) => {
       const input: RelayInput<FastifyRequest> = {
-        request: fromIncomingMessage(request.raw),
+        request: fromIncomingMessage(request.raw, request.originalUrl),
         appRequest: request,
       };
       if ((request.capi as RequestCapi | null) !== null) input.context = request.capi.context;

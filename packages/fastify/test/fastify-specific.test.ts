@@ -1,4 +1,6 @@
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import Fastify from 'fastify';
+import Fastify4 from 'fastify4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { capiPlugin, routeConversion } from '../src/index.js';
 import { capiOptions, listen, MAJORS, NAVIGATION, postJson, responseTracker } from './fixtures.js';
@@ -198,6 +200,37 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
         expect(res.headers.getSetCookie().filter((c) => c.startsWith('csrf='))).toHaveLength(1);
       }
       expect(APP_COOKIES).toEqual(['csrf=1; Path=/', 'session=abc; Path=/; HttpOnly']);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe.each([
+  { name: 'Fastify 5', fastify: Fastify },
+  { name: 'Fastify 4', fastify: Fastify4 as unknown as typeof Fastify },
+])('$name: rewriteUrl', ({ fastify }) => {
+  // `rewriteUrl` replaces `request.raw.url` before routing (a locale prefix stripped, a legacy path
+  // mapped): the page the browser loaded, and so event_source_url, is the URL before the rewrite.
+  it('reads the page URL as the browser sent it, not as rewriteUrl made it', async () => {
+    const app = fastify({
+      rewriteUrl: (req) => (req.url ?? '/').replace(/^\/en(?=\/)/, ''),
+    });
+    await app.register(capiPlugin, capiOptions(mock));
+    const responses = responseTracker(app);
+    app.get('/landing', { config: { capi: { event: 'ViewContent' } } }, async () => 'ok');
+    try {
+      const running = await listen(app);
+      const res = await running.request('/en/landing?fbclid=IwAR_rewritten', {
+        headers: NAVIGATION,
+      });
+      expect(res.status).toBe(200);
+      await responses.settled();
+      await app.capiClient.flush();
+      const [tracked] = mock.events();
+      expect(tracked?.event.event_source_url).toBe(
+        `${running.url}/en/landing?fbclid=IwAR_rewritten`,
+      );
     } finally {
       await app.close();
     }
