@@ -34,27 +34,28 @@ function isOws(c: number): boolean {
 }
 
 /**
- * RFC 7239 `Forwarded` → the `for=` value of each element (quotes and escapes removed), or
- * `undefined` for an element without exactly one `for`. Returns `undefined` for the whole header
- * when it does not parse, because then element boundaries (and so hop positions) are unknown.
+ * Walks an RFC 7239 `Forwarded` header: `pair` gets each parameter of an element (name lowercased,
+ * quotes and escapes removed), `end` the number of parameters after each element. False when the
+ * header does not parse, because then element boundaries (and so hop positions) are unknown.
  *
  * Unquoted values are read up to the next `;`, `,` or whitespace, which is laxer than the RFC's
- * token rule (`for=[::1]:80` must be quoted there): the address parser decides what is valid.
+ * token rule (`for=[::1]:80` must be quoted there): the caller decides what is valid.
  * @see https://www.rfc-editor.org/rfc/rfc7239#section-4
  */
-export function forwardedForHops(value: string): (string | undefined)[] | undefined {
-  const hops: (string | undefined)[] = [];
+function walkForwarded(
+  value: string,
+  pair: (name: string, parsed: string) => void,
+  end: (pairs: number) => void,
+): boolean {
   const length = value.length;
   let i = 0;
-  let forValue: string | undefined;
-  let forCount = 0;
   let pairs = 0;
   for (;;) {
     while (i < length && isOws(value.charCodeAt(i))) i++;
     if (i < length && value.charCodeAt(i) !== 0x2c && value.charCodeAt(i) !== 0x3b) {
       const nameStart = i;
       while (i < length && isTokenChar(value.charCodeAt(i))) i++;
-      if (i === nameStart || value.charCodeAt(i) !== 0x3d /* = */) return undefined;
+      if (i === nameStart || value.charCodeAt(i) !== 0x3d /* = */) return false;
       const name = value.slice(nameStart, i).toLowerCase();
       i++;
       let parsed: string;
@@ -71,12 +72,12 @@ export function forwardedForHops(value: string): (string | undefined)[] | undefi
           }
           if (c === 0x5c /* \ */) {
             i++;
-            if (i >= length) return undefined;
+            if (i >= length) return false;
           }
           parsed += value[i];
           i++;
         }
-        if (!closed) return undefined;
+        if (!closed) return false;
       } else {
         const valueStart = i;
         while (i < length) {
@@ -87,10 +88,7 @@ export function forwardedForHops(value: string): (string | undefined)[] | undefi
         parsed = value.slice(valueStart, i);
       }
       pairs++;
-      if (name === 'for') {
-        forCount++;
-        forValue = parsed;
-      }
+      pair(name, parsed);
       while (i < length && isOws(value.charCodeAt(i))) i++;
     }
     const c = i < length ? value.charCodeAt(i) : -1;
@@ -98,14 +96,81 @@ export function forwardedForHops(value: string): (string | undefined)[] | undefi
       i++;
       continue;
     }
-    if (c !== 0x2c /* , */ && c !== -1) return undefined;
-    // An element with no pair at all (`a, , b`) names no hop; it still counts as one so positions
-    // stay right, and it fails the walk if the walk gets that far.
-    hops.push(pairs > 0 && forCount === 1 ? forValue : undefined);
-    forValue = undefined;
-    forCount = 0;
+    if (c !== 0x2c /* , */ && c !== -1) return false;
+    end(pairs);
     pairs = 0;
-    if (c === -1) return hops;
+    if (c === -1) return true;
     i++;
   }
+}
+
+/**
+ * RFC 7239 `Forwarded` → the `for=` value of each element (quotes and escapes removed), or
+ * `undefined` for an element without exactly one `for`. Returns `undefined` for the whole header
+ * when it does not parse (see {@link walkForwarded}).
+ * @see https://www.rfc-editor.org/rfc/rfc7239#section-4
+ */
+export function forwardedForHops(value: string): (string | undefined)[] | undefined {
+  const hops: (string | undefined)[] = [];
+  let forValue: string | undefined;
+  let forCount = 0;
+  const parsed = walkForwarded(
+    value,
+    (name, text) => {
+      if (name === 'for') {
+        forCount++;
+        forValue = text;
+      }
+    },
+    (pairs) => {
+      // An element with no pair at all (`a, , b`) names no hop; it still counts as one so
+      // positions stay right, and it fails the walk if the walk gets that far.
+      hops.push(pairs > 0 && forCount === 1 ? forValue : undefined);
+      forValue = undefined;
+      forCount = 0;
+    },
+  );
+  return parsed ? hops : undefined;
+}
+
+/** The scheme and host the client asked the first proxy for, from RFC 7239 `proto=` and `host=`. */
+export interface ForwardedOrigin {
+  readonly proto: string | undefined;
+  readonly host: string | undefined;
+}
+
+/**
+ * The `proto=` and `host=` of the first element of a `Forwarded` header: what the client sent to
+ * the outermost proxy, as Express reads the first `X-Forwarded-Proto`/`-Host` value. A parameter
+ * given twice in that element is absent (RFC 7239 §4 allows each once); the whole answer is
+ * `undefined` when the header does not parse.
+ * @see https://www.rfc-editor.org/rfc/rfc7239#section-5.3
+ */
+export function forwardedOrigin(value: string): ForwardedOrigin | undefined {
+  let element = 0;
+  let proto: string | undefined;
+  let host: string | undefined;
+  let protoCount = 0;
+  let hostCount = 0;
+  const parsed = walkForwarded(
+    value,
+    (name, text) => {
+      if (element !== 0) return;
+      if (name === 'proto') {
+        protoCount++;
+        proto = text;
+      } else if (name === 'host') {
+        hostCount++;
+        host = text;
+      }
+    },
+    () => {
+      element++;
+    },
+  );
+  if (!parsed) return undefined;
+  return {
+    proto: protoCount === 1 ? proto : undefined,
+    host: hostCount === 1 ? host : undefined,
+  };
 }

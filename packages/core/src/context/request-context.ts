@@ -55,8 +55,9 @@ export interface RequestContextOptions {
    */
   trustProxy?: TrustProxy | undefined;
   /**
-   * The one proxy-chain header your trusted proxies write: `'x-forwarded-for'` (default) or RFC 7239
-   * `'forwarded'`. Only that header is read: a client can send the other one unopposed.
+   * The one proxy-chain header your trusted proxies write: `'x-forwarded-for'` (default, with
+   * `X-Forwarded-Proto`/`-Host`) or RFC 7239 `'forwarded'` (its `for=`, `proto=` and `host=`).
+   * Only that header is read: a client can send the other one unopposed.
    */
   forwardedHeader?: ForwardedHeaderName | undefined;
   /**
@@ -197,13 +198,20 @@ export function getRequestContext(
     }
   }
 
+  const forwardedHeader = options.forwardedHeader ?? 'x-forwarded-for';
   const clientIp = resolveClientIp(header, socket, {
     policy,
     platform: options.platform,
-    forwardedHeader: options.forwardedHeader ?? 'x-forwarded-for',
+    forwardedHeader,
     peerTrusted,
   });
-  const url = effectiveUrl(input.url, header, node.protocol, peerTrusted);
+  const url = effectiveUrl(
+    input.url,
+    header,
+    node.protocol,
+    peerTrusted,
+    forwardedHeader === 'forwarded',
+  );
   const isNavigation = isPageNavigation(method, header);
   const referer = parseReferer(header('referer'));
   const withDestinations =

@@ -1,3 +1,4 @@
+import { forwardedOrigin } from './forwarded-header.js';
 import { parseIpv4, parseIpv6 } from './ip-address.js';
 import { type PageUrl, plainPageUrl } from './plain-url.js';
 
@@ -167,12 +168,18 @@ function tryUrl(text: string): URL | undefined {
   }
 }
 
-/** The URL as the browser sees it; `undefined` when the host is missing or unsafe. */
+/**
+ * The URL as the browser sees it; `undefined` when the host is missing or unsafe. Behind a trusted
+ * proxy the scheme and host come from `X-Forwarded-Proto`/`-Host`, or with `forwarded` (the app's
+ * proxies write RFC 7239 `Forwarded`, `forwardedHeader: 'forwarded'`) from that header's `proto=`
+ * and `host=` alone: the header the proxies do not write is the client's own.
+ */
 export function effectiveUrl(
   rawUrl: string | undefined,
   header: HeaderReader,
   protocol: 'http' | 'https' | undefined,
   proxyTrusted: boolean,
+  forwarded = false,
 ): PageUrl | undefined {
   const target = rawUrl === undefined || rawUrl === '' ? '/' : rawUrl;
   let scheme: string;
@@ -195,9 +202,18 @@ export function effectiveUrl(
   }
   if (proxyTrusted) {
     // Express semantics (`req.protocol`, `req.host`): the first value, set by the outermost proxy.
-    const forwardedProto = firstListValue(header('x-forwarded-proto'))?.toLowerCase();
+    let forwardedProto: string | undefined;
+    let forwardedHost: string | undefined;
+    if (forwarded) {
+      const value = header('forwarded');
+      const origin = value === undefined ? undefined : forwardedOrigin(value);
+      forwardedProto = origin?.proto?.toLowerCase();
+      forwardedHost = origin?.host;
+    } else {
+      forwardedProto = firstListValue(header('x-forwarded-proto'))?.toLowerCase();
+      forwardedHost = firstListValue(header('x-forwarded-host'));
+    }
     if (forwardedProto === 'http' || forwardedProto === 'https') scheme = forwardedProto;
-    const forwardedHost = firstListValue(header('x-forwarded-host'));
     if (forwardedHost !== undefined && isValidHost(forwardedHost)) host = forwardedHost;
   }
   if (host === undefined || !isValidHost(host)) return undefined;

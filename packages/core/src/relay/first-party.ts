@@ -9,8 +9,9 @@ import { compileTrustProxy, isPeerTrusted } from '../context/trust-proxy.js';
 export type FirstPartyRefusal = 'cross_site' | 'unknown_origin';
 
 /**
- * The URL the browser addressed (host from `Host`, or from `X-Forwarded-Host` behind a trusted
- * proxy, exactly as `getRequestContext` reads it); `undefined` when the host is missing or unsafe.
+ * The URL the browser addressed (host from `Host`, or from `X-Forwarded-Host` or `Forwarded`'s
+ * `host=` behind a trusted proxy, exactly as `getRequestContext` reads it); `undefined` when the
+ * host is missing or unsafe.
  */
 export function relayRequestUrl(
   input: Request | NodeRequestLike,
@@ -21,7 +22,13 @@ export function relayRequestUrl(
   const remote = options.remoteAddress ?? node.remoteAddress;
   const socket = remote === undefined ? undefined : parseAddress(remote);
   const trusted = isPeerTrusted(compileTrustProxy(options.trustProxy), socket);
-  return effectiveUrl(input.url, header, node.protocol, trusted);
+  return effectiveUrl(
+    input.url,
+    header,
+    node.protocol,
+    trusted,
+    options.forwardedHeader === 'forwarded',
+  );
 }
 
 /**

@@ -242,6 +242,57 @@ const cases: PageCase[] = [
     event_source_url: 'http://127.0.0.1/p',
     referrer_url: undefined,
   },
+  {
+    // A proxy that writes RFC 7239 (HAProxy's `option forwarded`, Envoy, …) sets no X-Forwarded-*:
+    // the scheme and host it saw are in `proto=` and `host=` of its element.
+    name: 'forwardedHeader "forwarded": scheme and host from Forwarded proto= and host=',
+    spec: {
+      url: 'http://127.0.0.1:3000/p?x=1',
+      remoteAddress: '127.0.0.1',
+      headers: {
+        'sec-fetch-dest': 'document',
+        forwarded:
+          'for=198.51.100.7;proto=https;host="shop.example.org:8443", for=10.0.0.2;proto=http;host=app.internal',
+      },
+    },
+    options: { trustProxy: 'loopback', forwardedHeader: 'forwarded' },
+    isNavigation: true,
+    event_source_url: 'https://shop.example.org:8443/p?x=1',
+    referrer_url: undefined,
+  },
+  {
+    // The proxies write Forwarded only, so a client's own X-Forwarded-* passes through unopposed.
+    name: 'forwardedHeader "forwarded": X-Forwarded-Host/Proto are the client\'s, ignored',
+    spec: {
+      url: 'http://127.0.0.1:3000/p',
+      remoteAddress: '127.0.0.1',
+      headers: {
+        'sec-fetch-dest': 'document',
+        forwarded: 'for=198.51.100.7',
+        'x-forwarded-host': 'evil.example',
+        'x-forwarded-proto': 'https',
+      },
+    },
+    options: { trustProxy: 'loopback', forwardedHeader: 'forwarded' },
+    isNavigation: true,
+    event_source_url: 'http://127.0.0.1:3000/p',
+    referrer_url: undefined,
+  },
+  {
+    name: 'forwardedHeader "forwarded": a repeated or unsafe proto=/host= is ignored',
+    spec: {
+      url: 'http://127.0.0.1:3000/p',
+      remoteAddress: '127.0.0.1',
+      headers: {
+        'sec-fetch-dest': 'document',
+        forwarded: 'for=198.51.100.7;proto=https;proto=http;host="a b"',
+      },
+    },
+    options: { trustProxy: 'loopback', forwardedHeader: 'forwarded' },
+    isNavigation: true,
+    event_source_url: 'http://127.0.0.1:3000/p',
+    referrer_url: undefined,
+  },
 ];
 
 describe('event_source_url, referrer_url, isNavigation', () => {
@@ -265,6 +316,23 @@ describe('event_source_url, referrer_url, isNavigation', () => {
       },
       { trustProxy: 'loopback' },
     );
+    expect(context.cookiesToSet[0]).toMatchObject({ domain: 'example.org', secure: true });
+  });
+
+  it('so does Forwarded host= and proto= with forwardedHeader "forwarded"', () => {
+    const context = contextOf(
+      {
+        url: 'http://127.0.0.1:3000/',
+        remoteAddress: '127.0.0.1',
+        headers: {
+          'sec-fetch-dest': 'document',
+          forwarded: 'for="[2001:db8::7]";host=www.example.org;proto=HTTPS',
+        },
+      },
+      { trustProxy: 'loopback', forwardedHeader: 'forwarded' },
+    );
+    expect(context.user_data.client_ip_address).toBe('2001:db8::7');
+    expect(context.event_source_url).toBe('https://www.example.org/');
     expect(context.cookiesToSet[0]).toMatchObject({ domain: 'example.org', secure: true });
   });
 });

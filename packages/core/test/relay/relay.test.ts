@@ -321,6 +321,24 @@ describe('createRelay: first-party checks', () => {
     );
   });
 
+  it("with forwardedHeader 'forwarded', compares Origin to Forwarded host= and not X-Forwarded-Host", async () => {
+    const h = harness({ requestContext: { trustProxy: 'loopback', forwardedHeader: 'forwarded' } });
+    const origin = { 'sec-fetch-site': '', origin: 'https://shop.example' };
+    const viaForwarded = { ...origin, forwarded: 'for=198.51.100.7;host=shop.example' };
+    expect(
+      (await h.relay.handle(request({ host: 'internal:8080', headers: viaForwarded }))).status,
+    ).toBe(204);
+    // Its proxies write Forwarded only: an X-Forwarded-Host is the client's own.
+    const spoofed = {
+      ...origin,
+      forwarded: 'for=198.51.100.7',
+      'x-forwarded-host': 'shop.example',
+    };
+    expect(
+      (await h.relay.handle(request({ host: 'internal:8080', headers: spoofed }))).status,
+    ).toBe(403);
+  });
+
   it('answers 405 with Allow: POST to other methods', async () => {
     const h = harness();
     for (const method of ['GET', 'PUT', 'OPTIONS']) {
