@@ -104,8 +104,36 @@ function walkForwarded(
   }
 }
 
+/** RFC 7239 §6.3 obfport characters after the `_`: ALPHA / DIGIT / "." / "_" / "-". */
+function isObfuscatedPortChar(c: number): boolean {
+  return (
+    (c >= 0x61 && c <= 0x7a) ||
+    (c >= 0x41 && c <= 0x5a) ||
+    (c >= 0x30 && c <= 0x39) ||
+    c === 0x2e ||
+    c === 0x5f ||
+    c === 0x2d
+  );
+}
+
 /**
- * RFC 7239 `Forwarded` → the `for=` value of each element (quotes and escapes removed), or
+ * A `for=` node without its obfuscated port (`198.51.100.7:_a1`, `[2001:db8::7]:_p`): a proxy may
+ * hide the port and still give the address (RFC 7239 §6.3), which the address parser, knowing
+ * only numeric ports, would refuse. Any other node is returned as it is.
+ * @see https://www.rfc-editor.org/rfc/rfc7239#section-6.3
+ */
+function withoutObfuscatedPort(node: string): string {
+  const colon = node.lastIndexOf(':');
+  if (colon === -1 || colon + 2 >= node.length || node.charCodeAt(colon + 1) !== 0x5f) return node;
+  for (let i = colon + 2; i < node.length; i++) {
+    if (!isObfuscatedPortChar(node.charCodeAt(i))) return node;
+  }
+  return node.slice(0, colon);
+}
+
+/**
+ * RFC 7239 `Forwarded` → the `for=` value of each element (quotes and escapes removed, an
+ * obfuscated port dropped), or
  * `undefined` for an element without exactly one `for`. Returns `undefined` for the whole header
  * when it does not parse (see {@link walkForwarded}).
  * @see https://www.rfc-editor.org/rfc/rfc7239#section-4
@@ -125,7 +153,11 @@ export function forwardedForHops(value: string): (string | undefined)[] | undefi
     (pairs) => {
       // An element with no pair at all (`a, , b`) names no hop; it still counts as one so
       // positions stay right, and it fails the walk if the walk gets that far.
-      hops.push(pairs > 0 && forCount === 1 ? forValue : undefined);
+      hops.push(
+        pairs > 0 && forCount === 1 && forValue !== undefined
+          ? withoutObfuscatedPort(forValue)
+          : undefined,
+      );
       forValue = undefined;
       forCount = 0;
     },

@@ -385,6 +385,12 @@ describe('RFC 7239 Forwarded (forwardedHeader: "forwarded")', () => {
     { ...forwarded('for=198.51.100.7, for=10.0.0.1', true), expected: '198.51.100.7' },
     { ...forwarded('for=6.6.6.6, for=198.51.100.7, for=10.0.0.1', 2), expected: '198.51.100.7' },
     { ...forwarded('for="\\[2001:db8::1\\]"'), expected: '2001:db8::1' },
+    // RFC 7239 §6.3: a proxy may hide the port behind an obfuscated one; the address stays known.
+    { ...forwarded('for="198.51.100.7:_a1.b-c"'), expected: '198.51.100.7' },
+    { ...forwarded('for="[2001:db8::7]:_port"'), expected: '2001:db8::7' },
+    { ...forwarded('for="198.51.100.7:_"'), expected: undefined },
+    { ...forwarded('for="198.51.100.7:_a b"'), expected: undefined },
+    { ...forwarded('for="_hidden:_port"'), expected: undefined },
     { ...forwarded('for=unknown'), expected: undefined },
     { ...forwarded('for=_hidden'), expected: undefined },
     { ...forwarded('proto=https'), expected: undefined },
