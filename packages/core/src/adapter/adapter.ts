@@ -6,6 +6,7 @@ import {
   type RequestContext,
   type RequestContextOptions,
 } from '../context/index.js';
+import { trustProxyProblem } from '../context/trust-proxy.js';
 import {
   type CapiClient,
   type CapiOptions,
@@ -229,6 +230,10 @@ export function bindRequest(
  */
 export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter {
   const { client: shared, ...rest } = options;
+  // Told before any client is created: a value that trusts nothing it names would give every
+  // visitor the proxy's address (the request path fails closed and cannot say so per request).
+  const trustProblem = trustProxyProblem(rest.trustProxy);
+  if (trustProblem !== undefined) throw new TypeError(`capi-kit: trustProxy: ${trustProblem}`);
   const client = shared ?? createCapi(rest);
   // A shared client's destinations need the request context too (their click IDs and cookies).
   const sharedDestinations = shared?.destinations;

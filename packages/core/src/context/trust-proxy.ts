@@ -94,6 +94,60 @@ export function compileTrustProxy(trust: TrustProxy | undefined): TrustPolicy {
   return policy;
 }
 
+/** Why one piece of a `trustProxy` list names no address, or `undefined` when it does. */
+function pieceProblem(piece: string): string | undefined {
+  if (piece === '' || isPreset(piece) || parseIpRange(piece) !== undefined) return undefined;
+  // Strings an environment variable hands over for what was meant as a boolean or a hop count.
+  if (piece === 'true' || piece === 'false') {
+    return `the string '${piece}' is not an address; pass the boolean ${piece}`;
+  }
+  if (/^[0-9]+$/.test(piece)) {
+    return `the string '${piece}' is not an address; pass the hop count as a number (Number(process.env.…))`;
+  }
+  const shown = piece.length > 60 ? `${piece.slice(0, 60)}…` : piece;
+  return `'${shown}' is not an IP address, a CIDR range or a preset (${Object.keys(PRESETS).join(', ')})`;
+}
+
+/**
+ * Why a {@link TrustProxy} value would not trust what it names, or `undefined` when every part of
+ * it is understood. {@link compileTrustProxy} fails closed on such values (it trusts fewer peers,
+ * so every visitor gets the proxy's address); adapters call this at creation so the mistake is
+ * told, as Express refuses a `trust proxy` entry it cannot parse.
+ */
+export function trustProxyProblem(trust: unknown): string | undefined {
+  try {
+    return problemOf(trust);
+  } catch {
+    // A list whose reads throw (a Proxy) is judged where it is read, per request: that failure
+    // is reported there with the request context's ('request context').
+    return undefined;
+  }
+}
+
+function problemOf(trust: unknown): string | undefined {
+  if (trust === undefined || typeof trust === 'boolean') return undefined;
+  if (typeof trust === 'number') {
+    return Number.isSafeInteger(trust) && trust >= 0
+      ? undefined
+      : `a hop count must be a whole number of 0 or more, got ${trust}`;
+  }
+  const entries: readonly unknown[] | undefined =
+    typeof trust === 'string' ? [trust] : Array.isArray(trust) ? trust : undefined;
+  if (entries === undefined) {
+    return `expected true, false, a hop count or a list of IP addresses, CIDR ranges and presets, got ${trust === null ? 'null' : typeof trust}`;
+  }
+  for (const entry of entries) {
+    if (typeof entry !== 'string') {
+      return `a list entry must be a string, got ${entry === null ? 'null' : typeof entry}`;
+    }
+    for (const piece of entry.split(',')) {
+      const problem = pieceProblem(piece.trim());
+      if (problem !== undefined) return problem;
+    }
+  }
+  return undefined;
+}
+
 /** True when `address` is one of the trusted ranges (only meaningful for a `ranges` policy). */
 export function inTrustedRanges(policy: TrustPolicy, address: IpAddress): boolean {
   if (policy.kind !== 'ranges') return false;

@@ -176,6 +176,30 @@ describe('bindRequest', () => {
 });
 
 describe('createCapiAdapter', () => {
+  it('refuses a trustProxy it would not understand, naming the part and what to pass instead', () => {
+    const { fetch } = scriptedFetch();
+    const create = (trustProxy: unknown) => () =>
+      createCapiAdapter({
+        pixelId: PIXEL,
+        accessToken: TOKEN,
+        fetch,
+        env: false,
+        trustProxy: trustProxy as never,
+      });
+    // From an environment variable: every visitor would get the proxy's address, silently.
+    expect(create('true')).toThrow("capi-kit: trustProxy: the string 'true' is not an address");
+    expect(create('1')).toThrow('pass the hop count as a number');
+    expect(create(['loopback', 'lookback'])).toThrow("'lookback' is not an IP address");
+    const adapter = createCapiAdapter({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      env: false,
+      trustProxy: 'loopback',
+    });
+    void adapter.close();
+  });
+
   it('closes a client it created, never a shared one', async () => {
     const { client } = setup();
     const shared = createCapiAdapter({ client });

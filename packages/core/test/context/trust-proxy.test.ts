@@ -4,6 +4,7 @@ import {
   compileTrustProxy,
   isPeerTrusted,
   type TrustProxy,
+  trustProxyProblem,
 } from '../../src/context/trust-proxy.js';
 
 const trusts = (trust: TrustProxy, socket: string): boolean =>
@@ -56,5 +57,51 @@ describe('compileTrustProxy', () => {
     expect(trusts(list, '192.168.0.1')).toBe(false);
     expect(compileTrustProxy(list)).toBe(compileTrustProxy(list));
     expect(trusts([...list, '192.168.0.0/16'], '192.168.0.1')).toBe(true);
+  });
+});
+
+describe('trustProxyProblem (told at creation; the request path fails closed)', () => {
+  it.each([
+    [undefined],
+    [true],
+    [false],
+    [0],
+    [2],
+    [''],
+    ['loopback'],
+    ['loopback, 10.0.0.0/8'],
+    [['private', '2001:db8::/32', '192.168.1.1']],
+    ['10.0.0.0/255.0.0.0'],
+  ] as const)('%j is understood', (trust) => {
+    expect(trustProxyProblem(trust)).toBeUndefined();
+  });
+
+  it.each([
+    ['true', "the string 'true' is not an address; pass the boolean true"],
+    ['false', "the string 'false' is not an address; pass the boolean false"],
+    ['1', "the string '1' is not an address; pass the hop count as a number"],
+    [['loopback', '2'], "the string '2' is not an address"],
+    ['loopback,10.0.0.0/33', "'10.0.0.0/33' is not an IP address, a CIDR range or a preset"],
+    [
+      ['lookback'],
+      "'lookback' is not an IP address, a CIDR range or a preset (loopback, linklocal",
+    ],
+    [-1, 'a hop count must be a whole number of 0 or more, got -1'],
+    [1.5, 'a hop count must be a whole number of 0 or more, got 1.5'],
+    [Number.NaN, 'a hop count must be a whole number of 0 or more'],
+    [{ hops: 1 }, 'expected true, false, a hop count or a list'],
+    [null, 'got null'],
+    [[1], 'a list entry must be a string, got number'],
+  ] as const)('%j: %s', (trust, message) => {
+    expect(trustProxyProblem(trust)).toContain(message);
+  });
+
+  it('leaves a list whose reads throw to the request path, which reports it there', () => {
+    const broken = new Proxy([] as string[], {
+      get() {
+        throw new Error('broken trust list');
+      },
+    });
+    expect(trustProxyProblem(broken)).toBeUndefined();
   });
 });
