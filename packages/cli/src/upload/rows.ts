@@ -115,13 +115,26 @@ export const rowToInput = (
     return { ok: false, problems };
   }
   const values = new Map<UploadField, string[]>();
+  const misDecoded = new Set<UploadField>();
   columns.forEach((field, i) => {
     const value = (record.fields[i] ?? '').trim();
     if (!field || value === '') return;
+    // The reader decodes UTF-8 and turns bytes that are not UTF-8 into U+FFFD: a file saved as
+    // Windows-1252 ("CSV (Comma delimited)" in Excel) would have "Müller" hashed as "M�ller",
+    // which matches no one. Meta hashes special characters as UTF-8 (capi.md §3, [CIP]).
+    if (value.includes('\uFFFD')) misDecoded.add(field);
     const list = values.get(field);
     if (list) list.push(value);
     else values.set(field, [value]);
   });
+  for (const field of misDecoded) {
+    problems.push({
+      field: USER_DATA_FIELDS.has(field) ? `user_data.${field}` : field,
+      rule: 'invalid_encoding',
+      message:
+        'Not UTF-8 text (the file may be saved as Windows-1252/ANSI); save it as "CSV UTF-8" and run again.',
+    });
+  }
   const one = (field: UploadField) => values.get(field)?.[0];
 
   const eventName = one('event_name') ?? defaults.eventName;

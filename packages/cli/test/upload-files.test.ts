@@ -1,0 +1,60 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { graphEnv, runBin, TOKEN } from './helpers.js';
+
+// Files as spreadsheets and shops export them, uploaded by the built bin against the mock.
+const NOW_S = Math.floor(Date.now() / 1000);
+const HOUR_AGO = String(NOW_S - 3600);
+
+let mock: MockGraph;
+let dir: string;
+beforeAll(async () => {
+  mock = await startMockGraph({ accessToken: TOKEN });
+  dir = mkdtempSync(join(tmpdir(), 'capi-kit-upload-files-'));
+});
+afterAll(async () => {
+  await mock.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+let count = 0;
+/** Writes `content` to a fresh file and uploads it with `args`; the report is parsed from --json. */
+const uploadFile = async (content: string | Uint8Array, args: string[] = []) => {
+  const file = join(dir, `file-${++count}.csv`);
+  writeFileSync(file, content);
+  const result = await runBin(['upload', file, '--json', ...args], graphEnv(mock.url));
+  let report: Record<string, unknown> = {};
+  try {
+    report = JSON.parse(result.stdout);
+  } catch {
+    // a usage error: no report
+  }
+  return { ...result, report, file };
+};
+const sentIds = (prefix: string) =>
+  mock
+    .events()
+    .map((e) => e.event.event_id)
+    .filter((id): id is string => typeof id === 'string' && id.startsWith(prefix));
+
+describe('capi-kit upload: real-world files', () => {
+  it('refuses rows whose customer data is not UTF-8 (a Windows-1252 export) instead of hashing U+FFFD', async () => {
+    // Excel's "CSV (Comma delimited)" on Windows writes Windows-1252: ü is the single byte 0xFC.
+    const text = `order_id,email,first_name,event_time,value,currency\r\nenc-1,ascii@example.com,Jane,${HOUR_AGO},5,EUR\r\nenc-2,mueller@example.com,J\u00fcrgen,${HOUR_AGO},5,EUR\r\n`;
+    const bytes = Buffer.from(text, 'latin1');
+    const { code, report, stdout } = await uploadFile(bytes);
+    expect(code).toBe(1);
+    expect(report).toMatchObject({ valid: 1, invalid: 1, sent: 1 });
+    expect(report.invalidRows).toEqual([
+      {
+        line: 3,
+        problems: [expect.objectContaining({ field: 'user_data.fn', rule: 'invalid_encoding' })],
+      },
+    ]);
+    expect(stdout).not.toContain('mueller');
+    expect(sentIds('enc-')).toEqual(['enc-1']);
+  });
+});
