@@ -102,6 +102,23 @@ describe('rowToEvent', () => {
     expect(!noKeys.ok && noKeys.problems.map((p) => p.field)).toContain('user_data');
   });
 
+  it('refuses an event_time whose date is not a day of the calendar instead of rolling it over', () => {
+    // Date.parse reads 2026-09-31 as October 1st: a typo would be sent as another day.
+    for (const when of ['2026-09-31T10:00:00Z', '2026-02-29', '2026-11-00 10:00']) {
+      const result = row(['a@b.co', '', '', '1', when, '5', '']);
+      expect(!result.ok && result.problems.map((p) => p.rule), when).toEqual([
+        'invalid_event_time',
+      ]);
+    }
+    const real = rowToEvent(
+      { fields: ['a@b.co', '', '', '1', '2026-10-31T10:00:00Z', '5', ''], line: 2 },
+      columns,
+      defaults,
+      NOW,
+    );
+    expect(real.ok && real.input.event_time).toEqual(new Date('2026-10-31T10:00:00Z'));
+  });
+
   it('flags broken CSV quoting on the row', () => {
     const result = rowToEvent(
       {

@@ -50,7 +50,18 @@ export interface RowDefaults {
   dateOrder?: DateOrder | undefined;
 }
 
-const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})/;
+
+/** True when the `YYYY-MM-DD` at the start of `raw` is a day of the calendar (not 2026-02-30). */
+const isCalendarDate = (raw: string): boolean => {
+  const [, y, m, d] = ISO_DATE.exec(raw) ?? [];
+  const date = new Date(Date.UTC(Number(y), Number(m) - 1, Number(d)));
+  return (
+    date.getUTCFullYear() === Number(y) &&
+    date.getUTCMonth() === Number(m) - 1 &&
+    date.getUTCDate() === Number(d)
+  );
+};
 const INTEGER = /^\d+$/;
 
 const readEventTime = (raw: string, problems: RowProblem[]): number | Date | undefined => {
@@ -65,7 +76,9 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
   // Unix seconds; a 13-digit value is milliseconds, which buildEvent converts and flags with an
   // `event_time_in_milliseconds` warning that the upload reports (rowToEvent).
   if (INTEGER.test(raw)) return Number(raw);
-  const ms = ISO_DATE.test(raw) ? Date.parse(raw) : Number.NaN;
+  // Date.parse rolls a day past the month's end over (2026-02-30 is March 2): a typo would be
+  // sent as another day, so the date part must be a real one.
+  const ms = ISO_DATE.test(raw) && isCalendarDate(raw) ? Date.parse(raw) : Number.NaN;
   if (!Number.isFinite(ms)) {
     problems.push({
       field: 'event_time',
