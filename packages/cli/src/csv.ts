@@ -1,6 +1,8 @@
 // RFC 4180 CSV, read as a stream: fields separated by commas, records by CRLF (LF and lone CR are
 // accepted too); a field in double quotes may hold commas, line breaks and doubled quotes (""). A
 // UTF-8 byte order mark at the start is dropped. https://www.rfc-editor.org/rfc/rfc4180
+// Beyond RFC 4180, for spreadsheets' exports: another delimiter (`;` where the decimal mark is a
+// comma, tab in Excel's "Unicode Text"), and UTF-16 text announced by its byte order mark.
 
 /** One record and where it starts in the file. */
 export interface CsvRecord {
@@ -12,8 +14,13 @@ export interface CsvRecord {
   error?: string;
 }
 
+/** How {@link readCsvRecords} reads a file. */
+export interface CsvOptions {
+  /** The field delimiter: `,` (default), `;` or a tab. */
+  delimiter?: ',' | ';' | '\t';
+}
+
 const QUOTE = 34;
-const COMMA = 44;
 const CR = 13;
 const LF = 10;
 
@@ -25,8 +32,12 @@ const LF = 10;
  */
 export async function* readCsvRecords(
   chunks: AsyncIterable<string | Uint8Array> | Iterable<string | Uint8Array>,
+  options: CsvOptions = {},
 ): AsyncGenerator<CsvRecord> {
-  const decoder = new TextDecoder('utf-8');
+  const DELIMITER = (options.delimiter ?? ',').charCodeAt(0);
+  // Chosen by the first two bytes: UTF-16 only when its byte order mark says so.
+  let decoder: TextDecoder | undefined;
+  let head: Uint8Array | undefined;
   let fields: string[] = [];
   let field = '';
   let inQuotes = false;
@@ -87,11 +98,11 @@ export async function* readCsvRecords(
           start = i + 1;
           continue;
         }
-        if (c !== COMMA && c !== CR && c !== LF) {
+        if (c !== DELIMITER && c !== CR && c !== LF) {
           error ??= 'text after a closing quote';
         }
       }
-      if (c === COMMA) {
+      if (c === DELIMITER) {
         field += text.slice(start, i);
         fields.push(field);
         field = '';
@@ -117,8 +128,25 @@ export async function* readCsvRecords(
     if (start < text.length) field += text.slice(start);
   };
 
+  const decode = (chunk: Uint8Array): string => {
+    let bytes = chunk;
+    if (!decoder) {
+      bytes = head ? concat(head, chunk) : chunk;
+      head = undefined;
+      if (bytes.length < 2) {
+        head = bytes;
+        return '';
+      }
+      const bom = (bytes[0] as number) * 256 + (bytes[1] as number);
+      decoder = new TextDecoder(
+        bom === 0xfffe ? 'utf-16le' : bom === 0xfeff ? 'utf-16be' : 'utf-8',
+      );
+    }
+    return decoder.decode(bytes, { stream: true });
+  };
+
   for await (const chunk of chunks) {
-    let text = typeof chunk === 'string' ? chunk : decoder.decode(chunk, { stream: true });
+    let text = typeof chunk === 'string' ? chunk : decode(chunk);
     if (first && text.length > 0) {
       first = false;
       // TextDecoder drops a UTF-8 BOM itself; string input may still carry U+FEFF.
@@ -127,7 +155,8 @@ export async function* readCsvRecords(
     feed(text);
     while (ready.length > 0) yield ready.shift() as CsvRecord;
   }
-  feed(decoder.decode());
+  if (head) decoder = new TextDecoder('utf-8');
+  if (decoder) feed(decoder.decode(head ?? new Uint8Array(0)));
   if (inQuotes) {
     error ??= 'a quoted field is not closed before the end of the file';
     inQuotes = false;
@@ -135,3 +164,10 @@ export async function* readCsvRecords(
   if (field !== '' || fields.length > 0 || quoted) endRecord();
   while (ready.length > 0) yield ready.shift() as CsvRecord;
 }
+
+const concat = (a: Uint8Array, b: Uint8Array): Uint8Array => {
+  const out = new Uint8Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+};

@@ -9,6 +9,6 @@ export {
   type VersionVerdict,
 } from './api-versions.js';
 export { runCli } from './cli.js';
-export { type CsvRecord, readCsvRecords } from './csv.js';
+export { type CsvOptions, type CsvRecord, readCsvRecords } from './csv.js';
 export { CliError, EXIT_CODES, type ExitCode } from './exit-codes.js';
 export type { CliIo, OutputStream } from './terminal.js';

@@ -7,6 +7,12 @@ const read = async (chunks: (string | Uint8Array)[]): Promise<CsvRecord[]> => {
   return out;
 };
 
+const readAll = async (records: AsyncIterable<CsvRecord>): Promise<CsvRecord[]> => {
+  const out: CsvRecord[] = [];
+  for await (const record of records) out.push(record);
+  return out;
+};
+
 /** Every way to cut `text` into two chunks, plus one chunk per character. */
 const splits = (text: string): string[][] => [
   [text],
@@ -59,6 +65,37 @@ describe('readCsvRecords', () => {
     const pieces = [...bytes].map((b) => Uint8Array.of(b));
     expect((await read(pieces))[0]?.fields).toEqual(['email', 'é']);
     expect((await read(['\uFEFFa,b']))[0]?.fields).toEqual(['a', 'b']);
+  });
+
+  it('reads another delimiter when told, commas then being text', async () => {
+    const text = 'a;"b;c";d,e\r\n1;"2\n3";4,5\r\n';
+    const expected = [
+      { fields: ['a', 'b;c', 'd,e'], line: 1 },
+      { fields: ['1', '2\n3', '4,5'], line: 2 },
+    ];
+    for (const chunks of splits(text))
+      expect(await readAll(readCsvRecords(chunks, { delimiter: ';' }))).toEqual(expected);
+    expect(await readAll(readCsvRecords(['x\ty,z\n'], { delimiter: '\t' }))).toEqual([
+      { fields: ['x', 'y,z'], line: 1 },
+    ]);
+  });
+
+  it('decodes UTF-16 (little and big endian) announced by its byte order mark', async () => {
+    const text = 'email\tfirst_name\r\na@example.com\tJürgen 정\r\n';
+    const le = Buffer.from(`\uFEFF${text}`, 'utf16le');
+    const be = Buffer.from(le).swap16();
+    const expected = [
+      { fields: ['email', 'first_name'], line: 1 },
+      { fields: ['a@example.com', 'Jürgen 정'], line: 2 },
+    ];
+    for (const bytes of [le, be]) {
+      const whole = [new Uint8Array(bytes)];
+      const pieces = [...bytes].map((b) => Uint8Array.of(b));
+      for (const chunks of [whole, pieces])
+        expect(await readAll(readCsvRecords(chunks, { delimiter: '\t' }))).toEqual(expected);
+    }
+    // One byte alone is still read (as UTF-8).
+    expect(await read([Uint8Array.of(0x61)])).toEqual([{ fields: ['a'], line: 1 }]);
   });
 
   it('reports broken quoting instead of guessing silently', async () => {

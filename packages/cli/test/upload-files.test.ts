@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,5 +57,31 @@ describe('capi-kit upload: real-world files', () => {
     ]);
     expect(stdout).not.toContain('mueller');
     expect(sentIds('enc-')).toEqual(['enc-1']);
+  });
+
+  it('reads an Excel export with ";" as the delimiter (BOM, CRLF, a quoted line break, a blank last line)', async () => {
+    const text = `\uFEFFOrder ID;E-Mail;Notes;event_time;Amount;Currency\r\nsemi-1;a@example.com;"called; twice\r\nthen left";${HOUR_AGO};12;EUR\r\nsemi-2;b@example.com;;${HOUR_AGO};7;EUR\r\n\r\n`;
+    const { code, report } = await uploadFile(text);
+    expect(code).toBe(0);
+    expect(report).toMatchObject({
+      rows: 2,
+      valid: 2,
+      invalid: 0,
+      sent: 2,
+      ignoredColumns: ['Notes'],
+    });
+    expect(sentIds('semi-')).toEqual(['semi-1', 'semi-2']);
+    expect(
+      mock.events().find((e) => e.event.event_id === 'semi-1')?.event.custom_data,
+    ).toMatchObject({ value: 12, currency: 'EUR' });
+  });
+
+  it('reads Excel\'s "Unicode Text": UTF-16 with a BOM, tab-separated', async () => {
+    const text = `order_id\temail\tfirst_name\tevent_time\tvalue\tcurrency\r\nu16-1\ta@example.com\tJürgen\t${HOUR_AGO}\t5\tEUR\r\n`;
+    const { code, report } = await uploadFile(Buffer.from(`\uFEFF${text}`, 'utf16le'));
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ valid: 1, sent: 1 });
+    const event = mock.events().find((e) => e.event.event_id === 'u16-1')?.event;
+    expect(event?.user_data?.fn).toEqual([createHash('sha256').update('jürgen').digest('hex')]);
   });
 });

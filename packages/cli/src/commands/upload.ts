@@ -4,7 +4,7 @@ import { basename, resolve } from 'node:path';
 import { type ActionSource, createCapi, isActionSource } from '@capi-kit/core';
 import { parseCommandArgs } from '../command-args.js';
 import { GRAPH_OPTIONS, graphHelp, readGraphConfig } from '../config.js';
-import { readCsvRecords } from '../csv.js';
+import { type CsvOptions, readCsvRecords } from '../csv.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import { ProgressBar } from '../progress-bar.js';
 import { type CliIo, createStyle } from '../terminal.js';
@@ -34,7 +34,8 @@ import { type RowDefaults, rowToEvent, rowToInput } from '../upload/rows.js';
 export const UPLOAD_HELP = `Usage: capi-kit upload <file.csv> [--action-source physical_store] [--dry-run] [options]
 
 Uploads offline conversions from a CSV file (RFC 4180: quoted fields, embedded commas and line
-breaks, UTF-8 with or without BOM). Customer information is normalized and SHA-256 hashed locally
+breaks, UTF-8 with or without BOM; also ";" or tab as the delimiter, found from the header, and
+UTF-16 with a BOM). Customer information is normalized and SHA-256 hashed locally
 by @capi-kit/core before anything is sent. Every row is validated first; bad rows are reported by
 line number and rule, never with their values. Good rows go in batches of up to 1000 events.
 
@@ -68,12 +69,28 @@ refused; 2 usage or configuration error (names the flag or variable); 3 file or 
 (--max-batches), run again to resume; 130 interrupted (Ctrl-C after the current batch).
 `;
 
-const openCsv = (path: string) =>
-  readCsvRecords(createReadStream(path, { highWaterMark: 256 * 1024 }));
+type Delimiter = NonNullable<CsvOptions['delimiter']>;
 
-const readHeader = async (path: string): Promise<string[]> => {
-  for await (const record of openCsv(path)) return record.fields;
-  throw new CliError(`${path} is empty`, EXIT_CODES.usage);
+const openCsv = (path: string, delimiter: Delimiter) =>
+  readCsvRecords(createReadStream(path, { highWaterMark: 256 * 1024 }), { delimiter });
+
+/**
+ * The header and its delimiter: the one of `,`, `;` and tab that splits the header into the most
+ * columns (a comma on a tie). Excel writes `;` where the decimal mark is a comma, and its "Unicode
+ * Text" uses tabs; read with commas, such a header is one column and nothing maps.
+ */
+const readHeader = async (path: string): Promise<{ header: string[]; delimiter: Delimiter }> => {
+  let best: { header: string[]; delimiter: Delimiter } | undefined;
+  for (const delimiter of [',', ';', '\t'] as const) {
+    for await (const record of openCsv(path, delimiter)) {
+      if (!best || record.fields.length > best.header.length)
+        best = { header: record.fields, delimiter };
+      break;
+    }
+    if (!best) break;
+  }
+  if (!best) throw new CliError(`${path} is empty`, EXIT_CODES.usage);
+  return best;
 };
 
 /** `capi-kit upload`'s options, for `parseCommandArgs` (its help lists each one). */
@@ -148,7 +165,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     dateOrder,
   };
 
-  const header = await readHeader(path);
+  const { header, delimiter } = await readHeader(path);
   const mapping = mapColumns(header, parseMapOption(values.map ?? []));
   checkMapping(mapping);
   const checkpointPath = resolve(io.cwd, values.checkpoint ?? `${path}.capi-checkpoint.json`);
@@ -197,7 +214,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   const skipLines = new Set<number>();
   const firstLineOf = new Map<string, number>();
   let isHeader = true;
-  for await (const record of openCsv(path)) {
+  for await (const record of openCsv(path, delimiter)) {
     if (isHeader) {
       isHeader = false;
       continue;
@@ -328,7 +345,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   try {
     let going = true;
     isHeader = true;
-    for await (const record of openCsv(path)) {
+    for await (const record of openCsv(path, delimiter)) {
       if (isHeader) {
         isHeader = false;
         continue;
