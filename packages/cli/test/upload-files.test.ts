@@ -60,7 +60,7 @@ describe('capi-kit upload: real-world files', () => {
   });
 
   it('reads an Excel export with ";" as the delimiter (BOM, CRLF, a quoted line break, a blank last line)', async () => {
-    const text = `\uFEFFOrder ID;E-Mail;Notes;event_time;Amount;Currency\r\nsemi-1;a@example.com;"called; twice\r\nthen left";${HOUR_AGO};12;EUR\r\nsemi-2;b@example.com;;${HOUR_AGO};7;EUR\r\n\r\n`;
+    const text = `\uFEFFOrder ID;E-Mail;Notes;event_time;Amount;Currency\r\nsemi-1;a@example.com;"called; twice\r\nthen left";${HOUR_AGO};12,50;EUR\r\nsemi-2;b@example.com;;${HOUR_AGO};1.234,50;EUR\r\n\r\n`;
     const { code, report } = await uploadFile(text);
     expect(code).toBe(0);
     expect(report).toMatchObject({
@@ -73,7 +73,7 @@ describe('capi-kit upload: real-world files', () => {
     expect(sentIds('semi-')).toEqual(['semi-1', 'semi-2']);
     expect(
       mock.events().find((e) => e.event.event_id === 'semi-1')?.event.custom_data,
-    ).toMatchObject({ value: 12, currency: 'EUR' });
+    ).toMatchObject({ value: 12.5, currency: 'EUR' });
   });
 
   it('reads Excel\'s "Unicode Text": UTF-16 with a BOM, tab-separated', async () => {

@@ -119,6 +119,32 @@ describe('rowToEvent', () => {
     expect(real.ok && real.input.event_time).toEqual(new Date('2026-10-31T10:00:00Z'));
   });
 
+  it('reads amounts as spreadsheets write them, and refuses the ambiguous and the odd', () => {
+    const amountOf = (amount: string) => {
+      const result = row(['a@b.co', '', '', '1', DAY_AGO, amount, '']);
+      return result.ok ? result.input.custom_data?.value : result.problems.map((p) => p.rule);
+    };
+    const cases: [string, number | string[]][] = [
+      ['19.90', 19.9],
+      ['-5', -5],
+      ['12,50', 12.5],
+      ['12,5', 12.5],
+      ['1,234.50', 1234.5],
+      ['1.234,50', 1234.5],
+      ['1 234,50', 1234.5],
+      ['1\u00a0234,50', 1234.5],
+      ["1'234.50", 1234.5],
+      ['1.234.567', 1_234_567],
+      ['1,234,567', 1_234_567],
+      ['1,234', ['invalid_value']], // a thousand, or one and a bit
+      ['1,234,56', ['invalid_value']],
+      ['0x1A', ['invalid_value']], // Number() read 26
+      ['Infinity', ['invalid_value']],
+      ['12.50 EUR', ['invalid_value']],
+    ];
+    for (const [amount, expected] of cases) expect(amountOf(amount), amount).toEqual(expected);
+  });
+
   it('flags broken CSV quoting on the row', () => {
     const result = rowToEvent(
       {

@@ -90,6 +90,35 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
   return new Date(ms);
 };
 
+const PLAIN = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+// A decimal comma with one or two digits after it cannot be a thousands separator (12,50).
+const DECIMAL_COMMA = /^[+-]?\d+,\d{1,2}$/;
+// Thousands grouped by one separator, with a decimal part after the other mark (or none, when
+// there are two groups or more, or the separator is a space or apostrophe).
+const GROUPED = /^([+-]?)(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})+)(?:([.,])(\d+))?$/;
+
+/**
+ * A monetary amount as spreadsheets write it: `1234.5`, `1234,50`, `1,234.50`, `1.234,50`,
+ * `1 234,50`, `1'234.50`. `1,234` and `1.234` read both ways and are refused ('ambiguous');
+ * `Number()` alone refused the decimal comma and took `0x1A` for 26.
+ */
+const readAmount = (raw: string): number | 'ambiguous' | undefined => {
+  if (PLAIN.test(raw)) {
+    const value = Number(raw);
+    return Number.isFinite(value) ? value : undefined;
+  }
+  if (DECIMAL_COMMA.test(raw)) return Number(raw.replace(',', '.'));
+  const grouped = GROUPED.exec(raw);
+  if (!grouped) return undefined;
+  const [, sign, digits, separator, mark, decimals] = grouped;
+  if (mark === separator) return undefined; // 1,234,56
+  const groups = (digits as string).split(separator as string).length - 1;
+  if (mark === undefined && groups === 1 && (separator === ',' || separator === '.'))
+    return 'ambiguous'; // 1,234 or 1.234: a thousand, or one and a bit
+  const whole = (digits as string).replaceAll(separator as string, '');
+  return Number(`${sign}${whole}${decimals === undefined ? '' : `.${decimals}`}`);
+};
+
 /** The row's `event_id`: its own, else its `order_id` (Meta's advice), else a hash of its content. */
 const eventIdOf = (values: Map<UploadField, string[]>, eventName: string): string => {
   const own = values.get('event_id')?.[0];
@@ -172,13 +201,16 @@ export const rowToInput = (
   const customData: CustomData = {};
   const valueRaw = one('value');
   if (valueRaw !== undefined) {
-    const value = Number(valueRaw);
-    if (Number.isFinite(value)) customData.value = value;
+    const value = readAmount(valueRaw);
+    if (typeof value === 'number') customData.value = value;
     else
       problems.push({
         field: 'custom_data.value',
         rule: 'invalid_value',
-        message: 'Not a number.',
+        message:
+          value === 'ambiguous'
+            ? 'A comma or dot followed by three digits reads as a thousands separator or a decimal mark; write the number without thousands separators, with a dot for decimals.'
+            : 'Not a number.',
       });
   }
   const currency = one('currency') ?? defaults.currency;
