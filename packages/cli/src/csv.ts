@@ -12,6 +12,11 @@ export interface CsvRecord {
   line: number;
   /** Set when the quoting is broken; the fields are a best-effort reading. */
   error?: string;
+  /**
+   * The line the record ends on, when a quoted line break made it span lines (a stray quote makes
+   * a record swallow the lines up to the next quote).
+   */
+  endLine?: number;
 }
 
 /** How {@link readCsvRecords} reads a file. */
@@ -57,6 +62,7 @@ export async function* readCsvRecords(
     if (!blank) {
       const record: CsvRecord = { fields, line: recordLine };
       if (error) record.error = error;
+      if (line > recordLine) record.endLine = line;
       ready.push(record);
     }
     fields = [];

@@ -34,8 +34,8 @@ describe('readCsvRecords', () => {
     const expected = [
       { fields: ['id', 'note'], line: 1 },
       { fields: ['1', 'Hello, "world"'], line: 2 },
-      { fields: ['2', 'two\r\nlines'], line: 3 },
-      { fields: ['3', 'three\nmore\nlines', ''], line: 5 },
+      { fields: ['2', 'two\r\nlines'], line: 3, endLine: 4 },
+      { fields: ['3', 'three\nmore\nlines', ''], line: 5, endLine: 7 },
       { fields: ['4', 'end'], line: 8 },
     ];
     for (const chunks of splits(text)) expect(await read(chunks)).toEqual(expected);
@@ -71,7 +71,7 @@ describe('readCsvRecords', () => {
     const text = 'a;"b;c";d,e\r\n1;"2\n3";4,5\r\n';
     const expected = [
       { fields: ['a', 'b;c', 'd,e'], line: 1 },
-      { fields: ['1', '2\n3', '4,5'], line: 2 },
+      { fields: ['1', '2\n3', '4,5'], line: 2, endLine: 3 },
     ];
     for (const chunks of splits(text))
       expect(await readAll(readCsvRecords(chunks, { delimiter: ';' }))).toEqual(expected);
@@ -110,6 +110,7 @@ describe('readCsvRecords', () => {
       {
         fields: ['never closed,\nstill\n'],
         line: 2,
+        endLine: 4,
         error: 'a quoted field is not closed before the end of the file',
       },
     ]);

@@ -84,4 +84,26 @@ describe('capi-kit upload: real-world files', () => {
     const event = mock.events().find((e) => e.event.event_id === 'u16-1')?.event;
     expect(event?.user_data?.fn).toEqual([createHash('sha256').update('jürgen').digest('hex')]);
   });
+
+  it('says which lines a stray quote joined into one malformed row, so they are not lost unseen', async () => {
+    // Line 3's name starts with a quote that is never closed on its line: everything up to the
+    // next quote (line 6's notes) becomes one record. Lines 4 and 5 were dropped without a word.
+    const lines = [
+      'order_id,email,first_name,event_time,value,currency,notes',
+      `sq-1,a@example.com,Ann,${HOUR_AGO},5,EUR,`,
+      `sq-2,b@example.com,"Bo,${HOUR_AGO},5,EUR,`,
+      `sq-3,c@example.com,Cy,${HOUR_AGO},5,EUR,`,
+      `sq-4,d@example.com,Di,${HOUR_AGO},5,EUR,`,
+      `sq-5,e@example.com,Ed,${HOUR_AGO},5,EUR,"x"y`,
+      `sq-6,f@example.com,Fa,${HOUR_AGO},5,EUR,`,
+    ];
+    const { code, report, stdout } = await uploadFile(`${lines.join('\n')}\n`);
+    expect(code).toBe(1);
+    expect(report).toMatchObject({ rows: 3, valid: 2, invalid: 1 });
+    const [bad] = report.invalidRows as { line: number; problems: { message: string }[] }[];
+    expect(bad?.line).toBe(3);
+    expect(bad?.problems.map((p) => p.message).join(' ')).toContain('runs from line 3 to line 6');
+    expect(stdout).not.toContain('c@example.com');
+    expect(sentIds('sq-')).toEqual(['sq-1', 'sq-6']);
+  });
 });

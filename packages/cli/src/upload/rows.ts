@@ -142,17 +142,24 @@ export const rowToInput = (
   defaults: RowDefaults,
 ): RowResult => {
   const problems: RowProblem[] = [];
+  // A record spanning lines is fine when a quoted field holds a line break; when it is also
+  // malformed, a stray quote has likely joined every line up to the next quote into it, and those
+  // rows must be seen as lost, not just this one.
+  const span =
+    record.endLine === undefined
+      ? ''
+      : ` The record runs from line ${record.line} to line ${record.endLine}: a stray quote may have joined those lines into one row.`;
   if (record.error)
     problems.push({
       field: 'row',
       rule: 'csv_quoting',
-      message: `Malformed CSV: ${record.error}.`,
+      message: `Malformed CSV: ${record.error}.${span}`,
     });
   if (record.fields.length !== columns.length) {
     problems.push({
       field: 'row',
       rule: 'csv_field_count',
-      message: `${record.fields.length} fields; the header has ${columns.length}.`,
+      message: `${record.fields.length} fields; the header has ${columns.length}.${record.error ? '' : span}`,
     });
     return { ok: false, problems };
   }
