@@ -127,6 +127,9 @@ describe('rowToEvent', () => {
     const cases: [string, number | string[]][] = [
       ['19.90', 19.9],
       ['-5', -5],
+      ['.5', 0.5], // as Number() read them before
+      ['5.', 5],
+      ['1e3', 1000],
       ['12,50', 12.5],
       ['12,5', 12.5],
       ['1,234.50', 1234.5],

@@ -90,7 +90,8 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
   return new Date(ms);
 };
 
-const PLAIN = /^[+-]?\d+(\.\d+)?([eE][+-]?\d+)?$/;
+// What Number() read before: `5`, `5.5`, `.5`, `5.`, `1e3` (never `0x1A`, `Infinity` or blanks).
+const PLAIN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 // A decimal comma with one or two digits after it cannot be a thousands separator (12,50).
 const DECIMAL_COMMA = /^[+-]?\d+,\d{1,2}$/;
 // Thousands grouped by one separator, with a decimal part after the other mark (or none, when
