@@ -85,6 +85,14 @@ describe('capi-kit upload: real-world files', () => {
     expect(event?.user_data?.fn).toEqual([createHash('sha256').update('jürgen').digest('hex')]);
   });
 
+  it('skips rows of empty fields as blank lines (cells a spreadsheet formatted below the data)', async () => {
+    const text = `order_id,email,event_time,value,currency\r\nblank-1,a@example.com,${HOUR_AGO},5,EUR\r\n,,,,\r\n , ,,,\r\nblank-2,b@example.com,${HOUR_AGO},5,EUR\r\n,,,,\r\n`;
+    const { code, report } = await uploadFile(text);
+    expect(code).toBe(0);
+    expect(report).toMatchObject({ rows: 2, valid: 2, invalid: 0, sent: 2 });
+    expect(sentIds('blank-').sort()).toEqual(['blank-1', 'blank-2']);
+  });
+
   it('says which lines a stray quote joined into one malformed row, so they are not lost unseen', async () => {
     // Line 3's name starts with a quote that is never closed on its line: everything up to the
     // next quote (line 6's notes) becomes one record. Lines 4 and 5 were dropped without a word.

@@ -219,6 +219,12 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
       isHeader = false;
       continue;
     }
+    // A row of empty fields (`,,,`: cells a spreadsheet once formatted, exported below the data)
+    // is a blank line, skipped as one, not an invalid row that fails the run.
+    if (!record.error && record.fields.every((field) => field.trim() === '')) {
+      skipLines.add(record.line);
+      continue;
+    }
     report.rows++;
     const row = rowToEvent(record, mapping.columns, defaults, now);
     if (!row.ok) {
