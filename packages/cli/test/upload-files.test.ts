@@ -93,6 +93,29 @@ describe('capi-kit upload: real-world files', () => {
     expect(sentIds('blank-').sort()).toEqual(['blank-1', 'blank-2']);
   });
 
+  it('refuses to resume with columns read another way: rows known by their content would be sent again', async () => {
+    // No event_id or order_id: each row is known by a hash of its mapped values.
+    const text = `mail,contact_number,event_time,value,currency\nx1@example.com,+4930123456,${HOUR_AGO},5,EUR\nx2@example.com,+4930123457,${HOUR_AGO},5,EUR\n`;
+    const first = await uploadFile(text, ['--map', 'mail=email']);
+    expect(first.code).toBe(0);
+    expect(first.report).toMatchObject({ sent: 2 });
+    const sentBefore = mock.events().length;
+    const again = await runBin(
+      ['upload', first.file, '--json', '--map', 'mail=email', '--map', 'contact_number=phone'],
+      graphEnv(mock.url),
+    );
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('read the columns differently');
+    expect(mock.events()).toHaveLength(sentBefore);
+    // The same reading resumes: nothing is sent twice.
+    const same = await runBin(
+      ['upload', first.file, '--json', '--map', 'mail=email'],
+      graphEnv(mock.url),
+    );
+    expect(same.code).toBe(0);
+    expect(mock.events()).toHaveLength(sentBefore);
+  });
+
   it('says which lines a stray quote joined into one malformed row, so they are not lost unseen', async () => {
     // Line 3's name starts with a quote that is never closed on its line: everything up to the
     // next quote (line 6's notes) becomes one record. Lines 4 and 5 were dropped without a word.

@@ -184,6 +184,19 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
       EXIT_CODES.usage,
     );
   }
+  const columnFields = mapping.columns.map((field) => field ?? null);
+  if (
+    checkpoint?.mapping !== undefined &&
+    checkpoint.batches.length > 0 &&
+    JSON.stringify(checkpoint.mapping) !== JSON.stringify(columnFields)
+  ) {
+    // Rows without event_id/order_id are known by a hash of their mapped values: read another way,
+    // each acknowledged one would get a new id, be sent again and counted twice by Meta.
+    throw new CliError(
+      `${checkpointPath} records an upload that read the columns differently (header or --map changed); rows without event_id or order_id would get new ids and be sent again. Run with the same --map, or pass --checkpoint <new file> to start over`,
+      EXIT_CODES.usage,
+    );
+  }
   const acknowledged = new Set(checkpoint?.batches.flatMap((b) => b.events) ?? []);
 
   const report: UploadReport = {
@@ -280,6 +293,9 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     pixelId: config.pixelId,
     batches: [],
   };
+  // Recorded once nothing acknowledged depends on another one (a checkpoint of an earlier version
+  // with batches has none, and is left so: which mapping made its ids is unknown).
+  if (checkpoint.batches.length === 0) checkpoint.mapping = columnFields;
   report.checkpoint = checkpointPath;
   const client = createCapi({
     pixelId: config.pixelId,

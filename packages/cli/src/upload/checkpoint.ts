@@ -20,6 +20,12 @@ export interface Checkpoint {
   file: { name: string; size: number };
   /** Pixel the events went to. */
   pixelId: string;
+  /**
+   * The field each column was read as (`null`: ignored), from the header and `--map`. A row without
+   * `event_id` or `order_id` gets its id from its mapped values, so a resume with another mapping
+   * would send every such row again under a new id. Absent in checkpoints of earlier versions.
+   */
+  mapping?: (string | null)[];
   /** Acknowledged batches, in order. */
   batches: CheckpointBatch[];
 }
