@@ -80,10 +80,15 @@ function forwardRequestHeaders(
 /** The `Cookie` header with the new `_fbp`/`_fbc` values in place of any old ones. */
 function cookieHeaderWith(raw: string | null, cookies: readonly CookieToSet[]): string {
   const names = new Set<string>(cookies.map((c) => c.name));
+  // A pair without `=` has no name of ours (`slice(0, -1)` read `_fbpx` as `_fbp` and dropped it).
+  const isOurs = (part: string) => {
+    const equals = part.indexOf('=');
+    return equals !== -1 && names.has(part.slice(0, equals).trim());
+  };
   const parts = (raw ?? '')
     .split(';')
     .map((part) => part.trim())
-    .filter((part) => part !== '' && !names.has(part.slice(0, part.indexOf('=')).trim()));
+    .filter((part) => part !== '' && !isOurs(part));
   for (const cookie of cookies) parts.push(`${cookie.name}=${cookie.value}`);
   return parts.join('; ');
 }

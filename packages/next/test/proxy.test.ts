@@ -63,6 +63,18 @@ describe('capiProxy', () => {
     expect(header).not.toContain('old_click');
   });
 
+  it('forwards a cookie pair without "=" untouched, whatever its name', async () => {
+    const response = await capiProxy()(
+      landing('/?fbclid=new_click', { cookie: 'theme=dark; _fbpx; _fbc' }),
+      event,
+    );
+    expect(forwarded(response, 'cookie')?.split('; ').slice(0, 3)).toEqual([
+      'theme=dark',
+      '_fbpx',
+      '_fbc',
+    ]);
+  });
+
   it('renews no cookie on a sub-request (an RSC fetch), but still forwards the URL (minus _rsc)', async () => {
     const request = new NextRequest('http://localhost:3000/pricing?_rsc=1x2y', {
       headers: {
