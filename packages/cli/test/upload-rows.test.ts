@@ -148,6 +148,22 @@ describe('rowToEvent', () => {
     for (const [amount, expected] of cases) expect(amountOf(amount), amount).toEqual(expected);
   });
 
+  it("warns when event_time is a date and time without a time zone (read in the machine's)", () => {
+    const local = new Date(NOW - 3_600_000);
+    const pad = (n: number) => String(n).padStart(2, '0');
+    const text = `${local.getFullYear()}-${pad(local.getMonth() + 1)}-${pad(local.getDate())}T${pad(local.getHours())}:${pad(local.getMinutes())}:00`;
+    const rulesOf = (time: string) => {
+      const result = row(['a@b.co', '', '', '1', time, '5', '']);
+      return result.ok ? (result.warnings ?? []).map((w) => w.rule) : result.problems;
+    };
+    expect(rulesOf(text)).toEqual(['event_time_local_zone']);
+    expect(rulesOf(text.replace('T', ' '))).toEqual(['event_time_local_zone']);
+    const utc = new Date(NOW - 86_400_000).toISOString(); // …Z
+    expect(rulesOf(utc)).toEqual([]);
+    expect(rulesOf(utc.replace('Z', '+00:00'))).toEqual([]);
+    expect(rulesOf(DAY_AGO)).toEqual([]);
+  });
+
   it('flags broken CSV quoting on the row', () => {
     const result = rowToEvent(
       {

@@ -269,5 +269,27 @@ export const rowToEvent = (
   const warnings = issues
     .filter((issue) => issue.severity === 'warning')
     .map((issue) => ({ field: issue.path, rule: issue.code, message: issue.message }));
+  const time = record.fields[columns.indexOf('event_time')]?.trim();
+  if (time !== undefined && ZONELESS_TIME.test(time)) warnings.push(localZoneWarning());
   return warnings.length > 0 ? { ...row, warnings } : row;
+};
+
+// A date and a time without `Z` or an offset: ECMAScript reads it in the machine's time zone (a
+// date alone is UTC), so the same file gives other event_times on a laptop and a UTC server.
+const ZONELESS_TIME = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?$/;
+
+let zoneWarning: RowProblem | undefined;
+/** The warning for a zoneless date-time, naming the zone it was read in (the machine's, once). */
+const localZoneWarning = (): RowProblem => {
+  if (zoneWarning === undefined) {
+    const minutes = -new Date().getTimezoneOffset();
+    const offset = `UTC${minutes < 0 ? '-' : '+'}${String(Math.floor(Math.abs(minutes) / 60)).padStart(2, '0')}:${String(Math.abs(minutes) % 60).padStart(2, '0')}`;
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    zoneWarning = {
+      field: 'event_time',
+      rule: 'event_time_local_zone',
+      message: `A date and time without a time zone, read in this machine's (${zone}, ${offset} now); add Z or an offset (+02:00) if the file means another.`,
+    };
+  }
+  return zoneWarning;
 };
