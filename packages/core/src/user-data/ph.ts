@@ -113,8 +113,17 @@ interface Scan {
 
 /** True right after an international calling code (`+44 ` or `0044 `), where `(0)` is a trunk prefix. */
 function isTrunkMarkerPosition(digitsSoFar: string, plus: boolean): boolean {
-  if (plus) return isCallingCode(digitsSoFar);
-  return digitsSoFar.startsWith('00') && isCallingCode(digitsSoFar.slice(2));
+  // Calling codes have 1-3 digits: the length is checked first, since looking up (and, after `00`,
+  // slicing) every digit typed so far at each `(0)` made a value of repeated `(0)` quadratic: a
+  // 1 MB form field held the thread for over two minutes.
+  const length = digitsSoFar.length;
+  if (plus) return length <= 3 && isCallingCode(digitsSoFar);
+  return (
+    length >= 3 &&
+    length <= 5 &&
+    digitsSoFar.startsWith('00') &&
+    isCallingCode(digitsSoFar.slice(2))
+  );
 }
 
 function scan(value: string): Scan {

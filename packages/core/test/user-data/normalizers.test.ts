@@ -138,6 +138,20 @@ describe('ph', () => {
   ])('rejects %j (country %s)', (raw, country) => {
     expect(normalizePhone(raw, country)).toBeUndefined();
   });
+
+  // Hostile input reaches here from form fields and the relay: repeated `(0)` (a trunk marker when
+  // right after a calling code) looked the digits so far up at each one, quadratic in the length.
+  it.each([
+    ['+', undefined],
+    ['', undefined],
+    ['00', undefined],
+    ['', 'gb'],
+  ])('reads %j + 300 000 × "(0)" (country %s) in linear time', (prefix, country) => {
+    const value = `${prefix}${'(0)'.repeat(300_000)}`;
+    const started = performance.now();
+    expect(normalizePhone(value, country)).toBeUndefined();
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
 });
 
 describe('fn / ln', () => {
