@@ -86,20 +86,29 @@ function digitValue(c: number): number {
   return -1;
 }
 
-/** Separators people type inside phone numbers: spaces, dashes, dots, slashes, parentheses. */
+/**
+ * Separators people type inside phone numbers: spaces, dashes, dots, slashes, parentheses; and the
+ * invisible characters that come with copied or formatted numbers, which Meta's rule (remove
+ * symbols) removes too. Every Unicode space: French typography and some locales' number formats
+ * group digits with U+202F or U+2009, and a number with them was refused. Zero-width and
+ * direction marks: iOS wraps a copied contact number in U+202D…U+202C, which hid its leading `+`.
+ */
 function isSeparator(c: number): boolean {
+  if (c < 0x80) {
+    return (
+      c === 0x20 || c === 0x09 || c === 0x2d || c === 0x2e || c === 0x2f || c === 0x28 || c === 0x29
+    );
+  }
   return (
-    c === 0x20 ||
-    c === 0x09 ||
     c === 0xa0 ||
-    c === 0x2d ||
-    c === 0x2e ||
-    c === 0x2f ||
-    c === 0x28 ||
-    c === 0x29 ||
-    (c >= 0x2010 && c <= 0x2015) ||
+    c === 0xad || // soft hyphen
+    (c >= 0x2000 && c <= 0x200f) || // spaces, zero-width space/joiners, LRM/RLM
+    (c >= 0x2010 && c <= 0x2015) || // dashes
+    (c >= 0x2028 && c <= 0x202f) || // line/paragraph separators, bidi embeddings, narrow NBSP
+    (c >= 0x205f && c <= 0x2069) || // medium math space, word joiner, invisible operators, isolates
     c === 0x2212 ||
-    c === 0x3000
+    c === 0x3000 ||
+    c === 0xfeff
   );
 }
 
@@ -232,11 +241,14 @@ export function normalizePhoneNumber(
   if (digits.length === 0) return undefined;
   if (plus) return international(digits, plain ? undefined : value);
   const region = toRegion(country);
+  // A value of digits and separators only is given to the parser as its digits: the parser knows
+  // fewer separators than `scan` (U+202F, the direction marks), and national digits carry no more.
+  const text = plain ? digits : value;
   if (digits.startsWith('00')) {
     // `00` is the international prefix in most countries. Where it isn't (US `011`, Australia
     // `0011`, Japan `010`), libphonenumber reads the region's own prefix first.
     if (region !== undefined && !region.doubleZeroIdd) {
-      const parsed = parseWithLibrary(value, region.code);
+      const parsed = parseWithLibrary(text, region.code);
       if (parsed !== undefined) return { digits: parsed, hasCountryCode: true };
     }
     const parsed = international(digits.slice(2), undefined);
@@ -272,7 +284,7 @@ export function normalizePhoneNumber(
     const parsed = parseWithLibrary(`+${digits}`, undefined, true);
     if (parsed !== undefined) return { digits: parsed, hasCountryCode: true };
   }
-  let parsed = parseWithLibrary(value, region.code);
+  let parsed = parseWithLibrary(text, region.code);
   if (parsed === undefined && plain && digits.length >= 11 && digits.charCodeAt(0) !== 0x30) {
     // Often stored as E.164 without the `+` (`447911123456`) while the customer's country differs;
     // shorter numbers are national-length and would be misread (`2000000000` is not Egyptian).

@@ -93,6 +93,17 @@ describe('ph', () => {
     ['(11) 91234-5678', 'br', '5511912345678'],
     ['＋４４ ７９１１ １２３４５６', undefined, '447911123456'], // full-width digits
     ['+20 10 1234 5678', undefined, '201012345678'],
+    // Invisible characters: narrow and thin spaces (French typography, number formats), zero-width
+    // and direction marks (iOS wraps a copied contact number in U+202D…U+202C), a soft hyphen.
+    ['06\u202f12\u202f34\u202f56\u202f78', 'fr', '33612345678'],
+    ['+33\u202f6\u202f12\u202f34\u202f56\u202f78', undefined, '33612345678'],
+    ['+44\u20097911\u2009123456', undefined, '447911123456'],
+    ['07911\u2009123456', 'gb', '447911123456'],
+    ['\u202d+44 7911 123456\u202c', undefined, '447911123456'],
+    ['\u200e+1 650 555 1212', undefined, '16505551212'],
+    ['\u2066+1 650 555 1212\u2069', undefined, '16505551212'],
+    ['\u200b+49 30\u200b1234567', undefined, '49301234567'],
+    ['650\u00ad555\u00ad1212', 'us', '16505551212'],
   ])('%j (country %s) → %s', (raw, country, digits) => {
     expect(normalizePhone(raw, country)).toBe(digits);
     expect(normalizePhoneNumber(raw, country)?.hasCountryCode).toBe(true);
