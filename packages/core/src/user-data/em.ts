@@ -37,13 +37,21 @@ function isValidShape(email: string): boolean {
   return sawDot && previous !== 0x2e;
 }
 
+// Invisible characters that copying adds to an address and that no address contains: the soft
+// hyphen, zero-width space, word joiner and byte order mark (which IDNA's UTS #46 mapping ignores
+// in a domain), and direction marks and embeddings (copied from right-to-left pages and iOS, which
+// IDNA disallows). Kept, they were hashed with the address, which then matched no one. Zero-width
+// joiners (U+200C, U+200D) stay: IDNA allows them in some scripts' domain names.
+const INVISIBLE = /[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]/g;
+
 /**
- * Normalizes an email address the way Meta hashes it: trimmed, lowercased (Unicode NFC).
- * Returns `undefined` when it isn't shaped like an address.
+ * Normalizes an email address the way Meta hashes it: trimmed, lowercased (Unicode NFC), invisible
+ * characters (zero-width space, direction marks, soft hyphen) removed. Returns `undefined` when it
+ * isn't shaped like an address.
  * @example normalizeEmail(' John_Smith@Gmail.com ') // 'john_smith@gmail.com'
  */
 export function normalizeEmail(value: string): string | undefined {
   let email = value.trim().toLowerCase();
-  if (!isAsciiOnly(email)) email = email.normalize('NFC');
+  if (!isAsciiOnly(email)) email = email.replace(INVISIBLE, '').trim().normalize('NFC');
   return isValidShape(email) ? email : undefined;
 }
