@@ -56,6 +56,8 @@ const MESSAGES = {
   invalid_zip: 'No letters or digits left after normalization; dropped.',
   invalid_country: 'Not an ISO 3166-1 country code or a known country name; dropped.',
   invalid_external_id: 'Empty external ID; dropped.',
+  hash_of_empty_value:
+    'The SHA-256 of an empty string: hashed upstream from a missing value, it matches no one; dropped.',
   invalid_default_country:
     'The defaultCountry option is not an ISO 3166-1 country code or a known country name; ignored.',
   invalid_client_ip_address: 'Not a valid IPv4 or IPv6 address; dropped.',
@@ -178,6 +180,9 @@ function unique(list: string[]): string[] {
   return seen.size === list.length ? list : Array.from(seen);
 }
 
+/** SHA-256 of the empty string, lowercase hex. */
+const EMPTY_STRING_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+
 /** Turns a normalized value into what is sent: its SHA-256, or itself when not hashing. */
 type Finish = (normalized: string) => string;
 
@@ -203,7 +208,11 @@ function normalizeValue(
   const trimmed = text.trim();
   if (trimmed === '') return; // an empty form field is no data, not an error
   if (isSha256Hash(trimmed)) {
-    out.push(canonicalHash(trimmed));
+    const hash = canonicalHash(trimmed);
+    // An empty field is no data (above), and so is its hash, which a pipeline hashing every field
+    // produces; sent, it matches no one (and the mock Graph API refuses it).
+    if (hash.startsWith(EMPTY_STRING_SHA256)) report(run, key, index, 'hash_of_empty_value');
+    else out.push(hash);
     return;
   }
   const normalized = normalizeOne(key, trimmed, run, index);

@@ -109,6 +109,21 @@ describe('normalizeUserData', () => {
     expect(normalized.external_id).toEqual([EMAIL_HASH]);
   });
 
+  it('drops the SHA-256 of an empty string (a missing value hashed upstream), with a warning', () => {
+    const empty = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
+    const { normalized, issues } = run({
+      em: [empty.toUpperCase(), EMAIL_HASH],
+      ph: `${empty}.AQQAAQIB`,
+      external_id: empty,
+    });
+    expect(normalized).toEqual({ em: [EMAIL_HASH] });
+    expect(issues.map((i) => [i.path, i.code, i.severity])).toEqual([
+      ['user_data.em[0]', 'hash_of_empty_value', 'warning'],
+      ['user_data.ph', 'hash_of_empty_value', 'warning'],
+      ['user_data.external_id', 'hash_of_empty_value', 'warning'],
+    ]);
+  });
+
   it('drops invalid values with a warning per value and keeps the valid ones', () => {
     const { normalized, issues } = run({
       em: ['not-an-email', 'ok@example.com'],
