@@ -22,6 +22,7 @@ import {
   USER_DATA_FIELDS,
 } from '../upload/columns.js';
 import {
+  emptyReport,
   finish,
   MAX_DETAILED_ROWS,
   printValidation,
@@ -200,23 +201,9 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   const acknowledged = new Set(checkpoint?.batches.flatMap((b) => b.events) ?? []);
 
   const report: UploadReport = {
-    file: path,
-    dryRun,
+    ...emptyReport(path, dryRun),
     columns: mapping.mapped,
     ignoredColumns: mapping.ignored,
-    rows: 0,
-    valid: 0,
-    invalid: 0,
-    invalidByRule: {},
-    invalidRows: [],
-    duplicates: [],
-    warnings: {},
-    alreadyAcknowledged: 0,
-    sent: 0,
-    rejected: [],
-    notSent: 0,
-    batches: 0,
-    acknowledgedBatches: 0,
   };
   if (config) report.pixelId = config.pixelId;
   const testEventCode = (values['test-event-code'] ?? io.env.META_TEST_EVENT_CODE ?? '').trim();

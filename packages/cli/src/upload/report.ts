@@ -43,6 +43,27 @@ export interface UploadReport {
   error?: string;
 }
 
+/** A report of `file` before any row is read: every count 0, every list empty. */
+export const emptyReport = (file: string, dryRun: boolean): UploadReport => ({
+  file,
+  dryRun,
+  columns: [],
+  ignoredColumns: [],
+  rows: 0,
+  valid: 0,
+  invalid: 0,
+  invalidByRule: {},
+  invalidRows: [],
+  duplicates: [],
+  warnings: {},
+  alreadyAcknowledged: 0,
+  sent: 0,
+  rejected: [],
+  notSent: 0,
+  batches: 0,
+  acknowledgedBatches: 0,
+});
+
 const describeProblems = (problems: readonly RowProblem[]): string =>
   problems.map((p) => `${p.field}: ${p.rule} (${p.message.replace(/\.$/, '')})`).join('; ');
 
