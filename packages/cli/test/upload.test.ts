@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../src/upload/checkpoint.js';
 import { BIN, graphEnv, runBin, TOKEN } from './helpers.js';
 
 const ROWS = 25_000;
@@ -146,10 +147,11 @@ describe('capi-kit upload', () => {
     });
     expect(mock.events()).toHaveLength(10_000);
     const checkpointPath = `${file}.capi-checkpoint.json`;
-    const checkpoint = JSON.parse(readFileSync(checkpointPath, 'utf8'));
-    expect(checkpoint.batches).toHaveLength(10);
-    expect(checkpoint.batches[0]).toMatchObject({ fromLine: 2 });
-    expect(checkpoint.batches[0].events).toHaveLength(1000);
+    const checkpoint = (await readCheckpoint(checkpointPath))?.checkpoint;
+    expect(readFileSync(checkpointPath, 'utf8').split('\n')).toHaveLength(12); // header, 10, ''
+    expect(checkpoint?.batches).toHaveLength(10);
+    expect(checkpoint?.batches[0]).toMatchObject({ fromLine: 2 });
+    expect(checkpoint?.batches[0]?.events).toHaveLength(1000);
 
     const second = await upload(['--json']);
     expect(second.code).toBe(1); // the 10 bad rows are still there
@@ -208,9 +210,11 @@ describe('capi-kit upload', () => {
     expect(await exited).toBe(130);
     const report = JSON.parse(stdout);
     expect(report.stoppedEarly).toBe('interrupted');
-    const checkpoint = JSON.parse(readFileSync(checkpointPath, 'utf8'));
-    const acknowledged = checkpoint.batches.flatMap((b: { events: string[] }) => b.events);
-    expect(acknowledged.length).toBe(report.sent);
+    const acknowledged = (await readCheckpoint(checkpointPath))?.checkpoint.batches.flatMap(
+      (b) => b.events,
+    );
+    expect(acknowledged).toBeDefined();
+    expect(acknowledged?.length).toBe(report.sent);
     expect(report.sent).toBeLessThan(rows);
     expect(ours()).toHaveLength(report.sent);
 

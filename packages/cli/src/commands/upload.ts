@@ -11,9 +11,10 @@ import { type CliIo, createStyle } from '../terminal.js';
 import { Batch } from '../upload/batch.js';
 import {
   type Checkpoint,
+  CheckpointWriter,
   eventKey,
   readCheckpoint,
-  writeCheckpoint,
+  type StoredCheckpoint,
 } from '../upload/checkpoint.js';
 import {
   type ColumnMapping,
@@ -170,15 +171,16 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   const mapping = mapColumns(header, parseMapOption(values.map ?? []));
   checkMapping(mapping);
   const checkpointPath = resolve(io.cwd, values.checkpoint ?? `${path}.capi-checkpoint.json`);
-  let checkpoint: Checkpoint | undefined;
+  let stored: StoredCheckpoint | undefined;
   try {
-    checkpoint = await readCheckpoint(checkpointPath);
+    stored = await readCheckpoint(checkpointPath);
   } catch (error) {
     throw new CliError(
       `Cannot use the checkpoint: ${(error as Error).message}`,
       EXIT_CODES.environment,
     );
   }
+  let checkpoint: Checkpoint | undefined = stored?.checkpoint;
   if (checkpoint && config && checkpoint.pixelId !== config.pixelId) {
     throw new CliError(
       `${checkpointPath} records an upload to pixel ${checkpoint.pixelId}, not ${config.pixelId}; pass --checkpoint to use another file`,
@@ -275,7 +277,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     );
   }
   checkpoint ??= {
-    version: 1,
+    version: 2,
     file: { name: basename(path), size },
     pixelId: config.pixelId,
     batches: [],
@@ -284,6 +286,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   // with batches has none, and is left so: which mapping made its ids is unknown).
   if (checkpoint.batches.length === 0) checkpoint.mapping = columnFields;
   report.checkpoint = checkpointPath;
+  const checkpointFile = new CheckpointWriter(checkpointPath, checkpoint, stored);
   const client = createCapi({
     pixelId: config.pixelId,
     accessToken: config.accessToken,
@@ -321,13 +324,12 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     report.rejected.push(...outcome.rejected);
     if (outcome.acknowledged.length > 0) {
       report.acknowledgedBatches++;
-      checkpoint.batches.push({
+      await checkpointFile.record({
         fromLine: outcome.fromLine,
         toLine: outcome.toLine,
         events: outcome.acknowledged,
         acknowledgedAt: new Date().toISOString(),
       });
-      await writeCheckpoint(checkpointPath, checkpoint);
     }
     report.batches++;
     progress.update(

@@ -1,4 +1,4 @@
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { appendFile, readFile, rename, writeFile } from 'node:fs/promises';
 
 /** One batch Meta acknowledged. */
 export interface CheckpointBatch {
@@ -14,8 +14,8 @@ export interface CheckpointBatch {
 
 /** `<file>.capi-checkpoint.json`: what an upload already delivered, so a re-run skips it. */
 export interface Checkpoint {
-  /** Format version. */
-  version: 1;
+  /** Format version: 1 was one JSON object, 2 is JSON Lines (this header, then a line per batch). */
+  version: 1 | 2;
   /** The uploaded file's name and size when the checkpoint was started (a changed file only warns). */
   file: { name: string; size: number };
   /** Pixel the events went to. */
@@ -33,8 +33,29 @@ export interface Checkpoint {
 /** The key a row is remembered by: Meta deduplicates on `event_name` + `event_id`. */
 export const eventKey = (eventName: string, eventId: string): string => `${eventName}\t${eventId}`;
 
-/** Reads a checkpoint; undefined when there is none. Throws on a file that is not one. */
-export const readCheckpoint = async (path: string): Promise<Checkpoint | undefined> => {
+/** A checkpoint read from disk, and whether a batch can be appended to the file as it stands. */
+export interface StoredCheckpoint {
+  /** What the file records. */
+  checkpoint: Checkpoint;
+  /**
+   * True when the file is in the line format and ends with a whole line. Otherwise (version 1, or
+   * a last line cut short by a kill or a full disk) the next batch rewrites the file once.
+   */
+  appendable: boolean;
+}
+
+const isBatch = (value: unknown): value is CheckpointBatch =>
+  typeof value === 'object' &&
+  value !== null &&
+  Array.isArray((value as CheckpointBatch).events) &&
+  typeof (value as CheckpointBatch).fromLine === 'number';
+
+/**
+ * Reads a checkpoint; undefined when there is none. Throws on a file that is not one. A last line
+ * cut short (the process killed while appending) is left out: its batch was acknowledged by Meta
+ * but not recorded, so a resume sends it again and Meta deduplicates it by `event_id`.
+ */
+export const readCheckpoint = async (path: string): Promise<StoredCheckpoint | undefined> => {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -42,16 +63,83 @@ export const readCheckpoint = async (path: string): Promise<Checkpoint | undefin
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const value = JSON.parse(text) as Partial<Checkpoint>;
-  if (value.version !== 1 || !Array.isArray(value.batches) || typeof value.pixelId !== 'string') {
-    throw new Error(`${path} is not a capi-kit checkpoint`);
+  const notOne = (): Error => new Error(`${path} is not a capi-kit checkpoint`);
+  const lines = text.split('\n');
+  let header: Partial<Checkpoint>;
+  try {
+    header = JSON.parse(lines[0] ?? '') as Partial<Checkpoint>;
+  } catch {
+    throw notOne();
   }
-  return value as Checkpoint;
+  if (typeof header.pixelId !== 'string') throw notOne();
+  if (header.version === 1 && Array.isArray(header.batches)) {
+    return { checkpoint: header as Checkpoint, appendable: false };
+  }
+  if (header.version !== 2) throw notOne();
+  const batches: CheckpointBatch[] = [];
+  // `split` leaves '' after the final newline; anything else there is a line cut short.
+  const last = lines.length - 1;
+  const appendable = lines[last] === '';
+  for (let i = 1; i < last; i++) {
+    let batch: unknown;
+    try {
+      batch = JSON.parse(lines[i] as string);
+    } catch {
+      throw notOne();
+    }
+    if (!isBatch(batch)) throw notOne();
+    batches.push(batch);
+  }
+  if (!appendable) {
+    // A line cut short is kept only if it happens to be whole; the next batch rewrites the file.
+    try {
+      const batch: unknown = JSON.parse(lines[last] as string);
+      if (isBatch(batch)) batches.push(batch);
+    } catch {}
+  }
+  return { checkpoint: { ...header, batches } as Checkpoint, appendable };
 };
 
-/** Writes the checkpoint atomically (temporary file + rename), so a kill never leaves half a file. */
-export const writeCheckpoint = async (path: string, checkpoint: Checkpoint): Promise<void> => {
-  const temporary = `${path}.${process.pid}.tmp`;
-  await writeFile(temporary, `${JSON.stringify(checkpoint)}\n`);
-  await rename(temporary, path);
-};
+const headerLine = ({ batches: _, ...header }: Checkpoint): string =>
+  JSON.stringify({ ...header, version: 2 });
+
+/**
+ * Records each acknowledged batch. The first one writes the whole file atomically (temporary file
+ * + rename, so a kill never leaves half a file); later ones append one line. Rewriting the file for
+ * every batch made an upload quadratic: a million rows meant a thousand rewrites of a file growing
+ * to 40 MB (about 20 GB written in all).
+ */
+export class CheckpointWriter {
+  private appendable: boolean;
+
+  /** `stored` is what `readCheckpoint` found, if anything; `checkpoint` is kept up to date. */
+  constructor(
+    private readonly path: string,
+    readonly checkpoint: Checkpoint,
+    stored?: StoredCheckpoint,
+  ) {
+    this.appendable = stored?.appendable ?? false;
+  }
+
+  /** Adds `batch` to the checkpoint and to its file. */
+  async record(batch: CheckpointBatch): Promise<void> {
+    this.checkpoint.batches.push(batch);
+    if (this.appendable) {
+      try {
+        await appendFile(this.path, `${JSON.stringify(batch)}\n`);
+      } catch (error) {
+        // Part of the line may be on disk (a full disk): the next batch rewrites the file whole.
+        this.appendable = false;
+        throw error;
+      }
+      return;
+    }
+    const lines = [headerLine(this.checkpoint)];
+    for (const each of this.checkpoint.batches) lines.push(JSON.stringify(each));
+    const temporary = `${this.path}.${process.pid}.tmp`;
+    await writeFile(temporary, `${lines.join('\n')}\n`);
+    await rename(temporary, this.path);
+    this.checkpoint.version = 2;
+    this.appendable = true;
+  }
+}
