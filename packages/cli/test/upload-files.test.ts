@@ -76,6 +76,30 @@ describe('capi-kit upload: real-world files', () => {
     ).toMatchObject({ value: 12.5, currency: 'EUR' });
   });
 
+  it('refuses 1.234 in a ";" file (a thousand where the decimal mark is a comma), and reads it in a "," file', async () => {
+    const semi = `Order ID;E-Mail;event_time;Amount;Currency\r\nk-1;a@example.com;${HOUR_AGO};1.234;EUR\r\nk-2;b@example.com;${HOUR_AGO};1.234,00;EUR\r\n`;
+    const refused = await uploadFile(semi);
+    expect(refused.code).toBe(1);
+    expect(refused.report).toMatchObject({ valid: 1, invalid: 1, sent: 1 });
+    expect(refused.report.invalidRows).toEqual([
+      {
+        line: 2,
+        problems: [expect.objectContaining({ field: 'custom_data.value', rule: 'invalid_value' })],
+      },
+    ]);
+    const comma = await uploadFile(
+      `order_id,email,event_time,value,currency\nk-3,c@example.com,${HOUR_AGO},1.234,KWD\n`,
+    );
+    expect(comma.code).toBe(0);
+    const values = Object.fromEntries(
+      mock
+        .events()
+        .filter((e) => String(e.event.event_id).startsWith('k-'))
+        .map((e) => [e.event.event_id, e.event.custom_data?.value]),
+    );
+    expect(values).toEqual({ 'k-2': 1234, 'k-3': 1.234 });
+  });
+
   it('reads Excel\'s "Unicode Text": UTF-16 with a BOM, tab-separated', async () => {
     const text = `order_id\temail\tfirst_name\tevent_time\tvalue\tcurrency\r\nu16-1\ta@example.com\tJürgen\t${HOUR_AGO}\t5\tEUR\r\n`;
     const { code, report } = await uploadFile(Buffer.from(`\uFEFF${text}`, 'utf16le'));

@@ -148,6 +148,28 @@ describe('rowToEvent', () => {
     for (const [amount, expected] of cases) expect(amountOf(amount), amount).toEqual(expected);
   });
 
+  it('refuses 1.234 in a file separated by ";" or tabs, where it may be a thousand', () => {
+    const amountOf = (amount: string, delimiter?: RowDefaults['delimiter']) => {
+      const result = rowToEvent(
+        { fields: ['a@b.co', '', '', '1', DAY_AGO, amount, ''], line: 2 },
+        columns,
+        { ...defaults, delimiter },
+        NOW,
+      );
+      return result.ok ? result.input.custom_data?.value : result.problems.map((p) => p.rule);
+    };
+    for (const delimiter of [';', '\t'] as const) {
+      expect(amountOf('1.234', delimiter)).toEqual(['invalid_value']);
+      expect(amountOf('-12.500', delimiter)).toEqual(['invalid_value']);
+      expect(amountOf('1.234,50', delimiter)).toBe(1234.5);
+      expect(amountOf('1.234.567', delimiter)).toBe(1_234_567);
+      expect(amountOf('12.50', delimiter)).toBe(12.5);
+      expect(amountOf('1234.567', delimiter)).toBe(1234.567); // no thousands group has four digits
+    }
+    expect(amountOf('1.234', ',')).toBe(1.234);
+    expect(amountOf('1.234')).toBe(1.234);
+  });
+
   it("warns when event_time is a date and time without a time zone (read in the machine's)", () => {
     const local = new Date(NOW - 3_600_000);
     const pad = (n: number) => String(n).padStart(2, '0');

@@ -168,6 +168,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   };
 
   const { header, delimiter } = await readHeader(path);
+  defaults.delimiter = delimiter;
   const mapping = mapColumns(header, parseMapOption(values.map ?? []));
   checkMapping(mapping);
   const checkpointPath = resolve(io.cwd, values.checkpoint ?? `${path}.capi-checkpoint.json`);

@@ -48,6 +48,11 @@ export interface RowDefaults {
   defaultCountry?: string | undefined;
   /** Day/month order for birth dates that read both ways (`05/06/1990`); unset, they are reported. */
   dateOrder?: DateOrder | undefined;
+  /**
+   * The file's delimiter (default `,`). A `;` or tab file may come from a spreadsheet that writes
+   * `1.234` for a thousand (a decimal-comma locale), so there that amount is refused as ambiguous.
+   */
+  delimiter?: ',' | ';' | '\t' | undefined;
 }
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})/;
@@ -92,6 +97,9 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
 
 // What Number() read before: `5`, `5.5`, `.5`, `5.`, `1e3` (never `0x1A`, `Infinity` or blanks).
 const PLAIN = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+// One dot and three digits: in a comma-separated file a decimal point (1.234), elsewhere perhaps a
+// thousand, as spreadsheets of decimal-comma locales write it (they write `;`-separated files).
+const DOT_AND_THREE = /^[+-]?\d{1,3}\.\d{3}$/;
 // A decimal comma with one or two digits after it cannot be a thousands separator (12,50).
 const DECIMAL_COMMA = /^[+-]?\d+,\d{1,2}$/;
 // Thousands grouped by one separator, with a decimal part after the other mark (or none, when
@@ -100,10 +108,12 @@ const GROUPED = /^([+-]?)(\d{1,3}(?:([,. \u00a0\u202f'])\d{3})+)(?:([.,])(\d+))?
 
 /**
  * A monetary amount as spreadsheets write it: `1234.5`, `1234,50`, `1,234.50`, `1.234,50`,
- * `1 234,50`, `1'234.50`. `1,234` and `1.234` read both ways and are refused ('ambiguous');
- * `Number()` alone refused the decimal comma and took `0x1A` for 26.
+ * `1 234,50`, `1'234.50`. `1,234` reads both ways and is refused ('ambiguous'), as is `1.234`
+ * outside a comma-separated file (`commaFile`); `Number()` alone refused the decimal comma and took
+ * `0x1A` for 26.
  */
-const readAmount = (raw: string): number | 'ambiguous' | undefined => {
+const readAmount = (raw: string, commaFile: boolean): number | 'ambiguous' | undefined => {
+  if (!commaFile && DOT_AND_THREE.test(raw)) return 'ambiguous';
   if (PLAIN.test(raw)) {
     const value = Number(raw);
     return Number.isFinite(value) ? value : undefined;
@@ -209,7 +219,7 @@ export const rowToInput = (
   const customData: CustomData = {};
   const valueRaw = one('value');
   if (valueRaw !== undefined) {
-    const value = readAmount(valueRaw);
+    const value = readAmount(valueRaw, (defaults.delimiter ?? ',') === ',');
     if (typeof value === 'number') customData.value = value;
     else
       problems.push({
