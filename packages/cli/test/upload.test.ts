@@ -181,7 +181,8 @@ describe('capi-kit upload', () => {
     );
     expect(mock.events()).toHaveLength(data.good);
     expect(existsSync(checkpointPath)).toBe(true);
-  });
+    // Three runs of the built bin over 25,000 rows: it took longer than 30 s on a loaded machine.
+  }, 120_000);
 
   it('finishes the current batch on Ctrl-C (exit 130), then resumes without duplicates', async () => {
     const rows = 5000;
