@@ -254,11 +254,21 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
     sharedDestinations.length > 0
       ? { ...rest, destinations: sharedDestinations }
       : rest;
+  // Until told once, each context checks whether its client IP is a proxy's (see
+  // `reportProxyNotTrusted`); after that the check is not made again.
+  const proxyHeader = rest.forwardedHeader === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For';
+  let onInternalBehindProxy: (() => void) | undefined = () => {
+    onInternalBehindProxy = undefined;
+    // Guarded like `attachRelay`: a hand-made client object may not have it.
+    if (typeof client.reportProxyNotTrusted === 'function')
+      client.reportProxyNotTrusted(proxyHeader);
+  };
   const contextOf = (request: Request | NodeRequestLike, remoteAddress?: string) =>
     getRequestContextOrEmpty(
       request,
       remoteAddress === undefined ? contextOptions : { ...contextOptions, remoteAddress },
       (error) => client.reportError(error, 'request context'),
+      onInternalBehindProxy,
     );
   return {
     client,

@@ -1,7 +1,12 @@
 import { forwardedForHops, xForwardedForHops } from './forwarded-header.js';
 import { formatIp, type IpAddress, parseAddress } from './ip-address.js';
 import type { HeaderReader } from './request-input.js';
-import { inTrustedRanges, isPeerTrusted, type TrustPolicy } from './trust-proxy.js';
+import {
+  inTrustedRanges,
+  isInternalAddress,
+  isPeerTrusted,
+  type TrustPolicy,
+} from './trust-proxy.js';
 
 /**
  * A hosting platform whose edge sets a client-IP header the app can rely on. Opt-in only: the
@@ -71,6 +76,12 @@ export interface ClientIpSettings {
   readonly forwardedHeader: ForwardedHeaderName;
   /** `isPeerTrusted(policy, socket)`, when the caller has worked it out already. */
   readonly peerTrusted?: boolean | undefined;
+  /**
+   * Called when the request came through a proxy (it carries the forwarding header) and the
+   * address found is internal (loopback, private, link-local): a proxy's, which `trustProxy` does
+   * not reach past. Checked only while set.
+   */
+  readonly onInternalBehindProxy?: (() => void) | undefined;
 }
 
 /**
@@ -117,8 +128,17 @@ export function resolveClientIp(
 ): string | undefined {
   if (settings.platform !== undefined) return platformClientIp(header, settings.platform);
   const { policy } = settings;
+  const internal = settings.onInternalBehindProxy;
   if (!(settings.peerTrusted ?? isPeerTrusted(policy, socket))) {
-    return socket === undefined ? undefined : formatIp(socket);
+    if (socket === undefined) return undefined;
+    if (
+      internal !== undefined &&
+      isInternalAddress(socket) &&
+      header(settings.forwardedHeader) !== undefined
+    ) {
+      internal();
+    }
+    return formatIp(socket);
   }
   const value = header(settings.forwardedHeader);
   if (value === undefined || value.trim() === '') {
@@ -130,5 +150,7 @@ export function resolveClientIp(
     settings.forwardedHeader === 'forwarded' ? forwardedForHops(value) : xForwardedForHops(value);
   if (hops === undefined) return undefined;
   const client = walkHops(hops, socket, policy);
-  return client === undefined ? undefined : formatIp(client);
+  if (client === undefined) return undefined;
+  if (internal !== undefined && isInternalAddress(client)) internal();
+  return formatIp(client);
 }

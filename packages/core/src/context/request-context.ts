@@ -172,6 +172,14 @@ export function getRequestContext(
   input: Request | NodeRequestLike,
   options: RequestContextOptions = {},
 ): RequestContext {
+  return computeContext(input, options, undefined);
+}
+
+function computeContext(
+  input: Request | NodeRequestLike,
+  options: RequestContextOptions,
+  onInternalBehindProxy: (() => void) | undefined,
+): RequestContext {
   const header = requestHeaderReader(input);
   const method = upperMethod(input.method);
   const node = input as NodeRequestLike;
@@ -204,6 +212,7 @@ export function getRequestContext(
     platform: options.platform,
     forwardedHeader,
     peerTrusted,
+    onInternalBehindProxy,
   });
   const url = effectiveUrl(
     input.url,
@@ -375,15 +384,18 @@ export function mayWriteCookies(
 /**
  * {@link getRequestContext} that never throws: on failure `onError` gets the error and an empty
  * context is returned (no cookies; consent `denied` when the app decides consent, since it is
- * then unknown). What adapters and the relay use on the request path.
+ * then unknown). What adapters and the relay use on the request path. `onInternalBehindProxy`,
+ * when set, is called when the client IP found is internal (loopback, private, link-local) and the
+ * request came through a proxy: `trustProxy` does not reach past that proxy.
  */
 export function getRequestContextOrEmpty(
   input: Request | NodeRequestLike,
   options: RequestContextOptions,
   onError: (error: unknown) => void,
+  onInternalBehindProxy?: () => void,
 ): RequestContext {
   try {
-    return getRequestContext(input, options);
+    return computeContext(input, options, onInternalBehindProxy);
   } catch (error) {
     onError(error);
     const decidesConsent = options.consent !== undefined || options.respectGpc === true;

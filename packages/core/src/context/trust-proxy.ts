@@ -155,6 +155,14 @@ export function inTrustedRanges(policy: TrustPolicy, address: IpAddress): boolea
   return false;
 }
 
+/** Loopback, private and link-local ranges: where proxies live and visitors do not. */
+const INTERNAL = compileList(['loopback', 'private', 'linklocal']);
+
+/** Whether `address` is loopback, private or link-local: a proxy's address, never a visitor's. */
+export function isInternalAddress(address: IpAddress): boolean {
+  return inTrustedRanges(INTERNAL, address);
+}
+
 /**
  * Whether the direct peer is a trusted proxy, the precondition for reading any forwarding header
  * (`X-Forwarded-*`, `Forwarded`). A hop count trusts the socket by position, as Express does; a

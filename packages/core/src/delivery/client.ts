@@ -131,6 +131,13 @@ export interface CapiClient {
    * module) would say nothing anywhere.
    */
   reportRelayRefusal(reason: string, status: number, text: string): void;
+  /**
+   * Says a request came through a proxy (it carries `header`) and the client IP found for it is
+   * internal (loopback, private, link-local): a proxy's address, because `trustProxy` does not
+   * reach past that proxy. Adapters and the relay call it; one warning per client, since every
+   * such event carries an address that matches no visitor.
+   */
+  reportProxyNotTrusted(header: string): void;
   /** True once `close()` was called. */
   readonly closed: boolean;
   /**
@@ -187,6 +194,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   let endFlushScheduled = false;
   const endFlushWaiters = new Set<(promise: Promise<unknown>) => void>();
   let cachedOutboxStats: OutboxStats | undefined;
+  let proxyNotTrustedTold = false;
 
   const log = (
     level: 'debug' | 'info' | 'warn' | 'error',
@@ -707,6 +715,13 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     },
     attachRelay: () => diagnostics?.attachRelay(),
     reportRelayRefusal: (reason, status, text) => feedback.relayRefused(reason, status, text),
+    reportProxyNotTrusted: (header) => {
+      if (proxyNotTrustedTold) return;
+      proxyNotTrustedTold = true;
+      const message = `capi-kit: a request came through a proxy (it carries ${header}) and the client IP found for it is an internal address (loopback, private or link-local): a proxy's, not a visitor's, because trustProxy does not reach past that proxy. Its events carry that address as client_ip_address, which matches no one, and take their page URL's scheme and host from what the proxy saw. Set trustProxy to the addresses of every proxy in front of the app (e.g. 'loopback', or ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header. Told once.`;
+      log('warn', { header }, message);
+      hooks.emit('warn', () => ({ message }));
+    },
     get closed() {
       return closed;
     },

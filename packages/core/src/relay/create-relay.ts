@@ -142,6 +142,15 @@ export function createRelay<R = Request | NodeRequestLike>(
   // hand-made client object (tests, wrappers) may not have it.
   if (typeof client.attachRelay === 'function') client.attachRelay();
   const contextOptions: RequestContextOptions = options.requestContext ?? {};
+  // Checked until told once, as adapters do (`CapiClient.reportProxyNotTrusted`).
+  const proxyHeader =
+    contextOptions.forwardedHeader === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For';
+  let onInternalBehindProxy: (() => void) | undefined = () => {
+    onInternalBehindProxy = undefined;
+    // Guarded like `attachRelay`: a hand-made client object may not have it.
+    if (typeof client.reportProxyNotTrusted === 'function')
+      client.reportProxyNotTrusted(proxyHeader);
+  };
   const maxBodyBytes = positiveInt(options.maxBodyBytes, DEFAULT_RELAY_MAX_BODY_BYTES);
   const maxEvents = positiveInt(options.maxEvents, DEFAULT_RELAY_MAX_EVENTS);
   const bodyTimeoutMs = Math.min(
@@ -253,10 +262,15 @@ export function createRelay<R = Request | NodeRequestLike>(
   ): { context: RequestContext; own: boolean } => {
     if (input.context !== undefined) return { context: input.context, own: false };
     let failed = false;
-    const context = getRequestContextOrEmpty(input.request, requestOptions, (error) => {
-      failed = true;
-      client.reportError(error, 'relay context');
-    });
+    const context = getRequestContextOrEmpty(
+      input.request,
+      requestOptions,
+      (error) => {
+        failed = true;
+        client.reportError(error, 'relay context');
+      },
+      onInternalBehindProxy,
+    );
     return { context, own: !failed };
   };
 

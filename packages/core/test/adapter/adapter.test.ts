@@ -3,7 +3,7 @@ import { bindRequest, createCapiAdapter } from '../../src/adapter/index.js';
 import { fromIncomingMessage, getRequestContext } from '../../src/context/index.js';
 import type { CapiOptions, ErrorInfo } from '../../src/delivery/index.js';
 import { createCapi } from '../../src/delivery/index.js';
-import { PIXEL, scriptedFetch, TOKEN } from '../delivery/helpers.js';
+import { captureLogger, PIXEL, scriptedFetch, TOKEN } from '../delivery/helpers.js';
 
 const UA = 'Mozilla/5.0 (adapter test)';
 
@@ -227,6 +227,73 @@ describe('createCapiAdapter', () => {
     expect(context.event_source_url).toBe('https://shop.example.com/?fbclid=AbC');
     expect(context.user_data.client_ip_address).toBe('198.51.100.4');
     expect(context.cookiesToSet.every((c) => c.secure)).toBe(true);
+  });
+
+  it("says once when a request's client IP is a proxy's internal address that trustProxy does not reach past", async () => {
+    const proxied = (
+      remoteAddress: string,
+      headers: Record<string, string> = { 'x-forwarded-for': '203.0.113.7' },
+    ) =>
+      fromIncomingMessage({
+        method: 'GET',
+        url: '/',
+        headers: { host: 'shop.example.com', 'user-agent': UA, ...headers },
+        socket: { remoteAddress },
+      });
+    const proxyLines = (trustProxy: CapiOptions['trustProxy'], requests: unknown[]) => {
+      const log = captureLogger();
+      const warned: string[] = [];
+      const adapter = createCapiAdapter({
+        pixelId: PIXEL,
+        accessToken: TOKEN,
+        fetch: scriptedFetch().fetch,
+        env: false,
+        logger: log.logger,
+        trustProxy,
+      });
+      adapter.client.on('warn', ({ message }) => warned.push(message));
+      const ips = requests.map(
+        (r) => adapter.contextOf(r as never).user_data.client_ip_address ?? null,
+      );
+      void adapter.close();
+      const lines = log.lines.filter((l) => l.msg.includes('trustProxy does not reach'));
+      expect(warned).toHaveLength(lines.length);
+      return { lines, ips };
+    };
+
+    // No trustProxy behind nginx on the same host: every event would carry 127.0.0.1.
+    const told = proxyLines(undefined, [proxied('127.0.0.1'), proxied('::ffff:127.0.0.1')]);
+    expect(told.ips).toEqual(['127.0.0.1', '127.0.0.1']);
+    expect(told.lines).toHaveLength(1); // once per client
+    expect(told.lines[0]).toMatchObject({ level: 'warn', obj: { header: 'X-Forwarded-For' } });
+    expect(told.lines[0]?.msg).toContain('Set trustProxy to the addresses of every proxy');
+    expect(told.lines[0]?.msg).not.toContain('203.0.113.7'); // the visitor's address is never printed
+    // A proxy in the private network that the list leaves out; a hop count that stops short.
+    expect(proxyLines('loopback', [proxied('10.1.2.3')]).lines).toHaveLength(1);
+    expect(
+      proxyLines(1, [proxied('127.0.0.1', { 'x-forwarded-for': '203.0.113.7, 172.17.0.5' })]).lines,
+    ).toHaveLength(1);
+    expect(
+      proxyLines(undefined, [proxied('192.168.1.9', { forwarded: 'for=203.0.113.7' })]).lines,
+    ).toHaveLength(0); // only the header the app reads: X-Forwarded-For by default
+    // Not a proxy's fault: no forwarding header (local development, a LAN tool), a public peer,
+    // a chain that trustProxy walks to a public address, a platform's own header.
+    const quiet = proxyLines(undefined, [proxied('127.0.0.1', {}), proxied('198.51.100.4')]);
+    expect(quiet).toEqual({ lines: [], ips: ['127.0.0.1', '198.51.100.4'] });
+    expect(proxyLines('loopback', [proxied('127.0.0.1')])).toEqual({
+      lines: [],
+      ips: ['203.0.113.7'],
+    });
+    expect(
+      proxyLines(
+        ['loopback', '10.0.0.0/8'],
+        [
+          proxied('127.0.0.1', {
+            'x-forwarded-for': '203.0.113.7, 10.0.0.2',
+          }),
+        ],
+      ).lines,
+    ).toHaveLength(0);
   });
 
   it('a Web Request with a path-only URL and no Host never throws', () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { createCapiAdapter } from '../../src/adapter/index.js';
 import type { NodeRequestLike } from '../../src/context/index.js';
 import type { Destination } from '../../src/delivery/destination.js';
 import { type CapiClient, createCapi } from '../../src/delivery/index.js';
@@ -1166,5 +1167,22 @@ describe('createRelay: user_data from the page (allowUserData)', () => {
       expect.objectContaining({ external_id: ids.slice(0, 10).map(sha256) }),
       expect.objectContaining({ external_id: ['b', 'a', 'c'].map(sha256) }),
     ]);
+  });
+});
+
+describe('createRelay behind a proxy it does not trust', () => {
+  it('says so once per client, for the relay and the adapter that share it', async () => {
+    const log = captureLogger();
+    const h = harness({ requestContext: {} }, { logger: log.logger });
+    expect((await h.relay.handle(request())).status).toBe(204);
+    expect((await h.relay.handle(request())).status).toBe(204);
+    const adapter = createCapiAdapter({ client: h.client });
+    adapter.contextOf(request().request);
+    const told = log.lines.filter((l) => l.msg.includes('trustProxy does not reach'));
+    expect(told).toHaveLength(1);
+    expect(told[0]?.level).toBe('warn');
+    // What it warns about: the proxy's address went out for the visitor's.
+    const [sent] = await h.sent();
+    expect(sent?.event.user_data).toMatchObject({ client_ip_address: '127.0.0.1' });
   });
 });
