@@ -27,11 +27,18 @@ export interface Verdict {
   body?: unknown;
 }
 
+/**
+ * Every text field of the platform's error, redacted: the message may echo parameters, and what a
+ * proxy or a platform echoes into `type` or `fbtrace_id` reaches the hooks, the log line and
+ * `CapiDeliveryError.graphError` just the same.
+ */
 const redactGraphError = (info: GraphErrorInfo, redact: Redactor): GraphErrorInfo => {
   const out: GraphErrorInfo = { ...info };
   if (out.message !== undefined) out.message = redact(out.message);
+  if (out.type !== undefined) out.type = redact(out.type);
   if (out.userTitle !== undefined) out.userTitle = redact(out.userTitle);
   if (out.userMessage !== undefined) out.userMessage = redact(out.userMessage);
+  if (out.fbtraceId !== undefined) out.fbtraceId = redact(out.fbtraceId);
   return out;
 };
 

@@ -1113,6 +1113,30 @@ describe('createCapi: secrets never leak', () => {
     expect(hooks.deadLetter).toHaveLength(1);
   });
 
+  it("no token from a Graph error's type or fbtrace_id in hooks, log fields or errors", async () => {
+    // A proxy (or a platform) echoing the request into fields other than the message: each text
+    // field of the error reaches the `retry` and `error` hooks, the auth log line's `fbtraceId`
+    // and `CapiDeliveryError.graphError`.
+    const echo = { type: `OAuth ${TOKEN}`, fbtrace_id: `trace-${TOKEN}` };
+    const { client, clock, hooks, log, track } = setup((_, i) =>
+      i === 0 ? graphError(503, 2, echo) : graphError(400, 190, echo),
+    );
+    track(1);
+    await client.flush();
+    await clock.advance(60_000);
+    await client.flush();
+    const everything = JSON.stringify({
+      logs: log.lines,
+      hooks,
+      errors: hooks.error.map((h) => h.error),
+    });
+    expect(hooks.retry).toHaveLength(1);
+    expect(hooks.error.map((h) => h.kind)).toEqual(['auth']);
+    expect(everything).not.toContain(TOKEN);
+    expect(hooks.retry[0]?.graphError?.fbtraceId).toBe('trace-[redacted]');
+    await client.close({ timeoutMs: 10 });
+  });
+
   it('never sends the user name or password of a page or referrer URL, given or from the request', async () => {
     const { client, clock, seen, log } = setup(undefined, { development: true });
     const given = {
