@@ -7,6 +7,15 @@ import type { RetryOptions } from './types.js';
 // engine's scheduling clock. The pipe (pixel-pipe.ts) asks it before every request and tells it
 // every answer; the counters of events stay the pipe's.
 
+/**
+ * A server's hint that asks for a wait. `Retry-After: 0`, or a date already past (the server's
+ * clock behind ours), asks for none: taken literally, a throttled or failing stream would resend at
+ * once, spend its free throttles and every record's attempts in a burst of requests and
+ * dead-letter its whole queue within a second. The stream's own backoff applies instead.
+ */
+const isWait = (hintedMs: number | undefined): hintedMs is number =>
+  hintedMs !== undefined && hintedMs > 0;
+
 /** The wait a failed request sets, from the platform's hint or the backoff. */
 export interface Backoff {
   /** How long the stream pauses, in ms. */
@@ -100,41 +109,35 @@ export class SendGate {
   }
 
   /**
-   * Throttled: the stream pauses for the platform's hint (capped) or a doubling step. `spendsAttempt`
-   * once the throttles in a row pass `freeThrottles`.
+   * Throttled: the stream pauses for the platform's hint (capped) or, without one (or a hint of
+   * no wait), a doubling step. `spendsAttempt` once the throttles in a row pass `freeThrottles`.
    */
   throttled(now: number, hintedMs: number | undefined): Backoff & { spendsAttempt: boolean } {
     this.consecutiveThrottles++;
     const { retry } = this;
-    const delayMs =
-      hintedMs === undefined
-        ? throttleDelay(
-            this.consecutiveThrottles,
-            retry.throttleBaseDelayMs,
-            retry.maxRetryAfterMs,
-            this.random,
-          )
-        : Math.min(hintedMs, retry.maxRetryAfterMs);
+    const delayMs = isWait(hintedMs)
+      ? Math.min(hintedMs, retry.maxRetryAfterMs)
+      : throttleDelay(
+          this.consecutiveThrottles,
+          retry.throttleBaseDelayMs,
+          retry.maxRetryAfterMs,
+          this.random,
+        );
     const retryAt = this.pauseForRetry(now + delayMs);
     return { delayMs, retryAt, spendsAttempt: this.consecutiveThrottles > retry.freeThrottles };
   }
 
   /**
-   * A transient failure: one backoff for the whole stream (full jitter, or the platform's hint), so
-   * during an outage a single batch probes while the rest wait.
+   * A transient failure: one backoff for the whole stream (the platform's hint, or full jitter when
+   * it gives none or a hint of no wait), so during an outage a single batch probes while the rest
+   * wait.
    */
   transient(now: number, hintedMs: number | undefined): Backoff {
     this.consecutiveFailures++;
     const { retry } = this;
-    const delayMs =
-      hintedMs === undefined
-        ? fullJitterDelay(
-            this.consecutiveFailures,
-            retry.baseDelayMs,
-            retry.maxDelayMs,
-            this.random,
-          )
-        : Math.min(hintedMs, retry.maxRetryAfterMs);
+    const delayMs = isWait(hintedMs)
+      ? Math.min(hintedMs, retry.maxRetryAfterMs)
+      : fullJitterDelay(this.consecutiveFailures, retry.baseDelayMs, retry.maxDelayMs, this.random);
     return { delayMs, retryAt: this.pauseForRetry(now + delayMs) };
   }
 

@@ -596,6 +596,34 @@ describe('createCapi: retry policy', () => {
     expect(client.stats().sent).toBe(1);
   });
 
+  it.each([
+    [
+      '429, Retry-After: 0',
+      () => new Response('', { status: 429, headers: { 'retry-after': '0' } }),
+    ],
+    // The server's clock behind ours: its date has already passed when the answer is read.
+    [
+      '613, Retry-After a past date',
+      () => graphError(400, 613, {}, { 'retry-after': 'Sat, 12 Sep 2026 09:59:00 GMT' }),
+    ],
+    [
+      '503, Retry-After: 0',
+      () => new Response('', { status: 503, headers: { 'retry-after': '0' } }),
+    ],
+  ])(
+    '%s asks for no wait: the backoff still applies, no burst, nothing dead-lettered',
+    async (_, answer) => {
+      const { client, clock, seen, track } = setup(answer);
+      // A backlog of full batches: each answer would otherwise start the next request at once.
+      for (let i = 0; i < 3000; i++) track(i);
+      await clock.advance(1000);
+      // The first requests, then paused by the throttle step (5 s) or the backoff (0.5 s, then 1 s).
+      expect(seen.length).toBeLessThanOrEqual(8);
+      expect(client.stats()).toMatchObject({ deadLettered: 0, queued: 3000 });
+      await client.close({ timeoutMs: 0 });
+    },
+  );
+
   it('auth (190): one request, no retry, circuit open, loud error; resume() sends again', async () => {
     let allow = false;
     const { client, clock, seen, hooks, log, track } = setup((req) =>

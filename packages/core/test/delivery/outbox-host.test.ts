@@ -850,7 +850,8 @@ describe('outbox side channel', () => {
       // drain's claim made meanwhile found them still leased and marked the outbox empty; nothing
       // cleared that mark when the release answered, and drain() resolved with the event queued.
       const t = start(false, (req, i) =>
-        i === 0 ? graphError(429, 4, {}, { 'retry-after': '0' }) : ok(req),
+        // A 1 s pause, which the drain waits out (a Retry-After of 0 would leave the throttle step).
+        i === 0 ? graphError(429, 4, {}, { 'retry-after': '1' }) : ok(req),
       );
       const release = t.box.hold('release');
       t.client.track(purchase(1, t.clock.now()));

@@ -55,6 +55,19 @@ describe('SendGate', () => {
     expect(gate.throttled(0, 1000).spendsAttempt).toBe(false);
   });
 
+  it('a hint of no wait (Retry-After: 0, a date already past) leaves the backoff and the throttle step in force', () => {
+    const gate = gateWith(0.5);
+    expect(gate.transient(1000, 0)).toEqual({ delayMs: 500, retryAt: 1500 });
+    expect(gate.transient(2000, 0)).toEqual({ delayMs: 1000, retryAt: 3000 });
+    const throttled = gateWith(0);
+    expect(throttled.throttled(0, 0)).toEqual({
+      delayMs: 2500,
+      retryAt: 2500,
+      spendsAttempt: false,
+    });
+    expect(throttled.throttled(0, 0).delayMs).toBe(5000);
+  });
+
   it('resume() lifts the stream pause but records still wait out their own backoff', () => {
     const gate = gateWith(0.5);
     gate.transient(0, 5000);
