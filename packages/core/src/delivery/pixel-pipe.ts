@@ -841,8 +841,13 @@ export class PixelPipe {
       controller,
     });
     // Settled: `fetch` copies the body when it is called (Fetch standard, "extract a body"), and a
-    // wrapper is done with it once its answer is in, so the buffer can carry the next batch.
-    this.spareBody = new Uint8Array(body.buffer);
+    // wrapper is done with it once its answer is in, so the buffer can carry the next batch. Not
+    // after a timeout or an abort: a `fetch` that ignores its signal (an old polyfill writing a
+    // view of it to a socket it waits for) may still send it, and would send the next batch's
+    // bytes over this one's.
+    if (outcome.kind === 'response' || outcome.kind === 'network') {
+      this.spareBody = new Uint8Array(body.buffer);
+    }
     slot.controller = undefined;
     return verdictOf(outcome, records, config);
   }

@@ -60,6 +60,29 @@ describe('createCapi: batching and the request', () => {
     expect(buffers.size).toBeGreaterThan(1); // …but never while its request was in flight
   });
 
+  it('never reuses the body of a request it abandoned: a fetch that ignores the abort may still send it', async () => {
+    // A wrapper that ignores its signal (an old polyfill, a queue in front of the socket): the
+    // engine gives up at its timeout, but the wrapper still holds the body and sends it later.
+    const held: Uint8Array[] = [];
+    const fetch: FetchLike = (_url, init) => {
+      held.push(init.body as Uint8Array);
+      if (held.length === 1) return new Promise<Response>(() => {});
+      const text = new TextDecoder().decode(init.body as Uint8Array);
+      return Promise.resolve(Response.json({ events_received: JSON.parse(text).data.length }));
+    };
+    const { client, clock, track } = setup(undefined, { fetch, timeoutMs: 1000 });
+    track(1);
+    track(2);
+    void client.flush();
+    await clock.advance(1000);
+    // The retry (one probe event) is built after the first request was given up.
+    for (let i = 0; i < 5 && held.length < 2; i++) await clock.advance(1000);
+    expect(held.length).toBeGreaterThanOrEqual(2);
+    const first = JSON.parse(new TextDecoder().decode(held[0]));
+    expect(first.data.map((e: { event_id: string }) => e.event_id)).toEqual(['evt-1', 'evt-2']);
+    await client.close({ timeoutMs: 0 });
+  });
+
   it('sends one JSON POST per ≤1000 events with the token in the body, never in the URL', async () => {
     const { client, seen, track, eventIds } = setup(undefined, { testEventCode: 'TEST123' });
     for (let i = 0; i < 2500; i++) expect(track(i).accepted).toBe(true);
