@@ -942,33 +942,35 @@ export class PixelPipe {
       }
       case 'throttled': {
         const { delayMs, retryAt, spendsAttempt } = this.gate.throttled(now, verdict.retryAfterMs);
+        let kept: readonly OutboxRecord[] = records;
         if (spendsAttempt) {
-          await this.retryOrGiveUp(records, retryAt, verdict, slot);
+          kept = await this.retryOrGiveUp(records, retryAt, verdict, slot);
         } else {
           await this.putBack(records, slot, () => outbox.release(ids(records), retryAt));
         }
-        this.retried += records.length;
-        this.emitRetry(records, verdict, 'throttled', delayMs);
+        // Those out of attempts were dead-lettered: not retried, nor reported as such.
+        this.retried += kept.length;
+        if (kept.length > 0) this.emitRetry(kept, verdict, 'throttled', delayMs);
         return;
       }
       default: {
         // transient (and, defensively, anything unexpected)
         const { delayMs, retryAt } = this.gate.transient(now, verdict.retryAfterMs);
         const kept = await this.retryOrGiveUp(records, retryAt, verdict, slot);
-        this.retried += kept;
-        if (kept > 0) this.emitRetry(records, verdict, 'transient', delayMs);
+        this.retried += kept.length;
+        if (kept.length > 0) this.emitRetry(kept, verdict, 'transient', delayMs);
         return;
       }
     }
   }
 
-  /** `nack` the records that have attempts left, dead-letter the rest. Returns how many were kept. */
+  /** `nack` the records that have attempts left, dead-letter the rest. Returns those kept. */
   private async retryOrGiveUp(
     records: readonly OutboxRecord[],
     retryAt: number,
     verdict: Verdict,
     slot: Slot,
-  ): Promise<number> {
+  ): Promise<readonly OutboxRecord[]> {
     const { maxAttempts } = this.config.retry;
     const keep: OutboxRecord[] = [];
     const spent: OutboxRecord[] = [];
@@ -979,7 +981,7 @@ export class PixelPipe {
       );
     }
     if (spent.length > 0) await this.deadLetterRecords(spent, 'max_attempts', verdict, slot);
-    return keep.length;
+    return keep;
   }
 
   /**

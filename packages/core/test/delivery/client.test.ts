@@ -647,6 +647,35 @@ describe('createCapi: retry policy', () => {
     },
   );
 
+  it('events out of attempts are dead-lettered, not also reported as retried', async () => {
+    // A throttle past freeThrottles spends an attempt: with none left the event is dead-lettered.
+    const throttled = setup(() => graphError(400, 613), {
+      retry: { maxAttempts: 1, freeThrottles: 0 },
+    });
+    throttled.track(1);
+    await throttled.client.flush();
+    expect(throttled.hooks.deadLetter.map((d) => d.count)).toEqual([1]);
+    expect(throttled.hooks.retry).toEqual([]);
+    expect(throttled.client.stats()).toMatchObject({ retried: 0, deadLettered: 1, queued: 0 });
+    await throttled.client.close({ timeoutMs: 0 });
+
+    // A batch of an event with an attempt left and one without: one of each.
+    const mixed = setup(() => graphError(400, 613), {
+      retry: { maxAttempts: 2, freeThrottles: 0 },
+    });
+    mixed.track(1);
+    await mixed.client.flush();
+    mixed.track(2);
+    // Past the first throttle pause (3.75 s), not the second.
+    await mixed.clock.advance(4000);
+    await mixed.client.flush();
+    expect(mixed.eventIds()).toEqual(['evt-1', 'evt-1', 'evt-2']);
+    expect(mixed.hooks.deadLetter.map((d) => d.events.map((e) => e.eventId))).toEqual([['evt-1']]);
+    expect(mixed.hooks.retry.map((r) => r.count)).toEqual([1, 1]);
+    expect(mixed.client.stats()).toMatchObject({ retried: 2, deadLettered: 1, queued: 1 });
+    await mixed.client.close({ timeoutMs: 0 });
+  });
+
   it('auth (190): one request, no retry, circuit open, loud error; resume() sends again', async () => {
     let allow = false;
     const { client, clock, seen, hooks, log, track } = setup((req) =>
