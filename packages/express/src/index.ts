@@ -61,6 +61,13 @@ export type CapiMiddleware = RequestHandler & {
  * @example app.use(capi({ pixelId, accessToken, trustProxy: 'loopback' }))
  */
 export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
+  // `app.use(capi)` makes Express call the factory with each request: it would build a client per
+  // request and never call `next()`, so every request would hang. Said at the first request.
+  if (isRequest(options)) {
+    throw new TypeError(
+      'capi-kit: capi is a factory: mount its result, app.use(capi({ ... })), not app.use(capi)',
+    );
+  }
   const { relay: relayOptions, ...adapterOptions } = options;
   const adapter = createCapiAdapter(adapterOptions);
   const relay = relayOptions ? relayOf(relayOptions, adapter.client, adapterOptions) : undefined;
@@ -110,6 +117,16 @@ export function trackConversion<Name extends EventName>(
     ? [map: (req: Request, res: Response) => TrackParamsOrNone<Name>]
     : [map?: ((req: Request, res: Response) => TrackParamsOrNone<Name>) | undefined]
 ): RequestHandler {
+  // `app.post(path, trackConversion, handler)` makes Express call the factory with the request:
+  // it would return a handler and never call `next()`, so the route would hang.
+  const name: unknown = eventName;
+  if (typeof name !== 'string') {
+    throw new TypeError(
+      isRequest(name)
+        ? "capi-kit: trackConversion is a factory: call it in the route, app.post(path, trackConversion('Purchase', map), handler)"
+        : `capi-kit: trackConversion(eventName, map?) takes the event name first; got ${name === null ? 'null' : typeof name}`,
+    );
+  }
   // The name's params were checked at the call; inside, the event is tracked as any name.
   const lazy = map[0] as ((req: Request, res: Response) => TrackParams | undefined) | undefined;
   return (req, res, next) => {
@@ -122,6 +139,11 @@ export function trackConversion<Name extends EventName>(
     });
     next();
   };
+}
+
+/** Whether a factory was handed an Express request, i.e. mounted without being called. */
+function isRequest(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && 'socket' in value && 'headers' in value;
 }
 
 function relayOf(

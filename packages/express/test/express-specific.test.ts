@@ -74,3 +74,66 @@ describe.each(MAJORS)('$name: close()', ({ express }) => {
     }
   });
 });
+
+describe.each(MAJORS)('$name: mounted without being called', ({ express }) => {
+  // Express calls what it is given with (req, res, next): a factory given as is used to build a
+  // client per request and never call next(), so every request hung until the client gave up.
+  const failing = async (mount: (app: import('express').Express) => void) => {
+    const errors: string[] = [];
+    const app = express();
+    mount(app);
+    app.use(((error, _req, res, _next) => {
+      errors.push(error instanceof Error ? error.message : String(error));
+      res.status(500).send('internal');
+    }) as import('express').ErrorRequestHandler);
+    const running = await listen(app);
+    try {
+      const res = await running.request('/', { signal: AbortSignal.timeout(2000) });
+      return { status: res.status, errors };
+    } finally {
+      await running.close();
+    }
+  };
+
+  it('app.use(capi) answers with an error naming the fix instead of hanging', async () => {
+    const result = await failing((app) => {
+      app.use(capi as unknown as import('express').RequestHandler);
+      app.get('/', (_req, res) => {
+        res.send('ok');
+      });
+    });
+    expect(result).toEqual({
+      status: 500,
+      errors: [expect.stringContaining('app.use(capi({ ... })), not app.use(capi)')],
+    });
+  });
+
+  it('a route given trackConversion uncalled answers with an error naming the fix', async () => {
+    const tracking = capi(capiOptions(mock));
+    try {
+      const result = await failing((app) => {
+        app.use(tracking);
+        app.get(
+          '/',
+          trackConversion as unknown as import('express').RequestHandler,
+          (_req, res) => {
+            res.send('ok');
+          },
+        );
+      });
+      expect(result).toEqual({
+        status: 500,
+        errors: [expect.stringContaining("trackConversion('Purchase', map)")],
+      });
+    } finally {
+      await tracking.close();
+    }
+  });
+
+  it('trackConversion refuses a name that is not a string when the route is built', () => {
+    const call = trackConversion as unknown as (name: unknown) => unknown;
+    expect(() => call({ event_name: 'Lead' })).toThrow(
+      'trackConversion(eventName, map?) takes the event name first; got object',
+    );
+  });
+});
