@@ -225,6 +225,42 @@ export function bindRequest(
 }
 
 /**
+ * The app's consent callback, its failures told: one that throws or answers anything but a
+ * consent state still counts as `denied` (the context's rule), but silently that would drop every
+ * event of an app whose callback is `async` (a Promise) or returns `true`. A throw is reported each
+ * time (it may depend on the request), an answer of the wrong kind once.
+ */
+function heardConsent(
+  consent: NonNullable<RequestContextOptions['consent']>,
+  client: CapiClient,
+): NonNullable<RequestContextOptions['consent']> {
+  let toldAnswer = false;
+  return (input, request) => {
+    let answer: unknown;
+    try {
+      answer = consent(input, request);
+    } catch (error) {
+      client.reportError(error, 'consent');
+      return 'denied';
+    }
+    if (answer === 'granted' || answer === 'denied' || answer === 'ldu') return answer;
+    if (!toldAnswer) {
+      toldAnswer = true;
+      // The kind of answer, not the answer: it was computed from the request.
+      const kind =
+        answer instanceof Promise ? 'a Promise' : answer === null ? 'null' : typeof answer;
+      client.reportError(
+        new Error(
+          `the consent callback returned ${kind}, not 'granted', 'denied' or 'ldu' (it must answer synchronously); every such request counts as 'denied' and tracks nothing`,
+        ),
+        'consent',
+      );
+    }
+    return 'denied';
+  };
+}
+
+/**
  * The shared start of every adapter: resolves the client (own or shared) and the context options.
  * Third-party adapters for other frameworks are built from this, exactly like ours.
  */
@@ -248,12 +284,17 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
       );
     }
   }
-  const contextOptions: RequestContextOptions =
+  const withDestinations: RequestContextOptions =
     rest.destinations === undefined &&
     sharedDestinations !== undefined &&
     sharedDestinations.length > 0
       ? { ...rest, destinations: sharedDestinations }
       : rest;
+  const { consent } = withDestinations;
+  const contextOptions: RequestContextOptions =
+    consent === undefined
+      ? withDestinations
+      : { ...withDestinations, consent: heardConsent(consent, client) };
   // Until told once, each context checks whether its client IP is a proxy's (see
   // `reportProxyNotTrusted`); after that the check is not made again.
   const proxyHeader = rest.forwardedHeader === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For';

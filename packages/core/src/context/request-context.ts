@@ -80,7 +80,8 @@ export interface RequestContextOptions {
   now?: (() => number) | undefined;
   /**
    * Decides consent per request; default: every request is `granted`. A callback that throws or
-   * returns something else yields `denied`.
+   * returns something else (a Promise: it must be synchronous) yields `denied`; adapters report it
+   * through the client's `error` hook (`source: 'consent'`).
    * @example consent: (_req, { cookies }) => (cookies.consent === 'yes' ? 'granted' : 'denied')
    */
   consent?:

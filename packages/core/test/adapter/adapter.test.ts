@@ -399,3 +399,49 @@ describe('getRequestContext with a mistyped option from JavaScript', () => {
     expect(context.user_data.client_ip_address).toBeUndefined();
   });
 });
+
+describe('createCapiAdapter with a consent callback that cannot answer', () => {
+  // Such a request counts as denied (the context's rule), which is every request of an app whose
+  // callback is async: every event was dropped as `consent` and nothing said why.
+  const request = fromIncomingMessage({
+    method: 'GET',
+    url: '/',
+    headers: { host: 'shop.example.com', 'user-agent': UA, 'sec-fetch-dest': 'document' },
+    socket: { remoteAddress: '198.51.100.4' },
+  });
+  const heard = (consent: () => unknown) => {
+    const { client } = setup();
+    const errors: ErrorInfo[] = [];
+    client.on('error', (info) => errors.push(info));
+    const adapter = createCapiAdapter({ client, consent: consent as () => 'granted' });
+    const consents = [1, 2].map(() => adapter.forRequest(request).capi.context.consent);
+    return { client, consents, errors };
+  };
+
+  it('an async callback is reported once, naming what it returned, and still denies', async () => {
+    const { client, consents, errors } = heard(async () => 'granted');
+    expect(consents).toEqual(['denied', 'denied']);
+    expect(errors).toEqual([
+      expect.objectContaining({
+        kind: 'callback',
+        source: 'consent',
+        error: expect.objectContaining({
+          message: expect.stringMatching(/returned a Promise, not 'granted'.*synchronously/),
+        }),
+      }),
+    ]);
+    await client.close();
+  });
+
+  it('a callback that throws is reported each time and denies', async () => {
+    const { client, consents, errors } = heard(() => {
+      throw new Error('cmp not loaded');
+    });
+    expect(consents).toEqual(['denied', 'denied']);
+    expect(errors.map((e) => [e.source, e.error.message])).toEqual([
+      ['consent', 'cmp not loaded'],
+      ['consent', 'cmp not loaded'],
+    ]);
+    await client.close();
+  });
+});
