@@ -71,6 +71,7 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
   const { relay: relayOptions, ...adapterOptions } = options;
   const adapter = createCapiAdapter(adapterOptions);
   const relay = relayOptions ? relayOf(relayOptions, adapter.client, adapterOptions) : undefined;
+  let toldHeadersSent = false;
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     // forRequest never throws (a failed context is empty and reported through the client). It
     // defers the context when no cookie can change, so requests that never track stay cheap.
@@ -79,7 +80,19 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
     // appends after ours (Express 4 and 5 alike). One call for both cookies: each `append` re-sets
     // and re-validates the whole header.
     const { cookiesToSet } = bound;
-    if (cookiesToSet.length > 0) {
+    if (cookiesToSet.length > 0 && res.headersSent) {
+      // A middleware before this one started the response (an early flush of the page's head):
+      // `append` would throw into the request. The events still carry the context.
+      if (!toldHeadersSent) {
+        toldHeadersSent = true;
+        adapter.client.reportError(
+          new Error(
+            'the response had started before capi() ran, so _fbp/_fbc were not set; mount app.use(capi()) before middleware that writes the response',
+          ),
+          'cookies',
+        );
+      }
+    } else if (cookiesToSet.length > 0) {
       res.append(
         'Set-Cookie',
         cookiesToSet.map((cookie) => cookie.header),

@@ -137,3 +137,40 @@ describe.each(MAJORS)('$name: mounted without being called', ({ express }) => {
     );
   });
 });
+
+describe.each(MAJORS)('$name: capi() after the response has started', ({ express }) => {
+  // An early flush of the page's head before capi(): appending the cookies threw
+  // ERR_HTTP_HEADERS_SENT, and the app's error handler replaced the page.
+  it('leaves the response alone, reports once that the cookies could not be set, and tracks', async () => {
+    const tracking = capi(capiOptions(mock));
+    const errors: string[] = [];
+    tracking.client.on('error', (info) => errors.push(`${info.source}: ${info.error.message}`));
+    const app = express();
+    app.use((_req, res, next) => {
+      res.status(200).type('html').write('<head></head>');
+      next();
+    });
+    app.use(tracking);
+    app.get('/', (req, res) => {
+      res.end(`<body>${req.capi.track('PageView').accepted}</body>`);
+    });
+    app.use(((_error, _req, res, _next) => {
+      res.end('<p>error</p>');
+    }) as import('express').ErrorRequestHandler);
+    const running = await listen(app);
+    const page = { 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' };
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await running.request('/', { headers: page });
+        expect(await res.text()).toBe('<head></head><body>true</body>');
+        expect(res.headers.get('set-cookie')).toBeNull();
+      }
+      expect(errors).toEqual([expect.stringMatching(/^cookies: .*before middleware that writes/)]);
+      await tracking.client.flush();
+      expect(mock.events()).toHaveLength(2);
+    } finally {
+      await running.close();
+      await tracking.close();
+    }
+  });
+});
