@@ -142,13 +142,22 @@ export function trackConversion<Name extends EventName>(
   }
   // The name's params were checked at the call; inside, the event is tracked as any name.
   const lazy = map[0] as ((req: Request, res: Response) => TrackParams | undefined) | undefined;
+  let toldNoCapi = false;
   return (req, res, next) => {
     res.once('finish', () => {
+      if (res.statusCode >= 400) return;
+      const bound = req.capi as RequestCapi | undefined;
       // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
-      if (res.statusCode < 400)
-        (req.capi as RequestCapi | undefined)?.track(eventName as EventName, () =>
-          lazy?.(req, res),
-        );
+      if (bound !== undefined) bound.track(eventName as EventName, () => lazy?.(req, res));
+      else if (!toldNoCapi) {
+        // No client to report through: said in development, once, or the conversion is lost unheard.
+        toldNoCapi = true;
+        if (process.env.NODE_ENV !== 'production') {
+          console.warn(
+            `capi-kit: trackConversion('${eventName}') found no req.capi, so nothing was tracked; mount app.use(capi({ ... })) before the route`,
+          );
+        }
+      }
     });
     next();
   };

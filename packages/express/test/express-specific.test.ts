@@ -1,5 +1,5 @@
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { capi, trackConversion } from '../src/index.js';
 import { capiOptions, finishTracker, listen, MAJORS, postJson } from './fixtures.js';
 
@@ -38,7 +38,8 @@ describe.each(MAJORS)('$name: trackConversion', ({ express }) => {
     }
   });
 
-  it('does nothing (and does not fail) without capi() before it', async () => {
+  it('does nothing (and does not fail) without capi() before it, and says so once in development', async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const finished = finishTracker();
     const app = express();
     app.get('/', trackConversion('Lead'), finished.middleware, (_req, res) => {
@@ -46,10 +47,16 @@ describe.each(MAJORS)('$name: trackConversion', ({ express }) => {
     });
     const running = await listen(app);
     try {
-      const res = await running.request('/');
-      expect(await res.text()).toBe('ok');
+      for (let i = 0; i < 2; i++) {
+        const res = await running.request('/');
+        expect(await res.text()).toBe('ok');
+      }
       await finished.settled();
+      expect(warn.mock.calls).toEqual([
+        [expect.stringContaining("trackConversion('Lead') found no req.capi")],
+      ]);
     } finally {
+      warn.mockRestore();
       await running.close();
     }
   });
