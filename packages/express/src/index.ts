@@ -140,6 +140,13 @@ export function trackConversion<Name extends EventName>(
         : `capi-kit: trackConversion(eventName, map?) takes the event name first; got ${name === null ? 'null' : typeof name}`,
     );
   }
+  // From JavaScript, fixed params given in place of `map` failed on every response with
+  // "lazy is not a function", which names neither the option nor the fix.
+  if (map[0] !== undefined && typeof map[0] !== 'function') {
+    throw new TypeError(
+      `capi-kit: trackConversion('${name}', map): map must be a function of (req, res) returning the event's fields, e.g. () => ({ custom_data: { ... } }); got ${map[0] === null ? 'null' : typeof map[0]}`,
+    );
+  }
   // The name's params were checked at the call; inside, the event is tracked as any name.
   const lazy = map[0] as ((req: Request, res: Response) => TrackParams | undefined) | undefined;
   let toldNoCapi = false;

@@ -82,7 +82,7 @@ describe.each(MAJORS)('$name: close()', ({ express }) => {
   });
 });
 
-describe.each(MAJORS)('$name: mounted without being called', ({ express }) => {
+describe.each(MAJORS)('$name: a factory misused', ({ express }) => {
   // Express calls what it is given with (req, res, next): a factory given as is used to build a
   // client per request and never call next(), so every request hung until the client gave up.
   const failing = async (mount: (app: import('express').Express) => void) => {
@@ -135,6 +135,14 @@ describe.each(MAJORS)('$name: mounted without being called', ({ express }) => {
     } finally {
       await tracking.close();
     }
+  });
+
+  it('trackConversion refuses fixed params in place of map when the route is built', () => {
+    // Before, every response reported "TypeError: lazy is not a function" and tracked nothing.
+    const call = trackConversion as unknown as (name: string, map: unknown) => unknown;
+    expect(() => call('Lead', { custom_data: { value: 1 } })).toThrow(
+      "trackConversion('Lead', map): map must be a function of (req, res)",
+    );
   });
 
   it('trackConversion refuses a name that is not a string when the route is built', () => {
