@@ -207,6 +207,21 @@ const checkedGraphUrl = (value: string): string => {
   return value.replace(/\/+$/, '');
 };
 
+/**
+ * Refuses a pixel id or token given as something else than a string. From JavaScript a number (a
+ * pixel id read from JSON or YAML) was taken for none at all: `META_PIXEL_ID` won silently, or the
+ * error said the id was missing. Never the value: it may be the token.
+ */
+const checkString = (value: unknown, name: string): void => {
+  if (value === undefined || value === null || typeof value === 'string') return;
+  throw new TypeError(
+    `createCapi: ${name} must be a string; got ${typeof value}` +
+      (typeof value === 'number' && name.endsWith('pixelId')
+        ? " (quote it: '1234567890'; a number loses digits past 2^53)"
+        : ''),
+  );
+};
+
 /** Applies env fallbacks and defaults, validates, and precomputes each pixel's endpoint. Throws on misconfiguration. */
 export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   checkOutbox(options.outbox);
@@ -249,6 +264,8 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     secrets.push(...(envelope.secrets ?? []));
     destinations.push({ destination, envelope, stream });
   });
+  checkString(options.pixelId, 'pixelId');
+  checkString(options.accessToken, 'accessToken');
   const metaPixelId = nonEmpty(options.pixelId) ?? nonEmpty(env.META_PIXEL_ID);
   const metaToken = nonEmpty(options.accessToken) ?? nonEmpty(env.META_ACCESS_TOKEN);
   // Meta stays the default: it is left out only when other destinations are given and nothing at
@@ -264,6 +281,8 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
       ? options.pixels
       : [{ pixelId: metaPixelId ?? '', accessToken: metaToken ?? '' }];
   const pixels: ResolvedPixel[] = configs.map((config, index) => {
+    checkString(config.pixelId, `pixels[${index}].pixelId`);
+    checkString(config.accessToken, `pixels[${index}].accessToken`);
     const pixelId = nonEmpty(config.pixelId);
     const accessToken = nonEmpty(config.accessToken);
     if (!pixelId || !accessToken) {

@@ -4,7 +4,7 @@ import { getRequestContext, type RequestContext } from '../../src/context/index.
 import { createCapi } from '../../src/delivery/client.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { ClaimOptions, Outbox, OutboxRecord } from '../../src/delivery/outbox/types.js';
-import type { FetchLike } from '../../src/delivery/types.js';
+import type { CapiOptions, FetchLike } from '../../src/delivery/types.js';
 import { CapiValidationError } from '../../src/event/issues.js';
 import {
   FakeClock,
@@ -200,6 +200,23 @@ describe('createCapi: batching and the request', () => {
     expect(() =>
       createCapi({ env: false, pixelId: PIXEL, accessToken: TOKEN, maxBatchEvents: 1001 }),
     ).toThrow(RangeError);
+  });
+
+  it('throws at creation on a pixel id or token that is not a string, naming it, without its value', () => {
+    // A number (a pixel id from JSON) was taken for none: the environment's id won silently.
+    const env = { META_PIXEL_ID: '999', META_ACCESS_TOKEN: TOKEN };
+    const numeric = { env, pixelId: Number(PIXEL) } as unknown as CapiOptions;
+    expect(() => createCapi(numeric)).toThrow(
+      "createCapi: pixelId must be a string; got number (quote it: '1234567890'",
+    );
+    const inList = { env: false, pixels: [{ pixelId: PIXEL, accessToken: 42 }] };
+    let message = '';
+    try {
+      createCapi(inList as unknown as CapiOptions);
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toBe('createCapi: pixels[0].accessToken must be a string; got number');
   });
 
   it('throws at creation on a graphUrl no request could be sent to, without echoing it', () => {
