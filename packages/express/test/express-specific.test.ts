@@ -137,6 +137,15 @@ describe.each(MAJORS)('$name: a factory misused', ({ express }) => {
     }
   });
 
+  it('capi() refuses a relay path that no request path can equal', () => {
+    // 'capi/events' never matched: the browser's events reached the app's 404 unheard.
+    for (const path of ['capi/events', '/capi/events?v=1', '']) {
+      expect(() => capi({ ...capiOptions(mock), relay: { path } })).toThrow(
+        "relay.path must be a path from the site root, starting with '/'",
+      );
+    }
+  });
+
   it('trackConversion refuses fixed params in place of map when the route is built', () => {
     // Before, every response reported "TypeError: lazy is not a function" and tracked nothing.
     const call = trackConversion as unknown as (name: string, map: unknown) => unknown;
