@@ -80,6 +80,7 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
   const adapter = createCapiAdapter(adapterOptions);
   const relay = relayOptions ? relayOf(relayOptions, adapter.client, adapterOptions) : undefined;
   let toldHeadersSent = false;
+  let toldMount = false;
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     // forRequest never throws (a failed context is empty and reported through the client). It
     // defers the context when no cookie can change, so requests that never track stay cheap.
@@ -107,13 +108,27 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
       );
     }
     req.capi = bound.capi;
-    if (relay !== undefined && req.originalUrl.split('?', 1)[0] === relay.path) {
-      serveNodeRelay(relay.relay, adapter.client, req, res, {
-        url: req.originalUrl,
-        context: bound.capi.context,
-        appRequest: req,
-      });
-      return;
+    if (relay !== undefined) {
+      if (req.originalUrl.split('?', 1)[0] === relay.path) {
+        serveNodeRelay(relay.relay, adapter.client, req, res, {
+          url: req.originalUrl,
+          context: bound.capi.context,
+          appRequest: req,
+        });
+        return;
+      }
+      // `app.use('/api', capi({ relay: true }))`: the browser's posts to the relay path never
+      // reach this mount, and went to the app's 404 with nothing said. The prefix is not echoed:
+      // a mount path with parameters puts request data in it.
+      if (!toldMount && req.baseUrl !== '' && !isUnder(relay.path, req.baseUrl)) {
+        toldMount = true;
+        adapter.client.reportError(
+          new Error(
+            `capi() is mounted under a path that relay.path '${relay.path}' (from the site root) is not under, so the relay never answers; mount capi() at the root, or set relay.path to the full path the browser posts to`,
+          ),
+          'relay',
+        );
+      }
     }
     next();
   };
@@ -176,6 +191,13 @@ export function trackConversion<Name extends EventName>(
     });
     next();
   };
+}
+
+/** Whether `path` is `prefix` or below it, compared as Express routes (case-insensitively). */
+function isUnder(path: string, prefix: string): boolean {
+  const p = path.toLowerCase();
+  const base = prefix.toLowerCase();
+  return p === base || p.startsWith(base.endsWith('/') ? base : `${base}/`);
 }
 
 /** Whether a factory was handed an Express request, i.e. mounted without being called. */

@@ -198,3 +198,40 @@ describe.each(MAJORS)('$name: capi() after the response has started', ({ express
     }
   });
 });
+
+describe.each(MAJORS)('$name: the relay under a mount path', ({ express }) => {
+  const mounted = async (path: string | undefined) => {
+    const tracking = capi(capiOptions(mock, { relay: path === undefined ? true : { path } }));
+    const errors: string[] = [];
+    tracking.client.on('error', (info) => errors.push(`${info.source}: ${info.error.message}`));
+    const app = express();
+    app.use('/api', tracking);
+    app.use((_req, res) => {
+      res.status(404).send('app 404');
+    });
+    const running = await listen(app);
+    try {
+      for (const url of ['/api/cart', '/api/cart', '/capi/events']) {
+        await postJson(running, url, { v: 1, events: [] }, { origin: running.url });
+      }
+      return errors;
+    } finally {
+      await running.close();
+      await tracking.close();
+    }
+  };
+
+  // The browser's posts to /capi/events never reach capi() mounted under /api: they went to the
+  // app's 404 and nothing said why.
+  it('says once that the relay path is not under the mount path', async () => {
+    expect(await mounted(undefined)).toEqual([
+      expect.stringMatching(
+        /^relay: capi\(\) is mounted under a path that relay.path '\/capi\/events'/,
+      ),
+    ]);
+  });
+
+  it('says nothing when the relay path is under the mount path', async () => {
+    expect(await mounted('/API/capi/events')).toEqual([]);
+  });
+});
