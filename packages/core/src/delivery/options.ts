@@ -222,6 +222,30 @@ const checkString = (value: unknown, name: string): void => {
   );
 };
 
+/**
+ * Meta's wire spellings of our options, as copied from Meta's docs or a Pixel setup. From
+ * JavaScript they were ignored: `test_event_code` sent test traffic as live conversions.
+ */
+const WIRE_SPELLINGS: Readonly<Record<string, string>> = {
+  pixel_id: 'pixelId',
+  access_token: 'accessToken',
+  test_event_code: 'testEventCode',
+  api_version: 'apiVersion',
+  graph_url: 'graphUrl',
+  app_secret: 'appSecret',
+  trust_proxy: 'trustProxy',
+};
+
+const checkSpellings = (options: object): void => {
+  for (const key of Object.keys(WIRE_SPELLINGS)) {
+    if (Object.hasOwn(options, key)) {
+      throw new TypeError(
+        `createCapi: options are camelCase: ${key} is not an option, write ${WIRE_SPELLINGS[key]}`,
+      );
+    }
+  }
+};
+
 /** Applies env fallbacks and defaults, validates, and precomputes each pixel's endpoint. Throws on misconfiguration. */
 export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   checkOutbox(options.outbox);
@@ -264,6 +288,7 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     secrets.push(...(envelope.secrets ?? []));
     destinations.push({ destination, envelope, stream });
   });
+  checkSpellings(options);
   checkString(options.pixelId, 'pixelId');
   checkString(options.accessToken, 'accessToken');
   const metaPixelId = nonEmpty(options.pixelId) ?? nonEmpty(env.META_PIXEL_ID);
@@ -281,6 +306,7 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
       ? options.pixels
       : [{ pixelId: metaPixelId ?? '', accessToken: metaToken ?? '' }];
   const pixels: ResolvedPixel[] = configs.map((config, index) => {
+    checkSpellings(config);
     checkString(config.pixelId, `pixels[${index}].pixelId`);
     checkString(config.accessToken, `pixels[${index}].accessToken`);
     const pixelId = nonEmpty(config.pixelId);

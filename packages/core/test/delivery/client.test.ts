@@ -219,6 +219,18 @@ describe('createCapi: batching and the request', () => {
     expect(message).toBe('createCapi: pixels[0].accessToken must be a string; got number');
   });
 
+  it("throws at creation on an option spelled as Meta's wire name, naming ours", () => {
+    // Ignored from JavaScript before: test_event_code sent test traffic as live conversions.
+    const options = { env: false, pixelId: PIXEL, accessToken: TOKEN, test_event_code: 'TEST1' };
+    expect(() => createCapi(options as CapiOptions)).toThrow(
+      'createCapi: options are camelCase: test_event_code is not an option, write testEventCode',
+    );
+    const inList = { env: false, pixels: [{ pixel_id: PIXEL, accessToken: TOKEN }] };
+    expect(() => createCapi(inList as unknown as CapiOptions)).toThrow(
+      'pixel_id is not an option, write pixelId',
+    );
+  });
+
   it('throws at creation on a graphUrl no request could be sent to, without echoing it', () => {
     const make =
       (graphUrl: string, env: Record<string, string> | false = false) =>
