@@ -13,7 +13,16 @@ export const isRedisInstance = (connection: RedisConnection): connection is Redi
 /** A URL's parts as ioredis options (so our own options can be merged in). */
 export const toRedisOptions = (connection: string | RedisOptions): RedisOptions => {
   if (typeof connection !== 'string') return { ...connection };
-  const url = new URL(connection);
+  let url: URL;
+  try {
+    url = new URL(connection);
+  } catch {
+    // Not rethrown: Node's error carries the whole string as `input`, and with it the password,
+    // into whatever logs the error (a crash at startup prints it).
+    throw new TypeError(
+      'expected a redis:// or rediss:// URL; this one does not parse (a password or user name with / ? # @ % or : must be percent-encoded, as encodeURIComponent does)',
+    );
+  }
   if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') {
     throw new TypeError(`expected a redis:// or rediss:// URL, got ${url.protocol}`);
   }

@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { type CapiOptions, createCapi, type Logger } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { type Job, Worker } from 'bullmq';
@@ -72,6 +73,36 @@ describe('bullmqOutbox options (no Redis needed)', () => {
       }
       const outbox = bullmqOutbox({ connection: 'redis://127.0.0.1:1', [name]: 2 ** 31 - 1 });
       await outbox.close();
+    }
+  });
+});
+
+describe('connection URLs (no Redis needed)', () => {
+  it('a URL that does not parse is refused without echoing it: the password stays out of the error and of what logs print of it', () => {
+    // An unencoded '/' in the password: the password ends up in the authority's port.
+    const url = 'redis://:s3cr/et-pw@127.0.0.1:6379';
+    for (const create of [
+      () => bullmqOutbox({ connection: url }),
+      () =>
+        createCapiWorker({
+          connection: url,
+          pixelId: PIXEL,
+          accessToken: TOKEN,
+          env: false,
+          workerOptions: { autorun: false },
+        }),
+    ]) {
+      let thrown: unknown;
+      try {
+        void create().close();
+      } catch (error) {
+        thrown = error;
+      }
+      // What console.error or a logger's serializer would print: the message, the stack, own properties.
+      expect(inspect(thrown)).not.toMatch(/s3cr|et-pw/);
+      expect(JSON.stringify(thrown)).not.toMatch(/s3cr|et-pw/);
+      expect(thrown).toBeInstanceOf(TypeError);
+      expect((thrown as Error).message).toMatch(/does not parse.*percent-encoded/);
     }
   });
 });
