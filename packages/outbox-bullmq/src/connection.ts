@@ -33,7 +33,16 @@ export const toRedisOptions = (connection: string | RedisOptions): RedisOptions 
   if (url.username !== '') options.username = decodeURIComponent(url.username);
   if (url.password !== '') options.password = decodeURIComponent(url.password);
   const db = url.pathname.replace(/^\//, '');
-  if (db !== '') options.db = Number(db);
+  if (db !== '') {
+    // ioredis sends `SELECT NaN` for anything else, and its failure at reconnect is an unhandled
+    // rejection that ends the process.
+    if (!/^\d+$/.test(db)) {
+      throw new TypeError(
+        `the path of a redis:// URL is the database number, got "/${db}" (leave it out for database 0)`,
+      );
+    }
+    options.db = Number(db);
+  }
   if (url.protocol === 'rediss:') options.tls = {};
   return options;
 };

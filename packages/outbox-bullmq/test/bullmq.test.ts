@@ -107,6 +107,32 @@ describe('connection URLs (no Redis needed)', () => {
   });
 });
 
+describe('connection URL database (no Redis needed)', () => {
+  it('a path that is not a database number is refused, naming it; ioredis would send SELECT NaN and crash the process at ready', () => {
+    for (const path of ['/cache', '/1.5', '/-1', '/0/x']) {
+      const connection = `redis://127.0.0.1:1${path}`;
+      for (const create of [
+        () => bullmqOutbox({ connection }),
+        () =>
+          createCapiWorker({
+            connection,
+            pixelId: PIXEL,
+            accessToken: TOKEN,
+            env: false,
+            workerOptions: { autorun: false },
+          }),
+      ]) {
+        // Closed at once if it is (wrongly) accepted, so no connection attempt outlives the test.
+        const attempt = () => void create().close();
+        expect(attempt).toThrow(TypeError);
+        expect(attempt).toThrow(`the path of a redis:// URL is the database number, got "${path}"`);
+      }
+    }
+    // Database numbers are taken.
+    void bullmqOutbox({ connection: 'redis://127.0.0.1:1/3' }).close();
+  });
+});
+
 describe('createCapiWorker options (no Redis needed)', () => {
   const base = {
     connection: 'redis://127.0.0.1:1',
