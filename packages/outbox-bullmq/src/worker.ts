@@ -8,6 +8,7 @@ import {
   isExpired,
   type Listener,
   type Logger,
+  MAX_TIMER_MS,
   memoryOutbox,
   type OutboxRecord,
   type PixelConfig,
@@ -136,11 +137,18 @@ export interface CapiWorker {
   on<K extends keyof CapiHookMap>(name: K, listener: Listener<CapiHookMap[K]>): () => void;
   /** Counters since start. */
   stats(): CapiWorkerStats;
-  /** Stops taking jobs, waits for the running ones (each bounded by the request deadline), disconnects. */
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs, waits for the running ones, disconnects; resolves by `timeoutMs` (default
+   * 10 000). A job still running then (Redis unreachable: its outcome cannot be written) keeps its
+   * events in Redis, and another worker re-runs it when its lock runs out.
+   */
+  close(options?: { timeoutMs?: number | undefined }): Promise<void>;
 }
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+/** How long `close()` waits for the running jobs by default. */
+const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 
 // The worker's own delays are kept in Redis, not in Node timers: a pause is the queue's rate-limit
 // key (`SET … PX ms`) or the job's time in the delayed set, a backoff is BullMQ's job delay, and
@@ -554,10 +562,41 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       };
     },
     stats: () => ({ ...counters }),
-    close() {
+    close(closeOptions) {
       closing ??= (async () => {
-        await worker.close();
-        await queue.close();
+        const requested = closeOptions?.timeoutMs;
+        const timeoutMs =
+          typeof requested !== 'number' || Number.isNaN(requested)
+            ? DEFAULT_CLOSE_TIMEOUT_MS
+            : Math.min(MAX_TIMER_MS, Math.max(0, requested));
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const late = new Promise<'late'>((resolve) => {
+          timer = setTimeout(() => resolve('late'), timeoutMs);
+        });
+        // Stop taking jobs and wait for the running ones, up to the deadline. BullMQ's close has
+        // no deadline of its own, and its connections wait for Redis without bound
+        // (maxRetriesPerRequest: null): with Redis unreachable, a running job's outcome is never
+        // written, and close() never ended, its lock renewal keeping the process alive.
+        const finished = await Promise.race([
+          worker.pause().then(
+            () => 'done' as const,
+            () => 'done' as const,
+          ),
+          late,
+        ]);
+        clearTimeout(timer);
+        if (finished === 'late') {
+          logger.error(
+            { queue: queueName, timeoutMs },
+            'capi-kit worker: close() did not end in time (is Redis reachable?): connections cut; a job still running keeps its events in Redis, and a worker re-runs it when its lock runs out',
+          );
+          // Forced: the running jobs are left to the stalled-job check; the connections are cut.
+          await worker.close(true).catch(() => {});
+          await queue.close().catch(() => {});
+          return;
+        }
+        await worker.close().catch(() => {});
+        await queue.close().catch(() => {});
       })();
       return closing;
     },

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { rawRecord, wireLead } from '../helpers.js';
 import { deliveries, ownRedis, startChild, until } from './helpers.js';
 
 const DIST = fileURLToPath(new URL('../../dist/index.mjs', import.meta.url));
@@ -266,6 +267,56 @@ describe('BullMQ outbox faults, on a redis-server of our own', () => {
     expect(survivorStats.rerun).toBeGreaterThan(0);
     expect(duplicated).toBeLessThanOrEqual(survivorStats.rerunEvents);
     expect(await waitingJobs(prefix)).toBe(0);
+  });
+
+  it('Redis killed while a worker sends a job: its close({ timeoutMs }) resolves on time and the process exits; the job stays in Redis and the next worker delivers it', async () => {
+    const prefix = `capi-fault-close-${Date.now().toString(36)}`;
+    const EVENTS_IN_JOB = 50;
+    mock.reset();
+    // Meta answers after 1.5 s: the job is in flight (sent, not acknowledged to BullMQ) when Redis dies.
+    mock.outage({ kind: 'latency', latencyMs: 1500 });
+    const worker = startWorker(prefix);
+    await worker.waitFor((m) => m.type === 'ready');
+    const queue = new Queue(QUEUE, { connection: { host: '127.0.0.1', port: redis.port }, prefix });
+    const records = Array.from({ length: EVENTS_IN_JOB }, (_, i) =>
+      rawRecord(PIXEL, wireLead(`close-${i}`)),
+    );
+    await queue.add('events', { v: 1, pixelId: PIXEL, records }, { attempts: 10 });
+    await queue.close();
+    await worker.waitFor((m) => m.type === 'active');
+    await redis.kill();
+
+    // BullMQ's close has no deadline: it waited forever to write the job's outcome, the lock
+    // renewal keeping the process alive.
+    const started = Date.now();
+    worker.child.send({ type: 'close', timeoutMs: 1000 });
+    const closed = await Promise.race([
+      worker.waitFor<WorkerMessage>((m) => m.type === 'stats').then(() => Date.now() - started),
+      new Promise<'hung'>((resolve) => setTimeout(() => resolve('hung'), 8000)),
+    ]);
+    expect(closed).not.toBe('hung');
+    expect(closed as number).toBeLessThan(1000 + 1000);
+    // Nothing of the worker's is left running: the process exits by itself.
+    const exit = await Promise.race([
+      worker.exited,
+      new Promise<'alive'>((resolve) => setTimeout(() => resolve('alive'), 5000)),
+    ]);
+    expect(exit).toEqual({ code: 0, signal: null });
+
+    // Redis is back: the job was never acknowledged, so its lock runs out and the next worker
+    // re-runs it. Every event is delivered or still queued at every step, and delivered at the end.
+    await redis.start();
+    mock.recover();
+    const next = startWorker(prefix);
+    await next.waitFor((m) => m.type === 'ready');
+    // The first worker's request reached Meta before Redis died: wait for the re-run itself.
+    await next.waitFor((m) => m.type === 'completed', 20_000);
+    const delivered = deliveries(mock);
+    expect(records.filter((r) => !delivered.has(r.eventId))).toEqual([]);
+    const stats = await closeWorker(next);
+    expect(stats.rerun).toBe(1);
+    expect(await waitingJobs(prefix)).toBe(0);
+    expect(await failedJobs(prefix)).toBe(0);
   });
 
   it('Redis hung (SIGSTOP) at close(): right after close({ timeoutMs }) gave up, the events Redis holds or that wait behind them are counted as writing and buffered; when the writes time out, as dropped (shutdown); every event by id', async () => {
