@@ -174,6 +174,8 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, ...options.jobOptions };
   const logger = options.logger ?? consoleLogger;
   const where = describeConnection(options.connection);
+  // Before the connection opens: a refused option must not leave a socket keeping the process alive.
+  const fallback = memoryOutbox(options.fallback);
 
   const ownsConnection = !isRedisInstance(options.connection);
   const redis = isRedisInstance(options.connection)
@@ -189,11 +191,18 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
         retryStrategy: (times: number) => Math.min(times * 500, 5000),
       });
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
-  const queue = new Queue<CapiJobData>(queueName, {
-    connection: redis,
-    ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
-  });
-  const fallback = memoryOutbox(options.fallback);
+  let queue: Queue<CapiJobData>;
+  try {
+    queue = new Queue<CapiJobData>(queueName, {
+      connection: redis,
+      ...(options.prefix === undefined ? {} : { prefix: options.prefix }),
+    });
+  } catch (error) {
+    // A name BullMQ refuses (`events:meta`): the connection opened above would keep reconnecting
+    // and keep a process that caught this error (to run without the outbox) from ever exiting.
+    if (ownsConnection) redis.disconnect();
+    throw error;
+  }
   const started = Date.now();
 
   let host: OutboxHost | undefined;

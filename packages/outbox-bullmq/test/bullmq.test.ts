@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { inspect } from 'node:util';
 import { type CapiOptions, createCapi, type Logger } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
@@ -130,6 +131,30 @@ describe('connection URL database (no Redis needed)', () => {
     }
     // Database numbers are taken.
     void bullmqOutbox({ connection: 'redis://127.0.0.1:1/3' }).close();
+  });
+});
+
+describe('bullmqOutbox options refused after the connection is set up (no Redis needed)', () => {
+  it('a queue name BullMQ refuses, or a bad fallback bound, throws and leaves no connection behind: a process that catches it exits by itself', () => {
+    const dist = new URL('../dist/index.mjs', import.meta.url).href;
+    for (const options of ["queueName: 'events:meta'", 'fallback: { maxEvents: 0 }']) {
+      // A real process: the test's own event loop would hide a socket that keeps one alive.
+      const script = `
+        import { bullmqOutbox } from '${dist}';
+        try {
+          bullmqOutbox({ connection: 'redis://127.0.0.1:1', ${options} });
+          console.log('accepted');
+        } catch (error) {
+          console.log('refused: ' + error.message);
+        }`;
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 5000,
+      });
+      expect(run.stdout).toMatch(/^refused: /);
+      // Killed by the timeout (SIGTERM) when something kept it alive.
+      expect({ signal: run.signal, status: run.status }).toEqual({ signal: null, status: 0 });
+    }
   });
 });
 
