@@ -1,7 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 
-/** Where Redis is: a `redis://` URL, ioredis options, or an ioredis instance you own. */
-export type RedisConnection = string | RedisOptions | Redis;
+/** Where Redis is: a `redis://` URL, ioredis options (or BullMQ's `{ url, … }`), or an ioredis instance you own. */
+export type RedisConnection = string | (RedisOptions & { url?: string | undefined }) | Redis;
 
 /** True for an ioredis instance (it has a connection status), false for a URL or options. */
 export const isRedisInstance = (connection: RedisConnection): connection is Redis =>
@@ -11,8 +11,15 @@ export const isRedisInstance = (connection: RedisConnection): connection is Redi
   typeof (connection as Redis).duplicate === 'function';
 
 /** A URL's parts as ioredis options (so our own options can be merged in). */
-export const toRedisOptions = (connection: string | RedisOptions): RedisOptions => {
-  if (typeof connection !== 'string') return { ...connection };
+export const toRedisOptions = (
+  connection: string | (RedisOptions & { url?: string | undefined }),
+): RedisOptions => {
+  if (typeof connection !== 'string') {
+    // BullMQ's connection options take a `url`, ioredis's ignore it: read as the URL it is, or the
+    // producer's own connection went to 127.0.0.1:6379 while the workers (BullMQ) went to the URL.
+    const { url, ...rest } = connection;
+    return url === undefined ? rest : { ...toRedisOptions(url), ...rest };
+  }
   let url: URL;
   try {
     url = new URL(connection);

@@ -108,6 +108,26 @@ describe('connection URLs (no Redis needed)', () => {
   });
 });
 
+describe('connection options with a url (no Redis needed)', () => {
+  it("BullMQ's { url } form is the URL: the producer connects where the workers do, not to 127.0.0.1:6379", async () => {
+    const { logger, lines } = logs();
+    const outbox = bullmqOutbox({
+      connection: { url: 'redis://127.0.0.1:1' },
+      // Its own keys, should it reach a Redis on 6379 (as it did).
+      prefix: uniquePrefix('url-form'),
+      connectTimeoutMs: 200,
+      logger,
+    });
+    outbox.append([rawRecord(PIXEL, wireLead('url-form'))]);
+    await outbox.flush();
+    await outbox.close();
+    expect(outbox.producerStats()).toMatchObject({ mode: 'fallback', enqueuedEvents: 0 });
+    expect(lines.find((l) => l.level === 'error')?.msg).toMatch(
+      /^Redis at 127\.0\.0\.1:1 is unreachable/,
+    );
+  });
+});
+
 describe('connection URL database (no Redis needed)', () => {
   it('a path that is not a database number is refused, naming it; ioredis would send SELECT NaN and crash the process at ready', () => {
     for (const path of ['/cache', '/1.5', '/-1', '/0/x']) {
