@@ -250,6 +250,8 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     fetch: options.fetch,
     timeoutMs: options.timeoutMs,
     maxBatchBytes: options.maxBatchBytes,
+    // The events the engine gives up on in a job (Meta rejected them, bisection isolated them).
+    onUndeliverable: options.onUndeliverable,
     // One short-lived client per job, closed by the round itself: none is registered for the
     // core's beforeExit close (a long-running worker would otherwise hold one entry per job).
     closeOnExit: false,

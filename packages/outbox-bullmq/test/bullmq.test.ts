@@ -392,7 +392,12 @@ describe('bullmq with Redis', needsRedis, () => {
 
   it('isolates an event Meta rejects: the others are delivered, the job fails with Meta’s message holding only the bad one', async () => {
     const outbox = producer();
-    const worker = startWorker();
+    const undeliverable: [string[], string][] = [];
+    const worker = startWorker({
+      onUndeliverable: (records, reason) => {
+        undeliverable.push([records.map((r) => r.eventId), reason]);
+      },
+    });
     const { failed } = jobsDone(worker);
     const deadLetters: string[] = [];
     worker.on('deadLetter', (info) => {
@@ -416,6 +421,8 @@ describe('bullmq with Redis', needsRedis, () => {
       Array.from({ length: 10 }, (_, i) => `bis-${i}`).sort(),
     );
     expect(deadLetters).toEqual(['bis-bad']);
+    // As its option says (expired, rejected): the rejected event is handed over too.
+    expect(undeliverable).toEqual([[['bis-bad'], 'rejected']]);
     expect(worker.stats()).toMatchObject({ sent: 10, rejected: 1, failed: 1 });
   });
 
