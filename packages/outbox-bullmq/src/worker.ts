@@ -1,4 +1,5 @@
 import {
+  CapiDeliveryError,
   type CapiHookMap,
   type CapiOptions,
   createCapi,
@@ -12,6 +13,7 @@ import {
   memoryOutbox,
   type OutboxRecord,
   type PixelConfig,
+  type RetryInfo,
   type UndeliverableReason,
 } from '@capi-kit/core';
 import {
@@ -180,6 +182,8 @@ class TransientDeliveryError extends Error {
   constructor(
     message: string,
     readonly engineDelayMs: number | undefined,
+    /** The engine's last failure, for the `deadLetter` hook when this was the last attempt. */
+    readonly retry: RetryInfo | undefined,
   ) {
     super(message);
     this.name = 'TransientDeliveryError';
@@ -503,7 +507,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     }
     if (job.attemptsMade + 1 < (job.opts.attempts ?? 1)) counters.retried++;
     const hint = round.retry?.error ?? 'not delivered';
-    throw new TransientDeliveryError(hint, round.retry?.delayMs);
+    throw new TransientDeliveryError(hint, round.retry?.delayMs, round.retry);
   };
 
   const worker = new Worker<CapiJobData>(queueName, processJob, {
@@ -533,6 +537,26 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     const byBullmq = error instanceof UnrecoverableError;
     if (!byBullmq && job.attemptsMade < (job.opts.attempts ?? 1)) return;
     counters.failed++;
+    const records = job.data?.records ?? [];
+    if (!byBullmq && records.length > 0) {
+      // Out of attempts: dead letters, said as the engine says its own (`deadLetter` hook,
+      // `onUndeliverable`), not only in the log, which is silent by default.
+      const pixelId = job.data.pixelId;
+      const retry = (error as Partial<TransientDeliveryError>).retry;
+      emit('deadLetter', {
+        pixelId,
+        reason: 'max_attempts',
+        count: records.length,
+        events: records.map((r) => ({ eventId: r.eventId, eventName: r.eventName })),
+        error: new CapiDeliveryError(error.message, {
+          classification: 'transient',
+          status: retry?.status ?? 0,
+          pixelId,
+          ...(retry?.graphError ? { graphError: retry.graphError } : {}),
+        }),
+      });
+      undeliverable(records, 'max_attempts');
+    }
     logger.error(
       {
         jobId: job.id,

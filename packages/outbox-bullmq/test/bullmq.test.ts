@@ -486,6 +486,40 @@ describe('bullmq with Redis', needsRedis, () => {
     expect(worker.stats()).toMatchObject({ retried: failed.length, sent: 1, failed: 0 });
   });
 
+  it('a job out of attempts is a dead letter said as the engine says it: deadLetter hook (max_attempts) and onUndeliverable', async () => {
+    const outbox = producer();
+    const undeliverable: [string[], string][] = [];
+    const worker = startWorker({
+      onUndeliverable: (records, reason) => {
+        undeliverable.push([records.map((r) => r.eventId), reason]);
+      },
+    });
+    const deadLetters: { reason: string; count: number; ids: string[]; status: number }[] = [];
+    worker.on('deadLetter', (info) => {
+      deadLetters.push({
+        reason: info.reason,
+        count: info.count,
+        ids: info.events.map((e) => e.eventId),
+        status: info.error.status,
+      });
+    });
+    const { failed } = jobsDone(worker);
+    mock.outage(503);
+    const records = [rawRecord(PIXEL, wireLead('oa-1')), rawRecord(PIXEL, wireLead('oa-2'))];
+    await outbox.queue.add(
+      'events',
+      { v: 1, pixelId: PIXEL, records },
+      { attempts: 2, backoff: { type: 'capi', delay: 20 } },
+    );
+    await waitFor(() => failed.length === 2);
+    mock.recover();
+    expect(worker.stats()).toMatchObject({ failed: 1, sent: 0 });
+    expect(deadLetters).toEqual([
+      { reason: 'max_attempts', count: 2, ids: ['oa-1', 'oa-2'], status: 503 },
+    ]);
+    expect(undeliverable).toEqual([[['oa-1', 'oa-2'], 'max_attempts']]);
+  });
+
   it('pauses the queue on throttling without spending an attempt', async () => {
     const outbox = producer();
     const worker = startWorker({ throttlePauseMs: 300 });
