@@ -5,6 +5,7 @@
 import {
   type CapiAdapterOptions,
   type CapiClient,
+  conversionCounts,
   createCapiAdapter,
   createRelay,
   DEFAULT_RELAY_PATH,
@@ -175,7 +176,7 @@ export function trackConversion<Name extends EventName>(
   let toldNoCapi = false;
   return (req, res, next) => {
     res.once('finish', () => {
-      if (res.statusCode >= 400) return;
+      if (!conversionCounts(req.method, res.statusCode)) return;
       const bound = req.capi as RequestCapi | undefined;
       // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
       if (bound !== undefined) bound.track(eventName as EventName, () => lazy?.(req, res));

@@ -58,6 +58,9 @@ const expressDriver = ({ name, express }: (typeof MAJORS)[number]): kit.AdapterD
     app.post('/kit/bad-map', badMap, finished.middleware, (_req, res) => {
       res.status(201).json({ created: true });
     });
+    app.get('/kit/view', trackConversion('ViewContent'), finished.middleware, (_req, res) => {
+      res.type('text/plain').send('view');
+    });
     const noMap = trackConversion('CompleteRegistration');
     app.post('/kit/no-map', noMap, finished.middleware, (_req, res) => {
       res.json({ ok: true });

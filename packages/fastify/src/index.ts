@@ -6,6 +6,7 @@ import {
   type BodySource,
   type CapiAdapterOptions,
   type CapiClient,
+  conversionCounts,
   createCapiAdapter,
   createRelay,
   DEFAULT_RELAY_PATH,
@@ -152,7 +153,7 @@ function trackOnceReplied(
     response.removeListener('error', replied);
     // `reply.callNotFound()` hands the request to the 404 handler: that reply is not the route's
     // (an `onResponse` hook, which reads the route config when the reply ends, saw none).
-    if (reply.statusCode >= 400 || request.is404) return;
+    if (!conversionCounts(request.method, reply.statusCode) || request.is404) return;
     // A listener's throw has no caller: it would be an uncaught exception, where an `onResponse`
     // hook's was logged by Fastify. Only app data can throw here (a `config.capi` getter).
     try {

@@ -79,6 +79,9 @@ const fastifyDriver = ({ name, fastify }: (typeof MAJORS)[number]): kit.AdapterD
     app.post('/kit/bad-map', badMap, async (_request, reply) =>
       reply.code(201).send({ created: true }),
     );
+    app.get('/kit/view', conversion({ event: 'ViewContent' }), async (_request, reply) =>
+      reply.type('text/plain').send('view'),
+    );
     app.post('/kit/no-map', conversion({ event: 'CompleteRegistration' }), async () => ({
       ok: true,
     }));

@@ -1,4 +1,9 @@
-import type { CapiAdapter, RequestCapi, TrackParams } from '@capi-kit/core';
+import {
+  type CapiAdapter,
+  conversionCounts,
+  type RequestCapi,
+  type TrackParams,
+} from '@capi-kit/core';
 import {
   type CallHandler,
   type ExecutionContext,
@@ -83,8 +88,10 @@ export class CapiInterceptor implements NestInterceptor {
     result: unknown,
     exchange: HttpExchange,
   ): void {
-    const status = statusOf(exchange.response);
-    if (status !== undefined && status >= 400) return;
+    // No status known yet counts as a success: the handler returned.
+    const status = statusOf(exchange.response) ?? 200;
+    const method = (exchange.request as { method?: unknown }).method;
+    if (!conversionCounts(typeof method === 'string' ? method : undefined, status)) return;
     const source = `@TrackConversion('${eventName}')`;
     let params: TrackParams | undefined;
     try {

@@ -83,6 +83,12 @@ class KitController {
     return { created: true };
   }
 
+  @Get('view')
+  @TrackConversion('ViewContent')
+  view() {
+    return 'view';
+  }
+
   @Post('no-map')
   @HttpCode(200)
   @TrackConversion('CompleteRegistration')

@@ -2,6 +2,7 @@ import {
   type CapiAdapter,
   type CapiAdapterOptions,
   type CapiClient,
+  conversionCounts,
   createCapiAdapter,
   createRedactor,
   type EventName,
@@ -397,7 +398,8 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       const copy = event !== undefined && map !== undefined ? request.clone() : undefined;
       const run = () => handler(request, context);
       const response = await (store ? store.run(binding, run) : run());
-      if (event !== undefined && response.status < 400) {
+      // Next answers HEAD with the GET handler when a route exports no HEAD: not a conversion.
+      if (event !== undefined && conversionCounts(request.method, response.status)) {
         // `map` runs after the response is handed back, as Express's trackConversion runs on
         // 'finish': awaiting it here held the response for as long as map took, and a map reading
         // a streamed response (SSE, an AI answer) held it until the stream ended, or for ever.

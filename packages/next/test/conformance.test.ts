@@ -136,6 +136,8 @@ const nextDriver: kit.AdapterDriver = {
         }),
       ],
       ['/kit/no-map', withCapi(async () => json({ ok: true }), { event: 'CompleteRegistration' })],
+      // Next answers HEAD with the GET handler when the route exports no HEAD: one handler here.
+      ['/kit/view', withCapi(async () => new Response('view'), { event: 'ViewContent' })],
       [
         '/kit/invalid-purchase',
         // The types reject a Purchase without currency; JavaScript callers reach this run-time path.

@@ -261,6 +261,17 @@ function heardConsent(
 }
 
 /**
+ * Whether a route's declared conversion (`trackConversion`, `config.capi`, `@TrackConversion`,
+ * `withCapi`'s `event`) counts the response to this request: a status below 400, to any method but
+ * `HEAD`. Express, Fastify and Next.js answer `HEAD` with the `GET` route's handler, and uptime
+ * monitors, link checkers and `curl -I` send it; a visitor's browser never does for a page it shows.
+ * @example if (conversionCounts(req.method, res.statusCode)) req.capi.track('ViewContent')
+ */
+export function conversionCounts(method: string | undefined, status: number): boolean {
+  return status < 400 && method !== 'HEAD';
+}
+
+/**
  * The shared start of every adapter: resolves the client (own or shared) and the context options.
  * Third-party adapters for other frameworks are built from this, exactly like ours.
  */

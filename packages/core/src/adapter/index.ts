@@ -9,4 +9,4 @@ export type {
   TrackParams,
   TrackParamsOrNone,
 } from './adapter.js';
-export { bindRequest, createCapiAdapter } from './adapter.js';
+export { bindRequest, conversionCounts, createCapiAdapter } from './adapter.js';

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { bindRequest, createCapiAdapter } from '../../src/adapter/index.js';
-import { fromIncomingMessage, getRequestContext } from '../../src/context/index.js';
+import {
+  fromIncomingMessage,
+  getRequestContext,
+  type RequestContextOptions,
+} from '../../src/context/index.js';
 import type { CapiOptions, ErrorInfo } from '../../src/delivery/index.js';
 import { createCapi } from '../../src/delivery/index.js';
 import { captureLogger, PIXEL, scriptedFetch, TOKEN } from '../delivery/helpers.js';
@@ -240,7 +244,7 @@ describe('createCapiAdapter', () => {
         headers: { host: 'shop.example.com', 'user-agent': UA, ...headers },
         socket: { remoteAddress },
       });
-    const proxyLines = (trustProxy: CapiOptions['trustProxy'], requests: unknown[]) => {
+    const proxyLines = (trustProxy: RequestContextOptions['trustProxy'], requests: unknown[]) => {
       const log = captureLogger();
       const warned: string[] = [];
       const adapter = createCapiAdapter({

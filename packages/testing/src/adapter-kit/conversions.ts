@@ -61,6 +61,18 @@ export function describeConversions(kit: Kit): void {
       expect(kit.mock.events().map((e) => e.event.event_name)).toEqual(['CompleteRegistration']);
     });
 
+    it('does not track a HEAD request to a GET route (uptime monitors, link checkers), and tracks its GET', async () => {
+      const head = await send(app, '/kit/view', { method: 'HEAD' });
+      expect(head.status).toBe(200);
+      await delivered();
+      expect(kit.mock.requests()).toEqual([]);
+      const get = await send(app, '/kit/view');
+      expect(get.status).toBe(200);
+      expect(await get.text()).toBe('view');
+      await delivered();
+      expect(kit.mock.events().map((e) => e.event.event_name)).toEqual(['ViewContent']);
+    });
+
     it.each([400, 404, 422, 500, 503])('does not track after a %i', async (status) => {
       const res = await postJson(app, `/kit/purchase?status=${status}`, {});
       expect(res.status).toBe(status);

@@ -95,6 +95,8 @@ export interface KitApp {
  * - `POST /kit/purchase[?status=N]`: a route-level `Purchase` conversion whose map returns
  *   `KIT_PURCHASE`; answers status N (default 200) with `{ ok: N < 400 }`.
  * - `POST /kit/no-map`: a `CompleteRegistration` conversion without a map; answers `{ ok: true }`.
+ * - `GET /kit/view` (and `HEAD`, as the framework answers it for a GET route): a `ViewContent`
+ *   conversion without a map; answers 200 with the text `view`.
  * - `POST /kit/throws`: a `Purchase` conversion whose handler throws `Error('handler failed')` (500).
  * - `POST /kit/bad-map`: a `Purchase` conversion whose map throws `Error('map exploded')`; answers
  *   201 `{ created: true }`.
