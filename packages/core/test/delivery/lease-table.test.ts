@@ -85,7 +85,7 @@ describe('LeaseTable', () => {
       expect(differs).toBe('');
       expect(table.values()).toEqual([...model.values()]);
     }
-  });
+  }, 60_000);
 
   it('ends a lease once: deleting an ended entry again, or after clear(), changes nothing', () => {
     const table = new LeaseTable();
