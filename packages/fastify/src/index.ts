@@ -172,6 +172,25 @@ function trackOnceReplied(
 const PLUGIN_NAME = '@capi-kit/fastify';
 
 const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) => {
+  // A callback plugin's throw does not reject `register()`: avvio lets it escape as an uncaught
+  // exception, and `await app.register(…)` then fails only at the plugin timeout, saying `done`
+  // was never called. Refused options (core's checks) and a second registration go to `done`.
+  try {
+    registerPlugin(app, options);
+  } catch (error) {
+    done(error as Error);
+    return;
+  }
+  done();
+};
+
+function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void {
+  // Checked before a client exists: the second one would be left open by the failed boot.
+  if (app.hasDecorator('capiClient')) {
+    throw new Error(
+      `capi-kit: ${PLUGIN_NAME} is already registered in this app (or a parent scope): register capiPlugin once, at the root; its hooks and request.capi reach every route`,
+    );
+  }
   const { relay, shutdownTimeoutMs, ...adapterOptions } = options;
   const adapter = createCapiAdapter(adapterOptions);
   app.decorate('capiClient', adapter.client);
@@ -200,8 +219,7 @@ const plugin: FastifyPluginCallback<CapiFastifyOptions> = (app, options, done) =
     await adapter.close(shutdownTimeoutMs === undefined ? {} : { timeoutMs: shutdownTimeoutMs });
   });
   if (relay) registerRelay(app, relay, adapter.client, adapterOptions);
-  done();
-};
+}
 
 /**
  * The relay route, in its own scope: a parser for every content type that hands the request

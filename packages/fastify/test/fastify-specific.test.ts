@@ -2,7 +2,7 @@ import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import Fastify from 'fastify';
 import Fastify4 from 'fastify4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { capiPlugin, routeConversion } from '../src/index.js';
+import { type CapiFastifyOptions, capiPlugin, routeConversion } from '../src/index.js';
 import { capiOptions, listen, MAJORS, NAVIGATION, postJson, responseTracker } from './fixtures.js';
 
 // What every adapter does is checked by the conformance kit (conformance.test.ts); here, what only
@@ -40,6 +40,23 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     } finally {
       await app.close();
     }
+  });
+
+  it('refused options and a second registration reject register(), not the process', async () => {
+    // A callback plugin's throw escapes avvio as an uncaught exception: `await app.register(…)` then
+    // failed only at the plugin timeout (10 s), saying `done` was never called.
+    const app = fastify();
+    const wireName = { ...capiOptions(mock), test_event_code: 'TEST1' } as CapiFastifyOptions;
+    await expect(app.register(capiPlugin, wireName)).rejects.toThrow(/write testEventCode/);
+    await app.close();
+    const twice = fastify();
+    await twice.register(capiPlugin, capiOptions(mock));
+    await expect(
+      twice.register(async (scope) => {
+        await scope.register(capiPlugin, capiOptions(mock));
+      }),
+    ).rejects.toThrow(/already registered in this app/);
+    await twice.close();
   });
 
   it('tracks a custom event declared with routeConversion, custom properties on the wire', async () => {
