@@ -157,6 +157,12 @@ function trackOnceReplied(
     // A listener's throw has no caller: it would be an uncaught exception, where an `onResponse`
     // hook's was logged by Fastify. Only app data can throw here (a `config.capi` getter).
     try {
+      // A route declared before the plugin was not checked by its `onRoute` hook.
+      const problem = routeConversionProblem(route);
+      if (problem !== undefined) {
+        client.reportError(new TypeError(`capi-kit: ${problem}`), 'config.capi');
+        return;
+      }
       // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
       const map = route.map as RouteConversionMap | undefined;
       request.capi.track(route.event as EventName, () => map?.(request, reply));
@@ -166,6 +172,28 @@ function trackOnceReplied(
   };
   response.on('finish', replied);
   response.on('error', replied);
+}
+
+/** What a value is, for a message that must not repeat it. */
+const kindOf = (value: unknown): string => (value === null ? 'null' : typeof value);
+
+/**
+ * What is wrong with a route's `config.capi` written from JavaScript (the types refuse each of
+ * these), or `undefined`. Each one tracked nothing, and said only `track() failed (TypeError)` or
+ * `map is not a function` once per reply, naming neither the route config nor the fix.
+ */
+function routeConversionProblem(route: unknown): string | undefined {
+  if (typeof route !== 'object' || route === null) {
+    return `config.capi must be { event, map? }, e.g. { event: 'Lead' }; got ${kindOf(route)}`;
+  }
+  const { event, map } = route as { event?: unknown; map?: unknown };
+  if (typeof event !== 'string' || event === '') {
+    return `config.capi.event must be the event's name, e.g. { event: 'Lead' }; got ${kindOf(event)}`;
+  }
+  if (map !== undefined && typeof map !== 'function') {
+    return `config.capi.map of '${event}' must be a function of (request, reply) returning the event's fields, e.g. map: () => ({ custom_data: { … } }); got ${kindOf(map)}`;
+  }
+  return undefined;
 }
 
 /** The name Fastify knows the plugin by (`app.hasPlugin('@capi-kit/fastify')`). */
@@ -213,6 +241,21 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
       trackOnceReplied(request, reply, route, adapter.client);
     }
     next();
+  });
+
+  // A route's `config.capi` of the wrong shape is refused when the route is declared (after the
+  // plugin; earlier routes are reported once replied). One that cannot be read is left to the reply.
+  app.addHook('onRoute', (routeOptions) => {
+    let problem: string | undefined;
+    try {
+      const route: unknown = routeOptions.config?.capi;
+      if (route !== undefined && route !== null) problem = routeConversionProblem(route);
+    } catch {
+      return;
+    }
+    if (problem !== undefined) {
+      throw new TypeError(`capi-kit: ${problem} (route ${routeOptions.url})`);
+    }
   });
 
   app.addHook('onClose', async () => {

@@ -183,6 +183,40 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     }
   });
 
+  it('a config.capi of the wrong shape is refused when declared, and reported when replied if declared before', async () => {
+    // From JavaScript: the event name alone, fixed params in place of map, no event.
+    const wrong = [
+      ['/name', 'Purchase', /config\.capi must be \{ event, map\? \}.*got string/],
+      ['/fixed', { event: 'Lead', map: { custom_data: {} } }, /map of 'Lead' must be a function/],
+      ['/nameless', { map: () => ({}) }, /config\.capi\.event must be the event's name/],
+    ] as const;
+    const app = fastify();
+    for (const [path, capi] of wrong) app.post(path, { config: { capi: capi as never } }, () => 1);
+    await app.register(capiPlugin, capiOptions(mock));
+    const responses = responseTracker(app);
+    const errors: string[] = [];
+    app.capiClient.on('error', (info) => {
+      if (info.kind === 'callback') errors.push(`${info.source}: ${info.error.message}`);
+    });
+    for (const [path, capi, message] of wrong) {
+      expect(() => app.post(`/late${path}`, { config: { capi: capi as never } }, () => 1)).toThrow(
+        message,
+      );
+    }
+    try {
+      const running = await listen(app);
+      for (const [path] of wrong) expect((await postJson(running, path, {})).status).toBe(200);
+      await responses.settled();
+      expect(errors).toHaveLength(wrong.length);
+      wrong.forEach(([, , message], i) => {
+        expect(errors[i]).toMatch(/^config\.capi: /);
+        expect(errors[i]).toMatch(message);
+      });
+    } finally {
+      await app.close();
+    }
+  });
+
   it("tracks even when an app's onResponse hook registered before the plugin fails", async () => {
     // Tracking is the reply's own listener: a hook earlier in the chain no longer decides it.
     const app = fastify();
