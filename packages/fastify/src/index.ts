@@ -100,7 +100,10 @@ declare module 'fastify' {
 
 /** The first-party relay's options: the core's rules (`identify` gets the `FastifyRequest`) and its path. */
 export interface CapiFastifyRelayOptions extends RelayOptions<FastifyRequest> {
-  /** Route the browser posts to; default `/capi/events`, `@capi-kit/browser`'s default. */
+  /**
+   * The path the browser posts to, from the site root (in a scope with a `prefix` too, then under
+   * it); default `/capi/events`, `@capi-kit/browser`'s default.
+   */
   path?: string | undefined;
 }
 
@@ -220,6 +223,7 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     );
   }
   const { relay, shutdownTimeoutMs, ...adapterOptions } = options;
+  const relayRoute = relay ? relayRouteIn(app.prefix, relay) : undefined;
   const adapter = createCapiAdapter(adapterOptions);
   app.decorate('capiClient', adapter.client);
   app.decorateRequest('capi', null as unknown as RequestCapi);
@@ -261,7 +265,31 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   app.addHook('onClose', async () => {
     await adapter.close(shutdownTimeoutMs === undefined ? {} : { timeoutMs: shutdownTimeoutMs });
   });
-  if (relay) registerRelay(app, relay, adapter.client, adapterOptions);
+  if (relay && relayRoute !== undefined) {
+    registerRelay(app, relayRoute, relay, adapter.client, adapterOptions);
+  }
+}
+
+/**
+ * The relay's route in this scope. `relay.path` is what the browser posts to, from the site root,
+ * but a scope's `prefix` is put before every route: registered as is in a scope under `/api`, the
+ * relay answered at `/api/capi/events` while the browser posted to `/capi/events`, which went to
+ * the 404 unheard. A path with a query never matched a request either, and nothing said so.
+ */
+function relayRouteIn(prefix: string, relay: true | CapiFastifyRelayOptions): string {
+  const path: unknown =
+    relay === true || relay.path === undefined ? DEFAULT_RELAY_PATH : relay.path;
+  if (typeof path !== 'string' || !/^\/[^?#]*$/.test(path)) {
+    throw new TypeError(
+      `capi-kit: relay.path must be a path from the site root, starting with '/' and without a query, like the default '${DEFAULT_RELAY_PATH}'`,
+    );
+  }
+  if (prefix === '') return path;
+  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
+  if (path === base || path.startsWith(`${base}/`)) return path.slice(base.length);
+  throw new TypeError(
+    `capi-kit: relay.path '${path}' is from the site root, and this scope's prefix '${prefix}' is put before every route registered in it, so the relay would never answer there: register capiPlugin at the root, or set relay.path to the full path the browser posts to, under '${prefix}'`,
+  );
 }
 
 /**
@@ -271,11 +299,12 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
  */
 function registerRelay(
   app: FastifyInstance,
+  route: string,
   options: true | CapiFastifyRelayOptions,
   client: CapiClient,
   requestContext: CapiAdapterOptions,
 ): void {
-  const { path = DEFAULT_RELAY_PATH, ...rules } = options === true ? {} : options;
+  const { path: _fromRoot, ...rules } = options === true ? {} : options;
   const relay = createRelay<FastifyRequest>({ ...rules, client, requestContext });
   app.register(async (scope) => {
     scope.removeAllContentTypeParsers();
@@ -285,7 +314,7 @@ function registerRelay(
     // `Content-Length` over its cap before reading, and stops reading a chunked body at the cap.
     // The payload is `request.raw`, or the stream an app's `preParsing` hook put in its place.
     scope.addContentTypeParser('*', (_request, payload, parsed) => parsed(null, payload));
-    scope.all(path, async (request, reply) => {
+    scope.all(route, async (request, reply) => {
       const input: RelayInput<FastifyRequest> = {
         request: fromIncomingMessage(request.raw, request.originalUrl),
         appRequest: request,

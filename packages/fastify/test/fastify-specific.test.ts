@@ -59,6 +59,40 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     await twice.close();
   });
 
+  it('relay.path is from the site root: in a prefixed scope it must be under the prefix', async () => {
+    // Registered as is, the relay answered at /api/capi/events while the browser posted to
+    // /capi/events, and a path with a query was a route no request ever matched.
+    const inScope = (relay: CapiFastifyOptions['relay']) => {
+      const app = fastify();
+      const registered = app.register(
+        async (api) => {
+          await api.register(capiPlugin, capiOptions(mock, { relay }));
+        },
+        { prefix: '/api' },
+      );
+      return { app, registered };
+    };
+    const refused = inScope(true);
+    await expect(refused.registered).rejects.toThrow(
+      /relay\.path '\/capi\/events' is from the site root, and this scope's prefix '\/api'/,
+    );
+    await refused.app.close();
+    const query = fastify();
+    await expect(
+      query.register(capiPlugin, capiOptions(mock, { relay: { path: '/capi/events?v=1' } })),
+    ).rejects.toThrow(/relay\.path must be a path from the site root/);
+    await query.close();
+    const served = inScope({ path: '/api/capi/events' });
+    await served.registered;
+    try {
+      const running = await listen(served.app);
+      // The relay's own answer to a GET (405, POST only), not the app's 404.
+      expect((await running.request('/api/capi/events')).status).toBe(405);
+    } finally {
+      await served.app.close();
+    }
+  });
+
   it('tracks a custom event declared with routeConversion, custom properties on the wire', async () => {
     const app = fastify();
     await app.register(capiPlugin, capiOptions(mock));
