@@ -138,6 +138,24 @@ function appendSetCookies(reply: FastifyReply, values: readonly string[]): void 
 }
 
 /**
+ * Keeps the cookies an app set on the raw response (`reply.raw.setHeader`, Express middleware
+ * through `@fastify/express` or `@fastify/middie`): Fastify writes its own headers over the raw
+ * ones when the reply is sent, so once `_fbp`/`_fbc` were among Fastify's, such a cookie (a
+ * session, a CSRF token) was replaced by them on every page load the plugin renewed `_fbp` on.
+ */
+function keepRawSetCookies(reply: FastifyReply): void {
+  const raw = reply.raw.getHeader('set-cookie');
+  if (raw === undefined) return;
+  // Fastify's own value, or the raw one itself when Fastify has none (then nothing is replaced).
+  const own = reply.getHeader('set-cookie');
+  if (own === undefined || own === raw) return;
+  const kept = Array.isArray(raw) ? raw.map(String) : [String(raw)];
+  const ours = Array.isArray(own) ? own.map(String) : [String(own)];
+  reply.removeHeader('set-cookie');
+  reply.header('set-cookie', [...kept, ...ours]);
+}
+
+/**
  * Tracks a route's `config.capi` conversion once the reply is over (its `finish`, or an `error`,
  * as Fastify's own `onResponse` hooks run), when its status is below 400. Listeners on the route's
  * responses rather than an `onResponse` hook: any `onResponse` hook makes Fastify set up response
@@ -246,6 +264,14 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     }
     next();
   });
+
+  // App-wide (a hook cannot be added per request); the check is two header reads.
+  if (adapterOptions.cookies !== false) {
+    app.addHook('onSend', (_request, reply, payload, next) => {
+      keepRawSetCookies(reply);
+      next(null, payload);
+    });
+  }
 
   // A route's `config.capi` of the wrong shape is refused when the route is declared (after the
   // plugin; earlier routes are reported once replied). One that cannot be read is left to the reply.

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import Fastify from 'fastify';
 import Fastify4 from 'fastify4';
@@ -262,6 +263,35 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
       expect((await (await listen(app)).request('/lead')).status).toBe(200);
       const events = await mock.waitForEvents(1, { timeoutMs: 3000 });
       expect(events.map((e) => e.event.event_name)).toEqual(['Lead']);
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('keeps a cookie the app set on the raw response beside _fbp', async () => {
+    // Express middleware (through @fastify/express or middie) and `reply.raw.setHeader` write
+    // there; Fastify's own headers, where the plugin puts _fbp, replaced them when sent.
+    const app = fastify();
+    await app.register(capiPlugin, capiOptions(mock));
+    app.get('/', (_request, reply) => {
+      reply.raw.setHeader('set-cookie', 'session=abc; Path=/; HttpOnly');
+      reply.header('set-cookie', 'csrf=1; Path=/');
+      return 'ok';
+    });
+    app.get('/stream', (_request, reply) => {
+      reply.raw.setHeader('set-cookie', ['session=abc; Path=/; HttpOnly']);
+      return reply.type('text/plain').send(Readable.from(['ok']));
+    });
+    try {
+      const running = await listen(app);
+      for (const path of ['/', '/stream']) {
+        const res = await running.request(path, { headers: NAVIGATION });
+        expect(await res.text()).toBe('ok');
+        const names = res.headers.getSetCookie().map((cookie) => cookie.split('=', 1)[0]);
+        expect(names).toContain('session');
+        expect(names).toContain('_fbp');
+        expect(names.filter((name) => name === 'session')).toHaveLength(1);
+      }
     } finally {
       await app.close();
     }
