@@ -167,6 +167,7 @@ function trackOnceReplied(
   reply: FastifyReply,
   route: CapiRouteConfig,
   client: CapiClient,
+  failed: WeakSet<FastifyRequest>,
 ) {
   const response = reply.raw;
   const replied = (): void => {
@@ -175,6 +176,9 @@ function trackOnceReplied(
     // `reply.callNotFound()` hands the request to the 404 handler: that reply is not the route's
     // (an `onResponse` hook, which reads the route config when the reply ends, saw none).
     if (!conversionCounts(request.method, reply.statusCode) || request.is404) return;
+    // The handler or a hook threw, and the app's error handler answered below 400 (a redirect back
+    // to the cart after a declined payment): that reply is the error's, not the route's.
+    if (failed.has(request)) return;
     // A listener's throw has no caller: it would be an uncaught exception, where an `onResponse`
     // hook's was logged by Fastify. Only app data can throw here (a `config.capi` getter).
     try {
@@ -246,6 +250,14 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   app.decorate('capiClient', adapter.client);
   app.decorateRequest('capi', null as unknown as RequestCapi);
 
+  // Requests whose reply is an error's. `onError` hooks run on the error path only, so requests
+  // that do not fail pay nothing for this one.
+  const failed = new WeakSet<FastifyRequest>();
+  app.addHook('onError', (request, _reply, _error, next) => {
+    failed.add(request);
+    next();
+  });
+
   app.addHook('onRequest', (request, reply, next) => {
     // forRequest never throws (a failed context is empty and reported through the client). It
     // defers the context when no cookie can change, so requests that never track stay cheap.
@@ -260,7 +272,7 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     // `capi: null` (from JavaScript) is no conversion, not a listener that throws once replied.
     const route = request.routeOptions.config?.capi;
     if (route !== undefined && route !== null) {
-      trackOnceReplied(request, reply, route, adapter.client);
+      trackOnceReplied(request, reply, route, adapter.client, failed);
     }
     next();
   });

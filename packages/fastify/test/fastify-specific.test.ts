@@ -166,6 +166,35 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     expect(withCapi.tracked).toBe(without.tracked + 1);
   });
 
+  it('does not track a route whose handler or hook threw, whatever the error handler answers', async () => {
+    // A declined payment redirected back to the cart is not a Purchase.
+    const app = fastify();
+    await app.register(capiPlugin, capiOptions(mock));
+    const responses = responseTracker(app);
+    app.setErrorHandler((_error, _request, reply) => reply.redirect('/cart?declined=1', 303));
+    const lead = () => ({ config: { capi: { event: 'Lead' as const } } });
+    app.post('/handler', lead(), async () => {
+      throw new Error('declined');
+    });
+    const preHandler = async () => {
+      throw new Error('declined');
+    };
+    app.post('/hook', { ...lead(), preHandler }, async () => 'ok');
+    app.post('/here', lead(), async () => 'ok');
+    try {
+      const running = await listen(app);
+      const post = (path: string) => running.request(path, { method: 'POST', redirect: 'manual' });
+      expect((await post('/handler')).status).toBe(303);
+      expect((await post('/hook')).status).toBe(303);
+      expect((await post('/here')).status).toBe(200);
+      await responses.settled();
+      await app.capiClient.flush();
+      expect(mock.events().map((e) => e.event.event_name)).toEqual(['Lead']);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('does not track a route that handed its request to the 404 handler, whatever that answers', async () => {
     // An SPA fallback answers 200 from the not-found handler: that reply is not the route's own.
     const app = fastify();
