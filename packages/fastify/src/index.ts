@@ -130,11 +130,16 @@ function appendSetCookies(reply: FastifyReply, values: readonly string[]): void 
   const existing = reply.getHeader('set-cookie');
   if (existing === undefined) {
     for (const value of values) reply.header('set-cookie', value);
-    return;
+  } else {
+    const kept = Array.isArray(existing) ? existing.map(String) : [String(existing)];
+    reply.removeHeader('set-cookie');
+    reply.header('set-cookie', [...kept, ...values]);
   }
-  const kept = Array.isArray(existing) ? existing.map(String) : [String(existing)];
-  reply.removeHeader('set-cookie');
-  reply.header('set-cookie', [...kept, ...values]);
+  // On the raw response too: a hijacked reply (an SSR framework writing `reply.raw` itself) never
+  // writes Fastify's headers, so a landing's `_fbc` was lost. Where Fastify's headers are written,
+  // `keepRawSetCookies` drops these copies. Not once an earlier hook started the response.
+  const raw = reply.raw;
+  if (!raw.headersSent) for (const value of values) raw.appendHeader('set-cookie', value);
 }
 
 /**
@@ -149,8 +154,12 @@ function keepRawSetCookies(reply: FastifyReply): void {
   // Fastify's own value, or the raw one itself when Fastify has none (then nothing is replaced).
   const own = reply.getHeader('set-cookie');
   if (own === undefined || own === raw) return;
-  const kept = Array.isArray(raw) ? raw.map(String) : [String(raw)];
   const ours = Array.isArray(own) ? own.map(String) : [String(own)];
+  // The plugin's own copies of `_fbp`/`_fbc` on the raw response are among Fastify's already.
+  const kept = (Array.isArray(raw) ? raw.map(String) : [String(raw)]).filter(
+    (value) => !ours.includes(value),
+  );
+  if (kept.length === 0) return;
   reply.removeHeader('set-cookie');
   reply.header('set-cookie', [...kept, ...ours]);
 }

@@ -326,6 +326,32 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     }
   });
 
+  it('sets _fbp and _fbc on a hijacked reply, each once on the others', async () => {
+    // An SSR framework mounted on Fastify writes reply.raw itself: Fastify's headers never go out.
+    const app = fastify();
+    await app.register(capiPlugin, capiOptions(mock));
+    app.get('/ssr', (_request, reply) => {
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/html' });
+      reply.raw.end('<html></html>');
+    });
+    app.get('/page', (_request, reply) => reply.header('set-cookie', 'csrf=1; Path=/').send('ok'));
+    try {
+      const running = await listen(app);
+      for (const path of ['/ssr', '/page']) {
+        const res = await running.request(`${path}?fbclid=IwAR_hijacked`, { headers: NAVIGATION });
+        await res.text();
+        const names = res.headers
+          .getSetCookie()
+          .map((cookie) => cookie.split('=', 1)[0])
+          .sort();
+        expect(names).toEqual(path === '/ssr' ? ['_fbc', '_fbp'] : ['_fbc', '_fbp', 'csrf']);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it("never grows an array of the app's cookies passed to reply.header", async () => {
     // A module-level array, as apps write them. Fastify 4 stores such an array by reference and
     // appends later cookies into it, which would carry one visitor's _fbp into the next reply.
