@@ -45,7 +45,11 @@ export interface Writer {
 // Every open outbox's commit at exit, run by one `exit` listener: one listener per outbox made
 // Node warn of a likely leak (MaxListenersExceededWarning) once an app had more than ten open.
 const exitCommits = new Set<() => void>();
+// Once the exit commit ran, no timer will: an event appended after it (track() in an `exit`
+// listener registered after the outbox) is committed in append, or it would be lost uncounted.
+let exited = false;
 const commitAll = () => {
+  exited = true;
   for (const commitAtExit of exitCommits) commitAtExit();
 };
 let listening = false;
@@ -253,6 +257,10 @@ export const createWriter = (s: OutboxState): Writer => {
 
   const scheduleCommit = () => {
     if (s.closed) return;
+    if (exited && s.opts.commitOnExit) {
+      onExit();
+      return;
+    }
     if (s.health.failing) {
       scheduleRetry();
       return;

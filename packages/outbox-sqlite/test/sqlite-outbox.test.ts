@@ -75,6 +75,32 @@ describe('group commit', () => {
     expect(outbox.stats().queued).toBe(1);
   });
 
+  it('keeps an event tracked in an exit listener registered after the outbox: committed at once, not lost', () => {
+    // The outbox's own exit commit has run by then and no timer runs after it: the event was
+    // accepted and counted as queued, and never reached the file.
+    const path = temp.file();
+    const script = `
+      const { createCapi } = await import('@capi-kit/core');
+      const { sqliteOutbox } = await import(${JSON.stringify(new URL('../dist/index.mjs', import.meta.url).href)});
+      const outbox = sqliteOutbox({ path: ${JSON.stringify(path)} });
+      const capi = createCapi({ pixelId: '1234567890', accessToken: 'EAAtest-token-0123456789', graphUrl: 'http://127.0.0.1:9', env: false, outbox });
+      process.on('exit', () => {
+        const { accepted } = capi.track({ event_name: 'Lead', event_id: 'at-exit', event_time: Math.floor(Date.now() / 1000), action_source: 'website', event_source_url: 'https://shop.example.com/', user_data: { em: 'a@example.com', client_ip_address: '203.0.113.7', client_user_agent: 'test' } });
+        console.log(JSON.stringify({ accepted, queued: capi.stats().queued }));
+      });
+      process.exit(0);
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(child.stderr).toBe('');
+    expect(JSON.parse(child.stdout)).toEqual({ accepted: true, queued: 1 });
+    const outbox = make({ path });
+    expect(outbox.stats().queued).toBe(1);
+    expect(outbox.claim(10, 1000).map((r) => r.eventId)).toEqual(['at-exit']);
+  });
+
   it('commits every open outbox at exit through one listener: twelve open, no leak warning', () => {
     const paths = Array.from({ length: 12 }, () => temp.file());
     const script = `
