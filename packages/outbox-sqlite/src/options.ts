@@ -88,6 +88,13 @@ export const resolveOptions = (options: SqliteOutboxOptions): ResolvedOptions =>
   if (typeof options?.path !== 'string' || options.path === '') {
     throw new TypeError('sqliteOutbox: `path` (the database file) is required');
   }
+  if (options.path === ':memory:') {
+    // SQLite's in-memory database dies with its connection, yet the outbox says it is durable:
+    // close() would leave the last events to a next start that never sees them, counted nowhere.
+    throw new TypeError(
+      "sqliteOutbox: `path` ':memory:' is not durable (the database is gone at close()): give it a file, or leave `outbox` unset for the in-memory outbox, which counts what close() leaves as dropped",
+    );
+  }
   return {
     path: options.path,
     commitIntervalMs: positive('commitIntervalMs', options.commitIntervalMs, 25, MAX_TIMER_MS),

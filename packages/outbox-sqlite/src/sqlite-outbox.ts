@@ -93,8 +93,8 @@ const openHere = new Set<string>();
  */
 export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
   const opts = resolveOptions(options);
-  const file = opts.path === ':memory:' ? undefined : resolve(opts.path);
-  if (file !== undefined && openHere.has(file)) {
+  const file = resolve(opts.path);
+  if (openHere.has(file)) {
     // SQLite's lock does not tell this process from another: the open would wait `lockTimeoutMs`,
     // blocking the event loop, and then blame another process.
     throw new Error(
@@ -102,7 +102,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     );
   }
   const s = openOutboxState(opts);
-  if (file !== undefined) openHere.add(file);
+  openHere.add(file);
   const writer = createWriter(s);
 
   const outbox: SqliteOutbox = {
@@ -217,7 +217,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
       }
       s.closed = true;
       writer.stop();
-      if (file !== undefined) openHere.delete(file);
+      openHere.delete(file);
       try {
         s.db.close();
       } catch (error) {

@@ -315,6 +315,14 @@ describe('misuse', () => {
     expect(() => outbox.append([record()])).toThrow(/closed/);
   });
 
+  it("refuses ':memory:': it is not durable, and what close() left to the next start was lost uncounted", () => {
+    // With it, a client's close() kept its unsent events as queued "for the next start", which
+    // never sees them: no drop, no onUndeliverable.
+    const create = () => sqliteOutbox({ path: ':memory:' });
+    expect(create).toThrow(TypeError);
+    expect(create).toThrow("sqliteOutbox: `path` ':memory:' is not durable");
+  });
+
   it('refuses a count below 1 once rounded down, naming it (maxEvents: 0.5 dropped every event)', () => {
     for (const name of ['commitEvents', 'maxEvents', 'maxDeadLetters'] as const) {
       expect(() => make({ [name]: 0.5 })).toThrow(
