@@ -81,6 +81,19 @@ const count = (name: string, value: number | undefined, fallback: number): numbe
   return v;
 };
 
+/**
+ * `'normal'` or `'full'`. Anything else is refused: SQLite's own spelling (`'FULL'`, `'EXTRA'`, as
+ * in `PRAGMA synchronous`) was taken for the default, so an app that asked for an fsync per commit
+ * silently ran without one.
+ */
+const synchronousOf = (value: unknown): 'NORMAL' | 'FULL' => {
+  if (value === undefined || value === 'normal') return 'NORMAL';
+  if (value === 'full') return 'FULL';
+  throw new TypeError(
+    `sqliteOutbox: synchronous must be 'normal' or 'full' (lower case), got ${typeof value === 'string' ? `'${value}'` : String(value)}`,
+  );
+};
+
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** Checks `options` (a `TypeError` or `RangeError` naming the option) and fills in the defaults. */
@@ -103,7 +116,7 @@ export const resolveOptions = (options: SqliteOutboxOptions): ResolvedOptions =>
     maxBytes: positive('maxBytes', options.maxBytes, 1024 * 1024 * 1024),
     maxDeadLetters: count('maxDeadLetters', options.maxDeadLetters, 100_000),
     lockTimeoutMs: Math.floor(positive('lockTimeoutMs', options.lockTimeoutMs, 2000, MAX_TIMER_MS)),
-    synchronous: options.synchronous === 'full' ? 'FULL' : 'NORMAL',
+    synchronous: synchronousOf(options.synchronous),
     logger: options.logger ?? silentLogger,
     memoryMaxEvents: count('memoryFallback.maxEvents', options.memoryFallback?.maxEvents, 10_000),
     memoryMaxBytes: positive(

@@ -323,6 +323,19 @@ describe('misuse', () => {
     expect(create).toThrow("sqliteOutbox: `path` ':memory:' is not durable");
   });
 
+  it("refuses a synchronous it does not know, naming it ('FULL' ran without the fsync it asked for)", () => {
+    for (const value of ['FULL', 'extra', 'off', true]) {
+      const create = () =>
+        make({
+          synchronous: value as unknown as Parameters<typeof sqliteOutbox>[0]['synchronous'],
+        });
+      expect(create).toThrow(TypeError);
+      expect(create).toThrow("sqliteOutbox: synchronous must be 'normal' or 'full' (lower case)");
+    }
+    const full = make({ synchronous: 'full' });
+    expect(full.stats().writeFailing).toBe(false);
+  });
+
   it('refuses a count below 1 once rounded down, naming it (maxEvents: 0.5 dropped every event)', () => {
     for (const name of ['commitEvents', 'maxEvents', 'maxDeadLetters'] as const) {
       expect(() => make({ [name]: 0.5 })).toThrow(
