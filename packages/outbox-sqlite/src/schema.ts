@@ -202,9 +202,12 @@ export const openDatabase = (
         `the file was written by a newer @capi-kit/outbox-sqlite (format ${version}, this one reads ${SCHEMA_VERSION})`,
       );
     }
+    // The transaction takes the exclusive lock. A file already at this format needs no write
+    // (the tables exist, user_version is set): a restart on a full disk then opens it, delivers
+    // what it holds (reads work) and keeps new events in memory until writes work again.
     db.exec('BEGIN EXCLUSIVE');
     db.exec(SCHEMA);
-    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);
     db.exec('COMMIT');
   } catch (error) {
     db.close();

@@ -116,4 +116,41 @@ describe('a full disk (ulimit -f) under the SQLite outbox', () => {
     expect(report.undeliverable.overflow?.length).toBe(report.stats.dropped.overflow);
     expect(report.undeliverable.shutdown?.length).toBe(report.stats.dropped.shutdown);
   });
+
+  it('a restart on a full disk opens the file and delivers what it holds (it threw at start-up)', async () => {
+    const KEPT = 1000;
+    mock.reset();
+    mock.outage(503);
+    const path = temp.file('restart-full.db');
+    // Meta down: the first process (with room) keeps every event in the file at close.
+    const first = startTracker([path, mock.url, String(KEPT), 'close'], '', {
+      closeTimeoutMs: 300,
+    });
+    const kept = await first.firstJson<TrackerReport>();
+    expect((await first.exited).code).toBe(0);
+    expect(kept.stats.queued).toBe(KEPT);
+    mock.recover();
+
+    // The next start finds the disk full: no file may grow by a byte (ulimit -f 1, below one WAL
+    // frame). Reading works, so the file's events go out; their acknowledgements cannot be written.
+    const full = startTracker([path, mock.url, '0', 'deliver'], 'ulimit -f 1;');
+    const report = await full.firstJson<TrackerReport>();
+    expect((await full.exited).code).toBe(0);
+    expect(report.stats.sent).toBe(KEPT);
+    expect(accounted(report.stats)).toBe(KEPT);
+    expect(report.outbox.sawWriteFailing).toBe(true);
+    expect(report.outboxErrors).toHaveLength(1);
+    expect(deliveries(mock).size).toBe(KEPT);
+
+    // With room again, the acknowledgements that could not be written are sent again (Meta
+    // deduplicates them by event_id) and the file ends empty.
+    const again = startTracker([path, mock.url, '0', 'deliver']);
+    const after = await again.firstJson<TrackerReport>();
+    expect((await again.exited).code).toBe(0);
+    expect(after.stats.queued).toBe(0);
+    expect(deliveries(mock).size).toBe(KEPT);
+    console.log(
+      `[full disk at start] the file held ${KEPT}; the process started on the full disk delivered ${report.stats.sent} (write failures ${report.outbox.writeFailures}: ${report.outbox.lastWriteError}); the next start with room sent ${after.stats.sent} again, acknowledgements the full disk could not keep`,
+    );
+  });
 });
