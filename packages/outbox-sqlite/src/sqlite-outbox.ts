@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import {
   type AppendResult,
@@ -76,8 +77,21 @@ export interface SqliteOutbox extends Outbox {
   takeNonDurable(pixelId: string): OutboxRecord[];
 }
 
-/** The files this process has open as outboxes (resolved paths), until their `close()`. */
+/** The files this process has open as outboxes (see {@link fileIdentity}), until their `close()`. */
 const openHere = new Set<string>();
+
+/**
+ * The file `path` names: its device and inode once it exists, so a symlinked directory or a hard
+ * link is the same file as the path it was opened by; its resolved path before it exists.
+ */
+const fileIdentity = (path: string): string => {
+  try {
+    const { dev, ino } = statSync(path);
+    return `${dev}:${ino}`;
+  } catch {
+    return resolve(path);
+  }
+};
 
 /**
  * A durable outbox on SQLite (better-sqlite3, WAL). `append` never touches the disk: records are
@@ -93,8 +107,7 @@ const openHere = new Set<string>();
  */
 export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
   const opts = resolveOptions(options);
-  const file = resolve(opts.path);
-  if (openHere.has(file)) {
+  if (openHere.has(fileIdentity(opts.path))) {
     // SQLite's lock does not tell this process from another: the open would wait `lockTimeoutMs`,
     // blocking the event loop, and then blame another process.
     throw new Error(
@@ -102,6 +115,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
     );
   }
   const s = openOutboxState(opts);
+  const file = fileIdentity(opts.path);
   openHere.add(file);
   const writer = createWriter(s);
 

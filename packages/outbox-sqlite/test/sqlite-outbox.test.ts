@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { linkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type SqliteOutbox, sqliteOutbox } from '../src/index.js';
@@ -195,6 +196,23 @@ describe('claim, ack, nack, release', () => {
     expect(() =>
       sqliteOutbox({ path: `${dirname(outbox.path)}/./${basename(outbox.path)}` }),
     ).toThrow(/already open in this process/);
+    // And by a symlinked directory or a hard link: at once too, not after lockTimeoutMs blaming
+    // another process.
+    const linkedDir = `${temp.dir}-link`;
+    symlinkSync(temp.dir, linkedDir);
+    const hardLink = `${outbox.path}-hard`;
+    linkSync(outbox.path, hardLink);
+    try {
+      for (const path of [`${linkedDir}/${basename(outbox.path)}`, hardLink]) {
+        const started = Date.now();
+        expect(() => sqliteOutbox({ path, lockTimeoutMs: 10_000 })).toThrow(
+          /already open in this process/,
+        );
+        expect(Date.now() - started).toBeLessThan(1000);
+      }
+    } finally {
+      unlinkSync(linkedDir);
+    }
     // Closed, it opens again.
     outbox.close();
     const again = sqliteOutbox({ path: outbox.path });
