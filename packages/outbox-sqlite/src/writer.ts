@@ -329,12 +329,28 @@ export const createWriter = (s: OutboxState): Writer => {
     return [];
   };
 
+  /**
+   * At exit, everything memory holds goes to the file in one transaction, waiting and in flight
+   * alike (nothing more will be acknowledged): a commit moves one chunk and leaves the rest to
+   * commits that no longer run. Throws when the write fails.
+   */
+  const moveAllMemoryToFile = () => {
+    const now = s.engineNow ?? Date.now();
+    const records = s.memory.claim(Number.MAX_SAFE_INTEGER, 60_000, { all: true, now });
+    if (records.length === 0) return;
+    const firstSeq = s.nextSeq;
+    s.nextSeq += records.length;
+    insertRecords(records, firstSeq);
+    s.memory.ack(idsOf(records));
+  };
+
   const onExit = () => {
     // A normal exit (process.exit, end of work) still commits the last window; SIGKILL cannot.
     try {
       if (s.closed) return;
       if (s.health.failing) retryWrites(true);
       else commit();
+      if (!s.health.failing && memoryHeld(s) > 0) moveAllMemoryToFile();
     } catch {
       // Exiting anyway.
     }

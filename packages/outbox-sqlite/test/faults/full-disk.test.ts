@@ -1,4 +1,7 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../helpers.js';
 import { accounted, assertBuilt, deliveries, startTracker, type TrackerReport } from './helpers.js';
@@ -153,4 +156,42 @@ describe('a full disk (ulimit -f) under the SQLite outbox', () => {
       `[full disk at start] the file held ${KEPT}; the process started on the full disk delivered ${report.stats.sent} (write failures ${report.outbox.writeFailures}: ${report.outbox.lastWriteError}); the next start with room sent ${after.stats.sent} again, acknowledgements the full disk could not keep`,
     );
   });
+
+  // prlimit (util-linux) lifts the child's file-size limit while it runs: the disk has room again.
+  const hasPrlimit = spawnSync('prlimit', ['--version']).status === 0;
+  it.skipIf(!hasPrlimit)(
+    'process.exit() once the disk has room again writes everything memory holds, not one chunk of it',
+    async () => {
+      const path = temp.file('exit-after-full.db');
+      const fixture = fileURLToPath(new URL('./fixtures/exit-after-full.mjs', import.meta.url));
+      const child = spawn(
+        'bash',
+        ['-c', `trap '' XFSZ; ulimit -S -f 256; exec node '${fixture}' '${path}'`],
+        { stdio: ['pipe', 'pipe', 'inherit'] },
+      );
+      const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const report = await new Promise<{ appended: number; memory: number }>((resolve) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += String(chunk);
+          if (out.includes('\n')) resolve(JSON.parse(out.split('\n')[0] as string));
+        });
+      });
+      // Memory holds far more than one commit's chunk (commitEvents, 500).
+      expect(report.memory).toBeGreaterThan(1000);
+      expect(spawnSync('prlimit', ['--pid', String(child.pid), '--fsize=unlimited']).status).toBe(
+        0,
+      );
+      child.stdin.write('exit\n');
+      expect(await exited).toBe(0);
+
+      const db = new Database(path, { readonly: true });
+      const { n } = db.prepare('SELECT COUNT(*) AS n FROM capi_outbox').get() as { n: number };
+      db.close();
+      console.log(
+        `[exit after a full disk] appended ${report.appended}, ${report.memory} in memory when the disk had room again; the file holds ${n} after process.exit()`,
+      );
+      expect(n).toBe(report.appended);
+    },
+  );
 });
