@@ -23,7 +23,7 @@ export interface DeadLetter extends Omit<OutboxRecord, 'retryAt' | 'lastError'> 
 
 /** Options of {@link SqliteOutbox.deadLetters}. */
 export interface DeadLetterQuery {
-  /** Most rows returned, oldest first; default 100. */
+  /** Most rows returned, oldest first; default 100, `Infinity` for all. */
   limit?: number | undefined;
   /** Rows skipped first; default 0. */
   offset?: number | undefined;
@@ -82,11 +82,28 @@ const isJsonObject = (body: unknown): boolean => {
   }
 };
 
+/**
+ * A `limit` or `offset` as SQLite takes it: `Infinity` is no limit (-1) and skips every row as an
+ * offset; SQLite refuses a non-finite number bound to LIMIT ('datatype mismatch'), so `limit:
+ * Infinity` (all of them) failed with a message that named neither. NaN and non-numbers throw a
+ * `RangeError` naming the option.
+ */
+const rowCount = (name: string, value: number | undefined, fallback: number): number => {
+  const v = value ?? fallback;
+  if (typeof v !== 'number' || Number.isNaN(v)) {
+    throw new RangeError(
+      `sqliteOutbox.deadLetters: ${name} must be a number, got ${String(value)}`,
+    );
+  }
+  if (v === Number.POSITIVE_INFINITY) return name === 'limit' ? -1 : Number.MAX_SAFE_INTEGER;
+  return Math.max(0, Math.floor(v));
+};
+
 /** Dead letters with Meta's error message, oldest first. */
 export const listDeadLetters = (s: OutboxState, query: DeadLetterQuery = {}): DeadLetter[] => {
   assertOpen(s);
-  const limit = Math.max(0, Math.floor(query.limit ?? 100));
-  const offset = Math.max(0, Math.floor(query.offset ?? 0));
+  const limit = rowCount('limit', query.limit, 100);
+  const offset = rowCount('offset', query.offset, 0);
   const rows =
     query.pixelId === undefined
       ? s.stmt.deadList.all(limit, offset)

@@ -280,6 +280,12 @@ describe('dead letters', () => {
     ]);
     expect(outbox.deadLetters({ pixelId: '2' }).map((l) => l.eventId)).toEqual(['ok']);
     expect(outbox.deadLetters({ limit: 1, offset: 1 }).map((l) => l.eventId)).toEqual(['ok']);
+    // Infinity is all of them (SQLite refused it: 'datatype mismatch'), or none past the offset.
+    expect(outbox.deadLetters({ limit: Number.POSITIVE_INFINITY })).toHaveLength(2);
+    expect(outbox.deadLetters({ offset: Number.POSITIVE_INFINITY })).toEqual([]);
+    expect(() => outbox.deadLetters({ limit: Number.NaN })).toThrow(
+      'sqliteOutbox.deadLetters: limit must be a number, got NaN',
+    );
     expect(JSON.parse(letters[0]?.body as string)).toMatchObject({ event_id: 'bad' });
 
     expect(outbox.retryDeadLetters([letters[0]?.id as string])).toBe(1);
