@@ -71,9 +71,14 @@ describe('two producers, two workers, one worker SIGKILLed', needsRedis, () => {
     );
     const producerReports = producers.map(
       (child) =>
-        new Promise<{ producer: { enqueuedEvents: number; enqueuedJobs: number; mode: string } }>(
-          (resolve) => child.once('message', resolve as never),
-        ),
+        new Promise<{
+          producer: {
+            enqueuedEvents: number;
+            enqueuedJobs: number;
+            fallbackEvents: number;
+            mode: string;
+          };
+        }>((resolve) => child.once('message', resolve as never)),
     );
 
     // Kill worker 0 mid-run, while it has a job in flight.
@@ -104,15 +109,23 @@ describe('two producers, two workers, one worker SIGKILLed', needsRedis, () => {
         `worker 0 SIGKILLed after ${deliveredBeforeKill} events arrived, with ${jobsInFlightAtKill} job(s) in flight; ` +
         `survivor re-ran ${stats?.rerun} stalled job(s) holding ${stats?.rerunEvents} events; ` +
         `duplicates: ${duplicates.length} event_ids, ${extraDeliveries} extra deliveries; ` +
-        `events delivered by worker 0 / worker 1: ${completedEvents[0]} (acknowledged before the kill) / ${stats?.sent}`,
+        `events delivered by worker 0 / worker 1: ${completedEvents[0]} (acknowledged before the kill) / ${stats?.sent}; ` +
+        `producers' fallback: ${reports.map((r) => r.producer.fallbackEvents).join(', ')}`,
     );
 
-    for (const report of reports) expect(report.producer.enqueuedEvents).toBe(half);
+    // Every event went to Redis or, when a write was too slow (a loaded machine), to the producer's
+    // in-memory fallback, which that process delivered itself before its close() resolved.
+    for (const { producer } of reports) {
+      expect(producer.enqueuedEvents + producer.fallbackEvents).toBe(half);
+    }
+    const fallbackEvents = reports.reduce((sum, r) => sum + r.producer.fallbackEvents, 0);
     const ids = new Set(mock.uniqueEventIds());
     expect(ids.size).toBe(EVENTS);
     for (let i = 0; i < EVENTS; i++) {
       if (!ids.has(`mp-${i}`)) throw new Error(`mp-${i} never arrived`);
     }
-    expect(extraDeliveries).toBeLessThanOrEqual(stats?.rerunEvents ?? 0);
+    // Duplicates come from jobs re-run after the kill, and from a write given up as too slow that
+    // still reached Redis (its events are then the fallback's and a worker's).
+    expect(extraDeliveries).toBeLessThanOrEqual((stats?.rerunEvents ?? 0) + fallbackEvents);
   });
 });
