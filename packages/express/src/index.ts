@@ -14,6 +14,7 @@ import {
   type Relay,
   type RelayOptions,
   type RequestCapi,
+  relayPathProblem,
   serveNodeRelay,
   type TrackParams,
   type TrackParamsOrNone,
@@ -70,14 +71,10 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
     );
   }
   const { relay: relayOptions, ...adapterOptions } = options;
-  // Compared with the request's whole path: one without its leading `/` never matched, and the
-  // browser's events went to the app's own 404 with nothing said. Checked before a client exists.
+  // Checked before a client exists (see `relayPathProblem`).
   const relayPath = typeof relayOptions === 'object' ? relayOptions.path : undefined;
-  if (relayPath !== undefined && (typeof relayPath !== 'string' || !/^\/[^?#]*$/.test(relayPath))) {
-    throw new TypeError(
-      `capi-kit: relay.path must be a path from the site root, starting with '/' and without a query, like the default '${DEFAULT_RELAY_PATH}'`,
-    );
-  }
+  const pathProblem = relayPath === undefined ? undefined : relayPathProblem(relayPath);
+  if (pathProblem !== undefined) throw new TypeError(`capi-kit: ${pathProblem}`);
   const adapter = createCapiAdapter(adapterOptions);
   const relay = relayOptions ? relayOf(relayOptions, adapter.client, adapterOptions) : undefined;
   let toldHeadersSent = false;

@@ -15,6 +15,7 @@ import {
   type RelayInput,
   type RelayOptions,
   type RequestCapi,
+  relayPathProblem,
   type StandardEventName,
   type TrackParamsOrNone,
 } from '@capi-kit/core';
@@ -324,13 +325,10 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
  * the 404 unheard. A path with a query never matched a request either, and nothing said so.
  */
 function relayRouteIn(prefix: string, relay: true | CapiFastifyRelayOptions): string {
-  const path: unknown =
-    relay === true || relay.path === undefined ? DEFAULT_RELAY_PATH : relay.path;
-  if (typeof path !== 'string' || !/^\/[^?#]*$/.test(path)) {
-    throw new TypeError(
-      `capi-kit: relay.path must be a path from the site root, starting with '/' and without a query, like the default '${DEFAULT_RELAY_PATH}'`,
-    );
-  }
+  // A string by its type; from JavaScript anything, which `relayPathProblem` refuses.
+  const path = (relay === true ? undefined : relay.path) ?? DEFAULT_RELAY_PATH;
+  const problem = relayPathProblem(path);
+  if (problem !== undefined) throw new TypeError(`capi-kit: ${problem}`);
   if (prefix === '') return path;
   const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix;
   if (path === base || path.startsWith(`${base}/`)) return path.slice(base.length);
