@@ -75,7 +75,7 @@ export interface DestinationAnswer {
 export interface Classified {
   /** `success` ack · `transient` backoff · `throttled` pause · `auth` circuit · `invalid` bisection. */
   class: ResponseClass;
-  /** Server-requested wait (`Retry-After`), uncapped; the engine caps it, and 0 counts as no hint. */
+  /** Server-requested wait (`Retry-After`), uncapped; the engine caps it, and under one second counts as no hint. */
   retryAfterMs?: number | undefined;
   /** The index in the batch of the event the platform blamed, when it names one. */
   rejectedIndex?: number | undefined;

@@ -11,10 +11,13 @@ import type { RetryOptions } from './types.js';
  * A server's hint that asks for a wait. `Retry-After: 0`, or a date already past (the server's
  * clock behind ours), asks for none: taken literally, a throttled or failing stream would resend at
  * once, spend its free throttles and every record's attempts in a burst of requests and
- * dead-letter its whole queue within a second. The stream's own backoff applies instead.
+ * dead-letter its whole queue within a second. The stream's own backoff applies instead. So it does
+ * below one second, the header's unit (RFC 9110 §10.2.3: delta-seconds are whole seconds): a
+ * fraction (`0.001`) or a date a few milliseconds ahead makes the same burst one timer apart.
  */
+const MIN_HINTED_WAIT_MS = 1000;
 const isWait = (hintedMs: number | undefined): hintedMs is number =>
-  hintedMs !== undefined && hintedMs > 0;
+  hintedMs !== undefined && hintedMs >= MIN_HINTED_WAIT_MS;
 
 /** The wait a failed request sets, from the platform's hint or the backoff. */
 export interface Backoff {

@@ -662,13 +662,23 @@ describe('createCapi: retry policy', () => {
       '503, Retry-After: 0',
       () => new Response('', { status: 503, headers: { 'retry-after': '0' } }),
     ],
+    // Below the header's unit (whole seconds): a millisecond taken literally is a burst too.
+    [
+      '429, Retry-After: 0.001',
+      () => new Response('', { status: 429, headers: { 'retry-after': '0.001' } }),
+    ],
+    [
+      '503, Retry-After: 0.05',
+      () => new Response('', { status: 503, headers: { 'retry-after': '0.05' } }),
+    ],
   ])(
     '%s asks for no wait: the backoff still applies, no burst, nothing dead-lettered',
     async (_, answer) => {
       const { client, clock, seen, track } = setup(answer);
       // A backlog of full batches: each answer would otherwise start the next request at once.
       for (let i = 0; i < 3000; i++) track(i);
-      await clock.advance(1000);
+      // In steps, so a retry timer set by an answer comes due within the second.
+      for (let step = 0; step < 100; step++) await clock.advance(10);
       // The first requests, then paused by the throttle step (5 s) or the backoff (0.5 s, then 1 s).
       expect(seen.length).toBeLessThanOrEqual(8);
       expect(client.stats()).toMatchObject({ deadLettered: 0, queued: 3000 });

@@ -68,6 +68,15 @@ describe('SendGate', () => {
     expect(throttled.throttled(0, 0).delayMs).toBe(5000);
   });
 
+  it('a hint under one second (the header counts whole seconds) is no hint; one second is', () => {
+    const gate = gateWith(0.5);
+    expect(gate.transient(0, 1)).toEqual({ delayMs: 500, retryAt: 500 });
+    expect(gate.transient(0, 999)).toEqual({ delayMs: 1000, retryAt: 1000 });
+    expect(gate.transient(0, 1000)).toEqual({ delayMs: 1000, retryAt: 1000 });
+    expect(gateWith(0).throttled(0, 999).delayMs).toBe(2500);
+    expect(gateWith(0).throttled(0, 1000).delayMs).toBe(1000);
+  });
+
   it('resume() lifts the stream pause but records still wait out their own backoff', () => {
     const gate = gateWith(0.5);
     gate.transient(0, 5000);
