@@ -5,6 +5,7 @@ import {
   createCapi,
   DEFAULT_RETRY,
   type Destination,
+  expiryLookAheadMs,
   fullJitterDelay,
   isExpired,
   type Listener,
@@ -242,6 +243,9 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
   );
   const unroutedRetryMs = delayMs('unroutedRetryMs', options.unroutedRetryMs, 60_000, true);
 
+  // An event must reach the platform inside its window even when the request takes all of a long
+  // `timeoutMs` (the default is well inside the margin `isExpired` keeps).
+  const expiryLookAhead = expiryLookAheadMs(options.timeoutMs ?? 0);
   // The engine's options once, validated now (createCapi throws on a missing token), reused per job.
   const engineOptions: CapiOptions = {
     env: options.env,
@@ -431,7 +435,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     const live: OutboxRecord[] = [];
     const expired: OutboxRecord[] = [];
     for (const record of data.records) {
-      (isExpired(record, now, route.maxAgeSeconds) ? expired : live).push(record);
+      (isExpired(record, now + expiryLookAhead, route.maxAgeSeconds) ? expired : live).push(record);
     }
     if (expired.length > 0) {
       counters.expired += expired.length;

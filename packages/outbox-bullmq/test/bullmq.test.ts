@@ -551,4 +551,18 @@ describe('bullmq with Redis', needsRedis, () => {
     expect(mock.uniqueEventIds()).toEqual(['fresh']);
     expect(worker.stats()).toMatchObject({ expired: 1, sent: 1 });
   });
+
+  it('with a timeoutMs past the 60 s margin, drops an event a request that long could deliver late', async () => {
+    const outbox = producer();
+    const worker = startWorker({ timeoutMs: 120_000 });
+    const { done } = jobsDone(worker);
+    // 90 s left in Meta's 7-day window: outside the margin, inside a 120 s request.
+    const edge = Math.floor((Date.now() - 7 * 24 * 3600 * 1000 + 90_000) / 1000);
+    const late = rawRecord(PIXEL, { ...wireLead('late'), event_time: edge });
+    const fresh = rawRecord(PIXEL, wireLead('fresh'));
+    await outbox.queue.add('events', { v: 1, pixelId: PIXEL, records: [late, fresh] });
+    await waitFor(() => done.length === 1);
+    expect(mock.uniqueEventIds()).toEqual(['fresh']);
+    expect(worker.stats()).toMatchObject({ expired: 1, sent: 1 });
+  });
 });

@@ -9,6 +9,17 @@ export const EVENT_WINDOW_MS = 7 * 24 * 3600 * 1000;
 export const PHYSICAL_STORE_WINDOW_MS = 62 * 24 * 3600 * 1000;
 // A request takes up to `timeoutMs`; drop a little early so an event never crosses the line mid-flight.
 const EXPIRY_MARGIN_MS = 60_000;
+// What a request needs beyond its timeout: the outbox calls around it and the event loop's delays.
+const SEND_SLACK_MS = 10_000;
+
+/**
+ * How much later than `now` a pipe checks a record's age, so that one request of up to
+ * `timeoutMs` still lands inside the window: nothing for timeouts the 60 s margin covers (the
+ * default 1.5 s), the excess for longer ones (a `timeoutMs` of 120 s would otherwise send an event
+ * with 61 s left that reaches the platform after the window, and the whole batch is refused).
+ */
+export const expiryLookAheadMs = (timeoutMs: number): number =>
+  Math.max(0, timeoutMs + SEND_SLACK_MS - EXPIRY_MARGIN_MS);
 
 /**
  * True when the platform would refuse the event's `event_time` as too old (whole batch rejected):

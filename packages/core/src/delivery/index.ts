@@ -29,7 +29,12 @@ export {
   META_DESTINATION,
   streamKey,
 } from './destination.js';
-export { EVENT_WINDOW_MS, isExpired, PHYSICAL_STORE_WINDOW_MS } from './expiry.js';
+export {
+  EVENT_WINDOW_MS,
+  expiryLookAheadMs,
+  isExpired,
+  PHYSICAL_STORE_WINDOW_MS,
+} from './expiry.js';
 export type { Listener } from './hooks.js';
 export {
   appsecretProof,

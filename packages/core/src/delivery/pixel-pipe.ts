@@ -5,7 +5,7 @@
 import { splitRejected } from './bisection.js';
 import { emptyDrops } from './client-stats.js';
 import { META_DESTINATION } from './destination.js';
-import { isExpired } from './expiry.js';
+import { expiryLookAheadMs, isExpired } from './expiry.js';
 import type { OutboxRecord } from './outbox/types.js';
 import { RecordOwnership } from './ownership.js';
 import type { PipeConfig } from './pipe-config.js';
@@ -143,7 +143,8 @@ export class PixelPipe {
     const { destination } = config;
     this.label = destination.label ?? destination.name;
     const maxAge = destination.limits.maxAgeSeconds;
-    this.expired = (record, nowMs) => isExpired(record, nowMs, maxAge);
+    const lookAheadMs = expiryLookAheadMs(config.timeoutMs);
+    this.expired = (record, nowMs) => isExpired(record, nowMs + lookAheadMs, maxAge);
     this.traceField = destination.name === META_DESTINATION ? 'fbtraceId' : 'traceId';
     this.gate = new SendGate(config.retry, config.random);
   }

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { getRequestContext, type RequestContext } from '../../src/context/index.js';
 import { createCapi } from '../../src/delivery/client.js';
+import { EVENT_WINDOW_MS } from '../../src/delivery/expiry.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { ClaimOptions, Outbox, OutboxRecord } from '../../src/delivery/outbox/types.js';
 import type { CapiOptions, FetchLike } from '../../src/delivery/types.js';
@@ -419,6 +420,23 @@ describe('createCapi: track()', () => {
     const lastAge = Math.max(...sentAt) - trackedAt;
     expect(lastAge).toBeGreaterThan(6.9 * 86_400_000);
     expect(lastAge).toBeLessThan(7 * 86_400_000);
+  });
+
+  it('a timeoutMs past the 60 s margin checks the age that far ahead: no request can land after the window', async () => {
+    // 90 s left in the window: outside the 60 s margin, but a request may take 120 s.
+    const long = setup(undefined, { timeoutMs: 120_000 });
+    long.client.track(purchase(1, long.clock.now() - EVENT_WINDOW_MS + 90_000));
+    await long.client.flush();
+    expect(long.seen).toHaveLength(0);
+    expect(long.client.stats()).toMatchObject({ sent: 0, queued: 0, dropped: { expired: 1 } });
+    await long.client.close();
+    // The default timeout: the margin covers the request, and the event is sent.
+    const short = setup();
+    short.client.track(purchase(1, short.clock.now() - EVENT_WINDOW_MS + 90_000));
+    await short.client.flush();
+    expect(short.seen).toHaveLength(1);
+    expect(short.client.stats()).toMatchObject({ sent: 1, dropped: { expired: 0 } });
+    await short.client.close();
   });
 
   it('after close(): not accepted, reason closed', async () => {
