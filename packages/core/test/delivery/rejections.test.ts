@@ -102,6 +102,27 @@ describe('bisection of rejected batches: bounded and complete', () => {
     await client.close();
   });
 
+  it('a transient failure while parts wait: the next part goes out as the one-event probe', async () => {
+    const answer = rejecting((id) => id === 'evt-10', false);
+    const { client, clock, seen, track } = setupClient(
+      (req, i) => (i === 1 ? graphError(502, 2) : answer(req)),
+      { maxConcurrency: 1 },
+    );
+    for (let i = 0; i < 100; i++) track(i);
+    await client.flush();
+    await clock.advance(1000);
+    await client.flush();
+    // The batch, its first half (502), then a probe of one event, as after any transient failure:
+    // not the other half's 50 events to an endpoint that just failed.
+    expect(seen.slice(0, 3).map((r) => r.body.data.length)).toEqual([100, 50, 1]);
+    for (let t = 0; t < 60 && client.stats().queued > 0; t++) {
+      await clock.advance(1000);
+      await client.flush();
+    }
+    expect(client.stats()).toMatchObject({ sent: 99, deadLettered: 1, queued: 0 });
+    await client.close();
+  });
+
   it('a throttle while parts wait hands them back to the queue unattempted', async () => {
     let throttled = false;
     const answer = rejecting((id) => id === 'evt-10', false);
