@@ -542,9 +542,11 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     if (!byBullmq && job.attemptsMade < (job.opts.attempts ?? 1)) return;
     counters.failed++;
     const records = job.data?.records ?? [];
-    if (!byBullmq && records.length > 0) {
-      // Out of attempts: dead letters, said as the engine says its own (`deadLetter` hook,
-      // `onUndeliverable`), not only in the log, which is silent by default.
+    if (records.length > 0) {
+      // Out of attempts (a stall past the limit spent them too): dead letters, said as the engine
+      // says its own (`deadLetter` hook, `onUndeliverable`), not only in the log, which is silent
+      // by default. A stalled job's worker may have sent some before it died; Meta deduplicates
+      // what `onUndeliverable` sends again by `event_id`.
       const pixelId = job.data.pixelId;
       const retry = (error as Partial<TransientDeliveryError>).retry;
       emit('deadLetter', {

@@ -445,9 +445,21 @@ describe('bullmq with Redis', needsRedis, () => {
     await taken;
     await hung.close(true);
     const { logger, lines } = logs();
+    const handedOver: { reason: string; ids: string[] }[] = [];
     const worker = startWorker({
       logger,
       workerOptions: { stalledInterval: 200, lockDuration: 300, maxStalledCount: 0 },
+      onUndeliverable: (given, reason) => {
+        handedOver.push({ reason, ids: given.map((r) => r.eventId) });
+      },
+    });
+    const deadLetters: { reason: string; ids: string[]; message: string }[] = [];
+    worker.on('deadLetter', (info) => {
+      deadLetters.push({
+        reason: info.reason,
+        ids: info.events.map((e) => e.eventId),
+        message: info.error.message,
+      });
     });
     const { failed } = jobsDone(worker);
     await waitFor(() => failed.length === 1);
@@ -460,6 +472,15 @@ describe('bullmq with Redis', needsRedis, () => {
       level: 'error',
       msg: 'capi-kit worker: job failed by BullMQ (kept in the failed set)',
     });
+    // Said as any job out of tries is: the hook and onUndeliverable, not only the (silent) log.
+    expect(deadLetters).toEqual([
+      {
+        reason: 'max_attempts',
+        ids: ['stalled-1', 'stalled-2'],
+        message: expect.stringMatching(/stalled more than allowable limit/),
+      },
+    ]);
+    expect(handedOver).toEqual([{ reason: 'max_attempts', ids: ['stalled-1', 'stalled-2'] }]);
   });
 
   it('retries a transient failure through BullMQ attempts and backoff', async () => {
