@@ -19,10 +19,27 @@ const nextFresh = (s: OutboxState, state: PixelState): LedgerEntry | undefined =
   return state.evictAhead[0];
 };
 
-/** Drops the pixel's oldest waiting records until it is within the bounds; adds them to `evicted`. */
-export const evictOver = (s: OutboxState, state: PixelState, evicted: OutboxRecord[]): void => {
+/**
+ * Records an `append` may drop beyond those it adds. Within its bounds, a pixel drops at most what
+ * an append adds; far past them (a restart with a lower `maxEvents` or `maxBytes` than the file
+ * holds), dropping the excess at once would hold the app's request that tracked the event (200,000
+ * records: half a second; a million: seconds). Each append takes off this much more instead, and
+ * the excess, already on disk, goes over the following appends (oldest first, as claims send it).
+ */
+export const EVICT_CATCH_UP = EVICT_READ_AHEAD;
+
+/**
+ * Drops the pixel's oldest waiting records until it is within the bounds, or `limit` records are
+ * dropped; adds them to `evicted`.
+ */
+export const evictOver = (
+  s: OutboxState,
+  state: PixelState,
+  evicted: OutboxRecord[],
+  limit = Number.POSITIVE_INFINITY,
+): void => {
   const { maxEvents, maxBytes } = s.opts;
-  while (state.count > maxEvents || state.bytes > maxBytes) {
+  for (let dropped = 0; dropped < limit && (state.count > maxEvents || state.bytes > maxBytes); ) {
     const returned = state.returned[0];
     const fresh = nextFresh(s, state);
     const buffered = state.buffered[state.head];
@@ -45,6 +62,7 @@ export const evictOver = (s: OutboxState, state: PixelState, evicted: OutboxReco
     state.bytes -= victim.rec.bytes;
     s.evictedTotal++;
     evicted.push(victim.rec);
+    dropped++;
   }
 };
 

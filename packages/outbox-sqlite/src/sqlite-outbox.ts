@@ -16,7 +16,7 @@ import {
   purgeDeadLetters,
   retryDeadLetters,
 } from './dead-letters.js';
-import { evictOver } from './eviction.js';
+import { EVICT_CATCH_UP, evictOver } from './eviction.js';
 import { resolveOptions, type SqliteOutboxOptions } from './options.js';
 import {
   assertOpen,
@@ -145,7 +145,7 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
       }
       for (const state of touched) {
         if (state.count > opts.maxEvents || state.bytes > opts.maxBytes)
-          evictOver(s, state, evicted);
+          evictOver(s, state, evicted, records.length + EVICT_CATCH_UP);
       }
       if (s.pendingCount > 0 || s.pendingDeletes.length > 0) writer.scheduleCommit();
       return { evicted };

@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { linkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EVICT_CATCH_UP } from '../src/eviction.js';
 import { type SqliteOutbox, sqliteOutbox } from '../src/index.js';
 import { record, recordingHost, sleep, tempDir } from './helpers.js';
 
@@ -255,6 +256,34 @@ describe('bounds: drop-oldest', () => {
     const result = again.append([record({ eventId: 'new' })]);
     expect(result.evicted.map((r) => r.eventId)).toEqual(['old-1']);
     expect(again.claim(10, 1000).map((r) => r.eventId)).toEqual(['old-2', 'new']);
+  });
+
+  it('far past a lowered maxEvents after a restart, each append drops a bounded share of the excess, oldest first', () => {
+    const outbox = make();
+    const old = Array.from({ length: 3000 }, (_, i) => record({ eventId: `old-${i}` }));
+    outbox.append(old);
+    const again = reopen(outbox, { maxEvents: 100 });
+    // The first append used to drop all 2,901 at once, in the request that tracked the event
+    // (a million records held it for seconds).
+    const first = again.append([record({ eventId: 'new-0' })]);
+    expect(first.evicted.length).toBeLessThanOrEqual(1 + EVICT_CATCH_UP);
+    expect(first.evicted.map((r) => r.eventId)).toEqual(
+      old.slice(0, first.evicted.length).map((r) => r.eventId),
+    );
+    const evicted = [...first.evicted];
+    for (let i = 1; i < 20; i++) {
+      const { evicted: more } = again.append([record({ eventId: `new-${i}` })]);
+      expect(more.length).toBeLessThanOrEqual(1 + EVICT_CATCH_UP);
+      evicted.push(...more);
+    }
+    // Within the bound again, every record either dropped (reported once) or still held.
+    expect(again.stats().queued).toBe(100);
+    expect(evicted).toHaveLength(3000 + 20 - 100);
+    expect(new Set(evicted.map((r) => r.eventId)).size).toBe(evicted.length);
+    expect(again.claim(1000, 1000).map((r) => r.eventId)).toEqual([
+      ...old.slice(2920).map((r) => r.eventId),
+      ...Array.from({ length: 20 }, (_, i) => `new-${i}`),
+    ]);
   });
 });
 
