@@ -622,15 +622,17 @@ export class PixelPipe {
       // duplicate, as a BullMQ worker's round saw when its backoff had run out while the event loop
       // was busy). `close({ timeoutMs: 0 })` sends nothing. Checked again after each await below.
       if (now >= this.closeDeadline) return;
-      let part = this.suspects.shift();
-      if (part) {
-        if (part.records.length > batchEvents) {
-          // The stream is probing: a part of a rejected batch goes out one probe at a time too,
-          // the rest waiting at the front with the same lease.
-          const { records, leaseUntil } = part;
+      const waiting = this.suspects.shift();
+      if (waiting) {
+        const { records, leaseUntil } = waiting;
+        // The stream is probing: a part of a rejected batch goes out one probe at a time too, the
+        // rest waiting at the front with the same lease.
+        const part =
+          records.length <= batchEvents
+            ? waiting
+            : { records: records.slice(0, batchEvents), leaseUntil };
+        if (part !== waiting)
           this.suspects.unshift({ records: records.slice(batchEvents), leaseUntil });
-          part = { records: records.slice(0, batchEvents), leaseUntil };
-        }
         if (part.leaseUntil - now < this.leaseReserve()) {
           // Its lease could end mid-request, and the outbox would then hand the same records out
           // again: give it back unattempted (still queued) and let it come back as a batch.
