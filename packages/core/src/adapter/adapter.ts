@@ -6,7 +6,7 @@ import {
   type RequestContext,
   type RequestContextOptions,
 } from '../context/index.js';
-import { trustProxyProblem } from '../context/trust-proxy.js';
+import { proxyWarningOnce, trustProxyProblem } from '../context/trust-proxy.js';
 import {
   type CapiClient,
   type CapiOptions,
@@ -308,19 +308,13 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
       : { ...withDestinations, consent: heardConsent(consent, client) };
   // Until told once, each context checks whether its client IP is a proxy's (see
   // `reportProxyNotTrusted`); after that the check is not made again.
-  const proxyHeader = rest.forwardedHeader === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For';
-  let onInternalBehindProxy: (() => void) | undefined = () => {
-    onInternalBehindProxy = undefined;
-    // Guarded like `attachRelay`: a hand-made client object may not have it.
-    if (typeof client.reportProxyNotTrusted === 'function')
-      client.reportProxyNotTrusted(proxyHeader);
-  };
+  const proxyWarning = proxyWarningOnce(client, rest.forwardedHeader);
   const contextOf = (request: Request | NodeRequestLike, remoteAddress?: string) =>
     getRequestContextOrEmpty(
       request,
       remoteAddress === undefined ? contextOptions : { ...contextOptions, remoteAddress },
       (error) => client.reportError(error, 'request context'),
-      onInternalBehindProxy,
+      proxyWarning(),
     );
   return {
     client,

@@ -1,3 +1,4 @@
+import type { ForwardedHeaderName } from './client-ip.js';
 import { type IpAddress, type IpRange, ipInRange, parseIpRange } from './ip-address.js';
 
 /** A named set of address ranges usable in {@link TrustProxy}, as in Express's `trust proxy`. */
@@ -178,4 +179,22 @@ export function isPeerTrusted(policy: TrustPolicy, socket: IpAddress | undefined
     case 'ranges':
       return socket !== undefined && inTrustedRanges(policy, socket);
   }
+}
+
+/**
+ * The `onInternalBehindProxy` callback adapters and the relay pass to `getRequestContextOrEmpty`,
+ * one-shot: call the returned function per request for the callback, `undefined` once it has
+ * fired, so a warned client's contexts skip the check. `client` is the `CapiClient`, guarded
+ * because a hand-made client object may not have `reportProxyNotTrusted`.
+ */
+export function proxyWarningOnce(
+  client: { reportProxyNotTrusted?: ((header: string) => void) | undefined },
+  forwardedHeader: ForwardedHeaderName | undefined,
+): () => (() => void) | undefined {
+  const header = forwardedHeader === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For';
+  let report: (() => void) | undefined = () => {
+    report = undefined;
+    if (typeof client.reportProxyNotTrusted === 'function') client.reportProxyNotTrusted(header);
+  };
+  return () => report;
 }

@@ -5,6 +5,7 @@ import {
   type RequestContextOptions,
 } from '../context/index.js';
 import { requestHeaderReader } from '../context/request-input.js';
+import { proxyWarningOnce } from '../context/trust-proxy.js';
 import { MAX_TIMER_MS, systemClock } from '../delivery/clock.js';
 import type { TrackOptions } from '../delivery/types.js';
 import { STANDARD_EVENTS } from '../event/standard-events.js';
@@ -143,14 +144,7 @@ export function createRelay<R = Request | NodeRequestLike>(
   if (typeof client.attachRelay === 'function') client.attachRelay();
   const contextOptions: RequestContextOptions = options.requestContext ?? {};
   // Checked until told once, as adapters do (`CapiClient.reportProxyNotTrusted`).
-  const proxyHeader =
-    contextOptions.forwardedHeader === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For';
-  let onInternalBehindProxy: (() => void) | undefined = () => {
-    onInternalBehindProxy = undefined;
-    // Guarded like `attachRelay`: a hand-made client object may not have it.
-    if (typeof client.reportProxyNotTrusted === 'function')
-      client.reportProxyNotTrusted(proxyHeader);
-  };
+  const proxyWarning = proxyWarningOnce(client, contextOptions.forwardedHeader);
   const maxBodyBytes = positiveInt(options.maxBodyBytes, DEFAULT_RELAY_MAX_BODY_BYTES);
   const maxEvents = positiveInt(options.maxEvents, DEFAULT_RELAY_MAX_EVENTS);
   const bodyTimeoutMs = Math.min(
@@ -269,7 +263,7 @@ export function createRelay<R = Request | NodeRequestLike>(
         failed = true;
         client.reportError(error, 'relay context');
       },
-      onInternalBehindProxy,
+      proxyWarning(),
     );
     return { context, own: !failed };
   };
