@@ -5,6 +5,7 @@
 import {
   type CapiAdapterOptions,
   type CapiClient,
+  type CookieToSet,
   conversionCounts,
   createCapiAdapter,
   createRelay,
@@ -79,14 +80,10 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
   const relay = relayOptions ? relayOf(relayOptions, adapter.client, adapterOptions) : undefined;
   let toldHeadersSent = false;
   let toldMount = false;
-  const middleware = (req: Request, res: Response, next: NextFunction): void => {
-    // forRequest never throws (a failed context is empty and reported through the client). It
-    // defers the context when no cookie can change, so requests that never track stay cheap.
-    const bound = adapter.forRequest(fromIncomingMessage(req, req.originalUrl));
+  const setCookies = (res: Response, cookiesToSet: readonly CookieToSet[]): void => {
     // `append`, not `set`: cookies the app set before keep their place, and `res.cookie()`
     // appends after ours (Express 4 and 5 alike). One call for both cookies: each `append` re-sets
     // and re-validates the whole header.
-    const { cookiesToSet } = bound;
     if (cookiesToSet.length > 0 && res.headersSent) {
       // A middleware before this one started the response (an early flush of the page's head):
       // `append` would throw into the request. The events still carry the context.
@@ -105,12 +102,27 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
         cookiesToSet.map((cookie) => cookie.header),
       );
     }
-    req.capi = bound.capi;
+  };
+  const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    const earlier = req.capi as RequestCapi | undefined;
+    if (earlier !== undefined) {
+      // capi() already ran for this request (mounted on the app and again on a router, or two
+      // instances): a second context would mint a second _fbp/_fbc on a first visit, the browser
+      // would keep the last, and the events tracked before carried the first. This pass tracks
+      // with the request's one context, through its own client.
+      req.capi = adapter.bind(() => earlier.context);
+    } else {
+      // forRequest never throws (a failed context is empty and reported through the client). It
+      // defers the context when no cookie can change, so requests that never track stay cheap.
+      const bound = adapter.forRequest(fromIncomingMessage(req, req.originalUrl));
+      setCookies(res, bound.cookiesToSet);
+      req.capi = bound.capi;
+    }
     if (relay !== undefined) {
       if (req.originalUrl.split('?', 1)[0] === relay.path) {
         serveNodeRelay(relay.relay, adapter.client, req, res, {
           url: req.originalUrl,
-          context: bound.capi.context,
+          context: req.capi.context,
           appRequest: req,
         });
         return;

@@ -62,6 +62,48 @@ describe.each(MAJORS)('$name: trackConversion', ({ express }) => {
   });
 });
 
+describe.each(MAJORS)('$name: capi() twice on one request', ({ express }) => {
+  it('mounted on the app and on a router: one _fbp/_fbc minted, every event carries it', async () => {
+    const tracking = capi(capiOptions(mock));
+    const other = capi(capiOptions(mock, { pixelId: '9876543210' }));
+    const app = express();
+    app.use(tracking);
+    const seen: (string | undefined)[] = [];
+    app.use((req, _res, next) => {
+      seen.push(req.capi.context.user_data.fbp);
+      next();
+    });
+    const shop = express.Router();
+    shop.use(tracking);
+    shop.use(other);
+    shop.get('/landing', (req, res) => {
+      seen.push(req.capi.context.user_data.fbp);
+      res.json(req.capi.track('ViewContent'));
+    });
+    app.use('/shop', shop);
+    const running = await listen(app);
+    try {
+      const res = await running.request('/shop/landing?fbclid=IwAR2F4-dbP0l7Mn1Iaw');
+      expect(res.status).toBe(200);
+      const cookies = res.headers.getSetCookie().map((c) => c.split(';', 1)[0] as string);
+      // One of each: a second mount minted a second _fbp (and _fbc), and the browser kept the
+      // last while the events tracked before it carried the first.
+      expect(cookies.map((c) => c.split('=', 1)[0])).toEqual(['_fbp', '_fbc']);
+      const fbp = cookies[0]?.slice('_fbp='.length);
+      expect(seen).toEqual([fbp, fbp]);
+      await tracking.client.flush();
+      await other.client.flush();
+      // The second instance's own pixel got the event, with the same browser ID.
+      const sent = mock.events().map((e) => [e.pixelId, e.event.user_data?.fbp]);
+      expect(sent).toEqual([['9876543210', fbp]]);
+    } finally {
+      await running.close();
+      await tracking.close();
+      await other.close();
+    }
+  });
+});
+
 describe.each(MAJORS)('$name: close()', ({ express }) => {
   it('refuses events tracked after it while the server still answers', async () => {
     const tracking = capi(capiOptions(mock));
