@@ -7,6 +7,7 @@ import {
 import { requestHeaderReader } from '../context/request-input.js';
 import { proxyWarningOnce } from '../context/trust-proxy.js';
 import { MAX_TIMER_MS, systemClock } from '../delivery/clock.js';
+import { isPromise } from '../delivery/outbox-calls.js';
 import type { TrackOptions } from '../delivery/types.js';
 import { STANDARD_EVENTS } from '../event/standard-events.js';
 import type { UserDataInput } from '../user-data/types.js';
@@ -47,6 +48,10 @@ import type {
  * own `requestTimeout` (Node: 300 s).
  */
 export const DEFAULT_RELAY_BODY_TIMEOUT_MS = 10_000;
+/** What the race against `identifyTimeoutMs` answers when the deadline came first. */
+const IDENTIFY_LATE: unique symbol = Symbol('identify late');
+/** Default of `identifyTimeoutMs`: how long a promise from `identify` is awaited. */
+export const DEFAULT_RELAY_IDENTIFY_TIMEOUT_MS = 2000;
 
 const emptyRefusals = (): Record<RelayRefusal, number> => ({
   method_not_allowed: 0,
@@ -153,6 +158,10 @@ export function createRelay<R = Request | NodeRequestLike>(
   );
   // Unref'd timers (systemClock): a body read in progress never keeps a process alive.
   const bodyLimits = { maxBytes: maxBodyBytes, timeoutMs: bodyTimeoutMs, timers: systemClock };
+  const identifyTimeoutMs = Math.min(
+    positiveInt(options.identifyTimeoutMs, DEFAULT_RELAY_IDENTIFY_TIMEOUT_MS),
+    MAX_TIMER_MS,
+  );
   const now = options.now ?? Date.now;
   const allowEvents = options.allowEvents ?? STANDARD_EVENTS;
   const allowedNames: ReadonlySet<string> | undefined =
@@ -241,12 +250,32 @@ export function createRelay<R = Request | NodeRequestLike>(
 
   const identify = async (input: RelayInput<R>): Promise<UserDataInput | undefined> => {
     if (options.identify === undefined) return undefined;
+    let timer: unknown;
     try {
-      const user = await options.identify((input.appRequest ?? input.request) as R);
+      const answer = options.identify((input.appRequest ?? input.request) as R);
+      const user = isPromise(answer)
+        ? await Promise.race([
+            answer,
+            new Promise<typeof IDENTIFY_LATE>((resolve) => {
+              timer = systemClock.setTimeout(() => resolve(IDENTIFY_LATE), identifyTimeoutMs);
+            }),
+          ])
+        : answer;
+      if (user === IDENTIFY_LATE) {
+        client.reportError(
+          new Error(
+            `identify did not answer within identifyTimeoutMs (${identifyTimeoutMs} ms); the events went without the signed-in user`,
+          ),
+          'relay identify',
+        );
+        return undefined;
+      }
       return isRecord(user) ? (user as UserDataInput) : undefined;
     } catch (error) {
       client.reportError(error, 'relay identify');
       return undefined;
+    } finally {
+      if (timer !== undefined) systemClock.clearTimeout(timer);
     }
   };
 

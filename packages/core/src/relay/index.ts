@@ -2,7 +2,11 @@
  * The server side of the first-party relay: `@capi-kit/browser` posts each Pixel event to your own
  * site too, and the relay forwards it through the Conversions API with the same `event_id`.
  */
-export { createRelay, DEFAULT_RELAY_BODY_TIMEOUT_MS } from './create-relay.js';
+export {
+  createRelay,
+  DEFAULT_RELAY_BODY_TIMEOUT_MS,
+  DEFAULT_RELAY_IDENTIFY_TIMEOUT_MS,
+} from './create-relay.js';
 export { checkFirstParty, type FirstPartyRefusal } from './first-party.js';
 export {
   DEFAULT_RELAY_MAX_BODY_BYTES,

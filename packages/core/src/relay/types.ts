@@ -35,6 +35,13 @@ export interface RelayOptions<R = Request | NodeRequestLike> {
    */
   identify?: RelayIdentify<R> | undefined;
   /**
+   * Milliseconds the relay waits for a promise from `identify`; past it the events go without the
+   * user, and the client's `error` hook hears of it (source `relay identify`). Default 2000. A
+   * session lookup that hangs (a store down) otherwise held every beacon's request open and its
+   * events untracked until the server's own timeout.
+   */
+  identifyTimeoutMs?: number | undefined;
+  /**
    * Body cap in bytes; larger bodies get `413` and nothing is tracked. Default 64 KiB. It holds
    * whatever ran first: a body the relay reads is counted as it arrives and reading stops at the
    * cap; one the app's JSON parser already read (chunked or not) is measured as its value

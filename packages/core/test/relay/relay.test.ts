@@ -726,6 +726,31 @@ describe('createRelay: what is forwarded', () => {
     expect(h.errors.map((e) => [e.kind, e.source])).toEqual([['callback', 'relay identify']]);
   });
 
+  it('stops waiting for an identify that never answers at identifyTimeoutMs: the events go without the user, said once per request', async () => {
+    const h = harness({
+      identifyTimeoutMs: 50,
+      identify: () => new Promise<never>(() => {}),
+    });
+    const answers = await Promise.all(
+      [1, 2].map((i) =>
+        h.relay.handle(request({ body: payload([event({ event_id: `late-${i}` })]) })),
+      ),
+    );
+    expect(answers.map((a) => a.status)).toEqual([204, 204]);
+    const sent = await h.sent();
+    expect(sent.map((s) => s.event.event_id).sort()).toEqual(['late-1', 'late-2']);
+    expect(h.errors.map((e) => [e.source, e.error.message])).toEqual([
+      [
+        'relay identify',
+        expect.stringContaining('did not answer within identifyTimeoutMs (50 ms)'),
+      ],
+      [
+        'relay identify',
+        expect.stringContaining('did not answer within identifyTimeoutMs (50 ms)'),
+      ],
+    ]);
+  });
+
   it('sends each event only to the pixel that fired it, and refuses unknown pixels', async () => {
     const h = harness(
       {},
