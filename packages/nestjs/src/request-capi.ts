@@ -161,13 +161,23 @@ function appendSetCookies(response: object, values: readonly string[]): boolean 
       response.removeHeader('set-cookie');
       response.header('set-cookie', [...kept, ...values]);
     }
+    // On the raw response too: Fastify's headers are written only by `reply.send()`, and an `@Sse()`
+    // handler (Nest reads the reply's headers before this interceptor runs) or a handler writing
+    // `reply.raw` never sends them, so a landing's `_fbp`/`_fbc` were lost. Where Fastify does
+    // write its headers, its `set-cookie` (ours included) replaces these copies: one of each.
+    if (isNodeResponse(response.raw)) appendToNodeResponse(response.raw, values);
   } else if (isNodeResponse(response)) {
-    const existing = response.getHeader('set-cookie');
-    const kept =
-      existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
-    response.setHeader('Set-Cookie', [...kept, ...values]);
+    appendToNodeResponse(response, values);
   } else {
     return false;
   }
   return true;
+}
+
+/** Adds `Set-Cookie` values to a Node response, keeping the ones already there. */
+function appendToNodeResponse(response: NodeResponse, values: readonly string[]): void {
+  const existing = response.getHeader('set-cookie');
+  const kept =
+    existing === undefined ? [] : Array.isArray(existing) ? existing : [String(existing)];
+  response.setHeader('Set-Cookie', [...kept, ...values]);
 }
