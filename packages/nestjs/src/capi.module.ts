@@ -6,6 +6,7 @@ import {
   Module,
   type NestModule,
   type OnApplicationShutdown,
+  Optional,
   type Provider,
   RequestMethod,
 } from '@nestjs/common';
@@ -72,10 +73,25 @@ function optionsProviders(options: CapiModuleAsyncOptions): Provider[] {
  * @example @Module({ imports: [CapiModule.forRoot({ trustProxy: 'loopback', isGlobal: true })] })
  */
 export class CapiModule implements NestModule, OnApplicationShutdown {
+  /**
+   * Both are `undefined` when the class is imported as it is (`imports: [CapiModule]`) rather than
+   * through `forRoot`/`forRootAsync`: that instance has nothing of its own to do.
+   */
   constructor(
-    private readonly adapter: CapiAdapter,
-    private readonly options: CapiModuleOptions,
-  ) {}
+    private readonly adapter: CapiAdapter | undefined,
+    private readonly options: CapiModuleOptions | undefined,
+  ) {
+    // `imports: [CapiModule]` in a feature module, the way many Nest modules are imported. Nest
+    // would fail the start naming this module's internal token, which the app never wrote. With
+    // a global forRoot the options are visible here and the import is merely redundant.
+    if (adapter === undefined && options === undefined) {
+      throw new TypeError(
+        'capi-kit: CapiModule is imported without configuration (imports: [CapiModule]); import ' +
+          'CapiModule.forRoot({ ... }) or CapiModule.forRootAsync({ ... }) once, in the root ' +
+          'module, with isGlobal: true so that feature modules can inject CapiService without importing it',
+      );
+    }
+  }
 
   /**
    * Configures the module from options known up front (unset credentials fall back to `META_*`
@@ -108,7 +124,9 @@ export class CapiModule implements NestModule, OnApplicationShutdown {
 
   /** Registers the relay middleware when `relay` is set. */
   configure(consumer: MiddlewareConsumer): void {
-    const { relay } = this.options;
+    // Only the configured instance serves the relay (see the constructor).
+    if (this.adapter === undefined) return;
+    const relay = this.options?.relay;
     if (!relay) return;
     const path = (relay === true ? undefined : relay.path) ?? DEFAULT_RELAY_PATH;
     consumer.apply(CapiRelayMiddleware).forRoutes({ path, method: RequestMethod.ALL });
@@ -116,11 +134,14 @@ export class CapiModule implements NestModule, OnApplicationShutdown {
 
   /** Sends what is queued and closes the client, unless it was shared in as `options.client`. */
   async onApplicationShutdown(): Promise<void> {
-    const timeoutMs = this.options.shutdownTimeoutMs;
+    if (this.adapter === undefined) return;
+    const timeoutMs = this.options?.shutdownTimeoutMs;
     await this.adapter.close(timeoutMs === undefined ? {} : { timeoutMs });
   }
 }
 
 Inject(CAPI_ADAPTER)(CapiModule, undefined, 0);
+Optional()(CapiModule, undefined, 0);
 Inject(CAPI_OPTIONS)(CapiModule, undefined, 1);
+Optional()(CapiModule, undefined, 1);
 Module({})(CapiModule);

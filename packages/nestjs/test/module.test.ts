@@ -185,6 +185,82 @@ describe('isGlobal', () => {
   });
 });
 
+describe('CapiModule imported as it is (imports: [CapiModule])', () => {
+  @Injectable()
+  class Signup {
+    constructor(@Inject(CapiService) readonly capi: CapiService) {}
+  }
+  // What many Nest modules ask for in a feature module; CapiModule's configuration is forRoot's.
+  @Module({ imports: [CapiModule], providers: [Signup], exports: [Signup] })
+  class SignupModule {}
+
+  it('without a global forRoot: the start fails saying how to import it', async () => {
+    // (A provider there that injects CapiService fails first, with Nest's own clear message.)
+    @Module({ imports: [CapiModule] })
+    class ReportsModule {}
+    await expect(
+      Test.createTestingModule({
+        imports: [CapiModule.forRoot(capiOptions(mock)), ReportsModule],
+      }).compile(),
+    ).rejects.toThrow(
+      'capi-kit: CapiModule is imported without configuration (imports: [CapiModule]); import CapiModule.forRoot({ ... })',
+    );
+  });
+
+  it('beside a global forRoot: redundant and harmless, where it failed the start', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        CapiModule.forRoot({ ...capiOptions(mock), relay: true, isGlobal: true }),
+        SignupModule,
+      ],
+    }).compile();
+    const { capi } = moduleRef.get(Signup);
+    expect(capi).toBe(moduleRef.get(CapiService));
+    capi.track(lead);
+    await moduleRef.close();
+    expect(capi.client.closed).toBe(true);
+    expect(mock.events({ event_name: 'Lead' })).toHaveLength(1);
+  });
+});
+
+describe('CapiModule imported as it is (imports: [CapiModule])', () => {
+  @Injectable()
+  class Signup {
+    constructor(@Inject(CapiService) readonly capi: CapiService) {}
+  }
+  // What many Nest modules ask for in a feature module; CapiModule's configuration is forRoot's.
+  @Module({ imports: [CapiModule], providers: [Signup], exports: [Signup] })
+  class SignupModule {}
+
+  it('without a global forRoot: the start fails saying how to import it', async () => {
+    // (A provider there that injects CapiService fails first, with Nest's own clear message.)
+    @Module({ imports: [CapiModule] })
+    class ReportsModule {}
+    await expect(
+      Test.createTestingModule({
+        imports: [CapiModule.forRoot(capiOptions(mock)), ReportsModule],
+      }).compile(),
+    ).rejects.toThrow(
+      'capi-kit: CapiModule is imported without configuration (imports: [CapiModule]); import CapiModule.forRoot({ ... })',
+    );
+  });
+
+  it('beside a global forRoot: redundant and harmless, where it failed the start', async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        CapiModule.forRoot({ ...capiOptions(mock), relay: true, isGlobal: true }),
+        SignupModule,
+      ],
+    }).compile();
+    const { capi } = moduleRef.get(Signup);
+    expect(capi).toBe(moduleRef.get(CapiService));
+    capi.track(lead);
+    await moduleRef.close();
+    expect(capi.client.closed).toBe(true);
+    expect(mock.events({ event_name: 'Lead' })).toHaveLength(1);
+  });
+});
+
 describe('CapiModule registered twice', () => {
   @Controller()
   class SignupController {
