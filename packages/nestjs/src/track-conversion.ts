@@ -55,6 +55,10 @@ export function TrackConversion<
     ? [options: TrackConversionOptions<TResult, TRequest, Name> & { map: unknown }]
     : [options?: TrackConversionOptions<TResult, TRequest, Name>]
 ): MethodDecorator & ClassDecorator {
+  // Checked here, at class definition, like a second decorator: from JavaScript (the types refuse
+  // each of these) a wrong shape tracked the event without its data, with nothing said.
+  const problem = conversionProblem(eventName, options[0]);
+  if (problem !== undefined) throw new TypeError(`capi-kit: ${problem}`);
   const metadata: ConversionMetadata = {
     eventName,
     // Checked at the call; stored for any name and result.
@@ -79,6 +83,42 @@ export function TrackConversion<
     (setMetadata as (...args: unknown[]) => unknown)(target, key, descriptor);
   };
   return decorate as MethodDecorator & ClassDecorator;
+}
+
+/** What a value is, for a message that must not repeat it. */
+const kindOf = (value: unknown): string => (value === null ? 'null' : typeof value);
+
+/**
+ * What is wrong with `@TrackConversion(eventName, options)` written from JavaScript, or
+ * `undefined`. A map given in place of the options, or the event's fields in place of a map, left
+ * `map` unset: every call tracked the bare event (no user_data, no value) and said nothing.
+ */
+function conversionProblem(eventName: unknown, options: unknown): string | undefined {
+  if (typeof eventName !== 'string' || eventName === '') {
+    return `@TrackConversion(eventName, options?) takes the event's name first, e.g. @TrackConversion('Lead'); got ${eventName === '' ? 'an empty string' : kindOf(eventName)}`;
+  }
+  const call = `@TrackConversion('${eventName}', options)`;
+  if (options === undefined) return undefined;
+  if (typeof options === 'function') {
+    return `${call}: options must be { map?, when? }; got a function: pass it as { map: (result, request) => ({ … }) }`;
+  }
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    return `${call}: options must be { map?, when? }, e.g. { map: (result) => ({ custom_data: { … } }) }; got ${Array.isArray(options) ? 'an array' : kindOf(options)}`;
+  }
+  const { map, when } = options as { map?: unknown; when?: unknown };
+  for (const [name, value] of [
+    ['map', map],
+    ['when', when],
+  ] as const) {
+    if (value !== undefined && typeof value !== 'function') {
+      return `${call}: ${name} must be a function of (result, request); got ${kindOf(value)}`;
+    }
+  }
+  const other = Object.keys(options).find((key) => key !== 'map' && key !== 'when');
+  if (map === undefined && other !== undefined) {
+    return `${call}: options take map and when, not '${other}'; the event's fields come from map, e.g. { map: (result) => ({ ${other}: … }) }`;
+  }
+  return undefined;
 }
 
 /** The conversion set on this very handler or class (not inherited), if any. */

@@ -373,3 +373,62 @@ describe('@TrackConversion applied twice', () => {
     expect(SubController).toBeTypeOf('function');
   });
 });
+
+describe('@TrackConversion of the wrong shape, as JavaScript can write it', () => {
+  // Each tracked the bare event on every call (no user_data, no value) and said nothing, or
+  // reported 'options.map is not a function' per request; now the class definition fails.
+  const untypedTrackConversion = TrackConversion as (...args: unknown[]) => MethodDecorator;
+  const decorate =
+    (...args: unknown[]) =>
+    () => {
+      class CheckoutController {
+        @untypedTrackConversion(...args)
+        checkout(): void {}
+      }
+      return CheckoutController;
+    };
+  const map = (order: Order) => ({ user_data: { em: order.email } });
+
+  it.each([
+    [
+      [map],
+      "@TrackConversion(eventName, options?) takes the event's name first, e.g. @TrackConversion('Lead'); got function",
+    ],
+    [
+      [''],
+      "@TrackConversion(eventName, options?) takes the event's name first, e.g. @TrackConversion('Lead'); got an empty string",
+    ],
+    [
+      ['Lead', map],
+      "@TrackConversion('Lead', options): options must be { map?, when? }; got a function: pass it as { map: (result, request) => ({ … }) }",
+    ],
+    [['Lead', 'em'], "@TrackConversion('Lead', options): options must be { map?, when? }"],
+    [
+      ['Lead', { user_data: { em: 'ann@example.com' } }],
+      "@TrackConversion('Lead', options): options take map and when, not 'user_data'; the event's fields come from map",
+    ],
+    [
+      ['Lead', { map: { user_data: {} } }],
+      "@TrackConversion('Lead', options): map must be a function of (result, request); got object",
+    ],
+    [
+      ['Lead', { when: true }],
+      "@TrackConversion('Lead', options): when must be a function of (result, request); got boolean",
+    ],
+  ])('%# is refused when the class is defined', (args, message) => {
+    expect(decorate(...args)).toThrow(`capi-kit: ${message}`);
+  });
+
+  it('the value is never in the message', () => {
+    expect(decorate('Lead', { user_data: { em: 'ann@example.com' } })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('ann@') }),
+    );
+  });
+
+  it('the right shapes still decorate', () => {
+    expect(decorate('Lead')).not.toThrow();
+    expect(decorate('Lead', {})).not.toThrow();
+    expect(decorate('Lead', { map, when: () => true })).not.toThrow();
+    expect(decorate('Lead', { map: undefined })).not.toThrow();
+  });
+});
