@@ -2,17 +2,20 @@ import { type CapiAdapter, createCapiAdapter, DEFAULT_RELAY_PATH } from '@capi-k
 import {
   type DynamicModule,
   Inject,
+  Logger,
   type MiddlewareConsumer,
   Module,
   type NestModule,
+  type OnApplicationBootstrap,
   type OnApplicationShutdown,
   Optional,
   type Provider,
   RequestMethod,
 } from '@nestjs/common';
-import { APP_INTERCEPTOR } from '@nestjs/core';
+import { APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
 import { CapiInterceptor } from './capi.interceptor.js';
 import { CapiService } from './capi.service.js';
+import { misplacedConversions } from './misplaced-conversions.js';
 import type {
   CapiModuleAsyncOptions,
   CapiModuleOptions,
@@ -47,6 +50,12 @@ const sharedProviders: Provider[] = [
 
 const exported = [CapiService, CAPI_CLIENT, CAPI_OPTIONS];
 
+/**
+ * The apps already checked for misplaced `@TrackConversion`s, by their `DiscoveryService` (one per
+ * app): an app that registers the module twice warns once.
+ */
+const checkedApps = new WeakSet<DiscoveryService>();
+
 function optionsProviders(options: CapiModuleAsyncOptions): Provider[] {
   const fromFactory = (factory: CapiOptionsFactory) => factory.createCapiOptions();
   if (options.useFactory !== undefined) {
@@ -72,7 +81,7 @@ function optionsProviders(options: CapiModuleAsyncOptions): Provider[] {
  * `_fbp`/`_fbc` cookies, and flushes the client on `app.close()` (if it created it). Import once.
  * @example @Module({ imports: [CapiModule.forRoot({ trustProxy: 'loopback', isGlobal: true })] })
  */
-export class CapiModule implements NestModule, OnApplicationShutdown {
+export class CapiModule implements NestModule, OnApplicationBootstrap, OnApplicationShutdown {
   /**
    * Both are `undefined` when the class is imported as it is (`imports: [CapiModule]`) rather than
    * through `forRoot`/`forRootAsync`: that instance has nothing of its own to do.
@@ -80,6 +89,7 @@ export class CapiModule implements NestModule, OnApplicationShutdown {
   constructor(
     private readonly adapter: CapiAdapter | undefined,
     private readonly options: CapiModuleOptions | undefined,
+    private readonly discovery?: DiscoveryService,
   ) {
     // `imports: [CapiModule]` in a feature module, the way many Nest modules are imported. Nest
     // would fail the start naming this module's internal token, which the app never wrote. With
@@ -102,6 +112,7 @@ export class CapiModule implements NestModule, OnApplicationShutdown {
     return {
       module: CapiModule,
       global: isGlobal === true,
+      imports: [DiscoveryModule],
       providers: [{ provide: CAPI_OPTIONS, useValue: moduleOptions }, ...sharedProviders],
       exports: exported,
     };
@@ -112,7 +123,7 @@ export class CapiModule implements NestModule, OnApplicationShutdown {
     return {
       module: CapiModule,
       global: options.isGlobal === true,
-      imports: options.imports ?? [],
+      imports: [DiscoveryModule, ...(options.imports ?? [])],
       providers: [
         ...optionsProviders(options),
         ...(options.extraProviders ?? []),
@@ -132,6 +143,24 @@ export class CapiModule implements NestModule, OnApplicationShutdown {
     consumer.apply(CapiRelayMiddleware).forRoutes({ path, method: RequestMethod.ALL });
   }
 
+  /**
+   * Warns once about each `@TrackConversion` on a provider method (a service rather than a
+   * controller route or a resolver): Nest never runs an interceptor there, so it tracks nothing.
+   */
+  onApplicationBootstrap(): void {
+    const { discovery } = this;
+    if (this.adapter === undefined || discovery === undefined || checkedApps.has(discovery)) return;
+    checkedApps.add(discovery);
+    const logger = new Logger('CapiModule');
+    for (const where of misplacedConversions(discovery, new MetadataScanner())) {
+      logger.warn(
+        `@TrackConversion on ${where} is ignored: it is a provider, and only controller route ` +
+          'handlers and GraphQL queries and mutations are tracked; move it to the route that ' +
+          'calls it, or call CapiService.track(event, request) there',
+      );
+    }
+  }
+
   /** Sends what is queued and closes the client, unless it was shared in as `options.client`. */
   async onApplicationShutdown(): Promise<void> {
     if (this.adapter === undefined) return;
@@ -144,4 +173,6 @@ Inject(CAPI_ADAPTER)(CapiModule, undefined, 0);
 Optional()(CapiModule, undefined, 0);
 Inject(CAPI_OPTIONS)(CapiModule, undefined, 1);
 Optional()(CapiModule, undefined, 1);
+Inject(DiscoveryService)(CapiModule, undefined, 2);
+Optional()(CapiModule, undefined, 2);
 Module({})(CapiModule);

@@ -122,7 +122,7 @@ function conversionProblem(eventName: unknown, options: unknown): string | undef
 }
 
 /** The conversion set on this very handler or class (not inherited), if any. */
-function ownConversion(holder: unknown): ConversionMetadata | undefined {
+export function ownConversion(holder: unknown): ConversionMetadata | undefined {
   if ((typeof holder !== 'object' && typeof holder !== 'function') || holder === null) return;
   // reflect-metadata's API, loaded by every Nest app (a peer dependency).
   const reflect = Reflect as unknown as {

@@ -2,6 +2,7 @@ import type { CapiClient } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { Controller, Get, Inject, Injectable, Module, Req } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { Mutation, Resolver } from '@nestjs/graphql';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -386,6 +387,76 @@ describe('CapiService with a request', () => {
       } finally {
         await running.app.close();
       }
+    },
+  );
+});
+
+describe('@TrackConversion on a provider method', () => {
+  interface Order {
+    id: string;
+    total: number;
+  }
+  // What a user may well write: Nest's @Cron or @OnEvent work on service methods, so why not this?
+  @Injectable()
+  class OrderService {
+    @TrackConversion('Purchase', {
+      map: (order: Order) => ({ custom_data: { value: order.total, currency: 'EUR' } }),
+    })
+    place(order: Order): Order {
+      return order;
+    }
+  }
+  @Injectable()
+  @TrackConversion('Lead')
+  class NewsletterService {}
+
+  @Resolver()
+  class OrderResolver {
+    @Mutation(() => String)
+    @TrackConversion('Purchase', { map: () => ({ custom_data: { value: 1, currency: 'EUR' } }) })
+    placeOrder(): string {
+      return 'ok';
+    }
+  }
+  @Controller()
+  @TrackConversion('ViewContent')
+  class ShopController {
+    @Get('shop')
+    shop(): string {
+      return 'shop';
+    }
+  }
+
+  it.each(['express', 'fastify'] as const)(
+    'is never tracked, so the start warns once per decorator (%s)',
+    async (platform) => {
+      const log = recordingLogger();
+      const running = await startApp(
+        platform,
+        {
+          imports: [
+            CapiModule.forRoot(capiOptions(mock)),
+            // Registered twice: still one warning each.
+            CapiModule.forRootAsync({
+              useFactory: () => capiOptions(mock, { partnerAgent: 'feature' }),
+            }),
+          ],
+          controllers: [ShopController],
+          providers: [OrderService, NewsletterService, OrderResolver],
+        },
+        log.logger,
+      );
+      await running.app.close();
+      const misplaced = log.entries
+        .filter((e) => e.level === 'warn' && e.message.includes('is a provider'))
+        .map((e) => e.message);
+      expect(misplaced).toEqual([
+        expect.stringMatching(
+          /^@TrackConversion on OrderService\.place is ignored: it is a provider/,
+        ),
+        expect.stringMatching(/^@TrackConversion on NewsletterService is ignored/),
+      ]);
+      expect(misplaced[0]).toContain('call CapiService.track(event, request) there');
     },
   );
 });
