@@ -95,9 +95,21 @@ export class CapiInterceptor implements NestInterceptor {
     const source = `@TrackConversion('${eventName}')`;
     let params: TrackParams | undefined;
     try {
-      if (options.when !== undefined && !(options.when as Callback)(result, exchange.request)) {
+      const decided =
+        options.when === undefined || (options.when as Callback)(result, exchange.request);
+      if (isThenable(decided)) {
+        // An async `when` (JavaScript, or a cast): its Promise is truthy, so every call would be
+        // tracked whatever it resolves to, the filter silently off. Fails closed, like `map`'s.
+        this.report(
+          `${source} when`,
+          new TypeError(
+            'when returned a Promise; when must be synchronous: await in the handler and return what when needs',
+          ),
+          'returned no boolean',
+        );
         return;
       }
+      if (!decided) return;
     } catch (error) {
       this.report(`${source} when`, error);
       return;
@@ -188,10 +200,18 @@ function notEventFields(value: unknown): string | undefined {
   if (Array.isArray(value)) {
     return "map returned an array; it must return the event's fields (an object) or undefined";
   }
-  if (typeof (value as { then?: unknown }).then === 'function') {
+  if (isThenable(value)) {
     return 'map returned a Promise; map must be synchronous: await in the handler and return what map needs';
   }
   return undefined;
+}
+
+/** Whether a callback's answer is a Promise (or another thenable) rather than a value. */
+function isThenable(value: unknown): boolean {
+  return (
+    ((typeof value === 'object' && value !== null) || typeof value === 'function') &&
+    typeof (value as { then?: unknown }).then === 'function'
+  );
 }
 
 /**

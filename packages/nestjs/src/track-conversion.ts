@@ -20,7 +20,7 @@ export interface TrackConversionOptions<
    * @example map: (order: Order) => ({ event_id: order.id, custom_data: { value: order.total, currency: 'EUR' } })
    */
   map?: ((result: TResult, request: TRequest) => TrackParamsOrNone<Name>) | undefined;
-  /** Tracks only when this returns true. A throw is logged and counts as false. */
+  /** Tracks only when this returns true. Synchronous: a throw or a Promise is logged and counts as false. */
   when?: (result: TResult, request: TRequest) => boolean;
 }
 

@@ -156,6 +156,16 @@ class ShopController {
     return { id: 'A-3', email: 'ann@example.com', total: 1 };
   }
 
+  @Get('when-async')
+  // What a JavaScript app (or a cast) can pass: TypeScript rejects a Promise here.
+  @TrackConversion('Lead', {
+    when: (async (_result: unknown, request: { query: Record<string, string | undefined> }) =>
+      request.query.track === 'yes') as never,
+  })
+  whenAsync(): { ok: true } {
+    return { ok: true };
+  }
+
   @Get('map-string')
   @TrackConversion('Lead', { map: (() => 'ann@example.com') as never })
   mapString(): { ok: true } {
@@ -326,6 +336,21 @@ describe.each(PLATFORMS)('@TrackConversion on %s', (platform) => {
     ]);
     // The value the map returned never reaches a log line.
     expect(JSON.stringify([log.entries, hooked])).not.toContain('ann@example.com');
+  });
+
+  it('a when() returning a Promise is reported; nothing is tracked, whatever it resolves to', async () => {
+    const hooked: string[] = [];
+    const off = running.client.on('error', ({ error }) => {
+      hooked.push(error.message);
+    });
+    onTestFinished(off);
+    // Its Promise is truthy: the filter was off, and the visit that said no was tracked too.
+    expect((await running.request('/shop/when-async?track=no')).status).toBe(200);
+    expect(await sent()).toHaveLength(0);
+    expect(log.errors().map((e) => e.message)).toEqual([
+      "@TrackConversion('Lead') when returned no boolean; nothing was tracked: when returned a Promise; when must be synchronous: await in the handler and return what when needs",
+    ]);
+    expect(hooked).toEqual([expect.stringContaining('when returned a Promise')]);
   });
 
   it('a class-level decorator covers every handler; a handler-level one wins', async () => {
