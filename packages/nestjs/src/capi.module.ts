@@ -1,4 +1,9 @@
-import { type CapiAdapter, createCapiAdapter, DEFAULT_RELAY_PATH } from '@capi-kit/core';
+import {
+  type CapiAdapter,
+  createCapiAdapter,
+  DEFAULT_RELAY_PATH,
+  relayPathProblem,
+} from '@capi-kit/core';
 import {
   type DynamicModule,
   Inject,
@@ -33,7 +38,18 @@ function createAdapter(options: CapiModuleOptions): CapiAdapter {
       `CapiModule.forRootAsync: the options factory (useFactory, or createCapiOptions() of useClass/useExisting) resolved to ${options === null ? 'null' : typeof options}; return the options object (an arrow function with a body in braces needs \`return\`)`,
     );
   }
-  const { shutdownTimeoutMs: _, relay: __, ...adapterOptions } = options;
+  const { shutdownTimeoutMs: _, relay, ...adapterOptions } = options;
+  // Checked before a client exists, as Express and Fastify do (see `relayPathProblem`): an empty
+  // path (an unset environment variable) put the relay where the browser never posts, a query
+  // failed the start in path-to-regexp without naming the option. Nest resolves a path without
+  // its leading '/' from the root (or the global prefix) like one with it, so that one stays.
+  const path: unknown = typeof relay === 'object' && relay !== null ? relay.path : undefined;
+  if (path !== undefined) {
+    const problem = relayPathProblem(
+      typeof path === 'string' && path !== '' && !path.startsWith('/') ? `/${path}` : path,
+    );
+    if (problem !== undefined) throw new TypeError(`capi-kit: ${problem}`);
+  }
   return createCapiAdapter(adapterOptions);
 }
 

@@ -24,7 +24,10 @@ export interface CapiModuleOptions extends CapiAdapterOptions {
  * request: Express's `Request` on the Express platform, the raw `IncomingMessage` on Fastify.
  */
 export interface CapiRelayOptions extends RelayOptions<IncomingMessageLike> {
-  /** Path the browser posts to; default `/capi/events`, `@capi-kit/browser`'s default. */
+  /**
+   * Path the browser posts to; default `/capi/events`, `@capi-kit/browser`'s default. An empty
+   * path, one with a query, or a value that is not a string fails the app's start.
+   */
   path?: string | undefined;
 }
 

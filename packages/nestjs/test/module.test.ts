@@ -150,6 +150,38 @@ describe('CapiModule.forRootAsync', () => {
   });
 });
 
+describe('relay.path', () => {
+  it.each([
+    ['empty (an unset environment variable)', ''],
+    ['with a query', '/capi/events?via=beacon'],
+    ['not a string (JavaScript)', 42],
+  ])('%s: the start fails naming the option, before a client exists', async (_, path) => {
+    await expect(
+      Test.createTestingModule({
+        imports: [CapiModule.forRoot(capiOptions(mock, { relay: { path: path as string } }))],
+      }).compile(),
+    ).rejects.toThrow(
+      "capi-kit: relay.path must be a path from the site root, starting with '/' and without a query",
+    );
+  });
+
+  it("without its leading '/': Nest resolves it from the root, so it still serves the relay", async () => {
+    const running = await startApp('express', {
+      imports: [CapiModule.forRoot(capiOptions(mock, { relay: { path: 'beacon/events' } }))],
+    });
+    try {
+      const res = await running.request('/beacon/events', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'sec-fetch-site': 'same-origin' },
+        body: JSON.stringify({ v: 1, pixel_id: PIXEL_ID, events: [] }),
+      });
+      expect(res.status).not.toBe(404);
+    } finally {
+      await running.app.close();
+    }
+  });
+});
+
 describe('isGlobal', () => {
   @Injectable()
   class Checkout {
