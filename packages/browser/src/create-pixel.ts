@@ -35,7 +35,7 @@ export interface AdvancedMatching {
 export interface PixelOptions {
   /** The Pixel (dataset) ID. */
   pixelId: string;
-  /** URL of your relay endpoint (on the page's site), or `false` for the Pixel alone. Default `/capi/events`. */
+  /** URL of your relay endpoint (on the page's site), or `false` (or `''`) for the Pixel alone. Default `/capi/events`. */
   relay?: string | false;
   /** Where to load fbevents.js from. Default Meta's `en_US` URL. */
   scriptUrl?: string;
@@ -85,7 +85,9 @@ export function createPixel(options: PixelOptions): Pixel {
   const pixelId = `${options.pixelId}`;
   let send: ((event: RelayEvent) => void) | undefined;
   try {
-    if (relay !== false) send = createRelay(relay, pixelId);
+    // `''` (an empty environment variable) relays nothing, like `false`: as a URL it is the page
+    // itself, and every beacon was a POST to the page (to /checkout, say).
+    if (relay) send = createRelay(relay, pixelId);
     const fbq = ensureFbq(options.scriptUrl ?? DEFAULT_SCRIPT_URL, options.autoLoad !== false);
     if (!initialized.has(pixelId)) {
       initialized.add(pixelId);

@@ -42,6 +42,15 @@ describe('transport', () => {
     expect(browser.sendBeacon.mock.calls[0]![0]).toBe('/api/meta');
   });
 
+  it("relay: '' (an empty environment variable) relays nothing, like false, never to the page's own URL", async () => {
+    // An empty URL resolves to the page itself: every beacon was a POST to /checkout.
+    const pixel = createPixel({ pixelId: PIXEL, relay: '' });
+    pixel.track('Lead');
+    await nextTick();
+    expect(browser.sendBeacon).not.toHaveBeenCalled();
+    expect(browser.fetch).not.toHaveBeenCalled();
+  });
+
   it('sends JSON to a same-origin relay and text/plain to another origin (no CORS preflight)', async () => {
     for (const relay of [
       '/capi/events',
