@@ -51,7 +51,8 @@ const contextOf = (captured: Readonly<Record<string, string>> | undefined): TikT
 
 /**
  * TikTok's Events API 2.0 as a capi-kit destination. Throws a `TypeError` at configuration time
- * (empty pixel code or token, a URL that is not http(s)); never per event.
+ * (empty pixel code or token, a URL that is not http(s), `eventNames` that is not an object); never
+ * per event.
  * @example
  * const capi = createCapi({
  *   pixelId: process.env.META_PIXEL_ID,
@@ -67,6 +68,17 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
   }
   const { pixelCode, accessToken, testEventCode, apiUrl, eventNames } = options;
   const envelope = tiktokEnvelope({ pixelCode, accessToken, testEventCode, url: apiUrl });
+  const names: unknown = eventNames;
+  if (
+    names !== undefined &&
+    names !== null &&
+    (typeof names !== 'object' || Array.isArray(names))
+  ) {
+    // Ignored, every event would go to TikTok under the table's names instead of the ones asked for.
+    throw new TypeError(
+      `tiktok(options): eventNames must be an object such as { Purchase: 'CompletePayment' }, got ${Array.isArray(names) ? 'an array' : typeof names}`,
+    );
+  }
   const token = envelope.headers['access-token'] as string;
   return {
     name: 'tiktok',

@@ -58,7 +58,9 @@ export function tiktokEventName(
   metaName: string,
   overrides?: Readonly<Record<string, string>>,
 ): string {
-  if (overrides !== undefined && Object.hasOwn(overrides, metaName)) {
+  // `null` (a config value read from JSON) is no overrides: `Object.hasOwn(null)` would throw, and
+  // inside a destination's build every event would be dropped for TikTok.
+  if (typeof overrides === 'object' && overrides !== null && Object.hasOwn(overrides, metaName)) {
     const name = overrides[metaName];
     if (typeof name === 'string' && name !== '') return name;
   }

@@ -619,4 +619,24 @@ describe('configuration', () => {
     ).toThrow(`destination ${STREAM} is listed twice`);
     expect(() => tiktok({ pixelCode: CODE, accessToken: ' ' })).toThrow(/accessToken/);
   });
+
+  it('eventNames: null is no overrides; a value that is not an object is refused at configuration', async () => {
+    // `null` from a JSON config made every build throw: each event dropped for TikTok as `error`.
+    const withNull = tiktok({
+      pixelCode: CODE,
+      accessToken: TIKTOK_TOKEN,
+      apiUrl: `${tt.base}/open_api/v1.3/event/track/`,
+      eventNames: null as never,
+    });
+    const capi = client({ destinations: [withNull] });
+    const result = capi.track(lead(1));
+    expect(result.destinations?.[STREAM]).toEqual({ accepted: true, issues: [] });
+    await capi.flush();
+    expect(byId(tt, 'lead-1')?.event).toBe('SubmitForm');
+    for (const eventNames of ['Purchase', ['CompletePayment'], 1]) {
+      expect(() =>
+        tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, eventNames: eventNames as never }),
+      ).toThrow(/eventNames must be an object/);
+    }
+  });
 });

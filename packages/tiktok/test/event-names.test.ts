@@ -33,6 +33,10 @@ describe('tiktokEventName', () => {
     expect(tiktokEventName('MyEvent', { MyEvent: 'Contact' })).toBe('Contact');
   });
 
+  it('takes null overrides as none (it threw)', () => {
+    expect(tiktokEventName('Lead', null as never)).toBe('SubmitForm');
+  });
+
   it('is frozen', () => {
     expect(Object.isFrozen(TIKTOK_EVENT_NAMES)).toBe(true);
   });
