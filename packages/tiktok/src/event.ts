@@ -166,8 +166,10 @@ export function toTikTokEvent<Name extends EventName>(
     );
   }
   // Events API 2.0 takes web, app and offline events with different `event_source`s; only web
-  // events (Meta's `website`) are built here (docs/destinations.md, "Not built yet").
-  if (input.action_source !== undefined && input.action_source !== 'website') {
+  // events (Meta's `website`) are built here (docs/destinations.md, "Not built yet"). `null` is
+  // Meta's default, `website`, as the core's build reads it (`action_source ?? 'website'`).
+  const actionSource: unknown = input.action_source;
+  if (actionSource !== undefined && actionSource !== null && actionSource !== 'website') {
     issues.push(
       error(
         'action_source',

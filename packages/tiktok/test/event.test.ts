@@ -147,6 +147,15 @@ describe('toTikTokEvent', () => {
     ]);
   });
 
+  it('reads action_source: null as Meta does, as website (the TikTok copy was refused)', () => {
+    const { event, issues } = toTikTokEvent(
+      { event_name: 'Lead', action_source: null as never },
+      { eventId: 'e', now },
+    );
+    expect(issues).toEqual([]);
+    expect(event?.event).toBe('SubmitForm');
+  });
+
   it('keeps the event when only warnings are found', () => {
     const { event, issues } = toTikTokEvent(
       { event_name: 'Contact', user_data: { em: 'broken' }, action_source: 'website' },
