@@ -203,9 +203,14 @@ function bareIp(value: string): string | undefined {
 }
 
 function countryOf(value: Values): string | undefined {
-  // Unusable countries are the phone's concern here (a national number is reported), not reported twice.
-  const [entry] = valuesOf(value, 'user_data.country', []);
-  return entry === undefined ? undefined : normalizeCountry(entry.value);
+  // Unusable countries are the phone's concern here (a national number is reported), not reported
+  // twice. The first one that is a country, as the core picks it for Meta: `['', 'us']` (shipping
+  // then billing) reads a national number as American on both platforms, not on Meta's alone.
+  for (const entry of valuesOf(value, 'user_data.country', [])) {
+    const country = normalizeCountry(entry.value);
+    if (country !== undefined) return country;
+  }
+  return undefined;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { hashUserData } from '@capi-kit/core';
 import { normalizeTikTokUser } from '@capi-kit/tiktok';
 import { describe, expect, it } from 'vitest';
 import { SHA256 } from './vectors.js';
@@ -31,6 +32,19 @@ describe('normalizeTikTokUser', () => {
     const { user, issues } = normalizeTikTokUser({ ph, country });
     expect(user.phone).toBe(SHA256[e164]);
     expect(issues).toEqual([]);
+  });
+
+  it('reads a national number with the first usable country, as the core does for Meta', () => {
+    // The first value alone was read: an empty or unknown first country lost the phone for TikTok.
+    for (const country of [
+      ['', 'us'],
+      ['nowhere', 'US'],
+      [SHA256.us, 'us'],
+    ]) {
+      const input = { ph: '(650) 555-1212', country };
+      expect(hashUserData(input).ph).toEqual([SHA256['16505551212']]);
+      expect(normalizeTikTokUser(input).user.phone).toBe(SHA256['+16505551212']);
+    }
   });
 
   it('does not send a national number whose country is unknown', () => {
