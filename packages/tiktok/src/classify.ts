@@ -15,7 +15,7 @@ import { type HeadersLike, parseRetryAfter, type ResponseClass } from '@capi-kit
 // | itself is wrong, which no split of the batch can fix               |           |
 // | code 40002 and other 400xx (parameters: an event is at fault)      | invalid   |
 // | code 5xxxx (TikTok internal errors), any other code                | transient |
-// | no envelope: HTTP 429                                              | throttled |
+// | no envelope (nor a code outside TikTok's five digits): HTTP 429    | throttled |
 // | no envelope: HTTP 401, 403                                         | auth      |
 // | no envelope: HTTP 413                                              | invalid   |
 // | no envelope: anything else (a 2xx proxy page, 5xx, HTML, 3xx)      | transient |
@@ -71,6 +71,11 @@ export function parseTikTokBody(body: unknown): TikTokEnvelopeBody | undefined {
         ? Number(value.code)
         : undefined;
   if (code === undefined || !Number.isSafeInteger(code)) return undefined;
+  // TikTok's codes are 0 and five-digit numbers ([CODES]). A gateway's or proxy's JSON error page
+  // that echoes its HTTP status (`{"code":429,"message":"Too Many Requests"}`) is not TikTok's
+  // answer: read as one, a 429 or 401 became `transient` and spent the events' retries until they
+  // were dead-lettered, instead of pausing the stream or opening its circuit with the events kept.
+  if (code !== 0 && code < 10_000) return undefined;
   const out: TikTokEnvelopeBody = { code };
   if (typeof value.message === 'string') out.message = value.message;
   if (typeof value.request_id === 'string') out.request_id = value.request_id;

@@ -35,6 +35,11 @@ describe('classifyTikTokResponse', () => {
     [413, 'Payload Too Large', 'invalid'],
     [502, '<html>Bad gateway</html>', 'transient'],
     [302, undefined, 'transient'],
+    // A gateway's JSON page echoing its status is not TikTok's envelope: the status decides.
+    [429, { code: 429, message: 'Too Many Requests' }, 'throttled'],
+    [401, { code: 401, message: 'Unauthorized' }, 'auth'],
+    [413, { code: 413, message: 'Request Entity Too Large' }, 'invalid'],
+    [503, { code: 503, message: 'Service Unavailable' }, 'transient'],
   ])('status %i with %j → %s', (status, body, expected) => {
     expect(classifyTikTokResponse({ status, body }, NOW).class).toBe(expected);
   });
@@ -87,6 +92,7 @@ describe('parseTikTokBody', () => {
     expect(parseTikTokBody('{')).toBeUndefined();
     expect(parseTikTokBody([{ code: 0 }])).toBeUndefined();
     expect(parseTikTokBody({ code: 'x' })).toBeUndefined();
+    expect(parseTikTokBody({ code: 429, message: 'Too Many Requests' })).toBeUndefined();
     expect(parseTikTokBody(null)).toBeUndefined();
   });
 });

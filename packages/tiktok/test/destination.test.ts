@@ -412,6 +412,19 @@ describe('the token', () => {
     for (const text of [...logger.lines, ...errors]) expect(text).not.toContain(META_TOKEN);
     expect(accounted(capi.stats().pixels[STREAM])).toBe(3);
   });
+
+  it('a gateway’s JSON 401 page ({ code: 401 }) opens the circuit and keeps the events', async () => {
+    // Read as TikTok's envelope, code 401 was `transient`: retried until dead-lettered.
+    tt.answer = () => ({ status: 401, body: { code: 401, message: 'Unauthorized' } });
+    const capi = client({
+      retry: { baseDelayMs: 5, maxDelayMs: 10, throttleBaseDelayMs: 30, maxAttempts: 2 },
+    });
+    for (let i = 0; i < 3; i++) capi.track(lead(i));
+    await until(() => capi.stats().pixels[STREAM]?.state === 'circuit_open', 2000);
+    const stats = capi.stats().pixels[STREAM];
+    expect(stats).toMatchObject({ deadLettered: 0, queued: 3 });
+    expect(accounted(stats)).toBe(3);
+  });
 });
 
 describe('TikTok’s answers drive the shared engine', () => {
