@@ -272,6 +272,18 @@ export function conversionCounts(method: string | undefined, status: number): bo
 }
 
 /**
+ * Whether `client` has a Meta stream: a bare pixel id among its streams (other destinations' are
+ * `<name>:<id>`, as the relay reads them). A client that cannot say is taken to have one.
+ */
+function sendsToMeta(client: CapiClient): boolean {
+  try {
+    return Object.keys(client.stats().pixels).some((key) => !key.includes(':'));
+  } catch {
+    return true;
+  }
+}
+
+/**
  * The shared start of every adapter: resolves the client (own or shared) and the context options.
  * Third-party adapters for other frameworks are built from this, exactly like ours.
  */
@@ -295,12 +307,17 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
       );
     }
   }
-  const withDestinations: RequestContextOptions =
+  let withDestinations: RequestContextOptions =
     rest.destinations === undefined &&
     sharedDestinations !== undefined &&
     sharedDestinations.length > 0
       ? { ...rest, destinations: sharedDestinations }
       : rest;
+  if (withDestinations.generateFbp === undefined && !sendsToMeta(client)) {
+    // A client without a Meta stream (TikTok alone) mints no `_fbp`: Meta's browser ID would be a
+    // Facebook cookie on every visitor of a site that sends nothing to Meta.
+    withDestinations = { ...withDestinations, generateFbp: false };
+  }
   const { consent } = withDestinations;
   const contextOptions: RequestContextOptions =
     consent === undefined

@@ -536,6 +536,33 @@ describe('destinations beside Meta', () => {
     expect(acmeEvents(seen)).toHaveLength(1);
   });
 
+  it('an adapter for a client without Meta (Acme alone) mints no _fbp; one with Meta still does', async () => {
+    const withNeeds = acme({
+      context: { persist: [{ param: 'xclid', cookie: 'xclid', maxAgeSeconds: 60 }] },
+    });
+    // A first visit's landing page: no cookie yet.
+    const landing = () =>
+      new Request('https://shop.example/?xclid=C-1', {
+        headers: { 'sec-fetch-dest': 'document', 'user-agent': 'UA/1' },
+      });
+    const written = (adapter: ReturnType<typeof createCapiAdapter>) =>
+      adapter.forRequest(landing()).cookiesToSet.map((c) => c.name);
+    const alone = createCapi({ destinations: [withNeeds], env: false, logger: false });
+    expect(Object.keys(alone.stats().pixels)).toEqual([STREAM]);
+    // Own client or shared one alike: Meta's browser ID was set on every visitor.
+    const own = createCapiAdapter({ destinations: [withNeeds], env: false, logger: false });
+    expect(written(own)).toEqual(['xclid']);
+    expect(written(createCapiAdapter({ client: alone }))).toEqual(['xclid']);
+    // Asked for explicitly, it is still minted; a client with Meta mints it as before.
+    expect(written(createCapiAdapter({ client: alone, generateFbp: true }))).toEqual([
+      '_fbp',
+      'xclid',
+    ]);
+    const withMeta = setupClient(route(), { destinations: [withNeeds] }).client;
+    expect(written(createCapiAdapter({ client: withMeta }))).toEqual(['_fbp', 'xclid']);
+    await Promise.all([alone.close(), own.client.close()]);
+  });
+
   it('rejects a misconfigured destination with the rule, never a secret', () => {
     const make = (d: unknown) => () =>
       createCapi({
