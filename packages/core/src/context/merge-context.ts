@@ -25,6 +25,9 @@ export function copyForExtension<T extends object>(source: T): T {
   return Object.hasOwn(source, '__proto__') ? { ...source } : Object.assign({}, source);
 }
 
+/** What a request adds to a `user_data` it cannot extend: nothing. */
+const NO_USER_DATA: RequestUserData = Object.freeze({});
+
 /** The caller's `user_data` copied to be extended (an empty one when there is none). */
 function userDataCopy(userData: Readonly<Record<string, unknown>> | undefined): RequestUserData {
   return userData === undefined ? {} : (copyForExtension(userData) as RequestUserData);
@@ -58,7 +61,18 @@ export function fillFromContext<T extends object>(
   // Read and written by name, not `context.user_data[key]` over a list of keys or through one
   // helper taking the key: a keyed read or write that sees several keys is a megamorphic lookup on
   // V8, about ten times the price (see `hashedValuesOf`).
-  const { client_ip_address: ip, client_user_agent: agent, fbp, fbc } = context.user_data;
+  // A `user_data` that is not an object (`null`, an email string, a list) is the caller's mistake,
+  // left for the build to report: extended, a string became one key per character (a 1 MB string,
+  // a million keys and warnings) and the event went out without it; `null` threw.
+  const {
+    client_ip_address: ip,
+    client_user_agent: agent,
+    fbp,
+    fbc,
+  } = inputUserData === undefined ||
+  (typeof inputUserData === 'object' && inputUserData !== null && !Array.isArray(inputUserData))
+    ? context.user_data
+    : NO_USER_DATA;
   let userData: RequestUserData | undefined;
   if (ip !== undefined && inputUserData?.client_ip_address === undefined) {
     userData ??= userDataCopy(inputUserData);

@@ -131,6 +131,24 @@ describe('bindRequest', () => {
     await client.close();
   });
 
+  it('a user_data that is not an object is refused as without the request context, never spread or thrown on', async () => {
+    const { client, context, seen } = setup();
+    const capi = bindRequest(client, context);
+    // The string went out as 16 one-character keys (16 warnings, the event sent without it); null
+    // made track() fail as an internal error.
+    for (const user_data of ['jane@example.com', null]) {
+      const result = capi.track('Lead', { user_data } as never);
+      expect(result.accepted).toBe(false);
+      expect(result.reason).toBe('invalid');
+      expect(result.issues.map((i) => `${i.path}:${i.code}`)).toEqual([
+        user_data === null ? 'user_data:missing_user_data' : 'user_data:invalid_user_data',
+      ]);
+    }
+    await client.flush();
+    expect(seen).toHaveLength(0);
+    await client.close();
+  });
+
   it('in strict mode such lazy params are reported, not thrown (they run after the response)', async () => {
     const { client, context } = setup({ strict: true });
     const errors: ErrorInfo[] = [];

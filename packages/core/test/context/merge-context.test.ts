@@ -102,6 +102,19 @@ describe('mergeContext', () => {
     expect(userData).toMatchObject({ em: 'a@b.co', client_ip_address: '198.51.100.7' });
   });
 
+  it('leaves a user_data that is not an object to the build: never spread, never thrown on', () => {
+    // A string was spread into one key per character (the event then went to Meta without it, with
+    // a warning per character) and null threw inside track().
+    for (const user_data of ['jane@example.com', null, ['jane@example.com'], 42]) {
+      const merged = mergeContext({ event_name: 'Lead', user_data } as never, CONTEXT) as {
+        user_data: unknown;
+        event_source_url: string;
+      };
+      expect(merged.user_data).toBe(user_data);
+      expect(merged.event_source_url).toBe('https://www.example.com/p');
+    }
+  });
+
   it('never mutates either argument', () => {
     fc.assert(
       fc.property(
