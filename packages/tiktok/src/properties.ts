@@ -107,6 +107,16 @@ export function toTikTokProperties(customData: CustomDataInput | undefined): {
 } {
   const issues: Issue[] = [];
   if (customData === undefined || customData === null) return { properties: undefined, issues };
+  if (typeof customData !== 'object' || Array.isArray(customData)) {
+    // Meta's build refuses it (`invalid_custom_data`); TikTok's copy left it out without a word.
+    issues.push({
+      path: 'custom_data',
+      code: 'invalid_custom_data',
+      message: 'Not an object; none of it sent to TikTok.',
+      severity: 'warning',
+    });
+    return { properties: undefined, issues };
+  }
   const out: TikTokProperties = {};
   if (Array.isArray(customData.contents) && customData.contents.length > 0) {
     const contents: TikTokContent[] = [];

@@ -227,7 +227,14 @@ export function normalizeTikTokUser(
 ): TikTokUserResult {
   const issues: Issue[] = [];
   const user: TikTokUser = {};
-  const data = userData ?? {};
+  let data = userData ?? {};
+  if (typeof data !== 'object' || Array.isArray(data)) {
+    // An email given as the whole `user_data` (Meta's build refuses it): said, not silently empty.
+    issues.push(
+      warning('user_data', 'invalid_user_data', 'Not an object; none of it sent to TikTok.'),
+    );
+    data = {};
+  }
   const email = first(
     valuesOf(data.em, 'user_data.em', issues),
     (e) => hashEmail(e, issues),

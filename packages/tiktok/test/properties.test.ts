@@ -126,4 +126,14 @@ describe('toTikTokProperties', () => {
   it('gives no properties for no custom_data', () => {
     expect(toTikTokProperties(undefined)).toEqual({ properties: undefined, issues: [] });
   });
+
+  it('reports a custom_data that is not an object (it vanished without a word)', () => {
+    for (const customData of ['value=10', ['sku-1'], 10]) {
+      const { properties, issues } = toTikTokProperties(customData as never);
+      expect(properties).toBeUndefined();
+      expect(issues.map((i) => `${i.path}:${i.code}:${i.severity}`)).toEqual([
+        'custom_data:invalid_custom_data:warning',
+      ]);
+    }
+  });
 });

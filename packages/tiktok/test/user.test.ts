@@ -169,6 +169,15 @@ describe('normalizeTikTokUser', () => {
     expect(issues).toEqual([]);
   });
 
+  it('reports a user_data that is not an object, keeping the request context', () => {
+    // An email given as the whole user_data was sent as an empty user without a word.
+    for (const userData of ['jane@example.com', ['jane@example.com']]) {
+      const { user, issues } = normalizeTikTokUser(userData as never, { ttclid: 'E.C.P.x' });
+      expect(user).toEqual({ ttclid: 'E.C.P.x' });
+      expect(codes(issues)).toEqual(['user_data:invalid_user_data']);
+    }
+  });
+
   it('takes undefined and null values', () => {
     expect(normalizeTikTokUser(undefined)).toEqual({ user: {}, issues: [] });
     expect(normalizeTikTokUser({ em: null, ph: undefined })).toEqual({ user: {}, issues: [] });
