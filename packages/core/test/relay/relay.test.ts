@@ -839,6 +839,35 @@ describe('createRelay: what is forwarded', () => {
     expect(built).toEqual(['same-id']);
   });
 
+  it('reads the relayed request for the client’s destinations, whatever requestContext it was given', async () => {
+    // Adapters hand the relay their own options: with a shared client those have no destinations,
+    // and the relayed copies went out without the request's captures (TikTok's _ttp and ttclid).
+    const captured: unknown[] = [];
+    const other: Destination = {
+      name: 'acme',
+      id: 'A1',
+      build: (_input, context) => {
+        captured.push(context.captured);
+        return {
+          event: { id: context.eventId },
+          issues: [],
+          eventName: 'x',
+          eventTime: Math.floor(Date.now() / 1000),
+        };
+      },
+      envelope: () => ({ url: 'https://acme.example/collect', prefix: '{"data":[', suffix: ']}' }),
+      limits: { maxEvents: 10, maxBytes: 100_000 },
+      classify: () => ({ class: 'success' }),
+      acknowledgement: () => ({}),
+      context: { cookies: ['_acme'] },
+    };
+    const h = harness({}, { destinations: [other] });
+    const cookie = `_fbp=${FBP}; _acme=browser-7`;
+    const answer = await h.relay.handle(request({ headers: { cookie } }));
+    expect(answer.status).toBe(204);
+    expect(captured).toEqual([{ _acme: 'browser-7' }]);
+  });
+
   it('uses server time for a browser clock in the future or more than 5 minutes behind', async () => {
     const h = harness();
     const now = Math.floor(h.clock.t / 1000);
