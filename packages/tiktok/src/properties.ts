@@ -136,7 +136,8 @@ export function toTikTokProperties(customData: CustomDataInput | undefined): {
   const type = customData.content_type;
   if (type === 'product' || type === 'product_group')
     out.content_type = type as 'product' | 'product_group';
-  else if (type !== undefined) {
+  // `null` is no value, as the core reads every custom_data field for Meta (a nullable column).
+  else if (type !== undefined && type !== null) {
     issues.push({
       path: 'custom_data.content_type',
       code: 'tiktok_content_type',

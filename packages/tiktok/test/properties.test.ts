@@ -123,6 +123,18 @@ describe('toTikTokProperties', () => {
     ]);
   });
 
+  it('takes null fields as absent, as the core does for Meta (content_type: null was reported)', () => {
+    const { properties, issues } = toTikTokProperties({
+      value: 5,
+      currency: 'EUR',
+      content_type: null,
+      order_id: null,
+      contents: null,
+    } as never);
+    expect(properties).toEqual({ value: 5, currency: 'EUR' });
+    expect(issues).toEqual([]);
+  });
+
   it('gives no properties for no custom_data', () => {
     expect(toTikTokProperties(undefined)).toEqual({ properties: undefined, issues: [] });
   });
