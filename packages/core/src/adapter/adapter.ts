@@ -6,6 +6,7 @@ import {
   type RequestContext,
   type RequestContextOptions,
 } from '../context/index.js';
+import { withClientDestinations } from '../context/request-context.js';
 import { proxyWarningOnce, trustProxyProblem } from '../context/trust-proxy.js';
 import {
   type CapiClient,
@@ -307,12 +308,7 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
       );
     }
   }
-  let withDestinations: RequestContextOptions =
-    rest.destinations === undefined &&
-    sharedDestinations !== undefined &&
-    sharedDestinations.length > 0
-      ? { ...rest, destinations: sharedDestinations }
-      : rest;
+  let withDestinations = withClientDestinations(rest, sharedDestinations);
   if (withDestinations.generateFbp === undefined && !sendsToMeta(client)) {
     // A client without a Meta stream (TikTok alone) mints no `_fbp`: Meta's browser ID would be a
     // Facebook cookie on every visitor of a site that sends nothing to Meta.

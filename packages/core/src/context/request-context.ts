@@ -383,6 +383,20 @@ export function mayWriteCookies(
 }
 
 /**
+ * `options` with a client's destinations when they name none: a shared client's other platforms
+ * need the request's context too (their click IDs and cookies), and an adapter or relay given
+ * that client reads it with options that do not list them.
+ */
+export function withClientDestinations(
+  options: RequestContextOptions,
+  destinations: readonly DestinationContextSource[] | undefined,
+): RequestContextOptions {
+  return options.destinations === undefined && destinations !== undefined && destinations.length > 0
+    ? { ...options, destinations }
+    : options;
+}
+
+/**
  * {@link getRequestContext} that never throws: on failure `onError` gets the error and an empty
  * context is returned (no cookies; consent `denied` when the app decides consent, since it is
  * then unknown). What adapters and the relay use on the request path. `onInternalBehindProxy`,

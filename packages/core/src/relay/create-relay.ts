@@ -4,6 +4,7 @@ import {
   type RequestContext,
   type RequestContextOptions,
 } from '../context/index.js';
+import { withClientDestinations } from '../context/request-context.js';
 import { requestHeaderReader } from '../context/request-input.js';
 import { proxyWarningOnce } from '../context/trust-proxy.js';
 import { MAX_TIMER_MS, systemClock } from '../delivery/clock.js';
@@ -147,17 +148,9 @@ export function createRelay<R = Request | NodeRequestLike>(
   // Diagnostics start remembering event IDs to pair the server and browser copies. Guarded: a
   // hand-made client object (tests, wrappers) may not have it.
   if (typeof client.attachRelay === 'function') client.attachRelay();
-  const given: RequestContextOptions = options.requestContext ?? {};
   // The client's destinations need the relayed request's context too (TikTok's `_ttp` and
-  // `ttclid`), as an adapter sharing a client reads them (`createCapiAdapter`): adapters hand the
-  // relay their own options, which lack them when the client is shared.
-  const clientDestinations = client.destinations;
-  const contextOptions: RequestContextOptions =
-    given.destinations === undefined &&
-    clientDestinations !== undefined &&
-    clientDestinations.length > 0
-      ? { ...given, destinations: clientDestinations }
-      : given;
+  // `ttclid`): adapters hand the relay their own options, which lack them when the client is shared.
+  const contextOptions = withClientDestinations(options.requestContext ?? {}, client.destinations);
   // Checked until told once, as adapters do (`CapiClient.reportProxyNotTrusted`).
   const proxyWarning = proxyWarningOnce(client, contextOptions.forwardedHeader);
   const maxBodyBytes = positiveInt(options.maxBodyBytes, DEFAULT_RELAY_MAX_BODY_BYTES);
