@@ -79,6 +79,18 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
       `tiktok(options): eventNames must be an object such as { Purchase: 'CompletePayment' }, got ${Array.isArray(names) ? 'an array' : typeof names}`,
     );
   }
+  if (typeof names === 'object' && names !== null) {
+    for (const [metaName, name] of Object.entries(names)) {
+      // `''` keeps the table's name. A blank name went out as the event's name, TikTok refused
+      // every batch holding one, and bisection dead-lettered each such event on its own; any
+      // other value was ignored without a word.
+      if (name === '' || (typeof name === 'string' && name.trim() === name && name !== ''))
+        continue;
+      throw new TypeError(
+        `tiktok(options): eventNames.${metaName} must be a TikTok event name such as 'CompletePayment' (or '' for the default), got ${typeof name === 'string' ? 'a string with surrounding or only white space' : name === null ? 'null' : typeof name}`,
+      );
+    }
+  }
   const token = envelope.headers['access-token'] as string;
   return {
     name: 'tiktok',

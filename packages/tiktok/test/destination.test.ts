@@ -652,4 +652,26 @@ describe('configuration', () => {
       ).toThrow(/eventNames must be an object/);
     }
   });
+
+  it('an eventNames value that is blank, padded or not a string is refused at configuration, naming the key', () => {
+    // A blank name went out as the event name: TikTok refuses the whole batch, and bisection
+    // dead-lettered every Purchase on its own.
+    for (const value of [' ', ' CompletePayment', 1, null]) {
+      expect(() =>
+        tiktok({
+          pixelCode: CODE,
+          accessToken: TIKTOK_TOKEN,
+          eventNames: { Purchase: value } as never,
+        }),
+      ).toThrow(/eventNames\.Purchase must be a TikTok event name/);
+    }
+    // '' keeps the table's name; a name is taken as it is.
+    expect(() =>
+      tiktok({
+        pixelCode: CODE,
+        accessToken: TIKTOK_TOKEN,
+        eventNames: { Lead: '', Purchase: 'CompletePayment' },
+      }),
+    ).not.toThrow();
+  });
 });
