@@ -2,6 +2,7 @@ import {
   type CapiAdapter,
   type CapiAdapterOptions,
   type CapiClient,
+  type CookieToSet,
   conversionCounts,
   createCapiAdapter,
   createRedactor,
@@ -357,6 +358,17 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     };
   };
 
+  /** Writes cookies through `cookies().set` of the current request; never throws. */
+  const writeScopeCookies = async (cookies: readonly CookieToSet[]): Promise<void> => {
+    if (cookies.length === 0) return;
+    try {
+      if (!writeCookies(await (await loadNextHeaders()).cookies(), cookies))
+        report('could not set the _fbp/_fbc cookies on the redirect');
+    } catch (error) {
+      report('could not set the _fbp/_fbc cookies on the redirect', error);
+    }
+  };
+
   /** `withCapi`'s event once the response is out: map's data, then track; never rejects. */
   const trackAfterResponse = async (
     current: CapiAdapter,
@@ -397,7 +409,15 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       const { event, map } = handlerOptions;
       const copy = event !== undefined && map !== undefined ? request.clone() : undefined;
       const run = () => handler(request, context);
-      const response = await (store ? store.run(binding, run) : run());
+      let response: Response;
+      try {
+        response = await (store ? store.run(binding, run) : run());
+      } catch (error) {
+        // `redirect()` in a route handler: Next builds the redirect response itself and adds only
+        // what `cookies().set` wrote, so a landing's _fbp/_fbc go there or are lost.
+        if (isRedirectError(error)) await writeScopeCookies(binding.context?.cookiesToSet ?? []);
+        throw error;
+      }
       // Next answers HEAD with the GET handler when a route exports no HEAD: not a conversion.
       if (event !== undefined && conversionCounts(request.method, response.status)) {
         // `map` runs after the response is handed back, as Express's trackConversion runs on

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { createNextCapi, type NextCapi } from '@capi-kit/next';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { scope } from './next-mocks.ts';
+import { redirectError, scope } from './next-mocks.ts';
 
 vi.mock('next/headers.js', async () => (await import('./next-mocks.ts')).nextHeadersMock());
 vi.mock('next/server.js', async () => (await import('./next-mocks.ts')).nextServerMock());
@@ -231,6 +231,35 @@ describe('withCapi', () => {
     expect(response.headers.get('location')).toBe('https://shop.example.com/next');
     const names = response.headers.getSetCookie().map((c) => c.split('=')[0]);
     expect(names.sort()).toEqual(['_fbc', '_fbp']);
+  });
+
+  it("writes the cookies through cookies().set when the handler calls redirect(), Next's error untouched", async () => {
+    // Next answers a redirect() from a route handler itself, with only what cookies().set wrote
+    // (app-route module, handleHandlerError): a Set-Cookie of ours would never be seen.
+    const thrown = redirectError('/welcome');
+    const GET = capi.withCapi(async () => {
+      throw thrown;
+    });
+    await expect(
+      GET(
+        new Request('http://localhost:3000/go?fbclid=IwAR_redirected', {
+          headers: {
+            host: 'shop.example.com',
+            accept: 'text/html',
+            'sec-fetch-dest': 'document',
+            'user-agent': UA,
+          },
+        }),
+        {},
+      ),
+    ).rejects.toBe(thrown);
+    expect(scope.written.map((c) => c.name).sort()).toEqual(['_fbc', '_fbp']);
+    expect(scope.written.find((c) => c.name === '_fbc')).toMatchObject({
+      value: expect.stringMatching(/^fb\.1\.\d{13}\.IwAR_redirected$/),
+      maxAge: 7_776_000,
+      domain: 'example.com',
+      path: '/',
+    });
   });
 
   it('trackConversion inside withCapi uses the handler request, not headers()', async () => {
