@@ -14,7 +14,10 @@ export interface BootConfig {
 export interface PixelRegistry {
   /** Pixel IDs initialised on this page, in order. */
   ids: string[];
-  /** Event IDs already fired. */
+  /**
+   * Events already fired, per pixel: `firedKey(pixelId, eventID)`. Keyed by the event ID alone, a
+   * second pixel on the page never got an event the first had fired.
+   */
   fired: Record<string, 1>;
 }
 
@@ -29,6 +32,9 @@ interface Fbq {
   disablePushState?: boolean;
   allowDuplicatePageViews?: boolean;
 }
+
+/** The key of `PixelRegistry.fired` for one event on one pixel (`bootPixel` writes it inline). */
+export const firedKey = (pixelId: string, eventID: string): string => `${pixelId} ${eventID}`;
 
 /** The page globals the Pixel uses. */
 export interface PixelWindow {
@@ -84,9 +90,10 @@ export function bootPixel(c: BootConfig): void {
       ' ',
     );
   for (const e of c.ev) {
-    const id = e.options.eventID;
-    if (registry.fired[id]) continue;
-    registry.fired[id] = 1;
+    // firedKey(c.id, eventID), written out: this function runs alone as an inline script.
+    const key = `${c.id} ${e.options.eventID}`;
+    if (registry.fired[key]) continue;
+    registry.fired[key] = 1;
     // With several pixels on the page, `track` would send to all of them: address this one.
     const single = registry.ids.length > 1;
     const method = `track${single ? 'Single' : ''}${standard.includes(e.name) ? '' : 'Custom'}`;

@@ -4,7 +4,7 @@
  */
 import { createPixel, eventId, type Pixel } from '@capi-kit/browser';
 import type { PixelEvent } from '@capi-kit/core';
-import { type BootConfig, bootPixel, type PixelWindow } from './boot-pixel.js';
+import { type BootConfig, bootPixel, firedKey, type PixelWindow } from './boot-pixel.js';
 import { trackTikTokCopy } from './tiktok-runtime.js';
 
 /** Meta's hosted Pixel library, loaded unless `scriptUrl` says otherwise. */
@@ -86,8 +86,9 @@ function bootRelayed(relay: string, config: BootConfig): void {
   const registry = page.__capiKitPixel;
   if (!registry.ids.includes(config.id)) registry.ids.push(config.id);
   for (const e of config.ev) {
-    if (registry.fired[e.options.eventID]) continue;
-    registry.fired[e.options.eventID] = 1;
+    const key = firedKey(config.id, e.options.eventID);
+    if (registry.fired[key]) continue;
+    registry.fired[key] = 1;
     // Server events are already on their way to Meta: the Pixel copy only, no relay copy.
     pair.direct.track(e.name, e.data, e.options);
   }
@@ -123,25 +124,31 @@ export function trackPixel(
   const id = options.eventID || eventId();
   if (options.tiktok !== false) trackTikTokCopy(eventName, custom_data, id);
   const registry = pageWindow()?.__capiKitPixel;
-  const pixelId = options.pixelId ?? registry?.ids[0];
   // Before <MetaPixel/> ran (or during a server render) there is no Pixel to fire on.
-  if (registry === undefined || pixelId === undefined || registry.fired[id]) return id;
-  try {
-    const pair = relayed.get(pixelId);
-    if (pair !== undefined) {
-      registry.fired[id] = 1;
-      (options.eventID ? pair.direct : pair.relayed).track(eventName, custom_data, { eventID: id });
-      return id;
+  if (registry === undefined) return id;
+  // Every pixel on the page, as `fbq('track')` would send it, unless the caller named one.
+  const pixelIds = options.pixelId === undefined ? [...registry.ids] : [options.pixelId];
+  for (const pixelId of pixelIds) {
+    const key = firedKey(pixelId, id);
+    if (registry.fired[key]) continue;
+    try {
+      const pair = relayed.get(pixelId);
+      if (pair !== undefined) {
+        registry.fired[key] = 1;
+        const tracker = options.eventID ? pair.direct : pair.relayed;
+        tracker.track(eventName, custom_data, { eventID: id });
+        continue;
+      }
+      bootPixel({
+        id: pixelId,
+        src: DEFAULT_PIXEL_SCRIPT_URL,
+        ev: [
+          { name: eventName, ...(custom_data && { data: custom_data }), options: { eventID: id } },
+        ],
+      });
+    } catch {
+      // The Pixel never breaks the page.
     }
-    bootPixel({
-      id: pixelId,
-      src: DEFAULT_PIXEL_SCRIPT_URL,
-      ev: [
-        { name: eventName, ...(custom_data && { data: custom_data }), options: { eventID: id } },
-      ],
-    });
-  } catch {
-    // The Pixel never breaks the page.
   }
   return id;
 }

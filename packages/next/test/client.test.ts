@@ -154,6 +154,22 @@ describe('trackPixel', () => {
     expect(fbqCalls().at(-1)).toEqual(['trackSingle', '222', 'Lead', {}, { eventID: 'e-1' }]);
   });
 
+  it('fires each event on every pixel of the page (two <MetaPixel/> with one events list, trackPixel without pixelId)', () => {
+    const events = [{ event_name: 'PageView', event_id: 'pv-two' }];
+    startPixel({ pixelId: '555', scriptUrl: '/stub.js', events });
+    startPixel({ pixelId: '666', scriptUrl: '/stub.js', events });
+    expect(trackPixel('Lead', {}, { eventID: 'lead-two' })).toBe('lead-two');
+    trackPixel('Lead', {}, { eventID: 'lead-two' });
+    expect(fbqCalls()).toEqual([
+      ['init', '555'],
+      ['track', 'PageView', {}, { eventID: 'pv-two' }],
+      ['init', '666'],
+      ['trackSingle', '666', 'PageView', {}, { eventID: 'pv-two' }],
+      ['trackSingle', '555', 'Lead', {}, { eventID: 'lead-two' }],
+      ['trackSingle', '666', 'Lead', {}, { eventID: 'lead-two' }],
+    ]);
+  });
+
   it('relay mode: server events go to the Pixel only, browser-only events also to the relay', async () => {
     startPixel({
       pixelId: '333',
