@@ -221,6 +221,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   let adapter: CapiAdapter | undefined;
   let creationError: unknown;
   let warnedOutside = false;
+  let warnedNoProxy = false;
 
   // Errors can echo configuration (a fetch error quoting the request): never print the secrets.
   const env = typeof process === 'undefined' ? {} : process.env;
@@ -294,7 +295,16 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     const { request, hasPageUrl } = requestFromScope(headerBag, cookieStore);
     const context = current.contextOf(request);
     // Without capiProxy a Server Component does not know its URL; `/` would be a wrong page.
-    if (!hasPageUrl && context.isNavigation) delete context.event_source_url;
+    if (!hasPageUrl && context.isNavigation) {
+      delete context.event_source_url;
+      // The core's refusal names a fix for other frameworks (req.capi): say the one that works here.
+      if (!warnedNoProxy) {
+        warnedNoProxy = true;
+        report(
+          "a page's trackConversion() has no page URL, so its events are refused (missing_event_source_url): capiProxy did not run for this request. Export it from proxy.ts (middleware.ts on Next 15) with a matcher that covers this page: export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] }",
+        );
+      }
+    }
     if (!writeCookies(cookieStore, context.cookiesToSet)) {
       // Server Components cannot set cookies: an `_fbp` that is never stored would differ on every
       // event and break matching, so none is sent (capiProxy sets it on landing instead).

@@ -246,10 +246,19 @@ describe('trackConversion in a Server Component', () => {
       cookie: `_fbp=${FBP}`,
     });
     scope.cookiesWritable = false;
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     const { trackConversion } = bind();
     const result = await trackConversion('PageView');
     expect(result.accepted).toBe(false);
     expect(result.issues.map((i) => i.path)).toContain('event_source_url');
+    await trackConversion('ViewContent');
+    // The fix that works in Next.js (the core's refusal can only say how other adapters add the
+    // URL), once: a proxy missing or a matcher that leaves the page out.
+    const told = error.mock.calls
+      .map((call) => String(call[0]))
+      .filter((l) => l.includes('capiProxy'));
+    expect(told).toEqual([expect.stringContaining('matcher')]);
+    expect(told[0]).toContain('proxy.ts');
   });
 });
 
