@@ -404,12 +404,23 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
 
   const withCapi: NextCapi['withCapi'] = (handler, handlerOptions = {}) => {
     return async (request, context) => {
+      let input: ReturnType<typeof requestInput>;
+      try {
+        // Request data first, as in bindScope: while `next build` prerenders a GET, reading it
+        // throws Next's bailout, which makes the route run per request; swallowed (or never
+        // triggered, without a client at build), the route was built static and never tracked.
+        input = requestInput(request);
+      } catch (error) {
+        await rethrowNextErrors(error);
+        report('could not read the request', error);
+        return handler(request, context);
+      }
       const current = getAdapter();
       if (current === undefined) return handler(request, context);
       let binding: Binding;
       try {
         binding = {
-          context: current.contextOf(requestInput(request)),
+          context: current.contextOf(input),
           waitUntil: await requestWaitUntil(callerWaitUntil),
         };
       } catch (error) {

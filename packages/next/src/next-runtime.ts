@@ -96,4 +96,7 @@ export async function rethrowNextErrors(error: unknown): Promise<void> {
   if (digest !== undefined && NEXT_DIGESTS.some((prefix) => digest.startsWith(prefix))) throw error;
   if ((error as { $$typeof?: unknown } | null)?.$$typeof === Symbol.for('react.postpone'))
     throw error;
+  // `dynamic = 'error'`: request data read while prerendering must fail `next build`. This error
+  // has a `code`, no digest, and `unstable_rethrow` lets it pass.
+  if ((error as { code?: unknown } | null)?.code === 'NEXT_STATIC_GEN_BAILOUT') throw error;
 }

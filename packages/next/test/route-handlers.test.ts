@@ -262,6 +262,42 @@ describe('withCapi', () => {
     });
   });
 
+  it("hands back Next's prerender bailouts untouched, before the handler runs and with or without a client", async () => {
+    // While `next build` prerenders a GET (ISR `revalidate`, `dynamic = 'error'`, Cache Components),
+    // Next wraps the request so that reading its URL or headers throws; that is how the route
+    // learns it runs per request. `dynamic = 'error'` throws a StaticGenBailoutError (a `code`).
+    const prerendering = (thrown: Error) =>
+      new Proxy(new Request('http://localhost:3000/feed'), {
+        get(target, prop) {
+          if (prop === 'url' || prop === 'headers') throw thrown;
+          const value = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    const dynamicUsage = Object.assign(new Error('used `request.url`'), {
+      digest: 'DYNAMIC_SERVER_USAGE',
+    });
+    const staticOnly = Object.assign(new Error('with `dynamic = "error"`'), {
+      code: 'NEXT_STATIC_GEN_BAILOUT',
+    });
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    try {
+      const handler = vi.fn(async () => Response.json({ ok: true }));
+      // The build has no secrets: no client can be created there.
+      const atBuild = createNextCapi({ env: false });
+      for (const binding of [capi, atBuild]) {
+        const GET = binding.withCapi(handler, { event: 'ViewContent' });
+        for (const thrown of [dynamicUsage, staticOnly]) {
+          await expect(GET(prerendering(thrown), {})).rejects.toBe(thrown);
+        }
+      }
+      expect(handler).not.toHaveBeenCalled();
+      expect(error).not.toHaveBeenCalled();
+    } finally {
+      error.mockRestore();
+    }
+  });
+
   it('trackConversion inside withCapi uses the handler request, not headers()', async () => {
     const POST = capi.withCapi(async () => Response.json(await capi.trackConversion('Contact')));
     scope.headersError = new Error('headers() must not be called');

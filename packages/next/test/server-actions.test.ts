@@ -132,6 +132,12 @@ describe('trackConversion in a Server Action', () => {
     scope.headersError = bailout;
     const { trackConversion } = bind();
     await expect(trackConversion('PageView')).rejects.toBe(bailout);
+    // `dynamic = 'error'`: the StaticGenBailoutError that fails `next build` (a `code`, no digest).
+    const staticOnly = Object.assign(new Error('with `dynamic = "error"`'), {
+      code: 'NEXT_STATIC_GEN_BAILOUT',
+    });
+    scope.headersError = staticOnly;
+    await expect(trackConversion('PageView')).rejects.toBe(staticOnly);
   });
 
   it('never rejects because of capi-kit: without request data the event is reported, not thrown', async () => {
