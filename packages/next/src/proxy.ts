@@ -10,7 +10,8 @@ import {
   type RequestContextOptions,
 } from '@capi-kit/core';
 import { type NextFetchEvent, type NextRequest, NextResponse } from 'next/server.js';
-import { requestInput, URL_HEADER } from './request-scope.js';
+import { loadNextHeaders } from './next-runtime.js';
+import { cookieOptions, requestInput, URL_HEADER } from './request-scope.js';
 
 /** What a Next.js proxy (middleware) may return: a response, or nothing to continue. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a proxy that returns nothing continues the request.
@@ -93,6 +94,26 @@ function cookieHeaderWith(raw: string | null, cookies: readonly CookieToSet[]): 
   return parts.join('; ');
 }
 
+/** The registered symbol under which Next's mutable cookie store lists what `cookies().set` wrote. */
+const MUTATED_COOKIES = Symbol.for('next.mutated.cookies');
+
+/**
+ * When the composed proxy wrote cookies with `cookies().set` (next/headers), Next replaces the
+ * proxy response's `Set-Cookie` with those (server/web/adapter: `headers.set('set-cookie', …)`),
+ * which dropped ours: they then go through `cookies().set` too. Only then: otherwise that same
+ * replacement would drop the cookies the composed proxy set on its response. Never throws.
+ */
+async function keepThroughCookieStore(cookies: readonly CookieToSet[]): Promise<void> {
+  try {
+    const store = await (await loadNextHeaders()).cookies();
+    const written = (store as unknown as Record<symbol, unknown>)[MUTATED_COOKIES];
+    if (!Array.isArray(written) || written.length === 0) return;
+    for (const cookie of cookies) store.set(cookieOptions(cookie));
+  } catch {
+    // Outside Next's request scope (a test, a script): no store to replace anything.
+  }
+}
+
 /** Next's own files (`/_next/static`, `/_next/image`…): never a page, often publicly cached. */
 function isNextAsset(request: NextRequest): boolean {
   const path = request.nextUrl?.pathname ?? new URL(request.url).pathname;
@@ -172,6 +193,7 @@ export function capiProxy(
       }
     }
     if (cookies.length === 0) return response;
+    if (next !== undefined) await keepThroughCookieStore(cookies);
     try {
       for (const cookie of cookies) response.headers.append('set-cookie', cookie.header);
       return response;
