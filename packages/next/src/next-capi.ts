@@ -152,6 +152,9 @@ interface Binding {
   waitUntil: WaitUntil | undefined;
 }
 
+/** What `trackConversion` finds in a render made without a request (`force-static`). */
+const NO_REQUEST = Symbol('no request');
+
 /**
  * Every client created by `createNextCapi` in this JavaScript realm. Next.js instantiates an app
  * module once per bundle layer (route handlers, and pages with their Server Actions, get separate
@@ -222,6 +225,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   let creationError: unknown;
   let warnedOutside = false;
   let warnedNoProxy = false;
+  let warnedNoRequest = false;
 
   // Errors can echo configuration (a fetch error quoting the request): never print the secrets.
   const env = typeof process === 'undefined' ? {} : process.env;
@@ -281,8 +285,11 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     return current.client.track(params as ServerEventInput, trackOptions);
   };
 
-  /** The binding of a Server Action or Server Component, from `headers()` and `cookies()`. */
-  const bindScope = async (): Promise<Binding | undefined> => {
+  /**
+   * The binding of a Server Action or Server Component, from `headers()` and `cookies()`;
+   * `NO_REQUEST` for a page Next renders ahead of time without one (`dynamic = 'force-static'`).
+   */
+  const bindScope = async (): Promise<Binding | typeof NO_REQUEST | undefined> => {
     // Request data first: reading it is what makes Next render the page per request (during a
     // prerender it throws Next's bailout error, which trackConversion hands back untouched).
     const nextHeaders = await loadNextHeaders();
@@ -290,6 +297,8 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       nextHeaders.headers(),
       nextHeaders.cookies(),
     ]);
+    // Next's server gives every request a Host (and X-Forwarded-Host); `force-static` gets empty headers.
+    if (!headerBag.has('host') && !headerBag.has('x-forwarded-host')) return NO_REQUEST;
     const current = getAdapter();
     if (current === undefined) return undefined;
     const { request, hasPageUrl } = requestFromScope(headerBag, cookieStore);
@@ -320,12 +329,23 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   ): Promise<TrackResult> => {
     const bound = store?.getStore();
     if (bound !== undefined) return trackWith(bound, nameOrEvent, params);
-    let binding: Binding | undefined;
+    let binding: Binding | typeof NO_REQUEST | undefined;
     try {
       binding = await bindScope();
     } catch (error) {
       await rethrowNextErrors(error);
       report('could not read the request (is this a Server Action or Server Component?)', error);
+    }
+    if (binding === NO_REQUEST) {
+      // Not a visit: the render every visitor will get. No event, and an empty ID, so each
+      // visitor's Pixel copy stays its own event rather than all sharing one Meta counts once.
+      if (!warnedNoRequest) {
+        warnedNoRequest = true;
+        report(
+          "trackConversion() ran without a request, in a page Next renders ahead of time (export const dynamic = 'force-static'): nothing is tracked, and every visitor gets that render. Track from a page rendered per request (remove 'force-static').",
+        );
+      }
+      return { event_id: '', accepted: false, issues: [], reason: 'error' };
     }
     return trackWith(binding, nameOrEvent, params);
   }) as TrackConversion;

@@ -243,6 +243,25 @@ describe('trackConversion in a Server Component', () => {
     });
   });
 
+  it('says once that a page rendered ahead of time (force-static) has no visit to track, and tracks nothing', async () => {
+    // `export const dynamic = 'force-static'`: headers() and cookies() are empty, and the render,
+    // event_id included, is what every visitor gets.
+    scope.reset({});
+    scope.cookiesWritable = false;
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const { trackConversion } = bind();
+    expect(await trackConversion('PageView')).toMatchObject({ event_id: '', accepted: false });
+    await trackConversion('ViewContent');
+    const told = error.mock.calls.map((call) => String(call[0]));
+    expect(told).toEqual([expect.stringContaining("dynamic = 'force-static'")]);
+    // Not the core's refusal of an event without request data: there was no visit.
+    expect(warn).not.toHaveBeenCalled();
+    await capi.flush();
+    expect(capi.client.stats().dropped.invalid).toBe(0);
+    expect(mock.events()).toEqual([]);
+  });
+
   it('without capiProxy a page load has no URL: the event is refused, not sent with a wrong one', async () => {
     scope.reset({
       host: 'shop.example.com',
