@@ -168,6 +168,12 @@ export const ownedClients = (): Set<CapiClient> => {
   return global[key];
 };
 
+/** Cancels the body of a copy nobody reads any more (one a reader still holds is left alone). */
+const releaseBody = (message: Request | Response | undefined): void => {
+  const body = message?.body;
+  if (body != null && !body.locked) body.cancel().catch(() => undefined);
+};
+
 /** The `event_id` the caller gave, when it is a non-empty string that reads without throwing. */
 const givenEventId = (
   nameOrEvent: EventName | ServerEventInput,
@@ -473,9 +479,17 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
           current.client.reportError(error, `withCapi event '${event}' map`);
         }
         if (map === undefined || responseCopy !== undefined) {
-          const later = trackAfterResponse(current, binding, event, () =>
-            map?.(copy ?? request, responseCopy as Response),
-          );
+          const later = trackAfterResponse(current, binding, event, async () => {
+            try {
+              return await map?.(copy ?? request, responseCopy as Response);
+            } finally {
+              // The copies are branches of the bodies (tee): one left open keeps buffering every
+              // chunk, and a stream's source is cancelled only once both branches are, so a
+              // streamed response (SSE) ran on after the visitor left. Map is done with them.
+              releaseBody(responseCopy);
+              releaseBody(copy);
+            }
+          });
           binding.waitUntil?.(later);
         }
       }

@@ -144,6 +144,41 @@ describe('withCapi', () => {
     expect(purchase?.event.custom_data).toMatchObject({ order_id: 'data: order A-7' });
   });
 
+  it("lets a streamed response's source stop when the visitor leaves, once map is done with its copy", async () => {
+    // An endless stream (SSE): the copy map got is a branch of it, and an unread branch that
+    // stays open keeps the source going (and buffers every chunk) after the visitor has gone.
+    let cancelled = false;
+    const encoder = new TextEncoder();
+    const GET = capi.withCapi(
+      async () =>
+        new Response(
+          new ReadableStream<Uint8Array>({
+            async pull(controller) {
+              controller.enqueue(encoder.encode('data: tick\n\n'));
+              await new Promise((resolve) => setTimeout(resolve, 5));
+            },
+            cancel() {
+              cancelled = true;
+            },
+          }),
+          { headers: { 'content-type': 'text/event-stream' } },
+        ),
+      {
+        event: 'ViewContent',
+        // Reads the request only.
+        map: async (request) => ({ custom_data: { content_ids: [new URL(request.url).pathname] } }),
+      },
+    );
+    const response = await GET(post('/live', {}), {});
+    const reader = response.body?.getReader();
+    await reader?.read();
+    await Promise.all(scope.afterTasks ?? []);
+    await mock.waitForEvents(1, { event_name: 'ViewContent' });
+    // The visitor closes the tab. (A branch's cancel settles once the source is cancelled.)
+    void reader?.cancel();
+    await vi.waitFor(() => expect(cancelled).toBe(true), { timeout: 1000 });
+  });
+
   // Found by the adapter conformance kit: both used to bypass the client's `error` hook, and the
   // strict-mode throw turned the handler's answer into a 500.
   it('reports a throwing map and a strict-mode rejection of options.event through the error hook; the response stands', async () => {
