@@ -11,7 +11,7 @@ import {
 } from '@capi-kit/core';
 import { type NextFetchEvent, type NextRequest, NextResponse } from 'next/server.js';
 import { loadNextHeaders } from './next-runtime.js';
-import { cookieOptions, requestInput, URL_HEADER } from './request-scope.js';
+import { cookieOptions, cookiePairName, requestInput, URL_HEADER } from './request-scope.js';
 
 /** What a Next.js proxy (middleware) may return: a response, or nothing to continue. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a proxy that returns nothing continues the request.
@@ -81,15 +81,10 @@ function forwardRequestHeaders(
 /** The `Cookie` header with the new `_fbp`/`_fbc` values in place of any old ones. */
 function cookieHeaderWith(raw: string | null, cookies: readonly CookieToSet[]): string {
   const names = new Set<string>(cookies.map((c) => c.name));
-  // A pair without `=` has no name of ours (`slice(0, -1)` read `_fbpx` as `_fbp` and dropped it).
-  const isOurs = (part: string) => {
-    const equals = part.indexOf('=');
-    return equals !== -1 && names.has(part.slice(0, equals).trim());
-  };
   const parts = (raw ?? '')
     .split(';')
     .map((part) => part.trim())
-    .filter((part) => part !== '' && !isOurs(part));
+    .filter((part) => part !== '' && !names.has(cookiePairName(part)));
   for (const cookie of cookies) parts.push(`${cookie.name}=${cookie.value}`);
   return parts.join('; ');
 }

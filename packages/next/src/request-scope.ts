@@ -40,6 +40,15 @@ export function forwardedPath(value: string | null): string | undefined {
 }
 
 /**
+ * The name of one `name=value` pair of a `Cookie` header; `''` for a pair without `=`, which has
+ * none (`slice(0, indexOf('='))` read `_fbpx` as `_fbp`).
+ */
+export function cookiePairName(part: string): string {
+  const equals = part.indexOf('=');
+  return equals === -1 ? '' : part.slice(0, equals).trim();
+}
+
+/**
  * Replaces `_fbp`/`_fbc` in a `Cookie` header with the cookie store's values: the store also holds
  * what the proxy set on this very request and what an action set earlier, the raw header does not.
  * Other cookies keep their raw bytes (a consent callback may parse them).
@@ -51,7 +60,7 @@ function mergeCookieHeader(
   const parts = (raw ?? '')
     .split(';')
     .map((part) => part.trim())
-    .filter((part) => part !== '' && !FB_COOKIES.has(part.slice(0, part.indexOf('=')).trim()));
+    .filter((part) => part !== '' && !FB_COOKIES.has(cookiePairName(part)));
   for (const cookie of store) {
     if (FB_COOKIES.has(cookie.name)) parts.push(`${cookie.name}=${cookie.value}`);
   }

@@ -75,6 +75,19 @@ describe('trackConversion in a Server Action', () => {
     expect(scope.written).toEqual([]);
   });
 
+  it('hands a cookie pair without "=" on untouched, whatever its name (as capiProxy does)', async () => {
+    scope.reset(actionHeaders({ cookie: `theme=dark; _fbpx; _fbp=${FBP}` }));
+    let seen: unknown;
+    const { trackConversion } = bind({
+      consent: (input) => {
+        seen = (input.headers as Record<string, string>).cookie;
+        return 'granted';
+      },
+    });
+    await trackConversion('Lead', { user_data: { em: 'a@example.com' } });
+    expect(String(seen).split('; ')).toEqual(['theme=dark', '_fbpx', `_fbp=${FBP}`]);
+  });
+
   it('writes a minted _fbp through cookies().set and sends that same value', async () => {
     const { trackConversion } = bind();
     await trackConversion('Lead', { user_data: { em: 'a@example.com' } });
