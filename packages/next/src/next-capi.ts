@@ -150,6 +150,8 @@ export interface NextCapi {
 interface Binding {
   context: RequestContext | undefined;
   waitUntil: WaitUntil | undefined;
+  /** A page load whose URL capiProxy did not pass on (no proxy, or a matcher that skips it). */
+  noPageUrl?: boolean;
 }
 
 /** What `trackConversion` finds in a render made without a request (`force-static`). */
@@ -310,23 +312,15 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     const { request, hasPageUrl } = requestFromScope(headerBag, cookieStore);
     const context = current.contextOf(request);
     // Without capiProxy a Server Component does not know its URL; `/` would be a wrong page.
-    if (!hasPageUrl && context.isNavigation) {
-      delete context.event_source_url;
-      // The core's refusal names a fix for other frameworks (req.capi): say the one that works here.
-      if (!warnedNoProxy) {
-        warnedNoProxy = true;
-        report(
-          "a page's trackConversion() has no page URL, so its events are refused (missing_event_source_url): capiProxy did not run for this request. Export it from proxy.ts (middleware.ts on Next 15) with a matcher that covers this page: export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] }",
-        );
-      }
-    }
+    const noPageUrl = !hasPageUrl && context.isNavigation;
+    if (noPageUrl) delete context.event_source_url;
     if (!writeCookies(cookieStore, context.cookiesToSet)) {
       // Server Components cannot set cookies: an `_fbp` that is never stored would differ on every
       // event and break matching, so none is sent (capiProxy sets it on landing instead).
       if (cookieValue(request.headers, '_fbp') !== context.user_data.fbp)
         delete context.user_data.fbp;
     }
-    return { context, waitUntil: await requestWaitUntil(callerWaitUntil) };
+    return { context, waitUntil: await requestWaitUntil(callerWaitUntil), noPageUrl };
   };
 
   const trackConversion = (async (
@@ -353,7 +347,20 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       }
       return { event_id: '', accepted: false, issues: [], reason: 'error' };
     }
-    return trackWith(binding, nameOrEvent, params);
+    const result = trackWith(binding, nameOrEvent, params);
+    // Refused for want of the URL capiProxy passes on (an event_source_url of the caller's own is
+    // kept): the core's refusal names a fix for other frameworks (req.capi), so say the one here.
+    if (
+      binding?.noPageUrl === true &&
+      !warnedNoProxy &&
+      result.issues.some((issue) => issue.path === 'event_source_url')
+    ) {
+      warnedNoProxy = true;
+      report(
+        "a page's trackConversion() has no page URL, so its events are refused (missing_event_source_url): capiProxy did not run for this request. Export it from proxy.ts (middleware.ts on Next 15) with a matcher that covers this page: export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] }",
+      );
+    }
+    return result;
   }) as TrackConversion;
 
   const withConversion: NextCapi['withConversion'] = (eventName, action, ...rest) => {

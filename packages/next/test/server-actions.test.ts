@@ -298,6 +298,24 @@ describe('trackConversion in a Server Component', () => {
     expect(told).toEqual([expect.stringContaining('matcher')]);
     expect(told[0]).toContain('proxy.ts');
   });
+
+  it('says nothing of capiProxy when the page gives its own event_source_url', async () => {
+    scope.reset({
+      host: 'shop.example.com',
+      accept: 'text/html',
+      'sec-fetch-dest': 'document',
+      'user-agent': UA,
+      cookie: `_fbp=${FBP}`,
+    });
+    scope.cookiesWritable = false;
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { trackConversion } = bind();
+    const result = await trackConversion('PageView', {
+      event_source_url: 'https://shop.example.com/landing',
+    });
+    expect(result.accepted).toBe(true);
+    expect(error).not.toHaveBeenCalled();
+  });
 });
 
 describe('withConversion', () => {
