@@ -70,7 +70,7 @@ export type ConversionMap<Args extends unknown[], R, Name extends EventName = Ev
  * Typed by `event` (inferred at the `withCapi` call): a `Purchase` map returns `value` and `currency`.
  */
 export interface WithCapiOptions<Name extends EventName = EventName> {
-  /** Tracked after a response with status < 400, once it is handed back (skipped when the handler throws). */
+  /** Tracked after a response with status < 400, once it is handed back (a `redirect()` too; skipped when the handler throws). */
   event?: Name | undefined;
   /**
    * The event's data, from copies of the request and the response (so either body can be read
@@ -168,6 +168,19 @@ export const ownedClients = (): Set<CapiClient> => {
   const key = Symbol.for('@capi-kit/next.clients');
   global[key] ??= new Set();
   return global[key];
+};
+
+/**
+ * The response Next answers a route handler's `redirect()` with: `Location` and the status the
+ * digest carries (`NEXT_REDIRECT;replace;/thanks;307;`, the URL possibly holding `;`).
+ */
+const redirectResponseOf = (error: unknown): Response | undefined => {
+  const parts = String((error as { digest?: unknown }).digest).split(';');
+  const status = Number(parts.at(-2));
+  const location = parts.slice(2, -2).join(';');
+  if (!Number.isInteger(status) || status < 300 || status > 399 || location === '')
+    return undefined;
+  return new Response(null, { status, headers: { location } });
 };
 
 /** Cancels the body of a copy nobody reads any more (one a reader still holds is left alone). */
@@ -463,17 +476,10 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       const { event, map } = handlerOptions;
       const copy = event !== undefined && map !== undefined ? request.clone() : undefined;
       const run = () => handler(request, context);
-      let response: Response;
-      try {
-        response = await (store ? store.run(binding, run) : run());
-      } catch (error) {
-        // `redirect()` in a route handler: Next builds the redirect response itself and adds only
-        // what `cookies().set` wrote, so a landing's _fbp/_fbc go there or are lost.
-        if (isRedirectError(error)) await writeScopeCookies(binding.context?.cookiesToSet ?? []);
-        throw error;
-      }
-      // Next answers HEAD with the GET handler when a route exports no HEAD: not a conversion.
-      if (event !== undefined && conversionCounts(request.method, response.status)) {
+      /** Tracks `event` for the answer the visitor gets, once it is handed back. */
+      const convert = (response: Response): void => {
+        // Next answers HEAD with the GET handler when a route exports no HEAD: not a conversion.
+        if (event === undefined || !conversionCounts(request.method, response.status)) return;
         // `map` runs after the response is handed back, as Express's trackConversion runs on
         // 'finish': awaiting it here held the response for as long as map took, and a map reading
         // a streamed response (SSE, an AI answer) held it until the stream ended, or for ever.
@@ -499,7 +505,23 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
           });
           binding.waitUntil?.(later);
         }
+      };
+      let response: Response;
+      try {
+        response = await (store ? store.run(binding, run) : run());
+      } catch (error) {
+        // `redirect()` in a route handler: Next builds the redirect response itself and adds only
+        // what `cookies().set` wrote, so a landing's _fbp/_fbc go there or are lost. It is the
+        // handler's answer, as a returned `NextResponse.redirect()` is (and a success, as
+        // `withConversion` counts it): `event` is tracked for the redirect Next sends.
+        if (isRedirectError(error)) {
+          await writeScopeCookies(binding.context?.cookiesToSet ?? []);
+          const redirect = redirectResponseOf(error);
+          if (redirect !== undefined) convert(redirect);
+        }
+        throw error;
       }
+      convert(response);
       return withSetCookies(response, binding.context?.cookiesToSet ?? []);
     };
   };

@@ -333,6 +333,41 @@ describe('withCapi', () => {
     }
   });
 
+  it('tracks options.event when the handler answers with redirect(), as with a returned redirect', async () => {
+    // A form posted to a route handler that saves the lead and sends the visitor on.
+    const map = vi.fn(async (request: Request, response: Response) => ({
+      user_data: { em: ((await request.json()) as { email: string }).email },
+      custom_data: { content_name: `${response.status} ${response.headers.get('location')}` },
+    }));
+    const thrown = redirectError('/thanks?from=lead;form');
+    const POST = capi.withCapi(
+      async (request: Request) => {
+        await request.json();
+        throw thrown;
+      },
+      { event: 'Lead', map },
+    );
+    await expect(POST(post('/lead', { email: 'Ann@Example.com' }), {})).rejects.toBe(thrown);
+    await Promise.all(scope.afterTasks ?? []);
+    const [lead] = await mock.waitForEvents(1, { event_name: 'Lead' });
+    expect(lead?.event).toMatchObject({
+      user_data: { em: [sha256('ann@example.com')] },
+      custom_data: { content_name: '307 /thanks?from=lead;form' },
+    });
+    // HEAD is answered with GET's handler: not a conversion, redirect or not.
+    const GET = capi.withCapi(
+      async () => {
+        throw redirectError('/thanks');
+      },
+      { event: 'ViewContent' },
+    );
+    await expect(
+      GET(new Request('http://localhost:3000/go', { method: 'HEAD' }), {}),
+    ).rejects.toThrow();
+    await capi.flush();
+    expect(mock.events().map((e) => e.event.event_name)).toEqual(['Lead']);
+  });
+
   it('trackConversion inside withCapi uses the handler request, not headers()', async () => {
     const POST = capi.withCapi(async () => Response.json(await capi.trackConversion('Contact')));
     scope.headersError = new Error('headers() must not be called');
