@@ -147,7 +147,7 @@ export function describeGracefulShutdown(name, target) {
         await sleep(50);
       }
 
-      const pacing = { chunks: 4, pauseMs: 400 };
+      const pacing = { chunks: 6, pauseMs: 400 };
       const leads = [1, 2, 3, 4].map((n) =>
         slowPost(`${url}/lead`, { email: `shutdown-${n}@example.com`, first_name: 'Ada' }, pacing),
       );
@@ -159,9 +159,11 @@ export function describeGracefulShutdown(name, target) {
       const uploads = [...leads, purchase];
       await Promise.all(uploads.map((upload) => upload.started));
       // Mid-upload, once the server has had time to accept the connections and read the headers
-      // (a connection still in the listen backlog would be refused, which is not what this tests):
-      // each body has most of itself still to come.
-      await sleep(300);
+      // (a connection still in the listen backlog would be refused, and one whose headers the
+      // server has not read yet is idle and closed: neither is what this tests): each body has
+      // half of itself still to come. 300 ms was too short on a machine at a load of 12 (the
+      // Fastify example saw ECONNRESET on one upload).
+      await sleep(1000);
       const signalledAt = Date.now();
       child.kill('SIGTERM');
 
