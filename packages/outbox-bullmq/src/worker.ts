@@ -152,6 +152,8 @@ const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
 /** How long `close()` waits for the running jobs by default. */
 const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+/** Longest wait of an idle worker's `close()` for BullMQ to stop (see `close`). */
+const IDLE_CLOSE_GRACE_MS = 1000;
 
 // The worker's own delays are kept in Redis, not in Node timers: a pause is the queue's rate-limit
 // key (`SET … PX ms`) or the job's time in the delayed set, a backoff is BullMQ's job delay, and
@@ -514,7 +516,17 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     throw new TransientDeliveryError(hint, round.retry?.delayMs, round.retry);
   };
 
-  const worker = new Worker<CapiJobData>(queueName, processJob, {
+  // Jobs this process is running: close() of an idle worker waits for none (see there).
+  let running = 0;
+  const countedJob: typeof processJob = async (job, token) => {
+    running++;
+    try {
+      return await processJob(job, token);
+    } finally {
+      running--;
+    }
+  };
+  const worker = new Worker<CapiJobData>(queueName, countedJob, {
     ...options.workerOptions,
     connection,
     ...prefix,
@@ -601,9 +613,14 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
           typeof requested !== 'number' || Number.isNaN(requested)
             ? DEFAULT_CLOSE_TIMEOUT_MS
             : Math.min(MAX_TIMER_MS, Math.max(0, requested));
+        // Idle, it has nothing to wait for but BullMQ's own writes (a job that just finished being
+        // marked completed), which a reachable Redis answers in milliseconds: it waits a second at
+        // most. It waited the whole deadline when Redis was unreachable, since BullMQ's pause()
+        // waits on its blocking connection, which then never answers.
+        const waitMs = running === 0 ? Math.min(timeoutMs, IDLE_CLOSE_GRACE_MS) : timeoutMs;
         let timer: ReturnType<typeof setTimeout> | undefined;
         const late = new Promise<'late'>((resolve) => {
-          timer = setTimeout(() => resolve('late'), timeoutMs);
+          timer = setTimeout(() => resolve('late'), waitMs);
         });
         // Stop taking jobs and wait for the running ones, up to the deadline. BullMQ's close has
         // no deadline of its own, and its connections wait for Redis without bound
@@ -619,7 +636,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
         clearTimeout(timer);
         if (finished === 'late') {
           logger.error(
-            { queue: queueName, timeoutMs },
+            { queue: queueName, timeoutMs: waitMs },
             'capi-kit worker: close() did not end in time (is Redis reachable?): connections cut; a job still running keeps its events in Redis, and a worker re-runs it when its lock runs out',
           );
           // Forced: the running jobs are left to the stalled-job check; the connections are cut.

@@ -319,6 +319,34 @@ describe('BullMQ outbox faults, on a redis-server of our own', () => {
     expect(await failedJobs(prefix)).toBe(0);
   });
 
+  it('an idle worker whose Redis died: close({ timeoutMs }) ends without waiting out its deadline, and the process exits', async () => {
+    const prefix = `capi-fault-idle-${Date.now().toString(36)}`;
+    const worker = startWorker(prefix);
+    await worker.waitFor((m) => m.type === 'ready');
+    await redis.kill();
+    try {
+      // No job runs: nothing is waited for. BullMQ's pause() waited on the dead connection, so
+      // close() ran to its deadline (10 s by default) and logged that it had not ended in time,
+      // on every deploy while Redis was down.
+      const started = Date.now();
+      worker.child.send({ type: 'close', timeoutMs: 20_000 });
+      const closed = await Promise.race([
+        worker.waitFor<WorkerMessage>((m) => m.type === 'stats').then(() => Date.now() - started),
+        new Promise<'at the deadline'>((resolve) =>
+          setTimeout(() => resolve('at the deadline'), 15_000),
+        ),
+      ]);
+      expect(closed).not.toBe('at the deadline');
+      const exit = await Promise.race([
+        worker.exited,
+        new Promise<'alive'>((resolve) => setTimeout(() => resolve('alive'), 5000)),
+      ]);
+      expect(exit).toEqual({ code: 0, signal: null });
+    } finally {
+      await redis.start();
+    }
+  });
+
   it('Redis hung (SIGSTOP) at close(): right after close({ timeoutMs }) gave up, the events Redis holds or that wait behind them are counted as writing and buffered; when the writes time out, as dropped (shutdown); every event by id', async () => {
     const prefix = `capi-fault-stall-${Date.now().toString(36)}`;
     const count = 4000;
