@@ -17,7 +17,13 @@ import {
   type Provider,
   RequestMethod,
 } from '@nestjs/common';
-import { APP_INTERCEPTOR, DiscoveryModule, DiscoveryService, MetadataScanner } from '@nestjs/core';
+import {
+  APP_INTERCEPTOR,
+  ApplicationConfig,
+  DiscoveryModule,
+  DiscoveryService,
+  MetadataScanner,
+} from '@nestjs/core';
 import { CapiInterceptor } from './capi.interceptor.js';
 import { CapiService } from './capi.service.js';
 import { misplacedConversions } from './misplaced-conversions.js';
@@ -66,6 +72,19 @@ const sharedProviders: Provider[] = [
 
 const exported = [CapiService, CAPI_CLIENT, CAPI_OPTIONS];
 
+/** Whether `setGlobalPrefix(…, { exclude })` keeps `path` (a route path, with or without its `/`) at the root. */
+function excludedFromPrefix(config: ApplicationConfig | undefined, path: string): boolean {
+  const root = `/${path.replace(/^\/+/, '')}`;
+  try {
+    return (config?.getGlobalPrefixOptions().exclude ?? []).some(
+      (route) => route.pathRegex.test(root) || route.pathRegex.test(root.slice(1)),
+    );
+  } catch {
+    // An exclusion Nest describes otherwise: no warning rather than a failed start.
+    return true;
+  }
+}
+
 /**
  * The apps already checked for misplaced `@TrackConversion`s, by their `DiscoveryService` (one per
  * app): an app that registers the module twice warns once.
@@ -106,6 +125,7 @@ export class CapiModule implements NestModule, OnApplicationBootstrap, OnApplica
     private readonly adapter: CapiAdapter | undefined,
     private readonly options: CapiModuleOptions | undefined,
     private readonly discovery?: DiscoveryService,
+    private readonly appConfig?: ApplicationConfig,
   ) {
     // `imports: [CapiModule]` in a feature module, the way many Nest modules are imported. Nest
     // would fail the start naming this module's internal token, which the app never wrote. With
@@ -157,6 +177,19 @@ export class CapiModule implements NestModule, OnApplicationBootstrap, OnApplica
     if (!relay) return;
     const path = (relay === true ? undefined : relay.path) ?? DEFAULT_RELAY_PATH;
     consumer.apply(CapiRelayMiddleware).forRoutes({ path, method: RequestMethod.ALL });
+    const prefix = this.appConfig?.getGlobalPrefix();
+    if (prefix && !excludedFromPrefix(this.appConfig, path)) {
+      // Nest puts middleware under the global prefix: the relay answers at /api/capi/events
+      // while @capi-kit/browser posts to /capi/events, and every browser event got the app's
+      // 404 with nothing said. Kept where it is (an app may post there on purpose), and said.
+      const root = `/${path.replace(/^\/+/, '')}`;
+      const served = `/${prefix.replace(/^\/+|\/+$/g, '')}${root}`;
+      new Logger('CapiModule').warn(
+        `the relay answers at ${served}, under the global prefix, not at ${root}: give the ` +
+          `browser that URL (createPixel({ relay: '${served}' })), or serve it from the root: ` +
+          `app.setGlobalPrefix('${prefix}', { exclude: ['${root.slice(1)}'] })`,
+      );
+    }
   }
 
   /**
@@ -191,4 +224,6 @@ Inject(CAPI_OPTIONS)(CapiModule, undefined, 1);
 Optional()(CapiModule, undefined, 1);
 Inject(DiscoveryService)(CapiModule, undefined, 2);
 Optional()(CapiModule, undefined, 2);
+Inject(ApplicationConfig)(CapiModule, undefined, 3);
+Optional()(CapiModule, undefined, 3);
 Module({})(CapiModule);

@@ -55,18 +55,20 @@ export interface RunningApp {
   ): Promise<Response>;
 }
 
-/** Compiles `metadata` into an app on `platform`, listening on loopback; `options` as Nest's (`rawBody`…). */
+/** Compiles `metadata` into an app on `platform`, listening on loopback; `options` as Nest's (`rawBody`…), `beforeListen` for `setGlobalPrefix` and the like. */
 export async function startApp(
   platform: Platform,
   metadata: ModuleMetadata,
   logger: LoggerService | false = false,
   options: NestApplicationOptions = {},
+  beforeListen?: (app: INestApplication) => void,
 ): Promise<RunningApp> {
   const moduleRef = await Test.createTestingModule(metadata).compile();
   const app = moduleRef.createNestApplication(
     platform === 'express' ? new ExpressAdapter() : new FastifyAdapter(),
     { ...options, logger },
   );
+  beforeListen?.(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const url = `http://127.0.0.1:${address.port}`;

@@ -492,3 +492,54 @@ describe('@TrackConversion on a provider method', () => {
     },
   );
 });
+
+describe('the relay under a global prefix', () => {
+  const relayAt = async (url: string, path: string) =>
+    (
+      await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: url },
+        body: '{}',
+      })
+    ).status;
+
+  it.each(['express', 'fastify'] as const)(
+    'answers under the prefix, which the start says, naming both fixes; excluded, at the root and nothing said (%s)',
+    async (platform) => {
+      const log = recordingLogger();
+      const prefixed = await startApp(
+        platform,
+        { imports: [CapiModule.forRoot(capiOptions(mock, { relay: true }))] },
+        log.logger,
+        {},
+        (app) => app.setGlobalPrefix('api'),
+      );
+      // @capi-kit/browser posts to /capi/events: the app's 404, with nothing said before.
+      expect(await relayAt(prefixed.url, '/capi/events')).toBe(404);
+      expect(await relayAt(prefixed.url, '/api/capi/events')).toBe(400);
+      await prefixed.app.close();
+      expect(
+        log.entries.filter((e) => e.level === 'warn' && e.message.includes('global prefix')),
+      ).toEqual([
+        {
+          level: 'warn',
+          message: expect.stringContaining(
+            "the relay answers at /api/capi/events, under the global prefix, not at /capi/events: give the browser that URL (createPixel({ relay: '/api/capi/events' })), or serve it from the root: app.setGlobalPrefix('api', { exclude: ['capi/events'] })",
+          ),
+        },
+      ]);
+
+      const quiet = recordingLogger();
+      const excluded = await startApp(
+        platform,
+        { imports: [CapiModule.forRoot(capiOptions(mock, { relay: true }))] },
+        quiet.logger,
+        {},
+        (app) => app.setGlobalPrefix('api', { exclude: ['capi/events'] }),
+      );
+      expect(await relayAt(excluded.url, '/capi/events')).toBe(400);
+      await excluded.app.close();
+      expect(quiet.entries.filter((e) => e.message.includes('global prefix'))).toEqual([]);
+    },
+  );
+});
