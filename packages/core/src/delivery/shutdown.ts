@@ -3,6 +3,10 @@ import type { CapiClient } from './client.js';
 /** The slice of Node's `process` the shutdown hooks use (injectable for tests). */
 export interface ProcessLike {
   on(event: string, listener: (signal: string) => void): unknown;
+  /** Registers ahead of the other listeners (Node's `process` has it); `on` where absent. */
+  prependListener?(event: string, listener: (signal: string) => void): unknown;
+  /** The listeners of `event`, `once` ones unwrapped (Node's `process` has it). */
+  listeners?(event: string): readonly unknown[];
   removeListener(event: string, listener: (signal: string) => void): unknown;
   listenerCount(event: string): number;
   kill(pid: number, signal?: string): unknown;
@@ -31,13 +35,21 @@ const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
 };
 
 /**
+ * Marks the hooks' own listeners, so the hooks of several clients (or of two copies of the core,
+ * ESM and CJS) do not take each other for the app's.
+ */
+const HOOK = Symbol.for('@capi-kit/core.shutdownHook');
+
+const isHook = (listener: unknown): boolean => typeof listener === 'function' && HOOK in listener;
+
+/**
  * Opt-in graceful shutdown: on SIGTERM/SIGINT, `client.close({ timeoutMs })`, then behave as if we
  * had not been there. Our listener is removed first; if no other listener for the signal remains,
  * the signal is re-raised so the process dies the default way (exit status 128 + signal number,
  * e.g. 143 for SIGTERM); where re-raising is impossible, `process.exit(128 + n)`. If the app has
- * its own listeners, the app owns the exit and we only close the client. A second signal during
- * the close skips the wait. Returns a function that uninstalls the hooks. A no-op (returning a
- * no-op) on runtimes without `process`.
+ * its own listeners when the signal comes (`process.once` ones included), the app owns the exit
+ * and we only close the client. A second signal during the close skips the wait. Returns a
+ * function that uninstalls the hooks. A no-op (returning a no-op) on runtimes without `process`.
  */
 export const installShutdownHooks = (
   client: Pick<CapiClient, 'close'>,
@@ -49,6 +61,13 @@ export const installShutdownHooks = (
   const timeoutMs = options.timeoutMs ?? 2000;
   let installed = true;
   let shuttingDown = false;
+  /**
+   * Signals the app listened to as well when they last came. Read as the signal comes, not after
+   * the close: a listener the app added with `process.once` (a graceful shutdown that ends with
+   * its own `process.exit(0)`) is gone by then, and re-raising the signal killed the process in
+   * the middle of the app's shutdown, with 143 for its exit code.
+   */
+  const appListens = new Set<string>();
 
   const uninstall = () => {
     if (!installed) return;
@@ -56,9 +75,18 @@ export const installShutdownHooks = (
     for (const signal of signals) proc.removeListener(signal, onSignal);
   };
 
+  // Our listener runs ahead of the app's (prependListener), so its `once` ones are still there.
+  const noteAppListening = (signal: string) => {
+    const all = typeof proc.listeners === 'function' ? proc.listeners(signal) : [];
+    if (all.some((listener) => !isHook(listener))) appListens.add(signal);
+    else appListens.delete(signal);
+  };
+
   const exitLike = (signal: string) => {
     uninstall();
-    if (proc.listenerCount(signal) > 0) return; // the app handles this signal itself
+    // The app handles this signal itself, or another client's hooks are still closing (the last
+    // to finish re-raises it).
+    if (appListens.has(signal) || proc.listenerCount(signal) > 0) return;
     try {
       proc.kill(proc.pid, signal);
     } catch {
@@ -67,6 +95,7 @@ export const installShutdownHooks = (
   };
 
   function onSignal(signal: string): void {
+    noteAppListening(signal);
     if (shuttingDown) {
       // Impatient operator (second Ctrl-C): stop waiting.
       exitLike(signal);
@@ -79,6 +108,10 @@ export const installShutdownHooks = (
       .then(() => exitLike(signal));
   }
 
-  for (const signal of signals) proc.on(signal, onSignal);
+  Object.defineProperty(onSignal, HOOK, { value: true });
+  for (const signal of signals) {
+    if (typeof proc.prependListener === 'function') proc.prependListener(signal, onSignal);
+    else proc.on(signal, onSignal);
+  }
   return uninstall;
 };

@@ -61,6 +61,37 @@ describe('installShutdownHooks', () => {
     expect(proc.exit).not.toHaveBeenCalled();
   });
 
+  it('leaves the exit to the app when its listener is a process.once one, registered before or after', async () => {
+    for (const order of ['before', 'after']) {
+      const proc = fakeProcess();
+      const appListener = vi.fn();
+      if (order === 'before') proc.once('SIGTERM', appListener);
+      installShutdownHooks({ close: async () => {} }, { process: proc });
+      if (order === 'after') proc.once('SIGTERM', appListener);
+      proc.emit('SIGTERM', 'SIGTERM');
+      await new Promise((r) => setImmediate(r));
+      expect(appListener).toHaveBeenCalledTimes(1);
+      expect(proc.kill, order).not.toHaveBeenCalled();
+      expect(proc.exit, order).not.toHaveBeenCalled();
+    }
+  });
+
+  it('two clients’ hooks: the last close to end re-raises the signal, once', async () => {
+    const proc = fakeProcess();
+    const first = deferred();
+    const second = deferred();
+    installShutdownHooks({ close: () => first.promise }, { process: proc });
+    installShutdownHooks({ close: () => second.promise }, { process: proc });
+    proc.emit('SIGTERM', 'SIGTERM');
+    second.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(proc.kill).not.toHaveBeenCalled();
+    first.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(proc.kill).toHaveBeenCalledTimes(1);
+    expect(proc.kill).toHaveBeenCalledWith(4242, 'SIGTERM');
+  });
+
   it('a second signal during the close exits at once', async () => {
     const proc = fakeProcess();
     const gate = deferred();

@@ -63,6 +63,33 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
     expect(f.dropped).toEqual({});
   });
 
+  it.each(['before', 'after'])(
+    'k. SIGTERM during a retry pause, the app’s own process.once(SIGTERM) registered %s installShutdownHooks: all 50 delivered, the app’s shutdown runs to its own process.exit(0)',
+    async (appListener) => {
+      mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
+      let signalled = false;
+      const run = await runChild('app-sigterm-once.mjs', mockOf(), {
+        config: { count: 50, options: FAST_RETRY, shutdownTimeoutMs: 5000, appListener },
+        onLine: (line, child) => {
+          if (line.type === 'retry' && !signalled) {
+            signalled = true;
+            child.kill('SIGTERM');
+          }
+        },
+      });
+      expect(signalled, 'the child never reported a retry').toBe(true);
+      // The hooks used to re-raise SIGTERM once their close ended: the app's `once` listener was
+      // gone by then, and the process died of it (143) in the middle of the app's shutdown.
+      expect(run.result?.appExit, `status ${run.status}; stderr: ${run.stderr}`).toBe(true);
+      const f = assertAccounted(mockOf(), run);
+      printFigures(`k. SIGTERM, app's once listener ${appListener} the hooks`, f);
+      expect(run.signal).toBeNull();
+      expect(run.status).toBe(0);
+      expect(f.delivered).toBe(50);
+      expect(f.dropped).toEqual({});
+    },
+  );
+
   it('c. a Retry-After longer than close()’s deadline: close() resolves at its deadline, the 50 are dropped as shutdown and handed to onUndeliverable, exit 0', async () => {
     mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 120 });
     const run = await runChild('track-and-close.mjs', mockOf(), {
