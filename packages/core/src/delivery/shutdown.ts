@@ -40,6 +40,9 @@ const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
  */
 const HOOK = Symbol.for('@capi-kit/core.shutdownHook');
 
+/** How long a second signal waits for the close it brought to an end before exiting anyway. */
+const HURRIED_CLOSE_BOUND_MS = 1000;
+
 const isHook = (listener: unknown): boolean => typeof listener === 'function' && HOOK in listener;
 
 /**
@@ -48,8 +51,10 @@ const isHook = (listener: unknown): boolean => typeof listener === 'function' &&
  * the signal is re-raised so the process dies the default way (exit status 128 + signal number,
  * e.g. 143 for SIGTERM); where re-raising is impossible, `process.exit(128 + n)`. If the app has
  * its own listeners when the signal comes (`process.once` ones included), the app owns the exit
- * and we only close the client. A second signal during the close skips the wait. Returns a
- * function that uninstalls the hooks. A no-op (returning a no-op) on runtimes without `process`.
+ * and we only close the client. A second signal during the close ends it at once (requests
+ * aborted, what is left counted as dropped `shutdown` and handed to `onUndeliverable`), then the
+ * process ends the same way; a third ends it without waiting at all. Returns a function that
+ * uninstalls the hooks. A no-op (returning a no-op) on runtimes without `process`.
  */
 export const installShutdownHooks = (
   client: Pick<CapiClient, 'close'>,
@@ -61,6 +66,9 @@ export const installShutdownHooks = (
   const timeoutMs = options.timeoutMs ?? 2000;
   let installed = true;
   let shuttingDown = false;
+  /** A second signal came: the close was brought to an end; a third exits at once. */
+  let hurried = false;
+  let exited = false;
   /**
    * Signals the app listened to as well when they last came. Read as the signal comes, not after
    * the close: a listener the app added with `process.once` (a graceful shutdown that ends with
@@ -83,6 +91,8 @@ export const installShutdownHooks = (
   };
 
   const exitLike = (signal: string) => {
+    if (exited) return;
+    exited = true;
     uninstall();
     // The app handles this signal itself, or another client's hooks are still closing (the last
     // to finish re-raises it).
@@ -94,18 +104,46 @@ export const installShutdownHooks = (
     }
   };
 
+  const closeThenExit = (budgetMs: number, signal: string, boundMs?: number) => {
+    let closed: Promise<unknown>;
+    try {
+      closed = Promise.resolve(client.close({ timeoutMs: budgetMs })).catch(() => {});
+    } catch {
+      closed = Promise.resolve();
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound =
+      boundMs === undefined
+        ? []
+        : [
+            new Promise<void>((resolve) => {
+              timer = setTimeout(resolve, boundMs);
+            }),
+          ];
+    void Promise.race([closed, ...bound]).then(() => {
+      if (timer !== undefined) clearTimeout(timer);
+      exitLike(signal);
+    });
+  };
+
   function onSignal(signal: string): void {
     noteAppListening(signal);
-    if (shuttingDown) {
-      // Impatient operator (second Ctrl-C): stop waiting.
+    if (hurried) {
       exitLike(signal);
       return;
     }
+    if (shuttingDown) {
+      // Impatient operator (second Ctrl-C): stop waiting, but not before what is left is counted.
+      // A close() with no budget brings the running one's deadline to now: requests are aborted,
+      // and what is left is counted as dropped (`shutdown`) and handed to onUndeliverable within
+      // a few turns of the event loop. Exiting at once lost those events with nothing said.
+      // Bounded all the same: a close() given to the hooks that never settles must not hold it.
+      hurried = true;
+      closeThenExit(0, signal, HURRIED_CLOSE_BOUND_MS);
+      return;
+    }
     shuttingDown = true;
-    void client
-      .close({ timeoutMs })
-      .catch(() => {})
-      .then(() => exitLike(signal));
+    closeThenExit(timeoutMs, signal);
   }
 
   Object.defineProperty(onSignal, HOOK, { value: true });

@@ -92,16 +92,56 @@ describe('installShutdownHooks', () => {
     expect(proc.kill).toHaveBeenCalledWith(4242, 'SIGTERM');
   });
 
-  it('a second signal during the close exits at once', async () => {
+  it('a second signal during the close brings it to an end (close with no budget), then exits; a third exits at once', async () => {
     const proc = fakeProcess();
-    const gate = deferred();
-    installShutdownHooks({ close: () => gate.promise }, { process: proc, signals: ['SIGINT'] });
+    const first = deferred();
+    const hurried = deferred();
+    const close = vi.fn((options?: { timeoutMs?: number }) =>
+      options?.timeoutMs === 0 ? hurried.promise : first.promise,
+    );
+    installShutdownHooks({ close }, { process: proc, signals: ['SIGINT'] });
     proc.emit('SIGINT', 'SIGINT');
     expect(proc.kill).not.toHaveBeenCalled();
     // The first handler removed nothing yet; a second Ctrl-C reaches our listener again.
     proc.emit('SIGINT', 'SIGINT');
+    // What is left is counted (dropped `shutdown`) before the process ends, not lost unsaid.
+    expect(close).toHaveBeenLastCalledWith({ timeoutMs: 0 });
+    await new Promise((r) => setImmediate(r));
+    expect(proc.kill).not.toHaveBeenCalled();
+    hurried.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(proc.kill).toHaveBeenCalledTimes(1);
     expect(proc.kill).toHaveBeenCalledWith(4242, 'SIGINT');
-    gate.resolve();
+    first.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(proc.kill).toHaveBeenCalledTimes(1);
+
+    // A third Ctrl-C: at once, whatever the close is doing.
+    const again = fakeProcess();
+    const never = new Promise<void>(() => {});
+    installShutdownHooks({ close: () => never }, { process: again, signals: ['SIGINT'] });
+    again.emit('SIGINT', 'SIGINT');
+    again.emit('SIGINT', 'SIGINT');
+    expect(again.kill).not.toHaveBeenCalled();
+    again.emit('SIGINT', 'SIGINT');
+    expect(again.kill).toHaveBeenCalledWith(4242, 'SIGINT');
+  });
+
+  it('a second signal exits within a bound when the close it asked for never settles', async () => {
+    vi.useFakeTimers();
+    try {
+      const proc = fakeProcess();
+      const never = new Promise<void>(() => {});
+      installShutdownHooks({ close: () => never }, { process: proc });
+      proc.emit('SIGTERM', 'SIGTERM');
+      proc.emit('SIGTERM', 'SIGTERM');
+      await vi.advanceTimersByTimeAsync(999);
+      expect(proc.kill).not.toHaveBeenCalled();
+      await vi.advanceTimersByTimeAsync(1);
+      expect(proc.kill).toHaveBeenCalledWith(4242, 'SIGTERM');
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('a rejecting close still exits', async () => {

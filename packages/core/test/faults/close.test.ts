@@ -90,6 +90,48 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
     },
   );
 
+  it('l. SIGTERM while Meta never answers (hooks’ budget 30 s), then a second SIGTERM: the close ends at once, the 50 are dropped as shutdown and handed to onUndeliverable, the process dies of SIGTERM (143)', async () => {
+    mockOf().failNext('hang');
+    let signals = 0;
+    let poll: ReturnType<typeof setInterval> | undefined;
+    try {
+      const run = await runChild('sigterm-twice.mjs', mockOf(), {
+        // A request deadline past the hooks' budget: only close() ends the hung request.
+        config: { count: 50, options: { ...FAST_RETRY, timeoutMs: 300_000 } },
+        onLine: (line, child) => {
+          if (line.type === 'tracked') {
+            // Once the request hangs at the mock: the first signal.
+            poll = setInterval(() => {
+              if (mockOf().requests().length === 0) return;
+              clearInterval(poll);
+              signals++;
+              child.kill('SIGTERM');
+            }, 10);
+          }
+          // The hooks' close began: the second signal.
+          if (line.type === 'closing' && line.timeoutMs === 30_000) {
+            signals++;
+            child.kill('SIGTERM');
+          }
+        },
+        // Well under the hooks' 30 s budget and the request's 5 minutes.
+        timeoutMs: 20_000,
+      });
+      expect(signals, 'the request never reached the mock').toBe(2);
+      // The second signal used to kill the process at once: the 50 were lost, counted nowhere.
+      const f = assertAccounted(mockOf(), run);
+      printFigures('l. SIGTERM twice, Meta hangs, hooks 30 s', f);
+      expect(run.signal).toBe('SIGTERM');
+      expect(run.status).toBe(143);
+      expect(run.result?.afterClose).toBe(true);
+      expect(f.delivered).toBe(0);
+      expect(f.dropped).toEqual({ shutdown: 50 });
+      expect(f.undeliverable).toEqual({ shutdown: 50 });
+    } finally {
+      clearInterval(poll);
+    }
+  });
+
   it('c. a Retry-After longer than close()’s deadline: close() resolves at its deadline, the 50 are dropped as shutdown and handed to onUndeliverable, exit 0', async () => {
     mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 120 });
     const run = await runChild('track-and-close.mjs', mockOf(), {
