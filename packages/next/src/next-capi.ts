@@ -143,7 +143,11 @@ export interface NextCapi {
    * this process: Next.js may load your `lib/capi.ts` once per bundle layer, each with a client.
    */
   flush(): Promise<void>;
-  /** Flushes and closes every client `createNextCapi` created in this process (a shared `client` stays open). */
+  /**
+   * Flushes and closes every client `createNextCapi` created in this process (a shared `client`
+   * stays open). Called again while a close runs, it waits for that close too, and brings its
+   * deadline forward when its own `timeoutMs` ends sooner (core `client.close()`).
+   */
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
@@ -558,9 +562,16 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     },
     close: async (closeOptions) => {
       const clients = ownedClients();
-      const owned = [...clients];
-      clients.clear();
-      await Promise.all(owned.map((client) => client.close(closeOptions)));
+      // Each client stays listed until its close has ended: a close() while another runs waits for
+      // it (and brings its deadline forward when its own budget ends sooner), as the core's close()
+      // does. They were forgotten at once, so that second call resolved straight away, and an app
+      // that exited then lost what the first was still delivering, without a word.
+      await Promise.all(
+        [...clients].map(async (client) => {
+          await client.close(closeOptions);
+          clients.delete(client);
+        }),
+      );
     },
   };
 }

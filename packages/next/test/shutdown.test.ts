@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { createNextCapi, registerShutdown } from '../src/index.js';
@@ -109,4 +111,43 @@ describe('registerShutdown, while Next.js owns the signal', () => {
     expect(process.listenerCount(SIGNAL)).toBe(before);
     expect(process.listenerCount('exit')).toBe(beforeExit);
   });
+});
+
+describe('close() called twice', () => {
+  it('the second call waits for the first: a process that exits once it resolves loses nothing (real child process)', async () => {
+    // Meta answers 503 with Retry-After: 1 first: the first close() waits it out.
+    mock.failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
+    const script = fileURLToPath(new URL('./fixtures/close-twice.mjs', import.meta.url));
+    const { code, stdout, stderr } = await new Promise<{
+      code: number | null;
+      stdout: string;
+      stderr: string;
+    }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        [script],
+        {
+          env: {
+            PATH: process.env.PATH ?? '',
+            FAULT_GRAPH_URL: mock.url,
+            FAULT_PIXEL_ID: PIXEL_ID,
+            FAULT_TOKEN: TOKEN,
+          },
+          timeout: 30_000,
+        },
+        (_error, out, err) => resolve({ code: child.exitCode, stdout: out, stderr: err }),
+      );
+    });
+    expect(code, stderr).toBe(0);
+    expect(stderr).not.toContain(TOKEN);
+    const { tracked, stats } = JSON.parse(stdout) as {
+      tracked: number;
+      stats: { sent: number; queued: number; inFlight: number; deadLettered: number };
+    };
+    expect(tracked).toBe(50);
+    // The second close() used to resolve at once: the process exited with the 50 still queued.
+    expect(stats.queued + stats.inFlight).toBe(0);
+    expect(stats.sent).toBe(50);
+    expect(new Set(mock.events().map((e) => e.event.event_id)).size).toBe(50);
+  }, 40_000);
 });
