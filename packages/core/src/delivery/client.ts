@@ -599,7 +599,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     }
   };
 
-  // Set once the client is registered for closeOnExit; a closed client needs no entry there.
+  // Set once the client is registered for closeOnExit; a client whose close ended needs no entry there.
   let forgetAtExit: (() => void) | undefined;
   /** The running close's deadlines, which a later close() may bring forward. */
   let closeDeadline: CloseDeadline | undefined;
@@ -616,7 +616,6 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       return closing;
     }
     closed = true;
-    forgetAtExit?.();
     // Set before closing starts: its first steps call the logger and the `error` hook, and a
     // close() from there must get this promise, not start a second close (and a third…).
     let started: (closed: Promise<void>) => void = () => {};
@@ -653,7 +652,11 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       log('error', {}, `capi-kit: close() failed: ${describeError(error, redact)}`);
       started(Promise.resolve());
     }
-    const release = () => releaseOutbox?.();
+    // Listed for `exit` until the close ends: a process.exit() before then still counts what is left.
+    const release = () => {
+      forgetAtExit?.();
+      releaseOutbox?.();
+    };
     void closing.then(release, release);
     return closing;
   };
@@ -749,6 +752,12 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
           pending += queued + inFlight;
         }
         return pending;
+      },
+      () => {
+        closed = true;
+        for (const pipe of pipes.values()) pipe.dropAtExit();
+        // What was counted but not yet summarized is printed too.
+        feedback.close();
       },
     );
   }

@@ -3,8 +3,10 @@
 // process open (segmentio/analytics-node#102). Node's `beforeExit` fires when the event loop is
 // empty and the process is about to end naturally, and work scheduled there keeps it alive. So a
 // client with events pending is closed there: they are sent, or counted and reported, before the
-// process ends. One listener for the module; clients are held weakly, so one the app dropped is
-// not kept alive by it.
+// process ends. A process that ends by `process.exit()` (the app's own, or an `uncaughtException`
+// handler's) never reaches `beforeExit`, and nothing asynchronous runs after it: at `exit`, what a
+// client not yet closed still holds is counted and reported in one synchronous step. One listener
+// each for the module; clients are held weakly, so one the app dropped is not kept alive by them.
 
 /** What {@link closeAtExit} needs of a client. */
 export interface ExitClosable {
@@ -23,6 +25,8 @@ interface ExitSetting {
    * `allowExitOnIdle`, say).
    */
   pending: () => number;
+  /** The process is exiting now: count and report what is left, synchronously. */
+  exiting: () => void;
 }
 
 const clients = new Set<WeakRef<ExitClosable>>();
@@ -33,29 +37,44 @@ const onBeforeExit = (): void => {
   for (const ref of [...clients]) {
     const client = ref.deref();
     const setting = client === undefined ? undefined : settings.get(client);
-    if (client === undefined || setting === undefined || client.closed) {
+    if (client === undefined || setting === undefined) {
       clients.delete(ref);
       continue;
     }
-    if (setting.pending() === 0) continue;
-    clients.delete(ref);
+    // A client closing stays listed until its close ends: an exit before then still counts.
+    if (client.closed || setting.pending() === 0) continue;
     setting.closing();
     // close() never rejects; the catch keeps a listener from ever throwing.
     client.close({ timeoutMs: setting.timeoutMs }).catch(() => {});
   }
 };
 
+const onExit = (): void => {
+  for (const ref of [...clients]) {
+    const client = ref.deref();
+    const setting = client === undefined ? undefined : settings.get(client);
+    if (setting === undefined) continue;
+    try {
+      if (setting.pending() > 0) setting.exiting();
+    } catch {
+      // The process is ending: nothing may stop the other clients' count, nor the app's exit.
+    }
+  }
+};
+
 /**
  * Closes `client` at `beforeExit` when `pending()` (events queued or in flight) is not 0, calling
- * `closing` first (a log line). Returns what forgets it (`close()` calls it, so a process that
- * creates and closes many clients keeps no entry for them). No-op where there is no `process.on`
- * (edge runtimes, browsers).
+ * `closing` first (a log line), and calls `exiting` at `exit` when `pending()` is not 0 then (a
+ * `process.exit()` before its close ended). Returns what forgets it (called once its `close()`
+ * has ended, so a process that creates and closes many clients keeps no entry for them). No-op
+ * where there is no `process.on` (edge runtimes, browsers).
  */
 export const closeAtExit = (
   client: ExitClosable,
   timeoutMs: number,
   closing: () => void,
   pending: () => number,
+  exiting: () => void,
 ): (() => void) => {
   if (typeof WeakRef !== 'function') return () => {};
   if (!listening) {
@@ -67,12 +86,13 @@ export const closeAtExit = (
         .process;
       if (typeof proc?.on !== 'function') return () => {};
       proc.on('beforeExit', onBeforeExit);
+      proc.on('exit', onExit);
       listening = true;
     } catch {
       return () => {};
     }
   }
-  settings.set(client, { timeoutMs, closing, pending });
+  settings.set(client, { timeoutMs, closing, pending, exiting });
   const ref = new WeakRef(client);
   clients.add(ref);
   return () => {

@@ -7,6 +7,7 @@ import { emptyDrops } from './client-stats.js';
 import { META_DESTINATION } from './destination.js';
 import { expiryLookAheadMs, isExpired } from './expiry.js';
 import type { OutboxRecord } from './outbox/types.js';
+import { isPromise } from './outbox-calls.js';
 import { RecordOwnership } from './ownership.js';
 import type { PipeConfig } from './pipe-config.js';
 import { describeError } from './redact.js';
@@ -345,25 +346,7 @@ export class PixelPipe {
    */
   async finalize(): Promise<void> {
     if (this.stopped) return;
-    this.abortAll();
-    this.stopped = true;
-    this.clearWake();
-    // Parts of rejected batches are still leased in the outbox: the sweep below (non-durable) or
-    // the lease's expiry (durable) accounts for them, and they are already counted as queued.
-    this.suspects.length = 0;
-    // Requests still waiting for an answer are abandoned: their records stay leased in the
-    // outbox, so they count as queued from here, for the sweep below (non-durable) or for the
-    // next start (durable). A request whose answer is being recorded (`settling`: its outbox calls
-    // outlasted close()'s grace) keeps its records and counts them when those calls return.
-    for (const slot of this.slots) {
-      if (slot.settling) continue;
-      this.inFlightEvents -= slot.events;
-      this.queued += slot.events;
-      this.queuedBytes += slot.bytes;
-      slot.events = 0;
-      slot.bytes = 0;
-      slot.unlanded = [];
-    }
+    this.stop();
     // Registered as the running sweep before its first outbox call (an outbox may report records
     // put back from inside that call): records put back meanwhile (`noteAppended`) wait for it and
     // are swept after it, not by a second sweep claiming the same leased records.
@@ -380,6 +363,61 @@ export class PixelPipe {
       if (this.lateSweepAgain) this.sweepAfterStop();
     }
     this.notify();
+  }
+
+  /**
+   * The process is exiting (`process.exit()`, an `uncaughtException` handler that exits) before
+   * close() ended: no await will ever resume. What a non-durable outbox still holds, queued or in
+   * flight, is counted as dropped (`shutdown`) and handed to `onUndeliverable` in this one
+   * synchronous step, when its calls answer synchronously (the in-memory outbox's do): a sink that
+   * writes synchronously (a spill file) still gets them. A durable outbox keeps them for the next
+   * start. A shutdown sweep already under way is overtaken: its continuation never runs.
+   */
+  dropAtExit(): void {
+    const { outbox, clock } = this.config;
+    if (outbox.durable) return;
+    if (!this.stopped) this.stop();
+    const owned = this.owners.ids();
+    const taken = outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
+      pixelId: this.pixelId,
+      all: true,
+      now: clock.now(),
+    });
+    if (isPromise(taken)) {
+      taken.then(undefined, () => {});
+      return;
+    }
+    const left = owned.size === 0 ? taken : taken.filter((r) => !owned.has(r.id));
+    if (left.length === 0) return;
+    const dead = outbox.deadLetter(ids(left), 'shutdown: the process exited before close() ended');
+    if (isPromise(dead)) dead.then(undefined, () => {});
+    this.sweptAtShutdown(
+      left,
+      'capi-kit: the process is exiting before close() ended: undelivered events dropped (await client.close() before process.exit())',
+    );
+  }
+
+  /** Stops for good, before the shutdown's sweep: requests aborted, their events queued again. */
+  private stop(): void {
+    this.abortAll();
+    this.stopped = true;
+    this.clearWake();
+    // Parts of rejected batches are still leased in the outbox: the shutdown's sweep (non-durable)
+    // or the lease's expiry (durable) accounts for them, and they are already counted as queued.
+    this.suspects.length = 0;
+    // Requests still waiting for an answer are abandoned: their records stay leased in the
+    // outbox, so they count as queued from here, for the shutdown's sweep (non-durable) or for
+    // the next start (durable). A request whose answer is being recorded (`settling`: its outbox calls
+    // outlasted close()'s grace) keeps its records and counts them when those calls return.
+    for (const slot of this.slots) {
+      if (slot.settling) continue;
+      this.inFlightEvents -= slot.events;
+      this.queued += slot.events;
+      this.queuedBytes += slot.bytes;
+      slot.events = 0;
+      slot.bytes = 0;
+      slot.unlanded = [];
+    }
   }
 
   /**

@@ -151,6 +151,10 @@ export interface CapiOptions {
    * first: delivered, or counted as dropped (`shutdown`) and handed to `onUndeliverable`, with a
    * log line either way, instead of left in memory as the process exits. Default on, with 2000 ms;
    * `false` leaves it to your own `close()`. A server never reaches `beforeExit` while it listens.
+   * A process ended by `process.exit()` before the client's close ended (the app's own, or an
+   * `uncaughtException` handler's) gets no chance to send: at Node's `exit`, what the in-memory
+   * outbox still holds is counted as dropped (`shutdown`) and handed to `onUndeliverable` in one
+   * synchronous step (a sink that writes synchronously still saves it), with a log line.
    */
   closeOnExit?: boolean | { timeoutMs: number } | undefined;
   /** Called with events that will never be delivered after being accepted (for a spill file, a DLQ…). */
