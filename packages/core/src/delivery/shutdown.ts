@@ -40,6 +40,25 @@ const SIGNAL_NUMBERS: Readonly<Record<string, number>> = {
  */
 const HOOK = Symbol.for('@capi-kit/core.shutdownHook');
 
+/**
+ * How many copies of signal-exit (used by execa, write-file-atomic, proper-lockfile…) are loaded:
+ * each has one listener on SIGHUP, SIGINT and SIGTERM that re-raises the signal only once it is
+ * the last listener left (v4 keeps its count on `globalThis`, v3 on `process`). Such a listener
+ * waits for ours; taken for the app's own handling, ours waited for it in turn, and the process
+ * outlived the signal until a SIGKILL.
+ */
+const signalExitCopies = (proc: ProcessLike, signal: string): number => {
+  if (signal !== 'SIGTERM' && signal !== 'SIGINT' && signal !== 'SIGHUP') return 0;
+  const countOf = (emitter: unknown): number => {
+    const count = (emitter as { count?: unknown } | undefined)?.count;
+    return typeof count === 'number' && count > 0 ? count : 0;
+  };
+  return (
+    countOf((globalThis as Record<symbol, unknown>)[Symbol.for('signal-exit emitter')]) +
+    countOf((proc as { __signal_exit_emitter__?: unknown }).__signal_exit_emitter__)
+  );
+};
+
 /** How long a second signal waits for the close it brought to an end before exiting anyway. */
 const HURRIED_CLOSE_BOUND_MS = 1000;
 
@@ -83,10 +102,24 @@ export const installShutdownHooks = (
     for (const signal of signals) proc.removeListener(signal, onSignal);
   };
 
+  /**
+   * The listeners of `signal` now: the hooks' (of other clients), and the app's, which leaves
+   * out signal-exit's. Undefined where the process cannot list them.
+   */
+  const listening = (signal: string): { hooks: number; app: number } | undefined => {
+    if (typeof proc.listeners !== 'function') return undefined;
+    let hooks = 0;
+    let others = 0;
+    for (const listener of proc.listeners(signal)) {
+      if (isHook(listener)) hooks++;
+      else others++;
+    }
+    return { hooks, app: others - Math.min(others, signalExitCopies(proc, signal)) };
+  };
+
   // Our listener runs ahead of the app's (prependListener), so its `once` ones are still there.
   const noteAppListening = (signal: string) => {
-    const all = typeof proc.listeners === 'function' ? proc.listeners(signal) : [];
-    if (all.some((listener) => !isHook(listener))) appListens.add(signal);
+    if ((listening(signal)?.app ?? 0) > 0) appListens.add(signal);
     else appListens.delete(signal);
   };
 
@@ -95,8 +128,11 @@ export const installShutdownHooks = (
     exited = true;
     uninstall();
     // The app handles this signal itself, or another client's hooks are still closing (the last
-    // to finish re-raises it).
-    if (appListens.has(signal) || proc.listenerCount(signal) > 0) return;
+    // to finish re-raises it). signal-exit's listeners, left alone now, take the re-raised signal:
+    // they run their exit handlers and re-raise it themselves.
+    if (appListens.has(signal)) return;
+    const now = listening(signal);
+    if (now === undefined ? proc.listenerCount(signal) > 0 : now.hooks + now.app > 0) return;
     try {
       proc.kill(proc.pid, signal);
     } catch {

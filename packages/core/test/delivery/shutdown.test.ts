@@ -76,6 +76,35 @@ describe('installShutdownHooks', () => {
     }
   });
 
+  it('does not take signal-exit’s listener for the app’s: it re-raises only once it is the last one', async () => {
+    const key = Symbol.for('signal-exit emitter');
+    const global = globalThis as Record<symbol, unknown>;
+    const before = global[key];
+    global[key] = { count: 1 };
+    try {
+      const proc = fakeProcess();
+      const signalExitListener = vi.fn();
+      proc.on('SIGTERM', signalExitListener);
+      installShutdownHooks({ close: async () => {} }, { process: proc });
+      proc.emit('SIGTERM', 'SIGTERM');
+      await new Promise((r) => setImmediate(r));
+      // Re-raised: signal-exit's listener, alone now, runs its handlers and re-raises it itself.
+      expect(proc.kill).toHaveBeenCalledWith(4242, 'SIGTERM');
+
+      // One listener beside signal-exit's is the app's: the exit stays the app's.
+      const withApp = fakeProcess();
+      withApp.on('SIGTERM', vi.fn());
+      withApp.on('SIGTERM', vi.fn());
+      installShutdownHooks({ close: async () => {} }, { process: withApp });
+      withApp.emit('SIGTERM', 'SIGTERM');
+      await new Promise((r) => setImmediate(r));
+      expect(withApp.kill).not.toHaveBeenCalled();
+    } finally {
+      if (before === undefined) delete global[key];
+      else global[key] = before;
+    }
+  });
+
   it('two clients’ hooks: the last close to end re-raises the signal, once', async () => {
     const proc = fakeProcess();
     const first = deferred();

@@ -132,6 +132,34 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
     }
   });
 
+  it.each(['before', 'after'])(
+    'n. SIGTERM during a retry pause, with signal-exit loaded %s installShutdownHooks (execa, write-file-atomic… use it): all 50 delivered, signal-exit’s handlers run, the process dies of SIGTERM (143)',
+    async (signalExit) => {
+      mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
+      let signalled = false;
+      const run = await runChild('sigterm-signal-exit.mjs', mockOf(), {
+        config: { count: 50, options: FAST_RETRY, shutdownTimeoutMs: 5000, signalExit },
+        onLine: (line, child) => {
+          if (line.type === 'retry' && !signalled) {
+            signalled = true;
+            child.kill('SIGTERM');
+          }
+        },
+        // The hooks took signal-exit's listener for the app's and left the exit to it, which
+        // waits for the last listener to leave: the process outlived SIGTERM, killed here.
+        timeoutMs: 20_000,
+      });
+      expect(signalled, 'the child never reported a retry').toBe(true);
+      const f = assertAccounted(mockOf(), run);
+      printFigures(`n. SIGTERM, signal-exit loaded ${signalExit} the hooks`, f);
+      expect(run.lines.some((line) => line.type === 'signal-exit')).toBe(true);
+      expect(run.signal).toBe('SIGTERM');
+      expect(run.status).toBe(143);
+      expect(f.delivered).toBe(50);
+      expect(f.dropped).toEqual({});
+    },
+  );
+
   it('c. a Retry-After longer than close()’s deadline: close() resolves at its deadline, the 50 are dropped as shutdown and handed to onUndeliverable, exit 0', async () => {
     mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 120 });
     const run = await runChild('track-and-close.mjs', mockOf(), {
