@@ -1,4 +1,9 @@
-import { type CapiClient, installShutdownHooks, MAX_TIMER_MS } from '@capi-kit/core';
+import {
+  type CapiClient,
+  createRedactor,
+  installShutdownHooks,
+  MAX_TIMER_MS,
+} from '@capi-kit/core';
 import { ownedClients } from './next-capi.js';
 
 /** Options of {@link registerShutdown}. */
@@ -125,9 +130,18 @@ export function registerShutdown(
     // so the client closes only at the deadline (ending the after() waits, counting the rest), and
     // 'exit' reports whatever the process leaves behind.
     let timer: ReturnType<typeof setTimeout> | undefined;
+    const redact = createRedactor([proc.env.META_ACCESS_TOKEN]);
+    // A target of the app's own (`{ close: () => … }`) may reject: said here, not left to become
+    // an unhandled rejection, which ends the process with exit code 1 in the middle of Next.js's
+    // own shutdown.
+    const closeAtDeadline = () =>
+      closeAndReport({ timeoutMs: 0 }).catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        console.error(`capi-kit/next: close() failed at the shutdown deadline: ${redact(message)}`);
+      });
     const onSignal = () => {
       if (timer !== undefined) return;
-      timer = setTimeout(() => void closeAndReport({ timeoutMs: 0 }), timeoutMs);
+      timer = setTimeout(() => void closeAtDeadline(), timeoutMs);
       // Next.js decides when the process ends; this deadline must not postpone it.
       (timer as { unref?: () => void }).unref?.();
     };

@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -149,5 +149,38 @@ describe('close() called twice', () => {
     expect(stats.queued + stats.inFlight).toBe(0);
     expect(stats.sent).toBe(50);
     expect(new Set(mock.events().map((e) => e.event.event_id)).size).toBe(50);
+  }, 40_000);
+});
+
+describe('registerShutdown with a target whose close() rejects', () => {
+  it('no unhandled rejection at the deadline: the process ends the way it would have, exit 0 (real child process)', async () => {
+    const script = fileURLToPath(new URL('./fixtures/shutdown-close-rejects.mjs', import.meta.url));
+    const child = spawn(process.execPath, [script], {
+      env: { PATH: process.env.PATH ?? '', META_ACCESS_TOKEN: TOKEN },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.includes('"listening"') && !child.killed) child.kill('SIGTERM');
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const code = await new Promise<number | null>((resolve) => {
+      const limit = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      child.on('close', (exitCode) => {
+        clearTimeout(limit);
+        resolve(exitCode);
+      });
+    });
+    expect(stdout).toContain('"closing"');
+    // An unhandled rejection used to end it with 1, its stack on stderr.
+    expect(code, stderr).toBe(0);
+    expect(stderr).toContain(
+      'capi-kit/next: close() failed at the shutdown deadline: pool already ended',
+    );
+    expect(stderr).not.toContain(TOKEN);
   }, 40_000);
 });
