@@ -87,6 +87,8 @@ export const installShutdownHooks = (
   let shuttingDown = false;
   /** A second signal came: the close was brought to an end; a third exits at once. */
   let hurried = false;
+  /** The app's listener for the signal removed itself and re-raised it (see onSignal). */
+  let appReRaised = false;
   let exited = false;
   /**
    * Signals the app listened to as well when they last came. Read as the signal comes, not after
@@ -163,9 +165,19 @@ export const installShutdownHooks = (
   };
 
   function onSignal(signal: string): void {
+    const appListened = appListens.has(signal);
     noteAppListening(signal);
     if (hurried) {
       exitLike(signal);
+      return;
+    }
+    if (shuttingDown && appListened && !appListens.has(signal) && !appReRaised) {
+      // The app listened at the first signal and its listener is gone now: this is the app's own
+      // re-raise once its shutdown ended (NestJS's enableShutdownHooks removes its listener, then
+      // `process.kill(process.pid, signal)`), asking for the default death. It comes while our
+      // close may still wait out a retry pause: the close keeps its budget, and the process dies
+      // of the signal when it ends. Taken for a second signal, it cut the close short.
+      appReRaised = true;
       return;
     }
     if (shuttingDown) {

@@ -156,6 +156,30 @@ describe('installShutdownHooks', () => {
     expect(again.kill).toHaveBeenCalledWith(4242, 'SIGINT');
   });
 
+  it('the app’s own re-raise (its listener gone since the first signal) is not a second signal: the close keeps its budget, then the signal is re-raised; a signal after that hurries it', async () => {
+    const proc = fakeProcess();
+    const gate = deferred();
+    const close = vi.fn((_options?: { timeoutMs?: number }) => gate.promise);
+    const appListener = () => {
+      proc.removeListener('SIGTERM', appListener);
+    };
+    proc.on('SIGTERM', appListener);
+    installShutdownHooks({ close }, { process: proc });
+    proc.emit('SIGTERM', 'SIGTERM');
+    // NestJS: app.close() ended, its listener removed, `process.kill(process.pid, signal)`.
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(close).toHaveBeenCalledTimes(1);
+    await new Promise((r) => setImmediate(r));
+    expect(proc.kill).not.toHaveBeenCalled();
+    // An operator's signal after that: the close is ended at once.
+    proc.emit('SIGTERM', 'SIGTERM');
+    expect(close).toHaveBeenLastCalledWith({ timeoutMs: 0 });
+    gate.resolve();
+    await new Promise((r) => setImmediate(r));
+    expect(proc.kill).toHaveBeenCalledTimes(1);
+    expect(proc.kill).toHaveBeenCalledWith(4242, 'SIGTERM');
+  });
+
   it('a second signal exits within a bound when the close it asked for never settles', async () => {
     vi.useFakeTimers();
     try {

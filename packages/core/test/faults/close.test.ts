@@ -160,6 +160,30 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
     },
   );
 
+  it('o. SIGTERM during a retry pause in an app that re-raises it once its own shutdown ends (NestJS’s enableShutdownHooks): the re-raise is not a second signal, all 50 delivered, then death by SIGTERM (143)', async () => {
+    mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
+    let signalled = false;
+    const run = await runChild('app-reraises.mjs', mockOf(), {
+      config: { count: 50, options: FAST_RETRY, shutdownTimeoutMs: 5000 },
+      onLine: (line, child) => {
+        if (line.type === 'retry' && !signalled) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(signalled, 'the child never reported a retry').toBe(true);
+    expect(run.lines.some((line) => line.type === 'app-reraise')).toBe(true);
+    const f = assertAccounted(mockOf(), run);
+    printFigures('o. SIGTERM, the app re-raises it, hooks 5 s', f);
+    expect(run.signal).toBe('SIGTERM');
+    expect(run.status).toBe(143);
+    // Taken for an impatient second signal, the re-raise ended the close at once: the 50 were
+    // dropped as shutdown in the middle of a one-second pause (before that, lost uncounted).
+    expect(f.delivered).toBe(50);
+    expect(f.dropped).toEqual({});
+  });
+
   it('c. a Retry-After longer than close()’s deadline: close() resolves at its deadline, the 50 are dropped as shutdown and handed to onUndeliverable, exit 0', async () => {
     mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 120 });
     const run = await runChild('track-and-close.mjs', mockOf(), {
