@@ -24,19 +24,23 @@ export interface RelayRoute {
   POST(request: Request): Promise<Response>;
 }
 
-// Keys of RelayOptions: they configure the relay, not the client.
-const RULES = [
-  'pixelIds',
-  'allowEvents',
-  'allowCustomData',
-  'allowUserData',
-  'identify',
-  'maxBodyBytes',
-  'maxEvents',
-  'bodyTimeoutMs',
-  'rateLimit',
-  'maxClockSkewSeconds',
-] as const satisfies readonly (keyof RelayOptions<Request>)[];
+// Keys of RelayOptions: they configure the relay, not the client. A record, so a rule added to
+// RelayOptions fails to compile here until it is listed (`identifyTimeoutMs` was missing from a
+// list, and went to the client instead: the relay kept its 2 s default). `now` is passed apart.
+const RULE_KEYS: Record<Exclude<keyof RelayOptions<Request>, 'now'>, true> = {
+  pixelIds: true,
+  allowEvents: true,
+  allowCustomData: true,
+  allowUserData: true,
+  identify: true,
+  identifyTimeoutMs: true,
+  maxBodyBytes: true,
+  maxEvents: true,
+  bodyTimeoutMs: true,
+  rateLimit: true,
+  maxClockSkewSeconds: true,
+};
+const RULES = Object.keys(RULE_KEYS) as (keyof typeof RULE_KEYS)[];
 
 /**
  * A route handler for `app/capi/events/route.ts`, where `@capi-kit/browser` posts each Pixel event:

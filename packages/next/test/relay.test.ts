@@ -146,6 +146,24 @@ describe('createRelayRoute', () => {
     expect(await response.json()).toEqual({ error: 'body_timeout' });
   });
 
+  it('takes identifyTimeoutMs as a relay rule: an identify that never answers is given up on then', async () => {
+    const capi = createNextCapi(options());
+    const errors: string[] = [];
+    capi.client.on('error', (info) => errors.push(String(info.error)));
+    const { POST } = createRelayRoute({
+      capi,
+      identify: () => new Promise<undefined>(() => {}),
+      identifyTimeoutMs: 50,
+    });
+    const response = await POST(beacon(body('slow-identify')));
+    expect(response.status).toBe(204);
+    // Not the 2000 ms default: the option reached the relay, not the client.
+    expect(errors).toEqual([expect.stringContaining('within identifyTimeoutMs (50 ms)')]);
+    await capi.flush();
+    expect(mock.uniqueEventIds()).toEqual(['slow-identify']);
+    await capi.close();
+  });
+
   it('answers 503 when the client cannot be created', async () => {
     const { POST } = createRelayRoute({ env: false });
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
