@@ -358,8 +358,14 @@ export function createRelay<R = Request | NodeRequestLike>(
   const handleInput = async (input: RelayInput<R>): Promise<RelayResponse> => {
     const { request } = input;
     const header = requestHeaderReader(request);
+    // A refusal before the body is read leaves a Node HTTP/1 body unread, and Node drains the rest
+    // after the answer to keep the connection: a cross-site or non-POST upload was read to its end
+    // (any size, until the server's `requestTimeout`) past `maxBodyBytes`. Close it instead.
+    const unreadHeaders: Record<string, string> = isHttp1Stream(input.body)
+      ? { connection: 'close' }
+      : {};
     if ((request.method ?? 'GET').toUpperCase() !== 'POST') {
-      return refuse('method_not_allowed', { allow: 'POST' });
+      return refuse('method_not_allowed', { allow: 'POST', ...unreadHeaders });
     }
     const requestOptions =
       input.remoteAddress === undefined
@@ -367,15 +373,14 @@ export function createRelay<R = Request | NodeRequestLike>(
         : { ...contextOptions, remoteAddress: input.remoteAddress };
     const requestUrl = relayRequestUrl(request, header, requestOptions);
     const notFirstParty = checkFirstParty(header, requestUrl);
-    if (notFirstParty !== undefined) return refuse(notFirstParty);
+    if (notFirstParty !== undefined) return refuse(notFirstParty, unreadHeaders);
     const contentType = header('content-type');
     if (contentType !== undefined && contentType.trim() !== '') {
       const mediaType = contentType.split(';', 1)[0]?.trim().toLowerCase() ?? '';
-      if (!MEDIA_TYPES.has(mediaType)) return refuse('unsupported_media_type');
+      if (!MEDIA_TYPES.has(mediaType)) return refuse('unsupported_media_type', unreadHeaders);
     }
     // The rest of an unread Node body would be drained after the answer: close the connection.
-    const unread = (reason: 'body_too_large' | 'body_timeout') =>
-      refuse(reason, isHttp1Stream(input.body) ? { connection: 'close' } : {});
+    const unread = (reason: 'body_too_large' | 'body_timeout') => refuse(reason, unreadHeaders);
     const declared = Number(header('content-length'));
     if (input.bodyTooLarge === true || (Number.isFinite(declared) && declared > maxBodyBytes)) {
       return unread('body_too_large');

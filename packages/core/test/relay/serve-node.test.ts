@@ -121,6 +121,39 @@ describe('serveNodeRelay', () => {
       await client.close();
     }
   });
+
+  it('closes the connection of a request it refuses before reading its body, on a real server', async () => {
+    const { fetch } = scriptedFetch();
+    const client = createCapi({ pixelId: PIXEL, accessToken: TOKEN, fetch, env: false });
+    const relay = createRelay({ client });
+    const server = createServer((req, res) => serveNodeRelay(relay, client, req, res));
+    const port = await listen(server);
+    // 100 MB promised, far past maxBodyBytes; Node drained such a body after a 403/405/415 answer
+    // to keep the connection, however long it was.
+    const huge = head(100_000_000);
+    const refused = [
+      [huge.replace('Sec-Fetch-Site: same-origin', 'Sec-Fetch-Site: cross-site'), 403],
+      [huge.replace('POST ', 'PUT '), 405],
+      [huge.replace('application/json', 'multipart/form-data; boundary=x'), 415],
+    ] as const;
+    try {
+      for (const [raw, status] of refused) {
+        const answer = await exchange(port, `${raw}${'x'.repeat(4096)}`);
+        expect(answer.text).toMatch(new RegExp(`^HTTP/1\\.1 ${status} `));
+        expect(answer.text.toLowerCase()).toContain('connection: close');
+        expect(answer.closedByServer).toBe(true);
+      }
+      expect(relay.stats().refused).toMatchObject({
+        cross_site: 1,
+        method_not_allowed: 1,
+        unsupported_media_type: 1,
+      });
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await client.close();
+    }
+  });
 });
 
 function listen(server: Server): Promise<number> {
