@@ -22,6 +22,7 @@ import {
 import {
   createMemoryRateLimiter,
   type MemoryRateLimiterOptions,
+  type RateLimitDecision,
   type RelayRateLimiter,
   rateLimitKey,
 } from './rate-limit.js';
@@ -399,8 +400,16 @@ export function createRelay<R = Request | NodeRequestLike>(
       // Every request costs at least one token, so a flood of junk is limited like one of events.
       const cost = Math.min(Math.max(payload?.events.length ?? 1, 1), maxEvents);
       const key = rateLimitKey(context.user_data.client_ip_address);
-      const decision = await limiter.take(key, cost, now());
-      if (!decision.allowed) {
+      let decision: RateLimitDecision | undefined;
+      try {
+        decision = await limiter.take(key, cost, now());
+      } catch (error) {
+        // The app's limiter store failing (Redis down) is the app's to hear of; the visitors'
+        // events are not lost to it: the request goes on unlimited. It fell to the catch-all
+        // below, which answered 204 and tracked nothing, counted as no refusal and no event.
+        client.reportError(error, 'relay rateLimit');
+      }
+      if (decision !== undefined && !decision.allowed) {
         return refuse('rate_limited', { 'retry-after': String(decision.retryAfterSeconds) });
       }
     }

@@ -542,6 +542,31 @@ describe('createRelay: rate limit per client IP', () => {
       expect((await free.relay.handle(request({ body: burst(20, `f${i}`) }))).status).toBe(204);
     }
   });
+
+  it('lets a request through when a custom limiter fails (its store down), and says so', async () => {
+    for (const take of [
+      async () => {
+        throw new Error('redis down');
+      },
+      () => {
+        throw new Error('redis down');
+      },
+    ]) {
+      const h = harness({ rateLimit: { take } });
+      const answer = await h.relay.handle(request({ body: payload([event({ event_id: 'rl' })]) }));
+      expect(answer.status).toBe(204);
+      expect((await h.sent()).map((s) => s.event.event_id)).toEqual(['rl']);
+      // Accounted for: an accepted request whose event was tracked, not a lost one.
+      expect(h.relay.stats()).toMatchObject({
+        requests: 1,
+        accepted: 1,
+        events: { received: 1, tracked: 1, dropped: { error: 0 } },
+      });
+      expect(h.errors.map((e) => [e.source, String(e.error)])).toEqual([
+        ['relay rateLimit', 'Error: redis down'],
+      ]);
+    }
+  });
 });
 
 describe('createRelay: what is forwarded', () => {
