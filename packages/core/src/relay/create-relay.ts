@@ -113,6 +113,16 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const positiveInt = (value: number | undefined, fallback: number): number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
 
+/**
+ * `maxClockSkewSeconds` within 0 to a day; the default for what is no number. `NaN` (an unset
+ * environment variable through `Number()`) made every `event_time` comparison false, so no browser
+ * time was corrected: a week-old one went to the client, which dropped the event.
+ */
+const clockSkewSeconds = (value: number | undefined): number =>
+  typeof value === 'number' && !Number.isNaN(value)
+    ? Math.min(86_400, Math.max(0, value))
+    : DEFAULT_RELAY_CLOCK_SKEW_SECONDS;
+
 const isBodySource = (body: unknown): body is BodySource =>
   typeof body === 'object' &&
   body !== null &&
@@ -182,10 +192,7 @@ export function createRelay<R = Request | NodeRequestLike>(
     },
     customDataKeys: new Set(options.allowCustomData ?? DEFAULT_RELAY_CUSTOM_DATA_KEYS),
     allowUserData: options.allowUserData === true,
-    maxSkewSeconds: Math.min(
-      86_400,
-      Math.max(0, options.maxClockSkewSeconds ?? DEFAULT_RELAY_CLOCK_SKEW_SECONDS),
-    ),
+    maxSkewSeconds: clockSkewSeconds(options.maxClockSkewSeconds),
   };
   const rateLimit = options.rateLimit;
   const limiter: RelayRateLimiter | undefined =

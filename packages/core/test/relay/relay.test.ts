@@ -922,6 +922,26 @@ describe('createRelay: what is forwarded', () => {
     expect(h.relay.stats().events.timeCorrected).toBe(5);
   });
 
+  it('takes the default clock skew for a maxClockSkewSeconds that is no number (NaN)', async () => {
+    // `Number(process.env.RELAY_SKEW)` with the variable unset.
+    const h = harness({ maxClockSkewSeconds: Number.NaN });
+    const now = Math.floor(h.clock.t / 1000);
+    await h.relay.handle(
+      request({
+        body: payload([
+          event({ event_id: 'ok', event_time: now - 60 }),
+          event({ event_id: 'late', event_time: now - 3600 }),
+          event({ event_id: 'week-old', event_time: now - 8 * 86_400 }),
+        ]),
+      }),
+    );
+    const times = Object.fromEntries(
+      (await h.sent()).map((s) => [s.event.event_id, s.event.event_time]),
+    );
+    expect(times).toEqual({ ok: now - 60, late: now, 'week-old': now });
+    expect(h.relay.stats().events).toMatchObject({ tracked: 3, timeCorrected: 2 });
+  });
+
   it('keeps event_source_url only when same-site with the request, else uses the Referer', async () => {
     const h = harness();
     await h.relay.handle(
