@@ -227,6 +227,7 @@ export function createRelay<R = Request | NodeRequestLike>(
     requests: 0,
     accepted: 0,
     refused: emptyRefusals(),
+    failed: 0,
     received: 0,
     tracked: 0,
     dropped: { malformed: 0, not_allowed: 0, not_accepted: 0, error: 0 } as Record<
@@ -478,9 +479,10 @@ export function createRelay<R = Request | NodeRequestLike>(
     try {
       return await handleInput(input);
     } catch (error) {
-      // Never a 500: the browser ignores the answer anyway, and the failure is reported.
+      // Never a 500: the browser ignores the answer anyway, and the failure is reported. A failed
+      // request, not a dropped event: its events were never read (those are counted per event).
       client.reportError(error, 'relay');
-      counters.dropped.error++;
+      counters.failed++;
       return { status: 204, headers: { 'cache-control': 'no-store' }, cookies: [] };
     }
   };
@@ -503,6 +505,7 @@ export function createRelay<R = Request | NodeRequestLike>(
       requests: counters.requests,
       accepted: counters.accepted,
       refused: { ...counters.refused },
+      failed: counters.failed,
       events: {
         received: counters.received,
         tracked: counters.tracked,

@@ -144,6 +144,12 @@ export interface RelayStats {
   accepted: number;
   /** Requests refused, by reason. */
   refused: Record<RelayRefusal, number>;
+  /**
+   * Requests that failed as a whole (reported through the client's `error` hook, source `relay`):
+   * answered `204`, nothing tracked, their events never read. `requests` is `accepted` + the
+   * refusals + this.
+   */
+  failed: number;
   /** Events in accepted requests. */
   events: {
     /** Events received in accepted requests. */

@@ -1238,6 +1238,14 @@ describe('createRelay: a body the client stops sending', () => {
     expect(h.errors.map((e) => e.kind)).toEqual(['callback']);
     expect(String((h.errors[0] as { error?: unknown }).error)).toContain('already read');
     expect(h.relay.stats().refused.invalid_payload).toBe(0);
+    // A failed request, not an event: none was read (it read as one dropped event, and the
+    // request as neither accepted nor refused).
+    expect(h.relay.stats()).toMatchObject({
+      requests: 1,
+      accepted: 0,
+      failed: 1,
+      events: { received: 0, dropped: { error: 0 } },
+    });
   });
 });
 
