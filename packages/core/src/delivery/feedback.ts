@@ -1,4 +1,5 @@
 import type { Issue } from '../event/issues.js';
+import { HIDDEN_PERSONAL, looksPersonal } from './redact.js';
 import type { Clock, DropReason } from './types.js';
 
 /**
@@ -61,10 +62,7 @@ const MAX_LINES = 20;
 // forge a log line or reorder what a terminal shows.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what is replaced
 const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
-// A name or key holding an email address or a phone-length run of digits (not an `[index]`) is
-// customer information used as a name: it is hidden like any value would be.
-const LOOKS_PERSONAL = /@|(?<![[\d])\d{7,}/;
-const HIDDEN = '<hidden: looks like customer information>';
+const HIDDEN = HIDDEN_PERSONAL;
 
 const clip = (text: string, max: number): string =>
   text.length > max ? `${text.slice(0, max)}…` : text;
@@ -72,7 +70,7 @@ const clip = (text: string, max: number): string =>
 const printable = (name: string): string => {
   if (name === '') return '(unnamed event)';
   const clean = clip(name, MAX_NAME * 4).replace(UNPRINTABLE, '?');
-  return LOOKS_PERSONAL.test(clean) ? `(event name ${HIDDEN})` : clip(clean, MAX_NAME);
+  return looksPersonal(clean) ? `(event name ${HIDDEN})` : clip(clean, MAX_NAME);
 };
 
 // The documented containers a path walks through before it reaches the caller's own key.
@@ -85,7 +83,7 @@ const CONTAINERS =
  */
 const printablePath = (path: string): string => {
   const clean = clip(path, MAX_PATH * 4).replace(UNPRINTABLE, '?');
-  if (LOOKS_PERSONAL.test(clean)) return `${CONTAINERS.exec(clean)?.[0] ?? ''}${HIDDEN}`;
+  if (looksPersonal(clean)) return `${CONTAINERS.exec(clean)?.[0] ?? ''}${HIDDEN}`;
   return clip(clean, MAX_PATH);
 };
 

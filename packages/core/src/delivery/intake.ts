@@ -17,6 +17,7 @@ import type { Feedback } from './feedback.js';
 import type { HookBus } from './hooks.js';
 import type { ResolvedOptions } from './options.js';
 import type { OutboxRecord } from './outbox/types.js';
+import { reportedEventName } from './redact.js';
 import type { Clock, DedupCounters, DropReason, TrackOptions, TrackResult } from './types.js';
 import { errorTypeOf, locateUnreadable } from './unreadable.js';
 
@@ -112,7 +113,7 @@ export const createIntake = (deps: IntakeDeps): Intake => {
     hooks.emit('dropped', () => ({
       reason,
       count: 1,
-      events: [{ eventId, eventName: typeof eventName === 'string' ? eventName : '' }],
+      events: [{ eventId, eventName: reportedEventName(nameOf(eventName)) }],
     }));
     return { event_id: eventId, accepted: false, issues, reason };
   };
@@ -472,7 +473,7 @@ export const createIntake = (deps: IntakeDeps): Intake => {
       // A lazy params function (an adapter's `map`) is app code, reported like every callback;
       // it never throws, not even in strict mode: it runs after the response was sent.
       const dropped = dropAtIntake('error', '', eventName, []);
-      reportError(error, `${nameOf(eventName)} params`);
+      reportError(error, `${reportedEventName(nameOf(eventName))} params`);
       return dropped;
     }
     const found = locateUnreadable([
@@ -485,7 +486,7 @@ export const createIntake = (deps: IntakeDeps): Intake => {
       const errorType = errorTypeOf(error);
       log(
         'error',
-        { eventName: nameOf(eventName), errorType },
+        { eventName: reportedEventName(nameOf(eventName)), errorType },
         `capi-kit: track() failed (${errorType})`,
       );
       hooks.emit('error', () => ({
@@ -507,7 +508,10 @@ export const createIntake = (deps: IntakeDeps): Intake => {
     if (!strict) {
       log(
         'warn',
-        { eventName: nameOf(eventName), issues: [`${found.path}:unreadable_value`] },
+        {
+          eventName: reportedEventName(nameOf(eventName)),
+          issues: [`${found.path}:unreadable_value`],
+        },
         'capi-kit: event rejected, its data could not be read',
       );
       hooks.emit('error', () => ({ kind: 'validation', error: rejection, issues }));

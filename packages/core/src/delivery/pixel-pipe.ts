@@ -10,7 +10,7 @@ import type { OutboxRecord } from './outbox/types.js';
 import { isPromise } from './outbox-calls.js';
 import { RecordOwnership } from './ownership.js';
 import type { PipeConfig } from './pipe-config.js';
-import { describeError } from './redact.js';
+import { describeError, reportedEventName } from './redact.js';
 import { SendGate } from './send-gate.js';
 import type { Part, Slot } from './slots.js';
 import { buildBody, postBatch } from './transport.js';
@@ -34,7 +34,7 @@ export { isExpired } from './expiry.js';
 type Waiter = { done: () => boolean; resolve: () => void };
 
 const refs = (records: readonly OutboxRecord[]): EventRef[] =>
-  records.map((r) => ({ eventId: r.eventId, eventName: r.eventName }));
+  records.map((r) => ({ eventId: r.eventId, eventName: reportedEventName(r.eventName) }));
 
 const ids = (records: readonly OutboxRecord[]): string[] => records.map((r) => r.id);
 
@@ -167,7 +167,7 @@ export class PixelPipe {
       reason,
       pixelId: this.pixelId,
       count: 1,
-      events: [{ eventId, eventName }],
+      events: [{ eventId, eventName: reportedEventName(eventName) }],
     }));
   }
 

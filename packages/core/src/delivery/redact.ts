@@ -40,6 +40,23 @@ export const createRedactor = (secrets: Iterable<string | undefined>): Redactor 
   };
 };
 
+// A name or key holding an email address or a phone-length run of digits (not an `[index]`) is
+// customer information used as a name: it is hidden like any value would be.
+const LOOKS_PERSONAL = /@|(?<![[\d])\d{7,}/;
+
+/** What a name or key that looks like customer information is replaced with. */
+export const HIDDEN_PERSONAL = '<hidden: looks like customer information>';
+
+/** True when a name or key (an event name, a `custom_data` key) holds an email or a phone number. */
+export const looksPersonal = (text: string): boolean => LOOKS_PERSONAL.test(text);
+
+/**
+ * An event name as hooks, log fields and diagnostics show it: hidden whole when it looks like
+ * customer information (an email tracked as the event name), the way a value would be.
+ */
+export const reportedEventName = (name: string): string =>
+  looksPersonal(name) ? HIDDEN_PERSONAL : name;
+
 /**
  * The message of any thrown value (`Error`, string, object), with its `cause` chain, redacted.
  * Never throws: what an outbox, a `fetch` or app code threw may be a Proxy or carry a throwing

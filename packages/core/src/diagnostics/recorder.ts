@@ -1,3 +1,4 @@
+import { reportedEventName } from '../delivery/redact.js';
 import { RELAY_MAX_EVENT_ID_LENGTH } from '../relay/protocol.js';
 import { freshnessIndex } from './freshness.js';
 import { MATCH_KEYS, matchKeyMask, matchQualityPoints } from './match-quality.js';
@@ -188,7 +189,8 @@ export const createDiagnosticsRecorder = (
       w.ring[slot] = bucket;
       keepNamesInWindow(w, index);
     }
-    let name = eventName;
+    // The report is keyed by name: an email tracked as the event name is hidden like a value.
+    let name = reportedEventName(eventName);
     if (!w.names.has(name)) {
       if (w.names.size < maxEventNames) w.names.add(name);
       else name = OTHER_EVENT_NAME;
@@ -207,7 +209,7 @@ export const createDiagnosticsRecorder = (
     const bucket = w?.ring[index % DIAGNOSTICS_BUCKETS];
     if (!w || !bucket || bucket.index !== index) return undefined;
     // Counted under its own name in that bucket, or under (other) when the names were full then.
-    return bucket.byName.get(eventName) ?? bucket.byName.get(OTHER_EVENT_NAME);
+    return bucket.byName.get(reportedEventName(eventName)) ?? bucket.byName.get(OTHER_EVENT_NAME);
   };
 
   /**
