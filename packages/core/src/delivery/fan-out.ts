@@ -6,6 +6,7 @@ import type { DateOrder } from '../user-data/types.js';
 import type { Destination } from './destination.js';
 import { isExpired } from './expiry.js';
 import type { PixelPipe } from './pixel-pipe.js';
+import { reportedIssues } from './redact.js';
 import { utf8ByteLength } from './transport.js';
 import type { DestinationOutcome, DropReason } from './types.js';
 
@@ -92,7 +93,9 @@ const runBuild = (
     dateOrder: at.dateOrder,
     defaultCountry: deps.defaultCountry,
   });
-  if (Array.isArray(result?.issues)) built.issues = result.issues;
+  // A path names the caller's own keys (`custom_data.<key>`): one that is an email is hidden
+  // before the issues reach the result, the hooks and CapiValidationError's message.
+  if (Array.isArray(result?.issues)) built.issues = reportedIssues(result.issues);
   if (result?.event === undefined || result.event === null) return;
   built.event = result.event;
   if (typeof result.eventName === 'string') built.eventName = result.eventName;

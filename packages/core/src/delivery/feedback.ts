@@ -1,5 +1,5 @@
 import type { Issue } from '../event/issues.js';
-import { HIDDEN_PERSONAL, looksPersonal } from './redact.js';
+import { HIDDEN_PERSONAL, looksPersonal, reportedPath } from './redact.js';
 import type { Clock, DropReason } from './types.js';
 
 /**
@@ -73,18 +73,13 @@ const printable = (name: string): string => {
   return looksPersonal(clean) ? `(event name ${HIDDEN})` : clip(clean, MAX_NAME);
 };
 
-// The documented containers a path walks through before it reaches the caller's own key.
-const CONTAINERS =
-  /^(?:(?:user_data|custom_data|custom_properties|app_data|original_event_data|contents\[\d+\])\.)*/;
-
 /**
  * An issue path as printed: unprintable characters replaced, clipped, and a key that looks like
  * customer information hidden whole (only the documented containers before it are kept).
  */
 const printablePath = (path: string): string => {
   const clean = clip(path, MAX_PATH * 4).replace(UNPRINTABLE, '?');
-  if (looksPersonal(clean)) return `${CONTAINERS.exec(clean)?.[0] ?? ''}${HIDDEN}`;
-  return clip(clean, MAX_PATH);
+  return looksPersonal(clean) ? reportedPath(clean) : clip(clean, MAX_PATH);
 };
 
 /** `user_data.em[3]` and `user_data.em[0]` are one kind of problem. */

@@ -17,7 +17,7 @@ import type { Feedback } from './feedback.js';
 import type { HookBus } from './hooks.js';
 import type { ResolvedOptions } from './options.js';
 import type { OutboxRecord } from './outbox/types.js';
-import { reportedEventName } from './redact.js';
+import { reportedEventName, reportedPath } from './redact.js';
 import type { Clock, DedupCounters, DropReason, TrackOptions, TrackResult } from './types.js';
 import { errorTypeOf, locateUnreadable } from './unreadable.js';
 
@@ -495,9 +495,11 @@ export const createIntake = (deps: IntakeDeps): Intake => {
       }));
       return dropped;
     }
+    // The path names the caller's keys on the way to the getter: one that is an email is hidden.
+    const path = reportedPath(found.path);
     const issues: Issue[] = [
       {
-        path: found.path,
+        path,
         code: 'unreadable_value',
         message: `Reading this field threw ${found.errorType} (from a getter, a Proxy trap or toJSON); the event was not tracked.`,
         severity: 'error',
@@ -510,7 +512,7 @@ export const createIntake = (deps: IntakeDeps): Intake => {
         'warn',
         {
           eventName: reportedEventName(nameOf(eventName)),
-          issues: [`${found.path}:unreadable_value`],
+          issues: [`${path}:unreadable_value`],
         },
         'capi-kit: event rejected, its data could not be read',
       );

@@ -57,6 +57,37 @@ export const looksPersonal = (text: string): boolean => LOOKS_PERSONAL.test(text
 export const reportedEventName = (name: string): string =>
   looksPersonal(name) ? HIDDEN_PERSONAL : name;
 
+// The documented containers a path walks through before it reaches the caller's own key.
+const CONTAINERS =
+  /^(?:(?:user_data|custom_data|custom_properties|app_data|original_event_data|properties|contents\[\d+\])\.)*/;
+
+/**
+ * An issue path as reports show it: a key that looks like customer information (an email used as
+ * a `custom_data` key) hidden whole, only the documented containers before it kept.
+ * @example reportedPath('custom_data.jane@example.com') // 'custom_data.<hidden: looks like customer information>'
+ */
+export const reportedPath = (path: string): string =>
+  looksPersonal(path) ? `${CONTAINERS.exec(path)?.[0] ?? ''}${HIDDEN_PERSONAL}` : path;
+
+/**
+ * Issues as `track()`, its hooks and its errors report them: {@link reportedPath} on each path.
+ * The same array when nothing is hidden (the common case allocates nothing).
+ */
+export const reportedIssues = <T extends { path: string }>(issues: readonly T[]): T[] => {
+  let out: T[] | undefined;
+  for (let i = 0; i < issues.length; i++) {
+    const issue = issues[i] as T;
+    const path = typeof issue?.path === 'string' ? reportedPath(issue.path) : undefined;
+    if (path === undefined || path === issue.path) {
+      out?.push(issue);
+      continue;
+    }
+    out ??= issues.slice(0, i);
+    out.push({ ...issue, path });
+  }
+  return out ?? (issues as T[]);
+};
+
 /**
  * The message of any thrown value (`Error`, string, object), with its `cause` chain, redacted.
  * Never throws: what an outbox, a `fetch` or app code threw may be a Proxy or carry a throwing

@@ -52,3 +52,69 @@ describe('an event name that looks like customer information', () => {
     ]);
   });
 });
+
+// An issue's path names the caller's own keys (`custom_data.<key>`, an unknown top-level key, the
+// key on the way to a throwing getter): a key that is an email is the customer's, and Issue
+// promises the path names a field, never PII. The warnings hid it; the result, the `error` hook and
+// CapiValidationError's message (strict mode's throw, an error tracker's title) showed it.
+describe('an issue path through a key that looks like customer information', () => {
+  const base = {
+    event_name: 'Lead',
+    action_source: 'website',
+    event_source_url: 'https://shop.example/',
+    user_data: { external_id: 'u1', client_user_agent: 'UA/1.0' },
+  };
+
+  it('is hidden in the result, the error hook and the error message', async () => {
+    const { client, hooks, log } = setupClient();
+    const results = [
+      // A custom parameter that cannot be sent, under an email key: rejected.
+      client.track({ ...base, custom_data: { [EMAIL]: () => 1 } } as never),
+      // An unknown top-level key: a warning on an accepted event.
+      client.track({ ...base, [`+${PHONE}`]: 1 } as never),
+      // A getter that throws, reached through an email key: rejected (unreadable_value).
+      client.track({
+        ...base,
+        custom_data: {
+          [EMAIL]: {
+            get x() {
+              throw new Error('nope');
+            },
+          },
+        },
+      } as never),
+    ];
+    await client.close();
+    expect(results.map((r) => r.issues.length > 0)).toEqual([true, true, true]);
+    expect(hooks.error.length).toBeGreaterThanOrEqual(2);
+    const reported = JSON.stringify({
+      results,
+      errors: hooks.error.map((e) => ({ ...e, message: e.error.message })),
+      logs: log.lines,
+    });
+    expect(reported).toContain('custom_data.<hidden: looks like customer information>');
+    expect(reported).not.toContain('jane.doe');
+    expect(reported).not.toContain(PHONE);
+  });
+
+  it('is hidden in the CapiValidationError strict mode throws', async () => {
+    const { client } = setupClient(undefined, { strict: true });
+    let thrown: unknown;
+    try {
+      client.track({ ...base, custom_data: { [EMAIL]: Symbol('x') } } as never);
+    } catch (error) {
+      thrown = error;
+    }
+    await client.close();
+    expect(thrown).toBeInstanceOf(Error);
+    const error = thrown as Error & { issues: { path: string }[] };
+    expect(error.message).toContain('custom_data.<hidden: looks like customer information>');
+    expect(`${error.message} ${JSON.stringify(error.issues)}`).not.toContain('jane.doe');
+  });
+
+  it('keeps ordinary keys as they are', () => {
+    const { client } = setupClient();
+    const result = client.track({ ...base, custom_data: { order_ref: () => 1 } } as never);
+    expect(result.issues.map((i) => i.path)).toEqual(['custom_data.order_ref']);
+  });
+});
