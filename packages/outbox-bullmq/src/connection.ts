@@ -62,3 +62,17 @@ export const describeConnection = (connection: RedisConnection): string => {
   const options = toRedisOptions(connection);
   return `${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
 };
+
+const INSPECT = Symbol.for('nodejs.util.inspect.custom');
+
+/**
+ * What `console.log`, `util.inspect` and `JSON.stringify` show of a handle this package returns:
+ * `summary`, not its fields. Its BullMQ queue (and worker) keep the ioredis options, password
+ * included, and a logged outbox or worker printed them. `handle.queue` itself is unchanged.
+ */
+export const describedAs = <T extends object>(handle: T, summary: Record<string, unknown>): T => {
+  const describe = () => summary;
+  Object.defineProperty(handle, INSPECT, { value: describe, enumerable: false });
+  Object.defineProperty(handle, 'toJSON', { value: describe, enumerable: false });
+  return handle;
+};

@@ -15,6 +15,7 @@ import { type JobsOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import {
   describeConnection,
+  describedAs,
   isRedisInstance,
   type RedisConnection,
   toRedisOptions,
@@ -547,5 +548,6 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       streams: Object.fromEntries([...streams].map(([key, entry]) => [key, { ...entry }])),
     }),
   };
-  return outbox;
+  // Logged whole (`console.log(outbox)`), the queue's connection options showed the password.
+  return describedAs(outbox, { bullmqOutbox: queueName, redis: where });
 };

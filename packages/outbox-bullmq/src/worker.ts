@@ -27,7 +27,13 @@ import {
   type WorkerOptions,
 } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import { isRedisInstance, type RedisConnection, toRedisOptions } from './connection.js';
+import {
+  describeConnection,
+  describedAs,
+  isRedisInstance,
+  type RedisConnection,
+  toRedisOptions,
+} from './connection.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
 import { deliverOnce } from './round.js';
 import { missingConfig, workerRoutes } from './routes.js';
@@ -590,7 +596,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
   });
 
   let closing: Promise<void> | undefined;
-  return {
+  const handle: CapiWorker = {
     worker,
     queue,
     on(name, listener) {
@@ -650,4 +656,9 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       return closing;
     },
   };
+  // Logged whole (`console.log(worker)`), BullMQ's worker and queue showed the Redis password.
+  return describedAs(handle, {
+    capiWorker: queueName,
+    redis: describeConnection(options.connection),
+  });
 };

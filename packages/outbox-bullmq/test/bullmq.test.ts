@@ -108,6 +108,40 @@ describe('connection URLs (no Redis needed)', () => {
   });
 });
 
+describe('logging an outbox or a worker (no Redis needed)', () => {
+  it('console.log, util.inspect and JSON.stringify of the handles never show the Redis password', async () => {
+    const password = 'pw-Redis-0123456789';
+    const connection = `redis://capi:${password}@127.0.0.1:1/2`;
+    const outbox = bullmqOutbox({ connection, connectTimeoutMs: 200 });
+    const worker = createCapiWorker({
+      connection,
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      env: false,
+      workerOptions: { autorun: false },
+    });
+    try {
+      for (const handle of [outbox, worker]) {
+        const printed = [
+          inspect(handle),
+          inspect(handle, { depth: 8, showHidden: true, getters: true }),
+          JSON.stringify(handle),
+        ];
+        // Deep enough to reach the ioredis options (the default depth of 2 stops above them).
+        expect(printed.join('\n')).not.toContain(password);
+        expect(printed.join('\n')).not.toContain(TOKEN);
+        // What it is and where, still.
+        for (const text of printed) expect(text).toContain('127.0.0.1:1');
+      }
+      // The queue is still there for the app's own use.
+      expect(outbox.queue.name).toBe(DEFAULT_QUEUE_NAME);
+      expect(worker.queue.name).toBe(DEFAULT_QUEUE_NAME);
+    } finally {
+      await Promise.all([outbox.close(), worker.close()]);
+    }
+  });
+});
+
 describe('connection options with a url (no Redis needed)', () => {
   it("BullMQ's { url } form is the URL: the producer connects where the workers do, not to 127.0.0.1:6379", async () => {
     const { logger, lines } = logs();
