@@ -1,7 +1,7 @@
 import type { GraphErrorInfo, ResponseClass } from './classify.js';
 import type { OutboxRecord } from './outbox/types.js';
 import type { PipeConfig } from './pipe-config.js';
-import { describeError, type Redactor } from './redact.js';
+import { createRedactor, describeError, type Redactor } from './redact.js';
 import type { SendOutcome } from './transport.js';
 import { CapiDeliveryError } from './types.js';
 
@@ -40,6 +40,52 @@ const redactGraphError = (info: GraphErrorInfo, redact: Redactor): GraphErrorInf
   if (out.userMessage !== undefined) out.userMessage = redact(out.userMessage);
   if (out.fbtraceId !== undefined) out.fbtraceId = redact(out.fbtraceId);
   return out;
+};
+
+// Fields whose values name the event rather than the customer: quoted back, they help (Meta's
+// message naming the event or its action_source), and hiding every "Purchase" would shred it.
+const NOT_PERSONAL: ReadonlySet<string> = new Set([
+  'event_name',
+  'event',
+  'event_id',
+  'action_source',
+  'event_source',
+  'currency',
+]);
+
+/** Every string value of the events sent (user data, page URLs, custom data), keys aside. */
+const sentValues = (records: readonly OutboxRecord[]): string[] => {
+  const values: string[] = [];
+  const visit = (value: unknown, key: string, depth: number): void => {
+    if (typeof value === 'string') {
+      if (!NOT_PERSONAL.has(key)) values.push(value);
+    } else if (typeof value === 'object' && value !== null && depth < 8) {
+      for (const [k, v] of Object.entries(value))
+        visit(v, Array.isArray(value) ? key : k, depth + 1);
+    }
+  };
+  for (const record of records) {
+    try {
+      visit(JSON.parse(record.body), '', 0);
+    } catch {
+      // A body we wrote ourselves; nothing to collect should it not parse.
+    }
+  }
+  return values;
+};
+
+/**
+ * The secrets' redaction, then the values of the events sent: a platform's error message may quote
+ * the request ("the event_source_url 'https://shop.example/?email=…' is invalid"), and what the
+ * answer says reaches hooks, log lines and dead letters, which must never hold customer data.
+ * Built only for an answer that explains itself, and only once it does.
+ */
+const answerRedactor = (records: readonly OutboxRecord[], config: PipeConfig): Redactor => {
+  let sent: Redactor | undefined;
+  return (text: string): string => {
+    sent ??= createRedactor(sentValues(records));
+    return sent(config.redact(text));
+  };
 };
 
 /** The verdict on one request's outcome (`aborted` only when close() aborted it). */
@@ -95,16 +141,16 @@ export const verdictOf = (
         body,
       };
       if (classified.class === 'success') return verdict;
-      if (classified.message !== undefined) verdict.message = config.redact(classified.message);
+      const redact = answerRedactor(records, config);
+      if (classified.message !== undefined) verdict.message = redact(classified.message);
       if (classified.graphError) {
-        verdict.graphError = redactGraphError(classified.graphError, config.redact);
+        verdict.graphError = redactGraphError(classified.graphError, redact);
       }
       if (classified.retryAfterMs !== undefined) verdict.retryAfterMs = classified.retryAfterMs;
       if (classified.rejectedIndex !== undefined) verdict.rejectedIndex = classified.rejectedIndex;
       if (classified.code !== undefined) verdict.code = classified.code;
       // A platform may echo what it was sent into its trace id: redacted like the message.
-      if (typeof classified.traceId === 'string')
-        verdict.traceId = config.redact(classified.traceId);
+      if (typeof classified.traceId === 'string') verdict.traceId = redact(classified.traceId);
       return verdict;
     }
   }

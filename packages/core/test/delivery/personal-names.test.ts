@@ -118,3 +118,54 @@ describe('an issue path through a key that looks like customer information', () 
     expect(result.issues.map((i) => i.path)).toEqual(['custom_data.order_ref']);
   });
 });
+
+// Meta (or a proxy, or another platform) may quote the request in its error: the page URL with
+// the customer's email in its query, the IP, the user agent, a hashed email. Its message goes to
+// the deadLetter and retry hooks, CapiDeliveryError.graphError and the log lines: the values the
+// batch carried are hidden there like the token is.
+describe('an error message that quotes the events sent', () => {
+  const PAGE = `https://shop.example/checkout?email=${encodeURIComponent(EMAIL)}&step=2`;
+  const IP = '203.0.113.77';
+  const UA = 'Mozilla/5.0 (X11; Linux x86_64) QuotedAgent/9.9';
+
+  it('is reported without them, its explanation kept', async () => {
+    let quoted = '';
+    const { client, hooks, log } = setupClient((req) => {
+      const event = req.body.data[0] as {
+        event_source_url: string;
+        user_data: { client_ip_address: string; client_user_agent: string; em: string[] };
+      };
+      quoted = event.user_data.em[0] as string;
+      return graphError(400, 100, {
+        error_subcode: 2804019,
+        message: `Invalid parameter event_source_url '${event.event_source_url}'`,
+        error_user_title: `IP ${event.user_data.client_ip_address} (${event.user_data.client_user_agent})`,
+        error_user_msg: `em ${quoted} does not match; see $['data'][0]['user_data']`,
+      });
+    });
+    client.track({
+      event_name: 'Lead',
+      action_source: 'website',
+      event_source_url: PAGE,
+      user_data: { em: EMAIL, client_ip_address: IP, client_user_agent: UA },
+    });
+    await client.close();
+
+    expect(hooks.deadLetter).toHaveLength(1);
+    const dead = hooks.deadLetter[0];
+    const reported = JSON.stringify({
+      message: dead?.error.message,
+      graphError: dead?.error.graphError,
+      retry: hooks.retry,
+      errors: hooks.error.map((e) => e.error.message),
+      logs: log.lines,
+    });
+    expect(quoted).toMatch(/^[0-9a-f]{64}$/);
+    for (const value of [PAGE, encodeURIComponent(EMAIL), EMAIL, IP, UA, quoted]) {
+      expect(reported).not.toContain(value);
+    }
+    // What Meta said, the field it blamed, is still there.
+    expect(dead?.error.message).toContain('Invalid parameter event_source_url');
+    expect(dead?.error.graphError?.userMessage).toContain("$['data'][0]['user_data']");
+  });
+});
