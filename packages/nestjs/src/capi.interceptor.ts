@@ -1,6 +1,8 @@
 import {
   type CapiAdapter,
   conversionCounts,
+  createRedactor,
+  type Redactor,
   type RequestCapi,
   type TrackParams,
 } from '@capi-kit/core';
@@ -11,11 +13,13 @@ import {
   Injectable,
   Logger,
   type NestInterceptor,
+  Optional,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Observable, tap } from 'rxjs';
+import type { CapiModuleOptions } from './options.js';
 import { bindRequestCapi, type HttpExchange, httpExchangeOf } from './request-capi.js';
-import { CAPI_ADAPTER } from './tokens.js';
+import { CAPI_ADAPTER, CAPI_OPTIONS } from './tokens.js';
 import { type ConversionMetadata, TRACK_CONVERSION_METADATA } from './track-conversion.js';
 
 type Callback = (result: unknown, request: unknown) => unknown;
@@ -37,10 +41,26 @@ export class CapiInterceptor implements NestInterceptor {
   private readonly warnedHandlers = new WeakSet<object>();
   private warnedTwice = false;
 
+  /** The module's secrets, for what this interceptor prints itself through Nest's Logger. */
+  private readonly redact: Redactor;
+
   constructor(
     private readonly adapter: CapiAdapter,
     private readonly reflector: Reflector,
-  ) {}
+    options?: CapiModuleOptions,
+  ) {
+    // An app's map or when may throw an error quoting the token (a failed call's URL or body): the
+    // client's own report of it is redacted, and Nest's log line of the same error must be too.
+    const env = typeof process === 'undefined' ? {} : process.env;
+    this.redact = createRedactor([
+      options?.accessToken,
+      options?.appSecret,
+      ...(Array.isArray(options?.pixels) ? options.pixels.map((pixel) => pixel?.accessToken) : []),
+      ...destinationSecrets(options),
+      env.META_ACCESS_TOKEN,
+      env.TIKTOK_ACCESS_TOKEN,
+    ]);
+  }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const claimant = claimedCalls.get(context);
@@ -162,12 +182,17 @@ export class CapiInterceptor implements NestInterceptor {
   private report(source: string, error: unknown, happened = 'threw'): void {
     this.adapter.client.reportError(error, source);
     const { message, stack } = describeThrown(error);
-    this.logger.error(`${source} ${happened}; nothing was tracked: ${message}`, stack);
+    this.logger.error(
+      this.redact(`${source} ${happened}; nothing was tracked: ${message}`),
+      stack === undefined ? undefined : this.redact(stack),
+    );
   }
 }
 
 Inject(CAPI_ADAPTER)(CapiInterceptor, undefined, 0);
 Inject(Reflector)(CapiInterceptor, undefined, 1);
+Inject(CAPI_OPTIONS)(CapiInterceptor, undefined, 2);
+Optional()(CapiInterceptor, undefined, 2);
 Injectable()(CapiInterceptor);
 
 /**
@@ -219,6 +244,21 @@ function isThenable(value: unknown): boolean {
  * without `toString` (`Object.create(null)`), a Proxy whose traps throw, an Error whose `message`
  * getter throws. Describing it must never throw, or the handler's response would become a 500.
  */
+/** The secrets the module's other destinations (TikTok's token) send, as the client redacts them. */
+function destinationSecrets(
+  options: CapiModuleOptions | undefined,
+): readonly (string | undefined)[] {
+  if (!Array.isArray(options?.destinations)) return [];
+  return options.destinations.flatMap((destination) => {
+    try {
+      return destination.envelope().secrets ?? [];
+    } catch {
+      // createCapi refuses such a destination; nothing of it to redact here.
+      return [];
+    }
+  });
+}
+
 function describeThrown(error: unknown): { message: string; stack?: string | undefined } {
   try {
     if (error instanceof Error) {

@@ -150,3 +150,56 @@ describe('CapiInterceptor per context type', () => {
     expect(mock.events()).toHaveLength(0);
   });
 });
+
+describe("CapiInterceptor's own log line of an app's error", () => {
+  const SECRET = 'EAAnestSecretToken0123456789abcdef';
+  const APP_SECRET = 'nest-app-secret-0123456789';
+
+  class Throwing {
+    // An app's map whose failure quotes the token (a failed call's URL, a config dump).
+    @TrackConversion('Lead', {
+      map: () => {
+        throw new Error(`lookup failed: GET /me?access_token=${SECRET}&x=${APP_SECRET} ${SECRET}`);
+      },
+    })
+    convert(): void {}
+  }
+
+  it('is redacted like the client redacts its report of it: message and stack', async () => {
+    const mock = await startMockGraph();
+    const printed: unknown[][] = [];
+    const record = (...args: unknown[]) => {
+      printed.push(args);
+    };
+    Logger.overrideLogger({ log: record, error: record, warn: record, debug: record });
+    const options = {
+      pixelId: PIXEL_ID,
+      accessToken: SECRET,
+      appSecret: APP_SECRET,
+      graphUrl: mock.url,
+      env: false as const,
+    };
+    const adapter = createCapiAdapter(options);
+    try {
+      const interceptor = new CapiInterceptor(adapter, new Reflector(), options);
+      const { req, res } = nodeExchange();
+      const context = new ExecutionContextHost(
+        [{}, {}, { req, res }, { path: { key: 'checkout', prev: undefined } }],
+        Throwing,
+        Throwing.prototype.convert,
+      );
+      context.setType('graphql');
+      await lastValueFrom(interceptor.intercept(context, { handle: () => of({}) }));
+      const text = JSON.stringify(printed);
+      // The line was printed, with the app's own words.
+      expect(text).toContain('map threw; nothing was tracked: lookup failed');
+      expect(text).toContain('[redacted]');
+      expect(text).not.toContain(SECRET);
+      expect(text).not.toContain(APP_SECRET);
+    } finally {
+      Logger.overrideLogger(false);
+      await adapter.close();
+      await mock.close();
+    }
+  });
+});
