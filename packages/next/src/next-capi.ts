@@ -258,7 +258,16 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     options.accessToken,
     options.appSecret,
     ...(options.pixels ?? []).map((pixel) => pixel.accessToken),
+    // Other destinations' tokens (TikTok's), as the client itself redacts them.
+    ...(options.destinations ?? []).flatMap((destination) => {
+      try {
+        return destination.envelope().secrets ?? [];
+      } catch {
+        return []; // createCapi refuses such a destination, and says so.
+      }
+    }),
     env.META_ACCESS_TOKEN,
+    env.TIKTOK_ACCESS_TOKEN,
   ]);
   const report = (message: string, error?: unknown): void => {
     const detail = redact(

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { Destination } from '@capi-kit/core';
 import { createNextCapi, type NextCapi, type NextCapiOptions } from '@capi-kit/next';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -419,6 +420,39 @@ describe('withConversion', () => {
     expect(error).toHaveBeenCalledWith(expect.stringContaining('map threw'));
     await capi.flush();
     expect(mock.events()).toEqual([]);
+  });
+
+  it("never prints another destination's token (TikTok's), even when an error quotes it", async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const OTHER = 'acme0123456789abcdef0123456789abcdef';
+    // A destination like tiktok(): its token travels in a header and is one of its secrets.
+    const acme: Destination = {
+      name: 'acme',
+      id: 'A1',
+      build: (input) => ({ event: { name: input.event_name }, issues: [] }),
+      envelope: () => ({
+        url: 'https://acme.example/events',
+        headers: { authorization: `Token ${OTHER}` },
+        prefix: '{"batch":[',
+        suffix: ']}',
+        secrets: [OTHER],
+      }),
+      limits: { maxEvents: 100, maxBytes: 100_000 },
+      classify: (answer) => ({ class: answer.status === 200 ? 'success' : 'transient' }),
+      acknowledgement: () => ({}),
+    };
+    const { withConversion } = bind({ destinations: [acme] });
+    const action = withConversion(
+      'Lead',
+      async () => ({ ok: true }),
+      () => {
+        throw new Error(`acme lookup failed with token ${OTHER}`);
+      },
+    );
+    await action();
+    const printed = error.mock.calls.flat().join(' ');
+    expect(printed).toContain('acme lookup failed');
+    expect(printed).not.toContain(OTHER);
   });
 
   it('never prints the access token, even when an error quotes it', async () => {
