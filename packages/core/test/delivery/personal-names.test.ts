@@ -131,7 +131,7 @@ describe('an error message that quotes the events sent', () => {
   it('is reported without them, its explanation kept', async () => {
     let quoted = '';
     const { client, hooks, log } = setupClient((req) => {
-      const event = req.body.data[0] as {
+      const event = req.body.data[0] as unknown as {
         event_source_url: string;
         user_data: { client_ip_address: string; client_user_agent: string; em: string[] };
       };
