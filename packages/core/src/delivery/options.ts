@@ -208,6 +208,31 @@ const checkedGraphUrl = (value: string): string => {
 };
 
 /**
+ * `apiVersion` (or `META_API_VERSION`) as Graph spells a version, `v` + major + `.` + minor
+ * (`v26.0`). A bare `26` or `v26` built `/26/{pixel}/events`, which Graph answers with error 2500
+ * ("Unknown path components"), classified transient: every delivery was retried until the event
+ * ran out of attempts, and the log never named the option. Quoted only when it is short and plain
+ * (a value pasted into the wrong variable may be a secret).
+ */
+const checkedApiVersion = (value: unknown, fromEnv: boolean): string => {
+  if (typeof value === 'string' && /^v\d+\.\d+$/.test(value)) return value;
+  const name = fromEnv ? 'META_API_VERSION' : 'apiVersion';
+  if (typeof value !== 'string') {
+    throw new TypeError(
+      `createCapi: ${name} must be a string such as 'v26.0'; got ${typeof value}`,
+    );
+  }
+  const major = /^v?(\d+)(?:\.(\d+))?$/.exec(value);
+  const shown = /^[\w.-]{1,16}$/.test(value) ? ` "${value}"` : '';
+  throw new TypeError(
+    `createCapi: ${name}${shown} is not a Graph API version; write it as Graph does, 'v' + major + '.' + minor` +
+      (major
+        ? ` (did you mean v${major[1]}.${major[2] ?? '0'}?)`
+        : ` (e.g. '${DEFAULT_API_VERSION}')`),
+  );
+};
+
+/**
  * Refuses a pixel id or token given as something else than a string. From JavaScript a number (a
  * pixel id read from JSON or YAML) was taken for none at all: `META_PIXEL_ID` won silently, or the
  * error said the id was missing. Never the value: it may be the token.
@@ -256,8 +281,14 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   const graphUrl = checkedGraphUrl(
     nonEmpty(options.graphUrl) ?? nonEmpty(env.META_GRAPH_URL) ?? DEFAULT_GRAPH_URL,
   );
-  const apiVersion =
-    nonEmpty(options.apiVersion) ?? nonEmpty(env.META_API_VERSION) ?? DEFAULT_API_VERSION;
+  // A number (`apiVersion: 26`, from JavaScript) is reported, not taken for none.
+  const givenApiVersion: unknown =
+    typeof options.apiVersion === 'string' ? nonEmpty(options.apiVersion) : options.apiVersion;
+  const envApiVersion = nonEmpty(env.META_API_VERSION);
+  const apiVersion = checkedApiVersion(
+    givenApiVersion ?? envApiVersion ?? DEFAULT_API_VERSION,
+    (givenApiVersion === undefined || givenApiVersion === null) && envApiVersion !== undefined,
+  );
   const testEventCode = nonEmpty(options.testEventCode) ?? nonEmpty(env.META_TEST_EVENT_CODE);
   const partnerAgent = options.partnerAgent ?? DEFAULT_PARTNER_AGENT;
   const appSecret = nonEmpty(options.appSecret);

@@ -232,6 +232,28 @@ describe('createCapi: batching and the request', () => {
     );
   });
 
+  it('throws at creation on an apiVersion Graph does not spell so, suggesting the right one', () => {
+    const make =
+      (apiVersion: unknown, env: Record<string, string> | false = false) =>
+      () =>
+        createCapi({ env, pixelId: PIXEL, accessToken: TOKEN, apiVersion } as CapiOptions);
+    // `26` or `v26` built /26/{pixel}/events: Graph's error 2500 on every delivery, retried as
+    // transient until the event ran out of attempts, the option never named.
+    expect(make('26')).toThrow(/apiVersion "26" is not a Graph API version.*did you mean v26\.0\?/);
+    expect(make('v26')).toThrow(/did you mean v26\.0\?/);
+    expect(make('latest')).toThrow(/apiVersion "latest" is not a Graph API version.*'v26\.0'/);
+    expect(make(26)).toThrow(/apiVersion must be a string such as 'v26\.0'; got number/);
+    expect(make(undefined, { META_API_VERSION: '25' })).toThrow(
+      /META_API_VERSION "25" is not a Graph API version.*did you mean v25\.0\?/,
+    );
+    // Not quoted when it is not plain: it may be a secret pasted in the wrong place.
+    expect(make('EAAB secret/token=1')).toThrow(/apiVersion is not a Graph API version/);
+    expect(make('v25.0')).not.toThrow();
+    expect(make(' v24.0 ')).not.toThrow();
+    expect(make(undefined, { META_API_VERSION: 'v23.0' })).not.toThrow();
+    expect(make(undefined)).not.toThrow();
+  });
+
   it('throws at creation on a graphUrl no request could be sent to, without echoing it', () => {
     const make =
       (graphUrl: string, env: Record<string, string> | false = false) =>
