@@ -96,6 +96,16 @@ const nodeEnv = (env: CapiOptions['env']): string | undefined => {
   return fromProcess ? fromProcess.NODE_ENV : 'production';
 };
 
+/**
+ * What a refused number option was, for its message. A string (`timeoutMs:
+ * process.env.CAPI_TIMEOUT_MS`) printed bare read `got 5000`, which looks like the number the
+ * option wants: it is quoted and named, with the fix.
+ */
+const describeGiven = (value: unknown): string =>
+  typeof value === 'string'
+    ? `got the string ${JSON.stringify(value.length > 24 ? `${value.slice(0, 24)}…` : value)} (convert it with Number())`
+    : `got ${String(value)}`;
+
 const positive = (
   name: string,
   value: number | undefined,
@@ -104,9 +114,9 @@ const positive = (
 ): number => {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || v > max) {
-    throw new RangeError(
-      `createCapi: ${name} must be a number in (0, ${max}], got ${String(value)}`,
-    );
+    // "(0, Infinity]" read as if Infinity were allowed; it is not (a timer cannot wait forever).
+    const range = Number.isFinite(max) ? `in (0, ${max}]` : '> 0 and finite';
+    throw new RangeError(`createCapi: ${name} must be a number ${range}, ${describeGiven(value)}`);
   }
   return v;
 };
@@ -114,7 +124,9 @@ const positive = (
 const nonNegative = (name: string, value: number | undefined, fallback: number): number => {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
-    throw new RangeError(`createCapi: ${name} must be a number ≥ 0, got ${String(value)}`);
+    throw new RangeError(
+      `createCapi: ${name} must be a number ≥ 0 and finite, ${describeGiven(value)}`,
+    );
   }
   return v;
 };

@@ -232,6 +232,25 @@ describe('createCapi: batching and the request', () => {
     );
   });
 
+  it('names a number option given as a string, and never says a refused Infinity was allowed', () => {
+    const make = (extra: Record<string, unknown>) => () =>
+      createCapi({ env: false, pixelId: PIXEL, accessToken: TOKEN, ...extra } as CapiOptions);
+    // From an environment variable: the message read "got 5000", which looks like what it wants.
+    expect(make({ timeoutMs: '5000' })).toThrow(
+      'createCapi: timeoutMs must be a number > 0 and finite, got the string "5000" (convert it with Number())',
+    );
+    expect(make({ flushIntervalMs: '250' })).toThrow(
+      'createCapi: flushIntervalMs must be a number ≥ 0 and finite, got the string "250" (convert it with Number())',
+    );
+    // It said "must be a number in (0, Infinity], got Infinity".
+    expect(make({ timeoutMs: Number.POSITIVE_INFINITY })).toThrow(
+      'createCapi: timeoutMs must be a number > 0 and finite, got Infinity',
+    );
+    expect(make({ maxBatchEvents: 5000 })).toThrow(
+      'createCapi: maxBatchEvents must be a number in (0, 1000], got 5000',
+    );
+  });
+
   it('throws at creation on an apiVersion Graph does not spell so, suggesting the right one', () => {
     const make =
       (apiVersion: unknown, env: Record<string, string> | false = false) =>
