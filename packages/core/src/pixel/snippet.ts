@@ -47,6 +47,34 @@ const escapeAttribute = (value: string): string =>
   value.replace(/[&"'<>]/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /**
+ * From JavaScript, an event spelled as the Pixel spells it (`{ eventName, eventID }`, copied from an
+ * `fbq('track', …, { eventID })` call) or missing its `event_id` rendered `fbq('trackCustom', null)`
+ * or a call without `eventID`: the Pixel's copy was never deduplicated with the server's, so the
+ * conversion counted twice, silently. Refused, naming the fix (never the values).
+ */
+const checkPixelEvent = (event: PixelEvent, index: number): void => {
+  const given = event as unknown as Record<string, unknown> | null;
+  const at = `pixelSnippet: events[${index}]`;
+  if (typeof given !== 'object' || given === null) {
+    throw new TypeError(`${at} must be an object { event_name, event_id }`);
+  }
+  const spelling =
+    'eventName' in given || 'eventID' in given || 'eventId' in given
+      ? " (the snippet takes the server event's names, event_name and event_id, not the Pixel's eventName/eventID)"
+      : '';
+  if (typeof given.event_name !== 'string' || given.event_name === '') {
+    throw new TypeError(`${at}.event_name must be a non-empty string${spelling}`);
+  }
+  // '' is let through (an adapter's track() answers it when a strict-mode rejection was reported):
+  // the page still renders. A number (an order number) renders as before.
+  if (typeof given.event_id !== 'string' && typeof given.event_id !== 'number') {
+    throw new TypeError(
+      `${at}.event_id must be the server event's event_id, a string, so Meta counts the Pixel and server copies once${spelling}`,
+    );
+  }
+};
+
+/**
  * The Meta Pixel base code for a server-rendered page, firing each event with `eventID` equal to
  * the server's `event_id` so Meta deduplicates the browser and server copies.
  * https://developers.facebook.com/documentation/ads-commerce/conversions-api/deduplicate-pixel-and-server-events
@@ -58,6 +86,10 @@ export function pixelSnippet(options: PixelSnippetOptions): string {
   if (nonce !== undefined && !/^[A-Za-z0-9+/=_-]+$/.test(nonce)) {
     throw new TypeError('pixelSnippet: nonce must be a base64 value');
   }
+  if (!Array.isArray(events)) {
+    throw new TypeError('pixelSnippet: events must be an array of { event_name, event_id }');
+  }
+  events.forEach(checkPixelEvent);
   const calls = events.map((e) => {
     const method = STANDARD_PIXEL_EVENTS.has(e.event_name) ? 'track' : 'trackCustom';
     return `f(${toInlineJson(method)},${toInlineJson(e.event_name)},${toInlineJson(

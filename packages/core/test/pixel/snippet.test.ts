@@ -81,6 +81,37 @@ describe('pixelSnippet', () => {
     expect(() => pixelSnippet({ pixelId: '12a' })).toThrow(/pixelId/);
   });
 
+  it("refuses an event without event_name or event_id (the Pixel's spellings from JavaScript), naming the fix", () => {
+    // Rendered fbq('trackCustom', null, {}, {}) before: no eventID, so the Pixel's copy was never
+    // deduplicated with the server's and the conversion counted twice, silently.
+    const pixel = (events: unknown) => () =>
+      pixelSnippet({ pixelId: '1234567890', events } as Parameters<typeof pixelSnippet>[0]);
+    expect(pixel([{ eventName: 'PageView', eventID: 'pv-1' }])).toThrow(
+      "pixelSnippet: events[0].event_name must be a non-empty string (the snippet takes the server event's names, event_name and event_id, not the Pixel's eventName/eventID)",
+    );
+    expect(
+      pixel([
+        { event_name: 'Lead', event_id: 'l-1' },
+        { event_name: 'PageView', eventID: 'pv-1' },
+      ]),
+    ).toThrow(
+      /^pixelSnippet: events\[1\]\.event_id must be the server event's event_id, a string, .* not the Pixel's eventName\/eventID\)$/,
+    );
+    expect(pixel([{ event_name: 'PageView' }])).toThrow(/events\[0\]\.event_id must be/);
+    expect(pixel(['PageView'])).toThrow(
+      'pixelSnippet: events[0] must be an object { event_name, event_id }',
+    );
+    expect(pixel({ event_name: 'PageView', event_id: 'x' })).toThrow(/events must be an array/);
+    // What rendered before still does: an empty ID (what a reported strict-mode rejection answers) and a number.
+    expect(execute(pixel([{ event_name: 'PageView', event_id: '' }])()).calls[1]).toEqual([
+      'track',
+      'PageView',
+      {},
+      { eventID: '' },
+    ]);
+    expect(pixel([{ event_name: 'Purchase', event_id: 42 }])).not.toThrow();
+  });
+
   it('escapes line separators and angle brackets in inline JSON', () => {
     expect(toInlineJson('a\u2028b<c>&')).toBe('"a\\u2028b\\u003cc\\u003e\\u0026"');
     expect(JSON.parse(toInlineJson({ x: '</script>' }))).toEqual({ x: '</script>' });
