@@ -2,7 +2,7 @@ import type { Classified, ContextNeeds, Destination, ServerEventInput } from '@c
 import { classifyTikTokResponse, parseTikTokBody } from './classify.js';
 import { isTikTokIdValue, type TikTokContext, TTCLID_PARAM, TTP_COOKIE } from './context.js';
 import { type TikTokEvent, toTikTokEvent } from './event.js';
-import { TIKTOK_MAX_EVENTS_PER_REQUEST, tiktokEnvelope } from './request.js';
+import { endpointEnvelope, TIKTOK_MAX_EVENTS_PER_REQUEST } from './request.js';
 
 // This package's functions behind the core's `Destination` interface (docs/destinations.md), so
 // `createCapi({ pixelId, accessToken, destinations: [tiktok({ pixelCode, accessToken })] })` sends
@@ -67,7 +67,10 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
     );
   }
   const { pixelCode, accessToken, testEventCode, apiUrl, eventNames } = options;
-  const envelope = tiktokEnvelope({ pixelCode, accessToken, testEventCode, url: apiUrl });
+  const envelope = endpointEnvelope(
+    { pixelCode, accessToken, testEventCode, url: apiUrl },
+    'apiUrl',
+  );
   const names: unknown = eventNames;
   if (
     names !== undefined &&
@@ -94,7 +97,7 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
   const token = envelope.headers['access-token'] as string;
   return {
     name: 'tiktok',
-    id: pixelCode.trim(), // checked by tiktokEnvelope above
+    id: pixelCode.trim(), // checked by endpointEnvelope above
     label: 'TikTok',
     build: (input: ServerEventInput, context) => {
       const { event, issues } = toTikTokEvent(input, {

@@ -89,6 +89,18 @@ function checkCredentials(
  * @example tiktokEnvelope({ pixelCode: 'C4ABCD', accessToken: process.env.TIKTOK_ACCESS_TOKEN })
  */
 export function tiktokEnvelope(options: TikTokEndpointOptions): TikTokEnvelope {
+  return endpointEnvelope(options, 'url');
+}
+
+/**
+ * {@link tiktokEnvelope}, its URL's messages naming the option the caller was given: `url` here,
+ * `apiUrl` for `tiktok()`, whose users read "TikTok url must be an absolute URL" for an option
+ * they never set.
+ */
+export function endpointEnvelope(
+  options: TikTokEndpointOptions,
+  urlName: 'url' | 'apiUrl',
+): TikTokEnvelope {
   if (options === null || typeof options !== 'object') {
     throw new TypeError('TikTok options must be an object with pixelCode and accessToken');
   }
@@ -99,19 +111,32 @@ export function tiktokEnvelope(options: TikTokEndpointOptions): TikTokEnvelope {
     throw new TypeError(`TikTok testEventCode must be a string, got ${typeof given}`);
   }
   const testEventCode = typeof given === 'string' && given.trim() !== '' ? given.trim() : undefined;
-  const url = options.url ?? TIKTOK_EVENTS_URL;
-  let parsed: URL;
+  // An empty or blank URL is none (`TIKTOK_EVENTS_URL=` in a .env file, passed on as
+  // `process.env.TIKTOK_EVENTS_URL`), as the core reads an empty META_GRAPH_URL: the default.
+  const givenUrl: unknown = options.url;
+  const url =
+    givenUrl === undefined ||
+    givenUrl === null ||
+    (typeof givenUrl === 'string' && givenUrl.trim() === '')
+      ? TIKTOK_EVENTS_URL
+      : typeof givenUrl === 'string'
+        ? givenUrl
+        : undefined;
+  let parsed: URL | undefined;
   try {
-    parsed = new URL(url);
+    parsed = url === undefined ? undefined : new URL(url);
   } catch {
-    throw new TypeError('TikTok url must be an absolute URL');
+    parsed = undefined;
+  }
+  if (url === undefined || parsed === undefined) {
+    throw new TypeError(`TikTok ${urlName} must be an absolute URL`);
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    throw new TypeError('TikTok url must be http(s)');
+    throw new TypeError(`TikTok ${urlName} must be http(s)`);
   }
   if (parsed.username !== '' || parsed.password !== '') {
     // Not echoed: it may be a secret. `fetch` refuses to send such a URL at all.
-    throw new TypeError('TikTok url must not carry a user name or password');
+    throw new TypeError(`TikTok ${urlName} must not carry a user name or password`);
   }
   let prefix = `{"event_source":"web","event_source_id":${JSON.stringify(pixelCode)}`;
   if (testEventCode !== undefined) prefix += `,"test_event_code":${JSON.stringify(testEventCode)}`;

@@ -6,7 +6,7 @@ import {
   mayWriteCookies,
   type ServerEventInput,
 } from '@capi-kit/core';
-import { tiktok } from '@capi-kit/tiktok';
+import { TIKTOK_EVENTS_URL, tiktok, tiktokEnvelope } from '@capi-kit/tiktok';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   accounted,
@@ -631,6 +631,29 @@ describe('configuration', () => {
       }),
     ).toThrow(`destination ${STREAM} is listed twice`);
     expect(() => tiktok({ pixelCode: CODE, accessToken: ' ' })).toThrow(/accessToken/);
+  });
+
+  it('apiUrl: an empty one (TIKTOK_EVENTS_URL= in a .env file) is the default; a bad one is named apiUrl', () => {
+    // The README passes apiUrl: process.env.TIKTOK_EVENTS_URL. Empty, it threw "TikTok url must
+    // be an absolute URL", naming an option tiktok() does not have.
+    expect(tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, apiUrl: '' }).envelope().url).toBe(
+      TIKTOK_EVENTS_URL,
+    );
+    expect(tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, apiUrl: ' ' }).envelope().url).toBe(
+      TIKTOK_EVENTS_URL,
+    );
+    expect(() =>
+      tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, apiUrl: 'business-api.tiktok.com' }),
+    ).toThrow(/^TikTok apiUrl must be an absolute URL$/);
+    expect(() =>
+      tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, apiUrl: 'ftp://mock.example/' }),
+    ).toThrow(/^TikTok apiUrl must be http\(s\)$/);
+    expect(() =>
+      tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, apiUrl: 8080 as never }),
+    ).toThrow(/^TikTok apiUrl must be an absolute URL$/);
+    expect(() =>
+      tiktokEnvelope({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, url: 'nope' }),
+    ).toThrow(/^TikTok url must be an absolute URL$/);
   });
 
   it('eventNames: null is no overrides; a value that is not an object is refused at configuration', async () => {
