@@ -20,6 +20,14 @@ export const toRedisOptions = (
     const { url, ...rest } = connection;
     return url === undefined ? rest : { ...toRedisOptions(url), ...rest };
   }
+  // `localhost:6379` or `10.0.0.5:6379`, host:port as redis-cli and many .env files write it: it
+  // parsed as the scheme `localhost:` ("got localhost:") or not at all (the message then blamed an
+  // unencoded password). Neither said what to write. Only a host and digits: safe to echo.
+  if (/^[A-Za-z0-9.-]+:\d{1,5}$/.test(connection.trim())) {
+    throw new TypeError(
+      `expected a redis:// or rediss:// URL, got host:port without a scheme: write redis://${connection.trim()} (or rediss:// for TLS)`,
+    );
+  }
   let url: URL;
   try {
     url = new URL(connection);

@@ -142,6 +142,32 @@ describe('logging an outbox or a worker (no Redis needed)', () => {
   });
 });
 
+describe('a host:port connection (no Redis needed)', () => {
+  it('names the fix, redis://host:port, instead of "got localhost:" or blaming a password', () => {
+    for (const [given, fix] of [
+      ['localhost:6379', 'redis://localhost:6379'],
+      ['127.0.0.1:6380', 'redis://127.0.0.1:6380'],
+      ['redis.internal.example:6379', 'redis://redis.internal.example:6379'],
+    ] as const) {
+      for (const create of [
+        () => bullmqOutbox({ connection: given }),
+        () =>
+          createCapiWorker({
+            connection: given,
+            pixelId: PIXEL,
+            accessToken: TOKEN,
+            env: false,
+            workerOptions: { autorun: false },
+          }),
+      ]) {
+        expect(() => void create().close()).toThrow(
+          `expected a redis:// or rediss:// URL, got host:port without a scheme: write ${fix} (or rediss:// for TLS)`,
+        );
+      }
+    }
+  });
+});
+
 describe('connection options with a url (no Redis needed)', () => {
   it("BullMQ's { url } form is the URL: the producer connects where the workers do, not to 127.0.0.1:6379", async () => {
     const { logger, lines } = logs();
