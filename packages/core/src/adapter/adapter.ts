@@ -285,6 +285,36 @@ function sendsToMeta(client: CapiClient): boolean {
 }
 
 /**
+ * Refuses, at creation, context options of the wrong kind that the request path would read
+ * against the app. `consent: 'granted'` (a fixed answer, or a config file's value) was called on
+ * every request, threw, and counted as `denied`: every event dropped, one error a request.
+ * `cookies: 'false'` (an environment variable) was not `false`, so cookies were written.
+ */
+function checkContextOptions(options: RequestContextOptions): void {
+  const consent: unknown = options.consent;
+  if (consent !== undefined && consent !== null && typeof consent !== 'function') {
+    const fixed =
+      consent === 'granted' || consent === 'denied' || consent === 'ldu'
+        ? `'${consent}'`
+        : undefined;
+    throw new TypeError(
+      `capi-kit: consent must be a function (input, { header, cookies }) => 'granted' | 'denied' | 'ldu', got ${fixed === undefined ? typeof consent : `the string ${fixed}`}` +
+        (fixed === undefined
+          ? ''
+          : `; for the same answer on every request write consent: () => ${fixed}`),
+    );
+  }
+  for (const name of ['cookies', 'generateFbp', 'respectGpc'] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && value !== null && typeof value !== 'boolean') {
+      throw new TypeError(
+        `capi-kit: ${name} must be true or false, got ${typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 16))}` : typeof value}`,
+      );
+    }
+  }
+}
+
+/**
  * The shared start of every adapter: resolves the client (own or shared) and the context options.
  * Third-party adapters for other frameworks are built from this, exactly like ours.
  */
@@ -294,6 +324,7 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
   // visitor the proxy's address (the request path fails closed and cannot say so per request).
   const trustProblem = trustProxyProblem(rest.trustProxy);
   if (trustProblem !== undefined) throw new TypeError(`capi-kit: trustProxy: ${trustProblem}`);
+  checkContextOptions(rest);
   const client = shared ?? createCapi(rest);
   // A shared client's destinations need the request context too (their click IDs and cookies).
   const sharedDestinations = shared?.destinations;

@@ -222,6 +222,36 @@ describe('createCapiAdapter', () => {
     void adapter.close();
   });
 
+  it('refuses a consent that is not a function and a cookies/generateFbp/respectGpc that is not a boolean', async () => {
+    const { fetch } = scriptedFetch();
+    const create = (extra: Record<string, unknown>) => () =>
+      createCapiAdapter({ pixelId: PIXEL, accessToken: TOKEN, fetch, env: false, ...extra });
+    // consent: 'granted' was called per request, threw, and counted as denied: every event dropped.
+    expect(create({ consent: 'granted' })).toThrow(
+      "capi-kit: consent must be a function (input, { header, cookies }) => 'granted' | 'denied' | 'ldu', got the string 'granted'; for the same answer on every request write consent: () => 'granted'",
+    );
+    expect(create({ consent: true })).toThrow(/consent must be a function .*, got boolean$/);
+    // cookies: 'false' (an environment variable) was not false: cookies were written.
+    expect(create({ cookies: 'false' })).toThrow(
+      'capi-kit: cookies must be true or false, got the string "false"',
+    );
+    expect(create({ generateFbp: 0 })).toThrow(
+      'capi-kit: generateFbp must be true or false, got number',
+    );
+    expect(create({ respectGpc: 'yes' })).toThrow('capi-kit: respectGpc must be true or false');
+    const adapter = createCapiAdapter({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      fetch,
+      env: false,
+      consent: () => 'granted',
+      cookies: false,
+      generateFbp: true,
+      respectGpc: true,
+    });
+    await adapter.close();
+  });
+
   it('closes a client it created, never a shared one', async () => {
     const { client } = setup();
     const shared = createCapiAdapter({ client });
