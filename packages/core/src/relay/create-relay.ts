@@ -114,6 +114,29 @@ const positiveInt = (value: number | undefined, fallback: number): number =>
   typeof value === 'number' && Number.isFinite(value) && value >= 1 ? Math.floor(value) : fallback;
 
 /**
+ * A list option (`allowEvents`, `allowCustomData`, `pixelIds`) as a set. A string (`allowEvents:
+ * 'Lead'`, `pixelIds: process.env.META_PIXEL_ID`) became the set of its characters: every event
+ * refused as not allowed, or every request refused as another pixel's (403), with nothing saying
+ * why at creation. Refused here, naming the fix.
+ */
+const listOption = (
+  name: string,
+  value: unknown,
+  example: string,
+): ReadonlySet<string> | undefined => {
+  if (value === undefined || value === null) return undefined;
+  if (
+    typeof value === 'string' ||
+    typeof (value as Iterable<unknown>)[Symbol.iterator] !== 'function'
+  ) {
+    throw new TypeError(
+      `createRelay: ${name} must be a list (${example}), got ${typeof value === 'string' ? 'a string: wrap it in [ ]' : typeof value}`,
+    );
+  }
+  return new Set(value as Iterable<string>);
+};
+
+/**
  * `maxClockSkewSeconds` within 0 to a day; the default for what is no number. `NaN` (an unset
  * environment variable through `Number()`) made every `event_time` comparison false, so no browser
  * time was corrected: a week-old one went to the client, which dropped the event.
@@ -179,7 +202,13 @@ export function createRelay<R = Request | NodeRequestLike>(
   const now = options.now ?? Date.now;
   const allowEvents = options.allowEvents ?? STANDARD_EVENTS;
   const allowedNames: ReadonlySet<string> | undefined =
-    typeof allowEvents === 'function' ? undefined : new Set(allowEvents);
+    typeof allowEvents === 'function'
+      ? undefined
+      : listOption(
+          'allowEvents',
+          allowEvents,
+          "[...STANDARD_EVENTS, 'WatchedDemo'], or a function of the event name",
+        );
   const rules: RelayEventRules = {
     allowEvent: (name) => {
       if (allowedNames !== undefined) return allowedNames.has(name);
@@ -190,7 +219,9 @@ export function createRelay<R = Request | NodeRequestLike>(
         return false;
       }
     },
-    customDataKeys: new Set(options.allowCustomData ?? DEFAULT_RELAY_CUSTOM_DATA_KEYS),
+    customDataKeys:
+      listOption('allowCustomData', options.allowCustomData, "['value', 'currency']") ??
+      new Set(DEFAULT_RELAY_CUSTOM_DATA_KEYS),
     allowUserData: options.allowUserData === true,
     maxSkewSeconds: clockSkewSeconds(options.maxClockSkewSeconds),
   };
@@ -202,8 +233,11 @@ export function createRelay<R = Request | NodeRequestLike>(
         ? (rateLimit as RelayRateLimiter)
         : createMemoryRateLimiter(rateLimit as MemoryRateLimiterOptions | undefined);
   // The client's streams are fixed at creation; read them once, on first use.
-  let pixelIds: ReadonlySet<string> | undefined =
-    options.pixelIds === undefined ? undefined : new Set(options.pixelIds);
+  let pixelIds: ReadonlySet<string> | undefined = listOption(
+    'pixelIds',
+    options.pixelIds,
+    "['1234567890']",
+  );
   let otherStreams: readonly string[] | undefined;
   const readStreams = (): void => {
     try {

@@ -1116,6 +1116,36 @@ describe('createRelay: bad input', () => {
   });
 });
 
+describe('createRelay: list options given as a string', () => {
+  it('refuses allowEvents, allowCustomData and pixelIds given as one string, naming the fix', () => {
+    // new Set('Lead') was the set of its letters: every event refused as not allowed, and
+    // pixelIds: process.env.META_PIXEL_ID refused every request as another pixel's (403).
+    expect(() => harness({ allowEvents: 'Lead' as never })).toThrow(
+      "createRelay: allowEvents must be a list ([...STANDARD_EVENTS, 'WatchedDemo'], or a function of the event name), got a string: wrap it in [ ]",
+    );
+    expect(() => harness({ allowCustomData: 'value' as never })).toThrow(
+      "createRelay: allowCustomData must be a list (['value', 'currency']), got a string: wrap it in [ ]",
+    );
+    expect(() => harness({ pixelIds: PIXEL as never })).toThrow(
+      "createRelay: pixelIds must be a list (['1234567890']), got a string: wrap it in [ ]",
+    );
+    expect(() => harness({ pixelIds: 1234567890 as never })).toThrow(
+      /pixelIds must be a list .*, got number$/,
+    );
+  });
+
+  it('still takes lists, a function for allowEvents, and no value at all', async () => {
+    const lists = harness({ allowEvents: ['Lead'], allowCustomData: ['value'], pixelIds: [PIXEL] });
+    const lead = event({ event_name: 'Lead', custom_data: { value: 5, currency: 'EUR' } });
+    expect((await lists.relay.handle(request({ body: payload([lead]) }))).status).toBe(204);
+    expect((await lists.sent()).map(({ event: e }) => [e.event_name, e.custom_data])).toEqual([
+      ['Lead', { value: 5 }],
+    ]);
+    expect(() => harness({ allowEvents: (name) => name === 'Lead' })).not.toThrow();
+    expect(() => harness({ allowEvents: undefined, pixelIds: undefined })).not.toThrow();
+  });
+});
+
 describe('createRelay: a body the client stops sending', () => {
   const bytes = (text: string) => new TextEncoder().encode(text);
   /** The default beacon with `body` as the runtime hands it over (a stream, bytes). */
