@@ -15,6 +15,7 @@ import {
   type Relay,
   type RelayOptions,
   type RequestCapi,
+  relayOptionProblem,
   relayPathProblem,
   serveNodeRelay,
   type TrackParams,
@@ -72,7 +73,9 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
     );
   }
   const { relay: relayOptions, ...adapterOptions } = options;
-  // Checked before a client exists (see `relayPathProblem`).
+  // Checked before a client exists (see `relayOptionProblem`, `relayPathProblem`).
+  const kindProblem = relayOptionProblem(relayOptions);
+  if (kindProblem !== undefined) throw new TypeError(`capi-kit: ${kindProblem}`);
   const relayPath = typeof relayOptions === 'object' ? relayOptions.path : undefined;
   const pathProblem = relayPath === undefined ? undefined : relayPathProblem(relayPath);
   if (pathProblem !== undefined) throw new TypeError(`capi-kit: ${pathProblem}`);

@@ -188,6 +188,17 @@ describe.each(MAJORS)('$name: a factory misused', ({ express }) => {
     }
   });
 
+  it('capi() refuses a relay given as its path alone, naming the fix', () => {
+    // relay: '/api/capi/events' turned the relay on at /capi/events: the browser's posts to the
+    // intended path went to the app's 404 unheard.
+    expect(() => capi({ ...capiOptions(mock), relay: '/api/capi/events' as never })).toThrow(
+      `capi-kit: relay must be true or the relay's options ({ path, … }), got a string: for another path write relay: { path: "/api/capi/events" }`,
+    );
+    expect(() => capi({ ...capiOptions(mock), relay: 1 as never })).toThrow(
+      /relay must be true or the relay's options .*, got number$/,
+    );
+  });
+
   it('trackConversion refuses fixed params in place of map when the route is built', () => {
     // Before, every response reported "TypeError: lazy is not a function" and tracked nothing.
     const call = trackConversion as unknown as (name: string, map: unknown) => unknown;

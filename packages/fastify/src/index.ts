@@ -15,6 +15,7 @@ import {
   type RelayInput,
   type RelayOptions,
   type RequestCapi,
+  relayOptionProblem,
   relayPathProblem,
   type StandardEventName,
   type TrackParamsOrNone,
@@ -255,6 +256,8 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     );
   }
   const { relay, shutdownTimeoutMs, ...adapterOptions } = options;
+  const kindProblem = relayOptionProblem(relay);
+  if (kindProblem !== undefined) throw new TypeError(`capi-kit: ${kindProblem}`);
   const relayRoute = relay ? relayRouteIn(app.prefix, relay) : undefined;
   const adapter = createCapiAdapter(adapterOptions);
   app.decorate('capiClient', adapter.client);

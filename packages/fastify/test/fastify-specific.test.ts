@@ -60,6 +60,17 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     await twice.close();
   });
 
+  it('a relay given as its path alone is refused, naming the fix', async () => {
+    // relay: '/api/capi/events' registered the relay at /capi/events, unheard at the intended path.
+    const app = fastify();
+    await expect(
+      app.register(capiPlugin, capiOptions(mock, { relay: '/api/capi/events' as never })),
+    ).rejects.toThrow(
+      `capi-kit: relay must be true or the relay's options ({ path, … }), got a string: for another path write relay: { path: "/api/capi/events" }`,
+    );
+    await app.close();
+  });
+
   it('relay.path is from the site root: in a prefixed scope it must be under the prefix', async () => {
     // Registered as is, the relay answered at /api/capi/events while the browser posted to
     // /capi/events, and a path with a query was a route no request ever matched.

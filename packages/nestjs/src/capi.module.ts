@@ -2,6 +2,7 @@ import {
   type CapiAdapter,
   createCapiAdapter,
   DEFAULT_RELAY_PATH,
+  relayOptionProblem,
   relayPathProblem,
 } from '@capi-kit/core';
 import {
@@ -45,6 +46,8 @@ function createAdapter(options: CapiModuleOptions): CapiAdapter {
     );
   }
   const { shutdownTimeoutMs: _, relay, ...adapterOptions } = options;
+  const kindProblem = relayOptionProblem(relay);
+  if (kindProblem !== undefined) throw new TypeError(`capi-kit: ${kindProblem}`);
   // Checked before a client exists, as Express and Fastify do (see `relayPathProblem`): an empty
   // path (an unset environment variable) put the relay where the browser never posts, a query
   // failed the start in path-to-regexp without naming the option. Nest resolves a path without

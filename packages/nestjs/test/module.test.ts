@@ -165,6 +165,17 @@ describe('relay.path', () => {
     );
   });
 
+  it('a relay given as its path alone: the start fails naming the fix', async () => {
+    // relay: '/api/capi/events' served the relay at /capi/events, unheard at the intended path.
+    await expect(
+      Test.createTestingModule({
+        imports: [CapiModule.forRoot(capiOptions(mock, { relay: '/api/capi/events' as never }))],
+      }).compile(),
+    ).rejects.toThrow(
+      `capi-kit: relay must be true or the relay's options ({ path, … }), got a string: for another path write relay: { path: "/api/capi/events" }`,
+    );
+  });
+
   it("without its leading '/': Nest resolves it from the root, so it still serves the relay", async () => {
     const running = await startApp('express', {
       imports: [CapiModule.forRoot(capiOptions(mock, { relay: { path: 'beacon/events' } }))],

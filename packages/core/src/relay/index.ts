@@ -32,7 +32,7 @@ export {
   DEFAULT_RELAY_CUSTOM_DATA_KEYS,
   relayEventTime,
 } from './relay-event.js';
-export { relayPathProblem } from './relay-path.js';
+export { relayOptionProblem, relayPathProblem } from './relay-path.js';
 export { type NodeRelayRequest, type NodeRelayResponse, serveNodeRelay } from './serve-node.js';
 export type {
   CreateRelayOptions,
