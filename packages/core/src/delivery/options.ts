@@ -332,6 +332,13 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     destinations.push({ destination, envelope, stream });
   });
   checkSpellings(options);
+  if (options.pixels !== undefined && !Array.isArray(options.pixels)) {
+    // A string (`pixels: process.env.META_PIXEL_ID`) or one object failed with
+    // "….map is not a function", naming neither the option nor its shape.
+    throw new TypeError(
+      `createCapi: pixels must be an array of { pixelId, accessToken }, got ${typeof options.pixels === 'string' ? 'a string (for one pixel, use pixelId and accessToken)' : options.pixels === null ? 'null' : typeof options.pixels}`,
+    );
+  }
   checkString(options.pixelId, 'pixelId');
   checkString(options.accessToken, 'accessToken');
   const metaPixelId = nonEmpty(options.pixelId) ?? nonEmpty(env.META_PIXEL_ID);

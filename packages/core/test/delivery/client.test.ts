@@ -220,6 +220,19 @@ describe('createCapi: batching and the request', () => {
     expect(message).toBe('createCapi: pixels[0].accessToken must be a string; got number');
   });
 
+  it('throws at creation on pixels that is not an array, naming its shape', () => {
+    // It failed with "(intermediate value)….map is not a function".
+    const make = (pixels: unknown) => () =>
+      createCapi({ env: false, pixels } as unknown as CapiOptions);
+    expect(make(PIXEL)).toThrow(
+      'createCapi: pixels must be an array of { pixelId, accessToken }, got a string (for one pixel, use pixelId and accessToken)',
+    );
+    expect(make({ pixelId: PIXEL, accessToken: TOKEN })).toThrow(
+      'createCapi: pixels must be an array of { pixelId, accessToken }, got object',
+    );
+    expect(make([{ pixelId: PIXEL, accessToken: TOKEN }])).not.toThrow();
+  });
+
   it("throws at creation on an option spelled as Meta's wire name, naming ours", () => {
     // Ignored from JavaScript before: test_event_code sent test traffic as live conversions.
     const options = { env: false, pixelId: PIXEL, accessToken: TOKEN, test_event_code: 'TEST1' };
