@@ -66,6 +66,13 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
       'tiktok(options): options must be an object with pixelCode and accessToken',
     );
   }
+  if ('url' in options && options.apiUrl === undefined) {
+    // tiktokRequest's and tiktokEnvelope's name for it: ignored here, the events went to TikTok
+    // itself instead of the mock or proxy it named.
+    throw new TypeError(
+      "tiktok(options): the endpoint option is apiUrl (url is tiktokRequest's and tiktokEnvelope's): write apiUrl",
+    );
+  }
   const { pixelCode, accessToken, testEventCode, apiUrl, eventNames } = options;
   const envelope = endpointEnvelope(
     { pixelCode, accessToken, testEventCode, url: apiUrl },

@@ -656,6 +656,17 @@ describe('configuration', () => {
     ).toThrow(/^TikTok url must be an absolute URL$/);
   });
 
+  it("refuses url, tiktokRequest's name for the endpoint, rather than send to TikTok itself", () => {
+    // Ignored before: the events meant for the mock or a proxy went to business-api.tiktok.com.
+    const options = { pixelCode: CODE, accessToken: TIKTOK_TOKEN, url: 'http://127.0.0.1:4000/x' };
+    expect(() => tiktok(options as never)).toThrow(
+      "tiktok(options): the endpoint option is apiUrl (url is tiktokRequest's and tiktokEnvelope's): write apiUrl",
+    );
+    expect(tiktok({ ...options, apiUrl: 'http://127.0.0.1:4000/y' } as never).envelope().url).toBe(
+      'http://127.0.0.1:4000/y',
+    );
+  });
+
   it('eventNames: null is no overrides; a value that is not an object is refused at configuration', async () => {
     // `null` from a JSON config made every build throw: each event dropped for TikTok as `error`.
     const withNull = tiktok({
