@@ -273,6 +273,21 @@ const WIRE_SPELLINGS: Readonly<Record<string, string>> = {
   trust_proxy: 'trustProxy',
 };
 
+/**
+ * `buildEvent`'s options given to `createCapi` beside its own: the client reads them from
+ * `buildOptions`. The development log's fix for a national phone number names `defaultCountry`,
+ * and `createCapi({ defaultCountry: 'US' })` was ignored without a word.
+ */
+const checkBuildOptionsPlace = (options: object): void => {
+  for (const key of ['defaultCountry', 'dateOrder']) {
+    if ((options as Record<string, unknown>)[key] !== undefined) {
+      throw new TypeError(
+        `createCapi: ${key} is an option of each event's build: write buildOptions: { ${key}: … }`,
+      );
+    }
+  }
+};
+
 const checkSpellings = (options: object): void => {
   for (const key of Object.keys(WIRE_SPELLINGS)) {
     if (Object.hasOwn(options, key)) {
@@ -332,6 +347,7 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     destinations.push({ destination, envelope, stream });
   });
   checkSpellings(options);
+  checkBuildOptionsPlace(options);
   if (options.pixels !== undefined && !Array.isArray(options.pixels)) {
     // A string (`pixels: process.env.META_PIXEL_ID`) or one object failed with
     // "….map is not a function", naming neither the option nor its shape.

@@ -43,7 +43,7 @@ const MESSAGES = {
   invalid_email: 'Not an email address (one @ and a domain with a dot); dropped.',
   invalid_phone: 'Not a phone number (7 to 15 digits including the country code); dropped.',
   phone_without_country_code:
-    'National phone number with no country known: sent as digits, country code unverified. Set user_data.country or the defaultCountry option.',
+    "National phone number with no country known: sent as digits, country code unverified. Set user_data.country, or the defaultCountry option (createCapi's buildOptions: { defaultCountry: 'US' }).",
   invalid_name: 'No letters left after normalization; dropped.',
   invalid_gender: 'Meta accepts only f or m (or a common synonym such as female or male); dropped.',
   invalid_date_of_birth:

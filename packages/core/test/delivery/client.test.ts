@@ -233,6 +233,24 @@ describe('createCapi: batching and the request', () => {
     expect(make([{ pixelId: PIXEL, accessToken: TOKEN }])).not.toThrow();
   });
 
+  it('throws at creation on defaultCountry or dateOrder beside the options, naming buildOptions', () => {
+    // The development log says "Set user_data.country, or the defaultCountry option": given to
+    // createCapi (or an adapter) beside its options, it was ignored without a word.
+    const options = { env: false, pixelId: PIXEL, accessToken: TOKEN, defaultCountry: 'US' };
+    expect(() => createCapi(options as CapiOptions)).toThrow(
+      "createCapi: defaultCountry is an option of each event's build: write buildOptions: { defaultCountry: … }",
+    );
+    const order = { env: false, pixelId: PIXEL, accessToken: TOKEN, dateOrder: 'dmy' };
+    expect(() => createCapi(order as CapiOptions)).toThrow('write buildOptions: { dateOrder: … }');
+    const client = createCapi({
+      env: false,
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      buildOptions: { defaultCountry: 'US' },
+    });
+    void client.close();
+  });
+
   it("throws at creation on an option spelled as Meta's wire name, naming ours", () => {
     // Ignored from JavaScript before: test_event_code sent test traffic as live conversions.
     const options = { env: false, pixelId: PIXEL, accessToken: TOKEN, test_event_code: 'TEST1' };
