@@ -5,6 +5,7 @@
  */
 import {
   type CookieToSet,
+  checkContextOptions,
   getRequestContext,
   mayWriteCookies,
   type RequestContextOptions,
@@ -151,6 +152,9 @@ export function capiProxy(
   options: CapiProxyOptions = {},
 ): (request: NextRequest, event: NextFetchEvent) => Promise<Response> {
   const { next, ...contextOptions } = options;
+  // At creation, as every adapter does: per request, a `trustProxy` it cannot read, a `consent`
+  // that is not a function or a `cookies: 'false'` failed closed or open without a word.
+  checkContextOptions(contextOptions);
   return async (request, event) => {
     let cookies: readonly CookieToSet[] = [];
     try {

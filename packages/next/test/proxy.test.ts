@@ -142,6 +142,22 @@ describe('capiProxy', () => {
     expect(response.headers.getSetCookie()).toEqual([]);
   });
 
+  it('refuses at creation options it would read against the app, as every adapter does', async () => {
+    // consent: 'granted' threw per request and counted as denied: no cookie was ever set. A
+    // trustProxy of 'true' (an environment variable) trusted no one, silently.
+    expect(() => capiProxy({ consent: 'granted' as never })).toThrow(
+      "capi-kit: consent must be a function (input, { header, cookies }) => 'granted' | 'denied' | 'ldu', got the string 'granted'; for the same answer on every request write consent: () => 'granted'",
+    );
+    expect(() => capiProxy({ trustProxy: 'true' as never })).toThrow(
+      "capi-kit: trustProxy: the string 'true' is not an address",
+    );
+    expect(() => capiProxy({ cookies: 'false' as never })).toThrow(
+      'capi-kit: cookies must be true or false, got the string "false"',
+    );
+    const response = await capiProxy({ consent: () => 'granted', trustProxy: 1 })(landing(), event);
+    expect(setCookies(response)._fbp).toMatch(/^_fbp=fb\.1\./);
+  });
+
   it('composes: adds cookies and forwarded headers to the response of your own proxy', async () => {
     const mine = vi.fn((request: NextRequest) =>
       NextResponse.next({

@@ -285,12 +285,17 @@ function sendsToMeta(client: CapiClient): boolean {
 }
 
 /**
- * Refuses, at creation, context options of the wrong kind that the request path would read
- * against the app. `consent: 'granted'` (a fixed answer, or a config file's value) was called on
- * every request, threw, and counted as `denied`: every event dropped, one error a request.
- * `cookies: 'false'` (an environment variable) was not `false`, so cookies were written.
+ * Refuses, at creation, request-context options the request path would read against the app:
+ * a `trustProxy` it cannot read (every visitor given the proxy's address), a `consent` that is not
+ * a function (`consent: 'granted'` was called per request, threw and counted as `denied`: every
+ * event dropped) and a `cookies`, `generateFbp` or `respectGpc` that is not a boolean
+ * (`cookies: 'false'` from an environment variable was not `false`). Every adapter runs it before
+ * its client exists, and so does `@capi-kit/next`'s `capiProxy`, which has no client.
+ * @example checkContextOptions({ consent: 'granted' }) // throws: write consent: () => 'granted'
  */
-function checkContextOptions(options: RequestContextOptions): void {
+export function checkContextOptions(options: RequestContextOptions): void {
+  const trustProblem = trustProxyProblem(options.trustProxy);
+  if (trustProblem !== undefined) throw new TypeError(`capi-kit: trustProxy: ${trustProblem}`);
   const consent: unknown = options.consent;
   if (consent !== undefined && consent !== null && typeof consent !== 'function') {
     const fixed =
@@ -322,8 +327,6 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
   const { client: shared, ...rest } = options;
   // Told before any client is created: a value that trusts nothing it names would give every
   // visitor the proxy's address (the request path fails closed and cannot say so per request).
-  const trustProblem = trustProxyProblem(rest.trustProxy);
-  if (trustProblem !== undefined) throw new TypeError(`capi-kit: trustProxy: ${trustProblem}`);
   checkContextOptions(rest);
   const client = shared ?? createCapi(rest);
   // A shared client's destinations need the request context too (their click IDs and cookies).

@@ -9,4 +9,9 @@ export type {
   TrackParams,
   TrackParamsOrNone,
 } from './adapter.js';
-export { bindRequest, conversionCounts, createCapiAdapter } from './adapter.js';
+export {
+  bindRequest,
+  checkContextOptions,
+  conversionCounts,
+  createCapiAdapter,
+} from './adapter.js';
