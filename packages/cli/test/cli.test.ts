@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { BIN, runBin } from './helpers.js';
 
@@ -52,6 +53,22 @@ describe('capi-kit', () => {
     expect(forced.stderr).toContain('\u001b[31merror');
     const noColor = await runBin(['upload', 'missing.csv', '--dry-run'], { NO_COLOR: '1' });
     expect(noColor.stderr).not.toContain('\u001b[');
+  });
+
+  it('mock on a port already taken exits 3 naming the fix', async () => {
+    // It said only "listen EADDRINUSE: address already in use 127.0.0.1:<port>".
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const result = await runBin(['mock', '--port', String(port)]);
+      expect(result.code).toBe(3);
+      expect(result.stderr).toContain(
+        `port ${port} is taken (another capi-kit mock, or your app?): stop it, or pick another with --port (--port 0 picks a free one)`,
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('mock starts the mock Graph API and stops on SIGTERM', async () => {

@@ -142,8 +142,16 @@ export const mock = async (argv: string[], io: CliIo, signal?: AbortSignal): Pro
           }),
     });
   } catch (error) {
+    // The usual cause is a second `capi-kit mock` (or the app) on the port: say what to do.
+    const code = (error as NodeJS.ErrnoException).code;
+    const fix =
+      code === 'EADDRINUSE'
+        ? `; port ${port} is taken (another capi-kit mock, or your app?): stop it, or pick another with --port (--port 0 picks a free one)`
+        : code === 'EACCES'
+          ? `; port ${port} needs privileges: pick one above 1023 with --port`
+          : '';
     throw new CliError(
-      `Cannot start the mock: ${(error as Error).message}`,
+      `Cannot start the mock: ${(error as Error).message}${fix}`,
       EXIT_CODES.environment,
     );
   }
