@@ -92,22 +92,33 @@ const main = async (): Promise<void> => {
     process.exitCode = 2;
     return;
   }
-  const mock = await startMockGraph({
-    port,
-    ...(values.host === undefined ? {} : { host: values.host }),
-    ...(values['access-token'] === undefined ? {} : { accessToken: values['access-token'] }),
-    ...(values['app-secret'] === undefined ? {} : { appSecret: values['app-secret'] }),
-    ...(values['tiktok-access-token'] === undefined
-      ? {}
-      : { tiktokAccessToken: values['tiktok-access-token'] }),
-    ...(values.quiet
-      ? {}
-      : {
-          onRequest: (r: MockRequest) => process.stdout.write(`${printable(summarize(r))}\n`),
-          onTikTokRequest: (r: MockTikTokRequest) =>
-            process.stdout.write(`${printable(summarizeTikTok(r))}\n`),
-        }),
-  });
+  let mock: Awaited<ReturnType<typeof startMockGraph>>;
+  try {
+    mock = await startMockGraph({
+      port,
+      ...(values.host === undefined ? {} : { host: values.host }),
+      ...(values['access-token'] === undefined ? {} : { accessToken: values['access-token'] }),
+      ...(values['app-secret'] === undefined ? {} : { appSecret: values['app-secret'] }),
+      ...(values['tiktok-access-token'] === undefined
+        ? {}
+        : { tiktokAccessToken: values['tiktok-access-token'] }),
+      ...(values.quiet
+        ? {}
+        : {
+            onRequest: (r: MockRequest) => process.stdout.write(`${printable(summarize(r))}\n`),
+            onTikTokRequest: (r: MockTikTokRequest) =>
+              process.stdout.write(`${printable(summarizeTikTok(r))}\n`),
+          }),
+    });
+  } catch (error) {
+    // The usual cause is a second mock (or the app) on the port: say what to do, not only EADDRINUSE.
+    if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    process.stderr.write(
+      `capi-kit-mock: ${(error as Error).message}; port ${port} is taken (another capi-kit-mock, or your app?): stop it, or pick another with --port (--port 0 picks a free one)\n`,
+    );
+    process.exitCode = 1;
+    return;
+  }
   // Before anything is printed: a script that starts the mock, waits for its env block and then
   // stops it must find the handlers in place, or the signal kills the process (no exit code).
   const stop = () => {

@@ -1,5 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PIXEL, TOKEN, validEvent } from './fixtures.js';
@@ -59,6 +60,24 @@ describe('capi-kit-mock bin', () => {
     const result = spawnSync(process.execPath, [BIN, '--nope'], { encoding: 'utf8' });
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('Usage');
+  });
+
+  it('on a port already taken, names the fix beside EADDRINUSE', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const { port } = taken.address() as AddressInfo;
+    try {
+      const result = spawnSync(process.execPath, [BIN, '--port', String(port)], {
+        encoding: 'utf8',
+        timeout: 20_000,
+      });
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(
+        `port ${port} is taken (another capi-kit-mock, or your app?): stop it, or pick another with --port (--port 0 picks a free one)`,
+      );
+    } finally {
+      await new Promise((resolve) => taken.close(resolve));
+    }
   });
 
   it('is a file of the source tree, so npm ci in a fresh clone links it before any build', () => {
