@@ -47,6 +47,28 @@ describe('capi-kit send-test', () => {
     expect(mock.events({ event_name: 'Lead' })[0]?.event.event_id).toBe(json.eventId);
   });
 
+  it('prints the core’s warnings on an event it sent anyway (a misspelled --event)', async () => {
+    // `--event Purchse` went out as a custom event with nothing said; TikTok's warnings were shown.
+    const result = await runBin(
+      ['send-test', '--event', 'Purchse', '--test-event-code', 'TEST1'],
+      graphEnv(mock.url),
+    );
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('The mock Graph API accepted the test event');
+    expect(result.stdout).toMatch(/event_name nonstandard_event_name: .*did you mean Purchase\?/);
+    const json = JSON.parse(
+      (
+        await runBin(
+          ['send-test', '-e', 'Purchse', '--test-event-code', 'T', '--json'],
+          graphEnv(mock.url),
+        )
+      ).stdout,
+    );
+    expect(json.issues).toEqual([
+      expect.objectContaining({ path: 'event_name', code: 'nonstandard_event_name' }),
+    ]);
+  });
+
   it('exits 1 with Meta’s error when the token is refused (190), without printing the token', async () => {
     const result = await runBin(
       ['send-test', '--test-event-code', 'TEST1'],

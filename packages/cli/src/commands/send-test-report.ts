@@ -92,6 +92,9 @@ export const metaResult = (
     result.error = `the event failed local validation (${outcome.reason ?? 'invalid'})`;
     return { result, code: EXIT_CODES.failed };
   }
+  // The core's warnings on an event it sent anyway, as TikTok's are shown: `--event Purchse` went
+  // out as a custom event with no word of the "did you mean Purchase?" the core had for it.
+  if (outcome.issues.length > 0) result.issues = issueRows(outcome.issues);
   if (answer) result.status = answer.status;
   const body = (answer?.body ?? {}) as {
     events_received?: unknown;
