@@ -152,11 +152,18 @@ export const cannotOpen = (path: string, error: unknown): Error => {
     typeof code === 'string' && /^SQLITE_(IOERR|CANTOPEN|READONLY)/.test(code)
       ? notWritable(path)
       : undefined;
-  const hint = damaged
-    ? ' (the file is damaged or is not a SQLite database: move it aside and start with a new file; `sqlite3 <file> .recover` may retrieve the events it holds)'
-    : access !== undefined
-      ? ` (${access}; the outbox writes the file and a -wal file beside it)`
-      : '';
+  // The README's './var/capi-outbox.db' in a fresh project: say what to create, not only that it is missing.
+  const noDirectory =
+    error instanceof Error && /directory does not exist/.test(error.message)
+      ? ` (create ${dirname(resolve(path))} first, e.g. mkdir -p ${JSON.stringify(dirname(resolve(path)))}: the outbox creates the file, not its directory)`
+      : undefined;
+  const hint = noDirectory
+    ? noDirectory
+    : damaged
+      ? ' (the file is damaged or is not a SQLite database: move it aside and start with a new file; `sqlite3 <file> .recover` may retrieve the events it holds)'
+      : access !== undefined
+        ? ` (${access}; the outbox writes the file and a -wal file beside it)`
+        : '';
   return new Error(
     `sqliteOutbox: cannot open ${path}: ${error instanceof Error ? error.message : String(error)}${hint}`,
     { cause: error },

@@ -77,8 +77,10 @@ describe('a damaged file', () => {
 describe('a path that cannot hold a file', () => {
   it('a directory that does not exist is named; once it exists the path opens', () => {
     const path = join(temp.dir, 'no', 'such', 'dir', 'outbox.db');
+    const dir = join(temp.dir, 'no', 'such', 'dir');
+    // It said only that the directory does not exist, for the README's './var/capi-outbox.db' too.
     expect(openError(path)?.message).toBe(
-      `sqliteOutbox: cannot open ${path}: Cannot open database because the directory does not exist`,
+      `sqliteOutbox: cannot open ${path}: Cannot open database because the directory does not exist (create ${dir} first, e.g. mkdir -p ${JSON.stringify(dir)}: the outbox creates the file, not its directory)`,
     );
     mkdirSync(join(temp.dir, 'no', 'such', 'dir'), { recursive: true });
     expect(openError(path)).toBeUndefined();
