@@ -348,6 +348,17 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   });
   checkSpellings(options);
   checkBuildOptionsPlace(options);
+  // From an environment variable, 'false' is a string: `development: 'false'` printed development
+  // notes in production, `closeOnExit: 'false'` still closed on exit, and `strict: 'true'` or
+  // `flushOnEnd: 'true'` were ignored, all without a word.
+  for (const name of ['development', 'strict', 'closeOnExit', 'flushOnEnd'] as const) {
+    const value: unknown = options[name];
+    if (value !== undefined && value !== null && typeof value !== 'boolean') {
+      throw new TypeError(
+        `createCapi: ${name} must be true or false, got ${typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 16))}` : typeof value}`,
+      );
+    }
+  }
   if (options.pixels !== undefined && !Array.isArray(options.pixels)) {
     // A string (`pixels: process.env.META_PIXEL_ID`) or one object failed with
     // "….map is not a function", naming neither the option nor its shape.

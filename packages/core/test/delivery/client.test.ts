@@ -220,6 +220,24 @@ describe('createCapi: batching and the request', () => {
     expect(message).toBe('createCapi: pixels[0].accessToken must be a string; got number');
   });
 
+  it('throws at creation on a development, strict, closeOnExit or flushOnEnd that is not a boolean', () => {
+    // 'false' from an environment variable was truthy: development notes printed in production.
+    const make = (extra: Record<string, unknown>) => () =>
+      createCapi({ env: false, pixelId: PIXEL, accessToken: TOKEN, ...extra } as CapiOptions);
+    expect(make({ development: 'false' })).toThrow(
+      'createCapi: development must be true or false, got the string "false"',
+    );
+    expect(make({ closeOnExit: 0 })).toThrow(
+      'createCapi: closeOnExit must be true or false, got number',
+    );
+    expect(make({ strict: 'true' })).toThrow('createCapi: strict must be true or false');
+    expect(make({ flushOnEnd: 'yes' })).toThrow('createCapi: flushOnEnd must be true or false');
+    for (const ok of [{ development: false }, { strict: true, closeOnExit: false }, {}]) {
+      const client = make(ok)();
+      void client.close();
+    }
+  });
+
   it('throws at creation on pixels that is not an array, naming its shape', () => {
     // It failed with "(intermediate value)….map is not a function".
     const make = (pixels: unknown) => () =>
