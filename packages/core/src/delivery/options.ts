@@ -353,9 +353,11 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   // `flushOnEnd: 'true'` were ignored, all without a word.
   for (const name of ['development', 'strict', 'closeOnExit', 'flushOnEnd'] as const) {
     const value: unknown = options[name];
-    if (value !== undefined && value !== null && typeof value !== 'boolean') {
+    // closeOnExit also takes `{ timeoutMs }` (its deadline at exit).
+    const object = name === 'closeOnExit' && typeof value === 'object' && value !== null;
+    if (value !== undefined && value !== null && typeof value !== 'boolean' && !object) {
       throw new TypeError(
-        `createCapi: ${name} must be true or false, got ${typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 16))}` : typeof value}`,
+        `createCapi: ${name} must be true or false${name === 'closeOnExit' ? ' (or { timeoutMs })' : ''}, got ${typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 16))}` : typeof value}`,
       );
     }
   }

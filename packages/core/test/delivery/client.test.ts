@@ -228,11 +228,17 @@ describe('createCapi: batching and the request', () => {
       'createCapi: development must be true or false, got the string "false"',
     );
     expect(make({ closeOnExit: 0 })).toThrow(
-      'createCapi: closeOnExit must be true or false, got number',
+      'createCapi: closeOnExit must be true or false (or { timeoutMs }), got number',
     );
     expect(make({ strict: 'true' })).toThrow('createCapi: strict must be true or false');
     expect(make({ flushOnEnd: 'yes' })).toThrow('createCapi: flushOnEnd must be true or false');
-    for (const ok of [{ development: false }, { strict: true, closeOnExit: false }, {}]) {
+    for (const ok of [
+      { development: false },
+      { strict: true, closeOnExit: false },
+      // closeOnExit's deadline form.
+      { closeOnExit: { timeoutMs: 500 } },
+      {},
+    ]) {
       const client = make(ok)();
       void client.close();
     }
