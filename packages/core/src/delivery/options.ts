@@ -351,15 +351,43 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
   // From an environment variable, 'false' is a string: `development: 'false'` printed development
   // notes in production, `closeOnExit: 'false'` still closed on exit, and `strict: 'true'` or
   // `flushOnEnd: 'true'` were ignored, all without a word.
+  /** What a value of the wrong type was, for a message that shows at most 16 characters of it. */
+  const kindOf = (value: unknown) =>
+    typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 16))}` : typeof value;
   for (const name of ['development', 'strict', 'closeOnExit', 'flushOnEnd'] as const) {
     const value: unknown = options[name];
     // closeOnExit also takes `{ timeoutMs }` (its deadline at exit).
     const object = name === 'closeOnExit' && typeof value === 'object' && value !== null;
     if (value !== undefined && value !== null && typeof value !== 'boolean' && !object) {
       throw new TypeError(
-        `createCapi: ${name} must be true or false${name === 'closeOnExit' ? ' (or { timeoutMs })' : ''}, got ${typeof value === 'string' ? `the string ${JSON.stringify(value.slice(0, 16))}` : typeof value}`,
+        `createCapi: ${name} must be true or false${name === 'closeOnExit' ? ' (or { timeoutMs })' : ''}, got ${kindOf(value)}`,
       );
     }
+  }
+  // `retry: 3` (meant as maxAttempts) was read as an object with no settings, `logger: 'silent'`
+  // (pino's level name) as a logger whose every call failed: both silently.
+  const { retry: givenRetry, logger: givenLogger } = options as {
+    retry?: unknown;
+    logger?: unknown;
+  };
+  if (
+    givenRetry !== undefined &&
+    givenRetry !== null &&
+    (typeof givenRetry !== 'object' || Array.isArray(givenRetry))
+  ) {
+    throw new TypeError(
+      `createCapi: retry must be an object of settings, e.g. { maxAttempts: 3 }, got ${kindOf(givenRetry)}`,
+    );
+  }
+  if (
+    givenLogger !== undefined &&
+    givenLogger !== null &&
+    givenLogger !== false &&
+    typeof givenLogger !== 'object'
+  ) {
+    throw new TypeError(
+      `createCapi: logger must be an object with debug, info, warn and error (console, a pino logger) or false for none, got ${kindOf(givenLogger)}`,
+    );
   }
   if (options.pixels !== undefined && !Array.isArray(options.pixels)) {
     // A string (`pixels: process.env.META_PIXEL_ID`) or one object failed with

@@ -220,6 +220,23 @@ describe('createCapi: batching and the request', () => {
     expect(message).toBe('createCapi: pixels[0].accessToken must be a string; got number');
   });
 
+  it('throws at creation on a retry that is not an object and a logger that is not one (or false)', () => {
+    const make = (extra: Record<string, unknown>) => () =>
+      createCapi({ env: false, pixelId: PIXEL, accessToken: TOKEN, ...extra } as CapiOptions);
+    // Meant as maxAttempts: read as no settings at all.
+    expect(make({ retry: 3 })).toThrow(
+      'createCapi: retry must be an object of settings, e.g. { maxAttempts: 3 }, got number',
+    );
+    // pino's level name: every log call failed, so nothing was ever said.
+    expect(make({ logger: 'silent' })).toThrow(
+      'createCapi: logger must be an object with debug, info, warn and error (console, a pino logger) or false for none, got the string "silent"',
+    );
+    expect(make({ logger: true })).toThrow('createCapi: logger must be an object');
+    for (const ok of [{ retry: { maxAttempts: 3 } }, { logger: false }, { logger: console }]) {
+      void make(ok)().close();
+    }
+  });
+
   it('throws at creation on a development, strict, closeOnExit or flushOnEnd that is not a boolean', () => {
     // 'false' from an environment variable was truthy: development notes printed in production.
     const make = (extra: Record<string, unknown>) => () =>
