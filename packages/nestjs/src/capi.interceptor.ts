@@ -1,7 +1,7 @@
 import {
   type CapiAdapter,
   conversionCounts,
-  createRedactor,
+  optionsRedactor,
   type Redactor,
   type RequestCapi,
   type TrackParams,
@@ -51,15 +51,7 @@ export class CapiInterceptor implements NestInterceptor {
   ) {
     // An app's map or when may throw an error quoting the token (a failed call's URL or body): the
     // client's own report of it is redacted, and Nest's log line of the same error must be too.
-    const env = typeof process === 'undefined' ? {} : process.env;
-    this.redact = createRedactor([
-      options?.accessToken,
-      options?.appSecret,
-      ...(Array.isArray(options?.pixels) ? options.pixels.map((pixel) => pixel?.accessToken) : []),
-      ...destinationSecrets(options),
-      env.META_ACCESS_TOKEN,
-      env.TIKTOK_ACCESS_TOKEN,
-    ]);
+    this.redact = optionsRedactor(options);
   }
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
@@ -244,21 +236,6 @@ function isThenable(value: unknown): boolean {
  * without `toString` (`Object.create(null)`), a Proxy whose traps throw, an Error whose `message`
  * getter throws. Describing it must never throw, or the handler's response would become a 500.
  */
-/** The secrets the module's other destinations (TikTok's token) send, as the client redacts them. */
-function destinationSecrets(
-  options: CapiModuleOptions | undefined,
-): readonly (string | undefined)[] {
-  if (!Array.isArray(options?.destinations)) return [];
-  return options.destinations.flatMap((destination) => {
-    try {
-      return destination.envelope().secrets ?? [];
-    } catch {
-      // createCapi refuses such a destination; nothing of it to redact here.
-      return [];
-    }
-  });
-}
-
 function describeThrown(error: unknown): { message: string; stack?: string | undefined } {
   try {
     if (error instanceof Error) {

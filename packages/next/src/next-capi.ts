@@ -5,9 +5,9 @@ import {
   type CookieToSet,
   conversionCounts,
   createCapiAdapter,
-  createRedactor,
   type EventName,
   newEventId,
+  optionsRedactor,
   type RequestContext,
   type RequestContextOptions,
   type ServerEventInput,
@@ -253,22 +253,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   let warnedNoRequest = false;
 
   // Errors can echo configuration (a fetch error quoting the request): never print the secrets.
-  const env = typeof process === 'undefined' ? {} : process.env;
-  const redact = createRedactor([
-    options.accessToken,
-    options.appSecret,
-    ...(options.pixels ?? []).map((pixel) => pixel.accessToken),
-    // Other destinations' tokens (TikTok's), as the client itself redacts them.
-    ...(options.destinations ?? []).flatMap((destination) => {
-      try {
-        return destination.envelope().secrets ?? [];
-      } catch {
-        return []; // createCapi refuses such a destination, and says so.
-      }
-    }),
-    env.META_ACCESS_TOKEN,
-    env.TIKTOK_ACCESS_TOKEN,
-  ]);
+  const redact = optionsRedactor(options);
   const report = (message: string, error?: unknown): void => {
     const detail = redact(
       error instanceof Error ? error.message : error === undefined ? '' : String(error),

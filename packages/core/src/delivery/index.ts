@@ -64,7 +64,12 @@ export {
   PixelLedger,
   retriedRecord,
 } from './outbox/index.js';
-export { createRedactor, REDACTED, type Redactor } from './redact.js';
+export {
+  createRedactor,
+  optionsRedactor,
+  REDACTED,
+  type Redactor,
+} from './redact.js';
 export { installShutdownHooks, type ProcessLike, type ShutdownHookOptions } from './shutdown.js';
 export {
   CapiDeliveryError,

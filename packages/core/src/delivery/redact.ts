@@ -1,3 +1,4 @@
+import type { CapiOptions } from './types.js';
 /**
  * Secret redaction. The access token (and app secret, and the proof derived from them) must never
  * reach a log line, an error message or a hook payload: Meta's own SDK leaked tokens through error
@@ -86,6 +87,35 @@ export const reportedIssues = <T extends { path: string }>(issues: readonly T[])
     out.push({ ...issue, path });
   }
   return out ?? (issues as T[]);
+};
+
+/**
+ * A {@link Redactor} for every secret a client built from `options` would hold: its tokens and app
+ * secret, its destinations' (TikTok's), and the `META_ACCESS_TOKEN`/`TIKTOK_ACCESS_TOKEN` it may
+ * fall back to. For an adapter's own log lines, which must hide what the client's hide.
+ * @example const redact = optionsRedactor(options); logger.error(redact(error.message))
+ */
+export const optionsRedactor = (
+  options: Pick<CapiOptions, 'accessToken' | 'appSecret' | 'pixels' | 'destinations'> | undefined,
+): Redactor => {
+  const env =
+    typeof process === 'undefined' ? {} : (process.env as Record<string, string | undefined>);
+  const pixels = Array.isArray(options?.pixels) ? options.pixels : [];
+  const destinations = Array.isArray(options?.destinations) ? options.destinations : [];
+  return createRedactor([
+    options?.accessToken,
+    options?.appSecret,
+    ...pixels.map((pixel) => pixel?.accessToken),
+    ...destinations.flatMap((destination) => {
+      try {
+        return destination.envelope().secrets ?? [];
+      } catch {
+        return []; // createCapi refuses such a destination, and says so.
+      }
+    }),
+    env.META_ACCESS_TOKEN,
+    env.TIKTOK_ACCESS_TOKEN,
+  ]);
 };
 
 /**
