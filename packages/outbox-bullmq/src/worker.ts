@@ -37,6 +37,7 @@ import {
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
 import { deliverOnce } from './round.js';
 import { missingConfig, workerRoutes } from './routes.js';
+import { closeWorker } from './worker-close.js';
 
 /** Options of {@link createCapiWorker}. */
 export interface CapiWorkerOptions {
@@ -155,11 +156,6 @@ export interface CapiWorker {
 }
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-
-/** How long `close()` waits for the running jobs by default. */
-const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
-/** Longest wait of an idle worker's `close()` for BullMQ to stop (see `close`). */
-const IDLE_CLOSE_GRACE_MS = 1000;
 
 // The worker's own delays are kept in Redis, not in Node timers: a pause is the queue's rate-limit
 // key (`SET … PX ms`) or the job's time in the delayed set, a backoff is BullMQ's job delay, and
@@ -613,46 +609,10 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     },
     stats: () => ({ ...counters }),
     close(closeOptions) {
-      closing ??= (async () => {
-        const requested = closeOptions?.timeoutMs;
-        const timeoutMs =
-          typeof requested !== 'number' || Number.isNaN(requested)
-            ? DEFAULT_CLOSE_TIMEOUT_MS
-            : Math.min(MAX_TIMER_MS, Math.max(0, requested));
-        // Idle, it has nothing to wait for but BullMQ's own writes (a job that just finished being
-        // marked completed), which a reachable Redis answers in milliseconds: it waits a second at
-        // most. It waited the whole deadline when Redis was unreachable, since BullMQ's pause()
-        // waits on its blocking connection, which then never answers.
-        const waitMs = running === 0 ? Math.min(timeoutMs, IDLE_CLOSE_GRACE_MS) : timeoutMs;
-        let timer: ReturnType<typeof setTimeout> | undefined;
-        const late = new Promise<'late'>((resolve) => {
-          timer = setTimeout(() => resolve('late'), waitMs);
-        });
-        // Stop taking jobs and wait for the running ones, up to the deadline. BullMQ's close has
-        // no deadline of its own, and its connections wait for Redis without bound
-        // (maxRetriesPerRequest: null): with Redis unreachable, a running job's outcome is never
-        // written, and close() never ended, its lock renewal keeping the process alive.
-        const finished = await Promise.race([
-          worker.pause().then(
-            () => 'done' as const,
-            () => 'done' as const,
-          ),
-          late,
-        ]);
-        clearTimeout(timer);
-        if (finished === 'late') {
-          logger.error(
-            { queue: queueName, timeoutMs: waitMs },
-            'capi-kit worker: close() did not end in time (is Redis reachable?): connections cut; a job still running keeps its events in Redis, and a worker re-runs it when its lock runs out',
-          );
-          // Forced: the running jobs are left to the stalled-job check; the connections are cut.
-          await worker.close(true).catch(() => {});
-          await queue.close().catch(() => {});
-          return;
-        }
-        await worker.close().catch(() => {});
-        await queue.close().catch(() => {});
-      })();
+      closing ??= closeWorker(
+        { worker, queue, queueName, logger, running: () => running },
+        closeOptions?.timeoutMs,
+      );
       return closing;
     },
   };

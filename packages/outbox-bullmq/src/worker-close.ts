@@ -1,0 +1,67 @@
+import { type Logger, MAX_TIMER_MS } from '@capi-kit/core';
+import type { Queue, Worker } from 'bullmq';
+
+// How a delivery worker stops (`createCapiWorker(…).close()`): with a deadline BullMQ's own close
+// lacks, and without waiting on a Redis that cannot answer.
+
+/** How long `close()` waits for the running jobs by default. */
+const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
+/** Longest wait of an idle worker's `close()` for BullMQ to stop. */
+const IDLE_CLOSE_GRACE_MS = 1000;
+
+/** What `closeWorker` stops. */
+export interface ClosingWorker {
+  worker: Worker;
+  queue: Queue;
+  queueName: string;
+  logger: Logger;
+  /** Jobs this process is running now. */
+  running: () => number;
+}
+
+/**
+ * Stops taking jobs, waits for the running ones up to `requestedMs` (default 10 s), disconnects;
+ * resolves by the deadline even when Redis is unreachable. Never rejects.
+ */
+export const closeWorker = async (
+  { worker, queue, queueName, logger, running }: ClosingWorker,
+  requestedMs: number | undefined,
+): Promise<void> => {
+  const timeoutMs =
+    typeof requestedMs !== 'number' || Number.isNaN(requestedMs)
+      ? DEFAULT_CLOSE_TIMEOUT_MS
+      : Math.min(MAX_TIMER_MS, Math.max(0, requestedMs));
+  // Idle, it has nothing to wait for but BullMQ's own writes (a job that just finished being
+  // marked completed), which a reachable Redis answers in milliseconds: it waits a second at
+  // most. It waited the whole deadline when Redis was unreachable, since BullMQ's pause() waits
+  // on its blocking connection, which then never answers.
+  const waitMs = running() === 0 ? Math.min(timeoutMs, IDLE_CLOSE_GRACE_MS) : timeoutMs;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<'late'>((resolve) => {
+    timer = setTimeout(() => resolve('late'), waitMs);
+  });
+  // Stop taking jobs and wait for the running ones, up to the deadline. BullMQ's close has no
+  // deadline of its own, and its connections wait for Redis without bound
+  // (maxRetriesPerRequest: null): with Redis unreachable, a running job's outcome is never
+  // written, and close() never ended, its lock renewal keeping the process alive.
+  const finished = await Promise.race([
+    worker.pause().then(
+      () => 'done' as const,
+      () => 'done' as const,
+    ),
+    late,
+  ]);
+  clearTimeout(timer);
+  if (finished === 'late') {
+    logger.error(
+      { queue: queueName, timeoutMs: waitMs },
+      'capi-kit worker: close() did not end in time (is Redis reachable?): connections cut; a job still running keeps its events in Redis, and a worker re-runs it when its lock runs out',
+    );
+    // Forced: the running jobs are left to the stalled-job check; the connections are cut.
+    await worker.close(true).catch(() => {});
+    await queue.close().catch(() => {});
+    return;
+  }
+  await worker.close().catch(() => {});
+  await queue.close().catch(() => {});
+};
