@@ -10,7 +10,6 @@ import {
   isExpired,
   type Listener,
   type Logger,
-  MAX_TIMER_MS,
   memoryOutbox,
   type OutboxRecord,
   type PixelConfig,
