@@ -27,6 +27,7 @@ import { fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { getHeapStatistics } from 'node:v8';
 import {
   benchArgs,
   fmtRange,
@@ -128,6 +129,14 @@ const compare = (beforeProcesses, afterProcesses, before) => {
   );
 };
 
+/**
+ * V8's count of the bytes it has allocated on the JavaScript heap so far (`undefined` before Node
+ * 26, whose `v8.getHeapStatistics()` lacks it). Unlike CPU time it does not move with the machine's
+ * load, and it is part of why the time ratio exceeds the instruction ratio: every allocated byte is
+ * written to memory the caches have not seen (bench/README.md, "Allocation").
+ */
+const allocatedBytes = () => getHeapStatistics().total_allocated_bytes;
+
 const measureRequestPath = async (core, { requests, rounds }) => {
   const naive = createNaiveTracker({
     graphUrl: 'http://mock.invalid',
@@ -181,6 +190,7 @@ const measureRequestPath = async (core, { requests, rounds }) => {
   const measure = async (visitorName, name, n) => {
     const visitor = VISITORS[visitorName];
     const one = contenders[name];
+    const a0 = allocatedBytes();
     const c0 = process.cpuUsage();
     for (let i = 0; i < n; i++) {
       one(visitor);
@@ -189,6 +199,8 @@ const measureRequestPath = async (core, { requests, rounds }) => {
     }
     await drain[name]();
     const c = process.cpuUsage(c0);
+    const a = allocatedBytes();
+    if (a !== undefined) cpu[`${visitorName}/${name}/bytes`] = (a - a0) / n;
     return (c.user + c.system) / n;
   };
   for (const [visitor, name] of runs) await measure(visitor, name, requests / 4); // warm-up
@@ -208,11 +220,24 @@ const report = (perProcess, { requests, rounds, processes }) => {
   const figure = (key) => perProcess.map((cpu) => median(cpu[key]));
   const ratio = (visitor) => perProcess.map((cpu) => pairedRatio(cpu, visitor));
   const rows = [];
+  // Heap bytes allocated per request in each process's last round: the same in every process
+  // within a few bytes, so the median is enough.
+  const bytes = (key) => {
+    const all = perProcess.map((cpu) => cpu[`${key}/bytes`]).filter((b) => b !== undefined);
+    return all.length === 0 ? '—' : Math.round(median(all)).toLocaleString('en-US');
+  };
   for (const visitor of ['returning', 'first']) {
     const naiveCpu = summarize(figure(`${visitor}/naive`));
     const capiCpu = summarize(figure(`${visitor}/capi`));
     const ratios = summarize(ratio(visitor));
-    rows.push([visitor, fmtRange(naiveCpu), fmtRange(capiCpu), fmtRange(ratios)]);
+    rows.push([
+      visitor,
+      fmtRange(naiveCpu),
+      fmtRange(capiCpu),
+      fmtRange(ratios),
+      bytes(`${visitor}/naive`),
+      bytes(`${visitor}/capi`),
+    ]);
     recordTarget({
       figure: `in-process request path, ${visitor === 'first' ? 'first visit' : 'returning visitor'}: capi-kit ÷ naive CPU per tracked request`,
       value: `${fmtRange(ratios)} (${capiCpu.median.toFixed(1)} vs ${naiveCpu.median.toFixed(1)} µs)`,
@@ -221,7 +246,14 @@ const report = (perProcess, { requests, rounds, processes }) => {
     });
   }
   const mounted = summarize(figure('fetch/mounted'));
-  rows.push(['fetch() (capi-kit mounted, no track)', '', fmtRange(mounted), '']);
+  rows.push([
+    'fetch() (capi-kit mounted, no track)',
+    '',
+    fmtRange(mounted),
+    '',
+    '',
+    bytes('fetch/mounted'),
+  ]);
   recordTarget({
     figure: 'in-process request path: capi-kit mounted without tracking, CPU per request',
     value: `${fmtRange(mounted)} µs`,
@@ -230,9 +262,16 @@ const report = (perProcess, { requests, rounds, processes }) => {
   });
   printTable(
     `Request path without HTTP: CPU µs per request of the library's own work, delivery included (${processes} fresh processes one after another, each ${rounds} alternating rounds × ${requests} requests after a warm-up; medians over the processes of each one's median, min–max over the processes; Node ${process.version})`,
-    ['visitor', 'naive µs/req', 'capi-kit µs/req', 'capi-kit ÷ naive (paired within each process)'],
+    [
+      'visitor',
+      'naive µs/req',
+      'capi-kit µs/req',
+      'capi-kit ÷ naive (paired within each process)',
+      'naive heap B/req',
+      'capi-kit heap B/req',
+    ],
     rows,
-    "What the middleware and one ViewContent track() cost per request in-process: the naive middleware of naive-middleware.mjs and capi-kit on the same synthetic Node requests, batches serialized and handed to an in-process fetch that takes the body as fetch does (a string encoded, bytes copied), counts its events without decoding it and answers at once. Framework, HTTP parsing and the kernel are left out (the same for every contender; middleware.mjs measures them in-server). Mounted: the page's fetch() of a returning visitor, nothing tracked.",
+    "What the middleware and one ViewContent track() cost per request in-process: the naive middleware of naive-middleware.mjs and capi-kit on the same synthetic Node requests, batches serialized and handed to an in-process fetch that takes the body as fetch does (a string encoded, bytes copied), counts its events without decoding it and answers at once. Framework, HTTP parsing and the kernel are left out (the same for every contender; middleware.mjs measures them in-server). Mounted: the page's fetch() of a returning visitor, nothing tracked. Heap B/req: bytes V8 allocated on the JavaScript heap per request (Node 26's `total_allocated_bytes`, the last round of each process, median), the request objects of the loop included; a batch's body bytes live outside the heap and are not in it.",
   );
   return rows;
 };
