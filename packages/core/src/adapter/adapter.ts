@@ -199,7 +199,8 @@ class RequestBinding implements RequestCapi {
     } catch (error) {
       client.reportError(error, `${nameOrEvent} track`);
       const issues = error instanceof CapiValidationError ? [...error.issues] : [];
-      return { event_id: '', accepted: false, issues, reason: issues.length ? 'invalid' : 'error' };
+      const event_id = newEventId();
+      return { event_id, accepted: false, issues, reason: issues.length ? 'invalid' : 'error' };
     }
   };
 

@@ -104,10 +104,15 @@ export const createIntake = (deps: IntakeDeps): Intake => {
 
   const dropAtIntake = (
     reason: DropReason,
-    eventId: string,
+    givenId: string,
     eventName: unknown,
     issues: Issue[],
   ): TrackResult => {
+    // An event refused before it had an id still gets one: the page fires the browser Pixel's
+    // copy with `event_id` whatever the server did with its own (`if (result.event_id)` in the
+    // Next.js README), and a fresh id keeps that copy its own event. Meta deduplicates on
+    // event_name + event_id, so an id no server event carries is counted once (capi.md §6).
+    const eventId = givenId === '' ? newEventId() : givenId;
     intakeDrops[reason]++;
     if (reason !== 'invalid') feedback.dropped(reason, nameOf(eventName));
     hooks.emit('dropped', () => ({

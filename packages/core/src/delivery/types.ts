@@ -221,8 +221,8 @@ export interface TrackOptions {
 export interface TrackResult {
   /**
    * The event's `event_id` (given or generated): hand it to the browser Pixel for deduplication.
-   * Always a string: empty when the event was dropped before an id was assigned and none was
-   * given (or it could not be read).
+   * Never empty: an event refused without a usable id of its own gets a generated one, so the
+   * browser copy still fires, as its own event.
    */
   event_id: string;
   /** True when the event was queued for at least one pixel. */

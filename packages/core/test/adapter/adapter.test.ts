@@ -9,6 +9,9 @@ import type { CapiOptions, ErrorInfo } from '../../src/delivery/index.js';
 import { createCapi } from '../../src/delivery/index.js';
 import { captureLogger, PIXEL, scriptedFetch, TOKEN } from '../delivery/helpers.js';
 
+/** A generated `event_id`: a UUID v4. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 const UA = 'Mozilla/5.0 (adapter test)';
 
 function setup(options: Pick<CapiOptions, 'strict' | 'flushOnEnd'> = {}) {
@@ -90,8 +93,13 @@ describe('bindRequest', () => {
     const result = bindRequest(client, context).track('Purchase', () => {
       throw new Error('map failed');
     });
-    // No id was given or assigned: the documented empty string, not a made-up one.
-    expect(result).toEqual({ event_id: '', accepted: false, issues: [], reason: 'error' });
+    // No id was given or assigned: one is generated all the same, so the page's Pixel copy fires.
+    expect(result).toEqual({
+      event_id: expect.stringMatching(UUID),
+      accepted: false,
+      issues: [],
+      reason: 'error',
+    });
     expect(client.stats().dropped.error).toBe(1);
     expect(errors).toEqual([
       expect.objectContaining({ kind: 'callback', source: 'Purchase params' }),

@@ -507,6 +507,37 @@ describe('createCapi: track()', () => {
     expect(client.stats().dropped.consent).toBe(1);
   });
 
+  it('an event refused without an id of its own still returns one, the id its drop reports', async () => {
+    const { client, clock, seen } = setup();
+    const dropped: string[] = [];
+    client.on('dropped', (info) => {
+      for (const event of info.events) dropped.push(event.eventId);
+    });
+    const { event_id: _id, ...noId } = purchase(1, clock.now());
+    const context: RequestContext = {
+      user_data: {},
+      cookiesToSet: [],
+      consent: 'denied',
+      isNavigation: true,
+    };
+    const results = [
+      // Refused by validation (no event_source_url for a website event) ...
+      client.track({ ...noId, event_source_url: undefined }),
+      // ... by consent, and, below, after close().
+      client.track(noId, { context }),
+    ];
+    await client.close();
+    results.push(client.track(noId));
+    expect(results.map((r) => r.reason)).toEqual(['invalid', 'consent', 'closed']);
+    const ids = results.map((r) => r.event_id);
+    // The page hands this id to the browser Pixel (`if (result.event_id) fbq(…)`): an empty one
+    // skipped the browser copy; a fresh one keeps it its own event, counted once.
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-/);
+    expect(new Set(ids).size).toBe(3);
+    expect(dropped).toEqual(ids);
+    expect(seen).toHaveLength(0);
+  });
+
   it('drops events past the 7-day window before sending (reason expired)', async () => {
     const sentAt: number[] = [];
     let now = () => 0;

@@ -27,6 +27,9 @@ import {
   trackOptionsArb,
 } from './hostile-inputs.js';
 
+/** A generated `event_id`: a UUID v4. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
 // Issue 17 item 4: non-strict track() must not throw whatever the caller's data does when read,
 // and the one pixel's accounting identity must hold after every call:
 // track() calls = sent + queued + inFlight + deadLettered + Σ dropped.
@@ -270,7 +273,8 @@ describe('track() with hostile caller data (the reproduced cases)', () => {
     event_source_url: 'https://shop.example/',
     user_data: { em: 'a@example.com', client_user_agent: 'UA' },
   });
-  const unreadableAt = (path: string, event_id = '') => ({
+  // With no event_id read, a generated one (the page's Pixel copy still fires with it).
+  const unreadableAt = (path: string, event_id: unknown = expect.stringMatching(UUID)) => ({
     event_id,
     accepted: false,
     reason: 'invalid',
@@ -400,7 +404,7 @@ describe('track() with hostile caller data (the reproduced cases)', () => {
       enumerable: true,
     });
     expect(h.call(() => h.client.track(input as never))).toEqual({
-      event_id: '',
+      event_id: expect.stringMatching(UUID),
       accepted: false,
       reason: 'error',
       issues: [],
@@ -439,7 +443,12 @@ describe('track() with hostile caller data (the reproduced cases)', () => {
         throw new Error('map failed');
       }),
     );
-    expect(result).toEqual({ event_id: '', accepted: false, issues: [], reason: 'error' });
+    expect(result).toEqual({
+      event_id: expect.stringMatching(UUID),
+      accepted: false,
+      issues: [],
+      reason: 'error',
+    });
     expect(h.errors).toEqual([
       expect.objectContaining({ kind: 'callback', source: 'Purchase params' }),
     ]);
