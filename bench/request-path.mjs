@@ -132,7 +132,7 @@ const compare = (beforeProcesses, afterProcesses, before) => {
 /**
  * V8's count of the bytes it has allocated on the JavaScript heap so far (`undefined` before Node
  * 26, whose `v8.getHeapStatistics()` lacks it). Unlike CPU time it does not move with the machine's
- * load, and it is part of why the time ratio exceeds the instruction ratio: every allocated byte is
+ * load, and it is likely part of why the time ratio exceeds the instruction ratio: every allocated byte is
  * written to memory the caches have not seen (bench/README.md, "Allocation").
  */
 const allocatedBytes = () => getHeapStatistics().total_allocated_bytes;
