@@ -229,7 +229,8 @@ describe('bullmqOutbox options refused after the connection is set up (no Redis 
         }`;
       const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
         encoding: 'utf8',
-        timeout: 5000,
+        // Long enough for a loaded machine to start Node and load BullMQ (5 s was not, once).
+        timeout: 30_000,
       });
       expect(run.stdout).toMatch(/^refused: /);
       // Killed by the timeout (SIGTERM) when something kept it alive.
@@ -381,8 +382,16 @@ describe('bullmq with Redis', needsRedis, () => {
     await deleteKeys(url, prefix);
   });
 
+  // Redis is up in these cases: writes get all the time a loaded machine needs (the 2 s default
+  // sent a CI run's 2,500 events to the fallback, failing a test about grouping, not timeouts).
   const producer = (extra: Partial<Parameters<typeof bullmqOutbox>[0]> = {}) => {
-    const outbox = bullmqOutbox({ connection: url, prefix, ...extra });
+    const outbox = bullmqOutbox({
+      connection: url,
+      prefix,
+      connectTimeoutMs: 30_000,
+      writeTimeoutMs: 30_000,
+      ...extra,
+    });
     closers.push(() => outbox.close());
     return outbox;
   };

@@ -363,7 +363,7 @@ describe('BullMQ outbox faults, on a redis-server of our own', () => {
     let done: ProducerReport;
     try {
       // The first half reaches Redis; then Redis stops answering, connections open, and the
-      // producer tracks the second half and closes with 300 ms to spare, less than a write's 2 s.
+      // producer tracks the second half and closes with 300 ms to spare, less than a write's 5 s.
       const half = await producer.waitFor<ProducerReport>((m) => m.half === true);
       expect(half).toMatchObject({
         tracked: count / 2,
