@@ -150,7 +150,8 @@ describe('hang and reset', () => {
     await expect(post(mock, body(), { signal: AbortSignal.timeout(200) })).rejects.toThrow(
       /aborted|timeout/i,
     );
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Not hung for good: well past the 200 ms abort only on a loaded machine.
+    expect(performance.now() - started).toBeLessThan(5000);
     expect(mock.events()).toEqual([]);
     await expect.poll(() => mock.rejections()[0]?.clientAborted).toBe(true);
     expect(mock.rejections()[0]).toMatchObject({ status: 0, fault: 'hang', eventCount: 1 });
@@ -168,7 +169,8 @@ describe('hang and reset', () => {
     await expect.poll(() => mock.requests().length).toBe(1);
     const started = performance.now();
     await mock.close();
-    expect(performance.now() - started).toBeLessThan(500);
+    // The hung request holds it open for good otherwise.
+    expect(performance.now() - started).toBeLessThan(5000);
     expect(await settled).toBe('failed');
     expect(mock.requests()[0]?.clientAborted).toBe(false);
   });

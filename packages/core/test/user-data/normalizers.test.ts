@@ -175,7 +175,8 @@ describe('ph', () => {
     const value = `${prefix}${'(0)'.repeat(300_000)}`;
     const started = performance.now();
     expect(normalizePhone(value, country)).toBeUndefined();
-    expect(performance.now() - started).toBeLessThan(1000);
+    // Quadratic would be minutes; linear is tens of ms, so a loaded machine is nowhere near this.
+    expect(performance.now() - started).toBeLessThan(10_000);
   });
 });
 
