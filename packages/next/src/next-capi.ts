@@ -138,6 +138,8 @@ export interface NextCapi {
    * so a relay route or proxy given this binding reads requests the same way.
    */
   readonly requestContextOptions: Readonly<RequestContextOptions>;
+  /** The `waitUntil` this binding was given, so a relay route given it keeps deliveries alive alike. */
+  readonly waitUntil: WaitUntil | undefined;
   /**
    * Sends what is queued now (see `CapiClient.flush`), in every client `createNextCapi` created in
    * this process: Next.js may load your `lib/capi.ts` once per bundle layer, each with a client.
@@ -549,6 +551,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     eventId: newEventId,
     requestContext: () => store?.getStore()?.context,
     requestContextOptions: contextOptionsOf(adapterOptions),
+    waitUntil: callerWaitUntil,
     flush: async () => {
       const clients = new Set(ownedClients());
       if (adapter !== undefined) clients.add(adapter.client);

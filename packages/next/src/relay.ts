@@ -86,7 +86,9 @@ export function createRelayRoute(options: RelayRouteOptions = {}): RelayRoute {
         request: requestInput(request),
         body: request.body,
         appRequest: request,
-        waitUntil: await requestWaitUntil(contextOptions.waitUntil),
+        // The route's own keep-alive, else the shared binding's (on a platform whose waitUntil
+        // the app passes in, the relayed events were left to after(), which may not exist there).
+        waitUntil: await requestWaitUntil(contextOptions.waitUntil ?? shared?.waitUntil),
       });
       const headers = new Headers(answer.headers);
       for (const cookie of answer.cookies) headers.append('set-cookie', cookie);

@@ -113,6 +113,25 @@ describe('createRelayRoute', () => {
     await capi.close();
   });
 
+  it('keeps delivery alive with the shared binding’s waitUntil (after() is not used then)', async () => {
+    const kept: Promise<unknown>[] = [];
+    const capi = createNextCapi({ ...options(), waitUntil: (promise) => kept.push(promise) });
+    const { POST } = createRelayRoute({ capi });
+    expect((await POST(beacon(body('w1')))).status).toBe(204);
+    // The binding's keep-alive carried the delivery, not Next's after().
+    expect(kept).toHaveLength(1);
+    expect(scope.afterTasks ?? []).toHaveLength(0);
+    await Promise.all(kept);
+    expect(mock.uniqueEventIds()).toEqual(['w1']);
+    // A waitUntil of the route's own still comes first.
+    const own: Promise<unknown>[] = [];
+    const route = createRelayRoute({ capi, waitUntil: (promise) => own.push(promise) });
+    expect((await route.POST(beacon(body('w2')))).status).toBe(204);
+    expect({ own: own.length, binding: kept.length }).toEqual({ own: 1, binding: 1 });
+    await Promise.all(own);
+    await capi.close();
+  });
+
   it('reads requests as the shared binding does (its consent, trustProxy, destinations), route options on top', async () => {
     const capi = createNextCapi({ ...options(), consent: () => 'denied' });
     expect(capi.requestContextOptions).toEqual({ consent: expect.any(Function) });
