@@ -351,7 +351,7 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
   }
   const { consent } = withDestinations;
   const contextOptions: RequestContextOptions =
-    consent === undefined
+    consent === undefined || consent === null
       ? withDestinations
       : { ...withDestinations, consent: heardConsent(consent, client) };
   // Until told once, each context checks whether its client IP is a proxy's (see

@@ -241,12 +241,15 @@ function computeContext(
   const noCookies = cookieHeader === undefined || cookieHeader === '';
   // Every cookie is parsed only for a consent callback (it sees them all); the request itself
   // needs two, read in one pass without the others' strings.
+  // `consent: null` (from JavaScript, a config file) is no callback, as `checkContextOptions`
+  // reads it: called, it threw on every request and every event was dropped as `denied`.
+  const consentCallback = options.consent ?? undefined;
   const consent = resolveConsent(
     input,
-    options.consent === undefined
+    consentCallback === undefined
       ? undefined
       : { header, cookies: noCookies ? EMPTY_COOKIES : parseCookieHeader(cookieHeader) },
-    options.consent,
+    consentCallback,
     options.respectGpc === true,
     header,
   );
@@ -413,7 +416,8 @@ export function getRequestContextOrEmpty(
     return computeContext(input, options, onInternalBehindProxy);
   } catch (error) {
     onError(error);
-    const decidesConsent = options.consent !== undefined || options.respectGpc === true;
+    const decidesConsent =
+      (options.consent !== undefined && options.consent !== null) || options.respectGpc === true;
     return {
       user_data: {},
       cookiesToSet: [],

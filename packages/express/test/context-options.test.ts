@@ -1,0 +1,54 @@
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type CapiExpressOptions, capi } from '../src/index.js';
+import { capiOptions, listen, MAJORS } from './fixtures.js';
+
+// Request-context options as a JavaScript app hands them over (a config file's `null`, a value
+// from an environment variable), on a real server: each is either read as the app meant it or
+// refused when capi() is created, never turned into a silent loss on every request.
+
+let mock: MockGraph;
+beforeAll(async () => {
+  mock = await startMockGraph();
+});
+beforeEach(() => mock.reset());
+afterAll(() => mock.close());
+
+describe.each(MAJORS)('$name: request-context options from JavaScript', ({ express }) => {
+  /** One page view through capi(extra): what track() answered, the cookies, what reached Meta. */
+  const pageView = async (extra: Record<string, unknown>, headers: Record<string, string> = {}) => {
+    const tracking = capi(capiOptions(mock, extra as CapiExpressOptions));
+    const errors: string[] = [];
+    tracking.client.on('error', (info) => errors.push(`${info.source}: ${info.error.message}`));
+    const app = express();
+    app.use(tracking);
+    app.get('/', (req, res) => {
+      res.json(req.capi.track('ViewContent'));
+    });
+    const running = await listen(app);
+    try {
+      const res = await running.request('/', { headers: { accept: 'text/html', ...headers } });
+      const result = (await res.json()) as { accepted: boolean; reason?: string };
+      await tracking.client.flush();
+      return {
+        status: res.status,
+        result,
+        cookies: res.headers.getSetCookie().map((cookie) => cookie.split('=', 1)[0]),
+        sent: mock.events().map((e) => e.event.user_data),
+        errors,
+      };
+    } finally {
+      await running.close();
+      await tracking.close();
+    }
+  };
+
+  it('consent: null is no consent callback: the event is sent and _fbp set, nothing reported', async () => {
+    // Accepted at creation as "not set", then called on every request: it threw, each request
+    // counted as 'denied', and every event was dropped with an error per request.
+    const seen = await pageView({ consent: null });
+    expect(seen).toMatchObject({ status: 200, result: { accepted: true }, errors: [] });
+    expect(seen.cookies).toEqual(['_fbp']);
+    expect(seen.sent).toHaveLength(1);
+  });
+});
