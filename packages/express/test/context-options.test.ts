@@ -51,4 +51,28 @@ describe.each(MAJORS)('$name: request-context options from JavaScript', ({ expre
     expect(seen.cookies).toEqual(['_fbp']);
     expect(seen.sent).toHaveLength(1);
   });
+
+  it('platform: null is no platform: the visitor keeps its IP', async () => {
+    // Read as a platform without a header: every visitor went without an IP, nothing said.
+    const seen = await pageView({ trustProxy: false, platform: null });
+    expect(seen.sent).toEqual([expect.objectContaining({ client_ip_address: '127.0.0.1' })]);
+  });
+
+  it('refuses a platform that names no preset when created, naming the fix', () => {
+    // 'Cloudflare' or 'cloudfront' trusted no header: every event went without an IP, silently.
+    expect(() => capi(capiOptions(mock, { platform: 'Cloudflare' as never }))).toThrow(
+      "capi-kit: platform: 'Cloudflare' is not a preset; write 'cloudflare'",
+    );
+    expect(() => capi(capiOptions(mock, { platform: 'cloudfront' as never }))).toThrow(
+      "capi-kit: platform: 'cloudfront' is not a preset; it must be one of 'vercel', 'cloudflare', 'fly', 'render', 'netlify', 'aws-alb'",
+    );
+    expect(() => capi(capiOptions(mock, { platform: true as never }))).toThrow(
+      'capi-kit: platform: must be one of',
+    );
+  });
+
+  it('a platform preset reads its header', async () => {
+    const seen = await pageView({ platform: 'cloudflare' }, { 'cf-connecting-ip': '203.0.113.7' });
+    expect(seen.sent).toEqual([expect.objectContaining({ client_ip_address: '203.0.113.7' })]);
+  });
 });

@@ -1,3 +1,4 @@
+import { platformProblem } from '../context/client-ip.js';
 import {
   type CookieToSet,
   getRequestContextOrEmpty,
@@ -287,7 +288,8 @@ function sendsToMeta(client: CapiClient): boolean {
 
 /**
  * Refuses, at creation, request-context options the request path would read against the app:
- * a `trustProxy` it cannot read (every visitor given the proxy's address), a `consent` that is not
+ * a `trustProxy` it cannot read (every visitor given the proxy's address), a `platform` that names
+ * no preset (`'Cloudflare'`: every visitor without an IP), a `consent` that is not
  * a function (`consent: 'granted'` was called per request, threw and counted as `denied`: every
  * event dropped) and a `cookies`, `generateFbp` or `respectGpc` that is not a boolean
  * (`cookies: 'false'` from an environment variable was not `false`). Every adapter runs it before
@@ -297,6 +299,8 @@ function sendsToMeta(client: CapiClient): boolean {
 export function checkContextOptions(options: RequestContextOptions): void {
   const trustProblem = trustProxyProblem(options.trustProxy);
   if (trustProblem !== undefined) throw new TypeError(`capi-kit: trustProxy: ${trustProblem}`);
+  const platform = platformProblem(options.platform);
+  if (platform !== undefined) throw new TypeError(`capi-kit: platform: ${platform}`);
   const consent: unknown = options.consent;
   if (consent !== undefined && consent !== null && typeof consent !== 'function') {
     const fixed =

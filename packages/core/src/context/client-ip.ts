@@ -36,6 +36,35 @@ const PLATFORM_HEADERS: Readonly<Record<Exclude<PlatformPreset, 'aws-alb'>, read
   netlify: ['x-nf-client-connection-ip'],
 };
 
+/** Every {@link PlatformPreset}, in the order the docs list them. */
+const PLATFORM_PRESETS: readonly PlatformPreset[] = [
+  'vercel',
+  'cloudflare',
+  'fly',
+  'render',
+  'netlify',
+  'aws-alb',
+];
+
+/**
+ * What is wrong with a `platform` option, or `undefined` when it names a preset or is unset
+ * (`undefined`, `null`). The request path reads an unknown name as a platform without a header
+ * (fail closed), so every visitor would go without an IP: adapters refuse it when they are created.
+ */
+export function platformProblem(platform: unknown): string | undefined {
+  if (platform === undefined || platform === null) return undefined;
+  if (typeof platform === 'string' && (PLATFORM_PRESETS as readonly string[]).includes(platform)) {
+    return undefined;
+  }
+  const known = PLATFORM_PRESETS.map((name) => `'${name}'`).join(', ');
+  if (typeof platform !== 'string') return `must be one of ${known}, got ${typeof platform}`;
+  const lower = platform.trim().toLowerCase();
+  const shown = platform.length > 40 ? `${platform.slice(0, 40)}…` : platform;
+  return (PLATFORM_PRESETS as readonly string[]).includes(lower)
+    ? `'${shown}' is not a preset; write '${lower}'`
+    : `'${shown}' is not a preset; it must be one of ${known}`;
+}
+
 /** Cloudflare's Pseudo IPv4 range (240.0.0.0/4): a stand-in, the real IPv6 is in `cf-connecting-ipv6`. */
 function isCloudflarePseudoIpv4(ip: IpAddress): boolean {
   return ip.version === 4 && (ip.parts[0] ?? 0) >= 240;

@@ -210,7 +210,9 @@ function computeContext(
   const forwardedHeader = options.forwardedHeader ?? 'x-forwarded-for';
   const clientIp = resolveClientIp(header, socket, {
     policy,
-    platform: options.platform,
+    // `null` (a config file's "not set") is no platform: read as one, it was a platform without
+    // a header, and every visitor went without an IP.
+    platform: options.platform ?? undefined,
     forwardedHeader,
     peerTrusted,
     onInternalBehindProxy,
