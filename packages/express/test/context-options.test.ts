@@ -71,6 +71,25 @@ describe.each(MAJORS)('$name: request-context options from JavaScript', ({ expre
     );
   });
 
+  it('refuses a forwardedHeader it would not find when created, naming the fix', () => {
+    // 'X-Forwarded-For' was looked up as written and never found: behind the trusted proxy every
+    // visitor went without an IP; 'Forwarded' also let X-Forwarded-Host set the page URL.
+    expect(() => capi(capiOptions(mock, { forwardedHeader: 'X-Forwarded-For' as never }))).toThrow(
+      "capi-kit: forwardedHeader must be 'x-forwarded-for' or 'forwarded', in lowercase: write 'x-forwarded-for'",
+    );
+    expect(() => capi(capiOptions(mock, { forwardedHeader: 'Forwarded' as never }))).toThrow(
+      "in lowercase: write 'forwarded'",
+    );
+    expect(() => capi(capiOptions(mock, { forwardedHeader: 'x-real-ip' as never }))).toThrow(
+      "capi-kit: forwardedHeader must be 'x-forwarded-for' or 'forwarded', got 'x-real-ip' (for a platform's own client-IP header, set platform)",
+    );
+  });
+
+  it('forwardedHeader: null reads X-Forwarded-For, the default', async () => {
+    const seen = await pageView({ forwardedHeader: null }, { 'x-forwarded-for': '203.0.113.8' });
+    expect(seen.sent).toEqual([expect.objectContaining({ client_ip_address: '203.0.113.8' })]);
+  });
+
   it('a platform preset reads its header', async () => {
     const seen = await pageView({ platform: 'cloudflare' }, { 'cf-connecting-ip': '203.0.113.7' });
     expect(seen.sent).toEqual([expect.objectContaining({ client_ip_address: '203.0.113.7' })]);

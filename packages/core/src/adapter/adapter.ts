@@ -1,4 +1,4 @@
-import { platformProblem } from '../context/client-ip.js';
+import { forwardedHeaderProblem, platformProblem } from '../context/client-ip.js';
 import {
   type CookieToSet,
   getRequestContextOrEmpty,
@@ -289,7 +289,8 @@ function sendsToMeta(client: CapiClient): boolean {
 /**
  * Refuses, at creation, request-context options the request path would read against the app:
  * a `trustProxy` it cannot read (every visitor given the proxy's address), a `platform` that names
- * no preset (`'Cloudflare'`: every visitor without an IP), a `consent` that is not
+ * no preset (`'Cloudflare'`: every visitor without an IP), a `forwardedHeader` other than the two
+ * lowercase names (`'X-Forwarded-For'` found no header), a `consent` that is not
  * a function (`consent: 'granted'` was called per request, threw and counted as `denied`: every
  * event dropped) and a `cookies`, `generateFbp` or `respectGpc` that is not a boolean
  * (`cookies: 'false'` from an environment variable was not `false`). Every adapter runs it before
@@ -299,6 +300,8 @@ function sendsToMeta(client: CapiClient): boolean {
 export function checkContextOptions(options: RequestContextOptions): void {
   const trustProblem = trustProxyProblem(options.trustProxy);
   if (trustProblem !== undefined) throw new TypeError(`capi-kit: trustProxy: ${trustProblem}`);
+  const forwarded = forwardedHeaderProblem(options.forwardedHeader);
+  if (forwarded !== undefined) throw new TypeError(`capi-kit: forwardedHeader ${forwarded}`);
   const platform = platformProblem(options.platform);
   if (platform !== undefined) throw new TypeError(`capi-kit: platform: ${platform}`);
   const consent: unknown = options.consent;

@@ -65,6 +65,26 @@ export function platformProblem(platform: unknown): string | undefined {
     : `'${shown}' is not a preset; it must be one of ${known}`;
 }
 
+/**
+ * What is wrong with a `forwardedHeader` option, or `undefined` when it is one of the two names
+ * or unset. Header names are looked up as written, in lowercase: `'X-Forwarded-For'` found no
+ * header, so behind a trusted proxy every visitor went without an IP, and `'Forwarded'` also let
+ * `X-Forwarded-Host`/`-Proto`, which the app's proxies then do not write, set the page URL.
+ */
+export function forwardedHeaderProblem(name: unknown): string | undefined {
+  if (name === undefined || name === null || name === 'x-forwarded-for' || name === 'forwarded') {
+    return undefined;
+  }
+  const expected = "must be 'x-forwarded-for' or 'forwarded'";
+  if (typeof name !== 'string') return `${expected}, got ${typeof name}`;
+  const lower = name.trim().toLowerCase();
+  if (lower === 'x-forwarded-for' || lower === 'forwarded') {
+    return `${expected}, in lowercase: write '${lower}'`;
+  }
+  const shown = name.length > 40 ? `${name.slice(0, 40)}…` : name;
+  return `${expected}, got '${shown}' (for a platform's own client-IP header, set platform)`;
+}
+
 /** Cloudflare's Pseudo IPv4 range (240.0.0.0/4): a stand-in, the real IPv6 is in `cf-connecting-ipv6`. */
 function isCloudflarePseudoIpv4(ip: IpAddress): boolean {
   return ip.version === 4 && (ip.parts[0] ?? 0) >= 240;
