@@ -232,6 +232,22 @@ function routeConversionProblem(route: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * What is wrong with `shutdownTimeoutMs`, or `undefined` when it is a number of milliseconds ≥ 0
+ * or unset. `client.close()` never throws and reads anything else as its 2 s default (a negative
+ * number as 0, which sends nothing): the string of an environment variable gave `app.close()` 2 s
+ * instead of the time asked for, and what was still queued then was dropped.
+ */
+function shutdownTimeoutProblem(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return undefined;
+  const given =
+    typeof value === 'string'
+      ? `got the string ${JSON.stringify(value.length > 24 ? `${value.slice(0, 24)}…` : value)} (convert it with Number())`
+      : `got ${typeof value === 'number' ? String(value) : typeof value}`;
+  return `shutdownTimeoutMs must be a number of milliseconds ≥ 0 and finite, ${given}`;
+}
+
 /** The name Fastify knows the plugin by (`app.hasPlugin('@capi-kit/fastify')`). */
 const PLUGIN_NAME = '@capi-kit/fastify';
 
@@ -258,6 +274,8 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   const { relay, shutdownTimeoutMs, ...adapterOptions } = options;
   const kindProblem = relayOptionProblem(relay);
   if (kindProblem !== undefined) throw new TypeError(`capi-kit: ${kindProblem}`);
+  const deadlineProblem = shutdownTimeoutProblem(shutdownTimeoutMs);
+  if (deadlineProblem !== undefined) throw new TypeError(`capi-kit: ${deadlineProblem}`);
   const relayRoute = relay ? relayRouteIn(app.prefix, relay) : undefined;
   const adapter = createCapiAdapter(adapterOptions);
   app.decorate('capiClient', adapter.client);

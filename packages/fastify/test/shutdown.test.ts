@@ -39,6 +39,24 @@ describe.each(MAJORS)('$name: app.close() and shutdownTimeoutMs', ({ fastify }) 
     expect(app.capiClient.stats()).toMatchObject({ sent: 0, dropped: { shutdown: 1 } });
   });
 
+  it('refuses a shutdownTimeoutMs that is not a number of milliseconds when registered', async () => {
+    // close() reads anything else as its 2 s default (a negative number as 0): the string of an
+    // environment variable gave app.close() 2 s instead of the time asked for, unheard.
+    for (const [value, message] of [
+      ['5000', 'got the string "5000" (convert it with Number())'],
+      [-1, 'got -1'],
+      [Number.POSITIVE_INFINITY, 'got Infinity'],
+    ] as const) {
+      const app = fastify();
+      await expect(
+        app.register(capiPlugin, capiOptions(mock, { shutdownTimeoutMs: value as never })),
+      ).rejects.toThrow(
+        `capi-kit: shutdownTimeoutMs must be a number of milliseconds ≥ 0 and finite, ${message}`,
+      );
+      await app.close();
+    }
+  });
+
   it('gives up at shutdownTimeoutMs and counts what is left as dropped (shutdown)', async () => {
     mock.outage('hang');
     const app = await withLead({ shutdownTimeoutMs: 200, timeoutMs: 30_000 });
