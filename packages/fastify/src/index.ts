@@ -141,7 +141,24 @@ function appendSetCookies(reply: FastifyReply, values: readonly string[]): void 
   // writes Fastify's headers, so a landing's `_fbc` was lost. Where Fastify's headers are written,
   // `keepRawSetCookies` drops these copies. Not once an earlier hook started the response.
   const raw = reply.raw;
-  if (!raw.headersSent) for (const value of values) raw.appendHeader('set-cookie', value);
+  if (!raw.headersSent) {
+    for (const value of values) raw.appendHeader('set-cookie', value);
+    rawCopies.set(raw, values);
+  }
+}
+
+/** The `_fbp`/`_fbc` values `appendSetCookies` put on each raw response, for a hijacked reply. */
+const rawCopies = new WeakMap<object, readonly string[]>();
+
+/** `values` without one occurrence of each of `removed`. */
+function without(values: readonly string[], removed: readonly string[]): string[] {
+  const left = [...removed];
+  return values.filter((value) => {
+    const at = left.indexOf(value);
+    if (at === -1) return true;
+    left.splice(at, 1);
+    return false;
+  });
 }
 
 /**
@@ -151,13 +168,26 @@ function appendSetCookies(reply: FastifyReply, values: readonly string[]): void 
  * session, a CSRF token) was replaced by them on every page load the plugin renewed `_fbp` on.
  */
 function keepRawSetCookies(reply: FastifyReply): void {
-  const raw = reply.raw.getHeader('set-cookie');
+  const response = reply.raw;
+  let raw = response.getHeader('set-cookie');
   if (raw === undefined) return;
+  const copies = rawCopies.get(response);
+  if (copies !== undefined) {
+    // The plugin's raw copies are for a hijacked reply, which never gets here: this one is sent
+    // with Fastify's headers, where `_fbp`/`_fbc` are (or were, until the app removed them). Left
+    // on the raw response, they went out even after `reply.removeHeader('set-cookie')` (Fastify 4
+    // leaves the raw response alone): a page the app stripped of cookies to be cached carried a
+    // freshly minted `_fbp`, which a shared cache would hand to every visitor.
+    const appRaw = without(Array.isArray(raw) ? raw.map(String) : [String(raw)], copies);
+    if (appRaw.length === 0) response.removeHeader('set-cookie');
+    else response.setHeader('set-cookie', appRaw);
+    raw = response.getHeader('set-cookie');
+    if (raw === undefined) return;
+  }
   // Fastify's own value, or the raw one itself when Fastify has none (then nothing is replaced).
   const own = reply.getHeader('set-cookie');
   if (own === undefined || own === raw) return;
   const ours = Array.isArray(own) ? own.map(String) : [String(own)];
-  // The plugin's own copies of `_fbp`/`_fbc` on the raw response are among Fastify's already.
   const kept = (Array.isArray(raw) ? raw.map(String) : [String(raw)]).filter(
     (value) => !ours.includes(value),
   );

@@ -363,6 +363,37 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     }
   });
 
+  it('sends no _fbp/_fbc on a reply the app removed Set-Cookie from, in a handler or an onSend hook', async () => {
+    // A page stripped of cookies to be cached (a shared cache would hand its Set-Cookie, a freshly
+    // minted _fbp, to every visitor). On Fastify 4, removeHeader leaves the raw response alone,
+    // and the plugin's copies there (for hijacked replies) still went out.
+    const app = fastify();
+    await app.register(capiPlugin, capiOptions(mock));
+    app.get('/cached', (_request, reply) => {
+      reply.removeHeader('set-cookie');
+      return reply.header('cache-control', 'public, max-age=600').send('page');
+    });
+    await app.register(async (scope) => {
+      scope.addHook('onSend', (_request, reply, payload, done) => {
+        reply.removeHeader('set-cookie');
+        done(null, payload);
+      });
+      scope.get('/cdn', () => 'page');
+    });
+    app.get('/page', () => 'page');
+    try {
+      const running = await listen(app);
+      for (const path of ['/cached', '/cdn', '/page']) {
+        const res = await running.request(`${path}?fbclid=IwAR_cached`, { headers: NAVIGATION });
+        expect(await res.text()).toBe('page');
+        const names = res.headers.getSetCookie().map((cookie) => cookie.split('=', 1)[0]);
+        expect(names).toEqual(path === '/page' ? ['_fbp', '_fbc'] : []);
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it("never grows an array of the app's cookies passed to reply.header", async () => {
     // A module-level array, as apps write them. Fastify 4 stores such an array by reference and
     // appends later cookies into it, which would carry one visitor's _fbp into the next reply.
