@@ -90,6 +90,24 @@ describe.each(MAJORS)('$name: request-context options from JavaScript', ({ expre
     expect(seen.sent).toEqual([expect.objectContaining({ client_ip_address: '203.0.113.8' })]);
   });
 
+  it('cookieDomain: null is the default scope: the page view keeps its context and _fbp', async () => {
+    // Read as a domain, it threw on every page view: the context was lost (no IP, no user agent,
+    // no _fbp), every such event was refused, and an error was reported per request.
+    const seen = await pageView(
+      { cookieDomain: null },
+      { 'x-forwarded-for': '203.0.113.9', 'x-forwarded-host': 'shop.example.com' },
+    );
+    expect(seen).toMatchObject({ status: 200, result: { accepted: true }, errors: [] });
+    expect(seen.cookies).toEqual(['_fbp']);
+    expect(seen.sent).toEqual([expect.objectContaining({ client_ip_address: '203.0.113.9' })]);
+  });
+
+  it('refuses a cookieDomain that is not a string when created', () => {
+    expect(() => capi(capiOptions(mock, { cookieDomain: true as never }))).toThrow(
+      "capi-kit: cookieDomain must be a domain name such as 'example.com', got boolean",
+    );
+  });
+
   it('a platform preset reads its header', async () => {
     const seen = await pageView({ platform: 'cloudflare' }, { 'cf-connecting-ip': '203.0.113.7' });
     expect(seen.sent).toEqual([expect.objectContaining({ client_ip_address: '203.0.113.7' })]);

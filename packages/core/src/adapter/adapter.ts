@@ -290,7 +290,8 @@ function sendsToMeta(client: CapiClient): boolean {
  * Refuses, at creation, request-context options the request path would read against the app:
  * a `trustProxy` it cannot read (every visitor given the proxy's address), a `platform` that names
  * no preset (`'Cloudflare'`: every visitor without an IP), a `forwardedHeader` other than the two
- * lowercase names (`'X-Forwarded-For'` found no header), a `consent` that is not
+ * lowercase names (`'X-Forwarded-For'` found no header), a `cookieDomain` that is not a string
+ * (it failed the context of every page view), a `consent` that is not
  * a function (`consent: 'granted'` was called per request, threw and counted as `denied`: every
  * event dropped) and a `cookies`, `generateFbp` or `respectGpc` that is not a boolean
  * (`cookies: 'false'` from an environment variable was not `false`). Every adapter runs it before
@@ -315,6 +316,12 @@ export function checkContextOptions(options: RequestContextOptions): void {
         (fixed === undefined
           ? ''
           : `; for the same answer on every request write consent: () => ${fixed}`),
+    );
+  }
+  const cookieDomain: unknown = options.cookieDomain;
+  if (cookieDomain !== undefined && cookieDomain !== null && typeof cookieDomain !== 'string') {
+    throw new TypeError(
+      `capi-kit: cookieDomain must be a domain name such as 'example.com', got ${typeof cookieDomain}`,
     );
   }
   for (const name of ['cookies', 'generateFbp', 'respectGpc'] as const) {

@@ -273,7 +273,9 @@ function computeContext(
   let scope: CookieScope | undefined;
   const scoped = (): CookieScope | undefined => {
     if (mayStore && scope === undefined) {
-      scope = cookieScope((url as PageUrl).hostname, options.cookieDomain);
+      // `null` (a config file's "not set") is the default scope: read as a domain, it threw, and
+      // every page view's context was lost.
+      scope = cookieScope((url as PageUrl).hostname, options.cookieDomain ?? undefined);
     }
     return scope;
   };
