@@ -196,6 +196,53 @@ function keepRawSetCookies(reply: FastifyReply): void {
   reply.header('set-cookie', [...kept, ...ours]);
 }
 
+/** The part of a raw response {@link keepSetCookiesAtHead} wraps. */
+interface RawHead {
+  writeHead(...args: unknown[]): unknown;
+  getHeader(name: string): number | string | readonly string[] | undefined;
+  setHeader(name: string, value: readonly string[]): unknown;
+}
+
+/**
+ * Keeps the cookies set on the raw response when its head is written. Express middleware run
+ * through `@fastify/middie` or `@fastify/express` (`express-session`, `cookie-session`: the
+ * `on-headers` package) sets its cookie there from a `writeHead` wrapper, after every hook, and
+ * Fastify's `writeHead(status, headers)` then replaced it with its own `Set-Cookie`, where the
+ * plugin renews `_fbp` on every page view: the visitor's session cookie was dropped. Fastify's
+ * values are moved onto the raw response instead, after those already there; installed only on
+ * replies that carry a `Set-Cookie` of Fastify's own.
+ */
+function keepSetCookiesAtHead(reply: FastifyReply): void {
+  const response = reply.raw as unknown as RawHead;
+  if (reply.raw.headersSent) return;
+  const own = reply.getHeader('set-cookie');
+  // `getHeader` falls back to the raw response's value: then Fastify has none of its own.
+  if (own === undefined || own === response.getHeader('set-cookie')) return;
+  const writeHead = response.writeHead;
+  response.writeHead = function (this: RawHead, ...args: unknown[]): unknown {
+    const at = args.length - 1;
+    const headers = args[at];
+    if (
+      at > 0 &&
+      typeof headers === 'object' &&
+      headers !== null &&
+      !Array.isArray(headers) &&
+      Object.hasOwn(headers, 'set-cookie')
+    ) {
+      const { 'set-cookie': values, ...others } = headers as Record<string, unknown>;
+      const raw = response.getHeader('set-cookie');
+      const kept = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
+      const added = (Array.isArray(values) ? values : [values])
+        .filter((value) => value !== undefined)
+        .map(String)
+        .filter((value) => !kept.includes(value));
+      response.setHeader('set-cookie', [...kept, ...added]);
+      args[at] = others;
+    }
+    return writeHead.apply(this, args);
+  };
+}
+
 /**
  * Tracks a route's `config.capi` conversion once the reply is over (its `finish`, or an `error`,
  * as Fastify's own `onResponse` hooks run), when its status is below 400. Listeners on the route's
@@ -338,10 +385,11 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     next();
   });
 
-  // App-wide (a hook cannot be added per request); the check is two header reads.
+  // App-wide (a hook cannot be added per request); the checks are a few header reads.
   if (adapterOptions.cookies !== false) {
     app.addHook('onSend', (_request, reply, payload, next) => {
       keepRawSetCookies(reply);
+      keepSetCookiesAtHead(reply);
       next(null, payload);
     });
   }

@@ -337,6 +337,47 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     }
   });
 
+  it('keeps a session cookie Express middleware sets when the head is written, beside _fbp', async () => {
+    // express-session and cookie-session (through @fastify/middie or @fastify/express) set their
+    // cookie from a writeHead wrapper (the on-headers package), done here as they do it. Fastify's
+    // writeHead(status, headers) replaced it with its own Set-Cookie, where the plugin renews _fbp
+    // on every page view: the visitor's session was dropped from each page.
+    const app = fastify();
+    app.addHook('onRequest', (_request, reply, done) => {
+      const response = reply.raw;
+      const writeHead = response.writeHead;
+      response.writeHead = function (this: typeof response, ...args: unknown[]) {
+        const prev = response.getHeader('set-cookie') ?? [];
+        response.setHeader(
+          'set-cookie',
+          (Array.isArray(prev) ? prev : [String(prev)]).concat('sid=abc; Path=/; HttpOnly'),
+        );
+        return (writeHead as (...a: unknown[]) => typeof response).apply(this, args);
+      } as typeof response.writeHead;
+      done();
+    });
+    await app.register(capiPlugin, capiOptions(mock));
+    app.get('/', () => 'ok');
+    app.get('/csrf', (_request, reply) => reply.header('set-cookie', 'csrf=1; Path=/').send('ok'));
+    app.get('/stream', (_request, reply) => reply.type('text/plain').send(Readable.from(['ok'])));
+    try {
+      const running = await listen(app);
+      for (const path of ['/', '/csrf', '/stream']) {
+        const res = await running.request(`${path}?fbclid=IwAR_session`, { headers: NAVIGATION });
+        expect(await res.text()).toBe('ok');
+        const names = res.headers
+          .getSetCookie()
+          .map((cookie) => cookie.split('=', 1)[0])
+          .sort();
+        expect(names).toEqual(
+          path === '/csrf' ? ['_fbc', '_fbp', 'csrf', 'sid'] : ['_fbc', '_fbp', 'sid'],
+        );
+      }
+    } finally {
+      await app.close();
+    }
+  });
+
   it('sets _fbp and _fbc on a hijacked reply, each once on the others', async () => {
     // An SSR framework mounted on Fastify writes reply.raw itself: Fastify's headers never go out.
     const app = fastify();
