@@ -351,6 +351,17 @@ describe('zp', () => {
     ['K1A 0B1', 'ca', 'k1a0b1'],
     ['75008', 'fr', '75008'],
     ['1234-5678', 'de', '12345678'],
+    // US ZIP codes stored as numbers (or by a spreadsheet) lost their leading zeros
+    ['2134', 'us', '02134'],
+    ['601', 'US', '00601'],
+    ['70301234', 'us', '07030'],
+    ['6011234', 'us', '00601'],
+    ['2134-1234', 'us', '02134'],
+    ['601 1234', 'us', '00601'],
+    ['12345-678', 'us', '12345'], // a ZIP+4 short of a digit: its ZIP code is whole
+    ['123456', 'us', '12345'],
+    ['2134', undefined, '2134'], // a 4-digit code elsewhere (AU, CH, DK…) is left alone
+    ['2134', 'au', '2134'],
   ])('%j (country %s) → %j', (raw, country, normalized) => {
     expect(normalizeZip(raw, country)).toBe(normalized);
   });

@@ -168,6 +168,11 @@ describe('normalizeUserData', () => {
     expect(run(input).normalized).toEqual({ zp: ['94025'], external_id: ['42'], page_id: '123' });
   });
 
+  it('gives a US ZIP code read as a number back the leading zeros it lost', () => {
+    const input = { zp: [2134, 601], country: 'United States' } as unknown as UserDataInput;
+    expect(run(input).normalized.zp).toEqual(['02134', '00601']);
+  });
+
   it('reports values of the wrong type', () => {
     const input = {
       em: { address: 'x' },
