@@ -292,6 +292,68 @@ function knownField(key: Field, value: unknown, path: string, issues: Issue[]): 
 /** The input key whose entries are sent as custom parameters (see `CustomDataInput`). */
 const CUSTOM_PROPERTIES = 'custom_properties';
 
+/** Where `JSON.stringify` would throw inside a custom parameter, and why. */
+interface Unserializable {
+  path: string;
+  cycle: boolean;
+}
+
+/** What `JSON.stringify` serializes in place of `value` (found under `key`): its `toJSON()`. */
+function jsonValue(value: unknown, key: string): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  return typeof toJSON === 'function' ? toJSON.call(value, key) : value;
+}
+
+/** An object being walked: its path, and the keys (or, for an array, the length) left to visit. */
+interface Frame {
+  object: Record<string, unknown>;
+  path: string;
+  keys: string[] | undefined;
+  length: number;
+  next: number;
+}
+
+function frame(object: object, path: string): Frame {
+  const keys = Array.isArray(object) ? undefined : Object.keys(object);
+  const length = keys === undefined ? (object as unknown[]).length : keys.length;
+  return { object: object as Record<string, unknown>, path, keys, length, next: 0 };
+}
+
+/**
+ * The first place below `value` (a custom parameter) where `JSON.stringify` would throw: a BigInt
+ * (a database's `bigint` column read as one) or an object that contains itself. Read the way
+ * `JSON.stringify` reads (array indices, own enumerable keys, `toJSON`), so what passes here
+ * serializes; walked with a stack of its own, not recursion, since `JSON.stringify` takes objects
+ * nested far deeper than the call stack would. Only the objects on the way down count for a
+ * cycle: a value shared by two keys is none.
+ */
+function unserializable(value: unknown, path: string, key: string): Unserializable | undefined {
+  const root = jsonValue(value, key);
+  if (typeof root === 'bigint') return { path, cycle: false };
+  if (typeof root !== 'object' || root === null) return undefined;
+  const ancestors = new Set<object>([root]);
+  const stack: Frame[] = [frame(root, path)];
+  while (stack.length > 0) {
+    const top = stack[stack.length - 1] as Frame;
+    if (top.next === top.length) {
+      stack.pop();
+      ancestors.delete(top.object);
+      continue;
+    }
+    const index = top.next++;
+    const name = top.keys === undefined ? String(index) : (top.keys[index] as string);
+    const child = jsonValue(top.object[name], name);
+    if (typeof child !== 'bigint' && (typeof child !== 'object' || child === null)) continue;
+    const at = top.keys === undefined ? `${top.path}[${index}]` : `${top.path}.${name}`;
+    if (typeof child === 'bigint') return { path: at, cycle: false };
+    if (ancestors.has(child)) return { path: at, cycle: true };
+    ancestors.add(child);
+    stack.push(frame(child, at));
+  }
+  return undefined;
+}
+
 /** Copies one custom parameter into `out`; false (and an issue) when it cannot be sent. */
 function customParameter(
   out: CustomData,
@@ -304,6 +366,22 @@ function customParameter(
   if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
     error(issues, path, 'invalid_custom_parameter', 'Must be JSON-serializable.');
     return false;
+  }
+  if (typeof value === 'object' && value !== null) {
+    // Found here, the event is refused naming the field; found by the serialization at track(),
+    // it was a failure of capi-kit's own ("track() failed (TypeError)"), with no field to fix.
+    const found = unserializable(value, path, key);
+    if (found !== undefined) {
+      error(
+        issues,
+        found.path,
+        'invalid_custom_parameter',
+        found.cycle
+          ? 'Must be JSON-serializable: contains itself (a circular reference).'
+          : 'Must be JSON-serializable: a BigInt; convert it with String() or Number().',
+      );
+      return false;
+    }
   }
   // A `__proto__` key from JSON.parse is data; plain assignment would replace the prototype.
   if (key === '__proto__') {

@@ -414,6 +414,26 @@ describe('track() with hostile caller data (the reproduced cases)', () => {
     await h.finish();
   });
 
+  it('a BigInt or a cycle deep in a custom parameter is a validation issue naming it, not an internal error', async () => {
+    const h = harness();
+    const loop: Record<string, unknown> = {};
+    loop.again = loop;
+    for (const [custom_data, path] of [
+      [{ order: { id: 12n } }, 'custom_data.order.id'],
+      [{ custom_properties: { loop } }, 'custom_data.custom_properties.loop.again'],
+    ] as const) {
+      const result = h.call(() => h.client.track({ ...lead(), custom_data } as never));
+      expect(result).toMatchObject({
+        accepted: false,
+        reason: 'invalid',
+        issues: [{ path, code: 'invalid_custom_parameter', severity: 'error' }],
+      });
+    }
+    expect(h.client.stats().dropped).toMatchObject({ invalid: 2, error: 0 });
+    expect(h.errors.map((e) => e.kind)).toEqual(['validation', 'validation']);
+    await h.finish();
+  });
+
   it('a throwing context function given to bind() is reported; the request tracks nothing, fail-closed', async () => {
     const h = harness();
     const capi = bindRequest(h.client, () => {

@@ -700,6 +700,43 @@ describe('buildEvent: custom_data', () => {
     ]);
   });
 
+  it('rejects a custom parameter holding a BigInt or a cycle at any depth, naming where', () => {
+    const cyclic: Record<string, unknown> = { a: 1 };
+    cyclic.self = { back: cyclic };
+    const shared = { id: 'x' };
+    expect(errors(build({ custom_data: { order: { id: 7n } } }).issues)).toEqual([
+      ['custom_data.order.id', 'invalid_custom_parameter'],
+    ]);
+    expect(errors(build({ custom_data: { lines: [{ sku: 'a' }, { qty: 2n }] } }).issues)).toEqual([
+      ['custom_data.lines[1].qty', 'invalid_custom_parameter'],
+    ]);
+    expect(errors(build({ custom_data: { custom_properties: { loop: cyclic } } }).issues)).toEqual([
+      ['custom_data.custom_properties.loop.self.back', 'invalid_custom_parameter'],
+    ]);
+    expect(errors(build({ custom_data: { when: { toJSON: () => ({ at: 1n }) } } }).issues)).toEqual(
+      [['custom_data.when.at', 'invalid_custom_parameter']],
+    );
+    // Nested deeper than a recursive walk could go: JSON.stringify takes it, and so does the check.
+    const deep: Record<string, unknown> = {};
+    let node = deep;
+    for (let i = 0; i < 50_000; i++) node = node.n = {};
+    expect(errors(build({ custom_data: { deep } }).issues)).toEqual([]);
+    node.id = 1n;
+    expect(errors(build({ custom_data: { deep } }).issues)).toEqual([
+      [`custom_data.deep${'.n'.repeat(50_000)}.id`, 'invalid_custom_parameter'],
+    ]);
+    // What JSON.stringify takes is kept: a value shared by two keys, a Date, a nested null.
+    const { event, issues } = build({
+      custom_data: { pair: { a: shared, b: shared }, at: new Date(NOW), nested: { none: null } },
+    });
+    expect(errors(issues)).toEqual([]);
+    expect(JSON.parse(JSON.stringify(event?.custom_data))).toEqual({
+      pair: { a: { id: 'x' }, b: { id: 'x' } },
+      at: new Date(NOW).toISOString(),
+      nested: { none: null },
+    });
+  });
+
   it('omits an empty custom_data', () => {
     const { event } = build({ custom_data: { order_id: undefined } });
     expect(event).toBeDefined();
