@@ -15,9 +15,26 @@
 let notLetterOrDigit: RegExp | undefined;
 let combiningMarks: RegExp | undefined;
 
+/** The full-width forms of ASCII `!` to `~` (U+FF01-U+FF5E), 0xFEE0 above the characters they stand for. */
+const FULL_WIDTH_ASCII = /[\uff01-\uff5e]/g;
+
+const halfWidth = (c: string): string => String.fromCharCode(c.charCodeAt(0) - 0xfee0);
+
+/**
+ * Replaces full-width Latin letters, digits and punctuation (`ＪＯＨＮ`, `１００－０００１`, `＠`) with
+ * their ASCII forms. Japanese, Chinese and Korean input methods type them in full-width mode; the
+ * customer's data Meta matches against holds the ASCII ones, so kept they hashed to a value that
+ * matches no one (the phone rule already read full-width digits).
+ * @example foldFullWidth('ｊｏｈｎ＠ｅｘａｍｐｌｅ.ｃｏｍ') // 'john@example.com'
+ */
+export function foldFullWidth(value: string): string {
+  return value.replace(FULL_WIDTH_ASCII, halfWidth);
+}
+
 /**
  * Lowercases `value` and removes everything but letters, combining marks and digits, then composes
- * it to Unicode NFC so the same name typed on different keyboards hashes the same.
+ * it to Unicode NFC so the same name typed on different keyboards hashes the same (full-width
+ * Latin letters and digits become ASCII, see {@link foldFullWidth}).
  * @example compactLowercase('  Mary-Ann O’Neil ') // 'maryannoneil'
  */
 export function compactLowercase(value: string): string {
@@ -43,7 +60,7 @@ function unicodeCompact(value: string): string {
   // leave a bare mark that a second pass would compose differently (normalization stays idempotent).
   // biome-ignore lint/complexity/useRegexLiterals: a literal is expanded when the file is parsed (above)
   notLetterOrDigit ??= new RegExp('[^\\p{L}\\p{M}\\p{Nd}]+', 'gu');
-  return value.toLowerCase().replace(notLetterOrDigit, '').normalize('NFC');
+  return foldFullWidth(value).toLowerCase().replace(notLetterOrDigit, '').normalize('NFC');
 }
 
 /**

@@ -11,6 +11,7 @@
 // person) without any sign. Two-digit years are not read (`1/2/97` is not a birthday Meta can use
 // without guessing the century either).
 
+import { foldFullWidth } from './compact-text.js';
 import type { DateOrder } from './types.js';
 
 const MIN_YEAR = 1900;
@@ -151,7 +152,7 @@ export function readDateOfBirth(
 ): DateOfBirthReading {
   const currentYear = new Date(now).getUTCFullYear();
   if (typeof value !== 'string') return found(parseDate(value, currentYear));
-  return parseText(value.trim(), currentYear, order);
+  return parseText(foldFullWidth(value.trim()), currentYear, order);
 }
 
 /**

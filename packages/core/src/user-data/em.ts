@@ -1,3 +1,5 @@
+import { foldFullWidth } from './compact-text.js';
+
 // `em`: trim leading and trailing whitespace, lowercase.
 // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters [CIP]
 //
@@ -46,12 +48,15 @@ const INVISIBLE = /[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufe
 
 /**
  * Normalizes an email address the way Meta hashes it: trimmed, lowercased (Unicode NFC), invisible
- * characters (zero-width space, direction marks, soft hyphen) removed. Returns `undefined` when it
- * isn't shaped like an address.
+ * characters (zero-width space, direction marks, soft hyphen) removed, full-width ASCII typed by an
+ * East Asian input method (`ｊｏｈｎ＠ｘ.ｃｏｍ`) made ASCII. Returns `undefined` when it isn't shaped
+ * like an address.
  * @example normalizeEmail(' John_Smith@Gmail.com ') // 'john_smith@gmail.com'
  */
 export function normalizeEmail(value: string): string | undefined {
   let email = value.trim().toLowerCase();
-  if (!isAsciiOnly(email)) email = email.replace(INVISIBLE, '').trim().normalize('NFC');
+  if (!isAsciiOnly(email)) {
+    email = foldFullWidth(email).replace(INVISIBLE, '').trim().normalize('NFC');
+  }
   return isValidShape(email) ? email : undefined;
 }

@@ -40,6 +40,10 @@ describe('em', () => {
     ['\u2066 john@example.com \u2069', 'john@example.com'],
     ['jo\u00adhn@exam\u00adple.com', 'john@example.com'],
     ['john\u2060@example.com\ufeff', 'john@example.com'],
+    // Full-width ASCII typed by a Japanese, Chinese or Korean input method
+    ['ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ', 'john@example.com'],
+    ['ＪＯＨＮ＿ＳＭＩＴＨ@gmail.com', 'john_smith@gmail.com'],
+    ['山田＠例子.jp', '山田@例子.jp'],
   ])('%j → %j', (raw, normalized) => {
     expect(normalizeEmail(raw)).toBe(normalized);
   });
@@ -75,7 +79,9 @@ describe('em', () => {
       const refused = email === undefined;
       if (removed.test(ch)) {
         if (email !== 'ab@example.com') wrong.push(cp.toString(16));
-      } else if (refused !== (ch === '@' || spaceOrControl.test(ch))) wrong.push(cp.toString(16));
+      } else if (refused !== (ch === '@' || ch === '＠' || spaceOrControl.test(ch))) {
+        wrong.push(cp.toString(16)); // a full-width ＠ is an @ (a second one here)
+      }
     }
     expect(wrong).toEqual([]);
     // 1.1 million normalizations: about a second alone, several on a shared machine under load
@@ -196,6 +202,9 @@ describe('fn / ln', () => {
     ['محمد', 'محمد'],
     ['राजेश', 'राजेश'], // combining vowel signs are kept
     ['田中', '田中'],
+    ['ＭＡＲＹ', 'mary'], // full-width Latin letters
+    ['Ｏ＇Ｂｒｉｅｎ', 'obrien'],
+    ['ﾀﾅｶ', 'ﾀﾅｶ'], // half-width katakana are not full-width ASCII: kept
   ])('%j → %j', (raw, normalized) => {
     expect(normalizeName(raw)).toBe(normalized);
   });
@@ -255,6 +264,8 @@ describe('db', () => {
     [' 2000-02-29 ', '20000229'], // leap year
     ['1900-01-01', '19000101'],
     ['2026-01-01', '20260101'],
+    ['１９９７－０２－１６', '19970216'], // full-width digits and dash
+    ['１９９７／２／１６', '19970216'],
   ])('%j → %s', (raw, normalized) => {
     expect(normalizeDateOfBirth(raw, NOW)).toBe(normalized);
   });
@@ -300,6 +311,7 @@ describe('ct', () => {
     ['Winston-Salem', 'winstonsalem'],
     ['Köln', 'köln'],
     ['東京', '東京'],
+    ['Ｔｏｋｙｏ', 'tokyo'],
   ])('%j → %j', (raw, normalized) => {
     expect(normalizeCity(raw)).toBe(normalized);
   });
@@ -351,6 +363,8 @@ describe('zp', () => {
     ['K1A 0B1', 'ca', 'k1a0b1'],
     ['75008', 'fr', '75008'],
     ['1234-5678', 'de', '12345678'],
+    ['１００－０００１', 'jp', '1000001'], // a Japanese postal code typed in full width
+    ['１００－０００１', undefined, '1000001'],
     // US ZIP codes stored as numbers (or by a spreadsheet) lost their leading zeros
     ['2134', 'us', '02134'],
     ['601', 'US', '00601'],
