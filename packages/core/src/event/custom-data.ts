@@ -162,6 +162,21 @@ function text(value: unknown, path: string, issues: Issue[]): string | undefined
   return undefined;
 }
 
+/**
+ * One entry of `content_ids`: a product ID, trimmed (as `contents[].id` is). An empty one names no
+ * product, and the mock Graph API refuses the whole batch for it, as it does for `contents[].id`.
+ */
+function contentId(value: unknown, path: string, issues: Issue[]): string | undefined {
+  const id = text(value, path, issues);
+  if (id === undefined) return undefined;
+  const trimmed = id.trim();
+  if (trimmed === '') {
+    error(issues, path, 'missing_content_id', 'Each content ID must be a non-empty string.');
+    return undefined;
+  }
+  return trimmed;
+}
+
 function finite(value: unknown, path: string, code: string, issues: Issue[]): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
   error(issues, path, code, 'Expected a finite number.');
@@ -263,7 +278,7 @@ function knownField(key: Field, value: unknown, path: string, issues: Issue[]): 
       return currency;
     }
     case 'content_ids':
-      return list(value, path, issues, text);
+      return list(value, path, issues, contentId);
     case 'contents':
       return list(value, path, issues, content);
     case 'predicted_ltv':

@@ -146,6 +146,22 @@ describe('delivery against the mock Graph API (loopback HTTP)', () => {
     expect(client.stats()).toMatchObject({ queued: 5, sent: 0 });
   });
 
+  it('an empty content ID is refused at track(), naming it, rather than refused by Graph with its batch', async () => {
+    const { mock, client, clock } = await start();
+    const withIds = (i: number, content_ids: string[]) =>
+      purchase(i, clock.now(), { custom_data: { currency: 'USD', value: 10, content_ids } });
+    expect(client.track(withIds(0, ['sku-1', '']))).toMatchObject({
+      accepted: false,
+      reason: 'invalid',
+      issues: [{ path: 'custom_data.content_ids[1]', code: 'missing_content_id' }],
+    });
+    expect(client.track(withIds(1, [' sku-2 '])).accepted).toBe(true);
+    await client.flush();
+    expect(mock.rejections()).toEqual([]);
+    expect(mock.events().map((e) => e.event.custom_data?.content_ids)).toEqual([['sku-2']]);
+    expect(client.stats()).toMatchObject({ sent: 1, deadLettered: 0 });
+  });
+
   it('one invalid event in 1000: ≤ 11 extra requests, the other 999 arrive once', async () => {
     const { mock, client, clock, hooks } = await start({ maxFutureSeconds: 60 });
     for (let i = 0; i < 1000; i++) {

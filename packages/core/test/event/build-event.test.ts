@@ -573,6 +573,8 @@ describe('buildEvent: custom_data', () => {
   it.each([
     [{ content_ids: 'sku-1' }, 'custom_data.content_ids', 'invalid_type'],
     [{ content_ids: [{}] }, 'custom_data.content_ids[0]', 'invalid_type'],
+    [{ content_ids: ['sku-1', ''] }, 'custom_data.content_ids[1]', 'missing_content_id'],
+    [{ content_ids: ['  '] }, 'custom_data.content_ids[0]', 'missing_content_id'],
     [{ contents: { id: 'a' } }, 'custom_data.contents', 'invalid_type'],
     [{ num_items: 1.5 }, 'custom_data.num_items', 'invalid_num_items'],
     [{ num_items: -1 }, 'custom_data.num_items', 'invalid_num_items'],
