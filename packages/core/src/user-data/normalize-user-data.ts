@@ -61,6 +61,8 @@ const MESSAGES = {
   invalid_default_country:
     'The defaultCountry option is not an ISO 3166-1 country code or a known country name; ignored.',
   invalid_client_ip_address: 'Not a valid IPv4 or IPv6 address; dropped.',
+  hashed_client_user_agent:
+    "Looks SHA-256 hashed; Meta matches on the browser's user agent as sent (User-Agent header), unhashed; dropped.",
   invalid_fbc:
     'Not shaped like fb.<subdomain index>.<creation time in ms>.<fbclid>; dropped. Build it from the fbclid query parameter rather than sending the raw fbclid.',
   invalid_fbp:
@@ -294,6 +296,12 @@ function plainValue(key: string, raw: unknown, run: Run): string | number | unde
   if (value === '') return undefined;
   if (key === 'client_ip_address' && !isClientIpAddress(value)) {
     report(run, key, -1, 'invalid_client_ip_address');
+    return undefined;
+  }
+  // A pipeline that hashes every field hashes this one too: Meta lists it among the keys never
+  // hashed [CIP], a hash of it matches no browser, and the mock Graph API refuses the event for it.
+  if (key === 'client_user_agent' && isSha256Hash(value)) {
+    report(run, key, -1, 'hashed_client_user_agent');
     return undefined;
   }
   if (key === 'fbc' || key === 'fbp') {

@@ -3,6 +3,7 @@
 // walked through in well under a second of real time; only the HTTP round trips are real.
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sha256Hex } from '#platform';
 import { createCapi } from '../../src/delivery/client.js';
 import type { CapiHookMap, CapiOptions } from '../../src/delivery/types.js';
 import { captureLogger, FakeClock, PIXEL, PIXEL_2, purchase, TOKEN, TOKEN_2 } from './helpers.js';
@@ -160,6 +161,24 @@ describe('delivery against the mock Graph API (loopback HTTP)', () => {
     expect(mock.rejections()).toEqual([]);
     expect(mock.events().map((e) => e.event.custom_data?.content_ids)).toEqual([['sku-2']]);
     expect(client.stats()).toMatchObject({ sent: 1, deadLettered: 0 });
+  });
+
+  it('a user agent hashed upstream is refused at track(), naming it, rather than by Graph', async () => {
+    const { mock, client, clock } = await start();
+    const event = purchase(0, clock.now());
+    const hashedUa = sha256Hex(event.user_data.client_user_agent);
+    const result = client.track({
+      ...event,
+      user_data: { ...event.user_data, client_user_agent: hashedUa },
+    });
+    expect(result).toMatchObject({ accepted: false, reason: 'invalid' });
+    expect(result.issues.map((i) => [i.path, i.code])).toEqual([
+      ['user_data.client_user_agent', 'hashed_client_user_agent'],
+      ['user_data.client_user_agent', 'missing_client_user_agent'],
+    ]);
+    await client.flush();
+    expect(mock.requests()).toEqual([]);
+    expect(client.stats()).toMatchObject({ sent: 0, deadLettered: 0 });
   });
 
   it('one invalid event in 1000: ≤ 11 extra requests, the other 999 arrive once', async () => {

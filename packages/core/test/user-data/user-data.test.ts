@@ -163,6 +163,18 @@ describe('normalizeUserData', () => {
     expect(normalized.db).toEqual(['19970216', '19900105']);
   });
 
+  it('drops a user agent that was hashed upstream, reporting it without the value', () => {
+    const hashed = sha256Hex(UA);
+    for (const value of [hashed, hashed.toUpperCase(), ` ${hashed}.AQQAAQIB `]) {
+      const { normalized, issues } = run({ em: 'a@example.com', client_user_agent: value });
+      expect(normalized.client_user_agent).toBeUndefined();
+      expect(issues.map((i) => [i.path, i.code, i.severity])).toEqual([
+        ['user_data.client_user_agent', 'hashed_client_user_agent', 'warning'],
+      ]);
+      expect(JSON.stringify(issues)).not.toContain(hashed);
+    }
+  });
+
   it('takes numbers where IDs and ZIP codes are expected', () => {
     const input = { zp: 94025, external_id: 42, page_id: 123 } as unknown as UserDataInput;
     expect(run(input).normalized).toEqual({ zp: ['94025'], external_id: ['42'], page_id: '123' });
