@@ -45,6 +45,20 @@ describe('column mapping', () => {
       'em',
     ]);
   });
+
+  it("ignores columns named like Object.prototype's members; --map refuses them as fields", () => {
+    const header = ['Email', 'constructor', '__proto__', 'toString', 'Constructor', 'event_time'];
+    expect(mapColumns(header, new Map())).toEqual({
+      columns: ['em', undefined, undefined, undefined, undefined, 'event_time'],
+      ignored: ['constructor', '__proto__', 'toString', 'Constructor'],
+      mapped: [
+        { column: 'Email', field: 'em' },
+        { column: 'event_time', field: 'event_time' },
+      ],
+    });
+    expect(fieldFor('hasOwnProperty')).toBeUndefined();
+    expect(() => parseMapOption(['Notes=constructor'])).toThrow(/known field/);
+  });
 });
 
 describe('rowToEvent', () => {

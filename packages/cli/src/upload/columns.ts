@@ -98,7 +98,12 @@ const normalizeName = (name: string): string =>
     .replace(/[\s.-]+/g, '_');
 
 /** The field a header or `--map` target names, or undefined. */
-export const fieldFor = (name: string): UploadField | undefined => ALIASES[normalizeName(name)];
+export const fieldFor = (name: string): UploadField | undefined => {
+  const key = normalizeName(name);
+  // Own keys only: a header `constructor` or `__proto__` read Object.prototype's members, and a
+  // column meant to be ignored was listed as mapped to `function Object() { [native code] }`.
+  return Object.hasOwn(ALIASES, key) ? ALIASES[key] : undefined;
+};
 
 /** How the columns of a file map to fields. */
 export interface ColumnMapping {
