@@ -46,6 +46,10 @@ const COMMANDS: Record<string, { run: Command; help: string }> = {
   mock: { run: mock, help: MOCK_HELP },
 };
 
+/** The command named `name`: an own entry only (`constructor`, `toString` are no commands). */
+const commandNamed = (name: string): { run: Command; help: string } | undefined =>
+  Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+
 const version = (): string => {
   try {
     return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -67,7 +71,7 @@ export const runCli = async (argv: readonly string[], rawIo: CliIo): Promise<Exi
   const style = createStyle(io.stderr, io.env);
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     const topic = name === 'help' ? rest[0] : undefined;
-    const command = topic === undefined ? undefined : COMMANDS[topic];
+    const command = topic === undefined ? undefined : commandNamed(topic);
     if (topic !== undefined && !command) {
       io.stderr.write(`${style.red('error')}: unknown command "${topic}"\n\n${HELP}`);
       return EXIT_CODES.usage;
@@ -79,7 +83,7 @@ export const runCli = async (argv: readonly string[], rawIo: CliIo): Promise<Exi
     io.stdout.write(`${version()}\n`);
     return EXIT_CODES.ok;
   }
-  const command = COMMANDS[name];
+  const command = commandNamed(name);
   if (!command) {
     io.stderr.write(`${style.red('error')}: unknown command "${name}"\n\n${HELP}`);
     return EXIT_CODES.usage;

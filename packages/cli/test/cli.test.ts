@@ -38,11 +38,18 @@ describe('capi-kit', () => {
       ['upload'],
       ['send-test', 'extra'],
       ['help', 'nope'],
+      // Names of Object.prototype's members are unknown commands too (they ran
+      // `command.run is not a function`, exit 1, or printed the top-level help and exit 0).
+      ['constructor'],
+      ['toString'],
+      ['__proto__'],
+      ['help', 'constructor'],
     ]) {
       const result = await runBin(args);
       expect(result.code, args.join(' ')).toBe(2);
       expect(result.stderr).toMatch(/error|Usage/);
     }
+    expect((await runBin(['hasOwnProperty'])).stderr).toContain('unknown command "hasOwnProperty"');
   });
 
   it('uses colors only on a terminal or when forced, and never with NO_COLOR', async () => {
