@@ -363,7 +363,14 @@ export const createDiagnosticsRecorder = (
       }
       const pixel: PixelDiagnostics = { pixelId, total: figures(total), events: {} };
       for (const name of [...byName.keys()].sort()) {
-        pixel.events[name] = figures(byName.get(name) as Tally);
+        // Defined, not assigned: an event named `__proto__` (a relay's allowEvents function lets
+        // the page choose names) replaced the object's prototype, and its figures were lost.
+        Object.defineProperty(pixel.events, name, {
+          value: figures(byName.get(name) as Tally),
+          enumerable: true,
+          writable: true,
+          configurable: true,
+        });
       }
       out.pixels[pixelId] = pixel;
     }

@@ -44,6 +44,21 @@ const sample = (over: Partial<DiagnosticsEventSample> = {}): DiagnosticsEventSam
   ...over,
 });
 
+describe('event names that are Object.prototype keys', () => {
+  it('reports an event named __proto__ or constructor under its own name', () => {
+    const recorder = createDiagnosticsRecorder();
+    for (const eventName of ['__proto__', 'constructor', 'Lead']) {
+      recorder.recordEvent(sample({ eventName }), T0);
+    }
+    const { events } = recorder.report(T0).pixels['1'] ?? { events: {} };
+    expect(Object.keys(events)).toEqual(['Lead', '__proto__', 'constructor']);
+    expect(Object.hasOwn(events, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(events)).toBe(Object.prototype);
+    expect(Object.getOwnPropertyDescriptor(events, '__proto__')?.value.events).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(events, 'constructor')?.value.events).toBe(1);
+  });
+});
+
 describe('match-quality estimate', () => {
   it('weights sum to 10 with the IP + user agent pair', () => {
     const sum = Object.values(MATCH_KEY_WEIGHTS).reduce((a, b) => a + b, 0);
