@@ -132,6 +132,26 @@ describe('capi-kit doctor', () => {
     expect(local?.message).toContain('Lead event_id coverage 0% < 70%');
   });
 
+  it('reads a --local-events line whose event_time is in milliseconds, as track() does', async () => {
+    const file = join(tmpdir(), `capi-kit-doctor-ms-${process.pid}.ndjson`);
+    const lead = (event_id: string, event_time: number) =>
+      JSON.stringify({
+        event_name: 'Lead',
+        event_id,
+        event_time,
+        event_source_url: 'https://shop.example/signup',
+        user_data: { em: 'b@example.com', client_user_agent: 'Mozilla/5.0' },
+      });
+    const ms = Date.now() - 60_000;
+    writeFileSync(file, [lead('l-1', ms), lead('l-2', Math.floor(ms / 1000))].join('\n'));
+    const result = await runBin(['doctor', '--json', '--local-events', file], graphEnv(mock.url));
+    rmSync(file, { force: true });
+    const json = JSON.parse(result.stdout);
+    expect(json.local.invalidLines).toEqual([]);
+    expect(json.local.events).toBe(2);
+    expect(json.local.figures.events.Lead).toMatchObject({ events: 2, withEventId: 2 });
+  });
+
   it('fails a version past its end and a skewed clock', async () => {
     const skewed = await startMockGraph({
       accessToken: TOKEN,

@@ -76,6 +76,8 @@ const DQ_FIELDS =
 const CLOCK_WARN_MS = 60_000;
 const CLOCK_FAIL_MS = 300_000;
 const EMQ_TARGET = 6;
+/** Above this, a numeric `event_time` is milliseconds: buildEvent's rule (1e11 s is the year 5138). */
+const MILLISECONDS_THRESHOLD = 1e11;
 
 const num = (v: unknown): number | undefined =>
   typeof v === 'number' && Number.isFinite(v) ? v : undefined;
@@ -182,8 +184,15 @@ const readLocalEvents = async (
     const input = rec(envelope ? value.event : value) as unknown as ServerEventInput;
     const source = envelope && value.source === 'relay' ? 'relay' : 'server';
     const eventTime = (input as { event_time?: unknown }).event_time;
-    // Judge each event at its own time, so an old sample is not refused as too old.
-    const now = typeof eventTime === 'number' ? eventTime * 1000 : at;
+    // Judge each event at its own time, so an old sample is not refused as too old. A time in
+    // milliseconds (buildEvent converts it, with a warning, as track() does) is already one:
+    // multiplied again it put "now" 50 000 years ahead, and every such line read as too old.
+    const now =
+      typeof eventTime === 'number'
+        ? eventTime > MILLISECONDS_THRESHOLD
+          ? eventTime
+          : eventTime * 1000
+        : at;
     const { event } = buildEvent(input, { now: () => now });
     if (!event) {
       invalidLines.push(lineNumber);
