@@ -40,7 +40,8 @@ const MESSAGES = {
   invalid_user_data: 'user_data must be an object.',
   unknown_user_data_key: 'Not a Meta customer information parameter; dropped.',
   invalid_type: 'Expected a string (hashed keys also take a list of strings); dropped.',
-  invalid_email: 'Not an email address (one @ and a domain with a dot); dropped.',
+  invalid_email:
+    'Not an email address (one @ and a domain with a dot; no brackets, quotes, commas or semicolons around it); dropped.',
   invalid_phone: 'Not a phone number (7 to 15 digits including the country code); dropped.',
   phone_without_country_code:
     "National phone number with no country known: sent as digits, country code unverified. Set user_data.country, or the defaultCountry option (createCapi's buildOptions: { defaultCountry: 'US' }).",

@@ -44,6 +44,9 @@ describe('em', () => {
     ['ｊｏｈｎ＠ｅｘａｍｐｌｅ．ｃｏｍ', 'john@example.com'],
     ['ＪＯＨＮ＿ＳＭＩＴＨ@gmail.com', 'john_smith@gmail.com'],
     ['山田＠例子.jp', '山田@例子.jp'],
+    ['mailto:John@Example.com', 'john@example.com'], // copied from a link
+    ['MAILTO: john@example.com', 'john@example.com'],
+    ["o'brien+tag@example.com", "o'brien+tag@example.com"], // RFC 5322 atext, kept
   ])('%j → %j', (raw, normalized) => {
     expect(normalizeEmail(raw)).toBe(normalized);
   });
@@ -62,6 +65,18 @@ describe('em', () => {
     ['john@example..com'],
     ['john@example.com.'],
     ['john\u3000doe@example.com'],
+    // Text around an address: hashed with it, it matched no one, and nobody was told.
+    ['john@example.com,'],
+    ['john@example.com;'],
+    ['<john@example.com>'],
+    ['(john@example.com)'],
+    ['"john@example.com"'],
+    ["'john@example.com'"],
+    ['john@example.com/'],
+    ['john@example.com?subject=hi'],
+    ['john@exam_ple.com'],
+    ['john@[192.0.2.1]'],
+    ['jo,hn@example.com'],
   ])('rejects %j', (raw) => {
     expect(normalizeEmail(raw)).toBeUndefined();
   });
@@ -71,6 +86,9 @@ describe('em', () => {
   // invisible characters that are removed (U+FEFF is one, and matches `\s`).
   it('refuses every whitespace and control code point, and only those', () => {
     const spaceOrControl = /[\s\p{Cc}]/u;
+    // RFC 5322's specials, as typed, in full width (read as ASCII) or canonically equal (U+037E,
+    // the Greek question mark, is `;` in NFC).
+    const special = /^[(),:;<>[\\\]"（），：；＜＞［＼］＂\u037e]$/;
     const removed = /^[\u00ad\u200b\u200e\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]$/;
     const wrong: string[] = [];
     for (let cp = 0; cp <= 0x10ffff; cp++) {
@@ -79,7 +97,9 @@ describe('em', () => {
       const refused = email === undefined;
       if (removed.test(ch)) {
         if (email !== 'ab@example.com') wrong.push(cp.toString(16));
-      } else if (refused !== (ch === '@' || ch === '＠' || spaceOrControl.test(ch))) {
+      } else if (
+        refused !== (ch === '@' || ch === '＠' || special.test(ch) || spaceOrControl.test(ch))
+      ) {
         wrong.push(cp.toString(16)); // a full-width ＠ is an @ (a second one here)
       }
     }
