@@ -7,8 +7,14 @@ interface Waiter<E, F> {
   filter: F;
   resolve: (events: E[]) => void;
   reject: (error: Error) => void;
-  timer: NodeJS.Timeout;
+  timer: NodeJS.Timeout | undefined;
 }
+
+/**
+ * The longest delay `setTimeout` keeps: it runs a longer one, `Infinity` included, after 1 ms
+ * (with a TimeoutOverflowWarning), so `timeoutMs: Infinity` rejected at once instead of waiting.
+ */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** The pending `waitForEvents` calls of one recorder; `find` lists the events a filter matches now. */
 export class EventWaiters<E, F> {
@@ -22,6 +28,7 @@ export class EventWaiters<E, F> {
   /**
    * The matching events once there are `count` of them (at once if there are already); after
    * `timeoutMs` a rejection with `explain(count, filter, timeoutMs)`, which says what did arrive.
+   * `Infinity` waits until the events arrive or the mock closes.
    */
   wait(
     count: number,
@@ -37,11 +44,17 @@ export class EventWaiters<E, F> {
         filter,
         resolve,
         reject,
-        timer: setTimeout(() => {
-          this.#settle(waiter);
-          reject(new Error(explain(count, filter, timeoutMs)));
-        }, timeoutMs),
+        timer: undefined,
       };
+      if (timeoutMs !== Number.POSITIVE_INFINITY) {
+        waiter.timer = setTimeout(
+          () => {
+            this.#settle(waiter);
+            reject(new Error(explain(count, filter, timeoutMs)));
+          },
+          Math.min(timeoutMs, MAX_TIMER_MS),
+        );
+      }
       this.#waiters.add(waiter);
     });
   }

@@ -64,6 +64,20 @@ describe('waitForEvents', () => {
     );
   });
 
+  it.each([Number.POSITIVE_INFINITY, 3e9])(
+    'waits with timeoutMs %s (past what setTimeout keeps) rather than rejecting at once',
+    async (timeoutMs) => {
+      const outcome = mock.waitForEvents(1, { timeoutMs }).then(
+        (events) => `resolved with ${events.length}`,
+        (error: Error) => `rejected: ${error.message}`,
+      );
+      // A timer set after the wait's own fires after it: setTimeout ran an overflowing delay as 1 ms.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      await post(mock, { data: [validEvent()] });
+      expect(await outcome).toBe('resolved with 1');
+    },
+  );
+
   it('rejects pending waits when the mock closes', async () => {
     const waiting = mock.waitForEvents(1, { timeoutMs: 5000 });
     await mock.close();
