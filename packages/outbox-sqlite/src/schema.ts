@@ -1,4 +1,4 @@
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, openSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { OutboxRecord } from '@capi-kit/core';
 import Database from 'better-sqlite3';
@@ -89,6 +89,21 @@ export const toRecord = (row: OutboxRow | DeadLetterRow): OutboxRecord => {
 };
 
 /**
+ * Creates the file, if it does not exist yet, readable and writable by its owner alone: its rows
+ * hold what Meta takes unhashed (the client's IP address and user agent, fbp/fbc, the page URL),
+ * and SQLite would create it with the umask's mode (0644 with the usual 022), readable by every
+ * account on the host. SQLite gives the -wal file the database file's mode. A file that exists
+ * keeps the mode its owner gave it; any failure here is left to SQLite's open to report.
+ */
+const createPrivate = (path: string): void => {
+  try {
+    closeSync(openSync(path, 'wx', 0o600));
+  } catch {
+    // It exists (another process may have just created it), or the open below says what is wrong.
+  }
+};
+
+/**
  * better-sqlite3 loads its native addon on the first `new Database`. When its install script never
  * ran (npm 12 and pnpm 10 run a dependency's install script only when the project approves it),
  * the `bindings` package throws its list of the paths it tried; when the addon is there but cannot
@@ -97,6 +112,7 @@ export const toRecord = (row: OutboxRow | DeadLetterRow): OutboxRecord => {
  * blaming the database file.
  */
 const openFile = (path: string, timeout: number): Database.Database => {
+  createPrivate(path);
   try {
     return new Database(path, { timeout });
   } catch (error) {

@@ -4,6 +4,7 @@
 // process opens the path.
 import { spawnSync } from 'node:child_process';
 import {
+  chmodSync,
   closeSync,
   mkdirSync,
   mkdtempSync,
@@ -180,5 +181,33 @@ describe('a place this process may not write', () => {
     } finally {
       spawnSync('umount', [dir]);
     }
+  });
+});
+
+describe('who may read the file', () => {
+  // The rows hold what Meta takes unhashed (the client's IP address and user agent, fbp/fbc, the
+  // page URL): with the usual umask 022, SQLite created the file and its -wal file 0644, readable
+  // by every account on the host.
+  it('a file the outbox creates, and its -wal file, are its owner’s alone (0600), whatever the umask', () => {
+    const before = process.umask(0o022);
+    try {
+      const path = temp.file('private.db');
+      const outbox = sqliteOutbox({ path });
+      outbox.append([record()]);
+      outbox.flush();
+      expect((statSync(path).mode & 0o777).toString(8)).toBe('600');
+      expect((statSync(`${path}-wal`).mode & 0o777).toString(8)).toBe('600');
+      outbox.close();
+    } finally {
+      process.umask(before);
+    }
+  });
+
+  it('a file that exists keeps the mode its owner gave it', () => {
+    const path = temp.file('shared.db');
+    writeFileSync(path, '');
+    chmodSync(path, 0o640);
+    sqliteOutbox({ path }).close();
+    expect((statSync(path).mode & 0o777).toString(8)).toBe('640');
   });
 });
