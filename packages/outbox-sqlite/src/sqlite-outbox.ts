@@ -117,7 +117,19 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
   const s = openOutboxState(opts);
   const file = fileIdentity(opts.path);
   openHere.add(file);
-  const writer = createWriter(s);
+  // Checked before each write (a stat): a file deleted or replaced while open takes no more. The
+  // path as it resolved at open, as SQLite holds it: a process.chdir() later changes nothing.
+  const absolute = resolve(opts.path);
+  const writer = createWriter(s, () => {
+    let identity: string;
+    try {
+      const { dev, ino } = statSync(absolute);
+      identity = `${dev}:${ino}`;
+    } catch {
+      return 'no file is there now';
+    }
+    return identity === file ? undefined : 'another file is there now';
+  });
 
   const outbox: SqliteOutbox = {
     durable: true,

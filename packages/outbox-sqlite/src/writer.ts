@@ -10,6 +10,7 @@ import {
   reportWarning,
   stateFor,
 } from './outbox-state.js';
+import { FreshRows } from './pixel-state.js';
 import { insertDeadRow, insertRow, persistRetry } from './statements.js';
 import { QUIET_MS } from './write-health.js';
 
@@ -61,9 +62,24 @@ const atExit = (commitAtExit: () => void): void => {
 
 /**
  * The writer of one open outbox. With `commitOnExit`, a normal process exit commits the last
- * window (SIGKILL cannot).
+ * window (SIGKILL cannot). `movedAway` says why the file the outbox opened is no longer the one
+ * its path names (deleted, or replaced), or undefined while it is.
  */
-export const createWriter = (s: OutboxState): Writer => {
+export const createWriter = (s: OutboxState, movedAway: () => string | undefined): Writer => {
+  /**
+   * The file the outbox opened is gone from its path (deleted or replaced while open): SQLite
+   * would go on writing to the deleted file, and every event committed there would be lost to
+   * the next start, which finds a new file. Thrown before a write, so that it fails like a write
+   * the disk refuses: new events stay in memory, and close() counts what is left as dropped.
+   */
+  const assertInPlace = () => {
+    const moved = movedAway();
+    if (moved === undefined) return;
+    throw new Error(
+      `${s.opts.path} was deleted or replaced while open (${moved}): events written from now on would be lost to the next start, which opens a new file there. What the deleted file holds is still delivered by this process, and counted as dropped at close() if it is not; restart the process to write to ${s.opts.path} again`,
+    );
+  };
+
   const hasOps = () =>
     s.pendingDeletes.length > 0 || s.pendingUpdates.size > 0 || s.pendingDead.length > 0;
 
@@ -190,6 +206,7 @@ export const createWriter = (s: OutboxState): Writer => {
       // The database file may be unable to grow too; the writes below tell.
     }
     try {
+      assertInPlace();
       if (hasOps()) {
         writeOpsOnly();
         clearOps();
@@ -212,6 +229,7 @@ export const createWriter = (s: OutboxState): Writer => {
     }
     if (s.pendingCount > 0 || hasOps()) {
       try {
+        assertInPlace();
         writeBuffered();
       } catch (error) {
         storageFailed(error);
@@ -298,17 +316,47 @@ export const createWriter = (s: OutboxState): Writer => {
     }
   };
 
+  /**
+   * The pixel's records in a file deleted while open, removed from its bookkeeping: the next
+   * start will not find them. Waiting and leased alike, as memory's at close().
+   */
+  const takeFromDeletedFile = (pixelId: string, now: number): OutboxRecord[] => {
+    const state = s.pixels.get(pixelId);
+    if (!state) return [];
+    const out: OutboxRecord[] = [];
+    try {
+      state.claim(
+        new FreshRows(state, (id, cursor, limit) => s.stmt.fresh.all(id, cursor, limit)),
+        Number.MAX_SAFE_INTEGER,
+        now,
+        now,
+        Number.POSITIVE_INFINITY,
+        true,
+        out,
+      );
+    } catch {
+      // Unreadable as well: what was taken so far is counted.
+    }
+    for (const rec of out) {
+      const entry = state.leased.get(rec.id);
+      if (entry) state.remove(entry);
+    }
+    return out;
+  };
+
   const takeNonDurable = (pixelId: string): OutboxRecord[] => {
     if (s.closed) return [];
     const now = s.engineNow ?? Date.now();
+    const gone = movedAway() === undefined ? [] : takeFromDeletedFile(pixelId, now);
     // Waiting and leased alike: at close() nothing more will be acknowledged in this process.
     const left = s.memory.claim(Number.MAX_SAFE_INTEGER, 60_000, { pixelId, all: true, now });
-    if (left.length === 0) return [];
+    if (left.length === 0) return gone;
     // One last try: written to the file, they are the next start's to deliver.
     s.lastWriteAttempt = Date.now();
     const firstSeq = s.nextSeq;
     s.nextSeq += left.length;
     try {
+      assertInPlace();
       if (hasOps()) {
         writeOpsOnly();
         clearOps();
@@ -317,7 +365,7 @@ export const createWriter = (s: OutboxState): Writer => {
     } catch (error) {
       storageFailed(error);
       s.memory.ack(idsOf(left));
-      return left;
+      return [...gone, ...left];
     }
     s.memory.ack(idsOf(left));
     const state = stateFor(s, pixelId);

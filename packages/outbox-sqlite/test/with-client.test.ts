@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, unlinkSync } from 'node:fs';
 import { type CapiOptions, createCapi } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import Database from 'better-sqlite3';
@@ -89,6 +89,53 @@ describe('sqliteOutbox with createCapi', () => {
     await second.close();
     expect(mock.uniqueEventIds()).toHaveLength(50);
     expect(mock.duplicates()).toEqual([]);
+  });
+
+  it('a file deleted while open: the app hears it, new events stay out of the deleted file, and close() counts what the next start will not find as dropped', async () => {
+    // An operator removes the file (a cleanup script, a data directory wiped by a deploy) while
+    // the process runs. SQLite keeps writing to the deleted file: every commit went through, and
+    // close() left the undelivered events "queued" for a next start that finds a new, empty file.
+    mock.outage(503);
+    const path = temp.file();
+    const outbox = sqliteOutbox({ path });
+    const capi = client(outbox);
+    const errors: string[] = [];
+    capi.on('error', (info) => {
+      if (info.kind === 'outbox') errors.push(info.error.message);
+    });
+    for (let i = 0; i < 20; i++) capi.track(leadEvent(i));
+    await capi.flush();
+    unlinkSync(path);
+    for (let i = 20; i < 50; i++) capi.track(leadEvent(i));
+    await capi.flush();
+    expect(errors.join('\n')).toContain(`${path} was deleted or replaced while open`);
+    expect(outbox.stats()).toMatchObject({ writeFailing: true, memory: 30 });
+    await capi.close({ timeoutMs: 200 });
+    const stats = capi.stats();
+    expect(stats.queued + stats.inFlight).toBe(0);
+    expect(stats.dropped.shutdown).toBe(50);
+    expect(
+      stats.sent + stats.deadLettered + Object.values(stats.dropped).reduce((a, b) => a + b, 0),
+    ).toBe(50);
+    const reopened = sqliteOutbox({ path });
+    expect(reopened.stats().queued).toBe(0);
+    reopened.close();
+  });
+
+  it('a file opened by a relative path is the same file after process.chdir(): writes go on to it', async () => {
+    const cwd = process.cwd();
+    process.chdir(temp.dir);
+    try {
+      const outbox = sqliteOutbox({ path: 'relative.db' });
+      const capi = client(outbox, { flushIntervalMs: 60_000 });
+      process.chdir(cwd);
+      for (let i = 0; i < 5; i++) capi.track(leadEvent(i));
+      await capi.flush();
+      expect(outbox.stats()).toMatchObject({ writeFailing: false, memory: 0 });
+      await capi.close({ timeoutMs: 200 });
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it("dead-letters an event Meta rejects, with Meta's message, and retryDeadLetters() sends it again", async () => {
