@@ -42,7 +42,9 @@ export const toRedisOptions = (
     throw new TypeError(`expected a redis:// or rediss:// URL, got ${url.protocol}`);
   }
   const options: RedisOptions = {
-    host: url.hostname || '127.0.0.1',
+    // An IPv6 address keeps its brackets in a URL's hostname ([::1]); ioredis takes it without
+    // them, as its own URL parser strips them: with them it went to DNS (ENOTFOUND [::1]).
+    host: url.hostname.replace(/^\[(.*)\]$/, '$1') || '127.0.0.1',
     port: url.port === '' ? 6379 : Number(url.port),
   };
   if (url.username !== '') options.username = decodeURIComponent(url.username);
@@ -62,13 +64,19 @@ export const toRedisOptions = (
   return options;
 };
 
+/** Host:port as a URL writes it: an IPv6 address in brackets. */
+const hostPort = (host: string | undefined, port: number | undefined): string => {
+  const name = host ?? '127.0.0.1';
+  return `${name.includes(':') ? `[${name}]` : name}:${port ?? 6379}`;
+};
+
 /** Host:port for messages, without credentials. */
 export const describeConnection = (connection: RedisConnection): string => {
   if (isRedisInstance(connection)) {
-    return `${connection.options.host ?? '127.0.0.1'}:${connection.options.port ?? 6379}`;
+    return hostPort(connection.options.host, connection.options.port);
   }
   const options = toRedisOptions(connection);
-  return `${options.host ?? '127.0.0.1'}:${options.port ?? 6379}`;
+  return hostPort(options.host, options.port);
 };
 
 const INSPECT = Symbol.for('nodejs.util.inspect.custom');

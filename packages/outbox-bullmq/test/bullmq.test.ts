@@ -459,6 +459,26 @@ describe('bullmq with Redis', needsRedis, () => {
     await capi.close();
   });
 
+  // The Redis on the loopback answers on ::1 too (redis-server's default bind); one elsewhere may not.
+  const loopback = !needsRedis.skip && new URL(url).hostname === '127.0.0.1';
+  it.skipIf(!loopback)(
+    'an IPv6 address in the URL (redis://[::1]:6379) is where producer and worker connect; the brackets went to DNS (ENOTFOUND [::1])',
+    async () => {
+      const v6 = new URL(url);
+      v6.hostname = '[::1]';
+      const connection = v6.toString();
+      const outbox = producer({ connection });
+      const capi = client(outbox);
+      startWorker({ connection });
+      for (let i = 0; i < 20; i++) capi.track(leadEvent(`v6-${i}`));
+      await capi.flush();
+      expect(outbox.producerStats()).toMatchObject({ mode: 'redis', enqueuedEvents: 20 });
+      await mock.waitForEvents(20, { timeoutMs: 10_000 });
+      expect(mock.uniqueEventIds()).toHaveLength(20);
+      await capi.close();
+    },
+  );
+
   it('isolates an event Meta rejects: the others are delivered, the job fails with Meta’s message holding only the bad one', async () => {
     const outbox = producer();
     const undeliverable: [string[], string][] = [];
