@@ -128,6 +128,30 @@ const positive = (name: string, value: number | undefined, fallback: number, max
 const RETRY_MIN_MS = 1000;
 const RETRY_MAX_MS = 30_000;
 
+// Every open producer's hand-over at `process.exit()`, run by one `exit` listener (one per
+// producer would make Node warn of a leak past ten). Prepended, so that it runs before the core's
+// own `exit` listener, which counts and reports what the fallback then holds.
+const exitHandOvers = new Set<() => void>();
+let exitListening = false;
+const handOverAtExit = (handOver: () => void): void => {
+  exitHandOvers.add(handOver);
+  if (exitListening) return;
+  try {
+    process.prependListener('exit', () => {
+      for (const each of exitHandOvers) {
+        try {
+          each();
+        } catch {
+          // The process is ending: nothing may stop the other producers', nor the app's exit.
+        }
+      }
+    });
+    exitListening = true;
+  } catch {
+    // No process to listen to: nothing to hand over at its end either.
+  }
+};
+
 const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
@@ -212,6 +236,8 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   let buffer = new Map<string, OutboxRecord[]>();
   let buffered = 0;
   let writing = 0;
+  /** The records of the write under way (waiting for the connection, or for Redis to answer). */
+  let inWrite: OutboxRecord[] | undefined;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let immediate: ReturnType<typeof setImmediate> | undefined;
   let draining: Promise<void> | undefined;
@@ -328,6 +354,8 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
 
   /** Redis failed: these (already handed over) records come back to this process's engine. */
   const recover = (records: OutboxRecord[], reason: string) => {
+    // In the same synchronous step as the move (a listener told below may call process.exit()).
+    inWrite = undefined;
     counters.writeFailures++;
     writing -= records.length;
     mode = 'fallback';
@@ -388,6 +416,19 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   const writeOnce = async (): Promise<void> => {
     const { jobs, records, byStream } = takeJobs();
     if (jobs.length === 0) return;
+    inWrite = records;
+    try {
+      await writeJobs(jobs, records, byStream);
+    } finally {
+      inWrite = undefined;
+    }
+  };
+
+  const writeJobs = async (
+    jobs: { name: string; data: CapiJobData; opts: JobsOptions }[],
+    records: OutboxRecord[],
+    byStream: Map<string, number>,
+  ): Promise<void> => {
     if (redis.status !== 'ready') {
       // Before the first connection, give it `connectTimeoutMs` from creation; after that, fail fast.
       const left = connectTimeoutMs - (Date.now() - started);
@@ -415,6 +456,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     } finally {
       if (timeout !== undefined) clearTimeout(timeout);
     }
+    inWrite = undefined;
     writing -= records.length;
     counters.enqueuedEvents += records.length;
     counters.enqueuedJobs += jobs.length;
@@ -471,6 +513,37 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     timer.unref?.();
   };
 
+  /**
+   * `process.exit()` before close() ended (an app's SIGTERM handler that exits without closing the
+   * client): no write will ever answer. What waits in the buffer, or in a write under way, goes
+   * to the fallback and the client is told (`added`), in this one synchronous step; the core's
+   * `exit` listener, which runs after this one, then counts it as dropped (`shutdown`), says so
+   * and hands it to `onUndeliverable`, as it does with the in-memory outbox's events. They were
+   * lost without a word. A write under way may still land: those events may then also be
+   * delivered by a worker (Meta deduplicates by `event_id` what the app sends again).
+   */
+  const atExit = () => {
+    if (closed) return;
+    cancelTimers();
+    const held = inWrite ?? [];
+    inWrite = undefined;
+    const { records } = takeJobs();
+    const all = [...held, ...records];
+    if (all.length === 0) return;
+    writing -= all.length;
+    const { evicted } = toFallback(all, 'writingEvents');
+    if (host) {
+      host.added(all);
+      if (evicted.length > 0) host.evicted(evicted);
+      return;
+    }
+    log(
+      'error',
+      `${all.length} event(s) waiting for Redis were lost: the process exited before they were written (await the client's close() before process.exit())`,
+    );
+  };
+  handOverAtExit(atExit);
+
   /** The producer's close: the buffer written out, timers stopped, the queue and (own) connection closed. */
   const closeOnce = async (): Promise<void> => {
     // An append in a reaction to the drain (a `.then` on flush()) runs before `closed` is set:
@@ -492,6 +565,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       else redis.disconnect();
     }
     redis.off('error', onRedisError);
+    exitHandOvers.delete(atExit);
   };
   let closing: Promise<void> | undefined;
 

@@ -1,3 +1,5 @@
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { type CapiOptions, type CapiStats, createCapi } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { tiktok } from '@capi-kit/tiktok';
@@ -493,4 +495,71 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
     expect(undeliverable).toEqual({ shutdown: 20 });
     expectAddsUp(capi, outbox, 11);
   });
+});
+
+describe('process.exit() while the producer holds events for Redis', needsRedis, () => {
+  const url = needsRedis.skip ? '' : requireRedis();
+  const FIXTURE = fileURLToPath(new URL('./fixtures/exit-producer.mjs', import.meta.url));
+  let prefix: string;
+  let proxy: Awaited<ReturnType<typeof stallableProxy>>;
+
+  beforeEach(async () => {
+    prefix = uniquePrefix('exit');
+    proxy = await stallableProxy(url);
+  });
+  afterEach(async () => {
+    proxy.resume();
+    await proxy.close();
+    await deleteKeys(url, prefix);
+  });
+
+  /** Runs the fixture to its process.exit(); what its last `exit` listener printed. */
+  const exitWith = async (mode: 'buffered' | 'held', count: number) => {
+    const child = fork(FIXTURE, [proxy.url, prefix, mock.url, String(count), mode], {
+      execArgv: [],
+      stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+    });
+    let out = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    await new Promise((resolve) => child.once('message', resolve));
+    if (mode === 'held') proxy.stall();
+    child.send('go');
+    expect(await exited).toBe(0);
+    return JSON.parse(out.trim().split('\n').at(-1) as string) as {
+      tracked: number;
+      client: {
+        sent: number;
+        queued: number;
+        inFlight: number;
+        deadLettered: number;
+        dropped: Record<string, number>;
+      };
+      producer: { buffered: number; writing: number; enqueued: number };
+      undeliverable: Record<string, number>;
+      warnings: string[];
+    };
+  };
+
+  // An app's SIGTERM handler that ends with process.exit() and no client.close(): the events
+  // waiting for the next addBulk (10 ms by default; longer behind a slow Redis) were lost without
+  // a word, counted nowhere the app could see, while the in-memory outbox's are counted as
+  // dropped (shutdown), logged and handed to onUndeliverable.
+  it.each(['buffered', 'held'] as const)(
+    'events %s at exit are counted as dropped (shutdown), said, and handed to onUndeliverable',
+    async (mode) => {
+      const report = await exitWith(mode, 50);
+      expect(report.tracked).toBe(51);
+      expect(report.producer).toEqual({ buffered: 0, writing: 0, enqueued: 1 });
+      expect(report.client.dropped.shutdown).toBe(50);
+      expect(report.undeliverable).toEqual({ shutdown: 50 });
+      expect(report.warnings.join('\n')).toContain('the process is exiting before close() ended');
+      const { sent, queued, inFlight, deadLettered, dropped } = report.client;
+      expect(
+        sent + queued + inFlight + deadLettered + sum(dropped) + report.producer.enqueued,
+      ).toBe(report.tracked);
+    },
+  );
 });
