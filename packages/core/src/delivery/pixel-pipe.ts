@@ -375,7 +375,10 @@ export class PixelPipe {
    */
   dropAtExit(): void {
     const { outbox, clock } = this.config;
-    if (outbox.durable) return;
+    if (outbox.durable) {
+      this.dropNonDurableAtExit();
+      return;
+    }
     if (!this.stopped) this.stop();
     const owned = this.owners.ids();
     const taken = outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
@@ -394,6 +397,29 @@ export class PixelPipe {
     this.sweptAtShutdown(
       left,
       'capi-kit: the process is exiting before close() ended: undelivered events dropped (await client.close() before process.exit())',
+    );
+  }
+
+  /**
+   * `dropAtExit` of a durable outbox: what it holds in memory only (its storage failed: a full
+   * disk) dies with the process, and is taken (`takeNonDurable`, which tries one last write) and
+   * counted as dropped `shutdown`, as close() does. It stayed counted as queued for a next start
+   * that never finds it, and was lost without a word. The rest stays for the next start.
+   */
+  private dropNonDurableAtExit(): void {
+    const { outbox } = this.config;
+    if (outbox.takeNonDurable === undefined || this.outboxClosing) return;
+    if (!this.stopped) this.stop();
+    const owned = this.owners.ids();
+    const taken = outbox.takeNonDurable(this.pixelId);
+    if (isPromise(taken)) {
+      taken.then(undefined, () => {});
+      return;
+    }
+    const left = owned.size === 0 ? taken : taken.filter((r) => !owned.has(r.id));
+    this.sweptAtShutdown(
+      left,
+      'capi-kit: the process is exiting before close() ended: events the outbox could not make durable dropped (await client.close() before process.exit())',
     );
   }
 

@@ -197,4 +197,41 @@ describe('a full disk (ulimit -f) under the SQLite outbox', () => {
       expect(n).toBe(report.appended);
     },
   );
+
+  it('process.exit() while the disk is still full: what memory holds is counted as dropped (shutdown), said, and handed to onUndeliverable; the file keeps the rest', async () => {
+    // Counted as queued, it was lost without a word: the next start finds only what the file kept.
+    mock.reset();
+    mock.outage(503);
+    const path = temp.file('exit-while-full.db');
+    const fixture = fileURLToPath(new URL('./fixtures/exit-while-full.mjs', import.meta.url));
+    const child = spawn(
+      'bash',
+      [
+        '-c',
+        `trap '' XFSZ; ulimit -S -f ${FILE_LIMIT_KIB}; exec node '${fixture}' '${path}' '${mock.url}'`,
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += String(chunk);
+    });
+    expect(await new Promise<number | null>((resolve) => child.once('exit', resolve))).toBe(0);
+    const report = JSON.parse(out.trim().split('\n').at(-1) as string) as {
+      tracked: number;
+      memoryAtExit: number;
+      client: TrackerReport['stats'];
+      undeliverable: Record<string, number>;
+      warnings: string[];
+    };
+    expect(report.memoryAtExit).toBeGreaterThan(0);
+    expect(report.client.dropped.shutdown).toBe(report.memoryAtExit);
+    expect(report.undeliverable).toEqual({ shutdown: report.memoryAtExit });
+    expect(report.warnings.join('\n')).toContain('the process is exiting before close() ended');
+    expect(accounted(report.client)).toBe(report.tracked);
+    const db = new Database(path, { readonly: true });
+    const { n } = db.prepare('SELECT COUNT(*) AS n FROM capi_outbox').get() as { n: number };
+    db.close();
+    expect(report.client.queued).toBe(n);
+  });
 });
