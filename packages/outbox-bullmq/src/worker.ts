@@ -181,6 +181,37 @@ const delayMs = (
   return v;
 };
 
+/**
+ * The options BullMQ's Worker checks only once its connection is open: refused there, the error
+ * left that connection (and the worker's queue's) reconnecting forever, nobody holding them to
+ * close, so a process that caught the error never exited. Checked here first, naming each as
+ * BullMQ bounds it; returns the concurrency.
+ */
+const checkWorkerOptions = (options: CapiWorkerOptions): number => {
+  const refuse = (name: string, rule: string, value: unknown): never => {
+    throw new RangeError(`createCapiWorker: ${name} must be ${rule}, got ${String(value)}`);
+  };
+  const concurrency = options.concurrency ?? 4;
+  if (typeof concurrency !== 'number' || !(concurrency >= 1) || !Number.isFinite(concurrency)) {
+    refuse('concurrency', 'a finite number ≥ 1', concurrency);
+  }
+  const extra = options.workerOptions ?? {};
+  for (const name of ['stalledInterval', 'drainDelay'] as const) {
+    const value = extra[name];
+    if (name in extra && (typeof value !== 'number' || !(value > 0))) {
+      refuse(name, 'a number > 0', value);
+    }
+  }
+  const stalled = extra.maxStalledCount;
+  if (stalled !== undefined && (typeof stalled !== 'number' || !(stalled >= 0))) {
+    refuse('maxStalledCount', 'a number ≥ 0', stalled);
+  }
+  const started = extra.maxStartedAttempts;
+  if (typeof started === 'number' && started < 0)
+    refuse('maxStartedAttempts', 'a number ≥ 0', started);
+  return concurrency;
+};
+
 /** Carries the engine's wait (Meta's `Retry-After` when it sent one) to the backoff strategy. */
 class TransientDeliveryError extends Error {
   constructor(
@@ -245,6 +276,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     true,
   );
   const unroutedRetryMs = delayMs('unroutedRetryMs', options.unroutedRetryMs, 60_000, true);
+  const concurrency = checkWorkerOptions(options);
 
   // An event must reach the platform inside its window even when the request takes all of a long
   // `timeoutMs` (the default is well inside the margin `isExpired` keeps).
@@ -531,7 +563,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     ...options.workerOptions,
     connection,
     ...prefix,
-    concurrency: options.concurrency ?? 4,
+    concurrency,
     maxStalledCount: options.workerOptions?.maxStalledCount ?? 3,
     settings: {
       ...options.workerOptions?.settings,

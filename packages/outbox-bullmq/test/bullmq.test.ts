@@ -239,6 +239,39 @@ describe('bullmqOutbox options refused after the connection is set up (no Redis 
   });
 });
 
+describe('createCapiWorker options BullMQ refuses after connecting (no Redis needed)', () => {
+  it('concurrency 0, or a stalledInterval, drainDelay, maxStalledCount BullMQ refuses, throws naming it and leaves no connection behind: a process that catches it exits by itself', () => {
+    const dist = new URL('../dist/index.mjs', import.meta.url).href;
+    for (const [options, name] of [
+      ['concurrency: 0', 'concurrency'],
+      ['concurrency: 0.5', 'concurrency'],
+      ['workerOptions: { stalledInterval: 0 }', 'stalledInterval'],
+      ['workerOptions: { drainDelay: -5 }', 'drainDelay'],
+      ['workerOptions: { maxStalledCount: -1 }', 'maxStalledCount'],
+      ['workerOptions: { maxStartedAttempts: -1 }', 'maxStartedAttempts'],
+    ]) {
+      // BullMQ's Worker checks these once its connection is open: the error left that connection
+      // (and the worker's queue's) retrying forever, nobody holding them to close.
+      const script = `
+        import { createCapiWorker } from '${dist}';
+        try {
+          createCapiWorker({ connection: 'redis://127.0.0.1:1', pixelId: '${PIXEL}', accessToken: '${TOKEN}', env: false, ${options} });
+          console.log('accepted');
+        } catch (error) {
+          console.log('refused: ' + error.message);
+        }`;
+      const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+        encoding: 'utf8',
+        timeout: 5000,
+      });
+      expect(run.stdout).toMatch(new RegExp(`^refused: createCapiWorker: ${name} `));
+      expect(run.stdout).not.toContain(TOKEN);
+      // Killed by the timeout (SIGTERM) when something kept it alive.
+      expect({ signal: run.signal, status: run.status }).toEqual({ signal: null, status: 0 });
+    }
+  });
+});
+
 describe('createCapiWorker options (no Redis needed)', () => {
   const base = {
     connection: 'redis://127.0.0.1:1',
