@@ -215,14 +215,6 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> => {
   return proto === Object.prototype || proto === null;
 };
 
-/**
- * Creates the Next.js binding: call it once in a module of your app (`lib/capi.ts`) and import the
- * helpers where needed. The client is created on first use, so importing it during `next build`
- * needs no credentials. Each request's events are flushed at the end of the request, kept alive by
- * the caller's `waitUntil`, Next's `after()` or Vercel's request context: never blocking the
- * response, never lost when a serverless function freezes.
- * @example export const { trackConversion, withConversion, withCapi, track } = createNextCapi({ trustProxy: 1 });
- */
 // The request-context options of a binding's options: what `getRequestContext` reads, no
 // credentials (a relay route given the binding reads its requests the same way).
 const CONTEXT_KEYS = [
@@ -245,6 +237,14 @@ const contextOptionsOf = (options: NextCapiOptions): Readonly<RequestContextOpti
   return Object.freeze(picked as RequestContextOptions);
 };
 
+/**
+ * Creates the Next.js binding: call it once in a module of your app (`lib/capi.ts`) and import the
+ * helpers where needed. The client is created on first use, so importing it during `next build`
+ * needs no credentials. Each request's events are flushed at the end of the request, kept alive by
+ * the caller's `waitUntil`, Next's `after()` or Vercel's request context: never blocking the
+ * response, never lost when a serverless function freezes.
+ * @example export const { trackConversion, withConversion, withCapi, track } = createNextCapi({ trustProxy: 1 });
+ */
 export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   const { waitUntil: callerWaitUntil, ...adapterOptions } = options;
   const store = createRequestStore<Binding>();
