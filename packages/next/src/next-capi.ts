@@ -177,6 +177,21 @@ export const ownedClients = (): Set<CapiClient> => {
 };
 
 /**
+ * More live clients than Next.js's bundle layers account for (a copy of `lib/capi.ts` per layer):
+ * `createNextCapi()` called per request or per render, each call a client of its own.
+ */
+const MANY_CLIENTS = 8;
+
+/** True once the many-clients warning was given in this process (then it is not given again). */
+const warnedMany = (): boolean => {
+  const global = globalThis as { [key: symbol]: true | undefined };
+  const key = Symbol.for('@capi-kit/next.warnedManyClients');
+  if (global[key]) return true;
+  global[key] = true;
+  return false;
+};
+
+/**
  * The response Next answers a route handler's `redirect()` with: `Location` and the status the
  * digest carries (`NEXT_REDIRECT;replace;/thanks;307;`, the URL possibly holding `;`).
  */
@@ -272,7 +287,15 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     if (adapter !== undefined || creationError !== undefined) return adapter;
     try {
       adapter = createCapiAdapter(adapterOptions);
-      if (adapter.ownsClient) ownedClients().add(adapter.client);
+      if (adapter.ownsClient) {
+        const clients = ownedClients();
+        clients.add(adapter.client);
+        if (clients.size > MANY_CLIENTS && !warnedMany()) {
+          report(
+            `createNextCapi() has made ${clients.size} clients in this process: call it once, at module scope (lib/capi.ts), and import its helpers. Each call has its own queue and timers, and clients made per request pile up; in next dev each edit of that module makes one more (restart it to let them go)`,
+          );
+        }
+      }
     } catch (error) {
       creationError = error ?? new Error('createCapi failed');
       report('could not create the Conversions API client, events are not sent', error);

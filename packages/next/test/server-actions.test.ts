@@ -259,6 +259,42 @@ describe('trackConversion in a Server Component', () => {
     });
   });
 
+  it('says once when createNextCapi() has made more clients than bundle layers explain (a call per request)', async () => {
+    const lines: string[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      warn: () => {},
+      error: (_fields: unknown, message: string) => lines.push(message),
+    };
+    const made: NextCapi[] = [];
+    try {
+      // As `createNextCapi()` inside a route handler would, one binding (and client) per request.
+      for (let i = 0; i < 12; i++) {
+        const binding = createNextCapi({
+          pixelId: PIXEL_ID,
+          accessToken: TOKEN,
+          graphUrl: mock.url,
+          env: false,
+          logger,
+        });
+        expect(binding.client).toBeDefined();
+        made.push(binding);
+      }
+      // The clients every copy of the module shares (Symbol.for, see next-capi.ts).
+      const live = (globalThis as Record<symbol, Set<unknown>>)[
+        Symbol.for('@capi-kit/next.clients')
+      ];
+      expect(live?.size).toBeGreaterThan(8);
+      expect(lines).toEqual([
+        expect.stringContaining('call it once, at module scope (lib/capi.ts)'),
+      ]);
+      expect(lines[0]).not.toContain(TOKEN);
+    } finally {
+      await Promise.all(made.map((binding) => binding.close()));
+    }
+  });
+
   it('says once that a page rendered ahead of time (force-static) has no visit to track, and tracks nothing', async () => {
     // `export const dynamic = 'force-static'`: headers() and cookies() are empty, and the render,
     // event_id included, is what every visitor gets.
