@@ -298,7 +298,8 @@ function build(
  * Builds the wire event Meta receives from what the caller wrote: fills `event_time` (now),
  * `event_id` (random UUID) and `action_source` (`website`), normalizes and hashes `user_data`,
  * validates everything Meta would reject. Never mutates `input`; never throws unless
- * `options.strict`. `event` is `undefined` when any issue is an error.
+ * `options.strict` or reading `input` throws (a getter, a Proxy trap: `track()` catches that and
+ * names the field). `event` is `undefined` when any issue is an error.
  * @example
  * const { event, issues } = buildEvent({
  *   event_name: 'Purchase',

@@ -8,7 +8,7 @@ import type { UserData, UserDataInput, UserDataOptions } from './types.js';
  * Normalizes and SHA-256 hashes raw `user_data` into the object Meta receives: hashed keys as
  * lists of lowercase hex, unhashed keys (IP, user agent, fbc, fbp…) validated and trimmed.
  * Already-hashed values pass through. Invalid values are dropped and reported in `options.issues`;
- * never throws.
+ * never throws, unless reading `input` does (a getter, a Proxy trap).
  * @example hashUserData({ em: 'John_Smith@gmail.com' })
  * // { em: ['62a14e44f765419d10fea99367361a727c12365e2520f32218d505ed9aa0f62f'] }
  */

@@ -419,7 +419,7 @@ export function processUserData(
 /**
  * Normalizes raw `user_data` the way Meta hashes it, without hashing: hashed keys become
  * de-duplicated string lists, already-hashed values pass through, invalid values are dropped and
- * reported in `options.issues`. Never throws.
+ * reported in `options.issues`. Never throws, unless reading `input` does (a getter, a Proxy trap).
  * @example normalizeUserData({ em: ' John_Smith@Gmail.com ', country: 'United States' })
  * // { em: ['john_smith@gmail.com'], country: ['us'] }
  */
