@@ -38,6 +38,46 @@ describe.each(MAJORS)('$name: trackConversion', ({ express }) => {
     }
   });
 
+  it('does not count a CORS preflight (OPTIONS) on an app.all() route as a conversion; the POST after it counts', async () => {
+    const tracking = capi(capiOptions(mock));
+    const finished = finishTracker();
+    const app = express();
+    app.use(tracking);
+    // A form posting JSON from another origin: the browser asks first with OPTIONS, which a route
+    // written with app.all() (or a router.use()) answers with the same middleware.
+    app.all('/signup', trackConversion('Lead'), finished.middleware, (req, res) => {
+      if (req.method === 'OPTIONS') {
+        res.set('access-control-allow-origin', 'https://shop.example');
+        res.set('access-control-allow-headers', 'content-type');
+        res.sendStatus(204);
+        return;
+      }
+      res.json({ ok: true });
+    });
+    const running = await listen(app);
+    try {
+      const preflight = await running.request('/signup', {
+        method: 'OPTIONS',
+        headers: {
+          origin: 'https://shop.example',
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'content-type',
+        },
+      });
+      expect(preflight.status).toBe(204);
+      await finished.settled();
+      await tracking.client.flush();
+      expect(mock.requests()).toEqual([]);
+      expect((await postJson(running, '/signup', {})).status).toBe(200);
+      await finished.settled();
+      await tracking.client.flush();
+      expect(mock.events().map((e) => e.event.event_name)).toEqual(['Lead']);
+    } finally {
+      await running.close();
+      await tracking.close();
+    }
+  });
+
   it('does nothing (and does not fail) without capi() before it, and says so once in development', async () => {
     const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
     const finished = finishTracker();

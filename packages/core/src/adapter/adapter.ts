@@ -266,12 +266,15 @@ function heardConsent(
 /**
  * Whether a route's declared conversion (`trackConversion`, `config.capi`, `@TrackConversion`,
  * `withCapi`'s `event`) counts the response to this request: a status below 400, to any method but
- * `HEAD`. Express, Fastify and Next.js answer `HEAD` with the `GET` route's handler, and uptime
- * monitors, link checkers and `curl -I` send it; a visitor's browser never does for a page it shows.
+ * `HEAD` and `OPTIONS`. Express, Fastify and Next.js answer `HEAD` with the `GET` route's handler,
+ * and uptime monitors, link checkers and `curl -I` send it; a visitor's browser never does for a
+ * page it shows. `OPTIONS` is a browser's CORS preflight, which asks whether it may send the real
+ * request: a route written with `app.all()` (or a `router.use()`) answered it with the conversion's
+ * middleware, and counted a `Lead` before the form was even sent.
  * @example if (conversionCounts(req.method, res.statusCode)) req.capi.track('ViewContent')
  */
 export function conversionCounts(method: string | undefined, status: number): boolean {
-  return status < 400 && method !== 'HEAD';
+  return status < 400 && method !== 'HEAD' && method !== 'OPTIONS';
 }
 
 /**
