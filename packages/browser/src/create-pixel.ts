@@ -65,10 +65,6 @@ export interface Pixel {
   eventId(): string;
 }
 
-// Pixel IDs init'ed on this page. Once there are two, `fbq('track')` would fire every event on
-// both pixels while the relay sends it for one, so events go through `trackSingle` instead.
-const initialized = new Set<string>();
-
 /**
  * Loads the Pixel (once per page) and returns a tracker that sends each event twice: through the
  * Pixel and through your first-party relay (`navigator.sendBeacon`), both with one `eventID` so
@@ -84,11 +80,18 @@ export function createPixel(options: PixelOptions): Pixel {
   // at all. As "undefined" it is refused as an unknown pixel, which the server's log explains.
   const pixelId = `${options.pixelId}`;
   let send: ((event: RelayEvent) => void) | undefined;
+  // Pixel IDs init'ed on this page. Once there are two, `fbq('track')` would fire every event on
+  // both pixels while the relay sends it for one, so events go through `trackSingle` instead.
+  let initialized: Set<string> | undefined;
   try {
     // `''` (an empty environment variable) relays nothing, like `false`: as a URL it is the page
     // itself, and every beacon was a POST to the page (to /checkout, say).
     if (relay) send = createRelay(relay, pixelId);
     const fbq = ensureFbq(options.scriptUrl ?? DEFAULT_SCRIPT_URL, options.autoLoad !== false);
+    // Kept on the page's `fbq`, not in this module: a second copy of the module on the page (two
+    // bundles, or one loaded under two URLs) saw only its own pixel, init'ed it again and fired
+    // `fbq('track')`, which the Pixel sends to every pixel on the page.
+    initialized = fbq.capiKit ??= new Set();
     if (!initialized.has(pixelId)) {
       initialized.add(pixelId);
       if (advancedMatching) fbq('init', pixelId, advancedMatching);
@@ -105,7 +108,7 @@ export function createPixel(options: PixelOptions): Pixel {
     const eventID = `${options?.eventID || eventId()}`;
     try {
       custom ||= !(STANDARD_EVENTS as readonly string[]).includes(eventName);
-      const single = initialized.size > 1;
+      const single = initialized!.size > 1;
       const method = `track${single ? 'Single' : ''}${custom ? 'Custom' : ''}`;
       const args = [eventName, custom_data ?? {}, { eventID }];
       (globalThis as PixelGlobals).fbq!(method, ...(single ? [pixelId, ...args] : args));
@@ -132,7 +135,8 @@ export function createPixel(options: PixelOptions): Pixel {
   };
 
   return {
-    track: (eventName, ...[custom_data, options]) => fire(false, eventName, custom_data, options),
+    track: ((eventName: string, custom_data?: CustomData, options?: TrackOptions) =>
+      fire(false, eventName, custom_data, options)) as Pixel['track'],
     trackCustom: (eventName, custom_data, options) => fire(true, eventName, custom_data, options),
     pageView: (options) => fire(false, 'PageView', undefined, options),
     eventId,

@@ -8,6 +8,8 @@ export interface Fbq {
   version: string;
   disablePushState?: boolean;
   allowDuplicatePageViews?: boolean;
+  /** Pixel IDs createPixel init'ed, shared by every copy of this module on the page. */
+  capiKit?: Set<string>;
 }
 
 /** The globals the Pixel base code defines on `window`. */

@@ -87,6 +87,25 @@ const API_PAGE = `<!doctype html>
 </script>
 </body></html>`;
 
+// The module twice: an app bundle and a widget's, each with its own copy (here one file under two
+// URLs), each tracking its own pixel.
+const TWO_COPIES_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>two copies</title>
+<script>
+  window.__fbqCalls = [];
+  window.fbq = function () { window.__fbqCalls.push(JSON.parse(JSON.stringify([].slice.call(arguments)))); };
+</script></head>
+<body>
+<script type="module">
+  import { createPixel as app } from '/capi-kit-browser.mjs';
+  import { createPixel as widget } from '/capi-kit-browser.mjs?copy=2';
+  const shop = app({ pixelId: '111' });
+  const partner = widget({ pixelId: '222' });
+  window.__fire = () => [shop.track('AddToCart'), partner.track('Lead')];
+  window.__ready = true;
+</script>
+</body></html>`;
+
 type RelayPost = { headers: IncomingHttpHeaders; body: RelayPayload };
 
 async function startSite(): Promise<{ url: string; posts: RelayPost[]; server: Server }> {
@@ -105,10 +124,12 @@ async function startSite(): Promise<{ url: string; posts: RelayPost[]; server: S
       });
       return;
     }
-    if (req.url === '/capi-kit-browser.mjs') {
+    if (req.url?.startsWith('/capi-kit-browser.mjs')) {
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(moduleCode);
     } else if (req.url === '/' || req.url === '/big') {
       res.writeHead(200, { 'content-type': 'text/html' }).end(req.url === '/' ? PAGE : BIG_PAGE);
+    } else if (req.url === '/two-copies') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(TWO_COPIES_PAGE);
     } else if (req.url === '/api') {
       // The Pixel's first-party cookie, set on the site (as fbevents.js does) for the relay to read.
       res
@@ -230,6 +251,28 @@ if (!haveChromium && process.env.CI) {
       await expect.poll(() => site.posts.length, { timeout: 5000 }).toBe(2);
       const relayed = site.posts.flatMap((post) => post.body.events.map((e) => e.event_id));
       expect(relayed.sort()).toEqual([...ids].sort());
+      await page.close();
+    }, 30_000);
+
+    it('two copies of the module: each pixel init once, each event on its own pixel only', async () => {
+      site.posts.length = 0;
+      const page = await browser.newPage();
+      await page.goto(`${site.url}/two-copies`);
+      await page.waitForFunction('window.__ready === true');
+      const [a, b] = (await page.evaluate('window.__fire()')) as string[];
+      // fbq('track') would reach both pixels, while the relay sends the event for one.
+      expect(await page.evaluate('window.__fbqCalls')).toEqual([
+        ['init', '111'],
+        ['init', '222'],
+        ['trackSingle', '111', 'AddToCart', {}, { eventID: a }],
+        ['trackSingle', '222', 'Lead', {}, { eventID: b }],
+      ]);
+      await expect.poll(() => site.posts.length, { timeout: 5000 }).toBe(2);
+      const relayed = site.posts.map((post) => [post.body.pixel_id, post.body.events[0]!.event_id]);
+      expect(relayed.sort()).toEqual([
+        ['111', a],
+        ['222', b],
+      ]);
       await page.close();
     }, 30_000);
 

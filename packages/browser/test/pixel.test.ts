@@ -343,4 +343,19 @@ describe('fbq base code', () => {
       ['222', [b]],
     ]);
   });
+
+  it('two copies of the module on one page (two bundles) init each pixel once and use trackSingle', async () => {
+    const other = await freshModule(); // a second bundle's copy: its own module state
+    const shop = createPixel({ pixelId: '111' });
+    const partner = other.createPixel({ pixelId: '222' });
+    other.createPixel({ pixelId: '111' }); // the second bundle's tracker for the shop's pixel
+    const a = shop.track('AddToCart');
+    const b = partner.track('Lead');
+    expect(browser.fbq().queue).toEqual([
+      ['init', '111'],
+      ['init', '222'],
+      ['trackSingle', '111', 'AddToCart', {}, { eventID: a }],
+      ['trackSingle', '222', 'Lead', {}, { eventID: b }],
+    ]);
+  });
 });
