@@ -6,12 +6,12 @@
 export function eventId(): string {
   const crypto: Partial<Crypto> | undefined = globalThis.crypto;
   if (crypto?.randomUUID) return crypto.randomUUID();
-  const bytes = new Uint8Array(16);
-  if (crypto?.getRandomValues) crypto.getRandomValues(bytes);
-  // Last resort for a runtime without Web Crypto: an event ID needs uniqueness, not secrecy.
-  else for (let i = 0; i < 16; i++) bytes[i] = Math.random() * 256;
-  bytes[6] = (bytes[6]! & 0x0f) | 0x40; // version 4
-  bytes[8] = (bytes[8]! & 0x3f) | 0x80; // RFC 4122 variant
-  const hex = Array.from(bytes, (b) => (b + 256).toString(16).slice(1)).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  // One random byte a hex digit (31: the version digit is fixed), masked to the digit's 4 bits, or
+  // to 2 for the RFC 4122 variant digit (8, 9, a or b). Without Web Crypto, Math.random: the last
+  // resort of a runtime without it, as an event ID needs uniqueness, not secrecy.
+  const bytes = crypto?.getRandomValues?.(new Uint8Array(31));
+  let i = 0;
+  return '00000000-0000-4000-8000-000000000000'.replace(/[08]/g, (c) =>
+    (+c | ((bytes ? bytes[i++]! : Math.random() * 16) & (15 >> (+c / 4)))).toString(16),
+  );
 }

@@ -52,6 +52,11 @@ export function createRelay(url: string, pixelId: string): (event: RelayEvent) =
     let keepalive = true;
     let body: Blob | string = `${head}${events.join(',')}]}`;
     try {
+      // Offline, sendBeacon still returns true and the request then fails in the network stack:
+      // the relay copies waited for nothing. They now leave when the browser is back online (the
+      // server relay gives an event_time older than its clock skew the server's time).
+      if (navigator.onLine === false)
+        return addEventListener('online', () => post(events), { once: true });
       // Same-origin, the relay's usual place, as JSON. Another origin of the site (the relay on
       // api.shop.example for pages on www.shop.example, first-party for the server relay) as
       // text/plain, CORS-safelisted: a JSON request there needs a preflight the relay does not

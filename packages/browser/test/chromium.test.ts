@@ -106,6 +106,18 @@ const TWO_COPIES_PAGE = `<!doctype html>
 </script>
 </body></html>`;
 
+// One Lead per call, for the offline test.
+const LEAD_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>lead</title></head>
+<body>
+<script type="module">
+  import { createPixel } from '/capi-kit-browser.mjs';
+  const pixel = createPixel({ pixelId: ${JSON.stringify(PIXEL_ID)}, autoLoad: false });
+  window.__fire = () => pixel.track('Lead');
+  window.__ready = true;
+</script>
+</body></html>`;
+
 type RelayPost = { headers: IncomingHttpHeaders; body: RelayPayload };
 
 async function startSite(): Promise<{ url: string; posts: RelayPost[]; server: Server }> {
@@ -128,6 +140,8 @@ async function startSite(): Promise<{ url: string; posts: RelayPost[]; server: S
       res.writeHead(200, { 'content-type': 'text/javascript' }).end(moduleCode);
     } else if (req.url === '/' || req.url === '/big') {
       res.writeHead(200, { 'content-type': 'text/html' }).end(req.url === '/' ? PAGE : BIG_PAGE);
+    } else if (req.url === '/lead') {
+      res.writeHead(200, { 'content-type': 'text/html' }).end(LEAD_PAGE);
     } else if (req.url === '/two-copies') {
       res.writeHead(200, { 'content-type': 'text/html' }).end(TWO_COPIES_PAGE);
     } else if (req.url === '/api') {
@@ -274,6 +288,27 @@ if (!haveChromium && process.env.CI) {
         ['222', b],
       ]);
       await page.close();
+    }, 30_000);
+
+    it('an event fired offline reaches the relay once the browser is back online', async () => {
+      site.posts.length = 0;
+      const context = await browser.newContext();
+      const page = await context.newPage();
+      await page.goto(`${site.url}/lead`);
+      await page.waitForFunction('window.__ready === true');
+      await context.setOffline(true);
+      const offline = (await page.evaluate('window.__fire()')) as string;
+      // Chromium's sendBeacon says true offline, then the request fails: the copy was lost. A
+      // request made after it fails too before the browser goes back online.
+      expect(await page.evaluate("fetch('/lead').then(() => 'sent', () => 'failed')")).toBe(
+        'failed',
+      );
+      await context.setOffline(false);
+      const online = (await page.evaluate('window.__fire()')) as string;
+      await expect.poll(() => site.posts.length, { timeout: 5000 }).toBe(2);
+      const relayed = site.posts.flatMap((post) => post.body.events.map((e) => e.event_id));
+      expect(relayed.sort()).toEqual([offline, online].sort());
+      await context.close();
     }, 30_000);
 
     it('a relay on another origin of the site gets the event and the cookies', async () => {

@@ -119,6 +119,25 @@ describe('transport', () => {
     await fetchFallback();
   });
 
+  it('offline, holds the request until the browser is back online', async () => {
+    // sendBeacon returns true offline too, and the request then fails: the relay copy was lost.
+    const online = new EventTarget();
+    const navigator = { sendBeacon: browser.sendBeacon, onLine: false };
+    vi.stubGlobal('navigator', navigator);
+    vi.stubGlobal('addEventListener', online.addEventListener.bind(online));
+    const pixel = createPixel({ pixelId: PIXEL });
+    const a = pixel.track('Lead');
+    await nextTick();
+    const b = pixel.track('Contact');
+    await nextTick();
+    expect(browser.sendBeacon).not.toHaveBeenCalled();
+    navigator.onLine = true;
+    online.dispatchEvent(new Event('online'));
+    online.dispatchEvent(new Event('online')); // once each: nothing sent twice
+    const payloads = await browser.relayed();
+    expect(payloads.map((p) => p.events.map((e) => e.event_id))).toEqual([[a], [b]]);
+  });
+
   it('swallows a failed fetch', async () => {
     vi.stubGlobal('navigator', {});
     browser.fetch.mockRejectedValue(new TypeError('Failed to fetch'));
