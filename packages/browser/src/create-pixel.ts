@@ -85,8 +85,11 @@ export function createPixel(options: PixelOptions): Pixel {
   let initialized: Set<string> | undefined;
   try {
     // `''` (an empty environment variable) relays nothing, like `false`: as a URL it is the page
-    // itself, and every beacon was a POST to the page (to /checkout, say).
-    if (relay) send = createRelay(relay, pixelId);
+    // itself, and every beacon was a POST to the page (to /checkout, say). `true`, from JavaScript
+    // (the server adapters' `relay: true`), is the default path: as a URL it was `true` next to
+    // the page (/products/true), a 404 for every relay copy.
+    if (relay)
+      send = createRelay(relay === (true as unknown) ? DEFAULT_RELAY_PATH : relay, pixelId);
     const fbq = ensureFbq(options.scriptUrl ?? DEFAULT_SCRIPT_URL, options.autoLoad !== false);
     // Kept on the page's `fbq`, not in this module: a second copy of the module on the page (two
     // bundles, or one loaded under two URLs) saw only its own pixel, init'ed it again and fired

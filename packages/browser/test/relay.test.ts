@@ -51,6 +51,16 @@ describe('transport', () => {
     expect(browser.fetch).not.toHaveBeenCalled();
   });
 
+  it("relay: true (the server adapters' spelling, from JavaScript) relays to /capi/events", async () => {
+    // As a URL, `true` is a path next to the page's (/products/true): a 404 for every relay copy.
+    const pixel = createPixel({ pixelId: PIXEL, relay: true as unknown as string });
+    const eventID = pixel.track('Lead');
+    await nextTick();
+    expect(browser.sendBeacon.mock.calls.map(([url]) => url)).toEqual(['/capi/events']);
+    const [payload] = await browser.relayed();
+    expect(payload!.events[0]!.event_id).toBe(eventID);
+  });
+
   it('sends JSON to a same-origin relay and text/plain to another origin (no CORS preflight)', async () => {
     for (const relay of [
       '/capi/events',
