@@ -18,13 +18,19 @@ beforeAll(() => {
 afterAll(() => temp.cleanup());
 
 /**
- * A process that waits for `startAt` (epoch ms, busy: no timer slack), opens the outbox, appends
- * one record and commits it, holds the file for `holdMs`, and prints what happened.
+ * A process that loads the outbox, says `ready`, reads the moment to start (epoch ms) from stdin,
+ * waits for it (busy: no timer slack), opens the outbox, appends one record and commits it, holds
+ * the file for `holdMs`, and prints what happened. Started together only once every one is ready:
+ * a start-up slowed by a loaded machine (a CI run beside other jobs) made one open the file after
+ * the winner had let it go, a second process "getting it" that says nothing about the lock.
  */
-const opener = (path: string, name: string, startAt: number, holdMs: number) => {
+const opener = (path: string, name: string, holdMs: number) => {
   const script = `
     const { sqliteOutbox } = await import(${JSON.stringify(DIST)});
-    while (Date.now() < ${startAt}) {}
+    console.log('ready');
+    const startAt = Number(await new Promise((resolve) => process.stdin.once('data', resolve)));
+    process.stdin.destroy();
+    while (Date.now() < startAt) {}
     try {
       const outbox = sqliteOutbox({ path: ${JSON.stringify(path)}, lockTimeoutMs: 200 });
       outbox.append([{ id: ${JSON.stringify(name)}, pixelId: '1', eventId: ${JSON.stringify(name)}, eventName: 'Lead', eventTime: 1, actionSource: 'website', body: '{}', bytes: 2, attempts: 0, enqueuedAt: 1, retryAt: 1 }]);
@@ -35,30 +41,40 @@ const opener = (path: string, name: string, startAt: number, holdMs: number) => 
     }
   `;
   const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   let out = '';
+  let markReady: () => void = () => {};
+  const ready = new Promise<void>((resolve) => {
+    markReady = resolve;
+  });
   child.stdout.on('data', (chunk: Buffer) => {
     out += String(chunk);
+    if (out.startsWith('ready\n')) markReady();
   });
-  return new Promise<{ opened: boolean; message?: string }>((resolve, reject) => {
+  const result = new Promise<{ opened: boolean; message?: string }>((resolve, reject) => {
     child.once('error', reject);
     child.once('exit', (code) => {
       if (code !== 0) reject(new Error(`opener ${name} exited ${code}: ${out}`));
-      else resolve(JSON.parse(out.trim()) as { opened: boolean; message?: string });
+      else
+        resolve(
+          JSON.parse(out.slice('ready\n'.length).trim()) as { opened: boolean; message?: string },
+        );
     });
   });
+  return { ready, start: (at: number) => child.stdin.end(`${at}`), result };
 };
 
 describe('two processes, one file', () => {
   it('six processes opening a new file at the same moment: one gets it, five are told, one record written', async () => {
     for (let round = 0; round < 3; round++) {
       const path = temp.file(`race-${round}.db`);
-      // Node's start-up takes a few hundred ms: every child is waiting by then.
-      const startAt = Date.now() + 1500;
-      const results = await Promise.all(
-        Array.from({ length: 6 }, (_, i) => opener(path, `p${i}`, startAt, 1000)),
-      );
+      const openers = Array.from({ length: 6 }, (_, i) => opener(path, `p${i}`, 1000));
+      await Promise.all(openers.map((o) => o.ready));
+      // Every child has loaded the outbox and waits: they all open at this one moment.
+      const startAt = Date.now() + 300;
+      for (const o of openers) o.start(startAt);
+      const results = await Promise.all(openers.map((o) => o.result));
       expect(results.filter((r) => r.opened)).toHaveLength(1);
       for (const refused of results.filter((r) => !r.opened)) {
         expect(refused.message).toBe(
