@@ -58,12 +58,13 @@ export const ALLOWED_FILES: Record<string, string[]> = {
  * shutdown-ownership module and its documented fixes, 1.055 MB after the durable outbox's start-up
  * count (adopt.ts), the intake module and the outbox check at creation, 1.113 MB after the
  * twenty-sixth session's review fixes (the send gate, the trustProxy check, RFC 7239 `Forwarded`
- * scheme and host, normalization rules, CLDR country names); most of the growth is comments, kept
- * in the shipped code for whoever reads it in node_modules. Once per runtime it would be about
- * 1.8 MB, which is what this ceiling is here to catch.
+ * scheme and host, normalization rules, CLDR country names), 1.21 MB after the twenty-eighth and
+ * twenty-ninth sessions' review fixes (option checks, full-width text, the refused event's id); most
+ * of the growth is comments, kept in the shipped code for whoever reads it in node_modules. Once
+ * per runtime it would be about 1.8 MB, which is what this ceiling is here to catch.
  */
 export const MAX_UNPACKED_BYTES: Record<string, number> = {
-  '@capi-kit/core': 1_200_000,
+  '@capi-kit/core': 1_300_000,
 };
 
 const toRegExp = (pattern: string) =>
