@@ -38,6 +38,12 @@ export class SendGate {
   private retryWaitUntil = 0;
   private consecutiveFailures = 0;
   private consecutiveThrottles = 0;
+  /**
+   * End of the pause the last counted throttle set. A throttle answered before it ends came from a
+   * request already in flight when that throttle came (none starts during a pause): the same
+   * throttle of the stream, answered to each of its `maxConcurrency` requests, not another one.
+   */
+  private throttledUntil = 0;
   /** > 0 while the auth circuit is open; once it passes, one probe request is allowed (half-open). */
   private circuitOpenUntil = 0;
   /** The half-open circuit's probe request is in flight. */
@@ -114,19 +120,26 @@ export class SendGate {
   /**
    * Throttled: the stream pauses for the platform's hint (capped) or, without one (or a hint of
    * no wait), a doubling step. `spendsAttempt` once the throttles in a row pass `freeThrottles`.
+   * The answers of the requests that were in flight together with the one throttled first (they
+   * come while its pause runs) are that same throttle: they neither count again nor double the
+   * step again, and wait out its pause, or a longer hint of their own.
    */
   throttled(now: number, hintedMs: number | undefined): Backoff & { spendsAttempt: boolean } {
-    this.consecutiveThrottles++;
     const { retry } = this;
+    const sameThrottle = now < this.throttledUntil;
+    if (!sameThrottle) this.consecutiveThrottles++;
     const delayMs = isWait(hintedMs)
       ? Math.min(hintedMs, retry.maxRetryAfterMs)
-      : throttleDelay(
-          this.consecutiveThrottles,
-          retry.throttleBaseDelayMs,
-          retry.maxRetryAfterMs,
-          this.random,
-        );
+      : sameThrottle
+        ? this.throttledUntil - now
+        : throttleDelay(
+            this.consecutiveThrottles,
+            retry.throttleBaseDelayMs,
+            retry.maxRetryAfterMs,
+            this.random,
+          );
     const retryAt = this.pauseForRetry(now + delayMs);
+    this.throttledUntil = Math.max(this.throttledUntil, retryAt);
     return { delayMs, retryAt, spendsAttempt: this.consecutiveThrottles > retry.freeThrottles };
   }
 
@@ -166,6 +179,7 @@ export class SendGate {
     this.circuitOpenUntil = 0;
     this.probing = false;
     this.pausedUntil = 0;
+    this.throttledUntil = 0;
     this.consecutiveFailures = 0;
     this.consecutiveThrottles = 0;
     return wasOpen;

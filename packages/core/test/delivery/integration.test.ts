@@ -221,6 +221,39 @@ describe('delivery against the mock Graph API (loopback HTTP)', () => {
     expect(mock.events()).toHaveLength(4);
   });
 
+  it('one throttle answered to every request in flight is one throttle: no attempt spent, the pause not doubled per request', async () => {
+    // Four batches go out together (maxConcurrency 4) and Meta throttles each of them: that is one
+    // throttle of the pixel, not four in a row. Counted per answer, 16 such rounds had spent the 20
+    // free throttles by the 6th and 10 attempts by the 16th: all 40 events dead-lettered
+    // (max_attempts) after 16 throttles, where the defaults promise 20 free ones and 10 more.
+    const { mock, client, clock, hooks } = await start({}, { maxBatchEvents: 10 });
+    mock.failNext({ kind: 'graph', code: 613, subcode: 1487742, retryAfterSeconds: 2 }, 4 * 16);
+    for (let i = 0; i < 40; i++) client.track(purchase(i, clock.now()));
+    await client.flush();
+    for (let i = 0; i < 40 && mock.events().length < 40; i++) {
+      await clock.advance(2000);
+      await client.flush();
+    }
+    expect(hooks.deadLetter?.map((d) => d.reason)).toEqual([]);
+    expect(mock.pendingFaults()).toBe(0);
+    expect(mock.events()).toHaveLength(40);
+    expect(client.stats()).toMatchObject({ sent: 40, deadLettered: 0, queued: 0, inFlight: 0 });
+  });
+
+  it('without a wait hint, four throttles answered together pause the pixel for one step, not four doublings', async () => {
+    const { mock, client, clock, hooks } = await start({}, { maxBatchEvents: 10 });
+    mock.failNext({ kind: 'graph', code: 4 }, 4);
+    for (let i = 0; i < 40; i++) client.track(purchase(i, clock.now()));
+    await client.flush();
+    const retries = hooks.retry ?? [];
+    expect(retries.map((r) => r.count)).toEqual([10, 10, 10, 10]);
+    // throttleBaseDelayMs (5 s) with equal jitter: 2.5–5 s for the first throttle of the pixel.
+    for (const r of retries) expect(r.delayMs).toBeLessThanOrEqual(5000);
+    const paused = client.stats().pixels[PIXEL];
+    expect(paused?.state).toBe('paused');
+    expect((paused?.pausedUntil ?? 0) - clock.now()).toBeLessThanOrEqual(5000);
+  });
+
   it('the token never appears in a URL, a log line, an error or a hook payload', async () => {
     const { mock, client, clock, log, hooks } = await start(
       { appSecret: 'app-secret-0123456789' },

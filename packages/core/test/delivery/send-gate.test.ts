@@ -49,10 +49,50 @@ describe('SendGate', () => {
     const first = gate.throttled(0, undefined);
     // Equal jitter: at least half the step (5 s) with random() = 0.
     expect(first).toEqual({ delayMs: 2500, retryAt: 2500, spendsAttempt: false });
-    expect(gate.throttled(0, undefined).spendsAttempt).toBe(false);
-    expect(gate.throttled(0, 1000)).toEqual({ delayMs: 1000, retryAt: 1000, spendsAttempt: true });
+    // The next request, sent once the pause ended, is throttled again: the step doubles.
+    expect(gate.throttled(2500, undefined)).toEqual({
+      delayMs: 5000,
+      retryAt: 7500,
+      spendsAttempt: false,
+    });
+    expect(gate.throttled(7500, 1000)).toEqual({
+      delayMs: 1000,
+      retryAt: 8500,
+      spendsAttempt: true,
+    });
     gate.succeeded();
-    expect(gate.throttled(0, 1000).spendsAttempt).toBe(false);
+    expect(gate.throttled(8500, 1000).spendsAttempt).toBe(false);
+  });
+
+  it('the other requests in flight throttled during the pause are the same throttle: not counted, not doubled', () => {
+    const gate = gateWith(0);
+    expect(gate.throttled(0, undefined)).toEqual({
+      delayMs: 2500,
+      retryAt: 2500,
+      spendsAttempt: false,
+    });
+    // Three more answers of requests sent together with the first: they wait out its pause.
+    expect(gate.throttled(10, undefined)).toEqual({
+      delayMs: 2490,
+      retryAt: 2500,
+      spendsAttempt: false,
+    });
+    expect(gate.throttled(20, undefined).retryAt).toBe(2500);
+    // A longer hint of their own still extends it.
+    expect(gate.throttled(30, 4000)).toEqual({
+      delayMs: 4000,
+      retryAt: 4030,
+      spendsAttempt: false,
+    });
+    // The next throttle after the pause is the second in a row (one step doubled, not four).
+    expect(gate.throttled(4030, undefined)).toEqual({
+      delayMs: 5000,
+      retryAt: 9030,
+      spendsAttempt: false,
+    });
+    // The third in a row passes freeThrottles (2): it spends an attempt, and so do its siblings.
+    expect(gate.throttled(9030, undefined).spendsAttempt).toBe(true);
+    expect(gate.throttled(9040, undefined).spendsAttempt).toBe(true);
   });
 
   it('a hint of no wait (Retry-After: 0, a date already past) leaves the backoff and the throttle step in force', () => {
@@ -65,7 +105,7 @@ describe('SendGate', () => {
       retryAt: 2500,
       spendsAttempt: false,
     });
-    expect(throttled.throttled(0, 0).delayMs).toBe(5000);
+    expect(throttled.throttled(2500, 0).delayMs).toBe(5000);
   });
 
   it('a hint under one second (the header counts whole seconds) is no hint; one second is', () => {
