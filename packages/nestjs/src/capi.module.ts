@@ -14,6 +14,7 @@ import {
   type NestModule,
   type OnApplicationBootstrap,
   type OnApplicationShutdown,
+  type OnModuleInit,
   Optional,
   type Provider,
   RequestMethod,
@@ -23,10 +24,12 @@ import {
   ApplicationConfig,
   DiscoveryModule,
   DiscoveryService,
+  HttpAdapterHost,
   MetadataScanner,
 } from '@nestjs/core';
 import { CapiInterceptor } from './capi.interceptor.js';
 import { CapiService } from './capi.service.js';
+import { settleSetCookiesOnFastify } from './fastify-set-cookies.js';
 import { misplacedConversions } from './misplaced-conversions.js';
 import type {
   CapiModuleAsyncOptions,
@@ -119,7 +122,9 @@ function optionsProviders(options: CapiModuleAsyncOptions): Provider[] {
  * `_fbp`/`_fbc` cookies, and flushes the client on `app.close()` (if it created it). Import once.
  * @example @Module({ imports: [CapiModule.forRoot({ trustProxy: 'loopback', isGlobal: true })] })
  */
-export class CapiModule implements NestModule, OnApplicationBootstrap, OnApplicationShutdown {
+export class CapiModule
+  implements NestModule, OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown
+{
   /**
    * Both are `undefined` when the class is imported as it is (`imports: [CapiModule]`) rather than
    * through `forRoot`/`forRootAsync`: that instance has nothing of its own to do.
@@ -129,6 +134,7 @@ export class CapiModule implements NestModule, OnApplicationBootstrap, OnApplica
     private readonly options: CapiModuleOptions | undefined,
     private readonly discovery?: DiscoveryService,
     private readonly appConfig?: ApplicationConfig,
+    private readonly adapterHost?: HttpAdapterHost,
   ) {
     // `imports: [CapiModule]` in a feature module, the way many Nest modules are imported. Nest
     // would fail the start naming this module's internal token, which the app never wrote. With
@@ -196,6 +202,18 @@ export class CapiModule implements NestModule, OnApplicationBootstrap, OnApplica
   }
 
   /**
+   * On Fastify, adds the `onSend` hook that keeps `Set-Cookie` right on replies Fastify sends
+   * (see fastify-set-cookies.ts). Here, not at bootstrap: Fastify must not have started yet, and
+   * the HTTP adapter is known only once the app exists (`NestFactory.create`, `createNestApplication`).
+   */
+  onModuleInit(): void {
+    if (this.adapter === undefined || this.options?.cookies === false) return;
+    const http = this.adapterHost?.httpAdapter;
+    if (http === undefined || http === null) return;
+    settleSetCookiesOnFastify(http.getType(), http.getInstance());
+  }
+
+  /**
    * Warns once about each `@TrackConversion` on a provider method (a service rather than a
    * controller route or a resolver): Nest never runs an interceptor there, so it tracks nothing.
    */
@@ -229,4 +247,6 @@ Inject(DiscoveryService)(CapiModule, undefined, 2);
 Optional()(CapiModule, undefined, 2);
 Inject(ApplicationConfig)(CapiModule, undefined, 3);
 Optional()(CapiModule, undefined, 3);
+Inject(HttpAdapterHost)(CapiModule, undefined, 4);
+Optional()(CapiModule, undefined, 4);
 Module({})(CapiModule);

@@ -10,6 +10,7 @@ import {
   type RequestCapi,
 } from '@capi-kit/core';
 import type { ExecutionContext } from '@nestjs/common';
+import { rememberRawCopies } from './fastify-set-cookies.js';
 
 /** The HTTP request (and response, when known) behind a handler call, as the platform gives them. */
 export interface HttpExchange {
@@ -164,8 +165,11 @@ function appendSetCookies(response: object, values: readonly string[]): boolean 
     // On the raw response too: Fastify's headers are written only by `reply.send()`, and an `@Sse()`
     // handler (Nest reads the reply's headers before this interceptor runs) or a handler writing
     // `reply.raw` never sends them, so a landing's `_fbp`/`_fbc` were lost. Where Fastify does
-    // write its headers, its `set-cookie` (ours included) replaces these copies: one of each.
-    if (isNodeResponse(response.raw)) appendToNodeResponse(response.raw, values);
+    // write its headers, the module's `onSend` hook drops these copies (fastify-set-cookies.ts).
+    if (isNodeResponse(response.raw)) {
+      appendToNodeResponse(response.raw, values);
+      rememberRawCopies(response.raw, values);
+    }
   } else if (isNodeResponse(response)) {
     appendToNodeResponse(response, values);
   } else {

@@ -1,13 +1,47 @@
 import type { ServerResponse } from 'node:http';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import { Controller, Get, type MessageEvent, Res, Sse } from '@nestjs/common';
-import { type Observable, of } from 'rxjs';
+import {
+  type CallHandler,
+  Controller,
+  type ExecutionContext,
+  Get,
+  type MessageEvent,
+  type NestInterceptor,
+  Res,
+  Sse,
+  UseInterceptors,
+} from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { type Observable, of, tap } from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CapiModule } from '../src/index.js';
 import { capiOptions, PLATFORMS, type RunningApp, startApp } from './fixtures.js';
 
 /** The Node response under the platform's: Fastify's `reply.raw`, or Express's `res` itself. */
 type PlatformResponse = ServerResponse & { raw?: ServerResponse };
+
+/** Express `Response` and `FastifyReply` alike: `removeHeader` and a way to set one header. */
+interface HeaderWriter {
+  removeHeader(name: string): unknown;
+  setHeader?(name: string, value: string): unknown;
+  header?(name: string, value: string): unknown;
+}
+
+/** Makes a page cacheable the way an app does: no `Set-Cookie`, a public `Cache-Control`. */
+function makeCacheable(res: HeaderWriter): void {
+  res.removeHeader('set-cookie');
+  if (res.header) res.header('cache-control', 'public, max-age=600');
+  else res.setHeader?.('cache-control', 'public, max-age=600');
+}
+
+/** A caching interceptor's part that matters here: after the handler, the page loses its cookies. */
+class CacheableInterceptor implements NestInterceptor {
+  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next
+      .handle()
+      .pipe(tap(() => makeCacheable(context.switchToHttp().getResponse<HeaderWriter>())));
+  }
+}
 
 @Controller()
 class StreamController {
@@ -35,6 +69,18 @@ class StreamController {
     // The platform's appending call: Express `res.append`, Fastify `reply.header`.
     if (res.append) res.append('set-cookie', 'theme=dark; Path=/');
     else res.header('set-cookie', 'theme=dark; Path=/');
+    return 'page';
+  }
+
+  @Get('cacheable')
+  cacheable(@Res({ passthrough: true }) res: HeaderWriter) {
+    makeCacheable(res);
+    return 'page';
+  }
+
+  @Get('cacheable-by-interceptor')
+  @UseInterceptors(CacheableInterceptor)
+  cacheableByInterceptor() {
     return 'page';
   }
 }
@@ -77,9 +123,56 @@ describe.each(PLATFORMS)('_fbp/_fbc on responses Nest writes raw (%s)', (platfor
     expect(cookieNames(res)).toEqual(['_fbp', '_fbc']);
   });
 
+  it('a page the app removed Set-Cookie from (to be cached) carries no _fbp/_fbc', async () => {
+    // A shared cache would hand the page's Set-Cookie, a freshly minted _fbp, to every visitor.
+    // On Fastify 4 and the Fastify 5 that @nestjs/platform-fastify 11 ships, removeHeader leaves
+    // the raw response alone, where the copies for handlers writing it themselves went out.
+    for (const path of ['/cacheable', '/cacheable-by-interceptor']) {
+      const res = await running.request(`${path}${LANDING}`, { headers: { accept: 'text/html' } });
+      expect(await res.text()).toBe('page');
+      expect(res.headers.get('cache-control')).toBe('public, max-age=600');
+      expect(res.headers.getSetCookie()).toEqual([]);
+    }
+  });
+
   it("a reply the platform writes still carries one of each, beside the app's", async () => {
     const res = await running.request(`/page${LANDING}`, { headers: { accept: 'text/html' } });
     expect(await res.text()).toBe('page');
     expect(cookieNames(res)).toEqual(['_fbp', '_fbc', 'theme']);
+  });
+});
+
+describe('_fbp/_fbc on Fastify when an onSend hook of the app removes Set-Cookie', () => {
+  let mock: MockGraph;
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    mock = await startMockGraph();
+    running = await startApp(
+      'fastify',
+      { imports: [CapiModule.forRoot(capiOptions(mock))], controllers: [StreamController] },
+      false,
+      {},
+      (app) => {
+        // Added in main.ts, as an app does: every page under /page is served for a shared cache.
+        (app as NestFastifyApplication)
+          .getHttpAdapter()
+          .getInstance()
+          .addHook('onSend', (request, reply, payload, done) => {
+            if (request.url.startsWith('/page')) reply.removeHeader('set-cookie');
+            done(null, payload);
+          });
+      },
+    );
+  });
+  afterAll(async () => {
+    await running?.app.close();
+    await mock?.close();
+  });
+
+  it('sends none of them', async () => {
+    const res = await running.request(`/page${LANDING}`, { headers: { accept: 'text/html' } });
+    expect(await res.text()).toBe('page');
+    expect(res.headers.getSetCookie()).toEqual([]);
   });
 });
