@@ -2,8 +2,9 @@
  * `Set-Cookie` on the Fastify platform, where `_fbp`/`_fbc` go both into the reply's headers and,
  * for handlers that write the Node response themselves (`@Sse()`, `@Res()` writing `reply.raw`),
  * onto the Node response. An `onSend` hook, which Fastify runs only for replies it sends itself,
- * settles the two. The same rules as `@capi-kit/fastify`'s plugin (its `keepRawSetCookies`); both
- * adapters need them, and the core has no Node response helpers to hold them yet.
+ * settles the two with the app's own cookies on either. The same rules as `@capi-kit/fastify`'s
+ * plugin (its `keepRawSetCookies`); both adapters need them, and the core has no Node response
+ * helpers to hold them yet.
  */
 import { Logger } from '@nestjs/common';
 
@@ -19,6 +20,8 @@ interface NodeResponse {
 interface Reply {
   raw: NodeResponse;
   getHeader(name: string): number | string | readonly string[] | undefined;
+  header(name: string, value: readonly string[]): unknown;
+  removeHeader(name: string): unknown;
 }
 
 /** The part of a Fastify instance the hook is added to. */
@@ -75,6 +78,26 @@ function dropRawCopies(reply: Reply): void {
   else response.setHeader('set-cookie', appRaw);
 }
 
+/**
+ * Keeps the cookies the app set on the Node response after the interceptor put `_fbp`/`_fbc` in
+ * Fastify's headers (a handler handing `reply.raw` to a session library, `iron-session` for one):
+ * Fastify writes its own `Set-Cookie` over the Node response's when it sends the reply, so such a
+ * cookie was replaced by `_fbp`/`_fbc` on every page load that renewed them, and the visitor was
+ * logged out. Fastify's values are put after them.
+ */
+function keepAppRawCookies(reply: Reply): void {
+  const raw = reply.raw.getHeader('set-cookie');
+  if (raw === undefined) return;
+  // Fastify's own value, or the raw one itself when Fastify has none (then nothing is replaced).
+  const own = reply.getHeader('set-cookie');
+  if (own === undefined || own === raw) return;
+  const ours = asStrings(own);
+  const kept = asStrings(raw).filter((value) => !ours.includes(value));
+  if (kept.length === 0) return;
+  reply.removeHeader('set-cookie');
+  reply.header('set-cookie', [...kept, ...ours]);
+}
+
 /** The Fastify instances the hook was added to (a module registered twice adds it once). */
 const hooked = new WeakSet<object>();
 
@@ -92,6 +115,7 @@ export function settleSetCookiesOnFastify(platform: string | undefined, instance
     fastify.addHook('onSend', (_request, reply, payload, done) => {
       try {
         dropRawCopies(reply);
+        keepAppRawCookies(reply);
       } catch {
         // Header reads and writes on a response not yet sent; never the request's failure.
       }

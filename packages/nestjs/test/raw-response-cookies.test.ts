@@ -72,6 +72,18 @@ class StreamController {
     return 'page';
   }
 
+  /** Hands the Node response to a session library that appends its cookie, as iron-session does. */
+  @Get('login')
+  login(@Res({ passthrough: true }) res: PlatformResponse) {
+    const node = res.raw ?? res;
+    const prev = node.getHeader('set-cookie') ?? [];
+    node.setHeader(
+      'set-cookie',
+      (Array.isArray(prev) ? prev : [String(prev)]).concat('session=abc; Path=/; HttpOnly'),
+    );
+    return 'welcome';
+  }
+
   @Get('cacheable')
   cacheable(@Res({ passthrough: true }) res: HeaderWriter) {
     makeCacheable(res);
@@ -121,6 +133,12 @@ describe.each(PLATFORMS)('_fbp/_fbc on responses Nest writes raw (%s)', (platfor
     const res = await running.request(`/rendered${LANDING}`, { headers: { accept: 'text/html' } });
     expect(await res.text()).toContain('rendered');
     expect(cookieNames(res)).toEqual(['_fbp', '_fbc']);
+  });
+
+  it('a cookie a handler adds on the Node response is kept beside them', async () => {
+    const res = await running.request(`/login${LANDING}`, { headers: { accept: 'text/html' } });
+    expect(await res.text()).toBe('welcome');
+    expect(cookieNames(res).sort()).toEqual(['_fbc', '_fbp', 'session']);
   });
 
   it('a page the app removed Set-Cookie from (to be cached) carries no _fbp/_fbc', async () => {
