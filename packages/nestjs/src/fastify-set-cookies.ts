@@ -3,8 +3,8 @@
  * for handlers that write the Node response themselves (`@Sse()`, `@Res()` writing `reply.raw`),
  * onto the Node response. An `onSend` hook, which Fastify runs only for replies it sends itself,
  * settles the two with the app's own cookies on either. The same rules as `@capi-kit/fastify`'s
- * plugin (its `keepRawSetCookies`); both adapters need them, and the core has no Node response
- * helpers to hold them yet.
+ * plugin (its `keepRawSetCookies` and `keepSetCookiesAtHead`); both adapters need them, and the
+ * core has no Node response helpers to hold them yet.
  */
 import { Logger } from '@nestjs/common';
 
@@ -98,6 +98,51 @@ function keepAppRawCookies(reply: Reply): void {
   reply.header('set-cookie', [...kept, ...ours]);
 }
 
+/** The part of a Node response {@link keepSetCookiesAtHead} wraps. */
+interface RawHead extends NodeResponse {
+  writeHead(...args: unknown[]): unknown;
+}
+
+/**
+ * Keeps the cookies set on the Node response when its head is written. Express middleware run
+ * through `app.use()` on Fastify (`@fastify/middie`: `express-session`, `cookie-session`, through
+ * the `on-headers` package) sets its cookie there from a `writeHead` wrapper, after every hook,
+ * and Fastify's `writeHead(status, headers)` then replaced it with its own `Set-Cookie`, where the
+ * module puts `_fbp` on every page load that renews it: the visitor's session cookie was dropped.
+ * Fastify's values are moved onto the Node response instead, after those already there; the
+ * wrapper goes only on replies that carry a `Set-Cookie` of Fastify's own.
+ */
+function keepSetCookiesAtHead(reply: Reply): void {
+  const response = reply.raw as RawHead;
+  if (response.headersSent === true) return;
+  const own = reply.getHeader('set-cookie');
+  // `getHeader` falls back to the Node response's value: then Fastify has none of its own.
+  if (own === undefined || own === response.getHeader('set-cookie')) return;
+  const writeHead = response.writeHead;
+  response.writeHead = function (this: RawHead, ...args: unknown[]): unknown {
+    const at = args.length - 1;
+    const headers = args[at];
+    if (
+      at > 0 &&
+      typeof headers === 'object' &&
+      headers !== null &&
+      !Array.isArray(headers) &&
+      Object.hasOwn(headers, 'set-cookie')
+    ) {
+      const { 'set-cookie': values, ...others } = headers as Record<string, unknown>;
+      const raw = response.getHeader('set-cookie');
+      const kept = raw === undefined ? [] : asStrings(raw);
+      const added = (Array.isArray(values) ? values : [values])
+        .filter((value) => value !== undefined)
+        .map(String)
+        .filter((value) => !kept.includes(value));
+      response.setHeader('set-cookie', [...kept, ...added]);
+      args[at] = others;
+    }
+    return writeHead.apply(this, args);
+  };
+}
+
 /** The Fastify instances the hook was added to (a module registered twice adds it once). */
 const hooked = new WeakSet<object>();
 
@@ -116,6 +161,7 @@ export function settleSetCookiesOnFastify(platform: string | undefined, instance
       try {
         dropRawCopies(reply);
         keepAppRawCookies(reply);
+        keepSetCookiesAtHead(reply);
       } catch {
         // Header reads and writes on a response not yet sent; never the request's failure.
       }

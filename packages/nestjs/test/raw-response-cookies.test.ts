@@ -194,3 +194,58 @@ describe('_fbp/_fbc on Fastify when an onSend hook of the app removes Set-Cookie
     expect(res.headers.getSetCookie()).toEqual([]);
   });
 });
+
+/**
+ * What express-session and cookie-session do (through the on-headers package): their cookie is
+ * set from a writeHead wrapper, as the head goes out. `app.use()` runs it on either platform
+ * (through @fastify/middie on Fastify).
+ */
+function sessionAtHead(_req: unknown, res: ServerResponse, next: () => void): void {
+  const writeHead = res.writeHead;
+  res.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    const prev = res.getHeader('set-cookie') ?? [];
+    res.setHeader(
+      'set-cookie',
+      (Array.isArray(prev) ? prev : [String(prev)]).concat('sid=abc; Path=/; HttpOnly'),
+    );
+    return (writeHead as (...a: unknown[]) => ServerResponse).apply(this, args);
+  } as typeof res.writeHead;
+  next();
+}
+
+describe.each(PLATFORMS)('a session cookie set as the head is written (%s)', (platform) => {
+  let mock: MockGraph;
+  let running: RunningApp;
+
+  beforeAll(async () => {
+    mock = await startMockGraph();
+    running = await startApp(
+      platform,
+      { imports: [CapiModule.forRoot(capiOptions(mock))], controllers: [StreamController] },
+      false,
+      {},
+      (app) => app.use(sessionAtHead),
+    );
+  });
+  afterAll(async () => {
+    await running?.app.close();
+    await mock?.close();
+  });
+
+  it('is kept beside _fbp/_fbc, each once', async () => {
+    for (const [path, body, names] of [
+      ['/page', 'page', ['_fbc', '_fbp', 'sid', 'theme']],
+      ['/login', 'welcome', ['_fbc', '_fbp', 'session', 'sid']],
+      ['/rendered', 'rendered', ['_fbc', '_fbp', 'sid']],
+    ] as const) {
+      const res = await running.request(`${path}${LANDING}`, { headers: { accept: 'text/html' } });
+      expect(await res.text()).toContain(body);
+      expect(
+        res.headers
+          .getSetCookie()
+          .map((cookie) => cookie.slice(0, cookie.indexOf('=')))
+          .sort(),
+      ).toEqual(names);
+    }
+  });
+});
