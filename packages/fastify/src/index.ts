@@ -3,6 +3,7 @@
  * same a third-party adapter would use: request → `getRequestContext` → `track`.
  */
 import {
+  appendReplySetCookies,
   type BodySource,
   type CapiAdapterOptions,
   type CapiClient,
@@ -18,6 +19,7 @@ import {
   relayOptionProblem,
   relayPathProblem,
   type StandardEventName,
+  settleReplySetCookies,
   type TrackParamsOrNone,
 } from '@capi-kit/core';
 import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
@@ -121,127 +123,6 @@ export type CapiFastifyOptions = CapiAdapterOptions & {
    */
   shutdownTimeoutMs?: number | undefined;
 };
-
-/**
- * Adds `_fbp`/`_fbc` without dropping cookies the app set. `reply.header('set-cookie', …)` appends,
- * but Fastify 4 keeps an array the app passed by reference and appends into it: a module-level
- * array would then carry one visitor's cookies to the next. So an existing value is copied.
- */
-function appendSetCookies(reply: FastifyReply, values: readonly string[]): void {
-  if (values.length === 0) return;
-  const existing = reply.getHeader('set-cookie');
-  if (existing === undefined) {
-    for (const value of values) reply.header('set-cookie', value);
-  } else {
-    const kept = Array.isArray(existing) ? existing.map(String) : [String(existing)];
-    reply.removeHeader('set-cookie');
-    reply.header('set-cookie', [...kept, ...values]);
-  }
-  // On the raw response too: a hijacked reply (an SSR framework writing `reply.raw` itself) never
-  // writes Fastify's headers, so a landing's `_fbc` was lost. Where Fastify's headers are written,
-  // `keepRawSetCookies` drops these copies. Not once an earlier hook started the response.
-  const raw = reply.raw;
-  if (!raw.headersSent) {
-    for (const value of values) raw.appendHeader('set-cookie', value);
-    rawCopies.set(raw, values);
-  }
-}
-
-/** The `_fbp`/`_fbc` values `appendSetCookies` put on each raw response, for a hijacked reply. */
-const rawCopies = new WeakMap<object, readonly string[]>();
-
-/** `values` without one occurrence of each of `removed`. */
-function without(values: readonly string[], removed: readonly string[]): string[] {
-  const left = [...removed];
-  return values.filter((value) => {
-    const at = left.indexOf(value);
-    if (at === -1) return true;
-    left.splice(at, 1);
-    return false;
-  });
-}
-
-/**
- * Keeps the cookies an app set on the raw response (`reply.raw.setHeader`, Express middleware
- * through `@fastify/express` or `@fastify/middie`): Fastify writes its own headers over the raw
- * ones when the reply is sent, so once `_fbp`/`_fbc` were among Fastify's, such a cookie (a
- * session, a CSRF token) was replaced by them on every page load the plugin renewed `_fbp` on.
- */
-function keepRawSetCookies(reply: FastifyReply): void {
-  const response = reply.raw;
-  let raw = response.getHeader('set-cookie');
-  if (raw === undefined) return;
-  const copies = rawCopies.get(response);
-  if (copies !== undefined) {
-    // The plugin's raw copies are for a hijacked reply, which never gets here: this one is sent
-    // with Fastify's headers, where `_fbp`/`_fbc` are (or were, until the app removed them). Left
-    // on the raw response, they went out even after `reply.removeHeader('set-cookie')` (Fastify 4
-    // leaves the raw response alone): a page the app stripped of cookies to be cached carried a
-    // freshly minted `_fbp`, which a shared cache would hand to every visitor.
-    const appRaw = without(Array.isArray(raw) ? raw.map(String) : [String(raw)], copies);
-    if (appRaw.length === 0) response.removeHeader('set-cookie');
-    else response.setHeader('set-cookie', appRaw);
-    raw = response.getHeader('set-cookie');
-    if (raw === undefined) return;
-  }
-  // Fastify's own value, or the raw one itself when Fastify has none (then nothing is replaced).
-  const own = reply.getHeader('set-cookie');
-  if (own === undefined || own === raw) return;
-  const ours = Array.isArray(own) ? own.map(String) : [String(own)];
-  const kept = (Array.isArray(raw) ? raw.map(String) : [String(raw)]).filter(
-    (value) => !ours.includes(value),
-  );
-  if (kept.length === 0) return;
-  reply.removeHeader('set-cookie');
-  reply.header('set-cookie', [...kept, ...ours]);
-}
-
-/** The part of a raw response {@link keepSetCookiesAtHead} wraps. */
-interface RawHead {
-  writeHead(...args: unknown[]): unknown;
-  getHeader(name: string): number | string | readonly string[] | undefined;
-  setHeader(name: string, value: readonly string[]): unknown;
-}
-
-/**
- * Keeps the cookies set on the raw response when its head is written. Express middleware run
- * through `@fastify/middie` or `@fastify/express` (`express-session`, `cookie-session`: the
- * `on-headers` package) sets its cookie there from a `writeHead` wrapper, after every hook, and
- * Fastify's `writeHead(status, headers)` then replaced it with its own `Set-Cookie`, where the
- * plugin renews `_fbp` on every page view: the visitor's session cookie was dropped. Fastify's
- * values are moved onto the raw response instead, after those already there; installed only on
- * replies that carry a `Set-Cookie` of Fastify's own.
- */
-function keepSetCookiesAtHead(reply: FastifyReply): void {
-  const response = reply.raw as unknown as RawHead;
-  if (reply.raw.headersSent) return;
-  const own = reply.getHeader('set-cookie');
-  // `getHeader` falls back to the raw response's value: then Fastify has none of its own.
-  if (own === undefined || own === response.getHeader('set-cookie')) return;
-  const writeHead = response.writeHead;
-  response.writeHead = function (this: RawHead, ...args: unknown[]): unknown {
-    const at = args.length - 1;
-    const headers = args[at];
-    if (
-      at > 0 &&
-      typeof headers === 'object' &&
-      headers !== null &&
-      !Array.isArray(headers) &&
-      Object.hasOwn(headers, 'set-cookie')
-    ) {
-      const { 'set-cookie': values, ...others } = headers as Record<string, unknown>;
-      const raw = response.getHeader('set-cookie');
-      const kept = raw === undefined ? [] : Array.isArray(raw) ? raw.map(String) : [String(raw)];
-      const added = (Array.isArray(values) ? values : [values])
-        .filter((value) => value !== undefined)
-        .map(String)
-        .filter((value) => !kept.includes(value));
-      response.setHeader('set-cookie', [...kept, ...added]);
-      args[at] = others;
-    }
-    return writeHead.apply(this, args);
-  };
-}
 
 /**
  * Tracks a route's `config.capi` conversion once the reply is over (its `finish`, or an `error`,
@@ -372,7 +253,10 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     // `originalUrl`: the target as the browser sent it, before an app's `rewriteUrl` replaced
     // `raw.url` (the page URL and its fbclid are the browser's, like Express's `originalUrl`).
     const bound = adapter.forRequest(fromIncomingMessage(request.raw, request.originalUrl));
-    appendSetCookies(
+    // In the reply's headers and, for a hijacked reply (an SSR framework writing `reply.raw`
+    // itself, which never writes Fastify's headers), on the raw response: the onSend hook below
+    // drops those copies where Fastify does write its own (core's reply-cookies.ts).
+    appendReplySetCookies(
       reply,
       bound.cookiesToSet.map((cookie) => cookie.header),
     );
@@ -388,8 +272,7 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   // App-wide (a hook cannot be added per request); the checks are a few header reads.
   if (adapterOptions.cookies !== false) {
     app.addHook('onSend', (_request, reply, payload, next) => {
-      keepRawSetCookies(reply);
-      keepSetCookiesAtHead(reply);
+      settleReplySetCookies(reply);
       next(null, payload);
     });
   }

@@ -3,6 +3,8 @@
  * `CapiService.forRequest`), and the `Set-Cookie` headers written once, on either platform.
  */
 import {
+  appendReplySetCookies,
+  type BufferedReply,
   type CapiAdapter,
   type CookieToSet,
   fromIncomingMessage,
@@ -10,7 +12,6 @@ import {
   type RequestCapi,
 } from '@capi-kit/core';
 import type { ExecutionContext } from '@nestjs/common';
-import { rememberRawCopies } from './fastify-set-cookies.js';
 
 /** The HTTP request (and response, when known) behind a handler call, as the platform gives them. */
 export interface HttpExchange {
@@ -152,24 +153,12 @@ function appendSetCookies(response: object, values: readonly string[]): boolean 
   if (isExpressResponse(response)) {
     for (const value of values) response.append('Set-Cookie', value);
   } else if (isFastifyReply(response)) {
-    // Fastify 4 pushes into an array the app passed earlier: a shared array would leak one
-    // visitor's cookies into every later response. Copy it instead.
-    const existing = response.getHeader('set-cookie');
-    if (existing === undefined) {
-      for (const value of values) response.header('set-cookie', value);
-    } else {
-      const kept = Array.isArray(existing) ? existing.map(String) : [String(existing)];
-      response.removeHeader('set-cookie');
-      response.header('set-cookie', [...kept, ...values]);
-    }
-    // On the raw response too: Fastify's headers are written only by `reply.send()`, and an `@Sse()`
-    // handler (Nest reads the reply's headers before this interceptor runs) or a handler writing
-    // `reply.raw` never sends them, so a landing's `_fbp`/`_fbc` were lost. Where Fastify does
-    // write its headers, the module's `onSend` hook drops these copies (fastify-set-cookies.ts).
-    if (isNodeResponse(response.raw)) {
-      appendToNodeResponse(response.raw, values);
-      rememberRawCopies(response.raw, values);
-    }
+    // In the reply's headers, and on `reply.raw` too: Fastify's headers are written only by
+    // `reply.send()`, and an `@Sse()` handler (Nest reads the reply's headers before this
+    // interceptor runs) or a handler writing `reply.raw` never sends them, so a landing's
+    // `_fbp`/`_fbc` were lost. Where Fastify does write its headers, the module's `onSend` hook
+    // drops those copies (fastify-set-cookies.ts, core's reply-cookies.ts).
+    appendReplySetCookies(response as unknown as BufferedReply, values);
   } else if (isNodeResponse(response)) {
     appendToNodeResponse(response, values);
   } else {

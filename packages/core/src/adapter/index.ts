@@ -15,3 +15,5 @@ export {
   conversionCounts,
   createCapiAdapter,
 } from './adapter.js';
+export type { BufferedReply, NodeResponseLike } from './reply-cookies.js';
+export { appendReplySetCookies, settleReplySetCookies } from './reply-cookies.js';
