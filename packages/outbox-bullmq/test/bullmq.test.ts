@@ -453,6 +453,36 @@ describe('bullmq with Redis', needsRedis, () => {
     return { done, failed };
   };
 
+  it('says once that a testEventCode on the app’s client does not reach the events the workers send', async () => {
+    const { logger, lines } = logs();
+    const warned: string[] = [];
+    const outbox = producer();
+    const capi = client(outbox, { logger, testEventCode: 'TEST4321' });
+    capi.on('warn', (info) => warned.push(info.message));
+    for (let i = 0; i < 3; i++) capi.track(leadEvent(`tec-${i}`));
+    await capi.flush();
+    capi.track(leadEvent('tec-3'));
+    await capi.flush();
+    const told = lines.filter((line) => line.msg.includes('testEventCode'));
+    expect(told).toEqual([
+      {
+        level: 'warn',
+        msg: expect.stringContaining(
+          'set testEventCode (or META_TEST_EVENT_CODE) where they are delivered',
+        ),
+      },
+    ]);
+    expect(warned.filter((m) => m.includes('testEventCode'))).toHaveLength(1);
+    // A client without one is told nothing.
+    const { logger: quiet, lines: none } = logs();
+    const plain = client(producer(), { logger: quiet });
+    plain.track(leadEvent('tec-plain'));
+    await plain.flush();
+    expect(none.filter((line) => line.msg.includes('testEventCode'))).toEqual([]);
+    await plain.close();
+    await capi.close();
+  });
+
   it('groups appends into addBulk jobs of ≤ 1000 events per pixel; the engine neither counts nor sends them', async () => {
     const outbox = producer({ flushIntervalMs: 5 });
     const capi = client(outbox);

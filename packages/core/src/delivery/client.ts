@@ -390,6 +390,21 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     if (delegatedCounted && delegated.length > 0) {
       for (const [pixelId, list] of byPixel(delegated)) pipes.get(pixelId)?.noteDelegated(list);
     }
+    if (delegated.length > 0 && !delegatedTestCodeTold) tellDelegatedTestCode(delegated);
+  };
+
+  // A Test Events code rides in the request body this client would send. Events an outbox hands
+  // to another process (a BullMQ queue's workers) go out in that process's requests, with its own
+  // code or none: the app's test events were counted as live ones, and nothing said so.
+  let delegatedTestCodeTold = false;
+  const testCodes = new Map(resolved.pixels.map((p) => [p.pixelId, p.testEventCode]));
+  const tellDelegatedTestCode = (delegated: readonly OutboxRecord[]) => {
+    const pixelId = delegated.find((r) => testCodes.get(r.pixelId) !== undefined)?.pixelId;
+    if (pixelId === undefined) return;
+    delegatedTestCodeTold = true;
+    const message = `capi-kit: testEventCode is set on this client, but its outbox hands the events to another process (a queue's workers), which sends them with its own Test Events code or none: set testEventCode (or META_TEST_EVENT_CODE) where they are delivered (createCapiWorker), or these test events count as live ones. Told once.`;
+    log('warn', { pixelId }, message);
+    hooks.emit('warn', () => ({ message, pixelId }));
   };
 
   const scheduleEndFlush = (waitUntil: TrackOptions['waitUntil']) => {

@@ -35,6 +35,8 @@ export const silentLogger: Logger = { debug: silent, info: silent, warn: silent,
 export interface ResolvedPixel {
   pixelId: string;
   endpoint: PixelEndpoint;
+  /** The Test Events code this client sends for the pixel (it is in `endpoint`'s body suffix). */
+  testEventCode?: string | undefined;
 }
 
 /** A destination from `options.destinations`, checked, with its envelope computed once. */
@@ -438,14 +440,16 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     seen.add(pixelId);
     const proof = appSecret ? appsecretProof(appSecret, accessToken) : undefined;
     secrets.push(accessToken, proof);
+    const pixelTestCode = nonEmpty(config.testEventCode) ?? testEventCode;
     return {
       pixelId,
+      testEventCode: pixelTestCode,
       endpoint: {
         url: `${graphUrl}/${encodeURIComponent(apiVersion)}/${pixelId}/events`,
         prefix: '{"data":[',
         suffix: bodySuffix({
           partnerAgent,
-          testEventCode: nonEmpty(config.testEventCode) ?? testEventCode,
+          testEventCode: pixelTestCode,
           appsecretProof: proof,
           accessToken,
         }),
