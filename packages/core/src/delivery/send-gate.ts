@@ -44,6 +44,8 @@ export class SendGate {
    * throttle of the stream, answered to each of its `maxConcurrency` requests, not another one.
    */
   private throttledUntil = 0;
+  /** End of the pause the last counted transient failure set: the same reading, for failures. */
+  private failedUntil = 0;
   /** > 0 while the auth circuit is open; once it passes, one probe request is allowed (half-open). */
   private circuitOpenUntil = 0;
   /** The half-open circuit's probe request is in flight. */
@@ -103,6 +105,7 @@ export class SendGate {
   /** The platform accepted a request. Returns true when that closed the auth circuit. */
   succeeded(): boolean {
     this.consecutiveFailures = 0;
+    this.failedUntil = 0;
     this.consecutiveThrottles = 0;
     if (this.circuitOpenUntil === 0) return false;
     this.circuitOpenUntil = 0;
@@ -146,15 +149,28 @@ export class SendGate {
   /**
    * A transient failure: one backoff for the whole stream (the platform's hint, or full jitter when
    * it gives none or a hint of no wait), so during an outage a single batch probes while the rest
-   * wait.
+   * wait. As with throttles, the failures of requests that were in flight with the one that failed
+   * first (they come while its pause runs) are that same failure: they wait out its pause (or a
+   * longer hint of their own) without growing the step. Counted once each, four requests failing
+   * together made the first backoff's ceiling 8 s instead of 1 s.
    */
   transient(now: number, hintedMs: number | undefined): Backoff {
-    this.consecutiveFailures++;
     const { retry } = this;
+    const sameFailure = now < this.failedUntil;
+    if (!sameFailure) this.consecutiveFailures++;
     const delayMs = isWait(hintedMs)
       ? Math.min(hintedMs, retry.maxRetryAfterMs)
-      : fullJitterDelay(this.consecutiveFailures, retry.baseDelayMs, retry.maxDelayMs, this.random);
-    return { delayMs, retryAt: this.pauseForRetry(now + delayMs) };
+      : sameFailure
+        ? this.failedUntil - now
+        : fullJitterDelay(
+            this.consecutiveFailures,
+            retry.baseDelayMs,
+            retry.maxDelayMs,
+            this.random,
+          );
+    const retryAt = this.pauseForRetry(now + delayMs);
+    this.failedUntil = Math.max(this.failedUntil, retryAt);
+    return { delayMs, retryAt };
   }
 
   /** The outbox failed to hand out work: pause one base delay instead of spinning. */
@@ -180,6 +196,7 @@ export class SendGate {
     this.probing = false;
     this.pausedUntil = 0;
     this.throttledUntil = 0;
+    this.failedUntil = 0;
     this.consecutiveFailures = 0;
     this.consecutiveThrottles = 0;
     return wasOpen;

@@ -35,6 +35,22 @@ describe('SendGate', () => {
     expect(gate.failing).toBe(false);
   });
 
+  it('failures answered while the first one’s pause runs (requests in flight with it) are that same failure', () => {
+    const gate = gateWith(1);
+    // Four requests in flight fail together: one backoff of the first step (ceiling 1 s), not
+    // four doublings (ceiling 8 s by the fourth).
+    expect(gate.transient(0, undefined)).toEqual({ delayMs: 1000, retryAt: 1000 });
+    expect(gate.transient(10, undefined)).toEqual({ delayMs: 990, retryAt: 1000 });
+    expect(gate.transient(20, undefined)).toEqual({ delayMs: 980, retryAt: 1000 });
+    // A longer hint of its own still wins.
+    expect(gate.transient(30, 5000)).toEqual({ delayMs: 5000, retryAt: 5030 });
+    // The probe after the pause fails: the next step (ceiling 2 s).
+    expect(gate.transient(5030, undefined)).toEqual({ delayMs: 2000, retryAt: 7030 });
+    // A success ends the run: the next failure is a first one again.
+    gate.succeeded();
+    expect(gate.transient(7040, undefined)).toEqual({ delayMs: 1000, retryAt: 8040 });
+  });
+
   it('a pause never shortens: a later, shorter backoff keeps the longer one', () => {
     const gate = gateWith(0.5);
     gate.transient(0, 60_000);
@@ -111,8 +127,9 @@ describe('SendGate', () => {
   it('a hint under one second (the header counts whole seconds) is no hint; one second is', () => {
     const gate = gateWith(0.5);
     expect(gate.transient(0, 1)).toEqual({ delayMs: 500, retryAt: 500 });
-    expect(gate.transient(0, 999)).toEqual({ delayMs: 1000, retryAt: 1000 });
-    expect(gate.transient(0, 1000)).toEqual({ delayMs: 1000, retryAt: 1000 });
+    // Second in a row, after the first's pause: no hint, so the doubled step (ceiling 2 s, half).
+    expect(gate.transient(500, 999)).toEqual({ delayMs: 1000, retryAt: 1500 });
+    expect(gate.transient(1500, 1000)).toEqual({ delayMs: 1000, retryAt: 2500 });
     expect(gateWith(0).throttled(0, 999).delayMs).toBe(2500);
     expect(gateWith(0).throttled(0, 1000).delayMs).toBe(1000);
   });
