@@ -384,12 +384,16 @@ export const createDiagnosticsRecorder = (
     lastCheckedBucket = current;
     if (first) return [];
     // Names come and go (keepNamesInWindow): what was warned about a window ago is forgotten.
-    for (const [key, at] of lastWarned) if (nowMs - at >= windowMs) lastWarned.delete(key);
+    // A window away on either side: after the wall clock was set back (a VM resumed, an NTP
+    // step), a warning stamped ahead of now kept every later one of its figure silent until the
+    // clock caught up, for as long as the jump.
+    const recent = (at: number) => Math.abs(nowMs - at) < windowMs;
+    for (const [key, at] of lastWarned) if (!recent(at)) lastWarned.delete(key);
     const warnings: DiagnosticsWarning[] = [];
     const due = (w: DiagnosticsWarning) => {
       const key = `${w.pixelId}\n${w.eventName}\n${w.figure}`;
       const last = lastWarned.get(key);
-      if (last !== undefined && nowMs - last < windowMs) return;
+      if (last !== undefined && recent(last)) return;
       lastWarned.set(key, nowMs);
       warnings.push(w);
     };

@@ -330,6 +330,21 @@ describe('createDiagnosticsRecorder', () => {
     }
   });
 
+  it('warns again after the clock jumped back more than a window (a VM resumed, an NTP step)', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 12_000, thresholds: { minEvents: 1 } });
+    r.takeWarnings(T0); // the first call only sets the clock
+    const later = T0 + 3_600_000; // the clock ran an hour ahead, then was set back to T0
+    r.recordEvent(sample({ userData: {} }), later);
+    expect(r.takeWarnings(later + 1_000).map((w) => w.figure)).toEqual(['match_quality']);
+    // Back at T0 + 13 s: the hour-ahead warning is more than a window away from now, whichever
+    // side; the poorly matched traffic of this window warns (it stayed silent for an hour).
+    r.recordEvent(sample({ userData: {} }), T0 + 13_000);
+    expect(r.takeWarnings(T0 + 14_000).map((w) => w.figure)).toEqual(['match_quality']);
+    // A small step back (NTP slewing a second) does not repeat a warning given a moment ago.
+    r.recordEvent(sample({ userData: {} }), T0 + 12_500);
+    expect(r.takeWarnings(T0 + 12_500)).toEqual([]);
+  });
+
   it('fans one event out to every pixel', () => {
     const r = createDiagnosticsRecorder();
     r.attachRelay(); // a relay feeds it (createRelay does this)
