@@ -111,7 +111,9 @@ export const diagnosticsToOtel = (
   ) => {
     observer.observe(events, f.events, attributes);
     if (f.matchQuality !== null) observer.observe(matchQuality, f.matchQuality, attributes);
-    if (f.events > 0) {
+    // Only where Meta's keys were scored (the estimate is not null): another destination's stream
+    // (TikTok) reports zeros there, which observed as 0 % dragged every key's coverage down.
+    if (f.matchQuality !== null) {
       for (const [key, value] of Object.entries(f.matchKeyCoverage)) {
         observer.observe(keyCoverage, value, { ...attributes, match_key: key });
       }

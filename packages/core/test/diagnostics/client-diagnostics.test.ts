@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type CapiOptions,
+  createDiagnosticsRecorder,
   diagnosticsToOtel,
   type OtelBatchObserverLike,
   type OtelMeterLike,
@@ -286,5 +287,34 @@ describe('diagnosticsToOtel', () => {
     ).toBe(false); // unknown, so not observed
     stop();
     expect(callbacks.size).toBe(0);
+  });
+
+  it("observes no match-key coverage for another destination's stream (its keys are not Meta's)", () => {
+    // A TikTok stream counts in every figure but the estimate and key coverage: the report has
+    // null for the one and zeros for the other; a dashboard of email coverage read them as 0 %.
+    const recorder = createDiagnosticsRecorder();
+    const now = Date.UTC(2026, 8, 12, 10);
+    const tiktok = 'tiktok:C4ABCDEF';
+    recorder.recordEvent(
+      {
+        pixelIds: [tiktok],
+        eventName: 'CompletePayment',
+        eventId: 'o-1',
+        userData: false,
+        callerEventId: true,
+        source: 'server',
+      },
+      now,
+    );
+    const { meter, collect } = fakeMeter();
+    diagnosticsToOtel({ diagnostics: () => recorder.report(now) }, meter);
+    const points = collect();
+    expect(points).toContainEqual({
+      name: 'capi_kit.diagnostics.events',
+      value: 1,
+      attributes: { pixel_id: tiktok, event_name: 'CompletePayment' },
+    });
+    expect(points.filter((p) => p.name.endsWith('.match_key_coverage'))).toEqual([]);
+    expect(points.filter((p) => p.name.endsWith('.match_quality'))).toEqual([]);
   });
 });
