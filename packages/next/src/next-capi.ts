@@ -158,7 +158,26 @@ interface Binding {
   waitUntil: WaitUntil | undefined;
   /** A page load whose URL capiProxy did not pass on (no proxy, or a matcher that skips it). */
   noPageUrl?: boolean;
+  /** A route handler Next runs ahead of time (`force-static`): no visit, nothing to track. */
+  noRequest?: boolean;
 }
+
+/** What tracking returns where there is no visit (`force-static`): no event, an empty ID. */
+const noVisit = (): TrackResult => ({ event_id: '', accepted: false, issues: [], reason: 'error' });
+
+/**
+ * A route handler's request in a response Next renders ahead of time (`dynamic = 'force-static'`):
+ * Next hands it a `NextRequest` behind a Proxy with empty headers (no `Host`, which every request
+ * its server receives has) and a `method` that throws when read (Illegal invocation).
+ */
+const isStaticRequest = (request: Request): boolean => {
+  try {
+    const { headers } = request;
+    return !headers.has('host') && !headers.has('x-forwarded-host') && 'nextUrl' in request;
+  } catch {
+    return false;
+  }
+};
 
 /** What `trackConversion` finds in a render made without a request (`force-static`). */
 const NO_REQUEST = Symbol('no request');
@@ -268,6 +287,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   let warnedOutside = false;
   let warnedNoProxy = false;
   let warnedNoRequest = false;
+  let warnedStaticRoute = false;
 
   // Errors can echo configuration (a fetch error quoting the request): never print the secrets.
   const redact = optionsRedactor(options);
@@ -308,6 +328,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     nameOrEvent: EventName | ServerEventInput,
     params?: TrackParams,
   ): TrackResult => {
+    if (binding?.noRequest === true) return noVisit();
     const current = getAdapter();
     // Without a client the browser Pixel still fires its copy, and needs an ID to do so: an empty
     // one made `if (state.event_id) trackPixel(...)` skip the browser conversion, and `<MetaPixel/>`
@@ -381,7 +402,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
           "trackConversion() ran without a request, in a page Next renders ahead of time (export const dynamic = 'force-static'): nothing is tracked, and every visitor gets that render. Track from a page rendered per request (remove 'force-static').",
         );
       }
-      return { event_id: '', accepted: false, issues: [], reason: 'error' };
+      return noVisit();
     }
     const result = trackWith(binding, nameOrEvent, params);
     // Refused for want of the URL capiProxy passes on (an event_source_url of the caller's own is
@@ -473,6 +494,20 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
 
   const withCapi: NextCapi['withCapi'] = (handler, handlerOptions = {}) => {
     return async (request, context) => {
+      if (isStaticRequest(request)) {
+        // `next build` runs it once and every visitor gets that response: not a visit. Reading the
+        // request failed there ('could not read the request: Illegal invocation', a line that named
+        // neither the cause nor the fix) and a track() in the handler was tracked at build.
+        if (!warnedStaticRoute) {
+          warnedStaticRoute = true;
+          report(
+            "withCapi() ran without a request, in a route Next renders ahead of time (export const dynamic = 'force-static'): nothing is tracked, and every visitor gets that response. Track from a route run per request (remove 'force-static').",
+          );
+        }
+        const unbound: Binding = { context: undefined, waitUntil: undefined, noRequest: true };
+        const run = () => handler(request, context);
+        return store ? store.run(unbound, run) : run();
+      }
       let input: ReturnType<typeof requestInput>;
       try {
         // Request data first, as in bindScope: while `next build` prerenders a GET, reading it

@@ -297,6 +297,48 @@ describe('withCapi', () => {
     });
   });
 
+  it('says once that a route Next renders ahead of time (force-static) has no visit to track, and tracks nothing', async () => {
+    // `export const dynamic = 'force-static'` (next/dist/server/route-modules/app-route, Next 16.4):
+    // the NextRequest behind a Proxy with empty headers, whose other getters run against the Proxy,
+    // so reading `method` throws 'Illegal invocation', as in a real `next build`.
+    class StandInNextRequest extends Request {
+      get nextUrl(): URL {
+        return new URL(this.url);
+      }
+    }
+    const forceStatic = () =>
+      new Proxy(new StandInNextRequest('http://localhost:3000/feed'), {
+        get(target, prop, receiver) {
+          if (prop === 'headers') return new Headers();
+          if (prop === 'url') return target.nextUrl.href;
+          const value = Reflect.get(target, prop, receiver);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const { withCapi, track } = capi;
+      const GET = withCapi(async () => Response.json(track('ViewContent')), {
+        event: 'ViewContent',
+      });
+      const first = await GET(forceStatic(), {});
+      expect(first.status).toBe(200);
+      expect(await first.json()).toMatchObject({ event_id: '', accepted: false });
+      await GET(forceStatic(), {});
+      const told = error.mock.calls.map((call) => String(call[0]));
+      expect(told).toEqual([expect.stringContaining("dynamic = 'force-static'")]);
+      expect(warn).not.toHaveBeenCalled();
+      await capi.flush();
+      const stats = capi.client.stats();
+      expect(stats.sent + stats.queued + stats.inFlight + stats.dropped.invalid).toBe(0);
+      expect(mock.events()).toEqual([]);
+    } finally {
+      error.mockRestore();
+      warn.mockRestore();
+    }
+  });
+
   it("hands back Next's prerender bailouts untouched, before the handler runs and with or without a client", async () => {
     // While `next build` prerenders a GET (ISR `revalidate`, `dynamic = 'error'`, Cache Components),
     // Next wraps the request so that reading its URL or headers throws; that is how the route
