@@ -21,6 +21,7 @@ import {
   cookieValue,
   requestFromScope,
   requestInput,
+  URL_HEADER,
   withSetCookies,
   writeCookies,
 } from './request-scope.js';
@@ -573,7 +574,10 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
         // handler's answer, as a returned `NextResponse.redirect()` is (and a success, as
         // `withConversion` counts it): `event` is tracked for the redirect Next sends.
         if (isRedirectError(error)) {
-          await writeScopeCookies(binding.context?.cookiesToSet ?? []);
+          // Behind capiProxy (its URL header on the request) Next adds the proxy's Set-Cookie to
+          // that redirect too, by the same rule: written again, each reached the browser twice.
+          if (!request.headers.has(URL_HEADER))
+            await writeScopeCookies(binding.context?.cookiesToSet ?? []);
           const redirect = redirectResponseOf(error);
           if (redirect !== undefined) convert(redirect);
         }

@@ -297,6 +297,38 @@ describe('withCapi', () => {
     });
   });
 
+  it('behind capiProxy, leaves the cookies of a redirect() to the proxy, which already set them', async () => {
+    // Seen on next start (Next 16.4.6): GET /go?fbclid=… through capiProxy to a handler that calls
+    // redirect() answered each of _fbp and _fbc twice, the proxy's Set-Cookie and cookies().set's.
+    const fbc = 'fb.1.1700000000000.IwAR_proxied';
+    const thrown = redirectError('/welcome');
+    const GET = capi.withCapi(
+      async () => {
+        throw thrown;
+      },
+      { event: 'Lead' },
+    );
+    await expect(
+      GET(
+        new Request('http://localhost:3000/go?fbclid=IwAR_proxied', {
+          headers: {
+            host: 'shop.example.com',
+            accept: 'text/html',
+            'sec-fetch-dest': 'document',
+            'user-agent': UA,
+            // What capiProxy forwards: the page URL, and the cookies it sets on this response.
+            'x-capi-kit-url': '/go?fbclid=IwAR_proxied',
+            cookie: `_fbp=fb.1.1700000000000.42; _fbc=${fbc}`,
+          },
+        }),
+        {},
+      ),
+    ).rejects.toBe(thrown);
+    expect(scope.written).toEqual([]);
+    const [lead] = await mock.waitForEvents(1, { event_name: 'Lead' });
+    expect(lead?.event.user_data).toMatchObject({ fbp: 'fb.1.1700000000000.42', fbc });
+  });
+
   it('says once that a route Next renders ahead of time (force-static) has no visit to track, and tracks nothing', async () => {
     // `export const dynamic = 'force-static'` (next/dist/server/route-modules/app-route, Next 16.4):
     // the NextRequest behind a Proxy with empty headers, whose other getters run against the Proxy,
