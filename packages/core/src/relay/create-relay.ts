@@ -50,10 +50,32 @@ import type {
  * own `requestTimeout` (Node: 300 s).
  */
 export const DEFAULT_RELAY_BODY_TIMEOUT_MS = 10_000;
-/** What the race against `identifyTimeoutMs` answers when the deadline came first. */
-const IDENTIFY_LATE: unique symbol = Symbol('identify late');
+/** What {@link within} answers when the deadline came first. */
+const LATE: unique symbol = Symbol('late');
 /** Default of `identifyTimeoutMs`: how long a promise from `identify` is awaited. */
 export const DEFAULT_RELAY_IDENTIFY_TIMEOUT_MS = 2000;
+/**
+ * How long a promise from a custom `rateLimit`'s `take` is awaited: 2 s. A store that neither
+ * answers nor fails (a Redis client queueing commands while it reconnects) held every beacon's
+ * request open and its events untracked; past this the request goes on unlimited, as when the
+ * store fails.
+ */
+export const RELAY_RATE_LIMIT_TIMEOUT_MS = 2000;
+
+/** `promise`'s value, or {@link LATE} when it has not settled within `ms` (unref'd timer). */
+async function within<T>(promise: Promise<T>, ms: number): Promise<T | typeof LATE> {
+  let timer: unknown;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<typeof LATE>((resolve) => {
+        timer = systemClock.setTimeout(() => resolve(LATE), ms);
+      }),
+    ]);
+  } finally {
+    if (timer !== undefined) systemClock.clearTimeout(timer);
+  }
+}
 
 const emptyRefusals = (): Record<RelayRefusal, number> => ({
   method_not_allowed: 0,
@@ -296,18 +318,10 @@ export function createRelay<R = Request | NodeRequestLike>(
 
   const identify = async (input: RelayInput<R>): Promise<UserDataInput | undefined> => {
     if (options.identify === undefined) return undefined;
-    let timer: unknown;
     try {
       const answer = options.identify((input.appRequest ?? input.request) as R);
-      const user = isPromise(answer)
-        ? await Promise.race([
-            answer,
-            new Promise<typeof IDENTIFY_LATE>((resolve) => {
-              timer = systemClock.setTimeout(() => resolve(IDENTIFY_LATE), identifyTimeoutMs);
-            }),
-          ])
-        : answer;
-      if (user === IDENTIFY_LATE) {
+      const user = isPromise(answer) ? await within(answer, identifyTimeoutMs) : answer;
+      if (user === LATE) {
         client.reportError(
           new Error(
             `identify did not answer within identifyTimeoutMs (${identifyTimeoutMs} ms); the events went without the signed-in user`,
@@ -320,8 +334,6 @@ export function createRelay<R = Request | NodeRequestLike>(
     } catch (error) {
       client.reportError(error, 'relay identify');
       return undefined;
-    } finally {
-      if (timer !== undefined) systemClock.clearTimeout(timer);
     }
   };
 
@@ -444,7 +456,18 @@ export function createRelay<R = Request | NodeRequestLike>(
       const key = rateLimitKey(context.user_data.client_ip_address);
       let decision: RateLimitDecision | undefined;
       try {
-        decision = await limiter.take(key, cost, now());
+        const answer = limiter.take(key, cost, now());
+        const taken = isPromise(answer)
+          ? await within(answer, RELAY_RATE_LIMIT_TIMEOUT_MS)
+          : answer;
+        if (taken === LATE) {
+          client.reportError(
+            new Error(
+              `rateLimit did not answer within ${RELAY_RATE_LIMIT_TIMEOUT_MS} ms; the request went on unlimited`,
+            ),
+            'relay rateLimit',
+          );
+        } else decision = taken;
       } catch (error) {
         // The app's limiter store failing (Redis down) is the app's to hear of; the visitors'
         // events are not lost to it: the request goes on unlimited. It fell to the catch-all

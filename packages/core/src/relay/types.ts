@@ -63,8 +63,8 @@ export interface RelayOptions<R = Request | NodeRequestLike> {
    * Per-client-IP token bucket in events (IPv6 keyed by /64; requests with no known client IP
    * share one bucket): `429` with `Retry-After` when empty. Settings for the in-memory limiter
    * (default 60 events a minute, burst 60), your own {@link RelayRateLimiter}, or `false`. A
-   * limiter that throws or rejects (its store down) is reported through the client's `error` hook
-   * (source `relay rateLimit`) and the request goes on unlimited.
+   * limiter that throws, rejects (its store down) or has not answered within 2 s is reported
+   * through the client's `error` hook (source `relay rateLimit`) and the request goes on unlimited.
    */
   rateLimit?: MemoryRateLimiterOptions | RelayRateLimiter | false | undefined;
   /** How far (seconds) a browser's `event_time` may lag the server clock before server time is used; default 300. */

@@ -567,6 +567,21 @@ describe('createRelay: rate limit per client IP', () => {
       ]);
     }
   });
+
+  it('stops waiting for a custom limiter that never answers (a store reconnecting): the request goes on unlimited, said once', async () => {
+    const h = harness({ rateLimit: { take: () => new Promise<never>(() => {}) } });
+    const answer = await h.relay.handle(request({ body: payload([event({ event_id: 'hung' })]) }));
+    expect(answer.status).toBe(204);
+    expect((await h.sent()).map((s) => s.event.event_id)).toEqual(['hung']);
+    expect(h.relay.stats()).toMatchObject({
+      requests: 1,
+      accepted: 1,
+      events: { received: 1, tracked: 1 },
+    });
+    expect(h.errors.map((e) => [e.source, e.error.message])).toEqual([
+      ['relay rateLimit', 'rateLimit did not answer within 2000 ms; the request went on unlimited'],
+    ]);
+  });
 });
 
 describe('createRelay: what is forwarded', () => {
