@@ -247,7 +247,9 @@ export function createRelay<R = Request | NodeRequestLike>(
     allowUserData: options.allowUserData === true,
     maxSkewSeconds: clockSkewSeconds(options.maxClockSkewSeconds),
   };
-  const rateLimit = options.rateLimit;
+  // `null` (a config file's "not set") is the default limiter: read as settings, it threw at
+  // creation (reading `eventsPerMinute` of null).
+  const rateLimit = options.rateLimit ?? undefined;
   const limiter: RelayRateLimiter | undefined =
     rateLimit === false
       ? undefined
@@ -317,7 +319,8 @@ export function createRelay<R = Request | NodeRequestLike>(
   };
 
   const identify = async (input: RelayInput<R>): Promise<UserDataInput | undefined> => {
-    if (options.identify === undefined) return undefined;
+    // `null` (a config file's "not set") is no callback: called, it threw on every request.
+    if (options.identify === undefined || options.identify === null) return undefined;
     try {
       const answer = options.identify((input.appRequest ?? input.request) as R);
       const user = isPromise(answer) ? await within(answer, identifyTimeoutMs) : answer;

@@ -568,6 +568,19 @@ describe('createRelay: rate limit per client IP', () => {
     }
   });
 
+  it('takes rateLimit: null and identify: null (a config file\'s "not set") as unset', async () => {
+    // rateLimit: null threw at creation (reading eventsPerMinute of null); identify: null was
+    // called on every request and reported as an error each time.
+    const h = harness({ rateLimit: null as never, identify: null as never });
+    for (let i = 0; i < 3; i++) {
+      expect((await h.relay.handle(request({ body: burst(20, `n${i}`) }))).status).toBe(204);
+    }
+    // The default limiter: 60 events a minute per client IP.
+    expect((await h.relay.handle(request({ body: burst(1, 'over') }))).status).toBe(429);
+    expect(h.relay.stats().events.tracked).toBe(60);
+    expect(h.errors).toEqual([]);
+  });
+
   it('stops waiting for a custom limiter that never answers (a store reconnecting): the request goes on unlimited, said once', async () => {
     const h = harness({ rateLimit: { take: () => new Promise<never>(() => {}) } });
     const answer = await h.relay.handle(request({ body: payload([event({ event_id: 'hung' })]) }));
