@@ -182,6 +182,46 @@ describe('bullmq with Redis and a destination beside Meta', needsRedis, () => {
     return { done, failed };
   };
 
+  it("says once that the TikTok destination's testEventCode does not reach the events the workers send", async () => {
+    // The workers send TikTok's records in their own destination's envelope: the app's code stayed
+    // behind, and its test events reached TikTok as live ones without a word.
+    const { logger, lines } = logs();
+    const warned: { message: string; pixelId?: string | undefined }[] = [];
+    const capi = client(producer(), {
+      logger,
+      destinations: [
+        tiktok({
+          pixelCode: CODE,
+          accessToken: TT_TOKEN,
+          apiUrl: mock.tiktok.url,
+          testEventCode: 'TEST12345',
+        }),
+      ],
+    });
+    capi.on('warn', (info) => warned.push({ message: info.message, pixelId: info.pixelId }));
+    for (let i = 0; i < 3; i++) capi.track(leadEvent(`tt-tec-${i}`));
+    await capi.flush();
+    capi.track(leadEvent('tt-tec-3'));
+    await capi.flush();
+    const told = lines.filter((line) => line.includes('testEventCode'));
+    expect(told).toHaveLength(1);
+    expect(told[0]).toContain(
+      'set testEventCode on the TikTok destination where they are delivered',
+    );
+    expect(told[0]).toContain(`"pixelId":"${STREAM}"`);
+    expect(warned.filter((w) => w.message.includes('testEventCode'))).toEqual([
+      { message: expect.stringContaining('TikTok destination'), pixelId: STREAM },
+    ]);
+    // Without a code on the destination (nor on the client), nothing is said.
+    const quiet = logs();
+    const plain = client(producer(), { logger: quiet.logger });
+    plain.track(leadEvent('tt-tec-plain'));
+    await plain.flush();
+    expect(quiet.lines.filter((line) => line.includes('testEventCode'))).toEqual([]);
+    await plain.close();
+    await capi.close();
+  });
+
   it('the producer delegates every stream (one job per stream), each stream adds up; a worker with destinations delivers both with one event_id, the token only in the header', async () => {
     const outbox = producer();
     const capi = client(outbox);

@@ -102,6 +102,11 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
     }
   }
   const token = envelope.headers['access-token'] as string;
+  // As the envelope's prefix carries it (checked there): the core tells when it does not travel.
+  const testCode =
+    typeof testEventCode === 'string' && testEventCode.trim() !== ''
+      ? testEventCode.trim()
+      : undefined;
   return {
     name: 'tiktok',
     id: pixelCode.trim(), // checked by endpointEnvelope above
@@ -125,7 +130,10 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
     },
     // The token travels in the `Access-Token` header only; `secrets` makes the core redact it
     // from every log line and error, whatever a proxy or TikTok echoes back.
-    envelope: () => ({ ...envelope, secrets: [token] }),
+    envelope: () =>
+      testCode === undefined
+        ? { ...envelope, secrets: [token] }
+        : { ...envelope, secrets: [token], testEventCode: testCode },
     limits: {
       maxEvents: TIKTOK_MAX_EVENTS_PER_REQUEST,
       // TikTok's per-request byte limit is not documented in the sources this package cites

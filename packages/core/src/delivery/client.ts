@@ -398,11 +398,21 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   // code or none: the app's test events were counted as live ones, and nothing said so.
   let delegatedTestCodeTold = false;
   const testCodes = new Map(resolved.pixels.map((p) => [p.pixelId, p.testEventCode]));
+  // A destination's code (TikTok's `test_event_code`) rides in its envelope's prefix the same way.
+  const destinationLabels = new Map<string, string>();
+  for (const { destination, envelope, stream } of resolved.destinations) {
+    testCodes.set(stream, envelope.testEventCode);
+    destinationLabels.set(stream, destination.label ?? destination.name);
+  }
   const tellDelegatedTestCode = (delegated: readonly OutboxRecord[]) => {
     const pixelId = delegated.find((r) => testCodes.get(r.pixelId) !== undefined)?.pixelId;
     if (pixelId === undefined) return;
     delegatedTestCodeTold = true;
-    const message = `capi-kit: testEventCode is set on this client, but its outbox hands the events to another process (a queue's workers), which sends them with its own Test Events code or none: set testEventCode (or META_TEST_EVENT_CODE) where they are delivered (createCapiWorker), or these test events count as live ones. Told once.`;
+    const label = destinationLabels.get(pixelId);
+    const message =
+      label === undefined
+        ? `capi-kit: testEventCode is set on this client, but its outbox hands the events to another process (a queue's workers), which sends them with its own Test Events code or none: set testEventCode (or META_TEST_EVENT_CODE) where they are delivered (createCapiWorker), or these test events count as live ones. Told once.`
+        : `capi-kit: testEventCode is set on this client's ${label} destination, but its outbox hands the events to another process (a queue's workers), which sends them with its own destination's code or none: set testEventCode on the ${label} destination where they are delivered (createCapiWorker's destinations), or these test events count as live ones. Told once.`;
     log('warn', { pixelId }, message);
     hooks.emit('warn', () => ({ message, pixelId }));
   };

@@ -23,6 +23,12 @@ export interface Envelope {
   headers?: Readonly<Record<string, string>> | undefined;
   /** Values the logger and every error must never show (tokens, proofs): redacted everywhere. */
   secrets?: readonly (string | undefined)[] | undefined;
+  /**
+   * The Test Events code the prefix carries (TikTok's `test_event_code`), if any: an outbox that
+   * hands the events to another process sends them in that process's envelope, so the client says
+   * once that this code does not travel with them.
+   */
+  testEventCode?: string | undefined;
 }
 
 /** What a platform accepts per request and how old an event may be. */
