@@ -592,6 +592,25 @@ describe('request context: ttclid kept in a first-party cookie, _ttp read', () =
     expect(context.destinations?.tiktok).toEqual({});
   });
 
+  it('an empty or malformed duplicate cookie sent first does not hide the valid one (as for _fbp/_fbc)', async () => {
+    // An older host-only cookie, or one a script blanked, comes first in the Cookie header: the
+    // click and the TikTok Pixel's ID were lost, and the ttclid cookie was not renewed.
+    const dest = destination();
+    const context = getRequestContext(
+      navigation(
+        'https://www.shop.example/product',
+        'ttclid=; _ttp="x,y"; ttclid=E.C.P.abc123; _ttp=2F7h37Yk',
+      ),
+      { destinations: [dest] },
+    );
+    expect(context.destinations?.tiktok).toEqual({ ttclid: 'E.C.P.abc123', _ttp: '2F7h37Yk' });
+    expect(context.cookiesToSet.find((c) => c.name === 'ttclid')?.value).toBe('E.C.P.abc123');
+    const capi = client();
+    const { event_id } = capi.track({ event_name: 'ViewContent' }, { context });
+    await capi.flush();
+    expect(byId(tt, event_id)).toMatchObject({ user: { ttclid: 'E.C.P.abc123', ttp: '2F7h37Yk' } });
+  });
+
   it('without destinations the context is what it always was', () => {
     const request = navigation('https://www.shop.example/?ttclid=E.C.P.abc', '_ttp=2F7h37Yk');
     const context = getRequestContext(request, {});

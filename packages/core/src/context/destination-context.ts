@@ -117,8 +117,12 @@ export function captureDestinationContext(
 ): DestinationCaptures | undefined {
   let out: DestinationCaptures | undefined;
   const { cookieHeader } = request;
+  // The first usable value of each, as for `_fbp`/`_fbc`: an empty or malformed duplicate sent
+  // first (an older host-only cookie, one a script blanked) must not hide the valid one.
   const cookie = (name: string): string | undefined =>
-    cookieHeader === undefined || cookieHeader === '' ? undefined : cookieValue(cookieHeader, name);
+    cookieHeader === undefined || cookieHeader === ''
+      ? undefined
+      : cookieValue(cookieHeader, name, isSafeCaptureValue);
   for (const destination of destinations) {
     const needs = destination.context;
     if (needs === undefined) continue;
