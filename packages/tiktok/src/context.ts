@@ -53,6 +53,21 @@ export function cookieFromHeader(header: string, name: string): string | undefin
   return undefined;
 }
 
+/**
+ * The first value of cookie `name` that can be sent (`isTikTokIdValue`): an empty or malformed
+ * duplicate sent first (an older host-only cookie) must not hide the valid one, the core's rule
+ * for `_fbp`/`_fbc` and for the destination context.
+ */
+function usableCookie(header: string, name: string): string | undefined {
+  for (const pair of header.split(';')) {
+    const eq = pair.indexOf('=');
+    if (eq < 0 || pair.slice(0, eq).trim() !== name) continue;
+    const value = cookieFromHeader(pair, name);
+    if (value !== undefined && isTikTokIdValue(value)) return value;
+  }
+  return undefined;
+}
+
 function ttclidFromUrl(url: string): string | undefined {
   let parsed: URL;
   try {
@@ -66,7 +81,7 @@ function ttclidFromUrl(url: string): string | undefined {
 
 /**
  * `ttclid` (from the URL, else the `ttclid` cookie) and `ttp` (the `_ttp` cookie) of one request.
- * Malformed values are left out. Pure: reads only what it is given.
+ * Malformed values are left out; of duplicate cookies, the first usable one is read. Pure: reads only what it is given.
  * @example readTikTokContext({ url: 'https://shop.example/?ttclid=E.C.P.abc', cookieHeader: '_ttp=2F7h37Yk' })
  * // { ttclid: 'E.C.P.abc', ttp: '2F7h37Yk' }
  */
@@ -77,9 +92,9 @@ export function readTikTokContext(input: TikTokContextInput): TikTokContext {
   const ttclid =
     fromUrl !== undefined && isTikTokIdValue(fromUrl)
       ? fromUrl
-      : cookieFromHeader(cookies, TTCLID_PARAM);
-  if (ttclid !== undefined && isTikTokIdValue(ttclid)) context.ttclid = ttclid;
-  const ttp = cookieFromHeader(cookies, TTP_COOKIE);
-  if (ttp !== undefined && isTikTokIdValue(ttp)) context.ttp = ttp;
+      : usableCookie(cookies, TTCLID_PARAM);
+  if (ttclid !== undefined) context.ttclid = ttclid;
+  const ttp = usableCookie(cookies, TTP_COOKIE);
+  if (ttp !== undefined) context.ttp = ttp;
   return context;
 }

@@ -39,6 +39,16 @@ describe('readTikTokContext', () => {
   it('takes the first cookie of a name and unquotes a quoted value', () => {
     expect(readTikTokContext({ cookieHeader: '_ttp="q1"; _ttp=second' })).toEqual({ ttp: 'q1' });
   });
+
+  it('an empty or malformed duplicate sent first does not hide the valid cookie (as for _fbp/_fbc)', () => {
+    // An older host-only cookie, or one a script blanked: the click and the Pixel's ID were lost.
+    expect(
+      readTikTokContext({
+        url: 'https://s.example/product',
+        cookieHeader: 'ttclid=; _ttp=a,b; ttclid=E.C.P.abc123; _ttp=2F7h37Yk',
+      }),
+    ).toEqual({ ttclid: 'E.C.P.abc123', ttp: '2F7h37Yk' });
+  });
 });
 
 describe('cookieFromHeader', () => {
