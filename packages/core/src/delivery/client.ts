@@ -23,6 +23,7 @@ import {
 } from './client-close.js';
 import { emptyDrops, sumStats } from './client-stats.js';
 import { schedulingClock } from './clock.js';
+import { delegatedTestCodeWarning } from './delegated-test-code.js';
 import type { Destination, Envelope } from './destination.js';
 import { closeAtExit } from './exit-close.js';
 import type { Stream } from './fan-out.js';
@@ -390,32 +391,16 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     if (delegatedCounted && delegated.length > 0) {
       for (const [pixelId, list] of byPixel(delegated)) pipes.get(pixelId)?.noteDelegated(list);
     }
-    if (delegated.length > 0 && !delegatedTestCodeTold) tellDelegatedTestCode(delegated);
+    const told = delegated.length > 0 ? delegatedTestCode(delegated) : undefined;
+    if (told !== undefined) {
+      const { pixelId, message } = told;
+      log('warn', { pixelId }, message);
+      hooks.emit('warn', () => ({ message, pixelId }));
+    }
   };
 
-  // A Test Events code rides in the request body this client would send. Events an outbox hands
-  // to another process (a BullMQ queue's workers) go out in that process's requests, with its own
-  // code or none: the app's test events were counted as live ones, and nothing said so.
-  let delegatedTestCodeTold = false;
-  const testCodes = new Map(resolved.pixels.map((p) => [p.pixelId, p.testEventCode]));
-  // A destination's code (TikTok's `test_event_code`) rides in its envelope's prefix the same way.
-  const destinationLabels = new Map<string, string>();
-  for (const { destination, envelope, stream } of resolved.destinations) {
-    testCodes.set(stream, envelope.testEventCode);
-    destinationLabels.set(stream, destination.label ?? destination.name);
-  }
-  const tellDelegatedTestCode = (delegated: readonly OutboxRecord[]) => {
-    const pixelId = delegated.find((r) => testCodes.get(r.pixelId) !== undefined)?.pixelId;
-    if (pixelId === undefined) return;
-    delegatedTestCodeTold = true;
-    const label = destinationLabels.get(pixelId);
-    const message =
-      label === undefined
-        ? `capi-kit: testEventCode is set on this client, but its outbox hands the events to another process (a queue's workers), which sends them with its own Test Events code or none: set testEventCode (or META_TEST_EVENT_CODE) where they are delivered (createCapiWorker), or these test events count as live ones. Told once.`
-        : `capi-kit: testEventCode is set on this client's ${label} destination, but its outbox hands the events to another process (a queue's workers), which sends them with its own destination's code or none: set testEventCode on the ${label} destination where they are delivered (createCapiWorker's destinations), or these test events count as live ones. Told once.`;
-    log('warn', { pixelId }, message);
-    hooks.emit('warn', () => ({ message, pixelId }));
-  };
+  // Events handed to another process leave this client's Test Events code behind: said once.
+  const delegatedTestCode = delegatedTestCodeWarning(resolved);
 
   const scheduleEndFlush = (waitUntil: TrackOptions['waitUntil']) => {
     if (waitUntil) endFlushWaiters.add(waitUntil);
