@@ -108,6 +108,39 @@ describe.each(MAJORS)('$name: request-context options from JavaScript', ({ expre
     );
   });
 
+  it("refuses an ldu location Meta does not take when created, naming the fix (ldu: 'US')", () => {
+    // 'US' was read per request as { country, state }: neither was there, so every LDU event
+    // asked Meta to geolocate (country 0, state 0), silently; { country: 'US' } made every LDU
+    // event invalid instead.
+    expect(() => capi(capiOptions(mock, { ldu: 'US' as never }))).toThrow(
+      'capi-kit: ldu must be { country, state }, got the string "US": write { country: 1, state: 1000 } for California',
+    );
+    expect(() => capi(capiOptions(mock, { ldu: { country: 'US' } as never }))).toThrow(
+      'capi-kit: ldu country must be 1 (United States) or 0 (geolocate), got "US"',
+    );
+    expect(() => capi(capiOptions(mock, { ldu: { country: 1, state: 1 } as never }))).toThrow(
+      'capi-kit: ldu state must be 1000 (California) or 0 (geolocate), got 1',
+    );
+  });
+
+  it('an ldu location reaches Meta on an LDU event; ldu: null is the default (geolocate)', async () => {
+    const california = await pageView({ consent: () => 'ldu', ldu: { country: 1, state: 1000 } });
+    expect(california.result).toMatchObject({ accepted: true });
+    const [sent] = mock.events();
+    expect(sent?.event).toMatchObject({
+      data_processing_options: ['LDU'],
+      data_processing_options_country: 1,
+      data_processing_options_state: 1000,
+    });
+    mock.reset();
+    const unset = await pageView({ consent: () => 'ldu', ldu: null });
+    expect(unset.result).toMatchObject({ accepted: true });
+    expect(mock.events()[0]?.event).toMatchObject({
+      data_processing_options_country: 0,
+      data_processing_options_state: 0,
+    });
+  });
+
   it('a platform preset reads its header', async () => {
     const seen = await pageView({ platform: 'cloudflare' }, { 'cf-connecting-ip': '203.0.113.7' });
     expect(seen.sent).toEqual([expect.objectContaining({ client_ip_address: '203.0.113.7' })]);

@@ -290,13 +290,37 @@ function sendsToMeta(client: CapiClient): boolean {
 }
 
 /**
+ * What is wrong with an `ldu` option, or `undefined`. Read per request as `{ country, state }`, a
+ * country code (`ldu: 'US'`) had neither and every LDU event asked Meta to geolocate, silently; a
+ * country or state Meta does not take (`{ country: 'US' }`) made every such event invalid. Values
+ * are those of Meta's Limited Data Use fields ([SE]):
+ * https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event
+ */
+function lduLocationProblem(ldu: unknown): string | undefined {
+  if (ldu === undefined || ldu === null) return undefined;
+  const hint =
+    'write { country: 1, state: 1000 } for California, { country: 1, state: 0 } for the rest of the US, or leave it out and Meta geolocates';
+  if (typeof ldu !== 'object' || Array.isArray(ldu)) {
+    return `must be { country, state }, got ${typeof ldu === 'string' ? `the string ${JSON.stringify(ldu.slice(0, 16))}` : Array.isArray(ldu) ? 'an array' : typeof ldu}: ${hint}`;
+  }
+  const { country, state } = ldu as { country?: unknown; state?: unknown };
+  if (country !== undefined && country !== 0 && country !== 1) {
+    return `country must be 1 (United States) or 0 (geolocate), got ${typeof country === 'string' ? JSON.stringify(country.slice(0, 16)) : typeof country === 'number' ? country : typeof country}: ${hint}`;
+  }
+  if (state !== undefined && state !== 0 && state !== 1000) {
+    return `state must be 1000 (California) or 0 (geolocate), got ${typeof state === 'string' ? JSON.stringify(state.slice(0, 16)) : typeof state === 'number' ? state : typeof state}: ${hint}`;
+  }
+  return undefined;
+}
+
+/**
  * Refuses, at creation, request-context options the request path would read against the app:
  * a `trustProxy` it cannot read (every visitor given the proxy's address), a `platform` that names
  * no preset (`'Cloudflare'`: every visitor without an IP), a `forwardedHeader` other than the two
  * lowercase names (`'X-Forwarded-For'` found no header), a `cookieDomain` that is not a string
  * (it failed the context of every page view), a `consent` that is not
  * a function (`consent: 'granted'` was called per request, threw and counted as `denied`: every
- * event dropped) and a `cookies`, `generateFbp` or `respectGpc` that is not a boolean
+ * event dropped), an `ldu` location Meta does not take (`ldu: 'US'`) and a `cookies`, `generateFbp` or `respectGpc` that is not a boolean
  * (`cookies: 'false'` from an environment variable was not `false`). Every adapter runs it before
  * its client exists, and so does `@capi-kit/next`'s `capiProxy`, which has no client.
  * @example checkContextOptions({ consent: 'granted' }) // throws: write consent: () => 'granted'
@@ -327,6 +351,8 @@ export function checkContextOptions(options: RequestContextOptions): void {
       `capi-kit: cookieDomain must be a domain name such as 'example.com', got ${typeof cookieDomain}`,
     );
   }
+  const lduProblem = lduLocationProblem(options.ldu);
+  if (lduProblem !== undefined) throw new TypeError(`capi-kit: ldu ${lduProblem}`);
   for (const name of ['cookies', 'generateFbp', 'respectGpc'] as const) {
     const value: unknown = options[name];
     if (value !== undefined && value !== null && typeof value !== 'boolean') {
