@@ -378,6 +378,17 @@ function customParameter(
   issues: Issue[],
 ): boolean {
   if (value === undefined) return false;
+  // `NaN` and `±Infinity` (a division by zero, `Number('')` of an empty form field) serialize as
+  // `null`: sent, the parameter told Meta nothing and the app was not told either.
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    issues.push({
+      path,
+      code: 'invalid_custom_parameter',
+      message: `Must be a finite number, got ${value}; dropped (JSON would send null).`,
+      severity: 'warning',
+    });
+    return false;
+  }
   if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
     error(issues, path, 'invalid_custom_parameter', 'Must be JSON-serializable.');
     return false;

@@ -739,6 +739,21 @@ describe('buildEvent: custom_data', () => {
     });
   });
 
+  it('drops a custom parameter that is NaN or Infinity with a warning at its path', () => {
+    // JSON sends both as null: the parameter told Meta nothing, and nothing told the app.
+    const { event, issues } = build({
+      custom_data: { score: Number.NaN, custom_properties: { ratio: 1 / 0, kept: 2 } },
+    });
+    expect(issues.map((i) => [i.path, i.code, i.severity])).toEqual([
+      ['custom_data.score', 'invalid_custom_parameter', 'warning'],
+      ['custom_data.custom_properties.ratio', 'invalid_custom_parameter', 'warning'],
+    ]);
+    expect(issues[0]?.message).toBe(
+      'Must be a finite number, got NaN; dropped (JSON would send null).',
+    );
+    expect(event?.custom_data).toEqual({ kept: 2 });
+  });
+
   it('omits an empty custom_data', () => {
     const { event } = build({ custom_data: { order_id: undefined } });
     expect(event).toBeDefined();
