@@ -23,7 +23,8 @@ export interface MetaPixelProps {
   /**
    * Your first-party relay endpoint (`@capi-kit/browser`'s protocol): browser-only events (those
    * fired without an `eventID`) are also sent there for your server to forward. With a relay the
-   * Pixel is loaded by `@capi-kit/browser` after hydration instead of by an inline script.
+   * Pixel is loaded by `@capi-kit/browser` after hydration instead of by an inline script. Next.js
+   * does not add `basePath` to it: under `basePath: '/shop'` write `'/shop/capi/events'`.
    */
   relay?: string | false | undefined;
   /** Advanced Matching for `fbq('init')` (the Pixel hashes it; it never goes to the relay). */
