@@ -29,7 +29,11 @@ interface NodeRequest extends IncomingMessageLike {
 }
 
 interface Slot {
+  /** The adapter that made {@link capi}: the first `CapiModule` to reach the request. */
+  readonly adapter: CapiAdapter;
   readonly capi: RequestCapi;
+  /** Bindings of other adapters (`CapiModule` registered again) on this request's one context. */
+  others?: Map<CapiAdapter, RequestCapi>;
   /** What the core says to set; empty when no cookie may change (the context then waits). */
   readonly cookiesToSet: readonly CookieToSet[];
   cookiesWritten: boolean;
@@ -104,7 +108,7 @@ export function bindRequestCapi(adapter: CapiAdapter, exchange: HttpExchange): R
     const { capi, cookiesToSet } = adapter.forRequest(
       fromIncomingMessage(node, node.originalUrl ?? node.url),
     );
-    slot = { capi, cookiesToSet, cookiesWritten: false };
+    slot = { adapter, capi, cookiesToSet, cookiesWritten: false };
     Object.defineProperty(node, SLOT, { value: slot, configurable: true });
   }
   if (!slot.cookiesWritten && exchange.response !== undefined) {
@@ -113,7 +117,19 @@ export function bindRequestCapi(adapter: CapiAdapter, exchange: HttpExchange): R
       slot.cookiesToSet.map((cookie) => cookie.header),
     );
   }
-  return slot.capi;
+  if (slot.adapter === adapter) return slot.capi;
+  // Another CapiModule's adapter (a feature module's own forRoot): its events go through its own
+  // client, on the request's one context. Handed the first binding, a feature module's
+  // `CapiService.track(event, request)` sent its events to the first module's pixel; a context of
+  // its own would mint a second `_fbp` on a first visit (the Express adapter does the same).
+  let other = slot.others?.get(adapter);
+  if (other === undefined) {
+    const first = slot.capi;
+    other = adapter.bind(() => first.context);
+    slot.others ??= new Map();
+    slot.others.set(adapter, other);
+  }
+  return other;
 }
 
 interface ExpressResponse {

@@ -14,7 +14,7 @@ import {
   CapiService,
   TrackConversion,
 } from '../src/index.js';
-import { ACCESS_TOKEN, capiOptions, PIXEL_ID, recordingLogger, startApp } from './fixtures.js';
+import { ACCESS_TOKEN, capiOptions, PIXEL_ID, recordingLogger, startApp, UA } from './fixtures.js';
 
 let mock: MockGraph;
 beforeAll(async () => {
@@ -344,6 +344,65 @@ describe('CapiModule registered twice', () => {
       expect(mock.events({ event_name: 'Lead' })).toHaveLength(2);
       const warnings = log.entries.filter((e) => e.level === 'warn').map((e) => e.message);
       expect(warnings).toEqual([expect.stringMatching(/^CapiModule is registered more than once/)]);
+    },
+  );
+});
+
+describe('CapiModule registered twice: a feature module tracking with its own CapiService', () => {
+  const FEATURE_PIXEL = '2222222222';
+  @Injectable()
+  class FeatureSignups {
+    constructor(@Inject(CapiService) private readonly capi: CapiService) {}
+    signup(request: object) {
+      return this.capi.track({ event_name: 'Lead', user_data: { em: 'b@example.com' } }, request);
+    }
+  }
+  @Controller()
+  class FeatureController {
+    constructor(@Inject(FeatureSignups) private readonly signups: FeatureSignups) {}
+    @Get('feature-signup')
+    signup(@Req() request: object) {
+      return this.signups.signup(request);
+    }
+  }
+  @Module({
+    imports: [
+      CapiModule.forRootAsync({ useFactory: () => capiOptions(mock, { pixelId: FEATURE_PIXEL }) }),
+    ],
+    providers: [FeatureSignups],
+    controllers: [FeatureController],
+  })
+  class FeatureModule {}
+
+  it.each(['express', 'fastify'] as const)(
+    "sends the event to the feature module's pixel, with the request's context (%s)",
+    async (platform) => {
+      // The request was bound by the root module first, and the feature module's
+      // CapiService.track(event, request) went through that binding: to the root pixel.
+      const log = recordingLogger();
+      const running = await startApp(
+        platform,
+        { imports: [CapiModule.forRoot(capiOptions(mock)), FeatureModule] },
+        log.logger,
+      );
+      let eventId: string;
+      try {
+        const res = await running.request('/feature-signup', {
+          headers: { cookie: '_fbp=fb.1.1700000000000.42' },
+        });
+        expect(res.status).toBe(200);
+        const result = (await res.json()) as { accepted: boolean; event_id: string };
+        expect(result.accepted).toBe(true);
+        eventId = result.event_id;
+      } finally {
+        await running.app.close();
+      }
+      expect(mock.events({ pixelId: PIXEL_ID })).toEqual([]);
+      const [sent] = mock.events({ pixelId: FEATURE_PIXEL });
+      expect(sent?.event).toMatchObject({
+        event_id: eventId,
+        user_data: { fbp: 'fb.1.1700000000000.42', client_user_agent: UA },
+      });
     },
   );
 });
