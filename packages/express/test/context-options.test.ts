@@ -1,3 +1,8 @@
+import { once } from 'node:events';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CapiExpressOptions, capi } from '../src/index.js';
@@ -139,6 +144,66 @@ describe.each(MAJORS)('$name: request-context options from JavaScript', ({ expre
       data_processing_options_country: 0,
       data_processing_options_state: 0,
     });
+  });
+
+  it('behind a proxy on a Unix socket, says once how to trust it, and trustProxy: 1 reads the IP', async () => {
+    // nginx's proxy_pass http://unix:/run/app.sock: the socket has no address, so a list such as
+    // 'loopback' never matched it, every event went without client_ip_address, and nothing said so.
+    const overSocket = async (trustProxy: CapiExpressOptions['trustProxy']) => {
+      const tracking = capi(capiOptions(mock, { trustProxy }));
+      const warned: string[] = [];
+      tracking.client.on('warn', ({ message }) => warned.push(message));
+      const app = express();
+      app.use(tracking);
+      app.get('/', (req, res) => {
+        res.json(req.capi.track('ViewContent'));
+      });
+      const dir = await mkdtemp(join(tmpdir(), 'capi-unix-'));
+      const path = join(dir, 'app.sock');
+      const server = app.listen(path);
+      await once(server, 'listening');
+      try {
+        for (let i = 0; i < 2; i++) {
+          const status = await new Promise<number | undefined>((resolve, reject) => {
+            const req = httpRequest(
+              {
+                socketPath: path,
+                path: '/',
+                headers: {
+                  host: 'shop.example.com',
+                  accept: 'text/html',
+                  'user-agent': 'Mozilla/5.0 (unix socket test)',
+                  'x-forwarded-for': '203.0.113.21',
+                },
+              },
+              (res) => {
+                res.resume();
+                res.on('end', () => resolve(res.statusCode));
+              },
+            );
+            req.on('error', reject);
+            req.end();
+          });
+          expect(status).toBe(200);
+        }
+        await tracking.client.flush();
+        return { warned, ips: mock.events().map((e) => e.event.user_data.client_ip_address) };
+      } finally {
+        server.closeAllConnections();
+        await new Promise((resolve) => server.close(resolve));
+        await tracking.close();
+        await rm(dir, { recursive: true, force: true });
+      }
+    };
+    const listed = await overSocket('loopback');
+    expect(listed.ips).toEqual([undefined, undefined]);
+    expect(listed.warned).toHaveLength(1);
+    expect(listed.warned[0]).toContain('over a Unix socket');
+    expect(listed.warned[0]).toContain('set trustProxy: 1');
+    expect(listed.warned[0]).not.toContain('203.0.113.21');
+    mock.reset();
+    const hop = await overSocket(1);
+    expect(hop).toEqual({ warned: [], ips: ['203.0.113.21', '203.0.113.21'] });
   });
 
   it('a platform preset reads its header', async () => {

@@ -28,4 +28,4 @@ export {
   type NodeHeaders,
   type NodeRequestLike,
 } from './request-input.js';
-export type { TrustProxy, TrustProxyPreset } from './trust-proxy.js';
+export type { ProxyNotTrustedCause, TrustProxy, TrustProxyPreset } from './trust-proxy.js';

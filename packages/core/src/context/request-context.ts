@@ -29,11 +29,17 @@ import {
 import { type IpAddress, parseAddress } from './ip-address.js';
 import { isPageNavigation, isSameSite, parseReferer } from './page-url.js';
 import type { PageUrl } from './plain-url.js';
-import { effectiveUrl, type NodeRequestLike, requestHeaderReader } from './request-input.js';
+import {
+  effectiveUrl,
+  isFromIncomingMessage,
+  type NodeRequestLike,
+  requestHeaderReader,
+} from './request-input.js';
 import { type CookieScope, cookieScope } from './site-domain.js';
 import {
   compileTrustProxy,
   isPeerTrusted,
+  type ProxyNotTrustedCause,
   type TrustPolicy,
   type TrustProxy,
 } from './trust-proxy.js';
@@ -179,7 +185,7 @@ export function getRequestContext(
 function computeContext(
   input: Request | NodeRequestLike,
   options: RequestContextOptions,
-  onInternalBehindProxy: (() => void) | undefined,
+  onInternalBehindProxy: ((cause?: ProxyNotTrustedCause) => void) | undefined,
 ): RequestContext {
   const header = requestHeaderReader(input);
   const method = upperMethod(input.method);
@@ -208,6 +214,19 @@ function computeContext(
   }
 
   const forwardedHeader = options.forwardedHeader ?? 'x-forwarded-for';
+  // A Node request without a peer address came over a Unix socket (nginx's `proxy_pass
+  // http://unix:…`): no range list can match it, so the proxy's header is never read and every
+  // event goes without an IP. Said once, like an internal address below.
+  if (
+    onInternalBehindProxy !== undefined &&
+    remote === undefined &&
+    !peerTrusted &&
+    (options.platform ?? undefined) === undefined &&
+    isFromIncomingMessage(input) &&
+    header(forwardedHeader) !== undefined
+  ) {
+    onInternalBehindProxy('unix-socket');
+  }
   const clientIp = resolveClientIp(header, socket, {
     policy,
     // `null` (a config file's "not set") is no platform: read as one, it was a platform without
@@ -408,13 +427,14 @@ export function withClientDestinations(
  * context is returned (no cookies; consent `denied` when the app decides consent, since it is
  * then unknown). What adapters and the relay use on the request path. `onInternalBehindProxy`,
  * when set, is called when the client IP found is internal (loopback, private, link-local) and the
- * request came through a proxy: `trustProxy` does not reach past that proxy.
+ * request came through a proxy: `trustProxy` does not reach past that proxy (with `'unix-socket'`
+ * when the proxy is on a Unix socket, which no list of ranges can match).
  */
 export function getRequestContextOrEmpty(
   input: Request | NodeRequestLike,
   options: RequestContextOptions,
   onError: (error: unknown) => void,
-  onInternalBehindProxy?: () => void,
+  onInternalBehindProxy?: (cause?: ProxyNotTrustedCause) => void,
 ): RequestContext {
   try {
     return computeContext(input, options, onInternalBehindProxy);

@@ -61,12 +61,14 @@ export function fromIncomingMessage(req: IncomingMessageLike, url = req.url): No
  */
 const NODE_HEADERS = Symbol('capi-kit.nodeHeaders');
 
+/** Whether `input` came from {@link fromIncomingMessage}: a Node request, with a socket. */
+export function isFromIncomingMessage(input: Request | NodeRequestLike): boolean {
+  return (input as { [NODE_HEADERS]?: boolean })[NODE_HEADERS] === true;
+}
+
 /** The header reader of a request: Node's, or a Web `Headers`, or a hand-built record. */
 export function requestHeaderReader(input: Request | NodeRequestLike): HeaderReader {
-  return headerReader(
-    input.headers,
-    (input as { [NODE_HEADERS]?: boolean })[NODE_HEADERS] === true,
-  );
+  return headerReader(input.headers, isFromIncomingMessage(input));
 }
 
 /** Reads one request header by lowercase name; `undefined` when absent. */

@@ -182,19 +182,30 @@ export function isPeerTrusted(policy: TrustPolicy, socket: IpAddress | undefined
 }
 
 /**
+ * Why a proxied request's client IP could not be the visitor's: the address found is internal
+ * (`undefined`, a proxy's), or the request came over a Unix socket (`'unix-socket'`), which has no
+ * address a list of ranges can match, so the proxy's header was never read.
+ */
+export type ProxyNotTrustedCause = 'unix-socket' | undefined;
+
+/**
  * The `onInternalBehindProxy` callback adapters and the relay pass to `getRequestContextOrEmpty`,
  * one-shot: call the returned function per request for the callback, `undefined` once it has
  * fired, so a warned client's contexts skip the check. `client` is the `CapiClient`, guarded
  * because a hand-made client object may not have `reportProxyNotTrusted`.
  */
 export function proxyWarningOnce(
-  client: { reportProxyNotTrusted?: ((header: string) => void) | undefined },
+  client: {
+    reportProxyNotTrusted?: ((header: string, cause?: ProxyNotTrustedCause) => void) | undefined;
+  },
   forwardedHeader: ForwardedHeaderName | undefined,
-): () => (() => void) | undefined {
+): () => ((cause?: ProxyNotTrustedCause) => void) | undefined {
   const header = forwardedHeader === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For';
-  let report: (() => void) | undefined = () => {
+  let report: ((cause?: ProxyNotTrustedCause) => void) | undefined = (cause) => {
     report = undefined;
-    if (typeof client.reportProxyNotTrusted === 'function') client.reportProxyNotTrusted(header);
+    if (typeof client.reportProxyNotTrusted === 'function') {
+      client.reportProxyNotTrusted(header, cause);
+    }
   };
   return () => report;
 }

@@ -4,6 +4,8 @@
 // streams it targets), client-stats.ts (the counters summed), exit-close.ts (closeOnExit),
 // client-close.ts (what close() does once started), close-outbox.ts (its last calls on the
 // outbox, then the outbox's own close).
+
+import type { ProxyNotTrustedCause } from '../context/trust-proxy.js';
 import {
   createDiagnosticsRecorder,
   DEFAULT_DIAGNOSTICS_WINDOW_MS,
@@ -135,10 +137,11 @@ export interface CapiClient {
   /**
    * Says a request came through a proxy (it carries `header`) and the client IP found for it is
    * internal (loopback, private, link-local): a proxy's address, because `trustProxy` does not
-   * reach past that proxy. Adapters and the relay call it; one warning per client, since every
-   * such event carries an address that matches no visitor.
+   * reach past that proxy; with `cause` `'unix-socket'`, that the proxy is on a Unix socket, which
+   * a list of ranges cannot match, so no IP was found. Adapters and the relay call it; one warning
+   * per client, since every such event carries an address that matches no visitor, or none.
    */
-  reportProxyNotTrusted(header: string): void;
+  reportProxyNotTrusted(header: string, cause?: ProxyNotTrustedCause): void;
   /** True once `close()` was called. */
   readonly closed: boolean;
   /**
@@ -728,10 +731,13 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     },
     attachRelay: () => diagnostics?.attachRelay(),
     reportRelayRefusal: (reason, status, text) => feedback.relayRefused(reason, status, text),
-    reportProxyNotTrusted: (header) => {
+    reportProxyNotTrusted: (header, cause) => {
       if (proxyNotTrustedTold) return;
       proxyNotTrustedTold = true;
-      const message = `capi-kit: a request came through a proxy (it carries ${header}) and the client IP found for it is an internal address (loopback, private or link-local): a proxy's, not a visitor's, because trustProxy does not reach past that proxy. Its events carry that address as client_ip_address, which matches no one, and take their page URL's scheme and host from what the proxy saw. Set trustProxy to the addresses of every proxy in front of the app (e.g. 'loopback', or ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header. Told once.`;
+      const message =
+        cause === 'unix-socket'
+          ? `capi-kit: a request came through a proxy (it carries ${header}) over a Unix socket, which has no address for trustProxy to match, so ${header} was not read and its events carry no client_ip_address. Behind one proxy on a Unix socket set trustProxy: 1 (a hop count trusts the socket by position), or platform on a hosting platform that sets its own client-IP header. Told once.`
+          : `capi-kit: a request came through a proxy (it carries ${header}) and the client IP found for it is an internal address (loopback, private or link-local): a proxy's, not a visitor's, because trustProxy does not reach past that proxy. Its events carry that address as client_ip_address, which matches no one, and take their page URL's scheme and host from what the proxy saw. Set trustProxy to the addresses of every proxy in front of the app (e.g. 'loopback', or ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header. Told once.`;
       log('warn', { header }, message);
       hooks.emit('warn', () => ({ message }));
     },
