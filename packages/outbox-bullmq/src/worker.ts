@@ -34,6 +34,7 @@ import {
   toRedisOptions,
 } from './connection.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
+import { repeatedErrorLog } from './repeated-errors.js';
 import { deliverOnce } from './round.js';
 import { missingConfig, workerRoutes } from './routes.js';
 import { closeWorker } from './worker-close.js';
@@ -382,8 +383,10 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
   const prefix = options.prefix === undefined ? {} : { prefix: options.prefix };
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
   const queue = new Queue<CapiJobData>(queueName, { connection, ...prefix });
+  // BullMQ's own Redis errors, retried by BullMQ: said once each per minute, then counted.
+  const redisErrors = repeatedErrorLog(logger);
   queue.on('error', (error) =>
-    logger.error({ queue: queueName, error: error.message }, 'capi-kit worker: queue error'),
+    redisErrors.error({ queue: queueName, error: error.message }, 'capi-kit worker: queue error'),
   );
 
   const pause = async (ms: number): Promise<never> => {
@@ -576,7 +579,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     },
   });
   worker.on('error', (error) =>
-    logger.error({ queue: queueName, error: error.message }, 'capi-kit worker: worker error'),
+    redisErrors.error({ queue: queueName, error: error.message }, 'capi-kit worker: worker error'),
   );
   worker.on('failed', (job, error) => {
     if (!job || counted.has(error)) return;
@@ -643,7 +646,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       closing ??= closeWorker(
         { worker, queue, queueName, logger, running: () => running },
         closeOptions?.timeoutMs,
-      );
+      ).then(redisErrors.flush);
       return closing;
     },
   };

@@ -1,0 +1,80 @@
+import { createCapi } from '@capi-kit/core';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { bullmqOutbox, createCapiWorker } from '../../src/index.js';
+import { ownRedis, until } from './helpers.js';
+
+// Redis refusing writes (out of memory, here `maxmemory 1` on a redis-server of our own) while a
+// worker has jobs: BullMQ emits `error` on every retry of its Redis calls, and the worker logged
+// each one, a line or more per second for as long as the fault lasted.
+
+let mock: MockGraph;
+let redis: Awaited<ReturnType<typeof ownRedis>>;
+beforeAll(async () => {
+  mock = await startMockGraph();
+  redis = await ownRedis();
+});
+afterAll(async () => {
+  await mock?.close();
+  await redis?.stop();
+});
+
+it("Redis out of memory: BullMQ's repeated error is logged once, and its repeats are counted in one line at close", async () => {
+  const lines: { msg: string; obj: Record<string, unknown> }[] = [];
+  const error = (obj: Record<string, unknown>, msg: string) => lines.push({ obj, msg });
+  const prefix = `capi-oom-${Date.now().toString(36)}`;
+  const worker = createCapiWorker({
+    connection: redis.url,
+    prefix,
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    graphUrl: mock.url,
+    env: false,
+    logger: { debug() {}, info() {}, warn() {}, error },
+  });
+  let raw = 0;
+  worker.worker.on('error', () => {
+    raw++;
+  });
+  const client = createCapi({
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    env: false,
+    logger: false,
+    outbox: bullmqOutbox({ connection: redis.url, prefix }),
+  });
+  const admin = new Redis(redis.url);
+  try {
+    for (let i = 0; i < 20; i++) {
+      client.track({
+        event_name: 'Lead',
+        action_source: 'system_generated',
+        user_data: { em: `before.${i}@example.com` },
+      });
+    }
+    await client.flush();
+    expect(await until(() => mock.events().length === 20, 30_000)).toBe(true);
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    await admin.config('SET', 'maxmemory', '1');
+    // BullMQ retries on its own; wait for several of its errors, however fast the machine is.
+    expect(await until(() => raw >= 3, 60_000)).toBe(true);
+    const workerErrors = () =>
+      lines.filter((l) => l.msg.startsWith('capi-kit worker: worker error'));
+    expect(workerErrors()).toHaveLength(1);
+    expect(workerErrors()[0]?.obj.error).toMatch(/^OOM command not allowed/);
+    await admin.config('SET', 'maxmemory', '0');
+    await worker.close({ timeoutMs: 5000 });
+    const told = workerErrors();
+    expect(told).toHaveLength(2);
+    const counted = raw - 1;
+    expect(told[1]?.msg).toBe(
+      `capi-kit worker: worker error (repeated ${counted} more times since it was logged)`,
+    );
+    expect(told[1]?.obj).toMatchObject({ repeats: counted, error: told[0]?.obj.error });
+  } finally {
+    admin.disconnect();
+    await worker.close({ timeoutMs: 1000 });
+    await client.close({ timeoutMs: 1000 });
+  }
+}, 120_000);
