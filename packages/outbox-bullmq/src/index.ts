@@ -16,9 +16,5 @@ export {
   type BullmqStreamStats,
   bullmqOutbox,
 } from './producer.js';
-export {
-  type CapiWorker,
-  type CapiWorkerOptions,
-  type CapiWorkerStats,
-  createCapiWorker,
-} from './worker.js';
+export { type CapiWorker, type CapiWorkerStats, createCapiWorker } from './worker.js';
+export type { CapiWorkerOptions } from './worker-options.js';
