@@ -1093,6 +1093,16 @@ export class PixelPipe {
    * wait for their own requests (bisection.ts). A single event is dead-lettered.
    */
   private async rejected(records: OutboxRecord[], verdict: Verdict, slot: Slot): Promise<void> {
+    // A verdict on the events comes from a working endpoint that took the credentials (Graph checks
+    // the token before the payload: a refused token is a 190, never a 100 about an event): the
+    // half-open circuit's probe passed, and so did an outage's probe, though its events failed.
+    if (this.gate.succeeded()) {
+      this.log(
+        'info',
+        { pixelId: this.pixelId },
+        'capi-kit: probe answered (its events rejected), credentials accepted, circuit closed',
+      );
+    }
     if (records.length === 1) {
       await this.deadLetterRecords(records, 'rejected', verdict, slot);
       return;

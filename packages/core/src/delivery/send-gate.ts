@@ -56,7 +56,7 @@ export class SendGate {
     private readonly random: () => number,
   ) {}
 
-  /** The last request failed transiently: one small batch probes at a time until one succeeds. */
+  /** The last request failed transiently: one small batch probes at a time until one is answered (`succeeded`). */
   get failing(): boolean {
     return this.consecutiveFailures > 0;
   }
@@ -102,7 +102,11 @@ export class SendGate {
     this.probing = false;
   }
 
-  /** The platform accepted a request. Returns true when that closed the auth circuit. */
+  /**
+   * The platform accepted a request, or judged its events (an `invalid` answer: it read the
+   * payload, so the endpoint answers and took the credentials). Returns true when that closed the
+   * auth circuit.
+   */
   succeeded(): boolean {
     this.consecutiveFailures = 0;
     this.failedUntil = 0;

@@ -930,6 +930,47 @@ describe('createCapi: retry policy', () => {
     expect(client.stats()).toMatchObject({ sent: 6, queued: 0 });
     expect(hooks.error).toHaveLength(1);
   });
+
+  it('auth: a probe whose event Meta rejects (code 100) closes the circuit; full concurrency again', async () => {
+    let refuse = true;
+    const held: (() => void)[] = [];
+    const { client, clock, seen, hooks, log, track } = setup(
+      (req) => {
+        if (refuse) return graphError(400, 190);
+        if (req.body.data.some((e) => e.event_id === 'evt-0')) {
+          return graphError(400, 100, {
+            error_subcode: 2804019,
+            message: "The parameter $['data'][0]['event_time'] is required.",
+          });
+        }
+        return new Promise<Response>((resolve) => held.push(() => resolve(ok(req))));
+      },
+      { maxBatchEvents: 1, maxConcurrency: 4, retry: { authProbeIntervalMs: 60_000 } },
+    );
+    track(0);
+    await client.flush();
+    expect(client.stats().pixels[PIXEL]?.state).toBe('circuit_open');
+    refuse = false; // the token is fixed; the one event waiting is bad
+    await clock.advance(60_000);
+    await settle();
+    expect(seen).toHaveLength(2);
+    expect(hooks.deadLetter.map((d) => d.reason)).toEqual(['rejected']);
+    // The endpoint answered and read the payload: the credentials work.
+    expect(client.stats().pixels[PIXEL]?.state).toBe('open');
+    expect(log.lines.some((l) => l.level === 'info' && /circuit closed/.test(l.msg))).toBe(true);
+    // So the next events go out at full concurrency, not one half-open probe at a time.
+    for (let i = 1; i <= 8; i++) track(i);
+    const flushed = client.flush();
+    await settle();
+    expect(seen).toHaveLength(2 + 4);
+    while (held.length > 0) {
+      for (const release of held.splice(0)) release();
+      await settle();
+    }
+    await flushed;
+    expect(client.stats()).toMatchObject({ sent: 8, deadLettered: 1, queued: 0, inFlight: 0 });
+    await client.close();
+  });
 });
 
 describe('createCapi: bisection of rejected batches', () => {
