@@ -24,7 +24,7 @@ import type {
   RetryInfo,
   SentInfo,
 } from './types.js';
-import { deliveryError, type Verdict, verdictOf } from './verdict.js';
+import { deliveryError, refusesRequest, type Verdict, verdictOf } from './verdict.js';
 
 // The pipe's other parts live beside it: expiry.ts (the upload window), verdict.ts (what an
 // answer means), bisection.ts (how a rejected batch is taken apart), send-gate.ts (the pause,
@@ -138,6 +138,8 @@ export class PixelPipe {
   private spareBody: Uint8Array<ArrayBuffer> | undefined;
   private readonly waiters = new Set<Waiter>();
   private lastOverflowLog = Number.NEGATIVE_INFINITY;
+  /** Request refusals already told (`refusesRequest`), by status and code: each once. */
+  private readonly toldRefusals = new Set<string>();
 
   constructor(private readonly config: PipeConfig) {
     this.pixelId = config.pixelId;
@@ -1029,6 +1031,7 @@ export class PixelPipe {
       }
       default: {
         // transient (and, defensively, anything unexpected)
+        if (refusesRequest(verdict)) this.tellRefusal(verdict);
         const { delayMs, retryAt } = this.gate.transient(now, verdict.retryAfterMs);
         const kept = await this.retryOrGiveUp(records, retryAt, verdict, slot);
         this.retried += kept.length;
@@ -1217,6 +1220,32 @@ export class PixelPipe {
       if (verdict.graphError) info.graphError = verdict.graphError;
       return info;
     });
+  }
+
+  /**
+   * The first answer of each kind (status and code) that refused the request as a whole, told in
+   * the platform's own words at `error` level and through the `warn` hook. The retry line that
+   * follows every failure names the code only, at `warn`, as an outage's does: a deprecated API
+   * version (2635) or a wrong `graphUrl` read like an outage until the events were dead-lettered.
+   */
+  private tellRefusal(verdict: Verdict): void {
+    const key = `${verdict.status}|${verdict.graphError?.code ?? verdict.code ?? ''}`;
+    if (this.toldRefusals.has(key) || this.toldRefusals.size >= 16) return;
+    this.toldRefusals.add(key);
+    const { url } = this.config.endpoint;
+    const answer = verdict.message.includes(url)
+      ? verdict.message
+      : `${verdict.message} from ${url}`;
+    const message = `capi-kit: the request for pixel ${this.pixelId} was refused (${answer}). Waiting is unlikely to change it: check the API version, the endpoint URL and the pixel id. Its events are retried with backoff until they run out of attempts (retry.maxAttempts), then dead-lettered.`;
+    this.log(
+      'error',
+      { pixelId: this.pixelId, status: verdict.status, ...answerFields(verdict) },
+      message,
+    );
+    this.config.hooks.emit('warn', () => ({
+      message: this.config.redact(message),
+      pixelId: this.pixelId,
+    }));
   }
 
   private error(verdict: Verdict): CapiDeliveryError {

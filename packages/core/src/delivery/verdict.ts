@@ -156,6 +156,22 @@ export const verdictOf = (
   }
 };
 
+/**
+ * A transient verdict on an answer that refused the request as a whole and that waiting will not
+ * change: a redirect, or a 4xx other than 408 and 429 (Graph's 2635 for a deprecated API version,
+ * 2500 or a 404 for a wrong path, a proxy's 400 page). Retried all the same (Meta's [SUP] says
+ * only to retry non-client errors, but gives no list, and a proxy's 4xx can be passing), yet
+ * worth telling the developer at the first one, with the platform's words: the events will run
+ * out of attempts unless the configuration changes.
+ */
+export const refusesRequest = (verdict: Verdict): boolean =>
+  verdict.cls === 'transient' &&
+  ((verdict.status >= 300 && verdict.status < 400) ||
+    (verdict.status >= 400 &&
+      verdict.status < 500 &&
+      verdict.status !== 408 &&
+      verdict.status !== 429));
+
 /** The error handed to hooks and `onUndeliverable` for a verdict. */
 export const deliveryError = (verdict: Verdict, pixelId: string): CapiDeliveryError => {
   const details: ConstructorParameters<typeof CapiDeliveryError>[1] = {

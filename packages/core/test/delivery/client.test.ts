@@ -877,6 +877,40 @@ describe('createCapi: retry policy', () => {
     await mixed.client.close({ timeoutMs: 0 });
   });
 
+  it('a refusal of the request waiting will not fix (2635, a 404 page) is told once, in Meta’s words', async () => {
+    const deprecated =
+      '(#2635) You are calling a deprecated version of the Ads API. Please update to the latest version.';
+    const { client, clock, seen, hooks, log, track } = setup((req, i) => {
+      if (i < 3) return graphError(400, 2635, { message: deprecated, is_transient: false });
+      if (i < 5) return new Response('<html>Not Found</html>', { status: 404 });
+      if (i < 6) return graphError(503, 2);
+      return ok(req);
+    });
+    track(1);
+    track(2);
+    for (let i = 0; i < 7; i++) {
+      await client.flush();
+      await clock.advance(60_000);
+    }
+    await client.flush();
+    expect(client.stats()).toMatchObject({ sent: 2, deadLettered: 0, queued: 0 });
+    const told = log.lines.filter((l) => l.level === 'error');
+    // One line per kind of refusal, at the first one; none for the 503, an outage.
+    expect(told).toHaveLength(2);
+    expect(told[0]?.obj).toMatchObject({ pixelId: PIXEL, status: 400, code: 2635 });
+    expect(told[0]?.msg).toContain(`HTTP 400 code 2635: ${deprecated}`);
+    expect(told[0]?.msg).toContain('check the API version, the endpoint URL and the pixel id');
+    expect(told[1]?.msg).toContain(
+      `HTTP 404 from https://graph.facebook.com/v26.0/${PIXEL}/events`,
+    );
+    expect(hooks.warn.map((w) => w.message)).toEqual(told.map((l) => l.msg));
+    // Retried as before: each failure is a retry, the request never bisected.
+    expect(hooks.retry.map((r) => r.status)).toEqual([400, 400, 400, 404, 404, 503]);
+    expect(seen.map((r) => r.body.data.length)).toEqual([2, 1, 1, 1, 1, 1, 1, 1]);
+    expect(log.text()).not.toContain(TOKEN);
+    await client.close();
+  });
+
   it('auth (190): one request, no retry, circuit open, loud error; resume() sends again', async () => {
     let allow = false;
     const { client, clock, seen, hooks, log, track } = setup((req) =>
