@@ -63,6 +63,15 @@ const deferred = (): { promise: Promise<void>; resolve: () => void } => {
 
 const NOT_DURABLE = 'capi-kit: closed with events the outbox could not make durable';
 
+/**
+ * A log line that repeats with every event (a full queue evicting, Meta rejecting every event) is
+ * written at most this often per kind; the counters and hooks count each event.
+ */
+const REPEAT_LOG_MS = 10_000;
+
+/** Kinds of dead-letter lines rate-limited apart (reason, code, subcode); past it they share one. */
+const MAX_DEAD_LETTER_KINDS = 32;
+
 /** Events in the batch that probes a failing endpoint (see `fillSlots`). */
 const PROBE_EVENTS = 1;
 
@@ -138,6 +147,8 @@ export class PixelPipe {
   private spareBody: Uint8Array<ArrayBuffer> | undefined;
   private readonly waiters = new Set<Waiter>();
   private lastOverflowLog = Number.NEGATIVE_INFINITY;
+  /** Per kind of dead letter: when its last line was written, and the events since left unlogged. */
+  private readonly deadLetterLines = new Map<string, { at: number; unlogged: number }>();
   /** Request refusals already told (`refusesRequest`), by status and code: each once. */
   private readonly toldRefusals = new Set<string>();
 
@@ -226,7 +237,7 @@ export class PixelPipe {
     this.drop('overflow', records);
     const now = this.config.clock.now();
     // During a long outage every track() evicts one record: log at most every 10 s, count always.
-    if (now - this.lastOverflowLog >= 10_000) {
+    if (now - this.lastOverflowLog >= REPEAT_LOG_MS) {
       this.lastOverflowLog = now;
       this.log(
         'warn',
@@ -1146,21 +1157,7 @@ export class PixelPipe {
     this.owners.counted(records);
     this.deadLettered += records.length;
     this.resolved += records.length;
-    // The platform's message may quote the rejected field; codes and trace ids are enough for the log.
-    this.log(
-      'warn',
-      {
-        pixelId: this.pixelId,
-        reason,
-        count: records.length,
-        eventIds: records.map((r) => r.eventId),
-        status: verdict.status,
-        ...answerFields(verdict),
-      },
-      reason === 'rejected'
-        ? `capi-kit: ${this.label} rejected events (dead-lettered)`
-        : 'capi-kit: events out of attempts (dead-lettered)',
-    );
+    this.logDeadLetter(records, reason, verdict);
     this.config.hooks.emit('deadLetter', () => ({
       pixelId: this.pixelId,
       reason,
@@ -1172,6 +1169,56 @@ export class PixelPipe {
   }
 
   // ---------------------------------------------------------------- reporting
+
+  /**
+   * The dead letter's log line, at most one per kind (reason, code, subcode) every
+   * `REPEAT_LOG_MS`: bisection dead-letters a batch Meta refuses whole one event at a time, so an
+   * app whose every event Meta rejects wrote a warn line per event (10,000 for a 10,000-event
+   * burst). The next line of the kind says how many went unlogged since; the hook sees each.
+   */
+  private logDeadLetter(
+    records: readonly OutboxRecord[],
+    reason: DeadLetterReason,
+    verdict: Verdict,
+  ): void {
+    const now = this.config.clock.now();
+    const graph = verdict.graphError;
+    let key = `${reason}|${verdict.status}|${graph?.code ?? verdict.code ?? ''}|${graph?.subcode ?? ''}`;
+    if (!this.deadLetterLines.has(key) && this.deadLetterLines.size >= MAX_DEAD_LETTER_KINDS) {
+      key = `${reason}|other`;
+    }
+    const last = this.deadLetterLines.get(key);
+    if (last !== undefined && now - last.at < REPEAT_LOG_MS) {
+      last.unlogged += records.length;
+      return;
+    }
+    const unlogged = last?.unlogged ?? 0;
+    this.deadLetterLines.set(key, { at: now, unlogged: 0 });
+    const what =
+      reason === 'rejected'
+        ? `capi-kit: ${this.label} rejected events (dead-lettered)`
+        : 'capi-kit: events out of attempts (dead-lettered)';
+    const repeats =
+      last === undefined
+        ? `; more of these are logged at most every ${REPEAT_LOG_MS / 1000} s (client.stats() and the deadLetter hook count each)`
+        : unlogged > 0
+          ? `; ${unlogged} more for the same reason since the last line`
+          : '';
+    // The platform's message may quote the rejected field; codes and trace ids are enough for the log.
+    this.log(
+      'warn',
+      {
+        pixelId: this.pixelId,
+        reason,
+        count: records.length,
+        eventIds: records.map((r) => r.eventId),
+        status: verdict.status,
+        ...answerFields(verdict),
+        ...(unlogged > 0 ? { unlogged } : {}),
+      },
+      `${what}${repeats}`,
+    );
+  }
 
   private drop(reason: DropReason, records: readonly OutboxRecord[]): void {
     this.dropped[reason] += records.length;

@@ -2,7 +2,15 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCapi } from '../../src/delivery/client.js';
-import { graphError, ok, PIXEL, type SeenRequest, setupClient, TOKEN } from './helpers.js';
+import {
+  accounted,
+  graphError,
+  ok,
+  PIXEL,
+  type SeenRequest,
+  setupClient,
+  TOKEN,
+} from './helpers.js';
 
 /** Meta's answer to a batch holding bad events: 400/100, naming the first one when `named`. */
 const rejecting =
@@ -143,6 +151,32 @@ describe('bisection of rejected batches: bounded and complete', () => {
     await clock.advance(1000);
     await client.flush();
     expect(client.stats()).toMatchObject({ sent: 99, deadLettered: 1, queued: 0 });
+    await client.close();
+  });
+
+  it('every event rejected: one log line per kind every 10 s, not one per event; each counted', async () => {
+    const { client, clock, seen, hooks, log, track } = setupClient(
+      rejecting(() => true, true),
+      {
+        maxConcurrency: 4,
+      },
+    );
+    for (let i = 0; i < 500; i++) track(i);
+    await client.flush();
+    const deadLetterLines = () => log.lines.filter((l) => /dead-lettered/.test(l.msg));
+    expect(seen.length).toBeGreaterThanOrEqual(500); // bisection named them one by one
+    expect(hooks.deadLetter.reduce((n, d) => n + d.count, 0)).toBe(500);
+    expect(client.stats()).toMatchObject({ deadLettered: 500, queued: 0, inFlight: 0 });
+    expect(deadLetterLines()).toHaveLength(1);
+    expect(deadLetterLines()[0]?.msg).toMatch(/logged at most every 10 s/);
+    // The next line of the kind, 10 s on, says how many went unlogged meanwhile.
+    await clock.advance(10_000);
+    track(500);
+    await client.flush();
+    expect(deadLetterLines()).toHaveLength(2);
+    expect(deadLetterLines()[1]?.obj).toMatchObject({ unlogged: 499, count: 1, code: 100 });
+    expect(deadLetterLines()[1]?.msg).toMatch(/499 more for the same reason since the last line/);
+    expect(accounted(client.stats())).toBe(501);
     await client.close();
   });
 
