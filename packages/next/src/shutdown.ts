@@ -31,6 +31,8 @@ interface ProcessSlice {
   on(event: string, listener: (...args: unknown[]) => void): unknown;
   once(event: string, listener: (...args: unknown[]) => void): unknown;
   removeListener(event: string, listener: (...args: unknown[]) => void): unknown;
+  listenerCount(event: string): number;
+  emit(event: string, ...args: unknown[]): unknown;
 }
 
 const DEFAULT_TIMEOUT_MS = 5000;
@@ -77,6 +79,9 @@ const undelivered = (clients: Iterable<CapiClient>) => {
  *   at once (core `installShutdownHooks`), then the signal is re-raised, so the process dies by it
  *   (143) unless the app has its own listener. Next.js then neither stops accepting nor waits for
  *   requests: let the load balancer drain first (a Kubernetes `preStop` hook).
+ * - A custom server (`next()` behind the app's own HTTP server) registers no signal handler either:
+ *   when no other listener has the signal as it comes, it is handled as with
+ *   `NEXT_MANUAL_SIG_HANDLE`.
  *
  * Idempotent per process; returns a function that uninstalls it. A no-op on the Edge runtime.
  * @example export async function register() { if (process.env.NEXT_RUNTIME === 'nodejs') { const { capi } = await import('./lib/capi'); (await import('@capi-kit/next')).registerShutdown(capi); } }
@@ -139,18 +144,36 @@ export function registerShutdown(
         const message = error instanceof Error ? error.message : String(error);
         console.error(`capi-kit/next: close() failed at the shutdown deadline: ${redact(message)}`);
       });
-    const onSignal = () => {
+    const onSignal = (signal: string) => {
       if (timer !== undefined) return;
+      if (proc.listenerCount(signal) === 1) {
+        // Only ours: nobody will end the process. A custom server (`next()` behind the app's own
+        // http server) runs instrumentation but registers no signal handler (`next start` does),
+        // and this listener alone took Node's default death away: the server went on serving
+        // after SIGTERM until a SIGKILL. Then it is NEXT_MANUAL_SIG_HANDLE's case: the core's hooks
+        // close the client at once and re-raise the signal (a second one ends the close).
+        stop();
+        hooks = installShutdownHooks({ close: closeAndReport }, { timeoutMs, signals });
+        // The hooks' listener takes this signal as the first one (only JS listeners hear it).
+        proc.emit(signal, signal);
+        return;
+      }
       timer = setTimeout(() => void closeAtDeadline(), timeoutMs);
       // Next.js decides when the process ends; this deadline must not postpone it.
       (timer as { unref?: () => void }).unref?.();
     };
-    for (const signal of signals) proc.on(signal, onSignal);
+    const listeners = new Map(signals.map((signal) => [signal, () => onSignal(signal)]));
+    for (const [signal, listener] of listeners) proc.on(signal, listener);
     proc.once('exit', report);
-    uninstall = () => {
-      for (const signal of signals) proc.removeListener(signal, onSignal);
+    let hooks: (() => void) | undefined;
+    const stop = () => {
+      for (const [signal, listener] of listeners) proc.removeListener(signal, listener);
       proc.removeListener('exit', report);
       if (timer !== undefined) clearTimeout(timer);
+    };
+    uninstall = () => {
+      stop();
+      hooks?.();
     };
   }
   const remove = () => {

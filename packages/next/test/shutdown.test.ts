@@ -14,10 +14,14 @@ const SIGNAL = 'capi-kit-test-shutdown';
 
 let mock: MockGraph;
 const uninstalls: (() => void)[] = [];
+/** Stands in for the listener `next start` registers: Next.js owns the signal. */
+const nextJsListener = () => {};
 beforeEach(async () => {
   mock = await startMockGraph({ accessToken: TOKEN });
+  process.on(SIGNAL, nextJsListener);
 });
 afterEach(async () => {
+  process.removeListener(SIGNAL, nextJsListener);
   for (const uninstall of uninstalls.splice(0)) uninstall();
   vi.restoreAllMocks();
   await mock.close();
@@ -149,6 +153,53 @@ describe('close() called twice', () => {
     expect(stats.queued + stats.inFlight).toBe(0);
     expect(stats.sent).toBe(50);
     expect(new Set(mock.events().map((e) => e.event.event_id)).size).toBe(50);
+  }, 40_000);
+});
+
+describe('registerShutdown on a custom server (no signal handler of Next.js)', () => {
+  it('delivers what is queued, then the process dies of SIGTERM (real child process)', async () => {
+    // Meta answers 503 with Retry-After: 1 first: the close waits it out within its 5 s.
+    mock.failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
+    const script = fileURLToPath(new URL('./fixtures/custom-server.mjs', import.meta.url));
+    const child = spawn(process.execPath, [script], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        FAULT_GRAPH_URL: mock.url,
+        FAULT_PIXEL_ID: PIXEL_ID,
+        FAULT_TOKEN: TOKEN,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      if (stdout.includes('"listening"') && !child.killed) child.kill('SIGTERM');
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const signal = await new Promise<NodeJS.Signals | null>((resolve) => {
+      // Generous: the close ends about a second after the signal.
+      const limit = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      child.on('close', (_code, exitSignal) => {
+        clearTimeout(limit);
+        resolve(exitSignal);
+      });
+    });
+    // registerShutdown's listener alone used to keep the process from dying of SIGTERM: it
+    // served on until the SIGKILL above.
+    expect(signal, stderr).toBe('SIGTERM');
+    const closed = stdout
+      .split('\n')
+      .filter((line) => line.includes('"closed"'))
+      .map(
+        (line) => JSON.parse(line) as { stats: { sent: number; queued: number; inFlight: number } },
+      );
+    expect(closed).toHaveLength(1);
+    expect(closed[0]?.stats).toMatchObject({ sent: 20, queued: 0, inFlight: 0 });
+    expect(new Set(mock.events().map((e) => e.event.event_id)).size).toBe(20);
+    expect(stderr).not.toContain(TOKEN);
   }, 40_000);
 });
 
