@@ -62,17 +62,20 @@ const signalExitCopies = (proc: ProcessLike, signal: string): number => {
 /** How long a second signal waits for the close it brought to an end before exiting anyway. */
 const HURRIED_CLOSE_BOUND_MS = 1000;
 
+/** How long the process may outlive its re-raised signal (see exitLike) before it exits itself. */
+const RE_RAISE_BOUND_MS = 500;
+
 const isHook = (listener: unknown): boolean => typeof listener === 'function' && HOOK in listener;
 
 /**
  * Opt-in graceful shutdown: on SIGTERM/SIGINT, `client.close({ timeoutMs })`, then behave as if we
  * had not been there. Our listener is removed first; if no other listener for the signal remains,
  * the signal is re-raised so the process dies the default way (exit status 128 + signal number,
- * e.g. 143 for SIGTERM); where re-raising is impossible, `process.exit(128 + n)`. If the app has
- * its own listeners when the signal comes (`process.once` ones included), the app owns the exit
- * and we only close the client. A second signal during the close ends it at once (requests
- * aborted, what is left counted as dropped `shutdown` and handed to `onUndeliverable`), then the
- * process ends the same way; a third ends it without waiting at all. Returns a function that
+ * e.g. 143 for SIGTERM); where re-raising is impossible or does nothing (PID 1 in a container),
+ * `process.exit(128 + n)`. If the app has its own listeners when the signal comes (`process.once`
+ * ones included), the app owns the exit and we only close the client. A second signal during the
+ * close ends it at once (requests aborted, what is left counted as dropped `shutdown` and handed to
+ * `onUndeliverable`), then the process ends the same way; a third ends it without waiting at all. Returns a function that
  * uninstalls the hooks. A no-op (returning a no-op) on runtimes without `process`.
  */
 export const installShutdownHooks = (
@@ -135,11 +138,18 @@ export const installShutdownHooks = (
     if (appListens.has(signal)) return;
     const now = listening(signal);
     if (now === undefined ? proc.listenerCount(signal) > 0 : now.hooks + now.app > 0) return;
+    const code = 128 + (SIGNAL_NUMBERS[signal] ?? 0);
     try {
       proc.kill(proc.pid, signal);
     } catch {
-      proc.exit(128 + (SIGNAL_NUMBERS[signal] ?? 0));
+      proc.exit(code);
+      return;
     }
+    // As PID 1 (a container's `node server.js` without `--init`) the kernel ignores a signal the
+    // process has no handler for: the re-raised one did nothing, and the process, its client
+    // closed, served on until the orchestrator's SIGKILL. Still here a moment later: it exits as
+    // the signal would have made it.
+    setTimeout(() => proc.exit(code), RE_RAISE_BOUND_MS);
   };
 
   const closeThenExit = (budgetMs: number, signal: string, boundMs?: number) => {

@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import {
   assertAccounted,
@@ -12,6 +13,10 @@ import {
 // end the way the docs say.
 
 const mockOf = useFaultMock();
+
+/** Whether this machine lets a process run as PID 1 of its own PID namespace, unprivileged. */
+const canRunAsPid1 = (): boolean =>
+  spawnSync('unshare', ['-Urpf', '--kill-child', 'true']).status === 0;
 
 const FAST_RETRY = { retry: { baseDelayMs: 100, maxDelayMs: 400 }, timeoutMs: 1500 };
 
@@ -183,6 +188,40 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
     expect(f.delivered).toBe(50);
     expect(f.dropped).toEqual({});
   });
+
+  it.each([
+    { how: 'a re-raise the process ignores', realPid1: false },
+    { how: 'PID 1 of a PID namespace (unshare)', realPid1: true },
+  ])(
+    'p. SIGTERM during a retry pause as PID 1, where the re-raised signal does nothing ($how): all 50 delivered, then the process exits with 143 all the same',
+    async ({ realPid1 }) => {
+      if (realPid1 && !canRunAsPid1()) {
+        console.log('p. skipped: unshare -Urpf (user and PID namespaces) is not available here');
+        return;
+      }
+      mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
+      let signalled = false;
+      const run = await runChild('sigterm-pid1.mjs', mockOf(), {
+        config: { count: 50, options: FAST_RETRY, realPid1 },
+        command: realPid1 ? ['unshare', '-Urpf', '--kill-child'] : [],
+        onLine: (line, child) => {
+          if (line.type === 'retry' && !signalled) {
+            signalled = true;
+            if (!realPid1) child.kill('SIGTERM');
+          }
+        },
+        // The process used to serve on after its close, until this bound's SIGKILL.
+        timeoutMs: 20_000,
+      });
+      expect(signalled, 'the child never reported a retry').toBe(true);
+      const f = assertAccounted(mockOf(), run);
+      printFigures(`p. SIGTERM as PID 1 (${realPid1 ? 'unshare' : 'stand-in'})`, f);
+      if (realPid1) expect(run.result?.pid).toBe(1);
+      expect(run.status, run.stderr).toBe(143);
+      expect(f.delivered).toBe(50);
+      expect(f.dropped).toEqual({});
+    },
+  );
 
   it('c. a Retry-After longer than close()’s deadline: close() resolves at its deadline, the 50 are dropped as shutdown and handed to onUndeliverable, exit 0', async () => {
     mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 120 });

@@ -107,6 +107,8 @@ export interface RunChildOptions {
   onLine?: (line: ChildLine, child: { kill(signal: NodeJS.Signals): boolean }) => void;
   /** Generous bound: the child is killed (and the case fails) after this long. */
   timeoutMs?: number;
+  /** A command the script runs under, e.g. `['unshare', '-Urpf']` (Node and the script follow). */
+  command?: readonly string[];
 }
 
 /** Runs `scripts/<script>` against `mock` and resolves once it has exited. */
@@ -116,7 +118,8 @@ export const runChild = (
   options: RunChildOptions,
 ): Promise<ChildRun> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [`${SCRIPTS}${script}`], {
+    const [file, ...args] = [...(options.command ?? []), process.execPath, `${SCRIPTS}${script}`];
+    const child = spawn(file ?? process.execPath, args, {
       cwd: SCRIPTS,
       env: {
         PATH: process.env.PATH ?? '',
