@@ -63,6 +63,14 @@ const onExit = (): void => {
 };
 
 /**
+ * The process is about to die of a signal the shutdown hooks re-raise (shutdown.ts): Node emits
+ * no `exit` then, so what the clients not yet closed hold (one the hooks were not given, a second
+ * client of the app's) is counted and reported now, synchronously, as at `exit`. It vanished
+ * uncounted, told to nobody.
+ */
+export const countBeforeSignalDeath = (): void => onExit();
+
+/**
  * Closes `client` at `beforeExit` when `pending()` (events queued or in flight) is not 0, calling
  * `closing` first (a log line), and calls `exiting` at `exit` when `pending()` is not 0 then (a
  * `process.exit()` before its close ended). Returns what forgets it (called once its `close()`

@@ -1,4 +1,5 @@
 import type { CapiClient } from './client.js';
+import { countBeforeSignalDeath } from './exit-close.js';
 
 /** The slice of Node's `process` the shutdown hooks use (injectable for tests). */
 export interface ProcessLike {
@@ -72,11 +73,13 @@ const isHook = (listener: unknown): boolean => typeof listener === 'function' &&
  * had not been there. Our listener is removed first; if no other listener for the signal remains,
  * the signal is re-raised so the process dies the default way (exit status 128 + signal number,
  * e.g. 143 for SIGTERM); where re-raising is impossible or does nothing (PID 1 in a container),
- * `process.exit(128 + n)`. If the app has its own listeners when the signal comes (`process.once`
- * ones included), the app owns the exit and we only close the client. A second signal during the
- * close ends it at once (requests aborted, what is left counted as dropped `shutdown` and handed to
- * `onUndeliverable`), then the process ends the same way; a third ends it without waiting at all. Returns a function that
- * uninstalls the hooks. A no-op (returning a no-op) on runtimes without `process`.
+ * `process.exit(128 + n)`. What other clients still hold is counted and reported first, as at
+ * `exit`, which a death by signal never emits. If the app has its own listeners when the signal
+ * comes (`process.once` ones included), the app owns the exit and we only close the client. A
+ * second signal during the close ends it at once (requests aborted, what is left counted as
+ * dropped `shutdown` and handed to `onUndeliverable`), then the process ends the same way; a third
+ * ends it without waiting at all. Returns a function that uninstalls the hooks. A no-op (returning
+ * a no-op) on runtimes without `process`.
  */
 export const installShutdownHooks = (
   client: Pick<CapiClient, 'close'>,
@@ -139,6 +142,8 @@ export const installShutdownHooks = (
     const now = listening(signal);
     if (now === undefined ? proc.listenerCount(signal) > 0 : now.hooks + now.app > 0) return;
     const code = 128 + (SIGNAL_NUMBERS[signal] ?? 0);
+    // The process's own clients only: an injected process (tests) is not the one that dies.
+    if (proc === (globalThis as { process?: unknown }).process) countBeforeSignalDeath();
     try {
       proc.kill(proc.pid, signal);
     } catch {

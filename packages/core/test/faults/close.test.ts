@@ -223,6 +223,34 @@ describe('close() in a process with nothing else to do', { timeout: CASE_TIMEOUT
     },
   );
 
+  it('q. SIGTERM during a retry pause with a second client the hooks were not given: its 10 queued events are counted as shutdown and handed to its onUndeliverable before the process dies of SIGTERM (143)', async () => {
+    mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 1 });
+    let signalled = false;
+    const run = await runChild('sigterm-second-client.mjs', mockOf(), {
+      config: { count: 50, options: FAST_RETRY, shutdownTimeoutMs: 5000 },
+      onLine: (line, child) => {
+        if (line.type === 'retry' && !signalled) {
+          signalled = true;
+          child.kill('SIGTERM');
+        }
+      },
+    });
+    expect(signalled, 'the child never reported a retry').toBe(true);
+    const f = assertAccounted(mockOf(), run);
+    printFigures('q. SIGTERM, a second client without the hooks', f);
+    expect(run.status).toBe(143);
+    expect(f.delivered).toBe(50);
+    // Nothing of the second client's reached Meta: its flush was a minute away.
+    expect(mockOf().events({ pixelId: '2222222222' })).toEqual([]);
+    // They used to vanish with the process, counted nowhere, told to nobody.
+    const second = run.lines.filter((l) => l.type === 'second-undeliverable');
+    expect(second.map((l) => l.reason)).toEqual(['shutdown']);
+    expect([...((second[0]?.ids as string[] | undefined) ?? [])].sort()).toEqual(
+      Array.from({ length: 10 }, (_, i) => `second-${i}`).sort(),
+    );
+    expect(second[0]?.stats).toEqual({ queued: 0, inFlight: 0, shutdown: 10 });
+  });
+
   it('c. a Retry-After longer than close()’s deadline: close() resolves at its deadline, the 50 are dropped as shutdown and handed to onUndeliverable, exit 0', async () => {
     mockOf().failNext({ kind: 'http', status: 503, retryAfterSeconds: 120 });
     const run = await runChild('track-and-close.mjs', mockOf(), {
