@@ -49,3 +49,55 @@ it('prints one line per mistake: missing currency, a misspelled key, a misspelle
   expect(printed.join('\n')).not.toContain('buyer@example.com');
   expect(mock.events().map((e) => e.event.event_name)).toEqual(['CompleteRegistation']);
 });
+
+it("names Meta's key for user_data written with long names (email, phone, firstName, zip_code)", async () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  const middleware = capi(capiOptions(mock, { env: { NODE_ENV: 'development' } }));
+  const app = express();
+  app.use(express.json(), middleware);
+  app.post('/signup', (req, res) => {
+    // What a JavaScript app writes before it learns Meta's short names.
+    const { accepted, issues } = req.capi.track('Lead', {
+      user_data: {
+        email: req.body.email,
+        phone: req.body.phone,
+        firstName: req.body.name,
+        zip_code: req.body.zip,
+        client_ip_adress: '203.0.113.9',
+        loyalty_tier: 'gold',
+      },
+    } as never);
+    res.json({ accepted, issues });
+  });
+  const running = await listen(app);
+  let answer: { accepted: boolean; issues: { path: string; message: string }[] };
+  try {
+    const response = await postJson(running, '/signup', {
+      email: 'new.buyer@example.com',
+      phone: '+14155550123',
+      name: 'Ada',
+      zip: '94107',
+    });
+    answer = await response.json();
+  } finally {
+    await running.close();
+    await middleware.close();
+  }
+  // The event still goes out (with the request's context), and each dropped key names the fix.
+  expect(answer.accepted).toBe(true);
+  const told = Object.fromEntries(answer.issues.map((issue) => [issue.path, issue.message]));
+  expect(told['user_data.email']).toContain('write user_data.em');
+  expect(told['user_data.phone']).toContain('write user_data.ph');
+  expect(told['user_data.firstName']).toContain('write user_data.fn');
+  expect(told['user_data.zip_code']).toContain('write user_data.zp');
+  expect(told['user_data.client_ip_adress']).toContain('write user_data.client_ip_address');
+  expect(told['user_data.loyalty_tier']).not.toContain("Meta's name");
+  const printed = warn.mock.calls.map((call) => String(call[0]));
+  expect(printed).toHaveLength(1);
+  expect(printed[0]).toContain('capi-kit: Lead sent with changes: user_data.email:');
+  expect(printed[0]).toContain("Meta's name for it is em: write user_data.em");
+  for (const value of ['new.buyer@example.com', '4155550123', 'Ada', '94107', '203.0.113.9']) {
+    expect(printed[0]).not.toContain(value);
+  }
+  expect(mock.events().at(-1)?.event.user_data).not.toHaveProperty('email');
+});

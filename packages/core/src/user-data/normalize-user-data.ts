@@ -9,6 +9,7 @@ import { normalizeEmail } from './em.js';
 import { normalizeExternalId } from './external-id.js';
 import { isFbCookieValue } from './fb-cookie.js';
 import { normalizeGender } from './gender.js';
+import { meantUserDataKey } from './key-names.js';
 import {
   HASHED_USER_DATA_KEYS,
   hashedValuesOf,
@@ -105,10 +106,11 @@ function report(
   index: number,
   code: Code,
   severity: Issue['severity'] = 'warning',
+  message: string = MESSAGES[code],
 ): void {
   if (run.issues === undefined) return;
   const path = index < 0 ? `${run.path}.${key}` : `${run.path}.${key}[${index}]`;
-  run.issues.push({ path, code, message: MESSAGES[code], severity });
+  run.issues.push({ path, code, message, severity });
 }
 
 /** Numbers are accepted where a string is expected (zip codes, IDs): JSON and spreadsheets produce them. */
@@ -357,7 +359,19 @@ export function processUserData(
   // event Object.keys reads fine into an `unreadable_value` drop; and on Node 26 it was no faster.
   for (const key of Object.keys(source)) {
     if (!isHashedUserDataKey(key) && !isPlainUserDataKey(key) && source[key] !== undefined) {
-      report(run, key, -1, 'unknown_user_data_key');
+      // `email` or `phone` for `em` or `ph`: the customer's email was dropped, and the message
+      // said only that the key is not Meta's. The suggestion is one of Meta's names, never a value.
+      const meant = run.issues === undefined ? undefined : meantUserDataKey(key);
+      report(
+        run,
+        key,
+        -1,
+        'unknown_user_data_key',
+        'warning',
+        meant === undefined
+          ? undefined
+          : `${MESSAGES.unknown_user_data_key} Meta's name for it is ${meant}: write ${run.path}.${meant}${isHashedUserDataKey(meant) ? ' (capi-kit normalizes and hashes it)' : ''}.`,
+      );
     }
   }
 
