@@ -1,7 +1,7 @@
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
-import { capi } from '../src/index.js';
+import { type CapiExpressOptions, capi } from '../src/index.js';
 import { capiOptions, listen, postJson } from './fixtures.js';
 
 // Issue 18: an app written from the README, making the common mistakes, is told about each one on
@@ -100,4 +100,61 @@ it("names Meta's key for user_data written with long names (email, phone, firstN
     expect(printed[0]).not.toContain(value);
   }
   expect(mock.events().at(-1)?.event.user_data).not.toHaveProperty('email');
+});
+
+it('refuses at start-up a token pasted with "Bearer ", kept in its .env quotes or broken by a line break, naming the fix and not the token', async () => {
+  const token = 'EAAGm0PX4ZCpsBAKZAtestTOKEN123';
+  const fromEnv = (vars: Record<string, string>) => ({
+    pixelId: undefined,
+    accessToken: undefined,
+    env: { META_PIXEL_ID: '1234567890', META_ACCESS_TOKEN: token, ...vars },
+  });
+  const cases: [string, CapiExpressOptions, RegExp][] = [
+    [
+      'Bearer prefix',
+      { accessToken: `Bearer ${token}` },
+      /accessToken starts with "Bearer ": pass the token alone/,
+    ],
+    [
+      '.env quotes',
+      fromEnv({ META_ACCESS_TOKEN: `"${token}"` }),
+      /accessToken is wrapped in quotes/,
+    ],
+    [
+      'line break',
+      { accessToken: `${token.slice(0, 12)}\n${token.slice(12)}` },
+      /accessToken contains whitespace/,
+    ],
+    [
+      'quoted pixel id',
+      fromEnv({ META_PIXEL_ID: "'1234567890'" }),
+      /pixelId .* digits in quotes.*without them/,
+    ],
+  ];
+  for (const [label, given, fix] of cases) {
+    const options = capiOptions(mock, given);
+    let thrown: unknown;
+    try {
+      capi(options);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown, label).toBeInstanceOf(TypeError);
+    expect((thrown as Error).message, label).toMatch(fix);
+    expect((thrown as Error).message, label).not.toContain(token.slice(3));
+  }
+
+  // The same token, given alone, delivers through a real server.
+  const middleware = capi(capiOptions(mock, { accessToken: token }));
+  const app = express();
+  app.use(express.json(), middleware);
+  app.post('/lead', (req, res) => res.json(req.capi.track('Lead')));
+  const running = await listen(app);
+  try {
+    expect((await (await postJson(running, '/lead', {})).json()).accepted).toBe(true);
+  } finally {
+    await running.close();
+    await middleware.close();
+  }
+  expect(middleware.client.stats().sent).toBe(1);
 });

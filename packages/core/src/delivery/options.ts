@@ -262,6 +262,28 @@ const checkString = (value: unknown, name: string): void => {
 };
 
 /**
+ * What is wrong with a token copied with something around it, or `undefined`. The token goes in
+ * the body's `access_token` ([UA]) and Meta's tokens are letters and digits, so `Bearer EAA…`
+ * (copied from a curl command or an HTTP client), a token still in its `.env` quotes, or
+ * one with a line break inside were sent as they were: Meta answered code 190 "Cannot parse access
+ * token", every event was held, and the log said only that the credentials were refused. Never the
+ * value: it is the secret.
+ */
+const tokenProblem = (token: string): string | undefined => {
+  const scheme = /^(bearer|oauth)\s/i.exec(token)?.[1];
+  if (scheme !== undefined) {
+    return `starts with "${scheme} ": pass the token alone (capi-kit sends it in the request body)`;
+  }
+  if (/^["'`]|["'`]$/.test(token)) {
+    return 'is wrapped in quotes (kept from a .env or YAML file?): pass the token without them';
+  }
+  if (/\s/.test(token)) {
+    return 'contains whitespace (a space or line break pasted with it): a token has none';
+  }
+  return undefined;
+};
+
+/**
  * Meta's wire spellings of our options, as copied from Meta's docs or a Pixel setup. From
  * JavaScript they were ignored: `test_event_code` sent test traffic as live conversions.
  */
@@ -426,6 +448,10 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
         `createCapi: pixel #${index} needs a pixelId and an accessToken (options.pixelId/accessToken, options.pixels, or META_PIXEL_ID/META_ACCESS_TOKEN)`,
       );
     }
+    const badToken = tokenProblem(accessToken);
+    if (badToken !== undefined) {
+      throw new TypeError(`createCapi: pixel #${index}: accessToken ${badToken}`);
+    }
     if (!/^\d+$/.test(pixelId)) {
       // Not the value either: with META_PIXEL_ID and META_ACCESS_TOKEN swapped it is the token,
       // and this message lands in the app's start-up log.
@@ -433,7 +459,9 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
         `createCapi: pixel #${index}: pixelId must be the numeric pixel (dataset) id; got ${pixelId.length} characters, not all digits` +
           (pixelId.startsWith('EAA')
             ? ' and shaped like an access token (pixelId and accessToken swapped?)'
-            : ''),
+            : /^["'`]\d+["'`]$/.test(pixelId)
+              ? ' but digits in quotes (kept from a .env or YAML file?): pass the id without them'
+              : ''),
       );
     }
     if (seen.has(pixelId)) throw new TypeError(`createCapi: pixel ${pixelId} is listed twice`);
