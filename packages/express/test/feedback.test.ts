@@ -158,3 +158,52 @@ it('refuses at start-up a token pasted with "Bearer ", kept in its .env quotes o
   }
   expect(middleware.client.stats().sent).toBe(1);
 });
+
+it("names Meta's field for cart items written with a shop's names (qty, price, sku)", async () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  const middleware = capi(capiOptions(mock, { env: { NODE_ENV: 'development' } }));
+  const app = express();
+  app.use(express.json(), middleware);
+  app.post('/cart', (req, res) => {
+    // The cart's own line items, passed as contents.
+    const { accepted, issues } = req.capi.track('AddToCart', {
+      custom_data: {
+        value: 25,
+        currency: 'EUR',
+        contents: req.body.items,
+      },
+    });
+    res.json({ accepted, issues });
+  });
+  const running = await listen(app);
+  let answer: { accepted: boolean; issues: { path: string; message: string }[] };
+  try {
+    const response = await postJson(running, '/cart', {
+      items: [
+        { id: 'shirt-1', qty: 2, price: 10 },
+        { sku: 'socks-2', quantity: 1, item_price: 5 },
+        { id: 'cap-3', quantity: 1, itemPrice: 5 },
+      ],
+    });
+    answer = await response.json();
+  } finally {
+    await running.close();
+    await middleware.close();
+  }
+  const told = Object.fromEntries(answer.issues.map((issue) => [issue.path, issue.message]));
+  expect(told['custom_data.contents[0].qty']).toContain("Meta's name for it is quantity");
+  expect(told['custom_data.contents[0].price']).toContain("Meta's name for it is item_price");
+  expect(told['custom_data.contents[2].itemPrice']).toContain("Meta's name for it is item_price");
+  // An item without an id is refused, and so is the event: the message says where its id went.
+  expect(answer.accepted).toBe(false);
+  expect(told['custom_data.contents[1].id']).toContain(
+    "Meta's name for the product's sku or product_id is id",
+  );
+  // The same, on the development console, once for the event.
+  const printed = warn.mock.calls.map((call) => String(call[0]));
+  expect(printed).toHaveLength(1);
+  expect(printed[0]).toContain(
+    "custom_data.contents[0].qty: Not a documented contents field; dropped. Meta's name for it is quantity",
+  );
+  expect(printed[0]).not.toContain('socks-2');
+});

@@ -1,3 +1,4 @@
+import { CONTENT_KEYS, meantContentField } from './content-fields.js';
 import { normalizeCurrency } from './currency.js';
 import type { Issue } from './issues.js';
 import { closestName } from './spelling.js';
@@ -133,17 +134,6 @@ export function writeKnownValue(out: CustomData, index: number, value: unknown):
 /** {@link KNOWN_KEYS}, for the test that keeps {@link knownValuesOf} in step with it. */
 export const KNOWN_CUSTOM_DATA_KEYS: readonly string[] = KNOWN_KEYS;
 
-const CONTENT_KEYS = [
-  'id',
-  'quantity',
-  'item_price',
-  'delivery_category',
-  'title',
-  'description',
-  'brand',
-  'category',
-] as const;
-
 const CONTENT_KNOWN: ReadonlySet<string> = new Set(CONTENT_KEYS);
 
 function error(issues: Issue[], path: string, code: string, message: string): void {
@@ -212,7 +202,14 @@ function content(item: unknown, path: string, issues: Issue[]): Content | undefi
         ? String(rawId)
         : '';
   if (id === '') {
-    error(issues, `${path}.id`, 'missing_content_id', 'Each item of contents needs an id.');
+    // An item with `sku` or `product_id` and no `id` was refused with no word of its `sku`.
+    const named = Object.keys(item).some((key) => key !== 'id' && meantContentField(key) === 'id');
+    error(
+      issues,
+      `${path}.id`,
+      'missing_content_id',
+      `Each item of contents needs an id.${named ? " Meta's name for the product's sku or product_id is id." : ''}`,
+    );
     return undefined;
   }
   const out: Content = { id };
@@ -235,10 +232,13 @@ function content(item: unknown, path: string, issues: Issue[]): Content | undefi
   }
   for (const key of Object.keys(item)) {
     if (!CONTENT_KNOWN.has(key) && item[key] !== undefined) {
+      // `qty`, `price`, `sku`: the field is dropped (or the item refused for want of an id); the
+      // message names Meta's field, never a value.
+      const meant = meantContentField(key);
       issues.push({
         path: `${path}.${key}`,
         code: 'unknown_content_field',
-        message: 'Not a documented contents field; dropped.',
+        message: `Not a documented contents field; dropped.${meant === undefined ? '' : ` Meta's name for it is ${meant}.`}`,
         severity: 'warning',
       });
     }
