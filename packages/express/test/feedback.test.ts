@@ -207,3 +207,41 @@ it("names Meta's field for cart items written with a shop's names (qty, price, s
   );
   expect(printed[0]).not.toContain('socks-2');
 });
+
+it('says to check the pixel id when Meta answers 100/33 (an app or ad account id in its place)', async () => {
+  const logged: string[] = [];
+  const keep = (...args: unknown[]) => {
+    logged.push(args.map((arg) => (typeof arg === 'string' ? arg : JSON.stringify(arg))).join(' '));
+  };
+  const logger = { debug: () => {}, info: () => {}, warn: keep, error: keep };
+  const middleware = capi(capiOptions(mock, { logger }));
+  const hooked: string[] = [];
+  middleware.client.on('error', (event) => {
+    if (event.kind === 'auth') hooked.push(event.error.message);
+  });
+  // What Graph answers for an id the token cannot post events to.
+  mock.failNext({
+    kind: 'graph',
+    code: 100,
+    subcode: 33,
+    message:
+      "Unsupported post request. Object with ID '1234567890' does not exist, cannot be loaded due to missing permissions, or does not support this operation.",
+  });
+  const app = express();
+  app.use(express.json(), middleware);
+  app.post('/lead', (req, res) => res.json(req.capi.track('Lead')));
+  const running = await listen(app);
+  try {
+    expect((await (await postJson(running, '/lead', {})).json()).accepted).toBe(true);
+    await middleware.client.flush();
+  } finally {
+    await running.close();
+    await middleware.close({ timeoutMs: 200 });
+  }
+  const told = logged.find((line) => line.includes('refused the credentials'));
+  expect(told).toContain('check that pixelId is the dataset (pixel) id shown in Events Manager');
+  expect(hooked).toEqual([expect.stringContaining('not an app, ad account or Business id')]);
+  // Held, not lost without a word: counted as undelivered at close.
+  expect(middleware.client.stats().dropped.shutdown).toBe(1);
+  expect(logged.join('\n')).not.toContain('express-test-token');
+});

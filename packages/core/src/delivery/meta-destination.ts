@@ -59,6 +59,17 @@ const notMetaAnswer = (
   return `HTTP ${status} from ${url} is not Meta's acknowledgement (${what}); retrying`;
 };
 
+/**
+ * Code 100/33 ("Object with ID … does not exist, cannot be loaded due to missing permissions"):
+ * the object is missing or the token may not use it ([MERR]: pixel or token). On the events edge
+ * that is most often another id pasted for the pixel id (the app's, the ad account's, the
+ * Business's) or a token made for another dataset. Logged as "refused the credentials" with
+ * Meta's text alone, it read like a bad token, and the pixel id went unchecked.
+ * https://developers.facebook.com/documentation/ads-commerce/marketing-api/error-reference [MERR]
+ */
+const UNKNOWN_OBJECT_FIX =
+  ' (capi-kit: check that pixelId is the dataset (pixel) id shown in Events Manager, not an app, ad account or Business id, and that the access token has access to that dataset)';
+
 /** Meta's answer → the engine's reaction (classify.ts holds the table and its sources). */
 const classifyMeta = (
   url: string,
@@ -84,6 +95,7 @@ const classifyMeta = (
       .filter((part): part is string => typeof part === 'string' && part !== '')
       .join(' — ');
     out.message = `HTTP ${status}${code}${sub}: ${detail}`.trim();
+    if (graphError.code === 100 && graphError.subcode === 33) out.message += UNKNOWN_OBJECT_FIX;
     // A 413 blames no event; otherwise Meta may name one (`$['data'][3]…`).
     if (cls === 'invalid' && status !== 413) {
       const named = rejectedEventIndex(graphError, eventsSent);
