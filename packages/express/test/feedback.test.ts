@@ -2,7 +2,7 @@ import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import express from 'express';
 import { afterAll, afterEach, beforeAll, expect, it, vi } from 'vitest';
 import { type CapiExpressOptions, capi } from '../src/index.js';
-import { capiOptions, listen, postJson } from './fixtures.js';
+import { capiOptions, listen, PIXEL_ID, postJson } from './fixtures.js';
 
 // Issue 18: an app written from the README, making the common mistakes, is told about each one on
 // the console (the default logger) during development, through a real server and the mock Graph API.
@@ -244,4 +244,32 @@ it('says to check the pixel id when Meta answers 100/33 (an app or ad account id
   // Held, not lost without a word: counted as undelivered at close.
   expect(middleware.client.stats().dropped.shutdown).toBe(1);
   expect(logged.join('\n')).not.toContain('express-test-token');
+});
+
+it('refuses pixelId given beside pixels, where it would receive no events', async () => {
+  const second = { pixelId: '2234567890', accessToken: 'express-test-token' };
+  // A second pixel added to an app that had one: pixels replaces pixelId.
+  expect(() => capi(capiOptions(mock, { pixels: [second] }))).toThrow(
+    /pixelId is given beside pixels, which replace it, so it would receive no events: list every pixel in pixels/,
+  );
+
+  // Listed in pixels, every event reaches both, through a real server.
+  const middleware = capi(
+    capiOptions(mock, {
+      pixels: [{ pixelId: PIXEL_ID, accessToken: 'express-test-token' }, second],
+    }),
+  );
+  const app = express();
+  app.use(express.json(), middleware);
+  app.post('/lead', (req, res) => res.json(req.capi.track('Lead')));
+  const running = await listen(app);
+  try {
+    expect((await (await postJson(running, '/lead', {})).json()).accepted).toBe(true);
+    await middleware.client.flush();
+  } finally {
+    await running.close();
+    await middleware.close();
+  }
+  expect(Object.keys(middleware.client.stats().pixels).sort()).toEqual([PIXEL_ID, second.pixelId]);
+  expect(middleware.client.stats().sent).toBe(2);
 });

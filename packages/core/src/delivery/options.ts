@@ -431,6 +431,18 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     (options.pixels === undefined || options.pixels.length === 0) &&
     metaPixelId === undefined &&
     metaToken === undefined;
+  // `pixels` replaces pixelId/accessToken: a pixel given in both places, meant as one more, got no
+  // event at all. The environment's META_PIXEL_ID stays a default that `pixels` overrides.
+  if (options.pixels !== undefined && options.pixels.length > 0 && nonEmpty(options.pixelId)) {
+    const listed = options.pixels.some(
+      (config) => nonEmpty(config?.pixelId) === nonEmpty(options.pixelId),
+    );
+    if (!listed) {
+      throw new TypeError(
+        'createCapi: pixelId is given beside pixels, which replace it, so it would receive no events: list every pixel in pixels ([{ pixelId, accessToken }, …]) and leave pixelId out',
+      );
+    }
+  }
   const configs = withoutMeta
     ? []
     : options.pixels && options.pixels.length > 0
