@@ -273,3 +273,56 @@ it('refuses pixelId given beside pixels, where it would receive no events', asyn
   expect(Object.keys(middleware.client.stats().pixels).sort()).toEqual([PIXEL_ID, second.pixelId]);
   expect(middleware.client.stats().sent).toBe(2);
 });
+
+it('names the fix when text from a form or an API refuses the event (event_time, quantity, item_price, action_source)', async () => {
+  const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+  const middleware = capi(capiOptions(mock, { env: { NODE_ENV: 'development' } }));
+  const app = express();
+  app.use(express.json(), middleware);
+  // An order as a JSON API returns it: a date as ISO 8601 text, amounts as text, a hand-typed source.
+  app.post('/order', (req, res) => {
+    const { order } = req.body;
+    const results = [
+      req.capi.track('Purchase', {
+        event_time: order.created_at,
+        custom_data: { value: 20, currency: 'EUR' },
+      }),
+      req.capi.track('AddToCart', {
+        custom_data: { contents: [{ id: 'a', quantity: order.qty, item_price: 10 }] },
+      }),
+      req.capi.track('AddToCart', {
+        custom_data: { contents: [{ id: 'b', quantity: 1, item_price: order.price }] },
+      }),
+      req.capi.track('Lead', { action_source: order.source }),
+    ];
+    res.json(results.map((result) => result.accepted));
+  });
+  const running = await listen(app);
+  try {
+    const order = { created_at: new Date().toISOString(), qty: '2', price: '10.00', source: 'web' };
+    expect(await (await postJson(running, '/order', { order })).json()).toEqual([
+      false,
+      false,
+      false,
+      false,
+    ]);
+  } finally {
+    await running.close();
+    await middleware.close();
+  }
+  const printed = warn.mock.calls.map((call) => String(call[0]));
+  expect(printed).toEqual([
+    expect.stringMatching(
+      /Purchase not sent \(invalid\): event_time: .*fix: pass Unix seconds as a number .* or a Date \(new Date\(text\)/,
+    ),
+    expect.stringMatching(
+      /AddToCart not sent \(invalid\): custom_data\.contents\[0\]\.quantity: .*fix: pass a whole number, e\.g\. Number\('2'\)/,
+    ),
+    expect.stringMatching(
+      /AddToCart not sent \(invalid\): custom_data\.contents\[0\]\.item_price: .*fix: pass a number, e\.g\. Number\('12\.50'\)/,
+    ),
+    expect.stringMatching(
+      /Lead not sent \(invalid\): action_source: .*fix: .*'website' for events from your site/,
+    ),
+  ]);
+});

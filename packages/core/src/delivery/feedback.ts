@@ -36,6 +36,13 @@ const FIXES: Readonly<Record<string, string>> = {
   event_time_too_old:
     'send events as they happen; website events older than 7 days are refused by Meta',
   invalid_currency: "use the ISO 4217 code, e.g. 'EUR' rather than '€'",
+  // What a form body, a query string or a JSON API hands over as text: each refuses the event.
+  invalid_item_price: "pass a number, e.g. Number('12.50') for a decimal read as text",
+  invalid_quantity: "pass a whole number, e.g. Number('2') for a count read as text",
+  invalid_event_time:
+    'pass Unix seconds as a number (Math.floor(Date.now() / 1000)) or a Date (new Date(text) for an ISO 8601 string)',
+  invalid_action_source:
+    "write it in lowercase as Meta spells it; 'website' for events from your site (not 'web')",
 };
 
 /** Why an accepted-or-not event is reported, beyond its issues. */
