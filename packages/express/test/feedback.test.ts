@@ -130,6 +130,11 @@ it('refuses at start-up a token pasted with "Bearer ", kept in its .env quotes o
       fromEnv({ META_PIXEL_ID: "'1234567890'" }),
       /pixelId .* digits in quotes.*without them/,
     ],
+    [
+      'ad account id',
+      fromEnv({ META_PIXEL_ID: 'act_1234567890' }),
+      /pixelId .*act_… is an ad account id; the pixel \(dataset\) id is in Events Manager/,
+    ],
   ];
   for (const [label, given, fix] of cases) {
     const options = capiOptions(mock, given);

@@ -473,7 +473,9 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
             ? ' and shaped like an access token (pixelId and accessToken swapped?)'
             : /^["'`]\d+["'`]$/.test(pixelId)
               ? ' but digits in quotes (kept from a .env or YAML file?): pass the id without them'
-              : ''),
+              : /^act_\d+$/.test(pixelId)
+                ? ': act_… is an ad account id; the pixel (dataset) id is in Events Manager › Data sources'
+                : ''),
       );
     }
     if (seen.has(pixelId)) throw new TypeError(`createCapi: pixel ${pixelId} is listed twice`);
