@@ -40,6 +40,17 @@ export const workerRoutes = (
     (options.pixels === undefined || options.pixels.length === 0) &&
     !given(options.pixelId ?? env.META_PIXEL_ID) &&
     !given(options.accessToken ?? env.META_ACCESS_TOKEN);
+  // As createCapi refuses: `pixels` replaces pixelId, whose jobs would find no route here.
+  if (
+    options.pixels !== undefined &&
+    options.pixels.length > 0 &&
+    given(options.pixelId) &&
+    !options.pixels.some((p) => p?.pixelId?.trim() === options.pixelId?.trim())
+  ) {
+    throw new TypeError(
+      'createCapiWorker: pixelId is given beside pixels, which replace it, so its events would not be sent: list every pixel in pixels ([{ pixelId, accessToken }, …]) and leave pixelId out',
+    );
+  }
   const pixels: PixelConfig[] = withoutMeta
     ? []
     : options.pixels && options.pixels.length > 0

@@ -168,6 +168,25 @@ describe('a host:port connection (no Redis needed)', () => {
   });
 });
 
+describe('pixelId beside pixels (no Redis needed)', () => {
+  it('is refused, as createCapi refuses it: pixels replaces pixelId, whose jobs would find no route', () => {
+    const create = (pixelId: string) =>
+      createCapiWorker({
+        connection: 'redis://127.0.0.1:1',
+        pixelId,
+        accessToken: TOKEN,
+        pixels: [{ pixelId: '2234567890', accessToken: TOKEN }],
+        env: false,
+        workerOptions: { autorun: false },
+      });
+    expect(() => void create(PIXEL).close()).toThrow(
+      /^createCapiWorker: pixelId is given beside pixels, which replace it, so its events would not be sent: list every pixel in pixels/,
+    );
+    // Listed in pixels too, it is only redundant.
+    void create('2234567890').close();
+  });
+});
+
 describe('connection options with a url (no Redis needed)', () => {
   it("BullMQ's { url } form is the URL: the producer connects where the workers do, not to 127.0.0.1:6379", async () => {
     const { logger, lines } = logs();
