@@ -635,7 +635,7 @@ export function describeExampleContract(name, start) {
 }
 
 export { describeGracefulShutdown, SHUTDOWN_STATS_LINE } from './shutdown.js';
-export { describeStartWithoutEnv } from './start-without-env.js';
+export { describeStartRefused, describeStartWithoutEnv } from './start-without-env.js';
 export {
   bothPlatformsEnv,
   TIKTOK_ACCESS_TOKEN,

@@ -4,6 +4,7 @@
 // TIKTOK_ACCESS_TOKEN, an example prints one line saying what is missing and how to start the
 // mock, with no stack trace, and exits with 2.
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 
 /**
@@ -79,6 +80,53 @@ export function describeStartWithoutEnv(name, command) {
       expect(lines[0]).toContain('npx capi-kit-mock');
       expect(`${stdout}${stderr}`).not.toMatch(/^\s+at /m);
       expect(stdout).not.toMatch(/listening on/);
+    });
+  });
+}
+
+/**
+ * Registers the check that an example which cannot start says why in one line, without a stack
+ * trace: a `META_PIXEL_ID` that capi-kit refuses (exit 2, like a missing one; the value is never
+ * quoted) and a `PORT` another process holds (exit 1). `config: false` leaves out the first, for a
+ * framework that logs a failed module set-up itself (NestJS).
+ * @param {string} name
+ * @param {StartCommand} command
+ * @param {{ config?: boolean }} [options]
+ */
+export function describeStartRefused(name, command, { config = true } = {}) {
+  describe(`example contract: ${name} that cannot start`, () => {
+    if (config) {
+      it('with a META_PIXEL_ID that is not a pixel id: one line naming it, exit code 2', async () => {
+        const { code, stdout, stderr } = await run(command, {
+          META_PIXEL_ID: 'EAAB-not-a-pixel-id',
+          META_ACCESS_TOKEN: 'a-token',
+        });
+        const lines = stderr.split('\n').filter((line) => line.trim() !== '');
+        expect({ code, lines }).toEqual({
+          code: 2,
+          lines: [expect.stringContaining('pixelId must be the numeric pixel (dataset) id')],
+        });
+        expect(lines[0]).toContain('META_PIXEL_ID');
+        expect(`${stdout}${stderr}`).not.toContain('EAAB-not-a-pixel-id');
+        expect(`${stdout}${stderr}`).not.toMatch(/^\s+at /m);
+      });
+    }
+
+    it('on a port another process holds: a line naming the port and PORT, exit code 1', async () => {
+      const holder = createServer();
+      await new Promise((resolve) => holder.listen(0, '127.0.0.1', () => resolve(undefined)));
+      try {
+        const address = holder.address();
+        const port = typeof address === 'object' && address !== null ? address.port : 0;
+        const { code, stdout, stderr } = await run(command, { ...META, PORT: String(port) });
+        expect(code).toBe(1);
+        expect(stderr).toContain(`port ${port} is taken`);
+        expect(stderr).toContain('PORT=');
+        expect(`${stdout}${stderr}`).not.toMatch(/^\s+at /m);
+        expect(stdout).not.toMatch(/listening on/);
+      } finally {
+        await new Promise((resolve) => holder.close(() => resolve(undefined)));
+      }
     });
   });
 }

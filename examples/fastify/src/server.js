@@ -1,9 +1,10 @@
 // @ts-check
-import { exitIfEnvMissing } from 'capi-kit-example-shared/start';
+import { exitIfEnvMissing, exitOnStartFailure } from 'capi-kit-example-shared/start';
 import { start } from './app.js';
 
 exitIfEnvMissing(process.env, 'Fastify');
-const app = await start();
+// A taken port or a value capi-kit refuses (META_PIXEL_ID not digits…): one line, no stack trace.
+const app = await start().catch((error) => exitOnStartFailure(error, 'Fastify'));
 console.log(`capi-kit Fastify example listening on ${app.url}`);
 for (const signal of /** @type {const} */ (['SIGINT', 'SIGTERM'])) {
   // Graceful: stop accepting, let the requests in flight finish, deliver what they tracked, exit.

@@ -1,6 +1,6 @@
 import type { CapiClient } from '@capi-kit/core';
 import { CAPI_CLIENT } from '@capi-kit/nestjs';
-import { exitIfEnvMissing } from 'capi-kit-example-shared/start';
+import { exitIfEnvMissing, exitOnStartFailure } from 'capi-kit-example-shared/start';
 import { start } from './start';
 
 exitIfEnvMissing(process.env, 'NestJS');
@@ -20,7 +20,6 @@ start(process.env)
     });
     console.log(`capi-kit NestJS example listening on ${url}`);
   })
-  .catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
+  // A taken port: one line after Nest's own, no stack trace. (A value capi-kit refuses is logged
+  // by Nest's ExceptionHandler, with its stack, before the app could be created.)
+  .catch((error: unknown) => exitOnStartFailure(error, 'NestJS'));
