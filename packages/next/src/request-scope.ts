@@ -28,6 +28,18 @@ export function peerAddress(headers: Pick<HeaderBag, 'get'>): string | undefined
   return last === '' ? undefined : last;
 }
 
+/**
+ * Whether `X-Forwarded-For` holds the peer's address alone, the one entry {@link peerAddress} takes
+ * as the socket. `next start` writes it there for every request that comes without a proxy (a
+ * `curl` on the developer's machine: `127.0.0.1`), so it says nothing of a proxy. Passed on, the
+ * core read it as one: a loopback peer with a forwarding header, and warned at the first local
+ * request to set `trustProxy` for a proxy that does not exist. Left out, the client IP comes out
+ * the same under every `trustProxy` (the socket, or none under a list of ranges that holds it).
+ */
+function isPeerOnlyChain(chain: string | null): boolean {
+  return chain !== null && !chain.includes(',');
+}
+
 /** The path and query of the `x-capi-kit-url` header, or `undefined` when absent or unusable. */
 export function forwardedPath(value: string | null): string | undefined {
   if (value === null || !value.startsWith('/') || value.startsWith('//')) return undefined;
@@ -99,6 +111,7 @@ export function requestFromScope(
   headers.forEach((value, name) => {
     record[name] = value;
   });
+  if (isPeerOnlyChain(headers.get('x-forwarded-for'))) delete record['x-forwarded-for'];
   const cookie = mergeCookieHeader(headers.get('cookie'), cookies?.getAll() ?? []);
   if (cookie === '') delete record.cookie;
   else record.cookie = cookie;
@@ -136,10 +149,15 @@ export function requestInput(request: Request): NodeRequestLike {
       target = '/';
     }
   }
+  let headers = request.headers;
+  if (isPeerOnlyChain(headers.get('x-forwarded-for'))) {
+    headers = new Headers(headers);
+    headers.delete('x-forwarded-for');
+  }
   return {
     method: request.method,
     url: target,
-    headers: request.headers,
+    headers,
     remoteAddress: peerAddress(request.headers),
   };
 }

@@ -524,3 +524,43 @@ describe('flush and close', () => {
     expect(layerB.client.closed).toBe(true);
   });
 });
+
+describe('client IP: next start without a proxy in front', () => {
+  // `next start` writes the socket address into X-Forwarded-For when a request has none: a local
+  // `curl` arrives with `x-forwarded-for: 127.0.0.1`. That is no proxy, and nothing to warn about.
+  it("says nothing of a proxy for X-Forwarded-For holding only the peer, and still does for a proxy's chain", async () => {
+    const warnings: string[] = [];
+    const record = (_obj: Record<string, unknown>, msg: string) => {
+      warnings.push(msg);
+    };
+    const local = createNextCapi({
+      pixelId: PIXEL_ID,
+      accessToken: TOKEN,
+      graphUrl: mock.url,
+      env: false,
+      logger: { debug: () => {}, info: () => {}, warn: record, error: record },
+    });
+    const proxyWarnings = () => warnings.filter((line) => line.includes('came through a proxy'));
+    try {
+      const POST = local.withCapi(async () =>
+        Response.json(local.track('Lead', { user_data: { em: 'ann@example.com' } })),
+      );
+      await POST(post('/lead', {}, { 'x-forwarded-for': '127.0.0.1' }), {
+        params: Promise.resolve({}),
+      });
+      const [lead] = await mock.waitForEvents(1);
+      expect(lead?.event.user_data).toMatchObject({ client_ip_address: '127.0.0.1' });
+      expect(proxyWarnings()).toEqual([]);
+
+      // A proxy on 10.0.0.2 that trustProxy does not name: its address is taken for the visitor's.
+      await POST(post('/lead', {}, { 'x-forwarded-for': '203.0.113.9, 10.0.0.2' }), {
+        params: Promise.resolve({}),
+      });
+      const events = await mock.waitForEvents(2);
+      expect(events[1]?.event.user_data).toMatchObject({ client_ip_address: '10.0.0.2' });
+      expect(proxyWarnings()).toHaveLength(1);
+    } finally {
+      await local.close();
+    }
+  });
+});
