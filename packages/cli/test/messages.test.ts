@@ -263,6 +263,20 @@ describe('upload summaries', () => {
     expect(mock.events({ pixelId: PIXEL })).toHaveLength(2);
   }, 120_000);
 
+  it('a file with a header and no rows says so, with its exit 1, and sends nothing', async () => {
+    writeFileSync(join(dir, 'header-only.csv'), 'email,event_time\n\n,\n');
+    for (const args of [['--dry-run'], []]) {
+      const result = await runBin(['upload', 'header-only.csv', ...args], graphEnv(mock.url), {
+        cwd: dir,
+      });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toContain('0 rows: 0 valid, 0 invalid');
+      expect(result.stdout).toContain('No rows under the header');
+      expect(result.stdout).toContain('nothing to send');
+    }
+    expect(mock.requests()).toEqual([]);
+  });
+
   it('warns about event_time in milliseconds, naming the lines, instead of converting silently', async () => {
     const file = join(dir, 'millis.csv');
     writeFileSync(

@@ -124,6 +124,13 @@ export const finish = (io: CliIo, style: Style, r: UploadReport, json: boolean):
   }
   if (r.dryRun || r.batches === 0) printValidation(io, style, r);
   const out = (line = '') => io.stdout.write(`${line}\n`);
+  // Exit 1 like a file whose every row is invalid: an export that came out empty is a failure for
+  // a scheduled job to notice. Said, since every count of the summary is 0 and gives no reason.
+  if (r.rows === 0) {
+    out(
+      `  ${style.red('No rows under the header')} (blank lines and empty rows are skipped): nothing to send. Check the export that wrote the file.`,
+    );
+  }
   out();
   if (r.dryRun) {
     out(`${r.valid - r.alreadyAcknowledged} row(s) would be sent. Nothing was sent (--dry-run).`);
