@@ -44,6 +44,12 @@ describe('configuration errors exit 2 and name the flag or variable', () => {
     { args: ['doctor'], env: { META_API_VERSION: 'v99.0' }, names: 'META_API_VERSION' },
     { args: ['upload', 'rows.csv', '--pixel-id', '12ab'], names: '--pixel-id' },
     { args: ['send-test'], names: 'META_TEST_EVENT_CODE' },
+    // Read per row, these made every row invalid or were ignored on every row, the flag unnamed.
+    { args: ['upload', 'rows.csv', '--currency', 'euro'], names: '--currency' },
+    {
+      args: ['upload', 'rows.csv', '--dry-run', '--default-country', 'zz'],
+      names: '--default-country',
+    },
   ];
   for (const { args, env, names } of cases) {
     it(`${args.join(' ')}${env ? ` with ${Object.keys(env).join(', ')}` : ''} → exit 2 naming ${names}`, async () => {

@@ -1,7 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import { type ActionSource, createCapi, isActionSource } from '@capi-kit/core';
+import {
+  type ActionSource,
+  createCapi,
+  isActionSource,
+  normalizeCountry,
+  normalizeCurrency,
+} from '@capi-kit/core';
 import { parseCommandArgs } from '../command-args.js';
 import { GRAPH_OPTIONS, graphHelp, readGraphConfig } from '../config.js';
 import { type CsvOptions, readCsvRecords } from '../csv.js';
@@ -141,6 +147,22 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   ) {
     throw new CliError(`--date-order: "${dateOrder}" is not dmy, mdy or ymd`, EXIT_CODES.usage);
   }
+  // Checked here, by the core's own rules, so that the flag is named: read per row, a mistyped one
+  // made every row invalid (invalid_currency) or was ignored with a warning on every row.
+  const currency = values.currency;
+  if (currency !== undefined && normalizeCurrency(currency) === undefined) {
+    throw new CliError(
+      `--currency: "${currency}" is not an ISO 4217 currency code (e.g. USD, EUR)`,
+      EXIT_CODES.usage,
+    );
+  }
+  const defaultCountry = values['default-country'];
+  if (defaultCountry !== undefined && normalizeCountry(defaultCountry) === undefined) {
+    throw new CliError(
+      `--default-country: "${defaultCountry}" is not an ISO 3166-1 country code or a known country name (e.g. US, GB)`,
+      EXIT_CODES.usage,
+    );
+  }
   const batchSize = integerOption('--batch-size', values['batch-size'], 1000, 1, 1000);
   const maxBatches = integerOption(
     '--max-batches',
@@ -162,8 +184,8 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   const defaults: RowDefaults = {
     eventName: values['event-name'] ?? 'Purchase',
     actionSource: actionSource as ActionSource,
-    currency: values.currency,
-    defaultCountry: values['default-country'],
+    currency,
+    defaultCountry,
     dateOrder,
   };
 
