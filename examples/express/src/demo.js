@@ -9,6 +9,7 @@
 import { toTikTokPixelEvent } from '@capi-kit/browser';
 import { startMockGraph } from '@capi-kit/testing';
 import { tiktokPixelFromEnv } from 'capi-kit-example-shared';
+import { exitOnStartFailure } from 'capi-kit-example-shared/start';
 import { start } from './app.js';
 
 const real = Boolean(process.env.META_PIXEL_ID && process.env.META_ACCESS_TOKEN);
@@ -31,7 +32,8 @@ const env = real
       TRUST_PROXY: 'loopback',
     };
 const tiktok = tiktokPixelFromEnv(env);
-const app = await start(env);
+// With real credentials that capi-kit refuses (META_PIXEL_ID not digits…): one line, no stack trace.
+const app = await start(env).catch((error) => exitOnStartFailure(error, 'Express', 'npm run demo'));
 
 /** @type {import('@capi-kit/core').SentInfo[]} */
 const acknowledgements = [];

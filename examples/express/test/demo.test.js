@@ -9,13 +9,15 @@ import { describe, expect, it } from 'vitest';
 const cwd = fileURLToPath(new URL('..', import.meta.url));
 
 /**
- * Starts the demo with no META_* or TIKTOK_* variables (only PATH), as from a fresh clone.
+ * Starts the demo with no META_* or TIKTOK_* variables (only PATH), as from a fresh clone, or with
+ * the ones given.
  * @param {string[]} args
+ * @param {Record<string, string>} [env]
  */
-function startDemo(args = []) {
+function startDemo(args = [], env = {}) {
   const child = spawn(process.execPath, ['src/demo.js', ...args], {
     cwd,
-    env: { PATH: process.env.PATH ?? '' },
+    env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -86,6 +88,26 @@ describe('npm run demo', () => {
     );
     expect(report).not.toContain('demo-tiktok-access-token');
     expect(report).not.toContain('demo-access-token');
+  });
+
+  it('with credentials capi-kit refuses: one line naming the variable, exit 2, no stack trace', async () => {
+    // The token pasted into META_PIXEL_ID: never echoed, and nothing is sent anywhere.
+    const demo = startDemo([], {
+      META_PIXEL_ID: 'EAAB-not-a-pixel-id',
+      META_ACCESS_TOKEN: 'a-token',
+    });
+    const code = await demo.exited;
+    const lines = demo
+      .output()
+      .split('\n')
+      .filter((line) => line.trim() !== '');
+    expect({ code, lines }).toEqual({
+      code: 2,
+      lines: [expect.stringContaining('pixelId must be the numeric pixel (dataset) id')],
+    });
+    expect(lines[0]).toContain('META_PIXEL_ID');
+    expect(lines[0]).toContain('npm run demo');
+    expect(demo.output()).not.toContain('EAAB-not-a-pixel-id');
   });
 
   it('--keep keeps the Events Manager page up until SIGINT, then exits 0', async () => {

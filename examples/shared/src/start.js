@@ -27,9 +27,10 @@ const CONFIG_ERROR = /^(?:createCapi:|tiktok\(options\):|TikTok )/;
  * port (exit 1). Anything else is a bug and is thrown on, stack and all.
  * @param {unknown} error what `start()` rejected with
  * @param {string} framework e.g. `Express`
+ * @param {string} [command] what runs it again, e.g. `npm run demo`
  * @returns {never}
  */
-export function exitOnStartFailure(error, framework) {
+export function exitOnStartFailure(error, framework, command = 'npm start') {
   const prefix = `capi-kit ${framework} example:`;
   const { code, port, message } =
     /** @type {{ code?: unknown, port?: unknown, message?: unknown }} */ (error ?? {});
@@ -39,13 +40,13 @@ export function exitOnStartFailure(error, framework) {
         ? `port ${port} is taken (another example or app listening on it?)`
         : `not allowed to listen on port ${port}`;
     process.stderr.write(
-      `${prefix} ${why}. Stop what uses it, or start on another port: PORT=3001 npm start.\n`,
+      `${prefix} ${why}. Stop what uses it, or start on another port: PORT=3001 ${command}.\n`,
     );
     process.exit(1);
   }
   if (code === 'ERR_SOCKET_BAD_PORT') {
     process.stderr.write(
-      `${prefix} PORT must be a port number from 0 to 65535. Set another one: PORT=3001 npm start.\n`,
+      `${prefix} PORT must be a port number from 0 to 65535. Set another one: PORT=3001 ${command}.\n`,
     );
     process.exit(1);
   }
@@ -57,7 +58,7 @@ export function exitOnStartFailure(error, framework) {
     process.stderr.write(
       `${prefix} capi-kit refused its configuration: ${message.replace(/\.$/, '')}. Check META_PIXEL_ID, ` +
         'META_ACCESS_TOKEN, META_GRAPH_URL and the TIKTOK_* variables (npx capi-kit-mock prints ' +
-        'working ones), and run npm start again.\n',
+        `working ones), and run ${command} again.\n`,
     );
     process.exit(2);
   }
