@@ -283,6 +283,29 @@ describe('upload summaries', () => {
     expect(mock.requests()).toEqual([]);
   });
 
+  it("names the flags, not the library's options, for a national phone and an ambiguous birth date", async () => {
+    // The core's messages say createCapi's buildOptions; here the settings are flags.
+    const file = join(dir, 'national.csv');
+    writeFileSync(
+      file,
+      `email,phone,dob,event_time\na@example.com,(650) 555-1212,05/06/1990,${now - 60}\n`,
+    );
+    const dry = await runBin(
+      ['upload', 'national.csv', '--dry-run', '--event-name', 'Lead'],
+      {},
+      {
+        cwd: dir,
+      },
+    );
+    expect(dry.code).toBe(0);
+    expect(dry.stdout).toContain('phone_without_country_code');
+    expect(dry.stdout).toContain('--default-country US');
+    expect(dry.stdout).toContain('ambiguous_date_of_birth');
+    expect(dry.stdout).toContain('--date-order dmy or mdy');
+    expect(dry.stdout).not.toMatch(INTERNAL);
+    expect(dry.stdout).not.toContain('buildOptions');
+  });
+
   it('warns about event_time in milliseconds, naming the lines, instead of converting silently', async () => {
     const file = join(dir, 'millis.csv');
     writeFileSync(

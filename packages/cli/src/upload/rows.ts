@@ -278,10 +278,23 @@ export const rowToEvent = (
     return { ok: false, problems, eventId: row.eventId, eventName: row.eventName };
   const warnings = issues
     .filter((issue) => issue.severity === 'warning')
-    .map((issue) => ({ field: issue.path, rule: issue.code, message: issue.message }));
+    .map((issue) => ({
+      field: issue.path,
+      rule: issue.code,
+      message: CLI_FIXES[issue.code] ?? issue.message,
+    }));
   const time = record.fields[columns.indexOf('event_time')]?.trim();
   if (time !== undefined && ZONELESS_TIME.test(time)) warnings.push(localZoneWarning());
   return warnings.length > 0 ? { ...row, warnings } : row;
+};
+
+// The core's messages for these name the library's options (`createCapi`'s buildOptions); here
+// the same setting is a flag or a column.
+const CLI_FIXES: Readonly<Record<string, string>> = {
+  phone_without_country_code:
+    'National phone number with no country known: sent as digits, country code unverified. Add a country column, or --default-country (e.g. --default-country US).',
+  ambiguous_date_of_birth:
+    'Day and month can be read either way round (both 12 or less); dropped, not guessed. Pass --date-order dmy or mdy, or write dates as YYYY-MM-DD.',
 };
 
 // A date and a time without `Z` or an offset: ECMAScript reads it in the machine's time zone (a
