@@ -214,6 +214,34 @@ const checkLdu = (event: Record<string, unknown>, at: PathPart[]): Violation | u
   return undefined;
 };
 
+/** [SE] `extinfo`: 16 positional values, missing ones sent as empty strings. */
+const EXTINFO_LENGTH = 16;
+
+/**
+ * [SE]: app events need `app_data` with its `extinfo`, 16 strings in their positions, `a2`
+ * (Android) or `i2` (iOS) first, "fill missing values with empty strings".
+ */
+const checkAppData = (value: unknown, at: PathPart[]): Violation | undefined => {
+  const path = [...at, 'app_data'];
+  if (value === undefined || value === null) return required(path);
+  if (!isRecord(value)) return invalid(path, 'must be an object');
+  const extinfo = value.extinfo;
+  if (extinfo === undefined || extinfo === null) return required([...path, 'extinfo']);
+  if (!Array.isArray(extinfo) || extinfo.length !== EXTINFO_LENGTH) {
+    return invalid(
+      [...path, 'extinfo'],
+      `must be a list of ${EXTINFO_LENGTH} strings, missing values as empty strings`,
+    );
+  }
+  for (const [i, item] of extinfo.entries()) {
+    if (typeof item !== 'string') return invalid([...path, 'extinfo', i], 'must be a string');
+  }
+  if (extinfo[0] !== 'a2' && extinfo[0] !== 'i2') {
+    return invalid([...path, 'extinfo', 0], "must be 'a2' (Android) or 'i2' (iOS)");
+  }
+  return undefined;
+};
+
 const isHttpUrl = (v: string): boolean => {
   try {
     const url = new URL(v);
@@ -271,12 +299,9 @@ const checkEvent = (
     return invalid([...at, 'event_source_url'], 'must be an absolute http(s) URL');
   }
 
-  // [SE]: app_data is required for app events.
   if (actionSource === 'app') {
-    if (event.app_data === undefined || event.app_data === null) {
-      return required([...at, 'app_data']);
-    }
-    if (!isRecord(event.app_data)) return invalid([...at, 'app_data'], 'must be an object');
+    const appViolation = checkAppData(event.app_data, at);
+    if (appViolation) return appViolation;
   }
 
   return (

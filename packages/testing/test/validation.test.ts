@@ -272,6 +272,31 @@ const INVALID: [string, Event, number, string][] = [
     PARAM,
     "['app_data'] is required",
   ],
+  // [SE]: extinfo holds 16 positional values; the mock took any app_data object, which Meta refuses.
+  [
+    'app event without extinfo',
+    validEvent({ action_source: 'app', app_data: { advertiser_tracking_enabled: true } }),
+    PARAM,
+    "['app_data']['extinfo'] is required",
+  ],
+  [
+    'app event with a short extinfo',
+    validEvent({ action_source: 'app', app_data: { extinfo: ['a2'] } }),
+    PARAM,
+    "['app_data']['extinfo'] is invalid",
+  ],
+  [
+    'app event with a number in extinfo',
+    validEvent({ action_source: 'app', app_data: { extinfo: ['a2', ...Array(14).fill(''), 7] } }),
+    PARAM,
+    "['app_data']['extinfo'][15] is invalid",
+  ],
+  [
+    'app event with an extinfo for no platform',
+    validEvent({ action_source: 'app', app_data: { extinfo: Array(16).fill('') } }),
+    PARAM,
+    "['app_data']['extinfo'][0] is invalid",
+  ],
   ['event not an object', 'PageView' as unknown as Event, PARAM, '[2] is invalid'],
 ];
 
@@ -388,7 +413,12 @@ describe('valid variants are accepted', () => {
     ['empty processing options', validEvent({ data_processing_options: [] })],
     [
       'app event with app_data',
-      validEvent({ action_source: 'app', app_data: { extinfo: ['a2'] } }),
+      validEvent({
+        action_source: 'app',
+        app_data: {
+          extinfo: ['i2', 'com.example.shop', '1.0', '1.0 long', '17.4', ...Array(11).fill('')],
+        },
+      }),
     ],
     [
       'system event with only external_id',
