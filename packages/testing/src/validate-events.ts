@@ -1,3 +1,5 @@
+// The core's list, bundled in at build time (no run-time dependency on core), as TikTok's check does.
+import { isCurrencyCode } from '../../core/src/event/currency.js';
 import {
   invalid,
   isNonEmptyString,
@@ -131,7 +133,11 @@ const checkCustomData = (
   }
   if (value.currency === undefined || value.currency === null) {
     if (isPurchase) return required([...path, 'currency']);
-  } else if (typeof value.currency !== 'string' || !/^[A-Za-z]{3}$/.test(value.currency)) {
+  } else if (
+    typeof value.currency !== 'string' ||
+    // [CD]: an ISO 4217 code; Meta's own example sends `usd`, so any case.
+    !(/^[A-Za-z]{3}$/.test(value.currency) && isCurrencyCode(value.currency.toUpperCase()))
+  ) {
     return invalid([...path, 'currency'], 'must be a 3-letter ISO 4217 code');
   }
   if (value.content_ids !== undefined) {

@@ -214,6 +214,19 @@ const INVALID: [string, Event, number, string][] = [
     PARAM,
     "['currency'] is invalid",
   ],
+  // [CD]: ISO 4217. Three letters that name no currency passed the mock (RMB for CNY, a typo).
+  [
+    'currency not ISO 4217',
+    withCustomData({ value: 1, currency: 'RMB' }),
+    PARAM,
+    "['currency'] is invalid",
+  ],
+  [
+    'currency a typo',
+    withCustomData({ value: 1, currency: 'UDS' }),
+    PARAM,
+    "['currency'] is invalid",
+  ],
   [
     'custom_data not an object',
     validEvent({ event_name: 'Lead', custom_data: 'x' }),
@@ -363,6 +376,10 @@ describe('strict validation: one invalid event rejects the whole batch', () => {
 
 describe('valid variants are accepted', () => {
   const VALID: [string, Event][] = [
+    [
+      "lowercase currency (Meta's own example sends usd)",
+      withCustomData({ value: 1, currency: 'usd' }),
+    ],
     ['hash with a v2 param-builder appendix', withUserData({ em: `${HASH}.AQQCAQIB` })],
     ['hash with a v1 appendix', withUserData({ ph: `${HASH}.BA` })],
     ['hashed list', withUserData({ em: [HASH, sha256('y')], ph: [HASH] })],
