@@ -159,7 +159,12 @@ interface Group {
   row: EventsManagerRow;
   server: number;
   browser: number;
+  /** Arrival of its first copy, epoch ms: the start of its dedup window. */
+  firstAt: number;
 }
+
+/** Meta discards a duplicate within 48 h of the first event with its id ([DD], capi.md §6). */
+const DEDUP_WINDOW_MS = 48 * 3600 * 1000;
 
 /**
  * Groups the copies into rows (pixel + `event_name` + `event_id`, Meta's dedup key) and computes
@@ -180,6 +185,8 @@ export const buildEventsManagerView = (
   };
 
   const groups = new Map<string, Group>();
+  /** The group a dedup key pairs into now, and how many windows it had. */
+  const slots = new Map<string, { key: string; count: number }>();
   let loose = 0;
   const place = (
     pixelId: string,
@@ -189,7 +196,7 @@ export const buildEventsManagerView = (
   ) => {
     // TikTok's events pair only among themselves (Pixel with Events API, on pixel code, event and
     // event_id): another platform, another dedup.
-    const key =
+    const dedupKey =
       eventId === undefined
         ? `${copy.source}:${loose++}`
         : JSON.stringify(
@@ -197,7 +204,20 @@ export const buildEventsManagerView = (
               ? [pixelId, eventName, eventId]
               : [copy.platform, pixelId, eventName, eventId],
           );
-    let group = groups.get(key);
+    let slot = slots.get(dedupKey);
+    let group = slot === undefined ? undefined : groups.get(slot.key);
+    // [DD]: duplicates are discarded within 48 h of the first event with that id; a copy after
+    // that is counted again, so it opens a row of its own (copies are placed oldest first).
+    if (slot !== undefined && group && copy.receivedAt - group.firstAt > DEDUP_WINDOW_MS) {
+      slot.count++;
+      slot.key = `${dedupKey}#${slot.count}`;
+      group = undefined;
+    }
+    if (slot === undefined) {
+      slot = { key: dedupKey, count: 1 };
+      slots.set(dedupKey, slot);
+    }
+    const key = slot.key;
     if (!group) {
       group = {
         row: {
@@ -212,6 +232,7 @@ export const buildEventsManagerView = (
         },
         server: 0,
         browser: 0,
+        firstAt: copy.receivedAt,
       };
       groups.set(key, group);
     }
@@ -221,6 +242,16 @@ export const buildEventsManagerView = (
     else group.browser++;
   };
 
+  // Every copy is placed oldest first, across sources, so each dedup window starts at its first copy.
+  const arrivals: [string, string, string | undefined, EventsManagerCopy][] = [];
+  const arrive = (
+    pixelId: string,
+    eventName: string,
+    eventId: string | undefined,
+    copy: EventsManagerCopy,
+  ) => {
+    arrivals.push([pixelId, eventName, eventId, copy]);
+  };
   for (const e of input.events) {
     note(e.pixelId, e.event.event_name);
     if (!keep(e.pixelId, e.event.event_name)) continue;
@@ -228,12 +259,12 @@ export const buildEventsManagerView = (
       typeof e.event.event_id === 'string' && e.event.event_id !== ''
         ? e.event.event_id
         : undefined;
-    place(e.pixelId, e.event.event_name, id, serverCopy(e));
+    arrive(e.pixelId, e.event.event_name, id, serverCopy(e));
   }
   for (const e of input.browserEvents) {
     note(e.pixelId, e.event_name);
     if (!keep(e.pixelId, e.event_name)) continue;
-    place(e.pixelId, e.event_name, e.event_id, browserCopy(e));
+    arrive(e.pixelId, e.event_name, e.event_id, browserCopy(e));
   }
   for (const e of input.tiktokEvents ?? []) {
     note(e.pixelCode, e.event.event);
@@ -242,13 +273,17 @@ export const buildEventsManagerView = (
       typeof e.event.event_id === 'string' && e.event.event_id !== ''
         ? e.event.event_id
         : undefined;
-    place(e.pixelCode, e.event.event, id, tiktokServerCopy(e));
+    arrive(e.pixelCode, e.event.event, id, tiktokServerCopy(e));
   }
   for (const e of input.tiktokBrowserEvents ?? []) {
     note(e.pixelCode, e.event);
     if (!keep(e.pixelCode, e.event)) continue;
-    place(e.pixelCode, e.event, e.event_id, tiktokBrowserCopy(e));
+    arrive(e.pixelCode, e.event, e.event_id, tiktokBrowserCopy(e));
   }
+
+  arrivals.sort((a, b) => a[3].receivedAt - b[3].receivedAt);
+  for (const [pixelId, eventName, eventId, copy] of arrivals)
+    place(pixelId, eventName, eventId, copy);
 
   const rows: EventsManagerRow[] = [];
   // Which sources each pixel + event name arrives from: a one-sided row is flagged when the

@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type EventsManagerView, type MockGraph, startMockGraph } from '../src/index.js';
 import { nowSeconds, PIXEL, post, sha256, validEvent } from './fixtures.js';
 
@@ -158,6 +158,31 @@ describe('GET /_mock/events-manager', () => {
     expect(pageView?.freshness.buckets.reduce((n, b) => n + b.count, 0)).toBe(1);
     expect(v.pixels).toEqual([PIXEL]);
     expect(v.eventNames).toEqual(['PageView', 'ViewContent']);
+  });
+
+  // [DD] (capi.md §6): duplicates are discarded within 48 h of the first event with that id. The
+  // page paired copies days apart and told "counted once" where Meta counts the late copy again.
+  it('pairs copies only within 48 h of the first one, as Meta deduplicates', async () => {
+    const start = Date.now();
+    vi.useFakeTimers({ toFake: ['Date'], now: start });
+    try {
+      const server = () =>
+        validEvent({ event_name: 'PageView', event_id: 'pv-late', custom_data: undefined });
+      expect((await beacon({ eid: 'pv-late' })).status).toBe(204);
+      vi.setSystemTime(start + 3600_000);
+      expect((await post(mock, { data: [server()] })).status).toBe(200);
+      vi.setSystemTime(start + 49 * 3600_000);
+      expect((await post(mock, { data: [server()] })).status).toBe(200);
+
+      const v = await view();
+      expect(v.rows.map((r) => [r.eventId, r.dedup, r.copies.length])).toEqual([
+        ['pv-late', 'server-only', 1],
+        ['pv-late', 'deduplicated', 2],
+      ]);
+      expect(v.summaries[0]).toMatchObject({ server: 2, browser: 1, deduplicated: 1 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('flags a one-sided copy only when the other source sends that event name too', async () => {
