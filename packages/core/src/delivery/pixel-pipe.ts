@@ -10,7 +10,8 @@ import type { OutboxRecord } from './outbox/types.js';
 import { isPromise } from './outbox-calls.js';
 import { RecordOwnership } from './ownership.js';
 import type { PipeConfig } from './pipe-config.js';
-import { describeError, reportedEventName } from './redact.js';
+import { answerFields, PipeLog } from './pipe-log.js';
+import { reportedEventName } from './redact.js';
 import { SendGate } from './send-gate.js';
 import type { Part, Slot } from './slots.js';
 import { buildBody, postBatch } from './transport.js';
@@ -19,16 +20,14 @@ import type {
   DeadLetterReason,
   DropReason,
   EventRef,
-  Logger,
   PixelStats,
-  RetryInfo,
   SentInfo,
 } from './types.js';
 import { deliveryError, refusesRequest, type Verdict, verdictOf } from './verdict.js';
 
 // The pipe's other parts live beside it: expiry.ts (the upload window), verdict.ts (what an
 // answer means), bisection.ts (how a rejected batch is taken apart), send-gate.ts (the pause,
-// backoff and auth circuit: when the stream may send), transport.ts.
+// backoff and auth circuit: when the stream may send), transport.ts, pipe-log.ts (what it says).
 export { isExpired } from './expiry.js';
 
 type Waiter = { done: () => boolean; resolve: () => void };
@@ -37,13 +36,6 @@ const refs = (records: readonly OutboxRecord[]): EventRef[] =>
   records.map((r) => ({ eventId: r.eventId, eventName: reportedEventName(r.eventName) }));
 
 const ids = (records: readonly OutboxRecord[]): string[] => records.map((r) => r.id);
-
-/** The platform's error code and trace id for a log line (Meta's Graph fields when it sent them). */
-const answerFields = (verdict: Verdict): Record<string, unknown> => {
-  const graph = verdict.graphError;
-  if (graph) return { code: graph.code, subcode: graph.subcode, fbtraceId: graph.fbtraceId };
-  return { code: verdict.code, traceId: verdict.traceId };
-};
 
 const sumBytes = (records: readonly OutboxRecord[]): number => {
   let total = 0;
@@ -62,15 +54,6 @@ const deferred = (): { promise: Promise<void>; resolve: () => void } => {
 };
 
 const NOT_DURABLE = 'capi-kit: closed with events the outbox could not make durable';
-
-/**
- * A log line that repeats with every event (a full queue evicting, Meta rejecting every event) is
- * written at most this often per kind; the counters and hooks count each event.
- */
-const REPEAT_LOG_MS = 10_000;
-
-/** Kinds of dead-letter lines rate-limited apart (reason, code, subcode); past it they share one. */
-const MAX_DEAD_LETTER_KINDS = 32;
 
 /** Events in the batch that probes a failing endpoint (see `fillSlots`). */
 const PROBE_EVENTS = 1;
@@ -146,16 +129,14 @@ export class PixelPipe {
    */
   private spareBody: Uint8Array<ArrayBuffer> | undefined;
   private readonly waiters = new Set<Waiter>();
-  private lastOverflowLog = Number.NEGATIVE_INFINITY;
-  /** Per kind of dead letter: when its last line was written, and the events since left unlogged. */
-  private readonly deadLetterLines = new Map<string, { at: number; unlogged: number }>();
-  /** Request refusals already told (`refusesRequest`), by status and code: each once. */
-  private readonly toldRefusals = new Set<string>();
+  /** What the stream says: log lines (some rate-limited) and the `retry`/`warn`/`error` hooks. */
+  private readonly say: PipeLog;
 
   constructor(private readonly config: PipeConfig) {
     this.pixelId = config.pixelId;
     const { destination } = config;
     this.label = destination.label ?? destination.name;
+    this.say = new PipeLog(config, this.label);
     const maxAge = destination.limits.maxAgeSeconds;
     const lookAheadMs = expiryLookAheadMs(config.timeoutMs);
     this.expired = (record, nowMs) => isExpired(record, nowMs + lookAheadMs, maxAge);
@@ -235,16 +216,7 @@ export class PixelPipe {
     this.queued -= records.length;
     this.queuedBytes -= sumBytes(records);
     this.drop('overflow', records);
-    const now = this.config.clock.now();
-    // During a long outage every track() evicts one record: log at most every 10 s, count always.
-    if (now - this.lastOverflowLog >= REPEAT_LOG_MS) {
-      this.lastOverflowLog = now;
-      this.log(
-        'warn',
-        { pixelId: this.pixelId, dropped: this.dropped.overflow },
-        'capi-kit: queue full, dropping the oldest events',
-      );
-    }
+    this.say.overflow(this.dropped.overflow);
     this.notify();
   }
 
@@ -369,7 +341,7 @@ export class PixelPipe {
       await this.sweep();
     } catch (error) {
       // Their fate is the outbox's now; they stay counted as waiting there.
-      this.reportOutboxError(error);
+      this.say.outboxError(error);
     } finally {
       this.lateSweep = undefined;
       ended.resolve();
@@ -503,7 +475,7 @@ export class PixelPipe {
     this.queued = Math.max(0, this.queued - records.length);
     this.queuedBytes = Math.max(0, this.queuedBytes - sumBytes(records));
     this.drop('shutdown', records);
-    this.log('warn', { pixelId: this.pixelId, count: records.length }, message);
+    this.say.line('warn', { pixelId: this.pixelId, count: records.length }, message);
   }
 
   /**
@@ -544,7 +516,7 @@ export class PixelPipe {
         try {
           await this.sweep();
         } catch (error) {
-          this.reportOutboxError(error);
+          this.say.outboxError(error);
         }
       } while (this.lateSweepAgain);
       this.lateSweep = undefined;
@@ -568,7 +540,7 @@ export class PixelPipe {
   resume(): void {
     if (this.stopped) return;
     if (this.gate.resume())
-      this.log('info', { pixelId: this.pixelId }, 'capi-kit: circuit closed by resume()');
+      this.say.line('info', { pixelId: this.pixelId }, 'capi-kit: circuit closed by resume()');
     this.config.background(this.flush());
   }
 
@@ -672,7 +644,7 @@ export class PixelPipe {
         await this.fillSlots();
       } while (this.pumpAgain && !this.stopped);
     } catch (error) {
-      this.reportOutboxError(error);
+      this.say.outboxError(error);
       // The outbox failed to hand out work; try again after a short pause instead of spinning.
       this.gate.outboxFailed(this.config.clock.now());
     } finally {
@@ -833,7 +805,7 @@ export class PixelPipe {
     this.queued -= expired.length;
     this.queuedBytes -= sumBytes(expired);
     this.drop('expired', expired);
-    this.log(
+    this.say.line(
       'warn',
       { pixelId: this.pixelId, count: expired.length },
       'capi-kit: dropped events past the 7-day window',
@@ -864,7 +836,7 @@ export class PixelPipe {
     this.queuedBytes -= bytes;
     this.inFlightEvents += records.length;
     void this.deliver(records, slot)
-      .catch((error: unknown) => this.reportOutboxError(error))
+      .catch((error: unknown) => this.say.outboxError(error))
       .finally(() => {
         this.slots.delete(slot);
         this.inFlightRequests--;
@@ -961,7 +933,7 @@ export class PixelPipe {
     this.resolved += records.length;
     this.config.acknowledged?.(records);
     if (this.gate.succeeded()) {
-      this.log('info', { pixelId: this.pixelId }, 'capi-kit: probe succeeded, circuit closed');
+      this.say.line('info', { pixelId: this.pixelId }, 'capi-kit: probe succeeded, circuit closed');
     }
     // The destination's classifier made sure this acknowledges every event sent.
     let ack: ReturnType<PipeConfig['destination']['acknowledgement']> = {};
@@ -983,7 +955,7 @@ export class PixelPipe {
       if (typeof traceId === 'string') info[this.traceField] = this.config.redact(traceId);
       return info;
     });
-    this.log(
+    this.say.line(
       'debug',
       { pixelId: this.pixelId, count: records.length, durationMs: verdict.durationMs },
       'capi-kit: batch sent',
@@ -1013,7 +985,7 @@ export class PixelPipe {
         await this.putBack(records, slot, () => outbox.release(ids(records), now));
         if (opened) {
           const error = this.error(verdict);
-          this.log(
+          this.say.line(
             'error',
             {
               pixelId: this.pixelId,
@@ -1037,16 +1009,16 @@ export class PixelPipe {
         }
         // Those out of attempts were dead-lettered: not retried, nor reported as such.
         this.retried += kept.length;
-        if (kept.length > 0) this.emitRetry(kept, verdict, 'throttled', delayMs);
+        if (kept.length > 0) this.say.retry(kept, verdict, 'throttled', delayMs);
         return;
       }
       default: {
         // transient (and, defensively, anything unexpected)
-        if (refusesRequest(verdict)) this.tellRefusal(verdict);
+        if (refusesRequest(verdict)) this.say.refusal(verdict);
         const { delayMs, retryAt } = this.gate.transient(now, verdict.retryAfterMs);
         const kept = await this.retryOrGiveUp(records, retryAt, verdict, slot);
         this.retried += kept.length;
-        if (kept.length > 0) this.emitRetry(kept, verdict, 'transient', delayMs);
+        if (kept.length > 0) this.say.retry(kept, verdict, 'transient', delayMs);
         return;
       }
     }
@@ -1111,7 +1083,7 @@ export class PixelPipe {
     // the token before the payload: a refused token is a 190, never a 100 about an event): the
     // half-open circuit's probe passed, and so did an outage's probe, though its events failed.
     if (this.gate.succeeded()) {
-      this.log(
+      this.say.line(
         'info',
         { pixelId: this.pixelId },
         'capi-kit: probe answered (its events rejected), credentials accepted, circuit closed',
@@ -1125,7 +1097,7 @@ export class PixelPipe {
     if (named !== undefined) {
       await this.deadLetterRecords([records[named] as OutboxRecord], 'rejected', verdict, slot);
     }
-    this.log(
+    this.say.line(
       'debug',
       { pixelId: this.pixelId, count: records.length, status: verdict.status, named },
       'capi-kit: batch rejected, sending its parts separately',
@@ -1157,7 +1129,7 @@ export class PixelPipe {
     this.owners.counted(records);
     this.deadLettered += records.length;
     this.resolved += records.length;
-    this.logDeadLetter(records, reason, verdict);
+    this.say.deadLetter(records, reason, verdict);
     this.config.hooks.emit('deadLetter', () => ({
       pixelId: this.pixelId,
       reason,
@@ -1169,56 +1141,6 @@ export class PixelPipe {
   }
 
   // ---------------------------------------------------------------- reporting
-
-  /**
-   * The dead letter's log line, at most one per kind (reason, code, subcode) every
-   * `REPEAT_LOG_MS`: bisection dead-letters a batch Meta refuses whole one event at a time, so an
-   * app whose every event Meta rejects wrote a warn line per event (10,000 for a 10,000-event
-   * burst). The next line of the kind says how many went unlogged since; the hook sees each.
-   */
-  private logDeadLetter(
-    records: readonly OutboxRecord[],
-    reason: DeadLetterReason,
-    verdict: Verdict,
-  ): void {
-    const now = this.config.clock.now();
-    const graph = verdict.graphError;
-    let key = `${reason}|${verdict.status}|${graph?.code ?? verdict.code ?? ''}|${graph?.subcode ?? ''}`;
-    if (!this.deadLetterLines.has(key) && this.deadLetterLines.size >= MAX_DEAD_LETTER_KINDS) {
-      key = `${reason}|other`;
-    }
-    const last = this.deadLetterLines.get(key);
-    if (last !== undefined && now - last.at < REPEAT_LOG_MS) {
-      last.unlogged += records.length;
-      return;
-    }
-    const unlogged = last?.unlogged ?? 0;
-    this.deadLetterLines.set(key, { at: now, unlogged: 0 });
-    const what =
-      reason === 'rejected'
-        ? `capi-kit: ${this.label} rejected events (dead-lettered)`
-        : 'capi-kit: events out of attempts (dead-lettered)';
-    const repeats =
-      last === undefined
-        ? `; more of these are logged at most every ${REPEAT_LOG_MS / 1000} s (client.stats() and the deadLetter hook count each)`
-        : unlogged > 0
-          ? `; ${unlogged} more for the same reason since the last line`
-          : '';
-    // The platform's message may quote the rejected field; codes and trace ids are enough for the log.
-    this.log(
-      'warn',
-      {
-        pixelId: this.pixelId,
-        reason,
-        count: records.length,
-        eventIds: records.map((r) => r.eventId),
-        status: verdict.status,
-        ...answerFields(verdict),
-        ...(unlogged > 0 ? { unlogged } : {}),
-      },
-      `${what}${repeats}`,
-    );
-  }
 
   private drop(reason: DropReason, records: readonly OutboxRecord[]): void {
     this.dropped[reason] += records.length;
@@ -1235,85 +1157,7 @@ export class PixelPipe {
     }
   }
 
-  private emitRetry(
-    records: readonly OutboxRecord[],
-    verdict: Verdict,
-    reason: 'transient' | 'throttled',
-    delayMs: number,
-  ): void {
-    this.log(
-      'warn',
-      {
-        pixelId: this.pixelId,
-        reason,
-        count: records.length,
-        status: verdict.status,
-        code: verdict.graphError?.code ?? verdict.code,
-        delayMs,
-      },
-      reason === 'throttled'
-        ? `capi-kit: throttled by ${this.label}, pixel paused`
-        : 'capi-kit: delivery failed, retrying with backoff',
-    );
-    this.config.hooks.emit('retry', () => {
-      const info: RetryInfo = {
-        pixelId: this.pixelId,
-        count: records.length,
-        reason,
-        delayMs,
-        status: verdict.status,
-        error: verdict.message,
-      };
-      if (verdict.graphError) info.graphError = verdict.graphError;
-      return info;
-    });
-  }
-
-  /**
-   * The first answer of each kind (status and code) that refused the request as a whole, told in
-   * the platform's own words at `error` level and through the `warn` hook. The retry line that
-   * follows every failure names the code only, at `warn`, as an outage's does: a deprecated API
-   * version (2635) or a wrong `graphUrl` read like an outage until the events were dead-lettered.
-   */
-  private tellRefusal(verdict: Verdict): void {
-    const key = `${verdict.status}|${verdict.graphError?.code ?? verdict.code ?? ''}`;
-    if (this.toldRefusals.has(key) || this.toldRefusals.size >= 16) return;
-    this.toldRefusals.add(key);
-    const { url } = this.config.endpoint;
-    const answer = verdict.message.includes(url)
-      ? verdict.message
-      : `${verdict.message} from ${url}`;
-    const message = `capi-kit: the request for pixel ${this.pixelId} was refused (${answer}). Waiting is unlikely to change it: check the API version, the endpoint URL and the pixel id. Its events are retried with backoff until they run out of attempts (retry.maxAttempts), then dead-lettered.`;
-    this.log(
-      'error',
-      { pixelId: this.pixelId, status: verdict.status, ...answerFields(verdict) },
-      message,
-    );
-    this.config.hooks.emit('warn', () => ({
-      message: this.config.redact(message),
-      pixelId: this.pixelId,
-    }));
-  }
-
   private error(verdict: Verdict): CapiDeliveryError {
     return deliveryError(verdict, this.pixelId);
-  }
-
-  private reportOutboxError(error: unknown): void {
-    const message = describeError(error, this.config.redact);
-    this.log('error', { pixelId: this.pixelId }, `capi-kit: outbox failure: ${message}`);
-    this.config.hooks.emit('error', () => ({
-      kind: 'outbox',
-      pixelId: this.pixelId,
-      error: new Error(message),
-    }));
-  }
-
-  private log(level: keyof Logger, obj: Record<string, unknown>, msg: string): void {
-    try {
-      this.config.logger[level](obj, this.config.redact(msg));
-    } catch {
-      // A throwing logger must not break delivery.
-    }
   }
 }
