@@ -10,6 +10,7 @@ import {
   pageAnswer,
   textAnswer,
 } from './answers.js';
+import { retiredVersionAnswer } from './api-version.js';
 import { checkCredentials, readCredentials } from './auth.js';
 import { controlRoute } from './control.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
@@ -636,6 +637,8 @@ class MockGraphServer implements MockGraph {
         }),
       );
     }
+    const retired = retiredVersionAnswer(version, (this.#options.now ?? Date.now)());
+    if (retired) return graphAnswer(retired);
     if (!PIXEL_ID.test(pixelId)) {
       return graphAnswer(
         graphErrorAnswer(400, {

@@ -178,6 +178,32 @@ describe('malformed requests', () => {
     expect(mock.events()).toEqual([]);
   });
 
+  // [CHG]/[VER]: v20.0 was usable until 2026-09-24; older versions ended before it. A user
+  // pinning one passed against the mock and got Graph's 2635 on every request in production.
+  it('refuses a Graph API version past its end with 2635, on the mock clock', async () => {
+    await mock.close();
+    const at = Date.parse('2026-10-01T12:00:00Z');
+    mock = await startMockGraph({ now: () => at });
+    const event = () => validEvent({ event_time: Math.floor(at / 1000) - 60 });
+    for (const version of ['v20.0', 'v19.0', 'v2.5']) {
+      const res = await post(mock, { data: [event()] }, { version });
+      expect(res.status).toBe(400);
+      expect(res.json.error).toMatchObject({ code: 2635, is_transient: false });
+      expect(res.json.error.message).toContain('v26.0');
+    }
+    expect(mock.events()).toEqual([]);
+    // Still served that day, and a version newer than the table (released since) too.
+    for (const version of ['v21.0', 'v26.0', 'v27.0']) {
+      expect((await post(mock, { data: [event()] }, { version })).status).toBe(200);
+    }
+    await mock.close();
+    mock = await startMockGraph({ now: () => Date.parse('2026-09-23T12:00:00Z') });
+    const before = validEvent({
+      event_time: Math.floor(Date.parse('2026-09-23T12:00:00Z') / 1000) - 60,
+    });
+    expect((await post(mock, { data: [before] }, { version: 'v20.0' })).status).toBe(200);
+  });
+
   it('rejects a non-numeric pixel id like Meta (100/33)', async () => {
     const res = await post(mock, { data: [validEvent()] }, { pixelId: 'my-pixel' });
     expect(res.status).toBe(400);

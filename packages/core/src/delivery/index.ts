@@ -1,3 +1,4 @@
+export { API_VERSIONS, type ApiVersionInfo } from './api-versions.js';
 export { fullJitterDelay, throttleDelay } from './backoff.js';
 export {
   AUTH_CODES,
