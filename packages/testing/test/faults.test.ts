@@ -129,8 +129,14 @@ describe('latency', () => {
   });
 
   it('keeps the events when the client times out first (like Meta), marking the abort', async () => {
-    mock.failNext({ kind: 'latency', latencyMs: 300 });
-    await expect(post(mock, body(), { signal: AbortSignal.timeout(50) })).rejects.toThrow();
+    // Aborted once the mock has the events (recorded on arrival, before the latency): a fixed
+    // 50 ms timeout fired before the body arrived on a loaded machine, and nothing was kept.
+    mock.failNext({ kind: 'latency', latencyMs: 30_000 });
+    const abort = new AbortController();
+    const posting = post(mock, body(), { signal: abort.signal });
+    await mock.waitForEvents(1, { timeoutMs: 20_000 });
+    abort.abort();
+    await expect(posting).rejects.toThrow();
     expect(mock.events()).toHaveLength(1);
     await expect.poll(() => mock.requests()[0]?.clientAborted).toBe(true);
   });
