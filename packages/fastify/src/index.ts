@@ -22,7 +22,13 @@ import {
   settleReplySetCookies,
   type TrackParamsOrNone,
 } from '@capi-kit/core';
-import type { FastifyInstance, FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify';
+import type {
+  FastifyContextConfig,
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+} from 'fastify';
 
 export type { RequestCapi, TrackParams, TrackParamsOrNone } from '@capi-kit/core';
 
@@ -57,7 +63,8 @@ export interface CheckedRouteConversion {
 }
 
 /**
- * Route-level tracking: `config: { capi: { event: 'Purchase', map } }` tracks after a < 400 reply.
+ * Route-level tracking: `config: { capi: { event: 'Purchase', map } }` tracks after a < 400 reply
+ * of the route's handler (not one a hook sent before it ran).
  * A standard event is written inline; a custom event with {@link routeConversion}.
  */
 // A plain `{ event: EventName; map }` would let `event: 'Purchase'` match through the free-string
@@ -137,6 +144,7 @@ function trackOnceReplied(
   route: CapiRouteConfig,
   client: CapiClient,
   failed: WeakSet<FastifyRequest>,
+  handled: WeakSet<FastifyRequest> | undefined,
 ) {
   const response = reply.raw;
   const replied = (): void => {
@@ -148,6 +156,9 @@ function trackOnceReplied(
     // The handler or a hook threw, and the app's error handler answered below 400 (a redirect back
     // to the cart after a declined payment): that reply is the error's, not the route's.
     if (failed.has(request)) return;
+    // A hook answered before the handler ran (an auth check redirecting to /login, a cache
+    // hit): that reply is the hook's. Known for routes declared after the plugin (see onRoute).
+    if (handled !== undefined && !handled.has(request)) return;
     // A listener's throw has no caller: it would be an uncaught exception, where an `onResponse`
     // hook's was logged by Fastify. Only app data can throw here (a `config.capi` getter).
     try {
@@ -206,6 +217,9 @@ function shutdownTimeoutProblem(value: unknown): string | undefined {
   return `shutdownTimeoutMs must be a number of milliseconds ≥ 0 and finite, ${given}`;
 }
 
+/** Marks the config of a route whose handler the plugin wrapped (it records the requests it ran for). */
+const HANDLER_WRAPPED = Symbol('@capi-kit/fastify:handler-wrapped');
+
 /** The name Fastify knows the plugin by (`app.hasPlugin('@capi-kit/fastify')`). */
 const PLUGIN_NAME = '@capi-kit/fastify';
 
@@ -242,6 +256,9 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   // Requests whose reply is an error's. `onError` hooks run on the error path only, so requests
   // that do not fail pay nothing for this one.
   const failed = new WeakSet<FastifyRequest>();
+  // Requests whose route handler ran, for the routes with `config.capi` declared after the plugin
+  // (their handler is wrapped in `onRoute`, and their config carries HANDLER_WRAPPED).
+  const handled = new WeakSet<FastifyRequest>();
   app.addHook('onError', (request, _reply, _error, next) => {
     failed.add(request);
     next();
@@ -262,9 +279,20 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     );
     request.capi = bound.capi;
     // `capi: null` (from JavaScript) is no conversion, not a listener that throws once replied.
-    const route = request.routeOptions.config?.capi;
+    const config = request.routeOptions.config as
+      | (FastifyContextConfig & { [HANDLER_WRAPPED]?: true })
+      | undefined;
+    const route = config?.capi;
     if (route !== undefined && route !== null) {
-      trackOnceReplied(request, reply, route, adapter.client, failed);
+      const wrapped = config?.[HANDLER_WRAPPED] === true;
+      trackOnceReplied(
+        request,
+        reply,
+        route,
+        adapter.client,
+        failed,
+        wrapped ? handled : undefined,
+      );
     }
     next();
   });
@@ -289,6 +317,24 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     }
     if (problem !== undefined) {
       throw new TypeError(`capi-kit: ${problem} (route ${routeOptions.url})`);
+    }
+    if (routeOptions.config?.capi == null) return;
+    // Known to have run its handler: a reply below 400 an app's hook sent instead (a preHandler
+    // redirecting an anonymous visitor to /login) tracked the route's conversion, a Purchase
+    // whose checkout never ran. The config is Fastify's copy-to-be (it spreads it into the
+    // route's), so the mark reaches `request.routeOptions.config` without touching the app's.
+    try {
+      const handler = routeOptions.handler;
+      routeOptions.config = {
+        ...routeOptions.config,
+        [HANDLER_WRAPPED]: true,
+      } as FastifyContextConfig;
+      routeOptions.handler = function capiTrackedHandler(this: FastifyInstance, request, reply) {
+        handled.add(request);
+        return handler.call(this, request, reply);
+      };
+    } catch {
+      // A config that cannot be copied: the route tracks on any reply below 400, as before.
     }
   });
 

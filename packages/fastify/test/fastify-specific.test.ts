@@ -227,6 +227,46 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     }
   });
 
+  it("does not track a route whose reply an app's hook sent before the handler ran (an auth redirect)", async () => {
+    // A session check redirecting an anonymous visitor to /login answered 302 for the route, and
+    // its conversion was tracked: a Purchase for a checkout that never ran.
+    const app = fastify();
+    await app.register(capiPlugin, capiOptions(mock));
+    const responses = responseTracker(app);
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url === '/early') return reply.redirect('/login', 302);
+    });
+    app.addHook('preHandler', async (request, reply) => {
+      if (request.headers.cookie !== 'session=1') return reply.redirect('/login', 303);
+    });
+    const lead = { config: { capi: { event: 'Lead' as const } } };
+    app.post('/early', lead, async () => 'ok');
+    app.post('/checkout', lead, async () => 'ok');
+    // The handler's own redirect (post/redirect/get) is the route's reply, and tracked.
+    app.post('/prg', lead, async (_request, reply) => reply.redirect('/thanks', 303));
+    try {
+      const running = await listen(app);
+      const post = (path: string, cookie?: string) =>
+        running.request(path, {
+          method: 'POST',
+          redirect: 'manual',
+          headers: cookie === undefined ? {} : { cookie },
+        });
+      expect((await post('/early', 'session=1')).status).toBe(302);
+      expect((await post('/checkout')).status).toBe(303);
+      expect((await post('/checkout', 'session=1')).status).toBe(200);
+      expect((await post('/prg', 'session=1')).status).toBe(303);
+      await responses.settled();
+      await app.capiClient.flush();
+      expect(mock.events().map((e) => e.event.event_name)).toEqual(['Lead', 'Lead']);
+      const stats = app.capiClient.stats();
+      expect(stats.sent).toBe(2);
+      expect(stats.queued + stats.inFlight + stats.deadLettered).toBe(0);
+    } finally {
+      await app.close();
+    }
+  });
+
   it('a config.capi that cannot be read is reported once replied, never thrown, and null tracks nothing', async () => {
     // Both throw in the reply's `finish` listener if unguarded: an uncaught exception, the process down.
     const app = fastify();
