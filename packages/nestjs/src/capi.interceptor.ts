@@ -88,10 +88,53 @@ export class CapiInterceptor implements NestInterceptor {
         },
         // Only after the last value: an Observable handler is one response, so one conversion.
         complete: () => {
-          if (resolved) this.track(conversion, capi, last, exchange);
+          if (resolved) this.trackOnceSent(conversion, capi, last, exchange);
         },
       }),
     );
+  }
+
+  /**
+   * Tracks once the response is sent (its `finish`), with the status it was sent with. The handler
+   * returning is not the response: Nest serializes the result afterwards, and a result it cannot
+   * serialize (a `BigInt` id from the ORM, a circular object) became a 500 after the conversion
+   * was tracked; a `@Redirect` status is set then too. A response closed before it finished (the
+   * browser gone, a `StreamableFile` whose stream failed) tracks nothing, as Express's
+   * `trackConversion` and Fastify's `config.capi` do. Without a Node response (a GraphQL driver's
+   * context without one), at once.
+   */
+  private trackOnceSent(
+    conversion: ConversionMetadata,
+    capi: RequestCapi,
+    result: unknown,
+    exchange: HttpExchange,
+  ): void {
+    const response = nodeResponseOf(exchange.response);
+    if (response === undefined || response.writableFinished === true) {
+      this.track(conversion, capi, result, exchange);
+      return;
+    }
+    if (response.destroyed === true) return;
+    const settle = (finished: boolean) => () => {
+      response.removeListener('finish', onFinish);
+      response.removeListener('close', onClose);
+      if (!finished) return;
+      // A listener's throw has no caller: it would be an uncaught exception. Only app code can
+      // throw here (a logger, a getter on the request), and the response is already sent.
+      try {
+        this.track(conversion, capi, result, exchange);
+      } catch (error) {
+        try {
+          this.adapter.client.reportError(error, `@TrackConversion('${conversion.eventName}')`);
+        } catch {
+          // Nothing left to tell it to.
+        }
+      }
+    };
+    const onFinish = settle(true);
+    const onClose = settle(false);
+    response.on('finish', onFinish);
+    response.on('close', onClose);
   }
 
   private track(
@@ -198,7 +241,27 @@ function isTrackedCall(context: ExecutionContext): boolean {
   return path === undefined || path.prev === undefined;
 }
 
-/** The status the response will have: Express `res.statusCode`, Fastify `reply.statusCode`. */
+/** The part of a Node `ServerResponse` that says when it is sent. */
+interface SendingResponse {
+  readonly writableFinished?: boolean;
+  readonly destroyed?: boolean;
+  on(event: 'finish' | 'close', listener: () => void): unknown;
+  removeListener(event: 'finish' | 'close', listener: () => void): unknown;
+}
+
+/** The Node response under a platform response (`FastifyReply.raw`, or Express's own), if any. */
+function nodeResponseOf(response: object | undefined): SendingResponse | undefined {
+  const raw: unknown = (response as { raw?: unknown } | undefined)?.raw;
+  const node: unknown = typeof raw === 'object' && raw !== null ? raw : response;
+  const candidate = node as Partial<SendingResponse> | undefined;
+  return typeof candidate?.on === 'function' &&
+    typeof candidate.removeListener === 'function' &&
+    typeof candidate.writableFinished === 'boolean'
+    ? (candidate as SendingResponse)
+    : undefined;
+}
+
+/** The status the response has: Express `res.statusCode`, Fastify `reply.statusCode`. */
 function statusOf(response: object | undefined): number | undefined {
   const status = (response as { statusCode?: unknown } | undefined)?.statusCode;
   return typeof status === 'number' ? status : undefined;

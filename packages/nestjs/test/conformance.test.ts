@@ -179,7 +179,8 @@ const nestDriver = (platform: Platform): kit.AdapterDriver => ({
     return {
       url: running.url,
       client: running.client,
-      // @TrackConversion tracks when the handler completes, before the response is written.
+      // @TrackConversion tracks at the response's `finish`, which the server emits before this
+      // process's client can read the reply (the same event loop).
       settled: async () => {},
       close: () => running.app.close(),
     };

@@ -51,7 +51,12 @@ export interface RunningApp {
   /** fetch against the app with a browser-like user agent and a same-site Referer. */
   request(
     path: string,
-    init?: { method?: string; headers?: Record<string, string>; body?: string },
+    init?: {
+      method?: string;
+      headers?: Record<string, string>;
+      body?: string;
+      redirect?: RequestRedirect;
+    },
   ): Promise<Response>;
 }
 

@@ -7,6 +7,7 @@ import {
   HttpCode,
   Post,
   Query,
+  Redirect,
   Res,
   StreamableFile,
 } from '@nestjs/common';
@@ -65,6 +66,18 @@ class ShopController {
   gone(): { ok: false } {
     return { ok: false };
   }
+
+  // An ORM's bigint column: Nest cannot serialize the result, and answers 500.
+  @Get('unserializable')
+  @TrackConversion('Lead')
+  unserializable(): { id: bigint } {
+    return { id: 10n };
+  }
+
+  @Get('thanks')
+  @Redirect('/shop/thank-you', 303)
+  @TrackConversion('Lead')
+  thanks(): void {}
 
   @Get('status')
   @TrackConversion('Lead')
@@ -256,6 +269,17 @@ describe.each(PLATFORMS)('@TrackConversion on %s', (platform) => {
     expect(await sent()).toHaveLength(0);
   });
 
+  it('tracks once the response is sent, not when the handler returns: nothing for a result Nest answers 500 to', async () => {
+    // The handler returning is not the response: a result that cannot be serialized became a
+    // 500 after its conversion was tracked. A @Redirect's status is set after the handler too.
+    expect((await running.request('/shop/unserializable')).status).toBe(500);
+    const redirected = await running.request('/shop/thanks', { redirect: 'manual' });
+    expect(redirected.status).toBe(303);
+    expect(await sent('Lead')).toHaveLength(1);
+    const stats = running.client.stats();
+    expect(stats.queued + stats.inFlight + stats.deadLettered).toBe(0);
+  });
+
   it('tracks only when when() returns true', async () => {
     expect((await running.request('/shop/maybe?track=no')).status).toBe(200);
     expect(await sent()).toHaveLength(0);
@@ -359,6 +383,39 @@ describe.each(PLATFORMS)('@TrackConversion on %s', (platform) => {
     await running.request('/shop/untracked');
     const events = await sent();
     expect(events.map((e) => e.event.event_name)).toEqual(['ViewContent', 'AddToCart']);
+  });
+});
+
+describe.each(PLATFORMS)('@TrackConversion when the app logger throws (%s)', (platform) => {
+  it('a map that throws, told to a logger that throws, neither fails the response nor escapes', async () => {
+    // Tracked from the response's `finish` listener, a throw would have no caller: an uncaught
+    // exception, the process down.
+    const mock = await startMockGraph();
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on('uncaughtException', onUncaught);
+    const throwing = () => {
+      throw new Error('logger down');
+    };
+    const running = await startApp(
+      platform,
+      { imports: [CapiModule.forRoot(capiOptions(mock))], controllers: [ShopController] },
+      { log() {}, warn() {}, error: throwing },
+    );
+    const hooked: string[] = [];
+    running.client.on('error', (event) => hooked.push(event.source ?? ''));
+    try {
+      expect((await running.request('/shop/map-throws')).status).toBe(200);
+      await running.client.flush();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(uncaught).toEqual([]);
+      expect(mock.events()).toHaveLength(0);
+      expect(hooked).toContain("@TrackConversion('Lead') map");
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await running.app.close();
+      await mock.close();
+    }
   });
 });
 
