@@ -186,8 +186,9 @@ const NO_REQUEST = Symbol('no request');
 /**
  * Every client created by `createNextCapi` in this JavaScript realm. Next.js instantiates an app
  * module once per bundle layer (route handlers, and pages with their Server Actions, get separate
- * module registries), so `lib/capi.ts` runs more than once and each copy has its own client;
- * `flush()` and `close()` must reach all of them. Keyed on `globalThis`, shared by every copy.
+ * module registries), so `lib/capi.ts` runs more than once; copies given the same options share a
+ * client (see `madeAdapters`), others have their own, and `flush()` and `close()` must reach all of
+ * them. Keyed on `globalThis`, shared by every copy.
  */
 export const ownedClients = (): Set<CapiClient> => {
   const global = globalThis as { [key: symbol]: Set<CapiClient> | undefined };
@@ -209,6 +210,83 @@ const warnedMany = (): boolean => {
   if (global[key]) return true;
   global[key] = true;
   return false;
+};
+
+/** This copy of the package: Next.js bundles it into each bundle layer, each copy with its own. */
+const THIS_COPY = Symbol('@capi-kit/next copy');
+
+/** A client made by `createNextCapi` (or the error its options were refused with). */
+interface MadeAdapter {
+  readonly key: string | undefined;
+  readonly adapter: CapiAdapter | undefined;
+  readonly error: unknown;
+  /** The copies of the package whose binding uses it. */
+  readonly copies: Set<symbol>;
+  /** Whether the creation error was told (once per process, whichever copy tracked first). */
+  told: boolean;
+  /** The binding's "told once" warnings already told, by any copy. */
+  readonly warned: Set<string>;
+}
+
+/**
+ * The clients `createNextCapi` made in this realm, with the configuration each was made for.
+ * Next.js runs `lib/capi.ts` once per bundle layer (route handlers; pages and their Server Actions;
+ * instrumentation), each run with its own copy of this package: under `next start` every layer had
+ * a client of its own, so each "told once" warning (a proxy not trusted, a refused configuration)
+ * was printed once per layer, and events were batched apart. A binding of another copy with the
+ * same configuration takes the client already made; two calls in one copy (two bindings, or one
+ * per request) still get a client each.
+ */
+const madeAdapters = (): MadeAdapter[] => {
+  const global = globalThis as { [key: symbol]: MadeAdapter[] | undefined };
+  const key = Symbol.for('@capi-kit/next.adapters');
+  global[key] ??= [];
+  return global[key];
+};
+
+/** Environment variables a client or destination may read its configuration from. */
+const CONFIG_ENV = /^(?:META|TIKTOK)_/;
+
+/**
+ * What a binding's options configure, as a string: the data they hold, every function as `ƒ`
+ * (each copy of the app's module has its own functions, which cannot be compared), and the
+ * `META_*`/`TIKTOK_*` variables the client falls back to. `undefined` (never shared) for a
+ * caller's own `client`, or options that cannot be read. Held in memory only, never printed.
+ */
+const configurationKey = (options: CapiAdapterOptions): string | undefined => {
+  if (options.client !== undefined) return undefined;
+  const seen = new WeakSet<object>();
+  const data = (value: unknown, depth: number): unknown => {
+    if (typeof value === 'function') return 'ƒ';
+    if (typeof value === 'bigint' || typeof value === 'symbol') return String(value);
+    if (value === null || typeof value !== 'object') return value;
+    if (seen.has(value) || depth > 8) return '↺';
+    seen.add(value);
+    if (Array.isArray(value)) return value.map((item) => data(item, depth + 1));
+    const out: Record<string, unknown> = {};
+    const proto: unknown = Object.getPrototypeOf(value);
+    if (proto !== Object.prototype && proto !== null)
+      out['#class'] = (proto as { constructor?: { name?: unknown } }).constructor?.name;
+    for (const name of Object.keys(value).sort())
+      out[name] = data((value as Record<string, unknown>)[name], depth + 1);
+    return out;
+  };
+  try {
+    const env =
+      options.env === false
+        ? {}
+        : (options.env ??
+          (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env ??
+          {});
+    const fromEnv = Object.keys(env)
+      .filter((name) => CONFIG_ENV.test(name))
+      .sort()
+      .map((name) => [name, env[name]]);
+    return JSON.stringify([data(options, 0), fromEnv]);
+  } catch {
+    // A getter that throws: such options are not shared.
+    return undefined;
+  }
 };
 
 /**
@@ -283,10 +361,7 @@ const contextOptionsOf = (options: NextCapiOptions): Readonly<RequestContextOpti
 export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   const { waitUntil: callerWaitUntil, ...adapterOptions } = options;
   const store = createRequestStore<Binding>();
-  let adapter: CapiAdapter | undefined;
-  let creationError: unknown;
-  let warnedOutside = false;
-  let warnedNoProxy = false;
+  let made: MadeAdapter | undefined;
   let warnedNoRequest = false;
   let warnedStaticRoute = false;
 
@@ -304,10 +379,42 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     }
   };
 
-  const getAdapter = (): CapiAdapter | undefined => {
-    if (adapter !== undefined || creationError !== undefined) return adapter;
+  /** This binding's client, or the error creating it: made on first use, or shared (see madeAdapters). */
+  const resolve = (): MadeAdapter => {
+    if (made !== undefined) return made;
+    const all = madeAdapters();
+    const key = configurationKey(adapterOptions);
+    const twin =
+      key === undefined
+        ? undefined
+        : all.find(
+            (other) =>
+              other.key === key &&
+              // A refused configuration is the same refusal everywhere; a client is another
+              // copy's (a call twice in one copy is two bindings) and still open.
+              (other.adapter === undefined ||
+                (!other.copies.has(THIS_COPY) && ownedClients().has(other.adapter.client))),
+          );
+    if (twin !== undefined) {
+      twin.copies.add(THIS_COPY);
+      made = twin;
+      return made;
+    }
+    // Clients closed since (close() forgets them) are not shared again.
+    for (let i = all.length - 1; i >= 0; i--) {
+      const client = all[i]?.adapter?.client;
+      if (client !== undefined && !ownedClients().has(client)) all.splice(i, 1);
+    }
     try {
-      adapter = createCapiAdapter(adapterOptions);
+      const adapter = createCapiAdapter(adapterOptions);
+      made = {
+        key,
+        adapter,
+        error: undefined,
+        copies: new Set([THIS_COPY]),
+        told: false,
+        warned: new Set(),
+      };
       if (adapter.ownsClient) {
         const clients = ownedClients();
         clients.add(adapter.client);
@@ -318,10 +425,36 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
         }
       }
     } catch (error) {
-      creationError = error ?? new Error('createCapi failed');
-      report('could not create the Conversions API client, events are not sent', error);
+      const refused = error ?? new Error('createCapi failed');
+      made = {
+        key,
+        adapter: undefined,
+        error: refused,
+        copies: new Set([THIS_COPY]),
+        told: false,
+        warned: new Set(),
+      };
     }
-    return adapter;
+    if (key !== undefined) all.push(made);
+    return made;
+  };
+
+  /** The client's adapter; when it could not be made, the error is told (once per process). */
+  const getAdapter = (): CapiAdapter | undefined => {
+    const current = resolve();
+    if (current.adapter === undefined && !current.told) {
+      current.told = true;
+      report('could not create the Conversions API client, events are not sent', current.error);
+    }
+    return current.adapter;
+  };
+
+  /** True the first time `warning` is asked for in this process (per client; see madeAdapters). */
+  const firstTime = (warning: string): boolean => {
+    const { warned } = resolve();
+    if (warned.has(warning)) return false;
+    warned.add(warning);
+    return true;
   };
 
   const trackWith = (
@@ -410,10 +543,9 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     // kept): the core's refusal names a fix for other frameworks (req.capi), so say the one here.
     if (
       binding?.noPageUrl === true &&
-      !warnedNoProxy &&
-      result.issues.some((issue) => issue.path === 'event_source_url')
+      result.issues.some((issue) => issue.path === 'event_source_url') &&
+      firstTime('noProxy')
     ) {
-      warnedNoProxy = true;
       report(
         "a page's trackConversion() has no page URL, so its events are refused (missing_event_source_url): capiProxy did not run for this request. Export it from proxy.ts (middleware.ts on Next 15) with a matcher that covers this page: export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] }",
       );
@@ -591,8 +723,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   function track(nameOrEvent: EventName | ServerEventInput, params?: TrackParams): TrackResult {
     const bound = store?.getStore();
     // Without a client, withCapi runs its handler unbound: the creation error is the one to read.
-    if (bound === undefined && !warnedOutside && getAdapter() !== undefined) {
-      warnedOutside = true;
+    if (bound === undefined && getAdapter() !== undefined && firstTime('outside')) {
       report(
         'track() was called outside withCapi(): no request data is added (use trackConversion in actions and pages)',
       );
@@ -602,9 +733,10 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
 
   return {
     get client(): CapiClient {
-      const current = getAdapter();
-      if (current === undefined) throw creationError;
-      return current.client;
+      // Not told here: the caller gets the error itself (instrumentation's check at start-up).
+      const current = resolve();
+      if (current.adapter === undefined) throw current.error;
+      return current.adapter.client;
     },
     trackConversion,
     withConversion,
@@ -616,7 +748,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     waitUntil: callerWaitUntil,
     flush: async () => {
       const clients = new Set(ownedClients());
-      if (adapter !== undefined) clients.add(adapter.client);
+      if (made?.adapter !== undefined) clients.add(made.adapter.client);
       await Promise.all([...clients].map((client) => client.flush()));
     },
     close: async (closeOptions) => {
