@@ -88,12 +88,17 @@ export function describeStartWithoutEnv(name, command) {
  * Registers the check that an example which cannot start says why in one line, without a stack
  * trace: a `META_PIXEL_ID` that capi-kit refuses (exit 2, like a missing one; the value is never
  * quoted) and a `PORT` another process holds (exit 1). `config: false` leaves out the first, for a
- * framework that logs a failed module set-up itself (NestJS).
+ * framework that logs a failed module set-up itself (NestJS); `port: false` the second, for one
+ * whose own command binds the port and says so (`next start`).
  * @param {string} name
  * @param {StartCommand} command
- * @param {{ config?: boolean }} [options]
+ * @param {{ config?: boolean, port?: boolean }} [options]
  */
-export function describeStartRefused(name, command, { config = true } = {}) {
+export function describeStartRefused(
+  name,
+  command,
+  { config = true, port: checkPort = true } = {},
+) {
   describe(`example contract: ${name} that cannot start`, () => {
     if (config) {
       it('with a META_PIXEL_ID that is not a pixel id: one line naming it, exit code 2', async () => {
@@ -112,21 +117,24 @@ export function describeStartRefused(name, command, { config = true } = {}) {
       });
     }
 
-    it('on a port another process holds: a line naming the port and PORT, exit code 1', async () => {
-      const holder = createServer();
-      await new Promise((resolve) => holder.listen(0, '127.0.0.1', () => resolve(undefined)));
-      try {
-        const address = holder.address();
-        const port = typeof address === 'object' && address !== null ? address.port : 0;
-        const { code, stdout, stderr } = await run(command, { ...META, PORT: String(port) });
-        expect(code).toBe(1);
-        expect(stderr).toContain(`port ${port} is taken`);
-        expect(stderr).toContain('PORT=');
-        expect(`${stdout}${stderr}`).not.toMatch(/^\s+at /m);
-        expect(stdout).not.toMatch(/listening on/);
-      } finally {
-        await new Promise((resolve) => holder.close(() => resolve(undefined)));
-      }
-    });
+    it.runIf(checkPort)(
+      'on a port another process holds: a line naming the port and PORT, exit code 1',
+      async () => {
+        const holder = createServer();
+        await new Promise((resolve) => holder.listen(0, '127.0.0.1', () => resolve(undefined)));
+        try {
+          const address = holder.address();
+          const port = typeof address === 'object' && address !== null ? address.port : 0;
+          const { code, stdout, stderr } = await run(command, { ...META, PORT: String(port) });
+          expect(code).toBe(1);
+          expect(stderr).toContain(`port ${port} is taken`);
+          expect(stderr).toContain('PORT=');
+          expect(`${stdout}${stderr}`).not.toMatch(/^\s+at /m);
+          expect(stdout).not.toMatch(/listening on/);
+        } finally {
+          await new Promise((resolve) => holder.close(() => resolve(undefined)));
+        }
+      },
+    );
   });
 }
