@@ -290,6 +290,29 @@ const configurationKey = (options: CapiAdapterOptions): string | undefined => {
 };
 
 /**
+ * Whether this runs in a web page. `lib/capi.ts` imported into a `'use client'` file builds without
+ * a word (Next bundles this package for the browser too), and there the client could only be made
+ * with the access token shipped to every visitor. jsdom (a test of server code) is not a page.
+ */
+const inBrowser = (): boolean => {
+  const global = globalThis as {
+    window?: unknown;
+    document?: unknown;
+    navigator?: { userAgent?: unknown };
+  };
+  return (
+    typeof global.window === 'object' &&
+    global.window !== null &&
+    typeof global.document === 'object' &&
+    !String(global.navigator?.userAgent).includes('jsdom')
+  );
+};
+
+/** Why nothing is tracked in a page: said instead of createCapi's "needs a pixelId and an accessToken". */
+const IN_BROWSER =
+  "createNextCapi() runs on the server only, and was used in the browser (a 'use client' file, or a module it imports, imports your lib/capi.ts). Track from a Server Action the component calls (withConversion), and fire the browser copy with <MetaPixel/> from @capi-kit/next/client";
+
+/**
  * The response Next answers a route handler's `redirect()` with: `Location` and the status the
  * digest carries (`NEXT_REDIRECT;replace;/thanks;307;`, the URL possibly holding `;`).
  */
@@ -382,6 +405,18 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   /** This binding's client, or the error creating it: made on first use, or shared (see madeAdapters). */
   const resolve = (): MadeAdapter => {
     if (made !== undefined) return made;
+    if (inBrowser()) {
+      const error = new Error(IN_BROWSER);
+      made = {
+        key: undefined,
+        adapter: undefined,
+        error,
+        copies: new Set(),
+        told: false,
+        warned: new Set(),
+      };
+      return made;
+    }
     const all = madeAdapters();
     const key = configurationKey(adapterOptions);
     const twin =
@@ -520,6 +555,8 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   ): Promise<TrackResult> => {
     const bound = store?.getStore();
     if (bound !== undefined) return trackWith(bound, nameOrEvent, params);
+    // No request to read in a page: trackWith says why nothing is tracked.
+    if (inBrowser()) return trackWith(undefined, nameOrEvent, params);
     let binding: Binding | typeof NO_REQUEST | undefined;
     try {
       binding = await bindScope();

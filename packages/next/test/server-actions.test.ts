@@ -199,6 +199,37 @@ describe('trackConversion in a Server Action', () => {
   });
 });
 
+describe("lib/capi.ts imported into a 'use client' file", () => {
+  // Next builds it for the browser without a word. There, createCapi asked for META_PIXEL_ID and
+  // META_ACCESS_TOKEN, a fix that would ship the token to every visitor.
+  it('tracks nothing in the page and says the helpers run on the server, once', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const page = globalThis as { window?: unknown; document?: unknown };
+    page.window = globalThis;
+    page.document = {};
+    // What next/headers does in a page.
+    scope.headersError = new Error('`headers` was called outside a request scope');
+    try {
+      // Credentials given in the code (NEXT_PUBLIC_…): in a page they are every visitor's.
+      const { trackConversion, track } = bind();
+      const results = [await trackConversion('Lead'), track('Lead')];
+      expect(results.map(({ accepted, reason }) => ({ accepted, reason }))).toEqual([
+        { accepted: false, reason: 'error' },
+        { accepted: false, reason: 'error' },
+      ]);
+      expect(error.mock.calls.map((call) => String(call[0]))).toEqual([
+        expect.stringContaining(
+          "runs on the server only, and was used in the browser (a 'use client' file",
+        ),
+      ]);
+      expect(mock.events()).toEqual([]);
+    } finally {
+      delete page.window;
+      delete page.document;
+    }
+  });
+});
+
 describe('trackConversion in a Server Component', () => {
   it('is the page view of the URL capiProxy forwarded, and never sends an _fbp it could not store', async () => {
     scope.reset({
