@@ -180,6 +180,11 @@ const isStaticRequest = (request: Request): boolean => {
   }
 };
 
+/** Whether `next build` is running this code (it sets `NEXT_PHASE` in its workers). */
+const duringBuild = (): boolean =>
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.NEXT_PHASE === 'phase-production-build';
+
 /** What `trackConversion` finds in a render made without a request (`force-static`). */
 const NO_REQUEST = Symbol('no request');
 
@@ -387,6 +392,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   let made: MadeAdapter | undefined;
   let warnedNoRequest = false;
   let warnedStaticRoute = false;
+  let warnedBuild = false;
 
   // Errors can echo configuration (a fetch error quoting the request): never print the secrets.
   const redact = optionsRedactor(options);
@@ -562,6 +568,19 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       binding = await bindScope();
     } catch (error) {
       await rethrowNextErrors(error);
+      if (duringBuild()) {
+        // `generateStaticParams`, or the like, while `next build` runs: no visit. Tracked anyway,
+        // the build made a client (with no secrets there: "needs a pixelId and an accessToken",
+        // which asked for secrets at build) for an event refused for want of request data.
+        if (!warnedBuild) {
+          warnedBuild = true;
+          report(
+            'trackConversion() ran during next build, outside a request: nothing is tracked. Track from a Server Action, a page rendered per request or a withCapi route',
+            error,
+          );
+        }
+        return noVisit();
+      }
       report('could not read the request (is this a Server Action or Server Component?)', error);
     }
     if (binding === NO_REQUEST) {

@@ -199,6 +199,35 @@ describe('trackConversion in a Server Action', () => {
   });
 });
 
+describe('trackConversion during next build (generateStaticParams)', () => {
+  it("tracks nothing, makes no client and says so once, with Next.js's reason", async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    // What next/headers throws in generateStaticParams (Next 16.4.6), in a build without secrets.
+    scope.headersError = new Error(
+      'Route /product/[slug] used `headers()` inside `generateStaticParams`. This is not supported because `generateStaticParams` runs at build time without an HTTP request.',
+    );
+    vi.stubEnv('NEXT_PHASE', 'phase-production-build');
+    try {
+      capi = createNextCapi({ env: false });
+      const results = [
+        await capi.trackConversion('ViewContent'),
+        await capi.trackConversion('Lead'),
+      ];
+      expect(results.map(({ event_id, accepted }) => ({ event_id, accepted }))).toEqual([
+        { event_id: '', accepted: false },
+        { event_id: '', accepted: false },
+      ]);
+      const told = error.mock.calls.map((call) => String(call[0]));
+      expect(told).toEqual([expect.stringContaining('ran during next build, outside a request')]);
+      expect(told[0]).toContain('inside `generateStaticParams`');
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      vi.unstubAllEnvs();
+    }
+  });
+});
+
 describe("lib/capi.ts imported into a 'use client' file", () => {
   // Next builds it for the browser without a word. There, createCapi asked for META_PIXEL_ID and
   // META_ACCESS_TOKEN, a fix that would ship the token to every visitor.
