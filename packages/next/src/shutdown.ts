@@ -4,7 +4,7 @@ import {
   installShutdownHooks,
   MAX_TIMER_MS,
 } from '@capi-kit/core';
-import { ownedClients } from './next-capi.js';
+import { ownedClients } from './shared-clients.js';
 
 /** Options of {@link registerShutdown}. */
 export interface RegisterShutdownOptions {
