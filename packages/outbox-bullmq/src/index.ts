@@ -11,10 +11,10 @@ export {
 } from './job.js';
 export {
   type BullmqOutbox,
-  type BullmqOutboxOptions,
   type BullmqProducerStats,
   type BullmqStreamStats,
   bullmqOutbox,
 } from './producer.js';
+export type { BullmqOutboxOptions } from './producer-options.js';
 export { type CapiWorker, type CapiWorkerStats, createCapiWorker } from './worker.js';
 export type { CapiWorkerOptions } from './worker-options.js';

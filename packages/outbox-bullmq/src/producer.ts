@@ -1,10 +1,6 @@
 import {
   type AppendResult,
   type ClaimOptions,
-  type Logger,
-  MAX_EVENTS_PER_REQUEST,
-  MAX_TIMER_MS,
-  type MemoryOutboxOptions,
   memoryOutbox,
   type Outbox,
   type OutboxHost,
@@ -13,42 +9,9 @@ import {
 } from '@capi-kit/core';
 import { type JobsOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import {
-  describeConnection,
-  describedAs,
-  isRedisInstance,
-  type RedisConnection,
-  toRedisOptions,
-} from './connection.js';
-import { type CapiJobData, DEFAULT_JOB_OPTIONS, DEFAULT_QUEUE_NAME } from './job.js';
-
-/** Options of {@link bullmqOutbox}. */
-export interface BullmqOutboxOptions {
-  /** Redis: a `redis://` URL, ioredis options, or an ioredis instance (yours to close; give it `enableOfflineQueue: false`). */
-  connection: RedisConnection;
-  /** BullMQ queue name; default `capi-kit-events`. Workers must use the same. */
-  queueName?: string | undefined;
-  /** BullMQ key prefix; default BullMQ's (`bull`). */
-  prefix?: string | undefined;
-  /** Events per job (one job = one request of its stream), 1–1000; default 1000. */
-  maxJobEvents?: number | undefined;
-  /** Serialized bytes per job; default 1 000 000 (the request body stays under 1 MiB). */
-  maxJobBytes?: number | undefined;
-  /** Longest time an event waits in memory before its `addBulk`; default 10 ms, at most 2^31 − 1. */
-  flushIntervalMs?: number | undefined;
-  /** How long the first `addBulk` waits for the connection before falling back; default 1000 ms, at most 2^31 − 1. */
-  connectTimeoutMs?: number | undefined;
-  /** An `addBulk` slower than this counts as a failure (fallback); default 2000 ms, at most 2^31 − 1. */
-  writeTimeoutMs?: number | undefined;
-  /** Events held for Redis (buffered, or in a write it has not answered: a slow Redis); beyond it new events go to the in-memory fallback. Default 50 000. */
-  maxBufferedEvents?: number | undefined;
-  /** BullMQ job options; default {@link DEFAULT_JOB_OPTIONS} (10 attempts, the workers' backoff). */
-  jobOptions?: JobsOptions | undefined;
-  /** Bounds of the in-memory fallback used while Redis is unreachable; default 10 000 events / 16 MiB per pixel. */
-  fallback?: MemoryOutboxOptions | undefined;
-  /** Where failures go before `createCapi` attaches (afterwards: its logger and hooks); default `console.error`. */
-  logger?: Logger | undefined;
-}
+import { describeConnection, describedAs, isRedisInstance, toRedisOptions } from './connection.js';
+import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
+import { type BullmqOutboxOptions, producerSettings } from './producer-options.js';
 
 /** {@link BullmqOutbox.producerStats}. */
 export interface BullmqProducerStats {
@@ -111,18 +74,6 @@ export interface BullmqOutbox extends Outbox {
   producerStats(): BullmqProducerStats;
 }
 
-const positive = (name: string, value: number | undefined, fallback: number, max = Infinity) => {
-  const v = value ?? fallback;
-  if (typeof v !== 'number' || !(v > 0) || v > max || Number.isNaN(v)) {
-    throw new RangeError(`bullmqOutbox: ${name} must be in (0, ${max}], got ${String(value)}`);
-  }
-  return v;
-};
-
-// Timer options past MAX_TIMER_MS, setTimeout's largest delay (2^31 − 1 ms, ~24.8 days), are
-// refused, as core refuses other out-of-range options: Node runs a longer one after 1 ms, so a
-// larger writeTimeoutMs would fail every write.
-
 // After a failed write, new events try Redis again after this wait, doubled after each try that
 // fails, up to the maximum; a write that goes through resets it.
 const RETRY_MIN_MS = 1000;
@@ -155,13 +106,6 @@ const handOverAtExit = (handOver: () => void): void => {
 const messageOf = (error: unknown): string =>
   error instanceof Error ? error.message : String(error);
 
-const consoleLogger: Logger = {
-  debug() {},
-  info() {},
-  warn: (obj, msg) => console.warn(msg, obj),
-  error: (obj, msg) => console.error(msg, obj),
-};
-
 /**
  * The producer side of the Redis outbox, for `createCapi({ outbox })`. `append` (inside `track()`)
  * only buffers in memory; every `flushIntervalMs` (10 ms) or `maxJobEvents` events the buffer goes
@@ -176,28 +120,16 @@ const consoleLogger: Logger = {
  * const capi = createCapi({ pixelId, accessToken, outbox: bullmqOutbox({ connection: process.env.REDIS_URL }) });
  */
 export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
-  if (options?.connection === undefined || options.connection === '') {
-    throw new TypeError(
-      'bullmqOutbox: `connection` (a redis:// URL, options or instance) is required',
-    );
-  }
-  const maxJobEvents = Math.floor(
-    positive('maxJobEvents', options.maxJobEvents, MAX_EVENTS_PER_REQUEST, MAX_EVENTS_PER_REQUEST),
-  );
-  const maxJobBytes = positive('maxJobBytes', options.maxJobBytes, 1_000_000);
-  const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 10, MAX_TIMER_MS);
-  const connectTimeoutMs = positive(
-    'connectTimeoutMs',
-    options.connectTimeoutMs,
-    1000,
-    MAX_TIMER_MS,
-  );
-  const writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs, 2000, MAX_TIMER_MS);
-  const maxBufferedEvents = Math.floor(
-    positive('maxBufferedEvents', options.maxBufferedEvents, 50_000),
-  );
-  const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, ...options.jobOptions };
-  const logger = options.logger ?? consoleLogger;
+  const {
+    maxJobEvents,
+    maxJobBytes,
+    flushIntervalMs,
+    connectTimeoutMs,
+    writeTimeoutMs,
+    maxBufferedEvents,
+    jobOptions,
+    logger,
+  } = producerSettings(options);
   const where = describeConnection(options.connection);
   // Before the connection opens: a refused option must not leave a socket keeping the process alive.
   const fallback = memoryOutbox(options.fallback);
