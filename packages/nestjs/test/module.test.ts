@@ -1,7 +1,8 @@
 import type { CapiClient } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import { Controller, Get, Inject, Injectable, Module, Req } from '@nestjs/common';
+import { Controller, Get, Inject, Injectable, Module, Req, Scope } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import { REQUEST } from '@nestjs/core';
 import { Mutation, Resolver } from '@nestjs/graphql';
 import { Test } from '@nestjs/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -147,6 +148,49 @@ describe('CapiModule.forRootAsync', () => {
 
   it('refuses options without a factory', () => {
     expect(() => CapiModule.forRootAsync({})).toThrow(/useFactory, useClass or useExisting/);
+  });
+
+  it('refuses request-scoped options at once, naming what makes them so and the fix', async () => {
+    // Nest failed the start saying the module's interceptor should be marked Scope.REQUEST, a fix
+    // the app cannot apply: the options make the one client, at startup, without a request.
+    const fix = /built once, at startup.*consent\(input\).*CapiService\.track\(event, request\)/;
+    expect(() =>
+      CapiModule.forRootAsync({ inject: [REQUEST], useFactory: () => capiOptions(mock) }),
+    ).toThrow(/^CapiModule\.forRootAsync: its useFactory injects REQUEST, but the options are/);
+    expect(() =>
+      CapiModule.forRootAsync({
+        inject: [{ token: REQUEST, optional: true }],
+        useFactory: () => capiOptions(mock),
+      }),
+    ).toThrow(fix);
+    @Injectable()
+    class PerRequestConfig implements CapiOptionsFactory {
+      constructor(@Inject(REQUEST) private readonly request: { url: string }) {}
+      createCapiOptions(): CapiModuleOptions {
+        return capiOptions(mock, { partnerAgent: this.request.url });
+      }
+    }
+    @Injectable({ scope: Scope.REQUEST })
+    class ScopedSettings {}
+    expect(() => CapiModule.forRootAsync({ useClass: PerRequestConfig })).toThrow(
+      /PerRequestConfig is request-scoped \(Scope\.REQUEST, or it injects REQUEST\), but/,
+    );
+    expect(() =>
+      CapiModule.forRootAsync({
+        inject: [ScopedSettings],
+        extraProviders: [ScopedSettings],
+        useFactory: () => capiOptions(mock),
+      }),
+    ).toThrow(/ScopedSettings is request-scoped/);
+    // A singleton factory class is not refused.
+    const { moduleRef } = await resolve([
+      CapiModule.forRootAsync({
+        inject: [ConfigService],
+        imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [env] })],
+        useFactory: fromConfig,
+      }),
+    ]);
+    await moduleRef.close();
   });
 });
 
