@@ -7,6 +7,7 @@
  */
 import { type BufferedReply, settleReplySetCookies } from '@capi-kit/core';
 import { Logger } from '@nestjs/common';
+import { writePendingSetCookies } from './request-capi.js';
 
 /** The part of a Fastify instance the hook is added to. */
 interface FastifyInstanceLike {
@@ -35,8 +36,11 @@ export function settleSetCookiesOnFastify(platform: string | undefined, instance
   const fastify = instance as Partial<FastifyInstanceLike>;
   if (typeof fastify.addHook !== 'function') return;
   try {
-    fastify.addHook('onSend', (_request, reply, payload, done) => {
+    fastify.addHook('onSend', (request, reply, payload, done) => {
       try {
+        // Cookies of a context computed before a guard rejected the request (the interceptor,
+        // which writes them, never ran): on the error reply Nest's exception filter sends.
+        writePendingSetCookies(request, reply);
         settleReplySetCookies(reply);
       } catch {
         // Header reads and writes on a response not yet sent; never the request's failure.

@@ -25,6 +25,8 @@ export interface HttpExchange {
 interface NodeRequest extends IncomingMessageLike {
   /** Express keeps the URL before any router mount stripped a prefix. */
   originalUrl?: string | undefined;
+  /** Express links the request to its response. */
+  res?: unknown;
   [SLOT]?: Slot;
 }
 
@@ -111,9 +113,14 @@ export function bindRequestCapi(adapter: CapiAdapter, exchange: HttpExchange): R
     slot = { adapter, capi, cookiesToSet, cookiesWritten: false };
     Object.defineProperty(node, SLOT, { value: slot, configurable: true });
   }
-  if (!slot.cookiesWritten && exchange.response !== undefined) {
+  // Without a response (`CapiService.forRequest(request)` or `track(event, request)` in a guard),
+  // Express's own link to it: a guard that then rejects the request stops the interceptor, and the
+  // `_fbp`/`_fbc` of the events tracked with this context never reached the browser, which minted
+  // another `_fbp` at its next visit. On Fastify the module's `onSend` hook writes them instead.
+  const response = exchange.response ?? (isObject(node.res) ? node.res : undefined);
+  if (!slot.cookiesWritten && response !== undefined) {
     slot.cookiesWritten = appendSetCookies(
-      exchange.response,
+      response,
       slot.cookiesToSet.map((cookie) => cookie.header),
     );
   }
@@ -130,6 +137,20 @@ export function bindRequestCapi(adapter: CapiAdapter, exchange: HttpExchange): R
     slot.others.set(adapter, other);
   }
   return other;
+}
+
+/**
+ * Writes the request's `_fbp`/`_fbc` to `response` if a context computed for it still has them to
+ * write: bound where no response was at hand (a guard's `CapiService.track(event, request)`) and
+ * the interceptor never ran (that guard rejected the request). One property read otherwise.
+ */
+export function writePendingSetCookies(request: unknown, response: object): void {
+  const slot = nodeRequestOf(request)?.[SLOT];
+  if (slot === undefined || slot.cookiesWritten) return;
+  slot.cookiesWritten = appendSetCookies(
+    response,
+    slot.cookiesToSet.map((cookie) => cookie.header),
+  );
 }
 
 interface ExpressResponse {

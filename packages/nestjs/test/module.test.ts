@@ -1,6 +1,18 @@
 import type { CapiClient } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import { Controller, Get, Inject, Injectable, Module, Req, Scope } from '@nestjs/common';
+import {
+  type CanActivate,
+  Controller,
+  type ExecutionContext,
+  Get,
+  Inject,
+  Injectable,
+  Module,
+  Req,
+  Scope,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { REQUEST } from '@nestjs/core';
 import { Mutation, Resolver } from '@nestjs/graphql';
@@ -530,6 +542,79 @@ describe('CapiService with a request', () => {
           event_source_url: `${running.url}/shop`,
           user_data: { client_ip_address: '198.51.100.4' },
         });
+      } finally {
+        await running.app.close();
+      }
+    },
+  );
+});
+
+describe('a guard that tracks with the request, then rejects it', () => {
+  // An auth guard tracking the attempt, then throwing UnauthorizedException: the interceptor, which
+  // writes _fbp/_fbc, never ran, so the event went out with an _fbp the browser never got (its
+  // next visit minted another) and an _fbc from the ad click's fbclid no later request carried.
+  @Injectable()
+  class TrackingAuthGuard implements CanActivate {
+    constructor(@Inject(CapiService) private readonly capi: CapiService) {}
+    canActivate(context: ExecutionContext): boolean {
+      const request = context.switchToHttp().getRequest<object>();
+      this.capi.track({ event_name: 'AuthAttempt', action_source: 'website' }, request);
+      throw new UnauthorizedException();
+    }
+  }
+  @Injectable()
+  class RejectingGuard implements CanActivate {
+    canActivate(): boolean {
+      throw new UnauthorizedException();
+    }
+  }
+  @Controller()
+  class AccountController {
+    @Get('account')
+    @UseGuards(TrackingAuthGuard)
+    @TrackConversion('ViewContent')
+    account() {
+      return 'ok';
+    }
+    @Get('orders')
+    @UseGuards(RejectingGuard)
+    @TrackConversion('ViewContent')
+    orders() {
+      return 'ok';
+    }
+  }
+
+  it.each(['express', 'fastify'] as const)(
+    'the cookies of the context it computed go out with the error response (%s)',
+    async (platform) => {
+      const running = await startApp(platform, {
+        imports: [CapiModule.forRoot(capiOptions(mock))],
+        controllers: [AccountController],
+        providers: [TrackingAuthGuard],
+      });
+      const landing = { 'sec-fetch-dest': 'document', accept: 'text/html' };
+      try {
+        const res = await running.request('/account?fbclid=AbCd', { headers: landing });
+        expect(res.status).toBe(401);
+        expect(res.headers.getSetCookie()).toHaveLength(2);
+        const cookies = new Map(
+          res.headers.getSetCookie().map((cookie) => {
+            const [pair = ''] = cookie.split(';');
+            const at = pair.indexOf('=');
+            return [pair.slice(0, at), pair.slice(at + 1)] as const;
+          }),
+        );
+        // Nothing computed a context for a request the guard rejected untouched: no cookies.
+        const untouched = await running.request('/orders?fbclid=AbCd', { headers: landing });
+        expect(untouched.status).toBe(401);
+        expect(untouched.headers.getSetCookie()).toEqual([]);
+        await running.client.flush();
+        // The guard's event only: the handler's conversion did not run.
+        const events = mock.events().map(({ event }) => event);
+        expect(events.map((event) => event.event_name)).toEqual(['AuthAttempt']);
+        expect(cookies.get('_fbp')).toBe(events[0]?.user_data.fbp);
+        expect(cookies.get('_fbc')).toBe(events[0]?.user_data.fbc);
+        expect(cookies.get('_fbc')).toMatch(/\.AbCd$/);
       } finally {
         await running.app.close();
       }
