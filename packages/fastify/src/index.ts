@@ -250,6 +250,8 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   if (deadlineProblem !== undefined) throw new TypeError(`capi-kit: ${deadlineProblem}`);
   const relayRoute = relay ? relayRouteIn(app.prefix, relay) : undefined;
   const adapter = createCapiAdapter(adapterOptions);
+  // Whether a route of the app's was declared in this scope after the plugin (its own relay aside).
+  let routesDeclared = false;
   app.decorate('capiClient', adapter.client);
   app.decorateRequest('capi', null as unknown as RequestCapi);
 
@@ -308,6 +310,7 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   // A route's `config.capi` of the wrong shape is refused when the route is declared (after the
   // plugin; earlier routes are reported once replied). One that cannot be read is left to the reply.
   app.addHook('onRoute', (routeOptions) => {
+    if (!relayHandlers.has(routeOptions.handler)) routesDeclared = true;
     let problem: string | undefined;
     try {
       const route: unknown = routeOptions.config?.capi;
@@ -338,6 +341,14 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     }
   });
 
+  const scope = encapsulatingPlugin(app);
+  if (scope !== undefined) {
+    app.addHook('onReady', (ready) => {
+      if (!routesDeclared) warnNothingCovered(scope, adapterOptions);
+      ready();
+    });
+  }
+
   app.addHook('onClose', async () => {
     await adapter.close(shutdownTimeoutMs === undefined ? {} : { timeoutMs: shutdownTimeoutMs });
   });
@@ -345,6 +356,42 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     registerRelay(app, relayRoute, relay, adapter.client, adapterOptions);
   }
 }
+
+/**
+ * The name of the encapsulated plugin `app` belongs to, or `undefined` at the root (or in a plugin
+ * wrapped with `fastify-plugin`). Fastify documents `pluginName`: `'fastify'` for the root, and
+ * the chain `fastify -> plugin-A -> plugin-B` for plugins that open no scope of their own
+ * (https://fastify.dev/docs/latest/Reference/Server/#pluginname); a scope's chain starts with its name.
+ */
+function encapsulatingPlugin(app: FastifyInstance): string | undefined {
+  const chain: unknown = app.pluginName;
+  if (typeof chain !== 'string') return undefined;
+  const [first = ''] = chain.split(' -> ');
+  return first === 'fastify' || first === '' ? undefined : first;
+}
+
+/**
+ * Said once the app is ready, in development, when the plugin sits in an encapsulated plugin that
+ * declared no route after it: a `plugins/capi.ts` loaded by `@fastify/autoload` without
+ * `fastify-plugin` covered none of the app's routes, whose `config.capi` then tracked nothing and
+ * whose `request.capi` was `undefined`, with nothing said.
+ */
+function warnNothingCovered(scope: string, options: CapiAdapterOptions): void {
+  const { logger } = options;
+  const development = options.development ?? process.env.NODE_ENV !== 'production';
+  if (logger === false || !development) return;
+  const name = scope.length > 60 ? `${scope.slice(0, 60)}…` : scope;
+  const message =
+    `capi-kit: capiPlugin is registered inside the encapsulated plugin '${name}', which declares no route after it: ` +
+    "Fastify keeps a plugin's hooks and decorators inside the plugin that registers it, so routes declared elsewhere in the app " +
+    'get no request.capi, no _fbp/_fbc cookies and no config.capi tracking. Register capiPlugin on the root instance before ' +
+    `your routes, or wrap '${name}' with fastify-plugin`;
+  if (logger === undefined) console.warn(message);
+  else logger.warn({ plugin: PLUGIN_NAME }, message);
+}
+
+/** The relay's route handlers, which are the plugin's own routes rather than the app's. */
+const relayHandlers = new WeakSet<object>();
 
 /**
  * The relay's route in this scope. `relay.path` is what the browser posts to, from the site root,
@@ -387,7 +434,7 @@ function registerRelay(
     // `Content-Length` over its cap before reading, and stops reading a chunked body at the cap.
     // The payload is `request.raw`, or the stream an app's `preParsing` hook put in its place.
     scope.addContentTypeParser('*', (_request, payload, parsed) => parsed(null, payload));
-    scope.all(route, async (request, reply) => {
+    const relayRoute = async (request: FastifyRequest, reply: FastifyReply) => {
       const input: RelayInput<FastifyRequest> = {
         request: fromIncomingMessage(request.raw, request.originalUrl),
         appRequest: request,
@@ -397,7 +444,9 @@ function registerRelay(
       if (request.body !== undefined) input.body = request.body as BodySource;
       const answer = await relay.handle(input);
       return reply.code(answer.status).headers(answer.headers).send(answer.body);
-    });
+    };
+    relayHandlers.add(relayRoute);
+    scope.all(route, relayRoute);
   });
 }
 

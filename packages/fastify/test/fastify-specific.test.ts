@@ -1,6 +1,7 @@
 import { Readable } from 'node:stream';
+import type { CapiClient } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import Fastify4 from 'fastify4';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type CapiFastifyOptions, capiPlugin, routeConversion } from '../src/index.js';
@@ -58,6 +59,102 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
       }),
     ).rejects.toThrow(/already registered in this app/);
     await twice.close();
+  });
+
+  it('says when it sits in an encapsulated plugin that declares no route after it', async () => {
+    // A plugins/capi.ts loaded without fastify-plugin (as @fastify/autoload loads one) covered none
+    // of the app's routes: their config.capi tracked nothing and request.capi was undefined, unsaid.
+    const started = async (
+      build: (app: FastifyInstance, options: CapiFastifyOptions) => void,
+      extra: CapiFastifyOptions = {},
+    ) => {
+      const warnings: string[] = [];
+      const logger = {
+        debug: () => {},
+        info: () => {},
+        error: () => {},
+        warn: (_fields: Record<string, unknown>, message: string) => {
+          warnings.push(message);
+        },
+      };
+      const app = fastify();
+      build(app, capiOptions(mock, { logger, ...extra }));
+      const responses = responseTracker(app);
+      const running = await listen(app);
+      return { app, running, responses, warnings };
+    };
+    let client: CapiClient | undefined;
+    const { app, running, responses, warnings } = await started((root, options) => {
+      root.register(async function capiSetup(plugins) {
+        await plugins.register(capiPlugin, options);
+        client = plugins.capiClient;
+      });
+      root.get('/lead', { config: { capi: { event: 'Lead' } } }, async (request) =>
+        String(typeof request.capi),
+      );
+    });
+    try {
+      const res = await running.request('/lead?fbclid=AbCd', { headers: NAVIGATION });
+      // What the warning is about: the route outside the scope has nothing of the plugin's.
+      expect(await res.text()).toBe('undefined');
+      expect(res.headers.getSetCookie()).toEqual([]);
+      await responses.settled();
+      await client?.flush();
+      expect(mock.events()).toEqual([]);
+      expect(warnings).toEqual([
+        "capi-kit: capiPlugin is registered inside the encapsulated plugin 'capiSetup', which declares no route after it: Fastify keeps a plugin's hooks and decorators inside the plugin that registers it, so routes declared elsewhere in the app get no request.capi, no _fbp/_fbc cookies and no config.capi tracking. Register capiPlugin on the root instance before your routes, or wrap 'capiSetup' with fastify-plugin",
+      ]);
+    } finally {
+      await app.close();
+    }
+    // Its own relay is no route of the app's.
+    const relayOnly = await started(
+      (root, options) => {
+        root.register(async function capiSetup(plugins) {
+          await plugins.register(capiPlugin, options);
+        });
+      },
+      { relay: true },
+    );
+    await relayOnly.app.close();
+    expect(relayOnly.warnings).toHaveLength(1);
+    // Covered routes: at the root, in a scope declaring routes after it, in a fastify-plugin'd
+    // plugin (no scope of its own); and nothing said in production.
+    const covered: ((root: FastifyInstance, options: CapiFastifyOptions) => void)[] = [
+      (root, options) => {
+        root.register(capiPlugin, options);
+      },
+      (root, options) => {
+        root.register(
+          async function shop(scope) {
+            await scope.register(capiPlugin, options);
+            scope.get('/cart', async () => 'ok');
+          },
+          { prefix: '/shop' },
+        );
+      },
+      (root, options) => {
+        const setup = async (plugins: FastifyInstance) => {
+          await plugins.register(capiPlugin, options);
+        };
+        root.register(Object.assign(setup, { [Symbol.for('skip-override')]: true }));
+      },
+    ];
+    for (const build of covered) {
+      const quiet = await started(build);
+      await quiet.app.close();
+      expect(quiet.warnings).toEqual([]);
+    }
+    const production = await started(
+      (root, options) => {
+        root.register(async function capiSetup(plugins) {
+          await plugins.register(capiPlugin, options);
+        });
+      },
+      { development: false },
+    );
+    await production.app.close();
+    expect(production.warnings).toEqual([]);
   });
 
   it('a relay given as its path alone is refused, naming the fix', async () => {
