@@ -288,7 +288,11 @@ function computeContext(
   // Cookies are written only when allowed and when we know which domain they belong to. The
   // scope (a Public Suffix List lookup) is worked out only when a cookie is written or minted: a
   // returning visitor's sub-request needs neither.
-  const mayStore = options.cookies !== false && consent !== 'denied' && url !== undefined;
+  // A CORS preflight (`OPTIONS`) is the browser asking leave for a request, never a visit: it
+  // carries no cookie, and a `_fbp` minted for it would be a browser ID for nobody.
+  // https://fetch.spec.whatwg.org/#cors-preflight-fetch
+  const mayStore =
+    options.cookies !== false && consent !== 'denied' && url !== undefined && method !== 'OPTIONS';
   let scope: CookieScope | undefined;
   const scoped = (): CookieScope | undefined => {
     if (mayStore && scope === undefined) {
@@ -382,8 +386,8 @@ function upperMethod(method: string | null | undefined): string {
 }
 
 /**
- * False only when {@link getRequestContext} would certainly set no cookie for this request: not a
- * page navigation, a valid `_fbp` already stored (nothing to mint), and no `fbclid` in the URL or
+ * False only when {@link getRequestContext} would certainly set no cookie for this request: a CORS
+ * preflight (`OPTIONS`), or not a page navigation, a valid `_fbp` already stored (nothing to mint), and no `fbclid` in the URL or
  * the `Referer` (no `_fbc` to build). Adapters then defer the whole context until the request
  * tracks something, so requests that never track (API calls, assets) cost almost nothing. Kept in
  * step with `getRequestContext`'s cookie rules; a test checks the two over every combination.
@@ -393,8 +397,10 @@ export function mayWriteCookies(
   options: RequestContextOptions = {},
 ): boolean {
   if (options.cookies === false) return false;
+  const method = upperMethod(input.method);
+  if (method === 'OPTIONS') return false; // a CORS preflight: see `mayStore` in computeContext
   const header = requestHeaderReader(input);
-  if (isPageNavigation(upperMethod(input.method), header)) return true;
+  if (isPageNavigation(method, header)) return true;
   if (options.generateFbp !== false) {
     const cookieHeader = header('cookie');
     if (cookieHeader === undefined || cookieHeader === '') return true;

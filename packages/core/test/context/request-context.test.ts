@@ -266,7 +266,7 @@ describe('getRequestContext: shape equivalence on generated requests', () => {
         'http://127.0.0.1:8080/',
         'https://my-app.vercel.app/',
       ),
-      method: value('GET', 'POST', 'HEAD', 'PUT'),
+      method: value('GET', 'POST', 'HEAD', 'PUT', 'OPTIONS'),
       headers,
       remoteAddress: value('127.0.0.1', '::ffff:10.0.0.2', '203.0.113.9', '::1', 'bogus'),
     },
@@ -341,6 +341,18 @@ describe('mayWriteCookies', () => {
   const fbp = '_fbp=fb.1.1690000000000.42';
   const request = (headers: Record<string, string>, url = '/api/cart', method = 'POST') =>
     toNodeRequest({ url: `https://www.example.com${url}`, method, headers });
+
+  it('is false for a CORS preflight, whose context mints no _fbp and sets no cookie', () => {
+    // A preflight carries no cookie; its answer is no visit to give a browser ID to.
+    for (const url of ['/api/cart', '/api/cart?fbclid=Abc']) {
+      const preflight = request({ origin: 'https://shop.example.org' }, url, 'OPTIONS');
+      expect(mayWriteCookies(preflight)).toBe(false);
+      const context = getRequestContext(preflight, { now: () => NOW });
+      expect(context.cookiesToSet).toEqual([]);
+      expect(context.user_data.fbp).toBeUndefined();
+    }
+    expect(mayWriteCookies(request({}, '/api/cart', 'options'))).toBe(false);
+  });
 
   it('is false for a sub-request that already has a valid _fbp and no fbclid', () => {
     expect(mayWriteCookies(request({ cookie: fbp, 'sec-fetch-dest': 'empty' }))).toBe(false);
