@@ -159,8 +159,12 @@ describe.each(
         event_id,
       ]);
       // Every tracked event is at the mock, once: nothing dropped, queued or in flight to report.
-      expect(mock.events()).toHaveLength(tracked);
+      // Duplicates first: a copy sent twice and an event tracked twice fail apart.
       expect(mock.duplicates()).toEqual([]);
+      expect(
+        mock.events().map((e) => e.event.event_name),
+        JSON.stringify(mock.events().map((e) => [e.event.event_name, e.event.event_id])),
+      ).toHaveLength(tracked);
       expect(reportOf(app.output()), app.output()).toBeUndefined();
     },
   );
