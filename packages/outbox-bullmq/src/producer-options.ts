@@ -65,31 +65,21 @@ export const producerSettings = (options: BullmqOutboxOptions) => {
       'bullmqOutbox: `connection` (a redis:// URL, options or instance) is required',
     );
   }
-  const maxJobEvents = Math.floor(
-    positive('maxJobEvents', options.maxJobEvents, MAX_EVENTS_PER_REQUEST, MAX_EVENTS_PER_REQUEST),
-  );
-  const maxJobBytes = positive('maxJobBytes', options.maxJobBytes, 1_000_000);
-  const flushIntervalMs = positive('flushIntervalMs', options.flushIntervalMs, 10, MAX_TIMER_MS);
-  const connectTimeoutMs = positive(
-    'connectTimeoutMs',
-    options.connectTimeoutMs,
-    1000,
-    MAX_TIMER_MS,
-  );
-  const writeTimeoutMs = positive('writeTimeoutMs', options.writeTimeoutMs, 2000, MAX_TIMER_MS);
-  const maxBufferedEvents = Math.floor(
-    positive('maxBufferedEvents', options.maxBufferedEvents, 50_000),
-  );
-  const jobOptions: JobsOptions = { ...DEFAULT_JOB_OPTIONS, ...options.jobOptions };
-  const logger = options.logger ?? consoleLogger;
   return {
-    maxJobEvents,
-    maxJobBytes,
-    flushIntervalMs,
-    connectTimeoutMs,
-    writeTimeoutMs,
-    maxBufferedEvents,
-    jobOptions,
-    logger,
+    maxJobEvents: Math.floor(
+      positive(
+        'maxJobEvents',
+        options.maxJobEvents,
+        MAX_EVENTS_PER_REQUEST,
+        MAX_EVENTS_PER_REQUEST,
+      ),
+    ),
+    maxJobBytes: positive('maxJobBytes', options.maxJobBytes, 1_000_000),
+    flushIntervalMs: positive('flushIntervalMs', options.flushIntervalMs, 10, MAX_TIMER_MS),
+    connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 1000, MAX_TIMER_MS),
+    writeTimeoutMs: positive('writeTimeoutMs', options.writeTimeoutMs, 2000, MAX_TIMER_MS),
+    maxBufferedEvents: Math.floor(positive('maxBufferedEvents', options.maxBufferedEvents, 50_000)),
+    jobOptions: { ...DEFAULT_JOB_OPTIONS, ...options.jobOptions } satisfies JobsOptions,
+    logger: options.logger ?? consoleLogger,
   };
 };
