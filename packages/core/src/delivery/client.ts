@@ -39,6 +39,7 @@ import type { AppendResult, Outbox, OutboxRecord, OutboxStats } from './outbox/t
 import { countOutboxCalls, isPromise } from './outbox-calls.js';
 import { assertOutboxFree, holdOutbox } from './outbox-holder.js';
 import { PixelPipe } from './pixel-pipe.js';
+import { productionTestCodeWarning } from './production-test-code.js';
 import { describeError } from './redact.js';
 import { requestHeaders, utf8ByteLength } from './transport.js';
 import type {
@@ -404,6 +405,13 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
 
   // Events handed to another process leave this client's Test Events code behind: said once.
   const delegatedTestCode = delegatedTestCodeWarning(resolved);
+  // A Test Events code shipped to production: said once, now, before any event is sent. There is
+  // no `warn` listener yet to tell, only the logger.
+  const productionTestCode = productionTestCodeWarning(resolved);
+  if (productionTestCode !== undefined) {
+    const { pixelIds, message } = productionTestCode;
+    log('warn', { pixelIds }, message);
+  }
 
   const scheduleEndFlush = (waitUntil: TrackOptions['waitUntil']) => {
     if (waitUntil) endFlushWaiters.add(waitUntil);

@@ -37,6 +37,8 @@ export interface ResolvedPixel {
   endpoint: PixelEndpoint;
   /** The Test Events code this client sends for the pixel (it is in `endpoint`'s body suffix). */
   testEventCode?: string | undefined;
+  /** Where that code was set (`testEventCode`, `pixels[0].testEventCode`, `META_TEST_EVENT_CODE`), to name it. */
+  testEventCodeOption?: string | undefined;
 }
 
 /** A destination from `options.destinations`, checked, with its envelope computed once. */
@@ -59,6 +61,8 @@ export interface ResolvedOptions {
   logger: Logger;
   /** Development feedback: a warning for every event rejected, dropped or changed; name suggestions. */
   development: boolean;
+  /** `NODE_ENV` says `production` (read from `env`, else `process.env`), not merely nothing. */
+  production: boolean;
   redact: Redactor;
   maxBatchEvents: number;
   maxBatchBytes: number;
@@ -97,6 +101,11 @@ const nodeEnv = (env: CapiOptions['env']): string | undefined => {
   const fromProcess = processEnv();
   return fromProcess ? fromProcess.NODE_ENV : 'production';
 };
+
+/** Whether `NODE_ENV` is set to `production`; a runtime with no `process` does not count here. */
+const nodeEnvSaysProduction = (env: CapiOptions['env']): boolean =>
+  (env && typeof env.NODE_ENV === 'string' ? env.NODE_ENV : processEnv()?.NODE_ENV) ===
+  'production';
 
 /**
  * What a refused number option was, for its message. A string (`timeoutMs:
@@ -341,6 +350,12 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     (givenApiVersion === undefined || givenApiVersion === null) && envApiVersion !== undefined,
   );
   const testEventCode = nonEmpty(options.testEventCode) ?? nonEmpty(env.META_TEST_EVENT_CODE);
+  const testEventCodeOption =
+    testEventCode === undefined
+      ? undefined
+      : nonEmpty(options.testEventCode) !== undefined
+        ? 'testEventCode'
+        : 'META_TEST_EVENT_CODE';
   const partnerAgent = options.partnerAgent ?? DEFAULT_PARTNER_AGENT;
   const appSecret = nonEmpty(options.appSecret);
 
@@ -482,10 +497,13 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     seen.add(pixelId);
     const proof = appSecret ? appsecretProof(appSecret, accessToken) : undefined;
     secrets.push(accessToken, proof);
-    const pixelTestCode = nonEmpty(config.testEventCode) ?? testEventCode;
+    const ownTestCode = nonEmpty(config.testEventCode);
+    const pixelTestCode = ownTestCode ?? testEventCode;
     return {
       pixelId,
       testEventCode: pixelTestCode,
+      testEventCodeOption:
+        ownTestCode !== undefined ? `pixels[${index}].testEventCode` : testEventCodeOption,
       endpoint: {
         url: `${graphUrl}/${encodeURIComponent(apiVersion)}/${pixelId}/events`,
         prefix: '{"data":[',
@@ -553,6 +571,7 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     random: options.random ?? Math.random,
     logger: options.logger === false ? silentLogger : (options.logger ?? consoleLogger('warn')),
     development: options.logger !== false && development,
+    production: nodeEnvSaysProduction(options.env),
     redact: createRedactor(secrets),
     maxBatchEvents,
     maxBatchBytes: positive('maxBatchBytes', options.maxBatchBytes, 1024 * 1024),

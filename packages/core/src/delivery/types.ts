@@ -108,7 +108,10 @@ export interface CapiOptions {
   apiVersion?: string | undefined;
   /** Graph base URL; default `https://graph.facebook.com` (env `META_GRAPH_URL`). */
   graphUrl?: string | undefined;
-  /** Routes events to Events Manager's Test Events tab (env `META_TEST_EVENT_CODE`). */
+  /**
+   * Routes events to Events Manager's Test Events tab (env `META_TEST_EVENT_CODE`). Meta says to
+   * remove it in production: set while `NODE_ENV` is `production`, it is warned about once.
+   */
   testEventCode?: string | undefined;
   /** `partner_agent` body field; default `capi-kit`. */
   partnerAgent?: string | undefined;

@@ -311,6 +311,78 @@ describe('production and silence', () => {
     for (const spy of Object.values(spies)) expect(spy).not.toHaveBeenCalled();
   });
 
+  it('testEventCode left set under NODE_ENV=production is said once, at creation, naming the option', async () => {
+    const seen: { obj: Record<string, unknown>; msg: string }[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      warn: (obj: Record<string, unknown>, msg: string) => seen.push({ obj, msg }),
+      error: () => {},
+    };
+    const { capi } = client('production', { testEventCode: 'TEST4242', logger });
+    expect(seen).toHaveLength(1);
+    const [{ msg, obj } = { msg: '', obj: {} }] = seen;
+    expect(msg).toContain('testEventCode');
+    expect(msg).toContain('NODE_ENV is production');
+    expect(msg).toContain('Told once.');
+    // The option, never its value.
+    expect(JSON.stringify(seen)).not.toContain('TEST4242');
+    expect(obj).toEqual({ pixelIds: [PIXEL] });
+    capi.track({
+      event_name: 'Lead',
+      event_source_url: PAGE,
+      user_data: { em: EMAIL, client_user_agent: UA },
+    });
+    await capi.close();
+    expect(seen).toHaveLength(1);
+    // A pixel's own code is named by its place in pixels.
+    seen.length = 0;
+    const perPixel = client('production', {
+      pixelId: undefined,
+      accessToken: undefined,
+      pixels: [{ pixelId: PIXEL, accessToken: TOKEN, testEventCode: 'TEST4242' }],
+      logger,
+    });
+    expect(seen.map((s) => s.msg)).toEqual([expect.stringContaining('pixels[0].testEventCode')]);
+    await perPixel.capi.close();
+    // Another platform's destination with its own code is named by its label.
+    seen.length = 0;
+    const withDestination = client('production', {
+      logger,
+      destinations: [
+        {
+          name: 'acme',
+          id: 'A1',
+          label: 'Acme',
+          build: () => ({ issues: [] }),
+          envelope: () => ({
+            url: 'https://acme.example/e',
+            prefix: '[',
+            suffix: ']',
+            testEventCode: 'T9',
+          }),
+          limits: { maxEvents: 10, maxBytes: 1024 },
+          classify: () => ({ class: 'success' }),
+          acknowledgement: () => ({}),
+        },
+      ],
+    });
+    expect(seen.map((s) => s.msg)).toEqual([
+      expect.stringContaining(
+        "the Acme destination's testEventCode is set while NODE_ENV is production",
+      ),
+    ]);
+    expect(seen[0]?.obj).toEqual({ pixelIds: ['acme:A1'] });
+    await withDestination.capi.close();
+    // Outside production, testing is what the code is for: nothing is said.
+    seen.length = 0;
+    for (const env of ['development', 'test', undefined]) {
+      const { capi: quiet } = client(env, { testEventCode: 'TEST4242', logger });
+      await quiet.close();
+    }
+    expect(seen).toEqual([]);
+  });
+
   it('a throwing logger never reaches track()', async () => {
     const boom = () => {
       throw new Error('logger down');
