@@ -65,7 +65,8 @@ export interface RequestCapi {
    * never throws (unless `strict`); the result says whether the event was accepted and why not.
    * Generic over the name, so a `Purchase` without `custom_data.value`/`currency` or a misspelled
    * `custom_data` key is a compile error; custom names take any params, custom parameters go in
-   * `custom_data.custom_properties`.
+   * `custom_data.custom_properties`. `eventName` is the name sent: an `event_name` in `params`
+   * that differs is ignored and reported (`event_name_in_params`, a warning).
    * @example req.capi.track('Lead', { user_data: { em: email } })
    */
   // What a user sees, e.g. for `track('Purchase', { custom_data: { value: 1 } })`: "Property

@@ -46,6 +46,18 @@ const notEventFields = (params: unknown): string | undefined => {
   return undefined;
 };
 
+/**
+ * `track(name, params)` sends `name`: an `event_name` in `params` (copied from an object-form call,
+ * or a Pixel's `fbq('track', …)` payload) is not read, which left a caller who meant it unaware.
+ */
+const eventNameInParams = (): Issue => ({
+  path: 'event_name',
+  code: 'event_name_in_params',
+  message:
+    'Given in params, where it is ignored: the first argument of track(name, params) is the name sent. Remove event_name from params, or pass the name you mean as the first argument.',
+  severity: 'warning',
+});
+
 /** What intake needs of the client it belongs to. */
 export interface IntakeDeps {
   /** `strict` mode: a rejected event is thrown by `track()` (returned here). */
@@ -216,6 +228,8 @@ export const createIntake = (deps: IntakeDeps): Intake => {
     let eventName: unknown;
     let params: unknown = input;
     let callingParams = false;
+    /** `track(name, params)` with another `event_name` in `params`: sent as `name`, and said. */
+    let nameInParams = false;
     let queued: TrackResult | undefined;
     try {
       let context: TrackOptions['context'];
@@ -260,6 +274,8 @@ export const createIntake = (deps: IntakeDeps): Intake => {
           return rejectAll(givenId, name, issues);
         }
         const named = (params == null ? {} : copyForExtension(params)) as Record<string, unknown>;
+        const inParams = named.event_name;
+        if (inParams !== undefined && inParams !== null && inParams !== name) nameInParams = true;
         named.event_name = name;
         params = named;
       }
@@ -313,6 +329,11 @@ export const createIntake = (deps: IntakeDeps): Intake => {
         },
         fanOutDeps,
       );
+      if (nameInParams) {
+        // Told first, by every build, before whatever each found: it explains the name sent. A new
+        // array each, since a destination's build may return its own.
+        for (const built of builds) built.issues = [eventNameInParams(), ...built.issues];
+      }
       // What the caller is told first: Meta's findings when Meta was asked, else everyone's.
       const metaBuilt = builds.find((b) => b.meta);
       const issues = metaBuilt ? metaBuilt.issues : builds.flatMap((b) => b.issues);

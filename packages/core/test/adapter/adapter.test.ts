@@ -86,6 +86,36 @@ describe('bindRequest', () => {
     await client.close();
   });
 
+  it('an event_name in track(name, params) that differs from the name is a warning at event_name, never silent', async () => {
+    const { client, context } = setup();
+    const capi = bindRequest(client, context);
+    const ignored = {
+      path: 'event_name',
+      code: 'event_name_in_params',
+      severity: 'warning',
+      message: expect.stringContaining(
+        'the first argument of track(name, params) is the name sent',
+      ),
+    };
+    const given = capi.track('Purchase', {
+      event_name: 'Lead',
+      user_data: { em: 'a@example.com' },
+      custom_data: { value: 1, currency: 'USD' },
+    } as never);
+    expect(given).toMatchObject({ accepted: true, issues: [ignored] });
+    // Lazy params, and a rejected event: said there too, beside the reason it was rejected.
+    const lazy = capi.track('Lead', () => ({ event_name: 'Contact' }) as never);
+    expect(lazy.issues).toEqual([expect.objectContaining(ignored)]);
+    const rejected = capi.track('Purchase', { event_name: 'Lead' } as never);
+    expect(rejected.accepted).toBe(false);
+    expect(rejected.issues[0]).toMatchObject(ignored);
+    // The same name twice, or none in params, says nothing.
+    expect(capi.track('Lead', { event_name: 'Lead' } as never).issues).toEqual([]);
+    expect(capi.track('Lead', { event_name: undefined } as never).issues).toEqual([]);
+    expect(capi.track({ event_name: 'Lead' }).issues).toEqual([]);
+    await client.close();
+  });
+
   it('a throwing lazy params function is reported, not thrown, and counted as dropped', async () => {
     const { client, context, seen } = setup();
     const errors: ErrorInfo[] = [];
