@@ -4,6 +4,7 @@ import type { DiagnosticsRecorder } from '../diagnostics/recorder.js';
 import { newEventId } from '../event/event-id.js';
 import type { ServerEventInput } from '../event/index.js';
 import { CapiValidationError, type Issue } from '../event/issues.js';
+import { isInternalClientIp } from '../user-data/client-ip.js';
 import {
   type Built,
   type FanOutDeps,
@@ -55,6 +56,22 @@ const eventNameInParams = (): Issue => ({
   code: 'event_name_in_params',
   message:
     'Given in params, where it is ignored: the first argument of track(name, params) is the name sent. Remove event_name from params, or pass the name you mean as the first argument.',
+  severity: 'warning',
+});
+
+/**
+ * A `user_data.client_ip_address` the caller gave that is loopback, private or link-local (see
+ * {@link isInternalClientIp}): Meta matches on the visitor's public address ([CIP], and [PBL]
+ * ranks public over private), so it matches no one, and given explicitly it wins over the
+ * request's own IP. Sent as given; said, by the rule, never the address.
+ * https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/customer-information-parameters
+ * https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameter-builder-library
+ */
+const internalClientIp = (): Issue => ({
+  path: 'user_data.client_ip_address',
+  code: 'internal_client_ip_address',
+  message:
+    "An internal address (loopback, private or link-local): a proxy's or the server's own, never a visitor's, so it matches no one; sent as given. Tracking through an adapter's req.capi, leave client_ip_address out (the request's IP is used, with trustProxy behind a proxy); otherwise pass the visitor's public address, not req.socket.remoteAddress behind a proxy.",
   severity: 'warning',
 });
 
@@ -228,8 +245,8 @@ export const createIntake = (deps: IntakeDeps): Intake => {
     let eventName: unknown;
     let params: unknown = input;
     let callingParams = false;
-    /** `track(name, params)` with another `event_name` in `params`: sent as `name`, and said. */
-    let nameInParams = false;
+    /** What intake itself found in the caller's data, told first by every build (rarely any). */
+    let intakeIssues: Issue[] | undefined;
     let queued: TrackResult | undefined;
     try {
       let context: TrackOptions['context'];
@@ -275,7 +292,10 @@ export const createIntake = (deps: IntakeDeps): Intake => {
         }
         const named = (params == null ? {} : copyForExtension(params)) as Record<string, unknown>;
         const inParams = named.event_name;
-        if (inParams !== undefined && inParams !== null && inParams !== name) nameInParams = true;
+        if (inParams !== undefined && inParams !== null && inParams !== name) {
+          // Sent as `name`, and said.
+          intakeIssues = [eventNameInParams()];
+        }
         named.event_name = name;
         params = named;
       }
@@ -287,6 +307,17 @@ export const createIntake = (deps: IntakeDeps): Intake => {
       const targets = selectStreams(streams, only, onlyNames);
       if ('path' in targets) return dropAtIntake('invalid', givenId, eventName, [targets]);
       if (context?.consent === 'denied') return dropAtIntake('consent', givenId, eventName, []);
+      // The caller's own IP, before the context's is filled in: an internal one wins over the
+      // request's and matches no one. The context's own is not checked here (a proxy's is told by
+      // reportProxyNotTrusted; a direct loopback peer is local development).
+      const givenUserData = (params as { user_data?: unknown } | null | undefined)?.user_data;
+      const givenIp =
+        typeof givenUserData === 'object' && givenUserData !== null
+          ? (givenUserData as { client_ip_address?: unknown }).client_ip_address
+          : undefined;
+      if (typeof givenIp === 'string' && isInternalClientIp(givenIp)) {
+        intakeIssues = [...(intakeIssues ?? []), internalClientIp()];
+      }
       // A named event's params were copied above: the context fills that copy (one copy, not two).
       let merged = (
         context
@@ -329,10 +360,12 @@ export const createIntake = (deps: IntakeDeps): Intake => {
         },
         fanOutDeps,
       );
-      if (nameInParams) {
-        // Told first, by every build, before whatever each found: it explains the name sent. A new
-        // array each, since a destination's build may return its own.
-        for (const built of builds) built.issues = [eventNameInParams(), ...built.issues];
+      if (intakeIssues !== undefined) {
+        // Told first, by every build, before whatever each found (they explain what was sent). A
+        // new array and new issues each, since a destination's build may return its own array.
+        for (const built of builds) {
+          built.issues = [...intakeIssues.map((issue) => ({ ...issue })), ...built.issues];
+        }
       }
       // What the caller is told first: Meta's findings when Meta was asked, else everyone's.
       const metaBuilt = builds.find((b) => b.meta);

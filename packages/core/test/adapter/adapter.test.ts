@@ -116,6 +116,58 @@ describe('bindRequest', () => {
     await client.close();
   });
 
+  it('an explicit client_ip_address that is internal is a warning at its path, without the address; the request context is not', async () => {
+    const { client, context, seen } = setup();
+    const capi = bindRequest(client, {
+      ...context,
+      user_data: { ...context.user_data, client_ip_address: '203.0.113.9' },
+    });
+    const internal = {
+      path: 'user_data.client_ip_address',
+      code: 'internal_client_ip_address',
+      severity: 'warning',
+    };
+    for (const ip of ['10.0.0.7', '127.0.0.1', '192.168.1.20', '::1', 'fd00::5', '169.254.1.1']) {
+      const result = capi.track('Lead', {
+        user_data: { em: 'a@example.com', client_ip_address: ip },
+      });
+      expect(result.accepted).toBe(true);
+      expect(result.issues).toEqual([expect.objectContaining(internal)]);
+      expect(JSON.stringify(result.issues)).not.toContain(ip);
+    }
+    // Without a request context (the object form on createCapi's client), and in the message: the rule and the fix.
+    const bare = client.track({
+      event_name: 'Lead',
+      action_source: 'system_generated',
+      user_data: { em: 'a@example.com', client_ip_address: '10.1.2.3' },
+    });
+    expect(bare.issues).toEqual([expect.objectContaining(internal)]);
+    expect(bare.issues[0]?.message).toMatch(/loopback, private or link-local/);
+    expect(bare.issues[0]?.message).toMatch(/leave client_ip_address out/);
+    // A public address, and the request's own IP filled in by the context, say nothing.
+    expect(
+      capi.track('Lead', { user_data: { em: 'a@example.com', client_ip_address: '198.51.100.4' } })
+        .issues,
+    ).toEqual([]);
+    const loopbackContext = getRequestContext(
+      { method: 'GET', url: '/', headers: { host: 'localhost:3000', 'user-agent': UA } },
+      { remoteAddress: '127.0.0.1' },
+    );
+    expect(loopbackContext.user_data.client_ip_address).toBe('127.0.0.1');
+    expect(
+      bindRequest(client, loopbackContext).track('Lead', { user_data: { em: 'a@example.com' } })
+        .issues,
+    ).toEqual([]);
+    // The address is still sent as given: the warning changes nothing on the wire.
+    await client.flush();
+    expect(
+      seen
+        .flatMap((r) => r.body.data)
+        .map((e) => (e.user_data as { client_ip_address?: string }).client_ip_address),
+    ).toContain('10.0.0.7');
+    await client.close();
+  });
+
   it('a throwing lazy params function is reported, not thrown, and counted as dropped', async () => {
     const { client, context, seen } = setup();
     const errors: ErrorInfo[] = [];

@@ -1,6 +1,7 @@
 import examples from 'libphonenumber-js/examples.mobile.json';
 import { getCountries, getExampleNumber } from 'libphonenumber-js/min';
 import { describe, expect, it } from 'vitest';
+import { isInternalClientIp } from '../../src/user-data/client-ip.js';
 import {
   isClientIpAddress,
   isFbCookieValue,
@@ -483,6 +484,44 @@ describe('client_ip_address', () => {
     ['1.2.3.4, 5.6.7.8'],
   ])('rejects %j', (raw) => {
     expect(isClientIpAddress(raw)).toBe(false);
+  });
+
+  it.each([
+    ['10.0.0.1'],
+    ['10.255.255.255'],
+    ['172.16.0.1'],
+    ['172.31.255.255'],
+    ['192.168.1.20'],
+    ['127.0.0.1'],
+    ['127.8.9.10'],
+    ['169.254.169.254'],
+    ['::1'],
+    ['fc00::1'],
+    ['fd12:3456:789a::1'],
+    ['fe80::1'],
+    ['::ffff:10.0.0.1'], // IPv4-mapped, as dual-stack sockets report it
+    ['192.168.1.20.AQQAAQIB'], // with a Parameter Builder appendix
+    [' 10.0.0.1 '],
+  ])("finds %j internal: a proxy's or a server's address, never a visitor's", (raw) => {
+    expect(isInternalClientIp(raw)).toBe(true);
+  });
+
+  it.each([
+    ['203.0.113.7'],
+    ['8.8.8.8'],
+    ['172.15.255.255'],
+    ['172.32.0.1'],
+    ['11.0.0.1'],
+    ['192.169.0.1'],
+    ['2001:db8::1'],
+    ['fe00::1'],
+    ['::ffff:203.0.113.7'],
+    ['2001:db8::1.AQQAAQIB'],
+    ['localhost'],
+    ['10.0.0.1:8080'],
+    [''],
+  ])('does not find %j internal (public, or not an address at all)', (raw) => {
+    expect(isInternalClientIp(raw)).toBe(false);
   });
 });
 
