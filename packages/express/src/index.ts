@@ -4,6 +4,7 @@
  */
 import {
   type CapiAdapterOptions,
+  type CapiAdapterWording,
   type CapiClient,
   type CookieToSet,
   conversionCounts,
@@ -57,6 +58,16 @@ export type CapiMiddleware = RequestHandler & {
 };
 
 /**
+ * Express has its own proxy setting, which capi-kit does not read (it takes no app to read it
+ * from, and the client may be shared across apps): an app that set only that one was told to "set
+ * trustProxy" and could take it for Express's. The values mean the same in both.
+ */
+const EXPRESS_WORDING: CapiAdapterWording = {
+  proxyNote:
+    "Express's app.set('trust proxy', …) is not read by capi-kit: set trustProxy on capi(), e.g. app.use(capi({ trustProxy: 'loopback' })), with the same value.",
+};
+
+/**
  * Express middleware: attaches `req.capi` with `track` and `eventId` (the request context: client
  * IP, user agent, page URL, `_fbp`/`_fbc`) and appends the cookies. The context is computed when
  * cookies may change or an event is tracked, so requests that track nothing cost almost nothing.
@@ -79,7 +90,7 @@ export function capi(options: CapiExpressOptions = {}): CapiMiddleware {
   const relayPath = typeof relayOptions === 'object' ? relayOptions.path : undefined;
   const pathProblem = relayPath === undefined ? undefined : relayPathProblem(relayPath);
   if (pathProblem !== undefined) throw new TypeError(`capi-kit: ${pathProblem}`);
-  const adapter = createCapiAdapter(adapterOptions);
+  const adapter = createCapiAdapter(adapterOptions, EXPRESS_WORDING);
   const relay = relayOptions ? relayOf(relayOptions, adapter.client, adapterOptions) : undefined;
   let toldHeadersSent = false;
   let toldMount = false;

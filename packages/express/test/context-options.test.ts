@@ -206,6 +206,36 @@ describe.each(MAJORS)('$name: request-context options from JavaScript', ({ expre
     expect(hop).toEqual({ warned: [], ips: ['203.0.113.21', '203.0.113.21'] });
   });
 
+  it("behind a proxy it does not trust, says that Express's own app.set('trust proxy') is not read and trustProxy goes on capi()", async () => {
+    // The app trusts its proxy the Express way; capi-kit reads only its own option, so every
+    // visitor got the proxy's address, and the warning named trustProxy as if it were Express's.
+    const tracking = capi(capiOptions(mock, { trustProxy: false }));
+    const warned: string[] = [];
+    tracking.client.on('warn', ({ message }) => warned.push(message));
+    const app = express();
+    app.set('trust proxy', 'loopback');
+    app.use(tracking);
+    app.get('/', (req, res) => {
+      res.json({ expressIp: req.ip, capiIp: req.capi.context.user_data.client_ip_address });
+    });
+    const running = await listen(app);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await running.request('/', { headers: { 'x-forwarded-for': '203.0.113.30' } });
+        expect(await res.json()).toEqual({ expressIp: '203.0.113.30', capiIp: '127.0.0.1' });
+      }
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toContain('came through a proxy');
+      expect(warned[0]).toContain(
+        "Express's app.set('trust proxy', …) is not read by capi-kit: set trustProxy on capi()",
+      );
+      expect(warned[0]).not.toContain('203.0.113.30');
+    } finally {
+      await running.close();
+      await tracking.close();
+    }
+  });
+
   it('a platform preset reads its header', async () => {
     const seen = await pageView({ platform: 'cloudflare' }, { 'cf-connecting-ip': '203.0.113.7' });
     expect(seen.sent).toEqual([expect.objectContaining({ client_ip_address: '203.0.113.7' })]);

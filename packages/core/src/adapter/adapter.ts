@@ -58,6 +58,19 @@ export type TrackParamsOrNone<Name extends EventName = EventName> = string exten
  */
 export type LazyTrackParams<Name extends EventName = EventName> = () => TrackParamsOrNone<Name>;
 
+/**
+ * What a framework adapter adds to the core's framework-neutral messages, in its users' terms.
+ * @example createCapiAdapter(options, { proxyNote: "Express's app.set('trust proxy') is not read: set trustProxy on capi()." })
+ */
+export interface CapiAdapterWording {
+  /**
+   * Added to the one-time warning that a request came through a proxy `trustProxy` does not reach
+   * past: where this framework's users set `trustProxy`, and what of their framework's own proxy
+   * setting capi-kit does not read.
+   */
+  proxyNote?: string | undefined;
+}
+
 /** The request-bound API adapters expose as `req.capi` / `request.capi`. */
 export interface RequestCapi {
   /**
@@ -366,9 +379,13 @@ export function checkContextOptions(options: RequestContextOptions): void {
 
 /**
  * The shared start of every adapter: resolves the client (own or shared) and the context options.
- * Third-party adapters for other frameworks are built from this, exactly like ours.
+ * Third-party adapters for other frameworks are built from this, exactly like ours; `wording`
+ * adds to the core's messages in the framework's terms.
  */
-export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter {
+export function createCapiAdapter(
+  options: CapiAdapterOptions = {},
+  wording: CapiAdapterWording = {},
+): CapiAdapter {
   const { client: shared, ...rest } = options;
   // Told before any client is created: a value that trusts nothing it names would give every
   // visitor the proxy's address (the request path fails closed and cannot say so per request).
@@ -400,7 +417,7 @@ export function createCapiAdapter(options: CapiAdapterOptions = {}): CapiAdapter
       : { ...withDestinations, consent: heardConsent(consent, client) };
   // Until told once, each context checks whether its client IP is a proxy's (see
   // `reportProxyNotTrusted`); after that the check is not made again.
-  const proxyWarning = proxyWarningOnce(client, rest.forwardedHeader);
+  const proxyWarning = proxyWarningOnce(client, rest.forwardedHeader, wording.proxyNote);
   const contextOf = (request: Request | NodeRequestLike, remoteAddress?: string) =>
     getRequestContextOrEmpty(
       request,

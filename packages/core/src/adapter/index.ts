@@ -3,6 +3,7 @@ export type {
   BoundRequest,
   CapiAdapter,
   CapiAdapterOptions,
+  CapiAdapterWording,
   ForRequestOptions,
   LazyTrackParams,
   RequestCapi,

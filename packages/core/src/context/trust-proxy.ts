@@ -192,19 +192,23 @@ export type ProxyNotTrustedCause = 'unix-socket' | undefined;
  * The `onInternalBehindProxy` callback adapters and the relay pass to `getRequestContextOrEmpty`,
  * one-shot: call the returned function per request for the callback, `undefined` once it has
  * fired, so a warned client's contexts skip the check. `client` is the `CapiClient`, guarded
- * because a hand-made client object may not have `reportProxyNotTrusted`.
+ * because a hand-made client object may not have `reportProxyNotTrusted`. `note` is the adapter's
+ * addition in its framework's terms (see `CapiAdapterWording`).
  */
 export function proxyWarningOnce(
   client: {
-    reportProxyNotTrusted?: ((header: string, cause?: ProxyNotTrustedCause) => void) | undefined;
+    reportProxyNotTrusted?:
+      | ((header: string, cause?: ProxyNotTrustedCause, note?: string) => void)
+      | undefined;
   },
   forwardedHeader: ForwardedHeaderName | undefined,
+  note?: string,
 ): () => ((cause?: ProxyNotTrustedCause) => void) | undefined {
   const header = forwardedHeader === 'forwarded' ? 'Forwarded' : 'X-Forwarded-For';
   let report: ((cause?: ProxyNotTrustedCause) => void) | undefined = (cause) => {
     report = undefined;
     if (typeof client.reportProxyNotTrusted === 'function') {
-      client.reportProxyNotTrusted(header, cause);
+      client.reportProxyNotTrusted(header, cause, note);
     }
   };
   return () => report;

@@ -141,8 +141,10 @@ export interface CapiClient {
    * reach past that proxy; with `cause` `'unix-socket'`, that the proxy is on a Unix socket, which
    * a list of ranges cannot match, so no IP was found. Adapters and the relay call it; one warning
    * per client, since every such event carries an address that matches no visitor, or none.
+   * `note`, from the adapter, is added in its framework's terms (Express: its own `trust proxy`
+   * setting is not read).
    */
-  reportProxyNotTrusted(header: string, cause?: ProxyNotTrustedCause): void;
+  reportProxyNotTrusted(header: string, cause?: ProxyNotTrustedCause, note?: string): void;
   /** True once `close()` was called. */
   readonly closed: boolean;
   /**
@@ -739,13 +741,14 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     },
     attachRelay: () => diagnostics?.attachRelay(),
     reportRelayRefusal: (reason, status, text) => feedback.relayRefused(reason, status, text),
-    reportProxyNotTrusted: (header, cause) => {
+    reportProxyNotTrusted: (header, cause, note) => {
       if (proxyNotTrustedTold) return;
       proxyNotTrustedTold = true;
-      const message =
+      const problem =
         cause === 'unix-socket'
-          ? `capi-kit: a request came through a proxy (it carries ${header}) over a Unix socket, which has no address for trustProxy to match, so ${header} was not read and its events carry no client_ip_address. Behind one proxy on a Unix socket set trustProxy: 1 (a hop count trusts the socket by position), or platform on a hosting platform that sets its own client-IP header. Told once.`
-          : `capi-kit: a request came through a proxy (it carries ${header}) and the client IP found for it is an internal address (loopback, private or link-local): a proxy's, not a visitor's, because trustProxy does not reach past that proxy. Its events carry that address as client_ip_address, which matches no one, and take their page URL's scheme and host from what the proxy saw. Set trustProxy to the addresses of every proxy in front of the app (e.g. 'loopback', or ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header. Told once.`;
+          ? `capi-kit: a request came through a proxy (it carries ${header}) over a Unix socket, which has no address for trustProxy to match, so ${header} was not read and its events carry no client_ip_address. Behind one proxy on a Unix socket set trustProxy: 1 (a hop count trusts the socket by position), or platform on a hosting platform that sets its own client-IP header.`
+          : `capi-kit: a request came through a proxy (it carries ${header}) and the client IP found for it is an internal address (loopback, private or link-local): a proxy's, not a visitor's, because trustProxy does not reach past that proxy. Its events carry that address as client_ip_address, which matches no one, and take their page URL's scheme and host from what the proxy saw. Set trustProxy to the addresses of every proxy in front of the app (e.g. 'loopback', or ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header.`;
+      const message = `${problem}${typeof note === 'string' && note !== '' ? ` ${note}` : ''} Told once.`;
       log('warn', { header }, message);
       hooks.emit('warn', () => ({ message }));
     },

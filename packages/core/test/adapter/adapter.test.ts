@@ -371,6 +371,40 @@ describe('createCapiAdapter', () => {
     expect(context.cookiesToSet.every((c) => c.secure)).toBe(true);
   });
 
+  it("adds an adapter's proxyNote, in its framework's terms, to the proxy warning; none by default", async () => {
+    const warning = (wording?: { proxyNote?: string }) => {
+      const warned: string[] = [];
+      const adapter = createCapiAdapter(
+        {
+          pixelId: PIXEL,
+          accessToken: TOKEN,
+          fetch: scriptedFetch().fetch,
+          env: false,
+          logger: false,
+        },
+        wording,
+      );
+      adapter.client.on('warn', ({ message }) => warned.push(message));
+      adapter.contextOf(
+        fromIncomingMessage({
+          method: 'GET',
+          url: '/',
+          headers: { host: 'shop.example.com', 'user-agent': UA, 'x-forwarded-for': '203.0.113.7' },
+          socket: { remoteAddress: '127.0.0.1' },
+        }),
+      );
+      void adapter.close();
+      return warned;
+    };
+    const [noted, ...rest] = warning({
+      proxyNote: 'Set it on the framework adapter, not the app.',
+    });
+    expect(rest).toEqual([]);
+    expect(noted).toMatch(/header\. Set it on the framework adapter, not the app\. Told once\.$/);
+    const [plain] = warning();
+    expect(plain).toMatch(/client-IP header\. Told once\.$/);
+  });
+
   it("says once when a request's client IP is a proxy's internal address that trustProxy does not reach past", async () => {
     const proxied = (
       remoteAddress: string,
