@@ -6,6 +6,7 @@ import {
   appendReplySetCookies,
   type BodySource,
   type CapiAdapterOptions,
+  type CapiAdapterWording,
   type CapiClient,
   conversionCounts,
   createCapiAdapter,
@@ -249,7 +250,7 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   const deadlineProblem = shutdownTimeoutProblem(shutdownTimeoutMs);
   if (deadlineProblem !== undefined) throw new TypeError(`capi-kit: ${deadlineProblem}`);
   const relayRoute = relay ? relayRouteIn(app.prefix, relay) : undefined;
-  const adapter = createCapiAdapter(adapterOptions);
+  const adapter = createCapiAdapter(adapterOptions, FASTIFY_WORDING);
   // Whether a route of the app's was declared in this scope after the plugin (its own relay aside).
   let routesDeclared = false;
   app.decorate('capiClient', adapter.client);
@@ -356,6 +357,16 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
     registerRelay(app, relayRoute, relay, adapter.client, adapterOptions);
   }
 }
+
+/**
+ * Fastify has a `trustProxy` option of its own (`fastify({ trustProxy })`, behind `request.ip`),
+ * which the plugin does not read: an app that set it there saw the proxy warning name an option it
+ * thought it had set. The values mean the same in both.
+ */
+const FASTIFY_WORDING: CapiAdapterWording = {
+  proxyNote:
+    "Fastify's own trustProxy (fastify({ trustProxy })) is not read by capi-kit: set trustProxy on the plugin too, e.g. app.register(capiPlugin, { trustProxy: 'loopback' }), with the same value.",
+};
 
 /**
  * The name of the encapsulated plugin `app` belongs to, or `undefined` at the root (or in a plugin

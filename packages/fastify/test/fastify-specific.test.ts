@@ -44,6 +44,34 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     }
   });
 
+  it("behind a proxy it does not trust, says that Fastify's own trustProxy is not read and where to set it", async () => {
+    // The app trusts its proxy the Fastify way; the plugin reads only its own option, so every
+    // visitor got the proxy's address while request.ip had theirs.
+    const app = fastify({ trustProxy: true });
+    await app.register(capiPlugin, capiOptions(mock, { trustProxy: false }));
+    const warned: string[] = [];
+    app.capiClient.on('warn', ({ message }) => warned.push(message));
+    app.get('/', async (request) => ({
+      fastifyIp: request.ip,
+      capiIp: request.capi.context.user_data.client_ip_address,
+    }));
+    const running = await listen(app);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const res = await running.request('/', { headers: { 'x-forwarded-for': '203.0.113.31' } });
+        expect(await res.json()).toEqual({ fastifyIp: '203.0.113.31', capiIp: '127.0.0.1' });
+      }
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toContain('came through a proxy');
+      expect(warned[0]).toContain(
+        "Fastify's own trustProxy (fastify({ trustProxy })) is not read by capi-kit: set trustProxy on the plugin too",
+      );
+      expect(warned[0]).not.toContain('203.0.113.31');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('refused options and a second registration reject register(), not the process', async () => {
     // A callback plugin's throw escapes avvio as an uncaught exception: `await app.register(…)` then
     // failed only at the plugin timeout (10 s), saying `done` was never called.

@@ -11,8 +11,15 @@ export { PIXEL_ID, postJson } from '../../../scripts/test-support/adapter-fixtur
  * one test body serves both (the plugin's declaration merging targets the `fastify` types).
  */
 export const MAJORS = [
-  { name: 'Fastify 5', fastify: (): FastifyInstance => Fastify() },
-  { name: 'Fastify 4', fastify: (): FastifyInstance => Fastify4() as unknown as FastifyInstance },
+  {
+    name: 'Fastify 5',
+    fastify: (options?: { trustProxy?: boolean }): FastifyInstance => Fastify(options),
+  },
+  {
+    name: 'Fastify 4',
+    fastify: (options?: { trustProxy?: boolean }): FastifyInstance =>
+      Fastify4(options) as unknown as FastifyInstance,
+  },
 ] as const;
 
 const ACCESS_TOKEN = 'fastify-test-token';

@@ -1,5 +1,6 @@
 import {
   type CapiAdapter,
+  type CapiAdapterWording,
   createCapiAdapter,
   DEFAULT_RELAY_PATH,
   relayOptionProblem,
@@ -64,8 +65,17 @@ function createAdapter(options: CapiModuleOptions): CapiAdapter {
     );
     if (problem !== undefined) throw new TypeError(`capi-kit: ${problem}`);
   }
-  return createCapiAdapter(adapterOptions);
+  return createCapiAdapter(adapterOptions, NEST_WORDING);
 }
+
+/**
+ * Nest's platforms have proxy settings of their own (Express's `app.set('trust proxy', …)`, the
+ * Fastify adapter's `trustProxy`), which the module does not read: said in the proxy warning.
+ */
+const NEST_WORDING: CapiAdapterWording = {
+  proxyNote:
+    "The platform's own proxy setting (app.set('trust proxy', …) on Express, new FastifyAdapter({ trustProxy }) on Fastify) is not read by capi-kit: set trustProxy in CapiModule.forRoot({ trustProxy: 'loopback' }) too, with the same value.",
+};
 
 const sharedProviders: Provider[] = [
   { provide: CAPI_ADAPTER, useFactory: createAdapter, inject: [CAPI_OPTIONS] },

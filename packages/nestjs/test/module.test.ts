@@ -742,3 +742,43 @@ describe('the relay under a global prefix', () => {
     },
   );
 });
+
+describe('a proxy trustProxy does not reach past', () => {
+  @Controller()
+  class PingController {
+    constructor(@Inject(CapiService) private readonly capi: CapiService) {}
+    @Get('ping')
+    ping(@Req() request: object) {
+      return { capiIp: this.capi.forRequest(request).context.user_data.client_ip_address };
+    }
+  }
+
+  it.each(['express', 'fastify'] as const)(
+    "says the platform's own proxy setting is not read and where trustProxy goes (%s)",
+    async (platform) => {
+      const running = await startApp(platform, {
+        imports: [CapiModule.forRoot(capiOptions(mock, { trustProxy: false }))],
+        controllers: [PingController],
+      });
+      const client = running.app.get<CapiClient>(CAPI_CLIENT);
+      const warned: string[] = [];
+      client.on('warn', ({ message }) => warned.push(message));
+      try {
+        for (let i = 0; i < 2; i++) {
+          const res = await running.request('/ping', {
+            headers: { 'x-forwarded-for': '203.0.113.32' },
+          });
+          expect(await res.json()).toEqual({ capiIp: '127.0.0.1' });
+        }
+      } finally {
+        await running.app.close();
+      }
+      expect(warned).toHaveLength(1);
+      expect(warned[0]).toContain('came through a proxy');
+      expect(warned[0]).toContain(
+        "The platform's own proxy setting (app.set('trust proxy', …) on Express, new FastifyAdapter({ trustProxy }) on Fastify) is not read by capi-kit: set trustProxy in CapiModule.forRoot",
+      );
+      expect(warned[0]).not.toContain('203.0.113.32');
+    },
+  );
+});
