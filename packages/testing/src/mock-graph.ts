@@ -503,7 +503,10 @@ class MockGraphServer implements MockGraph {
     }
 
     if (!route) {
-      const notFound = graphErrorAnswer(404, {
+      // Graph answers a path it cannot route with HTTP 400, OAuthException 2500 "Unknown path
+      // components" (developers.facebook.com/docs/graph-api/guides/error-handling; the status as
+      // Graph sends it, e.g. github.com/arsduo/koala/issues/611), never a 404.
+      const notFound = graphErrorAnswer(400, {
         message: `Unknown path components: ${url.pathname}`,
         type: 'OAuthException',
         code: 2500,

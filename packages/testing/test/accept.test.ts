@@ -158,10 +158,24 @@ describe('malformed requests', () => {
     expect(mock.rejections()[0]?.status).toBe(413);
   });
 
-  it('answers unknown routes with a Graph-shaped 404', async () => {
-    const res = await fetch(`${mock.url}/v26.0/${PIXEL}/nope`, { method: 'POST' });
-    expect(res.status).toBe(404);
-    expect((await res.json()).error).toMatchObject({ type: 'OAuthException', code: 2500 });
+  // Graph answers a path it does not know with HTTP 400 and OAuthException 2500 ("Unknown path
+  // components"), not 404: a client that sorts answers by status must see what Graph sends.
+  it.each([
+    ['POST', `/v26.0/${PIXEL}/nope`],
+    ['GET', '/v26.0/nothing/here/at/all'],
+    ['POST', '/unknown'],
+  ])('answers the unknown route %s %s with Graph 400, code 2500', async (method, path) => {
+    const res = await fetch(`${mock.url}${path}`, { method });
+    expect(res.status).toBe(400);
+    expect(res.headers.get('content-type')).toContain('application/json');
+    const { error } = await res.json();
+    expect(error).toMatchObject({
+      type: 'OAuthException',
+      code: 2500,
+      message: expect.stringMatching(/^Unknown path components: \//),
+      fbtrace_id: expect.any(String),
+    });
+    expect(mock.rejections().map((r) => r.status)).toEqual([400]);
   });
 
   it('answers GET on the events edge with a Graph error', async () => {

@@ -217,7 +217,7 @@ describe('fault scheduling', () => {
   it('does not spend faults on health checks or unknown routes', async () => {
     mock.failNext(503);
     expect((await fetch(`${mock.url}/`)).status).toBe(200);
-    expect((await fetch(`${mock.url}/v26.0/${PIXEL}/other`, { method: 'POST' })).status).toBe(404);
+    expect((await fetch(`${mock.url}/v26.0/${PIXEL}/other`, { method: 'POST' })).status).toBe(400);
     expect(mock.pendingFaults()).toBe(1);
   });
 
