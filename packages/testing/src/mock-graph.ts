@@ -489,7 +489,13 @@ class MockGraphServer implements MockGraph {
     record.tokenSources = credentials.tokens.map((t) => t.source);
     const partnerAgent = stringField(fields, 'partner_agent');
     if (partnerAgent !== undefined) record.partnerAgent = partnerAgent;
-    const testEventCode = stringField(fields, 'test_event_code');
+    // [MB] names test_event_code as a body field, but Graph reads a POST's parameters from the
+    // query string too (developers.facebook.com/docs/pages/publishing posts `?message=…`), as it
+    // does access_token [UA]; the body's wins when both are sent.
+    const testEventCode =
+      stringField(fields, 'test_event_code') ??
+      url.searchParams.get('test_event_code') ??
+      undefined;
     if (testEventCode !== undefined) record.testEventCode = testEventCode;
     if (Array.isArray(fields.data)) {
       record.eventCount = fields.data.length;

@@ -46,7 +46,7 @@ export interface MockRequest {
   hasAuthorizationHeader: boolean;
   /** Body `partner_agent`. */
   partnerAgent?: string;
-  /** Body `test_event_code`. */
+  /** `test_event_code` of the body, else of the query string. */
   testEventCode?: string;
   /** When it arrived, epoch ms. */
   receivedAt: number;

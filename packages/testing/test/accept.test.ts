@@ -149,6 +149,30 @@ describe('malformed requests', () => {
     expect((await res.json()).error.error_user_msg).toContain('text/plain');
   });
 
+  // Graph reads a POST's parameters from the query string as well as the body (Meta's own
+  // examples post `?message=…&access_token=…`, developers.facebook.com/docs/pages/publishing):
+  // events sent with `?test_event_code=` are test events at Meta, so they are here too.
+  it('reads test_event_code from the query string when the body has none', async () => {
+    const url = `${mock.eventsUrl(PIXEL)}?test_event_code=TEST77`;
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ data: [validEvent()] }),
+    });
+    expect(res.status).toBe(200);
+    expect(mock.events()[0]?.testEventCode).toBe('TEST77');
+    expect(mock.requests()[0]?.testEventCode).toBe('TEST77');
+
+    // The body's, the documented place [MB], wins over the query's.
+    const both = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` },
+      body: JSON.stringify({ data: [validEvent()], test_event_code: 'BODY1' }),
+    });
+    expect(both.status).toBe(200);
+    expect(mock.events()[1]?.testEventCode).toBe('BODY1');
+  });
+
   it('answers bodies over the limit with 413', async () => {
     await mock.close();
     mock = await startMockGraph({ maxBodyBytes: 1024 });
