@@ -13,6 +13,7 @@ import {
 import { retiredVersionAnswer } from './api-version.js';
 import { checkCredentials, readCredentials } from './auth.js';
 import { controlRoute } from './control.js';
+import { controlRefusal } from './control-guard.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
 import type { EventsManagerSource } from './events-manager-copy.js';
 import {
@@ -160,6 +161,7 @@ export interface MockGraph {
 /** Default API version used by {@link MockGraph.eventsUrl}. */
 export const DEFAULT_GRAPH_VERSION = 'v26.0';
 
+const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
 const EVENTS_PATH = /^\/([^/]+)\/([^/]+)\/events\/?$/;
 const VERSION = /^v\d+\.\d$/;
@@ -417,6 +419,16 @@ class MockGraphServer implements MockGraph {
     if (url.pathname === '/tr') {
       await this.#beacon(req, res, method);
       return;
+    }
+    if (url.pathname.startsWith('/_mock/')) {
+      const refusal = controlRefusal(
+        { method, host: req.headers.host, origin: req.headers.origin },
+        this.#options.host ?? DEFAULT_HOST,
+      );
+      if (refusal) {
+        this.#write(res, jsonAnswer(403, { ok: false, error: `Refused: ${refusal}.` }));
+        return;
+      }
     }
     if (url.pathname === '/_mock/stream' && method === 'GET') {
       this.#stream(res);
@@ -854,7 +866,7 @@ class MockGraphServer implements MockGraph {
  */
 export const startMockGraph = async (options: MockGraphOptions = {}): Promise<MockGraph> => {
   const server = createServer();
-  const host = options.host ?? '127.0.0.1';
+  const host = options.host ?? DEFAULT_HOST;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
