@@ -6,7 +6,7 @@ import { type MockRequest, type MockTikTokRequest, startMockGraph } from './inde
 const HELP = `capi-kit-mock: a mock Meta Graph API (Conversions API) for local development and tests
 
 Usage: capi-kit-mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--app-secret SECRET]
-                     [--tiktok-access-token TOKEN] [--open]
+                     [--tiktok-access-token TOKEN] [--max-events N] [--open]
 
 Options:
   -p, --port          port to listen on (default 4000; 0 picks a free port)
@@ -14,6 +14,7 @@ Options:
       --access-token  require this access token (else Graph error 190)
       --app-secret    require appsecret_proof computed with this app secret
       --tiktok-access-token  require this TikTok Access-Token header (else TikTok code 40105)
+      --max-events    records of each kind kept, the oldest let go past it (default 100000)
   -q, --quiet         do not print a line per request
       --open          open the Events Manager page in the default browser
   -h, --help          show this help
@@ -22,7 +23,8 @@ Events Manager  <url>/ in a browser: every event, browser + server dedup, match 
 Pixel stub      <url>/fbevents.js: set META_PIXEL_SCRIPT_URL to it, the page's Pixel events come here
 TikTok Pixel    <url>/i18n/pixel/events.js: <TikTokPixel scriptUrl> or the base code's URL; its events come here
 Send events to  POST <url>/v26.0/<pixelId>/events
-Inspect with    GET <url>/_mock/events, /_mock/browser-events, /_mock/events-manager, /_mock/requests
+Inspect with    GET <url>/_mock/events, /_mock/browser-events, /_mock/events-manager, /_mock/requests,
+                /_mock/stats (records kept and let go)
 Forget          POST <url>/_mock/reset (everything), DELETE <url>/_mock/events (events only)
 Script faults   POST <url>/_mock/faults {"fault": 503, "times": 2}, POST|DELETE <url>/_mock/outage
 Refuse events   POST <url>/_mock/reject-events {"eventIdPrefix": "bad-"}, DELETE to stop
@@ -92,6 +94,12 @@ const main = async (): Promise<void> => {
     process.exitCode = 2;
     return;
   }
+  const maxEvents = values['max-events'] === undefined ? undefined : Number(values['max-events']);
+  if (maxEvents !== undefined && (!Number.isSafeInteger(maxEvents) || maxEvents < 1)) {
+    process.stderr.write(`Invalid --max-events ${values['max-events']}: a whole number ≥ 1\n`);
+    process.exitCode = 2;
+    return;
+  }
   let mock: Awaited<ReturnType<typeof startMockGraph>>;
   try {
     mock = await startMockGraph({
@@ -99,6 +107,7 @@ const main = async (): Promise<void> => {
       ...(values.host === undefined ? {} : { host: values.host }),
       ...(values['access-token'] === undefined ? {} : { accessToken: values['access-token'] }),
       ...(values['app-secret'] === undefined ? {} : { appSecret: values['app-secret'] }),
+      ...(maxEvents === undefined ? {} : { maxEvents }),
       ...(values['tiktok-access-token'] === undefined
         ? {}
         : { tiktokAccessToken: values['tiktok-access-token'] }),
@@ -181,6 +190,7 @@ const parse = () =>
       'access-token': { type: 'string' },
       'app-secret': { type: 'string' },
       'tiktok-access-token': { type: 'string' },
+      'max-events': { type: 'string' },
       quiet: { type: 'boolean', short: 'q' },
       open: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },

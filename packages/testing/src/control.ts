@@ -58,6 +58,8 @@ export const controlRoute = (
       return { status: 200, value: mock.duplicates() };
     case 'GET /_mock/browser-events':
       return { status: 200, value: mock.browserEvents() };
+    case 'GET /_mock/stats':
+      return { status: 200, value: mock.stats() };
     case 'DELETE /_mock/events':
       mock.clearEvents();
       return { status: 200, value: { ok: true } };

@@ -192,7 +192,8 @@ const SCRIPT = `
     fetch('/_mock/events-manager?limit=' + LIMIT, { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (v) {
       view = v;
       render();
-      $('status').textContent = 'Live · ' + v.totalRows + ' rows · updated ' + new Date(v.generatedAt).toLocaleTimeString();
+      $('status').textContent = 'Live · ' + v.totalRows + ' rows · updated ' + new Date(v.generatedAt).toLocaleTimeString() +
+        (v.evicted > 0 ? ' · ' + v.evicted + ' older events let go (the mock keeps the newest ' + v.maxEvents + ' of each kind: maxEvents, --max-events)' : '');
     }, function () { $('status').textContent = 'Cannot reach the mock'; }).then(function () {
       loading = false;
       if (again) { again = false; load(); }

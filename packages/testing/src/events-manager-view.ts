@@ -5,6 +5,7 @@
 // TikTok's is the same rule on its own copies (pixel code, `event`, `event_id`:
 // https://ads.tiktok.com/help/article/event-deduplication), so the two platforms never share a row.
 // Each copy is shaped in events-manager-copy.ts.
+import { DEFAULT_MAX_EVENTS } from './bounded-log.js';
 import {
   browserCopy,
   type EventsManagerCopy,
@@ -106,6 +107,10 @@ export interface EventsManagerView {
   matchQualityTarget: number;
   /** Meta's event coverage goal (%), the dedup coverage chart's mark. */
   coverageGoal: number;
+  /** Records of each kind the mock keeps at most (its `maxEvents` option). */
+  maxEvents: number;
+  /** Events (server, browser, refused) let go, the oldest first, to stay within `maxEvents`: not in these figures. */
+  evicted: number;
 }
 
 /** Narrows the view to one pixel, event name and/or source. */
@@ -153,6 +158,10 @@ export interface EventsManagerInput {
   version: number;
   /** Clock, epoch ms. */
   now: number;
+  /** The mock's `maxEvents`; default {@link DEFAULT_MAX_EVENTS}. */
+  maxEvents?: number;
+  /** Events let go to stay within it; default 0. */
+  evicted?: number;
 }
 
 interface Group {
@@ -365,6 +374,8 @@ export const buildEventsManagerView = (
     summaries,
     matchQualityTarget: MATCH_QUALITY_TARGET,
     coverageGoal: COVERAGE_GOAL,
+    maxEvents: input.maxEvents ?? DEFAULT_MAX_EVENTS,
+    evicted: input.evicted ?? 0,
   };
 };
 

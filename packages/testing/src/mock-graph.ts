@@ -12,6 +12,7 @@ import {
 } from './answers.js';
 import { retiredVersionAnswer } from './api-version.js';
 import { checkCredentials, readCredentials } from './auth.js';
+import { checkMaxEvents } from './bounded-log.js';
 import { controlRoute } from './control.js';
 import { controlRefusal } from './control-guard.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
@@ -42,6 +43,7 @@ import {
   type MockDuplicate,
   type MockEvent,
   type MockEventFilter,
+  type MockRecorderStats,
   type MockRequest,
   Recorder,
   type WaitForEventsOptions,
@@ -73,6 +75,12 @@ export interface MockGraphOptions {
   maxFutureSeconds?: number;
   /** Clock (epoch ms) for `event_time` checks; default `Date.now`. */
   now?: () => number;
+  /**
+   * How many records of each kind the mock keeps (accepted, browser and refused events, requests;
+   * TikTok's too): past it the oldest go, counted in {@link MockGraph.stats} and on the Events
+   * Manager page. Default 100 000; a whole number ≥ 1.
+   */
+  maxEvents?: number;
   /** Called once per recorded request when it is finished (answered, reset, or hung and closed). */
   onRequest?: (request: MockRequest) => void;
   /** When set, TikTok's `Access-Token` header must equal it (else code 40105); any token otherwise. */
@@ -150,12 +158,25 @@ export interface MockGraph {
    * `POST /open_api/v1.3/event/track/`: its URL, fault queue and what it received.
    */
   readonly tiktok: MockTikTok;
+  /**
+   * What the mock keeps of each kind of record and how many it let go (the oldest) to stay within
+   * `maxEvents`, since the last reset() or clearEvents(). The same JSON as `GET /_mock/stats`.
+   */
+  stats(): MockStats;
   /** Forgets events, requests and scripted dataset quality; clears queued faults, any outage and the rejectEvents rule. TikTok's too. */
   reset(): void;
   /** Forgets recorded events (server, browser, refused; TikTok's too) and requests only: the page's Clear button. */
   clearEvents(): void;
   /** Stops listening and destroys open connections, hung ones included. Safe to call twice. */
   close(): Promise<void>;
+}
+
+/** {@link MockGraph.stats}: records kept and let go, Meta's and TikTok's. */
+export interface MockStats extends MockRecorderStats {
+  /** The `maxEvents` option: records of each kind kept at most. */
+  maxEvents: number;
+  /** The same for TikTok's endpoint (`mock.tiktok`). */
+  tiktok: MockRecorderStats;
 }
 
 /** Default API version used by {@link MockGraph.eventsUrl}. */
@@ -202,7 +223,8 @@ class MockGraphServer implements MockGraph {
   readonly #tiktok: TikTokEndpoint;
   readonly #server: Server;
   readonly #options: MockGraphOptions;
-  readonly #recorder = new Recorder();
+  readonly #recorder: Recorder;
+  readonly #maxEvents: number;
   readonly #queue = new FaultQueue<MockFault>();
   /** Moves at every `reset()`/`clearEvents()`: a request that came in before keeps out of what follows. */
   #generation = 0;
@@ -219,11 +241,14 @@ class MockGraphServer implements MockGraph {
     this.#server = server;
     this.url = url;
     this.#options = options;
+    this.#maxEvents = checkMaxEvents(options.maxEvents);
+    this.#recorder = new Recorder(this.#maxEvents);
     this.#tiktok = new TikTokEndpoint({
       url,
       accessToken: options.tiktokAccessToken,
       maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
       maxFutureSeconds: options.maxFutureSeconds ?? 300,
+      maxEvents: this.#maxEvents,
       now: options.now ?? Date.now,
       onRequest: options.onTikTokRequest,
       changed: () => this.#changed(),
@@ -314,9 +339,24 @@ class MockGraphServer implements MockGraph {
         tiktokRejectedEvents: this.#tiktok.rejectedEvents(),
         version: this.#version,
         now: Date.now(),
+        maxEvents: this.#maxEvents,
+        evicted: this.#evictedEvents(),
       },
       filter,
     );
+  }
+
+  stats(): MockStats {
+    return { maxEvents: this.#maxEvents, ...this.#recorder.stats(), tiktok: this.#tiktok.stats() };
+  }
+
+  /** Events (server, browser, refused; Meta's and TikTok's) let go to stay within maxEvents. */
+  #evictedEvents(): number {
+    let total = 0;
+    for (const { evicted } of [this.#recorder.stats(), this.#tiktok.stats()]) {
+      total += evicted.events + evicted.browserEvents + evicted.rejectedEvents;
+    }
+    return total;
   }
 
   uniqueEventIds(): string[] {
@@ -865,6 +905,7 @@ class MockGraphServer implements MockGraph {
  * await mock.close();
  */
 export const startMockGraph = async (options: MockGraphOptions = {}): Promise<MockGraph> => {
+  checkMaxEvents(options.maxEvents); // before listening: a bad option leaves no server behind
   const server = createServer();
   const host = options.host ?? DEFAULT_HOST;
   await new Promise<void>((resolve, reject) => {

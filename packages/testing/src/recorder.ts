@@ -1,4 +1,5 @@
 import type { TokenSource } from './auth.js';
+import { BoundedLog } from './bounded-log.js';
 import { EventWaiters } from './event-waiters.js';
 import type { MockFaultKind } from './faults.js';
 import type { GraphError } from './graph-error.js';
@@ -135,14 +136,56 @@ const matches = (e: MockEvent, filter: MockEventFilter | undefined): boolean =>
   (filter?.pixelId === undefined || e.pixelId === filter.pixelId) &&
   (filter?.event_name === undefined || e.event.event_name === filter.event_name);
 
-/** Keeps what the mock saw and wakes up `waitForEvents` callers. */
+/** How many records of each kind: kept now, or let go to stay within `maxEvents`. */
+export interface MockRecordCounts {
+  /** Accepted server events. */
+  events: number;
+  /** Browser events from the Pixel stub. */
+  browserEvents: number;
+  /** Events of refused batches. */
+  rejectedEvents: number;
+  /** Requests. */
+  requests: number;
+}
+
+/** What a recorder holds and what it let go (the oldest first) since the last reset or clear. */
+export interface MockRecorderStats {
+  kept: MockRecordCounts;
+  evicted: MockRecordCounts;
+}
+
+/** Keeps what the mock saw, the newest `maxEvents` of each kind, and wakes up `waitForEvents` callers. */
 export class Recorder {
-  #events: MockEvent[] = [];
-  #browserEvents: MockBrowserEvent[] = [];
-  #rejectedEvents: MockRejectedEvent[] = [];
-  #requests: MockRequest[] = [];
+  readonly #events: BoundedLog<MockEvent>;
+  readonly #browserEvents: BoundedLog<MockBrowserEvent>;
+  readonly #rejectedEvents: BoundedLog<MockRejectedEvent>;
+  readonly #requests: BoundedLog<MockRequest>;
   readonly #waiters = new EventWaiters<MockEvent, MockEventFilter>((filter) => this.events(filter));
   #nextIndex = 0;
+
+  constructor(maxEvents: number) {
+    this.#events = new BoundedLog(maxEvents);
+    this.#browserEvents = new BoundedLog(maxEvents);
+    this.#rejectedEvents = new BoundedLog(maxEvents);
+    this.#requests = new BoundedLog(maxEvents);
+  }
+
+  stats(): MockRecorderStats {
+    return {
+      kept: {
+        events: this.#events.size,
+        browserEvents: this.#browserEvents.size,
+        rejectedEvents: this.#rejectedEvents.size,
+        requests: this.#requests.size,
+      },
+      evicted: {
+        events: this.#events.evicted,
+        browserEvents: this.#browserEvents.evicted,
+        rejectedEvents: this.#rejectedEvents.evicted,
+        requests: this.#requests.evicted,
+      },
+    };
+  }
 
   nextRequestIndex(): number {
     return this.#nextIndex++;
@@ -163,6 +206,7 @@ export class Recorder {
 
   browserEvents(filter?: MockEventFilter): MockBrowserEvent[] {
     return this.#browserEvents
+      .values()
       .filter(
         (e) =>
           (filter?.pixelId === undefined || e.pixelId === filter.pixelId) &&
@@ -176,15 +220,18 @@ export class Recorder {
   }
 
   rejectedEvents(): MockRejectedEvent[] {
-    return this.#rejectedEvents.map((e) => ({ ...e }));
+    return this.#rejectedEvents.values().map((e) => ({ ...e }));
   }
 
   events(filter?: MockEventFilter): MockEvent[] {
-    return this.#events.filter((e) => matches(e, filter)).map((e) => ({ ...e }));
+    return this.#events
+      .values()
+      .filter((e) => matches(e, filter))
+      .map((e) => ({ ...e }));
   }
 
   requests(): MockRequest[] {
-    return this.#requests.map((r) => ({ ...r }));
+    return this.#requests.values().map((r) => ({ ...r }));
   }
 
   rejections(): MockRequest[] {
@@ -237,10 +284,10 @@ export class Recorder {
   }
 
   reset(): void {
-    this.#events = [];
-    this.#browserEvents = [];
-    this.#rejectedEvents = [];
-    this.#requests = [];
+    this.#events.clear();
+    this.#browserEvents.clear();
+    this.#rejectedEvents.clear();
+    this.#requests.clear();
     this.#nextIndex = 0;
   }
 
@@ -260,6 +307,6 @@ export class Recorder {
             : ''
         }`
       : '';
-    return `waitForEvents: expected at least ${count} accepted event(s)${which} within ${timeoutMs} ms, got ${got} (${this.#requests.length} request(s), ${rejected.length} rejected${lastWhy})`;
+    return `waitForEvents: expected at least ${count} accepted event(s)${which} within ${timeoutMs} ms, got ${got} (${this.#requests.size} request(s), ${rejected.length} rejected${lastWhy})`;
   }
 }

@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Answer, CROSS_ORIGIN, textAnswer } from '../answers.js';
 import { FaultQueue } from '../fault-queue.js';
 import { isRecord } from '../field-checks.js';
+import type { MockRecorderStats } from '../recorder.js';
 import { readBody } from '../request-body.js';
 import { TIKTOK_CODE, tiktokAnswer } from './answers.js';
 import {
@@ -81,6 +82,8 @@ export interface TikTokHost {
   accessToken: string | undefined;
   maxBodyBytes: number;
   maxFutureSeconds: number;
+  /** Records of each kind kept, the newest first to stay (MockGraphOptions.maxEvents). */
+  maxEvents: number;
   now: () => number;
   onRequest: ((request: MockTikTokRequest) => void) | undefined;
   /** Tells the Events Manager page that something changed. */
@@ -128,7 +131,7 @@ export class TikTokEndpoint implements MockTikTok {
   readonly url: string;
   readonly pixelScriptUrl: string;
   readonly #host: TikTokHost;
-  readonly #recorder = new TikTokRecorder();
+  readonly #recorder: TikTokRecorder;
   readonly #queue = new FaultQueue<TikTokFault>();
   #outage: TikTokFault | undefined;
   /** Moves at every `reset()`/`clearEvents()`: a request that came in before keeps out of what follows. */
@@ -136,6 +139,7 @@ export class TikTokEndpoint implements MockTikTok {
 
   constructor(host: TikTokHost) {
     this.#host = host;
+    this.#recorder = new TikTokRecorder(host.maxEvents);
     this.url = `${host.url}${TIKTOK_TRACK_PATH}`;
     this.pixelScriptUrl = `${host.url}${TIKTOK_PIXEL_SCRIPT_PATH}`;
   }
@@ -181,6 +185,11 @@ export class TikTokEndpoint implements MockTikTok {
 
   duplicates(): MockTikTokDuplicate[] {
     return this.#recorder.duplicates();
+  }
+
+  /** What is kept and what was let go to stay within `maxEvents` (MockGraph.stats()). */
+  stats(): MockRecorderStats {
+    return this.#recorder.stats();
   }
 
   waitForEvents(count: number, options?: WaitForTikTokEventsOptions): Promise<MockTikTokEvent[]> {

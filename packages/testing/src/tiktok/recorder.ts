@@ -1,4 +1,6 @@
+import { BoundedLog } from '../bounded-log.js';
 import { EventWaiters } from '../event-waiters.js';
+import type { MockRecorderStats } from '../recorder.js';
 import type { InvalidEvent } from '../validate-events.js';
 import type { TikTokFaultKind } from './faults.js';
 import type { TikTokWireEvent } from './validate-request.js';
@@ -143,16 +145,40 @@ const matches = (e: MockTikTokEvent, filter: MockTikTokEventFilter | undefined):
   (filter?.pixelCode === undefined || e.pixelCode === filter.pixelCode) &&
   (filter?.event === undefined || e.event.event === filter.event);
 
-/** Keeps what TikTok's endpoint saw and wakes up `waitForEvents` callers. */
+/** Keeps what TikTok's endpoint saw, the newest `maxEvents` of each kind, and wakes up `waitForEvents` callers. */
 export class TikTokRecorder {
-  #events: MockTikTokEvent[] = [];
-  #rejected: MockTikTokRejectedEvent[] = [];
-  #requests: MockTikTokRequest[] = [];
-  #browser: MockTikTokBrowserEvent[] = [];
+  readonly #events: BoundedLog<MockTikTokEvent>;
+  readonly #rejected: BoundedLog<MockTikTokRejectedEvent>;
+  readonly #requests: BoundedLog<MockTikTokRequest>;
+  readonly #browser: BoundedLog<MockTikTokBrowserEvent>;
   readonly #waiters = new EventWaiters<MockTikTokEvent, MockTikTokEventFilter>((filter) =>
     this.events(filter),
   );
   #nextIndex = 0;
+
+  constructor(maxEvents: number) {
+    this.#events = new BoundedLog(maxEvents);
+    this.#rejected = new BoundedLog(maxEvents);
+    this.#requests = new BoundedLog(maxEvents);
+    this.#browser = new BoundedLog(maxEvents);
+  }
+
+  stats(): MockRecorderStats {
+    return {
+      kept: {
+        events: this.#events.size,
+        browserEvents: this.#browser.size,
+        rejectedEvents: this.#rejected.size,
+        requests: this.#requests.size,
+      },
+      evicted: {
+        events: this.#events.evicted,
+        browserEvents: this.#browser.evicted,
+        rejectedEvents: this.#rejected.evicted,
+        requests: this.#requests.evicted,
+      },
+    };
+  }
 
   nextRequestIndex(): number {
     return this.#nextIndex++;
@@ -177,6 +203,7 @@ export class TikTokRecorder {
 
   browserEvents(filter?: MockTikTokEventFilter): MockTikTokBrowserEvent[] {
     return this.#browser
+      .values()
       .filter(
         (e) =>
           (filter?.pixelCode === undefined || e.pixelCode === filter.pixelCode) &&
@@ -186,15 +213,18 @@ export class TikTokRecorder {
   }
 
   rejectedEvents(): MockTikTokRejectedEvent[] {
-    return this.#rejected.map((e) => ({ ...e }));
+    return this.#rejected.values().map((e) => ({ ...e }));
   }
 
   events(filter?: MockTikTokEventFilter): MockTikTokEvent[] {
-    return this.#events.filter((e) => matches(e, filter)).map((e) => ({ ...e }));
+    return this.#events
+      .values()
+      .filter((e) => matches(e, filter))
+      .map((e) => ({ ...e }));
   }
 
   requests(): MockTikTokRequest[] {
-    return this.#requests.map((r) => ({ ...r }));
+    return this.#requests.values().map((r) => ({ ...r }));
   }
 
   /** Requests not answered with TikTok's success (code 0): errors, faults, hung and reset ones. */
@@ -233,10 +263,10 @@ export class TikTokRecorder {
 
   /** Forgets events (server and browser) and requests (not the waiters: a test may be waiting across a clear). */
   reset(): void {
-    this.#events = [];
-    this.#rejected = [];
-    this.#requests = [];
-    this.#browser = [];
+    this.#events.clear();
+    this.#rejected.clear();
+    this.#requests.clear();
+    this.#browser.clear();
     this.#nextIndex = 0;
   }
 
@@ -252,6 +282,6 @@ export class TikTokRecorder {
           last.code === undefined ? '' : ` code ${last.code}: ${last.message ?? ''}`
         }`
       : '';
-    return `tiktok.waitForEvents: expected at least ${count} accepted TikTok event(s)${which} within ${timeoutMs} ms, got ${this.events(filter).length} (${this.#requests.length} request(s), ${rejected.length} rejected${lastWhy})`;
+    return `tiktok.waitForEvents: expected at least ${count} accepted TikTok event(s)${which} within ${timeoutMs} ms, got ${this.events(filter).length} (${this.#requests.size} request(s), ${rejected.length} rejected${lastWhy})`;
   }
 }
