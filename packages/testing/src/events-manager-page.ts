@@ -15,6 +15,7 @@ h1{font-size:1.3rem;margin:.8rem 0}h1 small{font-weight:400;color:#4b4f56}h2{fon
 label{display:flex;flex-direction:column;font-size:.85rem;color:#1c1e21;gap:.15rem}
 select,button{font:inherit;padding:.3rem .5rem;border:1px solid #8a8d91;border-radius:4px;background:#fff;color:#1c1e21}
 button{cursor:pointer;background:#1b4fb3;border-color:#1b4fb3;color:#fff}
+button:disabled{cursor:default;opacity:.5}nav{margin:0 0 .5rem}
 :focus-visible{outline:3px solid #f0a400;outline-offset:2px}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(250px,1fr));gap:.75rem}
 .card{background:#fff;border:1px solid #c9ccd1;border-radius:6px;padding:.6rem .8rem}
@@ -39,8 +40,9 @@ const SCRIPT = `
   'use strict';
   var $ = function (id) { return document.getElementById(id); };
   var NS = 'http://www.w3.org/2000/svg';
-  // The newest rows only: a load test can record far more than a page should draw.
-  var LIMIT = 500, view = null, loading = false, again = false;
+  // One page of rows at a time, filtered by the mock: a load test records far more than a page
+  // should draw. OFFSET moves by LIMIT with the Newer / Older buttons.
+  var LIMIT = 500, offset = 0, view = null, loading = false, again = false;
   var SOURCE = { server: 'server (CAPI)', browser: 'browser (Pixel)' };
   // TikTok's copies (mock.tiktok: the Events API and the TikTok Pixel stub) are marked platform: 'tiktok'.
   var TIKTOK_SOURCE = { server: 'server (TikTok Events API)', browser: 'browser (TikTok Pixel)' };
@@ -176,6 +178,8 @@ const SCRIPT = `
     setOptions($('f-event'), view.eventNames, 'All events');
     var pixel = $('f-pixel').value, name = $('f-event').value, source = $('f-source').value;
     var keep = function (x) { return (!pixel || x.pixelId === pixel) && (!name || x.eventName === name); };
+    // The mock filters the page it sends; the same filter here answers a change at once, before
+    // the page filtered by the mock arrives.
     var rows = view.rows.filter(function (r) {
       return keep(r) && (!source || r.copies.some(function (c) { return c.source === source; }));
     });
@@ -183,23 +187,42 @@ const SCRIPT = `
     var table = $('events');
     Array.prototype.slice.call(table.tBodies).forEach(function (b) { b.remove(); });
     rows.forEach(function (r) { table.appendChild(rowOf(r)); });
-    $('count').textContent = '(' + rows.length + ' of ' + view.totalRows + (view.totalRows > view.rows.length ? ', the newest ' + view.rows.length + ' loaded' : '') + ')';
-    $('empty').hidden = view.rows.length > 0;
+    var first = view.rows.length > 0 ? offset + 1 : 0;
+    $('count').textContent = '(' + (view.totalRows > view.rows.length ? first + '–' + (offset + view.rows.length) + ' of ' : '') + view.totalRows + ')';
+    $('newer').disabled = offset === 0;
+    $('older').disabled = offset + view.rows.length >= view.totalRows;
+    $('empty').hidden = view.pixels.length > 0;
+  }
+  function query() {
+    var q = '?limit=' + LIMIT + '&offset=' + offset;
+    [['pixelId', 'f-pixel'], ['event_name', 'f-event'], ['source', 'f-source']].forEach(function (p) {
+      if ($(p[1]).value) q += '&' + p[0] + '=' + encodeURIComponent($(p[1]).value);
+    });
+    return q;
   }
   function load() {
     if (loading) { again = true; return; }
     loading = true;
-    fetch('/_mock/events-manager?limit=' + LIMIT, { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (v) {
+    var started = Date.now();
+    fetch('/_mock/events-manager' + query(), { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (v) {
       view = v;
+      if (offset > 0 && v.rows.length === 0 && v.totalRows > 0) { offset = Math.max(0, v.totalRows - LIMIT); again = true; }
       render();
       $('status').textContent = 'Live · ' + v.totalRows + ' rows · updated ' + new Date(v.generatedAt).toLocaleTimeString() +
         (v.evicted > 0 ? ' · ' + v.evicted + ' older events let go (the mock keeps the newest ' + v.maxEvents + ' of each kind: maxEvents, --max-events)' : '');
     }, function () { $('status').textContent = 'Cannot reach the mock'; }).then(function () {
-      loading = false;
-      if (again) { again = false; load(); }
+      // The next refresh waits a few times what this one took: under a load test the page takes a
+      // small share of the mock's time, never all of it (the mock answers the app meanwhile).
+      setTimeout(function () {
+        loading = false;
+        if (again) { again = false; load(); }
+      }, Math.max(250, 4 * (Date.now() - started)));
     });
   }
-  ['f-pixel', 'f-event', 'f-source'].forEach(function (id) { $(id).addEventListener('change', render); });
+  function go(to) { offset = Math.max(0, to); load(); }
+  ['f-pixel', 'f-event', 'f-source'].forEach(function (id) { $(id).addEventListener('change', function () { render(); go(0); }); });
+  $('newer').addEventListener('click', function () { go(offset - LIMIT); });
+  $('older').addEventListener('click', function () { go(offset + LIMIT); });
   $('clear').addEventListener('click', function () {
     fetch('/_mock/events', { method: 'DELETE' }).then(load, load);
   });
@@ -259,6 +282,7 @@ export const EVENTS_MANAGER_HTML = `<!doctype html>
 </section>
 <section aria-labelledby="h-events">
 <h2 id="h-events">Events <span id="count"></span></h2>
+<nav aria-label="Pages of events"><button type="button" id="newer" disabled>Newer</button> <button type="button" id="older" disabled>Older</button></nav>
 <div id="empty"><p>No events yet. Start your app with these variables; its server events arrive through the Conversions API, its page's Pixel events through the stubs at <code>/fbevents.js</code> (Meta) and <code>/i18n/pixel/events.js</code> (TikTok):</p><pre><code id="env"></code></pre></div>
 <div class="scroll" tabindex="0" role="region" aria-labelledby="h-events">
 <table id="events">

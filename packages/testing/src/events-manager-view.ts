@@ -97,7 +97,7 @@ export interface EventsManagerView {
   pixels: string[];
   /** Event names seen, sorted. */
   eventNames: string[];
-  /** Rows, newest first (the newest `limit` when the filter has one). */
+  /** Rows, newest first (the newest `limit` after `offset` when the filter has them). */
   rows: EventsManagerRow[];
   /** Rows matching the filter before `limit` cut them. */
   totalRows: number;
@@ -120,6 +120,8 @@ export interface EventsManagerFilter {
   source?: EventsManagerSource;
   /** At most this many rows, the newest (summaries still count every event). */
   limit?: number;
+  /** Skip this many of the newest rows first: with `limit`, a page of rows (`totalRows` tells how many in all). */
+  offset?: number;
 }
 
 const FRESHNESS_LIMITS: readonly [string, number | null][] = [
@@ -171,6 +173,33 @@ interface Group {
   /** Arrival of its first copy, epoch ms: the start of its dedup window. */
   firstAt: number;
 }
+
+/**
+ * Each record's copy, built once: the page refetches the view at every change, and building all
+ * the copies again (match keys, estimate, custom_data summary) made each refresh O(n) in that work
+ * (over a second at 60k events, with the mock's event loop blocked meanwhile). A record never
+ * changes once stored; its copy is frozen, as it is shared by every view that shows it.
+ */
+const builtCopies = new WeakMap<object, EventsManagerCopy>();
+const copyOnce = <T extends object>(
+  record: T,
+  build: (record: T) => EventsManagerCopy,
+): EventsManagerCopy => {
+  let copy = builtCopies.get(record);
+  if (copy === undefined) {
+    copy = deepFreeze(build(record));
+    builtCopies.set(record, copy);
+  }
+  return copy;
+};
+
+const deepFreeze = <T>(value: T): T => {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value);
+    for (const inner of Object.values(value)) deepFreeze(inner);
+  }
+  return value;
+};
 
 /** Meta discards a duplicate within 48 h of the first event with its id ([DD], capi.md §6). */
 const DEDUP_WINDOW_MS = 48 * 3600 * 1000;
@@ -268,12 +297,12 @@ export const buildEventsManagerView = (
       typeof e.event.event_id === 'string' && e.event.event_id !== ''
         ? e.event.event_id
         : undefined;
-    arrive(e.pixelId, e.event.event_name, id, serverCopy(e));
+    arrive(e.pixelId, e.event.event_name, id, copyOnce(e, serverCopy));
   }
   for (const e of input.browserEvents) {
     note(e.pixelId, e.event_name);
     if (!keep(e.pixelId, e.event_name)) continue;
-    arrive(e.pixelId, e.event_name, e.event_id, browserCopy(e));
+    arrive(e.pixelId, e.event_name, e.event_id, copyOnce(e, browserCopy));
   }
   for (const e of input.tiktokEvents ?? []) {
     note(e.pixelCode, e.event.event);
@@ -282,12 +311,12 @@ export const buildEventsManagerView = (
       typeof e.event.event_id === 'string' && e.event.event_id !== ''
         ? e.event.event_id
         : undefined;
-    arrive(e.pixelCode, e.event.event, id, tiktokServerCopy(e));
+    arrive(e.pixelCode, e.event.event, id, copyOnce(e, tiktokServerCopy));
   }
   for (const e of input.tiktokBrowserEvents ?? []) {
     note(e.pixelCode, e.event);
     if (!keep(e.pixelCode, e.event)) continue;
-    arrive(e.pixelCode, e.event, e.event_id, tiktokBrowserCopy(e));
+    arrive(e.pixelCode, e.event, e.event_id, copyOnce(e, tiktokBrowserCopy));
   }
 
   arrivals.sort((a, b) => a[3].receivedAt - b[3].receivedAt);
@@ -328,7 +357,7 @@ export const buildEventsManagerView = (
     if (!keep(e.pixelId, name)) continue;
     const id =
       typeof e.event.event_id === 'string' && e.event.event_id !== '' ? e.event.event_id : null;
-    const copy = rejectedCopy(e);
+    const copy = copyOnce(e, rejectedCopy);
     rows.push({
       id: `rejected:${e.requestIndex}:${rows.length}`,
       pixelId: e.pixelId,
@@ -353,7 +382,7 @@ export const buildEventsManagerView = (
       eventId: id,
       receivedAt: e.receivedAt,
       dedup: 'rejected',
-      copies: [tiktokRejectedCopy(e)],
+      copies: [copyOnce(e, tiktokRejectedCopy)],
       platform: 'tiktok',
     });
   }
@@ -369,7 +398,12 @@ export const buildEventsManagerView = (
     version: input.version,
     pixels: [...pixels].sort(),
     eventNames: [...names].sort(),
-    rows: filter.limit === undefined ? shown : shown.slice(0, Math.max(0, filter.limit)),
+    rows: shown.slice(
+      Math.max(0, filter.offset ?? 0),
+      filter.limit === undefined
+        ? undefined
+        : Math.max(0, filter.offset ?? 0) + Math.max(0, filter.limit),
+    ),
     totalRows: shown.length,
     summaries,
     matchQualityTarget: MATCH_QUALITY_TARGET,

@@ -190,14 +190,16 @@ const PIXEL_ID = /^\d+$/;
 
 const SOURCES: readonly string[] = ['server', 'browser'] satisfies EventsManagerSource[];
 
-/** `?pixelId=…&event_name=…&source=server|browser&limit=…` of `GET /_mock/events-manager`. */
+/** `?pixelId=…&event_name=…&source=server|browser&limit=…&offset=…` of `GET /_mock/events-manager`. */
 const viewFilter = (query: URLSearchParams): EventsManagerFilter => {
   const pixelId = query.get('pixelId');
   const eventName = query.get('event_name');
   const source = query.get('source');
   const limit = Number(query.get('limit') ?? Number.NaN);
+  const offset = Number(query.get('offset') ?? Number.NaN);
   return {
     ...(Number.isInteger(limit) && limit >= 0 ? { limit } : {}),
+    ...(Number.isInteger(offset) && offset >= 0 ? { offset } : {}),
     ...(pixelId ? { pixelId } : {}),
     ...(eventName ? { event_name: eventName } : {}),
     ...(source && SOURCES.includes(source) ? { source: source as EventsManagerSource } : {}),
@@ -236,6 +238,8 @@ class MockGraphServer implements MockGraph {
   /** Moves with every change the Events Manager page shows; streamed to `/_mock/stream`. */
   #version = 0;
   #streams = new Set<ServerResponse>();
+  /** The last `GET /_mock/events-manager` answer: the same state and filter are not computed twice. */
+  #viewAnswer: { key: string; answer: Answer } | undefined;
 
   constructor(server: Server, url: string, options: MockGraphOptions) {
     this.#server = server;
@@ -329,14 +333,14 @@ class MockGraphServer implements MockGraph {
   }
 
   eventsManager(filter?: EventsManagerFilter): EventsManagerView {
+    // The stored records: the view builds each one's copy once, not at every page refresh.
+    const tiktok = this.#tiktok.stored();
     return buildEventsManagerView(
       {
-        events: this.#recorder.events(),
-        browserEvents: this.#recorder.browserEvents(),
-        rejectedEvents: this.#recorder.rejectedEvents(),
-        tiktokEvents: this.#tiktok.events(),
-        tiktokBrowserEvents: this.#tiktok.browserEvents(),
-        tiktokRejectedEvents: this.#tiktok.rejectedEvents(),
+        ...this.#recorder.stored(),
+        tiktokEvents: tiktok.events,
+        tiktokBrowserEvents: tiktok.browserEvents,
+        tiktokRejectedEvents: tiktok.rejectedEvents,
         version: this.#version,
         now: Date.now(),
         maxEvents: this.#maxEvents,
@@ -348,6 +352,24 @@ class MockGraphServer implements MockGraph {
 
   stats(): MockStats {
     return { maxEvents: this.#maxEvents, ...this.#recorder.stats(), tiktok: this.#tiktok.stats() };
+  }
+
+  /**
+   * The page's data as JSON, computed again only when something was recorded or cleared since the
+   * last answer, or the filter differs (several open pages, a refetch after the page's own Clear).
+   */
+  #viewAnswerFor(filter: EventsManagerFilter): Answer {
+    let recorded = 0;
+    for (const { kept, evicted } of [this.#recorder.stats(), this.#tiktok.stats()]) {
+      recorded += kept.events + kept.browserEvents + kept.rejectedEvents;
+      recorded += evicted.events + evicted.browserEvents + evicted.rejectedEvents;
+    }
+    // #version moves at every clear, the count at every record: together they name the state.
+    const key = JSON.stringify([this.#version, recorded, filter]);
+    if (this.#viewAnswer?.key !== key) {
+      this.#viewAnswer = { key, answer: jsonAnswer(200, this.eventsManager(filter)) };
+    }
+    return this.#viewAnswer.answer;
   }
 
   /** Events (server, browser, refused; Meta's and TikTok's) let go to stay within maxEvents. */
@@ -475,7 +497,7 @@ class MockGraphServer implements MockGraph {
       return;
     }
     if (url.pathname === '/_mock/events-manager' && method === 'GET') {
-      this.#write(res, jsonAnswer(200, this.eventsManager(viewFilter(url.searchParams))));
+      this.#write(res, this.#viewAnswerFor(viewFilter(url.searchParams)));
       return;
     }
     if (url.pathname.startsWith('/_mock/')) {

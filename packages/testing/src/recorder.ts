@@ -170,6 +170,22 @@ export class Recorder {
     this.#requests = new BoundedLog(maxEvents);
   }
 
+  /**
+   * The stored records themselves, not copies, for the Events Manager view only: it builds each
+   * record's page copy once, keyed on the record (events-manager-view.ts). Never handed to users.
+   */
+  stored(): {
+    events: readonly MockEvent[];
+    browserEvents: readonly MockBrowserEvent[];
+    rejectedEvents: readonly MockRejectedEvent[];
+  } {
+    return {
+      events: this.#events.values(),
+      browserEvents: this.#browserEvents.values(),
+      rejectedEvents: this.#rejectedEvents.values(),
+    };
+  }
+
   stats(): MockRecorderStats {
     return {
       kept: {

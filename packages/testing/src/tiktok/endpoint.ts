@@ -187,6 +187,11 @@ export class TikTokEndpoint implements MockTikTok {
     return this.#recorder.duplicates();
   }
 
+  /** The stored records, for the Events Manager view only. */
+  stored(): ReturnType<TikTokRecorder['stored']> {
+    return this.#recorder.stored();
+  }
+
   /** What is kept and what was let go to stay within `maxEvents` (MockGraph.stats()). */
   stats(): MockRecorderStats {
     return this.#recorder.stats();

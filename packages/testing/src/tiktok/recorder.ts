@@ -163,6 +163,19 @@ export class TikTokRecorder {
     this.#browser = new BoundedLog(maxEvents);
   }
 
+  /** The stored records themselves, for the Events Manager view only (see Recorder.stored). */
+  stored(): {
+    events: readonly MockTikTokEvent[];
+    browserEvents: readonly MockTikTokBrowserEvent[];
+    rejectedEvents: readonly MockTikTokRejectedEvent[];
+  } {
+    return {
+      events: this.#events.values(),
+      browserEvents: this.#browser.values(),
+      rejectedEvents: this.#rejected.values(),
+    };
+  }
+
   stats(): MockRecorderStats {
     return {
       kept: {

@@ -1,0 +1,70 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EVENTS_MANAGER_HTML } from '../src/events-manager-page.js';
+import { type EventsManagerView, type MockGraph, startMockGraph } from '../src/index.js';
+import { post, validEvent } from './fixtures.js';
+
+// At tens of thousands of events the page must not cost the mock a full rebuild of every event's
+// copy at each refresh, nor ship every row: it reads one page of rows at a time.
+
+let mock: MockGraph;
+beforeEach(async () => {
+  mock = await startMockGraph();
+});
+afterEach(() => mock.close());
+
+const viewText = async (query: string): Promise<string> => {
+  const res = await fetch(`${mock.url}/_mock/events-manager${query}`);
+  expect(res.status).toBe(200);
+  return res.text();
+};
+
+describe('Events Manager pages', () => {
+  it('pages through the rows with limit and offset, in the view and over HTTP', async () => {
+    for (const id of ['a', 'b', 'c', 'd', 'e']) {
+      expect((await post(mock, { data: [validEvent({ event_id: id })] })).status).toBe(200);
+    }
+    const all = mock.eventsManager().rows.map((row) => row.eventId);
+    expect(all).toHaveLength(5);
+    const page = mock.eventsManager({ limit: 2, offset: 2 });
+    expect(page.rows.map((row) => row.eventId)).toEqual(all.slice(2, 4));
+    expect(page.totalRows).toBe(5);
+    const last = JSON.parse(await viewText('?limit=2&offset=4')) as EventsManagerView;
+    expect(last.rows.map((row) => row.eventId)).toEqual(all.slice(4));
+    expect(last.totalRows).toBe(5);
+    expect(mock.eventsManager({ offset: 3 }).rows.map((row) => row.eventId)).toEqual(all.slice(3));
+  });
+
+  it("builds each event's copy once, not at every refresh", async () => {
+    await post(mock, { data: [validEvent({ event_id: 'first' })] });
+    const copyOf = (view: EventsManagerView) =>
+      view.rows.find((row) => row.eventId === 'first')?.copies[0];
+    const before = copyOf(mock.eventsManager());
+    await post(mock, { data: [validEvent({ event_id: 'second' })] });
+    const after = copyOf(mock.eventsManager());
+    expect(after).toBeDefined();
+    expect(after).toBe(before);
+    // Shared by every view that shows it, so no caller can change what the next one sees.
+    expect(Object.isFrozen(after)).toBe(true);
+    expect(Object.isFrozen(after?.matchKeys)).toBe(true);
+  });
+
+  it('answers the same state and filter from the last answer, and a new state afresh', async () => {
+    await post(mock, { data: [validEvent({ event_id: 'one' })] });
+    const first = await viewText('?limit=10');
+    await sleep(5); // a view computed again would carry a later generatedAt
+    expect(await viewText('?limit=10')).toBe(first);
+    await post(mock, { data: [validEvent({ event_id: 'two' })] });
+    const next = JSON.parse(await viewText('?limit=10')) as EventsManagerView;
+    expect(next.rows.map((row) => row.eventId)).toContain('two');
+    expect(JSON.parse(await viewText('?limit=1')).rows).toHaveLength(1);
+    mock.clearEvents();
+    expect(JSON.parse(await viewText('?limit=10')).totalRows).toBe(0);
+  });
+
+  it('the page asks the mock for one page of rows, filtered, with Newer and Older', () => {
+    expect(EVENTS_MANAGER_HTML).toContain("'&offset=' + offset");
+    expect(EVENTS_MANAGER_HTML).toMatch(/id="newer"[^>]*>Newer</);
+    expect(EVENTS_MANAGER_HTML).toMatch(/id="older"[^>]*>Older</);
+  });
+});
