@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { type AddressInfo, createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
-import { BIN, runBin } from './helpers.js';
+import { BIN, runBin, startCliMock, stopCliMock } from './helpers.js';
 
 describe('capi-kit', () => {
   it('keeps its shebang in the built bin', () => {
@@ -75,6 +75,37 @@ describe('capi-kit', () => {
       );
     } finally {
       await new Promise((resolve) => taken.close(resolve));
+    }
+  });
+
+  it('mock --max-events bounds what the mock keeps, counted in /_mock/stats; a bad value is a usage error', async () => {
+    const bad = await runBin(['mock', '--port', '0', '--max-events', '0']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--max-events must be a whole number ≥ 1');
+    const { child, env } = await startCliMock(['--max-events', '2', '--quiet']);
+    try {
+      const url = env.META_GRAPH_URL as string;
+      const event = (id: string) => ({
+        event_name: 'Lead',
+        event_time: Math.floor(Date.now() / 1000) - 5,
+        event_id: id,
+        action_source: 'website',
+        event_source_url: 'https://shop.example.com/',
+        user_data: { client_ip_address: '2001:db8::1', client_user_agent: 'Mozilla/5.0 test' },
+      });
+      const res = await fetch(`${url}/v26.0/1234567890/events`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer any' },
+        body: JSON.stringify({ data: [event('a'), event('b'), event('c')] }),
+      });
+      expect(res.status).toBe(200);
+      expect(await (await fetch(`${url}/_mock/stats`)).json()).toMatchObject({
+        maxEvents: 2,
+        kept: { events: 2 },
+        evicted: { events: 1 },
+      });
+    } finally {
+      await stopCliMock(child);
     }
   });
 

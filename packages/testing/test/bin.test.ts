@@ -56,6 +56,16 @@ describe('capi-kit-mock bin', () => {
     expect(result.stdout).toContain('Usage: capi-kit-mock [--port 4000] [--host 127.0.0.1]');
   });
 
+  it('refuses a --max-events that is not a whole number ≥ 1 with exit code 2', () => {
+    for (const value of ['0', '-3', '1.5', 'lots']) {
+      const result = spawnSync(process.execPath, [BIN, `--max-events=${value}`], {
+        encoding: 'utf8',
+      });
+      expect(result.status, value).toBe(2);
+      expect(result.stderr).toContain('Invalid --max-events');
+    }
+  });
+
   it('refuses unknown options with exit code 2', () => {
     const result = spawnSync(process.execPath, [BIN, '--nope'], { encoding: 'utf8' });
     expect(result.status).toBe(2);

@@ -7,7 +7,7 @@ import type { CliIo } from '../terminal.js';
 
 /** `capi-kit mock --help`. */
 export const MOCK_HELP = `Usage: capi-kit mock [--port 4000] [--host 127.0.0.1] [--access-token TOKEN] [--app-secret SECRET]
-                     [--tiktok-access-token TOKEN] [--quiet]
+                     [--tiktok-access-token TOKEN] [--max-events N] [--quiet]
 
 Starts the mock Meta Graph API from @capi-kit/testing: the events edge with Meta's validation,
 GET /{version}/me, /{version}/{pixel} and /{version}/dataset_quality, and the /_mock/* control
@@ -23,6 +23,8 @@ Options:
       --app-secret SECRET  require appsecret_proof computed with this app secret (else error 100)
       --tiktok-access-token T
                            require this TikTok Access-Token (else TikTok code 40105); default: any
+      --max-events N       records of each kind kept, the oldest let go past it and counted in
+                           GET /_mock/stats (default 100000)
   -q, --quiet              no line per request
   -h, --help               show this help
 
@@ -109,6 +111,7 @@ export const MOCK_OPTIONS = {
   'access-token': { type: 'string' },
   'app-secret': { type: 'string' },
   'tiktok-access-token': { type: 'string' },
+  'max-events': { type: 'string' },
   quiet: { type: 'boolean', short: 'q' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -122,6 +125,10 @@ export const mock = async (argv: string[], io: CliIo, signal?: AbortSignal): Pro
   if (!Number.isInteger(port) || port < 0 || port > 65_535) {
     throw new CliError(`--port must be an integer from 0 to 65535`, EXIT_CODES.usage);
   }
+  const maxEvents = values['max-events'] === undefined ? undefined : Number(values['max-events']);
+  if (maxEvents !== undefined && (!Number.isSafeInteger(maxEvents) || maxEvents < 1)) {
+    throw new CliError(`--max-events must be a whole number ≥ 1`, EXIT_CODES.usage);
+  }
   let server: MockGraph;
   try {
     // Loaded only here: the other commands never need the mock.
@@ -131,6 +138,7 @@ export const mock = async (argv: string[], io: CliIo, signal?: AbortSignal): Pro
       ...(values.host === undefined ? {} : { host: values.host }),
       ...(values['access-token'] === undefined ? {} : { accessToken: values['access-token'] }),
       ...(values['app-secret'] === undefined ? {} : { appSecret: values['app-secret'] }),
+      ...(maxEvents === undefined ? {} : { maxEvents }),
       ...(values['tiktok-access-token'] === undefined
         ? {}
         : { tiktokAccessToken: values['tiktok-access-token'] }),
