@@ -357,8 +357,11 @@ class MockGraphServer implements MockGraph {
   /**
    * The page's data as JSON, computed again only when something was recorded or cleared since the
    * last answer, or the filter differs (several open pages, a refetch after the page's own Clear).
+   * Answers with a `limit` only, as the page asks.
    */
   #viewAnswerFor(filter: EventsManagerFilter): Answer {
+    // Only a page of rows is kept: an answer with every row of a full mock can be tens of MB.
+    if (filter.limit === undefined) return jsonAnswer(200, this.eventsManager(filter));
     let recorded = 0;
     for (const { kept, evicted } of [this.#recorder.stats(), this.#tiktok.stats()]) {
       recorded += kept.events + kept.browserEvents + kept.rejectedEvents;

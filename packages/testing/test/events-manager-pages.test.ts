@@ -62,6 +62,15 @@ describe('Events Manager pages', () => {
     expect(JSON.parse(await viewText('?limit=10')).totalRows).toBe(0);
   });
 
+  it('does not keep an answer with every row (it can be tens of MB): it is computed each time', async () => {
+    await post(mock, { data: [validEvent({ event_id: 'one' })] });
+    const first = JSON.parse(await viewText('')) as EventsManagerView;
+    await sleep(5);
+    const again = JSON.parse(await viewText('')) as EventsManagerView;
+    expect(again.generatedAt).toBeGreaterThan(first.generatedAt);
+    expect(again.rows).toEqual(first.rows);
+  });
+
   it('the page asks the mock for one page of rows, filtered, with Newer and Older', () => {
     expect(EVENTS_MANAGER_HTML).toContain("'&offset=' + offset");
     expect(EVENTS_MANAGER_HTML).toMatch(/id="newer"[^>]*>Newer</);
