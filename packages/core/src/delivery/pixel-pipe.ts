@@ -904,7 +904,11 @@ export class PixelPipe {
     // after a timeout or an abort: a `fetch` that ignores its signal (an old polyfill writing a
     // view of it to a socket it waits for) may still send it, and would send the next batch's
     // bytes over this one's.
-    if (outcome.kind === 'response' || outcome.kind === 'network') {
+    if (
+      outcome.kind === 'response' ||
+      outcome.kind === 'unreadable' ||
+      outcome.kind === 'network'
+    ) {
       this.spareBody = new Uint8Array(body.buffer);
     }
     slot.controller = undefined;

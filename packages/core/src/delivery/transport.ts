@@ -5,6 +5,8 @@ import type { Clock, FetchLike } from './types.js';
 export type SendOutcome =
   | { kind: 'response'; status: number; headers: HeadersLike; body: unknown; durationMs: number }
   | { kind: 'network'; error: unknown; durationMs: number }
+  /** An answer whose body was not read: larger than {@link MAX_ANSWER_BYTES}. */
+  | { kind: 'unreadable'; status: number; reason: string; durationMs: number }
   | { kind: 'timeout'; durationMs: number }
   | { kind: 'aborted'; durationMs: number };
 
@@ -105,6 +107,65 @@ const joinAndEncode = (
 ): Uint8Array<ArrayBuffer> =>
   encoder.encode(endpoint.prefix + events.map((event) => event.body).join(',') + endpoint.suffix);
 
+/**
+ * The most of an answer's body that is read. Meta's answers are a few hundred bytes (an error with
+ * its user message, an acknowledgement); a `graphUrl` pointing at a file server, or a stream that
+ * never ends, must not fill the memory within the request's deadline.
+ */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+
+const decoder = new TextDecoder();
+
+/**
+ * The answer's body as text, or `undefined` when it is larger than `max` bytes (declared or
+ * received): then the rest is not read, and the stream is cancelled so the connection is let go.
+ */
+const readBounded = async (
+  response: Response,
+  max: number,
+  signal: AbortSignal,
+): Promise<string | undefined> => {
+  const stream = response.body;
+  // A wrapper's Response-like without a stream: its text is all there is.
+  if (stream === null || stream === undefined) return response.text();
+  const declared = Number(response.headers?.get?.('content-length') ?? Number.NaN);
+  if (declared > max) {
+    stream.cancel().catch(() => {});
+    return undefined;
+  }
+  const reader = stream.getReader();
+  // A `fetch` that ignores its signal keeps its stream open after a timeout or close(): let it go.
+  const release = () => reader.cancel().catch(() => {});
+  signal.addEventListener('abort', release, { once: true });
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  let done = false;
+  try {
+    for (;;) {
+      const next = await reader.read();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      size += next.value.byteLength;
+      if (size > max) return undefined;
+      chunks.push(next.value);
+    }
+  } finally {
+    // Too large, or abandoned (timeout, close()): the rest of the stream is not wanted.
+    signal.removeEventListener('abort', release);
+    if (!done) release();
+  }
+  if (chunks.length === 1) return decoder.decode(chunks[0]);
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    all.set(chunk, at);
+    at += chunk.byteLength;
+  }
+  return decoder.decode(all);
+};
+
 const parseBody = (text: string): unknown => {
   if (text === '') return undefined;
   try {
@@ -169,9 +230,17 @@ export const postBatch = async (
         durationMs: elapsed(),
       };
     }
-    const reading = response.text();
+    const reading = readBounded(response, MAX_ANSWER_BYTES, controller.signal);
     reading.catch(() => {});
     const text = await Promise.race([reading, abandoned]);
+    if (text === undefined) {
+      return {
+        kind: 'unreadable',
+        status: response.status,
+        reason: `an answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, not read (check graphUrl)`,
+        durationMs: elapsed(),
+      };
+    }
     return {
       kind: 'response',
       status: response.status,

@@ -116,6 +116,14 @@ export const verdictOf = (
         durationMs: outcome.durationMs,
         message: `network error: ${describeError(outcome.error, config.redact)}`,
       };
+    case 'unreadable':
+      // Not the platform's answer whatever its status: retried like any answer that is not one.
+      return {
+        cls: 'transient',
+        status: outcome.status,
+        durationMs: outcome.durationMs,
+        message: `HTTP ${outcome.status} from ${config.endpoint.url}: ${outcome.reason}`,
+      };
     case 'response': {
       const { status, headers, body } = outcome;
       let classified: ReturnType<PipeConfig['destination']['classify']>;

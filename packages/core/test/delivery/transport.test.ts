@@ -1,8 +1,11 @@
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { systemClock } from '../../src/delivery/clock.js';
 import {
   bodySuffix,
   buildBody,
+  MAX_ANSWER_BYTES,
   postBatch,
   utf8ByteLength,
   utf8ByteLengthPortable,
@@ -101,5 +104,92 @@ describe('request body', () => {
       },
     );
     expect(outcome).toMatchObject({ kind: 'response', status: 502, body: '<html>oops</html>' });
+  });
+});
+
+describe('answer size', () => {
+  const serve = async (
+    handler: (res: ServerResponse, closed: Promise<void>) => void,
+  ): Promise<{ url: string; close: () => Promise<void> }> => {
+    const server = createServer((req, res) => {
+      req.resume();
+      const closed = new Promise<void>((resolve) => res.on('close', resolve));
+      handler(res, closed);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    return {
+      url: `http://127.0.0.1:${port}/v26.0/1/events`,
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.closeAllConnections();
+          server.close(() => resolve());
+        }),
+    };
+  };
+  const post = (url: string) =>
+    postBatch(fetch, url, new Uint8Array([0x7b, 0x7d]), {
+      timeoutMs: 20_000,
+      clock: systemClock,
+      controller: new AbortController(),
+    });
+
+  it('stops reading an endless chunked answer past the bound and lets the connection go', async () => {
+    let written = 0;
+    let connectionClosed = false;
+    const server = await serve((res, closed) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      const chunk = Buffer.alloc(64 * 1024, 0x61);
+      let open = true;
+      closed.then(() => {
+        open = false;
+        connectionClosed = true;
+      });
+      const pump = () => {
+        while (open) {
+          written += chunk.length;
+          if (!res.write(chunk)) break;
+        }
+        if (open) res.once('drain', pump);
+      };
+      pump();
+    });
+    try {
+      const outcome = await post(server.url);
+      expect(outcome).toMatchObject({ kind: 'unreadable', status: 200 });
+      expect(outcome.durationMs).toBeLessThan(10_000);
+      // The client cancelled the body: the server sees the connection end.
+      await expect.poll(() => connectionClosed, { timeout: 5000 }).toBe(true);
+      expect(written).toBeGreaterThan(MAX_ANSWER_BYTES);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('does not read an answer whose declared length is past the bound', async () => {
+    const server = await serve((res) => {
+      res.writeHead(200, { 'content-length': String(64 * 1024 * 1024) });
+      res.write('<html>');
+    });
+    try {
+      expect(await post(server.url)).toMatchObject({ kind: 'unreadable', status: 200 });
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('reads an answer up to the bound', async () => {
+    const big = JSON.stringify({ events_received: 1, pad: 'x'.repeat(MAX_ANSWER_BYTES - 100) });
+    const server = await serve((res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(big);
+    });
+    try {
+      const outcome = await post(server.url);
+      expect(outcome).toMatchObject({ kind: 'response', status: 200 });
+      expect((outcome as { body: { events_received: number } }).body.events_received).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 });
