@@ -48,14 +48,18 @@ const notMetaAnswer = (
   }
   if (status < 200 || status >= 300 || parseGraphError(body)) return undefined;
   const received = (body as { events_received?: unknown } | undefined)?.events_received;
+  // Meta's count is a JSON number ([UA] "Response"): `"3"` is some other server's JSON, and told
+  // as such rather than as a missing field. Its value is not quoted: it is not Meta's to trust.
   const what =
     typeof received === 'number'
       ? `acknowledged ${received} of ${eventsSent} events`
-      : body === undefined
-        ? 'an empty body'
-        : typeof body === 'string'
-          ? 'a body that is not JSON'
-          : 'JSON without events_received';
+      : received !== undefined
+        ? `events_received is not a number (${received === null ? 'null' : typeof received})`
+        : body === undefined
+          ? 'an empty body'
+          : typeof body === 'string'
+            ? 'a body that is not JSON'
+            : 'JSON without events_received';
   return `HTTP ${status} from ${url} is not Meta's acknowledgement (${what}); retrying`;
 };
 

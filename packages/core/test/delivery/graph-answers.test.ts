@@ -34,4 +34,33 @@ describe('answers that are not Meta’s', () => {
     expect(log.text()).not.toContain(TOKEN);
     await client.close();
   });
+
+  it('events_received as text ("2") is not Meta’s acknowledgement: retried, then dead-lettered', async () => {
+    // Meta's answer is `{"events_received": <number>, …}` (capi.md §1, [UA] "Response"); a string
+    // is some other server's JSON, and counting it as a delivery could lose the events.
+    const { client, clock, hooks, track } = setupClient(
+      (req) => Response.json({ events_received: String(req.body.data.length), fbtrace_id: 'T' }),
+      { retry: { maxAttempts: 3 } },
+    );
+    track(1);
+    track(2);
+    for (let i = 0; i < 4; i++) {
+      await client.flush();
+      await clock.advance(60_000);
+    }
+    await client.flush();
+    expect(hooks.sent).toHaveLength(0);
+    expect(hooks.retry.length).toBeGreaterThan(0);
+    expect(hooks.retry.every((r) => r.status === 200 && r.reason === 'transient')).toBe(true);
+    expect(hooks.retry[0]?.error).toContain('events_received is not a number');
+    expect(hooks.deadLetter.flatMap((d) => d.events.map((e) => e.eventId)).sort()).toEqual([
+      'evt-1',
+      'evt-2',
+    ]);
+    expect(hooks.deadLetter.every((d) => d.reason === 'max_attempts')).toBe(true);
+    expect(hooks.deadLetter[0]?.error.message).toContain('events_received is not a number');
+    expect(client.stats()).toMatchObject({ sent: 0, queued: 0, deadLettered: 2 });
+    expect(accounted(client.stats())).toBe(2);
+    await client.close();
+  });
 });
