@@ -30,6 +30,9 @@ interface MetaWire {
   action_source?: unknown;
 }
 
+/** A body that opens like a web page: what a wrong `graphUrl` (the app itself, a portal) answers. */
+const HTML_START = /^\s*<(?:!doctype|html|head|body|\?xml)\b/i;
+
 /**
  * Why an answer that is not an error is not a delivery either: a redirect (not followed: the token
  * would travel to another origin) or a 2xx that is not Meta's acknowledgement. Names the
@@ -58,9 +61,11 @@ const notMetaAnswer = (
         : body === undefined
           ? 'an empty body'
           : typeof body === 'string'
-            ? 'a body that is not JSON'
+            ? HTML_START.test(body)
+              ? 'an HTML page'
+              : 'a body that is not JSON'
             : 'JSON without events_received';
-  return `HTTP ${status} from ${url} is not Meta's acknowledgement (${what}); retrying`;
+  return `HTTP ${status} from ${url} is not Meta's acknowledgement (${what}); check graphUrl (or META_GRAPH_URL): it must point at the Graph API (https://graph.facebook.com), not at this app or a proxy`;
 };
 
 /**

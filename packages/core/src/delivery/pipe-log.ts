@@ -171,6 +171,28 @@ export class PipeLog {
     }));
   }
 
+  /**
+   * The first 2xx of each status that was not the platform's answer (`isNotPlatformAnswer`), told
+   * at `error` level and through the `warn` hook: a wrong endpoint URL answers 200 to everything,
+   * and the `retry` hook alone showed it, until the events were dead-lettered. The message names
+   * the configured URL (never a token: it is in the body or a header) and what came back.
+   */
+  notPlatformAnswer(verdict: Verdict): void {
+    const key = `answer|${verdict.status}`;
+    if (this.toldRefusals.has(key) || this.toldRefusals.size >= MAX_REFUSAL_KINDS) return;
+    this.toldRefusals.add(key);
+    const { url } = this.config.endpoint;
+    const answer = verdict.message.includes(url)
+      ? verdict.message
+      : `${verdict.message} from ${url}`;
+    const message = `capi-kit: the answer to a request for pixel ${this.pixelId} was not ${this.label}'s answer (${answer}). Its events are retried with backoff until they run out of attempts (retry.maxAttempts), then dead-lettered.`;
+    this.line('error', { pixelId: this.pixelId, status: verdict.status }, message);
+    this.config.hooks.emit('warn', () => ({
+      message: this.config.redact(message),
+      pixelId: this.pixelId,
+    }));
+  }
+
   /** An outbox call failed: a line and the `error` hook (kind `outbox`), redacted. */
   outboxError(error: unknown): void {
     const message = describeError(error, this.config.redact);

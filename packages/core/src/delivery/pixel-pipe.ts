@@ -23,7 +23,13 @@ import type {
   PixelStats,
   SentInfo,
 } from './types.js';
-import { deliveryError, refusesRequest, type Verdict, verdictOf } from './verdict.js';
+import {
+  deliveryError,
+  isNotPlatformAnswer,
+  refusesRequest,
+  type Verdict,
+  verdictOf,
+} from './verdict.js';
 
 // The pipe's other parts live beside it: expiry.ts (the upload window), verdict.ts (what an
 // answer means), bisection.ts (how a rejected batch is taken apart), send-gate.ts (the pause,
@@ -1019,6 +1025,7 @@ export class PixelPipe {
       default: {
         // transient (and, defensively, anything unexpected)
         if (refusesRequest(verdict)) this.say.refusal(verdict);
+        else if (isNotPlatformAnswer(verdict)) this.say.notPlatformAnswer(verdict);
         const { delayMs, retryAt } = this.gate.transient(now, verdict.retryAfterMs);
         const kept = await this.retryOrGiveUp(records, retryAt, verdict, slot);
         this.retried += kept.length;

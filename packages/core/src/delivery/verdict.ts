@@ -180,6 +180,19 @@ export const refusesRequest = (verdict: Verdict): boolean =>
       verdict.status !== 408 &&
       verdict.status !== 429));
 
+/**
+ * A transient verdict on a 2xx that is not the platform's answer at all (an HTML page, `{}`, an
+ * unreadable body), as opposed to a 2xx carrying the platform's own error: what a wrong endpoint URL
+ * (Meta's `graphUrl` pointing at the app itself, a portal, a proxy) answers to every request.
+ * Waiting will not change it either, and the developer is told at the first one.
+ */
+export const isNotPlatformAnswer = (verdict: Verdict): boolean =>
+  verdict.cls === 'transient' &&
+  verdict.status >= 200 &&
+  verdict.status < 300 &&
+  verdict.graphError === undefined &&
+  verdict.code === undefined;
+
 /** The error handed to hooks and `onUndeliverable` for a verdict. */
 export const deliveryError = (verdict: Verdict, pixelId: string): CapiDeliveryError => {
   const details: ConstructorParameters<typeof CapiDeliveryError>[1] = {

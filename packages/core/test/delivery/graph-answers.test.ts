@@ -1,11 +1,82 @@
-import { describe, expect, it } from 'vitest';
+import { type MockGraph, startMockGraph } from '@capi-kit/testing';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createCapi } from '../../src/delivery/client.js';
 import { MAX_ANSWER_BYTES } from '../../src/delivery/transport.js';
-import { accounted, ok, setupClient, TOKEN } from './helpers.js';
+import type { CapiHookMap } from '../../src/delivery/types.js';
+import {
+  accounted,
+  captureLogger,
+  FakeClock,
+  ok,
+  PIXEL,
+  purchase,
+  setupClient,
+  TOKEN,
+} from './helpers.js';
 
 // How the pipe treats answers a Graph endpoint should never give: each is retried like any answer
 // that is not Meta's acknowledgement, told to the developer, and every event stays accounted for.
 
+const mocks: MockGraph[] = [];
+afterEach(async () => {
+  await Promise.all(mocks.splice(0).map((m) => m.close()));
+});
+
+/** A client against the mock Graph API over loopback HTTP, on a fake clock for the backoff. */
+const againstMock = async () => {
+  const clock = new FakeClock();
+  const mock = await startMockGraph({ accessToken: TOKEN, now: clock.now });
+  mocks.push(mock);
+  const log = captureLogger();
+  const client = createCapi({
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    graphUrl: mock.url,
+    clock,
+    random: () => 0.5,
+    logger: log.logger,
+    env: false,
+  });
+  const warn: CapiHookMap['warn'][] = [];
+  const retry: CapiHookMap['retry'][] = [];
+  client.on('warn', (info) => {
+    warn.push(info);
+  });
+  client.on('retry', (info) => {
+    retry.push(info);
+  });
+  // Steps shorter than the request timeout, so loopback HTTP finishes in between.
+  const walk = async (ms: number) => {
+    for (let t = 0; t < ms; t += 250) {
+      await clock.advance(250);
+      await client.flush();
+    }
+  };
+  return { mock, client, clock, log, warn, retry, walk };
+};
+
 describe('answers that are not Meta’s', () => {
+  it('a 200 HTML page (graphUrl pointing at the app) is told once, at error, naming graphUrl', async () => {
+    const { mock, client, clock, log, warn, retry, walk } = await againstMock();
+    mock.failNext({ kind: 'non-meta-2xx', body: 'html' }, 3);
+    client.track(purchase(1, clock.now()));
+    client.track(purchase(2, clock.now()));
+    await client.flush();
+    await walk(30_000);
+    expect(client.stats()).toMatchObject({ sent: 2, queued: 0, deadLettered: 0 });
+    expect(retry.map((r) => r.status)).toEqual([200, 200, 200]);
+    const told = log.lines.filter((l) => l.level === 'error' || l.level === 'warn');
+    const about = told.filter((l) => l.msg.includes('graphUrl'));
+    expect(about).toHaveLength(1);
+    expect(about[0]?.level).toBe('error');
+    expect(about[0]?.msg).toContain("not Meta's answer");
+    expect(about[0]?.msg).toContain(mock.eventsUrl(PIXEL));
+    expect(about[0]?.msg).toContain('an HTML page');
+    expect(warn.map((w) => w.message)).toEqual([about[0]?.msg]);
+    expect(log.text()).not.toContain(TOKEN);
+    await client.close();
+  });
+
   it('an answer body past the bound is not read, and retried', async () => {
     let cancelled = false;
     const { client, clock, hooks, log, track } = setupClient((req, i) => {
