@@ -13,6 +13,8 @@
  *   https://developers.facebook.com/documentation/ads-commerce/conversions-api/support
  */
 
+import { looksPersonal, reportedPath } from './redact.js';
+
 /** What the engine does with an answer: deliver, back off, pause the pixel, open the circuit, or bisect. */
 export type ResponseClass = 'success' | 'transient' | 'throttled' | 'auth' | 'invalid';
 
@@ -39,6 +41,11 @@ export interface GraphErrorInfo {
   userMessage?: string;
   /** `fbtrace_id`, quote it to Meta support. */
   fbtraceId?: string;
+  /**
+   * The fields Meta blamed (`error_data.blame_field_specs`), as paths: `data[0].user_data.em`. A
+   * path that looks like customer information (an email used as a key) is hidden past its container.
+   */
+  blameFields?: string[];
 }
 
 /**
@@ -69,6 +76,45 @@ const asNumber = (v: unknown): number | undefined => {
 
 const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** Blamed fields kept, and segments per field: an answer's lists are not ours to trust. */
+const MAX_BLAMED_FIELDS = 10;
+const MAX_BLAMED_SEGMENTS = 12;
+/** A segment printed as is: a field name or an index, nothing that could forge a log line. */
+const PLAIN_SEGMENT = /^[\w$-]{1,64}$/;
+
+/**
+ * `error_data.blame_field_specs`: each blamed field as a list of path segments
+ * (`[["data", 0, "user_data", "em"]]`); Graph gives `error_data` as an object or as JSON text.
+ * Marketing API error reference: https://developers.facebook.com/documentation/ads-commerce/marketing-api/error-reference
+ */
+const blamedFields = (errorData: unknown): string[] | undefined => {
+  let data = errorData;
+  if (typeof data === 'string') {
+    try {
+      data = JSON.parse(data);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isRecord(data) || !Array.isArray(data.blame_field_specs)) return undefined;
+  const fields: string[] = [];
+  for (const spec of data.blame_field_specs.slice(0, MAX_BLAMED_FIELDS)) {
+    const segments: unknown[] = Array.isArray(spec) ? spec : [spec];
+    let path = '';
+    for (const segment of segments.slice(0, MAX_BLAMED_SEGMENTS)) {
+      const text = typeof segment === 'number' ? String(segment) : segment;
+      // A key that looks like customer information stays for reportedPath to hide, with the rest.
+      const kept = typeof text === 'string' && (PLAIN_SEGMENT.test(text) || looksPersonal(text));
+      if (!kept) path += path === '' ? '?' : '.?';
+      else if (/^\d+$/.test(text) && path !== '') path += `[${text}]`;
+      else path += path === '' ? text : `.${text}`;
+    }
+    if (segments.length > MAX_BLAMED_SEGMENTS) path += '.…';
+    if (path !== '') fields.push(reportedPath(path));
+  }
+  return fields.length > 0 ? fields : undefined;
+};
+
 /** Reads Meta's `{"error":{…}}` body (object or JSON text); `undefined` when it is not Graph-shaped. */
 export const parseGraphError = (body: unknown): GraphErrorInfo | undefined => {
   let value = body;
@@ -97,6 +143,8 @@ export const parseGraphError = (body: unknown): GraphErrorInfo | undefined => {
   if (userMessage !== undefined) info.userMessage = userMessage;
   const fbtraceId = asString(e.fbtrace_id);
   if (fbtraceId !== undefined) info.fbtraceId = fbtraceId;
+  const blameFields = blamedFields(e.error_data);
+  if (blameFields !== undefined) info.blameFields = blameFields;
   return info;
 };
 

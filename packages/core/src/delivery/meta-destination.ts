@@ -104,6 +104,10 @@ const classifyMeta = (
       .filter((part): part is string => typeof part === 'string' && part !== '')
       .join(' — ');
     out.message = `HTTP ${status}${code}${sub}: ${detail}`.trim();
+    // Field paths only (a hidden one where a key looks like customer information), never values.
+    if (graphError.blameFields !== undefined) {
+      out.message += ` (fields Meta blamed: ${graphError.blameFields.join(', ')})`;
+    }
     if (graphError.code === 100 && graphError.subcode === 33) out.message += UNKNOWN_OBJECT_FIX;
     // A 413 blames no event; otherwise Meta may name one (`$['data'][3]…`).
     if (cls === 'invalid' && status !== 413) {

@@ -23,7 +23,11 @@ const MAX_REFUSAL_KINDS = 16;
 /** The platform's error code and trace id for a log line (Meta's Graph fields when it sent them). */
 export const answerFields = (verdict: Verdict): Record<string, unknown> => {
   const graph = verdict.graphError;
-  if (graph) return { code: graph.code, subcode: graph.subcode, fbtraceId: graph.fbtraceId };
+  if (graph) {
+    const fields = { code: graph.code, subcode: graph.subcode, fbtraceId: graph.fbtraceId };
+    // The paths Meta blamed (never values): what to fix, in the dead letter's log line too.
+    return graph.blameFields === undefined ? fields : { ...fields, fields: graph.blameFields };
+  }
   return { code: verdict.code, traceId: verdict.traceId };
 };
 

@@ -39,6 +39,7 @@ const redactGraphError = (info: GraphErrorInfo, redact: Redactor): GraphErrorInf
   if (out.userTitle !== undefined) out.userTitle = redact(out.userTitle);
   if (out.userMessage !== undefined) out.userMessage = redact(out.userMessage);
   if (out.fbtraceId !== undefined) out.fbtraceId = redact(out.fbtraceId);
+  if (out.blameFields !== undefined) out.blameFields = out.blameFields.map(redact);
   return out;
 };
 

@@ -7,6 +7,7 @@ import {
   accounted,
   captureLogger,
   FakeClock,
+  graphError,
   ok,
   PIXEL,
   purchase,
@@ -132,6 +133,42 @@ describe('answers that are not Meta’s', () => {
     expect(hooks.deadLetter[0]?.error.message).toContain('events_received is not a number');
     expect(client.stats()).toMatchObject({ sent: 0, queued: 0, deadLettered: 2 });
     expect(accounted(client.stats())).toBe(2);
+    await client.close();
+  });
+
+  it.each([
+    ['an object', (specs: unknown) => ({ blame_field_specs: specs })],
+    ['JSON text', (specs: unknown) => JSON.stringify({ blame_field_specs: specs })],
+  ])('names the fields Meta blames (error_data given as %s), never a value', async (_, data) => {
+    // [MERR]: `error_data.blame_field_specs`, a list of field paths, each a list of segments.
+    const specs = [
+      ['data', 0, 'user_data', 'em'],
+      ['custom_data', 'jane@example.com'],
+    ];
+    const { client, hooks, log, track } = setupClient(() =>
+      graphError(400, 100, {
+        message: 'Invalid parameter',
+        error_subcode: 2804019,
+        error_data: data(specs),
+      }),
+    );
+    track(1);
+    await client.flush();
+    expect(hooks.deadLetter).toHaveLength(1);
+    const reason = hooks.deadLetter[0]?.error.message ?? '';
+    expect(reason).toContain('fields Meta blamed: data[0].user_data.em, custom_data.<hidden');
+    expect(reason).not.toContain('jane@example.com');
+    expect(hooks.deadLetter[0]?.error.graphError?.blameFields).toEqual([
+      'data[0].user_data.em',
+      'custom_data.<hidden: looks like customer information>',
+    ]);
+    const line = log.lines.find((l) => l.msg.includes('dead-lettered'));
+    expect(line?.obj.fields).toEqual([
+      'data[0].user_data.em',
+      'custom_data.<hidden: looks like customer information>',
+    ]);
+    expect(log.text()).not.toContain('jane@example.com');
+    expect(accounted(client.stats())).toBe(1);
     await client.close();
   });
 });
