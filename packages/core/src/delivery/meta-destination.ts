@@ -33,6 +33,24 @@ interface MetaWire {
 /** A body that opens like a web page: what a wrong `graphUrl` (the app itself, a portal) answers. */
 const HTML_START = /^\s*<(?:!doctype|html|head|body|\?xml)\b/i;
 
+/** Longest redirect target told: a `Location` is the answering server's to make as long as it likes. */
+const MAX_TARGET = 200;
+
+/**
+ * Where a redirect points, without its query, fragment or user name: a login page's or a portal's
+ * `Location` may carry a session, a signed return URL or the request's own parameters.
+ */
+const redirectTarget = (location: string, base: string): string => {
+  let target = location.split(/[?#]/, 1)[0] ?? '';
+  try {
+    const parsed = new URL(location, base);
+    if (parsed.origin !== 'null') target = `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    // Not a URL: what comes before its query is all that is told.
+  }
+  return target.length > MAX_TARGET ? `${target.slice(0, MAX_TARGET)}…` : target;
+};
+
 /**
  * Why an answer that is not an error is not a delivery either: a redirect (not followed: the token
  * would travel to another origin) or a 2xx that is not Meta's acknowledgement. Names the
@@ -47,7 +65,7 @@ const notMetaAnswer = (
 ): string | undefined => {
   if (status >= 300 && status < 400) {
     const location = readHeader(headers, 'location');
-    return `HTTP ${status} redirect${location ? ` to ${location}` : ''} from ${url}; redirects are not followed (check graphUrl / META_GRAPH_URL)`;
+    return `HTTP ${status} redirect${location ? ` to ${redirectTarget(location, url)}` : ''} from ${url}; redirects are not followed (check graphUrl / META_GRAPH_URL)`;
   }
   if (status < 200 || status >= 300 || parseGraphError(body)) return undefined;
   const received = (body as { events_received?: unknown } | undefined)?.events_received;

@@ -171,4 +171,21 @@ describe('answers that are not Meta’s', () => {
     expect(accounted(client.stats())).toBe(1);
     await client.close();
   });
+
+  it('a redirect names where it points without its query or fragment', async () => {
+    // A login or portal page's Location may carry a session, a return URL or a signed parameter.
+    const location = 'https://portal.example/login?session=S3cr3tSessi0n&next=%2Fv26.0#state=abc';
+    const { client, hooks, log, track } = setupClient((req, i) =>
+      i > 0 ? ok(req) : new Response(null, { status: 302, headers: { location } }),
+    );
+    track(1);
+    await client.flush();
+    expect(hooks.retry[0]?.error).toContain(
+      'HTTP 302 redirect to https://portal.example/login from',
+    );
+    const told = [...hooks.retry.map((r) => r.error), ...hooks.warn.map((w) => w.message)];
+    expect(told.join(' ')).not.toMatch(/S3cr3t|session=|state=|\?/);
+    expect(log.text()).not.toContain('S3cr3t');
+    await client.close({ timeoutMs: 0 });
+  });
 });
