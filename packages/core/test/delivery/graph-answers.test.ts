@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createCapi } from '../../src/delivery/client.js';
 import { MAX_ANSWER_BYTES } from '../../src/delivery/transport.js';
 import type { CapiHookMap } from '../../src/delivery/types.js';
+import { MAX_ANSWER_TEXT } from '../../src/delivery/verdict.js';
 import {
   accounted,
   captureLogger,
@@ -187,5 +188,29 @@ describe('answers that are not Meta’s', () => {
     expect(told.join(' ')).not.toMatch(/S3cr3t|session=|state=|\?/);
     expect(log.text()).not.toContain('S3cr3t');
     await client.close({ timeoutMs: 0 });
+  });
+});
+
+describe('answer text', () => {
+  it('a megabyte of error message is clipped before it reaches hooks, logs and dead letters', async () => {
+    const url = 'https://shop.example.com/checkout?order=PII0123456789';
+    // The sent value straddles the clip: no prefix of it may be left behind.
+    const message = `Invalid parameter ${'x'.repeat(MAX_ANSWER_TEXT - 66)} ${url} ${'y '.repeat(500_000)}`;
+    const { client, hooks, log, track } = setupClient(() =>
+      graphError(400, 100, { message, error_subcode: 2804019 }),
+    );
+    track(1, { event_source_url: url });
+    await client.flush();
+    expect(hooks.deadLetter).toHaveLength(1);
+    const reason = hooks.deadLetter[0]?.error.message ?? '';
+    expect(reason.slice(0, 50)).toBe('HTTP 400 code 100/2804019: Invalid parameter xxxxx');
+    expect(reason.length).toBeLessThan(MAX_ANSWER_TEXT + 200);
+    expect(reason).toContain('more characters not shown');
+    expect(reason).not.toContain('shop.example');
+    expect(hooks.deadLetter[0]?.error.graphError?.message?.length).toBeLessThan(
+      MAX_ANSWER_TEXT + 100,
+    );
+    expect(log.text().length).toBeLessThan(20_000);
+    await client.close();
   });
 });
