@@ -5,7 +5,8 @@ import type { Verdict } from './verdict.js';
  * A platform rejects a whole batch for one invalid event (TikTok too, [BATCH] in @capi-kit/tiktok).
  * Meta ([UA]: "If any event you send in a batch is
  * invalid, we reject the entire batch"). Take it apart, each part sent in its own slot:
- * - Meta named the event (`$['data'][i]…` in its message): dead-letter it with Meta's message,
+ * - Meta named the event (`$['data'][i]…` in its message, or `error_data.blame_field_specs`
+ *   starting `["data", i, …]`): dead-letter it with Meta's message,
  *   and send the events before it (which passed) and the two halves of those after it. With k
  *   named bad events this costs at most 3k requests after the original, never more than n.
  * - Meta named none (or a 413, which blames no event): send both halves. Every request of a

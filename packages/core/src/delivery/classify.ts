@@ -79,6 +79,8 @@ const asString = (v: unknown): string | undefined => (typeof v === 'string' ? v 
 /** Blamed fields kept, and segments per field: an answer's lists are not ours to trust. */
 const MAX_BLAMED_FIELDS = 10;
 const MAX_BLAMED_SEGMENTS = 12;
+/** The event a blamed field's path starts in (`data[3].…`), index captured. */
+const BLAMED_EVENT = /^data\[(\d+)\](?:\.|$)/;
 /** A segment printed as is: a field name or an index, nothing that could forge a log line. */
 const PLAIN_SEGMENT = /^[\w$-]{1,64}$/;
 
@@ -110,7 +112,9 @@ const blamedFields = (errorData: unknown): string[] | undefined => {
       else path += path === '' ? text : `.${text}`;
     }
     if (segments.length > MAX_BLAMED_SEGMENTS) path += '.…';
-    if (path !== '') fields.push(reportedPath(path));
+    // `data[3].` names the event, not the customer: kept in front of a hidden key.
+    const event = BLAMED_EVENT.exec(path)?.[0] ?? '';
+    if (path !== '') fields.push(event + reportedPath(path.slice(event.length)));
   }
   return fields.length > 0 ? fields : undefined;
 };
@@ -235,7 +239,8 @@ const EVENT_INDEX = /(?:\$\[\s*['"]data['"]\s*\]|\bdata)\s*\[\s*(\d+)\s*\]/;
 
 /**
  * The index in `data` of the event a rejection names (Meta's `$['data'][3][…]` notation in the
- * message, `error_user_title` or `error_user_msg`), when it names one inside the batch sent.
+ * message, `error_user_title` or `error_user_msg`, or a blamed field's path `data[3].…`), when it
+ * names one inside the batch sent.
  */
 export const rejectedEventIndex = (
   error: GraphErrorInfo | undefined,
@@ -244,6 +249,13 @@ export const rejectedEventIndex = (
   if (!error) return undefined;
   for (const text of [error.userMessage, error.message, error.userTitle]) {
     const match = text === undefined ? null : EVENT_INDEX.exec(text);
+    if (!match) continue;
+    const index = Number(match[1]);
+    if (Number.isSafeInteger(index) && index < eventsSent) return index;
+  }
+  // Or the first blamed field's path (`error_data.blame_field_specs`: `[["data", 3, …]]`).
+  for (const field of error.blameFields ?? []) {
+    const match = BLAMED_EVENT.exec(field);
     if (!match) continue;
     const index = Number(match[1]);
     if (Number.isSafeInteger(index) && index < eventsSent) return index;

@@ -191,6 +191,50 @@ describe('answers that are not Meta’s', () => {
   });
 });
 
+describe('blamed fields', () => {
+  it('a blamed field in data[i] names the event to dead-letter: no blind bisection', async () => {
+    // Meta's message names no event here; only error_data.blame_field_specs does.
+    const { client, seen, hooks, track } = setupClient((req) => {
+      const bad = req.body.data.findIndex((e) => e.event_id === 'evt-2');
+      if (bad < 0) return ok(req);
+      return graphError(400, 100, {
+        message: 'Invalid parameter',
+        error_subcode: 2804019,
+        error_data: { blame_field_specs: [['data', bad, 'event_time']] },
+      });
+    });
+    for (let i = 1; i <= 4; i++) track(i);
+    await client.flush();
+    expect(hooks.deadLetter.flatMap((d) => d.events.map((e) => e.eventId))).toEqual(['evt-2']);
+    expect(hooks.deadLetter[0]?.error.message).toContain('fields Meta blamed: data[1].event_time');
+    // The batch, then evt-1 (before it) and the halves of those after it: no request blamed blind.
+    expect(seen.map((r) => r.body.data.map((e) => e.event_id))).toEqual([
+      ['evt-1', 'evt-2', 'evt-3', 'evt-4'],
+      ['evt-1'],
+      ['evt-3'],
+      ['evt-4'],
+    ]);
+    expect(client.stats()).toMatchObject({ sent: 3, deadLettered: 1, queued: 0 });
+    expect(accounted(client.stats())).toBe(4);
+    await client.close();
+  });
+
+  it('keeps the event of a blamed field whose key is hidden', async () => {
+    const { client, hooks, track } = setupClient(() =>
+      graphError(400, 100, {
+        message: 'Invalid parameter',
+        error_data: { blame_field_specs: [['data', 0, 'custom_data', 'jane@example.com']] },
+      }),
+    );
+    track(1);
+    await client.flush();
+    expect(hooks.deadLetter[0]?.error.graphError?.blameFields).toEqual([
+      'data[0].custom_data.<hidden: looks like customer information>',
+    ]);
+    await client.close();
+  });
+});
+
 describe('answer text', () => {
   it('a megabyte of error message is clipped before it reaches hooks, logs and dead letters', async () => {
     const url = 'https://shop.example.com/checkout?order=PII0123456789';
