@@ -5,8 +5,8 @@ import type { Clock, FetchLike } from './types.js';
 export type SendOutcome =
   | { kind: 'response'; status: number; headers: HeadersLike; body: unknown; durationMs: number }
   | { kind: 'network'; error: unknown; durationMs: number }
-  /** An answer whose body was not read: larger than {@link MAX_ANSWER_BYTES}. */
-  | { kind: 'unreadable'; status: number; reason: string; durationMs: number }
+  /** An answer whose body was not read (larger than {@link MAX_ANSWER_BYTES}): status and headers only. */
+  | { kind: 'unreadable'; status: number; headers: HeadersLike; reason: string; durationMs: number }
   | { kind: 'timeout'; durationMs: number }
   | { kind: 'aborted'; durationMs: number };
 
@@ -237,6 +237,7 @@ export const postBatch = async (
       return {
         kind: 'unreadable',
         status: response.status,
+        headers: response.headers,
         reason: `an answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, not read (check graphUrl)`,
         durationMs: elapsed(),
       };

@@ -137,15 +137,11 @@ export const verdictOf = (
         message: `network error: ${describeError(outcome.error, config.redact)}`,
       };
     case 'unreadable':
-      // Not the platform's answer whatever its status: retried like any answer that is not one.
-      return {
-        cls: 'transient',
-        status: outcome.status,
-        durationMs: outcome.durationMs,
-        message: `HTTP ${outcome.status} from ${config.endpoint.url}: ${outcome.reason}`,
-      };
     case 'response': {
-      const { status, headers, body } = outcome;
+      const { status, headers } = outcome;
+      // An unread body is classified as an absent one: its status and headers still say a throttle
+      // (429, Retry-After), a refused token (401) or a body too large (413).
+      const body = outcome.kind === 'response' ? outcome.body : undefined;
       let classified: ReturnType<PipeConfig['destination']['classify']>;
       try {
         classified = config.destination.classify(
@@ -159,6 +155,14 @@ export const verdictOf = (
         classified = {
           class: 'transient',
           message: `HTTP ${status}; classifying the answer failed: ${describeError(error, config.redact)}`,
+        };
+      }
+      if (outcome.kind === 'unreadable') {
+        // Never an acknowledgement, whatever the destination makes of no body.
+        classified = {
+          ...classified,
+          class: classified.class === 'success' ? 'transient' : classified.class,
+          message: `HTTP ${status} from ${config.endpoint.url}: ${outcome.reason}`,
         };
       }
       const verdict: Verdict = {

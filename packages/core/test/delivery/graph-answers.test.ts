@@ -1,6 +1,7 @@
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createCapi } from '../../src/delivery/client.js';
+import type { Destination } from '../../src/delivery/destination.js';
 import { MAX_ANSWER_BYTES } from '../../src/delivery/transport.js';
 import type { CapiHookMap } from '../../src/delivery/types.js';
 import { MAX_ANSWER_TEXT } from '../../src/delivery/verdict.js';
@@ -187,6 +188,66 @@ describe('answers that are not Meta’s', () => {
     const told = [...hooks.retry.map((r) => r.error), ...hooks.warn.map((w) => w.message)];
     expect(told.join(' ')).not.toMatch(/S3cr3t|session=|state=|\?/);
     expect(log.text()).not.toContain('S3cr3t');
+    await client.close({ timeoutMs: 0 });
+  });
+});
+
+describe('an unread answer still has its status and headers', () => {
+  const page = `<html>${'x'.repeat(2 * MAX_ANSWER_BYTES)}</html>`;
+
+  it('a 429 with a body past the bound is a throttle, its Retry-After kept', async () => {
+    const { client, hooks, track } = setupClient((req, i) =>
+      i > 0 ? ok(req) : new Response(page, { status: 429, headers: { 'retry-after': '30' } }),
+    );
+    track(1);
+    await client.flush();
+    expect(hooks.retry).toHaveLength(1);
+    expect(hooks.retry[0]).toMatchObject({ status: 429, reason: 'throttled', delayMs: 30_000 });
+    expect(hooks.retry[0]?.error).toContain('not read');
+    await client.close({ timeoutMs: 0 });
+  });
+
+  it('a 413 with a body past the bound splits the batch, as any 413 does', async () => {
+    const { client, seen, track } = setupClient((req, i) =>
+      i > 0 ? ok(req) : new Response(page, { status: 413 }),
+    );
+    track(1);
+    track(2);
+    await client.flush();
+    expect(seen.map((r) => r.body.data.length)).toEqual([2, 1, 1]);
+    expect(client.stats()).toMatchObject({ sent: 2, queued: 0 });
+    await client.close();
+  });
+
+  it('a 2xx with a body past the bound is never a success, whatever the destination says', async () => {
+    // A destination that takes any 200 for an acknowledgement, body or none.
+    const lenient: Destination<{ id: string }> = {
+      name: 'lenient',
+      id: 'L1',
+      build: (_, context) => ({
+        event: { id: context.eventId },
+        issues: [],
+        eventName: 'x',
+        eventTime: Math.floor(context.now() / 1000),
+      }),
+      envelope: () => ({ url: 'https://lenient.example/collect', prefix: '{"b":[', suffix: ']}' }),
+      limits: { maxEvents: 10, maxBytes: 1_000_000 },
+      classify: ({ status }) => ({ class: status === 200 ? 'success' : 'transient' }),
+      acknowledgement: () => ({}),
+    };
+    let lenientRequests = 0;
+    const { client, hooks, track } = setupClient(
+      (req) => {
+        if (!req.url.startsWith('https://lenient.example')) return ok(req);
+        return lenientRequests++ > 0 ? new Response('{}') : new Response(page, { status: 200 });
+      },
+      { destinations: [lenient] },
+    );
+    track(1);
+    await client.flush();
+    const ofLenient = (list: { pixelId: string }[]) => list.filter((h) => h.pixelId !== PIXEL);
+    expect(ofLenient(hooks.sent)).toHaveLength(0);
+    expect(ofLenient(hooks.retry)).toMatchObject([{ status: 200, reason: 'transient' }]);
     await client.close({ timeoutMs: 0 });
   });
 });
