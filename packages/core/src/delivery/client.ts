@@ -1,9 +1,10 @@
 // Over 500 lines: createCapi is one closure; the pipes, outbox calls and shutdown share its state.
 // What needs little of it lives beside: intake.ts (track()'s side, handed what it needs),
-// adopt.ts (a durable outbox's start-up count), fan-out.ts (an event per destination, which
-// streams it targets), client-stats.ts (the counters summed), exit-close.ts (closeOnExit),
-// client-close.ts (what close() does once started), close-outbox.ts (its last calls on the
-// outbox, then the outbox's own close).
+// client-appends.ts (an event's records into the outbox, counted), adopt.ts (a durable outbox's
+// start-up count), fan-out.ts (an event per destination, which streams it targets),
+// client-stats.ts (the counters summed), exit-close.ts (closeOnExit), client-close.ts (what
+// close() does once started), close-outbox.ts (its last calls on the outbox, then the outbox's
+// own close).
 
 import type { ProxyNotTrustedCause } from '../context/trust-proxy.js';
 import {
@@ -16,6 +17,7 @@ import { newEventId } from '../event/event-id.js';
 import type { EventName, ServerEventInput } from '../event/index.js';
 import { CapiValidationError } from '../event/issues.js';
 import { type Adoption, adoptPreviousRun } from './adopt.js';
+import { createAppends } from './client-appends.js';
 import {
   CloseDeadline,
   closeClient,
@@ -31,11 +33,11 @@ import { closeAtExit } from './exit-close.js';
 import type { Stream } from './fan-out.js';
 import { Feedback } from './feedback.js';
 import { HookBus, type Listener } from './hooks.js';
-import { createIntake, type EnqueueRefusal } from './intake.js';
+import { createIntake } from './intake.js';
 import { metaBuild, metaDestination } from './meta-destination.js';
 import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
-import type { AppendResult, Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
+import type { Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
 import { countOutboxCalls, isPromise } from './outbox-calls.js';
 import { assertOutboxFree, holdOutbox } from './outbox-holder.js';
 import { PixelPipe } from './pixel-pipe.js';
@@ -191,7 +193,6 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     options.diagnostics?.enabled === false
       ? undefined
       : createDiagnosticsRecorder(options.diagnostics);
-  const pendingAppends = new Set<Promise<unknown>>();
   /** close() called the outbox's own `close()`: `flush()` leaves it alone from then on. */
   let outboxClosed = false;
   let releaseOutbox: (() => void) | undefined;
@@ -378,33 +379,6 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
         })
       : undefined;
 
-  const byPixel = (records: readonly OutboxRecord[]): Map<string, OutboxRecord[]> => {
-    const map = new Map<string, OutboxRecord[]>();
-    for (const record of records) {
-      const list = map.get(record.pixelId);
-      if (list) list.push(record);
-      else map.set(record.pixelId, [record]);
-    }
-    return map;
-  };
-
-  const handleAppend = (result: AppendResult | undefined, delegatedCounted = true) => {
-    const evicted = result?.evicted ?? [];
-    if (evicted.length > 0) {
-      for (const [pixelId, list] of byPixel(evicted)) pipes.get(pixelId)?.noteEvicted(list);
-    }
-    const delegated = result?.delegated ?? [];
-    if (delegatedCounted && delegated.length > 0) {
-      for (const [pixelId, list] of byPixel(delegated)) pipes.get(pixelId)?.noteDelegated(list);
-    }
-    const told = delegated.length > 0 ? delegatedTestCode(delegated) : undefined;
-    if (told !== undefined) {
-      const { pixelId, message } = told;
-      log('warn', { pixelId }, message);
-      hooks.emit('warn', () => ({ message, pixelId }));
-    }
-  };
-
   // Events handed to another process leave this client's Test Events code behind: said once.
   const delegatedTestCode = delegatedTestCodeWarning(resolved);
   // A Test Events code shipped to production: said once, now, before any event is sent. There is
@@ -435,128 +409,21 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     });
   };
 
-  /**
-   * Events (and their bytes) appended while a durable outbox's start-up count holds every call:
-   * they wait in this process's memory, bounded as the in-memory outbox is (`maxQueuedEvents`,
-   * `maxQueuedBytes`), so a database down at start cannot grow the heap with the traffic.
-   */
-  let heldEvents = 0;
-  let heldBytes = 0;
-  /** Events refused past that bound, and when that was last logged (at most every 10 s). */
-  let heldOverflow = 0;
-  let heldOverflowLoggedAt = Number.NEGATIVE_INFINITY;
-
-  /**
-   * Appends one event's records and counts them. Returns what a synchronous append threw, wrapped
-   * (nothing was counted: track() counts it as one intake drop before it reports the error, so the
-   * figures add up inside the `error` hook too), or `overflow` when the appends held in memory are
-   * at their bound; undefined once the records are in.
-   */
-  const enqueue = (records: OutboxRecord[], flushNow: boolean): EnqueueRefusal | undefined => {
-    let held = false;
-    let bytes = 0;
-    if (adoption?.wait() !== undefined) {
-      for (const r of records) bytes += r.bytes;
-      if (
-        heldEvents + 1 > resolved.maxQueuedEvents ||
-        heldBytes + bytes > resolved.maxQueuedBytes
-      ) {
-        heldOverflow++;
-        // Said as the in-memory outbox's 'queue full' is: the default logger shows warnings only.
-        const now = clock.now();
-        if (now - heldOverflowLoggedAt >= 10_000) {
-          heldOverflowLoggedAt = now;
-          log(
-            'warn',
-            { dropped: heldOverflow, heldEvents, heldBytes },
-            "capi-kit: events waiting for the outbox's start-up stats() are at maxQueuedEvents/maxQueuedBytes; new events are dropped (overflow)",
-          );
-        }
-        return { overflow: true };
-      }
-      held = true;
-    }
-    let result: ReturnType<Outbox['append']>;
-    try {
-      result = outbox.append(records);
-    } catch (error) {
-      return { error };
-    }
-    if (isPromise<AppendResult | undefined>(result)) {
-      for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, flushNow);
-      // None of them runs before the count is known, and none is held after: no release needed.
-      if (held) {
-        heldEvents++;
-        heldBytes += bytes;
-      }
-      const pending = result.then(
-        (value) => {
-          handleAppend(value);
-          // Past a shutdown that gave up waiting for it, nothing will send what it added.
-          for (const pixelId of new Set(records.map((r) => r.pixelId))) {
-            pipes.get(pixelId)?.noteAppendLanded();
-          }
-        },
-        (error: unknown) => {
-          for (const r of records) pipes.get(r.pixelId)?.noteAppendFailed([r]);
-          reportOutboxError(error);
-        },
-      );
-      pendingAppends.add(pending);
-      void pending.finally(() => pendingAppends.delete(pending));
-      return undefined;
-    }
-    // Delegated records (a queue's workers deliver them) are never counted as ours.
-    const delegated = result?.delegated;
-    if (delegated === undefined || delegated.length === 0) {
-      for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, flushNow);
-    } else if (delegated.length < records.length) {
-      const away = new Set(delegated);
-      for (const r of records) {
-        if (!away.has(r)) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, flushNow);
-      }
-    }
-    handleAppend(result, false);
-    return undefined;
-  };
-
-  // Durable outboxes buffer writes (group commit, bulk enqueue): flush() and close() wait for them.
-  const flushOutbox = async (): Promise<void> => {
-    // A flush() after close() has nothing to make durable, and a closed outbox refuses it.
-    if (!outbox.flush || outboxClosed) return;
-    try {
-      await outbox.flush();
-    } catch (error) {
-      reportOutboxError(error, 'flush failed');
-    }
-  };
-
-  const reportOutboxError = (error: unknown, what = 'append failed') => {
-    const message = describeError(error, redact);
-    log('error', {}, `capi-kit: outbox ${what}: ${message}`);
-    hooks.emit('error', () => ({ kind: 'outbox', error: new Error(message) }));
-  };
-
-  // The outbox's side channel: records it puts back (retried dead letters, a producer's fallback),
-  // evictions on its own schedule, and failures the app must hear about.
-  if (outbox.attach) {
-    try {
-      outbox.attach({
-        added: (records) => {
-          for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, false);
-        },
-        evicted: (records) => handleAppend({ evicted: records }),
-        error: (error) => reportOutboxError(error, 'failure'),
-        warn: (message) => {
-          const text = redact(message);
-          log('warn', {}, `capi-kit: ${text}`);
-          hooks.emit('warn', () => ({ message: text }));
-        },
-      });
-    } catch (error) {
-      log('error', { error: describeError(error, redact) }, 'capi-kit: outbox attach failed');
-    }
-  }
+  const appends = createAppends({
+    outbox,
+    pipes,
+    adoption: () => adoption,
+    outboxClosed: () => outboxClosed,
+    maxQueuedEvents: resolved.maxQueuedEvents,
+    maxQueuedBytes: resolved.maxQueuedBytes,
+    clock,
+    log,
+    hooks,
+    redact,
+    delegatedTestCode,
+  });
+  const { enqueue, flushOutbox, reportOutboxError, pending: pendingAppends } = appends;
+  appends.attach();
 
   const intake = createIntake({
     strict: resolved.strict,
