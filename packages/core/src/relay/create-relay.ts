@@ -509,7 +509,14 @@ export function createRelay<R = Request | NodeRequestLike>(
         } else if (fromPage !== undefined) counters.userDataIgnored++;
         // The signed-in user (the server's truth) wins over what the page says.
         if (user !== undefined) userData = { ...userData, ...user };
-        const result = relayEventInput(raw, rules, requestUrl, nowSeconds, userData);
+        const result = relayEventInput(
+          raw,
+          rules,
+          requestUrl,
+          nowSeconds,
+          userData,
+          context.user_data.fbc,
+        );
         if ('drop' in result) {
           counters.dropped[result.drop]++;
           continue;

@@ -1,3 +1,4 @@
+import { buildFbc, fbcClickId, validFbclid } from '../context/fb-cookies.js';
 import { isSameSite, parseReferer } from '../context/page-url.js';
 import type { PageUrl } from '../context/plain-url.js';
 import type { ServerEventInput } from '../event/index.js';
@@ -132,15 +133,18 @@ export function browserUserData(value: unknown): BrowserUserData {
  * Turns one untrusted browser event into a server event input: checks its shape and name, keeps
  * `event_id` unchanged (Meta dedups it with the Pixel's copy), fixes the time, keeps only allowed
  * `custom_data` keys, and keeps the page URL only when it is on the request's site. Request data
- * (IP, user agent, cookies, consent) is added later from the request context, never from here.
+ * (IP, user agent, cookies, consent) is added later from the request context, never from here;
+ * only `fbc` is built from that page's fbclid when the request's (`requestFbc`) is none or another click.
  */
 export function relayEventInput(
   raw: unknown,
   rules: RelayEventRules,
   requestUrl: PageUrl | undefined,
   nowSeconds: number,
-  userData: UserDataInput | undefined,
+  eventUserData: UserDataInput | undefined,
+  requestFbc?: string,
 ): RelayEventResult {
+  let userData = eventUserData;
   if (!isRecord(raw)) return { drop: 'malformed' };
   const { event_name, event_id, custom_data } = raw;
   if (
@@ -166,6 +170,19 @@ export function relayEventInput(
   // same-site Referer) stands in.
   if (page !== undefined && requestUrl !== undefined && isSameSite(page, requestUrl)) {
     input.event_source_url = page.href;
+    // The landing page's fbclid reaches the request context only through a full `Referer`: a relay
+    // on another origin of the site gets the origin alone (browsers' default referrer policy), and
+    // before the Pixel (or without it, blocked) the `_fbc` cookie is missing or an older click's.
+    // [FBC], as the context does for a URL: build fbc from the fbclid when there is no fbc or it
+    // holds another click, subdomain index 1 (not saved as a cookie), at the time it was seen.
+    // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc
+    if (userData?.fbc === undefined && page.search.includes('fbclid=')) {
+      const fbclid = validFbclid(page.searchParams.get('fbclid'));
+      if (fbclid !== undefined && (requestFbc === undefined || fbcClickId(requestFbc) !== fbclid)) {
+        const fbc = buildFbc(1, time * 1000, fbclid);
+        if (fbc !== undefined) userData = { ...userData, fbc };
+      }
+    }
   }
   const referrer = pageUrl(raw.referrer_url);
   if (referrer !== undefined) input.referrer_url = referrer.href;

@@ -996,6 +996,56 @@ describe('createRelay: what is forwarded', () => {
     });
   });
 
+  it('builds fbc from the fbclid of a same-site page when the request has none or another click (a relay on another origin of the site gets an origin-only Referer)', async () => {
+    const h = harness();
+    const at = nowSeconds() - 2;
+    const landing = 'https://www.shop.example/landing?fbclid=IwAR_fromPage';
+    const beacon = (events: unknown[], cookie = '') =>
+      request({
+        host: 'api.shop.example',
+        headers: {
+          cookie,
+          'sec-fetch-site': 'same-site',
+          origin: 'https://www.shop.example',
+          referer: 'https://www.shop.example/',
+        },
+        body: payload(events),
+      });
+    await h.relay.handle(
+      beacon([
+        event({
+          event_name: 'PageView',
+          event_id: 'landing',
+          event_time: at,
+          event_source_url: landing,
+        }),
+        event({ event_id: 'bad', event_source_url: 'https://www.shop.example/?fbclid=a.b' }),
+        event({ event_id: 'other', event_source_url: 'https://evil.example/?fbclid=IwAR_evil' }),
+      ]),
+    );
+    await h.relay.handle(
+      beacon(
+        [
+          event({ event_id: 'sameClick', event_source_url: `${SITE}/?fbclid=IwAR_click` }),
+          event({ event_id: 'newClick', event_time: at, event_source_url: landing }),
+        ],
+        `_fbc=${FBC}`,
+      ),
+    );
+    const fbc = Object.fromEntries(
+      (await h.sent()).map((s) => [s.event.event_id, (s.event.user_data as { fbc?: string }).fbc]),
+    );
+    expect(fbc).toEqual({
+      // [FBC]: a server-built fbc not saved as a cookie has subdomain index 1, and the time the
+      // fbclid was seen (the event's).
+      landing: `fb.1.${at * 1000}.IwAR_fromPage`,
+      bad: undefined,
+      other: undefined,
+      sameClick: FBC,
+      newClick: `fb.1.${at * 1000}.IwAR_fromPage`,
+    });
+  });
+
   it("never forwards a user name or password in the page's URLs or the Referer", async () => {
     const log = captureLogger();
     const h = harness({}, { logger: log.logger, development: true });
