@@ -46,10 +46,15 @@ export interface RelayOptions<R = Request | NodeRequestLike> {
    * whatever ran first: a body the relay reads is counted as it arrives and reading stops at the
    * cap; one the app's JSON parser already read (chunked or not) is measured as its value
    * re-serialized as JSON, in UTF-8 bytes; and every body must also fit re-serialized. See
-   * "How the body is measured" in `@capi-kit/browser`'s README.
+   * "How the body is measured" in `@capi-kit/browser`'s README. `@capi-kit/browser` fills its
+   * requests up to the defaults (64 KiB, 20 events): below them, its fuller requests are refused
+   * whole.
    */
   maxBodyBytes?: number | undefined;
-  /** Events per request; a request with more gets `413` and nothing is tracked. Default 20. */
+  /**
+   * Events per request; a request with more gets `413` and nothing is tracked. Default 20, the
+   * most `@capi-kit/browser` puts in one request: a lower cap refuses its fuller requests whole.
+   */
   maxEvents?: number | undefined;
   /**
    * Milliseconds for a body the relay reads itself to arrive whole, from when reading starts;
