@@ -138,6 +138,17 @@ export interface CapiClient {
    */
   reportRelayRefusal(reason: string, status: number, text: string): void;
   /**
+   * Reports an event the first-party relay dropped from a request it accepted (`createRelay` calls
+   * it), `eventName` as the page sent it: a warn line per reason, then a count per minute; with
+   * `developmentOnly`, in development only. Optional for hand-made clients.
+   */
+  reportRelayEventDrop?(
+    reason: string,
+    eventName: string | undefined,
+    text: string,
+    developmentOnly?: boolean,
+  ): void;
+  /**
    * Says a request came through a proxy (it carries `header`) and the client IP found for it is
    * internal (loopback, private, link-local): a proxy's address, because `trustProxy` does not
    * reach past that proxy; with `cause` `'unix-socket'`, that the proxy is on a Unix socket, which
@@ -608,6 +619,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     },
     attachRelay: () => diagnostics?.attachRelay(),
     reportRelayRefusal: (reason, status, text) => feedback.relayRefused(reason, status, text),
+    reportRelayEventDrop: (reason, eventName, text, developmentOnly) =>
+      feedback.relayEventDropped(reason, eventName, text, developmentOnly),
     reportProxyNotTrusted: (header, cause, note) => {
       if (proxyNotTrustedTold) return;
       proxyNotTrustedTold = true;

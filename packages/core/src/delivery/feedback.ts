@@ -230,6 +230,28 @@ export class Feedback {
     );
   }
 
+  /**
+   * An event of an accepted relay request the relay dropped (a name not in `allowEvents`, a
+   * malformed event): reported in production too, as a refused request is, unless
+   * `developmentOnly`. One kind per reason, so names a page (or anyone) posts never crowd out other
+   * problems; the first one is in the line.
+   */
+  relayEventDropped(
+    reason: string,
+    eventName: string | undefined,
+    text: string,
+    developmentOnly = false,
+  ): void {
+    if (developmentOnly && !this.#options.development) return;
+    const name = eventName === undefined ? '' : ` (${printable(eventName)})`;
+    this.#report(
+      `relay-event|${reason}`,
+      `the relay dropped an event (${reason})`,
+      `capi-kit: the relay dropped an event${name}: ${text}`,
+      [reason],
+    );
+  }
+
   /** Prints the pending summaries now and stops their timers (the client is closing). */
   close(): void {
     unsummarized.delete(this);

@@ -17,6 +17,7 @@ import { jsonByteLength } from './json-size.js';
 import {
   DEFAULT_RELAY_MAX_BODY_BYTES,
   DEFAULT_RELAY_MAX_EVENTS,
+  RELAY_MAX_EVENT_ID_LENGTH,
   RELAY_PROTOCOL_VERSION,
 } from './protocol.js';
 import {
@@ -122,6 +123,13 @@ const REFUSAL_TEXT: Record<RelayRefusal, string> = {
     "the page's browser module speaks another protocol version: deploy @capi-kit/browser and the server package from one release",
   unknown_pixel:
     "its pixel_id is not one this client sends to: give the browser module the pixel ID the server uses (or add it to the client's pixels)",
+};
+
+/** What each per-event drop means for the app, and what to change (see {@link REFUSAL_TEXT}). */
+const DROP_TEXT: Record<'malformed' | 'not_allowed', string> = {
+  not_allowed:
+    "its event_name is not in the relay's allowEvents (default: the standard events and PageView); list the page's custom events there, e.g. allowEvents: [...STANDARD_EVENTS, 'WatchedDemo']",
+  malformed: `it is not a relay event: event_name (at most 100 characters) or event_id (at most ${RELAY_MAX_EVENT_ID_LENGTH}) missing, empty or too long, or custom_data not an object`,
 };
 
 // The browser posts `application/json` (beacon Blob or fetch); `text/plain` is accepted for pages
@@ -316,6 +324,19 @@ export function createRelay<R = Request | NodeRequestLike>(
       body: JSON.stringify({ error: reason }),
       cookies: [],
     };
+  };
+
+  // Guarded like `refuse`'s report: a hand-made client's failing changes nothing of the event's fate.
+  const tellDrop = (reason: 'malformed' | 'not_allowed', raw: unknown): void => {
+    try {
+      const name = isRecord(raw) && typeof raw.event_name === 'string' ? raw.event_name : undefined;
+      // A name left out of allowEvents may be the app's choice (that event for the Pixel alone):
+      // said in development, where a forgotten list is noticed, not every minute in production.
+      // A malformed event is a loss whoever sent it, as a refused request is.
+      client.reportRelayEventDrop?.(reason, name, DROP_TEXT[reason], reason === 'not_allowed');
+    } catch {
+      // Counted in stats() all the same.
+    }
   };
 
   const identify = async (input: RelayInput<R>): Promise<UserDataInput | undefined> => {
@@ -519,6 +540,9 @@ export function createRelay<R = Request | NodeRequestLike>(
         );
         if ('drop' in result) {
           counters.dropped[result.drop]++;
+          // Counted alone, a custom event the page tracks without allowEvents listing it lost its
+          // relayed copy with nothing said (the Pixel's still arrives, so it went unnoticed).
+          tellDrop(result.drop, raw);
           continue;
         }
         if (result.timeCorrected) counters.timeCorrected++;

@@ -855,6 +855,42 @@ describe('createRelay: what is forwarded', () => {
     expect(h.relay.stats().refused).toMatchObject({ unknown_pixel: 2, invalid_payload: 1 });
   });
 
+  it('tells the app through its logger of an event it dropped, once per reason, then a count', async () => {
+    const log = captureLogger();
+    const h = harness({}, { logger: log.logger, development: true });
+    const send = (events: unknown[]) => h.relay.handle(request({ body: payload(events) }));
+    // A custom event the page tracks with no allowEvents listing it: its relayed copy was lost
+    // with nothing said anywhere (the Pixel copy still arrived, so only stats() showed it).
+    expect((await send([event({ event_name: 'WatchedDemo', event_id: 'a' })])).status).toBe(204);
+    await send([event({ event_name: 'SawPricing', event_id: 'b' })]);
+    await send([event({ event_id: 'x'.repeat(300) })]);
+    const warned = log.lines.filter((l) => l.level === 'warn').map((l) => l.msg);
+    expect(warned).toEqual([
+      "capi-kit: the relay dropped an event (WatchedDemo): its event_name is not in the relay's allowEvents (default: the standard events and PageView); list the page's custom events there, e.g. allowEvents: [...STANDARD_EVENTS, 'WatchedDemo']",
+      'capi-kit: the relay dropped an event (AddToCart): it is not a relay event: event_name (at most 100 characters) or event_id (at most 256) missing, empty or too long, or custom_data not an object',
+    ]);
+    await h.client.close({ timeoutMs: 100 });
+    expect(log.lines.map((l) => l.msg)).toContain(
+      'capi-kit: the relay dropped an event (not_allowed) once more, for the same reason (reported above)',
+    );
+    expect(h.relay.stats().events.dropped).toMatchObject({ not_allowed: 2, malformed: 1 });
+
+    // In production, a name left out of allowEvents may be the app's choice: only the loss is said.
+    const prodLog = captureLogger();
+    const prod = harness({}, { logger: prodLog.logger, development: false });
+    await prod.relay.handle(
+      request({
+        body: payload([
+          event({ event_name: 'WatchedDemo', event_id: 'a' }),
+          event({ event_id: 'x'.repeat(300) }),
+        ]),
+      }),
+    );
+    expect(prodLog.lines.filter((l) => l.level === 'warn').map((l) => l.msg)).toEqual([
+      'capi-kit: the relay dropped an event (AddToCart): it is not a relay event: event_name (at most 100 characters) or event_id (at most 256) missing, empty or too long, or custom_data not an object',
+    ]);
+  });
+
   it('addresses Meta pixels only, and forwards to every other destination with the same event_id', async () => {
     const built: string[] = [];
     const other: Destination = {
