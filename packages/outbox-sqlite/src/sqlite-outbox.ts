@@ -77,8 +77,19 @@ export interface SqliteOutbox extends Outbox {
   takeNonDurable(pixelId: string): OutboxRecord[];
 }
 
-/** The files this process has open as outboxes (see {@link fileIdentity}), until their `close()`. */
-const openHere = new Set<string>();
+/**
+ * The files this process has open as outboxes (see {@link fileIdentity}), until their `close()`.
+ * Kept on `globalThis` under a `Symbol.for` key, so every copy of this package loaded in the
+ * process (its ESM and CJS builds side by side, Next.js's bundle layers) sees the same set: a set
+ * per copy let a second copy open the file, which blocked the event loop for `lockTimeoutMs` on
+ * SQLite's lock, then blamed another process.
+ */
+const openHere: Set<string> = (() => {
+  const global = globalThis as { [key: symbol]: Set<string> | undefined };
+  const key = Symbol.for('@capi-kit/outbox-sqlite.openFiles');
+  global[key] ??= new Set();
+  return global[key];
+})();
 
 /**
  * The file `path` names: its device and inode once it exists, so a symlinked directory or a hard

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { linkSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EVICT_CATCH_UP } from '../src/eviction.js';
 import { type SqliteOutbox, sqliteOutbox } from '../src/index.js';
 import { record, recordingHost, sleep, tempDir } from './helpers.js';
@@ -219,6 +219,21 @@ describe('claim, ack, nack, release', () => {
     const again = sqliteOutbox({ path: outbox.path });
     expect(again.stats().queued).toBe(0);
     again.close();
+  });
+  it('refuses it at once from a second copy of the package too (ESM and CJS builds, Next.js bundle layers)', async () => {
+    const outbox = make();
+    // A fresh module instance, as a second copy of the package loaded in one process has.
+    vi.resetModules();
+    const copy = (await import('../src/index.js')) as typeof import('../src/index.js');
+    expect(copy.sqliteOutbox).not.toBe(sqliteOutbox);
+    const started = Date.now();
+    expect(() => copy.sqliteOutbox({ path: outbox.path, lockTimeoutMs: 10_000 })).toThrow(
+      /already open in this process/,
+    );
+    expect(Date.now() - started).toBeLessThan(5000); // half of lockTimeoutMs
+    // Closed through one copy, the other opens it.
+    outbox.close();
+    copy.sqliteOutbox({ path: outbox.path }).close();
   });
 });
 
