@@ -37,7 +37,7 @@ export interface Writer {
   storageFailed(error: unknown): void;
   /** Runs `write` at once, or (while writes fail, or when it fails) `defer`s it to the next commit that works. */
   writeNowOrLater(write: () => void, defer: () => void): void;
-  /** Removes and returns the pixel's records memory alone holds, after one last try to write them. */
+  /** Commits the buffer, then removes and returns the pixel's records memory alone holds, after one last try to write them. */
   takeNonDurable(pixelId: string): OutboxRecord[];
   /** Stops the commit and retry timers and the exit hook (at close). */
   stop(): void;
@@ -346,6 +346,11 @@ export const createWriter = (s: OutboxState, movedAway: () => string | undefined
 
   const takeNonDurable = (pixelId: string): OutboxRecord[] => {
     if (s.closed) return [];
+    // The group-commit buffer first: at a process.exit() the engine's exit hook can run before
+    // ours (a client made before the outbox registered it), and a buffer the file then refuses
+    // (a disk full since the last commit, a file deleted) would go to memory after this call,
+    // counted as queued and lost with the process. A commit that fails moves it to memory now.
+    if (!s.health.failing) commit();
     const now = s.engineNow ?? Date.now();
     const gone = movedAway() === undefined ? [] : takeFromDeletedFile(pixelId, now);
     // Waiting and leased alike: at close() nothing more will be acknowledged in this process.

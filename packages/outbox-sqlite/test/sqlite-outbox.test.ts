@@ -103,6 +103,48 @@ describe('group commit', () => {
     expect(outbox.claim(10, 1000).map((r) => r.eventId)).toEqual(['at-exit']);
   });
 
+  it('process.exit() with a client made before the outbox: a buffer the file refuses at exit is counted as dropped, not left queued', () => {
+    // The engine's exit hook is the first client's, registered before the outbox's: it took
+    // what memory held while the last window still waited in the buffer; the outbox's exit
+    // commit then found the file deleted and moved the buffer to memory, which died with the
+    // process, counted as queued for a next start that opens a new, empty file.
+    const path = temp.file();
+    const script = `
+      const { unlinkSync } = await import('node:fs');
+      const { createCapi } = await import('@capi-kit/core');
+      const { sqliteOutbox } = await import(${JSON.stringify(new URL('../dist/index.mjs', import.meta.url).href)});
+      const silent = { debug() {}, info() {}, warn() {}, error() {} };
+      const base = { accessToken: 'EAAtest-token-0123456789', graphUrl: 'http://127.0.0.1:9', env: false, logger: silent };
+      createCapi({ ...base, pixelId: '1111111111' });
+      const outbox = sqliteOutbox({ path: ${JSON.stringify(path)}, logger: silent });
+      const undeliverable = [];
+      const capi = createCapi({ ...base, pixelId: '1234567890', outbox, onUndeliverable: (records, reason) => undeliverable.push(...records.map(() => reason)) });
+      capi.on('error', () => {});
+      let tracked = 0;
+      const track = () => capi.track({ event_name: 'Lead', event_id: 'e-' + tracked++, event_time: Math.floor(Date.now() / 1000), action_source: 'website', event_source_url: 'https://shop.example.com/', user_data: { em: 'a@example.com', client_ip_address: '203.0.113.7', client_user_agent: 'test' } });
+      for (let i = 0; i < 20; i++) track();
+      await capi.flush();
+      unlinkSync(${JSON.stringify(path)});
+      for (let i = 0; i < 30; i++) track();
+      process.on('exit', () => {
+        const { sent, queued, inFlight, deadLettered, dropped } = capi.stats();
+        console.log(JSON.stringify({ tracked, sent, queued, inFlight, deadLettered, dropped, undeliverable: undeliverable.length }));
+      });
+      process.exit(0);
+    `;
+    const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      encoding: 'utf8',
+      timeout: 20_000,
+    });
+    expect(child.stderr).toBe('');
+    const report = JSON.parse(child.stdout);
+    expect(report.tracked).toBe(50);
+    // Nothing is left for a next start: the file this run wrote is gone.
+    expect(report.queued + report.inFlight).toBe(0);
+    expect(report.dropped.shutdown).toBe(50);
+    expect(report.undeliverable).toBe(50);
+  });
+
   it('commits every open outbox at exit through one listener: twelve open, no leak warning', () => {
     const paths = Array.from({ length: 12 }, () => temp.file());
     const script = `
