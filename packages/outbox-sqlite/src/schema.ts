@@ -203,9 +203,11 @@ export const openDatabase = (
     // Exclusive before WAL: no shared-memory index, and the lock taken below is held until close,
     // so a second process gets SQLITE_BUSY instead of stealing (and re-sending) our records.
     db.pragma('locking_mode = EXCLUSIVE');
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.synchronous}`);
-    db.pragma('journal_size_limit = 67108864');
+    // The lock, and a look at what the file holds, before anything is written to it: switching to
+    // WAL rewrites the file's header, and another app's database (or a newer format) is refused
+    // as it was. It was left in WAL mode, which its own app may not read (a network file system,
+    // read-only media) and whose backups of the .db file alone then miss the -wal file's writes.
+    db.exec('BEGIN EXCLUSIVE');
     const tables = db
       .prepare<[], { name: string }>(
         "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name",
@@ -225,9 +227,13 @@ export const openDatabase = (
         `the file was written by a newer @capi-kit/outbox-sqlite (format ${version}, this one reads ${SCHEMA_VERSION})`,
       );
     }
-    // The transaction takes the exclusive lock. A file already at this format needs no write
-    // (the tables exist, user_version is set): a restart on a full disk then opens it, delivers
-    // what it holds (reads work) and keeps new events in memory until writes work again.
+    db.exec('COMMIT');
+    db.pragma('journal_mode = WAL');
+    db.pragma(`synchronous = ${options.synchronous}`);
+    db.pragma('journal_size_limit = 67108864');
+    // A file already at this format needs no write (WAL already, the tables exist, user_version
+    // is set): a restart on a full disk then opens it, delivers what it holds (reads work) and
+    // keeps new events in memory until writes work again.
     db.exec('BEGIN EXCLUSIVE');
     db.exec(SCHEMA);
     if (version !== SCHEMA_VERSION) db.pragma(`user_version = ${SCHEMA_VERSION}`);

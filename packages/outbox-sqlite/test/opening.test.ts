@@ -112,17 +112,24 @@ describe("another app's database", () => {
       .all()
       .map((t) => t.name);
     const userVersion = db.pragma('user_version', { simple: true });
+    const journalMode = db.pragma('journal_mode', { simple: true });
     db.close();
-    return { tables, userVersion };
+    return { tables, userVersion, journalMode };
   };
 
-  it('is refused, naming its tables, and left as it was (no tables added, user_version kept)', () => {
+  it('is refused, naming its tables, and left as it was (no tables added, user_version and journal mode kept)', () => {
     const path = temp.file('app.db');
     appDatabase(path, 0);
     expect(openError(path)?.message).toBe(
       `sqliteOutbox: ${path}: it is not an outbox file: it holds other tables (orders, users). Give the outbox a file of its own`,
     );
-    expect(shape(path)).toEqual({ tables: ['orders', 'users'], userVersion: 0 });
+    // Not switched to WAL: its app may not read a WAL database (a network file system, read-only
+    // media), and a backup of its .db file alone would miss what the -wal file holds.
+    expect(shape(path)).toEqual({
+      tables: ['orders', 'users'],
+      userVersion: 0,
+      journalMode: 'delete',
+    });
   });
 
   it('whatever its user_version, it is not called a newer outbox format', () => {
