@@ -38,6 +38,7 @@ export interface OutboxState {
   commitTimer: ReturnType<typeof setTimeout> | undefined;
   commitImmediate: ReturnType<typeof setImmediate> | undefined;
   retryTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When writes were last tried, on `performance.now()` (a clock that never steps). */
   lastWriteAttempt: number;
   host: OutboxHost | undefined;
   closed: boolean;

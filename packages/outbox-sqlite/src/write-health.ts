@@ -27,12 +27,15 @@ export class WriteHealth {
   private episodeOpen = false;
   private lastFailureAt = Number.NEGATIVE_INFINITY;
 
-  /** A write failed. `first-failure` is the one to report. */
-  failed(message: string, now: number): WriteTransition {
+  /**
+   * A write failed at `now` (epoch ms, what `since` says) and `monotonicNow` (`performance.now()`,
+   * which the quiet period is measured on). `first-failure` is the one to report.
+   */
+  failed(message: string, now: number, monotonicNow: number): WriteTransition {
     this.failures++;
     this.episodeFailures++;
     this.lastError = message;
-    this.lastFailureAt = now;
+    this.lastFailureAt = monotonicNow;
     if (!this.failing) {
       this.failing = true;
       this.since = now;
@@ -42,12 +45,16 @@ export class WriteHealth {
     return 'first-failure';
   }
 
-  /** A write succeeded. `recovered` when it ends a failure; `episode-ended` once writes have worked for {@link QUIET_MS}. */
-  succeeded(now: number): WriteTransition {
+  /**
+   * A write succeeded at `monotonicNow` (`performance.now()`: a wall clock stepped back an hour
+   * kept the episode open for that hour, and a failure meanwhile was not reported). `recovered`
+   * when it ends a failure; `episode-ended` once writes have worked for {@link QUIET_MS}.
+   */
+  succeeded(monotonicNow: number): WriteTransition {
     const wasFailing = this.failing;
     this.failing = false;
     this.since = undefined;
-    if (this.episodeOpen && now - this.lastFailureAt >= QUIET_MS) {
+    if (this.episodeOpen && monotonicNow - this.lastFailureAt >= QUIET_MS) {
       this.episodeOpen = false;
       return 'episode-ended';
     }

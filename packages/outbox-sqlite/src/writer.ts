@@ -147,10 +147,10 @@ export const createWriter = (s: OutboxState, movedAway: () => string | undefined
    * new events go to memory, and writes are tried again every `writeRetryMs`.
    */
   const storageFailed = (error: unknown) => {
-    s.lastWriteAttempt = Date.now();
+    s.lastWriteAttempt = performance.now();
     const code = (error as { code?: unknown }).code;
     const message = typeof code === 'string' ? `${code}: ${messageOf(error)}` : messageOf(error);
-    if (s.health.failed(message, Date.now()) === 'first-failure') {
+    if (s.health.failed(message, Date.now(), performance.now()) === 'first-failure') {
       reportError(
         s,
         error,
@@ -162,7 +162,7 @@ export const createWriter = (s: OutboxState, movedAway: () => string | undefined
   };
 
   const storageWorked = () => {
-    if (s.health.succeeded(Date.now()) === 'episode-ended') {
+    if (s.health.succeeded(performance.now()) === 'episode-ended') {
       reportWarning(
         s,
         `writes have worked again for ${QUIET_MS / 1000} s after ${s.health.episodeFailures} failed writes`,
@@ -195,8 +195,8 @@ export const createWriter = (s: OutboxState, movedAway: () => string | undefined
 
   /** While writes fail: the deferred writes first (deletes free space), then a chunk of what memory holds. */
   const retryWrites = (force: boolean) => {
-    if (!force && Date.now() - s.lastWriteAttempt < s.opts.writeRetryMs) return;
-    s.lastWriteAttempt = Date.now();
+    if (!force && performance.now() - s.lastWriteAttempt < s.opts.writeRetryMs) return;
+    s.lastWriteAttempt = performance.now();
     let moved = 0;
     try {
       // A WAL that reached the size limit takes no frame, not even a delete that would free
@@ -357,7 +357,7 @@ export const createWriter = (s: OutboxState, movedAway: () => string | undefined
     const left = s.memory.claim(Number.MAX_SAFE_INTEGER, 60_000, { pixelId, all: true, now });
     if (left.length === 0) return gone;
     // One last try: written to the file, they are the next start's to deliver.
-    s.lastWriteAttempt = Date.now();
+    s.lastWriteAttempt = performance.now();
     const firstSeq = s.nextSeq;
     s.nextSeq += left.length;
     try {

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { linkSync, symlinkSync, unlinkSync } from 'node:fs';
+import { linkSync, renameSync, symlinkSync, unlinkSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EVICT_CATCH_UP } from '../src/eviction.js';
@@ -276,6 +276,42 @@ describe('claim, ack, nack, release', () => {
     // Closed through one copy, the other opens it.
     outbox.close();
     copy.sqliteOutbox({ path: outbox.path }).close();
+  });
+});
+
+describe('write failures, heard once per episode', () => {
+  it('a wall clock stepped back does not silence the next episode: its quiet period is measured on a clock that never steps', () => {
+    // Writes fail while the path names no file (moved aside) and work once it is back.
+    vi.useFakeTimers({ toFake: ['Date', 'performance'] });
+    try {
+      const outbox = make();
+      const { host, seen } = recordingHost();
+      outbox.attach(host);
+      const aside = `${outbox.path}.aside`;
+      const failOnce = () => {
+        renameSync(outbox.path, aside);
+        outbox.append([record()]);
+        outbox.flush();
+        expect(outbox.stats().writeFailing).toBe(true);
+        renameSync(aside, outbox.path);
+        vi.advanceTimersByTime(1001); // writeRetryMs
+        outbox.flush();
+        expect(outbox.stats().writeFailing).toBe(false);
+      };
+      failOnce();
+      expect(seen.errors).toHaveLength(1);
+      // NTP steps the wall clock back an hour (a VM resumed with its clock ahead), then writes
+      // work for more than 60 s: the episode is over, and the next failure is a new one.
+      vi.setSystemTime(Date.now() - 3_600_000);
+      vi.advanceTimersByTime(61_000);
+      outbox.append([record()]);
+      outbox.flush();
+      expect(seen.warnings.join('\n')).toContain('writes have worked again for 60 s');
+      failOnce();
+      expect(seen.errors).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });
 
