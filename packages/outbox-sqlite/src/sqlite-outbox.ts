@@ -159,6 +159,13 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
       const evicted: OutboxRecord[] = [];
       const touched = new Set<PixelState>();
       for (const rec of records) {
+        if (rec.bytes > opts.maxBytes) {
+          // It can never fit: dropped itself, not after every waiting record of its stream was
+          // dropped to make room for it (drop-oldest ran until the stream was empty, then took it).
+          evicted.push(rec);
+          s.evictedTotal++;
+          continue;
+        }
         const state = stateFor(s, rec.pixelId);
         state.buffered.push({ seq: s.nextSeq++, rec, leaseUntil: 0 });
         state.count++;

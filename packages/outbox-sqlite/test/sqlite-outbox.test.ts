@@ -342,6 +342,19 @@ describe('bounds: drop-oldest', () => {
     expect(outbox.claim(10, 1000, { pixelId: '111' }).map((r) => r.eventId)).toEqual(['b', 'c']);
   });
 
+  it('a record bigger than maxBytes on its own is the one dropped, not every waiting record before it', () => {
+    // It can never fit: drop-oldest made room for it by dropping the stream's whole queue (the
+    // 8 waiting here, committed and buffered), then dropped it all the same.
+    const outbox = make({ maxBytes: 1000 });
+    for (let i = 0; i < 5; i++) outbox.append([record({ eventId: `kept-${i}`, bytes: 100 })]);
+    outbox.flush();
+    for (let i = 5; i < 8; i++) outbox.append([record({ eventId: `kept-${i}`, bytes: 100 })]);
+    const result = outbox.append([record({ eventId: 'huge', bytes: 1001 })]);
+    expect(result.evicted.map((r) => r.eventId)).toEqual(['huge']);
+    expect(outbox.stats()).toMatchObject({ queued: 8, bytes: 800, evicted: 1 });
+    expect(outbox.claim(20, 1000)).toHaveLength(8);
+  });
+
   it('evicts records replayed from a previous run before fresh ones', () => {
     const outbox = make({ maxEvents: 1000 });
     outbox.append([record({ eventId: 'old-1' }), record({ eventId: 'old-2' })]);
