@@ -82,6 +82,17 @@ describe('memoryOutbox', () => {
     expect(box.stats().bytes).toBe(20);
   });
 
+  it('drops a record bigger than maxBytes on its own, not the queue before it', () => {
+    // Drop-oldest let the whole waiting queue go to make room for it, then dropped it as well.
+    const box = memoryOutbox({ maxBytes: 100 });
+    const waiting = [rec('1', 10), rec('1', 10), rec('1', 10)];
+    box.append(waiting);
+    const big = rec('1', 150);
+    expect(idsOf(box.append([big])?.evicted ?? [])).toEqual([big.id]);
+    expect(box.stats()).toMatchObject({ queued: 3, bytes: 30 });
+    expect(idsOf(box.claim(10, 1000, { now: 0 }))).toEqual(idsOf(waiting));
+  });
+
   it('never evicts leased (in-flight) records; evicts the newest when nothing older may go', () => {
     const box = memoryOutbox({ maxEvents: 2 });
     const [a, b] = [rec(), rec()];

@@ -166,6 +166,12 @@ export const memoryOutbox = (options: MemoryOutboxOptions = {}): MemoryOutbox =>
       // `track()` appends one record per stream: the stores touched are few, kept in an array.
       const touched: PixelStore[] = [];
       for (const rec of records) {
+        // Past maxBytes on its own, it would have every waiting record evicted and then go too:
+        // it alone is dropped (overflow).
+        if (rec.bytes > maxBytes) {
+          evicted.push(rec);
+          continue;
+        }
         const store = storeFor(rec.pixelId);
         store.fresh.push({ rec, seq: seq++, leaseUntil: 0, leaseSlot: undefined });
         store.count++;
