@@ -34,6 +34,7 @@ import {
   DEFAULT_RELAY_CUSTOM_DATA_KEYS,
   type RelayEventRules,
   relayEventInput,
+  withPageClickIds,
 } from './relay-event.js';
 import type {
   CreateRelayOptions,
@@ -548,7 +549,17 @@ export function createRelay<R = Request | NodeRequestLike>(
         if (result.timeCorrected) counters.timeCorrected++;
         counters.customDataKeysDropped += result.keysDropped;
         counters.userDataValuesDropped += valuesDropped;
-        const tracked = client.track(result.input, trackOptions);
+        const captures = withPageClickIds(
+          contextOptions.destinations,
+          context.destinations,
+          result.input.event_source_url,
+        );
+        const tracked = client.track(
+          result.input,
+          captures === context.destinations || captures === undefined
+            ? trackOptions
+            : { ...trackOptions, context: { ...context, destinations: captures } },
+        );
         if (tracked.accepted) counters.tracked++;
         else counters.dropped.not_accepted++;
       } catch (error) {

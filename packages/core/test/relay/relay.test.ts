@@ -957,6 +957,68 @@ describe('createRelay: what is forwarded', () => {
     expect(captured).toEqual([{ _acme: 'browser-7' }]);
   });
 
+  it("takes a destination's click ID (TikTok's ttclid) from a same-site page when the request has none or another click's", async () => {
+    // A relay on another origin of the site gets an origin-only Referer, and a page the app did
+    // not serve set no ttclid cookie: the click ID was only in the event's page URL, and was lost.
+    const captured: Record<string, unknown> = {};
+    const other: Destination = {
+      name: 'acme',
+      id: 'A1',
+      build: (input, context) => {
+        captured[String(input.event_id)] = context.captured?.ttclid;
+        return {
+          event: { id: context.eventId },
+          issues: [],
+          eventName: 'x',
+          eventTime: Math.floor(Date.now() / 1000),
+        };
+      },
+      envelope: () => ({ url: 'https://acme.example/collect', prefix: '{"data":[', suffix: ']}' }),
+      limits: { maxEvents: 10, maxBytes: 100_000 },
+      classify: () => ({ class: 'success' }),
+      acknowledgement: () => ({}),
+      context: { persist: [{ param: 'ttclid', cookie: 'ttclid', maxAgeSeconds: 86_400 }] },
+    };
+    const h = harness({}, { destinations: [other] });
+    const landing = 'https://www.shop.example/landing?ttclid=E.C.P.page';
+    const beacon = (events: unknown[], cookie = '') =>
+      request({
+        host: 'api.shop.example',
+        headers: {
+          cookie,
+          'sec-fetch-site': 'same-site',
+          origin: 'https://www.shop.example',
+          referer: 'https://www.shop.example/',
+        },
+        body: payload(events),
+      });
+    const first = await h.relay.handle(
+      beacon([
+        event({ event_id: 'landing', event_source_url: landing }),
+        event({ event_id: 'plain', event_source_url: 'https://www.shop.example/cart' }),
+        event({ event_id: 'other', event_source_url: 'https://evil.example/?ttclid=E.C.P.evil' }),
+      ]),
+    );
+    const second = await h.relay.handle(
+      beacon(
+        [
+          event({ event_id: 'sameClick', event_source_url: 'https://www.shop.example/' }),
+          event({ event_id: 'newClick', event_source_url: landing }),
+        ],
+        'ttclid=E.C.P.cookie',
+      ),
+    );
+    expect(captured).toEqual({
+      landing: 'E.C.P.page',
+      plain: undefined,
+      other: undefined,
+      sameClick: 'E.C.P.cookie',
+      newClick: 'E.C.P.page',
+    });
+    // Read for the event only: the cookie is the request context's to write, by its own rule.
+    expect([...first.cookies, ...second.cookies].join()).not.toContain('E.C.P.page');
+  });
+
   it('uses server time for a browser clock in the future or more than 5 minutes behind', async () => {
     const h = harness();
     const now = Math.floor(h.clock.t / 1000);
