@@ -31,8 +31,14 @@ export const productionTestCodeWarning = (
   }
   if (pixelIds.length === 0) return undefined;
   const named = [...options].join(', ');
+  // Meta's words where a Meta pixel has a code; a destination's own code is its platform's test
+  // mode, of which only the platform's own rules can be said.
+  const meta = resolved.pixels.some((pixel) => pixel.testEventCode !== undefined);
+  const what = meta
+    ? "every event is sent as a test event (test_event_code) and shows in Events Manager's Test Events; Meta says to remove the code in production"
+    : 'every event of that platform is sent as a test event, for its test tools';
   return {
     pixelIds,
-    message: `capi-kit: ${named} is set while NODE_ENV is production, so every event is sent as a test event (test_event_code) and shows in Events Manager's Test Events; Meta says to remove the code in production. Remove ${named} from the production configuration and set it only where you test. Told once.`,
+    message: `capi-kit: ${named} is set while NODE_ENV is production, so ${what}. Remove ${named} from the production configuration and set it only where you test. Told once.`,
   };
 };

@@ -373,6 +373,9 @@ describe('production and silence', () => {
       ),
     ]);
     expect(seen[0]?.obj).toEqual({ pixelIds: ['acme:A1'] });
+    // Only the destination has a code: Meta's advice is not put in another platform's mouth.
+    expect(seen[0]?.msg).not.toContain('Meta');
+    expect(seen[0]?.msg).toContain('every event of that platform is sent as a test event');
     await withDestination.capi.close();
     // Outside production, testing is what the code is for: nothing is said.
     seen.length = 0;
