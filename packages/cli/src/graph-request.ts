@@ -119,6 +119,25 @@ export const textSnippet = (text: string): string => {
   return out;
 };
 
+/** Longest redirect target printed: a `Location` is the answering server's to make as long as it likes. */
+const MAX_TARGET = 200;
+
+/**
+ * Where a redirect points, without its query, fragment or user name and password (as the core's
+ * delivery errors tell it): a login page's or a portal's `Location` may carry a session, a signed
+ * return URL or the request's own parameters, which the output redaction does not know.
+ */
+export const redirectTarget = (location: string): string => {
+  let target = location.split(/[?#]/, 1)[0] ?? '';
+  try {
+    const parsed = new URL(location);
+    if (parsed.origin !== 'null') target = `${parsed.origin}${parsed.pathname}`;
+  } catch {
+    // A relative or malformed `Location`: what comes before its query is all that is told.
+  }
+  return target.length > MAX_TARGET ? `${target.slice(0, MAX_TARGET)}…` : target;
+};
+
 /**
  * Meta's error (see {@link describeGraphError}); else where a redirect pointed; else the text of
  * a non-JSON page (a proxy, a load balancer); else the HTTP status.
@@ -127,8 +146,7 @@ export const describeGraphAnswer = (answer: AnswerToDescribe): string => {
   const { status, error, text, location } = answer;
   if (error) return describeGraphError(error, status);
   if (status >= 300 && status < 400) {
-    // A space before the parenthesis: `access_token=…` is redacted up to the next space.
-    return `HTTP ${status} redirect${location ? ` to ${location}` : ''} (not followed; check --graph-url / META_GRAPH_URL)`;
+    return `HTTP ${status} redirect${location ? ` to ${redirectTarget(location)}` : ''} (not followed; check --graph-url / META_GRAPH_URL)`;
   }
   const snippet = text === undefined ? '' : textSnippet(text);
   return snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`;

@@ -1,7 +1,7 @@
 import type { ResponseClass } from '@capi-kit/core';
 import { classifyTikTokResponse, parseTikTokBody } from '@capi-kit/tiktok';
 import { EXIT_CODES, type ExitCode } from './exit-codes.js';
-import { textSnippet } from './graph-request.js';
+import { redirectTarget, textSnippet } from './graph-request.js';
 import { MOCK_GRAPH_HEADER } from './mock-detection.js';
 
 // What TikTok's track endpoint answered, read and worded for people. TikTok answers HTTP 200 with
@@ -80,8 +80,7 @@ const describe = (answer: TikTokAnswer, report: TikTokVerdictReport): string => 
     return `HTTP ${answer.status}, code ${report.code}${message}${trace}`;
   }
   if (answer.status >= 300 && answer.status < 400) {
-    // A space before the parenthesis: `access_token=…` is redacted up to the next space.
-    return `HTTP ${answer.status} redirect${answer.location ? ` to ${answer.location}` : ''} (not followed; check --tiktok-events-url / TIKTOK_EVENTS_URL)`;
+    return `HTTP ${answer.status} redirect${answer.location ? ` to ${redirectTarget(answer.location)}` : ''} (not followed; check --tiktok-events-url / TIKTOK_EVENTS_URL)`;
   }
   const snippet = textSnippet(answer.text);
   return `HTTP ${answer.status} without TikTok's answer envelope${snippet ? `: ${snippet}` : ''}`;

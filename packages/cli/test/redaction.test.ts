@@ -51,7 +51,8 @@ type Shape =
   | 'error_user_title'
   | 'url-encoded'
   | 'html'
-  | 'redirect';
+  | 'redirect'
+  | 'portal-redirect';
 
 interface Answer {
   status: number;
@@ -109,6 +110,16 @@ const answer = (shape: Shape, token: string): Answer => {
         },
         body: '',
       };
+    case 'portal-redirect':
+      // A login portal in front of Graph: its session, a signed return URL holding the request
+      // (the token encoded once more, a spelling the redaction does not know), credentials.
+      return {
+        status: 302,
+        headers: {
+          location: `https://sso-user:sso-Pa55word@sso.example/login?session=S3SSIONsecret42&next=${encodeURIComponent(`/v25.0/me?access_token=${encodeURIComponent(token)}`)}#state=S7ATEsecret`,
+        },
+        body: '',
+      };
   }
 };
 
@@ -123,7 +134,8 @@ const useful: Record<Shape, string[]> = {
   error_user_title: ['190', `Malformed access token ${REDACTED}`, 'Generate a new token'],
   'url-encoded': ['190', `Malformed access token ${REDACTED} in https://graph.facebook.com`],
   html: ['403', 'Forbidden', `Token ${REDACTED} is not allowed here`],
-  redirect: ['302', `https://graph.example/v25.0/me?access_token=${REDACTED} (not followed`],
+  redirect: ['302', 'redirect to https://graph.example/v25.0/me (not followed'],
+  'portal-redirect': ['302', 'redirect to https://sso.example/login (not followed'],
 };
 
 /** What upload can say: it only sees Meta's error fields and the status through the client. */
@@ -228,6 +240,32 @@ describe.each([
       if (command.json) expect(() => JSON.parse(result.stdout)).not.toThrow();
     });
   });
+});
+
+describe('a redirect to a login portal', () => {
+  // The redirect's target is told without its query, fragment or credentials, as the core's
+  // delivery errors tell it: a session or a signed return URL is no business of the terminal's.
+  it.each(COMMANDS.filter((c) => !c.upload))(
+    '$name says where it pointed, nothing more',
+    async (command) => {
+      shape = 'portal-redirect';
+      const result = await runBin(command.args, env(SPECIAL_TOKEN));
+      expect(result.code).toBe(1);
+      const printed = `${result.stdout}${result.stderr}`;
+      expect(printed).toContain(useful['portal-redirect'][1]);
+      for (const secret of [
+        'S3SSIONsecret42',
+        'S7ATEsecret',
+        'sso-Pa55word',
+        'sso-user',
+        'next=',
+      ]) {
+        expect(printed).not.toContain(secret);
+      }
+      expectNoToken(result, SPECIAL_TOKEN);
+      expectNoToken(result, encodeURIComponent(encodeURIComponent(SPECIAL_TOKEN)));
+    },
+  );
 });
 
 describe('an exception that quotes the token', () => {
