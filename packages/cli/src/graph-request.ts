@@ -149,8 +149,24 @@ export const describeGraphAnswer = (answer: AnswerToDescribe): string => {
     return `HTTP ${status} redirect${location ? ` to ${redirectTarget(location)}` : ''} (not followed; check --graph-url / META_GRAPH_URL)`;
   }
   const snippet = text === undefined ? '' : textSnippet(text);
+  if (status >= 200 && status < 300) {
+    // A success without what Graph answers there: --graph-url is a web server, a portal, an app.
+    return `HTTP ${status} that is not Graph's answer${snippet ? `: ${snippet}` : ''} (check --graph-url / META_GRAPH_URL)`;
+  }
   return snippet ? `HTTP ${status}: ${snippet}` : `HTTP ${status}`;
 };
+
+/**
+ * True when a read of a Graph node (`/me`, `/{pixel}`) was answered as Graph answers it: 200, no
+ * error, and a JSON object with the node's `id` (Graph always returns it). A web server, a portal or
+ * an app at `--graph-url` answers 200 too, with a page or its own JSON.
+ */
+export const isGraphNode = (answer: GraphAnswer): boolean =>
+  answer.status === 200 &&
+  !answer.error &&
+  typeof answer.body === 'object' &&
+  answer.body !== null &&
+  typeof (answer.body as { id?: unknown }).id === 'string';
 
 /** `fetch failed <- connect ECONNREFUSED 127.0.0.1:9` from an error and its causes. */
 export const describeNetworkError = (error: unknown): string => {

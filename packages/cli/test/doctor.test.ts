@@ -1,4 +1,6 @@
 import { rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
@@ -170,6 +172,35 @@ describe('capi-kit doctor', () => {
       expect(c.clock?.message).toMatch(/local clock is (59\d|6\d\d) s ahead of Graph's/);
     } finally {
       await skewed.close();
+    }
+  });
+
+  it('fails when --graph-url answers 200 but is not Graph (a web page, an app’s own JSON)', async () => {
+    let body = '<!doctype html><html><body><h1>My shop</h1></body></html>';
+    const site = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, {
+          'content-type': body.startsWith('<') ? 'text/html' : 'application/json',
+        });
+        res.end(body);
+      });
+    });
+    await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(site.address() as AddressInfo).port}`;
+    try {
+      const page = await runBin(['doctor'], graphEnv(url));
+      expect(page.code).toBe(1);
+      expect(page.stdout).toMatch(
+        /✖ access token\s+not checked: HTTP 200 that is not Graph's answer: <!doctype html>.*My shop.* \(check --graph-url \/ META_GRAPH_URL\)/,
+      );
+      expect(page.stdout).toMatch(/– pixel\s+skipped/);
+      body = JSON.stringify({ status: 'ok' });
+      const json = await runBin(['doctor', '--json'], graphEnv(url));
+      expect(json.code).toBe(1);
+      expect(checks(json.stdout)['access token']?.status).toBe('fail');
+    } finally {
+      await new Promise<void>((resolve) => site.close(() => resolve()));
     }
   });
 

@@ -13,7 +13,7 @@ import { checkApiVersion } from '../api-versions.js';
 import { parseCommandArgs } from '../command-args.js';
 import { GRAPH_OPTIONS, type GraphConfig, graphHelp, readGraphConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
-import { describeGraphAnswer, graphGet } from '../graph-request.js';
+import { describeGraphAnswer, graphGet, isGraphNode } from '../graph-request.js';
 import { PLATFORM_HELP, PLATFORM_OPTION, selectPlatforms } from '../platforms.js';
 import { type CliIo, createStyle, formatTable, type Status, statusMark } from '../terminal.js';
 import { TIKTOK_ENV, TIKTOK_OPTIONS, TIKTOK_OPTIONS_HELP } from '../tiktok-config.js';
@@ -240,7 +240,7 @@ const metaChecks = async (
   const checks: DoctorCheck[] = [];
 
   const me = await graphGet(config, 'me', { fields: 'id,name' }, fetchImpl);
-  const tokenOk = me.status === 200 && !me.error;
+  const tokenOk = isGraphNode(me);
   if (tokenOk) {
     const body = rec(me.body);
     checks.push({
@@ -250,10 +250,11 @@ const metaChecks = async (
     });
   } else {
     const expired = me.error?.code === 190;
+    const verdict = expired ? 'invalid or expired' : me.status === 200 ? 'not checked' : 'refused';
     checks.push({
       name: 'access token',
       status: 'fail',
-      message: `${expired ? 'invalid or expired' : 'refused'}: ${describeGraphAnswer(me)}`,
+      message: `${verdict}: ${describeGraphAnswer(me)}`,
     });
   }
 
@@ -464,7 +465,7 @@ const pixelCheck = async (config: GraphConfig, fetchImpl: typeof fetch): Promise
     { fields: 'id,name,last_fired_time' },
     fetchImpl,
   );
-  if (pixel.status !== 200 || pixel.error) {
+  if (!isGraphNode(pixel)) {
     return {
       name: 'pixel',
       status: 'fail',
