@@ -2,6 +2,43 @@ import { type GraphErrorInfo, parseGraphError } from '@capi-kit/core';
 import type { GraphConfig } from './config.js';
 import { CliError, EXIT_CODES } from './exit-codes.js';
 
+/**
+ * The most of an answer's body the CLI reads (as the core's delivery does): Graph's and TikTok's
+ * answers are a few hundred bytes; a URL pointing at a file server, or a stream that never ends,
+ * must not fill the memory before the timeout.
+ */
+export const MAX_ANSWER_BYTES = 1024 * 1024;
+
+/**
+ * The body as text, or `undefined` when it is larger than {@link MAX_ANSWER_BYTES} (declared or
+ * received): the rest is not read and the stream is cancelled, so the connection is let go.
+ */
+export const readBoundedText = async (res: Response): Promise<string | undefined> => {
+  const stream = res.body;
+  if (stream === null) return '';
+  if (Number(res.headers.get('content-length') ?? Number.NaN) > MAX_ANSWER_BYTES) {
+    stream.cancel().catch(() => {});
+    return undefined;
+  }
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const next = await reader.read();
+    if (next.done) break;
+    size += next.value.byteLength;
+    if (size > MAX_ANSWER_BYTES) {
+      reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(next.value);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+};
+
+/** `an answer larger than 1 MiB, not read`. */
+export const TOO_LARGE = `an answer larger than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB, not read`;
+
 /** One Graph GET answer, with the timing the clock-skew check needs. */
 export interface GraphAnswer {
   /** HTTP status. */
@@ -14,6 +51,8 @@ export interface GraphAnswer {
   text?: string;
   /** The `Location` header of a redirect (not followed). */
   location?: string;
+  /** True when the body was larger than {@link MAX_ANSWER_BYTES} and not read. */
+  tooLarge?: boolean;
   /** The `Date` header (epoch ms, 1 s resolution), when present. */
   date?: number;
   /** Local clock when the request left. */
@@ -39,14 +78,14 @@ export const graphGet = async (
   for (const [key, value] of Object.entries(query)) url.searchParams.set(key, value);
   const sentAt = Date.now();
   let res: Response;
-  let text: string;
+  let text: string | undefined;
   try {
     res = await fetchImpl(url, {
       headers: { authorization: `Bearer ${config.accessToken}`, accept: 'application/json' },
       signal: AbortSignal.timeout(timeoutMs),
       redirect: 'manual',
     });
-    text = await res.text();
+    text = await readBoundedText(res);
   } catch (error) {
     throw new CliError(
       `Could not reach ${config.graphUrl}: ${describeNetworkError(error)}`,
@@ -56,14 +95,15 @@ export const graphGet = async (
   const receivedAt = Date.now();
   let body: unknown;
   try {
-    body = JSON.parse(text);
+    body = text === undefined ? undefined : JSON.parse(text);
   } catch {
     body = undefined;
   }
   const answer: GraphAnswer = { status: res.status, body, sentAt, receivedAt };
   const error = parseGraphError(body);
   if (error) answer.error = error;
-  if (body === undefined && text.trim() !== '') answer.text = text;
+  if (text === undefined) answer.tooLarge = true;
+  else if (body === undefined && text.trim() !== '') answer.text = text;
   const location = res.headers.get('location');
   if (location) answer.location = location;
   const date = Date.parse(res.headers.get('date') ?? '');
@@ -99,6 +139,8 @@ export interface AnswerToDescribe {
   text?: string | undefined;
   /** The `Location` header of a redirect. */
   location?: string | undefined;
+  /** True when the body was too large to be read. */
+  tooLarge?: boolean | undefined;
 }
 
 const SNIPPET_CHARS = 200;
@@ -143,8 +185,9 @@ export const redirectTarget = (location: string): string => {
  * a non-JSON page (a proxy, a load balancer); else the HTTP status.
  */
 export const describeGraphAnswer = (answer: AnswerToDescribe): string => {
-  const { status, error, text, location } = answer;
+  const { status, error, text, location, tooLarge } = answer;
   if (error) return describeGraphError(error, status);
+  if (tooLarge) return `HTTP ${status}: ${TOO_LARGE} (check --graph-url / META_GRAPH_URL)`;
   if (status >= 300 && status < 400) {
     return `HTTP ${status} redirect${location ? ` to ${redirectTarget(location)}` : ''} (not followed; check --graph-url / META_GRAPH_URL)`;
   }

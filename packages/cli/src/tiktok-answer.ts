@@ -1,7 +1,7 @@
 import type { ResponseClass } from '@capi-kit/core';
 import { classifyTikTokResponse, parseTikTokBody } from '@capi-kit/tiktok';
 import { EXIT_CODES, type ExitCode } from './exit-codes.js';
-import { redirectTarget, textSnippet } from './graph-request.js';
+import { readBoundedText, redirectTarget, TOO_LARGE, textSnippet } from './graph-request.js';
 import { MOCK_GRAPH_HEADER } from './mock-detection.js';
 
 // What TikTok's track endpoint answered, read and worded for people. TikTok answers HTTP 200 with
@@ -18,6 +18,8 @@ export interface TikTokAnswer {
   text: string;
   /** The `Location` header of a redirect (not followed). */
   location?: string;
+  /** True when the body was larger than 1 MiB and not read (`text` is then empty). */
+  tooLarge?: boolean;
   /** The `Retry-After` header, for the classifier. */
   retryAfter?: string;
   /** The `Date` header (epoch ms), for the clock check. */
@@ -28,11 +30,13 @@ export interface TikTokAnswer {
 
 /** Reads a `fetch` response of the track endpoint into a {@link TikTokAnswer}. */
 export const readTikTokAnswer = async (res: Response): Promise<TikTokAnswer> => {
+  const text = await readBoundedText(res);
   const answer: TikTokAnswer = {
     status: res.status,
-    text: await res.text(),
+    text: text ?? '',
     mock: res.headers.get(MOCK_GRAPH_HEADER) !== null,
   };
+  if (text === undefined) answer.tooLarge = true;
   const location = res.headers.get('location');
   if (location) answer.location = location;
   const retryAfter = res.headers.get('retry-after');
@@ -81,6 +85,9 @@ const describe = (answer: TikTokAnswer, report: TikTokVerdictReport): string => 
   }
   if (answer.status >= 300 && answer.status < 400) {
     return `HTTP ${answer.status} redirect${answer.location ? ` to ${redirectTarget(answer.location)}` : ''} (not followed; check --tiktok-events-url / TIKTOK_EVENTS_URL)`;
+  }
+  if (answer.tooLarge) {
+    return `HTTP ${answer.status}: ${TOO_LARGE} (check --tiktok-events-url / TIKTOK_EVENTS_URL)`;
   }
   const snippet = textSnippet(answer.text);
   return `HTTP ${answer.status} without TikTok's answer envelope${snippet ? `: ${snippet}` : ''}`;

@@ -73,7 +73,15 @@ export const metaResult = (
   meta: { config: GraphConfig; testEventCode: string },
   outcome: NonNullable<TrackResult['destinations']>[string],
   seen: {
-    answer: { status: number; body: unknown; text?: string; location?: string | null } | undefined;
+    answer:
+      | {
+          status: number;
+          body: unknown;
+          text?: string;
+          location?: string | null;
+          tooLarge?: boolean;
+        }
+      | undefined;
     networkError: string | undefined;
     failure: { error: CapiDeliveryError | Error; graphError?: GraphErrorInfo } | undefined;
   },
@@ -117,6 +125,7 @@ export const metaResult = (
     error: failure?.graphError,
     text: answer.text,
     location: answer.location ?? undefined,
+    tooLarge: answer.tooLarge,
   });
   if (failure?.graphError?.fbtraceId) result.fbtraceId = failure.graphError.fbtraceId;
   return { result, code: EXIT_CODES.failed };

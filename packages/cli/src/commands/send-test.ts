@@ -8,7 +8,7 @@ import { tiktok } from '@capi-kit/tiktok';
 import { parseCommandArgs } from '../command-args.js';
 import { GRAPH_OPTIONS, type GraphConfig, graphHelp, readGraphConfig } from '../config.js';
 import { CliError, EXIT_CODES, type ExitCode } from '../exit-codes.js';
-import { describeNetworkError } from '../graph-request.js';
+import { describeNetworkError, readBoundedText } from '../graph-request.js';
 import { MOCK_GRAPH_HEADER } from '../mock-detection.js';
 import { PLATFORM_HELP, PLATFORM_OPTION, type Platform, selectPlatforms } from '../platforms.js';
 import type { CliIo } from '../terminal.js';
@@ -146,7 +146,13 @@ export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => 
   const eventName = values.event ?? 'Purchase';
   const baseFetch = io.fetch ?? fetch;
 
-  type MetaAnswer = { status: number; body: unknown; text?: string; location?: string | null };
+  type MetaAnswer = {
+    status: number;
+    body: unknown;
+    text?: string;
+    location?: string | null;
+    tooLarge?: boolean;
+  };
   let metaAnswer: MetaAnswer | undefined;
   let metaMock = false;
   let metaNetworkError: string | undefined;
@@ -165,17 +171,19 @@ export const sendTest = async (argv: string[], io: CliIo): Promise<ExitCode> => 
         return res;
       }
       if (res.headers.get(MOCK_GRAPH_HEADER) !== null) metaMock = true;
-      const text = await res.clone().text();
+      // Bounded, as the core reads its own copy: a wrong URL's endless answer must not fill memory.
+      const text = await readBoundedText(res.clone());
       let body: unknown;
       let page: string | undefined;
       try {
-        body = JSON.parse(text);
+        body = text === undefined ? undefined : JSON.parse(text);
       } catch {
         body = text;
         page = text;
       }
       metaAnswer = { status: res.status, body, location: res.headers.get('location') };
       if (page !== undefined) metaAnswer.text = page;
+      if (text === undefined) metaAnswer.tooLarge = true;
       return res;
     } catch (error) {
       // The client aborts a request at its timeout: say so rather than "operation was aborted".
