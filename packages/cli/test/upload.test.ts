@@ -294,4 +294,43 @@ describe('capi-kit upload', () => {
     expect(noKeys.code).toBe(2);
     expect(noKeys.stderr).toContain('customer information');
   });
+
+  it('does not skip, in a real run, the rows a test-event run delivered (exit 2 until a new checkpoint)', async () => {
+    const small = join(dir, 'trial.csv');
+    writeFileSync(
+      small,
+      `email,order_id,event_time,value,currency\na@example.com,t-1,${NOW_S - 60},5,EUR\nb@example.com,t-2,${NOW_S - 60},7,EUR\n`,
+    );
+    const before = mock.events().length;
+    const trial = await runBin(
+      ['upload', small, '--test-event-code', 'TEST123'],
+      graphEnv(mock.url),
+    );
+    expect(trial.code, trial.stderr).toBe(0);
+    expect(
+      mock
+        .events()
+        .slice(before)
+        .map((e) => e.testEventCode),
+    ).toEqual(['TEST123', 'TEST123']);
+    const real = await runBin(['upload', small], graphEnv(mock.url));
+    expect(real.code).toBe(2);
+    expect(real.stderr).toContain('records test events (test_event_code TEST123)');
+    expect(real.stderr).toContain('--checkpoint');
+    expect(mock.events().length).toBe(before + 2);
+    const fresh = await runBin(
+      ['upload', small, '--checkpoint', join(dir, 'real.ckpt')],
+      graphEnv(mock.url),
+    );
+    expect(fresh.code, fresh.stderr).toBe(0);
+    const sent = mock.events().slice(before + 2);
+    expect(sent.map((e) => e.testEventCode)).toEqual([undefined, undefined]);
+    // And the other way round: a test run on a real run's checkpoint is refused too.
+    const again = await runBin(
+      ['upload', small, '--checkpoint', join(dir, 'real.ckpt'), '--test-event-code', 'T9'],
+      graphEnv(mock.url),
+    );
+    expect(again.code).toBe(2);
+    expect(again.stderr).toContain('records real events');
+  });
 });

@@ -223,6 +223,23 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
       EXIT_CODES.usage,
     );
   }
+  const testEventCode = (values['test-event-code'] ?? io.env.META_TEST_EVENT_CODE ?? '').trim();
+  const recordedTest = checkpoint?.testEventCode;
+  if (
+    recordedTest !== undefined &&
+    checkpoint !== undefined &&
+    checkpoint.batches.length > 0 &&
+    (recordedTest !== null) !== (testEventCode !== '')
+  ) {
+    // Test events appear only in Events Manager › Test events and count nowhere else: a real run
+    // that skipped what a test run delivered would never send those rows for real.
+    throw new CliError(
+      recordedTest === null
+        ? `${checkpointPath} records real events, and this run sends test events (--test-event-code / META_TEST_EVENT_CODE); pass --checkpoint <new file> for a test run`
+        : `${checkpointPath} records test events (test_event_code ${recordedTest}), and this run sends real events; its rows were never delivered for real: pass --checkpoint <new file> (or delete it) to send them`,
+      EXIT_CODES.usage,
+    );
+  }
   const acknowledged = new Set(checkpoint?.batches.flatMap((b) => b.events) ?? []);
 
   const report: UploadReport = {
@@ -231,7 +248,6 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     ignoredColumns: mapping.ignored,
   };
   if (config) report.pixelId = config.pixelId;
-  const testEventCode = (values['test-event-code'] ?? io.env.META_TEST_EVENT_CODE ?? '').trim();
   if (config && testEventCode) report.testEventCode = testEventCode;
 
   // Pass 1: validate every row as track() will, before anything is sent.
@@ -307,7 +323,10 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   };
   // Recorded once nothing acknowledged depends on another one (a checkpoint of an earlier version
   // with batches has none, and is left so: which mapping made its ids is unknown).
-  if (checkpoint.batches.length === 0) checkpoint.mapping = columnFields;
+  if (checkpoint.batches.length === 0) {
+    checkpoint.mapping = columnFields;
+    checkpoint.testEventCode = testEventCode === '' ? null : testEventCode;
+  }
   report.checkpoint = checkpointPath;
   const checkpointFile = new CheckpointWriter(checkpointPath, checkpoint, stored);
   const client = createCapi({

@@ -26,6 +26,12 @@ export interface Checkpoint {
    * would send every such row again under a new id. Absent in checkpoints of earlier versions.
    */
   mapping?: (string | null)[];
+  /**
+   * The `test_event_code` the events went with (`null`: real events). Meta keeps test events out of
+   * reporting and optimisation, so a real run must not skip what a test run delivered. Absent in
+   * checkpoints of earlier versions.
+   */
+  testEventCode?: string | null;
   /** Acknowledged batches, in order. */
   batches: CheckpointBatch[];
 }
