@@ -27,6 +27,14 @@ const metaConfigured = (env: Env, pixelFlag: string | undefined): boolean =>
  * `META_PIXEL_ID`/`META_ACCESS_TOKEN`/`--pixel-id` is set, TikTok when `TIKTOK_PIXEL_CODE`/
  * `TIKTOK_ACCESS_TOKEN`/`--tiktok-pixel-code` is), else Meta. An unknown value is a usage error.
  */
+/** Each platform's own flags: given with `--platform` leaving that platform out, they conflict. */
+const PLATFORM_FLAGS: Record<Platform, readonly string[]> = {
+  meta: ['pixel-id', 'api-version', 'graph-url', 'test-event-code'],
+  tiktok: ['tiktok-pixel-code', 'tiktok-events-url', 'tiktok-test-event-code'],
+};
+
+const NAMES: Record<Platform, string> = { meta: 'Meta', tiktok: 'TikTok' };
+
 export const selectPlatforms = (
   flag: string | undefined,
   env: Env,
@@ -34,13 +42,34 @@ export const selectPlatforms = (
 ): Platform[] => {
   if (flag !== undefined) {
     const value = flag.trim().toLowerCase();
-    if (value === 'meta') return ['meta'];
-    if (value === 'tiktok') return ['tiktok'];
-    if (value === 'all') return ['meta', 'tiktok'];
-    throw new CliError(
-      `--platform: "${flag}" is not a platform; use meta, tiktok or all.`,
-      EXIT_CODES.usage,
-    );
+    const chosen: Platform[] | undefined =
+      value === 'meta'
+        ? ['meta']
+        : value === 'tiktok'
+          ? ['tiktok']
+          : value === 'all'
+            ? ['meta', 'tiktok']
+            : undefined;
+    if (chosen === undefined) {
+      throw new CliError(
+        `--platform: "${flag}" is not a platform; use meta, tiktok or all.`,
+        EXIT_CODES.usage,
+      );
+    }
+    // `--platform meta --tiktok-pixel-code C4…` would leave the flag unused, silently.
+    for (const platform of ['meta', 'tiktok'] as const) {
+      if (chosen.includes(platform)) continue;
+      const given = PLATFORM_FLAGS[platform].find(
+        (name) => (flags as Record<string, unknown>)[name] !== undefined,
+      );
+      if (given !== undefined) {
+        throw new CliError(
+          `--${given} is a ${NAMES[platform]} setting, and --platform ${value} leaves ${NAMES[platform]} out; drop one of them.`,
+          EXIT_CODES.usage,
+        );
+      }
+    }
+    return chosen;
   }
   const meta = metaConfigured(env, flags['pixel-id']);
   const tiktok = tiktokConfigured(env, flags);

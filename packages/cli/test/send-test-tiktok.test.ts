@@ -339,6 +339,27 @@ describe('capi-kit send-test TikTok configuration errors exit 2 and name the var
       names: ['TIKTOK_PIXEL_CODE', 'TIKTOK_ACCESS_TOKEN'],
     },
     { env: {}, args: ['--platform', 'snapchat'], names: ['--platform', 'meta, tiktok or all'] },
+    {
+      // A flag for the platform --platform leaves out would be ignored, silently.
+      env: {
+        META_PIXEL_ID: '1234567890',
+        META_ACCESS_TOKEN: 'EAAB-unreachable-0123456789',
+        META_TEST_EVENT_CODE: 'T1',
+        META_GRAPH_URL: 'http://127.0.0.1:9',
+      },
+      args: ['--platform', 'meta', '--tiktok-pixel-code', TIKTOK_PIXEL],
+      names: ['--tiktok-pixel-code is a TikTok setting, and --platform meta leaves TikTok out'],
+    },
+    {
+      env: {
+        TIKTOK_PIXEL_CODE: TIKTOK_PIXEL,
+        TIKTOK_ACCESS_TOKEN: TIKTOK_TOKEN,
+        TIKTOK_TEST_EVENT_CODE: 'T2',
+        TIKTOK_EVENTS_URL: 'http://127.0.0.1:9/open_api/v1.3/event/track/',
+      },
+      args: ['--platform', 'tiktok', '--pixel-id', '1234567890'],
+      names: ['--pixel-id is a Meta setting, and --platform tiktok leaves Meta out'],
+    },
   ];
   for (const { env, args = [], names } of cases) {
     it(`${Object.keys(env).join(', ') || 'no env'} ${args.join(' ')} → ${names[0]}`, async () => {
