@@ -52,6 +52,30 @@ describe('capi-kit', () => {
     expect((await runBin(['hasOwnProperty'])).stderr).toContain('unknown command "hasOwnProperty"');
   });
 
+  it('names the option a mistyped flag was meant to be', async () => {
+    for (const [args, said] of [
+      [['upload', 'x.csv', '--dry-rn'], 'Unknown option --dry-rn (did you mean --dry-run?).'],
+      [
+        ['upload', 'x.csv', '--batchsize', '5'],
+        'Unknown option --batchsize (did you mean --batch-size?).',
+      ],
+      [['doctor', '--jsno'], 'Unknown option --jsno (did you mean --json?).'],
+      [
+        ['send-test', '--platfrom', 'meta'],
+        'Unknown option --platfrom (did you mean --platform?).',
+      ],
+      [['mock', '--prot', '4000'], 'Unknown option --prot (did you mean --port?).'],
+      [['doctor', '--nothing-like-it'], 'Unknown option --nothing-like-it.'],
+    ] as const) {
+      const result = await runBin([...args]);
+      expect(result.code, args.join(' ')).toBe(2);
+      expect(result.stderr).toContain(said);
+      // Node's advice to pass it after `--` as a positional suits none of the commands.
+      expect(result.stderr).not.toContain("after '--'");
+      expect(result.stderr).toContain(`Run \`capi-kit ${args[0]} --help\` for usage.`);
+    }
+  });
+
   it('uses colors only on a terminal or when forced, and never with NO_COLOR', async () => {
     const plain = await runBin(['upload', 'missing.csv', '--dry-run']);
     expect(plain.code).toBe(3);
