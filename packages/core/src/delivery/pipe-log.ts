@@ -156,13 +156,9 @@ export class PipeLog {
    * version (2635) or a wrong `graphUrl` read like an outage until the events were dead-lettered.
    */
   refusal(verdict: Verdict): void {
-    const key = `${verdict.status}|${verdict.graphError?.code ?? verdict.code ?? ''}`;
-    if (this.toldRefusals.has(key) || this.toldRefusals.size >= MAX_REFUSAL_KINDS) return;
-    this.toldRefusals.add(key);
-    const { url } = this.config.endpoint;
-    const answer = verdict.message.includes(url)
-      ? verdict.message
-      : `${verdict.message} from ${url}`;
+    if (!this.firstOfKind(`${verdict.status}|${verdict.graphError?.code ?? verdict.code ?? ''}`))
+      return;
+    const answer = this.withEndpoint(verdict.message);
     const message = `capi-kit: the request for pixel ${this.pixelId} was refused (${answer}). Waiting is unlikely to change it: check the API version, the endpoint URL and the pixel id. Its events are retried with backoff until they run out of attempts (retry.maxAttempts), then dead-lettered.`;
     this.line(
       'error',
@@ -182,19 +178,27 @@ export class PipeLog {
    * the configured URL (never a token: it is in the body or a header) and what came back.
    */
   notPlatformAnswer(verdict: Verdict): void {
-    const key = `answer|${verdict.status}`;
-    if (this.toldRefusals.has(key) || this.toldRefusals.size >= MAX_REFUSAL_KINDS) return;
-    this.toldRefusals.add(key);
-    const { url } = this.config.endpoint;
-    const answer = verdict.message.includes(url)
-      ? verdict.message
-      : `${verdict.message} from ${url}`;
+    if (!this.firstOfKind(`answer|${verdict.status}`)) return;
+    const answer = this.withEndpoint(verdict.message);
     const message = `capi-kit: the answer to a request for pixel ${this.pixelId} was not ${this.label}'s answer (${answer}). Its events are retried with backoff until they run out of attempts (retry.maxAttempts), then dead-lettered.`;
     this.line('error', { pixelId: this.pixelId, status: verdict.status }, message);
     this.config.hooks.emit('warn', () => ({
       message: this.config.redact(message),
       pixelId: this.pixelId,
     }));
+  }
+
+  /** True the first time `key` is asked for, and while fewer than {@link MAX_REFUSAL_KINDS} were told. */
+  private firstOfKind(key: string): boolean {
+    if (this.toldRefusals.has(key) || this.toldRefusals.size >= MAX_REFUSAL_KINDS) return false;
+    this.toldRefusals.add(key);
+    return true;
+  }
+
+  /** An answer's message with the endpoint it came from, unless it names it already. */
+  private withEndpoint(message: string): string {
+    const { url } = this.config.endpoint;
+    return message.includes(url) ? message : `${message} from ${url}`;
   }
 
   /** An outbox call failed: a line and the `error` hook (kind `outbox`), redacted. */
