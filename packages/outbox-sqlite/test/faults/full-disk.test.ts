@@ -225,13 +225,23 @@ describe('a full disk (ulimit -f) under the SQLite outbox', () => {
       warnings: string[];
     };
     expect(report.memoryAtExit).toBeGreaterThan(0);
-    expect(report.client.dropped.shutdown).toBe(report.memoryAtExit);
-    expect(report.undeliverable).toEqual({ shutdown: report.memoryAtExit });
-    expect(report.warnings.join('\n')).toContain('the process is exiting before close() ended');
     expect(accounted(report.client)).toBe(report.tracked);
     const db = new Database(path, { readonly: true });
     const { n } = db.prepare('SELECT COUNT(*) AS n FROM capi_outbox').get() as { n: number };
     db.close();
+    // Every event is in the file (counted as queued) or counted as dropped at shutdown and handed
+    // to onUndeliverable: nothing sent during the outage, nothing else dropped.
     expect(report.client.queued).toBe(n);
+    const droppedAtExit = report.client.dropped.shutdown ?? 0;
+    expect(n + droppedAtExit).toBe(report.tracked);
+    expect(report.undeliverable).toEqual(droppedAtExit > 0 ? { shutdown: droppedAtExit } : {});
+    // What the exit's last commit could not write (the disk still full) is what is dropped, and
+    // said: at most what memory held, less what that commit got into the file when a WAL
+    // checkpoint had made room within the size limit (seen: 99 of 400, and all 300 in two CI runs).
+    if (n < report.tracked) {
+      expect(droppedAtExit).toBeGreaterThan(0);
+      expect(droppedAtExit).toBeLessThanOrEqual(report.memoryAtExit);
+      expect(report.warnings.join('\n')).toContain('the process is exiting before close() ended');
+    }
   });
 });
