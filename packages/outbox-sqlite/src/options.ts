@@ -2,7 +2,7 @@ import { type Logger, MAX_TIMER_MS } from '@capi-kit/core';
 
 /** Options of {@link sqliteOutbox}. */
 export interface SqliteOutboxOptions {
-  /** Database file of its own (another app's database is refused), created if missing. One process at a time: use one file per process (e.g. per cluster worker). */
+  /** Database file of its own (another app's database is refused), created if missing. One process at a time: use one file per process (e.g. per cluster worker); a process that finds it held waits for it. */
   path: string;
   /**
    * `normal` (default): in WAL mode a committed write survives a process crash but the last
@@ -22,7 +22,11 @@ export interface SqliteOutboxOptions {
   maxDeadLetters?: number | undefined;
   /** Commit what is buffered when the process exits normally (`process.on('exit')`); default true. */
   commitOnExit?: boolean | undefined;
-  /** How long opening waits for a lock held by another process before failing; default 2000 ms, at most 2^31 − 1 (SQLite's busy timeout). */
+  /**
+   * How long opening waits (blocking) for a lock another process holds; default 2000 ms, at most
+   * 2^31 − 1 (SQLite's busy timeout). Past it the outbox starts on memory and takes the file over
+   * once it is let go (`stats().waitingForFile`; the README's "Rolling deploys").
+   */
   lockTimeoutMs?: number | undefined;
   /** Where failures go before `createCapi` attaches (afterwards: its logger and `error` hook). */
   logger?: Logger | undefined;
@@ -32,7 +36,7 @@ export interface SqliteOutboxOptions {
    * Default: the in-memory outbox's, 10 000 events and 16 MiB.
    */
   memoryFallback?: { maxEvents?: number | undefined; maxBytes?: number | undefined } | undefined;
-  /** While writes fail, how often they are tried again; default 1000 ms, at most 2^31 − 1 (a timer). */
+  /** While writes fail, or another process holds the file, how often it is tried again; default 1000 ms, at most 2^31 − 1 (a timer). */
   writeRetryMs?: number | undefined;
 }
 

@@ -56,11 +56,25 @@ export interface OutboxState {
 }
 
 /**
+ * What an outbox that waited for the file (another process held it) brings to it: the memory queue
+ * that held its events meanwhile (still leased ones are acknowledged there), the engine it reports
+ * to, and the lock wait of a try in the background (0: the event loop is not blocked).
+ */
+export interface TakeOver {
+  memory: MemoryOutbox;
+  host: OutboxHost | undefined;
+  lockTimeoutMs: number;
+}
+
+/**
  * Opens the file and recovers what the previous process left: every row is waiting (its leases
  * died with it), counted per pixel; append order goes on after the highest seq.
  */
-export const openOutboxState = (opts: ResolvedOptions): OutboxState => {
-  const db = openDatabase(opts.path, opts);
+export const openOutboxState = (opts: ResolvedOptions, takeOver?: TakeOver): OutboxState => {
+  const db = openDatabase(opts.path, {
+    synchronous: opts.synchronous,
+    lockTimeoutMs: takeOver?.lockTimeoutMs ?? opts.lockTimeoutMs,
+  });
   let stmt: Statements;
   let recovered: ReturnType<typeof readRecovered>;
   let unreadable: number;
@@ -93,12 +107,12 @@ export const openOutboxState = (opts: ResolvedOptions): OutboxState => {
     commitImmediate: undefined,
     retryTimer: undefined,
     lastWriteAttempt: Number.NEGATIVE_INFINITY,
-    host: undefined,
+    host: takeOver?.host,
     closed: false,
     engineNow: undefined,
     unreadableAtOpen: unreadable,
     health: new WriteHealth(),
-    memory: memoryOutbox({ maxEvents: opts.memoryMaxEvents, maxBytes: opts.memoryMaxBytes }),
+    memory: takeOver?.memory ?? memoryOutboxOf(opts),
   };
   for (const row of recovered.totals) {
     const state = stateFor(s, row.pixel_id);
@@ -108,6 +122,10 @@ export const openOutboxState = (opts: ResolvedOptions): OutboxState => {
   if (unreadable > 0) reportUnreadable(s);
   return s;
 };
+
+/** The memory queue of an outbox whose file refuses writes, or that waits for the file. */
+export const memoryOutboxOf = (opts: ResolvedOptions): MemoryOutbox =>
+  memoryOutbox({ maxEvents: opts.memoryMaxEvents, maxBytes: opts.memoryMaxBytes });
 
 /** Rows set aside at open: the logger hears it at once, the engine's `error` hook when it attaches. */
 export const reportUnreadable = (s: OutboxState): void =>

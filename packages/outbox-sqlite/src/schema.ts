@@ -189,10 +189,14 @@ export const cannotOpen = (path: string, error: unknown): Error => {
 /** The file is a SQLite database, but not one this package wrote. */
 class NotAnOutbox extends Error {}
 
+/** Another process holds the file's lock (`sqliteOutbox` then waits for it in the background). */
+export class FileHeldElsewhere extends Error {}
+
 /**
  * Opens (creating if missing) and migrates the file: exclusive locking, WAL, `synchronous`, the
- * tables, `user_version`. Throws a message naming the file when another process holds it, when
- * a newer version of this package wrote it, or when it is another app's database.
+ * tables, `user_version`. Throws {@link FileHeldElsewhere} when another process holds it after
+ * `lockTimeoutMs`, and a message naming the file when a newer version of this package wrote it,
+ * when it is another app's database, or when SQLite cannot open it.
  */
 export const openDatabase = (
   path: string,
@@ -245,10 +249,9 @@ export const openDatabase = (
     }
     const busy = (error as { code?: string }).code === 'SQLITE_BUSY';
     if (!busy) throw cannotOpen(path, error);
-    throw new Error(
-      `sqliteOutbox: ${path} is open in another process (one process per file: give each process its own path)`,
-      { cause: error },
-    );
+    throw new FileHeldElsewhere(`sqliteOutbox: ${path} is open in another process`, {
+      cause: error,
+    });
   }
   return db;
 };

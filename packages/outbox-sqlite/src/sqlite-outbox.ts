@@ -21,6 +21,7 @@ import { resolveOptions, type SqliteOutboxOptions } from './options.js';
 import {
   assertOpen,
   memoryHeld,
+  type OutboxState,
   openOutboxState,
   reportError,
   reportUnreadable,
@@ -28,7 +29,9 @@ import {
   stateFor,
 } from './outbox-state.js';
 import type { PixelState } from './pixel-state.js';
+import { FileHeldElsewhere } from './schema.js';
 import { outboxStats, type SqliteOutboxStats } from './stats.js';
+import { waitForFile } from './waiting.js';
 import { createWriter } from './writer.js';
 
 // The outbox as the engine and the app see it, put together from the modules that hold each
@@ -125,9 +128,31 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
       `sqliteOutbox: ${opts.path} is already open in this process (one outbox per file): close the first (its client's close() does) before opening the file again, or keep one client and outbox for the process (a dev server reloading a module that opens it, for one)`,
     );
   }
-  const s = openOutboxState(opts);
+  let s: OutboxState;
+  try {
+    s = openOutboxState(opts);
+  } catch (error) {
+    if (!(error instanceof FileHeldElsewhere)) throw error;
+    // A deploy that starts the new process before the old one exits: this one keeps its events
+    // in memory and delivers them from there until the file is let go, then takes it over.
+    return waitForFile(opts, openHere, fileIdentity, (takeOver) => {
+      const taken = openOutboxState(opts, takeOver);
+      const recovered = [...taken.pixels.values()].map(({ pixelId, count, bytes }) => ({
+        pixelId,
+        count,
+        bytes,
+      }));
+      return { outbox: outboxOn(taken), recovered };
+    });
+  }
+  openHere.add(fileIdentity(opts.path));
+  return outboxOn(s);
+};
+
+/** The outbox on the file `s` opened, which `openHere` holds until its close(). */
+const outboxOn = (s: OutboxState): SqliteOutbox => {
+  const { opts } = s;
   const file = fileIdentity(opts.path);
-  openHere.add(file);
   // Checked before each write (a stat): a file deleted or replaced while open takes no more. The
   // path as it resolved at open, as SQLite holds it: a process.chdir() later changes nothing.
   const absolute = resolve(opts.path);

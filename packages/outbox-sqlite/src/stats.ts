@@ -25,6 +25,14 @@ export interface SqliteOutboxStats extends OutboxStats {
   writeFailingSince?: number;
   /** SQLite's message for the last failed write, e.g. `database or disk is full`. */
   lastWriteError?: string;
+  /**
+   * True while another process holds the file (a deploy that started this process before the old
+   * one exited): events are held in memory (`memory`) and delivered from there until this process
+   * takes the file over.
+   */
+  waitingForFile: boolean;
+  /** Since when this process waits for the file (epoch ms); set while `waitingForFile`. */
+  waitingForFileSince?: number;
 }
 
 /**
@@ -47,6 +55,7 @@ export const outboxStats = (s: OutboxState): SqliteOutboxStats => {
     memory: inMemory.queued + inMemory.leased,
     writeFailing: s.health.failing,
     writeFailures: s.health.failures,
+    waitingForFile: false,
   };
   if (s.health.since !== undefined) result.writeFailingSince = s.health.since;
   if (s.health.lastError !== undefined) result.lastWriteError = s.health.lastError;

@@ -45,12 +45,14 @@ export const record = (overrides: Partial<OutboxRecord> = {}): OutboxRecord => {
 export const recordingHost = () => {
   const seen = {
     added: [] as OutboxRecord[],
+    recovered: [] as { pixelId: string; count: number; bytes: number }[],
     evicted: [] as OutboxRecord[],
     errors: [] as unknown[],
     warnings: [] as string[],
   };
   const host: OutboxHost = {
     added: (records) => seen.added.push(...records),
+    recovered: (pixelId, count, bytes) => seen.recovered.push({ pixelId, count, bytes }),
     evicted: (records) => seen.evicted.push(...records),
     error: (error) => seen.errors.push(error),
     warn: (message) => seen.warnings.push(message),

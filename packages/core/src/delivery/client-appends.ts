@@ -186,6 +186,9 @@ export const createAppends = (deps: AppendsDeps): Appends => {
         added: (records) => {
           for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, false);
         },
+        recovered: (pixelId, count, bytes) => {
+          if (count > 0) pipes.get(pixelId)?.noteAppended(count, bytes, false);
+        },
         evicted: (records) => handleAppend({ evicted: records }),
         error: (error) => reportOutboxError(error, 'failure'),
         warn: (message) => {

@@ -66,6 +66,12 @@ export interface AppendResult {
 export interface OutboxHost {
   /** Records became claimable without `append` (dead letters retried, a producer's fallback): the engine counts and sends them. */
   added(records: readonly OutboxRecord[]): void;
+  /**
+   * A previous run's records became claimable after start, `count` of them (`bytes` UTF-8 bytes)
+   * for this pixel: a file another process held at start and let go since. The engine counts
+   * them as queued and sends them, as it does a previous run's records found at start.
+   */
+  recovered(pixelId: string, count: number, bytes: number): void;
   /** Records the outbox removed to stay within its bounds: counted as dropped (`overflow`). */
   evicted(records: readonly OutboxRecord[]): void;
   /** A failure the app must hear about: `logger.error` and the `error` hook (kind `outbox`). */

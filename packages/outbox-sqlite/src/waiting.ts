@@ -1,0 +1,228 @@
+import type { OutboxHost, OutboxRecord } from '@capi-kit/core';
+import type { ResolvedOptions } from './options.js';
+import { idsOf, memoryOutboxOf, messageOf, type TakeOver } from './outbox-state.js';
+import { FileHeldElsewhere } from './schema.js';
+import type { SqliteOutbox } from './sqlite-outbox.js';
+
+// An outbox whose file another process holds. A deploy that starts the new process before the old
+// one has exited (`pm2 reload`, Kubernetes' rolling update on a shared volume, a blue-green pair
+// on one disk) hands the new process a file still locked: refusing to start there took the app
+// down with it. The new process keeps its events in the memory queue (the `memoryFallback` bounds,
+// drop-oldest) and delivers them from there, tries the lock every `writeRetryMs` without blocking
+// the event loop, and once the old process lets go takes the file over: what the old process left
+// is counted and sent (`OutboxHost.recovered`), what memory holds is written to the file.
+
+/** The outbox on the file once it is taken, and what the other process left in it, per stream. */
+export interface Taken {
+  outbox: SqliteOutbox;
+  recovered: readonly { pixelId: string; count: number; bytes: number }[];
+}
+
+/**
+ * The outbox for a file another process holds: memory until `take` succeeds (it throws
+ * {@link FileHeldElsewhere} while the file is held), then the outbox `take` opened, to which every
+ * call is handed from then on. `openHere` holds the file's identity meanwhile, as for an open file.
+ */
+export const waitForFile = (
+  opts: ResolvedOptions,
+  openHere: Set<string>,
+  identityOf: (path: string) => string,
+  take: (takeOver: TakeOver) => Taken,
+): SqliteOutbox => {
+  const memory = memoryOutboxOf(opts);
+  const since = Date.now();
+  const waitStart = performance.now();
+  let file = identityOf(opts.path);
+  openHere.add(file);
+  let host: OutboxHost | undefined;
+  let taken: SqliteOutbox | undefined;
+  let closed = false;
+  let evicted = 0;
+  let engineNow: number | undefined;
+  let lastFailure: string | undefined;
+
+  const report = (level: 'error' | 'warn', message: string) => {
+    const text = `sqliteOutbox (${opts.path}): ${message}`;
+    if (host && level === 'error') host.error(new Error(text));
+    else if (host) host.warn(text);
+    else opts.logger[level]({ path: opts.path }, text);
+  };
+  const waiting = () =>
+    report(
+      'error',
+      `another process holds the file (a deploy that started this process before the old one exited, or processes given one path): new events are kept in memory (up to ${opts.memoryMaxEvents} per stream, the oldest dropped beyond; a crash loses them) and delivered from there; the file is tried every ${opts.writeRetryMs} ms and taken over once that process lets it go (stats().waitingForFile). One process per file: give each process its own path`,
+    );
+
+  const timer = setInterval(() => tryTake(), opts.writeRetryMs);
+  timer.unref?.();
+
+  /** Takes the file if the other process let it go; true once it is taken. Never throws. */
+  function tryTake(): boolean {
+    if (taken) return true;
+    if (closed) return false;
+    let result: Taken;
+    try {
+      result = take({ memory, host, lockTimeoutMs: 0 });
+    } catch (error) {
+      if (error instanceof FileHeldElsewhere) return false;
+      // Let go, but unreadable (damaged, a newer format): said once per message, tried again.
+      const message = messageOf(error);
+      if (message !== lastFailure) {
+        lastFailure = message;
+        report('error', `the file cannot be taken over, events stay in memory: ${message}`);
+      }
+      return false;
+    }
+    taken = result.outbox;
+    clearInterval(timer);
+    // The identity the taken outbox's close() removes (the file may have been replaced meanwhile).
+    openHere.delete(file);
+    file = identityOf(opts.path);
+    openHere.add(file);
+    let left = 0;
+    for (const { pixelId, count, bytes } of result.recovered) {
+      left += count;
+      // Before attach, the engine's start-up count (stats()) sees them.
+      if (count > 0) host?.recovered(pixelId, count, bytes);
+    }
+    const held = memory.stats().queued;
+    report(
+      'warn',
+      `took the file over after ${Math.round(performance.now() - waitStart)} ms of waiting: the ${left} events the other process left in it are sent${held > 0 ? `, and the ${held} waiting in memory are written to it` : ''}`,
+    );
+    try {
+      taken.flush?.();
+    } catch (error) {
+      report('error', `writing the events held in memory failed: ${messageOf(error)}`);
+    }
+    return true;
+  }
+
+  const assertOpen = () => {
+    if (closed) throw new Error(`sqliteOutbox: ${opts.path} is closed`);
+  };
+
+  /** What memory holds for `pixelId`, removed: at close() nothing more is acknowledged here. */
+  const takeHeld = (pixelId: string): OutboxRecord[] => {
+    const left = memory.claim(Number.MAX_SAFE_INTEGER, 60_000, {
+      pixelId,
+      all: true,
+      now: engineNow ?? Date.now(),
+    });
+    memory.ack(idsOf(left));
+    return left;
+  };
+
+  return {
+    durable: true,
+    path: opts.path,
+
+    append(records) {
+      if (taken) return taken.append(records);
+      assertOpen();
+      const result = memory.append(records);
+      evicted += result.evicted.length;
+      return result;
+    },
+
+    claim(limit, leaseMs, options) {
+      if (taken) return taken.claim(limit, leaseMs, options);
+      assertOpen();
+      if (options?.now !== undefined) engineNow = options.now;
+      return memory.claim(limit, leaseMs, options);
+    },
+
+    ack(ids) {
+      if (taken) taken.ack(ids);
+      else memory.ack(ids);
+    },
+
+    nack(ids, retryAt, error) {
+      if (taken) taken.nack(ids, retryAt, error);
+      else memory.nack(ids, retryAt, error);
+    },
+
+    release(ids, retryAt) {
+      if (taken) taken.release(ids, retryAt);
+      else memory.release(ids, retryAt);
+    },
+
+    deadLetter(ids, error) {
+      // Held in memory only: not kept in a table; the engine hands them to onUndeliverable.
+      if (taken) taken.deadLetter(ids, error);
+      else memory.deadLetter(ids, error);
+    },
+
+    stats() {
+      if (taken) return taken.stats();
+      const held = memory.stats();
+      return {
+        ...held,
+        pending: 0,
+        evicted,
+        commits: 0,
+        deadLetters: 0,
+        memory: held.queued + held.leased,
+        writeFailing: false,
+        writeFailures: 0,
+        waitingForFile: !closed,
+        ...(closed ? {} : { waitingForFileSince: since }),
+      };
+    },
+
+    attach(engine) {
+      host = engine;
+      if (taken) {
+        taken.attach(engine);
+        return;
+      }
+      // Told once the caller's synchronous code has run, so an `error` listener added right
+      // after createCapi hears it.
+      queueMicrotask(() => {
+        if (!taken && !closed) waiting();
+      });
+    },
+
+    flush() {
+      if (taken || tryTake()) taken?.flush();
+      else assertOpen();
+    },
+
+    takeNonDurable(pixelId) {
+      if (taken || tryTake()) return taken?.takeNonDurable(pixelId) ?? [];
+      return closed ? [] : takeHeld(pixelId);
+    },
+
+    close() {
+      if (taken || tryTake()) {
+        taken?.close();
+        closed = true;
+        return;
+      }
+      if (closed) return;
+      closed = true;
+      clearInterval(timer);
+      openHere.delete(file);
+      const held = memory.stats();
+      const lost = held.queued + held.leased;
+      if (lost > 0) {
+        report(
+          'error',
+          `closed while another process holds the file: ${lost} events held in memory could not be written`,
+        );
+      }
+    },
+
+    deadLetters(query) {
+      return taken ? taken.deadLetters(query) : [];
+    },
+
+    retryDeadLetters(ids) {
+      return taken ? taken.retryDeadLetters(ids) : 0;
+    },
+
+    purgeDeadLetters(ids) {
+      return taken ? taken.purgeDeadLetters(ids) : 0;
+    },
+  };
+};
