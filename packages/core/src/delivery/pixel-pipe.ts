@@ -1,18 +1,19 @@
 // Over 500 lines: one class whose counters change in the same synchronous step as the outbox call
 // they reflect (delivery guarantees, docs/architecture.md); scheduling, sending and answer handling
 // all move them, so they share the class and its private state. Who owns a record while outbox
-// calls outlast a shutdown is ownership.ts's to know; the pipe asks it and moves the counters.
+// calls outlast a shutdown is ownership.ts's to know, and what a stopped pipe's outbox still holds
+// is shutdown-sweep.ts's to take; the pipe asks them and moves the counters.
 import { splitRejected } from './bisection.js';
 import { emptyDrops } from './client-stats.js';
 import { META_DESTINATION } from './destination.js';
 import { expiryLookAheadMs, isExpired } from './expiry.js';
 import type { OutboxRecord } from './outbox/types.js';
-import { isPromise } from './outbox-calls.js';
 import { RecordOwnership } from './ownership.js';
 import type { PipeConfig } from './pipe-config.js';
 import { answerFields, PipeLog } from './pipe-log.js';
 import { reportedEventName } from './redact.js';
 import { SendGate } from './send-gate.js';
+import { ShutdownSweep } from './shutdown-sweep.js';
 import type { Part, Slot } from './slots.js';
 import { buildBody, postBatch } from './transport.js';
 import type {
@@ -33,7 +34,8 @@ import {
 
 // The pipe's other parts live beside it: expiry.ts (the upload window), verdict.ts (what an
 // answer means), bisection.ts (how a rejected batch is taken apart), send-gate.ts (the pause,
-// backoff and auth circuit: when the stream may send), transport.ts, pipe-log.ts (what it says).
+// backoff and auth circuit: when the stream may send), shutdown-sweep.ts (what a stopped stream does
+// with the records its outbox still holds), transport.ts, pipe-log.ts (what it says).
 export { isExpired } from './expiry.js';
 
 type Waiter = { done: () => boolean; resolve: () => void };
@@ -48,18 +50,6 @@ const sumBytes = (records: readonly OutboxRecord[]): number => {
   for (const r of records) total += r.bytes;
   return total;
 };
-
-/** Why a durable outbox's records were dropped at shutdown (`takeNonDurable`). */
-/** A promise and the function that resolves it. */
-const deferred = (): { promise: Promise<void>; resolve: () => void } => {
-  let resolve: () => void = () => {};
-  const promise = new Promise<void>((done) => {
-    resolve = done;
-  });
-  return { promise, resolve };
-};
-
-const NOT_DURABLE = 'capi-kit: closed with events the outbox could not make durable';
 
 /** Events in the batch that probes a failing endpoint (see `fillSlots`). */
 const PROBE_EVENTS = 1;
@@ -94,12 +84,6 @@ export class PixelPipe {
   private resolved = 0;
   private draining = false;
   private closing = false;
-  /** A sweep of records put back after the pipe stopped (`sweepAfterStop`), while it runs. */
-  private lateSweep: Promise<void> | undefined;
-  /** More records were put back while `lateSweep` ran: it sweeps once more. */
-  private lateSweepAgain = false;
-  /** close() called the outbox's own `close()`: no take asks it about late records any more. */
-  private outboxClosing = false;
   /** Close's deadline, set by `beginClose`: no request starts at or after it (`fillSlots`). */
   private closeDeadline = Number.POSITIVE_INFINITY;
   private stopped = false;
@@ -137,6 +121,8 @@ export class PixelPipe {
   private readonly waiters = new Set<Waiter>();
   /** What the stream says: log lines (some rate-limited) and the `retry`/`warn`/`error` hooks. */
   private readonly say: PipeLog;
+  /** What happens to the records the outbox still holds once the pipe stopped. */
+  private readonly sweeps: ShutdownSweep;
 
   constructor(private readonly config: PipeConfig) {
     this.pixelId = config.pixelId;
@@ -148,6 +134,13 @@ export class PixelPipe {
     this.expired = (record, nowMs) => isExpired(record, nowMs + lookAheadMs, maxAge);
     this.traceField = destination.name === META_DESTINATION ? 'fbtraceId' : 'traceId';
     this.gate = new SendGate(config.retry, config.random);
+    this.sweeps = new ShutdownSweep({
+      config,
+      owners: this.owners,
+      swept: (records, message) => this.sweptAtShutdown(records, message),
+      outboxError: (error) => this.say.outboxError(error),
+      ended: () => this.notify(),
+    });
   }
 
   /**
@@ -185,7 +178,7 @@ export class PixelPipe {
     this.queuedBytes += bytes;
     this.mayHaveRecords();
     if (this.stopped) {
-      this.sweepAfterStop();
+      this.sweeps.afterStop();
       return;
     }
     // flushOnEnd: the client flushes at the end of the tick, no batch timer needed.
@@ -209,7 +202,7 @@ export class PixelPipe {
    */
   noteAppendLanded(): void {
     if (this.stopped) {
-      this.sweepAfterStop();
+      this.sweeps.afterStop();
       return;
     }
     // A claim made before they landed may answer that the outbox is empty: it is asked again.
@@ -335,25 +328,10 @@ export class PixelPipe {
    * (`shutdown`) and handed to `onUndeliverable`; a durable outbox keeps them for the next start,
    * except those it reports through `takeNonDurable` (held in memory only), dropped likewise.
    */
-  async finalize(): Promise<void> {
-    if (this.stopped) return;
+  finalize(): Promise<void> {
+    if (this.stopped) return Promise.resolve();
     this.stop();
-    // Registered as the running sweep before its first outbox call (an outbox may report records
-    // put back from inside that call): records put back meanwhile (`noteAppended`) wait for it and
-    // are swept after it, not by a second sweep claiming the same leased records.
-    const ended = deferred();
-    this.lateSweep = ended.promise;
-    try {
-      await this.sweep();
-    } catch (error) {
-      // Their fate is the outbox's now; they stay counted as waiting there.
-      this.say.outboxError(error);
-    } finally {
-      this.lateSweep = undefined;
-      ended.resolve();
-      if (this.lateSweepAgain) this.sweepAfterStop();
-    }
-    this.notify();
+    return this.sweeps.atClose();
   }
 
   /**
@@ -362,56 +340,13 @@ export class PixelPipe {
    * flight, is counted as dropped (`shutdown`) and handed to `onUndeliverable` in this one
    * synchronous step, when its calls answer synchronously (the in-memory outbox's do): a sink that
    * writes synchronously (a spill file) still gets them. A durable outbox keeps them for the next
-   * start. A shutdown sweep already under way is overtaken: its continuation never runs.
+   * start, except what it holds in memory only (`ShutdownSweep.atExit`). A shutdown sweep already
+   * under way is overtaken: its continuation never runs.
    */
   dropAtExit(): void {
-    const { outbox, clock } = this.config;
-    if (outbox.durable) {
-      this.dropNonDurableAtExit();
-      return;
-    }
+    if (!this.sweeps.mayFind) return;
     if (!this.stopped) this.stop();
-    const owned = this.owners.ids();
-    const taken = outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
-      pixelId: this.pixelId,
-      all: true,
-      now: clock.now(),
-    });
-    if (isPromise(taken)) {
-      taken.then(undefined, () => {});
-      return;
-    }
-    const left = owned.size === 0 ? taken : taken.filter((r) => !owned.has(r.id));
-    if (left.length === 0) return;
-    const dead = outbox.deadLetter(ids(left), 'shutdown: the process exited before close() ended');
-    if (isPromise(dead)) dead.then(undefined, () => {});
-    this.sweptAtShutdown(
-      left,
-      'capi-kit: the process is exiting before close() ended: undelivered events dropped (await client.close() before process.exit())',
-    );
-  }
-
-  /**
-   * `dropAtExit` of a durable outbox: what it holds in memory only (its storage failed: a full
-   * disk) dies with the process, and is taken (`takeNonDurable`, which tries one last write) and
-   * counted as dropped `shutdown`, as close() does. It stayed counted as queued for a next start
-   * that never finds it, and was lost without a word. The rest stays for the next start.
-   */
-  private dropNonDurableAtExit(): void {
-    const { outbox } = this.config;
-    if (outbox.takeNonDurable === undefined || this.outboxClosing) return;
-    if (!this.stopped) this.stop();
-    const owned = this.owners.ids();
-    const taken = outbox.takeNonDurable(this.pixelId);
-    if (isPromise(taken)) {
-      taken.then(undefined, () => {});
-      return;
-    }
-    const left = owned.size === 0 ? taken : taken.filter((r) => !owned.has(r.id));
-    this.sweptAtShutdown(
-      left,
-      'capi-kit: the process is exiting before close() ended: events the outbox could not make durable dropped (await client.close() before process.exit())',
-    );
+    this.sweeps.atExit();
   }
 
   /** Stops for good, before the shutdown's sweep: requests aborted, their events queued again. */
@@ -438,40 +373,6 @@ export class PixelPipe {
   }
 
   /**
-   * Pipe stopped. Non-durable outbox: every record of this pixel still in it (queued or leased)
-   * is dead-lettered. Durable: the records it holds in memory only (`takeNonDurable`: its storage
-   * failed) are taken; the rest come back at the next start. Either way they are counted as
-   * dropped `shutdown` (handed to `onUndeliverable`), except those an outbox call in progress
-   * accounts for (ownership.ts). Each sweep takes off `queued` what it found, so records put back
-   * meanwhile stay counted for the next one.
-   */
-  private async sweep(): Promise<void> {
-    const { outbox, clock } = this.config;
-    if (outbox.durable) return this.takeAtShutdown();
-    const owned = this.owners.ids();
-    const taken = await outbox.claim(Number.MAX_SAFE_INTEGER, this.config.leaseMs, {
-      pixelId: this.pixelId,
-      all: true,
-      now: clock.now(),
-    });
-    const left = owned.size === 0 ? taken : taken.filter((r) => !owned.has(r.id));
-    if (left.length > 0) {
-      await outbox.deadLetter(ids(left), 'shutdown: not delivered before close() deadline');
-    }
-    this.sweptAtShutdown(left, 'capi-kit: closed with undelivered events');
-  }
-
-  /**
-   * Durable outbox, at close and for records that land after it: `takeNonDurable` removes and
-   * returns what the outbox holds in memory only (its storage failed), counted as dropped
-   * `shutdown`, except what an outbox call in progress still counts (`RecordOwnership.take`).
-   */
-  private async takeAtShutdown(): Promise<void> {
-    const lost = await this.owners.take(() => this.config.outbox.takeNonDurable?.(this.pixelId));
-    this.sweptAtShutdown(lost, NOT_DURABLE);
-  }
-
-  /**
    * Records a shutdown took from the outbox, all counted as queued: counted as dropped `shutdown`
    * (handed to `onUndeliverable`) in the same step, so the figures add up inside the `dropped`
    * hook too, and the reason logged.
@@ -484,62 +385,14 @@ export class PixelPipe {
     this.say.line('warn', { pixelId: this.pixelId, count: records.length }, message);
   }
 
-  /**
-   * An outbox call ended after the stop and left these records queued (put back, or failed):
-   * a non-durable outbox's are swept; a durable one's stay for the next start, except those its
-   * `takeNonDurable` had already taken, lost and counted so (`RecordOwnership.lost`), and those
-   * the take this starts finds in memory only.
-   */
-  private leftAfterStop(records: readonly OutboxRecord[]): void {
-    this.sweepAfterStop();
-    this.sweptAtShutdown(this.owners.lost(records), NOT_DURABLE);
-  }
-
-  /**
-   * Records went back to the outbox after the pipe stopped (a BullMQ producer's fallback taking a
-   * batch whose Redis write failed after `close()` gave up waiting for it; a request whose answer
-   * was recorded after close()'s grace; an async append answered late): nothing here will send
-   * them, so a non-durable outbox's are counted as dropped `shutdown` now rather than left as
-   * queued on a closed client. A durable outbox keeps them for the next start, and they stay
-   * counted as queued, except what it holds in memory only: its `takeNonDurable` is asked again,
-   * as at close, until close() calls the outbox's own `close()` (`outboxCloses`).
-   */
-  private sweepAfterStop(): void {
-    const { outbox } = this.config;
-    if (outbox.durable && (outbox.takeNonDurable === undefined || this.outboxClosing)) return;
-    // One sweep at a time: a sweep claims with `all`, leased records included, so two at once
-    // would both count the same records.
-    if (this.lateSweep) {
-      this.lateSweepAgain = true;
-      return;
-    }
-    // Registered before the first outbox call, as in `finalize`.
-    const ended = deferred();
-    this.lateSweep = ended.promise;
-    void (async () => {
-      do {
-        this.lateSweepAgain = false;
-        try {
-          await this.sweep();
-        } catch (error) {
-          this.say.outboxError(error);
-        }
-      } while (this.lateSweepAgain);
-      this.lateSweep = undefined;
-      ended.resolve();
-      this.notify();
-    })();
-    this.config.background(ended.promise);
-  }
-
   /** The sweep (durable: take) of records put back or appended after the stop, while it runs. */
   runningLateSweep(): Promise<void> | undefined {
-    return this.lateSweep;
+    return this.sweeps.running();
   }
 
   /** close() is about to call the outbox's own `close()`: late records are the outbox's from here. */
   outboxCloses(): void {
-    this.outboxClosing = true;
+    this.sweeps.outboxCloses();
   }
 
   /** Closes the auth circuit and lifts any pause, then sends what is waiting. */
@@ -763,7 +616,7 @@ export class PixelPipe {
     if (this.config.outbox.durable) {
       await this.putBack(records, undefined, () => this.config.outbox.release(ids(records), now));
     } else if (this.stopped) {
-      this.sweepAfterStop();
+      this.sweeps.afterStop();
     }
   }
 
@@ -803,7 +656,7 @@ export class PixelPipe {
     } catch (error) {
       // Still in the outbox and counted as queued; past a shutdown, only a sweep would find them.
       this.owners.expiryEnds(batch);
-      if (this.stopped) this.leftAfterStop(expired);
+      if (this.stopped) this.sweeps.leftAfterStop(expired);
       throw error;
     }
     this.owners.expiryEnds(batch);
@@ -859,7 +712,7 @@ export class PixelPipe {
         }
         if (this.stopped) {
           // What it left behind is swept, or lost if a durable outbox's take had it.
-          if (leftBehind !== undefined) this.leftAfterStop(leftBehind);
+          if (leftBehind !== undefined) this.sweeps.leftAfterStop(leftBehind);
           return;
         }
         this.settled += records.length - slot.suspected;
@@ -1081,7 +934,7 @@ export class PixelPipe {
       // Claimable again (a claim made meanwhile may have found them still leased).
       this.mayHaveRecords();
       // Those claimed again meanwhile are the claiming request's to count.
-      if (this.stopped) this.leftAfterStop(records.filter((r) => giving.has(r.id)));
+      if (this.stopped) this.sweeps.leftAfterStop(records.filter((r) => giving.has(r.id)));
     }
   }
 
@@ -1125,7 +978,7 @@ export class PixelPipe {
     this.mayHaveRecords();
     // Past a shutdown nothing sends the parts: a non-durable outbox's are swept (still leased,
     // counted as queued); a durable one keeps them for the next start.
-    if (this.stopped) this.leftAfterStop(parts.flat());
+    if (this.stopped) this.sweeps.leftAfterStop(parts.flat());
   }
 
   private async deadLetterRecords(
