@@ -137,6 +137,8 @@ const readBounded = async (
   // A `fetch` that ignores its signal keeps its stream open after a timeout or close(): let it go.
   const release = () => reader.cancel().catch(() => {});
   signal.addEventListener('abort', release, { once: true });
+  // Aborted already (close() between the answer and this read): no abort event will come.
+  if (signal.aborted) release();
   const chunks: Uint8Array[] = [];
   let size = 0;
   let done = false;

@@ -178,6 +178,36 @@ describe('answer size', () => {
     }
   });
 
+  it('an abort landing between the answer and the read of its body (close() in that turn) lets the body go', async () => {
+    // A fetch that ignores its signal, answering with a body that trickles and never ends; the
+    // abort lands in a microtask after the answer and before the read starts.
+    const controller = new AbortController();
+    let cancelled = false;
+    const body = new ReadableStream<Uint8Array>({
+      pull: () => new Promise<void>(() => {}),
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    const fetchFn = () => {
+      const answered = Promise.resolve(new Response(body, { status: 200 }));
+      void answered.then(() => controller.abort());
+      return answered;
+    };
+    const outcome = await postBatch(
+      fetchFn,
+      'http://127.0.0.1:9/v26.0/1/events',
+      new Uint8Array(),
+      {
+        timeoutMs: 20_000,
+        clock: systemClock,
+        controller,
+      },
+    );
+    expect(outcome.kind).toBe('aborted');
+    await expect.poll(() => cancelled, { timeout: 2000 }).toBe(true);
+  });
+
   it('reads an answer up to the bound', async () => {
     const big = JSON.stringify({ events_received: 1, pad: 'x'.repeat(MAX_ANSWER_BYTES - 100) });
     const server = await serve((res) => {
