@@ -84,20 +84,23 @@ const BLAMED_EVENT = /^data\[(\d+)\](?:\.|$)/;
 /** A segment printed as is: a field name or an index, nothing that could forge a log line. */
 const PLAIN_SEGMENT = /^[\w$-]{1,64}$/;
 
+/** Graph gives some values as an object or as JSON text: the value read, `undefined` for text that is not JSON. */
+const objectOrJsonText = (value: unknown): unknown => {
+  if (typeof value !== 'string') return value;
+  try {
+    return JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+};
+
 /**
  * `error_data.blame_field_specs`: each blamed field as a list of path segments
  * (`[["data", 0, "user_data", "em"]]`); Graph gives `error_data` as an object or as JSON text.
  * Marketing API error reference: https://developers.facebook.com/documentation/ads-commerce/marketing-api/error-reference
  */
 const blamedFields = (errorData: unknown): string[] | undefined => {
-  let data = errorData;
-  if (typeof data === 'string') {
-    try {
-      data = JSON.parse(data);
-    } catch {
-      return undefined;
-    }
-  }
+  const data = objectOrJsonText(errorData);
   if (!isRecord(data) || !Array.isArray(data.blame_field_specs)) return undefined;
   const fields: string[] = [];
   for (const spec of data.blame_field_specs.slice(0, MAX_BLAMED_FIELDS)) {
@@ -121,14 +124,7 @@ const blamedFields = (errorData: unknown): string[] | undefined => {
 
 /** Reads Meta's `{"error":{…}}` body (object or JSON text); `undefined` when it is not Graph-shaped. */
 export const parseGraphError = (body: unknown): GraphErrorInfo | undefined => {
-  let value = body;
-  if (typeof value === 'string') {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-  }
+  const value = objectOrJsonText(body);
   if (!isRecord(value) || !isRecord(value.error)) return undefined;
   const e = value.error;
   const info: GraphErrorInfo = {};
