@@ -341,9 +341,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       counters.expired += expired.length;
       logger.warn(
         { pixelId: data.pixelId, count: expired.length, jobId: job.id },
-        route.label === 'Meta'
-          ? 'capi-kit worker: dropped events past the 7-day window'
-          : `capi-kit worker: dropped events past ${route.label}'s upload window`,
+        `capi-kit worker: dropped events past ${route.label}'s upload window${route.label === 'Meta' ? ' (7 days; 62 for physical_store)' : ''}`,
       );
       emit('dropped', {
         reason: 'expired',

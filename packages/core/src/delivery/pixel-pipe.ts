@@ -667,7 +667,7 @@ export class PixelPipe {
     this.say.line(
       'warn',
       { pixelId: this.pixelId, count: expired.length },
-      'capi-kit: dropped events past the 7-day window',
+      `capi-kit: dropped events past ${this.label}'s upload window${this.label === 'Meta' ? ' (7 days; 62 for physical_store)' : ''}`,
     );
     return live;
   }

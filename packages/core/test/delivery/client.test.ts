@@ -566,6 +566,22 @@ describe('createCapi: track()', () => {
     expect(lastAge).toBeLessThan(7 * 86_400_000);
   });
 
+  it("the warning for events dropped as too old names the platform's window, not 7 days for a store event of 63 days", async () => {
+    const { client, clock, log } = setup(() => graphError(500, 2), {
+      retry: { baseDelayMs: 1000, maxDelayMs: 3_600_000, maxAttempts: 10_000 },
+    });
+    const day = 86_400_000;
+    client.track(purchase(1, clock.now() - 61 * day, { action_source: 'physical_store' }));
+    await client.flush();
+    for (let i = 0; i < 10; i++) await clock.advance(6 * 3600 * 1000);
+    await client.flush();
+    expect(client.stats().dropped.expired).toBe(1);
+    const warned = log.lines.filter((l) => l.level === 'warn' && /past/.test(l.msg));
+    expect(warned.map((l) => l.msg)).toEqual([
+      "capi-kit: dropped events past Meta's upload window (7 days; 62 for physical_store)",
+    ]);
+  });
+
   it('a timeoutMs past the 60 s margin checks the age that far ahead: no request can land after the window', async () => {
     // 90 s left in the window: outside the 60 s margin, but a request may take 120 s.
     const long = setup(undefined, { timeoutMs: 120_000 });
