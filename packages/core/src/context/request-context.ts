@@ -291,8 +291,7 @@ function computeContext(
   // A CORS preflight (`OPTIONS`) is the browser asking leave for a request, never a visit: it
   // carries no cookie, and a `_fbp` minted for it would be a browser ID for nobody.
   // https://fetch.spec.whatwg.org/#cors-preflight-fetch
-  const mayStore =
-    options.cookies !== false && consent !== 'denied' && url !== undefined && method !== 'OPTIONS';
+  const mayStore = mayStoreCookies(options, consent, url, method);
   let scope: CookieScope | undefined;
   const scoped = (): CookieScope | undefined => {
     if (mayStore && scope === undefined) {
@@ -374,6 +373,44 @@ function computeContext(
   }
   if (consent === 'ldu') Object.assign(context, lduFields(options.ldu));
   return context;
+}
+
+/** Whether a request's response may set cookies: allowed, consented, a known URL, not a preflight. */
+function mayStoreCookies(
+  options: RequestContextOptions,
+  consent: ConsentState,
+  url: PageUrl | undefined,
+  method: string,
+): url is PageUrl {
+  return (
+    options.cookies !== false && consent !== 'denied' && url !== undefined && method !== 'OPTIONS'
+  );
+}
+
+/**
+ * The fbc for a click ID a request did not carry itself but a page of its site did (the relay's
+ * events each carry their page URL), first seen at `ms`, and the `_fbc` cookie that keeps it for
+ * the visitor's next requests: written as {@link getRequestContext} writes one for a URL's
+ * fbclid (registrable domain of the request `url`, 90 days), unless the request may store no
+ * cookie (`cookies: false`, consent `denied`, no known URL), when fbc gets subdomain index 1
+ * instead [FBC]. `undefined` when `ms` is no timestamp.
+ * https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc
+ */
+export function fbcOfPageClick(
+  fbclid: string,
+  ms: number,
+  url: PageUrl | undefined,
+  options: RequestContextOptions,
+  consent: ConsentState,
+): { fbc: string; cookie?: CookieToSet } | undefined {
+  if (!mayStoreCookies(options, consent, url, 'POST')) {
+    const fbc = buildFbc(1, ms, fbclid);
+    return fbc === undefined ? undefined : { fbc };
+  }
+  const scope = cookieScope(url.hostname, options.cookieDomain ?? undefined);
+  const fbc = buildFbc(scope.subdomainIndex, ms, fbclid);
+  if (fbc === undefined) return undefined;
+  return { fbc, cookie: validFbCookie(FBC_COOKIE, fbc, scope, url.protocol === 'https:') };
 }
 
 /**

@@ -4,7 +4,7 @@ import {
   type RequestContext,
   type RequestContextOptions,
 } from '../context/index.js';
-import { withClientDestinations } from '../context/request-context.js';
+import { fbcOfPageClick, withClientDestinations } from '../context/request-context.js';
 import { requestHeaderReader } from '../context/request-input.js';
 import { proxyWarningOnce } from '../context/trust-proxy.js';
 import { MAX_TIMER_MS, systemClock } from '../delivery/clock.js';
@@ -520,6 +520,16 @@ export function createRelay<R = Request | NodeRequestLike>(
     };
     if (input.waitUntil !== undefined) trackOptions.waitUntil = input.waitUntil;
     counters.received += payload.events.length;
+    // The click of the request's pages the request itself did not carry (an origin-only
+    // Referer, no `_fbc` yet): one fbc for its events, kept as `_fbc` for the visitor's next ones.
+    let pageClick: { fbclid: string; fbc: string; cookie: string | undefined } | undefined;
+    const pageFbc = (fbclid: string, ms: number): string | undefined => {
+      if (pageClick?.fbclid === fbclid) return pageClick.fbc;
+      const built = fbcOfPageClick(fbclid, ms, requestUrl, requestOptions, context.consent);
+      if (built === undefined) return undefined;
+      pageClick = { fbclid, fbc: built.fbc, cookie: built.cookie?.header };
+      return built.fbc;
+    };
     for (const raw of payload.events) {
       try {
         const fromPage = isRecord(raw) ? raw.user_data : undefined;
@@ -538,6 +548,7 @@ export function createRelay<R = Request | NodeRequestLike>(
           nowSeconds,
           userData,
           context.user_data.fbc,
+          pageFbc,
         );
         if ('drop' in result) {
           counters.dropped[result.drop]++;
@@ -569,11 +580,9 @@ export function createRelay<R = Request | NodeRequestLike>(
       }
     }
     counters.accepted++;
-    return {
-      status: 204,
-      headers: { 'cache-control': 'no-store' },
-      cookies: own ? context.cookiesToSet.map((cookie) => cookie.header) : [],
-    };
+    const cookies = own ? context.cookiesToSet.map((cookie) => cookie.header) : [];
+    if (pageClick?.cookie !== undefined) cookies.push(pageClick.cookie);
+    return { status: 204, headers: { 'cache-control': 'no-store' }, cookies };
   };
 
   const handle = async (input: RelayInput<R>): Promise<RelayResponse> => {

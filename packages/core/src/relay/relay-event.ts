@@ -139,7 +139,8 @@ export function browserUserData(value: unknown): BrowserUserData {
  * `event_id` unchanged (Meta dedups it with the Pixel's copy), fixes the time, keeps only allowed
  * `custom_data` keys, and keeps the page URL only when it is on the request's site. Request data
  * (IP, user agent, cookies, consent) is added later from the request context, never from here;
- * only `fbc` is built from that page's fbclid when the request's (`requestFbc`) is none or another click.
+ * only `fbc` is built (by `pageFbc`, from that page's fbclid and the time it was seen) when the
+ * request's (`requestFbc`) is none or another click.
  */
 export function relayEventInput(
   raw: unknown,
@@ -148,6 +149,8 @@ export function relayEventInput(
   nowSeconds: number,
   eventUserData: UserDataInput | undefined,
   requestFbc?: string,
+  pageFbc: (fbclid: string, ms: number) => string | undefined = (fbclid, ms) =>
+    buildFbc(1, ms, fbclid),
 ): RelayEventResult {
   let userData = eventUserData;
   if (!isRecord(raw)) return { drop: 'malformed' };
@@ -179,12 +182,12 @@ export function relayEventInput(
     // on another origin of the site gets the origin alone (browsers' default referrer policy), and
     // before the Pixel (or without it, blocked) the `_fbc` cookie is missing or an older click's.
     // [FBC], as the context does for a URL: build fbc from the fbclid when there is no fbc or it
-    // holds another click, subdomain index 1 (not saved as a cookie), at the time it was seen.
+    // holds another click, at the time it was seen (`pageFbc` also keeps it as `_fbc`).
     // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc
     if (userData?.fbc === undefined && page.search.includes('fbclid=')) {
       const fbclid = validFbclid(page.searchParams.get('fbclid'));
       if (fbclid !== undefined && (requestFbc === undefined || fbcClickId(requestFbc) !== fbclid)) {
-        const fbc = buildFbc(1, time * 1000, fbclid);
+        const fbc = pageFbc(fbclid, time * 1000);
         if (fbc !== undefined) userData = { ...userData, fbc };
       }
     }

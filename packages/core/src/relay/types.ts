@@ -120,7 +120,10 @@ export interface RelayResponse {
   headers: Record<string, string>;
   /** A small JSON body naming the refusal, e.g. `{"error":"cross_site"}`; none for `204`. */
   body?: string;
-  /** `Set-Cookie` values to add: only when the relay computed the context itself (a minted `_fbp`). */
+  /**
+   * `Set-Cookie` values to add: the context's when the relay computed it itself (a minted `_fbp`),
+   * and `_fbc` for a click ID only the events' page carried (`?fbclid=`, no `_fbc` of that click).
+   */
   cookies: string[];
 }
 
@@ -183,7 +186,7 @@ export interface Relay<R = Request | NodeRequestLike> {
   handle(input: RelayInput<R>): Promise<RelayResponse>;
   /**
    * `handle` for Web runtimes (Next route handlers, Hono, Bun, Workers): reads the body itself and
-   * returns a `Response`, with the `_fbp` cookie when one was minted.
+   * returns a `Response`, with the answer's cookies (a minted `_fbp`, a page's `_fbc`).
    * @example export const POST = (request: Request) => relay.handleRequest(request)
    */
   handleRequest(

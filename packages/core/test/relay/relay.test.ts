@@ -1109,7 +1109,7 @@ describe('createRelay: what is forwarded', () => {
         },
         body: payload(events),
       });
-    await h.relay.handle(
+    const first = await h.relay.handle(
       beacon([
         event({
           event_name: 'PageView',
@@ -1119,9 +1119,11 @@ describe('createRelay: what is forwarded', () => {
         }),
         event({ event_id: 'bad', event_source_url: 'https://www.shop.example/?fbclid=a.b' }),
         event({ event_id: 'other', event_source_url: 'https://evil.example/?fbclid=IwAR_evil' }),
+        // The same click a second later: the fbc the cookie keeps, not another.
+        event({ event_id: 'again', event_time: at + 1, event_source_url: landing }),
       ]),
     );
-    await h.relay.handle(
+    const second = await h.relay.handle(
       beacon(
         [
           event({ event_id: 'sameClick', event_source_url: `${SITE}/?fbclid=IwAR_click` }),
@@ -1133,15 +1135,63 @@ describe('createRelay: what is forwarded', () => {
     const fbc = Object.fromEntries(
       (await h.sent()).map((s) => [s.event.event_id, (s.event.user_data as { fbc?: string }).fbc]),
     );
+    // [FBC]: the subdomain index of the cookie's domain (shop.example: 1), and the time the
+    // fbclid was seen (the event's).
+    const built = `fb.1.${at * 1000}.IwAR_fromPage`;
     expect(fbc).toEqual({
-      // [FBC]: a server-built fbc not saved as a cookie has subdomain index 1, and the time the
-      // fbclid was seen (the event's).
-      landing: `fb.1.${at * 1000}.IwAR_fromPage`,
+      landing: built,
       bad: undefined,
       other: undefined,
+      again: built,
       sameClick: FBC,
-      newClick: `fb.1.${at * 1000}.IwAR_fromPage`,
+      newClick: built,
     });
+    // Kept as `_fbc` for the visitor's next events, on the registrable domain, for 90 days.
+    const cookie = `_fbc=${built}; Max-Age=7776000; Domain=shop.example; Path=/; Secure; SameSite=Lax`;
+    const fbcCookies = (cookies: string[]) => cookies.filter((c) => c.startsWith('_fbc='));
+    expect(fbcCookies(first.cookies)).toEqual([cookie]);
+    expect(fbcCookies(second.cookies)).toEqual([cookie]);
+  });
+
+  it("keeps a page's click as `_fbc` once: not rewritten while the cookie holds it, and never against the site's rules", async () => {
+    const at = nowSeconds() - 2;
+    const landing = `${SITE}/landing?fbclid=IwAR_fromPage`;
+    const beacon = (cookie: string, event_id = 'evt-1') =>
+      request({
+        headers: { cookie, referer: `${SITE}/` },
+        body: payload([event({ event_id, event_time: at, event_source_url: landing })]),
+      });
+    const stored = 'fb.1.1700000000000.IwAR_fromPage';
+    const h = harness();
+    // The cookie holds this click already: its creation time stays.
+    const kept = await h.relay.handle(beacon(`_fbp=${FBP}; _fbc=${stored}`));
+    expect(kept.cookies).toEqual([]);
+    // An adapter's context (its cookies already written): the page's `_fbc` is still the answer's.
+    const adapterContext = {
+      user_data: { fbp: FBP, client_user_agent: UA },
+      cookiesToSet: [],
+      consent: 'granted' as const,
+      isNavigation: false,
+    };
+    const given = await h.relay.handle({
+      ...beacon(`_fbp=${FBP}`, 'evt-2'),
+      context: adapterContext,
+    });
+    expect(given.cookies).toEqual([
+      `_fbc=fb.1.${at * 1000}.IwAR_fromPage; Max-Age=7776000; Domain=shop.example; Path=/; Secure; SameSite=Lax`,
+    ]);
+    const fbcs = (await h.sent()).map((s) => (s.event.user_data as { fbc?: string }).fbc);
+    expect(fbcs).toEqual([stored, `fb.1.${at * 1000}.IwAR_fromPage`]);
+
+    // No cookies (`cookies: false`, consent denied): fbc for the event only, index 1 [FBC].
+    const off = harness({ requestContext: { trustProxy: 'loopback', cookies: false } });
+    expect((await off.relay.handle(beacon(`_fbp=${FBP}`))).cookies).toEqual([]);
+    const [sent] = await off.sent();
+    expect((sent?.event.user_data as { fbc?: string } | undefined)?.fbc).toBe(
+      `fb.1.${at * 1000}.IwAR_fromPage`,
+    );
+    const denied = harness({ requestContext: { trustProxy: 'loopback', consent: () => 'denied' } });
+    expect((await denied.relay.handle(beacon(`_fbp=${FBP}`))).cookies).toEqual([]);
   });
 
   it("never forwards a user name or password in the page's URLs or the Referer", async () => {
