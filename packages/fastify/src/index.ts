@@ -454,6 +454,8 @@ function registerRelay(
       // No parser ran for a request without a body (a GET, an empty POST): the relay reads none.
       if (request.body !== undefined) input.body = request.body as BodySource;
       const answer = await relay.handle(input);
+      // The cookies the relay asks for (a page's `_fbc`) beside those `onRequest` put there.
+      appendReplySetCookies(reply, answer.cookies);
       return reply.code(answer.status).headers(answer.headers).send(answer.body);
     };
     relayHandlers.add(relayRoute);

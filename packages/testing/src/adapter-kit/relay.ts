@@ -152,6 +152,44 @@ export function describeRelay(kit: Kit): void {
       expect(app.client.stats().dedup.relay).toBeGreaterThanOrEqual(1);
     });
 
+    it("sets the `_fbc` the relay answers for a page's click, once", async () => {
+      // The page's `?fbclid=` reaches the relay in the event only: an origin-only Referer (a relay
+      // on another origin of the site, or the page's Referrer-Policy), and no `_fbc` yet.
+      const landing = relayEvent('rel-click', {
+        event_source_url: 'http://127.0.0.1/landing?fbclid=IwAR_kitPage',
+      });
+      const headers = {
+        referer: `${app.url}/`,
+        cookie: `_fbp=${KNOWN_FBP}`,
+        'x-forwarded-for': '203.0.113.11',
+      };
+      const res = await beacon(app, payload(landing), headers);
+      expect(res.status).toBe(204);
+      const fbcCookies = (answer: Response) =>
+        answer.headers.getSetCookie().filter((cookie) => cookie.startsWith('_fbc='));
+      const [cookie, ...more] = fbcCookies(res);
+      expect(more).toEqual([]);
+      // A host-only cookie on an IP host, subdomain index 0, for 90 days.
+      expect(cookie).toMatch(
+        /^_fbc=fb\.0\.\d{13}\.IwAR_kitPage; Max-Age=7776000; Path=\/; SameSite=Lax$/,
+      );
+      const value = cookie?.split(';', 1)[0]?.slice('_fbc='.length);
+      const [received] = await kit.mock.waitForEvents(1);
+      expect(received?.event.user_data).toMatchObject({ fbc: value });
+      // Once the browser holds it, it is kept as it is: not rewritten with a new time.
+      const again = await beacon(app, payload({ ...landing, event_id: 'rel-click-2' }), {
+        ...headers,
+        cookie: `_fbp=${KNOWN_FBP}; _fbc=${value}`,
+      });
+      expect(again.status).toBe(204);
+      expect(fbcCookies(again)).toEqual([]);
+      await app.client.flush();
+      expect(kit.mock.events().map((sent) => sent.event.user_data)).toEqual([
+        expect.objectContaining({ fbc: value }),
+        expect.objectContaining({ fbc: value }),
+      ]);
+    });
+
     it('takes a text/plain beacon, refuses form encodings with 415', async () => {
       const plain = await beacon(app, payload(relayEvent('rel-text')), {
         'content-type': 'text/plain;charset=UTF-8',
