@@ -98,6 +98,19 @@ const cookieHeaderOf = (
   };
 };
 
+/**
+ * The cookie that keeps a click ID `value` of `kept` in `scope`, as {@link captureDestinationContext}
+ * writes it; `undefined` for a value that may not go into a cookie.
+ */
+export function persistedCookie(
+  kept: PersistedParam,
+  value: string,
+  scope: CookieScope,
+  secure: boolean,
+): CookieToSet | undefined {
+  return cookieHeaderOf(kept.cookie, value, kept.maxAgeSeconds, scope, secure);
+}
+
 /** True when some destination declares {@link ContextNeeds}: otherwise a request reads nothing for them. */
 export function hasContextNeeds(destinations: readonly DestinationContextSource[]): boolean {
   for (const destination of destinations) if (destination.context !== undefined) return true;
@@ -149,9 +162,7 @@ export function captureDestinationContext(
       if ((fresh !== undefined && fresh !== existing) || request.isNavigation) {
         const scope = request.scope();
         const toSet =
-          scope === undefined
-            ? undefined
-            : cookieHeaderOf(kept.cookie, value, kept.maxAgeSeconds, scope, request.secure);
+          scope === undefined ? undefined : persistedCookie(kept, value, scope, request.secure);
         if (toSet !== undefined) cookiesToSet.push(toSet);
       }
     }

@@ -388,12 +388,26 @@ function mayStoreCookies(
 }
 
 /**
+ * Where the response to a `POST` for `url` (a relay request) keeps a click ID one of the site's
+ * pages carried, by {@link getRequestContext}'s rule: the registrable domain of `url`, unless the
+ * request may store no cookie (`cookies: false`, consent `denied`, no known URL): `undefined`.
+ */
+export function pageClickScope(
+  url: PageUrl | undefined,
+  options: RequestContextOptions,
+  consent: ConsentState,
+): { scope: CookieScope; secure: boolean } | undefined {
+  if (!mayStoreCookies(options, consent, url, 'POST')) return undefined;
+  const scope = cookieScope(url.hostname, options.cookieDomain ?? undefined);
+  return { scope, secure: url.protocol === 'https:' };
+}
+
+/**
  * The fbc for a click ID a request did not carry itself but a page of its site did (the relay's
  * events each carry their page URL), first seen at `ms`, and the `_fbc` cookie that keeps it for
  * the visitor's next requests: written as {@link getRequestContext} writes one for a URL's
- * fbclid (registrable domain of the request `url`, 90 days), unless the request may store no
- * cookie (`cookies: false`, consent `denied`, no known URL), when fbc gets subdomain index 1
- * instead [FBC]. `undefined` when `ms` is no timestamp.
+ * fbclid (90 days, in {@link pageClickScope}), or, when the request may store no cookie, fbc with
+ * subdomain index 1 instead [FBC]. `undefined` when `ms` is no timestamp.
  * https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/fbp-and-fbc
  */
 export function fbcOfPageClick(
@@ -403,14 +417,12 @@ export function fbcOfPageClick(
   options: RequestContextOptions,
   consent: ConsentState,
 ): { fbc: string; cookie?: CookieToSet } | undefined {
-  if (!mayStoreCookies(options, consent, url, 'POST')) {
-    const fbc = buildFbc(1, ms, fbclid);
-    return fbc === undefined ? undefined : { fbc };
-  }
-  const scope = cookieScope(url.hostname, options.cookieDomain ?? undefined);
-  const fbc = buildFbc(scope.subdomainIndex, ms, fbclid);
+  const where = pageClickScope(url, options, consent);
+  const fbc = buildFbc(where?.scope.subdomainIndex ?? 1, ms, fbclid);
   if (fbc === undefined) return undefined;
-  return { fbc, cookie: validFbCookie(FBC_COOKIE, fbc, scope, url.protocol === 'https:') };
+  return where === undefined
+    ? { fbc }
+    : { fbc, cookie: validFbCookie(FBC_COOKIE, fbc, where.scope, where.secure) };
 }
 
 /**

@@ -1,10 +1,15 @@
+import { type PersistedParam, persistedCookie } from '../context/destination-context.js';
 import {
   getRequestContextOrEmpty,
   type NodeRequestLike,
   type RequestContext,
   type RequestContextOptions,
 } from '../context/index.js';
-import { fbcOfPageClick, withClientDestinations } from '../context/request-context.js';
+import {
+  fbcOfPageClick,
+  pageClickScope,
+  withClientDestinations,
+} from '../context/request-context.js';
 import { requestHeaderReader } from '../context/request-input.js';
 import { proxyWarningOnce } from '../context/trust-proxy.js';
 import { MAX_TIMER_MS, systemClock } from '../delivery/clock.js';
@@ -530,6 +535,14 @@ export function createRelay<R = Request | NodeRequestLike>(
       pageClick = { fbclid, fbc: built.fbc, cookie: built.cookie?.header };
       return built.fbc;
     };
+    // Destinations' click IDs of the request's pages (TikTok's `ttclid`), kept like `_fbc`: one
+    // cookie each, the last page's click.
+    const clickCookies = new Map<string, string>();
+    const keepPageClick = (kept: PersistedParam, value: string): void => {
+      const where = pageClickScope(requestUrl, requestOptions, context.consent);
+      const cookie = where && persistedCookie(kept, value, where.scope, where.secure);
+      if (cookie !== undefined) clickCookies.set(kept.cookie, cookie.header);
+    };
     for (const raw of payload.events) {
       try {
         const fromPage = isRecord(raw) ? raw.user_data : undefined;
@@ -564,6 +577,7 @@ export function createRelay<R = Request | NodeRequestLike>(
           contextOptions.destinations,
           context.destinations,
           result.input.event_source_url,
+          keepPageClick,
         );
         const tracked = client.track(
           result.input,
@@ -582,6 +596,7 @@ export function createRelay<R = Request | NodeRequestLike>(
     counters.accepted++;
     const cookies = own ? context.cookiesToSet.map((cookie) => cookie.header) : [];
     if (pageClick?.cookie !== undefined) cookies.push(pageClick.cookie);
+    cookies.push(...clickCookies.values());
     return { status: 204, headers: { 'cache-control': 'no-store' }, cookies };
   };
 

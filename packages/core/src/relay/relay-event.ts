@@ -2,6 +2,7 @@ import {
   type DestinationCaptures,
   type DestinationContextSource,
   isSafeCaptureValue,
+  type PersistedParam,
 } from '../context/destination-context.js';
 import { buildFbc, fbcClickId, validFbclid } from '../context/fb-cookies.js';
 import { isSameSite, parseReferer } from '../context/page-url.js';
@@ -219,13 +220,14 @@ export function relayEventInput(
  * (`pageHref`, as {@link relayEventInput} kept it) where the request's is missing or another
  * click's: the page is the newer click, as the request context reads a URL before the cookie. The
  * relay's request lost it for the reason `fbc` is built above (an origin-only `Referer`, and no
- * cookie yet on a page the app did not serve). Not written to a cookie. `captures` itself when
- * nothing changes.
+ * cookie yet on a page the app did not serve). Each click taken is handed to `keep`, to be kept
+ * in the destination's cookie as `_fbc` is. `captures` itself when nothing changes.
  */
 export function withPageClickIds(
   destinations: readonly DestinationContextSource[] | undefined,
   captures: DestinationCaptures | undefined,
   pageHref: unknown,
+  keep?: (kept: PersistedParam, value: string) => void,
 ): DestinationCaptures | undefined {
   if (destinations === undefined || typeof pageHref !== 'string' || !pageHref.includes('=')) {
     return captures;
@@ -241,6 +243,7 @@ export function withPageClickIds(
       if (!isSafeCaptureValue(value) || held?.[kept.param] === value) continue;
       if (out === captures) out = { ...captures };
       (out as DestinationCaptures)[destination.name] = { ...held, [kept.param]: value };
+      keep?.(kept, value);
     }
   }
   return out;

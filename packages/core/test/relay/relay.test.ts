@@ -1015,8 +1015,16 @@ describe('createRelay: what is forwarded', () => {
       sameClick: 'E.C.P.cookie',
       newClick: 'E.C.P.page',
     });
-    // Read for the event only: the cookie is the request context's to write, by its own rule.
-    expect([...first.cookies, ...second.cookies].join()).not.toContain('E.C.P.page');
+    // Kept in the destination's cookie, as `_fbc` is, for the visitor's next events; once.
+    const cookie =
+      'ttclid=E.C.P.page; Max-Age=86400; Domain=shop.example; Path=/; Secure; SameSite=Lax';
+    const ttclidCookies = (cookies: string[]) => cookies.filter((c) => c.startsWith('ttclid='));
+    expect(ttclidCookies(first.cookies)).toEqual([cookie]);
+    expect(ttclidCookies(second.cookies)).toEqual([cookie]);
+    const held = await h.relay.handle(
+      beacon([event({ event_id: 'held', event_source_url: landing })], 'ttclid=E.C.P.page'),
+    );
+    expect(ttclidCookies(held.cookies)).toEqual([]);
   });
 
   it('uses server time for a browser clock in the future or more than 5 minutes behind', async () => {
