@@ -122,7 +122,8 @@ export interface RelayResponse {
   body?: string;
   /**
    * `Set-Cookie` values to add: the context's when the relay computed it itself (a minted `_fbp`),
-   * and `_fbc` for a click ID only the events' page carried (`?fbclid=`, no `_fbc` of that click).
+   * and the cookie of a click ID only the events' page carried, not yet held by that cookie
+   * (`_fbc` for `?fbclid=`, a destination's own for its click, TikTok's `ttclid`).
    */
   cookies: string[];
 }
