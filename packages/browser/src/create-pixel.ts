@@ -108,7 +108,7 @@ export function createPixel(options: PixelOptions): Pixel {
     custom_data?: CustomData,
     options?: TrackOptions,
   ): string => {
-    const eventID = `${options?.eventID || eventId()}`;
+    const eventID = `${options?.eventID ?? ''}` || eventId();
     try {
       custom ||= !(STANDARD_EVENTS as readonly string[]).includes(eventName);
       const single = initialized!.size > 1;

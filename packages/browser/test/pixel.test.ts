@@ -93,6 +93,17 @@ describe('eventID shared by the Pixel and the relay', () => {
     }
   });
 
+  it('an eventID of 0 (an order number) is sent as "0"; an empty one gets a fresh ID', async () => {
+    const pixel = createPixel({ pixelId: PIXEL });
+    const zero = { eventID: 0 } as unknown as { eventID: string };
+    expect(pixel.track('Purchase', { value: 1, currency: 'USD' }, zero)).toBe('0');
+    expect(browser.fbq().queue.at(-1)![3]).toEqual({ eventID: '0' });
+    expect(pixel.track('Lead', {}, { eventID: '' })).toMatch(/^[0-9a-f-]{36}$/);
+    await nextTick();
+    const [payload] = await browser.relayed();
+    expect(payload!.events[0]!.event_id).toBe('0');
+  });
+
   it('relays a pixelId given as a number (a JSON config) as the string the server relay takes', async () => {
     const pixel = createPixel({ pixelId: 1234567890 as unknown as string });
     const eventID = pixel.track('Lead');
