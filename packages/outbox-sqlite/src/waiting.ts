@@ -53,10 +53,17 @@ export const waitForFile = (
       `another process holds the file (a deploy that started this process before the old one exited, or processes given one path): new events are kept in memory (up to ${opts.memoryMaxEvents} per stream, the oldest dropped beyond; a crash loses them) and delivered from there; the file is tried every ${opts.writeRetryMs} ms and taken over once that process lets it go (stats().waitingForFile). One process per file: give each process its own path`,
     );
 
-  const timer = setInterval(() => tryTake(), opts.writeRetryMs);
+  const timer = setInterval(() => {
+    try {
+      tryTake();
+    } catch (error) {
+      // A host that threw while told of the take-over: never an uncaught exception from a timer.
+      opts.logger.error({ path: opts.path }, `sqliteOutbox: ${messageOf(error)}`);
+    }
+  }, opts.writeRetryMs);
   timer.unref?.();
 
-  /** Takes the file if the other process let it go; true once it is taken. Never throws. */
+  /** Takes the file if the other process let it go; true once it is taken. Throws only what the host throws when told. */
   function tryTake(): boolean {
     if (taken) return true;
     if (closed) return false;

@@ -223,6 +223,32 @@ describe('a file another process holds', () => {
     reopened.close();
   });
 
+  it('a host that throws when told of the take-over is logged, not an uncaught exception from the timer', async () => {
+    const path = temp.file();
+    const holder = heldFile(path, 3);
+    const lines: string[] = [];
+    const outbox = sqliteOutbox({
+      path,
+      lockTimeoutMs: 20,
+      writeRetryMs: 20,
+      logger: loggerInto(lines),
+    });
+    const { host } = recordingHost();
+    outbox.attach({
+      ...host,
+      recovered: () => {
+        throw new Error('host broke');
+      },
+    });
+    await sleep(0);
+    holder.close();
+    await waitFor('the take-over', () => !outbox.stats().waitingForFile);
+    await waitFor('the log line', () => lines.some((l) => l.includes('host broke')));
+    expect(lines).toContain('error sqliteOutbox: host broke');
+    expect(outbox.stats().queued).toBe(3);
+    outbox.close();
+  });
+
   it('a file let go but unreadable is said once, and taken once it reads again', async () => {
     const path = temp.file();
     const holder = heldFile(path, 1);
