@@ -2,7 +2,7 @@ import { reportedEventName } from '../delivery/redact.js';
 import { RELAY_MAX_EVENT_ID_LENGTH } from '../relay/protocol.js';
 import { freshnessIndex } from './freshness.js';
 import { MATCH_KEYS, matchKeyMask, matchQualityPoints } from './match-quality.js';
-import { RELAY_BIT, SERVER_BIT, SeenIds } from './seen-ids.js';
+import { SeenIds } from './seen-ids.js';
 import { figures, Tally } from './tally.js';
 import type {
   DiagnosticsOptions,
@@ -99,8 +99,8 @@ interface PixelWindow {
   names: Set<string>;
 }
 
-const NOTHING_NOTED: { overlapping: boolean; confirmedOn: readonly string[] } = {
-  overlapping: false,
+const NOTHING_NOTED: { overlappingOn: readonly string[]; confirmedOn: readonly string[] } = {
+  overlappingOn: [],
   confirmedOn: [],
 };
 
@@ -212,17 +212,30 @@ export const createDiagnosticsRecorder = (
     return bucket.byName.get(reportedEventName(eventName)) ?? bucket.byName.get(OTHER_EVENT_NAME);
   };
 
+  // The pixel lists the remembered ids keep, one shared array per distinct list (a handful: the
+  // client's pixels and streams), so an entry costs a reference, not an array of its own.
+  const pixelLists = new Map<string, readonly string[]>();
+  const pixelList = (pixelIds: readonly string[]): readonly string[] => {
+    const key = pixelIds.length === 1 ? (pixelIds[0] as string) : pixelIds.join('\n');
+    let list = pixelLists.get(key);
+    if (list === undefined) {
+      list = Object.freeze([...pixelIds]);
+      if (pixelLists.size < 256) pixelLists.set(key, list);
+    }
+    return list;
+  };
+
   /**
-   * Remembers the id and returns whether it is the first sighting from the second source
-   * (overlap) and on which of the event's pixels a generated id is confirmed by the relay already.
-   * A relay sighting confirms an earlier generated server event in that event's own bucket, so the
-   * confirmation leaves the window together with the event.
+   * Remembers the id and returns the pixels on which it is the first sighting from the second
+   * source (overlap), and on which of the event's pixels a generated id is confirmed by the relay
+   * already. A relay sighting confirms an earlier generated server event in that event's own
+   * bucket, so the confirmation leaves the window together with the event.
    */
   const noteId = (
     sample: DiagnosticsEventSample,
     index: number,
     generated: boolean,
-  ): { overlapping: boolean; confirmedOn: readonly string[] } => {
+  ): { overlappingOn: readonly string[]; confirmedOn: readonly string[] } => {
     if (index !== lastExpiredBucket) {
       // Entries expire a bucket at a time, so the scan runs once per bucket.
       lastExpiredBucket = index;
@@ -239,22 +252,29 @@ export const createDiagnosticsRecorder = (
     // string before the set keeps it: five times less memory per remembered id.
     key.charCodeAt(0);
     const relay = sample.source === 'relay';
-    const bit = relay ? RELAY_BIT : SERVER_BIT;
     let entry = seenIds.get(key);
-    let overlapping = false;
     if (entry === undefined) {
-      entry = { index, bits: bit };
+      // Both lists in the literal: added later, they took a property store of their own (32 bytes
+      // more per remembered id, measured on Node 26).
+      entry = { index, serverPixelIds: undefined, relayPixelIds: undefined };
       seenIds.add(key, entry);
-    } else if (!(entry.bits & bit)) {
-      entry.bits |= bit;
-      overlapping = true;
+    }
+    // A Pixel's copy pairs with the server's on that Pixel's own pixel [DD]: each pixel overlaps
+    // when it has both copies. With two pixels on the page the relay brings one copy per pixel;
+    // counted per id, the second pixel's copy never overlapped (after the server event), or the
+    // server event overlapped on a pixel whose Pixel never sent one (after the other's copy).
+    const own = relay ? entry.relayPixelIds : entry.serverPixelIds;
+    const other = relay ? entry.serverPixelIds : entry.relayPixelIds;
+    const fresh =
+      own === undefined ? sample.pixelIds : sample.pixelIds.filter((p) => !own.includes(p));
+    const overlappingOn =
+      other === undefined || fresh.length === 0 ? [] : fresh.filter((p) => other.includes(p));
+    if (fresh.length > 0) {
+      const seen = pixelList(own === undefined ? fresh : [...own, ...fresh]);
+      if (relay) entry.relayPixelIds = seen;
+      else entry.serverPixelIds = seen;
     }
     if (relay) {
-      const seen = entry.relayPixelIds;
-      entry.relayPixelIds =
-        seen === undefined
-          ? [...sample.pixelIds]
-          : [...seen, ...sample.pixelIds.filter((p) => !seen.includes(p))];
       const pending = entry.generatedPixelIds;
       if (pending !== undefined && entry.generatedIndex !== undefined) {
         for (const pixelId of pending) {
@@ -265,19 +285,19 @@ export const createDiagnosticsRecorder = (
         const left = pending.filter((p) => !sample.pixelIds.includes(p));
         entry.generatedPixelIds = left.length > 0 ? left : undefined;
       }
-      return { overlapping, confirmedOn: [] };
+      return { overlappingOn, confirmedOn: [] };
     }
-    if (!generated) return { overlapping, confirmedOn: [] };
+    if (!generated) return { overlappingOn, confirmedOn: [] };
     const seen = entry.relayPixelIds;
     if (seen === undefined) {
       entry.generatedIndex = index;
       entry.generatedPixelIds = sample.pixelIds;
-      return { overlapping, confirmedOn: [] };
+      return { overlappingOn, confirmedOn: [] };
     }
     const left = sample.pixelIds.filter((p) => !seen.includes(p));
     entry.generatedIndex = index;
     entry.generatedPixelIds = left.length > 0 ? left : undefined;
-    return { overlapping, confirmedOn: sample.pixelIds.filter((p) => seen.includes(p)) };
+    return { overlappingOn, confirmedOn: sample.pixelIds.filter((p) => seen.includes(p)) };
   };
 
   const recordEvent = (sample: DiagnosticsEventSample, nowMs: number): void => {
@@ -296,7 +316,7 @@ export const createDiagnosticsRecorder = (
     // An id nobody else has cannot overlap or be confirmed: not worth a slot in the set; nor can
     // any id while no relay feeds the recorder, nor one longer than a relayed event may carry (an
     // app passing ids from requests through would otherwise fill the set with their lengths).
-    const { overlapping, confirmedOn } =
+    const { overlappingOn, confirmedOn } =
       unshared || !relayFed || sample.eventId.length > RELAY_MAX_EVENT_ID_LENGTH
         ? NOTHING_NOTED
         : noteId(sample, index, generated && sample.source === 'server');
@@ -313,7 +333,7 @@ export const createDiagnosticsRecorder = (
       if (confirmedOn.includes(pixelId)) t.confirmed++;
       if (sample.source === 'relay') t.relay++;
       else t.server++;
-      if (overlapping) t.overlapping++;
+      if (overlappingOn.includes(pixelId)) t.overlapping++;
       for (let bits = mask; bits !== 0; bits &= bits - 1) {
         const i = 31 - Math.clz32(bits & -bits); // lowest set bit
         t.keys[i] = (t.keys[i] as number) + 1;

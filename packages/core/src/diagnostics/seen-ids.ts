@@ -1,15 +1,13 @@
-/** Source bit of a server event in {@link SeenId.bits}. */
-export const SERVER_BIT = 1;
-/** Source bit of a relay event in {@link SeenId.bits}. */
-export const RELAY_BIT = 2;
-
 /** What the recorder remembers of one `event_name` + `event_id` within the window. */
 export interface SeenId {
   /** Bucket of the first sighting: the entry expires with it. */
   index: number;
-  /** `SERVER_BIT` | `RELAY_BIT`: the sources the id came from. */
-  bits: number;
-  /** Pixels a relay event with this id went to: a server event generated later is confirmed there. */
+  /** Pixels a server event with this id went to: a relay copy on one of them overlaps there. */
+  serverPixelIds?: readonly string[] | undefined;
+  /**
+   * Pixels a relay event with this id went to: a server event on one of them overlaps there, and
+   * a server event generated later is confirmed there.
+   */
   relayPixelIds?: readonly string[] | undefined;
   /** Bucket of the server event whose id capi-kit generated, awaiting the relay's copy. */
   generatedIndex?: number | undefined;

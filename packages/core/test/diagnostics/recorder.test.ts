@@ -191,6 +191,34 @@ describe('createDiagnosticsRecorder', () => {
     expect(r.report(T0 + 300).pixels['1']?.events.Lead?.overlap).toBeNull();
   });
 
+  it('counts an overlap on each pixel whose own Pixel sent the browser copy, in either order', () => {
+    // Two pixels on one page (two createPixel): the server sends each order to both, the page
+    // fires each Pixel with the order id and the relay forwards each copy to its own pixel.
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay();
+    const server = (id: string) =>
+      r.recordEvent(sample({ eventId: id, callerEventId: true, pixelIds: ['1', '2'] }), T0);
+    const relay = (id: string, pixelId: string) =>
+      r.recordEvent(
+        sample({ eventId: id, callerEventId: true, source: 'relay', pixelIds: [pixelId] }),
+        T0,
+      );
+    server('o-1');
+    relay('o-1', '1');
+    relay('o-1', '2'); // pixel 2's own pair: the id had a relay copy already, on pixel 1
+    relay('o-2', '2');
+    relay('o-2', '1');
+    server('o-2');
+    // A browser copy on pixel 2 only: pixel 1 never had one of o-3.
+    relay('o-3', '2');
+    server('o-3');
+    const figures = (pixelId: string) => r.report(T0).pixels[pixelId]?.events.Purchase;
+    expect(figures('1')).toMatchObject({ sources: { server: 3, relay: 2 }, overlapping: 2 });
+    expect(figures('1')?.overlap).toBe(100);
+    expect(figures('2')).toMatchObject({ sources: { server: 3, relay: 3 }, overlapping: 3 });
+    expect(figures('2')?.overlap).toBe(100);
+  });
+
   it('forgets the oldest remembered ids beyond overlapCapacity', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000, overlapCapacity: 2 });
     r.attachRelay(); // a relay feeds it (createRelay does this)
