@@ -447,8 +447,10 @@ export const createDiagnosticsRecorder = (
             threshold: thresholds.dedupKeyCoverage,
           });
         }
+        // A share of the smaller source's events: judged once that source has enough of them, or
+        // one odd browser copy beside a busy server's events read 0 % and warned.
         if (
-          f.events >= thresholds.minEvents &&
+          Math.min(f.sources.server, f.sources.relay) >= thresholds.minEvents &&
           f.overlap !== null &&
           f.overlap < thresholds.overlap
         ) {

@@ -9,7 +9,7 @@ export interface DiagnosticsThresholds {
   matchQuality: number;
   /** Dedup-key coverage (%) below this warns, once that many events have a known status (`minEvents`); default 70 (project-defined, capi.md §6). */
   dedupKeyCoverage: number;
-  /** Browser/server overlap (%) below this warns while the relay is in use; default 50 (project-defined). */
+  /** Browser/server overlap (%) below this warns once each source has `minEvents` events; default 50 (project-defined). */
   overlap: number;
   /** p95 freshness (s) above this warns; default 3600 (Meta: send within about an hour [UA]). */
   freshnessP95Seconds: number;

@@ -408,6 +408,23 @@ describe('createDiagnosticsRecorder', () => {
       'dedup_key_coverage',
     ]);
   });
+
+  it('warns about the overlap only once the smaller source has minEvents events', () => {
+    // The overlap is a share of the smaller source's events: one odd browser copy beside many
+    // server events is a figure of one event (0 % or 100 %), and must not page anyone.
+    const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 5 } });
+    r.attachRelay();
+    const full = (over: Partial<DiagnosticsEventSample>) =>
+      sample({ userData: FULL, callerEventId: true, ...over });
+    r.takeWarnings(T0);
+    for (let i = 0; i < 30; i++) r.recordEvent(full({ eventId: `o-${i}` }), T0);
+    r.recordEvent(full({ eventId: 'page-test', source: 'relay' }), T0);
+    expect(r.report(T0).pixels['1']?.events.Purchase?.overlap).toBe(0);
+    expect(r.takeWarnings(T0 + 5000)).toEqual([]);
+    // Five browser copies, none paired: that is evidence.
+    for (let i = 0; i < 4; i++) r.recordEvent(full({ eventId: `b-${i}`, source: 'relay' }), T0);
+    expect(r.takeWarnings(T0 + 10_000).map((w) => [w.figure, w.value])).toEqual([['overlap', 0]]);
+  });
 });
 
 describe('dedup-key status: what capi-kit can know about an event_id', () => {
