@@ -134,6 +134,46 @@ describe('capi-kit doctor', () => {
     expect(local?.message).toContain('Lead event_id coverage 0% < 70%');
   });
 
+  it("estimates match quality from --local-events' web events only, as Meta's EMQ", async () => {
+    const file = join(tmpdir(), `capi-kit-doctor-web-${process.pid}.ndjson`);
+    const t = Math.floor(Date.now() / 1000) - 60;
+    writeFileSync(
+      file,
+      [
+        {
+          event_name: 'Purchase',
+          event_id: 'o-1',
+          event_time: t,
+          event_source_url: 'https://shop.example/checkout',
+          user_data: {
+            em: 'a@example.com',
+            client_ip_address: '2001:db8::1',
+            client_user_agent: 'Mozilla/5.0',
+          },
+          custom_data: { value: 5, currency: 'EUR' },
+        },
+        {
+          event_name: 'Purchase',
+          event_id: 's-1',
+          event_time: t,
+          action_source: 'physical_store',
+          user_data: { em: 'b@example.com', ph: '+16505551212' },
+          custom_data: { value: 5, currency: 'EUR' },
+        },
+      ]
+        .map((line) => JSON.stringify(line))
+        .join('\n'),
+    );
+    const result = await runBin(['doctor', '--json', '--local-events', file], graphEnv(mock.url));
+    rmSync(file, { force: true });
+    expect(result.code).toBe(0);
+    // The store sale (5.0) is not a web event: Meta's EMQ leaves it out, so does the estimate.
+    expect(JSON.parse(result.stdout).local.figures.events.Purchase).toMatchObject({
+      events: 2,
+      matchQuality: 4.5,
+    });
+  });
+
   it('reads a --local-events line whose event_time is in milliseconds, as track() does', async () => {
     const file = join(tmpdir(), `capi-kit-doctor-ms-${process.pid}.ndjson`);
     const lead = (event_id: string, event_time: number) =>

@@ -109,7 +109,7 @@ const SCRIPT = `
     var mq = s.matchQuality, cov = s.dedupCoverage, p50 = s.freshness.p50Seconds;
     var dl = add(el('dl'),
       el('dt', null, 'Match quality (local estimate, as client.diagnostics())'),
-      add(el('dd', null, s.platform === 'tiktok' ? 'not estimated for TikTok' : mq == null ? 'no server events' : mq + ' / 10'),
+      add(el('dd', null, s.platform === 'tiktok' ? 'not estimated for TikTok' : mq == null ? 'no web (website) server events' : mq + ' / 10'),
         bar(mq, 10, view.matchQualityTarget, '', 'Match quality ' + (mq == null ? 'unknown' : mq + ' of 10') + ', target ' + view.matchQualityTarget)),
       el('dt', null, 'Dedup coverage (browser events with a server copy)'),
       add(el('dd', null, cov == null ? 'no browser events' : cov + ' % (' + s.deduplicated + ' deduplicated)'),

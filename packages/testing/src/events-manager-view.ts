@@ -79,7 +79,7 @@ export interface EventsManagerSummary {
   deduplicated: number;
   /** `'tiktok'` for a TikTok pixel's event name; absent for Meta's. */
   platform?: 'tiktok';
-  /** Mean local estimate (0–10, one decimal) over accepted server copies, as `client.diagnostics()`; null without any (always for TikTok). */
+  /** Mean local estimate (0–10, one decimal) over accepted web (`website`) server copies, as `client.diagnostics()`; null without any (always for TikTok). */
   matchQuality: number | null;
   /** Share (%) of browser copies whose `event_id` also came from the server; null without browser copies. */
   dedupCoverage: number | null;
@@ -416,7 +416,7 @@ export const buildEventsManagerView = (
 const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] => {
   const byName = new Map<
     string,
-    EventsManagerSummary & { points: number; delays: number[]; covered: number }
+    EventsManagerSummary & { points: number; scored: number; delays: number[]; covered: number }
   >();
   for (const row of rows) {
     const key = JSON.stringify([row.platform ?? 'meta', row.pixelId, row.eventName]);
@@ -434,6 +434,7 @@ const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] =>
         dedupCoverage: null,
         freshness: { p50Seconds: null, buckets: [] },
         points: 0,
+        scored: 0,
         delays: [],
         covered: 0,
       };
@@ -448,7 +449,13 @@ const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] =>
         s.rejected++;
       } else {
         s.server++;
-        s.points += Math.round(copy.matchQuality * 100);
+        // Meta's Event Match Quality covers web events only, and so does the estimate of
+        // client.diagnostics(): a store sale or a CRM lead has none.
+        // https://developers.facebook.com/documentation/ads-commerce/conversions-api/dataset-quality-api
+        if (copy.actionSource === 'website') {
+          s.scored++;
+          s.points += Math.round(copy.matchQuality * 100);
+        }
         if (copy.delaySeconds !== null) s.delays.push(copy.delaySeconds);
       }
     }
@@ -459,11 +466,11 @@ const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] =>
         ? a.eventName.localeCompare(b.eventName)
         : a.pixelId.localeCompare(b.pixelId),
     )
-    .map(({ points, delays, covered, ...s }) => ({
+    .map(({ points, scored, delays, covered, ...s }) => ({
       ...s,
       // The rounding of the core's diagnostics recorder: mean of hundredths, to one decimal.
       matchQuality:
-        s.server > 0 && s.platform === undefined ? Math.round(points / s.server / 10) / 10 : null,
+        scored > 0 && s.platform === undefined ? Math.round(points / scored / 10) / 10 : null,
       dedupCoverage: s.browser > 0 ? Math.round((covered / s.browser) * 1000) / 10 : null,
       freshness: {
         p50Seconds: percentile50(delays),

@@ -114,6 +114,26 @@ describe('the Pixel stub', () => {
 });
 
 describe('GET /_mock/events-manager', () => {
+  it("averages the match-quality estimate over web copies only, as client.diagnostics() and Meta's EMQ", async () => {
+    // A web purchase (5.25) and a store sale with an email (3.0): Meta scores web events only.
+    const web = validEvent({ event_id: 'web-1' });
+    const store = validEvent({
+      event_id: 'store-1',
+      action_source: 'physical_store',
+      event_source_url: undefined,
+      user_data: { em: [sha256('jane@example.com')] },
+    });
+    expect((await post(mock, { data: [web, store] })).status).toBe(200);
+    expect((await view()).summaries.find((s) => s.eventName === 'Purchase')).toMatchObject({
+      server: 2,
+      matchQuality: 5.3,
+    });
+    // Only a store sale: no figure at all, as Meta gives none.
+    mock.reset();
+    expect((await post(mock, { data: [store] })).status).toBe(200);
+    expect((await view()).summaries[0]).toMatchObject({ server: 1, matchQuality: null });
+  });
+
   it('groups the browser and server copies of one event_name + event_id into one deduplicated row', async () => {
     const server = validEvent({
       event_name: 'PageView',

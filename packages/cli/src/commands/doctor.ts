@@ -206,6 +206,7 @@ const readLocalEvents = async (
         eventName: event.event_name,
         eventId: event.event_id,
         userData: event.user_data,
+        actionSource: event.action_source,
         callerEventId: hasId,
         source,
         // buildEvent made this id up just now: no page can have fired its Pixel with it.

@@ -481,6 +481,7 @@ export const createIntake = (deps: IntakeDeps): Intake => {
                 eventName: metaBuilt.eventName,
                 eventId,
                 userData: metaEvent.user_data,
+                actionSource: metaBuilt.actionSource,
                 callerEventId,
                 source: from,
               },

@@ -45,6 +45,13 @@ export interface DiagnosticsEventSample {
    * the match-quality estimate and key coverage, and its ids pair only within its own stream.
    */
   userData: object | undefined | false;
+  /**
+   * Meta's `action_source`. Meta's Event Match Quality covers web events only [DQ]: an event of
+   * another source (`physical_store`, `system_generated`, `app`, …) counts in every figure but
+   * the match-quality estimate and key coverage. Unset: scored as a web event.
+   * https://developers.facebook.com/documentation/ads-commerce/conversions-api/dataset-quality-api
+   */
+  actionSource?: string | undefined;
   /** True when the caller (or the browser, through the relay) supplied the `event_id`. */
   callerEventId: boolean;
   /** Where the event came from. */
@@ -302,7 +309,10 @@ export const createDiagnosticsRecorder = (
 
   const recordEvent = (sample: DiagnosticsEventSample, nowMs: number): void => {
     const index = bucketOf(nowMs);
-    const scored = sample.userData !== false;
+    // Meta's keys, on a web event: the only events Meta gives a match quality [DQ].
+    const scored =
+      sample.userData !== false &&
+      (sample.actionSource === undefined || sample.actionSource === 'website');
     const mask = scored ? matchKeyMask(sample.userData as object | undefined) : 0;
     let points = pointsByMask[mask] as number;
     if (points < 0) {
@@ -420,8 +430,9 @@ export const createDiagnosticsRecorder = (
     for (const pixel of Object.values(report(nowMs).pixels)) {
       for (const [eventName, f] of Object.entries(pixel.events)) {
         const base = { pixelId: pixel.pixelId, eventName, windowMs };
+        // Over the web events the estimate scored: a store sale or a CRM lead never counts there.
         if (
-          f.events >= thresholds.minEvents &&
+          f.scoredEvents >= thresholds.minEvents &&
           f.matchQuality !== null &&
           f.matchQuality < thresholds.matchQuality
         ) {

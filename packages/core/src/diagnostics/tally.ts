@@ -52,6 +52,7 @@ export const figures = (t: Tally): EventDiagnostics => {
   const deduplicable = t.withEventId + t.confirmed;
   return {
     events: t.events,
+    scoredEvents: t.scored,
     matchQuality: t.scored > 0 ? Math.round(t.points / t.scored / 10) / 10 : null,
     matchKeyCoverage: coverage,
     withEventId: t.withEventId,

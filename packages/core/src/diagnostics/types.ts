@@ -45,9 +45,11 @@ export interface FreshnessFigures {
 export interface EventDiagnostics {
   /** Events accepted by `track()` in the window. */
   events: number;
-  /** Local match-quality estimate 0–10 (one decimal): the mean of each event's score (docs/diagnostics.md). Not Meta's EMQ. Meta's streams only: null for another destination's (`tiktok:…`). */
+  /** Events the match-quality estimate and key coverage are over: Meta's web (`website`) events. */
+  scoredEvents: number;
+  /** Local match-quality estimate 0–10 (one decimal): the mean of each web (`website`) event's score (docs/diagnostics.md). Not Meta's EMQ. Meta's streams only: null without web events, and for another destination's (`tiktok:…`). */
   matchQuality: number | null;
-  /** Share of events carrying each of Meta's match keys, in % (one decimal); all 0 for another destination's stream. */
+  /** Share of web events carrying each of Meta's match keys, in % (one decimal); all 0 without web events and for another destination's stream. */
   matchKeyCoverage: Record<MatchKey, number>;
   /** Events whose `event_id` came from the caller or the browser relay (not generated): deduplicable. */
   withEventId: number;

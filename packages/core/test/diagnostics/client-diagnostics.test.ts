@@ -96,6 +96,43 @@ describe('client.diagnostics()', () => {
     });
   });
 
+  it("scores website events only, as Meta's Event Match Quality (web events only)", async () => {
+    const { clock, client, warnings } = setup({
+      diagnostics: { windowMs: 60_000, thresholds: { minEvents: 5 } },
+    });
+    // Web purchases (7.25) beside store sales uploaded with an email and a phone (5.0).
+    for (let i = 0; i < 5; i++) client.track(purchase(i, clock.now()));
+    for (let i = 10; i < 15; i++) {
+      client.track({
+        event_name: 'Purchase',
+        event_id: `store-${i}`,
+        event_time: Math.floor(clock.now() / 1000),
+        action_source: 'physical_store',
+        user_data: { em: 'jane@example.com', ph: '+16505551212' },
+        custom_data: { currency: 'USD', value: 20 },
+      });
+    }
+    // Leads from a CRM: Meta gives them no match quality, and the estimate does not either.
+    for (let i = 20; i < 25; i++) {
+      client.track({
+        event_name: 'Lead',
+        event_id: `crm-${i}`,
+        event_time: Math.floor(clock.now() / 1000),
+        action_source: 'system_generated',
+        user_data: { em: 'jane@example.com' },
+      });
+    }
+    const events = client.diagnostics().pixels[PIXEL]?.events;
+    expect(events?.Purchase).toMatchObject({ events: 10, matchQuality: 7.3 });
+    expect(events?.Purchase?.matchKeyCoverage.client_ip_address).toBe(100);
+    expect(events?.Lead).toMatchObject({ events: 5, matchQuality: null });
+    expect(events?.Lead?.matchKeyCoverage.em).toBe(0);
+    await clock.advance(5000);
+    client.track(purchase(30, clock.now()));
+    expect(warnings.map((w) => w.diagnostics?.figure)).toEqual([]);
+    await client.close();
+  });
+
   it('keeps the dedup accounting in stats()', () => {
     const { clock, client } = setup();
     client.track(purchase(1, clock.now()));

@@ -409,6 +409,24 @@ describe('createDiagnosticsRecorder', () => {
     ]);
   });
 
+  it('warns about the match-quality estimate only once minEvents web events were scored', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 5 } });
+    r.takeWarnings(T0);
+    // Store sales (not scored: Meta's EMQ is web events only) and one poor web purchase.
+    for (let i = 0; i < 30; i++) r.recordEvent(sample({ actionSource: 'physical_store' }), T0);
+    r.recordEvent(sample({ actionSource: 'website' }), T0);
+    expect(r.report(T0).pixels['1']?.events.Purchase).toMatchObject({
+      events: 31,
+      scoredEvents: 1,
+      matchQuality: 3,
+    });
+    expect(r.takeWarnings(T0 + 5000)).toEqual([]);
+    for (let i = 0; i < 4; i++) r.recordEvent(sample({ actionSource: 'website' }), T0);
+    expect(r.takeWarnings(T0 + 10_000).map((w) => [w.figure, w.value])).toEqual([
+      ['match_quality', 3],
+    ]);
+  });
+
   it('warns about the overlap only once the smaller source has minEvents events', () => {
     // The overlap is a share of the smaller source's events: one odd browser copy beside many
     // server events is a figure of one event (0 % or 100 %), and must not page anyone.
