@@ -106,8 +106,18 @@ interface PixelWindow {
   names: Set<string>;
 }
 
-const NOTHING_NOTED: { overlappingOn: readonly string[]; confirmedOn: readonly string[] } = {
+interface Noted {
+  /** Pixels on which this is the id's first copy from its second source. */
+  overlappingOn: readonly string[];
+  /** Pixels on which the id came from this source before: a repeat Meta keeps once [DD]. */
+  repeatedOn: readonly string[];
+  /** Pixels on which a generated id is confirmed by a relay copy seen first. */
+  confirmedOn: readonly string[];
+}
+
+const NOTHING_NOTED: Noted = {
   overlappingOn: [],
+  repeatedOn: [],
   confirmedOn: [],
 };
 
@@ -238,11 +248,7 @@ export const createDiagnosticsRecorder = (
    * already. A relay sighting confirms an earlier generated server event in that event's own
    * bucket, so the confirmation leaves the window together with the event.
    */
-  const noteId = (
-    sample: DiagnosticsEventSample,
-    index: number,
-    generated: boolean,
-  ): { overlappingOn: readonly string[]; confirmedOn: readonly string[] } => {
+  const noteId = (sample: DiagnosticsEventSample, index: number, generated: boolean): Noted => {
     if (index !== lastExpiredBucket) {
       // Entries expire a bucket at a time, so the scan runs once per bucket.
       lastExpiredBucket = index;
@@ -276,6 +282,10 @@ export const createDiagnosticsRecorder = (
       own === undefined ? sample.pixelIds : sample.pixelIds.filter((p) => !own.includes(p));
     const overlappingOn =
       other === undefined || fresh.length === 0 ? [] : fresh.filter((p) => other.includes(p));
+    const repeatedOn =
+      fresh.length === sample.pixelIds.length
+        ? []
+        : sample.pixelIds.filter((p) => !fresh.includes(p));
     if (fresh.length > 0) {
       const seen = pixelList(own === undefined ? fresh : [...own, ...fresh]);
       if (relay) entry.relayPixelIds = seen;
@@ -292,19 +302,23 @@ export const createDiagnosticsRecorder = (
         const left = pending.filter((p) => !sample.pixelIds.includes(p));
         entry.generatedPixelIds = left.length > 0 ? left : undefined;
       }
-      return { overlappingOn, confirmedOn: [] };
+      return { overlappingOn, repeatedOn, confirmedOn: [] };
     }
-    if (!generated) return { overlappingOn, confirmedOn: [] };
+    if (!generated) return { overlappingOn, repeatedOn, confirmedOn: [] };
     const seen = entry.relayPixelIds;
     if (seen === undefined) {
       entry.generatedIndex = index;
       entry.generatedPixelIds = sample.pixelIds;
-      return { overlappingOn, confirmedOn: [] };
+      return { overlappingOn, repeatedOn, confirmedOn: [] };
     }
     const left = sample.pixelIds.filter((p) => !seen.includes(p));
     entry.generatedIndex = index;
     entry.generatedPixelIds = left.length > 0 ? left : undefined;
-    return { overlappingOn, confirmedOn: sample.pixelIds.filter((p) => seen.includes(p)) };
+    return {
+      overlappingOn,
+      repeatedOn,
+      confirmedOn: sample.pixelIds.filter((p) => seen.includes(p)),
+    };
   };
 
   const recordEvent = (sample: DiagnosticsEventSample, nowMs: number): void => {
@@ -326,7 +340,7 @@ export const createDiagnosticsRecorder = (
     // An id nobody else has cannot overlap or be confirmed: not worth a slot in the set; nor can
     // any id while no relay feeds the recorder, nor one longer than a relayed event may carry (an
     // app passing ids from requests through would otherwise fill the set with their lengths).
-    const { overlappingOn, confirmedOn } =
+    const { overlappingOn, repeatedOn, confirmedOn } =
       unshared || !relayFed || sample.eventId.length > RELAY_MAX_EVENT_ID_LENGTH
         ? NOTHING_NOTED
         : noteId(sample, index, generated && sample.source === 'server');
@@ -341,8 +355,14 @@ export const createDiagnosticsRecorder = (
       else if (generated) t.generated++;
       else t.unshared++;
       if (confirmedOn.includes(pixelId)) t.confirmed++;
-      if (sample.source === 'relay') t.relay++;
-      else t.server++;
+      const repeated = repeatedOn.includes(pixelId);
+      if (sample.source === 'relay') {
+        t.relay++;
+        if (repeated) t.relayRepeats++;
+      } else {
+        t.server++;
+        if (repeated) t.serverRepeats++;
+      }
       if (overlappingOn.includes(pixelId)) t.overlapping++;
       for (let bits = mask; bits !== 0; bits &= bits - 1) {
         const i = 31 - Math.clz32(bits & -bits); // lowest set bit
@@ -461,7 +481,8 @@ export const createDiagnosticsRecorder = (
         // A share of the smaller source's events: judged once that source has enough of them, or
         // one odd browser copy beside a busy server's events read 0 % and warned.
         if (
-          Math.min(f.sources.server, f.sources.relay) >= thresholds.minEvents &&
+          Math.min(f.sources.server - f.repeats.server, f.sources.relay - f.repeats.relay) >=
+            thresholds.minEvents &&
           f.overlap !== null &&
           f.overlap < thresholds.overlap
         ) {

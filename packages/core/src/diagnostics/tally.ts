@@ -14,6 +14,9 @@ export class Tally {
   unshared = 0;
   server = 0;
   relay = 0;
+  /** Server (relay) events whose id came from that source on that pixel before: Meta keeps one. */
+  serverRepeats = 0;
+  relayRepeats = 0;
   overlapping = 0;
   readonly keys = new Uint32Array(MATCH_KEYS.length);
   acknowledged = 0;
@@ -29,6 +32,8 @@ export class Tally {
     this.unshared += other.unshared;
     this.server += other.server;
     this.relay += other.relay;
+    this.serverRepeats += other.serverRepeats;
+    this.relayRepeats += other.relayRepeats;
     this.overlapping += other.overlapping;
     for (let i = 0; i < this.keys.length; i++)
       this.keys[i] = (this.keys[i] as number) + (other.keys[i] as number);
@@ -47,7 +52,10 @@ export const figures = (t: Tally): EventDiagnostics => {
   MATCH_KEYS.forEach((key, i) => {
     coverage[key] = percent(t.keys[i] as number, t.scored) ?? 0;
   });
-  const smaller = Math.min(t.server, t.relay);
+  // Distinct ids per source: a repeated copy (a reloaded thank-you page firing its Pixel again, a
+  // retried call) is one event to Meta, which keeps the first of an event_name + event_id [DD].
+  // https://developers.facebook.com/documentation/ads-commerce/conversions-api/deduplicate-pixel-and-server-events
+  const smaller = Math.min(t.server - t.serverRepeats, t.relay - t.relayRepeats);
   // Only events whose fate capi-kit knows count: an unconfirmed generated id is unknown, not bad.
   const deduplicable = t.withEventId + t.confirmed;
   return {
@@ -62,6 +70,7 @@ export const figures = (t: Tally): EventDiagnostics => {
     unsharedEventIds: t.unshared,
     dedupKeyCoverage: percent(deduplicable, deduplicable + t.unshared),
     sources: { server: t.server, relay: t.relay },
+    repeats: { server: t.serverRepeats, relay: t.relayRepeats },
     overlapping: t.overlapping,
     overlap: smaller > 0 ? percent(Math.min(t.overlapping, smaller), smaller) : null,
     freshness: {

@@ -69,9 +69,15 @@ export interface EventDiagnostics {
   dedupKeyCoverage: number | null;
   /** Events by where they came from. */
   sources: Record<EventSource, number>;
+  /**
+   * Of `sources`, the events whose `event_id` (and `event_name`) already came from the same source
+   * on that pixel in the window (a reloaded page firing its Pixel again, a retried call): Meta
+   * keeps one, so the overlap counts them once. Known only while a relay feeds the client.
+   */
+  repeats: Record<EventSource, number>;
   /** `event_id`s (with the same `event_name`) seen from both sources in the window. */
   overlapping: number;
-  /** `overlapping` / events of the smaller source, in % (one decimal); null unless both sources sent events. */
+  /** `overlapping` / distinct events (`sources` − `repeats`) of the smaller source, in % (one decimal); null unless both sources sent events. */
   overlap: number | null;
   /** Delay from `event_time` to Meta's acknowledgement. */
   freshness: FreshnessFigures;

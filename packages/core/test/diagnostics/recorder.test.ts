@@ -186,8 +186,9 @@ describe('createDiagnosticsRecorder', () => {
     r.recordEvent(sample({ eventId: 'o-1', callerEventId: true, source: 'relay' }), T0 + 300);
     const p = r.report(T0 + 300).pixels['1']?.events.Purchase;
     expect(p?.sources).toEqual({ server: 10, relay: 5 });
+    expect(p?.repeats).toEqual({ server: 0, relay: 1 });
     expect(p?.overlapping).toBe(3);
-    expect(p?.overlap).toBe(60);
+    expect(p?.overlap).toBe(75); // 3 of the 4 distinct relayed ids
     expect(r.report(T0 + 300).pixels['1']?.events.Lead?.overlap).toBeNull();
   });
 
@@ -217,6 +218,27 @@ describe('createDiagnosticsRecorder', () => {
     expect(figures('1')?.overlap).toBe(100);
     expect(figures('2')).toMatchObject({ sources: { server: 3, relay: 3 }, overlapping: 3 });
     expect(figures('2')?.overlap).toBe(100);
+  });
+
+  it('counts a repeated copy once in the overlap (a reloaded thank-you page, a retried call)', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay();
+    const server = (id: string) => r.recordEvent(sample({ eventId: id, callerEventId: true }), T0);
+    const relay = (id: string) =>
+      r.recordEvent(sample({ eventId: id, callerEventId: true, source: 'relay' }), T0);
+    // Four orders from the server; the browser saw two of them, each page reloaded once (the
+    // Pixel fires again with the same order id, which Meta keeps once).
+    for (const id of ['o-1', 'o-2', 'o-3', 'o-4']) server(id);
+    for (const id of ['o-1', 'o-1', 'o-2', 'o-2']) relay(id);
+    server('o-1'); // and the app tracked one order twice (a retried webhook)
+    const purchase = r.report(T0).pixels['1']?.events.Purchase;
+    expect(purchase).toMatchObject({
+      sources: { server: 5, relay: 4 },
+      repeats: { server: 1, relay: 2 },
+      overlapping: 2,
+    });
+    // Every id the browser sent also came from the server.
+    expect(purchase?.overlap).toBe(100);
   });
 
   it('forgets the oldest remembered ids beyond overlapCapacity', () => {
