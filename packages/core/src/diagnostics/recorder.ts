@@ -252,7 +252,8 @@ export const createDiagnosticsRecorder = (
     if (index !== lastExpiredBucket) {
       // Entries expire a bucket at a time, so the scan runs once per bucket.
       lastExpiredBucket = index;
-      seenIds.expire(index - DIAGNOSTICS_BUCKETS);
+      // More than a window ahead of now is a clock that was set back since.
+      seenIds.expire(index - DIAGNOSTICS_BUCKETS, index + DIAGNOSTICS_BUCKETS);
     }
     // Each platform pairs its own copies (Meta on pixel + event_name + event_id [DD]); another
     // destination's stream (a `tiktok:…` key, `userData: false`) is one scope of its own, all of

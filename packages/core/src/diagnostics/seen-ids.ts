@@ -50,11 +50,16 @@ export class SeenIds {
     this.#byKey.set(key, entry);
   }
 
-  /** Removes every entry first seen in bucket `oldest` or before (entries are in bucket order). */
-  expire(oldest: number): void {
+  /**
+   * Removes every entry first seen in bucket `oldest` or before (entries are in bucket order), and
+   * at the front any first seen after bucket `newest`: one noted while the wall clock ran ahead (a
+   * VM resumed, then NTP set it back) would otherwise hold back the expiry of every later entry
+   * until the clock caught up with it, and pairs hours apart counted as overlaps.
+   */
+  expire(oldest: number, newest: number): void {
     while (this.#byKey.size > 0) {
       const entry = this.#byKey.get(this.#ring[this.#head] as string);
-      if (entry !== undefined && entry.index > oldest) return;
+      if (entry !== undefined && entry.index > oldest && entry.index <= newest) return;
       this.#evictOldest();
     }
   }

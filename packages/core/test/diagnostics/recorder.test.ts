@@ -395,6 +395,26 @@ describe('createDiagnosticsRecorder', () => {
     expect(r.takeWarnings(T0 + 12_500)).toEqual([]);
   });
 
+  it('expires remembered ids again once the clock came back from a jump ahead', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000 });
+    r.attachRelay();
+    const server = (id: string, at: number) =>
+      r.recordEvent(sample({ eventId: id, callerEventId: true }), at);
+    const relay = (id: string, at: number) =>
+      r.recordEvent(sample({ eventId: id, callerEventId: true, source: 'relay' }), at);
+    server('ahead', T0 + 86_400_000); // a VM resumed with its clock a day ahead; NTP set it back
+    server('b', T0);
+    // Two windows later: b's server copy left the window long ago, so its relayed copy is no pair.
+    const later = T0 + 120_000;
+    server('c', later);
+    server('d', later);
+    relay('b', later);
+    relay('c', later);
+    const purchase = r.report(later).pixels['1']?.events.Purchase;
+    expect(purchase).toMatchObject({ sources: { server: 2, relay: 2 }, overlapping: 1 });
+    expect(purchase?.overlap).toBe(50);
+  });
+
   it('fans one event out to every pixel', () => {
     const r = createDiagnosticsRecorder();
     r.attachRelay(); // a relay feeds it (createRelay does this)
