@@ -81,6 +81,20 @@ describe('capi-kit doctor', () => {
     expect((await runBin(['doctor', '--strict'], graphEnv(mock.url))).code).toBe(1);
   });
 
+  it("hides an event name of Meta's that looks like customer information, as the core does", async () => {
+    // An app that once tracked user.email as the event name: Meta lists it among its event names.
+    mock.setDatasetQuality(PIXEL, [
+      { event_name: 'jane.doe@example.com', event_match_quality: { composite_score: 3.1 } },
+      { event_name: 'Purchase', event_match_quality: { composite_score: 8 } },
+    ]);
+    for (const args of [['doctor'], ['doctor', '--json']]) {
+      const result = await runBin(args, graphEnv(mock.url));
+      expect(result.stdout + result.stderr).not.toContain('jane.doe@example.com');
+      expect(result.stdout).toContain('hidden: looks like customer information');
+      expect(result.stdout).toContain('Purchase');
+    }
+  });
+
   it('puts local estimates from --local-events next to Meta’s figures', async () => {
     const file = join(tmpdir(), `capi-kit-doctor-${process.pid}.ndjson`);
     const t = Math.floor(Date.now() / 1000) - 60;

@@ -7,6 +7,7 @@ import {
   DEFAULT_DIAGNOSTICS_THRESHOLDS,
   type DiagnosticsReport,
   type EventDiagnostics,
+  reportedEventName,
   type ServerEventInput,
 } from '@capi-kit/core';
 import { checkApiVersion } from '../api-versions.js';
@@ -89,7 +90,11 @@ const readMetaFigures = (body: unknown): MetaFigures[] => {
   if (!Array.isArray(web)) return [];
   return web.map((entry) => {
     const e = rec(entry);
-    const out: MetaFigures = { eventName: typeof e.event_name === 'string' ? e.event_name : '?' };
+    // Hidden when it looks like customer information (an app that tracked user.email as the event
+    // name), as the core hides it in its own diagnostics, which the local columns come from.
+    const out: MetaFigures = {
+      eventName: typeof e.event_name === 'string' ? reportedEventName(e.event_name) : '?',
+    };
     const emq = num(rec(e.event_match_quality).composite_score);
     if (emq !== undefined) out.emq = emq;
     const coverage = rec(e.event_coverage);

@@ -70,6 +70,7 @@ export {
   optionsRedactor,
   REDACTED,
   type Redactor,
+  reportedEventName,
 } from './redact.js';
 export { installShutdownHooks, type ProcessLike, type ShutdownHookOptions } from './shutdown.js';
 export {
