@@ -69,6 +69,8 @@ export interface AcknowledgedEvent {
   eventName: string;
   /** `event_time`, Unix seconds. */
   eventTime: number;
+  /** Meta's `action_source`: a `physical_store` event is left out (its upload window is 62 days). */
+  actionSource?: string | undefined;
 }
 
 /** Rolling-window figures with bounded memory; `createCapi` keeps one, the CLI uses one for sample files. */
@@ -380,6 +382,10 @@ export const createDiagnosticsRecorder = (
     const index = bucketOf(ackMs);
     const w = pixelWindow(pixelId);
     for (const event of events) {
+      // Meta takes store sales up to 62 days after they happened, against about an hour for the
+      // others [UA]: a day-old till receipt is on time, and must not read as a stale web purchase.
+      // https://developers.facebook.com/documentation/ads-commerce/conversions-api/using-the-api
+      if (event.actionSource === 'physical_store') continue;
       const t = tallyFor(w, event.eventName, index);
       t.acknowledged++;
       const slot = freshnessIndex((ackMs - event.eventTime * 1000) / 1000);

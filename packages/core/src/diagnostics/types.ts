@@ -33,7 +33,7 @@ export interface DiagnosticsOptions {
 
 /** Freshness: seconds from `event_time` to Meta's acknowledgement. */
 export interface FreshnessFigures {
-  /** Events Meta acknowledged in the window. */
+  /** Events Meta acknowledged in the window (store sales, `physical_store`, left out: Meta takes them within 62 days). */
   acknowledged: number;
   /** Median, rounded up to the histogram grid (1 s below 1 min, 1 min below 1 h, then 1 h); null without acknowledgements. */
   p50Seconds: number | null;

@@ -205,6 +205,36 @@ describe('client.diagnostics()', () => {
     await client.close();
   });
 
+  it('leaves store sales (uploaded within 62 days, as Meta allows) out of freshness', async () => {
+    const { clock, client, warnings } = setup({
+      diagnostics: { windowMs: 60_000, thresholds: { minEvents: 2 } },
+    });
+    const now = () => Math.floor(clock.now() / 1000);
+    client.track(purchase(1, clock.now(), { event_time: now() - 30 }));
+    client.track(purchase(2, clock.now(), { event_time: now() - 30 }));
+    // Yesterday's till receipts, uploaded today beside the web purchases.
+    for (let i = 10; i < 13; i++) {
+      client.track({
+        event_name: 'Purchase',
+        event_id: `till-${i}`,
+        event_time: now() - 86_400,
+        action_source: 'physical_store',
+        user_data: { em: 'jane@example.com', ph: '+16505551212' },
+        custom_data: { currency: 'USD', value: 20 },
+      });
+    }
+    await client.flush();
+    expect(client.diagnostics().pixels[PIXEL]?.events.Purchase?.freshness).toEqual({
+      acknowledged: 2,
+      p50Seconds: 30,
+      p95Seconds: 30,
+    });
+    await clock.advance(5000);
+    client.track(purchase(3, clock.now()));
+    expect(warnings.map((w) => w.diagnostics?.figure)).toEqual([]);
+    await client.close();
+  });
+
   it('warns about a low overlap only while the relay is in use', async () => {
     const { clock, client, warnings } = setup({
       diagnostics: { windowMs: 60_000, thresholds: { minEvents: 4 } },
