@@ -132,6 +132,16 @@ const positive = (name: string, value: number | undefined, fallback: number): nu
 };
 
 /**
+ * A whole count of at least 1. Floored, 0.5 read as 0: an id set of capacity 0 evicted nothing
+ * (its ring never held a key) and grew with every event.
+ */
+const count = (name: string, value: number | undefined, fallback: number): number => {
+  const v = Math.floor(positive(name, value, fallback));
+  if (v < 1) throw new RangeError(`diagnostics: ${name} must be at least 1, got ${String(value)}`);
+  return v;
+};
+
+/**
  * Creates the rolling-window recorder behind `client.diagnostics()`. Memory is bounded: 12 buckets
  * × pixels × at most `maxEventNames` names of fixed-size counters (freshness as a sparse histogram
  * on a fixed grid), plus at most `overlapCapacity` remembered `event_id`s (for the overlap and to
@@ -145,11 +155,11 @@ export const createDiagnosticsRecorder = (
   options: Omit<DiagnosticsOptions, 'enabled'> = {},
 ): DiagnosticsRecorder => {
   const windowMs = positive('windowMs', options.windowMs, DEFAULT_DIAGNOSTICS_WINDOW_MS);
-  const maxEventNames = Math.floor(
-    positive('maxEventNames', options.maxEventNames, DEFAULT_MAX_EVENT_NAMES),
-  );
-  const overlapCapacity = Math.floor(
-    positive('overlapCapacity', options.overlapCapacity, DEFAULT_OVERLAP_CAPACITY),
+  const maxEventNames = count('maxEventNames', options.maxEventNames, DEFAULT_MAX_EVENT_NAMES);
+  const overlapCapacity = count(
+    'overlapCapacity',
+    options.overlapCapacity,
+    DEFAULT_OVERLAP_CAPACITY,
   );
   const thresholds: DiagnosticsThresholds = { ...DEFAULT_DIAGNOSTICS_THRESHOLDS };
   for (const [key, value] of Object.entries(options.thresholds ?? {}) as [

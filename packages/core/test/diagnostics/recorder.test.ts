@@ -427,6 +427,21 @@ describe('createDiagnosticsRecorder', () => {
     expect(() => createDiagnosticsRecorder({ thresholds: { overlap: -1 } })).toThrow(RangeError);
   });
 
+  it('refuses a capacity or name count under 1, which floored to 0', () => {
+    // 0.5 passed the positive check and floored to 0: the id set then evicted nothing, ever, and
+    // its expiry looped for good at the next bucket (track() never returned).
+    expect(() => createDiagnosticsRecorder({ overlapCapacity: 0.5 })).toThrow(RangeError);
+    expect(() => createDiagnosticsRecorder({ maxEventNames: 0.9 })).toThrow(RangeError);
+    // 1.5 is 1: the set keeps one id, and expires it with its bucket.
+    const r = createDiagnosticsRecorder({ overlapCapacity: 1.5, windowMs: 60_000 });
+    r.attachRelay();
+    r.recordEvent(sample({ eventId: 'a', callerEventId: true }), T0);
+    r.recordEvent(sample({ eventId: 'b', callerEventId: true }), T0);
+    r.recordEvent(sample({ eventId: 'a', callerEventId: true, source: 'relay' }), T0);
+    r.recordEvent(sample({ eventId: 'b', callerEventId: true, source: 'relay' }), T0 + 10_000);
+    expect(r.report(T0 + 10_000).pixels['1']?.events.Purchase?.overlapping).toBe(0);
+  });
+
   it('warns once per window per figure, evaluated on the first call in a new bucket', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 3 } });
     r.attachRelay(); // a relay feeds it (createRelay does this)
