@@ -112,7 +112,7 @@ const nodeEnvSaysProduction = (env: CapiOptions['env']): boolean =>
  * process.env.CAPI_TIMEOUT_MS`) printed bare read `got 5000`, which looks like the number the
  * option wants: it is quoted and named, with the fix.
  */
-const describeGiven = (value: unknown): string =>
+export const describeGiven = (value: unknown): string =>
   typeof value === 'string'
     ? `got the string ${JSON.stringify(value.length > 24 ? `${value.slice(0, 24)}…` : value)} (convert it with Number())`
     : `got ${String(value)}`;

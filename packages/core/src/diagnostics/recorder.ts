@@ -1,3 +1,4 @@
+import { describeGiven } from '../delivery/options.js';
 import { reportedEventName } from '../delivery/redact.js';
 import { RELAY_MAX_EVENT_ID_LENGTH } from '../relay/protocol.js';
 import { freshnessIndex } from './freshness.js';
@@ -126,7 +127,7 @@ const NOTHING_NOTED: Noted = {
 const positive = (name: string, value: number | undefined, fallback: number): number => {
   const v = value ?? fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) {
-    throw new RangeError(`diagnostics: ${name} must be a positive number, got ${String(value)}`);
+    throw new RangeError(`diagnostics: ${name} must be a positive number, ${describeGiven(value)}`);
   }
   return v;
 };
@@ -137,7 +138,8 @@ const positive = (name: string, value: number | undefined, fallback: number): nu
  */
 const count = (name: string, value: number | undefined, fallback: number): number => {
   const v = Math.floor(positive(name, value, fallback));
-  if (v < 1) throw new RangeError(`diagnostics: ${name} must be at least 1, got ${String(value)}`);
+  if (v < 1)
+    throw new RangeError(`diagnostics: ${name} must be at least 1, ${describeGiven(value)}`);
   return v;
 };
 
@@ -168,7 +170,9 @@ export const createDiagnosticsRecorder = (
   ][]) {
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new RangeError(`diagnostics: thresholds.${key} must be a number ≥ 0`);
+      throw new RangeError(
+        `diagnostics: thresholds.${key} must be a number ≥ 0, ${describeGiven(value)}`,
+      );
     }
     thresholds[key] = value;
   }

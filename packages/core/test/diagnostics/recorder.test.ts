@@ -427,6 +427,17 @@ describe('createDiagnosticsRecorder', () => {
     expect(() => createDiagnosticsRecorder({ thresholds: { overlap: -1 } })).toThrow(RangeError);
   });
 
+  it('names a string given for a number (an environment variable) in the refusal', () => {
+    const windowMs = '3600000' as unknown as number;
+    const thresholds = { matchQuality: '6' } as unknown as { matchQuality: number };
+    expect(() => createDiagnosticsRecorder({ windowMs })).toThrow(
+      'diagnostics: windowMs must be a positive number, got the string "3600000" (convert it with Number())',
+    );
+    expect(() => createDiagnosticsRecorder({ thresholds })).toThrow(
+      'diagnostics: thresholds.matchQuality must be a number ≥ 0, got the string "6" (convert it with Number())',
+    );
+  });
+
   it('refuses a capacity or name count under 1, which floored to 0', () => {
     // 0.5 passed the positive check and floored to 0: the id set then evicted nothing, ever, and
     // its expiry looped for good at the next bucket (track() never returned).
