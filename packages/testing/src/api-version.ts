@@ -1,10 +1,13 @@
-// Which Graph API versions the events edge still serves. "A version will no longer be usable two
-// years after the date that the subsequent version is released"
-// (developers.facebook.com/docs/graph-api/guides/versioning [VER]); the dates are Meta's changelog
-// (developers.facebook.com/docs/graph-api/changelog [CHG]): the core's table, which the CLI's doctor
-// reads too, bundled in at build time like the core's other lists.
+// Which Graph API versions the events edge still serves, and the one the mock's URLs name by
+// default. "A version will no longer be usable two years after the date that the subsequent
+// version is released" (developers.facebook.com/docs/graph-api/guides/versioning [VER]); the
+// dates are Meta's changelog (developers.facebook.com/docs/graph-api/changelog [CHG]): the core's
+// table, which the CLI's doctor reads too, bundled in at build time like the core's other lists.
 import { API_VERSIONS } from '../../core/src/delivery/api-versions.js';
 import { type GraphErrorAnswer, graphErrorAnswer } from './graph-error.js';
+
+/** Default API version used by {@link MockGraph.eventsUrl}. */
+export const DEFAULT_GRAPH_VERSION = 'v26.0';
 
 const majorOf = (version: string): number => Number(/^v(\d+)\./.exec(version)?.[1] ?? Number.NaN);
 

@@ -1,6 +1,9 @@
+import type { IncomingMessage } from 'node:http';
+import { type Answer, jsonAnswer } from './answers.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
 import type { MockFaultInput } from './faults.js';
 import type { MockGraph, RejectEventsOptions } from './mock-graph.js';
+import { parseBody, readBody } from './request-body.js';
 import type { TikTokFaultInput } from './tiktok/faults.js';
 import type { MockWireEvent } from './validate-events.js';
 
@@ -115,5 +118,28 @@ export const controlRoute = (
       return { status: 200, value: { ok: true } };
     default:
       return { status: 404, value: { ok: false, error: `Unknown control route ${route}` } };
+  }
+};
+
+/**
+ * The answer to one `/_mock/*` request the server routes here (control-guard.ts has let it in):
+ * its body read as JSON or a form, up to 1 MiB, then {@link controlRoute}; bad input is answered 400.
+ */
+export const controlAnswer = async (
+  mock: MockGraph,
+  req: IncomingMessage,
+  path: string,
+  method: string,
+): Promise<Answer> => {
+  const raw = await readBody(req, 1024 * 1024);
+  const body = raw.tooLarge
+    ? undefined
+    : parseBody(raw.bytes, req.headers['content-type'] ?? 'application/json');
+  const input = body?.ok ? body.fields : {};
+  try {
+    const answer = controlRoute(mock, `${method} ${path.replace(/\/$/, '')}`, input);
+    return jsonAnswer(answer.status, answer.value);
+  } catch (error) {
+    return jsonAnswer(400, { ok: false, error: String(error) });
   }
 };

@@ -1,43 +1,23 @@
-// Over 500 lines: one server class; routing, Meta's checks and recording share its private state.
+// The mock server put together: its options, the public MockGraph object, and the router that
+// hands each request to the module that serves it: Meta's Graph API (graph-endpoint.ts), the
+// Pixel stub (pixel-endpoint.ts), the Events Manager page's data and change stream
+// (events-manager-feed.ts), the `/_mock/*` control API (control.ts, behind control-guard.ts) and
+// TikTok's endpoint (tiktok/endpoint.ts). The server keeps what they share: Meta's recorder, the
+// delays close() cuts short, and the write that skips a response already closed.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  type Answer,
-  CROSS_ORIGIN,
-  graphAnswer,
-  jsonAnswer,
-  pageAnswer,
-  textAnswer,
-} from './answers.js';
-import { retiredVersionAnswer } from './api-version.js';
-import { checkCredentials, readCredentials } from './auth.js';
+import { type Answer, jsonAnswer, pageAnswer } from './answers.js';
+import { DEFAULT_GRAPH_VERSION } from './api-version.js';
 import { checkMaxEvents } from './bounded-log.js';
-import { controlRoute } from './control.js';
+import { controlAnswer } from './control.js';
 import { controlRefusal } from './control-guard.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
-import type { EventsManagerSource } from './events-manager-copy.js';
-import {
-  buildEventsManagerView,
-  type EventsManagerFilter,
-  type EventsManagerView,
-} from './events-manager-view.js';
-import { FaultQueue } from './fault-queue.js';
-import {
-  answerForFault,
-  faultLatency,
-  type MockFault,
-  type MockFaultInput,
-  normalizeFault,
-} from './faults.js';
-import {
-  type GraphError,
-  type GraphErrorAnswer,
-  graphErrorAnswer,
-  newTraceId,
-} from './graph-error.js';
-import { answerRead, type GraphReadRoute, matchReadRoute } from './graph-reads.js';
-import { MAX_BEACON_BYTES, PIXEL_STUB_SCRIPT, parseBeacon } from './pixel-stub.js';
+import { EventsManagerFeed } from './events-manager-feed.js';
+import type { EventsManagerFilter, EventsManagerView } from './events-manager-view.js';
+import type { MockFaultInput } from './faults.js';
+import { GraphEndpoint } from './graph-endpoint.js';
+import { isPixelStubRoute, pixelStubAnswer } from './pixel-endpoint.js';
 import {
   type MockBrowserEvent,
   type MockDuplicate,
@@ -48,16 +28,12 @@ import {
   Recorder,
   type WaitForEventsOptions,
 } from './recorder.js';
-import { parseBody, readBody } from './request-body.js';
+import { DEFAULT_MAX_BODY_BYTES } from './request-body.js';
 import { type MockTikTok, TikTokEndpoint } from './tiktok/endpoint.js';
 import type { MockTikTokRequest } from './tiktok/recorder.js';
-import {
-  type EventRejectionRule,
-  type InvalidEvent,
-  type MockWireEvent,
-  unreadableBody,
-  validatePayload,
-} from './validate-events.js';
+import type { MockWireEvent } from './validate-events.js';
+
+export { DEFAULT_GRAPH_VERSION };
 
 /** Options of {@link startMockGraph}. */
 export interface MockGraphOptions {
@@ -179,67 +155,20 @@ export interface MockStats extends MockRecorderStats {
   tiktok: MockRecorderStats;
 }
 
-/** Default API version used by {@link MockGraph.eventsUrl}. */
-export const DEFAULT_GRAPH_VERSION = 'v26.0';
-
 const DEFAULT_HOST = '127.0.0.1';
-const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
-const EVENTS_PATH = /^\/([^/]+)\/([^/]+)\/events\/?$/;
-const VERSION = /^v\d+\.\d$/;
-const PIXEL_ID = /^\d+$/;
-
-const SOURCES: readonly string[] = ['server', 'browser'] satisfies EventsManagerSource[];
-
-/** `?pixelId=…&event_name=…&source=server|browser&limit=…&offset=…` of `GET /_mock/events-manager`. */
-const viewFilter = (query: URLSearchParams): EventsManagerFilter => {
-  const pixelId = query.get('pixelId');
-  const eventName = query.get('event_name');
-  const source = query.get('source');
-  const limit = Number(query.get('limit') ?? Number.NaN);
-  const offset = Number(query.get('offset') ?? Number.NaN);
-  return {
-    ...(Number.isInteger(limit) && limit >= 0 ? { limit } : {}),
-    ...(Number.isInteger(offset) && offset >= 0 ? { offset } : {}),
-    ...(pixelId ? { pixelId } : {}),
-    ...(eventName ? { event_name: eventName } : {}),
-    ...(source && SOURCES.includes(source) ? { source: source as EventsManagerSource } : {}),
-  };
-};
-
-const safeDecode = (segment: string): string => {
-  try {
-    return decodeURIComponent(segment);
-  } catch {
-    return segment;
-  }
-};
-
-const stringField = (fields: Record<string, unknown>, key: string): string | undefined => {
-  const value = fields[key];
-  return typeof value === 'string' ? value : undefined;
-};
 
 class MockGraphServer implements MockGraph {
   readonly url: string;
   readonly tiktok: MockTikTok;
   readonly #tiktok: TikTokEndpoint;
+  readonly #graph: GraphEndpoint;
+  readonly #feed: EventsManagerFeed;
   readonly #server: Server;
   readonly #options: MockGraphOptions;
   readonly #recorder: Recorder;
   readonly #maxEvents: number;
-  readonly #queue = new FaultQueue<MockFault>();
-  /** Moves at every `reset()`/`clearEvents()`: a request that came in before keeps out of what follows. */
-  #generation = 0;
-  #outage: MockFault | undefined;
-  #rejectRule: EventRejectionRule | undefined;
-  #datasetQuality = new Map<string, DatasetQualityEvent[]>();
   #timers = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
   #closing: Promise<void> | undefined;
-  /** Moves with every change the Events Manager page shows; streamed to `/_mock/stream`. */
-  #version = 0;
-  #streams = new Set<ServerResponse>();
-  /** The last `GET /_mock/events-manager` answer: the same state and filter are not computed twice. */
-  #viewAnswer: { key: string; answer: Answer } | undefined;
 
   constructor(server: Server, url: string, options: MockGraphOptions) {
     this.#server = server;
@@ -247,6 +176,14 @@ class MockGraphServer implements MockGraph {
     this.#options = options;
     this.#maxEvents = checkMaxEvents(options.maxEvents);
     this.#recorder = new Recorder(this.#maxEvents);
+    this.#graph = new GraphEndpoint({
+      recorder: this.#recorder,
+      options,
+      changed: () => this.#feed.changed(),
+      sleep: (ms) => this.#sleep(ms),
+      closing: () => this.#closing !== undefined,
+      write: (res, answer) => this.#write(res, answer),
+    });
     this.#tiktok = new TikTokEndpoint({
       url,
       accessToken: options.tiktokAccessToken,
@@ -255,12 +192,17 @@ class MockGraphServer implements MockGraph {
       maxEvents: this.#maxEvents,
       now: options.now ?? Date.now,
       onRequest: options.onTikTokRequest,
-      changed: () => this.#changed(),
+      changed: () => this.#feed.changed(),
       sleep: (ms) => this.#sleep(ms),
       closing: () => this.#closing !== undefined,
       write: (res, answer) => this.#write(res, answer),
     });
     this.tiktok = this.#tiktok;
+    this.#feed = new EventsManagerFeed({
+      meta: this.#recorder,
+      tiktok: this.#tiktok,
+      maxEvents: this.#maxEvents,
+    });
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
       this.#handle(req, res).catch((error: unknown) => {
         if (!res.headersSent && !res.destroyed) {
@@ -276,39 +218,26 @@ class MockGraphServer implements MockGraph {
   }
 
   failNext(fault: MockFaultInput, times = 1): MockGraph {
-    this.#queue.push(normalizeFault(fault), times);
+    this.#graph.failNext(fault, times);
     return this;
   }
 
   outage(fault: MockFaultInput): MockGraph {
-    this.#outage = normalizeFault(fault);
+    this.#graph.outage(fault);
     return this;
   }
 
   recover(): MockGraph {
-    this.#outage = undefined;
+    this.#graph.recover();
     return this;
   }
 
   pendingFaults(): number {
-    return this.#queue.size;
+    return this.#graph.pendingFaults();
   }
 
-  rejectEvents(predicate?: RejectEventsPredicate, options: RejectEventsOptions = {}): MockGraph {
-    if (predicate === undefined) {
-      this.#rejectRule = undefined;
-      return this;
-    }
-    if (typeof predicate !== 'function') {
-      throw new TypeError('rejectEvents takes a function (event, index) => boolean, or nothing.');
-    }
-    const field = options.field ?? 'custom_data.currency';
-    if (typeof field !== 'string' || field === '') {
-      throw new TypeError(
-        'rejectEvents: field must be a dotted path such as custom_data.currency.',
-      );
-    }
-    this.#rejectRule = (event, index) => (predicate(event, index) ? field : undefined);
+  rejectEvents(predicate?: RejectEventsPredicate, options?: RejectEventsOptions): MockGraph {
+    this.#graph.rejectEvents(predicate, options);
     return this;
   }
 
@@ -333,55 +262,11 @@ class MockGraphServer implements MockGraph {
   }
 
   eventsManager(filter?: EventsManagerFilter): EventsManagerView {
-    // The stored records: the view builds each one's copy once, not at every page refresh.
-    const tiktok = this.#tiktok.stored();
-    return buildEventsManagerView(
-      {
-        ...this.#recorder.stored(),
-        tiktokEvents: tiktok.events,
-        tiktokBrowserEvents: tiktok.browserEvents,
-        tiktokRejectedEvents: tiktok.rejectedEvents,
-        version: this.#version,
-        now: Date.now(),
-        maxEvents: this.#maxEvents,
-        evicted: this.#evictedEvents(),
-      },
-      filter,
-    );
+    return this.#feed.view(filter);
   }
 
   stats(): MockStats {
     return { maxEvents: this.#maxEvents, ...this.#recorder.stats(), tiktok: this.#tiktok.stats() };
-  }
-
-  /**
-   * The page's data as JSON, computed again only when something was recorded or cleared since the
-   * last answer, or the filter differs (several open pages, a refetch after the page's own Clear).
-   * Answers with a `limit` only, as the page asks.
-   */
-  #viewAnswerFor(filter: EventsManagerFilter): Answer {
-    // Only a page of rows is kept: an answer with every row of a full mock can be tens of MB.
-    if (filter.limit === undefined) return jsonAnswer(200, this.eventsManager(filter));
-    let recorded = 0;
-    for (const { kept, evicted } of [this.#recorder.stats(), this.#tiktok.stats()]) {
-      recorded += kept.events + kept.browserEvents + kept.rejectedEvents;
-      recorded += evicted.events + evicted.browserEvents + evicted.rejectedEvents;
-    }
-    // #version moves at every clear, the count at every record: together they name the state.
-    const key = JSON.stringify([this.#version, recorded, filter]);
-    if (this.#viewAnswer?.key !== key) {
-      this.#viewAnswer = { key, answer: jsonAnswer(200, this.eventsManager(filter)) };
-    }
-    return this.#viewAnswer.answer;
-  }
-
-  /** Events (server, browser, refused; Meta's and TikTok's) let go to stay within maxEvents. */
-  #evictedEvents(): number {
-    let total = 0;
-    for (const { evicted } of [this.#recorder.stats(), this.#tiktok.stats()]) {
-      total += evicted.events + evicted.browserEvents + evicted.rejectedEvents;
-    }
-    return total;
   }
 
   uniqueEventIds(): string[] {
@@ -394,34 +279,21 @@ class MockGraphServer implements MockGraph {
   }
 
   setDatasetQuality(pixelId: string, web?: DatasetQualityEvent[]): MockGraph {
-    if (web) this.#datasetQuality.set(pixelId, structuredClone(web));
-    else this.#datasetQuality.delete(pixelId);
+    this.#graph.setDatasetQuality(pixelId, web);
     return this;
   }
 
   reset(): void {
-    this.#generation++;
-    this.#datasetQuality.clear();
+    this.#graph.reset();
     this.#recorder.reset();
-    this.#queue.clear();
-    this.#outage = undefined;
-    this.#rejectRule = undefined;
-    this.#tiktok.reset();
+    this.#tiktok.reset(); // tells the open pages, as clearEvents() does
   }
 
   clearEvents(): void {
-    this.#generation++;
+    this.#graph.clearEvents();
     this.#recorder.reset();
     this.#tiktok.clearEvents();
-    this.#changed();
-  }
-
-  /** Tells the open Events Manager pages that what they show changed. */
-  #changed(): void {
-    this.#version++;
-    for (const stream of this.#streams) {
-      if (!stream.destroyed && !stream.writableEnded) stream.write(`data: ${this.#version}\n\n`);
-    }
+    this.#feed.changed();
   }
 
   close(): Promise<void> {
@@ -457,11 +329,13 @@ class MockGraphServer implements MockGraph {
     });
   }
 
-  /** The next one-shot fault, else the outage there was when the request came in. */
-  #takeFault(outage: MockFault | undefined): MockFault | undefined {
-    return this.#queue.take() ?? outage;
+  #write(res: ServerResponse, answer: Answer): void {
+    if (res.destroyed || res.writableEnded) return;
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
   }
 
+  /** Hands the request to the module that serves its path; in this order, first match wins. */
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
     const url = new URL(req.url ?? '/', 'http://mock.invalid');
@@ -473,16 +347,12 @@ class MockGraphServer implements MockGraph {
       else this.#write(res, jsonAnswer(200, { ok: true, name: 'capi-kit-mock' }));
       return;
     }
-    if (url.pathname === '/fbevents.js' && (method === 'GET' || method === 'HEAD')) {
-      this.#write(res, {
-        status: 200,
-        headers: { ...CROSS_ORIGIN, 'content-type': 'text/javascript; charset=utf-8' },
-        body: PIXEL_STUB_SCRIPT,
+    if (isPixelStubRoute(url.pathname, method)) {
+      const answer = await pixelStubAnswer(req, url.pathname, method, (event) => {
+        this.#recorder.addBrowserEvent(event);
+        this.#feed.changed();
       });
-      return;
-    }
-    if (url.pathname === '/tr') {
-      await this.#beacon(req, res, method);
+      this.#write(res, answer);
       return;
     }
     if (url.pathname.startsWith('/_mock/')) {
@@ -492,19 +362,13 @@ class MockGraphServer implements MockGraph {
       );
       if (refusal) {
         this.#write(res, jsonAnswer(403, { ok: false, error: `Refused: ${refusal}.` }));
-        return;
+      } else if (url.pathname === '/_mock/stream' && method === 'GET') {
+        this.#feed.stream(res);
+      } else if (url.pathname === '/_mock/events-manager' && method === 'GET') {
+        this.#write(res, this.#feed.answer(url.searchParams));
+      } else {
+        this.#write(res, await controlAnswer(this, req, url.pathname, method));
       }
-    }
-    if (url.pathname === '/_mock/stream' && method === 'GET') {
-      this.#stream(res);
-      return;
-    }
-    if (url.pathname === '/_mock/events-manager' && method === 'GET') {
-      this.#write(res, this.#viewAnswerFor(viewFilter(url.searchParams)));
-      return;
-    }
-    if (url.pathname.startsWith('/_mock/')) {
-      await this.#control(req, res, url.pathname, method);
       return;
     }
     if (TikTokEndpoint.isPixelPath(url.pathname)) {
@@ -516,407 +380,7 @@ class MockGraphServer implements MockGraph {
       await this.#tiktok.handle(req, res, url, method);
       return;
     }
-
-    const read = method === 'GET' ? matchReadRoute(url.pathname) : undefined;
-    if (read) {
-      this.#read(req, res, url, read, started);
-      return;
-    }
-
-    const route = EVENTS_PATH.exec(url.pathname);
-    const record: MockRequest = {
-      index: this.#recorder.nextRequestIndex(),
-      method,
-      path: url.pathname,
-      ...(route ? { version: route[1] ?? '', pixelId: safeDecode(route[2] ?? '') } : {}),
-      status: 0,
-      eventCount: 0,
-      eventNames: [],
-      tokenInUrl: url.searchParams.has('access_token'),
-      tokenSources: [],
-      hasAuthorizationHeader: req.headers.authorization !== undefined,
-      receivedAt: Date.now(),
-      durationMs: 0,
-      clientAborted: false,
-    };
-    this.#recorder.addRequest(record);
-    // What holds when the request comes in decides its answer, not what holds once its body is
-    // read: a test's recover() or reset() while a client's last request is still arriving must not
-    // turn an outage's refusal into events accepted into the next test (seen in CI, under load).
-    const outage = this.#outage;
-    const generation = this.#generation;
-    let finished = false;
-    let resetByMock = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      record.durationMs = Math.round((performance.now() - started) * 10) / 10;
-      this.#options.onRequest?.({ ...record });
-      this.#changed();
-    };
-    res.on('close', () => {
-      if (!res.writableFinished && !this.#closing && !resetByMock) record.clientAborted = true;
-      finish();
-    });
-
-    const raw = await readBody(req, this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-    const parsed = raw.tooLarge ? undefined : parseBody(raw.bytes, req.headers['content-type']);
-    const fields = parsed?.ok ? parsed.fields : {};
-    const credentials = readCredentials(req.headers, url.searchParams, fields);
-    record.tokenSources = credentials.tokens.map((t) => t.source);
-    const partnerAgent = stringField(fields, 'partner_agent');
-    if (partnerAgent !== undefined) record.partnerAgent = partnerAgent;
-    // [MB] names test_event_code as a body field, but Graph reads a POST's parameters from the
-    // query string too (developers.facebook.com/docs/pages/publishing posts `?message=…`), as it
-    // does access_token [UA]; the body's wins when both are sent.
-    const testEventCode =
-      stringField(fields, 'test_event_code') ??
-      url.searchParams.get('test_event_code') ??
-      undefined;
-    if (testEventCode !== undefined) record.testEventCode = testEventCode;
-    if (Array.isArray(fields.data)) {
-      record.eventCount = fields.data.length;
-      record.eventNames = fields.data.map((e: unknown) =>
-        typeof e === 'object' &&
-        e !== null &&
-        typeof (e as { event_name?: unknown }).event_name === 'string'
-          ? (e as { event_name: string }).event_name
-          : '?',
-      );
-    }
-
-    if (!route) {
-      // Graph answers a path it cannot route with HTTP 400, OAuthException 2500 "Unknown path
-      // components" (developers.facebook.com/docs/graph-api/guides/error-handling; the status as
-      // Graph sends it, e.g. github.com/arsduo/koala/issues/611), never a 404.
-      const notFound = graphErrorAnswer(400, {
-        message: `Unknown path components: ${url.pathname}`,
-        type: 'OAuthException',
-        code: 2500,
-        is_transient: false,
-      });
-      this.#write(res, this.#record(record, graphAnswer(notFound)));
-      return;
-    }
-    if (method !== 'POST') {
-      const unsupported = graphErrorAnswer(400, {
-        message: `Unsupported ${method.toLowerCase()} request. The events edge only accepts POST.`,
-        type: 'GraphMethodException',
-        code: 100,
-        is_transient: false,
-      });
-      this.#write(res, this.#record(record, graphAnswer(unsupported)));
-      return;
-    }
-
-    const fault = this.#takeFault(outage);
-    let latency = 0;
-    let eventsReceived: number | undefined;
-    if (fault) {
-      record.fault = fault.kind;
-      const action = answerForFault(fault, record.eventCount);
-      if (action.action === 'hang') return; // res 'close' (client abort or close()) finishes the record
-      if (action.action === 'reset') {
-        await this.#sleep(faultLatency(fault));
-        resetByMock = true;
-        req.socket.destroy();
-        return;
-      }
-      if (action.action === 'respond') {
-        const answer = this.#record(record, action);
-        await this.#sleep(faultLatency(fault));
-        this.#write(res, answer);
-        return;
-      }
-      if (action.action === 'acknowledge') {
-        eventsReceived = action.eventsReceived ?? Math.max(0, record.eventCount - 1);
-      }
-      latency = faultLatency(fault);
-    }
-
-    const answer = this.#record(
-      record,
-      this.#process(
-        record,
-        route[1] ?? '',
-        record.pixelId ?? '',
-        raw.tooLarge,
-        parsed,
-        fields,
-        credentials,
-        eventsReceived,
-        generation === this.#generation,
-      ),
-    );
-    await this.#sleep(latency);
-    this.#write(res, answer);
-  }
-
-  /**
-   * GET `/me`, `/{pixelId}` and `/dataset_quality` (graph-reads.ts): token first, like Graph, then
-   * the node. The `Date` header follows `options.now`, so a skewed mock clock shows in it.
-   */
-  #read(
-    req: IncomingMessage,
-    res: ServerResponse,
-    url: URL,
-    route: GraphReadRoute,
-    started: number,
-  ): void {
-    const credentials = readCredentials(req.headers, url.searchParams, {});
-    const record: MockRequest = {
-      index: this.#recorder.nextRequestIndex(),
-      method: 'GET',
-      path: url.pathname,
-      version: route.version,
-      ...(route.kind === 'pixel' ? { pixelId: route.pixelId } : {}),
-      status: 0,
-      eventCount: 0,
-      eventNames: [],
-      tokenInUrl: url.searchParams.has('access_token'),
-      tokenSources: credentials.tokens.map((t) => t.source),
-      hasAuthorizationHeader: req.headers.authorization !== undefined,
-      receivedAt: Date.now(),
-      durationMs: 0,
-      clientAborted: false,
-    };
-    this.#recorder.addRequest(record);
-    const authError = checkCredentials(credentials, this.#options);
-    let result: Answer;
-    if (authError) result = graphAnswer(authError);
-    else {
-      const read = answerRead(route, url.searchParams, {
-        events: (filter) => this.#recorder.events(filter),
-        datasetQuality: (pixelId) => this.#datasetQuality.get(pixelId),
-      });
-      result = read.status === 200 ? jsonAnswer(200, read.value) : graphAnswer(read.error);
-    }
-    const answer = this.#record(record, result);
-    answer.headers.date = new Date((this.#options.now ?? Date.now)()).toUTCString();
-    record.durationMs = Math.round((performance.now() - started) * 10) / 10;
-    this.#options.onRequest?.({ ...record });
-    this.#write(res, answer);
-  }
-
-  /**
-   * Meta's own checks, in its order: path, body, token, payload. Records accepted events, or only
-   * the first `eventsReceived` of them (a short-ack fault), and acknowledges as many.
-   */
-  #process(
-    record: MockRequest,
-    version: string,
-    pixelId: string,
-    tooLarge: boolean,
-    parsed: ReturnType<typeof parseBody> | undefined,
-    fields: Record<string, unknown>,
-    credentials: ReturnType<typeof readCredentials>,
-    eventsReceived: number | undefined,
-    keep: boolean,
-  ): Answer {
-    if (!VERSION.test(version)) {
-      return graphAnswer(
-        graphErrorAnswer(400, {
-          message: `Unknown path components: /${version} is not an API version (expected e.g. ${DEFAULT_GRAPH_VERSION})`,
-          type: 'OAuthException',
-          code: 2500,
-          is_transient: false,
-        }),
-      );
-    }
-    const retired = retiredVersionAnswer(version, (this.#options.now ?? Date.now)());
-    if (retired) return graphAnswer(retired);
-    if (!PIXEL_ID.test(pixelId)) {
-      return graphAnswer(
-        graphErrorAnswer(400, {
-          message: `Unsupported post request. Object with ID '${pixelId}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
-          type: 'GraphMethodException',
-          code: 100,
-          error_subcode: 33,
-          is_transient: false,
-        }),
-      );
-    }
-    if (tooLarge || !parsed) {
-      return graphAnswer(
-        graphErrorAnswer(413, {
-          message: `Request body exceeds the mock's limit of ${this.#options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES} bytes`,
-          type: 'OAuthException',
-          code: 100,
-          is_transient: false,
-        }),
-      );
-    }
-    const authError = checkCredentials(credentials, this.#options);
-    if (authError) return graphAnswer(authError);
-    if (!parsed.ok) return graphAnswer(unreadableBody(parsed.reason));
-
-    const check = validatePayload(
-      fields,
-      {
-        nowMs: (this.#options.now ?? Date.now)(),
-        maxFutureSeconds: this.#options.maxFutureSeconds ?? 300,
-      },
-      this.#rejectRule,
-    );
-    if (!check.ok) {
-      if (check.invalidEvent) {
-        record.invalidEvent = check.invalidEvent;
-        if (keep) {
-          this.#recordRefused(record, pixelId, fields.data, check.invalidEvent, check.answer);
-        }
-      }
-      return graphAnswer(check.answer);
-    }
-    const receivedAt = Date.now();
-    const accepted =
-      eventsReceived === undefined ? check.events : check.events.slice(0, eventsReceived);
-    // A request from before the last reset() is answered as Meta would, and recorded nowhere.
-    if (keep) {
-      this.#recorder.addEvents(
-        accepted.map((event) => ({
-          pixelId,
-          version,
-          event,
-          receivedAt,
-          requestIndex: record.index,
-          ...(record.testEventCode === undefined ? {} : { testEventCode: record.testEventCode }),
-        })),
-      );
-    }
-    return jsonAnswer(200, {
-      events_received: accepted.length,
-      messages: [],
-      fbtrace_id: newTraceId(),
-    });
-  }
-
-  /** Keeps a refused batch's events for the Events Manager page, each with the batch's broken rule. */
-  #recordRefused(
-    record: MockRequest,
-    pixelId: string,
-    data: unknown,
-    invalidEvent: InvalidEvent,
-    answer: GraphErrorAnswer,
-  ): void {
-    if (!Array.isArray(data)) return;
-    const message = answer.error.error_user_msg ?? answer.error.message;
-    this.#recorder.addRejectedEvents(
-      data.map((event: unknown, index) => ({
-        pixelId,
-        event:
-          typeof event === 'object' && event !== null && !Array.isArray(event) ? { ...event } : {},
-        receivedAt: record.receivedAt,
-        requestIndex: record.index,
-        invalidEvent,
-        isInvalidOne: index === invalidEvent.index,
-        message,
-      })),
-    );
-  }
-
-  /** `POST /tr`: a browser event from the Pixel stub, answered like Meta's pixel endpoint (no content). */
-  async #beacon(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> {
-    if (method === 'OPTIONS') {
-      this.#write(res, {
-        status: 204,
-        headers: {
-          ...CROSS_ORIGIN,
-          'access-control-allow-methods': 'POST',
-          'access-control-allow-headers': 'content-type',
-        },
-        body: '',
-      });
-      return;
-    }
-    if (method !== 'POST') {
-      this.#write(res, textAnswer(405, 'The Pixel stub posts events to /tr.'));
-      return;
-    }
-    const raw = await readBody(req, MAX_BEACON_BYTES);
-    if (raw.tooLarge) {
-      this.#write(res, textAnswer(413, `A Pixel event is at most ${MAX_BEACON_BYTES} bytes.`));
-      return;
-    }
-    const parsed = parseBeacon(raw.bytes.toString('utf8'), {
-      hasUserAgent: req.headers['user-agent'] !== undefined,
-      hasIp: req.socket.remoteAddress !== undefined,
-      receivedAt: Date.now(),
-    });
-    if (!parsed.ok) {
-      this.#write(res, textAnswer(400, `Not a Pixel stub event: ${parsed.reason}.`));
-      return;
-    }
-    this.#recorder.addBrowserEvent(parsed.event);
-    this.#changed();
-    this.#write(res, { status: 204, headers: { ...CROSS_ORIGIN }, body: '' });
-  }
-
-  /** `GET /_mock/stream`: Server-Sent Events, one `data: <version>` per change. */
-  #stream(res: ServerResponse): void {
-    res.writeHead(200, {
-      'content-type': 'text/event-stream; charset=utf-8',
-      'cache-control': 'no-store',
-      'x-content-type-options': 'nosniff',
-    });
-    res.write(`retry: 2000\ndata: ${this.#version}\n\n`);
-    this.#streams.add(res);
-    res.on('close', () => this.#streams.delete(res));
-  }
-
-  /**
-   * Records the answer on the request when it is decided (before any latency), and returns it
-   * with Meta's `x-fb-trace-id` header repeating the body's `fbtrace_id`, plus `x-capi-kit-mock: 1`.
-   */
-  #record(record: MockRequest, answer: Answer): Answer {
-    record.status = answer.status;
-    let traceId: string | undefined;
-    try {
-      const parsed = JSON.parse(answer.body) as { error?: GraphError; fbtrace_id?: string };
-      if (parsed.error && answer.status !== 200) record.error = parsed.error;
-      traceId = parsed.error?.fbtrace_id ?? parsed.fbtrace_id;
-    } catch {
-      // An HTML or empty fault body: nothing Graph-shaped to record.
-    }
-    // A faulted 2xx (a portal's page, a short acknowledgement) is kept too: it is not Meta's
-    // whole answer. A latency fault delays Meta's own answer, which stays unrecorded as usual.
-    if (answer.status !== 200 || (record.fault !== undefined && record.fault !== 'latency')) {
-      record.responseBody = answer.body;
-    }
-    return {
-      ...answer,
-      headers: {
-        ...(traceId ? { 'x-fb-trace-id': traceId } : {}),
-        // Meta never sends this: it lets a client (capi-kit send-test) tell the mock from Graph.
-        'x-capi-kit-mock': '1',
-        ...answer.headers,
-      },
-    };
-  }
-
-  #write(res: ServerResponse, answer: Answer): void {
-    if (res.destroyed || res.writableEnded) return;
-    res.writeHead(answer.status, answer.headers);
-    res.end(answer.body);
-  }
-
-  /** `/_mock/*` (control.ts): the inspection and fault API over HTTP. */
-  async #control(
-    req: IncomingMessage,
-    res: ServerResponse,
-    path: string,
-    method: string,
-  ): Promise<void> {
-    const raw = await readBody(req, 1024 * 1024);
-    const body = raw.tooLarge
-      ? undefined
-      : parseBody(raw.bytes, req.headers['content-type'] ?? 'application/json');
-    const input = body?.ok ? body.fields : {};
-    try {
-      const answer = controlRoute(this, `${method} ${path.replace(/\/$/, '')}`, input);
-      this.#write(res, jsonAnswer(answer.status, answer.value));
-    } catch (error) {
-      this.#write(res, jsonAnswer(400, { ok: false, error: String(error) }));
-    }
+    await this.#graph.handle(req, res, url, method, started);
   }
 }
 

@@ -1,5 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 
+/** The `maxBodyBytes` option's default: larger bodies are answered 413. */
+export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
+
 /** The body as read from the socket, or the fact that it was over the limit. */
 export type RawBody = { tooLarge: false; bytes: Buffer } | { tooLarge: true; size: number };
 

@@ -1,0 +1,128 @@
+// What the open Events Manager pages (events-manager-page.ts) read from the server: a change
+// counter streamed at `GET /_mock/stream` (Server-Sent Events), which tells a page to fetch again,
+// and the view itself (events-manager-view.ts) at `GET /_mock/events-manager`, built from Meta's
+// and TikTok's records. Several open pages, and a refetch after the page's own Clear, ask for the
+// same view: it is built again only when something was recorded or cleared since.
+import type { ServerResponse } from 'node:http';
+import { type Answer, jsonAnswer } from './answers.js';
+import type { EventsManagerSource } from './events-manager-copy.js';
+import {
+  buildEventsManagerView,
+  type EventsManagerFilter,
+  type EventsManagerView,
+} from './events-manager-view.js';
+import type { MockRecorderStats, Recorder } from './recorder.js';
+import type { TikTokEndpoint } from './tiktok/endpoint.js';
+
+const SOURCES: readonly string[] = ['server', 'browser'] satisfies EventsManagerSource[];
+
+/** `?pixelId=…&event_name=…&source=server|browser&limit=…&offset=…` of `GET /_mock/events-manager`. */
+const viewFilter = (query: URLSearchParams): EventsManagerFilter => {
+  const pixelId = query.get('pixelId');
+  const eventName = query.get('event_name');
+  const source = query.get('source');
+  const limit = Number(query.get('limit') ?? Number.NaN);
+  const offset = Number(query.get('offset') ?? Number.NaN);
+  return {
+    ...(Number.isInteger(limit) && limit >= 0 ? { limit } : {}),
+    ...(Number.isInteger(offset) && offset >= 0 ? { offset } : {}),
+    ...(pixelId ? { pixelId } : {}),
+    ...(eventName ? { event_name: eventName } : {}),
+    ...(source && SOURCES.includes(source) ? { source: source as EventsManagerSource } : {}),
+  };
+};
+
+/** The records the page shows: Meta's recorder and TikTok's endpoint, and the `maxEvents` they keep. */
+export interface EventsManagerRecords {
+  meta: Pick<Recorder, 'stored' | 'stats'>;
+  tiktok: Pick<TikTokEndpoint, 'stored' | 'stats'>;
+  maxEvents: number;
+}
+
+/** The Events Manager page's data and change stream. */
+export class EventsManagerFeed {
+  readonly #records: EventsManagerRecords;
+  /** Moves with every change the Events Manager page shows; streamed to `/_mock/stream`. */
+  #version = 0;
+  #streams = new Set<ServerResponse>();
+  /** The last `GET /_mock/events-manager` answer: the same state and filter are not computed twice. */
+  #viewAnswer: { key: string; answer: Answer } | undefined;
+
+  constructor(records: EventsManagerRecords) {
+    this.#records = records;
+  }
+
+  /** MockGraph.eventsManager: what the page shows. */
+  view(filter?: EventsManagerFilter): EventsManagerView {
+    // The stored records: the view builds each one's copy once, not at every page refresh.
+    const tiktok = this.#records.tiktok.stored();
+    return buildEventsManagerView(
+      {
+        ...this.#records.meta.stored(),
+        tiktokEvents: tiktok.events,
+        tiktokBrowserEvents: tiktok.browserEvents,
+        tiktokRejectedEvents: tiktok.rejectedEvents,
+        version: this.#version,
+        now: Date.now(),
+        maxEvents: this.#records.maxEvents,
+        evicted: this.#evictedEvents(),
+      },
+      filter,
+    );
+  }
+
+  /** Tells the open Events Manager pages that what they show changed. */
+  changed(): void {
+    this.#version++;
+    for (const stream of this.#streams) {
+      if (!stream.destroyed && !stream.writableEnded) stream.write(`data: ${this.#version}\n\n`);
+    }
+  }
+
+  /** `GET /_mock/stream`: Server-Sent Events, one `data: <version>` per change. */
+  stream(res: ServerResponse): void {
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      'x-content-type-options': 'nosniff',
+    });
+    res.write(`retry: 2000\ndata: ${this.#version}\n\n`);
+    this.#streams.add(res);
+    res.on('close', () => this.#streams.delete(res));
+  }
+
+  /**
+   * `GET /_mock/events-manager`: the page's data as JSON, computed again only when something was
+   * recorded or cleared since the last answer, or the filter differs. Answers with a `limit` only,
+   * as the page asks.
+   */
+  answer(query: URLSearchParams): Answer {
+    const filter = viewFilter(query);
+    // Only a page of rows is kept: an answer with every row of a full mock can be tens of MB.
+    if (filter.limit === undefined) return jsonAnswer(200, this.view(filter));
+    let recorded = 0;
+    for (const { kept, evicted } of this.#stats()) {
+      recorded += kept.events + kept.browserEvents + kept.rejectedEvents;
+      recorded += evicted.events + evicted.browserEvents + evicted.rejectedEvents;
+    }
+    // #version moves at every clear, the count at every record: together they name the state.
+    const key = JSON.stringify([this.#version, recorded, filter]);
+    if (this.#viewAnswer?.key !== key) {
+      this.#viewAnswer = { key, answer: jsonAnswer(200, this.view(filter)) };
+    }
+    return this.#viewAnswer.answer;
+  }
+
+  #stats(): MockRecorderStats[] {
+    return [this.#records.meta.stats(), this.#records.tiktok.stats()];
+  }
+
+  /** Events (server, browser, refused; Meta's and TikTok's) let go to stay within maxEvents. */
+  #evictedEvents(): number {
+    let total = 0;
+    for (const { evicted } of this.#stats()) {
+      total += evicted.events + evicted.browserEvents + evicted.rejectedEvents;
+    }
+    return total;
+  }
+}
