@@ -203,8 +203,11 @@ export class GraphEndpoint {
     recorder.addRequest(record);
     // What holds when the request comes in decides its answer, not what holds once its body is
     // read: a test's recover() or reset() while a client's last request is still arriving must not
-    // turn an outage's refusal into events accepted into the next test (seen in CI, under load).
-    const outage = this.#outage;
+    // turn an outage's refusal into events accepted into the next test (seen in CI, under load),
+    // nor hand that request the fault the next test queues. So an events request takes its fault
+    // now: the next one-shot fault, else the outage.
+    const fault = route && method === 'POST' ? (this.#queue.take() ?? this.#outage) : undefined;
+    if (fault) record.fault = fault.kind;
     const generation = this.#generation;
     let finished = false;
     let resetByMock = false;
@@ -272,12 +275,9 @@ export class GraphEndpoint {
       return;
     }
 
-    // The next one-shot fault, else the outage there was when the request came in.
-    const fault = this.#queue.take() ?? outage;
     let latency = 0;
     let eventsReceived: number | undefined;
     if (fault) {
-      record.fault = fault.kind;
       const action = answerForFault(fault, record.eventCount);
       if (action.action === 'hang') return; // res 'close' (client abort or close()) finishes the record
       if (action.action === 'reset') {

@@ -281,4 +281,14 @@ describe('what holds when a request comes in decides its answer', () => {
     expect((await post(mock, body())).status).toBe(200);
     expect(mock.events()).toHaveLength(1);
   });
+
+  it("failNext(): a fault queued after a request came in is the next request's, not that one's (a test's reset() then failNext() while the last test's request still arrives)", async () => {
+    const status = await postInTwoParts(() => {
+      mock.reset();
+      mock.failNext(503);
+    });
+    expect(status).toBe(200);
+    expect(mock.pendingFaults()).toBe(1);
+    expect((await post(mock, body())).status).toBe(503);
+  });
 });

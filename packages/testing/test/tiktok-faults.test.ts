@@ -184,4 +184,14 @@ describe('TikTok: what holds when a request comes in decides its answer', () => 
     expect((await postTikTok(mock)).status).toBe(200);
     expect(mock.tiktok.events()).toHaveLength(1);
   });
+
+  it("failNext(): a fault queued after a request came in is the next request's, not that one's", async () => {
+    const status = await postInTwo(() => {
+      mock.tiktok.reset();
+      mock.tiktok.failNext({ kind: 'tiktok', code: 50000, status: 500 });
+    });
+    expect(status).toBe(200);
+    expect(mock.tiktok.pendingFaults()).toBe(1);
+    expect((await postTikTok(mock)).status).toBe(500);
+  });
 });

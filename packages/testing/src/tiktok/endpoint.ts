@@ -313,8 +313,12 @@ export class TikTokEndpoint implements MockTikTok {
       clientAborted: false,
     };
     this.#recorder.addRequest(record);
-    // As for Meta's endpoint: what holds when the request comes in decides its answer.
-    const outage = this.#outage;
+    // As for Meta's endpoint: what holds when the request comes in decides its answer, the fault
+    // of a track request included (the next one-shot fault, else the outage), taken now.
+    const isTrack =
+      url.pathname === TIKTOK_TRACK_PATH || url.pathname === TIKTOK_TRACK_PATH.slice(0, -1);
+    const fault = isTrack && method === 'POST' ? (this.#queue.take() ?? this.#outage) : undefined;
+    if (fault) record.fault = fault.kind;
     const generation = this.#generation;
     let finished = false;
     let resetByMock = false;
@@ -337,7 +341,7 @@ export class TikTokEndpoint implements MockTikTok {
     const body = parsed?.ok ? parsed.body : {};
     this.#describe(record, body);
 
-    if (url.pathname !== TIKTOK_TRACK_PATH && url.pathname !== TIKTOK_TRACK_PATH.slice(0, -1)) {
+    if (!isTrack) {
       this.#host.write(res, this.#record(record, plain(404, 'Not Found')));
       return;
     }
@@ -349,10 +353,8 @@ export class TikTokEndpoint implements MockTikTok {
       return;
     }
 
-    const fault = this.#queue.take() ?? outage;
     let latency = 0;
     if (fault) {
-      record.fault = fault.kind;
       const action = answerForTikTokFault(fault);
       if (action.action === 'hang') return; // res 'close' (client abort or close()) finishes it
       if (action.action === 'reset') {
