@@ -62,11 +62,14 @@ export const waitForFile = (
     }
   }, opts.writeRetryMs);
   timer.unref?.();
+  /** When the lock was last tried, on `performance.now()`: the open that found it held, first. */
+  let lastTry = performance.now();
 
   /** Takes the file if the other process let it go; true once it is taken. Throws only what the host throws when told. */
   function tryTake(): boolean {
     if (taken) return true;
     if (closed) return false;
+    lastTry = performance.now();
     let result: Taken;
     try {
       result = take({ memory, host, lockTimeoutMs: 0 });
@@ -191,7 +194,10 @@ export const waitForFile = (
     },
 
     flush() {
-      if (taken || tryTake()) taken?.flush();
+      // Each try opens a connection; the engine flushes at the end of every tick that tracked (a
+      // request's after(), flushOnEnd): at most one try per writeRetryMs, as the timer's.
+      const due = performance.now() - lastTry >= opts.writeRetryMs;
+      if (taken || (due && tryTake())) taken?.flush();
       else assertOpen();
     },
 

@@ -7,9 +7,22 @@ import { writeFileSync } from 'node:fs';
 import { type CapiStats, createCapi, type Logger } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { sqliteOutbox } from '../src/index.js';
 import { leadEvent, record, recordingHost, sleep, tempDir } from './helpers.js';
+
+// Every connection better-sqlite3 opens is counted (a try for the lock opens one), and behaves as usual.
+const opened = vi.hoisted(() => ({ count: 0 }));
+vi.mock('better-sqlite3', async (importOriginal) => {
+  const Original = ((await importOriginal()) as { default: typeof Database }).default;
+  class Counted extends Original {
+    constructor(...args: ConstructorParameters<typeof Database>) {
+      opened.count++;
+      super(...args);
+    }
+  }
+  return { default: Counted };
+});
 
 const TOKEN = 'EAAtest-token-0123456789';
 let mock: MockGraph;
@@ -247,6 +260,34 @@ describe('a file another process holds', () => {
     expect(lines).toContain('error sqliteOutbox: host broke');
     expect(outbox.stats().queued).toBe(3);
     outbox.close();
+  });
+
+  it("tries the lock every writeRetryMs, not at each flush: a request's end-of-tick flush opens no connection", async () => {
+    const path = temp.file();
+    const holder = heldFile(path, 0);
+    const outbox = sqliteOutbox({ path, lockTimeoutMs: 20, writeRetryMs: 60_000 });
+    const capi = createCapi({
+      pixelId: '1234567890',
+      accessToken: TOKEN,
+      graphUrl: mock.url,
+      env: false,
+      outbox,
+      flushOnEnd: true,
+    });
+    opened.count = 0;
+    // Each tick's track() ends with client.flush(), which flushes the outbox (serverless, after()).
+    for (let i = 0; i < 20; i++) {
+      capi.track({ ...leadEvent(i), event_id: `tick-${i}` });
+      await sleep(0);
+    }
+    await mock.waitForEvents(20);
+    expect(outbox.stats().waitingForFile).toBe(true);
+    expect(opened.count).toBe(0);
+    holder.close();
+    // close() still tries once more: what memory holds is written to the file, not dropped.
+    await capi.close();
+    expect(outbox.stats()).toMatchObject({ waitingForFile: false });
+    expect(capi.stats()).toMatchObject({ sent: 20, queued: 0, inFlight: 0 });
   });
 
   it('a file let go but unreadable is said once, and taken once it reads again', async () => {
