@@ -64,6 +64,8 @@ export interface TakeOver {
   memory: MemoryOutbox;
   host: OutboxHost | undefined;
   lockTimeoutMs: number;
+  /** Records memory dropped while waiting: `stats().evicted` counts since open, the wait included. */
+  evicted: number;
 }
 
 /**
@@ -96,8 +98,9 @@ export const openOutboxState = (opts: ResolvedOptions, takeOver?: TakeOver): Out
     pixels: new Map(),
     nextSeq: recovered.maxSeq + 1,
     deadLetterRows: recovered.deadLetterRows,
-    deadLettered: 0,
-    evictedTotal: 0,
+    // Since open, the wait included: memory's dead letters then, and its drops.
+    deadLettered: takeOver?.memory.stats().deadLettered ?? 0,
+    evictedTotal: takeOver?.evicted ?? 0,
     commits: 0,
     pendingCount: 0,
     pendingDeletes: [],

@@ -72,7 +72,7 @@ export const waitForFile = (
     lastTry = performance.now();
     let result: Taken;
     try {
-      result = take({ memory, host, lockTimeoutMs: 0 });
+      result = take({ memory, host, lockTimeoutMs: 0, evicted });
     } catch (error) {
       if (error instanceof FileHeldElsewhere) return false;
       // Let go, but unreadable (damaged, a newer format): said once per message, tried again.

@@ -290,6 +290,27 @@ describe('a file another process holds', () => {
     expect(capi.stats()).toMatchObject({ sent: 20, queued: 0, inFlight: 0 });
   });
 
+  it('the counters since open (evicted, deadLettered) go on across the take-over, not back to 0', async () => {
+    const path = temp.file();
+    const holder = heldFile(path, 0);
+    const outbox = sqliteOutbox({
+      path,
+      lockTimeoutMs: 20,
+      writeRetryMs: 30,
+      memoryFallback: { maxEvents: 2 },
+    });
+    outbox.attach(recordingHost().host);
+    // Three in memory bounded to two: the oldest is dropped. Then one is dead-lettered.
+    expect(outbox.append([1, 2, 3].map(() => record())).evicted).toHaveLength(1);
+    const [rejected] = outbox.claim(1, 60_000, { pixelId: '111' });
+    outbox.deadLetter([rejected?.id ?? ''], 'rejected by Meta');
+    expect(outbox.stats()).toMatchObject({ evicted: 1, deadLettered: 1, queued: 1 });
+    holder.close();
+    await waitFor('the take-over', () => !outbox.stats().waitingForFile);
+    expect(outbox.stats()).toMatchObject({ evicted: 1, deadLettered: 1, queued: 1 });
+    outbox.close();
+  });
+
   it('a file let go but unreadable is said once, and taken once it reads again', async () => {
     const path = temp.file();
     const holder = heldFile(path, 1);
