@@ -134,16 +134,23 @@ export const sqliteOutbox = (options: SqliteOutboxOptions): SqliteOutbox => {
   } catch (error) {
     if (!(error instanceof FileHeldElsewhere)) throw error;
     // A deploy that starts the new process before the old one exits: this one keeps its events
-    // in memory and delivers them from there until the file is let go, then takes it over.
-    return waitForFile(opts, openHere, fileIdentity, (takeOver) => {
-      const taken = openOutboxState(opts, takeOver);
-      const recovered = [...taken.pixels.values()].map(({ pixelId, count, bytes }) => ({
-        pixelId,
-        count,
-        bytes,
-      }));
-      return { outbox: outboxOn(taken), recovered };
-    });
+    // in memory and delivers them from there until the file is let go, then takes it over. The
+    // file is the one the path names now: a process.chdir() meanwhile must not take another.
+    const file = { ...opts, path: resolve(opts.path) };
+    return waitForFile(
+      opts,
+      openHere,
+      () => fileIdentity(file.path),
+      (takeOver) => {
+        const taken = openOutboxState(file, takeOver);
+        const recovered = [...taken.pixels.values()].map(({ pixelId, count, bytes }) => ({
+          pixelId,
+          count,
+          bytes,
+        }));
+        return { outbox: outboxOn(taken), recovered };
+      },
+    );
   }
   openHere.add(fileIdentity(opts.path));
   return outboxOn(s);

@@ -21,18 +21,19 @@ export interface Taken {
 /**
  * The outbox for a file another process holds: memory until `take` succeeds (it throws
  * {@link FileHeldElsewhere} while the file is held), then the outbox `take` opened, to which every
- * call is handed from then on. `openHere` holds the file's identity meanwhile, as for an open file.
+ * call is handed from then on. `openHere` holds the file's identity (`identity()`) meanwhile, as
+ * for an open file.
  */
 export const waitForFile = (
   opts: ResolvedOptions,
   openHere: Set<string>,
-  identityOf: (path: string) => string,
+  identity: () => string,
   take: (takeOver: TakeOver) => Taken,
 ): SqliteOutbox => {
   const memory = memoryOutboxOf(opts);
   const since = Date.now();
   const waitStart = performance.now();
-  let file = identityOf(opts.path);
+  let file = identity();
   openHere.add(file);
   let host: OutboxHost | undefined;
   let taken: SqliteOutbox | undefined;
@@ -87,7 +88,7 @@ export const waitForFile = (
     clearInterval(timer);
     // The identity the taken outbox's close() removes (the file may have been replaced meanwhile).
     openHere.delete(file);
-    file = identityOf(opts.path);
+    file = identity();
     openHere.add(file);
     let left = 0;
     for (const { pixelId, count, bytes } of result.recovered) {

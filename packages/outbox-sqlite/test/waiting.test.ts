@@ -3,7 +3,8 @@
 // other process is a second connection holding SQLite's exclusive lock (SQLite refuses a second
 // connection of one process the lock as it does another process); deploy.test.ts runs the same
 // with two real processes.
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { type CapiStats, createCapi, type Logger } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import Database from 'better-sqlite3';
@@ -309,6 +310,30 @@ describe('a file another process holds', () => {
     await waitFor('the take-over', () => !outbox.stats().waitingForFile);
     expect(outbox.stats()).toMatchObject({ evicted: 1, deadLettered: 1, queued: 1 });
     outbox.close();
+  });
+
+  it('a relative path is the file it named when the wait began: a process.chdir() meanwhile takes over no other file', async () => {
+    const cwd = process.cwd();
+    process.chdir(temp.dir);
+    try {
+      const holder = heldFile('relative.db', 3);
+      const outbox = sqliteOutbox({ path: 'relative.db', lockTimeoutMs: 20, writeRetryMs: 60_000 });
+      const { host, seen } = recordingHost();
+      outbox.attach(host);
+      outbox.append([record({ eventId: 'mine' })]);
+      mkdirSync(join(temp.dir, 'elsewhere'));
+      process.chdir(join(temp.dir, 'elsewhere'));
+      // takeNonDurable tries the lock at once: the file is still held.
+      expect(outbox.takeNonDurable('none')).toEqual([]);
+      expect(outbox.stats()).toMatchObject({ waitingForFile: true, memory: 1 });
+      holder.close();
+      expect(outbox.takeNonDurable('111')).toEqual([]);
+      expect(seen.recovered).toEqual([{ pixelId: '111', count: 3, bytes: expect.any(Number) }]);
+      outbox.close();
+      expect(rows(join(temp.dir, 'relative.db'))).toBe(4);
+    } finally {
+      process.chdir(cwd);
+    }
   });
 
   it('a file let go but unreadable is said once, and taken once it reads again', async () => {
