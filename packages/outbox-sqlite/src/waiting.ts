@@ -66,8 +66,12 @@ export const waitForFile = (
   /** When the lock was last tried, on `performance.now()`: the open that found it held, first. */
   let lastTry = performance.now();
 
-  /** Takes the file if the other process let it go; true once it is taken. Throws only what the host throws when told. */
-  function tryTake(): boolean {
+  /**
+   * Takes the file if the other process let it go; true once it is taken. Throws only what the
+   * host throws when told. `closing`: at close() or a process exit, to write what memory holds;
+   * nothing more is sent from here.
+   */
+  function tryTake(closing = false): boolean {
     if (taken) return true;
     if (closed) return false;
     lastTry = performance.now();
@@ -96,10 +100,12 @@ export const waitForFile = (
       // Before attach, the engine's start-up count (stats()) sees them.
       if (count > 0) host?.recovered(pixelId, count, bytes);
     }
-    const held = memory.stats().queued;
+    // Closing, what memory holds is written, in flight too (takeNonDurable), and nothing is sent.
+    const inMemory = memory.stats();
+    const held = closing ? inMemory.queued + inMemory.leased : inMemory.queued;
     report(
       'warn',
-      `took the file over after ${Math.round(performance.now() - waitStart)} ms of waiting: the ${left} events the other process left in it are sent${held > 0 ? `, and the ${held} waiting in memory are written to it` : ''}`,
+      `took the file over after ${Math.round(performance.now() - waitStart)} ms of waiting${closing ? ', while closing' : ''}: the ${left} events the other process left in it ${closing ? 'stay there for the next start' : 'are sent'}${held > 0 ? `, and the ${held} ${closing ? 'held' : 'waiting'} in memory are written to it` : ''}`,
     );
     try {
       taken.flush?.();
@@ -203,12 +209,13 @@ export const waitForFile = (
     },
 
     takeNonDurable(pixelId) {
-      if (taken || tryTake()) return taken?.takeNonDurable(pixelId) ?? [];
+      // Called by the engine's close() and at a process exit only.
+      if (taken || tryTake(true)) return taken?.takeNonDurable(pixelId) ?? [];
       return closed ? [] : takeHeld(pixelId);
     },
 
     close() {
-      if (taken || tryTake()) {
+      if (taken || tryTake(true)) {
         taken?.close();
         closed = true;
         return;

@@ -336,6 +336,39 @@ describe('a file another process holds', () => {
     }
   });
 
+  it("let go just before close(): taken over to write what memory holds, and the warning does not say the other process's events are sent", async () => {
+    const path = temp.file();
+    const holder = heldFile(path, 2);
+    // No try before close(): the holder lets go between two tries.
+    const outbox = sqliteOutbox({ path, lockTimeoutMs: 20, writeRetryMs: 60_000 });
+    mock.outage(503);
+    const capi = createCapi({
+      pixelId: '1234567890',
+      accessToken: TOKEN,
+      graphUrl: mock.url,
+      env: false,
+      outbox,
+      flushIntervalMs: 20,
+      retry: { baseDelayMs: 20, maxDelayMs: 100 },
+    });
+    const warnings: string[] = [];
+    capi.on('warn', (w) => warnings.push(w.message));
+    for (let i = 0; i < 4; i++) capi.track({ ...leadEvent(i), event_id: `held-${i}` });
+    holder.close();
+    await capi.close({ timeoutMs: 200 });
+    const stats = capi.stats();
+    // Written to the file, not dropped; the other process's two (another pixel's) stay there too.
+    expect(droppedTotal(stats)).toBe(0);
+    expect(stats.queued).toBe(4);
+    expect(rows(path)).toBe(6);
+    const tookOver = warnings.filter((w) => w.includes('took the file over'));
+    expect(tookOver).toEqual([
+      expect.stringMatching(
+        /took the file over after \d+ ms of waiting, while closing: the 2 events the other process left in it stay there for the next start, and the 4 held in memory are written to it$/,
+      ),
+    ]);
+  });
+
   it('a file let go but unreadable is said once, and taken once it reads again', async () => {
     const path = temp.file();
     const holder = heldFile(path, 1);
