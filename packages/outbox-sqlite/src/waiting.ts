@@ -12,6 +12,14 @@ import type { SqliteOutbox } from './sqlite-outbox.js';
 // the event loop, and once the old process lets go takes the file over: what the old process left
 // is counted and sent (`OutboxHost.recovered`), what memory holds is written to the file.
 
+/**
+ * How long a wait is a deploy's hand-over. The old process of a deploy lets go within its graceful
+ * shutdown (seconds; Kubernetes gives 30 s by default), so the wait starts as a warning; a wait
+ * past this is reported as an error: another process keeps the file (cluster workers or
+ * instances given one path), and this one has no durability for as long as it runs.
+ */
+export const WAIT_ERROR_MS = 60_000;
+
 /** The outbox on the file once it is taken, and what the other process left in it, per stream. */
 export interface Taken {
   outbox: SqliteOutbox;
@@ -50,13 +58,22 @@ export const waitForFile = (
   };
   const waiting = () =>
     report(
-      'error',
-      `another process holds the file (a deploy that started this process before the old one exited, or processes given one path): new events are kept in memory (up to ${opts.memoryMaxEvents} per stream, the oldest dropped beyond; a crash loses them) and delivered from there; the file is tried every ${opts.writeRetryMs} ms and taken over once that process lets it go (stats().waitingForFile). One process per file: give each process its own path`,
+      'warn',
+      `another process holds the file (a deploy that started this process before the old one exited, or processes given one path): new events are kept in memory (up to ${opts.memoryMaxEvents} per stream, the oldest dropped beyond; a crash loses them) and delivered from there; the file is tried every ${opts.writeRetryMs} ms and taken over once that process lets it go (stats().waitingForFile)`,
     );
+  let waitedTooLong = false;
+  const stillWaiting = () => {
+    if (waitedTooLong || performance.now() - waitStart < WAIT_ERROR_MS) return;
+    waitedTooLong = true;
+    report(
+      'error',
+      `still waiting for the file after ${WAIT_ERROR_MS / 1000} s: another process keeps it (cluster workers or instances given one path?), and this one's events are not durable meanwhile. One process per file: give each process its own path, stable across restarts`,
+    );
+  };
 
   const timer = setInterval(() => {
     try {
-      tryTake();
+      if (!tryTake()) stillWaiting();
     } catch (error) {
       // A host that threw while told of the take-over: never an uncaught exception from a timer.
       opts.logger.error({ path: opts.path }, `sqliteOutbox: ${messageOf(error)}`);
