@@ -1,5 +1,6 @@
 import { describeGiven } from '../delivery/options.js';
 import { reportedEventName } from '../delivery/redact.js';
+import { editDistance } from '../event/spelling.js';
 import { RELAY_MAX_EVENT_ID_LENGTH } from '../relay/protocol.js';
 import { freshnessIndex } from './freshness.js';
 import { MATCH_KEYS, matchKeyMask, matchQualityPoints } from './match-quality.js';
@@ -144,6 +145,18 @@ const count = (name: string, value: number | undefined, fallback: number): numbe
 };
 
 /**
+ * A `thresholds` key that is none of them: a misspelled one (`matchquality`, `minEvent`) left the
+ * default in force without a word, where TypeScript users are told and JavaScript users were not.
+ */
+const unknownThreshold = (key: string): TypeError => {
+  const names = Object.keys(DEFAULT_DIAGNOSTICS_THRESHOLDS);
+  const meant = names.find((name) => editDistance(key.toLowerCase(), name.toLowerCase(), 3) <= 3);
+  return new TypeError(
+    `diagnostics: thresholds.${key.slice(0, 40)} is not a threshold${meant ? ` (did you mean ${meant}?)` : ''}; they are ${names.join(', ')}`,
+  );
+};
+
+/**
  * Creates the rolling-window recorder behind `client.diagnostics()`. Memory is bounded: 12 buckets
  * × pixels × at most `maxEventNames` names of fixed-size counters (freshness as a sparse histogram
  * on a fixed grid), plus at most `overlapCapacity` remembered `event_id`s (for the overlap and to
@@ -168,6 +181,7 @@ export const createDiagnosticsRecorder = (
     keyof DiagnosticsThresholds,
     number | undefined,
   ][]) {
+    if (!Object.hasOwn(DEFAULT_DIAGNOSTICS_THRESHOLDS, key)) throw unknownThreshold(key);
     if (value === undefined) continue;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
       throw new RangeError(

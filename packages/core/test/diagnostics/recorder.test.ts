@@ -453,6 +453,19 @@ describe('createDiagnosticsRecorder', () => {
     expect(r.report(T0 + 10_000).pixels['1']?.events.Purchase?.overlapping).toBe(0);
   });
 
+  it('refuses a thresholds key that is none of them, naming the nearest, where the default stayed in force without a word', () => {
+    const make = (thresholds: Record<string, unknown>) => () =>
+      createDiagnosticsRecorder({ thresholds } as Parameters<typeof createDiagnosticsRecorder>[0]);
+    expect(make({ matchquality: 5 })).toThrow(
+      'diagnostics: thresholds.matchquality is not a threshold (did you mean matchQuality?); they are matchQuality, dedupKeyCoverage, overlap, freshnessP95Seconds, minEvents',
+    );
+    expect(make({ minEvent: 3 })).toThrow('(did you mean minEvents?)');
+    expect(make({ latency: 3 })).toThrow(
+      'diagnostics: thresholds.latency is not a threshold; they are',
+    );
+    expect(make({ minEvents: 3, overlap: undefined })).not.toThrow();
+  });
+
   it('warns once per window per figure, evaluated on the first call in a new bucket', () => {
     const r = createDiagnosticsRecorder({ windowMs: 60_000, thresholds: { minEvents: 3 } });
     r.attachRelay(); // a relay feeds it (createRelay does this)
