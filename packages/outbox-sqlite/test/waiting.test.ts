@@ -27,6 +27,9 @@ vi.mock('better-sqlite3', async (importOriginal) => {
 });
 
 const TOKEN = 'EAAtest-token-0123456789';
+// Longer than the mock's latency under load: a timed-out request is sent again, which the
+// exactly-once assertions would count.
+const TIMEOUT_MS = 10_000;
 let mock: MockGraph;
 let temp: ReturnType<typeof tempDir>;
 beforeAll(async () => {
@@ -167,6 +170,7 @@ describe('a file another process holds', () => {
       pixelId: '1234567890',
       accessToken: TOKEN,
       graphUrl: mock.url,
+      timeoutMs: TIMEOUT_MS,
       env: false,
       outbox,
       flushIntervalMs: 20,
@@ -218,6 +222,7 @@ describe('a file another process holds', () => {
       pixelId: '1234567890',
       accessToken: TOKEN,
       graphUrl: mock.url,
+      timeoutMs: TIMEOUT_MS,
       env: false,
       outbox,
       flushIntervalMs: 20,
@@ -276,6 +281,7 @@ describe('a file another process holds', () => {
       pixelId: '1234567890',
       accessToken: TOKEN,
       graphUrl: mock.url,
+      timeoutMs: TIMEOUT_MS,
       env: false,
       outbox,
       flushOnEnd: true,
@@ -351,6 +357,7 @@ describe('a file another process holds', () => {
       pixelId: '1234567890',
       accessToken: TOKEN,
       graphUrl: mock.url,
+      timeoutMs: TIMEOUT_MS,
       env: false,
       outbox,
       flushIntervalMs: 20,
