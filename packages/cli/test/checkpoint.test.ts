@@ -3,6 +3,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  renameSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -121,19 +122,24 @@ describe('the upload checkpoint', () => {
     expect(await readCheckpoint(join(dir, 'absent.json'))).toBeUndefined();
   });
 
-  it('rewrites the file whole after an append that failed', async () => {
-    const path = newPath();
-    const writer = new CheckpointWriter(path, fresh());
-    await writer.record(batch(0));
-    // An append that fails (a directory in the file's place; a full disk fails the same way).
-    rmSync(path);
-    mkdirSync(path);
-    await expect(writer.record(batch(1))).rejects.toThrow(/EISDIR/);
-    rmSync(path, { recursive: true });
-    await writer.record(batch(2));
-    expect(await readCheckpoint(path)).toEqual({
-      checkpoint: { ...fresh(), batches: [0, 1, 2].map(batch) },
-      appendable: true,
-    });
+  it('rewrites the file whole after an append that failed, from the file and what failed', async () => {
+    // What a full disk let through of the failed line: part of it, or all of it but the newline.
+    for (const cut of [40, undefined]) {
+      const path = newPath();
+      const writer = new CheckpointWriter(path, fresh());
+      await writer.record(batch(0));
+      // An append that fails (a directory in the file's place; a full disk fails the same way).
+      renameSync(path, `${path}.aside`);
+      mkdirSync(path);
+      await expect(writer.record(batch(1))).rejects.toThrow(/EISDIR/);
+      rmSync(path, { recursive: true });
+      renameSync(`${path}.aside`, path);
+      appendFileSync(path, JSON.stringify(batch(1)).slice(0, cut));
+      await writer.record(batch(2));
+      expect(await readCheckpoint(path)).toEqual({
+        checkpoint: { ...fresh(), batches: [0, 1, 2].map(batch) },
+        appendable: true,
+      });
+    }
   });
 });

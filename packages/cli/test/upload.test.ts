@@ -115,6 +115,7 @@ describe('capi-kit upload', () => {
       rows: ROWS,
       valid: data.good,
       invalid: 10,
+      duplicateCount: 2,
       sent: 0,
     });
     expect(

@@ -2,7 +2,7 @@ import { EXIT_CODES, type ExitCode } from '../exit-codes.js';
 import type { CliIo, Style } from '../terminal.js';
 import type { RowProblem } from './rows.js';
 
-/** Invalid rows listed one by one in the report (the rest are counted by rule). */
+/** Invalid, duplicate and rejected rows listed one by one in the report (the rest are counted). */
 export const MAX_DETAILED_ROWS = 1000;
 /** Rows, lines or duplicates printed per list before `…`. */
 export const SHOWN_ROWS = 20;
@@ -26,12 +26,20 @@ export interface UploadReport {
   invalid: number;
   invalidByRule: Record<string, number>;
   invalidRows: BadRow[];
+  /** Rows repeating an earlier row's `event_name` + `event_id`, skipped. */
+  duplicateCount: number;
+  /** The first {@link MAX_DETAILED_ROWS} of them, with the line of the row they repeat. */
   duplicates: { line: number; firstLine: number }[];
   /** Rows sent anyway with something the core changed or doubts, by rule (first lines only). */
   warnings: Record<string, { field: string; message: string; rows: number; lines: number[] }>;
   alreadyAcknowledged: number;
   sent: number;
+  /** Rows Meta (or the client) refused. */
+  rejectedCount: number;
+  /** The first {@link MAX_DETAILED_ROWS} of them. */
   rejected: { line: number; reason: string }[];
+  /** Rejected rows by reason: how many, and the first lines. */
+  rejectedByReason: Record<string, { rows: number; lines: number[] }>;
   notSent: number;
   batches: number;
   /** Batches Meta acknowledged (in the checkpoint); `batches` counts the attempted ones too. */
@@ -54,15 +62,33 @@ export const emptyReport = (file: string, dryRun: boolean): UploadReport => ({
   invalid: 0,
   invalidByRule: {},
   invalidRows: [],
+  duplicateCount: 0,
   duplicates: [],
   warnings: {},
   alreadyAcknowledged: 0,
   sent: 0,
+  rejectedCount: 0,
   rejected: [],
+  rejectedByReason: {},
   notSent: 0,
   batches: 0,
   acknowledgedBatches: 0,
 });
+
+/**
+ * Counts a row that was not delivered, by reason. Only the first rows are kept with their line:
+ * a list of every one held a million entries when Meta refused a whole file.
+ */
+export const addRejected = (r: UploadReport, line: number, reason: string): void => {
+  r.rejectedCount++;
+  if (r.rejected.length < MAX_DETAILED_ROWS) r.rejected.push({ line, reason });
+  const entry = Object.hasOwn(r.rejectedByReason, reason)
+    ? (r.rejectedByReason[reason] as { rows: number; lines: number[] })
+    : { rows: 0, lines: [] };
+  r.rejectedByReason[reason] = entry;
+  entry.rows++;
+  if (entry.lines.length < SHOWN_ROWS) entry.lines.push(line);
+};
 
 const describeProblems = (problems: readonly RowProblem[]): string =>
   problems.map((p) => `${p.field}: ${p.rule} (${p.message.replace(/\.$/, '')})`).join('; ');
@@ -76,7 +102,7 @@ export const printValidation = (io: CliIo, style: Style, r: UploadReport): void 
   if (r.testEventCode)
     out(`  test_event_code: ${r.testEventCode} (events go to Events Manager › Test events)`);
   out(
-    `  ${r.rows} rows: ${style.green(`${r.valid} valid`)}, ${r.invalid > 0 ? style.red(`${r.invalid} invalid`) : '0 invalid'}, ${r.duplicates.length} duplicate${r.duplicates.length === 1 ? '' : 's'}${r.alreadyAcknowledged > 0 ? `, ${r.alreadyAcknowledged} already acknowledged (checkpoint)` : ''}`,
+    `  ${r.rows} rows: ${style.green(`${r.valid} valid`)}, ${r.invalid > 0 ? style.red(`${r.invalid} invalid`) : '0 invalid'}, ${r.duplicateCount} duplicate${r.duplicateCount === 1 ? '' : 's'}${r.alreadyAcknowledged > 0 ? `, ${r.alreadyAcknowledged} already acknowledged (checkpoint)` : ''}`,
   );
   if (r.invalid > 0) {
     out(`  ${style.red('invalid rows')} (line: field: rule):`);
@@ -104,7 +130,7 @@ export const printValidation = (io: CliIo, style: Style, r: UploadReport): void 
       .slice(0, SHOWN_ROWS)
       .map((d) => `line ${d.line} (= line ${d.firstLine})`);
     out(
-      `  duplicates skipped (same event_name + event_id): ${shown.join(', ')}${r.duplicates.length > SHOWN_ROWS ? ', …' : ''}`,
+      `  duplicates skipped (same event_name + event_id): ${shown.join(', ')}${r.duplicateCount > shown.length ? ', …' : ''}`,
     );
   }
 };
@@ -116,7 +142,7 @@ export const finish = (io: CliIo, style: Style, r: UploadReport, json: boolean):
   else if (r.stoppedEarly === 'network') code = EXIT_CODES.environment;
   else if (r.stoppedEarly === 'interrupted') code = EXIT_CODES.interrupted;
   else if (r.stoppedEarly === 'max-batches' && r.notSent > 0) code = EXIT_CODES.incomplete;
-  else if (r.invalid > 0 || r.rejected.length > 0) code = EXIT_CODES.failed;
+  else if (r.invalid > 0 || r.rejectedCount > 0) code = EXIT_CODES.failed;
   else if (r.valid === 0) code = EXIT_CODES.failed;
   if (json) {
     io.stdout.write(`${JSON.stringify({ ...r, exitCode: code }, null, 2)}\n`);
@@ -147,20 +173,12 @@ export const finish = (io: CliIo, style: Style, r: UploadReport, json: boolean):
     `  sent and acknowledged by Meta: ${r.sent} row${r.sent === 1 ? '' : 's'} in ${r.acknowledgedBatches} batch${r.acknowledgedBatches === 1 ? '' : 'es'}${r.batches > r.acknowledgedBatches ? ` (${r.batches} attempted)` : ''}`,
   );
   out(`  already acknowledged by an earlier run (skipped): ${r.alreadyAcknowledged}`);
-  out(`  duplicates skipped: ${r.duplicates.length}`);
+  out(`  duplicates skipped: ${r.duplicateCount}`);
   out(`  invalid (not sent): ${r.invalid}`);
-  out(`  rejected by Meta: ${r.rejected.length}`);
-  const byReason = new Map<string, number[]>();
-  // In place: a copy per row made a large rejected upload quadratic (100 000 rows, one reason).
-  for (const { line, reason } of r.rejected) {
-    const lines = byReason.get(reason);
-    if (lines === undefined) byReason.set(reason, [line]);
-    else lines.push(line);
-  }
-  for (const [reason, lines] of byReason) {
-    const shown = lines.slice(0, SHOWN_ROWS).join(', ');
+  out(`  rejected by Meta: ${r.rejectedCount}`);
+  for (const [reason, { rows, lines }] of Object.entries(r.rejectedByReason)) {
     out(
-      `    ${reason}: line${lines.length === 1 ? '' : 's'} ${shown}${lines.length > SHOWN_ROWS ? `, … (${lines.length})` : ''}`,
+      `    ${reason}: line${rows === 1 ? '' : 's'} ${lines.join(', ')}${rows > lines.length ? `, … (${rows})` : ''}`,
     );
   }
   out(`  kept for the next run (not sent yet): ${r.notSent}`);
@@ -177,7 +195,7 @@ export const finish = (io: CliIo, style: Style, r: UploadReport, json: boolean):
       `  ${r.stoppedEarly ? `${why[r.stoppedEarly]}; ` : ''}${r.notSent} row${r.notSent === 1 ? ' is' : 's are'} kept for the next run. To resume, run the same command again:`,
     );
     if (r.resumeCommand) out(`    ${r.resumeCommand}`);
-  } else if (r.rejected.length > 0) {
+  } else if (r.rejectedCount > 0) {
     out(
       '  Rejected rows are not in the checkpoint: fix them in the file and run the same command again (acknowledged rows are skipped).',
     );
