@@ -25,13 +25,22 @@ export interface CsvOptions {
   delimiter?: ',' | ';' | '\t';
 }
 
+/**
+ * The most text a record keeps, in UTF-16 units (2 MiB of memory). Past it the record's text is
+ * dropped and the record is an error: a stray quote joins every line up to the next quote into one
+ * field, and without a bound that field was the rest of the file (a million rows behind one quote
+ * ran a 24 MB heap out of memory; a file past 512 MiB passes V8's longest string).
+ */
+export const MAX_RECORD_LENGTH = 1 << 20;
+
 const QUOTE = 34;
 const CR = 13;
 const LF = 10;
 
 /**
  * Reads CSV records from text or UTF-8 byte chunks (a file stream), one at a time, holding only
- * the current record in memory. Blank lines are skipped.
+ * the current record in memory, and at most {@link MAX_RECORD_LENGTH} of its text. Blank lines are
+ * skipped.
  * @example
  * for await (const { fields, line } of readCsvRecords(createReadStream('orders.csv'))) { … }
  */
@@ -53,12 +62,30 @@ export async function* readCsvRecords(
   let line = 1;
   let recordLine = 1;
   let error: string | undefined;
+  let length = 0; // of the record's text so far, delimiters included
+  let fieldLength = 0; // of the field's text so far, kept or not
   let first = true;
   const ready: CsvRecord[] = [];
 
+  // The record's text is kept while it is short enough; the reading goes on the same either way.
+  const append = (part: string) => {
+    length += part.length;
+    fieldLength += part.length;
+    if (length <= MAX_RECORD_LENGTH) field += part;
+  };
+  const endField = () => {
+    if (length <= MAX_RECORD_LENGTH) fields.push(field);
+    length++;
+    field = '';
+    fieldLength = 0;
+  };
+
   const endRecord = () => {
-    fields.push(field);
-    const blank = fields.length === 1 && fields[0] === '' && !quoted;
+    const clipped = length > MAX_RECORD_LENGTH;
+    if (clipped)
+      error ??= `the record is longer than ${MAX_RECORD_LENGTH} characters (its text is not kept)`;
+    endField();
+    const blank = !clipped && fields.length === 1 && fields[0] === '' && !quoted;
     if (!blank) {
       const record: CsvRecord = { fields, line: recordLine };
       if (error) record.error = error;
@@ -66,10 +93,10 @@ export async function* readCsvRecords(
       ready.push(record);
     }
     fields = [];
-    field = '';
     quoted = false;
     afterQuote = false;
     error = undefined;
+    length = 0;
   };
 
   const feed = (text: string) => {
@@ -85,7 +112,7 @@ export async function* readCsvRecords(
       }
       if (inQuotes) {
         if (c === QUOTE) {
-          field += text.slice(start, i);
+          append(text.slice(start, i));
           inQuotes = false;
           afterQuote = true;
           start = i + 1;
@@ -99,7 +126,7 @@ export async function* readCsvRecords(
         afterQuote = false;
         if (c === QUOTE) {
           // "" inside a quoted field: a literal quote, and the field goes on.
-          field += '"';
+          append('"');
           inQuotes = true;
           start = i + 1;
           continue;
@@ -109,20 +136,19 @@ export async function* readCsvRecords(
         }
       }
       if (c === DELIMITER) {
-        field += text.slice(start, i);
-        fields.push(field);
-        field = '';
+        append(text.slice(start, i));
+        endField();
         quoted = false;
         start = i + 1;
       } else if (c === CR || c === LF) {
-        field += text.slice(start, i);
+        append(text.slice(start, i));
         endRecord();
         line++;
         recordLine = line;
         pendingCR = c === CR;
         start = i + 1;
       } else if (c === QUOTE) {
-        if (field === '' && i === start && !quoted) {
+        if (fieldLength === 0 && i === start && !quoted) {
           inQuotes = true;
           quoted = true;
           start = i + 1;
@@ -131,7 +157,7 @@ export async function* readCsvRecords(
         }
       }
     }
-    if (start < text.length) field += text.slice(start);
+    if (start < text.length) append(text.slice(start));
   };
 
   const decode = (chunk: Uint8Array): string => {
@@ -167,7 +193,7 @@ export async function* readCsvRecords(
     error ??= 'a quoted field is not closed before the end of the file';
     inQuotes = false;
   }
-  if (field !== '' || fields.length > 0 || quoted) endRecord();
+  if (length > 0 || quoted) endRecord(); // text or a delimiter after the last line break
   while (ready.length > 0) yield ready.shift() as CsvRecord;
 }
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { MAX_RECORD_LENGTH } from '../src/csv.js';
 import { type CsvRecord, readCsvRecords } from '../src/index.js';
 
 const read = async (chunks: (string | Uint8Array)[]): Promise<CsvRecord[]> => {
@@ -114,6 +115,29 @@ describe('readCsvRecords', () => {
         error: 'a quoted field is not closed before the end of the file',
       },
     ]);
+  });
+
+  it('keeps no more than MAX_RECORD_LENGTH of a record a stray quote made of the lines after it', async () => {
+    // A quote opens at line 3 and closes 50 000 lines on: one record, too long to keep, and the
+    // records after it read where they are.
+    const rows = Array.from({ length: 50_000 }, (_, i) => `r${i}@example.com,${i},x`);
+    const text = `a,b,c\n1,2,3\n"stray,4,5\n${rows.join('\n')}"\n6,"7",8\n`;
+    expect(text.length).toBeGreaterThan(MAX_RECORD_LENGTH);
+    for (const chunks of [[text], text.match(/[\s\S]{1,65536}/g) as string[]]) {
+      const records = await read(chunks);
+      expect(records).toHaveLength(4);
+      expect(records[2]).toEqual({
+        fields: [],
+        line: 3,
+        endLine: 50_003,
+        error: `the record is longer than ${MAX_RECORD_LENGTH} characters (its text is not kept)`,
+      });
+      expect(records[3]).toEqual({ fields: ['6', '7', '8'], line: 50_004 });
+    }
+    // Under the bound, the same record is read whole.
+    const short = `"stray,4,5\n${rows.slice(0, 10).join('\n')}"\n6,7,8\n`;
+    const [whole] = await read([short]);
+    expect(whole?.fields[0]).toHaveLength(short.indexOf('"\n6') - 1);
   });
 
   it('streams a large input without holding it', async () => {

@@ -63,4 +63,31 @@ describe('capi-kit upload of a large file', () => {
     expect(mock.events()).toHaveLength(ROWS / 200);
     expect(mock.duplicates()).toEqual([]);
   }, 150_000);
+
+  it(`reports a stray quote before a million rows with a ${HEAP_MB} MB heap, not the rest of the file as one field`, async () => {
+    // The quote is never closed: every line after it is one record, which was held whole.
+    const lines = ['email,order_id,event_time,value,currency', `"a@example.com,o-a,${NOW_S},5,USD`];
+    for (let i = 0; i < ROWS; i++)
+      lines.push(`c${i}@example.com,o${i},${NOW_S - 3600 - i},${10 + (i % 90)},USD`);
+    const file = join(dir, 'stray-quote.csv');
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    lines.length = 0;
+
+    const result = await runBin(
+      ['upload', file, '--dry-run', '--json'],
+      { NODE_OPTIONS: `--max-old-space-size=${HEAP_MB}` },
+      { timeoutMs: 60_000 },
+    );
+    expect(result.stderr).not.toMatch(/heap out of memory/);
+    expect(result.code, result.stderr.slice(0, 2000)).toBe(1);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ rows: 1, valid: 0, invalid: 1 });
+    expect(report.invalidRows[0].line).toBe(2);
+    expect(report.invalidRows[0].problems[0]).toMatchObject({
+      rule: 'csv_quoting',
+      message: expect.stringContaining(
+        `not closed before the end of the file. The record runs from line 2 to line ${ROWS + 3}`,
+      ),
+    });
+  }, 90_000);
 });
