@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readCheckpoint } from '../src/upload/checkpoint.js';
 import { graphEnv, runBin, TOKEN } from './helpers.js';
 
 // Files as spreadsheets and shops export them, uploaded by the built bin against the mock.
@@ -138,6 +139,33 @@ describe('capi-kit upload: real-world files', () => {
     );
     expect(same.code).toBe(0);
     expect(mock.events()).toHaveLength(sentBefore);
+  });
+
+  it('resumes from a checkpoint whose last line a kill cut short, and rewrites it with every batch', async () => {
+    // The writer keeps no batch in memory: the rewrite reads the whole lines back from the file.
+    const rows = Array.from(
+      { length: 50 },
+      (_, i) => `ck-${i},ck${i}@example.com,${HOUR_AGO},5,EUR`,
+    );
+    const first = await uploadFile(
+      `order_id,email,event_time,value,currency\n${rows.join('\n')}\n`,
+      ['--batch-size', '10', '--max-batches', '2'],
+    );
+    expect(first.code).toBe(4);
+    const checkpointPath = `${first.file}.capi-checkpoint.json`;
+    appendFileSync(checkpointPath, '{"fromLine":22,"toLine":31,"events":["Purchase\\tck-2'); // killed
+    const again = await runBin(
+      ['upload', first.file, '--json', '--batch-size', '10'],
+      graphEnv(mock.url),
+    );
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ alreadyAcknowledged: 20, sent: 30 });
+    const stored = await readCheckpoint(checkpointPath);
+    expect(stored?.appendable).toBe(true);
+    expect(stored?.checkpoint.batches.flatMap((b) => b.events)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `Purchase\tck-${i}`),
+    );
+    expect(sentIds('ck-')).toHaveLength(50);
   });
 
   it('says which lines a stray quote joined into one malformed row, so they are not lost unseen', async () => {
