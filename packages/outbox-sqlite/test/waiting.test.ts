@@ -5,11 +5,11 @@
 // with two real processes.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type CapiStats, createCapi, type Logger } from '@capi-kit/core';
+import { type CapiOptions, type CapiStats, createCapi, type Logger } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { sqliteOutbox } from '../src/index.js';
+import { type SqliteOutbox, sqliteOutbox } from '../src/index.js';
 import { WAIT_ERROR_MS } from '../src/waiting.js';
 import { leadEvent, record, recordingHost, sleep, tempDir } from './helpers.js';
 
@@ -30,6 +30,20 @@ const TOKEN = 'EAAtest-token-0123456789';
 // Longer than the mock's latency under load: a timed-out request is sent again, which the
 // exactly-once assertions would count.
 const TIMEOUT_MS = 10_000;
+
+/** A client of `outbox` sending to the mock, retrying fast. */
+const clientOn = (outbox: SqliteOutbox, extra: Partial<CapiOptions> = {}) =>
+  createCapi({
+    pixelId: '1234567890',
+    accessToken: TOKEN,
+    graphUrl: mock.url,
+    timeoutMs: TIMEOUT_MS,
+    env: false,
+    outbox,
+    flushIntervalMs: 20,
+    retry: { baseDelayMs: 20, maxDelayMs: 100 },
+    ...extra,
+  });
 let mock: MockGraph;
 let temp: ReturnType<typeof tempDir>;
 beforeAll(async () => {
@@ -166,16 +180,7 @@ describe('a file another process holds', () => {
     again.exec('COMMIT');
 
     const outbox = sqliteOutbox({ path, lockTimeoutMs: 20, writeRetryMs: 30 });
-    const capi = createCapi({
-      pixelId: '1234567890',
-      accessToken: TOKEN,
-      graphUrl: mock.url,
-      timeoutMs: TIMEOUT_MS,
-      env: false,
-      outbox,
-      flushIntervalMs: 20,
-      retry: { baseDelayMs: 20, maxDelayMs: 100 },
-    });
+    const capi = clientOn(outbox);
     const errors: string[] = [];
     capi.on('error', (e) => errors.push(e.error.message));
     const warnings: string[] = [];
@@ -218,15 +223,7 @@ describe('a file another process holds', () => {
     const outbox = sqliteOutbox({ path, lockTimeoutMs: 20, writeRetryMs: 30 });
     mock.outage(503);
     const undeliverable: string[] = [];
-    const capi = createCapi({
-      pixelId: '1234567890',
-      accessToken: TOKEN,
-      graphUrl: mock.url,
-      timeoutMs: TIMEOUT_MS,
-      env: false,
-      outbox,
-      flushIntervalMs: 20,
-      retry: { baseDelayMs: 20, maxDelayMs: 100 },
+    const capi = clientOn(outbox, {
       onUndeliverable: (events) => {
         for (const e of events) undeliverable.push(e.eventId);
       },
@@ -277,15 +274,7 @@ describe('a file another process holds', () => {
     const path = temp.file();
     const holder = heldFile(path, 0);
     const outbox = sqliteOutbox({ path, lockTimeoutMs: 20, writeRetryMs: 60_000 });
-    const capi = createCapi({
-      pixelId: '1234567890',
-      accessToken: TOKEN,
-      graphUrl: mock.url,
-      timeoutMs: TIMEOUT_MS,
-      env: false,
-      outbox,
-      flushOnEnd: true,
-    });
+    const capi = clientOn(outbox, { flushOnEnd: true, flushIntervalMs: 1000 });
     opened.count = 0;
     // Each tick's track() ends with client.flush(), which flushes the outbox (serverless, after()).
     for (let i = 0; i < 20; i++) {
@@ -353,16 +342,7 @@ describe('a file another process holds', () => {
     // No try before close(): the holder lets go between two tries.
     const outbox = sqliteOutbox({ path, lockTimeoutMs: 20, writeRetryMs: 60_000 });
     mock.outage(503);
-    const capi = createCapi({
-      pixelId: '1234567890',
-      accessToken: TOKEN,
-      graphUrl: mock.url,
-      timeoutMs: TIMEOUT_MS,
-      env: false,
-      outbox,
-      flushIntervalMs: 20,
-      retry: { baseDelayMs: 20, maxDelayMs: 100 },
-    });
+    const capi = clientOn(outbox);
     const warnings: string[] = [];
     capi.on('warn', (w) => warnings.push(w.message));
     for (let i = 0; i < 4; i++) capi.track({ ...leadEvent(i), event_id: `held-${i}` });
