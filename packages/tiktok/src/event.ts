@@ -56,10 +56,24 @@ const MS_THRESHOLD = 1e11;
 /** Clock skew allowed into the future, in seconds: the core's rule for Meta, applied to TikTok too. */
 const MAX_FUTURE_SECONDS = 300;
 
+// RFC 3986 §2's characters (unreserved, reserved, `%` escapes), `[` `]` only around an IPv6 host.
+// `URL.href` escapes spaces, quotes, `<>` and all non-ASCII (an IDN host becomes punycode), as the
+// TikTok Pixel's `location.href` is, but keeps `|`, `[]`, `\\` and, in a query, `^{}\``, and a `%`
+// that starts no escape (`/100%`): characters a strict URI parser refuses, and TikTok fails the
+// whole batch for one bad event ([BATCH] in sources.ts). Which URLs TikTok takes is not written
+// down (/work/shared/reference/destinations.md names `page` only), so only a valid URI is sent.
+// Meta's copy carries the URL as given (core's event/urls.ts checks only that it parses).
+const NOT_IN_URI = /[^A-Za-z0-9\-._~:/?#@!$&'()*+,;=%]|%(?![0-9A-Fa-f]{2})/g;
+const NOT_IN_HOST = /[^A-Za-z0-9\-._~:!$&'()*+,;=%[\]]|%(?![0-9A-Fa-f]{2})/g;
+const escapeChar = (c: string): string =>
+  `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
+
 /**
- * An absolute http(s) URL, as TikTok's `page.url`/`page.referrer` must be, without a user name or
- * password (the core removes them for Meta too; browsers strip them from every referrer they send,
- * https://w3c.github.io/webappsec-referrer-policy/#strip-url); else `undefined`.
+ * An absolute http(s) URL, as TikTok's `page.url`/`page.referrer` must be ([EAPI]), serialized
+ * (`URL.href`) and percent-encoded to RFC 3986's characters (`?q=red shoes` → `?q=red%20shoes`),
+ * without a user name or password (the core removes them for Meta too; browsers strip them from
+ * every referrer they send, https://w3c.github.io/webappsec-referrer-policy/#strip-url); else
+ * `undefined`.
  */
 function httpUrl(value: unknown): { url: string; credentialsRemoved: boolean } | undefined {
   if (typeof value !== 'string' || value === '') return undefined;
@@ -70,12 +84,13 @@ function httpUrl(value: unknown): { url: string; credentialsRemoved: boolean } |
     return undefined;
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return undefined;
-  if (parsed.username === '' && parsed.password === '') {
-    return { url: value, credentialsRemoved: false };
-  }
-  parsed.username = '';
-  parsed.password = '';
-  return { url: parsed.href, credentialsRemoved: true };
+  // `href` without its user name and password; every part ASCII, so each character escaped is one byte.
+  const host = parsed.host.replace(NOT_IN_HOST, escapeChar);
+  const rest = `${parsed.pathname}${parsed.search}${parsed.hash}`.replace(NOT_IN_URI, escapeChar);
+  return {
+    url: `${parsed.protocol}//${host}${rest}`,
+    credentialsRemoved: parsed.username !== '' || parsed.password !== '',
+  };
 }
 
 function eventTimeOf(value: unknown, now: () => number): number | undefined {

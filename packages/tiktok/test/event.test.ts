@@ -237,6 +237,30 @@ describe('toTikTokEvent: values TikTok would refuse', () => {
     expect(plain.issues).toEqual([]);
   });
 
+  it.each([
+    ['https://shop.example/search?q=red shoes', 'https://shop.example/search?q=red%20shoes'],
+    ['https://shop.example/café', 'https://shop.example/caf%C3%A9'],
+    ['https://bücher.example/', 'https://xn--bcher-kva.example/'],
+    [
+      'https://shop.example/a|b^c?f={"x":1}#top`s',
+      'https://shop.example/a%7Cb%5Ec?f=%7B%22x%22:1%7D#top%60s',
+    ],
+    ['https://shop.example/sale/100%?off=50%', 'https://shop.example/sale/100%25?off=50%25'],
+    ['https://shop.example/p?q=%E2%82%AC', 'https://shop.example/p?q=%E2%82%AC'],
+    ['http://[::1]:8080/a[1]\\b?q=[x]', 'http://[::1]:8080/a%5B1%5D/b?q=%5Bx%5D'],
+  ])('sends a page URL with characters a URI may not hold percent-encoded: %s', (given, sent) => {
+    // RFC 3986's characters only, each % starting an escape: what TikTok's page.url is parsed as.
+    const URI =
+      /^https?:\/\/(?:\[[0-9a-f:]+\]|[a-z0-9.-]+)(?::\d+)?(?:[A-Za-z0-9\-._~:/?#@!$&'()*+,;=]|%[0-9A-F]{2})*$/;
+    const { event, issues } = toTikTokEvent(
+      { event_name: 'ViewContent', event_source_url: given, referrer_url: given },
+      { eventId: 'e', now },
+    );
+    expect(event?.page).toEqual({ url: sent, referrer: sent });
+    expect(event?.page?.url).toMatch(URI);
+    expect(issues).toEqual([]);
+  });
+
   it('drops an event more than 5 minutes in the future, keeps one within the skew', () => {
     const ahead = (seconds: number) =>
       toTikTokEvent(
