@@ -52,18 +52,37 @@ const text = (v: unknown): v is string => typeof v === 'string' && v.trim() !== 
 const textOf = (v: unknown): string | undefined =>
   text(v) ? v : finite(v) ? String(v) : undefined;
 
-/**
- * A number TikTok takes (`value`, `price`, `quantity`): a finite number as given. Anything else
- * given (a string, `NaN`) is left out with a warning, where it used to vanish without a word (the
- * core's build refuses the same values for Meta, as `invalid_value`, `invalid_item_price`…).
- */
-function number(v: unknown, path: string, code: string, issues: Issue[]): number | undefined {
+// Which numbers TikTok takes in `value`, `price` and `quantity` is not written down where this
+// package looked (/work/shared/reference/destinations.md names `properties` only; [EAPI] shows them
+// as JSON numbers), and TikTok fails the whole batch for one bad event ([BATCH]). So TikTok's copy
+// carries only numbers no reading of those fields can refuse, and leaves any other out with a
+// warning naming the rule (never the value), the event still sent:
+// - `quantity`: a whole number from 0 (the core's rule for Meta's `quantity`) to 2^31 - 1, the
+//   narrowest integer a server may hold it in; 1.5 or -2 items is no basket.
+// - `price`, `value`: from 0 (a negative price or order value is no sale, and TikTok has no refund
+//   event) to 2^53 - 1, past which a number is not held exactly, and from 1e21 JSON writes it in
+//   exponent form (`1e+21`), which a decimal or integer field refuses.
+const MAX_QUANTITY = 2 ** 31 - 1;
+const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
+
+/** A number TikTok takes: see the rules above. Anything else given is left out, with a warning. */
+function number(
+  v: unknown,
+  rule: 'quantity' | 'amount',
+  path: string,
+  code: string,
+  issues: Issue[],
+): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (finite(v)) return v;
+  const max = rule === 'quantity' ? MAX_QUANTITY : MAX_AMOUNT;
+  if (finite(v) && v >= 0 && v <= max && (rule === 'amount' || Number.isInteger(v))) return v;
   issues.push({
     path,
     code,
-    message: 'Not a finite number; not sent to TikTok.',
+    message:
+      rule === 'quantity'
+        ? `Must be a whole number from 0 to ${MAX_QUANTITY}; not sent to TikTok.`
+        : `Must be a number from 0 to ${MAX_AMOUNT}; not sent to TikTok.`,
     severity: 'warning',
   });
   return undefined;
@@ -82,9 +101,21 @@ function toContent(item: unknown, path: string, issues: Issue[]): TikTokContent 
     return undefined;
   }
   const content: TikTokContent = { content_id: String(id).trim() };
-  const quantity = number(source.quantity, `${path}.quantity`, 'invalid_number', issues);
+  const quantity = number(
+    source.quantity,
+    'quantity',
+    `${path}.quantity`,
+    'invalid_number',
+    issues,
+  );
   if (quantity !== undefined) content.quantity = quantity;
-  const price = number(source.item_price, `${path}.item_price`, 'invalid_item_price', issues);
+  const price = number(
+    source.item_price,
+    'amount',
+    `${path}.item_price`,
+    'invalid_item_price',
+    issues,
+  );
   if (price !== undefined) content.price = price;
   const name = textOf(source.title);
   if (name !== undefined) content.content_name = name;
@@ -145,7 +176,7 @@ export function toTikTokProperties(customData: CustomDataInput | undefined): {
       severity: 'warning',
     });
   }
-  const value = number(customData.value, 'custom_data.value', 'invalid_value', issues);
+  const value = number(customData.value, 'amount', 'custom_data.value', 'invalid_value', issues);
   if (value !== undefined) out.value = value;
   if (text(customData.currency)) {
     // TikTok fails the whole batch on one bad event, so a currency that is not an ISO 4217 code

@@ -123,6 +123,51 @@ describe('toTikTokProperties', () => {
     ]);
   });
 
+  it.each([
+    ['negative', -2, -20, -40],
+    ['fractional or below zero', 1.5, -0.01, -1],
+    ['huge', 1e21, 1e300, Number.MAX_VALUE],
+    ['past 32 bits or the safe integers', 2 ** 31, 2 ** 53, 2 ** 53],
+  ])(
+    'leaves out a %s quantity, price and value, naming the rule, never the value',
+    (_, quantity, price, value) => {
+      const { properties, issues } = toTikTokProperties({
+        value,
+        currency: 'USD',
+        contents: [
+          { id: 'sku-1', quantity, item_price: price },
+          { id: 'sku-2', quantity: 0, item_price: 0 },
+        ],
+      });
+      expect(properties).toEqual({
+        currency: 'USD',
+        contents: [{ content_id: 'sku-1' }, { content_id: 'sku-2', quantity: 0, price: 0 }],
+      });
+      expect(issues.map((i) => `${i.path}:${i.code}:${i.severity}`)).toEqual([
+        'custom_data.contents[0].quantity:invalid_number:warning',
+        'custom_data.contents[0].item_price:invalid_item_price:warning',
+        'custom_data.value:invalid_value:warning',
+      ]);
+      for (const issue of issues) {
+        expect(issue.message).toMatch(/^Must be .*; not sent to TikTok\.$/);
+        for (const given of [quantity, price, value])
+          expect(issue.message).not.toContain(String(given));
+      }
+    },
+  );
+
+  it('keeps the largest numbers it allows: quantity 2147483647, a price or value of 2^53 - 1', () => {
+    const { properties, issues } = toTikTokProperties({
+      value: Number.MAX_SAFE_INTEGER,
+      contents: [{ id: 'sku-1', quantity: 2 ** 31 - 1, item_price: Number.MAX_SAFE_INTEGER }],
+    });
+    expect(issues).toEqual([]);
+    expect(properties).toEqual({
+      value: Number.MAX_SAFE_INTEGER,
+      contents: [{ content_id: 'sku-1', quantity: 2 ** 31 - 1, price: Number.MAX_SAFE_INTEGER }],
+    });
+  });
+
   it('takes null fields as absent, as the core does for Meta (content_type: null was reported)', () => {
     const { properties, issues } = toTikTokProperties({
       value: 5,
