@@ -9,12 +9,13 @@ import { type HeadersLike, parseRetryAfter, type ResponseClass } from '@capi-kit
 // | TikTok envelope, code 0, 2xx                                       | success   |
 // | code 40100 (too many requests)                                     | throttled |
 // | code 40001 (no permission), 40007 (object, e.g. the pixel, not     | auth      |
-// | found), 40101–40199 (access token missing, expired, invalid)       |           |
-// | 400xx naming a request field (`event_source_id`, `test_event_code`, | auth      |
-// | `event_source`, `pixel_code`) and no event (`data[…]`): the request |           |
-// | itself is wrong, which no split of the batch can fix               |           |
-// | code 40002 and other 400xx (parameters: an event is at fault)      | invalid   |
-// | code 5xxxx (TikTok internal errors), any other code                | transient |
+// | found), 40101–40105 (access token missing, expired, invalid)       |           |
+// | code 40002 naming a request field (`event_source_id`,              | auth      |
+// | `test_event_code`, `event_source`, `pixel_code`) and no event      |           |
+// | (`data[…]`): the request itself is wrong, which no split can fix   |           |
+// | code 40002 (parameters: an event is at fault)                      | invalid   |
+// | any other code: 5xxxx (TikTok internal errors), and every code     | transient |
+// | [CODES] does not name, in the 4xxxx range too                      |           |
 // | no envelope (nor a code outside TikTok's five digits): HTTP 429    | throttled |
 // | no envelope: HTTP 401, 403                                         | auth      |
 // | no envelope: HTTP 413                                              | invalid   |
@@ -22,12 +23,24 @@ import { type HeadersLike, parseRetryAfter, type ResponseClass } from '@capi-kit
 //
 // The five classes are the core's (`ResponseClass`), so the shared engine reacts to TikTok as it
 // does to Meta: back off, pause the stream, open the circuit, or split the batch. Only `invalid`
-// splits: TikTok fails the whole batch for one bad event ([BATCH]). The ranges beyond the five
-// codes [CODES] lists (40101–40199 as auth, other 400xx as invalid, 5xxxx as transient) are this
-// package's reading of TikTok's numbering, unverified against TikTok's own code table.
+// splits: TikTok fails the whole batch for one bad event ([BATCH]).
+//
+// A code TikTok's table does not name is `transient`, whatever its range: TikTok's code table is
+// not in /work/shared/reference/destinations.md (it lists no codes) nor in this package's sources,
+// which name five ([CODES]; third-party pages even disagree on those). Only that class is safe
+// both ways. As `invalid`, the batch was split and every event dead-lettered on the spot, with no
+// retry, had the code meant "busy"; as `auth` (which every 401xx was), the stream stopped and
+// probed for good, its events held until the queue filled, had the code meant a bad event. As
+// `transient` the events are retried with backoff and, should the code persist, dead-lettered once
+// they run out of `retry.maxAttempts`: neither lost at the first answer nor retried forever. The
+// core reads an unknown Graph code the same way (core delivery/classify.ts). 40101–40104 beside
+// [CODES]'s 40105 are this package's reading of TikTok's token codes, unverified.
 
 /** TikTok's rate-limit code. */
 export const TIKTOK_THROTTLE_CODE = 40100;
+
+// TikTok's "invalid parameters" code ([CODES]): the only one that blames an event.
+const TIKTOK_PARAMETER_CODE = 40002;
 
 /** What {@link classifyTikTokResponse} found. */
 export interface TikTokVerdict {
@@ -91,12 +104,13 @@ const EVENT_FIELD = /\bdata\s*[[.]/;
 function classOfCode(code: number, status: number, message: string | undefined): ResponseClass {
   if (code === 0) return status >= 200 && status < 300 ? 'success' : 'transient';
   if (code === TIKTOK_THROTTLE_CODE) return 'throttled';
-  if (code === 40001 || code === 40007 || (code > 40100 && code < 40200)) return 'auth';
-  if (code >= 40000 && code < 40100) {
+  if (code === 40001 || code === 40007 || (code >= 40101 && code <= 40105)) return 'auth';
+  if (code === TIKTOK_PARAMETER_CODE) {
     const aboutRequest =
       message !== undefined && REQUEST_FIELD.test(message) && !EVENT_FIELD.test(message);
     return aboutRequest ? 'auth' : 'invalid';
   }
+  // Unknown (the table's last rows): retried with backoff until retry.maxAttempts.
   return 'transient';
 }
 

@@ -16,7 +16,14 @@ describe('classifyTikTokResponse', () => {
     [200, { code: 40102, message: 'Access token expired' }, 'auth'],
     [200, { code: 40105, message: 'Access token is incorrect' }, 'auth'],
     [200, { code: 40002, message: 'Invalid parameters' }, 'invalid'],
-    [200, { code: 40050 }, 'invalid'],
+    // A code TikTok's table does not name ([CODES]): transient, retried until retry.maxAttempts.
+    [200, { code: 40050 }, 'transient'],
+    [200, { code: 40000, message: 'Invalid value for event_source_id' }, 'transient'],
+    [200, { code: 40106 }, 'transient'],
+    [200, { code: 40199 }, 'transient'],
+    [200, { code: 40300 }, 'transient'],
+    [400, { code: 49999 }, 'transient'],
+    [200, { code: 40101, message: 'Authentication failed' }, 'auth'],
     // The request itself, not an event: splitting the batch cannot help (auth: stop, keep events).
     [200, { code: 40002, message: 'test_event_code: must be a non-empty string' }, 'auth'],
     [200, { code: 40002, message: 'Invalid value for event_source_id' }, 'auth'],

@@ -483,6 +483,53 @@ describe('TikTok’s answers drive the shared engine', () => {
     expect(accounted(stats.pixels[STREAM])).toBe(8);
   });
 
+  it.each([40050, 40300, 41000])(
+    'an unknown code (%i) is not split and dead-lettered: retried with backoff, the events arrive once it passes',
+    async (code) => {
+      // Read as `invalid`, an unknown 400xx split the batch and dead-lettered every event at once,
+      // though a code TikTok's table does not name may well pass on its own.
+      let failing = 2;
+      tt.answer = () =>
+        failing-- > 0
+          ? { status: 200, body: { code, message: 'Something new', request_id: 'u' } }
+          : { status: 200, body: { code: 0, message: 'OK', request_id: 'ok' } };
+      const capi = client();
+      const reasons: string[] = [];
+      capi.on('retry', (info) => {
+        if (info.pixelId === STREAM) reasons.push(info.reason);
+      });
+      for (let i = 0; i < 4; i++) capi.track(lead(i));
+      await capi.drain({ timeoutMs: 3000 });
+      const stats = capi.stats().pixels[STREAM];
+      expect(stats).toMatchObject({ sent: 4, deadLettered: 0 });
+      expect(reasons.length).toBeGreaterThan(0);
+      expect(new Set(reasons)).toEqual(new Set(['transient']));
+      expect(accounted(stats)).toBe(4);
+    },
+  );
+
+  it.each([40150, 40199])(
+    'an unknown code (%i) that never passes is given up after retry.maxAttempts, not held behind an open circuit',
+    async (code) => {
+      // Read as `auth` (every 401xx), the stream stopped and probed for good, keeping the events
+      // until the queue filled and new ones were dropped.
+      tt.answer = () => ({
+        status: 200,
+        body: { code, message: 'Something new', request_id: 'u' },
+      });
+      const capi = client({
+        retry: { baseDelayMs: 5, maxDelayMs: 10, throttleBaseDelayMs: 30, maxAttempts: 2 },
+      });
+      for (let i = 0; i < 3; i++) capi.track(lead(i));
+      await until(() => capi.stats().pixels[STREAM]?.deadLettered === 3, 2000);
+      const stats = capi.stats().pixels[STREAM];
+      expect(stats?.state).not.toBe('circuit_open');
+      expect(stats).toMatchObject({ sent: 0, queued: 0, deadLettered: 3 });
+      expect(accounted(stats)).toBe(3);
+      expect(capi.stats().pixels[PIXEL]).toMatchObject({ sent: 3 });
+    },
+  );
+
   it('the sent hook carries TikTok’s request_id', async () => {
     const capi = client();
     const sent: unknown[] = [];
