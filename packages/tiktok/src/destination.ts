@@ -90,6 +90,15 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
     );
   }
   if (typeof names === 'object' && names !== null) {
+    const prototype: unknown = Object.getPrototypeOf(names);
+    if (prototype !== Object.prototype && prototype !== null) {
+      // A Map's (or a class instance's) entries are no own properties: none were checked here,
+      // none read at build, and every event went under the table's names without a word.
+      const kind = (names as { constructor?: { name?: unknown } }).constructor?.name;
+      throw new TypeError(
+        `tiktok(options): eventNames must be a plain object such as { Purchase: 'CompletePayment' }, got ${typeof kind === 'string' && kind !== '' ? `a ${kind}` : 'another kind of object'}`,
+      );
+    }
     for (const [metaName, name] of Object.entries(names)) {
       // `''` keeps the table's name. A blank name went out as the event's name, TikTok refused
       // every batch holding one, and bisection dead-lettered each such event on its own; any

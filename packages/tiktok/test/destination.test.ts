@@ -753,6 +753,25 @@ describe('configuration', () => {
     }
   });
 
+  it('eventNames given as a Map (or another non-plain object) is refused, not ignored', () => {
+    // Its entries are no own properties: the check found none to refuse, the build none to use,
+    // and every Purchase went to TikTok as Purchase while its Pixel fired CompletePayment.
+    const map = new Map([['Purchase', 'CompletePayment']]);
+    expect(() =>
+      tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, eventNames: map as never }),
+    ).toThrow(
+      "tiktok(options): eventNames must be a plain object such as { Purchase: 'CompletePayment' }, got a Map",
+    );
+    expect(() =>
+      tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, eventNames: new Date() as never }),
+    ).toThrow(/eventNames must be a plain object .*, got a Date$/);
+    // A null-prototype object (Object.create(null), a parsed config) is a plain one.
+    const bare = Object.assign(Object.create(null), { Purchase: 'CompletePayment' });
+    expect(() =>
+      tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, eventNames: bare }),
+    ).not.toThrow();
+  });
+
   it('an eventNames value that is blank, padded or not a string is refused at configuration, naming the key', () => {
     // A blank name went out as the event name: TikTok refuses the whole batch, and bisection
     // dead-lettered every Purchase on its own.
