@@ -61,8 +61,11 @@ export function tiktokEventName(
   // `null` (a config value read from JSON) is no overrides: `Object.hasOwn(null)` would throw, and
   // inside a destination's build every event would be dropped for TikTok.
   if (typeof overrides === 'object' && overrides !== null && Object.hasOwn(overrides, metaName)) {
+    // Trimmed, and white space alone is none: TikTok refuses a blank name with the whole batch
+    // ([BATCH] in sources.ts), and this function also serves toTikTokEvent, which no
+    // configuration check guards as tiktok()'s options are.
     const name = overrides[metaName];
-    if (typeof name === 'string' && name !== '') return name;
+    if (typeof name === 'string' && name.trim() !== '') return name.trim();
   }
   return Object.hasOwn(TIKTOK_EVENT_NAMES, metaName)
     ? TIKTOK_EVENT_NAMES[metaName as StandardEventName]

@@ -1,5 +1,5 @@
 import { STANDARD_EVENTS } from '@capi-kit/core';
-import { TIKTOK_EVENT_NAMES, tiktokEventName } from '@capi-kit/tiktok';
+import { TIKTOK_EVENT_NAMES, tiktokEventName, toTikTokEvent } from '@capi-kit/tiktok';
 import { describe, expect, it } from 'vitest';
 
 describe('tiktokEventName', () => {
@@ -31,6 +31,19 @@ describe('tiktokEventName', () => {
     expect(tiktokEventName('Purchase', { Purchase: 'CompletePayment' })).toBe('CompletePayment');
     expect(tiktokEventName('Lead', { Lead: '' })).toBe('SubmitForm');
     expect(tiktokEventName('MyEvent', { MyEvent: 'Contact' })).toBe('Contact');
+  });
+
+  it('never gives a blank or padded name: an override of white space keeps the table’s name', () => {
+    // toTikTokEvent, a building block used without tiktok()'s configuration check, sent ' ' as the
+    // event's name, which TikTok refuses with the whole batch ([BATCH]).
+    expect(tiktokEventName('Purchase', { Purchase: ' ' })).toBe('Purchase');
+    expect(tiktokEventName('Lead', { Lead: '\n\t' })).toBe('SubmitForm');
+    expect(tiktokEventName('Purchase', { Purchase: ' CompletePayment\n' })).toBe('CompletePayment');
+    const { event } = toTikTokEvent(
+      { event_name: 'Purchase', custom_data: { value: 1, currency: 'USD' } },
+      { eventId: 'e', eventNames: { Purchase: ' ' } },
+    );
+    expect(event?.event).toBe('Purchase');
   });
 
   it('takes null overrides as none (it threw)', () => {
