@@ -33,6 +33,7 @@ import {
 import { CapiInterceptor } from './capi.interceptor.js';
 import { CapiService } from './capi.service.js';
 import { settleSetCookiesOnFastify } from './fastify-set-cookies.js';
+import { watchHandlerOutcomes } from './handler-outcome.js';
 import { misplacedConversions } from './misplaced-conversions.js';
 import type {
   CapiModuleAsyncOptions,
@@ -205,6 +206,11 @@ export class CapiModule
           'CapiModule.forRoot({ ... }) or CapiModule.forRootAsync({ ... }) once, in the root ' +
           'module, with isGlobal: true so that feature modules can inject CapiService without importing it',
       );
+    }
+    // Here, when the app's modules are built: Nest reads each route's interceptors when the app
+    // starts (`app.init()`, before any module's `onModuleInit`).
+    if (adapter !== undefined && discovery !== undefined) {
+      watchHandlerOutcomes(discovery, new MetadataScanner());
     }
   }
 

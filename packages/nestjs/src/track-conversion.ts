@@ -38,10 +38,11 @@ export const TRACK_CONVERSION_METADATA = 'capi-kit:track-conversion';
 /**
  * Tracks `eventName` with the request's context after the handler succeeds: once, when its
  * promise resolves or its Observable completes and the response has been sent; never when it
- * throws, when the response status is 400 or more or it closed unsent, or when `options.when`
- * returns false. On a controller class it applies to every
- * handler; a handler's own `@TrackConversion` wins. One per handler or class: a second on the same
- * one throws when the class is defined. Needs `CapiModule` imported.
+ * throws (even when the app's filter or interceptor answers its error with a success), when the
+ * response status is 400 or more or it closed unsent, or when `options.when` returns false. On a
+ * controller class it applies to every handler; a handler's own `@TrackConversion` wins. One per
+ * handler or class: a second on the same one throws when the class is defined. Needs `CapiModule`
+ * imported.
  * @example @Post('checkout') @TrackConversion('Purchase', { map: (order: Order) => ({ event_id: order.id }) })
  */
 // Generic over the name (last, so explicit `<Order>` type arguments keep compiling; they turn the

@@ -2,6 +2,12 @@ import type { RequestCapi } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { ApolloDriver, type ApolloDriverConfig } from '@nestjs/apollo';
 import {
+  type CallHandler,
+  type ExecutionContext,
+  type NestInterceptor,
+  UseInterceptors,
+} from '@nestjs/common';
+import {
   Args,
   Field,
   GraphQLModule,
@@ -12,9 +18,16 @@ import {
   ResolveField,
   Resolver,
 } from '@nestjs/graphql';
+import { catchError, type Observable, of } from 'rxjs';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CapiContext, CapiModule, TrackConversion } from '../src/index.js';
 import { capiOptions, postJson, type RunningApp, startApp } from './fixtures.js';
+
+class DeclinedReceipt implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(catchError(() => of({ event_id: 'declined', order: 'declined' })));
+  }
+}
 
 @ObjectType()
 class Receipt {
@@ -48,6 +61,14 @@ class CheckoutResolver {
   checkout(@Args('order', { type: () => String }) order: string): Receipt {
     if (order === 'declined') throw new Error('card declined');
     return { event_id: `order-${order}`, order };
+  }
+
+  // The app's interceptor answers a declined order with a receipt of its own.
+  @Mutation(() => Receipt)
+  @UseInterceptors(DeclinedReceipt)
+  @TrackConversion('Purchase', { map: () => ({ custom_data: { value: 5, currency: 'EUR' } }) })
+  checkoutOrReceipt(@Args('order', { type: () => String }) order: string): Receipt {
+    throw new Error(`card declined for ${order}`);
   }
 
   // A field resolver runs once per Receipt; it must never count as a conversion.
@@ -111,6 +132,13 @@ describe('GraphQL (Apollo, Express)', () => {
     const { res, body } = await graphql('mutation { checkout(order: "declined") { event_id } }');
     expect(res.status).toBe(200);
     expect(body.errors).toHaveLength(1);
+    await running.client.flush();
+    expect(mock.events()).toHaveLength(0);
+  });
+
+  it('a resolver that throws is not tracked when an interceptor answers with a value', async () => {
+    const { body } = await graphql('mutation { checkoutOrReceipt(order: "G-3") { event_id } }');
+    expect(body).toEqual({ data: { checkoutOrReceipt: { event_id: 'declined' } } });
     await running.client.flush();
     expect(mock.events()).toHaveLength(0);
   });

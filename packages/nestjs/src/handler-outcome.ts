@@ -1,0 +1,74 @@
+import { type ExecutionContext, type NestInterceptor, UseInterceptors } from '@nestjs/common';
+import type { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import { tap } from 'rxjs';
+import { TRACK_CONVERSION_METADATA } from './track-conversion.js';
+
+/**
+ * The calls whose handler's last run threw, by their `ExecutionContext`: Nest hands every
+ * interceptor of one call the same one.
+ */
+const failedCalls = new WeakSet<ExecutionContext>();
+
+/**
+ * The innermost interceptor of each handler with a `@TrackConversion`: notes whether the handler
+ * threw (or its Observable errored). `CapiInterceptor` is global and registered with the module,
+ * so the app's `app.useGlobalInterceptors()`, controller and handler interceptors run inside it;
+ * one of them answering the error with a value (`catchError(() => of({ declined: true }))`) hid the
+ * error, and the declined payment was tracked as a Purchase. A retried handler that then succeeds
+ * clears the mark.
+ */
+const handlerOutcome: NestInterceptor = {
+  intercept: (context, next) =>
+    next.handle().pipe(
+      tap({
+        next: () => failedCalls.delete(context),
+        error: () => failedCalls.add(context),
+      }),
+    ),
+};
+
+/** Whether the handler of this call threw on its last run, whatever an interceptor then answered. */
+export function handlerThrew(context: ExecutionContext): boolean {
+  return failedCalls.has(context);
+}
+
+/** Nest's `@UseInterceptors` metadata key (`@nestjs/common/constants`). */
+const INTERCEPTORS_METADATA = '__interceptors__';
+
+const reflect = Reflect as unknown as {
+  getMetadata?: (key: string, target: object) => unknown;
+};
+
+/**
+ * Puts {@link handlerOutcome} last among the interceptors of every controller and resolver method
+ * a `@TrackConversion` covers (its own, or its class's), as `@UseInterceptors` above all of the
+ * method's decorators would. Run before Nest builds the routes (`app.init()` reads this metadata)
+ * and resolvers (in `GraphQLModule`'s `onModuleInit`); a class already done (a second app of the
+ * same process) is left as it is.
+ */
+export function watchHandlerOutcomes(discovery: DiscoveryService, scanner: MetadataScanner): void {
+  const seen = new Set<unknown>();
+  for (const wrapper of [...discovery.getControllers(), ...discovery.getProviders()]) {
+    try {
+      const { metatype } = wrapper;
+      if (typeof metatype !== 'function' || wrapper.isFactory || seen.has(metatype)) continue;
+      seen.add(metatype);
+      const prototype = (metatype as { prototype?: Record<string, unknown> }).prototype;
+      if (prototype === undefined) continue;
+      const onClass = reflect.getMetadata?.(TRACK_CONVERSION_METADATA, metatype) !== undefined;
+      for (const name of scanner.getAllMethodNames(prototype)) {
+        const method = prototype[name];
+        if (typeof method !== 'function') continue;
+        if (!onClass && reflect.getMetadata?.(TRACK_CONVERSION_METADATA, method) === undefined) {
+          continue;
+        }
+        const interceptors = reflect.getMetadata?.(INTERCEPTORS_METADATA, method);
+        if (Array.isArray(interceptors) && interceptors.includes(handlerOutcome)) continue;
+        UseInterceptors(handlerOutcome)(prototype, name, { value: method });
+      }
+    } catch {
+      // A class that cannot be read (a Proxy, a throwing getter) keeps its interceptors: a
+      // handler's error answered with a success is then tracked, and the app still starts.
+    }
+  }
+}
