@@ -19,7 +19,6 @@ import {
   Optional,
   type Provider,
   RequestMethod,
-  Scope,
 } from '@nestjs/common';
 import {
   APP_INTERCEPTOR,
@@ -28,7 +27,6 @@ import {
   DiscoveryService,
   HttpAdapterHost,
   MetadataScanner,
-  REQUEST,
 } from '@nestjs/core';
 import { CapiInterceptor } from './capi.interceptor.js';
 import { CapiService } from './capi.service.js';
@@ -42,6 +40,7 @@ import type {
   CapiOptionsFactory,
 } from './options.js';
 import { CapiRelayMiddleware } from './relay.middleware.js';
+import { requestScopedOptions } from './request-scoped-options.js';
 import { CAPI_ADAPTER, CAPI_CLIENT, CAPI_OPTIONS } from './tokens.js';
 
 function createAdapter(options: CapiModuleOptions): CapiAdapter {
@@ -109,46 +108,6 @@ function excludedFromPrefix(config: ApplicationConfig | undefined, path: string)
  * app): an app that registers the module twice warns once.
  */
 const checkedApps = new WeakSet<DiscoveryService>();
-
-/** Nest's metadata keys (`@nestjs/common/constants`): `@Injectable({ scope })` and `@Inject(token)` on a constructor. */
-const SCOPE_OPTIONS = 'scope:options';
-const SELF_DECLARED_DEPS = 'self:paramtypes';
-
-/** Reads Nest's metadata of a class, without failing where `reflect-metadata` is not loaded. */
-function metadataOf(key: string, target: unknown): unknown {
-  const reflect = Reflect as { getMetadata?: (key: string, target: object) => unknown };
-  return typeof target === 'function' && typeof reflect.getMetadata === 'function'
-    ? reflect.getMetadata(key, target)
-    : undefined;
-}
-
-/** Whether `token` is `REQUEST` or a class that is request-scoped by its own declaration. */
-function requestScoped(token: unknown): boolean {
-  if (token === REQUEST) return true;
-  const scope = metadataOf(SCOPE_OPTIONS, token) as { scope?: unknown } | undefined;
-  if (scope?.scope === Scope.REQUEST) return true;
-  const deps = metadataOf(SELF_DECLARED_DEPS, token);
-  return Array.isArray(deps) && deps.some((dep) => (dep as { param?: unknown })?.param === REQUEST);
-}
-
-/**
- * Which part of `forRootAsync`'s options makes them request-scoped, or `undefined`. Nest then
- * failed the start saying that the module's global interceptor "depends on a request-scoped
- * provider" and should be marked `Scope.REQUEST`, a fix the app cannot apply and that would not help:
- * the options make the one client, at startup, when there is no request.
- */
-function requestScopedOptions(options: CapiModuleAsyncOptions): string | undefined {
-  const injected = (options.useFactory === undefined ? [] : (options.inject ?? [])).map((entry) =>
-    typeof entry === 'object' && entry !== null && 'token' in entry ? entry.token : entry,
-  );
-  if (injected.some((token) => token === REQUEST)) return 'its useFactory injects REQUEST';
-  const scoped = [...injected, options.useClass, options.useExisting].find(
-    (token) => token !== undefined && requestScoped(token),
-  );
-  return scoped === undefined
-    ? undefined
-    : `${typeof scoped === 'function' ? scoped.name : String(scoped)} is request-scoped (Scope.REQUEST, or it injects REQUEST)`;
-}
 
 function optionsProviders(options: CapiModuleAsyncOptions): Provider[] {
   const scoped = requestScopedOptions(options);

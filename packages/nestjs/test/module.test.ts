@@ -4,6 +4,7 @@ import {
   type CanActivate,
   Controller,
   type ExecutionContext,
+  forwardRef,
   Get,
   Inject,
   Injectable,
@@ -203,6 +204,99 @@ describe('CapiModule.forRootAsync', () => {
       }),
     ]);
     await moduleRef.close();
+  });
+
+  it('refuses options request-scoped through a dependency, as Nest makes them implicitly', async () => {
+    // A factory injecting a singleton-looking service that depends on a request-scoped one: Nest
+    // made the options, the client and the module's interceptor request-scoped with it, and
+    // failed the start naming the interceptor (older Nest built a client per request instead).
+    @Injectable({ scope: Scope.REQUEST })
+    class Tenant {
+      readonly id = 'tenant-1';
+    }
+    @Injectable()
+    class TenantSettings {
+      constructor(readonly tenant: Tenant) {}
+    }
+    @Injectable()
+    class RequestHeaders {
+      constructor(@Inject(REQUEST) readonly request: object) {}
+    }
+    @Injectable()
+    class AuditLog {
+      @Inject(RequestHeaders) readonly headers!: RequestHeaders;
+    }
+    @Injectable()
+    class Settings {
+      constructor(readonly tenant: TenantSettings) {}
+      createCapiOptions(): CapiModuleOptions {
+        return capiOptions(mock);
+      }
+    }
+    const refusal = (what: string, through: string) =>
+      new RegExp(
+        `^CapiModule\\.forRootAsync: ${what} is request-scoped through ${through} \\(Scope\\.REQUEST, or it injects REQUEST\\), but the options are built once, at startup`,
+      );
+    const factory = (inject: unknown[]) => () =>
+      CapiModule.forRootAsync({
+        inject: inject as never[],
+        extraProviders: [Tenant, TenantSettings, RequestHeaders, AuditLog],
+        useFactory: () => capiOptions(mock),
+      });
+    expect(factory([TenantSettings])).toThrow(refusal('TenantSettings', 'Tenant'));
+    expect(factory([AuditLog])).toThrow(refusal('AuditLog', 'RequestHeaders'));
+    expect(() => CapiModule.forRootAsync({ useClass: Settings })).toThrow(
+      refusal('Settings', 'TenantSettings → Tenant'),
+    );
+    // A token provided as a request-scoped factory in extraProviders, injected by a class.
+    @Injectable()
+    class Locale {
+      constructor(@Inject('LOCALE') readonly locale: string) {}
+    }
+    expect(() =>
+      CapiModule.forRootAsync({
+        inject: [Locale],
+        extraProviders: [
+          Locale,
+          { provide: 'LOCALE', scope: Scope.REQUEST, useFactory: () => 'en' },
+        ],
+        useFactory: () => capiOptions(mock),
+      }),
+    ).toThrow(refusal('Locale', 'LOCALE'));
+  });
+
+  it('a singleton dependency chain, cycles included, is not refused and starts', async () => {
+    @Injectable()
+    class Clock {
+      readonly now = () => 0;
+    }
+    @Injectable()
+    class Settings {
+      constructor(
+        readonly config: ConfigService,
+        readonly clock: Clock,
+      ) {}
+    }
+    // forwardRef cycles must not loop the walk.
+    @Injectable()
+    class Left {
+      constructor(@Inject(forwardRef(() => Right)) readonly right: unknown) {}
+    }
+    @Injectable()
+    class Right {
+      constructor(@Inject(forwardRef(() => Left)) readonly left: Left) {}
+    }
+    const running = await startApp('express', {
+      imports: [
+        CapiModule.forRootAsync({
+          imports: [ConfigModule.forRoot({ ignoreEnvFile: true, load: [env] })],
+          inject: [Settings, Left],
+          extraProviders: [Settings, Clock, Left, Right],
+          useFactory: () => capiOptions(mock),
+        }),
+      ],
+    });
+    await running.app.close();
   });
 });
 
