@@ -17,7 +17,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Observable, tap } from 'rxjs';
-import { handlerThrew } from './handler-outcome.js';
+import { handlerSucceeded } from './handler-outcome.js';
 import type { CapiModuleOptions } from './options.js';
 import { bindRequestCapi, type HttpExchange, httpExchangeOf } from './request-capi.js';
 import { CAPI_ADAPTER, CAPI_OPTIONS } from './tokens.js';
@@ -88,10 +88,10 @@ export class CapiInterceptor implements NestInterceptor {
           resolved = true;
         },
         // Only after the last value: an Observable handler is one response, so one conversion.
-        // Not when the handler threw and an interceptor inside this one answered with a value
-        // instead: that answer is the error's, as Fastify's `config.capi` decides.
+        // Not when the handler threw (or was cut short) and an interceptor inside this one
+        // answered with a value instead: that answer is the app's, as Fastify's `config.capi` decides.
         complete: () => {
-          if (resolved && !handlerThrew(context)) {
+          if (resolved && handlerSucceeded(context)) {
             this.trackOnceSent(conversion, capi, last, exchange);
           }
         },

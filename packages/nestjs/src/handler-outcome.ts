@@ -1,35 +1,46 @@
 import { type ExecutionContext, type NestInterceptor, UseInterceptors } from '@nestjs/common';
 import type { DiscoveryService, MetadataScanner } from '@nestjs/core';
-import { tap } from 'rxjs';
+import { defer, tap } from 'rxjs';
 import { TRACK_CONVERSION_METADATA } from './track-conversion.js';
 
 /**
- * The calls whose handler's last run threw, by their `ExecutionContext`: Nest hands every
- * interceptor of one call the same one.
+ * How the handler of each call last ran, by its `ExecutionContext` (Nest hands every interceptor
+ * of one call the same one): `running` from the moment it is called until it completes or fails.
  */
-const failedCalls = new WeakSet<ExecutionContext>();
+const outcomes = new WeakMap<ExecutionContext, 'running' | 'succeeded' | 'failed'>();
 
 /**
  * The innermost interceptor of each handler with a `@TrackConversion`: notes whether the handler
- * threw (or its Observable errored). `CapiInterceptor` is global and registered with the module,
- * so the app's `app.useGlobalInterceptors()`, controller and handler interceptors run inside it;
- * one of them answering the error with a value (`catchError(() => of({ declined: true }))`) hid the
- * error, and the declined payment was tracked as a Purchase. A retried handler that then succeeds
- * clears the mark.
+ * gave its result, threw (or its Observable errored), or was cut short before it gave any (a
+ * deadline's `timeout()`). `CapiInterceptor` is global and registered with the module, so the
+ * app's `app.useGlobalInterceptors()`, controller and handler interceptors run inside it; one of
+ * them answering the error with a value (`catchError(() => of({ declined: true }))`) hid it, and
+ * the declined payment was tracked as a Purchase. A retried handler that then succeeds is a success.
  */
 const handlerOutcome: NestInterceptor = {
   intercept: (context, next) =>
-    next.handle().pipe(
+    defer(() => {
+      outcomes.set(context, 'running');
+      return next.handle();
+    }).pipe(
+      // A value is a success: an interceptor taking the first one (`take(1)`) unsubscribes
+      // before the handler's completion is seen. An Observable that then errors has failed.
       tap({
-        next: () => failedCalls.delete(context),
-        error: () => failedCalls.add(context),
+        next: () => outcomes.set(context, 'succeeded'),
+        complete: () => outcomes.set(context, 'succeeded'),
+        error: () => outcomes.set(context, 'failed'),
       }),
     ),
 };
 
-/** Whether the handler of this call threw on its last run, whatever an interceptor then answered. */
-export function handlerThrew(context: ExecutionContext): boolean {
-  return failedCalls.has(context);
+/**
+ * Whether the handler of this call succeeded on its last run, whatever an interceptor then
+ * answered; `true` when it never ran under the watch (an app's cache interceptor answering with
+ * the handler's earlier result).
+ */
+export function handlerSucceeded(context: ExecutionContext): boolean {
+  const outcome = outcomes.get(context);
+  return outcome === undefined || outcome === 'succeeded';
 }
 
 /** Nest's `@UseInterceptors` metadata key (`@nestjs/common/constants`). */

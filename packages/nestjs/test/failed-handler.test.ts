@@ -12,7 +12,18 @@ import {
   UseFilters,
   UseInterceptors,
 } from '@nestjs/common';
-import { catchError, concat, delay, type Observable, of, retry, throwError } from 'rxjs';
+import {
+  catchError,
+  concat,
+  delay,
+  NEVER,
+  type Observable,
+  of,
+  retry,
+  take,
+  throwError,
+  timeout,
+} from 'rxjs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CapiModule, TrackConversion } from '../src/index.js';
 import { capiOptions, PLATFORMS, type RunningApp, startApp } from './fixtures.js';
@@ -32,6 +43,20 @@ class DeclinedFilter implements ExceptionFilter {
     const response = host.switchToHttp().getResponse();
     if (typeof response.code === 'function') response.code(200).send({ declined: true });
     else response.status(200).json({ declined: true });
+  }
+}
+
+/** An app's deadline: a handler still running after it is cut short (and answered by the app). */
+class Deadline implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(timeout(20));
+  }
+}
+
+/** An app's interceptor that takes the first value: the handler's completion is never seen. */
+class FirstValue implements NestInterceptor {
+  intercept(_context: ExecutionContext, next: CallHandler): Observable<unknown> {
+    return next.handle().pipe(take(1));
   }
 }
 
@@ -63,6 +88,21 @@ class PayController {
   @TrackConversion('ViewContent')
   partial(): Observable<unknown> {
     return concat(of({ id: 'first' }), throwError(() => new Error('feed broke')).pipe(delay(1)));
+  }
+
+  @Post('stuck')
+  @UseInterceptors(Deadline)
+  @TrackConversion('Purchase', purchase)
+  stuck(): Observable<{ id: string }> {
+    // A payment provider that never answers.
+    return NEVER;
+  }
+
+  @Post('first')
+  @UseInterceptors(FirstValue)
+  @TrackConversion('Purchase', purchase)
+  async first(): Promise<{ id: string }> {
+    return { id: 'F-1' };
   }
 
   @Post('retried')
@@ -154,6 +194,20 @@ describe.each(PLATFORMS)(
       const filtered = await scoped.request('/form/filtered', { method: 'POST' });
       expect(filtered.status).toBe(200);
       expect(await sent()).toHaveLength(0);
+    });
+
+    it('tracks nothing when the handler is cut short by a deadline and the app answers instead', async () => {
+      const res = await global.request('/pay/stuck', { method: 'POST' });
+      expect(res.status).toBe(201);
+      expect(await res.json()).toEqual({ declined: true });
+      expect(await sent()).toHaveLength(0);
+    });
+
+    it('tracks a handler whose first value an interceptor takes (take(1), first())', async () => {
+      const res = await global.request('/pay/first', { method: 'POST' });
+      expect(res.status).toBe(201);
+      const events = await sent();
+      expect(events.map((e) => e.event.event_id)).toEqual(['order-F-1']);
     });
 
     it('tracks a handler that failed and then succeeded when retried, once', async () => {
