@@ -18,6 +18,7 @@ import { requestWaitUntil, type WaitUntil } from './keep-alive.js';
 import { isRedirectError, loadNextHeaders, rethrowNextErrors } from './next-runtime.js';
 import {
   cookieValue,
+  isPrefetchRequest,
   requestFromScope,
   requestInput,
   URL_HEADER,
@@ -159,7 +160,7 @@ interface Binding {
   waitUntil: WaitUntil | undefined;
   /** A page load whose URL capiProxy did not pass on (no proxy, or a matcher that skips it). */
   noPageUrl?: boolean;
-  /** A route handler Next runs ahead of time (`force-static`): no visit, nothing to track. */
+  /** A route handler that serves no visit (`force-static`, a prefetch): nothing to track. */
   noRequest?: boolean;
 }
 
@@ -511,6 +512,12 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     }
   };
 
+  /** Runs a handler that serves no visit: its `track()` calls track nothing. */
+  const withoutVisit = <R>(run: () => R): R => {
+    const unbound: Binding = { context: undefined, waitUntil: undefined, noRequest: true };
+    return store ? store.run(unbound, run) : run();
+  };
+
   const withCapi: NextCapi['withCapi'] = (handler, handlerOptions = {}) => {
     return async (request, context) => {
       if (isStaticRequest(request)) {
@@ -523,21 +530,23 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
             "withCapi() ran without a request, in a route Next renders ahead of time (export const dynamic = 'force-static'): nothing is tracked, and every visitor gets that response. Track from a route run per request (remove 'force-static').",
           );
         }
-        const unbound: Binding = { context: undefined, waitUntil: undefined, noRequest: true };
-        const run = () => handler(request, context);
-        return store ? store.run(unbound, run) : run();
+        return withoutVisit(() => handler(request, context));
       }
-      let input: ReturnType<typeof requestInput>;
+      let input: ReturnType<typeof requestInput> | undefined;
       try {
         // Request data first, as in bindScope: while `next build` prerenders a GET, reading it
         // throws Next's bailout, which makes the route run per request; swallowed (or never
         // triggered, without a client at build), the route was built static and never tracked.
-        input = requestInput(request);
+        // A prefetch (a `<Link>` to this route on screen, fetched before anyone clicked, and for
+        // every such link) is not a visit: no event, `track()` returns an empty `event_id`, and no
+        // cookie is minted for a response the router throws away.
+        if (!isPrefetchRequest(request.headers)) input = requestInput(request);
       } catch (error) {
         await rethrowNextErrors(error);
         report('could not read the request', error);
         return handler(request, context);
       }
+      if (input === undefined) return withoutVisit(() => handler(request, context));
       const current = getAdapter();
       if (current === undefined) return handler(request, context);
       let binding: Binding;

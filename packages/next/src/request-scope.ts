@@ -40,6 +40,22 @@ function isPeerOnlyChain(chain: string | null): boolean {
   return chain !== null && !chain.includes(',');
 }
 
+/**
+ * Whether a request only prepares a visit that may never happen: the App Router's prefetch of a
+ * `<Link>` (`Next-Router-Prefetch`, sent by every prefetch of Next 15 and 16, the route tree's
+ * included; `<Link prefetch={true}>`'s full prefetch sends none once the tree is known) or a
+ * browser's speculative load (`Sec-Purpose: prefetch`, `prefetch;prerender`; `Purpose: prefetch`
+ * of older browsers, which Next also reads as a prefetch). `headers()` hides `Next-Router-Prefetch`;
+ * a route handler's `Request` keeps it.
+ * @see https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Sec-Purpose
+ */
+export function isPrefetchRequest(headers: Pick<HeaderBag, 'get'>): boolean {
+  const router = headers.get('next-router-prefetch');
+  if (router !== null && router !== '') return true;
+  const purpose = headers.get('sec-purpose') ?? headers.get('purpose');
+  return purpose?.toLowerCase().includes('prefetch') === true;
+}
+
 /** The path and query of the `x-capi-kit-url` header, or `undefined` when absent or unusable. */
 export function forwardedPath(value: string | null): string | undefined {
   if (value === null || !value.startsWith('/') || value.startsWith('//')) return undefined;

@@ -371,6 +371,53 @@ describe('withCapi', () => {
     }
   });
 
+  it("tracks nothing and sets no cookie for the App Router's prefetch of a <Link> to the route", async () => {
+    // What a GET route handler gets when a page shows `<Link href="/go">` (Next 16.4, Chromium,
+    // `next start`): the default prefetch asks for the route tree first (segment `/_tree`), any
+    // prefetch of a page sends `Next-Router-Prefetch` (1 partial, 2 and 3 runtime), and a browser's
+    // speculative load says `Sec-Purpose: prefetch`. Route handlers run for all of them, before anyone
+    // clicked: a declared `event` was tracked for every link on screen.
+    const prefetch = (headers: Record<string, string>) =>
+      new Request('http://localhost:3000/go', {
+        headers: {
+          accept: '*/*',
+          host: 'shop.example.com',
+          referer: 'https://shop.example.com/',
+          'sec-fetch-dest': 'empty',
+          'sec-fetch-mode': 'cors',
+          'sec-fetch-site': 'same-origin',
+          'user-agent': UA,
+          'x-capi-kit-url': '/go',
+          'x-forwarded-for': '203.0.113.9',
+          ...headers,
+        },
+      });
+    const { withCapi, track } = capi;
+    const GET = withCapi(async () => Response.json(track('ViewContent')), { event: 'Lead' });
+    for (const headers of [
+      { rsc: '1', 'next-router-prefetch': '1', 'next-router-segment-prefetch': '/_tree' },
+      { rsc: '1', 'next-router-prefetch': '1', 'next-router-state-tree': '%5B%22%22%5D' },
+      { rsc: '1', 'next-router-prefetch': '2' },
+      { 'sec-purpose': 'prefetch', 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' },
+      { purpose: 'prefetch' },
+    ]) {
+      const response = await GET(prefetch(headers), {});
+      expect(response.status).toBe(200);
+      expect(await response.json()).toMatchObject({ event_id: '', accepted: false });
+      expect(response.headers.getSetCookie()).toEqual([]);
+    }
+    await capi.flush();
+    expect(mock.events()).toEqual([]);
+    // The click that follows is a visit.
+    const click = await GET(
+      prefetch({ 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' }),
+      {},
+    );
+    expect(await click.json()).toMatchObject({ accepted: true });
+    const events = await mock.waitForEvents(2);
+    expect(events.map((e) => e.event.event_name).sort()).toEqual(['Lead', 'ViewContent']);
+  });
+
   it("hands back Next's prerender bailouts untouched, before the handler runs and with or without a client", async () => {
     // While `next build` prerenders a GET (ISR `revalidate`, `dynamic = 'error'`, Cache Components),
     // Next wraps the request so that reading its URL or headers throws; that is how the route
