@@ -21,6 +21,7 @@ import {
   isPrefetchRequest,
   requestFromScope,
   requestInput,
+  routerReloads,
   URL_HEADER,
   withSetCookies,
   writeCookies,
@@ -566,6 +567,8 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       const convert = (response: Response): void => {
         // Next answers HEAD with the GET handler when a route exports no HEAD: not a conversion.
         if (event === undefined || !conversionCounts(request.method, response.status)) return;
+        // The router's fetch of a `<Link>` clicked to this route: the page load that follows is the visit.
+        if (routerReloads(request, response)) return;
         // `map` runs after the response is handed back, as Express's trackConversion runs on
         // 'finish': awaiting it here held the response for as long as map took, and a map reading
         // a streamed response (SSE, an AI answer) held it until the stream ended, or for ever.

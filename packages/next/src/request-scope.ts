@@ -56,6 +56,27 @@ export function isPrefetchRequest(headers: Pick<HeaderBag, 'get'>): boolean {
   return purpose?.toLowerCase().includes('prefetch') === true;
 }
 
+/**
+ * Whether Next's router throws this answer away and loads the URL again as a page, the load that is
+ * the visit: the answer to its own fetch of a route (`RSC: 1`, a `<Link>` clicked, `router.push`)
+ * that is neither Flight nor a redirect its fetch can follow (same host; another site's fails the
+ * fetch, and the router loads the route itself). next/dist/client/components/router-reducer/
+ * fetch-server-response.js, `doMpaNavigation`.
+ */
+export function routerReloads(request: Request, response: Response): boolean {
+  if (request.headers.get('rsc') !== '1') return false;
+  if (response.headers.get('content-type')?.startsWith('text/x-component') === true) return false;
+  if (response.status < 300 || response.status > 399) return true;
+  const location = response.headers.get('location');
+  const host = request.headers.get('host');
+  if (location === null || host === null) return true;
+  try {
+    return new URL(location, `http://${host}`).host !== new URL(`http://${host}`).host;
+  } catch {
+    return true;
+  }
+}
+
 /** The path and query of the `x-capi-kit-url` header, or `undefined` when absent or unusable. */
 export function forwardedPath(value: string | null): string | undefined {
   if (value === null || !value.startsWith('/') || value.startsWith('//')) return undefined;

@@ -418,6 +418,51 @@ describe('withCapi', () => {
     expect(events.map((e) => e.event.event_name).sort()).toEqual(['Lead', 'ViewContent']);
   });
 
+  it("tracks options.event once for a <Link> clicked to the route, not for the router's fetch it throws away", async () => {
+    // A click on `<Link href="/go">` (Next 16.4, Chromium): the router fetches the route as RSC
+    // (`RSC: 1`, no prefetch header) and, for an answer that is neither Flight nor a redirect its
+    // fetch can follow (same origin), loads the URL again as a page (doMpaNavigation), which runs
+    // the handler a second time: the event was tracked twice for one click.
+    const visit = (headers: Record<string, string>) =>
+      new Request('http://localhost:3000/go', {
+        headers: {
+          accept: '*/*',
+          host: 'shop.example.com',
+          referer: 'https://shop.example.com/',
+          'sec-fetch-dest': 'empty',
+          'sec-fetch-mode': 'cors',
+          'user-agent': UA,
+          'x-forwarded-for': '203.0.113.9',
+          ...headers,
+        },
+      });
+    const routerFetch = { rsc: '1', 'next-router-state-tree': '%5B%22%22%5D' };
+    const page = {
+      'sec-fetch-dest': 'document',
+      'sec-fetch-mode': 'navigate',
+      accept: 'text/html',
+    };
+    let answer: () => Response = () => new Response('go');
+    const GET = capi.withCapi(async () => answer(), { event: 'Lead' });
+    await GET(visit(routerFetch), {});
+    await GET(visit(page), {});
+    await capi.flush();
+    expect(mock.events().map((e) => e.event.event_source_url)).toEqual([
+      'http://shop.example.com/go',
+    ]);
+    mock.reset();
+    // A redirect the fetch follows is the only time the route runs: tracked. One it cannot follow
+    // (another site) makes the router load the route again as a page.
+    answer = () => new Response(null, { status: 307, headers: { location: '/thanks' } });
+    await GET(visit(routerFetch), {});
+    answer = () => Response.redirect('https://shop.example.com/thanks', 303);
+    await GET(visit(routerFetch), {});
+    answer = () => Response.redirect('https://pay.example.net/checkout', 303);
+    await GET(visit(routerFetch), {});
+    await capi.flush();
+    expect(mock.events()).toHaveLength(2);
+  });
+
   it("hands back Next's prerender bailouts untouched, before the handler runs and with or without a client", async () => {
     // While `next build` prerenders a GET (ISR `revalidate`, `dynamic = 'error'`, Cache Components),
     // Next wraps the request so that reading its URL or headers throws; that is how the route
