@@ -153,9 +153,16 @@ export function requestFromScope(
   if (cookie === '') delete record.cookie;
   else record.cookie = cookie;
   const isAction = headers.has('next-action');
-  // A client-side navigation fetches the page as RSC (`Accept: text/x-component`); Next hides the
-  // `RSC` header from `headers()`, not this one. That render is the page view of the URL.
-  if (!isAction && headers.get('accept')?.includes('text/x-component')) {
+  // A client-side navigation fetches the page as RSC, and that render is the page view of the URL.
+  // Next hides the `RSC` header from `headers()`, and its router's fetch accepts `*/*` in Next 16
+  // (`text/x-component` is what Server Actions send): it is a same-origin fetch, so it carries no
+  // `Origin` (browsers send one with every POST, a route handler's included), and Server
+  // Components render for nothing else but page loads.
+  if (
+    !isAction &&
+    (headers.get('accept')?.includes('text/x-component') === true ||
+      (headers.get('sec-fetch-dest') === 'empty' && !headers.has('origin')))
+  ) {
     record['sec-fetch-dest'] = 'document';
   }
   const path = forwardedPath(headers.get(URL_HEADER));

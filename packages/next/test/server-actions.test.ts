@@ -319,6 +319,33 @@ describe('trackConversion in a Server Component', () => {
     });
   });
 
+  it("treats the App Router's fetch of a clicked <Link> as a page view of its URL, as Next 16 sends it", async () => {
+    // What `headers()` holds in a page rendered for a click on `<Link href="/pricing">` (Next 16.4.6,
+    // Chromium, `next start`): the router's fetch accepts `*/*` (Next sends `Accept:
+    // text/x-component` with Server Actions only) and Next hides its `RSC` header. Read as a
+    // sub-request of the page in `Referer`, the view went out with the previous page's URL.
+    scope.reset({
+      host: 'shop.example.com',
+      accept: '*/*',
+      'sec-fetch-dest': 'empty',
+      'sec-fetch-mode': 'cors',
+      'sec-fetch-site': 'same-origin',
+      'user-agent': UA,
+      cookie: `_fbp=${FBP}`,
+      referer: 'http://shop.example.com/',
+      'x-capi-kit-url': '/pricing',
+    });
+    scope.cookiesWritable = false;
+    const { trackConversion } = bind();
+    await trackConversion('PageView');
+    const [view] = await mock.waitForEvents(1);
+    expect(view?.event).toMatchObject({
+      event_source_url: 'http://shop.example.com/pricing',
+      referrer_url: 'http://shop.example.com/',
+      user_data: { fbp: FBP },
+    });
+  });
+
   it('says once when createNextCapi() has made more clients than bundle layers explain (a call per request)', async () => {
     const lines: string[] = [];
     const logger = {
