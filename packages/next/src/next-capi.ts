@@ -371,6 +371,11 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     ]);
     // Next's server gives every request a Host (and X-Forwarded-Host); `force-static` gets empty headers.
     if (!headerBag.has('host') && !headerBag.has('x-forwarded-host')) return NO_REQUEST;
+    // A browser's speculative load (an address-bar prediction, speculation rules): no visit yet.
+    // Next's own prefetch header is hidden from headers(); a page renders for it only in a layout
+    // above a loading.tsx, or `<Link prefetch={true}>`, which sends none (README).
+    if (isPrefetchRequest(headerBag))
+      return { context: undefined, waitUntil: undefined, noRequest: true };
     const current = getAdapter();
     if (current === undefined) return undefined;
     const { request, hasPageUrl } = requestFromScope(headerBag, cookieStore);

@@ -346,6 +346,29 @@ describe('trackConversion in a Server Component', () => {
     });
   });
 
+  it("tracks nothing for a browser's speculative load of the page (Sec-Purpose: prefetch), which is no visit yet", async () => {
+    // Chrome prerenders a page the address bar predicts, and speculation rules prefetch or
+    // prerender links, before anyone opens them: the page renders with these headers (Next shows
+    // them in headers()). Its PageView was sent for every page predicted.
+    const { trackConversion } = bind();
+    for (const purpose of ['prefetch;prerender', 'prefetch']) {
+      scope.reset({
+        host: 'shop.example.com',
+        accept: 'text/html',
+        'sec-fetch-dest': 'document',
+        'sec-fetch-mode': 'navigate',
+        'sec-purpose': purpose,
+        'user-agent': UA,
+        cookie: `_fbp=${FBP}`,
+        'x-capi-kit-url': '/pricing',
+      });
+      scope.cookiesWritable = false;
+      expect(await trackConversion('PageView')).toMatchObject({ event_id: '', accepted: false });
+    }
+    await capi.flush();
+    expect(mock.events()).toEqual([]);
+  });
+
   it('says once when createNextCapi() has made more clients than bundle layers explain (a call per request)', async () => {
     const lines: string[] = [];
     const logger = {
