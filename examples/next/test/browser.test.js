@@ -159,6 +159,46 @@ if (!haveChromium && process.env.CI) {
       await context.close();
     });
 
+    it("a <Link>'s prefetch tracks nothing, and its click is one page view of the new URL on both sides", async () => {
+      mock.reset();
+      const context = await browser.newContext();
+      try {
+        const page = await context.newPage();
+        // Next's router prefetches `/about` while its <Link> is on screen (the default prefetch).
+        const prefetched = page.waitForResponse(
+          (response) =>
+            new URL(response.url()).pathname === '/about' &&
+            response.request().headers()['next-router-prefetch'] !== undefined,
+        );
+        await page.goto(`${app.url}/`);
+        await prefetched;
+        await page.waitForLoadState('networkidle');
+        await app.flush();
+        expect(mock.events().map((e) => e.event.event_source_url)).toEqual([`${app.url}/`]);
+
+        // The click renders /about on the client (an RSC fetch): its own URL, the landing page as
+        // referrer, and the ID <MetaPixel/> fires there.
+        await page.getByRole('link', { name: 'About this example' }).click();
+        await page.getByRole('heading', { name: 'About this example' }).waitFor();
+        await page.waitForFunction(
+          "(window.__pixelCalls || []).filter((call) => call[1] === 'PageView').length === 2",
+        );
+        /** @type {unknown[][]} */
+        const calls = await page.evaluate('window.__pixelCalls');
+        const aboutId = eventIdOf(calls.filter((call) => call[1] === 'PageView')[1]);
+        await app.flush();
+        const views = mock.events({ event_name: 'PageView' });
+        expect(views).toHaveLength(2);
+        expect(views[1]?.event).toMatchObject({
+          event_id: aboutId,
+          event_source_url: `${app.url}/about`,
+          referrer_url: `${app.url}/`,
+        });
+      } finally {
+        await context.close();
+      }
+    });
+
     it("with TikTok configured, <TikTokPixel/> and trackPixel fire TikTok's copy of each event with the server's event_id", async () => {
       mock.reset();
       // Both Pixels are the mock's stubs here, so both platforms' browser copies are recorded.

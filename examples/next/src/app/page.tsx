@@ -1,5 +1,6 @@
 import { MetaPixel, TikTokPixel } from '@capi-kit/next/client';
 import { tiktokPixelFromEnv } from 'capi-kit-example-shared';
+import Link from 'next/link';
 import { trackConversion } from '@/lib/capi';
 import { ConversionButtons } from './conversion-buttons';
 import { SignupForm } from './signup-form';
@@ -32,6 +33,7 @@ export default async function Home() {
       </p>
       <SignupForm />
       <ConversionButtons />
+      <Link href="/about">About this example</Link>
     </main>
   );
 }
