@@ -100,7 +100,10 @@ export function cookiePairName(part: string): string {
 /**
  * Replaces `_fbp`/`_fbc` in a `Cookie` header with the cookie store's values: the store also holds
  * what the proxy set on this very request and what an action set earlier, the raw header does not.
- * Other cookies keep their raw bytes (a consent callback may parse them).
+ * A value the store read from this header leaves that name's pairs as sent: the store keeps the
+ * last of a name, and the core takes the first valid of several (a malformed duplicate sent last
+ * hid a valid one, and a new `_fbp` was minted over it). Other cookies keep their raw bytes (a
+ * consent callback may parse them).
  */
 function mergeCookieHeader(
   raw: string | null,
@@ -109,11 +112,30 @@ function mergeCookieHeader(
   const parts = (raw ?? '')
     .split(';')
     .map((part) => part.trim())
-    .filter((part) => part !== '' && !FB_COOKIES.has(cookiePairName(part)));
+    .filter((part) => part !== '');
+  const sent = (name: string, value: string): boolean =>
+    parts.some((part) => {
+      if (cookiePairName(part) !== name) return false;
+      const given = part.slice(part.indexOf('=') + 1).trim();
+      if (given === value) return true;
+      try {
+        return decodeURIComponent(given) === value;
+      } catch {
+        return false;
+      }
+    });
+  const kept = new Set<string>();
+  const added: string[] = [];
   for (const cookie of store) {
-    if (FB_COOKIES.has(cookie.name)) parts.push(`${cookie.name}=${cookie.value}`);
+    if (!FB_COOKIES.has(cookie.name)) continue;
+    if (sent(cookie.name, cookie.value)) kept.add(cookie.name);
+    else added.push(`${cookie.name}=${cookie.value}`);
   }
-  return parts.join('; ');
+  const merged = parts.filter((part) => {
+    const name = cookiePairName(part);
+    return !FB_COOKIES.has(name) || kept.has(name);
+  });
+  return [...merged, ...added].join('; ');
 }
 
 /** The raw value of cookie `name` in a header record built by {@link requestFromScope}. */

@@ -89,6 +89,19 @@ describe('trackConversion in a Server Action', () => {
     expect(String(seen).split('; ')).toEqual(['theme=dark', '_fbpx', `_fbp=${FBP}`]);
   });
 
+  it('keeps the first valid _fbp of two, as every adapter does, and mints none over it', async () => {
+    // Two `_fbp` cookies reach the server when one was set host-only and one for the site (an
+    // older Pixel, another subdomain). Next's cookie store keeps the last of a name, and that value
+    // replaced both: a malformed one sent last hid the valid one, and the action minted and wrote a
+    // new `_fbp` over the visitor's, on every request.
+    scope.reset(actionHeaders({ cookie: `_fbp=${FBP}; _fbp=fb.1.garbage` }));
+    const { trackConversion } = bind();
+    await trackConversion('Lead', { user_data: { em: 'alice@example.com' } });
+    const [lead] = await mock.waitForEvents(1);
+    expect(lead?.event.user_data?.fbp).toBe(FBP);
+    expect(scope.written).toEqual([]);
+  });
+
   it('writes a minted _fbp through cookies().set and sends that same value', async () => {
     const { trackConversion } = bind();
     await trackConversion('Lead', { user_data: { em: 'a@example.com' } });
