@@ -229,6 +229,26 @@ describe('the same mapping as the server copy (@capi-kit/tiktok)', () => {
     }
   });
 
+  // The server copy leaves out a quantity, price or value outside its bounds (one bad number would
+  // fail a batch of events); the Pixel sends one event per call and keeps them (the 2 KB budget).
+  const withinServerBounds = (properties: Record<string, unknown>) => {
+    const amount = (v: unknown) =>
+      typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : undefined;
+    const out: Record<string, unknown> = { ...properties };
+    if (amount(out.value) === undefined) delete out.value;
+    if (Array.isArray(out.contents)) {
+      out.contents = (out.contents as Record<string, unknown>[]).map((item) => {
+        const c = { ...item };
+        const q = c.quantity;
+        if (!(Number.isInteger(q) && (q as number) >= 0 && (q as number) <= 2 ** 31 - 1))
+          delete c.quantity;
+        if (amount(c.price) === undefined) delete c.price;
+        return c;
+      });
+    }
+    return out;
+  };
+
   it('maps custom_data to the properties toTikTokProperties gives, for any input', () => {
     const junk = fc.oneof(
       fc.constant(undefined),
@@ -273,9 +293,8 @@ describe('the same mapping as the server copy (@capi-kit/tiktok)', () => {
     fc.assert(
       fc.property(customData, (data) => {
         const server = toTikTokProperties(data as never).properties ?? {};
-        expect(
-          module.toTikTokPixelEvent('AddToCart', data as unknown as CustomData).properties,
-        ).toEqual(server);
+        const pixel = module.toTikTokPixelEvent('AddToCart', data as unknown as CustomData);
+        expect(withinServerBounds(pixel.properties as Record<string, unknown>)).toEqual(server);
       }),
       { numRuns: 2000 },
     );
