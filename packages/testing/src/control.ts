@@ -132,10 +132,18 @@ export const controlAnswer = async (
   method: string,
 ): Promise<Answer> => {
   const raw = await readBody(req, 1024 * 1024);
-  const body = raw.tooLarge
-    ? undefined
-    : parseBody(raw.bytes, req.headers['content-type'] ?? 'application/json');
-  const input = body?.ok ? body.fields : {};
+  // A body the route cannot read is refused, not taken for no input: `{}` made a broken JSON
+  // body to /_mock/dataset-quality answer 200 having set nothing, and a test then failed for
+  // a reason it could not see.
+  if (raw.tooLarge) {
+    return jsonAnswer(413, { ok: false, error: 'the control request body is larger than 1 MiB' });
+  }
+  let input: Record<string, unknown> = {};
+  if (raw.bytes.length > 0) {
+    const body = parseBody(raw.bytes, req.headers['content-type'] ?? 'application/json');
+    if (!body.ok) return jsonAnswer(400, { ok: false, error: body.reason });
+    input = body.fields;
+  }
   try {
     const answer = controlRoute(mock, `${method} ${path.replace(/\/$/, '')}`, input);
     return jsonAnswer(answer.status, answer.value);

@@ -197,6 +197,23 @@ describe('control routes (/_mock/*) for a mock in another process', () => {
 
   it('answers bad control input with 400 and unknown control routes with 404', async () => {
     expect((await control('POST', 'faults', { fault: 42 })).status).toBe(400);
+    // A body that is not JSON is refused, not read as no input (which set nothing, answering 200).
+    const broken = await fetch(`${mock.url}/_mock/dataset-quality`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"pixelId": "1234567890", "web": [',
+    });
+    expect(broken.status).toBe(400);
+    expect(((await broken.json()) as { error: string }).error).toMatch(/JSON/);
+    const huge = await fetch(`${mock.url}/_mock/faults`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fault: 503, pad: 'x'.repeat(1024 * 1024) }),
+    });
+    expect(huge.status).toBe(413);
+    expect(mock.pendingFaults()).toBe(0);
+    // No body at all is still no input.
+    expect((await fetch(`${mock.url}/_mock/reset`, { method: 'POST' })).status).toBe(200);
     expect((await control('GET', 'nothing')).status).toBe(404);
     expect(mock.requests()).toEqual([]);
   });
