@@ -1,6 +1,6 @@
-// An Express app with a response that never ends (a stream), closed on SIGTERM by the README's
-// shutdown snippet (test/readme-snippets/shutdown.ts; shutdown-process.test.ts checks the handler
-// below is the snippet's, word for word). argv: the mock Graph API's URL. Prints one JSON line
+// An Express app with a response that never ends (a stream), closed on SIGTERM or SIGINT by the
+// README's shutdown snippet (test/readme-snippets/shutdown.ts; shutdown-process.test.ts checks the
+// handler below is the snippet's, word for word). argv: the mock Graph API's URL. Prints one JSON line
 // with the app's URL once it listens.
 import { capi } from '@capi-kit/express';
 import express from 'express';
@@ -25,7 +25,8 @@ const server = app.listen(0, '127.0.0.1', () => {
   console.log(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` }));
 });
 
-process.on('SIGTERM', () => {
+// SIGTERM from Docker, Kubernetes and systemd; SIGINT from PM2 and Ctrl-C.
+const shutdown = () => {
   // A stream or a long poll holds server.close() until it ends: after 10 s its connection is cut,
   // and the callback still sends what is queued.
   setTimeout(() => server.closeAllConnections(), 10_000).unref();
@@ -33,4 +34,6 @@ process.on('SIGTERM', () => {
     await tracking.close(); // sends what is still queued (within 2 s by default)
     process.exit(0);
   });
-});
+};
+process.on('SIGTERM', shutdown);
+process.on('SIGINT', shutdown);
