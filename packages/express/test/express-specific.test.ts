@@ -1,7 +1,11 @@
+import { once } from 'node:events';
+import { type IncomingMessage, request, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { capi, trackConversion } from '../src/index.js';
-import { capiOptions, finishTracker, listen, MAJORS, postJson } from './fixtures.js';
+import { capiOptions, finishTracker, KNOWN_FBP, listen, MAJORS, postJson } from './fixtures.js';
 
 // What every adapter's route-level tracking does is checked by the conformance kit
 // (conformance.test.ts); here, what only Express has: `next(err)` and a route without `capi()`.
@@ -326,5 +330,68 @@ describe.each(MAJORS)('$name: the relay under a mount path', ({ express }) => {
 
   it('says nothing when the relay path is under the mount path', async () => {
     expect(await mounted('/API/capi/events')).toEqual([]);
+  });
+});
+
+describe.each(MAJORS)('$name: a WebSocket handshake routed through the app', ({ express }) => {
+  // What express-ws does: Node emits `upgrade` on the server, outside Express, and the handshake
+  // is handed to the app with a response object that is never written; the WebSocket library
+  // answers 101 itself. Routes see req.capi; no Set-Cookie of ours can reach the browser.
+  it('tracks with the browser _fbp, and mints none for a browser without one', async () => {
+    const tracking = capi(capiOptions(mock));
+    const app = express();
+    app.use(tracking);
+    const tracked: string[] = [];
+    app.get('/live', (req) => {
+      tracked.push(req.capi.track('Contact').event_id);
+      req.socket.end(
+        'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n',
+      );
+    });
+    const server = app.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex) => {
+      (app as unknown as { handle: (...args: unknown[]) => void }).handle(
+        req,
+        new ServerResponse(req),
+        () => socket.end('HTTP/1.1 404 Not Found\r\n\r\n'),
+      );
+    });
+    const { port } = server.address() as AddressInfo;
+    const handshake = (cookie?: string) =>
+      new Promise<void>((resolve, reject) => {
+        const req = request({
+          host: '127.0.0.1',
+          port,
+          path: '/live',
+          headers: {
+            connection: 'Upgrade',
+            upgrade: 'websocket',
+            'sec-websocket-version': '13',
+            'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+            'user-agent': 'Mozilla/5.0 (X11; Linux x86_64)',
+            'x-forwarded-for': '198.51.100.7', // the visitor, through the loopback proxy
+            ...(cookie === undefined ? {} : { cookie }),
+          },
+        });
+        req.on('upgrade', (_res, socket) => {
+          socket.destroy();
+          resolve();
+        });
+        req.on('response', () => reject(new Error('not upgraded')));
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      await handshake(`_fbp=${KNOWN_FBP}`);
+      await handshake();
+      await tracking.client.flush();
+      expect(tracked).toHaveLength(2);
+      expect(mock.events().map((e) => e.event.user_data.fbp)).toEqual([KNOWN_FBP, undefined]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await tracking.close();
+    }
   });
 });

@@ -31,6 +31,7 @@ import { isPageNavigation, isSameSite, parseReferer } from './page-url.js';
 import type { PageUrl } from './plain-url.js';
 import {
   effectiveUrl,
+  type HeaderReader,
   isFromIncomingMessage,
   type NodeRequestLike,
   requestHeaderReader,
@@ -291,7 +292,9 @@ function computeContext(
   // A CORS preflight (`OPTIONS`) is the browser asking leave for a request, never a visit: it
   // carries no cookie, and a `_fbp` minted for it would be a browser ID for nobody.
   // https://fetch.spec.whatwg.org/#cors-preflight-fetch
-  const mayStore = mayStoreCookies(options, consent, url, method);
+  // A WebSocket handshake is answered by a library's own 101, not by the response the adapter
+  // puts its Set-Cookie on: a `_fbp` minted for it reached no browser.
+  const mayStore = !isWebSocketHandshake(header) && mayStoreCookies(options, consent, url, method);
   let scope: CookieScope | undefined;
   const scoped = (): CookieScope | undefined => {
     if (mayStore && scope === undefined) {
@@ -375,6 +378,17 @@ function computeContext(
   return context;
 }
 
+/**
+ * Whether the request opens a WebSocket (`Upgrade: websocket`, compared case-insensitively as RFC
+ * 6455 §4.1 says). Its answer is the `101` a WebSocket library (`ws`, `@fastify/websocket`) writes
+ * itself, never the framework's response that carries the adapter's `Set-Cookie`: a `_fbp` minted
+ * for it reached no browser, and its events carried a browser ID nobody has, a new one for each
+ * connection. https://www.rfc-editor.org/rfc/rfc6455#section-4.1
+ */
+function isWebSocketHandshake(header: HeaderReader): boolean {
+  return header('upgrade')?.toLowerCase().includes('websocket') === true;
+}
+
 /** Whether a request's response may set cookies: allowed, consented, a known URL, not a preflight. */
 function mayStoreCookies(
   options: RequestContextOptions,
@@ -449,6 +463,7 @@ export function mayWriteCookies(
   const method = upperMethod(input.method);
   if (method === 'OPTIONS') return false; // a CORS preflight: see `mayStore` in computeContext
   const header = requestHeaderReader(input);
+  if (isWebSocketHandshake(header)) return false; // see `mayStore` in computeContext
   if (isPageNavigation(method, header)) return true;
   if (options.generateFbp !== false) {
     const cookieHeader = header('cookie');

@@ -253,6 +253,7 @@ describe('getRequestContext: shape equivalence on generated requests', () => {
       'cf-connecting-ip': value('198.51.100.8', '240.1.2.3', 'x'),
       'x-vercel-forwarded-for': value('198.51.100.9', '1.1.1.1, 2.2.2.2'),
       'fly-client-ip': value('2001:db8::9'),
+      upgrade: value('websocket', 'WebSocket', 'h2c'),
     },
     { requiredKeys: [] },
   );
@@ -352,6 +353,29 @@ describe('mayWriteCookies', () => {
       expect(context.user_data.fbp).toBeUndefined();
     }
     expect(mayWriteCookies(request({}, '/api/cart', 'options'))).toBe(false);
+  });
+
+  it('is false for a WebSocket handshake, whose context mints no _fbp and sets no cookie', () => {
+    // Its answer is the 101 a WebSocket library writes, not the response our Set-Cookie is put on:
+    // a minted _fbp reached no browser, and its events carried a browser ID nobody has.
+    for (const upgrade of ['websocket', 'WebSocket']) {
+      for (const url of ['/live', '/live?fbclid=Abc']) {
+        const handshake = request({ upgrade, connection: 'Upgrade' }, url, 'GET');
+        expect(mayWriteCookies(handshake)).toBe(false);
+        const context = getRequestContext(handshake, { now: () => NOW });
+        expect(context.cookiesToSet).toEqual([]);
+        expect(context.user_data.fbp).toBeUndefined();
+      }
+    }
+    // The browser's cookies are still read.
+    const known = getRequestContext(
+      request({ upgrade: 'websocket', connection: 'Upgrade', cookie: fbp }, '/live', 'GET'),
+      { now: () => NOW },
+    );
+    expect(known.user_data.fbp).toBe('fb.1.1690000000000.42');
+    expect(known.cookiesToSet).toEqual([]);
+    // Another protocol's upgrade (h2c) of a request Node answers as usual still gets its cookie.
+    expect(mayWriteCookies(request({ upgrade: 'h2c' }, '/', 'GET'))).toBe(true);
   });
 
   it('is false for a sub-request that already has a valid _fbp and no fbclid', () => {
