@@ -4,7 +4,7 @@
 // start-up count), fan-out.ts (an event per destination, which streams it targets),
 // client-stats.ts (the counters summed), exit-close.ts (closeOnExit), client-close.ts (what
 // close() does once started), close-outbox.ts (its last calls on the outbox, then the outbox's
-// own close).
+// own close), proxy-not-trusted.ts (what reportProxyNotTrusted says).
 
 import type { ProxyNotTrustedCause } from '../context/trust-proxy.js';
 import {
@@ -42,6 +42,7 @@ import { countOutboxCalls, isPromise } from './outbox-calls.js';
 import { assertOutboxFree, holdOutbox } from './outbox-holder.js';
 import { PixelPipe } from './pixel-pipe.js';
 import { productionTestCodeWarning } from './production-test-code.js';
+import { proxyNotTrustedWarning } from './proxy-not-trusted.js';
 import { describeError } from './redact.js';
 import { requestHeaders, utf8ByteLength } from './transport.js';
 import type {
@@ -624,11 +625,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     reportProxyNotTrusted: (header, cause, note) => {
       if (proxyNotTrustedTold) return;
       proxyNotTrustedTold = true;
-      const problem =
-        cause === 'unix-socket'
-          ? `capi-kit: a request came through a proxy (it carries ${header}) over a Unix socket, which has no address for trustProxy to match, so ${header} was not read and its events carry no client_ip_address. Behind one proxy on a Unix socket set trustProxy: 1 (a hop count trusts the socket by position), or platform on a hosting platform that sets its own client-IP header.`
-          : `capi-kit: a request came through a proxy (it carries ${header}) and the client IP found for it is an internal address (loopback, private or link-local): a proxy's, not a visitor's, because trustProxy does not reach past that proxy. Its events carry that address as client_ip_address, which matches no one, and take their page URL's scheme and host from what the proxy saw. Set trustProxy to the addresses of every proxy in front of the app (e.g. 'loopback', or ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header.`;
-      const message = `${problem}${typeof note === 'string' && note !== '' ? ` ${note}` : ''} Told once.`;
+      const message = proxyNotTrustedWarning(header, cause, note);
       log('warn', { header }, message);
       hooks.emit('warn', () => ({ message }));
     },

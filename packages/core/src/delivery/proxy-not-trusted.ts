@@ -1,0 +1,24 @@
+/**
+ * What to say when a proxied request's client IP cannot be the visitor's (`reportProxyNotTrusted`):
+ * every event of such a request carries a proxy's address as `client_ip_address`, or none, which
+ * matches no one, and nothing else shows it.
+ */
+
+import type { ProxyNotTrustedCause } from '../context/trust-proxy.js';
+
+/**
+ * The warning, told once per client: `header` is the forwarding header the request carries,
+ * `cause` why its client IP is not the visitor's, `note` the adapter's addition in its
+ * framework's terms. Names the header and the option to set, never an address.
+ */
+export const proxyNotTrustedWarning = (
+  header: string,
+  cause: ProxyNotTrustedCause,
+  note: string | undefined,
+): string => {
+  const problem =
+    cause === 'unix-socket'
+      ? `capi-kit: a request came through a proxy (it carries ${header}) over a Unix socket, which has no address for trustProxy to match, so ${header} was not read and its events carry no client_ip_address. Behind one proxy on a Unix socket set trustProxy: 1 (a hop count trusts the socket by position), or platform on a hosting platform that sets its own client-IP header.`
+      : `capi-kit: a request came through a proxy (it carries ${header}) and the client IP found for it is an internal address (loopback, private or link-local): a proxy's, not a visitor's, because trustProxy does not reach past that proxy. Its events carry that address as client_ip_address, which matches no one, and take their page URL's scheme and host from what the proxy saw. Set trustProxy to the addresses of every proxy in front of the app (e.g. 'loopback', or ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header.`;
+  return `${problem}${typeof note === 'string' && note !== '' ? ` ${note}` : ''} Told once.`;
+};
