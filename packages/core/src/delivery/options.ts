@@ -289,6 +289,11 @@ const tokenProblem = (token: string): string | undefined => {
   if (/\s/.test(token)) {
     return 'contains whitespace (a space or line break pasted with it): a token has none';
   }
+  // An app secret is 32 hex digits, and sits beside the app id on the same settings page; Meta's
+  // access tokens are far longer and start with EAA. Sent, it drew code 190 as the others do.
+  if (/^[0-9a-f]{32}$/i.test(token)) {
+    return 'is shaped like an app secret (32 hexadecimal characters), not an access token: pass the Conversions API access token (generated in Events Manager › Settings, it starts with EAA); an app secret goes in appSecret';
+  }
   return undefined;
 };
 
@@ -478,6 +483,12 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
     const badToken = tokenProblem(accessToken);
     if (badToken !== undefined) {
       throw new TypeError(`createCapi: pixel #${index}: accessToken ${badToken}`);
+    }
+    if (accessToken === appSecret) {
+      // The appsecret_proof made from it, HMAC(token, token), cannot match the app's own secret.
+      throw new TypeError(
+        `createCapi: pixel #${index}: accessToken and appSecret are the same value: appSecret is the app secret from the app dashboard (App settings › Basic), not the access token`,
+      );
     }
     if (!/^\d+$/.test(pixelId)) {
       // Not the value either: with META_PIXEL_ID and META_ACCESS_TOKEN swapped it is the token,

@@ -220,6 +220,37 @@ describe('createCapi: batching and the request', () => {
     expect(message).toBe('createCapi: pixels[0].accessToken must be a string; got number');
   });
 
+  it('throws at creation on an app secret given as the access token, naming the options, without either value', () => {
+    // Both come from the app's settings page: the secret (32 hex digits) pasted as the token was
+    // sent as it was, Meta answered 190 on the first batch and every event waited behind the auth
+    // circuit, the log saying only that the credentials were refused.
+    const SECRET = '0123456789abcdef0123456789ABCDEF';
+    const refusal = (options: CapiOptions) => {
+      try {
+        void createCapi({ env: false, ...options }).close();
+      } catch (error) {
+        return (error as Error).message;
+      }
+      return undefined;
+    };
+    const asToken = refusal({ pixelId: PIXEL, accessToken: SECRET });
+    expect(asToken).toBe(
+      'createCapi: pixel #0: accessToken is shaped like an app secret (32 hexadecimal characters), not an access token: pass the Conversions API access token (generated in Events Manager › Settings, it starts with EAA); an app secret goes in appSecret',
+    );
+    const fromEnv = refusal({ env: { META_PIXEL_ID: PIXEL, META_ACCESS_TOKEN: SECRET } });
+    expect(fromEnv).toMatch(/accessToken is shaped like an app secret/);
+    const same = refusal({ pixelId: PIXEL, accessToken: TOKEN, appSecret: TOKEN });
+    expect(same).toBe(
+      'createCapi: pixel #0: accessToken and appSecret are the same value: appSecret is the app secret from the app dashboard (App settings › Basic), not the access token',
+    );
+    for (const message of [asToken, fromEnv, same]) {
+      expect(message).not.toContain(SECRET);
+      expect(message).not.toContain(TOKEN);
+    }
+    // A real token with the app's secret beside it is what appSecret is for.
+    expect(refusal({ pixelId: PIXEL, accessToken: TOKEN, appSecret: SECRET })).toBeUndefined();
+  });
+
   it('throws at creation on a retry that is not an object and a logger that is not one (or false)', () => {
     const make = (extra: Record<string, unknown>) => () =>
       createCapi({ env: false, pixelId: PIXEL, accessToken: TOKEN, ...extra } as CapiOptions);
