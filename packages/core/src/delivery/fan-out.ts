@@ -210,16 +210,25 @@ export const outcomesByStream = (
 };
 
 /**
+ * A `pixelIds` entry read as `createCapi` reads a pixel id: trimmed (`process.env.META_PIXEL_ID`
+ * with its trailing newline configured the pixel and matched nothing here), and a whole number
+ * (an id read from JSON) as its digits; anything else as given, matching nothing.
+ */
+const pixelKey = (id: unknown): string =>
+  typeof id === 'string' ? id.trim() : Number.isSafeInteger(id) ? String(id) : (id as string);
+
+/**
  * The streams `track()` options select (`pixelIds` by destination id or stream key, `destinations`
  * by name; all without either), or the issue saying which filter matched nothing: destination
  * names are not secrets, so they are listed.
  */
 export const selectStreams = (
   streams: readonly Stream[],
-  only: readonly string[] | undefined,
+  given: readonly string[] | undefined,
   onlyNames: readonly string[] | undefined,
 ): readonly Stream[] | Issue => {
-  if (only === undefined && onlyNames === undefined) return streams;
+  if (given === undefined && onlyNames === undefined) return streams;
+  const only = given?.map(pixelKey);
   const targets = streams.filter(
     (stream) =>
       (only === undefined || only.includes(stream.destination.id) || only.includes(stream.key)) &&
@@ -229,10 +238,12 @@ export const selectStreams = (
   const byName =
     onlyNames !== undefined && !streams.some((s) => onlyNames.includes(s.destination.name));
   if (!byName) {
+    // An id past 2^53 read from JSON as a number lost its last digits before track() saw it.
+    const lost = given?.some((id: unknown) => Number.isInteger(id) && !Number.isSafeInteger(id));
     return {
       path: 'pixelIds',
       code: 'unknown_pixel',
-      message: 'None of the given pixelIds is configured on this client.',
+      message: `None of the given pixelIds is configured on this client.${lost ? " A pixel id is a string of digits ('1234567890'): a number past 2^53 has lost digits, so quote it." : ''}`,
       severity: 'error',
     };
   }

@@ -266,8 +266,9 @@ export const createIntake = (deps: IntakeDeps): Intake => {
           dateOrder,
           destinations: onlyNames,
         } = trackOptions);
-        // From JavaScript a lone string may come in: a list of one, never a substring match.
-        if (typeof only === 'string') only = [only];
+        // From JavaScript a lone string or number may come in: a list of one, never a substring
+        // match.
+        if (typeof only === 'string' || typeof only === 'number') only = [only];
         if (typeof onlyNames === 'string') onlyNames = [onlyNames];
       }
       if (name !== undefined) {

@@ -5,7 +5,7 @@ import { createCapi } from '../../src/delivery/client.js';
 import { EVENT_WINDOW_MS } from '../../src/delivery/expiry.js';
 import { memoryOutbox } from '../../src/delivery/outbox/memory.js';
 import type { ClaimOptions, Outbox, OutboxRecord } from '../../src/delivery/outbox/types.js';
-import type { CapiOptions, FetchLike } from '../../src/delivery/types.js';
+import type { CapiOptions, FetchLike, TrackOptions } from '../../src/delivery/types.js';
 import { CapiValidationError } from '../../src/event/issues.js';
 import {
   FakeClock,
@@ -1476,6 +1476,54 @@ describe('createCapi: fan-out', () => {
     expect(stats.pixels[PIXEL_2]).toMatchObject({ sent: 0, queued: 10, state: 'circuit_open' });
     expect(stats).toMatchObject({ sent: 10, queued: 10 });
     expect(hooks.error[0]).toMatchObject({ kind: 'auth', pixelId: PIXEL_2 });
+  });
+
+  it("reads track()'s pixelIds as createCapi reads pixel ids: trimmed, a whole number as its digits", async () => {
+    // createCapi trims its own pixel id, so META_PIXEL_ID with a trailing newline configured the
+    // pixel, and the same variable in pixelIds matched none: the event was refused as unknown_pixel.
+    // An id read from JSON as a number was refused the same way, the message saying it was not
+    // configured.
+    const { client, seen, clock } = setup(ok, {
+      pixels: [
+        { pixelId: PIXEL, accessToken: TOKEN },
+        { pixelId: PIXEL_2, accessToken: TOKEN_2 },
+      ],
+    });
+    const only = (i: number, pixelIds: unknown) =>
+      client.track(purchase(i, clock.now()), { pixelIds } as TrackOptions);
+    for (const [i, pixelIds] of [
+      [1, [`${PIXEL_2}\n`]],
+      [2, [` ${PIXEL_2} `]],
+      [3, [Number(PIXEL_2)]],
+      [4, Number(PIXEL_2)],
+    ] as const) {
+      expect(only(i, pixelIds)).toMatchObject({ accepted: true, issues: [] });
+    }
+    await client.flush();
+    expect(seen.every((r) => r.url.includes(PIXEL_2))).toBe(true);
+    expect(seen.flatMap((r) => r.body.data.map((e) => e.event_id)).sort()).toEqual([
+      'evt-1',
+      'evt-2',
+      'evt-3',
+      'evt-4',
+    ]);
+    // What still matches nothing is refused as before; a number past 2^53 lost its digits before
+    // track() saw it, and the message says so.
+    expect(only(5, ['999']).issues).toEqual([
+      expect.objectContaining({
+        path: 'pixelIds',
+        code: 'unknown_pixel',
+        message: 'None of the given pixelIds is configured on this client.',
+      }),
+    ]);
+    expect(only(6, [2 ** 60]).issues).toEqual([
+      expect.objectContaining({
+        code: 'unknown_pixel',
+        message:
+          "None of the given pixelIds is configured on this client. A pixel id is a string of digits ('1234567890'): a number past 2^53 has lost digits, so quote it.",
+      }),
+    ]);
+    await client.close();
   });
 });
 
