@@ -43,10 +43,12 @@ export interface Appends {
    * at their bound; undefined once the records are in.
    */
   enqueue(records: OutboxRecord[], flushNow: boolean): EnqueueRefusal | undefined;
-  /** Async appends not yet answered: flush(), drain() and close() wait for them. */
-  readonly pending: Set<Promise<unknown>>;
-  /** A durable outbox's buffered writes (group commit, bulk enqueue) made durable; never rejects. */
-  flushOutbox(): Promise<void>;
+  /**
+   * What flush(), drain() and close() do first: wait for the async appends not yet answered (for
+   * their answer, whatever it is), then have a durable outbox make its buffered writes (group
+   * commit, bulk enqueue) durable. Never rejects.
+   */
+  settle(): Promise<void>;
   /** An outbox failure, logged and emitted as the `error` hook (`kind: 'outbox'`). */
   reportOutboxError(error: unknown, what?: string): void;
   /** Hands the outbox its side channel (`Outbox.attach`), if it takes one. */
@@ -202,5 +204,9 @@ export const createAppends = (deps: AppendsDeps): Appends => {
     }
   };
 
-  return { enqueue, pending, flushOutbox, reportOutboxError, attach };
+  // No await when no append is pending: the outbox's flush starts in the caller's own turn.
+  const settle = (): Promise<void> =>
+    pending.size > 0 ? Promise.allSettled([...pending]).then(() => flushOutbox()) : flushOutbox();
+
+  return { enqueue, settle, reportOutboxError, attach };
 };

@@ -137,10 +137,8 @@ export interface ClientCloseDeps {
   calls: CountedOutbox | undefined;
   /** A durable outbox's start-up count, while one is asked (adopt.ts). */
   adoption: Adoption | undefined;
-  /** Async appends not answered yet. */
-  pendingAppends: ReadonlySet<Promise<unknown>>;
-  /** Hands what the outbox holds to the pipes (`outbox.flush`, when it has one). */
-  flushOutbox(): Promise<void>;
+  /** Async appends not answered yet waited for, then the outbox's own flush (`Appends.settle`). */
+  settleAppends(): Promise<void>;
   feedback: Feedback;
   log(level: 'debug' | 'info' | 'warn' | 'error', obj: Record<string, unknown>, msg: string): void;
   redact(text: string): string;
@@ -182,8 +180,7 @@ export const closeClient = (deps: ClientCloseDeps, deadline: CloseDeadline): Pro
       adoption.closing();
     }
     const drained = (async () => {
-      if (deps.pendingAppends.size > 0) await Promise.allSettled([...deps.pendingAppends]);
-      await deps.flushOutbox();
+      await deps.settleAppends();
       await Promise.all(all.map((pipe) => pipe.drainForClose(deadline.abortAt)));
       return 'drained' as const;
     })();

@@ -434,7 +434,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     redact,
     delegatedTestCode,
   });
-  const { enqueue, flushOutbox, reportOutboxError, pending: pendingAppends } = appends;
+  const { enqueue, settle: settleAppends, reportOutboxError } = appends;
   appends.attach();
 
   const intake = createIntake({
@@ -472,8 +472,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   const flush = async (): Promise<void> => {
     await pastCount(
       (async () => {
-        if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
-        await flushOutbox();
+        await settleAppends();
         await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
       })(),
     );
@@ -488,8 +487,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     const drained =
       closing ??
       (async () => {
-        if (pendingAppends.size > 0) await Promise.allSettled([...pendingAppends]);
-        await flushOutbox();
+        await settleAppends();
         // Committed to a durable outbox is handed off: this or a later process delivers it.
         if (outbox.durable) await Promise.all([...pipes.values()].map((pipe) => pipe.flush()));
         else await Promise.all([...pipes.values()].map((pipe) => pipe.drain(deadline)));
@@ -534,8 +532,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
             outbox,
             calls,
             adoption,
-            pendingAppends,
-            flushOutbox,
+            settleAppends,
             feedback,
             log,
             redact,
