@@ -133,21 +133,17 @@ export class SendGate {
    */
   throttled(now: number, hintedMs: number | undefined): Backoff & { spendsAttempt: boolean } {
     const { retry } = this;
-    const sameThrottle = now < this.throttledUntil;
-    if (!sameThrottle) this.consecutiveThrottles++;
-    const delayMs = isWait(hintedMs)
-      ? Math.min(hintedMs, retry.maxRetryAfterMs)
-      : sameThrottle
-        ? this.throttledUntil - now
-        : throttleDelay(
-            this.consecutiveThrottles,
-            retry.throttleBaseDelayMs,
-            retry.maxRetryAfterMs,
-            this.random,
-          );
-    const retryAt = this.pauseForRetry(now + delayMs);
-    this.throttledUntil = Math.max(this.throttledUntil, retryAt);
-    return { delayMs, retryAt, spendsAttempt: this.consecutiveThrottles > retry.freeThrottles };
+    if (now >= this.throttledUntil) this.consecutiveThrottles++;
+    const backoff = this.pause(now, hintedMs, this.throttledUntil, () =>
+      throttleDelay(
+        this.consecutiveThrottles,
+        retry.throttleBaseDelayMs,
+        retry.maxRetryAfterMs,
+        this.random,
+      ),
+    );
+    this.throttledUntil = Math.max(this.throttledUntil, backoff.retryAt);
+    return { ...backoff, spendsAttempt: this.consecutiveThrottles > retry.freeThrottles };
   }
 
   /**
@@ -160,21 +156,12 @@ export class SendGate {
    */
   transient(now: number, hintedMs: number | undefined): Backoff {
     const { retry } = this;
-    const sameFailure = now < this.failedUntil;
-    if (!sameFailure) this.consecutiveFailures++;
-    const delayMs = isWait(hintedMs)
-      ? Math.min(hintedMs, retry.maxRetryAfterMs)
-      : sameFailure
-        ? this.failedUntil - now
-        : fullJitterDelay(
-            this.consecutiveFailures,
-            retry.baseDelayMs,
-            retry.maxDelayMs,
-            this.random,
-          );
-    const retryAt = this.pauseForRetry(now + delayMs);
-    this.failedUntil = Math.max(this.failedUntil, retryAt);
-    return { delayMs, retryAt };
+    if (now >= this.failedUntil) this.consecutiveFailures++;
+    const backoff = this.pause(now, hintedMs, this.failedUntil, () =>
+      fullJitterDelay(this.consecutiveFailures, retry.baseDelayMs, retry.maxDelayMs, this.random),
+    );
+    this.failedUntil = Math.max(this.failedUntil, backoff.retryAt);
+    return backoff;
   }
 
   /** The outbox failed to hand out work: pause one base delay instead of spinning. */
@@ -204,6 +191,24 @@ export class SendGate {
     this.consecutiveFailures = 0;
     this.consecutiveThrottles = 0;
     return wasOpen;
+  }
+
+  /**
+   * The pause one throttle or failure sets: the platform's hint (capped); else, during the pause
+   * the same throttle or failure set (it ends at `episodeEnd`), what is left of it; else `step()`.
+   */
+  private pause(
+    now: number,
+    hintedMs: number | undefined,
+    episodeEnd: number,
+    step: () => number,
+  ): Backoff {
+    const delayMs = isWait(hintedMs)
+      ? Math.min(hintedMs, this.retry.maxRetryAfterMs)
+      : now < episodeEnd
+        ? episodeEnd - now
+        : step();
+    return { delayMs, retryAt: this.pauseForRetry(now + delayMs) };
   }
 
   private pauseForRetry(retryAt: number): number {
