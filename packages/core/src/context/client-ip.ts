@@ -36,6 +36,31 @@ const PLATFORM_HEADERS: Readonly<Record<Exclude<PlatformPreset, 'aws-alb'>, read
   netlify: ['x-nf-client-connection-ip'],
 };
 
+/**
+ * A platform whose edge marks every request it forwards with a header of its own, so a request
+ * carrying it came through that edge (or a visitor wrote it). Only headers no other proxy sets:
+ * `x-real-ip` (nginx) and `true-client-ip` (Akamai too) say nothing about which platform.
+ */
+export type EdgePlatform = 'cloudflare' | 'vercel' | 'fly' | 'netlify';
+
+/** Each {@link EdgePlatform}'s own header, the first of its {@link PLATFORM_HEADERS}. */
+export const EDGE_HEADERS: Readonly<Record<EdgePlatform, string>> = {
+  cloudflare: 'cf-connecting-ip',
+  vercel: 'x-vercel-forwarded-for',
+  fly: 'fly-client-ip',
+  netlify: 'x-nf-client-connection-ip',
+};
+
+const EDGE_PLATFORMS = Object.keys(EDGE_HEADERS) as readonly EdgePlatform[];
+
+/** The platform whose edge header the request carries, if any. */
+function edgeOf(header: HeaderReader): EdgePlatform | undefined {
+  for (const platform of EDGE_PLATFORMS) {
+    if (header(EDGE_HEADERS[platform]) !== undefined) return platform;
+  }
+  return undefined;
+}
+
 /** Every {@link PlatformPreset}, in the order the docs list them. */
 const PLATFORM_PRESETS: readonly PlatformPreset[] = [
   'vercel',
@@ -128,9 +153,11 @@ export interface ClientIpSettings {
   /**
    * Called when the request came through a proxy (it carries the forwarding header) and the
    * address found is internal (loopback, private, link-local): a proxy's, which `trustProxy` does
-   * not reach past. Checked only while set.
+   * not reach past; or with the platform when an untrusted peer forwarded a request carrying a
+   * hosting platform's own client-IP header and `platform` is not set (the address found is the
+   * platform edge's). Checked only while set.
    */
-  readonly onInternalBehindProxy?: (() => void) | undefined;
+  readonly onInternalBehindProxy?: ((edge?: EdgePlatform) => void) | undefined;
 }
 
 /**
@@ -180,12 +207,16 @@ export function resolveClientIp(
   const internal = settings.onInternalBehindProxy;
   if (!(settings.peerTrusted ?? isPeerTrusted(policy, socket))) {
     if (socket === undefined) return undefined;
-    if (
-      internal !== undefined &&
-      isInternalAddress(socket) &&
-      header(settings.forwardedHeader) !== undefined
-    ) {
-      internal();
+    if (internal !== undefined) {
+      if (isInternalAddress(socket)) {
+        if (header(settings.forwardedHeader) !== undefined) internal();
+      } else {
+        // A public peer is the visitor, unless it is a hosting platform's edge (Cloudflare in front
+        // of a VM): then every event carries the edge's address. Its own header says so. A public
+        // peer's plain X-Forwarded-For says nothing: corporate proxies add one on the way out.
+        const edge = edgeOf(header);
+        if (edge !== undefined) internal(edge);
+      }
     }
     return formatIp(socket);
   }

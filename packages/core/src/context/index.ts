@@ -2,7 +2,7 @@
  * Request context: what one incoming request tells about its Conversions API event (client IP,
  * user agent, `_fbp`/`_fbc`, page URL, referrer, consent) and the cookies its response must set.
  */
-export type { ForwardedHeaderName, PlatformPreset } from './client-ip.js';
+export type { EdgePlatform, ForwardedHeaderName, PlatformPreset } from './client-ip.js';
 export type { ConsentState, LduLocation, ParsedRequest } from './consent.js';
 export {
   type ContextNeeds,

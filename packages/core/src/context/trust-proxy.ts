@@ -1,4 +1,4 @@
-import type { ForwardedHeaderName } from './client-ip.js';
+import type { EdgePlatform, ForwardedHeaderName } from './client-ip.js';
 import { type IpAddress, type IpRange, ipInRange, parseIpRange } from './ip-address.js';
 
 /** A named set of address ranges usable in {@link TrustProxy}, as in Express's `trust proxy`. */
@@ -183,10 +183,12 @@ export function isPeerTrusted(policy: TrustPolicy, socket: IpAddress | undefined
 
 /**
  * Why a proxied request's client IP could not be the visitor's: the address found is internal
- * (`undefined`, a proxy's), or the request came over a Unix socket (`'unix-socket'`), which has no
- * address a list of ranges can match, so the proxy's header was never read.
+ * (`undefined`, a proxy's), the request came over a Unix socket (`'unix-socket'`), which has no
+ * address a list of ranges can match, so the proxy's header was never read, or it came from a
+ * hosting platform's edge (`'cloudflare'`, …: its own client-IP header is there) that neither
+ * `platform` nor `trustProxy` names, so the address found is the edge's.
  */
-export type ProxyNotTrustedCause = 'unix-socket' | undefined;
+export type ProxyNotTrustedCause = 'unix-socket' | EdgePlatform | undefined;
 
 /**
  * The `onInternalBehindProxy` callback adapters and the relay pass to `getRequestContextOrEmpty`,

@@ -42,7 +42,7 @@ import { countOutboxCalls, isPromise } from './outbox-calls.js';
 import { assertOutboxFree, holdOutbox } from './outbox-holder.js';
 import { PixelPipe } from './pixel-pipe.js';
 import { productionTestCodeWarning } from './production-test-code.js';
-import { proxyNotTrustedWarning } from './proxy-not-trusted.js';
+import { proxyNotTrustedHeader, proxyNotTrustedWarning } from './proxy-not-trusted.js';
 import { describeError } from './redact.js';
 import { requestHeaders, utf8ByteLength } from './transport.js';
 import type {
@@ -623,7 +623,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       if (proxyNotTrustedTold) return;
       proxyNotTrustedTold = true;
       const message = proxyNotTrustedWarning(header, cause, note);
-      log('warn', { header }, message);
+      log('warn', { header: proxyNotTrustedHeader(header, cause) }, message);
       hooks.emit('warn', () => ({ message }));
     },
     get closed() {

@@ -472,6 +472,70 @@ describe('createCapiAdapter', () => {
     ).toHaveLength(0);
   });
 
+  it("says once when a hosting platform's edge forwards requests and neither platform nor trustProxy names it", async () => {
+    const lines = (
+      options: Pick<RequestContextOptions, 'trustProxy' | 'platform'>,
+      requests: { peer: string; headers: Record<string, string> }[],
+    ) => {
+      const log = captureLogger();
+      const warned: string[] = [];
+      const adapter = createCapiAdapter({
+        pixelId: PIXEL,
+        accessToken: TOKEN,
+        fetch: scriptedFetch().fetch,
+        env: false,
+        logger: log.logger,
+        ...options,
+      });
+      adapter.client.on('warn', ({ message }) => warned.push(message));
+      const ips = requests.map(
+        ({ peer, headers }) =>
+          adapter.contextOf(
+            fromIncomingMessage({
+              method: 'GET',
+              url: '/',
+              headers: { host: 'shop.example.com', 'user-agent': UA, ...headers },
+              socket: { remoteAddress: peer },
+            }),
+          ).user_data.client_ip_address ?? null,
+      );
+      void adapter.close();
+      const told = log.lines.filter((l) => l.msg.includes('adds at its edge'));
+      expect(warned).toHaveLength(told.length);
+      return { told, ips };
+    };
+    // Cloudflare in front of a VM, trustProxy left at its default: every event carries the edge's
+    // address. Told once, naming the header and the option, never an address.
+    const cloudflare = {
+      peer: '172.64.1.1',
+      headers: { 'cf-connecting-ip': '203.0.113.7', 'x-forwarded-for': '203.0.113.7' },
+    };
+    const behind = lines({}, [cloudflare, cloudflare]);
+    expect(behind.ips).toEqual(['172.64.1.1', '172.64.1.1']);
+    expect(behind.told).toHaveLength(1);
+    expect(behind.told[0]).toMatchObject({ level: 'warn', obj: { header: 'cf-connecting-ip' } });
+    expect(behind.told[0]?.msg).toContain("set platform: 'cloudflare'");
+    expect(behind.told[0]?.msg).not.toMatch(/203\.0\.113\.7|172\.64/);
+    expect(
+      lines({ trustProxy: 'loopback' }, [
+        { peer: '198.51.100.9', headers: { 'fly-client-ip': '203.0.113.7' } },
+      ]).told[0]?.msg,
+    ).toContain("set platform: 'fly'");
+    // Quiet: the platform named (its header is read), a peer trustProxy trusts, a public peer with
+    // only X-Forwarded-For (a corporate proxy's), nginx's X-Real-IP.
+    expect(lines({ platform: 'cloudflare' }, [cloudflare])).toEqual({
+      told: [],
+      ips: ['203.0.113.7'],
+    });
+    expect(lines({ trustProxy: true }, [cloudflare])).toEqual({ told: [], ips: ['203.0.113.7'] });
+    expect(
+      lines({}, [
+        { peer: '198.51.100.4', headers: { 'x-forwarded-for': '10.0.0.8' } },
+        { peer: '198.51.100.4', headers: { 'x-real-ip': '203.0.113.7' } },
+      ]).told,
+    ).toEqual([]);
+  });
+
   it('a Web Request with a path-only URL and no Host never throws', () => {
     const context = getRequestContext({ method: 'GET', url: '/x', headers: new Headers() });
     expect(context.event_source_url).toBeUndefined();
