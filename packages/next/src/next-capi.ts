@@ -17,11 +17,15 @@ import {
 import { requestWaitUntil, type WaitUntil } from './keep-alive.js';
 import { isRedirectError, loadNextHeaders, rethrowNextErrors } from './next-runtime.js';
 import {
-  cookieValue,
   isPrefetchRequest,
+  isStaticRender,
+  isStaticRequest,
+  routerReloads,
+} from './request-kind.js';
+import {
+  cookieValue,
   requestFromScope,
   requestInput,
-  routerReloads,
   URL_HEADER,
   withSetCookies,
   writeCookies,
@@ -167,20 +171,6 @@ interface Binding {
 
 /** What tracking returns where there is no visit (`force-static`): no event, an empty ID. */
 const noVisit = (): TrackResult => ({ event_id: '', accepted: false, issues: [], reason: 'error' });
-
-/**
- * A route handler's request in a response Next renders ahead of time (`dynamic = 'force-static'`):
- * Next hands it a `NextRequest` behind a Proxy with empty headers (no `Host`, which every request
- * its server receives has) and a `method` that throws when read (Illegal invocation).
- */
-const isStaticRequest = (request: Request): boolean => {
-  try {
-    const { headers } = request;
-    return !headers.has('host') && !headers.has('x-forwarded-host') && 'nextUrl' in request;
-  } catch {
-    return false;
-  }
-};
 
 /** Whether `next build` is running this code (it sets `NEXT_PHASE` in its workers). */
 const duringBuild = (): boolean =>
@@ -369,8 +359,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       nextHeaders.headers(),
       nextHeaders.cookies(),
     ]);
-    // Next's server gives every request a Host (and X-Forwarded-Host); `force-static` gets empty headers.
-    if (!headerBag.has('host') && !headerBag.has('x-forwarded-host')) return NO_REQUEST;
+    if (isStaticRender(headerBag)) return NO_REQUEST;
     // A browser's speculative load (an address-bar prediction, speculation rules): no visit yet.
     // Next's own prefetch header is hidden from headers(); a page renders for it only in a layout
     // above a loading.tsx, or `<Link prefetch={true}>`, which sends none (README).

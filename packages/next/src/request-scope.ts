@@ -4,6 +4,7 @@
  */
 import type { CookieToSet, NodeRequestLike } from '@capi-kit/core';
 import type { CookieStore, HeaderBag } from './next-runtime.js';
+import { isClientNavigation } from './request-kind.js';
 
 /**
  * Request header through which `capiProxy` tells pages and actions the URL being rendered (path and
@@ -38,43 +39,6 @@ export function peerAddress(headers: Pick<HeaderBag, 'get'>): string | undefined
  */
 function isPeerOnlyChain(chain: string | null): boolean {
   return chain !== null && !chain.includes(',');
-}
-
-/**
- * Whether a request only prepares a visit that may never happen: the App Router's prefetch of a
- * `<Link>` (`Next-Router-Prefetch`, sent by every prefetch of Next 15 and 16, the route tree's
- * included; `<Link prefetch={true}>`'s full prefetch sends none once the tree is known) or a
- * browser's speculative load (`Sec-Purpose: prefetch`, `prefetch;prerender`; `Purpose: prefetch`
- * of older browsers, which Next also reads as a prefetch). `headers()` hides `Next-Router-Prefetch`;
- * a route handler's `Request` keeps it.
- * @see https://developer.mozilla.org/en-US/docs/Web/HTTP/Reference/Headers/Sec-Purpose
- */
-export function isPrefetchRequest(headers: Pick<HeaderBag, 'get'>): boolean {
-  const router = headers.get('next-router-prefetch');
-  if (router !== null && router !== '') return true;
-  const purpose = headers.get('sec-purpose') ?? headers.get('purpose');
-  return purpose?.toLowerCase().includes('prefetch') === true;
-}
-
-/**
- * Whether Next's router throws this answer away and loads the URL again as a page, the load that is
- * the visit: the answer to its own fetch of a route (`RSC: 1`, a `<Link>` clicked, `router.push`)
- * that is neither Flight nor a redirect its fetch can follow (same host; another site's fails the
- * fetch, and the router loads the route itself). next/dist/client/components/router-reducer/
- * fetch-server-response.js, `doMpaNavigation`.
- */
-export function routerReloads(request: Request, response: Response): boolean {
-  if (request.headers.get('rsc') !== '1') return false;
-  if (response.headers.get('content-type')?.startsWith('text/x-component') === true) return false;
-  if (response.status < 300 || response.status > 399) return true;
-  const location = response.headers.get('location');
-  const host = request.headers.get('host');
-  if (location === null || host === null) return true;
-  try {
-    return new URL(location, `http://${host}`).host !== new URL(`http://${host}`).host;
-  } catch {
-    return true;
-  }
 }
 
 /** The path and query of the `x-capi-kit-url` header, or `undefined` when absent or unusable. */
@@ -176,17 +140,7 @@ export function requestFromScope(
   else record.cookie = cookie;
   const isAction = headers.has('next-action');
   // A client-side navigation fetches the page as RSC, and that render is the page view of the URL.
-  // Next hides the `RSC` header from `headers()`, and its router's fetch accepts `*/*` in Next 16
-  // (`text/x-component` is what Server Actions send): it is a same-origin fetch, so it carries no
-  // `Origin` (browsers send one with every POST, a route handler's included), and Server
-  // Components render for nothing else but page loads.
-  if (
-    !isAction &&
-    (headers.get('accept')?.includes('text/x-component') === true ||
-      (headers.get('sec-fetch-dest') === 'empty' && !headers.has('origin')))
-  ) {
-    record['sec-fetch-dest'] = 'document';
-  }
+  if (isClientNavigation(headers)) record['sec-fetch-dest'] = 'document';
   const path = forwardedPath(headers.get(URL_HEADER));
   return {
     request: {
