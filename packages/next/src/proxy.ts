@@ -12,6 +12,7 @@ import {
 } from '@capi-kit/core';
 import { type NextFetchEvent, type NextRequest, NextResponse } from 'next/server.js';
 import { loadNextHeaders } from './next-runtime.js';
+import { isPrefetchRequest } from './request-kind.js';
 import { cookieOptions, cookiePairName, requestInput, URL_HEADER } from './request-scope.js';
 
 /** What a Next.js proxy (middleware) may return: a response, or nothing to continue. */
@@ -166,8 +167,12 @@ export function capiProxy(
       // browser already has are renewed on page navigations only (docs/architecture.md, Cookies).
       // Never on a build asset: it is cached for a year, by shared caches too, and a Set-Cookie
       // there could hand one visitor's _fbp to everyone; the matcher should not reach it at all.
+      // Nor on a prefetch (a `<Link>` on screen, a page the browser predicts), no visit yet: a new
+      // _fbp reached the visitor before landing, or one who never landed, and their own was renewed
+      // for a page never opened. The click passes here again; a prerender's page, opened without
+      // another request, gets its cookies from the Pixel.
       if (isNextAsset(request)) warnAssetOnce();
-      else if (mayWriteCookies(input, contextOptions)) {
+      else if (!isPrefetchRequest(request.headers) && mayWriteCookies(input, contextOptions)) {
         cookies = getRequestContext(input, contextOptions).cookiesToSet;
       }
     } catch {

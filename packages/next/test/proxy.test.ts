@@ -118,6 +118,47 @@ describe('capiProxy', () => {
     expect(cookieHeader).toContain(cookies._fbc?.split(';')[0]);
   });
 
+  it('sets and renews no cookie on a prefetch, which is no visit yet, but still forwards the URL', async () => {
+    // What reaches the proxy before anyone clicked (Next 16.4, Chromium, `next start`): the App
+    // Router's prefetch of a `<Link>` on screen (`Next-Router-Prefetch`, the route tree's first) and
+    // a browser's speculative load (Chrome prerendering a page its address bar predicts). A new
+    // `_fbp` was minted for each, so a visitor had one before landing, and a link never followed
+    // left one behind; a visitor's own was renewed for a page never opened.
+    const consent = vi.fn(() => 'granted' as const);
+    const proxy = capiProxy({ consent });
+    const prefetch = (headers: Record<string, string>) =>
+      new NextRequest('http://localhost:3000/pricing?fbclid=IwAR_seen&_rsc=1x2y', {
+        headers: { host: 'shop.example.com', 'user-agent': UA, ...headers },
+      });
+    const router = { rsc: '1', accept: '*/*', 'sec-fetch-dest': 'empty' };
+    const browser = {
+      accept: 'text/html',
+      'sec-fetch-dest': 'document',
+      'sec-fetch-mode': 'navigate',
+    };
+    for (const headers of [
+      { ...router, 'next-router-prefetch': '1', 'next-router-segment-prefetch': '/_tree' },
+      { ...router, 'next-router-prefetch': '2' },
+      { ...browser, 'sec-purpose': 'prefetch;prerender' },
+      { ...browser, 'sec-purpose': 'prefetch' },
+      { ...browser, purpose: 'prefetch' },
+    ]) {
+      for (const cookie of [undefined, `theme=dark; _fbp=fb.1.1700000000000.42`]) {
+        const request = prefetch(cookie === undefined ? headers : { ...headers, cookie });
+        const response = await proxy(request, event);
+        expect(response.headers.getSetCookie()).toEqual([]);
+        expect(response.headers.get('x-middleware-next')).toBe('1');
+        expect(forwarded(response, 'x-capi-kit-url')).toBe('/pricing?fbclid=IwAR_seen');
+        // The route behind sees the visitor's cookies as they are.
+        expect(forwarded(response, 'cookie')).toBe(cookie ?? null);
+      }
+    }
+    expect(consent).not.toHaveBeenCalled();
+    // The click that follows is the visit: the cookies are set then.
+    const click = await proxy(prefetch(browser), event);
+    expect(Object.keys(setCookies(click)).sort()).toEqual(['_fbc', '_fbp']);
+  });
+
   it("skips the request context of a returning visitor's sub-request (no cookie can change)", async () => {
     const consent = vi.fn(() => 'granted' as const);
     const proxy = capiProxy({ consent });
