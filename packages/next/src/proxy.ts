@@ -13,7 +13,13 @@ import {
 import { type NextFetchEvent, type NextRequest, NextResponse } from 'next/server.js';
 import { loadNextHeaders } from './next-runtime.js';
 import { isPrefetchRequest } from './request-kind.js';
-import { cookieOptions, cookiePairName, requestInput, URL_HEADER } from './request-scope.js';
+import {
+  cookieOptions,
+  cookiePairName,
+  requestInput,
+  URL_HEADER,
+  withSetCookies,
+} from './request-scope.js';
 
 /** What a Next.js proxy (middleware) may return: a response, or nothing to continue. */
 // biome-ignore lint/suspicious/noConfusingVoidType: a proxy that returns nothing continues the request.
@@ -198,13 +204,6 @@ export function capiProxy(
     }
     if (cookies.length === 0) return response;
     if (next !== undefined) await keepThroughCookieStore(cookies);
-    try {
-      for (const cookie of cookies) response.headers.append('set-cookie', cookie.header);
-      return response;
-    } catch {
-      const copy = new Response(response.body, response);
-      for (const cookie of cookies) copy.headers.append('set-cookie', cookie.header);
-      return copy;
-    }
+    return withSetCookies(response, cookies);
   };
 }
