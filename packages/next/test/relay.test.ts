@@ -1,34 +1,27 @@
-import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 import { createNextCapi } from '../src/next-capi.ts';
 import { createRelayRoute } from '../src/relay.ts';
+import {
+  mock,
+  graphOptions as options,
+  PIXEL_ID,
+  setUpMockGraph,
+  TOKEN,
+  UA,
+} from './mock-graph.ts';
 import { scope } from './next-mocks.ts';
 
 vi.mock('next/headers.js', async () => (await import('./next-mocks.ts')).nextHeadersMock());
 vi.mock('next/server.js', async () => (await import('./next-mocks.ts')).nextServerMock());
 vi.mock('next/navigation.js', async () => (await import('./next-mocks.ts')).nextNavigationMock());
 
-const PIXEL_ID = '1234567890';
-const TOKEN = 'next-test-token';
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-next/1.0';
 const FBP = 'fb.2.1700000000000.42';
 
-let mock: MockGraph;
-beforeAll(async () => {
-  mock = await startMockGraph({ accessToken: TOKEN });
-});
-afterAll(() => mock.close());
+setUpMockGraph();
 beforeEach(() => {
-  mock.reset();
   scope.reset();
 });
 
-const options = () => ({
-  pixelId: PIXEL_ID,
-  accessToken: TOKEN,
-  graphUrl: mock.url,
-  env: false as const,
-});
 const body = (event_id: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({
     v: 1,

@@ -1,20 +1,33 @@
-import { createHash } from 'node:crypto';
 import { createNextCapi, type NextCapi } from '@capi-kit/next';
-import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { graphOptions, mock, setUpMockGraph, sha256, UA } from './mock-graph.ts';
 import { redirectError, scope } from './next-mocks.ts';
 
 vi.mock('next/headers.js', async () => (await import('./next-mocks.ts')).nextHeadersMock());
 vi.mock('next/server.js', async () => (await import('./next-mocks.ts')).nextServerMock());
 vi.mock('next/navigation.js', async () => (await import('./next-mocks.ts')).nextNavigationMock());
 
-const PIXEL_ID = '1234567890';
-const TOKEN = 'next-test-token';
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-next/1.0';
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-
-let mock: MockGraph;
 let capi: NextCapi;
+
+/**
+ * A GET of `/go` from the page `/` that links it with `<Link href="/go">`, behind capiProxy: the
+ * router's fetch (Next 16.4, Chromium, `next start`) unless `headers` say otherwise.
+ */
+const fromLink = (headers: Record<string, string>) =>
+  new Request('http://localhost:3000/go', {
+    headers: {
+      accept: '*/*',
+      host: 'shop.example.com',
+      referer: 'https://shop.example.com/',
+      'sec-fetch-dest': 'empty',
+      'sec-fetch-mode': 'cors',
+      'sec-fetch-site': 'same-origin',
+      'user-agent': UA,
+      'x-capi-kit-url': '/go',
+      'x-forwarded-for': '203.0.113.9',
+      ...headers,
+    },
+  });
 
 /** A request as Next's server hands it over: its own hostname in the URL, the browser's in `Host`. */
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -31,14 +44,10 @@ const post = (path: string, body: unknown, headers: Record<string, string> = {})
     body: JSON.stringify(body),
   });
 
-beforeAll(async () => {
-  mock = await startMockGraph({ accessToken: TOKEN });
-});
-afterAll(() => mock.close());
+setUpMockGraph();
 beforeEach(() => {
-  mock.reset();
   scope.reset();
-  capi = createNextCapi({ pixelId: PIXEL_ID, accessToken: TOKEN, graphUrl: mock.url, env: false });
+  capi = createNextCapi(graphOptions());
 });
 afterEach(() => capi.close());
 
@@ -183,10 +192,7 @@ describe('withCapi', () => {
   // strict-mode throw turned the handler's answer into a 500.
   it('reports a throwing map and a strict-mode rejection of options.event through the error hook; the response stands', async () => {
     const strict = createNextCapi({
-      pixelId: PIXEL_ID,
-      accessToken: TOKEN,
-      graphUrl: mock.url,
-      env: false,
+      ...graphOptions(),
       strict: true,
     });
     const errors: { kind: string; source?: string | undefined }[] = [];
@@ -377,21 +383,6 @@ describe('withCapi', () => {
     // prefetch of a page sends `Next-Router-Prefetch` (1 partial, 2 and 3 runtime), and a browser's
     // speculative load says `Sec-Purpose: prefetch`. Route handlers run for all of them, before anyone
     // clicked: a declared `event` was tracked for every link on screen.
-    const prefetch = (headers: Record<string, string>) =>
-      new Request('http://localhost:3000/go', {
-        headers: {
-          accept: '*/*',
-          host: 'shop.example.com',
-          referer: 'https://shop.example.com/',
-          'sec-fetch-dest': 'empty',
-          'sec-fetch-mode': 'cors',
-          'sec-fetch-site': 'same-origin',
-          'user-agent': UA,
-          'x-capi-kit-url': '/go',
-          'x-forwarded-for': '203.0.113.9',
-          ...headers,
-        },
-      });
     const { withCapi, track } = capi;
     const GET = withCapi(async () => Response.json(track('ViewContent')), { event: 'Lead' });
     for (const headers of [
@@ -401,7 +392,7 @@ describe('withCapi', () => {
       { 'sec-purpose': 'prefetch', 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' },
       { purpose: 'prefetch' },
     ]) {
-      const response = await GET(prefetch(headers), {});
+      const response = await GET(fromLink(headers), {});
       expect(response.status).toBe(200);
       expect(await response.json()).toMatchObject({ event_id: '', accepted: false });
       expect(response.headers.getSetCookie()).toEqual([]);
@@ -410,7 +401,7 @@ describe('withCapi', () => {
     expect(mock.events()).toEqual([]);
     // The click that follows is a visit.
     const click = await GET(
-      prefetch({ 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' }),
+      fromLink({ 'sec-fetch-dest': 'document', 'sec-fetch-mode': 'navigate' }),
       {},
     );
     expect(await click.json()).toMatchObject({ accepted: true });
@@ -423,19 +414,6 @@ describe('withCapi', () => {
     // (`RSC: 1`, no prefetch header) and, for an answer that is neither Flight nor a redirect its
     // fetch can follow (same origin), loads the URL again as a page (doMpaNavigation), which runs
     // the handler a second time: the event was tracked twice for one click.
-    const visit = (headers: Record<string, string>) =>
-      new Request('http://localhost:3000/go', {
-        headers: {
-          accept: '*/*',
-          host: 'shop.example.com',
-          referer: 'https://shop.example.com/',
-          'sec-fetch-dest': 'empty',
-          'sec-fetch-mode': 'cors',
-          'user-agent': UA,
-          'x-forwarded-for': '203.0.113.9',
-          ...headers,
-        },
-      });
     const routerFetch = { rsc: '1', 'next-router-state-tree': '%5B%22%22%5D' };
     const page = {
       'sec-fetch-dest': 'document',
@@ -444,8 +422,8 @@ describe('withCapi', () => {
     };
     let answer: () => Response = () => new Response('go');
     const GET = capi.withCapi(async () => answer(), { event: 'Lead' });
-    await GET(visit(routerFetch), {});
-    await GET(visit(page), {});
+    await GET(fromLink(routerFetch), {});
+    await GET(fromLink(page), {});
     await capi.flush();
     expect(mock.events().map((e) => e.event.event_source_url)).toEqual([
       'http://shop.example.com/go',
@@ -454,11 +432,11 @@ describe('withCapi', () => {
     // A redirect the fetch follows is the only time the route runs: tracked. One it cannot follow
     // (another site) makes the router load the route again as a page.
     answer = () => new Response(null, { status: 307, headers: { location: '/thanks' } });
-    await GET(visit(routerFetch), {});
+    await GET(fromLink(routerFetch), {});
     answer = () => Response.redirect('https://shop.example.com/thanks', 303);
-    await GET(visit(routerFetch), {});
+    await GET(fromLink(routerFetch), {});
     answer = () => Response.redirect('https://pay.example.net/checkout', 303);
-    await GET(visit(routerFetch), {});
+    await GET(fromLink(routerFetch), {});
     await capi.flush();
     expect(mock.events()).toHaveLength(2);
   });
@@ -592,16 +570,10 @@ describe('flush and close', () => {
   it('reach every client createNextCapi made in this process (Next loads lib/capi.ts once per bundle layer)', async () => {
     mock.outage({ kind: 'latency', latencyMs: 150 });
     const layerA = createNextCapi({
-      pixelId: PIXEL_ID,
-      accessToken: TOKEN,
-      graphUrl: mock.url,
-      env: false,
+      ...graphOptions(),
     });
     const layerB = createNextCapi({
-      pixelId: PIXEL_ID,
-      accessToken: TOKEN,
-      graphUrl: mock.url,
-      env: false,
+      ...graphOptions(),
     });
     const input = {
       event_name: 'Lead',
@@ -626,10 +598,7 @@ describe('client IP: next start without a proxy in front', () => {
       warnings.push(msg);
     };
     const local = createNextCapi({
-      pixelId: PIXEL_ID,
-      accessToken: TOKEN,
-      graphUrl: mock.url,
-      env: false,
+      ...graphOptions(),
       logger: { debug: () => {}, info: () => {}, warn: record, error: record },
     });
     const proxyWarnings = () => warnings.filter((line) => line.includes('came through a proxy'));

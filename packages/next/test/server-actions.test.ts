@@ -1,19 +1,14 @@
-import { createHash } from 'node:crypto';
 import type { Destination } from '@capi-kit/core';
 import { createNextCapi, type NextCapi, type NextCapiOptions } from '@capi-kit/next';
-import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { graphOptions, mock, setUpMockGraph, sha256, TOKEN, UA } from './mock-graph.ts';
 import { notFoundError, redirectError, scope } from './next-mocks.ts';
 
 vi.mock('next/headers.js', async () => (await import('./next-mocks.ts')).nextHeadersMock());
 vi.mock('next/server.js', async () => (await import('./next-mocks.ts')).nextServerMock());
 vi.mock('next/navigation.js', async () => (await import('./next-mocks.ts')).nextNavigationMock());
 
-const PIXEL_ID = '1234567890';
-const TOKEN = 'next-test-token';
-const UA = 'Mozilla/5.0 (X11; Linux x86_64) capi-kit-next/1.0';
 const FBP = 'fb.1.1700000000000.42';
-const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 
 /** The headers Next gives a Server Action: a POST from the page in `Referer`. */
 const actionHeaders = (extra: Record<string, string> = {}) => ({
@@ -26,25 +21,26 @@ const actionHeaders = (extra: Record<string, string> = {}) => ({
   ...extra,
 });
 
-let mock: MockGraph;
+/** A Server Component rendering a page load: the headers Next gives it, and cookies it cannot set. */
+const renderPage = (extra: Record<string, string> = {}) => {
+  scope.reset({
+    host: 'shop.example.com',
+    accept: 'text/html',
+    'sec-fetch-dest': 'document',
+    'user-agent': UA,
+    ...extra,
+  });
+  scope.cookiesWritable = false;
+};
+
 let capi: NextCapi;
 const bind = (options: NextCapiOptions = {}) => {
-  capi = createNextCapi({
-    pixelId: PIXEL_ID,
-    accessToken: TOKEN,
-    graphUrl: mock.url,
-    env: false,
-    ...options,
-  });
+  capi = createNextCapi({ ...graphOptions(), ...options });
   return capi;
 };
 
-beforeAll(async () => {
-  mock = await startMockGraph({ accessToken: TOKEN });
-});
-afterAll(() => mock.close());
+setUpMockGraph();
 beforeEach(() => {
-  mock.reset();
   scope.reset(actionHeaders());
 });
 afterEach(async () => {
@@ -274,15 +270,10 @@ describe("lib/capi.ts imported into a 'use client' file", () => {
 
 describe('trackConversion in a Server Component', () => {
   it('is the page view of the URL capiProxy forwarded, and never sends an _fbp it could not store', async () => {
-    scope.reset({
-      host: 'shop.example.com',
-      accept: 'text/html',
-      'sec-fetch-dest': 'document',
-      'user-agent': UA,
+    renderPage({
       referer: 'https://www.google.com/',
       'x-capi-kit-url': '/landing?fbclid=IwAR_abc',
     });
-    scope.cookiesWritable = false;
     const { trackConversion } = bind();
     const { event_id, accepted } = await trackConversion('PageView');
     expect(accepted).toBe(true);
@@ -297,67 +288,48 @@ describe('trackConversion in a Server Component', () => {
   });
 
   it('keeps the _fbp the proxy set on this request (it is in cookies(), not yet in the header)', async () => {
-    scope.reset({
-      host: 'shop.example.com',
-      accept: 'text/html',
-      'sec-fetch-dest': 'document',
-      'user-agent': UA,
+    renderPage({
       cookie: `_fbp=${FBP}`,
       'x-capi-kit-url': '/',
     });
-    scope.cookiesWritable = false;
     const { trackConversion } = bind();
     await trackConversion('PageView');
     const [view] = await mock.waitForEvents(1);
     expect(view?.event.user_data?.fbp).toBe(FBP);
   });
 
-  it('treats a client-side navigation (an RSC fetch) as a page view of the new URL', async () => {
-    scope.reset({
-      host: 'shop.example.com',
-      accept: 'text/x-component',
-      'sec-fetch-dest': 'empty',
-      'user-agent': UA,
-      cookie: `_fbp=${FBP}`,
-      referer: 'http://shop.example.com/',
-      'x-capi-kit-url': '/pricing',
-    });
-    scope.cookiesWritable = false;
-    const { trackConversion } = bind();
-    await trackConversion('ViewContent');
-    const [view] = await mock.waitForEvents(1);
-    expect(view?.event).toMatchObject({
-      event_source_url: 'http://shop.example.com/pricing',
-      referrer_url: 'http://shop.example.com/',
-    });
-  });
-
-  it("treats the App Router's fetch of a clicked <Link> as a page view of its URL, as Next 16 sends it", async () => {
-    // What `headers()` holds in a page rendered for a click on `<Link href="/pricing">` (Next 16.4.6,
-    // Chromium, `next start`): the router's fetch accepts `*/*` (Next sends `Accept:
-    // text/x-component` with Server Actions only) and Next hides its `RSC` header. Read as a
-    // sub-request of the page in `Referer`, the view went out with the previous page's URL.
-    scope.reset({
-      host: 'shop.example.com',
-      accept: '*/*',
-      'sec-fetch-dest': 'empty',
-      'sec-fetch-mode': 'cors',
-      'sec-fetch-site': 'same-origin',
-      'user-agent': UA,
-      cookie: `_fbp=${FBP}`,
-      referer: 'http://shop.example.com/',
-      'x-capi-kit-url': '/pricing',
-    });
-    scope.cookiesWritable = false;
-    const { trackConversion } = bind();
-    await trackConversion('PageView');
-    const [view] = await mock.waitForEvents(1);
-    expect(view?.event).toMatchObject({
-      event_source_url: 'http://shop.example.com/pricing',
-      referrer_url: 'http://shop.example.com/',
-      user_data: { fbp: FBP },
-    });
-  });
+  // What `headers()` holds in a page rendered for a click on `<Link href="/pricing">`. Next 16.4.6
+  // (Chromium, `next start`): the router's fetch accepts `*/*` (Next sends `Accept:
+  // text/x-component` with Server Actions only) and Next hides its `RSC` header. Read as a
+  // sub-request of the page in `Referer`, the view went out with the previous page's URL.
+  it.each([
+    ['an RSC fetch (Accept: text/x-component)', 'ViewContent', { accept: 'text/x-component' }],
+    [
+      "the App Router's fetch of a clicked <Link>, as Next 16 sends it",
+      'PageView',
+      { accept: '*/*', 'sec-fetch-mode': 'cors', 'sec-fetch-site': 'same-origin' },
+    ],
+  ] as const)(
+    'treats a client-side navigation as a page view of the new URL: %s',
+    async (_, name, headers) => {
+      renderPage({
+        'sec-fetch-dest': 'empty',
+        cookie: `_fbp=${FBP}`,
+        referer: 'http://shop.example.com/',
+        'x-capi-kit-url': '/pricing',
+        ...headers,
+      });
+      const { trackConversion } = bind();
+      await trackConversion(name);
+      const [view] = await mock.waitForEvents(1);
+      expect(view?.event).toMatchObject({
+        event_name: name,
+        event_source_url: 'http://shop.example.com/pricing',
+        referrer_url: 'http://shop.example.com/',
+        user_data: { fbp: FBP },
+      });
+    },
+  );
 
   it("tracks nothing for a browser's speculative load of the page (Sec-Purpose: prefetch), which is no visit yet", async () => {
     // Chrome prerenders a page the address bar predicts, and speculation rules prefetch or
@@ -365,17 +337,12 @@ describe('trackConversion in a Server Component', () => {
     // them in headers()). Its PageView was sent for every page predicted.
     const { trackConversion } = bind();
     for (const purpose of ['prefetch;prerender', 'prefetch']) {
-      scope.reset({
-        host: 'shop.example.com',
-        accept: 'text/html',
-        'sec-fetch-dest': 'document',
+      renderPage({
         'sec-fetch-mode': 'navigate',
         'sec-purpose': purpose,
-        'user-agent': UA,
         cookie: `_fbp=${FBP}`,
         'x-capi-kit-url': '/pricing',
       });
-      scope.cookiesWritable = false;
       expect(await trackConversion('PageView')).toMatchObject({ event_id: '', accepted: false });
     }
     await capi.flush();
@@ -395,10 +362,7 @@ describe('trackConversion in a Server Component', () => {
       // As `createNextCapi()` inside a route handler would, one binding (and client) per request.
       for (let i = 0; i < 12; i++) {
         const binding = createNextCapi({
-          pixelId: PIXEL_ID,
-          accessToken: TOKEN,
-          graphUrl: mock.url,
-          env: false,
+          ...graphOptions(),
           logger,
         });
         expect(binding.client).toBeDefined();
@@ -438,14 +402,9 @@ describe('trackConversion in a Server Component', () => {
   });
 
   it('without capiProxy a page load has no URL: the event is refused, not sent with a wrong one', async () => {
-    scope.reset({
-      host: 'shop.example.com',
-      accept: 'text/html',
-      'sec-fetch-dest': 'document',
-      'user-agent': UA,
+    renderPage({
       cookie: `_fbp=${FBP}`,
     });
-    scope.cookiesWritable = false;
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     const { trackConversion } = bind();
     const result = await trackConversion('PageView');
@@ -462,14 +421,9 @@ describe('trackConversion in a Server Component', () => {
   });
 
   it('says nothing of capiProxy when the page gives its own event_source_url', async () => {
-    scope.reset({
-      host: 'shop.example.com',
-      accept: 'text/html',
-      'sec-fetch-dest': 'document',
-      'user-agent': UA,
+    renderPage({
       cookie: `_fbp=${FBP}`,
     });
-    scope.cookiesWritable = false;
     const error = vi.spyOn(console, 'error').mockImplementation(() => {});
     const { trackConversion } = bind();
     const result = await trackConversion('PageView', {
