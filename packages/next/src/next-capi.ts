@@ -312,6 +312,16 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     return current.adapter;
   };
 
+  /** Says, once per binding, that `helper` ran while `next build` runs, outside any request. */
+  const warnBuildOnce = (helper: string, error?: unknown): void => {
+    if (warnedBuild) return;
+    warnedBuild = true;
+    report(
+      `${helper} ran during next build, outside a request: nothing is tracked. Track from a Server Action, a page rendered per request or a withCapi route`,
+      error,
+    );
+  };
+
   /** True the first time `warning` is asked for in this process (per client; see shared-clients.ts). */
   const firstTime = (warning: string): boolean => {
     const { warned } = resolve();
@@ -398,13 +408,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
         // `generateStaticParams`, or the like, while `next build` runs: no visit. Tracked anyway,
         // the build made a client (with no secrets there: "needs a pixelId and an accessToken",
         // which asked for secrets at build) for an event refused for want of request data.
-        if (!warnedBuild) {
-          warnedBuild = true;
-          report(
-            'trackConversion() ran during next build, outside a request: nothing is tracked. Track from a Server Action, a page rendered per request or a withCapi route',
-            error,
-          );
-        }
+        warnBuildOnce('trackConversion()', error);
         return noVisit();
       }
       report('could not read the request (is this a Server Action or Server Component?)', error);
@@ -614,6 +618,14 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
 
   function track(nameOrEvent: EventName | ServerEventInput, params?: TrackParams): TrackResult {
     const bound = store?.getStore();
+    // A static page or `generateStaticParams` while `next build` runs: no visit, and every visitor
+    // gets what it renders. Checked before the client is made (the build has no secrets); an event
+    // with all its data went out from every build, and a fresh event_id baked into the page made
+    // every visitor's Pixel copy one event.
+    if (bound === undefined && duringBuild()) {
+      warnBuildOnce('track()');
+      return noVisit();
+    }
     // Without a client, withCapi runs its handler unbound: the creation error is the one to read.
     if (bound === undefined && getAdapter() !== undefined && firstTime('outside')) {
       report(

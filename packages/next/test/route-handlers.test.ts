@@ -564,6 +564,42 @@ describe('withCapi', () => {
     expect(error.mock.calls[0]?.[0]).toMatch(/outside withCapi/);
     error.mockRestore();
   });
+
+  it('track() while next build runs (a static page, generateStaticParams) tracks nothing, makes no client and says so once', async () => {
+    // No visit: what the build renders every visitor gets. An event with all its data was sent from
+    // every build, and the fresh event_id baked into the page made every visitor's Pixel copy one
+    // event, which Meta keeps once. A build without secrets said createCapi's "needs a pixelId and
+    // an accessToken", asking for secrets at build.
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    vi.stubEnv('NEXT_PHASE', 'phase-production-build');
+    const withoutSecrets = createNextCapi({ env: false });
+    try {
+      const results = [capi, withoutSecrets].flatMap(({ track }) => [
+        track('Lead', { user_data: { em: 'a@example.com' } }),
+        track({
+          event_name: 'Purchase',
+          action_source: 'system_generated',
+          user_data: { em: 'a@example.com' },
+          custom_data: { value: 10, currency: 'EUR' },
+        }),
+      ]);
+      expect(results.map(({ event_id, accepted }) => ({ event_id, accepted }))).toEqual(
+        Array(4).fill({ event_id: '', accepted: false }),
+      );
+      await capi.flush();
+      expect(mock.events()).toEqual([]);
+      const told = error.mock.calls.map((call) => String(call[0]));
+      expect(told).toEqual([
+        expect.stringContaining('track() ran during next build, outside a request'),
+        expect.stringContaining('track() ran during next build, outside a request'),
+      ]);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      vi.unstubAllEnvs();
+      await withoutSecrets.close();
+    }
+  });
 });
 
 describe('flush and close', () => {
