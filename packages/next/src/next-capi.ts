@@ -411,7 +411,12 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
         warnBuildOnce('trackConversion()', error);
         return noVisit();
       }
-      report('could not read the request (is this a Server Action or Server Component?)', error);
+      // Once: outside a request (an `after()` callback in a page, a timer) every call fails alike.
+      if (firstTime('noScope'))
+        report(
+          'trackConversion() could not read the request, so no request data is added (it reads headers() in a Server Action, a Server Component or a withCapi route; said once)',
+          error,
+        );
     }
     if (binding === NO_REQUEST) {
       // Not a visit: the render every visitor will get. No event, and an empty ID, so each
