@@ -136,6 +136,21 @@ function warnAssetOnce(): void {
   }
 }
 
+/** The proxy that serves requests when `capiProxy` itself was exported, uncalled. */
+let uncalledProxy: ReturnType<typeof capiProxy> | undefined;
+let warnedUncalled = false;
+function warnUncalledOnce(): void {
+  if (warnedUncalled) return;
+  warnedUncalled = true;
+  try {
+    console.warn(
+      'capi-kit/next: capiProxy was exported itself, so Next.js calls it with each request; call it to make the proxy: export const proxy = capiProxy() in proxy.ts (export default capiProxy() in middleware.ts). Until then each request is served as capiProxy() would serve it',
+    );
+  } catch {
+    // Logging must not break the request.
+  }
+}
+
 /** `path?query` of the page being requested, without Next's `_rsc` cache-busting parameter. */
 function pagePath(request: Request): string {
   try {
@@ -156,8 +171,22 @@ function pagePath(request: Request): string {
  * @example export default capiProxy({ next: myProxy }); export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] };
  */
 export function capiProxy(
+  options?: CapiProxyOptions,
+): (request: NextRequest, event: NextFetchEvent) => Promise<Response>;
+export function capiProxy(
   options: CapiProxyOptions = {},
+  uncalledEvent?: NextFetchEvent,
 ): (request: NextRequest, event: NextFetchEvent) => Promise<Response> {
+  // `export default capiProxy`, uncalled: Next calls it with each request, and a function back
+  // made it throw 'Expected an instance of Response to be returned', a 500 for every page.
+  if (options instanceof Request) {
+    warnUncalledOnce();
+    uncalledProxy ??= capiProxy();
+    return uncalledProxy(
+      options as unknown as NextRequest,
+      uncalledEvent as NextFetchEvent,
+    ) as never;
+  }
   const { next, ...contextOptions } = options;
   // At creation, as every adapter does: per request, a `trustProxy` it cannot read, a `consent`
   // that is not a function or a `cookies: 'false'` failed closed or open without a word.

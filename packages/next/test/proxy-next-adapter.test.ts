@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 // Next's own proxy (middleware) adapter runs capiProxy here, with the request scope that
 // `cookies()` from next/headers writes into. Next puts AsyncLocalStorage on globalThis before
@@ -59,5 +59,24 @@ describe('capiProxy run by Next’s proxy adapter', () => {
       }),
     );
     expect(names).toEqual(['_fbc', '_fbp', 'theme']);
+  });
+});
+
+describe('capiProxy exported without being called', () => {
+  it('serves each request as capiProxy() would and says once how to export it', async () => {
+    // `export default capiProxy` (or `export const proxy = capiProxy`) type-checks where nothing
+    // types the export: Next then calls the factory with each request, gets a function back and
+    // throws 'Expected an instance of Response to be returned', a 500 for every page of the site.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const uncalled = capiProxy as unknown as ReturnType<typeof capiProxy>;
+      expect(await land(uncalled)).toEqual(['_fbc', '_fbp']);
+      expect(await land(uncalled)).toEqual(['_fbc', '_fbp']);
+      expect(warn.mock.calls.map((call) => String(call[0]))).toEqual([
+        expect.stringContaining('export const proxy = capiProxy()'),
+      ]);
+    } finally {
+      warn.mockRestore();
+    }
   });
 });
