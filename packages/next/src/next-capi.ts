@@ -595,7 +595,12 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
               releaseBody(copy);
             }
           });
-          binding.waitUntil?.(later);
+          try {
+            binding.waitUntil?.(later);
+          } catch {
+            // The caller's keep-alive threw (passed unbound, used outside its platform's request):
+            // the answer stands and `later` runs on. The core says so when it hands the event on.
+          }
         }
       };
       let response: Response;

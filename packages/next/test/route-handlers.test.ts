@@ -242,6 +242,39 @@ describe('withCapi', () => {
     expect(mock.events()).toEqual([]);
   });
 
+  it("hands back the handler's answer, and Next's redirect() untouched, when the caller's waitUntil throws", async () => {
+    // A keep-alive that throws (a method passed unbound, `waitUntil: ctx.waitUntil`: Illegal
+    // invocation; a platform lookup outside its request) threw out of withCapi once the handler
+    // had answered: a 500 for a request that succeeded, and an error in place of Next's redirect.
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const throwing = createNextCapi({
+      ...graphOptions(),
+      waitUntil: () => {
+        throw new TypeError('Illegal invocation');
+      },
+    });
+    try {
+      const POST = throwing.withCapi(async () => Response.json({ ok: true }), { event: 'Lead' });
+      const response = await POST(post('/lead', {}), {});
+      expect(response.status).toBe(200);
+      const moved = redirectError('/thanks');
+      const redirecting = throwing.withCapi(
+        async () => {
+          throw moved;
+        },
+        { event: 'Lead' },
+      );
+      await expect(redirecting(post('/lead', {}), {})).rejects.toBe(moved);
+      // Both answers still count: the events run on without the keep-alive (next start).
+      await throwing.flush();
+      await vi.waitFor(() => expect(mock.events({ event_name: 'Lead' })).toHaveLength(2));
+      expect(String(warn.mock.calls[0]?.[0])).toContain('waitUntil threw');
+    } finally {
+      warn.mockRestore();
+      await throwing.close();
+    }
+  });
+
   it('rethrows what the handler throws, untouched, and tracks nothing', async () => {
     const failure = new Error('boom');
     const GET = capi.withCapi(
