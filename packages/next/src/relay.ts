@@ -3,7 +3,13 @@
  * rules live in `@capi-kit/core`'s `createRelay`; this file only translates Next's `Request` (the
  * browser's host and peer address, as everywhere in this package) and keeps delivery alive.
  */
-import { type CapiClient, createRelay, type Relay, type RelayOptions } from '@capi-kit/core';
+import {
+  type CapiClient,
+  createRelay,
+  optionsRedactor,
+  type Relay,
+  type RelayOptions,
+} from '@capi-kit/core';
 import { requestWaitUntil } from './keep-alive.js';
 import { createNextCapi, type NextCapi, type NextCapiOptions } from './next-capi.js';
 import { requestInput } from './request-scope.js';
@@ -64,6 +70,22 @@ export function createRelayRoute(options: RelayRouteOptions = {}): RelayRoute {
   ) as NextCapiOptions;
   const capi = shared ?? createNextCapi(contextOptions);
   let relay: Relay<Request> | undefined;
+  let toldRefused = false;
+  /** Says once why the relay answers 503: `capi.client` leaves its error to the caller to tell. */
+  const tellRefused = (error: unknown): void => {
+    if (toldRefused) return;
+    toldRefused = true;
+    const message =
+      'capi-kit/next: the relay route could not create the Conversions API client, relayed events are not sent (503)';
+    // Errors can echo configuration: never print the secrets.
+    const detail = optionsRedactor(options)(error instanceof Error ? error.message : String(error));
+    try {
+      if (options.logger) options.logger.error({ error: detail }, message);
+      else console.error(`${message}: ${detail}`);
+    } catch {
+      // A throwing logger must not break the answer.
+    }
+  };
 
   return {
     async POST(request) {
@@ -71,8 +93,9 @@ export function createRelayRoute(options: RelayRouteOptions = {}): RelayRoute {
         let client: CapiClient;
         try {
           client = capi.client;
-        } catch {
-          // Misconfigured (no pixel or token): createNextCapi already reported it.
+        } catch (error) {
+          // Misconfigured (no pixel or token): a relay-only app heard of it nowhere else.
+          tellRefused(error);
           return new Response(null, { status: 503, headers: { 'cache-control': 'no-store' } });
         }
         relay = createRelay<Request>({

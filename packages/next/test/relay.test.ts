@@ -176,10 +176,16 @@ describe('createRelayRoute', () => {
     await capi.close();
   });
 
-  it('answers 503 when the client cannot be created', async () => {
+  it('answers 503 when the client cannot be created, and says why once', async () => {
+    // A relay-only app (no other tracking) missing META_ACCESS_TOKEN answered every beacon 503
+    // without a word: the route read `capi.client`, whose error is the caller's to tell.
     const { POST } = createRelayRoute({ env: false });
     const spy = vi.spyOn(console, 'error').mockImplementation(() => {});
     expect((await POST(beacon(body('x')))).status).toBe(503);
+    expect((await POST(beacon(body('y')))).status).toBe(503);
+    expect(spy.mock.calls.map((call) => String(call[0]))).toEqual([
+      expect.stringMatching(/could not create the Conversions API client.*needs a pixelId/),
+    ]);
     spy.mockRestore();
   });
 });
