@@ -621,6 +621,9 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
         }
         throw error;
       }
+      // No answer (a branch without `return`): Next's own error names it and the fix; reading it
+      // here threw a TypeError that named neither.
+      if (!(response instanceof Response)) return response;
       convert(response);
       return withSetCookies(response, binding.context?.cookiesToSet ?? []);
     };

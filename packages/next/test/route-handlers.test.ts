@@ -275,6 +275,21 @@ describe('withCapi', () => {
     }
   });
 
+  it("hands Next a handler's missing answer untouched, for Next's own error to name it", async () => {
+    // A branch without `return` (or a plain object returned): Next says "No response is returned
+    // from route handler". Through withCapi it was a TypeError of capi-kit's ('reading status'
+    // with an event, 'reading body' when cookies were to be set) that named neither.
+    const answers = [undefined, { ok: true }];
+    for (const answer of answers) {
+      const GET = capi.withCapi(async () => answer as unknown as Response, { event: 'Lead' });
+      const POST = capi.withCapi(async () => answer as unknown as Response);
+      await expect(GET(post('/lead', {}), {})).resolves.toBe(answer);
+      await expect(POST(post('/lead', {}), {})).resolves.toBe(answer);
+    }
+    await capi.flush();
+    expect(mock.events()).toEqual([]);
+  });
+
   it('rethrows what the handler throws, untouched, and tracks nothing', async () => {
     const failure = new Error('boom');
     const GET = capi.withCapi(
