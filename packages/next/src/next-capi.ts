@@ -438,7 +438,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       firstTime('noProxy')
     ) {
       report(
-        "a page's trackConversion() has no page URL, so its events are refused (missing_event_source_url): capiProxy did not run for this request. Export it from proxy.ts (middleware.ts on Next 15) with a matcher that covers this page: export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] }",
+        "a page's trackConversion() has no page URL, so its events are refused (missing_event_source_url): capiProxy did not run for this request. Export it from proxy.ts (middleware.ts on Next 15) beside the app/ folder (src/proxy.ts with a src/ folder), with a matcher that covers this page: export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] }",
       );
     }
     return result;

@@ -423,6 +423,9 @@ describe('trackConversion in a Server Component', () => {
       .filter((l) => l.includes('capiProxy'));
     expect(told).toEqual([expect.stringContaining('matcher')]);
     expect(told[0]).toContain('proxy.ts');
+    // Where Next looks for it: a proxy.ts at the project root of an app in src/ never runs, and
+    // nothing else says so.
+    expect(told[0]).toContain('beside the app/ folder (src/proxy.ts with a src/ folder)');
   });
 
   it('says nothing of capiProxy when the page gives its own event_source_url', async () => {
