@@ -123,33 +123,25 @@ function isNextAsset(request: NextRequest): boolean {
   return path.startsWith('/_next/');
 }
 
-let warnedAsset = false;
-function warnAssetOnce(): void {
-  if (warnedAsset) return;
-  warnedAsset = true;
+/** Warnings already given in this process: each is said once. */
+const warned = new Set<string>();
+function warnOnce(message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
   try {
-    console.warn(
-      "capi-kit/next: capiProxy ran on a /_next/ asset and set no cookie there; exclude it from the proxy's matcher: export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] }",
-    );
+    console.warn(`capi-kit/next: ${message}`);
   } catch {
     // Logging must not break the request.
   }
 }
 
+const ASSET_WARNING =
+  "capiProxy ran on a /_next/ asset and set no cookie there; exclude it from the proxy's matcher: export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] }";
+const UNCALLED_WARNING =
+  'capiProxy was exported itself, so Next.js calls it with each request; call it to make the proxy: export const proxy = capiProxy() in proxy.ts (export default capiProxy() in middleware.ts). Until then each request is served as capiProxy() would serve it';
+
 /** The proxy that serves requests when `capiProxy` itself was exported, uncalled. */
 let uncalledProxy: ReturnType<typeof capiProxy> | undefined;
-let warnedUncalled = false;
-function warnUncalledOnce(): void {
-  if (warnedUncalled) return;
-  warnedUncalled = true;
-  try {
-    console.warn(
-      'capi-kit/next: capiProxy was exported itself, so Next.js calls it with each request; call it to make the proxy: export const proxy = capiProxy() in proxy.ts (export default capiProxy() in middleware.ts). Until then each request is served as capiProxy() would serve it',
-    );
-  } catch {
-    // Logging must not break the request.
-  }
-}
 
 /** `path?query` of the page being requested, without Next's `_rsc` cache-busting parameter. */
 function pagePath(request: Request): string {
@@ -180,7 +172,7 @@ export function capiProxy(
   // `export default capiProxy`, uncalled: Next calls it with each request, and a function back
   // made it throw 'Expected an instance of Response to be returned', a 500 for every page.
   if (options instanceof Request) {
-    warnUncalledOnce();
+    warnOnce(UNCALLED_WARNING);
     uncalledProxy ??= capiProxy();
     return uncalledProxy(
       options as unknown as NextRequest,
@@ -206,7 +198,7 @@ export function capiProxy(
       // _fbp reached the visitor before landing, or one who never landed, and their own was renewed
       // for a page never opened. The click passes here again; a prerender's page, opened without
       // another request, gets its cookies from the Pixel.
-      if (isNextAsset(request)) warnAssetOnce();
+      if (isNextAsset(request)) warnOnce(ASSET_WARNING);
       else if (!isPrefetchRequest(request.headers) && mayWriteCookies(input, contextOptions)) {
         cookies = getRequestContext(input, contextOptions).cookiesToSet;
       }
