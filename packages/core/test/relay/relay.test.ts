@@ -2,11 +2,11 @@ import { createHash } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createCapiAdapter } from '../../src/adapter/index.js';
 import type { NodeRequestLike } from '../../src/context/index.js';
-import type { Destination } from '../../src/delivery/destination.js';
+import type { Destination, DestinationBuildContext } from '../../src/delivery/destination.js';
 import { type CapiClient, createCapi } from '../../src/delivery/index.js';
 import type { CapiOptions, ErrorInfo } from '../../src/delivery/types.js';
 import { KNOWN_KEYS } from '../../src/event/custom-data.js';
-import { STANDARD_EVENTS } from '../../src/event/index.js';
+import { type ServerEventInput, STANDARD_EVENTS } from '../../src/event/index.js';
 import {
   type CreateRelayOptions,
   createRelay,
@@ -128,6 +128,49 @@ function request(spec: RequestSpec = {}): RelayInput<NodeRequestLike> {
       remoteAddress: '127.0.0.1',
     },
     body: typeof body === 'string' || body instanceof Uint8Array ? body : JSON.stringify(body),
+  };
+}
+
+/**
+ * A beacon from a page of www.shop.example to a relay on api.shop.example: same-site, and the
+ * browser's default referrer policy leaves it an origin-only Referer, so the events' page URLs are
+ * all it knows of the visitor's click.
+ */
+function siteBeacon(events: unknown[], cookie = ''): RelayInput<NodeRequestLike> {
+  return request({
+    host: 'api.shop.example',
+    headers: {
+      cookie,
+      'sec-fetch-site': 'same-site',
+      origin: 'https://www.shop.example',
+      referer: 'https://www.shop.example/',
+    },
+    body: payload(events),
+  });
+}
+
+/** Another platform (`acme:A1`) that answers success, showing `seen` each event it builds. */
+function acmeDestination(
+  seen: (input: ServerEventInput, context: DestinationBuildContext) => void,
+  needs?: Destination['context'],
+): Destination {
+  return {
+    name: 'acme',
+    id: 'A1',
+    build: (input, context) => {
+      seen(input, context);
+      return {
+        event: { id: context.eventId },
+        issues: [],
+        eventName: 'x',
+        eventTime: Math.floor(Date.now() / 1000),
+      };
+    },
+    envelope: () => ({ url: 'https://acme.example/collect', prefix: '{"data":[', suffix: ']}' }),
+    limits: { maxEvents: 10, maxBytes: 100_000 },
+    classify: () => ({ class: 'success' }),
+    acknowledgement: () => ({}),
+    ...(needs === undefined ? {} : { context: needs }),
   };
 }
 
@@ -893,21 +936,7 @@ describe('createRelay: what is forwarded', () => {
 
   it('addresses Meta pixels only, and forwards to every other destination with the same event_id', async () => {
     const built: string[] = [];
-    const other: Destination = {
-      name: 'acme',
-      id: 'A1',
-      build: (_input, context) => ({
-        ...(built.push(context.eventId) && {}),
-        event: { id: context.eventId },
-        issues: [],
-        eventName: 'x',
-        eventTime: Math.floor(Date.now() / 1000),
-      }),
-      envelope: () => ({ url: 'https://acme.example/collect', prefix: '{"data":[', suffix: ']}' }),
-      limits: { maxEvents: 10, maxBytes: 100_000 },
-      classify: () => ({ class: 'success' }),
-      acknowledgement: () => ({}),
-    };
+    const other = acmeDestination((_input, context) => built.push(context.eventId));
     const h = harness({}, { destinations: [other] });
     const refused = await h.relay.handle(
       request({ body: payload([event({ event_id: 'x' })], { pixel_id: 'acme:A1' }) }),
@@ -932,24 +961,9 @@ describe('createRelay: what is forwarded', () => {
     // Adapters hand the relay their own options: with a shared client those have no destinations,
     // and the relayed copies went out without the request's captures (TikTok's _ttp and ttclid).
     const captured: unknown[] = [];
-    const other: Destination = {
-      name: 'acme',
-      id: 'A1',
-      build: (_input, context) => {
-        captured.push(context.captured);
-        return {
-          event: { id: context.eventId },
-          issues: [],
-          eventName: 'x',
-          eventTime: Math.floor(Date.now() / 1000),
-        };
-      },
-      envelope: () => ({ url: 'https://acme.example/collect', prefix: '{"data":[', suffix: ']}' }),
-      limits: { maxEvents: 10, maxBytes: 100_000 },
-      classify: () => ({ class: 'success' }),
-      acknowledgement: () => ({}),
-      context: { cookies: ['_acme'] },
-    };
+    const other = acmeDestination((_input, context) => captured.push(context.captured), {
+      cookies: ['_acme'],
+    });
     const h = harness({}, { destinations: [other] });
     const cookie = `_fbp=${FBP}; _acme=browser-7`;
     const answer = await h.relay.handle(request({ headers: { cookie } }));
@@ -961,46 +975,23 @@ describe('createRelay: what is forwarded', () => {
     // A relay on another origin of the site gets an origin-only Referer, and a page the app did
     // not serve set no ttclid cookie: the click ID was only in the event's page URL, and was lost.
     const captured: Record<string, unknown> = {};
-    const other: Destination = {
-      name: 'acme',
-      id: 'A1',
-      build: (input, context) => {
+    const other = acmeDestination(
+      (input, context) => {
         captured[String(input.event_id)] = context.captured?.ttclid;
-        return {
-          event: { id: context.eventId },
-          issues: [],
-          eventName: 'x',
-          eventTime: Math.floor(Date.now() / 1000),
-        };
       },
-      envelope: () => ({ url: 'https://acme.example/collect', prefix: '{"data":[', suffix: ']}' }),
-      limits: { maxEvents: 10, maxBytes: 100_000 },
-      classify: () => ({ class: 'success' }),
-      acknowledgement: () => ({}),
-      context: { persist: [{ param: 'ttclid', cookie: 'ttclid', maxAgeSeconds: 86_400 }] },
-    };
+      { persist: [{ param: 'ttclid', cookie: 'ttclid', maxAgeSeconds: 86_400 }] },
+    );
     const h = harness({}, { destinations: [other] });
     const landing = 'https://www.shop.example/landing?ttclid=E.C.P.page';
-    const beacon = (events: unknown[], cookie = '') =>
-      request({
-        host: 'api.shop.example',
-        headers: {
-          cookie,
-          'sec-fetch-site': 'same-site',
-          origin: 'https://www.shop.example',
-          referer: 'https://www.shop.example/',
-        },
-        body: payload(events),
-      });
     const first = await h.relay.handle(
-      beacon([
+      siteBeacon([
         event({ event_id: 'landing', event_source_url: landing }),
         event({ event_id: 'plain', event_source_url: 'https://www.shop.example/cart' }),
         event({ event_id: 'other', event_source_url: 'https://evil.example/?ttclid=E.C.P.evil' }),
       ]),
     );
     const second = await h.relay.handle(
-      beacon(
+      siteBeacon(
         [
           event({ event_id: 'sameClick', event_source_url: 'https://www.shop.example/' }),
           event({ event_id: 'newClick', event_source_url: landing }),
@@ -1022,7 +1013,7 @@ describe('createRelay: what is forwarded', () => {
     expect(ttclidCookies(first.cookies)).toEqual([cookie]);
     expect(ttclidCookies(second.cookies)).toEqual([cookie]);
     const held = await h.relay.handle(
-      beacon([event({ event_id: 'held', event_source_url: landing })], 'ttclid=E.C.P.page'),
+      siteBeacon([event({ event_id: 'held', event_source_url: landing })], 'ttclid=E.C.P.page'),
     );
     expect(ttclidCookies(held.cookies)).toEqual([]);
   });
@@ -1106,19 +1097,8 @@ describe('createRelay: what is forwarded', () => {
     const h = harness();
     const at = nowSeconds() - 2;
     const landing = 'https://www.shop.example/landing?fbclid=IwAR_fromPage';
-    const beacon = (events: unknown[], cookie = '') =>
-      request({
-        host: 'api.shop.example',
-        headers: {
-          cookie,
-          'sec-fetch-site': 'same-site',
-          origin: 'https://www.shop.example',
-          referer: 'https://www.shop.example/',
-        },
-        body: payload(events),
-      });
     const first = await h.relay.handle(
-      beacon([
+      siteBeacon([
         event({
           event_name: 'PageView',
           event_id: 'landing',
@@ -1132,7 +1112,7 @@ describe('createRelay: what is forwarded', () => {
       ]),
     );
     const second = await h.relay.handle(
-      beacon(
+      siteBeacon(
         [
           event({ event_id: 'sameClick', event_source_url: `${SITE}/?fbclid=IwAR_click` }),
           event({ event_id: 'newClick', event_time: at, event_source_url: landing }),
