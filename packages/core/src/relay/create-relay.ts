@@ -1,15 +1,10 @@
-import { type PersistedParam, persistedCookie } from '../context/destination-context.js';
 import {
   getRequestContextOrEmpty,
   type NodeRequestLike,
   type RequestContext,
   type RequestContextOptions,
 } from '../context/index.js';
-import {
-  fbcOfPageClick,
-  pageClickScope,
-  withClientDestinations,
-} from '../context/request-context.js';
+import { withClientDestinations } from '../context/request-context.js';
 import { requestHeaderReader } from '../context/request-input.js';
 import { proxyWarningOnce } from '../context/trust-proxy.js';
 import { MAX_TIMER_MS, systemClock } from '../delivery/clock.js';
@@ -19,6 +14,7 @@ import { STANDARD_EVENTS } from '../event/standard-events.js';
 import type { UserDataInput } from '../user-data/types.js';
 import { checkFirstParty, relayRequestUrl } from './first-party.js';
 import { jsonByteLength } from './json-size.js';
+import { pageClicksOf } from './page-clicks.js';
 import {
   DEFAULT_RELAY_MAX_BODY_BYTES,
   DEFAULT_RELAY_MAX_EVENTS,
@@ -39,7 +35,6 @@ import {
   DEFAULT_RELAY_CUSTOM_DATA_KEYS,
   type RelayEventRules,
   relayEventInput,
-  withPageClickIds,
 } from './relay-event.js';
 import type {
   CreateRelayOptions,
@@ -525,24 +520,9 @@ export function createRelay<R = Request | NodeRequestLike>(
     };
     if (input.waitUntil !== undefined) trackOptions.waitUntil = input.waitUntil;
     counters.received += payload.events.length;
-    // The click of the request's pages the request itself did not carry (an origin-only
-    // Referer, no `_fbc` yet): one fbc for its events, kept as `_fbc` for the visitor's next ones.
-    let pageClick: { fbclid: string; fbc: string; cookie: string | undefined } | undefined;
-    const pageFbc = (fbclid: string, ms: number): string | undefined => {
-      if (pageClick?.fbclid === fbclid) return pageClick.fbc;
-      const built = fbcOfPageClick(fbclid, ms, requestUrl, requestOptions, context.consent);
-      if (built === undefined) return undefined;
-      pageClick = { fbclid, fbc: built.fbc, cookie: built.cookie?.header };
-      return built.fbc;
-    };
-    // Destinations' click IDs of the request's pages (TikTok's `ttclid`), kept like `_fbc`: one
-    // cookie each, the last page's click.
-    const clickCookies = new Map<string, string>();
-    const keepPageClick = (kept: PersistedParam, value: string): void => {
-      const where = pageClickScope(requestUrl, requestOptions, context.consent);
-      const cookie = where && persistedCookie(kept, value, where.scope, where.secure);
-      if (cookie !== undefined) clickCookies.set(kept.cookie, cookie.header);
-    };
+    // The clicks of the request's pages the request itself did not carry (an origin-only Referer,
+    // no `_fbc` yet): filled in per event, kept as cookies in the answer.
+    const clicks = pageClicksOf(requestUrl, requestOptions, context);
     for (const raw of payload.events) {
       try {
         const fromPage = isRecord(raw) ? raw.user_data : undefined;
@@ -561,7 +541,7 @@ export function createRelay<R = Request | NodeRequestLike>(
           nowSeconds,
           userData,
           context.user_data.fbc,
-          pageFbc,
+          clicks.fbc,
         );
         if ('drop' in result) {
           counters.dropped[result.drop]++;
@@ -573,17 +553,10 @@ export function createRelay<R = Request | NodeRequestLike>(
         if (result.timeCorrected) counters.timeCorrected++;
         counters.customDataKeysDropped += result.keysDropped;
         counters.userDataValuesDropped += valuesDropped;
-        const captures = withPageClickIds(
-          contextOptions.destinations,
-          context.destinations,
-          result.input.event_source_url,
-          keepPageClick,
-        );
+        const eventContext = clicks.contextOf(result.input.event_source_url);
         const tracked = client.track(
           result.input,
-          captures === context.destinations || captures === undefined
-            ? trackOptions
-            : { ...trackOptions, context: { ...context, destinations: captures } },
+          eventContext === context ? trackOptions : { ...trackOptions, context: eventContext },
         );
         if (tracked.accepted) counters.tracked++;
         else counters.dropped.not_accepted++;
@@ -595,8 +568,7 @@ export function createRelay<R = Request | NodeRequestLike>(
     }
     counters.accepted++;
     const cookies = own ? context.cookiesToSet.map((cookie) => cookie.header) : [];
-    if (pageClick?.cookie !== undefined) cookies.push(pageClick.cookie);
-    cookies.push(...clickCookies.values());
+    cookies.push(...clicks.cookies());
     return { status: 204, headers: { 'cache-control': 'no-store' }, cookies };
   };
 

@@ -1,9 +1,3 @@
-import {
-  type DestinationCaptures,
-  type DestinationContextSource,
-  isSafeCaptureValue,
-  type PersistedParam,
-} from '../context/destination-context.js';
 import { buildFbc, fbcClickId, validFbclid } from '../context/fb-cookies.js';
 import { isSameSite, parseReferer } from '../context/page-url.js';
 import type { PageUrl } from '../context/plain-url.js';
@@ -212,39 +206,4 @@ export function relayEventInput(
   }
   if (userData !== undefined) input.user_data = { ...userData };
   return { input: input as unknown as ServerEventInput, timeCorrected: corrected, keysDropped };
-}
-
-/**
- * The request's destination captures, with each click ID a destination keeps
- * (`ContextNeeds.persist`, TikTok's `ttclid`) taken from a relayed event's same-site page
- * (`pageHref`, as {@link relayEventInput} kept it) where the request's is missing or another
- * click's: the page is the newer click, as the request context reads a URL before the cookie. The
- * relay's request lost it for the reason `fbc` is built above (an origin-only `Referer`, and no
- * cookie yet on a page the app did not serve). Each click taken is handed to `keep`, to be kept
- * in the destination's cookie as `_fbc` is. `captures` itself when nothing changes.
- */
-export function withPageClickIds(
-  destinations: readonly DestinationContextSource[] | undefined,
-  captures: DestinationCaptures | undefined,
-  pageHref: unknown,
-  keep?: (kept: PersistedParam, value: string) => void,
-): DestinationCaptures | undefined {
-  if (destinations === undefined || typeof pageHref !== 'string' || !pageHref.includes('=')) {
-    return captures;
-  }
-  let out = captures;
-  let search: URLSearchParams | undefined;
-  for (const destination of destinations) {
-    for (const kept of destination.context?.persist ?? []) {
-      if (!pageHref.includes(`${kept.param}=`)) continue;
-      search ??= new URL(pageHref).searchParams;
-      const value = search.get(kept.param);
-      const held = out?.[destination.name];
-      if (!isSafeCaptureValue(value) || held?.[kept.param] === value) continue;
-      if (out === captures) out = { ...captures };
-      (out as DestinationCaptures)[destination.name] = { ...held, [kept.param]: value };
-      keep?.(kept, value);
-    }
-  }
-  return out;
 }
