@@ -553,7 +553,7 @@ export function createRelay<R = Request | NodeRequestLike>(
         if (result.timeCorrected) counters.timeCorrected++;
         counters.customDataKeysDropped += result.keysDropped;
         counters.userDataValuesDropped += valuesDropped;
-        const eventContext = clicks.contextOf(result.input.event_source_url);
+        const eventContext = clicks.contextOf(result.clickPage);
         const tracked = client.track(
           result.input,
           eventContext === context ? trackOptions : { ...trackOptions, context: eventContext },

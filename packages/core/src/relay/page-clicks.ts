@@ -73,12 +73,12 @@ export function pageClicksOf(
 /**
  * The request's destination captures, with each click ID a destination keeps
  * (`ContextNeeds.persist`, TikTok's `ttclid`) taken from a relayed event's same-site page
- * (`pageHref`, as {@link relayEventInput} kept it) where the request's is missing or another
- * click's: the page is the newer click, as the request context reads a URL before the cookie. The
- * relay's request lost it for the reason {@link relayEventInput} builds `fbc` (an origin-only
- * `Referer`, and no cookie yet on a page the app did not serve). Each click taken is handed to
- * `keep`, to be kept in the destination's cookie as `_fbc` is. `captures` itself when nothing
- * changes.
+ * (`pageHref`, its whole URL as {@link relayEventInput} read it) where the request's is missing
+ * or another click's: the page is the newer click, as the request context reads a URL before the
+ * cookie. The relay's request lost it for the reason {@link relayEventInput} builds `fbc` (an
+ * origin-only `Referer`, and no cookie yet on a page the app did not serve). Each click taken is
+ * handed to `keep`, to be kept in the destination's cookie as `_fbc` is. `captures` itself when
+ * nothing changes.
  */
 export function withPageClickIds(
   destinations: readonly DestinationContextSource[] | undefined,

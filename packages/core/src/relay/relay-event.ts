@@ -34,7 +34,15 @@ export const DEFAULT_RELAY_CUSTOM_DATA_KEYS = [
 export const DEFAULT_RELAY_CLOCK_SKEW_SECONDS = 300;
 
 const MAX_EVENT_NAME_LENGTH = 100;
+/** Longest page URL forwarded whole (`event_source_url`, `referrer_url`). */
 const MAX_URL_LENGTH = 4096;
+/**
+ * Longest page URL whose click IDs (`fbclid`, a destination's `ttclid`) are read. A landing URL
+ * with many tracking parameters passes {@link MAX_URL_LENGTH}, and its click, the one the event is
+ * credited to, was lost with it. A longer one is no page the site served: Node takes at most
+ * 16 KiB for a request's whole head (`maxHeaderSize`), most servers less.
+ */
+const MAX_CLICK_URL_LENGTH = 16_384;
 
 /** Why one relayed event was dropped before tracking. */
 export type RelayEventDrop = 'malformed' | 'not_allowed';
@@ -49,7 +57,16 @@ export interface RelayEventRules {
 
 /** A browser event made into a server event input, or why it was dropped. */
 export type RelayEventResult =
-  | { input: ServerEventInput; timeCorrected: boolean; keysDropped: number }
+  | {
+      input: ServerEventInput;
+      timeCorrected: boolean;
+      keysDropped: number;
+      /**
+       * The event's same-site page URL, whole (`event_source_url` may have lost its query): where
+       * the page's click IDs are read.
+       */
+      clickPage: string | undefined;
+    }
   | { drop: RelayEventDrop };
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
@@ -58,10 +75,19 @@ const isRecord = (value: unknown): value is Record<string, unknown> =>
 const nonEmpty = (value: unknown, max: number): value is string =>
   typeof value === 'string' && value.trim() !== '' && value.length <= max;
 
-function pageUrl(value: unknown): PageUrl | undefined {
-  return typeof value === 'string' && value.length <= MAX_URL_LENGTH
-    ? parseReferer(value)
-    : undefined;
+function pageUrl(value: unknown, maxLength = MAX_URL_LENGTH): PageUrl | undefined {
+  return typeof value === 'string' && value.length <= maxLength ? parseReferer(value) : undefined;
+}
+
+/**
+ * A page's URL as forwarded: whole up to {@link MAX_URL_LENGTH}, longer without its query (the
+ * page's origin and path: the page it was, without the parameters that made it long), `undefined`
+ * when even that is longer.
+ */
+function sendablePageUrl(page: PageUrl): string | undefined {
+  if (page.href.length <= MAX_URL_LENGTH) return page.href;
+  const withoutQuery = page.href.slice(0, page.href.length - page.search.length);
+  return withoutQuery.length <= MAX_URL_LENGTH ? withoutQuery : undefined;
 }
 
 /**
@@ -168,11 +194,14 @@ export function relayEventInput(
     event_time: time,
     action_source: 'website',
   };
-  const page = pageUrl(raw.event_source_url);
+  const page = pageUrl(raw.event_source_url, MAX_CLICK_URL_LENGTH);
+  let clickPage: string | undefined;
   // Another site's URL would credit this site's events to it; the request context's page (the
   // same-site Referer) stands in.
   if (page !== undefined && requestUrl !== undefined && isSameSite(page, requestUrl)) {
-    input.event_source_url = page.href;
+    const sendable = sendablePageUrl(page);
+    if (sendable !== undefined) input.event_source_url = sendable;
+    clickPage = page.href;
     // The landing page's fbclid reaches the request context only through a full `Referer`: a relay
     // on another origin of the site gets the origin alone (browsers' default referrer policy), and
     // before the Pixel (or without it, blocked) the `_fbc` cookie is missing or an older click's.
@@ -205,5 +234,10 @@ export function relayEventInput(
     if (any) input.custom_data = kept;
   }
   if (userData !== undefined) input.user_data = { ...userData };
-  return { input: input as unknown as ServerEventInput, timeCorrected: corrected, keysDropped };
+  return {
+    input: input as unknown as ServerEventInput,
+    timeCorrected: corrected,
+    keysDropped,
+    clickPage,
+  };
 }

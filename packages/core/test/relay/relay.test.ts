@@ -1141,6 +1141,50 @@ describe('createRelay: what is forwarded', () => {
     expect(fbcCookies(second.cookies)).toEqual([cookie]);
   });
 
+  it('keeps the click of a page URL over 4,096 characters: fbclid and ttclid read from the whole URL, the page sent without its query', async () => {
+    // A landing URL with many tracking parameters passes 4,096 characters; its click ID was lost
+    // with the URL (the request's origin-only Referer stood in), and the event went unattributed.
+    const captured: Record<string, unknown> = {};
+    const other = acmeDestination(
+      (input, context) => {
+        captured[String(input.event_id)] = context.captured?.ttclid;
+      },
+      { persist: [{ param: 'ttclid', cookie: 'ttclid', maxAgeSeconds: 86_400 }] },
+    );
+    const h = harness({ maxBodyBytes: 256 * 1024 }, { destinations: [other] });
+    const at = nowSeconds() - 2;
+    const long = (size: number) =>
+      `https://www.shop.example/landing?utm_content=${'x'.repeat(size)}&fbclid=IwAR_fromPage&ttclid=E.C.P.page`;
+    const answer = await h.relay.handle(
+      siteBeacon(
+        [
+          event({ event_id: 'long', event_time: at, event_source_url: long(5000) }),
+          // Longer than any server takes a request line (Node: 16 KiB for the whole head): not a
+          // page the site served, and not read.
+          event({ event_id: 'huge', event_time: at, event_source_url: long(20_000) }),
+        ],
+        `_fbp=${FBP}`,
+      ),
+    );
+    const sent = Object.fromEntries(
+      (await h.sent())
+        .filter((s) => s.pixelId === PIXEL)
+        .map((s) => [
+          s.event.event_id,
+          [s.event.event_source_url, (s.event.user_data as { fbc?: string }).fbc],
+        ]),
+    );
+    expect(sent).toEqual({
+      long: ['https://www.shop.example/landing', `fb.1.${at * 1000}.IwAR_fromPage`],
+      huge: ['https://www.shop.example/', undefined],
+    });
+    expect(captured).toEqual({ long: 'E.C.P.page', huge: undefined });
+    expect(answer.cookies).toEqual([
+      `_fbc=fb.1.${at * 1000}.IwAR_fromPage; Max-Age=7776000; Domain=shop.example; Path=/; Secure; SameSite=Lax`,
+      'ttclid=E.C.P.page; Max-Age=86400; Domain=shop.example; Path=/; Secure; SameSite=Lax',
+    ]);
+  });
+
   it("keeps a page's click as `_fbc` once: not rewritten while the cookie holds it, and never against the site's rules", async () => {
     const at = nowSeconds() - 2;
     const landing = `${SITE}/landing?fbclid=IwAR_fromPage`;
