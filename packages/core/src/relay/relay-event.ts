@@ -224,7 +224,9 @@ export function relayEventInput(
     const kept: Record<string, unknown> = {};
     let any = false;
     for (const key of Object.keys(custom_data)) {
-      if (rules.customDataKeys.has(key)) {
+      // An own `__proto__` key (JSON.parse makes one) assigned below would set `kept`'s prototype,
+      // and the page would choose every key the event reads, `allowCustomData` listing it or not.
+      if (key !== '__proto__' && rules.customDataKeys.has(key)) {
         kept[key] = custom_data[key];
         any = true;
       } else {

@@ -719,6 +719,23 @@ describe('createRelay: what is forwarded', () => {
     });
   });
 
+  it("keeps a page's '__proto__' custom_data key as data, never as the kept object's prototype", async () => {
+    // Listing '__proto__' is a mistake, but a page must not then choose the event's custom data:
+    // assigned, the key set the kept object's prototype and its keys read as the page's.
+    const h = harness({ allowCustomData: ['currency', '__proto__'] });
+    const body = JSON.stringify(payload([event({ custom_data: { currency: 'EUR' } })])).replace(
+      '"custom_data":{',
+      '"custom_data":{"__proto__":{"value":999,"order_id":"forged"},',
+    );
+    expect(body).toContain('"__proto__"');
+    await h.relay.handle(request({ body }));
+    const custom = (await h.sent())[0]?.event.custom_data as Record<string, unknown> | undefined;
+    expect(custom?.currency).toBe('EUR');
+    expect(custom?.value).toBeUndefined();
+    expect(custom?.order_id).toBeUndefined();
+    expect(h.relay.stats().customDataKeysDropped).toBe(1);
+  });
+
   it('ignores user_data from the page unless allowUserData, and never takes IP, UA or cookies from it', async () => {
     const withPii = event({
       user_data: {
