@@ -17,14 +17,23 @@ export interface ClosingWorker {
   logger: Logger;
   /** Jobs this process is running now. */
   running: () => number;
+  /** Whether the worker is already paused (after Redis refused a call): its pause() then waits for nothing. */
+  paused?: boolean | undefined;
 }
+
+/** Resolves once no job runs, or `stop()` is true (polled: a paused worker's pause() waits for none). */
+const noJobRunning = async (running: () => number, stop: () => boolean): Promise<void> => {
+  while (running() > 0 && !stop()) {
+    await new Promise((resolve) => setTimeout(resolve, 20).unref?.());
+  }
+};
 
 /**
  * Stops taking jobs, waits for the running ones up to `requestedMs` (default 10 s), disconnects;
  * resolves by the deadline even when Redis is unreachable. Never rejects.
  */
 export const closeWorker = async (
-  { worker, queue, queueName, logger, running }: ClosingWorker,
+  { worker, queue, queueName, logger, running, paused }: ClosingWorker,
   requestedMs: number | undefined,
 ): Promise<void> => {
   const timeoutMs =
@@ -44,14 +53,16 @@ export const closeWorker = async (
   // deadline of its own, and its connections wait for Redis without bound
   // (maxRetriesPerRequest: null): with Redis unreachable, a running job's outcome is never
   // written, and close() never ended, its lock renewal keeping the process alive.
+  let over = false;
   const finished = await Promise.race([
-    worker.pause().then(
+    (paused ? noJobRunning(running, () => over) : worker.pause()).then(
       () => 'done' as const,
       () => 'done' as const,
     ),
     late,
   ]);
   clearTimeout(timer);
+  over = true;
   if (finished === 'late') {
     logger.error(
       { queue: queueName, timeoutMs: waitMs },

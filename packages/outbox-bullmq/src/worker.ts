@@ -25,6 +25,7 @@ import {
 import type { RedisOptions } from 'ioredis';
 import { describeConnection, describedAs, isRedisInstance, toRedisOptions } from './connection.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
+import { refusedBackoff } from './refused-backoff.js';
 import { repeatedErrorLog } from './repeated-errors.js';
 import { deliverOnce } from './round.js';
 import { missingConfig, workerRoutes } from './routes.js';
@@ -438,9 +439,12 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       },
     },
   });
-  worker.on('error', (error) =>
-    redisErrors.error({ queue: queueName, error: error.message }, 'capi-kit worker: worker error'),
-  );
+  // Redis refusing the worker's calls (full, read-only, ACL) slows its fetching instead of a hot loop.
+  const backoff = refusedBackoff(worker);
+  worker.on('error', (error) => {
+    redisErrors.error({ queue: queueName, error: error.message }, 'capi-kit worker: worker error');
+    backoff.onError(error);
+  });
   worker.on('failed', (job, error) => {
     if (!job || counted.has(error)) return;
     // Final: out of attempts, or failed by BullMQ itself for good (an UnrecoverableError this
@@ -504,7 +508,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     stats: () => ({ ...counters }),
     close(closeOptions) {
       closing ??= closeWorker(
-        { worker, queue, queueName, logger, running: () => running },
+        { worker, queue, queueName, logger, running: () => running, paused: backoff.stop() },
         closeOptions?.timeoutMs,
       ).then(redisErrors.flush);
       return closing;

@@ -78,3 +78,57 @@ it("Redis out of memory: BullMQ's repeated error is logged once, and its repeats
     await client.close({ timeoutMs: 1000 });
   }
 }, 120_000);
+
+// BullMQ retries a job fetch that Redis refuses with a reply (OOM, READONLY, NOPERM) at once, with
+// no delay (its `runRetryDelay` is for connection errors only): a worker on a full Redis with a
+// backlog (the usual way to fill it) sent it thousands of scripts a second, at full CPU, for as
+// long as the fault lasted.
+it('Redis out of memory with jobs waiting: the worker backs off instead of fetching in a hot loop, and delivers once Redis takes writes again', async () => {
+  const prefix = `capi-oom-loop-${Date.now().toString(36)}`;
+  const client = createCapi({
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    env: false,
+    logger: false,
+    outbox: bullmqOutbox({ connection: redis.url, prefix }),
+  });
+  const admin = new Redis(redis.url);
+  const before = mock.events().length;
+  for (let i = 0; i < 5; i++) {
+    client.track({
+      event_name: 'Lead',
+      action_source: 'system_generated',
+      user_data: { em: `backlog.${i}@example.com` },
+    });
+  }
+  await client.flush();
+  expect(client.stats().queued).toBe(0);
+  await admin.config('SET', 'maxmemory-policy', 'noeviction');
+  await admin.config('SET', 'maxmemory', '1');
+  const worker = createCapiWorker({
+    connection: redis.url,
+    prefix,
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    graphUrl: mock.url,
+    env: false,
+  });
+  let raw = 0;
+  worker.worker.on('error', () => {
+    raw++;
+  });
+  try {
+    expect(await until(() => raw > 0, 30_000)).toBe(true);
+    const first = raw;
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // 1 s, 2 s, … between fetches: a few errors, not thousands.
+    expect(raw - first).toBeLessThan(20);
+    await admin.config('SET', 'maxmemory', '0');
+    expect(await until(() => mock.events().length === before + 5, 30_000)).toBe(true);
+  } finally {
+    await admin.config('SET', 'maxmemory', '0').catch(() => {});
+    admin.disconnect();
+    await worker.close({ timeoutMs: 1000 });
+    await client.close({ timeoutMs: 1000 });
+  }
+}, 120_000);
