@@ -12,6 +12,7 @@ import { Redis } from 'ioredis';
 import { describeConnection, describedAs, isRedisInstance, toRedisOptions } from './connection.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
 import { type BullmqOutboxOptions, producerSettings } from './producer-options.js';
+import { redisFailure } from './redis-refusal.js';
 
 /** {@link BullmqOutbox.producerStats}. */
 export interface BullmqProducerStats {
@@ -301,8 +302,9 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     // A failed try after the backoff is the same outage: said once, at its start.
     if (!outage) {
       outage = true;
+      const { problem, fix } = redisFailure(reason);
       reportError(
-        `Redis at ${where} is unreachable (${reason}): ${records.length} event(s) and every new one are kept in memory and delivered by this process until it is back; they are lost if this process dies. Check Redis.`,
+        `Redis at ${where} ${problem} (${reason}): ${records.length} event(s) and every new one are kept in memory and delivered by this process until it is back; they are lost if this process dies. ${fix}`,
       );
     }
     retryLater();

@@ -25,6 +25,7 @@ import {
 import type { RedisOptions } from 'ioredis';
 import { describeConnection, describedAs, isRedisInstance, toRedisOptions } from './connection.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
+import { redisFix } from './redis-refusal.js';
 import { refusedBackoff } from './refused-backoff.js';
 import { repeatedErrorLog } from './repeated-errors.js';
 import { deliverOnce } from './round.js';
@@ -249,7 +250,10 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
   // BullMQ's own Redis errors, retried by BullMQ: said once each per minute, then counted.
   const redisErrors = repeatedErrorLog(logger);
   queue.on('error', (error) =>
-    redisErrors.error({ queue: queueName, error: error.message }, 'capi-kit worker: queue error'),
+    redisErrors.error(
+      { queue: queueName, error: error.message, ...redisFix(error.message) },
+      'capi-kit worker: queue error',
+    ),
   );
 
   const pause = async (ms: number): Promise<never> => {
@@ -442,7 +446,10 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
   // Redis refusing the worker's calls (full, read-only, ACL) slows its fetching instead of a hot loop.
   const backoff = refusedBackoff(worker);
   worker.on('error', (error) => {
-    redisErrors.error({ queue: queueName, error: error.message }, 'capi-kit worker: worker error');
+    redisErrors.error(
+      { queue: queueName, error: error.message, ...redisFix(error.message) },
+      'capi-kit worker: worker error',
+    );
     backoff.onError(error);
   });
   worker.on('failed', (job, error) => {

@@ -63,6 +63,8 @@ it("Redis out of memory: BullMQ's repeated error is logged once, and its repeats
       lines.filter((l) => l.msg.startsWith('capi-kit worker: worker error'));
     expect(workerErrors()).toHaveLength(1);
     expect(workerErrors()[0]?.obj.error).toMatch(/^OOM command not allowed/);
+    // What to change, beside Redis's own words.
+    expect(workerErrors()[0]?.obj.fix).toMatch(/raise its maxmemory/);
     await admin.config('SET', 'maxmemory', '0');
     await worker.close({ timeoutMs: 5000 });
     const told = workerErrors();
@@ -132,3 +134,85 @@ it('Redis out of memory with jobs waiting: the worker backs off instead of fetch
     await client.close({ timeoutMs: 1000 });
   }
 }, 120_000);
+
+// A Redis that answers but refuses the producer's write was reported as "unreachable … Check
+// Redis.", which sent the operator looking for a network fault: the message names the refusal and
+// what to change, and the events still go to the fallback and are delivered.
+it.each([
+  {
+    fault: 'out of memory',
+    set: (admin: Redis) => admin.config('SET', 'maxmemory', '1'),
+    reset: (admin: Redis) => admin.config('SET', 'maxmemory', '0'),
+    url: () => redis.url,
+    says: /^Redis at 127\.0\.0\.1:\d+ is out of memory \(OOM .*\): 2 event\(s\) .* raise its maxmemory, or add workers to drain the queue/,
+  },
+  {
+    fault: 'a read-only replica',
+    set: (admin: Redis) => admin.call('REPLICAOF', '127.0.0.1', '1'),
+    reset: (admin: Redis) => admin.call('REPLICAOF', 'NO', 'ONE'),
+    url: () => redis.url,
+    says: /^Redis at 127\.0\.0\.1:\d+ is a read-only replica \(READONLY .*\): .* point `connection` at the primary/,
+  },
+  {
+    fault: 'a password it was not given',
+    set: (admin: Redis) => admin.config('SET', 'requirepass', 'sekret'),
+    reset: (admin: Redis) => admin.config('SET', 'requirepass', ''),
+    url: () => redis.url,
+    says: /^Redis at 127\.0\.0\.1:\d+ refused the connection's credentials \(not connected: NOAUTH .*\): .* Put the password \(and user\) in `connection`/,
+  },
+  {
+    fault: 'a wrong password',
+    set: (admin: Redis) => admin.config('SET', 'requirepass', 'sekret'),
+    reset: (admin: Redis) => admin.config('SET', 'requirepass', ''),
+    url: () => `redis://:wrong@127.0.0.1:${redis.port}`,
+    says: /^Redis at 127\.0\.0\.1:\d+ refused the connection's credentials \(not connected: WRONGPASS .*\): .* Put the password \(and user\) in `connection`/,
+  },
+  {
+    fault: 'an ACL user without the commands',
+    set: (admin: Redis) =>
+      admin.call('ACL', 'SETUSER', 'reader', 'on', '>pw', '~*', '+@read', '+@connection', '+info'),
+    reset: (admin: Redis) => admin.call('ACL', 'DELUSER', 'reader'),
+    url: () => `redis://reader:pw@127.0.0.1:${redis.port}`,
+    says: /^Redis at 127\.0\.0\.1:\d+ refused a command to this user \(NOPERM .*\): .* Grant the ACL user BullMQ's commands/,
+  },
+])(
+  'Redis refusing the write ($fault): the producer says what to change, and the fallback delivers the events',
+  async ({ set, reset, url, says }) => {
+    const admin = new Redis(redis.url);
+    const errors: string[] = [];
+    const before = mock.events().length;
+    await set(admin);
+    const client = createCapi({
+      pixelId: '1234567890',
+      accessToken: 'worker-token',
+      graphUrl: mock.url,
+      env: false,
+      logger: false,
+      outbox: bullmqOutbox({
+        connection: url(),
+        prefix: `capi-refused-${Date.now().toString(36)}`,
+      }),
+    });
+    client.on('error', (info) => {
+      errors.push(info.error.message);
+    });
+    try {
+      for (let i = 0; i < 2; i++) {
+        client.track({
+          event_name: 'Lead',
+          action_source: 'system_generated',
+          user_data: { em: `refused.${i}@example.com` },
+        });
+      }
+      await client.flush();
+      expect(errors).toHaveLength(1);
+      expect(errors[0]).toMatch(says);
+      expect(errors[0]).not.toMatch(/unreachable|wrong|sekret/);
+      expect(await until(() => mock.events().length === before + 2, 30_000)).toBe(true);
+    } finally {
+      await client.close({ timeoutMs: 1000 });
+      await reset(admin);
+      admin.disconnect();
+    }
+  },
+);

@@ -1,0 +1,48 @@
+// Redis answering a write with a refusal (out of memory, read-only replica, credentials, ACL) is a
+// fault of its configuration, not of the network: "unreachable … Check Redis." sent the operator
+// looking for the wrong thing. Read from the reply's code (its first word), never from anything
+// the caller configured, so no credential can end up in the message.
+
+/** What a Redis failure is, as a message says it, and what to change. */
+export interface RedisFailure {
+  /** After "Redis at host:port": `is unreachable`, `is out of memory`, … */
+  problem: string;
+  /** What to change, one sentence. */
+  fix: string;
+}
+
+/** The failure a Redis error message (`OOM command not allowed …`, `NOAUTH …`) describes. */
+export const redisFailure = (reason: string): RedisFailure => {
+  const code = /(?:^|: )([A-Z]+) /.exec(reason)?.[1];
+  switch (code) {
+    case 'OOM':
+      return {
+        problem: 'is out of memory',
+        fix: 'Redis refuses new jobs at its maxmemory: raise its maxmemory, or add workers to drain the queue.',
+      };
+    case 'READONLY':
+      return {
+        problem: 'is a read-only replica',
+        fix: 'Jobs can only be written to the primary: point `connection` at the primary (or the cluster’s writer endpoint).',
+      };
+    case 'NOAUTH':
+    case 'WRONGPASS':
+      return {
+        problem: "refused the connection's credentials",
+        fix: 'Put the password (and user) in `connection` (redis://user:password@host:port, percent-encoded).',
+      };
+    case 'NOPERM':
+      return {
+        problem: 'refused a command to this user',
+        fix: "Grant the ACL user BullMQ's commands (its scripts run with EVALSHA) on the queue's keys (~<prefix>:*).",
+      };
+    default:
+      return { problem: 'is unreachable', fix: 'Check Redis.' };
+  }
+};
+
+/** For a worker's log line: `{ fix }` when the error is a refusal {@link redisFailure} knows, else nothing. */
+export const redisFix = (reason: string): { fix?: string } => {
+  const { problem, fix } = redisFailure(reason);
+  return problem === 'is unreachable' ? {} : { fix };
+};
