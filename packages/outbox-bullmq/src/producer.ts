@@ -10,6 +10,7 @@ import {
 import { type JobsOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { describeConnection, describedAs, isRedisInstance, toRedisOptions } from './connection.js';
+import { evictionMessage, evictionPolicy } from './eviction-policy.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
 import { type BullmqOutboxOptions, producerSettings } from './producer-options.js';
 import { redisFailure } from './redis-refusal.js';
@@ -237,10 +238,25 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       `Redis at ${where} is reachable again: new events go to queue "${queueName}" (events kept in memory meanwhile are delivered by this process)`,
     );
   };
+  let evictionChecked = false;
+  /** Once, at the first connection: a Redis that may evict the queue's keys is said loudly. */
+  const checkEviction = () => {
+    if (evictionChecked) return;
+    evictionChecked = true;
+    void evictionPolicy(redis).then((policy) => {
+      if (policy !== undefined && !closed) {
+        reportError(evictionMessage(where, policy, queueName));
+      }
+    });
+  };
   const onReady = () => {
-    if (outage && !closed) backToRedis();
+    if (closed) return;
+    checkEviction();
+    if (outage) backToRedis();
   };
   redis.on('ready', onReady);
+  // An ioredis instance of the app's may be connected already: no `ready` to wait for.
+  if (redis.status === 'ready') checkEviction();
 
   /**
    * In fallback mode, lets new events try Redis again after a backoff. A Redis that was slow but

@@ -24,6 +24,7 @@ import {
 } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
 import { describeConnection, describedAs, isRedisInstance, toRedisOptions } from './connection.js';
+import { evictionMessage, evictionPolicy } from './eviction-policy.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
 import { redisFix } from './redis-refusal.js';
 import { refusedBackoff } from './refused-backoff.js';
@@ -255,6 +256,18 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       'capi-kit worker: queue error',
     ),
   );
+
+  // Once, when the queue's connection is up: a Redis that may evict jobs is said loudly.
+  const where = describeConnection(options.connection);
+  void queue
+    .getBackend()
+    .client.then(evictionPolicy, () => undefined)
+    .then((policy) => {
+      if (policy === undefined) return;
+      const message = evictionMessage(where, policy, queueName);
+      logger.error({ queue: queueName, maxmemoryPolicy: policy }, `capi-kit worker: ${message}`);
+      emit('error', { kind: 'outbox', error: new Error(message) });
+    });
 
   const pause = async (ms: number): Promise<never> => {
     counters.rateLimited++;
@@ -522,8 +535,5 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     },
   };
   // Logged whole (`console.log(worker)`), BullMQ's worker and queue showed the Redis password.
-  return describedAs(handle, {
-    capiWorker: queueName,
-    redis: describeConnection(options.connection),
-  });
+  return describedAs(handle, { capiWorker: queueName, redis: where });
 };

@@ -216,3 +216,66 @@ it.each([
     }
   },
 );
+
+// BullMQ needs `maxmemory-policy noeviction`: any other policy lets a full Redis evict queue keys,
+// and the jobs' events vanish without a trace. BullMQ itself only prints a console.warn per
+// connection (four for a producer and a worker), past the app's logger and hooks.
+it('Redis with an eviction policy: the producer and the worker each say so once, through the logger and the error hook, with the setting to change', async () => {
+  const admin = new Redis(redis.url);
+  const prefix = `capi-evict-${Date.now().toString(36)}`;
+  const said =
+    /^Redis at 127\.0\.0\.1:\d+ has maxmemory-policy allkeys-lru: .*evicts .*lost.* set maxmemory-policy noeviction/;
+  await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+  const producerErrors: string[] = [];
+  const workerLines: string[] = [];
+  const workerErrors: string[] = [];
+  const outbox = bullmqOutbox({ connection: redis.url, prefix });
+  const client = createCapi({
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    graphUrl: mock.url,
+    env: false,
+    logger: false,
+    outbox,
+  });
+  client.on('error', (info) => {
+    producerErrors.push(`${info.kind}: ${info.error.message}`);
+  });
+  const worker = createCapiWorker({
+    connection: redis.url,
+    prefix,
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    graphUrl: mock.url,
+    env: false,
+    logger: { debug() {}, info() {}, warn() {}, error: (_obj, msg) => workerLines.push(msg) },
+  });
+  worker.on('error', (info) => {
+    workerErrors.push(`${info.kind}: ${info.error.message}`);
+  });
+  try {
+    client.track({
+      event_name: 'Lead',
+      action_source: 'system_generated',
+      user_data: { em: 'evict@example.com' },
+    });
+    await client.flush();
+    expect(await until(() => producerErrors.length > 0 && workerErrors.length > 0, 10_000)).toBe(
+      true,
+    );
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(producerErrors).toHaveLength(1);
+    expect(producerErrors[0]).toMatch(/^outbox: /);
+    expect(producerErrors[0]?.slice('outbox: '.length)).toMatch(said);
+    expect(workerErrors).toHaveLength(1);
+    expect(workerErrors[0]?.slice('outbox: '.length)).toMatch(said);
+    expect(workerLines.filter((line) => /maxmemory-policy/.test(line))).toHaveLength(1);
+    // Said, not refused: the events still go through the queue.
+    expect(outbox.producerStats()).toMatchObject({ mode: 'redis', enqueuedEvents: 1 });
+  } finally {
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    admin.disconnect();
+    await worker.close({ timeoutMs: 1000 });
+    await client.close({ timeoutMs: 1000 });
+  }
+});
