@@ -326,6 +326,31 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     retryLater();
   };
 
+  /** The highest job id this producer got back, and the events it had written up to it. */
+  let lastJobId: number | undefined;
+  let enqueuedAtLoss = 0;
+  /**
+   * BullMQ numbers jobs with a counter kept in Redis, so ids only grow, whoever writes. A write
+   * whose ids start at or below the last one this producer got back means Redis lost the queue
+   * (a restart without persistence, a failover to a replica behind, a FLUSHALL, an eviction): the
+   * jobs written before are gone, their events counted as enqueued and never delivered. Said once
+   * per loss; a loss that other producers' writes carry past this producer's last id goes unseen.
+   */
+  const checkJobIds = (added: readonly { id?: string | undefined }[]) => {
+    const first = Number(added[0]?.id);
+    const last = Number(added.at(-1)?.id);
+    // Ids of the app's own (`jobOptions.jobId`) say nothing of the counter.
+    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last)) return;
+    if (lastJobId !== undefined && first <= lastJobId) {
+      const before = counters.enqueuedEvents - enqueuedAtLoss;
+      enqueuedAtLoss = counters.enqueuedEvents;
+      reportError(
+        `Redis at ${where} lost queue "${queueName}"'s jobs: its job ids started again below the last one this producer wrote (a restart without persistence, a failover to a replica behind, a FLUSHALL, or an eviction). The jobs written before are gone: up to ${before} event(s) from this producer that no worker will deliver. Turn on persistence (appendonly yes) and keep maxmemory-policy noeviction.`,
+      );
+    }
+    lastJobId = last;
+  };
+
   /** Empties the buffer into jobs; its events count as `writing` until the write answers. */
   const takeJobs = (): {
     jobs: { name: string; data: CapiJobData; opts: JobsOptions }[];
@@ -388,8 +413,9 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       }
     }
     let timeout: ReturnType<typeof setTimeout> | undefined;
+    let added: readonly { id?: string | undefined }[];
     try {
-      await Promise.race([
+      added = await Promise.race([
         queue.addBulk(jobs),
         new Promise<never>((_, reject) => {
           timeout = setTimeout(
@@ -407,6 +433,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       if (timeout !== undefined) clearTimeout(timeout);
     }
     inWrite = undefined;
+    checkJobIds(added);
     writing -= records.length;
     counters.enqueuedEvents += records.length;
     counters.enqueuedJobs += jobs.length;

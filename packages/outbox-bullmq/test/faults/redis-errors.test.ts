@@ -1,9 +1,10 @@
+import { spawn } from 'node:child_process';
 import { createCapi } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { bullmqOutbox, createCapiWorker } from '../../src/index.js';
-import { ownRedis, until } from './helpers.js';
+import { freePort, ownRedis, until } from './helpers.js';
 
 // Redis refusing writes (out of memory, here `maxmemory 1` on a redis-server of our own) while a
 // worker has jobs: BullMQ emits `error` on every retry of its Redis calls, and the worker logged
@@ -279,3 +280,73 @@ it('Redis with an eviction policy: the producer and the worker each say so once,
     await client.close({ timeoutMs: 1000 });
   }
 });
+
+// A Redis restarted without persistence (or failed over to a replica behind, or flushed) comes
+// back without the queue: the jobs the producer wrote before are gone, their events counted as
+// enqueued, and nothing said so. BullMQ's job ids come from a counter in Redis, so a write whose
+// ids start below the last one this producer got back is the trace of that loss.
+it('Redis restarted empty (no persistence): the producer says the queue lost its jobs, once, with how many events it had written and the setting to change', async () => {
+  const port = await freePort();
+  const url = `redis://127.0.0.1:${port}`;
+  const start = () =>
+    spawn(
+      '/usr/bin/redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore' },
+    );
+  let server = start();
+  const errors: string[] = [];
+  const warnings: string[] = [];
+  const outbox = bullmqOutbox({ connection: url, prefix: 'capi-restart' });
+  const client = createCapi({
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    graphUrl: mock.url,
+    env: false,
+    logger: false,
+    outbox,
+  });
+  client.on('error', (info) => {
+    errors.push(info.error.message);
+  });
+  client.on('warn', (info) => {
+    warnings.push(info.message);
+  });
+  const track = (label: string, count: number) => {
+    for (let i = 0; i < count; i++) {
+      client.track({
+        event_name: 'Lead',
+        action_source: 'system_generated',
+        user_data: { em: `${label}.${i}@example.com` },
+      });
+    }
+  };
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    for (let round = 0; round < 3; round++) {
+      track(`before.${round}`, 4);
+      await client.flush();
+    }
+    expect(outbox.producerStats().enqueuedEvents).toBe(12);
+    server.kill('SIGKILL');
+    await new Promise((resolve) => server.once('exit', resolve));
+    server = start();
+    // Traffic goes on: to the fallback until ioredis reconnects (its retry waits up to 5 s), then to Redis.
+    for (let i = 0; outbox.producerStats().enqueuedEvents === 12; i++) {
+      expect(i).toBeLessThan(150);
+      track(`during.${i}`, 1);
+      await client.flush();
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    track('later', 2);
+    await client.flush();
+    const lost = errors.filter((message) => /lost queue/.test(message));
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toMatch(
+      /^Redis at 127\.0\.0\.1:\d+ lost queue "capi-kit-events"'s jobs: .*up to 12 event\(s\) .*appendonly yes/,
+    );
+  } finally {
+    await client.close({ timeoutMs: 1000 });
+    server.kill('SIGKILL');
+  }
+}, 60_000);
