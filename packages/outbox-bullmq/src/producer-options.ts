@@ -31,6 +31,8 @@ export interface BullmqOutboxOptions {
   writeTimeoutMs?: number | undefined;
   /** Events held for Redis (buffered, or in a write it has not answered: a slow Redis); beyond it new events go to the in-memory fallback. Default 50 000. */
   maxBufferedEvents?: number | undefined;
+  /** How long a job may wait untaken before the producer says no worker takes the queue's jobs (another queueName, prefix or database); default 300 000 ms (5 min), at most 2^31 − 1. */
+  untakenAfterMs?: number | undefined;
   /** BullMQ job options; default {@link DEFAULT_JOB_OPTIONS} (10 attempts, the workers' backoff). */
   jobOptions?: JobsOptions | undefined;
   /** Bounds of the in-memory fallback used while Redis is unreachable; default 10 000 events / 16 MiB per pixel. */
@@ -79,6 +81,7 @@ export const producerSettings = (options: BullmqOutboxOptions) => {
     connectTimeoutMs: positive('connectTimeoutMs', options.connectTimeoutMs, 1000, MAX_TIMER_MS),
     writeTimeoutMs: positive('writeTimeoutMs', options.writeTimeoutMs, 2000, MAX_TIMER_MS),
     maxBufferedEvents: Math.floor(positive('maxBufferedEvents', options.maxBufferedEvents, 50_000)),
+    untakenAfterMs: positive('untakenAfterMs', options.untakenAfterMs, 300_000, MAX_TIMER_MS),
     jobOptions: { ...DEFAULT_JOB_OPTIONS, ...options.jobOptions } satisfies JobsOptions,
     logger: options.logger ?? consoleLogger,
   };

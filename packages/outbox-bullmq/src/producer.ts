@@ -129,6 +129,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     connectTimeoutMs,
     writeTimeoutMs,
     maxBufferedEvents,
+    untakenAfterMs,
     jobOptions,
     logger,
   } = producerSettings(options);
@@ -351,6 +352,46 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     lastJobId = last;
   };
 
+  /**
+   * A worker started with another queueName, prefix or database than the producers takes nothing,
+   * and the events piled up in Redis with no word from either side. One job this producer wrote is
+   * watched: still waiting `untakenAfterMs` later, no worker took it, and the producer says so
+   * (once, until a watched job is taken again). One command per check, at most once a minute.
+   */
+  let watched: { id: string; at: number } | undefined;
+  let untakenSaid = false;
+  let untakenTimer: ReturnType<typeof setInterval> | undefined;
+  const checkUntaken = async () => {
+    const job = watched;
+    if (!job || closed || mode !== 'redis' || redis.status !== 'ready') return;
+    if (Date.now() - job.at < untakenAfterMs) return;
+    let state: string;
+    try {
+      state = await queue.getJobState(job.id);
+    } catch {
+      return; // Redis failing: its own message says so
+    }
+    if (watched !== job || closed) return;
+    watched = undefined; // the next write's first job is watched next
+    if (state !== 'waiting' && state !== 'prioritized') {
+      untakenSaid = false;
+      return;
+    }
+    if (untakenSaid) return;
+    untakenSaid = true;
+    reportError(
+      `no worker has taken the jobs of queue "${queueName}" (prefix "${options.prefix ?? 'bull'}") on Redis at ${where} for ${untakenAfterMs} ms: a job written then still waits, with its events. Check that createCapiWorker runs with the same connection (database), queueName and prefix as bullmqOutbox; if it does, its workers are paused (a refused token pauses the queue) or far behind.`,
+    );
+  };
+  const watch = (added: readonly { id?: string | undefined }[]) => {
+    const id = added[0]?.id;
+    if (watched !== undefined || id === undefined || closed) return;
+    watched = { id, at: Date.now() };
+    if (untakenTimer !== undefined) return;
+    untakenTimer = setInterval(() => void checkUntaken(), Math.min(untakenAfterMs, 60_000));
+    untakenTimer.unref?.();
+  };
+
   /** Empties the buffer into jobs; its events count as `writing` until the write answers. */
   const takeJobs = (): {
     jobs: { name: string; data: CapiJobData; opts: JobsOptions }[];
@@ -434,6 +475,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     }
     inWrite = undefined;
     checkJobIds(added);
+    watch(added);
     writing -= records.length;
     counters.enqueuedEvents += records.length;
     counters.enqueuedJobs += jobs.length;
@@ -531,6 +573,8 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     cancelTimers();
     if (retryTimer !== undefined) clearTimeout(retryTimer);
     retryTimer = undefined;
+    if (untakenTimer !== undefined) clearInterval(untakenTimer);
+    untakenTimer = undefined;
     redis.off('ready', onReady);
     const quiet = new Promise<void>((resolve) => {
       const t = setTimeout(resolve, writeTimeoutMs);

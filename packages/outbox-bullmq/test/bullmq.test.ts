@@ -63,7 +63,12 @@ const client = (outbox: BullmqOutbox, extra: Partial<CapiOptions> = {}) =>
 
 describe('bullmqOutbox options (no Redis needed)', () => {
   it('refuses a timer option past setTimeout’s limit (2^31 − 1 ms, which Node turns into 1 ms), naming it', async () => {
-    for (const name of ['flushIntervalMs', 'connectTimeoutMs', 'writeTimeoutMs'] as const) {
+    for (const name of [
+      'flushIntervalMs',
+      'connectTimeoutMs',
+      'writeTimeoutMs',
+      'untakenAfterMs',
+    ] as const) {
       for (const value of [2 ** 31, Number.POSITIVE_INFINITY]) {
         const create = () => {
           // Closed at once if it is (wrongly) accepted, so no connection attempt outlives the test.
@@ -758,5 +763,36 @@ describe('bullmq with Redis', needsRedis, () => {
     await waitFor(() => done.length === 1);
     expect(mock.uniqueEventIds()).toEqual(['fresh']);
     expect(worker.stats()).toMatchObject({ expired: 1, sent: 1 });
+  });
+
+  // A worker started with another queueName or prefix (or database) than the producers takes
+  // nothing, and the events piled up in Redis with no word from either side.
+  it('jobs no worker takes (a worker on another prefix): the producer says so once, naming the queue, the prefix and what to check; a worker on the same queue then delivers them', async () => {
+    const { logger, lines } = logs();
+    const errors: string[] = [];
+    const outbox = producer({ untakenAfterMs: 1000 });
+    const capi = client(outbox, { logger });
+    capi.on('error', (info) => {
+      errors.push(`${info.kind}: ${info.error.message}`);
+    });
+    startWorker({ prefix: `${prefix}-other` });
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 3; i++) capi.track(leadEvent(`untaken-${round}-${i}`));
+      await capi.flush();
+      await new Promise((resolve) => setTimeout(resolve, 800));
+    }
+    await waitFor(() => errors.length > 0, 5000);
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      new RegExp(
+        `^outbox: no worker has taken the jobs of queue "capi-kit-events" \\(prefix "${prefix}"\\) on Redis at [^ ]+ for 1000 ms: .*same connection \\(database\\), queueName and prefix`,
+      ),
+    );
+    expect(lines.filter((line) => line.level === 'error')).toHaveLength(1);
+    startWorker();
+    await mock.waitForEvents(12);
+    expect(mock.events()).toHaveLength(12);
+    await capi.close();
   });
 });
