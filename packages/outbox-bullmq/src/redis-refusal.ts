@@ -36,6 +36,11 @@ export const redisFailure = (reason: string): RedisFailure => {
         problem: 'refused a command to this user',
         fix: "Grant the ACL user BullMQ's commands (its scripts run with EVALSHA) on the queue's keys (~<prefix>:*).",
       };
+    case 'CROSSSLOT':
+      return {
+        problem: 'is a Redis Cluster',
+        fix: "BullMQ needs all of a queue's keys in one slot there: give producers and workers the same hash-tagged prefix (prefix: '{bull}').",
+      };
     default:
       return { problem: 'is unreachable', fix: 'Check Redis.' };
   }

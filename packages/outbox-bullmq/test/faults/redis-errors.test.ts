@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createCapi } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { Redis } from 'ioredis';
@@ -348,5 +351,71 @@ it('Redis restarted empty (no persistence): the producer says the queue lost its
   } finally {
     await client.close({ timeoutMs: 1000 });
     server.kill('SIGKILL');
+  }
+}, 60_000);
+
+// A Redis Cluster refuses BullMQ's scripts unless a queue's keys share one slot (CROSSSLOT): it
+// was reported as "unreachable … Check Redis.", though the fix is the producers' and workers'
+// prefix.
+it('a Redis Cluster node: the producer says to hash-tag the prefix, and with one its jobs go through', async () => {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'capi-cluster-'));
+  const server = spawn(
+    '/usr/bin/redis-server',
+    [
+      ...['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      ...['--cluster-enabled', 'yes', '--dir', dir],
+    ],
+    { stdio: 'ignore' },
+  );
+  const url = `redis://127.0.0.1:${port}`;
+  const admin = new Redis(url, { retryStrategy: () => 100 });
+  admin.on('error', () => {});
+  const errors: string[] = [];
+  const capi = (prefix: string) => {
+    const outbox = bullmqOutbox({ connection: url, prefix });
+    const client = createCapi({
+      pixelId: '1234567890',
+      accessToken: 'worker-token',
+      graphUrl: mock.url,
+      env: false,
+      logger: false,
+      outbox,
+    });
+    client.on('error', (info) => {
+      errors.push(info.error.message);
+    });
+    for (let i = 0; i < 2; i++) {
+      client.track({
+        event_name: 'Lead',
+        action_source: 'system_generated',
+        user_data: { em: `cluster.${i}@example.com` },
+      });
+    }
+    return { client, outbox };
+  };
+  try {
+    await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+    for (let tries = 0; ; tries++) {
+      if (String(await admin.call('CLUSTER', 'INFO')).includes('cluster_state:ok')) break;
+      expect(tries).toBeLessThan(100);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const plain = capi('bull');
+    await plain.client.flush();
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^Redis at 127\.0\.0\.1:\d+ is a Redis Cluster \(CROSSSLOT .*\): .* give producers and workers the same hash-tagged prefix \(prefix: '\{bull\}'\)/,
+    );
+    await plain.client.close({ timeoutMs: 1000 });
+    const tagged = capi('{capi}');
+    await tagged.client.flush();
+    expect(tagged.outbox.producerStats()).toMatchObject({ mode: 'redis', enqueuedEvents: 2 });
+    expect(errors).toHaveLength(1);
+    await tagged.client.close({ timeoutMs: 1000 });
+  } finally {
+    admin.disconnect();
+    server.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
