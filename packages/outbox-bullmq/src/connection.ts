@@ -64,6 +64,15 @@ export const toRedisOptions = (
   return options;
 };
 
+/**
+ * ioredis's `reconnectOnError` for the connections this package opens: a READONLY answer means
+ * the primary was demoted (a managed Redis's failover) while the connection stayed open. The
+ * endpoint now leads to the new primary, but ioredis kept the old connection, so every write
+ * failed for as long as the process lived. It reconnects (without resending: the producer's write
+ * goes to its fallback, BullMQ retries its own).
+ */
+export const reconnectOnReadonly = (error: Error): boolean => error.message.startsWith('READONLY');
+
 /** Host:port as a URL writes it: an IPv6 address in brackets. */
 const hostPort = (host: string | undefined, port: number | undefined): string => {
   const name = host ?? '127.0.0.1';

@@ -9,7 +9,13 @@ import {
 } from '@capi-kit/core';
 import { type JobsOptions, Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { describeConnection, describedAs, isRedisInstance, toRedisOptions } from './connection.js';
+import {
+  describeConnection,
+  describedAs,
+  isRedisInstance,
+  reconnectOnReadonly,
+  toRedisOptions,
+} from './connection.js';
 import { evictionMessage, evictionPolicy } from './eviction-policy.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
 import { type BullmqOutboxOptions, producerSettings } from './producer-options.js';
@@ -149,6 +155,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
         maxRetriesPerRequest: 1,
         // Keep trying to come back in the background; the fallback covers the meantime.
         retryStrategy: (times: number) => Math.min(times * 500, 5000),
+        reconnectOnError: reconnectOnReadonly,
       });
   const queueName = options.queueName ?? DEFAULT_QUEUE_NAME;
   let queue: Queue<CapiJobData>;

@@ -23,7 +23,13 @@ import {
   Worker,
 } from 'bullmq';
 import type { RedisOptions } from 'ioredis';
-import { describeConnection, describedAs, isRedisInstance, toRedisOptions } from './connection.js';
+import {
+  describeConnection,
+  describedAs,
+  isRedisInstance,
+  reconnectOnReadonly,
+  toRedisOptions,
+} from './connection.js';
 import { evictionMessage, evictionPolicy } from './eviction-policy.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
 import { redisFix } from './redis-refusal.js';
@@ -241,6 +247,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     isRedisInstance(options.connection)
       ? options.connection
       : ({
+          reconnectOnError: reconnectOnReadonly,
           ...toRedisOptions(options.connection),
           maxRetriesPerRequest: null,
         } satisfies RedisOptions)

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createCapi } from '@capi-kit/core';
@@ -22,7 +23,16 @@ beforeAll(async () => {
 afterAll(async () => {
   await mock?.close();
   await redis?.stop();
+  for (const dir of scratchDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
+
+/** A temporary directory for a redis-server of a test's own (its files stay out of the package). */
+const scratchDirs: string[] = [];
+const scratchDir = (): string => {
+  const dir = mkdtempSync(join(tmpdir(), 'capi-redis-'));
+  scratchDirs.push(dir);
+  return dir;
+};
 
 it("Redis out of memory: BullMQ's repeated error is logged once, and its repeats are counted in one line at close", async () => {
   const lines: { msg: string; obj: Record<string, unknown> }[] = [];
@@ -291,11 +301,12 @@ it('Redis with an eviction policy: the producer and the worker each say so once,
 it('Redis restarted empty (no persistence): the producer says the queue lost its jobs, once, with how many events it had written and the setting to change', async () => {
   const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
+  const cwd = scratchDir();
   const start = () =>
     spawn(
       '/usr/bin/redis-server',
       ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
+      { stdio: 'ignore', cwd },
     );
   let server = start();
   const errors: string[] = [];
@@ -359,7 +370,7 @@ it('Redis restarted empty (no persistence): the producer says the queue lost its
 // prefix.
 it('a Redis Cluster node: the producer says to hash-tag the prefix, and with one its jobs go through', async () => {
   const port = await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'capi-cluster-'));
+  const dir = scratchDir();
   const server = spawn(
     '/usr/bin/redis-server',
     [
@@ -416,6 +427,99 @@ it('a Redis Cluster node: the producer says to hash-tag the prefix, and with one
   } finally {
     admin.disconnect();
     server.kill('SIGKILL');
-    rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+// A managed Redis's failover: the endpoint now leads to the new primary, but a connection opened
+// before it stays with the old one, demoted to a read-only replica. ioredis does not reconnect on
+// READONLY by itself, so the producer kept every event in memory and the worker got nothing done,
+// for as long as the processes lived. Here a proxy stands for the endpoint.
+it('a failover that demotes the primary (READONLY): the producer and the worker reconnect through the endpoint and reach the new primary', async () => {
+  const start = async () => {
+    const port = await freePort();
+    // A replica keeps the primary's snapshot on disk: in a directory of its own, not the package's.
+    const child = spawn(
+      '/usr/bin/redis-server',
+      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      { stdio: 'ignore', cwd: scratchDir() },
+    );
+    const admin = new Redis(`redis://127.0.0.1:${port}`, { retryStrategy: () => 50 });
+    admin.on('error', () => {});
+    await admin.ping();
+    return { port, child, admin };
+  };
+  const [old, next] = await Promise.all([start(), start()]);
+  let target = old.port;
+  const sockets = new Set<Socket>();
+  const endpoint = createServer((client) => {
+    const upstream = connect({ host: '127.0.0.1', port: target });
+    sockets.add(client).add(upstream);
+    client.pipe(upstream).pipe(client);
+    const end = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('error', end).on('close', end);
+    upstream.on('error', end).on('close', end);
+  });
+  await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
+  const url = `redis://127.0.0.1:${(endpoint.address() as { port: number }).port}`;
+  const prefix = 'capi-failover';
+  const worker = createCapiWorker({
+    connection: url,
+    prefix,
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    graphUrl: mock.url,
+    env: false,
+  });
+  // Its first write waits for the connection as long as a loaded machine needs.
+  const outbox = bullmqOutbox({ connection: url, prefix, connectTimeoutMs: 10_000 });
+  const client = createCapi({
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    graphUrl: mock.url,
+    env: false,
+    logger: false,
+    outbox,
+  });
+  client.on('error', () => {});
+  const track = (label: string) =>
+    client.track({
+      event_name: 'Lead',
+      action_source: 'system_generated',
+      user_data: { em: `${label}@example.com` },
+    });
+  try {
+    track('before');
+    await client.flush();
+    expect(await until(() => worker.stats().sent === 1, 10_000)).toBe(true);
+    // The failover: the old primary follows the new one, the endpoint leads to the new one.
+    await old.admin.call('REPLICAOF', '127.0.0.1', String(next.port));
+    target = next.port;
+    let i = 0;
+    const written = outbox.producerStats().enqueuedEvents;
+    expect(
+      await until(() => {
+        if (outbox.producerStats().enqueuedEvents > written) return true;
+        track(`after.${i++}`);
+        void client.flush();
+        return false;
+      }, 20_000),
+    ).toBe(true);
+    // The worker too: it delivers what reached the new primary (the fallback's events, the
+    // producer's client sends itself).
+    const afterWrite = outbox.producerStats().enqueuedEvents - written;
+    expect(await until(() => worker.stats().sent >= 1 + afterWrite, 30_000)).toBe(true);
+    expect(Number(await next.admin.dbsize())).toBeGreaterThan(0);
+  } finally {
+    await worker.close({ timeoutMs: 1000 });
+    await client.close({ timeoutMs: 1000 });
+    for (const socket of sockets) socket.destroy();
+    endpoint.close();
+    for (const { admin, child } of [old, next]) {
+      admin.disconnect();
+      child.kill('SIGKILL');
+    }
+  }
+}, 90_000);
