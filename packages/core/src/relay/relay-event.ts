@@ -72,6 +72,44 @@ export type RelayEventResult =
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
+/** `custom_data` keys whose value Meta takes as a number, and `contents` items' such keys. */
+const NUMBER_KEYS: ReadonlySet<string> = new Set([
+  'value',
+  'predicted_ltv',
+  'net_revenue',
+  'num_items',
+]);
+const CONTENT_NUMBER_KEYS = ['item_price', 'quantity'] as const;
+/** A plain decimal, as a data layer writes a price (`"19.90"`); no exponent, no grouping. */
+const DECIMAL_TEXT = /^-?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})$/;
+
+/** `value` as a number when it is a decimal in text, else unchanged (the core then says why). */
+const decimal = (value: unknown): unknown =>
+  typeof value === 'string' && DECIMAL_TEXT.test(value.trim()) ? Number(value.trim()) : value;
+
+/**
+ * A page's number written as text (`value: '19.90'`, as tag managers' data layers often hold it),
+ * read as the number: the Pixel sends every parameter as text and Meta reads it so, while the
+ * server copy of the same event was refused whole (`invalid_value`), and only the browser's
+ * counted. Anything but a plain decimal stays as it is, for the core's checks to name.
+ */
+function pageNumbers(key: string, value: unknown): unknown {
+  if (NUMBER_KEYS.has(key)) return decimal(value);
+  if (key !== 'contents' || !Array.isArray(value)) return value;
+  return value.map((item: unknown) => {
+    if (!isRecord(item)) return item;
+    let copy: Record<string, unknown> | undefined;
+    for (const name of CONTENT_NUMBER_KEYS) {
+      const read = decimal(item[name]);
+      if (read !== item[name]) {
+        copy ??= { ...item };
+        copy[name] = read;
+      }
+    }
+    return copy ?? item;
+  });
+}
+
 const nonEmpty = (value: unknown, max: number): value is string =>
   typeof value === 'string' && value.trim() !== '' && value.length <= max;
 
@@ -227,7 +265,7 @@ export function relayEventInput(
       // An own `__proto__` key (JSON.parse makes one) assigned below would set `kept`'s prototype,
       // and the page would choose every key the event reads, `allowCustomData` listing it or not.
       if (key !== '__proto__' && rules.customDataKeys.has(key)) {
-        kept[key] = custom_data[key];
+        kept[key] = pageNumbers(key, custom_data[key]);
         any = true;
       } else {
         keysDropped++;

@@ -719,6 +719,35 @@ describe('createRelay: what is forwarded', () => {
     });
   });
 
+  it("reads a page's numbers written as text (a data layer's '19.90') as numbers, as the Pixel does", async () => {
+    const h = harness();
+    await h.relay.handle(
+      request({
+        body: payload([
+          event({
+            custom_data: {
+              value: ' 19.90 ',
+              currency: 'EUR',
+              num_items: '2',
+              contents: [{ id: 'sku-1', quantity: '2', item_price: '9.95' }],
+            },
+          }),
+          event({ event_id: 'exp', custom_data: { value: '1e3', currency: 'EUR' } }),
+        ]),
+      }),
+    );
+    const sent = await h.sent();
+    expect(sent).toHaveLength(1);
+    expect(sent[0]?.event.custom_data).toMatchObject({
+      value: 19.9,
+      num_items: 2,
+      contents: [{ id: 'sku-1', quantity: 2, item_price: 9.95 }],
+    });
+    // Only a plain decimal: an exponent is not a price a data layer writes, and is refused by the
+    // core as before, counted and named.
+    expect(h.relay.stats().events.dropped.not_accepted).toBe(1);
+  });
+
   it("keeps a page's '__proto__' custom_data key as data, never as the kept object's prototype", async () => {
     // Listing '__proto__' is a mistake, but a page must not then choose the event's custom data:
     // assigned, the key set the kept object's prototype and its keys read as the page's.
