@@ -10,7 +10,8 @@ import type { SqliteOutbox } from './sqlite-outbox.js';
 // down with it. The new process keeps its events in the memory queue (the `memoryFallback` bounds,
 // drop-oldest) and delivers them from there, tries the lock every `writeRetryMs` without blocking
 // the event loop, and once the old process lets go takes the file over: what the old process left
-// is counted and sent (`OutboxHost.recovered`), what memory holds is written to the file.
+// for this client's pixels is counted and sent (`OutboxHost.recovered`), what it left for other
+// pixels stays in the file untouched (as at a start), what memory holds is written to the file.
 
 /**
  * How long a wait is a deploy's hand-over. The old process of a deploy lets go within its graceful
@@ -19,6 +20,27 @@ import type { SqliteOutbox } from './sqlite-outbox.js';
  * instances given one path), and this one has no durability for as long as it runs.
  */
 export const WAIT_ERROR_MS = 60_000;
+
+/**
+ * What the take-over warning says of the `left` records the other process left, `notOurs` of them
+ * for pixels this client does not send to. Pixel ids are not named: the records are kept, and
+ * `stats().pixels` lists them.
+ */
+const leftBehind = (left: number, notOurs: number, closing: boolean, hosted: boolean): string => {
+  if (closing) {
+    return `the ${left} events the other process left in it stay there for the next start`;
+  }
+  // No client yet: the one created on this outbox counts them at its start, as a previous run's.
+  if (!hosted) {
+    return `the ${left} events the other process left in it are counted by the client created on this outbox, as a previous run's`;
+  }
+  const others = 'pixels this client does not send to';
+  if (notOurs === 0) return `the ${left} events the other process left in it are sent`;
+  if (notOurs === left) {
+    return `the ${left} events the other process left in it are for ${others}: kept in the file untouched`;
+  }
+  return `the ${left - notOurs} events the other process left in it for this client's pixels are sent; the ${notOurs} for ${others} are kept in the file untouched`;
+};
 
 /** The outbox on the file once it is taken, and what the other process left in it, per stream. */
 export interface Taken {
@@ -112,17 +134,24 @@ export const waitForFile = (
     file = identity();
     openHere.add(file);
     let left = 0;
+    // What the other process left for pixels this client does not send to: the engine leaves it
+    // alone, as it does at a start, so the warning must not say it is sent.
+    let notOurs = 0;
     for (const { pixelId, count, bytes } of result.recovered) {
       left += count;
       // Before attach, the engine's start-up count (stats()) sees them.
-      if (count > 0) host?.recovered(pixelId, count, bytes);
+      if (count > 0 && host?.recovered(pixelId, count, bytes) === false) notOurs += count;
     }
     // Closing, what memory holds is written, in flight too (takeNonDurable), and nothing is sent.
     const inMemory = memory.stats();
     const held = closing ? inMemory.queued + inMemory.leased : inMemory.queued;
+    const written =
+      held > 0
+        ? `, and the ${held} ${closing ? 'held' : 'waiting'} in memory are written to it`
+        : '';
     report(
       'warn',
-      `took the file over after ${Math.round(performance.now() - waitStart)} ms of waiting${closing ? ', while closing' : ''}: the ${left} events the other process left in it ${closing ? 'stay there for the next start' : 'are sent'}${held > 0 ? `, and the ${held} ${closing ? 'held' : 'waiting'} in memory are written to it` : ''}`,
+      `took the file over after ${Math.round(performance.now() - waitStart)} ms of waiting${closing ? ', while closing' : ''}: ${leftBehind(left, notOurs, closing, host !== undefined)}${written}`,
     );
     try {
       taken.flush?.();

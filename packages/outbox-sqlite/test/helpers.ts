@@ -41,7 +41,7 @@ export const record = (overrides: Partial<OutboxRecord> = {}): OutboxRecord => {
   };
 };
 
-/** An {@link OutboxHost} that remembers what it was told. */
+/** An {@link OutboxHost} that remembers what it was told, and sends to every pixel. */
 export const recordingHost = () => {
   const seen = {
     added: [] as OutboxRecord[],
@@ -52,7 +52,10 @@ export const recordingHost = () => {
   };
   const host: OutboxHost = {
     added: (records) => seen.added.push(...records),
-    recovered: (pixelId, count, bytes) => seen.recovered.push({ pixelId, count, bytes }),
+    recovered: (pixelId, count, bytes) => {
+      seen.recovered.push({ pixelId, count, bytes });
+      return true;
+    },
     evicted: (records) => seen.evicted.push(...records),
     error: (error) => seen.errors.push(error),
     warn: (message) => seen.warnings.push(message),

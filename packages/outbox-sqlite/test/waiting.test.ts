@@ -217,6 +217,51 @@ describe('a file another process holds', () => {
     expect(rows(path)).toBe(0);
   });
 
+  it('a pixel this client does not send to: the take-over warning counts only what is sent, and says the rest stay in the file untouched', async () => {
+    const path = temp.file();
+    // The other process sent to this client's pixel and to one this client does not send to.
+    const previous = createCapi({
+      pixels: [
+        { pixelId: '1234567890', accessToken: TOKEN },
+        { pixelId: '111', accessToken: TOKEN },
+      ],
+      graphUrl: 'http://127.0.0.1:9', // discard: refused at once
+      env: false,
+      outbox: sqliteOutbox({ path }),
+      flushIntervalMs: 60_000,
+    });
+    for (let i = 0; i < 3; i++) {
+      previous.track({ ...leadEvent(i), event_id: `ours-${i}` }, { pixelIds: ['1234567890'] });
+    }
+    for (let i = 0; i < 2; i++) {
+      previous.track({ ...leadEvent(i), event_id: `other-${i}` }, { pixelIds: ['111'] });
+    }
+    await previous.close({ timeoutMs: 0 });
+    const holder = new Database(path);
+    holder.pragma('locking_mode = EXCLUSIVE');
+    holder.exec('BEGIN EXCLUSIVE');
+    holder.exec('COMMIT');
+
+    const outbox = sqliteOutbox({ path, lockTimeoutMs: 20, writeRetryMs: 30 });
+    const capi = clientOn(outbox);
+    const warnings: string[] = [];
+    capi.on('warn', (w) => warnings.push(w.message));
+    await sleep(0);
+    holder.close();
+    await waitFor('the take-over', () => !outbox.stats().waitingForFile);
+    await waitFor('ours sent', () => capi.stats().sent === 3);
+    const tookOver = warnings.filter((w) => w.includes('took the file over'));
+    expect(tookOver).toEqual([
+      expect.stringMatching(
+        /took the file over after \d+ ms of waiting: the 3 events the other process left in it for this client's pixels are sent; the 2 for pixels this client does not send to are kept in the file untouched$/,
+      ),
+    ]);
+    expect(tookOver[0]).not.toContain('111');
+    expect(mock.uniqueEventIds().sort()).toEqual(['ours-0', 'ours-1', 'ours-2']);
+    await capi.close();
+    expect(rows(path)).toBe(2);
+  });
+
   it('close() while the file is still held: the engine counts what memory holds as dropped (shutdown); nothing is left behind', async () => {
     const path = temp.file();
     const holder = heldFile(path, 2);

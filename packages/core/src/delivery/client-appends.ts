@@ -189,7 +189,9 @@ export const createAppends = (deps: AppendsDeps): Appends => {
           for (const r of records) pipes.get(r.pixelId)?.noteAppended(1, r.bytes, false);
         },
         recovered: (pixelId, count, bytes) => {
-          if (count > 0) pipes.get(pixelId)?.noteAppended(count, bytes, false);
+          const pipe = pipes.get(pixelId);
+          if (pipe && count > 0) pipe.noteAppended(count, bytes, false);
+          return pipe !== undefined;
         },
         evicted: (records) => handleAppend({ evicted: records }),
         error: (error) => reportOutboxError(error, 'failure'),

@@ -176,6 +176,22 @@ describe('outbox side channel', () => {
     await client.close({ timeoutMs: 100 });
   });
 
+  it("recovered: a previous run's records are counted and sent for a pixel the client sends to (true), left alone for another (false)", async () => {
+    const box = delegatingOutbox({ delegate: false });
+    const { client, seen, clock } = setup(box.outbox);
+    const left = [1, 2].map((i) => outboxRecord(`left-${i}`, clock.now(), `evt-left-${i}`));
+    box.memory.append(left);
+    expect(box.host().recovered(PIXEL, 2, 80)).toBe(true);
+    expect(box.host().recovered('999000', 3, 120)).toBe(false);
+    expect(client.stats().queued).toBe(2);
+    await client.flush();
+    expect(seen.flatMap((r) => r.body.data.map((e) => e.event_id))).toEqual([
+      'evt-left-1',
+      'evt-left-2',
+    ]);
+    await client.close({ timeoutMs: 100 });
+  });
+
   it('records the outbox puts back after close() are counted as dropped (shutdown), not left queued', async () => {
     // A BullMQ producer whose Redis write outlasted close(): its fallback takes the batch later
     // and reports it through `added`, to a client that will never send again.

@@ -68,10 +68,11 @@ export interface OutboxHost {
   added(records: readonly OutboxRecord[]): void;
   /**
    * A previous run's records became claimable after start, `count` of them (`bytes` UTF-8 bytes)
-   * for this pixel: a file another process held at start and let go since. The engine counts
-   * them as queued and sends them, as it does a previous run's records found at start.
+   * for this pixel: a file another process held at start and let go since. As with a previous
+   * run's records found at start, the engine counts them as queued and sends them if it sends to
+   * this pixel (true), and leaves them alone if it does not (false).
    */
-  recovered(pixelId: string, count: number, bytes: number): void;
+  recovered(pixelId: string, count: number, bytes: number): boolean;
   /** Records the outbox removed to stay within its bounds: counted as dropped (`overflow`). */
   evicted(records: readonly OutboxRecord[]): void;
   /** A failure the app must hear about: `logger.error` and the `error` hook (kind `outbox`). */
