@@ -1,19 +1,16 @@
-import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, forkChild } from './forked-child.js';
 import { tempDir } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/crash-child.mjs', import.meta.url));
-const DIST = fileURLToPath(new URL('../dist/index.mjs', import.meta.url));
 const EVENTS = 10_000;
 
 let mock: MockGraph;
 let temp: ReturnType<typeof tempDir>;
 beforeAll(async () => {
-  if (!existsSync(DIST))
-    throw new Error('build first: the child processes run dist/ (npm run build)');
+  assertBuilt();
   mock = await startMockGraph({ accessToken: 'EAAtest-token-0123456789' });
   temp = tempDir();
 });
@@ -22,40 +19,7 @@ afterAll(async () => {
   temp.cleanup();
 });
 
-const stderrOf = new WeakMap<ChildProcess, string[]>();
-const start = (args: string[]): ChildProcess => {
-  const child = fork(CHILD, args, { execArgv: [], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
-  const lines: string[] = [];
-  stderrOf.set(child, lines);
-  child.stderr?.on('data', (chunk: Buffer) => {
-    lines.push(String(chunk));
-    process.stderr.write(chunk);
-  });
-  return child;
-};
-
-const nextMessage = <T>(child: ChildProcess, timeoutMs: number): Promise<T> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('child sent nothing in time')), timeoutMs);
-    child.once('message', (message) => {
-      clearTimeout(timer);
-      resolve(message as T);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      const stderr = (stderrOf.get(child) ?? []).join('').slice(-2000);
-      reject(new Error(`child exited early (${code ?? signal}): ${stderr}`));
-    });
-  });
-
-const exited = (child: ChildProcess) =>
-  new Promise<NodeJS.Signals | number | null>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve(child.signalCode ?? child.exitCode);
-      return;
-    }
-    child.once('exit', (code, signal) => resolve(signal ?? code));
-  });
+const start = (args: string[]) => forkChild(CHILD, args);
 
 describe('SIGKILL during an outage', () => {
   it(`loses nothing committed: ${EVENTS} events tracked, process killed one commit window (25 ms) after the last track(), all delivered exactly once by the next process`, async () => {
@@ -67,15 +31,15 @@ describe('SIGKILL during an outage', () => {
     // window (commitIntervalMs = 25 ms, an event loop left free), then messages us; we SIGKILL it
     // the moment the message arrives. No close(), no flush(), no exit handler runs.
     const tracker = start(['track', path, mock.url, String(EVENTS)]);
-    const report = await nextMessage<{
+    const report = await tracker.next<{
       tracked: number;
       waitedMs: number;
       pendingAtSignal: number;
       queued: number;
       leased: number;
-    }>(tracker, 30_000);
-    tracker.kill('SIGKILL');
-    expect(await exited(tracker)).toBe('SIGKILL');
+    }>();
+    tracker.child.kill('SIGKILL');
+    expect(await tracker.exited).toBe('SIGKILL');
     const refused = mock.rejections().length;
     console.log(
       `[crash] tracked ${report.tracked}; killed ${report.waitedMs.toFixed(1)} ms after the last track(); uncommitted at the signal: ${report.pendingAtSignal}; in the outbox: ${report.queued} waiting + ${report.leased} in flight; ${refused} requests refused or left hanging before the kill`,
@@ -86,8 +50,8 @@ describe('SIGKILL during an outage', () => {
 
     mock.recover();
     const deliverer = start(['deliver', path, mock.url]);
-    const done = await nextMessage<{ delivered: number; initialQueued: number }>(deliverer, 30_000);
-    await exited(deliverer);
+    const done = await deliverer.next<{ delivered: number; initialQueued: number }>();
+    await deliverer.exited;
     console.log(
       `[crash] next process found ${done.initialQueued} events in the file and delivered ${done.delivered}`,
     );
@@ -108,17 +72,17 @@ describe('SIGKILL during an outage', () => {
     // TikTok is down and hangs (its records stay leased until the kill); Meta takes its copies.
     mock.tiktok.outage('hang');
     const tracker = start(['track', path, mock.url, String(EACH), mock.tiktok.url]);
-    const report = await nextMessage<{ tracked: number; pendingAtSignal: number }>(tracker, 30_000);
-    tracker.kill('SIGKILL');
-    expect(await exited(tracker)).toBe('SIGKILL');
+    const report = await tracker.next<{ tracked: number; pendingAtSignal: number }>();
+    tracker.child.kill('SIGKILL');
+    expect(await tracker.exited).toBe('SIGKILL');
     expect(report.pendingAtSignal).toBe(0);
     expect(mock.tiktok.events()).toHaveLength(0);
     const metaBefore = mock.uniqueEventIds().length;
 
     mock.tiktok.recover();
     const deliverer = start(['deliver', path, mock.url, '0', mock.tiktok.url]);
-    const done = await nextMessage<{ initialByStream: Record<string, number> }>(deliverer, 30_000);
-    await exited(deliverer);
+    const done = await deliverer.next<{ initialByStream: Record<string, number> }>();
+    await deliverer.exited;
     const metaAgain = mock.duplicates().length;
     console.log(
       `[crash, two streams] Meta had ${metaBefore} of ${EACH} before the kill; the next process found ${JSON.stringify(done.initialByStream)} in the file; Meta duplicates (delivered, acknowledgement not yet committed at the kill): ${metaAgain}`,

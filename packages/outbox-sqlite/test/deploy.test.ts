@@ -1,22 +1,19 @@
 // A rolling deploy on one file, in real processes: the new instance starts while the old one still
 // holds the outbox (pm2 reload, Kubernetes' maxSurge on a shared volume). The new one must start,
 // deliver its own events at once, and take over what the old one left once it exits.
-import { type ChildProcess, fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { assertBuilt, forkChild } from './forked-child.js';
 import { tempDir } from './helpers.js';
 
 const CHILD = fileURLToPath(new URL('./fixtures/deploy-child.mjs', import.meta.url));
-const DIST = fileURLToPath(new URL('../dist/index.mjs', import.meta.url));
 
 let mock: MockGraph;
 let temp: ReturnType<typeof tempDir>;
 beforeAll(async () => {
-  if (!existsSync(DIST))
-    throw new Error('build first: the child processes run dist/ (npm run build)');
+  assertBuilt();
   mock = await startMockGraph({ accessToken: 'EAAtest-token-0123456789' });
   temp = tempDir();
 });
@@ -37,41 +34,15 @@ interface Figures {
   heard: { errors: string[]; warnings: string[] };
 }
 
+/** The deploy fixture: `stats()` asks it for its figures. */
 const start = (args: string[]) => {
-  const child = fork(CHILD, args, { execArgv: [], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
-  let stderr = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    stderr += String(chunk);
-    process.stderr.write(chunk);
-  });
-  /** The next message that has `key`. */
-  const next = <T>(key: string, timeoutMs = 30_000): Promise<T> =>
-    new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no ${key} from the child in time`)),
-        timeoutMs,
-      );
-      const onMessage = (message: Record<string, unknown>) => {
-        if (!(key in message)) return;
-        clearTimeout(timer);
-        child.off('message', onMessage);
-        resolve(message[key] as T);
-      };
-      child.on('message', onMessage);
-      child.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new Error(`child exited early (${code ?? signal}): ${stderr.slice(-2000)}`));
-      });
-    });
+  const instance = forkChild(CHILD, args);
   const stats = () => {
-    const answer = next<Figures>('stats');
-    child.send('stats');
+    const answer = instance.next<Figures>('stats');
+    instance.child.send('stats');
     return answer;
   };
-  const exited = new Promise<number | string | null>((resolve) =>
-    child.once('exit', (code, signal) => resolve(signal ?? code)),
-  );
-  return { child, next, stats, exited };
+  return { ...instance, stats };
 };
 
 const until = async (what: string, check: () => boolean | Promise<boolean>, timeoutMs = 30_000) => {
@@ -80,12 +51,6 @@ const until = async (what: string, check: () => boolean | Promise<boolean>, time
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-};
-
-const stop = async (instance: { child: ChildProcess; exited: Promise<unknown> }) => {
-  if (instance.child.exitCode === null && instance.child.signalCode === null)
-    instance.child.kill('SIGKILL');
-  await instance.exited;
 };
 
 describe('a rolling deploy on one file', () => {
@@ -161,8 +126,8 @@ describe('a rolling deploy on one file', () => {
       expect(db.prepare('SELECT count(*) AS n FROM capi_outbox').get()).toEqual({ n: 0 });
       db.close();
     } finally {
-      await stop(old);
-      if (fresh) await stop(fresh);
+      await old.stop();
+      await fresh?.stop();
       await unreachable.close();
     }
   }, 90_000);
