@@ -215,6 +215,8 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
   const endFlushWaiters = new Set<(promise: Promise<unknown>) => void>();
   let cachedOutboxStats: OutboxStats | undefined;
   let proxyNotTrustedTold = false;
+  /** Said that events carry an internal client IP from the request's context (intake.ts). */
+  let internalClientIpTold = false;
 
   const log = (
     level: 'debug' | 'info' | 'warn' | 'error',
@@ -458,6 +460,15 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     diagnostics,
     observe,
     reportError: (error, source) => client.reportError(error, source),
+    internalClientIpUntold: () => !internalClientIpTold && !proxyNotTrustedTold,
+    reportInternalClientIp: () => {
+      if (internalClientIpTold || proxyNotTrustedTold) return;
+      internalClientIpTold = true;
+      const message =
+        "capi-kit: events carry an internal client_ip_address (private or link-local): a proxy's, not a visitor's, so Meta matches no one on it, and the match-quality estimate leaves it out. The app is likely behind a proxy that trustProxy does not reach past: set trustProxy to the addresses of every proxy in front of the app (e.g. ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header. Told once.";
+      log('warn', {}, message);
+      hooks.emit('warn', () => ({ message }));
+    },
   });
 
   const track = <Name extends EventName>(

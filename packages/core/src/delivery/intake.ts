@@ -1,5 +1,6 @@
 import { mergeContext } from '../context/index.js';
 import { copyForExtension, fillFromContext } from '../context/merge-context.js';
+import { isLoopbackClientIp, looksInternalClientIp } from '../diagnostics/internal-client-ip.js';
 import type { DiagnosticsRecorder } from '../diagnostics/recorder.js';
 import { newEventId } from '../event/event-id.js';
 import type { ServerEventInput } from '../event/index.js';
@@ -112,6 +113,10 @@ export interface IntakeDeps {
   observe(now: number, what: string, fn: (now: number) => void): void;
   /** Reports an app callback's error (`client.reportError`). */
   reportError(error: unknown, source: string): void;
+  /** True until the client has said that events carry an internal client IP (or a proxy's). */
+  internalClientIpUntold(): boolean;
+  /** Says once that events carry an internal `client_ip_address` from the request's context. */
+  reportInternalClientIp(): void;
 }
 
 /** Why `enqueue` did not take an event: a synchronous append threw, or held appends are at their bound. */
@@ -129,6 +134,7 @@ export const createIntake = (deps: IntakeDeps): Intake => {
   const { strict, flushOnEnd, defaultCountry, streams, fanOut, wall, clock, recordPrefix } = deps;
   const { isClosed, intakeDrops, dedup, enqueue, reportOutboxError, scheduleEndFlush } = deps;
   const { feedback, hooks, log, diagnostics, observe, reportError } = deps;
+  const { internalClientIpUntold, reportInternalClientIp } = deps;
   let recordSeq = 0;
 
   const dropAtIntake = (
@@ -475,6 +481,16 @@ export const createIntake = (deps: IntakeDeps): Intake => {
         }
         if (metaBuilt !== undefined && metaTargets.length > 0) {
           const metaEvent = metaBuilt.event as { user_data?: object };
+          // The context's IP, internal: the app is behind a proxy trustProxy does not reach past
+          // (the estimate leaves it out). The caller's own carries an issue instead; a loopback
+          // one is a browser on this machine, in development. A prefix look, until said once.
+          if (givenIp === undefined && internalClientIpUntold()) {
+            const ip = (metaEvent.user_data as { client_ip_address?: unknown } | undefined)
+              ?.client_ip_address;
+            if (typeof ip === 'string' && looksInternalClientIp(ip) && !isLoopbackClientIp(ip)) {
+              reportInternalClientIp();
+            }
+          }
           observe(wallNow, 'track', (at) =>
             diagnostics?.recordEvent(
               {

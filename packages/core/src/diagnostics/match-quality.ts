@@ -4,6 +4,7 @@
 // this project's choice, documented in docs/diagnostics.md; they sum to 10.
 // https://developers.facebook.com/documentation/ads-commerce/conversions-api/dataset-quality-api [DQ]
 
+import { looksInternalClientIp } from './internal-client-ip.js';
 import { MATCH_KEY_IDENTIFIERS, MATCH_KEYS, type MatchKey } from './match-keys.js';
 
 export { MATCH_KEY_IDENTIFIERS, MATCH_KEYS, type MatchKey };
@@ -35,7 +36,8 @@ const IP_OR_USER_AGENT = 50;
 // A Map: a key of the caller's object is looked up, and an object's prototype would answer for
 // `toString` or `constructor` (a function, which `1 << i` turned into the email's bit).
 const INDEX: ReadonlyMap<string, number> = new Map(MATCH_KEYS.map((key, i) => [key, i]));
-const IP_BIT = 1 << MATCH_KEYS.indexOf('client_ip_address');
+const IP_INDEX = MATCH_KEYS.indexOf('client_ip_address');
+const IP_BIT = 1 << IP_INDEX;
 const UA_BIT = 1 << MATCH_KEYS.indexOf('client_user_agent');
 const WEIGHT_BY_BIT = MATCH_KEYS.map((key) => MATCH_KEY_WEIGHTS[key]);
 
@@ -46,8 +48,9 @@ const present = (value: unknown): boolean => {
 };
 
 /**
- * Bit `i` is set when `userData` carries `MATCH_KEYS[i]` (non-empty). Reads key names only,
- * never values.
+ * Bit `i` is set when `userData` carries `MATCH_KEYS[i]` (non-empty). Reads key names, and of
+ * `client_ip_address` only whether it is internal (loopback, private, link-local): a proxy's or
+ * the server's own, on which Meta matches no one, so it is not counted as a key.
  * @example matchKeyMask({ em: ['…'], fbp: 'fb.1.…' }) // 0b100001
  */
 export const matchKeyMask = (userData: object | undefined): number => {
@@ -55,7 +58,11 @@ export const matchKeyMask = (userData: object | undefined): number => {
   if (!userData) return mask;
   for (const key in userData) {
     const i = INDEX.get(key);
-    if (i !== undefined && present((userData as Record<string, unknown>)[key])) mask |= 1 << i;
+    if (i === undefined) continue;
+    const value = (userData as Record<string, unknown>)[key];
+    if (!present(value)) continue;
+    if (i === IP_INDEX && typeof value === 'string' && looksInternalClientIp(value)) continue;
+    mask |= 1 << i;
   }
   return mask;
 };

@@ -133,6 +133,59 @@ describe('client.diagnostics()', () => {
     await client.close();
   });
 
+  it('leaves an internal client_ip_address out of the estimate, and says once that events carry one, with what to set', async () => {
+    const { clock, client, warnings } = setup({ diagnostics: { windowMs: 60_000 } });
+    const behind = (ip: string) => ({
+      user_data: { client_ip_address: ip, client_user_agent: 'Mozilla/5.0' },
+      cookiesToSet: [],
+      consent: 'granted' as const,
+      isNavigation: false,
+    });
+    const { client_ip_address: _, ...noIp } = purchase(0, clock.now()).user_data;
+    // The request's context carries a proxy's address: the app is behind one without trustProxy.
+    for (let i = 0; i < 3; i++) {
+      client.track(
+        { ...purchase(i, clock.now()), user_data: noIp },
+        { context: behind('10.1.2.3') },
+      );
+    }
+    const purchases = client.diagnostics().pixels[PIXEL]?.events.Purchase;
+    expect(purchases?.matchKeyCoverage.client_ip_address).toBe(0);
+    expect(purchases?.matchQuality).toBe(6.3); // em, ph, fbp and the user agent alone: 6.25
+    const told = warnings.filter((w) => w.message.includes('internal client_ip_address'));
+    expect(told).toHaveLength(1);
+    expect(told[0]?.message).toContain('trustProxy');
+    expect(told[0]?.message).not.toContain('10.1.2.3');
+    await client.close();
+  });
+
+  it('does not say it for a loopback address (local development), nor after the proxy warning said it', async () => {
+    const { clock, client, warnings } = setup();
+    const context = (ip: string) => ({
+      user_data: { client_ip_address: ip },
+      cookiesToSet: [],
+      consent: 'granted' as const,
+      isNavigation: false,
+    });
+    const { client_ip_address: _, ...noIp } = purchase(0, clock.now()).user_data;
+    client.track(
+      { ...purchase(1, clock.now()), user_data: noIp },
+      { context: context('127.0.0.1') },
+    );
+    client.track({ ...purchase(2, clock.now()), user_data: noIp }, { context: context('::1') });
+    expect(
+      client.diagnostics().pixels[PIXEL]?.events.Purchase?.matchKeyCoverage.client_ip_address,
+    ).toBe(0);
+    expect(warnings.filter((w) => w.message.includes('internal client_ip_address'))).toEqual([]);
+    client.reportProxyNotTrusted('x-forwarded-for');
+    client.track(
+      { ...purchase(3, clock.now()), user_data: noIp },
+      { context: context('192.168.0.9') },
+    );
+    expect(warnings.filter((w) => w.message.includes('internal client_ip_address'))).toEqual([]);
+    await client.close();
+  });
+
   it('keeps the dedup accounting in stats()', () => {
     const { clock, client } = setup();
     client.track(purchase(1, clock.now()));

@@ -80,6 +80,32 @@ describe('match-quality estimate', () => {
     expect(estimateMatchQuality(userData)).toBe(score);
   });
 
+  it.each([
+    '10.0.0.7',
+    '127.0.0.1',
+    '192.168.1.20',
+    '172.16.4.5',
+    '172.31.255.1',
+    '169.254.10.1',
+    '::1',
+    'fc00::1',
+    'FD12:3456::1',
+    'fe80::1',
+    '10.0.0.7.AQYBAQIA',
+  ])(
+    'an internal client_ip_address (%s) matches no one: not counted, the user agent alone is',
+    (ip) => {
+      expect(estimateMatchQuality({ client_ip_address: ip, client_user_agent: 'ua' })).toBe(0.5);
+    },
+  );
+
+  it.each(['100.64.0.1', '172.15.0.1', '172.32.0.1', '192.169.0.1', '2001:db8::1', 'fd::1'])(
+    'a public client_ip_address (%s) is counted',
+    (ip) => {
+      expect(estimateMatchQuality({ client_ip_address: ip, client_user_agent: 'ua' })).toBe(1.5);
+    },
+  );
+
   it('ignores empty values and keys it does not count', () => {
     expect(estimateMatchQuality({ em: [], ph: '', fn: null, lead_id: 12, madid: 'x' })).toBe(0);
   });
