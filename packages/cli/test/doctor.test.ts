@@ -95,6 +95,17 @@ describe('capi-kit doctor', () => {
     }
   });
 
+  it("hides a phone number with separators as Meta's event name, and keeps a dated one", async () => {
+    mock.setDatasetQuality(PIXEL, [
+      { event_name: '+1 (555) 010-2345', event_match_quality: { composite_score: 3.1 } },
+      { event_name: 'Sale 2026-12-07', event_match_quality: { composite_score: 8 } },
+    ]);
+    const result = await runBin(['doctor', '--json'], graphEnv(mock.url));
+    expect(result.stdout + result.stderr).not.toContain('010-2345');
+    expect(result.stdout).toContain('hidden: looks like customer information');
+    expect(result.stdout).toContain('Sale 2026-12-07');
+  });
+
   it('puts local estimates from --local-events next to Meta’s figures', async () => {
     const file = join(tmpdir(), `capi-kit-doctor-${process.pid}.ndjson`);
     const t = Math.floor(Date.now() / 1000) - 60;

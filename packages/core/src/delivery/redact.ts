@@ -45,18 +45,67 @@ export const createRedactor = (secrets: Iterable<string | undefined>): Redactor 
 // customer information used as a name: it is hidden like any value would be.
 const LOOKS_PERSONAL = /@|(?<![[\d])\d{7,}/;
 
+// Digit groups joined the way phone numbers are written: spaces, dashes or dots (up to three
+// characters, `555 - 010`), parentheses, a leading `+`. Dates and versions match too; the groups
+// then tell them apart (phoneLike).
+const SEPARATED_DIGITS = /(?<![[\d])\+?\(?\d+\)?(?:(?:[ .-]{1,3}|(?<=\))|(?=\())\(?\d+\)?)+/g;
+
+/**
+ * True when a run of {@link SEPARATED_DIGITS} is a phone number: seven digits or more, a leading
+ * `+`, or else not a date (`2026-12-07`, `07-12-2026`, a time after it, in parentheses too) nor
+ * dotted groups alone (a version `10.0.19045`, an IPv4 address) other than a North American
+ * `555.010.2345`.
+ */
+const phoneLike = (run: string): boolean => {
+  const lengths = (run.match(/\d+/g) ?? []).map((group) => group.length);
+  if (lengths.reduce((sum, n) => sum + n, 0) < 7) return false;
+  if (run.startsWith('+')) return true;
+  const [a = 0, b = 0, c = 0] = lengths;
+  const date = (a === 4 && b <= 2 && c <= 2) || (a <= 2 && b <= 2 && c === 4);
+  if (date && lengths.slice(3).every((n) => n <= 2)) return false;
+  if (run.includes('(')) return true;
+  return /[ -]/.test(run) || lengths.join() === '3,3,4';
+};
+
 /** What a name or key that looks like customer information is replaced with. */
 export const HIDDEN_PERSONAL = '<hidden: looks like customer information>';
 
-/** True when a name or key (an event name, a `custom_data` key) holds an email or a phone number. */
-export const looksPersonal = (text: string): boolean => LOOKS_PERSONAL.test(text);
+/**
+ * True when a name or key (an event name, a `custom_data` key) holds an email or a phone number,
+ * written with separators (`+1 (555) 010-2345`) or without; a date or a version is not one.
+ */
+export const looksPersonal = (text: string): boolean => {
+  if (LOOKS_PERSONAL.test(text)) return true;
+  // Most names and keys have fewer than seven digits: counting them is cheaper than the scan.
+  let digits = 0;
+  for (let i = 0; i < text.length && digits < 7; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 48 && c <= 57) digits++;
+  }
+  if (digits < 7) return false;
+  for (const [run] of text.matchAll(SEPARATED_DIGITS)) if (phoneLike(run)) return true;
+  return false;
+};
+
+// Diagnostics ask for the name of every event, and an app has a handful: names found plain are
+// remembered, so a name with digits in it (a date) is scanned once, not once per event. A name
+// hidden is never remembered; the bounds keep an app that makes up names from growing the set.
+const PLAIN_NAMES = new Set<string>();
+const MAX_PLAIN_NAMES = 256;
+const MAX_PLAIN_NAME_LENGTH = 100;
 
 /**
  * An event name as hooks, log fields and diagnostics show it: hidden whole when it looks like
  * customer information (an email tracked as the event name), the way a value would be.
  */
-export const reportedEventName = (name: string): string =>
-  looksPersonal(name) ? HIDDEN_PERSONAL : name;
+export const reportedEventName = (name: string): string => {
+  if (PLAIN_NAMES.has(name)) return name;
+  if (looksPersonal(name)) return HIDDEN_PERSONAL;
+  if (PLAIN_NAMES.size < MAX_PLAIN_NAMES && name.length <= MAX_PLAIN_NAME_LENGTH) {
+    PLAIN_NAMES.add(name);
+  }
+  return name;
+};
 
 // The documented containers a path walks through before it reaches the caller's own key.
 const CONTAINERS =

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { HIDDEN_PERSONAL, reportedEventName } from '../../src/delivery/redact.js';
 import { graphError, PIXEL, setupClient } from './helpers.js';
 
 // An event name is the developer's, but may be anything: an app that tracks the customer's email
@@ -50,6 +51,43 @@ describe('an event name that looks like customer information', () => {
       'Lead',
       'Purchase2026',
     ]);
+  });
+});
+
+// A phone number is written with separators more often than without: as the event name it is the
+// customer's all the same. Dates and versions have separated digits too, and are names an app
+// means (a campaign's day, a release): they stay.
+describe('an event name holding a phone number written with separators', () => {
+  it.each([
+    '+1 (555) 010-2345',
+    '555-010-2345',
+    '(555) 010-2345',
+    '(555)010-2345',
+    '555 010 2345',
+    '555.010.2345',
+    '+44 20 7946 0958',
+    '+33 1 23 45 67 89',
+    'Lead 555-010-2345',
+  ])('%s is hidden', (name) => {
+    expect(reportedEventName(name)).toBe(HIDDEN_PERSONAL);
+  });
+
+  it.each([
+    '2026-12-07',
+    'Sale 2026-12-07',
+    'Sale (2026-12-07)',
+    '07-12-2026',
+    '12/07/2026',
+    '2026-12-07 10:30:00',
+    '2026-12-07T10:30:00Z',
+    '2026.12.07',
+    'Checkout v1.2.3',
+    'Release 10.0.19045',
+    '192.168.100.200',
+    'Purchase2026',
+    'Step 1-2',
+  ])('%s is kept', (name) => {
+    expect(reportedEventName(name)).toBe(name);
   });
 });
 
