@@ -3,6 +3,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { onTestFinished } from 'vitest';
 
 const DIST = fileURLToPath(new URL('../dist/index.mjs', import.meta.url));
 
@@ -27,7 +28,10 @@ export interface ForkedChild {
   stop(): Promise<void>;
 }
 
-/** Forks `script` with `args` (Node's own flags left out): stderr is kept and passed through. */
+/**
+ * Forks `script` with `args` (Node's own flags left out): stderr is kept and passed through. Call
+ * it inside a test: the child is SIGKILLed when the test finishes, passed or failed.
+ */
 export const forkChild = (script: string, args: string[]): ForkedChild => {
   const child = fork(script, args, { execArgv: [], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
   let stderr = '';
@@ -61,5 +65,8 @@ export const forkChild = (script: string, args: string[]): ForkedChild => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     await exited;
   };
+  // A failed assertion leaves the test before its own stop(): the child would outlive the run
+  // (a tracker hanging on a mock in outage), holding its file and the worker's exit.
+  onTestFinished(stop);
   return { child, next, exited, stop };
 };
