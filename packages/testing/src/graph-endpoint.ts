@@ -26,6 +26,7 @@ import { answerRead, type GraphReadRoute, matchReadRoute } from './graph-reads.j
 import type { MockGraphOptions, RejectEventsOptions, RejectEventsPredicate } from './mock-graph.js';
 import type { MockRequest, Recorder } from './recorder.js';
 import { DEFAULT_MAX_BODY_BYTES, parseBody, readBody } from './request-body.js';
+import { openRequest } from './request-lifecycle.js';
 import {
   type EventRejectionRule,
   type InvalidEvent,
@@ -200,30 +201,16 @@ export class GraphEndpoint {
       durationMs: 0,
       clientAborted: false,
     };
-    recorder.addRequest(record);
-    // What holds when the request comes in decides its answer, not what holds once its body is
-    // read: a test's recover() or reset() while a client's last request is still arriving must not
-    // turn an outage's refusal into events accepted into the next test (seen in CI, under load),
-    // nor hand that request the fault the next test queues. So an events request takes its fault
-    // now: the next one-shot fault, else the outage.
-    const fault = route && method === 'POST' ? (this.#queue.take() ?? this.#outage) : undefined;
-    if (fault) record.fault = fault.kind;
-    const generation = this.#generation;
-    let finished = false;
-    let resetByMock = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      record.durationMs = Math.round((performance.now() - started) * 10) / 10;
-      options.onRequest?.({ ...record });
-      this.#host.changed();
-    };
-    res.on('close', () => {
-      if (!res.writableFinished && !this.#host.closing() && !resetByMock) {
-        record.clientAborted = true;
-      }
-      finish();
+    // The events edge takes its fault on arrival (request-lifecycle.ts).
+    const { fault, reset } = openRequest(record, res, {
+      started,
+      add: (r) => recorder.addRequest(r),
+      faults: route && method === 'POST' ? { queue: this.#queue, outage: this.#outage } : undefined,
+      onRequest: (r) => options.onRequest?.(r),
+      changed: () => this.#host.changed(),
+      closing: () => this.#host.closing(),
     });
+    const generation = this.#generation;
 
     const raw = await readBody(req, options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     const parsed = raw.tooLarge ? undefined : parseBody(raw.bytes, req.headers['content-type']);
@@ -282,8 +269,7 @@ export class GraphEndpoint {
       if (action.action === 'hang') return; // res 'close' (client abort or close()) finishes the record
       if (action.action === 'reset') {
         await this.#host.sleep(faultLatency(fault));
-        resetByMock = true;
-        req.socket.destroy();
+        reset(req);
         return;
       }
       if (action.action === 'respond') {

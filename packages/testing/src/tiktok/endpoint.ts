@@ -5,6 +5,7 @@ import { FaultQueue } from '../fault-queue.js';
 import { isRecord } from '../field-checks.js';
 import type { MockRecorderStats } from '../recorder.js';
 import { readBody } from '../request-body.js';
+import { openRequest } from '../request-lifecycle.js';
 import { TIKTOK_CODE, tiktokAnswer } from './answers.js';
 import {
   answerForTikTokFault,
@@ -312,29 +313,19 @@ export class TikTokEndpoint implements MockTikTok {
       durationMs: 0,
       clientAborted: false,
     };
-    this.#recorder.addRequest(record);
-    // As for Meta's endpoint: what holds when the request comes in decides its answer, the fault
-    // of a track request included (the next one-shot fault, else the outage), taken now.
     const isTrack =
       url.pathname === TIKTOK_TRACK_PATH || url.pathname === TIKTOK_TRACK_PATH.slice(0, -1);
-    const fault = isTrack && method === 'POST' ? (this.#queue.take() ?? this.#outage) : undefined;
-    if (fault) record.fault = fault.kind;
-    const generation = this.#generation;
-    let finished = false;
-    let resetByMock = false;
-    const finish = () => {
-      if (finished) return;
-      finished = true;
-      record.durationMs = Math.round((performance.now() - started) * 10) / 10;
-      this.#host.onRequest?.({ ...record });
-      this.#host.changed();
-    };
-    res.on('close', () => {
-      if (!res.writableFinished && !this.#host.closing() && !resetByMock) {
-        record.clientAborted = true;
-      }
-      finish();
+    // As for Meta's endpoint, a track request takes its fault on arrival (request-lifecycle.ts).
+    const { fault, reset } = openRequest(record, res, {
+      started,
+      add: (r) => this.#recorder.addRequest(r),
+      faults:
+        isTrack && method === 'POST' ? { queue: this.#queue, outage: this.#outage } : undefined,
+      onRequest: (r) => this.#host.onRequest?.(r),
+      changed: () => this.#host.changed(),
+      closing: () => this.#host.closing(),
     });
+    const generation = this.#generation;
 
     const raw = await readBody(req, this.#host.maxBodyBytes);
     const parsed = raw.tooLarge ? undefined : parseJson(raw.bytes, req.headers['content-type']);
@@ -359,8 +350,7 @@ export class TikTokEndpoint implements MockTikTok {
       if (action.action === 'hang') return; // res 'close' (client abort or close()) finishes it
       if (action.action === 'reset') {
         await this.#host.sleep(tiktokFaultLatency(fault));
-        resetByMock = true;
-        req.socket.destroy();
+        reset(req);
         return;
       }
       if (action.action === 'respond') {
