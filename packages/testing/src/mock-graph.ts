@@ -347,7 +347,7 @@ class MockGraphServer implements MockGraph {
       else this.#write(res, jsonAnswer(200, { ok: true, name: 'capi-kit-mock' }));
       return;
     }
-    if (isPixelStubRoute(url.pathname, method)) {
+    if (isPixelStubRoute(url.pathname)) {
       const answer = await pixelStubAnswer(req, url.pathname, method, (event) => {
         this.#recorder.addBrowserEvent(event);
         this.#feed.changed();

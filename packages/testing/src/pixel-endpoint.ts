@@ -10,9 +10,17 @@ import { readBody } from './request-body.js';
 const SCRIPT_PATH = '/fbevents.js';
 const BEACON_PATH = '/tr';
 
-/** Whether the stub answers the request: its script (GET or HEAD), or anything to `/tr`. */
-export const isPixelStubRoute = (pathname: string, method: string): boolean =>
-  pathname === BEACON_PATH || (pathname === SCRIPT_PATH && (method === 'GET' || method === 'HEAD'));
+// Any method: a POST to /fbevents.js is a wrong request for the script, not a Graph path (Graph
+// would answer 400 and log it in `mock.requests()`).
+/** Whether the stub answers the request: anything to its script's path or to `/tr`. */
+export const isPixelStubRoute = (pathname: string): boolean =>
+  pathname === BEACON_PATH || pathname === SCRIPT_PATH;
+
+/** 405 with the `Allow` header HTTP requires of it (RFC 9110 §15.5.6). */
+const methodNotAllowed = (allow: string, text: string): Answer => {
+  const answer = textAnswer(405, text);
+  return { ...answer, headers: { ...answer.headers, allow } };
+};
 
 /** The answer to a request {@link isPixelStubRoute} picked; `keep` records a beacon's event. */
 export const pixelStubAnswer = async (
@@ -22,6 +30,9 @@ export const pixelStubAnswer = async (
   keep: (event: MockBrowserEvent) => void,
 ): Promise<Answer> => {
   if (pathname === SCRIPT_PATH) {
+    if (method !== 'GET' && method !== 'HEAD') {
+      return methodNotAllowed('GET, HEAD', 'The Pixel stub is fetched with GET.');
+    }
     return {
       status: 200,
       headers: { ...CROSS_ORIGIN, 'content-type': 'text/javascript; charset=utf-8' },
@@ -39,7 +50,9 @@ export const pixelStubAnswer = async (
       body: '',
     };
   }
-  if (method !== 'POST') return textAnswer(405, 'The Pixel stub posts events to /tr.');
+  if (method !== 'POST') {
+    return methodNotAllowed('POST, OPTIONS', 'The Pixel stub posts events to /tr.');
+  }
   const raw = await readBody(req, MAX_BEACON_BYTES);
   if (raw.tooLarge) return textAnswer(413, `A Pixel event is at most ${MAX_BEACON_BYTES} bytes.`);
   const parsed = parseBeacon(raw.bytes.toString('utf8'), {

@@ -109,6 +109,21 @@ describe('the Pixel stub', () => {
     expect(notJson.status).toBe(400);
     const get = await fetch(`${mock.url}/tr`);
     expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST, OPTIONS');
+    expect(mock.browserEvents()).toEqual([]);
+  });
+
+  // The script's path took only GET and HEAD: any other method fell through to Graph, which
+  // answered 400 "Unknown path components" and logged it in requests() as Graph traffic.
+  it('answers another method on fbevents.js with 405 and Allow, not as a Graph request', async () => {
+    for (const method of ['POST', 'PUT', 'DELETE']) {
+      const res = await fetch(`${mock.url}/fbevents.js`, { method, body: '' });
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET, HEAD');
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      expect(await res.text()).toContain('fetched with GET');
+    }
+    expect(mock.requests()).toEqual([]);
     expect(mock.browserEvents()).toEqual([]);
   });
 });
