@@ -118,7 +118,7 @@ const SCRIPT = `
       add(el('dd', null, p50 == null ? 'no server events' : 'median ' + span(p50)),
         histogram(s.freshness.buckets, 'Freshness: ' + s.freshness.buckets.map(function (b) { return b.label + ' ' + b.count; }).join(', '))));
     return add(el('article', 'card'), el('h3', null, s.eventName),
-      el('p', 'meta', pixelLabel(s) + ' · server ' + s.server + ' · browser ' + s.browser + (s.rejected ? ' · rejected ' + s.rejected : '')), dl);
+      el('p', 'meta', pixelLabel(s) + ' · server ' + s.server + (s.retriesDeduplicated ? ' (+' + s.retriesDeduplicated + ' retried, deduplicated)' : '') + ' · browser ' + s.browser + (s.rejected ? ' · rejected ' + s.rejected : '')), dl);
   }
   function keys(copy) {
     var d = el('div', 'keys');

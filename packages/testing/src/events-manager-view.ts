@@ -69,8 +69,13 @@ export interface EventsManagerSummary {
   pixelId: string;
   /** Event name. */
   eventName: string;
-  /** Accepted server copies. */
+  /** Server events received: a row's retried copies count once, in {@link EventsManagerSummary.retriesDeduplicated}. */
   server: number;
+  /**
+   * Server copies of an event already received (same `event_name` + `event_id` within 48 h, such
+   * as a retry after a lost answer): deduplicated, as Meta and TikTok discard them.
+   */
+  retriesDeduplicated: number;
   /** Browser copies. */
   browser: number;
   /** Refused server copies. */
@@ -83,7 +88,7 @@ export interface EventsManagerSummary {
   matchQuality: number | null;
   /** Share (%) of browser copies whose `event_id` also came from the server; null without browser copies. */
   dedupCoverage: number | null;
-  /** Server copies' delay from `event_time` to arrival. */
+  /** Server events' delay from `event_time` to arrival (a row's first server copy). */
   freshness: { p50Seconds: number | null; buckets: FreshnessBucket[] };
 }
 
@@ -427,6 +432,7 @@ const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] =>
         eventName: row.eventName,
         ...(row.platform === undefined ? {} : { platform: row.platform }),
         server: 0,
+        retriesDeduplicated: 0,
         browser: 0,
         rejected: 0,
         deduplicated: 0,
@@ -441,12 +447,21 @@ const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] =>
       byName.set(key, s);
     }
     if (row.dedup === 'deduplicated') s.deduplicated++;
+    // [DD] (capi.md §6): within the row's 48 h, the first server copy is the event; a later one
+    // with its event_id (a retry after a lost answer, the relay's copy) is discarded. Copies are
+    // newest first, so the first is the last accepted server copy.
+    let kept: EventsManagerCopy | undefined;
+    for (const copy of row.copies) {
+      if (copy.source === 'server' && copy.validation.ok) kept = copy;
+    }
     for (const copy of row.copies) {
       if (copy.source === 'browser') {
         s.browser++;
         if (row.dedup === 'deduplicated') s.covered++;
       } else if (!copy.validation.ok) {
         s.rejected++;
+      } else if (copy !== kept) {
+        s.retriesDeduplicated++;
       } else {
         s.server++;
         // Meta's Event Match Quality covers web events only, and so does the estimate of

@@ -220,6 +220,26 @@ describe('GET /_mock/events-manager', () => {
     }
   });
 
+  // [DD] (capi.md §6): a retried copy (same event_name + event_id, sent again after a lost answer)
+  // is discarded as a duplicate. The summary counted it as a second server event received.
+  it('counts a retried server copy once and says it was deduplicated', async () => {
+    const order = () => validEvent({ event_id: 'order-7', event_time: nowSeconds() - 2 });
+    expect((await post(mock, { data: [order()] })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    expect((await post(mock, { data: [order()] })).status).toBe(200);
+    expect((await post(mock, { data: [validEvent({ event_id: 'order-8' })] })).status).toBe(200);
+
+    const v = await view();
+    expect(v.rows.map((r) => [r.eventId, r.dedup, r.copies.length])).toEqual([
+      ['order-8', 'server-only', 1],
+      ['order-7', 'server-only', 2],
+    ]);
+    const purchase = v.summaries.find((s) => s.eventName === 'Purchase');
+    expect(purchase).toMatchObject({ server: 2, retriesDeduplicated: 1, deduplicated: 0 });
+    // The retry is the same event: its later arrival is not a second freshness figure.
+    expect(purchase?.freshness.buckets.reduce((n, b) => n + b.count, 0)).toBe(2);
+  });
+
   it('flags a one-sided copy only when the other source sends that event name too', async () => {
     await post(mock, {
       data: [
