@@ -233,7 +233,9 @@ describe('the same mapping as the server copy (@capi-kit/tiktok)', () => {
   // fail a batch of events); the Pixel sends one event per call and keeps them (the 2 KB budget).
   const withinServerBounds = (properties: Record<string, unknown>) => {
     const amount = (v: unknown) =>
-      typeof v === 'number' && v >= 0 && v <= Number.MAX_SAFE_INTEGER ? v : undefined;
+      typeof v === 'number' && (v === 0 || (v >= 1e-6 && v <= Number.MAX_SAFE_INTEGER))
+        ? v
+        : undefined;
     const out: Record<string, unknown> = { ...properties };
     if (amount(out.value) === undefined) delete out.value;
     if (Array.isArray(out.contents)) {

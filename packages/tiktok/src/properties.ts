@@ -61,9 +61,15 @@ const textOf = (v: unknown): string | undefined =>
 //   narrowest integer a server may hold it in; 1.5 or -2 items is no basket.
 // - `price`, `value`: from 0 (a negative price or order value is no sale, and TikTok has no refund
 //   event) to 2^53 - 1, past which a number is not held exactly, and from 1e21 JSON writes it in
-//   exponent form (`1e+21`), which a decimal or integer field refuses.
+//   exponent form (`1e+21`), which a decimal or integer field refuses. Nor, for the same reason,
+//   a number between 0 and 0.000001, which JSON writes as `5.55e-17`: such an amount is a float
+//   residue (0.1 + 0.2 - 0.3), not a price. The sources above do not say whether TikTok reads
+//   an exponent; a batch is at risk if it does not, so none is sent, and the caller's number is
+//   left out with the warning rather than rounded to another one.
 const MAX_QUANTITY = 2 ** 31 - 1;
 const MAX_AMOUNT = Number.MAX_SAFE_INTEGER;
+/** The smallest positive number `JSON.stringify` writes as a plain decimal (`0.000001`). */
+const MIN_AMOUNT = 1e-6;
 
 /** A number TikTok takes: see the rules above. Anything else given is left out, with a warning. */
 function number(
@@ -75,14 +81,20 @@ function number(
 ): number | undefined {
   if (v === undefined || v === null) return undefined;
   const max = rule === 'quantity' ? MAX_QUANTITY : MAX_AMOUNT;
-  if (finite(v) && v >= 0 && v <= max && (rule === 'amount' || Number.isInteger(v))) return v;
+  if (
+    finite(v) &&
+    v >= 0 &&
+    v <= max &&
+    (rule === 'amount' ? v === 0 || v >= MIN_AMOUNT : Number.isInteger(v))
+  )
+    return v;
   issues.push({
     path,
     code,
     message:
       rule === 'quantity'
         ? `Must be a whole number from 0 to ${MAX_QUANTITY}; not sent to TikTok.`
-        : `Must be a number from 0 to ${MAX_AMOUNT}; not sent to TikTok.`,
+        : `Must be 0 or a number from 0.000001 to ${MAX_AMOUNT} (JSON writes a smaller one in exponent form); not sent to TikTok.`,
     severity: 'warning',
   });
   return undefined;

@@ -156,6 +156,34 @@ describe('toTikTokProperties', () => {
     },
   );
 
+  // JSON writes a number below 1e-6 in exponent form (`5.55e-17`, a float residue such as
+  // 0.1 + 0.2 - 0.3), which a decimal field refuses, as it refuses `1e+21`.
+  it('leaves out a price or value JSON would write in exponent form, keeps 0.000001 and 0', () => {
+    const { properties, issues } = toTikTokProperties({
+      value: 0.1 + 0.2 - 0.3,
+      contents: [
+        { id: 'sku-1', item_price: 1e-7 },
+        { id: 'sku-2', item_price: 0.000001 },
+        { id: 'sku-3', item_price: 0 },
+      ],
+    });
+    expect(issues.map((i) => `${i.path}:${i.code}`)).toEqual([
+      'custom_data.contents[0].item_price:invalid_item_price',
+      'custom_data.value:invalid_value',
+    ]);
+    expect(issues[0]?.message).toBe(
+      'Must be 0 or a number from 0.000001 to 9007199254740991 (JSON writes a smaller one in exponent form); not sent to TikTok.',
+    );
+    expect(properties).toEqual({
+      contents: [
+        { content_id: 'sku-1' },
+        { content_id: 'sku-2', price: 0.000001 },
+        { content_id: 'sku-3', price: 0 },
+      ],
+    });
+    expect(JSON.stringify(properties)).not.toMatch(/\de-/);
+  });
+
   it('keeps the largest numbers it allows: quantity 2147483647, a price or value of 2^53 - 1', () => {
     const { properties, issues } = toTikTokProperties({
       value: Number.MAX_SAFE_INTEGER,
