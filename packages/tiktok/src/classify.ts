@@ -32,7 +32,9 @@ import { type HeadersLike, parseRetryAfter, type ResponseClass } from '@capi-kit
 // retry, had the code meant "busy"; as `auth` (which every 401xx was), the stream stopped and
 // probed for good, its events held until the queue filled, had the code meant a bad event. As
 // `transient` the events are retried with backoff and, should the code persist, dead-lettered once
-// they run out of `retry.maxAttempts`: neither lost at the first answer nor retried forever. The
+// they run out of `retry.maxAttempts`: neither lost at the first answer nor retried forever, and
+// the destination says so once per code (`isKnownTikTokCode`), at `warn`, lest a code that means
+// the request is wrong read like an outage until the events are dead-lettered. The
 // core reads an unknown Graph code the same way (core delivery/classify.ts). 40101–40104 beside
 // [CODES]'s 40105 are this package's reading of TikTok's token codes, unverified.
 
@@ -100,6 +102,20 @@ export function parseTikTokBody(body: unknown): TikTokEnvelopeBody | undefined {
 // drop them all. As `auth`, the stream stops and keeps its events until the configuration is fixed.
 const REQUEST_FIELD = /\b(event_source_id|event_source|test_event_code|pixel_code)\b/;
 const EVENT_FIELD = /\bdata\s*[[.]/;
+
+/**
+ * Whether TikTok's table ([CODES], table above) names `code`, or it is one of TikTok's internal
+ * errors (5xxxx), transient by what they are. Any other is retried as transient for want of
+ * knowing better, which the destination says once per code.
+ */
+export const isKnownTikTokCode = (code: number): boolean =>
+  code === 0 ||
+  code === TIKTOK_THROTTLE_CODE ||
+  code === TIKTOK_PARAMETER_CODE ||
+  code === 40001 ||
+  code === 40007 ||
+  (code >= 40101 && code <= 40105) ||
+  (code >= 50_000 && code <= 59_999);
 
 function classOfCode(code: number, status: number, message: string | undefined): ResponseClass {
   if (code === 0) return status >= 200 && status < 300 ? 'success' : 'transient';

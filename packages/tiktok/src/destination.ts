@@ -1,5 +1,5 @@
 import type { Classified, ContextNeeds, Destination, ServerEventInput } from '@capi-kit/core';
-import { classifyTikTokResponse, parseTikTokBody } from './classify.js';
+import { classifyTikTokResponse, isKnownTikTokCode, parseTikTokBody } from './classify.js';
 import { isTikTokIdValue, type TikTokContext, TTCLID_PARAM, TTP_COOKIE } from './context.js';
 import { type TikTokEvent, toTikTokEvent } from './event.js';
 import { endpointEnvelope, TIKTOK_MAX_EVENTS_PER_REQUEST } from './request.js';
@@ -155,6 +155,11 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
       if (verdict.class === 'success') return out;
       if (verdict.retryAfterMs !== undefined) out.retryAfterMs = verdict.retryAfterMs;
       if (verdict.code !== undefined) out.code = verdict.code;
+      if (verdict.code !== undefined && !isKnownTikTokCode(verdict.code)) {
+        // The same text for every answer with this code (no request_id, nor TikTok's message,
+        // which may echo what it was sent): the core tells it once per stream.
+        out.warning = `capi-kit: TikTok answered code ${verdict.code}, which capi-kit does not know: its events are retried as transient, with backoff, and dead-lettered once they run out of attempts (retry.maxAttempts). If the code means the request is wrong, check the pixel code, the token and the events.`;
+      }
       if (verdict.requestId !== undefined) out.traceId = verdict.requestId;
       // TikTok names no event in a rejected batch: the core bisects it.
       out.message =

@@ -387,6 +387,46 @@ describe('the token', () => {
     expect(JSON.stringify(meta.received[0]?.body)).not.toContain(TIKTOK_TOKEN);
   });
 
+  // A code TikTok's table does not name is retried as transient (classify.ts): a code that meant
+  // "this request is wrong" read like an outage, without a word, until the events ran out of attempts.
+  it('says once per unknown TikTok code, at warn, that it is retried as transient', async () => {
+    const codes = [41234, 41234, 41999, 50000];
+    let n = 0;
+    tt.answer = () => {
+      const code = codes[n++];
+      return {
+        status: 200,
+        body:
+          code === undefined
+            ? { code: 0, message: 'OK', request_id: `tt-ok-${n}` }
+            : { code, message: 'Something new', request_id: `tt-${n}` },
+      };
+    };
+    const warns: string[] = [];
+    const quiet = () => {};
+    const capi = client({
+      logger: {
+        debug: quiet,
+        info: quiet,
+        warn: (obj, msg) => warns.push(`${msg} ${JSON.stringify(obj)}`),
+        error: quiet,
+      },
+      retry: { baseDelayMs: 5, maxDelayMs: 10, maxAttempts: 10 },
+    });
+    capi.track(lead(1));
+    await until(() => tt.events().length === 1, 3000);
+    const unknown = warns.filter((line) => line.includes('does not know'));
+    expect(unknown).toHaveLength(2);
+    expect(unknown[0]).toContain('TikTok answered code 41234');
+    expect(unknown[1]).toContain('TikTok answered code 41999');
+    for (const line of unknown) {
+      expect(line).toContain('retried as transient');
+      expect(line).not.toContain('Something new'); // TikTok's message may echo what it was sent
+    }
+    // 5xxxx are TikTok's internal errors: transient by what they are, nothing to tell.
+    expect(warns.some((line) => line.includes('code 50000,'))).toBe(false);
+  });
+
   it('a wrong token opens TikTok’s circuit alone; no log line or error shows the token', async () => {
     // TikTok (or a proxy) echoing the token back is the worst case: it must still be redacted.
     tt.answer = (request) => ({

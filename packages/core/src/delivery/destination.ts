@@ -91,6 +91,12 @@ export interface Classified {
   code?: number | undefined;
   /** The platform's request/trace id (Meta `fbtrace_id`, TikTok `request_id`), for log lines. */
   traceId?: string | undefined;
+  /**
+   * What the developer should hear once about this kind of answer (TikTok: a code its table does
+   * not name), the same text each time: told at `warn` level and through the `warn` hook the first
+   * time the stream gets it. Redacted by the engine; never a value sent.
+   */
+  warning?: string | undefined;
   /** Meta's Graph error fields (hooks' `graphError`); other platforms leave it out. */
   graphError?: GraphErrorInfo | undefined;
 }

@@ -188,6 +188,21 @@ export class PipeLog {
     }));
   }
 
+  /** A destination's warning about an answer (`Classified.warning`), at `warn` and through the `warn` hook, once per text. */
+  warning(verdict: Verdict): void {
+    const { warning } = verdict;
+    if (warning === undefined || !this.firstOfKind(`warning|${warning}`)) return;
+    this.line(
+      'warn',
+      { pixelId: this.pixelId, status: verdict.status, code: verdict.code },
+      warning,
+    );
+    this.config.hooks.emit('warn', () => ({
+      message: this.config.redact(warning),
+      pixelId: this.pixelId,
+    }));
+  }
+
   /** True the first time `key` is asked for, and while fewer than {@link MAX_REFUSAL_KINDS} were told. */
   private firstOfKind(key: string): boolean {
     if (this.toldRefusals.has(key) || this.toldRefusals.size >= MAX_REFUSAL_KINDS) return false;

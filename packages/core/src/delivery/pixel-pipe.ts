@@ -834,6 +834,7 @@ export class PixelPipe {
     const { config } = this;
     const { outbox, clock, retry } = config;
     const now = clock.now();
+    if (verdict.warning !== undefined) this.say.warning(verdict);
     // Other parts of a rejected batch keep waiting for their turn through the pause: a failure of
     // one part says nothing about them (a part whose lease runs short meanwhile is given back when
     // its turn comes, see fillSlots).

@@ -23,6 +23,8 @@ export interface Verdict {
   rejectedIndex?: number;
   /** The platform's error code and trace id, for log lines. */
   code?: number;
+  /** The destination's {@link Classified.warning}, redacted: told once per stream. */
+  warning?: string;
   traceId?: string;
   body?: unknown;
 }
@@ -181,6 +183,7 @@ export const verdictOf = (
       if (classified.retryAfterMs !== undefined) verdict.retryAfterMs = classified.retryAfterMs;
       if (classified.rejectedIndex !== undefined) verdict.rejectedIndex = classified.rejectedIndex;
       if (classified.code !== undefined) verdict.code = classified.code;
+      if (typeof classified.warning === 'string') verdict.warning = redact(classified.warning);
       // A platform may echo what it was sent into its trace id: redacted like the message.
       if (typeof classified.traceId === 'string') verdict.traceId = redact(classified.traceId);
       return verdict;
