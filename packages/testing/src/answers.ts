@@ -35,6 +35,12 @@ export const textAnswer = (status: number, text: string): Answer => ({
   body: text,
 });
 
+/** A 405 as {@link textAnswer}, with the `Allow` header HTTP requires of it (RFC 9110 §15.5.6). */
+export const methodNotAllowed = (allow: string, text: string): Answer => {
+  const answer = textAnswer(405, text);
+  return { ...answer, headers: { ...answer.headers, allow } };
+};
+
 /** The Events Manager page, with its Content-Security-Policy. */
 export const pageAnswer = (): Answer => ({
   status: 200,

@@ -2,7 +2,7 @@
 // at `POST /tr`, answered like Meta's pixel endpoint (no content). Both are fetched from the app's
 // pages, on another origin. Not logged in `mock.requests()`, which is the Graph API's log.
 import type { IncomingMessage } from 'node:http';
-import { type Answer, CROSS_ORIGIN, textAnswer } from './answers.js';
+import { type Answer, CROSS_ORIGIN, methodNotAllowed, textAnswer } from './answers.js';
 import { MAX_BEACON_BYTES, PIXEL_STUB_SCRIPT, parseBeacon } from './pixel-stub.js';
 import type { MockBrowserEvent } from './recorder.js';
 import { readBody } from './request-body.js';
@@ -15,12 +15,6 @@ const BEACON_PATH = '/tr';
 /** Whether the stub answers the request: anything to its script's path or to `/tr`. */
 export const isPixelStubRoute = (pathname: string): boolean =>
   pathname === BEACON_PATH || pathname === SCRIPT_PATH;
-
-/** 405 with the `Allow` header HTTP requires of it (RFC 9110 §15.5.6). */
-const methodNotAllowed = (allow: string, text: string): Answer => {
-  const answer = textAnswer(405, text);
-  return { ...answer, headers: { ...answer.headers, allow } };
-};
 
 /** The answer to a request {@link isPixelStubRoute} picked; `keep` records a beacon's event. */
 export const pixelStubAnswer = async (

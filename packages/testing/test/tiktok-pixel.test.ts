@@ -44,7 +44,10 @@ describe('the TikTok Pixel stub', () => {
     expect(source).toContain("new URL('/tiktok/pixel', me || location.href)");
     expect(source).toContain('TiktokAnalyticsObject');
     expect(() => new Function(source)).not.toThrow(); // it parses
-    expect((await fetch(mock.tiktok.pixelScriptUrl, { method: 'POST' })).status).toBe(405);
+    const post = await fetch(mock.tiktok.pixelScriptUrl, { method: 'POST' });
+    expect(post.status).toBe(405);
+    // HTTP requires a 405 to say what the resource takes (RFC 9110 §15.5.6).
+    expect(post.headers.get('allow')).toBe('GET, HEAD');
   });
 
   it('records a beacon as a TikTok browser event: key names in Events API terms, never a value', async () => {
@@ -108,7 +111,9 @@ describe('the TikTok Pixel stub', () => {
     ]);
     expect((await beacon({ ev: '' })).status).toBe(400);
     expect((await beacon({ eid: 7 })).status).toBe(400);
-    expect((await fetch(`${mock.url}/tiktok/pixel`)).status).toBe(405);
+    const get = await fetch(`${mock.url}/tiktok/pixel`);
+    expect(get.status).toBe(405);
+    expect(get.headers.get('allow')).toBe('POST, OPTIONS');
     const preflight = await fetch(`${mock.url}/tiktok/pixel`, { method: 'OPTIONS' });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get('access-control-allow-methods')).toBe('POST');

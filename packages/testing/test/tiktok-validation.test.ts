@@ -443,6 +443,7 @@ describe('the request around the payload', () => {
   it('answers 405 to another method', async () => {
     const res = await postTikTok(mock, {}, { method: 'GET' });
     expect(res.status).toBe(405);
+    expect(res.headers.get('allow')).toBe('POST');
     expect(mock.tiktok.rejections()[0]).toMatchObject({ method: 'GET', status: 405 });
   });
 

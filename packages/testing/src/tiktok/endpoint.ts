@@ -1,6 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type Answer, CROSS_ORIGIN, textAnswer } from '../answers.js';
+import { type Answer, CROSS_ORIGIN, methodNotAllowed, textAnswer } from '../answers.js';
 import { FaultQueue } from '../fault-queue.js';
 import { isRecord } from '../field-checks.js';
 import type { MockRecorderStats } from '../recorder.js';
@@ -244,7 +244,10 @@ export class TikTokEndpoint implements MockTikTok {
   ): Promise<void> {
     if (url.pathname === TIKTOK_PIXEL_SCRIPT_PATH) {
       if (method !== 'GET' && method !== 'HEAD') {
-        this.#host.write(res, textAnswer(405, 'The TikTok Pixel stub is fetched with GET.'));
+        this.#host.write(
+          res,
+          methodNotAllowed('GET, HEAD', 'The TikTok Pixel stub is fetched with GET.'),
+        );
         return;
       }
       this.#host.write(res, {
@@ -269,7 +272,10 @@ export class TikTokEndpoint implements MockTikTok {
     if (method !== 'POST') {
       this.#host.write(
         res,
-        textAnswer(405, `The TikTok Pixel stub posts events to ${TIKTOK_PIXEL_BEACON_PATH}.`),
+        methodNotAllowed(
+          'POST, OPTIONS',
+          `The TikTok Pixel stub posts events to ${TIKTOK_PIXEL_BEACON_PATH}.`,
+        ),
       );
       return;
     }
@@ -339,7 +345,10 @@ export class TikTokEndpoint implements MockTikTok {
     if (method !== 'POST') {
       this.#host.write(
         res,
-        this.#record(record, plain(405, 'The track endpoint only accepts POST.')),
+        this.#record(
+          record,
+          plain(405, 'The track endpoint only accepts POST.', { allow: 'POST' }),
+        ),
       );
       return;
     }
@@ -483,8 +492,8 @@ export class TikTokEndpoint implements MockTikTok {
   }
 }
 
-const plain = (status: number, text: string): Answer => ({
+const plain = (status: number, text: string, headers: Record<string, string> = {}): Answer => ({
   status,
-  headers: { 'content-type': 'text/plain; charset=utf-8' },
+  headers: { 'content-type': 'text/plain; charset=utf-8', ...headers },
   body: text,
 });
