@@ -23,9 +23,9 @@ export interface Verdict {
   rejectedIndex?: number;
   /** The platform's error code and trace id, for log lines. */
   code?: number;
+  traceId?: string;
   /** The destination's {@link Classified.warning}, redacted: told once per stream. */
   warning?: string;
-  traceId?: string;
   body?: unknown;
 }
 
