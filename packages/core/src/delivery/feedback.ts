@@ -13,6 +13,13 @@ import type { Clock, DropReason } from './types.js';
  */
 
 /**
+ * The request-bound track of each adapter, named in the fixes that need the request: one name
+ * (Express's `req.capi`) sent Next.js and NestJS users looking for an API their adapter lacks.
+ */
+const REQUEST_TRACK =
+  "your adapter's request-bound track (req.capi, @CapiContext(), Next.js withCapi…)";
+
+/**
  * How to fix what an issue code reports, where its message says what is wrong but not what to do.
  * Appended to development warnings only; `Issue.message` itself stays a stable description.
  */
@@ -22,12 +29,9 @@ const FIXES: Readonly<Record<string, string>> = {
   invalid_value: "pass a number, e.g. Number('12.50') for a decimal read as text",
   invalid_number: "pass a number, e.g. Number('12.50') for a decimal read as text",
   missing_event_name: "name the event, e.g. track('Lead', { … })",
-  missing_user_data:
-    'add user_data (em, ph, external_id…), or track through req.capi so the request adds the IP, user agent and _fbp/_fbc',
-  missing_client_user_agent:
-    "track through the adapter's req.capi (it adds the request's User-Agent), or set user_data.client_user_agent",
-  missing_event_source_url:
-    "track through the adapter's req.capi (it adds the page URL), or set event_source_url",
+  missing_user_data: `add user_data (em, ph, external_id…), or track through ${REQUEST_TRACK} so the request adds the IP, user agent and _fbp/_fbc`,
+  missing_client_user_agent: `track through ${REQUEST_TRACK} (it adds the request's User-Agent), or set user_data.client_user_agent`,
+  missing_event_source_url: `track through ${REQUEST_TRACK} (it adds the page URL), or set event_source_url`,
   invalid_event_source_url: "pass the page's full URL, e.g. https://shop.example/checkout",
   url_credentials_removed: 'build page and referrer URLs without user:password@',
   unknown_event_field:

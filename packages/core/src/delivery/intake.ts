@@ -72,7 +72,7 @@ const internalClientIp = (): Issue => ({
   path: 'user_data.client_ip_address',
   code: 'internal_client_ip_address',
   message:
-    "An internal address (loopback, private or link-local): a proxy's or the server's own, never a visitor's, so it matches no one; sent as given. Tracking through an adapter's req.capi, leave client_ip_address out (the request's IP is used, with trustProxy behind a proxy); otherwise pass the visitor's public address, not req.socket.remoteAddress behind a proxy.",
+    "An internal address (loopback, private or link-local): a proxy's or the server's own, never a visitor's, so it matches no one; sent as given. Tracking through an adapter's request-bound track (req.capi, @CapiContext(), Next.js withCapi…), leave client_ip_address out (the request's IP is used, with trustProxy behind a proxy); otherwise pass the visitor's public address, not req.socket.remoteAddress behind a proxy.",
   severity: 'warning',
 });
 

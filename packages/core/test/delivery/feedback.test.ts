@@ -153,7 +153,8 @@ describe('development feedback, default logger (the console)', () => {
     capi.track({ event_name: `Evil\n${'x'.repeat(500)}`, user_data: {} });
     const [line] = lines(spies.warn);
     expect(line).not.toContain('\n');
-    expect(line?.length).toBeLessThan(600);
+    // Two issues with their fixes, and the name cut: the whole 500-character name would pass 1,000.
+    expect(line?.length).toBeLessThan(700);
     expect(line).toContain('capi-kit: Evil?xxxx');
     await capi.close();
   });
