@@ -15,7 +15,12 @@ import {
   type TrackResult,
 } from '@capi-kit/core';
 import { requestWaitUntil, type WaitUntil } from './keep-alive.js';
-import { isRedirectError, loadNextHeaders, rethrowNextErrors } from './next-runtime.js';
+import {
+  inActionPhase,
+  isRedirectError,
+  loadNextHeaders,
+  rethrowNextErrors,
+} from './next-runtime.js';
 import {
   isPrefetchRequest,
   isStaticRender,
@@ -165,6 +170,8 @@ interface Binding {
   waitUntil: WaitUntil | undefined;
   /** A page load whose URL capiProxy did not pass on (no proxy, or a matcher that skips it). */
   noPageUrl?: boolean;
+  /** A route handler's request read through `headers()` (not wrapped in `withCapi`). */
+  routeHandler?: boolean;
   /** A route handler that serves no visit (`force-static`, a prefetch): nothing to track. */
   noRequest?: boolean;
 }
@@ -377,7 +384,9 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       return { context: undefined, waitUntil: undefined, noRequest: true };
     const current = getAdapter();
     if (current === undefined) return undefined;
-    const { request, hasPageUrl } = requestFromScope(headerBag, cookieStore);
+    // Next runs route handlers and Server Actions in its `action` phase; actions say `Next-Action`.
+    const routeHandler = !headerBag.has('next-action') && (await inActionPhase()) === true;
+    const { request, hasPageUrl } = requestFromScope(headerBag, cookieStore, routeHandler);
     const context = current.contextOf(request);
     // Without capiProxy a Server Component does not know its URL; `/` would be a wrong page.
     const noPageUrl = !hasPageUrl && context.isNavigation;
@@ -388,7 +397,12 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       if (cookieValue(request.headers, '_fbp') !== context.user_data.fbp)
         delete context.user_data.fbp;
     }
-    return { context, waitUntil: await requestWaitUntil(callerWaitUntil), noPageUrl };
+    return {
+      context,
+      waitUntil: await requestWaitUntil(callerWaitUntil),
+      noPageUrl,
+      routeHandler,
+    };
   };
 
   const trackConversion = (async (
@@ -432,11 +446,17 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     const result = trackWith(binding, nameOrEvent, params);
     // Refused for want of the URL capiProxy passes on (an event_source_url of the caller's own is
     // kept): the core's refusal names a fix for other frameworks (req.capi), so say the one here.
-    if (
+    const refusedForUrl =
       binding?.noPageUrl === true &&
-      result.issues.some((issue) => issue.path === 'event_source_url') &&
-      firstTime('noProxy')
-    ) {
+      result.issues.some((issue) => issue.path === 'event_source_url');
+    // In a route handler the fix is withCapi, which reads the URL from the Request: a proxy added
+    // for this would pass on the URL all the same, but it was named as the only way.
+    if (refusedForUrl && binding?.routeHandler === true) {
+      if (firstTime('noRouteUrl'))
+        report(
+          "trackConversion() ran in a route handler that withCapi() does not wrap, for a browser's load of the route, and has no page URL there, so its events are refused (missing_event_source_url). Wrap the handler: export const GET = withCapi(handler), and track with track() or withCapi's event option (withCapi reads the URL from the Request)",
+        );
+    } else if (refusedForUrl && firstTime('noProxy')) {
       report(
         "a page's trackConversion() has no page URL, so its events are refused (missing_event_source_url): capiProxy did not run for this request. Export it from proxy.ts (middleware.ts on Next 15) beside the app/ folder (src/proxy.ts with a src/ folder), with a matcher that covers this page: export const config = { matcher: ['/((?!_next/|favicon.ico).*)'] }",
       );

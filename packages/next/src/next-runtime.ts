@@ -39,7 +39,13 @@ interface NextNavigationModule {
   unstable_rethrow?: (error: unknown) => void;
 }
 
+/** What `next/dist/server/app-render/work-unit-async-storage.external` holds of the current work. */
+interface WorkUnitModule {
+  workUnitAsyncStorage?: { getStore(): { type?: unknown; phase?: unknown } | undefined };
+}
+
 let headersModule: Promise<NextHeadersModule> | undefined;
+let workUnitModule: Promise<WorkUnitModule | undefined> | undefined;
 let serverModule: Promise<NextServerModule | undefined> | undefined;
 let navigationModule: Promise<NextNavigationModule | undefined> | undefined;
 
@@ -55,6 +61,29 @@ export const loadNextServer = (): Promise<NextServerModule | undefined> => {
   serverModule ??= (import('next/server.js') as Promise<NextServerModule>).catch(() => undefined);
   return serverModule;
 };
+
+/**
+ * Whether the current request is a route handler's (or a Server Action's): Next runs both in its
+ * `action` phase, and pages in `render`. `headers()` cannot tell: it hides the `RSC` header, so a
+ * page's `fetch('/api/stock')` reads like the router's fetch of a page. Next's work-unit store says
+ * it. That store is Next's internal module (kept out of every bundle, `.external`, so all layers
+ * share one), not a public API: missing or shaped otherwise, the answer is "not known", and the
+ * headers decide as before.
+ */
+export async function inActionPhase(): Promise<boolean | undefined> {
+  workUnitModule ??= (
+    import(
+      'next/dist/server/app-render/work-unit-async-storage.external.js'
+    ) as Promise<WorkUnitModule>
+  ).catch(() => undefined);
+  try {
+    const store = (await workUnitModule)?.workUnitAsyncStorage?.getStore();
+    if (store?.type !== 'request' || typeof store.phase !== 'string') return undefined;
+    return store.phase === 'action';
+  } catch {
+    return undefined;
+  }
+}
 
 const loadNextNavigation = (): Promise<NextNavigationModule | undefined> => {
   navigationModule ??= (import('next/navigation.js') as Promise<NextNavigationModule>).catch(

@@ -123,12 +123,14 @@ export interface ScopeRequest {
 
 /**
  * The core's request input for code that only has `headers()` and `cookies()` (Server Actions,
- * Server Components). An action is a `POST` from a page (its `Referer`); a Server Component render
- * is a page view, including an RSC fetch for a client-side navigation.
+ * Server Components, route handlers outside `withCapi`). An action is a `POST` from a page (its
+ * `Referer`); a Server Component render is a page view, including an RSC fetch for a client-side
+ * navigation. `routeHandler`: the request is a route handler's, where a fetch is no navigation.
  */
 export function requestFromScope(
   headers: HeaderBag,
   cookies: CookieStore | undefined,
+  routeHandler = false,
 ): ScopeRequest {
   const record: Record<string, string> = {};
   headers.forEach((value, name) => {
@@ -140,7 +142,9 @@ export function requestFromScope(
   else record.cookie = cookie;
   const isAction = headers.has('next-action');
   // A client-side navigation fetches the page as RSC, and that render is the page view of the URL.
-  if (isClientNavigation(headers)) record['sec-fetch-dest'] = 'document';
+  // A route handler renders no page: a page's `fetch('/api/stock')` there is a request from the
+  // page in its `Referer`, as in every adapter (it was sent as a page view of `/api/stock`).
+  if (!routeHandler && isClientNavigation(headers)) record['sec-fetch-dest'] = 'document';
   const path = forwardedPath(headers.get(URL_HEADER));
   return {
     request: {

@@ -32,6 +32,8 @@ async function bundleForEdge(): Promise<{ code: string; modules: string[] }> {
         'next/server.js': fixture('next-server-stub.ts'),
         'next/headers.js': fixture('next-request-stub.ts'),
         'next/navigation.js': fixture('next-request-stub.ts'),
+        'next/dist/server/app-render/work-unit-async-storage.external.js':
+          fixture('next-request-stub.ts'),
       },
     },
     plugins: [

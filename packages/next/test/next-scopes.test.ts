@@ -1,0 +1,151 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { NextCapi } from '@capi-kit/next';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { graphOptions, mock, setUpMockGraph, UA } from './mock-graph.ts';
+
+// trackConversion under Next's own request scopes, with the real `headers()`/`cookies()` (no mock
+// of next/headers here): the request store Next makes for a route handler or a page render
+// (next/dist/server/async-storage/request-store, as app-route's module and app-render call it).
+// Next puts AsyncLocalStorage on globalThis before loading its modules.
+(globalThis as { AsyncLocalStorage?: unknown }).AsyncLocalStorage ??= AsyncLocalStorage;
+const { workAsyncStorage } = await import(
+  'next/dist/server/app-render/work-async-storage.external.js'
+);
+const { workUnitAsyncStorage } = await import(
+  'next/dist/server/app-render/work-unit-async-storage.external.js'
+);
+const { createRequestStoreForAPI, createRequestStoreForRender } = await import(
+  'next/dist/server/async-storage/request-store.js'
+);
+const { createNextCapi } = await import('@capi-kit/next');
+
+const FBP = 'fb.1.1700000000000.42';
+
+/** A `fetch('/api/stock')` from the page `/cart`, as Chromium sends it, behind capiProxy. */
+const stockFetch = (extra: Record<string, string> = {}) => ({
+  host: 'shop.example.com',
+  accept: '*/*',
+  'sec-fetch-dest': 'empty',
+  'sec-fetch-mode': 'cors',
+  'sec-fetch-site': 'same-origin',
+  referer: 'http://shop.example.com/cart',
+  'user-agent': UA,
+  cookie: `_fbp=${FBP}`,
+  'x-capi-kit-url': '/api/stock',
+  ...extra,
+});
+
+/** The work store fields `headers()`/`cookies()`/`unstable_cache` read, for route `route`. */
+const workStore = (route: string) =>
+  ({
+    route,
+    forceStatic: false,
+    dynamicShouldError: false,
+    isDraftMode: false,
+    isOnDemandRevalidate: false,
+    // unstable_cache's store: a miss every time, nothing kept.
+    incrementalCache: {
+      generateSimpleCacheKey: async (key: string) => key,
+      get: async () => null,
+      set: async () => undefined,
+    },
+  }) as never;
+
+type Store = ReturnType<typeof createRequestStoreForAPI>;
+
+/** Runs `run` in the request scope Next gives a route handler (`api`) or a page render. */
+const inScope = <T>(
+  kind: 'api' | 'render',
+  route: string,
+  headers: Record<string, string>,
+  run: () => Promise<T>,
+): Promise<T> => {
+  const req = { headers, url: route } as never;
+  const url = { pathname: route, search: '' };
+  const tags = { tags: [], expirationsByCacheKind: new Map() } as never;
+  const store: Store =
+    kind === 'api'
+      ? createRequestStoreForAPI(req, url, tags, undefined, undefined as never, undefined)
+      : createRequestStoreForRender(
+          req,
+          undefined,
+          url,
+          {},
+          tags,
+          undefined,
+          undefined as never,
+          false,
+          undefined,
+          null,
+          null,
+          undefined,
+        );
+  return workAsyncStorage.run(workStore(route), () => workUnitAsyncStorage.run(store, run));
+};
+
+let capi: NextCapi | undefined;
+const bind = () => {
+  // The caller's keep-alive: Next's after() needs the whole server around it.
+  capi = createNextCapi({ ...graphOptions(), waitUntil: () => undefined });
+  return capi;
+};
+
+setUpMockGraph();
+afterEach(async () => {
+  await capi?.close();
+  vi.restoreAllMocks();
+});
+
+describe('trackConversion in a route handler not wrapped in withCapi', () => {
+  it("reads a page's fetch() of the route as a request from that page (its Referer), not a page view of the route", async () => {
+    const { trackConversion } = bind();
+    const result = await inScope('api', '/api/stock', stockFetch(), () =>
+      trackConversion('AddToCart'),
+    );
+    expect(result).toMatchObject({ accepted: true, issues: [] });
+    const [event] = await mock.waitForEvents(1);
+    expect(event?.event).toMatchObject({
+      event_name: 'AddToCart',
+      event_source_url: 'http://shop.example.com/cart',
+      user_data: { fbp: FBP },
+    });
+    expect(event?.event).not.toHaveProperty('referrer_url');
+  });
+
+  it('without capiProxy, points to withCapi rather than to a proxy that would not help', async () => {
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { trackConversion } = bind();
+    const { 'x-capi-kit-url': _, ...headers } = stockFetch();
+    const fetched = await inScope('api', '/api/stock', headers, () => trackConversion('AddToCart'));
+    // A fetch from a page: its URL is the Referer, which the route handler has without a proxy.
+    expect(fetched).toMatchObject({ accepted: true });
+    // A browser's own load of the route (a link to it): the route's URL is all it lacks.
+    const opened = await inScope(
+      'api',
+      '/api/stock',
+      {
+        ...headers,
+        accept: 'text/html',
+        'sec-fetch-dest': 'document',
+        'sec-fetch-mode': 'navigate',
+      },
+      () => trackConversion('ViewContent'),
+    );
+    expect(opened.accepted).toBe(false);
+    const told = error.mock.calls.map((call) => String(call[0]));
+    expect(told).toEqual([expect.stringContaining('withCapi(')]);
+    expect(told[0]).not.toContain('capiProxy did not run');
+  });
+
+  it("still reads a page render's fetch (a client-side navigation) as the page view of its URL", async () => {
+    const { trackConversion } = bind();
+    await inScope('render', '/pricing', { ...stockFetch(), 'x-capi-kit-url': '/pricing' }, () =>
+      trackConversion('PageView'),
+    );
+    const [view] = await mock.waitForEvents(1);
+    expect(view?.event).toMatchObject({
+      event_source_url: 'http://shop.example.com/pricing',
+      referrer_url: 'http://shop.example.com/cart',
+    });
+  });
+});
