@@ -17,6 +17,7 @@ import {
 import { requestWaitUntil, type WaitUntil } from './keep-alive.js';
 import {
   inActionPhase,
+  inCacheScope,
   isRedirectError,
   loadNextHeaders,
   rethrowNextErrors,
@@ -286,6 +287,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
   let warnedNoRequest = false;
   let warnedStaticRoute = false;
   let warnedBuild = false;
+  let warnedCache = false;
 
   // Errors can echo configuration (a fetch error quoting the request): never print the secrets.
   const redact = optionsRedactor(options);
@@ -418,6 +420,19 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
       binding = await bindScope();
     } catch (error) {
       await rethrowNextErrors(error);
+      if (await inCacheScope(error)) {
+        // Next keeps request data out of a cached function, and caches what it returns: tracked,
+        // the event went out without request data, and its event_id was given to every visitor
+        // the cache served, whose Pixel copies Meta then counted as one.
+        // Said per binding, not per client: `next build` runs cached functions, and makes no client.
+        if (!warnedCache) {
+          warnedCache = true;
+          report(
+            "trackConversion() ran inside a cached function ('use cache' or unstable_cache), where Next gives no request data and every visitor gets the cached result: nothing is tracked and its event_id is empty. Track outside the cached function, in the page, action or route that calls it",
+          );
+        }
+        return noVisit();
+      }
       if (duringBuild()) {
         // `generateStaticParams`, or the like, while `next build` runs: no visit. Tracked anyway,
         // the build made a client (with no secrets there: "needs a pixelId and an accessToken",

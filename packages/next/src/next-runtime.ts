@@ -71,18 +71,38 @@ export const loadNextServer = (): Promise<NextServerModule | undefined> => {
  * headers decide as before.
  */
 export async function inActionPhase(): Promise<boolean | undefined> {
+  const store = await workUnitStore();
+  if (store?.type !== 'request' || typeof store.phase !== 'string') return undefined;
+  return store.phase === 'action';
+}
+
+/** The current work unit of Next's request scope (see {@link inActionPhase}); never throws. */
+async function workUnitStore(): Promise<{ type?: unknown; phase?: unknown } | undefined> {
   workUnitModule ??= (
     import(
       'next/dist/server/app-render/work-unit-async-storage.external.js'
     ) as Promise<WorkUnitModule>
   ).catch(() => undefined);
   try {
-    const store = (await workUnitModule)?.workUnitAsyncStorage?.getStore();
-    if (store?.type !== 'request' || typeof store.phase !== 'string') return undefined;
-    return store.phase === 'action';
+    return (await workUnitModule)?.workUnitAsyncStorage?.getStore();
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Whether `headers()` threw `error` because it ran inside a cached function (`'use cache'`,
+ * `unstable_cache`), whose result every visitor shares. Next's work unit says so (`cache`,
+ * `unstable-cache`); where that store cannot be read, its error's words: a plain `Error` without
+ * digest or code, whose message names the cache in Next 15 (`used "headers" inside "use cache"`,
+ * `inside a function cached with "unstable_cache(...)"`) and 16 (`` inside `"use cache"` ``,
+ * `` inside `unstable_cache()` ``).
+ */
+export async function inCacheScope(error: unknown): Promise<boolean> {
+  const type = (await workUnitStore())?.type;
+  if (type === 'cache' || type === 'unstable-cache') return true;
+  const message = error instanceof Error ? error.message : '';
+  return /inside[^.]*("use cache"|unstable_cache)/.test(message);
 }
 
 const loadNextNavigation = (): Promise<NextNavigationModule | undefined> => {

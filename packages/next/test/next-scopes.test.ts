@@ -5,7 +5,8 @@ import { graphOptions, mock, setUpMockGraph, UA } from './mock-graph.ts';
 
 // trackConversion under Next's own request scopes, with the real `headers()`/`cookies()` (no mock
 // of next/headers here): the request store Next makes for a route handler or a page render
-// (next/dist/server/async-storage/request-store, as app-route's module and app-render call it).
+// (next/dist/server/async-storage/request-store, as app-route's module and app-render call it),
+// and Next's own `unstable_cache`.
 // Next puts AsyncLocalStorage on globalThis before loading its modules.
 (globalThis as { AsyncLocalStorage?: unknown }).AsyncLocalStorage ??= AsyncLocalStorage;
 const { workAsyncStorage } = await import(
@@ -17,6 +18,7 @@ const { workUnitAsyncStorage } = await import(
 const { createRequestStoreForAPI, createRequestStoreForRender } = await import(
   'next/dist/server/async-storage/request-store.js'
 );
+const { unstable_cache } = await import('next/cache.js');
 const { createNextCapi } = await import('@capi-kit/next');
 
 const FBP = 'fb.1.1700000000000.42';
@@ -147,5 +149,46 @@ describe('trackConversion in a route handler not wrapped in withCapi', () => {
       event_source_url: 'http://shop.example.com/pricing',
       referrer_url: 'http://shop.example.com/cart',
     });
+  });
+});
+
+describe('trackConversion inside a cached function', () => {
+  it('tracks nothing inside unstable_cache, returns an empty event_id and says why once', async () => {
+    // Next's headers() throws there ("can't be read inside `unstable_cache()`", Next 16.4), and the
+    // event went out without request data, under one event_id the cache then gave every visitor.
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { trackConversion } = bind();
+    const cached = unstable_cache(async (sku: string) => ({
+      sku,
+      ...(await trackConversion('ViewContent', { custom_data: { content_ids: [sku] } })),
+    }));
+    const first = await inScope('render', '/product', stockFetch(), () => cached('sku-1'));
+    const second = await inScope('render', '/product', stockFetch(), () => cached('sku-2'));
+    expect(first).toMatchObject({ sku: 'sku-1', event_id: '', accepted: false });
+    expect(second).toMatchObject({ event_id: '' });
+    const told = error.mock.calls.map((call) => String(call[0]));
+    expect(told).toEqual([expect.stringContaining('unstable_cache')]);
+    expect(told[0]).toContain("'use cache'");
+    await capi?.flush();
+    expect(mock.events()).toEqual([]);
+  });
+
+  it("tracks nothing in a 'use cache' function, whose store Next's headers() refuses alike", async () => {
+    // What the 'use cache' wrapper runs the function in (next/dist/server/use-cache, Next 16.4):
+    // a work-unit store of type 'cache'; the real headers() throws its own error there.
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { trackConversion } = bind();
+    const result = await workAsyncStorage.run(workStore('/product'), () =>
+      workUnitAsyncStorage.run(
+        { type: 'cache', phase: 'render', implicitTags: undefined } as never,
+        () => trackConversion('ViewContent'),
+      ),
+    );
+    expect(result).toMatchObject({ event_id: '', accepted: false });
+    expect(error.mock.calls.map((call) => String(call[0]))).toEqual([
+      expect.stringContaining("'use cache'"),
+    ]);
+    await capi?.flush();
+    expect(mock.events()).toEqual([]);
   });
 });

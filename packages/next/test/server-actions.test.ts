@@ -406,6 +406,24 @@ describe('trackConversion in a Server Component', () => {
     expect(mock.events()).toEqual([]);
   });
 
+  it("tracks nothing inside a cached function, known by Next 15's words where its store is not read", async () => {
+    // Next 15.5's errors from headers() inside 'use cache' and unstable_cache (no digest, no code).
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { trackConversion } = bind();
+    for (const message of [
+      'Route /product used "headers" inside "use cache". Accessing Dynamic data sources inside a cache scope is not supported.',
+      'Route /product used "headers" inside a function cached with "unstable_cache(...)". Accessing Dynamic data sources inside a cache scope is not supported.',
+    ]) {
+      scope.headersError = new Error(message);
+      expect(await trackConversion('ViewContent')).toMatchObject({ event_id: '', accepted: false });
+    }
+    expect(error.mock.calls.map((call) => String(call[0]))).toEqual([
+      expect.stringContaining("'use cache' or unstable_cache"),
+    ]);
+    await capi.flush();
+    expect(mock.events()).toEqual([]);
+  });
+
   it('without capiProxy a page load has no URL: the event is refused, not sent with a wrong one', async () => {
     renderPage({
       cookie: `_fbp=${FBP}`,
