@@ -18,8 +18,10 @@ import { requestWaitUntil, type WaitUntil } from './keep-alive.js';
 import {
   inActionPhase,
   inCacheScope,
+  inCacheScopeNow,
   isRedirectError,
   loadNextHeaders,
+  loadWorkUnit,
   rethrowNextErrors,
 } from './next-runtime.js';
 import {
@@ -331,6 +333,18 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     );
   };
 
+  /**
+   * Says, once per binding, that `helper` ran inside a cached function. Per binding, not per
+   * client: `next build` runs cached functions, and makes no client.
+   */
+  const warnCacheOnce = (helper: string): void => {
+    if (warnedCache) return;
+    warnedCache = true;
+    report(
+      `${helper} ran inside a cached function ('use cache' or unstable_cache), where Next gives no request data and every visitor gets the cached result: nothing is tracked and its event_id is empty. Track outside the cached function, in the page, action or route that calls it`,
+    );
+  };
+
   /** True the first time `warning` is asked for in this process (per client; see shared-clients.ts). */
   const firstTime = (warning: string): boolean => {
     const { warned } = resolve();
@@ -412,7 +426,15 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     params?: TrackParams,
   ): Promise<TrackResult> => {
     const bound = store?.getStore();
-    if (bound !== undefined) return trackWith(bound, nameOrEvent, params);
+    if (bound !== undefined) {
+      // withCapi's binding reaches into a cached function its handler calls (AsyncLocalStorage).
+      await loadWorkUnit();
+      if (inCacheScopeNow()) {
+        warnCacheOnce('trackConversion()');
+        return noVisit();
+      }
+      return trackWith(bound, nameOrEvent, params);
+    }
     // No request to read in a page: trackWith says why nothing is tracked.
     if (inBrowser()) return trackWith(undefined, nameOrEvent, params);
     let binding: Binding | typeof NO_REQUEST | undefined;
@@ -424,13 +446,7 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
         // Next keeps request data out of a cached function, and caches what it returns: tracked,
         // the event went out without request data, and its event_id was given to every visitor
         // the cache served, whose Pixel copies Meta then counted as one.
-        // Said per binding, not per client: `next build` runs cached functions, and makes no client.
-        if (!warnedCache) {
-          warnedCache = true;
-          report(
-            "trackConversion() ran inside a cached function ('use cache' or unstable_cache), where Next gives no request data and every visitor gets the cached result: nothing is tracked and its event_id is empty. Track outside the cached function, in the page, action or route that calls it",
-          );
-        }
+        warnCacheOnce('trackConversion()');
         return noVisit();
       }
       if (duringBuild()) {
@@ -586,6 +602,8 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
         return handler(request, context);
       }
       if (input === undefined) return withoutVisit(() => handler(request, context));
+      // For track()'s synchronous look at Next's work unit (a cached function); never rejects.
+      await loadWorkUnit();
       const current = getAdapter();
       if (current === undefined) return handler(request, context);
       let binding: Binding;
@@ -672,6 +690,13 @@ export function createNextCapi(options: NextCapiOptions = {}): NextCapi {
     // every visitor's Pixel copy one event.
     if (bound === undefined && duringBuild()) {
       warnBuildOnce('track()');
+      return noVisit();
+    }
+    // In a cached function the handler's binding still reaches it (AsyncLocalStorage): tracked with
+    // the first visitor's data, its event_id was cached for every later one. withCapi loads the
+    // module this reads before its handler runs.
+    if (inCacheScopeNow()) {
+      warnCacheOnce('track()');
       return noVisit();
     }
     // Without a client, withCapi runs its handler unbound: the creation error is the one to read.

@@ -76,17 +76,44 @@ export async function inActionPhase(): Promise<boolean | undefined> {
   return store.phase === 'action';
 }
 
-/** The current work unit of Next's request scope (see {@link inActionPhase}); never throws. */
-async function workUnitStore(): Promise<{ type?: unknown; phase?: unknown } | undefined> {
+/** The work-unit module once loaded, for the synchronous {@link inCacheScopeNow}. */
+let loadedWorkUnit: WorkUnitModule | undefined;
+
+/** Loads Next's work-unit module (see {@link inActionPhase}); `undefined` where it cannot be. */
+export const loadWorkUnit = (): Promise<WorkUnitModule | undefined> => {
   workUnitModule ??= (
     import(
       'next/dist/server/app-render/work-unit-async-storage.external.js'
     ) as Promise<WorkUnitModule>
-  ).catch(() => undefined);
+  ).then(
+    (loaded) => {
+      loadedWorkUnit = loaded;
+      return loaded;
+    },
+    () => undefined,
+  );
+  return workUnitModule;
+};
+
+/** The current work unit of Next's request scope (see {@link inActionPhase}); never throws. */
+async function workUnitStore(): Promise<{ type?: unknown; phase?: unknown } | undefined> {
   try {
-    return (await workUnitModule)?.workUnitAsyncStorage?.getStore();
+    return (await loadWorkUnit())?.workUnitAsyncStorage?.getStore();
   } catch {
     return undefined;
+  }
+}
+
+/**
+ * Whether this runs inside a cached function (`'use cache'`, `unstable_cache`) by Next's work unit,
+ * synchronously (for `track()`): `false` until {@link loadWorkUnit} has loaded it.
+ */
+export function inCacheScopeNow(): boolean {
+  try {
+    const type = loadedWorkUnit?.workUnitAsyncStorage?.getStore()?.type;
+    return type === 'cache' || type === 'unstable-cache';
+  } catch {
+    return false;
   }
 }
 

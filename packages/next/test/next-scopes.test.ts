@@ -173,6 +173,31 @@ describe('trackConversion inside a cached function', () => {
     expect(mock.events()).toEqual([]);
   });
 
+  it('tracks nothing inside unstable_cache in a withCapi handler, where track() is bound to the request', async () => {
+    // The handler's binding reaches into the cached function (AsyncLocalStorage), so track() went
+    // out with the first visitor's data, under an event_id the cache gave every later one.
+    const error = vi.spyOn(console, 'error').mockImplementation(() => {});
+    const { withCapi, track, trackConversion } = bind();
+    const cached = unstable_cache(async () => ({
+      tracked: track('ViewContent'),
+      converted: await trackConversion('ViewContent'),
+    }));
+    const GET = withCapi(async () => Response.json(await cached()));
+    const request = () => new Request('http://localhost:3000/api/stock', { headers: stockFetch() });
+    const body = await inScope('api', '/api/stock', stockFetch(), async () =>
+      (await GET(request(), {})).json(),
+    );
+    expect(body).toMatchObject({ tracked: { event_id: '' }, converted: { event_id: '' } });
+    expect(error.mock.calls.map((call) => String(call[0]))).toEqual([
+      expect.stringContaining('unstable_cache'),
+    ]);
+    // Outside the cached function the handler's track() still tracks.
+    const POST = withCapi(async () => Response.json(track('Lead')));
+    await inScope('api', '/api/stock', stockFetch(), () => POST(request(), {}));
+    const events = await mock.waitForEvents(1);
+    expect(events.map((e) => e.event.event_name)).toEqual(['Lead']);
+  });
+
   it("tracks nothing in a 'use cache' function, whose store Next's headers() refuses alike", async () => {
     // What the 'use cache' wrapper runs the function in (next/dist/server/use-cache, Next 16.4):
     // a work-unit store of type 'cache'; the real headers() throws its own error there.
