@@ -411,8 +411,11 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
   });
 
   it('a try that fails again goes back to memory without a second error and waits twice as long; a write that succeeds resets the wait', async () => {
+    // 1 s, not 300 ms: the writes after the stall must succeed, and under a CI load average of 23
+    // one took longer than 300 ms and went to memory (enqueued 2, fallback 4). The backoffs
+    // measured below start when the fallback begins, so the timeout does not enter them.
     const { outbox, capi, track, misses, messages, stop } = await watchedProducer({
-      writeTimeoutMs: 300,
+      writeTimeoutMs: 1000,
     });
     const mode = () => outbox.producerStats().mode;
     /** Milliseconds until the producer is in `want` mode. */
