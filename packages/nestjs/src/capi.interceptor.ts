@@ -41,6 +41,7 @@ export class CapiInterceptor implements NestInterceptor {
   private readonly logger = new Logger('CapiModule');
   private readonly warnedHandlers = new WeakSet<object>();
   private warnedTwice = false;
+  private shutdownChecked = false;
 
   /** The module's secrets, for what this interceptor prints itself through Nest's Logger. */
   private readonly redact: Redactor;
@@ -62,6 +63,7 @@ export class CapiInterceptor implements NestInterceptor {
       return next.handle();
     }
     claimedCalls.set(context, this);
+    if (!this.shutdownChecked) this.checkShutdownHooks();
     const conversion = this.reflector.getAllAndOverride<ConversionMetadata | undefined>(
       TRACK_CONVERSION_METADATA,
       [context.getHandler(), context.getClass()],
@@ -201,6 +203,26 @@ export class CapiInterceptor implements NestInterceptor {
       'CapiModule is registered more than once in this app (forRoot/forRootAsync with different ' +
         'options): only the first registration binds requests and tracks @TrackConversion; ' +
         'import CapiModule once, in the root module (isGlobal: true makes CapiService injectable everywhere)',
+    );
+  }
+
+  /**
+   * Once, at the first call (the app is serving by then, so `enableShutdownHooks()` has run if
+   * main.ts calls it): without a SIGTERM listener, `docker stop` or a Kubernetes rollout kills the
+   * process at once and `onApplicationShutdown` never runs, so what is queued or being sent is
+   * lost and counted nowhere. Quiet under NODE_ENV=test, where a process ends on its own and the
+   * client's `beforeExit` close sends it.
+   */
+  private checkShutdownHooks(): void {
+    this.shutdownChecked = true;
+    const proc = (globalThis as { process?: Partial<NodeJS.Process> }).process;
+    if (typeof proc?.listenerCount !== 'function' || proc.env?.NODE_ENV === 'test') return;
+    if (proc.listenerCount('SIGTERM') > 0) return;
+    this.logger.warn(
+      'nothing handles SIGTERM: when the process is stopped (docker stop, Kubernetes, systemd), ' +
+        'events still queued or being sent are lost without being counted; call ' +
+        'app.enableShutdownHooks() in main.ts before app.listen(), so that app.close() sends them ' +
+        '(bounded by shutdownTimeoutMs)',
     );
   }
 
