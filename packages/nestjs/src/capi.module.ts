@@ -109,6 +109,23 @@ function excludedFromPrefix(config: ApplicationConfig | undefined, path: string)
  */
 const checkedApps = new WeakSet<DiscoveryService>();
 
+/**
+ * The options a factory resolved to, refused when `isGlobal` is among them: put beside `pixelId`
+ * in what the factory returns, it was read by nothing, the module stayed local, and a feature
+ * module's `CapiService` failed in Nest's words while the app "set" isGlobal. Checked as the
+ * options are made, before the adapter, so that this is what the failed start says.
+ */
+function checkedFactoryOptions(options: CapiModuleOptions): CapiModuleOptions {
+  if (typeof options === 'object' && options !== null && 'isGlobal' in options) {
+    throw new TypeError(
+      'CapiModule.forRootAsync: the options factory returned isGlobal, which is not read there: ' +
+        'isGlobal is an option of forRootAsync itself, known before the factory runs; write ' +
+        'CapiModule.forRootAsync({ isGlobal: true, useFactory: … }) and leave it out of what the factory returns',
+    );
+  }
+  return options;
+}
+
 function optionsProviders(options: CapiModuleAsyncOptions): Provider[] {
   const scoped = requestScopedOptions(options);
   if (scoped !== undefined) {
@@ -118,10 +135,16 @@ function optionsProviders(options: CapiModuleAsyncOptions): Provider[] {
         'consent(input) for per-request consent, CapiService.track(event, request) or @CapiContext() for event data',
     );
   }
-  const fromFactory = (factory: CapiOptionsFactory) => factory.createCapiOptions();
-  if (options.useFactory !== undefined) {
+  const fromFactory = async (factory: CapiOptionsFactory) =>
+    checkedFactoryOptions(await factory.createCapiOptions());
+  const { useFactory } = options;
+  if (useFactory !== undefined) {
     return [
-      { provide: CAPI_OPTIONS, useFactory: options.useFactory, inject: options.inject ?? [] },
+      {
+        provide: CAPI_OPTIONS,
+        useFactory: async (...args: unknown[]) => checkedFactoryOptions(await useFactory(...args)),
+        inject: options.inject ?? [],
+      },
     ];
   }
   if (options.useClass !== undefined) {

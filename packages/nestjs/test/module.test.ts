@@ -370,6 +370,24 @@ describe('isGlobal', () => {
     await moduleRef.close();
   });
 
+  it("isGlobal in the factory's options, where it is not read: the start fails saying where it goes", async () => {
+    for (const imports of [[], [CheckoutModule]]) {
+      await expect(
+        Test.createTestingModule({
+          imports: [
+            CapiModule.forRootAsync({
+              // JavaScript, or a factory typed loosely, lets it through.
+              useFactory: () => ({ ...capiOptions(mock), isGlobal: true }) as CapiModuleOptions,
+            }),
+            ...imports,
+          ],
+        }).compile(),
+      ).rejects.toThrow(
+        /isGlobal is an option of forRootAsync itself.*CapiModule\.forRootAsync\(\{ isGlobal: true, useFactory/,
+      );
+    }
+  });
+
   it('without isGlobal a feature module that does not import CapiModule cannot inject it', async () => {
     await expect(
       Test.createTestingModule({
