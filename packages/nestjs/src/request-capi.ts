@@ -114,10 +114,11 @@ export function bindRequestCapi(adapter: CapiAdapter, exchange: HttpExchange): R
     Object.defineProperty(node, SLOT, { value: slot, configurable: true });
   }
   // Without a response (`CapiService.forRequest(request)` or `track(event, request)` in a guard),
-  // Express's own link to it: a guard that then rejects the request stops the interceptor, and the
-  // `_fbp`/`_fbc` of the events tracked with this context never reached the browser, which minted
-  // another `_fbp` at its next visit. On Fastify the module's `onSend` hook writes them instead.
-  const response = exchange.response ?? (isObject(node.res) ? node.res : undefined);
+  // the Node request's own (see `linkedResponse`): a guard that then rejects the request stops the
+  // interceptor, and the `_fbp`/`_fbc` of the events tracked with this context never reached the
+  // browser, which minted another `_fbp` at its next visit. Where none is found (a Fastify reply
+  // over HTTP/2), the module's `onSend` hook writes them on a reply Fastify sends.
+  const response = exchange.response ?? linkedResponse(node);
   if (!slot.cookiesWritten && response !== undefined) {
     slot.cookiesWritten = appendSetCookies(
       response,
@@ -137,6 +138,21 @@ export function bindRequestCapi(adapter: CapiAdapter, exchange: HttpExchange): R
     slot.others.set(adapter, other);
   }
   return other;
+}
+
+/**
+ * The response of a Node request bound without one: Express's `req.res`, else the Node response on
+ * the request's socket. Fastify hands a Nest middleware the Node request, which links to nothing
+ * (Node's `ServerResponse` has `res.req`, no way back), and a middleware that answers itself (an ad
+ * click's redirect) runs no `onSend` hook: its event's `_fbp`/`_fbc` never reached the browser.
+ * `socket._httpMessage` is Node's own slot for the response being written on the socket; taken
+ * only when it names this very request, so a pipelined request's neighbour is never written to.
+ */
+function linkedResponse(node: NodeRequest): object | undefined {
+  if (isObject(node.res)) return node.res;
+  const socket: unknown = (node as { socket?: unknown }).socket;
+  const message = isObject(socket) ? socket._httpMessage : undefined;
+  return isObject(message) && message.req === node ? message : undefined;
 }
 
 /**

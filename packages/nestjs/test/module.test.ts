@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import type { CapiClient } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import {
@@ -8,7 +9,10 @@ import {
   Get,
   Inject,
   Injectable,
+  type MiddlewareConsumer,
   Module,
+  type NestMiddleware,
+  type NestModule,
   Req,
   Scope,
   UnauthorizedException,
@@ -727,6 +731,46 @@ describe('a guard that tracks with the request, then rejects it', () => {
         expect(cookies.get('_fbp')).toBe(events[0]?.user_data.fbp);
         expect(cookies.get('_fbc')).toBe(events[0]?.user_data.fbc);
         expect(cookies.get('_fbc')).toMatch(/\.AbCd$/);
+      } finally {
+        await running.app.close();
+      }
+    },
+  );
+});
+
+describe('a middleware that tracks with the request, then answers itself', () => {
+  // An ad click's redirect (/go?fbclid=…) answered by a Nest middleware: nothing else writes the
+  // cookies. On Fastify the middleware gets the Node request, which has no link to its response
+  // (Express's has req.res), and Fastify's onSend hook never runs for a response written raw: the
+  // event went out with an _fbp and _fbc the browser never got.
+  @Injectable()
+  class GoMiddleware implements NestMiddleware {
+    constructor(@Inject(CapiService) private readonly capi: CapiService) {}
+    use(req: object, res: ServerResponse): void {
+      this.capi.track({ event_name: 'ViewContent', action_source: 'website' }, req);
+      res.writeHead(302, { location: '/landing' }).end();
+    }
+  }
+  class RedirectModule implements NestModule {
+    configure(consumer: MiddlewareConsumer): void {
+      consumer.apply(GoMiddleware).forRoutes('go');
+    }
+  }
+
+  it.each(['express', 'fastify'] as const)(
+    'sends the cookies of the context it computed with its answer (%s)',
+    async (platform) => {
+      Module({ imports: [CapiModule.forRoot(capiOptions(mock))], providers: [GoMiddleware] })(
+        RedirectModule,
+      );
+      const running = await startApp(platform, { imports: [RedirectModule] });
+      try {
+        const res = await running.request('/go?fbclid=AbCd', { redirect: 'manual' });
+        expect(res.status).toBe(302);
+        await running.client.flush();
+        const [event] = mock.events().map((e) => e.event);
+        const cookies = res.headers.getSetCookie().map((cookie) => cookie.split(';')[0]);
+        expect(cookies).toEqual([`_fbp=${event?.user_data.fbp}`, `_fbc=${event?.user_data.fbc}`]);
       } finally {
         await running.app.close();
       }
