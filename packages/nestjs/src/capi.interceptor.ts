@@ -17,7 +17,7 @@ import {
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { type Observable, tap } from 'rxjs';
-import { handlerSucceeded } from './handler-outcome.js';
+import { handlerResult, handlerSucceeded } from './handler-outcome.js';
 import type { CapiModuleOptions } from './options.js';
 import { bindRequestCapi, type HttpExchange, httpExchangeOf } from './request-capi.js';
 import { CAPI_ADAPTER, CAPI_OPTIONS } from './tokens.js';
@@ -94,7 +94,9 @@ export class CapiInterceptor implements NestInterceptor {
         // answered with a value instead: that answer is the app's, as Fastify's `config.capi` decides.
         complete: () => {
           if (resolved && handlerSucceeded(context)) {
-            this.trackOnceSent(conversion, capi, last, exchange);
+            // The handler's own result: what map and when are written for (handler-outcome.ts).
+            const own = handlerResult(context);
+            this.trackOnceSent(conversion, capi, own === undefined ? last : own.value, exchange);
           }
         },
       }),

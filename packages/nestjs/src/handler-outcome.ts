@@ -10,6 +10,13 @@ import { TRACK_CONVERSION_METADATA } from './track-conversion.js';
 const outcomes = new WeakMap<ExecutionContext, 'running' | 'succeeded' | 'failed'>();
 
 /**
+ * The handler's own last value of each call, as it left the handler. The app's interceptors run
+ * inside `CapiInterceptor` and may transform it (Nest's documented `TransformInterceptor`, which
+ * answers `{ data }`): `map` and `when` are written for what the handler returns.
+ */
+const results = new WeakMap<ExecutionContext, { readonly value: unknown }>();
+
+/**
  * The innermost interceptor of each handler with a `@TrackConversion`: notes whether the handler
  * gave its result, threw (or its Observable errored), or was cut short before it gave any (a
  * deadline's `timeout()`). `CapiInterceptor` is global and registered with the module, so the
@@ -21,12 +28,16 @@ const handlerOutcome: NestInterceptor = {
   intercept: (context, next) =>
     defer(() => {
       outcomes.set(context, 'running');
+      results.delete(context);
       return next.handle();
     }).pipe(
       // A value is a success: an interceptor taking the first one (`take(1)`) unsubscribes
       // before the handler's completion is seen. An Observable that then errors has failed.
       tap({
-        next: () => outcomes.set(context, 'succeeded'),
+        next: (value) => {
+          outcomes.set(context, 'succeeded');
+          results.set(context, { value });
+        },
         complete: () => outcomes.set(context, 'succeeded'),
         error: () => outcomes.set(context, 'failed'),
       }),
@@ -41,6 +52,14 @@ const handlerOutcome: NestInterceptor = {
 export function handlerSucceeded(context: ExecutionContext): boolean {
   const outcome = outcomes.get(context);
   return outcome === undefined || outcome === 'succeeded';
+}
+
+/**
+ * The last value the handler of this call gave, before any interceptor of the app transformed it;
+ * `undefined` when it gave none under the watch (an app's cache interceptor answering instead).
+ */
+export function handlerResult(context: ExecutionContext): { readonly value: unknown } | undefined {
+  return results.get(context);
 }
 
 /** Nest's `@UseInterceptors` metadata key (`@nestjs/common/constants`). */

@@ -5,13 +5,14 @@ import {
   Controller,
   Get,
   HttpCode,
+  type NestInterceptor,
   Post,
   Query,
   Redirect,
   Res,
   StreamableFile,
 } from '@nestjs/common';
-import { delay, of } from 'rxjs';
+import { delay, map, of } from 'rxjs';
 import {
   afterAll,
   afterEach,
@@ -514,3 +515,53 @@ describe('@TrackConversion of the wrong shape, as JavaScript can write it', () =
     expect(decorate('Lead', { map: undefined })).not.toThrow();
   });
 });
+
+// Nest's documented TransformInterceptor, registered with app.useGlobalInterceptors(): it runs
+// inside the module's interceptor, so what the module saw was { data: order }, and a map written
+// for the handler's Order gave every order the event_id 'order-undefined': one Purchase to Meta.
+const wrapInData: NestInterceptor = {
+  intercept: (_context, next) => next.handle().pipe(map((data: unknown) => ({ data }))),
+};
+
+@Controller('wrapped')
+class WrappedController {
+  @Post('purchase')
+  @TrackConversion('Purchase', {
+    map: (order: Order) => ({
+      event_id: `order-${order.id}`,
+      custom_data: { value: order.total, currency: 'EUR' },
+    }),
+    when: (order: Order) => order.total > 0,
+  })
+  purchase(@Body() order: Order): Order {
+    return order;
+  }
+}
+
+describe.each(PLATFORMS)(
+  '@TrackConversion beside an app interceptor that transforms results (%s)',
+  (platform) => {
+    it("map and when get the handler's result, not the transformed response", async () => {
+      const mock = await startMockGraph();
+      const running = await startApp(
+        platform,
+        { imports: [CapiModule.forRoot(capiOptions(mock))], controllers: [WrappedController] },
+        false,
+        {},
+        (app) => app.useGlobalInterceptors(wrapInData),
+      );
+      try {
+        const order = { id: 'W-1', email: 'w@example.com', total: 9 };
+        const res = await postJson(running, '/wrapped/purchase', order);
+        expect(await res.json()).toEqual({ data: order });
+        await postJson(running, '/wrapped/purchase', { ...order, id: 'W-2' });
+        await running.client.flush();
+        expect(mock.events().map((e) => e.event.event_id)).toEqual(['order-W-1', 'order-W-2']);
+        expect(mock.events()[0]?.event.custom_data).toMatchObject({ value: 9 });
+      } finally {
+        await running.app.close();
+        await mock.close();
+      }
+    });
+  },
+);
