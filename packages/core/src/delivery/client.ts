@@ -35,6 +35,7 @@ import { Feedback } from './feedback.js';
 import { HookBus, type Listener } from './hooks.js';
 import { createIntake } from './intake.js';
 import { metaBuild, metaDestination } from './meta-destination.js';
+import { misspeltOptionsWarning } from './misspelt-options.js';
 import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
 import { memoryOutbox } from './outbox/memory.js';
 import type { Outbox, OutboxRecord, OutboxStats } from './outbox/types.js';
@@ -402,6 +403,10 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     const { pixelIds, message } = productionTestCode;
     log('warn', { pixelIds }, message);
   }
+  // An option's name misspelt (`trustproxy`): ignored, its default applies. Said once, now.
+  const misspelt =
+    typeof options === 'object' && options !== null ? misspeltOptionsWarning(options) : undefined;
+  if (misspelt !== undefined) log('warn', {}, misspelt);
 
   const scheduleEndFlush = (waitUntil: TrackOptions['waitUntil']) => {
     if (waitUntil) endFlushWaiters.add(waitUntil);

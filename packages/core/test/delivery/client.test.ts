@@ -8,6 +8,7 @@ import type { ClaimOptions, Outbox, OutboxRecord } from '../../src/delivery/outb
 import type { CapiOptions, FetchLike, TrackOptions } from '../../src/delivery/types.js';
 import { CapiValidationError } from '../../src/event/issues.js';
 import {
+  captureLogger,
   FakeClock,
   graphError,
   hang,
@@ -218,6 +219,42 @@ describe('createCapi: batching and the request', () => {
       message = (error as Error).message;
     }
     expect(message).toBe('createCapi: pixels[0].accessToken must be a string; got number');
+  });
+
+  it('says once at creation which option names are near misses of its own (trustproxy), never a value, and leaves other keys alone', async () => {
+    const log = captureLogger();
+    const client = createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      env: false,
+      logger: log.logger,
+      fetch: scriptedFetch().fetch,
+      // Spread from a config file: two misspellings, and the app's own keys.
+      ...({
+        trustproxy: 'loopback',
+        flushIntervalMS: 5,
+        accesToken: 'EAAsecret',
+        appName: 'shop',
+      } as object),
+    });
+    await client.close();
+    const told = log.lines.filter((line) => line.msg.includes('does not read'));
+    expect(told).toHaveLength(1);
+    expect(told[0]?.level).toBe('warn');
+    expect(told[0]?.msg).toContain("'trustproxy' (did you mean 'trustProxy'?)");
+    expect(told[0]?.msg).toContain("'flushIntervalMS' (did you mean 'flushIntervalMs'?)");
+    expect(told[0]?.msg).toContain("'accesToken' (did you mean 'accessToken'?)");
+    expect(told[0]?.msg).not.toMatch(/appName|EAAsecret|loopback/);
+    // Correct names only: nothing said.
+    const quiet = captureLogger();
+    await createCapi({
+      pixelId: PIXEL,
+      accessToken: TOKEN,
+      env: false,
+      logger: quiet.logger,
+      trustProxy: 'loopback',
+    } as CapiOptions).close();
+    expect(quiet.lines.filter((line) => line.msg.includes('does not read'))).toEqual([]);
   });
 
   it('throws at creation on an app secret given as the access token, naming the options, without either value', () => {
