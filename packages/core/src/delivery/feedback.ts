@@ -16,6 +16,17 @@ import type { Clock, DropReason } from './types.js';
  * The request-bound track of each adapter, named in the fixes that need the request: one name
  * (Express's `req.capi`) sent Next.js and NestJS users looking for an API their adapter lacks.
  */
+/**
+ * For a website event no visitor's request made (a cron job, a queue consumer): Meta needs the
+ * page URL and user agent on website events only ([BP], "required combinations"), and
+ * `action_source` must say truly where the conversion happened ([SE]). Appended to one of the two
+ * fixes, which a request-less event usually gets together, to keep the line short.
+ * https://developers.facebook.com/documentation/ads-commerce/conversions-api/best-practices
+ * https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/server-event
+ */
+const NO_VISIT =
+  "with no visitor's request (a cron job, a queue consumer), set action_source to where the conversion happened ('system_generated', …)";
+
 const REQUEST_TRACK =
   "your adapter's request-bound track (req.capi, @CapiContext(), Next.js withCapi…)";
 
@@ -31,7 +42,7 @@ const FIXES: Readonly<Record<string, string>> = {
   missing_event_name: "name the event, e.g. track('Lead', { … })",
   missing_user_data: `add user_data (em, ph, external_id…), or track through ${REQUEST_TRACK} so the request adds the IP, user agent and _fbp/_fbc`,
   missing_client_user_agent: `track through ${REQUEST_TRACK} (it adds the request's User-Agent), or set user_data.client_user_agent`,
-  missing_event_source_url: `track through ${REQUEST_TRACK} (it adds the page URL), or set event_source_url`,
+  missing_event_source_url: `track through ${REQUEST_TRACK} (it adds the page URL), or set event_source_url; ${NO_VISIT}`,
   invalid_event_source_url: "pass the page's full URL, e.g. https://shop.example/checkout",
   url_credentials_removed: 'build page and referrer URLs without user:password@',
   unknown_event_field:

@@ -147,14 +147,31 @@ describe('development feedback, default logger (the console)', () => {
     ]);
   });
 
+  it("points an event no visitor's request made (a cron job) to action_source, beside the request-bound track", async () => {
+    const spies = consoleSpies();
+    const { capi } = client('development');
+    capi.track({
+      event_name: 'Purchase',
+      user_data: { em: 'buyer@example.com' },
+      custom_data: { value: 1, currency: 'EUR' },
+    });
+    const [line] = lines(spies.warn);
+    expect(line).toContain('(missing_event_source_url); fix: track through');
+    expect(line).toContain(
+      "set action_source to where the conversion happened ('system_generated', …)",
+    );
+    expect(line).not.toContain('buyer@example.com');
+    await capi.close();
+  });
+
   it('never prints control characters or an endless event name', async () => {
     const spies = consoleSpies();
     const { capi } = client('development');
     capi.track({ event_name: `Evil\n${'x'.repeat(500)}`, user_data: {} });
     const [line] = lines(spies.warn);
     expect(line).not.toContain('\n');
-    // Two issues with their fixes, and the name cut: the whole 500-character name would pass 1,000.
-    expect(line?.length).toBeLessThan(700);
+    // Two issues with their fixes, and the name cut: the whole 500-character name would pass 1,200.
+    expect(line?.length).toBeLessThan(900);
     expect(line).toContain('capi-kit: Evil?xxxx');
     await capi.close();
   });
