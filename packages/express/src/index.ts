@@ -204,13 +204,12 @@ export function trackConversion<Name extends EventName>(
       // Lazy params: a throwing `map` (or a strict-mode rejection) is reported, never thrown.
       if (bound !== undefined) bound.track(eventName as EventName, () => lazy?.(req, res));
       else if (!toldNoCapi) {
-        // No client to report through: said in development, once, or the conversion is lost unheard.
+        // No client to report through, or count the loss in: said once, in production too, since
+        // it is a setup mistake that drops every conversion of this route, not a per-event line.
         toldNoCapi = true;
-        if (process.env.NODE_ENV !== 'production') {
-          console.warn(
-            `capi-kit: trackConversion('${eventName}') found no req.capi, so nothing was tracked; mount app.use(capi({ ... })) before the route`,
-          );
-        }
+        console.warn(
+          `capi-kit: trackConversion('${eventName}') found no req.capi, so nothing was tracked (and nothing counts the loss); mount app.use(capi({ ... })) before the route`,
+        );
       }
     });
     next();

@@ -104,6 +104,28 @@ describe.each(MAJORS)('$name: trackConversion', ({ express }) => {
       await running.close();
     }
   });
+  it('says it once in production too: the conversion is lost, and no client is there to count it', async () => {
+    vi.stubEnv('NODE_ENV', 'production');
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    const finished = finishTracker();
+    const app = express();
+    app.post('/signup', trackConversion('Lead'), finished.middleware, (_req, res) => {
+      res.json({ ok: true });
+    });
+    const running = await listen(app);
+    try {
+      for (let i = 0; i < 3; i++) expect((await postJson(running, '/signup', {})).status).toBe(200);
+      await finished.settled();
+      expect(warn.mock.calls).toEqual([
+        [expect.stringContaining("trackConversion('Lead') found no req.capi")],
+      ]);
+      expect(warn.mock.calls[0]?.[0]).toContain('app.use(capi({ ... })) before the route');
+    } finally {
+      warn.mockRestore();
+      vi.unstubAllEnvs();
+      await running.close();
+    }
+  });
 });
 
 describe.each(MAJORS)('$name: capi() twice on one request', ({ express }) => {
