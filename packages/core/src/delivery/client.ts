@@ -34,6 +34,7 @@ import type { Stream } from './fan-out.js';
 import { Feedback } from './feedback.js';
 import { HookBus, type Listener } from './hooks.js';
 import { createIntake } from './intake.js';
+import { countLiveClient } from './live-clients.js';
 import { metaBuild, metaDestination } from './meta-destination.js';
 import { misspeltOptionsWarning } from './misspelt-options.js';
 import { MAX_EVENTS_PER_REQUEST, resolveOptions } from './options.js';
@@ -515,6 +516,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     }
   };
 
+  let releaseLive = (): void => {};
   // Set once the client is registered for closeOnExit; a client whose close ended needs no entry there.
   let forgetAtExit: (() => void) | undefined;
   /** The running close's deadlines, which a later close() may bring forward. */
@@ -532,6 +534,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       return closing;
     }
     closed = true;
+    releaseLive();
     // Set before closing starts: its first steps call the logger and the `error` hook, and a
     // close() from there must get this promise, not start a second close (and a third…).
     let started: (closed: Promise<void>) => void = () => {};
@@ -647,6 +650,10 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     },
     destinations: Object.freeze(resolved.destinations.map((d) => d.destination)),
   };
+  // Counted as open until close() begins: past a bound, a client per request is suspected.
+  const live = countLiveClient();
+  releaseLive = live.release;
+  if (live.warning !== undefined) log('warn', {}, live.warning);
   // Released once close() has resolved: the outbox may then serve another client.
   if (options.outbox !== undefined) releaseOutbox = holdOutbox(options.outbox);
   const exit = options.closeOnExit ?? true;
