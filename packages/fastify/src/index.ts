@@ -253,6 +253,8 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   const adapter = createCapiAdapter(adapterOptions, FASTIFY_WORDING);
   // Whether a route of the app's was declared in this scope after the plugin (its own relay aside).
   let routesDeclared = false;
+  /** The paths of the routes declared in this scope after the plugin (the ones it covers). */
+  const scopeRoutes = new Set<string>();
   app.decorate('capiClient', adapter.client);
   app.decorateRequest('capi', null as unknown as RequestCapi);
 
@@ -312,6 +314,8 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   // plugin; earlier routes are reported once replied). One that cannot be read is left to the reply.
   app.addHook('onRoute', (routeOptions) => {
     if (!relayHandlers.has(routeOptions.handler)) routesDeclared = true;
+    if (typeof routeOptions.url === 'string')
+      scopeRoutes.add(withoutTrailingSlash(routeOptions.url));
     let problem: string | undefined;
     try {
       const route: unknown = routeOptions.config?.capi;
@@ -346,6 +350,7 @@ function registerPlugin(app: FastifyInstance, options: CapiFastifyOptions): void
   if (scope !== undefined) {
     app.addHook('onReady', (ready) => {
       if (!routesDeclared) warnNothingCovered(scope, adapterOptions);
+      else warnRoutesOutside(scope, adapterOptions, app, scopeRoutes);
       ready();
     });
   }
@@ -399,6 +404,63 @@ function warnNothingCovered(scope: string, options: CapiAdapterOptions): void {
     `your routes, or wrap '${name}' with fastify-plugin`;
   if (logger === undefined) console.warn(message);
   else logger.warn({ plugin: PLUGIN_NAME }, message);
+}
+
+/**
+ * Said once the app is ready, in development, when the plugin sits in an encapsulated plugin that
+ * declares routes while the app has routes outside it: those get no `request.capi` (a handler reading
+ * it found `undefined`, with nothing said) and no `config.capi` tracking. Scoping it on purpose
+ * is fine, so the line says how to tell. Fastify's router is the app's, so `printRoutes()` lists
+ * every route from inside the scope too; a format it does not parse says nothing.
+ */
+function warnRoutesOutside(
+  scope: string,
+  options: CapiAdapterOptions,
+  app: FastifyInstance,
+  covered: ReadonlySet<string>,
+): void {
+  const { logger } = options;
+  const development = options.development ?? process.env.NODE_ENV !== 'production';
+  if (logger === false || !development) return;
+  let outside: string[];
+  try {
+    outside = routePaths(app.printRoutes({ commonPrefix: false })).filter(
+      (path) => !covered.has(withoutTrailingSlash(path)),
+    );
+  } catch {
+    return;
+  }
+  if (outside.length === 0) return;
+  const name = scope.length > 60 ? `${scope.slice(0, 60)}…` : scope;
+  const example = outside[0]?.slice(0, 80);
+  const message =
+    `capi-kit: capiPlugin is registered inside the encapsulated plugin '${name}', so only the routes declared there after it are covered; ` +
+    `${outside.length} route path(s) elsewhere in the app (such as '${example}') get no request.capi (it is undefined there), no _fbp/_fbc cookies and no config.capi tracking. ` +
+    `If they need tracking, register capiPlugin on the root instance before your routes, or wrap '${name}' with fastify-plugin`;
+  if (logger === undefined) console.warn(message);
+  else logger.warn({ plugin: PLUGIN_NAME }, message);
+}
+
+/** The paths with a handler in `printRoutes({ commonPrefix: false })`'s tree, one per line. */
+function routePaths(tree: string): string[] {
+  const stack: string[] = [];
+  const paths: string[] = [];
+  for (const line of tree.split('\n')) {
+    const at = line.indexOf('── ');
+    if (at < 0) continue;
+    const depth = Math.floor(at / 4);
+    const node = /^(.*?)(?: \(([A-Z, ]+)\))?$/.exec(line.slice(at + 3));
+    if (node === null) continue;
+    stack.length = depth;
+    const path = `${stack[depth - 1] ?? ''}${node[1]}`;
+    stack[depth] = path;
+    if (node[2] !== undefined) paths.push(path);
+  }
+  return paths;
+}
+
+function withoutTrailingSlash(path: string): string {
+  return path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
 }
 
 /** The relay's route handlers, which are the plugin's own routes rather than the app's. */

@@ -185,6 +185,45 @@ describe.each(MAJORS)('$name: Fastify specifics', ({ fastify }) => {
     expect(production.warnings).toEqual([]);
   });
 
+  it('says when it sits in an encapsulated plugin that declares routes while the app has others outside it', async () => {
+    // The scope's own routes are covered, so the no-route warning stayed quiet; a root route's
+    // handler read request.capi as undefined, unsaid.
+    const warnings: string[] = [];
+    const logger = {
+      debug: () => {},
+      info: () => {},
+      error: () => {},
+      warn: (_fields: Record<string, unknown>, message: string) => {
+        warnings.push(message);
+      },
+    };
+    const app = fastify();
+    app.get('/landing', async (request) => String(typeof request.capi));
+    app.register(
+      async function shop(scope) {
+        await scope.register(
+          capiPlugin,
+          capiOptions(mock, { logger, relay: { path: '/shop/capi/events' } }),
+        );
+        scope.get('/cart', async (request) => String(typeof request.capi));
+        scope.get('/', async () => 'shop');
+      },
+      { prefix: '/shop' },
+    );
+    const running = await listen(app);
+    try {
+      expect(await (await running.request('/landing')).text()).toBe('undefined');
+      expect(await (await running.request('/shop/cart')).text()).toBe('object');
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain("inside the encapsulated plugin 'shop'");
+      expect(warnings[0]).toContain("such as '/landing'");
+      expect(warnings[0]).toContain('1 route path(s) elsewhere');
+      expect(warnings[0]).toContain('register capiPlugin on the root instance');
+    } finally {
+      await app.close();
+    }
+  });
+
   it('a relay given as its path alone is refused, naming the fix', async () => {
     // relay: '/api/capi/events' registered the relay at /capi/events, unheard at the intended path.
     const app = fastify();
