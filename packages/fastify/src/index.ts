@@ -411,7 +411,9 @@ function warnNothingCovered(scope: string, options: CapiAdapterOptions): void {
  * declares routes while the app has routes outside it: those get no `request.capi` (a handler reading
  * it found `undefined`, with nothing said) and no `config.capi` tracking. Scoping it on purpose
  * is fine, so the line says how to tell. Fastify's router is the app's, so `printRoutes()` lists
- * every route from inside the scope too; a format it does not parse says nothing.
+ * every route from inside the scope too; a format it does not parse says nothing. Routes the scope
+ * declared before the plugin are covered but unseen by its `onRoute`, so only paths outside the
+ * scope's prefix count, and a scope without a prefix is not checked: a wrong line is worse than none.
  */
 function warnRoutesOutside(
   scope: string,
@@ -421,11 +423,15 @@ function warnRoutesOutside(
 ): void {
   const { logger } = options;
   const development = options.development ?? process.env.NODE_ENV !== 'production';
-  if (logger === false || !development) return;
+  const prefix = withoutTrailingSlash(app.prefix);
+  if (logger === false || !development || prefix === '' || prefix === '/') return;
   let outside: string[];
   try {
     outside = routePaths(app.printRoutes({ commonPrefix: false })).filter(
-      (path) => !covered.has(withoutTrailingSlash(path)),
+      (path) =>
+        !covered.has(withoutTrailingSlash(path)) &&
+        path !== prefix &&
+        !path.startsWith(`${prefix}/`),
     );
   } catch {
     return;
@@ -434,7 +440,7 @@ function warnRoutesOutside(
   const name = scope.length > 60 ? `${scope.slice(0, 60)}…` : scope;
   const example = outside[0]?.slice(0, 80);
   const message =
-    `capi-kit: capiPlugin is registered inside the encapsulated plugin '${name}', so only the routes declared there after it are covered; ` +
+    `capi-kit: capiPlugin is registered inside the encapsulated plugin '${name}' (prefix '${prefix.slice(0, 60)}'), so only that plugin's routes are covered; ` +
     `${outside.length} route path(s) elsewhere in the app (such as '${example}') get no request.capi (it is undefined there), no _fbp/_fbc cookies and no config.capi tracking. ` +
     `If they need tracking, register capiPlugin on the root instance before your routes, or wrap '${name}' with fastify-plugin`;
   if (logger === undefined) console.warn(message);
