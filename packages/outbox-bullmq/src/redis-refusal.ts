@@ -51,3 +51,12 @@ export const redisFix = (reason: string): { fix?: string } => {
   const { problem, fix } = redisFailure(reason);
   return problem === 'is unreachable' ? {} : { fix };
 };
+
+/** A refusal {@link redisFailure} knows, with its reply code (`NOAUTH`), for a later message; else undefined. */
+export const redisRefusal = (reason: string): (RedisFailure & { code: string }) | undefined => {
+  const failure = redisFailure(reason);
+  const code = /(?:^|: )([A-Z]+) /.exec(reason)?.[1];
+  return failure.problem === 'is unreachable' || code === undefined
+    ? undefined
+    : { ...failure, code };
+};

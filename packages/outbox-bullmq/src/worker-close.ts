@@ -1,5 +1,6 @@
 import { type Logger, MAX_TIMER_MS } from '@capi-kit/core';
 import type { Queue, Worker } from 'bullmq';
+import type { RedisFailure } from './redis-refusal.js';
 
 // How a delivery worker stops (`createCapiWorker(…).close()`): with a deadline BullMQ's own close
 // lacks, and without waiting on a Redis that cannot answer.
@@ -19,6 +20,10 @@ export interface ClosingWorker {
   running: () => number;
   /** Whether the worker is already paused (after Redis refused a call): its pause() then waits for nothing. */
   paused?: boolean | undefined;
+  /** `host:port` of Redis, for the message. */
+  where?: string | undefined;
+  /** The last refusal Redis answered the worker or its queue (credentials, memory…), if any. */
+  refusal?: (() => (RedisFailure & { code: string }) | undefined) | undefined;
 }
 
 /** Resolves once no job runs, or `stop()` is true (polled: a paused worker's pause() waits for none). */
@@ -33,7 +38,7 @@ const noJobRunning = async (running: () => number, stop: () => boolean): Promise
  * resolves by the deadline even when Redis is unreachable. Never rejects.
  */
 export const closeWorker = async (
-  { worker, queue, queueName, logger, running, paused }: ClosingWorker,
+  { worker, queue, queueName, logger, running, paused, where, refusal }: ClosingWorker,
   requestedMs: number | undefined,
 ): Promise<void> => {
   const timeoutMs =
@@ -54,25 +59,40 @@ export const closeWorker = async (
   // (maxRetriesPerRequest: null): with Redis unreachable, a running job's outcome is never
   // written, and close() never ended, its lock renewal keeping the process alive.
   let over = false;
+  // BullMQ's graceful close is bounded too: on a connection Redis never lets in (a refused
+  // login), its QUIT waits for a login that never comes, and close() did not end at all.
   const finished = await Promise.race([
-    (paused ? noJobRunning(running, () => over) : worker.pause()).then(
-      () => 'done' as const,
-      () => 'done' as const,
-    ),
+    (paused ? noJobRunning(running, () => over) : worker.pause())
+      .then(
+        () => 'done' as const,
+        () => 'done' as const,
+      )
+      .then(async () => {
+        if (over) return 'done' as const;
+        await worker.close().catch(() => {});
+        await queue.close().catch(() => {});
+        return 'done' as const;
+      }),
     late,
   ]);
   clearTimeout(timer);
   over = true;
   if (finished === 'late') {
+    // A Redis that answered with a refusal is reachable: said as what it refused, and what to
+    // change (from the reply's code, never from the configured connection: no credential).
+    const refused = refusal?.();
+    const why = refused
+      ? `Redis at ${where ?? 'its address'} ${refused.problem} (${refused.code})`
+      : 'is Redis reachable?';
     logger.error(
-      { queue: queueName, timeoutMs: waitMs },
-      'capi-kit worker: close() did not end in time (is Redis reachable?): connections cut; a job still running keeps its events in Redis, and a worker re-runs it when its lock runs out',
+      { queue: queueName, timeoutMs: waitMs, ...(refused ? { fix: refused.fix } : {}) },
+      `capi-kit worker: close() did not end in time (${why}): connections cut; a job still running keeps its events in Redis, and a worker re-runs it when its lock runs out`,
     );
-    // Forced: the running jobs are left to the stalled-job check; the connections are cut.
-    await worker.close(true).catch(() => {});
-    await queue.close().catch(() => {});
-    return;
+    // Forced: the running jobs are left to the stalled-job check; the connections are cut, not
+    // awaited (BullMQ's disconnect waits for a connection's setup, which a refused login never ends).
+    void worker.close(true).catch(() => {});
+    void worker.disconnect().catch(() => {});
+    void queue.disconnect().catch(() => {});
+    void queue.close().catch(() => {});
   }
-  await worker.close().catch(() => {});
-  await queue.close().catch(() => {});
 };

@@ -32,7 +32,7 @@ import {
 } from './connection.js';
 import { evictionMessage, evictionPolicy } from './eviction-policy.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
-import { redisFix } from './redis-refusal.js';
+import { type RedisFailure, redisFix, redisRefusal } from './redis-refusal.js';
 import { refusedBackoff } from './refused-backoff.js';
 import { repeatedErrorLog } from './repeated-errors.js';
 import { deliverOnce } from './round.js';
@@ -257,12 +257,18 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
   const queue = new Queue<CapiJobData>(queueName, { connection, ...prefix });
   // BullMQ's own Redis errors, retried by BullMQ: said once each per minute, then counted.
   const redisErrors = repeatedErrorLog(logger);
-  queue.on('error', (error) =>
+  // The last refusal Redis answered (its code only), for close()'s message when it cannot end.
+  let lastRefusal: (RedisFailure & { code: string }) | undefined;
+  const noteRefusal = (message: string) => {
+    lastRefusal = redisRefusal(message) ?? lastRefusal;
+  };
+  queue.on('error', (error) => {
+    noteRefusal(error.message);
     redisErrors.error(
       { queue: queueName, error: error.message, ...redisFix(error.message) },
       'capi-kit worker: queue error',
-    ),
-  );
+    );
+  });
 
   // Once, when the queue's connection is up: a Redis that may evict jobs is said loudly.
   const where = describeConnection(options.connection);
@@ -466,6 +472,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
   // Redis refusing the worker's calls (full, read-only, ACL) slows its fetching instead of a hot loop.
   const backoff = refusedBackoff(worker);
   worker.on('error', (error) => {
+    noteRefusal(error.message);
     redisErrors.error(
       { queue: queueName, error: error.message, ...redisFix(error.message) },
       'capi-kit worker: worker error',
@@ -535,7 +542,16 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     stats: () => ({ ...counters }),
     close(closeOptions) {
       closing ??= closeWorker(
-        { worker, queue, queueName, logger, running: () => running, paused: backoff.stop() },
+        {
+          worker,
+          queue,
+          queueName,
+          logger,
+          running: () => running,
+          paused: backoff.stop(),
+          where,
+          refusal: () => lastRefusal,
+        },
         closeOptions?.timeoutMs,
       ).then(redisErrors.flush);
       return closing;

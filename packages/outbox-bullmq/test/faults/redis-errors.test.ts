@@ -231,6 +231,48 @@ it.each([
   },
 );
 
+// A worker whose login Redis refuses (requirepass set, no password given) said at close "close()
+// did not end in time (is Redis reachable?)": Redis was reachable, refusing the login, and the
+// operator went looking for a network fault. With its backoff holding it paused, close() did not
+// end at all: BullMQ's graceful close waited on a connection that never logs in.
+it('a worker refused its login: close() ends by its deadline and names the refusal, not reachability', async () => {
+  const admin = new Redis(redis.url);
+  const lines: { msg: string; obj: Record<string, unknown> }[] = [];
+  const error = (obj: Record<string, unknown>, msg: string) => lines.push({ obj, msg });
+  await admin.config('SET', 'requirepass', 'sekret');
+  const worker = createCapiWorker({
+    connection: redis.url,
+    prefix: `capi-noauth-${Date.now().toString(36)}`,
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    graphUrl: mock.url,
+    env: false,
+    logger: { debug() {}, info() {}, warn() {}, error },
+  });
+  let raw = 0;
+  worker.worker.on('error', () => {
+    raw++;
+  });
+  try {
+    expect(await until(() => raw > 0, 10_000)).toBe(true);
+    const started = Date.now();
+    await worker.close({ timeoutMs: 500 });
+    expect(Date.now() - started).toBeLessThan(3000);
+    const late = lines.filter((l) => l.msg.includes('close() did not end in time'));
+    expect(late).toHaveLength(1);
+    expect(late[0]?.msg).toMatch(
+      /Redis at 127\.0\.0\.1:\d+ refused the connection's credentials \(NOAUTH\)/,
+    );
+    expect(late[0]?.msg).not.toMatch(/reachable/);
+    expect(late[0]?.obj.fix).toMatch(/Put the password \(and user\) in `connection`/);
+    expect(JSON.stringify(lines)).not.toMatch(/sekret/);
+  } finally {
+    await admin.config('SET', 'requirepass', '');
+    admin.disconnect();
+    await worker.close({ timeoutMs: 500 });
+  }
+});
+
 // BullMQ needs `maxmemory-policy noeviction`: any other policy lets a full Redis evict queue keys,
 // and the jobs' events vanish without a trace. BullMQ itself only prints a console.warn per
 // connection (four for a producer and a worker), past the app's logger and hooks.
