@@ -199,6 +199,38 @@ describe('capi-kit doctor', () => {
     });
   });
 
+  // Events whose client_ip_address is internal (a proxy's or the server's own) are left out of
+  // the estimate's IP key, and nothing said so: the operator saw a lower estimate with no reason.
+  it('says how many --local-events events carried an internal client IP, never the address', async () => {
+    const file = join(tmpdir(), `capi-kit-doctor-ip-${process.pid}.ndjson`);
+    const t = Math.floor(Date.now() / 1000) - 60;
+    const lead = (event_id: string, client_ip_address: string) =>
+      JSON.stringify({
+        event_name: 'Lead',
+        event_id,
+        event_time: t,
+        event_source_url: 'https://shop.example/signup',
+        user_data: { em: 'b@example.com', client_user_agent: 'Mozilla/5.0', client_ip_address },
+      });
+    writeFileSync(
+      file,
+      [
+        lead('l-1', '10.0.0.7'),
+        lead('l-2', '192.168.1.20'),
+        lead('l-3', 'fd12:3456:789a::1'),
+        lead('l-4', '2001:db8::1'),
+      ].join('\n'),
+    );
+    const result = await runBin(['doctor', '--json', '--local-events', file], graphEnv(mock.url));
+    rmSync(file, { force: true });
+    const local = checks(result.stdout)['local events'];
+    expect(local?.status).toBe('warn');
+    expect(local?.message).toMatch(
+      /3 event\(s\) carried an internal client_ip_address .*left out of the estimate.*trustProxy/,
+    );
+    expect(result.stdout + result.stderr).not.toMatch(/10\.0\.0\.7|192\.168|fd12/);
+  });
+
   it('reads a --local-events line whose event_time is in milliseconds, as track() does', async () => {
     const file = join(tmpdir(), `capi-kit-doctor-ms-${process.pid}.ndjson`);
     const lead = (event_id: string, event_time: number) =>

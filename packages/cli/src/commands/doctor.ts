@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { BlockList, isIP } from 'node:net';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import {
@@ -151,15 +152,41 @@ const clockCheck = (answer: AnswerTiming, whose: string): DoctorCheck => {
   return { name: 'clock', status: 'ok', message };
 };
 
+// The ranges core's match-quality estimate leaves out (diagnostics/internal-client-ip.ts):
+// loopback, private and link-local addresses, a proxy's or the server's own, never a visitor's.
+const INTERNAL_IPS = new BlockList();
+INTERNAL_IPS.addSubnet('127.0.0.0', 8, 'ipv4');
+INTERNAL_IPS.addSubnet('10.0.0.0', 8, 'ipv4');
+INTERNAL_IPS.addSubnet('172.16.0.0', 12, 'ipv4');
+INTERNAL_IPS.addSubnet('192.168.0.0', 16, 'ipv4');
+INTERNAL_IPS.addSubnet('169.254.0.0', 16, 'ipv4');
+INTERNAL_IPS.addAddress('::1', 'ipv6');
+INTERNAL_IPS.addSubnet('fc00::', 7, 'ipv6');
+INTERNAL_IPS.addSubnet('fe80::', 10, 'ipv6');
+
+/** True for a loopback, private or link-local `client_ip_address`. */
+const isInternalIp = (value: unknown): boolean => {
+  if (typeof value !== 'string') return false;
+  const version = isIP(value);
+  return version !== 0 && INTERNAL_IPS.check(value, version === 4 ? 'ipv4' : 'ipv6');
+};
+
 /** Local estimates from a file of tracked events. */
 const readLocalEvents = async (
   path: string,
-): Promise<{ report: DiagnosticsReport; events: number; invalidLines: number[] }> => {
+): Promise<{
+  report: DiagnosticsReport;
+  events: number;
+  invalidLines: number[];
+  /** Events whose client_ip_address is internal: the estimate leaves that key out. */
+  internalIps: number;
+}> => {
   const recorder = createDiagnosticsRecorder();
   // The file may hold relay events after the server events they pair with: remember every id.
   recorder.attachRelay();
   const at = Date.now();
   let events = 0;
+  let internalIps = 0;
   const invalidLines: number[] = [];
   let stream: ReturnType<typeof createReadStream>;
   try {
@@ -220,8 +247,11 @@ const readLocalEvents = async (
       at,
     );
     events++;
+    if (isInternalIp((event.user_data as { client_ip_address?: unknown }).client_ip_address)) {
+      internalIps++;
+    }
   }
-  return { report: recorder.report(at), events, invalidLines };
+  return { report: recorder.report(at), events, invalidLines, internalIps };
 };
 
 const fmt = (v: number | null | undefined, suffix = ''): string =>
@@ -354,6 +384,12 @@ export const doctor = async (argv: string[], io: CliIo): Promise<ExitCode> => {
       local.invalidLines.length > 0
         ? `; ${local.invalidLines.length} line(s) skipped (not a valid event): ${local.invalidLines.slice(0, 10).join(', ')}${local.invalidLines.length > 10 ? ', …' : ''}`
         : '';
+    // Counted, never shown: an address is customer information.
+    if (local.internalIps > 0) {
+      notes.push(
+        `${local.internalIps} event(s) carried an internal client_ip_address (loopback, private or link-local: a proxy's or the server's own), left out of the estimate; behind a proxy set trustProxy (or platform) so the visitor's address is read`,
+      );
+    }
     checks.push({
       name: 'local events',
       status: notes.length > 0 || local.invalidLines.length > 0 ? 'warn' : 'ok',
