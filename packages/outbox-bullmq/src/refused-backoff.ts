@@ -28,6 +28,20 @@ export const refusedBackoff = (worker: Worker): RefusedBackoff => {
   let lastAt = Number.NEGATIVE_INFINITY;
   let timer: ReturnType<typeof setTimeout> | undefined;
   let stopped = false;
+  // The app's own pause (worker.worker.pause(), say for maintenance) outlives a backoff: BullMQ's
+  // pause() does nothing on a paused worker, so the backoff's resume undid a pause the app made
+  // during it. Its pause() and resume() are watched here; the backoff calls BullMQ's own.
+  let heldByApp = false;
+  const pause = worker.pause.bind(worker);
+  const resume = worker.resume.bind(worker);
+  worker.pause = (doNotWaitActive?: boolean) => {
+    heldByApp = true;
+    return pause(doNotWaitActive);
+  };
+  worker.resume = () => {
+    heldByApp = false;
+    return resume();
+  };
   return {
     onError(error) {
       // A worker paused by anyone (this backoff, the app, close()) fetches nothing: nothing to slow.
@@ -37,10 +51,10 @@ export const refusedBackoff = (worker: Worker): RefusedBackoff => {
       if (now - lastAt > 2 * MAX_MS) delay = MIN_MS;
       lastAt = now;
       // Without waiting for the running jobs: their outcome is written as usual.
-      void worker.pause(true).catch(() => {});
+      void pause(true).catch(() => {});
       timer = setTimeout(() => {
         timer = undefined;
-        if (!stopped) void worker.resume().catch(() => {});
+        if (!stopped && !heldByApp) void resume().catch(() => {});
       }, delay);
       timer.unref?.();
       delay = Math.min(delay * 2, MAX_MS);

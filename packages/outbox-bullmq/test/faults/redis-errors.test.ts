@@ -149,6 +149,57 @@ it('Redis out of memory with jobs waiting: the worker backs off instead of fetch
   }
 }, 120_000);
 
+// The backoff pauses the worker and resumes it when its wait is over: an app that paused the
+// worker itself meanwhile (worker.worker.pause(), say for maintenance) found it fetching again.
+it('an app that pauses the worker during a refusal backoff keeps it paused when the backoff ends', async () => {
+  const prefix = `capi-oom-app-pause-${Date.now().toString(36)}`;
+  const client = createCapi({
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    env: false,
+    logger: false,
+    outbox: bullmqOutbox({ connection: redis.url, prefix }),
+  });
+  const admin = new Redis(redis.url);
+  const before = mock.events().length;
+  client.track({
+    event_name: 'Lead',
+    action_source: 'system_generated',
+    user_data: { em: 'app.pause@example.com' },
+  });
+  await client.flush();
+  await admin.config('SET', 'maxmemory-policy', 'noeviction');
+  await admin.config('SET', 'maxmemory', '1');
+  const worker = createCapiWorker({
+    connection: redis.url,
+    prefix,
+    pixelId: '1234567890',
+    accessToken: 'worker-token',
+    graphUrl: mock.url,
+    env: false,
+  });
+  let raw = 0;
+  worker.worker.on('error', () => {
+    raw++;
+  });
+  try {
+    expect(await until(() => raw > 0, 30_000)).toBe(true);
+    await worker.worker.pause();
+    await admin.config('SET', 'maxmemory', '0');
+    // Past the first backoff waits (1 s, then 2 s).
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    expect(worker.worker.isPaused()).toBe(true);
+    expect(mock.events().length).toBe(before);
+    await worker.worker.resume();
+    expect(await until(() => mock.events().length === before + 1, 30_000)).toBe(true);
+  } finally {
+    await admin.config('SET', 'maxmemory', '0').catch(() => {});
+    admin.disconnect();
+    await worker.close({ timeoutMs: 1000 });
+    await client.close({ timeoutMs: 1000 });
+  }
+}, 120_000);
+
 // A Redis that answers but refuses the producer's write was reported as "unreachable … Check
 // Redis.", which sent the operator looking for a network fault: the message names the refusal and
 // what to change, and the events still go to the fallback and are delivered.
