@@ -116,6 +116,29 @@ describe('rowToEvent', () => {
     expect(!noKeys.ok && noKeys.problems.map((p) => p.field)).toContain('user_data');
   });
 
+  // A spreadsheet keeps a leading + or 0 by marking the cell as text with an apostrophe, which some
+  // exports keep: "'+33 6 12 34 56 78" was read as a national number (no country code known,
+  // warned so) and with --default-country another country's code could be put before it.
+  it("reads a phone or zip behind a spreadsheet's text apostrophe as the number it marks", () => {
+    const header = ['email', 'phone', 'zip', 'event_time', 'value'];
+    const mapped = mapColumns(header, new Map()).columns;
+    const read = (phone: string, zip: string, defaultCountry?: string) =>
+      rowToEvent(
+        { fields: ['a@b.co', phone, zip, DAY_AGO, '5'], line: 2 },
+        mapped,
+        { ...defaults, defaultCountry },
+        NOW,
+      );
+    const marked = read("'+33 6 12 34 56 78", "'01234");
+    expect(marked).toMatchObject({
+      ok: true,
+      input: { user_data: { ph: '+33 6 12 34 56 78', zp: '01234' } },
+    });
+    expect(marked.ok && marked.warnings).toBeFalsy();
+    const us = read("'+33 6 12 34 56 78", "'01234", 'US');
+    expect(us.ok && us.input.user_data?.ph).toBe('+33 6 12 34 56 78');
+  });
+
   it('refuses an event_time whose date is not a day of the calendar instead of rolling it over', () => {
     // Date.parse reads 2026-09-31 as October 1st: a typo would be sent as another day.
     for (const when of ['2026-09-31T10:00:00Z', '2026-02-29', '2026-11-00 10:00']) {

@@ -143,6 +143,15 @@ const eventIdOf = (values: Map<UploadField, string[]>, eventName: string): strin
   return `row-${sha256Hex(JSON.stringify([eventName, content])).slice(0, 32)}`;
 };
 
+/** Fields a spreadsheet's text apostrophe may precede (numbers it would otherwise reformat). */
+const APOSTROPHE_MARKED: ReadonlySet<UploadField> = new Set([
+  'ph',
+  'zp',
+  'db',
+  'event_time',
+  'value',
+]);
+
 /**
  * Reads one CSV record into a server event as `track()` takes it, with the CLI's own checks (CSV
  * shape, `event_time`, `value`, `action_source`) but without the core's validation.
@@ -177,7 +186,14 @@ export const rowToInput = (
   const values = new Map<UploadField, string[]>();
   const misDecoded = new Set<UploadField>();
   columns.forEach((field, i) => {
-    const value = (record.fields[i] ?? '').trim();
+    let value = (record.fields[i] ?? '').trim();
+    // A spreadsheet keeps a leading + or 0 (+33…, 01234) by marking the cell as text with an
+    // apostrophe, which some exports keep: read behind it, the phone was a national number and a
+    // --default-country code went before it. Only in fields of digits and dates: a name may start
+    // with one ('t Hart).
+    if (field !== undefined && APOSTROPHE_MARKED.has(field) && value.startsWith("'")) {
+      value = value.slice(1).trim();
+    }
     if (!field || value === '') return;
     // The reader decodes UTF-8 and turns bytes that are not UTF-8 into U+FFFD: a file saved as
     // Windows-1252 ("CSV (Comma delimited)" in Excel) would have "Müller" hashed as "M�ller",
