@@ -185,6 +185,23 @@ describe('rowToEvent', () => {
     for (const [amount, expected] of cases) expect(amountOf(amount), amount).toEqual(expected);
   });
 
+  // "Not a number." for €19.90 left the operator guessing which character was wrong; a currency
+  // symbol or code is the usual one, and where the currency goes is the fix.
+  it('says to take a currency symbol or code out of the amount, without the value', () => {
+    for (const amount of ['€19.90', '19,90 €', '$5', '12.50 EUR', 'USD 5']) {
+      const result = row(['a@b.co', '', '', '1', DAY_AGO, amount, '']);
+      expect(result.ok, amount).toBe(false);
+      if (result.ok) continue;
+      const problem = result.problems.find((p) => p.rule === 'invalid_value');
+      expect(problem?.message, amount).toMatch(
+        /currency symbol or code.*currency column.*--currency/,
+      );
+      expect(JSON.stringify(result.problems)).not.toContain(amount);
+    }
+    const odd = row(['a@b.co', '', '', '1', DAY_AGO, 'ten', '']);
+    expect(!odd.ok && odd.problems[0]?.message).toBe('Not a number.');
+  });
+
   it('refuses 1.234 in a file separated by ";" or tabs, where it may be a thousand', () => {
     const amountOf = (amount: string, delimiter?: RowDefaults['delimiter']) => {
       const result = rowToEvent(

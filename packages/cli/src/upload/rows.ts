@@ -143,6 +143,11 @@ const eventIdOf = (values: Map<UploadField, string[]>, eventName: string): strin
   return `row-${sha256Hex(JSON.stringify([eventName, content])).slice(0, 32)}`;
 };
 
+// An amount with a currency symbol (€, $, £, ¥, any Unicode Sc) or a three-letter code before or
+// after its digits (€19.90, 19,90 €, 12.50 EUR): a spreadsheet's currency format, exported as shown.
+const CURRENCY_IN_AMOUNT =
+  /^(?:\p{Sc}|[A-Za-z]{3})\s*[-+]?[\d.,'\s\u00a0]+$|^[-+]?[\d.,'\s\u00a0]+\s*(?:\p{Sc}|[A-Za-z]{3})$/u;
+
 /** Fields a spreadsheet's text apostrophe may precede (numbers it would otherwise reformat). */
 const APOSTROPHE_MARKED: ReadonlySet<UploadField> = new Set([
   'ph',
@@ -244,7 +249,9 @@ export const rowToInput = (
         message:
           value === 'ambiguous'
             ? 'A comma or dot followed by three digits reads as a thousands separator or a decimal mark; write the number without thousands separators, with a dot for decimals.'
-            : 'Not a number.',
+            : CURRENCY_IN_AMOUNT.test(valueRaw)
+              ? 'A currency symbol or code in the amount; write the number alone, and the currency (ISO 4217, e.g. EUR) in a currency column or --currency.'
+              : 'Not a number.',
       });
   }
   const currency = one('currency') ?? defaults.currency;
