@@ -139,6 +139,32 @@ describe('rowToEvent', () => {
     expect(us.ok && us.input.user_data?.ph).toBe('+33 6 12 34 56 78');
   });
 
+  // Excel shows a long number in a General cell as 3.36123E+10 and exports it so: the digits past
+  // the sixth are gone, and the phone was sent (hashed) as another number, warned only as lacking
+  // a country code.
+  it('refuses a phone a spreadsheet wrote in scientific notation, without the value', () => {
+    const header = ['email', 'phone', 'event_time', 'value'];
+    const mapped = mapColumns(header, new Map()).columns;
+    for (const phone of ['3.36123E+10', '3,36123E+10', '1.65055E+10', '4.47911e+11']) {
+      const result = rowToEvent(
+        { fields: ['a@b.co', phone, DAY_AGO, '5'], line: 2 },
+        mapped,
+        defaults,
+        NOW,
+      );
+      expect(result.ok, phone).toBe(false);
+      if (result.ok) continue;
+      expect(result.problems).toEqual([
+        {
+          field: 'user_data.ph',
+          rule: 'phone_scientific_notation',
+          message: expect.stringMatching(/scientific notation.*digits.*as text/),
+        },
+      ]);
+      expect(JSON.stringify(result.problems)).not.toContain(phone);
+    }
+  });
+
   it('refuses an event_time whose date is not a day of the calendar instead of rolling it over', () => {
     // Date.parse reads 2026-09-31 as October 1st: a typo would be sent as another day.
     for (const when of ['2026-09-31T10:00:00Z', '2026-02-29', '2026-11-00 10:00']) {

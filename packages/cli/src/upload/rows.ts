@@ -148,6 +148,9 @@ const eventIdOf = (values: Map<UploadField, string[]>, eventName: string): strin
 const CURRENCY_IN_AMOUNT =
   /^(?:\p{Sc}|[A-Za-z]{3})\s*[-+]?[\d.,'\s\u00a0]+$|^[-+]?[\d.,'\s\u00a0]+\s*(?:\p{Sc}|[A-Za-z]{3})$/u;
 
+/** A number in scientific notation, as a spreadsheet writes a long one (3.36123E+10, 3,36123E+10). */
+const SCIENTIFIC = /^[-+]?\d+(?:[.,]\d+)?e\+?\d+$/i;
+
 /** Fields a spreadsheet's text apostrophe may precede (numbers it would otherwise reformat). */
 const APOSTROPHE_MARKED: ReadonlySet<UploadField> = new Set([
   'ph',
@@ -214,6 +217,16 @@ export const rowToInput = (
       rule: 'invalid_encoding',
       message:
         'Not UTF-8 text (the file may be saved as Windows-1252/ANSI); save it as "CSV UTF-8" and run again.',
+    });
+  }
+  // Excel shows a long number in a General cell as 3.36123E+10 and exports it so: the digits
+  // past the sixth are gone, and the phone was sent (hashed) as another number.
+  if (values.get('ph')?.some((phone) => SCIENTIFIC.test(phone))) {
+    problems.push({
+      field: 'user_data.ph',
+      rule: 'phone_scientific_notation',
+      message:
+        'A phone number in scientific notation (as a spreadsheet shows a long number): its last digits are lost. Format the column as text in the spreadsheet, retype or re-import the numbers, and export again.',
     });
   }
   const one = (field: UploadField) => values.get(field)?.[0];
