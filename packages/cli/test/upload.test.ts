@@ -284,6 +284,24 @@ describe('capi-kit upload', () => {
     expect(latest.at(-1)?.event.user_data?.db).toEqual([sha('19900605')]);
   });
 
+  // Excel reads a first line `sep=;` as the delimiter, and files meant for it carry one: read as
+  // the header, it made the file "have no event_time column" (exit 2) though the next line had one.
+  it("reads a file whose first line is Excel's sep= line, with the delimiter it names", async () => {
+    const file = join(dir, 'sep-line.csv');
+    writeFileSync(
+      file,
+      `\ufeffsep=;\r\nemail;event_time;value;currency\r\na@example.com;${NOW_S - 60};19,90;EUR\r\nb@example.com;later;5;EUR\r\n`,
+    );
+    const result = await runBin(['upload', file, '--dry-run', '--json']);
+    expect(result.stderr).toBe('');
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ rows: 2, valid: 1, invalid: 1 });
+    // Physical line numbers: the sep= line is line 1, the header line 2.
+    expect(report.invalidRows).toEqual([
+      { line: 4, problems: [expect.objectContaining({ rule: 'invalid_event_time' })] },
+    ]);
+  });
+
   it('refuses a file without an event_time column or customer data (exit 2)', async () => {
     const bare = join(dir, 'bare.csv');
     writeFileSync(bare, 'email,value\na@example.com,5\n');

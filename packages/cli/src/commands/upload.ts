@@ -84,12 +84,29 @@ type Delimiter = NonNullable<CsvOptions['delimiter']>;
 const openCsv = (path: string, delimiter: Delimiter) =>
   readCsvRecords(createReadStream(path, { highWaterMark: 256 * 1024 }), { delimiter });
 
+// Excel's `sep=;` first line (files written for Excel carry one, so it splits them right): it
+// names the delimiter, and the header is the line after it.
+const SEP_LINE = /^sep=([,;\t])$/i;
+
 /**
- * The header and its delimiter: the one of `,`, `;` and tab that splits the header into the most
- * columns (a comma on a tie). Excel writes `;` where the decimal mark is a comma, and its "Unicode
- * Text" uses tabs; read with commas, such a header is one column and nothing maps.
+ * The header and its delimiter: the one a first `sep=` line names, else the one of `,`, `;` and
+ * tab that splits the header into the most columns (a comma on a tie). Excel writes `;` where the
+ * decimal mark is a comma, and its "Unicode Text" uses tabs; read with commas, such a header is one
+ * column and nothing maps. `before`: the records ahead of the header (1 after a `sep=` line).
  */
-const readHeader = async (path: string): Promise<{ header: string[]; delimiter: Delimiter }> => {
+const readHeader = async (
+  path: string,
+): Promise<{ header: string[]; delimiter: Delimiter; before: number }> => {
+  for await (const record of openCsv(path, ',')) {
+    const named = SEP_LINE.exec(record.fields.join(','))?.[1] as Delimiter | undefined;
+    if (named === undefined) break;
+    let index = 0;
+    for await (const next of openCsv(path, named)) {
+      if (index++ === 0) continue;
+      return { header: next.fields, delimiter: named, before: 1 };
+    }
+    throw new CliError(`${path} has no header after its sep= line`, EXIT_CODES.usage);
+  }
   let best: { header: string[]; delimiter: Delimiter } | undefined;
   for (const delimiter of [',', ';', '\t'] as const) {
     for await (const record of openCsv(path, delimiter)) {
@@ -100,7 +117,7 @@ const readHeader = async (path: string): Promise<{ header: string[]; delimiter: 
     if (!best) break;
   }
   if (!best) throw new CliError(`${path} is empty`, EXIT_CODES.usage);
-  return best;
+  return { ...best, before: 0 };
 };
 
 /** `capi-kit upload`'s options, for `parseCommandArgs` (its help lists each one). */
@@ -191,7 +208,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
     dateOrder,
   };
 
-  const { header, delimiter } = await readHeader(path);
+  const { header, delimiter, before } = await readHeader(path);
   defaults.delimiter = delimiter;
   const mapping = mapColumns(header, parseMapOption(values.map ?? []));
   checkMapping(mapping);
@@ -265,7 +282,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
   const now = Date.now();
   const skipped = new SkippedRows();
   const firstLineOf = new Map<string, number>();
-  let index = -1; // the record's position under the header
+  let index = -1 - before; // the record's position under the header
   for await (const record of openCsv(path, delimiter)) {
     if (index++ < 0) continue; // the header
     // A row of empty fields (`,,,`: cells a spreadsheet once formatted, exported below the data)
@@ -407,7 +424,7 @@ export const upload = async (argv: string[], io: CliIo): Promise<ExitCode> => {
 
   try {
     let going = true;
-    index = -1;
+    index = -1 - before;
     for await (const record of openCsv(path, delimiter)) {
       if (index++ < 0 || skipped.has(index)) continue;
       const row = rowToInput(record, mapping.columns, defaults);
