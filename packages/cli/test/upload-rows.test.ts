@@ -165,6 +165,19 @@ describe('rowToEvent', () => {
     }
   });
 
+  // A spreadsheet in a local format writes 07/12/2026 14:30 or 07.12.2026: "Not an ISO 8601
+  // date-time or a Unix timestamp." named the standard but not what to write.
+  it('says how to write an event_time a spreadsheet wrote in a local format, without the value', () => {
+    for (const when of ['07/12/2026 14:30', '07.12.2026', '12/7/2026 2:30 PM']) {
+      const result = row(['a@b.co', '', '', '1', when, '5', '']);
+      expect(result.ok, when).toBe(false);
+      if (result.ok) continue;
+      const problem = result.problems.find((p) => p.rule === 'invalid_event_time');
+      expect(problem?.message, when).toMatch(/2026-12-07T14:30:00\+01:00.*Unix seconds/);
+      expect(JSON.stringify(result.problems)).not.toContain(when);
+    }
+  });
+
   it('refuses an event_time whose date is not a day of the calendar instead of rolling it over', () => {
     // Date.parse reads 2026-09-31 as October 1st: a typo would be sent as another day.
     for (const when of ['2026-09-31T10:00:00Z', '2026-02-29', '2026-11-00 10:00']) {

@@ -88,7 +88,10 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
     problems.push({
       field: 'event_time',
       rule: 'invalid_event_time',
-      message: 'Not an ISO 8601 date-time or a Unix timestamp.',
+      // Said with what to write: a spreadsheet in a local format writes 07/12/2026 14:30, which
+      // reads as July or December, so it is not guessed.
+      message:
+        'Not an ISO 8601 date-time or a Unix timestamp: write 2026-12-07T14:30:00+01:00 (Z for UTC) or Unix seconds; a local format such as 07/12/2026 is not read (day and month go either way).',
     });
     return undefined;
   }
