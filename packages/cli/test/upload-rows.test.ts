@@ -178,6 +178,29 @@ describe('rowToEvent', () => {
     }
   });
 
+  // The same Excel format turns a long customer number into 1.23457E+15: sent hashed, it was
+  // another id, matching no one.
+  it('refuses an external_id a spreadsheet wrote in scientific notation, and keeps an id like 2E5', () => {
+    const header = ['email', 'external_id', 'event_time', 'value'];
+    const mapped = mapColumns(header, new Map()).columns;
+    const read = (id: string) =>
+      rowToEvent({ fields: ['a@b.co', id, DAY_AGO, '5'], line: 2 }, mapped, defaults, NOW);
+    for (const id of ['1.23457E+15', '4,56789E+18']) {
+      const result = read(id);
+      expect(result.ok, id).toBe(false);
+      if (result.ok) continue;
+      expect(result.problems).toEqual([
+        {
+          field: 'user_data.external_id',
+          rule: 'external_id_scientific_notation',
+          message: expect.stringMatching(/scientific notation.*digits.*as text/),
+        },
+      ]);
+      expect(JSON.stringify(result.problems)).not.toContain(id);
+    }
+    expect(read('2E5').ok).toBe(true);
+  });
+
   it('refuses an event_time whose date is not a day of the calendar instead of rolling it over', () => {
     // Date.parse reads 2026-09-31 as October 1st: a typo would be sent as another day.
     for (const when of ['2026-09-31T10:00:00Z', '2026-02-29', '2026-11-00 10:00']) {

@@ -154,6 +154,9 @@ const CURRENCY_IN_AMOUNT =
 /** A number in scientific notation, as a spreadsheet writes a long one (3.36123E+10, 3,36123E+10). */
 const SCIENTIFIC = /^[-+]?\d+(?:[.,]\d+)?e\+?\d+$/i;
 
+/** Scientific notation as a spreadsheet writes a long number: a mantissa with decimals (1.23457E+15). */
+const SPREADSHEET_SCIENTIFIC = /^\d[.,]\d+e\+\d+$/i;
+
 /** Fields a spreadsheet's text apostrophe may precede (numbers it would otherwise reformat). */
 const APOSTROPHE_MARKED: ReadonlySet<UploadField> = new Set([
   'ph',
@@ -230,6 +233,16 @@ export const rowToInput = (
       rule: 'phone_scientific_notation',
       message:
         'A phone number in scientific notation (as a spreadsheet shows a long number): its last digits are lost. Format the column as text in the spreadsheet, retype or re-import the numbers, and export again.',
+    });
+  }
+  // A long customer number the same way (1.23457E+15): sent hashed, it was another id. Only the
+  // spreadsheet's form (a mantissa with decimals): an id may be 2E5.
+  if (values.get('external_id')?.some((id) => SPREADSHEET_SCIENTIFIC.test(id))) {
+    problems.push({
+      field: 'user_data.external_id',
+      rule: 'external_id_scientific_notation',
+      message:
+        'An external_id in scientific notation (as a spreadsheet shows a long number): its last digits are lost. Format the column as text in the spreadsheet, retype or re-import the ids, and export again.',
     });
   }
   const one = (field: UploadField) => values.get(field)?.[0];
