@@ -19,6 +19,7 @@ import {
 import { evictionMessage, evictionPolicy } from './eviction-policy.js';
 import { type CapiJobData, DEFAULT_QUEUE_NAME } from './job.js';
 import { type BullmqOutboxOptions, producerSettings } from './producer-options.js';
+import { queueWatch } from './queue-watch.js';
 import { redisFailure } from './redis-refusal.js';
 
 /** {@link BullmqOutbox.producerStats}. */
@@ -334,70 +335,17 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     retryLater();
   };
 
-  /** The highest job id this producer got back, and the events it had written up to it. */
-  let lastJobId: number | undefined;
-  let enqueuedAtLoss = 0;
-  /**
-   * BullMQ numbers jobs with a counter kept in Redis, so ids only grow, whoever writes. A write
-   * whose ids start at or below the last one this producer got back means Redis lost the queue
-   * (a restart without persistence, a failover to a replica behind, a FLUSHALL, an eviction): the
-   * jobs written before are gone, their events counted as enqueued and never delivered. Said once
-   * per loss; a loss that other producers' writes carry past this producer's last id goes unseen.
-   */
-  const checkJobIds = (added: readonly { id?: string | undefined }[]) => {
-    const first = Number(added[0]?.id);
-    const last = Number(added.at(-1)?.id);
-    // Ids of the app's own (`jobOptions.jobId`) say nothing of the counter.
-    if (!Number.isSafeInteger(first) || !Number.isSafeInteger(last)) return;
-    if (lastJobId !== undefined && first <= lastJobId) {
-      const before = counters.enqueuedEvents - enqueuedAtLoss;
-      enqueuedAtLoss = counters.enqueuedEvents;
-      reportError(
-        `Redis at ${where} lost queue "${queueName}"'s jobs: its job ids started again below the last one this producer wrote (a restart without persistence, a failover to a replica behind, a FLUSHALL, or an eviction). The jobs written before are gone: up to ${before} event(s) from this producer that no worker will deliver. Turn on persistence (appendonly yes) and keep maxmemory-policy noeviction.`,
-      );
-    }
-    lastJobId = last;
-  };
-
-  /**
-   * A worker started with another queueName, prefix or database than the producers takes nothing,
-   * and the events piled up in Redis with no word from either side. One job this producer wrote is
-   * watched: still waiting `untakenAfterMs` later, no worker took it, and the producer says so
-   * (once, until a watched job is taken again). One command per check, at most once a minute.
-   */
-  let watched: { id: string; at: number } | undefined;
-  let untakenSaid = false;
-  let untakenTimer: ReturnType<typeof setInterval> | undefined;
-  const checkUntaken = async () => {
-    const job = watched;
-    if (!job || closed || mode !== 'redis' || redis.status !== 'ready') return;
-    if (Date.now() - job.at < untakenAfterMs) return;
-    let state: string;
-    try {
-      state = await queue.getJobState(job.id);
-    } catch {
-      return; // Redis failing: its own message says so
-    }
-    if (watched !== job || closed) return;
-    watched = undefined; // the next write's first job is watched next
-    if (state !== 'waiting' && state !== 'prioritized') {
-      untakenSaid = false;
-      return;
-    }
-    if (untakenSaid) return;
-    untakenSaid = true;
-    reportError(
-      `no worker has taken the jobs of queue "${queueName}" (prefix "${options.prefix ?? 'bull'}") on Redis at ${where} for ${untakenAfterMs} ms: a job written then still waits, with its events. Check that createCapiWorker runs with the same connection (database), queueName and prefix as bullmqOutbox; if it does, its workers are paused (a refused token pauses the queue) or far behind.`,
-    );
-  };
-  const watch = (added: readonly { id?: string | undefined }[]) => {
-    const id = added[0]?.id;
-    if (watched !== undefined || id === undefined || closed) return;
-    watched = { id, at: Date.now() };
-    if (untakenTimer !== undefined) return;
-    untakenTimer = setInterval(() => void checkUntaken(), Math.min(untakenAfterMs, 60_000));
-    untakenTimer.unref?.();
-  };
+  // Job ids running backwards (Redis lost the queue), jobs no worker takes: see queue-watch.ts.
+  const queueWatched = queueWatch({
+    where,
+    queueName,
+    prefix: options.prefix ?? 'bull',
+    untakenAfterMs,
+    reportError,
+    enqueuedEvents: () => counters.enqueuedEvents,
+    canCheck: () => !closed && mode === 'redis' && redis.status === 'ready',
+    jobState: (id) => queue.getJobState(id),
+  });
 
   /** Empties the buffer into jobs; its events count as `writing` until the write answers. */
   const takeJobs = (): {
@@ -481,8 +429,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       if (timeout !== undefined) clearTimeout(timeout);
     }
     inWrite = undefined;
-    checkJobIds(added);
-    watch(added);
+    queueWatched.written(added);
     writing -= records.length;
     counters.enqueuedEvents += records.length;
     counters.enqueuedJobs += jobs.length;
@@ -580,8 +527,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     cancelTimers();
     if (retryTimer !== undefined) clearTimeout(retryTimer);
     retryTimer = undefined;
-    if (untakenTimer !== undefined) clearInterval(untakenTimer);
-    untakenTimer = undefined;
+    queueWatched.stop();
     redis.off('ready', onReady);
     const quiet = new Promise<void>((resolve) => {
       const t = setTimeout(resolve, writeTimeoutMs);
