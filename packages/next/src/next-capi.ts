@@ -25,6 +25,9 @@ import {
   rethrowNextErrors,
 } from './next-runtime.js';
 import {
+  duringBuild,
+  IN_BROWSER,
+  inBrowser,
   isPrefetchRequest,
   isStaticRender,
   isStaticRequest,
@@ -32,6 +35,8 @@ import {
 } from './request-kind.js';
 import {
   cookieValue,
+  redirectResponseOf,
+  releaseBody,
   requestFromScope,
   requestInput,
   URL_HEADER,
@@ -182,55 +187,8 @@ interface Binding {
 /** What tracking returns where there is no visit (`force-static`): no event, an empty ID. */
 const noVisit = (): TrackResult => ({ event_id: '', accepted: false, issues: [], reason: 'error' });
 
-/** Whether `next build` is running this code (it sets `NEXT_PHASE` in its workers). */
-const duringBuild = (): boolean =>
-  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
-    ?.NEXT_PHASE === 'phase-production-build';
-
 /** What `trackConversion` finds in a render made without a request (`force-static`). */
 const NO_REQUEST = Symbol('no request');
-
-/**
- * Whether this runs in a web page. `lib/capi.ts` imported into a `'use client'` file builds without
- * a word (Next bundles this package for the browser too), and there the client could only be made
- * with the access token shipped to every visitor. jsdom (a test of server code) is not a page.
- */
-const inBrowser = (): boolean => {
-  const global = globalThis as {
-    window?: unknown;
-    document?: unknown;
-    navigator?: { userAgent?: unknown };
-  };
-  return (
-    typeof global.window === 'object' &&
-    global.window !== null &&
-    typeof global.document === 'object' &&
-    !String(global.navigator?.userAgent).includes('jsdom')
-  );
-};
-
-/** Why nothing is tracked in a page: said instead of createCapi's "needs a pixelId and an accessToken". */
-const IN_BROWSER =
-  "createNextCapi() runs on the server only, and was used in the browser (a 'use client' file, or a module it imports, imports your lib/capi.ts). Track from a Server Action the component calls (withConversion), and fire the browser copy with <MetaPixel/> from @capi-kit/next/client";
-
-/**
- * The response Next answers a route handler's `redirect()` with: `Location` and the status the
- * digest carries (`NEXT_REDIRECT;replace;/thanks;307;`, the URL possibly holding `;`).
- */
-const redirectResponseOf = (error: unknown): Response | undefined => {
-  const parts = String((error as { digest?: unknown }).digest).split(';');
-  const status = Number(parts.at(-2));
-  const location = parts.slice(2, -2).join(';');
-  if (!Number.isInteger(status) || status < 300 || status > 399 || location === '')
-    return undefined;
-  return new Response(null, { status, headers: { location } });
-};
-
-/** Cancels the body of a copy nobody reads any more (one a reader still holds is left alone). */
-const releaseBody = (message: Request | Response | undefined): void => {
-  const body = message?.body;
-  if (body != null && !body.locked) body.cancel().catch(() => undefined);
-};
 
 /** The `event_id` the caller gave, when it is a non-empty string that reads without throwing. */
 const givenEventId = (

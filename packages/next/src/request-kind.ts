@@ -1,7 +1,8 @@
 /**
  * Which kind of request Next.js is serving: a visit, or one that is not (yet) one: a prefetch, the
- * router's own fetch of a clicked `<Link>`, or a render made ahead of time without a request. The
- * helpers decide from these what to track and which cookies to write. Edge-safe: no `node:` imports.
+ * router's own fetch of a clicked `<Link>`, or a render made ahead of time without a request; and
+ * where the code runs instead of a request (`next build`, a web page). The helpers decide from
+ * these what to track and which cookies to write. Edge-safe: no `node:` imports.
  */
 import type { HeaderBag } from './next-runtime.js';
 
@@ -78,3 +79,31 @@ export function isStaticRequest(request: Request): boolean {
     return false;
   }
 }
+
+/** Whether `next build` is running this code (it sets `NEXT_PHASE` in its workers). */
+export const duringBuild = (): boolean =>
+  (globalThis as { process?: { env?: Record<string, string | undefined> } }).process?.env
+    ?.NEXT_PHASE === 'phase-production-build';
+
+/**
+ * Whether this runs in a web page. `lib/capi.ts` imported into a `'use client'` file builds without
+ * a word (Next bundles this package for the browser too), and there the client could only be made
+ * with the access token shipped to every visitor. jsdom (a test of server code) is not a page.
+ */
+export const inBrowser = (): boolean => {
+  const global = globalThis as {
+    window?: unknown;
+    document?: unknown;
+    navigator?: { userAgent?: unknown };
+  };
+  return (
+    typeof global.window === 'object' &&
+    global.window !== null &&
+    typeof global.document === 'object' &&
+    !String(global.navigator?.userAgent).includes('jsdom')
+  );
+};
+
+/** Why nothing is tracked in a page: said instead of createCapi's "needs a pixelId and an accessToken". */
+export const IN_BROWSER =
+  "createNextCapi() runs on the server only, and was used in the browser (a 'use client' file, or a module it imports, imports your lib/capi.ts). Track from a Server Action the component calls (withConversion), and fire the browser copy with <MetaPixel/> from @capi-kit/next/client";

@@ -229,3 +229,22 @@ export function withSetCookies(response: Response, cookies: readonly CookieToSet
     return copy;
   }
 }
+
+/**
+ * The response Next answers a route handler's `redirect()` with: `Location` and the status the
+ * digest carries (`NEXT_REDIRECT;replace;/thanks;307;`, the URL possibly holding `;`).
+ */
+export const redirectResponseOf = (error: unknown): Response | undefined => {
+  const parts = String((error as { digest?: unknown }).digest).split(';');
+  const status = Number(parts.at(-2));
+  const location = parts.slice(2, -2).join(';');
+  if (!Number.isInteger(status) || status < 300 || status > 399 || location === '')
+    return undefined;
+  return new Response(null, { status, headers: { location } });
+};
+
+/** Cancels the body of a copy nobody reads any more (one a reader still holds is left alone). */
+export const releaseBody = (message: Request | Response | undefined): void => {
+  const body = message?.body;
+  if (body != null && !body.locked) body.cancel().catch(() => undefined);
+};
