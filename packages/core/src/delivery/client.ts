@@ -44,7 +44,11 @@ import { countOutboxCalls, isPromise } from './outbox-calls.js';
 import { assertOutboxFree, holdOutbox } from './outbox-holder.js';
 import { PixelPipe } from './pixel-pipe.js';
 import { productionTestCodeWarning } from './production-test-code.js';
-import { proxyNotTrustedHeader, proxyNotTrustedWarning } from './proxy-not-trusted.js';
+import {
+  INTERNAL_CLIENT_IP_WARNING,
+  proxyNotTrustedHeader,
+  proxyNotTrustedWarning,
+} from './proxy-not-trusted.js';
 import { describeError } from './redact.js';
 import { requestHeaders, utf8ByteLength } from './transport.js';
 import type {
@@ -470,8 +474,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     reportInternalClientIp: () => {
       if (internalClientIpTold || proxyNotTrustedTold) return;
       internalClientIpTold = true;
-      const message =
-        "capi-kit: events carry an internal client_ip_address (private or link-local): a proxy's, not a visitor's, so Meta matches no one on it, and the match-quality estimate leaves it out. The app is likely behind a proxy that trustProxy does not reach past: set trustProxy to the addresses of every proxy in front of the app (e.g. ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header. Told once.";
+      const message = INTERNAL_CLIENT_IP_WARNING;
       log('warn', {}, message);
       hooks.emit('warn', () => ({ message }));
     },

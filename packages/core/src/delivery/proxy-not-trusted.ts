@@ -37,3 +37,10 @@ export const proxyNotTrustedWarning = (
         : `capi-kit: a request came through a proxy (it carries ${header}) and the client IP found for it is an internal address (loopback, private or link-local): a proxy's, not a visitor's, because trustProxy does not reach past that proxy. Its events carry that address as client_ip_address, which matches no one, and take their page URL's scheme and host from what the proxy saw. Set trustProxy to the addresses of every proxy in front of the app (e.g. 'loopback', or ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header.`;
   return `${problem}${typeof note === 'string' && note !== '' ? ` ${note}` : ''} Told once.`;
 };
+
+/**
+ * Told once when events carry an internal `client_ip_address` taken from the request's context
+ * (diagnostics see it; intake.ts), unless the proxy warning above was told first.
+ */
+export const INTERNAL_CLIENT_IP_WARNING =
+  "capi-kit: events carry an internal client_ip_address (private or link-local): a proxy's, not a visitor's, so Meta matches no one on it, and the match-quality estimate leaves it out. The app is likely behind a proxy that trustProxy does not reach past: set trustProxy to the addresses of every proxy in front of the app (e.g. ['loopback', '10.0.0.0/8']), or platform on a hosting platform that sets its own client-IP header. Told once.";
