@@ -41,10 +41,6 @@ function nationalLengths(callingCode: string): readonly number[] | undefined {
   return Object.hasOwn(NATIONAL_LENGTHS, callingCode) ? NATIONAL_LENGTHS[callingCode] : undefined;
 }
 
-function isCallingCode(code: string): boolean {
-  return nationalLengths(code) !== undefined;
-}
-
 /** A region libphonenumber knows, with its calling code (looked up once per region). */
 interface Region {
   code: CountryCode;
@@ -120,21 +116,6 @@ interface Scan {
   plain: boolean;
 }
 
-/** True right after an international calling code (`+44 ` or `0044 `), where `(0)` is a trunk prefix. */
-function isTrunkMarkerPosition(digitsSoFar: string, plus: boolean): boolean {
-  // Calling codes have 1-3 digits: the length is checked first, since looking up (and, after `00`,
-  // slicing) every digit typed so far at each `(0)` made a value of repeated `(0)` quadratic: a
-  // 1 MB form field held the thread for over two minutes.
-  const length = digitsSoFar.length;
-  if (plus) return length <= 3 && isCallingCode(digitsSoFar);
-  return (
-    length >= 3 &&
-    length <= 5 &&
-    digitsSoFar.startsWith('00') &&
-    isCallingCode(digitsSoFar.slice(2))
-  );
-}
-
 function scan(value: string): Scan {
   let digits = '';
   let plus = false;
@@ -150,14 +131,6 @@ function scan(value: string): Scan {
     } else if ((c === 0x2b || c === 0xff0b) && !seenContent) {
       plus = true;
       seenContent = true;
-    } else if (
-      c === 0x28 &&
-      value.charCodeAt(i + 1) === 0x30 &&
-      value.charCodeAt(i + 2) === 0x29 &&
-      isTrunkMarkerPosition(digits, plus)
-    ) {
-      // `+44 (0)20…`: the parenthesized trunk prefix is dialled only from inside the country.
-      i += 2;
     } else if (!isSeparator(c)) {
       plain = false;
       seenContent = true;
@@ -221,9 +194,28 @@ function stripLeadingZeros(digits: string): string {
   return i === 0 ? digits : digits.slice(i);
 }
 
+/**
+ * `+44 (0)20…`, `+61 0412…`: a trunk 0 typed after a calling code whose national numbers never
+ * start with 0, dropped without the parser. Elsewhere the parser knows whether a 0 there is a
+ * trunk prefix (Germany's `+49 (0)30…`) or part of the number (Italy's `+39 (0)6…`, San Marino's,
+ * Côte d'Ivoire's), so `(0)` is read as the digit it is and never dropped blindly.
+ */
+function withoutTrunkZero(digits: string): string | undefined {
+  const callingCode = digits.slice(0, 2);
+  const lengths = TRUNK_ZERO_NATIONAL_LENGTHS[callingCode];
+  if (lengths === undefined || digits.charCodeAt(2) !== 0x30 || digits.charCodeAt(3) === 0x30) {
+    return undefined;
+  }
+  return lengths.includes(digits.length - 3) ? callingCode + digits.slice(3) : undefined;
+}
+
 /** Digits after `+`/`00`; `text` is the raw input when it needs the full parser (letters, `ext.`). */
 function international(digits: string, text: string | undefined): NormalizedPhone | undefined {
-  if (text === undefined && isPlainInternational(digits)) return { digits, hasCountryCode: true };
+  if (text === undefined) {
+    if (isPlainInternational(digits)) return { digits, hasCountryCode: true };
+    const dropped = withoutTrunkZero(digits);
+    if (dropped !== undefined) return { digits: dropped, hasCountryCode: true };
+  }
   const parsed = parseWithLibrary(text ?? `+${digits}`, undefined);
   return parsed === undefined ? undefined : { digits: parsed, hasCountryCode: true };
 }

@@ -127,6 +127,14 @@ describe('ph', () => {
     ['06 12 34 56 78', 'fr', '33612345678'],
     ['030 1234567', 'de', '49301234567'],
     ['+39 06 1234 5678', undefined, '390612345678'], // Italy keeps its leading 0
+    // `(0)` is a trunk prefix only where the country has one: Italy's, San Marino's and Côte
+    // d'Ivoire's 0 is part of the number, so it stays (it was dropped, hashing another number).
+    ['+39 (0)6 1234 5678', undefined, '390612345678'],
+    ['0039 (0)6 1234 5678', 'de', '390612345678'],
+    ['+378 (0)549 123456', undefined, '3780549123456'],
+    ['+225 (0)7 0123 4567', undefined, '2250701234567'],
+    ['+49 (0)30 1234567', undefined, '49301234567'],
+    ['+61 (0)412 345 678', undefined, '61412345678'],
     ['06 1234 5678', 'it', '390612345678'],
     ['011 44 7911 123456', 'us', '447911123456'], // US international dialling prefix
     ['447911123456', 'us', '447911123456'], // stored as E.164 without +
@@ -191,8 +199,8 @@ describe('ph', () => {
     expect(normalizePhone(raw, country)).toBeUndefined();
   });
 
-  // Hostile input reaches here from form fields and the relay: repeated `(0)` (a trunk marker when
-  // right after a calling code) looked the digits so far up at each one, quadratic in the length.
+  // Hostile input reaches here from form fields and the relay: repeated `(0)` (once read as a trunk
+  // marker right after a calling code) looked the digits so far up at each one, quadratic.
   it.each([
     ['+', undefined],
     ['', undefined],

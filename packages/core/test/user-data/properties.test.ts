@@ -131,9 +131,14 @@ describe('normalizers (property-based)', () => {
         // normalizePhone enforces 7–15 digits: E.164's maximum, and the shortest subscriber numbers
         // in use (shorter ones are service codes, not customers' phones).
         if (e164.length < 7 || e164.length > 15) return;
-        // After a calling code, libphonenumber also strips carrier prefixes (China's `17951`…);
-        // only a typed trunk 0 is removed on the fast path, so compare where that is all it did.
-        if (international && !keepsTypedDigits(text.replace(/^00/, '').replace(/\D/g, ''), e164)) {
+        // After a calling code, libphonenumber also strips carrier prefixes (China's `17951`…,
+        // Brazil's `90`); only a typed trunk 0 is removed on the fast path, so compare where that
+        // is all it did. A number typed with `00` is international whatever region is given.
+        const digits = text.replace(/\D/g, '');
+        if (
+          (international || digits.startsWith('00')) &&
+          !keepsTypedDigits(digits.replace(/^00/, ''), e164)
+        ) {
           return;
         }
         expect(normalizePhone(text, region)).toBe(e164);
