@@ -102,7 +102,7 @@ it("names Meta's key for user_data written with long names (email, phone, firstN
   expect(mock.events().at(-1)?.event.user_data).not.toHaveProperty('email');
 });
 
-it('refuses at start-up a token pasted with "Bearer ", kept in its .env quotes or broken by a line break, naming the fix and not the token', async () => {
+it('refuses at start-up a token pasted with "Bearer " or "access_token=", kept in its .env quotes or broken by a line break, naming the fix and not the token', async () => {
   const token = 'EAAGm0PX4ZCpsBAKZAtestTOKEN123';
   const fromEnv = (vars: Record<string, string>) => ({
     pixelId: undefined,
@@ -114,6 +114,18 @@ it('refuses at start-up a token pasted with "Bearer ", kept in its .env quotes o
       'Bearer prefix',
       { accessToken: `Bearer ${token}` },
       /accessToken starts with "Bearer ": pass the token alone/,
+    ],
+    [
+      // Copied from a Graph API Explorer URL or a curl command's -F field.
+      'access_token= prefix',
+      { accessToken: `access_token=${token}` },
+      /accessToken starts with "access_token=": pass the token alone/,
+    ],
+    [
+      // A whole .env line pasted into a secrets manager's value.
+      'env line',
+      fromEnv({ META_ACCESS_TOKEN: `META_ACCESS_TOKEN=${token}` }),
+      /accessToken starts with "META_ACCESS_TOKEN=": pass the token alone/,
     ],
     [
       '.env quotes',

@@ -273,15 +273,21 @@ const checkString = (value: unknown, name: string): void => {
 /**
  * What is wrong with a token copied with something around it, or `undefined`. The token goes in
  * the body's `access_token` ([UA]) and Meta's tokens are letters and digits, so `Bearer EAA…`
- * (copied from a curl command or an HTTP client), a token still in its `.env` quotes, or
- * one with a line break inside were sent as they were: Meta answered code 190 "Cannot parse access
- * token", every event was held, and the log said only that the credentials were refused. Never the
- * value: it is the secret.
+ * (copied from a curl command or an HTTP client), `access_token=EAA…`, a token still in its
+ * `.env` quotes, or one with a line break inside were sent as they were: Meta answered code 190
+ * "Cannot parse access token", every event was held, and the log said only that the credentials
+ * were refused. Never the value: it is the secret.
  */
 const tokenProblem = (token: string): string | undefined => {
   const scheme = /^(bearer|oauth)\s/i.exec(token)?.[1];
   if (scheme !== undefined) {
     return `starts with "${scheme} ": pass the token alone (capi-kit sends it in the request body)`;
+  }
+  // `access_token=EAA…` from a Graph API Explorer URL or a curl `-F` field, `META_ACCESS_TOKEN=EAA…`
+  // from a whole .env line pasted into a secrets manager: the name is printed, never what follows.
+  const name = /^(access_token|[A-Z][A-Z0-9_]*TOKEN[A-Z0-9_]*)=./.exec(token)?.[1];
+  if (name !== undefined) {
+    return `starts with "${name}=": pass the token alone (the part after "=")`;
   }
   if (/^["'`]|["'`]$/.test(token)) {
     return 'is wrapped in quotes (kept from a .env or YAML file?): pass the token without them';
