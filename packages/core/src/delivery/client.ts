@@ -124,7 +124,8 @@ export interface CapiClient {
   on<K extends keyof CapiHookMap>(name: K, listener: Listener<CapiHookMap[K]>): () => void;
   /**
    * Closes an open auth circuit and lifts pauses for one pixel (or all), then sends what waits;
-   * events given back with a backoff of their own (a retry, a throttle) still wait it out.
+   * events given back with a backoff of their own (a retry, a throttle) still wait it out. An id
+   * this client doesn't have is logged as a warning, naming the ids it has.
    */
   resume(pixelId?: string): void;
   /**
@@ -630,7 +631,23 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     },
     on: (name, listener) => hooks.on(name, listener),
     resume: (pixelId) => {
-      for (const [id, pipe] of pipes) if (pixelId === undefined || id === pixelId) pipe.resume();
+      if (pixelId === undefined) {
+        for (const pipe of pipes.values()) pipe.resume();
+        return;
+      }
+      // Read as createCapi reads pixelId (an env var's newline, a number from a config file); an
+      // id the client lacks left the circuit open with nothing said while events waited.
+      const id = String(pixelId).trim();
+      const pipe = pipes.get(id);
+      if (pipe !== undefined) {
+        pipe.resume();
+        return;
+      }
+      // Not a pixel id at all may be a secret pasted in the wrong place: its length only.
+      const named = /^\d+$/.test(id)
+        ? `resume('${id}'): this client has no pixel ${id}`
+        : `resume(…): not a pixel id (${id.length} characters)`;
+      log('warn', {}, `capi-kit: ${named}; its pixels: ${[...pipes.keys()].join(', ')}`);
     },
     reportError: (error, source) => {
       const message = describeError(error, redact);

@@ -1026,6 +1026,39 @@ describe('createCapi: retry policy', () => {
     expect(client.stats()).toMatchObject({ queued: 0, sent: 12 });
   });
 
+  it('resume() reads the pixel id as createCapi does (spaces, a number) and names an id it does not have', async () => {
+    let allow = false;
+    const { client, seen, log, track } = setup((req) =>
+      allow ? ok(req) : graphError(400, 190, { message: 'Session has expired' }),
+    );
+    track(1);
+    await client.flush();
+    expect(client.stats().pixels[PIXEL]?.state).toBe('circuit_open');
+    allow = true;
+    // A typo or another client's pixel: nothing to resume, and the app is told so.
+    client.resume('999000111');
+    await settle();
+    expect(client.stats().pixels[PIXEL]?.state).toBe('circuit_open');
+    const told = log.lines.filter((l) => l.msg.startsWith('capi-kit: resume('));
+    expect(told).toHaveLength(1);
+    expect(told[0]?.level).toBe('warn');
+    expect(told[0]?.msg).toContain(`resume('999000111'): this client has no pixel 999000111`);
+    expect(told[0]?.msg).toContain(`its pixels: ${PIXEL}`);
+    // Not an id at all (a token passed by mistake): its length, never the value.
+    client.resume('EAAsecretvalue');
+    expect(log.text()).not.toContain('EAAsecretvalue');
+    expect(log.lines.at(-1)?.msg).toContain('not a pixel id (14 characters)');
+    // The id as read from an environment variable with its newline, or as a number.
+    client.resume(` ${PIXEL}\n`);
+    await settle();
+    await client.flush();
+    expect(client.stats()).toMatchObject({ queued: 0, sent: 1 });
+    expect(seen.length).toBeGreaterThan(1);
+    client.resume(Number(PIXEL) as unknown as string);
+    expect(log.lines.filter((l) => l.msg.startsWith('capi-kit: resume('))).toHaveLength(2);
+    await client.close();
+  });
+
   it('auth: after authProbeIntervalMs one probe batch is tried', async () => {
     let allow = false;
     const { client, clock, seen, hooks, track } = setup(
