@@ -143,6 +143,12 @@ it('refuses at start-up a token pasted with "Bearer " or "access_token=", kept i
       /pixelId .* digits in quotes.*without them/,
     ],
     [
+      // Copied as Events Manager or a spreadsheet displays it.
+      'grouped digits',
+      fromEnv({ META_PIXEL_ID: '1234 5678 90' }),
+      /pixelId .* digits with spaces or dashes between them: pass the digits alone/,
+    ],
+    [
       'ad account id',
       fromEnv({ META_PIXEL_ID: 'act_1234567890' }),
       /pixelId .*act_… is an ad account id; the pixel \(dataset\) id is in Events Manager/,

@@ -507,7 +507,9 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
               ? ' but digits in quotes (kept from a .env or YAML file?): pass the id without them'
               : /^act_\d+$/.test(pixelId)
                 ? ': act_… is an ad account id; the pixel (dataset) id is in Events Manager › Data sources'
-                : ''),
+                : /^\d+(?:[\s-]+\d+)+$/.test(pixelId)
+                  ? ' but digits with spaces or dashes between them: pass the digits alone'
+                  : ''),
       );
     }
     if (seen.has(pixelId)) throw new TypeError(`createCapi: pixel ${pixelId} is listed twice`);
