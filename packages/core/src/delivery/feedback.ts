@@ -56,9 +56,18 @@ const FIXES: Readonly<Record<string, string>> = {
   invalid_quantity: "pass a whole number, e.g. Number('2') for a count read as text",
   invalid_event_time:
     'pass Unix seconds as a number (Math.floor(Date.now() / 1000)) or a Date (new Date(text) for an ISO 8601 string)',
+  placeholder_event_id:
+    'build it from a value every event has (the order number), or leave event_id out for a generated one and give the Pixel the same id (track(…).eventId)',
   invalid_action_source:
     "write it in lowercase as Meta spells it; 'website' for events from your site (not 'web')",
 };
+
+/**
+ * Warnings reported in production too: the event is sent, but Meta will discard others like it
+ * (every event sharing an `event_id` made of "undefined" after the first), a loss as real as a
+ * rejection and one no figure of capi-kit's would show.
+ */
+const TOLD_IN_PRODUCTION: ReadonlySet<string> = new Set(['placeholder_event_id']);
 
 /** Why an accepted-or-not event is reported, beyond its issues. */
 const DROP_TEXT: Partial<Record<DropReason, string>> = {
@@ -207,15 +216,20 @@ export class Feedback {
     );
   }
 
-  /** An accepted event capi-kit changed or has a note about (warnings): development only. */
+  /**
+   * An accepted event capi-kit changed or has a note about (warnings): development only, except
+   * the warnings of a loss Meta will make ({@link TOLD_IN_PRODUCTION}).
+   */
   changed(eventName: string, issues: readonly Issue[]): void {
-    if (!this.#options.development || issues.length === 0) return;
+    const development = this.#options.development;
+    const told = development ? issues : issues.filter((i) => TOLD_IN_PRODUCTION.has(i.code));
+    if (told.length === 0) return;
     const name = printable(eventName);
     this.#report(
-      `changed|${name}|${kindOf(issues)}`,
+      `changed|${name}|${kindOf(told)}`,
       `${name} sent with changes`,
-      `capi-kit: ${name} sent with changes: ${details(issues, true)}`,
-      listed(issues),
+      `capi-kit: ${name} sent with changes: ${details(told, development)}`,
+      listed(told),
     );
   }
 

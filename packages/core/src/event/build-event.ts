@@ -119,9 +119,30 @@ function eventName(value: unknown, issues: Issue[]): string {
   return value;
 }
 
+/**
+ * A missing value written into the id's text (`${order.id}`, `order-${undefined}`): JavaScript's
+ * words for it, whole or as a separated part.
+ */
+const PLACEHOLDER_IN_ID = /(?:^|[-_:./# ])(undefined|null|NaN|\[object Object\])(?=$|[-_:./# ])/;
+
 function eventId(value: unknown, issues: Issue[]): string {
   if (value === undefined || value === null) return newEventId();
-  if (typeof value === 'string' && value.trim() !== '') return value;
+  if (typeof value === 'string' && value.trim() !== '') {
+    const placeholder = PLACEHOLDER_IN_ID.exec(value)?.[1];
+    if (placeholder !== undefined) {
+      // Every such event shares one id, and Meta keeps the first per event_name + event_id within
+      // 48 h, discarding the others [DD]. Sent, since the first still counts; said, since the rest
+      // would be lost where no one sees it.
+      // https://developers.facebook.com/documentation/ads-commerce/conversions-api/deduplicate-pixel-and-server-events
+      warning(
+        issues,
+        'event_id',
+        'placeholder_event_id',
+        `event_id holds "${placeholder}", a missing value written into the text? Meta keeps one event per event_name + event_id within 48 h and discards the rest, so later events with this id would not count. Sent as given.`,
+      );
+    }
+    return value;
+  }
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   error(issues, 'event_id', 'invalid_event_id', 'event_id must be a non-empty string.');
   return '';

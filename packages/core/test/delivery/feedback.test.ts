@@ -298,6 +298,33 @@ describe('production and silence', () => {
     expect(spies.debug).not.toHaveBeenCalled();
   });
 
+  it('production: an event_id holding "undefined" is said once, then counted: Meta would discard the events after the first', async () => {
+    const spies = consoleSpies();
+    const { capi, clock } = client('production');
+    for (let i = 0; i < 3; i++) {
+      const result = capi.track({
+        event_name: 'Purchase',
+        event_id: `order-${undefined}`,
+        event_source_url: PAGE,
+        user_data: { em: EMAIL, client_user_agent: UA },
+        custom_data: { value: 10 + i, currency: 'EUR' },
+      });
+      expect(result.accepted).toBe(true);
+    }
+    const [line, ...rest] = lines(spies.warn);
+    expect(rest).toEqual([]);
+    expect(line).toContain(
+      'capi-kit: Purchase sent with changes: event_id: event_id holds "undefined"',
+    );
+    expect(line).toContain('(placeholder_event_id)');
+    expect(line).not.toContain(EMAIL);
+    await clock.advance(60_000);
+    expect(lines(spies.warn).slice(1)).toEqual([
+      'capi-kit: Purchase sent with changes 2 more times, for the same reason (reported above)',
+    ]);
+    await capi.close();
+  });
+
   it('development: false turns the feedback off, a custom logger still gets losses', async () => {
     const spies = consoleSpies();
     const seen: string[] = [];

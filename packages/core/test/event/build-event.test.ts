@@ -266,6 +266,37 @@ describe('buildEvent: event_id, action_source, opt_out, messaging_channel', () =
     expect(build({ event_id: 123 }).event?.event_id).toBe('123');
   });
 
+  // `${order.id}` with no order: every such event shares one id, and Meta keeps only the first
+  // event per event_name + event_id in 48 h; sent (the first still counts), but said.
+  it.each([
+    ['undefined', 'undefined'],
+    ['null', 'null'],
+    ['NaN', 'NaN'],
+    ['[object Object]', '[object Object]'],
+    ['order-undefined', 'undefined'],
+    ['purchase_null', 'null'],
+    ['undefined-1733600000', 'undefined'],
+  ])('warns on event_id %j, a missing value written into the text, and sends it', (id, word) => {
+    const { event, issues } = build({ event_id: id });
+    expect(event?.event_id).toBe(id);
+    expect(issues).toEqual([
+      expect.objectContaining({
+        path: 'event_id',
+        code: 'placeholder_event_id',
+        severity: 'warning',
+      }),
+    ]);
+    expect(issues[0]?.message).toContain(`"${word}"`);
+    expect(issues[0]?.message).toContain('48 h');
+  });
+
+  it.each([['nullable-42'], ['annulled'], ['NaNa'], ['order-9f8e']])(
+    'leaves event_id %j alone',
+    (id) => {
+      expect(build({ event_id: id }).issues).toEqual([]);
+    },
+  );
+
   it.each([[''], ['  '], [{}], [true]])('rejects event_id %j', (id) => {
     expect(errors(build({ event_id: id }).issues)).toEqual([['event_id', 'invalid_event_id']]);
   });
