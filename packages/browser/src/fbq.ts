@@ -36,12 +36,15 @@ export function ensureFbq(scriptUrl: string, load: boolean): Fbq {
     globals.fbq = stub;
     globals._fbq ??= stub;
     fbq = stub;
-    if (load) {
-      const script = document.createElement('script');
-      script.async = true;
-      script.src = scriptUrl;
-      head.append(script);
-    }
+    // Under Trusted Types (CSP `require-trusted-types-for 'script'`) setting `src` throws. Caught
+    // here, so the pixel is still init'ed and its events queued for the fbevents.js the page loads.
+    if (load)
+      try {
+        const script = document.createElement('script');
+        script.async = true;
+        script.src = scriptUrl;
+        head.append(script);
+      } catch {}
   }
   // pageView() owns PageViews. Left on, the Pixel fires its own PageView on every history change
   // with an ID the relay never sees, and drops explicit PageViews after the first as duplicates.

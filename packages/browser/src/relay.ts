@@ -92,8 +92,7 @@ export function createRelay(url: string, pixelId: string): (event: RelayEvent) =
   };
   return (event) => {
     // Serialize now: the page may change `custom_data` before the batch leaves.
-    const json = JSON.stringify(event);
-    if (!batch.length) queueMicrotask(flush);
-    batch.push(json);
+    // The first event of a tick schedules the flush.
+    if (batch.push(JSON.stringify(event)) < 2) queueMicrotask(flush);
   };
 }

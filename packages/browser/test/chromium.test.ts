@@ -118,6 +118,21 @@ const LEAD_PAGE = `<!doctype html>
 </script>
 </body></html>`;
 
+// A page under Trusted Types (served with CSP `require-trusted-types-for 'script'`) and no policy:
+// setting a script's `src` throws, so createPixel cannot inject fbevents.js. The page loads it
+// itself, later (a tag manager, or an async tag that runs after the module); until then the stub
+// must hold the pixel's init and its events.
+const TRUSTED_TYPES_PAGE = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>trusted types</title></head>
+<body>
+<script type="module">
+  import { createPixel } from '/capi-kit-browser.mjs';
+  const pixel = createPixel({ pixelId: ${JSON.stringify(PIXEL_ID)} });
+  window.__fire = () => pixel.track('Lead');
+  window.__ready = true;
+</script>
+</body></html>`;
+
 type RelayPost = { headers: IncomingHttpHeaders; body: RelayPayload };
 
 async function startSite(): Promise<{ url: string; posts: RelayPost[]; server: Server }> {
@@ -144,6 +159,13 @@ async function startSite(): Promise<{ url: string; posts: RelayPost[]; server: S
       res.writeHead(200, { 'content-type': 'text/html' }).end(LEAD_PAGE);
     } else if (req.url === '/two-copies') {
       res.writeHead(200, { 'content-type': 'text/html' }).end(TWO_COPIES_PAGE);
+    } else if (req.url === '/trusted-types') {
+      res
+        .writeHead(200, {
+          'content-type': 'text/html',
+          'content-security-policy': "require-trusted-types-for 'script'",
+        })
+        .end(TRUSTED_TYPES_PAGE);
     } else if (req.url === '/api') {
       // The Pixel's first-party cookie, set on the site (as fbevents.js does) for the relay to read.
       res
@@ -309,6 +331,24 @@ if (!haveChromium && process.env.CI) {
       const relayed = site.posts.flatMap((post) => post.body.events.map((e) => e.event_id));
       expect(relayed.sort()).toEqual([offline, online].sort());
       await context.close();
+    }, 30_000);
+
+    it('under Trusted Types, where injecting fbevents.js throws, the stub still holds the init and the event', async () => {
+      site.posts.length = 0;
+      const page = await browser.newPage();
+      await page.goto(`${site.url}/trusted-types`);
+      await page.waitForFunction('window.__ready === true');
+      const eventId = (await page.evaluate('window.__fire()')) as string;
+      // What fbevents.js replays once the page loads it: before the fix, nothing (the throw left
+      // the pixel un-init'ed, and every event after it skipped the Pixel).
+      expect(await page.evaluate('JSON.parse(JSON.stringify(window.fbq.queue))')).toEqual([
+        ['init', PIXEL_ID],
+        ['track', 'Lead', {}, { eventID: eventId }],
+      ]);
+      expect(await page.evaluate('window.fbq.disablePushState')).toBe(true);
+      await expect.poll(() => site.posts.length, { timeout: 5000 }).toBe(1);
+      expect(site.posts[0]!.body.events.map((e) => e.event_id)).toEqual([eventId]);
+      await page.close();
     }, 30_000);
 
     it('a relay on another origin of the site gets the event and the cookies', async () => {
