@@ -43,14 +43,14 @@ export function createRelay(url: string, pixelId: string): (event: RelayEvent) =
   const head = `{"v":${RELAY_PROTOCOL_VERSION},"pixel_id":${JSON.stringify(pixelId)},"events":[`;
   const empty = byteLength(head) + 2; // `]}`
   const batch: string[] = [];
-  const post = (events: string[]) => {
+  const post = (events: string[], keepalive = true) => {
     // A beacon survives the page unloading right after a click. When sendBeacon is missing or
     // throws, a keepalive fetch survives the unload as well. When it returns false, the 64 KiB a
     // page may have in flight in keepalive requests is used up (by this tick's earlier requests, or
     // another script's beacons), and a keepalive fetch would be refused the same way: a plain fetch
     // still arrives unless the page closes first.
-    let keepalive = true;
-    let body: Blob | string = `${head}${events.join(',')}]}`;
+    // An array in a template literal is its items joined by commas: the JSON array's inside.
+    let body: Blob | string = `${head}${events}]}`;
     try {
       // Offline, sendBeacon still returns true and the request then fails in the network stack:
       // the relay copies waited for nothing. They now leave when the browser is back online (the
@@ -65,12 +65,16 @@ export function createRelay(url: string, pixelId: string): (event: RelayEvent) =
       // not parse throws here, never out of this microtask into the page.
       const json = new URL(url, location.href).origin === location.origin;
       body = new Blob([body], { type: json ? 'application/json' : 'text/plain' });
-      if (navigator.sendBeacon(url, body)) return;
+      if (keepalive && navigator.sendBeacon(url, body)) return;
       keepalive = false;
     } catch {}
     try {
-      // A Blob's type is the request's Content-Type.
-      fetch(url, { method: 'POST', keepalive, credentials: 'include', body }).catch(() => {});
+      // A Blob's type is the request's Content-Type. A keepalive fetch over the 64 KiB in flight
+      // (no sendBeacon: Firefox with beacon.enabled off) is rejected as a network error and was
+      // lost; it goes once more as a plain fetch (no beacon tried), whose own failure is swallowed.
+      fetch(url, { method: 'POST', keepalive, credentials: 'include', body }).catch(
+        () => keepalive && post(events, false),
+      );
     } catch {}
   };
   const flush = () => {

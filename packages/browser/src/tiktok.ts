@@ -96,7 +96,8 @@ export function trackTikTok(
   }
 }
 
-const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+// Number.isFinite is false for anything not a number (it does not convert, unlike isFinite).
+const finite = (v: unknown): v is number => Number.isFinite(v);
 const text = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
 // Numbers as their digits, as the server's copy (and Meta's) sends numeric ids.
 const textOf = (v: unknown): string | undefined =>

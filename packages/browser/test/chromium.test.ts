@@ -290,6 +290,23 @@ if (!haveChromium && process.env.CI) {
       await page.close();
     }, 30_000);
 
+    it('without sendBeacon, a keepalive fetch the budget has no room for is sent again as a plain fetch', async () => {
+      site.posts.length = 0;
+      // Firefox with beacon.enabled off, or an extension that removes it: keepalive fetches only.
+      // The second 40 KB request does not fit the 64 KiB in flight, and Chromium rejects it.
+      const context = await browser.newContext();
+      await context.addInitScript('delete Navigator.prototype.sendBeacon');
+      const page = await context.newPage();
+      await page.goto(`${site.url}/big`);
+      await page.waitForFunction('window.__ready === true');
+      expect(await page.evaluate('typeof navigator.sendBeacon')).toBe('undefined');
+      const ids = (await page.evaluate('window.__fire()')) as string[];
+      await expect.poll(() => site.posts.length, { timeout: 5000 }).toBe(2);
+      const relayed = site.posts.flatMap((post) => post.body.events.map((e) => e.event_id));
+      expect(relayed.sort()).toEqual([...ids].sort());
+      await context.close();
+    }, 30_000);
+
     it('two copies of the module: each pixel init once, each event on its own pixel only', async () => {
       site.posts.length = 0;
       const page = await browser.newPage();
