@@ -108,7 +108,12 @@ export function createPixel(options: PixelOptions): Pixel {
     custom_data?: CustomData,
     options?: TrackOptions,
   ): string => {
-    const eventID = `${options?.eventID ?? ''}` || eventId();
+    // An eventID with no string form (a Symbol, an object without a prototype) threw from here
+    // into the page; it now gets a fresh ID, as an empty one does, for all three copies.
+    let eventID = eventId();
+    try {
+      eventID = `${options?.eventID ?? ''}` || eventID;
+    } catch {}
     try {
       custom ||= !(STANDARD_EVENTS as readonly string[]).includes(eventName);
       const single = initialized!.size > 1;

@@ -104,6 +104,27 @@ describe('eventID shared by the Pixel and the relay', () => {
     expect(payload!.events[0]!.event_id).toBe('0');
   });
 
+  it('an eventID with no string form (a Symbol, a prototype-less object) gets a fresh ID, never a throw into the page', async () => {
+    const pixel = createPixel({ pixelId: PIXEL });
+    const ids: string[] = [];
+    for (const eventID of [Symbol('order'), Object.create(null)]) {
+      const options = { eventID } as unknown as { eventID: string };
+      expect(() => ids.push(pixel.track('Lead', {}, options))).not.toThrow();
+    }
+    expect(ids).toHaveLength(2);
+    for (const id of ids) expect(id).toMatch(UUID_V4);
+    // The Pixel copy and the relay copy have the ID the page got back.
+    expect(
+      browser
+        .fbq()
+        .queue.slice(-2)
+        .map((call) => call[3]),
+    ).toEqual(ids.map((eventID) => ({ eventID })));
+    await nextTick();
+    const [payload] = await browser.relayed();
+    expect(payload!.events.map((e) => e.event_id)).toEqual(ids);
+  });
+
   it('relays a pixelId given as a number (a JSON config) as the string the server relay takes', async () => {
     const pixel = createPixel({ pixelId: 1234567890 as unknown as string });
     const eventID = pixel.track('Lead');
