@@ -51,6 +51,7 @@ export function createRelay(url: string, pixelId: string): (event: RelayEvent) =
     // still arrives unless the page closes first.
     // An array in a template literal is its items joined by commas: the JSON array's inside.
     let body: Blob | string = `${head}${events}]}`;
+    let sameOrigin = true;
     try {
       // Offline, sendBeacon still returns true and the request then fails in the network stack:
       // the relay copies waited for nothing. They now leave when the browser is back online (the
@@ -63,8 +64,8 @@ export function createRelay(url: string, pixelId: string): (event: RelayEvent) =
       // answer, and was dropped after sendBeacon had returned true. `credentials: 'include'`
       // carries the `_fbp`/`_fbc` cookies there too (a beacon always does). A relay URL that does
       // not parse throws here, never out of this microtask into the page.
-      const json = new URL(url, location.href).origin === location.origin;
-      body = new Blob([body], { type: json ? 'application/json' : 'text/plain' });
+      sameOrigin = new URL(url, location.href).origin === location.origin;
+      body = new Blob([body], { type: sameOrigin ? 'application/json' : 'text/plain' });
       if (keepalive && navigator.sendBeacon(url, body)) return;
       keepalive = false;
     } catch {}
@@ -72,8 +73,12 @@ export function createRelay(url: string, pixelId: string): (event: RelayEvent) =
       // A Blob's type is the request's Content-Type. A keepalive fetch over the 64 KiB in flight
       // (no sendBeacon: Firefox with beacon.enabled off) is rejected as a network error and was
       // lost; it goes once more as a plain fetch (no beacon tried), whose own failure is swallowed.
+      // Same-origin only: another origin's relay answers without CORS headers, which fails a fetch
+      // that did arrive, and sending it again relayed the event twice.
+      // To another origin `no-cors`, as a beacon is: the relay's answer has no CORS headers, and a
+      // CORS fetch that had arrived then rejected the same way, and was sent twice.
       fetch(url, { method: 'POST', keepalive, credentials: 'include', body }).catch(
-        () => keepalive && post(events, false),
+        () => keepalive && sameOrigin && post(events, false),
       );
     } catch {}
   };

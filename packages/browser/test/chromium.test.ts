@@ -307,6 +307,26 @@ if (!haveChromium && process.env.CI) {
       await context.close();
     }, 30_000);
 
+    it('without sendBeacon, a relay on another origin of the site gets each event once', async () => {
+      site.posts.length = 0;
+      // The keepalive fetch arrives, and the relay's answer has no CORS headers: a CORS-mode fetch
+      // then rejects as a refused one does, and sending it again would relay the event twice.
+      const context = await browser.newContext();
+      await context.addInitScript('delete Navigator.prototype.sendBeacon');
+      const page = await context.newPage();
+      await page.goto(`${site.url.replace('127.0.0.1', 'www.shop.test')}/api`);
+      await page.waitForFunction('window.__ready === true');
+      const eventId = (await page.evaluate('window.__fire()')) as string;
+      await expect.poll(() => site.posts.length, { timeout: 5000 }).toBe(1);
+      // A second copy would come right behind the first: give it time to arrive.
+      await page.evaluate('fetch("/lead").then((r) => r.text())');
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      expect(site.posts.map((post) => post.body.events[0]!.event_id)).toEqual([eventId]);
+      expect(site.posts[0]!.headers['content-type']).toBe('text/plain');
+      expect(site.posts[0]!.headers.cookie).toBe('_fbp=fb.1.1767225600000.42');
+      await context.close();
+    }, 30_000);
+
     it('two copies of the module: each pixel init once, each event on its own pixel only', async () => {
       site.posts.length = 0;
       const page = await browser.newPage();
