@@ -11,7 +11,7 @@ import { CapiValidationError, hasErrors, type Issue } from './issues.js';
 import { normalizeOriginalEventData } from './original-event-data.js';
 import { type EventName, nearestStandardEvent } from './standard-events.js';
 import type { ServerEvent, ServerEventInput } from './types.js';
-import { isAbsoluteUrl, isHttpUrl, withoutCredentials } from './urls.js';
+import { isAbsoluteUrl, isHttpUrl, withoutCredentials, withoutEmailQuery } from './urls.js';
 
 // Rules implemented here, by source:
 // - required fields, action_source values, website needs event_source_url + client_user_agent:
@@ -82,7 +82,19 @@ function sendableUrl(url: string, path: string, issues: Issue[]): string {
       'Carried a user name or password (user:password@host); removed, the rest of the URL sent.',
     );
   }
-  return sendable;
+  const cleaned = withoutEmailQuery(sendable);
+  if (cleaned === undefined) return sendable;
+  // Names only, and only those that cannot be customer information themselves.
+  const names = cleaned.removed.map((name) =>
+    /^[\w.[\]-]{1,40}$/.test(name) ? `'${name}'` : '(a name that looks like customer information)',
+  );
+  warning(
+    issues,
+    path,
+    'personal_data_in_url',
+    `Query parameter ${[...new Set(names)].join(', ')} held an email address, which Meta reports as potentially violating personal data (keeping neither it nor, often, the event); removed, the rest of the URL sent. Customer information goes in user_data.em, which capi-kit hashes.`,
+  );
+  return cleaned.url;
 }
 
 function checkUnknownKeys(source: Readonly<Record<string, unknown>>, issues: Issue[]): void {

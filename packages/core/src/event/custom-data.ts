@@ -3,6 +3,7 @@ import { normalizeCurrency } from './currency.js';
 import type { Issue } from './issues.js';
 import { closestName } from './spelling.js';
 import type { Content, CustomData, CustomerSegmentation, DeliveryCategory } from './types.js';
+import { looksLikeEmail } from './urls.js';
 
 // https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data [CD]
 // `value` and `currency` are required for purchases; `contents[].id` identifies each product;
@@ -391,6 +392,18 @@ function customParameter(
   }
   if (typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
     error(issues, path, 'invalid_custom_parameter', 'Must be JSON-serializable.');
+    return false;
+  }
+  // A raw address in a custom parameter is what Meta reports as potentially violating personal
+  // data (see withoutEmailQuery): dropped, said by the parameter's path.
+  if (typeof value === 'string' && looksLikeEmail(value)) {
+    issues.push({
+      path,
+      code: 'personal_data_in_custom_data',
+      message:
+        'Held an email address, which Meta reports as potentially violating personal data in a custom parameter (keeping neither it nor, often, the event); dropped. Customer information goes in user_data.em, which capi-kit hashes.',
+      severity: 'warning',
+    });
     return false;
   }
   if (typeof value === 'object' && value !== null) {

@@ -388,11 +388,59 @@ describe('buildEvent: website requirements and URLs', () => {
   it.each([
     ['https://shop.example/u/@jane'],
     ['https://@shop.example/'],
-    ['https://shop.example/p?ref=a@b.example'],
+    ['https://shop.example/p?ref=@jane'],
+    ['https://shop.example/p?q=a%40b'],
   ])('leaves %s, an @ that is no user name or password, as it is', (url) => {
     const { event, issues } = build({ event_source_url: url, referrer_url: url });
     expect([event?.event_source_url, event?.referrer_url]).toEqual([url, url]);
     expect(codes(issues)).toEqual([]);
+  });
+
+  // Meta flags a raw email address in a page URL or a custom parameter as potentially violating
+  // personal data, and keeps neither it nor, often, the event: removed, said by the parameter's
+  // name, never the address. Customer information goes in user_data, hashed.
+  it.each([
+    [
+      'https://shop.example/thanks?order=12&email=jane.doe%40example.com&utm_source=fb',
+      'https://shop.example/thanks?order=12&utm_source=fb',
+      'email',
+    ],
+    ['https://shop.example/thanks?e=Jane.Doe@Example.COM', 'https://shop.example/thanks', 'e'],
+    [
+      'https://shop.example/a?x=1&contact=jane%2Bads%40example.co.uk#top',
+      'https://shop.example/a?x=1#top',
+      'contact',
+    ],
+  ])('removes the query parameter holding an email address from %s', (url, sent, name) => {
+    const { event, issues } = build({ event_source_url: url, referrer_url: url });
+    expect([event?.event_source_url, event?.referrer_url]).toEqual([sent, sent]);
+    expect(issues.map((i) => [i.path, i.code, i.severity])).toEqual([
+      ['event_source_url', 'personal_data_in_url', 'warning'],
+      ['referrer_url', 'personal_data_in_url', 'warning'],
+    ]);
+    expect(issues[0]?.message).toContain(`'${name}'`);
+    expect(issues[0]?.message).toContain('user_data.em');
+    expect(JSON.stringify(issues)).not.toMatch(/jane/i);
+  });
+
+  it('names a query parameter whose own name looks like customer information only as hidden', () => {
+    const url = 'https://shop.example/t?jane%40example.com=jane%40example.com';
+    const { event, issues } = build({ event_source_url: url });
+    expect(event?.event_source_url).toBe('https://shop.example/t');
+    expect(codes(issues)).toEqual(['personal_data_in_url']);
+    expect(JSON.stringify(issues)).not.toMatch(/jane/i);
+  });
+
+  it('drops a custom parameter holding an email address, naming it, and keeps the others', () => {
+    const { event, issues } = build({
+      custom_data: { plan: 'pro', customer_email: ' Jane.Doe@example.com ', note: 'a @ b' },
+    });
+    expect(event?.custom_data).toEqual({ plan: 'pro', note: 'a @ b' });
+    expect(issues.map((i) => [i.path, i.code, i.severity])).toEqual([
+      ['custom_data.customer_email', 'personal_data_in_custom_data', 'warning'],
+    ]);
+    expect(issues[0]?.message).toContain('user_data.em');
+    expect(JSON.stringify(issues)).not.toMatch(/jane/i);
   });
 
   it('requires client_user_agent on website events only', () => {
