@@ -1,5 +1,6 @@
 import { type Logger, MAX_TIMER_MS } from '@capi-kit/core';
-import type { Queue, Worker } from 'bullmq';
+import { type Queue, type RedisConnection, Worker } from 'bullmq';
+import type { CapiJobData } from './job.js';
 import type { RedisFailure } from './redis-refusal.js';
 
 // How a delivery worker stops (`createCapiWorker(…).close()`): with a deadline BullMQ's own close
@@ -10,10 +11,45 @@ const DEFAULT_CLOSE_TIMEOUT_MS = 10_000;
 /** Longest wait of an idle worker's `close()` for BullMQ to stop. */
 const IDLE_CLOSE_GRACE_MS = 1000;
 
+/**
+ * BullMQ's Worker, whose lock renewal close() can stop itself. BullMQ's close stops it only once
+ * it has waited for the worker's blocking connection, which a refused login never lets in: the
+ * renewal timer then ran every few seconds for good, keeping the process alive.
+ */
+export class ClosableWorker<DataType> extends Worker<DataType> {
+  /** Stops renewing the locks of the jobs it runs (they are then left to the stalled-job check). */
+  stopLockRenewal(): void {
+    void this.lockManager.close().catch(() => {});
+  }
+}
+
+/**
+ * Cuts one of BullMQ's connections now, whatever its close is waiting for. Its disconnect and its
+ * graceful close first wait for the connection to log in, which under a refused login never
+ * happens, while ioredis kept reconnecting (a timer and a socket keeping the process alive).
+ */
+const cut = (connection: RedisConnection | undefined): void => {
+  if (!connection) return;
+  // Never logged in: BullMQ disconnects it at once, and ioredis's reconnect timer goes with it.
+  void connection.close(true).catch(() => {});
+  // Logged in once (a password changed since): its close may wait for a QUIT that never goes.
+  // BullMQ's close takes its `error` listener away: the refusal of a login under way would then
+  // be printed by ioredis as an unhandled error event.
+  void connection.client.then(
+    (client) => {
+      client.on('error', () => {});
+      client.disconnect();
+    },
+    () => {},
+  );
+};
+
 /** What `closeWorker` stops. */
 export interface ClosingWorker {
-  worker: Worker;
+  worker: ClosableWorker<CapiJobData>;
   queue: Queue;
+  /** False when the queue's connection is the app's ioredis instance: it stays open, the app's to close. */
+  ownsQueueConnection: boolean;
   queueName: string;
   logger: Logger;
   /** Jobs this process is running now. */
@@ -38,7 +74,17 @@ const noJobRunning = async (running: () => number, stop: () => boolean): Promise
  * resolves by the deadline even when Redis is unreachable. Never rejects.
  */
 export const closeWorker = async (
-  { worker, queue, queueName, logger, running, paused, where, refusal }: ClosingWorker,
+  {
+    worker,
+    queue,
+    ownsQueueConnection,
+    queueName,
+    logger,
+    running,
+    paused,
+    where,
+    refusal,
+  }: ClosingWorker,
   requestedMs: number | undefined,
 ): Promise<void> => {
   const timeoutMs =
@@ -89,10 +135,17 @@ export const closeWorker = async (
       `capi-kit worker: close() did not end in time (${why}): connections cut; a job still running keeps its events in Redis, and a worker re-runs it when its lock runs out`,
     );
     // Forced: the running jobs are left to the stalled-job check; the connections are cut, not
-    // awaited (BullMQ's disconnect waits for a connection's setup, which a refused login never ends).
+    // awaited (BullMQ's disconnect waits for a connection's setup, which a refused login never
+    // ends). BullMQ's own close may be stuck there already, before it stops anything: what it
+    // would stop is stopped here, or the process never exited after close() (a hung deploy).
     void worker.close(true).catch(() => {});
-    void worker.disconnect().catch(() => {});
-    void queue.disconnect().catch(() => {});
+    worker.stopLockRenewal();
+    const backend = worker.getBackend();
+    cut(backend.blockingConnection);
+    cut(backend.connection);
     void queue.close().catch(() => {});
+    // The worker's connections are BullMQ's own (copies of an app's instance); the queue's may be
+    // the app's instance itself, which the app still uses: left open (BullMQ's disconnect closed it).
+    if (ownsQueueConnection) cut(queue.getBackend().connection);
   }
 };

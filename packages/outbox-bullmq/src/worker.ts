@@ -37,7 +37,7 @@ import { refusedBackoff } from './refused-backoff.js';
 import { repeatedErrorLog } from './repeated-errors.js';
 import { deliverOnce } from './round.js';
 import { missingConfig, workerRoutes } from './routes.js';
-import { closeWorker } from './worker-close.js';
+import { ClosableWorker, closeWorker } from './worker-close.js';
 import { type CapiWorkerOptions, checkWorkerOptions, delayMs } from './worker-options.js';
 
 /** Counters of one worker process. */
@@ -453,7 +453,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       running--;
     }
   };
-  const worker = new Worker<CapiJobData>(queueName, countedJob, {
+  const worker = new ClosableWorker<CapiJobData>(queueName, countedJob, {
     ...options.workerOptions,
     connection,
     ...prefix,
@@ -545,6 +545,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
         {
           worker,
           queue,
+          ownsQueueConnection: !isRedisInstance(options.connection),
           queueName,
           logger,
           running: () => running,
