@@ -73,6 +73,14 @@ export const toRedisOptions = (
  */
 export const reconnectOnReadonly = (error: Error): boolean => error.message.startsWith('READONLY');
 
+/**
+ * True for an app's ioredis instance without `reconnectOnError`: after a failover it keeps its
+ * connection to the demoted primary, and every write is answered READONLY. Not set here: the
+ * instance is the app's, which may use it for other things; the READONLY message says what to give it.
+ */
+export const staysOnDemotedPrimary = (connection: RedisConnection): boolean =>
+  isRedisInstance(connection) && typeof connection.options.reconnectOnError !== 'function';
+
 /** Host:port as a URL writes it: an IPv6 address in brackets. */
 const hostPort = (host: string | undefined, port: number | undefined): string => {
   const name = host ?? '127.0.0.1';

@@ -14,6 +14,7 @@ import {
   describedAs,
   isRedisInstance,
   reconnectOnReadonly,
+  staysOnDemotedPrimary,
   toRedisOptions,
 } from './connection.js';
 import { evictionMessage, evictionPolicy } from './eviction-policy.js';
@@ -141,6 +142,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     logger,
   } = producerSettings(options);
   const where = describeConnection(options.connection);
+  const refusalContext = { staysOnDemotedPrimary: staysOnDemotedPrimary(options.connection) };
   // Before the connection opens: a refused option must not leave a socket keeping the process alive.
   const fallback = memoryOutbox(options.fallback);
 
@@ -327,7 +329,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     // A failed try after the backoff is the same outage: said once, at its start.
     if (!outage) {
       outage = true;
-      const { problem, fix } = redisFailure(reason);
+      const { problem, fix } = redisFailure(reason, refusalContext);
       reportError(
         `Redis at ${where} ${problem} (${reason}): ${records.length} event(s) and every new one are kept in memory and delivered by this process until it is back; they are lost if this process dies. ${fix}`,
       );

@@ -11,8 +11,17 @@ export interface RedisFailure {
   fix: string;
 }
 
+/** What the fix depends on besides the reply: how the connection was given. */
+export interface RefusalContext {
+  /**
+   * `connection` is the app's ioredis instance, without `reconnectOnError`: after a failover it
+   * stays on the demoted primary (see {@link staysOnDemotedPrimary}).
+   */
+  staysOnDemotedPrimary?: boolean | undefined;
+}
+
 /** The failure a Redis error message (`OOM command not allowed …`, `NOAUTH …`) describes. */
-export const redisFailure = (reason: string): RedisFailure => {
+export const redisFailure = (reason: string, context: RefusalContext = {}): RedisFailure => {
   const code = /(?:^|: )([A-Z]+) /.exec(reason)?.[1];
   switch (code) {
     case 'OOM':
@@ -23,7 +32,11 @@ export const redisFailure = (reason: string): RedisFailure => {
     case 'READONLY':
       return {
         problem: 'is a read-only replica',
-        fix: 'Jobs can only be written to the primary: point `connection` at the primary (or the cluster’s writer endpoint).',
+        // The connections this package opens reconnect on READONLY by themselves; an app's
+        // instance is the app's to configure, and its endpoint is most likely right already.
+        fix: context.staysOnDemotedPrimary
+          ? "Jobs can only be written to the primary. After a failover the endpoint leads to the new one, but the ioredis instance given as `connection` stays connected to the demoted node: create it with `reconnectOnError: (error) => error.message.startsWith('READONLY')` (or give `connection` as a URL or options: this package's own connections do so). If it points at a replica, point it at the primary (or the cluster’s writer endpoint)."
+          : 'Jobs can only be written to the primary: point `connection` at the primary (or the cluster’s writer endpoint).',
       };
     case 'NOAUTH':
     case 'WRONGPASS':
@@ -47,14 +60,17 @@ export const redisFailure = (reason: string): RedisFailure => {
 };
 
 /** For a worker's log line: `{ fix }` when the error is a refusal {@link redisFailure} knows, else nothing. */
-export const redisFix = (reason: string): { fix?: string } => {
-  const { problem, fix } = redisFailure(reason);
+export const redisFix = (reason: string, context?: RefusalContext): { fix?: string } => {
+  const { problem, fix } = redisFailure(reason, context);
   return problem === 'is unreachable' ? {} : { fix };
 };
 
 /** A refusal {@link redisFailure} knows, with its reply code (`NOAUTH`), for a later message; else undefined. */
-export const redisRefusal = (reason: string): (RedisFailure & { code: string }) | undefined => {
-  const failure = redisFailure(reason);
+export const redisRefusal = (
+  reason: string,
+  context?: RefusalContext,
+): (RedisFailure & { code: string }) | undefined => {
+  const failure = redisFailure(reason, context);
   const code = /(?:^|: )([A-Z]+) /.exec(reason)?.[1];
   return failure.problem === 'is unreachable' || code === undefined
     ? undefined

@@ -28,6 +28,7 @@ import {
   describedAs,
   isRedisInstance,
   reconnectOnReadonly,
+  staysOnDemotedPrimary,
   toRedisOptions,
 } from './connection.js';
 import { evictionMessage, evictionPolicy } from './eviction-policy.js';
@@ -259,13 +260,15 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
   const redisErrors = repeatedErrorLog(logger);
   // The last refusal Redis answered (its code only), for close()'s message when it cannot end.
   let lastRefusal: (RedisFailure & { code: string }) | undefined;
+  // BullMQ's connections are copies of an app's instance, with its options (reconnectOnError or not).
+  const refusalContext = { staysOnDemotedPrimary: staysOnDemotedPrimary(options.connection) };
   const noteRefusal = (message: string) => {
-    lastRefusal = redisRefusal(message) ?? lastRefusal;
+    lastRefusal = redisRefusal(message, refusalContext) ?? lastRefusal;
   };
   queue.on('error', (error) => {
     noteRefusal(error.message);
     redisErrors.error(
-      { queue: queueName, error: error.message, ...redisFix(error.message) },
+      { queue: queueName, error: error.message, ...redisFix(error.message, refusalContext) },
       'capi-kit worker: queue error',
     );
   });
@@ -474,7 +477,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
   worker.on('error', (error) => {
     noteRefusal(error.message);
     redisErrors.error(
-      { queue: queueName, error: error.message, ...redisFix(error.message) },
+      { queue: queueName, error: error.message, ...redisFix(error.message, refusalContext) },
       'capi-kit worker: worker error',
     );
     backoff.onError(error);
