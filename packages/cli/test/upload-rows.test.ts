@@ -178,6 +178,29 @@ describe('rowToEvent', () => {
     }
   });
 
+  // A date column a spreadsheet exports as a number (its General format) holds days since 1899-12-30,
+  // the time as a fraction: 46353.5 is 2026-11-27 12:00, in no time zone. 46353 was read as Unix
+  // seconds (1970-01-01 12:52) and reported event_time_too_old, 46353.5 as not a timestamp.
+  it('refuses an event_time that is a spreadsheet date serial, saying so, without the value', () => {
+    for (const when of ['46353', '46353.5', '46353,5', "'46353.520833", '36526', '73050.99']) {
+      const result = row(['a@b.co', '', '', '1', when, '5', '']);
+      expect(result.ok, when).toBe(false);
+      if (result.ok) continue;
+      expect(result.problems, when).toEqual([
+        {
+          field: 'event_time',
+          rule: 'event_time_spreadsheet_serial',
+          message: expect.stringMatching(/date serial.*time zone.*1904.*Unix seconds/),
+        },
+      ]);
+      expect(JSON.stringify(result.problems)).not.toContain(when.replace("'", ''));
+    }
+    // Unix seconds are still read as such, and a number too small to be either is still too old.
+    expect(row(['a@b.co', '', '', '1', DAY_AGO, '5', '']).ok).toBe(true);
+    const small = row(['a@b.co', '', '', '1', '1234', '5', '']);
+    expect(!small.ok && small.problems.map((p) => p.rule)).toEqual(['event_time_too_old']);
+  });
+
   // The same Excel format turns a long customer number into 1.23457E+15: sent hashed, it was
   // another id, matching no one.
   it('refuses an external_id a spreadsheet wrote in scientific notation, and keeps an id like 2E5', () => {

@@ -68,6 +68,10 @@ const isCalendarDate = (raw: string): boolean => {
   );
 };
 const INTEGER = /^\d+$/;
+// Days since 1899-12-30, the time as a fraction (46353.5 is 2026-11-27 12:00): a date a spreadsheet
+// holds as a number and exports so (its General format). Five digits are 1927 to 2173 as days; as
+// Unix seconds they are the first day of 1970, which no conversion is, so there is no doubt.
+const SPREADSHEET_SERIAL = /^\d{5}(?:[.,]\d+)?$/;
 
 const readEventTime = (raw: string, problems: RowProblem[]): number | Date | undefined => {
   if (raw === '') {
@@ -75,6 +79,18 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
       field: 'event_time',
       rule: 'missing_event_time',
       message: 'event_time is required.',
+    });
+    return undefined;
+  }
+  // Read as Unix seconds, a serial was reported event_time_too_old (or, with a fraction, as not a
+  // time at all). Not read as a date: a serial has no time zone, and spreadsheets count from 1900
+  // or, in the 1904 system (Numbers, older Mac Excel), from 1904, four years apart.
+  if (SPREADSHEET_SERIAL.test(raw)) {
+    problems.push({
+      field: 'event_time',
+      rule: 'event_time_spreadsheet_serial',
+      message:
+        "Looks like a spreadsheet date serial (days since 1900 or 1904, the time as a fraction), not Unix seconds; not guessed, as it has no time zone and the 1900 and 1904 systems are four years apart. Format the column as yyyy-mm-dd hh:mm:ss (read in this machine's time zone; add an offset such as +01:00 for another) or as Unix seconds, and export again.",
     });
     return undefined;
   }
