@@ -201,6 +201,25 @@ describe('rowToEvent', () => {
     expect(!small.ok && small.problems.map((p) => p.rule)).toEqual(['event_time_too_old']);
   });
 
+  // Excel's General format shows Unix milliseconds as 1.7651E+12 and exports them so: up to 10^8 ms
+  // (more than a day) are gone. It was refused as "Not an ISO 8601 date-time or a Unix timestamp",
+  // which says nothing of why nor of the fix.
+  it('refuses an event_time a spreadsheet wrote in scientific notation, without the value', () => {
+    for (const when of ['1.7651E+12', '1,7651E+12', '1.76433E+09', "'1.7651e+12", '2E+12']) {
+      const result = row(['a@b.co', '', '', '1', when, '5', '']);
+      expect(result.ok, when).toBe(false);
+      if (result.ok) continue;
+      expect(result.problems, when).toEqual([
+        {
+          field: 'event_time',
+          rule: 'event_time_scientific_notation',
+          message: expect.stringMatching(/scientific notation.*digits.*no decimals/),
+        },
+      ]);
+      expect(JSON.stringify(result.problems)).not.toContain(when.replace("'", ''));
+    }
+  });
+
   // The same Excel format turns a long customer number into 1.23457E+15: sent hashed, it was
   // another id, matching no one.
   it('refuses an external_id a spreadsheet wrote in scientific notation, and keeps an id like 2E5', () => {

@@ -67,6 +67,8 @@ const isCalendarDate = (raw: string): boolean => {
     date.getUTCDate() === Number(d)
   );
 };
+/** A number in scientific notation, as a spreadsheet writes a long one (3.36123E+10, 3,36123E+10). */
+const SCIENTIFIC = /^[-+]?\d+(?:[.,]\d+)?e\+?\d+$/i;
 const INTEGER = /^\d+$/;
 // Days since 1899-12-30, the time as a fraction (46353.5 is 2026-11-27 12:00): a date a spreadsheet
 // holds as a number and exports so (its General format). Five digits are 1927 to 2173 as days; as
@@ -79,6 +81,17 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
       field: 'event_time',
       rule: 'missing_event_time',
       message: 'event_time is required.',
+    });
+    return undefined;
+  }
+  // Excel's General format shows Unix milliseconds as 1.7651E+12 and exports them so: the digits
+  // past the fifth are gone, up to 10^8 ms (more than a day), so the time is not rounded to a guess.
+  if (SCIENTIFIC.test(raw)) {
+    problems.push({
+      field: 'event_time',
+      rule: 'event_time_scientific_notation',
+      message:
+        'A timestamp in scientific notation (as a spreadsheet shows a long number): its last digits, up to a day or more, are lost. Format the column as a number with no decimals (or as text), and export again.',
     });
     return undefined;
   }
@@ -166,9 +179,6 @@ const eventIdOf = (values: Map<UploadField, string[]>, eventName: string): strin
 // after its digits (€19.90, 19,90 €, 12.50 EUR): a spreadsheet's currency format, exported as shown.
 const CURRENCY_IN_AMOUNT =
   /^(?:\p{Sc}|[A-Za-z]{3})\s*[-+]?[\d.,'\s\u00a0]+$|^[-+]?[\d.,'\s\u00a0]+\s*(?:\p{Sc}|[A-Za-z]{3})$/u;
-
-/** A number in scientific notation, as a spreadsheet writes a long one (3.36123E+10, 3,36123E+10). */
-const SCIENTIFIC = /^[-+]?\d+(?:[.,]\d+)?e\+?\d+$/i;
 
 /** Scientific notation as a spreadsheet writes a long number: a mantissa with decimals (1.23457E+15). */
 const SPREADSHEET_SCIENTIFIC = /^\d[.,]\d+e\+\d+$/i;
