@@ -4,6 +4,8 @@ import {
   type CustomData,
   type DateOrder,
   isActionSource,
+  normalizeCountry,
+  normalizeZip,
   type ServerEventInput,
   sha256Hex,
   type UserDataInput,
@@ -361,9 +363,44 @@ export const rowToEvent = (
       rule: issue.code,
       message: CLI_FIXES[issue.code] ?? issue.message,
     }));
+  if (zerosRestored(row.input.user_data, defaults.defaultCountry)) warnings.push(ZEROS_RESTORED);
   const time = record.fields[columns.indexOf('event_time')]?.trim();
   if (time !== undefined && ZONELESS_TIME.test(time)) warnings.push(localZoneWarning());
   return warnings.length > 0 ? { ...row, warnings } : row;
+};
+
+const listOf = (value: unknown): string[] =>
+  (Array.isArray(value) ? value : [value]).filter((v): v is string => typeof v === 'string');
+
+/**
+ * True when the core will send one of the row's ZIP codes with leading zeros put back: a spreadsheet
+ * reads 02134 (Boston) as the number 2134, and the core restores it where the country is the US
+ * (the row's first country it knows, else --default-country, as the core decides). Said in the
+ * report, so an export that drops zeros (from phones and ids too) is noticed.
+ */
+const zerosRestored = (
+  userData: ServerEventInput['user_data'],
+  defaultCountry: string | undefined,
+): boolean => {
+  const data = (userData ?? {}) as Record<string, unknown>;
+  const known = listOf(data.country)
+    .map((c) => normalizeCountry(c))
+    .find((c) => c?.length === 2);
+  const country =
+    known ?? (defaultCountry === undefined ? undefined : normalizeCountry(defaultCountry));
+  if (country !== 'us') return false;
+  return listOf(data.zp).some((zip) => {
+    const asUs = normalizeZip(zip, 'us');
+    const asIs = normalizeZip(zip);
+    return asUs !== undefined && asIs !== undefined && !asIs.startsWith(asUs);
+  });
+};
+
+const ZEROS_RESTORED: RowProblem = {
+  field: 'user_data.zp',
+  rule: 'zip_leading_zeros_restored',
+  message:
+    'A US ZIP code shorter than 5 digits (a spreadsheet drops leading zeros): sent with its zeros put back, as every US ZIP code has 5 digits. Format the column as text in the spreadsheet and export again; check phones and ids for lost zeros too.',
 };
 
 // The core's messages for these name the library's options (`createCapi`'s buildOptions); here
