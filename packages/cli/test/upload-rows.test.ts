@@ -1,3 +1,4 @@
+import { buildEvent } from '@capi-kit/core';
 import { describe, expect, it } from 'vitest';
 import { CliError } from '../src/index.js';
 import { fieldFor, mapColumns, parseMapOption } from '../src/upload/columns.js';
@@ -218,6 +219,22 @@ describe('rowToEvent', () => {
       ]);
       expect(JSON.stringify(result.problems)).not.toContain(when.replace("'", ''));
     }
+  });
+
+  // Excel's recipe for Unix time, =(A2-DATE(1970,1,1))*86400, gives a fraction of a second
+  // (floating point, or the seconds' own), which a spreadsheet exports: 1764244800.25 was refused
+  // as "Not an ISO 8601 date-time or a Unix timestamp" though it is one.
+  it('reads Unix seconds with a fraction (a dot, or a decimal comma) as the second they are in', () => {
+    const second = NOW / 1000 - 86_400;
+    for (const when of [`${second}.25`, `${second},999`, `${second}.0000001`, `'${second}.5`]) {
+      const result = row(['a@b.co', '', '', '1', when, '5', '']);
+      expect(result.ok, when).toBe(true);
+      if (!result.ok) continue;
+      const built = buildEvent(result.input, { now: () => NOW });
+      expect(built.event?.event_time, when).toBe(second);
+    }
+    const ms = row(['a@b.co', '', '', '1', `${second * 1000}.5`, '5', '']);
+    expect(ms.ok && ms.warnings?.map((w) => w.rule)).toEqual(['event_time_in_milliseconds']);
   });
 
   // The same Excel format turns a long customer number into 1.23457E+15: sent hashed, it was

@@ -76,6 +76,10 @@ const INTEGER = /^\d+$/;
 // holds as a number and exports so (its General format). Five digits are 1927 to 2173 as days; as
 // Unix seconds they are the first day of 1970, which no conversion is, so there is no doubt.
 const SPREADSHEET_SERIAL = /^\d{5}(?:[.,]\d+)?$/;
+// Unix seconds with a fraction, as Excel's =(A2-DATE(1970,1,1))*86400 gives them (floating point,
+// or the seconds' own); a decimal comma where the spreadsheet's locale writes one. Six digits or
+// more: five are a date serial.
+const FRACTIONAL_UNIX = /^\d{6,}[.,]\d+$/;
 
 const readEventTime = (raw: string, problems: RowProblem[]): number | Date | undefined => {
   if (raw === '') {
@@ -112,6 +116,8 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
   // Unix seconds; a 13-digit value is milliseconds, which buildEvent converts and flags with an
   // `event_time_in_milliseconds` warning that the upload reports (rowToEvent).
   if (INTEGER.test(raw)) return Number(raw);
+  // The core keeps the whole second (Math.floor), as for a Date.
+  if (FRACTIONAL_UNIX.test(raw)) return Number(raw.replace(',', '.'));
   // Date.parse rolls a day past the month's end over (2026-02-30 is March 2): a typo would be
   // sent as another day, so the date part must be a real one.
   const ms = ISO_DATE.test(raw) && isCalendarDate(raw) ? Date.parse(raw) : Number.NaN;
