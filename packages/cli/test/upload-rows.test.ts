@@ -47,6 +47,16 @@ describe('column mapping', () => {
     ]);
   });
 
+  // A spreadsheet exports a column without a header cell (often trailing: email,event_time,,) as an
+  // empty name, and the report read "ignored columns: , " with nothing to find the column by.
+  it('names an ignored column without a header by its position', () => {
+    expect(mapColumns(['email', '', 'event_time', ' ', '"'], new Map()).ignored).toEqual([
+      '(column 2, no header)',
+      '(column 4, no header)',
+      '"',
+    ]);
+  });
+
   it("ignores columns named like Object.prototype's members; --map refuses them as fields", () => {
     const header = ['Email', 'constructor', '__proto__', 'toString', 'Constructor', 'event_time'];
     expect(mapColumns(header, new Map())).toEqual({

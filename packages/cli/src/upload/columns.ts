@@ -109,7 +109,7 @@ export const fieldFor = (name: string): UploadField | undefined => {
 export interface ColumnMapping {
   /** The field of each column (undefined: ignored). */
   columns: (UploadField | undefined)[];
-  /** Header names of ignored columns. */
+  /** Header names of ignored columns (`(column 6, no header)` for one without a name). */
   ignored: string[];
   /** `header → field` for the report. */
   mapped: { column: string; field: UploadField }[];
@@ -160,7 +160,9 @@ export const mapColumns = (
   columns.forEach((field, i) => {
     const name = header[i] ?? '';
     if (!field) {
-      ignored.push(name);
+      // A column without a header cell (often trailing, `email,event_time,,`) is named by its
+      // position: listed as an empty name, the report read "ignored columns: , ".
+      ignored.push(name.trim() === '' ? `(column ${i + 1}, no header)` : name);
       return;
     }
     const previous = seen.get(field);
