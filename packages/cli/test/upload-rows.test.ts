@@ -270,6 +270,59 @@ describe('rowToEvent', () => {
     expect(read('2E5').ok).toBe(true);
   });
 
+  // A formula that failed (a VLOOKUP finding no customer) exports as #N/A, #VALUE!, #REF!…: the
+  // core read #N/A as the first name "na", the country Namibia, and the same external_id for every
+  // such row (one person to Meta); as an order_id it made the rows duplicates of each other.
+  it("leaves a spreadsheet's error value out of user_data, warned, and refuses it elsewhere", () => {
+    const header = [
+      'email',
+      'first_name',
+      'country',
+      'external_id',
+      'order_id',
+      'event_time',
+      'value',
+    ];
+    const mapped = mapColumns(header, new Map()).columns;
+    const read = (fields: string[]) => rowToEvent({ fields, line: 2 }, mapped, defaults, NOW);
+    const lookup = read(['a@b.co', '#N/A', '#n/a', '#REF!', 'A-1', DAY_AGO, '5']);
+    expect(lookup.ok).toBe(true);
+    if (lookup.ok) {
+      expect(lookup.input.user_data).toEqual({ em: 'a@b.co' });
+      expect(lookup.warnings).toEqual(
+        ['user_data.fn', 'user_data.country', 'user_data.external_id'].map((field) => ({
+          field,
+          rule: 'spreadsheet_error_value',
+          message: expect.stringMatching(/spreadsheet error.*formula.*left out/),
+        })),
+      );
+      // One message whatever the cell held: it names the kind of value, not the cell's.
+      expect(new Set(lookup.warnings?.map((w) => w.message)).size).toBe(1);
+    }
+    const cases: [string[], string][] = [
+      [['a@b.co', '', '', '', '#N/A', DAY_AGO, '5'], 'custom_data.order_id'],
+      [['a@b.co', '', '', '', 'A-2', '#VALUE!', '5'], 'event_time'],
+      [['a@b.co', '', '', '', 'A-3', DAY_AGO, '#DIV/0!'], 'custom_data.value'],
+      [['a@b.co', '', '', '', 'A-4', DAY_AGO, '#NAME?'], 'custom_data.value'],
+    ];
+    for (const [fields, field] of cases) {
+      const result = read(fields);
+      expect(result.ok, field).toBe(false);
+      if (result.ok) continue;
+      expect(result.problems, field).toEqual([
+        {
+          field,
+          rule: 'spreadsheet_error_value',
+          message: expect.stringMatching(/spreadsheet error.*formula.*export again/),
+        },
+      ]);
+    }
+    // Only the error values: a name or an id may start with # (#1 fan, #A-17).
+    const hashed = read(['a@b.co', 'Jo', 'US', '#A-17', '#1', DAY_AGO, '5']);
+    expect(hashed.ok && hashed.input.user_data?.external_id).toBe('#A-17');
+    expect(hashed.ok && hashed.eventId).toBe('#1');
+  });
+
   it('refuses an event_time whose date is not a day of the calendar instead of rolling it over', () => {
     // Date.parse reads 2026-09-31 as October 1st: a typo would be sent as another day.
     for (const when of ['2026-09-31T10:00:00Z', '2026-02-29', '2026-11-00 10:00']) {

@@ -191,6 +191,27 @@ const CURRENCY_IN_AMOUNT =
 /** Scientific notation as a spreadsheet writes a long number: a mantissa with decimals (1.23457E+15). */
 const SPREADSHEET_SCIENTIFIC = /^\d[.,]\d+e\+\d+$/i;
 
+// What a cell whose formula failed exports as: Excel's and Google Sheets' error values (#N/A from a
+// VLOOKUP finding nothing, #VALUE!, #REF!…) and LibreOffice's Err:502. Only these: a name or an id
+// may start with # (#1 fan, #A-17).
+const SPREADSHEET_ERROR =
+  /^(?:#(?:N\/A|NULL!|DIV\/0!|VALUE!|REF!|NAME\?|NUM!|ERROR!|SPILL!|CALC!|FIELD!|BLOCKED!|CONNECT!|BUSY!|UNKNOWN!|PYTHON!|TIMEOUT!|GETTING_DATA)|Err:\d{3})$/i;
+
+const CUSTOM_DATA_FIELDS: ReadonlySet<UploadField> = new Set<UploadField>([
+  'value',
+  'currency',
+  'order_id',
+  'content_ids',
+]);
+
+/** Where a column's field goes in the event: `user_data.em`, `custom_data.value`, `event_time`. */
+const pathOf = (field: UploadField): string =>
+  USER_DATA_FIELDS.has(field)
+    ? `user_data.${field}`
+    : CUSTOM_DATA_FIELDS.has(field)
+      ? `custom_data.${field}`
+      : field;
+
 /** Fields a spreadsheet's text apostrophe may precede (numbers it would otherwise reformat). */
 const APOSTROPHE_MARKED: ReadonlySet<UploadField> = new Set([
   'ph',
@@ -233,6 +254,7 @@ export const rowToInput = (
   }
   const values = new Map<UploadField, string[]>();
   const misDecoded = new Set<UploadField>();
+  const failedFormulas = new Set<UploadField>();
   columns.forEach((field, i) => {
     let value = (record.fields[i] ?? '').trim();
     // A spreadsheet keeps a leading + or 0 (+33…, 01234) by marking the cell as text with an
@@ -243,6 +265,10 @@ export const rowToInput = (
       value = value.slice(1).trim();
     }
     if (!field || value === '') return;
+    if (SPREADSHEET_ERROR.test(value)) {
+      failedFormulas.add(field);
+      return;
+    }
     // The reader decodes UTF-8 and turns bytes that are not UTF-8 into U+FFFD: a file saved as
     // Windows-1252 ("CSV (Comma delimited)" in Excel) would have "Müller" hashed as "M�ller",
     // which matches no one. Meta hashes special characters as UTF-8 (capi.md §3, [CIP]).
@@ -257,6 +283,19 @@ export const rowToInput = (
       rule: 'invalid_encoding',
       message:
         'Not UTF-8 text (the file may be saved as Windows-1252/ANSI); save it as "CSV UTF-8" and run again.',
+    });
+  }
+  // Read as data, #N/A was the first name "na", the country Namibia, one external_id shared by
+  // every such row (one person to Meta), or an order_id making the rows duplicates of each other.
+  // Customer information is left out (the rest of the row still matches), as the core drops a value
+  // it cannot read; an event field has no such fallback, so the row is refused.
+  const warnings: RowProblem[] = [];
+  for (const field of failedFormulas) {
+    const userData = USER_DATA_FIELDS.has(field);
+    (userData ? warnings : problems).push({
+      field: pathOf(field),
+      rule: 'spreadsheet_error_value',
+      message: `A spreadsheet error (#N/A, #VALUE!, #REF!…) instead of a value: the formula behind the cell failed. ${userData ? 'The value is left out of the event; fix the formula and export again to send it.' : 'Fix the formula (or clear the cell) and export again.'}`,
     });
   }
   // Excel shows a long number in a General cell as 3.36123E+10 and exports it so: the digits
@@ -293,7 +332,9 @@ export const rowToInput = (
       message: "Not one of Meta's action_source values.",
     });
   }
-  const eventTime = readEventTime(one('event_time') ?? '', problems);
+  const eventTime = failedFormulas.has('event_time')
+    ? undefined // said above, not as missing
+    : readEventTime(one('event_time') ?? '', problems);
 
   const userData: Record<string, string | string[]> = {};
   for (const field of USER_DATA_FIELDS) {
@@ -337,7 +378,9 @@ export const rowToInput = (
     ...(eventTime === undefined ? {} : { event_time: eventTime }),
     ...(Object.keys(customData).length > 0 ? { custom_data: customData } : {}),
   } as ServerEventInput;
-  return { ok: true, input, eventId, eventName };
+  return warnings.length > 0
+    ? { ok: true, input, eventId, eventName, warnings }
+    : { ok: true, input, eventId, eventName };
 };
 
 /**
@@ -362,13 +405,16 @@ export const rowToEvent = (
     .map((issue) => ({ field: issue.path, rule: issue.code, message: issue.message }));
   if (problems.length > 0)
     return { ok: false, problems, eventId: row.eventId, eventName: row.eventName };
-  const warnings = issues
-    .filter((issue) => issue.severity === 'warning')
-    .map((issue) => ({
-      field: issue.path,
-      rule: issue.code,
-      message: CLI_FIXES[issue.code] ?? issue.message,
-    }));
+  const warnings = [
+    ...(row.warnings ?? []),
+    ...issues
+      .filter((issue) => issue.severity === 'warning')
+      .map((issue) => ({
+        field: issue.path,
+        rule: issue.code,
+        message: CLI_FIXES[issue.code] ?? issue.message,
+      })),
+  ];
   if (zerosRestored(row.input.user_data, defaults.defaultCountry)) warnings.push(ZEROS_RESTORED);
   const time = record.fields[columns.indexOf('event_time')]?.trim();
   if (time !== undefined && ZONELESS_TIME.test(time)) warnings.push(localZoneWarning());
