@@ -323,6 +323,51 @@ describe('rowToEvent', () => {
     expect(hashed.ok && hashed.eventId).toBe('#1');
   });
 
+  // Excel writes a date-time cell to CSV as the locale shows it (12/7/2026 2:30 PM in the US,
+  // 07.12.2026 14:30 in Germany), so nearly every Excel export was refused, with no way to say how
+  // to read it: --date-order, given for birth dates, did not reach event_time.
+  it('reads a local-format event_time by --date-order, in the machine time zone, warned so', () => {
+    const at = (when: string, dateOrder?: RowDefaults['dateOrder']) => {
+      const result = rowToEvent(
+        { fields: ['a@b.co', '', '', '1', when, '5', ''], line: 2 },
+        columns,
+        { ...defaults, dateOrder },
+        NOW,
+      );
+      return result.ok
+        ? { time: result.input.event_time, warnings: result.warnings?.map((w) => w.rule) }
+        : result.problems.map((p) => `${p.rule}: ${p.message}`);
+    };
+    const local = (y: number, m: number, d: number, h = 0, min = 0, s = 0) => ({
+      time: new Date(y, m - 1, d, h, min, s),
+      warnings: ['event_time_local_zone'],
+    });
+    expect(at('27/11/2026 14:30', 'dmy')).toEqual(local(2026, 11, 27, 14, 30));
+    expect(at('07.11.2026 14:30:15', 'dmy')).toEqual(local(2026, 11, 7, 14, 30, 15));
+    expect(at('11/7/2026 2:30 PM', 'mdy')).toEqual(local(2026, 11, 7, 14, 30));
+    expect(at('11/7/2026 12:05 am', 'mdy')).toEqual(local(2026, 11, 7, 0, 5));
+    expect(at('11-27-2026', 'mdy')).toEqual(local(2026, 11, 27));
+    expect(at('2026/11/27 14:30')).toEqual(local(2026, 11, 27, 14, 30)); // year first: one reading
+    // Without --date-order it is not guessed, and the message says how to give the order.
+    for (const when of ['27/11/2026 14:30', '07.11.2026', '11/7/2026 2:30 PM']) {
+      const refused = at(when);
+      expect(refused, when).toEqual([
+        expect.stringMatching(/^invalid_event_time: .*--date-order dmy or mdy/),
+      ]);
+      expect(JSON.stringify(refused)).not.toContain(when);
+    }
+    // Not a day in the order given, or not a time: refused.
+    for (const [when, order] of [
+      ['27/11/2026', 'mdy'],
+      ['31/11/2026', 'dmy'],
+      ['27/11/2026 25:00', 'dmy'],
+      ['27/11/2026 13:00 PM', 'dmy'],
+      ['27/11/26 14:30', 'dmy'],
+    ] as const) {
+      expect(at(when, order), when).toEqual([expect.stringMatching(/^invalid_event_time: /)]);
+    }
+  });
+
   it('refuses an event_time whose date is not a day of the calendar instead of rolling it over', () => {
     // Date.parse reads 2026-09-31 as October 1st: a typo would be sent as another day.
     for (const when of ['2026-09-31T10:00:00Z', '2026-02-29', '2026-11-00 10:00']) {

@@ -63,7 +63,8 @@ Options:
       --event-name NAME    event_name for rows without one (default Purchase)
       --currency CODE      currency for rows without one (e.g. USD)
       --default-country C  country for phone numbers without a country code (e.g. US)
-      --date-order O       dmy or mdy: how to read birth dates like 05/06/1990 (unset: reported)
+      --date-order O       dmy or mdy: how to read dates like 05/06/1990 (birth dates, and
+                           event times as a spreadsheet writes them; unset: reported)
   -m, --map col=field,…    map columns by name, e.g. --map "Mail=email,Total=value"
       --dry-run            validate and report; send nothing
       --batch-size N       events per batch, 1–1000 (default 1000)

@@ -12,6 +12,7 @@ import {
 } from '@capi-kit/core';
 import type { CsvRecord } from '../csv.js';
 import { type UploadField, USER_DATA_FIELDS } from './columns.js';
+import { isLocalDateTime, readLocalDateTime } from './local-date-time.js';
 
 /** Why a row cannot be sent: the field and the rule, never the value (it may be PII). */
 export interface RowProblem {
@@ -81,7 +82,11 @@ const SPREADSHEET_SERIAL = /^\d{5}(?:[.,]\d+)?$/;
 // more: five are a date serial.
 const FRACTIONAL_UNIX = /^\d{6,}[.,]\d+$/;
 
-const readEventTime = (raw: string, problems: RowProblem[]): number | Date | undefined => {
+const readEventTime = (
+  raw: string,
+  problems: RowProblem[],
+  dateOrder: DateOrder | undefined,
+): number | Date | undefined => {
   if (raw === '') {
     problems.push({
       field: 'event_time',
@@ -118,6 +123,21 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
   if (INTEGER.test(raw)) return Number(raw);
   // The core keeps the whole second (Math.floor), as for a Date.
   if (FRACTIONAL_UNIX.test(raw)) return Number(raw.replace(',', '.'));
+  // A spreadsheet writes a date-time cell as its locale shows it (07/12/2026 14:30), which reads
+  // as July or December: read by --date-order, never guessed.
+  if (isLocalDateTime(raw)) {
+    const local = readLocalDateTime(raw, dateOrder);
+    if (local instanceof Date) return local;
+    problems.push({
+      field: 'event_time',
+      rule: 'invalid_event_time',
+      message:
+        local === 'order'
+          ? "A local date format such as 07/12/2026, where day and month go either way: pass --date-order dmy or mdy to read it (in this machine's time zone), or write 2026-12-07T14:30:00+01:00 (Z for UTC) or Unix seconds."
+          : `Not a date and time of the calendar read ${dateOrder === undefined ? 'year first' : `as ${dateOrder} (--date-order)`}: write 2026-12-07T14:30:00+01:00 (Z for UTC) or Unix seconds, or check --date-order.`,
+    });
+    return undefined;
+  }
   // Date.parse rolls a day past the month's end over (2026-02-30 is March 2): a typo would be
   // sent as another day, so the date part must be a real one.
   const ms = ISO_DATE.test(raw) && isCalendarDate(raw) ? Date.parse(raw) : Number.NaN;
@@ -125,10 +145,8 @@ const readEventTime = (raw: string, problems: RowProblem[]): number | Date | und
     problems.push({
       field: 'event_time',
       rule: 'invalid_event_time',
-      // Said with what to write: a spreadsheet in a local format writes 07/12/2026 14:30, which
-      // reads as July or December, so it is not guessed.
       message:
-        'Not an ISO 8601 date-time or a Unix timestamp: write 2026-12-07T14:30:00+01:00 (Z for UTC) or Unix seconds; a local format such as 07/12/2026 is not read (day and month go either way).',
+        'Not an ISO 8601 date-time or a Unix timestamp: write 2026-12-07T14:30:00+01:00 (Z for UTC) or Unix seconds; a local format such as 07/12/2026 is read with --date-order dmy or mdy.',
     });
     return undefined;
   }
@@ -334,7 +352,7 @@ export const rowToInput = (
   }
   const eventTime = failedFormulas.has('event_time')
     ? undefined // said above, not as missing
-    : readEventTime(one('event_time') ?? '', problems);
+    : readEventTime(one('event_time') ?? '', problems, defaults.dateOrder);
 
   const userData: Record<string, string | string[]> = {};
   for (const field of USER_DATA_FIELDS) {
@@ -416,8 +434,9 @@ export const rowToEvent = (
       })),
   ];
   if (zerosRestored(row.input.user_data, defaults.defaultCountry)) warnings.push(ZEROS_RESTORED);
-  const time = record.fields[columns.indexOf('event_time')]?.trim();
-  if (time !== undefined && ZONELESS_TIME.test(time)) warnings.push(localZoneWarning());
+  const time = record.fields[columns.indexOf('event_time')]?.trim().replace(/^'\s*/, '');
+  if (time !== undefined && (ZONELESS_TIME.test(time) || isLocalDateTime(time)))
+    warnings.push(localZoneWarning());
   return warnings.length > 0 ? { ...row, warnings } : row;
 };
 
@@ -478,7 +497,7 @@ const localZoneWarning = (): RowProblem => {
     zoneWarning = {
       field: 'event_time',
       rule: 'event_time_local_zone',
-      message: `A date and time without a time zone, read in this machine's (${zone}, ${offset} now); add Z or an offset (+02:00) if the file means another.`,
+      message: `A date and time without a time zone, read in this machine's (${zone}, ${offset} now); add Z or an offset (+02:00), or run with the file's zone (TZ=Europe/Paris capi-kit upload …), if it means another.`,
     };
   }
   return zoneWarning;
