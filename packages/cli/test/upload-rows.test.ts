@@ -368,6 +368,30 @@ describe('rowToEvent', () => {
     }
   });
 
+  // A birth-date column a spreadsheet exports as numbers: 32999 is 1990-05-06. The core dropped it
+  // as "Not a date of birth", which did not say why nor how to export it.
+  it('leaves out a date of birth that is a spreadsheet date serial, saying so, without the value', () => {
+    const mapped = mapColumns(['email', 'date_of_birth', 'event_time', 'value'], new Map()).columns;
+    const read = (db: string) =>
+      rowToEvent({ fields: ['a@b.co', db, DAY_AGO, '5'], line: 2 }, mapped, defaults, NOW);
+    for (const db of ['32999', "'32999", '32999.0']) {
+      const result = read(db);
+      expect(result.ok, db).toBe(true);
+      if (!result.ok) continue;
+      expect(result.input.user_data).toEqual({ em: 'a@b.co' });
+      expect(result.warnings, db).toEqual([
+        {
+          field: 'user_data.db',
+          rule: 'date_of_birth_spreadsheet_serial',
+          message: expect.stringMatching(/date serial.*left out.*yyyy-mm-dd/),
+        },
+      ]);
+      expect(JSON.stringify(result.warnings)).not.toContain('32999');
+    }
+    const plain = read('19900506');
+    expect(plain.ok && plain.input.user_data?.db).toBe('19900506');
+  });
+
   it('refuses an event_time whose date is not a day of the calendar instead of rolling it over', () => {
     // Date.parse reads 2026-09-31 as October 1st: a typo would be sent as another day.
     for (const when of ['2026-09-31T10:00:00Z', '2026-02-29', '2026-11-00 10:00']) {

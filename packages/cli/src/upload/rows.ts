@@ -273,6 +273,7 @@ export const rowToInput = (
   const values = new Map<UploadField, string[]>();
   const misDecoded = new Set<UploadField>();
   const failedFormulas = new Set<UploadField>();
+  let serialBirthDate = false;
   columns.forEach((field, i) => {
     let value = (record.fields[i] ?? '').trim();
     // A spreadsheet keeps a leading + or 0 (+33…, 01234) by marking the cell as text with an
@@ -285,6 +286,10 @@ export const rowToInput = (
     if (!field || value === '') return;
     if (SPREADSHEET_ERROR.test(value)) {
       failedFormulas.add(field);
+      return;
+    }
+    if (field === 'db' && SPREADSHEET_SERIAL.test(value)) {
+      serialBirthDate = true;
       return;
     }
     // The reader decodes UTF-8 and turns bytes that are not UTF-8 into U+FFFD: a file saved as
@@ -314,6 +319,16 @@ export const rowToInput = (
       field: pathOf(field),
       rule: 'spreadsheet_error_value',
       message: `A spreadsheet error (#N/A, #VALUE!, #REF!…) instead of a value: the formula behind the cell failed. ${userData ? 'The value is left out of the event; fix the formula and export again to send it.' : 'Fix the formula (or clear the cell) and export again.'}`,
+    });
+  }
+  // A birth-date column exported as numbers (32999 is 1990-05-06): the core dropped it as "Not a
+  // date of birth". Not read as a date, as for event_time (1900 or 1904 system).
+  if (serialBirthDate) {
+    warnings.push({
+      field: 'user_data.db',
+      rule: 'date_of_birth_spreadsheet_serial',
+      message:
+        'Looks like a spreadsheet date serial (days since 1900 or 1904), not a date; left out of the event, not guessed. Format the column as yyyy-mm-dd in the spreadsheet and export again.',
     });
   }
   // Excel shows a long number in a General cell as 3.36123E+10 and exports it so: the digits
