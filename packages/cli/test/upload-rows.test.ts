@@ -348,6 +348,15 @@ describe('rowToEvent', () => {
     expect(at('11/7/2026 12:05 am', 'mdy')).toEqual(local(2026, 11, 7, 0, 5));
     expect(at('11-27-2026', 'mdy')).toEqual(local(2026, 11, 27));
     expect(at('2026/11/27 14:30')).toEqual(local(2026, 11, 27, 14, 30)); // year first: one reading
+    // ISO 8601 is left to Date.parse as before: a date alone is UTC midnight, not warned.
+    expect(at('2026-11-27')).toEqual({
+      time: new Date('2026-11-27T00:00:00Z'),
+      warnings: undefined,
+    });
+    expect(at('2026-11-27', 'dmy')).toEqual({
+      time: new Date('2026-11-27T00:00:00Z'),
+      warnings: undefined,
+    });
     // Without --date-order it is not guessed, and the message says how to give the order.
     for (const when of ['27/11/2026 14:30', '07.11.2026', '11/7/2026 2:30 PM']) {
       const refused = at(when);

@@ -6,8 +6,12 @@ import type { DateOrder } from '@capi-kit/core';
 const LOCAL_DATE_TIME =
   /^(\d{1,4})([/.-])(\d{1,2})\2(\d{1,4})(?:[ T,]+(\d{1,2}):(\d{2})(?::(\d{2}))?(?:\s*([AaPp])\.?[Mm]\.?)?)?$/;
 
+// ISO 8601's date is left to Date.parse, which reads a date alone as UTC midnight.
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}/;
+
 /** True when `raw` is shaped like a local date (and time), whether or not it reads as one. */
-export const isLocalDateTime = (raw: string): boolean => LOCAL_DATE_TIME.test(raw);
+export const isLocalDateTime = (raw: string): boolean =>
+  LOCAL_DATE_TIME.test(raw) && !ISO_DATE.test(raw);
 
 /**
  * Reads a local-format date and time in the machine's time zone (as JavaScript reads a date-time
