@@ -1,4 +1,9 @@
-import type { EventName, Issue, ServerEventInput } from '@capi-kit/core';
+import {
+  type EventName,
+  type Issue,
+  type ServerEventInput,
+  withoutEmailQuery,
+} from '@capi-kit/core';
 import type { TikTokContext } from './context.js';
 import { tiktokEventName } from './event-names.js';
 import { type TikTokProperties, toTikTokProperties } from './properties.js';
@@ -236,8 +241,12 @@ export function toTikTokEvent<Name extends EventName>(
     }
   }
   if (pageUrl !== undefined) {
+    // As the Meta copy is sent: an email address in the query is removed and reported.
+    const url = withoutEmailQuery(pageUrl.url, 'event_source_url', issues);
     event.page =
-      referrer === undefined ? { url: pageUrl.url } : { url: pageUrl.url, referrer: referrer.url };
+      referrer === undefined
+        ? { url }
+        : { url, referrer: withoutEmailQuery(referrer.url, 'referrer_url', issues) };
   }
   if (limitedDataUse) event.limited_data_use = true;
   return { event, issues };

@@ -210,6 +210,26 @@ describe('toTikTokEvent: values TikTok would refuse', () => {
     expect(codes(issues)).toEqual(['referrer_url:tiktok_page_url']);
   });
 
+  it('sends page URLs without a query parameter holding an email address, as the Meta copy is sent', () => {
+    const { event, issues } = toTikTokEvent(
+      {
+        event_name: 'CompletePayment',
+        event_source_url: 'https://shop.example/thanks?order=7&email=ann.lee%40example.com',
+        referrer_url: 'https://shop.example/cart?e=ann.lee@example.com#pay',
+      },
+      { eventId: 'e', now },
+    );
+    expect(event?.page).toEqual({
+      url: 'https://shop.example/thanks?order=7',
+      referrer: 'https://shop.example/cart#pay',
+    });
+    expect(codes(issues)).toEqual([
+      'event_source_url:personal_data_in_url',
+      'referrer_url:personal_data_in_url',
+    ]);
+    expect(JSON.stringify(issues)).not.toMatch(/ann/);
+  });
+
   it('sends page URLs without a user name or password, and says so without the text', () => {
     const { event, issues } = toTikTokEvent(
       {

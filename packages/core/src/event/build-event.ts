@@ -82,19 +82,7 @@ function sendableUrl(url: string, path: string, issues: Issue[]): string {
       'Carried a user name or password (user:password@host); removed, the rest of the URL sent.',
     );
   }
-  const cleaned = withoutEmailQuery(sendable);
-  if (cleaned === undefined) return sendable;
-  // Names only, and only those that cannot be customer information themselves.
-  const names = cleaned.removed.map((name) =>
-    /^[\w.[\]-]{1,40}$/.test(name) ? `'${name}'` : '(a name that looks like customer information)',
-  );
-  warning(
-    issues,
-    path,
-    'personal_data_in_url',
-    `Query parameter ${[...new Set(names)].join(', ')} held an email address, which Meta reports as potentially violating personal data (keeping neither it nor, often, the event); removed, the rest of the URL sent. Customer information goes in user_data.em, which capi-kit hashes.`,
-  );
-  return cleaned.url;
+  return withoutEmailQuery(sendable, path, issues);
 }
 
 function checkUnknownKeys(source: Readonly<Record<string, unknown>>, issues: Issue[]): void {

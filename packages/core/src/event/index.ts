@@ -28,3 +28,4 @@ export type {
   ServerEventInput,
   ServerEventInputFields,
 } from './types.js';
+export { withoutEmailQuery } from './urls.js';

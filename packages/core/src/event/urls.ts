@@ -1,4 +1,5 @@
 import { flatString } from './flat-string.js';
+import type { Issue } from './issues.js';
 
 // `event_source_url` is the browser URL where the event happened and "should match the verified
 // domain", so it must be an absolute http(s) URL.
@@ -123,14 +124,10 @@ function decodeQueryPart(part: string): string {
 
 /**
  * `value` without the query parameters that hold an email address, with the names of those
- * removed; `undefined` when it has none. A thank-you page's `?email=jane%40example.com` is a raw
- * address Meta's Events Manager reports as potentially violating personal data, and Meta then
- * keeps neither it nor, often, the event; the address belongs in `user_data.em`, hashed. The query
- * is edited as written, so the parameters kept stay byte for byte what the page had. Cheap on the
- * usual URL: only a query with an `@` (or `%40`) is split.
- * @example withoutEmailQuery('https://s.example/t?o=1&email=a%40b.example') // { url: 'https://s.example/t?o=1', removed: ['email'] }
+ * removed; `undefined` when it has none. The query is edited as written, so the parameters kept
+ * stay byte for byte what the page had; only a query with an `@` (or `%40`) is split.
  */
-export function withoutEmailQuery(value: string): { url: string; removed: string[] } | undefined {
+function emailQuery(value: string): { url: string; removed: string[] } | undefined {
   const hash = value.indexOf('#');
   const end = hash < 0 ? value.length : hash;
   const start = value.indexOf('?');
@@ -149,4 +146,28 @@ export function withoutEmailQuery(value: string): { url: string; removed: string
   const rest = kept.join('&');
   const url = value.slice(0, rest === '' ? start : start + 1) + rest + value.slice(end);
   return { url: flatString(url), removed };
+}
+
+/**
+ * `url` (a valid absolute URL) without its query parameters that hold an email address, each
+ * removal reported in `issues` as a `personal_data_in_url` warning at `path`, by the parameter's
+ * name, never its value. A thank-you page's `?email=jane%40example.com` is a raw address Meta's
+ * Events Manager reports as potentially violating personal data, keeping neither it nor, often,
+ * the event; the address belongs in `user_data.em`, hashed. Used for every destination's page URL.
+ * @example withoutEmailQuery('https://s.example/t?o=1&email=a%40b.example', 'event_source_url', issues) // 'https://s.example/t?o=1'
+ */
+export function withoutEmailQuery(url: string, path: string, issues: Issue[]): string {
+  const cleaned = emailQuery(url);
+  if (cleaned === undefined) return url;
+  // Names only, and only those that cannot be customer information themselves.
+  const names = cleaned.removed.map((name) =>
+    /^[\w.[\]-]{1,40}$/.test(name) ? `'${name}'` : '(a name that looks like customer information)',
+  );
+  issues.push({
+    path,
+    code: 'personal_data_in_url',
+    message: `Query parameter ${[...new Set(names)].join(', ')} held an email address, which Meta reports as potentially violating personal data (keeping neither it nor, often, the event); removed, the rest of the URL sent. Customer information goes in user_data.em, which capi-kit hashes.`,
+    severity: 'warning',
+  });
+  return cleaned.url;
 }
