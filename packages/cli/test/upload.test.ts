@@ -302,6 +302,23 @@ describe('capi-kit upload', () => {
     ]);
   });
 
+  // A file with a sep= line saved again by a spreadsheet: the line became a quoted cell followed by
+  // the empty cells of its row (`"sep=;";;;`), and the upload stopped on "no event_time column".
+  it.each([
+    ['"sep=;";;;', ';'],
+    ['"sep=,",,,', ','],
+  ])('reads a sep= line a spreadsheet saved back as a row of cells (%s)', async (line, sep) => {
+    const file = join(dir, 'sep-row.csv');
+    const row = (cells: string[]) => cells.join(sep);
+    writeFileSync(
+      file,
+      `${line}\r\n${row(['email', 'event_time', 'value', 'currency'])}\r\n${row(['a@example.com', String(NOW_S - 60), '12', 'EUR'])}\r\n`,
+    );
+    const result = await runBin(['upload', file, '--dry-run', '--json']);
+    expect(result.code, result.stderr).toBe(0);
+    expect(JSON.parse(result.stdout)).toMatchObject({ rows: 1, valid: 1, invalid: 0 });
+  });
+
   it('refuses a file without an event_time column or customer data (exit 2)', async () => {
     const bare = join(dir, 'bare.csv');
     writeFileSync(bare, 'email,value\na@example.com,5\n');

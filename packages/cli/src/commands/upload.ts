@@ -86,8 +86,9 @@ const openCsv = (path: string, delimiter: Delimiter) =>
   readCsvRecords(createReadStream(path, { highWaterMark: 256 * 1024 }), { delimiter });
 
 // Excel's `sep=;` first line (files written for Excel carry one, so it splits them right): it
-// names the delimiter, and the header is the line after it.
-const SEP_LINE = /^sep=([,;\t])$/i;
+// names the delimiter, and the header is the line after it. Saved again by a spreadsheet, the line
+// is a quoted cell and its row's empty cells (`"sep=;";;;`), which reads as `sep=;;;;`.
+const SEP_LINE = /^sep=([,;\t])\1*$/i;
 
 /**
  * The header and its delimiter: the one a first `sep=` line names, else the one of `,`, `;` and
