@@ -12,7 +12,7 @@
 // test/tiktok.test.ts holds them equal to the server's (every standard name, and generated
 // custom_data against toTikTokProperties), so a change on one side fails the build until the other
 // follows.
-import type { CustomData } from './events.js';
+import type { Content, CustomData } from './events.js';
 
 /** One item of the TikTok Pixel's `contents`. */
 export interface TikTokPixelContent {
@@ -98,52 +98,56 @@ export function trackTikTok(
 
 // Number.isFinite is false for anything not a number (it does not convert, unlike isFinite).
 const finite = (v: unknown): v is number => Number.isFinite(v);
-const text = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
-// Numbers as their digits, as the server's copy (and Meta's) sends numeric ids.
-const textOf = (v: unknown): string | undefined =>
-  text(v) ? v : finite(v) ? String(v) : undefined;
+const text = (v: unknown): v is string => typeof v === 'string' && !!v.trim();
+// A number, or a plain decimal in text (a data layer's `'19.90'`) as its number, the way the
+// server relay reads it (core's relay-event.ts) before the server's TikTok copy is made. `+v`
+// skips the same whitespace trim() does.
+const putNumber = (out: object, key: string, v: unknown): void => {
+  if (text(v) && /^-?(\d{1,15}(\.\d{0,15})?|\.\d{1,15})$/.test(v.trim())) v = +v;
+  if (finite(v)) (out as Record<string, number>)[key] = v;
+};
+// Numbers as their digits, as the server's copy (and Meta's) sends numeric ids; '' for no text.
+const textOf = (v: unknown): string => (text(v) ? v : finite(v) ? String(v) : '');
 const putText = (out: object, key: string, value: unknown): void => {
   const t = textOf(value);
-  if (t !== undefined) (out as Record<string, string>)[key] = t;
+  if (t) (out as Record<string, string>)[key] = t;
 };
 
 // Meta's custom_data → TikTok's properties, as @capi-kit/tiktok's toTikTokProperties: contents
 // (id/quantity/item_price/title/category/brand → content_id/quantity/price/content_name/
 // content_category/brand; content_ids when there are no contents), content_type (product,
-// product_group), value, currency (uppercased), order_id, search_string → query,
-// content_name → description. The rest has no TikTok counterpart and stays out.
+// product_group), value (quantity, item_price and value also as decimal text), currency
+// (uppercased), order_id, search_string → query, content_name → description. The rest has no
+// TikTok counterpart and stays out.
 function toProperties(data: CustomData): TikTokPixelProperties {
   const out: TikTokPixelProperties = {};
   const { contents, content_ids, content_type } = data;
-  let items: TikTokPixelContent[] | undefined;
-  if (Array.isArray(contents) && contents.length) {
-    items = [];
-    for (const item of contents) {
-      const { id, quantity, item_price, title, category, brand } = item ?? {};
-      const contentId = textOf(id);
-      if (contentId === undefined) continue;
-      const content: TikTokPixelContent = { content_id: contentId.trim() };
-      if (finite(quantity)) content.quantity = quantity;
-      if (finite(item_price)) content.price = item_price;
-      putText(content, 'content_name', title);
-      putText(content, 'content_category', category);
-      putText(content, 'brand', brand);
-      items.push(content);
-    }
-  } else if (Array.isArray(content_ids)) {
-    items = [];
-    for (const id of content_ids as unknown[]) {
-      const contentId = textOf(id);
-      if (contentId !== undefined) items.push({ content_id: contentId.trim() });
-    }
+  const items: TikTokPixelContent[] = [];
+  // content_ids, when there are no contents, as items with an id alone.
+  const list: unknown[] =
+    Array.isArray(contents) && contents.length
+      ? contents
+      : Array.isArray(content_ids)
+        ? content_ids.map((id) => ({ id }))
+        : [];
+  for (const item of list as Content[]) {
+    const contentId = textOf(item?.id);
+    if (!contentId) continue;
+    const content: TikTokPixelContent = { content_id: contentId.trim() };
+    putNumber(content, 'quantity', item.quantity);
+    putNumber(content, 'price', item.item_price);
+    putText(content, 'content_name', item.title);
+    putText(content, 'content_category', item.category);
+    putText(content, 'brand', item.brand);
+    items.push(content);
   }
-  if (items?.length) out.contents = items;
+  if (items.length) out.contents = items;
   if (content_type === 'product' || content_type === 'product_group')
     out.content_type = content_type;
-  if (finite(data.value)) out.value = data.value;
+  putNumber(out, 'value', data.value);
   // Three letters, as ISO 4217 codes are ('dollars' and 'US$' never reach TikTok); the server
   // copy also checks the code against the ISO list, which is too large to ship to the page.
-  const currency = text(data.currency) ? data.currency.trim().toUpperCase() : '';
+  const currency = textOf(data.currency).trim().toUpperCase();
   if (/^[A-Z]{3}$/.test(currency)) out.currency = currency;
   putText(out, 'order_id', data.order_id);
   putText(out, 'query', data.search_string);

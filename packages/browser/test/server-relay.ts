@@ -10,17 +10,20 @@ export interface ServerRelayResult {
 
 /**
  * Posts each body, as the browser sent it, to the real server relay for `pixelIds` (default caps,
- * no rate limit), through a stand-in client that records what it is asked to track.
+ * no rate limit), through a stand-in client that records what it is asked to track (each whole
+ * input in `inputs`, when given).
  */
 export async function serverRelay(
   bodies: readonly (string | Blob)[],
   pixelIds: readonly string[],
+  inputs?: Record<string, unknown>[],
 ): Promise<ServerRelayResult> {
   const tracked: string[] = [];
   const client = {
     stats: () => ({ pixels: Object.fromEntries(pixelIds.map((id) => [id, {}])) }),
     track(input: { event_id: string }) {
       tracked.push(input.event_id);
+      inputs?.push(input);
       return { accepted: true, event_id: input.event_id, issues: [] };
     },
     reportError() {},
