@@ -42,4 +42,21 @@ describe('upload summary', () => {
     expect(text).toContain('user_data: invalid_user_data: lines 2, 3, 4,');
     expect(text).toContain(', … (300000)');
   });
+
+  it('says "1 row", not "1 rows"', () => {
+    let text = '';
+    const stdout = {
+      write: (chunk: string) => {
+        text += chunk;
+      },
+      isTTY: false,
+    };
+    const io = { stdout, stderr: stdout, env: { NO_COLOR: '1' }, cwd: '/' };
+    const one: UploadReport = { ...emptyReport('one.csv', true), rows: 1, valid: 1 };
+    finish(io, createStyle(stdout, io.env), one, false);
+    expect(text).toContain('  1 row: 1 valid, 0 invalid, 0 duplicates');
+    text = '';
+    finish(io, createStyle(stdout, io.env), { ...one, rows: 2, valid: 2 }, false);
+    expect(text).toContain('  2 rows: 2 valid');
+  });
 });

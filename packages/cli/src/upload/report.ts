@@ -102,7 +102,7 @@ export const printValidation = (io: CliIo, style: Style, r: UploadReport): void 
   if (r.testEventCode)
     out(`  test_event_code: ${r.testEventCode} (events go to Events Manager › Test events)`);
   out(
-    `  ${r.rows} rows: ${style.green(`${r.valid} valid`)}, ${r.invalid > 0 ? style.red(`${r.invalid} invalid`) : '0 invalid'}, ${r.duplicateCount} duplicate${r.duplicateCount === 1 ? '' : 's'}${r.alreadyAcknowledged > 0 ? `, ${r.alreadyAcknowledged} already acknowledged (checkpoint)` : ''}`,
+    `  ${r.rows} row${r.rows === 1 ? '' : 's'}: ${style.green(`${r.valid} valid`)}, ${r.invalid > 0 ? style.red(`${r.invalid} invalid`) : '0 invalid'}, ${r.duplicateCount} duplicate${r.duplicateCount === 1 ? '' : 's'}${r.alreadyAcknowledged > 0 ? `, ${r.alreadyAcknowledged} already acknowledged (checkpoint)` : ''}`,
   );
   if (r.invalid > 0) {
     out(`  ${style.red('invalid rows')} (line: field: rule):`);
