@@ -1,80 +1,9 @@
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { request } from 'node:http';
-import { createInterface } from 'node:readline';
-import { type MockGraph, startMockGraph } from '@capi-kit/testing';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describeShutdownProcess } from '../../../scripts/test-support/shutdown-process.ts';
 
-// The README's shutdown snippet in a real process: a response that never ends (a server-sent
-// events stream) must not keep the app from exiting on SIGTERM (Docker, Kubernetes, systemd) or
-// SIGINT (PM2, Ctrl-C), and what it tracked is delivered.
-const FIXTURE = new URL('./processes/signal-stream.mjs', import.meta.url);
-const SNIPPET = new URL('./readme-snippets/shutdown.ts', import.meta.url);
-
-let mock: MockGraph;
-beforeAll(async () => {
-  mock = await startMockGraph({ accessToken: 'EAAexpressstreamtoken' });
-});
-beforeEach(() => mock.reset());
-afterAll(() => mock.close());
-
-/** The signal handling of a file: from `const shutdown` to its end. */
-const signalHandling = (file: URL): string => {
-  const text = readFileSync(file, 'utf8');
-  const start = text.indexOf('const shutdown = ');
-  if (start < 0) throw new Error(`no shutdown handler in ${file.pathname}`);
-  return text.slice(start).trimEnd();
-};
-
-describe('the README shutdown snippet, in a real process', () => {
-  it('is the handler the process below runs', () => {
-    expect(signalHandling(FIXTURE)).toBe(signalHandling(SNIPPET));
-  });
-
-  it.each(['SIGTERM', 'SIGINT'] as const)(
-    'exits on %s while a stream is open, and delivers what the stream tracked',
-    async (sent) => {
-      const child = spawn(process.execPath, [FIXTURE.pathname, mock.url], {
-        stdio: ['ignore', 'pipe', 'inherit'],
-      });
-      const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
-        (resolve) => child.once('exit', (code, signal) => resolve({ code, signal })),
-      );
-      try {
-        const lines = createInterface({ input: child.stdout });
-        const { url } = JSON.parse(
-          await new Promise<string>((resolve) => lines.once('line', resolve)),
-        ) as { url: string };
-        // The stream's first bytes: the event is tracked and the response stays open.
-        const stream = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-          const req = request(
-            `${url}/stream`,
-            { headers: { 'user-agent': 'Mozilla/5.0 (X11; Linux x86_64)' } },
-            resolve,
-          );
-          req.on('error', reject);
-          req.end();
-        });
-        stream.on('error', () => {}); // cut at the deadline
-        await new Promise((resolve) => stream.once('data', resolve));
-        expect(mock.events()).toHaveLength(0);
-
-        const at = Date.now();
-        child.kill(sent);
-        const end = await Promise.race([
-          exited,
-          new Promise<'still running'>((resolve) =>
-            setTimeout(() => resolve('still running'), 25_000),
-          ),
-        ]);
-        expect(end).toEqual({ code: 0, signal: null });
-        // The 10 s the snippet gives the stream, not the 25 s this test waits at most.
-        expect(Date.now() - at).toBeLessThan(20_000);
-        expect(mock.events().map((e) => e.event.event_name)).toEqual(['ViewContent']);
-      } finally {
-        child.kill('SIGKILL');
-      }
-    },
-    60_000,
-  );
+// The README's shutdown snippet in a real process: an open stream does not keep the app from
+// exiting on SIGTERM or SIGINT, and what it tracked is delivered (scripts/test-support).
+describeShutdownProcess({
+  fixture: new URL('./processes/signal-stream.mjs', import.meta.url),
+  snippet: new URL('./readme-snippets/shutdown.ts', import.meta.url),
+  accessToken: 'EAAexpressstreamtoken',
 });
