@@ -132,8 +132,11 @@ function emailQuery(value: string): { url: string; removed: string[] } | undefin
   const end = hash < 0 ? value.length : hash;
   const start = value.indexOf('?');
   if (start < 0 || start > end) return undefined;
+  // Searched in place: the usual page URL has a query (utm_…) and no `@`, and pays no copy.
+  const at = value.indexOf('@', start);
+  const escaped = value.indexOf('%40', start);
+  if ((at < 0 || at > end) && (escaped < 0 || escaped > end)) return undefined;
   const query = value.slice(start + 1, end);
-  if (!query.includes('@') && !query.includes('%40')) return undefined;
   const kept: string[] = [];
   const removed: string[] = [];
   for (const pair of query.split('&')) {

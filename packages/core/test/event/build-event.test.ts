@@ -390,6 +390,9 @@ describe('buildEvent: website requirements and URLs', () => {
     ['https://@shop.example/'],
     ['https://shop.example/p?ref=@jane'],
     ['https://shop.example/p?q=a%40b'],
+    // An address in the path or the fragment is not a query parameter's.
+    ['https://shop.example/u/jane@example.com?x=1'],
+    ['https://shop.example/p?x=1#e=jane@example.com'],
   ])('leaves %s, an @ that is no user name or password, as it is', (url) => {
     const { event, issues } = build({ event_source_url: url, referrer_url: url });
     expect([event?.event_source_url, event?.referrer_url]).toEqual([url, url]);
