@@ -228,10 +228,23 @@ const SCRIPT = `
   });
   var origin = location.origin;
   $('env').textContent = "export META_GRAPH_URL='" + origin + "'\\nexport META_ACCESS_TOKEN='capi-kit-mock-token'\\nexport META_PIXEL_ID='1234567890'\\nexport META_PIXEL_SCRIPT_URL='" + origin + "/fbevents.js'\\nexport TIKTOK_PIXEL_SCRIPT_URL='" + origin + "/i18n/pixel/events.js'";
-  if (window.EventSource) {
+  // One tab of this origin holds the stream and tells the others: a browser opens at most six
+  // HTTP/1.1 connections to a host, and a stream in every tab took them all past five tabs, so
+  // no tab could refetch, and the app's page could not load the Pixel stub from the mock.
+  var channel = window.BroadcastChannel ? new BroadcastChannel('capi-kit-mock-stream') : null;
+  function down() { $('status').textContent = 'Reconnecting to the mock…'; }
+  if (channel) channel.onmessage = function (m) { if (m.data === 'down') down(); else load(); };
+  function listen() {
     var stream = new EventSource('/_mock/stream');
-    stream.onmessage = load;
-    stream.onerror = function () { $('status').textContent = 'Reconnecting to the mock…'; };
+    stream.onmessage = function () { if (channel) channel.postMessage('changed'); load(); };
+    stream.onerror = function () { if (channel) channel.postMessage('down'); down(); };
+  }
+  if (window.EventSource && channel && navigator.locks) {
+    // Held until the tab closes; then another tab takes it, and the stream's first message (the
+    // current version) refreshes them all.
+    navigator.locks.request('capi-kit-mock-stream', function () { listen(); return new Promise(function () {}); });
+  } else if (window.EventSource) {
+    listen();
   } else {
     setInterval(load, 2000);
   }
