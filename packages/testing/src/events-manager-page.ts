@@ -184,6 +184,8 @@ const SCRIPT = `
       return keep(r) && (!source || r.copies.some(function (c) { return c.source === source; }));
     });
     $('summaries').replaceChildren.apply($('summaries'), view.summaries.filter(keep).map(card));
+    $('more-names').textContent = view.totalSummaries > view.summaries.length
+      ? 'The ' + view.summaries.length + ' event names received last, of ' + view.totalSummaries + ': choose a name above to see its card.' : '';
     var table = $('events');
     Array.prototype.slice.call(table.tBodies).forEach(function (b) { b.remove(); });
     rows.forEach(function (r) { table.appendChild(rowOf(r)); });
@@ -291,6 +293,7 @@ export const EVENTS_MANAGER_HTML = `<!doctype html>
 </form>
 <section aria-labelledby="h-names">
 <h2 id="h-names">Event names</h2>
+<p id="more-names" class="meta"></p>
 <div id="summaries" class="cards"></div>
 </section>
 <section aria-labelledby="h-events">

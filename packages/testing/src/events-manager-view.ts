@@ -106,8 +106,13 @@ export interface EventsManagerView {
   rows: EventsManagerRow[];
   /** Rows matching the filter before `limit` cut them. */
   totalRows: number;
-  /** One entry per pixel and event name, sorted by pixel then name. */
+  /**
+   * One entry per pixel and event name, sorted by pixel then name. With a `limit`, those of the
+   * {@link SUMMARY_LIMIT} names received last: any web page can send names by the thousand.
+   */
   summaries: EventsManagerSummary[];
+  /** Pixel and event names in all, before `limit` cut the summaries. */
+  totalSummaries: number;
   /** The estimate's target: capi-kit's diagnostics warn below it (Meta's advice: at least 6.0). */
   matchQualityTarget: number;
   /** Meta's event coverage goal (%), the dedup coverage chart's mark. */
@@ -123,7 +128,10 @@ export interface EventsManagerFilter {
   pixelId?: string;
   event_name?: string;
   source?: EventsManagerSource;
-  /** At most this many rows, the newest (summaries still count every event). */
+  /**
+   * At most this many rows, the newest (summaries still count every event), and the summaries of
+   * the {@link SUMMARY_LIMIT} event names received last.
+   */
   limit?: number;
   /** Skip this many of the newest rows first: with `limit`, a page of rows (`totalRows` tells how many in all). */
   offset?: number;
@@ -137,6 +145,8 @@ const FRESHNESS_LIMITS: readonly [string, number | null][] = [
   ['≤ 1 day', 86_400],
   ['> 1 day', null],
 ];
+/** Summaries in a view with a `limit`: the page draws one card each. */
+export const SUMMARY_LIMIT = 100;
 /** capi-kit's diagnostics threshold (DEFAULT_DIAGNOSTICS_THRESHOLDS.matchQuality) and Meta's advice. */
 const MATCH_QUALITY_TARGET = 6;
 /** `event_coverage.goal_percentage` in Meta's Dataset Quality API example (capi.md §6). */
@@ -392,7 +402,18 @@ export const buildEventsManagerView = (
     });
   }
 
-  const summaries = summarize(rows);
+  const allSummaries = summarize(rows);
+  // The names received last, in the usual order: a card per name ever sent made each refresh of
+  // the page megabytes and thousands of cards.
+  const summaries =
+    filter.limit === undefined || allSummaries.length <= SUMMARY_LIMIT
+      ? allSummaries.map(({ lastAt: _, ...summary }) => summary)
+      : allSummaries
+          .map((summary, order) => ({ summary, order }))
+          .sort((a, b) => b.summary.lastAt - a.summary.lastAt || a.order - b.order)
+          .slice(0, SUMMARY_LIMIT)
+          .sort((a, b) => a.order - b.order)
+          .map(({ summary: { lastAt: _, ...summary } }) => summary);
   const shown =
     filter.source === undefined
       ? rows
@@ -411,6 +432,7 @@ export const buildEventsManagerView = (
     ),
     totalRows: shown.length,
     summaries,
+    totalSummaries: allSummaries.length,
     matchQualityTarget: MATCH_QUALITY_TARGET,
     coverageGoal: COVERAGE_GOAL,
     maxEvents: input.maxEvents ?? DEFAULT_MAX_EVENTS,
@@ -418,10 +440,19 @@ export const buildEventsManagerView = (
   };
 };
 
-const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] => {
+/** The summaries, with when each name last arrived (epoch ms). */
+const summarize = (
+  rows: readonly EventsManagerRow[],
+): (EventsManagerSummary & { lastAt: number })[] => {
   const byName = new Map<
     string,
-    EventsManagerSummary & { points: number; scored: number; delays: number[]; covered: number }
+    EventsManagerSummary & {
+      points: number;
+      scored: number;
+      delays: number[];
+      covered: number;
+      lastAt: number;
+    }
   >();
   for (const row of rows) {
     const key = JSON.stringify([row.platform ?? 'meta', row.pixelId, row.eventName]);
@@ -443,9 +474,11 @@ const summarize = (rows: readonly EventsManagerRow[]): EventsManagerSummary[] =>
         scored: 0,
         delays: [],
         covered: 0,
+        lastAt: row.receivedAt,
       };
       byName.set(key, s);
     }
+    s.lastAt = Math.max(s.lastAt, row.receivedAt);
     if (row.dedup === 'deduplicated') s.deduplicated++;
     // [DD] (capi.md §6): within the row's 48 h, the first server copy is the event; a later one
     // with its event_id (a retry after a lost answer, the relay's copy) is discarded. Copies are

@@ -71,6 +71,29 @@ describe('Events Manager pages', () => {
     expect(again.rows).toEqual(first.rows);
   });
 
+  it('answers a page with the cards of the 100 event names last received, not one per name ever sent', async () => {
+    // Any web page can post to /tr, and trackCustom takes any name: 20 000 names made every
+    // refresh of the page 10 MB and 20 000 cards.
+    for (let batch = 0; batch < 3; batch++) {
+      const data = Array.from({ length: 50 }, (_, i) =>
+        validEvent({ event_name: `Custom${batch * 50 + i}`, event_id: `e${batch}-${i}` }),
+      );
+      expect((await post(mock, { data })).status).toBe(200);
+      await sleep(5); // the last batch arrives last
+    }
+    const page = JSON.parse(await viewText('?limit=500')) as EventsManagerView;
+    expect(page.totalSummaries).toBe(150);
+    expect(page.summaries).toHaveLength(100);
+    const names = page.summaries.map((s) => s.eventName);
+    for (let i = 100; i < 150; i++) expect(names).toContain(`Custom${i}`);
+    expect([...names].sort()).toEqual(names);
+    // A name's card is there when the filter asks for it; the API without a limit has them all.
+    const one = JSON.parse(await viewText('?limit=500&event_name=Custom0')) as EventsManagerView;
+    expect(one.summaries.map((s) => s.eventName)).toEqual(['Custom0']);
+    expect(mock.eventsManager().summaries).toHaveLength(150);
+    expect(EVENTS_MANAGER_HTML).toContain('view.totalSummaries');
+  });
+
   it('the page asks the mock for one page of rows, filtered, with Newer and Older', () => {
     expect(EVENTS_MANAGER_HTML).toContain("'&offset=' + offset");
     expect(EVENTS_MANAGER_HTML).toMatch(/id="newer"[^>]*>Newer</);
