@@ -36,6 +36,22 @@ const postLead = (mock: MockGraph, eventId: string) =>
     }),
   });
 
+/** Text any web page can send the mock (through /tr, the relay, TikTok's stub): never markup. */
+const HOSTILE = [
+  '<img src=x onerror="window.__pwned=1;alert(1)">',
+  '"><svg onload="window.__pwned=2">',
+  '</script><script>window.__pwned=3</script>',
+  "\u2028\u2029');window.__pwned=4;//",
+  '\u202Egnp.exe<b>',
+];
+const JAVASCRIPT_URL = 'javascript:window.__pwned=5';
+const beacon = (mock: MockGraph, path: string, body: unknown) =>
+  fetch(`${mock.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain' },
+    body: JSON.stringify(body),
+  });
+
 if (!haveChromium && process.env.CI) {
   describe('the Events Manager page in a real browser', () => {
     it('needs Chromium', () => {
@@ -72,6 +88,110 @@ if (!haveChromium && process.env.CI) {
       await browser?.close();
       await mock?.close();
     });
+
+    it('shows hostile event names, ids, custom_data, codes and URLs as text, and runs none', async () => {
+      mock.clearEvents();
+      const now = Math.floor(Date.now() / 1000);
+      const long = 'x'.repeat(20_000);
+      for (const [i, text] of HOSTILE.entries()) {
+        const custom = { [text]: text, value: 1, currency: 'EUR', note: long };
+        // Server copy (an accepted event, its test code) and the Pixel's copy of the same id.
+        const res = await fetch(
+          `${mock.eventsUrl('1234567890')}?test_event_code=${encodeURIComponent(text)}`,
+          {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({
+              access_token: 'token',
+              data: [
+                {
+                  event_name: text,
+                  event_time: now,
+                  action_source: 'website',
+                  event_id: text + i,
+                  event_source_url: 'https://shop.test/', // a javascript: URL is refused (the batch below)
+                  user_data: { client_ip_address: '203.0.113.9', client_user_agent: text },
+                  custom_data: custom,
+                },
+              ],
+            }),
+          },
+        );
+        expect(res.status).toBe(200);
+        expect(
+          (
+            await beacon(mock, '/tr', {
+              v: 1,
+              id: '1234567890',
+              m: 'trackCustom',
+              ev: text,
+              eid: text + i,
+              cd: custom,
+              dl: JAVASCRIPT_URL,
+              ts: Date.now(),
+              ud: [text],
+            })
+          ).ok,
+        ).toBe(true);
+        expect(
+          (
+            await beacon(mock, '/tiktok/pixel', {
+              v: 1,
+              code: 'C4HOSTILE',
+              m: 'track',
+              ev: text,
+              eid: text + i,
+              p: custom,
+              url: JAVASCRIPT_URL,
+              ts: Date.now(),
+              user: [text],
+            })
+          ).ok,
+        ).toBe(true);
+        // A refused batch: its event keeps a hostile user_data key.
+        await fetch(mock.eventsUrl('1234567890'), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({
+            access_token: 'token',
+            data: [
+              {
+                event_name: text,
+                event_time: now,
+                action_source: text,
+                event_source_url: JAVASCRIPT_URL,
+                user_data: { [text]: text },
+              },
+            ],
+          }),
+        });
+      }
+      const context = await browser.newContext();
+      const tab = await context.newPage();
+      const dialogs: string[] = [];
+      tab.on('dialog', async (dialog) => {
+        dialogs.push(dialog.message());
+        await dialog.dismiss();
+      });
+      const errors: string[] = [];
+      tab.on('pageerror', (e) => errors.push(String(e)));
+      await tab.goto(`${mock.url}/`);
+      await tab.waitForSelector('#status:has-text("Live")');
+      await expect
+        .poll(() => tab.locator('tbody[data-dedup="deduplicated"]').count())
+        .toBe(HOSTILE.length);
+      expect(await tab.locator('tbody[data-dedup="browser-only"]').count()).toBe(HOSTILE.length); // TikTok's
+      expect(await tab.locator('tbody[data-dedup="rejected"]').count()).toBe(HOSTILE.length);
+      for (const text of HOSTILE) {
+        expect(await tab.locator('h3', { hasText: text }).count()).toBe(2); // Meta's card, TikTok's
+      }
+      // Nothing on the page is a link, an image or a script from the data.
+      expect(await tab.locator('a, img, iframe, object, embed, main script').count()).toBe(0);
+      expect(await tab.evaluate('window.__pwned')).toBeUndefined();
+      expect(dialogs).toEqual([]);
+      expect(errors).toEqual([]);
+      await context.close();
+    }, 60_000);
 
     it('stays live in seven tabs, and leaves connections for the app’s Pixel stub', async () => {
       const context = await browser.newContext();
