@@ -14,6 +14,11 @@ import {
 import type { MockRecorderStats, Recorder } from './recorder.js';
 import type { TikTokEndpoint } from './tiktok/endpoint.js';
 
+/** A view built this fast is built again at once. */
+const QUICK_BUILD_MS = 5;
+/** Filters whose last answer is kept (the pages open at once, each with its own filter). */
+const KEPT_ANSWERS = 16;
+
 const SOURCES: readonly string[] = ['server', 'browser'] satisfies EventsManagerSource[];
 
 /** `?pixelId=…&event_name=…&source=server|browser&limit=…&offset=…` of `GET /_mock/events-manager`. */
@@ -45,8 +50,13 @@ export class EventsManagerFeed {
   /** Moves with every change the Events Manager page shows; streamed to `/_mock/stream`. */
   #version = 0;
   #streams = new Set<ServerResponse>();
-  /** The last `GET /_mock/events-manager` answer: the same state and filter are not computed twice. */
-  #viewAnswer: { key: string; answer: Answer } | undefined;
+  /**
+   * The last `GET /_mock/events-manager` answer of each filter (the newest few): the same state
+   * and filter are not computed twice, and a page asking between two paced rebuilds gets its own.
+   */
+  #viewAnswers = new Map<string, { state: string; answer: Answer }>();
+  /** When the last view was built and how long it took, epoch ms: rebuilds are paced on it. */
+  #lastBuild = { endedAt: 0, took: 0 };
 
   constructor(records: EventsManagerRecords) {
     this.#records = records;
@@ -106,11 +116,28 @@ export class EventsManagerFeed {
       recorded += evicted.events + evicted.browserEvents + evicted.rejectedEvents;
     }
     // #version moves at every clear, the count at every record: together they name the state.
-    const key = JSON.stringify([this.#version, recorded, filter]);
-    if (this.#viewAnswer?.key !== key) {
-      this.#viewAnswer = { key, answer: jsonAnswer(200, this.view(filter)) };
+    const state = JSON.stringify([this.#version, recorded]);
+    const key = JSON.stringify(filter);
+    const last = this.#viewAnswers.get(key);
+    if (last?.state === state) return last.answer;
+    // Every open page refetches at every change, each with its own filter: rebuilt for each in
+    // turn, the view took all the mock's time from the app under load. A rebuild waits four times
+    // what the last one took (a quick one, none), and meanwhile a page gets its last view, whose
+    // older version tells it to ask again.
+    const now = Date.now();
+    const { endedAt, took } = this.#lastBuild;
+    if (last !== undefined && took >= QUICK_BUILD_MS && now < endedAt + 4 * took) {
+      return last.answer;
     }
-    return this.#viewAnswer.answer;
+    const answer = jsonAnswer(200, this.view(filter));
+    this.#lastBuild = { endedAt: Date.now(), took: Date.now() - now };
+    this.#viewAnswers.delete(key);
+    this.#viewAnswers.set(key, { state, answer });
+    for (const old of this.#viewAnswers.keys()) {
+      if (this.#viewAnswers.size <= KEPT_ANSWERS) break;
+      this.#viewAnswers.delete(old);
+    }
+    return answer;
   }
 
   #stats(): MockRecorderStats[] {

@@ -43,6 +43,9 @@ const SCRIPT = `
   // One page of rows at a time, filtered by the mock: a load test records far more than a page
   // should draw. OFFSET moves by LIMIT with the Newer / Older buttons.
   var LIMIT = 500, offset = 0, view = null, loading = false, again = false;
+  // The newest version the stream announced: an older view (the mock paces its rebuilds) is
+  // asked for again.
+  var latest = 0;
   var SOURCE = { server: 'server (CAPI)', browser: 'browser (Pixel)' };
   // TikTok's copies (mock.tiktok: the Events API and the TikTok Pixel stub) are marked platform: 'tiktok'.
   var TIKTOK_SOURCE = { server: 'server (TikTok Events API)', browser: 'browser (TikTok Pixel)' };
@@ -208,6 +211,7 @@ const SCRIPT = `
     var started = Date.now();
     fetch('/_mock/events-manager' + query(), { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (v) {
       view = v;
+      if (v.version < latest) again = true;
       if (offset > 0 && v.rows.length === 0 && v.totalRows > 0) { offset = Math.max(0, v.totalRows - LIMIT); again = true; }
       render();
       $('status').textContent = 'Live · ' + v.totalRows + ' rows · updated ' + new Date(v.generatedAt).toLocaleTimeString() +
@@ -235,10 +239,11 @@ const SCRIPT = `
   // no tab could refetch, and the app's page could not load the Pixel stub from the mock.
   var channel = window.BroadcastChannel ? new BroadcastChannel('capi-kit-mock-stream') : null;
   function down() { $('status').textContent = 'Reconnecting to the mock…'; }
-  if (channel) channel.onmessage = function (m) { if (m.data === 'down') down(); else load(); };
+  function changed(version) { latest = Math.max(latest, Number(version) || 0); load(); }
+  if (channel) channel.onmessage = function (m) { if (m.data === 'down') down(); else changed(m.data); };
   function listen() {
     var stream = new EventSource('/_mock/stream');
-    stream.onmessage = function () { if (channel) channel.postMessage('changed'); load(); };
+    stream.onmessage = function (m) { if (channel) channel.postMessage(m.data); changed(m.data); };
     stream.onerror = function () { if (channel) channel.postMessage('down'); down(); };
   }
   if (window.EventSource && channel && navigator.locks) {
