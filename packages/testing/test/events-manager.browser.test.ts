@@ -2,6 +2,8 @@
 // mock's page in several tabs, as a developer leaves them open. A browser opens at most six
 // HTTP/1.1 connections to one host, and the page's live stream holds one for as long as it is open.
 import { existsSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type MockGraph, startMockGraph } from '../src/index.js';
@@ -45,6 +47,14 @@ const HOSTILE = [
   '\u202Egnp.exe<b>',
 ];
 const JAVASCRIPT_URL = 'javascript:window.__pwned=5';
+/** A page on another origin (another port of loopback), as a site the developer visits. */
+const startPage = async (html: string): Promise<{ url: string; server: Server }> => {
+  const server = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`, server };
+};
 const beacon = (mock: MockGraph, path: string, body: unknown) =>
   fetch(`${mock.url}${path}`, {
     method: 'POST',
@@ -193,7 +203,53 @@ if (!haveChromium && process.env.CI) {
       await context.close();
     }, 60_000);
 
+    it('a page of another origin can neither read the events nor clear or reset the mock', async () => {
+      mock.reset();
+      expect((await postLead(mock, 'kept')).status).toBe(200);
+      mock.failNext(503);
+      const evil = await startPage(`<!doctype html><body>
+<form id="f" method="POST" action="${mock.url}/_mock/reset" enctype="text/plain"><input name="a" value="b"></form>
+<script>
+window.results = {};
+const m = ${JSON.stringify(mock.url)};
+const read = (path) => fetch(m + path).then((r) => r.text(), (e) => 'blocked');
+Promise.all([
+  read('/_mock/events').then((t) => { results.events = t; }),
+  read('/_mock/events-manager?limit=5').then((t) => { results.view = t; }),
+  fetch(m + '/_mock/reset', { method: 'POST', mode: 'no-cors', body: '{}' }).then(() => 'sent', () => 'failed'),
+  fetch(m + '/_mock/events', { method: 'DELETE' }).then(() => 'sent', () => 'failed'),
+  fetch(m + '/_mock/outage', { method: 'POST', mode: 'no-cors', headers: { 'content-type': 'text/plain' }, body: '{"fault":503}' }).then(() => 'sent', () => 'failed'),
+  new Promise((resolve) => { const s = new EventSource(m + '/_mock/stream'); s.onmessage = () => resolve(results.stream = 'read'); s.onerror = () => { s.close(); resolve(results.stream = 'blocked'); }; }),
+]).then(() => { window.done = true; });
+</script></body>`);
+      try {
+        const context = await browser.newContext();
+        const tab = await context.newPage();
+        await tab.goto(evil.url);
+        await tab.waitForFunction('window.done === true', undefined, { timeout: 10_000 });
+        expect(await tab.evaluate('window.results')).toEqual({
+          events: 'blocked',
+          view: 'blocked',
+          stream: 'blocked',
+        });
+        // A cross-site form post, the one request no browser preflights.
+        await tab.evaluate("document.getElementById('f').submit()");
+        await tab.waitForURL(`${mock.url}/_mock/reset`, { timeout: 10_000 });
+        expect(await tab.textContent('body')).toContain('Refused');
+        await context.close();
+        // The page learnt nothing, and the mock still has its event and its fault, without an outage.
+        expect(mock.events().map((e) => e.event.event_id)).toEqual(['kept']);
+        expect(mock.pendingFaults()).toBe(1);
+        expect((await postLead(mock, 'after')).status).toBe(503);
+        expect((await postLead(mock, 'after')).status).toBe(200);
+      } finally {
+        evil.server.closeAllConnections();
+        evil.server.close();
+      }
+    }, 60_000);
+
     it('stays live in seven tabs, and leaves connections for the app’s Pixel stub', async () => {
+      mock.reset();
       const context = await browser.newContext();
       const tabs = [];
       for (let i = 0; i < 7; i++) {
