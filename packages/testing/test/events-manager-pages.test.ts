@@ -121,7 +121,7 @@ describe('Events Manager pages', () => {
         .toBe(20_001);
     }
     expect(EVENTS_MANAGER_HTML).toContain('v.version < latest');
-  });
+  }, 60_000);
 
   it('the page asks the mock for one page of rows, filtered, with Newer and Older', () => {
     expect(EVENTS_MANAGER_HTML).toContain("'&offset=' + offset");
