@@ -50,6 +50,7 @@ const SCRIPT = `
   // TikTok's copies (mock.tiktok: the Events API and the TikTok Pixel stub) are marked platform: 'tiktok'.
   var TIKTOK_SOURCE = { server: 'server (TikTok Events API)', browser: 'browser (TikTok Pixel)' };
   function pixelLabel(x) { return (x.platform === 'tiktok' ? 'TikTok pixel ' : 'pixel ') + x.pixelId; }
+  function nameOf(x) { return x.eventName || '(no event_name)'; }
   var DEDUP = { deduplicated: 'deduplicated', 'server-only': 'server only', 'browser-only': 'browser only', rejected: 'rejected' };
   function el(tag, cls, text) {
     var e = document.createElement(tag);
@@ -120,7 +121,7 @@ const SCRIPT = `
       el('dt', null, 'Freshness (server: event_time to arrival)'),
       add(el('dd', null, p50 == null ? 'no server events' : 'median ' + span(p50)),
         histogram(s.freshness.buckets, 'Freshness: ' + s.freshness.buckets.map(function (b) { return b.label + ' ' + b.count; }).join(', '))));
-    return add(el('article', 'card'), el('h3', null, s.eventName),
+    return add(el('article', 'card'), el('h3', null, nameOf(s)),
       el('p', 'meta', pixelLabel(s) + ' · server ' + s.server + (s.retriesDeduplicated ? ' (+' + s.retriesDeduplicated + ' retried, deduplicated)' : '') + ' · browser ' + s.browser + (s.rejected ? ' · rejected ' + s.rejected : '')), dl);
   }
   function keys(copy) {
@@ -157,7 +158,7 @@ const SCRIPT = `
     if (servers > 1) dedup.appendChild(el('div', 'meta', 'server sent it ' + servers + '×, counted once'));
     var shared = [
       el('td', null, new Date(row.receivedAt).toLocaleTimeString()),
-      add(el('td'), el('strong', null, row.eventName), el('div', 'meta', pixelLabel(row))),
+      add(el('td'), el('strong', null, nameOf(row)), el('div', 'meta', pixelLabel(row))),
       add(el('td'), row.eventId == null ? el('span', 'meta', 'none') : el('code', null, row.eventId)),
       dedup];
     shared.forEach(function (td) { td.rowSpan = n; });

@@ -234,7 +234,8 @@ export const buildEventsManagerView = (
   const names = new Set<string>();
   const note = (pixelId: string, name: unknown) => {
     pixels.add(pixelId);
-    if (typeof name === 'string') names.add(name);
+    // A refused event without a name is shown as such; '' in the filter's list means every name.
+    if (typeof name === 'string' && name !== '') names.add(name);
   };
 
   const groups = new Map<string, Group>();

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { EVENTS_MANAGER_HTML } from '../src/events-manager-page.js';
 import { type EventsManagerView, type MockGraph, startMockGraph } from '../src/index.js';
 import { nowSeconds, PIXEL, post, sha256, validEvent } from './fixtures.js';
 
@@ -300,6 +301,19 @@ describe('GET /_mock/events-manager', () => {
     // The existing inspection API is unchanged: nothing accepted, one rejection.
     expect(mock.events()).toEqual([]);
     expect(mock.rejections()).toHaveLength(1);
+  });
+
+  it('lists a refused event without an event_name under a label, not as a second "All events"', async () => {
+    const nameless = validEvent({ event_id: 'nameless' });
+    delete nameless.event_name;
+    expect((await post(mock, { data: [nameless] })).status).toBe(400);
+    const page = await view('?limit=500');
+    // The filter's list starts with '' (all events): an empty name there was a second "All events".
+    expect(page.eventNames).toEqual([]);
+    expect(page.rows.map((r) => [r.eventId, r.eventName, r.dedup])).toEqual([
+      ['nameless', '', 'rejected'],
+    ]);
+    expect(EVENTS_MANAGER_HTML).toContain("'(no event_name)'");
   });
 
   it('shows hashed keys as a name and an 8-digit prefix, and never a clear or whole value', async () => {
