@@ -50,6 +50,12 @@ const SCRIPT = `
   // TikTok's copies (mock.tiktok: the Events API and the TikTok Pixel stub) are marked platform: 'tiktok'.
   var TIKTOK_SOURCE = { server: 'server (TikTok Events API)', browser: 'browser (TikTok Pixel)' };
   function pixelLabel(x) { return (x.platform === 'tiktok' ? 'TikTok pixel ' : 'pixel ') + x.pixelId; }
+  // The time alone for today's events, in the browser's time zone; the date too for another
+  // day's (the mock keeps running, and Meta pairs copies over 48 h).
+  function received(ms) {
+    var d = new Date(ms);
+    return d.toDateString() === new Date().toDateString() ? d.toLocaleTimeString() : d.toLocaleString();
+  }
   function nameOf(x) { return x.eventName || '(no event_name)'; }
   var DEDUP = { deduplicated: 'deduplicated', 'server-only': 'server only', 'browser-only': 'browser only', rejected: 'rejected' };
   function el(tag, cls, text) {
@@ -157,7 +163,7 @@ const SCRIPT = `
     var servers = row.copies.filter(function (c) { return c.source === 'server' && c.validation.ok; }).length;
     if (servers > 1) dedup.appendChild(el('div', 'meta', 'server sent it ' + servers + '×, counted once'));
     var shared = [
-      el('td', null, new Date(row.receivedAt).toLocaleTimeString()),
+      el('td', null, received(row.receivedAt)),
       add(el('td'), el('strong', null, nameOf(row)), el('div', 'meta', pixelLabel(row))),
       add(el('td'), row.eventId == null ? el('span', 'meta', 'none') : el('code', null, row.eventId)),
       dedup];

@@ -248,6 +248,27 @@ Promise.all([
       }
     }, 60_000);
 
+    it('dates an event received on another day than today, in the browser’s time zone', async () => {
+      mock.reset();
+      expect((await postLead(mock, 'yesterday')).status).toBe(200);
+      const receivedAt = mock.events()[0]?.receivedAt ?? 0;
+      // The developer looks two days later (the mock left running): a time alone reads as today's.
+      const context = await browser.newContext({ timezoneId: 'Pacific/Auckland', locale: 'en-GB' });
+      const tab = await context.newPage();
+      await tab.clock.setFixedTime(receivedAt + 2 * 86_400_000);
+      await tab.goto(`${mock.url}/`);
+      const cell = tab.locator('tbody[data-dedup="server-only"] td').first();
+      await cell.waitFor();
+      const expected = await tab.evaluate((ms) => new Date(ms).toLocaleString(), receivedAt);
+      expect(await cell.textContent()).toBe(expected);
+      await tab.clock.setFixedTime(receivedAt + 1000);
+      await tab.reload();
+      await cell.waitFor();
+      const today = await tab.evaluate((ms) => new Date(ms).toLocaleTimeString(), receivedAt);
+      expect(await cell.textContent()).toBe(today);
+      await context.close();
+    }, 60_000);
+
     it('stays live in seven tabs, and leaves connections for the app’s Pixel stub', async () => {
       mock.reset();
       const context = await browser.newContext();
