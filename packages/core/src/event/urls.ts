@@ -128,14 +128,17 @@ function decodeQueryPart(part: string): string {
  * stay byte for byte what the page had; only a query with an `@` (or `%40`) is split.
  */
 function emailQuery(value: string): { url: string; removed: string[] } | undefined {
-  const hash = value.indexOf('#');
-  const end = hash < 0 ? value.length : hash;
+  // One search for the usual page URL, which has no query or a query with no `@` (utm_…); the
+  // query is searched in place, without a copy.
   const start = value.indexOf('?');
-  if (start < 0 || start > end) return undefined;
-  // Searched in place: the usual page URL has a query (utm_…) and no `@`, and pays no copy.
+  if (start < 0) return undefined;
   const at = value.indexOf('@', start);
   const escaped = value.indexOf('%40', start);
-  if ((at < 0 || at > end) && (escaped < 0 || escaped > end)) return undefined;
+  if (at < 0 && escaped < 0) return undefined;
+  const hash = value.indexOf('#');
+  const end = hash < 0 ? value.length : hash;
+  // A `?` or an address in the fragment is no query's.
+  if (start > end || ((at < 0 || at > end) && (escaped < 0 || escaped > end))) return undefined;
   const query = value.slice(start + 1, end);
   const kept: string[] = [];
   const removed: string[] = [];
