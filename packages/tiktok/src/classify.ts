@@ -36,7 +36,11 @@ import { type HeadersLike, parseRetryAfter, type ResponseClass } from '@capi-kit
 // the destination says so once per code (`isKnownTikTokCode`), at `warn`, lest a code that means
 // the request is wrong read like an outage until the events are dead-lettered. The
 // core reads an unknown Graph code the same way (core delivery/classify.ts). 40101–40104 beside
-// [CODES]'s 40105 are this package's reading of TikTok's token codes, unverified.
+// [CODES]'s 40105 are this package's reading of TikTok's token codes, unverified. 40105's
+// message, "Access token is incorrect or has been revoked", is also quoted from a Business API
+// answer in https://www.volcengine.com/article/1422075 ; adskull.io (third-party) reads 40100 as
+// an invalid token instead, which would make a revoked token `throttled` here (paused, not
+// probed as auth): TikTok's own code table (business-api.tiktok.com/portal/docs) was not found.
 
 /** TikTok's rate-limit code. */
 export const TIKTOK_THROTTLE_CODE = 40100;

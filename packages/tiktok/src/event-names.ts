@@ -16,15 +16,21 @@ import type { StandardEventName } from '@capi-kit/core';
 // | Donate               | Donate               | custom: TikTok has no donation event                   |
 // | FindLocation         | FindLocation         | standard [SE]                                          |
 // | InitiateCheckout     | InitiateCheckout     | standard [SE]                                          |
-// | Lead                 | SubmitForm           | standard [SEO]; TikTok's form-submission event         |
+// | Lead                 | SubmitForm           | standard [SEO]; [SE-ZH] lists 'Lead' instead (below)   |
 // | PageView             | PageView             | custom: no Events API page-view event in [SE]          |
 // | Purchase             | Purchase             | standard [SE] since 2025 (was CompletePayment [SEO])   |
 // | Schedule             | Schedule             | standard [SE]                                          |
 // | Search               | Search               | standard [SE]                                          |
-// | StartTrial           | StartTrial           | passes as is (not in the part of [SE] we could read)   |
-// | SubmitApplication    | SubmitApplication    | passes as is (not in the part of [SE] we could read)   |
+// | StartTrial           | StartTrial           | standard [SE-ZH]                                       |
+// | SubmitApplication    | SubmitApplication    | standard [SE-ZH]                                       |
 // | Subscribe            | Subscribe            | standard [SEO]                                         |
 // | ViewContent          | ViewContent          | standard [SEO]                                         |
+
+// Lead is unsettled: [SE-ZH] (May 2025) has a standard 'Lead' event for a form submission and no
+// 'SubmitForm', as TikTok renamed CompletePayment to Purchase; the English [SE] excerpts read
+// here do not show it. The name stays SubmitForm until TikTok's English page or developer
+// reference is read to the end: a Pixel firing `ttq.track('Lead')` pairs with the server's copy
+// only with `eventNames: { Lead: 'Lead' }`, since deduplication keys on the name ([DEDUP]).
 
 /** Meta standard event → TikTok event name, for every Meta standard event (see the table above). */
 export const TIKTOK_EVENT_NAMES: Readonly<Record<StandardEventName, string>> = Object.freeze({

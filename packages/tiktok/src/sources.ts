@@ -2,6 +2,13 @@
 //
 // [SE]  TikTok Ads Manager help, "About supported standard events" (last updated September 2025):
 //       https://ads.tiktok.com/help/article/supported-standard-events
+// [SE-ZH] The Chinese version of [SE] (last updated May 2025), which this package could read to
+//       the end: it lists 'Lead' ("when a visitor submits a form") between InitiateCheckout and
+//       Purchase, and 'StartTrial' (content_ids, currency, value) and 'SubmitApplication' as
+//       standard events; no 'SubmitForm'. https://ads.tiktok.com/help/article/supported-standard-events?lang=zh
+//       The English September 2025 excerpts go from InitiateCheckout straight to Purchase, so
+//       whether 'Lead' replaced 'SubmitForm' for the Events API is not settled here (see
+//       event-names.ts).
 // [SEO] The same page before 2025 ("About Standard and Custom events", October 2023), which still
 //       lists CompletePayment, PlaceAnOrder, SubmitForm and ClickButton:
 //       https://ads.tiktok.com/help/article?aid=10028
@@ -26,5 +33,8 @@
 //       sent per event by Segment's TikTok Conversions destination,
 //       https://github.com/segmentio/action-destinations (tiktok-conversions/reportWebEvent/utils.ts).
 // [DEDUP] `event_id` deduplication with the TikTok Pixel within 48 hours:
-//       /work/shared/reference/destinations.md (issue 23).
+//       /work/shared/reference/destinations.md (issue 23). TikTok's own page says the same and
+//       that the key is the pair `event` + `event_id` (Pixel and Events API copies within 5
+//       minutes are merged, later ones up to 48 hours deduplicated):
+//       https://ads.tiktok.com/help/article/event-deduplication
 export {};
