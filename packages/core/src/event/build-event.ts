@@ -131,7 +131,7 @@ function eventId(value: unknown, issues: Issue[]): string {
     const placeholder = PLACEHOLDER_IN_ID.exec(value)?.[1];
     if (placeholder !== undefined) {
       // Every such event shares one id, and Meta keeps the first per event_name + event_id within
-      // 48 h, discarding the others [DD]. Sent, since the first still counts; said, since the rest
+      // 48 h, discarding the others. Sent, since the first still counts; said, since the rest
       // would be lost where no one sees it.
       // https://developers.facebook.com/documentation/ads-commerce/conversions-api/deduplicate-pixel-and-server-events
       warning(
