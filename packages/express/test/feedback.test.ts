@@ -297,7 +297,7 @@ it('refuses pixelId given beside pixels, where it would receive no events', asyn
   expect(middleware.client.stats().sent).toBe(2);
 });
 
-it('names the fix when text from a form or an API refuses the event (event_time, quantity, item_price, action_source)', async () => {
+it('names the fix when text from a form or an API refuses the event (event_time, quantity, item_price, action_source), and sends a plain decimal written as text', async () => {
   const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
   const middleware = capi(capiOptions(mock, { env: { NODE_ENV: 'development' } }));
   const app = express();
@@ -317,18 +317,29 @@ it('names the fix when text from a form or an API refuses the event (event_time,
         custom_data: { contents: [{ id: 'b', quantity: 1, item_price: order.price }] },
       }),
       req.capi.track('Lead', { action_source: order.source }),
+      // A plain decimal as text is the number it spells: sent, with a warning.
+      req.capi.track('Purchase', { custom_data: { value: order.total, currency: 'EUR' } }),
     ];
     res.json(results.map((result) => result.accepted));
   });
   const running = await listen(app);
   try {
-    const order = { created_at: new Date().toISOString(), qty: '2', price: '10.00', source: 'web' };
+    const order = {
+      created_at: new Date().toISOString(),
+      qty: '2 pcs',
+      price: '10,00',
+      source: 'web',
+      total: '19.90',
+    };
     expect(await (await postJson(running, '/order', { order })).json()).toEqual([
       false,
       false,
       false,
       false,
+      true,
     ]);
+    await middleware.client.flush();
+    expect(mock.events().at(-1)?.event.custom_data).toMatchObject({ value: 19.9 });
   } finally {
     await running.close();
     await middleware.close();
@@ -339,13 +350,16 @@ it('names the fix when text from a form or an API refuses the event (event_time,
       /Purchase not sent \(invalid\): event_time: .*fix: pass Unix seconds as a number .* or a Date \(new Date\(text\)/,
     ),
     expect.stringMatching(
-      /AddToCart not sent \(invalid\): custom_data\.contents\[0\]\.quantity: .*fix: pass a whole number, e\.g\. Number\('2'\)/,
+      /AddToCart not sent \(invalid\): custom_data\.contents\[0\]\.quantity: .*fix: pass a whole number \(text is read only as digits/,
     ),
     expect.stringMatching(
-      /AddToCart not sent \(invalid\): custom_data\.contents\[0\]\.item_price: .*fix: pass a number, e\.g\. Number\('12\.50'\)/,
+      /AddToCart not sent \(invalid\): custom_data\.contents\[0\]\.item_price: .*fix: pass a number; text is read only as a plain decimal such as '12\.50'/,
     ),
     expect.stringMatching(
       /Lead not sent \(invalid\): action_source: .*fix: .*'website' for events from your site/,
+    ),
+    expect.stringMatching(
+      /Purchase sent with changes: custom_data\.value: Written as text; sent as the number it spells \(number_as_text\); fix: pass a number/,
     ),
   ]);
 });

@@ -1,4 +1,9 @@
-import { type CustomDataInput, type Issue, normalizeCurrency } from '@capi-kit/core';
+import {
+  type CustomDataInput,
+  type Issue,
+  normalizeCurrency,
+  readDecimalText,
+} from '@capi-kit/core';
 
 // TikTok's `properties` ([EAPI] in sources.ts; recommended parameters per event in [SE]):
 // `contents[]` (`content_id`, `quantity`, `price`, `content_name`, `content_category`, `brand`),
@@ -80,6 +85,19 @@ function number(
   issues: Issue[],
 ): number | undefined {
   if (v === undefined || v === null) return undefined;
+  // A plain decimal written as text ('19.90', from a form field) is read as Meta's copy reads it;
+  // Meta's build reports it (number_as_text), so it is not said twice here.
+  const read = typeof v === 'string' ? (readDecimalText(v) ?? v) : v;
+  return checkedNumber(read, rule, path, code, issues);
+}
+
+function checkedNumber(
+  v: unknown,
+  rule: 'quantity' | 'amount',
+  path: string,
+  code: string,
+  issues: Issue[],
+): number | undefined {
   const max = rule === 'quantity' ? MAX_QUANTITY : MAX_AMOUNT;
   if (
     finite(v) &&

@@ -109,11 +109,25 @@ describe('toTikTokProperties', () => {
     ).toEqual({ properties: undefined, issues: [] });
   });
 
+  it("reads a plain decimal written as text as Meta's copy does, and says nothing more", () => {
+    const { properties, issues } = toTikTokProperties({
+      value: ' 59.50 ' as never,
+      currency: 'USD',
+      contents: [{ id: 'sku-1', quantity: '2' as never, item_price: '9.99' as never }],
+    });
+    expect(properties).toEqual({
+      value: 59.5,
+      currency: 'USD',
+      contents: [{ content_id: 'sku-1', quantity: 2, price: 9.99 }],
+    });
+    expect(issues).toEqual([]);
+  });
+
   it('leaves out numbers that are not finite numbers, and says which', () => {
     const { properties, issues } = toTikTokProperties({
-      value: '59.50' as never,
+      value: '59,50' as never,
       currency: 'USD',
-      contents: [{ id: 'sku-1', quantity: Number.NaN, item_price: '9.99' as never }],
+      contents: [{ id: 'sku-1', quantity: Number.NaN, item_price: '$9.99' as never }],
     });
     expect(properties).toEqual({ currency: 'USD', contents: [{ content_id: 'sku-1' }] });
     expect(issues.map((i) => `${i.path}:${i.code}:${i.severity}`)).toEqual([

@@ -37,8 +37,11 @@ const REQUEST_TRACK =
 const FIXES: Readonly<Record<string, string>> = {
   missing_currency: "add custom_data.currency, an ISO 4217 code such as 'USD'",
   missing_value: 'add custom_data.value, the amount as a number',
-  invalid_value: "pass a number, e.g. Number('12.50') for a decimal read as text",
-  invalid_number: "pass a number, e.g. Number('12.50') for a decimal read as text",
+  invalid_value:
+    "pass a number; text is read only as a plain decimal such as '12.50' (no grouping, currency sign or unit)",
+  invalid_number:
+    "pass a number; text is read only as a plain decimal such as '12.50' (no grouping, currency sign or unit)",
+  number_as_text: 'pass a number (Number(text)) so the type says what it is',
   missing_event_name: "name the event, e.g. track('Lead', { … })",
   missing_user_data: `add user_data (em, ph, external_id…), or track through ${REQUEST_TRACK} so the request adds the IP, user agent and _fbp/_fbc`,
   missing_client_user_agent: `track through ${REQUEST_TRACK} (it adds the request's User-Agent), or set user_data.client_user_agent`,
@@ -52,8 +55,9 @@ const FIXES: Readonly<Record<string, string>> = {
     'send events as they happen; website events older than 7 days are refused by Meta',
   invalid_currency: "use the ISO 4217 code, e.g. 'EUR' rather than '€'",
   // What a form body, a query string or a JSON API hands over as text: each refuses the event.
-  invalid_item_price: "pass a number, e.g. Number('12.50') for a decimal read as text",
-  invalid_quantity: "pass a whole number, e.g. Number('2') for a count read as text",
+  invalid_item_price:
+    "pass a number; text is read only as a plain decimal such as '12.50' (no grouping, currency sign or unit)",
+  invalid_quantity: "pass a whole number (text is read only as digits, e.g. '2')",
   invalid_event_time:
     'pass Unix seconds as a number (Math.floor(Date.now() / 1000)) or a Date (new Date(text) for an ISO 8601 string)',
   placeholder_event_id:

@@ -168,14 +168,52 @@ function contentId(value: unknown, path: string, issues: Issue[]): string | unde
   return trimmed;
 }
 
+/** A plain decimal, as a form, a query string or a data layer writes an amount (`"19.90"`). */
+const DECIMAL_TEXT = /^-?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})$/;
+
+/**
+ * The number a plain decimal written as text spells (`' 19.90 '` → 19.9), else `undefined`: no
+ * exponent, grouping, currency sign or unit, which could be read more than one way.
+ * @example readDecimalText('19.90') // 19.9
+ */
+export function readDecimalText(value: unknown): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return DECIMAL_TEXT.test(trimmed) ? Number(trimmed) : undefined;
+}
+
+/**
+ * A number written as text, read (a warning): refused, a Purchase whose amount came from a form
+ * field was not sent at all, the conversion lost for a quote mark.
+ */
+function fromText(value: unknown, path: string, issues: Issue[]): number | undefined {
+  const read = readDecimalText(value);
+  if (read !== undefined) {
+    issues.push({
+      path,
+      code: 'number_as_text',
+      message: 'Written as text; sent as the number it spells.',
+      severity: 'warning',
+    });
+  }
+  return read;
+}
+
 function finite(value: unknown, path: string, code: string, issues: Issue[]): number | undefined {
   if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value === 'string' && readDecimalText(value) !== undefined) {
+    return fromText(value, path, issues);
+  }
   error(issues, path, code, 'Expected a finite number.');
   return undefined;
 }
 
 function count(value: unknown, path: string, code: string, issues: Issue[]): number | undefined {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) return value;
+  const read = readDecimalText(value);
+  if (read !== undefined && Number.isInteger(read) && read >= 0) {
+    return fromText(value, path, issues);
+  }
   error(issues, path, code, 'Expected a non-negative integer.');
   return undefined;
 }

@@ -1,6 +1,7 @@
 export { ACTION_SOURCES, type ActionSource, isActionSource } from './action-source.js';
 export { type BuildEventOptions, type BuildEventResult, buildEvent } from './build-event.js';
 export { isCurrencyCode, normalizeCurrency } from './currency.js';
+export { readDecimalText } from './custom-data.js';
 export { newEventId } from './event-id.js';
 export {
   MAX_EVENT_AGE_SECONDS,

@@ -1,6 +1,7 @@
 import { buildFbc, fbcClickId, validFbclid } from '../context/fb-cookies.js';
 import { isSameSite, parseReferer } from '../context/page-url.js';
 import type { PageUrl } from '../context/plain-url.js';
+import { readDecimalText } from '../event/custom-data.js';
 import type { ServerEventInput } from '../event/index.js';
 import { HASHED_USER_DATA_KEYS } from '../user-data/keys.js';
 import type { UserDataInput } from '../user-data/types.js';
@@ -80,12 +81,12 @@ const NUMBER_KEYS: ReadonlySet<string> = new Set([
   'num_items',
 ]);
 const CONTENT_NUMBER_KEYS = ['item_price', 'quantity'] as const;
-/** A plain decimal, as a data layer writes a price (`"19.90"`); no exponent, no grouping. */
-const DECIMAL_TEXT = /^-?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})$/;
-
-/** `value` as a number when it is a decimal in text, else unchanged (the core then says why). */
-const decimal = (value: unknown): unknown =>
-  typeof value === 'string' && DECIMAL_TEXT.test(value.trim()) ? Number(value.trim()) : value;
+/**
+ * `value` as a number when it is a decimal in text, else unchanged (the core then says why). Read
+ * here, silently, rather than by the build with its `number_as_text` warning: a page's data layer
+ * holds text by habit, and the Pixel sends every parameter as text anyway.
+ */
+const decimal = (value: unknown): unknown => readDecimalText(value) ?? value;
 
 /**
  * A page's number written as text (`value: '19.90'`, as tag managers' data layers often hold it),

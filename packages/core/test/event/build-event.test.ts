@@ -586,7 +586,10 @@ describe('buildEvent: custom_data', () => {
     ],
     [{ currency: 'USD' }, [['custom_data.value', 'missing_value']]],
     [{ value: 10 }, [['custom_data.currency', 'missing_currency']]],
-    [{ value: '10', currency: 'USD' }, [['custom_data.value', 'invalid_value']]],
+    [{ value: '1,299.00', currency: 'USD' }, [['custom_data.value', 'invalid_value']]],
+    [{ value: '$10', currency: 'USD' }, [['custom_data.value', 'invalid_value']]],
+    [{ value: '1e3', currency: 'USD' }, [['custom_data.value', 'invalid_value']]],
+    [{ value: 'ten', currency: 'USD' }, [['custom_data.value', 'invalid_value']]],
     [{ value: Number.NaN, currency: 'USD' }, [['custom_data.value', 'invalid_value']]],
     [
       { value: Number.POSITIVE_INFINITY, currency: 'USD' },
@@ -602,6 +605,36 @@ describe('buildEvent: custom_data', () => {
     const { event, issues } = purchase(customData);
     expect(event).toBeUndefined();
     expect(errors(issues)).toEqual(expected);
+  });
+
+  // A form body, a query string or an untyped JSON API hands the amount over as text: a plain
+  // decimal is read as the number it spells (the event counted, with a warning), as the relay
+  // reads a page's; anything else (grouping, a sign, an exponent) is still refused by name.
+  it('reads a plain decimal written as text as its number, with a number_as_text warning at its path', () => {
+    const { event, issues } = purchase({
+      value: ' 19.90 ',
+      currency: 'USD',
+      predicted_ltv: '120',
+      num_items: '2',
+      contents: [{ id: 'sku-1', quantity: '2', item_price: '9.95' }],
+    });
+    expect(event?.custom_data).toMatchObject({
+      value: 19.9,
+      predicted_ltv: 120,
+      num_items: 2,
+      contents: [{ id: 'sku-1', quantity: 2, item_price: 9.95 }],
+    });
+    expect(issues.map((i) => [i.path, i.code, i.severity])).toEqual([
+      ['custom_data.value', 'number_as_text', 'warning'],
+      ['custom_data.contents[0].quantity', 'number_as_text', 'warning'],
+      ['custom_data.contents[0].item_price', 'number_as_text', 'warning'],
+      ['custom_data.predicted_ltv', 'number_as_text', 'warning'],
+      ['custom_data.num_items', 'number_as_text', 'warning'],
+    ]);
+    // A count must still be a whole, non-negative number.
+    expect(errors(purchase({ value: 1, currency: 'USD', num_items: '2.5' }).issues)).toEqual([
+      ['custom_data.num_items', 'invalid_num_items'],
+    ]);
   });
 
   it('does not require value or currency on other events, but validates them when given', () => {
@@ -624,7 +657,7 @@ describe('buildEvent: custom_data', () => {
           { quantity: 1 },
           { id: '  ' },
           { id: 'b', quantity: 1.5 },
-          { id: 'c', item_price: '2' },
+          { id: 'c', item_price: '2 EUR' },
           { id: 'd', delivery_category: 'drone' },
           'e',
           { id: 7, colour: 'red' },
