@@ -45,6 +45,12 @@ export function describeReadmeSnippets(
       expect([...blocks.keys()].sort()).toEqual(files.sort());
     });
 
+    it('has no TypeScript block that is not a checked snippet', () => {
+      const text = readFileSync(readme, 'utf8');
+      const tsBlocks = text.match(/^```tsx?\n/gm) ?? [];
+      expect(tsBlocks.length).toBe(readmeSnippets(readme).length);
+    });
+
     it.each(files)('%s is identical in the README', (file) => {
       expect(blocks.get(file)).toBe(readFileSync(new URL(file, snippetDir), 'utf8'));
     });
