@@ -89,15 +89,16 @@ export function describeStartWithoutEnv(name, command) {
  * trace: a `META_PIXEL_ID` that capi-kit refuses (exit 2, like a missing one; the value is never
  * quoted) and a `PORT` another process holds (exit 1). `config: false` leaves out the first, for a
  * framework that logs a failed module set-up itself (NestJS); `port: false` the second, for one
- * whose own command binds the port and says so (`next start`).
+ * whose own command binds the port and says so (`next start`). `frameworkPortLine: true` for one
+ * that logs the failed listen itself, in one line before the example's (NestJS: `listen EADDRINUSE`).
  * @param {string} name
  * @param {StartCommand} command
- * @param {{ config?: boolean, port?: boolean }} [options]
+ * @param {{ config?: boolean, port?: boolean, frameworkPortLine?: boolean }} [options]
  */
 export function describeStartRefused(
   name,
   command,
-  { config = true, port: checkPort = true } = {},
+  { config = true, port: checkPort = true, frameworkPortLine = false } = {},
 ) {
   describe(`example contract: ${name} that cannot start`, () => {
     if (config) {
@@ -127,7 +128,9 @@ export function describeStartRefused(
         const port = typeof address === 'object' && address !== null ? address.port : 0;
         const { code, stdout, stderr } = await run(command, { ...META, PORT: String(port) });
         expect(code).toBe(1);
-        expect(stderr).toContain(`port ${port} is taken`);
+        const lines = stderr.split('\n').filter((line) => line.trim() !== '');
+        expect(lines).toHaveLength(frameworkPortLine ? 2 : 1);
+        expect(lines.at(-1)).toContain(`port ${port} is taken`);
         expect(stderr).toContain('PORT=');
         expect(`${stdout}${stderr}`).not.toMatch(/^\s+at /m);
         expect(stdout).not.toMatch(/listening on/);
