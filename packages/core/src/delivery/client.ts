@@ -11,6 +11,7 @@ import {
   createDiagnosticsRecorder,
   DEFAULT_DIAGNOSTICS_WINDOW_MS,
   describeDiagnosticsWarning,
+  diagnosticsOptionsOf,
 } from '../diagnostics/recorder.js';
 import type { DiagnosticsReport } from '../diagnostics/types.js';
 import { newEventId } from '../event/event-id.js';
@@ -208,10 +209,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
     memoryOutbox({ maxEvents: resolved.maxQueuedEvents, maxBytes: resolved.maxQueuedBytes });
   const intakeDrops = emptyDrops();
   const dedup = { server: 0, relay: 0, withEventId: 0 };
+  const diagnosticsOptions = diagnosticsOptionsOf(options.diagnostics);
   const diagnostics =
-    options.diagnostics?.enabled === false
-      ? undefined
-      : createDiagnosticsRecorder(options.diagnostics);
+    diagnosticsOptions === undefined ? undefined : createDiagnosticsRecorder(diagnosticsOptions);
   /** close() called the outbox's own `close()`: `flush()` leaves it alone from then on. */
   let outboxClosed = false;
   let releaseOutbox: (() => void) | undefined;
@@ -623,7 +623,9 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       const now = wall.now();
       return {
         enabled: false,
-        windowMs: options.diagnostics?.windowMs ?? DEFAULT_DIAGNOSTICS_WINDOW_MS,
+        windowMs:
+          (typeof options.diagnostics === 'object' ? options.diagnostics?.windowMs : undefined) ??
+          DEFAULT_DIAGNOSTICS_WINDOW_MS,
         generatedAt: now,
         from: now,
         pixels: {},

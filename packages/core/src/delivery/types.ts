@@ -183,8 +183,8 @@ export interface CapiOptions {
   flushOnEnd?: boolean | undefined;
   /** Environment to read `META_*` fallbacks from; default `process.env` when present, `false` to disable. */
   env?: Readonly<Record<string, string | undefined>> | false | undefined;
-  /** Match-quality, dedup-key, overlap and freshness figures over a rolling window (`client.diagnostics()`); on by default. */
-  diagnostics?: DiagnosticsOptions | undefined;
+  /** Match-quality, dedup-key, overlap and freshness figures over a rolling window (`client.diagnostics()`); on by default, `false` to turn them off. */
+  diagnostics?: DiagnosticsOptions | boolean | undefined;
 }
 
 /** Per-call options of `track()`. */

@@ -157,6 +157,33 @@ const unknownThreshold = (key: string): TypeError => {
 };
 
 /**
+ * The `diagnostics` option of `createCapi` as the recorder takes it: `undefined` when off. `false`
+ * turns them off and `true` keeps the defaults, as `logger: false` and `env: false` read; a value
+ * of another kind (`'false'` from an environment variable) is refused, naming the option: the
+ * client read `diagnostics: false` as "on, with the defaults", without a word.
+ */
+export const diagnosticsOptionsOf = (
+  value: unknown,
+): Omit<DiagnosticsOptions, 'enabled'> | undefined => {
+  if (value === undefined || value === null || value === true) return {};
+  if (value === false) return undefined;
+  if (typeof value !== 'object' || Array.isArray(value)) {
+    const shown =
+      typeof value === 'string'
+        ? `the string ${JSON.stringify(value.slice(0, 24))}`
+        : String(value);
+    throw new TypeError(
+      `diagnostics must be an object such as { windowMs: 3_600_000 }, or false to turn them off; got ${shown}`,
+    );
+  }
+  const { enabled } = value as DiagnosticsOptions;
+  if (enabled !== undefined && typeof enabled !== 'boolean') {
+    throw new TypeError(`diagnostics.enabled must be a boolean, got ${typeof enabled}`);
+  }
+  return enabled === false ? undefined : (value as DiagnosticsOptions);
+};
+
+/**
  * Creates the rolling-window recorder behind `client.diagnostics()`. Memory is bounded: 12 buckets
  * × pixels × at most `maxEventNames` names of fixed-size counters (freshness as a sparse histogram
  * on a fixed grid), plus at most `overlapCapacity` remembered `event_id`s (for the overlap and to

@@ -318,6 +318,24 @@ describe('client.diagnostics()', () => {
     expect(client.stats().dedup.server).toBe(2);
   });
 
+  it('does nothing when given `diagnostics: false` (as `logger: false`, `env: false`)', () => {
+    // JavaScript callers write it; it used to leave diagnostics on without a word.
+    const { clock, client } = setup({ diagnostics: false });
+    client.track(poorLead(clock.now()));
+    expect(client.diagnostics()).toMatchObject({ enabled: false, pixels: {} });
+    const on = setup({ diagnostics: true });
+    on.client.track(poorLead(on.clock.now()));
+    expect(on.client.diagnostics().pixels[PIXEL]?.events.Lead?.events).toBe(1);
+  });
+
+  it('refuses a diagnostics option or an enabled flag of the wrong kind, naming it', () => {
+    const given = (diagnostics: unknown) => () =>
+      setup({ diagnostics: diagnostics as CapiOptions['diagnostics'] });
+    expect(given('false')).toThrow(/diagnostics must be an object/);
+    expect(given(0)).toThrow(/diagnostics must be an object/);
+    expect(given({ enabled: 'false' })).toThrow(/diagnostics\.enabled must be a boolean/);
+  });
+
   it('rejects invalid diagnostics options at creation', () => {
     expect(() => setup({ diagnostics: { windowMs: -1 } })).toThrow(RangeError);
   });
