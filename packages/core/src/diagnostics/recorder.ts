@@ -338,8 +338,21 @@ export const createDiagnosticsRecorder = (
     const other = relay ? entry.serverPixelIds : entry.relayPixelIds;
     const fresh =
       own === undefined ? sample.pixelIds : sample.pixelIds.filter((p) => !own.includes(p));
-    const overlappingOn =
+    let overlappingOn =
       other === undefined || fresh.length === 0 ? [] : fresh.filter((p) => other.includes(p));
+    // A pair is credited to the bucket of its first copy, the one that leaves the window first:
+    // credited to the second copy's, it stayed in the figure after the first copy had left, and
+    // the overlap read 100 % beside server events the relay never sent. A pixel whose tally is
+    // not in that bucket (its first copy came later than the id's first sighting elsewhere)
+    // keeps it in this one.
+    if (overlappingOn.length > 0 && entry.index < index) {
+      const first = entry.index;
+      overlappingOn = overlappingOn.filter((pixelId) => {
+        const t = tallyInRing(pixelId, sample.eventName, first);
+        if (t) t.overlapping++;
+        return t === undefined;
+      });
+    }
     const repeatedOn =
       fresh.length === sample.pixelIds.length
         ? []

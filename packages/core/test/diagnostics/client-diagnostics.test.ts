@@ -288,6 +288,32 @@ describe('client.diagnostics()', () => {
     await client.close();
   });
 
+  it('counts a pair in the overlap only while both its copies are in the window', async () => {
+    // Buckets of 10 s. The server copies in one bucket, their relay copies in the next: once the
+    // server copies leave the window, those ids are no longer "seen from both sources within the
+    // window" (docs/diagnostics.md), and new server ids the relay never sent must read 0 %.
+    const { clock, client } = setup({ diagnostics: { windowMs: 120_000 } });
+    await clock.advance(10_000 - (clock.now() % 10_000) + 1);
+    for (let i = 0; i < 4; i++) client.track(purchase(i, clock.now()));
+    await clock.advance(10_000);
+    for (let i = 0; i < 4; i++) client.track(purchase(i, clock.now()), { source: 'relay' });
+    const paired = client.diagnostics().pixels[PIXEL]?.events.Purchase;
+    expect([paired?.sources, paired?.overlapping, paired?.overlap]).toEqual([
+      { server: 4, relay: 4 },
+      4,
+      100,
+    ]);
+    await clock.advance(110_000); // the server copies' bucket has left; the relay copies' has not
+    for (let i = 10; i < 14; i++) client.track(purchase(i, clock.now()));
+    const later = client.diagnostics().pixels[PIXEL]?.events.Purchase;
+    expect([later?.sources, later?.overlapping, later?.overlap]).toEqual([
+      { server: 4, relay: 4 },
+      0,
+      0,
+    ]);
+    await client.close();
+  });
+
   it('warns about a low overlap only while the relay is in use', async () => {
     const { clock, client, warnings } = setup({
       diagnostics: { windowMs: 60_000, thresholds: { minEvents: 4 } },
