@@ -250,7 +250,9 @@ export const createDiagnosticsRecorder = (
   const keepNamesInWindow = (w: PixelWindow, index: number): void => {
     w.names.clear();
     for (const bucket of w.ring) {
-      if (!bucket || bucket.index <= index - DIAGNOSTICS_BUCKETS) continue;
+      // Not a bucket ahead of now either (written while the wall clock ran ahead, then set back):
+      // the report leaves it out, and its names held their places, every new name read (other).
+      if (!bucket || bucket.index <= index - DIAGNOSTICS_BUCKETS || bucket.index > index) continue;
       for (const name of bucket.byName.keys()) if (name !== OTHER_EVENT_NAME) w.names.add(name);
     }
   };

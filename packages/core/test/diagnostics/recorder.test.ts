@@ -441,6 +441,19 @@ describe('createDiagnosticsRecorder', () => {
     expect(purchase?.overlap).toBe(50);
   });
 
+  it('gives an event name its place back when the clock was set back past the buckets that held it', () => {
+    const r = createDiagnosticsRecorder({ windowMs: 60_000, maxEventNames: 2 });
+    // A VM resumed with its clock an hour ahead: two names counted then, in buckets "ahead".
+    r.recordEvent(sample({ eventName: 'Lead' }), T0 + 3_610_000);
+    r.recordEvent(sample({ eventName: 'Search' }), T0 + 3_610_000);
+    // NTP set it back: neither is in the window that ends now, so a new name has a place.
+    r.recordEvent(sample({ eventName: 'Purchase' }), T0);
+    r.recordEvent(sample({ eventName: 'Purchase' }), T0 + 5_000);
+    const events = r.report(T0 + 5_000).pixels['1']?.events ?? {};
+    expect(Object.keys(events)).toEqual(['Purchase']);
+    expect(events.Purchase?.events).toBe(2);
+  });
+
   it('fans one event out to every pixel', () => {
     const r = createDiagnosticsRecorder();
     r.attachRelay(); // a relay feeds it (createRelay does this)
