@@ -3,13 +3,17 @@
 // `[method, ...args]`), both recording their calls, and a loopback server standing in for the
 // relay. One click fires one event: the Meta Pixel, the TikTok Pixel and the relay POST must all
 // carry the same ID.
-import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  haveChromium,
+  launchChromium,
+  noChromium,
+} from '../../../scripts/test-support/chromium.ts';
 import type { RelayPayload } from '../src/index.js';
 
 declare module 'vitest' {
@@ -19,9 +23,6 @@ declare module 'vitest' {
   }
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const noChromium = `no Chromium at ${CHROMIUM}${process.env.CHROMIUM_PATH ? ' (CHROMIUM_PATH)' : ''}: apt-get install -y chromium, or set CHROMIUM_PATH`;
 // What ships: the ESM build (turbo builds the package before its tests).
 const BUILT_MODULE = fileURLToPath(new URL('../dist/index.mjs', import.meta.url));
 const PIXEL_ID = '1234567890';
@@ -199,22 +200,8 @@ if (!haveChromium && process.env.CI) {
 
     beforeAll(async () => {
       site = await startSite();
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-          // www.shop.test and api.shop.test: two origins of one site, both on the loopback server.
-          '--host-resolver-rules=MAP *.shop.test 127.0.0.1',
-        ],
-      });
+      // www.shop.test and api.shop.test: two origins of one site, both on the loopback server.
+      browser = await launchChromium(['--host-resolver-rules=MAP *.shop.test 127.0.0.1']);
     }, 30_000);
 
     afterAll(async () => {

@@ -1,11 +1,15 @@
 // The Events Manager page in a real browser: Debian's Chromium (through playwright-core) opens the
 // mock's page in several tabs, as a developer leaves them open. A browser opens at most six
 // HTTP/1.1 connections to one host, and the page's live stream holds one for as long as it is open.
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  haveChromium,
+  launchChromium,
+  noChromium,
+} from '../../../scripts/test-support/chromium.ts';
 import { type MockGraph, startMockGraph } from '../src/index.js';
 
 declare module 'vitest' {
@@ -14,10 +18,6 @@ declare module 'vitest' {
     skipReason?: string | undefined;
   }
 }
-
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const noChromium = `no Chromium at ${CHROMIUM}${process.env.CHROMIUM_PATH ? ' (CHROMIUM_PATH)' : ''}: apt-get install -y chromium, or set CHROMIUM_PATH`;
 
 const postLead = (mock: MockGraph, eventId: string) =>
   fetch(mock.eventsUrl('1234567890'), {
@@ -78,20 +78,7 @@ if (!haveChromium && process.env.CI) {
 
     beforeAll(async () => {
       mock = await startMockGraph();
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
     }, 30_000);
 
     afterAll(async () => {

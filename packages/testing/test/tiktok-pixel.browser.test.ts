@@ -4,11 +4,15 @@
 // identifies the visitor, and on a click fires `ttq.track('CompletePayment', …, { event_id: 'X' })`;
 // the server copy with `event_id: 'X'` goes to the Events API endpoint. The mock's Events Manager
 // page, open in another tab, must show the pair as one deduplicated TikTok row, live (SSE).
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  haveChromium,
+  launchChromium,
+  noChromium,
+} from '../../../scripts/test-support/chromium.ts';
 // <TikTokPixel/>'s own loader (read, not changed): its inline script is this function's source.
 import { bootTikTok, type TikTokBootConfig } from '../../next/src/boot-tiktok.js';
 import { type MockGraph, startMockGraph } from '../src/index.js';
@@ -21,9 +25,6 @@ declare module 'vitest' {
   }
 }
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
-const noChromium = `no Chromium at ${CHROMIUM}${process.env.CHROMIUM_PATH ? ' (CHROMIUM_PATH)' : ''}: apt-get install -y chromium, or set CHROMIUM_PATH`;
 const SECOND_CODE = 'C4SECONDPIXEL0000000';
 /** A value given to `ttq.identify`: it must never leave the page. */
 const EMAIL = 'ada@example.com';
@@ -129,20 +130,7 @@ if (!haveChromium && process.env.CI) {
     beforeAll(async () => {
       mock = await startMockGraph();
       shop = await startShop(mock.tiktok.pixelScriptUrl);
-      const { chromium } = await import('playwright-core');
-      browser = await chromium.launch({
-        executablePath: CHROMIUM,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
+      browser = await launchChromium();
     }, 30_000);
 
     afterAll(async () => {
