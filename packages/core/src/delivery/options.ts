@@ -2,6 +2,7 @@ import { hmacSha256Hex } from '#platform';
 import type { DateOrder } from '../user-data/types.js';
 import { systemClock } from './clock.js';
 import { consoleLogger } from './console-logger.js';
+import { pixelIdProblem, tokenProblem } from './credential-shapes.js';
 import { checkDestination, type Destination, type Envelope, streamKey } from './destination.js';
 import { createRedactor, type Redactor } from './redact.js';
 import { bodySuffix, type PixelEndpoint } from './transport.js';
@@ -271,39 +272,6 @@ const checkString = (value: unknown, name: string): void => {
 };
 
 /**
- * What is wrong with a token copied with something around it, or `undefined`. The token goes in
- * the body's `access_token` ([UA]) and Meta's tokens are letters and digits, so `Bearer EAA…`
- * (copied from a curl command or an HTTP client), `access_token=EAA…`, a token still in its
- * `.env` quotes, or one with a line break inside were sent as they were: Meta answered code 190
- * "Cannot parse access token", every event was held, and the log said only that the credentials
- * were refused. Never the value: it is the secret.
- */
-const tokenProblem = (token: string): string | undefined => {
-  const scheme = /^(bearer|oauth)\s/i.exec(token)?.[1];
-  if (scheme !== undefined) {
-    return `starts with "${scheme} ": pass the token alone (capi-kit sends it in the request body)`;
-  }
-  // `access_token=EAA…` from a Graph API Explorer URL or a curl `-F` field, `META_ACCESS_TOKEN=EAA…`
-  // from a whole .env line pasted into a secrets manager: the name is printed, never what follows.
-  const name = /^(access_token|[A-Z][A-Z0-9_]*TOKEN[A-Z0-9_]*)=./.exec(token)?.[1];
-  if (name !== undefined) {
-    return `starts with "${name}=": pass the token alone (the part after "=")`;
-  }
-  if (/^["'`]|["'`]$/.test(token)) {
-    return 'is wrapped in quotes (kept from a .env or YAML file?): pass the token without them';
-  }
-  if (/\s/.test(token)) {
-    return 'contains whitespace (a space or line break pasted with it): a token has none';
-  }
-  // An app secret is 32 hex digits, and sits beside the app id on the same settings page; Meta's
-  // access tokens are far longer and start with EAA. Sent, it drew code 190 as the others do.
-  if (/^[0-9a-f]{32}$/i.test(token)) {
-    return 'is shaped like an app secret (32 hexadecimal characters), not an access token: pass the Conversions API access token (generated in Events Manager › Settings, it starts with EAA); an app secret goes in appSecret';
-  }
-  return undefined;
-};
-
-/**
  * Meta's wire spellings of our options, as copied from Meta's docs or a Pixel setup. From
  * JavaScript they were ignored: `test_event_code` sent test traffic as live conversions.
  */
@@ -496,21 +464,9 @@ export const resolveOptions = (options: CapiOptions): ResolvedOptions => {
         `createCapi: pixel #${index}: accessToken and appSecret are the same value: appSecret is the app secret from the app dashboard (App settings › Basic), not the access token`,
       );
     }
-    if (!/^\d+$/.test(pixelId)) {
-      // Not the value either: with META_PIXEL_ID and META_ACCESS_TOKEN swapped it is the token,
-      // and this message lands in the app's start-up log.
-      throw new TypeError(
-        `createCapi: pixel #${index}: pixelId must be the numeric pixel (dataset) id; got ${pixelId.length} characters, not all digits` +
-          (pixelId.startsWith('EAA')
-            ? ' and shaped like an access token (pixelId and accessToken swapped?)'
-            : /^["'`]\d+["'`]$/.test(pixelId)
-              ? ' but digits in quotes (kept from a .env or YAML file?): pass the id without them'
-              : /^act_\d+$/.test(pixelId)
-                ? ': act_… is an ad account id; the pixel (dataset) id is in Events Manager › Data sources'
-                : /^\d+(?:[\s-]+\d+)+$/.test(pixelId)
-                  ? ' but digits with spaces or dashes between them: pass the digits alone'
-                  : ''),
-      );
+    const badPixelId = pixelIdProblem(pixelId);
+    if (badPixelId !== undefined) {
+      throw new TypeError(`createCapi: pixel #${index}: pixelId ${badPixelId}`);
     }
     if (seen.has(pixelId)) throw new TypeError(`createCapi: pixel ${pixelId} is listed twice`);
     seen.add(pixelId);
