@@ -452,6 +452,10 @@ export const createIntake = (deps: IntakeDeps): Intake => {
       const from = source === 'relay' ? 'relay' : 'server';
       // Caller-supplied (or browser-supplied, through the relay) ids are the ones a Pixel can share.
       const callerEventId = given !== undefined && given !== null;
+      // A placeholder id (`order-undefined`) is shared by every such event, and Meta keeps only
+      // the first per event name: counted as not deduplicable, so the dedup-key coverage says so.
+      const placeholderId =
+        callerEventId && issues.length > 0 && issues.some((i) => i.code === 'placeholder_event_id');
       dedup[from]++;
       if (callerEventId) dedup.withEventId++;
       // Diagnostics per stream that took the event: Meta's pixels with the match-quality estimate
@@ -473,6 +477,7 @@ export const createIntake = (deps: IntakeDeps): Intake => {
                   userData: false,
                   callerEventId,
                   source: from,
+                  eventIdNeverShared: placeholderId,
                 },
                 at,
               ),
@@ -501,6 +506,7 @@ export const createIntake = (deps: IntakeDeps): Intake => {
                 actionSource: metaBuilt.actionSource,
                 callerEventId,
                 source: from,
+                eventIdNeverShared: placeholderId,
               },
               at,
             ),

@@ -212,6 +212,25 @@ describe('client.diagnostics()', () => {
     expect(client.stats().dedup.server).toBe(1);
   });
 
+  it('counts a placeholder event_id (order-undefined) as not deduplicable, relay or not', async () => {
+    const kit = setupClient(undefined, {
+      diagnostics: { windowMs: 60_000, thresholds: { minEvents: 5 } },
+    });
+    const { clock, client } = kit;
+    // `order-${order.id}` with no order: every Purchase shares one id, and Meta keeps the first.
+    for (let i = 0; i < 5; i++) {
+      client.track(purchase(i, clock.now(), { event_id: 'order-undefined' }));
+    }
+    client.track(purchase(9, clock.now())); // a real order id
+    const purchases = client.diagnostics().pixels[PIXEL]?.events.Purchase;
+    expect(purchases).toMatchObject({ withEventId: 1, unsharedEventIds: 5 });
+    expect(purchases?.dedupKeyCoverage).toBe(16.7);
+    await clock.advance(5000);
+    client.track(purchase(10, clock.now())); // first event of a new bucket: the check runs
+    expect(kit.hooks.warn.map((w) => w.diagnostics?.figure)).toContain('dedup_key_coverage');
+    await client.close();
+  });
+
   it('fires the warn hook once per window for each figure below its threshold', async () => {
     const { clock, client, warnings, log } = setup({
       diagnostics: { windowMs: 60_000, thresholds: { minEvents: 5 } },

@@ -30,6 +30,6 @@ app.post('/lead', (req, res) => {
 });
 app.post(
   '/checkout',
-  trackConversion('Purchase', (req, res) => res.locals.purchase),
+  trackConversion('Purchase', (_req, res) => res.locals.purchase),
   checkout,
 );
