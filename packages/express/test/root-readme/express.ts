@@ -5,7 +5,7 @@ declare const app: import('express').Express;
 declare const checkout: import('express').RequestHandler;
 
 // README below
-import { pixelSnippet } from '@capi-kit/core';
+import { pixelSnippet } from '@capi-kit/core'; // npm install @capi-kit/express @capi-kit/core
 import { capi, trackConversion } from '@capi-kit/express';
 import express from 'express';
 
