@@ -133,13 +133,21 @@ describe('capi-kit doctor', () => {
           event_source_url: 'https://shop.example/signup',
           user_data: { em: 'b@example.com', client_user_agent: 'Mozilla/5.0' },
         }),
+        // A placeholder id (`lead-${undefined}`): every such Lead shares it, so it is no key.
+        JSON.stringify({
+          event_name: 'Lead',
+          event_id: 'lead-undefined',
+          event_time: t,
+          event_source_url: 'https://shop.example/signup',
+          user_data: { em: 'c@example.com', client_user_agent: 'Mozilla/5.0' },
+        }),
       ].join('\n'),
     );
     const result = await runBin(['doctor', '--json', '--local-events', file], graphEnv(mock.url));
     rmSync(file, { force: true });
     expect(result.code).toBe(0);
     const json = JSON.parse(result.stdout);
-    expect(json.local.events).toBe(3);
+    expect(json.local.events).toBe(4);
     expect(json.local.invalidLines).toEqual([3]);
     // (4.5 + 1.25) / 2 = 2.875 → 2.9; both ids caller-supplied; one id from both sources.
     expect(json.local.figures.events.Purchase).toMatchObject({
@@ -150,7 +158,7 @@ describe('capi-kit doctor', () => {
     });
     expect(json.local.figures.events.Lead).toMatchObject({
       withEventId: 0,
-      unsharedEventIds: 1,
+      unsharedEventIds: 2,
       unconfirmedEventIds: 0,
       dedupKeyCoverage: 0,
     });

@@ -225,7 +225,7 @@ const readLocalEvents = async (
           ? eventTime
           : eventTime * 1000
         : at;
-    const { event } = buildEvent(input, { now: () => now });
+    const { event, issues } = buildEvent(input, { now: () => now });
     if (!event) {
       invalidLines.push(lineNumber);
       continue;
@@ -241,8 +241,9 @@ const readLocalEvents = async (
         actionSource: event.action_source,
         callerEventId: hasId,
         source,
-        // buildEvent made this id up just now: no page can have fired its Pixel with it.
-        eventIdNeverShared: !hasId,
+        // buildEvent made this id up just now: no page can have fired its Pixel with it. A
+        // placeholder (`order-undefined`) is every such event's id: not a key, as track() counts it.
+        eventIdNeverShared: !hasId || issues.some((i) => i.code === 'placeholder_event_id'),
       },
       at,
     );
