@@ -1,9 +1,7 @@
-import { createCapi } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { Redis, type RedisOptions } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bullmqOutbox, createCapiWorker } from '../../src/index.js';
-import { ownRedis, until } from './helpers.js';
+import { ownRedis, producerWithErrors, until, workerWithErrors } from './helpers.js';
 
 // An ioredis instance of the app's as `connection`, after a failover that demoted the node it is
 // connected to (here: made a replica with REPLICAOF). The connections this package opens itself
@@ -48,27 +46,13 @@ it.each([
   "the producer on an app's instance $given that Redis answers READONLY: the fix says what to give it, and the fallback delivers",
   async ({ options, says }) => {
     const redis = appRedis(options);
-    const errors: string[] = [];
     const before = mock.events().length;
-    const client = createCapi({
-      pixelId: '1234567890',
-      accessToken: 'worker-token',
-      graphUrl: mock.url,
-      env: false,
-      logger: false,
-      outbox: bullmqOutbox({ connection: redis, prefix: 'capi-app-readonly' }),
-    });
-    client.on('error', (info) => {
-      errors.push(info.error.message);
+    const { client, errors, track } = producerWithErrors(mock, {
+      connection: redis,
+      prefix: 'capi-app-readonly',
     });
     try {
-      for (let i = 0; i < 2; i++) {
-        client.track({
-          event_name: 'Lead',
-          action_source: 'system_generated',
-          user_data: { em: `readonly.${i}@example.com` },
-        });
-      }
+      track('readonly', 2);
       await client.flush();
       const readonly = errors.filter((message) => /READONLY/.test(message));
       expect(readonly).toHaveLength(1);
@@ -87,16 +71,9 @@ it.each([
 
 it("a worker on an app's instance without reconnectOnError that Redis answers READONLY: its log line's fix says what to give it", async () => {
   const redis = appRedis({ maxRetriesPerRequest: null });
-  const lines: { msg: string; obj: Record<string, unknown> }[] = [];
-  const error = (obj: Record<string, unknown>, msg: string) => lines.push({ obj, msg });
-  const worker = createCapiWorker({
+  const { worker, lines } = workerWithErrors(mock, {
     connection: redis,
     prefix: 'capi-app-readonly',
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    graphUrl: mock.url,
-    env: false,
-    logger: { debug() {}, info() {}, warn() {}, error },
   });
   const readonly = () => lines.filter((l) => /READONLY/.test(String(l.obj.error)));
   try {

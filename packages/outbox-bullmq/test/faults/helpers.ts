@@ -4,8 +4,15 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createCapi } from '@capi-kit/core';
 import type { MockGraph } from '@capi-kit/testing';
 import { Redis } from 'ioredis';
+import {
+  type BullmqOutboxOptions,
+  bullmqOutbox,
+  type CapiWorkerOptions,
+  createCapiWorker,
+} from '../../src/index.js';
 
 /** A free loopback port (bound once by us, then released). */
 export const freePort = (): Promise<number> =>
@@ -148,4 +155,64 @@ export const until = async (done: () => boolean, timeoutMs: number): Promise<boo
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   return true;
+};
+
+const PIXEL = '1234567890';
+const TOKEN = 'worker-token';
+
+/**
+ * An app's producer on the mock: `createCapi` with `bullmqOutbox(options)`, the messages of its
+ * error hook collected, and `track(label, count)` for `count` Lead events (one per address).
+ */
+export const producerWithErrors = (mock: MockGraph, options: BullmqOutboxOptions) => {
+  const outbox = bullmqOutbox(options);
+  const client = createCapi({
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    graphUrl: mock.url,
+    env: false,
+    logger: false,
+    outbox,
+  });
+  const errors: string[] = [];
+  client.on('error', (info) => {
+    errors.push(info.error.message);
+  });
+  const track = (label: string, count = 1) => {
+    for (let i = 0; i < count; i++) {
+      client.track({
+        event_name: 'Lead',
+        action_source: 'system_generated',
+        user_data: { em: `${label}.${i}@example.com` },
+      });
+    }
+  };
+  return { client, outbox, errors, track };
+};
+
+/** What a worker's logger was told at level error. */
+export type LoggedError = { msg: string; obj: Record<string, unknown> };
+
+/**
+ * A worker on the mock with its error log lines collected (other levels are dropped) and
+ * `raw()`, how many times BullMQ's worker emitted `error`.
+ */
+export const workerWithErrors = (
+  mock: MockGraph,
+  options: Pick<CapiWorkerOptions, 'connection' | 'prefix'>,
+) => {
+  const lines: LoggedError[] = [];
+  const worker = createCapiWorker({
+    ...options,
+    pixelId: PIXEL,
+    accessToken: TOKEN,
+    graphUrl: mock.url,
+    env: false,
+    logger: { debug() {}, info() {}, warn() {}, error: (obj, msg) => lines.push({ obj, msg }) },
+  });
+  let raw = 0;
+  worker.worker.on('error', () => {
+    raw++;
+  });
+  return { worker, lines, raw: () => raw };
 };

@@ -3,12 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { connect, createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createCapi } from '@capi-kit/core';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { bullmqOutbox, createCapiWorker } from '../../src/index.js';
-import { freePort, ownRedis, until } from './helpers.js';
+import { freePort, ownRedis, producerWithErrors, until, workerWithErrors } from './helpers.js';
 
 // Redis refusing writes (out of memory, here `maxmemory 1` on a redis-server of our own) while a
 // worker has jobs: BullMQ emits `error` on every retry of its Redis calls, and the worker logged
@@ -35,44 +33,18 @@ const scratchDir = (): string => {
 };
 
 it("Redis out of memory: BullMQ's repeated error is logged once, and its repeats are counted in one line at close", async () => {
-  const lines: { msg: string; obj: Record<string, unknown> }[] = [];
-  const error = (obj: Record<string, unknown>, msg: string) => lines.push({ obj, msg });
   const prefix = `capi-oom-${Date.now().toString(36)}`;
-  const worker = createCapiWorker({
-    connection: redis.url,
-    prefix,
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    graphUrl: mock.url,
-    env: false,
-    logger: { debug() {}, info() {}, warn() {}, error },
-  });
-  let raw = 0;
-  worker.worker.on('error', () => {
-    raw++;
-  });
-  const client = createCapi({
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    env: false,
-    logger: false,
-    outbox: bullmqOutbox({ connection: redis.url, prefix }),
-  });
+  const { worker, lines, raw } = workerWithErrors(mock, { connection: redis.url, prefix });
+  const { client, track } = producerWithErrors(mock, { connection: redis.url, prefix });
   const admin = new Redis(redis.url);
   try {
-    for (let i = 0; i < 20; i++) {
-      client.track({
-        event_name: 'Lead',
-        action_source: 'system_generated',
-        user_data: { em: `before.${i}@example.com` },
-      });
-    }
+    track('before', 20);
     await client.flush();
     expect(await until(() => mock.events().length === 20, 30_000)).toBe(true);
     await admin.config('SET', 'maxmemory-policy', 'noeviction');
     await admin.config('SET', 'maxmemory', '1');
     // BullMQ retries on its own; wait for several of its errors, however fast the machine is.
-    expect(await until(() => raw >= 3, 60_000)).toBe(true);
+    expect(await until(() => raw() >= 3, 60_000)).toBe(true);
     const workerErrors = () =>
       lines.filter((l) => l.msg.startsWith('capi-kit worker: worker error'));
     expect(workerErrors()).toHaveLength(1);
@@ -83,7 +55,7 @@ it("Redis out of memory: BullMQ's repeated error is logged once, and its repeats
     await worker.close({ timeoutMs: 5000 });
     const told = workerErrors();
     expect(told).toHaveLength(2);
-    const counted = raw - 1;
+    const counted = raw() - 1;
     expect(told[1]?.msg).toBe(
       `capi-kit worker: worker error (repeated ${counted} more times since it was logged)`,
     );
@@ -101,44 +73,21 @@ it("Redis out of memory: BullMQ's repeated error is logged once, and its repeats
 // long as the fault lasted.
 it('Redis out of memory with jobs waiting: the worker backs off instead of fetching in a hot loop, and delivers once Redis takes writes again', async () => {
   const prefix = `capi-oom-loop-${Date.now().toString(36)}`;
-  const client = createCapi({
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    env: false,
-    logger: false,
-    outbox: bullmqOutbox({ connection: redis.url, prefix }),
-  });
+  const { client, track } = producerWithErrors(mock, { connection: redis.url, prefix });
   const admin = new Redis(redis.url);
   const before = mock.events().length;
-  for (let i = 0; i < 5; i++) {
-    client.track({
-      event_name: 'Lead',
-      action_source: 'system_generated',
-      user_data: { em: `backlog.${i}@example.com` },
-    });
-  }
+  track('backlog', 5);
   await client.flush();
   expect(client.stats().queued).toBe(0);
   await admin.config('SET', 'maxmemory-policy', 'noeviction');
   await admin.config('SET', 'maxmemory', '1');
-  const worker = createCapiWorker({
-    connection: redis.url,
-    prefix,
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    graphUrl: mock.url,
-    env: false,
-  });
-  let raw = 0;
-  worker.worker.on('error', () => {
-    raw++;
-  });
+  const { worker, raw } = workerWithErrors(mock, { connection: redis.url, prefix });
   try {
-    expect(await until(() => raw > 0, 30_000)).toBe(true);
-    const first = raw;
+    expect(await until(() => raw() > 0, 30_000)).toBe(true);
+    const first = raw();
     await new Promise((resolve) => setTimeout(resolve, 3000));
     // 1 s, 2 s, … between fetches: a few errors, not thousands.
-    expect(raw - first).toBeLessThan(20);
+    expect(raw() - first).toBeLessThan(20);
     await admin.config('SET', 'maxmemory', '0');
     expect(await until(() => mock.events().length === before + 5, 30_000)).toBe(true);
   } finally {
@@ -153,37 +102,16 @@ it('Redis out of memory with jobs waiting: the worker backs off instead of fetch
 // worker itself meanwhile (worker.worker.pause(), say for maintenance) found it fetching again.
 it('an app that pauses the worker during a refusal backoff keeps it paused when the backoff ends', async () => {
   const prefix = `capi-oom-app-pause-${Date.now().toString(36)}`;
-  const client = createCapi({
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    env: false,
-    logger: false,
-    outbox: bullmqOutbox({ connection: redis.url, prefix }),
-  });
+  const { client, track } = producerWithErrors(mock, { connection: redis.url, prefix });
   const admin = new Redis(redis.url);
   const before = mock.events().length;
-  client.track({
-    event_name: 'Lead',
-    action_source: 'system_generated',
-    user_data: { em: 'app.pause@example.com' },
-  });
+  track('app.pause');
   await client.flush();
   await admin.config('SET', 'maxmemory-policy', 'noeviction');
   await admin.config('SET', 'maxmemory', '1');
-  const worker = createCapiWorker({
-    connection: redis.url,
-    prefix,
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    graphUrl: mock.url,
-    env: false,
-  });
-  let raw = 0;
-  worker.worker.on('error', () => {
-    raw++;
-  });
+  const { worker, raw } = workerWithErrors(mock, { connection: redis.url, prefix });
   try {
-    expect(await until(() => raw > 0, 30_000)).toBe(true);
+    expect(await until(() => raw() > 0, 30_000)).toBe(true);
     await worker.worker.pause();
     await admin.config('SET', 'maxmemory', '0');
     // Past the first backoff waits (1 s, then 2 s).
@@ -244,31 +172,14 @@ it.each([
   'Redis refusing the write ($fault): the producer says what to change, and the fallback delivers the events',
   async ({ set, reset, url, says }) => {
     const admin = new Redis(redis.url);
-    const errors: string[] = [];
     const before = mock.events().length;
     await set(admin);
-    const client = createCapi({
-      pixelId: '1234567890',
-      accessToken: 'worker-token',
-      graphUrl: mock.url,
-      env: false,
-      logger: false,
-      outbox: bullmqOutbox({
-        connection: url(),
-        prefix: `capi-refused-${Date.now().toString(36)}`,
-      }),
-    });
-    client.on('error', (info) => {
-      errors.push(info.error.message);
+    const { client, errors, track } = producerWithErrors(mock, {
+      connection: url(),
+      prefix: `capi-refused-${Date.now().toString(36)}`,
     });
     try {
-      for (let i = 0; i < 2; i++) {
-        client.track({
-          event_name: 'Lead',
-          action_source: 'system_generated',
-          user_data: { em: `refused.${i}@example.com` },
-        });
-      }
+      track('refused', 2);
       await client.flush();
       expect(errors).toHaveLength(1);
       expect(errors[0]).toMatch(says);
@@ -288,24 +199,13 @@ it.each([
 // end at all: BullMQ's graceful close waited on a connection that never logs in.
 it('a worker refused its login: close() ends by its deadline and names the refusal, not reachability', async () => {
   const admin = new Redis(redis.url);
-  const lines: { msg: string; obj: Record<string, unknown> }[] = [];
-  const error = (obj: Record<string, unknown>, msg: string) => lines.push({ obj, msg });
   await admin.config('SET', 'requirepass', 'sekret');
-  const worker = createCapiWorker({
+  const { worker, lines, raw } = workerWithErrors(mock, {
     connection: redis.url,
     prefix: `capi-noauth-${Date.now().toString(36)}`,
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    graphUrl: mock.url,
-    env: false,
-    logger: { debug() {}, info() {}, warn() {}, error },
-  });
-  let raw = 0;
-  worker.worker.on('error', () => {
-    raw++;
   });
   try {
-    expect(await until(() => raw > 0, 10_000)).toBe(true);
+    expect(await until(() => raw() > 0, 10_000)).toBe(true);
     const started = Date.now();
     await worker.close({ timeoutMs: 500 });
     expect(Date.now() - started).toBeLessThan(3000);
@@ -333,39 +233,18 @@ it('Redis with an eviction policy: the producer and the worker each say so once,
   const said =
     /^Redis at 127\.0\.0\.1:\d+ has maxmemory-policy allkeys-lru: .*evicts .*lost.* set maxmemory-policy noeviction/;
   await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+  const { client, outbox, track } = producerWithErrors(mock, { connection: redis.url, prefix });
   const producerErrors: string[] = [];
-  const workerLines: string[] = [];
-  const workerErrors: string[] = [];
-  const outbox = bullmqOutbox({ connection: redis.url, prefix });
-  const client = createCapi({
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    graphUrl: mock.url,
-    env: false,
-    logger: false,
-    outbox,
-  });
   client.on('error', (info) => {
     producerErrors.push(`${info.kind}: ${info.error.message}`);
   });
-  const worker = createCapiWorker({
-    connection: redis.url,
-    prefix,
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    graphUrl: mock.url,
-    env: false,
-    logger: { debug() {}, info() {}, warn() {}, error: (_obj, msg) => workerLines.push(msg) },
-  });
+  const { worker, lines: workerLines } = workerWithErrors(mock, { connection: redis.url, prefix });
+  const workerErrors: string[] = [];
   worker.on('error', (info) => {
     workerErrors.push(`${info.kind}: ${info.error.message}`);
   });
   try {
-    client.track({
-      event_name: 'Lead',
-      action_source: 'system_generated',
-      user_data: { em: 'evict@example.com' },
-    });
+    track('evict');
     await client.flush();
     expect(await until(() => producerErrors.length > 0 && workerErrors.length > 0, 10_000)).toBe(
       true,
@@ -376,7 +255,7 @@ it('Redis with an eviction policy: the producer and the worker each say so once,
     expect(producerErrors[0]?.slice('outbox: '.length)).toMatch(said);
     expect(workerErrors).toHaveLength(1);
     expect(workerErrors[0]?.slice('outbox: '.length)).toMatch(said);
-    expect(workerLines.filter((line) => /maxmemory-policy/.test(line))).toHaveLength(1);
+    expect(workerLines.filter((line) => /maxmemory-policy/.test(line.msg))).toHaveLength(1);
     // Said, not refused: the events still go through the queue.
     expect(outbox.producerStats()).toMatchObject({ mode: 'redis', enqueuedEvents: 1 });
   } finally {
@@ -402,32 +281,14 @@ it('Redis restarted empty (no persistence): the producer says the queue lost its
       { stdio: 'ignore', cwd },
     );
   let server = start();
-  const errors: string[] = [];
   const warnings: string[] = [];
-  const outbox = bullmqOutbox({ connection: url, prefix: 'capi-restart' });
-  const client = createCapi({
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    graphUrl: mock.url,
-    env: false,
-    logger: false,
-    outbox,
-  });
-  client.on('error', (info) => {
-    errors.push(info.error.message);
+  const { client, outbox, errors, track } = producerWithErrors(mock, {
+    connection: url,
+    prefix: 'capi-restart',
   });
   client.on('warn', (info) => {
     warnings.push(info.message);
   });
-  const track = (label: string, count: number) => {
-    for (let i = 0; i < count; i++) {
-      client.track({
-        event_name: 'Lead',
-        action_source: 'system_generated',
-        user_data: { em: `${label}.${i}@example.com` },
-      });
-    }
-  };
   try {
     await new Promise((resolve) => setTimeout(resolve, 500));
     for (let round = 0; round < 3; round++) {
@@ -475,28 +336,10 @@ it('a Redis Cluster node: the producer says to hash-tag the prefix, and with one
   const url = `redis://127.0.0.1:${port}`;
   const admin = new Redis(url, { retryStrategy: () => 100 });
   admin.on('error', () => {});
-  const errors: string[] = [];
   const capi = (prefix: string) => {
-    const outbox = bullmqOutbox({ connection: url, prefix });
-    const client = createCapi({
-      pixelId: '1234567890',
-      accessToken: 'worker-token',
-      graphUrl: mock.url,
-      env: false,
-      logger: false,
-      outbox,
-    });
-    client.on('error', (info) => {
-      errors.push(info.error.message);
-    });
-    for (let i = 0; i < 2; i++) {
-      client.track({
-        event_name: 'Lead',
-        action_source: 'system_generated',
-        user_data: { em: `cluster.${i}@example.com` },
-      });
-    }
-    return { client, outbox };
+    const producer = producerWithErrors(mock, { connection: url, prefix });
+    producer.track('cluster', 2);
+    return producer;
   };
   try {
     await admin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
@@ -507,15 +350,15 @@ it('a Redis Cluster node: the producer says to hash-tag the prefix, and with one
     }
     const plain = capi('bull');
     await plain.client.flush();
-    expect(errors).toHaveLength(1);
-    expect(errors[0]).toMatch(
+    expect(plain.errors).toHaveLength(1);
+    expect(plain.errors[0]).toMatch(
       /^Redis at 127\.0\.0\.1:\d+ is a Redis Cluster \(CROSSSLOT .*\): .* give producers and workers the same hash-tagged prefix \(prefix: '\{bull\}'\)/,
     );
     await plain.client.close({ timeoutMs: 1000 });
     const tagged = capi('{capi}');
     await tagged.client.flush();
     expect(tagged.outbox.producerStats()).toMatchObject({ mode: 'redis', enqueuedEvents: 2 });
-    expect(errors).toHaveLength(1);
+    expect([...plain.errors, ...tagged.errors]).toHaveLength(1);
     await tagged.client.close({ timeoutMs: 1000 });
   } finally {
     admin.disconnect();
@@ -558,31 +401,13 @@ it('a failover that demotes the primary (READONLY): the producer and the worker 
   await new Promise<void>((resolve) => endpoint.listen(0, '127.0.0.1', resolve));
   const url = `redis://127.0.0.1:${(endpoint.address() as { port: number }).port}`;
   const prefix = 'capi-failover';
-  const worker = createCapiWorker({
+  const { worker } = workerWithErrors(mock, { connection: url, prefix });
+  // Its first write waits for the connection as long as a loaded machine needs.
+  const { client, outbox, track } = producerWithErrors(mock, {
     connection: url,
     prefix,
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    graphUrl: mock.url,
-    env: false,
+    connectTimeoutMs: 10_000,
   });
-  // Its first write waits for the connection as long as a loaded machine needs.
-  const outbox = bullmqOutbox({ connection: url, prefix, connectTimeoutMs: 10_000 });
-  const client = createCapi({
-    pixelId: '1234567890',
-    accessToken: 'worker-token',
-    graphUrl: mock.url,
-    env: false,
-    logger: false,
-    outbox,
-  });
-  client.on('error', () => {});
-  const track = (label: string) =>
-    client.track({
-      event_name: 'Lead',
-      action_source: 'system_generated',
-      user_data: { em: `${label}@example.com` },
-    });
   try {
     track('before');
     await client.flush();
