@@ -261,6 +261,8 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     });
   };
   const onReady = () => {
+    // Logged in again: an error from before says nothing of the next disconnection.
+    lastConnectionError = undefined;
     if (closed) return;
     checkEviction();
     if (outage) backToRedis();
@@ -425,7 +427,13 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
       ]);
     } catch (error) {
       // A timed-out addBulk may still land: then these events are delivered twice (same event_id, Meta deduplicates).
-      recover(records, messageOf(error));
+      // One whose connection dropped waited for a reconnection: when Redis refused it (a password
+      // rotated with ACL SETUSER, WRONGPASS), that refusal is the fault to name, not the timeout.
+      const lost =
+        redis.status !== 'ready' && lastConnectionError !== undefined
+          ? `; not connected: ${lastConnectionError}`
+          : '';
+      recover(records, `${messageOf(error)}${lost}`);
       return;
     } finally {
       if (timeout !== undefined) clearTimeout(timeout);

@@ -193,6 +193,53 @@ it.each([
   },
 );
 
+// A password rotated on the server (ACL SETUSER) takes effect at the producer's next login. A write
+// in flight when its connection dropped waited for a reconnection Redis refused (WRONGPASS), timed
+// out, and was reported as "unreachable (addBulk took longer than …) … Check Redis.", which sent
+// the operator looking for a network fault instead of the password.
+it('a rotated password and a connection dropped under a write: the producer names the refused credentials, and the events are counted and delivered', async () => {
+  const admin = new Redis(redis.url);
+  await admin.call('ACL', 'SETUSER', 'rotated', 'on', '>old-pw', '~*', '&*', '+@all');
+  const before = mock.events().length;
+  const { client, outbox, errors, track } = producerWithErrors(mock, {
+    connection: `redis://rotated:old-pw@127.0.0.1:${redis.port}`,
+    prefix: `capi-rotated-${Date.now().toString(36)}`,
+    writeTimeoutMs: 1000,
+  });
+  try {
+    track('before', 2);
+    await client.flush();
+    expect(outbox.producerStats().enqueuedEvents).toBe(2);
+    // Redis holds the next write; meanwhile the password changes and the connection drops.
+    await admin.call('CLIENT', 'PAUSE', '5000', 'WRITE');
+    track('held');
+    const flushed = client.flush();
+    await until(() => outbox.producerStats().writing === 1, 5000);
+    await admin.call('ACL', 'SETUSER', 'rotated', 'resetpass', '>new-pw');
+    await admin.call('CLIENT', 'KILL', 'USER', 'rotated');
+    await admin.call('CLIENT', 'UNPAUSE');
+    await flushed;
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(
+      /^Redis at 127\.0\.0\.1:\d+ refused the connection's credentials \(.*WRONGPASS .*\): 1 event\(s\) .* Put the password \(and user\) in `connection`/,
+    );
+    expect(errors[0]).not.toMatch(/unreachable|Check Redis|old-pw|new-pw/);
+    // Each event once: two in Redis, the held one in the fallback, which this process delivers.
+    expect(outbox.producerStats()).toMatchObject({
+      buffered: 0,
+      writing: 0,
+      enqueuedEvents: 2,
+      fallbackEvents: 1,
+    });
+    expect(await until(() => mock.events().length === before + 1, 30_000)).toBe(true);
+  } finally {
+    await admin.call('CLIENT', 'UNPAUSE');
+    await client.close({ timeoutMs: 1000 });
+    await admin.call('ACL', 'DELUSER', 'rotated');
+    admin.disconnect();
+  }
+});
+
 // A worker whose login Redis refuses (requirepass set, no password given) said at close "close()
 // did not end in time (is Redis reachable?)": Redis was reachable, refusing the login, and the
 // operator went looking for a network fault. With its backoff holding it paused, close() did not
