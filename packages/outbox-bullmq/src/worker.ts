@@ -85,6 +85,24 @@ export interface CapiWorker {
 
 const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
+/**
+ * The app's logger with each call kept from throwing, as the producer and core's client keep
+ * theirs: a logger that throws (its stream closed under it) made the worker's reports unhandled
+ * rejections, which end a Node process by default, and throws inside BullMQ's event emitter.
+ */
+const guardedLogger = (logger: Logger): Logger => {
+  const guard =
+    (level: keyof Logger) =>
+    (obj: Record<string, unknown>, msg: string): void => {
+      try {
+        logger[level](obj, msg);
+      } catch {
+        // Nowhere left to say it.
+      }
+    };
+  return { debug: guard('debug'), info: guard('info'), warn: guard('warn'), error: guard('error') };
+};
+
 /** Carries the engine's wait (Meta's `Retry-After` when it sent one) to the backoff strategy. */
 class TransientDeliveryError extends Error {
   constructor(
@@ -126,7 +144,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       'createCapiWorker: `connection` (a redis:// URL, options or instance) is required',
     );
   }
-  const logger = options.logger ?? silentLogger;
+  const logger = options.logger ? guardedLogger(options.logger) : silentLogger;
   // Checked here under the worker's names (the engine's own check would name `retry.*`); ≥ 0 as
   // the engine takes them, a token pause > 0 as its `authProbeIntervalMs` (0 would retry a refused
   // token every millisecond).

@@ -6,7 +6,14 @@ import { join } from 'node:path';
 import { type MockGraph, startMockGraph } from '@capi-kit/testing';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { freePort, ownRedis, producerWithErrors, until, workerWithErrors } from './helpers.js';
+import {
+  freePort,
+  ownRedis,
+  producerWithErrors,
+  startChild,
+  until,
+  workerWithErrors,
+} from './helpers.js';
 
 // Redis refusing writes (out of memory, here `maxmemory 1` on a redis-server of our own) while a
 // worker has jobs: BullMQ emits `error` on every retry of its Redis calls, and the worker logged
@@ -312,6 +319,31 @@ it('Redis with an eviction policy: the producer and the worker each say so once,
     await client.close({ timeoutMs: 1000 });
   }
 });
+
+// The worker called the app's logger bare: one that throws (a log stream closed under it) turned
+// its eviction-policy report into an unhandled rejection, which ends a Node process by default,
+// and its BullMQ error listener into a throw inside BullMQ's emitter. The producer and core's
+// client already kept such a throw to themselves.
+it('a worker whose logger throws: its report still reaches the error hook, and nothing ends the process', async () => {
+  const admin = new Redis(redis.url);
+  await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+  const child = startChild('throwing-logger-worker.mjs', [
+    redis.url,
+    `capi-throwing-logger-${Date.now().toString(36)}`,
+    mock.url,
+  ]);
+  try {
+    const { code, signal } = await child.exited;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(child.messages).toHaveLength(1);
+    expect(child.messages[0]?.told).toBe(1);
+    expect(child.messages[0]?.calls).toBeGreaterThanOrEqual(1);
+  } finally {
+    child.child.kill('SIGKILL');
+    await admin.config('SET', 'maxmemory-policy', 'noeviction');
+    admin.disconnect();
+  }
+}, 30_000);
 
 // A Redis restarted without persistence (or failed over to a replica behind, or flushed) comes
 // back without the queue: the jobs the producer wrote before are gone, their events counted as
