@@ -425,7 +425,7 @@ describe('rowToEvent', () => {
     };
     const cases: [string, number | string[]][] = [
       ['19.90', 19.9],
-      ['-5', -5],
+      ['-5', ['negative_purchase_value']], // a refund: see the accounting-format test below
       ['.5', 0.5], // as Number() read them before
       ['5.', 5],
       ['1e3', 1000],
@@ -445,6 +445,45 @@ describe('rowToEvent', () => {
       ['12.50 EUR', ['invalid_value']],
     ];
     for (const [amount, expected] of cases) expect(amountOf(amount), amount).toEqual(expected);
+  });
+
+  // A refund exported from a spreadsheet's accounting format is `(5.00)` or `($5.00)`: it was
+  // refused as "Not a number." (no hint that it was a negative amount), and `-5.00` was sent as a
+  // Purchase worth -5, which Meta counts as revenue. A Purchase's value is now refused when
+  // negative, in either form; another event reads `(5.00)` as -5, the same as `-5.00`.
+  it('refuses a negative Purchase value, in accounting form too; reads it as negative elsewhere', () => {
+    const problemsOf = (amount: string) => {
+      const result = row(['a@b.co', '', '', '1', DAY_AGO, amount, '']);
+      return result.ok ? result.input.custom_data?.value : result.problems;
+    };
+    for (const amount of ['(5.00)', '($5.00)', '(1,234.50)', '( 5,00 € )', '-5.00', '-0.01']) {
+      const problems = problemsOf(amount);
+      expect(problems, amount).toEqual([
+        {
+          field: 'custom_data.value',
+          rule: 'negative_purchase_value',
+          message: expect.stringMatching(/negative.*Purchase.*refund/i),
+        },
+      ]);
+      expect(JSON.stringify(problems)).not.toContain(amount);
+    }
+    expect(problemsOf('(0.00)')).toBe(0);
+    // Not an amount at all: still refused as such.
+    for (const amount of ['()', '(-5)', '(5', '5)', '((5))'])
+      expect(problemsOf(amount), amount).toMatchObject([{ rule: 'invalid_value' }]);
+    const refund = (amount: string) => {
+      const result = rowToEvent(
+        { fields: ['a@b.co', '', '', '1', DAY_AGO, amount, ''], line: 2 },
+        columns,
+        { ...defaults, eventName: 'Refund' },
+        NOW,
+      );
+      return result.ok ? result.input.custom_data?.value : result.problems.map((p) => p.rule);
+    };
+    expect(refund('(5.00)')).toBe(-5);
+    expect(refund('(1.234,50)')).toBe(-1234.5);
+    expect(refund('-5.00')).toBe(-5);
+    expect(refund('($5.00)')).toEqual(['invalid_value']); // the currency symbol, as for $5.00
   });
 
   // "Not a number." for €19.90 left the operator guessing which character was wrong; a currency

@@ -117,6 +117,17 @@ const eventIdOf = (values: Map<UploadField, string[]>, eventName: string): strin
 const CURRENCY_IN_AMOUNT =
   /^(?:\p{Sc}|[A-Za-z]{3})\s*[-+]?[\d.,'\s\u00a0]+$|^[-+]?[\d.,'\s\u00a0]+\s*(?:\p{Sc}|[A-Za-z]{3})$/u;
 
+// A negative amount in a spreadsheet's accounting format: `(5.00)`, `($5.00)`, `(5,00 €)`; the
+// parentheses hold an amount with no sign of its own.
+const ACCOUNTING_NEGATIVE = /^\(\s*([^\s()+-][^()]*?)\s*\)$/;
+
+// Meta's `custom_data.value` is the monetary value of the event, for a Purchase the revenue it
+// brought (https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data):
+// a negative one is a refund, which a Purchase cannot report, and sent it would lower the revenue
+// counted. Refused, not read as its absolute value and not sent.
+const NEGATIVE_PURCHASE =
+  "A negative amount (a refund or reversal; a spreadsheet's accounting format writes it in parentheses): a Purchase's value is the revenue it brought and cannot be negative. Leave refunds out of the upload, or give them their own event_name (e.g. Refund) in an event_name column.";
+
 /** Scientific notation as a spreadsheet writes a long number: a mantissa with decimals (1.23457E+15). */
 const SPREADSHEET_SCIENTIFIC = /^\d[.,]\d+e\+\d+$/i;
 
@@ -288,8 +299,21 @@ export const rowToInput = (
   const customData: CustomData = {};
   const valueRaw = one('value');
   if (valueRaw !== undefined) {
-    const value = readAmount(valueRaw, (defaults.delimiter ?? ',') === ',');
-    if (typeof value === 'number') customData.value = value;
+    const accounting = ACCOUNTING_NEGATIVE.exec(valueRaw)?.[1];
+    const amountText = accounting ?? valueRaw;
+    const read = readAmount(amountText, (defaults.delimiter ?? ',') === ',');
+    const value = accounting !== undefined && typeof read === 'number' ? 0 - read : read;
+    const negative =
+      typeof value === 'number'
+        ? value < 0
+        : accounting !== undefined && CURRENCY_IN_AMOUNT.test(amountText);
+    if (negative && eventName === 'Purchase')
+      problems.push({
+        field: 'custom_data.value',
+        rule: 'negative_purchase_value',
+        message: NEGATIVE_PURCHASE,
+      });
+    else if (typeof value === 'number') customData.value = value;
     else
       problems.push({
         field: 'custom_data.value',
@@ -297,7 +321,7 @@ export const rowToInput = (
         message:
           value === 'ambiguous'
             ? 'A comma or dot followed by three digits reads as a thousands separator or a decimal mark; write the number without thousands separators, with a dot for decimals.'
-            : CURRENCY_IN_AMOUNT.test(valueRaw)
+            : CURRENCY_IN_AMOUNT.test(amountText)
               ? 'A currency symbol or code in the amount; write the number alone, and the currency (ISO 4217, e.g. EUR) in a currency column or --currency.'
               : 'Not a number.',
       });
