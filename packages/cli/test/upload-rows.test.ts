@@ -33,6 +33,135 @@ describe('column mapping', () => {
     expect(fieldFor('favourite colour')).toBeUndefined();
   });
 
+  // Headers as shops and CRMs export them were ignored ("Created at", "E-mail Address",
+  // "Zip/Postal Code"…): the upload stopped on "No event_time column", or sent rows without the
+  // customer information those columns held. One test per exporter.
+  const fieldsOf = (header: string[]) =>
+    Object.fromEntries(mapColumns(header, new Map()).mapped.map((m) => [m.column, m.field]));
+
+  it("maps a Shopify orders export's columns", () => {
+    const header = [
+      'Name',
+      'Email',
+      'Financial Status',
+      'Paid at',
+      'Currency',
+      'Subtotal',
+      'Total',
+    ];
+    header.push('Created at', 'Lineitem sku', 'Billing Name', 'Billing City', 'Billing Zip');
+    header.push('Billing Province', 'Billing Country', 'Billing Phone', 'Shipping City', 'Phone');
+    expect(fieldsOf(header)).toEqual({
+      Email: 'em',
+      Currency: 'currency',
+      Total: 'value',
+      'Created at': 'event_time',
+      'Billing City': 'ct',
+      'Billing Zip': 'zp',
+      'Billing Province': 'st',
+      'Billing Country': 'country',
+      'Billing Phone': 'ph',
+      Phone: 'ph',
+    });
+    // Its customers export.
+    const customers = ['First Name', 'Last Name', 'Email', 'Default Address City'];
+    customers.push('Default Address Province Code', 'Default Address Country Code');
+    customers.push('Default Address Zip', 'Default Address Phone', 'Province Code');
+    expect(Object.values(fieldsOf(customers))).toEqual([
+      'fn',
+      'ln',
+      'em',
+      'ct',
+      'st',
+      'country',
+      'zp',
+      'ph',
+      'st',
+    ]);
+  });
+
+  it("maps a WooCommerce orders export's columns", () => {
+    const header = ['Order Number', 'Order Date', 'Order Status', 'Order Total', 'Order Currency'];
+    header.push('Billing First Name', 'Billing Last Name', 'Billing Email Address');
+    header.push('Billing Phone', 'Billing Postcode', 'Billing City', 'Billing State');
+    header.push('Billing Country', 'Shipping First Name');
+    expect(fieldsOf(header)).toEqual({
+      'Order Number': 'order_id',
+      'Order Date': 'event_time',
+      'Order Total': 'value',
+      'Order Currency': 'currency',
+      'Billing First Name': 'fn',
+      'Billing Last Name': 'ln',
+      'Billing Email Address': 'em',
+      'Billing Phone': 'ph',
+      'Billing Postcode': 'zp',
+      'Billing City': 'ct',
+      'Billing State': 'st',
+      'Billing Country': 'country',
+    });
+    // The plugin's snake_case names, and WooCommerce Analytics' "Order #".
+    expect(fieldsOf(['order_number', 'date_created', 'billing_email', 'billing_postcode'])).toEqual(
+      {
+        order_number: 'order_id',
+        date_created: 'event_time',
+        billing_email: 'em',
+        billing_postcode: 'zp',
+      },
+    );
+    expect(fieldsOf(['Order #'])).toEqual({ 'Order #': 'order_id' });
+  });
+
+  it("maps a HubSpot contacts export's columns", () => {
+    const header = ['Record ID', 'First Name', 'Last Name', 'E-mail Address', 'Phone Number'];
+    header.push('Mobile Phone Number', 'City', 'State/Region', 'Postal Code', 'Country/Region');
+    header.push('Create Date', 'Lifecycle Stage');
+    expect(Object.values(fieldsOf(header))).toEqual([
+      'fn',
+      'ln',
+      'em',
+      'ph',
+      'ph',
+      'ct',
+      'st',
+      'zp',
+      'country',
+      'event_time',
+    ]);
+  });
+
+  it("maps a Salesforce leads or contacts report's columns", () => {
+    const header = ['Lead ID', 'First Name', 'Last Name', 'Email', 'Mobile Phone', 'City'];
+    header.push('State/Province', 'Zip/Postal Code', 'Country', 'Created Date');
+    expect(Object.values(fieldsOf(header))).toEqual([
+      'fn',
+      'ln',
+      'em',
+      'ph',
+      'ct',
+      'st',
+      'zp',
+      'country',
+      'event_time',
+    ]);
+    const contacts = ['Mailing City', 'Mailing State/Province', 'Mailing Zip/Postal Code'];
+    contacts.push('Mailing Country', 'Email Address');
+    expect(Object.values(fieldsOf(contacts))).toEqual(['ct', 'st', 'zp', 'country', 'em']);
+  });
+
+  // A deal or opportunity export has both a creation and a close date: which one the conversion
+  // happened at is the user's to say, and --map says it; the other date column is then ignored
+  // (it stopped the upload with "both map to event_time", with no way to ignore a column).
+  it('asks which date is the event_time when two are known, and --map picks one', () => {
+    const header = ['Deal Name', 'Amount', 'Close Date', 'Create Date', 'Email'];
+    expect(() => mapColumns(header, new Map())).toThrow(
+      'Columns "Close Date" and "Create Date" both map to event_time; choose one with --map "Close Date=event_time"',
+    );
+    expect(mapColumns(header, parseMapOption(['Close Date=event_time']))).toMatchObject({
+      columns: [undefined, 'value', 'event_time', undefined, 'em'],
+      ignored: ['Deal Name', 'Create Date'],
+    });
+  });
+
   it('applies --map before the names and refuses bad maps', () => {
     const map = parseMapOption(['Notes=external_id', 'Amount=value']);
     expect(mapColumns(HEADER, map).columns.at(-1)).toBe('external_id');

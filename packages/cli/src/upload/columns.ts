@@ -28,26 +28,42 @@ export const USER_DATA_FIELDS: ReadonlySet<UploadField> = new Set<UploadField>(
   HASHED_USER_DATA_KEYS,
 );
 
-// Header names are compared lowercased, with spaces, dashes and dots as underscores.
+// Header names are compared lowercased, each run of spaces and punctuation as one underscore and
+// none at the ends (`Zip/Postal Code` is zip_postal_code, `Order #` is order). Besides the generic
+// names, the ones shops and CRMs export under: Shopify's orders (`Created at`, `Billing Zip`) and
+// customers (`Default Address Zip`), WooCommerce's order exports (`Billing Postcode`, `Order
+// Date`), HubSpot's (`State/Region`, `Create Date`) and Salesforce's reports (`Zip/Postal Code`,
+// `Mailing City`). Billing columns only: a shipping address may be the recipient's, not the buyer's.
 const ALIASES: Readonly<Record<string, UploadField>> = {
   em: 'em',
   email: 'em',
   e_mail: 'em',
   email_address: 'em',
+  e_mail_address: 'em',
+  customer_email: 'em',
+  billing_email: 'em',
+  billing_email_address: 'em',
   ph: 'ph',
   phone: 'ph',
   phone_number: 'ph',
   telephone: 'ph',
   mobile: 'ph',
+  mobile_phone: 'ph',
+  mobile_phone_number: 'ph',
+  mobile_number: 'ph',
+  billing_phone: 'ph',
+  default_address_phone: 'ph',
   fn: 'fn',
   first_name: 'fn',
   firstname: 'fn',
   given_name: 'fn',
+  billing_first_name: 'fn',
   ln: 'ln',
   last_name: 'ln',
   lastname: 'ln',
   surname: 'ln',
   family_name: 'ln',
+  billing_last_name: 'ln',
   db: 'db',
   dob: 'db',
   date_of_birth: 'db',
@@ -57,18 +73,40 @@ const ALIASES: Readonly<Record<string, UploadField>> = {
   gender: 'ge',
   ct: 'ct',
   city: 'ct',
+  billing_city: 'ct',
+  mailing_city: 'ct',
+  default_address_city: 'ct',
   st: 'st',
   state: 'st',
   province: 'st',
   region: 'st',
+  state_province: 'st',
+  state_region: 'st',
+  province_code: 'st',
+  billing_state: 'st',
+  billing_province: 'st',
+  billing_state_province: 'st',
+  mailing_state_province: 'st',
+  default_address_province_code: 'st',
   zp: 'zp',
   zip: 'zp',
   zip_code: 'zp',
   zipcode: 'zp',
   postal_code: 'zp',
   postcode: 'zp',
+  post_code: 'zp',
+  zip_postal_code: 'zp',
+  billing_zip: 'zp',
+  billing_postcode: 'zp',
+  billing_zip_postal_code: 'zp',
+  mailing_zip_postal_code: 'zp',
+  default_address_zip: 'zp',
   country: 'country',
   country_code: 'country',
+  country_region: 'country',
+  billing_country: 'country',
+  mailing_country: 'country',
+  default_address_country_code: 'country',
   external_id: 'external_id',
   customer_id: 'external_id',
   event_name: 'event_name',
@@ -77,14 +115,24 @@ const ALIASES: Readonly<Record<string, UploadField>> = {
   timestamp: 'event_time',
   time: 'event_time',
   date: 'event_time',
+  created_at: 'event_time',
+  created_date: 'event_time',
+  create_date: 'event_time',
+  date_created: 'event_time',
+  order_date: 'event_time',
+  close_date: 'event_time',
   event_id: 'event_id',
   action_source: 'action_source',
   value: 'value',
   amount: 'value',
   total: 'value',
+  order_total: 'value',
+  grand_total: 'value',
   currency: 'currency',
+  order_currency: 'currency',
   order_id: 'order_id',
   order: 'order_id',
+  order_number: 'order_id',
   transaction_id: 'order_id',
   content_ids: 'content_ids',
   sku: 'content_ids',
@@ -95,7 +143,8 @@ const normalizeName = (name: string): string =>
   name
     .trim()
     .toLowerCase()
-    .replace(/[\s.-]+/g, '_');
+    .replace(/[^\p{L}\p{N}]+/gu, '_')
+    .replace(/^_|_$/g, '');
 
 /** The field a header or `--map` target names, or undefined. */
 export const fieldFor = (name: string): UploadField | undefined => {
@@ -153,7 +202,15 @@ export const mapColumns = (
       );
     }
   }
-  const columns = header.map((h) => overrides.get(h.trim().toLowerCase()) ?? fieldFor(h));
+  // A field --map gives a column is that column's alone: a column the table maps to it too (the
+  // other of a deal's Create Date and Close Date) is ignored, not a conflict.
+  const chosen = new Set(overrides.values());
+  const columns = header.map((h) => {
+    const override = overrides.get(h.trim().toLowerCase());
+    if (override) return override;
+    const field = fieldFor(h);
+    return field && chosen.has(field) && !USER_DATA_FIELDS.has(field) ? undefined : field;
+  });
   const seen = new Map<UploadField, string>();
   const mapped: ColumnMapping['mapped'] = [];
   const ignored: string[] = [];
@@ -168,7 +225,7 @@ export const mapColumns = (
     const previous = seen.get(field);
     if (previous !== undefined && !USER_DATA_FIELDS.has(field)) {
       throw new CliError(
-        `Columns "${previous}" and "${name}" both map to ${field}; map one elsewhere with --map`,
+        `Columns "${previous}" and "${name}" both map to ${field}; choose one with --map "${previous}=${field}"`,
         EXIT_CODES.usage,
       );
     }
