@@ -2,7 +2,8 @@
 // accepted too); a field in double quotes may hold commas, line breaks and doubled quotes (""). A
 // UTF-8 byte order mark at the start is dropped. https://www.rfc-editor.org/rfc/rfc4180
 // Beyond RFC 4180, for spreadsheets' exports: another delimiter (`;` where the decimal mark is a
-// comma, tab in Excel's "Unicode Text"), and UTF-16 text announced by its byte order mark.
+// comma, tab in Excel's "Unicode Text"), UTF-16 text announced by its byte order mark, and a UTF-8
+// byte order mark at the start of any record (one after a `sep=` line) dropped.
 
 /** One record and where it starts in the file. */
 export interface CsvRecord {
@@ -36,6 +37,7 @@ export const MAX_RECORD_LENGTH = 1 << 20;
 const QUOTE = 34;
 const CR = 13;
 const LF = 10;
+const BOM = 0xfeff;
 
 /**
  * Reads CSV records from text or UTF-8 byte chunks (a file stream), one at a time, holding only
@@ -134,6 +136,13 @@ export async function* readCsvRecords(
         if (c !== DELIMITER && c !== CR && c !== LF) {
           error ??= 'text after a closing quote';
         }
+      }
+      if (c === BOM && i === start && length === 0 && fields.length === 0 && !quoted) {
+        // A byte order mark where a record starts: the file's own after a line put before it
+        // (`sep=;`, a title), or the second file's of two joined. Not text: kept, it made a quoted
+        // first field ("Order ID") unquoted text with its quotes.
+        start = i + 1;
+        continue;
       }
       if (c === DELIMITER) {
         append(text.slice(start, i));

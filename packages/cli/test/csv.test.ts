@@ -22,6 +22,19 @@ const splits = (text: string): string[][] => [
 ];
 
 describe('readCsvRecords', () => {
+  // A BOM where a record starts (a file whose BOM follows a line put before it, or two exports
+  // joined) is not text of the record: kept, it made a quoted first field unquoted text.
+  it('drops a byte order mark at the start of a record', async () => {
+    const text = 'sep=,\r\n\uFEFF"a b",c\r\n\uFEFF1,2\r\nx,\uFEFFy\r\n';
+    for (const chunks of splits(text))
+      expect(await read(chunks), JSON.stringify(chunks)).toEqual([
+        { fields: ['sep=', ''], line: 1 },
+        { fields: ['a b', 'c'], line: 2 },
+        { fields: ['1', '2'], line: 3 },
+        { fields: ['x', '\uFEFFy'], line: 4 },
+      ]);
+  });
+
   it('reads plain records with their line numbers', async () => {
     expect(await read(['a,b,c\n1,2,3\n'])).toEqual([
       { fields: ['a', 'b', 'c'], line: 1 },

@@ -302,6 +302,30 @@ describe('capi-kit upload', () => {
     ]);
   });
 
+  // A sep= line put before a UTF-8 export that starts with a BOM (`echo sep=, | cat - export.csv`)
+  // leaves the BOM at the start of the header: the first column was named "\uFEFF\"Order ID\"" (the
+  // quotes read as text after it), so --map "Order ID=…" named a column the header did not have.
+  it('reads a header with a BOM after the sep= line, quotes and all', async () => {
+    const file = join(dir, 'sep-bom.csv');
+    writeFileSync(
+      file,
+      `sep=,\r\n\ufeff"Order ID","Notes, internal",E-mail,event_time,value,currency\r\n"o-1","",a@example.com,${NOW_S - 60},12,EUR\r\n`,
+    );
+    const result = await runBin([
+      'upload',
+      file,
+      '--dry-run',
+      '--json',
+      '--map',
+      'Order ID=event_id',
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = JSON.parse(result.stdout);
+    expect(report).toMatchObject({ rows: 1, valid: 1, invalid: 0 });
+    expect(report.columns[0]).toEqual({ column: 'Order ID', field: 'event_id' });
+    expect(report.ignoredColumns).toEqual(['Notes, internal']);
+  });
+
   // A file with a sep= line saved again by a spreadsheet: the line became a quoted cell followed by
   // the empty cells of its row (`"sep=;";;;`), and the upload stopped on "no event_time column".
   it.each([
