@@ -615,6 +615,25 @@ describe('rowToEvent', () => {
     expect(refund('($5.00)')).toEqual(['invalid_value']); // the currency symbol, as for $5.00
   });
 
+  // Excel's Accounting format exports a refund with the symbol outside the parentheses, `$ (5.00)`
+  // (or `(5,00) €`): refused as "Not a number.", without the reason; the symbol must still be
+  // refused in another event's row, not dropped.
+  it('reads the accounting format with the currency symbol outside the parentheses', () => {
+    for (const amount of ['$ (5.00)', '$(5.00)', '(5,00) €', 'EUR (5.00)']) {
+      const result = row(['a@b.co', '', '', '1', DAY_AGO, amount, '']);
+      expect(!result.ok && result.problems.map((p) => p.rule), amount).toEqual([
+        'negative_purchase_value',
+      ]);
+      const refund = rowToEvent(
+        { fields: ['a@b.co', '', '', '1', DAY_AGO, amount, ''], line: 2 },
+        columns,
+        { ...defaults, eventName: 'Refund' },
+        NOW,
+      );
+      expect(!refund.ok && refund.problems[0]?.message, amount).toMatch(/currency symbol or code/);
+    }
+  });
+
   // "Not a number." for €19.90 left the operator guessing which character was wrong; a currency
   // symbol or code is the usual one, and where the currency goes is the fix.
   it('says to take a currency symbol or code out of the amount, without the value', () => {

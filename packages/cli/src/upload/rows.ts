@@ -117,9 +117,11 @@ const eventIdOf = (values: Map<UploadField, string[]>, eventName: string): strin
 const CURRENCY_IN_AMOUNT =
   /^(?:\p{Sc}|[A-Za-z]{3})\s*[-+]?[\d.,'\s\u00a0]+$|^[-+]?[\d.,'\s\u00a0]+\s*(?:\p{Sc}|[A-Za-z]{3})$/u;
 
-// A negative amount in a spreadsheet's accounting format: `(5.00)`, `($5.00)`, `(5,00 €)`; the
-// parentheses hold an amount with no sign of its own.
-const ACCOUNTING_NEGATIVE = /^\(\s*([^\s()+-][^()]*?)\s*\)$/;
+// A negative amount in a spreadsheet's accounting format: `(5.00)`, `($5.00)`, `(5,00 €)`, and
+// with the symbol or code outside, as Excel's Accounting format exports it: `$ (5.00)`,
+// `(5,00) €`. The parentheses hold an amount with no sign of its own.
+const ACCOUNTING_NEGATIVE =
+  /^((?:\p{Sc}|[A-Za-z]{3})\s*)?\(\s*([^\s()+-][^()]*?)\s*\)(\s*(?:\p{Sc}|[A-Za-z]{3}))?$/u;
 
 // Meta's `custom_data.value` is the monetary value of the event, for a Purchase the revenue it
 // brought (https://developers.facebook.com/documentation/ads-commerce/conversions-api/parameters/custom-data):
@@ -299,7 +301,9 @@ export const rowToInput = (
   const customData: CustomData = {};
   const valueRaw = one('value');
   if (valueRaw !== undefined) {
-    const accounting = ACCOUNTING_NEGATIVE.exec(valueRaw)?.[1];
+    // The amount without its parentheses, a symbol outside them kept (refused as in `$5.00`).
+    const parts = ACCOUNTING_NEGATIVE.exec(valueRaw);
+    const accounting = parts ? `${parts[1] ?? ''}${parts[2]}${parts[3] ?? ''}` : undefined;
     const amountText = accounting ?? valueRaw;
     const read = readAmount(amountText, (defaults.delimiter ?? ',') === ',');
     const value = accounting !== undefined && typeof read === 'number' ? 0 - read : read;
