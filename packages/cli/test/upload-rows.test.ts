@@ -256,6 +256,42 @@ describe('rowToEvent', () => {
     expect(!noKeys.ok && noKeys.problems.map((p) => p.field)).toContain('user_data');
   });
 
+  // Exporters that want Excel to keep a leading zero write the cell as the formula ="02134" (in a
+  // quoted field, "=""02134"""). Read as text, the wrapper was sent: order_id ="A-1001" became the
+  // event_id ="A-1001", which never deduplicates against the Pixel's A-1001, and the external_id
+  // was hashed with =" and " around it. No warning said so.
+  it('reads a value behind Excel\'s ="…" text formula as the value it spells', () => {
+    const header = ['email', 'zip', 'external_id', 'order_id', 'event_time', 'value', 'country'];
+    const mapped = mapColumns(header, new Map()).columns;
+    const result = rowToEvent(
+      {
+        fields: ['="a@b.co"', '="02134"', '="00123"', '="A-1001"', `="${DAY_AGO}"`, '="5"', 'US'],
+        line: 2,
+      },
+      mapped,
+      defaults,
+      NOW,
+    );
+    expect(result).toMatchObject({
+      ok: true,
+      eventId: 'A-1001',
+      input: {
+        event_id: 'A-1001',
+        event_time: Number(DAY_AGO),
+        user_data: { em: 'a@b.co', zp: '02134', external_id: '00123' },
+        custom_data: { value: 5, order_id: 'A-1001' },
+      },
+    });
+    // Only the whole cell: a value that merely holds =" is kept as it is.
+    const kept = rowToEvent(
+      { fields: ['a@b.co', '', 'x="1"', 'B-1', DAY_AGO, '5', ''], line: 2 },
+      mapped,
+      defaults,
+      NOW,
+    );
+    expect(kept.ok && kept.input.user_data?.external_id).toBe('x="1"');
+  });
+
   // A spreadsheet keeps a leading + or 0 by marking the cell as text with an apostrophe, which some
   // exports keep: "'+33 6 12 34 56 78" was read as a national number (no country code known,
   // warned so) and with --default-country another country's code could be put before it.

@@ -154,6 +154,9 @@ const pathOf = (field: UploadField): string =>
       ? `custom_data.${field}`
       : field;
 
+/** A cell that is Excel's text formula, `="…"`, with no quote inside it. */
+const TEXT_FORMULA = /^="([^"]*)"$/;
+
 /** Fields a spreadsheet's text apostrophe may precede (numbers it would otherwise reformat). */
 const APOSTROPHE_MARKED: ReadonlySet<UploadField> = new Set([
   'ph',
@@ -207,6 +210,11 @@ export const rowToInput = (
     if (field !== undefined && APOSTROPHE_MARKED.has(field) && value.startsWith("'")) {
       value = value.slice(1).trim();
     }
+    // Exporters keep a leading zero from Excel by writing the cell as the formula ="02134": the
+    // value is what it spells, not the formula (sent with its =" and ", an order_id made an
+    // event_id that never deduplicates, an external_id hashed to no one).
+    const formula = TEXT_FORMULA.exec(value);
+    if (formula) value = (formula[1] as string).trim();
     if (!field || value === '') return;
     if (SPREADSHEET_ERROR.test(value)) {
       failedFormulas.add(field);
