@@ -81,12 +81,13 @@ describe('column mapping', () => {
   });
 
   it("maps a WooCommerce orders export's columns", () => {
-    const header = ['Order Number', 'Order Date', 'Order Status', 'Order Total', 'Order Currency'];
+    const header = ['Order ID', 'Order Number', 'Order Date', 'Order Status', 'Order Total'];
+    header.push('Order Currency');
     header.push('Billing First Name', 'Billing Last Name', 'Billing Email Address');
     header.push('Billing Phone', 'Billing Postcode', 'Billing City', 'Billing State');
     header.push('Billing Country', 'Shipping First Name');
     expect(fieldsOf(header)).toEqual({
-      'Order Number': 'order_id',
+      'Order ID': 'order_id',
       'Order Date': 'event_time',
       'Order Total': 'value',
       'Order Currency': 'currency',
@@ -99,15 +100,21 @@ describe('column mapping', () => {
       'Billing State': 'st',
       'Billing Country': 'country',
     });
-    // The plugin's snake_case names, and WooCommerce Analytics' "Order #".
-    expect(fieldsOf(['order_number', 'date_created', 'billing_email', 'billing_postcode'])).toEqual(
-      {
-        order_number: 'order_id',
-        date_created: 'event_time',
-        billing_email: 'em',
-        billing_postcode: 'zp',
-      },
-    );
+    // The plugin's snake_case names (its order_number, beside order_id, is left alone: mapped to
+    // order_id too, the two stopped the upload), and WooCommerce Analytics' "Order #".
+    const plugin = [
+      'order_id',
+      'order_number',
+      'date_created',
+      'billing_email',
+      'billing_postcode',
+    ];
+    expect(fieldsOf(plugin)).toEqual({
+      order_id: 'order_id',
+      date_created: 'event_time',
+      billing_email: 'em',
+      billing_postcode: 'zp',
+    });
     expect(fieldsOf(['Order #'])).toEqual({ 'Order #': 'order_id' });
   });
 

@@ -132,7 +132,6 @@ const ALIASES: Readonly<Record<string, UploadField>> = {
   order_currency: 'currency',
   order_id: 'order_id',
   order: 'order_id',
-  order_number: 'order_id',
   transaction_id: 'order_id',
   content_ids: 'content_ids',
   sku: 'content_ids',
