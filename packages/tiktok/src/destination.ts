@@ -57,7 +57,9 @@ const contextOf = (captured: Readonly<Record<string, string>> | undefined): TikT
  * const capi = createCapi({
  *   pixelId: process.env.META_PIXEL_ID,
  *   accessToken: process.env.META_ACCESS_TOKEN,
- *   destinations: [tiktok({ pixelCode: 'C4ABCD', accessToken: process.env.TIKTOK_ACCESS_TOKEN })],
+ *   destinations: [
+ *     tiktok({ pixelCode: 'C4ABCD', accessToken: process.env.TIKTOK_ACCESS_TOKEN ?? '' }),
+ *   ],
  * });
  */
 export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEvent> {

@@ -1,28 +1,13 @@
-import { readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describeReadmeSnippets } from '../../../scripts/test-support/package-checks.ts';
 import { META_TOKEN, startMeta, startTikTok, TIKTOK_TOKEN } from './platforms.js';
 import { SHA256 } from './vectors.js';
 
 // README code blocks are the files in test/readme-snippets, which `tsc -p tsconfig.json` checks
 // against src; here they must match the README and run as shown against the built package.
-const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
-const blocks = new Map(
-  [...readme.matchAll(/<!-- snippet: (\S+) -->\n```ts\n([\s\S]*?)```/g)].map((m) => [m[1], m[2]]),
-);
-const snippetDir = new URL('./readme-snippets/', import.meta.url);
-const files = readdirSync(snippetDir).filter((f) => f.endsWith('.ts'));
-
-describe('README', () => {
-  it('shows every snippet file, and nothing else as a snippet', () => {
-    expect([...blocks.keys()].sort()).toEqual(files.sort());
-  });
-
-  it.each(files)('%s is identical in the README', (file) => {
-    expect(blocks.get(file)).toBe(readFileSync(new URL(file, snippetDir), 'utf8'));
-  });
-});
+describeReadmeSnippets(import.meta.url);
 
 describe('the usage snippet runs as shown (built package, a loopback TikTok)', () => {
   const received: { token: string | undefined; body: unknown }[] = [];
