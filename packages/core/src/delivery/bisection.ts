@@ -1,5 +1,10 @@
 import type { OutboxRecord } from './outbox/types.js';
+import type { Part } from './slots.js';
 import type { Verdict } from './verdict.js';
+
+// How a rejected batch is taken apart (`splitRejected`), and its parts waiting for requests of
+// their own (`SuspectParts`). What a rejection does to the records (the named event dead-lettered,
+// the parts counted back as queued) is answer-handling.ts's; when a part goes out is the pipe's.
 
 /**
  * A platform rejects a whole batch for one invalid event (TikTok too, [BATCH] in @capi-kit/tiktok).
@@ -33,3 +38,34 @@ export const splitRejected = (
   }
   return { named, parts };
 };
+
+/**
+ * Parts of rejected batches waiting to be sent on their own. Their records stay leased in the
+ * outbox and count as `queued`; they go out before anything new is claimed, each in its own slot,
+ * so a poisoned batch is taken apart at full concurrency.
+ */
+export class SuspectParts {
+  private readonly parts: Part[] = [];
+
+  /** A part of a rejected batch, with the batch's lease, waits for its own request. */
+  add(part: Part): void {
+    this.parts.push(part);
+  }
+
+  /**
+   * The next part to send, at most `maxEvents` of it: while the stream probes, a part goes out one
+   * probe at a time too, the rest waiting at the front with the same lease.
+   */
+  next(maxEvents: number): Part | undefined {
+    const waiting = this.parts.shift();
+    if (waiting === undefined || waiting.records.length <= maxEvents) return waiting;
+    const { records, leaseUntil } = waiting;
+    this.parts.unshift({ records: records.slice(maxEvents), leaseUntil });
+    return { records: records.slice(0, maxEvents), leaseUntil };
+  }
+
+  /** The pipe stopped: the parts' records are left to the shutdown's sweep or the lease's expiry. */
+  clear(): void {
+    this.parts.length = 0;
+  }
+}

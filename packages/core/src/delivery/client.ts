@@ -341,7 +341,7 @@ export const createCapi = (options: CapiOptions = {}): CapiClient => {
       // Leases only guard against a record the engine lost track of (an outbox call that failed):
       // this process is the only one claiming. Long enough for a whole bisection of the largest
       // batch with every request running to its timeout, one at a time (2n requests); a part
-      // whose lease still runs short is given back (PixelPipe.fillSlots).
+      // whose lease still runs short is given back (SendLoop.fillSlots).
       leaseMs: Math.max(3_600_000, resolved.timeoutMs * 2 * MAX_EVENTS_PER_REQUEST),
       retry: resolved.retry,
       redact,

@@ -4,8 +4,8 @@ import type { RetryOptions } from './types.js';
 // When one stream may send: the shared pause (throttling and transient backoff stop the whole
 // stream, not one batch), the records' own backoff, and the auth circuit breaker (open after a
 // refused credential, half-open for one probe request per `authProbeIntervalMs`). Times are on the
-// engine's scheduling clock. The pipe (pixel-pipe.ts) asks it before every request and tells it
-// every answer; the counters of events stay the pipe's.
+// engine's scheduling clock. The pipe asks it before every request (send-loop.ts) and tells it
+// every answer (answer-handling.ts); the counters of events stay the pipe's (pipe-counts.ts).
 
 /**
  * A server's hint that asks for a wait. `Retry-After: 0`, or a date already past (the server's

@@ -9,7 +9,7 @@ import type { PipeConfig } from './pipe-config.js';
 // (its storage failed), which its `takeNonDurable` hands over. That happens at close, again for
 // every record that comes back after it (one sweep at a time), and in one synchronous step when the
 // process exits before close() ended. Records an outbox call in progress owns are left to it
-// (ownership.ts). The pipe (pixel-pipe.ts) keeps the counters: it is told what a sweep took, in
+// (ownership.ts). The pipe (pixel-pipe.ts) moves the counters: it is told what a sweep took, in
 // the same synchronous step as the outbox call that took it.
 
 /** Why a durable outbox's records were dropped at shutdown (`takeNonDurable`). */
