@@ -5,7 +5,7 @@ import type { OutboxRecord } from './outbox/types.js';
 import type { RecordOwnership } from './ownership.js';
 import type { PipeConfig } from './pipe-config.js';
 import type { PipeCounts } from './pipe-counts.js';
-import { refs } from './pipe-counts.js';
+import { ids, refs } from './pipe-counts.js';
 import { answerFields, type PipeLog } from './pipe-log.js';
 import type { SendGate } from './send-gate.js';
 import type { ShutdownSweep } from './shutdown-sweep.js';
@@ -20,8 +20,6 @@ import { deliveryError, isNotPlatformAnswer, refusesRequest, type Verdict } from
 // backoff, or dead-lettered once out of attempts). Each outbox call is followed, in the same
 // synchronous step, by the counters' move (pipe-counts.ts). Reading the answer is verdict.ts's,
 // sending it batch-sender.ts's, and when the records go out again send-loop.ts's.
-
-const ids = (records: readonly OutboxRecord[]): string[] => records.map((r) => r.id);
 
 /** What answer handling needs of the pipe it belongs to. */
 export interface AnswerHandlingDeps {

@@ -21,6 +21,9 @@ export const sumBytes = (records: readonly OutboxRecord[]): number => {
   return total;
 };
 
+/** The records' outbox ids, as `ack`, `nack` and `deadLetter` take them. */
+export const ids = (records: readonly OutboxRecord[]): string[] => records.map((r) => r.id);
+
 /** The records as hooks name them (no payload). */
 export const refs = (records: readonly OutboxRecord[]): EventRef[] =>
   records.map((r) => ({ eventId: r.eventId, eventName: reportedEventName(r.eventName) }));

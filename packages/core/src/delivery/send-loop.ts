@@ -5,7 +5,7 @@ import { expiryLookAheadMs, isExpired } from './expiry.js';
 import type { OutboxRecord } from './outbox/types.js';
 import type { RecordOwnership } from './ownership.js';
 import type { PipeConfig } from './pipe-config.js';
-import { type PipeCounts, sumBytes } from './pipe-counts.js';
+import { ids, type PipeCounts, sumBytes } from './pipe-counts.js';
 import type { PipeLog } from './pipe-log.js';
 import type { SendGate } from './send-gate.js';
 import type { ShutdownSweep } from './shutdown-sweep.js';
@@ -20,8 +20,6 @@ import { WakeTimer } from './wake-timer.js';
 // (slots), each sent by batch-sender.ts and its answer handled by answer-handling.ts. The counters
 // it moves are pipe-counts.ts's; when the stream may send is send-gate.ts's; what `flush()`,
 // `drain()` and `close()` wait for, and the shutdown's sweeps, are the pipe's (pixel-pipe.ts).
-
-const ids = (records: readonly OutboxRecord[]): string[] => records.map((r) => r.id);
 
 /** Events in the batch that probes a failing endpoint (see `fillSlots`). */
 const PROBE_EVENTS = 1;

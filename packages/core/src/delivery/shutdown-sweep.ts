@@ -2,6 +2,7 @@ import type { OutboxRecord } from './outbox/types.js';
 import { isPromise } from './outbox-calls.js';
 import type { RecordOwnership } from './ownership.js';
 import type { PipeConfig } from './pipe-config.js';
+import { ids } from './pipe-counts.js';
 
 // What a stopped stream does with the records its outbox still holds (docs/architecture.md,
 // delivery guarantees). A non-durable outbox's are claimed, leased ones included, and
@@ -14,8 +15,6 @@ import type { PipeConfig } from './pipe-config.js';
 
 /** Why a durable outbox's records were dropped at shutdown (`takeNonDurable`). */
 const NOT_DURABLE = 'capi-kit: closed with events the outbox could not make durable';
-
-const ids = (records: readonly OutboxRecord[]): string[] => records.map((r) => r.id);
 
 /** A promise and the function that resolves it. */
 const deferred = (): { promise: Promise<void>; resolve: () => void } => {
