@@ -360,6 +360,24 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     return error;
   };
 
+  /**
+   * Per job (BullMQ hands its `failed` listener the object the processor had), the ids of the
+   * records this attempt settled: delivered, rejected (the engine reported them) or expired
+   * (reported here). A Redis call refused after the round (Redis full: `job.updateData`, the
+   * rejected events' job) leaves them in the job's data, and a last attempt's failure must not
+   * report them again as out of attempts: a delivered event counted as undeliverable too.
+   */
+  const settled = new WeakMap<Job<CapiJobData>, Set<string>>();
+  const settle = (job: Job<CapiJobData>, records: readonly OutboxRecord[]) => {
+    if (records.length === 0) return;
+    let ids = settled.get(job);
+    if (!ids) {
+      ids = new Set();
+      settled.set(job, ids);
+    }
+    for (const record of records) ids.add(record.id);
+  };
+
   const processJob = async (
     job: Job<CapiJobData>,
     token?: string,
@@ -390,6 +408,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       (isExpired(record, now + expiryLookAhead, route.maxAgeSeconds) ? expired : live).push(record);
     }
     if (expired.length > 0) {
+      settle(job, expired);
       counters.expired += expired.length;
       logger.warn(
         { pixelId: data.pixelId, count: expired.length, jobId: job.id },
@@ -409,6 +428,11 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     }
 
     const round = await deliverOnce(route.engine, live, emit);
+    settle(job, round.delivered);
+    settle(
+      job,
+      round.rejected.map((r) => r.record),
+    );
     counters.sent += round.delivered.length;
     counters.rejected += round.rejected.length;
     const rejectedMessage =
@@ -508,7 +532,10 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
     const byBullmq = error instanceof UnrecoverableError;
     if (!byBullmq && job.attemptsMade < (job.opts.attempts ?? 1)) return;
     counters.failed++;
-    const records = job.data?.records ?? [];
+    // Not those this attempt delivered or reported (its Redis update refused: they are still in
+    // the job's data).
+    const done = settled.get(job);
+    const records = (job.data?.records ?? []).filter((r) => !done?.has(r.id));
     if (records.length > 0) {
       // Out of attempts (a stall past the limit spent them too): dead letters, said as the engine
       // says its own (`deadLetter` hook, `onUndeliverable`), not only in the log, which is silent
@@ -534,7 +561,7 @@ export const createCapiWorker = (options: CapiWorkerOptions): CapiWorker => {
       {
         jobId: job.id,
         pixelId: job.data?.pixelId,
-        count: job.data?.records?.length,
+        count: records.length,
         attempts: job.attemptsMade,
         ...(byBullmq ? { reason: error.message } : {}),
       },
