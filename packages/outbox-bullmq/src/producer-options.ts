@@ -23,11 +23,11 @@ export interface BullmqOutboxOptions {
   maxJobEvents?: number | undefined;
   /** Serialized bytes per job; default 1 000 000 (the request body stays under 1 MiB). */
   maxJobBytes?: number | undefined;
-  /** Longest time an event waits in memory before its `addBulk`; default 10 ms, at most 2^31 − 1. */
+  /** Longest time an event waits in memory before its write to Redis; default 10 ms, at most 2^31 − 1. */
   flushIntervalMs?: number | undefined;
-  /** How long the first `addBulk` waits for the connection before falling back; default 1000 ms, at most 2^31 − 1. */
+  /** How long the first write waits for the connection before falling back; default 1000 ms, at most 2^31 − 1. */
   connectTimeoutMs?: number | undefined;
-  /** An `addBulk` slower than this counts as a failure (fallback); default 2000 ms, at most 2^31 − 1. */
+  /** A write slower than this counts as a failure (fallback); default 2000 ms, at most 2^31 − 1. */
   writeTimeoutMs?: number | undefined;
   /** Events held for Redis (buffered, or in a write it has not answered: a slow Redis); beyond it new events go to the in-memory fallback. Default 50 000. */
   maxBufferedEvents?: number | undefined;

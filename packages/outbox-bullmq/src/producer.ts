@@ -32,9 +32,9 @@ export interface BullmqProducerStats {
    * try that fails, up to 30 s).
    */
   mode: 'redis' | 'fallback';
-  /** Events waiting for the next `addBulk`. */
+  /** Events waiting for the next write. */
   buffered: number;
-  /** Events taken from the buffer whose `addBulk` (or wait for the connection) has not answered yet. */
+  /** Events taken from the buffer whose write (or wait for the connection) has not answered yet. */
   writing: number;
   /** Events written to Redis since start. */
   enqueuedEvents: number;
@@ -42,7 +42,7 @@ export interface BullmqProducerStats {
   enqueuedJobs: number;
   /** Events that went to the in-memory fallback since start. */
   fallbackEvents: number;
-  /** `addBulk` calls that failed (each sent its events to the fallback). */
+  /** Writes that failed in whole or in part (the events of the jobs Redis did not take went to the fallback). */
   writeFailures: number;
   /**
    * The event counters per stream (`pixelId` of the records: Meta's pixel id, `tiktok:<code>`…):
@@ -58,9 +58,9 @@ export interface BullmqProducerStats {
  * exactly one of the buffer, a pending write, Redis, or the fallback (which the client counts).
  */
 export interface BullmqStreamStats {
-  /** Events of this stream waiting in memory for the next `addBulk`. */
+  /** Events of this stream waiting in memory for the next write. */
   bufferedEvents: number;
-  /** Events of this stream in an `addBulk` that has not answered yet (then enqueued, or the fallback). */
+  /** Events of this stream in a write that has not answered yet (then enqueued, or the fallback). */
   writingEvents: number;
   /** Events of this stream written to Redis since start. */
   enqueuedEvents: number;
@@ -119,7 +119,7 @@ const messageOf = (error: unknown): string =>
 /**
  * The producer side of the Redis outbox, for `createCapi({ outbox })`. `append` (inside `track()`)
  * only buffers in memory; every `flushIntervalMs` (10 ms) or `maxJobEvents` events the buffer goes
- * to Redis in one `addBulk`, one job per ≤ 1000 events of a stream (a Meta pixel, or another
+ * to Redis in one write, one job per ≤ 1000 events of a stream (a Meta pixel, or another
  * destination's `tiktok:<code>`: give the workers the same `destinations`). The engine never delivers these
  * events itself — they are handed over (`delegated`) and `createCapiWorker` processes send them —
  * so `claim` only ever returns events of the fallback: when Redis is unreachable (or too slow) the
@@ -355,13 +355,10 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   const takeJobs = (): {
     jobs: { name: string; data: CapiJobData; opts: JobsOptions }[];
     records: OutboxRecord[];
-    byStream: Map<string, number>;
   } => {
     const jobs: { name: string; data: CapiJobData; opts: JobsOptions }[] = [];
     const records: OutboxRecord[] = [];
-    const byStream = new Map<string, number>();
     for (const [pixelId, list] of buffer) {
-      byStream.set(pixelId, list.length);
       moveStream(pixelId, list.length, 'bufferedEvents', 'writingEvents');
       let chunk: OutboxRecord[] = [];
       let bytes = 0;
@@ -385,15 +382,15 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     buffer = new Map();
     writing += buffered;
     buffered = 0;
-    return { jobs, records, byStream };
+    return { jobs, records };
   };
 
   const writeOnce = async (): Promise<void> => {
-    const { jobs, records, byStream } = takeJobs();
+    const { jobs, records } = takeJobs();
     if (jobs.length === 0) return;
     inWrite = records;
     try {
-      await writeJobs(jobs, records, byStream);
+      await writeJobs(jobs, records);
     } finally {
       inWrite = undefined;
     }
@@ -402,7 +399,6 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
   const writeJobs = async (
     jobs: { name: string; data: CapiJobData; opts: JobsOptions }[],
     records: OutboxRecord[],
-    byStream: Map<string, number>,
   ): Promise<void> => {
     if (redis.status !== 'ready') {
       // Before the first connection, give it `connectTimeoutMs` from creation; after that, fail fast.
@@ -412,40 +408,67 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
         return;
       }
     }
+    // One `queue.add` per job, sent together (ioredis pipelines them on the connection), rather
+    // than `addBulk`: that is one pipeline whose jobs each land or not, and it rejects as a whole at
+    // the first refusal (Redis full part-way), so the jobs already written went to the fallback
+    // too and were delivered (and counted as delivered) twice. Each job's own answer says which
+    // events Redis holds; only the others go to the fallback.
+    const added: ({ id?: string | undefined } | undefined)[] = jobs.map(() => undefined);
+    let failure: unknown;
+    const adds = jobs.map((job, index) =>
+      queue.add(job.name, job.data, job.opts).then(
+        (written) => {
+          added[index] = written;
+        },
+        (error: unknown) => {
+          failure ??= error;
+        },
+      ),
+    );
     let timeout: ReturnType<typeof setTimeout> | undefined;
-    let added: readonly { id?: string | undefined }[];
     try {
-      added = await Promise.race([
-        queue.addBulk(jobs),
-        new Promise<never>((_, reject) => {
-          timeout = setTimeout(
-            () => reject(new Error(`addBulk took longer than ${writeTimeoutMs} ms`)),
-            writeTimeoutMs,
-          );
+      await Promise.race([
+        Promise.all(adds),
+        new Promise<void>((resolve) => {
+          timeout = setTimeout(() => {
+            failure ??= new Error(`the write took longer than ${writeTimeoutMs} ms`);
+            resolve();
+          }, writeTimeoutMs);
           timeout.unref?.();
         }),
       ]);
-    } catch (error) {
-      // A timed-out addBulk may still land: then these events are delivered twice (same event_id, Meta deduplicates).
-      // One whose connection dropped waited for a reconnection: when Redis refused it (a password
-      // rotated with ACL SETUSER, WRONGPASS), that refusal is the fault to name, not the timeout.
+    } finally {
+      if (timeout !== undefined) clearTimeout(timeout);
+    }
+    // In one synchronous step from here: each event is enqueued or in the fallback when read.
+    const landed = jobs.filter((_, index) => added[index] !== undefined);
+    const landedEvents = landed.reduce((sum, job) => sum + job.data.records.length, 0);
+    if (landed.length > 0) {
+      queueWatched.written(added.filter((job) => job !== undefined));
+      writing -= landedEvents;
+      counters.enqueuedEvents += landedEvents;
+      counters.enqueuedJobs += landed.length;
+      for (const job of landed) {
+        moveStream(job.data.pixelId, job.data.records.length, 'writingEvents', 'enqueuedEvents');
+      }
+    }
+    if (landed.length < jobs.length) {
+      // A job still unanswered at the timeout may land later: its events are then delivered
+      // twice (same event_id, Meta deduplicates). One whose connection dropped waited for a
+      // reconnection: when Redis refused it (a password rotated with ACL SETUSER, WRONGPASS),
+      // that refusal is the fault to name, not the timeout.
       const lost =
         redis.status !== 'ready' && lastConnectionError !== undefined
           ? `; not connected: ${lastConnectionError}`
           : '';
-      recover(records, `${messageOf(error)}${lost}`);
+      const rest = jobs.filter((_, index) => added[index] === undefined);
+      recover(
+        rest.flatMap((job) => job.data.records),
+        `${messageOf(failure)}${lost}`,
+      );
       return;
-    } finally {
-      if (timeout !== undefined) clearTimeout(timeout);
     }
     inWrite = undefined;
-    queueWatched.written(added);
-    writing -= records.length;
-    counters.enqueuedEvents += records.length;
-    counters.enqueuedJobs += jobs.length;
-    for (const [stream, count] of byStream) {
-      moveStream(stream, count, 'writingEvents', 'enqueuedEvents');
-    }
     // Redis took a write during an outage (the try after the backoff, or events that waited behind
     // the write that failed): it answers again.
     if (outage && !closed) backToRedis();
@@ -458,7 +481,7 @@ export const bullmqOutbox = (options: BullmqOutboxOptions): BullmqOutbox => {
     immediate = undefined;
   };
 
-  /** Writes until the buffer is empty, one `addBulk` at a time. Never rejects. */
+  /** Writes until the buffer is empty, one write (its jobs' `queue.add`s) at a time. Never rejects. */
   const drain = (): Promise<void> => {
     cancelTimers();
     if (draining) return draining;

@@ -404,7 +404,7 @@ describe('the producer accounts for a write Redis holds', needsRedis, () => {
     await capi.close();
     stop();
     expect(messages.filter((message) => message.includes('Redis at'))).toEqual([
-      expect.stringMatching(/^error: .* is unreachable \(addBulk took longer than 300 ms\)/),
+      expect.stringMatching(/^error: .* is unreachable \(the write took longer than 300 ms\)/),
       expect.stringMatching(/^warn: .* is reachable again/),
     ]);
     expect(misses).toEqual([]);
