@@ -49,7 +49,8 @@ export class EventsManagerFeed {
   readonly #records: EventsManagerRecords;
   /** Moves with every change the Events Manager page shows; streamed to `/_mock/stream`. */
   #version = 0;
-  #streams = new Set<ServerResponse>();
+  /** Each open stream: the version it was last sent, and whether that write is still queued. */
+  #streams = new Map<ServerResponse, { sent: number; flushing: boolean }>();
   /**
    * The last `GET /_mock/events-manager` answer of each filter (the newest few): the same state
    * and filter are not computed twice, and a page asking between two paced rebuilds gets its own.
@@ -84,9 +85,7 @@ export class EventsManagerFeed {
   /** Tells the open Events Manager pages that what they show changed. */
   changed(): void {
     this.#version++;
-    for (const stream of this.#streams) {
-      if (!stream.destroyed && !stream.writableEnded) stream.write(`data: ${this.#version}\n\n`);
-    }
+    for (const [stream, state] of this.#streams) this.#announce(stream, state);
   }
 
   /** `GET /_mock/stream`: Server-Sent Events, one `data: <version>` per change. */
@@ -96,9 +95,30 @@ export class EventsManagerFeed {
       'cache-control': 'no-store',
       'x-content-type-options': 'nosniff',
     });
-    res.write(`retry: 2000\ndata: ${this.#version}\n\n`);
-    this.#streams.add(res);
+    const state = { sent: this.#version, flushing: true };
+    this.#streams.set(res, state);
     res.on('close', () => this.#streams.delete(res));
+    res.write(`retry: 2000\ndata: ${this.#version}\n\n`, () => this.#flushed(res, state));
+  }
+
+  /**
+   * Sends a stream the current version, unless its last write is still queued: a page that stops
+   * reading (a tab in the background, a client that never reads) would otherwise have every
+   * change buffered for it without bound. A page needs only the newest version, so one write is
+   * in flight per stream and the changes meanwhile are told as one once it is flushed.
+   */
+  #announce(res: ServerResponse, state: { sent: number; flushing: boolean }): void {
+    if (state.flushing || state.sent === this.#version || res.destroyed || res.writableEnded) {
+      return;
+    }
+    state.flushing = true;
+    state.sent = this.#version;
+    res.write(`data: ${this.#version}\n\n`, () => this.#flushed(res, state));
+  }
+
+  #flushed(res: ServerResponse, state: { sent: number; flushing: boolean }): void {
+    state.flushing = false;
+    this.#announce(res, state);
   }
 
   /**
