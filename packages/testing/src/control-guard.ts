@@ -3,7 +3,8 @@
 // post to `http://127.0.0.1:4000/_mock/reset` (cross-site request forgery), or point its own name
 // at 127.0.0.1 and then read `/_mock/events` as same-origin (DNS rebinding). Refused: a `Host` that
 // is not a loopback name or address, nor the mock's own host, and a state-changing request from a
-// page of another origin. Tests, the CLI and scripts send no `Origin` and a loopback `Host`.
+// page of another origin. Tests, the CLI and scripts send no `Origin` and a loopback `Host`. The
+// Host rule guards the Graph reads too (`GET /{version}/me`, a pixel, dataset_quality).
 
 /** `localhost`, `*.localhost` (RFC 6761 keeps them on loopback), 127.0.0.0/8, `[::1]`. */
 const isLoopback = (hostname: string): boolean =>
@@ -44,23 +45,32 @@ export interface ControlRequest {
 }
 
 /**
- * Why a `/_mock/*` request is refused, or undefined when it may go on. Allowed hosts: loopback
- * names and addresses, the mock's `host` option, and any address (not a name) when the mock
- * listens on every interface (`0.0.0.0`, `::`).
+ * Why a request naming `host` (its `Host` header) is refused, or undefined: DNS rebinding needs a
+ * name the attacker controls, so only loopback names and addresses, the mock's `host` option, and
+ * any address (not a name) when the mock listens on every interface (`0.0.0.0`, `::`) are taken.
+ * An absent `Host` (HTTP/1.0, never a browser) is taken.
+ */
+export const hostRefusal = (host: string | undefined, listenHost: string): string | undefined => {
+  if (host === undefined) return undefined;
+  const hostname = parseHost(host)?.hostname;
+  const allowed =
+    hostname !== undefined &&
+    (isLoopback(hostname) ||
+      hostname === configuredHostname(listenHost) ||
+      (WILDCARDS.has(listenHost) && isAddress(hostname)));
+  return allowed
+    ? undefined
+    : 'the Host header must be a loopback name or address, or the mock’s host option (DNS rebinding guard)';
+};
+
+/**
+ * Why a `/_mock/*` request is refused, or undefined when it may go on: a foreign `Host`
+ * ({@link hostRefusal}), or a state-changing request from a page of another origin.
  */
 export const controlRefusal = (request: ControlRequest, listenHost: string): string | undefined => {
+  const refused = hostRefusal(request.host, listenHost);
+  if (refused !== undefined) return refused;
   const host = request.host === undefined ? undefined : parseHost(request.host);
-  if (request.host !== undefined) {
-    const hostname = host?.hostname;
-    const allowed =
-      hostname !== undefined &&
-      (isLoopback(hostname) ||
-        hostname === configuredHostname(listenHost) ||
-        (WILDCARDS.has(listenHost) && isAddress(hostname)));
-    if (!allowed) {
-      return 'the Host header must be a loopback name or address, or the mock’s host option (DNS rebinding guard)';
-    }
-  }
   if (request.origin !== undefined && !SAFE_METHODS.has(request.method)) {
     let origin: URL | undefined;
     try {

@@ -11,12 +11,13 @@ import { type Answer, jsonAnswer, pageAnswer } from './answers.js';
 import { DEFAULT_GRAPH_VERSION } from './api-version.js';
 import { checkMaxEvents } from './bounded-log.js';
 import { controlAnswer } from './control.js';
-import { controlRefusal } from './control-guard.js';
+import { controlRefusal, hostRefusal } from './control-guard.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
 import { EventsManagerFeed } from './events-manager-feed.js';
 import type { EventsManagerFilter, EventsManagerView } from './events-manager-view.js';
 import type { MockFaultInput } from './faults.js';
 import { GraphEndpoint } from './graph-endpoint.js';
+import { matchReadRoute } from './graph-reads.js';
 import { isPixelStubRoute, pixelStubAnswer } from './pixel-endpoint.js';
 import {
   type MockBrowserEvent,
@@ -379,6 +380,16 @@ class MockGraphServer implements MockGraph {
     if (url.pathname.startsWith('/open_api/')) {
       await this.#tiktok.handle(req, res, url, method);
       return;
+    }
+    if (method === 'GET' && matchReadRoute(url.pathname)) {
+      // Reads answer from the recorded events (when a pixel last fired, its dataset quality), and
+      // the mock takes any token by default: a page whose name was pointed at 127.0.0.1 would read
+      // them as same-origin. The events edge takes any Host (a proxy, a container's name).
+      const refusal = hostRefusal(req.headers.host, this.#options.host ?? DEFAULT_HOST);
+      if (refusal) {
+        this.#write(res, jsonAnswer(403, { ok: false, error: `Refused: ${refusal}.` }));
+        return;
+      }
     }
     await this.#graph.handle(req, res, url, method, started);
   }

@@ -107,3 +107,39 @@ describe('control routes (/_mock/*) refuse foreign pages', () => {
     ).toBeUndefined();
   });
 });
+
+describe('Graph reads refuse a foreign Host (DNS rebinding)', () => {
+  it('answers /me, a pixel and dataset_quality only to a loopback Host or the mock’s host', async () => {
+    mock = await startMockGraph();
+    const { port, host } = new URL(mock.url);
+    const { post, validEvent, PIXEL } = await import('./fixtures.js');
+    await post(mock, { data: [validEvent()] });
+    const auth = { authorization: 'Bearer any-token' }; // the mock takes any token by default
+    const reads = [
+      '/v26.0/me',
+      `/v26.0/${PIXEL}?fields=id,name,last_fired_time`,
+      `/v26.0/dataset_quality?dataset_id=${PIXEL}`,
+    ];
+    for (const path of reads) {
+      // A page whose name was pointed at 127.0.0.1 reads as same-origin: its Host is its own name.
+      const rebound = await send(mock.url, 'GET', path, { host: `evil.example:${port}`, ...auth });
+      expect(rebound.status, path).toBe(403);
+      expect(rebound.body, path).not.toContain(PIXEL);
+      expect(JSON.parse(rebound.body)).toMatchObject({
+        ok: false,
+        error: expect.stringContaining('Host'),
+      });
+      expect((await send(mock.url, 'GET', path, { host, ...auth })).status, path).toBe(200);
+      const local = await send(mock.url, 'GET', path, { host: `localhost:${port}`, ...auth });
+      expect(local.status, path).toBe(200);
+    }
+    // The events edge keeps taking any Host: an app may reach the mock through a proxy or a
+    // container's name, and a rebound page learns nothing from posting events.
+    const accepted = await fetch(mock.eventsUrl(PIXEL), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ data: [validEvent()], access_token: 'x' }),
+    });
+    expect(accepted.status).toBe(200);
+  });
+});
