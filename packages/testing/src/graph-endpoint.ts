@@ -8,6 +8,7 @@ import { type Answer, graphAnswer, jsonAnswer } from './answers.js';
 import { DEFAULT_GRAPH_VERSION, retiredVersionAnswer } from './api-version.js';
 import { checkCredentials, readCredentials } from './auth.js';
 import type { DatasetQualityEvent } from './dataset-quality.js';
+import { clipEventName, clippedName } from './event-name-limit.js';
 import { FaultQueue } from './fault-queue.js';
 import {
   answerForFault,
@@ -233,7 +234,7 @@ export class GraphEndpoint {
         typeof e === 'object' &&
         e !== null &&
         typeof (e as { event_name?: unknown }).event_name === 'string'
-          ? (e as { event_name: string }).event_name
+          ? clipEventName((e as { event_name: string }).event_name)
           : '?',
       );
     }
@@ -455,8 +456,10 @@ export class GraphEndpoint {
     this.#host.recorder.addRejectedEvents(
       data.map((event: unknown, index) => ({
         pixelId,
-        event:
+        event: clippedName(
           typeof event === 'object' && event !== null && !Array.isArray(event) ? { ...event } : {},
+          'event_name',
+        ),
         receivedAt: record.receivedAt,
         requestIndex: record.index,
         invalidEvent,

@@ -1,3 +1,4 @@
+import { EVENT_NAME_TOO_LONG, isEventNameTooLong } from './event-name-limit.js';
 import type { MockBrowserEvent } from './recorder.js';
 
 // A local stand-in for Meta's fbevents.js, served at `/fbevents.js`. It implements the part of
@@ -108,6 +109,8 @@ export const parseBeacon = (
     return { ok: false, reason: 'id must be a Pixel ID (digits)' };
   }
   if (typeof ev !== 'string' || ev === '') return { ok: false, reason: 'ev must be an event name' };
+  if (isEventNameTooLong(ev))
+    return { ok: false, reason: `ev (the event name) ${EVENT_NAME_TOO_LONG}` };
   if (eid !== undefined && typeof eid !== 'string')
     return { ok: false, reason: 'eid must be a string' };
   const matchKeys = ['client_ip_address', 'client_user_agent', 'fbp', 'fbc'].filter(

@@ -1,5 +1,6 @@
 // The core's list, bundled in at build time (no run-time dependency on core), as TikTok's check does.
 import { isCurrencyCode } from '../../core/src/event/currency.js';
+import { EVENT_NAME_TOO_LONG, isEventNameTooLong } from './event-name-limit.js';
 import {
   invalid,
   isNonEmptyString,
@@ -270,6 +271,9 @@ const checkEvent = (
   }
   if (!isNonEmptyString(event.event_name)) {
     return invalid([...at, 'event_name'], 'must be a non-empty string');
+  }
+  if (isEventNameTooLong(event.event_name)) {
+    return invalid([...at, 'event_name'], EVENT_NAME_TOO_LONG);
   }
 
   const actionSource = event.action_source;

@@ -1,6 +1,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type Answer, CROSS_ORIGIN, methodNotAllowed, textAnswer } from '../answers.js';
+import { clipEventName, clippedName } from '../event-name-limit.js';
 import { FaultQueue } from '../fault-queue.js';
 import { isRecord } from '../field-checks.js';
 import type { MockRecorderStats } from '../recorder.js';
@@ -389,7 +390,7 @@ export class TikTokEndpoint implements MockTikTok {
     if (Array.isArray(body.data)) {
       record.eventCount = body.data.length;
       record.eventNames = body.data.map((e: unknown) =>
-        isRecord(e) && typeof e.event === 'string' ? e.event : '?',
+        isRecord(e) && typeof e.event === 'string' ? clipEventName(e.event) : '?',
       );
     }
   }
@@ -440,7 +441,7 @@ export class TikTokEndpoint implements MockTikTok {
           data.map((event, index) => ({
             platform: 'tiktok',
             pixelCode,
-            event: isRecord(event) ? { ...event } : {},
+            event: isRecord(event) ? clippedName({ ...event }, 'event') : {},
             receivedAt: record.receivedAt,
             requestIndex: record.index,
             invalidEvent,

@@ -1,3 +1,4 @@
+import { EVENT_NAME_TOO_LONG, isEventNameTooLong } from '../event-name-limit.js';
 import { isRecord } from '../field-checks.js';
 import type { MockTikTokBrowserEvent } from './recorder.js';
 
@@ -204,6 +205,8 @@ export const parseTikTokBeacon = (
     return { ok: false, reason: 'code must be a TikTok pixel code (letters and digits)' };
   }
   if (typeof ev !== 'string' || ev === '') return { ok: false, reason: 'ev must be an event name' };
+  if (isEventNameTooLong(ev))
+    return { ok: false, reason: `ev (the event name) ${EVENT_NAME_TOO_LONG}` };
   if (eid !== undefined && typeof eid !== 'string') {
     return { ok: false, reason: 'eid must be a string' };
   }

@@ -1,3 +1,4 @@
+import { EVENT_NAME_TOO_LONG, isEventNameTooLong } from '../event-name-limit.js';
 import {
   invalid,
   isNonEmptyString,
@@ -134,6 +135,7 @@ const checkEvent = (
   if (event.event === undefined || event.event === null) return required([...at, 'event']);
   if (!isNonEmptyString(event.event))
     return invalid([...at, 'event'], 'must be a non-empty string');
+  if (isEventNameTooLong(event.event)) return invalid([...at, 'event'], EVENT_NAME_TOO_LONG);
   const time = checkEventTime(event.event_time, [...at, 'event_time'], nowMs, maxFutureSeconds);
   if (time) return time;
   // [EAPI] types event_id as a string; TikTok deduplicates on it ([DEDUP] in @capi-kit/tiktok).
