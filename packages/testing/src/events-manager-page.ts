@@ -194,8 +194,10 @@ const SCRIPT = `
       return keep(r) && (!source || r.copies.some(function (c) { return c.source === source; }));
     });
     $('summaries').replaceChildren.apply($('summaries'), view.summaries.filter(keep).map(card));
-    $('more-names').textContent = view.totalSummaries > view.summaries.length
-      ? 'The ' + view.summaries.length + ' event names received last, of ' + view.totalSummaries + ': choose a name above to see its card.' : '';
+    $('more-names').textContent = (view.totalSummaries > view.summaries.length
+      ? 'The ' + view.summaries.length + ' event names received last, of ' + view.totalSummaries + ': choose a name above to see its card.' : '') +
+      (view.totalEventNames > view.eventNames.length
+        ? ' The filter lists the ' + view.eventNames.length + ' names received last, of ' + view.totalEventNames + '.' : '');
     var table = $('events');
     Array.prototype.slice.call(table.tBodies).forEach(function (b) { b.remove(); });
     rows.forEach(function (r) { table.appendChild(rowOf(r)); });

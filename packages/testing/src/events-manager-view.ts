@@ -100,8 +100,13 @@ export interface EventsManagerView {
   version: number;
   /** Pixel ids seen, sorted. */
   pixels: string[];
-  /** Event names seen, sorted. */
+  /**
+   * Event names seen, sorted. With a `limit`, the {@link EVENT_NAME_LIMIT} received last and the
+   * filter's own: any web page can send names by the thousand.
+   */
   eventNames: string[];
+  /** Event names in all, before `limit` cut {@link EventsManagerView.eventNames}. */
+  totalEventNames: number;
   /** Rows, newest first (the newest `limit` after `offset` when the filter has them). */
   rows: EventsManagerRow[];
   /** Rows matching the filter before `limit` cut them. */
@@ -147,6 +152,8 @@ const FRESHNESS_LIMITS: readonly [string, number | null][] = [
 ];
 /** Summaries in a view with a `limit`: the page draws one card each. */
 export const SUMMARY_LIMIT = 100;
+/** Event names in a view with a `limit`: the page's filter lists each. */
+export const EVENT_NAME_LIMIT = 1000;
 /** capi-kit's diagnostics threshold (DEFAULT_DIAGNOSTICS_THRESHOLDS.matchQuality) and Meta's advice. */
 const MATCH_QUALITY_TARGET = 6;
 /** `event_coverage.goal_percentage` in Meta's Dataset Quality API example (capi.md §6). */
@@ -231,11 +238,14 @@ export const buildEventsManagerView = (
     (filter.pixelId === undefined || pixelId === filter.pixelId) &&
     (filter.event_name === undefined || name === filter.event_name);
   const pixels = new Set<string>();
-  const names = new Set<string>();
-  const note = (pixelId: string, name: unknown) => {
+  /** Each event name and when it last arrived, epoch ms. */
+  const names = new Map<string, number>();
+  const note = (pixelId: string, name: unknown, receivedAt: number) => {
     pixels.add(pixelId);
     // A refused event without a name is shown as such; '' in the filter's list means every name.
-    if (typeof name === 'string' && name !== '') names.add(name);
+    if (typeof name === 'string' && name !== '') {
+      names.set(name, Math.max(names.get(name) ?? receivedAt, receivedAt));
+    }
   };
 
   const groups = new Map<string, Group>();
@@ -307,7 +317,7 @@ export const buildEventsManagerView = (
     arrivals.push([pixelId, eventName, eventId, copy]);
   };
   for (const e of input.events) {
-    note(e.pixelId, e.event.event_name);
+    note(e.pixelId, e.event.event_name, e.receivedAt);
     if (!keep(e.pixelId, e.event.event_name)) continue;
     const id =
       typeof e.event.event_id === 'string' && e.event.event_id !== ''
@@ -316,12 +326,12 @@ export const buildEventsManagerView = (
     arrive(e.pixelId, e.event.event_name, id, copyOnce(e, serverCopy));
   }
   for (const e of input.browserEvents) {
-    note(e.pixelId, e.event_name);
+    note(e.pixelId, e.event_name, e.receivedAt);
     if (!keep(e.pixelId, e.event_name)) continue;
     arrive(e.pixelId, e.event_name, e.event_id, copyOnce(e, browserCopy));
   }
   for (const e of input.tiktokEvents ?? []) {
-    note(e.pixelCode, e.event.event);
+    note(e.pixelCode, e.event.event, e.receivedAt);
     if (!keep(e.pixelCode, e.event.event)) continue;
     const id =
       typeof e.event.event_id === 'string' && e.event.event_id !== ''
@@ -330,7 +340,7 @@ export const buildEventsManagerView = (
     arrive(e.pixelCode, e.event.event, id, copyOnce(e, tiktokServerCopy));
   }
   for (const e of input.tiktokBrowserEvents ?? []) {
-    note(e.pixelCode, e.event);
+    note(e.pixelCode, e.event, e.receivedAt);
     if (!keep(e.pixelCode, e.event)) continue;
     arrive(e.pixelCode, e.event, e.event_id, copyOnce(e, tiktokBrowserCopy));
   }
@@ -369,7 +379,7 @@ export const buildEventsManagerView = (
   }
   for (const e of input.rejectedEvents) {
     const name = typeof e.event.event_name === 'string' ? e.event.event_name : '';
-    note(e.pixelId, name);
+    note(e.pixelId, name, e.receivedAt);
     if (!keep(e.pixelId, name)) continue;
     const id =
       typeof e.event.event_id === 'string' && e.event.event_id !== '' ? e.event.event_id : null;
@@ -387,7 +397,7 @@ export const buildEventsManagerView = (
 
   for (const e of input.tiktokRejectedEvents ?? []) {
     const name = typeof e.event.event === 'string' ? e.event.event : '';
-    note(e.pixelCode, name);
+    note(e.pixelCode, name, e.receivedAt);
     if (!keep(e.pixelCode, name)) continue;
     const id =
       typeof e.event.event_id === 'string' && e.event.event_id !== '' ? e.event.event_id : null;
@@ -424,7 +434,8 @@ export const buildEventsManagerView = (
     generatedAt: input.now,
     version: input.version,
     pixels: [...pixels].sort(),
-    eventNames: [...names].sort(),
+    eventNames: listedNames(names, filter),
+    totalEventNames: names.size,
     rows: shown.slice(
       Math.max(0, filter.offset ?? 0),
       filter.limit === undefined
@@ -439,6 +450,21 @@ export const buildEventsManagerView = (
     maxEvents: input.maxEvents ?? DEFAULT_MAX_EVENTS,
     evicted: input.evicted ?? 0,
   };
+};
+
+/**
+ * The filter's list: every name without a `limit`; with one, the {@link EVENT_NAME_LIMIT} received
+ * last and the name the filter chose (its card is reached that way). Sorted.
+ */
+const listedNames = (names: ReadonlyMap<string, number>, filter: EventsManagerFilter): string[] => {
+  if (filter.limit === undefined || names.size <= EVENT_NAME_LIMIT) return [...names.keys()].sort();
+  const listed = [...names]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, EVENT_NAME_LIMIT)
+    .map(([name]) => name);
+  const chosen = filter.event_name;
+  if (chosen !== undefined && names.has(chosen) && !listed.includes(chosen)) listed.push(chosen);
+  return listed.sort();
 };
 
 /** The summaries, with when each name last arrived (epoch ms). */

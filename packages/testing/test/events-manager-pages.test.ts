@@ -94,6 +94,30 @@ describe('Events Manager pages', () => {
     expect(EVENTS_MANAGER_HTML).toContain('view.totalSummaries');
   });
 
+  it('lists at most 1000 event names in a page, those received last, and the one the filter chose', async () => {
+    // The filter's list is the way to every name's card, but 100 000 custom names (any web page
+    // can post them to /tr) sent megabytes of names at every refresh and as many <option>s.
+    for (let batch = 0; batch < 3; batch++) {
+      const data = Array.from({ length: 500 }, (_, i) =>
+        validEvent({ event_name: `Name${batch * 500 + i}`, event_id: `n${batch}-${i}` }),
+      );
+      expect((await post(mock, { data })).status).toBe(200);
+      await sleep(5); // the last batches arrive last
+    }
+    const page = JSON.parse(await viewText('?limit=500')) as EventsManagerView;
+    expect(page.totalEventNames).toBe(1500);
+    expect(page.eventNames).toHaveLength(1000);
+    for (let i = 500; i < 1500; i++) expect(page.eventNames).toContain(`Name${i}`);
+    expect([...page.eventNames].sort()).toEqual(page.eventNames);
+    const chosen = JSON.parse(await viewText('?limit=500&event_name=Name0')) as EventsManagerView;
+    expect(chosen.eventNames).toContain('Name0');
+    expect(chosen.eventNames.length).toBeLessThanOrEqual(1001);
+    // The API without a limit lists them all.
+    expect(mock.eventsManager().eventNames).toHaveLength(1500);
+    expect(mock.eventsManager().totalEventNames).toBe(1500);
+    expect(EVENTS_MANAGER_HTML).toContain('view.totalEventNames');
+  }, 30_000);
+
   it('rebuilds the view for many open pages at a pace, answering the others their last view', async () => {
     // Ten tabs, each with its own filter, each refreshing after every change: each rebuilt the
     // whole view in turn, so the app's requests waited behind ten rebuilds (seconds at 100 000 events).
