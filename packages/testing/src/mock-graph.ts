@@ -158,6 +158,20 @@ export interface MockStats extends MockRecorderStats {
 
 const DEFAULT_HOST = '127.0.0.1';
 
+/**
+ * The request target as a URL, or undefined when it does not parse. A path is read as a path of
+ * this server: resolved against a base, `//` (a scheme-relative reference) named a host and threw.
+ */
+const requestUrl = (target: string): URL | undefined => {
+  try {
+    return target.startsWith('/')
+      ? new URL(`http://mock.invalid${target}`)
+      : new URL(target, 'http://mock.invalid');
+  } catch {
+    return undefined;
+  }
+};
+
 class MockGraphServer implements MockGraph {
   readonly url: string;
   readonly tiktok: MockTikTok;
@@ -339,8 +353,12 @@ class MockGraphServer implements MockGraph {
   /** Hands the request to the module that serves its path; in this order, first match wins. */
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = performance.now();
-    const url = new URL(req.url ?? '/', 'http://mock.invalid');
+    const url = requestUrl(req.url ?? '/');
     const method = req.method ?? 'GET';
+    if (url === undefined) {
+      this.#write(res, jsonAnswer(400, { ok: false, error: 'The request target is not a URL.' }));
+      return;
+    }
 
     if (url.pathname === '/' && (method === 'GET' || method === 'HEAD')) {
       // A browser gets the Events Manager page; scripts and health checks keep their JSON.
