@@ -49,25 +49,26 @@ export interface TikTokOptions {
 }
 
 /**
- * The TikTok Pixel's copy of a Meta-named event: TikTok's event name (`Lead` → `SubmitForm`,
- * unknown names unchanged, as custom events) and `properties` (`contents`, `content_type`, `value`,
+ * The TikTok Pixel's copy of a Meta-named event: TikTok's event name (Meta's standard names are
+ * TikTok's, unknown names unchanged, as custom events; `eventNames` renames) and `properties` (`contents`, `content_type`, `value`,
  * `currency`, `order_id`, `query`, `description`), mapped exactly as `@capi-kit/tiktok` maps the
  * server copy. Fields TikTok has no place for are left out.
- * @example toTikTokPixelEvent('Lead') // { event: 'SubmitForm', properties: {} }
+ * @example toTikTokPixelEvent('Lead', {}, { Lead: 'SubmitForm' }) // { event: 'SubmitForm', properties: {} }
  */
 export function toTikTokPixelEvent(
   eventName: string,
   custom_data?: CustomData,
   eventNames?: Readonly<Record<string, string>>,
 ): { event: string; properties: TikTokPixelProperties } {
-  // Trimmed as the server's copy is (TikTok deduplicates on the name and the id together). `Lead`
-  // is the one Meta standard event TikTok names differently (@capi-kit/tiktok's TIKTOK_EVENT_NAMES
-  // maps every other one to itself, test/tiktok.test.ts holds the two equal); a name not in it is
-  // a custom event and passes unchanged.
+  // Trimmed as the server's copy is (TikTok deduplicates on the name and the id together). Every
+  // Meta standard event has TikTok's name since TikTok renamed SubmitForm to Lead in May 2025
+  // (@capi-kit/tiktok's TIKTOK_EVENT_NAMES maps each to itself, test/tiktok.test.ts holds the two
+  // equal; https://ads.tiktok.com/help/article/how-to-adopt-tiktoks-updated-standard-events); a
+  // custom name passes unchanged.
   const name = eventName.trim();
   const renamed = eventNames && Object.hasOwn(eventNames, name) && eventNames[name];
   return {
-    event: typeof renamed === 'string' && renamed ? renamed : name === 'Lead' ? 'SubmitForm' : name,
+    event: typeof renamed === 'string' && renamed ? renamed : name,
     properties: toProperties(custom_data ?? {}),
   };
 }

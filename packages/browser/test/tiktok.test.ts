@@ -71,7 +71,7 @@ describe('the TikTok Pixel copy of each event', () => {
         },
         { event_id: cart },
       ],
-      ['SubmitForm', { description: 'newsletter' }, { event_id: lead }],
+      ['Lead', { description: 'newsletter' }, { event_id: lead }],
       ['PageView', {}, { event_id: view }],
     ]);
     expect(fbqEventIds()).toEqual([cart, lead, view]);
@@ -97,7 +97,7 @@ describe('the TikTok Pixel copy of each event', () => {
     expect(ttq).toEqual([
       ['Purchase', { value: 42, currency: 'USD', order_id: '77' }, { event_id: 'order-77' }],
       // The relay sends `Lead`, which the server's TikTok destination renames: so does the Pixel.
-      ['SubmitForm', {}, { event_id: 'x' }],
+      ['Lead', {}, { event_id: 'x' }],
       // Unknown names pass unchanged (TikTok files them as custom events); custom keys stay out.
       ['WatchedDemo', {}, { event_id: 'y' }],
     ]);
@@ -154,7 +154,7 @@ describe('the TikTok Pixel copy of each event', () => {
         { value: 1, currency: 'USD' },
         { event_id: 'p-1', pixel_code: 'C4A0TIKTOK' },
       ],
-      ['SubmitForm', {}, { event_id: 'l-1', pixel_code: 'C4A0TIKTOK' }],
+      ['Lead', {}, { event_id: 'l-1', pixel_code: 'C4A0TIKTOK' }],
     ]);
   });
 
@@ -164,7 +164,7 @@ describe('the TikTok Pixel copy of each event', () => {
     const pixel = module.createPixel({ pixelId: '222' });
     const skipped = pixel.track('Lead', {}, { tiktok: false });
     const sent = pixel.track('Lead');
-    expect(ttq).toEqual([['SubmitForm', {}, { event_id: sent }]]);
+    expect(ttq).toEqual([['Lead', {}, { event_id: sent }]]);
     await nextTick();
     // Only the TikTok copy is skipped: the Meta Pixel and the relay still get the event.
     expect(fbqEventIds()).toHaveLength(3);
@@ -220,7 +220,7 @@ describe('never throws into the page', () => {
       ['AddToCart', { contents: [{ content_id: 'sku' }, { content_id: '12' }] }, { event_id: 'h' }],
     ]);
     expect(module.toTikTokPixelEvent('Lead', null as unknown as CustomData)).toEqual({
-      event: 'SubmitForm',
+      event: 'Lead',
       properties: {},
     });
   });
@@ -400,7 +400,7 @@ describe('trackTikTok', () => {
       module.trackTikTok('Lead', { content_name: 'demo' }, { eventID: 'srv-1', pixelCode: 'C1' }),
     ).toBe(true);
     expect(ttq).toEqual([
-      ['SubmitForm', { description: 'demo' }, { event_id: 'srv-1', pixel_code: 'C1' }],
+      ['Lead', { description: 'demo' }, { event_id: 'srv-1', pixel_code: 'C1' }],
     ]);
     // The TikTok copy alone: nothing is relayed (the server already has this event).
     expect(browser.sendBeacon).not.toHaveBeenCalled();

@@ -60,10 +60,8 @@ describe('capi-kit send-test with TikTok configured', () => {
     expect(tt).toMatchObject({ pixelCode: TIKTOK_PIXEL, testEventCode: 'TTTEST42' });
     // The whole point: the two copies share one event_id (and TikTok's carries TikTok's name).
     expect(tt?.event.event_id).toBe(meta?.event.event_id);
-    expect(tt?.event.event).toBe('SubmitForm');
-    expect(result.stdout).toMatch(
-      /event\s+SubmitForm \(TikTok's name for Lead; event_id capi-kit-test-[\w-]+\)\n/,
-    );
+    expect(tt?.event.event).toBe('Lead');
+    expect(result.stdout).toMatch(/event\s+Lead \(event_id capi-kit-test-[\w-]+\)\n/);
     expect(meta?.event.event_name).toBe('Lead');
     expect(result.stdout).toContain(`One event_id for both platforms: ${meta?.event.event_id}`);
     // A realistic event: hashed keys, a _ttp as a page with the Pixel gives one, IP, UA, page.

@@ -214,7 +214,7 @@ describe.each(MAJORS)('$name: both strict mocks', ({ express }) => {
       );
       expect(ids.map((id) => tiktokNameOf.get(id))).toEqual([
         'Purchase',
-        'SubmitForm',
+        'Lead',
         'Search',
         'SpinWheel',
       ]);

@@ -83,7 +83,7 @@ describe('<TikTokPixel/> server render', () => {
       ['track', 'PageView', {}, { event_id: 'pv-1' }],
       [
         'track',
-        'SubmitForm',
+        'Lead',
         { description: '</script><script>alert(1)</script>' },
         { event_id: 'lead-1' },
       ],
@@ -198,7 +198,7 @@ describe('trackPixel with the TikTok Pixel on the page', () => {
     trackPixel('Purchase', { value: 5, currency: 'EUR' }, { eventID: 'srv-2' });
     const generated = trackPixel('WatchedDemo');
     expect(tracked()).toEqual([
-      ['track', 'SubmitForm', { description: 'demo' }, { event_id: 'srv-1' }],
+      ['track', 'Lead', { description: 'demo' }, { event_id: 'srv-1' }],
       ['track', 'CompletePayment', { value: 5, currency: 'EUR' }, { event_id: 'srv-2' }],
       ['track', 'WatchedDemo', {}, { event_id: generated }],
     ]);
@@ -214,7 +214,7 @@ describe('trackPixel with the TikTok Pixel on the page', () => {
     trackPixel('Lead', {}, { eventID: 'srv-r' });
     const cart = trackPixel('AddToCart', { value: 9.5, currency: 'EUR' });
     expect(tracked()).toEqual([
-      ['track', 'SubmitForm', {}, { event_id: 'srv-r' }],
+      ['track', 'Lead', {}, { event_id: 'srv-r' }],
       ['track', 'AddToCart', { value: 9.5, currency: 'EUR' }, { event_id: cart }],
     ]);
   });

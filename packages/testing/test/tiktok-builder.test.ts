@@ -130,7 +130,7 @@ describe("@capi-kit/tiktok's output against the strict mock", () => {
     const received = mock.tiktok.events();
     expect(received.map((e) => e.event.event)).toEqual([
       'Purchase',
-      'SubmitForm',
+      'Lead',
       'ViewContent',
       'Search',
       'WishlistShared',
@@ -195,7 +195,7 @@ describe("@capi-kit/tiktok's output against the strict mock", () => {
     const res = await fetch(url, { method: 'POST', headers, body });
     expect(await res.json()).toMatchObject({ code: 0, message: 'OK', data: {} });
     const [received] = await mock.tiktok.waitForEvents(1);
-    expect(received?.event.event).toBe('SubmitForm');
+    expect(received?.event.event).toBe('Lead');
   });
 
   it('carries no token the mock could see outside the header', async () => {

@@ -16,7 +16,7 @@ import type { StandardEventName } from '@capi-kit/core';
 // | Donate               | Donate               | custom: TikTok has no donation event                   |
 // | FindLocation         | FindLocation         | standard [SE]                                          |
 // | InitiateCheckout     | InitiateCheckout     | standard [SE]                                          |
-// | Lead                 | SubmitForm           | standard [SEO]; [SE-ZH] lists 'Lead' instead (below)   |
+// | Lead                 | Lead                 | standard [RENAME]: SubmitForm's name since May 2025    |
 // | PageView             | PageView             | custom: no Events API page-view event in [SE]          |
 // | Purchase             | Purchase             | standard [SE] since 2025 (was CompletePayment [SEO])   |
 // | Schedule             | Schedule             | standard [SE]                                          |
@@ -26,11 +26,13 @@ import type { StandardEventName } from '@capi-kit/core';
 // | Subscribe            | Subscribe            | standard [SEO]                                         |
 // | ViewContent          | ViewContent          | standard [SEO]                                         |
 
-// Lead is unsettled: [SE-ZH] (May 2025) has a standard 'Lead' event for a form submission and no
-// 'SubmitForm', as TikTok renamed CompletePayment to Purchase; the English [SE] excerpts read
-// here do not show it. The name stays SubmitForm until TikTok's English page or developer
-// reference is read to the end: a Pixel firing `ttq.track('Lead')` pairs with the server's copy
-// only with `eventNames: { Lead: 'Lead' }`, since deduplication keys on the name ([DEDUP]).
+// Lead is TikTok's name since May 2025. TikTok's "How to Adopt TikTok's Updated Standard Events"
+// ([RENAME] in sources.ts) says SubmitForm was renamed to Lead (as CompletePayment to Purchase,
+// followed here already) and that any new Pixel setup should use Lead; the legacy name is still
+// converted on TikTok's side. /work/shared/reference/destinations.md (TikTok row) leaves event
+// names to TikTok's own pages ("verify each against the platform's own documentation"). A Pixel
+// that still fires `ttq.track('SubmitForm')` by hand keeps pairing with the server's copy with
+// `eventNames: { Lead: 'SubmitForm' }`, since deduplication keys on the name ([DEDUP]).
 
 /** Meta standard event → TikTok event name, for every Meta standard event (see the table above). */
 export const TIKTOK_EVENT_NAMES: Readonly<Record<StandardEventName, string>> = Object.freeze({
@@ -43,7 +45,7 @@ export const TIKTOK_EVENT_NAMES: Readonly<Record<StandardEventName, string>> = O
   Donate: 'Donate',
   FindLocation: 'FindLocation',
   InitiateCheckout: 'InitiateCheckout',
-  Lead: 'SubmitForm',
+  Lead: 'Lead',
   PageView: 'PageView',
   Purchase: 'Purchase',
   Schedule: 'Schedule',
@@ -58,7 +60,7 @@ export const TIKTOK_EVENT_NAMES: Readonly<Record<StandardEventName, string>> = O
  * The TikTok event name for a Meta event name: the table's entry for a Meta standard event, the
  * name itself for anything else (a custom event). `overrides` win, e.g. `{ Purchase: 'CompletePayment' }`
  * for a TikTok Pixel still firing the older name.
- * @example tiktokEventName('Lead') // 'SubmitForm'
+ * @example tiktokEventName('Lead') // 'Lead'
  */
 export function tiktokEventName(
   metaName: string,

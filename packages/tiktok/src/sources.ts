@@ -6,9 +6,11 @@
 //       the end: it lists 'Lead' ("when a visitor submits a form") between InitiateCheckout and
 //       Purchase, and 'StartTrial' (content_ids, currency, value) and 'SubmitApplication' as
 //       standard events; no 'SubmitForm'. https://ads.tiktok.com/help/article/supported-standard-events?lang=zh
-//       The English September 2025 excerpts go from InitiateCheckout straight to Purchase, so
-//       whether 'Lead' replaced 'SubmitForm' for the Events API is not settled here (see
-//       event-names.ts).
+//       [RENAME] settles it: 'Lead' is SubmitForm's new name (see event-names.ts).
+// [RENAME] TikTok Ads Manager help, "How to Adopt TikTok's Updated Standard Events" (May 2025):
+//       "SubmitForm renamed to Lead, CompletePayment renamed to Purchase", in effect for Web from
+//       1 May 2025; new Pixel setups should use the new names, legacy names are converted on
+//       TikTok's side. https://ads.tiktok.com/help/article/how-to-adopt-tiktoks-updated-standard-events
 // [SEO] The same page before 2025 ("About Standard and Custom events", October 2023), which still
 //       lists CompletePayment, PlaceAnOrder, SubmitForm and ClickButton:
 //       https://ads.tiktok.com/help/article?aid=10028

@@ -134,14 +134,14 @@ describe('the destination contract: one Meta-named input → each platform’s p
       },
     },
     {
-      name: 'Lead becomes SubmitForm on TikTok',
+      name: 'Lead stays Lead on TikTok (the new name of SubmitForm)',
       input: {
         event_name: 'Lead',
         action_source: 'website',
         user_data: { em: 'jane@example.com' },
       },
       meta: { event_name: 'Lead', user_data: { em: [SHA256['jane@example.com']] } },
-      tiktok: { event: 'SubmitForm', user: { email: SHA256['jane@example.com'] } },
+      tiktok: { event: 'Lead', user: { email: SHA256['jane@example.com'] } },
     },
     {
       name: 'a custom event passes under its own name; search_string → query',
@@ -785,7 +785,7 @@ describe('configuration', () => {
     const result = capi.track(lead(1));
     expect(result.destinations?.[STREAM]).toEqual({ accepted: true, issues: [] });
     await capi.flush();
-    expect(byId(tt, 'lead-1')?.event).toBe('SubmitForm');
+    expect(byId(tt, 'lead-1')?.event).toBe('Lead');
     for (const eventNames of ['Purchase', ['CompletePayment'], 1]) {
       expect(() =>
         tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, eventNames: eventNames as never }),

@@ -9,7 +9,7 @@ describe('tiktokEventName', () => {
 
   it.each([
     ['Purchase', 'Purchase'],
-    ['Lead', 'SubmitForm'],
+    ['Lead', 'Lead'],
     ['AddToCart', 'AddToCart'],
     ['ViewContent', 'ViewContent'],
     ['InitiateCheckout', 'InitiateCheckout'],
@@ -29,7 +29,7 @@ describe('tiktokEventName', () => {
 
   it('lets overrides win, ignoring empty ones', () => {
     expect(tiktokEventName('Purchase', { Purchase: 'CompletePayment' })).toBe('CompletePayment');
-    expect(tiktokEventName('Lead', { Lead: '' })).toBe('SubmitForm');
+    expect(tiktokEventName('Lead', { Lead: '' })).toBe('Lead');
     expect(tiktokEventName('MyEvent', { MyEvent: 'Contact' })).toBe('Contact');
   });
 
@@ -37,7 +37,7 @@ describe('tiktokEventName', () => {
     // toTikTokEvent, a building block used without tiktok()'s configuration check, sent ' ' as the
     // event's name, which TikTok refuses with the whole batch ([BATCH]).
     expect(tiktokEventName('Purchase', { Purchase: ' ' })).toBe('Purchase');
-    expect(tiktokEventName('Lead', { Lead: '\n\t' })).toBe('SubmitForm');
+    expect(tiktokEventName('Lead', { Lead: '\n\t' })).toBe('Lead');
     expect(tiktokEventName('Purchase', { Purchase: ' CompletePayment\n' })).toBe('CompletePayment');
     const { event } = toTikTokEvent(
       { event_name: 'Purchase', custom_data: { value: 1, currency: 'USD' } },
@@ -47,7 +47,7 @@ describe('tiktokEventName', () => {
   });
 
   it('takes null overrides as none (it threw)', () => {
-    expect(tiktokEventName('Lead', null as never)).toBe('SubmitForm');
+    expect(tiktokEventName('Lead', null as never)).toBe('Lead');
   });
 
   it('is frozen', () => {

@@ -65,9 +65,7 @@ describe('toTikTokEvent', () => {
   });
 
   it('maps the name and applies overrides', () => {
-    expect(toTikTokEvent({ event_name: 'Lead' }, { eventId: 'e', now }).event?.event).toBe(
-      'SubmitForm',
-    );
+    expect(toTikTokEvent({ event_name: 'Lead' }, { eventId: 'e', now }).event?.event).toBe('Lead');
     expect(
       toTikTokEvent(
         { event_name: 'Purchase', custom_data: { value: 1, currency: 'USD' } },
@@ -153,7 +151,7 @@ describe('toTikTokEvent', () => {
       { eventId: 'e', now },
     );
     expect(issues).toEqual([]);
-    expect(event?.event).toBe('SubmitForm');
+    expect(event?.event).toBe('Lead');
   });
 
   it('keeps the event when only warnings are found', () => {

@@ -106,7 +106,7 @@ describe('the destination snippet runs as shown (built packages, loopback Meta a
       expect(meta.events().map((e) => e.event_id)).toEqual([event_id]);
       expect(tt.events()).toEqual([
         expect.objectContaining({
-          event: 'SubmitForm',
+          event: 'Lead',
           event_id,
           user: { email: SHA256['jane@example.com'], user_agent: 'ReadmeUA/1.0' },
         }),

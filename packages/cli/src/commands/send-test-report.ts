@@ -36,7 +36,7 @@ export interface MetaResult {
 export interface TikTokResult {
   ok: boolean;
   pixelCode: string;
-  /** TikTok's name for the event (`Lead` → `SubmitForm`). */
+  /** TikTok's name for the event (`Purchase` → `CompletePayment` with an `eventNames` override). */
   eventName: string;
   testEventCode: string;
   /** True when the answer came from the mock (@capi-kit/testing), not from TikTok. */

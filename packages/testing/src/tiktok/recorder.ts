@@ -122,7 +122,7 @@ export interface MockTikTokRejectedEvent {
 /** Narrows TikTok events to one pixel code and/or one event name. */
 export interface MockTikTokEventFilter {
   pixelCode?: string;
-  /** TikTok's event name (`Purchase`, `SubmitForm`…). */
+  /** TikTok's event name (`Purchase`, `Lead`…). */
   event?: string;
 }
 
