@@ -66,9 +66,11 @@ export function toTikTokPixelEvent(
   // equal; https://ads.tiktok.com/help/article/how-to-adopt-tiktoks-updated-standard-events); a
   // custom name passes unchanged.
   const name = eventName.trim();
+  // An override trimmed, and white space alone read as none, as the server's tiktokEventName reads
+  // it: untrimmed, `' Purchase '` went to the Pixel as a name the server copy never carries.
   const renamed = eventNames && Object.hasOwn(eventNames, name) && eventNames[name];
   return {
-    event: typeof renamed === 'string' && renamed ? renamed : name,
+    event: (typeof renamed === 'string' && renamed.trim()) || name,
     properties: toProperties(custom_data ?? {}),
   };
 }

@@ -240,6 +240,23 @@ describe('the same mapping as the server copy (@capi-kit/tiktok)', () => {
     }
   });
 
+  it('trims eventNames overrides as the server copy does, and reads a blank one as none', () => {
+    // The server's tiktokEventName trims an override and reads white space alone as none; an
+    // untrimmed ' Purchase ' fired ttq.track(' Purchase '), a name the server copy never carries,
+    // so TikTok could not pair the two, and '  ' fired an event with a blank name.
+    const overrides = { Purchase: ' Purchase ', AddToCart: '\tAddToBasket\n', Lead: '  ' };
+    for (const name of ['Purchase', 'AddToCart', 'Lead']) {
+      expect(module.toTikTokPixelEvent(name, undefined, overrides).event, name).toBe(
+        tiktokEventName(name, overrides),
+      );
+    }
+    const ttq = installTtq();
+    const pixel = module.createPixel({ pixelId: PIXEL, tiktok: { eventNames: overrides } });
+    pixel.track('Purchase', { value: 1, currency: 'USD' }, { eventID: 'p' });
+    pixel.track('Lead', {}, { eventID: 'l' });
+    expect(ttq.map(([event]) => event)).toEqual(['Purchase', 'Lead']);
+  });
+
   it('trims names as the server copy does, so TikTok can pair the two', () => {
     for (const name of [' Lead', 'Purchase  ', '\tWatchedDemo ']) {
       expect(module.toTikTokPixelEvent(name).event, name).toBe(tiktokEventName(name.trim()));
