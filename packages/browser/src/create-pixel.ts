@@ -74,7 +74,7 @@ export interface Pixel {
  * @example const pixel = createPixel({ pixelId: '1234567890' }); pixel.pageView();
  */
 export function createPixel(options: PixelOptions): Pixel {
-  const { relay = DEFAULT_RELAY_PATH, advancedMatching, tiktok } = options;
+  const pixelOptions = options;
   // A string whatever the page passed: the relay refuses a `pixel_id` that is not one (a number
   // from a JSON config), and an unset one (`process.env.…` missing at build) left the body no JSON
   // at all. As "undefined" it is refused as an unknown pixel, which the server's log explains.
@@ -84,6 +84,7 @@ export function createPixel(options: PixelOptions): Pixel {
   // both pixels while the relay sends it for one, so events go through `trackSingle` instead.
   let initialized: Set<string> | undefined;
   try {
+    const { relay = DEFAULT_RELAY_PATH, advancedMatching } = options;
     // `''` (an empty environment variable) relays nothing, like `false`: as a URL it is the page
     // itself, and every beacon was a POST to the page (to /checkout, say). `true`, from JavaScript
     // (the server adapters' `relay: true`), is the default path: as a URL it was `true` next to
@@ -111,8 +112,14 @@ export function createPixel(options: PixelOptions): Pixel {
     // An eventID with no string form (a Symbol, an object without a prototype) threw from here
     // into the page; it now gets a fresh ID, as an empty one does, for all three copies.
     let eventID = eventId();
+    // The tracker's `tiktok` is read per event under this guard: a getter that throws (a config
+    // proxy, a lazy settings object) threw out of createPixel, and one inside it (`eventNames`)
+    // out of every track(), spread per event outside any guard. Unreadable, the TikTok Pixel copy
+    // is off rather than sent under names the server's copy may not carry (that copy still goes).
+    let tiktok: PixelOptions['tiktok'] = false;
     try {
       eventID = `${options?.eventID ?? ''}` || eventID;
+      tiktok = options?.tiktok !== false && pixelOptions.tiktok;
     } catch {}
     try {
       custom ||= !(STANDARD_EVENTS as readonly string[]).includes(eventName);
@@ -123,8 +130,11 @@ export function createPixel(options: PixelOptions): Pixel {
     } catch {}
     // Looked up per event (trackTikTok reads `window.ttq` then): the TikTok base code may be
     // added after this tracker, by a tag manager or once consent is given.
-    if (tiktok !== false && options?.tiktok !== false) {
-      trackTikTok(eventName, custom_data, { ...(tiktok as TikTokOptions), eventID });
+    if (tiktok !== false) {
+      // Its options as the prototype, not spread: they are read inside trackTikTok's guard.
+      trackTikTok(eventName, custom_data, { eventID, __proto__: tiktok } as TikTokOptions & {
+        eventID: string;
+      });
     }
     try {
       if (send) {

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { STANDARD_EVENTS } from '../../core/src/event/standard-event-names.js';
 import { TIKTOK_EVENT_NAMES, tiktokEventName } from '../../tiktok/src/event-names.js';
 import { toTikTokProperties } from '../../tiktok/src/properties.js';
-import type { CustomData, PurchaseData } from '../src/index.js';
+import type { CustomData, PixelOptions, PurchaseData } from '../src/index.js';
 import {
   type FakeBrowser,
   fakeBrowser,
@@ -204,6 +204,31 @@ describe('never throws into the page', () => {
     expect(fbqEventIds()).toEqual([a, b, c]);
     const [payload] = await browser.relayed();
     expect(payload!.events.map((e) => e.event_id)).toEqual([a, b, c]);
+  });
+
+  it('when options.tiktok, or an option inside it, throws when read', async () => {
+    const ttq = installTtq();
+    const hostile = { pixelId: PIXEL } as PixelOptions;
+    Object.defineProperty(hostile, 'tiktok', {
+      enumerable: true,
+      get() {
+        throw new Error('hostile tiktok option');
+      },
+    });
+    const inside = {
+      get eventNames(): never {
+        throw new Error('hostile eventNames');
+      },
+    };
+    // Created, and each event reaches fbq and the relay, never the TikTok Pixel under names it
+    // cannot know the server uses (the server's copy still reaches TikTok).
+    const a = module.createPixel(hostile).track('Purchase', { value: 1, currency: 'USD' });
+    const b = module.createPixel({ pixelId: PIXEL, tiktok: inside }).track('Lead');
+    expect(ttq).toEqual([]);
+    await nextTick();
+    expect(fbqEventIds()).toEqual([a, b]);
+    const relayed = (await browser.relayed()).flatMap((p) => p.events.map((e) => e.event_id));
+    expect(relayed.sort()).toEqual([a, b].sort());
   });
 
   it('when custom_data holds what the types forbid', () => {
