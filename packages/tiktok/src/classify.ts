@@ -7,6 +7,7 @@ import { type HeadersLike, parseRetryAfter, type ResponseClass } from '@capi-kit
 // | ------------------------------------------------------------------ | --------- |
 // | status 0 (network error, reset, timeout)                           | transient |
 // | TikTok envelope, code 0, 2xx                                       | success   |
+// | code 40100 whose message names the token or authentication         | auth      |
 // | code 40100 (too many requests)                                     | throttled |
 // | code 40001 (no permission), 40007 (object, e.g. the pixel, not     | auth      |
 // | found), 40101–40105 (access token missing, expired, invalid)       |           |
@@ -38,9 +39,19 @@ import { type HeadersLike, parseRetryAfter, type ResponseClass } from '@capi-kit
 // core reads an unknown Graph code the same way (core delivery/classify.ts). 40101–40104 beside
 // [CODES]'s 40105 are this package's reading of TikTok's token codes, unverified. 40105's
 // message, "Access token is incorrect or has been revoked", is also quoted from a Business API
-// answer in https://www.volcengine.com/article/1422075 ; adskull.io (third-party) reads 40100 as
-// an invalid token instead, which would make a revoked token `throttled` here (paused, not
-// probed as auth): TikTok's own code table (business-api.tiktok.com/portal/docs) was not found.
+// answer in https://www.volcengine.com/article/1422075 . For 40100, read both ways by
+// third-party pages, see TOKEN_MESSAGE below: TikTok's own code table
+// (business-api.tiktok.com/portal/docs) was not found.
+
+// 40100 is the rate limit in [CODES] (SleekFlow: "You've hit the rate limit for this API"), and
+// TikTok's own QPS answers quoted by integrators read "App … reaches the QPS limit"; adskull.io
+// and theautomationengine.com read the same code as an invalid token or a failed authentication.
+// /work/shared/reference/destinations.md lists no codes and sends readers to TikTok's own docs,
+// whose code table is not in the corpus. So the message decides: one that names the access token
+// or authentication opens the circuit, as Meta's code 190 does (events kept, one request, the
+// auth hook told), since as `throttled` a revoked token was paused and retried until every event
+// was dead-lettered, with no word about the token; any other 40100 is the rate limit.
+const TOKEN_MESSAGE = /access[\s_-]?token|authenticat|unauthori[sz]ed/i;
 
 /** TikTok's rate-limit code. */
 export const TIKTOK_THROTTLE_CODE = 40100;
@@ -123,7 +134,9 @@ export const isKnownTikTokCode = (code: number): boolean =>
 
 function classOfCode(code: number, status: number, message: string | undefined): ResponseClass {
   if (code === 0) return status >= 200 && status < 300 ? 'success' : 'transient';
-  if (code === TIKTOK_THROTTLE_CODE) return 'throttled';
+  if (code === TIKTOK_THROTTLE_CODE) {
+    return message !== undefined && TOKEN_MESSAGE.test(message) ? 'auth' : 'throttled';
+  }
   if (code === 40001 || code === 40007 || (code >= 40101 && code <= 40105)) return 'auth';
   if (code === TIKTOK_PARAMETER_CODE) {
     const aboutRequest =

@@ -11,6 +11,15 @@ describe('classifyTikTokResponse', () => {
     [200, { code: '0', message: 'OK' }, 'success'],
     [500, { code: 0 }, 'transient'],
     [200, { code: 40100, message: 'Too many requests' }, 'throttled'],
+    [
+      200,
+      { code: 40100, message: 'App 7 reaches the QPS limit 10, current QPS is 12' },
+      'throttled',
+    ],
+    [200, { code: 40100 }, 'throttled'],
+    // 40100 as some pages read it, a token TikTok no longer accepts: its message says so.
+    [200, { code: 40100, message: 'Access token is invalid or has expired' }, 'auth'],
+    [200, { code: 40100, message: 'Authentication failed' }, 'auth'],
     [200, { code: 40001, message: 'No permission' }, 'auth'],
     [200, { code: 40007, message: 'Pixel does not exist' }, 'auth'],
     [200, { code: 40102, message: 'Access token expired' }, 'auth'],

@@ -58,6 +58,28 @@ describe('b. TikTok refuses the credentials', { timeout: CASE_TIMEOUT_MS }, () =
     );
   });
 
+  it('code 40100 whose message names the token: TikTok’s circuit opens as for 40105, not a throttle retried until dead-lettered', async () => {
+    const { mock } = mockOf();
+    // Third-party pages read 40100 as an invalid token (classify.ts); TikTok's message decides.
+    mock.tiktok.outage({
+      kind: 'tiktok',
+      code: 40100,
+      message: 'Access token is invalid or has expired',
+    });
+    const run = await runChild('auth.mjs', mock, {
+      config: { count: N, mode: 'close', options: OPTIONS, closeTimeoutMs: 1000 },
+    });
+    const result = assertAccounted(mock, run);
+    printFigures('b. 40100 naming the token, close()', mock, result, `closeMs ${result.closeMs}`);
+    expect(run.status, run.stderr).toBe(0);
+    expect(result.opened, 'TikTok’s stream never reported the auth error').toBe(true);
+    assertMetaUnaffected(mock, result);
+    expect(mock.tiktok.requests().map((r) => r.code)).toEqual([40100]);
+    expect(result.streams[STREAM]?.errors).toEqual({ auth: 1 });
+    expect(result.streams[STREAM]?.retries).toEqual([]);
+    expect(result.streams[STREAM]?.dropped.shutdown?.length).toBe(2 * N);
+  });
+
   it('until it is fixed: probes every 300 ms fail until Meta has both waves, then one succeeds and TikTok gets all 2n', async () => {
     const state = mockOf();
     const { mock } = state;
