@@ -49,10 +49,30 @@ const contextOf = (captured: Readonly<Record<string, string>> | undefined): TikT
   return context;
 };
 
+/** The kind of what a getter threw, never its message (which may carry a secret). */
+const errorKind = (error: unknown): string =>
+  error instanceof Error ? error.name : error === null ? 'null' : typeof error;
+
+/**
+ * Reads `source[key]` once; a getter that throws (a secrets vault, a lazy config, a proxy) is a
+ * `TypeError` naming the option at configuration, instead of its own error naming nothing.
+ */
+const optionReader =
+  (source: object, path = 'options') =>
+  (key: string): unknown => {
+    try {
+      return (source as Record<string, unknown>)[key];
+    } catch (error) {
+      throw new TypeError(
+        `tiktok(options): ${path}.${key} could not be read (its getter threw ${errorKind(error)})`,
+      );
+    }
+  };
+
 /**
  * TikTok's Events API 2.0 as a capi-kit destination. Throws a `TypeError` at configuration time
- * (empty pixel code or token, a URL that is not http(s), `eventNames` that is not an object); never
- * per event.
+ * (empty pixel code or token, a URL that is not http(s), `eventNames` that is not an object, an
+ * option whose getter throws); never per event. Options are read once, here.
  * @example
  * const capi = createCapi({
  *   pixelId: process.env.META_PIXEL_ID,
@@ -68,19 +88,26 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
       'tiktok(options): options must be an object with pixelCode and accessToken',
     );
   }
-  if ('url' in options && options.apiUrl === undefined) {
+  const read = optionReader(options);
+  const pixelCode = read('pixelCode') as string;
+  const accessToken = read('accessToken') as string;
+  const testEventCode = read('testEventCode') as string | undefined;
+  const apiUrl = read('apiUrl') as string | undefined;
+  const names: unknown = read('eventNames');
+  if ('url' in options && apiUrl === undefined) {
     // tiktokRequest's and tiktokEnvelope's name for it: ignored here, the events went to TikTok
     // itself instead of the mock or proxy it named.
     throw new TypeError(
       "tiktok(options): the endpoint option is apiUrl (url is tiktokRequest's and tiktokEnvelope's): write apiUrl",
     );
   }
-  const { pixelCode, accessToken, testEventCode, apiUrl, eventNames } = options;
   const envelope = endpointEnvelope(
     { pixelCode, accessToken, testEventCode, url: apiUrl },
     'apiUrl',
   );
-  const names: unknown = eventNames;
+  // The overrides as read here, once: the build reads this copy, so an entry whose getter throws
+  // later (or a proxy) cannot make every event's build throw.
+  let eventNames: Record<string, string> | undefined;
   if (
     names !== undefined &&
     names !== null &&
@@ -101,12 +128,25 @@ export function tiktok(options: TikTokDestinationOptions): Destination<TikTokEve
         `tiktok(options): eventNames must be a plain object such as { Purchase: 'CompletePayment' }, got ${typeof kind === 'string' && kind !== '' ? `a ${kind}` : 'another kind of object'}`,
       );
     }
-    for (const [metaName, name] of Object.entries(names)) {
+    let keys: string[];
+    try {
+      keys = Object.keys(names);
+    } catch (error) {
+      throw new TypeError(
+        `tiktok(options): options.eventNames could not be read (it threw ${errorKind(error)})`,
+      );
+    }
+    const readName = optionReader(names, 'options.eventNames');
+    eventNames = Object.create(null) as Record<string, string>;
+    for (const metaName of keys) {
+      const name = readName(metaName);
       // `''` keeps the table's name. A blank name went out as the event's name, TikTok refused
       // every batch holding one, and bisection dead-lettered each such event on its own; any
       // other value was ignored without a word.
-      if (name === '' || (typeof name === 'string' && name.trim() === name && name !== ''))
+      if (name === '' || (typeof name === 'string' && name.trim() === name && name !== '')) {
+        eventNames[metaName] = name;
         continue;
+      }
       throw new TypeError(
         `tiktok(options): eventNames.${metaName} must be a TikTok event name such as 'CompletePayment' (or '' for the default), got ${typeof name === 'string' ? 'a string with surrounding or only white space' : name === null ? 'null' : typeof name}`,
       );

@@ -812,6 +812,59 @@ describe('configuration', () => {
     ).not.toThrow();
   });
 
+  it('an option that throws when read is a TypeError naming it at creation; eventNames is read once, never per event', async () => {
+    // A getter (a secrets vault, a lazy config) threw its own error out of tiktok(), naming
+    // nothing; and an eventNames entry that read well at configuration but threw later made every
+    // build throw, each such event lost for TikTok as a build error.
+    const hostile = { accessToken: TIKTOK_TOKEN } as { pixelCode: string; accessToken: string };
+    Object.defineProperty(hostile, 'pixelCode', {
+      enumerable: true,
+      get() {
+        throw new Error('vault unavailable');
+      },
+    });
+    expect(() => tiktok(hostile)).toThrow(
+      new TypeError(
+        'tiktok(options): options.pixelCode could not be read (its getter threw Error)',
+      ),
+    );
+    const throwing = {
+      get Purchase(): never {
+        throw new Error('names unavailable');
+      },
+    };
+    expect(() =>
+      tiktok({ pixelCode: CODE, accessToken: TIKTOK_TOKEN, eventNames: throwing }),
+    ).toThrow(
+      new TypeError(
+        'tiktok(options): options.eventNames.Purchase could not be read (its getter threw Error)',
+      ),
+    );
+    let reads = 0;
+    const later = {
+      get Lead(): string {
+        reads += 1;
+        if (reads > 1) throw new Error('names unavailable');
+        return 'SubmitForm';
+      },
+    };
+    const capi = client({
+      destinations: [
+        tiktok({
+          pixelCode: CODE,
+          accessToken: TIKTOK_TOKEN,
+          apiUrl: `${tt.base}/open_api/v1.3/event/track/`,
+          eventNames: later,
+        }),
+      ],
+    });
+    expect(capi.track(lead(1)).destinations?.[STREAM]).toEqual({ accepted: true, issues: [] });
+    expect(capi.track(lead(2)).destinations?.[STREAM]).toEqual({ accepted: true, issues: [] });
+    await capi.flush();
+    expect(byId(tt, 'lead-1')?.event).toBe('SubmitForm');
+    expect(byId(tt, 'lead-2')?.event).toBe('SubmitForm');
+  });
+
   it('an eventNames value that is blank, padded or not a string is refused at configuration, naming the key', () => {
     // A blank name went out as the event name: TikTok refuses the whole batch, and bisection
     // dead-lettered every Purchase on its own.
