@@ -180,8 +180,9 @@ export function describeTikTokContract(name, start, meta) {
       const user = { ttp: TTP, ttclid: TTCLID, user_agent: UA };
       expect(mock.tiktok.events().map((e) => e.event)).toEqual([
         expect.objectContaining({
-          // Meta's Lead is TikTok's SubmitForm; the phone is hashed in E.164 with its "+".
-          event: 'SubmitForm',
+          // Meta's Lead is TikTok's Lead (SubmitForm's name since May 2025); the phone is hashed
+          // in E.164 with its "+".
+          event: 'Lead',
           event_id: leadId,
           user: expect.objectContaining({
             ...user,

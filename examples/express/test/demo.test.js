@@ -73,9 +73,9 @@ describe('npm run demo', () => {
     });
     expect(lead?.copies).toEqual({
       Meta: expect.stringMatching(/^Lead server \+ relay \+ Pixel +keys: em ph /),
-      // Meta's Lead is TikTok's SubmitForm: the app's, the relay's copy and the TikTok Pixel's.
+      // Meta's Lead is TikTok's Lead too: the app's, the relay's copy and the TikTok Pixel's.
       TikTok: expect.stringMatching(
-        /^SubmitForm server \+ relay \+ Pixel +keys: email phone ttclid ttp /,
+        /^Lead server \+ relay \+ Pixel +keys: email phone ttclid ttp /,
       ),
     });
     expect(purchase?.id).toBe('purchase-ORD-1001');

@@ -334,11 +334,7 @@ if (!haveChromium && process.env.CI) {
             timeout: 10_000,
           })
           .toEqual(server);
-        expect(server.map((pair) => pair.split(' ')[0])).toEqual([
-          'PageView',
-          'Purchase',
-          'SubmitForm',
-        ]);
+        expect(server.map((pair) => pair.split(' ')[0])).toEqual(['Lead', 'PageView', 'Purchase']);
         const browserCopies = mock.tiktok.browserEvents().filter((e) => e.method === 'track');
         expect(browserCopies.every((e) => e.pixelCode === TIKTOK_PIXEL_CODE)).toBe(true);
         expect(browserCopies.find((e) => e.event === 'Purchase')?.properties).toEqual({
@@ -353,10 +349,10 @@ if (!haveChromium && process.env.CI) {
           ['meta', 'Lead', 'deduplicated'],
           ['meta', 'PageView', 'deduplicated'],
           ['meta', 'Purchase', 'deduplicated'],
+          ['tiktok', 'Lead', 'deduplicated'],
           ['tiktok', 'PageView', 'deduplicated'],
           ['tiktok', 'Pageview', expect.any(String)],
           ['tiktok', 'Purchase', 'deduplicated'],
-          ['tiktok', 'SubmitForm', 'deduplicated'],
         ]);
         for (const row of view.rows) {
           const twin = view.rows.find(

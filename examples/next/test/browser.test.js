@@ -220,11 +220,7 @@ if (!haveChromium && process.env.CI) {
         /** @param {{ event: string, event_id?: string }[]} events */
         const pairs = (events) => events.map((e) => `${e.event} ${e.event_id}`).sort();
         const server = pairs(mock.tiktok.events().map((e) => e.event));
-        expect(server.map((pair) => pair.split(' ')[0])).toEqual([
-          'PageView',
-          'Purchase',
-          'SubmitForm',
-        ]);
+        expect(server.map((pair) => pair.split(' ')[0])).toEqual(['Lead', 'PageView', 'Purchase']);
         // TikTok's own ttq.page() (no ID) comes besides the ttq.track copies.
         await expect
           .poll(() => pairs(mock.tiktok.browserEvents().filter((e) => e.method === 'track')), {

@@ -441,7 +441,7 @@ export const createIntake = (deps: IntakeDeps): Intake => {
         rejectedByStreams(outcomes, eventId);
         reportBuildFailures(outcomes);
       }
-      // Each build's warnings under the name it sent (Meta's Lead, TikTok's SubmitForm), once per
+      // Each build's warnings under the name it sent (Meta's Purchase, TikTok's CompletePayment when renamed), once per
       // build: a rejection elsewhere was reported by rejectedByStreams, under that stream.
       outcomes.forEach(({ built, reason }, i) => {
         if (reason !== undefined || built.issues.length === 0) return;
