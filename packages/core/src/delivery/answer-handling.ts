@@ -68,7 +68,7 @@ export class AnswerHandling {
     counts.delivered(slot, records);
     this.deps.owners.counted(records);
     config.acknowledged?.(records);
-    if (this.deps.gate.succeeded()) {
+    if (this.deps.gate.succeeded(slot.circuitStamp)) {
       say.line('info', { pixelId: this.pixelId }, 'capi-kit: probe succeeded, circuit closed');
     }
     // The destination's classifier made sure this acknowledges every event sent.
@@ -117,7 +117,9 @@ export class AnswerHandling {
         return;
       }
       case 'auth': {
-        const opened = gate.authRefused(now);
+        // A request sent before the circuit opened, or before a probe or resume() closed it, is
+        // put back without touching the circuit (send-gate.ts): one error per opening.
+        const opened = gate.authRefused(now, slot.circuitStamp);
         // Kept (bounded by the queue limits) and ready the moment resume() closes the circuit.
         await this.putBack(records, slot, () => outbox.release(ids(records), now));
         if (opened) {
@@ -221,7 +223,7 @@ export class AnswerHandling {
     // A verdict on the events comes from a working endpoint that took the credentials (Graph checks
     // the token before the payload: a refused token is a 190, never a 100 about an event): the
     // half-open circuit's probe passed, and so did an outage's probe, though its events failed.
-    if (this.deps.gate.succeeded()) {
+    if (this.deps.gate.succeeded(slot.circuitStamp)) {
       say.line(
         'info',
         { pixelId: this.pixelId },

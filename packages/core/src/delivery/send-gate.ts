@@ -48,8 +48,16 @@ export class SendGate {
   private failedUntil = 0;
   /** > 0 while the auth circuit is open; once it passes, one probe request is allowed (half-open). */
   private circuitOpenUntil = 0;
-  /** The half-open circuit's probe request is in flight. */
-  private probing = false;
+  /**
+   * Counts the auth circuit's changes (opened, opened again, closed). Every request is stamped with
+   * it when it starts (`starting`): only an answer to a request sent in the circuit's current state
+   * may change it. A request already in flight when a refusal opened the circuit was read by the
+   * platform before that refusal, or without the token being checked again: its acceptance is not
+   * the probe's, and its refusal, once a probe or `resume()` closed the circuit, is not news.
+   */
+  private circuitChanges = 0;
+  /** The stamp of the half-open circuit's probe request while it is in flight. */
+  private probe: number | undefined;
 
   constructor(
     private readonly retry: Required<RetryOptions>,
@@ -68,7 +76,8 @@ export class SendGate {
 
   /** No request may start at `now`: paused, or the circuit is open and its probe not due or out. */
   isBlocked(now: number): boolean {
-    if (this.circuitOpenUntil > 0 && (now < this.circuitOpenUntil || this.probing)) return true;
+    if (this.circuitOpenUntil > 0 && (now < this.circuitOpenUntil || this.probe !== undefined))
+      return true;
     return now < this.pausedUntil;
   }
 
@@ -92,35 +101,48 @@ export class SendGate {
     return { state: 'open' };
   }
 
-  /** A request starts: while the circuit is open it is the one probe (half-open). */
-  starting(): void {
-    if (this.circuitOpenUntil > 0) this.probing = true;
+  /**
+   * A request starts: while the circuit is open it is the one probe (half-open). Returns the
+   * request's stamp, which its answer hands back to `succeeded`, `authRefused` and `settled`.
+   */
+  starting(): number {
+    if (this.circuitOpenUntil > 0) this.probe = this.circuitChanges;
+    return this.circuitChanges;
   }
 
-  /** A request settled, whatever its answer: the next probe may go when due. */
-  settled(): void {
-    this.probing = false;
+  /** The request stamped `stamp` settled, whatever its answer: if it was the probe, the next may go when due. */
+  settled(stamp: number): void {
+    if (stamp === this.probe) this.probe = undefined;
   }
 
   /**
    * The platform accepted a request, or judged its events (an `invalid` answer: it read the
-   * payload, so the endpoint answers and took the credentials). Returns true when that closed the
-   * auth circuit.
+   * payload, so the endpoint answers and took the credentials), sent as `stamp`. Returns true when
+   * that closed the auth circuit: only the probe's answer does, not that of a request sent before
+   * the circuit opened.
    */
-  succeeded(): boolean {
+  succeeded(stamp: number): boolean {
     this.consecutiveFailures = 0;
     this.failedUntil = 0;
     this.consecutiveThrottles = 0;
-    if (this.circuitOpenUntil === 0) return false;
+    if (this.circuitOpenUntil === 0 || stamp !== this.circuitChanges) return false;
     this.circuitOpenUntil = 0;
+    this.circuitChanges++;
     return true;
   }
 
-  /** The platform refused the credentials: the circuit opens (again) until the next probe. Returns true when it was closed. */
-  authRefused(now: number): boolean {
+  /**
+   * The platform refused the credentials of the request sent as `stamp`: the circuit opens (again)
+   * until the next probe. A refusal of a request sent before the circuit's current state began
+   * changes nothing: the circuit is already open for it, or a probe or `resume()` closed it since.
+   * Returns true when the circuit was closed and this opened it.
+   */
+  authRefused(now: number, stamp: number): boolean {
+    if (stamp !== this.circuitChanges) return false;
     const wasOpen = this.circuitOpenUntil > 0;
     this.circuitOpenUntil = now + this.retry.authProbeIntervalMs;
-    this.probing = false;
+    this.probe = undefined;
+    this.circuitChanges++;
     return !wasOpen;
   }
 
@@ -184,7 +206,8 @@ export class SendGate {
   resume(): boolean {
     const wasOpen = this.circuitOpenUntil > 0;
     this.circuitOpenUntil = 0;
-    this.probing = false;
+    if (wasOpen) this.circuitChanges++;
+    this.probe = undefined;
     this.pausedUntil = 0;
     this.throttledUntil = 0;
     this.failedUntil = 0;

@@ -277,8 +277,8 @@ export class SendLoop {
           await this.unclaim(live, now);
           return;
         }
-        this.deps.gate.starting(); // half-open circuit: this is the one probe
-        this.startSlot(live, part.leaseUntil);
+        // Half-open circuit: this is the one probe.
+        this.startSlot(live, part.leaseUntil, this.deps.gate.starting());
         continue;
       }
       const sendPartial = this.draining || this.closing;
@@ -321,8 +321,8 @@ export class SendLoop {
         await this.unclaim(live, now);
         return;
       }
-      this.deps.gate.starting(); // half-open circuit: exactly one probe batch
-      this.startSlot(live, now + config.leaseMs);
+      // Half-open circuit: exactly one probe batch.
+      this.startSlot(live, now + config.leaseMs, this.deps.gate.starting());
     }
   }
 
@@ -398,7 +398,7 @@ export class SendLoop {
   // ---------------------------------------------------------------- sending
 
   /** Moves claimed records from `queued` to `inFlight` in the same step, and sends them. */
-  private startSlot(records: OutboxRecord[], leaseUntil: number): void {
+  private startSlot(records: OutboxRecord[], leaseUntil: number, circuitStamp: number): void {
     // Records given back by a call that has not answered yet: they are this request's now.
     this.deps.owners.claimed(records);
     const bytes = sumBytes(records);
@@ -408,6 +408,7 @@ export class SendLoop {
       suspected: 0,
       events: records.length,
       bytes,
+      circuitStamp,
       leaseUntil,
       unlanded: records,
       settling: false,
@@ -435,7 +436,7 @@ export class SendLoop {
           return;
         }
         this.deps.counts.requestEnded(records.length - slot.suspected);
-        this.deps.gate.settled();
+        this.deps.gate.settled(slot.circuitStamp);
         this.schedulePump();
         this.deps.counts.notify();
       });

@@ -13,6 +13,8 @@ export interface Slot {
   events: number;
   /** Their bytes. */
   bytes: number;
+  /** The auth circuit's state it was sent in (`SendGate.starting`): only then may its answer change the circuit. */
+  circuitStamp: number;
   /** When the outbox lease of these records ends (scheduling clock). */
   leaseUntil: number;
   /** The records behind `events`: those of this request not yet accounted elsewhere. */

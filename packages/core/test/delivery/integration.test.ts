@@ -254,6 +254,91 @@ describe('delivery against the mock Graph API (loopback HTTP)', () => {
     expect((paused?.pausedUntil ?? 0) - clock.now()).toBeLessThanOrEqual(5000);
   });
 
+  /** Waits in real time (loopback HTTP, the mock's latency) until `done()`, at most `ms`. */
+  const until = async (done: () => boolean, ms = 5000) => {
+    const end = Date.now() + ms;
+    while (!done() && Date.now() < end) await new Promise((r) => setTimeout(r, 5));
+  };
+  /** `delivered + queued + dropped + undeliverable = tracked` (nothing in flight at the check). */
+  const accounted = (s: ReturnType<ReturnType<typeof createCapi>['stats']>) =>
+    s.sent +
+    s.queued +
+    s.inFlight +
+    s.deadLettered +
+    Object.values(s.dropped).reduce((a, b) => a + b, 0);
+
+  it('a request sent before the auth circuit opened and accepted after it does not close it: no "probe succeeded", no second error, no wasted request', async () => {
+    // The token is revoked while two requests are out: the one Meta read first is accepted and
+    // answered late, the other refused at once, and so is every request after it.
+    const { mock, client, clock, hooks, log } = await start(
+      {},
+      { maxConcurrency: 2, maxBatchEvents: 5 },
+    );
+    mock.failNext({ kind: 'latency', latencyMs: 300 });
+    mock.outage({ kind: 'graph', code: 190 });
+    for (let i = 0; i < 15; i++) client.track(purchase(i, clock.now()));
+    void client.flush();
+    await until(() => mock.requests().length >= 2 && client.stats().inFlight === 0);
+    // Whatever the stale 200 set going has had its turn.
+    await new Promise((r) => setTimeout(r, 100));
+    await client.flush();
+    await until(() => client.stats().inFlight === 0);
+    expect(
+      mock
+        .requests()
+        .map((r) => r.status)
+        .sort(),
+    ).toEqual([200, 400]);
+    expect(hooks.error).toHaveLength(1);
+    expect(log.text()).not.toContain('probe succeeded');
+    expect(client.stats()).toMatchObject({ sent: 5, queued: 10, inFlight: 0 });
+    expect(client.stats().pixels[PIXEL]?.state).toBe('circuit_open');
+    expect(accounted(client.stats())).toBe(15);
+    // The probe still goes when due, and its success closes the circuit.
+    mock.recover();
+    await clock.advance(600_000);
+    await until(() => mock.requests().length >= 3 && client.stats().inFlight === 0);
+    await client.flush();
+    await until(() => client.stats().queued === 0 && client.stats().inFlight === 0);
+    expect(log.text()).toContain('probe succeeded');
+    expect(hooks.error).toHaveLength(1);
+    expect(client.stats()).toMatchObject({ sent: 15, queued: 0, inFlight: 0 });
+    expect(mock.uniqueEventIds()).toHaveLength(15);
+    expect(mock.duplicates()).toEqual([]);
+  });
+
+  it('a refusal of a request sent before the auth circuit opened, answered after a probe closed it, does not open it again', async () => {
+    const { mock, client, clock, hooks, log } = await start(
+      {},
+      {
+        maxConcurrency: 2,
+        maxBatchEvents: 5,
+        timeoutMs: 60_000,
+        retry: { authProbeIntervalMs: 1000 },
+      },
+    );
+    // Two requests out: one refused at once, the other refused late (after the probe's answer).
+    mock.failNext({ kind: 'graph', code: 190 });
+    mock.failNext({ kind: 'graph', code: 190, latencyMs: 1000 });
+    for (let i = 0; i < 15; i++) client.track(purchase(i, clock.now()));
+    void client.flush();
+    await until(() => hooks.error?.length === 1);
+    // The probe goes and is accepted while the second request still waits for its answer.
+    await clock.advance(1000);
+    await until(() => log.text().includes('probe succeeded'));
+    expect(client.stats().inFlight).toBeGreaterThanOrEqual(5); // the late refusal is still out
+    await until(() => client.stats().inFlight === 0 && mock.requests().length >= 4, 2000);
+    await new Promise((r) => setTimeout(r, 100));
+    await client.flush();
+    await until(() => client.stats().queued === 0 && client.stats().inFlight === 0, 1000);
+    expect(hooks.error).toHaveLength(1);
+    expect(client.stats().pixels[PIXEL]?.state).not.toBe('circuit_open');
+    expect(client.stats()).toMatchObject({ sent: 15, queued: 0, inFlight: 0 });
+    expect(accounted(client.stats())).toBe(15);
+    expect(mock.uniqueEventIds()).toHaveLength(15);
+    expect(mock.duplicates()).toEqual([]);
+  });
+
   it('the token never appears in a URL, a log line, an error or a hook payload', async () => {
     const { mock, client, clock, log, hooks } = await start(
       { appSecret: 'app-secret-0123456789' },

@@ -26,6 +26,7 @@ const slot = (records: OutboxRecord[], settling: boolean): Slot => ({
   suspected: 0,
   events: records.length,
   bytes: 2 * records.length,
+  circuitStamp: 0,
   leaseUntil: 0,
   unlanded: records,
   settling,

@@ -31,7 +31,7 @@ describe('SendGate', () => {
     expect(gate.transient(2000, undefined)).toEqual({ delayMs: 1000, retryAt: 3000 });
     // A hint wins, capped at maxRetryAfterMs.
     expect(gate.transient(0, 10_000_000).delayMs).toBe(retry.maxRetryAfterMs);
-    expect(gate.succeeded()).toBe(false);
+    expect(gate.succeeded(0)).toBe(false);
     expect(gate.failing).toBe(false);
   });
 
@@ -47,7 +47,7 @@ describe('SendGate', () => {
     // The probe after the pause fails: the next step (ceiling 2 s).
     expect(gate.transient(5030, undefined)).toEqual({ delayMs: 2000, retryAt: 7030 });
     // A success ends the run: the next failure is a first one again.
-    gate.succeeded();
+    gate.succeeded(0);
     expect(gate.transient(7040, undefined)).toEqual({ delayMs: 1000, retryAt: 8040 });
   });
 
@@ -76,7 +76,7 @@ describe('SendGate', () => {
       retryAt: 8500,
       spendsAttempt: true,
     });
-    gate.succeeded();
+    gate.succeeded(0);
     expect(gate.throttled(8500, 1000).spendsAttempt).toBe(false);
   });
 
@@ -147,7 +147,8 @@ describe('SendGate', () => {
 
   it('the auth circuit: open until the probe time, then one probe at a time, closed by a success', () => {
     const gate = gateWith();
-    expect(gate.authRefused(0)).toBe(true);
+    const before = gate.starting();
+    expect(gate.authRefused(0, before)).toBe(true);
     expect(gate.circuitOpen).toBe(true);
     expect(gate.state(0)).toEqual({
       state: 'circuit_open',
@@ -156,25 +157,53 @@ describe('SendGate', () => {
     expect(gate.wakeAfter(0)).toBe(retry.authProbeIntervalMs);
     expect(gate.isBlocked(retry.authProbeIntervalMs - 1)).toBe(true);
     expect(gate.isBlocked(retry.authProbeIntervalMs)).toBe(false);
-    gate.starting();
+    const probe = gate.starting();
     expect(gate.isBlocked(retry.authProbeIntervalMs)).toBe(true); // the probe is out
-    gate.settled();
+    gate.settled(probe);
     expect(gate.isBlocked(retry.authProbeIntervalMs)).toBe(false);
     // Refused again: the circuit stays open (not newly opened), pushed to the next probe time.
-    expect(gate.authRefused(retry.authProbeIntervalMs)).toBe(false);
+    expect(gate.authRefused(retry.authProbeIntervalMs, probe)).toBe(false);
     expect(gate.isBlocked(2 * retry.authProbeIntervalMs - 1)).toBe(true);
-    expect(gate.succeeded()).toBe(true);
+    const next = gate.starting();
+    expect(gate.succeeded(next)).toBe(true);
     expect(gate.circuitOpen).toBe(false);
     expect(gate.isBlocked(0)).toBe(false);
   });
 
-  it('resume() closes an open circuit and says so', () => {
+  it('answers to requests sent before the circuit’s current state began leave it alone', () => {
     const gate = gateWith();
-    gate.authRefused(0);
-    gate.starting();
+    // Two requests out together; the first is refused and opens the circuit.
+    const a = gate.starting();
+    const b = gate.starting();
+    expect(gate.authRefused(0, a)).toBe(true);
+    // The other is accepted: not the probe, the circuit stays open; refused, it is not a new opening
+    // and does not push the probe back.
+    expect(gate.succeeded(b)).toBe(false);
+    expect(gate.circuitOpen).toBe(true);
+    expect(gate.authRefused(500, b)).toBe(false);
+    expect(gate.wakeAfter(0)).toBe(retry.authProbeIntervalMs);
+    // The probe goes; an old request settling meanwhile does not let a second probe out.
+    const probe = gate.starting();
+    gate.settled(b);
+    expect(gate.isBlocked(retry.authProbeIntervalMs)).toBe(true);
+    expect(gate.succeeded(probe)).toBe(true);
+    gate.settled(probe);
+    // A refusal of a request sent while it was open, answered after the probe closed it: ignored.
+    expect(gate.authRefused(retry.authProbeIntervalMs + 1, b)).toBe(false);
+    expect(gate.circuitOpen).toBe(false);
+    // A request sent now is refused: that opens it again.
+    expect(gate.authRefused(retry.authProbeIntervalMs + 2, gate.starting())).toBe(true);
+  });
+
+  it('resume() closes an open circuit and says so; the probe out then cannot open it again', () => {
+    const gate = gateWith();
+    gate.authRefused(0, gate.starting());
+    const probe = gate.starting();
     expect(gate.resume()).toBe(true);
     expect(gate.isBlocked(0)).toBe(false);
     expect(gate.resume()).toBe(false);
+    expect(gate.authRefused(1, probe)).toBe(false);
+    expect(gate.circuitOpen).toBe(false);
   });
 
   it('an outbox failure pauses one base delay', () => {

@@ -129,6 +129,7 @@ describe('ShutdownSweep', () => {
       suspected: 0,
       events: 1,
       bytes: 2,
+      circuitStamp: 0,
       leaseUntil: 0,
       unlanded: [answering],
       settling: true,
