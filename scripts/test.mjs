@@ -120,8 +120,14 @@ if (lintStatus === 0) {
     ...process.argv.slice(2),
   ]);
 }
-// Arguments (`npm test -- --filter=…`) may leave workspaces out on purpose: then none is expected.
-collect(`Node ${process.version}, all tests`, workspaces, status, process.argv.length <= 2);
+// Arguments (`npm test -- --filter=…`) may leave workspaces out on purpose, and a lint failure
+// runs none (it is the failure then): in either case no report is expected.
+collect(
+  `Node ${process.version}, all tests`,
+  workspaces,
+  status,
+  lintStatus === 0 && process.argv.length <= 2,
+);
 
 // The other Nodes run the packages' tests against the build just made (`--only`: no build, no
 // typecheck), always executed (`--cache=local:`: turbo's cache key does not include the Node
