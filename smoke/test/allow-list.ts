@@ -61,12 +61,14 @@ export const ALLOWED_FILES: Record<string, string[]> = {
  * scheme and host, normalization rules, CLDR country names), 1.21 MB after the twenty-eighth and
  * twenty-ninth sessions' review fixes (option checks, full-width text, the refused event's id), 1.31
  * MB after the thirty-first's (a Graph answer read within 1 MiB, Meta's blamed fields, the relay's
- * click IDs from the page, warnings for common mistakes); most of the growth is comments, kept in
+ * click IDs from the page, warnings for common mistakes), 1.41 MB after the thirty-fifth's (the
+delivery pipe split into six modules, each with its own header, and the auth circuit's
+generation); most of the growth is comments, kept in
  * the shipped code for whoever reads it in node_modules. Once per runtime it would be about 1.9
  * MB, which is what this ceiling is here to catch.
  */
 export const MAX_UNPACKED_BYTES: Record<string, number> = {
-  '@capi-kit/core': 1_400_000,
+  '@capi-kit/core': 1_500_000,
 };
 
 const toRegExp = (pattern: string) =>
