@@ -218,7 +218,12 @@ const SCRIPT = `
     if (loading) { again = true; return; }
     loading = true;
     var started = Date.now();
-    fetch('/_mock/events-manager' + query(), { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (v) {
+    var asked = query();
+    fetch('/_mock/events-manager' + asked, { cache: 'no-store' }).then(function (r) { return r.json(); }).then(function (v) {
+      // Asked for a filter (or page) since changed: shown, it replaced the rows the change had
+      // just filtered with another filter's (a Purchase row without a browser copy vanished when
+      // the answer for "browser only" came in after the source was set back). Asked again instead.
+      if (asked !== query()) { again = true; return; }
       view = v;
       if (v.version < latest) again = true;
       if (offset > 0 && v.rows.length === 0 && v.totalRows > 0) { offset = Math.max(0, v.totalRows - LIMIT); again = true; }

@@ -256,6 +256,49 @@ Promise.all([
       await context.close();
     }, 60_000);
 
+    it('never shows the answer for a filter changed since it was asked', async () => {
+      mock.reset();
+      expect((await postLead(mock, 'lead-a')).status).toBe(200);
+      expect((await postLead(mock, 'lead-b')).status).toBe(200);
+      // The Pixel's copy of lead-a only: "browser" narrows the rows to that one.
+      const pixel = {
+        v: 1,
+        id: '1234567890',
+        m: 'track',
+        ev: 'Lead',
+        eid: 'lead-a',
+        ts: Date.now(),
+      };
+      expect((await beacon(mock, '/tr', pixel)).ok).toBe(true);
+      const tab = await browser.newPage();
+      // The mock answers the "browser" page late, after the developer set the filter back.
+      let askedLate: () => void = () => {};
+      const asked = new Promise<void>((resolve) => {
+        askedLate = resolve;
+      });
+      let lateAnswered: () => void = () => {};
+      const late = new Promise<void>((resolve) => {
+        lateAnswered = resolve;
+      });
+      await tab.route(/\/_mock\/events-manager\?.*source=browser/, async (route) => {
+        askedLate();
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+        await route.continue();
+        lateAnswered();
+      });
+      await tab.goto(`${mock.url}/`);
+      await expect.poll(() => tab.locator('tbody.row').count(), { timeout: 10_000 }).toBe(2);
+      await tab.selectOption('#f-source', 'browser');
+      expect(await tab.locator('tbody.row').count()).toBe(1);
+      await asked;
+      await tab.selectOption('#f-source', '');
+      expect(await tab.locator('tbody.row').count()).toBe(2);
+      await late;
+      await new Promise((resolve) => setTimeout(resolve, 300)); // the late answer handled
+      expect(await tab.locator('tbody.row').count()).toBe(2);
+      await tab.close();
+    }, 60_000);
+
     it('stays live in seven tabs, and leaves connections for the app’s Pixel stub', async () => {
       mock.reset();
       const context = await browser.newContext();
